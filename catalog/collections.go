@@ -1,0 +1,272 @@
+package catalog
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strconv"
+
+	entsql "entgo.io/ent/dialect/sql"
+
+	"github.com/emporium/emporium/ent"
+	"github.com/emporium/emporium/ent/collection"
+	"github.com/emporium/emporium/pagination"
+)
+
+// CollectionQuery asks for one page of collections.
+type CollectionQuery struct {
+	Args    pagination.Args
+	SortKey string // a CollectionSortKeys value
+	Search  string // matched against titles; title:x is accepted too
+}
+
+// Collections returns one page of collections.
+func (c *Catalog) Collections(ctx context.Context, q CollectionQuery) (Page[*ent.Collection], error) {
+	key := q.SortKey
+	if key == "" || key == "RELEVANCE" {
+		key = "ID"
+	}
+	w, err := pagination.NewWindow(q.Args, key)
+	if err != nil {
+		return Page[*ent.Collection]{}, err
+	}
+	var (
+		o       order
+		sortErr error
+	)
+	query := c.client.Collection.Query().Modify(func(s *entsql.Selector) {
+		if text := titleSearch(q.Search); text != "" {
+			s.Where(entsql.P(func(b *entsql.Builder) {
+				b.WriteString("lower(" + s.C(collection.FieldTitle) + ") LIKE ").Arg("%" + likeEscape(text) + "%").WriteString(" ESCAPE '\\'")
+			}))
+		}
+		switch key {
+		case "ID":
+			o = order{key: key}
+		case "TITLE":
+			o = order{key: key, expr: column(s, collection.FieldTitle), kind: kindString,
+				val: func(r any) (string, error) { return r.(*ent.Collection).Title, nil }}
+		case "UPDATED_AT":
+			o = order{key: key, expr: column(s, collection.FieldUpdatedAt), kind: kindTime,
+				val: func(r any) (string, error) { return formatTime(r.(*ent.Collection).UpdatedAt), nil }}
+		default:
+			sortErr = fmt.Errorf("%w: unknown collection sort key %s", ErrInvalidInput, key)
+			return
+		}
+		sortErr = o.apply(s, w, q.Args.Reverse, collection.FieldID)
+	})
+	if w.Limit == 0 {
+		return Page[*ent.Collection]{}, nil
+	}
+	rows, err := query.All(ctx)
+	if sortErr != nil {
+		return Page[*ent.Collection]{}, sortErr
+	}
+	if err != nil {
+		return Page[*ent.Collection]{}, fmt.Errorf("catalog: list collections: %w", err)
+	}
+	return newPage(w, o, rows, func(c *ent.Collection) int { return c.ID })
+}
+
+// CollectionByHandle returns the collection with handle, or nil.
+func (c *Catalog) CollectionByHandle(ctx context.Context, handle string) (*ent.Collection, error) {
+	col, err := c.client.Collection.Query().Where(collection.Handle(handle)).Only(ctx)
+	if ent.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("catalog: collection %q: %w", handle, err)
+	}
+	return col, nil
+}
+
+// CollectionProductsQuery asks for one page of a collection's products.
+type CollectionProductsQuery struct {
+	Args pagination.Args
+	// SortKey is a ProductCollectionSortKeys value; COLLECTION_DEFAULT (or "") uses the collection's own
+	// sort order.
+	SortKey string
+}
+
+// collectionOrder resolves a collection sort key, with the collection's default order, to a keyset order
+// over (products p, collection_products cp) and whether it runs against the key's natural direction.
+func collectionOrder(sortKey string, defaultOrder collection.SortOrder) (key string, flip bool, err error) {
+	if sortKey == "" || sortKey == "COLLECTION_DEFAULT" || sortKey == "RELEVANCE" {
+		switch defaultOrder {
+		case collection.SortOrderMANUAL:
+			return "MANUAL", false, nil
+		case collection.SortOrderBEST_SELLING:
+			return "BEST_SELLING", false, nil
+		case collection.SortOrderALPHA_ASC:
+			return "TITLE", false, nil
+		case collection.SortOrderALPHA_DESC:
+			return "TITLE", true, nil
+		case collection.SortOrderPRICE_ASC:
+			return "PRICE", false, nil
+		case collection.SortOrderPRICE_DESC:
+			return "PRICE", true, nil
+		case collection.SortOrderCREATED:
+			return "CREATED", false, nil
+		case collection.SortOrderCREATED_DESC:
+			return "CREATED", true, nil
+		}
+		return "MANUAL", false, nil
+	}
+	switch sortKey {
+	case "MANUAL", "BEST_SELLING", "TITLE", "PRICE", "CREATED", "ID":
+		return sortKey, false, nil
+	}
+	return "", false, fmt.Errorf("%w: unknown collection product sort key %s", ErrInvalidInput, sortKey)
+}
+
+var collectionSortExpr = map[string]struct {
+	expr string
+	desc bool
+	kind valueKind
+}{
+	"MANUAL":       {"cp.position", false, kindInt},
+	"BEST_SELLING": {"p.sales_count", true, kindInt},
+	"TITLE":        {"p.title", false, kindString},
+	"PRICE":        {"p.min_price", false, kindInt},
+	"CREATED":      {"p.created_at", false, kindTime},
+	"ID":           {"", false, kindNone},
+}
+
+// CollectionProducts returns a page of visible products for each collection, all with the same query, in
+// two statements whatever the number of collections: a windowed query that ranks each collection's
+// members, then the products themselves.
+func (c *Catalog) CollectionProducts(ctx context.Context, cols []*ent.Collection, q CollectionProductsQuery) (map[int]Page[*ent.Product], error) {
+	// Collections with different default orders are ranked separately.
+	groups := map[collection.SortOrder][]int{}
+	for _, col := range cols {
+		groups[col.SortOrder] = append(groups[col.SortOrder], col.ID)
+	}
+	type member struct {
+		collection, product int
+		position            int64
+	}
+	type group struct {
+		key     string
+		w       pagination.Window
+		ids     []int
+		members []member
+	}
+	var all []*group
+	productIDs := map[int]bool{}
+	for def, ids := range groups {
+		key, flip, err := collectionOrder(q.SortKey, def)
+		if err != nil {
+			return nil, err
+		}
+		w, err := pagination.NewWindow(q.Args, key)
+		if err != nil {
+			return nil, err
+		}
+		g := &group{key: key, w: w, ids: ids}
+		all = append(all, g)
+		if w.Limit == 0 {
+			continue
+		}
+		spec := collectionSortExpr[key]
+		desc := spec.desc != (q.Args.Reverse != flip)
+		if w.Backward {
+			desc = !desc
+		}
+		dir := ""
+		if desc {
+			dir = " DESC"
+		}
+		rq := c.raw()
+		orderBy := "p.id" + dir
+		if spec.expr != "" {
+			orderBy = spec.expr + dir + ", " + orderBy
+		}
+		rq.write("SELECT cid, pid, pos FROM (SELECT cp.collection_id AS cid, p.id AS pid, cp.position AS pos, ",
+			"ROW_NUMBER() OVER (PARTITION BY cp.collection_id ORDER BY ", orderBy, ") AS rn ",
+			"FROM collection_products cp JOIN products p ON p.id = cp.product_id ",
+			"WHERE cp.collection_id IN (", rq.ints(ids), ") AND p.status = ", rq.arg("ACTIVE"),
+			" AND p.published_at IS NOT NULL AND p.published_at <= ", rq.arg(c.now()))
+		for _, b := range []struct {
+			c     *pagination.Cursor
+			after bool
+		}{{w.Start, true}, {w.End, false}} {
+			if b.c == nil {
+				continue
+			}
+			op := ">"
+			if desc == b.after {
+				op = "<"
+			}
+			if spec.expr == "" {
+				rq.write(" AND p.id ", op, " ", rq.arg(b.c.ID))
+				continue
+			}
+			v, err := spec.kind.parse(b.c.Value)
+			if err != nil {
+				return nil, err
+			}
+			rq.write(" AND (", spec.expr, ", p.id) ", op, " (", rq.arg(v), ", ", rq.arg(b.c.ID), ")")
+		}
+		rq.write(") ranked WHERE rn <= ", rq.arg(w.Limit+1), " ORDER BY cid, rn")
+		err = c.run(ctx, rq, func(r *sql.Rows) error {
+			var m member
+			if err := r.Scan(&m.collection, &m.product, &m.position); err != nil {
+				return err
+			}
+			g.members = append(g.members, m)
+			productIDs[m.product] = true
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	ids := make([]int, 0, len(productIDs))
+	for id := range productIDs {
+		ids = append(ids, id)
+	}
+	products := map[int]*ent.Product{}
+	if len(ids) > 0 {
+		var err error
+		if products, err = c.ProductsByID(ctx, ids); err != nil {
+			return nil, err
+		}
+	}
+	out := make(map[int]Page[*ent.Product], len(cols))
+	for _, g := range all {
+		byCollection := map[int][]member{}
+		for _, m := range g.members {
+			byCollection[m.collection] = append(byCollection[m.collection], m)
+		}
+		for _, cid := range g.ids {
+			members, info := pagination.Trim(g.w, byCollection[cid])
+			page := Page[*ent.Product]{Info: info}
+			for _, m := range members {
+				p := products[m.product]
+				if p == nil {
+					continue // deleted between the two statements
+				}
+				page.Rows = append(page.Rows, p)
+				page.Cursors = append(page.Cursors, pagination.Cursor{Key: g.key, ID: p.ID, Value: collectionCursorValue(g.key, p, m.position)}.Encode())
+			}
+			out[cid] = page
+		}
+	}
+	return out, nil
+}
+
+func collectionCursorValue(key string, p *ent.Product, position int64) string {
+	switch key {
+	case "MANUAL":
+		return strconv.FormatInt(position, 10)
+	case "BEST_SELLING":
+		return strconv.FormatInt(p.SalesCount, 10)
+	case "TITLE":
+		return p.Title
+	case "PRICE":
+		return strconv.FormatInt(p.MinPrice, 10)
+	case "CREATED":
+		return formatTime(p.CreatedAt)
+	}
+	return ""
+}

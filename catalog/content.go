@@ -1,0 +1,106 @@
+package catalog
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	entsql "entgo.io/ent/dialect/sql"
+
+	"github.com/emporium/emporium/ent"
+	"github.com/emporium/emporium/ent/menu"
+	"github.com/emporium/emporium/ent/page"
+	"github.com/emporium/emporium/pagination"
+)
+
+// PageQuery asks for one page of content pages.
+type PageQuery struct {
+	Args    pagination.Args
+	SortKey string // a PageSortKeys value
+	Search  string
+}
+
+// PageVisible reports whether the storefront may show p.
+func (c *Catalog) PageVisible(p *ent.Page) bool {
+	return p != nil && p.PublishedAt != nil && !p.PublishedAt.After(c.now())
+}
+
+// Pages returns one page of published content pages.
+func (c *Catalog) Pages(ctx context.Context, q PageQuery) (Page[*ent.Page], error) {
+	key := q.SortKey
+	if key == "" || key == "RELEVANCE" {
+		key = "ID"
+	}
+	w, err := pagination.NewWindow(q.Args, key)
+	if err != nil {
+		return Page[*ent.Page]{}, err
+	}
+	var (
+		o       order
+		sortErr error
+	)
+	query := c.client.Page.Query().Modify(func(s *entsql.Selector) {
+		s.Where(entsql.And(entsql.NotNull(s.C(page.FieldPublishedAt)), entsql.LTE(s.C(page.FieldPublishedAt), c.now())))
+		if text := titleSearch(q.Search); text != "" {
+			s.Where(entsql.P(func(b *entsql.Builder) {
+				b.WriteString("lower(" + s.C(page.FieldTitle) + ") LIKE ").Arg("%" + likeEscape(text) + "%").WriteString(" ESCAPE '\\'")
+			}))
+		}
+		switch key {
+		case "ID":
+			o = order{key: key}
+		case "TITLE":
+			o = order{key: key, expr: column(s, page.FieldTitle), kind: kindString,
+				val: func(r any) (string, error) { return r.(*ent.Page).Title, nil }}
+		case "UPDATED_AT":
+			o = order{key: key, expr: column(s, page.FieldUpdatedAt), kind: kindTime,
+				val: func(r any) (string, error) { return formatTime(r.(*ent.Page).UpdatedAt), nil }}
+		default:
+			sortErr = fmt.Errorf("%w: unknown page sort key %s", ErrInvalidInput, key)
+			return
+		}
+		sortErr = o.apply(s, w, q.Args.Reverse, page.FieldID)
+	})
+	if w.Limit == 0 {
+		return Page[*ent.Page]{}, nil
+	}
+	rows, err := query.All(ctx)
+	if sortErr != nil {
+		return Page[*ent.Page]{}, sortErr
+	}
+	if err != nil {
+		return Page[*ent.Page]{}, fmt.Errorf("catalog: list pages: %w", err)
+	}
+	return newPage(w, o, rows, func(p *ent.Page) int { return p.ID })
+}
+
+// PageByHandle returns the published page with handle, or nil.
+func (c *Catalog) PageByHandle(ctx context.Context, handle string) (*ent.Page, error) {
+	p, err := c.client.Page.Query().Where(page.Handle(handle)).Only(ctx)
+	if ent.IsNotFound(err) || err == nil && !c.PageVisible(p) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("catalog: page %q: %w", handle, err)
+	}
+	return p, nil
+}
+
+// MenuByHandle returns the menu with handle, or nil.
+func (c *Catalog) MenuByHandle(ctx context.Context, handle string) (*ent.Menu, error) {
+	m, err := c.client.Menu.Query().Where(menu.Handle(handle)).Only(ctx)
+	if ent.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("catalog: menu %q: %w", handle, err)
+	}
+	return m, nil
+}
+
+// titleSearch reads the simple queries collections and pages accept: free text or title:text.
+func titleSearch(q string) string {
+	q = strings.TrimSpace(q)
+	q = strings.TrimPrefix(q, "title:")
+	return strings.ToLower(strings.Trim(q, `"*`))
+}

@@ -1,0 +1,156 @@
+package catalog
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+
+	"entgo.io/ent/dialect/sql"
+
+	"github.com/emporium/emporium/ent"
+	"github.com/emporium/emporium/ent/product"
+	"github.com/emporium/emporium/pagination"
+)
+
+// ProductQuery asks for one page of the storefront's products.
+type ProductQuery struct {
+	Args    pagination.Args
+	SortKey string // a ProductSortKeys value; "" means ID
+	Search  string // Shopify search syntax
+	// Currency is the buyer's currency, used by variants.price filters.
+	Currency string
+}
+
+// visible restricts a product selector to what the storefront may show.
+func (c *Catalog) visible(s *sql.Selector) {
+	s.Where(sql.And(
+		sql.EQ(s.C(product.FieldStatus), product.StatusACTIVE),
+		sql.NotNull(s.C(product.FieldPublishedAt)),
+		sql.LTE(s.C(product.FieldPublishedAt), c.now()),
+	))
+}
+
+// productOrder returns the keyset order for a ProductSortKeys value. rank is the relevance expression of
+// the search, nil without free text.
+func (c *Catalog) productOrder(s *sql.Selector, key string, rank func(*sql.Builder)) (order, error) {
+	str := func(f func(*ent.Product) string) func(any) (string, error) {
+		return func(r any) (string, error) { return f(r.(*ent.Product)), nil }
+	}
+	switch key {
+	case "", "ID":
+		return order{key: "ID"}, nil
+	case "TITLE":
+		return order{key: key, expr: column(s, product.FieldTitle), kind: kindString,
+			val: str(func(p *ent.Product) string { return p.Title })}, nil
+	case "PRODUCT_TYPE":
+		return order{key: key, expr: column(s, product.FieldProductType), kind: kindString,
+			val: str(func(p *ent.Product) string { return p.ProductType })}, nil
+	case "VENDOR":
+		return order{key: key, expr: column(s, product.FieldVendor), kind: kindString,
+			val: str(func(p *ent.Product) string { return p.Vendor })}, nil
+	case "PRICE":
+		return order{key: key, expr: column(s, product.FieldMinPrice), kind: kindInt,
+			val: str(func(p *ent.Product) string { return strconv.FormatInt(p.MinPrice, 10) })}, nil
+	case "BEST_SELLING":
+		return order{key: key, expr: column(s, product.FieldSalesCount), desc: true, kind: kindInt,
+			val: str(func(p *ent.Product) string { return strconv.FormatInt(p.SalesCount, 10) })}, nil
+	case "CREATED_AT", "CREATED":
+		return order{key: key, expr: column(s, product.FieldCreatedAt), kind: kindTime,
+			val: str(func(p *ent.Product) string { return formatTime(p.CreatedAt) })}, nil
+	case "UPDATED_AT":
+		return order{key: key, expr: column(s, product.FieldUpdatedAt), kind: kindTime,
+			val: str(func(p *ent.Product) string { return formatTime(p.UpdatedAt) })}, nil
+	case "RELEVANCE":
+		if rank == nil {
+			return order{key: key}, nil
+		}
+		return order{key: key, expr: rank, desc: c.postgres, kind: kindFloat,
+			val: func(r any) (string, error) {
+				v, err := r.(*ent.Product).Value(rankColumn)
+				if err != nil {
+					return "", fmt.Errorf("catalog: relevance of product: %w", err)
+				}
+				f, ok := toFloat(v)
+				if !ok {
+					return "", fmt.Errorf("catalog: relevance has type %T", v)
+				}
+				return strconv.FormatFloat(f, 'g', -1, 64), nil
+			}}, nil
+	}
+	return order{}, fmt.Errorf("%w: unknown product sort key %s", ErrInvalidInput, key)
+}
+
+const rankColumn = "search_rank"
+
+func toFloat(v any) (float64, bool) {
+	switch f := v.(type) {
+	case float64:
+		return f, true
+	case float32:
+		return float64(f), true
+	case []byte:
+		n, err := strconv.ParseFloat(string(f), 64)
+		return n, err == nil
+	}
+	return 0, false
+}
+
+// Products returns one page of visible products, filtered by the search and sorted by the sort key.
+func (c *Catalog) Products(ctx context.Context, q ProductQuery) (Page[*ent.Product], error) {
+	key := q.SortKey
+	if key == "" {
+		key = "ID"
+	}
+	w, err := pagination.NewWindow(q.Args, key)
+	if err != nil {
+		return Page[*ent.Product]{}, err
+	}
+	filter, err := c.compileSearch(q.Search, q.Currency)
+	if err != nil {
+		return Page[*ent.Product]{}, err
+	}
+	var (
+		o       order
+		sortErr error
+	)
+	query := c.client.Product.Query().Modify(func(s *sql.Selector) {
+		c.visible(s)
+		var rank func(*sql.Builder)
+		if filter != nil {
+			s.Where(filter.where(s))
+			if key == "RELEVANCE" {
+				rank = filter.rank(s)
+			}
+		}
+		if o, sortErr = c.productOrder(s, key, rank); sortErr != nil {
+			return
+		}
+		if rank != nil {
+			s.AppendSelectExprAs(sql.ExprFunc(rank), rankColumn)
+		}
+		sortErr = o.apply(s, w, q.Args.Reverse, product.FieldID)
+	})
+	if w.Limit == 0 {
+		return Page[*ent.Product]{}, nil
+	}
+	rows, err := query.All(ctx)
+	if sortErr != nil {
+		return Page[*ent.Product]{}, sortErr
+	}
+	if err != nil {
+		return Page[*ent.Product]{}, fmt.Errorf("catalog: list products: %w", err)
+	}
+	return newPage(w, o, rows, func(p *ent.Product) int { return p.ID })
+}
+
+// ProductByHandle returns the visible product with handle, or nil.
+func (c *Catalog) ProductByHandle(ctx context.Context, handle string) (*ent.Product, error) {
+	p, err := c.client.Product.Query().Where(product.Handle(handle)).Only(ctx)
+	if ent.IsNotFound(err) || err == nil && !c.Visible(p) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("catalog: product %q: %w", handle, err)
+	}
+	return p, nil
+}

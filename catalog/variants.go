@@ -1,0 +1,151 @@
+package catalog
+
+import (
+	"cmp"
+	"slices"
+
+	"github.com/emporium/emporium/ent"
+	"github.com/emporium/emporium/ent/productvariant"
+	"github.com/emporium/emporium/money"
+	"github.com/emporium/emporium/pagination"
+)
+
+// Availability is what the storefront may tell about a variant's stock.
+type Availability struct {
+	ForSale bool
+	// Quantity is the units available across locations; nil when stock is not tracked.
+	Quantity *int
+	// Backorder is true when the variant is out of stock but may still be ordered.
+	Backorder bool
+}
+
+// VariantAvailability derives availability from the variant's policy and its stock.
+func VariantAvailability(v *ent.ProductVariant, stock int) Availability {
+	if !v.InventoryTracked {
+		return Availability{ForSale: true}
+	}
+	a := Availability{Quantity: &stock}
+	switch {
+	case stock > 0:
+		a.ForSale = true
+	case v.InventoryPolicy == productvariant.InventoryPolicyCONTINUE:
+		a.ForSale, a.Backorder = true, true
+	}
+	return a
+}
+
+// Price is a variant's price and compare-at price in one currency.
+type Price struct {
+	Amount    money.Money
+	CompareAt *money.Money
+}
+
+// PriceIn picks a variant's price in currency, falling back to the shop's default currency when the
+// variant has no price in it. ok is false when it has neither.
+func PriceIn(prices []*ent.VariantPrice, currency, fallback string) (p Price, ok bool) {
+	pick := func(cur string) (Price, bool) {
+		for _, vp := range prices {
+			if vp.Currency == cur {
+				p := Price{Amount: money.New(vp.Amount, cur)}
+				if vp.CompareAtAmount != nil {
+					c := money.New(*vp.CompareAtAmount, cur)
+					p.CompareAt = &c
+				}
+				return p, true
+			}
+		}
+		return Price{}, false
+	}
+	if p, ok := pick(currency); ok {
+		return p, true
+	}
+	return pick(fallback)
+}
+
+// PriceRange is the lowest and highest of a product's variant prices.
+type PriceRange struct{ Min, Max money.Money }
+
+// Range returns the range of prices; compare-at ranges treat a missing compare-at price as zero, as the
+// Storefront API does. With no prices at all the range is zero in currency.
+func Range(prices []Price, currency string, compareAt bool) PriceRange {
+	r := PriceRange{Min: money.New(0, currency), Max: money.New(0, currency)}
+	for i, p := range prices {
+		m := p.Amount
+		if compareAt {
+			m = money.New(0, p.Amount.Currency)
+			if p.CompareAt != nil {
+				m = *p.CompareAt
+			}
+		}
+		if i == 0 || m.Amount < r.Min.Amount {
+			r.Min = m
+		}
+		if i == 0 || m.Amount > r.Max.Amount {
+			r.Max = m
+		}
+	}
+	return r
+}
+
+// VariantsPage pages through a product's variants in memory, sorted by sortKey (a ProductVariantSortKeys
+// value). A product's variants are few and already loaded in one batch, so no query is needed.
+func VariantsPage(variants []*ent.ProductVariant, args pagination.Args, sortKey string) (Page[*ent.ProductVariant], error) {
+	switch sortKey {
+	case "", "RELEVANCE":
+		sortKey = "POSITION"
+	case "POSITION", "ID", "SKU", "TITLE":
+	default:
+		return Page[*ent.ProductVariant]{}, ErrInvalidInput
+	}
+	sorted := slices.Clone(variants)
+	slices.SortStableFunc(sorted, func(a, b *ent.ProductVariant) int {
+		switch sortKey {
+		case "ID":
+			return cmp.Compare(a.ID, b.ID)
+		case "SKU":
+			return cmp.Or(cmp.Compare(deref(a.Sku), deref(b.Sku)), cmp.Compare(a.ID, b.ID))
+		case "TITLE":
+			return cmp.Or(cmp.Compare(a.Title, b.Title), cmp.Compare(a.ID, b.ID))
+		}
+		return cmp.Or(cmp.Compare(a.Position, b.Position), cmp.Compare(a.ID, b.ID))
+	})
+	return inMemoryPage(sorted, args, sortKey, func(v *ent.ProductVariant) int { return v.ID })
+}
+
+// ImagesPage pages through a product's images in memory, by position (ID and CREATED_AT order by ID).
+func ImagesPage(images []*ent.Image, args pagination.Args, sortKey string) (Page[*ent.Image], error) {
+	sorted := slices.Clone(images)
+	if sortKey == "ID" || sortKey == "CREATED_AT" {
+		slices.SortFunc(sorted, func(a, b *ent.Image) int { return cmp.Compare(a.ID, b.ID) })
+	} else {
+		sortKey = "POSITION"
+	}
+	return inMemoryPage(sorted, args, sortKey, func(i *ent.Image) int { return i.ID })
+}
+
+// CollectionsPage pages through a product's collections in memory, by ID.
+func CollectionsPage(cols []*ent.Collection, args pagination.Args) (Page[*ent.Collection], error) {
+	sorted := slices.Clone(cols)
+	slices.SortFunc(sorted, func(a, b *ent.Collection) int { return cmp.Compare(a.ID, b.ID) })
+	return inMemoryPage(sorted, args, "ID", func(c *ent.Collection) int { return c.ID })
+}
+
+// inMemoryPage pages through rows already in display order; a row's cursor value is its rank in it.
+func inMemoryPage[T any](sorted []T, args pagination.Args, key string, id func(T) int) (Page[T], error) {
+	w, err := pagination.NewWindow(args, key)
+	if err != nil {
+		return Page[T]{}, err
+	}
+	rank := make(map[int]int64, len(sorted))
+	for i, r := range sorted {
+		rank[id(r)] = int64(i)
+	}
+	return sliceByPosition(w, key, args.Reverse, sorted, func(r T) (int64, int) { return rank[id(r)], id(r) }), nil
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}

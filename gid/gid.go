@@ -1,0 +1,52 @@
+// Package gid encodes and decodes Emporium's global IDs, gid://emporium/<Type>/<id>.
+package gid
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+const prefix = "gid://emporium/"
+
+// ErrMalformed is returned for an ID that is not a well-formed Emporium global ID.
+var ErrMalformed = errors.New("malformed global ID")
+
+// ID is a decoded global ID.
+type ID struct {
+	Type string
+	ID   int
+}
+
+// Encode returns the global ID of the object typ with numeric id.
+func Encode(typ string, id int) string { return prefix + typ + "/" + strconv.Itoa(id) }
+
+// Decode parses a global ID.
+func Decode(s string) (ID, error) {
+	rest, ok := strings.CutPrefix(s, prefix)
+	if !ok {
+		return ID{}, fmt.Errorf("%w: %q", ErrMalformed, s)
+	}
+	typ, num, ok := strings.Cut(rest, "/")
+	if !ok || typ == "" {
+		return ID{}, fmt.Errorf("%w: %q", ErrMalformed, s)
+	}
+	n, err := strconv.Atoi(num)
+	if err != nil || n <= 0 || strconv.Itoa(n) != num {
+		return ID{}, fmt.Errorf("%w: %q", ErrMalformed, s)
+	}
+	return ID{Type: typ, ID: n}, nil
+}
+
+// DecodeType parses a global ID that must name an object of type typ.
+func DecodeType(s, typ string) (int, error) {
+	id, err := Decode(s)
+	if err != nil {
+		return 0, err
+	}
+	if id.Type != typ {
+		return 0, fmt.Errorf("%w: %q is not a %s ID", ErrMalformed, s, typ)
+	}
+	return id.ID, nil
+}

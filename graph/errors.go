@@ -1,0 +1,79 @@
+package graph
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/emporium/emporium/catalog"
+	"github.com/emporium/emporium/gid"
+	"github.com/emporium/emporium/pagination"
+)
+
+// Error codes carried in extensions.code. gqlgen itself sets GRAPHQL_PARSE_FAILED and
+// GRAPHQL_VALIDATION_FAILED for documents that do not parse or validate.
+const (
+	CodeBadUserInput = "BAD_USER_INPUT"
+	CodeInternal     = "INTERNAL_SERVER_ERROR"
+)
+
+// errUserInput marks errors whose message is safe and useful to show the caller.
+var errUserInput = errors.New("bad user input")
+
+func userError(err error) error { return fmt.Errorf("%w: %w", errUserInput, err) }
+
+// isUserError reports whether err was caused by the caller's input.
+func isUserError(err error) bool {
+	return errors.Is(err, errUserInput) || errors.Is(err, catalog.ErrInvalidInput) ||
+		errors.Is(err, pagination.ErrInvalidArgs) || errors.Is(err, gid.ErrMalformed)
+}
+
+// ErrorPresenter is the one place errors become GraphQL errors: the caller's mistakes keep their message
+// and get BAD_USER_INPUT; anything unexpected is logged once and shown without internals.
+func ErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
+	return func(ctx context.Context, err error) *gqlerror.Error {
+		var gqlErr *gqlerror.Error
+		if errors.As(err, &gqlErr) && gqlErr.Err == nil {
+			// Parse and validation errors, and errors that resolvers built on purpose.
+			return gqlErr
+		}
+		presented := graphql.DefaultErrorPresenter(ctx, err)
+		if isUserError(err) {
+			presented.Message = userMessage(err)
+			presented.Extensions = map[string]any{"code": CodeBadUserInput}
+			return presented
+		}
+		log.ErrorContext(ctx, "resolver failed", "err", err, "path", presented.Path.String())
+		return &gqlerror.Error{
+			Message:    "internal server error",
+			Path:       presented.Path,
+			Locations:  presented.Locations,
+			Extensions: map[string]any{"code": CodeInternal},
+		}
+	}
+}
+
+// userMessage drops the internal marker from a user error's text.
+func userMessage(err error) string {
+	msg := err.Error()
+	for _, prefix := range []string{errUserInput.Error() + ": ", catalog.ErrInvalidInput.Error() + ": "} {
+		if len(msg) > len(prefix) && msg[:len(prefix)] == prefix {
+			msg = msg[len(prefix):]
+		}
+	}
+	return msg
+}
+
+// Recover turns a resolver panic into INTERNAL_SERVER_ERROR; the stack goes to the log, never to the
+// caller.
+func Recover(log *slog.Logger) graphql.RecoverFunc {
+	return func(ctx context.Context, p any) error {
+		log.ErrorContext(ctx, "resolver panicked", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+		return &gqlerror.Error{Message: "internal server error", Extensions: map[string]any{"code": CodeInternal}}
+	}
+}

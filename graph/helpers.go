@@ -1,0 +1,165 @@
+package graph
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/emporium/emporium/catalog"
+	"github.com/emporium/emporium/ent"
+	"github.com/emporium/emporium/gid"
+	"github.com/emporium/emporium/graph/loaders"
+	"github.com/emporium/emporium/graph/model"
+	"github.com/emporium/emporium/money"
+	"github.com/emporium/emporium/pagination"
+)
+
+func args(first *int, after *string, last *int, before *string, reverse *bool) pagination.Args {
+	return pagination.Args{First: first, After: after, Last: last, Before: before, Reverse: reverse != nil && *reverse}
+}
+
+func pageInfo(info pagination.Info, cursors []string) *model.PageInfo {
+	pi := &model.PageInfo{HasNextPage: info.HasNextPage, HasPreviousPage: info.HasPreviousPage}
+	if len(cursors) > 0 {
+		pi.StartCursor, pi.EndCursor = &cursors[0], &cursors[len(cursors)-1]
+	}
+	return pi
+}
+
+func productConnection(p catalog.Page[*ent.Product]) *model.ProductConnection {
+	c := &model.ProductConnection{Nodes: p.Rows, Edges: make([]*model.ProductEdge, len(p.Rows)), PageInfo: pageInfo(p.Info, p.Cursors)}
+	for i, r := range p.Rows {
+		c.Edges[i] = &model.ProductEdge{Cursor: p.Cursors[i], Node: r}
+	}
+	if c.Nodes == nil {
+		c.Nodes = []*ent.Product{}
+	}
+	return c
+}
+
+func variantConnection(p catalog.Page[*ent.ProductVariant]) *model.ProductVariantConnection {
+	c := &model.ProductVariantConnection{Nodes: p.Rows, Edges: make([]*model.ProductVariantEdge, len(p.Rows)), PageInfo: pageInfo(p.Info, p.Cursors)}
+	for i, r := range p.Rows {
+		c.Edges[i] = &model.ProductVariantEdge{Cursor: p.Cursors[i], Node: r}
+	}
+	if c.Nodes == nil {
+		c.Nodes = []*ent.ProductVariant{}
+	}
+	return c
+}
+
+func imageConnection(p catalog.Page[*ent.Image]) *model.ImageConnection {
+	c := &model.ImageConnection{Nodes: p.Rows, Edges: make([]*model.ImageEdge, len(p.Rows)), PageInfo: pageInfo(p.Info, p.Cursors)}
+	for i, r := range p.Rows {
+		c.Edges[i] = &model.ImageEdge{Cursor: p.Cursors[i], Node: r}
+	}
+	if c.Nodes == nil {
+		c.Nodes = []*ent.Image{}
+	}
+	return c
+}
+
+func collectionConnection(p catalog.Page[*ent.Collection]) *model.CollectionConnection {
+	c := &model.CollectionConnection{Nodes: p.Rows, Edges: make([]*model.CollectionEdge, len(p.Rows)), PageInfo: pageInfo(p.Info, p.Cursors)}
+	for i, r := range p.Rows {
+		c.Edges[i] = &model.CollectionEdge{Cursor: p.Cursors[i], Node: r}
+	}
+	if c.Nodes == nil {
+		c.Nodes = []*ent.Collection{}
+	}
+	return c
+}
+
+func pageConnection(p catalog.Page[*ent.Page]) *model.PageConnection {
+	c := &model.PageConnection{Nodes: p.Rows, Edges: make([]*model.PageEdge, len(p.Rows)), PageInfo: pageInfo(p.Info, p.Cursors)}
+	for i, r := range p.Rows {
+		c.Edges[i] = &model.PageEdge{Cursor: p.Cursors[i], Node: r}
+	}
+	if c.Nodes == nil {
+		c.Nodes = []*ent.Page{}
+	}
+	return c
+}
+
+func seo(title, description string) *model.Seo {
+	s := &model.Seo{}
+	if title != "" {
+		s.Title = &title
+	}
+	if description != "" {
+		s.Description = &description
+	}
+	return s
+}
+
+// currencies returns the currency prices are shown in for this request and the shop's default, which
+// stands in for a variant without a price in the former.
+func currencies(ctx context.Context) (want, fallback string, err error) {
+	shop, err := loaders.For(ctx).Shop(ctx)
+	if err != nil {
+		return "", "", fmt.Errorf("read shop: %w", err)
+	}
+	return shopCurrency(ctx, shop), shop.DefaultCurrency, nil
+}
+
+// shopCurrency picks the buyer's currency from @inContext(country:) when the shop prices in it.
+func shopCurrency(ctx context.Context, shop *ent.Shop) string {
+	if bc := BuyerContextFrom(ctx); bc.Country != "" {
+		if cur, ok := money.CountryCurrency(bc.Country); ok {
+			for _, enabled := range shop.Currencies {
+				if enabled == cur {
+					return cur
+				}
+			}
+		}
+	}
+	return shop.DefaultCurrency
+}
+
+// variantPrices returns the price of each variant in the request's currency.
+func variantPrices(ctx context.Context, variants []*ent.ProductVariant) ([]catalog.Price, string, error) {
+	want, fallback, err := currencies(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	ids := make([]int, len(variants))
+	for i, v := range variants {
+		ids[i] = v.ID
+	}
+	lists, errs := loaders.For(ctx).PricesByVariant.LoadMany(ctx, ids)()
+	if err := errors.Join(errs...); err != nil {
+		return nil, "", err
+	}
+	prices := make([]catalog.Price, 0, len(variants))
+	for _, l := range lists {
+		if p, ok := catalog.PriceIn(l, want, fallback); ok {
+			prices = append(prices, p)
+		}
+	}
+	return prices, want, nil
+}
+
+func variantAvailability(ctx context.Context, v *ent.ProductVariant) (catalog.Availability, error) {
+	stock, err := loaders.For(ctx).StockByVariant.Load(ctx, v.ID)()
+	if err != nil {
+		return catalog.Availability{}, err
+	}
+	return catalog.VariantAvailability(v, stock), nil
+}
+
+// decodeID parses a global ID of type typ; a malformed one is the caller's error.
+func decodeID(id, typ string) (int, error) {
+	n, err := gid.DecodeType(id, typ)
+	if err != nil {
+		return 0, userError(err)
+	}
+	return n, nil
+}
+
+// visibleProduct returns p when the storefront may show it.
+func (r *Resolver) visibleProduct(p *ent.Product) *ent.Product {
+	if r.catalog.Visible(p) {
+		return p
+	}
+	return nil
+}

@@ -1,0 +1,7 @@
+package model
+
+// Node is any object with a global ID; the ent types that GraphQL exposes as Node implement it.
+type Node interface{ IsNode() }
+
+// MenuItemResource is what a menu item can link to.
+type MenuItemResource interface{ IsMenuItemResource() }

@@ -1,0 +1,123 @@
+// Package httpapi assembles Emporium's HTTP interface: the GraphQL endpoint and its aliases, GraphiQL,
+// health and readiness probes, Prometheus metrics, and the middleware every request passes through.
+package httpapi
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/99designs/gqlgen/graphql/playground"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/emporium/emporium/catalog"
+	"github.com/emporium/emporium/database"
+	"github.com/emporium/emporium/graph"
+	"github.com/emporium/emporium/graph/generated"
+	"github.com/emporium/emporium/graph/loaders"
+)
+
+// Config is what the HTTP interface needs.
+type Config struct {
+	Log *slog.Logger
+	DB  *database.DB
+	// Metrics is where Prometheus metrics are registered; a fresh registry when nil.
+	Metrics *Metrics
+	// Playground serves GraphiQL at /.
+	Playground bool
+	// Production turns off introspection and "did you mean" suggestions.
+	Production bool
+	// MaxBodyBytes bounds a request body (default 1 MiB).
+	MaxBodyBytes int64
+	// MaxDepth bounds the nesting of a query's selections (default 20).
+	MaxDepth int
+	// MaxComplexity bounds a query's cost, where list fields cost in proportion to first/last (default 1,000,000).
+	MaxComplexity int
+}
+
+// New returns the HTTP handler of the whole service.
+func New(cfg Config) http.Handler {
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = 1 << 20
+	}
+	if cfg.MaxDepth <= 0 {
+		cfg.MaxDepth = 20
+	}
+	if cfg.MaxComplexity <= 0 {
+		cfg.MaxComplexity = 1_000_000
+	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = NewMetrics(prometheus.NewRegistry())
+	}
+	cfg.Metrics.registry.MustRegister(collectors.NewDBStatsCollector(cfg.DB.SQL, "emporium"))
+
+	cat := catalog.New(cfg.DB.Client, cfg.DB.Querier(), cfg.DB.Postgres())
+	gql := newGraphQL(cfg, cat)
+
+	mux := http.NewServeMux()
+	mux.Handle("/graphql", gql)
+	mux.Handle("/api/{version}/graphql.json", gql)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		if err := cfg.DB.Ping(ctx); err != nil {
+			cfg.Log.WarnContext(ctx, "readiness check failed", "err", err)
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = w.Write([]byte("database unreachable\n"))
+			return
+		}
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	mux.Handle("GET /metrics", promhttp.HandlerFor(cfg.Metrics.registry, promhttp.HandlerOpts{}))
+	if cfg.Playground {
+		mux.Handle("GET /{$}", playground.Handler("Emporium", "/graphql"))
+	}
+
+	var h http.Handler = mux
+	h = loaders.Middleware(cfg.DB.Client, cat, h)
+	h = limitBody(cfg.MaxBodyBytes, h)
+	h = cfg.Metrics.instrument(cfg.Log, h)
+	h = securityHeaders(h)
+	h = withRequestID(h)
+	return h
+}
+
+func newGraphQL(cfg Config, cat *catalog.Catalog) http.Handler {
+	resolver := graph.NewResolver(cfg.DB.Client, cat)
+	schema := generated.NewExecutableSchema(generated.Config{
+		Resolvers:  resolver,
+		Directives: generated.DirectiveRoot{InContext: graph.InContext},
+		Complexity: complexity(),
+	})
+	srv := handler.New(schema)
+	srv.AddTransport(transport.Options{})
+	srv.AddTransport(transport.GET{})
+	srv.AddTransport(transport.POST{})
+	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	srv.SetErrorPresenter(graph.ErrorPresenter(cfg.Log))
+	srv.SetRecoverFunc(graph.Recover(cfg.Log))
+	srv.SetParserTokenLimit(15_000)
+	if cfg.Production {
+		srv.SetDisableSuggestion(true)
+	} else {
+		srv.Use(extension.Introspection{})
+	}
+	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
+	srv.Use(extension.FixedComplexityLimit(cfg.MaxComplexity))
+	srv.Use(depthLimit{max: cfg.MaxDepth})
+	srv.AroundResponses(cfg.Metrics.observeResponse)
+	return srv
+}

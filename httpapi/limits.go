@@ -1,0 +1,105 @@
+package httpapi
+
+import (
+	"context"
+	"strings"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/emporium/emporium/graph/generated"
+	"github.com/emporium/emporium/graph/model"
+)
+
+// depthLimit rejects operations whose selections nest deeper than max, before anything runs.
+// Introspection fields are not counted: tools' introspection queries nest deeply but cheaply.
+type depthLimit struct{ max int }
+
+var _ interface {
+	graphql.HandlerExtension
+	graphql.OperationContextMutator
+} = depthLimit{}
+
+func (depthLimit) ExtensionName() string                   { return "DepthLimit" }
+func (depthLimit) Validate(graphql.ExecutableSchema) error { return nil }
+
+func (d depthLimit) MutateOperationContext(_ context.Context, oc *graphql.OperationContext) *gqlerror.Error {
+	if oc.Operation == nil {
+		return nil
+	}
+	if depth := selectionDepth(oc.Operation.SelectionSet, 0, map[string]bool{}); depth > d.max {
+		err := gqlerror.Errorf("operation has depth %d, more than the limit of %d", depth, d.max)
+		err.Extensions = map[string]any{"code": "MAX_DEPTH_EXCEEDED"}
+		return err
+	}
+	return nil
+}
+
+func selectionDepth(set ast.SelectionSet, depth int, visiting map[string]bool) int {
+	deepest := depth
+	for _, sel := range set {
+		var d int
+		switch s := sel.(type) {
+		case *ast.Field:
+			if strings.HasPrefix(s.Name, "__") {
+				continue
+			}
+			d = selectionDepth(s.SelectionSet, depth+1, visiting)
+		case *ast.InlineFragment:
+			d = selectionDepth(s.SelectionSet, depth, visiting)
+		case *ast.FragmentSpread:
+			// Validation rejects fragment cycles; the guard only keeps this walk safe regardless.
+			if s.Definition == nil || visiting[s.Name] {
+				continue
+			}
+			visiting[s.Name] = true
+			d = selectionDepth(s.Definition.SelectionSet, depth, visiting)
+			delete(visiting, s.Name)
+		}
+		deepest = max(deepest, d)
+	}
+	return deepest
+}
+
+// complexity prices list fields in proportion to the page they ask for, so products(first: 250) with
+// variants(first: 250) costs what it will cost the database.
+func complexity() generated.ComplexityRoot {
+	var c generated.ComplexityRoot
+	page := func(child int, first, last *int) int {
+		n := 1
+		if first != nil {
+			n = max(n, *first)
+		}
+		if last != nil {
+			n = max(n, *last)
+		}
+		return 1 + child*n
+	}
+	c.Query.Products = func(child int, first *int, _ *string, last *int, _ *string, _ *bool, _ *model.ProductSortKeys, _ *string) int {
+		return page(child, first, last)
+	}
+	c.Query.Collections = func(child int, first *int, _ *string, last *int, _ *string, _ *bool, _ *model.CollectionSortKeys, _ *string) int {
+		return page(child, first, last)
+	}
+	c.Query.Pages = func(child int, first *int, _ *string, last *int, _ *string, _ *bool, _ *model.PageSortKeys, _ *string) int {
+		return page(child, first, last)
+	}
+	c.Query.Nodes = func(child int, ids []string) int { return 1 + child*max(1, len(ids)) }
+	c.Query.ProductRecommendations = func(child int, _ *string, _ *string, _ *model.ProductRecommendationIntent) int {
+		return 1 + child*10
+	}
+	c.Collection.Products = func(child int, first *int, _ *string, last *int, _ *string, _ *bool, _ *model.ProductCollectionSortKeys) int {
+		return page(child, first, last)
+	}
+	c.Product.Variants = func(child int, first *int, _ *string, last *int, _ *string, _ *bool, _ *model.ProductVariantSortKeys) int {
+		return page(child, first, last)
+	}
+	c.Product.Images = func(child int, first *int, _ *string, last *int, _ *string, _ *bool, _ *model.ProductImageSortKeys) int {
+		return page(child, first, last)
+	}
+	c.Product.Collections = func(child int, first *int, _ *string, last *int, _ *string, _ *bool) int {
+		return page(child, first, last)
+	}
+	return c
+}

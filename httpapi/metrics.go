@@ -1,0 +1,184 @@
+package httpapi
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"regexp"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/emporium/emporium/database"
+)
+
+// Metrics are the service's Prometheus metrics.
+type Metrics struct {
+	registry     *prometheus.Registry
+	httpRequests *prometheus.CounterVec
+	duration     *prometheus.HistogramVec
+	errors       *prometheus.CounterVec
+	statements   *prometheus.HistogramVec
+	sqlDuration  prometheus.Histogram
+
+	mu         sync.Mutex
+	operations map[string]bool
+}
+
+// maxOperations caps the distinct operation names used as label values; clients choose them, so an
+// unbounded set would let anyone grow the metrics without limit.
+const maxOperations = 200
+
+// NewMetrics registers the metrics with reg, along with the Go runtime and process collectors.
+func NewMetrics(reg *prometheus.Registry) *Metrics {
+	m := &Metrics{
+		registry: reg,
+		httpRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "emporium_http_requests_total", Help: "HTTP requests by route and status code.",
+		}, []string{"route", "code"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "emporium_graphql_request_duration_seconds", Help: "GraphQL request latency by operation name.",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
+		}, []string{"operation"}),
+		errors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "emporium_graphql_errors_total", Help: "GraphQL errors by extensions.code.",
+		}, []string{"code"}),
+		statements: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "emporium_sql_statements_per_request", Help: "SQL statements issued by one GraphQL request, by operation name.",
+			Buckets: []float64{0, 1, 2, 3, 5, 8, 10, 15, 20, 50, 100},
+		}, []string{"operation"}),
+		sqlDuration: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "emporium_sql_statement_duration_seconds", Help: "Duration of single SQL statements.",
+			Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, 1},
+		}),
+		operations: map[string]bool{},
+	}
+	reg.MustRegister(m.httpRequests, m.duration, m.errors, m.statements, m.sqlDuration,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// ObserveStatement records one SQL statement's duration; pass it to database.Options.OnStatement.
+func (m *Metrics) ObserveStatement(_ context.Context, d time.Duration) {
+	m.sqlDuration.Observe(d.Seconds())
+}
+
+// requestInfo carries what the GraphQL layer learns about a request back to the HTTP middleware.
+type requestInfo struct {
+	operation string
+	errors    int
+}
+
+type infoKey struct{}
+
+var operationName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,63}$`)
+
+// label turns a client-chosen operation name into a bounded label value.
+func (m *Metrics) label(op string) string {
+	if op == "" {
+		return "anonymous"
+	}
+	if !operationName.MatchString(op) {
+		return "invalid"
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if !m.operations[op] {
+		if len(m.operations) >= maxOperations {
+			return "other"
+		}
+		m.operations[op] = true
+	}
+	return op
+}
+
+// observeResponse counts errors by code and notes the operation name for the HTTP middleware.
+func (m *Metrics) observeResponse(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+	resp := next(ctx)
+	info, _ := ctx.Value(infoKey{}).(*requestInfo)
+	if info != nil && graphql.HasOperationContext(ctx) {
+		oc := graphql.GetOperationContext(ctx)
+		info.operation = oc.OperationName
+		if info.operation == "" && oc.Operation != nil {
+			info.operation = oc.Operation.Name
+		}
+	}
+	if resp != nil {
+		for _, e := range resp.Errors {
+			code, _ := e.Extensions["code"].(string)
+			if code == "" {
+				code = "UNKNOWN"
+			}
+			m.errors.WithLabelValues(code).Inc()
+		}
+		if info != nil {
+			info.errors += len(resp.Errors)
+		}
+	}
+	return resp
+}
+
+// instrument counts requests, times GraphQL operations, counts their SQL statements and logs each
+// request (at debug level, or warn for server errors).
+func (m *Metrics) instrument(log *slog.Logger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		ctx, counter := r.Context(), database.CounterFrom(r.Context())
+		if counter == nil {
+			ctx, counter = database.WithCounter(ctx)
+		}
+		info := &requestInfo{}
+		ctx = context.WithValue(ctx, infoKey{}, info)
+		sw := &statusWriter{ResponseWriter: w, code: http.StatusOK}
+		next.ServeHTTP(sw, r.WithContext(ctx))
+		elapsed := time.Since(start)
+
+		route := r.Pattern
+		if route == "" {
+			route = "unmatched"
+		}
+		m.httpRequests.WithLabelValues(route, strconv.Itoa(sw.code)).Inc()
+		graphqlRoute := route == "/graphql" || route == "/api/{version}/graphql.json"
+		level := slog.LevelDebug
+		if sw.code >= 500 {
+			level = slog.LevelWarn
+		}
+		attrs := []slog.Attr{
+			slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Int("status", sw.code),
+			slog.Duration("duration", elapsed),
+		}
+		if graphqlRoute {
+			op := m.label(info.operation)
+			m.duration.WithLabelValues(op).Observe(elapsed.Seconds())
+			m.statements.WithLabelValues(op).Observe(float64(counter.Statements()))
+			attrs = append(attrs, slog.String("operation", op), slog.Int("sql_statements", counter.Statements()),
+				slog.Duration("sql_time", counter.Duration()), slog.Int("errors", info.errors))
+		}
+		log.LogAttrs(ctx, level, "request", attrs...)
+	})
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	code        int
+	wroteHeader bool
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if !w.wroteHeader {
+		w.code, w.wroteHeader = code, true
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	w.wroteHeader = true
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

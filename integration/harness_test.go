@@ -1,0 +1,206 @@
+package integration
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/emporium/emporium/database"
+	"github.com/emporium/emporium/internal/pgtest"
+	"github.com/emporium/emporium/service"
+)
+
+var pg *pgtest.Server
+
+func TestMain(m *testing.M) {
+	var err error
+	if pg, err = pgtest.Start(); err != nil {
+		fmt.Fprintln(os.Stderr, "integration: PostgreSQL is required:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	shared.close()
+	if err := pg.Stop(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+	}
+	os.Exit(code)
+}
+
+// demoCatalog is the demo shop every server starts with.
+func demoCatalog(tb testing.TB) []byte {
+	b, err := os.ReadFile(filepath.Join("..", "testdata", "demo-shop.json"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return b
+}
+
+// server is a running Emporium over HTTP.
+type server struct {
+	name string // "sqlite" or "postgres"
+	svc  *service.Service
+	http *httptest.Server
+	// counters receives the statement counter of each request, in order.
+	mu       sync.Mutex
+	counters []*database.Counter
+}
+
+// startServer starts a service on a fresh database of the named kind, with the demo shop.
+func startServer(tb testing.TB, kind string, dsn string) *server {
+	tb.Helper()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if testing.Verbose() {
+		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	}
+	svc, err := service.Open(context.Background(), service.Options{DatabaseURL: dsn, DemoCatalog: demoCatalog(tb), Log: log})
+	if err != nil {
+		tb.Fatalf("start %s service: %v", kind, err)
+	}
+	s := &server{name: kind, svc: svc}
+	s.http = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, c := database.WithCounter(r.Context())
+		s.mu.Lock()
+		s.counters = append(s.counters, c)
+		s.mu.Unlock()
+		svc.Handler.ServeHTTP(w, r.WithContext(ctx))
+	}))
+	return s
+}
+
+func (s *server) close() {
+	s.http.Close()
+	s.svc.Close()
+}
+
+// lastStatements is the number of SQL statements of the latest request.
+func (s *server) lastStatements() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.counters[len(s.counters)-1].Statements()
+}
+
+// sharedServers are started once per test binary, for tests that only read.
+type sharedServers struct {
+	once    sync.Once
+	servers []*server
+	err     error
+}
+
+var shared sharedServers
+
+func (ss *sharedServers) close() {
+	for _, s := range ss.servers {
+		s.close()
+	}
+}
+
+// eachDB runs fn against a shared read-only server on each database.
+func eachDB(t *testing.T, fn func(t *testing.T, s *server)) {
+	t.Helper()
+	shared.once.Do(func() {
+		dir, err := os.MkdirTemp("", "emporium-it-")
+		if err != nil {
+			shared.err = err
+			return
+		}
+		shared.servers = []*server{
+			startServer(t, "sqlite", filepath.Join(dir, "shared.db")),
+			startServer(t, "postgres", pg.NewDatabase(&keepAlive{T: t})),
+		}
+	})
+	if shared.err != nil {
+		t.Fatal(shared.err)
+	}
+	for _, s := range shared.servers {
+		t.Run(s.name, func(t *testing.T) { fn(t, s) })
+	}
+}
+
+// keepAlive lets the shared PostgreSQL database outlive the test that created it; the cluster is
+// removed with everything in it at the end.
+type keepAlive struct{ *testing.T }
+
+func (keepAlive) Cleanup(func()) {}
+
+// freshDB runs fn against a new server on a new database of each kind, for tests that write.
+func freshDB(t *testing.T, fn func(t *testing.T, s *server)) {
+	t.Helper()
+	for _, kind := range []string{"sqlite", "postgres"} {
+		t.Run(kind, func(t *testing.T) {
+			dsn := filepath.Join(t.TempDir(), "fresh.db")
+			if kind == "postgres" {
+				dsn = pg.NewDatabase(t)
+			}
+			s := startServer(t, kind, dsn)
+			t.Cleanup(s.close)
+			fn(t, s)
+		})
+	}
+}
+
+// gqlError is one entry of a response's errors.
+type gqlError struct {
+	Message    string         `json:"message"`
+	Path       []any          `json:"path"`
+	Extensions map[string]any `json:"extensions"`
+}
+
+func (e gqlError) code() string { c, _ := e.Extensions["code"].(string); return c }
+
+type response struct {
+	Status int
+	Data   json.RawMessage `json:"data"`
+	Errors []gqlError      `json:"errors"`
+}
+
+// post sends a GraphQL request and decodes the response, whatever its status.
+func (s *server) post(t *testing.T, query string, vars map[string]any) response {
+	t.Helper()
+	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+	res, err := http.Post(s.http.URL+"/graphql", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var r response
+	raw, _ := io.ReadAll(res.Body)
+	if err := json.Unmarshal(raw, &r); err != nil {
+		t.Fatalf("decode response (status %d): %v: %s", res.StatusCode, err, raw)
+	}
+	r.Status = res.StatusCode
+	return r
+}
+
+// query sends a GraphQL request that must succeed and decodes its data into out.
+func (s *server) query(t *testing.T, query string, vars map[string]any, out any) {
+	t.Helper()
+	r := s.post(t, query, vars)
+	if len(r.Errors) > 0 || r.Status != http.StatusOK {
+		t.Fatalf("query failed with status %d: %+v\nquery: %s", r.Status, r.Errors, strings.TrimSpace(query))
+	}
+	if out != nil {
+		if err := json.Unmarshal(r.Data, out); err != nil {
+			t.Fatalf("decode data: %v: %s", err, r.Data)
+		}
+	}
+}
+
+// queryError sends a request that must fail and returns its first error.
+func (s *server) queryError(t *testing.T, query string, vars map[string]any) gqlError {
+	t.Helper()
+	r := s.post(t, query, vars)
+	if len(r.Errors) == 0 {
+		t.Fatalf("query succeeded, want an error: %s", r.Data)
+	}
+	return r.Errors[0]
+}
