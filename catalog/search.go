@@ -52,18 +52,18 @@ type predicateFunc = func(*sql.Selector) *sql.Predicate
 
 func (sc *searchCompiler) node(n searchquery.Node, negated bool) (predicateFunc, error) {
 	switch n := n.(type) {
-	case *searchquery.And:
+	case searchquery.And:
 		return sc.group(n.Terms, negated, sql.And)
-	case *searchquery.Or:
+	case searchquery.Or:
 		return sc.group(n.Terms, negated, sql.Or)
-	case *searchquery.Not:
+	case searchquery.Not:
 		inner, err := sc.node(n.Term, !negated)
 		if err != nil {
 			return nil, err
 		}
 		return func(s *sql.Selector) *sql.Predicate { return sql.Not(inner(s)) }, nil
-	case *searchquery.Term:
-		return sc.term(*n, negated)
+	case searchquery.Term:
+		return sc.term(n, negated)
 	}
 	return nil, fmt.Errorf("catalog: unexpected search node %T", n)
 }

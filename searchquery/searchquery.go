@@ -33,13 +33,15 @@ import (
 const (
 	MaxQueryLength = 1000 // bytes
 	MaxDepth       = 20   // nested parentheses
-	MaxTerms       = 50   // Terms, including negated ones
+	MaxTerms       = 50   // Terms, negated or not
 )
 
 // Node is a node of a parsed query: And, Or, Not or Term.
 //
-// String returns the node's canonical form: Parse of it yields an equal node
-// for every node returned by Parse, which makes it suitable as a cache key.
+// String returns the node's canonical form, suitable as a cache key. For a
+// node returned by Parse, parsing its String yields an equal node, unless the
+// canonical form exceeds MaxQueryLength (it can be a few bytes longer than
+// the query: "a(b OR c)" prints as "a (b OR c)").
 type Node interface {
 	fmt.Stringer
 	node()
@@ -299,6 +301,8 @@ func negate(n Node) Node {
 	return Not{Term: n}
 }
 
+// newAnd returns the conjunction of terms: the term itself if there is only
+// one, and an And with nested Ands flattened otherwise.
 func newAnd(terms []Node) Node {
 	if len(terms) == 1 {
 		return terms[0]
@@ -314,6 +318,7 @@ func newAnd(terms []Node) Node {
 	return And{Terms: flat}
 }
 
+// newOr is newAnd for disjunctions.
 func newOr(terms []Node) Node {
 	if len(terms) == 1 {
 		return terms[0]
