@@ -88,6 +88,8 @@ func toFloat(v any) (float64, bool) {
 		return f, true
 	case float32:
 		return float64(f), true
+	case int64:
+		return float64(f), true
 	case []byte:
 		n, err := strconv.ParseFloat(string(f), 64)
 		return n, err == nil

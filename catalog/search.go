@@ -290,7 +290,7 @@ func (sc *searchCompiler) rank() func(*sql.Selector) func(*sql.Builder) {
 	return func(s *sql.Selector) func(*sql.Builder) {
 		return func(b *sql.Builder) {
 			b.WriteString("COALESCE((SELECT bm25(product_fts, 10.0, 4.0, 4.0, 4.0, 1.0) FROM product_fts WHERE product_fts MATCH ").
-				Arg(q).WriteString(" AND product_fts.rowid = " + s.C(product.FieldID) + "), 0)")
+				Arg(q).WriteString(" AND product_fts.rowid = " + s.C(product.FieldID) + "), 0.0)")
 		}
 	}
 }

@@ -7,7 +7,9 @@ package graph
 
 import (
 	"context"
+
 	"errors"
+	"github.com/99designs/gqlgen/graphql"
 	"strings"
 	"time"
 
@@ -61,6 +63,7 @@ func (r *collectionResolver) Products(ctx context.Context, obj *ent.Collection, 
 	if err != nil {
 		return nil, err
 	}
+	prefetchProducts(ctx, page.Rows, productFieldsOfConnection(ctx))
 	return productConnection(page), nil
 }
 
@@ -352,6 +355,7 @@ func (r *queryResolver) Products(ctx context.Context, first *int, after *string,
 	if err != nil {
 		return nil, err
 	}
+	prefetchProducts(ctx, page.Rows, productFieldsOfConnection(ctx))
 	return productConnection(page), nil
 }
 
@@ -361,22 +365,23 @@ func (r *queryResolver) Product(ctx context.Context, id *string, handle *string)
 	case (id == nil) == (handle == nil):
 		return nil, userError(errors.New("give exactly one of id and handle"))
 	case handle != nil:
-		return r.catalog.ProductByHandle(ctx, *handle)
+		return r.productByHandle(ctx, *handle)
 	}
 	n, err := decodeID(*id, "Product")
 	if err != nil {
 		return nil, err
 	}
 	p, err := loaders.For(ctx).Product.Load(ctx, n)()
-	if err != nil {
+	if err != nil || r.visibleProduct(p) == nil {
 		return nil, err
 	}
-	return r.visibleProduct(p), nil
+	prefetchProducts(ctx, []*ent.Product{p}, productFieldsOfList(ctx))
+	return p, nil
 }
 
 // ProductByHandle is the resolver for the productByHandle field.
 func (r *queryResolver) ProductByHandle(ctx context.Context, handle string) (*ent.Product, error) {
-	return r.catalog.ProductByHandle(ctx, handle)
+	return r.productByHandle(ctx, handle)
 }
 
 // ProductRecommendations is the resolver for the productRecommendations field.
@@ -398,7 +403,12 @@ func (r *queryResolver) ProductRecommendations(ctx context.Context, productID *s
 		}
 		id = n
 	}
-	return r.catalog.Recommendations(ctx, id)
+	products, err := r.catalog.Recommendations(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	prefetchProducts(ctx, products, productFieldsOfList(ctx))
+	return products, nil
 }
 
 // Collections is the resolver for the collections field.
@@ -414,6 +424,8 @@ func (r *queryResolver) Collections(ctx context.Context, first *int, after *stri
 	if err != nil {
 		return nil, err
 	}
+	oc := graphql.GetOperationContext(ctx)
+	prefetchCollectionProducts(ctx, page.Rows, nodeSelections(oc, graphql.CollectFieldsCtx(ctx, nil), "Collection"))
 	return collectionConnection(page), nil
 }
 

@@ -80,3 +80,13 @@ func (r *Resolver) storeURL(ctx context.Context, path string) (*string, error) {
 	u := strings.TrimRight(shop.PrimaryDomain, "/") + path
 	return &u, nil
 }
+
+// productByHandle returns the visible product with handle, with its selected fields prefetched.
+func (r *Resolver) productByHandle(ctx context.Context, handle string) (*ent.Product, error) {
+	p, err := r.catalog.ProductByHandle(ctx, handle)
+	if err != nil || p == nil {
+		return nil, err
+	}
+	prefetchProducts(ctx, []*ent.Product{p}, productFieldsOfList(ctx))
+	return p, nil
+}

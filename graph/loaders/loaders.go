@@ -21,25 +21,26 @@ const wait = 250 * time.Microsecond
 
 // Loaders are one request's dataloaders.
 type Loaders struct {
-	Product            *dataloader.Loader[int, *ent.Product]
-	Variant            *dataloader.Loader[int, *ent.ProductVariant]
-	Image              *dataloader.Loader[int, *ent.Image]
-	Collection         *dataloader.Loader[int, *ent.Collection]
-	Page               *dataloader.Loader[int, *ent.Page]
-	Option             *dataloader.Loader[int, *ent.ProductOption]
-	VariantsByProduct  *dataloader.Loader[int, []*ent.ProductVariant]
-	OptionsByProduct   *dataloader.Loader[int, []*ent.ProductOption]
-	ImagesByProduct    *dataloader.Loader[int, []*ent.Image]
-	PricesByVariant    *dataloader.Loader[int, []*ent.VariantPrice]
-	StockByVariant     *dataloader.Loader[int, int]
-	CollectionsByProd  *dataloader.Loader[int, []*ent.Collection]
-	MenuItemsByMenu    *dataloader.Loader[int, []*ent.MenuItem]
+	Product            *Batch[*ent.Product]
+	Variant            *Batch[*ent.ProductVariant]
+	Image              *Batch[*ent.Image]
+	Collection         *Batch[*ent.Collection]
+	Page               *Batch[*ent.Page]
+	Option             *Batch[*ent.ProductOption]
+	VariantsByProduct  *Batch[[]*ent.ProductVariant]
+	OptionsByProduct   *Batch[[]*ent.ProductOption]
+	ImagesByProduct    *Batch[[]*ent.Image]
+	PricesByVariant    *Batch[[]*ent.VariantPrice]
+	StockByVariant     *Batch[int]
+	CollectionsByProd  *Batch[[]*ent.Collection]
+	MenuItemsByMenu    *Batch[[]*ent.MenuItem]
 	CollectionProducts *dataloader.Loader[CollectionProductsKey, catalog.Page[*ent.Product]]
 
 	shopOnce sync.Once
 	shop     *ent.Shop
 	shopErr  error
 	client   *ent.Client
+	catalog  *catalog.Catalog
 }
 
 // CollectionProductsKey asks for one page of one collection's products.
@@ -58,6 +59,9 @@ type ProductsArgs struct {
 
 // NewProductsArgs turns connection arguments into a loader key part.
 func NewProductsArgs(a pagination.Args, sortKey string) ProductsArgs {
+	if sortKey == "" {
+		sortKey = "COLLECTION_DEFAULT"
+	}
 	k := ProductsArgs{First: -1, Last: -1, Reverse: a.Reverse, SortKey: sortKey}
 	if a.First != nil {
 		k.First = *a.First
@@ -95,6 +99,7 @@ func (k ProductsArgs) query() catalog.CollectionProductsQuery {
 func New(client *ent.Client, c *catalog.Catalog) *Loaders {
 	return &Loaders{
 		client:            client,
+		catalog:           c,
 		Product:           newLoader(c.ProductsByID),
 		Variant:           newLoader(c.VariantsByID),
 		Image:             newLoader(c.ImagesByID),
@@ -130,10 +135,18 @@ func New(client *ent.Client, c *catalog.Catalog) *Loaders {
 	}
 }
 
-// newLoader makes a loader from a batch function that returns what exists by key; a missing key yields
-// the zero value (nil, or an empty list), not an error.
-func newLoader[V any](fetch func(context.Context, []int) (map[int]V, error)) *dataloader.Loader[int, V] {
-	return dataloader.NewBatchedLoader(func(ctx context.Context, keys []int) []*dataloader.Result[V] {
+// Batch is a dataloader keyed by ID over a batch function that returns what exists by key; a missing key
+// yields the zero value (nil, or an empty list), not an error.
+type Batch[V any] struct {
+	*dataloader.Loader[int, V]
+	fetch func(context.Context, []int) (map[int]V, error)
+
+	mu         sync.Mutex
+	prefetched map[int]bool
+}
+
+func newLoader[V any](fetch func(context.Context, []int) (map[int]V, error)) *Batch[V] {
+	l := dataloader.NewBatchedLoader(func(ctx context.Context, keys []int) []*dataloader.Result[V] {
 		found, err := fetch(ctx, keys)
 		results := make([]*dataloader.Result[V], len(keys))
 		for i, k := range keys {
@@ -141,6 +154,57 @@ func newLoader[V any](fetch func(context.Context, []int) (map[int]V, error)) *da
 		}
 		return results
 	}, dataloader.WithWait[int, V](wait), dataloader.WithBatchCapacity[int, V](1000))
+	return &Batch[V]{Loader: l, fetch: fetch, prefetched: map[int]bool{}}
+}
+
+// Prefetch reads keys with one call of the batch function and primes the cache with the results, so that
+// later loads of these keys cost nothing. Unlike LoadMany, whose keys reach the batcher one goroutine at
+// a time and may straddle two batch windows, it always costs one statement, or none when every key was
+// prefetched before.
+func (b *Batch[V]) Prefetch(ctx context.Context, keys []int) (map[int]V, error) {
+	b.mu.Lock()
+	var missing []int
+	for _, k := range keys {
+		if !b.prefetched[k] {
+			missing = append(missing, k)
+		}
+	}
+	b.mu.Unlock()
+	found := make(map[int]V, len(keys))
+	if len(missing) > 0 {
+		fetched, err := b.fetch(ctx, missing)
+		if err != nil {
+			return nil, err
+		}
+		b.mu.Lock()
+		for _, k := range missing {
+			b.Prime(ctx, k, fetched[k])
+			b.prefetched[k] = true
+		}
+		b.mu.Unlock()
+	}
+	for _, k := range keys {
+		if v, err := b.Load(ctx, k)(); err == nil {
+			found[k] = v
+		}
+	}
+	return found, nil
+}
+
+// PrefetchCollectionProducts reads one page of products for each of cols with one windowed query and
+// primes the loader with them, so that the collections' products fields cost nothing more.
+func (l *Loaders) PrefetchCollectionProducts(ctx context.Context, cols []*ent.Collection, args ProductsArgs) ([]*ent.Product, error) {
+	pages, err := l.catalog.CollectionProducts(ctx, cols, args.query())
+	if err != nil {
+		return nil, err
+	}
+	var products []*ent.Product
+	for _, c := range cols {
+		page := pages[c.ID]
+		l.CollectionProducts.Prime(ctx, CollectionProductsKey{Collection: c, Query: args}, page)
+		products = append(products, page.Rows...)
+	}
+	return products, nil
 }
 
 // Shop returns the shop settings, read once per request.
