@@ -7,25 +7,18 @@ package graph
 
 import (
 	"context"
-
 	"errors"
-	"github.com/99designs/gqlgen/graphql"
 	"strings"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/emporium/emporium/catalog"
 	"github.com/emporium/emporium/ent"
-	"github.com/emporium/emporium/gid"
 	"github.com/emporium/emporium/graph/generated"
 	"github.com/emporium/emporium/graph/loaders"
 	"github.com/emporium/emporium/graph/model"
 	"github.com/emporium/emporium/money"
 )
-
-// ID is the resolver for the id field.
-func (r *collectionResolver) ID(ctx context.Context, obj *ent.Collection) (string, error) {
-	return gid.Encode("Collection", obj.ID), nil
-}
 
 // Description is the resolver for the description field.
 func (r *collectionResolver) Description(ctx context.Context, obj *ent.Collection, truncateAt *int) (string, error) {
@@ -65,17 +58,6 @@ func (r *collectionResolver) Products(ctx context.Context, obj *ent.Collection, 
 	}
 	prefetchProducts(ctx, page.Rows, productFieldsOfConnection(ctx))
 	return productConnection(page), nil
-}
-
-// ID is the resolver for the id field.
-func (r *imageResolver) ID(ctx context.Context, obj *ent.Image) (*string, error) {
-	id := gid.Encode("ProductImage", obj.ID)
-	return &id, nil
-}
-
-// ID is the resolver for the id field.
-func (r *productResolver) ID(ctx context.Context, obj *ent.Product) (string, error) {
-	return gid.Encode("Product", obj.ID), nil
 }
 
 // Description is the resolver for the description field.
@@ -265,16 +247,6 @@ func (r *productResolver) PublishedAt(ctx context.Context, obj *ent.Product) (*t
 	return obj.PublishedAt, nil
 }
 
-// ID is the resolver for the id field.
-func (r *productOptionResolver) ID(ctx context.Context, obj *ent.ProductOption) (string, error) {
-	return gid.Encode("ProductOption", obj.ID), nil
-}
-
-// ID is the resolver for the id field.
-func (r *productVariantResolver) ID(ctx context.Context, obj *ent.ProductVariant) (string, error) {
-	return gid.Encode("ProductVariant", obj.ID), nil
-}
-
 // AvailableForSale is the resolver for the availableForSale field.
 func (r *productVariantResolver) AvailableForSale(ctx context.Context, obj *ent.ProductVariant) (bool, error) {
 	a, err := variantAvailability(ctx, obj)
@@ -291,15 +263,6 @@ func (r *productVariantResolver) QuantityAvailable(ctx context.Context, obj *ent
 func (r *productVariantResolver) CurrentlyNotInStock(ctx context.Context, obj *ent.ProductVariant) (bool, error) {
 	a, err := variantAvailability(ctx, obj)
 	return a.Backorder, err
-}
-
-// SelectedOptions is the resolver for the selectedOptions field.
-func (r *productVariantResolver) SelectedOptions(ctx context.Context, obj *ent.ProductVariant) ([]*model.SelectedOption, error) {
-	out := make([]*model.SelectedOption, len(obj.SelectedOptions))
-	for i, o := range obj.SelectedOptions {
-		out[i] = &model.SelectedOption{Name: o.Name, Value: o.Value}
-	}
-	return out, nil
 }
 
 // Price is the resolver for the price field.
@@ -452,22 +415,16 @@ func (r *queryResolver) CollectionByHandle(ctx context.Context, handle string) (
 // Collection returns generated.CollectionResolver implementation.
 func (r *Resolver) Collection() generated.CollectionResolver { return &collectionResolver{r} }
 
-// Image returns generated.ImageResolver implementation.
-func (r *Resolver) Image() generated.ImageResolver { return &imageResolver{r} }
-
 // Product returns generated.ProductResolver implementation.
 func (r *Resolver) Product() generated.ProductResolver { return &productResolver{r} }
-
-// ProductOption returns generated.ProductOptionResolver implementation.
-func (r *Resolver) ProductOption() generated.ProductOptionResolver { return &productOptionResolver{r} }
 
 // ProductVariant returns generated.ProductVariantResolver implementation.
 func (r *Resolver) ProductVariant() generated.ProductVariantResolver {
 	return &productVariantResolver{r}
 }
 
-type collectionResolver struct{ *Resolver }
-type imageResolver struct{ *Resolver }
-type productResolver struct{ *Resolver }
-type productOptionResolver struct{ *Resolver }
-type productVariantResolver struct{ *Resolver }
+type (
+	collectionResolver     struct{ *Resolver }
+	productResolver        struct{ *Resolver }
+	productVariantResolver struct{ *Resolver }
+)

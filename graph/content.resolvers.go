@@ -17,11 +17,6 @@ import (
 	"github.com/emporium/emporium/graph/model"
 )
 
-// ID is the resolver for the id field.
-func (r *menuResolver) ID(ctx context.Context, obj *ent.Menu) (string, error) {
-	return gid.Encode("Menu", obj.ID), nil
-}
-
 // Items is the resolver for the items field.
 func (r *menuResolver) Items(ctx context.Context, obj *ent.Menu) ([]*ent.MenuItem, error) {
 	return menuChildren(ctx, obj.ID, nil)
@@ -31,11 +26,6 @@ func (r *menuResolver) Items(ctx context.Context, obj *ent.Menu) ([]*ent.MenuIte
 func (r *menuResolver) ItemsCount(ctx context.Context, obj *ent.Menu) (int, error) {
 	items, err := menuChildren(ctx, obj.ID, nil)
 	return len(items), err
-}
-
-// ID is the resolver for the id field.
-func (r *menuItemResolver) ID(ctx context.Context, obj *ent.MenuItem) (string, error) {
-	return gid.Encode("MenuItem", obj.ID), nil
 }
 
 // Type is the resolver for the type field.
@@ -84,11 +74,6 @@ func (r *menuItemResolver) Resource(ctx context.Context, obj *ent.MenuItem) (mod
 // Items is the resolver for the items field.
 func (r *menuItemResolver) Items(ctx context.Context, obj *ent.MenuItem) ([]*ent.MenuItem, error) {
 	return menuChildren(ctx, obj.MenuID, &obj.ID)
-}
-
-// ID is the resolver for the id field.
-func (r *pageResolver) ID(ctx context.Context, obj *ent.Page) (string, error) {
-	return gid.Encode("Page", obj.ID), nil
 }
 
 // Seo is the resolver for the seo field.
@@ -155,6 +140,8 @@ func (r *Resolver) MenuItem() generated.MenuItemResolver { return &menuItemResol
 // Page returns generated.PageResolver implementation.
 func (r *Resolver) Page() generated.PageResolver { return &pageResolver{r} }
 
-type menuResolver struct{ *Resolver }
-type menuItemResolver struct{ *Resolver }
-type pageResolver struct{ *Resolver }
+type (
+	menuResolver     struct{ *Resolver }
+	menuItemResolver struct{ *Resolver }
+	pageResolver     struct{ *Resolver }
+)

@@ -10,7 +10,6 @@ import (
 	"net/url"
 
 	"github.com/emporium/emporium/ent"
-	"github.com/emporium/emporium/gid"
 	"github.com/emporium/emporium/graph/generated"
 	"github.com/emporium/emporium/graph/loaders"
 	"github.com/emporium/emporium/graph/model"
@@ -20,11 +19,6 @@ import (
 // Shop is the resolver for the shop field.
 func (r *queryResolver) Shop(ctx context.Context) (*ent.Shop, error) {
 	return loaders.For(ctx).Shop(ctx)
-}
-
-// ID is the resolver for the id field.
-func (r *shopResolver) ID(ctx context.Context, obj *ent.Shop) (string, error) {
-	return gid.Encode("Shop", obj.ID), nil
 }
 
 // MoneyFormat is the resolver for the moneyFormat field.

@@ -15,6 +15,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/introspection"
 	"github.com/emporium/emporium/ent"
+	"github.com/emporium/emporium/ent/schema"
 	"github.com/emporium/emporium/graph/model"
 	"github.com/emporium/emporium/money"
 	gqlparser "github.com/vektah/gqlparser/v2"
@@ -32,12 +33,10 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
 	Collection() CollectionResolver
-	Image() ImageResolver
 	Menu() MenuResolver
 	MenuItem() MenuItemResolver
 	Page() PageResolver
 	Product() ProductResolver
-	ProductOption() ProductOptionResolver
 	ProductVariant() ProductVariantResolver
 	Query() QueryResolver
 	Shop() ShopResolver
@@ -51,8 +50,8 @@ type ComplexityRoot struct {
 	Collection struct {
 		Description     func(childComplexity int, truncateAt *int) int
 		DescriptionHTML func(childComplexity int) int
+		GlobalID        func(childComplexity int) int
 		Handle          func(childComplexity int) int
-		ID              func(childComplexity int) int
 		Image           func(childComplexity int) int
 		OnlineStoreURL  func(childComplexity int) int
 		Products        func(childComplexity int, first *int, after *string, last *int, before *string, reverse *bool, sortKey *model.ProductCollectionSortKeys) int
@@ -79,11 +78,11 @@ type ComplexityRoot struct {
 	}
 
 	Image struct {
-		AltText func(childComplexity int) int
-		Height  func(childComplexity int) int
-		ID      func(childComplexity int) int
-		URL     func(childComplexity int) int
-		Width   func(childComplexity int) int
+		AltText  func(childComplexity int) int
+		GlobalID func(childComplexity int) int
+		Height   func(childComplexity int) int
+		URL      func(childComplexity int) int
+		Width    func(childComplexity int) int
 	}
 
 	ImageConnection struct {
@@ -98,15 +97,15 @@ type ComplexityRoot struct {
 	}
 
 	Menu struct {
+		GlobalID   func(childComplexity int) int
 		Handle     func(childComplexity int) int
-		ID         func(childComplexity int) int
 		Items      func(childComplexity int) int
 		ItemsCount func(childComplexity int) int
 		Title      func(childComplexity int) int
 	}
 
 	MenuItem struct {
-		ID         func(childComplexity int) int
+		GlobalID   func(childComplexity int) int
 		Items      func(childComplexity int) int
 		Resource   func(childComplexity int) int
 		ResourceID func(childComplexity int) int
@@ -125,8 +124,8 @@ type ComplexityRoot struct {
 		Body           func(childComplexity int) int
 		BodySummary    func(childComplexity int) int
 		CreatedAt      func(childComplexity int) int
+		GlobalID       func(childComplexity int) int
 		Handle         func(childComplexity int) int
-		ID             func(childComplexity int) int
 		OnlineStoreURL func(childComplexity int) int
 		Seo            func(childComplexity int) int
 		Title          func(childComplexity int) int
@@ -164,8 +163,8 @@ type ComplexityRoot struct {
 		Description                     func(childComplexity int, truncateAt *int) int
 		DescriptionHTML                 func(childComplexity int) int
 		FeaturedImage                   func(childComplexity int) int
+		GlobalID                        func(childComplexity int) int
 		Handle                          func(childComplexity int) int
-		ID                              func(childComplexity int) int
 		Images                          func(childComplexity int, first *int, after *string, last *int, before *string, reverse *bool, sortKey *model.ProductImageSortKeys) int
 		IsGiftCard                      func(childComplexity int) int
 		OnlineStoreURL                  func(childComplexity int) int
@@ -197,9 +196,9 @@ type ComplexityRoot struct {
 	}
 
 	ProductOption struct {
-		ID     func(childComplexity int) int
-		Name   func(childComplexity int) int
-		Values func(childComplexity int) int
+		GlobalID func(childComplexity int) int
+		Name     func(childComplexity int) int
+		Values   func(childComplexity int) int
 	}
 
 	ProductPriceRange struct {
@@ -212,7 +211,7 @@ type ComplexityRoot struct {
 		Barcode             func(childComplexity int) int
 		CompareAtPrice      func(childComplexity int) int
 		CurrentlyNotInStock func(childComplexity int) int
-		ID                  func(childComplexity int) int
+		GlobalID            func(childComplexity int) int
 		Image               func(childComplexity int) int
 		Price               func(childComplexity int) int
 		Product             func(childComplexity int) int
@@ -266,7 +265,7 @@ type ComplexityRoot struct {
 
 	Shop struct {
 		Description     func(childComplexity int) int
-		ID              func(childComplexity int) int
+		GlobalID        func(childComplexity int) int
 		MoneyFormat     func(childComplexity int) int
 		Name            func(childComplexity int) int
 		PaymentSettings func(childComplexity int) int
@@ -279,7 +278,7 @@ type ComplexityRoot struct {
 // region    ************************** generated!.gotpl **************************
 
 type CollectionResolver interface {
-	ID(ctx context.Context, obj *ent.Collection) (string, error)
+	Description(ctx context.Context, obj *ent.Collection, truncateAt *int) (string, error)
 
 	Image(ctx context.Context, obj *ent.Collection) (*ent.Image, error)
 	Seo(ctx context.Context, obj *ent.Collection) (*model.Seo, error)
@@ -287,18 +286,11 @@ type CollectionResolver interface {
 
 	Products(ctx context.Context, obj *ent.Collection, first *int, after *string, last *int, before *string, reverse *bool, sortKey *model.ProductCollectionSortKeys) (*model.ProductConnection, error)
 }
-type ImageResolver interface {
-	ID(ctx context.Context, obj *ent.Image) (*string, error)
-}
 type MenuResolver interface {
-	ID(ctx context.Context, obj *ent.Menu) (string, error)
-
 	Items(ctx context.Context, obj *ent.Menu) ([]*ent.MenuItem, error)
 	ItemsCount(ctx context.Context, obj *ent.Menu) (int, error)
 }
 type MenuItemResolver interface {
-	ID(ctx context.Context, obj *ent.MenuItem) (string, error)
-
 	Type(ctx context.Context, obj *ent.MenuItem) (model.MenuItemType, error)
 
 	ResourceID(ctx context.Context, obj *ent.MenuItem) (*string, error)
@@ -307,13 +299,11 @@ type MenuItemResolver interface {
 	Items(ctx context.Context, obj *ent.MenuItem) ([]*ent.MenuItem, error)
 }
 type PageResolver interface {
-	ID(ctx context.Context, obj *ent.Page) (string, error)
-
 	Seo(ctx context.Context, obj *ent.Page) (*model.Seo, error)
 	OnlineStoreURL(ctx context.Context, obj *ent.Page) (*string, error)
 }
 type ProductResolver interface {
-	ID(ctx context.Context, obj *ent.Product) (string, error)
+	Description(ctx context.Context, obj *ent.Product, truncateAt *int) (string, error)
 
 	AvailableForSale(ctx context.Context, obj *ent.Product) (bool, error)
 	Options(ctx context.Context, obj *ent.Product, first *int) ([]*ent.ProductOption, error)
@@ -333,16 +323,11 @@ type ProductResolver interface {
 
 	PublishedAt(ctx context.Context, obj *ent.Product) (*time.Time, error)
 }
-type ProductOptionResolver interface {
-	ID(ctx context.Context, obj *ent.ProductOption) (string, error)
-}
 type ProductVariantResolver interface {
-	ID(ctx context.Context, obj *ent.ProductVariant) (string, error)
-
 	AvailableForSale(ctx context.Context, obj *ent.ProductVariant) (bool, error)
 	QuantityAvailable(ctx context.Context, obj *ent.ProductVariant) (*int, error)
 	CurrentlyNotInStock(ctx context.Context, obj *ent.ProductVariant) (bool, error)
-	SelectedOptions(ctx context.Context, obj *ent.ProductVariant) ([]*model.SelectedOption, error)
+
 	Price(ctx context.Context, obj *ent.ProductVariant) (*money.Money, error)
 	CompareAtPrice(ctx context.Context, obj *ent.ProductVariant) (*money.Money, error)
 	Image(ctx context.Context, obj *ent.ProductVariant) (*ent.Image, error)
@@ -367,8 +352,6 @@ type QueryResolver interface {
 	Shop(ctx context.Context) (*ent.Shop, error)
 }
 type ShopResolver interface {
-	ID(ctx context.Context, obj *ent.Shop) (string, error)
-
 	MoneyFormat(ctx context.Context, obj *ent.Shop) (string, error)
 	PrimaryDomain(ctx context.Context, obj *ent.Shop) (*model.Domain, error)
 	PaymentSettings(ctx context.Context, obj *ent.Shop) (*model.PaymentSettings, error)
@@ -409,18 +392,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Collection.DescriptionHTML(childComplexity), true
+	case "Collection.id":
+		if e.ComplexityRoot.Collection.GlobalID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Collection.GlobalID(childComplexity), true
 	case "Collection.handle":
 		if e.ComplexityRoot.Collection.Handle == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Collection.Handle(childComplexity), true
-	case "Collection.id":
-		if e.ComplexityRoot.Collection.ID == nil {
-			break
-		}
-
-		return e.ComplexityRoot.Collection.ID(childComplexity), true
 	case "Collection.image":
 		if e.ComplexityRoot.Collection.Image == nil {
 			break
@@ -520,18 +503,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Image.AltText(childComplexity), true
+	case "Image.id":
+		if e.ComplexityRoot.Image.GlobalID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Image.GlobalID(childComplexity), true
 	case "Image.height":
 		if e.ComplexityRoot.Image.Height == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Image.Height(childComplexity), true
-	case "Image.id":
-		if e.ComplexityRoot.Image.ID == nil {
-			break
-		}
-
-		return e.ComplexityRoot.Image.ID(childComplexity), true
 	case "Image.url":
 		if e.ComplexityRoot.Image.URL == nil {
 			break
@@ -577,18 +560,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ImageEdge.Node(childComplexity), true
 
+	case "Menu.id":
+		if e.ComplexityRoot.Menu.GlobalID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Menu.GlobalID(childComplexity), true
 	case "Menu.handle":
 		if e.ComplexityRoot.Menu.Handle == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Menu.Handle(childComplexity), true
-	case "Menu.id":
-		if e.ComplexityRoot.Menu.ID == nil {
-			break
-		}
-
-		return e.ComplexityRoot.Menu.ID(childComplexity), true
 	case "Menu.items":
 		if e.ComplexityRoot.Menu.Items == nil {
 			break
@@ -609,11 +592,11 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		return e.ComplexityRoot.Menu.Title(childComplexity), true
 
 	case "MenuItem.id":
-		if e.ComplexityRoot.MenuItem.ID == nil {
+		if e.ComplexityRoot.MenuItem.GlobalID == nil {
 			break
 		}
 
-		return e.ComplexityRoot.MenuItem.ID(childComplexity), true
+		return e.ComplexityRoot.MenuItem.GlobalID(childComplexity), true
 	case "MenuItem.items":
 		if e.ComplexityRoot.MenuItem.Items == nil {
 			break
@@ -688,18 +671,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Page.CreatedAt(childComplexity), true
+	case "Page.id":
+		if e.ComplexityRoot.Page.GlobalID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Page.GlobalID(childComplexity), true
 	case "Page.handle":
 		if e.ComplexityRoot.Page.Handle == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Page.Handle(childComplexity), true
-	case "Page.id":
-		if e.ComplexityRoot.Page.ID == nil {
-			break
-		}
-
-		return e.ComplexityRoot.Page.ID(childComplexity), true
 	case "Page.onlineStoreUrl":
 		if e.ComplexityRoot.Page.OnlineStoreURL == nil {
 			break
@@ -847,18 +830,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Product.FeaturedImage(childComplexity), true
+	case "Product.id":
+		if e.ComplexityRoot.Product.GlobalID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Product.GlobalID(childComplexity), true
 	case "Product.handle":
 		if e.ComplexityRoot.Product.Handle == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Product.Handle(childComplexity), true
-	case "Product.id":
-		if e.ComplexityRoot.Product.ID == nil {
-			break
-		}
-
-		return e.ComplexityRoot.Product.ID(childComplexity), true
 	case "Product.images":
 		if e.ComplexityRoot.Product.Images == nil {
 			break
@@ -1020,11 +1003,11 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		return e.ComplexityRoot.ProductEdge.Node(childComplexity), true
 
 	case "ProductOption.id":
-		if e.ComplexityRoot.ProductOption.ID == nil {
+		if e.ComplexityRoot.ProductOption.GlobalID == nil {
 			break
 		}
 
-		return e.ComplexityRoot.ProductOption.ID(childComplexity), true
+		return e.ComplexityRoot.ProductOption.GlobalID(childComplexity), true
 	case "ProductOption.name":
 		if e.ComplexityRoot.ProductOption.Name == nil {
 			break
@@ -1076,11 +1059,11 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ProductVariant.CurrentlyNotInStock(childComplexity), true
 	case "ProductVariant.id":
-		if e.ComplexityRoot.ProductVariant.ID == nil {
+		if e.ComplexityRoot.ProductVariant.GlobalID == nil {
 			break
 		}
 
-		return e.ComplexityRoot.ProductVariant.ID(childComplexity), true
+		return e.ComplexityRoot.ProductVariant.GlobalID(childComplexity), true
 	case "ProductVariant.image":
 		if e.ComplexityRoot.ProductVariant.Image == nil {
 			break
@@ -1364,11 +1347,11 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Shop.Description(childComplexity), true
 	case "Shop.id":
-		if e.ComplexityRoot.Shop.ID == nil {
+		if e.ComplexityRoot.Shop.GlobalID == nil {
 			break
 		}
 
-		return e.ComplexityRoot.Shop.ID(childComplexity), true
+		return e.ComplexityRoot.Shop.GlobalID(childComplexity), true
 	case "Shop.moneyFormat":
 		if e.ComplexityRoot.Shop.MoneyFormat == nil {
 			break
@@ -3249,7 +3232,7 @@ func (ec *executionContext) _Collection_id(ctx context.Context, field graphql.Co
 			return ec.fieldContext_Collection_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Collection().ID(ctx, obj)
+			return obj.GlobalID(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -3260,7 +3243,7 @@ func (ec *executionContext) _Collection_id(ctx context.Context, field graphql.Co
 	)
 }
 func (ec *executionContext) fieldContext_Collection_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Collection", field, true, true, errors.New("field of type ID does not have child fields"))
+	return graphql.NewScalarFieldContext("Collection", field, true, false, errors.New("field of type ID does not have child fields"))
 }
 
 func (ec *executionContext) _Collection_handle(ctx context.Context, field graphql.CollectedField, obj *ent.Collection) (ret graphql.Marshaler) {
@@ -3318,7 +3301,8 @@ func (ec *executionContext) _Collection_description(ctx context.Context, field g
 			return ec.fieldContext_Collection_description(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Description, nil
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Collection().Description(ctx, obj, fc.Args["truncateAt"].(*int))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -3332,8 +3316,8 @@ func (ec *executionContext) fieldContext_Collection_description(ctx context.Cont
 	fc = &graphql.FieldContext{
 		Object:     "Collection",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return nil, errors.New("field of type String does not have child fields")
 		},
@@ -3758,18 +3742,18 @@ func (ec *executionContext) _Image_id(ctx context.Context, field graphql.Collect
 			return ec.fieldContext_Image_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Image().ID(ctx, obj)
+			return obj.GlobalID(), nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOID2string(ctx, selections, v)
 		},
 		true,
 		false,
 	)
 }
 func (ec *executionContext) fieldContext_Image_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Image", field, true, true, errors.New("field of type ID does not have child fields"))
+	return graphql.NewScalarFieldContext("Image", field, true, false, errors.New("field of type ID does not have child fields"))
 }
 
 func (ec *executionContext) _Image_url(ctx context.Context, field graphql.CollectedField, obj *ent.Image) (ret graphql.Marshaler) {
@@ -4024,7 +4008,7 @@ func (ec *executionContext) _Menu_id(ctx context.Context, field graphql.Collecte
 			return ec.fieldContext_Menu_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Menu().ID(ctx, obj)
+			return obj.GlobalID(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -4035,7 +4019,7 @@ func (ec *executionContext) _Menu_id(ctx context.Context, field graphql.Collecte
 	)
 }
 func (ec *executionContext) fieldContext_Menu_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Menu", field, true, true, errors.New("field of type ID does not have child fields"))
+	return graphql.NewScalarFieldContext("Menu", field, true, false, errors.New("field of type ID does not have child fields"))
 }
 
 func (ec *executionContext) _Menu_handle(ctx context.Context, field graphql.CollectedField, obj *ent.Menu) (ret graphql.Marshaler) {
@@ -4148,7 +4132,7 @@ func (ec *executionContext) _MenuItem_id(ctx context.Context, field graphql.Coll
 			return ec.fieldContext_MenuItem_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.MenuItem().ID(ctx, obj)
+			return obj.GlobalID(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -4159,7 +4143,7 @@ func (ec *executionContext) _MenuItem_id(ctx context.Context, field graphql.Coll
 	)
 }
 func (ec *executionContext) fieldContext_MenuItem_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("MenuItem", field, true, true, errors.New("field of type ID does not have child fields"))
+	return graphql.NewScalarFieldContext("MenuItem", field, true, false, errors.New("field of type ID does not have child fields"))
 }
 
 func (ec *executionContext) _MenuItem_title(ctx context.Context, field graphql.CollectedField, obj *ent.MenuItem) (ret graphql.Marshaler) {
@@ -4387,7 +4371,7 @@ func (ec *executionContext) _Page_id(ctx context.Context, field graphql.Collecte
 			return ec.fieldContext_Page_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Page().ID(ctx, obj)
+			return obj.GlobalID(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -4398,7 +4382,7 @@ func (ec *executionContext) _Page_id(ctx context.Context, field graphql.Collecte
 	)
 }
 func (ec *executionContext) fieldContext_Page_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Page", field, true, true, errors.New("field of type ID does not have child fields"))
+	return graphql.NewScalarFieldContext("Page", field, true, false, errors.New("field of type ID does not have child fields"))
 }
 
 func (ec *executionContext) _Page_handle(ctx context.Context, field graphql.CollectedField, obj *ent.Page) (ret graphql.Marshaler) {
@@ -4892,7 +4876,7 @@ func (ec *executionContext) _Product_id(ctx context.Context, field graphql.Colle
 			return ec.fieldContext_Product_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Product().ID(ctx, obj)
+			return obj.GlobalID(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -4903,7 +4887,7 @@ func (ec *executionContext) _Product_id(ctx context.Context, field graphql.Colle
 	)
 }
 func (ec *executionContext) fieldContext_Product_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Product", field, true, true, errors.New("field of type ID does not have child fields"))
+	return graphql.NewScalarFieldContext("Product", field, true, false, errors.New("field of type ID does not have child fields"))
 }
 
 func (ec *executionContext) _Product_handle(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
@@ -4961,7 +4945,8 @@ func (ec *executionContext) _Product_description(ctx context.Context, field grap
 			return ec.fieldContext_Product_description(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Description, nil
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Product().Description(ctx, obj, fc.Args["truncateAt"].(*int))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -4975,8 +4960,8 @@ func (ec *executionContext) fieldContext_Product_description(ctx context.Context
 	fc = &graphql.FieldContext{
 		Object:     "Product",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return nil, errors.New("field of type String does not have child fields")
 		},
@@ -5823,7 +5808,7 @@ func (ec *executionContext) _ProductOption_id(ctx context.Context, field graphql
 			return ec.fieldContext_ProductOption_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.ProductOption().ID(ctx, obj)
+			return obj.GlobalID(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -5834,7 +5819,7 @@ func (ec *executionContext) _ProductOption_id(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_ProductOption_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ProductOption", field, true, true, errors.New("field of type ID does not have child fields"))
+	return graphql.NewScalarFieldContext("ProductOption", field, true, false, errors.New("field of type ID does not have child fields"))
 }
 
 func (ec *executionContext) _ProductOption_name(ctx context.Context, field graphql.CollectedField, obj *ent.ProductOption) (ret graphql.Marshaler) {
@@ -5956,7 +5941,7 @@ func (ec *executionContext) _ProductVariant_id(ctx context.Context, field graphq
 			return ec.fieldContext_ProductVariant_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.ProductVariant().ID(ctx, obj)
+			return obj.GlobalID(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -5967,7 +5952,7 @@ func (ec *executionContext) _ProductVariant_id(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_ProductVariant_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ProductVariant", field, true, true, errors.New("field of type ID does not have child fields"))
+	return graphql.NewScalarFieldContext("ProductVariant", field, true, false, errors.New("field of type ID does not have child fields"))
 }
 
 func (ec *executionContext) _ProductVariant_title(ctx context.Context, field graphql.CollectedField, obj *ent.ProductVariant) (ret graphql.Marshaler) {
@@ -6117,11 +6102,11 @@ func (ec *executionContext) _ProductVariant_selectedOptions(ctx context.Context,
 			return ec.fieldContext_ProductVariant_selectedOptions(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.ProductVariant().SelectedOptions(ctx, obj)
+			return obj.SelectedOptions, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.SelectedOption) graphql.Marshaler {
-			return ec.marshalNSelectedOption2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐSelectedOptionᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []schema.SelectedOption) graphql.Marshaler {
+			return ec.marshalNSelectedOption2ᚕgithubᚗcomᚋemporiumᚋemporiumᚋentᚋschemaᚐSelectedOptionᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -6131,8 +6116,8 @@ func (ec *executionContext) fieldContext_ProductVariant_selectedOptions(_ contex
 	fc = &graphql.FieldContext{
 		Object:     "ProductVariant",
 		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
+		IsMethod:   false,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_SelectedOption(ctx, field)
 		},
@@ -7237,7 +7222,7 @@ func (ec *executionContext) fieldContext_SEO_description(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("SEO", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _SelectedOption_name(ctx context.Context, field graphql.CollectedField, obj *model.SelectedOption) (ret graphql.Marshaler) {
+func (ec *executionContext) _SelectedOption_name(ctx context.Context, field graphql.CollectedField, obj *schema.SelectedOption) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7260,7 +7245,7 @@ func (ec *executionContext) fieldContext_SelectedOption_name(_ context.Context, 
 	return graphql.NewScalarFieldContext("SelectedOption", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _SelectedOption_value(ctx context.Context, field graphql.CollectedField, obj *model.SelectedOption) (ret graphql.Marshaler) {
+func (ec *executionContext) _SelectedOption_value(ctx context.Context, field graphql.CollectedField, obj *schema.SelectedOption) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7292,7 +7277,7 @@ func (ec *executionContext) _Shop_id(ctx context.Context, field graphql.Collecte
 			return ec.fieldContext_Shop_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Shop().ID(ctx, obj)
+			return obj.GlobalID(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -7303,7 +7288,7 @@ func (ec *executionContext) _Shop_id(ctx context.Context, field graphql.Collecte
 	)
 }
 func (ec *executionContext) fieldContext_Shop_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Shop", field, true, true, errors.New("field of type ID does not have child fields"))
+	return graphql.NewScalarFieldContext("Shop", field, true, false, errors.New("field of type ID does not have child fields"))
 }
 
 func (ec *executionContext) _Shop_name(ctx context.Context, field graphql.CollectedField, obj *ent.Shop) (ret graphql.Marshaler) {
@@ -8637,6 +8622,21 @@ func (ec *executionContext) _Collection(ctx context.Context, sel ast.SelectionSe
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Collection")
 		case "id":
+			out.Values[i] = ec._Collection_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "handle":
+			out.Values[i] = ec._Collection_handle(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "title":
+			out.Values[i] = ec._Collection_title(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "description":
 			field := field
 
 			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
@@ -8645,7 +8645,7 @@ func (ec *executionContext) _Collection(ctx context.Context, sel ast.SelectionSe
 						ec.Error(ctx, ec.Recover(ctx, r))
 					}
 				}()
-				res = ec._Collection_id(ctx, field, obj)
+				res = ec._Collection_description(ctx, field, obj)
 				if res == graphql.Null {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
@@ -8674,21 +8674,6 @@ func (ec *executionContext) _Collection(ctx context.Context, sel ast.SelectionSe
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
-		case "handle":
-			out.Values[i] = ec._Collection_handle(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
-		case "title":
-			out.Values[i] = ec._Collection_title(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
-		case "description":
-			out.Values[i] = ec._Collection_description(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
 		case "descriptionHtml":
 			out.Values[i] = ec._Collection_descriptionHtml(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -9024,62 +9009,29 @@ func (ec *executionContext) _Image(ctx context.Context, sel ast.SelectionSet, ob
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Image")
 		case "id":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Image_id(ctx, field, obj)
-				if res == graphql.RequiredNull {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
+			out.Values[i] = ec._Image_id(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
 			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
-				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "url":
 			out.Values[i] = ec._Image_url(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "altText":
 			out.Values[i] = ec._Image_altText(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "width":
 			out.Values[i] = ec._Image_width(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "height":
 			out.Values[i] = ec._Image_height(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -9206,43 +9158,10 @@ func (ec *executionContext) _Menu(ctx context.Context, sel ast.SelectionSet, obj
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Menu")
 		case "id":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Menu_id(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
+			out.Values[i] = ec._Menu_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
 			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
-				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "handle":
 			out.Values[i] = ec._Menu_handle(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -9363,43 +9282,10 @@ func (ec *executionContext) _MenuItem(ctx context.Context, sel ast.SelectionSet,
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("MenuItem")
 		case "id":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._MenuItem_id(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
+			out.Values[i] = ec._MenuItem_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
 			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
-				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "title":
 			out.Values[i] = ec._MenuItem_title(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -9644,43 +9530,10 @@ func (ec *executionContext) _Page(ctx context.Context, sel ast.SelectionSet, obj
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Page")
 		case "id":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Page_id(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
+			out.Values[i] = ec._Page_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
 			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
-				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "handle":
 			out.Values[i] = ec._Page_handle(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -10008,6 +9861,21 @@ func (ec *executionContext) _Product(ctx context.Context, sel ast.SelectionSet, 
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Product")
 		case "id":
+			out.Values[i] = ec._Product_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "handle":
+			out.Values[i] = ec._Product_handle(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "title":
+			out.Values[i] = ec._Product_title(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "description":
 			field := field
 
 			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
@@ -10016,7 +9884,7 @@ func (ec *executionContext) _Product(ctx context.Context, sel ast.SelectionSet, 
 						ec.Error(ctx, ec.Recover(ctx, r))
 					}
 				}()
-				res = ec._Product_id(ctx, field, obj)
+				res = ec._Product_description(ctx, field, obj)
 				if res == graphql.Null {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
@@ -10045,21 +9913,6 @@ func (ec *executionContext) _Product(ctx context.Context, sel ast.SelectionSet, 
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
-		case "handle":
-			out.Values[i] = ec._Product_handle(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
-		case "title":
-			out.Values[i] = ec._Product_title(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
-		case "description":
-			out.Values[i] = ec._Product_description(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
 		case "descriptionHtml":
 			out.Values[i] = ec._Product_descriptionHtml(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -10823,52 +10676,19 @@ func (ec *executionContext) _ProductOption(ctx context.Context, sel ast.Selectio
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("ProductOption")
 		case "id":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._ProductOption_id(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
+			out.Values[i] = ec._ProductOption_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
-				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "name":
 			out.Values[i] = ec._ProductOption_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "values":
 			out.Values[i] = ec._ProductOption_values(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -10947,43 +10767,10 @@ func (ec *executionContext) _ProductVariant(ctx context.Context, sel ast.Selecti
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("ProductVariant")
 		case "id":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._ProductVariant_id(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
+			out.Values[i] = ec._ProductVariant_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
 			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
-				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "title":
 			out.Values[i] = ec._ProductVariant_title(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -11114,43 +10901,10 @@ func (ec *executionContext) _ProductVariant(ctx context.Context, sel ast.Selecti
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "selectedOptions":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._ProductVariant_selectedOptions(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
+			out.Values[i] = ec._ProductVariant_selectedOptions(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
 			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
-				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "price":
 			field := field
 
@@ -11876,7 +11630,7 @@ func (ec *executionContext) _SEO(ctx context.Context, sel ast.SelectionSet, obj 
 
 var selectedOptionImplementors = []string{"SelectedOption"}
 
-func (ec *executionContext) _SelectedOption(ctx context.Context, sel ast.SelectionSet, obj *model.SelectedOption) graphql.Marshaler {
+func (ec *executionContext) _SelectedOption(ctx context.Context, sel ast.SelectionSet, obj *schema.SelectedOption) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, selectedOptionImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -11930,43 +11684,10 @@ func (ec *executionContext) _Shop(ctx context.Context, sel ast.SelectionSet, obj
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Shop")
 		case "id":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Shop_id(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
+			out.Values[i] = ec._Shop_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
 			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
-				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "name":
 			out.Values[i] = ec._Shop_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -13139,11 +12860,15 @@ func (ec *executionContext) marshalNSEO2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋ
 	return ec._SEO(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNSelectedOption2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐSelectedOptionᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.SelectedOption) graphql.Marshaler {
+func (ec *executionContext) marshalNSelectedOption2githubᚗcomᚋemporiumᚋemporiumᚋentᚋschemaᚐSelectedOption(ctx context.Context, sel ast.SelectionSet, v schema.SelectedOption) graphql.Marshaler {
+	return ec._SelectedOption(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNSelectedOption2ᚕgithubᚗcomᚋemporiumᚋemporiumᚋentᚋschemaᚐSelectedOptionᚄ(ctx context.Context, sel ast.SelectionSet, v []schema.SelectedOption) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNSelectedOption2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐSelectedOption(ctx, sel, v[i])
+		return ec.marshalNSelectedOption2githubᚗcomᚋemporiumᚋemporiumᚋentᚋschemaᚐSelectedOption(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -13153,16 +12878,6 @@ func (ec *executionContext) marshalNSelectedOption2ᚕᚖgithubᚗcomᚋemporium
 	}
 
 	return ret
-}
-
-func (ec *executionContext) marshalNSelectedOption2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐSelectedOption(ctx context.Context, sel ast.SelectionSet, v *model.SelectedOption) graphql.Marshaler {
-	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
-		return graphql.Null
-	}
-	return ec._SelectedOption(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNSelectedOptionInput2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐSelectedOptionInputᚄ(ctx context.Context, v any) ([]*model.SelectedOptionInput, error) {
@@ -13485,6 +13200,18 @@ func (ec *executionContext) marshalOFloat2float64(ctx context.Context, sel ast.S
 	_ = sel
 	res := graphql.MarshalFloatContext(v)
 	return graphql.WrapContextMarshaler(ctx, res)
+}
+
+func (ec *executionContext) unmarshalOID2string(ctx context.Context, v any) (string, error) {
+	res, err := graphql.UnmarshalID(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOID2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalID(v)
+	return res
 }
 
 func (ec *executionContext) unmarshalOID2ᚖstring(ctx context.Context, v any) (*string, error) {

@@ -103,11 +103,6 @@ type Seo struct {
 	Description *string `json:"description,omitempty"`
 }
 
-type SelectedOption struct {
-	Name  string `json:"name"`
-	Value string `json:"value"`
-}
-
 type SelectedOptionInput struct {
 	Name  string `json:"name"`
 	Value string `json:"value"`

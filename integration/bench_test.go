@@ -1,0 +1,53 @@
+package integration
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"testing"
+)
+
+// Benchmarks of storefront reads over HTTP against PostgreSQL with the demo shop. Each reports
+// requests per second; run them with
+//
+//	go test ./integration/ -run '^$' -bench . -benchtime 5s
+func BenchmarkStorefront(b *testing.B) {
+	s := startServer(b, "postgres", pg.NewDatabase(b))
+	b.Cleanup(s.close)
+	cases := []struct {
+		name  string
+		query string
+		vars  map[string]any
+	}{
+		{"products first 3", `{ products(first: 3) { edges { node { title handle priceRange { minVariantPrice { amount currencyCode } } } } } }`, nil},
+		{"products first 20 fragment", getProductsQuery, map[string]any{"first": 20}},
+		{"product by handle", getProductQuery, map[string]any{"handle": "organic-cotton-tee"}},
+		{"search 20", getProductsQuery, map[string]any{"first": 20, "query": "cotton", "sortKey": "RELEVANCE"}},
+		{"collection products 20", getCollectionProductsQuery, map[string]any{"handle": "all", "first": 20}},
+	}
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+	for _, c := range cases {
+		body, _ := json.Marshal(map[string]any{"query": c.query, "variables": c.vars})
+		b.Run(c.name, func(b *testing.B) {
+			b.SetParallelism(8) // 8 × GOMAXPROCS concurrent clients
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					res, err := client.Post(s.http.URL+"/graphql", "application/json", bytes.NewReader(body))
+					if err != nil {
+						b.Error(err)
+						return
+					}
+					out, _ := io.ReadAll(res.Body)
+					res.Body.Close()
+					if res.StatusCode != http.StatusOK || bytes.Contains(out, []byte(`"errors"`)) {
+						b.Errorf("status %d: %s", res.StatusCode, out)
+						return
+					}
+				}
+			})
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
+		})
+	}
+}
