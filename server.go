@@ -44,6 +44,8 @@ Environment:
   EMPORIUM_DB_MAX_CONNS    PostgreSQL connection pool size              20
   EMPORIUM_SEED            load the demo shop into an empty database    true
   EMPORIUM_PLAYGROUND      serve GraphiQL at /                          true
+  EMPORIUM_CORS_ORIGINS    origins browsers may call from (comma-
+                           separated; * for any)                        *
   EMPORIUM_ENV             development or production (production turns
                            off introspection and field suggestions)     development
   EMPORIUM_LOG_LEVEL       debug, info, warn or error                   info
@@ -64,6 +66,7 @@ type config struct {
 	seed        bool
 	playground  bool
 	production  bool
+	corsOrigins []string
 	logLevel    slog.Level
 }
 
@@ -85,6 +88,11 @@ func loadConfig(getenv func(string) string) (config, error) {
 		c.production = true
 	default:
 		return c, fmt.Errorf("EMPORIUM_ENV must be development or production, not %q", env)
+	}
+	for _, o := range strings.Split(cmpOr(getenv("EMPORIUM_CORS_ORIGINS"), "*"), ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			c.corsOrigins = append(c.corsOrigins, o)
+		}
 	}
 	if v := getenv("EMPORIUM_DB_MAX_CONNS"); v != "" {
 		if c.maxConns, err = strconv.Atoi(v); err != nil || c.maxConns <= 0 {
@@ -173,7 +181,7 @@ func newLogger(level slog.Level) *slog.Logger {
 func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 	opts := service.Options{
 		DatabaseURL: cfg.databaseURL, MaxDBConns: cfg.maxConns, Log: log,
-		Playground: cfg.playground, Production: cfg.production,
+		Playground: cfg.playground, Production: cfg.production, CORSOrigins: cfg.corsOrigins,
 	}
 	if cfg.seed {
 		opts.DemoCatalog = demoCatalog

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"regexp"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -137,10 +138,7 @@ func (m *Metrics) instrument(log *slog.Logger, next http.Handler) http.Handler {
 		next.ServeHTTP(sw, r.WithContext(ctx))
 		elapsed := time.Since(start)
 
-		route := r.Pattern
-		if route == "" {
-			route = "unmatched"
-		}
+		route := routeOf(r.URL.Path)
 		m.httpRequests.WithLabelValues(route, strconv.Itoa(sw.code)).Inc()
 		graphqlRoute := route == "/graphql" || route == "/api/{version}/graphql.json"
 		level := slog.LevelDebug
@@ -182,3 +180,14 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 
 // Unwrap lets http.ResponseController reach the underlying writer.
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// routeOf names the route of path for metrics, keeping the label set small whatever paths clients send.
+func routeOf(path string) string {
+	switch {
+	case path == "/graphql", path == "/healthz", path == "/readyz", path == "/metrics", path == "/":
+		return path
+	case strings.HasPrefix(path, "/api/") && strings.HasSuffix(path, "/graphql.json"):
+		return "/api/{version}/graphql.json"
+	}
+	return "unmatched"
+}

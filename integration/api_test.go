@@ -71,7 +71,7 @@ func TestHiddenAndUnknownAreNull(t *testing.T) {
 	eachDB(t, func(t *testing.T, s *server) {
 		for _, q := range []string{
 			`{ product(handle: "no-such-product") { id } }`,
-			`{ product(handle: "prototype-rain-jacket") { id } }`, // a draft
+			`{ product(handle: "prototype-rain-jacket") { id } }`,     // a draft
 			`{ product(handle: "holiday-knit-sweater-2024") { id } }`, // archived
 			`{ product(id: "gid://emporium/Product/987654") { id } }`,
 			`{ collection(handle: "nope") { id } }`,

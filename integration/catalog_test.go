@@ -161,7 +161,9 @@ func TestProductsSortAndPaginate(t *testing.T) {
 		{"BEST_SELLING", func(a, b demoProduct) int { return cmp.Or(cmp.Compare(b.SalesCount, a.SalesCount), byIndex(b, a)) }},
 		{"CREATED_AT", byIndex},
 		{"UPDATED_AT", byIndex},
-		{"PRODUCT_TYPE", func(a, b demoProduct) int { return cmp.Or(strings.Compare(a.ProductType, b.ProductType), byIndex(a, b)) }},
+		{"PRODUCT_TYPE", func(a, b demoProduct) int {
+			return cmp.Or(strings.Compare(a.ProductType, b.ProductType), byIndex(a, b))
+		}},
 		{"VENDOR", func(a, b demoProduct) int { return cmp.Or(strings.Compare(a.Vendor, b.Vendor), byIndex(a, b)) }},
 		{"RELEVANCE", byIndex}, // without a search, relevance is the ID order
 	}

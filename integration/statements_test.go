@@ -44,4 +44,3 @@ func TestSQLStatementsAreBounded(t *testing.T) {
 		}
 	})
 }
-

@@ -213,14 +213,18 @@ func TestNextJSCommerceOperations(t *testing.T) {
 			}
 		})
 		t.Run("getCollection", func(t *testing.T) {
-			var out struct{ Collection *struct{ Handle, Title string } }
+			var out struct {
+				Collection *struct{ Handle, Title string }
+			}
 			s.query(t, getCollectionQuery, map[string]any{"handle": "apparel"}, &out)
 			if out.Collection == nil || out.Collection.Handle != "apparel" {
 				t.Fatalf("got %+v, want the apparel collection", out.Collection)
 			}
 		})
 		t.Run("getCollectionProducts", func(t *testing.T) {
-			var out struct{ Collection struct{ Products productEdges } }
+			var out struct {
+				Collection struct{ Products productEdges }
+			}
 			s.query(t, getCollectionProductsQuery, map[string]any{"handle": "hidden-homepage-carousel"}, &out)
 			if got := len(out.Collection.Products.Edges); got != 5 {
 				t.Fatalf("carousel has %d products, want 5", got)
@@ -256,7 +260,9 @@ func TestNextJSCommerceOperations(t *testing.T) {
 				t.Fatalf("about page = %+v", one.PageByHandle)
 			}
 			var all struct {
-				Pages struct{ Edges []struct{ Node struct{ Handle string } } }
+				Pages struct {
+					Edges []struct{ Node struct{ Handle string } }
+				}
 			}
 			s.query(t, getPagesQuery, nil, &all)
 			if len(all.Pages.Edges) < 5 {

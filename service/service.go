@@ -25,6 +25,8 @@ type Options struct {
 	MaxDBConns  int
 	Playground  bool
 	Production  bool
+	// CORSOrigins lists the origins browsers may call from; empty means any.
+	CORSOrigins []string
 	Log         *slog.Logger
 }
 
@@ -56,6 +58,7 @@ func Open(ctx context.Context, opts Options) (*Service, error) {
 	}
 	handler := httpapi.New(httpapi.Config{
 		Log: opts.Log, DB: db, Metrics: metrics, Playground: opts.Playground, Production: opts.Production,
+		CORSOrigins: opts.CORSOrigins,
 	})
 	return &Service{DB: db, Handler: handler}, nil
 }

@@ -1,0 +1,168 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/emporium/emporium/database"
+)
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestHelp(t *testing.T) {
+	for _, args := range [][]string{{"--help"}, {"-h"}, {"help"}} {
+		var out bytes.Buffer
+		if err := run(args, env(nil), &out); err != nil {
+			t.Fatalf("%v: %v", args, err)
+		}
+		for _, want := range []string{"serve", "migrate", "seed FILE", "-addr", "EMPORIUM_DATABASE_URL", "EMPORIUM_SEED", "EMPORIUM_PLAYGROUND", "EMPORIUM_ENV"} {
+			if !strings.Contains(out.String(), want) {
+				t.Errorf("%v: help lacks %q", args, want)
+			}
+		}
+	}
+}
+
+func TestBadConfiguration(t *testing.T) {
+	for _, tt := range []struct {
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{[]string{"frobnicate"}, nil, "unknown command"},
+		{nil, map[string]string{"EMPORIUM_SEED": "perhaps"}, "EMPORIUM_SEED"},
+		{nil, map[string]string{"EMPORIUM_ENV": "staging"}, "EMPORIUM_ENV"},
+		{nil, map[string]string{"EMPORIUM_DB_MAX_CONNS": "-1"}, "EMPORIUM_DB_MAX_CONNS"},
+		{[]string{"seed"}, nil, "one catalog file"},
+		{[]string{"-port", "1"}, nil, "flag provided but not defined"},
+	} {
+		err := run(tt.args, env(tt.env), io.Discard)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("run(%v, %v) = %v, want an error about %s", tt.args, tt.env, err, tt.want)
+		}
+	}
+}
+
+func TestMigrateAndSeedCommands(t *testing.T) {
+	dir := t.TempDir()
+	dbPath := filepath.Join(dir, "cli.db")
+	e := env(map[string]string{"EMPORIUM_DATABASE_URL": dbPath})
+	if err := run([]string{"migrate"}, e, io.Discard); err != nil {
+		t.Fatalf("migrate: %v", err)
+	}
+	if err := run([]string{"migrate"}, e, io.Discard); err != nil {
+		t.Fatalf("second migrate: %v", err)
+	}
+	catalog := filepath.Join(dir, "tiny.json")
+	err := os.WriteFile(catalog, []byte(`{
+		"shop": {"name": "Tiny", "defaultCurrency": "EUR"},
+		"products": [{"handle": "one", "title": "One", "variants": [{"prices": {"EUR": "1.50"}}]}]
+	}`), 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := run([]string{"seed", catalog}, e, io.Discard); err != nil {
+		t.Fatalf("seed: %v", err)
+	}
+	// Loading the same handles again fails whole, leaving the first load as it was.
+	if err := run([]string{"seed", catalog}, e, io.Discard); err == nil {
+		t.Fatal("seeding a duplicate handle succeeded")
+	}
+	db, err := database.Open(context.Background(), dbPath, database.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	n, _ := db.Client.Product.Query().Count(context.Background())
+	shop, err := db.Client.Shop.Query().Only(context.Background())
+	if n != 1 || err != nil || shop.Name != "Tiny" {
+		t.Errorf("after seeding: %d products, shop %v %v; want 1 product and shop Tiny", n, shop, err)
+	}
+	bad := filepath.Join(dir, "bad.json")
+	_ = os.WriteFile(bad, []byte(`{"products": [{"handle": "x", "titel": "typo"}]}`), 0o644)
+	if err := run([]string{"seed", bad}, e, io.Discard); err == nil || !strings.Contains(err.Error(), "titel") {
+		t.Errorf("seed of a file with an unknown field: %v, want an error naming it", err)
+	}
+}
+
+func freePort(t *testing.T) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// TestGracefulShutdown cancels the server while a request is in flight: the request completes, then
+// serve returns.
+func TestGracefulShutdown(t *testing.T) {
+	addr := freePort(t)
+	cfg, err := loadConfig(env(map[string]string{"EMPORIUM_DATABASE_URL": filepath.Join(t.TempDir(), "s.db"), "EMPORIUM_ADDR": addr}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- serve(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil))) }()
+	for i := 0; ; i++ {
+		res, err := http.Get("http://" + addr + "/healthz")
+		if err == nil {
+			res.Body.Close()
+			break
+		}
+		if i > 200 {
+			t.Fatalf("server did not start: %v", err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+
+	body := `{"query":"{ products(first: 2) { nodes { handle } } }"}`
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST /graphql HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", addr, len(body), body[:10])
+	time.Sleep(100 * time.Millisecond)
+	cancel() // as SIGTERM would
+	select {
+	case err := <-done:
+		t.Fatalf("serve returned with a request in flight: %v", err)
+	case <-time.After(300 * time.Millisecond):
+	}
+	if _, err := io.WriteString(conn, body[10:]); err != nil {
+		t.Fatal(err)
+	}
+	res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("in-flight request: %v", err)
+	}
+	out, _ := io.ReadAll(res.Body)
+	if res.StatusCode != 200 || !strings.Contains(string(out), "handle") {
+		t.Errorf("in-flight request: %d %s", res.StatusCode, out)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("serve did not return after the in-flight request finished")
+	}
+	if _, err := http.Get("http://" + addr + "/healthz"); err == nil {
+		t.Error("server still accepts connections after shutdown")
+	}
+}
