@@ -39,6 +39,8 @@ type Config struct {
 	MaxBodyBytes int64
 	// MaxDepth bounds the nesting of a query's selections (default 20).
 	MaxDepth int
+	// CORSOrigins lists the origins browsers may call from; "*" allows any (the default).
+	CORSOrigins []string
 	// MaxComplexity bounds a query's cost, where list fields cost in proportion to first/last (default 1,000,000).
 	MaxComplexity int
 }
@@ -90,6 +92,10 @@ func New(cfg Config) http.Handler {
 	h = loaders.Middleware(cfg.DB.Client, cat, h)
 	h = limitBody(cfg.MaxBodyBytes, h)
 	h = cfg.Metrics.instrument(cfg.Log, h)
+	if len(cfg.CORSOrigins) == 0 {
+		cfg.CORSOrigins = []string{"*"}
+	}
+	h = cors(cfg.CORSOrigins, h)
 	h = securityHeaders(h)
 	h = withRequestID(h)
 	return h
@@ -103,15 +109,16 @@ func newGraphQL(cfg Config, cat *catalog.Catalog) http.Handler {
 		Complexity: complexity(),
 	})
 	srv := handler.New(schema)
+	// The spec transport goes first so that every method but OPTIONS gets its status and Allow header.
+	srv.AddTransport(graphQLHTTP{})
 	srv.AddTransport(transport.Options{})
-	srv.AddTransport(transport.GET{})
-	srv.AddTransport(transport.POST{})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	srv.SetErrorPresenter(graph.ErrorPresenter(cfg.Log))
 	srv.SetRecoverFunc(graph.Recover(cfg.Log))
 	srv.SetParserTokenLimit(15_000)
 	if cfg.Production {
 		srv.SetDisableSuggestion(true)
+		srv.Use(noIntrospection{})
 	} else {
 		srv.Use(extension.Introspection{})
 	}

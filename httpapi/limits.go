@@ -113,7 +113,7 @@ var _ interface {
 	graphql.OperationContextMutator
 } = noIntrospection{}
 
-func (noIntrospection) ExtensionName() string                  { return "NoIntrospection" }
+func (noIntrospection) ExtensionName() string                   { return "NoIntrospection" }
 func (noIntrospection) Validate(graphql.ExecutableSchema) error { return nil }
 
 func (noIntrospection) MutateOperationContext(_ context.Context, oc *graphql.OperationContext) *gqlerror.Error {

@@ -119,7 +119,9 @@ func TestPlaygroundAndProductionMode(t *testing.T) {
 		t.Errorf("playground: %d", res.StatusCode)
 	}
 	s := &server{name: "sqlite", svc: svc, http: srv}
-	var intro struct{ Schema struct{ QueryType struct{ Name string } } `json:"__schema"` }
+	var intro struct {
+		Schema struct{ QueryType struct{ Name string } } `json:"__schema"`
+	}
 	s.query(t, `{ __schema { queryType { name } } }`, nil, &intro)
 	if intro.Schema.QueryType.Name != "Query" {
 		t.Errorf("introspection in development: %+v", intro)
