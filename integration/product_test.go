@@ -37,11 +37,11 @@ type variantDetail struct {
 type productDetail struct {
 	Product *struct {
 		Handle, Vendor, ProductType, CreatedAt, PublishedAt, Description string
-		AvailableForSale                                                  bool
-		TotalInventory                                                    *int
-		OnlineStoreURL                                                    *string
-		CompareAtPriceRange                                               struct{ MinVariantPrice, MaxVariantPrice moneyV2 }
-		Variants                                                          struct {
+		AvailableForSale                                                 bool
+		TotalInventory                                                   *int
+		OnlineStoreURL                                                   *string
+		CompareAtPriceRange                                              struct{ MinVariantPrice, MaxVariantPrice moneyV2 }
+		Variants                                                         struct {
 			Edges []struct {
 				Cursor string
 				Node   variantDetail
