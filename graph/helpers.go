@@ -26,59 +26,47 @@ func pageInfo(info pagination.Info, cursors []string) *model.PageInfo {
 	return pi
 }
 
-func productConnection(p catalog.Page[*ent.Product]) *model.ProductConnection {
-	c := &model.ProductConnection{Nodes: p.Rows, Edges: make([]*model.ProductEdge, len(p.Rows)), PageInfo: pageInfo(p.Info, p.Cursors)}
+// connection turns a page into the parts every connection type has: edges built by edge, the nodes
+// (never null) and pageInfo.
+func connection[T, E any](p catalog.Page[T], edge func(cursor string, node T) E) ([]E, []T, *model.PageInfo) {
+	edges := make([]E, len(p.Rows))
 	for i, r := range p.Rows {
-		c.Edges[i] = &model.ProductEdge{Cursor: p.Cursors[i], Node: r}
+		edges[i] = edge(p.Cursors[i], r)
 	}
-	if c.Nodes == nil {
-		c.Nodes = []*ent.Product{}
+	nodes := p.Rows
+	if nodes == nil {
+		nodes = []T{}
 	}
-	return c
+	return edges, nodes, pageInfo(p.Info, p.Cursors)
+}
+
+func productConnection(p catalog.Page[*ent.Product]) *model.ProductConnection {
+	edges, nodes, info := connection(p, func(c string, n *ent.Product) *model.ProductEdge { return &model.ProductEdge{Cursor: c, Node: n} })
+	return &model.ProductConnection{Edges: edges, Nodes: nodes, PageInfo: info}
 }
 
 func variantConnection(p catalog.Page[*ent.ProductVariant]) *model.ProductVariantConnection {
-	c := &model.ProductVariantConnection{Nodes: p.Rows, Edges: make([]*model.ProductVariantEdge, len(p.Rows)), PageInfo: pageInfo(p.Info, p.Cursors)}
-	for i, r := range p.Rows {
-		c.Edges[i] = &model.ProductVariantEdge{Cursor: p.Cursors[i], Node: r}
-	}
-	if c.Nodes == nil {
-		c.Nodes = []*ent.ProductVariant{}
-	}
-	return c
+	edges, nodes, info := connection(p, func(c string, n *ent.ProductVariant) *model.ProductVariantEdge {
+		return &model.ProductVariantEdge{Cursor: c, Node: n}
+	})
+	return &model.ProductVariantConnection{Edges: edges, Nodes: nodes, PageInfo: info}
 }
 
 func imageConnection(p catalog.Page[*ent.Image]) *model.ImageConnection {
-	c := &model.ImageConnection{Nodes: p.Rows, Edges: make([]*model.ImageEdge, len(p.Rows)), PageInfo: pageInfo(p.Info, p.Cursors)}
-	for i, r := range p.Rows {
-		c.Edges[i] = &model.ImageEdge{Cursor: p.Cursors[i], Node: r}
-	}
-	if c.Nodes == nil {
-		c.Nodes = []*ent.Image{}
-	}
-	return c
+	edges, nodes, info := connection(p, func(c string, n *ent.Image) *model.ImageEdge { return &model.ImageEdge{Cursor: c, Node: n} })
+	return &model.ImageConnection{Edges: edges, Nodes: nodes, PageInfo: info}
 }
 
 func collectionConnection(p catalog.Page[*ent.Collection]) *model.CollectionConnection {
-	c := &model.CollectionConnection{Nodes: p.Rows, Edges: make([]*model.CollectionEdge, len(p.Rows)), PageInfo: pageInfo(p.Info, p.Cursors)}
-	for i, r := range p.Rows {
-		c.Edges[i] = &model.CollectionEdge{Cursor: p.Cursors[i], Node: r}
-	}
-	if c.Nodes == nil {
-		c.Nodes = []*ent.Collection{}
-	}
-	return c
+	edges, nodes, info := connection(p, func(c string, n *ent.Collection) *model.CollectionEdge {
+		return &model.CollectionEdge{Cursor: c, Node: n}
+	})
+	return &model.CollectionConnection{Edges: edges, Nodes: nodes, PageInfo: info}
 }
 
 func pageConnection(p catalog.Page[*ent.Page]) *model.PageConnection {
-	c := &model.PageConnection{Nodes: p.Rows, Edges: make([]*model.PageEdge, len(p.Rows)), PageInfo: pageInfo(p.Info, p.Cursors)}
-	for i, r := range p.Rows {
-		c.Edges[i] = &model.PageEdge{Cursor: p.Cursors[i], Node: r}
-	}
-	if c.Nodes == nil {
-		c.Nodes = []*ent.Page{}
-	}
-	return c
+	edges, nodes, info := connection(p, func(c string, n *ent.Page) *model.PageEdge { return &model.PageEdge{Cursor: c, Node: n} })
+	return &model.PageConnection{Edges: edges, Nodes: nodes, PageInfo: info}
 }
 
 func seo(title, description string) *model.Seo {
