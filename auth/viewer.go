@@ -1,0 +1,56 @@
+package auth
+
+import (
+	"context"
+	"slices"
+	"strings"
+)
+
+// Kind is what sort of caller a request comes from.
+type Kind int
+
+// The kinds of callers.
+const (
+	Anonymous Kind = iota
+	Customer
+	Staff
+	APIKey
+)
+
+// Viewer is who a request acts as.
+type Viewer struct {
+	Kind Kind
+	// ID is the customer's, staff member's or API key's ID.
+	ID int
+	// Session is the login session of a customer or staff token.
+	Session string
+	// Permissions are a staff member's or API key's grants.
+	Permissions []string
+}
+
+type viewerKey struct{}
+
+// WithViewer returns a context acting as v.
+func WithViewer(ctx context.Context, v Viewer) context.Context {
+	return context.WithValue(ctx, viewerKey{}, v)
+}
+
+// ViewerFrom returns the request's viewer; anonymous when none was set.
+func ViewerFrom(ctx context.Context) Viewer {
+	v, _ := ctx.Value(viewerKey{}).(Viewer)
+	return v
+}
+
+// Can reports whether the viewer holds permission. MANAGE_X includes READ_X.
+func (v Viewer) Can(permission string) bool {
+	if v.Kind != Staff && v.Kind != APIKey {
+		return false
+	}
+	if slices.Contains(v.Permissions, permission) {
+		return true
+	}
+	if rest, ok := strings.CutPrefix(permission, "READ_"); ok {
+		return slices.Contains(v.Permissions, "MANAGE_"+rest)
+	}
+	return false
+}
