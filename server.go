@@ -18,10 +18,13 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/emporium/emporium/auth"
 	"github.com/emporium/emporium/database"
 	"github.com/emporium/emporium/httpapi"
+	"github.com/emporium/emporium/mail"
 	"github.com/emporium/emporium/seed"
 	"github.com/emporium/emporium/service"
+	"github.com/emporium/emporium/staff"
 )
 
 //go:embed testdata/demo-shop.json
@@ -33,6 +36,9 @@ Usage:
   emporium [serve] [-addr host:port]   serve the API (the default command)
   emporium migrate                     bring the database schema up to date, then exit
   emporium seed FILE                   load a catalog file (the format of testdata/demo-shop.json)
+  emporium staff create -email E -password P [-name N]
+                                       add a staff member who owns the shop (all permissions)
+  emporium keygen                      print a new Ed25519 signing key (PEM) for EMPORIUM_JWT_KEYS_FILE
   emporium --help                      show this help
 
 Flags:
@@ -49,6 +55,15 @@ Environment:
   EMPORIUM_ENV             development or production (production turns
                            off introspection and field suggestions)     development
   EMPORIUM_LOG_LEVEL       debug, info, warn or error                   info
+  EMPORIUM_JWT_KEYS_FILE   PEM file of Ed25519 keys; the first private key signs, the
+                           others verify (rotation). Without it (or EMPORIUM_JWT_KEYS, the
+                           PEM itself) a development key is kept in the database.
+  EMPORIUM_JWT_ISSUER      issuer of access tokens                      emporium
+  EMPORIUM_ADMIN_EMAIL     with EMPORIUM_ADMIN_PASSWORD: the first owner, created when
+                           the shop has no staff
+  EMPORIUM_RESET_URL       storefront page password reset links open    http://localhost:3000/account/reset
+  EMPORIUM_SMTP_ADDR       host:port of an SMTP server for emails (else they are logged);
+                           with EMPORIUM_SMTP_USERNAME, EMPORIUM_SMTP_PASSWORD, EMPORIUM_SMTP_FROM
 `
 
 func main() {
@@ -68,6 +83,12 @@ type config struct {
 	production  bool
 	corsOrigins []string
 	logLevel    slog.Level
+	jwtKeys     []byte
+	issuer      string
+	adminEmail  string
+	adminPass   string
+	resetURL    string
+	smtp        mail.SMTPSender
 }
 
 func loadConfig(getenv func(string) string) (config, error) {
@@ -99,6 +120,20 @@ func loadConfig(getenv func(string) string) (config, error) {
 			return c, fmt.Errorf("EMPORIUM_DB_MAX_CONNS must be a positive number, not %q", v)
 		}
 	}
+	c.jwtKeys = []byte(getenv("EMPORIUM_JWT_KEYS"))
+	if path := getenv("EMPORIUM_JWT_KEYS_FILE"); path != "" {
+		if c.jwtKeys, err = os.ReadFile(path); err != nil {
+			return c, fmt.Errorf("EMPORIUM_JWT_KEYS_FILE: %w", err)
+		}
+	}
+	c.issuer = getenv("EMPORIUM_JWT_ISSUER")
+	c.adminEmail, c.adminPass = getenv("EMPORIUM_ADMIN_EMAIL"), getenv("EMPORIUM_ADMIN_PASSWORD")
+	if (c.adminEmail == "") != (c.adminPass == "") {
+		return c, errors.New("set EMPORIUM_ADMIN_EMAIL and EMPORIUM_ADMIN_PASSWORD together")
+	}
+	c.resetURL = getenv("EMPORIUM_RESET_URL")
+	c.smtp = mail.SMTPSender{Addr: getenv("EMPORIUM_SMTP_ADDR"), Username: getenv("EMPORIUM_SMTP_USERNAME"),
+		Password: getenv("EMPORIUM_SMTP_PASSWORD"), From: getenv("EMPORIUM_SMTP_FROM")}
 	if err := c.logLevel.UnmarshalText([]byte(cmpOr(getenv("EMPORIUM_LOG_LEVEL"), "info"))); err != nil {
 		return c, fmt.Errorf("EMPORIUM_LOG_LEVEL: %w", err)
 	}
@@ -162,6 +197,15 @@ func run(args []string, getenv func(string) string, stdout io.Writer) error {
 			return fmt.Errorf("seed takes one catalog file\n\n%s", usage)
 		}
 		return seedFile(ctx, cfg, log, fs.Arg(0))
+	case "keygen":
+		key, err := auth.GenerateKey()
+		if err != nil {
+			return err
+		}
+		_, err = stdout.Write(key)
+		return err
+	case "staff":
+		return staffCommand(ctx, cfg, log, fs.Args())
 	case "help":
 		_, _ = io.WriteString(stdout, usage)
 		return nil
@@ -179,10 +223,7 @@ func newLogger(level slog.Level) *slog.Logger {
 }
 
 func serve(ctx context.Context, cfg config, log *slog.Logger) error {
-	opts := service.Options{
-		DatabaseURL: cfg.databaseURL, MaxDBConns: cfg.maxConns, Log: log,
-		Playground: cfg.playground, Production: cfg.production, CORSOrigins: cfg.corsOrigins,
-	}
+	opts := serviceOptions(cfg, log)
 	if cfg.seed {
 		opts.DemoCatalog = demoCatalog
 	}
@@ -245,5 +286,47 @@ func seedFile(ctx context.Context, cfg config, log *slog.Logger, path string) er
 		return err
 	}
 	log.Info("catalog loaded", "file", path, "products", len(catalog.Products), "collections", len(catalog.Collections))
+	return nil
+}
+
+func serviceOptions(cfg config, log *slog.Logger) service.Options {
+	opts := service.Options{
+		DatabaseURL: cfg.databaseURL, MaxDBConns: cfg.maxConns, Log: log,
+		Playground: cfg.playground, Production: cfg.production, CORSOrigins: cfg.corsOrigins,
+		JWTKeys: cfg.jwtKeys, Issuer: cfg.issuer, ResetURL: cfg.resetURL,
+		AdminEmail: cfg.adminEmail, AdminPassword: cfg.adminPass,
+	}
+	if cfg.smtp.Addr != "" {
+		opts.Mailer = cfg.smtp
+	}
+	return opts
+}
+
+// staffCommand runs "emporium staff create".
+func staffCommand(ctx context.Context, cfg config, log *slog.Logger, args []string) error {
+	if len(args) == 0 || args[0] != "create" {
+		return fmt.Errorf("usage: emporium staff create -email E -password P [-name N]")
+	}
+	fs := flag.NewFlagSet("staff create", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	email := fs.String("email", "", "email")
+	password := fs.String("password", "", "password (12 characters or more)")
+	name := fs.String("name", "", "name")
+	if err := fs.Parse(args[1:]); err != nil {
+		return fmt.Errorf("staff create: %w", err)
+	}
+	svc, err := service.Open(ctx, serviceOptions(cfg, log))
+	if err != nil {
+		return err
+	}
+	defer svc.Close()
+	m, errs, err := svc.Staff.Create(ctx, staff.CreateInput{Email: *email, Password: *password, Name: *name, Owner: true})
+	if err != nil {
+		return err
+	}
+	if errs.Any() {
+		return fmt.Errorf("staff create: %s", errs[0].Message)
+	}
+	log.Info("staff member created", "email", m.Email, "owner", m.Owner)
 	return nil
 }

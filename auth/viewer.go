@@ -54,3 +54,16 @@ func (v Viewer) Can(permission string) bool {
 	}
 	return false
 }
+
+type clientAddrKey struct{}
+
+// WithClientAddr records the caller's network address, for throttling.
+func WithClientAddr(ctx context.Context, addr string) context.Context {
+	return context.WithValue(ctx, clientAddrKey{}, addr)
+}
+
+// ClientAddr is the caller's network address, or "".
+func ClientAddr(ctx context.Context) string {
+	a, _ := ctx.Value(clientAddrKey{}).(string)
+	return a
+}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/emporium/emporium/ent"
 	"github.com/emporium/emporium/ent/product"
+	"github.com/emporium/emporium/keyset"
 )
 
 // ErrInvalidInput is wrapped by errors caused by the caller's arguments (a bad search query, a bad cursor).
@@ -101,3 +102,6 @@ func (c *Catalog) run(ctx context.Context, q *rawQuery, scan func(*sql.Rows) err
 	}
 	return nil
 }
+
+// Page is one page of a connection.
+type Page[T any] = keyset.Page[T]

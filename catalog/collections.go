@@ -10,6 +10,7 @@ import (
 
 	"github.com/emporium/emporium/ent"
 	"github.com/emporium/emporium/ent/collection"
+	"github.com/emporium/emporium/keyset"
 	"github.com/emporium/emporium/pagination"
 )
 
@@ -21,17 +22,17 @@ type CollectionQuery struct {
 }
 
 // Collections returns one page of collections.
-func (c *Catalog) Collections(ctx context.Context, q CollectionQuery) (Page[*ent.Collection], error) {
+func (c *Catalog) Collections(ctx context.Context, q CollectionQuery) (keyset.Page[*ent.Collection], error) {
 	key := q.SortKey
 	if key == "" || key == "RELEVANCE" {
 		key = "ID"
 	}
 	w, err := pagination.NewWindow(q.Args, key)
 	if err != nil {
-		return Page[*ent.Collection]{}, err
+		return keyset.Page[*ent.Collection]{}, err
 	}
 	var (
-		o       order
+		o       keyset.Order
 		sortErr error
 	)
 	query := c.client.Collection.Query().Modify(func(s *entsql.Selector) {
@@ -42,30 +43,30 @@ func (c *Catalog) Collections(ctx context.Context, q CollectionQuery) (Page[*ent
 		}
 		switch key {
 		case "ID":
-			o = order{key: key}
+			o = keyset.Order{Key: key}
 		case "TITLE":
-			o = order{key: key, expr: column(s, collection.FieldTitle), kind: kindString,
-				val: func(r any) (string, error) { return r.(*ent.Collection).Title, nil }}
+			o = keyset.Order{Key: key, Expr: keyset.Column(s, collection.FieldTitle), Kind: keyset.String,
+				Value: func(r any) (string, error) { return r.(*ent.Collection).Title, nil }}
 		case "UPDATED_AT":
-			o = order{key: key, expr: column(s, collection.FieldUpdatedAt), kind: kindTime,
-				val: func(r any) (string, error) { return formatTime(r.(*ent.Collection).UpdatedAt), nil }}
+			o = keyset.Order{Key: key, Expr: keyset.Column(s, collection.FieldUpdatedAt), Kind: keyset.Time,
+				Value: func(r any) (string, error) { return keyset.FormatTime(r.(*ent.Collection).UpdatedAt), nil }}
 		default:
 			sortErr = fmt.Errorf("%w: unknown collection sort key %s", ErrInvalidInput, key)
 			return
 		}
-		sortErr = o.apply(s, w, q.Args.Reverse, collection.FieldID)
+		sortErr = o.Apply(s, w, q.Args.Reverse, collection.FieldID)
 	})
 	if w.Limit == 0 {
-		return Page[*ent.Collection]{}, nil
+		return keyset.Page[*ent.Collection]{}, nil
 	}
 	rows, err := query.All(ctx)
 	if sortErr != nil {
-		return Page[*ent.Collection]{}, sortErr
+		return keyset.Page[*ent.Collection]{}, sortErr
 	}
 	if err != nil {
-		return Page[*ent.Collection]{}, fmt.Errorf("catalog: list collections: %w", err)
+		return keyset.Page[*ent.Collection]{}, fmt.Errorf("catalog: list collections: %w", err)
 	}
-	return newPage(w, o, rows, func(c *ent.Collection) int { return c.ID })
+	return keyset.NewPage(w, o, rows, func(c *ent.Collection) int { return c.ID })
 }
 
 // CollectionByHandle returns the collection with handle, or nil.
@@ -122,20 +123,20 @@ func collectionOrder(sortKey string, defaultOrder collection.SortOrder) (key str
 var collectionSortExpr = map[string]struct {
 	expr string
 	desc bool
-	kind valueKind
+	kind keyset.ValueKind
 }{
-	"MANUAL":       {"cp.position", false, kindInt},
-	"BEST_SELLING": {"p.sales_count", true, kindInt},
-	"TITLE":        {"p.title", false, kindString},
-	"PRICE":        {"p.min_price", false, kindInt},
-	"CREATED":      {"p.created_at", false, kindTime},
-	"ID":           {"", false, kindNone},
+	"MANUAL":       {"cp.position", false, keyset.Int},
+	"BEST_SELLING": {"p.sales_count", true, keyset.Int},
+	"TITLE":        {"p.title", false, keyset.String},
+	"PRICE":        {"p.min_price", false, keyset.Int},
+	"CREATED":      {"p.created_at", false, keyset.Time},
+	"ID":           {"", false, keyset.None},
 }
 
 // CollectionProducts returns a page of visible products for each collection, all with the same query, in
 // two statements whatever the number of collections: a windowed query that ranks each collection's
 // members, then the products themselves.
-func (c *Catalog) CollectionProducts(ctx context.Context, cols []*ent.Collection, q CollectionProductsQuery) (map[int]Page[*ent.Product], error) {
+func (c *Catalog) CollectionProducts(ctx context.Context, cols []*ent.Collection, q CollectionProductsQuery) (map[int]keyset.Page[*ent.Product], error) {
 	// Collections with different default orders are ranked separately.
 	groups := map[collection.SortOrder][]int{}
 	for _, col := range cols {
@@ -201,7 +202,7 @@ func (c *Catalog) CollectionProducts(ctx context.Context, cols []*ent.Collection
 				rq.write(" AND p.id ", op, " ", rq.arg(b.c.ID))
 				continue
 			}
-			v, err := spec.kind.parse(b.c.Value)
+			v, err := spec.kind.Parse(b.c.Value)
 			if err != nil {
 				return nil, err
 			}
@@ -232,7 +233,7 @@ func (c *Catalog) CollectionProducts(ctx context.Context, cols []*ent.Collection
 			return nil, err
 		}
 	}
-	out := make(map[int]Page[*ent.Product], len(cols))
+	out := make(map[int]keyset.Page[*ent.Product], len(cols))
 	for _, g := range all {
 		byCollection := map[int][]member{}
 		for _, m := range g.members {
@@ -240,7 +241,7 @@ func (c *Catalog) CollectionProducts(ctx context.Context, cols []*ent.Collection
 		}
 		for _, cid := range g.ids {
 			members, info := pagination.Trim(g.w, byCollection[cid])
-			page := Page[*ent.Product]{Info: info}
+			page := keyset.Page[*ent.Product]{Info: info}
 			for _, m := range members {
 				p := products[m.product]
 				if p == nil {
@@ -266,7 +267,7 @@ func collectionCursorValue(key string, p *ent.Product, position int64) string {
 	case "PRICE":
 		return strconv.FormatInt(p.MinPrice, 10)
 	case "CREATED":
-		return formatTime(p.CreatedAt)
+		return keyset.FormatTime(p.CreatedAt)
 	}
 	return ""
 }

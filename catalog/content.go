@@ -10,6 +10,7 @@ import (
 	"github.com/emporium/emporium/ent"
 	"github.com/emporium/emporium/ent/menu"
 	"github.com/emporium/emporium/ent/page"
+	"github.com/emporium/emporium/keyset"
 	"github.com/emporium/emporium/pagination"
 )
 
@@ -26,17 +27,17 @@ func (c *Catalog) PageVisible(p *ent.Page) bool {
 }
 
 // Pages returns one page of published content pages.
-func (c *Catalog) Pages(ctx context.Context, q PageQuery) (Page[*ent.Page], error) {
+func (c *Catalog) Pages(ctx context.Context, q PageQuery) (keyset.Page[*ent.Page], error) {
 	key := q.SortKey
 	if key == "" || key == "RELEVANCE" {
 		key = "ID"
 	}
 	w, err := pagination.NewWindow(q.Args, key)
 	if err != nil {
-		return Page[*ent.Page]{}, err
+		return keyset.Page[*ent.Page]{}, err
 	}
 	var (
-		o       order
+		o       keyset.Order
 		sortErr error
 	)
 	query := c.client.Page.Query().Modify(func(s *entsql.Selector) {
@@ -48,30 +49,30 @@ func (c *Catalog) Pages(ctx context.Context, q PageQuery) (Page[*ent.Page], erro
 		}
 		switch key {
 		case "ID":
-			o = order{key: key}
+			o = keyset.Order{Key: key}
 		case "TITLE":
-			o = order{key: key, expr: column(s, page.FieldTitle), kind: kindString,
-				val: func(r any) (string, error) { return r.(*ent.Page).Title, nil }}
+			o = keyset.Order{Key: key, Expr: keyset.Column(s, page.FieldTitle), Kind: keyset.String,
+				Value: func(r any) (string, error) { return r.(*ent.Page).Title, nil }}
 		case "UPDATED_AT":
-			o = order{key: key, expr: column(s, page.FieldUpdatedAt), kind: kindTime,
-				val: func(r any) (string, error) { return formatTime(r.(*ent.Page).UpdatedAt), nil }}
+			o = keyset.Order{Key: key, Expr: keyset.Column(s, page.FieldUpdatedAt), Kind: keyset.Time,
+				Value: func(r any) (string, error) { return keyset.FormatTime(r.(*ent.Page).UpdatedAt), nil }}
 		default:
 			sortErr = fmt.Errorf("%w: unknown page sort key %s", ErrInvalidInput, key)
 			return
 		}
-		sortErr = o.apply(s, w, q.Args.Reverse, page.FieldID)
+		sortErr = o.Apply(s, w, q.Args.Reverse, page.FieldID)
 	})
 	if w.Limit == 0 {
-		return Page[*ent.Page]{}, nil
+		return keyset.Page[*ent.Page]{}, nil
 	}
 	rows, err := query.All(ctx)
 	if sortErr != nil {
-		return Page[*ent.Page]{}, sortErr
+		return keyset.Page[*ent.Page]{}, sortErr
 	}
 	if err != nil {
-		return Page[*ent.Page]{}, fmt.Errorf("catalog: list pages: %w", err)
+		return keyset.Page[*ent.Page]{}, fmt.Errorf("catalog: list pages: %w", err)
 	}
-	return newPage(w, o, rows, func(p *ent.Page) int { return p.ID })
+	return keyset.NewPage(w, o, rows, func(p *ent.Page) int { return p.ID })
 }
 
 // PageByHandle returns the published page with handle, or nil.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/emporium/emporium/ent"
 	"github.com/emporium/emporium/ent/product"
+	"github.com/emporium/emporium/keyset"
 	"github.com/emporium/emporium/pagination"
 )
 
@@ -32,40 +33,40 @@ func (c *Catalog) visible(s *sql.Selector) {
 
 // productOrder returns the keyset order for a ProductSortKeys value. rank is the relevance expression of
 // the search, nil without free text.
-func (c *Catalog) productOrder(s *sql.Selector, key string, rank func(*sql.Builder)) (order, error) {
+func (c *Catalog) productOrder(s *sql.Selector, key string, rank func(*sql.Builder)) (keyset.Order, error) {
 	str := func(f func(*ent.Product) string) func(any) (string, error) {
 		return func(r any) (string, error) { return f(r.(*ent.Product)), nil }
 	}
 	switch key {
 	case "", "ID":
-		return order{key: "ID"}, nil
+		return keyset.Order{Key: "ID"}, nil
 	case "TITLE":
-		return order{key: key, expr: column(s, product.FieldTitle), kind: kindString,
-			val: str(func(p *ent.Product) string { return p.Title })}, nil
+		return keyset.Order{Key: key, Expr: keyset.Column(s, product.FieldTitle), Kind: keyset.String,
+			Value: str(func(p *ent.Product) string { return p.Title })}, nil
 	case "PRODUCT_TYPE":
-		return order{key: key, expr: column(s, product.FieldProductType), kind: kindString,
-			val: str(func(p *ent.Product) string { return p.ProductType })}, nil
+		return keyset.Order{Key: key, Expr: keyset.Column(s, product.FieldProductType), Kind: keyset.String,
+			Value: str(func(p *ent.Product) string { return p.ProductType })}, nil
 	case "VENDOR":
-		return order{key: key, expr: column(s, product.FieldVendor), kind: kindString,
-			val: str(func(p *ent.Product) string { return p.Vendor })}, nil
+		return keyset.Order{Key: key, Expr: keyset.Column(s, product.FieldVendor), Kind: keyset.String,
+			Value: str(func(p *ent.Product) string { return p.Vendor })}, nil
 	case "PRICE":
-		return order{key: key, expr: column(s, product.FieldMinPrice), kind: kindInt,
-			val: str(func(p *ent.Product) string { return strconv.FormatInt(p.MinPrice, 10) })}, nil
+		return keyset.Order{Key: key, Expr: keyset.Column(s, product.FieldMinPrice), Kind: keyset.Int,
+			Value: str(func(p *ent.Product) string { return strconv.FormatInt(p.MinPrice, 10) })}, nil
 	case "BEST_SELLING":
-		return order{key: key, expr: column(s, product.FieldSalesCount), desc: true, kind: kindInt,
-			val: str(func(p *ent.Product) string { return strconv.FormatInt(p.SalesCount, 10) })}, nil
+		return keyset.Order{Key: key, Expr: keyset.Column(s, product.FieldSalesCount), Desc: true, Kind: keyset.Int,
+			Value: str(func(p *ent.Product) string { return strconv.FormatInt(p.SalesCount, 10) })}, nil
 	case "CREATED_AT", "CREATED":
-		return order{key: key, expr: column(s, product.FieldCreatedAt), kind: kindTime,
-			val: str(func(p *ent.Product) string { return formatTime(p.CreatedAt) })}, nil
+		return keyset.Order{Key: key, Expr: keyset.Column(s, product.FieldCreatedAt), Kind: keyset.Time,
+			Value: str(func(p *ent.Product) string { return keyset.FormatTime(p.CreatedAt) })}, nil
 	case "UPDATED_AT":
-		return order{key: key, expr: column(s, product.FieldUpdatedAt), kind: kindTime,
-			val: str(func(p *ent.Product) string { return formatTime(p.UpdatedAt) })}, nil
+		return keyset.Order{Key: key, Expr: keyset.Column(s, product.FieldUpdatedAt), Kind: keyset.Time,
+			Value: str(func(p *ent.Product) string { return keyset.FormatTime(p.UpdatedAt) })}, nil
 	case "RELEVANCE":
 		if rank == nil {
-			return order{key: key}, nil
+			return keyset.Order{Key: key}, nil
 		}
-		return order{key: key, expr: rank, desc: c.postgres, kind: kindFloat,
-			val: func(r any) (string, error) {
+		return keyset.Order{Key: key, Expr: rank, Desc: c.postgres, Kind: keyset.Float,
+			Value: func(r any) (string, error) {
 				v, err := r.(*ent.Product).Value(rankColumn)
 				if err != nil {
 					return "", fmt.Errorf("catalog: relevance of product: %w", err)
@@ -77,7 +78,7 @@ func (c *Catalog) productOrder(s *sql.Selector, key string, rank func(*sql.Build
 				return strconv.FormatFloat(f, 'g', -1, 64), nil
 			}}, nil
 	}
-	return order{}, fmt.Errorf("%w: unknown product sort key %s", ErrInvalidInput, key)
+	return keyset.Order{}, fmt.Errorf("%w: unknown product sort key %s", ErrInvalidInput, key)
 }
 
 const rankColumn = "search_rank"
@@ -98,21 +99,21 @@ func toFloat(v any) (float64, bool) {
 }
 
 // Products returns one page of visible products, filtered by the search and sorted by the sort key.
-func (c *Catalog) Products(ctx context.Context, q ProductQuery) (Page[*ent.Product], error) {
+func (c *Catalog) Products(ctx context.Context, q ProductQuery) (keyset.Page[*ent.Product], error) {
 	key := q.SortKey
 	if key == "" {
 		key = "ID"
 	}
 	w, err := pagination.NewWindow(q.Args, key)
 	if err != nil {
-		return Page[*ent.Product]{}, err
+		return keyset.Page[*ent.Product]{}, err
 	}
 	filter, err := c.compileSearch(q.Search, q.Currency)
 	if err != nil {
-		return Page[*ent.Product]{}, err
+		return keyset.Page[*ent.Product]{}, err
 	}
 	var (
-		o       order
+		o       keyset.Order
 		sortErr error
 	)
 	query := c.client.Product.Query().Modify(func(s *sql.Selector) {
@@ -130,19 +131,19 @@ func (c *Catalog) Products(ctx context.Context, q ProductQuery) (Page[*ent.Produ
 		if rank != nil {
 			s.AppendSelectExprAs(sql.ExprFunc(rank), rankColumn)
 		}
-		sortErr = o.apply(s, w, q.Args.Reverse, product.FieldID)
+		sortErr = o.Apply(s, w, q.Args.Reverse, product.FieldID)
 	})
 	if w.Limit == 0 {
-		return Page[*ent.Product]{}, nil
+		return keyset.Page[*ent.Product]{}, nil
 	}
 	rows, err := query.All(ctx)
 	if sortErr != nil {
-		return Page[*ent.Product]{}, sortErr
+		return keyset.Page[*ent.Product]{}, sortErr
 	}
 	if err != nil {
-		return Page[*ent.Product]{}, fmt.Errorf("catalog: list products: %w", err)
+		return keyset.Page[*ent.Product]{}, fmt.Errorf("catalog: list products: %w", err)
 	}
-	return newPage(w, o, rows, func(p *ent.Product) int { return p.ID })
+	return keyset.NewPage(w, o, rows, func(p *ent.Product) int { return p.ID })
 }
 
 // ProductByHandle returns the visible product with handle, or nil.

@@ -6,6 +6,7 @@ import (
 
 	"github.com/emporium/emporium/ent"
 	"github.com/emporium/emporium/ent/productvariant"
+	"github.com/emporium/emporium/keyset"
 	"github.com/emporium/emporium/money"
 	"github.com/emporium/emporium/pagination"
 )
@@ -89,13 +90,13 @@ func Range(prices []Price, currency string, compareAt bool) PriceRange {
 
 // VariantsPage pages through a product's variants in memory, sorted by sortKey (a ProductVariantSortKeys
 // value). A product's variants are few and already loaded in one batch, so no query is needed.
-func VariantsPage(variants []*ent.ProductVariant, args pagination.Args, sortKey string) (Page[*ent.ProductVariant], error) {
+func VariantsPage(variants []*ent.ProductVariant, args pagination.Args, sortKey string) (keyset.Page[*ent.ProductVariant], error) {
 	switch sortKey {
 	case "", "RELEVANCE":
 		sortKey = "POSITION"
 	case "POSITION", "ID", "SKU", "TITLE":
 	default:
-		return Page[*ent.ProductVariant]{}, ErrInvalidInput
+		return keyset.Page[*ent.ProductVariant]{}, ErrInvalidInput
 	}
 	sorted := slices.Clone(variants)
 	slices.SortStableFunc(sorted, func(a, b *ent.ProductVariant) int {
@@ -109,38 +110,25 @@ func VariantsPage(variants []*ent.ProductVariant, args pagination.Args, sortKey 
 		}
 		return cmp.Or(cmp.Compare(a.Position, b.Position), cmp.Compare(a.ID, b.ID))
 	})
-	return inMemoryPage(sorted, args, sortKey, func(v *ent.ProductVariant) int { return v.ID })
+	return keyset.InMemory(sorted, args, sortKey, func(v *ent.ProductVariant) int { return v.ID })
 }
 
 // ImagesPage pages through a product's images in memory, by position (ID and CREATED_AT order by ID).
-func ImagesPage(images []*ent.Image, args pagination.Args, sortKey string) (Page[*ent.Image], error) {
+func ImagesPage(images []*ent.Image, args pagination.Args, sortKey string) (keyset.Page[*ent.Image], error) {
 	sorted := slices.Clone(images)
 	if sortKey == "ID" || sortKey == "CREATED_AT" {
 		slices.SortFunc(sorted, func(a, b *ent.Image) int { return cmp.Compare(a.ID, b.ID) })
 	} else {
 		sortKey = "POSITION"
 	}
-	return inMemoryPage(sorted, args, sortKey, func(i *ent.Image) int { return i.ID })
+	return keyset.InMemory(sorted, args, sortKey, func(i *ent.Image) int { return i.ID })
 }
 
 // CollectionsPage pages through a product's collections in memory, by ID.
-func CollectionsPage(cols []*ent.Collection, args pagination.Args) (Page[*ent.Collection], error) {
+func CollectionsPage(cols []*ent.Collection, args pagination.Args) (keyset.Page[*ent.Collection], error) {
 	sorted := slices.Clone(cols)
 	slices.SortFunc(sorted, func(a, b *ent.Collection) int { return cmp.Compare(a.ID, b.ID) })
-	return inMemoryPage(sorted, args, "ID", func(c *ent.Collection) int { return c.ID })
-}
-
-// inMemoryPage pages through rows already in display order; a row's cursor value is its rank in it.
-func inMemoryPage[T any](sorted []T, args pagination.Args, key string, id func(T) int) (Page[T], error) {
-	w, err := pagination.NewWindow(args, key)
-	if err != nil {
-		return Page[T]{}, err
-	}
-	rank := make(map[int]int64, len(sorted))
-	for i, r := range sorted {
-		rank[id(r)] = int64(i)
-	}
-	return sliceByPosition(w, key, args.Reverse, sorted, func(r T) (int64, int) { return rank[id(r)], id(r) }), nil
+	return keyset.InMemory(sorted, args, "ID", func(c *ent.Collection) int { return c.ID })
 }
 
 func deref(s *string) string {
@@ -148,4 +136,9 @@ func deref(s *string) string {
 		return ""
 	}
 	return *s
+}
+
+// PageByID pages through rows already in memory, sorted by ID ascending.
+func PageByID[T any](rows []T, args pagination.Args, id func(T) int) (keyset.Page[T], error) {
+	return keyset.InMemory(rows, args, "ID", id)
 }

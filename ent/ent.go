@@ -12,19 +12,28 @@ import (
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
+	"github.com/emporium/emporium/ent/apikey"
+	"github.com/emporium/emporium/ent/auditentry"
 	"github.com/emporium/emporium/ent/collection"
 	"github.com/emporium/emporium/ent/collectionproduct"
+	"github.com/emporium/emporium/ent/customer"
+	"github.com/emporium/emporium/ent/customeraddress"
 	"github.com/emporium/emporium/ent/image"
 	"github.com/emporium/emporium/ent/inventorylevel"
 	"github.com/emporium/emporium/ent/location"
+	"github.com/emporium/emporium/ent/loginthrottle"
 	"github.com/emporium/emporium/ent/menu"
 	"github.com/emporium/emporium/ent/menuitem"
 	"github.com/emporium/emporium/ent/page"
+	"github.com/emporium/emporium/ent/permissiongroup"
 	"github.com/emporium/emporium/ent/product"
 	"github.com/emporium/emporium/ent/productoption"
 	"github.com/emporium/emporium/ent/producttag"
 	"github.com/emporium/emporium/ent/productvariant"
+	"github.com/emporium/emporium/ent/session"
 	"github.com/emporium/emporium/ent/shop"
+	"github.com/emporium/emporium/ent/signingkey"
+	"github.com/emporium/emporium/ent/staffmember"
 	"github.com/emporium/emporium/ent/variantprice"
 )
 
@@ -86,19 +95,28 @@ var (
 func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
+			apikey.Table:            apikey.ValidColumn,
+			auditentry.Table:        auditentry.ValidColumn,
 			collection.Table:        collection.ValidColumn,
 			collectionproduct.Table: collectionproduct.ValidColumn,
+			customer.Table:          customer.ValidColumn,
+			customeraddress.Table:   customeraddress.ValidColumn,
 			image.Table:             image.ValidColumn,
 			inventorylevel.Table:    inventorylevel.ValidColumn,
 			location.Table:          location.ValidColumn,
+			loginthrottle.Table:     loginthrottle.ValidColumn,
 			menu.Table:              menu.ValidColumn,
 			menuitem.Table:          menuitem.ValidColumn,
 			page.Table:              page.ValidColumn,
+			permissiongroup.Table:   permissiongroup.ValidColumn,
 			product.Table:           product.ValidColumn,
 			productoption.Table:     productoption.ValidColumn,
 			producttag.Table:        producttag.ValidColumn,
 			productvariant.Table:    productvariant.ValidColumn,
+			session.Table:           session.ValidColumn,
 			shop.Table:              shop.ValidColumn,
+			signingkey.Table:        signingkey.ValidColumn,
+			staffmember.Table:       staffmember.ValidColumn,
 			variantprice.Table:      variantprice.ValidColumn,
 		})
 	})

@@ -47,3 +47,24 @@ func (p *Page) GlobalID() string { return gid.Encode("Page", p.ID) }
 
 // GlobalID is the shop's global ID.
 func (s *Shop) GlobalID() string { return gid.Encode("Shop", s.ID) }
+
+func (*Customer) IsNode()        {}
+func (*CustomerAddress) IsNode() {}
+func (*StaffMember) IsNode()     {}
+func (*PermissionGroup) IsNode() {}
+func (*APIKey) IsNode()          {}
+
+// GlobalID is the customer's global ID.
+func (c *Customer) GlobalID() string { return gid.Encode("Customer", c.ID) }
+
+// GlobalID is the address's global ID.
+func (a *CustomerAddress) GlobalID() string { return gid.Encode("MailingAddress", a.ID) }
+
+// GlobalID is the staff member's global ID.
+func (m *StaffMember) GlobalID() string { return gid.Encode("StaffMember", m.ID) }
+
+// GlobalID is the group's global ID.
+func (g *PermissionGroup) GlobalID() string { return gid.Encode("PermissionGroup", g.ID) }
+
+// GlobalID is the key's global ID.
+func (k *APIKey) GlobalID() string { return gid.Encode("ApiKey", k.ID) }

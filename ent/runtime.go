@@ -5,20 +5,29 @@ package ent
 import (
 	"time"
 
+	"github.com/emporium/emporium/ent/apikey"
+	"github.com/emporium/emporium/ent/auditentry"
 	"github.com/emporium/emporium/ent/collection"
 	"github.com/emporium/emporium/ent/collectionproduct"
+	"github.com/emporium/emporium/ent/customer"
+	"github.com/emporium/emporium/ent/customeraddress"
 	"github.com/emporium/emporium/ent/image"
 	"github.com/emporium/emporium/ent/inventorylevel"
 	"github.com/emporium/emporium/ent/location"
+	"github.com/emporium/emporium/ent/loginthrottle"
 	"github.com/emporium/emporium/ent/menu"
 	"github.com/emporium/emporium/ent/menuitem"
 	"github.com/emporium/emporium/ent/page"
+	"github.com/emporium/emporium/ent/permissiongroup"
 	"github.com/emporium/emporium/ent/product"
 	"github.com/emporium/emporium/ent/productoption"
 	"github.com/emporium/emporium/ent/producttag"
 	"github.com/emporium/emporium/ent/productvariant"
 	"github.com/emporium/emporium/ent/schema"
+	"github.com/emporium/emporium/ent/session"
 	"github.com/emporium/emporium/ent/shop"
+	"github.com/emporium/emporium/ent/signingkey"
+	"github.com/emporium/emporium/ent/staffmember"
 	"github.com/emporium/emporium/ent/variantprice"
 )
 
@@ -26,6 +35,39 @@ import (
 // (default values, validators, hooks and policies) and stitches it
 // to their package variables.
 func init() {
+	apikeyMixin := schema.APIKey{}.Mixin()
+	apikeyMixinFields0 := apikeyMixin[0].Fields()
+	_ = apikeyMixinFields0
+	apikeyFields := schema.APIKey{}.Fields()
+	_ = apikeyFields
+	// apikeyDescCreatedAt is the schema descriptor for created_at field.
+	apikeyDescCreatedAt := apikeyMixinFields0[0].Descriptor()
+	// apikey.DefaultCreatedAt holds the default value on creation for the created_at field.
+	apikey.DefaultCreatedAt = apikeyDescCreatedAt.Default.(func() time.Time)
+	// apikeyDescUpdatedAt is the schema descriptor for updated_at field.
+	apikeyDescUpdatedAt := apikeyMixinFields0[1].Descriptor()
+	// apikey.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	apikey.DefaultUpdatedAt = apikeyDescUpdatedAt.Default.(func() time.Time)
+	// apikey.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	apikey.UpdateDefaultUpdatedAt = apikeyDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// apikeyDescName is the schema descriptor for name field.
+	apikeyDescName := apikeyFields[0].Descriptor()
+	// apikey.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	apikey.NameValidator = apikeyDescName.Validators[0].(func(string) error)
+	auditentryFields := schema.AuditEntry{}.Fields()
+	_ = auditentryFields
+	// auditentryDescAction is the schema descriptor for action field.
+	auditentryDescAction := auditentryFields[2].Descriptor()
+	// auditentry.ActionValidator is a validator for the "action" field. It is called by the builders before save.
+	auditentry.ActionValidator = auditentryDescAction.Validators[0].(func(string) error)
+	// auditentryDescResource is the schema descriptor for resource field.
+	auditentryDescResource := auditentryFields[3].Descriptor()
+	// auditentry.DefaultResource holds the default value on creation for the resource field.
+	auditentry.DefaultResource = auditentryDescResource.Default.(string)
+	// auditentryDescCreatedAt is the schema descriptor for created_at field.
+	auditentryDescCreatedAt := auditentryFields[5].Descriptor()
+	// auditentry.DefaultCreatedAt holds the default value on creation for the created_at field.
+	auditentry.DefaultCreatedAt = auditentryDescCreatedAt.Default.(func() time.Time)
 	collectionMixin := schema.Collection{}.Mixin()
 	collectionMixinFields0 := collectionMixin[0].Fields()
 	_ = collectionMixinFields0
@@ -73,6 +115,112 @@ func init() {
 	collectionproductDescPosition := collectionproductFields[2].Descriptor()
 	// collectionproduct.DefaultPosition holds the default value on creation for the position field.
 	collectionproduct.DefaultPosition = collectionproductDescPosition.Default.(int)
+	customerMixin := schema.Customer{}.Mixin()
+	customerMixinFields0 := customerMixin[0].Fields()
+	_ = customerMixinFields0
+	customerFields := schema.Customer{}.Fields()
+	_ = customerFields
+	// customerDescCreatedAt is the schema descriptor for created_at field.
+	customerDescCreatedAt := customerMixinFields0[0].Descriptor()
+	// customer.DefaultCreatedAt holds the default value on creation for the created_at field.
+	customer.DefaultCreatedAt = customerDescCreatedAt.Default.(func() time.Time)
+	// customerDescUpdatedAt is the schema descriptor for updated_at field.
+	customerDescUpdatedAt := customerMixinFields0[1].Descriptor()
+	// customer.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	customer.DefaultUpdatedAt = customerDescUpdatedAt.Default.(func() time.Time)
+	// customer.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	customer.UpdateDefaultUpdatedAt = customerDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// customerDescEmail is the schema descriptor for email field.
+	customerDescEmail := customerFields[0].Descriptor()
+	// customer.EmailValidator is a validator for the "email" field. It is called by the builders before save.
+	customer.EmailValidator = customerDescEmail.Validators[0].(func(string) error)
+	// customerDescFirstName is the schema descriptor for first_name field.
+	customerDescFirstName := customerFields[2].Descriptor()
+	// customer.DefaultFirstName holds the default value on creation for the first_name field.
+	customer.DefaultFirstName = customerDescFirstName.Default.(string)
+	// customerDescLastName is the schema descriptor for last_name field.
+	customerDescLastName := customerFields[3].Descriptor()
+	// customer.DefaultLastName holds the default value on creation for the last_name field.
+	customer.DefaultLastName = customerDescLastName.Default.(string)
+	// customerDescAcceptsMarketing is the schema descriptor for accepts_marketing field.
+	customerDescAcceptsMarketing := customerFields[5].Descriptor()
+	// customer.DefaultAcceptsMarketing holds the default value on creation for the accepts_marketing field.
+	customer.DefaultAcceptsMarketing = customerDescAcceptsMarketing.Default.(bool)
+	// customerDescDisabled is the schema descriptor for disabled field.
+	customerDescDisabled := customerFields[6].Descriptor()
+	// customer.DefaultDisabled holds the default value on creation for the disabled field.
+	customer.DefaultDisabled = customerDescDisabled.Default.(bool)
+	// customerDescTokenVersion is the schema descriptor for token_version field.
+	customerDescTokenVersion := customerFields[7].Descriptor()
+	// customer.DefaultTokenVersion holds the default value on creation for the token_version field.
+	customer.DefaultTokenVersion = customerDescTokenVersion.Default.(int)
+	// customerDescFailedLogins is the schema descriptor for failed_logins field.
+	customerDescFailedLogins := customerFields[8].Descriptor()
+	// customer.DefaultFailedLogins holds the default value on creation for the failed_logins field.
+	customer.DefaultFailedLogins = customerDescFailedLogins.Default.(int)
+	customeraddressMixin := schema.CustomerAddress{}.Mixin()
+	customeraddressMixinFields0 := customeraddressMixin[0].Fields()
+	_ = customeraddressMixinFields0
+	customeraddressFields := schema.CustomerAddress{}.Fields()
+	_ = customeraddressFields
+	// customeraddressDescCreatedAt is the schema descriptor for created_at field.
+	customeraddressDescCreatedAt := customeraddressMixinFields0[0].Descriptor()
+	// customeraddress.DefaultCreatedAt holds the default value on creation for the created_at field.
+	customeraddress.DefaultCreatedAt = customeraddressDescCreatedAt.Default.(func() time.Time)
+	// customeraddressDescUpdatedAt is the schema descriptor for updated_at field.
+	customeraddressDescUpdatedAt := customeraddressMixinFields0[1].Descriptor()
+	// customeraddress.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	customeraddress.DefaultUpdatedAt = customeraddressDescUpdatedAt.Default.(func() time.Time)
+	// customeraddress.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	customeraddress.UpdateDefaultUpdatedAt = customeraddressDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// customeraddressDescFirstName is the schema descriptor for first_name field.
+	customeraddressDescFirstName := customeraddressFields[1].Descriptor()
+	// customeraddress.DefaultFirstName holds the default value on creation for the first_name field.
+	customeraddress.DefaultFirstName = customeraddressDescFirstName.Default.(string)
+	// customeraddressDescLastName is the schema descriptor for last_name field.
+	customeraddressDescLastName := customeraddressFields[2].Descriptor()
+	// customeraddress.DefaultLastName holds the default value on creation for the last_name field.
+	customeraddress.DefaultLastName = customeraddressDescLastName.Default.(string)
+	// customeraddressDescCompany is the schema descriptor for company field.
+	customeraddressDescCompany := customeraddressFields[3].Descriptor()
+	// customeraddress.DefaultCompany holds the default value on creation for the company field.
+	customeraddress.DefaultCompany = customeraddressDescCompany.Default.(string)
+	// customeraddressDescAddress1 is the schema descriptor for address1 field.
+	customeraddressDescAddress1 := customeraddressFields[4].Descriptor()
+	// customeraddress.DefaultAddress1 holds the default value on creation for the address1 field.
+	customeraddress.DefaultAddress1 = customeraddressDescAddress1.Default.(string)
+	// customeraddressDescAddress2 is the schema descriptor for address2 field.
+	customeraddressDescAddress2 := customeraddressFields[5].Descriptor()
+	// customeraddress.DefaultAddress2 holds the default value on creation for the address2 field.
+	customeraddress.DefaultAddress2 = customeraddressDescAddress2.Default.(string)
+	// customeraddressDescCity is the schema descriptor for city field.
+	customeraddressDescCity := customeraddressFields[6].Descriptor()
+	// customeraddress.DefaultCity holds the default value on creation for the city field.
+	customeraddress.DefaultCity = customeraddressDescCity.Default.(string)
+	// customeraddressDescProvince is the schema descriptor for province field.
+	customeraddressDescProvince := customeraddressFields[7].Descriptor()
+	// customeraddress.DefaultProvince holds the default value on creation for the province field.
+	customeraddress.DefaultProvince = customeraddressDescProvince.Default.(string)
+	// customeraddressDescProvinceCode is the schema descriptor for province_code field.
+	customeraddressDescProvinceCode := customeraddressFields[8].Descriptor()
+	// customeraddress.DefaultProvinceCode holds the default value on creation for the province_code field.
+	customeraddress.DefaultProvinceCode = customeraddressDescProvinceCode.Default.(string)
+	// customeraddressDescCountry is the schema descriptor for country field.
+	customeraddressDescCountry := customeraddressFields[9].Descriptor()
+	// customeraddress.DefaultCountry holds the default value on creation for the country field.
+	customeraddress.DefaultCountry = customeraddressDescCountry.Default.(string)
+	// customeraddressDescCountryCode is the schema descriptor for country_code field.
+	customeraddressDescCountryCode := customeraddressFields[10].Descriptor()
+	// customeraddress.DefaultCountryCode holds the default value on creation for the country_code field.
+	customeraddress.DefaultCountryCode = customeraddressDescCountryCode.Default.(string)
+	// customeraddressDescZip is the schema descriptor for zip field.
+	customeraddressDescZip := customeraddressFields[11].Descriptor()
+	// customeraddress.DefaultZip holds the default value on creation for the zip field.
+	customeraddress.DefaultZip = customeraddressDescZip.Default.(string)
+	// customeraddressDescPhone is the schema descriptor for phone field.
+	customeraddressDescPhone := customeraddressFields[12].Descriptor()
+	// customeraddress.DefaultPhone holds the default value on creation for the phone field.
+	customeraddress.DefaultPhone = customeraddressDescPhone.Default.(string)
 	imageFields := schema.Image{}.Fields()
 	_ = imageFields
 	// imageDescURL is the schema descriptor for url field.
@@ -117,6 +265,16 @@ func init() {
 	locationDescActive := locationFields[3].Descriptor()
 	// location.DefaultActive holds the default value on creation for the active field.
 	location.DefaultActive = locationDescActive.Default.(bool)
+	loginthrottleFields := schema.LoginThrottle{}.Fields()
+	_ = loginthrottleFields
+	// loginthrottleDescKey is the schema descriptor for key field.
+	loginthrottleDescKey := loginthrottleFields[0].Descriptor()
+	// loginthrottle.KeyValidator is a validator for the "key" field. It is called by the builders before save.
+	loginthrottle.KeyValidator = loginthrottleDescKey.Validators[0].(func(string) error)
+	// loginthrottleDescFailures is the schema descriptor for failures field.
+	loginthrottleDescFailures := loginthrottleFields[1].Descriptor()
+	// loginthrottle.DefaultFailures holds the default value on creation for the failures field.
+	loginthrottle.DefaultFailures = loginthrottleDescFailures.Default.(int)
 	menuMixin := schema.Menu{}.Mixin()
 	menuMixinFields0 := menuMixin[0].Fields()
 	_ = menuMixinFields0
@@ -199,6 +357,25 @@ func init() {
 	pageDescBodySummary := pageFields[3].Descriptor()
 	// page.DefaultBodySummary holds the default value on creation for the body_summary field.
 	page.DefaultBodySummary = pageDescBodySummary.Default.(string)
+	permissiongroupMixin := schema.PermissionGroup{}.Mixin()
+	permissiongroupMixinFields0 := permissiongroupMixin[0].Fields()
+	_ = permissiongroupMixinFields0
+	permissiongroupFields := schema.PermissionGroup{}.Fields()
+	_ = permissiongroupFields
+	// permissiongroupDescCreatedAt is the schema descriptor for created_at field.
+	permissiongroupDescCreatedAt := permissiongroupMixinFields0[0].Descriptor()
+	// permissiongroup.DefaultCreatedAt holds the default value on creation for the created_at field.
+	permissiongroup.DefaultCreatedAt = permissiongroupDescCreatedAt.Default.(func() time.Time)
+	// permissiongroupDescUpdatedAt is the schema descriptor for updated_at field.
+	permissiongroupDescUpdatedAt := permissiongroupMixinFields0[1].Descriptor()
+	// permissiongroup.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	permissiongroup.DefaultUpdatedAt = permissiongroupDescUpdatedAt.Default.(func() time.Time)
+	// permissiongroup.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	permissiongroup.UpdateDefaultUpdatedAt = permissiongroupDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// permissiongroupDescName is the schema descriptor for name field.
+	permissiongroupDescName := permissiongroupFields[0].Descriptor()
+	// permissiongroup.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	permissiongroup.NameValidator = permissiongroupDescName.Validators[0].(func(string) error)
 	productMixin := schema.Product{}.Mixin()
 	productMixinFields0 := productMixin[0].Fields()
 	_ = productMixinFields0
@@ -311,6 +488,16 @@ func init() {
 	productvariantDescInventoryTracked := productvariantFields[11].Descriptor()
 	// productvariant.DefaultInventoryTracked holds the default value on creation for the inventory_tracked field.
 	productvariant.DefaultInventoryTracked = productvariantDescInventoryTracked.Default.(bool)
+	sessionFields := schema.Session{}.Fields()
+	_ = sessionFields
+	// sessionDescCreatedAt is the schema descriptor for created_at field.
+	sessionDescCreatedAt := sessionFields[3].Descriptor()
+	// session.DefaultCreatedAt holds the default value on creation for the created_at field.
+	session.DefaultCreatedAt = sessionDescCreatedAt.Default.(func() time.Time)
+	// sessionDescID is the schema descriptor for id field.
+	sessionDescID := sessionFields[0].Descriptor()
+	// session.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	session.IDValidator = sessionDescID.Validators[0].(func(string) error)
 	shopMixin := schema.Shop{}.Mixin()
 	shopMixinFields0 := shopMixin[0].Fields()
 	_ = shopMixinFields0
@@ -356,6 +543,51 @@ func init() {
 	shopDescPrimaryDomain := shopFields[4].Descriptor()
 	// shop.DefaultPrimaryDomain holds the default value on creation for the primary_domain field.
 	shop.DefaultPrimaryDomain = shopDescPrimaryDomain.Default.(string)
+	signingkeyFields := schema.SigningKey{}.Fields()
+	_ = signingkeyFields
+	// signingkeyDescCreatedAt is the schema descriptor for created_at field.
+	signingkeyDescCreatedAt := signingkeyFields[1].Descriptor()
+	// signingkey.DefaultCreatedAt holds the default value on creation for the created_at field.
+	signingkey.DefaultCreatedAt = signingkeyDescCreatedAt.Default.(func() time.Time)
+	staffmemberMixin := schema.StaffMember{}.Mixin()
+	staffmemberMixinFields0 := staffmemberMixin[0].Fields()
+	_ = staffmemberMixinFields0
+	staffmemberFields := schema.StaffMember{}.Fields()
+	_ = staffmemberFields
+	// staffmemberDescCreatedAt is the schema descriptor for created_at field.
+	staffmemberDescCreatedAt := staffmemberMixinFields0[0].Descriptor()
+	// staffmember.DefaultCreatedAt holds the default value on creation for the created_at field.
+	staffmember.DefaultCreatedAt = staffmemberDescCreatedAt.Default.(func() time.Time)
+	// staffmemberDescUpdatedAt is the schema descriptor for updated_at field.
+	staffmemberDescUpdatedAt := staffmemberMixinFields0[1].Descriptor()
+	// staffmember.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	staffmember.DefaultUpdatedAt = staffmemberDescUpdatedAt.Default.(func() time.Time)
+	// staffmember.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	staffmember.UpdateDefaultUpdatedAt = staffmemberDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// staffmemberDescEmail is the schema descriptor for email field.
+	staffmemberDescEmail := staffmemberFields[0].Descriptor()
+	// staffmember.EmailValidator is a validator for the "email" field. It is called by the builders before save.
+	staffmember.EmailValidator = staffmemberDescEmail.Validators[0].(func(string) error)
+	// staffmemberDescName is the schema descriptor for name field.
+	staffmemberDescName := staffmemberFields[2].Descriptor()
+	// staffmember.DefaultName holds the default value on creation for the name field.
+	staffmember.DefaultName = staffmemberDescName.Default.(string)
+	// staffmemberDescOwner is the schema descriptor for owner field.
+	staffmemberDescOwner := staffmemberFields[3].Descriptor()
+	// staffmember.DefaultOwner holds the default value on creation for the owner field.
+	staffmember.DefaultOwner = staffmemberDescOwner.Default.(bool)
+	// staffmemberDescActive is the schema descriptor for active field.
+	staffmemberDescActive := staffmemberFields[4].Descriptor()
+	// staffmember.DefaultActive holds the default value on creation for the active field.
+	staffmember.DefaultActive = staffmemberDescActive.Default.(bool)
+	// staffmemberDescTokenVersion is the schema descriptor for token_version field.
+	staffmemberDescTokenVersion := staffmemberFields[5].Descriptor()
+	// staffmember.DefaultTokenVersion holds the default value on creation for the token_version field.
+	staffmember.DefaultTokenVersion = staffmemberDescTokenVersion.Default.(int)
+	// staffmemberDescFailedLogins is the schema descriptor for failed_logins field.
+	staffmemberDescFailedLogins := staffmemberFields[6].Descriptor()
+	// staffmember.DefaultFailedLogins holds the default value on creation for the failed_logins field.
+	staffmember.DefaultFailedLogins = staffmemberDescFailedLogins.Default.(int)
 	variantpriceFields := schema.VariantPrice{}.Fields()
 	_ = variantpriceFields
 	// variantpriceDescCurrency is the schema descriptor for currency field.

@@ -14,22 +14,34 @@ import (
 // Tx is a transactional client that is created by calling Client.Tx().
 type Tx struct {
 	config
+	// APIKey is the client for interacting with the APIKey builders.
+	APIKey *APIKeyClient
+	// AuditEntry is the client for interacting with the AuditEntry builders.
+	AuditEntry *AuditEntryClient
 	// Collection is the client for interacting with the Collection builders.
 	Collection *CollectionClient
 	// CollectionProduct is the client for interacting with the CollectionProduct builders.
 	CollectionProduct *CollectionProductClient
+	// Customer is the client for interacting with the Customer builders.
+	Customer *CustomerClient
+	// CustomerAddress is the client for interacting with the CustomerAddress builders.
+	CustomerAddress *CustomerAddressClient
 	// Image is the client for interacting with the Image builders.
 	Image *ImageClient
 	// InventoryLevel is the client for interacting with the InventoryLevel builders.
 	InventoryLevel *InventoryLevelClient
 	// Location is the client for interacting with the Location builders.
 	Location *LocationClient
+	// LoginThrottle is the client for interacting with the LoginThrottle builders.
+	LoginThrottle *LoginThrottleClient
 	// Menu is the client for interacting with the Menu builders.
 	Menu *MenuClient
 	// MenuItem is the client for interacting with the MenuItem builders.
 	MenuItem *MenuItemClient
 	// Page is the client for interacting with the Page builders.
 	Page *PageClient
+	// PermissionGroup is the client for interacting with the PermissionGroup builders.
+	PermissionGroup *PermissionGroupClient
 	// Product is the client for interacting with the Product builders.
 	Product *ProductClient
 	// ProductOption is the client for interacting with the ProductOption builders.
@@ -38,8 +50,14 @@ type Tx struct {
 	ProductTag *ProductTagClient
 	// ProductVariant is the client for interacting with the ProductVariant builders.
 	ProductVariant *ProductVariantClient
+	// Session is the client for interacting with the Session builders.
+	Session *SessionClient
 	// Shop is the client for interacting with the Shop builders.
 	Shop *ShopClient
+	// SigningKey is the client for interacting with the SigningKey builders.
+	SigningKey *SigningKeyClient
+	// StaffMember is the client for interacting with the StaffMember builders.
+	StaffMember *StaffMemberClient
 	// VariantPrice is the client for interacting with the VariantPrice builders.
 	VariantPrice *VariantPriceClient
 
@@ -173,19 +191,28 @@ func (tx *Tx) Client() *Client {
 }
 
 func (tx *Tx) init() {
+	tx.APIKey = NewAPIKeyClient(tx.config)
+	tx.AuditEntry = NewAuditEntryClient(tx.config)
 	tx.Collection = NewCollectionClient(tx.config)
 	tx.CollectionProduct = NewCollectionProductClient(tx.config)
+	tx.Customer = NewCustomerClient(tx.config)
+	tx.CustomerAddress = NewCustomerAddressClient(tx.config)
 	tx.Image = NewImageClient(tx.config)
 	tx.InventoryLevel = NewInventoryLevelClient(tx.config)
 	tx.Location = NewLocationClient(tx.config)
+	tx.LoginThrottle = NewLoginThrottleClient(tx.config)
 	tx.Menu = NewMenuClient(tx.config)
 	tx.MenuItem = NewMenuItemClient(tx.config)
 	tx.Page = NewPageClient(tx.config)
+	tx.PermissionGroup = NewPermissionGroupClient(tx.config)
 	tx.Product = NewProductClient(tx.config)
 	tx.ProductOption = NewProductOptionClient(tx.config)
 	tx.ProductTag = NewProductTagClient(tx.config)
 	tx.ProductVariant = NewProductVariantClient(tx.config)
+	tx.Session = NewSessionClient(tx.config)
 	tx.Shop = NewShopClient(tx.config)
+	tx.SigningKey = NewSigningKeyClient(tx.config)
+	tx.StaffMember = NewStaffMemberClient(tx.config)
 	tx.VariantPrice = NewVariantPriceClient(tx.config)
 }
 
@@ -196,7 +223,7 @@ func (tx *Tx) init() {
 // of them in order to commit or rollback the transaction.
 //
 // If a closed transaction is embedded in one of the generated entities, and the entity
-// applies a query, for example: Collection.QueryXXX(), the query will be executed
+// applies a query, for example: APIKey.QueryXXX(), the query will be executed
 // through the driver which created this transaction.
 //
 // Note that txDriver is not goroutine safe.

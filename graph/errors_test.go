@@ -21,7 +21,7 @@ func TestPanicBecomesInternalError(t *testing.T) {
 	var logs bytes.Buffer
 	log := slog.New(slog.NewJSONHandler(&logs, nil))
 	srv := handler.New(generated.NewExecutableSchema(generated.Config{
-		Resolvers:  NewResolver(nil, nil),
+		Resolvers:  NewResolver(nil, Services{}),
 		Directives: generated.DirectiveRoot{InContext: InContext},
 	}))
 	srv.AddTransport(transport.POST{})

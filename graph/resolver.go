@@ -3,19 +3,33 @@
 package graph
 
 import (
+	"github.com/emporium/emporium/apikeys"
 	"github.com/emporium/emporium/catalog"
+	"github.com/emporium/emporium/customers"
 	"github.com/emporium/emporium/ent"
+	"github.com/emporium/emporium/staff"
 )
 
 //go:generate go run github.com/99designs/gqlgen generate
 
 // Resolver is the root resolver; its dependencies come in through NewResolver.
 type Resolver struct {
-	client  *ent.Client
-	catalog *catalog.Catalog
+	client    *ent.Client
+	catalog   *catalog.Catalog
+	customers *customers.Service
+	staff     *staff.Service
+	apiKeys   *apikeys.Service
+}
+
+// Services are the domain services resolvers call.
+type Services struct {
+	Catalog   *catalog.Catalog
+	Customers *customers.Service
+	Staff     *staff.Service
+	APIKeys   *apikeys.Service
 }
 
 // NewResolver returns the root resolver.
-func NewResolver(client *ent.Client, c *catalog.Catalog) *Resolver {
-	return &Resolver{client: client, catalog: c}
+func NewResolver(client *ent.Client, s Services) *Resolver {
+	return &Resolver{client: client, catalog: s.Catalog, customers: s.Customers, staff: s.Staff, apiKeys: s.APIKeys}
 }

@@ -18,17 +18,26 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/vektah/gqlparser/v2/ast"
 
+	"github.com/emporium/emporium/apikeys"
+	"github.com/emporium/emporium/auth"
 	"github.com/emporium/emporium/catalog"
+	"github.com/emporium/emporium/customers"
 	"github.com/emporium/emporium/database"
 	"github.com/emporium/emporium/graph"
 	"github.com/emporium/emporium/graph/generated"
 	"github.com/emporium/emporium/graph/loaders"
+	"github.com/emporium/emporium/staff"
 )
 
 // Config is what the HTTP interface needs.
 type Config struct {
 	Log *slog.Logger
 	DB  *database.DB
+	// Tokens verifies access tokens; its keys are published at /.well-known/jwks.json.
+	Tokens    *auth.Tokens
+	Customers *customers.Service
+	Staff     *staff.Service
+	APIKeys   *apikeys.Service
 	// Metrics is where Prometheus metrics are registered; a fresh registry when nil.
 	Metrics *Metrics
 	// Playground serves GraphiQL at /.
@@ -83,6 +92,11 @@ func New(cfg Config) http.Handler {
 		}
 		_, _ = w.Write([]byte("ok\n"))
 	})
+	mux.HandleFunc("GET /.well-known/jwks.json", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/jwk-set+json")
+		w.Header().Set("Cache-Control", "public, max-age=300")
+		_, _ = w.Write(cfg.Tokens.Keys().JWKS())
+	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(cfg.Metrics.registry, promhttp.HandlerOpts{}))
 	if cfg.Playground {
 		mux.Handle("GET /{$}", playground.Handler("Emporium", "/graphql"))
@@ -90,6 +104,7 @@ func New(cfg Config) http.Handler {
 
 	var h http.Handler = mux
 	h = loaders.Middleware(cfg.DB.Client, cat, h)
+	h = authenticate(cfg, h)
 	h = limitBody(cfg.MaxBodyBytes, h)
 	h = cfg.Metrics.instrument(cfg.Log, h)
 	if len(cfg.CORSOrigins) == 0 {
@@ -102,10 +117,12 @@ func New(cfg Config) http.Handler {
 }
 
 func newGraphQL(cfg Config, cat *catalog.Catalog) http.Handler {
-	resolver := graph.NewResolver(cfg.DB.Client, cat)
+	resolver := graph.NewResolver(cfg.DB.Client, graph.Services{
+		Catalog: cat, Customers: cfg.Customers, Staff: cfg.Staff, APIKeys: cfg.APIKeys,
+	})
 	schema := generated.NewExecutableSchema(generated.Config{
 		Resolvers:  resolver,
-		Directives: generated.DirectiveRoot{InContext: graph.InContext},
+		Directives: generated.DirectiveRoot{InContext: graph.InContext, HasPermission: graph.HasPermission},
 		Complexity: complexity(),
 	})
 	srv := handler.New(schema)
@@ -113,6 +130,7 @@ func newGraphQL(cfg Config, cat *catalog.Catalog) http.Handler {
 	srv.AddTransport(graphQLHTTP{})
 	srv.AddTransport(transport.Options{})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	srv.AroundRootFields(graph.AuditMutations)
 	srv.SetErrorPresenter(graph.ErrorPresenter(cfg.Log))
 	srv.SetRecoverFunc(graph.Recover(cfg.Log))
 	srv.SetParserTokenLimit(15_000)

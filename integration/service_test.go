@@ -11,6 +11,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/emporium/emporium/auth"
 	"github.com/emporium/emporium/service"
 )
 
@@ -129,7 +130,15 @@ func TestPlaygroundAndProductionMode(t *testing.T) {
 	srv.Close()
 	svc.Close()
 
-	svc, err = service.Open(context.Background(), service.Options{DatabaseURL: dsn, Log: log, Production: true})
+	if _, err := service.Open(context.Background(), service.Options{DatabaseURL: dsn, Log: log, Production: true}); err == nil ||
+		!strings.Contains(err.Error(), "signing keys") {
+		t.Fatalf("production without signing keys started: %v", err)
+	}
+	key, err := auth.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, err = service.Open(context.Background(), service.Options{DatabaseURL: dsn, Log: log, Production: true, JWTKeys: key})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,5 +1,6 @@
-// Package service wires Emporium together: it opens and prepares the database and builds the HTTP
-// handler. The command and the integration tests start the service the same way through it.
+// Package service wires Emporium together: it opens and prepares the database, sets up credentials and
+// builds the HTTP handler. The command and the integration tests start the service the same way
+// through it.
 package service
 
 import (
@@ -12,9 +13,16 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/emporium/emporium/apikeys"
+	"github.com/emporium/emporium/audit"
+	"github.com/emporium/emporium/auth"
+	"github.com/emporium/emporium/customers"
 	"github.com/emporium/emporium/database"
+	"github.com/emporium/emporium/ent"
 	"github.com/emporium/emporium/httpapi"
+	"github.com/emporium/emporium/mail"
 	"github.com/emporium/emporium/seed"
+	"github.com/emporium/emporium/staff"
 )
 
 // Options configure the service.
@@ -28,24 +36,54 @@ type Options struct {
 	// CORSOrigins lists the origins browsers may call from; empty means any.
 	CORSOrigins []string
 	Log         *slog.Logger
+
+	// JWTKeys holds PEM Ed25519 keys (the first private key signs). Without them a development key is
+	// generated and kept in the database; production refuses to start without them.
+	JWTKeys []byte
+	// Issuer names Emporium in its tokens ("emporium" by default).
+	Issuer string
+	// Mailer sends password reset links; the log by default.
+	Mailer mail.Sender
+	// ResetURL is the storefront page reset links point to.
+	ResetURL string
+	// AdminEmail and AdminPassword create the first owner when the shop has no staff.
+	AdminEmail, AdminPassword string
 }
 
 // Service is a prepared database and the HTTP handler that serves it.
 type Service struct {
-	DB      *database.DB
-	Handler http.Handler
+	DB        *database.DB
+	Handler   http.Handler
+	Tokens    *auth.Tokens
+	Customers *customers.Service
+	Staff     *staff.Service
+	APIKeys   *apikeys.Service
 }
 
-// Open connects, migrates, seeds an empty database with the demo catalog when asked, and builds the
-// handler.
+// Open connects, migrates, seeds an empty database with the demo catalog when asked, sets up signing
+// keys and the first owner, and builds the handler.
 func Open(ctx context.Context, opts Options) (*Service, error) {
+	if opts.Issuer == "" {
+		opts.Issuer = "emporium"
+	}
+	if opts.Mailer == nil {
+		opts.Mailer = mail.LogSender{Log: opts.Log}
+	}
+	if opts.ResetURL == "" {
+		opts.ResetURL = "http://localhost:3000/account/reset"
+	}
 	metrics := httpapi.NewMetrics(prometheus.NewRegistry())
 	db, err := database.Open(ctx, opts.DatabaseURL, database.Options{MaxOpenConns: opts.MaxDBConns, OnStatement: metrics.ObserveStatement})
 	if err != nil {
 		return nil, err
 	}
+	db.Client.Use(audit.Hook())
+	var keys *auth.Keyring
 	err = db.Exclusive(ctx, func(ctx context.Context) error {
 		if err := db.Migrate(ctx, opts.Log); err != nil {
+			return err
+		}
+		if keys, err = loadKeys(ctx, db, opts); err != nil {
 			return err
 		}
 		if opts.DemoCatalog == nil {
@@ -56,11 +94,56 @@ func Open(ctx context.Context, opts Options) (*Service, error) {
 	if err != nil {
 		return nil, errors.Join(err, db.Close())
 	}
-	handler := httpapi.New(httpapi.Config{
+	tokens := auth.NewTokens(keys, opts.Issuer)
+	s := &Service{
+		DB:     db,
+		Tokens: tokens,
+		Customers: customers.New(db.Client, tokens, customers.Options{
+			Mailer: opts.Mailer, ResetURL: opts.ResetURL, Log: opts.Log,
+		}),
+		Staff:   staff.New(db.Client, tokens),
+		APIKeys: apikeys.New(db.Client),
+	}
+	if opts.AdminEmail != "" {
+		created, err := s.Staff.EnsureOwner(ctx, opts.AdminEmail, opts.AdminPassword)
+		if err != nil {
+			return nil, errors.Join(err, db.Close())
+		}
+		if created {
+			opts.Log.InfoContext(ctx, "created the shop's first owner", "email", opts.AdminEmail)
+		}
+	}
+	s.Handler = httpapi.New(httpapi.Config{
 		Log: opts.Log, DB: db, Metrics: metrics, Playground: opts.Playground, Production: opts.Production,
-		CORSOrigins: opts.CORSOrigins,
+		CORSOrigins: opts.CORSOrigins, Tokens: tokens, Customers: s.Customers, Staff: s.Staff, APIKeys: s.APIKeys,
 	})
-	return &Service{DB: db, Handler: handler}, nil
+	return s, nil
+}
+
+// loadKeys returns the configured keys, or the development key kept in the database (made on first
+// start) outside production.
+func loadKeys(ctx context.Context, db *database.DB, opts Options) (*auth.Keyring, error) {
+	if len(opts.JWTKeys) > 0 {
+		return auth.ParseKeys(opts.JWTKeys)
+	}
+	if opts.Production {
+		return nil, errors.New("production needs signing keys: set EMPORIUM_JWT_KEYS_FILE or EMPORIUM_JWT_KEYS")
+	}
+	k, err := db.Client.SigningKey.Query().First(ctx)
+	if err != nil && !ent.IsNotFound(err) {
+		return nil, fmt.Errorf("read development signing key: %w", err)
+	}
+	if k == nil {
+		pem, err := auth.GenerateKey()
+		if err != nil {
+			return nil, err
+		}
+		if k, err = db.Client.SigningKey.Create().SetPrivatePem(string(pem)).Save(ctx); err != nil {
+			return nil, fmt.Errorf("store development signing key: %w", err)
+		}
+		opts.Log.WarnContext(ctx, "generated a development signing key; configure EMPORIUM_JWT_KEYS_FILE for production")
+	}
+	return auth.ParseKeys([]byte(k.PrivatePem))
 }
 
 func seedIfEmpty(ctx context.Context, db *database.DB, catalog []byte, log *slog.Logger) error {

@@ -8,6 +8,49 @@ import (
 )
 
 var (
+	// APIKeysColumns holds the columns for the "api_keys" table.
+	APIKeysColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "name", Type: field.TypeString},
+		{Name: "secret_hash", Type: field.TypeString, Unique: true},
+		{Name: "prefix", Type: field.TypeString},
+		{Name: "permissions", Type: field.TypeJSON},
+		{Name: "expires_at", Type: field.TypeTime, Nullable: true},
+		{Name: "revoked_at", Type: field.TypeTime, Nullable: true},
+		{Name: "last_used_at", Type: field.TypeTime, Nullable: true},
+		{Name: "created_by", Type: field.TypeInt, Nullable: true},
+	}
+	// APIKeysTable holds the schema information for the "api_keys" table.
+	APIKeysTable = &schema.Table{
+		Name:       "api_keys",
+		Columns:    APIKeysColumns,
+		PrimaryKey: []*schema.Column{APIKeysColumns[0]},
+	}
+	// AuditEntriesColumns holds the columns for the "audit_entries" table.
+	AuditEntriesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "actor_kind", Type: field.TypeEnum, Enums: []string{"staff", "api_key", "system"}},
+		{Name: "actor_id", Type: field.TypeInt, Nullable: true},
+		{Name: "action", Type: field.TypeString},
+		{Name: "resource", Type: field.TypeString, Default: ""},
+		{Name: "details", Type: field.TypeJSON, Nullable: true},
+		{Name: "created_at", Type: field.TypeTime},
+	}
+	// AuditEntriesTable holds the schema information for the "audit_entries" table.
+	AuditEntriesTable = &schema.Table{
+		Name:       "audit_entries",
+		Columns:    AuditEntriesColumns,
+		PrimaryKey: []*schema.Column{AuditEntriesColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "auditentry_created_at_id",
+				Unique:  false,
+				Columns: []*schema.Column{AuditEntriesColumns[6], AuditEntriesColumns[0]},
+			},
+		},
+	}
 	// CollectionsColumns holds the columns for the "collections" table.
 	CollectionsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -92,6 +135,83 @@ var (
 			},
 		},
 	}
+	// CustomersColumns holds the columns for the "customers" table.
+	CustomersColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "email", Type: field.TypeString, Unique: true},
+		{Name: "password_hash", Type: field.TypeString},
+		{Name: "first_name", Type: field.TypeString, Default: ""},
+		{Name: "last_name", Type: field.TypeString, Default: ""},
+		{Name: "phone", Type: field.TypeString, Nullable: true},
+		{Name: "accepts_marketing", Type: field.TypeBool, Default: false},
+		{Name: "disabled", Type: field.TypeBool, Default: false},
+		{Name: "token_version", Type: field.TypeInt, Default: 0},
+		{Name: "failed_logins", Type: field.TypeInt, Default: 0},
+		{Name: "locked_until", Type: field.TypeTime, Nullable: true},
+		{Name: "reset_token_hash", Type: field.TypeString, Nullable: true},
+		{Name: "reset_expires_at", Type: field.TypeTime, Nullable: true},
+		{Name: "default_address_id", Type: field.TypeInt, Nullable: true},
+	}
+	// CustomersTable holds the schema information for the "customers" table.
+	CustomersTable = &schema.Table{
+		Name:       "customers",
+		Columns:    CustomersColumns,
+		PrimaryKey: []*schema.Column{CustomersColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "customer_reset_token_hash",
+				Unique:  false,
+				Columns: []*schema.Column{CustomersColumns[13]},
+			},
+			{
+				Name:    "customer_created_at_id",
+				Unique:  false,
+				Columns: []*schema.Column{CustomersColumns[1], CustomersColumns[0]},
+			},
+		},
+	}
+	// CustomerAddressesColumns holds the columns for the "customer_addresses" table.
+	CustomerAddressesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "first_name", Type: field.TypeString, Default: ""},
+		{Name: "last_name", Type: field.TypeString, Default: ""},
+		{Name: "company", Type: field.TypeString, Default: ""},
+		{Name: "address1", Type: field.TypeString, Default: ""},
+		{Name: "address2", Type: field.TypeString, Default: ""},
+		{Name: "city", Type: field.TypeString, Default: ""},
+		{Name: "province", Type: field.TypeString, Default: ""},
+		{Name: "province_code", Type: field.TypeString, Default: ""},
+		{Name: "country", Type: field.TypeString, Default: ""},
+		{Name: "country_code", Type: field.TypeString, Default: ""},
+		{Name: "zip", Type: field.TypeString, Default: ""},
+		{Name: "phone", Type: field.TypeString, Default: ""},
+		{Name: "customer_id", Type: field.TypeInt},
+	}
+	// CustomerAddressesTable holds the schema information for the "customer_addresses" table.
+	CustomerAddressesTable = &schema.Table{
+		Name:       "customer_addresses",
+		Columns:    CustomerAddressesColumns,
+		PrimaryKey: []*schema.Column{CustomerAddressesColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "customer_addresses_customers_addresses",
+				Columns:    []*schema.Column{CustomerAddressesColumns[15]},
+				RefColumns: []*schema.Column{CustomersColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "customeraddress_customer_id_id",
+				Unique:  false,
+				Columns: []*schema.Column{CustomerAddressesColumns[15], CustomerAddressesColumns[0]},
+			},
+		},
+	}
 	// ImagesColumns holds the columns for the "images" table.
 	ImagesColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -171,6 +291,19 @@ var (
 		Name:       "locations",
 		Columns:    LocationsColumns,
 		PrimaryKey: []*schema.Column{LocationsColumns[0]},
+	}
+	// LoginThrottlesColumns holds the columns for the "login_throttles" table.
+	LoginThrottlesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "key", Type: field.TypeString, Unique: true},
+		{Name: "failures", Type: field.TypeInt, Default: 0},
+		{Name: "window_start", Type: field.TypeTime},
+	}
+	// LoginThrottlesTable holds the schema information for the "login_throttles" table.
+	LoginThrottlesTable = &schema.Table{
+		Name:       "login_throttles",
+		Columns:    LoginThrottlesColumns,
+		PrimaryKey: []*schema.Column{LoginThrottlesColumns[0]},
 	}
 	// MenusColumns holds the columns for the "menus" table.
 	MenusColumns = []*schema.Column{
@@ -256,6 +389,20 @@ var (
 				Columns: []*schema.Column{PagesColumns[2], PagesColumns[0]},
 			},
 		},
+	}
+	// PermissionGroupsColumns holds the columns for the "permission_groups" table.
+	PermissionGroupsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "name", Type: field.TypeString, Unique: true},
+		{Name: "permissions", Type: field.TypeJSON},
+	}
+	// PermissionGroupsTable holds the schema information for the "permission_groups" table.
+	PermissionGroupsTable = &schema.Table{
+		Name:       "permission_groups",
+		Columns:    PermissionGroupsColumns,
+		PrimaryKey: []*schema.Column{PermissionGroupsColumns[0]},
 	}
 	// ProductsColumns holds the columns for the "products" table.
 	ProductsColumns = []*schema.Column{
@@ -431,6 +578,28 @@ var (
 			},
 		},
 	}
+	// SessionsColumns holds the columns for the "sessions" table.
+	SessionsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString},
+		{Name: "kind", Type: field.TypeEnum, Enums: []string{"customer", "staff"}},
+		{Name: "subject_id", Type: field.TypeInt},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "expires_at", Type: field.TypeTime},
+		{Name: "revoked_at", Type: field.TypeTime, Nullable: true},
+	}
+	// SessionsTable holds the schema information for the "sessions" table.
+	SessionsTable = &schema.Table{
+		Name:       "sessions",
+		Columns:    SessionsColumns,
+		PrimaryKey: []*schema.Column{SessionsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "session_kind_subject_id",
+				Unique:  false,
+				Columns: []*schema.Column{SessionsColumns[1], SessionsColumns[2]},
+			},
+		},
+	}
 	// ShopsColumns holds the columns for the "shops" table.
 	ShopsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -447,6 +616,38 @@ var (
 		Name:       "shops",
 		Columns:    ShopsColumns,
 		PrimaryKey: []*schema.Column{ShopsColumns[0]},
+	}
+	// SigningKeysColumns holds the columns for the "signing_keys" table.
+	SigningKeysColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "private_pem", Type: field.TypeString, Size: 2147483647},
+		{Name: "created_at", Type: field.TypeTime},
+	}
+	// SigningKeysTable holds the schema information for the "signing_keys" table.
+	SigningKeysTable = &schema.Table{
+		Name:       "signing_keys",
+		Columns:    SigningKeysColumns,
+		PrimaryKey: []*schema.Column{SigningKeysColumns[0]},
+	}
+	// StaffMembersColumns holds the columns for the "staff_members" table.
+	StaffMembersColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "email", Type: field.TypeString, Unique: true},
+		{Name: "password_hash", Type: field.TypeString},
+		{Name: "name", Type: field.TypeString, Default: ""},
+		{Name: "owner", Type: field.TypeBool, Default: false},
+		{Name: "active", Type: field.TypeBool, Default: true},
+		{Name: "token_version", Type: field.TypeInt, Default: 0},
+		{Name: "failed_logins", Type: field.TypeInt, Default: 0},
+		{Name: "locked_until", Type: field.TypeTime, Nullable: true},
+	}
+	// StaffMembersTable holds the schema information for the "staff_members" table.
+	StaffMembersTable = &schema.Table{
+		Name:       "staff_members",
+		Columns:    StaffMembersColumns,
+		PrimaryKey: []*schema.Column{StaffMembersColumns[0]},
 	}
 	// VariantPricesColumns holds the columns for the "variant_prices" table.
 	VariantPricesColumns = []*schema.Column{
@@ -482,22 +683,57 @@ var (
 			},
 		},
 	}
+	// StaffMemberGroupsColumns holds the columns for the "staff_member_groups" table.
+	StaffMemberGroupsColumns = []*schema.Column{
+		{Name: "staff_member_id", Type: field.TypeInt},
+		{Name: "permission_group_id", Type: field.TypeInt},
+	}
+	// StaffMemberGroupsTable holds the schema information for the "staff_member_groups" table.
+	StaffMemberGroupsTable = &schema.Table{
+		Name:       "staff_member_groups",
+		Columns:    StaffMemberGroupsColumns,
+		PrimaryKey: []*schema.Column{StaffMemberGroupsColumns[0], StaffMemberGroupsColumns[1]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "staff_member_groups_staff_member_id",
+				Columns:    []*schema.Column{StaffMemberGroupsColumns[0]},
+				RefColumns: []*schema.Column{StaffMembersColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+			{
+				Symbol:     "staff_member_groups_permission_group_id",
+				Columns:    []*schema.Column{StaffMemberGroupsColumns[1]},
+				RefColumns: []*schema.Column{PermissionGroupsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+	}
 	// Tables holds all the tables in the schema.
 	Tables = []*schema.Table{
+		APIKeysTable,
+		AuditEntriesTable,
 		CollectionsTable,
 		CollectionProductsTable,
+		CustomersTable,
+		CustomerAddressesTable,
 		ImagesTable,
 		InventoryLevelsTable,
 		LocationsTable,
+		LoginThrottlesTable,
 		MenusTable,
 		MenuItemsTable,
 		PagesTable,
+		PermissionGroupsTable,
 		ProductsTable,
 		ProductOptionsTable,
 		ProductTagsTable,
 		ProductVariantsTable,
+		SessionsTable,
 		ShopsTable,
+		SigningKeysTable,
+		StaffMembersTable,
 		VariantPricesTable,
+		StaffMemberGroupsTable,
 	}
 )
 
@@ -505,6 +741,7 @@ func init() {
 	CollectionsTable.ForeignKeys[0].RefTable = ImagesTable
 	CollectionProductsTable.ForeignKeys[0].RefTable = CollectionsTable
 	CollectionProductsTable.ForeignKeys[1].RefTable = ProductsTable
+	CustomerAddressesTable.ForeignKeys[0].RefTable = CustomersTable
 	ImagesTable.ForeignKeys[0].RefTable = ProductsTable
 	InventoryLevelsTable.ForeignKeys[0].RefTable = LocationsTable
 	InventoryLevelsTable.ForeignKeys[1].RefTable = ProductVariantsTable
@@ -515,4 +752,6 @@ func init() {
 	ProductVariantsTable.ForeignKeys[0].RefTable = ProductsTable
 	ProductVariantsTable.ForeignKeys[1].RefTable = ImagesTable
 	VariantPricesTable.ForeignKeys[0].RefTable = ProductVariantsTable
+	StaffMemberGroupsTable.ForeignKeys[0].RefTable = StaffMembersTable
+	StaffMemberGroupsTable.ForeignKeys[1].RefTable = PermissionGroupsTable
 }

@@ -7,10 +7,40 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"time"
 
 	"github.com/emporium/emporium/ent"
 	"github.com/emporium/emporium/money"
 )
+
+type APIKeyConnection struct {
+	Edges    []*APIKeyEdge `json:"edges"`
+	Nodes    []*ent.APIKey `json:"nodes"`
+	PageInfo *PageInfo     `json:"pageInfo"`
+}
+
+type APIKeyCreateInput struct {
+	Name        string     `json:"name"`
+	Permissions []string   `json:"permissions"`
+	ExpiresAt   *time.Time `json:"expiresAt,omitempty"`
+}
+
+type APIKeyCreatePayload struct {
+	APIKey *ent.APIKey `json:"apiKey,omitempty"`
+	// The key's secret, shown this once: send it as Authorization: Bearer or X-API-Key.
+	Secret     *string      `json:"secret,omitempty"`
+	UserErrors []*UserError `json:"userErrors"`
+}
+
+type APIKeyEdge struct {
+	Cursor string      `json:"cursor"`
+	Node   *ent.APIKey `json:"node"`
+}
+
+type APIKeyRevokePayload struct {
+	RevokedAPIKeyID *string      `json:"revokedApiKeyId,omitempty"`
+	UserErrors      []*UserError `json:"userErrors"`
+}
 
 type CollectionConnection struct {
 	Edges    []*CollectionEdge `json:"edges"`
@@ -21,6 +51,120 @@ type CollectionConnection struct {
 type CollectionEdge struct {
 	Cursor string          `json:"cursor"`
 	Node   *ent.Collection `json:"node"`
+}
+
+type CustomerAccessToken struct {
+	AccessToken string    `json:"accessToken"`
+	ExpiresAt   time.Time `json:"expiresAt"`
+}
+
+type CustomerAccessTokenCreateInput struct {
+	Email    string `json:"email"`
+	Password string `json:"password"`
+}
+
+type CustomerAccessTokenCreatePayload struct {
+	CustomerAccessToken *CustomerAccessToken `json:"customerAccessToken,omitempty"`
+	CustomerUserErrors  []*CustomerUserError `json:"customerUserErrors"`
+}
+
+type CustomerAccessTokenDeletePayload struct {
+	DeletedAccessToken           *string      `json:"deletedAccessToken,omitempty"`
+	DeletedCustomerAccessTokenID *string      `json:"deletedCustomerAccessTokenId,omitempty"`
+	UserErrors                   []*UserError `json:"userErrors"`
+}
+
+type CustomerAccessTokenRenewPayload struct {
+	CustomerAccessToken *CustomerAccessToken `json:"customerAccessToken,omitempty"`
+	UserErrors          []*UserError         `json:"userErrors"`
+}
+
+type CustomerAddressCreatePayload struct {
+	CustomerAddress    *ent.CustomerAddress `json:"customerAddress,omitempty"`
+	CustomerUserErrors []*CustomerUserError `json:"customerUserErrors"`
+}
+
+type CustomerAddressDeletePayload struct {
+	DeletedCustomerAddressID *string              `json:"deletedCustomerAddressId,omitempty"`
+	CustomerUserErrors       []*CustomerUserError `json:"customerUserErrors"`
+}
+
+type CustomerAddressUpdatePayload struct {
+	CustomerAddress    *ent.CustomerAddress `json:"customerAddress,omitempty"`
+	CustomerUserErrors []*CustomerUserError `json:"customerUserErrors"`
+}
+
+type CustomerConnection struct {
+	Edges    []*CustomerEdge `json:"edges"`
+	Nodes    []*ent.Customer `json:"nodes"`
+	PageInfo *PageInfo       `json:"pageInfo"`
+}
+
+type CustomerCreateInput struct {
+	Email            string  `json:"email"`
+	Password         string  `json:"password"`
+	FirstName        *string `json:"firstName,omitempty"`
+	LastName         *string `json:"lastName,omitempty"`
+	Phone            *string `json:"phone,omitempty"`
+	AcceptsMarketing *bool   `json:"acceptsMarketing,omitempty"`
+}
+
+type CustomerCreatePayload struct {
+	Customer           *ent.Customer        `json:"customer,omitempty"`
+	CustomerUserErrors []*CustomerUserError `json:"customerUserErrors"`
+}
+
+type CustomerDefaultAddressUpdatePayload struct {
+	Customer           *ent.Customer        `json:"customer,omitempty"`
+	CustomerUserErrors []*CustomerUserError `json:"customerUserErrors"`
+}
+
+type CustomerEdge struct {
+	Cursor string        `json:"cursor"`
+	Node   *ent.Customer `json:"node"`
+}
+
+type CustomerRecoverPayload struct {
+	CustomerUserErrors []*CustomerUserError `json:"customerUserErrors"`
+}
+
+type CustomerResetByURLPayload struct {
+	Customer            *ent.Customer        `json:"customer,omitempty"`
+	CustomerAccessToken *CustomerAccessToken `json:"customerAccessToken,omitempty"`
+	CustomerUserErrors  []*CustomerUserError `json:"customerUserErrors"`
+}
+
+type CustomerResetInput struct {
+	ResetToken string `json:"resetToken"`
+	Password   string `json:"password"`
+}
+
+type CustomerResetPayload struct {
+	Customer            *ent.Customer        `json:"customer,omitempty"`
+	CustomerAccessToken *CustomerAccessToken `json:"customerAccessToken,omitempty"`
+	CustomerUserErrors  []*CustomerUserError `json:"customerUserErrors"`
+}
+
+type CustomerUpdateInput struct {
+	Email            *string `json:"email,omitempty"`
+	Password         *string `json:"password,omitempty"`
+	FirstName        *string `json:"firstName,omitempty"`
+	LastName         *string `json:"lastName,omitempty"`
+	Phone            *string `json:"phone,omitempty"`
+	AcceptsMarketing *bool   `json:"acceptsMarketing,omitempty"`
+}
+
+type CustomerUpdatePayload struct {
+	Customer            *ent.Customer        `json:"customer,omitempty"`
+	CustomerAccessToken *CustomerAccessToken `json:"customerAccessToken,omitempty"`
+	CustomerUserErrors  []*CustomerUserError `json:"customerUserErrors"`
+}
+
+// A business failure of a customer mutation; nothing was changed.
+type CustomerUserError struct {
+	Field   []string `json:"field,omitempty"`
+	Message string   `json:"message"`
+	Code    *string  `json:"code,omitempty"`
 }
 
 type Domain struct {
@@ -38,6 +182,33 @@ type ImageConnection struct {
 type ImageEdge struct {
 	Cursor string     `json:"cursor"`
 	Node   *ent.Image `json:"node"`
+}
+
+type MailingAddressConnection struct {
+	Edges    []*MailingAddressEdge  `json:"edges"`
+	Nodes    []*ent.CustomerAddress `json:"nodes"`
+	PageInfo *PageInfo              `json:"pageInfo"`
+}
+
+type MailingAddressEdge struct {
+	Cursor string               `json:"cursor"`
+	Node   *ent.CustomerAddress `json:"node"`
+}
+
+type MailingAddressInput struct {
+	FirstName *string `json:"firstName,omitempty"`
+	LastName  *string `json:"lastName,omitempty"`
+	Company   *string `json:"company,omitempty"`
+	Address1  *string `json:"address1,omitempty"`
+	Address2  *string `json:"address2,omitempty"`
+	City      *string `json:"city,omitempty"`
+	Province  *string `json:"province,omitempty"`
+	Country   *string `json:"country,omitempty"`
+	Zip       *string `json:"zip,omitempty"`
+	Phone     *string `json:"phone,omitempty"`
+}
+
+type Mutation struct {
 }
 
 type PageConnection struct {
@@ -65,6 +236,16 @@ type PaymentSettings struct {
 	CurrencyCode string `json:"currencyCode"`
 	// Every currency the shop prices in, the default included.
 	EnabledPresentmentCurrencies []string `json:"enabledPresentmentCurrencies"`
+}
+
+type PermissionGroupCreateInput struct {
+	Name        string   `json:"name"`
+	Permissions []string `json:"permissions"`
+}
+
+type PermissionGroupCreatePayload struct {
+	PermissionGroup *ent.PermissionGroup `json:"permissionGroup,omitempty"`
+	UserErrors      []*UserError         `json:"userErrors"`
 }
 
 type ProductConnection struct {
@@ -106,6 +287,55 @@ type Seo struct {
 type SelectedOptionInput struct {
 	Name  string `json:"name"`
 	Value string `json:"value"`
+}
+
+type StaffAccessToken struct {
+	AccessToken string    `json:"accessToken"`
+	ExpiresAt   time.Time `json:"expiresAt"`
+}
+
+type StaffAccessTokenCreateInput struct {
+	Email    string `json:"email"`
+	Password string `json:"password"`
+}
+
+type StaffAccessTokenCreatePayload struct {
+	StaffAccessToken *StaffAccessToken `json:"staffAccessToken,omitempty"`
+	UserErrors       []*UserError      `json:"userErrors"`
+}
+
+type StaffAccessTokenDeletePayload struct {
+	Deleted    bool         `json:"deleted"`
+	UserErrors []*UserError `json:"userErrors"`
+}
+
+type StaffMemberConnection struct {
+	Edges    []*StaffMemberEdge `json:"edges"`
+	Nodes    []*ent.StaffMember `json:"nodes"`
+	PageInfo *PageInfo          `json:"pageInfo"`
+}
+
+type StaffMemberCreateInput struct {
+	Email    string   `json:"email"`
+	Password string   `json:"password"`
+	Name     *string  `json:"name,omitempty"`
+	GroupIds []string `json:"groupIds,omitempty"`
+}
+
+type StaffMemberCreatePayload struct {
+	StaffMember *ent.StaffMember `json:"staffMember,omitempty"`
+	UserErrors  []*UserError     `json:"userErrors"`
+}
+
+type StaffMemberEdge struct {
+	Cursor string           `json:"cursor"`
+	Node   *ent.StaffMember `json:"node"`
+}
+
+// A business failure of a mutation; nothing was changed.
+type UserError struct {
+	Field   []string `json:"field,omitempty"`
+	Message string   `json:"message"`
 }
 
 type CollectionSortKeys string

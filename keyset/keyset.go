@@ -1,4 +1,7 @@
-package catalog
+// Package keyset pages through ordered rows by position instead of offset: the next page starts with an
+// indexed range condition on (sort value, ID), so a page deep in a large table costs what page 1 costs.
+// Rows already in memory page the same way.
+package keyset
 
 import (
 	"fmt"
@@ -10,69 +13,71 @@ import (
 	"github.com/emporium/emporium/pagination"
 )
 
-// order is one way of sorting a table for keyset pagination: a sort expression (nil for the ID alone)
+// Order is one way of sorting a table for keyset pagination: a sort expression (nil for the ID alone)
 // with the row ID as tie-breaker, both in the same direction so that one composite index serves both.
-type order struct {
-	key  string                        // the sort key a cursor is tied to
-	expr func(*sql.Builder)            // the sort value; nil when sorting by ID
-	desc bool                          // the natural direction of the key
-	kind valueKind                     // how a cursor's value is parsed back
-	val  func(row any) (string, error) // the cursor value of a row
+type Order struct {
+	Key   string                        // the sort key a cursor is tied to
+	Expr  func(*sql.Builder)            // the sort value; nil when sorting by ID
+	Desc  bool                          // the natural direction of the key
+	Kind  ValueKind                     // how a cursor's value is parsed back
+	Value func(row any) (string, error) // the cursor value of a row
 }
 
-type valueKind int
+// ValueKind says how a cursor value is parsed back.
+type ValueKind int
 
 const (
-	kindNone valueKind = iota
-	kindString
-	kindInt
-	kindTime
-	kindFloat
+	None ValueKind = iota
+	String
+	Int
+	Time
+	Float
 )
 
-// parse turns a cursor value back into a typed SQL argument.
-func (k valueKind) parse(s string) (any, error) {
+// Parse turns a cursor value back into a typed SQL argument.
+func (k ValueKind) Parse(s string) (any, error) {
 	var (
 		v   any
 		err error
 	)
 	switch k {
-	case kindString:
+	case String:
 		v = s
-	case kindInt:
+	case Int:
 		v, err = strconv.ParseInt(s, 10, 64)
-	case kindTime:
+	case Time:
 		var t time.Time
 		t, err = time.Parse(time.RFC3339Nano, s)
 		v = t.UTC()
-	case kindFloat:
+	case Float:
 		v, err = strconv.ParseFloat(s, 64)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%w: cursor value %q is malformed", ErrInvalidInput, s)
+		return nil, fmt.Errorf("%w: cursor value %q is malformed", pagination.ErrInvalidArgs, s)
 	}
 	return v, nil
 }
 
-func formatTime(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
+// FormatTime is the cursor form of a time.
+func FormatTime(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
 
 // readDesc is the direction rows are read in for window w: backward pages read against the display order.
-func (o order) readDesc(w pagination.Window, reverse bool) bool {
-	d := o.desc != reverse
+func (o Order) readDesc(w pagination.Window, reverse bool) bool {
+	d := o.Desc != reverse
 	if w.Backward {
 		d = !d
 	}
 	return d
 }
 
-// column returns an expression for a column of the selector's table.
-func column(s *sql.Selector, name string) func(*sql.Builder) {
+// Column returns an expression for a column of the selector's table.
+func Column(s *sql.Selector, name string) func(*sql.Builder) {
 	c := s.C(name)
 	return func(b *sql.Builder) { b.WriteString(c) }
 }
 
-// apply adds the keyset bounds and the ordering of window w to s.
-func (o order) apply(s *sql.Selector, w pagination.Window, reverse bool, id string) error {
+// Apply adds the keyset bounds and the ordering of window w to s.
+func (o Order) Apply(s *sql.Selector, w pagination.Window, reverse bool, id string) error {
 	desc := o.readDesc(w, reverse)
 	idCol := s.C(id)
 	bound := func(c *pagination.Cursor, after bool) error {
@@ -83,17 +88,17 @@ func (o order) apply(s *sql.Selector, w pagination.Window, reverse bool, id stri
 		if desc == after {
 			op = "<"
 		}
-		if o.expr == nil {
+		if o.Expr == nil {
 			s.Where(sql.P(func(b *sql.Builder) { b.WriteString(idCol + " " + op + " ").Arg(c.ID) }))
 			return nil
 		}
-		v, err := o.kind.parse(c.Value)
+		v, err := o.Kind.Parse(c.Value)
 		if err != nil {
 			return err
 		}
 		s.Where(sql.P(func(b *sql.Builder) {
 			b.WriteString("(")
-			o.expr(b)
+			o.Expr(b)
 			b.WriteString(", " + idCol + ") " + op + " (").Arg(v).Comma().Arg(c.ID).WriteString(")")
 		}))
 		return nil
@@ -108,8 +113,8 @@ func (o order) apply(s *sql.Selector, w pagination.Window, reverse bool, id stri
 	if desc {
 		dir = " DESC"
 	}
-	if o.expr != nil {
-		s.OrderExpr(sql.ExprFunc(func(b *sql.Builder) { o.expr(b); b.WriteString(dir) }))
+	if o.Expr != nil {
+		s.OrderExpr(sql.ExprFunc(func(b *sql.Builder) { o.Expr(b); b.WriteString(dir) }))
 	}
 	s.OrderExpr(sql.Expr(idCol + dir))
 	s.Limit(w.Limit + 1)
@@ -123,14 +128,14 @@ type Page[T any] struct {
 	Info    pagination.Info
 }
 
-// newPage trims rows read for w and makes their cursors.
-func newPage[T any](w pagination.Window, o order, rows []T, id func(T) int) (Page[T], error) {
+// NewPage trims rows read for w and makes their cursors.
+func NewPage[T any](w pagination.Window, o Order, rows []T, id func(T) int) (Page[T], error) {
 	rows, info := pagination.Trim(w, rows)
 	p := Page[T]{Rows: rows, Cursors: make([]string, len(rows)), Info: info}
 	for i, r := range rows {
-		c := pagination.Cursor{Key: o.key, ID: id(r)}
-		if o.val != nil {
-			v, err := o.val(r)
+		c := pagination.Cursor{Key: o.Key, ID: id(r)}
+		if o.Value != nil {
+			v, err := o.Value(r)
 			if err != nil {
 				return Page[T]{}, err
 			}
@@ -194,4 +199,17 @@ func sliceByPosition[T any](w pagination.Window, key string, reverse bool, rows 
 		p.Cursors[i] = pagination.Cursor{Key: key, Value: strconv.FormatInt(v, 10), ID: id}.Encode()
 	}
 	return p
+}
+
+// InMemory pages through rows already in display order; a row's cursor value is its rank in it.
+func InMemory[T any](sorted []T, args pagination.Args, key string, id func(T) int) (Page[T], error) {
+	w, err := pagination.NewWindow(args, key)
+	if err != nil {
+		return Page[T]{}, err
+	}
+	rank := make(map[int]int64, len(sorted))
+	for i, r := range sorted {
+		rank[id(r)] = int64(i)
+	}
+	return sliceByPosition(w, key, args.Reverse, sorted, func(r T) (int64, int) { return rank[id(r)], id(r) }), nil
 }

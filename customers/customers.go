@@ -1,0 +1,256 @@
+// Package customers holds shoppers' accounts: sign-up, login with throttling, access tokens and their
+// renewal and revocation, profile and address book, and password recovery.
+package customers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/emporium/emporium/auth"
+	"github.com/emporium/emporium/ent"
+	"github.com/emporium/emporium/ent/customer"
+	"github.com/emporium/emporium/gid"
+	"github.com/emporium/emporium/mail"
+	"github.com/emporium/emporium/sessions"
+	"github.com/emporium/emporium/throttle"
+	"github.com/emporium/emporium/validation"
+)
+
+// Lifetimes of access tokens and of the sessions they renew within.
+const (
+	TokenTTL      = time.Hour
+	SessionMaxAge = 30 * 24 * time.Hour
+	resetTTL      = time.Hour
+)
+
+// Limits of failed logins per 15 minutes.
+const (
+	failuresPerEmail   = 5
+	failuresPerAddress = 30
+	throttleWindow     = 15 * time.Minute
+)
+
+// ErrThrottled is returned when an email or a client address failed to log in too often.
+var ErrThrottled = errors.New("too many failed login attempts: try again later")
+
+// ErrInvalidToken is returned for an access token that is malformed, expired, revoked or not a customer's.
+var ErrInvalidToken = errors.New("invalid customer access token")
+
+// Service manages customer accounts.
+type Service struct {
+	client   *ent.Client
+	tokens   *auth.Tokens
+	sessions *sessions.Store
+	limiter  *throttle.Limiter
+	mailer   mail.Sender
+	resetURL string // storefront URL prefix of reset links; the customer number and token follow
+	log      *slog.Logger
+	now      func() time.Time
+}
+
+// Options configure the service.
+type Options struct {
+	Mailer mail.Sender
+	// ResetURL is where reset links point, e.g. https://shop.example/account/reset.
+	ResetURL string
+	Log      *slog.Logger
+}
+
+// New returns the customer service.
+func New(client *ent.Client, tokens *auth.Tokens, opts Options) *Service {
+	return &Service{
+		client: client, tokens: tokens, sessions: sessions.New(client),
+		limiter: throttle.New(client, throttleWindow), mailer: opts.Mailer,
+		resetURL: strings.TrimRight(opts.ResetURL, "/"), log: opts.Log, now: time.Now,
+	}
+}
+
+// AccessToken is a token given to a customer.
+type AccessToken struct {
+	Token     string
+	ExpiresAt time.Time
+}
+
+// CreateInput is a sign-up.
+type CreateInput struct {
+	Email, Password, FirstName, LastName string
+	Phone                                *string
+	AcceptsMarketing                     bool
+}
+
+// Create signs a customer up. An email already in use is TAKEN.
+func (s *Service) Create(ctx context.Context, in CreateInput) (*ent.Customer, validation.Errors, error) {
+	var errs validation.Errors
+	email := validation.Email(in.Email)
+	if email == "" {
+		errs.Add("input.email", validation.Invalid, "Email is invalid")
+	}
+	checkPassword(&errs, "input.password", in.Password)
+	first := errs.Text("input.firstName", in.FirstName, 255)
+	last := errs.Text("input.lastName", in.LastName, 255)
+	phone := optionalPhone(&errs, "input.phone", in.Phone)
+	if errs.Any() {
+		return nil, errs, nil
+	}
+	hash, err := auth.HashPassword(in.Password)
+	if err != nil {
+		return nil, nil, err
+	}
+	c, err := s.client.Customer.Create().SetEmail(email).SetPasswordHash(hash).SetFirstName(first).SetLastName(last).
+		SetNillablePhone(phone).SetAcceptsMarketing(in.AcceptsMarketing).Save(ctx)
+	if ent.IsConstraintError(err) {
+		errs.Add("input.email", validation.Taken, "Email has already been taken")
+		return nil, errs, nil
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("customers: create: %w", err)
+	}
+	return c, nil, nil
+}
+
+// unidentified is the one answer to every failed login, so that it never tells whether the email exists.
+var unidentified = validation.Errors{{Message: "Unidentified customer", Code: "UNIDENTIFIED_CUSTOMER"}}
+
+// Login checks an email and password and opens a session. Throttled logins return ErrThrottled whether
+// or not the email exists.
+func (s *Service) Login(ctx context.Context, email, password, clientAddr string) (*AccessToken, validation.Errors, error) {
+	email = strings.ToLower(strings.TrimSpace(email))
+	keys := []throttle.Key{{Name: "customer-email:" + email, Limit: failuresPerEmail}}
+	if clientAddr != "" {
+		keys = append(keys, throttle.Key{Name: "customer-addr:" + clientAddr, Limit: failuresPerAddress})
+	}
+	blocked, err := s.limiter.Blocked(ctx, keys...)
+	if err != nil {
+		return nil, nil, err
+	}
+	if blocked {
+		return nil, nil, ErrThrottled
+	}
+	c, err := s.client.Customer.Query().Where(customer.Email(email)).Only(ctx)
+	if err != nil && !ent.IsNotFound(err) {
+		return nil, nil, fmt.Errorf("customers: login: %w", err)
+	}
+	ok := false
+	if c == nil {
+		auth.CheckNoPassword(password)
+	} else if ok, err = auth.CheckPassword(c.PasswordHash, password); err != nil {
+		return nil, nil, fmt.Errorf("customers: login: %w", err)
+	}
+	if !ok || c.Disabled {
+		if err := s.limiter.Fail(ctx, keys...); err != nil {
+			return nil, nil, err
+		}
+		return nil, unidentified, nil
+	}
+	if err := s.limiter.Reset(ctx, keys[0].Name); err != nil {
+		return nil, nil, err
+	}
+	tok, err := s.startSession(ctx, s.client, c)
+	return tok, nil, err
+}
+
+func (s *Service) startSession(ctx context.Context, client *ent.Client, c *ent.Customer) (*AccessToken, error) {
+	sid, err := s.sessions.Start(ctx, client, sessions.Customer, c.ID, SessionMaxAge)
+	if err != nil {
+		return nil, err
+	}
+	return s.issue(c, sid)
+}
+
+func (s *Service) issue(c *ent.Customer, sid string) (*AccessToken, error) {
+	tok, exp, err := s.tokens.Issue(gid.Encode("Customer", c.ID), auth.Storefront, sid, c.TokenVersion, TokenTTL)
+	if err != nil {
+		return nil, err
+	}
+	return &AccessToken{Token: tok, ExpiresAt: exp}, nil
+}
+
+// Authenticate resolves an access token to its customer and session, checking the signature, the
+// session and the token version: a logout or a password change takes effect on the next request.
+func (s *Service) Authenticate(ctx context.Context, token string) (*ent.Customer, string, error) {
+	claims, err := s.tokens.Verify(token, auth.Storefront)
+	if err != nil {
+		return nil, "", fmt.Errorf("%w: %w", ErrInvalidToken, err)
+	}
+	id, err := gid.DecodeType(claims.Subject, "Customer")
+	if err != nil {
+		return nil, "", ErrInvalidToken
+	}
+	sess, err := s.sessions.Active(ctx, claims.Session, sessions.Customer, id)
+	if err != nil {
+		return nil, "", err
+	}
+	if sess == nil {
+		return nil, "", fmt.Errorf("%w: session ended", ErrInvalidToken)
+	}
+	c, err := s.client.Customer.Get(ctx, id)
+	if ent.IsNotFound(err) {
+		return nil, "", ErrInvalidToken
+	}
+	if err != nil {
+		return nil, "", fmt.Errorf("customers: authenticate: %w", err)
+	}
+	if c.Disabled || c.TokenVersion != claims.Version {
+		return nil, "", fmt.Errorf("%w: revoked", ErrInvalidToken)
+	}
+	return c, claims.Session, nil
+}
+
+// Renew issues a fresh token in the same session, while the session lasts.
+func (s *Service) Renew(ctx context.Context, token string) (*AccessToken, error) {
+	c, sid, err := s.Authenticate(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	return s.issue(c, sid)
+}
+
+// Logout revokes the token's session; it reports whether there was one.
+func (s *Service) Logout(ctx context.Context, token string) (bool, error) {
+	c, sid, err := s.Authenticate(ctx, token)
+	if err != nil {
+		return false, err
+	}
+	return s.sessions.Revoke(ctx, sid, sessions.Customer, c.ID)
+}
+
+func checkPassword(errs *validation.Errors, field, password string) {
+	switch n := len([]rune(password)); {
+	case n < auth.MinPasswordLength:
+		errs.Add(field, validation.TooShort, fmt.Sprintf("Password is too short (minimum is %d characters)", auth.MinPasswordLength))
+	case n > auth.MaxPasswordLength:
+		errs.Add(field, validation.TooLong, fmt.Sprintf("Password is too long (maximum is %d characters)", auth.MaxPasswordLength))
+	case strings.TrimSpace(password) != password:
+		errs.Add(field, "PASSWORD_STARTS_OR_ENDS_WITH_WHITESPACE", "Password cannot start or end with whitespace")
+	}
+}
+
+func optionalPhone(errs *validation.Errors, field string, phone *string) *string {
+	if phone == nil {
+		return nil
+	}
+	p := strings.TrimSpace(*phone)
+	if p == "" {
+		return nil
+	}
+	digits := 0
+	for _, r := range p {
+		switch {
+		case r >= '0' && r <= '9':
+			digits++
+		case strings.ContainsRune("+ -().", r):
+		default:
+			errs.Add(field, validation.Invalid, "Phone is invalid")
+			return nil
+		}
+	}
+	if digits < 6 || digits > 15 {
+		errs.Add(field, validation.Invalid, "Phone is invalid")
+		return nil
+	}
+	return &p
+}

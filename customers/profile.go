@@ -1,0 +1,366 @@
+package customers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/emporium/emporium/auth"
+	"github.com/emporium/emporium/ent"
+	"github.com/emporium/emporium/ent/customer"
+	"github.com/emporium/emporium/ent/customeraddress"
+	"github.com/emporium/emporium/mail"
+	"github.com/emporium/emporium/throttle"
+	"github.com/emporium/emporium/validation"
+)
+
+// UpdateInput changes a profile; nil fields stay as they are.
+type UpdateInput struct {
+	Email, Password, FirstName, LastName, Phone *string
+	AcceptsMarketing                            *bool
+}
+
+// Update changes a customer's profile in one transaction. A new password revokes every token of the
+// customer and returns a fresh one for this session's caller.
+func (s *Service) Update(ctx context.Context, id int, in UpdateInput) (*ent.Customer, *AccessToken, validation.Errors, error) {
+	var errs validation.Errors
+	var email *string
+	if in.Email != nil {
+		e := validation.Email(*in.Email)
+		if e == "" {
+			errs.Add("customer.email", validation.Invalid, "Email is invalid")
+		}
+		email = &e
+	}
+	if in.Password != nil {
+		checkPassword(&errs, "customer.password", *in.Password)
+	}
+	var first, last *string
+	if in.FirstName != nil {
+		v := errs.Text("customer.firstName", *in.FirstName, 255)
+		first = &v
+	}
+	if in.LastName != nil {
+		v := errs.Text("customer.lastName", *in.LastName, 255)
+		last = &v
+	}
+	phone := optionalPhone(&errs, "customer.phone", in.Phone)
+	if errs.Any() {
+		return nil, nil, errs, nil
+	}
+	var (
+		updated *ent.Customer
+		tok     *AccessToken
+	)
+	err := withTx(ctx, s.client, func(tx *ent.Tx) error {
+		u := tx.Customer.UpdateOneID(id).SetNillableEmail(email).SetNillableFirstName(first).SetNillableLastName(last).
+			SetNillableAcceptsMarketing(in.AcceptsMarketing)
+		if in.Phone != nil {
+			if phone == nil {
+				u.ClearPhone()
+			} else {
+				u.SetPhone(*phone)
+			}
+		}
+		if in.Password != nil {
+			hash, err := auth.HashPassword(*in.Password)
+			if err != nil {
+				return err
+			}
+			u.SetPasswordHash(hash).AddTokenVersion(1)
+		}
+		var err error
+		if updated, err = u.Save(ctx); err != nil {
+			return err
+		}
+		if in.Password != nil {
+			tok, err = s.startSession(ctx, tx.Client(), updated)
+		}
+		return err
+	})
+	if ent.IsConstraintError(err) {
+		errs.Add("customer.email", validation.Taken, "Email has already been taken")
+		return nil, nil, errs, nil
+	}
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("customers: update: %w", err)
+	}
+	return updated, tok, nil, nil
+}
+
+// AddressInput is a mailing address as a storefront sends it.
+type AddressInput struct {
+	FirstName, LastName, Company, Address1, Address2, City, Province, Country, Zip, Phone *string
+}
+
+// maxAddresses bounds an address book.
+const maxAddresses = 100
+
+func (in AddressInput) apply(errs *validation.Errors, set func(field string, value string)) {
+	for _, f := range []struct {
+		name  string
+		value *string
+		max   int
+	}{
+		{"firstName", in.FirstName, 255}, {"lastName", in.LastName, 255}, {"company", in.Company, 255},
+		{"address1", in.Address1, 255}, {"address2", in.Address2, 255}, {"city", in.City, 255},
+		{"province", in.Province, 255}, {"country", in.Country, 255}, {"zip", in.Zip, 32}, {"phone", in.Phone, 32},
+	} {
+		if f.value != nil {
+			set(f.name, errs.Text("address."+f.name, *f.value, f.max))
+		}
+	}
+}
+
+func setAddressField(m interface {
+	SetFirstName(string)
+	SetLastName(string)
+	SetCompany(string)
+	SetAddress1(string)
+	SetAddress2(string)
+	SetCity(string)
+	SetProvince(string)
+	SetCountry(string)
+	SetCountryCode(string)
+	SetZip(string)
+	SetPhone(string)
+}) func(string, string) {
+	return func(field, v string) {
+		switch field {
+		case "firstName":
+			m.SetFirstName(v)
+		case "lastName":
+			m.SetLastName(v)
+		case "company":
+			m.SetCompany(v)
+		case "address1":
+			m.SetAddress1(v)
+		case "address2":
+			m.SetAddress2(v)
+		case "city":
+			m.SetCity(v)
+		case "province":
+			m.SetProvince(v)
+		case "country":
+			m.SetCountry(v)
+			m.SetCountryCode(countryCode(v))
+		case "zip":
+			m.SetZip(v)
+		case "phone":
+			m.SetPhone(v)
+		}
+	}
+}
+
+// AddAddress adds an address to a customer's book; the first one becomes the default.
+func (s *Service) AddAddress(ctx context.Context, customerID int, in AddressInput) (*ent.CustomerAddress, validation.Errors, error) {
+	var errs validation.Errors
+	var created *ent.CustomerAddress
+	err := withTx(ctx, s.client, func(tx *ent.Tx) error {
+		n, err := tx.CustomerAddress.Query().Where(customeraddress.CustomerID(customerID)).Count(ctx)
+		if err != nil {
+			return err
+		}
+		if n >= maxAddresses {
+			errs.Add("address", validation.TooLong, fmt.Sprintf("An address book holds at most %d addresses", maxAddresses))
+			return nil
+		}
+		c := tx.CustomerAddress.Create().SetCustomerID(customerID)
+		in.apply(&errs, setAddressField(c.Mutation()))
+		if errs.Any() {
+			return nil
+		}
+		if created, err = c.Save(ctx); err != nil {
+			return err
+		}
+		return tx.Customer.Update().Where(customer.ID(customerID), customer.DefaultAddressIDIsNil()).
+			SetDefaultAddressID(created.ID).Exec(ctx)
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("customers: add address: %w", err)
+	}
+	if errs.Any() {
+		return nil, errs, nil
+	}
+	return created, nil, nil
+}
+
+var addressNotFound = validation.Errors{{Field: []string{"id"}, Message: "Address does not exist", Code: validation.NotFound}}
+
+// UpdateAddress changes an address of the customer's own book.
+func (s *Service) UpdateAddress(ctx context.Context, customerID, addressID int, in AddressInput) (*ent.CustomerAddress, validation.Errors, error) {
+	var errs validation.Errors
+	u := s.client.CustomerAddress.Update().Where(customeraddress.ID(addressID), customeraddress.CustomerID(customerID))
+	in.apply(&errs, setAddressField(u.Mutation()))
+	if errs.Any() {
+		return nil, errs, nil
+	}
+	n, err := u.Save(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("customers: update address: %w", err)
+	}
+	if n == 0 {
+		return nil, addressNotFound, nil
+	}
+	a, err := s.client.CustomerAddress.Get(ctx, addressID)
+	if err != nil {
+		return nil, nil, fmt.Errorf("customers: update address: %w", err)
+	}
+	return a, nil, nil
+}
+
+// DeleteAddress removes an address of the customer's own book; deleting the default clears it.
+func (s *Service) DeleteAddress(ctx context.Context, customerID, addressID int) (validation.Errors, error) {
+	var deleted int
+	err := withTx(ctx, s.client, func(tx *ent.Tx) error {
+		var err error
+		deleted, err = tx.CustomerAddress.Delete().
+			Where(customeraddress.ID(addressID), customeraddress.CustomerID(customerID)).Exec(ctx)
+		if err != nil || deleted == 0 {
+			return err
+		}
+		return tx.Customer.Update().Where(customer.ID(customerID), customer.DefaultAddressID(addressID)).
+			ClearDefaultAddressID().Exec(ctx)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("customers: delete address: %w", err)
+	}
+	if deleted == 0 {
+		return addressNotFound, nil
+	}
+	return nil, nil
+}
+
+// SetDefaultAddress makes one of the customer's own addresses the default.
+func (s *Service) SetDefaultAddress(ctx context.Context, customerID, addressID int) (*ent.Customer, validation.Errors, error) {
+	owned, err := s.client.CustomerAddress.Query().
+		Where(customeraddress.ID(addressID), customeraddress.CustomerID(customerID)).Exist(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("customers: default address: %w", err)
+	}
+	if !owned {
+		return nil, validation.Errors{{Field: []string{"addressId"}, Message: "Address does not exist", Code: validation.NotFound}}, nil
+	}
+	c, err := s.client.Customer.UpdateOneID(customerID).SetDefaultAddressID(addressID).Save(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("customers: default address: %w", err)
+	}
+	return c, nil, nil
+}
+
+// Recover sends a password reset link to email when it belongs to a customer. It answers the same
+// either way, and sends at most a few links per email per window.
+func (s *Service) Recover(ctx context.Context, email string) error {
+	email = strings.ToLower(strings.TrimSpace(email))
+	key := throttle.Key{Name: "customer-recover:" + email, Limit: 3}
+	if blocked, err := s.limiter.Blocked(ctx, key); err != nil || blocked {
+		return err
+	}
+	if err := s.limiter.Fail(ctx, key); err != nil {
+		return err
+	}
+	c, err := s.client.Customer.Query().Where(customer.Email(email), customer.Disabled(false)).Only(ctx)
+	if ent.IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("customers: recover: %w", err)
+	}
+	token, err := auth.NewSecret("")
+	if err != nil {
+		return err
+	}
+	err = c.Update().SetResetTokenHash(auth.HashSecret(token)).SetResetExpiresAt(s.now().Add(resetTTL)).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("customers: recover: %w", err)
+	}
+	link := fmt.Sprintf("%s/%d/%s", s.resetURL, c.ID, token)
+	return s.mailer.Send(ctx, mail.Message{
+		To: c.Email, Subject: "Reset your password", Link: link,
+		Body: "Someone asked to reset the password of your account. If it was you, open this link within an hour:\n\n" +
+			link + "\n\nIf it was not you, ignore this message.",
+	})
+}
+
+var invalidResetToken = validation.Errors{{Field: []string{"input", "resetToken"}, Message: "Reset token is invalid or has expired", Code: "TOKEN_INVALID"}}
+
+// Reset sets a new password with a reset token, which works once and for an hour. It revokes every
+// existing token and logs the customer in.
+func (s *Service) Reset(ctx context.Context, customerID int, resetToken, password string) (*ent.Customer, *AccessToken, validation.Errors, error) {
+	var errs validation.Errors
+	checkPassword(&errs, "input.password", password)
+	if errs.Any() {
+		return nil, nil, errs, nil
+	}
+	hash, err := auth.HashPassword(password)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	var (
+		c   *ent.Customer
+		tok *AccessToken
+	)
+	err = withTx(ctx, s.client, func(tx *ent.Tx) error {
+		// The conditional update consumes the token: of two concurrent resets, one matches.
+		n, err := tx.Customer.Update().
+			Where(customer.ID(customerID), customer.ResetTokenHash(auth.HashSecret(resetToken)),
+				customer.ResetExpiresAtGT(s.now()), customer.Disabled(false)).
+			SetPasswordHash(hash).AddTokenVersion(1).ClearResetTokenHash().ClearResetExpiresAt().
+			SetFailedLogins(0).Save(ctx)
+		if err != nil || n == 0 {
+			return err
+		}
+		if c, err = tx.Customer.Get(ctx, customerID); err != nil {
+			return err
+		}
+		tok, err = s.startSession(ctx, tx.Client(), c)
+		return err
+	})
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("customers: reset: %w", err)
+	}
+	if c == nil {
+		return nil, nil, invalidResetToken, nil
+	}
+	return c, tok, nil, nil
+}
+
+// ResetByURL is Reset with the link from the reset email.
+func (s *Service) ResetByURL(ctx context.Context, resetURL, password string) (*ent.Customer, *AccessToken, validation.Errors, error) {
+	u, err := url.Parse(resetURL)
+	if err != nil {
+		return nil, nil, validation.Errors{{Field: []string{"resetUrl"}, Message: "Reset URL is invalid", Code: validation.Invalid}}, nil
+	}
+	parts := strings.Split(strings.Trim(u.Path, "/"), "/")
+	if len(parts) < 2 {
+		return nil, nil, validation.Errors{{Field: []string{"resetUrl"}, Message: "Reset URL is invalid", Code: validation.Invalid}}, nil
+	}
+	id, err := strconv.Atoi(parts[len(parts)-2])
+	if err != nil {
+		return nil, nil, validation.Errors{{Field: []string{"resetUrl"}, Message: "Reset URL is invalid", Code: validation.Invalid}}, nil
+	}
+	return s.Reset(ctx, id, parts[len(parts)-1], password)
+}
+
+// withTx runs fn in a transaction, committing when it returns nil.
+func withTx(ctx context.Context, client *ent.Client, fn func(*ent.Tx) error) error {
+	tx, err := client.Tx(ctx)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		return errors.Join(err, tx.Rollback())
+	}
+	return tx.Commit()
+}
+
+// countryCode takes a two-letter code as given; names are kept as entered without a code.
+func countryCode(country string) string {
+	if len(country) == 2 {
+		return strings.ToUpper(country)
+	}
+	return ""
+}
