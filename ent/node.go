@@ -68,3 +68,6 @@ func (g *PermissionGroup) GlobalID() string { return gid.Encode("PermissionGroup
 
 // GlobalID is the key's global ID.
 func (k *APIKey) GlobalID() string { return gid.Encode("ApiKey", k.ID) }
+
+// GlobalID is the audit entry's global ID.
+func (a *AuditEntry) GlobalID() string { return gid.Encode("AuditEntry", a.ID) }

@@ -7,15 +7,61 @@ package graph
 
 import (
 	"context"
+	"strings"
 
 	"github.com/emporium/emporium/apikeys"
+	"github.com/emporium/emporium/audit"
 	"github.com/emporium/emporium/auth"
 	"github.com/emporium/emporium/ent"
+	"github.com/emporium/emporium/ent/auditentry"
 	"github.com/emporium/emporium/ent/permissiongroup"
+	"github.com/emporium/emporium/gid"
 	"github.com/emporium/emporium/graph/generated"
 	"github.com/emporium/emporium/graph/model"
 	"github.com/emporium/emporium/staff"
 )
+
+// ActorType is the resolver for the actorType field.
+func (r *auditEntryResolver) ActorType(ctx context.Context, obj *ent.AuditEntry) (string, error) {
+	switch obj.ActorKind {
+	case auditentry.ActorKindStaff:
+		return "STAFF", nil
+	case auditentry.ActorKindAPIKey:
+		return "API_KEY", nil
+	}
+	return "SYSTEM", nil
+}
+
+// ActorID is the resolver for the actorId field.
+func (r *auditEntryResolver) ActorID(ctx context.Context, obj *ent.AuditEntry) (*string, error) {
+	if obj.ActorID == nil {
+		return nil, nil
+	}
+	typ := "StaffMember"
+	if obj.ActorKind == auditentry.ActorKindAPIKey {
+		typ = "ApiKey"
+	}
+	id := gid.Encode(typ, *obj.ActorID)
+	return &id, nil
+}
+
+// Operation is the resolver for the operation field.
+func (r *auditEntryResolver) Operation(ctx context.Context, obj *ent.AuditEntry) (string, error) {
+	op, _ := obj.Details["op"].(string)
+	return strings.TrimPrefix(strings.ToLower(op), "op"), nil
+}
+
+// Fields is the resolver for the fields field.
+func (r *auditEntryResolver) Fields(ctx context.Context, obj *ent.AuditEntry) ([]string, error) {
+	raw, _ := obj.Details["fields"].([]any)
+	fields := make([]string, 0, len(raw))
+	for _, f := range raw {
+		if s, ok := f.(string); ok {
+			fields = append(fields, s)
+		}
+	}
+	return fields, nil
+}
 
 // StaffAccessTokenCreate is the resolver for the staffAccessTokenCreate field.
 func (r *mutationResolver) StaffAccessTokenCreate(ctx context.Context, input model.StaffAccessTokenCreateInput) (*model.StaffAccessTokenCreatePayload, error) {
@@ -170,6 +216,18 @@ func (r *queryResolver) APIKeys(ctx context.Context, first *int, after *string, 
 	return &model.APIKeyConnection{Edges: edges, Nodes: nodes, PageInfo: info}, nil
 }
 
+// AuditLog is the resolver for the auditLog field.
+func (r *queryResolver) AuditLog(ctx context.Context, first *int, after *string, last *int, before *string, reverse *bool) (*model.AuditEntryConnection, error) {
+	page, err := audit.List(ctx, r.client, args(first, after, last, before, reverse))
+	if err != nil {
+		return nil, err
+	}
+	edges, nodes, info := connection(page, func(c string, n *ent.AuditEntry) *model.AuditEntryEdge {
+		return &model.AuditEntryEdge{Cursor: c, Node: n}
+	})
+	return &model.AuditEntryConnection{Edges: edges, Nodes: nodes, PageInfo: info}, nil
+}
+
 // IsShopOwner is the resolver for the isShopOwner field.
 func (r *staffMemberResolver) IsShopOwner(ctx context.Context, obj *ent.StaffMember) (bool, error) {
 	return obj.Owner, nil
@@ -193,7 +251,13 @@ func (r *staffMemberResolver) Groups(ctx context.Context, obj *ent.StaffMember) 
 	return m.Edges.Groups, nil
 }
 
+// AuditEntry returns generated.AuditEntryResolver implementation.
+func (r *Resolver) AuditEntry() generated.AuditEntryResolver { return &auditEntryResolver{r} }
+
 // StaffMember returns generated.StaffMemberResolver implementation.
 func (r *Resolver) StaffMember() generated.StaffMemberResolver { return &staffMemberResolver{r} }
 
-type staffMemberResolver struct{ *Resolver }
+type (
+	auditEntryResolver  struct{ *Resolver }
+	staffMemberResolver struct{ *Resolver }
+)

@@ -297,6 +297,8 @@ func (r *Resolver) MailingAddress() generated.MailingAddressResolver {
 // Mutation returns generated.MutationResolver implementation.
 func (r *Resolver) Mutation() generated.MutationResolver { return &mutationResolver{r} }
 
-type customerResolver struct{ *Resolver }
-type mailingAddressResolver struct{ *Resolver }
-type mutationResolver struct{ *Resolver }
+type (
+	customerResolver       struct{ *Resolver }
+	mailingAddressResolver struct{ *Resolver }
+	mutationResolver       struct{ *Resolver }
+)

@@ -3,6 +3,9 @@ package graph
 import (
 	"context"
 
+	"github.com/emporium/emporium/auth"
+	"github.com/emporium/emporium/ent"
+	"github.com/emporium/emporium/ent/customeraddress"
 	"github.com/emporium/emporium/gid"
 	"github.com/emporium/emporium/graph/loaders"
 	"github.com/emporium/emporium/graph/model"
@@ -63,6 +66,8 @@ func (r *Resolver) node(ctx context.Context, id string) (model.Node, error) {
 			return nil, nil
 		}
 		return m, nil
+	case "Customer", "MailingAddress", "StaffMember", "PermissionGroup", "ApiKey":
+		return r.privateNode(ctx, ref)
 	case "Shop":
 		s, err := l.Shop(ctx)
 		if err != nil || s == nil || s.ID != ref.ID {
@@ -71,4 +76,49 @@ func (r *Resolver) node(ctx context.Context, id string) (model.Node, error) {
 		return s, nil
 	}
 	return nil, nil
+}
+
+// privateNode resolves the IDs of people and credentials: a customer reaches only itself and its own
+// addresses; staff and keys need the permission for the kind. Anything else is null, whether or not it
+// exists, so that IDs cannot be probed.
+func (r *Resolver) privateNode(ctx context.Context, ref gid.ID) (model.Node, error) {
+	v := auth.ViewerFrom(ctx)
+	switch ref.Type {
+	case "Customer":
+		if v.Kind == auth.Customer && v.ID == ref.ID || v.Can(auth.ReadCustomers) {
+			return nilIfNotFound(r.client.Customer.Get(ctx, ref.ID))
+		}
+	case "MailingAddress":
+		q := r.client.CustomerAddress.Query().Where(customeraddress.ID(ref.ID))
+		switch {
+		case v.Kind == auth.Customer:
+			q = q.Where(customeraddress.CustomerID(v.ID))
+		case !v.Can(auth.ReadCustomers):
+			return nil, nil
+		}
+		return nilIfNotFound(q.Only(ctx))
+	case "StaffMember":
+		if v.Kind == auth.Staff && v.ID == ref.ID || v.Can(auth.ManageStaff) {
+			return nilIfNotFound(r.client.StaffMember.Get(ctx, ref.ID))
+		}
+	case "PermissionGroup":
+		if v.Can(auth.ManageStaff) {
+			return nilIfNotFound(r.client.PermissionGroup.Get(ctx, ref.ID))
+		}
+	case "ApiKey":
+		if v.Can(auth.ManageApps) {
+			return nilIfNotFound(r.client.APIKey.Get(ctx, ref.ID))
+		}
+	}
+	return nil, nil
+}
+
+func nilIfNotFound[T model.Node](n T, err error) (model.Node, error) {
+	if ent.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return n, nil
 }

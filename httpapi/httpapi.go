@@ -143,6 +143,7 @@ func newGraphQL(cfg Config, cat *catalog.Catalog) http.Handler {
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
 	srv.Use(extension.FixedComplexityLimit(cfg.MaxComplexity))
 	srv.Use(depthLimit{max: cfg.MaxDepth})
+	srv.Use(fieldLimits{maxRoot: 20, maxAliases: 50})
 	srv.AroundResponses(cfg.Metrics.observeResponse)
 	return srv
 }

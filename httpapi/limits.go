@@ -147,3 +147,53 @@ func introspects(set ast.SelectionSet, seen map[string]bool) bool {
 	}
 	return false
 }
+
+// fieldLimits bounds how many root fields and aliases an operation has, so that one request cannot run
+// the same expensive field hundreds of times under different names.
+type fieldLimits struct{ maxRoot, maxAliases int }
+
+var _ interface {
+	graphql.HandlerExtension
+	graphql.OperationContextMutator
+} = fieldLimits{}
+
+func (fieldLimits) ExtensionName() string                   { return "FieldLimits" }
+func (fieldLimits) Validate(graphql.ExecutableSchema) error { return nil }
+
+func (l fieldLimits) MutateOperationContext(_ context.Context, oc *graphql.OperationContext) *gqlerror.Error {
+	if oc.Operation == nil {
+		return nil
+	}
+	if n := len(oc.Operation.SelectionSet); n > l.maxRoot {
+		err := gqlerror.Errorf("operation has %d root fields, more than the limit of %d", n, l.maxRoot)
+		err.Extensions = map[string]any{"code": "MAX_ROOT_FIELDS_EXCEEDED"}
+		return err
+	}
+	if n := countAliases(oc.Operation.SelectionSet, map[string]bool{}); n > l.maxAliases {
+		err := gqlerror.Errorf("operation has %d aliases, more than the limit of %d", n, l.maxAliases)
+		err.Extensions = map[string]any{"code": "MAX_ALIASES_EXCEEDED"}
+		return err
+	}
+	return nil
+}
+
+func countAliases(set ast.SelectionSet, seen map[string]bool) int {
+	n := 0
+	for _, sel := range set {
+		switch s := sel.(type) {
+		case *ast.Field:
+			if s.Alias != "" && s.Alias != s.Name {
+				n++
+			}
+			n += countAliases(s.SelectionSet, seen)
+		case *ast.InlineFragment:
+			n += countAliases(s.SelectionSet, seen)
+		case *ast.FragmentSpread:
+			if s.Definition != nil && !seen[s.Name] {
+				seen[s.Name] = true
+				n += countAliases(s.Definition.SelectionSet, seen)
+			}
+		}
+	}
+	return n
+}

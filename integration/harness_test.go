@@ -58,11 +58,21 @@ type server struct {
 // startServer starts a service on a fresh database of the named kind, with the demo shop.
 func startServer(tb testing.TB, kind string, dsn string) *server {
 	tb.Helper()
+	return startServerWith(tb, kind, dsn, nil)
+}
+
+// startServerWith is startServer with options changed by configure.
+func startServerWith(tb testing.TB, kind string, dsn string, configure func(*service.Options)) *server {
+	tb.Helper()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
-	svc, err := service.Open(context.Background(), service.Options{DatabaseURL: dsn, DemoCatalog: demoCatalog(tb), Log: log})
+	opts := service.Options{DatabaseURL: dsn, DemoCatalog: demoCatalog(tb), Log: log}
+	if configure != nil {
+		configure(&opts)
+	}
+	svc, err := service.Open(context.Background(), opts)
 	if err != nil {
 		tb.Fatalf("start %s service: %v", kind, err)
 	}
@@ -166,8 +176,22 @@ type response struct {
 // post sends a GraphQL request and decodes the response, whatever its status.
 func (s *server) post(t *testing.T, query string, vars map[string]any) response {
 	t.Helper()
+	return s.postAs(t, nil, query, vars)
+}
+
+// postAs sends a GraphQL request with extra headers (credentials) and decodes the response.
+func (s *server) postAs(t *testing.T, header http.Header, query string, vars map[string]any) response {
+	t.Helper()
 	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
-	res, err := http.Post(s.http.URL+"/graphql", "application/json", bytes.NewReader(body))
+	req, err := http.NewRequest(http.MethodPost, s.http.URL+"/graphql", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -194,6 +218,23 @@ func (s *server) query(t *testing.T, query string, vars map[string]any, out any)
 		}
 	}
 }
+
+// queryAs is query with credentials.
+func (s *server) queryAs(t *testing.T, header http.Header, query string, vars map[string]any, out any) {
+	t.Helper()
+	r := s.postAs(t, header, query, vars)
+	if len(r.Errors) > 0 || r.Status != http.StatusOK {
+		t.Fatalf("query failed with status %d: %+v\nquery: %s", r.Status, r.Errors, strings.TrimSpace(query))
+	}
+	if out != nil {
+		if err := json.Unmarshal(r.Data, out); err != nil {
+			t.Fatalf("decode data: %v: %s", err, r.Data)
+		}
+	}
+}
+
+// bearer is an Authorization header.
+func bearer(token string) http.Header { return http.Header{"Authorization": {"Bearer " + token}} }
 
 // queryError sends a request that must fail and returns its first error.
 func (s *server) queryError(t *testing.T, query string, vars map[string]any) gqlError {

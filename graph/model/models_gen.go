@@ -42,6 +42,17 @@ type APIKeyRevokePayload struct {
 	UserErrors      []*UserError `json:"userErrors"`
 }
 
+type AuditEntryConnection struct {
+	Edges    []*AuditEntryEdge `json:"edges"`
+	Nodes    []*ent.AuditEntry `json:"nodes"`
+	PageInfo *PageInfo         `json:"pageInfo"`
+}
+
+type AuditEntryEdge struct {
+	Cursor string          `json:"cursor"`
+	Node   *ent.AuditEntry `json:"node"`
+}
+
 type CollectionConnection struct {
 	Edges    []*CollectionEdge `json:"edges"`
 	Nodes    []*ent.Collection `json:"nodes"`
