@@ -117,6 +117,12 @@ func (r *mutationResolver) StaffMemberCreate(ctx context.Context, input model.St
 	if err != nil {
 		return nil, err
 	}
+	if p.StaffMember != nil {
+		// The entity is bound to the finished transaction; its fields resolve through the client.
+		if p.StaffMember, err = r.client.StaffMember.Get(ctx, p.StaffMember.ID); err != nil {
+			return nil, err
+		}
+	}
 	return &p, nil
 }
 
