@@ -105,3 +105,5 @@ func (c *Catalog) run(ctx context.Context, q *rawQuery, scan func(*sql.Rows) err
 
 // Page is one page of a connection.
 type Page[T any] = keyset.Page[T]
+
+func now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }

@@ -2,13 +2,13 @@ package customers
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/url"
 	"strconv"
 	"strings"
 
 	"github.com/emporium/emporium/auth"
+	"github.com/emporium/emporium/database"
 	"github.com/emporium/emporium/ent"
 	"github.com/emporium/emporium/ent/customer"
 	"github.com/emporium/emporium/ent/customeraddress"
@@ -55,7 +55,7 @@ func (s *Service) Update(ctx context.Context, id int, in UpdateInput) (*ent.Cust
 		updated *ent.Customer
 		tok     *AccessToken
 	)
-	err := withTx(ctx, s.client, func(tx *ent.Tx) error {
+	err := database.WithTx(ctx, s.client, func(tx *ent.Tx) error {
 		u := tx.Customer.UpdateOneID(id).SetNillableEmail(email).SetNillableFirstName(first).SetNillableLastName(last).
 			SetNillableAcceptsMarketing(in.AcceptsMarketing)
 		if in.Phone != nil {
@@ -159,7 +159,7 @@ func setAddressField(m interface {
 func (s *Service) AddAddress(ctx context.Context, customerID int, in AddressInput) (*ent.CustomerAddress, validation.Errors, error) {
 	var errs validation.Errors
 	var created *ent.CustomerAddress
-	err := withTx(ctx, s.client, func(tx *ent.Tx) error {
+	err := database.WithTx(ctx, s.client, func(tx *ent.Tx) error {
 		n, err := tx.CustomerAddress.Query().Where(customeraddress.CustomerID(customerID)).Count(ctx)
 		if err != nil {
 			return err
@@ -215,7 +215,7 @@ func (s *Service) UpdateAddress(ctx context.Context, customerID, addressID int, 
 // DeleteAddress removes an address of the customer's own book; deleting the default clears it.
 func (s *Service) DeleteAddress(ctx context.Context, customerID, addressID int) (validation.Errors, error) {
 	var deleted int
-	err := withTx(ctx, s.client, func(tx *ent.Tx) error {
+	err := database.WithTx(ctx, s.client, func(tx *ent.Tx) error {
 		var err error
 		deleted, err = tx.CustomerAddress.Delete().
 			Where(customeraddress.ID(addressID), customeraddress.CustomerID(customerID)).Exec(ctx)
@@ -303,7 +303,7 @@ func (s *Service) Reset(ctx context.Context, customerID int, resetToken, passwor
 		c   *ent.Customer
 		tok *AccessToken
 	)
-	err = withTx(ctx, s.client, func(tx *ent.Tx) error {
+	err = database.WithTx(ctx, s.client, func(tx *ent.Tx) error {
 		// The conditional update consumes the token: of two concurrent resets, one matches.
 		n, err := tx.Customer.Update().
 			Where(customer.ID(customerID), customer.ResetTokenHash(auth.HashSecret(resetToken)),
@@ -343,18 +343,6 @@ func (s *Service) ResetByURL(ctx context.Context, resetURL, password string) (*e
 		return nil, nil, validation.Errors{{Field: []string{"resetUrl"}, Message: "Reset URL is invalid", Code: validation.Invalid}}, nil
 	}
 	return s.Reset(ctx, id, parts[len(parts)-1], password)
-}
-
-// withTx runs fn in a transaction, committing when it returns nil.
-func withTx(ctx context.Context, client *ent.Client, fn func(*ent.Tx) error) error {
-	tx, err := client.Tx(ctx)
-	if err != nil {
-		return err
-	}
-	if err := fn(tx); err != nil {
-		return errors.Join(err, tx.Rollback())
-	}
-	return tx.Commit()
 }
 
 // countryCode takes a two-letter code as given; names are kept as entered without a code.

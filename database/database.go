@@ -5,6 +5,7 @@ package database
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"net/url"
 	"strings"
@@ -102,3 +103,18 @@ func (db *DB) Postgres() bool { return db.Dialect == dialect.Postgres }
 
 // Querier runs hand-written SQL through the counting driver.
 func (db *DB) Querier() *CountingDriver { return db.driver }
+
+// WithTx runs fn in a transaction of client, committing when fn returns nil and rolling back otherwise.
+func WithTx(ctx context.Context, client *ent.Client, fn func(tx *ent.Tx) error) error {
+	tx, err := client.Tx(ctx)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		return errors.Join(err, tx.Rollback())
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}

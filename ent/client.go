@@ -22,6 +22,7 @@ import (
 	"github.com/emporium/emporium/ent/customer"
 	"github.com/emporium/emporium/ent/customeraddress"
 	"github.com/emporium/emporium/ent/image"
+	"github.com/emporium/emporium/ent/inventoryadjustment"
 	"github.com/emporium/emporium/ent/inventorylevel"
 	"github.com/emporium/emporium/ent/location"
 	"github.com/emporium/emporium/ent/loginthrottle"
@@ -61,6 +62,8 @@ type Client struct {
 	CustomerAddress *CustomerAddressClient
 	// Image is the client for interacting with the Image builders.
 	Image *ImageClient
+	// InventoryAdjustment is the client for interacting with the InventoryAdjustment builders.
+	InventoryAdjustment *InventoryAdjustmentClient
 	// InventoryLevel is the client for interacting with the InventoryLevel builders.
 	InventoryLevel *InventoryLevelClient
 	// Location is the client for interacting with the Location builders.
@@ -111,6 +114,7 @@ func (c *Client) init() {
 	c.Customer = NewCustomerClient(c.config)
 	c.CustomerAddress = NewCustomerAddressClient(c.config)
 	c.Image = NewImageClient(c.config)
+	c.InventoryAdjustment = NewInventoryAdjustmentClient(c.config)
 	c.InventoryLevel = NewInventoryLevelClient(c.config)
 	c.Location = NewLocationClient(c.config)
 	c.LoginThrottle = NewLoginThrottleClient(c.config)
@@ -217,31 +221,32 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 	cfg := c.config
 	cfg.driver = tx
 	return &Tx{
-		ctx:               ctx,
-		config:            cfg,
-		APIKey:            NewAPIKeyClient(cfg),
-		AuditEntry:        NewAuditEntryClient(cfg),
-		Collection:        NewCollectionClient(cfg),
-		CollectionProduct: NewCollectionProductClient(cfg),
-		Customer:          NewCustomerClient(cfg),
-		CustomerAddress:   NewCustomerAddressClient(cfg),
-		Image:             NewImageClient(cfg),
-		InventoryLevel:    NewInventoryLevelClient(cfg),
-		Location:          NewLocationClient(cfg),
-		LoginThrottle:     NewLoginThrottleClient(cfg),
-		Menu:              NewMenuClient(cfg),
-		MenuItem:          NewMenuItemClient(cfg),
-		Page:              NewPageClient(cfg),
-		PermissionGroup:   NewPermissionGroupClient(cfg),
-		Product:           NewProductClient(cfg),
-		ProductOption:     NewProductOptionClient(cfg),
-		ProductTag:        NewProductTagClient(cfg),
-		ProductVariant:    NewProductVariantClient(cfg),
-		Session:           NewSessionClient(cfg),
-		Shop:              NewShopClient(cfg),
-		SigningKey:        NewSigningKeyClient(cfg),
-		StaffMember:       NewStaffMemberClient(cfg),
-		VariantPrice:      NewVariantPriceClient(cfg),
+		ctx:                 ctx,
+		config:              cfg,
+		APIKey:              NewAPIKeyClient(cfg),
+		AuditEntry:          NewAuditEntryClient(cfg),
+		Collection:          NewCollectionClient(cfg),
+		CollectionProduct:   NewCollectionProductClient(cfg),
+		Customer:            NewCustomerClient(cfg),
+		CustomerAddress:     NewCustomerAddressClient(cfg),
+		Image:               NewImageClient(cfg),
+		InventoryAdjustment: NewInventoryAdjustmentClient(cfg),
+		InventoryLevel:      NewInventoryLevelClient(cfg),
+		Location:            NewLocationClient(cfg),
+		LoginThrottle:       NewLoginThrottleClient(cfg),
+		Menu:                NewMenuClient(cfg),
+		MenuItem:            NewMenuItemClient(cfg),
+		Page:                NewPageClient(cfg),
+		PermissionGroup:     NewPermissionGroupClient(cfg),
+		Product:             NewProductClient(cfg),
+		ProductOption:       NewProductOptionClient(cfg),
+		ProductTag:          NewProductTagClient(cfg),
+		ProductVariant:      NewProductVariantClient(cfg),
+		Session:             NewSessionClient(cfg),
+		Shop:                NewShopClient(cfg),
+		SigningKey:          NewSigningKeyClient(cfg),
+		StaffMember:         NewStaffMemberClient(cfg),
+		VariantPrice:        NewVariantPriceClient(cfg),
 	}, nil
 }
 
@@ -259,31 +264,32 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 	cfg := c.config
 	cfg.driver = &txDriver{tx: tx, drv: c.driver}
 	return &Tx{
-		ctx:               ctx,
-		config:            cfg,
-		APIKey:            NewAPIKeyClient(cfg),
-		AuditEntry:        NewAuditEntryClient(cfg),
-		Collection:        NewCollectionClient(cfg),
-		CollectionProduct: NewCollectionProductClient(cfg),
-		Customer:          NewCustomerClient(cfg),
-		CustomerAddress:   NewCustomerAddressClient(cfg),
-		Image:             NewImageClient(cfg),
-		InventoryLevel:    NewInventoryLevelClient(cfg),
-		Location:          NewLocationClient(cfg),
-		LoginThrottle:     NewLoginThrottleClient(cfg),
-		Menu:              NewMenuClient(cfg),
-		MenuItem:          NewMenuItemClient(cfg),
-		Page:              NewPageClient(cfg),
-		PermissionGroup:   NewPermissionGroupClient(cfg),
-		Product:           NewProductClient(cfg),
-		ProductOption:     NewProductOptionClient(cfg),
-		ProductTag:        NewProductTagClient(cfg),
-		ProductVariant:    NewProductVariantClient(cfg),
-		Session:           NewSessionClient(cfg),
-		Shop:              NewShopClient(cfg),
-		SigningKey:        NewSigningKeyClient(cfg),
-		StaffMember:       NewStaffMemberClient(cfg),
-		VariantPrice:      NewVariantPriceClient(cfg),
+		ctx:                 ctx,
+		config:              cfg,
+		APIKey:              NewAPIKeyClient(cfg),
+		AuditEntry:          NewAuditEntryClient(cfg),
+		Collection:          NewCollectionClient(cfg),
+		CollectionProduct:   NewCollectionProductClient(cfg),
+		Customer:            NewCustomerClient(cfg),
+		CustomerAddress:     NewCustomerAddressClient(cfg),
+		Image:               NewImageClient(cfg),
+		InventoryAdjustment: NewInventoryAdjustmentClient(cfg),
+		InventoryLevel:      NewInventoryLevelClient(cfg),
+		Location:            NewLocationClient(cfg),
+		LoginThrottle:       NewLoginThrottleClient(cfg),
+		Menu:                NewMenuClient(cfg),
+		MenuItem:            NewMenuItemClient(cfg),
+		Page:                NewPageClient(cfg),
+		PermissionGroup:     NewPermissionGroupClient(cfg),
+		Product:             NewProductClient(cfg),
+		ProductOption:       NewProductOptionClient(cfg),
+		ProductTag:          NewProductTagClient(cfg),
+		ProductVariant:      NewProductVariantClient(cfg),
+		Session:             NewSessionClient(cfg),
+		Shop:                NewShopClient(cfg),
+		SigningKey:          NewSigningKeyClient(cfg),
+		StaffMember:         NewStaffMemberClient(cfg),
+		VariantPrice:        NewVariantPriceClient(cfg),
 	}, nil
 }
 
@@ -314,10 +320,10 @@ func (c *Client) Close() error {
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.APIKey, c.AuditEntry, c.Collection, c.CollectionProduct, c.Customer,
-		c.CustomerAddress, c.Image, c.InventoryLevel, c.Location, c.LoginThrottle,
-		c.Menu, c.MenuItem, c.Page, c.PermissionGroup, c.Product, c.ProductOption,
-		c.ProductTag, c.ProductVariant, c.Session, c.Shop, c.SigningKey, c.StaffMember,
-		c.VariantPrice,
+		c.CustomerAddress, c.Image, c.InventoryAdjustment, c.InventoryLevel,
+		c.Location, c.LoginThrottle, c.Menu, c.MenuItem, c.Page, c.PermissionGroup,
+		c.Product, c.ProductOption, c.ProductTag, c.ProductVariant, c.Session, c.Shop,
+		c.SigningKey, c.StaffMember, c.VariantPrice,
 	} {
 		n.Use(hooks...)
 	}
@@ -328,10 +334,10 @@ func (c *Client) Use(hooks ...Hook) {
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.APIKey, c.AuditEntry, c.Collection, c.CollectionProduct, c.Customer,
-		c.CustomerAddress, c.Image, c.InventoryLevel, c.Location, c.LoginThrottle,
-		c.Menu, c.MenuItem, c.Page, c.PermissionGroup, c.Product, c.ProductOption,
-		c.ProductTag, c.ProductVariant, c.Session, c.Shop, c.SigningKey, c.StaffMember,
-		c.VariantPrice,
+		c.CustomerAddress, c.Image, c.InventoryAdjustment, c.InventoryLevel,
+		c.Location, c.LoginThrottle, c.Menu, c.MenuItem, c.Page, c.PermissionGroup,
+		c.Product, c.ProductOption, c.ProductTag, c.ProductVariant, c.Session, c.Shop,
+		c.SigningKey, c.StaffMember, c.VariantPrice,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -354,6 +360,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.CustomerAddress.mutate(ctx, m)
 	case *ImageMutation:
 		return c.Image.mutate(ctx, m)
+	case *InventoryAdjustmentMutation:
+		return c.InventoryAdjustment.mutate(ctx, m)
 	case *InventoryLevelMutation:
 		return c.InventoryLevel.mutate(ctx, m)
 	case *LocationMutation:
@@ -1431,6 +1439,139 @@ func (c *ImageClient) mutate(ctx context.Context, m *ImageMutation) (Value, erro
 		return (&ImageDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown Image mutation op: %q", m.Op())
+	}
+}
+
+// InventoryAdjustmentClient is a client for the InventoryAdjustment schema.
+type InventoryAdjustmentClient struct {
+	config
+}
+
+// NewInventoryAdjustmentClient returns a client for the InventoryAdjustment from the given config.
+func NewInventoryAdjustmentClient(c config) *InventoryAdjustmentClient {
+	return &InventoryAdjustmentClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `inventoryadjustment.Hooks(f(g(h())))`.
+func (c *InventoryAdjustmentClient) Use(hooks ...Hook) {
+	c.hooks.InventoryAdjustment = append(c.hooks.InventoryAdjustment, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `inventoryadjustment.Intercept(f(g(h())))`.
+func (c *InventoryAdjustmentClient) Intercept(interceptors ...Interceptor) {
+	c.inters.InventoryAdjustment = append(c.inters.InventoryAdjustment, interceptors...)
+}
+
+// Create returns a builder for creating a InventoryAdjustment entity.
+func (c *InventoryAdjustmentClient) Create() *InventoryAdjustmentCreate {
+	mutation := newInventoryAdjustmentMutation(c.config, OpCreate)
+	return &InventoryAdjustmentCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of InventoryAdjustment entities.
+func (c *InventoryAdjustmentClient) CreateBulk(builders ...*InventoryAdjustmentCreate) *InventoryAdjustmentCreateBulk {
+	return &InventoryAdjustmentCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *InventoryAdjustmentClient) MapCreateBulk(slice any, setFunc func(*InventoryAdjustmentCreate, int)) *InventoryAdjustmentCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &InventoryAdjustmentCreateBulk{err: fmt.Errorf("calling to InventoryAdjustmentClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*InventoryAdjustmentCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &InventoryAdjustmentCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for InventoryAdjustment.
+func (c *InventoryAdjustmentClient) Update() *InventoryAdjustmentUpdate {
+	mutation := newInventoryAdjustmentMutation(c.config, OpUpdate)
+	return &InventoryAdjustmentUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *InventoryAdjustmentClient) UpdateOne(_m *InventoryAdjustment) *InventoryAdjustmentUpdateOne {
+	mutation := newInventoryAdjustmentMutation(c.config, OpUpdateOne, withInventoryAdjustment(_m))
+	return &InventoryAdjustmentUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *InventoryAdjustmentClient) UpdateOneID(id int) *InventoryAdjustmentUpdateOne {
+	mutation := newInventoryAdjustmentMutation(c.config, OpUpdateOne, withInventoryAdjustmentID(id))
+	return &InventoryAdjustmentUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for InventoryAdjustment.
+func (c *InventoryAdjustmentClient) Delete() *InventoryAdjustmentDelete {
+	mutation := newInventoryAdjustmentMutation(c.config, OpDelete)
+	return &InventoryAdjustmentDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *InventoryAdjustmentClient) DeleteOne(_m *InventoryAdjustment) *InventoryAdjustmentDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *InventoryAdjustmentClient) DeleteOneID(id int) *InventoryAdjustmentDeleteOne {
+	builder := c.Delete().Where(inventoryadjustment.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &InventoryAdjustmentDeleteOne{builder}
+}
+
+// Query returns a query builder for InventoryAdjustment.
+func (c *InventoryAdjustmentClient) Query() *InventoryAdjustmentQuery {
+	return &InventoryAdjustmentQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeInventoryAdjustment},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a InventoryAdjustment entity by its id.
+func (c *InventoryAdjustmentClient) Get(ctx context.Context, id int) (*InventoryAdjustment, error) {
+	return c.Query().Where(inventoryadjustment.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *InventoryAdjustmentClient) GetX(ctx context.Context, id int) *InventoryAdjustment {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *InventoryAdjustmentClient) Hooks() []Hook {
+	return c.hooks.InventoryAdjustment
+}
+
+// Interceptors returns the client interceptors.
+func (c *InventoryAdjustmentClient) Interceptors() []Interceptor {
+	return c.inters.InventoryAdjustment
+}
+
+func (c *InventoryAdjustmentClient) mutate(ctx context.Context, m *InventoryAdjustmentMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&InventoryAdjustmentCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&InventoryAdjustmentUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&InventoryAdjustmentUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&InventoryAdjustmentDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown InventoryAdjustment mutation op: %q", m.Op())
 	}
 }
 
@@ -3902,15 +4043,16 @@ func (c *VariantPriceClient) mutate(ctx context.Context, m *VariantPriceMutation
 type (
 	hooks struct {
 		APIKey, AuditEntry, Collection, CollectionProduct, Customer, CustomerAddress,
-		Image, InventoryLevel, Location, LoginThrottle, Menu, MenuItem, Page,
-		PermissionGroup, Product, ProductOption, ProductTag, ProductVariant, Session,
-		Shop, SigningKey, StaffMember, VariantPrice []ent.Hook
+		Image, InventoryAdjustment, InventoryLevel, Location, LoginThrottle, Menu,
+		MenuItem, Page, PermissionGroup, Product, ProductOption, ProductTag,
+		ProductVariant, Session, Shop, SigningKey, StaffMember, VariantPrice []ent.Hook
 	}
 	inters struct {
 		APIKey, AuditEntry, Collection, CollectionProduct, Customer, CustomerAddress,
-		Image, InventoryLevel, Location, LoginThrottle, Menu, MenuItem, Page,
-		PermissionGroup, Product, ProductOption, ProductTag, ProductVariant, Session,
-		Shop, SigningKey, StaffMember, VariantPrice []ent.Interceptor
+		Image, InventoryAdjustment, InventoryLevel, Location, LoginThrottle, Menu,
+		MenuItem, Page, PermissionGroup, Product, ProductOption, ProductTag,
+		ProductVariant, Session, Shop, SigningKey, StaffMember,
+		VariantPrice []ent.Interceptor
 	}
 )
 

@@ -19,6 +19,7 @@ import (
 	"github.com/emporium/emporium/ent/customer"
 	"github.com/emporium/emporium/ent/customeraddress"
 	"github.com/emporium/emporium/ent/image"
+	"github.com/emporium/emporium/ent/inventoryadjustment"
 	"github.com/emporium/emporium/ent/inventorylevel"
 	"github.com/emporium/emporium/ent/location"
 	"github.com/emporium/emporium/ent/loginthrottle"
@@ -95,29 +96,30 @@ var (
 func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
-			apikey.Table:            apikey.ValidColumn,
-			auditentry.Table:        auditentry.ValidColumn,
-			collection.Table:        collection.ValidColumn,
-			collectionproduct.Table: collectionproduct.ValidColumn,
-			customer.Table:          customer.ValidColumn,
-			customeraddress.Table:   customeraddress.ValidColumn,
-			image.Table:             image.ValidColumn,
-			inventorylevel.Table:    inventorylevel.ValidColumn,
-			location.Table:          location.ValidColumn,
-			loginthrottle.Table:     loginthrottle.ValidColumn,
-			menu.Table:              menu.ValidColumn,
-			menuitem.Table:          menuitem.ValidColumn,
-			page.Table:              page.ValidColumn,
-			permissiongroup.Table:   permissiongroup.ValidColumn,
-			product.Table:           product.ValidColumn,
-			productoption.Table:     productoption.ValidColumn,
-			producttag.Table:        producttag.ValidColumn,
-			productvariant.Table:    productvariant.ValidColumn,
-			session.Table:           session.ValidColumn,
-			shop.Table:              shop.ValidColumn,
-			signingkey.Table:        signingkey.ValidColumn,
-			staffmember.Table:       staffmember.ValidColumn,
-			variantprice.Table:      variantprice.ValidColumn,
+			apikey.Table:              apikey.ValidColumn,
+			auditentry.Table:          auditentry.ValidColumn,
+			collection.Table:          collection.ValidColumn,
+			collectionproduct.Table:   collectionproduct.ValidColumn,
+			customer.Table:            customer.ValidColumn,
+			customeraddress.Table:     customeraddress.ValidColumn,
+			image.Table:               image.ValidColumn,
+			inventoryadjustment.Table: inventoryadjustment.ValidColumn,
+			inventorylevel.Table:      inventorylevel.ValidColumn,
+			location.Table:            location.ValidColumn,
+			loginthrottle.Table:       loginthrottle.ValidColumn,
+			menu.Table:                menu.ValidColumn,
+			menuitem.Table:            menuitem.ValidColumn,
+			page.Table:                page.ValidColumn,
+			permissiongroup.Table:     permissiongroup.ValidColumn,
+			product.Table:             product.ValidColumn,
+			productoption.Table:       productoption.ValidColumn,
+			producttag.Table:          producttag.ValidColumn,
+			productvariant.Table:      productvariant.ValidColumn,
+			session.Table:             session.ValidColumn,
+			shop.Table:                shop.ValidColumn,
+			signingkey.Table:          signingkey.ValidColumn,
+			staffmember.Table:         staffmember.ValidColumn,
+			variantprice.Table:        variantprice.ValidColumn,
 		})
 	})
 	return columnCheck(t, c)

@@ -71,3 +71,11 @@ func (k *APIKey) GlobalID() string { return gid.Encode("ApiKey", k.ID) }
 
 // GlobalID is the audit entry's global ID.
 func (a *AuditEntry) GlobalID() string { return gid.Encode("AuditEntry", a.ID) }
+
+func (*Location) IsNode() {}
+
+// GlobalID is the location's global ID.
+func (l *Location) GlobalID() string { return gid.Encode("Location", l.ID) }
+
+// GlobalID is the adjustment's global ID.
+func (a *InventoryAdjustment) GlobalID() string { return gid.Encode("InventoryAdjustment", a.ID) }

@@ -12,6 +12,7 @@ import (
 	"github.com/emporium/emporium/ent/customer"
 	"github.com/emporium/emporium/ent/customeraddress"
 	"github.com/emporium/emporium/ent/image"
+	"github.com/emporium/emporium/ent/inventoryadjustment"
 	"github.com/emporium/emporium/ent/inventorylevel"
 	"github.com/emporium/emporium/ent/location"
 	"github.com/emporium/emporium/ent/loginthrottle"
@@ -235,6 +236,20 @@ func init() {
 	imageDescPosition := imageFields[5].Descriptor()
 	// image.DefaultPosition holds the default value on creation for the position field.
 	image.DefaultPosition = imageDescPosition.Default.(int)
+	inventoryadjustmentFields := schema.InventoryAdjustment{}.Fields()
+	_ = inventoryadjustmentFields
+	// inventoryadjustmentDescReason is the schema descriptor for reason field.
+	inventoryadjustmentDescReason := inventoryadjustmentFields[4].Descriptor()
+	// inventoryadjustment.ReasonValidator is a validator for the "reason" field. It is called by the builders before save.
+	inventoryadjustment.ReasonValidator = inventoryadjustmentDescReason.Validators[0].(func(string) error)
+	// inventoryadjustmentDescActor is the schema descriptor for actor field.
+	inventoryadjustmentDescActor := inventoryadjustmentFields[5].Descriptor()
+	// inventoryadjustment.DefaultActor holds the default value on creation for the actor field.
+	inventoryadjustment.DefaultActor = inventoryadjustmentDescActor.Default.(string)
+	// inventoryadjustmentDescCreatedAt is the schema descriptor for created_at field.
+	inventoryadjustmentDescCreatedAt := inventoryadjustmentFields[6].Descriptor()
+	// inventoryadjustment.DefaultCreatedAt holds the default value on creation for the created_at field.
+	inventoryadjustment.DefaultCreatedAt = inventoryadjustmentDescCreatedAt.Default.(func() time.Time)
 	inventorylevelFields := schema.InventoryLevel{}.Fields()
 	_ = inventorylevelFields
 	// inventorylevelDescAvailable is the schema descriptor for available field.

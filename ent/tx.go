@@ -28,6 +28,8 @@ type Tx struct {
 	CustomerAddress *CustomerAddressClient
 	// Image is the client for interacting with the Image builders.
 	Image *ImageClient
+	// InventoryAdjustment is the client for interacting with the InventoryAdjustment builders.
+	InventoryAdjustment *InventoryAdjustmentClient
 	// InventoryLevel is the client for interacting with the InventoryLevel builders.
 	InventoryLevel *InventoryLevelClient
 	// Location is the client for interacting with the Location builders.
@@ -198,6 +200,7 @@ func (tx *Tx) init() {
 	tx.Customer = NewCustomerClient(tx.config)
 	tx.CustomerAddress = NewCustomerAddressClient(tx.config)
 	tx.Image = NewImageClient(tx.config)
+	tx.InventoryAdjustment = NewInventoryAdjustmentClient(tx.config)
 	tx.InventoryLevel = NewInventoryLevelClient(tx.config)
 	tx.Location = NewLocationClient(tx.config)
 	tx.LoginThrottle = NewLoginThrottleClient(tx.config)

@@ -7,6 +7,7 @@ import (
 	"github.com/emporium/emporium/catalog"
 	"github.com/emporium/emporium/customers"
 	"github.com/emporium/emporium/ent"
+	"github.com/emporium/emporium/inventory"
 	"github.com/emporium/emporium/staff"
 )
 
@@ -19,6 +20,7 @@ type Resolver struct {
 	customers *customers.Service
 	staff     *staff.Service
 	apiKeys   *apikeys.Service
+	inventory *inventory.Service
 }
 
 // Services are the domain services resolvers call.
@@ -27,9 +29,11 @@ type Services struct {
 	Customers *customers.Service
 	Staff     *staff.Service
 	APIKeys   *apikeys.Service
+	Inventory *inventory.Service
 }
 
 // NewResolver returns the root resolver.
 func NewResolver(client *ent.Client, s Services) *Resolver {
-	return &Resolver{client: client, catalog: s.Catalog, customers: s.Customers, staff: s.Staff, apiKeys: s.APIKeys}
+	return &Resolver{client: client, catalog: s.Catalog, customers: s.Customers, staff: s.Staff, apiKeys: s.APIKeys,
+		inventory: s.Inventory}
 }

@@ -26,6 +26,7 @@ import (
 	"github.com/emporium/emporium/graph"
 	"github.com/emporium/emporium/graph/generated"
 	"github.com/emporium/emporium/graph/loaders"
+	"github.com/emporium/emporium/inventory"
 	"github.com/emporium/emporium/staff"
 )
 
@@ -119,6 +120,7 @@ func New(cfg Config) http.Handler {
 func newGraphQL(cfg Config, cat *catalog.Catalog) http.Handler {
 	resolver := graph.NewResolver(cfg.DB.Client, graph.Services{
 		Catalog: cat, Customers: cfg.Customers, Staff: cfg.Staff, APIKeys: cfg.APIKeys,
+		Inventory: inventory.New(cfg.DB.Client),
 	})
 	schema := generated.NewExecutableSchema(generated.Config{
 		Resolvers:  resolver,

@@ -93,6 +93,18 @@ func (f ImageFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.ImageMutation", m)
 }
 
+// The InventoryAdjustmentFunc type is an adapter to allow the use of ordinary
+// function as InventoryAdjustment mutator.
+type InventoryAdjustmentFunc func(context.Context, *ent.InventoryAdjustmentMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f InventoryAdjustmentFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.InventoryAdjustmentMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.InventoryAdjustmentMutation", m)
+}
+
 // The InventoryLevelFunc type is an adapter to allow the use of ordinary
 // function as InventoryLevel mutator.
 type InventoryLevelFunc func(context.Context, *ent.InventoryLevelMutation) (ent.Value, error)

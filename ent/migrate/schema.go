@@ -243,6 +243,30 @@ var (
 			},
 		},
 	}
+	// InventoryAdjustmentsColumns holds the columns for the "inventory_adjustments" table.
+	InventoryAdjustmentsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "variant_id", Type: field.TypeInt},
+		{Name: "location_id", Type: field.TypeInt},
+		{Name: "delta", Type: field.TypeInt},
+		{Name: "quantity_after", Type: field.TypeInt},
+		{Name: "reason", Type: field.TypeString},
+		{Name: "actor", Type: field.TypeString, Default: ""},
+		{Name: "created_at", Type: field.TypeTime},
+	}
+	// InventoryAdjustmentsTable holds the schema information for the "inventory_adjustments" table.
+	InventoryAdjustmentsTable = &schema.Table{
+		Name:       "inventory_adjustments",
+		Columns:    InventoryAdjustmentsColumns,
+		PrimaryKey: []*schema.Column{InventoryAdjustmentsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "inventoryadjustment_variant_id_id",
+				Unique:  false,
+				Columns: []*schema.Column{InventoryAdjustmentsColumns[1], InventoryAdjustmentsColumns[0]},
+			},
+		},
+	}
 	// InventoryLevelsColumns holds the columns for the "inventory_levels" table.
 	InventoryLevelsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -717,6 +741,7 @@ var (
 		CustomersTable,
 		CustomerAddressesTable,
 		ImagesTable,
+		InventoryAdjustmentsTable,
 		InventoryLevelsTable,
 		LocationsTable,
 		LoginThrottlesTable,

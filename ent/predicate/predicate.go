@@ -27,6 +27,9 @@ type CustomerAddress func(*sql.Selector)
 // Image is the predicate function for image builders.
 type Image func(*sql.Selector)
 
+// InventoryAdjustment is the predicate function for inventoryadjustment builders.
+type InventoryAdjustment func(*sql.Selector)
+
 // InventoryLevel is the predicate function for inventorylevel builders.
 type InventoryLevel func(*sql.Selector)
 

@@ -266,3 +266,24 @@ func (InventoryLevel) Indexes() []ent.Index {
 		index.Fields("variant_id", "location_id").Unique(),
 	}
 }
+
+// InventoryAdjustment records one change of a stock level: the history staff read.
+type InventoryAdjustment struct{ ent.Schema }
+
+// Fields of the InventoryAdjustment.
+func (InventoryAdjustment) Fields() []ent.Field {
+	return []ent.Field{
+		field.Int("variant_id"),
+		field.Int("location_id"),
+		field.Int("delta"),
+		field.Int("quantity_after"),
+		field.String("reason").NotEmpty(),
+		field.String("actor").Default("").Comment("global ID of the staff member, API key or process"),
+		field.Time("created_at").Default(now).Immutable(),
+	}
+}
+
+// Indexes of the InventoryAdjustment.
+func (InventoryAdjustment) Indexes() []ent.Index {
+	return []ent.Index{index.Fields("variant_id", "id")}
+}

@@ -35,6 +35,8 @@ type ResolverRoot interface {
 	AuditEntry() AuditEntryResolver
 	Collection() CollectionResolver
 	Customer() CustomerResolver
+	InventoryAdjustment() InventoryAdjustmentResolver
+	Location() LocationResolver
 	MailingAddress() MailingAddressResolver
 	Menu() MenuResolver
 	MenuItem() MenuItemResolver
@@ -121,15 +123,45 @@ type ComplexityRoot struct {
 		UpdatedAt       func(childComplexity int) int
 	}
 
+	CollectionAddProductsPayload struct {
+		Collection func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
 	CollectionConnection struct {
 		Edges    func(childComplexity int) int
 		Nodes    func(childComplexity int) int
 		PageInfo func(childComplexity int) int
 	}
 
+	CollectionCreatePayload struct {
+		Collection func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
+	CollectionDeletePayload struct {
+		DeletedCollectionID func(childComplexity int) int
+		UserErrors          func(childComplexity int) int
+	}
+
 	CollectionEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	CollectionRemoveProductsPayload struct {
+		Collection func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
+	CollectionReorderProductsPayload struct {
+		Collection func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
+	CollectionUpdatePayload struct {
+		Collection func(childComplexity int) int
+		UserErrors func(childComplexity int) int
 	}
 
 	Customer struct {
@@ -256,6 +288,62 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	InventoryAdjustQuantitiesPayload struct {
+		Adjustments func(childComplexity int) int
+		UserErrors  func(childComplexity int) int
+	}
+
+	InventoryAdjustment struct {
+		Actor         func(childComplexity int) int
+		CreatedAt     func(childComplexity int) int
+		Delta         func(childComplexity int) int
+		GlobalID      func(childComplexity int) int
+		Location      func(childComplexity int) int
+		QuantityAfter func(childComplexity int) int
+		Reason        func(childComplexity int) int
+		Variant       func(childComplexity int) int
+	}
+
+	InventoryAdjustmentConnection struct {
+		Edges    func(childComplexity int) int
+		Nodes    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	InventoryAdjustmentEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	InventorySetQuantitiesPayload struct {
+		Adjustments func(childComplexity int) int
+		UserErrors  func(childComplexity int) int
+	}
+
+	Location struct {
+		City        func(childComplexity int) int
+		CountryCode func(childComplexity int) int
+		GlobalID    func(childComplexity int) int
+		IsActive    func(childComplexity int) int
+		Name        func(childComplexity int) int
+	}
+
+	LocationAddPayload struct {
+		Location   func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
+	LocationConnection struct {
+		Edges    func(childComplexity int) int
+		Nodes    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	LocationEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	MailingAddress struct {
 		Address1      func(childComplexity int) int
 		Address2      func(childComplexity int) int
@@ -292,6 +380,16 @@ type ComplexityRoot struct {
 		Title      func(childComplexity int) int
 	}
 
+	MenuCreatePayload struct {
+		Menu       func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
+	MenuDeletePayload struct {
+		DeletedMenuID func(childComplexity int) int
+		UserErrors    func(childComplexity int) int
+	}
+
 	MenuItem struct {
 		GlobalID   func(childComplexity int) int
 		Items      func(childComplexity int) int
@@ -303,6 +401,11 @@ type ComplexityRoot struct {
 		URL        func(childComplexity int) int
 	}
 
+	MenuUpdatePayload struct {
+		Menu       func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
 	MoneyV2 struct {
 		Currency func(childComplexity int) int
 		Decimal  func(childComplexity int) int
@@ -311,6 +414,12 @@ type ComplexityRoot struct {
 	Mutation struct {
 		APIKeyCreate                 func(childComplexity int, input model.APIKeyCreateInput) int
 		APIKeyRevoke                 func(childComplexity int, id string) int
+		CollectionAddProducts        func(childComplexity int, id string, productIds []string) int
+		CollectionCreate             func(childComplexity int, input model.CollectionInput) int
+		CollectionDelete             func(childComplexity int, input model.ProductDeleteInput) int
+		CollectionRemoveProducts     func(childComplexity int, id string, productIds []string) int
+		CollectionReorderProducts    func(childComplexity int, id string, moves []*model.MoveInput) int
+		CollectionUpdate             func(childComplexity int, input model.CollectionInput) int
 		CustomerAccessTokenCreate    func(childComplexity int, input model.CustomerAccessTokenCreateInput) int
 		CustomerAccessTokenDelete    func(childComplexity int, customerAccessToken string) int
 		CustomerAccessTokenRenew     func(childComplexity int, customerAccessToken string) int
@@ -323,7 +432,24 @@ type ComplexityRoot struct {
 		CustomerReset                func(childComplexity int, id string, input model.CustomerResetInput) int
 		CustomerResetByURL           func(childComplexity int, resetURL string, password string) int
 		CustomerUpdate               func(childComplexity int, customerAccessToken *string, customer model.CustomerUpdateInput) int
+		InventoryAdjustQuantities    func(childComplexity int, input model.InventoryAdjustQuantitiesInput) int
+		InventorySetQuantities       func(childComplexity int, input model.InventorySetQuantitiesInput) int
+		LocationAdd                  func(childComplexity int, input model.LocationAddInput) int
+		MenuCreate                   func(childComplexity int, title string, handle string, items []*model.MenuItemCreateInput) int
+		MenuDelete                   func(childComplexity int, id string) int
+		MenuUpdate                   func(childComplexity int, id string, title string, handle *string, items []*model.MenuItemCreateInput) int
+		PageCreate                   func(childComplexity int, page model.PageCreateInput) int
+		PageDelete                   func(childComplexity int, id string) int
+		PageUpdate                   func(childComplexity int, id string, page model.PageUpdateInput) int
 		PermissionGroupCreate        func(childComplexity int, input model.PermissionGroupCreateInput) int
+		ProductCreate                func(childComplexity int, product model.ProductCreateInput, media []*model.CreateMediaInput) int
+		ProductCreateMedia           func(childComplexity int, productID string, media []*model.CreateMediaInput) int
+		ProductDelete                func(childComplexity int, input model.ProductDeleteInput) int
+		ProductUpdate                func(childComplexity int, product model.ProductUpdateInput) int
+		ProductVariantsBulkCreate    func(childComplexity int, productID string, variants []*model.ProductVariantsBulkInput) int
+		ProductVariantsBulkDelete    func(childComplexity int, productID string, variantsIds []string) int
+		ProductVariantsBulkUpdate    func(childComplexity int, productID string, variants []*model.ProductVariantsBulkInput) int
+		ShopUpdate                   func(childComplexity int, input model.ShopUpdateInput) int
 		StaffAccessTokenCreate       func(childComplexity int, input model.StaffAccessTokenCreateInput) int
 		StaffAccessTokenDelete       func(childComplexity int) int
 		StaffMemberCreate            func(childComplexity int, input model.StaffMemberCreateInput) int
@@ -347,6 +473,16 @@ type ComplexityRoot struct {
 		PageInfo func(childComplexity int) int
 	}
 
+	PageCreatePayload struct {
+		Page       func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
+	PageDeletePayload struct {
+		DeletedPageID func(childComplexity int) int
+		UserErrors    func(childComplexity int) int
+	}
+
 	PageEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
@@ -357,6 +493,11 @@ type ComplexityRoot struct {
 		HasNextPage     func(childComplexity int) int
 		HasPreviousPage func(childComplexity int) int
 		StartCursor     func(childComplexity int) int
+	}
+
+	PageUpdatePayload struct {
+		Page       func(childComplexity int) int
+		UserErrors func(childComplexity int) int
 	}
 
 	PaymentSettings struct {
@@ -395,6 +536,7 @@ type ComplexityRoot struct {
 		RequiresSellingPlan             func(childComplexity int) int
 		SelectedOrFirstAvailableVariant func(childComplexity int, selectedOptions []*model.SelectedOptionInput, ignoreUnknownOptions *bool, caseInsensitiveMatch *bool) int
 		Seo                             func(childComplexity int) int
+		Status                          func(childComplexity int) int
 		Tags                            func(childComplexity int) int
 		Title                           func(childComplexity int) int
 		TotalInventory                  func(childComplexity int) int
@@ -408,6 +550,21 @@ type ComplexityRoot struct {
 		Edges    func(childComplexity int) int
 		Nodes    func(childComplexity int) int
 		PageInfo func(childComplexity int) int
+	}
+
+	ProductCreateMediaPayload struct {
+		Product    func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
+	ProductCreatePayload struct {
+		Product    func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
+	ProductDeletePayload struct {
+		DeletedProductID func(childComplexity int) int
+		UserErrors       func(childComplexity int) int
 	}
 
 	ProductEdge struct {
@@ -424,6 +581,11 @@ type ComplexityRoot struct {
 	ProductPriceRange struct {
 		MaxVariantPrice func(childComplexity int) int
 		MinVariantPrice func(childComplexity int) int
+	}
+
+	ProductUpdatePayload struct {
+		Product    func(childComplexity int) int
+		UserErrors func(childComplexity int) int
 	}
 
 	ProductVariant struct {
@@ -456,6 +618,23 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	ProductVariantsBulkCreatePayload struct {
+		Product         func(childComplexity int) int
+		ProductVariants func(childComplexity int) int
+		UserErrors      func(childComplexity int) int
+	}
+
+	ProductVariantsBulkDeletePayload struct {
+		Product    func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
+	ProductVariantsBulkUpdatePayload struct {
+		Product         func(childComplexity int) int
+		ProductVariants func(childComplexity int) int
+		UserErrors      func(childComplexity int) int
+	}
+
 	Query struct {
 		APIKeys                func(childComplexity int, first *int, after *string, last *int, before *string, reverse *bool) int
 		AuditLog               func(childComplexity int, first *int, after *string, last *int, before *string, reverse *bool) int
@@ -465,6 +644,8 @@ type ComplexityRoot struct {
 		CurrentStaffMember     func(childComplexity int) int
 		Customer               func(childComplexity int, customerAccessToken *string, id *string) int
 		Customers              func(childComplexity int, first *int, after *string, last *int, before *string, reverse *bool, query *string) int
+		InventoryAdjustments   func(childComplexity int, variantID string, first *int, after *string, last *int, before *string, reverse *bool) int
+		Locations              func(childComplexity int, first *int, after *string, last *int, before *string, reverse *bool) int
 		Menu                   func(childComplexity int, handle string) int
 		Node                   func(childComplexity int, id string) int
 		Nodes                  func(childComplexity int, ids []string) int
@@ -497,6 +678,11 @@ type ComplexityRoot struct {
 		Name            func(childComplexity int) int
 		PaymentSettings func(childComplexity int) int
 		PrimaryDomain   func(childComplexity int) int
+	}
+
+	ShopUpdatePayload struct {
+		Shop       func(childComplexity int) int
+		UserErrors func(childComplexity int) int
 	}
 
 	StaffAccessToken struct {
@@ -573,6 +759,14 @@ type CustomerResolver interface {
 	DefaultAddress(ctx context.Context, obj *ent.Customer) (*ent.CustomerAddress, error)
 	Addresses(ctx context.Context, obj *ent.Customer, first *int, after *string, last *int, before *string, reverse *bool) (*model.MailingAddressConnection, error)
 }
+type InventoryAdjustmentResolver interface {
+	Variant(ctx context.Context, obj *ent.InventoryAdjustment) (*ent.ProductVariant, error)
+	Location(ctx context.Context, obj *ent.InventoryAdjustment) (*ent.Location, error)
+}
+type LocationResolver interface {
+	IsActive(ctx context.Context, obj *ent.Location) (bool, error)
+	CountryCode(ctx context.Context, obj *ent.Location) (*string, error)
+}
 type MailingAddressResolver interface {
 	Name(ctx context.Context, obj *ent.CustomerAddress) (*string, error)
 
@@ -611,6 +805,29 @@ type MutationResolver interface {
 	PermissionGroupCreate(ctx context.Context, input model.PermissionGroupCreateInput) (*model.PermissionGroupCreatePayload, error)
 	APIKeyCreate(ctx context.Context, input model.APIKeyCreateInput) (*model.APIKeyCreatePayload, error)
 	APIKeyRevoke(ctx context.Context, id string) (*model.APIKeyRevokePayload, error)
+	ProductCreate(ctx context.Context, product model.ProductCreateInput, media []*model.CreateMediaInput) (*model.ProductCreatePayload, error)
+	ProductUpdate(ctx context.Context, product model.ProductUpdateInput) (*model.ProductUpdatePayload, error)
+	ProductDelete(ctx context.Context, input model.ProductDeleteInput) (*model.ProductDeletePayload, error)
+	ProductVariantsBulkCreate(ctx context.Context, productID string, variants []*model.ProductVariantsBulkInput) (*model.ProductVariantsBulkCreatePayload, error)
+	ProductVariantsBulkUpdate(ctx context.Context, productID string, variants []*model.ProductVariantsBulkInput) (*model.ProductVariantsBulkUpdatePayload, error)
+	ProductVariantsBulkDelete(ctx context.Context, productID string, variantsIds []string) (*model.ProductVariantsBulkDeletePayload, error)
+	ProductCreateMedia(ctx context.Context, productID string, media []*model.CreateMediaInput) (*model.ProductCreateMediaPayload, error)
+	CollectionCreate(ctx context.Context, input model.CollectionInput) (*model.CollectionCreatePayload, error)
+	CollectionUpdate(ctx context.Context, input model.CollectionInput) (*model.CollectionUpdatePayload, error)
+	CollectionDelete(ctx context.Context, input model.ProductDeleteInput) (*model.CollectionDeletePayload, error)
+	CollectionAddProducts(ctx context.Context, id string, productIds []string) (*model.CollectionAddProductsPayload, error)
+	CollectionRemoveProducts(ctx context.Context, id string, productIds []string) (*model.CollectionRemoveProductsPayload, error)
+	CollectionReorderProducts(ctx context.Context, id string, moves []*model.MoveInput) (*model.CollectionReorderProductsPayload, error)
+	PageCreate(ctx context.Context, page model.PageCreateInput) (*model.PageCreatePayload, error)
+	PageUpdate(ctx context.Context, id string, page model.PageUpdateInput) (*model.PageUpdatePayload, error)
+	PageDelete(ctx context.Context, id string) (*model.PageDeletePayload, error)
+	MenuCreate(ctx context.Context, title string, handle string, items []*model.MenuItemCreateInput) (*model.MenuCreatePayload, error)
+	MenuUpdate(ctx context.Context, id string, title string, handle *string, items []*model.MenuItemCreateInput) (*model.MenuUpdatePayload, error)
+	MenuDelete(ctx context.Context, id string) (*model.MenuDeletePayload, error)
+	ShopUpdate(ctx context.Context, input model.ShopUpdateInput) (*model.ShopUpdatePayload, error)
+	LocationAdd(ctx context.Context, input model.LocationAddInput) (*model.LocationAddPayload, error)
+	InventorySetQuantities(ctx context.Context, input model.InventorySetQuantitiesInput) (*model.InventorySetQuantitiesPayload, error)
+	InventoryAdjustQuantities(ctx context.Context, input model.InventoryAdjustQuantitiesInput) (*model.InventoryAdjustQuantitiesPayload, error)
 }
 type PageResolver interface {
 	Seo(ctx context.Context, obj *ent.Page) (*model.Seo, error)
@@ -636,6 +853,7 @@ type ProductResolver interface {
 	RequiresSellingPlan(ctx context.Context, obj *ent.Product) (bool, error)
 
 	PublishedAt(ctx context.Context, obj *ent.Product) (*time.Time, error)
+	Status(ctx context.Context, obj *ent.Product) (string, error)
 }
 type ProductVariantResolver interface {
 	AvailableForSale(ctx context.Context, obj *ent.ProductVariant) (bool, error)
@@ -658,6 +876,8 @@ type QueryResolver interface {
 	PermissionGroups(ctx context.Context) ([]*ent.PermissionGroup, error)
 	APIKeys(ctx context.Context, first *int, after *string, last *int, before *string, reverse *bool) (*model.APIKeyConnection, error)
 	AuditLog(ctx context.Context, first *int, after *string, last *int, before *string, reverse *bool) (*model.AuditEntryConnection, error)
+	Locations(ctx context.Context, first *int, after *string, last *int, before *string, reverse *bool) (*model.LocationConnection, error)
+	InventoryAdjustments(ctx context.Context, variantID string, first *int, after *string, last *int, before *string, reverse *bool) (*model.InventoryAdjustmentConnection, error)
 	Products(ctx context.Context, first *int, after *string, last *int, before *string, reverse *bool, sortKey *model.ProductSortKeys, query *string) (*model.ProductConnection, error)
 	Product(ctx context.Context, id *string, handle *string) (*ent.Product, error)
 	ProductByHandle(ctx context.Context, handle string) (*ent.Product, error)
@@ -967,6 +1187,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Collection.UpdatedAt(childComplexity), true
 
+	case "CollectionAddProductsPayload.collection":
+		if e.ComplexityRoot.CollectionAddProductsPayload.Collection == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CollectionAddProductsPayload.Collection(childComplexity), true
+	case "CollectionAddProductsPayload.userErrors":
+		if e.ComplexityRoot.CollectionAddProductsPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CollectionAddProductsPayload.UserErrors(childComplexity), true
+
 	case "CollectionConnection.edges":
 		if e.ComplexityRoot.CollectionConnection.Edges == nil {
 			break
@@ -986,6 +1219,32 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CollectionConnection.PageInfo(childComplexity), true
 
+	case "CollectionCreatePayload.collection":
+		if e.ComplexityRoot.CollectionCreatePayload.Collection == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CollectionCreatePayload.Collection(childComplexity), true
+	case "CollectionCreatePayload.userErrors":
+		if e.ComplexityRoot.CollectionCreatePayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CollectionCreatePayload.UserErrors(childComplexity), true
+
+	case "CollectionDeletePayload.deletedCollectionId":
+		if e.ComplexityRoot.CollectionDeletePayload.DeletedCollectionID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CollectionDeletePayload.DeletedCollectionID(childComplexity), true
+	case "CollectionDeletePayload.userErrors":
+		if e.ComplexityRoot.CollectionDeletePayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CollectionDeletePayload.UserErrors(childComplexity), true
+
 	case "CollectionEdge.cursor":
 		if e.ComplexityRoot.CollectionEdge.Cursor == nil {
 			break
@@ -998,6 +1257,45 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CollectionEdge.Node(childComplexity), true
+
+	case "CollectionRemoveProductsPayload.collection":
+		if e.ComplexityRoot.CollectionRemoveProductsPayload.Collection == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CollectionRemoveProductsPayload.Collection(childComplexity), true
+	case "CollectionRemoveProductsPayload.userErrors":
+		if e.ComplexityRoot.CollectionRemoveProductsPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CollectionRemoveProductsPayload.UserErrors(childComplexity), true
+
+	case "CollectionReorderProductsPayload.collection":
+		if e.ComplexityRoot.CollectionReorderProductsPayload.Collection == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CollectionReorderProductsPayload.Collection(childComplexity), true
+	case "CollectionReorderProductsPayload.userErrors":
+		if e.ComplexityRoot.CollectionReorderProductsPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CollectionReorderProductsPayload.UserErrors(childComplexity), true
+
+	case "CollectionUpdatePayload.collection":
+		if e.ComplexityRoot.CollectionUpdatePayload.Collection == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CollectionUpdatePayload.Collection(childComplexity), true
+	case "CollectionUpdatePayload.userErrors":
+		if e.ComplexityRoot.CollectionUpdatePayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CollectionUpdatePayload.UserErrors(childComplexity), true
 
 	case "Customer.acceptsMarketing":
 		if e.ComplexityRoot.Customer.AcceptsMarketing == nil {
@@ -1391,6 +1689,189 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ImageEdge.Node(childComplexity), true
 
+	case "InventoryAdjustQuantitiesPayload.adjustments":
+		if e.ComplexityRoot.InventoryAdjustQuantitiesPayload.Adjustments == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InventoryAdjustQuantitiesPayload.Adjustments(childComplexity), true
+	case "InventoryAdjustQuantitiesPayload.userErrors":
+		if e.ComplexityRoot.InventoryAdjustQuantitiesPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InventoryAdjustQuantitiesPayload.UserErrors(childComplexity), true
+
+	case "InventoryAdjustment.actor":
+		if e.ComplexityRoot.InventoryAdjustment.Actor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InventoryAdjustment.Actor(childComplexity), true
+	case "InventoryAdjustment.createdAt":
+		if e.ComplexityRoot.InventoryAdjustment.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InventoryAdjustment.CreatedAt(childComplexity), true
+	case "InventoryAdjustment.delta":
+		if e.ComplexityRoot.InventoryAdjustment.Delta == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InventoryAdjustment.Delta(childComplexity), true
+	case "InventoryAdjustment.id":
+		if e.ComplexityRoot.InventoryAdjustment.GlobalID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InventoryAdjustment.GlobalID(childComplexity), true
+	case "InventoryAdjustment.location":
+		if e.ComplexityRoot.InventoryAdjustment.Location == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InventoryAdjustment.Location(childComplexity), true
+	case "InventoryAdjustment.quantityAfter":
+		if e.ComplexityRoot.InventoryAdjustment.QuantityAfter == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InventoryAdjustment.QuantityAfter(childComplexity), true
+	case "InventoryAdjustment.reason":
+		if e.ComplexityRoot.InventoryAdjustment.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InventoryAdjustment.Reason(childComplexity), true
+	case "InventoryAdjustment.variant":
+		if e.ComplexityRoot.InventoryAdjustment.Variant == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InventoryAdjustment.Variant(childComplexity), true
+
+	case "InventoryAdjustmentConnection.edges":
+		if e.ComplexityRoot.InventoryAdjustmentConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InventoryAdjustmentConnection.Edges(childComplexity), true
+	case "InventoryAdjustmentConnection.nodes":
+		if e.ComplexityRoot.InventoryAdjustmentConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InventoryAdjustmentConnection.Nodes(childComplexity), true
+	case "InventoryAdjustmentConnection.pageInfo":
+		if e.ComplexityRoot.InventoryAdjustmentConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InventoryAdjustmentConnection.PageInfo(childComplexity), true
+
+	case "InventoryAdjustmentEdge.cursor":
+		if e.ComplexityRoot.InventoryAdjustmentEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InventoryAdjustmentEdge.Cursor(childComplexity), true
+	case "InventoryAdjustmentEdge.node":
+		if e.ComplexityRoot.InventoryAdjustmentEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InventoryAdjustmentEdge.Node(childComplexity), true
+
+	case "InventorySetQuantitiesPayload.adjustments":
+		if e.ComplexityRoot.InventorySetQuantitiesPayload.Adjustments == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InventorySetQuantitiesPayload.Adjustments(childComplexity), true
+	case "InventorySetQuantitiesPayload.userErrors":
+		if e.ComplexityRoot.InventorySetQuantitiesPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InventorySetQuantitiesPayload.UserErrors(childComplexity), true
+
+	case "Location.city":
+		if e.ComplexityRoot.Location.City == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Location.City(childComplexity), true
+	case "Location.countryCode":
+		if e.ComplexityRoot.Location.CountryCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Location.CountryCode(childComplexity), true
+	case "Location.id":
+		if e.ComplexityRoot.Location.GlobalID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Location.GlobalID(childComplexity), true
+	case "Location.isActive":
+		if e.ComplexityRoot.Location.IsActive == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Location.IsActive(childComplexity), true
+	case "Location.name":
+		if e.ComplexityRoot.Location.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Location.Name(childComplexity), true
+
+	case "LocationAddPayload.location":
+		if e.ComplexityRoot.LocationAddPayload.Location == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LocationAddPayload.Location(childComplexity), true
+	case "LocationAddPayload.userErrors":
+		if e.ComplexityRoot.LocationAddPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LocationAddPayload.UserErrors(childComplexity), true
+
+	case "LocationConnection.edges":
+		if e.ComplexityRoot.LocationConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LocationConnection.Edges(childComplexity), true
+	case "LocationConnection.nodes":
+		if e.ComplexityRoot.LocationConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LocationConnection.Nodes(childComplexity), true
+	case "LocationConnection.pageInfo":
+		if e.ComplexityRoot.LocationConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LocationConnection.PageInfo(childComplexity), true
+
+	case "LocationEdge.cursor":
+		if e.ComplexityRoot.LocationEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LocationEdge.Cursor(childComplexity), true
+	case "LocationEdge.node":
+		if e.ComplexityRoot.LocationEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LocationEdge.Node(childComplexity), true
+
 	case "MailingAddress.address1":
 		if e.ComplexityRoot.MailingAddress.Address1 == nil {
 			break
@@ -1544,6 +2025,32 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Menu.Title(childComplexity), true
 
+	case "MenuCreatePayload.menu":
+		if e.ComplexityRoot.MenuCreatePayload.Menu == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MenuCreatePayload.Menu(childComplexity), true
+	case "MenuCreatePayload.userErrors":
+		if e.ComplexityRoot.MenuCreatePayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MenuCreatePayload.UserErrors(childComplexity), true
+
+	case "MenuDeletePayload.deletedMenuId":
+		if e.ComplexityRoot.MenuDeletePayload.DeletedMenuID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MenuDeletePayload.DeletedMenuID(childComplexity), true
+	case "MenuDeletePayload.userErrors":
+		if e.ComplexityRoot.MenuDeletePayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MenuDeletePayload.UserErrors(childComplexity), true
+
 	case "MenuItem.id":
 		if e.ComplexityRoot.MenuItem.GlobalID == nil {
 			break
@@ -1593,6 +2100,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.MenuItem.URL(childComplexity), true
 
+	case "MenuUpdatePayload.menu":
+		if e.ComplexityRoot.MenuUpdatePayload.Menu == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MenuUpdatePayload.Menu(childComplexity), true
+	case "MenuUpdatePayload.userErrors":
+		if e.ComplexityRoot.MenuUpdatePayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MenuUpdatePayload.UserErrors(childComplexity), true
+
 	case "MoneyV2.currencyCode":
 		if e.ComplexityRoot.MoneyV2.Currency == nil {
 			break
@@ -1628,6 +2148,72 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.APIKeyRevoke(childComplexity, args["id"].(string)), true
+	case "Mutation.collectionAddProducts":
+		if e.ComplexityRoot.Mutation.CollectionAddProducts == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_collectionAddProducts_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CollectionAddProducts(childComplexity, args["id"].(string), args["productIds"].([]string)), true
+	case "Mutation.collectionCreate":
+		if e.ComplexityRoot.Mutation.CollectionCreate == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_collectionCreate_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CollectionCreate(childComplexity, args["input"].(model.CollectionInput)), true
+	case "Mutation.collectionDelete":
+		if e.ComplexityRoot.Mutation.CollectionDelete == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_collectionDelete_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CollectionDelete(childComplexity, args["input"].(model.ProductDeleteInput)), true
+	case "Mutation.collectionRemoveProducts":
+		if e.ComplexityRoot.Mutation.CollectionRemoveProducts == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_collectionRemoveProducts_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CollectionRemoveProducts(childComplexity, args["id"].(string), args["productIds"].([]string)), true
+	case "Mutation.collectionReorderProducts":
+		if e.ComplexityRoot.Mutation.CollectionReorderProducts == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_collectionReorderProducts_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CollectionReorderProducts(childComplexity, args["id"].(string), args["moves"].([]*model.MoveInput)), true
+	case "Mutation.collectionUpdate":
+		if e.ComplexityRoot.Mutation.CollectionUpdate == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_collectionUpdate_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CollectionUpdate(childComplexity, args["input"].(model.CollectionInput)), true
 	case "Mutation.customerAccessTokenCreate":
 		if e.ComplexityRoot.Mutation.CustomerAccessTokenCreate == nil {
 			break
@@ -1760,6 +2346,105 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CustomerUpdate(childComplexity, args["customerAccessToken"].(*string), args["customer"].(model.CustomerUpdateInput)), true
+	case "Mutation.inventoryAdjustQuantities":
+		if e.ComplexityRoot.Mutation.InventoryAdjustQuantities == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_inventoryAdjustQuantities_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.InventoryAdjustQuantities(childComplexity, args["input"].(model.InventoryAdjustQuantitiesInput)), true
+	case "Mutation.inventorySetQuantities":
+		if e.ComplexityRoot.Mutation.InventorySetQuantities == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_inventorySetQuantities_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.InventorySetQuantities(childComplexity, args["input"].(model.InventorySetQuantitiesInput)), true
+	case "Mutation.locationAdd":
+		if e.ComplexityRoot.Mutation.LocationAdd == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_locationAdd_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.LocationAdd(childComplexity, args["input"].(model.LocationAddInput)), true
+	case "Mutation.menuCreate":
+		if e.ComplexityRoot.Mutation.MenuCreate == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_menuCreate_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.MenuCreate(childComplexity, args["title"].(string), args["handle"].(string), args["items"].([]*model.MenuItemCreateInput)), true
+	case "Mutation.menuDelete":
+		if e.ComplexityRoot.Mutation.MenuDelete == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_menuDelete_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.MenuDelete(childComplexity, args["id"].(string)), true
+	case "Mutation.menuUpdate":
+		if e.ComplexityRoot.Mutation.MenuUpdate == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_menuUpdate_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.MenuUpdate(childComplexity, args["id"].(string), args["title"].(string), args["handle"].(*string), args["items"].([]*model.MenuItemCreateInput)), true
+	case "Mutation.pageCreate":
+		if e.ComplexityRoot.Mutation.PageCreate == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_pageCreate_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.PageCreate(childComplexity, args["page"].(model.PageCreateInput)), true
+	case "Mutation.pageDelete":
+		if e.ComplexityRoot.Mutation.PageDelete == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_pageDelete_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.PageDelete(childComplexity, args["id"].(string)), true
+	case "Mutation.pageUpdate":
+		if e.ComplexityRoot.Mutation.PageUpdate == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_pageUpdate_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.PageUpdate(childComplexity, args["id"].(string), args["page"].(model.PageUpdateInput)), true
 	case "Mutation.permissionGroupCreate":
 		if e.ComplexityRoot.Mutation.PermissionGroupCreate == nil {
 			break
@@ -1771,6 +2456,94 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.PermissionGroupCreate(childComplexity, args["input"].(model.PermissionGroupCreateInput)), true
+	case "Mutation.productCreate":
+		if e.ComplexityRoot.Mutation.ProductCreate == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_productCreate_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ProductCreate(childComplexity, args["product"].(model.ProductCreateInput), args["media"].([]*model.CreateMediaInput)), true
+	case "Mutation.productCreateMedia":
+		if e.ComplexityRoot.Mutation.ProductCreateMedia == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_productCreateMedia_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ProductCreateMedia(childComplexity, args["productId"].(string), args["media"].([]*model.CreateMediaInput)), true
+	case "Mutation.productDelete":
+		if e.ComplexityRoot.Mutation.ProductDelete == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_productDelete_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ProductDelete(childComplexity, args["input"].(model.ProductDeleteInput)), true
+	case "Mutation.productUpdate":
+		if e.ComplexityRoot.Mutation.ProductUpdate == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_productUpdate_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ProductUpdate(childComplexity, args["product"].(model.ProductUpdateInput)), true
+	case "Mutation.productVariantsBulkCreate":
+		if e.ComplexityRoot.Mutation.ProductVariantsBulkCreate == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_productVariantsBulkCreate_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ProductVariantsBulkCreate(childComplexity, args["productId"].(string), args["variants"].([]*model.ProductVariantsBulkInput)), true
+	case "Mutation.productVariantsBulkDelete":
+		if e.ComplexityRoot.Mutation.ProductVariantsBulkDelete == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_productVariantsBulkDelete_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ProductVariantsBulkDelete(childComplexity, args["productId"].(string), args["variantsIds"].([]string)), true
+	case "Mutation.productVariantsBulkUpdate":
+		if e.ComplexityRoot.Mutation.ProductVariantsBulkUpdate == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_productVariantsBulkUpdate_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ProductVariantsBulkUpdate(childComplexity, args["productId"].(string), args["variants"].([]*model.ProductVariantsBulkInput)), true
+	case "Mutation.shopUpdate":
+		if e.ComplexityRoot.Mutation.ShopUpdate == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_shopUpdate_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ShopUpdate(childComplexity, args["input"].(model.ShopUpdateInput)), true
 	case "Mutation.staffAccessTokenCreate":
 		if e.ComplexityRoot.Mutation.StaffAccessTokenCreate == nil {
 			break
@@ -1874,6 +2647,32 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PageConnection.PageInfo(childComplexity), true
 
+	case "PageCreatePayload.page":
+		if e.ComplexityRoot.PageCreatePayload.Page == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PageCreatePayload.Page(childComplexity), true
+	case "PageCreatePayload.userErrors":
+		if e.ComplexityRoot.PageCreatePayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PageCreatePayload.UserErrors(childComplexity), true
+
+	case "PageDeletePayload.deletedPageId":
+		if e.ComplexityRoot.PageDeletePayload.DeletedPageID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PageDeletePayload.DeletedPageID(childComplexity), true
+	case "PageDeletePayload.userErrors":
+		if e.ComplexityRoot.PageDeletePayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PageDeletePayload.UserErrors(childComplexity), true
+
 	case "PageEdge.cursor":
 		if e.ComplexityRoot.PageEdge.Cursor == nil {
 			break
@@ -1911,6 +2710,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.PageInfo.StartCursor(childComplexity), true
+
+	case "PageUpdatePayload.page":
+		if e.ComplexityRoot.PageUpdatePayload.Page == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PageUpdatePayload.Page(childComplexity), true
+	case "PageUpdatePayload.userErrors":
+		if e.ComplexityRoot.PageUpdatePayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PageUpdatePayload.UserErrors(childComplexity), true
 
 	case "PaymentSettings.currencyCode":
 		if e.ComplexityRoot.PaymentSettings.CurrencyCode == nil {
@@ -2096,6 +2908,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Product.Seo(childComplexity), true
+	case "Product.status":
+		if e.ComplexityRoot.Product.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Product.Status(childComplexity), true
 	case "Product.tags":
 		if e.ComplexityRoot.Product.Tags == nil {
 			break
@@ -2168,6 +2986,45 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ProductConnection.PageInfo(childComplexity), true
 
+	case "ProductCreateMediaPayload.product":
+		if e.ComplexityRoot.ProductCreateMediaPayload.Product == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProductCreateMediaPayload.Product(childComplexity), true
+	case "ProductCreateMediaPayload.userErrors":
+		if e.ComplexityRoot.ProductCreateMediaPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProductCreateMediaPayload.UserErrors(childComplexity), true
+
+	case "ProductCreatePayload.product":
+		if e.ComplexityRoot.ProductCreatePayload.Product == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProductCreatePayload.Product(childComplexity), true
+	case "ProductCreatePayload.userErrors":
+		if e.ComplexityRoot.ProductCreatePayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProductCreatePayload.UserErrors(childComplexity), true
+
+	case "ProductDeletePayload.deletedProductId":
+		if e.ComplexityRoot.ProductDeletePayload.DeletedProductID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProductDeletePayload.DeletedProductID(childComplexity), true
+	case "ProductDeletePayload.userErrors":
+		if e.ComplexityRoot.ProductDeletePayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProductDeletePayload.UserErrors(childComplexity), true
+
 	case "ProductEdge.cursor":
 		if e.ComplexityRoot.ProductEdge.Cursor == nil {
 			break
@@ -2212,6 +3069,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ProductPriceRange.MinVariantPrice(childComplexity), true
+
+	case "ProductUpdatePayload.product":
+		if e.ComplexityRoot.ProductUpdatePayload.Product == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProductUpdatePayload.Product(childComplexity), true
+	case "ProductUpdatePayload.userErrors":
+		if e.ComplexityRoot.ProductUpdatePayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProductUpdatePayload.UserErrors(childComplexity), true
 
 	case "ProductVariant.availableForSale":
 		if e.ComplexityRoot.ProductVariant.AvailableForSale == nil {
@@ -2342,6 +3212,57 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ProductVariantEdge.Node(childComplexity), true
 
+	case "ProductVariantsBulkCreatePayload.product":
+		if e.ComplexityRoot.ProductVariantsBulkCreatePayload.Product == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProductVariantsBulkCreatePayload.Product(childComplexity), true
+	case "ProductVariantsBulkCreatePayload.productVariants":
+		if e.ComplexityRoot.ProductVariantsBulkCreatePayload.ProductVariants == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProductVariantsBulkCreatePayload.ProductVariants(childComplexity), true
+	case "ProductVariantsBulkCreatePayload.userErrors":
+		if e.ComplexityRoot.ProductVariantsBulkCreatePayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProductVariantsBulkCreatePayload.UserErrors(childComplexity), true
+
+	case "ProductVariantsBulkDeletePayload.product":
+		if e.ComplexityRoot.ProductVariantsBulkDeletePayload.Product == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProductVariantsBulkDeletePayload.Product(childComplexity), true
+	case "ProductVariantsBulkDeletePayload.userErrors":
+		if e.ComplexityRoot.ProductVariantsBulkDeletePayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProductVariantsBulkDeletePayload.UserErrors(childComplexity), true
+
+	case "ProductVariantsBulkUpdatePayload.product":
+		if e.ComplexityRoot.ProductVariantsBulkUpdatePayload.Product == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProductVariantsBulkUpdatePayload.Product(childComplexity), true
+	case "ProductVariantsBulkUpdatePayload.productVariants":
+		if e.ComplexityRoot.ProductVariantsBulkUpdatePayload.ProductVariants == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProductVariantsBulkUpdatePayload.ProductVariants(childComplexity), true
+	case "ProductVariantsBulkUpdatePayload.userErrors":
+		if e.ComplexityRoot.ProductVariantsBulkUpdatePayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProductVariantsBulkUpdatePayload.UserErrors(childComplexity), true
+
 	case "Query.apiKeys":
 		if e.ComplexityRoot.Query.APIKeys == nil {
 			break
@@ -2426,6 +3347,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Query.Customers(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["reverse"].(*bool), args["query"].(*string)), true
 
+	case "Query.inventoryAdjustments":
+		if e.ComplexityRoot.Query.InventoryAdjustments == nil {
+			break
+		}
+
+		args, err := ec.field_Query_inventoryAdjustments_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.InventoryAdjustments(childComplexity, args["variantId"].(string), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["reverse"].(*bool)), true
+	case "Query.locations":
+		if e.ComplexityRoot.Query.Locations == nil {
+			break
+		}
+
+		args, err := ec.field_Query_locations_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Locations(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["reverse"].(*bool)), true
 	case "Query.menu":
 		if e.ComplexityRoot.Query.Menu == nil {
 			break
@@ -2623,6 +3566,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Shop.PrimaryDomain(childComplexity), true
 
+	case "ShopUpdatePayload.shop":
+		if e.ComplexityRoot.ShopUpdatePayload.Shop == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ShopUpdatePayload.Shop(childComplexity), true
+	case "ShopUpdatePayload.userErrors":
+		if e.ComplexityRoot.ShopUpdatePayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ShopUpdatePayload.UserErrors(childComplexity), true
+
 	case "StaffAccessToken.accessToken":
 		if e.ComplexityRoot.StaffAccessToken.AccessToken == nil {
 			break
@@ -2778,15 +3734,38 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	ec := newExecutionContext(opCtx, e, make(chan graphql.DeferredResult))
 	inputUnmarshalMap := graphql.BuildUnmarshalerMap(
 		ec.unmarshalInputApiKeyCreateInput,
+		ec.unmarshalInputCollectionImageInput,
+		ec.unmarshalInputCollectionInput,
+		ec.unmarshalInputCreateMediaInput,
 		ec.unmarshalInputCustomerAccessTokenCreateInput,
 		ec.unmarshalInputCustomerCreateInput,
 		ec.unmarshalInputCustomerResetInput,
 		ec.unmarshalInputCustomerUpdateInput,
+		ec.unmarshalInputInventoryAdjustQuantitiesInput,
+		ec.unmarshalInputInventoryChangeInput,
+		ec.unmarshalInputInventoryLevelInput,
+		ec.unmarshalInputInventoryQuantityInput,
+		ec.unmarshalInputInventorySetQuantitiesInput,
+		ec.unmarshalInputLocationAddInput,
 		ec.unmarshalInputMailingAddressInput,
+		ec.unmarshalInputMenuItemCreateInput,
+		ec.unmarshalInputMoveInput,
+		ec.unmarshalInputOptionCreateInput,
+		ec.unmarshalInputOptionValueCreateInput,
+		ec.unmarshalInputPageCreateInput,
+		ec.unmarshalInputPageUpdateInput,
 		ec.unmarshalInputPermissionGroupCreateInput,
+		ec.unmarshalInputProductCreateInput,
+		ec.unmarshalInputProductDeleteInput,
+		ec.unmarshalInputProductUpdateInput,
+		ec.unmarshalInputProductVariantsBulkInput,
+		ec.unmarshalInputSEOInput,
 		ec.unmarshalInputSelectedOptionInput,
+		ec.unmarshalInputShopUpdateInput,
 		ec.unmarshalInputStaffAccessTokenCreateInput,
 		ec.unmarshalInputStaffMemberCreateInput,
+		ec.unmarshalInputVariantOptionValueInput,
+		ec.unmarshalInputVariantPriceInput,
 	)
 	first := true
 
@@ -3069,6 +4048,419 @@ extend type Query {
   "Admin writes, newest first."
   auditLog(first: Int, after: String, last: Int, before: String, reverse: Boolean = false): AuditEntryConnection!
     @hasPermission(permissions: [MANAGE_SETTINGS])
+}
+`, BuiltIn: false},
+	{Name: "../../schema/admin_catalog.graphqls", Input: `# The Admin API for the catalog, content, shop settings and inventory. Every mutation validates its whole
+# input first and answers userErrors without writing anything when it is invalid; a valid one writes in
+# one transaction, recorded in the audit log.
+
+enum ProductStatus {
+  ACTIVE
+  DRAFT
+  ARCHIVED
+}
+
+enum ProductVariantInventoryPolicy {
+  DENY
+  CONTINUE
+}
+
+input SEOInput {
+  title: String
+  description: String
+}
+
+input OptionValueCreateInput {
+  name: String!
+}
+
+input OptionCreateInput {
+  name: String!
+  values: [OptionValueCreateInput!]!
+}
+
+input VariantOptionValueInput {
+  optionName: String!
+  name: String!
+}
+
+"A price in one currency; amounts are exact decimal strings."
+input VariantPriceInput {
+  currencyCode: CurrencyCode!
+  amount: Decimal!
+  compareAtAmount: Decimal
+}
+
+input InventoryLevelInput {
+  locationId: ID!
+  availableQuantity: Int!
+}
+
+input ProductVariantsBulkInput {
+  "Set to update an existing variant (productVariantsBulkUpdate)."
+  id: ID
+  optionValues: [VariantOptionValueInput!]
+  "Price in the shop's default currency."
+  price: Decimal
+  compareAtPrice: Decimal
+  "Prices in other enabled currencies."
+  prices: [VariantPriceInput!]
+  sku: String
+  barcode: String
+  taxable: Boolean
+  requiresShipping: Boolean
+  weight: Float
+  weightUnit: WeightUnit
+  inventoryPolicy: ProductVariantInventoryPolicy
+  "False for a variant whose stock is not counted (always available)."
+  tracked: Boolean
+  "Stock at locations; only on creation (use inventorySetQuantities afterwards)."
+  inventoryQuantities: [InventoryLevelInput!]
+}
+
+input CreateMediaInput {
+  originalSource: URL!
+  alt: String
+  width: Int
+  height: Int
+}
+
+input ProductCreateInput {
+  title: String!
+  handle: String
+  descriptionHtml: String
+  vendor: String
+  productType: String
+  tags: [String!]
+  status: ProductStatus
+  seo: SEOInput
+  productOptions: [OptionCreateInput!]
+  variants: [ProductVariantsBulkInput!]
+}
+
+input ProductUpdateInput {
+  id: ID!
+  title: String
+  handle: String
+  descriptionHtml: String
+  vendor: String
+  productType: String
+  tags: [String!]
+  status: ProductStatus
+  seo: SEOInput
+}
+
+input ProductDeleteInput {
+  id: ID!
+}
+
+type ProductCreatePayload {
+  product: Product
+  userErrors: [UserError!]!
+}
+
+type ProductUpdatePayload {
+  product: Product
+  userErrors: [UserError!]!
+}
+
+type ProductDeletePayload {
+  deletedProductId: ID
+  userErrors: [UserError!]!
+}
+
+type ProductVariantsBulkCreatePayload {
+  product: Product
+  productVariants: [ProductVariant!]
+  userErrors: [UserError!]!
+}
+
+type ProductVariantsBulkUpdatePayload {
+  product: Product
+  productVariants: [ProductVariant!]
+  userErrors: [UserError!]!
+}
+
+type ProductVariantsBulkDeletePayload {
+  product: Product
+  userErrors: [UserError!]!
+}
+
+type ProductCreateMediaPayload {
+  product: Product
+  userErrors: [UserError!]!
+}
+
+input CollectionImageInput {
+  src: URL!
+  altText: String
+  width: Int
+  height: Int
+}
+
+enum CollectionSortOrder {
+  MANUAL
+  BEST_SELLING
+  ALPHA_ASC
+  ALPHA_DESC
+  PRICE_ASC
+  PRICE_DESC
+  CREATED
+  CREATED_DESC
+}
+
+input CollectionInput {
+  "Set for collectionUpdate."
+  id: ID
+  title: String
+  handle: String
+  descriptionHtml: String
+  seo: SEOInput
+  image: CollectionImageInput
+  sortOrder: CollectionSortOrder
+  "Products in manual order, on creation."
+  products: [ID!]
+}
+
+type CollectionCreatePayload {
+  collection: Collection
+  userErrors: [UserError!]!
+}
+
+type CollectionUpdatePayload {
+  collection: Collection
+  userErrors: [UserError!]!
+}
+
+type CollectionDeletePayload {
+  deletedCollectionId: ID
+  userErrors: [UserError!]!
+}
+
+type CollectionAddProductsPayload {
+  collection: Collection
+  userErrors: [UserError!]!
+}
+
+type CollectionRemoveProductsPayload {
+  collection: Collection
+  userErrors: [UserError!]!
+}
+
+input MoveInput {
+  id: ID!
+  "Zero-based position in the collection's manual order."
+  newPosition: Int!
+}
+
+type CollectionReorderProductsPayload {
+  collection: Collection
+  userErrors: [UserError!]!
+}
+
+input PageCreateInput {
+  title: String!
+  handle: String
+  body: HTML
+  bodySummary: String
+  isPublished: Boolean
+  seo: SEOInput
+}
+
+input PageUpdateInput {
+  title: String
+  handle: String
+  body: HTML
+  bodySummary: String
+  isPublished: Boolean
+  seo: SEOInput
+}
+
+type PageCreatePayload {
+  page: Page
+  userErrors: [UserError!]!
+}
+
+type PageUpdatePayload {
+  page: Page
+  userErrors: [UserError!]!
+}
+
+type PageDeletePayload {
+  deletedPageId: ID
+  userErrors: [UserError!]!
+}
+
+input MenuItemCreateInput {
+  title: String!
+  type: MenuItemType!
+  url: String
+  "A Product, Collection or Page ID, for items of those types."
+  resourceId: ID
+  tags: [String!]
+  items: [MenuItemCreateInput!]
+}
+
+type MenuCreatePayload {
+  menu: Menu
+  userErrors: [UserError!]!
+}
+
+type MenuUpdatePayload {
+  menu: Menu
+  userErrors: [UserError!]!
+}
+
+type MenuDeletePayload {
+  deletedMenuId: ID
+  userErrors: [UserError!]!
+}
+
+input ShopUpdateInput {
+  name: String
+  description: String
+  primaryDomain: URL
+  currencyCode: CurrencyCode
+  enabledPresentmentCurrencies: [CurrencyCode!]
+}
+
+type ShopUpdatePayload {
+  shop: Shop
+  userErrors: [UserError!]!
+}
+
+type Location implements Node {
+  id: ID!
+  name: String!
+  isActive: Boolean!
+  countryCode: String
+  city: String
+}
+
+input LocationAddInput {
+  name: String!
+  countryCode: CountryCode
+  city: String
+}
+
+type LocationAddPayload {
+  location: Location
+  userErrors: [UserError!]!
+}
+
+input InventoryQuantityInput {
+  "The variant whose stock is set (Emporium's inventory item is the variant)."
+  inventoryItemId: ID!
+  locationId: ID!
+  quantity: Int!
+}
+
+input InventorySetQuantitiesInput {
+  reason: String!
+  quantities: [InventoryQuantityInput!]!
+}
+
+input InventoryChangeInput {
+  inventoryItemId: ID!
+  locationId: ID!
+  delta: Int!
+}
+
+input InventoryAdjustQuantitiesInput {
+  reason: String!
+  changes: [InventoryChangeInput!]!
+}
+
+"One change of a stock level, with why and by whom."
+type InventoryAdjustment {
+  id: ID!
+  variant: ProductVariant!
+  location: Location!
+  delta: Int!
+  quantityAfter: Int!
+  reason: String!
+  actor: String!
+  createdAt: DateTime!
+}
+
+type InventoryAdjustmentConnection {
+  edges: [InventoryAdjustmentEdge!]!
+  nodes: [InventoryAdjustment!]!
+  pageInfo: PageInfo!
+}
+
+type InventoryAdjustmentEdge {
+  cursor: String!
+  node: InventoryAdjustment!
+}
+
+type InventorySetQuantitiesPayload {
+  adjustments: [InventoryAdjustment!]
+  userErrors: [UserError!]!
+}
+
+type InventoryAdjustQuantitiesPayload {
+  adjustments: [InventoryAdjustment!]
+  userErrors: [UserError!]!
+}
+
+type LocationConnection {
+  edges: [LocationEdge!]!
+  nodes: [Location!]!
+  pageInfo: PageInfo!
+}
+
+type LocationEdge {
+  cursor: String!
+  node: Location!
+}
+
+extend type Product {
+  "Staff only: the product's status; the storefront shows ACTIVE products."
+  status: ProductStatus! @hasPermission(permissions: [READ_PRODUCTS])
+}
+
+extend type Query {
+  locations(first: Int, after: String, last: Int, before: String, reverse: Boolean = false): LocationConnection!
+    @hasPermission(permissions: [READ_INVENTORY])
+  "A variant's stock changes, newest first."
+  inventoryAdjustments(variantId: ID!, first: Int, after: String, last: Int, before: String, reverse: Boolean = false): InventoryAdjustmentConnection!
+    @hasPermission(permissions: [READ_INVENTORY])
+}
+
+extend type Mutation {
+  productCreate(product: ProductCreateInput!, media: [CreateMediaInput!]): ProductCreatePayload @hasPermission(permissions: [MANAGE_PRODUCTS])
+  productUpdate(product: ProductUpdateInput!): ProductUpdatePayload @hasPermission(permissions: [MANAGE_PRODUCTS])
+  productDelete(input: ProductDeleteInput!): ProductDeletePayload @hasPermission(permissions: [MANAGE_PRODUCTS])
+  productVariantsBulkCreate(productId: ID!, variants: [ProductVariantsBulkInput!]!): ProductVariantsBulkCreatePayload
+    @hasPermission(permissions: [MANAGE_PRODUCTS])
+  productVariantsBulkUpdate(productId: ID!, variants: [ProductVariantsBulkInput!]!): ProductVariantsBulkUpdatePayload
+    @hasPermission(permissions: [MANAGE_PRODUCTS])
+  productVariantsBulkDelete(productId: ID!, variantsIds: [ID!]!): ProductVariantsBulkDeletePayload
+    @hasPermission(permissions: [MANAGE_PRODUCTS])
+  productCreateMedia(productId: ID!, media: [CreateMediaInput!]!): ProductCreateMediaPayload @hasPermission(permissions: [MANAGE_PRODUCTS])
+
+  collectionCreate(input: CollectionInput!): CollectionCreatePayload @hasPermission(permissions: [MANAGE_PRODUCTS])
+  collectionUpdate(input: CollectionInput!): CollectionUpdatePayload @hasPermission(permissions: [MANAGE_PRODUCTS])
+  collectionDelete(input: ProductDeleteInput!): CollectionDeletePayload @hasPermission(permissions: [MANAGE_PRODUCTS])
+  collectionAddProducts(id: ID!, productIds: [ID!]!): CollectionAddProductsPayload @hasPermission(permissions: [MANAGE_PRODUCTS])
+  collectionRemoveProducts(id: ID!, productIds: [ID!]!): CollectionRemoveProductsPayload @hasPermission(permissions: [MANAGE_PRODUCTS])
+  collectionReorderProducts(id: ID!, moves: [MoveInput!]!): CollectionReorderProductsPayload @hasPermission(permissions: [MANAGE_PRODUCTS])
+
+  pageCreate(page: PageCreateInput!): PageCreatePayload @hasPermission(permissions: [MANAGE_CONTENT])
+  pageUpdate(id: ID!, page: PageUpdateInput!): PageUpdatePayload @hasPermission(permissions: [MANAGE_CONTENT])
+  pageDelete(id: ID!): PageDeletePayload @hasPermission(permissions: [MANAGE_CONTENT])
+  menuCreate(title: String!, handle: String!, items: [MenuItemCreateInput!]!): MenuCreatePayload @hasPermission(permissions: [MANAGE_CONTENT])
+  "Replaces the menu's title, handle and items."
+  menuUpdate(id: ID!, title: String!, handle: String, items: [MenuItemCreateInput!]!): MenuUpdatePayload @hasPermission(permissions: [MANAGE_CONTENT])
+  menuDelete(id: ID!): MenuDeletePayload @hasPermission(permissions: [MANAGE_CONTENT])
+
+  shopUpdate(input: ShopUpdateInput!): ShopUpdatePayload @hasPermission(permissions: [MANAGE_SETTINGS])
+
+  locationAdd(input: LocationAddInput!): LocationAddPayload @hasPermission(permissions: [MANAGE_INVENTORY])
+  inventorySetQuantities(input: InventorySetQuantitiesInput!): InventorySetQuantitiesPayload @hasPermission(permissions: [MANAGE_INVENTORY])
+  inventoryAdjustQuantities(input: InventoryAdjustQuantitiesInput!): InventoryAdjustQuantitiesPayload
+    @hasPermission(permissions: [MANAGE_INVENTORY])
 }
 `, BuiltIn: false},
 	{Name: "../../schema/catalog.graphqls", Input: `# The storefront catalog: products, variants, options, images, collections.
@@ -3816,6 +5208,16 @@ func (ec *executionContext) childFields_Collection(ctx context.Context, field gr
 	return nil, fmt.Errorf("no field named %q was found under type Collection", field.Name)
 }
 
+func (ec *executionContext) childFields_CollectionAddProductsPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "collection":
+		return ec.fieldContext_CollectionAddProductsPayload_collection(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_CollectionAddProductsPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CollectionAddProductsPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_CollectionConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "edges":
@@ -3828,6 +5230,26 @@ func (ec *executionContext) childFields_CollectionConnection(ctx context.Context
 	return nil, fmt.Errorf("no field named %q was found under type CollectionConnection", field.Name)
 }
 
+func (ec *executionContext) childFields_CollectionCreatePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "collection":
+		return ec.fieldContext_CollectionCreatePayload_collection(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_CollectionCreatePayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CollectionCreatePayload", field.Name)
+}
+
+func (ec *executionContext) childFields_CollectionDeletePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "deletedCollectionId":
+		return ec.fieldContext_CollectionDeletePayload_deletedCollectionId(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_CollectionDeletePayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CollectionDeletePayload", field.Name)
+}
+
 func (ec *executionContext) childFields_CollectionEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "cursor":
@@ -3836,6 +5258,36 @@ func (ec *executionContext) childFields_CollectionEdge(ctx context.Context, fiel
 		return ec.fieldContext_CollectionEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CollectionEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_CollectionRemoveProductsPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "collection":
+		return ec.fieldContext_CollectionRemoveProductsPayload_collection(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_CollectionRemoveProductsPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CollectionRemoveProductsPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_CollectionReorderProductsPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "collection":
+		return ec.fieldContext_CollectionReorderProductsPayload_collection(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_CollectionReorderProductsPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CollectionReorderProductsPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_CollectionUpdatePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "collection":
+		return ec.fieldContext_CollectionUpdatePayload_collection(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_CollectionUpdatePayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CollectionUpdatePayload", field.Name)
 }
 
 func (ec *executionContext) childFields_Customer(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4086,6 +5538,118 @@ func (ec *executionContext) childFields_ImageEdge(ctx context.Context, field gra
 	return nil, fmt.Errorf("no field named %q was found under type ImageEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_InventoryAdjustQuantitiesPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "adjustments":
+		return ec.fieldContext_InventoryAdjustQuantitiesPayload_adjustments(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_InventoryAdjustQuantitiesPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type InventoryAdjustQuantitiesPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_InventoryAdjustment(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_InventoryAdjustment_id(ctx, field)
+	case "variant":
+		return ec.fieldContext_InventoryAdjustment_variant(ctx, field)
+	case "location":
+		return ec.fieldContext_InventoryAdjustment_location(ctx, field)
+	case "delta":
+		return ec.fieldContext_InventoryAdjustment_delta(ctx, field)
+	case "quantityAfter":
+		return ec.fieldContext_InventoryAdjustment_quantityAfter(ctx, field)
+	case "reason":
+		return ec.fieldContext_InventoryAdjustment_reason(ctx, field)
+	case "actor":
+		return ec.fieldContext_InventoryAdjustment_actor(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_InventoryAdjustment_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type InventoryAdjustment", field.Name)
+}
+
+func (ec *executionContext) childFields_InventoryAdjustmentConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_InventoryAdjustmentConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_InventoryAdjustmentConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_InventoryAdjustmentConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type InventoryAdjustmentConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_InventoryAdjustmentEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_InventoryAdjustmentEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_InventoryAdjustmentEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type InventoryAdjustmentEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_InventorySetQuantitiesPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "adjustments":
+		return ec.fieldContext_InventorySetQuantitiesPayload_adjustments(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_InventorySetQuantitiesPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type InventorySetQuantitiesPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_Location(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Location_id(ctx, field)
+	case "name":
+		return ec.fieldContext_Location_name(ctx, field)
+	case "isActive":
+		return ec.fieldContext_Location_isActive(ctx, field)
+	case "countryCode":
+		return ec.fieldContext_Location_countryCode(ctx, field)
+	case "city":
+		return ec.fieldContext_Location_city(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Location", field.Name)
+}
+
+func (ec *executionContext) childFields_LocationAddPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "location":
+		return ec.fieldContext_LocationAddPayload_location(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_LocationAddPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type LocationAddPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_LocationConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_LocationConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_LocationConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_LocationConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type LocationConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_LocationEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_LocationEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_LocationEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type LocationEdge", field.Name)
+}
+
 func (ec *executionContext) childFields_MailingAddress(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -4158,6 +5722,26 @@ func (ec *executionContext) childFields_Menu(ctx context.Context, field graphql.
 	return nil, fmt.Errorf("no field named %q was found under type Menu", field.Name)
 }
 
+func (ec *executionContext) childFields_MenuCreatePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "menu":
+		return ec.fieldContext_MenuCreatePayload_menu(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_MenuCreatePayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MenuCreatePayload", field.Name)
+}
+
+func (ec *executionContext) childFields_MenuDeletePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "deletedMenuId":
+		return ec.fieldContext_MenuDeletePayload_deletedMenuId(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_MenuDeletePayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MenuDeletePayload", field.Name)
+}
+
 func (ec *executionContext) childFields_MenuItem(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -4178,6 +5762,16 @@ func (ec *executionContext) childFields_MenuItem(ctx context.Context, field grap
 		return ec.fieldContext_MenuItem_items(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type MenuItem", field.Name)
+}
+
+func (ec *executionContext) childFields_MenuUpdatePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "menu":
+		return ec.fieldContext_MenuUpdatePayload_menu(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_MenuUpdatePayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MenuUpdatePayload", field.Name)
 }
 
 func (ec *executionContext) childFields_MoneyV2(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4226,6 +5820,26 @@ func (ec *executionContext) childFields_PageConnection(ctx context.Context, fiel
 	return nil, fmt.Errorf("no field named %q was found under type PageConnection", field.Name)
 }
 
+func (ec *executionContext) childFields_PageCreatePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "page":
+		return ec.fieldContext_PageCreatePayload_page(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_PageCreatePayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PageCreatePayload", field.Name)
+}
+
+func (ec *executionContext) childFields_PageDeletePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "deletedPageId":
+		return ec.fieldContext_PageDeletePayload_deletedPageId(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_PageDeletePayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PageDeletePayload", field.Name)
+}
+
 func (ec *executionContext) childFields_PageEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "cursor":
@@ -4248,6 +5862,16 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 		return ec.fieldContext_PageInfo_endCursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
+}
+
+func (ec *executionContext) childFields_PageUpdatePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "page":
+		return ec.fieldContext_PageUpdatePayload_page(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_PageUpdatePayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PageUpdatePayload", field.Name)
 }
 
 func (ec *executionContext) childFields_PaymentSettings(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4336,6 +5960,8 @@ func (ec *executionContext) childFields_Product(ctx context.Context, field graph
 		return ec.fieldContext_Product_updatedAt(ctx, field)
 	case "publishedAt":
 		return ec.fieldContext_Product_publishedAt(ctx, field)
+	case "status":
+		return ec.fieldContext_Product_status(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Product", field.Name)
 }
@@ -4350,6 +5976,36 @@ func (ec *executionContext) childFields_ProductConnection(ctx context.Context, f
 		return ec.fieldContext_ProductConnection_pageInfo(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ProductConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_ProductCreateMediaPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "product":
+		return ec.fieldContext_ProductCreateMediaPayload_product(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_ProductCreateMediaPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ProductCreateMediaPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_ProductCreatePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "product":
+		return ec.fieldContext_ProductCreatePayload_product(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_ProductCreatePayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ProductCreatePayload", field.Name)
+}
+
+func (ec *executionContext) childFields_ProductDeletePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "deletedProductId":
+		return ec.fieldContext_ProductDeletePayload_deletedProductId(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_ProductDeletePayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ProductDeletePayload", field.Name)
 }
 
 func (ec *executionContext) childFields_ProductEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4382,6 +6038,16 @@ func (ec *executionContext) childFields_ProductPriceRange(ctx context.Context, f
 		return ec.fieldContext_ProductPriceRange_maxVariantPrice(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ProductPriceRange", field.Name)
+}
+
+func (ec *executionContext) childFields_ProductUpdatePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "product":
+		return ec.fieldContext_ProductUpdatePayload_product(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_ProductUpdatePayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ProductUpdatePayload", field.Name)
 }
 
 func (ec *executionContext) childFields_ProductVariant(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4444,6 +6110,40 @@ func (ec *executionContext) childFields_ProductVariantEdge(ctx context.Context, 
 	return nil, fmt.Errorf("no field named %q was found under type ProductVariantEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_ProductVariantsBulkCreatePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "product":
+		return ec.fieldContext_ProductVariantsBulkCreatePayload_product(ctx, field)
+	case "productVariants":
+		return ec.fieldContext_ProductVariantsBulkCreatePayload_productVariants(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_ProductVariantsBulkCreatePayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ProductVariantsBulkCreatePayload", field.Name)
+}
+
+func (ec *executionContext) childFields_ProductVariantsBulkDeletePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "product":
+		return ec.fieldContext_ProductVariantsBulkDeletePayload_product(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_ProductVariantsBulkDeletePayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ProductVariantsBulkDeletePayload", field.Name)
+}
+
+func (ec *executionContext) childFields_ProductVariantsBulkUpdatePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "product":
+		return ec.fieldContext_ProductVariantsBulkUpdatePayload_product(ctx, field)
+	case "productVariants":
+		return ec.fieldContext_ProductVariantsBulkUpdatePayload_productVariants(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_ProductVariantsBulkUpdatePayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ProductVariantsBulkUpdatePayload", field.Name)
+}
+
 func (ec *executionContext) childFields_SEO(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "title":
@@ -4480,6 +6180,16 @@ func (ec *executionContext) childFields_Shop(ctx context.Context, field graphql.
 		return ec.fieldContext_Shop_paymentSettings(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Shop", field.Name)
+}
+
+func (ec *executionContext) childFields_ShopUpdatePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "shop":
+		return ec.fieldContext_ShopUpdatePayload_shop(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_ShopUpdatePayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ShopUpdatePayload", field.Name)
 }
 
 func (ec *executionContext) childFields_StaffAccessToken(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4958,6 +6668,114 @@ func (ec *executionContext) field_Mutation_apiKeyRevoke_args(ctx context.Context
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_collectionAddProducts_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "productIds",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalNID2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["productIds"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_collectionCreate_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CollectionInput, error) {
+			return ec.unmarshalNCollectionInput2githubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCollectionInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_collectionDelete_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ProductDeleteInput, error) {
+			return ec.unmarshalNProductDeleteInput2githubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐProductDeleteInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_collectionRemoveProducts_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "productIds",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalNID2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["productIds"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_collectionReorderProducts_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "moves",
+		func(ctx context.Context, v any) ([]*model.MoveInput, error) {
+			return ec.unmarshalNMoveInput2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐMoveInputᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["moves"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_collectionUpdate_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CollectionInput, error) {
+			return ec.unmarshalNCollectionInput2githubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCollectionInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_customerAccessTokenCreate_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -5190,12 +7008,338 @@ func (ec *executionContext) field_Mutation_customerUpdate_args(ctx context.Conte
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_inventoryAdjustQuantities_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.InventoryAdjustQuantitiesInput, error) {
+			return ec.unmarshalNInventoryAdjustQuantitiesInput2githubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐInventoryAdjustQuantitiesInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_inventorySetQuantities_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.InventorySetQuantitiesInput, error) {
+			return ec.unmarshalNInventorySetQuantitiesInput2githubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐInventorySetQuantitiesInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_locationAdd_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.LocationAddInput, error) {
+			return ec.unmarshalNLocationAddInput2githubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐLocationAddInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_menuCreate_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "title",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["title"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "handle",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["handle"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "items",
+		func(ctx context.Context, v any) ([]*model.MenuItemCreateInput, error) {
+			return ec.unmarshalNMenuItemCreateInput2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐMenuItemCreateInputᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["items"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_menuDelete_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_menuUpdate_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "title",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["title"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "handle",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["handle"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "items",
+		func(ctx context.Context, v any) ([]*model.MenuItemCreateInput, error) {
+			return ec.unmarshalNMenuItemCreateInput2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐMenuItemCreateInputᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["items"] = arg3
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_pageCreate_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "page",
+		func(ctx context.Context, v any) (model.PageCreateInput, error) {
+			return ec.unmarshalNPageCreateInput2githubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐPageCreateInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["page"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_pageDelete_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_pageUpdate_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "page",
+		func(ctx context.Context, v any) (model.PageUpdateInput, error) {
+			return ec.unmarshalNPageUpdateInput2githubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐPageUpdateInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["page"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_permissionGroupCreate_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.PermissionGroupCreateInput, error) {
 			return ec.unmarshalNPermissionGroupCreateInput2githubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐPermissionGroupCreateInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_productCreateMedia_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "productId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["productId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "media",
+		func(ctx context.Context, v any) ([]*model.CreateMediaInput, error) {
+			return ec.unmarshalNCreateMediaInput2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCreateMediaInputᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["media"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_productCreate_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "product",
+		func(ctx context.Context, v any) (model.ProductCreateInput, error) {
+			return ec.unmarshalNProductCreateInput2githubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐProductCreateInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["product"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "media",
+		func(ctx context.Context, v any) ([]*model.CreateMediaInput, error) {
+			return ec.unmarshalOCreateMediaInput2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCreateMediaInputᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["media"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_productDelete_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ProductDeleteInput, error) {
+			return ec.unmarshalNProductDeleteInput2githubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐProductDeleteInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_productUpdate_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "product",
+		func(ctx context.Context, v any) (model.ProductUpdateInput, error) {
+			return ec.unmarshalNProductUpdateInput2githubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐProductUpdateInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["product"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_productVariantsBulkCreate_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "productId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["productId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "variants",
+		func(ctx context.Context, v any) ([]*model.ProductVariantsBulkInput, error) {
+			return ec.unmarshalNProductVariantsBulkInput2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐProductVariantsBulkInputᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["variants"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_productVariantsBulkDelete_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "productId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["productId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "variantsIds",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalNID2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["variantsIds"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_productVariantsBulkUpdate_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "productId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["productId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "variants",
+		func(ctx context.Context, v any) ([]*model.ProductVariantsBulkInput, error) {
+			return ec.unmarshalNProductVariantsBulkInput2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐProductVariantsBulkInputᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["variants"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_shopUpdate_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ShopUpdateInput, error) {
+			return ec.unmarshalNShopUpdateInput2githubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐShopUpdateInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -5751,6 +7895,106 @@ func (ec *executionContext) field_Query_customers_args(ctx context.Context, rawA
 		return nil, err
 	}
 	args["query"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_inventoryAdjustments_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "variantId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["variantId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "reverse",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reverse"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_locations_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "reverse",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reverse"] = arg4
 	return args, nil
 }
 
@@ -7230,6 +9474,70 @@ func (ec *executionContext) fieldContext_Collection_products(ctx context.Context
 	return fc, nil
 }
 
+func (ec *executionContext) _CollectionAddProductsPayload_collection(ctx context.Context, field graphql.CollectedField, obj *model.CollectionAddProductsPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CollectionAddProductsPayload_collection(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Collection, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Collection) graphql.Marshaler {
+			return ec.marshalOCollection2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐCollection(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CollectionAddProductsPayload_collection(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CollectionAddProductsPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Collection(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CollectionAddProductsPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.CollectionAddProductsPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CollectionAddProductsPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CollectionAddProductsPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CollectionAddProductsPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _CollectionConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.CollectionConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7326,6 +9634,125 @@ func (ec *executionContext) fieldContext_CollectionConnection_pageInfo(_ context
 	return fc, nil
 }
 
+func (ec *executionContext) _CollectionCreatePayload_collection(ctx context.Context, field graphql.CollectedField, obj *model.CollectionCreatePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CollectionCreatePayload_collection(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Collection, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Collection) graphql.Marshaler {
+			return ec.marshalOCollection2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐCollection(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CollectionCreatePayload_collection(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CollectionCreatePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Collection(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CollectionCreatePayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.CollectionCreatePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CollectionCreatePayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CollectionCreatePayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CollectionCreatePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CollectionDeletePayload_deletedCollectionId(ctx context.Context, field graphql.CollectedField, obj *model.CollectionDeletePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CollectionDeletePayload_deletedCollectionId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DeletedCollectionID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CollectionDeletePayload_deletedCollectionId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CollectionDeletePayload", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _CollectionDeletePayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.CollectionDeletePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CollectionDeletePayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CollectionDeletePayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CollectionDeletePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _CollectionEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.CollectionEdge) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7376,6 +9803,198 @@ func (ec *executionContext) fieldContext_CollectionEdge_node(_ context.Context, 
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Collection(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CollectionRemoveProductsPayload_collection(ctx context.Context, field graphql.CollectedField, obj *model.CollectionRemoveProductsPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CollectionRemoveProductsPayload_collection(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Collection, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Collection) graphql.Marshaler {
+			return ec.marshalOCollection2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐCollection(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CollectionRemoveProductsPayload_collection(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CollectionRemoveProductsPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Collection(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CollectionRemoveProductsPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.CollectionRemoveProductsPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CollectionRemoveProductsPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CollectionRemoveProductsPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CollectionRemoveProductsPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CollectionReorderProductsPayload_collection(ctx context.Context, field graphql.CollectedField, obj *model.CollectionReorderProductsPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CollectionReorderProductsPayload_collection(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Collection, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Collection) graphql.Marshaler {
+			return ec.marshalOCollection2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐCollection(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CollectionReorderProductsPayload_collection(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CollectionReorderProductsPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Collection(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CollectionReorderProductsPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.CollectionReorderProductsPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CollectionReorderProductsPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CollectionReorderProductsPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CollectionReorderProductsPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CollectionUpdatePayload_collection(ctx context.Context, field graphql.CollectedField, obj *model.CollectionUpdatePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CollectionUpdatePayload_collection(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Collection, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Collection) graphql.Marshaler {
+			return ec.marshalOCollection2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐCollection(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CollectionUpdatePayload_collection(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CollectionUpdatePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Collection(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CollectionUpdatePayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.CollectionUpdatePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CollectionUpdatePayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CollectionUpdatePayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CollectionUpdatePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
 		},
 	}
 	return fc, nil
@@ -9102,6 +11721,817 @@ func (ec *executionContext) fieldContext_ImageEdge_node(_ context.Context, field
 	return fc, nil
 }
 
+func (ec *executionContext) _InventoryAdjustQuantitiesPayload_adjustments(ctx context.Context, field graphql.CollectedField, obj *model.InventoryAdjustQuantitiesPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InventoryAdjustQuantitiesPayload_adjustments(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Adjustments, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.InventoryAdjustment) graphql.Marshaler {
+			return ec.marshalOInventoryAdjustment2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐInventoryAdjustmentᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_InventoryAdjustQuantitiesPayload_adjustments(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InventoryAdjustQuantitiesPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InventoryAdjustment(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InventoryAdjustQuantitiesPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.InventoryAdjustQuantitiesPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InventoryAdjustQuantitiesPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InventoryAdjustQuantitiesPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InventoryAdjustQuantitiesPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InventoryAdjustment_id(ctx context.Context, field graphql.CollectedField, obj *ent.InventoryAdjustment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InventoryAdjustment_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.GlobalID(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InventoryAdjustment_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InventoryAdjustment", field, true, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _InventoryAdjustment_variant(ctx context.Context, field graphql.CollectedField, obj *ent.InventoryAdjustment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InventoryAdjustment_variant(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.InventoryAdjustment().Variant(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.ProductVariant) graphql.Marshaler {
+			return ec.marshalNProductVariant2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐProductVariant(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InventoryAdjustment_variant(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InventoryAdjustment",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProductVariant(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InventoryAdjustment_location(ctx context.Context, field graphql.CollectedField, obj *ent.InventoryAdjustment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InventoryAdjustment_location(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.InventoryAdjustment().Location(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Location) graphql.Marshaler {
+			return ec.marshalNLocation2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐLocation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InventoryAdjustment_location(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InventoryAdjustment",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Location(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InventoryAdjustment_delta(ctx context.Context, field graphql.CollectedField, obj *ent.InventoryAdjustment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InventoryAdjustment_delta(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Delta, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InventoryAdjustment_delta(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InventoryAdjustment", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _InventoryAdjustment_quantityAfter(ctx context.Context, field graphql.CollectedField, obj *ent.InventoryAdjustment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InventoryAdjustment_quantityAfter(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.QuantityAfter, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InventoryAdjustment_quantityAfter(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InventoryAdjustment", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _InventoryAdjustment_reason(ctx context.Context, field graphql.CollectedField, obj *ent.InventoryAdjustment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InventoryAdjustment_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InventoryAdjustment_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InventoryAdjustment", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _InventoryAdjustment_actor(ctx context.Context, field graphql.CollectedField, obj *ent.InventoryAdjustment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InventoryAdjustment_actor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Actor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InventoryAdjustment_actor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InventoryAdjustment", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _InventoryAdjustment_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.InventoryAdjustment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InventoryAdjustment_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InventoryAdjustment_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InventoryAdjustment", field, false, false, errors.New("field of type DateTime does not have child fields"))
+}
+
+func (ec *executionContext) _InventoryAdjustmentConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.InventoryAdjustmentConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InventoryAdjustmentConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.InventoryAdjustmentEdge) graphql.Marshaler {
+			return ec.marshalNInventoryAdjustmentEdge2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐInventoryAdjustmentEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InventoryAdjustmentConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InventoryAdjustmentConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InventoryAdjustmentEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InventoryAdjustmentConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *model.InventoryAdjustmentConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InventoryAdjustmentConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.InventoryAdjustment) graphql.Marshaler {
+			return ec.marshalNInventoryAdjustment2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐInventoryAdjustmentᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InventoryAdjustmentConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InventoryAdjustmentConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InventoryAdjustment(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InventoryAdjustmentConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.InventoryAdjustmentConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InventoryAdjustmentConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InventoryAdjustmentConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InventoryAdjustmentConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InventoryAdjustmentEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.InventoryAdjustmentEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InventoryAdjustmentEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InventoryAdjustmentEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InventoryAdjustmentEdge", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _InventoryAdjustmentEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.InventoryAdjustmentEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InventoryAdjustmentEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.InventoryAdjustment) graphql.Marshaler {
+			return ec.marshalNInventoryAdjustment2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐInventoryAdjustment(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InventoryAdjustmentEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InventoryAdjustmentEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InventoryAdjustment(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InventorySetQuantitiesPayload_adjustments(ctx context.Context, field graphql.CollectedField, obj *model.InventorySetQuantitiesPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InventorySetQuantitiesPayload_adjustments(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Adjustments, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.InventoryAdjustment) graphql.Marshaler {
+			return ec.marshalOInventoryAdjustment2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐInventoryAdjustmentᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_InventorySetQuantitiesPayload_adjustments(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InventorySetQuantitiesPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InventoryAdjustment(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InventorySetQuantitiesPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.InventorySetQuantitiesPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InventorySetQuantitiesPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InventorySetQuantitiesPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InventorySetQuantitiesPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Location_id(ctx context.Context, field graphql.CollectedField, obj *ent.Location) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Location_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.GlobalID(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Location_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Location", field, true, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _Location_name(ctx context.Context, field graphql.CollectedField, obj *ent.Location) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Location_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Location_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Location", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Location_isActive(ctx context.Context, field graphql.CollectedField, obj *ent.Location) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Location_isActive(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Location().IsActive(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Location_isActive(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Location", field, true, true, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _Location_countryCode(ctx context.Context, field graphql.CollectedField, obj *ent.Location) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Location_countryCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Location().CountryCode(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Location_countryCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Location", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Location_city(ctx context.Context, field graphql.CollectedField, obj *ent.Location) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Location_city(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.City, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Location_city(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Location", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _LocationAddPayload_location(ctx context.Context, field graphql.CollectedField, obj *model.LocationAddPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LocationAddPayload_location(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Location, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Location) graphql.Marshaler {
+			return ec.marshalOLocation2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐLocation(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_LocationAddPayload_location(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "LocationAddPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Location(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _LocationAddPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.LocationAddPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LocationAddPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LocationAddPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "LocationAddPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _LocationConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.LocationConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LocationConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.LocationEdge) graphql.Marshaler {
+			return ec.marshalNLocationEdge2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐLocationEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LocationConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "LocationConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LocationEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _LocationConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *model.LocationConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LocationConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Location) graphql.Marshaler {
+			return ec.marshalNLocation2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐLocationᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LocationConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "LocationConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Location(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _LocationConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.LocationConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LocationConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LocationConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "LocationConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _LocationEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.LocationEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LocationEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LocationEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LocationEdge", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _LocationEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.LocationEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LocationEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Location) graphql.Marshaler {
+			return ec.marshalNLocation2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐLocation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LocationEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "LocationEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Location(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _MailingAddress_id(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerAddress) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9720,6 +13150,125 @@ func (ec *executionContext) fieldContext_Menu_itemsCount(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("Menu", field, true, true, errors.New("field of type Int does not have child fields"))
 }
 
+func (ec *executionContext) _MenuCreatePayload_menu(ctx context.Context, field graphql.CollectedField, obj *model.MenuCreatePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MenuCreatePayload_menu(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Menu, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Menu) graphql.Marshaler {
+			return ec.marshalOMenu2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐMenu(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MenuCreatePayload_menu(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MenuCreatePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Menu(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MenuCreatePayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.MenuCreatePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MenuCreatePayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MenuCreatePayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MenuCreatePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MenuDeletePayload_deletedMenuId(ctx context.Context, field graphql.CollectedField, obj *model.MenuDeletePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MenuDeletePayload_deletedMenuId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DeletedMenuID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MenuDeletePayload_deletedMenuId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MenuDeletePayload", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _MenuDeletePayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.MenuDeletePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MenuDeletePayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MenuDeletePayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MenuDeletePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _MenuItem_id(ctx context.Context, field graphql.CollectedField, obj *ent.MenuItem) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9908,6 +13457,70 @@ func (ec *executionContext) fieldContext_MenuItem_items(_ context.Context, field
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_MenuItem(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MenuUpdatePayload_menu(ctx context.Context, field graphql.CollectedField, obj *model.MenuUpdatePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MenuUpdatePayload_menu(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Menu, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Menu) graphql.Marshaler {
+			return ec.marshalOMenu2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐMenu(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MenuUpdatePayload_menu(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MenuUpdatePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Menu(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MenuUpdatePayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.MenuUpdatePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MenuUpdatePayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MenuUpdatePayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MenuUpdatePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
 		},
 	}
 	return fc, nil
@@ -10811,6 +14424,1432 @@ func (ec *executionContext) fieldContext_Mutation_apiKeyRevoke(ctx context.Conte
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_productCreate(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_productCreate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ProductCreate(ctx, fc.Args["product"].(model.ProductCreateInput), fc.Args["media"].([]*model.CreateMediaInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permissions, err := ec.unmarshalNPermission2ᚕstringᚄ(ctx, []any{"MANAGE_PRODUCTS"})
+				if err != nil {
+					var zeroVal *model.ProductCreatePayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *model.ProductCreatePayload
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, permissions)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ProductCreatePayload) graphql.Marshaler {
+			return ec.marshalOProductCreatePayload2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐProductCreatePayload(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_productCreate(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProductCreatePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_productCreate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_productUpdate(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_productUpdate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ProductUpdate(ctx, fc.Args["product"].(model.ProductUpdateInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permissions, err := ec.unmarshalNPermission2ᚕstringᚄ(ctx, []any{"MANAGE_PRODUCTS"})
+				if err != nil {
+					var zeroVal *model.ProductUpdatePayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *model.ProductUpdatePayload
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, permissions)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ProductUpdatePayload) graphql.Marshaler {
+			return ec.marshalOProductUpdatePayload2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐProductUpdatePayload(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_productUpdate(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProductUpdatePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_productUpdate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_productDelete(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_productDelete(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ProductDelete(ctx, fc.Args["input"].(model.ProductDeleteInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permissions, err := ec.unmarshalNPermission2ᚕstringᚄ(ctx, []any{"MANAGE_PRODUCTS"})
+				if err != nil {
+					var zeroVal *model.ProductDeletePayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *model.ProductDeletePayload
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, permissions)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ProductDeletePayload) graphql.Marshaler {
+			return ec.marshalOProductDeletePayload2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐProductDeletePayload(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_productDelete(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProductDeletePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_productDelete_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_productVariantsBulkCreate(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_productVariantsBulkCreate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ProductVariantsBulkCreate(ctx, fc.Args["productId"].(string), fc.Args["variants"].([]*model.ProductVariantsBulkInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permissions, err := ec.unmarshalNPermission2ᚕstringᚄ(ctx, []any{"MANAGE_PRODUCTS"})
+				if err != nil {
+					var zeroVal *model.ProductVariantsBulkCreatePayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *model.ProductVariantsBulkCreatePayload
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, permissions)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ProductVariantsBulkCreatePayload) graphql.Marshaler {
+			return ec.marshalOProductVariantsBulkCreatePayload2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐProductVariantsBulkCreatePayload(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_productVariantsBulkCreate(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProductVariantsBulkCreatePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_productVariantsBulkCreate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_productVariantsBulkUpdate(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_productVariantsBulkUpdate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ProductVariantsBulkUpdate(ctx, fc.Args["productId"].(string), fc.Args["variants"].([]*model.ProductVariantsBulkInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permissions, err := ec.unmarshalNPermission2ᚕstringᚄ(ctx, []any{"MANAGE_PRODUCTS"})
+				if err != nil {
+					var zeroVal *model.ProductVariantsBulkUpdatePayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *model.ProductVariantsBulkUpdatePayload
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, permissions)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ProductVariantsBulkUpdatePayload) graphql.Marshaler {
+			return ec.marshalOProductVariantsBulkUpdatePayload2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐProductVariantsBulkUpdatePayload(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_productVariantsBulkUpdate(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProductVariantsBulkUpdatePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_productVariantsBulkUpdate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_productVariantsBulkDelete(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_productVariantsBulkDelete(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ProductVariantsBulkDelete(ctx, fc.Args["productId"].(string), fc.Args["variantsIds"].([]string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permissions, err := ec.unmarshalNPermission2ᚕstringᚄ(ctx, []any{"MANAGE_PRODUCTS"})
+				if err != nil {
+					var zeroVal *model.ProductVariantsBulkDeletePayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *model.ProductVariantsBulkDeletePayload
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, permissions)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ProductVariantsBulkDeletePayload) graphql.Marshaler {
+			return ec.marshalOProductVariantsBulkDeletePayload2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐProductVariantsBulkDeletePayload(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_productVariantsBulkDelete(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProductVariantsBulkDeletePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_productVariantsBulkDelete_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_productCreateMedia(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_productCreateMedia(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ProductCreateMedia(ctx, fc.Args["productId"].(string), fc.Args["media"].([]*model.CreateMediaInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permissions, err := ec.unmarshalNPermission2ᚕstringᚄ(ctx, []any{"MANAGE_PRODUCTS"})
+				if err != nil {
+					var zeroVal *model.ProductCreateMediaPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *model.ProductCreateMediaPayload
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, permissions)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ProductCreateMediaPayload) graphql.Marshaler {
+			return ec.marshalOProductCreateMediaPayload2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐProductCreateMediaPayload(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_productCreateMedia(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProductCreateMediaPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_productCreateMedia_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_collectionCreate(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_collectionCreate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CollectionCreate(ctx, fc.Args["input"].(model.CollectionInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permissions, err := ec.unmarshalNPermission2ᚕstringᚄ(ctx, []any{"MANAGE_PRODUCTS"})
+				if err != nil {
+					var zeroVal *model.CollectionCreatePayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *model.CollectionCreatePayload
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, permissions)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CollectionCreatePayload) graphql.Marshaler {
+			return ec.marshalOCollectionCreatePayload2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCollectionCreatePayload(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_collectionCreate(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CollectionCreatePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_collectionCreate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_collectionUpdate(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_collectionUpdate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CollectionUpdate(ctx, fc.Args["input"].(model.CollectionInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permissions, err := ec.unmarshalNPermission2ᚕstringᚄ(ctx, []any{"MANAGE_PRODUCTS"})
+				if err != nil {
+					var zeroVal *model.CollectionUpdatePayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *model.CollectionUpdatePayload
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, permissions)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CollectionUpdatePayload) graphql.Marshaler {
+			return ec.marshalOCollectionUpdatePayload2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCollectionUpdatePayload(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_collectionUpdate(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CollectionUpdatePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_collectionUpdate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_collectionDelete(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_collectionDelete(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CollectionDelete(ctx, fc.Args["input"].(model.ProductDeleteInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permissions, err := ec.unmarshalNPermission2ᚕstringᚄ(ctx, []any{"MANAGE_PRODUCTS"})
+				if err != nil {
+					var zeroVal *model.CollectionDeletePayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *model.CollectionDeletePayload
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, permissions)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CollectionDeletePayload) graphql.Marshaler {
+			return ec.marshalOCollectionDeletePayload2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCollectionDeletePayload(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_collectionDelete(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CollectionDeletePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_collectionDelete_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_collectionAddProducts(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_collectionAddProducts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CollectionAddProducts(ctx, fc.Args["id"].(string), fc.Args["productIds"].([]string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permissions, err := ec.unmarshalNPermission2ᚕstringᚄ(ctx, []any{"MANAGE_PRODUCTS"})
+				if err != nil {
+					var zeroVal *model.CollectionAddProductsPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *model.CollectionAddProductsPayload
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, permissions)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CollectionAddProductsPayload) graphql.Marshaler {
+			return ec.marshalOCollectionAddProductsPayload2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCollectionAddProductsPayload(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_collectionAddProducts(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CollectionAddProductsPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_collectionAddProducts_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_collectionRemoveProducts(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_collectionRemoveProducts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CollectionRemoveProducts(ctx, fc.Args["id"].(string), fc.Args["productIds"].([]string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permissions, err := ec.unmarshalNPermission2ᚕstringᚄ(ctx, []any{"MANAGE_PRODUCTS"})
+				if err != nil {
+					var zeroVal *model.CollectionRemoveProductsPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *model.CollectionRemoveProductsPayload
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, permissions)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CollectionRemoveProductsPayload) graphql.Marshaler {
+			return ec.marshalOCollectionRemoveProductsPayload2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCollectionRemoveProductsPayload(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_collectionRemoveProducts(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CollectionRemoveProductsPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_collectionRemoveProducts_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_collectionReorderProducts(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_collectionReorderProducts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CollectionReorderProducts(ctx, fc.Args["id"].(string), fc.Args["moves"].([]*model.MoveInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permissions, err := ec.unmarshalNPermission2ᚕstringᚄ(ctx, []any{"MANAGE_PRODUCTS"})
+				if err != nil {
+					var zeroVal *model.CollectionReorderProductsPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *model.CollectionReorderProductsPayload
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, permissions)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CollectionReorderProductsPayload) graphql.Marshaler {
+			return ec.marshalOCollectionReorderProductsPayload2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCollectionReorderProductsPayload(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_collectionReorderProducts(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CollectionReorderProductsPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_collectionReorderProducts_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_pageCreate(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_pageCreate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().PageCreate(ctx, fc.Args["page"].(model.PageCreateInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permissions, err := ec.unmarshalNPermission2ᚕstringᚄ(ctx, []any{"MANAGE_CONTENT"})
+				if err != nil {
+					var zeroVal *model.PageCreatePayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *model.PageCreatePayload
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, permissions)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageCreatePayload) graphql.Marshaler {
+			return ec.marshalOPageCreatePayload2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐPageCreatePayload(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_pageCreate(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageCreatePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_pageCreate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_pageUpdate(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_pageUpdate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().PageUpdate(ctx, fc.Args["id"].(string), fc.Args["page"].(model.PageUpdateInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permissions, err := ec.unmarshalNPermission2ᚕstringᚄ(ctx, []any{"MANAGE_CONTENT"})
+				if err != nil {
+					var zeroVal *model.PageUpdatePayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *model.PageUpdatePayload
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, permissions)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageUpdatePayload) graphql.Marshaler {
+			return ec.marshalOPageUpdatePayload2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐPageUpdatePayload(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_pageUpdate(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageUpdatePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_pageUpdate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_pageDelete(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_pageDelete(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().PageDelete(ctx, fc.Args["id"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permissions, err := ec.unmarshalNPermission2ᚕstringᚄ(ctx, []any{"MANAGE_CONTENT"})
+				if err != nil {
+					var zeroVal *model.PageDeletePayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *model.PageDeletePayload
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, permissions)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageDeletePayload) graphql.Marshaler {
+			return ec.marshalOPageDeletePayload2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐPageDeletePayload(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_pageDelete(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageDeletePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_pageDelete_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_menuCreate(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_menuCreate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().MenuCreate(ctx, fc.Args["title"].(string), fc.Args["handle"].(string), fc.Args["items"].([]*model.MenuItemCreateInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permissions, err := ec.unmarshalNPermission2ᚕstringᚄ(ctx, []any{"MANAGE_CONTENT"})
+				if err != nil {
+					var zeroVal *model.MenuCreatePayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *model.MenuCreatePayload
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, permissions)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.MenuCreatePayload) graphql.Marshaler {
+			return ec.marshalOMenuCreatePayload2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐMenuCreatePayload(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_menuCreate(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MenuCreatePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_menuCreate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_menuUpdate(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_menuUpdate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().MenuUpdate(ctx, fc.Args["id"].(string), fc.Args["title"].(string), fc.Args["handle"].(*string), fc.Args["items"].([]*model.MenuItemCreateInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permissions, err := ec.unmarshalNPermission2ᚕstringᚄ(ctx, []any{"MANAGE_CONTENT"})
+				if err != nil {
+					var zeroVal *model.MenuUpdatePayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *model.MenuUpdatePayload
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, permissions)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.MenuUpdatePayload) graphql.Marshaler {
+			return ec.marshalOMenuUpdatePayload2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐMenuUpdatePayload(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_menuUpdate(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MenuUpdatePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_menuUpdate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_menuDelete(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_menuDelete(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().MenuDelete(ctx, fc.Args["id"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permissions, err := ec.unmarshalNPermission2ᚕstringᚄ(ctx, []any{"MANAGE_CONTENT"})
+				if err != nil {
+					var zeroVal *model.MenuDeletePayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *model.MenuDeletePayload
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, permissions)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.MenuDeletePayload) graphql.Marshaler {
+			return ec.marshalOMenuDeletePayload2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐMenuDeletePayload(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_menuDelete(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MenuDeletePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_menuDelete_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_shopUpdate(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_shopUpdate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ShopUpdate(ctx, fc.Args["input"].(model.ShopUpdateInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permissions, err := ec.unmarshalNPermission2ᚕstringᚄ(ctx, []any{"MANAGE_SETTINGS"})
+				if err != nil {
+					var zeroVal *model.ShopUpdatePayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *model.ShopUpdatePayload
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, permissions)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ShopUpdatePayload) graphql.Marshaler {
+			return ec.marshalOShopUpdatePayload2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐShopUpdatePayload(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_shopUpdate(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ShopUpdatePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_shopUpdate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_locationAdd(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_locationAdd(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().LocationAdd(ctx, fc.Args["input"].(model.LocationAddInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permissions, err := ec.unmarshalNPermission2ᚕstringᚄ(ctx, []any{"MANAGE_INVENTORY"})
+				if err != nil {
+					var zeroVal *model.LocationAddPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *model.LocationAddPayload
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, permissions)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.LocationAddPayload) graphql.Marshaler {
+			return ec.marshalOLocationAddPayload2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐLocationAddPayload(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_locationAdd(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LocationAddPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_locationAdd_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_inventorySetQuantities(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_inventorySetQuantities(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().InventorySetQuantities(ctx, fc.Args["input"].(model.InventorySetQuantitiesInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permissions, err := ec.unmarshalNPermission2ᚕstringᚄ(ctx, []any{"MANAGE_INVENTORY"})
+				if err != nil {
+					var zeroVal *model.InventorySetQuantitiesPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *model.InventorySetQuantitiesPayload
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, permissions)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.InventorySetQuantitiesPayload) graphql.Marshaler {
+			return ec.marshalOInventorySetQuantitiesPayload2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐInventorySetQuantitiesPayload(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_inventorySetQuantities(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InventorySetQuantitiesPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_inventorySetQuantities_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_inventoryAdjustQuantities(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_inventoryAdjustQuantities(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().InventoryAdjustQuantities(ctx, fc.Args["input"].(model.InventoryAdjustQuantitiesInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permissions, err := ec.unmarshalNPermission2ᚕstringᚄ(ctx, []any{"MANAGE_INVENTORY"})
+				if err != nil {
+					var zeroVal *model.InventoryAdjustQuantitiesPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *model.InventoryAdjustQuantitiesPayload
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, permissions)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.InventoryAdjustQuantitiesPayload) graphql.Marshaler {
+			return ec.marshalOInventoryAdjustQuantitiesPayload2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐInventoryAdjustQuantitiesPayload(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_inventoryAdjustQuantities(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InventoryAdjustQuantitiesPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_inventoryAdjustQuantities_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Page_id(ctx context.Context, field graphql.CollectedField, obj *ent.Page) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11123,6 +16162,125 @@ func (ec *executionContext) fieldContext_PageConnection_pageInfo(_ context.Conte
 	return fc, nil
 }
 
+func (ec *executionContext) _PageCreatePayload_page(ctx context.Context, field graphql.CollectedField, obj *model.PageCreatePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PageCreatePayload_page(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Page, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Page) graphql.Marshaler {
+			return ec.marshalOPage2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐPage(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PageCreatePayload_page(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PageCreatePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Page(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PageCreatePayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.PageCreatePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PageCreatePayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PageCreatePayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PageCreatePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PageDeletePayload_deletedPageId(ctx context.Context, field graphql.CollectedField, obj *model.PageDeletePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PageDeletePayload_deletedPageId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DeletedPageID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PageDeletePayload_deletedPageId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PageDeletePayload", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _PageDeletePayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.PageDeletePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PageDeletePayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PageDeletePayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PageDeletePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _PageEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.PageEdge) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11268,6 +16426,70 @@ func (ec *executionContext) _PageInfo_endCursor(ctx context.Context, field graph
 }
 func (ec *executionContext) fieldContext_PageInfo_endCursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PageInfo", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _PageUpdatePayload_page(ctx context.Context, field graphql.CollectedField, obj *model.PageUpdatePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PageUpdatePayload_page(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Page, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Page) graphql.Marshaler {
+			return ec.marshalOPage2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐPage(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PageUpdatePayload_page(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PageUpdatePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Page(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PageUpdatePayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.PageUpdatePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PageUpdatePayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PageUpdatePayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PageUpdatePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _PaymentSettings_currencyCode(ctx context.Context, field graphql.CollectedField, obj *model.PaymentSettings) (ret graphql.Marshaler) {
@@ -12230,6 +17452,47 @@ func (ec *executionContext) fieldContext_Product_publishedAt(_ context.Context, 
 	return graphql.NewScalarFieldContext("Product", field, true, true, errors.New("field of type DateTime does not have child fields"))
 }
 
+func (ec *executionContext) _Product_status(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Product_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Product().Status(ctx, obj)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permissions, err := ec.unmarshalNPermission2ᚕstringᚄ(ctx, []any{"READ_PRODUCTS"})
+				if err != nil {
+					var zeroVal string
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal string
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, obj, directive0, permissions)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNProductStatus2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Product_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Product", field, true, true, errors.New("field of type ProductStatus does not have child fields"))
+}
+
 func (ec *executionContext) _ProductConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.ProductConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -12321,6 +17584,189 @@ func (ec *executionContext) fieldContext_ProductConnection_pageInfo(_ context.Co
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ProductCreateMediaPayload_product(ctx context.Context, field graphql.CollectedField, obj *model.ProductCreateMediaPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProductCreateMediaPayload_product(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Product, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Product) graphql.Marshaler {
+			return ec.marshalOProduct2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐProduct(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ProductCreateMediaPayload_product(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ProductCreateMediaPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Product(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ProductCreateMediaPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.ProductCreateMediaPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProductCreateMediaPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProductCreateMediaPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ProductCreateMediaPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ProductCreatePayload_product(ctx context.Context, field graphql.CollectedField, obj *model.ProductCreatePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProductCreatePayload_product(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Product, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Product) graphql.Marshaler {
+			return ec.marshalOProduct2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐProduct(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ProductCreatePayload_product(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ProductCreatePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Product(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ProductCreatePayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.ProductCreatePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProductCreatePayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProductCreatePayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ProductCreatePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ProductDeletePayload_deletedProductId(ctx context.Context, field graphql.CollectedField, obj *model.ProductDeletePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProductDeletePayload_deletedProductId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DeletedProductID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ProductDeletePayload_deletedProductId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProductDeletePayload", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _ProductDeletePayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.ProductDeletePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProductDeletePayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProductDeletePayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ProductDeletePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
 		},
 	}
 	return fc, nil
@@ -12509,6 +17955,70 @@ func (ec *executionContext) fieldContext_ProductPriceRange_maxVariantPrice(_ con
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_MoneyV2(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ProductUpdatePayload_product(ctx context.Context, field graphql.CollectedField, obj *model.ProductUpdatePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProductUpdatePayload_product(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Product, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Product) graphql.Marshaler {
+			return ec.marshalOProduct2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐProduct(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ProductUpdatePayload_product(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ProductUpdatePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Product(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ProductUpdatePayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.ProductUpdatePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProductUpdatePayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProductUpdatePayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ProductUpdatePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
 		},
 	}
 	return fc, nil
@@ -13078,6 +18588,262 @@ func (ec *executionContext) fieldContext_ProductVariantEdge_node(_ context.Conte
 	return fc, nil
 }
 
+func (ec *executionContext) _ProductVariantsBulkCreatePayload_product(ctx context.Context, field graphql.CollectedField, obj *model.ProductVariantsBulkCreatePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProductVariantsBulkCreatePayload_product(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Product, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Product) graphql.Marshaler {
+			return ec.marshalOProduct2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐProduct(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ProductVariantsBulkCreatePayload_product(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ProductVariantsBulkCreatePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Product(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ProductVariantsBulkCreatePayload_productVariants(ctx context.Context, field graphql.CollectedField, obj *model.ProductVariantsBulkCreatePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProductVariantsBulkCreatePayload_productVariants(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ProductVariants, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.ProductVariant) graphql.Marshaler {
+			return ec.marshalOProductVariant2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐProductVariantᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ProductVariantsBulkCreatePayload_productVariants(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ProductVariantsBulkCreatePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProductVariant(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ProductVariantsBulkCreatePayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.ProductVariantsBulkCreatePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProductVariantsBulkCreatePayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProductVariantsBulkCreatePayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ProductVariantsBulkCreatePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ProductVariantsBulkDeletePayload_product(ctx context.Context, field graphql.CollectedField, obj *model.ProductVariantsBulkDeletePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProductVariantsBulkDeletePayload_product(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Product, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Product) graphql.Marshaler {
+			return ec.marshalOProduct2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐProduct(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ProductVariantsBulkDeletePayload_product(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ProductVariantsBulkDeletePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Product(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ProductVariantsBulkDeletePayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.ProductVariantsBulkDeletePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProductVariantsBulkDeletePayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProductVariantsBulkDeletePayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ProductVariantsBulkDeletePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ProductVariantsBulkUpdatePayload_product(ctx context.Context, field graphql.CollectedField, obj *model.ProductVariantsBulkUpdatePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProductVariantsBulkUpdatePayload_product(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Product, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Product) graphql.Marshaler {
+			return ec.marshalOProduct2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐProduct(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ProductVariantsBulkUpdatePayload_product(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ProductVariantsBulkUpdatePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Product(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ProductVariantsBulkUpdatePayload_productVariants(ctx context.Context, field graphql.CollectedField, obj *model.ProductVariantsBulkUpdatePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProductVariantsBulkUpdatePayload_productVariants(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ProductVariants, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.ProductVariant) graphql.Marshaler {
+			return ec.marshalOProductVariant2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐProductVariantᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ProductVariantsBulkUpdatePayload_productVariants(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ProductVariantsBulkUpdatePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProductVariant(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ProductVariantsBulkUpdatePayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.ProductVariantsBulkUpdatePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProductVariantsBulkUpdatePayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProductVariantsBulkUpdatePayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ProductVariantsBulkUpdatePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_node(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -13490,6 +19256,130 @@ func (ec *executionContext) fieldContext_Query_auditLog(ctx context.Context, fie
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_auditLog_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_locations(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_locations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Locations(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["reverse"].(*bool))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permissions, err := ec.unmarshalNPermission2ᚕstringᚄ(ctx, []any{"READ_INVENTORY"})
+				if err != nil {
+					var zeroVal *model.LocationConnection
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *model.LocationConnection
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, permissions)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.LocationConnection) graphql.Marshaler {
+			return ec.marshalNLocationConnection2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐLocationConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_locations(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LocationConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_locations_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_inventoryAdjustments(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_inventoryAdjustments(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().InventoryAdjustments(ctx, fc.Args["variantId"].(string), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["reverse"].(*bool))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permissions, err := ec.unmarshalNPermission2ᚕstringᚄ(ctx, []any{"READ_INVENTORY"})
+				if err != nil {
+					var zeroVal *model.InventoryAdjustmentConnection
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *model.InventoryAdjustmentConnection
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, permissions)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.InventoryAdjustmentConnection) graphql.Marshaler {
+			return ec.marshalNInventoryAdjustmentConnection2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐInventoryAdjustmentConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_inventoryAdjustments(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InventoryAdjustmentConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_inventoryAdjustments_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -14375,6 +20265,70 @@ func (ec *executionContext) fieldContext_Shop_paymentSettings(_ context.Context,
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_PaymentSettings(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ShopUpdatePayload_shop(ctx context.Context, field graphql.CollectedField, obj *model.ShopUpdatePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ShopUpdatePayload_shop(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Shop, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Shop) graphql.Marshaler {
+			return ec.marshalOShop2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐShop(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ShopUpdatePayload_shop(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ShopUpdatePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Shop(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ShopUpdatePayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.ShopUpdatePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ShopUpdatePayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ShopUpdatePayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ShopUpdatePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
 		},
 	}
 	return fc, nil
@@ -16102,6 +22056,187 @@ func (ec *executionContext) unmarshalInputApiKeyCreateInput(ctx context.Context,
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputCollectionImageInput(ctx context.Context, obj any) (model.CollectionImageInput, error) {
+	var it model.CollectionImageInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"src", "altText", "width", "height"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "src":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("src"))
+			data, err := ec.unmarshalNURL2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Src = data
+		case "altText":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("altText"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AltText = data
+		case "width":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("width"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Width = data
+		case "height":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("height"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Height = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputCollectionInput(ctx context.Context, obj any) (model.CollectionInput, error) {
+	var it model.CollectionInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id", "title", "handle", "descriptionHtml", "seo", "image", "sortOrder", "products"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "title":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("title"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Title = data
+		case "handle":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("handle"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Handle = data
+		case "descriptionHtml":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("descriptionHtml"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DescriptionHTML = data
+		case "seo":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("seo"))
+			data, err := ec.unmarshalOSEOInput2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐSEOInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Seo = data
+		case "image":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("image"))
+			data, err := ec.unmarshalOCollectionImageInput2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCollectionImageInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Image = data
+		case "sortOrder":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sortOrder"))
+			data, err := ec.unmarshalOCollectionSortOrder2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SortOrder = data
+		case "products":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("products"))
+			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Products = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputCreateMediaInput(ctx context.Context, obj any) (model.CreateMediaInput, error) {
+	var it model.CreateMediaInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"originalSource", "alt", "width", "height"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "originalSource":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("originalSource"))
+			data, err := ec.unmarshalNURL2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OriginalSource = data
+		case "alt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("alt"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Alt = data
+		case "width":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("width"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Width = data
+		case "height":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("height"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Height = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputCustomerAccessTokenCreateInput(ctx context.Context, obj any) (model.CustomerAccessTokenCreateInput, error) {
 	var it model.CustomerAccessTokenCreateInput
 	if obj == nil {
@@ -16306,6 +22441,249 @@ func (ec *executionContext) unmarshalInputCustomerUpdateInput(ctx context.Contex
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputInventoryAdjustQuantitiesInput(ctx context.Context, obj any) (model.InventoryAdjustQuantitiesInput, error) {
+	var it model.InventoryAdjustQuantitiesInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"reason", "changes"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
+		case "changes":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("changes"))
+			data, err := ec.unmarshalNInventoryChangeInput2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐInventoryChangeInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Changes = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputInventoryChangeInput(ctx context.Context, obj any) (model.InventoryChangeInput, error) {
+	var it model.InventoryChangeInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"inventoryItemId", "locationId", "delta"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "inventoryItemId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("inventoryItemId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.InventoryItemID = data
+		case "locationId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("locationId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LocationID = data
+		case "delta":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("delta"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Delta = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputInventoryLevelInput(ctx context.Context, obj any) (model.InventoryLevelInput, error) {
+	var it model.InventoryLevelInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"locationId", "availableQuantity"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "locationId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("locationId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LocationID = data
+		case "availableQuantity":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("availableQuantity"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AvailableQuantity = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputInventoryQuantityInput(ctx context.Context, obj any) (model.InventoryQuantityInput, error) {
+	var it model.InventoryQuantityInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"inventoryItemId", "locationId", "quantity"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "inventoryItemId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("inventoryItemId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.InventoryItemID = data
+		case "locationId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("locationId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LocationID = data
+		case "quantity":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("quantity"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Quantity = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputInventorySetQuantitiesInput(ctx context.Context, obj any) (model.InventorySetQuantitiesInput, error) {
+	var it model.InventorySetQuantitiesInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"reason", "quantities"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
+		case "quantities":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("quantities"))
+			data, err := ec.unmarshalNInventoryQuantityInput2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐInventoryQuantityInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Quantities = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputLocationAddInput(ctx context.Context, obj any) (model.LocationAddInput, error) {
+	var it model.LocationAddInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"name", "countryCode", "city"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "countryCode":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("countryCode"))
+			data, err := ec.unmarshalOCountryCode2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CountryCode = data
+		case "city":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("city"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.City = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputMailingAddressInput(ctx context.Context, obj any) (model.MailingAddressInput, error) {
 	var it model.MailingAddressInput
 	if obj == nil {
@@ -16399,6 +22777,305 @@ func (ec *executionContext) unmarshalInputMailingAddressInput(ctx context.Contex
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputMenuItemCreateInput(ctx context.Context, obj any) (model.MenuItemCreateInput, error) {
+	var it model.MenuItemCreateInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"title", "type", "url", "resourceId", "tags", "items"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "title":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("title"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Title = data
+		case "type":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("type"))
+			data, err := ec.unmarshalNMenuItemType2githubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐMenuItemType(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Type = data
+		case "url":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("url"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.URL = data
+		case "resourceId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resourceId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResourceID = data
+		case "tags":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tags"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Tags = data
+		case "items":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("items"))
+			data, err := ec.unmarshalOMenuItemCreateInput2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐMenuItemCreateInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Items = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputMoveInput(ctx context.Context, obj any) (model.MoveInput, error) {
+	var it model.MoveInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id", "newPosition"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "newPosition":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("newPosition"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NewPosition = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputOptionCreateInput(ctx context.Context, obj any) (model.OptionCreateInput, error) {
+	var it model.OptionCreateInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"name", "values"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "values":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("values"))
+			data, err := ec.unmarshalNOptionValueCreateInput2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐOptionValueCreateInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Values = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputOptionValueCreateInput(ctx context.Context, obj any) (model.OptionValueCreateInput, error) {
+	var it model.OptionValueCreateInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"name"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputPageCreateInput(ctx context.Context, obj any) (model.PageCreateInput, error) {
+	var it model.PageCreateInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"title", "handle", "body", "bodySummary", "isPublished", "seo"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "title":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("title"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Title = data
+		case "handle":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("handle"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Handle = data
+		case "body":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("body"))
+			data, err := ec.unmarshalOHTML2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Body = data
+		case "bodySummary":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("bodySummary"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BodySummary = data
+		case "isPublished":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("isPublished"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IsPublished = data
+		case "seo":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("seo"))
+			data, err := ec.unmarshalOSEOInput2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐSEOInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Seo = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputPageUpdateInput(ctx context.Context, obj any) (model.PageUpdateInput, error) {
+	var it model.PageUpdateInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"title", "handle", "body", "bodySummary", "isPublished", "seo"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "title":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("title"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Title = data
+		case "handle":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("handle"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Handle = data
+		case "body":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("body"))
+			data, err := ec.unmarshalOHTML2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Body = data
+		case "bodySummary":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("bodySummary"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BodySummary = data
+		case "isPublished":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("isPublished"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IsPublished = data
+		case "seo":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("seo"))
+			data, err := ec.unmarshalOSEOInput2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐSEOInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Seo = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputPermissionGroupCreateInput(ctx context.Context, obj any) (model.PermissionGroupCreateInput, error) {
 	var it model.PermissionGroupCreateInput
 	if obj == nil {
@@ -16436,6 +23113,373 @@ func (ec *executionContext) unmarshalInputPermissionGroupCreateInput(ctx context
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputProductCreateInput(ctx context.Context, obj any) (model.ProductCreateInput, error) {
+	var it model.ProductCreateInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"title", "handle", "descriptionHtml", "vendor", "productType", "tags", "status", "seo", "productOptions", "variants"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "title":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("title"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Title = data
+		case "handle":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("handle"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Handle = data
+		case "descriptionHtml":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("descriptionHtml"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DescriptionHTML = data
+		case "vendor":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("vendor"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Vendor = data
+		case "productType":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("productType"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ProductType = data
+		case "tags":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tags"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Tags = data
+		case "status":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
+			data, err := ec.unmarshalOProductStatus2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Status = data
+		case "seo":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("seo"))
+			data, err := ec.unmarshalOSEOInput2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐSEOInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Seo = data
+		case "productOptions":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("productOptions"))
+			data, err := ec.unmarshalOOptionCreateInput2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐOptionCreateInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ProductOptions = data
+		case "variants":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("variants"))
+			data, err := ec.unmarshalOProductVariantsBulkInput2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐProductVariantsBulkInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Variants = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputProductDeleteInput(ctx context.Context, obj any) (model.ProductDeleteInput, error) {
+	var it model.ProductDeleteInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputProductUpdateInput(ctx context.Context, obj any) (model.ProductUpdateInput, error) {
+	var it model.ProductUpdateInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id", "title", "handle", "descriptionHtml", "vendor", "productType", "tags", "status", "seo"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "title":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("title"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Title = data
+		case "handle":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("handle"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Handle = data
+		case "descriptionHtml":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("descriptionHtml"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DescriptionHTML = data
+		case "vendor":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("vendor"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Vendor = data
+		case "productType":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("productType"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ProductType = data
+		case "tags":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tags"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Tags = data
+		case "status":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
+			data, err := ec.unmarshalOProductStatus2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Status = data
+		case "seo":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("seo"))
+			data, err := ec.unmarshalOSEOInput2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐSEOInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Seo = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputProductVariantsBulkInput(ctx context.Context, obj any) (model.ProductVariantsBulkInput, error) {
+	var it model.ProductVariantsBulkInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id", "optionValues", "price", "compareAtPrice", "prices", "sku", "barcode", "taxable", "requiresShipping", "weight", "weightUnit", "inventoryPolicy", "tracked", "inventoryQuantities"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "optionValues":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("optionValues"))
+			data, err := ec.unmarshalOVariantOptionValueInput2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐVariantOptionValueInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OptionValues = data
+		case "price":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("price"))
+			data, err := ec.unmarshalODecimal2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Price = data
+		case "compareAtPrice":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("compareAtPrice"))
+			data, err := ec.unmarshalODecimal2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CompareAtPrice = data
+		case "prices":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("prices"))
+			data, err := ec.unmarshalOVariantPriceInput2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐVariantPriceInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Prices = data
+		case "sku":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sku"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Sku = data
+		case "barcode":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("barcode"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Barcode = data
+		case "taxable":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("taxable"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Taxable = data
+		case "requiresShipping":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("requiresShipping"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RequiresShipping = data
+		case "weight":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("weight"))
+			data, err := ec.unmarshalOFloat2ᚖfloat64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Weight = data
+		case "weightUnit":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("weightUnit"))
+			data, err := ec.unmarshalOWeightUnit2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐWeightUnit(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WeightUnit = data
+		case "inventoryPolicy":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("inventoryPolicy"))
+			data, err := ec.unmarshalOProductVariantInventoryPolicy2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.InventoryPolicy = data
+		case "tracked":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tracked"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Tracked = data
+		case "inventoryQuantities":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("inventoryQuantities"))
+			data, err := ec.unmarshalOInventoryLevelInput2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐInventoryLevelInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.InventoryQuantities = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputSEOInput(ctx context.Context, obj any) (model.SEOInput, error) {
+	var it model.SEOInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"title", "description"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "title":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("title"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Title = data
+		case "description":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("description"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Description = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputSelectedOptionInput(ctx context.Context, obj any) (model.SelectedOptionInput, error) {
 	var it model.SelectedOptionInput
 	if obj == nil {
@@ -16468,6 +23512,64 @@ func (ec *executionContext) unmarshalInputSelectedOptionInput(ctx context.Contex
 				return it, err
 			}
 			it.Value = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputShopUpdateInput(ctx context.Context, obj any) (model.ShopUpdateInput, error) {
+	var it model.ShopUpdateInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"name", "description", "primaryDomain", "currencyCode", "enabledPresentmentCurrencies"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "description":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("description"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Description = data
+		case "primaryDomain":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("primaryDomain"))
+			data, err := ec.unmarshalOURL2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PrimaryDomain = data
+		case "currencyCode":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("currencyCode"))
+			data, err := ec.unmarshalOCurrencyCode2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CurrencyCode = data
+		case "enabledPresentmentCurrencies":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("enabledPresentmentCurrencies"))
+			data, err := ec.unmarshalOCurrencyCode2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EnabledPresentmentCurrencies = data
 		}
 	}
 	return it, nil
@@ -16561,6 +23663,87 @@ func (ec *executionContext) unmarshalInputStaffMemberCreateInput(ctx context.Con
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputVariantOptionValueInput(ctx context.Context, obj any) (model.VariantOptionValueInput, error) {
+	var it model.VariantOptionValueInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"optionName", "name"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "optionName":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("optionName"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OptionName = data
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputVariantPriceInput(ctx context.Context, obj any) (model.VariantPriceInput, error) {
+	var it model.VariantPriceInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"currencyCode", "amount", "compareAtAmount"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "currencyCode":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("currencyCode"))
+			data, err := ec.unmarshalNCurrencyCode2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CurrencyCode = data
+		case "amount":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("amount"))
+			data, err := ec.unmarshalNDecimal2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Amount = data
+		case "compareAtAmount":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("compareAtAmount"))
+			data, err := ec.unmarshalODecimal2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CompareAtAmount = data
+		}
+	}
+	return it, nil
+}
+
 // endregion **************************** input.gotpl *****************************
 
 // region    ************************** interface.gotpl ***************************
@@ -16647,6 +23830,11 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._MailingAddress(ctx, sel, obj)
+	case *ent.Location:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Location(ctx, sel, obj)
 	case *ent.Customer:
 		if obj == nil {
 			return graphql.Null
@@ -17474,6 +24662,49 @@ func (ec *executionContext) _Collection(ctx context.Context, sel ast.SelectionSe
 	return out
 }
 
+var collectionAddProductsPayloadImplementors = []string{"CollectionAddProductsPayload"}
+
+func (ec *executionContext) _CollectionAddProductsPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CollectionAddProductsPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, collectionAddProductsPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CollectionAddProductsPayload")
+		case "collection":
+			out.Values[i] = ec._CollectionAddProductsPayload_collection(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._CollectionAddProductsPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var collectionConnectionImplementors = []string{"CollectionConnection"}
 
 func (ec *executionContext) _CollectionConnection(ctx context.Context, sel ast.SelectionSet, obj *model.CollectionConnection) graphql.Marshaler {
@@ -17522,6 +24753,92 @@ func (ec *executionContext) _CollectionConnection(ctx context.Context, sel ast.S
 	return out
 }
 
+var collectionCreatePayloadImplementors = []string{"CollectionCreatePayload"}
+
+func (ec *executionContext) _CollectionCreatePayload(ctx context.Context, sel ast.SelectionSet, obj *model.CollectionCreatePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, collectionCreatePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CollectionCreatePayload")
+		case "collection":
+			out.Values[i] = ec._CollectionCreatePayload_collection(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._CollectionCreatePayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var collectionDeletePayloadImplementors = []string{"CollectionDeletePayload"}
+
+func (ec *executionContext) _CollectionDeletePayload(ctx context.Context, sel ast.SelectionSet, obj *model.CollectionDeletePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, collectionDeletePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CollectionDeletePayload")
+		case "deletedCollectionId":
+			out.Values[i] = ec._CollectionDeletePayload_deletedCollectionId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._CollectionDeletePayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var collectionEdgeImplementors = []string{"CollectionEdge"}
 
 func (ec *executionContext) _CollectionEdge(ctx context.Context, sel ast.SelectionSet, obj *model.CollectionEdge) graphql.Marshaler {
@@ -17541,6 +24858,135 @@ func (ec *executionContext) _CollectionEdge(ctx context.Context, sel ast.Selecti
 			}
 		case "node":
 			out.Values[i] = ec._CollectionEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var collectionRemoveProductsPayloadImplementors = []string{"CollectionRemoveProductsPayload"}
+
+func (ec *executionContext) _CollectionRemoveProductsPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CollectionRemoveProductsPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, collectionRemoveProductsPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CollectionRemoveProductsPayload")
+		case "collection":
+			out.Values[i] = ec._CollectionRemoveProductsPayload_collection(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._CollectionRemoveProductsPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var collectionReorderProductsPayloadImplementors = []string{"CollectionReorderProductsPayload"}
+
+func (ec *executionContext) _CollectionReorderProductsPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CollectionReorderProductsPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, collectionReorderProductsPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CollectionReorderProductsPayload")
+		case "collection":
+			out.Values[i] = ec._CollectionReorderProductsPayload_collection(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._CollectionReorderProductsPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var collectionUpdatePayloadImplementors = []string{"CollectionUpdatePayload"}
+
+func (ec *executionContext) _CollectionUpdatePayload(ctx context.Context, sel ast.SelectionSet, obj *model.CollectionUpdatePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, collectionUpdatePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CollectionUpdatePayload")
+		case "collection":
+			out.Values[i] = ec._CollectionUpdatePayload_collection(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._CollectionUpdatePayload_userErrors(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -18662,6 +26108,580 @@ func (ec *executionContext) _ImageEdge(ctx context.Context, sel ast.SelectionSet
 	return out
 }
 
+var inventoryAdjustQuantitiesPayloadImplementors = []string{"InventoryAdjustQuantitiesPayload"}
+
+func (ec *executionContext) _InventoryAdjustQuantitiesPayload(ctx context.Context, sel ast.SelectionSet, obj *model.InventoryAdjustQuantitiesPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, inventoryAdjustQuantitiesPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("InventoryAdjustQuantitiesPayload")
+		case "adjustments":
+			out.Values[i] = ec._InventoryAdjustQuantitiesPayload_adjustments(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._InventoryAdjustQuantitiesPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var inventoryAdjustmentImplementors = []string{"InventoryAdjustment"}
+
+func (ec *executionContext) _InventoryAdjustment(ctx context.Context, sel ast.SelectionSet, obj *ent.InventoryAdjustment) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, inventoryAdjustmentImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("InventoryAdjustment")
+		case "id":
+			out.Values[i] = ec._InventoryAdjustment_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "variant":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._InventoryAdjustment_variant(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "location":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._InventoryAdjustment_location(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "delta":
+			out.Values[i] = ec._InventoryAdjustment_delta(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "quantityAfter":
+			out.Values[i] = ec._InventoryAdjustment_quantityAfter(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "reason":
+			out.Values[i] = ec._InventoryAdjustment_reason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "actor":
+			out.Values[i] = ec._InventoryAdjustment_actor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._InventoryAdjustment_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var inventoryAdjustmentConnectionImplementors = []string{"InventoryAdjustmentConnection"}
+
+func (ec *executionContext) _InventoryAdjustmentConnection(ctx context.Context, sel ast.SelectionSet, obj *model.InventoryAdjustmentConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, inventoryAdjustmentConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("InventoryAdjustmentConnection")
+		case "edges":
+			out.Values[i] = ec._InventoryAdjustmentConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "nodes":
+			out.Values[i] = ec._InventoryAdjustmentConnection_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._InventoryAdjustmentConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var inventoryAdjustmentEdgeImplementors = []string{"InventoryAdjustmentEdge"}
+
+func (ec *executionContext) _InventoryAdjustmentEdge(ctx context.Context, sel ast.SelectionSet, obj *model.InventoryAdjustmentEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, inventoryAdjustmentEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("InventoryAdjustmentEdge")
+		case "cursor":
+			out.Values[i] = ec._InventoryAdjustmentEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._InventoryAdjustmentEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var inventorySetQuantitiesPayloadImplementors = []string{"InventorySetQuantitiesPayload"}
+
+func (ec *executionContext) _InventorySetQuantitiesPayload(ctx context.Context, sel ast.SelectionSet, obj *model.InventorySetQuantitiesPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, inventorySetQuantitiesPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("InventorySetQuantitiesPayload")
+		case "adjustments":
+			out.Values[i] = ec._InventorySetQuantitiesPayload_adjustments(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._InventorySetQuantitiesPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var locationImplementors = []string{"Location", "Node"}
+
+func (ec *executionContext) _Location(ctx context.Context, sel ast.SelectionSet, obj *ent.Location) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, locationImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Location")
+		case "id":
+			out.Values[i] = ec._Location_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "name":
+			out.Values[i] = ec._Location_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "isActive":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Location_isActive(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "countryCode":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Location_countryCode(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "city":
+			out.Values[i] = ec._Location_city(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var locationAddPayloadImplementors = []string{"LocationAddPayload"}
+
+func (ec *executionContext) _LocationAddPayload(ctx context.Context, sel ast.SelectionSet, obj *model.LocationAddPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, locationAddPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("LocationAddPayload")
+		case "location":
+			out.Values[i] = ec._LocationAddPayload_location(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._LocationAddPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var locationConnectionImplementors = []string{"LocationConnection"}
+
+func (ec *executionContext) _LocationConnection(ctx context.Context, sel ast.SelectionSet, obj *model.LocationConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, locationConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("LocationConnection")
+		case "edges":
+			out.Values[i] = ec._LocationConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "nodes":
+			out.Values[i] = ec._LocationConnection_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._LocationConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var locationEdgeImplementors = []string{"LocationEdge"}
+
+func (ec *executionContext) _LocationEdge(ctx context.Context, sel ast.SelectionSet, obj *model.LocationEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, locationEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("LocationEdge")
+		case "cursor":
+			out.Values[i] = ec._LocationEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._LocationEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var mailingAddressImplementors = []string{"MailingAddress", "Node"}
 
 func (ec *executionContext) _MailingAddress(ctx context.Context, sel ast.SelectionSet, obj *ent.CustomerAddress) graphql.Marshaler {
@@ -19079,6 +27099,92 @@ func (ec *executionContext) _Menu(ctx context.Context, sel ast.SelectionSet, obj
 	return out
 }
 
+var menuCreatePayloadImplementors = []string{"MenuCreatePayload"}
+
+func (ec *executionContext) _MenuCreatePayload(ctx context.Context, sel ast.SelectionSet, obj *model.MenuCreatePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, menuCreatePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MenuCreatePayload")
+		case "menu":
+			out.Values[i] = ec._MenuCreatePayload_menu(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._MenuCreatePayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var menuDeletePayloadImplementors = []string{"MenuDeletePayload"}
+
+func (ec *executionContext) _MenuDeletePayload(ctx context.Context, sel ast.SelectionSet, obj *model.MenuDeletePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, menuDeletePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MenuDeletePayload")
+		case "deletedMenuId":
+			out.Values[i] = ec._MenuDeletePayload_deletedMenuId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._MenuDeletePayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var menuItemImplementors = []string{"MenuItem", "Node"}
 
 func (ec *executionContext) _MenuItem(ctx context.Context, sel ast.SelectionSet, obj *ent.MenuItem) graphql.Marshaler {
@@ -19263,6 +27369,49 @@ func (ec *executionContext) _MenuItem(ctx context.Context, sel ast.SelectionSet,
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var menuUpdatePayloadImplementors = []string{"MenuUpdatePayload"}
+
+func (ec *executionContext) _MenuUpdatePayload(ctx context.Context, sel ast.SelectionSet, obj *model.MenuUpdatePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, menuUpdatePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MenuUpdatePayload")
+		case "menu":
+			out.Values[i] = ec._MenuUpdatePayload_menu(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._MenuUpdatePayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -19469,6 +27618,167 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "apiKeyRevoke":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_apiKeyRevoke(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "productCreate":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_productCreate(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "productUpdate":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_productUpdate(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "productDelete":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_productDelete(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "productVariantsBulkCreate":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_productVariantsBulkCreate(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "productVariantsBulkUpdate":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_productVariantsBulkUpdate(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "productVariantsBulkDelete":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_productVariantsBulkDelete(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "productCreateMedia":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_productCreateMedia(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "collectionCreate":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_collectionCreate(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "collectionUpdate":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_collectionUpdate(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "collectionDelete":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_collectionDelete(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "collectionAddProducts":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_collectionAddProducts(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "collectionRemoveProducts":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_collectionRemoveProducts(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "collectionReorderProducts":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_collectionReorderProducts(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "pageCreate":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_pageCreate(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "pageUpdate":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_pageUpdate(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "pageDelete":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_pageDelete(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "menuCreate":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_menuCreate(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "menuUpdate":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_menuUpdate(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "menuDelete":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_menuDelete(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "shopUpdate":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_shopUpdate(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "locationAdd":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_locationAdd(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "inventorySetQuantities":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_inventorySetQuantities(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "inventoryAdjustQuantities":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_inventoryAdjustQuantities(ctx, field)
 			})
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
@@ -19686,6 +27996,92 @@ func (ec *executionContext) _PageConnection(ctx context.Context, sel ast.Selecti
 	return out
 }
 
+var pageCreatePayloadImplementors = []string{"PageCreatePayload"}
+
+func (ec *executionContext) _PageCreatePayload(ctx context.Context, sel ast.SelectionSet, obj *model.PageCreatePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, pageCreatePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PageCreatePayload")
+		case "page":
+			out.Values[i] = ec._PageCreatePayload_page(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._PageCreatePayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var pageDeletePayloadImplementors = []string{"PageDeletePayload"}
+
+func (ec *executionContext) _PageDeletePayload(ctx context.Context, sel ast.SelectionSet, obj *model.PageDeletePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, pageDeletePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PageDeletePayload")
+		case "deletedPageId":
+			out.Values[i] = ec._PageDeletePayload_deletedPageId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._PageDeletePayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var pageEdgeImplementors = []string{"PageEdge"}
 
 func (ec *executionContext) _PageEdge(ctx context.Context, sel ast.SelectionSet, obj *model.PageEdge) graphql.Marshaler {
@@ -19759,6 +28155,49 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 		case "endCursor":
 			out.Values[i] = ec._PageInfo_endCursor(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var pageUpdatePayloadImplementors = []string{"PageUpdatePayload"}
+
+func (ec *executionContext) _PageUpdatePayload(ctx context.Context, sel ast.SelectionSet, obj *model.PageUpdatePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, pageUpdatePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PageUpdatePayload")
+		case "page":
+			out.Values[i] = ec._PageUpdatePayload_page(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._PageUpdatePayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		default:
@@ -20619,6 +29058,44 @@ func (ec *executionContext) _Product(ctx context.Context, sel ast.SelectionSet, 
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "status":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Product_status(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -20664,6 +29141,135 @@ func (ec *executionContext) _ProductConnection(ctx context.Context, sel ast.Sele
 			}
 		case "pageInfo":
 			out.Values[i] = ec._ProductConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var productCreateMediaPayloadImplementors = []string{"ProductCreateMediaPayload"}
+
+func (ec *executionContext) _ProductCreateMediaPayload(ctx context.Context, sel ast.SelectionSet, obj *model.ProductCreateMediaPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, productCreateMediaPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ProductCreateMediaPayload")
+		case "product":
+			out.Values[i] = ec._ProductCreateMediaPayload_product(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._ProductCreateMediaPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var productCreatePayloadImplementors = []string{"ProductCreatePayload"}
+
+func (ec *executionContext) _ProductCreatePayload(ctx context.Context, sel ast.SelectionSet, obj *model.ProductCreatePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, productCreatePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ProductCreatePayload")
+		case "product":
+			out.Values[i] = ec._ProductCreatePayload_product(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._ProductCreatePayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var productDeletePayloadImplementors = []string{"ProductDeletePayload"}
+
+func (ec *executionContext) _ProductDeletePayload(ctx context.Context, sel ast.SelectionSet, obj *model.ProductDeletePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, productDeletePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ProductDeletePayload")
+		case "deletedProductId":
+			out.Values[i] = ec._ProductDeletePayload_deletedProductId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._ProductDeletePayload_userErrors(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -20798,6 +29404,49 @@ func (ec *executionContext) _ProductPriceRange(ctx context.Context, sel ast.Sele
 			}
 		case "maxVariantPrice":
 			out.Values[i] = ec._ProductPriceRange_maxVariantPrice(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var productUpdatePayloadImplementors = []string{"ProductUpdatePayload"}
+
+func (ec *executionContext) _ProductUpdatePayload(ctx context.Context, sel ast.SelectionSet, obj *model.ProductUpdatePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, productUpdatePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ProductUpdatePayload")
+		case "product":
+			out.Values[i] = ec._ProductUpdatePayload_product(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._ProductUpdatePayload_userErrors(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -21290,6 +29939,145 @@ func (ec *executionContext) _ProductVariantEdge(ctx context.Context, sel ast.Sel
 	return out
 }
 
+var productVariantsBulkCreatePayloadImplementors = []string{"ProductVariantsBulkCreatePayload"}
+
+func (ec *executionContext) _ProductVariantsBulkCreatePayload(ctx context.Context, sel ast.SelectionSet, obj *model.ProductVariantsBulkCreatePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, productVariantsBulkCreatePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ProductVariantsBulkCreatePayload")
+		case "product":
+			out.Values[i] = ec._ProductVariantsBulkCreatePayload_product(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "productVariants":
+			out.Values[i] = ec._ProductVariantsBulkCreatePayload_productVariants(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._ProductVariantsBulkCreatePayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var productVariantsBulkDeletePayloadImplementors = []string{"ProductVariantsBulkDeletePayload"}
+
+func (ec *executionContext) _ProductVariantsBulkDeletePayload(ctx context.Context, sel ast.SelectionSet, obj *model.ProductVariantsBulkDeletePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, productVariantsBulkDeletePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ProductVariantsBulkDeletePayload")
+		case "product":
+			out.Values[i] = ec._ProductVariantsBulkDeletePayload_product(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._ProductVariantsBulkDeletePayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var productVariantsBulkUpdatePayloadImplementors = []string{"ProductVariantsBulkUpdatePayload"}
+
+func (ec *executionContext) _ProductVariantsBulkUpdatePayload(ctx context.Context, sel ast.SelectionSet, obj *model.ProductVariantsBulkUpdatePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, productVariantsBulkUpdatePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ProductVariantsBulkUpdatePayload")
+		case "product":
+			out.Values[i] = ec._ProductVariantsBulkUpdatePayload_product(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "productVariants":
+			out.Values[i] = ec._ProductVariantsBulkUpdatePayload_productVariants(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._ProductVariantsBulkUpdatePayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var queryImplementors = []string{"Query"}
 
 func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
@@ -21474,6 +30262,50 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 					}
 				}()
 				res = ec._Query_auditLog(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "locations":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_locations(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "inventoryAdjustments":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_inventoryAdjustments(ctx, field)
 				if res == graphql.Null {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
@@ -22034,6 +30866,49 @@ func (ec *executionContext) _Shop(ctx context.Context, sel ast.SelectionSet, obj
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var shopUpdatePayloadImplementors = []string{"ShopUpdatePayload"}
+
+func (ec *executionContext) _ShopUpdatePayload(ctx context.Context, sel ast.SelectionSet, obj *model.ShopUpdatePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, shopUpdatePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ShopUpdatePayload")
+		case "shop":
+			out.Values[i] = ec._ShopUpdatePayload_shop(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._ShopUpdatePayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -23132,6 +32007,30 @@ func (ec *executionContext) marshalNCollectionEdge2ᚖgithubᚗcomᚋemporiumᚋ
 	return ec._CollectionEdge(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNCollectionInput2githubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCollectionInput(ctx context.Context, v any) (model.CollectionInput, error) {
+	res, err := ec.unmarshalInputCollectionInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNCreateMediaInput2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCreateMediaInputᚄ(ctx context.Context, v any) ([]*model.CreateMediaInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.CreateMediaInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNCreateMediaInput2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCreateMediaInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalNCreateMediaInput2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCreateMediaInput(ctx context.Context, v any) (*model.CreateMediaInput, error) {
+	res, err := ec.unmarshalInputCreateMediaInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNCurrencyCode2string(ctx context.Context, v any) (string, error) {
 	res, err := graphql.UnmarshalString(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -23489,6 +32388,188 @@ func (ec *executionContext) marshalNInt2int(ctx context.Context, sel ast.Selecti
 	return res
 }
 
+func (ec *executionContext) unmarshalNInventoryAdjustQuantitiesInput2githubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐInventoryAdjustQuantitiesInput(ctx context.Context, v any) (model.InventoryAdjustQuantitiesInput, error) {
+	res, err := ec.unmarshalInputInventoryAdjustQuantitiesInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNInventoryAdjustment2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐInventoryAdjustmentᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.InventoryAdjustment) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNInventoryAdjustment2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐInventoryAdjustment(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNInventoryAdjustment2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐInventoryAdjustment(ctx context.Context, sel ast.SelectionSet, v *ent.InventoryAdjustment) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._InventoryAdjustment(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNInventoryAdjustmentConnection2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐInventoryAdjustmentConnection(ctx context.Context, sel ast.SelectionSet, v *model.InventoryAdjustmentConnection) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._InventoryAdjustmentConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNInventoryAdjustmentEdge2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐInventoryAdjustmentEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.InventoryAdjustmentEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNInventoryAdjustmentEdge2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐInventoryAdjustmentEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNInventoryAdjustmentEdge2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐInventoryAdjustmentEdge(ctx context.Context, sel ast.SelectionSet, v *model.InventoryAdjustmentEdge) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._InventoryAdjustmentEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNInventoryChangeInput2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐInventoryChangeInputᚄ(ctx context.Context, v any) ([]*model.InventoryChangeInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.InventoryChangeInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNInventoryChangeInput2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐInventoryChangeInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalNInventoryChangeInput2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐInventoryChangeInput(ctx context.Context, v any) (*model.InventoryChangeInput, error) {
+	res, err := ec.unmarshalInputInventoryChangeInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNInventoryLevelInput2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐInventoryLevelInput(ctx context.Context, v any) (*model.InventoryLevelInput, error) {
+	res, err := ec.unmarshalInputInventoryLevelInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNInventoryQuantityInput2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐInventoryQuantityInputᚄ(ctx context.Context, v any) ([]*model.InventoryQuantityInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.InventoryQuantityInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNInventoryQuantityInput2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐInventoryQuantityInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalNInventoryQuantityInput2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐInventoryQuantityInput(ctx context.Context, v any) (*model.InventoryQuantityInput, error) {
+	res, err := ec.unmarshalInputInventoryQuantityInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNInventorySetQuantitiesInput2githubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐInventorySetQuantitiesInput(ctx context.Context, v any) (model.InventorySetQuantitiesInput, error) {
+	res, err := ec.unmarshalInputInventorySetQuantitiesInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNLocation2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐLocationᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Location) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNLocation2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐLocation(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNLocation2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐLocation(ctx context.Context, sel ast.SelectionSet, v *ent.Location) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._Location(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNLocationAddInput2githubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐLocationAddInput(ctx context.Context, v any) (model.LocationAddInput, error) {
+	res, err := ec.unmarshalInputLocationAddInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNLocationConnection2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐLocationConnection(ctx context.Context, sel ast.SelectionSet, v *model.LocationConnection) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._LocationConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNLocationEdge2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐLocationEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.LocationEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNLocationEdge2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐLocationEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNLocationEdge2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐLocationEdge(ctx context.Context, sel ast.SelectionSet, v *model.LocationEdge) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._LocationEdge(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNMailingAddress2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐCustomerAddressᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.CustomerAddress) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -23582,6 +32663,25 @@ func (ec *executionContext) marshalNMenuItem2ᚖgithubᚗcomᚋemporiumᚋempori
 	return ec._MenuItem(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNMenuItemCreateInput2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐMenuItemCreateInputᚄ(ctx context.Context, v any) ([]*model.MenuItemCreateInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.MenuItemCreateInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNMenuItemCreateInput2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐMenuItemCreateInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalNMenuItemCreateInput2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐMenuItemCreateInput(ctx context.Context, v any) (*model.MenuItemCreateInput, error) {
+	res, err := ec.unmarshalInputMenuItemCreateInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNMenuItemType2githubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐMenuItemType(ctx context.Context, v any) (model.MenuItemType, error) {
 	var res model.MenuItemType
 	err := res.UnmarshalGQL(v)
@@ -23602,6 +32702,25 @@ func (ec *executionContext) marshalNMoneyV22ᚖgithubᚗcomᚋemporiumᚋemporiu
 	return ec._MoneyV2(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNMoveInput2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐMoveInputᚄ(ctx context.Context, v any) ([]*model.MoveInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.MoveInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNMoveInput2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐMoveInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalNMoveInput2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐMoveInput(ctx context.Context, v any) (*model.MoveInput, error) {
+	res, err := ec.unmarshalInputMoveInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalNNode2ᚕgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐNode(ctx context.Context, sel ast.SelectionSet, v []model.Node) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -23610,6 +32729,30 @@ func (ec *executionContext) marshalNNode2ᚕgithubᚗcomᚋemporiumᚋemporium�
 	})
 
 	return ret
+}
+
+func (ec *executionContext) unmarshalNOptionCreateInput2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐOptionCreateInput(ctx context.Context, v any) (*model.OptionCreateInput, error) {
+	res, err := ec.unmarshalInputOptionCreateInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNOptionValueCreateInput2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐOptionValueCreateInputᚄ(ctx context.Context, v any) ([]*model.OptionValueCreateInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.OptionValueCreateInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNOptionValueCreateInput2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐOptionValueCreateInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalNOptionValueCreateInput2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐOptionValueCreateInput(ctx context.Context, v any) (*model.OptionValueCreateInput, error) {
+	res, err := ec.unmarshalInputOptionValueCreateInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNPage2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐPageᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Page) graphql.Marshaler {
@@ -23648,6 +32791,11 @@ func (ec *executionContext) marshalNPageConnection2ᚖgithubᚗcomᚋemporiumᚋ
 	return ec._PageConnection(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNPageCreateInput2githubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐPageCreateInput(ctx context.Context, v any) (model.PageCreateInput, error) {
+	res, err := ec.unmarshalInputPageCreateInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalNPageEdge2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐPageEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.PageEdge) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -23682,6 +32830,11 @@ func (ec *executionContext) marshalNPageInfo2ᚖgithubᚗcomᚋemporiumᚋempori
 		return graphql.Null
 	}
 	return ec._PageInfo(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNPageUpdateInput2githubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐPageUpdateInput(ctx context.Context, v any) (model.PageUpdateInput, error) {
+	res, err := ec.unmarshalInputPageUpdateInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNPaymentSettings2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐPaymentSettings(ctx context.Context, sel ast.SelectionSet, v *model.PaymentSettings) graphql.Marshaler {
@@ -23807,6 +32960,16 @@ func (ec *executionContext) marshalNProductConnection2ᚖgithubᚗcomᚋemporium
 	return ec._ProductConnection(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNProductCreateInput2githubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐProductCreateInput(ctx context.Context, v any) (model.ProductCreateInput, error) {
+	res, err := ec.unmarshalInputProductCreateInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNProductDeleteInput2githubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐProductDeleteInput(ctx context.Context, v any) (model.ProductDeleteInput, error) {
+	res, err := ec.unmarshalInputProductDeleteInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalNProductEdge2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐProductEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ProductEdge) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -23867,6 +33030,27 @@ func (ec *executionContext) marshalNProductPriceRange2ᚖgithubᚗcomᚋemporium
 		return graphql.Null
 	}
 	return ec._ProductPriceRange(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNProductStatus2string(ctx context.Context, v any) (string, error) {
+	res, err := graphql.UnmarshalString(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNProductStatus2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(v)
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
+func (ec *executionContext) unmarshalNProductUpdateInput2githubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐProductUpdateInput(ctx context.Context, v any) (model.ProductUpdateInput, error) {
+	res, err := ec.unmarshalInputProductUpdateInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNProductVariant2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐProductVariantᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.ProductVariant) graphql.Marshaler {
@@ -23931,6 +33115,25 @@ func (ec *executionContext) marshalNProductVariantEdge2ᚖgithubᚗcomᚋemporiu
 	return ec._ProductVariantEdge(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNProductVariantsBulkInput2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐProductVariantsBulkInputᚄ(ctx context.Context, v any) ([]*model.ProductVariantsBulkInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.ProductVariantsBulkInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNProductVariantsBulkInput2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐProductVariantsBulkInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalNProductVariantsBulkInput2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐProductVariantsBulkInput(ctx context.Context, v any) (*model.ProductVariantsBulkInput, error) {
+	res, err := ec.unmarshalInputProductVariantsBulkInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalNSEO2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐSeo(ctx context.Context, sel ast.SelectionSet, v *model.Seo) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
@@ -23988,6 +33191,11 @@ func (ec *executionContext) marshalNShop2ᚖgithubᚗcomᚋemporiumᚋemporium�
 		return graphql.Null
 	}
 	return ec._Shop(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNShopUpdateInput2githubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐShopUpdateInput(ctx context.Context, v any) (model.ShopUpdateInput, error) {
+	res, err := ec.unmarshalInputShopUpdateInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNStaffAccessTokenCreateInput2githubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐStaffAccessTokenCreateInput(ctx context.Context, v any) (model.StaffAccessTokenCreateInput, error) {
@@ -24147,6 +33355,16 @@ func (ec *executionContext) marshalNUserError2ᚖgithubᚗcomᚋemporiumᚋempor
 		return graphql.Null
 	}
 	return ec._UserError(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNVariantOptionValueInput2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐVariantOptionValueInput(ctx context.Context, v any) (*model.VariantOptionValueInput, error) {
+	res, err := ec.unmarshalInputVariantOptionValueInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNVariantPriceInput2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐVariantPriceInput(ctx context.Context, v any) (*model.VariantPriceInput, error) {
+	res, err := ec.unmarshalInputVariantPriceInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNWeightUnit2githubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐWeightUnit(ctx context.Context, v any) (model.WeightUnit, error) {
@@ -24357,6 +33575,49 @@ func (ec *executionContext) marshalOCollection2ᚖgithubᚗcomᚋemporiumᚋempo
 	return ec._Collection(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalOCollectionAddProductsPayload2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCollectionAddProductsPayload(ctx context.Context, sel ast.SelectionSet, v *model.CollectionAddProductsPayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._CollectionAddProductsPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOCollectionCreatePayload2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCollectionCreatePayload(ctx context.Context, sel ast.SelectionSet, v *model.CollectionCreatePayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._CollectionCreatePayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOCollectionDeletePayload2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCollectionDeletePayload(ctx context.Context, sel ast.SelectionSet, v *model.CollectionDeletePayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._CollectionDeletePayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOCollectionImageInput2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCollectionImageInput(ctx context.Context, v any) (*model.CollectionImageInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputCollectionImageInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOCollectionRemoveProductsPayload2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCollectionRemoveProductsPayload(ctx context.Context, sel ast.SelectionSet, v *model.CollectionRemoveProductsPayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._CollectionRemoveProductsPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOCollectionReorderProductsPayload2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCollectionReorderProductsPayload(ctx context.Context, sel ast.SelectionSet, v *model.CollectionReorderProductsPayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._CollectionReorderProductsPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOCollectionSortKeys2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCollectionSortKeys(ctx context.Context, v any) (*model.CollectionSortKeys, error) {
 	if v == nil {
 		return nil, nil
@@ -24373,6 +33634,31 @@ func (ec *executionContext) marshalOCollectionSortKeys2ᚖgithubᚗcomᚋemporiu
 	return v
 }
 
+func (ec *executionContext) unmarshalOCollectionSortOrder2ᚖstring(ctx context.Context, v any) (*string, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := graphql.UnmarshalString(v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOCollectionSortOrder2ᚖstring(ctx context.Context, sel ast.SelectionSet, v *string) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(*v)
+	return res
+}
+
+func (ec *executionContext) marshalOCollectionUpdatePayload2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCollectionUpdatePayload(ctx context.Context, sel ast.SelectionSet, v *model.CollectionUpdatePayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._CollectionUpdatePayload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOCountryCode2ᚖstring(ctx context.Context, v any) (*string, error) {
 	if v == nil {
 		return nil, nil
@@ -24382,6 +33668,77 @@ func (ec *executionContext) unmarshalOCountryCode2ᚖstring(ctx context.Context,
 }
 
 func (ec *executionContext) marshalOCountryCode2ᚖstring(ctx context.Context, sel ast.SelectionSet, v *string) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(*v)
+	return res
+}
+
+func (ec *executionContext) unmarshalOCreateMediaInput2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCreateMediaInputᚄ(ctx context.Context, v any) ([]*model.CreateMediaInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.CreateMediaInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNCreateMediaInput2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCreateMediaInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalOCurrencyCode2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]string, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNCurrencyCode2string(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOCurrencyCode2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCurrencyCode2string(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOCurrencyCode2ᚖstring(ctx context.Context, v any) (*string, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := graphql.UnmarshalString(v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOCurrencyCode2ᚖstring(ctx context.Context, sel ast.SelectionSet, v *string) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
@@ -24525,6 +33882,24 @@ func (ec *executionContext) marshalODateTime2ᚖtimeᚐTime(ctx context.Context,
 	return res
 }
 
+func (ec *executionContext) unmarshalODecimal2ᚖstring(ctx context.Context, v any) (*string, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := graphql.UnmarshalString(v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalODecimal2ᚖstring(ctx context.Context, sel ast.SelectionSet, v *string) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(*v)
+	return res
+}
+
 func (ec *executionContext) unmarshalOFloat2float64(ctx context.Context, v any) (float64, error) {
 	res, err := graphql.UnmarshalFloatContext(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -24534,6 +33909,41 @@ func (ec *executionContext) marshalOFloat2float64(ctx context.Context, sel ast.S
 	_ = sel
 	res := graphql.MarshalFloatContext(v)
 	return graphql.WrapContextMarshaler(ctx, res)
+}
+
+func (ec *executionContext) unmarshalOFloat2ᚖfloat64(ctx context.Context, v any) (*float64, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := graphql.UnmarshalFloatContext(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOFloat2ᚖfloat64(ctx context.Context, sel ast.SelectionSet, v *float64) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	res := graphql.MarshalFloatContext(*v)
+	return graphql.WrapContextMarshaler(ctx, res)
+}
+
+func (ec *executionContext) unmarshalOHTML2ᚖstring(ctx context.Context, v any) (*string, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := graphql.UnmarshalString(v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOHTML2ᚖstring(ctx context.Context, sel ast.SelectionSet, v *string) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(*v)
+	return res
 }
 
 func (ec *executionContext) unmarshalOID2string(ctx context.Context, v any) (string, error) {
@@ -24626,6 +34036,56 @@ func (ec *executionContext) marshalOInt2ᚖint(ctx context.Context, sel ast.Sele
 	return res
 }
 
+func (ec *executionContext) marshalOInventoryAdjustQuantitiesPayload2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐInventoryAdjustQuantitiesPayload(ctx context.Context, sel ast.SelectionSet, v *model.InventoryAdjustQuantitiesPayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._InventoryAdjustQuantitiesPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOInventoryAdjustment2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐInventoryAdjustmentᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.InventoryAdjustment) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNInventoryAdjustment2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐInventoryAdjustment(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOInventoryLevelInput2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐInventoryLevelInputᚄ(ctx context.Context, v any) ([]*model.InventoryLevelInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.InventoryLevelInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNInventoryLevelInput2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐInventoryLevelInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOInventorySetQuantitiesPayload2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐInventorySetQuantitiesPayload(ctx context.Context, sel ast.SelectionSet, v *model.InventorySetQuantitiesPayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._InventorySetQuantitiesPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOLanguageCode2ᚖstring(ctx context.Context, v any) (*string, error) {
 	if v == nil {
 		return nil, nil
@@ -24644,6 +34104,20 @@ func (ec *executionContext) marshalOLanguageCode2ᚖstring(ctx context.Context, 
 	return res
 }
 
+func (ec *executionContext) marshalOLocation2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐLocation(ctx context.Context, sel ast.SelectionSet, v *ent.Location) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Location(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOLocationAddPayload2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐLocationAddPayload(ctx context.Context, sel ast.SelectionSet, v *model.LocationAddPayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._LocationAddPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalOMailingAddress2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐCustomerAddress(ctx context.Context, sel ast.SelectionSet, v *ent.CustomerAddress) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -24658,11 +34132,49 @@ func (ec *executionContext) marshalOMenu2ᚖgithubᚗcomᚋemporiumᚋemporium�
 	return ec._Menu(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalOMenuCreatePayload2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐMenuCreatePayload(ctx context.Context, sel ast.SelectionSet, v *model.MenuCreatePayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._MenuCreatePayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOMenuDeletePayload2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐMenuDeletePayload(ctx context.Context, sel ast.SelectionSet, v *model.MenuDeletePayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._MenuDeletePayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOMenuItemCreateInput2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐMenuItemCreateInputᚄ(ctx context.Context, v any) ([]*model.MenuItemCreateInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.MenuItemCreateInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNMenuItemCreateInput2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐMenuItemCreateInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
 func (ec *executionContext) marshalOMenuItemResource2githubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐMenuItemResource(ctx context.Context, sel ast.SelectionSet, v model.MenuItemResource) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	return ec._MenuItemResource(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOMenuUpdatePayload2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐMenuUpdatePayload(ctx context.Context, sel ast.SelectionSet, v *model.MenuUpdatePayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._MenuUpdatePayload(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalOMoneyV22ᚖgithubᚗcomᚋemporiumᚋemporiumᚋmoneyᚐMoney(ctx context.Context, sel ast.SelectionSet, v *money.Money) graphql.Marshaler {
@@ -24679,11 +34191,42 @@ func (ec *executionContext) marshalONode2githubᚗcomᚋemporiumᚋemporiumᚋgr
 	return ec._Node(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalOOptionCreateInput2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐOptionCreateInputᚄ(ctx context.Context, v any) ([]*model.OptionCreateInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.OptionCreateInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNOptionCreateInput2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐOptionCreateInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
 func (ec *executionContext) marshalOPage2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐPage(ctx context.Context, sel ast.SelectionSet, v *ent.Page) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	return ec._Page(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOPageCreatePayload2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐPageCreatePayload(ctx context.Context, sel ast.SelectionSet, v *model.PageCreatePayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._PageCreatePayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOPageDeletePayload2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐPageDeletePayload(ctx context.Context, sel ast.SelectionSet, v *model.PageDeletePayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._PageDeletePayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOPageSortKeys2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐPageSortKeys(ctx context.Context, v any) (*model.PageSortKeys, error) {
@@ -24700,6 +34243,13 @@ func (ec *executionContext) marshalOPageSortKeys2ᚖgithubᚗcomᚋemporiumᚋem
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) marshalOPageUpdatePayload2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐPageUpdatePayload(ctx context.Context, sel ast.SelectionSet, v *model.PageUpdatePayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._PageUpdatePayload(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalOPermissionGroup2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐPermissionGroup(ctx context.Context, sel ast.SelectionSet, v *ent.PermissionGroup) graphql.Marshaler {
@@ -24758,6 +34308,27 @@ func (ec *executionContext) marshalOProductCollectionSortKeys2ᚖgithubᚗcomᚋ
 	return v
 }
 
+func (ec *executionContext) marshalOProductCreateMediaPayload2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐProductCreateMediaPayload(ctx context.Context, sel ast.SelectionSet, v *model.ProductCreateMediaPayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ProductCreateMediaPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOProductCreatePayload2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐProductCreatePayload(ctx context.Context, sel ast.SelectionSet, v *model.ProductCreatePayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ProductCreatePayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOProductDeletePayload2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐProductDeletePayload(ctx context.Context, sel ast.SelectionSet, v *model.ProductDeletePayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ProductDeletePayload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOProductImageSortKeys2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐProductImageSortKeys(ctx context.Context, v any) (*model.ProductImageSortKeys, error) {
 	if v == nil {
 		return nil, nil
@@ -24806,11 +34377,73 @@ func (ec *executionContext) marshalOProductSortKeys2ᚖgithubᚗcomᚋemporium�
 	return v
 }
 
+func (ec *executionContext) unmarshalOProductStatus2ᚖstring(ctx context.Context, v any) (*string, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := graphql.UnmarshalString(v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOProductStatus2ᚖstring(ctx context.Context, sel ast.SelectionSet, v *string) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(*v)
+	return res
+}
+
+func (ec *executionContext) marshalOProductUpdatePayload2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐProductUpdatePayload(ctx context.Context, sel ast.SelectionSet, v *model.ProductUpdatePayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ProductUpdatePayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOProductVariant2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐProductVariantᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.ProductVariant) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNProductVariant2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐProductVariant(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalOProductVariant2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐProductVariant(ctx context.Context, sel ast.SelectionSet, v *ent.ProductVariant) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	return ec._ProductVariant(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOProductVariantInventoryPolicy2ᚖstring(ctx context.Context, v any) (*string, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := graphql.UnmarshalString(v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOProductVariantInventoryPolicy2ᚖstring(ctx context.Context, sel ast.SelectionSet, v *string) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(*v)
+	return res
 }
 
 func (ec *executionContext) unmarshalOProductVariantSortKeys2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐProductVariantSortKeys(ctx context.Context, v any) (*model.ProductVariantSortKeys, error) {
@@ -24829,11 +34462,57 @@ func (ec *executionContext) marshalOProductVariantSortKeys2ᚖgithubᚗcomᚋemp
 	return v
 }
 
+func (ec *executionContext) marshalOProductVariantsBulkCreatePayload2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐProductVariantsBulkCreatePayload(ctx context.Context, sel ast.SelectionSet, v *model.ProductVariantsBulkCreatePayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ProductVariantsBulkCreatePayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOProductVariantsBulkDeletePayload2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐProductVariantsBulkDeletePayload(ctx context.Context, sel ast.SelectionSet, v *model.ProductVariantsBulkDeletePayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ProductVariantsBulkDeletePayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOProductVariantsBulkInput2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐProductVariantsBulkInputᚄ(ctx context.Context, v any) ([]*model.ProductVariantsBulkInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.ProductVariantsBulkInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNProductVariantsBulkInput2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐProductVariantsBulkInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOProductVariantsBulkUpdatePayload2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐProductVariantsBulkUpdatePayload(ctx context.Context, sel ast.SelectionSet, v *model.ProductVariantsBulkUpdatePayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ProductVariantsBulkUpdatePayload(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalOSEO2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐSeo(ctx context.Context, sel ast.SelectionSet, v *model.Seo) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	return ec._SEO(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOSEOInput2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐSEOInput(ctx context.Context, v any) (*model.SEOInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputSEOInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalOSelectedOptionInput2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐSelectedOptionInputᚄ(ctx context.Context, v any) ([]*model.SelectedOptionInput, error) {
@@ -24851,6 +34530,20 @@ func (ec *executionContext) unmarshalOSelectedOptionInput2ᚕᚖgithubᚗcomᚋe
 		}
 	}
 	return res, nil
+}
+
+func (ec *executionContext) marshalOShop2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐShop(ctx context.Context, sel ast.SelectionSet, v *ent.Shop) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Shop(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOShopUpdatePayload2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐShopUpdatePayload(ctx context.Context, sel ast.SelectionSet, v *model.ShopUpdatePayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ShopUpdatePayload(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalOStaffAccessToken2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐStaffAccessToken(ctx context.Context, sel ast.SelectionSet, v *model.StaffAccessToken) graphql.Marshaler {
@@ -24981,6 +34674,56 @@ func (ec *executionContext) marshalOURL2ᚖstring(ctx context.Context, sel ast.S
 	_ = ctx
 	res := graphql.MarshalString(*v)
 	return res
+}
+
+func (ec *executionContext) unmarshalOVariantOptionValueInput2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐVariantOptionValueInputᚄ(ctx context.Context, v any) ([]*model.VariantOptionValueInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.VariantOptionValueInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNVariantOptionValueInput2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐVariantOptionValueInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalOVariantPriceInput2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐVariantPriceInputᚄ(ctx context.Context, v any) ([]*model.VariantPriceInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.VariantPriceInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNVariantPriceInput2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐVariantPriceInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalOWeightUnit2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐWeightUnit(ctx context.Context, v any) (*model.WeightUnit, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.WeightUnit)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOWeightUnit2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐWeightUnit(ctx context.Context, sel ast.SelectionSet, v *model.WeightUnit) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
 }
 
 func (ec *executionContext) marshalO__EnumValue2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐEnumValueᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.EnumValue) graphql.Marshaler {

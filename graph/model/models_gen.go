@@ -53,15 +53,72 @@ type AuditEntryEdge struct {
 	Node   *ent.AuditEntry `json:"node"`
 }
 
+type CollectionAddProductsPayload struct {
+	Collection *ent.Collection `json:"collection,omitempty"`
+	UserErrors []*UserError    `json:"userErrors"`
+}
+
 type CollectionConnection struct {
 	Edges    []*CollectionEdge `json:"edges"`
 	Nodes    []*ent.Collection `json:"nodes"`
 	PageInfo *PageInfo         `json:"pageInfo"`
 }
 
+type CollectionCreatePayload struct {
+	Collection *ent.Collection `json:"collection,omitempty"`
+	UserErrors []*UserError    `json:"userErrors"`
+}
+
+type CollectionDeletePayload struct {
+	DeletedCollectionID *string      `json:"deletedCollectionId,omitempty"`
+	UserErrors          []*UserError `json:"userErrors"`
+}
+
 type CollectionEdge struct {
 	Cursor string          `json:"cursor"`
 	Node   *ent.Collection `json:"node"`
+}
+
+type CollectionImageInput struct {
+	Src     string  `json:"src"`
+	AltText *string `json:"altText,omitempty"`
+	Width   *int    `json:"width,omitempty"`
+	Height  *int    `json:"height,omitempty"`
+}
+
+type CollectionInput struct {
+	// Set for collectionUpdate.
+	ID              *string               `json:"id,omitempty"`
+	Title           *string               `json:"title,omitempty"`
+	Handle          *string               `json:"handle,omitempty"`
+	DescriptionHTML *string               `json:"descriptionHtml,omitempty"`
+	Seo             *SEOInput             `json:"seo,omitempty"`
+	Image           *CollectionImageInput `json:"image,omitempty"`
+	SortOrder       *string               `json:"sortOrder,omitempty"`
+	// Products in manual order, on creation.
+	Products []string `json:"products,omitempty"`
+}
+
+type CollectionRemoveProductsPayload struct {
+	Collection *ent.Collection `json:"collection,omitempty"`
+	UserErrors []*UserError    `json:"userErrors"`
+}
+
+type CollectionReorderProductsPayload struct {
+	Collection *ent.Collection `json:"collection,omitempty"`
+	UserErrors []*UserError    `json:"userErrors"`
+}
+
+type CollectionUpdatePayload struct {
+	Collection *ent.Collection `json:"collection,omitempty"`
+	UserErrors []*UserError    `json:"userErrors"`
+}
+
+type CreateMediaInput struct {
+	OriginalSource string  `json:"originalSource"`
+	Alt            *string `json:"alt,omitempty"`
+	Width          *int    `json:"width,omitempty"`
+	Height         *int    `json:"height,omitempty"`
 }
 
 type CustomerAccessToken struct {
@@ -195,6 +252,77 @@ type ImageEdge struct {
 	Node   *ent.Image `json:"node"`
 }
 
+type InventoryAdjustQuantitiesInput struct {
+	Reason  string                  `json:"reason"`
+	Changes []*InventoryChangeInput `json:"changes"`
+}
+
+type InventoryAdjustQuantitiesPayload struct {
+	Adjustments []*ent.InventoryAdjustment `json:"adjustments,omitempty"`
+	UserErrors  []*UserError               `json:"userErrors"`
+}
+
+type InventoryAdjustmentConnection struct {
+	Edges    []*InventoryAdjustmentEdge `json:"edges"`
+	Nodes    []*ent.InventoryAdjustment `json:"nodes"`
+	PageInfo *PageInfo                  `json:"pageInfo"`
+}
+
+type InventoryAdjustmentEdge struct {
+	Cursor string                   `json:"cursor"`
+	Node   *ent.InventoryAdjustment `json:"node"`
+}
+
+type InventoryChangeInput struct {
+	InventoryItemID string `json:"inventoryItemId"`
+	LocationID      string `json:"locationId"`
+	Delta           int    `json:"delta"`
+}
+
+type InventoryLevelInput struct {
+	LocationID        string `json:"locationId"`
+	AvailableQuantity int    `json:"availableQuantity"`
+}
+
+type InventoryQuantityInput struct {
+	// The variant whose stock is set (Emporium's inventory item is the variant).
+	InventoryItemID string `json:"inventoryItemId"`
+	LocationID      string `json:"locationId"`
+	Quantity        int    `json:"quantity"`
+}
+
+type InventorySetQuantitiesInput struct {
+	Reason     string                    `json:"reason"`
+	Quantities []*InventoryQuantityInput `json:"quantities"`
+}
+
+type InventorySetQuantitiesPayload struct {
+	Adjustments []*ent.InventoryAdjustment `json:"adjustments,omitempty"`
+	UserErrors  []*UserError               `json:"userErrors"`
+}
+
+type LocationAddInput struct {
+	Name        string  `json:"name"`
+	CountryCode *string `json:"countryCode,omitempty"`
+	City        *string `json:"city,omitempty"`
+}
+
+type LocationAddPayload struct {
+	Location   *ent.Location `json:"location,omitempty"`
+	UserErrors []*UserError  `json:"userErrors"`
+}
+
+type LocationConnection struct {
+	Edges    []*LocationEdge `json:"edges"`
+	Nodes    []*ent.Location `json:"nodes"`
+	PageInfo *PageInfo       `json:"pageInfo"`
+}
+
+type LocationEdge struct {
+	Cursor string        `json:"cursor"`
+	Node   *ent.Location `json:"node"`
+}
+
 type MailingAddressConnection struct {
 	Edges    []*MailingAddressEdge  `json:"edges"`
 	Nodes    []*ent.CustomerAddress `json:"nodes"`
@@ -219,13 +347,72 @@ type MailingAddressInput struct {
 	Phone     *string `json:"phone,omitempty"`
 }
 
+type MenuCreatePayload struct {
+	Menu       *ent.Menu    `json:"menu,omitempty"`
+	UserErrors []*UserError `json:"userErrors"`
+}
+
+type MenuDeletePayload struct {
+	DeletedMenuID *string      `json:"deletedMenuId,omitempty"`
+	UserErrors    []*UserError `json:"userErrors"`
+}
+
+type MenuItemCreateInput struct {
+	Title string       `json:"title"`
+	Type  MenuItemType `json:"type"`
+	URL   *string      `json:"url,omitempty"`
+	// A Product, Collection or Page ID, for items of those types.
+	ResourceID *string                `json:"resourceId,omitempty"`
+	Tags       []string               `json:"tags,omitempty"`
+	Items      []*MenuItemCreateInput `json:"items,omitempty"`
+}
+
+type MenuUpdatePayload struct {
+	Menu       *ent.Menu    `json:"menu,omitempty"`
+	UserErrors []*UserError `json:"userErrors"`
+}
+
+type MoveInput struct {
+	ID string `json:"id"`
+	// Zero-based position in the collection's manual order.
+	NewPosition int `json:"newPosition"`
+}
+
 type Mutation struct {
+}
+
+type OptionCreateInput struct {
+	Name   string                    `json:"name"`
+	Values []*OptionValueCreateInput `json:"values"`
+}
+
+type OptionValueCreateInput struct {
+	Name string `json:"name"`
 }
 
 type PageConnection struct {
 	Edges    []*PageEdge `json:"edges"`
 	Nodes    []*ent.Page `json:"nodes"`
 	PageInfo *PageInfo   `json:"pageInfo"`
+}
+
+type PageCreateInput struct {
+	Title       string    `json:"title"`
+	Handle      *string   `json:"handle,omitempty"`
+	Body        *string   `json:"body,omitempty"`
+	BodySummary *string   `json:"bodySummary,omitempty"`
+	IsPublished *bool     `json:"isPublished,omitempty"`
+	Seo         *SEOInput `json:"seo,omitempty"`
+}
+
+type PageCreatePayload struct {
+	Page       *ent.Page    `json:"page,omitempty"`
+	UserErrors []*UserError `json:"userErrors"`
+}
+
+type PageDeletePayload struct {
+	DeletedPageID *string      `json:"deletedPageId,omitempty"`
+	UserErrors    []*UserError `json:"userErrors"`
 }
 
 type PageEdge struct {
@@ -239,6 +426,20 @@ type PageInfo struct {
 	HasPreviousPage bool    `json:"hasPreviousPage"`
 	StartCursor     *string `json:"startCursor,omitempty"`
 	EndCursor       *string `json:"endCursor,omitempty"`
+}
+
+type PageUpdateInput struct {
+	Title       *string   `json:"title,omitempty"`
+	Handle      *string   `json:"handle,omitempty"`
+	Body        *string   `json:"body,omitempty"`
+	BodySummary *string   `json:"bodySummary,omitempty"`
+	IsPublished *bool     `json:"isPublished,omitempty"`
+	Seo         *SEOInput `json:"seo,omitempty"`
+}
+
+type PageUpdatePayload struct {
+	Page       *ent.Page    `json:"page,omitempty"`
+	UserErrors []*UserError `json:"userErrors"`
 }
 
 // Money settings of the shop.
@@ -265,6 +466,38 @@ type ProductConnection struct {
 	PageInfo *PageInfo      `json:"pageInfo"`
 }
 
+type ProductCreateInput struct {
+	Title           string                      `json:"title"`
+	Handle          *string                     `json:"handle,omitempty"`
+	DescriptionHTML *string                     `json:"descriptionHtml,omitempty"`
+	Vendor          *string                     `json:"vendor,omitempty"`
+	ProductType     *string                     `json:"productType,omitempty"`
+	Tags            []string                    `json:"tags,omitempty"`
+	Status          *string                     `json:"status,omitempty"`
+	Seo             *SEOInput                   `json:"seo,omitempty"`
+	ProductOptions  []*OptionCreateInput        `json:"productOptions,omitempty"`
+	Variants        []*ProductVariantsBulkInput `json:"variants,omitempty"`
+}
+
+type ProductCreateMediaPayload struct {
+	Product    *ent.Product `json:"product,omitempty"`
+	UserErrors []*UserError `json:"userErrors"`
+}
+
+type ProductCreatePayload struct {
+	Product    *ent.Product `json:"product,omitempty"`
+	UserErrors []*UserError `json:"userErrors"`
+}
+
+type ProductDeleteInput struct {
+	ID string `json:"id"`
+}
+
+type ProductDeletePayload struct {
+	DeletedProductID *string      `json:"deletedProductId,omitempty"`
+	UserErrors       []*UserError `json:"userErrors"`
+}
+
 type ProductEdge struct {
 	Cursor string       `json:"cursor"`
 	Node   *ent.Product `json:"node"`
@@ -273,6 +506,23 @@ type ProductEdge struct {
 type ProductPriceRange struct {
 	MinVariantPrice *money.Money `json:"minVariantPrice"`
 	MaxVariantPrice *money.Money `json:"maxVariantPrice"`
+}
+
+type ProductUpdateInput struct {
+	ID              string    `json:"id"`
+	Title           *string   `json:"title,omitempty"`
+	Handle          *string   `json:"handle,omitempty"`
+	DescriptionHTML *string   `json:"descriptionHtml,omitempty"`
+	Vendor          *string   `json:"vendor,omitempty"`
+	ProductType     *string   `json:"productType,omitempty"`
+	Tags            []string  `json:"tags,omitempty"`
+	Status          *string   `json:"status,omitempty"`
+	Seo             *SEOInput `json:"seo,omitempty"`
+}
+
+type ProductUpdatePayload struct {
+	Product    *ent.Product `json:"product,omitempty"`
+	UserErrors []*UserError `json:"userErrors"`
 }
 
 type ProductVariantConnection struct {
@@ -286,6 +536,45 @@ type ProductVariantEdge struct {
 	Node   *ent.ProductVariant `json:"node"`
 }
 
+type ProductVariantsBulkCreatePayload struct {
+	Product         *ent.Product          `json:"product,omitempty"`
+	ProductVariants []*ent.ProductVariant `json:"productVariants,omitempty"`
+	UserErrors      []*UserError          `json:"userErrors"`
+}
+
+type ProductVariantsBulkDeletePayload struct {
+	Product    *ent.Product `json:"product,omitempty"`
+	UserErrors []*UserError `json:"userErrors"`
+}
+
+type ProductVariantsBulkInput struct {
+	// Set to update an existing variant (productVariantsBulkUpdate).
+	ID           *string                    `json:"id,omitempty"`
+	OptionValues []*VariantOptionValueInput `json:"optionValues,omitempty"`
+	// Price in the shop's default currency.
+	Price          *string `json:"price,omitempty"`
+	CompareAtPrice *string `json:"compareAtPrice,omitempty"`
+	// Prices in other enabled currencies.
+	Prices           []*VariantPriceInput `json:"prices,omitempty"`
+	Sku              *string              `json:"sku,omitempty"`
+	Barcode          *string              `json:"barcode,omitempty"`
+	Taxable          *bool                `json:"taxable,omitempty"`
+	RequiresShipping *bool                `json:"requiresShipping,omitempty"`
+	Weight           *float64             `json:"weight,omitempty"`
+	WeightUnit       *WeightUnit          `json:"weightUnit,omitempty"`
+	InventoryPolicy  *string              `json:"inventoryPolicy,omitempty"`
+	// False for a variant whose stock is not counted (always available).
+	Tracked *bool `json:"tracked,omitempty"`
+	// Stock at locations; only on creation (use inventorySetQuantities afterwards).
+	InventoryQuantities []*InventoryLevelInput `json:"inventoryQuantities,omitempty"`
+}
+
+type ProductVariantsBulkUpdatePayload struct {
+	Product         *ent.Product          `json:"product,omitempty"`
+	ProductVariants []*ent.ProductVariant `json:"productVariants,omitempty"`
+	UserErrors      []*UserError          `json:"userErrors"`
+}
+
 type Query struct {
 }
 
@@ -295,9 +584,27 @@ type Seo struct {
 	Description *string `json:"description,omitempty"`
 }
 
+type SEOInput struct {
+	Title       *string `json:"title,omitempty"`
+	Description *string `json:"description,omitempty"`
+}
+
 type SelectedOptionInput struct {
 	Name  string `json:"name"`
 	Value string `json:"value"`
+}
+
+type ShopUpdateInput struct {
+	Name                         *string  `json:"name,omitempty"`
+	Description                  *string  `json:"description,omitempty"`
+	PrimaryDomain                *string  `json:"primaryDomain,omitempty"`
+	CurrencyCode                 *string  `json:"currencyCode,omitempty"`
+	EnabledPresentmentCurrencies []string `json:"enabledPresentmentCurrencies,omitempty"`
+}
+
+type ShopUpdatePayload struct {
+	Shop       *ent.Shop    `json:"shop,omitempty"`
+	UserErrors []*UserError `json:"userErrors"`
 }
 
 type StaffAccessToken struct {
@@ -347,6 +654,18 @@ type StaffMemberEdge struct {
 type UserError struct {
 	Field   []string `json:"field,omitempty"`
 	Message string   `json:"message"`
+}
+
+type VariantOptionValueInput struct {
+	OptionName string `json:"optionName"`
+	Name       string `json:"name"`
+}
+
+// A price in one currency; amounts are exact decimal strings.
+type VariantPriceInput struct {
+	CurrencyCode    string  `json:"currencyCode"`
+	Amount          string  `json:"amount"`
+	CompareAtAmount *string `json:"compareAtAmount,omitempty"`
 }
 
 type CollectionSortKeys string
