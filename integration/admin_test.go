@@ -24,7 +24,9 @@ func TestAdminCatalogRoundTrip(t *testing.T) {
 	eachFreshDB(t, withOwner(nil), func(t *testing.T, s *server) {
 		owner := staffLogin(t, s, ownerEmail, ownerPassword)
 		as := bearer(owner)
-		var locs struct{ Locations struct{ Nodes []struct{ ID, Name string } } }
+		var locs struct {
+			Locations struct{ Nodes []struct{ ID, Name string } }
+		}
 		s.queryAs(t, as, `{ locations(first: 10) { nodes { id name } } }`, nil, &locs)
 		if len(locs.Locations.Nodes) == 0 {
 			t.Fatal("no locations")
@@ -81,7 +83,9 @@ func TestAdminCatalogRoundTrip(t *testing.T) {
 					t.Errorf("case %d: %+v, want userErrors", i, out.ProductCreate)
 				}
 			}
-			var all struct{ Products struct{ Nodes []struct{ Handle string } } }
+			var all struct {
+				Products struct{ Nodes []struct{ Handle string } }
+			}
 			s.query(t, `{ products(first: 250) { nodes { handle } } }`, nil, &all)
 			if len(all.Products.Nodes) != 44 {
 				t.Errorf("products after rejected creates: %d, want 44", len(all.Products.Nodes))
@@ -129,7 +133,9 @@ func TestAdminCatalogRoundTrip(t *testing.T) {
 				t.Fatalf("storefront product: %+v", sp)
 			}
 			var eur struct {
-				Product struct{ PriceRange struct{ MinVariantPrice moneyV2 } }
+				Product struct {
+					PriceRange struct{ MinVariantPrice moneyV2 }
+				}
 			}
 			s.query(t, `query @inContext(country: DE) { product(handle: "trail-runner-jacket") { priceRange { minVariantPrice { amount currencyCode } } } }`, nil, &eur)
 			if eur.Product.PriceRange.MinVariantPrice != (moneyV2{Amount: "110.50", CurrencyCode: "EUR"}) {
@@ -161,7 +167,9 @@ func TestAdminCatalogRoundTrip(t *testing.T) {
 			if len(r.Errors) > 0 || strings.Contains(string(r.Data), "message") {
 				t.Fatalf("collectionReorderProducts: %s %+v", r.Data, r.Errors)
 			}
-			var out struct{ Collection struct{ Products productEdges } }
+			var out struct {
+				Collection struct{ Products productEdges }
+			}
 			s.query(t, `{ collection(handle: "apparel") { products(first: 3, sortKey: MANUAL) { edges { node { handle } } } } }`, nil, &out)
 			if h := out.Collection.Products.handles(); len(h) == 0 || h[0] != "trail-runner-jacket" {
 				t.Errorf("apparel after the move: %v", h)
@@ -174,7 +182,9 @@ func TestAdminCatalogRoundTrip(t *testing.T) {
 			}
 			s.queryAs(t, as, `mutation($p: ID!) { collectionCreate(input: {title: "Rain Gear", products: [$p], sortOrder: ALPHA_ASC}) { collection { handle } userErrors { message } } }`,
 				map[string]any{"p": p.ID}, &made)
-			var rain struct{ Collection struct{ Products productEdges } }
+			var rain struct {
+				Collection struct{ Products productEdges }
+			}
 			s.query(t, `{ collection(handle: "rain-gear") { products(first: 5) { edges { node { handle } } } } }`, nil, &rain)
 			if made.CollectionCreate.Collection == nil || !slices.Equal(rain.Collection.Products.handles(), []string{"trail-runner-jacket"}) {
 				t.Errorf("collectionCreate: %+v, products %v", made, rain.Collection.Products.handles())
@@ -216,7 +226,9 @@ func TestAdminCatalogRoundTrip(t *testing.T) {
 			}
 			var out struct {
 				Product struct {
-					Variants struct{ Nodes []struct{ QuantityAvailable int } }
+					Variants struct {
+						Nodes []struct{ QuantityAvailable int }
+					}
 				}
 			}
 			s.query(t, `{ product(handle: "trail-runner-jacket") { variants(first: 5) { nodes { quantityAvailable } } } }`, nil, &out)
@@ -227,7 +239,9 @@ func TestAdminCatalogRoundTrip(t *testing.T) {
 
 		t.Run("content and settings", func(t *testing.T) {
 			s.queryAs(t, as, `mutation { pageCreate(page: {title: "Care guide", body: "<p>Wash cold.</p>"}) { page { handle } userErrors { message } } }`, nil, nil)
-			var page struct{ Page *struct{ Title, BodySummary string } }
+			var page struct {
+				Page *struct{ Title, BodySummary string }
+			}
 			s.query(t, `{ page(handle: "care-guide") { title bodySummary } }`, nil, &page)
 			if page.Page == nil || page.Page.BodySummary != "Wash cold." {
 				t.Errorf("page: %+v", page.Page)
@@ -262,7 +276,9 @@ func TestAdminCatalogRoundTrip(t *testing.T) {
 			s.query(t, `{ product(handle: "trail-runner-jacket") { id } }`, nil, &one)
 			var search productPage
 			s.query(t, productPageQuery, map[string]any{"first": 10, "query": "tag:rain-ready"}, &search)
-			var col struct{ Collection struct{ Products productEdges } }
+			var col struct {
+				Collection struct{ Products productEdges }
+			}
 			s.query(t, `{ collection(handle: "apparel") { products(first: 250) { edges { node { handle } } } } }`, nil, &col)
 			var node struct{ Node *struct{ ID string } }
 			s.query(t, `query($id: ID!) { node(id: $id) { id } }`, map[string]any{"id": p.ID}, &node)
