@@ -62,6 +62,8 @@ Environment:
   EMPORIUM_ADMIN_EMAIL     with EMPORIUM_ADMIN_PASSWORD: the first owner, created when
                            the shop has no staff
   EMPORIUM_RESET_URL       storefront page password reset links open    http://localhost:3000/account/reset
+  EMPORIUM_RATE_LIMIT      per-caller cost bucket, CAPACITY/RESTORE_PER_SECOND, or off
+                                                                        4000000/1000000
   EMPORIUM_SMTP_ADDR       host:port of an SMTP server for emails (else they are logged);
                            with EMPORIUM_SMTP_USERNAME, EMPORIUM_SMTP_PASSWORD, EMPORIUM_SMTP_FROM
 `
@@ -89,6 +91,8 @@ type config struct {
 	adminPass   string
 	resetURL    string
 	smtp        mail.SMTPSender
+	rateCap     float64
+	rateRestore float64
 }
 
 func loadConfig(getenv func(string) string) (config, error) {
@@ -132,6 +136,19 @@ func loadConfig(getenv func(string) string) (config, error) {
 		return c, errors.New("set EMPORIUM_ADMIN_EMAIL and EMPORIUM_ADMIN_PASSWORD together")
 	}
 	c.resetURL = getenv("EMPORIUM_RESET_URL")
+	switch v := getenv("EMPORIUM_RATE_LIMIT"); v {
+	case "":
+	case "off":
+		c.rateCap = -1
+	default:
+		capacity, restore, ok := strings.Cut(v, "/")
+		var err1, err2 error
+		c.rateCap, err1 = strconv.ParseFloat(capacity, 64)
+		c.rateRestore, err2 = strconv.ParseFloat(restore, 64)
+		if !ok || err1 != nil || err2 != nil || c.rateCap <= 0 || c.rateRestore <= 0 {
+			return c, fmt.Errorf("EMPORIUM_RATE_LIMIT must be off or CAPACITY/RESTORE_PER_SECOND, not %q", v)
+		}
+	}
 	c.smtp = mail.SMTPSender{Addr: getenv("EMPORIUM_SMTP_ADDR"), Username: getenv("EMPORIUM_SMTP_USERNAME"),
 		Password: getenv("EMPORIUM_SMTP_PASSWORD"), From: getenv("EMPORIUM_SMTP_FROM")}
 	if err := c.logLevel.UnmarshalText([]byte(cmpOr(getenv("EMPORIUM_LOG_LEVEL"), "info"))); err != nil {
@@ -295,6 +312,7 @@ func serviceOptions(cfg config, log *slog.Logger) service.Options {
 		Playground: cfg.playground, Production: cfg.production, CORSOrigins: cfg.corsOrigins,
 		JWTKeys: cfg.jwtKeys, Issuer: cfg.issuer, ResetURL: cfg.resetURL,
 		AdminEmail: cfg.adminEmail, AdminPassword: cfg.adminPass,
+		RateCapacity: cfg.rateCap, RestoreRate: cfg.rateRestore,
 	}
 	if cfg.smtp.Addr != "" {
 		opts.Mailer = cfg.smtp

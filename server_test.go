@@ -45,6 +45,8 @@ func TestBadConfiguration(t *testing.T) {
 		{nil, map[string]string{"EMPORIUM_ENV": "staging"}, "EMPORIUM_ENV"},
 		{nil, map[string]string{"EMPORIUM_DB_MAX_CONNS": "-1"}, "EMPORIUM_DB_MAX_CONNS"},
 		{[]string{"seed"}, nil, "one catalog file"},
+		{nil, map[string]string{"EMPORIUM_RATE_LIMIT": "lots"}, "EMPORIUM_RATE_LIMIT"},
+		{nil, map[string]string{"EMPORIUM_ADMIN_EMAIL": "a@example.com"}, "EMPORIUM_ADMIN_PASSWORD"},
 		{[]string{"-port", "1"}, nil, "flag provided but not defined"},
 	} {
 		err := run(tt.args, env(tt.env), io.Discard)

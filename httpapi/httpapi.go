@@ -51,6 +51,8 @@ type Config struct {
 	MaxDepth int
 	// CORSOrigins lists the origins browsers may call from; "*" allows any (the default).
 	CORSOrigins []string
+	// RateLimit throttles callers by query cost; nil turns it off.
+	RateLimit *RateLimit
 	// MaxComplexity bounds a query's cost, where list fields cost in proportion to first/last (default 1,000,000).
 	MaxComplexity int
 }
@@ -146,6 +148,9 @@ func newGraphQL(cfg Config, cat *catalog.Catalog) http.Handler {
 	srv.Use(extension.FixedComplexityLimit(cfg.MaxComplexity))
 	srv.Use(depthLimit{max: cfg.MaxDepth})
 	srv.Use(fieldLimits{maxRoot: 20, maxAliases: 50})
+	if cfg.RateLimit != nil {
+		srv.Use(cfg.RateLimit)
+	}
 	srv.AroundResponses(cfg.Metrics.observeResponse)
 	return srv
 }

@@ -439,3 +439,61 @@ func TestRequestLimitsRefuseBeforeExecution(t *testing.T) {
 		})
 	})
 }
+
+func TestRateLimitByCost(t *testing.T) {
+	eachFreshDB(t, func(o *service.Options) { o.RateCapacity, o.RestoreRate = 1000, 1000 }, func(t *testing.T, s *server) {
+		q := `{ products(first: 150) { nodes { id title handle vendor } } }`
+		type costed struct {
+			Status     int
+			Errors     []gqlError
+			Extensions struct {
+				Cost struct {
+					RequestedQueryCost int
+					ThrottleStatus     struct {
+						MaximumAvailable   float64
+						CurrentlyAvailable int
+						RestoreRate        float64
+					}
+				}
+			}
+		}
+		send := func(h http.Header) costed {
+			t.Helper()
+			body, _ := json.Marshal(map[string]any{"query": q})
+			req, _ := http.NewRequest(http.MethodPost, s.http.URL+"/graphql", strings.NewReader(string(body)))
+			req.Header.Set("Content-Type", "application/json")
+			for k, v := range h {
+				req.Header[k] = v
+			}
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer res.Body.Close()
+			var c costed
+			if err := json.NewDecoder(res.Body).Decode(&c); err != nil {
+				t.Fatal(err)
+			}
+			c.Status = res.StatusCode
+			return c
+		}
+		first := send(nil)
+		cost := first.Extensions.Cost
+		if len(first.Errors) > 0 || cost.RequestedQueryCost < 500 || cost.RequestedQueryCost > 1000 ||
+			cost.ThrottleStatus.MaximumAvailable != 1000 || cost.ThrottleStatus.CurrentlyAvailable != 1000-cost.RequestedQueryCost {
+			t.Fatalf("first request: %+v; the test needs a cost between 500 and 1000", first)
+		}
+		second := send(nil)
+		if len(second.Errors) == 0 || second.Errors[0].code() != "THROTTLED" {
+			t.Fatalf("second request at once: %+v, want THROTTLED", second)
+		}
+		_, token := signUpAndLogIn(t, s, "own-bucket@example.com")
+		if other := send(bearer(token)); len(other.Errors) > 0 {
+			t.Errorf("a customer with a bucket of its own was throttled: %+v", other.Errors)
+		}
+		time.Sleep(time.Duration(float64(cost.RequestedQueryCost)/1000*float64(time.Second)) + 200*time.Millisecond)
+		if again := send(nil); len(again.Errors) > 0 {
+			t.Errorf("after the bucket refilled: %+v", again.Errors)
+		}
+	})
+}

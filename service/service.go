@@ -46,6 +46,9 @@ type Options struct {
 	Mailer mail.Sender
 	// ResetURL is the storefront page reset links point to.
 	ResetURL string
+	// RateCapacity and RestoreRate size each caller's cost bucket (httpapi.RateLimit); zero takes the
+	// defaults, a negative capacity turns rate limiting off.
+	RateCapacity, RestoreRate float64
 	// AdminEmail and AdminPassword create the first owner when the shop has no staff.
 	AdminEmail, AdminPassword string
 }
@@ -113,8 +116,19 @@ func Open(ctx context.Context, opts Options) (*Service, error) {
 			opts.Log.InfoContext(ctx, "created the shop's first owner", "email", opts.AdminEmail)
 		}
 	}
+	var limit *httpapi.RateLimit
+	if opts.RateCapacity >= 0 {
+		limit = &httpapi.RateLimit{Capacity: httpapi.DefaultRateCapacity, RestoreRate: httpapi.DefaultRestoreRate}
+		if opts.RateCapacity > 0 {
+			limit.Capacity = opts.RateCapacity
+		}
+		if opts.RestoreRate > 0 {
+			limit.RestoreRate = opts.RestoreRate
+		}
+	}
 	s.Handler = httpapi.New(httpapi.Config{
-		Log: opts.Log, DB: db, Metrics: metrics, Playground: opts.Playground, Production: opts.Production,
+		RateLimit: limit,
+		Log:       opts.Log, DB: db, Metrics: metrics, Playground: opts.Playground, Production: opts.Production,
 		CORSOrigins: opts.CORSOrigins, Tokens: tokens, Customers: s.Customers, Staff: s.Staff, APIKeys: s.APIKeys,
 	})
 	return s, nil
