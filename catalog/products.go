@@ -146,10 +146,10 @@ func (c *Catalog) Products(ctx context.Context, q ProductQuery) (keyset.Page[*en
 	return keyset.NewPage(w, o, rows, func(p *ent.Product) int { return p.ID })
 }
 
-// ProductByHandle returns the visible product with handle, or nil.
+// ProductByHandle returns the product with handle, visible or not (callers decide), or nil.
 func (c *Catalog) ProductByHandle(ctx context.Context, handle string) (*ent.Product, error) {
 	p, err := c.client.Product.Query().Where(product.Handle(handle)).Only(ctx)
-	if ent.IsNotFound(err) || err == nil && !c.Visible(p) {
+	if ent.IsNotFound(err) {
 		return nil, nil
 	}
 	if err != nil {

@@ -335,7 +335,7 @@ func (r *queryResolver) Product(ctx context.Context, id *string, handle *string)
 		return nil, err
 	}
 	p, err := loaders.For(ctx).Product.Load(ctx, n)()
-	if err != nil || r.visibleProduct(p) == nil {
+	if err != nil || r.visibleProduct(ctx, p) == nil {
 		return nil, err
 	}
 	prefetchProducts(ctx, []*ent.Product{p}, productFieldsOfList(ctx))
@@ -355,7 +355,7 @@ func (r *queryResolver) ProductRecommendations(ctx context.Context, productID *s
 		return nil, userError(errors.New("give exactly one of productId and productHandle"))
 	case productHandle != nil:
 		p, err := r.catalog.ProductByHandle(ctx, *productHandle)
-		if err != nil || p == nil {
+		if err != nil || r.visibleProduct(ctx, p) == nil {
 			return nil, err
 		}
 		id = p.ID

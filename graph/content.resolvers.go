@@ -51,7 +51,7 @@ func (r *menuItemResolver) Resource(ctx context.Context, obj *ent.MenuItem) (mod
 	switch obj.ResourceType {
 	case "Product":
 		p, err := l.Product.Load(ctx, *obj.ResourceID)()
-		if err != nil || r.visibleProduct(p) == nil {
+		if err != nil || r.visibleProduct(ctx, p) == nil {
 			return nil, err
 		}
 		return p, nil

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/emporium/emporium/auth"
 	"github.com/emporium/emporium/catalog"
 	"github.com/emporium/emporium/ent"
 	"github.com/emporium/emporium/gid"
@@ -144,9 +145,10 @@ func decodeID(id, typ string) (int, error) {
 	return n, nil
 }
 
-// visibleProduct returns p when the storefront may show it.
-func (r *Resolver) visibleProduct(p *ent.Product) *ent.Product {
-	if r.catalog.Visible(p) {
+// visibleProduct returns p when the viewer may see it: the storefront sees active, published products;
+// staff and keys with READ_PRODUCTS see drafts and archived ones too.
+func (r *Resolver) visibleProduct(ctx context.Context, p *ent.Product) *ent.Product {
+	if p != nil && (r.catalog.Visible(p) || auth.ViewerFrom(ctx).Can(auth.ReadProducts)) {
 		return p
 	}
 	return nil

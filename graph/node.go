@@ -24,7 +24,7 @@ func (r *Resolver) node(ctx context.Context, id string) (model.Node, error) {
 	switch ref.Type {
 	case "Product":
 		p, err := l.Product.Load(ctx, ref.ID)()
-		if err != nil || r.visibleProduct(p) == nil {
+		if err != nil || r.visibleProduct(ctx, p) == nil {
 			return nil, err
 		}
 		return p, nil
@@ -34,7 +34,7 @@ func (r *Resolver) node(ctx context.Context, id string) (model.Node, error) {
 			return nil, err
 		}
 		p, err := l.Product.Load(ctx, v.ProductID)()
-		if err != nil || r.visibleProduct(p) == nil {
+		if err != nil || r.visibleProduct(ctx, p) == nil {
 			return nil, err
 		}
 		return v, nil
@@ -44,7 +44,7 @@ func (r *Resolver) node(ctx context.Context, id string) (model.Node, error) {
 			return nil, err
 		}
 		p, err := l.Product.Load(ctx, o.ProductID)()
-		if err != nil || r.visibleProduct(p) == nil {
+		if err != nil || r.visibleProduct(ctx, p) == nil {
 			return nil, err
 		}
 		return o, nil

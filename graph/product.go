@@ -84,7 +84,7 @@ func (r *Resolver) storeURL(ctx context.Context, path string) (*string, error) {
 // productByHandle returns the visible product with handle, with its selected fields prefetched.
 func (r *Resolver) productByHandle(ctx context.Context, handle string) (*ent.Product, error) {
 	p, err := r.catalog.ProductByHandle(ctx, handle)
-	if err != nil || p == nil {
+	if err != nil || r.visibleProduct(ctx, p) == nil {
 		return nil, err
 	}
 	prefetchProducts(ctx, []*ent.Product{p}, productFieldsOfList(ctx))

@@ -286,6 +286,11 @@ func TestAdminCatalogRoundTrip(t *testing.T) {
 				t.Errorf("archived product still shows: product %v search %v collection has it %v node %v",
 					one.Product, search.handles(), slices.Contains(col.Collection.Products.handles(), "trail-runner-jacket"), node.Node)
 			}
+			var staffView struct{ Product *struct{ Status string } }
+			s.queryAs(t, as, `{ product(handle: "trail-runner-jacket") { status } }`, nil, &staffView)
+			if staffView.Product == nil || staffView.Product.Status != "ARCHIVED" {
+				t.Errorf("staff cannot see the archived product: %+v", staffView.Product)
+			}
 		})
 
 		t.Run("permissions", func(t *testing.T) {
