@@ -429,5 +429,7 @@ func (r *Resolver) InventoryAdjustment() generated.InventoryAdjustmentResolver {
 // Location returns generated.LocationResolver implementation.
 func (r *Resolver) Location() generated.LocationResolver { return &locationResolver{r} }
 
-type inventoryAdjustmentResolver struct{ *Resolver }
-type locationResolver struct{ *Resolver }
+type (
+	inventoryAdjustmentResolver struct{ *Resolver }
+	locationResolver            struct{ *Resolver }
+)
