@@ -62,6 +62,7 @@ Environment:
   EMPORIUM_ADMIN_EMAIL     with EMPORIUM_ADMIN_PASSWORD: the first owner, created when
                            the shop has no staff
   EMPORIUM_RESET_URL       storefront page password reset links open    http://localhost:3000/account/reset
+  EMPORIUM_CHECKOUT_URL    a cart's checkoutUrl; {cartToken} is replaced http://localhost:3000/checkout/{cartToken}
   EMPORIUM_RATE_LIMIT      per-caller cost bucket, CAPACITY/RESTORE_PER_SECOND, or off
                                                                         4000000/1000000
   EMPORIUM_SMTP_ADDR       host:port of an SMTP server for emails (else they are logged);
@@ -90,6 +91,7 @@ type config struct {
 	adminEmail  string
 	adminPass   string
 	resetURL    string
+	checkoutURL string
 	smtp        mail.SMTPSender
 	rateCap     float64
 	rateRestore float64
@@ -136,6 +138,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		return c, errors.New("set EMPORIUM_ADMIN_EMAIL and EMPORIUM_ADMIN_PASSWORD together")
 	}
 	c.resetURL = getenv("EMPORIUM_RESET_URL")
+	c.checkoutURL = getenv("EMPORIUM_CHECKOUT_URL")
 	switch v := getenv("EMPORIUM_RATE_LIMIT"); v {
 	case "":
 	case "off":
@@ -310,7 +313,7 @@ func serviceOptions(cfg config, log *slog.Logger) service.Options {
 	opts := service.Options{
 		DatabaseURL: cfg.databaseURL, MaxDBConns: cfg.maxConns, Log: log,
 		Playground: cfg.playground, Production: cfg.production, CORSOrigins: cfg.corsOrigins,
-		JWTKeys: cfg.jwtKeys, Issuer: cfg.issuer, ResetURL: cfg.resetURL,
+		JWTKeys: cfg.jwtKeys, Issuer: cfg.issuer, ResetURL: cfg.resetURL, CheckoutURL: cfg.checkoutURL,
 		AdminEmail: cfg.adminEmail, AdminPassword: cfg.adminPass,
 		RateCapacity: cfg.rateCap, RestoreRate: cfg.rateRestore,
 	}

@@ -14,6 +14,8 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/emporium/emporium/ent/apikey"
 	"github.com/emporium/emporium/ent/auditentry"
+	"github.com/emporium/emporium/ent/cart"
+	"github.com/emporium/emporium/ent/cartline"
 	"github.com/emporium/emporium/ent/collection"
 	"github.com/emporium/emporium/ent/collectionproduct"
 	"github.com/emporium/emporium/ent/customer"
@@ -98,6 +100,8 @@ func checkColumn(t, c string) error {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
 			apikey.Table:              apikey.ValidColumn,
 			auditentry.Table:          auditentry.ValidColumn,
+			cart.Table:                cart.ValidColumn,
+			cartline.Table:            cartline.ValidColumn,
 			collection.Table:          collection.ValidColumn,
 			collectionproduct.Table:   collectionproduct.ValidColumn,
 			customer.Table:            customer.ValidColumn,

@@ -79,3 +79,14 @@ func (l *Location) GlobalID() string { return gid.Encode("Location", l.ID) }
 
 // GlobalID is the adjustment's global ID.
 func (a *InventoryAdjustment) GlobalID() string { return gid.Encode("InventoryAdjustment", a.ID) }
+
+func (*Cart) IsNode()                  {}
+func (*CartLine) IsNode()              {}
+func (*CartLine) IsBaseCartLine()      {}
+func (*ProductVariant) IsMerchandise() {}
+
+// GlobalID is the cart's global ID; its key is the cart's random token.
+func (c *Cart) GlobalID() string { return gid.EncodeKey("Cart", c.ID) }
+
+// GlobalID is the line's global ID.
+func (l *CartLine) GlobalID() string { return gid.Encode("CartLine", l.ID) }

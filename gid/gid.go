@@ -50,3 +50,20 @@ func DecodeType(s, typ string) (int, error) {
 	}
 	return id.ID, nil
 }
+
+// EncodeKey returns the global ID of an object keyed by a token rather than a number, such as a cart.
+func EncodeKey(typ, key string) string { return prefix + typ + "/" + key }
+
+// DecodeKey parses a global ID of type typ whose key is a token of letters and digits.
+func DecodeKey(s, typ string) (string, error) {
+	rest, ok := strings.CutPrefix(s, prefix+typ+"/")
+	if !ok || len(rest) < 16 || len(rest) > 64 {
+		return "", fmt.Errorf("%w: %q is not a %s ID", ErrMalformed, s, typ)
+	}
+	for _, r := range rest {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
+			return "", fmt.Errorf("%w: %q is not a %s ID", ErrMalformed, s, typ)
+		}
+	}
+	return rest, nil
+}

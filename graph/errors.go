@@ -44,7 +44,11 @@ func ErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 		}
 		presented := graphql.DefaultErrorPresenter(ctx, err)
 		if isUserError(err) {
-			presented.Message = userMessage(err)
+			cause := err
+			if errors.As(err, &gqlErr) && gqlErr.Err != nil {
+				cause = gqlErr.Err // without gqlgen's "input:1:2: field" prefix
+			}
+			presented.Message = userMessage(cause)
 			presented.Extensions = map[string]any{"code": CodeBadUserInput}
 			return presented
 		}

@@ -4,6 +4,7 @@ package graph
 
 import (
 	"github.com/emporium/emporium/apikeys"
+	"github.com/emporium/emporium/carts"
 	"github.com/emporium/emporium/catalog"
 	"github.com/emporium/emporium/customers"
 	"github.com/emporium/emporium/ent"
@@ -21,6 +22,7 @@ type Resolver struct {
 	staff     *staff.Service
 	apiKeys   *apikeys.Service
 	inventory *inventory.Service
+	carts     *carts.Service
 }
 
 // Services are the domain services resolvers call.
@@ -30,10 +32,11 @@ type Services struct {
 	Staff     *staff.Service
 	APIKeys   *apikeys.Service
 	Inventory *inventory.Service
+	Carts     *carts.Service
 }
 
 // NewResolver returns the root resolver.
 func NewResolver(client *ent.Client, s Services) *Resolver {
 	return &Resolver{client: client, catalog: s.Catalog, customers: s.Customers, staff: s.Staff, apiKeys: s.APIKeys,
-		inventory: s.Inventory}
+		inventory: s.Inventory, carts: s.Carts}
 }

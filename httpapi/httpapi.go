@@ -20,6 +20,7 @@ import (
 
 	"github.com/emporium/emporium/apikeys"
 	"github.com/emporium/emporium/auth"
+	"github.com/emporium/emporium/carts"
 	"github.com/emporium/emporium/catalog"
 	"github.com/emporium/emporium/customers"
 	"github.com/emporium/emporium/database"
@@ -51,6 +52,8 @@ type Config struct {
 	MaxDepth int
 	// CORSOrigins lists the origins browsers may call from; "*" allows any (the default).
 	CORSOrigins []string
+	// CheckoutURL is the template of a cart's checkout page; {cartToken} stands for the cart's token.
+	CheckoutURL string
 	// RateLimit throttles callers by query cost; nil turns it off.
 	RateLimit *RateLimit
 	// MaxComplexity bounds a query's cost, where list fields cost in proportion to first/last (default 1,000,000).
@@ -123,6 +126,7 @@ func newGraphQL(cfg Config, cat *catalog.Catalog) http.Handler {
 	resolver := graph.NewResolver(cfg.DB.Client, graph.Services{
 		Catalog: cat, Customers: cfg.Customers, Staff: cfg.Staff, APIKeys: cfg.APIKeys,
 		Inventory: inventory.New(cfg.DB.Client),
+		Carts:     carts.New(cfg.DB.Client, cat, cfg.Customers, cfg.CheckoutURL),
 	})
 	schema := generated.NewExecutableSchema(generated.Config{
 		Resolvers:  resolver,

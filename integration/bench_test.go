@@ -25,7 +25,16 @@ func BenchmarkStorefront(b *testing.B) {
 		{"product by handle", getProductQuery, map[string]any{"handle": "organic-cotton-tee"}},
 		{"search 20", getProductsQuery, map[string]any{"first": 20, "query": "cotton", "sortKey": "RELEVANCE"}},
 		{"collection products 20", getCollectionProductsQuery, map[string]any{"handle": "all", "first": 20}},
+		{"add to a new cart", `mutation($v: ID!) { cartCreate(input: {lines: [{merchandiseId: $v, quantity: 1}]}) {
+			cart { id totalQuantity cost { totalAmount { amount currencyCode } } } userErrors { message } } }`, nil},
 	}
+	var tee struct {
+		Product struct {
+			Variants struct{ Nodes []struct{ ID string } }
+		}
+	}
+	s.query(b, `{ product(handle: "organic-cotton-tee") { variants(first: 1) { nodes { id } } } }`, nil, &tee)
+	cases[len(cases)-1].vars = map[string]any{"v": tee.Product.Variants.Nodes[0].ID}
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
 	for _, c := range cases {
 		body, _ := json.Marshal(map[string]any{"query": c.query, "variables": c.vars})
@@ -41,7 +50,7 @@ func BenchmarkStorefront(b *testing.B) {
 					}
 					out, _ := io.ReadAll(res.Body)
 					res.Body.Close()
-					if res.StatusCode != http.StatusOK || bytes.Contains(out, []byte(`"errors"`)) {
+					if res.StatusCode != http.StatusOK || bytes.Contains(out, []byte(`"errors"`)) || bytes.Contains(out, []byte(`"message"`)) {
 						b.Errorf("status %d: %s", res.StatusCode, out)
 						return
 					}

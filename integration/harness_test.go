@@ -174,13 +174,13 @@ type response struct {
 }
 
 // post sends a GraphQL request and decodes the response, whatever its status.
-func (s *server) post(t *testing.T, query string, vars map[string]any) response {
+func (s *server) post(t testing.TB, query string, vars map[string]any) response {
 	t.Helper()
 	return s.postAs(t, nil, query, vars)
 }
 
 // postAs sends a GraphQL request with extra headers (credentials) and decodes the response.
-func (s *server) postAs(t *testing.T, header http.Header, query string, vars map[string]any) response {
+func (s *server) postAs(t testing.TB, header http.Header, query string, vars map[string]any) response {
 	t.Helper()
 	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
 	req, err := http.NewRequest(http.MethodPost, s.http.URL+"/graphql", bytes.NewReader(body))
@@ -206,7 +206,7 @@ func (s *server) postAs(t *testing.T, header http.Header, query string, vars map
 }
 
 // query sends a GraphQL request that must succeed and decodes its data into out.
-func (s *server) query(t *testing.T, query string, vars map[string]any, out any) {
+func (s *server) query(t testing.TB, query string, vars map[string]any, out any) {
 	t.Helper()
 	r := s.post(t, query, vars)
 	if len(r.Errors) > 0 || r.Status != http.StatusOK {
@@ -220,7 +220,7 @@ func (s *server) query(t *testing.T, query string, vars map[string]any, out any)
 }
 
 // queryAs is query with credentials.
-func (s *server) queryAs(t *testing.T, header http.Header, query string, vars map[string]any, out any) {
+func (s *server) queryAs(t testing.TB, header http.Header, query string, vars map[string]any, out any) {
 	t.Helper()
 	r := s.postAs(t, header, query, vars)
 	if len(r.Errors) > 0 || r.Status != http.StatusOK {
@@ -237,7 +237,7 @@ func (s *server) queryAs(t *testing.T, header http.Header, query string, vars ma
 func bearer(token string) http.Header { return http.Header{"Authorization": {"Bearer " + token}} }
 
 // queryError sends a request that must fail and returns its first error.
-func (s *server) queryError(t *testing.T, query string, vars map[string]any) gqlError {
+func (s *server) queryError(t testing.TB, query string, vars map[string]any) gqlError {
 	t.Helper()
 	r := s.post(t, query, vars)
 	if len(r.Errors) == 0 {

@@ -44,6 +44,8 @@ type Options struct {
 	Issuer string
 	// Mailer sends password reset links; the log by default.
 	Mailer mail.Sender
+	// CheckoutURL is the template of a cart's checkout page, with {cartToken}.
+	CheckoutURL string
 	// ResetURL is the storefront page reset links point to.
 	ResetURL string
 	// RateCapacity and RestoreRate size each caller's cost bucket (httpapi.RateLimit); zero takes the
@@ -127,8 +129,8 @@ func Open(ctx context.Context, opts Options) (*Service, error) {
 		}
 	}
 	s.Handler = httpapi.New(httpapi.Config{
-		RateLimit: limit,
-		Log:       opts.Log, DB: db, Metrics: metrics, Playground: opts.Playground, Production: opts.Production,
+		RateLimit: limit, CheckoutURL: opts.CheckoutURL,
+		Log: opts.Log, DB: db, Metrics: metrics, Playground: opts.Playground, Production: opts.Production,
 		CORSOrigins: opts.CORSOrigins, Tokens: tokens, Customers: s.Customers, Staff: s.Staff, APIKeys: s.APIKeys,
 	})
 	return s, nil

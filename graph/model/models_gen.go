@@ -42,6 +42,11 @@ type APIKeyRevokePayload struct {
 	UserErrors      []*UserError `json:"userErrors"`
 }
 
+type AttributeInput struct {
+	Key   string `json:"key"`
+	Value string `json:"value"`
+}
+
 type AuditEntryConnection struct {
 	Edges    []*AuditEntryEdge `json:"edges"`
 	Nodes    []*ent.AuditEntry `json:"nodes"`
@@ -51,6 +56,135 @@ type AuditEntryConnection struct {
 type AuditEntryEdge struct {
 	Cursor string          `json:"cursor"`
 	Node   *ent.AuditEntry `json:"node"`
+}
+
+type BaseCartLineConnection struct {
+	Edges    []*BaseCartLineEdge `json:"edges"`
+	Nodes    []BaseCartLine      `json:"nodes"`
+	PageInfo *PageInfo           `json:"pageInfo"`
+}
+
+type BaseCartLineEdge struct {
+	Cursor string       `json:"cursor"`
+	Node   BaseCartLine `json:"node"`
+}
+
+type CartAttributesUpdatePayload struct {
+	Cart       *ent.Cart        `json:"cart,omitempty"`
+	UserErrors []*CartUserError `json:"userErrors"`
+	Warnings   []*CartWarning   `json:"warnings"`
+}
+
+type CartBuyerIdentity struct {
+	Email       *string       `json:"email,omitempty"`
+	Phone       *string       `json:"phone,omitempty"`
+	CountryCode *string       `json:"countryCode,omitempty"`
+	Customer    *ent.Customer `json:"customer,omitempty"`
+}
+
+type CartBuyerIdentityInput struct {
+	Email               *string `json:"email,omitempty"`
+	Phone               *string `json:"phone,omitempty"`
+	CountryCode         *string `json:"countryCode,omitempty"`
+	CustomerAccessToken *string `json:"customerAccessToken,omitempty"`
+}
+
+type CartBuyerIdentityUpdatePayload struct {
+	Cart       *ent.Cart        `json:"cart,omitempty"`
+	UserErrors []*CartUserError `json:"userErrors"`
+	Warnings   []*CartWarning   `json:"warnings"`
+}
+
+type CartCost struct {
+	SubtotalAmount          *money.Money `json:"subtotalAmount"`
+	SubtotalAmountEstimated bool         `json:"subtotalAmountEstimated"`
+	TotalAmount             *money.Money `json:"totalAmount"`
+	TotalAmountEstimated    bool         `json:"totalAmountEstimated"`
+	CheckoutChargeAmount    *money.Money `json:"checkoutChargeAmount"`
+	// Null until the cart has a delivery address that tax can be computed for.
+	TotalTaxAmount *money.Money `json:"totalTaxAmount,omitempty"`
+}
+
+type CartCreatePayload struct {
+	Cart       *ent.Cart        `json:"cart,omitempty"`
+	UserErrors []*CartUserError `json:"userErrors"`
+	Warnings   []*CartWarning   `json:"warnings"`
+}
+
+type CartDiscountCode struct {
+	Code string `json:"code"`
+	// Whether the code applies to this cart.
+	Applicable bool `json:"applicable"`
+}
+
+type CartDiscountCodesUpdatePayload struct {
+	Cart       *ent.Cart        `json:"cart,omitempty"`
+	UserErrors []*CartUserError `json:"userErrors"`
+	Warnings   []*CartWarning   `json:"warnings"`
+}
+
+type CartInput struct {
+	Lines         []*CartLineInput        `json:"lines,omitempty"`
+	BuyerIdentity *CartBuyerIdentityInput `json:"buyerIdentity,omitempty"`
+	DiscountCodes []string                `json:"discountCodes,omitempty"`
+	Note          *string                 `json:"note,omitempty"`
+	Attributes    []*AttributeInput       `json:"attributes,omitempty"`
+}
+
+type CartLineCost struct {
+	AmountPerQuantity          *money.Money `json:"amountPerQuantity"`
+	CompareAtAmountPerQuantity *money.Money `json:"compareAtAmountPerQuantity,omitempty"`
+	SubtotalAmount             *money.Money `json:"subtotalAmount"`
+	TotalAmount                *money.Money `json:"totalAmount"`
+}
+
+type CartLineInput struct {
+	MerchandiseID string            `json:"merchandiseId"`
+	Quantity      *int              `json:"quantity,omitempty"`
+	Attributes    []*AttributeInput `json:"attributes,omitempty"`
+}
+
+type CartLineUpdateInput struct {
+	ID            string            `json:"id"`
+	MerchandiseID *string           `json:"merchandiseId,omitempty"`
+	Quantity      *int              `json:"quantity,omitempty"`
+	Attributes    []*AttributeInput `json:"attributes,omitempty"`
+}
+
+type CartLinesAddPayload struct {
+	Cart       *ent.Cart        `json:"cart,omitempty"`
+	UserErrors []*CartUserError `json:"userErrors"`
+	Warnings   []*CartWarning   `json:"warnings"`
+}
+
+type CartLinesRemovePayload struct {
+	Cart       *ent.Cart        `json:"cart,omitempty"`
+	UserErrors []*CartUserError `json:"userErrors"`
+	Warnings   []*CartWarning   `json:"warnings"`
+}
+
+type CartLinesUpdatePayload struct {
+	Cart       *ent.Cart        `json:"cart,omitempty"`
+	UserErrors []*CartUserError `json:"userErrors"`
+	Warnings   []*CartWarning   `json:"warnings"`
+}
+
+type CartNoteUpdatePayload struct {
+	Cart       *ent.Cart        `json:"cart,omitempty"`
+	UserErrors []*CartUserError `json:"userErrors"`
+	Warnings   []*CartWarning   `json:"warnings"`
+}
+
+type CartUserError struct {
+	Field   []string `json:"field,omitempty"`
+	Message string   `json:"message"`
+	Code    *string  `json:"code,omitempty"`
+}
+
+type CartWarning struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	Target  string `json:"target"`
 }
 
 type CollectionAddProductsPayload struct {

@@ -5,3 +5,12 @@ type Node interface{ IsNode() }
 
 // MenuItemResource is what a menu item can link to.
 type MenuItemResource interface{ IsMenuItemResource() }
+
+// BaseCartLine is a line of a cart.
+type BaseCartLine interface {
+	Node
+	IsBaseCartLine()
+}
+
+// Merchandise is what a cart line holds.
+type Merchandise interface{ IsMerchandise() }

@@ -1,0 +1,223 @@
+package carts
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/emporium/emporium/catalog"
+	"github.com/emporium/emporium/ent"
+	"github.com/emporium/emporium/ent/cartline"
+	"github.com/emporium/emporium/ent/productvariant"
+	"github.com/emporium/emporium/validation"
+)
+
+func checkQuantity(q int, field string, errs *validation.Errors) {
+	switch {
+	case q < 1:
+		errs.Add(field, CodeLessThan, "Quantity must be at least 1")
+	case q > maxQuantity:
+		errs.Add(field, CodeMaximumExceeded, fmt.Sprintf("Quantity must be at most %d", maxQuantity))
+	}
+}
+
+// sellable loads the variants that may be added to a cart in currency: of visible products, priced in
+// the currency. Others are reported against their field.
+func (s *Service) sellable(ctx context.Context, tx *ent.Tx, ids []int, currency string, fields map[int]string, errs *validation.Errors) map[int]*ent.ProductVariant {
+	variants, err := tx.ProductVariant.Query().Where(productvariant.IDIn(ids...)).WithProduct().WithPrices().All(ctx)
+	if err != nil {
+		errs.Add("lines", CodeInvalid, "The variants could not be read")
+		return nil
+	}
+	out := map[int]*ent.ProductVariant{}
+	for _, v := range variants {
+		if !s.catalog.Visible(v.Edges.Product) {
+			continue
+		}
+		if _, ok := catalog.PriceIn(v.Edges.Prices, currency, currency); !ok {
+			errs.Add(fields[v.ID], CodeInvalidLine, fmt.Sprintf("The variant is not sold in %s", currency))
+			out[v.ID] = nil
+			continue
+		}
+		out[v.ID] = v
+	}
+	for _, id := range ids {
+		if _, ok := out[id]; !ok {
+			errs.Add(fields[id], CodeInvalidLine, "The merchandise does not exist or is not for sale")
+		}
+	}
+	return out
+}
+
+func (s *Service) addLines(ctx context.Context, tx *ent.Tx, token string, lines []LineInput, field string) validation.Errors {
+	var errs validation.Errors
+	c, err := tx.Cart.Get(ctx, token)
+	if err != nil {
+		errs.Add(field, CodeInvalid, "The cart could not be read")
+		return errs
+	}
+	fields := map[int]string{}
+	var ids []int
+	for i, l := range lines {
+		f := fmt.Sprintf("%s.%d", field, i)
+		checkQuantity(l.Quantity, f+".quantity", &errs)
+		checkAttributes(l.Attributes, f+".attributes", &errs)
+		fields[l.VariantID] = f + ".merchandiseId"
+		ids = append(ids, l.VariantID)
+	}
+	s.sellable(ctx, tx, ids, c.Currency, fields, &errs)
+	if errs.Any() {
+		return errs
+	}
+	existing, err := tx.CartLine.Query().Where(cartline.CartID(token)).All(ctx)
+	if err != nil {
+		errs.Add(field, CodeInvalid, "The cart could not be read")
+		return errs
+	}
+	for _, l := range lines {
+		// A variant already in the cart with the same attributes adds to its line.
+		i := slices.IndexFunc(existing, func(e *ent.CartLine) bool {
+			return e.VariantID == l.VariantID && slices.Equal(e.Attributes, l.Attributes)
+		})
+		if i >= 0 {
+			existing[i].Quantity += l.Quantity
+			if existing[i].Quantity > maxQuantity {
+				errs.Add(fields[l.VariantID], CodeMaximumExceeded, fmt.Sprintf("Quantity must be at most %d", maxQuantity))
+				return errs
+			}
+			if err := tx.CartLine.UpdateOneID(existing[i].ID).SetQuantity(existing[i].Quantity).Exec(ctx); err != nil {
+				errs.Add(field, CodeInvalid, "The line could not be saved")
+				return errs
+			}
+			continue
+		}
+		created, err := tx.CartLine.Create().SetCartID(token).SetVariantID(l.VariantID).SetQuantity(l.Quantity).
+			SetAttributes(l.Attributes).Save(ctx)
+		if err != nil {
+			errs.Add(field, CodeInvalid, "The line could not be saved")
+			return errs
+		}
+		existing = append(existing, created)
+	}
+	if len(existing) > maxLines {
+		errs.Add(field, CodeCartTooLarge, fmt.Sprintf("A cart holds at most %d lines", maxLines))
+		return errs
+	}
+	return s.checkStock(ctx, existing, fields, field)
+}
+
+func (s *Service) updateLines(ctx context.Context, tx *ent.Tx, token string, updates []LineUpdate) validation.Errors {
+	var errs validation.Errors
+	c, err := tx.Cart.Get(ctx, token)
+	if err != nil {
+		errs.Add("lines", CodeInvalid, "The cart could not be read")
+		return errs
+	}
+	existing, err := tx.CartLine.Query().Where(cartline.CartID(token)).All(ctx)
+	if err != nil {
+		errs.Add("lines", CodeInvalid, "The cart could not be read")
+		return errs
+	}
+	fields := map[int]string{}
+	var newVariants []int
+	for i, u := range updates {
+		f := fmt.Sprintf("lines.%d", i)
+		if !slices.ContainsFunc(existing, func(e *ent.CartLine) bool { return e.ID == u.LineID }) {
+			errs.Add(f+".id", CodeInvalidLine, "The line does not exist in this cart")
+		}
+		if u.Quantity != nil && *u.Quantity != 0 {
+			checkQuantity(*u.Quantity, f+".quantity", &errs)
+		}
+		if u.Quantity != nil && *u.Quantity < 0 {
+			errs.Add(f+".quantity", CodeLessThan, "Quantity can't be negative")
+		}
+		checkAttributes(u.Attributes, f+".attributes", &errs)
+		if u.VariantID != nil {
+			fields[*u.VariantID] = f + ".merchandiseId"
+			newVariants = append(newVariants, *u.VariantID)
+		}
+	}
+	if len(newVariants) > 0 {
+		s.sellable(ctx, tx, newVariants, c.Currency, fields, &errs)
+	}
+	if errs.Any() {
+		return errs
+	}
+	for _, u := range updates {
+		if u.Quantity != nil && *u.Quantity == 0 {
+			if err := tx.CartLine.DeleteOneID(u.LineID).Exec(ctx); err != nil {
+				errs.Add("lines", CodeInvalid, "The line could not be removed")
+				return errs
+			}
+			continue
+		}
+		m := tx.CartLine.UpdateOneID(u.LineID).SetNillableQuantity(u.Quantity).SetNillableVariantID(u.VariantID)
+		if u.Attributes != nil {
+			m.SetAttributes(u.Attributes)
+		}
+		if err := m.Exec(ctx); err != nil {
+			errs.Add("lines", CodeInvalid, "The line could not be saved")
+			return errs
+		}
+	}
+	after, err := tx.CartLine.Query().Where(cartline.CartID(token)).All(ctx)
+	if err != nil {
+		errs.Add("lines", CodeInvalid, "The cart could not be read")
+		return errs
+	}
+	for _, l := range after {
+		if _, ok := fields[l.VariantID]; !ok {
+			fields[l.VariantID] = "lines"
+		}
+	}
+	return s.checkStock(ctx, after, fields, "lines")
+}
+
+// checkStock refuses quantities beyond stock for variants that are tracked and deny backorders. The
+// cart only checks; stock is taken when an order is placed.
+func (s *Service) checkStock(ctx context.Context, lines []*ent.CartLine, fields map[int]string, field string) validation.Errors {
+	var errs validation.Errors
+	totals := map[int]int{}
+	var ids []int
+	for _, l := range lines {
+		if _, seen := totals[l.VariantID]; !seen {
+			ids = append(ids, l.VariantID)
+		}
+		totals[l.VariantID] += l.Quantity
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	variants, err := s.catalog.VariantsByID(ctx, ids)
+	if err != nil {
+		errs.Add(field, CodeInvalid, "Stock could not be read")
+		return errs
+	}
+	stock, err := s.catalog.StockByVariant(ctx, ids)
+	if err != nil {
+		errs.Add(field, CodeInvalid, "Stock could not be read")
+		return errs
+	}
+	for _, id := range ids {
+		v := variants[id]
+		if v == nil {
+			continue
+		}
+		a := catalog.VariantAvailability(v, stock[id])
+		if a.Quantity != nil && !a.Backorder && v.InventoryPolicy == productvariant.InventoryPolicyDENY && totals[id] > *a.Quantity {
+			f := fields[id]
+			if f == "" {
+				f = field
+			}
+			msg := fmt.Sprintf("Only %d of %s are in stock", *a.Quantity, v.Title)
+			if *a.Quantity <= 0 {
+				msg = v.Title + " is out of stock"
+			}
+			errs.Add(f, CodeInvalid, msg)
+		}
+	}
+	return errs
+}
+
+// LinesOf returns a cart's lines in order (loaded with the cart).
+func LinesOf(c *ent.Cart) []*ent.CartLine { return c.Edges.Lines }

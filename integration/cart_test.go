@@ -1,0 +1,280 @@
+package integration
+
+import (
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/emporium/emporium/service"
+)
+
+const cartFields = `fragment cart on Cart {
+  id checkoutUrl totalQuantity note createdAt updatedAt
+  attributes { key value }
+  buyerIdentity { email countryCode customer { email } }
+  discountCodes { code applicable }
+  cost { subtotalAmount { amount currencyCode } totalAmount { amount currencyCode } totalTaxAmount { amount } }
+  lines(first: 100) { nodes { id quantity
+    merchandise { ... on ProductVariant { id sku product { handle } } }
+    cost { amountPerQuantity { amount currencyCode } subtotalAmount { amount } totalAmount { amount } } } }
+}`
+
+type cartData struct {
+	ID, CheckoutURL, Note string
+	TotalQuantity         int
+	Attributes            []struct{ Key, Value string }
+	BuyerIdentity         struct {
+		Email, CountryCode *string
+		Customer           *struct{ Email string }
+	}
+	DiscountCodes []struct {
+		Code       string
+		Applicable bool
+	}
+	Cost struct {
+		SubtotalAmount, TotalAmount moneyV2
+		TotalTaxAmount              *moneyV2
+	}
+	Lines struct {
+		Nodes []struct {
+			ID          string
+			Quantity    int
+			Merchandise struct {
+				ID, SKU string
+				Product struct{ Handle string }
+			}
+			Cost struct {
+				AmountPerQuantity moneyV2
+				SubtotalAmount    struct{ Amount string }
+			}
+		}
+	}
+}
+
+type cartPayload struct {
+	Cart       *cartData
+	UserErrors []userError
+	Warnings   []struct{ Code, Message, Target string }
+}
+
+// variantIDs maps SKUs of the demo shop to variant IDs.
+func variantIDs(t *testing.T, s *server, handles ...string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for _, h := range handles {
+		var p struct {
+			Product struct {
+				Variants struct{ Nodes []struct{ ID, SKU string } }
+			}
+		}
+		s.query(t, `query($h: String!) { product(handle: $h) { variants(first: 250) { nodes { id sku } } } }`, map[string]any{"h": h}, &p)
+		for _, v := range p.Product.Variants.Nodes {
+			out[v.SKU] = v.ID
+		}
+	}
+	return out
+}
+
+func TestCart(t *testing.T) {
+	eachFreshDB(t, func(o *service.Options) { o.CheckoutURL = "https://shop.example/checkout/{cartToken}" }, func(t *testing.T, s *server) {
+		v := variantIDs(t, s, "organic-cotton-tee", "waxed-canvas-backpack", "chunky-knit-throw-blanket", "gift-card")
+		create := `mutation($input: CartInput) { cartCreate(input: $input) { cart { ...cart } userErrors { field message code } warnings { code message target } } }`
+		mutate := func(t *testing.T, name, m string, vars map[string]any) cartPayload {
+			t.Helper()
+			var out map[string]cartPayload
+			s.query(t, m+"\n"+cartFields, vars, &out)
+			return out[name]
+		}
+
+		t.Run("an empty cart", func(t *testing.T) {
+			p := mutate(t, "cartCreate", create, map[string]any{"input": nil})
+			c := p.Cart
+			if c == nil || c.TotalQuantity != 0 || c.Cost.TotalAmount != (moneyV2{"0.00", "USD"}) || c.Cost.TotalTaxAmount != nil {
+				t.Fatalf("empty cart: %+v", p)
+			}
+			if !regexp.MustCompile(`^gid://emporium/Cart/[0-9a-f]{32}$`).MatchString(c.ID) {
+				t.Errorf("cart ID %q does not carry 128 random bits", c.ID)
+			}
+			if !strings.HasPrefix(c.CheckoutURL, "https://shop.example/checkout/") || !strings.HasSuffix(c.ID, c.CheckoutURL[len("https://shop.example/checkout/"):]) {
+				t.Errorf("checkoutUrl %q", c.CheckoutURL)
+			}
+			other := mutate(t, "cartCreate", create, nil)
+			if other.Cart.ID == c.ID {
+				t.Error("two carts share an ID")
+			}
+		})
+
+		var cartID string
+		t.Run("lines, merging and totals", func(t *testing.T) {
+			p := mutate(t, "cartCreate", create, map[string]any{"input": map[string]any{
+				"lines": []any{map[string]any{"merchandiseId": v["EMP-TEE-ORG-M-BLK"], "quantity": 2}},
+				"note":  "Gift wrap, please", "attributes": []any{map[string]any{"key": "gift", "value": "yes"}},
+			}})
+			c := p.Cart
+			if c == nil || c.TotalQuantity != 2 || c.Cost.SubtotalAmount != (moneyV2{"58.00", "USD"}) || c.Note != "Gift wrap, please" ||
+				len(c.Lines.Nodes) != 1 || c.Lines.Nodes[0].Cost.AmountPerQuantity.Amount != "29.00" || c.Lines.Nodes[0].Merchandise.SKU != "EMP-TEE-ORG-M-BLK" {
+				t.Fatalf("cart: %+v", p)
+			}
+			cartID = c.ID
+			add := `mutation($id: ID!, $lines: [CartLineInput!]!) { cartLinesAdd(cartId: $id, lines: $lines) { cart { ...cart } userErrors { field message code } } }`
+			p = mutate(t, "cartLinesAdd", add, map[string]any{"id": cartID, "lines": []any{
+				map[string]any{"merchandiseId": v["EMP-TEE-ORG-M-BLK"], "quantity": 1},
+				map[string]any{"merchandiseId": v["EMP-TEE-ORG-XL-WHT"], "quantity": 2},
+			}})
+			c = p.Cart
+			if c == nil || len(c.Lines.Nodes) != 2 || c.Lines.Nodes[0].Quantity != 3 || c.TotalQuantity != 5 ||
+				c.Cost.TotalAmount.Amount != "149.00" { // 3 × 29.00 + 2 × 31.00
+				t.Fatalf("after adding: %+v", p)
+			}
+			upd := `mutation($id: ID!, $lines: [CartLineUpdateInput!]!) { cartLinesUpdate(cartId: $id, lines: $lines) { cart { ...cart } userErrors { field message code } } }`
+			p = mutate(t, "cartLinesUpdate", upd, map[string]any{"id": cartID, "lines": []any{
+				map[string]any{"id": c.Lines.Nodes[0].ID, "quantity": 1}, map[string]any{"id": c.Lines.Nodes[1].ID, "quantity": 0},
+			}})
+			if p.Cart == nil || len(p.Cart.Lines.Nodes) != 1 || p.Cart.Cost.TotalAmount.Amount != "29.00" {
+				t.Fatalf("after updating: %+v", p)
+			}
+			rm := `mutation($id: ID!, $ids: [ID!]!) { cartLinesRemove(cartId: $id, lineIds: $ids) { cart { ...cart } userErrors { field message code } } }`
+			p = mutate(t, "cartLinesRemove", rm, map[string]any{"id": cartID, "ids": []string{p.Cart.Lines.Nodes[0].ID}})
+			if p.Cart == nil || len(p.Cart.Lines.Nodes) != 0 || p.Cart.Cost.TotalAmount.Amount != "0.00" {
+				t.Fatalf("after removing: %+v", p)
+			}
+		})
+
+		t.Run("stock and bad lines change nothing", func(t *testing.T) {
+			add := `mutation($id: ID!, $lines: [CartLineInput!]!) { cartLinesAdd(cartId: $id, lines: $lines) { cart { ...cart } userErrors { field message code } } }`
+			var draft struct {
+				Product *struct{ ID string }
+			}
+			s.query(t, `{ product(handle: "prototype-rain-jacket") { id } }`, nil, &draft)
+			for _, tt := range []struct {
+				name string
+				line map[string]any
+				code string
+			}{
+				{"more than in stock", map[string]any{"merchandiseId": v["EMP-TEE-ORG-L-BLK"], "quantity": 3}, "INVALID"}, // 2 in stock
+				{"sold out", map[string]any{"merchandiseId": v["EMP-BAG-BPK-TAN"], "quantity": 1}, "INVALID"},
+				{"zero", map[string]any{"merchandiseId": v["EMP-TEE-ORG-M-BLK"], "quantity": 0}, "LESS_THAN"},
+				{"too many", map[string]any{"merchandiseId": v["EMP-TEE-ORG-M-BLK"], "quantity": 1001}, "MAXIMUM_EXCEEDED"},
+				{"unknown variant", map[string]any{"merchandiseId": "gid://emporium/ProductVariant/999999", "quantity": 1}, "INVALID_MERCHANDISE_LINE"},
+			} {
+				p := mutate(t, "cartLinesAdd", add, map[string]any{"id": cartID, "lines": []any{
+					map[string]any{"merchandiseId": v["EMP-TEE-ORG-S-BLK"], "quantity": 1}, tt.line}})
+				if p.Cart != nil || len(p.UserErrors) == 0 || p.UserErrors[0].code() != tt.code {
+					t.Errorf("%s: %+v, want %s and no cart", tt.name, p, tt.code)
+				}
+			}
+			var c struct{ Cart cartData }
+			s.query(t, `query($id: ID!) { cart(id: $id) { ...cart } }`+"\n"+cartFields, map[string]any{"id": cartID}, &c)
+			if c.Cart.TotalQuantity != 0 {
+				t.Errorf("a refused add changed the cart: %+v", c.Cart.Lines)
+			}
+			p := mutate(t, "cartLinesAdd", add, map[string]any{"id": cartID, "lines": []any{
+				map[string]any{"merchandiseId": v["EMP-TEE-ORG-L-BLK"], "quantity": 2},
+				map[string]any{"merchandiseId": v["EMP-HOM-THR-GRY"], "quantity": 5}, // backorder allowed
+				map[string]any{"merchandiseId": v["EMP-GFT-CRD-50"], "quantity": 20}, // untracked
+			}})
+			if p.Cart == nil || p.Cart.TotalQuantity != 27 {
+				t.Errorf("in-stock, backorder and untracked lines: %+v", p)
+			}
+		})
+
+		t.Run("buyer identity, currency and ownership", func(t *testing.T) {
+			buyer := `mutation($id: ID!, $b: CartBuyerIdentityInput!) { cartBuyerIdentityUpdate(cartId: $id, buyerIdentity: $b) { cart { ...cart } userErrors { field message code } } }`
+			p := mutate(t, "cartBuyerIdentityUpdate", buyer, map[string]any{"id": cartID, "b": map[string]any{"countryCode": "DE", "email": "Buyer@Example.com"}})
+			if p.Cart == nil || p.Cart.Cost.TotalAmount.CurrencyCode != "EUR" || p.Cart.Lines.Nodes[0].Cost.AmountPerQuantity != (moneyV2{"26.50", "EUR"}) ||
+				*p.Cart.BuyerIdentity.Email != "buyer@example.com" {
+				t.Fatalf("German buyer: %+v", p)
+			}
+			_, alice := signUpAndLogIn(t, s, "alice@example.com")
+			_, bob := signUpAndLogIn(t, s, "bob@example.com")
+			p = mutate(t, "cartBuyerIdentityUpdate", buyer, map[string]any{"id": cartID, "b": map[string]any{"customerAccessToken": "forged"}})
+			if p.Cart != nil || len(p.UserErrors) == 0 {
+				t.Errorf("a forged customer token was accepted: %+v", p)
+			}
+			p = mutate(t, "cartBuyerIdentityUpdate", buyer, map[string]any{"id": cartID, "b": map[string]any{"customerAccessToken": alice}})
+			if p.Cart == nil || p.Cart.BuyerIdentity.Customer == nil || p.Cart.BuyerIdentity.Customer.Email != "alice@example.com" {
+				t.Fatalf("alice's cart: %+v", p)
+			}
+			q := `query($id: ID!) { cart(id: $id) { id } }`
+			var seen struct{ Cart *struct{ ID string } }
+			s.queryAs(t, bearer(bob), q, map[string]any{"id": cartID}, &seen)
+			if seen.Cart != nil {
+				t.Error("bob reads alice's cart")
+			}
+			r := s.postAs(t, bearer(bob), `mutation($id: ID!) { cartNoteUpdate(cartId: $id, note: "mine now") { cart { id } userErrors { message code } } }`, map[string]any{"id": cartID})
+			if !strings.Contains(string(r.Data), "does not exist") {
+				t.Errorf("bob changed alice's cart: %s", r.Data)
+			}
+			p = mutate(t, "cartBuyerIdentityUpdate", buyer, map[string]any{"id": cartID, "b": map[string]any{"customerAccessToken": bob}})
+			if p.Cart != nil {
+				t.Errorf("bob took over alice's cart: %+v", p)
+			}
+			s.queryAs(t, bearer(alice), q, map[string]any{"id": cartID}, &seen)
+			if seen.Cart == nil {
+				t.Error("alice cannot read her cart")
+			}
+		})
+
+		t.Run("note, attributes and discount codes", func(t *testing.T) {
+			p := mutate(t, "cartNoteUpdate", `mutation($id: ID!, $n: String!) { cartNoteUpdate(cartId: $id, note: $n) { cart { ...cart } userErrors { field message code } } }`,
+				map[string]any{"id": cartID, "n": strings.Repeat("x", 5001)})
+			if p.Cart != nil || len(p.UserErrors) == 0 || p.UserErrors[0].code() != "NOTE_TOO_LONG" {
+				t.Errorf("long note: %+v", p)
+			}
+			p = mutate(t, "cartAttributesUpdate", `mutation($id: ID!) { cartAttributesUpdate(cartId: $id, attributes: [{key: "source", value: "newsletter"}]) { cart { ...cart } userErrors { field message code } } }`,
+				map[string]any{"id": cartID})
+			if p.Cart == nil || len(p.Cart.Attributes) != 1 || p.Cart.Attributes[0].Value != "newsletter" {
+				t.Errorf("attributes: %+v", p)
+			}
+			p = mutate(t, "cartDiscountCodesUpdate", `mutation($id: ID!) { cartDiscountCodesUpdate(cartId: $id, discountCodes: ["NOPE10"]) { cart { ...cart } userErrors { field message code } warnings { code message target } } }`,
+				map[string]any{"id": cartID})
+			if p.Cart == nil || len(p.Cart.DiscountCodes) != 1 || p.Cart.DiscountCodes[0].Applicable || len(p.Warnings) != 1 || p.Warnings[0].Code != "DISCOUNT_NOT_FOUND" {
+				t.Errorf("discount codes: %+v", p)
+			}
+		})
+
+		t.Run("bad IDs", func(t *testing.T) {
+			if e := s.queryError(t, `{ cart(id: "gid://emporium/Cart/short") { id } }`, nil); e.code() != "BAD_USER_INPUT" {
+				t.Errorf("malformed cart ID: %+v", e)
+			}
+			var none struct{ Cart *struct{ ID string } }
+			s.query(t, `{ cart(id: "gid://emporium/Cart/00000000000000000000000000000000") { id } }`, nil, &none)
+			if none.Cart != nil {
+				t.Errorf("a made-up cart ID found %+v", none.Cart)
+			}
+		})
+	})
+}
+
+func TestCartStatementsAreBounded(t *testing.T) {
+	eachDB(t, func(t *testing.T, s *server) {
+		v := variantIDs(t, s, "organic-cotton-tee")
+		var skus []string
+		for sku := range v {
+			if sku != "EMP-TEE-ORG-XL-NVY" { // sold out
+				skus = append(skus, sku)
+			}
+		}
+		slices.Sort(skus)
+		counts := map[int]int{}
+		for _, n := range []int{1, 10} {
+			var lines []any
+			for _, sku := range skus[:n] {
+				lines = append(lines, map[string]any{"merchandiseId": v[sku], "quantity": 1})
+			}
+			var out struct{ CartCreate cartPayload }
+			s.query(t, `mutation($input: CartInput) { cartCreate(input: $input) { cart { id } userErrors { message } } }`,
+				map[string]any{"input": map[string]any{"lines": lines}}, &out)
+			if out.CartCreate.Cart == nil {
+				t.Fatalf("cartCreate: %+v", out.CartCreate.UserErrors)
+			}
+			s.query(t, `query($id: ID!) { cart(id: $id) { ...cart } }`+"\n"+cartFields, map[string]any{"id": out.CartCreate.Cart.ID}, nil)
+			counts[n] = s.lastStatements()
+		}
+		if counts[1] != counts[10] || counts[1] > maxStatements {
+			t.Errorf("cart query statements by line count: %v, want equal and at most %d", counts, maxStatements)
+		}
+		t.Logf("%s: %v", s.name, counts)
+	})
+}
