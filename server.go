@@ -25,6 +25,7 @@ import (
 	"github.com/emporium/emporium/seed"
 	"github.com/emporium/emporium/service"
 	"github.com/emporium/emporium/staff"
+	"github.com/emporium/emporium/synth"
 )
 
 //go:embed testdata/demo-shop.json
@@ -38,6 +39,9 @@ Usage:
   emporium seed FILE                   load a catalog file (the format of testdata/demo-shop.json)
   emporium staff create -email E -password P [-name N]
                                        add a staff member who owns the shop (all permissions)
+  emporium gen-catalog -products N [-seed S]
+                                       add N synthetic products (options, variants, prices, images,
+                                       stock, collections) for measuring at scale
   emporium keygen                      print a new Ed25519 signing key (PEM) for EMPORIUM_JWT_KEYS_FILE
   emporium --help                      show this help
 
@@ -188,6 +192,16 @@ func run(args []string, getenv func(string) string, stdout io.Writer) error {
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		cmd, args = args[0], args[1:]
 	}
+	log := newLogger(cfg.logLevel)
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	// These subcommands have flags of their own.
+	switch cmd {
+	case "gen-catalog":
+		return genCatalog(ctx, cfg, log, args)
+	case "staff":
+		return staffCommand(ctx, cfg, log, args)
+	}
 	fs := flag.NewFlagSet("emporium", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.StringVar(&cfg.addr, "addr", cfg.addr, "listen address")
@@ -198,9 +212,6 @@ func run(args []string, getenv func(string) string, stdout io.Writer) error {
 		}
 		return fmt.Errorf("%w\n\n%s", err, usage)
 	}
-	log := newLogger(cfg.logLevel)
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
 
 	switch cmd {
 	case "serve":
@@ -224,8 +235,6 @@ func run(args []string, getenv func(string) string, stdout io.Writer) error {
 		}
 		_, err = stdout.Write(key)
 		return err
-	case "staff":
-		return staffCommand(ctx, cfg, log, fs.Args())
 	case "help":
 		_, _ = io.WriteString(stdout, usage)
 		return nil
@@ -350,4 +359,58 @@ func staffCommand(ctx context.Context, cfg config, log *slog.Logger, args []stri
 	}
 	log.Info("staff member created", "email", m.Email, "owner", m.Owner)
 	return nil
+}
+
+// genCatalog runs "emporium gen-catalog".
+func genCatalog(ctx context.Context, cfg config, log *slog.Logger, args []string) error {
+	fs := flag.NewFlagSet("gen-catalog", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	products := fs.Int("products", 0, "how many products")
+	seedValue := fs.Uint64("seed", 1, "random seed, for a reproducible catalog")
+	if err := fs.Parse(args); err != nil || *products <= 0 {
+		return fmt.Errorf("usage: emporium gen-catalog -products N [-seed S]")
+	}
+	opts := serviceOptions(cfg, log)
+	if cfg.seed {
+		opts.DemoCatalog = demoCatalog
+	}
+	svc, err := service.Open(ctx, opts)
+	if err != nil {
+		return err
+	}
+	defer svc.Close()
+	progress := newProgress(os.Stderr, log)
+	stats, err := synth.Generate(ctx, svc.DB, synth.Options{Products: *products, Seed: *seedValue, Progress: progress})
+	if err != nil {
+		return err
+	}
+	log.Info("synthetic catalog written", "products", stats.Products, "variants", stats.Variants, "images", stats.Images,
+		"collections", stats.Collections, "seconds", stats.Elapsed.Seconds(),
+		"products_per_second", int(float64(stats.Products)/stats.Elapsed.Seconds()))
+	return nil
+}
+
+// newProgress draws a progress bar with the rate on a terminal, and logs every tenth otherwise.
+func newProgress(w *os.File, log *slog.Logger) func(done, total int) {
+	start := time.Now()
+	fi, err := w.Stat()
+	terminal := err == nil && fi.Mode()&os.ModeCharDevice != 0
+	lastTenth := 0
+	return func(done, total int) {
+		rate := float64(done) / time.Since(start).Seconds()
+		if terminal {
+			const width = 30
+			filled := done * width / total
+			fmt.Fprintf(w, "\r[%s%s] %3d%% %d/%d products, %.0f/s ", strings.Repeat("#", filled), strings.Repeat(" ", width-filled),
+				done*100/total, done, total, rate)
+			if done == total {
+				fmt.Fprintln(w)
+			}
+			return
+		}
+		if tenth := done * 10 / total; tenth > lastTenth || done == total {
+			lastTenth = tenth
+			log.Info("generating", "done", done, "total", total, "products_per_second", int(rate))
+		}
+	}
 }
