@@ -168,3 +168,34 @@ func TestGracefulShutdown(t *testing.T) {
 		t.Error("server still accepts connections after shutdown")
 	}
 }
+
+func TestStaffCreateAndGenCatalogCommands(t *testing.T) {
+	dbPath := filepath.Join(t.TempDir(), "cmd.db")
+	e := env(map[string]string{"EMPORIUM_DATABASE_URL": dbPath})
+	if err := run([]string{"staff", "create", "-email", "boss@example.com", "-password", "a-long-password-1"}, e, io.Discard); err != nil {
+		t.Fatalf("staff create: %v", err)
+	}
+	if err := run([]string{"staff", "create", "-email", "boss@example.com", "-password", "a-long-password-1"}, e, io.Discard); err == nil {
+		t.Error("a second staff member with the same email was created")
+	}
+	if err := run([]string{"gen-catalog", "-products", "250"}, e, io.Discard); err != nil {
+		t.Fatalf("gen-catalog: %v", err)
+	}
+	if err := run([]string{"gen-catalog"}, e, io.Discard); err == nil {
+		t.Error("gen-catalog without -products succeeded")
+	}
+	db, err := database.Open(context.Background(), dbPath, database.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	staffCount, _ := db.Client.StaffMember.Query().Count(context.Background())
+	products, _ := db.Client.Product.Query().Count(context.Background())
+	if staffCount != 1 || products != 48+250 {
+		t.Errorf("after the commands: %d staff, %d products; want 1 and the demo's 48 plus 250", staffCount, products)
+	}
+	var out bytes.Buffer
+	if err := run([]string{"keygen"}, e, &out); err != nil || !strings.Contains(out.String(), "BEGIN PRIVATE KEY") {
+		t.Errorf("keygen: %v %q", err, out.String())
+	}
+}
