@@ -42,6 +42,8 @@ type Cart struct {
 	DiscountCodes []string `json:"discount_codes,omitempty"`
 	// CompletedAt holds the value of the "completed_at" field.
 	CompletedAt *time.Time `json:"completed_at,omitempty"`
+	// handle of the selected shipping rate
+	DeliveryOption *string `json:"delivery_option,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the CartQuery when eager-loading is set.
 	Edges        CartEdges `json:"edges"`
@@ -52,9 +54,11 @@ type Cart struct {
 type CartEdges struct {
 	// Lines holds the value of the lines edge.
 	Lines []*CartLine `json:"lines,omitempty"`
+	// Addresses holds the value of the addresses edge.
+	Addresses []*CartAddress `json:"addresses,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [1]bool
+	loadedTypes [2]bool
 }
 
 // LinesOrErr returns the Lines value or an error if the edge
@@ -66,6 +70,15 @@ func (e CartEdges) LinesOrErr() ([]*CartLine, error) {
 	return nil, &NotLoadedError{edge: "lines"}
 }
 
+// AddressesOrErr returns the Addresses value or an error if the edge
+// was not loaded in eager-loading.
+func (e CartEdges) AddressesOrErr() ([]*CartAddress, error) {
+	if e.loadedTypes[1] {
+		return e.Addresses, nil
+	}
+	return nil, &NotLoadedError{edge: "addresses"}
+}
+
 // scanValues returns the types for scanning values from sql.Rows.
 func (*Cart) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
@@ -75,7 +88,7 @@ func (*Cart) scanValues(columns []string) ([]any, error) {
 			values[i] = new([]byte)
 		case cart.FieldCustomerID:
 			values[i] = new(sql.NullInt64)
-		case cart.FieldID, cart.FieldCurrency, cart.FieldNote, cart.FieldEmail, cart.FieldPhone, cart.FieldCountryCode:
+		case cart.FieldID, cart.FieldCurrency, cart.FieldNote, cart.FieldEmail, cart.FieldPhone, cart.FieldCountryCode, cart.FieldDeliveryOption:
 			values[i] = new(sql.NullString)
 		case cart.FieldCreatedAt, cart.FieldUpdatedAt, cart.FieldCompletedAt:
 			values[i] = new(sql.NullTime)
@@ -176,6 +189,13 @@ func (_m *Cart) assignValues(columns []string, values []any) error {
 				_m.CompletedAt = new(time.Time)
 				*_m.CompletedAt = value.Time
 			}
+		case cart.FieldDeliveryOption:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field delivery_option", values[i])
+			} else if value.Valid {
+				_m.DeliveryOption = new(string)
+				*_m.DeliveryOption = value.String
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -192,6 +212,11 @@ func (_m *Cart) Value(name string) (ent.Value, error) {
 // QueryLines queries the "lines" edge of the Cart entity.
 func (_m *Cart) QueryLines() *CartLineQuery {
 	return NewCartClient(_m.config).QueryLines(_m)
+}
+
+// QueryAddresses queries the "addresses" edge of the Cart entity.
+func (_m *Cart) QueryAddresses() *CartAddressQuery {
+	return NewCartClient(_m.config).QueryAddresses(_m)
 }
 
 // Update returns a builder for updating this Cart.
@@ -260,6 +285,11 @@ func (_m *Cart) String() string {
 	if v := _m.CompletedAt; v != nil {
 		builder.WriteString("completed_at=")
 		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
+	if v := _m.DeliveryOption; v != nil {
+		builder.WriteString("delivery_option=")
+		builder.WriteString(*v)
 	}
 	builder.WriteByte(')')
 	return builder.String()

@@ -13,6 +13,7 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/emporium/emporium/ent/cart"
+	"github.com/emporium/emporium/ent/cartaddress"
 	"github.com/emporium/emporium/ent/cartline"
 	"github.com/emporium/emporium/ent/schema"
 )
@@ -155,6 +156,20 @@ func (_c *CartCreate) SetNillableCompletedAt(v *time.Time) *CartCreate {
 	return _c
 }
 
+// SetDeliveryOption sets the "delivery_option" field.
+func (_c *CartCreate) SetDeliveryOption(v string) *CartCreate {
+	_c.mutation.SetDeliveryOption(v)
+	return _c
+}
+
+// SetNillableDeliveryOption sets the "delivery_option" field if the given value is not nil.
+func (_c *CartCreate) SetNillableDeliveryOption(v *string) *CartCreate {
+	if v != nil {
+		_c.SetDeliveryOption(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *CartCreate) SetID(v string) *CartCreate {
 	_c.mutation.SetID(v)
@@ -174,6 +189,21 @@ func (_c *CartCreate) AddLines(v ...*CartLine) *CartCreate {
 		ids[i] = v[i].ID
 	}
 	return _c.AddLineIDs(ids...)
+}
+
+// AddAddressIDs adds the "addresses" edge to the CartAddress entity by IDs.
+func (_c *CartCreate) AddAddressIDs(ids ...int) *CartCreate {
+	_c.mutation.AddAddressIDs(ids...)
+	return _c
+}
+
+// AddAddresses adds the "addresses" edges to the CartAddress entity.
+func (_c *CartCreate) AddAddresses(v ...*CartAddress) *CartCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddAddressIDs(ids...)
 }
 
 // Mutation returns the CartMutation object of the builder.
@@ -322,6 +352,10 @@ func (_c *CartCreate) createSpec() (*Cart, *sqlgraph.CreateSpec) {
 		_spec.SetField(cart.FieldCompletedAt, field.TypeTime, value)
 		_node.CompletedAt = &value
 	}
+	if value, ok := _c.mutation.DeliveryOption(); ok {
+		_spec.SetField(cart.FieldDeliveryOption, field.TypeString, value)
+		_node.DeliveryOption = &value
+	}
 	if nodes := _c.mutation.LinesIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.O2M,
@@ -331,6 +365,22 @@ func (_c *CartCreate) createSpec() (*Cart, *sqlgraph.CreateSpec) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(cartline.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.AddressesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   cart.AddressesTable,
+			Columns: []string{cart.AddressesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(cartaddress.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {
@@ -561,6 +611,24 @@ func (u *CartUpsert) UpdateCompletedAt() *CartUpsert {
 // ClearCompletedAt clears the value of the "completed_at" field.
 func (u *CartUpsert) ClearCompletedAt() *CartUpsert {
 	u.SetNull(cart.FieldCompletedAt)
+	return u
+}
+
+// SetDeliveryOption sets the "delivery_option" field.
+func (u *CartUpsert) SetDeliveryOption(v string) *CartUpsert {
+	u.Set(cart.FieldDeliveryOption, v)
+	return u
+}
+
+// UpdateDeliveryOption sets the "delivery_option" field to the value that was provided on create.
+func (u *CartUpsert) UpdateDeliveryOption() *CartUpsert {
+	u.SetExcluded(cart.FieldDeliveryOption)
+	return u
+}
+
+// ClearDeliveryOption clears the value of the "delivery_option" field.
+func (u *CartUpsert) ClearDeliveryOption() *CartUpsert {
+	u.SetNull(cart.FieldDeliveryOption)
 	return u
 }
 
@@ -815,6 +883,27 @@ func (u *CartUpsertOne) UpdateCompletedAt() *CartUpsertOne {
 func (u *CartUpsertOne) ClearCompletedAt() *CartUpsertOne {
 	return u.Update(func(s *CartUpsert) {
 		s.ClearCompletedAt()
+	})
+}
+
+// SetDeliveryOption sets the "delivery_option" field.
+func (u *CartUpsertOne) SetDeliveryOption(v string) *CartUpsertOne {
+	return u.Update(func(s *CartUpsert) {
+		s.SetDeliveryOption(v)
+	})
+}
+
+// UpdateDeliveryOption sets the "delivery_option" field to the value that was provided on create.
+func (u *CartUpsertOne) UpdateDeliveryOption() *CartUpsertOne {
+	return u.Update(func(s *CartUpsert) {
+		s.UpdateDeliveryOption()
+	})
+}
+
+// ClearDeliveryOption clears the value of the "delivery_option" field.
+func (u *CartUpsertOne) ClearDeliveryOption() *CartUpsertOne {
+	return u.Update(func(s *CartUpsert) {
+		s.ClearDeliveryOption()
 	})
 }
 
@@ -1236,6 +1325,27 @@ func (u *CartUpsertBulk) UpdateCompletedAt() *CartUpsertBulk {
 func (u *CartUpsertBulk) ClearCompletedAt() *CartUpsertBulk {
 	return u.Update(func(s *CartUpsert) {
 		s.ClearCompletedAt()
+	})
+}
+
+// SetDeliveryOption sets the "delivery_option" field.
+func (u *CartUpsertBulk) SetDeliveryOption(v string) *CartUpsertBulk {
+	return u.Update(func(s *CartUpsert) {
+		s.SetDeliveryOption(v)
+	})
+}
+
+// UpdateDeliveryOption sets the "delivery_option" field to the value that was provided on create.
+func (u *CartUpsertBulk) UpdateDeliveryOption() *CartUpsertBulk {
+	return u.Update(func(s *CartUpsert) {
+		s.UpdateDeliveryOption()
+	})
+}
+
+// ClearDeliveryOption clears the value of the "delivery_option" field.
+func (u *CartUpsertBulk) ClearDeliveryOption() *CartUpsertBulk {
+	return u.Update(func(s *CartUpsert) {
+		s.ClearDeliveryOption()
 	})
 }
 

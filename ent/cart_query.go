@@ -14,6 +14,7 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/emporium/emporium/ent/cart"
+	"github.com/emporium/emporium/ent/cartaddress"
 	"github.com/emporium/emporium/ent/cartline"
 	"github.com/emporium/emporium/ent/predicate"
 )
@@ -21,12 +22,13 @@ import (
 // CartQuery is the builder for querying Cart entities.
 type CartQuery struct {
 	config
-	ctx        *QueryContext
-	order      []cart.OrderOption
-	inters     []Interceptor
-	predicates []predicate.Cart
-	withLines  *CartLineQuery
-	modifiers  []func(*sql.Selector)
+	ctx           *QueryContext
+	order         []cart.OrderOption
+	inters        []Interceptor
+	predicates    []predicate.Cart
+	withLines     *CartLineQuery
+	withAddresses *CartAddressQuery
+	modifiers     []func(*sql.Selector)
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -78,6 +80,28 @@ func (_q *CartQuery) QueryLines() *CartLineQuery {
 			sqlgraph.From(cart.Table, cart.FieldID, selector),
 			sqlgraph.To(cartline.Table, cartline.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, cart.LinesTable, cart.LinesColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryAddresses chains the current query on the "addresses" edge.
+func (_q *CartQuery) QueryAddresses() *CartAddressQuery {
+	query := (&CartAddressClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(cart.Table, cart.FieldID, selector),
+			sqlgraph.To(cartaddress.Table, cartaddress.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, cart.AddressesTable, cart.AddressesColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -272,12 +296,13 @@ func (_q *CartQuery) Clone() *CartQuery {
 		return nil
 	}
 	return &CartQuery{
-		config:     _q.config,
-		ctx:        _q.ctx.Clone(),
-		order:      append([]cart.OrderOption{}, _q.order...),
-		inters:     append([]Interceptor{}, _q.inters...),
-		predicates: append([]predicate.Cart{}, _q.predicates...),
-		withLines:  _q.withLines.Clone(),
+		config:        _q.config,
+		ctx:           _q.ctx.Clone(),
+		order:         append([]cart.OrderOption{}, _q.order...),
+		inters:        append([]Interceptor{}, _q.inters...),
+		predicates:    append([]predicate.Cart{}, _q.predicates...),
+		withLines:     _q.withLines.Clone(),
+		withAddresses: _q.withAddresses.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
@@ -293,6 +318,17 @@ func (_q *CartQuery) WithLines(opts ...func(*CartLineQuery)) *CartQuery {
 		opt(query)
 	}
 	_q.withLines = query
+	return _q
+}
+
+// WithAddresses tells the query-builder to eager-load the nodes that are connected to
+// the "addresses" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *CartQuery) WithAddresses(opts ...func(*CartAddressQuery)) *CartQuery {
+	query := (&CartAddressClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withAddresses = query
 	return _q
 }
 
@@ -374,8 +410,9 @@ func (_q *CartQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Cart, e
 	var (
 		nodes       = []*Cart{}
 		_spec       = _q.querySpec()
-		loadedTypes = [1]bool{
+		loadedTypes = [2]bool{
 			_q.withLines != nil,
+			_q.withAddresses != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -406,6 +443,13 @@ func (_q *CartQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Cart, e
 			return nil, err
 		}
 	}
+	if query := _q.withAddresses; query != nil {
+		if err := _q.loadAddresses(ctx, query, nodes,
+			func(n *Cart) { n.Edges.Addresses = []*CartAddress{} },
+			func(n *Cart, e *CartAddress) { n.Edges.Addresses = append(n.Edges.Addresses, e) }); err != nil {
+			return nil, err
+		}
+	}
 	return nodes, nil
 }
 
@@ -424,6 +468,36 @@ func (_q *CartQuery) loadLines(ctx context.Context, query *CartLineQuery, nodes 
 	}
 	query.Where(predicate.CartLine(func(s *sql.Selector) {
 		s.Where(sql.InValues(s.C(cart.LinesColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.CartID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "cart_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *CartQuery) loadAddresses(ctx context.Context, query *CartAddressQuery, nodes []*Cart, init func(*Cart), assign func(*Cart, *CartAddress)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[string]*Cart)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(cartaddress.FieldCartID)
+	}
+	query.Where(predicate.CartAddress(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(cart.AddressesColumn), fks...))
 	}))
 	neighbors, err := query.All(ctx)
 	if err != nil {

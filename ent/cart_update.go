@@ -13,6 +13,7 @@ import (
 	"entgo.io/ent/dialect/sql/sqljson"
 	"entgo.io/ent/schema/field"
 	"github.com/emporium/emporium/ent/cart"
+	"github.com/emporium/emporium/ent/cartaddress"
 	"github.com/emporium/emporium/ent/cartline"
 	"github.com/emporium/emporium/ent/predicate"
 	"github.com/emporium/emporium/ent/schema"
@@ -215,6 +216,26 @@ func (_u *CartUpdate) ClearCompletedAt() *CartUpdate {
 	return _u
 }
 
+// SetDeliveryOption sets the "delivery_option" field.
+func (_u *CartUpdate) SetDeliveryOption(v string) *CartUpdate {
+	_u.mutation.SetDeliveryOption(v)
+	return _u
+}
+
+// SetNillableDeliveryOption sets the "delivery_option" field if the given value is not nil.
+func (_u *CartUpdate) SetNillableDeliveryOption(v *string) *CartUpdate {
+	if v != nil {
+		_u.SetDeliveryOption(*v)
+	}
+	return _u
+}
+
+// ClearDeliveryOption clears the value of the "delivery_option" field.
+func (_u *CartUpdate) ClearDeliveryOption() *CartUpdate {
+	_u.mutation.ClearDeliveryOption()
+	return _u
+}
+
 // AddLineIDs adds the "lines" edge to the CartLine entity by IDs.
 func (_u *CartUpdate) AddLineIDs(ids ...int) *CartUpdate {
 	_u.mutation.AddLineIDs(ids...)
@@ -228,6 +249,21 @@ func (_u *CartUpdate) AddLines(v ...*CartLine) *CartUpdate {
 		ids[i] = v[i].ID
 	}
 	return _u.AddLineIDs(ids...)
+}
+
+// AddAddressIDs adds the "addresses" edge to the CartAddress entity by IDs.
+func (_u *CartUpdate) AddAddressIDs(ids ...int) *CartUpdate {
+	_u.mutation.AddAddressIDs(ids...)
+	return _u
+}
+
+// AddAddresses adds the "addresses" edges to the CartAddress entity.
+func (_u *CartUpdate) AddAddresses(v ...*CartAddress) *CartUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddAddressIDs(ids...)
 }
 
 // Mutation returns the CartMutation object of the builder.
@@ -254,6 +290,27 @@ func (_u *CartUpdate) RemoveLines(v ...*CartLine) *CartUpdate {
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveLineIDs(ids...)
+}
+
+// ClearAddresses clears all "addresses" edges to the CartAddress entity.
+func (_u *CartUpdate) ClearAddresses() *CartUpdate {
+	_u.mutation.ClearAddresses()
+	return _u
+}
+
+// RemoveAddressIDs removes the "addresses" edge to CartAddress entities by IDs.
+func (_u *CartUpdate) RemoveAddressIDs(ids ...int) *CartUpdate {
+	_u.mutation.RemoveAddressIDs(ids...)
+	return _u
+}
+
+// RemoveAddresses removes "addresses" edges to CartAddress entities.
+func (_u *CartUpdate) RemoveAddresses(v ...*CartAddress) *CartUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveAddressIDs(ids...)
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -387,6 +444,12 @@ func (_u *CartUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if _u.mutation.CompletedAtCleared() {
 		_spec.ClearField(cart.FieldCompletedAt, field.TypeTime)
 	}
+	if value, ok := _u.mutation.DeliveryOption(); ok {
+		_spec.SetField(cart.FieldDeliveryOption, field.TypeString, value)
+	}
+	if _u.mutation.DeliveryOptionCleared() {
+		_spec.ClearField(cart.FieldDeliveryOption, field.TypeString)
+	}
 	if _u.mutation.LinesCleared() {
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.O2M,
@@ -425,6 +488,51 @@ func (_u *CartUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(cartline.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.AddressesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   cart.AddressesTable,
+			Columns: []string{cart.AddressesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(cartaddress.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedAddressesIDs(); len(nodes) > 0 && !_u.mutation.AddressesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   cart.AddressesTable,
+			Columns: []string{cart.AddressesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(cartaddress.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.AddressesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   cart.AddressesTable,
+			Columns: []string{cart.AddressesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(cartaddress.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {
@@ -637,6 +745,26 @@ func (_u *CartUpdateOne) ClearCompletedAt() *CartUpdateOne {
 	return _u
 }
 
+// SetDeliveryOption sets the "delivery_option" field.
+func (_u *CartUpdateOne) SetDeliveryOption(v string) *CartUpdateOne {
+	_u.mutation.SetDeliveryOption(v)
+	return _u
+}
+
+// SetNillableDeliveryOption sets the "delivery_option" field if the given value is not nil.
+func (_u *CartUpdateOne) SetNillableDeliveryOption(v *string) *CartUpdateOne {
+	if v != nil {
+		_u.SetDeliveryOption(*v)
+	}
+	return _u
+}
+
+// ClearDeliveryOption clears the value of the "delivery_option" field.
+func (_u *CartUpdateOne) ClearDeliveryOption() *CartUpdateOne {
+	_u.mutation.ClearDeliveryOption()
+	return _u
+}
+
 // AddLineIDs adds the "lines" edge to the CartLine entity by IDs.
 func (_u *CartUpdateOne) AddLineIDs(ids ...int) *CartUpdateOne {
 	_u.mutation.AddLineIDs(ids...)
@@ -650,6 +778,21 @@ func (_u *CartUpdateOne) AddLines(v ...*CartLine) *CartUpdateOne {
 		ids[i] = v[i].ID
 	}
 	return _u.AddLineIDs(ids...)
+}
+
+// AddAddressIDs adds the "addresses" edge to the CartAddress entity by IDs.
+func (_u *CartUpdateOne) AddAddressIDs(ids ...int) *CartUpdateOne {
+	_u.mutation.AddAddressIDs(ids...)
+	return _u
+}
+
+// AddAddresses adds the "addresses" edges to the CartAddress entity.
+func (_u *CartUpdateOne) AddAddresses(v ...*CartAddress) *CartUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddAddressIDs(ids...)
 }
 
 // Mutation returns the CartMutation object of the builder.
@@ -676,6 +819,27 @@ func (_u *CartUpdateOne) RemoveLines(v ...*CartLine) *CartUpdateOne {
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveLineIDs(ids...)
+}
+
+// ClearAddresses clears all "addresses" edges to the CartAddress entity.
+func (_u *CartUpdateOne) ClearAddresses() *CartUpdateOne {
+	_u.mutation.ClearAddresses()
+	return _u
+}
+
+// RemoveAddressIDs removes the "addresses" edge to CartAddress entities by IDs.
+func (_u *CartUpdateOne) RemoveAddressIDs(ids ...int) *CartUpdateOne {
+	_u.mutation.RemoveAddressIDs(ids...)
+	return _u
+}
+
+// RemoveAddresses removes "addresses" edges to CartAddress entities.
+func (_u *CartUpdateOne) RemoveAddresses(v ...*CartAddress) *CartUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveAddressIDs(ids...)
 }
 
 // Where appends a list predicates to the CartUpdate builder.
@@ -839,6 +1003,12 @@ func (_u *CartUpdateOne) sqlSave(ctx context.Context) (_node *Cart, err error) {
 	if _u.mutation.CompletedAtCleared() {
 		_spec.ClearField(cart.FieldCompletedAt, field.TypeTime)
 	}
+	if value, ok := _u.mutation.DeliveryOption(); ok {
+		_spec.SetField(cart.FieldDeliveryOption, field.TypeString, value)
+	}
+	if _u.mutation.DeliveryOptionCleared() {
+		_spec.ClearField(cart.FieldDeliveryOption, field.TypeString)
+	}
 	if _u.mutation.LinesCleared() {
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.O2M,
@@ -877,6 +1047,51 @@ func (_u *CartUpdateOne) sqlSave(ctx context.Context) (_node *Cart, err error) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(cartline.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.AddressesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   cart.AddressesTable,
+			Columns: []string{cart.AddressesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(cartaddress.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedAddressesIDs(); len(nodes) > 0 && !_u.mutation.AddressesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   cart.AddressesTable,
+			Columns: []string{cart.AddressesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(cartaddress.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.AddressesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   cart.AddressesTable,
+			Columns: []string{cart.AddressesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(cartaddress.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

@@ -18,6 +18,7 @@ import (
 	"github.com/emporium/emporium/ent/apikey"
 	"github.com/emporium/emporium/ent/auditentry"
 	"github.com/emporium/emporium/ent/cart"
+	"github.com/emporium/emporium/ent/cartaddress"
 	"github.com/emporium/emporium/ent/cartline"
 	"github.com/emporium/emporium/ent/collection"
 	"github.com/emporium/emporium/ent/collectionproduct"
@@ -37,6 +38,8 @@ import (
 	"github.com/emporium/emporium/ent/producttag"
 	"github.com/emporium/emporium/ent/productvariant"
 	"github.com/emporium/emporium/ent/session"
+	"github.com/emporium/emporium/ent/shippingrate"
+	"github.com/emporium/emporium/ent/shippingzone"
 	"github.com/emporium/emporium/ent/shop"
 	"github.com/emporium/emporium/ent/signingkey"
 	"github.com/emporium/emporium/ent/staffmember"
@@ -56,6 +59,8 @@ type Client struct {
 	AuditEntry *AuditEntryClient
 	// Cart is the client for interacting with the Cart builders.
 	Cart *CartClient
+	// CartAddress is the client for interacting with the CartAddress builders.
+	CartAddress *CartAddressClient
 	// CartLine is the client for interacting with the CartLine builders.
 	CartLine *CartLineClient
 	// Collection is the client for interacting with the Collection builders.
@@ -94,6 +99,10 @@ type Client struct {
 	ProductVariant *ProductVariantClient
 	// Session is the client for interacting with the Session builders.
 	Session *SessionClient
+	// ShippingRate is the client for interacting with the ShippingRate builders.
+	ShippingRate *ShippingRateClient
+	// ShippingZone is the client for interacting with the ShippingZone builders.
+	ShippingZone *ShippingZoneClient
 	// Shop is the client for interacting with the Shop builders.
 	Shop *ShopClient
 	// SigningKey is the client for interacting with the SigningKey builders.
@@ -116,6 +125,7 @@ func (c *Client) init() {
 	c.APIKey = NewAPIKeyClient(c.config)
 	c.AuditEntry = NewAuditEntryClient(c.config)
 	c.Cart = NewCartClient(c.config)
+	c.CartAddress = NewCartAddressClient(c.config)
 	c.CartLine = NewCartLineClient(c.config)
 	c.Collection = NewCollectionClient(c.config)
 	c.CollectionProduct = NewCollectionProductClient(c.config)
@@ -135,6 +145,8 @@ func (c *Client) init() {
 	c.ProductTag = NewProductTagClient(c.config)
 	c.ProductVariant = NewProductVariantClient(c.config)
 	c.Session = NewSessionClient(c.config)
+	c.ShippingRate = NewShippingRateClient(c.config)
+	c.ShippingZone = NewShippingZoneClient(c.config)
 	c.Shop = NewShopClient(c.config)
 	c.SigningKey = NewSigningKeyClient(c.config)
 	c.StaffMember = NewStaffMemberClient(c.config)
@@ -234,6 +246,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		APIKey:              NewAPIKeyClient(cfg),
 		AuditEntry:          NewAuditEntryClient(cfg),
 		Cart:                NewCartClient(cfg),
+		CartAddress:         NewCartAddressClient(cfg),
 		CartLine:            NewCartLineClient(cfg),
 		Collection:          NewCollectionClient(cfg),
 		CollectionProduct:   NewCollectionProductClient(cfg),
@@ -253,6 +266,8 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		ProductTag:          NewProductTagClient(cfg),
 		ProductVariant:      NewProductVariantClient(cfg),
 		Session:             NewSessionClient(cfg),
+		ShippingRate:        NewShippingRateClient(cfg),
+		ShippingZone:        NewShippingZoneClient(cfg),
 		Shop:                NewShopClient(cfg),
 		SigningKey:          NewSigningKeyClient(cfg),
 		StaffMember:         NewStaffMemberClient(cfg),
@@ -279,6 +294,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		APIKey:              NewAPIKeyClient(cfg),
 		AuditEntry:          NewAuditEntryClient(cfg),
 		Cart:                NewCartClient(cfg),
+		CartAddress:         NewCartAddressClient(cfg),
 		CartLine:            NewCartLineClient(cfg),
 		Collection:          NewCollectionClient(cfg),
 		CollectionProduct:   NewCollectionProductClient(cfg),
@@ -298,6 +314,8 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		ProductTag:          NewProductTagClient(cfg),
 		ProductVariant:      NewProductVariantClient(cfg),
 		Session:             NewSessionClient(cfg),
+		ShippingRate:        NewShippingRateClient(cfg),
+		ShippingZone:        NewShippingZoneClient(cfg),
 		Shop:                NewShopClient(cfg),
 		SigningKey:          NewSigningKeyClient(cfg),
 		StaffMember:         NewStaffMemberClient(cfg),
@@ -331,11 +349,12 @@ func (c *Client) Close() error {
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
-		c.APIKey, c.AuditEntry, c.Cart, c.CartLine, c.Collection, c.CollectionProduct,
-		c.Customer, c.CustomerAddress, c.Image, c.InventoryAdjustment,
-		c.InventoryLevel, c.Location, c.LoginThrottle, c.Menu, c.MenuItem, c.Page,
-		c.PermissionGroup, c.Product, c.ProductOption, c.ProductTag, c.ProductVariant,
-		c.Session, c.Shop, c.SigningKey, c.StaffMember, c.VariantPrice,
+		c.APIKey, c.AuditEntry, c.Cart, c.CartAddress, c.CartLine, c.Collection,
+		c.CollectionProduct, c.Customer, c.CustomerAddress, c.Image,
+		c.InventoryAdjustment, c.InventoryLevel, c.Location, c.LoginThrottle, c.Menu,
+		c.MenuItem, c.Page, c.PermissionGroup, c.Product, c.ProductOption,
+		c.ProductTag, c.ProductVariant, c.Session, c.ShippingRate, c.ShippingZone,
+		c.Shop, c.SigningKey, c.StaffMember, c.VariantPrice,
 	} {
 		n.Use(hooks...)
 	}
@@ -345,11 +364,12 @@ func (c *Client) Use(hooks ...Hook) {
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
-		c.APIKey, c.AuditEntry, c.Cart, c.CartLine, c.Collection, c.CollectionProduct,
-		c.Customer, c.CustomerAddress, c.Image, c.InventoryAdjustment,
-		c.InventoryLevel, c.Location, c.LoginThrottle, c.Menu, c.MenuItem, c.Page,
-		c.PermissionGroup, c.Product, c.ProductOption, c.ProductTag, c.ProductVariant,
-		c.Session, c.Shop, c.SigningKey, c.StaffMember, c.VariantPrice,
+		c.APIKey, c.AuditEntry, c.Cart, c.CartAddress, c.CartLine, c.Collection,
+		c.CollectionProduct, c.Customer, c.CustomerAddress, c.Image,
+		c.InventoryAdjustment, c.InventoryLevel, c.Location, c.LoginThrottle, c.Menu,
+		c.MenuItem, c.Page, c.PermissionGroup, c.Product, c.ProductOption,
+		c.ProductTag, c.ProductVariant, c.Session, c.ShippingRate, c.ShippingZone,
+		c.Shop, c.SigningKey, c.StaffMember, c.VariantPrice,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -364,6 +384,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.AuditEntry.mutate(ctx, m)
 	case *CartMutation:
 		return c.Cart.mutate(ctx, m)
+	case *CartAddressMutation:
+		return c.CartAddress.mutate(ctx, m)
 	case *CartLineMutation:
 		return c.CartLine.mutate(ctx, m)
 	case *CollectionMutation:
@@ -402,6 +424,10 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.ProductVariant.mutate(ctx, m)
 	case *SessionMutation:
 		return c.Session.mutate(ctx, m)
+	case *ShippingRateMutation:
+		return c.ShippingRate.mutate(ctx, m)
+	case *ShippingZoneMutation:
+		return c.ShippingZone.mutate(ctx, m)
 	case *ShopMutation:
 		return c.Shop.mutate(ctx, m)
 	case *SigningKeyMutation:
@@ -805,6 +831,22 @@ func (c *CartClient) QueryLines(_m *Cart) *CartLineQuery {
 	return query
 }
 
+// QueryAddresses queries the addresses edge of a Cart.
+func (c *CartClient) QueryAddresses(_m *Cart) *CartAddressQuery {
+	query := (&CartAddressClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(cart.Table, cart.FieldID, id),
+			sqlgraph.To(cartaddress.Table, cartaddress.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, cart.AddressesTable, cart.AddressesColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // Hooks returns the client hooks.
 func (c *CartClient) Hooks() []Hook {
 	return c.hooks.Cart
@@ -827,6 +869,155 @@ func (c *CartClient) mutate(ctx context.Context, m *CartMutation) (Value, error)
 		return (&CartDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown Cart mutation op: %q", m.Op())
+	}
+}
+
+// CartAddressClient is a client for the CartAddress schema.
+type CartAddressClient struct {
+	config
+}
+
+// NewCartAddressClient returns a client for the CartAddress from the given config.
+func NewCartAddressClient(c config) *CartAddressClient {
+	return &CartAddressClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `cartaddress.Hooks(f(g(h())))`.
+func (c *CartAddressClient) Use(hooks ...Hook) {
+	c.hooks.CartAddress = append(c.hooks.CartAddress, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `cartaddress.Intercept(f(g(h())))`.
+func (c *CartAddressClient) Intercept(interceptors ...Interceptor) {
+	c.inters.CartAddress = append(c.inters.CartAddress, interceptors...)
+}
+
+// Create returns a builder for creating a CartAddress entity.
+func (c *CartAddressClient) Create() *CartAddressCreate {
+	mutation := newCartAddressMutation(c.config, OpCreate)
+	return &CartAddressCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of CartAddress entities.
+func (c *CartAddressClient) CreateBulk(builders ...*CartAddressCreate) *CartAddressCreateBulk {
+	return &CartAddressCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *CartAddressClient) MapCreateBulk(slice any, setFunc func(*CartAddressCreate, int)) *CartAddressCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &CartAddressCreateBulk{err: fmt.Errorf("calling to CartAddressClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*CartAddressCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &CartAddressCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for CartAddress.
+func (c *CartAddressClient) Update() *CartAddressUpdate {
+	mutation := newCartAddressMutation(c.config, OpUpdate)
+	return &CartAddressUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *CartAddressClient) UpdateOne(_m *CartAddress) *CartAddressUpdateOne {
+	mutation := newCartAddressMutation(c.config, OpUpdateOne, withCartAddress(_m))
+	return &CartAddressUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *CartAddressClient) UpdateOneID(id int) *CartAddressUpdateOne {
+	mutation := newCartAddressMutation(c.config, OpUpdateOne, withCartAddressID(id))
+	return &CartAddressUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for CartAddress.
+func (c *CartAddressClient) Delete() *CartAddressDelete {
+	mutation := newCartAddressMutation(c.config, OpDelete)
+	return &CartAddressDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *CartAddressClient) DeleteOne(_m *CartAddress) *CartAddressDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *CartAddressClient) DeleteOneID(id int) *CartAddressDeleteOne {
+	builder := c.Delete().Where(cartaddress.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &CartAddressDeleteOne{builder}
+}
+
+// Query returns a query builder for CartAddress.
+func (c *CartAddressClient) Query() *CartAddressQuery {
+	return &CartAddressQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeCartAddress},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a CartAddress entity by its id.
+func (c *CartAddressClient) Get(ctx context.Context, id int) (*CartAddress, error) {
+	return c.Query().Where(cartaddress.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *CartAddressClient) GetX(ctx context.Context, id int) *CartAddress {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryCart queries the cart edge of a CartAddress.
+func (c *CartAddressClient) QueryCart(_m *CartAddress) *CartQuery {
+	query := (&CartClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(cartaddress.Table, cartaddress.FieldID, id),
+			sqlgraph.To(cart.Table, cart.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, cartaddress.CartTable, cartaddress.CartColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *CartAddressClient) Hooks() []Hook {
+	return c.hooks.CartAddress
+}
+
+// Interceptors returns the client interceptors.
+func (c *CartAddressClient) Interceptors() []Interceptor {
+	return c.inters.CartAddress
+}
+
+func (c *CartAddressClient) mutate(ctx context.Context, m *CartAddressMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&CartAddressCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&CartAddressUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&CartAddressUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&CartAddressDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown CartAddress mutation op: %q", m.Op())
 	}
 }
 
@@ -3789,6 +3980,304 @@ func (c *SessionClient) mutate(ctx context.Context, m *SessionMutation) (Value, 
 	}
 }
 
+// ShippingRateClient is a client for the ShippingRate schema.
+type ShippingRateClient struct {
+	config
+}
+
+// NewShippingRateClient returns a client for the ShippingRate from the given config.
+func NewShippingRateClient(c config) *ShippingRateClient {
+	return &ShippingRateClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `shippingrate.Hooks(f(g(h())))`.
+func (c *ShippingRateClient) Use(hooks ...Hook) {
+	c.hooks.ShippingRate = append(c.hooks.ShippingRate, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `shippingrate.Intercept(f(g(h())))`.
+func (c *ShippingRateClient) Intercept(interceptors ...Interceptor) {
+	c.inters.ShippingRate = append(c.inters.ShippingRate, interceptors...)
+}
+
+// Create returns a builder for creating a ShippingRate entity.
+func (c *ShippingRateClient) Create() *ShippingRateCreate {
+	mutation := newShippingRateMutation(c.config, OpCreate)
+	return &ShippingRateCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of ShippingRate entities.
+func (c *ShippingRateClient) CreateBulk(builders ...*ShippingRateCreate) *ShippingRateCreateBulk {
+	return &ShippingRateCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *ShippingRateClient) MapCreateBulk(slice any, setFunc func(*ShippingRateCreate, int)) *ShippingRateCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &ShippingRateCreateBulk{err: fmt.Errorf("calling to ShippingRateClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*ShippingRateCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &ShippingRateCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for ShippingRate.
+func (c *ShippingRateClient) Update() *ShippingRateUpdate {
+	mutation := newShippingRateMutation(c.config, OpUpdate)
+	return &ShippingRateUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *ShippingRateClient) UpdateOne(_m *ShippingRate) *ShippingRateUpdateOne {
+	mutation := newShippingRateMutation(c.config, OpUpdateOne, withShippingRate(_m))
+	return &ShippingRateUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *ShippingRateClient) UpdateOneID(id int) *ShippingRateUpdateOne {
+	mutation := newShippingRateMutation(c.config, OpUpdateOne, withShippingRateID(id))
+	return &ShippingRateUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for ShippingRate.
+func (c *ShippingRateClient) Delete() *ShippingRateDelete {
+	mutation := newShippingRateMutation(c.config, OpDelete)
+	return &ShippingRateDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *ShippingRateClient) DeleteOne(_m *ShippingRate) *ShippingRateDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *ShippingRateClient) DeleteOneID(id int) *ShippingRateDeleteOne {
+	builder := c.Delete().Where(shippingrate.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &ShippingRateDeleteOne{builder}
+}
+
+// Query returns a query builder for ShippingRate.
+func (c *ShippingRateClient) Query() *ShippingRateQuery {
+	return &ShippingRateQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeShippingRate},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a ShippingRate entity by its id.
+func (c *ShippingRateClient) Get(ctx context.Context, id int) (*ShippingRate, error) {
+	return c.Query().Where(shippingrate.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *ShippingRateClient) GetX(ctx context.Context, id int) *ShippingRate {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryZone queries the zone edge of a ShippingRate.
+func (c *ShippingRateClient) QueryZone(_m *ShippingRate) *ShippingZoneQuery {
+	query := (&ShippingZoneClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(shippingrate.Table, shippingrate.FieldID, id),
+			sqlgraph.To(shippingzone.Table, shippingzone.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, shippingrate.ZoneTable, shippingrate.ZoneColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *ShippingRateClient) Hooks() []Hook {
+	return c.hooks.ShippingRate
+}
+
+// Interceptors returns the client interceptors.
+func (c *ShippingRateClient) Interceptors() []Interceptor {
+	return c.inters.ShippingRate
+}
+
+func (c *ShippingRateClient) mutate(ctx context.Context, m *ShippingRateMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&ShippingRateCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&ShippingRateUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&ShippingRateUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&ShippingRateDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown ShippingRate mutation op: %q", m.Op())
+	}
+}
+
+// ShippingZoneClient is a client for the ShippingZone schema.
+type ShippingZoneClient struct {
+	config
+}
+
+// NewShippingZoneClient returns a client for the ShippingZone from the given config.
+func NewShippingZoneClient(c config) *ShippingZoneClient {
+	return &ShippingZoneClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `shippingzone.Hooks(f(g(h())))`.
+func (c *ShippingZoneClient) Use(hooks ...Hook) {
+	c.hooks.ShippingZone = append(c.hooks.ShippingZone, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `shippingzone.Intercept(f(g(h())))`.
+func (c *ShippingZoneClient) Intercept(interceptors ...Interceptor) {
+	c.inters.ShippingZone = append(c.inters.ShippingZone, interceptors...)
+}
+
+// Create returns a builder for creating a ShippingZone entity.
+func (c *ShippingZoneClient) Create() *ShippingZoneCreate {
+	mutation := newShippingZoneMutation(c.config, OpCreate)
+	return &ShippingZoneCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of ShippingZone entities.
+func (c *ShippingZoneClient) CreateBulk(builders ...*ShippingZoneCreate) *ShippingZoneCreateBulk {
+	return &ShippingZoneCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *ShippingZoneClient) MapCreateBulk(slice any, setFunc func(*ShippingZoneCreate, int)) *ShippingZoneCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &ShippingZoneCreateBulk{err: fmt.Errorf("calling to ShippingZoneClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*ShippingZoneCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &ShippingZoneCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for ShippingZone.
+func (c *ShippingZoneClient) Update() *ShippingZoneUpdate {
+	mutation := newShippingZoneMutation(c.config, OpUpdate)
+	return &ShippingZoneUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *ShippingZoneClient) UpdateOne(_m *ShippingZone) *ShippingZoneUpdateOne {
+	mutation := newShippingZoneMutation(c.config, OpUpdateOne, withShippingZone(_m))
+	return &ShippingZoneUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *ShippingZoneClient) UpdateOneID(id int) *ShippingZoneUpdateOne {
+	mutation := newShippingZoneMutation(c.config, OpUpdateOne, withShippingZoneID(id))
+	return &ShippingZoneUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for ShippingZone.
+func (c *ShippingZoneClient) Delete() *ShippingZoneDelete {
+	mutation := newShippingZoneMutation(c.config, OpDelete)
+	return &ShippingZoneDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *ShippingZoneClient) DeleteOne(_m *ShippingZone) *ShippingZoneDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *ShippingZoneClient) DeleteOneID(id int) *ShippingZoneDeleteOne {
+	builder := c.Delete().Where(shippingzone.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &ShippingZoneDeleteOne{builder}
+}
+
+// Query returns a query builder for ShippingZone.
+func (c *ShippingZoneClient) Query() *ShippingZoneQuery {
+	return &ShippingZoneQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeShippingZone},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a ShippingZone entity by its id.
+func (c *ShippingZoneClient) Get(ctx context.Context, id int) (*ShippingZone, error) {
+	return c.Query().Where(shippingzone.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *ShippingZoneClient) GetX(ctx context.Context, id int) *ShippingZone {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryRates queries the rates edge of a ShippingZone.
+func (c *ShippingZoneClient) QueryRates(_m *ShippingZone) *ShippingRateQuery {
+	query := (&ShippingRateClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(shippingzone.Table, shippingzone.FieldID, id),
+			sqlgraph.To(shippingrate.Table, shippingrate.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, shippingzone.RatesTable, shippingzone.RatesColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *ShippingZoneClient) Hooks() []Hook {
+	return c.hooks.ShippingZone
+}
+
+// Interceptors returns the client interceptors.
+func (c *ShippingZoneClient) Interceptors() []Interceptor {
+	return c.inters.ShippingZone
+}
+
+func (c *ShippingZoneClient) mutate(ctx context.Context, m *ShippingZoneMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&ShippingZoneCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&ShippingZoneUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&ShippingZoneUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&ShippingZoneDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown ShippingZone mutation op: %q", m.Op())
+	}
+}
+
 // ShopClient is a client for the Shop schema.
 type ShopClient struct {
 	config
@@ -4356,18 +4845,18 @@ func (c *VariantPriceClient) mutate(ctx context.Context, m *VariantPriceMutation
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		APIKey, AuditEntry, Cart, CartLine, Collection, CollectionProduct, Customer,
-		CustomerAddress, Image, InventoryAdjustment, InventoryLevel, Location,
-		LoginThrottle, Menu, MenuItem, Page, PermissionGroup, Product, ProductOption,
-		ProductTag, ProductVariant, Session, Shop, SigningKey, StaffMember,
-		VariantPrice []ent.Hook
+		APIKey, AuditEntry, Cart, CartAddress, CartLine, Collection, CollectionProduct,
+		Customer, CustomerAddress, Image, InventoryAdjustment, InventoryLevel,
+		Location, LoginThrottle, Menu, MenuItem, Page, PermissionGroup, Product,
+		ProductOption, ProductTag, ProductVariant, Session, ShippingRate, ShippingZone,
+		Shop, SigningKey, StaffMember, VariantPrice []ent.Hook
 	}
 	inters struct {
-		APIKey, AuditEntry, Cart, CartLine, Collection, CollectionProduct, Customer,
-		CustomerAddress, Image, InventoryAdjustment, InventoryLevel, Location,
-		LoginThrottle, Menu, MenuItem, Page, PermissionGroup, Product, ProductOption,
-		ProductTag, ProductVariant, Session, Shop, SigningKey, StaffMember,
-		VariantPrice []ent.Interceptor
+		APIKey, AuditEntry, Cart, CartAddress, CartLine, Collection, CollectionProduct,
+		Customer, CustomerAddress, Image, InventoryAdjustment, InventoryLevel,
+		Location, LoginThrottle, Menu, MenuItem, Page, PermissionGroup, Product,
+		ProductOption, ProductTag, ProductVariant, Session, ShippingRate, ShippingZone,
+		Shop, SigningKey, StaffMember, VariantPrice []ent.Interceptor
 	}
 )
 

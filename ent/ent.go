@@ -15,6 +15,7 @@ import (
 	"github.com/emporium/emporium/ent/apikey"
 	"github.com/emporium/emporium/ent/auditentry"
 	"github.com/emporium/emporium/ent/cart"
+	"github.com/emporium/emporium/ent/cartaddress"
 	"github.com/emporium/emporium/ent/cartline"
 	"github.com/emporium/emporium/ent/collection"
 	"github.com/emporium/emporium/ent/collectionproduct"
@@ -34,6 +35,8 @@ import (
 	"github.com/emporium/emporium/ent/producttag"
 	"github.com/emporium/emporium/ent/productvariant"
 	"github.com/emporium/emporium/ent/session"
+	"github.com/emporium/emporium/ent/shippingrate"
+	"github.com/emporium/emporium/ent/shippingzone"
 	"github.com/emporium/emporium/ent/shop"
 	"github.com/emporium/emporium/ent/signingkey"
 	"github.com/emporium/emporium/ent/staffmember"
@@ -101,6 +104,7 @@ func checkColumn(t, c string) error {
 			apikey.Table:              apikey.ValidColumn,
 			auditentry.Table:          auditentry.ValidColumn,
 			cart.Table:                cart.ValidColumn,
+			cartaddress.Table:         cartaddress.ValidColumn,
 			cartline.Table:            cartline.ValidColumn,
 			collection.Table:          collection.ValidColumn,
 			collectionproduct.Table:   collectionproduct.ValidColumn,
@@ -120,6 +124,8 @@ func checkColumn(t, c string) error {
 			producttag.Table:          producttag.ValidColumn,
 			productvariant.Table:      productvariant.ValidColumn,
 			session.Table:             session.ValidColumn,
+			shippingrate.Table:        shippingrate.ValidColumn,
+			shippingzone.Table:        shippingzone.ValidColumn,
 			shop.Table:                shop.ValidColumn,
 			signingkey.Table:          signingkey.ValidColumn,
 			staffmember.Table:         staffmember.ValidColumn,

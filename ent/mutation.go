@@ -14,6 +14,7 @@ import (
 	"github.com/emporium/emporium/ent/apikey"
 	"github.com/emporium/emporium/ent/auditentry"
 	"github.com/emporium/emporium/ent/cart"
+	"github.com/emporium/emporium/ent/cartaddress"
 	"github.com/emporium/emporium/ent/cartline"
 	"github.com/emporium/emporium/ent/collection"
 	"github.com/emporium/emporium/ent/collectionproduct"
@@ -35,6 +36,8 @@ import (
 	"github.com/emporium/emporium/ent/productvariant"
 	"github.com/emporium/emporium/ent/schema"
 	"github.com/emporium/emporium/ent/session"
+	"github.com/emporium/emporium/ent/shippingrate"
+	"github.com/emporium/emporium/ent/shippingzone"
 	"github.com/emporium/emporium/ent/shop"
 	"github.com/emporium/emporium/ent/signingkey"
 	"github.com/emporium/emporium/ent/staffmember"
@@ -53,6 +56,7 @@ const (
 	TypeAPIKey              = "APIKey"
 	TypeAuditEntry          = "AuditEntry"
 	TypeCart                = "Cart"
+	TypeCartAddress         = "CartAddress"
 	TypeCartLine            = "CartLine"
 	TypeCollection          = "Collection"
 	TypeCollectionProduct   = "CollectionProduct"
@@ -72,6 +76,8 @@ const (
 	TypeProductTag          = "ProductTag"
 	TypeProductVariant      = "ProductVariant"
 	TypeSession             = "Session"
+	TypeShippingRate        = "ShippingRate"
+	TypeShippingZone        = "ShippingZone"
 	TypeShop                = "Shop"
 	TypeSigningKey          = "SigningKey"
 	TypeStaffMember         = "StaffMember"
@@ -1716,10 +1722,14 @@ type CartMutation struct {
 	discount_codes       *[]string
 	appenddiscount_codes []string
 	completed_at         *time.Time
+	delivery_option      *string
 	clearedFields        map[string]struct{}
 	lines                map[int]struct{}
 	removedlines         map[int]struct{}
 	clearedlines         bool
+	addresses            map[int]struct{}
+	removedaddresses     map[int]struct{}
+	clearedaddresses     bool
 	done                 bool
 	oldValue             func(context.Context) (*Cart, error)
 	predicates           []predicate.Cart
@@ -2382,6 +2392,55 @@ func (m *CartMutation) ResetCompletedAt() {
 	delete(m.clearedFields, cart.FieldCompletedAt)
 }
 
+// SetDeliveryOption sets the "delivery_option" field.
+func (m *CartMutation) SetDeliveryOption(s string) {
+	m.delivery_option = &s
+}
+
+// DeliveryOption returns the value of the "delivery_option" field in the mutation.
+func (m *CartMutation) DeliveryOption() (r string, exists bool) {
+	v := m.delivery_option
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDeliveryOption returns the old "delivery_option" field's value of the Cart entity.
+// If the Cart object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CartMutation) OldDeliveryOption(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDeliveryOption is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDeliveryOption requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDeliveryOption: %w", err)
+	}
+	return oldValue.DeliveryOption, nil
+}
+
+// ClearDeliveryOption clears the value of the "delivery_option" field.
+func (m *CartMutation) ClearDeliveryOption() {
+	m.delivery_option = nil
+	m.clearedFields[cart.FieldDeliveryOption] = struct{}{}
+}
+
+// DeliveryOptionCleared returns if the "delivery_option" field was cleared in this mutation.
+func (m *CartMutation) DeliveryOptionCleared() bool {
+	_, ok := m.clearedFields[cart.FieldDeliveryOption]
+	return ok
+}
+
+// ResetDeliveryOption resets all changes to the "delivery_option" field.
+func (m *CartMutation) ResetDeliveryOption() {
+	m.delivery_option = nil
+	delete(m.clearedFields, cart.FieldDeliveryOption)
+}
+
 // AddLineIDs adds the "lines" edge to the CartLine entity by ids.
 func (m *CartMutation) AddLineIDs(ids ...int) {
 	if m.lines == nil {
@@ -2436,6 +2495,60 @@ func (m *CartMutation) ResetLines() {
 	m.removedlines = nil
 }
 
+// AddAddressIDs adds the "addresses" edge to the CartAddress entity by ids.
+func (m *CartMutation) AddAddressIDs(ids ...int) {
+	if m.addresses == nil {
+		m.addresses = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.addresses[ids[i]] = struct{}{}
+	}
+}
+
+// ClearAddresses clears the "addresses" edge to the CartAddress entity.
+func (m *CartMutation) ClearAddresses() {
+	m.clearedaddresses = true
+}
+
+// AddressesCleared reports if the "addresses" edge to the CartAddress entity was cleared.
+func (m *CartMutation) AddressesCleared() bool {
+	return m.clearedaddresses
+}
+
+// RemoveAddressIDs removes the "addresses" edge to the CartAddress entity by IDs.
+func (m *CartMutation) RemoveAddressIDs(ids ...int) {
+	if m.removedaddresses == nil {
+		m.removedaddresses = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.addresses, ids[i])
+		m.removedaddresses[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedAddresses returns the removed IDs of the "addresses" edge to the CartAddress entity.
+func (m *CartMutation) RemovedAddressesIDs() (ids []int) {
+	for id := range m.removedaddresses {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// AddressesIDs returns the "addresses" edge IDs in the mutation.
+func (m *CartMutation) AddressesIDs() (ids []int) {
+	for id := range m.addresses {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetAddresses resets all changes to the "addresses" edge.
+func (m *CartMutation) ResetAddresses() {
+	m.addresses = nil
+	m.clearedaddresses = false
+	m.removedaddresses = nil
+}
+
 // Where appends a list predicates to the CartMutation builder.
 func (m *CartMutation) Where(ps ...predicate.Cart) {
 	m.predicates = append(m.predicates, ps...)
@@ -2470,7 +2583,7 @@ func (m *CartMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *CartMutation) Fields() []string {
-	fields := make([]string, 0, 11)
+	fields := make([]string, 0, 12)
 	if m.created_at != nil {
 		fields = append(fields, cart.FieldCreatedAt)
 	}
@@ -2504,6 +2617,9 @@ func (m *CartMutation) Fields() []string {
 	if m.completed_at != nil {
 		fields = append(fields, cart.FieldCompletedAt)
 	}
+	if m.delivery_option != nil {
+		fields = append(fields, cart.FieldDeliveryOption)
+	}
 	return fields
 }
 
@@ -2534,6 +2650,8 @@ func (m *CartMutation) Field(name string) (ent.Value, bool) {
 		return m.DiscountCodes()
 	case cart.FieldCompletedAt:
 		return m.CompletedAt()
+	case cart.FieldDeliveryOption:
+		return m.DeliveryOption()
 	}
 	return nil, false
 }
@@ -2565,6 +2683,8 @@ func (m *CartMutation) OldField(ctx context.Context, name string) (ent.Value, er
 		return m.OldDiscountCodes(ctx)
 	case cart.FieldCompletedAt:
 		return m.OldCompletedAt(ctx)
+	case cart.FieldDeliveryOption:
+		return m.OldDeliveryOption(ctx)
 	}
 	return nil, fmt.Errorf("unknown Cart field %s", name)
 }
@@ -2651,6 +2771,13 @@ func (m *CartMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetCompletedAt(v)
 		return nil
+	case cart.FieldDeliveryOption:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDeliveryOption(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Cart field %s", name)
 }
@@ -2720,6 +2847,9 @@ func (m *CartMutation) ClearedFields() []string {
 	if m.FieldCleared(cart.FieldCompletedAt) {
 		fields = append(fields, cart.FieldCompletedAt)
 	}
+	if m.FieldCleared(cart.FieldDeliveryOption) {
+		fields = append(fields, cart.FieldDeliveryOption)
+	}
 	return fields
 }
 
@@ -2757,6 +2887,9 @@ func (m *CartMutation) ClearField(name string) error {
 		return nil
 	case cart.FieldCompletedAt:
 		m.ClearCompletedAt()
+		return nil
+	case cart.FieldDeliveryOption:
+		m.ClearDeliveryOption()
 		return nil
 	}
 	return fmt.Errorf("unknown Cart nullable field %s", name)
@@ -2799,15 +2932,21 @@ func (m *CartMutation) ResetField(name string) error {
 	case cart.FieldCompletedAt:
 		m.ResetCompletedAt()
 		return nil
+	case cart.FieldDeliveryOption:
+		m.ResetDeliveryOption()
+		return nil
 	}
 	return fmt.Errorf("unknown Cart field %s", name)
 }
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *CartMutation) AddedEdges() []string {
-	edges := make([]string, 0, 1)
+	edges := make([]string, 0, 2)
 	if m.lines != nil {
 		edges = append(edges, cart.EdgeLines)
+	}
+	if m.addresses != nil {
+		edges = append(edges, cart.EdgeAddresses)
 	}
 	return edges
 }
@@ -2822,15 +2961,24 @@ func (m *CartMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case cart.EdgeAddresses:
+		ids := make([]ent.Value, 0, len(m.addresses))
+		for id := range m.addresses {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *CartMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 1)
+	edges := make([]string, 0, 2)
 	if m.removedlines != nil {
 		edges = append(edges, cart.EdgeLines)
+	}
+	if m.removedaddresses != nil {
+		edges = append(edges, cart.EdgeAddresses)
 	}
 	return edges
 }
@@ -2845,15 +2993,24 @@ func (m *CartMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case cart.EdgeAddresses:
+		ids := make([]ent.Value, 0, len(m.removedaddresses))
+		for id := range m.removedaddresses {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *CartMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 1)
+	edges := make([]string, 0, 2)
 	if m.clearedlines {
 		edges = append(edges, cart.EdgeLines)
+	}
+	if m.clearedaddresses {
+		edges = append(edges, cart.EdgeAddresses)
 	}
 	return edges
 }
@@ -2864,6 +3021,8 @@ func (m *CartMutation) EdgeCleared(name string) bool {
 	switch name {
 	case cart.EdgeLines:
 		return m.clearedlines
+	case cart.EdgeAddresses:
+		return m.clearedaddresses
 	}
 	return false
 }
@@ -2883,8 +3042,1039 @@ func (m *CartMutation) ResetEdge(name string) error {
 	case cart.EdgeLines:
 		m.ResetLines()
 		return nil
+	case cart.EdgeAddresses:
+		m.ResetAddresses()
+		return nil
 	}
 	return fmt.Errorf("unknown Cart edge %s", name)
+}
+
+// CartAddressMutation represents an operation that mutates the CartAddress nodes in the graph.
+type CartAddressMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *int
+	selected      *bool
+	one_time_use  *bool
+	first_name    *string
+	last_name     *string
+	company       *string
+	address1      *string
+	address2      *string
+	city          *string
+	province_code *string
+	country_code  *string
+	zip           *string
+	phone         *string
+	clearedFields map[string]struct{}
+	cart          *string
+	clearedcart   bool
+	done          bool
+	oldValue      func(context.Context) (*CartAddress, error)
+	predicates    []predicate.CartAddress
+}
+
+var _ ent.Mutation = (*CartAddressMutation)(nil)
+
+// cartaddressOption allows management of the mutation configuration using functional options.
+type cartaddressOption func(*CartAddressMutation)
+
+// newCartAddressMutation creates new mutation for the CartAddress entity.
+func newCartAddressMutation(c config, op Op, opts ...cartaddressOption) *CartAddressMutation {
+	m := &CartAddressMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeCartAddress,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withCartAddressID sets the ID field of the mutation.
+func withCartAddressID(id int) cartaddressOption {
+	return func(m *CartAddressMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *CartAddress
+		)
+		m.oldValue = func(ctx context.Context) (*CartAddress, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().CartAddress.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withCartAddress sets the old CartAddress of the mutation.
+func withCartAddress(node *CartAddress) cartaddressOption {
+	return func(m *CartAddressMutation) {
+		m.oldValue = func(context.Context) (*CartAddress, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m CartAddressMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m CartAddressMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *CartAddressMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *CartAddressMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().CartAddress.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCartID sets the "cart_id" field.
+func (m *CartAddressMutation) SetCartID(s string) {
+	m.cart = &s
+}
+
+// CartID returns the value of the "cart_id" field in the mutation.
+func (m *CartAddressMutation) CartID() (r string, exists bool) {
+	v := m.cart
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCartID returns the old "cart_id" field's value of the CartAddress entity.
+// If the CartAddress object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CartAddressMutation) OldCartID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCartID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCartID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCartID: %w", err)
+	}
+	return oldValue.CartID, nil
+}
+
+// ResetCartID resets all changes to the "cart_id" field.
+func (m *CartAddressMutation) ResetCartID() {
+	m.cart = nil
+}
+
+// SetSelected sets the "selected" field.
+func (m *CartAddressMutation) SetSelected(b bool) {
+	m.selected = &b
+}
+
+// Selected returns the value of the "selected" field in the mutation.
+func (m *CartAddressMutation) Selected() (r bool, exists bool) {
+	v := m.selected
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSelected returns the old "selected" field's value of the CartAddress entity.
+// If the CartAddress object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CartAddressMutation) OldSelected(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSelected is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSelected requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSelected: %w", err)
+	}
+	return oldValue.Selected, nil
+}
+
+// ResetSelected resets all changes to the "selected" field.
+func (m *CartAddressMutation) ResetSelected() {
+	m.selected = nil
+}
+
+// SetOneTimeUse sets the "one_time_use" field.
+func (m *CartAddressMutation) SetOneTimeUse(b bool) {
+	m.one_time_use = &b
+}
+
+// OneTimeUse returns the value of the "one_time_use" field in the mutation.
+func (m *CartAddressMutation) OneTimeUse() (r bool, exists bool) {
+	v := m.one_time_use
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOneTimeUse returns the old "one_time_use" field's value of the CartAddress entity.
+// If the CartAddress object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CartAddressMutation) OldOneTimeUse(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOneTimeUse is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOneTimeUse requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOneTimeUse: %w", err)
+	}
+	return oldValue.OneTimeUse, nil
+}
+
+// ResetOneTimeUse resets all changes to the "one_time_use" field.
+func (m *CartAddressMutation) ResetOneTimeUse() {
+	m.one_time_use = nil
+}
+
+// SetFirstName sets the "first_name" field.
+func (m *CartAddressMutation) SetFirstName(s string) {
+	m.first_name = &s
+}
+
+// FirstName returns the value of the "first_name" field in the mutation.
+func (m *CartAddressMutation) FirstName() (r string, exists bool) {
+	v := m.first_name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFirstName returns the old "first_name" field's value of the CartAddress entity.
+// If the CartAddress object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CartAddressMutation) OldFirstName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFirstName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFirstName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFirstName: %w", err)
+	}
+	return oldValue.FirstName, nil
+}
+
+// ResetFirstName resets all changes to the "first_name" field.
+func (m *CartAddressMutation) ResetFirstName() {
+	m.first_name = nil
+}
+
+// SetLastName sets the "last_name" field.
+func (m *CartAddressMutation) SetLastName(s string) {
+	m.last_name = &s
+}
+
+// LastName returns the value of the "last_name" field in the mutation.
+func (m *CartAddressMutation) LastName() (r string, exists bool) {
+	v := m.last_name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLastName returns the old "last_name" field's value of the CartAddress entity.
+// If the CartAddress object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CartAddressMutation) OldLastName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLastName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLastName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLastName: %w", err)
+	}
+	return oldValue.LastName, nil
+}
+
+// ResetLastName resets all changes to the "last_name" field.
+func (m *CartAddressMutation) ResetLastName() {
+	m.last_name = nil
+}
+
+// SetCompany sets the "company" field.
+func (m *CartAddressMutation) SetCompany(s string) {
+	m.company = &s
+}
+
+// Company returns the value of the "company" field in the mutation.
+func (m *CartAddressMutation) Company() (r string, exists bool) {
+	v := m.company
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCompany returns the old "company" field's value of the CartAddress entity.
+// If the CartAddress object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CartAddressMutation) OldCompany(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCompany is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCompany requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCompany: %w", err)
+	}
+	return oldValue.Company, nil
+}
+
+// ResetCompany resets all changes to the "company" field.
+func (m *CartAddressMutation) ResetCompany() {
+	m.company = nil
+}
+
+// SetAddress1 sets the "address1" field.
+func (m *CartAddressMutation) SetAddress1(s string) {
+	m.address1 = &s
+}
+
+// Address1 returns the value of the "address1" field in the mutation.
+func (m *CartAddressMutation) Address1() (r string, exists bool) {
+	v := m.address1
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAddress1 returns the old "address1" field's value of the CartAddress entity.
+// If the CartAddress object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CartAddressMutation) OldAddress1(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAddress1 is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAddress1 requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAddress1: %w", err)
+	}
+	return oldValue.Address1, nil
+}
+
+// ResetAddress1 resets all changes to the "address1" field.
+func (m *CartAddressMutation) ResetAddress1() {
+	m.address1 = nil
+}
+
+// SetAddress2 sets the "address2" field.
+func (m *CartAddressMutation) SetAddress2(s string) {
+	m.address2 = &s
+}
+
+// Address2 returns the value of the "address2" field in the mutation.
+func (m *CartAddressMutation) Address2() (r string, exists bool) {
+	v := m.address2
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAddress2 returns the old "address2" field's value of the CartAddress entity.
+// If the CartAddress object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CartAddressMutation) OldAddress2(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAddress2 is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAddress2 requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAddress2: %w", err)
+	}
+	return oldValue.Address2, nil
+}
+
+// ResetAddress2 resets all changes to the "address2" field.
+func (m *CartAddressMutation) ResetAddress2() {
+	m.address2 = nil
+}
+
+// SetCity sets the "city" field.
+func (m *CartAddressMutation) SetCity(s string) {
+	m.city = &s
+}
+
+// City returns the value of the "city" field in the mutation.
+func (m *CartAddressMutation) City() (r string, exists bool) {
+	v := m.city
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCity returns the old "city" field's value of the CartAddress entity.
+// If the CartAddress object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CartAddressMutation) OldCity(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCity is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCity requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCity: %w", err)
+	}
+	return oldValue.City, nil
+}
+
+// ResetCity resets all changes to the "city" field.
+func (m *CartAddressMutation) ResetCity() {
+	m.city = nil
+}
+
+// SetProvinceCode sets the "province_code" field.
+func (m *CartAddressMutation) SetProvinceCode(s string) {
+	m.province_code = &s
+}
+
+// ProvinceCode returns the value of the "province_code" field in the mutation.
+func (m *CartAddressMutation) ProvinceCode() (r string, exists bool) {
+	v := m.province_code
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldProvinceCode returns the old "province_code" field's value of the CartAddress entity.
+// If the CartAddress object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CartAddressMutation) OldProvinceCode(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldProvinceCode is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldProvinceCode requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldProvinceCode: %w", err)
+	}
+	return oldValue.ProvinceCode, nil
+}
+
+// ResetProvinceCode resets all changes to the "province_code" field.
+func (m *CartAddressMutation) ResetProvinceCode() {
+	m.province_code = nil
+}
+
+// SetCountryCode sets the "country_code" field.
+func (m *CartAddressMutation) SetCountryCode(s string) {
+	m.country_code = &s
+}
+
+// CountryCode returns the value of the "country_code" field in the mutation.
+func (m *CartAddressMutation) CountryCode() (r string, exists bool) {
+	v := m.country_code
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCountryCode returns the old "country_code" field's value of the CartAddress entity.
+// If the CartAddress object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CartAddressMutation) OldCountryCode(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCountryCode is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCountryCode requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCountryCode: %w", err)
+	}
+	return oldValue.CountryCode, nil
+}
+
+// ResetCountryCode resets all changes to the "country_code" field.
+func (m *CartAddressMutation) ResetCountryCode() {
+	m.country_code = nil
+}
+
+// SetZip sets the "zip" field.
+func (m *CartAddressMutation) SetZip(s string) {
+	m.zip = &s
+}
+
+// Zip returns the value of the "zip" field in the mutation.
+func (m *CartAddressMutation) Zip() (r string, exists bool) {
+	v := m.zip
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldZip returns the old "zip" field's value of the CartAddress entity.
+// If the CartAddress object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CartAddressMutation) OldZip(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldZip is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldZip requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldZip: %w", err)
+	}
+	return oldValue.Zip, nil
+}
+
+// ResetZip resets all changes to the "zip" field.
+func (m *CartAddressMutation) ResetZip() {
+	m.zip = nil
+}
+
+// SetPhone sets the "phone" field.
+func (m *CartAddressMutation) SetPhone(s string) {
+	m.phone = &s
+}
+
+// Phone returns the value of the "phone" field in the mutation.
+func (m *CartAddressMutation) Phone() (r string, exists bool) {
+	v := m.phone
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPhone returns the old "phone" field's value of the CartAddress entity.
+// If the CartAddress object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CartAddressMutation) OldPhone(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPhone is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPhone requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPhone: %w", err)
+	}
+	return oldValue.Phone, nil
+}
+
+// ResetPhone resets all changes to the "phone" field.
+func (m *CartAddressMutation) ResetPhone() {
+	m.phone = nil
+}
+
+// ClearCart clears the "cart" edge to the Cart entity.
+func (m *CartAddressMutation) ClearCart() {
+	m.clearedcart = true
+	m.clearedFields[cartaddress.FieldCartID] = struct{}{}
+}
+
+// CartCleared reports if the "cart" edge to the Cart entity was cleared.
+func (m *CartAddressMutation) CartCleared() bool {
+	return m.clearedcart
+}
+
+// CartIDs returns the "cart" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// CartID instead. It exists only for internal usage by the builders.
+func (m *CartAddressMutation) CartIDs() (ids []string) {
+	if id := m.cart; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetCart resets all changes to the "cart" edge.
+func (m *CartAddressMutation) ResetCart() {
+	m.cart = nil
+	m.clearedcart = false
+}
+
+// Where appends a list predicates to the CartAddressMutation builder.
+func (m *CartAddressMutation) Where(ps ...predicate.CartAddress) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the CartAddressMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *CartAddressMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.CartAddress, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *CartAddressMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *CartAddressMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (CartAddress).
+func (m *CartAddressMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *CartAddressMutation) Fields() []string {
+	fields := make([]string, 0, 13)
+	if m.cart != nil {
+		fields = append(fields, cartaddress.FieldCartID)
+	}
+	if m.selected != nil {
+		fields = append(fields, cartaddress.FieldSelected)
+	}
+	if m.one_time_use != nil {
+		fields = append(fields, cartaddress.FieldOneTimeUse)
+	}
+	if m.first_name != nil {
+		fields = append(fields, cartaddress.FieldFirstName)
+	}
+	if m.last_name != nil {
+		fields = append(fields, cartaddress.FieldLastName)
+	}
+	if m.company != nil {
+		fields = append(fields, cartaddress.FieldCompany)
+	}
+	if m.address1 != nil {
+		fields = append(fields, cartaddress.FieldAddress1)
+	}
+	if m.address2 != nil {
+		fields = append(fields, cartaddress.FieldAddress2)
+	}
+	if m.city != nil {
+		fields = append(fields, cartaddress.FieldCity)
+	}
+	if m.province_code != nil {
+		fields = append(fields, cartaddress.FieldProvinceCode)
+	}
+	if m.country_code != nil {
+		fields = append(fields, cartaddress.FieldCountryCode)
+	}
+	if m.zip != nil {
+		fields = append(fields, cartaddress.FieldZip)
+	}
+	if m.phone != nil {
+		fields = append(fields, cartaddress.FieldPhone)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *CartAddressMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case cartaddress.FieldCartID:
+		return m.CartID()
+	case cartaddress.FieldSelected:
+		return m.Selected()
+	case cartaddress.FieldOneTimeUse:
+		return m.OneTimeUse()
+	case cartaddress.FieldFirstName:
+		return m.FirstName()
+	case cartaddress.FieldLastName:
+		return m.LastName()
+	case cartaddress.FieldCompany:
+		return m.Company()
+	case cartaddress.FieldAddress1:
+		return m.Address1()
+	case cartaddress.FieldAddress2:
+		return m.Address2()
+	case cartaddress.FieldCity:
+		return m.City()
+	case cartaddress.FieldProvinceCode:
+		return m.ProvinceCode()
+	case cartaddress.FieldCountryCode:
+		return m.CountryCode()
+	case cartaddress.FieldZip:
+		return m.Zip()
+	case cartaddress.FieldPhone:
+		return m.Phone()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *CartAddressMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case cartaddress.FieldCartID:
+		return m.OldCartID(ctx)
+	case cartaddress.FieldSelected:
+		return m.OldSelected(ctx)
+	case cartaddress.FieldOneTimeUse:
+		return m.OldOneTimeUse(ctx)
+	case cartaddress.FieldFirstName:
+		return m.OldFirstName(ctx)
+	case cartaddress.FieldLastName:
+		return m.OldLastName(ctx)
+	case cartaddress.FieldCompany:
+		return m.OldCompany(ctx)
+	case cartaddress.FieldAddress1:
+		return m.OldAddress1(ctx)
+	case cartaddress.FieldAddress2:
+		return m.OldAddress2(ctx)
+	case cartaddress.FieldCity:
+		return m.OldCity(ctx)
+	case cartaddress.FieldProvinceCode:
+		return m.OldProvinceCode(ctx)
+	case cartaddress.FieldCountryCode:
+		return m.OldCountryCode(ctx)
+	case cartaddress.FieldZip:
+		return m.OldZip(ctx)
+	case cartaddress.FieldPhone:
+		return m.OldPhone(ctx)
+	}
+	return nil, fmt.Errorf("unknown CartAddress field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *CartAddressMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case cartaddress.FieldCartID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCartID(v)
+		return nil
+	case cartaddress.FieldSelected:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSelected(v)
+		return nil
+	case cartaddress.FieldOneTimeUse:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOneTimeUse(v)
+		return nil
+	case cartaddress.FieldFirstName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFirstName(v)
+		return nil
+	case cartaddress.FieldLastName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLastName(v)
+		return nil
+	case cartaddress.FieldCompany:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCompany(v)
+		return nil
+	case cartaddress.FieldAddress1:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAddress1(v)
+		return nil
+	case cartaddress.FieldAddress2:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAddress2(v)
+		return nil
+	case cartaddress.FieldCity:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCity(v)
+		return nil
+	case cartaddress.FieldProvinceCode:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetProvinceCode(v)
+		return nil
+	case cartaddress.FieldCountryCode:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCountryCode(v)
+		return nil
+	case cartaddress.FieldZip:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetZip(v)
+		return nil
+	case cartaddress.FieldPhone:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPhone(v)
+		return nil
+	}
+	return fmt.Errorf("unknown CartAddress field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *CartAddressMutation) AddedFields() []string {
+	return nil
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *CartAddressMutation) AddedField(name string) (ent.Value, bool) {
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *CartAddressMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown CartAddress numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *CartAddressMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *CartAddressMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *CartAddressMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown CartAddress nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *CartAddressMutation) ResetField(name string) error {
+	switch name {
+	case cartaddress.FieldCartID:
+		m.ResetCartID()
+		return nil
+	case cartaddress.FieldSelected:
+		m.ResetSelected()
+		return nil
+	case cartaddress.FieldOneTimeUse:
+		m.ResetOneTimeUse()
+		return nil
+	case cartaddress.FieldFirstName:
+		m.ResetFirstName()
+		return nil
+	case cartaddress.FieldLastName:
+		m.ResetLastName()
+		return nil
+	case cartaddress.FieldCompany:
+		m.ResetCompany()
+		return nil
+	case cartaddress.FieldAddress1:
+		m.ResetAddress1()
+		return nil
+	case cartaddress.FieldAddress2:
+		m.ResetAddress2()
+		return nil
+	case cartaddress.FieldCity:
+		m.ResetCity()
+		return nil
+	case cartaddress.FieldProvinceCode:
+		m.ResetProvinceCode()
+		return nil
+	case cartaddress.FieldCountryCode:
+		m.ResetCountryCode()
+		return nil
+	case cartaddress.FieldZip:
+		m.ResetZip()
+		return nil
+	case cartaddress.FieldPhone:
+		m.ResetPhone()
+		return nil
+	}
+	return fmt.Errorf("unknown CartAddress field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *CartAddressMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.cart != nil {
+		edges = append(edges, cartaddress.EdgeCart)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *CartAddressMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case cartaddress.EdgeCart:
+		if id := m.cart; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *CartAddressMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *CartAddressMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *CartAddressMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedcart {
+		edges = append(edges, cartaddress.EdgeCart)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *CartAddressMutation) EdgeCleared(name string) bool {
+	switch name {
+	case cartaddress.EdgeCart:
+		return m.clearedcart
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *CartAddressMutation) ClearEdge(name string) error {
+	switch name {
+	case cartaddress.EdgeCart:
+		m.ClearCart()
+		return nil
+	}
+	return fmt.Errorf("unknown CartAddress unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *CartAddressMutation) ResetEdge(name string) error {
+	switch name {
+	case cartaddress.EdgeCart:
+		m.ResetCart()
+		return nil
+	}
+	return fmt.Errorf("unknown CartAddress edge %s", name)
 }
 
 // CartLineMutation represents an operation that mutates the CartLine nodes in the graph.
@@ -18812,6 +20002,1719 @@ func (m *SessionMutation) ClearEdge(name string) error {
 // It returns an error if the edge is not defined in the schema.
 func (m *SessionMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown Session edge %s", name)
+}
+
+// ShippingRateMutation represents an operation that mutates the ShippingRate nodes in the graph.
+type ShippingRateMutation struct {
+	config
+	op                  Op
+	typ                 string
+	id                  *int
+	handle              *string
+	title               *string
+	kind                *shippingrate.Kind
+	currency            *string
+	amount              *int64
+	addamount           *int64
+	min_weight_grams    *int64
+	addmin_weight_grams *int64
+	max_weight_grams    *int64
+	addmax_weight_grams *int64
+	min_subtotal        *int64
+	addmin_subtotal     *int64
+	max_subtotal        *int64
+	addmax_subtotal     *int64
+	free_above          *int64
+	addfree_above       *int64
+	clearedFields       map[string]struct{}
+	zone                *int
+	clearedzone         bool
+	done                bool
+	oldValue            func(context.Context) (*ShippingRate, error)
+	predicates          []predicate.ShippingRate
+}
+
+var _ ent.Mutation = (*ShippingRateMutation)(nil)
+
+// shippingrateOption allows management of the mutation configuration using functional options.
+type shippingrateOption func(*ShippingRateMutation)
+
+// newShippingRateMutation creates new mutation for the ShippingRate entity.
+func newShippingRateMutation(c config, op Op, opts ...shippingrateOption) *ShippingRateMutation {
+	m := &ShippingRateMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeShippingRate,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withShippingRateID sets the ID field of the mutation.
+func withShippingRateID(id int) shippingrateOption {
+	return func(m *ShippingRateMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *ShippingRate
+		)
+		m.oldValue = func(ctx context.Context) (*ShippingRate, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().ShippingRate.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withShippingRate sets the old ShippingRate of the mutation.
+func withShippingRate(node *ShippingRate) shippingrateOption {
+	return func(m *ShippingRateMutation) {
+		m.oldValue = func(context.Context) (*ShippingRate, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m ShippingRateMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m ShippingRateMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *ShippingRateMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *ShippingRateMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().ShippingRate.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetZoneID sets the "zone_id" field.
+func (m *ShippingRateMutation) SetZoneID(i int) {
+	m.zone = &i
+}
+
+// ZoneID returns the value of the "zone_id" field in the mutation.
+func (m *ShippingRateMutation) ZoneID() (r int, exists bool) {
+	v := m.zone
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldZoneID returns the old "zone_id" field's value of the ShippingRate entity.
+// If the ShippingRate object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ShippingRateMutation) OldZoneID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldZoneID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldZoneID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldZoneID: %w", err)
+	}
+	return oldValue.ZoneID, nil
+}
+
+// ResetZoneID resets all changes to the "zone_id" field.
+func (m *ShippingRateMutation) ResetZoneID() {
+	m.zone = nil
+}
+
+// SetHandle sets the "handle" field.
+func (m *ShippingRateMutation) SetHandle(s string) {
+	m.handle = &s
+}
+
+// Handle returns the value of the "handle" field in the mutation.
+func (m *ShippingRateMutation) Handle() (r string, exists bool) {
+	v := m.handle
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldHandle returns the old "handle" field's value of the ShippingRate entity.
+// If the ShippingRate object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ShippingRateMutation) OldHandle(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldHandle is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldHandle requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldHandle: %w", err)
+	}
+	return oldValue.Handle, nil
+}
+
+// ResetHandle resets all changes to the "handle" field.
+func (m *ShippingRateMutation) ResetHandle() {
+	m.handle = nil
+}
+
+// SetTitle sets the "title" field.
+func (m *ShippingRateMutation) SetTitle(s string) {
+	m.title = &s
+}
+
+// Title returns the value of the "title" field in the mutation.
+func (m *ShippingRateMutation) Title() (r string, exists bool) {
+	v := m.title
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTitle returns the old "title" field's value of the ShippingRate entity.
+// If the ShippingRate object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ShippingRateMutation) OldTitle(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTitle is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTitle requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTitle: %w", err)
+	}
+	return oldValue.Title, nil
+}
+
+// ResetTitle resets all changes to the "title" field.
+func (m *ShippingRateMutation) ResetTitle() {
+	m.title = nil
+}
+
+// SetKind sets the "kind" field.
+func (m *ShippingRateMutation) SetKind(s shippingrate.Kind) {
+	m.kind = &s
+}
+
+// Kind returns the value of the "kind" field in the mutation.
+func (m *ShippingRateMutation) Kind() (r shippingrate.Kind, exists bool) {
+	v := m.kind
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldKind returns the old "kind" field's value of the ShippingRate entity.
+// If the ShippingRate object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ShippingRateMutation) OldKind(ctx context.Context) (v shippingrate.Kind, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldKind is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldKind requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldKind: %w", err)
+	}
+	return oldValue.Kind, nil
+}
+
+// ResetKind resets all changes to the "kind" field.
+func (m *ShippingRateMutation) ResetKind() {
+	m.kind = nil
+}
+
+// SetCurrency sets the "currency" field.
+func (m *ShippingRateMutation) SetCurrency(s string) {
+	m.currency = &s
+}
+
+// Currency returns the value of the "currency" field in the mutation.
+func (m *ShippingRateMutation) Currency() (r string, exists bool) {
+	v := m.currency
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCurrency returns the old "currency" field's value of the ShippingRate entity.
+// If the ShippingRate object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ShippingRateMutation) OldCurrency(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCurrency is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCurrency requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCurrency: %w", err)
+	}
+	return oldValue.Currency, nil
+}
+
+// ResetCurrency resets all changes to the "currency" field.
+func (m *ShippingRateMutation) ResetCurrency() {
+	m.currency = nil
+}
+
+// SetAmount sets the "amount" field.
+func (m *ShippingRateMutation) SetAmount(i int64) {
+	m.amount = &i
+	m.addamount = nil
+}
+
+// Amount returns the value of the "amount" field in the mutation.
+func (m *ShippingRateMutation) Amount() (r int64, exists bool) {
+	v := m.amount
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAmount returns the old "amount" field's value of the ShippingRate entity.
+// If the ShippingRate object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ShippingRateMutation) OldAmount(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAmount is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAmount requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAmount: %w", err)
+	}
+	return oldValue.Amount, nil
+}
+
+// AddAmount adds i to the "amount" field.
+func (m *ShippingRateMutation) AddAmount(i int64) {
+	if m.addamount != nil {
+		*m.addamount += i
+	} else {
+		m.addamount = &i
+	}
+}
+
+// AddedAmount returns the value that was added to the "amount" field in this mutation.
+func (m *ShippingRateMutation) AddedAmount() (r int64, exists bool) {
+	v := m.addamount
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetAmount resets all changes to the "amount" field.
+func (m *ShippingRateMutation) ResetAmount() {
+	m.amount = nil
+	m.addamount = nil
+}
+
+// SetMinWeightGrams sets the "min_weight_grams" field.
+func (m *ShippingRateMutation) SetMinWeightGrams(i int64) {
+	m.min_weight_grams = &i
+	m.addmin_weight_grams = nil
+}
+
+// MinWeightGrams returns the value of the "min_weight_grams" field in the mutation.
+func (m *ShippingRateMutation) MinWeightGrams() (r int64, exists bool) {
+	v := m.min_weight_grams
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMinWeightGrams returns the old "min_weight_grams" field's value of the ShippingRate entity.
+// If the ShippingRate object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ShippingRateMutation) OldMinWeightGrams(ctx context.Context) (v *int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMinWeightGrams is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMinWeightGrams requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMinWeightGrams: %w", err)
+	}
+	return oldValue.MinWeightGrams, nil
+}
+
+// AddMinWeightGrams adds i to the "min_weight_grams" field.
+func (m *ShippingRateMutation) AddMinWeightGrams(i int64) {
+	if m.addmin_weight_grams != nil {
+		*m.addmin_weight_grams += i
+	} else {
+		m.addmin_weight_grams = &i
+	}
+}
+
+// AddedMinWeightGrams returns the value that was added to the "min_weight_grams" field in this mutation.
+func (m *ShippingRateMutation) AddedMinWeightGrams() (r int64, exists bool) {
+	v := m.addmin_weight_grams
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearMinWeightGrams clears the value of the "min_weight_grams" field.
+func (m *ShippingRateMutation) ClearMinWeightGrams() {
+	m.min_weight_grams = nil
+	m.addmin_weight_grams = nil
+	m.clearedFields[shippingrate.FieldMinWeightGrams] = struct{}{}
+}
+
+// MinWeightGramsCleared returns if the "min_weight_grams" field was cleared in this mutation.
+func (m *ShippingRateMutation) MinWeightGramsCleared() bool {
+	_, ok := m.clearedFields[shippingrate.FieldMinWeightGrams]
+	return ok
+}
+
+// ResetMinWeightGrams resets all changes to the "min_weight_grams" field.
+func (m *ShippingRateMutation) ResetMinWeightGrams() {
+	m.min_weight_grams = nil
+	m.addmin_weight_grams = nil
+	delete(m.clearedFields, shippingrate.FieldMinWeightGrams)
+}
+
+// SetMaxWeightGrams sets the "max_weight_grams" field.
+func (m *ShippingRateMutation) SetMaxWeightGrams(i int64) {
+	m.max_weight_grams = &i
+	m.addmax_weight_grams = nil
+}
+
+// MaxWeightGrams returns the value of the "max_weight_grams" field in the mutation.
+func (m *ShippingRateMutation) MaxWeightGrams() (r int64, exists bool) {
+	v := m.max_weight_grams
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMaxWeightGrams returns the old "max_weight_grams" field's value of the ShippingRate entity.
+// If the ShippingRate object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ShippingRateMutation) OldMaxWeightGrams(ctx context.Context) (v *int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMaxWeightGrams is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMaxWeightGrams requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMaxWeightGrams: %w", err)
+	}
+	return oldValue.MaxWeightGrams, nil
+}
+
+// AddMaxWeightGrams adds i to the "max_weight_grams" field.
+func (m *ShippingRateMutation) AddMaxWeightGrams(i int64) {
+	if m.addmax_weight_grams != nil {
+		*m.addmax_weight_grams += i
+	} else {
+		m.addmax_weight_grams = &i
+	}
+}
+
+// AddedMaxWeightGrams returns the value that was added to the "max_weight_grams" field in this mutation.
+func (m *ShippingRateMutation) AddedMaxWeightGrams() (r int64, exists bool) {
+	v := m.addmax_weight_grams
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearMaxWeightGrams clears the value of the "max_weight_grams" field.
+func (m *ShippingRateMutation) ClearMaxWeightGrams() {
+	m.max_weight_grams = nil
+	m.addmax_weight_grams = nil
+	m.clearedFields[shippingrate.FieldMaxWeightGrams] = struct{}{}
+}
+
+// MaxWeightGramsCleared returns if the "max_weight_grams" field was cleared in this mutation.
+func (m *ShippingRateMutation) MaxWeightGramsCleared() bool {
+	_, ok := m.clearedFields[shippingrate.FieldMaxWeightGrams]
+	return ok
+}
+
+// ResetMaxWeightGrams resets all changes to the "max_weight_grams" field.
+func (m *ShippingRateMutation) ResetMaxWeightGrams() {
+	m.max_weight_grams = nil
+	m.addmax_weight_grams = nil
+	delete(m.clearedFields, shippingrate.FieldMaxWeightGrams)
+}
+
+// SetMinSubtotal sets the "min_subtotal" field.
+func (m *ShippingRateMutation) SetMinSubtotal(i int64) {
+	m.min_subtotal = &i
+	m.addmin_subtotal = nil
+}
+
+// MinSubtotal returns the value of the "min_subtotal" field in the mutation.
+func (m *ShippingRateMutation) MinSubtotal() (r int64, exists bool) {
+	v := m.min_subtotal
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMinSubtotal returns the old "min_subtotal" field's value of the ShippingRate entity.
+// If the ShippingRate object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ShippingRateMutation) OldMinSubtotal(ctx context.Context) (v *int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMinSubtotal is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMinSubtotal requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMinSubtotal: %w", err)
+	}
+	return oldValue.MinSubtotal, nil
+}
+
+// AddMinSubtotal adds i to the "min_subtotal" field.
+func (m *ShippingRateMutation) AddMinSubtotal(i int64) {
+	if m.addmin_subtotal != nil {
+		*m.addmin_subtotal += i
+	} else {
+		m.addmin_subtotal = &i
+	}
+}
+
+// AddedMinSubtotal returns the value that was added to the "min_subtotal" field in this mutation.
+func (m *ShippingRateMutation) AddedMinSubtotal() (r int64, exists bool) {
+	v := m.addmin_subtotal
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearMinSubtotal clears the value of the "min_subtotal" field.
+func (m *ShippingRateMutation) ClearMinSubtotal() {
+	m.min_subtotal = nil
+	m.addmin_subtotal = nil
+	m.clearedFields[shippingrate.FieldMinSubtotal] = struct{}{}
+}
+
+// MinSubtotalCleared returns if the "min_subtotal" field was cleared in this mutation.
+func (m *ShippingRateMutation) MinSubtotalCleared() bool {
+	_, ok := m.clearedFields[shippingrate.FieldMinSubtotal]
+	return ok
+}
+
+// ResetMinSubtotal resets all changes to the "min_subtotal" field.
+func (m *ShippingRateMutation) ResetMinSubtotal() {
+	m.min_subtotal = nil
+	m.addmin_subtotal = nil
+	delete(m.clearedFields, shippingrate.FieldMinSubtotal)
+}
+
+// SetMaxSubtotal sets the "max_subtotal" field.
+func (m *ShippingRateMutation) SetMaxSubtotal(i int64) {
+	m.max_subtotal = &i
+	m.addmax_subtotal = nil
+}
+
+// MaxSubtotal returns the value of the "max_subtotal" field in the mutation.
+func (m *ShippingRateMutation) MaxSubtotal() (r int64, exists bool) {
+	v := m.max_subtotal
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMaxSubtotal returns the old "max_subtotal" field's value of the ShippingRate entity.
+// If the ShippingRate object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ShippingRateMutation) OldMaxSubtotal(ctx context.Context) (v *int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMaxSubtotal is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMaxSubtotal requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMaxSubtotal: %w", err)
+	}
+	return oldValue.MaxSubtotal, nil
+}
+
+// AddMaxSubtotal adds i to the "max_subtotal" field.
+func (m *ShippingRateMutation) AddMaxSubtotal(i int64) {
+	if m.addmax_subtotal != nil {
+		*m.addmax_subtotal += i
+	} else {
+		m.addmax_subtotal = &i
+	}
+}
+
+// AddedMaxSubtotal returns the value that was added to the "max_subtotal" field in this mutation.
+func (m *ShippingRateMutation) AddedMaxSubtotal() (r int64, exists bool) {
+	v := m.addmax_subtotal
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearMaxSubtotal clears the value of the "max_subtotal" field.
+func (m *ShippingRateMutation) ClearMaxSubtotal() {
+	m.max_subtotal = nil
+	m.addmax_subtotal = nil
+	m.clearedFields[shippingrate.FieldMaxSubtotal] = struct{}{}
+}
+
+// MaxSubtotalCleared returns if the "max_subtotal" field was cleared in this mutation.
+func (m *ShippingRateMutation) MaxSubtotalCleared() bool {
+	_, ok := m.clearedFields[shippingrate.FieldMaxSubtotal]
+	return ok
+}
+
+// ResetMaxSubtotal resets all changes to the "max_subtotal" field.
+func (m *ShippingRateMutation) ResetMaxSubtotal() {
+	m.max_subtotal = nil
+	m.addmax_subtotal = nil
+	delete(m.clearedFields, shippingrate.FieldMaxSubtotal)
+}
+
+// SetFreeAbove sets the "free_above" field.
+func (m *ShippingRateMutation) SetFreeAbove(i int64) {
+	m.free_above = &i
+	m.addfree_above = nil
+}
+
+// FreeAbove returns the value of the "free_above" field in the mutation.
+func (m *ShippingRateMutation) FreeAbove() (r int64, exists bool) {
+	v := m.free_above
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFreeAbove returns the old "free_above" field's value of the ShippingRate entity.
+// If the ShippingRate object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ShippingRateMutation) OldFreeAbove(ctx context.Context) (v *int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFreeAbove is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFreeAbove requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFreeAbove: %w", err)
+	}
+	return oldValue.FreeAbove, nil
+}
+
+// AddFreeAbove adds i to the "free_above" field.
+func (m *ShippingRateMutation) AddFreeAbove(i int64) {
+	if m.addfree_above != nil {
+		*m.addfree_above += i
+	} else {
+		m.addfree_above = &i
+	}
+}
+
+// AddedFreeAbove returns the value that was added to the "free_above" field in this mutation.
+func (m *ShippingRateMutation) AddedFreeAbove() (r int64, exists bool) {
+	v := m.addfree_above
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearFreeAbove clears the value of the "free_above" field.
+func (m *ShippingRateMutation) ClearFreeAbove() {
+	m.free_above = nil
+	m.addfree_above = nil
+	m.clearedFields[shippingrate.FieldFreeAbove] = struct{}{}
+}
+
+// FreeAboveCleared returns if the "free_above" field was cleared in this mutation.
+func (m *ShippingRateMutation) FreeAboveCleared() bool {
+	_, ok := m.clearedFields[shippingrate.FieldFreeAbove]
+	return ok
+}
+
+// ResetFreeAbove resets all changes to the "free_above" field.
+func (m *ShippingRateMutation) ResetFreeAbove() {
+	m.free_above = nil
+	m.addfree_above = nil
+	delete(m.clearedFields, shippingrate.FieldFreeAbove)
+}
+
+// ClearZone clears the "zone" edge to the ShippingZone entity.
+func (m *ShippingRateMutation) ClearZone() {
+	m.clearedzone = true
+	m.clearedFields[shippingrate.FieldZoneID] = struct{}{}
+}
+
+// ZoneCleared reports if the "zone" edge to the ShippingZone entity was cleared.
+func (m *ShippingRateMutation) ZoneCleared() bool {
+	return m.clearedzone
+}
+
+// ZoneIDs returns the "zone" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ZoneID instead. It exists only for internal usage by the builders.
+func (m *ShippingRateMutation) ZoneIDs() (ids []int) {
+	if id := m.zone; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetZone resets all changes to the "zone" edge.
+func (m *ShippingRateMutation) ResetZone() {
+	m.zone = nil
+	m.clearedzone = false
+}
+
+// Where appends a list predicates to the ShippingRateMutation builder.
+func (m *ShippingRateMutation) Where(ps ...predicate.ShippingRate) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the ShippingRateMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *ShippingRateMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.ShippingRate, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *ShippingRateMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *ShippingRateMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (ShippingRate).
+func (m *ShippingRateMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *ShippingRateMutation) Fields() []string {
+	fields := make([]string, 0, 11)
+	if m.zone != nil {
+		fields = append(fields, shippingrate.FieldZoneID)
+	}
+	if m.handle != nil {
+		fields = append(fields, shippingrate.FieldHandle)
+	}
+	if m.title != nil {
+		fields = append(fields, shippingrate.FieldTitle)
+	}
+	if m.kind != nil {
+		fields = append(fields, shippingrate.FieldKind)
+	}
+	if m.currency != nil {
+		fields = append(fields, shippingrate.FieldCurrency)
+	}
+	if m.amount != nil {
+		fields = append(fields, shippingrate.FieldAmount)
+	}
+	if m.min_weight_grams != nil {
+		fields = append(fields, shippingrate.FieldMinWeightGrams)
+	}
+	if m.max_weight_grams != nil {
+		fields = append(fields, shippingrate.FieldMaxWeightGrams)
+	}
+	if m.min_subtotal != nil {
+		fields = append(fields, shippingrate.FieldMinSubtotal)
+	}
+	if m.max_subtotal != nil {
+		fields = append(fields, shippingrate.FieldMaxSubtotal)
+	}
+	if m.free_above != nil {
+		fields = append(fields, shippingrate.FieldFreeAbove)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *ShippingRateMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case shippingrate.FieldZoneID:
+		return m.ZoneID()
+	case shippingrate.FieldHandle:
+		return m.Handle()
+	case shippingrate.FieldTitle:
+		return m.Title()
+	case shippingrate.FieldKind:
+		return m.Kind()
+	case shippingrate.FieldCurrency:
+		return m.Currency()
+	case shippingrate.FieldAmount:
+		return m.Amount()
+	case shippingrate.FieldMinWeightGrams:
+		return m.MinWeightGrams()
+	case shippingrate.FieldMaxWeightGrams:
+		return m.MaxWeightGrams()
+	case shippingrate.FieldMinSubtotal:
+		return m.MinSubtotal()
+	case shippingrate.FieldMaxSubtotal:
+		return m.MaxSubtotal()
+	case shippingrate.FieldFreeAbove:
+		return m.FreeAbove()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *ShippingRateMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case shippingrate.FieldZoneID:
+		return m.OldZoneID(ctx)
+	case shippingrate.FieldHandle:
+		return m.OldHandle(ctx)
+	case shippingrate.FieldTitle:
+		return m.OldTitle(ctx)
+	case shippingrate.FieldKind:
+		return m.OldKind(ctx)
+	case shippingrate.FieldCurrency:
+		return m.OldCurrency(ctx)
+	case shippingrate.FieldAmount:
+		return m.OldAmount(ctx)
+	case shippingrate.FieldMinWeightGrams:
+		return m.OldMinWeightGrams(ctx)
+	case shippingrate.FieldMaxWeightGrams:
+		return m.OldMaxWeightGrams(ctx)
+	case shippingrate.FieldMinSubtotal:
+		return m.OldMinSubtotal(ctx)
+	case shippingrate.FieldMaxSubtotal:
+		return m.OldMaxSubtotal(ctx)
+	case shippingrate.FieldFreeAbove:
+		return m.OldFreeAbove(ctx)
+	}
+	return nil, fmt.Errorf("unknown ShippingRate field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ShippingRateMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case shippingrate.FieldZoneID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetZoneID(v)
+		return nil
+	case shippingrate.FieldHandle:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetHandle(v)
+		return nil
+	case shippingrate.FieldTitle:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTitle(v)
+		return nil
+	case shippingrate.FieldKind:
+		v, ok := value.(shippingrate.Kind)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetKind(v)
+		return nil
+	case shippingrate.FieldCurrency:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCurrency(v)
+		return nil
+	case shippingrate.FieldAmount:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAmount(v)
+		return nil
+	case shippingrate.FieldMinWeightGrams:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMinWeightGrams(v)
+		return nil
+	case shippingrate.FieldMaxWeightGrams:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMaxWeightGrams(v)
+		return nil
+	case shippingrate.FieldMinSubtotal:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMinSubtotal(v)
+		return nil
+	case shippingrate.FieldMaxSubtotal:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMaxSubtotal(v)
+		return nil
+	case shippingrate.FieldFreeAbove:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFreeAbove(v)
+		return nil
+	}
+	return fmt.Errorf("unknown ShippingRate field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *ShippingRateMutation) AddedFields() []string {
+	var fields []string
+	if m.addamount != nil {
+		fields = append(fields, shippingrate.FieldAmount)
+	}
+	if m.addmin_weight_grams != nil {
+		fields = append(fields, shippingrate.FieldMinWeightGrams)
+	}
+	if m.addmax_weight_grams != nil {
+		fields = append(fields, shippingrate.FieldMaxWeightGrams)
+	}
+	if m.addmin_subtotal != nil {
+		fields = append(fields, shippingrate.FieldMinSubtotal)
+	}
+	if m.addmax_subtotal != nil {
+		fields = append(fields, shippingrate.FieldMaxSubtotal)
+	}
+	if m.addfree_above != nil {
+		fields = append(fields, shippingrate.FieldFreeAbove)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *ShippingRateMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case shippingrate.FieldAmount:
+		return m.AddedAmount()
+	case shippingrate.FieldMinWeightGrams:
+		return m.AddedMinWeightGrams()
+	case shippingrate.FieldMaxWeightGrams:
+		return m.AddedMaxWeightGrams()
+	case shippingrate.FieldMinSubtotal:
+		return m.AddedMinSubtotal()
+	case shippingrate.FieldMaxSubtotal:
+		return m.AddedMaxSubtotal()
+	case shippingrate.FieldFreeAbove:
+		return m.AddedFreeAbove()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ShippingRateMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case shippingrate.FieldAmount:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddAmount(v)
+		return nil
+	case shippingrate.FieldMinWeightGrams:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddMinWeightGrams(v)
+		return nil
+	case shippingrate.FieldMaxWeightGrams:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddMaxWeightGrams(v)
+		return nil
+	case shippingrate.FieldMinSubtotal:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddMinSubtotal(v)
+		return nil
+	case shippingrate.FieldMaxSubtotal:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddMaxSubtotal(v)
+		return nil
+	case shippingrate.FieldFreeAbove:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddFreeAbove(v)
+		return nil
+	}
+	return fmt.Errorf("unknown ShippingRate numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *ShippingRateMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(shippingrate.FieldMinWeightGrams) {
+		fields = append(fields, shippingrate.FieldMinWeightGrams)
+	}
+	if m.FieldCleared(shippingrate.FieldMaxWeightGrams) {
+		fields = append(fields, shippingrate.FieldMaxWeightGrams)
+	}
+	if m.FieldCleared(shippingrate.FieldMinSubtotal) {
+		fields = append(fields, shippingrate.FieldMinSubtotal)
+	}
+	if m.FieldCleared(shippingrate.FieldMaxSubtotal) {
+		fields = append(fields, shippingrate.FieldMaxSubtotal)
+	}
+	if m.FieldCleared(shippingrate.FieldFreeAbove) {
+		fields = append(fields, shippingrate.FieldFreeAbove)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *ShippingRateMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *ShippingRateMutation) ClearField(name string) error {
+	switch name {
+	case shippingrate.FieldMinWeightGrams:
+		m.ClearMinWeightGrams()
+		return nil
+	case shippingrate.FieldMaxWeightGrams:
+		m.ClearMaxWeightGrams()
+		return nil
+	case shippingrate.FieldMinSubtotal:
+		m.ClearMinSubtotal()
+		return nil
+	case shippingrate.FieldMaxSubtotal:
+		m.ClearMaxSubtotal()
+		return nil
+	case shippingrate.FieldFreeAbove:
+		m.ClearFreeAbove()
+		return nil
+	}
+	return fmt.Errorf("unknown ShippingRate nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *ShippingRateMutation) ResetField(name string) error {
+	switch name {
+	case shippingrate.FieldZoneID:
+		m.ResetZoneID()
+		return nil
+	case shippingrate.FieldHandle:
+		m.ResetHandle()
+		return nil
+	case shippingrate.FieldTitle:
+		m.ResetTitle()
+		return nil
+	case shippingrate.FieldKind:
+		m.ResetKind()
+		return nil
+	case shippingrate.FieldCurrency:
+		m.ResetCurrency()
+		return nil
+	case shippingrate.FieldAmount:
+		m.ResetAmount()
+		return nil
+	case shippingrate.FieldMinWeightGrams:
+		m.ResetMinWeightGrams()
+		return nil
+	case shippingrate.FieldMaxWeightGrams:
+		m.ResetMaxWeightGrams()
+		return nil
+	case shippingrate.FieldMinSubtotal:
+		m.ResetMinSubtotal()
+		return nil
+	case shippingrate.FieldMaxSubtotal:
+		m.ResetMaxSubtotal()
+		return nil
+	case shippingrate.FieldFreeAbove:
+		m.ResetFreeAbove()
+		return nil
+	}
+	return fmt.Errorf("unknown ShippingRate field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *ShippingRateMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.zone != nil {
+		edges = append(edges, shippingrate.EdgeZone)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *ShippingRateMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case shippingrate.EdgeZone:
+		if id := m.zone; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *ShippingRateMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *ShippingRateMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *ShippingRateMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedzone {
+		edges = append(edges, shippingrate.EdgeZone)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *ShippingRateMutation) EdgeCleared(name string) bool {
+	switch name {
+	case shippingrate.EdgeZone:
+		return m.clearedzone
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *ShippingRateMutation) ClearEdge(name string) error {
+	switch name {
+	case shippingrate.EdgeZone:
+		m.ClearZone()
+		return nil
+	}
+	return fmt.Errorf("unknown ShippingRate unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *ShippingRateMutation) ResetEdge(name string) error {
+	switch name {
+	case shippingrate.EdgeZone:
+		m.ResetZone()
+		return nil
+	}
+	return fmt.Errorf("unknown ShippingRate edge %s", name)
+}
+
+// ShippingZoneMutation represents an operation that mutates the ShippingZone nodes in the graph.
+type ShippingZoneMutation struct {
+	config
+	op              Op
+	typ             string
+	id              *int
+	name            *string
+	countries       *[]string
+	appendcountries []string
+	clearedFields   map[string]struct{}
+	rates           map[int]struct{}
+	removedrates    map[int]struct{}
+	clearedrates    bool
+	done            bool
+	oldValue        func(context.Context) (*ShippingZone, error)
+	predicates      []predicate.ShippingZone
+}
+
+var _ ent.Mutation = (*ShippingZoneMutation)(nil)
+
+// shippingzoneOption allows management of the mutation configuration using functional options.
+type shippingzoneOption func(*ShippingZoneMutation)
+
+// newShippingZoneMutation creates new mutation for the ShippingZone entity.
+func newShippingZoneMutation(c config, op Op, opts ...shippingzoneOption) *ShippingZoneMutation {
+	m := &ShippingZoneMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeShippingZone,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withShippingZoneID sets the ID field of the mutation.
+func withShippingZoneID(id int) shippingzoneOption {
+	return func(m *ShippingZoneMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *ShippingZone
+		)
+		m.oldValue = func(ctx context.Context) (*ShippingZone, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().ShippingZone.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withShippingZone sets the old ShippingZone of the mutation.
+func withShippingZone(node *ShippingZone) shippingzoneOption {
+	return func(m *ShippingZoneMutation) {
+		m.oldValue = func(context.Context) (*ShippingZone, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m ShippingZoneMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m ShippingZoneMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *ShippingZoneMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *ShippingZoneMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().ShippingZone.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetName sets the "name" field.
+func (m *ShippingZoneMutation) SetName(s string) {
+	m.name = &s
+}
+
+// Name returns the value of the "name" field in the mutation.
+func (m *ShippingZoneMutation) Name() (r string, exists bool) {
+	v := m.name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldName returns the old "name" field's value of the ShippingZone entity.
+// If the ShippingZone object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ShippingZoneMutation) OldName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldName: %w", err)
+	}
+	return oldValue.Name, nil
+}
+
+// ResetName resets all changes to the "name" field.
+func (m *ShippingZoneMutation) ResetName() {
+	m.name = nil
+}
+
+// SetCountries sets the "countries" field.
+func (m *ShippingZoneMutation) SetCountries(s []string) {
+	m.countries = &s
+	m.appendcountries = nil
+}
+
+// Countries returns the value of the "countries" field in the mutation.
+func (m *ShippingZoneMutation) Countries() (r []string, exists bool) {
+	v := m.countries
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCountries returns the old "countries" field's value of the ShippingZone entity.
+// If the ShippingZone object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ShippingZoneMutation) OldCountries(ctx context.Context) (v []string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCountries is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCountries requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCountries: %w", err)
+	}
+	return oldValue.Countries, nil
+}
+
+// AppendCountries adds s to the "countries" field.
+func (m *ShippingZoneMutation) AppendCountries(s []string) {
+	m.appendcountries = append(m.appendcountries, s...)
+}
+
+// AppendedCountries returns the list of values that were appended to the "countries" field in this mutation.
+func (m *ShippingZoneMutation) AppendedCountries() ([]string, bool) {
+	if len(m.appendcountries) == 0 {
+		return nil, false
+	}
+	return m.appendcountries, true
+}
+
+// ResetCountries resets all changes to the "countries" field.
+func (m *ShippingZoneMutation) ResetCountries() {
+	m.countries = nil
+	m.appendcountries = nil
+}
+
+// AddRateIDs adds the "rates" edge to the ShippingRate entity by ids.
+func (m *ShippingZoneMutation) AddRateIDs(ids ...int) {
+	if m.rates == nil {
+		m.rates = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.rates[ids[i]] = struct{}{}
+	}
+}
+
+// ClearRates clears the "rates" edge to the ShippingRate entity.
+func (m *ShippingZoneMutation) ClearRates() {
+	m.clearedrates = true
+}
+
+// RatesCleared reports if the "rates" edge to the ShippingRate entity was cleared.
+func (m *ShippingZoneMutation) RatesCleared() bool {
+	return m.clearedrates
+}
+
+// RemoveRateIDs removes the "rates" edge to the ShippingRate entity by IDs.
+func (m *ShippingZoneMutation) RemoveRateIDs(ids ...int) {
+	if m.removedrates == nil {
+		m.removedrates = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.rates, ids[i])
+		m.removedrates[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedRates returns the removed IDs of the "rates" edge to the ShippingRate entity.
+func (m *ShippingZoneMutation) RemovedRatesIDs() (ids []int) {
+	for id := range m.removedrates {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// RatesIDs returns the "rates" edge IDs in the mutation.
+func (m *ShippingZoneMutation) RatesIDs() (ids []int) {
+	for id := range m.rates {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetRates resets all changes to the "rates" edge.
+func (m *ShippingZoneMutation) ResetRates() {
+	m.rates = nil
+	m.clearedrates = false
+	m.removedrates = nil
+}
+
+// Where appends a list predicates to the ShippingZoneMutation builder.
+func (m *ShippingZoneMutation) Where(ps ...predicate.ShippingZone) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the ShippingZoneMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *ShippingZoneMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.ShippingZone, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *ShippingZoneMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *ShippingZoneMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (ShippingZone).
+func (m *ShippingZoneMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *ShippingZoneMutation) Fields() []string {
+	fields := make([]string, 0, 2)
+	if m.name != nil {
+		fields = append(fields, shippingzone.FieldName)
+	}
+	if m.countries != nil {
+		fields = append(fields, shippingzone.FieldCountries)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *ShippingZoneMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case shippingzone.FieldName:
+		return m.Name()
+	case shippingzone.FieldCountries:
+		return m.Countries()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *ShippingZoneMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case shippingzone.FieldName:
+		return m.OldName(ctx)
+	case shippingzone.FieldCountries:
+		return m.OldCountries(ctx)
+	}
+	return nil, fmt.Errorf("unknown ShippingZone field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ShippingZoneMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case shippingzone.FieldName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetName(v)
+		return nil
+	case shippingzone.FieldCountries:
+		v, ok := value.([]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCountries(v)
+		return nil
+	}
+	return fmt.Errorf("unknown ShippingZone field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *ShippingZoneMutation) AddedFields() []string {
+	return nil
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *ShippingZoneMutation) AddedField(name string) (ent.Value, bool) {
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ShippingZoneMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown ShippingZone numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *ShippingZoneMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *ShippingZoneMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *ShippingZoneMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown ShippingZone nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *ShippingZoneMutation) ResetField(name string) error {
+	switch name {
+	case shippingzone.FieldName:
+		m.ResetName()
+		return nil
+	case shippingzone.FieldCountries:
+		m.ResetCountries()
+		return nil
+	}
+	return fmt.Errorf("unknown ShippingZone field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *ShippingZoneMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.rates != nil {
+		edges = append(edges, shippingzone.EdgeRates)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *ShippingZoneMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case shippingzone.EdgeRates:
+		ids := make([]ent.Value, 0, len(m.rates))
+		for id := range m.rates {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *ShippingZoneMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.removedrates != nil {
+		edges = append(edges, shippingzone.EdgeRates)
+	}
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *ShippingZoneMutation) RemovedIDs(name string) []ent.Value {
+	switch name {
+	case shippingzone.EdgeRates:
+		ids := make([]ent.Value, 0, len(m.removedrates))
+		for id := range m.removedrates {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *ShippingZoneMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedrates {
+		edges = append(edges, shippingzone.EdgeRates)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *ShippingZoneMutation) EdgeCleared(name string) bool {
+	switch name {
+	case shippingzone.EdgeRates:
+		return m.clearedrates
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *ShippingZoneMutation) ClearEdge(name string) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown ShippingZone unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *ShippingZoneMutation) ResetEdge(name string) error {
+	switch name {
+	case shippingzone.EdgeRates:
+		m.ResetRates()
+		return nil
+	}
+	return fmt.Errorf("unknown ShippingZone edge %s", name)
 }
 
 // ShopMutation represents an operation that mutates the Shop nodes in the graph.

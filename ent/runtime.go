@@ -8,6 +8,7 @@ import (
 	"github.com/emporium/emporium/ent/apikey"
 	"github.com/emporium/emporium/ent/auditentry"
 	"github.com/emporium/emporium/ent/cart"
+	"github.com/emporium/emporium/ent/cartaddress"
 	"github.com/emporium/emporium/ent/cartline"
 	"github.com/emporium/emporium/ent/collection"
 	"github.com/emporium/emporium/ent/collectionproduct"
@@ -28,6 +29,8 @@ import (
 	"github.com/emporium/emporium/ent/productvariant"
 	"github.com/emporium/emporium/ent/schema"
 	"github.com/emporium/emporium/ent/session"
+	"github.com/emporium/emporium/ent/shippingrate"
+	"github.com/emporium/emporium/ent/shippingzone"
 	"github.com/emporium/emporium/ent/shop"
 	"github.com/emporium/emporium/ent/signingkey"
 	"github.com/emporium/emporium/ent/staffmember"
@@ -108,6 +111,56 @@ func init() {
 	cartDescID := cartFields[0].Descriptor()
 	// cart.IDValidator is a validator for the "id" field. It is called by the builders before save.
 	cart.IDValidator = cartDescID.Validators[0].(func(string) error)
+	cartaddressFields := schema.CartAddress{}.Fields()
+	_ = cartaddressFields
+	// cartaddressDescSelected is the schema descriptor for selected field.
+	cartaddressDescSelected := cartaddressFields[1].Descriptor()
+	// cartaddress.DefaultSelected holds the default value on creation for the selected field.
+	cartaddress.DefaultSelected = cartaddressDescSelected.Default.(bool)
+	// cartaddressDescOneTimeUse is the schema descriptor for one_time_use field.
+	cartaddressDescOneTimeUse := cartaddressFields[2].Descriptor()
+	// cartaddress.DefaultOneTimeUse holds the default value on creation for the one_time_use field.
+	cartaddress.DefaultOneTimeUse = cartaddressDescOneTimeUse.Default.(bool)
+	// cartaddressDescFirstName is the schema descriptor for first_name field.
+	cartaddressDescFirstName := cartaddressFields[3].Descriptor()
+	// cartaddress.DefaultFirstName holds the default value on creation for the first_name field.
+	cartaddress.DefaultFirstName = cartaddressDescFirstName.Default.(string)
+	// cartaddressDescLastName is the schema descriptor for last_name field.
+	cartaddressDescLastName := cartaddressFields[4].Descriptor()
+	// cartaddress.DefaultLastName holds the default value on creation for the last_name field.
+	cartaddress.DefaultLastName = cartaddressDescLastName.Default.(string)
+	// cartaddressDescCompany is the schema descriptor for company field.
+	cartaddressDescCompany := cartaddressFields[5].Descriptor()
+	// cartaddress.DefaultCompany holds the default value on creation for the company field.
+	cartaddress.DefaultCompany = cartaddressDescCompany.Default.(string)
+	// cartaddressDescAddress1 is the schema descriptor for address1 field.
+	cartaddressDescAddress1 := cartaddressFields[6].Descriptor()
+	// cartaddress.DefaultAddress1 holds the default value on creation for the address1 field.
+	cartaddress.DefaultAddress1 = cartaddressDescAddress1.Default.(string)
+	// cartaddressDescAddress2 is the schema descriptor for address2 field.
+	cartaddressDescAddress2 := cartaddressFields[7].Descriptor()
+	// cartaddress.DefaultAddress2 holds the default value on creation for the address2 field.
+	cartaddress.DefaultAddress2 = cartaddressDescAddress2.Default.(string)
+	// cartaddressDescCity is the schema descriptor for city field.
+	cartaddressDescCity := cartaddressFields[8].Descriptor()
+	// cartaddress.DefaultCity holds the default value on creation for the city field.
+	cartaddress.DefaultCity = cartaddressDescCity.Default.(string)
+	// cartaddressDescProvinceCode is the schema descriptor for province_code field.
+	cartaddressDescProvinceCode := cartaddressFields[9].Descriptor()
+	// cartaddress.DefaultProvinceCode holds the default value on creation for the province_code field.
+	cartaddress.DefaultProvinceCode = cartaddressDescProvinceCode.Default.(string)
+	// cartaddressDescCountryCode is the schema descriptor for country_code field.
+	cartaddressDescCountryCode := cartaddressFields[10].Descriptor()
+	// cartaddress.DefaultCountryCode holds the default value on creation for the country_code field.
+	cartaddress.DefaultCountryCode = cartaddressDescCountryCode.Default.(string)
+	// cartaddressDescZip is the schema descriptor for zip field.
+	cartaddressDescZip := cartaddressFields[11].Descriptor()
+	// cartaddress.DefaultZip holds the default value on creation for the zip field.
+	cartaddress.DefaultZip = cartaddressDescZip.Default.(string)
+	// cartaddressDescPhone is the schema descriptor for phone field.
+	cartaddressDescPhone := cartaddressFields[12].Descriptor()
+	// cartaddress.DefaultPhone holds the default value on creation for the phone field.
+	cartaddress.DefaultPhone = cartaddressDescPhone.Default.(string)
 	cartlineMixin := schema.CartLine{}.Mixin()
 	cartlineMixinFields0 := cartlineMixin[0].Fields()
 	_ = cartlineMixinFields0
@@ -567,6 +620,44 @@ func init() {
 	sessionDescID := sessionFields[0].Descriptor()
 	// session.IDValidator is a validator for the "id" field. It is called by the builders before save.
 	session.IDValidator = sessionDescID.Validators[0].(func(string) error)
+	shippingrateFields := schema.ShippingRate{}.Fields()
+	_ = shippingrateFields
+	// shippingrateDescHandle is the schema descriptor for handle field.
+	shippingrateDescHandle := shippingrateFields[1].Descriptor()
+	// shippingrate.HandleValidator is a validator for the "handle" field. It is called by the builders before save.
+	shippingrate.HandleValidator = shippingrateDescHandle.Validators[0].(func(string) error)
+	// shippingrateDescTitle is the schema descriptor for title field.
+	shippingrateDescTitle := shippingrateFields[2].Descriptor()
+	// shippingrate.TitleValidator is a validator for the "title" field. It is called by the builders before save.
+	shippingrate.TitleValidator = shippingrateDescTitle.Validators[0].(func(string) error)
+	// shippingrateDescCurrency is the schema descriptor for currency field.
+	shippingrateDescCurrency := shippingrateFields[4].Descriptor()
+	// shippingrate.CurrencyValidator is a validator for the "currency" field. It is called by the builders before save.
+	shippingrate.CurrencyValidator = func() func(string) error {
+		validators := shippingrateDescCurrency.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(currency string) error {
+			for _, fn := range fns {
+				if err := fn(currency); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// shippingrateDescAmount is the schema descriptor for amount field.
+	shippingrateDescAmount := shippingrateFields[5].Descriptor()
+	// shippingrate.AmountValidator is a validator for the "amount" field. It is called by the builders before save.
+	shippingrate.AmountValidator = shippingrateDescAmount.Validators[0].(func(int64) error)
+	shippingzoneFields := schema.ShippingZone{}.Fields()
+	_ = shippingzoneFields
+	// shippingzoneDescName is the schema descriptor for name field.
+	shippingzoneDescName := shippingzoneFields[0].Descriptor()
+	// shippingzone.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	shippingzone.NameValidator = shippingzoneDescName.Validators[0].(func(string) error)
 	shopMixin := schema.Shop{}.Mixin()
 	shopMixinFields0 := shopMixin[0].Fields()
 	_ = shopMixinFields0

@@ -20,6 +20,8 @@ type Tx struct {
 	AuditEntry *AuditEntryClient
 	// Cart is the client for interacting with the Cart builders.
 	Cart *CartClient
+	// CartAddress is the client for interacting with the CartAddress builders.
+	CartAddress *CartAddressClient
 	// CartLine is the client for interacting with the CartLine builders.
 	CartLine *CartLineClient
 	// Collection is the client for interacting with the Collection builders.
@@ -58,6 +60,10 @@ type Tx struct {
 	ProductVariant *ProductVariantClient
 	// Session is the client for interacting with the Session builders.
 	Session *SessionClient
+	// ShippingRate is the client for interacting with the ShippingRate builders.
+	ShippingRate *ShippingRateClient
+	// ShippingZone is the client for interacting with the ShippingZone builders.
+	ShippingZone *ShippingZoneClient
 	// Shop is the client for interacting with the Shop builders.
 	Shop *ShopClient
 	// SigningKey is the client for interacting with the SigningKey builders.
@@ -200,6 +206,7 @@ func (tx *Tx) init() {
 	tx.APIKey = NewAPIKeyClient(tx.config)
 	tx.AuditEntry = NewAuditEntryClient(tx.config)
 	tx.Cart = NewCartClient(tx.config)
+	tx.CartAddress = NewCartAddressClient(tx.config)
 	tx.CartLine = NewCartLineClient(tx.config)
 	tx.Collection = NewCollectionClient(tx.config)
 	tx.CollectionProduct = NewCollectionProductClient(tx.config)
@@ -219,6 +226,8 @@ func (tx *Tx) init() {
 	tx.ProductTag = NewProductTagClient(tx.config)
 	tx.ProductVariant = NewProductVariantClient(tx.config)
 	tx.Session = NewSessionClient(tx.config)
+	tx.ShippingRate = NewShippingRateClient(tx.config)
+	tx.ShippingZone = NewShippingZoneClient(tx.config)
 	tx.Shop = NewShopClient(tx.config)
 	tx.SigningKey = NewSigningKeyClient(tx.config)
 	tx.StaffMember = NewStaffMemberClient(tx.config)

@@ -11,6 +11,30 @@ type File struct {
 	Collections []Collection `json:"collections,omitempty"`
 	Menus       []Menu       `json:"menus,omitempty"`
 	Pages       []Page       `json:"pages,omitempty"`
+	// ShippingZones price delivery; a zone with country "*" serves every country no other zone lists.
+	ShippingZones []ShippingZone `json:"shippingZones,omitempty"`
+}
+
+// ShippingZone is a set of countries sharing rates.
+type ShippingZone struct {
+	Name      string         `json:"name"`
+	Countries []string       `json:"countries"`
+	Rates     []ShippingRate `json:"rates"`
+}
+
+// ShippingRate is a way to ship, priced per currency. Kind FLAT (default) always applies; WEIGHT applies
+// from minWeightGrams up to maxWeightGrams; SUBTOTAL from minSubtotal up to maxSubtotal. freeAbove makes
+// the rate free from that subtotal on. Amounts are decimal strings by currency.
+type ShippingRate struct {
+	Handle         string            `json:"handle"`
+	Title          string            `json:"title"`
+	Kind           string            `json:"kind,omitempty"`
+	Prices         map[string]string `json:"prices"`
+	MinWeightGrams *int64            `json:"minWeightGrams,omitempty"`
+	MaxWeightGrams *int64            `json:"maxWeightGrams,omitempty"`
+	MinSubtotal    map[string]string `json:"minSubtotal,omitempty"`
+	MaxSubtotal    map[string]string `json:"maxSubtotal,omitempty"`
+	FreeAbove      map[string]string `json:"freeAbove,omitempty"`
 }
 
 // Shop holds the shop-wide settings.

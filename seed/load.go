@@ -18,6 +18,7 @@ import (
 	"github.com/emporium/emporium/ent/product"
 	"github.com/emporium/emporium/ent/productvariant"
 	"github.com/emporium/emporium/ent/schema"
+	"github.com/emporium/emporium/ent/shippingrate"
 	"github.com/emporium/emporium/money"
 )
 
@@ -113,6 +114,11 @@ func (l *loader) load(ctx context.Context, f *File) error {
 			return fmt.Errorf("seed: page %q: %w", p.Handle, err)
 		}
 		l.pages[p.Handle] = created.ID
+	}
+	for _, z := range f.ShippingZones {
+		if err := l.shippingZone(ctx, z); err != nil {
+			return fmt.Errorf("seed: shipping zone %q: %w", z.Name, err)
+		}
 	}
 	for _, m := range f.Menus {
 		if err := l.menu(ctx, m); err != nil {
@@ -485,4 +491,51 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	slices.Sort(keys)
 	return keys
+}
+
+func (l *loader) shippingZone(ctx context.Context, z ShippingZone) error {
+	if len(z.Countries) == 0 {
+		return errors.New("a zone needs countries")
+	}
+	zone, err := l.tx.ShippingZone.Create().SetName(z.Name).SetCountries(z.Countries).Save(ctx)
+	if err != nil {
+		return err
+	}
+	for _, r := range z.Rates {
+		kind := shippingrate.KindFLAT
+		if r.Kind != "" {
+			kind = shippingrate.Kind(r.Kind)
+			if err := shippingrate.KindValidator(kind); err != nil {
+				return fmt.Errorf("rate %q: %w", r.Handle, err)
+			}
+		}
+		for _, cur := range sortedKeys(r.Prices) {
+			amount, err := money.Parse(r.Prices[cur], cur)
+			if err != nil {
+				return fmt.Errorf("rate %q: %w", r.Handle, err)
+			}
+			optional := func(m map[string]string) (*int64, error) {
+				v, ok := m[cur]
+				if !ok {
+					return nil, nil
+				}
+				a, err := money.Parse(v, cur)
+				return &a.Amount, err
+			}
+			minSub, err1 := optional(r.MinSubtotal)
+			maxSub, err2 := optional(r.MaxSubtotal)
+			free, err3 := optional(r.FreeAbove)
+			if err := errors.Join(err1, err2, err3); err != nil {
+				return fmt.Errorf("rate %q: %w", r.Handle, err)
+			}
+			err = l.tx.ShippingRate.Create().SetZoneID(zone.ID).SetHandle(r.Handle).SetTitle(r.Title).SetKind(kind).
+				SetCurrency(cur).SetAmount(amount.Amount).SetNillableMinWeightGrams(r.MinWeightGrams).
+				SetNillableMaxWeightGrams(r.MaxWeightGrams).SetNillableMinSubtotal(minSub).SetNillableMaxSubtotal(maxSub).
+				SetNillableFreeAbove(free).Exec(ctx)
+			if err != nil {
+				return fmt.Errorf("rate %q: %w", r.Handle, err)
+			}
+		}
+	}
+	return nil
 }

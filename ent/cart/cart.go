@@ -36,8 +36,12 @@ const (
 	FieldDiscountCodes = "discount_codes"
 	// FieldCompletedAt holds the string denoting the completed_at field in the database.
 	FieldCompletedAt = "completed_at"
+	// FieldDeliveryOption holds the string denoting the delivery_option field in the database.
+	FieldDeliveryOption = "delivery_option"
 	// EdgeLines holds the string denoting the lines edge name in mutations.
 	EdgeLines = "lines"
+	// EdgeAddresses holds the string denoting the addresses edge name in mutations.
+	EdgeAddresses = "addresses"
 	// Table holds the table name of the cart in the database.
 	Table = "carts"
 	// LinesTable is the table that holds the lines relation/edge.
@@ -47,6 +51,13 @@ const (
 	LinesInverseTable = "cart_lines"
 	// LinesColumn is the table column denoting the lines relation/edge.
 	LinesColumn = "cart_id"
+	// AddressesTable is the table that holds the addresses relation/edge.
+	AddressesTable = "cart_addresses"
+	// AddressesInverseTable is the table name for the CartAddress entity.
+	// It exists in this package in order to avoid circular dependency with the "cartaddress" package.
+	AddressesInverseTable = "cart_addresses"
+	// AddressesColumn is the table column denoting the addresses relation/edge.
+	AddressesColumn = "cart_id"
 )
 
 // Columns holds all SQL columns for cart fields.
@@ -63,6 +74,7 @@ var Columns = []string{
 	FieldCustomerID,
 	FieldDiscountCodes,
 	FieldCompletedAt,
+	FieldDeliveryOption,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -141,6 +153,11 @@ func ByCompletedAt(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldCompletedAt, opts...).ToFunc()
 }
 
+// ByDeliveryOption orders the results by the delivery_option field.
+func ByDeliveryOption(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldDeliveryOption, opts...).ToFunc()
+}
+
 // ByLinesCount orders the results by lines count.
 func ByLinesCount(opts ...sql.OrderTermOption) OrderOption {
 	return func(s *sql.Selector) {
@@ -154,10 +171,31 @@ func ByLines(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 		sqlgraph.OrderByNeighborTerms(s, newLinesStep(), append([]sql.OrderTerm{term}, terms...)...)
 	}
 }
+
+// ByAddressesCount orders the results by addresses count.
+func ByAddressesCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newAddressesStep(), opts...)
+	}
+}
+
+// ByAddresses orders the results by addresses terms.
+func ByAddresses(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newAddressesStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
 func newLinesStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(LinesInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.O2M, false, LinesTable, LinesColumn),
+	)
+}
+func newAddressesStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(AddressesInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, AddressesTable, AddressesColumn),
 	)
 }

@@ -110,6 +110,11 @@ func CompletedAt(v time.Time) predicate.Cart {
 	return predicate.Cart(sql.FieldEQ(FieldCompletedAt, v))
 }
 
+// DeliveryOption applies equality check predicate on the "delivery_option" field. It's identical to DeliveryOptionEQ.
+func DeliveryOption(v string) predicate.Cart {
+	return predicate.Cart(sql.FieldEQ(FieldDeliveryOption, v))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.Cart {
 	return predicate.Cart(sql.FieldEQ(FieldCreatedAt, v))
@@ -675,6 +680,81 @@ func CompletedAtNotNil() predicate.Cart {
 	return predicate.Cart(sql.FieldNotNull(FieldCompletedAt))
 }
 
+// DeliveryOptionEQ applies the EQ predicate on the "delivery_option" field.
+func DeliveryOptionEQ(v string) predicate.Cart {
+	return predicate.Cart(sql.FieldEQ(FieldDeliveryOption, v))
+}
+
+// DeliveryOptionNEQ applies the NEQ predicate on the "delivery_option" field.
+func DeliveryOptionNEQ(v string) predicate.Cart {
+	return predicate.Cart(sql.FieldNEQ(FieldDeliveryOption, v))
+}
+
+// DeliveryOptionIn applies the In predicate on the "delivery_option" field.
+func DeliveryOptionIn(vs ...string) predicate.Cart {
+	return predicate.Cart(sql.FieldIn(FieldDeliveryOption, vs...))
+}
+
+// DeliveryOptionNotIn applies the NotIn predicate on the "delivery_option" field.
+func DeliveryOptionNotIn(vs ...string) predicate.Cart {
+	return predicate.Cart(sql.FieldNotIn(FieldDeliveryOption, vs...))
+}
+
+// DeliveryOptionGT applies the GT predicate on the "delivery_option" field.
+func DeliveryOptionGT(v string) predicate.Cart {
+	return predicate.Cart(sql.FieldGT(FieldDeliveryOption, v))
+}
+
+// DeliveryOptionGTE applies the GTE predicate on the "delivery_option" field.
+func DeliveryOptionGTE(v string) predicate.Cart {
+	return predicate.Cart(sql.FieldGTE(FieldDeliveryOption, v))
+}
+
+// DeliveryOptionLT applies the LT predicate on the "delivery_option" field.
+func DeliveryOptionLT(v string) predicate.Cart {
+	return predicate.Cart(sql.FieldLT(FieldDeliveryOption, v))
+}
+
+// DeliveryOptionLTE applies the LTE predicate on the "delivery_option" field.
+func DeliveryOptionLTE(v string) predicate.Cart {
+	return predicate.Cart(sql.FieldLTE(FieldDeliveryOption, v))
+}
+
+// DeliveryOptionContains applies the Contains predicate on the "delivery_option" field.
+func DeliveryOptionContains(v string) predicate.Cart {
+	return predicate.Cart(sql.FieldContains(FieldDeliveryOption, v))
+}
+
+// DeliveryOptionHasPrefix applies the HasPrefix predicate on the "delivery_option" field.
+func DeliveryOptionHasPrefix(v string) predicate.Cart {
+	return predicate.Cart(sql.FieldHasPrefix(FieldDeliveryOption, v))
+}
+
+// DeliveryOptionHasSuffix applies the HasSuffix predicate on the "delivery_option" field.
+func DeliveryOptionHasSuffix(v string) predicate.Cart {
+	return predicate.Cart(sql.FieldHasSuffix(FieldDeliveryOption, v))
+}
+
+// DeliveryOptionIsNil applies the IsNil predicate on the "delivery_option" field.
+func DeliveryOptionIsNil() predicate.Cart {
+	return predicate.Cart(sql.FieldIsNull(FieldDeliveryOption))
+}
+
+// DeliveryOptionNotNil applies the NotNil predicate on the "delivery_option" field.
+func DeliveryOptionNotNil() predicate.Cart {
+	return predicate.Cart(sql.FieldNotNull(FieldDeliveryOption))
+}
+
+// DeliveryOptionEqualFold applies the EqualFold predicate on the "delivery_option" field.
+func DeliveryOptionEqualFold(v string) predicate.Cart {
+	return predicate.Cart(sql.FieldEqualFold(FieldDeliveryOption, v))
+}
+
+// DeliveryOptionContainsFold applies the ContainsFold predicate on the "delivery_option" field.
+func DeliveryOptionContainsFold(v string) predicate.Cart {
+	return predicate.Cart(sql.FieldContainsFold(FieldDeliveryOption, v))
+}
+
 // HasLines applies the HasEdge predicate on the "lines" edge.
 func HasLines() predicate.Cart {
 	return predicate.Cart(func(s *sql.Selector) {
@@ -690,6 +770,29 @@ func HasLines() predicate.Cart {
 func HasLinesWith(preds ...predicate.CartLine) predicate.Cart {
 	return predicate.Cart(func(s *sql.Selector) {
 		step := newLinesStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasAddresses applies the HasEdge predicate on the "addresses" edge.
+func HasAddresses() predicate.Cart {
+	return predicate.Cart(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, AddressesTable, AddressesColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasAddressesWith applies the HasEdge predicate on the "addresses" edge with a given conditions (other predicates).
+func HasAddressesWith(preds ...predicate.CartAddress) predicate.Cart {
+	return predicate.Cart(func(s *sql.Selector) {
+		step := newAddressesStep()
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)

@@ -45,6 +45,18 @@ func (f CartFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error)
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.CartMutation", m)
 }
 
+// The CartAddressFunc type is an adapter to allow the use of ordinary
+// function as CartAddress mutator.
+type CartAddressFunc func(context.Context, *ent.CartAddressMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f CartAddressFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.CartAddressMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.CartAddressMutation", m)
+}
+
 // The CartLineFunc type is an adapter to allow the use of ordinary
 // function as CartLine mutator.
 type CartLineFunc func(context.Context, *ent.CartLineMutation) (ent.Value, error)
@@ -271,6 +283,30 @@ func (f SessionFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, err
 		return f(ctx, mv)
 	}
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.SessionMutation", m)
+}
+
+// The ShippingRateFunc type is an adapter to allow the use of ordinary
+// function as ShippingRate mutator.
+type ShippingRateFunc func(context.Context, *ent.ShippingRateMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f ShippingRateFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.ShippingRateMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.ShippingRateMutation", m)
+}
+
+// The ShippingZoneFunc type is an adapter to allow the use of ordinary
+// function as ShippingZone mutator.
+type ShippingZoneFunc func(context.Context, *ent.ShippingZoneMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f ShippingZoneFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.ShippingZoneMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.ShippingZoneMutation", m)
 }
 
 // The ShopFunc type is an adapter to allow the use of ordinary

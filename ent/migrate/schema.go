@@ -65,12 +65,51 @@ var (
 		{Name: "customer_id", Type: field.TypeInt, Nullable: true},
 		{Name: "discount_codes", Type: field.TypeJSON, Nullable: true},
 		{Name: "completed_at", Type: field.TypeTime, Nullable: true},
+		{Name: "delivery_option", Type: field.TypeString, Nullable: true},
 	}
 	// CartsTable holds the schema information for the "carts" table.
 	CartsTable = &schema.Table{
 		Name:       "carts",
 		Columns:    CartsColumns,
 		PrimaryKey: []*schema.Column{CartsColumns[0]},
+	}
+	// CartAddressesColumns holds the columns for the "cart_addresses" table.
+	CartAddressesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "selected", Type: field.TypeBool, Default: false},
+		{Name: "one_time_use", Type: field.TypeBool, Default: false},
+		{Name: "first_name", Type: field.TypeString, Default: ""},
+		{Name: "last_name", Type: field.TypeString, Default: ""},
+		{Name: "company", Type: field.TypeString, Default: ""},
+		{Name: "address1", Type: field.TypeString, Default: ""},
+		{Name: "address2", Type: field.TypeString, Default: ""},
+		{Name: "city", Type: field.TypeString, Default: ""},
+		{Name: "province_code", Type: field.TypeString, Default: ""},
+		{Name: "country_code", Type: field.TypeString, Default: ""},
+		{Name: "zip", Type: field.TypeString, Default: ""},
+		{Name: "phone", Type: field.TypeString, Default: ""},
+		{Name: "cart_id", Type: field.TypeString},
+	}
+	// CartAddressesTable holds the schema information for the "cart_addresses" table.
+	CartAddressesTable = &schema.Table{
+		Name:       "cart_addresses",
+		Columns:    CartAddressesColumns,
+		PrimaryKey: []*schema.Column{CartAddressesColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "cart_addresses_carts_addresses",
+				Columns:    []*schema.Column{CartAddressesColumns[13]},
+				RefColumns: []*schema.Column{CartsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "cartaddress_cart_id_id",
+				Unique:  false,
+				Columns: []*schema.Column{CartAddressesColumns[13], CartAddressesColumns[0]},
+			},
+		},
 	}
 	// CartLinesColumns holds the columns for the "cart_lines" table.
 	CartLinesColumns = []*schema.Column{
@@ -676,6 +715,47 @@ var (
 			},
 		},
 	}
+	// ShippingRatesColumns holds the columns for the "shipping_rates" table.
+	ShippingRatesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "handle", Type: field.TypeString},
+		{Name: "title", Type: field.TypeString},
+		{Name: "kind", Type: field.TypeEnum, Enums: []string{"FLAT", "WEIGHT", "SUBTOTAL"}, Default: "FLAT"},
+		{Name: "currency", Type: field.TypeString, Size: 3},
+		{Name: "amount", Type: field.TypeInt64},
+		{Name: "min_weight_grams", Type: field.TypeInt64, Nullable: true},
+		{Name: "max_weight_grams", Type: field.TypeInt64, Nullable: true},
+		{Name: "min_subtotal", Type: field.TypeInt64, Nullable: true},
+		{Name: "max_subtotal", Type: field.TypeInt64, Nullable: true},
+		{Name: "free_above", Type: field.TypeInt64, Nullable: true},
+		{Name: "zone_id", Type: field.TypeInt},
+	}
+	// ShippingRatesTable holds the schema information for the "shipping_rates" table.
+	ShippingRatesTable = &schema.Table{
+		Name:       "shipping_rates",
+		Columns:    ShippingRatesColumns,
+		PrimaryKey: []*schema.Column{ShippingRatesColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "shipping_rates_shipping_zones_rates",
+				Columns:    []*schema.Column{ShippingRatesColumns[11]},
+				RefColumns: []*schema.Column{ShippingZonesColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+	}
+	// ShippingZonesColumns holds the columns for the "shipping_zones" table.
+	ShippingZonesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "name", Type: field.TypeString},
+		{Name: "countries", Type: field.TypeJSON},
+	}
+	// ShippingZonesTable holds the schema information for the "shipping_zones" table.
+	ShippingZonesTable = &schema.Table{
+		Name:       "shipping_zones",
+		Columns:    ShippingZonesColumns,
+		PrimaryKey: []*schema.Column{ShippingZonesColumns[0]},
+	}
 	// ShopsColumns holds the columns for the "shops" table.
 	ShopsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -789,6 +869,7 @@ var (
 		APIKeysTable,
 		AuditEntriesTable,
 		CartsTable,
+		CartAddressesTable,
 		CartLinesTable,
 		CollectionsTable,
 		CollectionProductsTable,
@@ -808,6 +889,8 @@ var (
 		ProductTagsTable,
 		ProductVariantsTable,
 		SessionsTable,
+		ShippingRatesTable,
+		ShippingZonesTable,
 		ShopsTable,
 		SigningKeysTable,
 		StaffMembersTable,
@@ -817,6 +900,7 @@ var (
 )
 
 func init() {
+	CartAddressesTable.ForeignKeys[0].RefTable = CartsTable
 	CartLinesTable.ForeignKeys[0].RefTable = CartsTable
 	CollectionsTable.ForeignKeys[0].RefTable = ImagesTable
 	CollectionProductsTable.ForeignKeys[0].RefTable = CollectionsTable
@@ -831,6 +915,7 @@ func init() {
 	ProductTagsTable.ForeignKeys[0].RefTable = ProductsTable
 	ProductVariantsTable.ForeignKeys[0].RefTable = ProductsTable
 	ProductVariantsTable.ForeignKeys[1].RefTable = ImagesTable
+	ShippingRatesTable.ForeignKeys[0].RefTable = ShippingZonesTable
 	VariantPricesTable.ForeignKeys[0].RefTable = ProductVariantsTable
 	StaffMemberGroupsTable.ForeignKeys[0].RefTable = StaffMembersTable
 	StaffMemberGroupsTable.ForeignKeys[1].RefTable = PermissionGroupsTable

@@ -15,6 +15,9 @@ type AuditEntry func(*sql.Selector)
 // Cart is the predicate function for cart builders.
 type Cart func(*sql.Selector)
 
+// CartAddress is the predicate function for cartaddress builders.
+type CartAddress func(*sql.Selector)
+
 // CartLine is the predicate function for cartline builders.
 type CartLine func(*sql.Selector)
 
@@ -71,6 +74,12 @@ type ProductVariant func(*sql.Selector)
 
 // Session is the predicate function for session builders.
 type Session func(*sql.Selector)
+
+// ShippingRate is the predicate function for shippingrate builders.
+type ShippingRate func(*sql.Selector)
+
+// ShippingZone is the predicate function for shippingzone builders.
+type ShippingZone func(*sql.Selector)
 
 // Shop is the predicate function for shop builders.
 type Shop func(*sql.Selector)

@@ -30,6 +30,7 @@ func (Cart) Fields() []ent.Field {
 		field.Int("customer_id").Optional().Nillable(),
 		field.Strings("discount_codes").Optional(),
 		field.Time("completed_at").Optional().Nillable(),
+		field.String("delivery_option").Optional().Nillable().Comment("handle of the selected shipping rate"),
 	}
 }
 
@@ -40,6 +41,7 @@ func (Cart) Mixin() []ent.Mixin { return []ent.Mixin{TimeMixin{}} }
 func (Cart) Edges() []ent.Edge {
 	return []ent.Edge{
 		edge.To("lines", CartLine.Type).Annotations(entsql.OnDelete(entsql.Cascade)),
+		edge.To("addresses", CartAddress.Type).Annotations(entsql.OnDelete(entsql.Cascade)),
 	}
 }
 
