@@ -19,6 +19,7 @@ import (
 	"github.com/emporium/emporium/database"
 	"github.com/emporium/emporium/ent"
 	"github.com/emporium/emporium/ent/cart"
+	"github.com/emporium/emporium/ent/cartaddress"
 	"github.com/emporium/emporium/ent/cartline"
 	"github.com/emporium/emporium/ent/schema"
 	"github.com/emporium/emporium/money"
@@ -96,6 +97,7 @@ type Input struct {
 	DiscountCodes []string
 	Note          *string
 	Attributes    []schema.Attribute
+	Addresses     []AddressInput
 }
 
 func newToken() (string, error) {
@@ -134,6 +136,12 @@ func (s *Service) Create(ctx context.Context, in Input) (*ent.Cart, validation.E
 		if in.DiscountCodes != nil {
 			errs = append(errs, applyDiscountCodes(ctx, tx, token, in.DiscountCodes, "input.discountCodes")...)
 		}
+		if len(in.Addresses) > 0 {
+			if c, err = tx.Cart.Get(ctx, token); err != nil { // with the buyer just recorded
+				return err
+			}
+			errs = append(errs, s.saveAddresses(ctx, tx, c, in.Addresses, "input.delivery.addresses")...)
+		}
 		if len(in.Lines) > 0 {
 			errs = append(errs, s.addLines(ctx, tx, token, in.Lines, "input.lines")...)
 		}
@@ -162,7 +170,8 @@ func (s *Service) result(ctx context.Context, token string, errs validation.Erro
 // load reads a cart with its lines in order.
 func (s *Service) load(ctx context.Context, token string) (*ent.Cart, error) {
 	c, err := s.client.Cart.Query().Where(cart.ID(token), cart.CompletedAtIsNil()).
-		WithLines(func(q *ent.CartLineQuery) { q.Order(ent.Asc(cartline.FieldID)) }).Only(ctx)
+		WithLines(func(q *ent.CartLineQuery) { q.Order(ent.Asc(cartline.FieldID)) }).
+		WithAddresses(func(q *ent.CartAddressQuery) { q.Order(ent.Asc(cartaddress.FieldID)) }).Only(ctx)
 	if ent.IsNotFound(err) {
 		return nil, ErrNotFound
 	}

@@ -90,3 +90,9 @@ func (c *Cart) GlobalID() string { return gid.EncodeKey("Cart", c.ID) }
 
 // GlobalID is the line's global ID.
 func (l *CartLine) GlobalID() string { return gid.Encode("CartLine", l.ID) }
+
+// IsCartAddress marks a cart's delivery address.
+func (*CartAddress) IsCartAddress() {}
+
+// GlobalID is the cart address's global ID.
+func (a *CartAddress) GlobalID() string { return gid.Encode("CartSelectableAddress", a.ID) }

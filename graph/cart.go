@@ -12,6 +12,7 @@ import (
 	"github.com/emporium/emporium/graph/loaders"
 	"github.com/emporium/emporium/graph/model"
 	"github.com/emporium/emporium/pagination"
+	"github.com/emporium/emporium/shipping"
 	"github.com/emporium/emporium/validation"
 )
 
@@ -80,7 +81,7 @@ func cartUserErrors(errs validation.Errors) []*model.CartUserError {
 
 func ptr[T any](v T) *T { return &v }
 
-func attributes(in []*model.AttributeInput) []schema.Attribute {
+func attributeInputs(in []*model.AttributeInput) []schema.Attribute {
 	if in == nil {
 		return nil
 	}
@@ -111,7 +112,7 @@ func cartLineInputs(in []*model.CartLineInput) ([]carts.LineInput, error) {
 		if l.Quantity != nil {
 			q = *l.Quantity
 		}
-		out[i] = carts.LineInput{VariantID: v, Quantity: q, Attributes: attributes(l.Attributes)}
+		out[i] = carts.LineInput{VariantID: v, Quantity: q, Attributes: attributeInputs(l.Attributes)}
 	}
 	return out, nil
 }
@@ -122,4 +123,63 @@ func buyerInput(b model.CartBuyerIdentityInput) carts.BuyerInput {
 
 func catalogPageByID[T any](rows []T, a pagination.Args, id func(T) int) (catalog.Page[T], error) {
 	return catalog.PageByID(rows, a, id)
+}
+
+// deliveryGroup quotes the cart's delivery from the request's loaders (prefetched for the cart).
+func (r *Resolver) deliveryGroup(ctx context.Context, c *ent.Cart) (*carts.Group, error) {
+	l := loaders.For(ctx)
+	ids := make([]int, len(carts.LinesOf(c)))
+	for i, line := range carts.LinesOf(c) {
+		ids[i] = line.VariantID
+	}
+	variants, err := l.Variant.Prefetch(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	prices, err := l.PricesByVariant.Prefetch(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	zones, err := l.ShippingZones(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return carts.Quote(c, variants, prices, zones)
+}
+
+func deliveryOption(o shipping.Option) *model.CartDeliveryOption {
+	cost := o.Cost
+	title := o.Title
+	return &model.CartDeliveryOption{Handle: o.Handle, Title: &title, Code: &o.Handle, DeliveryMethodType: "SHIPPING", EstimatedCost: &cost}
+}
+
+func cartAddressInput(a *model.CartAddressInput, selected, oneTimeUse *bool) (carts.AddressInput, error) {
+	in := carts.AddressInput{Selected: selected, OneTimeUse: oneTimeUse}
+	if a == nil {
+		return in, nil
+	}
+	if a.CopyFromCustomerAddressID != nil {
+		id, err := decodeID(*a.CopyFromCustomerAddressID, "MailingAddress")
+		if err != nil {
+			return in, err
+		}
+		in.CopyFromCustomerAddressID = &id
+	}
+	if d := a.DeliveryAddress; d != nil {
+		in.Address = &carts.DeliveryAddress{FirstName: d.FirstName, LastName: d.LastName, Company: d.Company, Address1: d.Address1,
+			Address2: d.Address2, City: d.City, ProvinceCode: d.ProvinceCode, CountryCode: d.CountryCode, Zip: d.Zip, Phone: d.Phone}
+	}
+	return in, nil
+}
+
+func selectableAddresses(in []*model.CartSelectableAddressInput) ([]carts.AddressInput, error) {
+	out := make([]carts.AddressInput, len(in))
+	for i, a := range in {
+		ai, err := cartAddressInput(a.Address, a.Selected, a.OneTimeUse)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = ai
+	}
+	return out, nil
 }

@@ -8,10 +8,12 @@ package graph
 import (
 	"context"
 	"errors"
+	"strings"
 
 	"github.com/emporium/emporium/carts"
 	"github.com/emporium/emporium/ent"
 	"github.com/emporium/emporium/ent/schema"
+	"github.com/emporium/emporium/gid"
 	"github.com/emporium/emporium/graph/generated"
 	"github.com/emporium/emporium/graph/loaders"
 	"github.com/emporium/emporium/graph/model"
@@ -89,7 +91,102 @@ func (r *cartResolver) Cost(ctx context.Context, obj *ent.Cart) (*model.CartCost
 	if err != nil {
 		return nil, err
 	}
+	g, err := r.deliveryGroup(ctx, obj)
+	if err != nil {
+		return nil, err
+	}
+	if g != nil && g.Selected != nil {
+		if c.Total, err = c.Total.Add(g.Selected.Cost); err != nil {
+			return nil, err
+		}
+	}
 	return &model.CartCost{SubtotalAmount: &c.Subtotal, TotalAmount: &c.Total, CheckoutChargeAmount: &c.Total}, nil
+}
+
+// Delivery is the resolver for the delivery field.
+func (r *cartResolver) Delivery(ctx context.Context, obj *ent.Cart) (*ent.Cart, error) {
+	return obj, nil
+}
+
+// DeliveryGroups is the resolver for the deliveryGroups field.
+func (r *cartResolver) DeliveryGroups(ctx context.Context, obj *ent.Cart, first *int, after *string, last *int, before *string, reverse *bool) (*model.CartDeliveryGroupConnection, error) {
+	g, err := r.deliveryGroup(ctx, obj)
+	if err != nil {
+		return nil, err
+	}
+	var groups []*model.CartDeliveryGroup
+	if g != nil {
+		mg := &model.CartDeliveryGroup{ID: gid.EncodeKey("CartDeliveryGroup", obj.ID), GroupType: "ONE_TIME_PURCHASE"}
+		for i := range g.Options {
+			o := deliveryOption(g.Options[i])
+			mg.DeliveryOptions = append(mg.DeliveryOptions, o)
+			if g.Selected != nil && g.Selected.Handle == o.Handle {
+				mg.SelectedDeliveryOption = o
+			}
+		}
+		if mg.DeliveryOptions == nil {
+			mg.DeliveryOptions = []*model.CartDeliveryOption{}
+		}
+		groups = append(groups, mg)
+	}
+	page, err := catalogPageByID(groups, args(first, after, last, before, reverse), func(*model.CartDeliveryGroup) int { return 1 })
+	if err != nil {
+		return nil, err
+	}
+	edges, nodes, info := connection(page, func(c string, n *model.CartDeliveryGroup) *model.CartDeliveryGroupEdge {
+		return &model.CartDeliveryGroupEdge{Cursor: c, Node: n}
+	})
+	return &model.CartDeliveryGroupConnection{Edges: edges, Nodes: nodes, PageInfo: info}, nil
+}
+
+// Addresses is the resolver for the addresses field.
+func (r *cartDeliveryResolver) Addresses(ctx context.Context, obj *ent.Cart, selected *bool) ([]*ent.CartAddress, error) {
+	out := []*ent.CartAddress{}
+	for _, a := range obj.Edges.Addresses {
+		if selected == nil || !*selected || a.Selected {
+			out = append(out, a)
+		}
+	}
+	return out, nil
+}
+
+// Name is the resolver for the name field.
+func (r *cartDeliveryAddressResolver) Name(ctx context.Context, obj *ent.CartAddress) (*string, error) {
+	name := strings.TrimSpace(obj.FirstName + " " + obj.LastName)
+	if name == "" {
+		return nil, nil
+	}
+	return &name, nil
+}
+
+// Formatted is the resolver for the formatted field.
+func (r *cartDeliveryAddressResolver) Formatted(ctx context.Context, obj *ent.CartAddress, withCompany *bool, withName *bool) ([]string, error) {
+	var lines []string
+	add := func(parts ...string) {
+		if joined := strings.Join(nonEmpty(parts...), " "); joined != "" {
+			lines = append(lines, joined)
+		}
+	}
+	if withName != nil && *withName {
+		add(obj.FirstName, obj.LastName)
+	}
+	if withCompany == nil || *withCompany {
+		add(obj.Company)
+	}
+	add(obj.Address1)
+	add(obj.Address2)
+	add(strings.Join(nonEmpty(obj.City, strings.TrimSpace(obj.ProvinceCode+" "+obj.Zip)), ", "))
+	add(obj.CountryCode)
+	return lines, nil
+}
+
+// FormattedArea is the resolver for the formattedArea field.
+func (r *cartDeliveryAddressResolver) FormattedArea(ctx context.Context, obj *ent.CartAddress) (*string, error) {
+	area := strings.Join(nonEmpty(obj.City, obj.ProvinceCode, obj.CountryCode), ", ")
+	if area == "" {
+		return nil, nil
+	}
+	return &area, nil
 }
 
 // Merchandise is the resolver for the merchandise field.
@@ -122,6 +219,11 @@ func (r *cartLineResolver) Attribute(ctx context.Context, obj *ent.CartLine, key
 	return findAttribute(obj.Attributes, key), nil
 }
 
+// Address is the resolver for the address field.
+func (r *cartSelectableAddressResolver) Address(ctx context.Context, obj *ent.CartAddress) (model.CartAddress, error) {
+	return obj, nil
+}
+
 // CartCreate is the resolver for the cartCreate field.
 func (r *mutationResolver) CartCreate(ctx context.Context, input *model.CartInput) (*model.CartCreatePayload, error) {
 	var in carts.Input
@@ -130,7 +232,12 @@ func (r *mutationResolver) CartCreate(ctx context.Context, input *model.CartInpu
 		if err != nil {
 			return nil, err
 		}
-		in = carts.Input{Lines: lines, DiscountCodes: input.DiscountCodes, Note: input.Note, Attributes: attributes(input.Attributes)}
+		in = carts.Input{Lines: lines, DiscountCodes: input.DiscountCodes, Note: input.Note, Attributes: attributeInputs(input.Attributes)}
+		if input.Delivery != nil {
+			if in.Addresses, err = selectableAddresses(input.Delivery.Addresses); err != nil {
+				return nil, err
+			}
+		}
 		if input.BuyerIdentity != nil {
 			b := buyerInput(*input.BuyerIdentity)
 			in.Buyer = &b
@@ -165,7 +272,7 @@ func (r *mutationResolver) CartLinesUpdate(ctx context.Context, cartID string, l
 		if err != nil {
 			return nil, err
 		}
-		u := carts.LineUpdate{LineID: id, Quantity: l.Quantity, Attributes: attributes(l.Attributes)}
+		u := carts.LineUpdate{LineID: id, Quantity: l.Quantity, Attributes: attributeInputs(l.Attributes)}
 		if l.MerchandiseID != nil {
 			v, err := decodeID(*l.MerchandiseID, "ProductVariant")
 			if err != nil {
@@ -214,9 +321,9 @@ func (r *mutationResolver) CartNoteUpdate(ctx context.Context, cartID string, no
 }
 
 // CartAttributesUpdate is the resolver for the cartAttributesUpdate field.
-func (r *mutationResolver) CartAttributesUpdate(ctx context.Context, cartID string, attributesArg []*model.AttributeInput) (*model.CartAttributesUpdatePayload, error) {
+func (r *mutationResolver) CartAttributesUpdate(ctx context.Context, cartID string, attributes []*model.AttributeInput) (*model.CartAttributesUpdatePayload, error) {
 	c, errs, err := r.changeCart(ctx, cartID, func(token string) (*ent.Cart, []*model.CartUserError, error) {
-		c, errs, err := r.carts.UpdateAttributes(ctx, token, attributes(attributesArg))
+		c, errs, err := r.carts.UpdateAttributes(ctx, token, attributeInputs(attributes))
 		return c, cartUserErrors(errs), err
 	})
 	return &model.CartAttributesUpdatePayload{Cart: c, UserErrors: errs, Warnings: []*model.CartWarning{}}, err
@@ -235,6 +342,85 @@ func (r *mutationResolver) CartDiscountCodesUpdate(ctx context.Context, cartID s
 		}
 	}
 	return &model.CartDiscountCodesUpdatePayload{Cart: c, UserErrors: errs, Warnings: warnings}, err
+}
+
+// CartDeliveryAddressesAdd is the resolver for the cartDeliveryAddressesAdd field.
+func (r *mutationResolver) CartDeliveryAddressesAdd(ctx context.Context, cartID string, addresses []*model.CartSelectableAddressInput) (*model.CartDeliveryAddressesAddPayload, error) {
+	in, err := selectableAddresses(addresses)
+	if err != nil {
+		return nil, err
+	}
+	c, errs, err := r.changeCart(ctx, cartID, func(token string) (*ent.Cart, []*model.CartUserError, error) {
+		c, errs, err := r.carts.AddAddresses(ctx, token, in)
+		return c, cartUserErrors(errs), err
+	})
+	return &model.CartDeliveryAddressesAddPayload{Cart: c, UserErrors: errs, Warnings: []*model.CartWarning{}}, err
+}
+
+// CartDeliveryAddressesUpdate is the resolver for the cartDeliveryAddressesUpdate field.
+func (r *mutationResolver) CartDeliveryAddressesUpdate(ctx context.Context, cartID string, addresses []*model.CartSelectableAddressUpdateInput) (*model.CartDeliveryAddressesUpdatePayload, error) {
+	in := make([]carts.AddressInput, len(addresses))
+	for i, a := range addresses {
+		id, err := decodeID(a.ID, "CartSelectableAddress")
+		if err != nil {
+			return nil, err
+		}
+		ai, err := cartAddressInput(a.Address, a.Selected, a.OneTimeUse)
+		if err != nil {
+			return nil, err
+		}
+		ai.ID = &id
+		in[i] = ai
+	}
+	c, errs, err := r.changeCart(ctx, cartID, func(token string) (*ent.Cart, []*model.CartUserError, error) {
+		c, errs, err := r.carts.UpdateAddresses(ctx, token, in)
+		return c, cartUserErrors(errs), err
+	})
+	return &model.CartDeliveryAddressesUpdatePayload{Cart: c, UserErrors: errs, Warnings: []*model.CartWarning{}}, err
+}
+
+// CartDeliveryAddressesRemove is the resolver for the cartDeliveryAddressesRemove field.
+func (r *mutationResolver) CartDeliveryAddressesRemove(ctx context.Context, cartID string, addressIds []string) (*model.CartDeliveryAddressesRemovePayload, error) {
+	ids, err := decodeIDs(addressIds, "CartSelectableAddress")
+	if err != nil {
+		return nil, err
+	}
+	c, errs, err := r.changeCart(ctx, cartID, func(token string) (*ent.Cart, []*model.CartUserError, error) {
+		c, errs, err := r.carts.RemoveAddresses(ctx, token, ids)
+		return c, cartUserErrors(errs), err
+	})
+	return &model.CartDeliveryAddressesRemovePayload{Cart: c, UserErrors: errs, Warnings: []*model.CartWarning{}}, err
+}
+
+// CartDeliveryAddressesReplace is the resolver for the cartDeliveryAddressesReplace field.
+func (r *mutationResolver) CartDeliveryAddressesReplace(ctx context.Context, cartID string, addresses []*model.CartSelectableAddressInput) (*model.CartDeliveryAddressesReplacePayload, error) {
+	in, err := selectableAddresses(addresses)
+	if err != nil {
+		return nil, err
+	}
+	c, errs, err := r.changeCart(ctx, cartID, func(token string) (*ent.Cart, []*model.CartUserError, error) {
+		c, errs, err := r.carts.ReplaceAddresses(ctx, token, in)
+		return c, cartUserErrors(errs), err
+	})
+	return &model.CartDeliveryAddressesReplacePayload{Cart: c, UserErrors: errs, Warnings: []*model.CartWarning{}}, err
+}
+
+// CartSelectedDeliveryOptionsUpdate is the resolver for the cartSelectedDeliveryOptionsUpdate field.
+func (r *mutationResolver) CartSelectedDeliveryOptionsUpdate(ctx context.Context, cartID string, selectedDeliveryOptions []*model.CartSelectedDeliveryOptionInput) (*model.CartSelectedDeliveryOptionsUpdatePayload, error) {
+	if len(selectedDeliveryOptions) != 1 {
+		return &model.CartSelectedDeliveryOptionsUpdatePayload{Warnings: []*model.CartWarning{}, UserErrors: []*model.CartUserError{{
+			Field: []string{"selectedDeliveryOptions"}, Message: "A cart has one delivery group: select one option", Code: ptr(carts.CodeInvalidGroup)}}}, nil
+	}
+	sel := selectedDeliveryOptions[0]
+	group, err := gid.DecodeKey(sel.DeliveryGroupID, "CartDeliveryGroup")
+	if err != nil {
+		return nil, userError(err)
+	}
+	c, errs, err := r.changeCart(ctx, cartID, func(token string) (*ent.Cart, []*model.CartUserError, error) {
+		c, errs, err := r.carts.SelectDeliveryOption(ctx, token, group, sel.DeliveryOptionHandle)
+		return c, cartUserErrors(errs), err
+	})
+	return &model.CartSelectedDeliveryOptionsUpdatePayload{Cart: c, UserErrors: errs, Warnings: []*model.CartWarning{}}, err
 }
 
 // Cart is the resolver for the cart field.
@@ -257,10 +443,26 @@ func (r *queryResolver) Cart(ctx context.Context, id string) (*ent.Cart, error) 
 // Cart returns generated.CartResolver implementation.
 func (r *Resolver) Cart() generated.CartResolver { return &cartResolver{r} }
 
+// CartDelivery returns generated.CartDeliveryResolver implementation.
+func (r *Resolver) CartDelivery() generated.CartDeliveryResolver { return &cartDeliveryResolver{r} }
+
+// CartDeliveryAddress returns generated.CartDeliveryAddressResolver implementation.
+func (r *Resolver) CartDeliveryAddress() generated.CartDeliveryAddressResolver {
+	return &cartDeliveryAddressResolver{r}
+}
+
 // CartLine returns generated.CartLineResolver implementation.
 func (r *Resolver) CartLine() generated.CartLineResolver { return &cartLineResolver{r} }
 
+// CartSelectableAddress returns generated.CartSelectableAddressResolver implementation.
+func (r *Resolver) CartSelectableAddress() generated.CartSelectableAddressResolver {
+	return &cartSelectableAddressResolver{r}
+}
+
 type (
-	cartResolver     struct{ *Resolver }
-	cartLineResolver struct{ *Resolver }
+	cartResolver                  struct{ *Resolver }
+	cartDeliveryResolver          struct{ *Resolver }
+	cartDeliveryAddressResolver   struct{ *Resolver }
+	cartLineResolver              struct{ *Resolver }
+	cartSelectableAddressResolver struct{ *Resolver }
 )

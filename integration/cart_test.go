@@ -278,3 +278,134 @@ func TestCartStatementsAreBounded(t *testing.T) {
 		t.Logf("%s: %v", s.name, counts)
 	})
 }
+
+func TestCartDelivery(t *testing.T) {
+	eachFreshDB(t, nil, func(t *testing.T, s *server) {
+		v := variantIDs(t, s, "organic-cotton-tee", "gift-card")
+		const fields = `cart { id cost { subtotalAmount { amount } totalAmount { amount currencyCode } }
+			delivery { addresses(selected: true) { id selected address { ... on CartDeliveryAddress { city countryCode formatted } } } }
+			deliveryGroups(first: 5) { nodes { id groupType selectedDeliveryOption { handle } deliveryOptions { handle title estimatedCost { amount currencyCode } } } } }
+			userErrors { field message code }`
+		type payload struct {
+			Cart *struct {
+				ID   string
+				Cost struct {
+					SubtotalAmount struct{ Amount string }
+					TotalAmount    moneyV2
+				}
+				Delivery struct {
+					Addresses []struct {
+						ID       string
+						Selected bool
+						Address  struct {
+							City, CountryCode string
+							Formatted         []string
+						}
+					}
+				}
+				DeliveryGroups struct {
+					Nodes []struct {
+						ID, GroupType          string
+						SelectedDeliveryOption *struct{ Handle string }
+						DeliveryOptions        []struct {
+							Handle, Title string
+							EstimatedCost moneyV2
+						}
+					}
+				}
+			}
+			UserErrors []userError
+		}
+		options := func(p payload) map[string]string {
+			out := map[string]string{}
+			for _, g := range p.Cart.DeliveryGroups.Nodes {
+				for _, o := range g.DeliveryOptions {
+					out[o.Handle] = o.EstimatedCost.Amount
+				}
+			}
+			return out
+		}
+		var created struct{ CartCreate payload }
+		s.query(t, `mutation($input: CartInput) { cartCreate(input: $input) { `+fields+` } }`, map[string]any{"input": map[string]any{
+			"lines": []any{map[string]any{"merchandiseId": v["EMP-TEE-ORG-M-BLK"], "quantity": 2}, map[string]any{"merchandiseId": v["EMP-GFT-CRD-50"], "quantity": 1}},
+		}}, &created)
+		c := created.CartCreate
+		if c.Cart == nil || c.Cart.Cost.TotalAmount.Amount != "108.00" || len(c.Cart.DeliveryGroups.Nodes) != 0 {
+			t.Fatalf("new cart: %+v", c)
+		}
+		id := c.Cart.ID
+		add := `mutation($id: ID!, $a: [CartSelectableAddressInput!]!) { cartDeliveryAddressesAdd(cartId: $id, addresses: $a) { ` + fields + ` } }`
+		us := map[string]any{"address": map[string]any{"deliveryAddress": map[string]any{"address1": "1 Main St", "city": "Columbus", "countryCode": "US", "zip": "43004"}}, "selected": true}
+		var out struct{ CartDeliveryAddressesAdd payload }
+		s.query(t, add, map[string]any{"id": id, "a": []any{us}}, &out)
+		p := out.CartDeliveryAddressesAdd
+		// The gift card does not ship: the shipped subtotal is 58.00, under the free-shipping threshold of 75.00.
+		if got := options(p); p.Cart == nil || got["standard"] != "5.00" || got["express"] != "15.00" || len(got) != 2 {
+			t.Fatalf("US options: %+v", p)
+		}
+		if a := p.Cart.Delivery.Addresses; len(a) != 1 || a[0].Address.City != "Columbus" || a[0].Address.Formatted[0] != "1 Main St" {
+			t.Errorf("delivery addresses: %+v", a)
+		}
+		group := p.Cart.DeliveryGroups.Nodes[0].ID
+		sel := `mutation($id: ID!, $g: ID!, $h: String!) { cartSelectedDeliveryOptionsUpdate(cartId: $id, selectedDeliveryOptions: [{deliveryGroupId: $g, deliveryOptionHandle: $h}]) { ` + fields + ` } }`
+		var chosen struct{ CartSelectedDeliveryOptionsUpdate payload }
+		s.query(t, sel, map[string]any{"id": id, "g": group, "h": "express"}, &chosen)
+		p = chosen.CartSelectedDeliveryOptionsUpdate
+		if p.Cart == nil || p.Cart.Cost.TotalAmount.Amount != "123.00" || p.Cart.DeliveryGroups.Nodes[0].SelectedDeliveryOption == nil {
+			t.Fatalf("express selected: %+v", p)
+		}
+		for _, tt := range []struct{ group, handle, code string }{{group, "teleport", "INVALID_DELIVERY_OPTION"},
+			{"gid://emporium/CartDeliveryGroup/00000000000000000000000000000000", "express", "INVALID_DELIVERY_GROUP"}} {
+			s.query(t, sel, map[string]any{"id": id, "g": tt.group, "h": tt.handle}, &chosen)
+			if pe := chosen.CartSelectedDeliveryOptionsUpdate; pe.Cart != nil || len(pe.UserErrors) == 0 || pe.UserErrors[0].code() != tt.code {
+				t.Errorf("%s/%s: %+v, want %s", tt.group, tt.handle, pe, tt.code)
+			}
+		}
+
+		de := map[string]any{"address": map[string]any{"deliveryAddress": map[string]any{"address1": "Unter den Linden 1", "city": "Berlin", "countryCode": "DE"}}, "selected": true}
+		var replaced struct{ CartDeliveryAddressesReplace payload }
+		s.query(t, `mutation($id: ID!, $a: [CartSelectableAddressInput!]!) { cartDeliveryAddressesReplace(cartId: $id, addresses: $a) { `+fields+` } }`,
+			map[string]any{"id": id, "a": []any{de}}, &replaced)
+		p = replaced.CartDeliveryAddressesReplace
+		if got := options(p); p.Cart == nil || got["standard"] != "7.50" || got["express"] != "16.00" || p.Cart.Cost.TotalAmount.Amount != "124.00" {
+			t.Fatalf("shipping to Germany in USD: options %v, %+v", got, p)
+		}
+
+		for name, addrs := range map[string][]any{
+			"two selected":   {us, de},
+			"no country":     {map[string]any{"address": map[string]any{"deliveryAddress": map[string]any{"city": "Nowhere"}}}},
+			"markup in city": {map[string]any{"address": map[string]any{"deliveryAddress": map[string]any{"city": "<b>x</b>", "countryCode": "US"}}}},
+		} {
+			s.query(t, add, map[string]any{"id": id, "a": addrs}, &out)
+			if out.CartDeliveryAddressesAdd.Cart != nil || len(out.CartDeliveryAddressesAdd.UserErrors) == 0 {
+				t.Errorf("%s: %+v, want userErrors", name, out.CartDeliveryAddressesAdd)
+			}
+		}
+		var after struct {
+			Cart struct {
+				Delivery struct{ Addresses []struct{ ID string } }
+			}
+		}
+		s.query(t, `query($id: ID!) { cart(id: $id) { delivery { addresses { id } } } }`, map[string]any{"id": id}, &after)
+		if len(after.Cart.Delivery.Addresses) != 1 {
+			t.Errorf("refused address changes wrote: %+v", after.Cart.Delivery.Addresses)
+		}
+
+		_, alice := signUpAndLogIn(t, s, "alice@example.com")
+		var book struct {
+			CustomerAddressCreate struct{ CustomerAddress struct{ ID string } }
+		}
+		s.queryAs(t, bearer(alice), `mutation { customerAddressCreate(address: {address1: "Alice St 1", city: "Lyon", country: "FR"}) { customerAddress { id } } }`, nil, &book)
+		copyIt := []any{map[string]any{"address": map[string]any{"copyFromCustomerAddressId": book.CustomerAddressCreate.CustomerAddress.ID}}}
+		s.query(t, add, map[string]any{"id": id, "a": copyIt}, &out)
+		if pe := out.CartDeliveryAddressesAdd; pe.Cart != nil || len(pe.UserErrors) == 0 || pe.UserErrors[0].code() != "INVALID_DELIVERY_ADDRESS_ID" {
+			t.Errorf("copying another customer's address into a guest cart: %+v", pe)
+		}
+		s.query(t, `mutation($id: ID!, $t: String!) { cartBuyerIdentityUpdate(cartId: $id, buyerIdentity: {customerAccessToken: $t}) { cart { id } } }`,
+			map[string]any{"id": id, "t": alice}, nil)
+		s.query(t, add, map[string]any{"id": id, "a": copyIt}, &out)
+		if pe := out.CartDeliveryAddressesAdd; pe.Cart == nil {
+			t.Errorf("copying the cart customer's own address: %+v", pe)
+		}
+	})
+}

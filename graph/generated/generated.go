@@ -34,7 +34,10 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 type ResolverRoot interface {
 	AuditEntry() AuditEntryResolver
 	Cart() CartResolver
+	CartDelivery() CartDeliveryResolver
+	CartDeliveryAddress() CartDeliveryAddressResolver
 	CartLine() CartLineResolver
+	CartSelectableAddress() CartSelectableAddressResolver
 	Collection() CollectionResolver
 	Customer() CustomerResolver
 	InventoryAdjustment() InventoryAdjustmentResolver
@@ -129,18 +132,20 @@ type ComplexityRoot struct {
 	}
 
 	Cart struct {
-		Attribute     func(childComplexity int, key string) int
-		Attributes    func(childComplexity int) int
-		BuyerIdentity func(childComplexity int) int
-		CheckoutURL   func(childComplexity int) int
-		Cost          func(childComplexity int) int
-		CreatedAt     func(childComplexity int) int
-		DiscountCodes func(childComplexity int) int
-		GlobalID      func(childComplexity int) int
-		Lines         func(childComplexity int, first *int, after *string, last *int, before *string, reverse *bool) int
-		Note          func(childComplexity int) int
-		TotalQuantity func(childComplexity int) int
-		UpdatedAt     func(childComplexity int) int
+		Attribute      func(childComplexity int, key string) int
+		Attributes     func(childComplexity int) int
+		BuyerIdentity  func(childComplexity int) int
+		CheckoutURL    func(childComplexity int) int
+		Cost           func(childComplexity int) int
+		CreatedAt      func(childComplexity int) int
+		Delivery       func(childComplexity int) int
+		DeliveryGroups func(childComplexity int, first *int, after *string, last *int, before *string, reverse *bool) int
+		DiscountCodes  func(childComplexity int) int
+		GlobalID       func(childComplexity int) int
+		Lines          func(childComplexity int, first *int, after *string, last *int, before *string, reverse *bool) int
+		Note           func(childComplexity int) int
+		TotalQuantity  func(childComplexity int) int
+		UpdatedAt      func(childComplexity int) int
 	}
 
 	CartAttributesUpdatePayload struct {
@@ -175,6 +180,77 @@ type ComplexityRoot struct {
 		Cart       func(childComplexity int) int
 		UserErrors func(childComplexity int) int
 		Warnings   func(childComplexity int) int
+	}
+
+	CartDelivery struct {
+		Addresses func(childComplexity int, selected *bool) int
+	}
+
+	CartDeliveryAddress struct {
+		Address1      func(childComplexity int) int
+		Address2      func(childComplexity int) int
+		City          func(childComplexity int) int
+		Company       func(childComplexity int) int
+		CountryCode   func(childComplexity int) int
+		FirstName     func(childComplexity int) int
+		Formatted     func(childComplexity int, withCompany *bool, withName *bool) int
+		FormattedArea func(childComplexity int) int
+		LastName      func(childComplexity int) int
+		Name          func(childComplexity int) int
+		Phone         func(childComplexity int) int
+		ProvinceCode  func(childComplexity int) int
+		Zip           func(childComplexity int) int
+	}
+
+	CartDeliveryAddressesAddPayload struct {
+		Cart       func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+		Warnings   func(childComplexity int) int
+	}
+
+	CartDeliveryAddressesRemovePayload struct {
+		Cart       func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+		Warnings   func(childComplexity int) int
+	}
+
+	CartDeliveryAddressesReplacePayload struct {
+		Cart       func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+		Warnings   func(childComplexity int) int
+	}
+
+	CartDeliveryAddressesUpdatePayload struct {
+		Cart       func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+		Warnings   func(childComplexity int) int
+	}
+
+	CartDeliveryGroup struct {
+		DeliveryOptions        func(childComplexity int) int
+		GroupType              func(childComplexity int) int
+		ID                     func(childComplexity int) int
+		SelectedDeliveryOption func(childComplexity int) int
+	}
+
+	CartDeliveryGroupConnection struct {
+		Edges    func(childComplexity int) int
+		Nodes    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	CartDeliveryGroupEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	CartDeliveryOption struct {
+		Code               func(childComplexity int) int
+		DeliveryMethodType func(childComplexity int) int
+		Description        func(childComplexity int) int
+		EstimatedCost      func(childComplexity int) int
+		Handle             func(childComplexity int) int
+		Title              func(childComplexity int) int
 	}
 
 	CartDiscountCode struct {
@@ -223,6 +299,19 @@ type ComplexityRoot struct {
 	}
 
 	CartNoteUpdatePayload struct {
+		Cart       func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+		Warnings   func(childComplexity int) int
+	}
+
+	CartSelectableAddress struct {
+		Address    func(childComplexity int) int
+		GlobalID   func(childComplexity int) int
+		OneTimeUse func(childComplexity int) int
+		Selected   func(childComplexity int) int
+	}
+
+	CartSelectedDeliveryOptionsUpdatePayload struct {
 		Cart       func(childComplexity int) int
 		UserErrors func(childComplexity int) int
 		Warnings   func(childComplexity int) int
@@ -542,55 +631,60 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		APIKeyCreate                 func(childComplexity int, input model.APIKeyCreateInput) int
-		APIKeyRevoke                 func(childComplexity int, id string) int
-		CartAttributesUpdate         func(childComplexity int, cartID string, attributes []*model.AttributeInput) int
-		CartBuyerIdentityUpdate      func(childComplexity int, cartID string, buyerIdentity model.CartBuyerIdentityInput) int
-		CartCreate                   func(childComplexity int, input *model.CartInput) int
-		CartDiscountCodesUpdate      func(childComplexity int, cartID string, discountCodes []string) int
-		CartLinesAdd                 func(childComplexity int, cartID string, lines []*model.CartLineInput) int
-		CartLinesRemove              func(childComplexity int, cartID string, lineIds []string) int
-		CartLinesUpdate              func(childComplexity int, cartID string, lines []*model.CartLineUpdateInput) int
-		CartNoteUpdate               func(childComplexity int, cartID string, note string) int
-		CollectionAddProducts        func(childComplexity int, id string, productIds []string) int
-		CollectionCreate             func(childComplexity int, input model.CollectionInput) int
-		CollectionDelete             func(childComplexity int, input model.ProductDeleteInput) int
-		CollectionRemoveProducts     func(childComplexity int, id string, productIds []string) int
-		CollectionReorderProducts    func(childComplexity int, id string, moves []*model.MoveInput) int
-		CollectionUpdate             func(childComplexity int, input model.CollectionInput) int
-		CustomerAccessTokenCreate    func(childComplexity int, input model.CustomerAccessTokenCreateInput) int
-		CustomerAccessTokenDelete    func(childComplexity int, customerAccessToken string) int
-		CustomerAccessTokenRenew     func(childComplexity int, customerAccessToken string) int
-		CustomerAddressCreate        func(childComplexity int, customerAccessToken *string, address model.MailingAddressInput) int
-		CustomerAddressDelete        func(childComplexity int, customerAccessToken *string, id string) int
-		CustomerAddressUpdate        func(childComplexity int, customerAccessToken *string, id string, address model.MailingAddressInput) int
-		CustomerCreate               func(childComplexity int, input model.CustomerCreateInput) int
-		CustomerDefaultAddressUpdate func(childComplexity int, customerAccessToken *string, addressID string) int
-		CustomerRecover              func(childComplexity int, email string) int
-		CustomerReset                func(childComplexity int, id string, input model.CustomerResetInput) int
-		CustomerResetByURL           func(childComplexity int, resetURL string, password string) int
-		CustomerUpdate               func(childComplexity int, customerAccessToken *string, customer model.CustomerUpdateInput) int
-		InventoryAdjustQuantities    func(childComplexity int, input model.InventoryAdjustQuantitiesInput) int
-		InventorySetQuantities       func(childComplexity int, input model.InventorySetQuantitiesInput) int
-		LocationAdd                  func(childComplexity int, input model.LocationAddInput) int
-		MenuCreate                   func(childComplexity int, title string, handle string, items []*model.MenuItemCreateInput) int
-		MenuDelete                   func(childComplexity int, id string) int
-		MenuUpdate                   func(childComplexity int, id string, title string, handle *string, items []*model.MenuItemCreateInput) int
-		PageCreate                   func(childComplexity int, page model.PageCreateInput) int
-		PageDelete                   func(childComplexity int, id string) int
-		PageUpdate                   func(childComplexity int, id string, page model.PageUpdateInput) int
-		PermissionGroupCreate        func(childComplexity int, input model.PermissionGroupCreateInput) int
-		ProductCreate                func(childComplexity int, product model.ProductCreateInput, media []*model.CreateMediaInput) int
-		ProductCreateMedia           func(childComplexity int, productID string, media []*model.CreateMediaInput) int
-		ProductDelete                func(childComplexity int, input model.ProductDeleteInput) int
-		ProductUpdate                func(childComplexity int, product model.ProductUpdateInput) int
-		ProductVariantsBulkCreate    func(childComplexity int, productID string, variants []*model.ProductVariantsBulkInput) int
-		ProductVariantsBulkDelete    func(childComplexity int, productID string, variantsIds []string) int
-		ProductVariantsBulkUpdate    func(childComplexity int, productID string, variants []*model.ProductVariantsBulkInput) int
-		ShopUpdate                   func(childComplexity int, input model.ShopUpdateInput) int
-		StaffAccessTokenCreate       func(childComplexity int, input model.StaffAccessTokenCreateInput) int
-		StaffAccessTokenDelete       func(childComplexity int) int
-		StaffMemberCreate            func(childComplexity int, input model.StaffMemberCreateInput) int
+		APIKeyCreate                      func(childComplexity int, input model.APIKeyCreateInput) int
+		APIKeyRevoke                      func(childComplexity int, id string) int
+		CartAttributesUpdate              func(childComplexity int, cartID string, attributes []*model.AttributeInput) int
+		CartBuyerIdentityUpdate           func(childComplexity int, cartID string, buyerIdentity model.CartBuyerIdentityInput) int
+		CartCreate                        func(childComplexity int, input *model.CartInput) int
+		CartDeliveryAddressesAdd          func(childComplexity int, cartID string, addresses []*model.CartSelectableAddressInput) int
+		CartDeliveryAddressesRemove       func(childComplexity int, cartID string, addressIds []string) int
+		CartDeliveryAddressesReplace      func(childComplexity int, cartID string, addresses []*model.CartSelectableAddressInput) int
+		CartDeliveryAddressesUpdate       func(childComplexity int, cartID string, addresses []*model.CartSelectableAddressUpdateInput) int
+		CartDiscountCodesUpdate           func(childComplexity int, cartID string, discountCodes []string) int
+		CartLinesAdd                      func(childComplexity int, cartID string, lines []*model.CartLineInput) int
+		CartLinesRemove                   func(childComplexity int, cartID string, lineIds []string) int
+		CartLinesUpdate                   func(childComplexity int, cartID string, lines []*model.CartLineUpdateInput) int
+		CartNoteUpdate                    func(childComplexity int, cartID string, note string) int
+		CartSelectedDeliveryOptionsUpdate func(childComplexity int, cartID string, selectedDeliveryOptions []*model.CartSelectedDeliveryOptionInput) int
+		CollectionAddProducts             func(childComplexity int, id string, productIds []string) int
+		CollectionCreate                  func(childComplexity int, input model.CollectionInput) int
+		CollectionDelete                  func(childComplexity int, input model.ProductDeleteInput) int
+		CollectionRemoveProducts          func(childComplexity int, id string, productIds []string) int
+		CollectionReorderProducts         func(childComplexity int, id string, moves []*model.MoveInput) int
+		CollectionUpdate                  func(childComplexity int, input model.CollectionInput) int
+		CustomerAccessTokenCreate         func(childComplexity int, input model.CustomerAccessTokenCreateInput) int
+		CustomerAccessTokenDelete         func(childComplexity int, customerAccessToken string) int
+		CustomerAccessTokenRenew          func(childComplexity int, customerAccessToken string) int
+		CustomerAddressCreate             func(childComplexity int, customerAccessToken *string, address model.MailingAddressInput) int
+		CustomerAddressDelete             func(childComplexity int, customerAccessToken *string, id string) int
+		CustomerAddressUpdate             func(childComplexity int, customerAccessToken *string, id string, address model.MailingAddressInput) int
+		CustomerCreate                    func(childComplexity int, input model.CustomerCreateInput) int
+		CustomerDefaultAddressUpdate      func(childComplexity int, customerAccessToken *string, addressID string) int
+		CustomerRecover                   func(childComplexity int, email string) int
+		CustomerReset                     func(childComplexity int, id string, input model.CustomerResetInput) int
+		CustomerResetByURL                func(childComplexity int, resetURL string, password string) int
+		CustomerUpdate                    func(childComplexity int, customerAccessToken *string, customer model.CustomerUpdateInput) int
+		InventoryAdjustQuantities         func(childComplexity int, input model.InventoryAdjustQuantitiesInput) int
+		InventorySetQuantities            func(childComplexity int, input model.InventorySetQuantitiesInput) int
+		LocationAdd                       func(childComplexity int, input model.LocationAddInput) int
+		MenuCreate                        func(childComplexity int, title string, handle string, items []*model.MenuItemCreateInput) int
+		MenuDelete                        func(childComplexity int, id string) int
+		MenuUpdate                        func(childComplexity int, id string, title string, handle *string, items []*model.MenuItemCreateInput) int
+		PageCreate                        func(childComplexity int, page model.PageCreateInput) int
+		PageDelete                        func(childComplexity int, id string) int
+		PageUpdate                        func(childComplexity int, id string, page model.PageUpdateInput) int
+		PermissionGroupCreate             func(childComplexity int, input model.PermissionGroupCreateInput) int
+		ProductCreate                     func(childComplexity int, product model.ProductCreateInput, media []*model.CreateMediaInput) int
+		ProductCreateMedia                func(childComplexity int, productID string, media []*model.CreateMediaInput) int
+		ProductDelete                     func(childComplexity int, input model.ProductDeleteInput) int
+		ProductUpdate                     func(childComplexity int, product model.ProductUpdateInput) int
+		ProductVariantsBulkCreate         func(childComplexity int, productID string, variants []*model.ProductVariantsBulkInput) int
+		ProductVariantsBulkDelete         func(childComplexity int, productID string, variantsIds []string) int
+		ProductVariantsBulkUpdate         func(childComplexity int, productID string, variants []*model.ProductVariantsBulkInput) int
+		ShopUpdate                        func(childComplexity int, input model.ShopUpdateInput) int
+		StaffAccessTokenCreate            func(childComplexity int, input model.StaffAccessTokenCreateInput) int
+		StaffAccessTokenDelete            func(childComplexity int) int
+		StaffMemberCreate                 func(childComplexity int, input model.StaffMemberCreateInput) int
 	}
 
 	Page struct {
@@ -893,12 +987,26 @@ type CartResolver interface {
 	DiscountCodes(ctx context.Context, obj *ent.Cart) ([]*model.CartDiscountCode, error)
 	Lines(ctx context.Context, obj *ent.Cart, first *int, after *string, last *int, before *string, reverse *bool) (*model.BaseCartLineConnection, error)
 	Cost(ctx context.Context, obj *ent.Cart) (*model.CartCost, error)
+	Delivery(ctx context.Context, obj *ent.Cart) (*ent.Cart, error)
+	DeliveryGroups(ctx context.Context, obj *ent.Cart, first *int, after *string, last *int, before *string, reverse *bool) (*model.CartDeliveryGroupConnection, error)
+}
+type CartDeliveryResolver interface {
+	Addresses(ctx context.Context, obj *ent.Cart, selected *bool) ([]*ent.CartAddress, error)
+}
+type CartDeliveryAddressResolver interface {
+	Name(ctx context.Context, obj *ent.CartAddress) (*string, error)
+
+	Formatted(ctx context.Context, obj *ent.CartAddress, withCompany *bool, withName *bool) ([]string, error)
+	FormattedArea(ctx context.Context, obj *ent.CartAddress) (*string, error)
 }
 type CartLineResolver interface {
 	Merchandise(ctx context.Context, obj *ent.CartLine) (model.Merchandise, error)
 	Cost(ctx context.Context, obj *ent.CartLine) (*model.CartLineCost, error)
 
 	Attribute(ctx context.Context, obj *ent.CartLine, key string) (*schema.Attribute, error)
+}
+type CartSelectableAddressResolver interface {
+	Address(ctx context.Context, obj *ent.CartAddress) (model.CartAddress, error)
 }
 type CollectionResolver interface {
 	Description(ctx context.Context, obj *ent.Collection, truncateAt *int) (string, error)
@@ -992,6 +1100,11 @@ type MutationResolver interface {
 	CartNoteUpdate(ctx context.Context, cartID string, note string) (*model.CartNoteUpdatePayload, error)
 	CartAttributesUpdate(ctx context.Context, cartID string, attributes []*model.AttributeInput) (*model.CartAttributesUpdatePayload, error)
 	CartDiscountCodesUpdate(ctx context.Context, cartID string, discountCodes []string) (*model.CartDiscountCodesUpdatePayload, error)
+	CartDeliveryAddressesAdd(ctx context.Context, cartID string, addresses []*model.CartSelectableAddressInput) (*model.CartDeliveryAddressesAddPayload, error)
+	CartDeliveryAddressesUpdate(ctx context.Context, cartID string, addresses []*model.CartSelectableAddressUpdateInput) (*model.CartDeliveryAddressesUpdatePayload, error)
+	CartDeliveryAddressesRemove(ctx context.Context, cartID string, addressIds []string) (*model.CartDeliveryAddressesRemovePayload, error)
+	CartDeliveryAddressesReplace(ctx context.Context, cartID string, addresses []*model.CartSelectableAddressInput) (*model.CartDeliveryAddressesReplacePayload, error)
+	CartSelectedDeliveryOptionsUpdate(ctx context.Context, cartID string, selectedDeliveryOptions []*model.CartSelectedDeliveryOptionInput) (*model.CartSelectedDeliveryOptionsUpdatePayload, error)
 }
 type PageResolver interface {
 	Seo(ctx context.Context, obj *ent.Page) (*model.Seo, error)
@@ -1367,6 +1480,23 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Cart.CreatedAt(childComplexity), true
+	case "Cart.delivery":
+		if e.ComplexityRoot.Cart.Delivery == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Cart.Delivery(childComplexity), true
+	case "Cart.deliveryGroups":
+		if e.ComplexityRoot.Cart.DeliveryGroups == nil {
+			break
+		}
+
+		args, err := ec.field_Cart_deliveryGroups_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Cart.DeliveryGroups(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["reverse"].(*bool)), true
 	case "Cart.discountCodes":
 		if e.ComplexityRoot.Cart.DiscountCodes == nil {
 			break
@@ -1527,6 +1657,272 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CartCreatePayload.Warnings(childComplexity), true
+
+	case "CartDelivery.addresses":
+		if e.ComplexityRoot.CartDelivery.Addresses == nil {
+			break
+		}
+
+		args, err := ec.field_CartDelivery_addresses_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.CartDelivery.Addresses(childComplexity, args["selected"].(*bool)), true
+
+	case "CartDeliveryAddress.address1":
+		if e.ComplexityRoot.CartDeliveryAddress.Address1 == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CartDeliveryAddress.Address1(childComplexity), true
+	case "CartDeliveryAddress.address2":
+		if e.ComplexityRoot.CartDeliveryAddress.Address2 == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CartDeliveryAddress.Address2(childComplexity), true
+	case "CartDeliveryAddress.city":
+		if e.ComplexityRoot.CartDeliveryAddress.City == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CartDeliveryAddress.City(childComplexity), true
+	case "CartDeliveryAddress.company":
+		if e.ComplexityRoot.CartDeliveryAddress.Company == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CartDeliveryAddress.Company(childComplexity), true
+	case "CartDeliveryAddress.countryCode":
+		if e.ComplexityRoot.CartDeliveryAddress.CountryCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CartDeliveryAddress.CountryCode(childComplexity), true
+	case "CartDeliveryAddress.firstName":
+		if e.ComplexityRoot.CartDeliveryAddress.FirstName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CartDeliveryAddress.FirstName(childComplexity), true
+	case "CartDeliveryAddress.formatted":
+		if e.ComplexityRoot.CartDeliveryAddress.Formatted == nil {
+			break
+		}
+
+		args, err := ec.field_CartDeliveryAddress_formatted_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.CartDeliveryAddress.Formatted(childComplexity, args["withCompany"].(*bool), args["withName"].(*bool)), true
+	case "CartDeliveryAddress.formattedArea":
+		if e.ComplexityRoot.CartDeliveryAddress.FormattedArea == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CartDeliveryAddress.FormattedArea(childComplexity), true
+	case "CartDeliveryAddress.lastName":
+		if e.ComplexityRoot.CartDeliveryAddress.LastName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CartDeliveryAddress.LastName(childComplexity), true
+	case "CartDeliveryAddress.name":
+		if e.ComplexityRoot.CartDeliveryAddress.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CartDeliveryAddress.Name(childComplexity), true
+	case "CartDeliveryAddress.phone":
+		if e.ComplexityRoot.CartDeliveryAddress.Phone == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CartDeliveryAddress.Phone(childComplexity), true
+	case "CartDeliveryAddress.provinceCode":
+		if e.ComplexityRoot.CartDeliveryAddress.ProvinceCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CartDeliveryAddress.ProvinceCode(childComplexity), true
+	case "CartDeliveryAddress.zip":
+		if e.ComplexityRoot.CartDeliveryAddress.Zip == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CartDeliveryAddress.Zip(childComplexity), true
+
+	case "CartDeliveryAddressesAddPayload.cart":
+		if e.ComplexityRoot.CartDeliveryAddressesAddPayload.Cart == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CartDeliveryAddressesAddPayload.Cart(childComplexity), true
+	case "CartDeliveryAddressesAddPayload.userErrors":
+		if e.ComplexityRoot.CartDeliveryAddressesAddPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CartDeliveryAddressesAddPayload.UserErrors(childComplexity), true
+	case "CartDeliveryAddressesAddPayload.warnings":
+		if e.ComplexityRoot.CartDeliveryAddressesAddPayload.Warnings == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CartDeliveryAddressesAddPayload.Warnings(childComplexity), true
+
+	case "CartDeliveryAddressesRemovePayload.cart":
+		if e.ComplexityRoot.CartDeliveryAddressesRemovePayload.Cart == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CartDeliveryAddressesRemovePayload.Cart(childComplexity), true
+	case "CartDeliveryAddressesRemovePayload.userErrors":
+		if e.ComplexityRoot.CartDeliveryAddressesRemovePayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CartDeliveryAddressesRemovePayload.UserErrors(childComplexity), true
+	case "CartDeliveryAddressesRemovePayload.warnings":
+		if e.ComplexityRoot.CartDeliveryAddressesRemovePayload.Warnings == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CartDeliveryAddressesRemovePayload.Warnings(childComplexity), true
+
+	case "CartDeliveryAddressesReplacePayload.cart":
+		if e.ComplexityRoot.CartDeliveryAddressesReplacePayload.Cart == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CartDeliveryAddressesReplacePayload.Cart(childComplexity), true
+	case "CartDeliveryAddressesReplacePayload.userErrors":
+		if e.ComplexityRoot.CartDeliveryAddressesReplacePayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CartDeliveryAddressesReplacePayload.UserErrors(childComplexity), true
+	case "CartDeliveryAddressesReplacePayload.warnings":
+		if e.ComplexityRoot.CartDeliveryAddressesReplacePayload.Warnings == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CartDeliveryAddressesReplacePayload.Warnings(childComplexity), true
+
+	case "CartDeliveryAddressesUpdatePayload.cart":
+		if e.ComplexityRoot.CartDeliveryAddressesUpdatePayload.Cart == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CartDeliveryAddressesUpdatePayload.Cart(childComplexity), true
+	case "CartDeliveryAddressesUpdatePayload.userErrors":
+		if e.ComplexityRoot.CartDeliveryAddressesUpdatePayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CartDeliveryAddressesUpdatePayload.UserErrors(childComplexity), true
+	case "CartDeliveryAddressesUpdatePayload.warnings":
+		if e.ComplexityRoot.CartDeliveryAddressesUpdatePayload.Warnings == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CartDeliveryAddressesUpdatePayload.Warnings(childComplexity), true
+
+	case "CartDeliveryGroup.deliveryOptions":
+		if e.ComplexityRoot.CartDeliveryGroup.DeliveryOptions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CartDeliveryGroup.DeliveryOptions(childComplexity), true
+	case "CartDeliveryGroup.groupType":
+		if e.ComplexityRoot.CartDeliveryGroup.GroupType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CartDeliveryGroup.GroupType(childComplexity), true
+	case "CartDeliveryGroup.id":
+		if e.ComplexityRoot.CartDeliveryGroup.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CartDeliveryGroup.ID(childComplexity), true
+	case "CartDeliveryGroup.selectedDeliveryOption":
+		if e.ComplexityRoot.CartDeliveryGroup.SelectedDeliveryOption == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CartDeliveryGroup.SelectedDeliveryOption(childComplexity), true
+
+	case "CartDeliveryGroupConnection.edges":
+		if e.ComplexityRoot.CartDeliveryGroupConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CartDeliveryGroupConnection.Edges(childComplexity), true
+	case "CartDeliveryGroupConnection.nodes":
+		if e.ComplexityRoot.CartDeliveryGroupConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CartDeliveryGroupConnection.Nodes(childComplexity), true
+	case "CartDeliveryGroupConnection.pageInfo":
+		if e.ComplexityRoot.CartDeliveryGroupConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CartDeliveryGroupConnection.PageInfo(childComplexity), true
+
+	case "CartDeliveryGroupEdge.cursor":
+		if e.ComplexityRoot.CartDeliveryGroupEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CartDeliveryGroupEdge.Cursor(childComplexity), true
+	case "CartDeliveryGroupEdge.node":
+		if e.ComplexityRoot.CartDeliveryGroupEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CartDeliveryGroupEdge.Node(childComplexity), true
+
+	case "CartDeliveryOption.code":
+		if e.ComplexityRoot.CartDeliveryOption.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CartDeliveryOption.Code(childComplexity), true
+	case "CartDeliveryOption.deliveryMethodType":
+		if e.ComplexityRoot.CartDeliveryOption.DeliveryMethodType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CartDeliveryOption.DeliveryMethodType(childComplexity), true
+	case "CartDeliveryOption.description":
+		if e.ComplexityRoot.CartDeliveryOption.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CartDeliveryOption.Description(childComplexity), true
+	case "CartDeliveryOption.estimatedCost":
+		if e.ComplexityRoot.CartDeliveryOption.EstimatedCost == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CartDeliveryOption.EstimatedCost(childComplexity), true
+	case "CartDeliveryOption.handle":
+		if e.ComplexityRoot.CartDeliveryOption.Handle == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CartDeliveryOption.Handle(childComplexity), true
+	case "CartDeliveryOption.title":
+		if e.ComplexityRoot.CartDeliveryOption.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CartDeliveryOption.Title(childComplexity), true
 
 	case "CartDiscountCode.applicable":
 		if e.ComplexityRoot.CartDiscountCode.Applicable == nil {
@@ -1702,6 +2098,50 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CartNoteUpdatePayload.Warnings(childComplexity), true
+
+	case "CartSelectableAddress.address":
+		if e.ComplexityRoot.CartSelectableAddress.Address == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CartSelectableAddress.Address(childComplexity), true
+	case "CartSelectableAddress.id":
+		if e.ComplexityRoot.CartSelectableAddress.GlobalID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CartSelectableAddress.GlobalID(childComplexity), true
+	case "CartSelectableAddress.oneTimeUse":
+		if e.ComplexityRoot.CartSelectableAddress.OneTimeUse == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CartSelectableAddress.OneTimeUse(childComplexity), true
+	case "CartSelectableAddress.selected":
+		if e.ComplexityRoot.CartSelectableAddress.Selected == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CartSelectableAddress.Selected(childComplexity), true
+
+	case "CartSelectedDeliveryOptionsUpdatePayload.cart":
+		if e.ComplexityRoot.CartSelectedDeliveryOptionsUpdatePayload.Cart == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CartSelectedDeliveryOptionsUpdatePayload.Cart(childComplexity), true
+	case "CartSelectedDeliveryOptionsUpdatePayload.userErrors":
+		if e.ComplexityRoot.CartSelectedDeliveryOptionsUpdatePayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CartSelectedDeliveryOptionsUpdatePayload.UserErrors(childComplexity), true
+	case "CartSelectedDeliveryOptionsUpdatePayload.warnings":
+		if e.ComplexityRoot.CartSelectedDeliveryOptionsUpdatePayload.Warnings == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CartSelectedDeliveryOptionsUpdatePayload.Warnings(childComplexity), true
 
 	case "CartUserError.code":
 		if e.ComplexityRoot.CartUserError.Code == nil {
@@ -2806,6 +3246,50 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CartCreate(childComplexity, args["input"].(*model.CartInput)), true
+	case "Mutation.cartDeliveryAddressesAdd":
+		if e.ComplexityRoot.Mutation.CartDeliveryAddressesAdd == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_cartDeliveryAddressesAdd_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CartDeliveryAddressesAdd(childComplexity, args["cartId"].(string), args["addresses"].([]*model.CartSelectableAddressInput)), true
+	case "Mutation.cartDeliveryAddressesRemove":
+		if e.ComplexityRoot.Mutation.CartDeliveryAddressesRemove == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_cartDeliveryAddressesRemove_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CartDeliveryAddressesRemove(childComplexity, args["cartId"].(string), args["addressIds"].([]string)), true
+	case "Mutation.cartDeliveryAddressesReplace":
+		if e.ComplexityRoot.Mutation.CartDeliveryAddressesReplace == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_cartDeliveryAddressesReplace_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CartDeliveryAddressesReplace(childComplexity, args["cartId"].(string), args["addresses"].([]*model.CartSelectableAddressInput)), true
+	case "Mutation.cartDeliveryAddressesUpdate":
+		if e.ComplexityRoot.Mutation.CartDeliveryAddressesUpdate == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_cartDeliveryAddressesUpdate_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CartDeliveryAddressesUpdate(childComplexity, args["cartId"].(string), args["addresses"].([]*model.CartSelectableAddressUpdateInput)), true
 	case "Mutation.cartDiscountCodesUpdate":
 		if e.ComplexityRoot.Mutation.CartDiscountCodesUpdate == nil {
 			break
@@ -2861,6 +3345,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CartNoteUpdate(childComplexity, args["cartId"].(string), args["note"].(string)), true
+	case "Mutation.cartSelectedDeliveryOptionsUpdate":
+		if e.ComplexityRoot.Mutation.CartSelectedDeliveryOptionsUpdate == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_cartSelectedDeliveryOptionsUpdate_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CartSelectedDeliveryOptionsUpdate(childComplexity, args["cartId"].(string), args["selectedDeliveryOptions"].([]*model.CartSelectedDeliveryOptionInput)), true
 	case "Mutation.collectionAddProducts":
 		if e.ComplexityRoot.Mutation.CollectionAddProducts == nil {
 			break
@@ -4459,10 +4954,16 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	inputUnmarshalMap := graphql.BuildUnmarshalerMap(
 		ec.unmarshalInputApiKeyCreateInput,
 		ec.unmarshalInputAttributeInput,
+		ec.unmarshalInputCartAddressInput,
 		ec.unmarshalInputCartBuyerIdentityInput,
+		ec.unmarshalInputCartDeliveryAddressInput,
+		ec.unmarshalInputCartDeliveryInput,
 		ec.unmarshalInputCartInput,
 		ec.unmarshalInputCartLineInput,
 		ec.unmarshalInputCartLineUpdateInput,
+		ec.unmarshalInputCartSelectableAddressInput,
+		ec.unmarshalInputCartSelectableAddressUpdateInput,
+		ec.unmarshalInputCartSelectedDeliveryOptionInput,
 		ec.unmarshalInputCollectionImageInput,
 		ec.unmarshalInputCollectionInput,
 		ec.unmarshalInputCreateMediaInput,
@@ -5208,6 +5709,150 @@ type Cart implements Node {
   discountCodes: [CartDiscountCode!]!
   lines(first: Int, after: String, last: Int, before: String, reverse: Boolean = false): BaseCartLineConnection!
   cost: CartCost!
+  delivery: CartDelivery!
+  "One group holds the lines that ship, once the cart has a selected delivery address."
+  deliveryGroups(first: Int, after: String, last: Int, before: String, reverse: Boolean = false): CartDeliveryGroupConnection!
+}
+
+type CartDelivery {
+  addresses(selected: Boolean = false): [CartSelectableAddress!]!
+}
+
+type CartSelectableAddress {
+  id: ID!
+  selected: Boolean!
+  oneTimeUse: Boolean!
+  address: CartAddress!
+}
+
+union CartAddress = CartDeliveryAddress
+
+type CartDeliveryAddress {
+  firstName: String
+  lastName: String
+  name: String
+  company: String
+  address1: String
+  address2: String
+  city: String
+  provinceCode: String
+  countryCode: String
+  zip: String
+  phone: String
+  formatted(withCompany: Boolean = true, withName: Boolean = false): [String!]!
+  formattedArea: String
+}
+
+input CartDeliveryInput {
+  addresses: [CartSelectableAddressInput!]
+}
+
+input CartSelectableAddressInput {
+  address: CartAddressInput!
+  oneTimeUse: Boolean
+  selected: Boolean
+}
+
+input CartSelectableAddressUpdateInput {
+  id: ID!
+  address: CartAddressInput
+  oneTimeUse: Boolean
+  selected: Boolean
+}
+
+input CartAddressInput {
+  "One of the cart customer's own addresses to copy."
+  copyFromCustomerAddressId: ID
+  deliveryAddress: CartDeliveryAddressInput
+}
+
+input CartDeliveryAddressInput {
+  firstName: String
+  lastName: String
+  company: String
+  address1: String
+  address2: String
+  city: String
+  provinceCode: String
+  countryCode: CountryCode
+  zip: String
+  phone: String
+}
+
+type CartDeliveryGroup {
+  id: ID!
+  groupType: CartDeliveryGroupType!
+  deliveryOptions: [CartDeliveryOption!]!
+  selectedDeliveryOption: CartDeliveryOption
+}
+
+enum CartDeliveryGroupType {
+  ONE_TIME_PURCHASE
+  SUBSCRIPTION
+}
+
+type CartDeliveryOption {
+  handle: String!
+  title: String
+  code: String
+  description: String
+  deliveryMethodType: DeliveryMethodType!
+  estimatedCost: MoneyV2!
+}
+
+enum DeliveryMethodType {
+  LOCAL
+  NONE
+  PICKUP_POINT
+  PICK_UP
+  RETAIL
+  SHIPPING
+}
+
+type CartDeliveryGroupConnection {
+  edges: [CartDeliveryGroupEdge!]!
+  nodes: [CartDeliveryGroup!]!
+  pageInfo: PageInfo!
+}
+
+type CartDeliveryGroupEdge {
+  cursor: String!
+  node: CartDeliveryGroup!
+}
+
+input CartSelectedDeliveryOptionInput {
+  deliveryGroupId: ID!
+  deliveryOptionHandle: String!
+}
+
+type CartDeliveryAddressesAddPayload {
+  cart: Cart
+  userErrors: [CartUserError!]!
+  warnings: [CartWarning!]!
+}
+
+type CartDeliveryAddressesUpdatePayload {
+  cart: Cart
+  userErrors: [CartUserError!]!
+  warnings: [CartWarning!]!
+}
+
+type CartDeliveryAddressesRemovePayload {
+  cart: Cart
+  userErrors: [CartUserError!]!
+  warnings: [CartWarning!]!
+}
+
+type CartDeliveryAddressesReplacePayload {
+  cart: Cart
+  userErrors: [CartUserError!]!
+  warnings: [CartWarning!]!
+}
+
+type CartSelectedDeliveryOptionsUpdatePayload {
+  cart: Cart
+  userErrors: [CartUserError!]!
+  warnings: [CartWarning!]!
 }
 
 interface BaseCartLine implements Node {
@@ -5294,6 +5939,7 @@ input CartInput {
   discountCodes: [String!]
   note: String
   attributes: [AttributeInput!]
+  delivery: CartDeliveryInput
 }
 
 input CartLineInput {
@@ -5316,6 +5962,14 @@ type CartUserError {
 }
 
 enum CartErrorCode {
+  ADDRESS_FIELD_CONTAINS_HTML_TAGS
+  ADDRESS_FIELD_IS_REQUIRED
+  ADDRESS_FIELD_IS_TOO_LONG
+  INVALID_DELIVERY_ADDRESS_ID
+  INVALID_DELIVERY_GROUP
+  INVALID_DELIVERY_OPTION
+  ONLY_ONE_DELIVERY_ADDRESS_CAN_BE_SELECTED
+  TOO_MANY_DELIVERY_ADDRESSES
   INVALID
   INVALID_MERCHANDISE_LINE
   LESS_THAN
@@ -5398,6 +6052,11 @@ extend type Mutation {
   cartNoteUpdate(cartId: ID!, note: String!): CartNoteUpdatePayload
   cartAttributesUpdate(cartId: ID!, attributes: [AttributeInput!]!): CartAttributesUpdatePayload
   cartDiscountCodesUpdate(cartId: ID!, discountCodes: [String!]!): CartDiscountCodesUpdatePayload
+  cartDeliveryAddressesAdd(cartId: ID!, addresses: [CartSelectableAddressInput!]!): CartDeliveryAddressesAddPayload
+  cartDeliveryAddressesUpdate(cartId: ID!, addresses: [CartSelectableAddressUpdateInput!]!): CartDeliveryAddressesUpdatePayload
+  cartDeliveryAddressesRemove(cartId: ID!, addressIds: [ID!]!): CartDeliveryAddressesRemovePayload
+  cartDeliveryAddressesReplace(cartId: ID!, addresses: [CartSelectableAddressInput!]!): CartDeliveryAddressesReplacePayload
+  cartSelectedDeliveryOptionsUpdate(cartId: ID!, selectedDeliveryOptions: [CartSelectedDeliveryOptionInput!]!): CartSelectedDeliveryOptionsUpdatePayload
 }
 `, BuiltIn: false},
 	{Name: "../../schema/catalog.graphqls", Input: `# The storefront catalog: products, variants, options, images, collections.
@@ -6177,6 +6836,10 @@ func (ec *executionContext) childFields_Cart(ctx context.Context, field graphql.
 		return ec.fieldContext_Cart_lines(ctx, field)
 	case "cost":
 		return ec.fieldContext_Cart_cost(ctx, field)
+	case "delivery":
+		return ec.fieldContext_Cart_delivery(ctx, field)
+	case "deliveryGroups":
+		return ec.fieldContext_Cart_deliveryGroups(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Cart", field.Name)
 }
@@ -6247,6 +6910,116 @@ func (ec *executionContext) childFields_CartCreatePayload(ctx context.Context, f
 		return ec.fieldContext_CartCreatePayload_warnings(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CartCreatePayload", field.Name)
+}
+
+func (ec *executionContext) childFields_CartDelivery(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "addresses":
+		return ec.fieldContext_CartDelivery_addresses(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CartDelivery", field.Name)
+}
+
+func (ec *executionContext) childFields_CartDeliveryAddressesAddPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cart":
+		return ec.fieldContext_CartDeliveryAddressesAddPayload_cart(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_CartDeliveryAddressesAddPayload_userErrors(ctx, field)
+	case "warnings":
+		return ec.fieldContext_CartDeliveryAddressesAddPayload_warnings(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CartDeliveryAddressesAddPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_CartDeliveryAddressesRemovePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cart":
+		return ec.fieldContext_CartDeliveryAddressesRemovePayload_cart(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_CartDeliveryAddressesRemovePayload_userErrors(ctx, field)
+	case "warnings":
+		return ec.fieldContext_CartDeliveryAddressesRemovePayload_warnings(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CartDeliveryAddressesRemovePayload", field.Name)
+}
+
+func (ec *executionContext) childFields_CartDeliveryAddressesReplacePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cart":
+		return ec.fieldContext_CartDeliveryAddressesReplacePayload_cart(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_CartDeliveryAddressesReplacePayload_userErrors(ctx, field)
+	case "warnings":
+		return ec.fieldContext_CartDeliveryAddressesReplacePayload_warnings(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CartDeliveryAddressesReplacePayload", field.Name)
+}
+
+func (ec *executionContext) childFields_CartDeliveryAddressesUpdatePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cart":
+		return ec.fieldContext_CartDeliveryAddressesUpdatePayload_cart(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_CartDeliveryAddressesUpdatePayload_userErrors(ctx, field)
+	case "warnings":
+		return ec.fieldContext_CartDeliveryAddressesUpdatePayload_warnings(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CartDeliveryAddressesUpdatePayload", field.Name)
+}
+
+func (ec *executionContext) childFields_CartDeliveryGroup(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_CartDeliveryGroup_id(ctx, field)
+	case "groupType":
+		return ec.fieldContext_CartDeliveryGroup_groupType(ctx, field)
+	case "deliveryOptions":
+		return ec.fieldContext_CartDeliveryGroup_deliveryOptions(ctx, field)
+	case "selectedDeliveryOption":
+		return ec.fieldContext_CartDeliveryGroup_selectedDeliveryOption(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CartDeliveryGroup", field.Name)
+}
+
+func (ec *executionContext) childFields_CartDeliveryGroupConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_CartDeliveryGroupConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_CartDeliveryGroupConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_CartDeliveryGroupConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CartDeliveryGroupConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_CartDeliveryGroupEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_CartDeliveryGroupEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_CartDeliveryGroupEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CartDeliveryGroupEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_CartDeliveryOption(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "handle":
+		return ec.fieldContext_CartDeliveryOption_handle(ctx, field)
+	case "title":
+		return ec.fieldContext_CartDeliveryOption_title(ctx, field)
+	case "code":
+		return ec.fieldContext_CartDeliveryOption_code(ctx, field)
+	case "description":
+		return ec.fieldContext_CartDeliveryOption_description(ctx, field)
+	case "deliveryMethodType":
+		return ec.fieldContext_CartDeliveryOption_deliveryMethodType(ctx, field)
+	case "estimatedCost":
+		return ec.fieldContext_CartDeliveryOption_estimatedCost(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CartDeliveryOption", field.Name)
 }
 
 func (ec *executionContext) childFields_CartDiscountCode(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6331,6 +7104,32 @@ func (ec *executionContext) childFields_CartNoteUpdatePayload(ctx context.Contex
 		return ec.fieldContext_CartNoteUpdatePayload_warnings(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CartNoteUpdatePayload", field.Name)
+}
+
+func (ec *executionContext) childFields_CartSelectableAddress(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_CartSelectableAddress_id(ctx, field)
+	case "selected":
+		return ec.fieldContext_CartSelectableAddress_selected(ctx, field)
+	case "oneTimeUse":
+		return ec.fieldContext_CartSelectableAddress_oneTimeUse(ctx, field)
+	case "address":
+		return ec.fieldContext_CartSelectableAddress_address(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CartSelectableAddress", field.Name)
+}
+
+func (ec *executionContext) childFields_CartSelectedDeliveryOptionsUpdatePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cart":
+		return ec.fieldContext_CartSelectedDeliveryOptionsUpdatePayload_cart(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_CartSelectedDeliveryOptionsUpdatePayload_userErrors(ctx, field)
+	case "warnings":
+		return ec.fieldContext_CartSelectedDeliveryOptionsUpdatePayload_warnings(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CartSelectedDeliveryOptionsUpdatePayload", field.Name)
 }
 
 func (ec *executionContext) childFields_CartUserError(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -7679,6 +8478,42 @@ func (ec *executionContext) dir_inContext_args(ctx context.Context, rawArgs map[
 	return args, nil
 }
 
+func (ec *executionContext) field_CartDeliveryAddress_formatted_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "withCompany",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["withCompany"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "withName",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["withName"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_CartDelivery_addresses_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "selected",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["selected"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_CartLine_attribute_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -7704,6 +8539,52 @@ func (ec *executionContext) field_Cart_attribute_args(ctx context.Context, rawAr
 		return nil, err
 	}
 	args["key"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Cart_deliveryGroups_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "reverse",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reverse"] = arg4
 	return args, nil
 }
 
@@ -7975,6 +8856,94 @@ func (ec *executionContext) field_Mutation_cartCreate_args(ctx context.Context, 
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_cartDeliveryAddressesAdd_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "cartId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["cartId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "addresses",
+		func(ctx context.Context, v any) ([]*model.CartSelectableAddressInput, error) {
+			return ec.unmarshalNCartSelectableAddressInput2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCartSelectableAddressInputᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["addresses"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_cartDeliveryAddressesRemove_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "cartId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["cartId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "addressIds",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalNID2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["addressIds"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_cartDeliveryAddressesReplace_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "cartId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["cartId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "addresses",
+		func(ctx context.Context, v any) ([]*model.CartSelectableAddressInput, error) {
+			return ec.unmarshalNCartSelectableAddressInput2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCartSelectableAddressInputᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["addresses"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_cartDeliveryAddressesUpdate_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "cartId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["cartId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "addresses",
+		func(ctx context.Context, v any) ([]*model.CartSelectableAddressUpdateInput, error) {
+			return ec.unmarshalNCartSelectableAddressUpdateInput2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCartSelectableAddressUpdateInputᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["addresses"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_cartDiscountCodesUpdate_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -8082,6 +9051,28 @@ func (ec *executionContext) field_Mutation_cartNoteUpdate_args(ctx context.Conte
 		return nil, err
 	}
 	args["note"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_cartSelectedDeliveryOptionsUpdate_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "cartId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["cartId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "selectedDeliveryOptions",
+		func(ctx context.Context, v any) ([]*model.CartSelectedDeliveryOptionInput, error) {
+			return ec.unmarshalNCartSelectedDeliveryOptionInput2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCartSelectedDeliveryOptionInputᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["selectedDeliveryOptions"] = arg1
 	return args, nil
 }
 
@@ -11166,6 +12157,82 @@ func (ec *executionContext) fieldContext_Cart_cost(_ context.Context, field grap
 	return fc, nil
 }
 
+func (ec *executionContext) _Cart_delivery(ctx context.Context, field graphql.CollectedField, obj *ent.Cart) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Cart_delivery(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Cart().Delivery(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Cart) graphql.Marshaler {
+			return ec.marshalNCartDelivery2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐCart(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Cart_delivery(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Cart",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CartDelivery(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Cart_deliveryGroups(ctx context.Context, field graphql.CollectedField, obj *ent.Cart) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Cart_deliveryGroups(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Cart().DeliveryGroups(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["reverse"].(*bool))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CartDeliveryGroupConnection) graphql.Marshaler {
+			return ec.marshalNCartDeliveryGroupConnection2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCartDeliveryGroupConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Cart_deliveryGroups(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Cart",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CartDeliveryGroupConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Cart_deliveryGroups_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _CartAttributesUpdatePayload_cart(ctx context.Context, field graphql.CollectedField, obj *model.CartAttributesUpdatePayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11724,6 +12791,1162 @@ func (ec *executionContext) fieldContext_CartCreatePayload_warnings(_ context.Co
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_CartWarning(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CartDelivery_addresses(ctx context.Context, field graphql.CollectedField, obj *ent.Cart) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CartDelivery_addresses(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.CartDelivery().Addresses(ctx, obj, fc.Args["selected"].(*bool))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.CartAddress) graphql.Marshaler {
+			return ec.marshalNCartSelectableAddress2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐCartAddressᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CartDelivery_addresses(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CartDelivery",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CartSelectableAddress(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_CartDelivery_addresses_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CartDeliveryAddress_firstName(ctx context.Context, field graphql.CollectedField, obj *ent.CartAddress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CartDeliveryAddress_firstName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FirstName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CartDeliveryAddress_firstName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CartDeliveryAddress", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _CartDeliveryAddress_lastName(ctx context.Context, field graphql.CollectedField, obj *ent.CartAddress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CartDeliveryAddress_lastName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CartDeliveryAddress_lastName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CartDeliveryAddress", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _CartDeliveryAddress_name(ctx context.Context, field graphql.CollectedField, obj *ent.CartAddress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CartDeliveryAddress_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.CartDeliveryAddress().Name(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CartDeliveryAddress_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CartDeliveryAddress", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _CartDeliveryAddress_company(ctx context.Context, field graphql.CollectedField, obj *ent.CartAddress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CartDeliveryAddress_company(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Company, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CartDeliveryAddress_company(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CartDeliveryAddress", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _CartDeliveryAddress_address1(ctx context.Context, field graphql.CollectedField, obj *ent.CartAddress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CartDeliveryAddress_address1(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Address1, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CartDeliveryAddress_address1(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CartDeliveryAddress", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _CartDeliveryAddress_address2(ctx context.Context, field graphql.CollectedField, obj *ent.CartAddress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CartDeliveryAddress_address2(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Address2, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CartDeliveryAddress_address2(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CartDeliveryAddress", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _CartDeliveryAddress_city(ctx context.Context, field graphql.CollectedField, obj *ent.CartAddress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CartDeliveryAddress_city(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.City, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CartDeliveryAddress_city(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CartDeliveryAddress", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _CartDeliveryAddress_provinceCode(ctx context.Context, field graphql.CollectedField, obj *ent.CartAddress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CartDeliveryAddress_provinceCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ProvinceCode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CartDeliveryAddress_provinceCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CartDeliveryAddress", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _CartDeliveryAddress_countryCode(ctx context.Context, field graphql.CollectedField, obj *ent.CartAddress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CartDeliveryAddress_countryCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CountryCode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CartDeliveryAddress_countryCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CartDeliveryAddress", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _CartDeliveryAddress_zip(ctx context.Context, field graphql.CollectedField, obj *ent.CartAddress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CartDeliveryAddress_zip(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Zip, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CartDeliveryAddress_zip(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CartDeliveryAddress", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _CartDeliveryAddress_phone(ctx context.Context, field graphql.CollectedField, obj *ent.CartAddress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CartDeliveryAddress_phone(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Phone, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CartDeliveryAddress_phone(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CartDeliveryAddress", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _CartDeliveryAddress_formatted(ctx context.Context, field graphql.CollectedField, obj *ent.CartAddress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CartDeliveryAddress_formatted(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.CartDeliveryAddress().Formatted(ctx, obj, fc.Args["withCompany"].(*bool), fc.Args["withName"].(*bool))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CartDeliveryAddress_formatted(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CartDeliveryAddress",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_CartDeliveryAddress_formatted_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CartDeliveryAddress_formattedArea(ctx context.Context, field graphql.CollectedField, obj *ent.CartAddress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CartDeliveryAddress_formattedArea(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.CartDeliveryAddress().FormattedArea(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CartDeliveryAddress_formattedArea(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CartDeliveryAddress", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _CartDeliveryAddressesAddPayload_cart(ctx context.Context, field graphql.CollectedField, obj *model.CartDeliveryAddressesAddPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CartDeliveryAddressesAddPayload_cart(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cart, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Cart) graphql.Marshaler {
+			return ec.marshalOCart2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐCart(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CartDeliveryAddressesAddPayload_cart(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CartDeliveryAddressesAddPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Cart(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CartDeliveryAddressesAddPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.CartDeliveryAddressesAddPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CartDeliveryAddressesAddPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.CartUserError) graphql.Marshaler {
+			return ec.marshalNCartUserError2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCartUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CartDeliveryAddressesAddPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CartDeliveryAddressesAddPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CartUserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CartDeliveryAddressesAddPayload_warnings(ctx context.Context, field graphql.CollectedField, obj *model.CartDeliveryAddressesAddPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CartDeliveryAddressesAddPayload_warnings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Warnings, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.CartWarning) graphql.Marshaler {
+			return ec.marshalNCartWarning2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCartWarningᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CartDeliveryAddressesAddPayload_warnings(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CartDeliveryAddressesAddPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CartWarning(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CartDeliveryAddressesRemovePayload_cart(ctx context.Context, field graphql.CollectedField, obj *model.CartDeliveryAddressesRemovePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CartDeliveryAddressesRemovePayload_cart(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cart, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Cart) graphql.Marshaler {
+			return ec.marshalOCart2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐCart(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CartDeliveryAddressesRemovePayload_cart(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CartDeliveryAddressesRemovePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Cart(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CartDeliveryAddressesRemovePayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.CartDeliveryAddressesRemovePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CartDeliveryAddressesRemovePayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.CartUserError) graphql.Marshaler {
+			return ec.marshalNCartUserError2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCartUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CartDeliveryAddressesRemovePayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CartDeliveryAddressesRemovePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CartUserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CartDeliveryAddressesRemovePayload_warnings(ctx context.Context, field graphql.CollectedField, obj *model.CartDeliveryAddressesRemovePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CartDeliveryAddressesRemovePayload_warnings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Warnings, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.CartWarning) graphql.Marshaler {
+			return ec.marshalNCartWarning2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCartWarningᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CartDeliveryAddressesRemovePayload_warnings(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CartDeliveryAddressesRemovePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CartWarning(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CartDeliveryAddressesReplacePayload_cart(ctx context.Context, field graphql.CollectedField, obj *model.CartDeliveryAddressesReplacePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CartDeliveryAddressesReplacePayload_cart(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cart, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Cart) graphql.Marshaler {
+			return ec.marshalOCart2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐCart(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CartDeliveryAddressesReplacePayload_cart(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CartDeliveryAddressesReplacePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Cart(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CartDeliveryAddressesReplacePayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.CartDeliveryAddressesReplacePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CartDeliveryAddressesReplacePayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.CartUserError) graphql.Marshaler {
+			return ec.marshalNCartUserError2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCartUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CartDeliveryAddressesReplacePayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CartDeliveryAddressesReplacePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CartUserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CartDeliveryAddressesReplacePayload_warnings(ctx context.Context, field graphql.CollectedField, obj *model.CartDeliveryAddressesReplacePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CartDeliveryAddressesReplacePayload_warnings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Warnings, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.CartWarning) graphql.Marshaler {
+			return ec.marshalNCartWarning2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCartWarningᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CartDeliveryAddressesReplacePayload_warnings(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CartDeliveryAddressesReplacePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CartWarning(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CartDeliveryAddressesUpdatePayload_cart(ctx context.Context, field graphql.CollectedField, obj *model.CartDeliveryAddressesUpdatePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CartDeliveryAddressesUpdatePayload_cart(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cart, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Cart) graphql.Marshaler {
+			return ec.marshalOCart2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐCart(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CartDeliveryAddressesUpdatePayload_cart(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CartDeliveryAddressesUpdatePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Cart(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CartDeliveryAddressesUpdatePayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.CartDeliveryAddressesUpdatePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CartDeliveryAddressesUpdatePayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.CartUserError) graphql.Marshaler {
+			return ec.marshalNCartUserError2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCartUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CartDeliveryAddressesUpdatePayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CartDeliveryAddressesUpdatePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CartUserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CartDeliveryAddressesUpdatePayload_warnings(ctx context.Context, field graphql.CollectedField, obj *model.CartDeliveryAddressesUpdatePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CartDeliveryAddressesUpdatePayload_warnings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Warnings, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.CartWarning) graphql.Marshaler {
+			return ec.marshalNCartWarning2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCartWarningᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CartDeliveryAddressesUpdatePayload_warnings(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CartDeliveryAddressesUpdatePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CartWarning(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CartDeliveryGroup_id(ctx context.Context, field graphql.CollectedField, obj *model.CartDeliveryGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CartDeliveryGroup_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CartDeliveryGroup_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CartDeliveryGroup", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _CartDeliveryGroup_groupType(ctx context.Context, field graphql.CollectedField, obj *model.CartDeliveryGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CartDeliveryGroup_groupType(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.GroupType, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNCartDeliveryGroupType2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CartDeliveryGroup_groupType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CartDeliveryGroup", field, false, false, errors.New("field of type CartDeliveryGroupType does not have child fields"))
+}
+
+func (ec *executionContext) _CartDeliveryGroup_deliveryOptions(ctx context.Context, field graphql.CollectedField, obj *model.CartDeliveryGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CartDeliveryGroup_deliveryOptions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DeliveryOptions, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.CartDeliveryOption) graphql.Marshaler {
+			return ec.marshalNCartDeliveryOption2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCartDeliveryOptionᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CartDeliveryGroup_deliveryOptions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CartDeliveryGroup",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CartDeliveryOption(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CartDeliveryGroup_selectedDeliveryOption(ctx context.Context, field graphql.CollectedField, obj *model.CartDeliveryGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CartDeliveryGroup_selectedDeliveryOption(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SelectedDeliveryOption, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CartDeliveryOption) graphql.Marshaler {
+			return ec.marshalOCartDeliveryOption2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCartDeliveryOption(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CartDeliveryGroup_selectedDeliveryOption(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CartDeliveryGroup",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CartDeliveryOption(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CartDeliveryGroupConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.CartDeliveryGroupConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CartDeliveryGroupConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.CartDeliveryGroupEdge) graphql.Marshaler {
+			return ec.marshalNCartDeliveryGroupEdge2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCartDeliveryGroupEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CartDeliveryGroupConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CartDeliveryGroupConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CartDeliveryGroupEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CartDeliveryGroupConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *model.CartDeliveryGroupConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CartDeliveryGroupConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.CartDeliveryGroup) graphql.Marshaler {
+			return ec.marshalNCartDeliveryGroup2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCartDeliveryGroupᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CartDeliveryGroupConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CartDeliveryGroupConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CartDeliveryGroup(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CartDeliveryGroupConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.CartDeliveryGroupConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CartDeliveryGroupConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CartDeliveryGroupConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CartDeliveryGroupConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CartDeliveryGroupEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.CartDeliveryGroupEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CartDeliveryGroupEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CartDeliveryGroupEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CartDeliveryGroupEdge", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _CartDeliveryGroupEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.CartDeliveryGroupEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CartDeliveryGroupEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CartDeliveryGroup) graphql.Marshaler {
+			return ec.marshalNCartDeliveryGroup2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCartDeliveryGroup(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CartDeliveryGroupEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CartDeliveryGroupEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CartDeliveryGroup(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CartDeliveryOption_handle(ctx context.Context, field graphql.CollectedField, obj *model.CartDeliveryOption) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CartDeliveryOption_handle(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Handle, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CartDeliveryOption_handle(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CartDeliveryOption", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _CartDeliveryOption_title(ctx context.Context, field graphql.CollectedField, obj *model.CartDeliveryOption) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CartDeliveryOption_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CartDeliveryOption_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CartDeliveryOption", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _CartDeliveryOption_code(ctx context.Context, field graphql.CollectedField, obj *model.CartDeliveryOption) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CartDeliveryOption_code(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Code, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CartDeliveryOption_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CartDeliveryOption", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _CartDeliveryOption_description(ctx context.Context, field graphql.CollectedField, obj *model.CartDeliveryOption) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CartDeliveryOption_description(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Description, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CartDeliveryOption_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CartDeliveryOption", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _CartDeliveryOption_deliveryMethodType(ctx context.Context, field graphql.CollectedField, obj *model.CartDeliveryOption) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CartDeliveryOption_deliveryMethodType(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DeliveryMethodType, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNDeliveryMethodType2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CartDeliveryOption_deliveryMethodType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CartDeliveryOption", field, false, false, errors.New("field of type DeliveryMethodType does not have child fields"))
+}
+
+func (ec *executionContext) _CartDeliveryOption_estimatedCost(ctx context.Context, field graphql.CollectedField, obj *model.CartDeliveryOption) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CartDeliveryOption_estimatedCost(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EstimatedCost, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *money.Money) graphql.Marshaler {
+			return ec.marshalNMoneyV22ᚖgithubᚗcomᚋemporiumᚋemporiumᚋmoneyᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CartDeliveryOption_estimatedCost(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CartDeliveryOption",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MoneyV2(ctx, field)
 		},
 	}
 	return fc, nil
@@ -12550,6 +14773,194 @@ func (ec *executionContext) _CartNoteUpdatePayload_warnings(ctx context.Context,
 func (ec *executionContext) fieldContext_CartNoteUpdatePayload_warnings(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "CartNoteUpdatePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CartWarning(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CartSelectableAddress_id(ctx context.Context, field graphql.CollectedField, obj *ent.CartAddress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CartSelectableAddress_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.GlobalID(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CartSelectableAddress_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CartSelectableAddress", field, true, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _CartSelectableAddress_selected(ctx context.Context, field graphql.CollectedField, obj *ent.CartAddress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CartSelectableAddress_selected(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Selected, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CartSelectableAddress_selected(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CartSelectableAddress", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _CartSelectableAddress_oneTimeUse(ctx context.Context, field graphql.CollectedField, obj *ent.CartAddress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CartSelectableAddress_oneTimeUse(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OneTimeUse, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CartSelectableAddress_oneTimeUse(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CartSelectableAddress", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _CartSelectableAddress_address(ctx context.Context, field graphql.CollectedField, obj *ent.CartAddress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CartSelectableAddress_address(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.CartSelectableAddress().Address(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.CartAddress) graphql.Marshaler {
+			return ec.marshalNCartAddress2githubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCartAddress(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CartSelectableAddress_address(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CartSelectableAddress", field, true, true, errors.New("field of type CartAddress does not have child fields"))
+}
+
+func (ec *executionContext) _CartSelectedDeliveryOptionsUpdatePayload_cart(ctx context.Context, field graphql.CollectedField, obj *model.CartSelectedDeliveryOptionsUpdatePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CartSelectedDeliveryOptionsUpdatePayload_cart(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cart, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Cart) graphql.Marshaler {
+			return ec.marshalOCart2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐCart(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CartSelectedDeliveryOptionsUpdatePayload_cart(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CartSelectedDeliveryOptionsUpdatePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Cart(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CartSelectedDeliveryOptionsUpdatePayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.CartSelectedDeliveryOptionsUpdatePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CartSelectedDeliveryOptionsUpdatePayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.CartUserError) graphql.Marshaler {
+			return ec.marshalNCartUserError2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCartUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CartSelectedDeliveryOptionsUpdatePayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CartSelectedDeliveryOptionsUpdatePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CartUserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CartSelectedDeliveryOptionsUpdatePayload_warnings(ctx context.Context, field graphql.CollectedField, obj *model.CartSelectedDeliveryOptionsUpdatePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CartSelectedDeliveryOptionsUpdatePayload_warnings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Warnings, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.CartWarning) graphql.Marshaler {
+			return ec.marshalNCartWarning2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCartWarningᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CartSelectedDeliveryOptionsUpdatePayload_warnings(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CartSelectedDeliveryOptionsUpdatePayload",
 		Field:      field,
 		IsMethod:   false,
 		IsResolver: false,
@@ -19716,6 +22127,226 @@ func (ec *executionContext) fieldContext_Mutation_cartDiscountCodesUpdate(ctx co
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_cartDeliveryAddressesAdd(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_cartDeliveryAddressesAdd(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CartDeliveryAddressesAdd(ctx, fc.Args["cartId"].(string), fc.Args["addresses"].([]*model.CartSelectableAddressInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CartDeliveryAddressesAddPayload) graphql.Marshaler {
+			return ec.marshalOCartDeliveryAddressesAddPayload2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCartDeliveryAddressesAddPayload(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_cartDeliveryAddressesAdd(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CartDeliveryAddressesAddPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_cartDeliveryAddressesAdd_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_cartDeliveryAddressesUpdate(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_cartDeliveryAddressesUpdate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CartDeliveryAddressesUpdate(ctx, fc.Args["cartId"].(string), fc.Args["addresses"].([]*model.CartSelectableAddressUpdateInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CartDeliveryAddressesUpdatePayload) graphql.Marshaler {
+			return ec.marshalOCartDeliveryAddressesUpdatePayload2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCartDeliveryAddressesUpdatePayload(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_cartDeliveryAddressesUpdate(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CartDeliveryAddressesUpdatePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_cartDeliveryAddressesUpdate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_cartDeliveryAddressesRemove(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_cartDeliveryAddressesRemove(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CartDeliveryAddressesRemove(ctx, fc.Args["cartId"].(string), fc.Args["addressIds"].([]string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CartDeliveryAddressesRemovePayload) graphql.Marshaler {
+			return ec.marshalOCartDeliveryAddressesRemovePayload2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCartDeliveryAddressesRemovePayload(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_cartDeliveryAddressesRemove(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CartDeliveryAddressesRemovePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_cartDeliveryAddressesRemove_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_cartDeliveryAddressesReplace(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_cartDeliveryAddressesReplace(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CartDeliveryAddressesReplace(ctx, fc.Args["cartId"].(string), fc.Args["addresses"].([]*model.CartSelectableAddressInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CartDeliveryAddressesReplacePayload) graphql.Marshaler {
+			return ec.marshalOCartDeliveryAddressesReplacePayload2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCartDeliveryAddressesReplacePayload(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_cartDeliveryAddressesReplace(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CartDeliveryAddressesReplacePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_cartDeliveryAddressesReplace_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_cartSelectedDeliveryOptionsUpdate(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_cartSelectedDeliveryOptionsUpdate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CartSelectedDeliveryOptionsUpdate(ctx, fc.Args["cartId"].(string), fc.Args["selectedDeliveryOptions"].([]*model.CartSelectedDeliveryOptionInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CartSelectedDeliveryOptionsUpdatePayload) graphql.Marshaler {
+			return ec.marshalOCartSelectedDeliveryOptionsUpdatePayload2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCartSelectedDeliveryOptionsUpdatePayload(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_cartSelectedDeliveryOptionsUpdate(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CartSelectedDeliveryOptionsUpdatePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_cartSelectedDeliveryOptionsUpdate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Page_id(ctx context.Context, field graphql.CollectedField, obj *ent.Page) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -26003,6 +28634,43 @@ func (ec *executionContext) unmarshalInputAttributeInput(ctx context.Context, ob
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputCartAddressInput(ctx context.Context, obj any) (model.CartAddressInput, error) {
+	var it model.CartAddressInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"copyFromCustomerAddressId", "deliveryAddress"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "copyFromCustomerAddressId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("copyFromCustomerAddressId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CopyFromCustomerAddressID = data
+		case "deliveryAddress":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("deliveryAddress"))
+			data, err := ec.unmarshalOCartDeliveryAddressInput2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCartDeliveryAddressInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DeliveryAddress = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputCartBuyerIdentityInput(ctx context.Context, obj any) (model.CartBuyerIdentityInput, error) {
 	var it model.CartBuyerIdentityInput
 	if obj == nil {
@@ -26054,6 +28722,129 @@ func (ec *executionContext) unmarshalInputCartBuyerIdentityInput(ctx context.Con
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputCartDeliveryAddressInput(ctx context.Context, obj any) (model.CartDeliveryAddressInput, error) {
+	var it model.CartDeliveryAddressInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"firstName", "lastName", "company", "address1", "address2", "city", "provinceCode", "countryCode", "zip", "phone"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "firstName":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("firstName"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FirstName = data
+		case "lastName":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastName"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastName = data
+		case "company":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("company"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Company = data
+		case "address1":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("address1"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Address1 = data
+		case "address2":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("address2"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Address2 = data
+		case "city":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("city"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.City = data
+		case "provinceCode":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("provinceCode"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ProvinceCode = data
+		case "countryCode":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("countryCode"))
+			data, err := ec.unmarshalOCountryCode2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CountryCode = data
+		case "zip":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("zip"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Zip = data
+		case "phone":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("phone"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Phone = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputCartDeliveryInput(ctx context.Context, obj any) (model.CartDeliveryInput, error) {
+	var it model.CartDeliveryInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"addresses"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "addresses":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("addresses"))
+			data, err := ec.unmarshalOCartSelectableAddressInput2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCartSelectableAddressInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Addresses = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputCartInput(ctx context.Context, obj any) (model.CartInput, error) {
 	var it model.CartInput
 	if obj == nil {
@@ -26065,7 +28856,7 @@ func (ec *executionContext) unmarshalInputCartInput(ctx context.Context, obj any
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"lines", "buyerIdentity", "discountCodes", "note", "attributes"}
+	fieldsInOrder := [...]string{"lines", "buyerIdentity", "discountCodes", "note", "attributes", "delivery"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -26107,6 +28898,13 @@ func (ec *executionContext) unmarshalInputCartInput(ctx context.Context, obj any
 				return it, err
 			}
 			it.Attributes = data
+		case "delivery":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("delivery"))
+			data, err := ec.unmarshalOCartDeliveryInput2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCartDeliveryInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Delivery = data
 		}
 	}
 	return it, nil
@@ -26206,6 +29004,138 @@ func (ec *executionContext) unmarshalInputCartLineUpdateInput(ctx context.Contex
 				return it, err
 			}
 			it.Attributes = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputCartSelectableAddressInput(ctx context.Context, obj any) (model.CartSelectableAddressInput, error) {
+	var it model.CartSelectableAddressInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"address", "oneTimeUse", "selected"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "address":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("address"))
+			data, err := ec.unmarshalNCartAddressInput2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCartAddressInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Address = data
+		case "oneTimeUse":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("oneTimeUse"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OneTimeUse = data
+		case "selected":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("selected"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Selected = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputCartSelectableAddressUpdateInput(ctx context.Context, obj any) (model.CartSelectableAddressUpdateInput, error) {
+	var it model.CartSelectableAddressUpdateInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id", "address", "oneTimeUse", "selected"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "address":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("address"))
+			data, err := ec.unmarshalOCartAddressInput2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCartAddressInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Address = data
+		case "oneTimeUse":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("oneTimeUse"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OneTimeUse = data
+		case "selected":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("selected"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Selected = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputCartSelectedDeliveryOptionInput(ctx context.Context, obj any) (model.CartSelectedDeliveryOptionInput, error) {
+	var it model.CartSelectedDeliveryOptionInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"deliveryGroupId", "deliveryOptionHandle"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "deliveryGroupId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("deliveryGroupId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DeliveryGroupID = data
+		case "deliveryOptionHandle":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("deliveryOptionHandle"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DeliveryOptionHandle = data
 		}
 	}
 	return it, nil
@@ -27921,6 +30851,24 @@ func (ec *executionContext) _BaseCartLine(ctx context.Context, sel ast.Selection
 	}
 }
 
+func (ec *executionContext) _CartAddress(ctx context.Context, sel ast.SelectionSet, obj model.CartAddress) graphql.Marshaler {
+	switch obj := (obj).(type) {
+	case nil:
+		return graphql.Null
+	case *ent.CartAddress:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._CartDeliveryAddress(ctx, sel, obj)
+	default:
+		if typedObj, ok := obj.(graphql.Marshaler); ok {
+			return typedObj
+		} else {
+			panic(fmt.Errorf("unexpected type %T; non-generated variants of CartAddress must implement graphql.Marshaler", obj))
+		}
+	}
+}
+
 func (ec *executionContext) _MenuItemResource(ctx context.Context, sel ast.SelectionSet, obj model.MenuItemResource) graphql.Marshaler {
 	switch obj := (obj).(type) {
 	case nil:
@@ -29057,6 +32005,82 @@ func (ec *executionContext) _Cart(ctx context.Context, sel ast.SelectionSet, obj
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "delivery":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Cart_delivery(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "deliveryGroups":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Cart_deliveryGroups(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -29314,6 +32338,673 @@ func (ec *executionContext) _CartCreatePayload(ctx context.Context, sel ast.Sele
 			}
 		case "warnings":
 			out.Values[i] = ec._CartCreatePayload_warnings(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var cartDeliveryImplementors = []string{"CartDelivery"}
+
+func (ec *executionContext) _CartDelivery(ctx context.Context, sel ast.SelectionSet, obj *ent.Cart) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, cartDeliveryImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CartDelivery")
+		case "addresses":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._CartDelivery_addresses(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var cartDeliveryAddressImplementors = []string{"CartDeliveryAddress", "CartAddress"}
+
+func (ec *executionContext) _CartDeliveryAddress(ctx context.Context, sel ast.SelectionSet, obj *ent.CartAddress) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, cartDeliveryAddressImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CartDeliveryAddress")
+		case "firstName":
+			out.Values[i] = ec._CartDeliveryAddress_firstName(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "lastName":
+			out.Values[i] = ec._CartDeliveryAddress_lastName(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "name":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._CartDeliveryAddress_name(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "company":
+			out.Values[i] = ec._CartDeliveryAddress_company(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "address1":
+			out.Values[i] = ec._CartDeliveryAddress_address1(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "address2":
+			out.Values[i] = ec._CartDeliveryAddress_address2(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "city":
+			out.Values[i] = ec._CartDeliveryAddress_city(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "provinceCode":
+			out.Values[i] = ec._CartDeliveryAddress_provinceCode(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "countryCode":
+			out.Values[i] = ec._CartDeliveryAddress_countryCode(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "zip":
+			out.Values[i] = ec._CartDeliveryAddress_zip(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "phone":
+			out.Values[i] = ec._CartDeliveryAddress_phone(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "formatted":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._CartDeliveryAddress_formatted(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "formattedArea":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._CartDeliveryAddress_formattedArea(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var cartDeliveryAddressesAddPayloadImplementors = []string{"CartDeliveryAddressesAddPayload"}
+
+func (ec *executionContext) _CartDeliveryAddressesAddPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CartDeliveryAddressesAddPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, cartDeliveryAddressesAddPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CartDeliveryAddressesAddPayload")
+		case "cart":
+			out.Values[i] = ec._CartDeliveryAddressesAddPayload_cart(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._CartDeliveryAddressesAddPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "warnings":
+			out.Values[i] = ec._CartDeliveryAddressesAddPayload_warnings(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var cartDeliveryAddressesRemovePayloadImplementors = []string{"CartDeliveryAddressesRemovePayload"}
+
+func (ec *executionContext) _CartDeliveryAddressesRemovePayload(ctx context.Context, sel ast.SelectionSet, obj *model.CartDeliveryAddressesRemovePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, cartDeliveryAddressesRemovePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CartDeliveryAddressesRemovePayload")
+		case "cart":
+			out.Values[i] = ec._CartDeliveryAddressesRemovePayload_cart(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._CartDeliveryAddressesRemovePayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "warnings":
+			out.Values[i] = ec._CartDeliveryAddressesRemovePayload_warnings(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var cartDeliveryAddressesReplacePayloadImplementors = []string{"CartDeliveryAddressesReplacePayload"}
+
+func (ec *executionContext) _CartDeliveryAddressesReplacePayload(ctx context.Context, sel ast.SelectionSet, obj *model.CartDeliveryAddressesReplacePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, cartDeliveryAddressesReplacePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CartDeliveryAddressesReplacePayload")
+		case "cart":
+			out.Values[i] = ec._CartDeliveryAddressesReplacePayload_cart(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._CartDeliveryAddressesReplacePayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "warnings":
+			out.Values[i] = ec._CartDeliveryAddressesReplacePayload_warnings(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var cartDeliveryAddressesUpdatePayloadImplementors = []string{"CartDeliveryAddressesUpdatePayload"}
+
+func (ec *executionContext) _CartDeliveryAddressesUpdatePayload(ctx context.Context, sel ast.SelectionSet, obj *model.CartDeliveryAddressesUpdatePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, cartDeliveryAddressesUpdatePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CartDeliveryAddressesUpdatePayload")
+		case "cart":
+			out.Values[i] = ec._CartDeliveryAddressesUpdatePayload_cart(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._CartDeliveryAddressesUpdatePayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "warnings":
+			out.Values[i] = ec._CartDeliveryAddressesUpdatePayload_warnings(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var cartDeliveryGroupImplementors = []string{"CartDeliveryGroup"}
+
+func (ec *executionContext) _CartDeliveryGroup(ctx context.Context, sel ast.SelectionSet, obj *model.CartDeliveryGroup) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, cartDeliveryGroupImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CartDeliveryGroup")
+		case "id":
+			out.Values[i] = ec._CartDeliveryGroup_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "groupType":
+			out.Values[i] = ec._CartDeliveryGroup_groupType(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deliveryOptions":
+			out.Values[i] = ec._CartDeliveryGroup_deliveryOptions(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "selectedDeliveryOption":
+			out.Values[i] = ec._CartDeliveryGroup_selectedDeliveryOption(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var cartDeliveryGroupConnectionImplementors = []string{"CartDeliveryGroupConnection"}
+
+func (ec *executionContext) _CartDeliveryGroupConnection(ctx context.Context, sel ast.SelectionSet, obj *model.CartDeliveryGroupConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, cartDeliveryGroupConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CartDeliveryGroupConnection")
+		case "edges":
+			out.Values[i] = ec._CartDeliveryGroupConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "nodes":
+			out.Values[i] = ec._CartDeliveryGroupConnection_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._CartDeliveryGroupConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var cartDeliveryGroupEdgeImplementors = []string{"CartDeliveryGroupEdge"}
+
+func (ec *executionContext) _CartDeliveryGroupEdge(ctx context.Context, sel ast.SelectionSet, obj *model.CartDeliveryGroupEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, cartDeliveryGroupEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CartDeliveryGroupEdge")
+		case "cursor":
+			out.Values[i] = ec._CartDeliveryGroupEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._CartDeliveryGroupEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var cartDeliveryOptionImplementors = []string{"CartDeliveryOption"}
+
+func (ec *executionContext) _CartDeliveryOption(ctx context.Context, sel ast.SelectionSet, obj *model.CartDeliveryOption) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, cartDeliveryOptionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CartDeliveryOption")
+		case "handle":
+			out.Values[i] = ec._CartDeliveryOption_handle(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "title":
+			out.Values[i] = ec._CartDeliveryOption_title(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "code":
+			out.Values[i] = ec._CartDeliveryOption_code(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "description":
+			out.Values[i] = ec._CartDeliveryOption_description(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "deliveryMethodType":
+			out.Values[i] = ec._CartDeliveryOption_deliveryMethodType(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "estimatedCost":
+			out.Values[i] = ec._CartDeliveryOption_estimatedCost(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -29812,6 +33503,140 @@ func (ec *executionContext) _CartNoteUpdatePayload(ctx context.Context, sel ast.
 			}
 		case "warnings":
 			out.Values[i] = ec._CartNoteUpdatePayload_warnings(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var cartSelectableAddressImplementors = []string{"CartSelectableAddress"}
+
+func (ec *executionContext) _CartSelectableAddress(ctx context.Context, sel ast.SelectionSet, obj *ent.CartAddress) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, cartSelectableAddressImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CartSelectableAddress")
+		case "id":
+			out.Values[i] = ec._CartSelectableAddress_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "selected":
+			out.Values[i] = ec._CartSelectableAddress_selected(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "oneTimeUse":
+			out.Values[i] = ec._CartSelectableAddress_oneTimeUse(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "address":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._CartSelectableAddress_address(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var cartSelectedDeliveryOptionsUpdatePayloadImplementors = []string{"CartSelectedDeliveryOptionsUpdatePayload"}
+
+func (ec *executionContext) _CartSelectedDeliveryOptionsUpdatePayload(ctx context.Context, sel ast.SelectionSet, obj *model.CartSelectedDeliveryOptionsUpdatePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, cartSelectedDeliveryOptionsUpdatePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CartSelectedDeliveryOptionsUpdatePayload")
+		case "cart":
+			out.Values[i] = ec._CartSelectedDeliveryOptionsUpdatePayload_cart(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._CartSelectedDeliveryOptionsUpdatePayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "warnings":
+			out.Values[i] = ec._CartSelectedDeliveryOptionsUpdatePayload_warnings(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -33353,6 +37178,41 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "cartDiscountCodesUpdate":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_cartDiscountCodesUpdate(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "cartDeliveryAddressesAdd":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_cartDeliveryAddressesAdd(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "cartDeliveryAddressesUpdate":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_cartDeliveryAddressesUpdate(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "cartDeliveryAddressesRemove":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_cartDeliveryAddressesRemove(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "cartDeliveryAddressesReplace":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_cartDeliveryAddressesReplace(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "cartSelectedDeliveryOptionsUpdate":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_cartSelectedDeliveryOptionsUpdate(ctx, field)
 			})
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
@@ -37642,6 +41502,21 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 	return res
 }
 
+func (ec *executionContext) marshalNCartAddress2githubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCartAddress(ctx context.Context, sel ast.SelectionSet, v model.CartAddress) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._CartAddress(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNCartAddressInput2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCartAddressInput(ctx context.Context, v any) (*model.CartAddressInput, error) {
+	res, err := ec.unmarshalInputCartAddressInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalNCartBuyerIdentity2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCartBuyerIdentity(ctx context.Context, sel ast.SelectionSet, v *model.CartBuyerIdentity) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
@@ -37665,6 +41540,120 @@ func (ec *executionContext) marshalNCartCost2ᚖgithubᚗcomᚋemporiumᚋempori
 		return graphql.Null
 	}
 	return ec._CartCost(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNCartDelivery2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐCart(ctx context.Context, sel ast.SelectionSet, v *ent.Cart) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._CartDelivery(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNCartDeliveryGroup2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCartDeliveryGroupᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.CartDeliveryGroup) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCartDeliveryGroup2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCartDeliveryGroup(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNCartDeliveryGroup2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCartDeliveryGroup(ctx context.Context, sel ast.SelectionSet, v *model.CartDeliveryGroup) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._CartDeliveryGroup(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNCartDeliveryGroupConnection2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCartDeliveryGroupConnection(ctx context.Context, sel ast.SelectionSet, v *model.CartDeliveryGroupConnection) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._CartDeliveryGroupConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNCartDeliveryGroupEdge2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCartDeliveryGroupEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.CartDeliveryGroupEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCartDeliveryGroupEdge2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCartDeliveryGroupEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNCartDeliveryGroupEdge2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCartDeliveryGroupEdge(ctx context.Context, sel ast.SelectionSet, v *model.CartDeliveryGroupEdge) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._CartDeliveryGroupEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNCartDeliveryGroupType2string(ctx context.Context, v any) (string, error) {
+	res, err := graphql.UnmarshalString(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCartDeliveryGroupType2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(v)
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
+func (ec *executionContext) marshalNCartDeliveryOption2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCartDeliveryOptionᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.CartDeliveryOption) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCartDeliveryOption2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCartDeliveryOption(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNCartDeliveryOption2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCartDeliveryOption(ctx context.Context, sel ast.SelectionSet, v *model.CartDeliveryOption) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._CartDeliveryOption(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNCartDiscountCode2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCartDiscountCodeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.CartDiscountCode) graphql.Marshaler {
@@ -37738,6 +41727,89 @@ func (ec *executionContext) unmarshalNCartLineUpdateInput2ᚕᚖgithubᚗcomᚋe
 
 func (ec *executionContext) unmarshalNCartLineUpdateInput2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCartLineUpdateInput(ctx context.Context, v any) (*model.CartLineUpdateInput, error) {
 	res, err := ec.unmarshalInputCartLineUpdateInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCartSelectableAddress2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐCartAddressᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.CartAddress) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCartSelectableAddress2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐCartAddress(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNCartSelectableAddress2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐCartAddress(ctx context.Context, sel ast.SelectionSet, v *ent.CartAddress) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._CartSelectableAddress(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNCartSelectableAddressInput2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCartSelectableAddressInputᚄ(ctx context.Context, v any) ([]*model.CartSelectableAddressInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.CartSelectableAddressInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNCartSelectableAddressInput2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCartSelectableAddressInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalNCartSelectableAddressInput2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCartSelectableAddressInput(ctx context.Context, v any) (*model.CartSelectableAddressInput, error) {
+	res, err := ec.unmarshalInputCartSelectableAddressInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNCartSelectableAddressUpdateInput2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCartSelectableAddressUpdateInputᚄ(ctx context.Context, v any) ([]*model.CartSelectableAddressUpdateInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.CartSelectableAddressUpdateInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNCartSelectableAddressUpdateInput2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCartSelectableAddressUpdateInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalNCartSelectableAddressUpdateInput2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCartSelectableAddressUpdateInput(ctx context.Context, v any) (*model.CartSelectableAddressUpdateInput, error) {
+	res, err := ec.unmarshalInputCartSelectableAddressUpdateInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNCartSelectedDeliveryOptionInput2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCartSelectedDeliveryOptionInputᚄ(ctx context.Context, v any) ([]*model.CartSelectedDeliveryOptionInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.CartSelectedDeliveryOptionInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNCartSelectedDeliveryOptionInput2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCartSelectedDeliveryOptionInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalNCartSelectedDeliveryOptionInput2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCartSelectedDeliveryOptionInput(ctx context.Context, v any) (*model.CartSelectedDeliveryOptionInput, error) {
+	res, err := ec.unmarshalInputCartSelectedDeliveryOptionInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -38093,6 +42165,22 @@ func (ec *executionContext) unmarshalNDecimal2string(ctx context.Context, v any)
 }
 
 func (ec *executionContext) marshalNDecimal2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(v)
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
+func (ec *executionContext) unmarshalNDeliveryMethodType2string(ctx context.Context, v any) (string, error) {
+	res, err := graphql.UnmarshalString(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDeliveryMethodType2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
 	_ = sel
 	res := graphql.MarshalString(v)
 	if res == graphql.Null {
@@ -39473,6 +43561,14 @@ func (ec *executionContext) marshalOCart2ᚖgithubᚗcomᚋemporiumᚋemporium�
 	return ec._Cart(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalOCartAddressInput2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCartAddressInput(ctx context.Context, v any) (*model.CartAddressInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputCartAddressInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalOCartAttributesUpdatePayload2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCartAttributesUpdatePayload(ctx context.Context, sel ast.SelectionSet, v *model.CartAttributesUpdatePayload) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -39500,6 +43596,57 @@ func (ec *executionContext) marshalOCartCreatePayload2ᚖgithubᚗcomᚋemporium
 		return graphql.Null
 	}
 	return ec._CartCreatePayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOCartDeliveryAddressInput2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCartDeliveryAddressInput(ctx context.Context, v any) (*model.CartDeliveryAddressInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputCartDeliveryAddressInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOCartDeliveryAddressesAddPayload2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCartDeliveryAddressesAddPayload(ctx context.Context, sel ast.SelectionSet, v *model.CartDeliveryAddressesAddPayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._CartDeliveryAddressesAddPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOCartDeliveryAddressesRemovePayload2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCartDeliveryAddressesRemovePayload(ctx context.Context, sel ast.SelectionSet, v *model.CartDeliveryAddressesRemovePayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._CartDeliveryAddressesRemovePayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOCartDeliveryAddressesReplacePayload2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCartDeliveryAddressesReplacePayload(ctx context.Context, sel ast.SelectionSet, v *model.CartDeliveryAddressesReplacePayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._CartDeliveryAddressesReplacePayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOCartDeliveryAddressesUpdatePayload2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCartDeliveryAddressesUpdatePayload(ctx context.Context, sel ast.SelectionSet, v *model.CartDeliveryAddressesUpdatePayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._CartDeliveryAddressesUpdatePayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOCartDeliveryInput2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCartDeliveryInput(ctx context.Context, v any) (*model.CartDeliveryInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputCartDeliveryInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOCartDeliveryOption2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCartDeliveryOption(ctx context.Context, sel ast.SelectionSet, v *model.CartDeliveryOption) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._CartDeliveryOption(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalOCartDiscountCodesUpdatePayload2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCartDiscountCodesUpdatePayload(ctx context.Context, sel ast.SelectionSet, v *model.CartDiscountCodesUpdatePayload) graphql.Marshaler {
@@ -39578,6 +43725,30 @@ func (ec *executionContext) marshalOCartNoteUpdatePayload2ᚖgithubᚗcomᚋempo
 		return graphql.Null
 	}
 	return ec._CartNoteUpdatePayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOCartSelectableAddressInput2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCartSelectableAddressInputᚄ(ctx context.Context, v any) ([]*model.CartSelectableAddressInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.CartSelectableAddressInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNCartSelectableAddressInput2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCartSelectableAddressInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOCartSelectedDeliveryOptionsUpdatePayload2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCartSelectedDeliveryOptionsUpdatePayload(ctx context.Context, sel ast.SelectionSet, v *model.CartSelectedDeliveryOptionsUpdatePayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._CartSelectedDeliveryOptionsUpdatePayload(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalOCollection2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐCollection(ctx context.Context, sel ast.SelectionSet, v *ent.Collection) graphql.Marshaler {

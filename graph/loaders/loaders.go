@@ -36,6 +36,10 @@ type Loaders struct {
 	MenuItemsByMenu    *Batch[[]*ent.MenuItem]
 	CollectionProducts *dataloader.Loader[CollectionProductsKey, catalog.Page[*ent.Product]]
 
+	zonesOnce sync.Once
+	zones     []*ent.ShippingZone
+	zonesErr  error
+
 	shopOnce sync.Once
 	shop     *ent.Shop
 	shopErr  error
@@ -205,6 +209,12 @@ func (l *Loaders) PrefetchCollectionProducts(ctx context.Context, cols []*ent.Co
 		products = append(products, page.Rows...)
 	}
 	return products, nil
+}
+
+// ShippingZones returns the shop's shipping zones with their rates, read once per request.
+func (l *Loaders) ShippingZones(ctx context.Context) ([]*ent.ShippingZone, error) {
+	l.zonesOnce.Do(func() { l.zones, l.zonesErr = l.client.ShippingZone.Query().WithRates().All(ctx) })
+	return l.zones, l.zonesErr
 }
 
 // Shop returns the shop settings, read once per request.

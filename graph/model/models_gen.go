@@ -69,6 +69,12 @@ type BaseCartLineEdge struct {
 	Node   BaseCartLine `json:"node"`
 }
 
+type CartAddressInput struct {
+	// One of the cart customer's own addresses to copy.
+	CopyFromCustomerAddressID *string                   `json:"copyFromCustomerAddressId,omitempty"`
+	DeliveryAddress           *CartDeliveryAddressInput `json:"deliveryAddress,omitempty"`
+}
+
 type CartAttributesUpdatePayload struct {
 	Cart       *ent.Cart        `json:"cart,omitempty"`
 	UserErrors []*CartUserError `json:"userErrors"`
@@ -111,6 +117,74 @@ type CartCreatePayload struct {
 	Warnings   []*CartWarning   `json:"warnings"`
 }
 
+type CartDeliveryAddressInput struct {
+	FirstName    *string `json:"firstName,omitempty"`
+	LastName     *string `json:"lastName,omitempty"`
+	Company      *string `json:"company,omitempty"`
+	Address1     *string `json:"address1,omitempty"`
+	Address2     *string `json:"address2,omitempty"`
+	City         *string `json:"city,omitempty"`
+	ProvinceCode *string `json:"provinceCode,omitempty"`
+	CountryCode  *string `json:"countryCode,omitempty"`
+	Zip          *string `json:"zip,omitempty"`
+	Phone        *string `json:"phone,omitempty"`
+}
+
+type CartDeliveryAddressesAddPayload struct {
+	Cart       *ent.Cart        `json:"cart,omitempty"`
+	UserErrors []*CartUserError `json:"userErrors"`
+	Warnings   []*CartWarning   `json:"warnings"`
+}
+
+type CartDeliveryAddressesRemovePayload struct {
+	Cart       *ent.Cart        `json:"cart,omitempty"`
+	UserErrors []*CartUserError `json:"userErrors"`
+	Warnings   []*CartWarning   `json:"warnings"`
+}
+
+type CartDeliveryAddressesReplacePayload struct {
+	Cart       *ent.Cart        `json:"cart,omitempty"`
+	UserErrors []*CartUserError `json:"userErrors"`
+	Warnings   []*CartWarning   `json:"warnings"`
+}
+
+type CartDeliveryAddressesUpdatePayload struct {
+	Cart       *ent.Cart        `json:"cart,omitempty"`
+	UserErrors []*CartUserError `json:"userErrors"`
+	Warnings   []*CartWarning   `json:"warnings"`
+}
+
+type CartDeliveryGroup struct {
+	ID                     string                `json:"id"`
+	GroupType              string                `json:"groupType"`
+	DeliveryOptions        []*CartDeliveryOption `json:"deliveryOptions"`
+	SelectedDeliveryOption *CartDeliveryOption   `json:"selectedDeliveryOption,omitempty"`
+}
+
+type CartDeliveryGroupConnection struct {
+	Edges    []*CartDeliveryGroupEdge `json:"edges"`
+	Nodes    []*CartDeliveryGroup     `json:"nodes"`
+	PageInfo *PageInfo                `json:"pageInfo"`
+}
+
+type CartDeliveryGroupEdge struct {
+	Cursor string             `json:"cursor"`
+	Node   *CartDeliveryGroup `json:"node"`
+}
+
+type CartDeliveryInput struct {
+	Addresses []*CartSelectableAddressInput `json:"addresses,omitempty"`
+}
+
+type CartDeliveryOption struct {
+	Handle             string       `json:"handle"`
+	Title              *string      `json:"title,omitempty"`
+	Code               *string      `json:"code,omitempty"`
+	Description        *string      `json:"description,omitempty"`
+	DeliveryMethodType string       `json:"deliveryMethodType"`
+	EstimatedCost      *money.Money `json:"estimatedCost"`
+}
+
 type CartDiscountCode struct {
 	Code string `json:"code"`
 	// Whether the code applies to this cart.
@@ -129,6 +203,7 @@ type CartInput struct {
 	DiscountCodes []string                `json:"discountCodes,omitempty"`
 	Note          *string                 `json:"note,omitempty"`
 	Attributes    []*AttributeInput       `json:"attributes,omitempty"`
+	Delivery      *CartDeliveryInput      `json:"delivery,omitempty"`
 }
 
 type CartLineCost struct {
@@ -170,6 +245,30 @@ type CartLinesUpdatePayload struct {
 }
 
 type CartNoteUpdatePayload struct {
+	Cart       *ent.Cart        `json:"cart,omitempty"`
+	UserErrors []*CartUserError `json:"userErrors"`
+	Warnings   []*CartWarning   `json:"warnings"`
+}
+
+type CartSelectableAddressInput struct {
+	Address    *CartAddressInput `json:"address"`
+	OneTimeUse *bool             `json:"oneTimeUse,omitempty"`
+	Selected   *bool             `json:"selected,omitempty"`
+}
+
+type CartSelectableAddressUpdateInput struct {
+	ID         string            `json:"id"`
+	Address    *CartAddressInput `json:"address,omitempty"`
+	OneTimeUse *bool             `json:"oneTimeUse,omitempty"`
+	Selected   *bool             `json:"selected,omitempty"`
+}
+
+type CartSelectedDeliveryOptionInput struct {
+	DeliveryGroupID      string `json:"deliveryGroupId"`
+	DeliveryOptionHandle string `json:"deliveryOptionHandle"`
+}
+
+type CartSelectedDeliveryOptionsUpdatePayload struct {
 	Cart       *ent.Cart        `json:"cart,omitempty"`
 	UserErrors []*CartUserError `json:"userErrors"`
 	Warnings   []*CartWarning   `json:"warnings"`

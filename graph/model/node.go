@@ -14,3 +14,6 @@ type BaseCartLine interface {
 
 // Merchandise is what a cart line holds.
 type Merchandise interface{ IsMerchandise() }
+
+// CartAddress is a delivery address of a cart.
+type CartAddress interface{ IsCartAddress() }
