@@ -7,6 +7,7 @@ import (
 	"github.com/emporium/emporium/catalog"
 	"github.com/emporium/emporium/ent"
 	"github.com/emporium/emporium/money"
+	"github.com/emporium/emporium/tax"
 )
 
 // LineCost is what a line costs.
@@ -46,4 +47,52 @@ func CostOfCart(currency string, lines []LineCost) (Cost, error) {
 		}
 	}
 	return Cost{Subtotal: sum, Total: sum}, nil
+}
+
+// TaxRequest is what the cart asks of the tax provider once it has a selected delivery address: its
+// lines with their products' tax classes, and the selected shipping. It is nil without an address.
+func TaxRequest(c *ent.Cart, lines []LineCost, variants map[int]*ent.ProductVariant, products map[int]*ent.Product, g *Group) *tax.Request {
+	var address *ent.CartAddress
+	for _, a := range c.Edges.Addresses {
+		if a.Selected {
+			address = a
+		}
+	}
+	if address == nil {
+		return nil
+	}
+	r := &tax.Request{CountryCode: address.CountryCode, ProvinceCode: address.ProvinceCode}
+	for i, l := range c.Edges.Lines {
+		v := variants[l.VariantID]
+		if v == nil {
+			continue
+		}
+		class := "STANDARD"
+		if p := products[v.ProductID]; p != nil {
+			class = string(p.TaxClass)
+		}
+		r.Lines = append(r.Lines, tax.Line{Key: fmt.Sprint(l.ID), Amount: lines[i].Total, Class: class, Taxable: v.Taxable})
+	}
+	if g != nil && g.Selected != nil {
+		shipping := g.Selected.Cost
+		r.Shipping = &shipping
+	}
+	return r
+}
+
+// Total is what the buyer pays: lines, the selected shipping, and tax when prices exclude it.
+func Total(subtotal money.Money, g *Group, t *tax.Result) (money.Money, error) {
+	total := subtotal
+	var err error
+	if g != nil && g.Selected != nil {
+		if total, err = total.Add(g.Selected.Cost); err != nil {
+			return money.Money{}, err
+		}
+	}
+	if t != nil && !t.Inclusive && t.Total.Currency != "" {
+		if total, err = total.Add(t.Total); err != nil {
+			return money.Money{}, err
+		}
+	}
+	return total, nil
 }

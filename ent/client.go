@@ -43,6 +43,7 @@ import (
 	"github.com/emporium/emporium/ent/shop"
 	"github.com/emporium/emporium/ent/signingkey"
 	"github.com/emporium/emporium/ent/staffmember"
+	"github.com/emporium/emporium/ent/taxrate"
 	"github.com/emporium/emporium/ent/variantprice"
 
 	stdsql "database/sql"
@@ -109,6 +110,8 @@ type Client struct {
 	SigningKey *SigningKeyClient
 	// StaffMember is the client for interacting with the StaffMember builders.
 	StaffMember *StaffMemberClient
+	// TaxRate is the client for interacting with the TaxRate builders.
+	TaxRate *TaxRateClient
 	// VariantPrice is the client for interacting with the VariantPrice builders.
 	VariantPrice *VariantPriceClient
 }
@@ -150,6 +153,7 @@ func (c *Client) init() {
 	c.Shop = NewShopClient(c.config)
 	c.SigningKey = NewSigningKeyClient(c.config)
 	c.StaffMember = NewStaffMemberClient(c.config)
+	c.TaxRate = NewTaxRateClient(c.config)
 	c.VariantPrice = NewVariantPriceClient(c.config)
 }
 
@@ -271,6 +275,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		Shop:                NewShopClient(cfg),
 		SigningKey:          NewSigningKeyClient(cfg),
 		StaffMember:         NewStaffMemberClient(cfg),
+		TaxRate:             NewTaxRateClient(cfg),
 		VariantPrice:        NewVariantPriceClient(cfg),
 	}, nil
 }
@@ -319,6 +324,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		Shop:                NewShopClient(cfg),
 		SigningKey:          NewSigningKeyClient(cfg),
 		StaffMember:         NewStaffMemberClient(cfg),
+		TaxRate:             NewTaxRateClient(cfg),
 		VariantPrice:        NewVariantPriceClient(cfg),
 	}, nil
 }
@@ -354,7 +360,7 @@ func (c *Client) Use(hooks ...Hook) {
 		c.InventoryAdjustment, c.InventoryLevel, c.Location, c.LoginThrottle, c.Menu,
 		c.MenuItem, c.Page, c.PermissionGroup, c.Product, c.ProductOption,
 		c.ProductTag, c.ProductVariant, c.Session, c.ShippingRate, c.ShippingZone,
-		c.Shop, c.SigningKey, c.StaffMember, c.VariantPrice,
+		c.Shop, c.SigningKey, c.StaffMember, c.TaxRate, c.VariantPrice,
 	} {
 		n.Use(hooks...)
 	}
@@ -369,7 +375,7 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 		c.InventoryAdjustment, c.InventoryLevel, c.Location, c.LoginThrottle, c.Menu,
 		c.MenuItem, c.Page, c.PermissionGroup, c.Product, c.ProductOption,
 		c.ProductTag, c.ProductVariant, c.Session, c.ShippingRate, c.ShippingZone,
-		c.Shop, c.SigningKey, c.StaffMember, c.VariantPrice,
+		c.Shop, c.SigningKey, c.StaffMember, c.TaxRate, c.VariantPrice,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -434,6 +440,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.SigningKey.mutate(ctx, m)
 	case *StaffMemberMutation:
 		return c.StaffMember.mutate(ctx, m)
+	case *TaxRateMutation:
+		return c.TaxRate.mutate(ctx, m)
 	case *VariantPriceMutation:
 		return c.VariantPrice.mutate(ctx, m)
 	default:
@@ -4693,6 +4701,139 @@ func (c *StaffMemberClient) mutate(ctx context.Context, m *StaffMemberMutation) 
 	}
 }
 
+// TaxRateClient is a client for the TaxRate schema.
+type TaxRateClient struct {
+	config
+}
+
+// NewTaxRateClient returns a client for the TaxRate from the given config.
+func NewTaxRateClient(c config) *TaxRateClient {
+	return &TaxRateClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `taxrate.Hooks(f(g(h())))`.
+func (c *TaxRateClient) Use(hooks ...Hook) {
+	c.hooks.TaxRate = append(c.hooks.TaxRate, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `taxrate.Intercept(f(g(h())))`.
+func (c *TaxRateClient) Intercept(interceptors ...Interceptor) {
+	c.inters.TaxRate = append(c.inters.TaxRate, interceptors...)
+}
+
+// Create returns a builder for creating a TaxRate entity.
+func (c *TaxRateClient) Create() *TaxRateCreate {
+	mutation := newTaxRateMutation(c.config, OpCreate)
+	return &TaxRateCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of TaxRate entities.
+func (c *TaxRateClient) CreateBulk(builders ...*TaxRateCreate) *TaxRateCreateBulk {
+	return &TaxRateCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *TaxRateClient) MapCreateBulk(slice any, setFunc func(*TaxRateCreate, int)) *TaxRateCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &TaxRateCreateBulk{err: fmt.Errorf("calling to TaxRateClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*TaxRateCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &TaxRateCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for TaxRate.
+func (c *TaxRateClient) Update() *TaxRateUpdate {
+	mutation := newTaxRateMutation(c.config, OpUpdate)
+	return &TaxRateUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *TaxRateClient) UpdateOne(_m *TaxRate) *TaxRateUpdateOne {
+	mutation := newTaxRateMutation(c.config, OpUpdateOne, withTaxRate(_m))
+	return &TaxRateUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *TaxRateClient) UpdateOneID(id int) *TaxRateUpdateOne {
+	mutation := newTaxRateMutation(c.config, OpUpdateOne, withTaxRateID(id))
+	return &TaxRateUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for TaxRate.
+func (c *TaxRateClient) Delete() *TaxRateDelete {
+	mutation := newTaxRateMutation(c.config, OpDelete)
+	return &TaxRateDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *TaxRateClient) DeleteOne(_m *TaxRate) *TaxRateDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *TaxRateClient) DeleteOneID(id int) *TaxRateDeleteOne {
+	builder := c.Delete().Where(taxrate.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &TaxRateDeleteOne{builder}
+}
+
+// Query returns a query builder for TaxRate.
+func (c *TaxRateClient) Query() *TaxRateQuery {
+	return &TaxRateQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeTaxRate},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a TaxRate entity by its id.
+func (c *TaxRateClient) Get(ctx context.Context, id int) (*TaxRate, error) {
+	return c.Query().Where(taxrate.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *TaxRateClient) GetX(ctx context.Context, id int) *TaxRate {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *TaxRateClient) Hooks() []Hook {
+	return c.hooks.TaxRate
+}
+
+// Interceptors returns the client interceptors.
+func (c *TaxRateClient) Interceptors() []Interceptor {
+	return c.inters.TaxRate
+}
+
+func (c *TaxRateClient) mutate(ctx context.Context, m *TaxRateMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&TaxRateCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&TaxRateUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&TaxRateUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&TaxRateDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown TaxRate mutation op: %q", m.Op())
+	}
+}
+
 // VariantPriceClient is a client for the VariantPrice schema.
 type VariantPriceClient struct {
 	config
@@ -4849,14 +4990,14 @@ type (
 		Customer, CustomerAddress, Image, InventoryAdjustment, InventoryLevel,
 		Location, LoginThrottle, Menu, MenuItem, Page, PermissionGroup, Product,
 		ProductOption, ProductTag, ProductVariant, Session, ShippingRate, ShippingZone,
-		Shop, SigningKey, StaffMember, VariantPrice []ent.Hook
+		Shop, SigningKey, StaffMember, TaxRate, VariantPrice []ent.Hook
 	}
 	inters struct {
 		APIKey, AuditEntry, Cart, CartAddress, CartLine, Collection, CollectionProduct,
 		Customer, CustomerAddress, Image, InventoryAdjustment, InventoryLevel,
 		Location, LoginThrottle, Menu, MenuItem, Page, PermissionGroup, Product,
 		ProductOption, ProductTag, ProductVariant, Session, ShippingRate, ShippingZone,
-		Shop, SigningKey, StaffMember, VariantPrice []ent.Interceptor
+		Shop, SigningKey, StaffMember, TaxRate, VariantPrice []ent.Interceptor
 	}
 )
 

@@ -40,6 +40,7 @@ import (
 	"github.com/emporium/emporium/ent/shop"
 	"github.com/emporium/emporium/ent/signingkey"
 	"github.com/emporium/emporium/ent/staffmember"
+	"github.com/emporium/emporium/ent/taxrate"
 	"github.com/emporium/emporium/ent/variantprice"
 )
 
@@ -129,6 +130,7 @@ func checkColumn(t, c string) error {
 			shop.Table:                shop.ValidColumn,
 			signingkey.Table:          signingkey.ValidColumn,
 			staffmember.Table:         staffmember.ValidColumn,
+			taxrate.Table:             taxrate.ValidColumn,
 			variantprice.Table:        variantprice.ValidColumn,
 		})
 	})

@@ -41,6 +41,7 @@ import (
 	"github.com/emporium/emporium/ent/shop"
 	"github.com/emporium/emporium/ent/signingkey"
 	"github.com/emporium/emporium/ent/staffmember"
+	"github.com/emporium/emporium/ent/taxrate"
 	"github.com/emporium/emporium/ent/variantprice"
 )
 
@@ -81,6 +82,7 @@ const (
 	TypeShop                = "Shop"
 	TypeSigningKey          = "SigningKey"
 	TypeStaffMember         = "StaffMember"
+	TypeTaxRate             = "TaxRate"
 	TypeVariantPrice        = "VariantPrice"
 )
 
@@ -15242,6 +15244,7 @@ type ProductMutation struct {
 	addmin_price               *int64
 	sales_count                *int64
 	addsales_count             *int64
+	tax_class                  *product.TaxClass
 	clearedFields              map[string]struct{}
 	options                    map[int]struct{}
 	removedoptions             map[int]struct{}
@@ -15983,6 +15986,42 @@ func (m *ProductMutation) ResetSalesCount() {
 	m.addsales_count = nil
 }
 
+// SetTaxClass sets the "tax_class" field.
+func (m *ProductMutation) SetTaxClass(pc product.TaxClass) {
+	m.tax_class = &pc
+}
+
+// TaxClass returns the value of the "tax_class" field in the mutation.
+func (m *ProductMutation) TaxClass() (r product.TaxClass, exists bool) {
+	v := m.tax_class
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTaxClass returns the old "tax_class" field's value of the Product entity.
+// If the Product object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ProductMutation) OldTaxClass(ctx context.Context) (v product.TaxClass, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTaxClass is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTaxClass requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTaxClass: %w", err)
+	}
+	return oldValue.TaxClass, nil
+}
+
+// ResetTaxClass resets all changes to the "tax_class" field.
+func (m *ProductMutation) ResetTaxClass() {
+	m.tax_class = nil
+}
+
 // AddOptionIDs adds the "options" edge to the ProductOption entity by ids.
 func (m *ProductMutation) AddOptionIDs(ids ...int) {
 	if m.options == nil {
@@ -16287,7 +16326,7 @@ func (m *ProductMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *ProductMutation) Fields() []string {
-	fields := make([]string, 0, 15)
+	fields := make([]string, 0, 16)
 	if m.created_at != nil {
 		fields = append(fields, product.FieldCreatedAt)
 	}
@@ -16333,6 +16372,9 @@ func (m *ProductMutation) Fields() []string {
 	if m.sales_count != nil {
 		fields = append(fields, product.FieldSalesCount)
 	}
+	if m.tax_class != nil {
+		fields = append(fields, product.FieldTaxClass)
+	}
 	return fields
 }
 
@@ -16371,6 +16413,8 @@ func (m *ProductMutation) Field(name string) (ent.Value, bool) {
 		return m.MinPrice()
 	case product.FieldSalesCount:
 		return m.SalesCount()
+	case product.FieldTaxClass:
+		return m.TaxClass()
 	}
 	return nil, false
 }
@@ -16410,6 +16454,8 @@ func (m *ProductMutation) OldField(ctx context.Context, name string) (ent.Value,
 		return m.OldMinPrice(ctx)
 	case product.FieldSalesCount:
 		return m.OldSalesCount(ctx)
+	case product.FieldTaxClass:
+		return m.OldTaxClass(ctx)
 	}
 	return nil, fmt.Errorf("unknown Product field %s", name)
 }
@@ -16523,6 +16569,13 @@ func (m *ProductMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetSalesCount(v)
+		return nil
+	case product.FieldTaxClass:
+		v, ok := value.(product.TaxClass)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTaxClass(v)
 		return nil
 	}
 	return fmt.Errorf("unknown Product field %s", name)
@@ -16659,6 +16712,9 @@ func (m *ProductMutation) ResetField(name string) error {
 		return nil
 	case product.FieldSalesCount:
 		m.ResetSalesCount()
+		return nil
+	case product.FieldTaxClass:
+		m.ResetTaxClass()
 		return nil
 	}
 	return fmt.Errorf("unknown Product field %s", name)
@@ -23757,6 +23813,692 @@ func (m *StaffMemberMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown StaffMember edge %s", name)
+}
+
+// TaxRateMutation represents an operation that mutates the TaxRate nodes in the graph.
+type TaxRateMutation struct {
+	config
+	op               Op
+	typ              string
+	id               *int
+	country_code     *string
+	province_code    *string
+	tax_class        *taxrate.TaxClass
+	name             *string
+	rate_bps         *int
+	addrate_bps      *int
+	inclusive        *bool
+	shipping_taxable *bool
+	clearedFields    map[string]struct{}
+	done             bool
+	oldValue         func(context.Context) (*TaxRate, error)
+	predicates       []predicate.TaxRate
+}
+
+var _ ent.Mutation = (*TaxRateMutation)(nil)
+
+// taxrateOption allows management of the mutation configuration using functional options.
+type taxrateOption func(*TaxRateMutation)
+
+// newTaxRateMutation creates new mutation for the TaxRate entity.
+func newTaxRateMutation(c config, op Op, opts ...taxrateOption) *TaxRateMutation {
+	m := &TaxRateMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeTaxRate,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withTaxRateID sets the ID field of the mutation.
+func withTaxRateID(id int) taxrateOption {
+	return func(m *TaxRateMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *TaxRate
+		)
+		m.oldValue = func(ctx context.Context) (*TaxRate, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().TaxRate.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withTaxRate sets the old TaxRate of the mutation.
+func withTaxRate(node *TaxRate) taxrateOption {
+	return func(m *TaxRateMutation) {
+		m.oldValue = func(context.Context) (*TaxRate, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m TaxRateMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m TaxRateMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *TaxRateMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *TaxRateMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().TaxRate.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCountryCode sets the "country_code" field.
+func (m *TaxRateMutation) SetCountryCode(s string) {
+	m.country_code = &s
+}
+
+// CountryCode returns the value of the "country_code" field in the mutation.
+func (m *TaxRateMutation) CountryCode() (r string, exists bool) {
+	v := m.country_code
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCountryCode returns the old "country_code" field's value of the TaxRate entity.
+// If the TaxRate object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TaxRateMutation) OldCountryCode(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCountryCode is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCountryCode requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCountryCode: %w", err)
+	}
+	return oldValue.CountryCode, nil
+}
+
+// ResetCountryCode resets all changes to the "country_code" field.
+func (m *TaxRateMutation) ResetCountryCode() {
+	m.country_code = nil
+}
+
+// SetProvinceCode sets the "province_code" field.
+func (m *TaxRateMutation) SetProvinceCode(s string) {
+	m.province_code = &s
+}
+
+// ProvinceCode returns the value of the "province_code" field in the mutation.
+func (m *TaxRateMutation) ProvinceCode() (r string, exists bool) {
+	v := m.province_code
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldProvinceCode returns the old "province_code" field's value of the TaxRate entity.
+// If the TaxRate object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TaxRateMutation) OldProvinceCode(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldProvinceCode is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldProvinceCode requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldProvinceCode: %w", err)
+	}
+	return oldValue.ProvinceCode, nil
+}
+
+// ResetProvinceCode resets all changes to the "province_code" field.
+func (m *TaxRateMutation) ResetProvinceCode() {
+	m.province_code = nil
+}
+
+// SetTaxClass sets the "tax_class" field.
+func (m *TaxRateMutation) SetTaxClass(tc taxrate.TaxClass) {
+	m.tax_class = &tc
+}
+
+// TaxClass returns the value of the "tax_class" field in the mutation.
+func (m *TaxRateMutation) TaxClass() (r taxrate.TaxClass, exists bool) {
+	v := m.tax_class
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTaxClass returns the old "tax_class" field's value of the TaxRate entity.
+// If the TaxRate object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TaxRateMutation) OldTaxClass(ctx context.Context) (v taxrate.TaxClass, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTaxClass is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTaxClass requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTaxClass: %w", err)
+	}
+	return oldValue.TaxClass, nil
+}
+
+// ResetTaxClass resets all changes to the "tax_class" field.
+func (m *TaxRateMutation) ResetTaxClass() {
+	m.tax_class = nil
+}
+
+// SetName sets the "name" field.
+func (m *TaxRateMutation) SetName(s string) {
+	m.name = &s
+}
+
+// Name returns the value of the "name" field in the mutation.
+func (m *TaxRateMutation) Name() (r string, exists bool) {
+	v := m.name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldName returns the old "name" field's value of the TaxRate entity.
+// If the TaxRate object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TaxRateMutation) OldName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldName: %w", err)
+	}
+	return oldValue.Name, nil
+}
+
+// ResetName resets all changes to the "name" field.
+func (m *TaxRateMutation) ResetName() {
+	m.name = nil
+}
+
+// SetRateBps sets the "rate_bps" field.
+func (m *TaxRateMutation) SetRateBps(i int) {
+	m.rate_bps = &i
+	m.addrate_bps = nil
+}
+
+// RateBps returns the value of the "rate_bps" field in the mutation.
+func (m *TaxRateMutation) RateBps() (r int, exists bool) {
+	v := m.rate_bps
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRateBps returns the old "rate_bps" field's value of the TaxRate entity.
+// If the TaxRate object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TaxRateMutation) OldRateBps(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRateBps is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRateBps requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRateBps: %w", err)
+	}
+	return oldValue.RateBps, nil
+}
+
+// AddRateBps adds i to the "rate_bps" field.
+func (m *TaxRateMutation) AddRateBps(i int) {
+	if m.addrate_bps != nil {
+		*m.addrate_bps += i
+	} else {
+		m.addrate_bps = &i
+	}
+}
+
+// AddedRateBps returns the value that was added to the "rate_bps" field in this mutation.
+func (m *TaxRateMutation) AddedRateBps() (r int, exists bool) {
+	v := m.addrate_bps
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetRateBps resets all changes to the "rate_bps" field.
+func (m *TaxRateMutation) ResetRateBps() {
+	m.rate_bps = nil
+	m.addrate_bps = nil
+}
+
+// SetInclusive sets the "inclusive" field.
+func (m *TaxRateMutation) SetInclusive(b bool) {
+	m.inclusive = &b
+}
+
+// Inclusive returns the value of the "inclusive" field in the mutation.
+func (m *TaxRateMutation) Inclusive() (r bool, exists bool) {
+	v := m.inclusive
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldInclusive returns the old "inclusive" field's value of the TaxRate entity.
+// If the TaxRate object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TaxRateMutation) OldInclusive(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldInclusive is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldInclusive requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldInclusive: %w", err)
+	}
+	return oldValue.Inclusive, nil
+}
+
+// ResetInclusive resets all changes to the "inclusive" field.
+func (m *TaxRateMutation) ResetInclusive() {
+	m.inclusive = nil
+}
+
+// SetShippingTaxable sets the "shipping_taxable" field.
+func (m *TaxRateMutation) SetShippingTaxable(b bool) {
+	m.shipping_taxable = &b
+}
+
+// ShippingTaxable returns the value of the "shipping_taxable" field in the mutation.
+func (m *TaxRateMutation) ShippingTaxable() (r bool, exists bool) {
+	v := m.shipping_taxable
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldShippingTaxable returns the old "shipping_taxable" field's value of the TaxRate entity.
+// If the TaxRate object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TaxRateMutation) OldShippingTaxable(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldShippingTaxable is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldShippingTaxable requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldShippingTaxable: %w", err)
+	}
+	return oldValue.ShippingTaxable, nil
+}
+
+// ResetShippingTaxable resets all changes to the "shipping_taxable" field.
+func (m *TaxRateMutation) ResetShippingTaxable() {
+	m.shipping_taxable = nil
+}
+
+// Where appends a list predicates to the TaxRateMutation builder.
+func (m *TaxRateMutation) Where(ps ...predicate.TaxRate) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the TaxRateMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *TaxRateMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.TaxRate, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *TaxRateMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *TaxRateMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (TaxRate).
+func (m *TaxRateMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *TaxRateMutation) Fields() []string {
+	fields := make([]string, 0, 7)
+	if m.country_code != nil {
+		fields = append(fields, taxrate.FieldCountryCode)
+	}
+	if m.province_code != nil {
+		fields = append(fields, taxrate.FieldProvinceCode)
+	}
+	if m.tax_class != nil {
+		fields = append(fields, taxrate.FieldTaxClass)
+	}
+	if m.name != nil {
+		fields = append(fields, taxrate.FieldName)
+	}
+	if m.rate_bps != nil {
+		fields = append(fields, taxrate.FieldRateBps)
+	}
+	if m.inclusive != nil {
+		fields = append(fields, taxrate.FieldInclusive)
+	}
+	if m.shipping_taxable != nil {
+		fields = append(fields, taxrate.FieldShippingTaxable)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *TaxRateMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case taxrate.FieldCountryCode:
+		return m.CountryCode()
+	case taxrate.FieldProvinceCode:
+		return m.ProvinceCode()
+	case taxrate.FieldTaxClass:
+		return m.TaxClass()
+	case taxrate.FieldName:
+		return m.Name()
+	case taxrate.FieldRateBps:
+		return m.RateBps()
+	case taxrate.FieldInclusive:
+		return m.Inclusive()
+	case taxrate.FieldShippingTaxable:
+		return m.ShippingTaxable()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *TaxRateMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case taxrate.FieldCountryCode:
+		return m.OldCountryCode(ctx)
+	case taxrate.FieldProvinceCode:
+		return m.OldProvinceCode(ctx)
+	case taxrate.FieldTaxClass:
+		return m.OldTaxClass(ctx)
+	case taxrate.FieldName:
+		return m.OldName(ctx)
+	case taxrate.FieldRateBps:
+		return m.OldRateBps(ctx)
+	case taxrate.FieldInclusive:
+		return m.OldInclusive(ctx)
+	case taxrate.FieldShippingTaxable:
+		return m.OldShippingTaxable(ctx)
+	}
+	return nil, fmt.Errorf("unknown TaxRate field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *TaxRateMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case taxrate.FieldCountryCode:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCountryCode(v)
+		return nil
+	case taxrate.FieldProvinceCode:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetProvinceCode(v)
+		return nil
+	case taxrate.FieldTaxClass:
+		v, ok := value.(taxrate.TaxClass)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTaxClass(v)
+		return nil
+	case taxrate.FieldName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetName(v)
+		return nil
+	case taxrate.FieldRateBps:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRateBps(v)
+		return nil
+	case taxrate.FieldInclusive:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetInclusive(v)
+		return nil
+	case taxrate.FieldShippingTaxable:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetShippingTaxable(v)
+		return nil
+	}
+	return fmt.Errorf("unknown TaxRate field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *TaxRateMutation) AddedFields() []string {
+	var fields []string
+	if m.addrate_bps != nil {
+		fields = append(fields, taxrate.FieldRateBps)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *TaxRateMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case taxrate.FieldRateBps:
+		return m.AddedRateBps()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *TaxRateMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case taxrate.FieldRateBps:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddRateBps(v)
+		return nil
+	}
+	return fmt.Errorf("unknown TaxRate numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *TaxRateMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *TaxRateMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *TaxRateMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown TaxRate nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *TaxRateMutation) ResetField(name string) error {
+	switch name {
+	case taxrate.FieldCountryCode:
+		m.ResetCountryCode()
+		return nil
+	case taxrate.FieldProvinceCode:
+		m.ResetProvinceCode()
+		return nil
+	case taxrate.FieldTaxClass:
+		m.ResetTaxClass()
+		return nil
+	case taxrate.FieldName:
+		m.ResetName()
+		return nil
+	case taxrate.FieldRateBps:
+		m.ResetRateBps()
+		return nil
+	case taxrate.FieldInclusive:
+		m.ResetInclusive()
+		return nil
+	case taxrate.FieldShippingTaxable:
+		m.ResetShippingTaxable()
+		return nil
+	}
+	return fmt.Errorf("unknown TaxRate field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *TaxRateMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *TaxRateMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *TaxRateMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *TaxRateMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *TaxRateMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *TaxRateMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *TaxRateMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown TaxRate unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *TaxRateMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown TaxRate edge %s", name)
 }
 
 // VariantPriceMutation represents an operation that mutates the VariantPrice nodes in the graph.

@@ -48,6 +48,8 @@ type Product struct {
 	MinPrice int64 `json:"min_price,omitempty"`
 	// units sold: the BEST_SELLING sort key
 	SalesCount int64 `json:"sales_count,omitempty"`
+	// TaxClass holds the value of the "tax_class" field.
+	TaxClass product.TaxClass `json:"tax_class,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the ProductQuery when eager-loading is set.
 	Edges        ProductEdges `json:"edges"`
@@ -125,7 +127,7 @@ func (*Product) scanValues(columns []string) ([]any, error) {
 			values[i] = new([]byte)
 		case product.FieldID, product.FieldMinPrice, product.FieldSalesCount:
 			values[i] = new(sql.NullInt64)
-		case product.FieldSeoTitle, product.FieldSeoDescription, product.FieldHandle, product.FieldTitle, product.FieldDescription, product.FieldDescriptionHTML, product.FieldVendor, product.FieldProductType, product.FieldStatus:
+		case product.FieldSeoTitle, product.FieldSeoDescription, product.FieldHandle, product.FieldTitle, product.FieldDescription, product.FieldDescriptionHTML, product.FieldVendor, product.FieldProductType, product.FieldStatus, product.FieldTaxClass:
 			values[i] = new(sql.NullString)
 		case product.FieldCreatedAt, product.FieldUpdatedAt, product.FieldPublishedAt:
 			values[i] = new(sql.NullTime)
@@ -243,6 +245,12 @@ func (_m *Product) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.SalesCount = value.Int64
 			}
+		case product.FieldTaxClass:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field tax_class", values[i])
+			} else if value.Valid {
+				_m.TaxClass = product.TaxClass(value.String)
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -350,6 +358,9 @@ func (_m *Product) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("sales_count=")
 	builder.WriteString(fmt.Sprintf("%v", _m.SalesCount))
+	builder.WriteString(", ")
+	builder.WriteString("tax_class=")
+	builder.WriteString(fmt.Sprintf("%v", _m.TaxClass))
 	builder.WriteByte(')')
 	return builder.String()
 }

@@ -213,6 +213,20 @@ func (_c *ProductCreate) SetNillableSalesCount(v *int64) *ProductCreate {
 	return _c
 }
 
+// SetTaxClass sets the "tax_class" field.
+func (_c *ProductCreate) SetTaxClass(v product.TaxClass) *ProductCreate {
+	_c.mutation.SetTaxClass(v)
+	return _c
+}
+
+// SetNillableTaxClass sets the "tax_class" field if the given value is not nil.
+func (_c *ProductCreate) SetNillableTaxClass(v *product.TaxClass) *ProductCreate {
+	if v != nil {
+		_c.SetTaxClass(*v)
+	}
+	return _c
+}
+
 // AddOptionIDs adds the "options" edge to the ProductOption entity by IDs.
 func (_c *ProductCreate) AddOptionIDs(ids ...int) *ProductCreate {
 	_c.mutation.AddOptionIDs(ids...)
@@ -367,6 +381,10 @@ func (_c *ProductCreate) defaults() {
 		v := product.DefaultSalesCount
 		_c.mutation.SetSalesCount(v)
 	}
+	if _, ok := _c.mutation.TaxClass(); !ok {
+		v := product.DefaultTaxClass
+		_c.mutation.SetTaxClass(v)
+	}
 }
 
 // check runs all checks and user-defined validators on the builder.
@@ -424,6 +442,14 @@ func (_c *ProductCreate) check() error {
 	}
 	if _, ok := _c.mutation.SalesCount(); !ok {
 		return &ValidationError{Name: "sales_count", err: errors.New(`ent: missing required field "Product.sales_count"`)}
+	}
+	if _, ok := _c.mutation.TaxClass(); !ok {
+		return &ValidationError{Name: "tax_class", err: errors.New(`ent: missing required field "Product.tax_class"`)}
+	}
+	if v, ok := _c.mutation.TaxClass(); ok {
+		if err := product.TaxClassValidator(v); err != nil {
+			return &ValidationError{Name: "tax_class", err: fmt.Errorf(`ent: validator failed for field "Product.tax_class": %w`, err)}
+		}
 	}
 	return nil
 }
@@ -511,6 +537,10 @@ func (_c *ProductCreate) createSpec() (*Product, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.SalesCount(); ok {
 		_spec.SetField(product.FieldSalesCount, field.TypeInt64, value)
 		_node.SalesCount = value
+	}
+	if value, ok := _c.mutation.TaxClass(); ok {
+		_spec.SetField(product.FieldTaxClass, field.TypeEnum, value)
+		_node.TaxClass = value
 	}
 	if nodes := _c.mutation.OptionsIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -836,6 +866,18 @@ func (u *ProductUpsert) AddSalesCount(v int64) *ProductUpsert {
 	return u
 }
 
+// SetTaxClass sets the "tax_class" field.
+func (u *ProductUpsert) SetTaxClass(v product.TaxClass) *ProductUpsert {
+	u.Set(product.FieldTaxClass, v)
+	return u
+}
+
+// UpdateTaxClass sets the "tax_class" field to the value that was provided on create.
+func (u *ProductUpsert) UpdateTaxClass() *ProductUpsert {
+	u.SetExcluded(product.FieldTaxClass)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create.
 // Using this option is equivalent to using:
 //
@@ -1102,6 +1144,20 @@ func (u *ProductUpsertOne) AddSalesCount(v int64) *ProductUpsertOne {
 func (u *ProductUpsertOne) UpdateSalesCount() *ProductUpsertOne {
 	return u.Update(func(s *ProductUpsert) {
 		s.UpdateSalesCount()
+	})
+}
+
+// SetTaxClass sets the "tax_class" field.
+func (u *ProductUpsertOne) SetTaxClass(v product.TaxClass) *ProductUpsertOne {
+	return u.Update(func(s *ProductUpsert) {
+		s.SetTaxClass(v)
+	})
+}
+
+// UpdateTaxClass sets the "tax_class" field to the value that was provided on create.
+func (u *ProductUpsertOne) UpdateTaxClass() *ProductUpsertOne {
+	return u.Update(func(s *ProductUpsert) {
+		s.UpdateTaxClass()
 	})
 }
 
@@ -1537,6 +1593,20 @@ func (u *ProductUpsertBulk) AddSalesCount(v int64) *ProductUpsertBulk {
 func (u *ProductUpsertBulk) UpdateSalesCount() *ProductUpsertBulk {
 	return u.Update(func(s *ProductUpsert) {
 		s.UpdateSalesCount()
+	})
+}
+
+// SetTaxClass sets the "tax_class" field.
+func (u *ProductUpsertBulk) SetTaxClass(v product.TaxClass) *ProductUpsertBulk {
+	return u.Update(func(s *ProductUpsert) {
+		s.SetTaxClass(v)
+	})
+}
+
+// UpdateTaxClass sets the "tax_class" field to the value that was provided on create.
+func (u *ProductUpsertBulk) UpdateTaxClass() *ProductUpsertBulk {
+	return u.Update(func(s *ProductUpsert) {
+		s.UpdateTaxClass()
 	})
 }
 

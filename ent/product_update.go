@@ -247,6 +247,20 @@ func (_u *ProductUpdate) AddSalesCount(v int64) *ProductUpdate {
 	return _u
 }
 
+// SetTaxClass sets the "tax_class" field.
+func (_u *ProductUpdate) SetTaxClass(v product.TaxClass) *ProductUpdate {
+	_u.mutation.SetTaxClass(v)
+	return _u
+}
+
+// SetNillableTaxClass sets the "tax_class" field if the given value is not nil.
+func (_u *ProductUpdate) SetNillableTaxClass(v *product.TaxClass) *ProductUpdate {
+	if v != nil {
+		_u.SetTaxClass(*v)
+	}
+	return _u
+}
+
 // AddOptionIDs adds the "options" edge to the ProductOption entity by IDs.
 func (_u *ProductUpdate) AddOptionIDs(ids ...int) *ProductUpdate {
 	_u.mutation.AddOptionIDs(ids...)
@@ -485,6 +499,11 @@ func (_u *ProductUpdate) check() error {
 			return &ValidationError{Name: "status", err: fmt.Errorf(`ent: validator failed for field "Product.status": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.TaxClass(); ok {
+		if err := product.TaxClassValidator(v); err != nil {
+			return &ValidationError{Name: "tax_class", err: fmt.Errorf(`ent: validator failed for field "Product.tax_class": %w`, err)}
+		}
+	}
 	return nil
 }
 
@@ -564,6 +583,9 @@ func (_u *ProductUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if value, ok := _u.mutation.AddedSalesCount(); ok {
 		_spec.AddField(product.FieldSalesCount, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.TaxClass(); ok {
+		_spec.SetField(product.FieldTaxClass, field.TypeEnum, value)
 	}
 	if _u.mutation.OptionsCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -1024,6 +1046,20 @@ func (_u *ProductUpdateOne) AddSalesCount(v int64) *ProductUpdateOne {
 	return _u
 }
 
+// SetTaxClass sets the "tax_class" field.
+func (_u *ProductUpdateOne) SetTaxClass(v product.TaxClass) *ProductUpdateOne {
+	_u.mutation.SetTaxClass(v)
+	return _u
+}
+
+// SetNillableTaxClass sets the "tax_class" field if the given value is not nil.
+func (_u *ProductUpdateOne) SetNillableTaxClass(v *product.TaxClass) *ProductUpdateOne {
+	if v != nil {
+		_u.SetTaxClass(*v)
+	}
+	return _u
+}
+
 // AddOptionIDs adds the "options" edge to the ProductOption entity by IDs.
 func (_u *ProductUpdateOne) AddOptionIDs(ids ...int) *ProductUpdateOne {
 	_u.mutation.AddOptionIDs(ids...)
@@ -1275,6 +1311,11 @@ func (_u *ProductUpdateOne) check() error {
 			return &ValidationError{Name: "status", err: fmt.Errorf(`ent: validator failed for field "Product.status": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.TaxClass(); ok {
+		if err := product.TaxClassValidator(v); err != nil {
+			return &ValidationError{Name: "tax_class", err: fmt.Errorf(`ent: validator failed for field "Product.tax_class": %w`, err)}
+		}
+	}
 	return nil
 }
 
@@ -1371,6 +1412,9 @@ func (_u *ProductUpdateOne) sqlSave(ctx context.Context) (_node *Product, err er
 	}
 	if value, ok := _u.mutation.AddedSalesCount(); ok {
 		_spec.AddField(product.FieldSalesCount, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.TaxClass(); ok {
+		_spec.SetField(product.FieldTaxClass, field.TypeEnum, value)
 	}
 	if _u.mutation.OptionsCleared() {
 		edge := &sqlgraph.EdgeSpec{

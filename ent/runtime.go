@@ -34,6 +34,7 @@ import (
 	"github.com/emporium/emporium/ent/shop"
 	"github.com/emporium/emporium/ent/signingkey"
 	"github.com/emporium/emporium/ent/staffmember"
+	"github.com/emporium/emporium/ent/taxrate"
 	"github.com/emporium/emporium/ent/variantprice"
 )
 
@@ -748,6 +749,46 @@ func init() {
 	staffmemberDescFailedLogins := staffmemberFields[6].Descriptor()
 	// staffmember.DefaultFailedLogins holds the default value on creation for the failed_logins field.
 	staffmember.DefaultFailedLogins = staffmemberDescFailedLogins.Default.(int)
+	taxrateFields := schema.TaxRate{}.Fields()
+	_ = taxrateFields
+	// taxrateDescCountryCode is the schema descriptor for country_code field.
+	taxrateDescCountryCode := taxrateFields[0].Descriptor()
+	// taxrate.CountryCodeValidator is a validator for the "country_code" field. It is called by the builders before save.
+	taxrate.CountryCodeValidator = func() func(string) error {
+		validators := taxrateDescCountryCode.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(country_code string) error {
+			for _, fn := range fns {
+				if err := fn(country_code); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// taxrateDescProvinceCode is the schema descriptor for province_code field.
+	taxrateDescProvinceCode := taxrateFields[1].Descriptor()
+	// taxrate.DefaultProvinceCode holds the default value on creation for the province_code field.
+	taxrate.DefaultProvinceCode = taxrateDescProvinceCode.Default.(string)
+	// taxrateDescName is the schema descriptor for name field.
+	taxrateDescName := taxrateFields[3].Descriptor()
+	// taxrate.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	taxrate.NameValidator = taxrateDescName.Validators[0].(func(string) error)
+	// taxrateDescRateBps is the schema descriptor for rate_bps field.
+	taxrateDescRateBps := taxrateFields[4].Descriptor()
+	// taxrate.RateBpsValidator is a validator for the "rate_bps" field. It is called by the builders before save.
+	taxrate.RateBpsValidator = taxrateDescRateBps.Validators[0].(func(int) error)
+	// taxrateDescInclusive is the schema descriptor for inclusive field.
+	taxrateDescInclusive := taxrateFields[5].Descriptor()
+	// taxrate.DefaultInclusive holds the default value on creation for the inclusive field.
+	taxrate.DefaultInclusive = taxrateDescInclusive.Default.(bool)
+	// taxrateDescShippingTaxable is the schema descriptor for shipping_taxable field.
+	taxrateDescShippingTaxable := taxrateFields[6].Descriptor()
+	// taxrate.DefaultShippingTaxable holds the default value on creation for the shipping_taxable field.
+	taxrate.DefaultShippingTaxable = taxrateDescShippingTaxable.Default.(bool)
 	variantpriceFields := schema.VariantPrice{}.Fields()
 	_ = variantpriceFields
 	// variantpriceDescCurrency is the schema descriptor for currency field.

@@ -70,6 +70,8 @@ type Tx struct {
 	SigningKey *SigningKeyClient
 	// StaffMember is the client for interacting with the StaffMember builders.
 	StaffMember *StaffMemberClient
+	// TaxRate is the client for interacting with the TaxRate builders.
+	TaxRate *TaxRateClient
 	// VariantPrice is the client for interacting with the VariantPrice builders.
 	VariantPrice *VariantPriceClient
 
@@ -231,6 +233,7 @@ func (tx *Tx) init() {
 	tx.Shop = NewShopClient(tx.config)
 	tx.SigningKey = NewSigningKeyClient(tx.config)
 	tx.StaffMember = NewStaffMemberClient(tx.config)
+	tx.TaxRate = NewTaxRateClient(tx.config)
 	tx.VariantPrice = NewVariantPriceClient(tx.config)
 }
 

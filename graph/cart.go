@@ -11,8 +11,10 @@ import (
 	"github.com/emporium/emporium/gid"
 	"github.com/emporium/emporium/graph/loaders"
 	"github.com/emporium/emporium/graph/model"
+	"github.com/emporium/emporium/money"
 	"github.com/emporium/emporium/pagination"
 	"github.com/emporium/emporium/shipping"
+	"github.com/emporium/emporium/tax"
 	"github.com/emporium/emporium/validation"
 )
 
@@ -182,4 +184,39 @@ func selectableAddresses(in []*model.CartSelectableAddressInput) ([]carts.Addres
 		out[i] = ai
 	}
 	return out, nil
+}
+
+// cartTax asks the tax provider about the cart once it has a delivery address; nil before.
+func (r *Resolver) cartTax(ctx context.Context, c *ent.Cart, lines []carts.LineCost, g *carts.Group) (*tax.Result, error) {
+	l := loaders.For(ctx)
+	ids := make([]int, len(carts.LinesOf(c)))
+	for i, line := range carts.LinesOf(c) {
+		ids[i] = line.VariantID
+	}
+	variants, err := l.Variant.Prefetch(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	var productIDs []int
+	for _, v := range variants {
+		if v != nil {
+			productIDs = append(productIDs, v.ProductID)
+		}
+	}
+	products, err := l.Product.Prefetch(ctx, productIDs)
+	if err != nil {
+		return nil, err
+	}
+	req := carts.TaxRequest(c, lines, variants, products, g)
+	if req == nil {
+		return nil, nil
+	}
+	res, err := r.tax.Calculate(ctx, *req)
+	if err != nil {
+		return nil, err
+	}
+	if res.Total.Currency == "" {
+		res.Total = money.New(0, c.Currency)
+	}
+	return &res, nil
 }

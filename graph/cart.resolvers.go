@@ -95,12 +95,19 @@ func (r *cartResolver) Cost(ctx context.Context, obj *ent.Cart) (*model.CartCost
 	if err != nil {
 		return nil, err
 	}
-	if g != nil && g.Selected != nil {
-		if c.Total, err = c.Total.Add(g.Selected.Cost); err != nil {
-			return nil, err
-		}
+	taxes, err := r.cartTax(ctx, obj, lines, g)
+	if err != nil {
+		return nil, err
 	}
-	return &model.CartCost{SubtotalAmount: &c.Subtotal, TotalAmount: &c.Total, CheckoutChargeAmount: &c.Total}, nil
+	total, err := carts.Total(c.Subtotal, g, taxes)
+	if err != nil {
+		return nil, err
+	}
+	cost := &model.CartCost{SubtotalAmount: &c.Subtotal, TotalAmount: &total, CheckoutChargeAmount: &total}
+	if taxes != nil {
+		cost.TotalTaxAmount = &taxes.Total
+	}
+	return cost, nil
 }
 
 // Delivery is the resolver for the delivery field.

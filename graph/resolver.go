@@ -10,6 +10,7 @@ import (
 	"github.com/emporium/emporium/ent"
 	"github.com/emporium/emporium/inventory"
 	"github.com/emporium/emporium/staff"
+	"github.com/emporium/emporium/tax"
 )
 
 //go:generate go run github.com/99designs/gqlgen generate
@@ -23,6 +24,7 @@ type Resolver struct {
 	apiKeys   *apikeys.Service
 	inventory *inventory.Service
 	carts     *carts.Service
+	tax       tax.Provider
 }
 
 // Services are the domain services resolvers call.
@@ -33,10 +35,12 @@ type Services struct {
 	APIKeys   *apikeys.Service
 	Inventory *inventory.Service
 	Carts     *carts.Service
+	// Tax computes tax; the built-in tables by default.
+	Tax tax.Provider
 }
 
 // NewResolver returns the root resolver.
 func NewResolver(client *ent.Client, s Services) *Resolver {
 	return &Resolver{client: client, catalog: s.Catalog, customers: s.Customers, staff: s.Staff, apiKeys: s.APIKeys,
-		inventory: s.Inventory, carts: s.Carts}
+		inventory: s.Inventory, carts: s.Carts, tax: s.Tax}
 }

@@ -29,6 +29,7 @@ import (
 	"github.com/emporium/emporium/graph/loaders"
 	"github.com/emporium/emporium/inventory"
 	"github.com/emporium/emporium/staff"
+	"github.com/emporium/emporium/tax"
 )
 
 // Config is what the HTTP interface needs.
@@ -127,6 +128,7 @@ func newGraphQL(cfg Config, cat *catalog.Catalog) http.Handler {
 		Catalog: cat, Customers: cfg.Customers, Staff: cfg.Staff, APIKeys: cfg.APIKeys,
 		Inventory: inventory.New(cfg.DB.Client),
 		Carts:     carts.New(cfg.DB.Client, cat, cfg.Customers, cfg.CheckoutURL),
+		Tax:       tax.NewTable(cfg.DB.Client),
 	})
 	schema := generated.NewExecutableSchema(generated.Config{
 		Resolvers:  resolver,

@@ -282,7 +282,7 @@ func TestCartStatementsAreBounded(t *testing.T) {
 func TestCartDelivery(t *testing.T) {
 	eachFreshDB(t, nil, func(t *testing.T, s *server) {
 		v := variantIDs(t, s, "organic-cotton-tee", "gift-card")
-		const fields = `cart { id cost { subtotalAmount { amount } totalAmount { amount currencyCode } }
+		const fields = `cart { id cost { subtotalAmount { amount } totalAmount { amount currencyCode } totalTaxAmount { amount } }
 			delivery { addresses(selected: true) { id selected address { ... on CartDeliveryAddress { city countryCode formatted } } } }
 			deliveryGroups(first: 5) { nodes { id groupType selectedDeliveryOption { handle } deliveryOptions { handle title estimatedCost { amount currencyCode } } } } }
 			userErrors { field message code }`
@@ -292,6 +292,7 @@ func TestCartDelivery(t *testing.T) {
 				Cost struct {
 					SubtotalAmount struct{ Amount string }
 					TotalAmount    moneyV2
+					TotalTaxAmount *struct{ Amount string }
 				}
 				Delivery struct {
 					Addresses []struct {
@@ -335,7 +336,7 @@ func TestCartDelivery(t *testing.T) {
 		}
 		id := c.Cart.ID
 		add := `mutation($id: ID!, $a: [CartSelectableAddressInput!]!) { cartDeliveryAddressesAdd(cartId: $id, addresses: $a) { ` + fields + ` } }`
-		us := map[string]any{"address": map[string]any{"deliveryAddress": map[string]any{"address1": "1 Main St", "city": "Columbus", "countryCode": "US", "zip": "43004"}}, "selected": true}
+		us := map[string]any{"address": map[string]any{"deliveryAddress": map[string]any{"address1": "1 Main St", "city": "Columbus", "provinceCode": "OH", "countryCode": "US", "zip": "43004"}}, "selected": true}
 		var out struct{ CartDeliveryAddressesAdd payload }
 		s.query(t, add, map[string]any{"id": id, "a": []any{us}}, &out)
 		p := out.CartDeliveryAddressesAdd
@@ -351,7 +352,10 @@ func TestCartDelivery(t *testing.T) {
 		var chosen struct{ CartSelectedDeliveryOptionsUpdate payload }
 		s.query(t, sel, map[string]any{"id": id, "g": group, "h": "express"}, &chosen)
 		p = chosen.CartSelectedDeliveryOptionsUpdate
-		if p.Cart == nil || p.Cart.Cost.TotalAmount.Amount != "123.00" || p.Cart.DeliveryGroups.Nodes[0].SelectedDeliveryOption == nil {
+		// Ohio taxes the tee (58.00 × 5.75% = 3.335, rounded per line to 3.34), not the gift card nor shipping:
+		// 108.00 + 15.00 express + 3.34 tax.
+		if p.Cart == nil || p.Cart.Cost.TotalAmount.Amount != "126.34" || p.Cart.Cost.TotalTaxAmount == nil ||
+			p.Cart.Cost.TotalTaxAmount.Amount != "3.34" || p.Cart.DeliveryGroups.Nodes[0].SelectedDeliveryOption == nil {
 			t.Fatalf("express selected: %+v", p)
 		}
 		for _, tt := range []struct{ group, handle, code string }{{group, "teleport", "INVALID_DELIVERY_OPTION"},
@@ -367,7 +371,10 @@ func TestCartDelivery(t *testing.T) {
 		s.query(t, `mutation($id: ID!, $a: [CartSelectableAddressInput!]!) { cartDeliveryAddressesReplace(cartId: $id, addresses: $a) { `+fields+` } }`,
 			map[string]any{"id": id, "a": []any{de}}, &replaced)
 		p = replaced.CartDeliveryAddressesReplace
-		if got := options(p); p.Cart == nil || got["standard"] != "7.50" || got["express"] != "16.00" || p.Cart.Cost.TotalAmount.Amount != "124.00" {
+		// German VAT is inside the prices: 58.00 × 19/119 = 9.26 on the tee, 16.00 × 19/119 = 2.55 on shipping;
+		// the total stays 108.00 + 16.00.
+		if got := options(p); p.Cart == nil || got["standard"] != "7.50" || got["express"] != "16.00" || p.Cart.Cost.TotalAmount.Amount != "124.00" ||
+			p.Cart.Cost.TotalTaxAmount == nil || p.Cart.Cost.TotalTaxAmount.Amount != "11.81" {
 			t.Fatalf("shipping to Germany in USD: options %v, %+v", got, p)
 		}
 

@@ -13,6 +13,20 @@ type File struct {
 	Pages       []Page       `json:"pages,omitempty"`
 	// ShippingZones price delivery; a zone with country "*" serves every country no other zone lists.
 	ShippingZones []ShippingZone `json:"shippingZones,omitempty"`
+	// TaxRates are the built-in tax tables.
+	TaxRates []TaxRate `json:"taxRates,omitempty"`
+}
+
+// TaxRate is the rate of a tax class in a country or one of its provinces. Rate is a percentage as a
+// decimal string ("19", "5.75").
+type TaxRate struct {
+	CountryCode     string `json:"countryCode"`
+	ProvinceCode    string `json:"provinceCode,omitempty"`
+	TaxClass        string `json:"taxClass,omitempty"` // STANDARD (default), REDUCED or ZERO
+	Name            string `json:"name"`
+	Rate            string `json:"rate"`
+	Inclusive       bool   `json:"inclusive,omitempty"`
+	ShippingTaxable bool   `json:"shippingTaxable,omitempty"`
 }
 
 // ShippingZone is a set of countries sharing rates.
@@ -87,6 +101,8 @@ type Product struct {
 	Options         []Option  `json:"options,omitempty"`
 	Images          []Image   `json:"images,omitempty"`
 	Variants        []Variant `json:"variants"`
+	// TaxClass is STANDARD (default), REDUCED or ZERO.
+	TaxClass string `json:"taxClass,omitempty"`
 	// SalesCount seeds the BEST_SELLING order of a demo catalog.
 	SalesCount int64 `json:"salesCount,omitempty"`
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/emporium/emporium/ent/productvariant"
 	"github.com/emporium/emporium/ent/schema"
 	"github.com/emporium/emporium/ent/shippingrate"
+	"github.com/emporium/emporium/ent/taxrate"
 	"github.com/emporium/emporium/money"
 )
 
@@ -120,6 +121,11 @@ func (l *loader) load(ctx context.Context, f *File) error {
 			return fmt.Errorf("seed: shipping zone %q: %w", z.Name, err)
 		}
 	}
+	for _, r := range f.TaxRates {
+		if err := l.taxRate(ctx, r); err != nil {
+			return fmt.Errorf("seed: tax rate %s %s: %w", r.CountryCode, r.ProvinceCode, err)
+		}
+	}
 	for _, m := range f.Menus {
 		if err := l.menu(ctx, m); err != nil {
 			return fmt.Errorf("seed: menu %q: %w", m.Handle, err)
@@ -185,6 +191,13 @@ func (l *loader) product(ctx context.Context, p *Product) error {
 		}
 		published = t.UTC()
 	}
+	taxClass := product.TaxClassSTANDARD
+	if p.TaxClass != "" {
+		taxClass = product.TaxClass(p.TaxClass)
+		if err := product.TaxClassValidator(taxClass); err != nil {
+			return err
+		}
+	}
 	minPrice := int64(-1)
 	for _, v := range p.Variants {
 		amount, ok := v.Prices[l.currency]
@@ -205,7 +218,7 @@ func (l *loader) product(ctx context.Context, p *Product) error {
 		SetVendor(p.Vendor).SetProductType(p.ProductType).SetTags(p.Tags).
 		SetStatus(status).SetPublishedAt(published).
 		SetSeoTitle(p.SEO.Title).SetSeoDescription(p.SEO.Description).
-		SetMinPrice(minPrice).SetSalesCount(p.SalesCount).
+		SetMinPrice(minPrice).SetSalesCount(p.SalesCount).SetTaxClass(taxClass).
 		Save(ctx)
 	if err != nil {
 		return err
@@ -538,4 +551,21 @@ func (l *loader) shippingZone(ctx context.Context, z ShippingZone) error {
 		}
 	}
 	return nil
+}
+
+func (l *loader) taxRate(ctx context.Context, r TaxRate) error {
+	class := taxrate.TaxClassSTANDARD
+	if r.TaxClass != "" {
+		class = taxrate.TaxClass(r.TaxClass)
+		if err := taxrate.TaxClassValidator(class); err != nil {
+			return err
+		}
+	}
+	// A percentage with up to two decimals is a whole number of basis points.
+	bps, err := money.Parse(r.Rate, "USD")
+	if err != nil || bps.Amount < 0 {
+		return fmt.Errorf("rate %q is not a percentage with at most two decimals", r.Rate)
+	}
+	return l.tx.TaxRate.Create().SetCountryCode(r.CountryCode).SetProvinceCode(r.ProvinceCode).SetTaxClass(class).
+		SetName(r.Name).SetRateBps(int(bps.Amount)).SetInclusive(r.Inclusive).SetShippingTaxable(r.ShippingTaxable).Exec(ctx)
 }

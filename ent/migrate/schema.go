@@ -537,6 +537,7 @@ var (
 		{Name: "published_at", Type: field.TypeTime, Nullable: true},
 		{Name: "min_price", Type: field.TypeInt64, Default: 0},
 		{Name: "sales_count", Type: field.TypeInt64, Default: 0},
+		{Name: "tax_class", Type: field.TypeEnum, Enums: []string{"STANDARD", "REDUCED", "ZERO"}, Default: "STANDARD"},
 	}
 	// ProductsTable holds the schema information for the "products" table.
 	ProductsTable = &schema.Table{
@@ -805,6 +806,30 @@ var (
 		Columns:    StaffMembersColumns,
 		PrimaryKey: []*schema.Column{StaffMembersColumns[0]},
 	}
+	// TaxRatesColumns holds the columns for the "tax_rates" table.
+	TaxRatesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "country_code", Type: field.TypeString, Size: 2},
+		{Name: "province_code", Type: field.TypeString, Default: ""},
+		{Name: "tax_class", Type: field.TypeEnum, Enums: []string{"STANDARD", "REDUCED", "ZERO"}, Default: "STANDARD"},
+		{Name: "name", Type: field.TypeString},
+		{Name: "rate_bps", Type: field.TypeInt},
+		{Name: "inclusive", Type: field.TypeBool, Default: false},
+		{Name: "shipping_taxable", Type: field.TypeBool, Default: false},
+	}
+	// TaxRatesTable holds the schema information for the "tax_rates" table.
+	TaxRatesTable = &schema.Table{
+		Name:       "tax_rates",
+		Columns:    TaxRatesColumns,
+		PrimaryKey: []*schema.Column{TaxRatesColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "taxrate_country_code_province_code_tax_class",
+				Unique:  true,
+				Columns: []*schema.Column{TaxRatesColumns[1], TaxRatesColumns[2], TaxRatesColumns[3]},
+			},
+		},
+	}
 	// VariantPricesColumns holds the columns for the "variant_prices" table.
 	VariantPricesColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -894,6 +919,7 @@ var (
 		ShopsTable,
 		SigningKeysTable,
 		StaffMembersTable,
+		TaxRatesTable,
 		VariantPricesTable,
 		StaffMemberGroupsTable,
 	}

@@ -90,5 +90,8 @@ type SigningKey func(*sql.Selector)
 // StaffMember is the predicate function for staffmember builders.
 type StaffMember func(*sql.Selector)
 
+// TaxRate is the predicate function for taxrate builders.
+type TaxRate func(*sql.Selector)
+
 // VariantPrice is the predicate function for variantprice builders.
 type VariantPrice func(*sql.Selector)

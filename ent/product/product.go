@@ -45,6 +45,8 @@ const (
 	FieldMinPrice = "min_price"
 	// FieldSalesCount holds the string denoting the sales_count field in the database.
 	FieldSalesCount = "sales_count"
+	// FieldTaxClass holds the string denoting the tax_class field in the database.
+	FieldTaxClass = "tax_class"
 	// EdgeOptions holds the string denoting the options edge name in mutations.
 	EdgeOptions = "options"
 	// EdgeVariants holds the string denoting the variants edge name in mutations.
@@ -112,6 +114,7 @@ var Columns = []string{
 	FieldPublishedAt,
 	FieldMinPrice,
 	FieldSalesCount,
+	FieldTaxClass,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -177,6 +180,33 @@ func StatusValidator(s Status) error {
 		return nil
 	default:
 		return fmt.Errorf("product: invalid enum value for status field: %q", s)
+	}
+}
+
+// TaxClass defines the type for the "tax_class" enum field.
+type TaxClass string
+
+// TaxClassSTANDARD is the default value of the TaxClass enum.
+const DefaultTaxClass = TaxClassSTANDARD
+
+// TaxClass values.
+const (
+	TaxClassSTANDARD TaxClass = "STANDARD"
+	TaxClassREDUCED  TaxClass = "REDUCED"
+	TaxClassZERO     TaxClass = "ZERO"
+)
+
+func (tc TaxClass) String() string {
+	return string(tc)
+}
+
+// TaxClassValidator is a validator for the "tax_class" field enum values. It is called by the builders before save.
+func TaxClassValidator(tc TaxClass) error {
+	switch tc {
+	case TaxClassSTANDARD, TaxClassREDUCED, TaxClassZERO:
+		return nil
+	default:
+		return fmt.Errorf("product: invalid enum value for tax_class field: %q", tc)
 	}
 }
 
@@ -256,6 +286,11 @@ func ByMinPrice(opts ...sql.OrderTermOption) OrderOption {
 // BySalesCount orders the results by the sales_count field.
 func BySalesCount(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldSalesCount, opts...).ToFunc()
+}
+
+// ByTaxClass orders the results by the tax_class field.
+func ByTaxClass(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldTaxClass, opts...).ToFunc()
 }
 
 // ByOptionsCount orders the results by options count.

@@ -880,6 +880,26 @@ func SalesCountLTE(v int64) predicate.Product {
 	return predicate.Product(sql.FieldLTE(FieldSalesCount, v))
 }
 
+// TaxClassEQ applies the EQ predicate on the "tax_class" field.
+func TaxClassEQ(v TaxClass) predicate.Product {
+	return predicate.Product(sql.FieldEQ(FieldTaxClass, v))
+}
+
+// TaxClassNEQ applies the NEQ predicate on the "tax_class" field.
+func TaxClassNEQ(v TaxClass) predicate.Product {
+	return predicate.Product(sql.FieldNEQ(FieldTaxClass, v))
+}
+
+// TaxClassIn applies the In predicate on the "tax_class" field.
+func TaxClassIn(vs ...TaxClass) predicate.Product {
+	return predicate.Product(sql.FieldIn(FieldTaxClass, vs...))
+}
+
+// TaxClassNotIn applies the NotIn predicate on the "tax_class" field.
+func TaxClassNotIn(vs ...TaxClass) predicate.Product {
+	return predicate.Product(sql.FieldNotIn(FieldTaxClass, vs...))
+}
+
 // HasOptions applies the HasEdge predicate on the "options" edge.
 func HasOptions() predicate.Product {
 	return predicate.Product(func(s *sql.Selector) {

@@ -28,6 +28,7 @@ func (Product) Fields() []ent.Field {
 		field.Int64("min_price").Default(0).
 			Comment("lowest variant price in the shop's default currency, in minor units: the PRICE sort key"),
 		field.Int64("sales_count").Default(0).Comment("units sold: the BEST_SELLING sort key"),
+		field.Enum("tax_class").Values("STANDARD", "REDUCED", "ZERO").Default("STANDARD"),
 	}
 }
 
