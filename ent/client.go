@@ -24,6 +24,7 @@ import (
 	"github.com/emporium/emporium/ent/collectionproduct"
 	"github.com/emporium/emporium/ent/customer"
 	"github.com/emporium/emporium/ent/customeraddress"
+	"github.com/emporium/emporium/ent/discount"
 	"github.com/emporium/emporium/ent/image"
 	"github.com/emporium/emporium/ent/inventoryadjustment"
 	"github.com/emporium/emporium/ent/inventorylevel"
@@ -72,6 +73,8 @@ type Client struct {
 	Customer *CustomerClient
 	// CustomerAddress is the client for interacting with the CustomerAddress builders.
 	CustomerAddress *CustomerAddressClient
+	// Discount is the client for interacting with the Discount builders.
+	Discount *DiscountClient
 	// Image is the client for interacting with the Image builders.
 	Image *ImageClient
 	// InventoryAdjustment is the client for interacting with the InventoryAdjustment builders.
@@ -134,6 +137,7 @@ func (c *Client) init() {
 	c.CollectionProduct = NewCollectionProductClient(c.config)
 	c.Customer = NewCustomerClient(c.config)
 	c.CustomerAddress = NewCustomerAddressClient(c.config)
+	c.Discount = NewDiscountClient(c.config)
 	c.Image = NewImageClient(c.config)
 	c.InventoryAdjustment = NewInventoryAdjustmentClient(c.config)
 	c.InventoryLevel = NewInventoryLevelClient(c.config)
@@ -256,6 +260,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		CollectionProduct:   NewCollectionProductClient(cfg),
 		Customer:            NewCustomerClient(cfg),
 		CustomerAddress:     NewCustomerAddressClient(cfg),
+		Discount:            NewDiscountClient(cfg),
 		Image:               NewImageClient(cfg),
 		InventoryAdjustment: NewInventoryAdjustmentClient(cfg),
 		InventoryLevel:      NewInventoryLevelClient(cfg),
@@ -305,6 +310,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		CollectionProduct:   NewCollectionProductClient(cfg),
 		Customer:            NewCustomerClient(cfg),
 		CustomerAddress:     NewCustomerAddressClient(cfg),
+		Discount:            NewDiscountClient(cfg),
 		Image:               NewImageClient(cfg),
 		InventoryAdjustment: NewInventoryAdjustmentClient(cfg),
 		InventoryLevel:      NewInventoryLevelClient(cfg),
@@ -356,7 +362,7 @@ func (c *Client) Close() error {
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.APIKey, c.AuditEntry, c.Cart, c.CartAddress, c.CartLine, c.Collection,
-		c.CollectionProduct, c.Customer, c.CustomerAddress, c.Image,
+		c.CollectionProduct, c.Customer, c.CustomerAddress, c.Discount, c.Image,
 		c.InventoryAdjustment, c.InventoryLevel, c.Location, c.LoginThrottle, c.Menu,
 		c.MenuItem, c.Page, c.PermissionGroup, c.Product, c.ProductOption,
 		c.ProductTag, c.ProductVariant, c.Session, c.ShippingRate, c.ShippingZone,
@@ -371,7 +377,7 @@ func (c *Client) Use(hooks ...Hook) {
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.APIKey, c.AuditEntry, c.Cart, c.CartAddress, c.CartLine, c.Collection,
-		c.CollectionProduct, c.Customer, c.CustomerAddress, c.Image,
+		c.CollectionProduct, c.Customer, c.CustomerAddress, c.Discount, c.Image,
 		c.InventoryAdjustment, c.InventoryLevel, c.Location, c.LoginThrottle, c.Menu,
 		c.MenuItem, c.Page, c.PermissionGroup, c.Product, c.ProductOption,
 		c.ProductTag, c.ProductVariant, c.Session, c.ShippingRate, c.ShippingZone,
@@ -402,6 +408,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Customer.mutate(ctx, m)
 	case *CustomerAddressMutation:
 		return c.CustomerAddress.mutate(ctx, m)
+	case *DiscountMutation:
+		return c.Discount.mutate(ctx, m)
 	case *ImageMutation:
 		return c.Image.mutate(ctx, m)
 	case *InventoryAdjustmentMutation:
@@ -1803,6 +1811,139 @@ func (c *CustomerAddressClient) mutate(ctx context.Context, m *CustomerAddressMu
 		return (&CustomerAddressDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown CustomerAddress mutation op: %q", m.Op())
+	}
+}
+
+// DiscountClient is a client for the Discount schema.
+type DiscountClient struct {
+	config
+}
+
+// NewDiscountClient returns a client for the Discount from the given config.
+func NewDiscountClient(c config) *DiscountClient {
+	return &DiscountClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `discount.Hooks(f(g(h())))`.
+func (c *DiscountClient) Use(hooks ...Hook) {
+	c.hooks.Discount = append(c.hooks.Discount, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `discount.Intercept(f(g(h())))`.
+func (c *DiscountClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Discount = append(c.inters.Discount, interceptors...)
+}
+
+// Create returns a builder for creating a Discount entity.
+func (c *DiscountClient) Create() *DiscountCreate {
+	mutation := newDiscountMutation(c.config, OpCreate)
+	return &DiscountCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Discount entities.
+func (c *DiscountClient) CreateBulk(builders ...*DiscountCreate) *DiscountCreateBulk {
+	return &DiscountCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *DiscountClient) MapCreateBulk(slice any, setFunc func(*DiscountCreate, int)) *DiscountCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &DiscountCreateBulk{err: fmt.Errorf("calling to DiscountClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*DiscountCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &DiscountCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Discount.
+func (c *DiscountClient) Update() *DiscountUpdate {
+	mutation := newDiscountMutation(c.config, OpUpdate)
+	return &DiscountUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *DiscountClient) UpdateOne(_m *Discount) *DiscountUpdateOne {
+	mutation := newDiscountMutation(c.config, OpUpdateOne, withDiscount(_m))
+	return &DiscountUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *DiscountClient) UpdateOneID(id int) *DiscountUpdateOne {
+	mutation := newDiscountMutation(c.config, OpUpdateOne, withDiscountID(id))
+	return &DiscountUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Discount.
+func (c *DiscountClient) Delete() *DiscountDelete {
+	mutation := newDiscountMutation(c.config, OpDelete)
+	return &DiscountDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *DiscountClient) DeleteOne(_m *Discount) *DiscountDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *DiscountClient) DeleteOneID(id int) *DiscountDeleteOne {
+	builder := c.Delete().Where(discount.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &DiscountDeleteOne{builder}
+}
+
+// Query returns a query builder for Discount.
+func (c *DiscountClient) Query() *DiscountQuery {
+	return &DiscountQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeDiscount},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Discount entity by its id.
+func (c *DiscountClient) Get(ctx context.Context, id int) (*Discount, error) {
+	return c.Query().Where(discount.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *DiscountClient) GetX(ctx context.Context, id int) *Discount {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *DiscountClient) Hooks() []Hook {
+	return c.hooks.Discount
+}
+
+// Interceptors returns the client interceptors.
+func (c *DiscountClient) Interceptors() []Interceptor {
+	return c.inters.Discount
+}
+
+func (c *DiscountClient) mutate(ctx context.Context, m *DiscountMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&DiscountCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&DiscountUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&DiscountUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&DiscountDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Discount mutation op: %q", m.Op())
 	}
 }
 
@@ -4987,17 +5128,18 @@ func (c *VariantPriceClient) mutate(ctx context.Context, m *VariantPriceMutation
 type (
 	hooks struct {
 		APIKey, AuditEntry, Cart, CartAddress, CartLine, Collection, CollectionProduct,
-		Customer, CustomerAddress, Image, InventoryAdjustment, InventoryLevel,
-		Location, LoginThrottle, Menu, MenuItem, Page, PermissionGroup, Product,
-		ProductOption, ProductTag, ProductVariant, Session, ShippingRate, ShippingZone,
-		Shop, SigningKey, StaffMember, TaxRate, VariantPrice []ent.Hook
+		Customer, CustomerAddress, Discount, Image, InventoryAdjustment,
+		InventoryLevel, Location, LoginThrottle, Menu, MenuItem, Page, PermissionGroup,
+		Product, ProductOption, ProductTag, ProductVariant, Session, ShippingRate,
+		ShippingZone, Shop, SigningKey, StaffMember, TaxRate, VariantPrice []ent.Hook
 	}
 	inters struct {
 		APIKey, AuditEntry, Cart, CartAddress, CartLine, Collection, CollectionProduct,
-		Customer, CustomerAddress, Image, InventoryAdjustment, InventoryLevel,
-		Location, LoginThrottle, Menu, MenuItem, Page, PermissionGroup, Product,
-		ProductOption, ProductTag, ProductVariant, Session, ShippingRate, ShippingZone,
-		Shop, SigningKey, StaffMember, TaxRate, VariantPrice []ent.Interceptor
+		Customer, CustomerAddress, Discount, Image, InventoryAdjustment,
+		InventoryLevel, Location, LoginThrottle, Menu, MenuItem, Page, PermissionGroup,
+		Product, ProductOption, ProductTag, ProductVariant, Session, ShippingRate,
+		ShippingZone, Shop, SigningKey, StaffMember, TaxRate,
+		VariantPrice []ent.Interceptor
 	}
 )
 

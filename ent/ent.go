@@ -21,6 +21,7 @@ import (
 	"github.com/emporium/emporium/ent/collectionproduct"
 	"github.com/emporium/emporium/ent/customer"
 	"github.com/emporium/emporium/ent/customeraddress"
+	"github.com/emporium/emporium/ent/discount"
 	"github.com/emporium/emporium/ent/image"
 	"github.com/emporium/emporium/ent/inventoryadjustment"
 	"github.com/emporium/emporium/ent/inventorylevel"
@@ -111,6 +112,7 @@ func checkColumn(t, c string) error {
 			collectionproduct.Table:   collectionproduct.ValidColumn,
 			customer.Table:            customer.ValidColumn,
 			customeraddress.Table:     customeraddress.ValidColumn,
+			discount.Table:            discount.ValidColumn,
 			image.Table:               image.ValidColumn,
 			inventoryadjustment.Table: inventoryadjustment.ValidColumn,
 			inventorylevel.Table:      inventorylevel.ValidColumn,

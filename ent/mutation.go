@@ -20,6 +20,7 @@ import (
 	"github.com/emporium/emporium/ent/collectionproduct"
 	"github.com/emporium/emporium/ent/customer"
 	"github.com/emporium/emporium/ent/customeraddress"
+	"github.com/emporium/emporium/ent/discount"
 	"github.com/emporium/emporium/ent/image"
 	"github.com/emporium/emporium/ent/inventoryadjustment"
 	"github.com/emporium/emporium/ent/inventorylevel"
@@ -63,6 +64,7 @@ const (
 	TypeCollectionProduct   = "CollectionProduct"
 	TypeCustomer            = "Customer"
 	TypeCustomerAddress     = "CustomerAddress"
+	TypeDiscount            = "Discount"
 	TypeImage               = "Image"
 	TypeInventoryAdjustment = "InventoryAdjustment"
 	TypeInventoryLevel      = "InventoryLevel"
@@ -8896,6 +8898,1974 @@ func (m *CustomerAddressMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown CustomerAddress edge %s", name)
+}
+
+// DiscountMutation represents an operation that mutates the Discount nodes in the graph.
+type DiscountMutation struct {
+	config
+	op                    Op
+	typ                   string
+	id                    *int
+	created_at            *time.Time
+	updated_at            *time.Time
+	title                 *string
+	code                  *string
+	automatic             *bool
+	kind                  *discount.Kind
+	target                *discount.Target
+	percentage_bps        *int
+	addpercentage_bps     *int
+	amount                *int64
+	addamount             *int64
+	currency              *string
+	product_ids           *[]int
+	appendproduct_ids     []int
+	collection_ids        *[]int
+	appendcollection_ids  []int
+	min_subtotal          *int64
+	addmin_subtotal       *int64
+	min_quantity          *int
+	addmin_quantity       *int
+	buy_quantity          *int
+	addbuy_quantity       *int
+	get_quantity          *int
+	addget_quantity       *int
+	usage_limit           *int
+	addusage_limit        *int
+	usage_count           *int
+	addusage_count        *int
+	once_per_customer     *bool
+	starts_at             *time.Time
+	ends_at               *time.Time
+	combines_with_product *bool
+	combines_with_order   *bool
+	active                *bool
+	clearedFields         map[string]struct{}
+	done                  bool
+	oldValue              func(context.Context) (*Discount, error)
+	predicates            []predicate.Discount
+}
+
+var _ ent.Mutation = (*DiscountMutation)(nil)
+
+// discountOption allows management of the mutation configuration using functional options.
+type discountOption func(*DiscountMutation)
+
+// newDiscountMutation creates new mutation for the Discount entity.
+func newDiscountMutation(c config, op Op, opts ...discountOption) *DiscountMutation {
+	m := &DiscountMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeDiscount,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withDiscountID sets the ID field of the mutation.
+func withDiscountID(id int) discountOption {
+	return func(m *DiscountMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *Discount
+		)
+		m.oldValue = func(ctx context.Context) (*Discount, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().Discount.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withDiscount sets the old Discount of the mutation.
+func withDiscount(node *Discount) discountOption {
+	return func(m *DiscountMutation) {
+		m.oldValue = func(context.Context) (*Discount, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m DiscountMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m DiscountMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *DiscountMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *DiscountMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().Discount.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *DiscountMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *DiscountMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the Discount entity.
+// If the Discount object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DiscountMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *DiscountMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *DiscountMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *DiscountMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the Discount entity.
+// If the Discount object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DiscountMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *DiscountMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetTitle sets the "title" field.
+func (m *DiscountMutation) SetTitle(s string) {
+	m.title = &s
+}
+
+// Title returns the value of the "title" field in the mutation.
+func (m *DiscountMutation) Title() (r string, exists bool) {
+	v := m.title
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTitle returns the old "title" field's value of the Discount entity.
+// If the Discount object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DiscountMutation) OldTitle(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTitle is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTitle requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTitle: %w", err)
+	}
+	return oldValue.Title, nil
+}
+
+// ResetTitle resets all changes to the "title" field.
+func (m *DiscountMutation) ResetTitle() {
+	m.title = nil
+}
+
+// SetCode sets the "code" field.
+func (m *DiscountMutation) SetCode(s string) {
+	m.code = &s
+}
+
+// Code returns the value of the "code" field in the mutation.
+func (m *DiscountMutation) Code() (r string, exists bool) {
+	v := m.code
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCode returns the old "code" field's value of the Discount entity.
+// If the Discount object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DiscountMutation) OldCode(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCode is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCode requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCode: %w", err)
+	}
+	return oldValue.Code, nil
+}
+
+// ClearCode clears the value of the "code" field.
+func (m *DiscountMutation) ClearCode() {
+	m.code = nil
+	m.clearedFields[discount.FieldCode] = struct{}{}
+}
+
+// CodeCleared returns if the "code" field was cleared in this mutation.
+func (m *DiscountMutation) CodeCleared() bool {
+	_, ok := m.clearedFields[discount.FieldCode]
+	return ok
+}
+
+// ResetCode resets all changes to the "code" field.
+func (m *DiscountMutation) ResetCode() {
+	m.code = nil
+	delete(m.clearedFields, discount.FieldCode)
+}
+
+// SetAutomatic sets the "automatic" field.
+func (m *DiscountMutation) SetAutomatic(b bool) {
+	m.automatic = &b
+}
+
+// Automatic returns the value of the "automatic" field in the mutation.
+func (m *DiscountMutation) Automatic() (r bool, exists bool) {
+	v := m.automatic
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAutomatic returns the old "automatic" field's value of the Discount entity.
+// If the Discount object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DiscountMutation) OldAutomatic(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAutomatic is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAutomatic requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAutomatic: %w", err)
+	}
+	return oldValue.Automatic, nil
+}
+
+// ResetAutomatic resets all changes to the "automatic" field.
+func (m *DiscountMutation) ResetAutomatic() {
+	m.automatic = nil
+}
+
+// SetKind sets the "kind" field.
+func (m *DiscountMutation) SetKind(d discount.Kind) {
+	m.kind = &d
+}
+
+// Kind returns the value of the "kind" field in the mutation.
+func (m *DiscountMutation) Kind() (r discount.Kind, exists bool) {
+	v := m.kind
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldKind returns the old "kind" field's value of the Discount entity.
+// If the Discount object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DiscountMutation) OldKind(ctx context.Context) (v discount.Kind, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldKind is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldKind requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldKind: %w", err)
+	}
+	return oldValue.Kind, nil
+}
+
+// ResetKind resets all changes to the "kind" field.
+func (m *DiscountMutation) ResetKind() {
+	m.kind = nil
+}
+
+// SetTarget sets the "target" field.
+func (m *DiscountMutation) SetTarget(d discount.Target) {
+	m.target = &d
+}
+
+// Target returns the value of the "target" field in the mutation.
+func (m *DiscountMutation) Target() (r discount.Target, exists bool) {
+	v := m.target
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTarget returns the old "target" field's value of the Discount entity.
+// If the Discount object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DiscountMutation) OldTarget(ctx context.Context) (v discount.Target, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTarget is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTarget requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTarget: %w", err)
+	}
+	return oldValue.Target, nil
+}
+
+// ResetTarget resets all changes to the "target" field.
+func (m *DiscountMutation) ResetTarget() {
+	m.target = nil
+}
+
+// SetPercentageBps sets the "percentage_bps" field.
+func (m *DiscountMutation) SetPercentageBps(i int) {
+	m.percentage_bps = &i
+	m.addpercentage_bps = nil
+}
+
+// PercentageBps returns the value of the "percentage_bps" field in the mutation.
+func (m *DiscountMutation) PercentageBps() (r int, exists bool) {
+	v := m.percentage_bps
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPercentageBps returns the old "percentage_bps" field's value of the Discount entity.
+// If the Discount object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DiscountMutation) OldPercentageBps(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPercentageBps is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPercentageBps requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPercentageBps: %w", err)
+	}
+	return oldValue.PercentageBps, nil
+}
+
+// AddPercentageBps adds i to the "percentage_bps" field.
+func (m *DiscountMutation) AddPercentageBps(i int) {
+	if m.addpercentage_bps != nil {
+		*m.addpercentage_bps += i
+	} else {
+		m.addpercentage_bps = &i
+	}
+}
+
+// AddedPercentageBps returns the value that was added to the "percentage_bps" field in this mutation.
+func (m *DiscountMutation) AddedPercentageBps() (r int, exists bool) {
+	v := m.addpercentage_bps
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetPercentageBps resets all changes to the "percentage_bps" field.
+func (m *DiscountMutation) ResetPercentageBps() {
+	m.percentage_bps = nil
+	m.addpercentage_bps = nil
+}
+
+// SetAmount sets the "amount" field.
+func (m *DiscountMutation) SetAmount(i int64) {
+	m.amount = &i
+	m.addamount = nil
+}
+
+// Amount returns the value of the "amount" field in the mutation.
+func (m *DiscountMutation) Amount() (r int64, exists bool) {
+	v := m.amount
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAmount returns the old "amount" field's value of the Discount entity.
+// If the Discount object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DiscountMutation) OldAmount(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAmount is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAmount requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAmount: %w", err)
+	}
+	return oldValue.Amount, nil
+}
+
+// AddAmount adds i to the "amount" field.
+func (m *DiscountMutation) AddAmount(i int64) {
+	if m.addamount != nil {
+		*m.addamount += i
+	} else {
+		m.addamount = &i
+	}
+}
+
+// AddedAmount returns the value that was added to the "amount" field in this mutation.
+func (m *DiscountMutation) AddedAmount() (r int64, exists bool) {
+	v := m.addamount
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetAmount resets all changes to the "amount" field.
+func (m *DiscountMutation) ResetAmount() {
+	m.amount = nil
+	m.addamount = nil
+}
+
+// SetCurrency sets the "currency" field.
+func (m *DiscountMutation) SetCurrency(s string) {
+	m.currency = &s
+}
+
+// Currency returns the value of the "currency" field in the mutation.
+func (m *DiscountMutation) Currency() (r string, exists bool) {
+	v := m.currency
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCurrency returns the old "currency" field's value of the Discount entity.
+// If the Discount object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DiscountMutation) OldCurrency(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCurrency is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCurrency requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCurrency: %w", err)
+	}
+	return oldValue.Currency, nil
+}
+
+// ResetCurrency resets all changes to the "currency" field.
+func (m *DiscountMutation) ResetCurrency() {
+	m.currency = nil
+}
+
+// SetProductIds sets the "product_ids" field.
+func (m *DiscountMutation) SetProductIds(i []int) {
+	m.product_ids = &i
+	m.appendproduct_ids = nil
+}
+
+// ProductIds returns the value of the "product_ids" field in the mutation.
+func (m *DiscountMutation) ProductIds() (r []int, exists bool) {
+	v := m.product_ids
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldProductIds returns the old "product_ids" field's value of the Discount entity.
+// If the Discount object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DiscountMutation) OldProductIds(ctx context.Context) (v []int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldProductIds is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldProductIds requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldProductIds: %w", err)
+	}
+	return oldValue.ProductIds, nil
+}
+
+// AppendProductIds adds i to the "product_ids" field.
+func (m *DiscountMutation) AppendProductIds(i []int) {
+	m.appendproduct_ids = append(m.appendproduct_ids, i...)
+}
+
+// AppendedProductIds returns the list of values that were appended to the "product_ids" field in this mutation.
+func (m *DiscountMutation) AppendedProductIds() ([]int, bool) {
+	if len(m.appendproduct_ids) == 0 {
+		return nil, false
+	}
+	return m.appendproduct_ids, true
+}
+
+// ClearProductIds clears the value of the "product_ids" field.
+func (m *DiscountMutation) ClearProductIds() {
+	m.product_ids = nil
+	m.appendproduct_ids = nil
+	m.clearedFields[discount.FieldProductIds] = struct{}{}
+}
+
+// ProductIdsCleared returns if the "product_ids" field was cleared in this mutation.
+func (m *DiscountMutation) ProductIdsCleared() bool {
+	_, ok := m.clearedFields[discount.FieldProductIds]
+	return ok
+}
+
+// ResetProductIds resets all changes to the "product_ids" field.
+func (m *DiscountMutation) ResetProductIds() {
+	m.product_ids = nil
+	m.appendproduct_ids = nil
+	delete(m.clearedFields, discount.FieldProductIds)
+}
+
+// SetCollectionIds sets the "collection_ids" field.
+func (m *DiscountMutation) SetCollectionIds(i []int) {
+	m.collection_ids = &i
+	m.appendcollection_ids = nil
+}
+
+// CollectionIds returns the value of the "collection_ids" field in the mutation.
+func (m *DiscountMutation) CollectionIds() (r []int, exists bool) {
+	v := m.collection_ids
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCollectionIds returns the old "collection_ids" field's value of the Discount entity.
+// If the Discount object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DiscountMutation) OldCollectionIds(ctx context.Context) (v []int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCollectionIds is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCollectionIds requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCollectionIds: %w", err)
+	}
+	return oldValue.CollectionIds, nil
+}
+
+// AppendCollectionIds adds i to the "collection_ids" field.
+func (m *DiscountMutation) AppendCollectionIds(i []int) {
+	m.appendcollection_ids = append(m.appendcollection_ids, i...)
+}
+
+// AppendedCollectionIds returns the list of values that were appended to the "collection_ids" field in this mutation.
+func (m *DiscountMutation) AppendedCollectionIds() ([]int, bool) {
+	if len(m.appendcollection_ids) == 0 {
+		return nil, false
+	}
+	return m.appendcollection_ids, true
+}
+
+// ClearCollectionIds clears the value of the "collection_ids" field.
+func (m *DiscountMutation) ClearCollectionIds() {
+	m.collection_ids = nil
+	m.appendcollection_ids = nil
+	m.clearedFields[discount.FieldCollectionIds] = struct{}{}
+}
+
+// CollectionIdsCleared returns if the "collection_ids" field was cleared in this mutation.
+func (m *DiscountMutation) CollectionIdsCleared() bool {
+	_, ok := m.clearedFields[discount.FieldCollectionIds]
+	return ok
+}
+
+// ResetCollectionIds resets all changes to the "collection_ids" field.
+func (m *DiscountMutation) ResetCollectionIds() {
+	m.collection_ids = nil
+	m.appendcollection_ids = nil
+	delete(m.clearedFields, discount.FieldCollectionIds)
+}
+
+// SetMinSubtotal sets the "min_subtotal" field.
+func (m *DiscountMutation) SetMinSubtotal(i int64) {
+	m.min_subtotal = &i
+	m.addmin_subtotal = nil
+}
+
+// MinSubtotal returns the value of the "min_subtotal" field in the mutation.
+func (m *DiscountMutation) MinSubtotal() (r int64, exists bool) {
+	v := m.min_subtotal
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMinSubtotal returns the old "min_subtotal" field's value of the Discount entity.
+// If the Discount object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DiscountMutation) OldMinSubtotal(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMinSubtotal is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMinSubtotal requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMinSubtotal: %w", err)
+	}
+	return oldValue.MinSubtotal, nil
+}
+
+// AddMinSubtotal adds i to the "min_subtotal" field.
+func (m *DiscountMutation) AddMinSubtotal(i int64) {
+	if m.addmin_subtotal != nil {
+		*m.addmin_subtotal += i
+	} else {
+		m.addmin_subtotal = &i
+	}
+}
+
+// AddedMinSubtotal returns the value that was added to the "min_subtotal" field in this mutation.
+func (m *DiscountMutation) AddedMinSubtotal() (r int64, exists bool) {
+	v := m.addmin_subtotal
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetMinSubtotal resets all changes to the "min_subtotal" field.
+func (m *DiscountMutation) ResetMinSubtotal() {
+	m.min_subtotal = nil
+	m.addmin_subtotal = nil
+}
+
+// SetMinQuantity sets the "min_quantity" field.
+func (m *DiscountMutation) SetMinQuantity(i int) {
+	m.min_quantity = &i
+	m.addmin_quantity = nil
+}
+
+// MinQuantity returns the value of the "min_quantity" field in the mutation.
+func (m *DiscountMutation) MinQuantity() (r int, exists bool) {
+	v := m.min_quantity
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMinQuantity returns the old "min_quantity" field's value of the Discount entity.
+// If the Discount object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DiscountMutation) OldMinQuantity(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMinQuantity is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMinQuantity requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMinQuantity: %w", err)
+	}
+	return oldValue.MinQuantity, nil
+}
+
+// AddMinQuantity adds i to the "min_quantity" field.
+func (m *DiscountMutation) AddMinQuantity(i int) {
+	if m.addmin_quantity != nil {
+		*m.addmin_quantity += i
+	} else {
+		m.addmin_quantity = &i
+	}
+}
+
+// AddedMinQuantity returns the value that was added to the "min_quantity" field in this mutation.
+func (m *DiscountMutation) AddedMinQuantity() (r int, exists bool) {
+	v := m.addmin_quantity
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetMinQuantity resets all changes to the "min_quantity" field.
+func (m *DiscountMutation) ResetMinQuantity() {
+	m.min_quantity = nil
+	m.addmin_quantity = nil
+}
+
+// SetBuyQuantity sets the "buy_quantity" field.
+func (m *DiscountMutation) SetBuyQuantity(i int) {
+	m.buy_quantity = &i
+	m.addbuy_quantity = nil
+}
+
+// BuyQuantity returns the value of the "buy_quantity" field in the mutation.
+func (m *DiscountMutation) BuyQuantity() (r int, exists bool) {
+	v := m.buy_quantity
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBuyQuantity returns the old "buy_quantity" field's value of the Discount entity.
+// If the Discount object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DiscountMutation) OldBuyQuantity(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBuyQuantity is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBuyQuantity requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBuyQuantity: %w", err)
+	}
+	return oldValue.BuyQuantity, nil
+}
+
+// AddBuyQuantity adds i to the "buy_quantity" field.
+func (m *DiscountMutation) AddBuyQuantity(i int) {
+	if m.addbuy_quantity != nil {
+		*m.addbuy_quantity += i
+	} else {
+		m.addbuy_quantity = &i
+	}
+}
+
+// AddedBuyQuantity returns the value that was added to the "buy_quantity" field in this mutation.
+func (m *DiscountMutation) AddedBuyQuantity() (r int, exists bool) {
+	v := m.addbuy_quantity
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetBuyQuantity resets all changes to the "buy_quantity" field.
+func (m *DiscountMutation) ResetBuyQuantity() {
+	m.buy_quantity = nil
+	m.addbuy_quantity = nil
+}
+
+// SetGetQuantity sets the "get_quantity" field.
+func (m *DiscountMutation) SetGetQuantity(i int) {
+	m.get_quantity = &i
+	m.addget_quantity = nil
+}
+
+// GetQuantity returns the value of the "get_quantity" field in the mutation.
+func (m *DiscountMutation) GetQuantity() (r int, exists bool) {
+	v := m.get_quantity
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldGetQuantity returns the old "get_quantity" field's value of the Discount entity.
+// If the Discount object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DiscountMutation) OldGetQuantity(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldGetQuantity is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldGetQuantity requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldGetQuantity: %w", err)
+	}
+	return oldValue.GetQuantity, nil
+}
+
+// AddGetQuantity adds i to the "get_quantity" field.
+func (m *DiscountMutation) AddGetQuantity(i int) {
+	if m.addget_quantity != nil {
+		*m.addget_quantity += i
+	} else {
+		m.addget_quantity = &i
+	}
+}
+
+// AddedGetQuantity returns the value that was added to the "get_quantity" field in this mutation.
+func (m *DiscountMutation) AddedGetQuantity() (r int, exists bool) {
+	v := m.addget_quantity
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetGetQuantity resets all changes to the "get_quantity" field.
+func (m *DiscountMutation) ResetGetQuantity() {
+	m.get_quantity = nil
+	m.addget_quantity = nil
+}
+
+// SetUsageLimit sets the "usage_limit" field.
+func (m *DiscountMutation) SetUsageLimit(i int) {
+	m.usage_limit = &i
+	m.addusage_limit = nil
+}
+
+// UsageLimit returns the value of the "usage_limit" field in the mutation.
+func (m *DiscountMutation) UsageLimit() (r int, exists bool) {
+	v := m.usage_limit
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUsageLimit returns the old "usage_limit" field's value of the Discount entity.
+// If the Discount object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DiscountMutation) OldUsageLimit(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUsageLimit is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUsageLimit requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUsageLimit: %w", err)
+	}
+	return oldValue.UsageLimit, nil
+}
+
+// AddUsageLimit adds i to the "usage_limit" field.
+func (m *DiscountMutation) AddUsageLimit(i int) {
+	if m.addusage_limit != nil {
+		*m.addusage_limit += i
+	} else {
+		m.addusage_limit = &i
+	}
+}
+
+// AddedUsageLimit returns the value that was added to the "usage_limit" field in this mutation.
+func (m *DiscountMutation) AddedUsageLimit() (r int, exists bool) {
+	v := m.addusage_limit
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearUsageLimit clears the value of the "usage_limit" field.
+func (m *DiscountMutation) ClearUsageLimit() {
+	m.usage_limit = nil
+	m.addusage_limit = nil
+	m.clearedFields[discount.FieldUsageLimit] = struct{}{}
+}
+
+// UsageLimitCleared returns if the "usage_limit" field was cleared in this mutation.
+func (m *DiscountMutation) UsageLimitCleared() bool {
+	_, ok := m.clearedFields[discount.FieldUsageLimit]
+	return ok
+}
+
+// ResetUsageLimit resets all changes to the "usage_limit" field.
+func (m *DiscountMutation) ResetUsageLimit() {
+	m.usage_limit = nil
+	m.addusage_limit = nil
+	delete(m.clearedFields, discount.FieldUsageLimit)
+}
+
+// SetUsageCount sets the "usage_count" field.
+func (m *DiscountMutation) SetUsageCount(i int) {
+	m.usage_count = &i
+	m.addusage_count = nil
+}
+
+// UsageCount returns the value of the "usage_count" field in the mutation.
+func (m *DiscountMutation) UsageCount() (r int, exists bool) {
+	v := m.usage_count
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUsageCount returns the old "usage_count" field's value of the Discount entity.
+// If the Discount object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DiscountMutation) OldUsageCount(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUsageCount is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUsageCount requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUsageCount: %w", err)
+	}
+	return oldValue.UsageCount, nil
+}
+
+// AddUsageCount adds i to the "usage_count" field.
+func (m *DiscountMutation) AddUsageCount(i int) {
+	if m.addusage_count != nil {
+		*m.addusage_count += i
+	} else {
+		m.addusage_count = &i
+	}
+}
+
+// AddedUsageCount returns the value that was added to the "usage_count" field in this mutation.
+func (m *DiscountMutation) AddedUsageCount() (r int, exists bool) {
+	v := m.addusage_count
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetUsageCount resets all changes to the "usage_count" field.
+func (m *DiscountMutation) ResetUsageCount() {
+	m.usage_count = nil
+	m.addusage_count = nil
+}
+
+// SetOncePerCustomer sets the "once_per_customer" field.
+func (m *DiscountMutation) SetOncePerCustomer(b bool) {
+	m.once_per_customer = &b
+}
+
+// OncePerCustomer returns the value of the "once_per_customer" field in the mutation.
+func (m *DiscountMutation) OncePerCustomer() (r bool, exists bool) {
+	v := m.once_per_customer
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOncePerCustomer returns the old "once_per_customer" field's value of the Discount entity.
+// If the Discount object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DiscountMutation) OldOncePerCustomer(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOncePerCustomer is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOncePerCustomer requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOncePerCustomer: %w", err)
+	}
+	return oldValue.OncePerCustomer, nil
+}
+
+// ResetOncePerCustomer resets all changes to the "once_per_customer" field.
+func (m *DiscountMutation) ResetOncePerCustomer() {
+	m.once_per_customer = nil
+}
+
+// SetStartsAt sets the "starts_at" field.
+func (m *DiscountMutation) SetStartsAt(t time.Time) {
+	m.starts_at = &t
+}
+
+// StartsAt returns the value of the "starts_at" field in the mutation.
+func (m *DiscountMutation) StartsAt() (r time.Time, exists bool) {
+	v := m.starts_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStartsAt returns the old "starts_at" field's value of the Discount entity.
+// If the Discount object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DiscountMutation) OldStartsAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStartsAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStartsAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStartsAt: %w", err)
+	}
+	return oldValue.StartsAt, nil
+}
+
+// ResetStartsAt resets all changes to the "starts_at" field.
+func (m *DiscountMutation) ResetStartsAt() {
+	m.starts_at = nil
+}
+
+// SetEndsAt sets the "ends_at" field.
+func (m *DiscountMutation) SetEndsAt(t time.Time) {
+	m.ends_at = &t
+}
+
+// EndsAt returns the value of the "ends_at" field in the mutation.
+func (m *DiscountMutation) EndsAt() (r time.Time, exists bool) {
+	v := m.ends_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEndsAt returns the old "ends_at" field's value of the Discount entity.
+// If the Discount object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DiscountMutation) OldEndsAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEndsAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEndsAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEndsAt: %w", err)
+	}
+	return oldValue.EndsAt, nil
+}
+
+// ClearEndsAt clears the value of the "ends_at" field.
+func (m *DiscountMutation) ClearEndsAt() {
+	m.ends_at = nil
+	m.clearedFields[discount.FieldEndsAt] = struct{}{}
+}
+
+// EndsAtCleared returns if the "ends_at" field was cleared in this mutation.
+func (m *DiscountMutation) EndsAtCleared() bool {
+	_, ok := m.clearedFields[discount.FieldEndsAt]
+	return ok
+}
+
+// ResetEndsAt resets all changes to the "ends_at" field.
+func (m *DiscountMutation) ResetEndsAt() {
+	m.ends_at = nil
+	delete(m.clearedFields, discount.FieldEndsAt)
+}
+
+// SetCombinesWithProduct sets the "combines_with_product" field.
+func (m *DiscountMutation) SetCombinesWithProduct(b bool) {
+	m.combines_with_product = &b
+}
+
+// CombinesWithProduct returns the value of the "combines_with_product" field in the mutation.
+func (m *DiscountMutation) CombinesWithProduct() (r bool, exists bool) {
+	v := m.combines_with_product
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCombinesWithProduct returns the old "combines_with_product" field's value of the Discount entity.
+// If the Discount object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DiscountMutation) OldCombinesWithProduct(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCombinesWithProduct is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCombinesWithProduct requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCombinesWithProduct: %w", err)
+	}
+	return oldValue.CombinesWithProduct, nil
+}
+
+// ResetCombinesWithProduct resets all changes to the "combines_with_product" field.
+func (m *DiscountMutation) ResetCombinesWithProduct() {
+	m.combines_with_product = nil
+}
+
+// SetCombinesWithOrder sets the "combines_with_order" field.
+func (m *DiscountMutation) SetCombinesWithOrder(b bool) {
+	m.combines_with_order = &b
+}
+
+// CombinesWithOrder returns the value of the "combines_with_order" field in the mutation.
+func (m *DiscountMutation) CombinesWithOrder() (r bool, exists bool) {
+	v := m.combines_with_order
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCombinesWithOrder returns the old "combines_with_order" field's value of the Discount entity.
+// If the Discount object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DiscountMutation) OldCombinesWithOrder(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCombinesWithOrder is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCombinesWithOrder requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCombinesWithOrder: %w", err)
+	}
+	return oldValue.CombinesWithOrder, nil
+}
+
+// ResetCombinesWithOrder resets all changes to the "combines_with_order" field.
+func (m *DiscountMutation) ResetCombinesWithOrder() {
+	m.combines_with_order = nil
+}
+
+// SetActive sets the "active" field.
+func (m *DiscountMutation) SetActive(b bool) {
+	m.active = &b
+}
+
+// Active returns the value of the "active" field in the mutation.
+func (m *DiscountMutation) Active() (r bool, exists bool) {
+	v := m.active
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldActive returns the old "active" field's value of the Discount entity.
+// If the Discount object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DiscountMutation) OldActive(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldActive is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldActive requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldActive: %w", err)
+	}
+	return oldValue.Active, nil
+}
+
+// ResetActive resets all changes to the "active" field.
+func (m *DiscountMutation) ResetActive() {
+	m.active = nil
+}
+
+// Where appends a list predicates to the DiscountMutation builder.
+func (m *DiscountMutation) Where(ps ...predicate.Discount) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the DiscountMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *DiscountMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.Discount, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *DiscountMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *DiscountMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (Discount).
+func (m *DiscountMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *DiscountMutation) Fields() []string {
+	fields := make([]string, 0, 24)
+	if m.created_at != nil {
+		fields = append(fields, discount.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, discount.FieldUpdatedAt)
+	}
+	if m.title != nil {
+		fields = append(fields, discount.FieldTitle)
+	}
+	if m.code != nil {
+		fields = append(fields, discount.FieldCode)
+	}
+	if m.automatic != nil {
+		fields = append(fields, discount.FieldAutomatic)
+	}
+	if m.kind != nil {
+		fields = append(fields, discount.FieldKind)
+	}
+	if m.target != nil {
+		fields = append(fields, discount.FieldTarget)
+	}
+	if m.percentage_bps != nil {
+		fields = append(fields, discount.FieldPercentageBps)
+	}
+	if m.amount != nil {
+		fields = append(fields, discount.FieldAmount)
+	}
+	if m.currency != nil {
+		fields = append(fields, discount.FieldCurrency)
+	}
+	if m.product_ids != nil {
+		fields = append(fields, discount.FieldProductIds)
+	}
+	if m.collection_ids != nil {
+		fields = append(fields, discount.FieldCollectionIds)
+	}
+	if m.min_subtotal != nil {
+		fields = append(fields, discount.FieldMinSubtotal)
+	}
+	if m.min_quantity != nil {
+		fields = append(fields, discount.FieldMinQuantity)
+	}
+	if m.buy_quantity != nil {
+		fields = append(fields, discount.FieldBuyQuantity)
+	}
+	if m.get_quantity != nil {
+		fields = append(fields, discount.FieldGetQuantity)
+	}
+	if m.usage_limit != nil {
+		fields = append(fields, discount.FieldUsageLimit)
+	}
+	if m.usage_count != nil {
+		fields = append(fields, discount.FieldUsageCount)
+	}
+	if m.once_per_customer != nil {
+		fields = append(fields, discount.FieldOncePerCustomer)
+	}
+	if m.starts_at != nil {
+		fields = append(fields, discount.FieldStartsAt)
+	}
+	if m.ends_at != nil {
+		fields = append(fields, discount.FieldEndsAt)
+	}
+	if m.combines_with_product != nil {
+		fields = append(fields, discount.FieldCombinesWithProduct)
+	}
+	if m.combines_with_order != nil {
+		fields = append(fields, discount.FieldCombinesWithOrder)
+	}
+	if m.active != nil {
+		fields = append(fields, discount.FieldActive)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *DiscountMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case discount.FieldCreatedAt:
+		return m.CreatedAt()
+	case discount.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case discount.FieldTitle:
+		return m.Title()
+	case discount.FieldCode:
+		return m.Code()
+	case discount.FieldAutomatic:
+		return m.Automatic()
+	case discount.FieldKind:
+		return m.Kind()
+	case discount.FieldTarget:
+		return m.Target()
+	case discount.FieldPercentageBps:
+		return m.PercentageBps()
+	case discount.FieldAmount:
+		return m.Amount()
+	case discount.FieldCurrency:
+		return m.Currency()
+	case discount.FieldProductIds:
+		return m.ProductIds()
+	case discount.FieldCollectionIds:
+		return m.CollectionIds()
+	case discount.FieldMinSubtotal:
+		return m.MinSubtotal()
+	case discount.FieldMinQuantity:
+		return m.MinQuantity()
+	case discount.FieldBuyQuantity:
+		return m.BuyQuantity()
+	case discount.FieldGetQuantity:
+		return m.GetQuantity()
+	case discount.FieldUsageLimit:
+		return m.UsageLimit()
+	case discount.FieldUsageCount:
+		return m.UsageCount()
+	case discount.FieldOncePerCustomer:
+		return m.OncePerCustomer()
+	case discount.FieldStartsAt:
+		return m.StartsAt()
+	case discount.FieldEndsAt:
+		return m.EndsAt()
+	case discount.FieldCombinesWithProduct:
+		return m.CombinesWithProduct()
+	case discount.FieldCombinesWithOrder:
+		return m.CombinesWithOrder()
+	case discount.FieldActive:
+		return m.Active()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *DiscountMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case discount.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case discount.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case discount.FieldTitle:
+		return m.OldTitle(ctx)
+	case discount.FieldCode:
+		return m.OldCode(ctx)
+	case discount.FieldAutomatic:
+		return m.OldAutomatic(ctx)
+	case discount.FieldKind:
+		return m.OldKind(ctx)
+	case discount.FieldTarget:
+		return m.OldTarget(ctx)
+	case discount.FieldPercentageBps:
+		return m.OldPercentageBps(ctx)
+	case discount.FieldAmount:
+		return m.OldAmount(ctx)
+	case discount.FieldCurrency:
+		return m.OldCurrency(ctx)
+	case discount.FieldProductIds:
+		return m.OldProductIds(ctx)
+	case discount.FieldCollectionIds:
+		return m.OldCollectionIds(ctx)
+	case discount.FieldMinSubtotal:
+		return m.OldMinSubtotal(ctx)
+	case discount.FieldMinQuantity:
+		return m.OldMinQuantity(ctx)
+	case discount.FieldBuyQuantity:
+		return m.OldBuyQuantity(ctx)
+	case discount.FieldGetQuantity:
+		return m.OldGetQuantity(ctx)
+	case discount.FieldUsageLimit:
+		return m.OldUsageLimit(ctx)
+	case discount.FieldUsageCount:
+		return m.OldUsageCount(ctx)
+	case discount.FieldOncePerCustomer:
+		return m.OldOncePerCustomer(ctx)
+	case discount.FieldStartsAt:
+		return m.OldStartsAt(ctx)
+	case discount.FieldEndsAt:
+		return m.OldEndsAt(ctx)
+	case discount.FieldCombinesWithProduct:
+		return m.OldCombinesWithProduct(ctx)
+	case discount.FieldCombinesWithOrder:
+		return m.OldCombinesWithOrder(ctx)
+	case discount.FieldActive:
+		return m.OldActive(ctx)
+	}
+	return nil, fmt.Errorf("unknown Discount field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *DiscountMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case discount.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case discount.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case discount.FieldTitle:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTitle(v)
+		return nil
+	case discount.FieldCode:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCode(v)
+		return nil
+	case discount.FieldAutomatic:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAutomatic(v)
+		return nil
+	case discount.FieldKind:
+		v, ok := value.(discount.Kind)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetKind(v)
+		return nil
+	case discount.FieldTarget:
+		v, ok := value.(discount.Target)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTarget(v)
+		return nil
+	case discount.FieldPercentageBps:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPercentageBps(v)
+		return nil
+	case discount.FieldAmount:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAmount(v)
+		return nil
+	case discount.FieldCurrency:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCurrency(v)
+		return nil
+	case discount.FieldProductIds:
+		v, ok := value.([]int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetProductIds(v)
+		return nil
+	case discount.FieldCollectionIds:
+		v, ok := value.([]int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCollectionIds(v)
+		return nil
+	case discount.FieldMinSubtotal:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMinSubtotal(v)
+		return nil
+	case discount.FieldMinQuantity:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMinQuantity(v)
+		return nil
+	case discount.FieldBuyQuantity:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBuyQuantity(v)
+		return nil
+	case discount.FieldGetQuantity:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetGetQuantity(v)
+		return nil
+	case discount.FieldUsageLimit:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUsageLimit(v)
+		return nil
+	case discount.FieldUsageCount:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUsageCount(v)
+		return nil
+	case discount.FieldOncePerCustomer:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOncePerCustomer(v)
+		return nil
+	case discount.FieldStartsAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStartsAt(v)
+		return nil
+	case discount.FieldEndsAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEndsAt(v)
+		return nil
+	case discount.FieldCombinesWithProduct:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCombinesWithProduct(v)
+		return nil
+	case discount.FieldCombinesWithOrder:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCombinesWithOrder(v)
+		return nil
+	case discount.FieldActive:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetActive(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Discount field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *DiscountMutation) AddedFields() []string {
+	var fields []string
+	if m.addpercentage_bps != nil {
+		fields = append(fields, discount.FieldPercentageBps)
+	}
+	if m.addamount != nil {
+		fields = append(fields, discount.FieldAmount)
+	}
+	if m.addmin_subtotal != nil {
+		fields = append(fields, discount.FieldMinSubtotal)
+	}
+	if m.addmin_quantity != nil {
+		fields = append(fields, discount.FieldMinQuantity)
+	}
+	if m.addbuy_quantity != nil {
+		fields = append(fields, discount.FieldBuyQuantity)
+	}
+	if m.addget_quantity != nil {
+		fields = append(fields, discount.FieldGetQuantity)
+	}
+	if m.addusage_limit != nil {
+		fields = append(fields, discount.FieldUsageLimit)
+	}
+	if m.addusage_count != nil {
+		fields = append(fields, discount.FieldUsageCount)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *DiscountMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case discount.FieldPercentageBps:
+		return m.AddedPercentageBps()
+	case discount.FieldAmount:
+		return m.AddedAmount()
+	case discount.FieldMinSubtotal:
+		return m.AddedMinSubtotal()
+	case discount.FieldMinQuantity:
+		return m.AddedMinQuantity()
+	case discount.FieldBuyQuantity:
+		return m.AddedBuyQuantity()
+	case discount.FieldGetQuantity:
+		return m.AddedGetQuantity()
+	case discount.FieldUsageLimit:
+		return m.AddedUsageLimit()
+	case discount.FieldUsageCount:
+		return m.AddedUsageCount()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *DiscountMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case discount.FieldPercentageBps:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddPercentageBps(v)
+		return nil
+	case discount.FieldAmount:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddAmount(v)
+		return nil
+	case discount.FieldMinSubtotal:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddMinSubtotal(v)
+		return nil
+	case discount.FieldMinQuantity:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddMinQuantity(v)
+		return nil
+	case discount.FieldBuyQuantity:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddBuyQuantity(v)
+		return nil
+	case discount.FieldGetQuantity:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddGetQuantity(v)
+		return nil
+	case discount.FieldUsageLimit:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddUsageLimit(v)
+		return nil
+	case discount.FieldUsageCount:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddUsageCount(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Discount numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *DiscountMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(discount.FieldCode) {
+		fields = append(fields, discount.FieldCode)
+	}
+	if m.FieldCleared(discount.FieldProductIds) {
+		fields = append(fields, discount.FieldProductIds)
+	}
+	if m.FieldCleared(discount.FieldCollectionIds) {
+		fields = append(fields, discount.FieldCollectionIds)
+	}
+	if m.FieldCleared(discount.FieldUsageLimit) {
+		fields = append(fields, discount.FieldUsageLimit)
+	}
+	if m.FieldCleared(discount.FieldEndsAt) {
+		fields = append(fields, discount.FieldEndsAt)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *DiscountMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *DiscountMutation) ClearField(name string) error {
+	switch name {
+	case discount.FieldCode:
+		m.ClearCode()
+		return nil
+	case discount.FieldProductIds:
+		m.ClearProductIds()
+		return nil
+	case discount.FieldCollectionIds:
+		m.ClearCollectionIds()
+		return nil
+	case discount.FieldUsageLimit:
+		m.ClearUsageLimit()
+		return nil
+	case discount.FieldEndsAt:
+		m.ClearEndsAt()
+		return nil
+	}
+	return fmt.Errorf("unknown Discount nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *DiscountMutation) ResetField(name string) error {
+	switch name {
+	case discount.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case discount.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case discount.FieldTitle:
+		m.ResetTitle()
+		return nil
+	case discount.FieldCode:
+		m.ResetCode()
+		return nil
+	case discount.FieldAutomatic:
+		m.ResetAutomatic()
+		return nil
+	case discount.FieldKind:
+		m.ResetKind()
+		return nil
+	case discount.FieldTarget:
+		m.ResetTarget()
+		return nil
+	case discount.FieldPercentageBps:
+		m.ResetPercentageBps()
+		return nil
+	case discount.FieldAmount:
+		m.ResetAmount()
+		return nil
+	case discount.FieldCurrency:
+		m.ResetCurrency()
+		return nil
+	case discount.FieldProductIds:
+		m.ResetProductIds()
+		return nil
+	case discount.FieldCollectionIds:
+		m.ResetCollectionIds()
+		return nil
+	case discount.FieldMinSubtotal:
+		m.ResetMinSubtotal()
+		return nil
+	case discount.FieldMinQuantity:
+		m.ResetMinQuantity()
+		return nil
+	case discount.FieldBuyQuantity:
+		m.ResetBuyQuantity()
+		return nil
+	case discount.FieldGetQuantity:
+		m.ResetGetQuantity()
+		return nil
+	case discount.FieldUsageLimit:
+		m.ResetUsageLimit()
+		return nil
+	case discount.FieldUsageCount:
+		m.ResetUsageCount()
+		return nil
+	case discount.FieldOncePerCustomer:
+		m.ResetOncePerCustomer()
+		return nil
+	case discount.FieldStartsAt:
+		m.ResetStartsAt()
+		return nil
+	case discount.FieldEndsAt:
+		m.ResetEndsAt()
+		return nil
+	case discount.FieldCombinesWithProduct:
+		m.ResetCombinesWithProduct()
+		return nil
+	case discount.FieldCombinesWithOrder:
+		m.ResetCombinesWithOrder()
+		return nil
+	case discount.FieldActive:
+		m.ResetActive()
+		return nil
+	}
+	return fmt.Errorf("unknown Discount field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *DiscountMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *DiscountMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *DiscountMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *DiscountMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *DiscountMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *DiscountMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *DiscountMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown Discount unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *DiscountMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown Discount edge %s", name)
 }
 
 // ImageMutation represents an operation that mutates the Image nodes in the graph.

@@ -14,6 +14,7 @@ import (
 	"github.com/emporium/emporium/ent/collectionproduct"
 	"github.com/emporium/emporium/ent/customer"
 	"github.com/emporium/emporium/ent/customeraddress"
+	"github.com/emporium/emporium/ent/discount"
 	"github.com/emporium/emporium/ent/image"
 	"github.com/emporium/emporium/ent/inventoryadjustment"
 	"github.com/emporium/emporium/ent/inventorylevel"
@@ -330,6 +331,81 @@ func init() {
 	customeraddressDescPhone := customeraddressFields[12].Descriptor()
 	// customeraddress.DefaultPhone holds the default value on creation for the phone field.
 	customeraddress.DefaultPhone = customeraddressDescPhone.Default.(string)
+	discountMixin := schema.Discount{}.Mixin()
+	discountMixinFields0 := discountMixin[0].Fields()
+	_ = discountMixinFields0
+	discountFields := schema.Discount{}.Fields()
+	_ = discountFields
+	// discountDescCreatedAt is the schema descriptor for created_at field.
+	discountDescCreatedAt := discountMixinFields0[0].Descriptor()
+	// discount.DefaultCreatedAt holds the default value on creation for the created_at field.
+	discount.DefaultCreatedAt = discountDescCreatedAt.Default.(func() time.Time)
+	// discountDescUpdatedAt is the schema descriptor for updated_at field.
+	discountDescUpdatedAt := discountMixinFields0[1].Descriptor()
+	// discount.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	discount.DefaultUpdatedAt = discountDescUpdatedAt.Default.(func() time.Time)
+	// discount.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	discount.UpdateDefaultUpdatedAt = discountDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// discountDescTitle is the schema descriptor for title field.
+	discountDescTitle := discountFields[0].Descriptor()
+	// discount.TitleValidator is a validator for the "title" field. It is called by the builders before save.
+	discount.TitleValidator = discountDescTitle.Validators[0].(func(string) error)
+	// discountDescAutomatic is the schema descriptor for automatic field.
+	discountDescAutomatic := discountFields[2].Descriptor()
+	// discount.DefaultAutomatic holds the default value on creation for the automatic field.
+	discount.DefaultAutomatic = discountDescAutomatic.Default.(bool)
+	// discountDescPercentageBps is the schema descriptor for percentage_bps field.
+	discountDescPercentageBps := discountFields[5].Descriptor()
+	// discount.DefaultPercentageBps holds the default value on creation for the percentage_bps field.
+	discount.DefaultPercentageBps = discountDescPercentageBps.Default.(int)
+	// discountDescAmount is the schema descriptor for amount field.
+	discountDescAmount := discountFields[6].Descriptor()
+	// discount.DefaultAmount holds the default value on creation for the amount field.
+	discount.DefaultAmount = discountDescAmount.Default.(int64)
+	// discountDescCurrency is the schema descriptor for currency field.
+	discountDescCurrency := discountFields[7].Descriptor()
+	// discount.DefaultCurrency holds the default value on creation for the currency field.
+	discount.DefaultCurrency = discountDescCurrency.Default.(string)
+	// discountDescMinSubtotal is the schema descriptor for min_subtotal field.
+	discountDescMinSubtotal := discountFields[10].Descriptor()
+	// discount.DefaultMinSubtotal holds the default value on creation for the min_subtotal field.
+	discount.DefaultMinSubtotal = discountDescMinSubtotal.Default.(int64)
+	// discountDescMinQuantity is the schema descriptor for min_quantity field.
+	discountDescMinQuantity := discountFields[11].Descriptor()
+	// discount.DefaultMinQuantity holds the default value on creation for the min_quantity field.
+	discount.DefaultMinQuantity = discountDescMinQuantity.Default.(int)
+	// discountDescBuyQuantity is the schema descriptor for buy_quantity field.
+	discountDescBuyQuantity := discountFields[12].Descriptor()
+	// discount.DefaultBuyQuantity holds the default value on creation for the buy_quantity field.
+	discount.DefaultBuyQuantity = discountDescBuyQuantity.Default.(int)
+	// discountDescGetQuantity is the schema descriptor for get_quantity field.
+	discountDescGetQuantity := discountFields[13].Descriptor()
+	// discount.DefaultGetQuantity holds the default value on creation for the get_quantity field.
+	discount.DefaultGetQuantity = discountDescGetQuantity.Default.(int)
+	// discountDescUsageCount is the schema descriptor for usage_count field.
+	discountDescUsageCount := discountFields[15].Descriptor()
+	// discount.DefaultUsageCount holds the default value on creation for the usage_count field.
+	discount.DefaultUsageCount = discountDescUsageCount.Default.(int)
+	// discountDescOncePerCustomer is the schema descriptor for once_per_customer field.
+	discountDescOncePerCustomer := discountFields[16].Descriptor()
+	// discount.DefaultOncePerCustomer holds the default value on creation for the once_per_customer field.
+	discount.DefaultOncePerCustomer = discountDescOncePerCustomer.Default.(bool)
+	// discountDescStartsAt is the schema descriptor for starts_at field.
+	discountDescStartsAt := discountFields[17].Descriptor()
+	// discount.DefaultStartsAt holds the default value on creation for the starts_at field.
+	discount.DefaultStartsAt = discountDescStartsAt.Default.(func() time.Time)
+	// discountDescCombinesWithProduct is the schema descriptor for combines_with_product field.
+	discountDescCombinesWithProduct := discountFields[19].Descriptor()
+	// discount.DefaultCombinesWithProduct holds the default value on creation for the combines_with_product field.
+	discount.DefaultCombinesWithProduct = discountDescCombinesWithProduct.Default.(bool)
+	// discountDescCombinesWithOrder is the schema descriptor for combines_with_order field.
+	discountDescCombinesWithOrder := discountFields[20].Descriptor()
+	// discount.DefaultCombinesWithOrder holds the default value on creation for the combines_with_order field.
+	discount.DefaultCombinesWithOrder = discountDescCombinesWithOrder.Default.(bool)
+	// discountDescActive is the schema descriptor for active field.
+	discountDescActive := discountFields[21].Descriptor()
+	// discount.DefaultActive holds the default value on creation for the active field.
+	discount.DefaultActive = discountDescActive.Default.(bool)
 	imageFields := schema.Image{}.Fields()
 	_ = imageFields
 	// imageDescURL is the schema descriptor for url field.

@@ -32,6 +32,8 @@ type Tx struct {
 	Customer *CustomerClient
 	// CustomerAddress is the client for interacting with the CustomerAddress builders.
 	CustomerAddress *CustomerAddressClient
+	// Discount is the client for interacting with the Discount builders.
+	Discount *DiscountClient
 	// Image is the client for interacting with the Image builders.
 	Image *ImageClient
 	// InventoryAdjustment is the client for interacting with the InventoryAdjustment builders.
@@ -214,6 +216,7 @@ func (tx *Tx) init() {
 	tx.CollectionProduct = NewCollectionProductClient(tx.config)
 	tx.Customer = NewCustomerClient(tx.config)
 	tx.CustomerAddress = NewCustomerAddressClient(tx.config)
+	tx.Discount = NewDiscountClient(tx.config)
 	tx.Image = NewImageClient(tx.config)
 	tx.InventoryAdjustment = NewInventoryAdjustmentClient(tx.config)
 	tx.InventoryLevel = NewInventoryLevelClient(tx.config)

@@ -303,6 +303,40 @@ var (
 			},
 		},
 	}
+	// DiscountsColumns holds the columns for the "discounts" table.
+	DiscountsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "title", Type: field.TypeString},
+		{Name: "code", Type: field.TypeString, Unique: true, Nullable: true},
+		{Name: "automatic", Type: field.TypeBool, Default: false},
+		{Name: "kind", Type: field.TypeEnum, Enums: []string{"PERCENTAGE", "FIXED_AMOUNT", "FREE_SHIPPING", "BUY_X_GET_Y"}},
+		{Name: "target", Type: field.TypeEnum, Enums: []string{"ORDER", "PRODUCTS", "COLLECTIONS"}, Default: "ORDER"},
+		{Name: "percentage_bps", Type: field.TypeInt, Default: 0},
+		{Name: "amount", Type: field.TypeInt64, Default: 0},
+		{Name: "currency", Type: field.TypeString, Default: ""},
+		{Name: "product_ids", Type: field.TypeJSON, Nullable: true},
+		{Name: "collection_ids", Type: field.TypeJSON, Nullable: true},
+		{Name: "min_subtotal", Type: field.TypeInt64, Default: 0},
+		{Name: "min_quantity", Type: field.TypeInt, Default: 0},
+		{Name: "buy_quantity", Type: field.TypeInt, Default: 0},
+		{Name: "get_quantity", Type: field.TypeInt, Default: 0},
+		{Name: "usage_limit", Type: field.TypeInt, Nullable: true},
+		{Name: "usage_count", Type: field.TypeInt, Default: 0},
+		{Name: "once_per_customer", Type: field.TypeBool, Default: false},
+		{Name: "starts_at", Type: field.TypeTime},
+		{Name: "ends_at", Type: field.TypeTime, Nullable: true},
+		{Name: "combines_with_product", Type: field.TypeBool, Default: false},
+		{Name: "combines_with_order", Type: field.TypeBool, Default: false},
+		{Name: "active", Type: field.TypeBool, Default: true},
+	}
+	// DiscountsTable holds the schema information for the "discounts" table.
+	DiscountsTable = &schema.Table{
+		Name:       "discounts",
+		Columns:    DiscountsColumns,
+		PrimaryKey: []*schema.Column{DiscountsColumns[0]},
+	}
 	// ImagesColumns holds the columns for the "images" table.
 	ImagesColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -900,6 +934,7 @@ var (
 		CollectionProductsTable,
 		CustomersTable,
 		CustomerAddressesTable,
+		DiscountsTable,
 		ImagesTable,
 		InventoryAdjustmentsTable,
 		InventoryLevelsTable,

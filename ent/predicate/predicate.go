@@ -33,6 +33,9 @@ type Customer func(*sql.Selector)
 // CustomerAddress is the predicate function for customeraddress builders.
 type CustomerAddress func(*sql.Selector)
 
+// Discount is the predicate function for discount builders.
+type Discount func(*sql.Selector)
+
 // Image is the predicate function for image builders.
 type Image func(*sql.Selector)
 
