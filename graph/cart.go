@@ -3,10 +3,13 @@ package graph
 import (
 	"context"
 	"errors"
+	"slices"
+	"time"
 
 	"github.com/emporium/emporium/carts"
 	"github.com/emporium/emporium/catalog"
 	"github.com/emporium/emporium/ent"
+	"github.com/emporium/emporium/ent/discount"
 	"github.com/emporium/emporium/ent/schema"
 	"github.com/emporium/emporium/gid"
 	"github.com/emporium/emporium/graph/loaders"
@@ -60,14 +63,6 @@ func (r *Resolver) prefetchCart(ctx context.Context, c *ent.Cart) {
 	l := loaders.For(ctx)
 	_, _ = l.Variant.Prefetch(ctx, ids)
 	_, _ = l.PricesByVariant.Prefetch(ctx, ids)
-}
-
-func (r *Resolver) lineCost(ctx context.Context, c *ent.Cart, l *ent.CartLine) (carts.LineCost, error) {
-	prices, err := loaders.For(ctx).PricesByVariant.Load(ctx, l.VariantID)()
-	if err != nil {
-		return carts.LineCost{}, err
-	}
-	return carts.CostOfLine(l, prices, c.Currency)
 }
 
 func cartUserErrors(errs validation.Errors) []*model.CartUserError {
@@ -127,28 +122,6 @@ func catalogPageByID[T any](rows []T, a pagination.Args, id func(T) int) (catalo
 	return catalog.PageByID(rows, a, id)
 }
 
-// deliveryGroup quotes the cart's delivery from the request's loaders (prefetched for the cart).
-func (r *Resolver) deliveryGroup(ctx context.Context, c *ent.Cart) (*carts.Group, error) {
-	l := loaders.For(ctx)
-	ids := make([]int, len(carts.LinesOf(c)))
-	for i, line := range carts.LinesOf(c) {
-		ids[i] = line.VariantID
-	}
-	variants, err := l.Variant.Prefetch(ctx, ids)
-	if err != nil {
-		return nil, err
-	}
-	prices, err := l.PricesByVariant.Prefetch(ctx, ids)
-	if err != nil {
-		return nil, err
-	}
-	zones, err := l.ShippingZones(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return carts.Quote(c, variants, prices, zones)
-}
-
 func deliveryOption(o shipping.Option) *model.CartDeliveryOption {
 	cost := o.Cost
 	title := o.Title
@@ -186,37 +159,75 @@ func selectableAddresses(in []*model.CartSelectableAddressInput) ([]carts.Addres
 	return out, nil
 }
 
-// cartTax asks the tax provider about the cart once it has a delivery address; nil before.
-func (r *Resolver) cartTax(ctx context.Context, c *ent.Cart, lines []carts.LineCost, g *carts.Group) (*tax.Result, error) {
+// cartPricing prices a cart once per request: lines, discounts, delivery and tax.
+func (r *Resolver) cartPricing(ctx context.Context, c *ent.Cart) (*carts.Pricing, error) {
 	l := loaders.For(ctx)
-	ids := make([]int, len(carts.LinesOf(c)))
-	for i, line := range carts.LinesOf(c) {
-		ids[i] = line.VariantID
-	}
-	variants, err := l.Variant.Prefetch(ctx, ids)
-	if err != nil {
-		return nil, err
-	}
-	var productIDs []int
-	for _, v := range variants {
-		if v != nil {
-			productIDs = append(productIDs, v.ProductID)
+	v, err := l.Memo("cart-pricing:"+c.ID+":"+c.UpdatedAt.String(), func() (any, error) {
+		ids := make([]int, len(carts.LinesOf(c)))
+		for i, line := range carts.LinesOf(c) {
+			ids[i] = line.VariantID
 		}
-	}
-	products, err := l.Product.Prefetch(ctx, productIDs)
+		variants, err := l.Variant.Prefetch(ctx, ids)
+		if err != nil {
+			return nil, err
+		}
+		prices, err := l.PricesByVariant.Prefetch(ctx, ids)
+		if err != nil {
+			return nil, err
+		}
+		var productIDs []int
+		for _, v := range variants {
+			if v != nil {
+				productIDs = append(productIDs, v.ProductID)
+			}
+		}
+		ds, err := l.Discounts(ctx)
+		if err != nil {
+			return nil, err
+		}
+		// Collections matter only to collection discounts; products (tax classes) and zones only once
+		// the cart has a delivery address.
+		collections := map[int][]int{}
+		if slices.ContainsFunc(ds, func(d *ent.Discount) bool { return d.Target == discount.TargetCOLLECTIONS }) {
+			cols, err := l.CollectionsByProd.Prefetch(ctx, productIDs)
+			if err != nil {
+				return nil, err
+			}
+			for pid, cs := range cols {
+				for _, col := range cs {
+					collections[pid] = append(collections[pid], col.ID)
+				}
+			}
+		}
+		var products map[int]*ent.Product
+		var zones []*ent.ShippingZone
+		if slices.ContainsFunc(c.Edges.Addresses, func(a *ent.CartAddress) bool { return a.Selected }) {
+			if products, err = l.Product.Prefetch(ctx, productIDs); err != nil {
+				return nil, err
+			}
+			if zones, err = l.ShippingZones(ctx); err != nil {
+				return nil, err
+			}
+		}
+		return carts.Price(carts.PriceInput{
+			Cart: c, Variants: variants, Prices: prices, Products: products, Collections: collections,
+			Discounts: ds, Zones: zones, Now: time.Now(),
+			Tax: func(req tax.Request) (tax.Result, error) { return r.tax.Calculate(ctx, req) },
+		})
+	})
 	if err != nil {
 		return nil, err
 	}
-	req := carts.TaxRequest(c, lines, variants, products, g)
-	if req == nil {
-		return nil, nil
+	return v.(*carts.Pricing), nil
+}
+
+func discountAllocation(d *ent.Discount, amount money.Money, shipping bool) model.CartDiscountAllocation {
+	target := "LINE_ITEM"
+	if shipping {
+		target = "SHIPPING_LINE"
 	}
-	res, err := r.tax.Calculate(ctx, *req)
-	if err != nil {
-		return nil, err
+	if d.Code != nil {
+		return &model.CartCodeDiscountAllocation{Code: *d.Code, DiscountedAmount: &amount, TargetType: target}
 	}
-	if res.Total.Currency == "" {
-		res.Total = money.New(0, c.Currency)
-	}
-	return &res, nil
+	return &model.CartAutomaticDiscountAllocation{Title: d.Title, DiscountedAmount: &amount, TargetType: target}
 }

@@ -12,11 +12,13 @@ import (
 
 	"github.com/emporium/emporium/carts"
 	"github.com/emporium/emporium/ent"
+	"github.com/emporium/emporium/ent/discount"
 	"github.com/emporium/emporium/ent/schema"
 	"github.com/emporium/emporium/gid"
 	"github.com/emporium/emporium/graph/generated"
 	"github.com/emporium/emporium/graph/loaders"
 	"github.com/emporium/emporium/graph/model"
+	"github.com/emporium/emporium/money"
 )
 
 // CheckoutURL is the resolver for the checkoutUrl field.
@@ -53,10 +55,48 @@ func (r *cartResolver) BuyerIdentity(ctx context.Context, obj *ent.Cart) (*model
 
 // DiscountCodes is the resolver for the discountCodes field.
 func (r *cartResolver) DiscountCodes(ctx context.Context, obj *ent.Cart) ([]*model.CartDiscountCode, error) {
+	p, err := r.cartPricing(ctx, obj)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]*model.CartDiscountCode, len(obj.DiscountCodes))
 	for i, c := range obj.DiscountCodes {
-		// No discount exists yet that a code could apply.
-		out[i] = &model.CartDiscountCode{Code: c, Applicable: false}
+		out[i] = &model.CartDiscountCode{Code: c, Applicable: p.Discounts.Applicable[c]}
+	}
+	return out, nil
+}
+
+// DiscountAllocations is the resolver for the discountAllocations field.
+func (r *cartResolver) DiscountAllocations(ctx context.Context, obj *ent.Cart) ([]model.CartDiscountAllocation, error) {
+	p, err := r.cartPricing(ctx, obj)
+	if err != nil {
+		return nil, err
+	}
+	// Order and shipping discounts, one entry per discount and target.
+	type key struct {
+		id       int
+		shipping bool
+	}
+	sums := map[key]int64{}
+	var order []key
+	for _, a := range p.Discounts.Allocations {
+		if !a.Shipping && a.Discount.Target != discount.TargetORDER {
+			continue
+		}
+		k := key{a.Discount.ID, a.Shipping}
+		if _, ok := sums[k]; !ok {
+			order = append(order, k)
+		}
+		sums[k] += a.Amount.Amount
+	}
+	out := []model.CartDiscountAllocation{}
+	for _, k := range order {
+		for _, a := range p.Discounts.Allocations {
+			if a.Discount.ID == k.id && a.Shipping == k.shipping {
+				out = append(out, discountAllocation(a.Discount, money.New(sums[k], obj.Currency), k.shipping))
+				break
+			}
+		}
 	}
 	return out, nil
 }
@@ -79,33 +119,13 @@ func (r *cartResolver) Lines(ctx context.Context, obj *ent.Cart, first *int, aft
 
 // Cost is the resolver for the cost field.
 func (r *cartResolver) Cost(ctx context.Context, obj *ent.Cart) (*model.CartCost, error) {
-	var lines []carts.LineCost
-	for _, l := range carts.LinesOf(obj) {
-		lc, err := r.lineCost(ctx, obj, l)
-		if err != nil {
-			return nil, err
-		}
-		lines = append(lines, lc)
-	}
-	c, err := carts.CostOfCart(obj.Currency, lines)
+	p, err := r.cartPricing(ctx, obj)
 	if err != nil {
 		return nil, err
 	}
-	g, err := r.deliveryGroup(ctx, obj)
-	if err != nil {
-		return nil, err
-	}
-	taxes, err := r.cartTax(ctx, obj, lines, g)
-	if err != nil {
-		return nil, err
-	}
-	total, err := carts.Total(c.Subtotal, g, taxes)
-	if err != nil {
-		return nil, err
-	}
-	cost := &model.CartCost{SubtotalAmount: &c.Subtotal, TotalAmount: &total, CheckoutChargeAmount: &total}
-	if taxes != nil {
-		cost.TotalTaxAmount = &taxes.Total
+	cost := &model.CartCost{SubtotalAmount: &p.Subtotal, TotalAmount: &p.Total, CheckoutChargeAmount: &p.Total}
+	if p.Tax != nil {
+		cost.TotalTaxAmount = &p.Tax.Total
 	}
 	return cost, nil
 }
@@ -117,10 +137,11 @@ func (r *cartResolver) Delivery(ctx context.Context, obj *ent.Cart) (*ent.Cart, 
 
 // DeliveryGroups is the resolver for the deliveryGroups field.
 func (r *cartResolver) DeliveryGroups(ctx context.Context, obj *ent.Cart, first *int, after *string, last *int, before *string, reverse *bool) (*model.CartDeliveryGroupConnection, error) {
-	g, err := r.deliveryGroup(ctx, obj)
+	p, err := r.cartPricing(ctx, obj)
 	if err != nil {
 		return nil, err
 	}
+	g := p.Group
 	var groups []*model.CartDeliveryGroup
 	if g != nil {
 		mg := &model.CartDeliveryGroup{ID: gid.EncodeKey("CartDeliveryGroup", obj.ID), GroupType: "ONE_TIME_PURCHASE"}
@@ -214,11 +235,31 @@ func (r *cartLineResolver) Cost(ctx context.Context, obj *ent.CartLine) (*model.
 	if c == nil {
 		return nil, errors.New("cart line loaded without its cart")
 	}
-	lc, err := r.lineCost(ctx, c, obj)
+	p, err := r.cartPricing(ctx, c)
 	if err != nil {
 		return nil, err
 	}
+	lc := p.Lines[obj.ID]
 	return &model.CartLineCost{AmountPerQuantity: &lc.PerUnit, CompareAtAmountPerQuantity: lc.CompareAt, SubtotalAmount: &lc.Subtotal, TotalAmount: &lc.Total}, nil
+}
+
+// DiscountAllocations is the resolver for the discountAllocations field.
+func (r *cartLineResolver) DiscountAllocations(ctx context.Context, obj *ent.CartLine) ([]model.CartDiscountAllocation, error) {
+	c := obj.Edges.Cart
+	if c == nil {
+		return nil, errors.New("cart line loaded without its cart")
+	}
+	p, err := r.cartPricing(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	out := []model.CartDiscountAllocation{}
+	for _, a := range p.Discounts.Allocations {
+		if !a.Shipping && a.LineKey == obj.ID && a.Discount.Target != discount.TargetORDER {
+			out = append(out, discountAllocation(a.Discount, a.Amount, false))
+		}
+	}
+	return out, nil
 }
 
 // Attribute is the resolver for the attribute field.
@@ -344,8 +385,14 @@ func (r *mutationResolver) CartDiscountCodesUpdate(ctx context.Context, cartID s
 	})
 	warnings := []*model.CartWarning{}
 	if c != nil {
+		p, err := r.cartPricing(ctx, c)
+		if err != nil {
+			return nil, err
+		}
 		for _, code := range c.DiscountCodes {
-			warnings = append(warnings, &model.CartWarning{Code: "DISCOUNT_NOT_FOUND", Message: "No discount has the code " + code, Target: c.GlobalID()})
+			if !p.Discounts.Applicable[code] {
+				warnings = append(warnings, &model.CartWarning{Code: "DISCOUNT_NOT_FOUND", Message: "No live discount applies the code " + code, Target: c.GlobalID()})
+			}
 		}
 	}
 	return &model.CartDiscountCodesUpdatePayload{Cart: c, UserErrors: errs, Warnings: warnings}, err

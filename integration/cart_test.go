@@ -3,6 +3,7 @@ package integration
 import (
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -413,6 +414,72 @@ func TestCartDelivery(t *testing.T) {
 		s.query(t, add, map[string]any{"id": id, "a": copyIt}, &out)
 		if pe := out.CartDeliveryAddressesAdd; pe.Cart == nil {
 			t.Errorf("copying the cart customer's own address: %+v", pe)
+		}
+	})
+}
+
+func TestCartDiscounts(t *testing.T) {
+	eachFreshDB(t, nil, func(t *testing.T, s *server) {
+		ctx := t.Context()
+		v := variantIDs(t, s, "organic-cotton-tee", "gift-card")
+		db := s.svc.DB.Client
+		welcome := "WELCOME10"
+		if err := db.Discount.Create().SetTitle("Welcome").SetCode(welcome).SetKind("PERCENTAGE").SetPercentageBps(1000).
+			SetMinSubtotal(5000).SetCurrency("USD").Exec(ctx); err != nil {
+			t.Fatal(err)
+		}
+		const q = `fragment d on Cart { cost { subtotalAmount { amount } totalAmount { amount } }
+			discountCodes { code applicable }
+			discountAllocations { discountedAmount { amount } targetType ... on CartCodeDiscountAllocation { code } ... on CartAutomaticDiscountAllocation { title } }
+			lines(first: 5) { nodes { id cost { totalAmount { amount } } discountAllocations { discountedAmount { amount } ... on CartAutomaticDiscountAllocation { title } } } } }`
+		type alloc struct {
+			DiscountedAmount struct{ Amount string }
+			TargetType       string
+			Code, Title      string
+		}
+		type cart struct {
+			ID   string
+			Cost struct {
+				SubtotalAmount, TotalAmount struct{ Amount string }
+			}
+			DiscountCodes []struct {
+				Code       string
+				Applicable bool
+			}
+			DiscountAllocations []alloc
+			Lines               struct {
+				Nodes []struct {
+					Cost                struct{ TotalAmount struct{ Amount string } }
+					DiscountAllocations []alloc
+				}
+			}
+		}
+		var created struct{ CartCreate struct{ Cart cart } }
+		s.query(t, `mutation($l: [CartLineInput!]) { cartCreate(input: {lines: $l, discountCodes: ["welcome10"]}) { cart { id ...d } } }`+"\n"+q,
+			map[string]any{"l": []any{map[string]any{"merchandiseId": v["EMP-TEE-ORG-M-BLK"], "quantity": 2}, map[string]any{"merchandiseId": v["EMP-GFT-CRD-50"], "quantity": 1}}}, &created)
+		c := created.CartCreate.Cart
+		// 10% of 108.00, spread 5.80 on the tees and 5.00 on the gift card.
+		if c.Cost.SubtotalAmount.Amount != "108.00" || c.Cost.TotalAmount.Amount != "97.20" || !c.DiscountCodes[0].Applicable ||
+			len(c.DiscountAllocations) != 1 || c.DiscountAllocations[0].DiscountedAmount.Amount != "10.80" || c.DiscountAllocations[0].Code != welcome ||
+			c.Lines.Nodes[0].Cost.TotalAmount.Amount != "52.20" || c.Lines.Nodes[1].Cost.TotalAmount.Amount != "45.00" {
+			t.Fatalf("with WELCOME10: %+v", c)
+		}
+
+		var tee struct{ Product struct{ ID string } }
+		s.query(t, `{ product(handle: "organic-cotton-tee") { id } }`, nil, &tee)
+		teeID, _ := strconv.Atoi(tee.Product.ID[len("gid://emporium/Product/"):])
+		if err := db.Discount.Create().SetTitle("Tee week").SetAutomatic(true).SetKind("PERCENTAGE").SetTarget("PRODUCTS").
+			SetProductIds([]int{teeID}).SetPercentageBps(2000).Exec(ctx); err != nil {
+			t.Fatal(err)
+		}
+		var again struct{ Cart cart }
+		s.query(t, `query($id: ID!) { cart(id: $id) { ...d } }`+"\n"+q, map[string]any{"id": c.ID}, &again)
+		c = again.Cart
+		// The tee discount (11.60) takes more than the code (10.80) and they do not combine.
+		if c.Cost.TotalAmount.Amount != "96.40" || c.DiscountCodes[0].Applicable || len(c.DiscountAllocations) != 0 ||
+			len(c.Lines.Nodes[0].DiscountAllocations) != 1 || c.Lines.Nodes[0].DiscountAllocations[0].Title != "Tee week" ||
+			c.Lines.Nodes[0].DiscountAllocations[0].DiscountedAmount.Amount != "11.60" {
+			t.Fatalf("with the automatic tee discount: %+v", c)
 		}
 	})
 }

@@ -132,26 +132,33 @@ type ComplexityRoot struct {
 	}
 
 	Cart struct {
-		Attribute      func(childComplexity int, key string) int
-		Attributes     func(childComplexity int) int
-		BuyerIdentity  func(childComplexity int) int
-		CheckoutURL    func(childComplexity int) int
-		Cost           func(childComplexity int) int
-		CreatedAt      func(childComplexity int) int
-		Delivery       func(childComplexity int) int
-		DeliveryGroups func(childComplexity int, first *int, after *string, last *int, before *string, reverse *bool) int
-		DiscountCodes  func(childComplexity int) int
-		GlobalID       func(childComplexity int) int
-		Lines          func(childComplexity int, first *int, after *string, last *int, before *string, reverse *bool) int
-		Note           func(childComplexity int) int
-		TotalQuantity  func(childComplexity int) int
-		UpdatedAt      func(childComplexity int) int
+		Attribute           func(childComplexity int, key string) int
+		Attributes          func(childComplexity int) int
+		BuyerIdentity       func(childComplexity int) int
+		CheckoutURL         func(childComplexity int) int
+		Cost                func(childComplexity int) int
+		CreatedAt           func(childComplexity int) int
+		Delivery            func(childComplexity int) int
+		DeliveryGroups      func(childComplexity int, first *int, after *string, last *int, before *string, reverse *bool) int
+		DiscountAllocations func(childComplexity int) int
+		DiscountCodes       func(childComplexity int) int
+		GlobalID            func(childComplexity int) int
+		Lines               func(childComplexity int, first *int, after *string, last *int, before *string, reverse *bool) int
+		Note                func(childComplexity int) int
+		TotalQuantity       func(childComplexity int) int
+		UpdatedAt           func(childComplexity int) int
 	}
 
 	CartAttributesUpdatePayload struct {
 		Cart       func(childComplexity int) int
 		UserErrors func(childComplexity int) int
 		Warnings   func(childComplexity int) int
+	}
+
+	CartAutomaticDiscountAllocation struct {
+		DiscountedAmount func(childComplexity int) int
+		TargetType       func(childComplexity int) int
+		Title            func(childComplexity int) int
 	}
 
 	CartBuyerIdentity struct {
@@ -165,6 +172,12 @@ type ComplexityRoot struct {
 		Cart       func(childComplexity int) int
 		UserErrors func(childComplexity int) int
 		Warnings   func(childComplexity int) int
+	}
+
+	CartCodeDiscountAllocation struct {
+		Code             func(childComplexity int) int
+		DiscountedAmount func(childComplexity int) int
+		TargetType       func(childComplexity int) int
 	}
 
 	CartCost struct {
@@ -265,12 +278,13 @@ type ComplexityRoot struct {
 	}
 
 	CartLine struct {
-		Attribute   func(childComplexity int, key string) int
-		Attributes  func(childComplexity int) int
-		Cost        func(childComplexity int) int
-		GlobalID    func(childComplexity int) int
-		Merchandise func(childComplexity int) int
-		Quantity    func(childComplexity int) int
+		Attribute           func(childComplexity int, key string) int
+		Attributes          func(childComplexity int) int
+		Cost                func(childComplexity int) int
+		DiscountAllocations func(childComplexity int) int
+		GlobalID            func(childComplexity int) int
+		Merchandise         func(childComplexity int) int
+		Quantity            func(childComplexity int) int
 	}
 
 	CartLineCost struct {
@@ -985,6 +999,7 @@ type CartResolver interface {
 	Attribute(ctx context.Context, obj *ent.Cart, key string) (*schema.Attribute, error)
 	BuyerIdentity(ctx context.Context, obj *ent.Cart) (*model.CartBuyerIdentity, error)
 	DiscountCodes(ctx context.Context, obj *ent.Cart) ([]*model.CartDiscountCode, error)
+	DiscountAllocations(ctx context.Context, obj *ent.Cart) ([]model.CartDiscountAllocation, error)
 	Lines(ctx context.Context, obj *ent.Cart, first *int, after *string, last *int, before *string, reverse *bool) (*model.BaseCartLineConnection, error)
 	Cost(ctx context.Context, obj *ent.Cart) (*model.CartCost, error)
 	Delivery(ctx context.Context, obj *ent.Cart) (*ent.Cart, error)
@@ -1002,6 +1017,7 @@ type CartDeliveryAddressResolver interface {
 type CartLineResolver interface {
 	Merchandise(ctx context.Context, obj *ent.CartLine) (model.Merchandise, error)
 	Cost(ctx context.Context, obj *ent.CartLine) (*model.CartLineCost, error)
+	DiscountAllocations(ctx context.Context, obj *ent.CartLine) ([]model.CartDiscountAllocation, error)
 
 	Attribute(ctx context.Context, obj *ent.CartLine, key string) (*schema.Attribute, error)
 }
@@ -1497,6 +1513,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Cart.DeliveryGroups(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["reverse"].(*bool)), true
+	case "Cart.discountAllocations":
+		if e.ComplexityRoot.Cart.DiscountAllocations == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Cart.DiscountAllocations(childComplexity), true
 	case "Cart.discountCodes":
 		if e.ComplexityRoot.Cart.DiscountCodes == nil {
 			break
@@ -1558,6 +1580,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CartAttributesUpdatePayload.Warnings(childComplexity), true
 
+	case "CartAutomaticDiscountAllocation.discountedAmount":
+		if e.ComplexityRoot.CartAutomaticDiscountAllocation.DiscountedAmount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CartAutomaticDiscountAllocation.DiscountedAmount(childComplexity), true
+	case "CartAutomaticDiscountAllocation.targetType":
+		if e.ComplexityRoot.CartAutomaticDiscountAllocation.TargetType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CartAutomaticDiscountAllocation.TargetType(childComplexity), true
+	case "CartAutomaticDiscountAllocation.title":
+		if e.ComplexityRoot.CartAutomaticDiscountAllocation.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CartAutomaticDiscountAllocation.Title(childComplexity), true
+
 	case "CartBuyerIdentity.countryCode":
 		if e.ComplexityRoot.CartBuyerIdentity.CountryCode == nil {
 			break
@@ -1601,6 +1642,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CartBuyerIdentityUpdatePayload.Warnings(childComplexity), true
+
+	case "CartCodeDiscountAllocation.code":
+		if e.ComplexityRoot.CartCodeDiscountAllocation.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CartCodeDiscountAllocation.Code(childComplexity), true
+	case "CartCodeDiscountAllocation.discountedAmount":
+		if e.ComplexityRoot.CartCodeDiscountAllocation.DiscountedAmount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CartCodeDiscountAllocation.DiscountedAmount(childComplexity), true
+	case "CartCodeDiscountAllocation.targetType":
+		if e.ComplexityRoot.CartCodeDiscountAllocation.TargetType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CartCodeDiscountAllocation.TargetType(childComplexity), true
 
 	case "CartCost.checkoutChargeAmount":
 		if e.ComplexityRoot.CartCost.CheckoutChargeAmount == nil {
@@ -1979,6 +2039,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CartLine.Cost(childComplexity), true
+	case "CartLine.discountAllocations":
+		if e.ComplexityRoot.CartLine.DiscountAllocations == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CartLine.DiscountAllocations(childComplexity), true
 	case "CartLine.id":
 		if e.ComplexityRoot.CartLine.GlobalID == nil {
 			break
@@ -5707,6 +5773,8 @@ type Cart implements Node {
   attribute(key: String!): Attribute
   buyerIdentity: CartBuyerIdentity!
   discountCodes: [CartDiscountCode!]!
+  "Discounts on the whole cart and on shipping, one entry per discount."
+  discountAllocations: [CartDiscountAllocation!]!
   lines(first: Int, after: String, last: Int, before: String, reverse: Boolean = false): BaseCartLineConnection!
   cost: CartCost!
   delivery: CartDelivery!
@@ -5860,6 +5928,7 @@ interface BaseCartLine implements Node {
   quantity: Int!
   merchandise: Merchandise!
   cost: CartLineCost!
+  discountAllocations: [CartDiscountAllocation!]!
   attributes: [Attribute!]!
   attribute(key: String!): Attribute
 }
@@ -5869,6 +5938,7 @@ type CartLine implements BaseCartLine & Node {
   quantity: Int!
   merchandise: Merchandise!
   cost: CartLineCost!
+  discountAllocations: [CartDiscountAllocation!]!
   attributes: [Attribute!]!
   attribute(key: String!): Attribute
 }
@@ -6057,6 +6127,28 @@ extend type Mutation {
   cartDeliveryAddressesRemove(cartId: ID!, addressIds: [ID!]!): CartDeliveryAddressesRemovePayload
   cartDeliveryAddressesReplace(cartId: ID!, addresses: [CartSelectableAddressInput!]!): CartDeliveryAddressesReplacePayload
   cartSelectedDeliveryOptionsUpdate(cartId: ID!, selectedDeliveryOptions: [CartSelectedDeliveryOptionInput!]!): CartSelectedDeliveryOptionsUpdatePayload
+}
+
+interface CartDiscountAllocation {
+  discountedAmount: MoneyV2!
+  targetType: DiscountApplicationTargetType!
+}
+
+type CartCodeDiscountAllocation implements CartDiscountAllocation {
+  code: String!
+  discountedAmount: MoneyV2!
+  targetType: DiscountApplicationTargetType!
+}
+
+type CartAutomaticDiscountAllocation implements CartDiscountAllocation {
+  title: String!
+  discountedAmount: MoneyV2!
+  targetType: DiscountApplicationTargetType!
+}
+
+enum DiscountApplicationTargetType {
+  LINE_ITEM
+  SHIPPING_LINE
 }
 `, BuiltIn: false},
 	{Name: "../../schema/catalog.graphqls", Input: `# The storefront catalog: products, variants, options, images, collections.
@@ -6832,6 +6924,8 @@ func (ec *executionContext) childFields_Cart(ctx context.Context, field graphql.
 		return ec.fieldContext_Cart_buyerIdentity(ctx, field)
 	case "discountCodes":
 		return ec.fieldContext_Cart_discountCodes(ctx, field)
+	case "discountAllocations":
+		return ec.fieldContext_Cart_discountAllocations(ctx, field)
 	case "lines":
 		return ec.fieldContext_Cart_lines(ctx, field)
 	case "cost":
@@ -12081,6 +12175,38 @@ func (ec *executionContext) fieldContext_Cart_discountCodes(_ context.Context, f
 	return fc, nil
 }
 
+func (ec *executionContext) _Cart_discountAllocations(ctx context.Context, field graphql.CollectedField, obj *ent.Cart) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Cart_discountAllocations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Cart().DiscountAllocations(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.CartDiscountAllocation) graphql.Marshaler {
+			return ec.marshalNCartDiscountAllocation2ᚕgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCartDiscountAllocationᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Cart_discountAllocations(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Cart",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("FieldContext.Child cannot be called on type INTERFACE")
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Cart_lines(ctx context.Context, field graphql.CollectedField, obj *ent.Cart) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -12329,6 +12455,84 @@ func (ec *executionContext) fieldContext_CartAttributesUpdatePayload_warnings(_ 
 	return fc, nil
 }
 
+func (ec *executionContext) _CartAutomaticDiscountAllocation_title(ctx context.Context, field graphql.CollectedField, obj *model.CartAutomaticDiscountAllocation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CartAutomaticDiscountAllocation_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CartAutomaticDiscountAllocation_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CartAutomaticDiscountAllocation", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _CartAutomaticDiscountAllocation_discountedAmount(ctx context.Context, field graphql.CollectedField, obj *model.CartAutomaticDiscountAllocation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CartAutomaticDiscountAllocation_discountedAmount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DiscountedAmount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *money.Money) graphql.Marshaler {
+			return ec.marshalNMoneyV22ᚖgithubᚗcomᚋemporiumᚋemporiumᚋmoneyᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CartAutomaticDiscountAllocation_discountedAmount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CartAutomaticDiscountAllocation",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MoneyV2(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CartAutomaticDiscountAllocation_targetType(ctx context.Context, field graphql.CollectedField, obj *model.CartAutomaticDiscountAllocation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CartAutomaticDiscountAllocation_targetType(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TargetType, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNDiscountApplicationTargetType2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CartAutomaticDiscountAllocation_targetType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CartAutomaticDiscountAllocation", field, false, false, errors.New("field of type DiscountApplicationTargetType does not have child fields"))
+}
+
 func (ec *executionContext) _CartBuyerIdentity_email(ctx context.Context, field graphql.CollectedField, obj *model.CartBuyerIdentity) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -12524,6 +12728,84 @@ func (ec *executionContext) fieldContext_CartBuyerIdentityUpdatePayload_warnings
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _CartCodeDiscountAllocation_code(ctx context.Context, field graphql.CollectedField, obj *model.CartCodeDiscountAllocation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CartCodeDiscountAllocation_code(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Code, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CartCodeDiscountAllocation_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CartCodeDiscountAllocation", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _CartCodeDiscountAllocation_discountedAmount(ctx context.Context, field graphql.CollectedField, obj *model.CartCodeDiscountAllocation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CartCodeDiscountAllocation_discountedAmount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DiscountedAmount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *money.Money) graphql.Marshaler {
+			return ec.marshalNMoneyV22ᚖgithubᚗcomᚋemporiumᚋemporiumᚋmoneyᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CartCodeDiscountAllocation_discountedAmount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CartCodeDiscountAllocation",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MoneyV2(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CartCodeDiscountAllocation_targetType(ctx context.Context, field graphql.CollectedField, obj *model.CartCodeDiscountAllocation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CartCodeDiscountAllocation_targetType(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TargetType, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNDiscountApplicationTargetType2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CartCodeDiscountAllocation_targetType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CartCodeDiscountAllocation", field, false, false, errors.New("field of type DiscountApplicationTargetType does not have child fields"))
 }
 
 func (ec *executionContext) _CartCost_subtotalAmount(ctx context.Context, field graphql.CollectedField, obj *model.CartCost) (ret graphql.Marshaler) {
@@ -14190,6 +14472,38 @@ func (ec *executionContext) fieldContext_CartLine_cost(_ context.Context, field 
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_CartLineCost(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CartLine_discountAllocations(ctx context.Context, field graphql.CollectedField, obj *ent.CartLine) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CartLine_discountAllocations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.CartLine().DiscountAllocations(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.CartDiscountAllocation) graphql.Marshaler {
+			return ec.marshalNCartDiscountAllocation2ᚕgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCartDiscountAllocationᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CartLine_discountAllocations(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CartLine",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("FieldContext.Child cannot be called on type INTERFACE")
 		},
 	}
 	return fc, nil
@@ -30869,6 +31183,33 @@ func (ec *executionContext) _CartAddress(ctx context.Context, sel ast.SelectionS
 	}
 }
 
+func (ec *executionContext) _CartDiscountAllocation(ctx context.Context, sel ast.SelectionSet, obj model.CartDiscountAllocation) graphql.Marshaler {
+	switch obj := (obj).(type) {
+	case nil:
+		return graphql.Null
+	case model.CartCodeDiscountAllocation:
+		return ec._CartCodeDiscountAllocation(ctx, sel, &obj)
+	case *model.CartCodeDiscountAllocation:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._CartCodeDiscountAllocation(ctx, sel, obj)
+	case model.CartAutomaticDiscountAllocation:
+		return ec._CartAutomaticDiscountAllocation(ctx, sel, &obj)
+	case *model.CartAutomaticDiscountAllocation:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._CartAutomaticDiscountAllocation(ctx, sel, obj)
+	default:
+		if typedObj, ok := obj.(graphql.Marshaler); ok {
+			return typedObj
+		} else {
+			panic(fmt.Errorf("unexpected type %T; non-generated variants of CartDiscountAllocation must implement graphql.Marshaler", obj))
+		}
+	}
+}
+
 func (ec *executionContext) _MenuItemResource(ctx context.Context, sel ast.SelectionSet, obj model.MenuItemResource) graphql.Marshaler {
 	switch obj := (obj).(type) {
 	case nil:
@@ -31929,6 +32270,44 @@ func (ec *executionContext) _Cart(ctx context.Context, sel ast.SelectionSet, obj
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "discountAllocations":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Cart_discountAllocations(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "lines":
 			field := field
 
@@ -32150,6 +32529,54 @@ func (ec *executionContext) _CartAttributesUpdatePayload(ctx context.Context, se
 	return out
 }
 
+var cartAutomaticDiscountAllocationImplementors = []string{"CartAutomaticDiscountAllocation", "CartDiscountAllocation"}
+
+func (ec *executionContext) _CartAutomaticDiscountAllocation(ctx context.Context, sel ast.SelectionSet, obj *model.CartAutomaticDiscountAllocation) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, cartAutomaticDiscountAllocationImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CartAutomaticDiscountAllocation")
+		case "title":
+			out.Values[i] = ec._CartAutomaticDiscountAllocation_title(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "discountedAmount":
+			out.Values[i] = ec._CartAutomaticDiscountAllocation_discountedAmount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "targetType":
+			out.Values[i] = ec._CartAutomaticDiscountAllocation_targetType(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var cartBuyerIdentityImplementors = []string{"CartBuyerIdentity"}
 
 func (ec *executionContext) _CartBuyerIdentity(ctx context.Context, sel ast.SelectionSet, obj *model.CartBuyerIdentity) graphql.Marshaler {
@@ -32227,6 +32654,54 @@ func (ec *executionContext) _CartBuyerIdentityUpdatePayload(ctx context.Context,
 			}
 		case "warnings":
 			out.Values[i] = ec._CartBuyerIdentityUpdatePayload_warnings(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var cartCodeDiscountAllocationImplementors = []string{"CartCodeDiscountAllocation", "CartDiscountAllocation"}
+
+func (ec *executionContext) _CartCodeDiscountAllocation(ctx context.Context, sel ast.SelectionSet, obj *model.CartCodeDiscountAllocation) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, cartCodeDiscountAllocationImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CartCodeDiscountAllocation")
+		case "code":
+			out.Values[i] = ec._CartCodeDiscountAllocation_code(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "discountedAmount":
+			out.Values[i] = ec._CartCodeDiscountAllocation_discountedAmount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "targetType":
+			out.Values[i] = ec._CartCodeDiscountAllocation_targetType(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -33190,6 +33665,44 @@ func (ec *executionContext) _CartLine(ctx context.Context, sel ast.SelectionSet,
 					}
 				}()
 				res = ec._CartLine_cost(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "discountAllocations":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._CartLine_discountAllocations(ctx, field, obj)
 				if res == graphql.Null {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
@@ -41656,6 +42169,32 @@ func (ec *executionContext) marshalNCartDeliveryOption2ᚖgithubᚗcomᚋemporiu
 	return ec._CartDeliveryOption(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNCartDiscountAllocation2githubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCartDiscountAllocation(ctx context.Context, sel ast.SelectionSet, v model.CartDiscountAllocation) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._CartDiscountAllocation(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNCartDiscountAllocation2ᚕgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCartDiscountAllocationᚄ(ctx context.Context, sel ast.SelectionSet, v []model.CartDiscountAllocation) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCartDiscountAllocation2githubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCartDiscountAllocation(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNCartDiscountCode2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCartDiscountCodeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.CartDiscountCode) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -42181,6 +42720,22 @@ func (ec *executionContext) unmarshalNDeliveryMethodType2string(ctx context.Cont
 }
 
 func (ec *executionContext) marshalNDeliveryMethodType2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(v)
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
+func (ec *executionContext) unmarshalNDiscountApplicationTargetType2string(ctx context.Context, v any) (string, error) {
+	res, err := graphql.UnmarshalString(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDiscountApplicationTargetType2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
 	_ = sel
 	res := graphql.MarshalString(v)
 	if res == graphql.Null {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/emporium/emporium/catalog"
 	"github.com/emporium/emporium/ent"
+	"github.com/emporium/emporium/ent/discount"
 	"github.com/emporium/emporium/pagination"
 )
 
@@ -35,6 +36,9 @@ type Loaders struct {
 	CollectionsByProd  *Batch[[]*ent.Collection]
 	MenuItemsByMenu    *Batch[[]*ent.MenuItem]
 	CollectionProducts *dataloader.Loader[CollectionProductsKey, catalog.Page[*ent.Product]]
+
+	memoMu sync.Mutex
+	memo   map[string]*memoEntry
 
 	zonesOnce sync.Once
 	zones     []*ent.ShippingZone
@@ -209,6 +213,39 @@ func (l *Loaders) PrefetchCollectionProducts(ctx context.Context, cols []*ent.Co
 		products = append(products, page.Rows...)
 	}
 	return products, nil
+}
+
+type memoEntry struct {
+	once  sync.Once
+	value any
+	err   error
+}
+
+// Memo computes fn once per request for key; concurrent callers wait for the first.
+func (l *Loaders) Memo(key string, fn func() (any, error)) (any, error) {
+	l.memoMu.Lock()
+	if l.memo == nil {
+		l.memo = map[string]*memoEntry{}
+	}
+	e := l.memo[key]
+	if e == nil {
+		e = &memoEntry{}
+		l.memo[key] = e
+	}
+	l.memoMu.Unlock()
+	e.once.Do(func() { e.value, e.err = fn() })
+	return e.value, e.err
+}
+
+// Discounts returns the shop's active discounts, read once per request.
+func (l *Loaders) Discounts(ctx context.Context) ([]*ent.Discount, error) {
+	v, err := l.Memo("discounts", func() (any, error) {
+		return l.client.Discount.Query().Where(discount.Active(true)).All(ctx)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v.([]*ent.Discount), nil
 }
 
 // ShippingZones returns the shop's shipping zones with their rates, read once per request.

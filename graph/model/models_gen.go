@@ -13,6 +13,10 @@ import (
 	"github.com/emporium/emporium/money"
 )
 
+type CartDiscountAllocation interface {
+	IsCartDiscountAllocation()
+}
+
 type APIKeyConnection struct {
 	Edges    []*APIKeyEdge `json:"edges"`
 	Nodes    []*ent.APIKey `json:"nodes"`
@@ -81,6 +85,14 @@ type CartAttributesUpdatePayload struct {
 	Warnings   []*CartWarning   `json:"warnings"`
 }
 
+type CartAutomaticDiscountAllocation struct {
+	Title            string       `json:"title"`
+	DiscountedAmount *money.Money `json:"discountedAmount"`
+	TargetType       string       `json:"targetType"`
+}
+
+func (CartAutomaticDiscountAllocation) IsCartDiscountAllocation() {}
+
 type CartBuyerIdentity struct {
 	Email       *string       `json:"email,omitempty"`
 	Phone       *string       `json:"phone,omitempty"`
@@ -100,6 +112,14 @@ type CartBuyerIdentityUpdatePayload struct {
 	UserErrors []*CartUserError `json:"userErrors"`
 	Warnings   []*CartWarning   `json:"warnings"`
 }
+
+type CartCodeDiscountAllocation struct {
+	Code             string       `json:"code"`
+	DiscountedAmount *money.Money `json:"discountedAmount"`
+	TargetType       string       `json:"targetType"`
+}
+
+func (CartCodeDiscountAllocation) IsCartDiscountAllocation() {}
 
 type CartCost struct {
 	SubtotalAmount          *money.Money `json:"subtotalAmount"`
