@@ -96,3 +96,8 @@ func (*CartAddress) IsCartAddress() {}
 
 // GlobalID is the cart address's global ID.
 func (a *CartAddress) GlobalID() string { return gid.Encode("CartSelectableAddress", a.ID) }
+
+func (*Discount) IsNode() {}
+
+// GlobalID is the discount's global ID.
+func (d *Discount) GlobalID() string { return gid.Encode("Discount", d.ID) }

@@ -158,6 +158,9 @@ func (r *Resolver) withGroups(ctx context.Context, m *ent.StaffMember) (*ent.Sta
 	return &c, nil
 }
 
+// errRollback ends a transaction whose mutation answered userErrors.
+var errRollback = errors.New("rolled back for user errors")
+
 // inTx runs fn with a client bound to one transaction, committed when fn returns nil; the audit hook
 // records the writes inside it.
 func (r *Resolver) inTx(ctx context.Context, fn func(ctx context.Context, tx *ent.Client) error) error {

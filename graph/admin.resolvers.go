@@ -7,6 +7,7 @@ package graph
 
 import (
 	"context"
+	"errors"
 	"strings"
 
 	"github.com/emporium/emporium/apikeys"
@@ -112,9 +113,12 @@ func (r *mutationResolver) StaffMemberCreate(ctx context.Context, input model.St
 		m, errs, err := staff.New(tx, nil).Create(ctx, staff.CreateInput{Email: input.Email, Password: input.Password,
 			Name: optionalString(input.Name), GroupIDs: groupIDs})
 		p.StaffMember, p.UserErrors = m, userErrors(errs)
+		if err == nil && errs.Any() {
+			return errRollback // a taken email aborted the transaction on PostgreSQL
+		}
 		return err
 	})
-	if err != nil {
+	if err != nil && !errors.Is(err, errRollback) {
 		return nil, err
 	}
 	if p.StaffMember != nil {

@@ -5,6 +5,7 @@ import (
 
 	"github.com/emporium/emporium/auth"
 	"github.com/emporium/emporium/catalog"
+	"github.com/emporium/emporium/discounts"
 	"github.com/emporium/emporium/ent"
 	"github.com/emporium/emporium/gid"
 	"github.com/emporium/emporium/graph/model"
@@ -185,4 +186,21 @@ func actorID(v auth.Viewer) string {
 		return gid.Encode("ApiKey", v.ID)
 	}
 	return ""
+}
+
+func discountInput(in model.DiscountInput) (discounts.DiscountInput, error) {
+	out := discounts.DiscountInput{
+		Title: in.Title, Code: in.Code, Kind: in.Kind, Target: in.Target, Percentage: in.Percentage, Amount: in.Amount,
+		Currency: in.CurrencyCode, MinimumSubtotal: in.MinimumSubtotal, MinimumQuantity: in.MinimumQuantity,
+		BuyQuantity: in.BuyQuantity, GetQuant: in.GetQuantity, UsageLimit: in.UsageLimit, OncePerCustomer: in.OncePerCustomer,
+		StartsAt: in.StartsAt, EndsAt: in.EndsAt, CombinesWithProduct: in.CombinesWithProductDiscounts,
+		CombinesWithOrder: in.CombinesWithOrderDiscounts, Active: in.Active,
+		SetProducts: in.ProductIds != nil, SetCollections: in.CollectionIds != nil,
+	}
+	var err error
+	if out.ProductIDs, err = decodeIDs(in.ProductIds, "Product"); err != nil {
+		return out, err
+	}
+	out.CollectionIDs, err = decodeIDs(in.CollectionIds, "Collection")
+	return out, err
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/emporium/emporium/carts"
 	"github.com/emporium/emporium/catalog"
 	"github.com/emporium/emporium/customers"
+	"github.com/emporium/emporium/discounts"
 	"github.com/emporium/emporium/ent"
 	"github.com/emporium/emporium/inventory"
 	"github.com/emporium/emporium/staff"
@@ -25,6 +26,7 @@ type Resolver struct {
 	inventory *inventory.Service
 	carts     *carts.Service
 	tax       tax.Provider
+	discounts *discounts.Service
 }
 
 // Services are the domain services resolvers call.
@@ -36,11 +38,13 @@ type Services struct {
 	Inventory *inventory.Service
 	Carts     *carts.Service
 	// Tax computes tax; the built-in tables by default.
-	Tax tax.Provider
+	Tax       tax.Provider
+	Discounts *discounts.Service
 }
 
 // NewResolver returns the root resolver.
 func NewResolver(client *ent.Client, s Services) *Resolver {
 	return &Resolver{client: client, catalog: s.Catalog, customers: s.Customers, staff: s.Staff, apiKeys: s.APIKeys,
-		inventory: s.Inventory, carts: s.Carts, tax: s.Tax}
+		inventory: s.Inventory, carts: s.Carts, tax: s.Tax,
+		discounts: s.Discounts}
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/emporium/emporium/catalog"
 	"github.com/emporium/emporium/customers"
 	"github.com/emporium/emporium/database"
+	"github.com/emporium/emporium/discounts"
 	"github.com/emporium/emporium/graph"
 	"github.com/emporium/emporium/graph/generated"
 	"github.com/emporium/emporium/graph/loaders"
@@ -129,6 +130,7 @@ func newGraphQL(cfg Config, cat *catalog.Catalog) http.Handler {
 		Inventory: inventory.New(cfg.DB.Client),
 		Carts:     carts.New(cfg.DB.Client, cat, cfg.Customers, cfg.CheckoutURL),
 		Tax:       tax.NewTable(cfg.DB.Client),
+		Discounts: discounts.NewService(cfg.DB.Client),
 	})
 	schema := generated.NewExecutableSchema(generated.Config{
 		Resolvers:  resolver,

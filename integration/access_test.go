@@ -254,6 +254,11 @@ func TestStaffPermissionsAndAPIKeys(t *testing.T) {
 		if m := member.StaffMemberCreate.StaffMember; m == nil || !slices.Equal(m.Permissions, []string{"READ_CUSTOMERS"}) {
 			t.Fatalf("staff member: %+v", member)
 		}
+		r := s.postAs(t, bearer(owner), `mutation { staffMemberCreate(input: {email: "Support@example.com", password: "another-password-1"}) {
+			staffMember { id } userErrors { field message } } }`, nil)
+		if len(r.Errors) > 0 || !strings.Contains(string(r.Data), "already been taken") {
+			t.Errorf("a taken staff email: %s %+v", r.Data, r.Errors)
+		}
 		support := staffLogin(t, s, "support@example.com", "support-password-1")
 		s.queryAs(t, bearer(support), listCustomers, nil, &list)
 		if len(list.Customers.Nodes) != 1 {

@@ -3,7 +3,6 @@ package integration
 import (
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -419,14 +418,43 @@ func TestCartDelivery(t *testing.T) {
 }
 
 func TestCartDiscounts(t *testing.T) {
-	eachFreshDB(t, nil, func(t *testing.T, s *server) {
-		ctx := t.Context()
+	eachFreshDB(t, withOwner(nil), func(t *testing.T, s *server) {
 		v := variantIDs(t, s, "organic-cotton-tee", "gift-card")
-		db := s.svc.DB.Client
+		owner := bearer(staffLogin(t, s, ownerEmail, ownerPassword))
+		create := `mutation($in: DiscountInput!) { discountCreate(input: $in) { discount { id code automatic percentage } userErrors { field message } } }`
+		type created struct {
+			DiscountCreate struct {
+				Discount *struct {
+					ID         string
+					Code       *string
+					Automatic  bool
+					Percentage *float64
+				}
+				UserErrors []userError
+			}
+		}
 		welcome := "WELCOME10"
-		if err := db.Discount.Create().SetTitle("Welcome").SetCode(welcome).SetKind("PERCENTAGE").SetPercentageBps(1000).
-			SetMinSubtotal(5000).SetCurrency("USD").Exec(ctx); err != nil {
-			t.Fatal(err)
+		var d created
+		s.queryAs(t, owner, create, map[string]any{"in": map[string]any{"title": "Welcome", "code": "welcome10", "kind": "PERCENTAGE",
+			"percentage": "10", "minimumSubtotal": "50.00", "currencyCode": "USD"}}, &d)
+		if d.DiscountCreate.Discount == nil || *d.DiscountCreate.Discount.Code != welcome || *d.DiscountCreate.Discount.Percentage != 10 {
+			t.Fatalf("discountCreate: %+v", d.DiscountCreate)
+		}
+		for name, in := range map[string]map[string]any{
+			"duplicate code":         {"title": "Again", "code": "WELCOME10", "kind": "PERCENTAGE", "percentage": "5"},
+			"over 100%":              {"title": "Too much", "code": "X", "kind": "PERCENTAGE", "percentage": "150"},
+			"products without any":   {"title": "Empty", "code": "Y", "kind": "PERCENTAGE", "percentage": "5", "target": "PRODUCTS"},
+			"fixed without currency": {"title": "Fixed", "code": "Z", "kind": "FIXED_AMOUNT", "amount": "5.00"},
+			"ends before it starts":  {"title": "Late", "code": "W", "kind": "PERCENTAGE", "percentage": "5", "startsAt": "2026-01-02T00:00:00Z", "endsAt": "2026-01-01T00:00:00Z"},
+		} {
+			var bad created
+			s.queryAs(t, owner, create, map[string]any{"in": in}, &bad)
+			if bad.DiscountCreate.Discount != nil || len(bad.DiscountCreate.UserErrors) == 0 {
+				t.Errorf("%s: %+v", name, bad.DiscountCreate)
+			}
+		}
+		if r := s.post(t, create, map[string]any{"in": map[string]any{"title": "Anon", "kind": "PERCENTAGE", "percentage": "5"}}); len(r.Errors) == 0 || r.Errors[0].code() != "UNAUTHENTICATED" {
+			t.Errorf("anonymous discountCreate: %s %+v", r.Data, r.Errors)
 		}
 		const q = `fragment d on Cart { cost { subtotalAmount { amount } totalAmount { amount } }
 			discountCodes { code applicable }
@@ -454,10 +482,10 @@ func TestCartDiscounts(t *testing.T) {
 				}
 			}
 		}
-		var created struct{ CartCreate struct{ Cart cart } }
+		var newCart struct{ CartCreate struct{ Cart cart } }
 		s.query(t, `mutation($l: [CartLineInput!]) { cartCreate(input: {lines: $l, discountCodes: ["welcome10"]}) { cart { id ...d } } }`+"\n"+q,
-			map[string]any{"l": []any{map[string]any{"merchandiseId": v["EMP-TEE-ORG-M-BLK"], "quantity": 2}, map[string]any{"merchandiseId": v["EMP-GFT-CRD-50"], "quantity": 1}}}, &created)
-		c := created.CartCreate.Cart
+			map[string]any{"l": []any{map[string]any{"merchandiseId": v["EMP-TEE-ORG-M-BLK"], "quantity": 2}, map[string]any{"merchandiseId": v["EMP-GFT-CRD-50"], "quantity": 1}}}, &newCart)
+		c := newCart.CartCreate.Cart
 		// 10% of 108.00, spread 5.80 on the tees and 5.00 on the gift card.
 		if c.Cost.SubtotalAmount.Amount != "108.00" || c.Cost.TotalAmount.Amount != "97.20" || !c.DiscountCodes[0].Applicable ||
 			len(c.DiscountAllocations) != 1 || c.DiscountAllocations[0].DiscountedAmount.Amount != "10.80" || c.DiscountAllocations[0].Code != welcome ||
@@ -467,10 +495,11 @@ func TestCartDiscounts(t *testing.T) {
 
 		var tee struct{ Product struct{ ID string } }
 		s.query(t, `{ product(handle: "organic-cotton-tee") { id } }`, nil, &tee)
-		teeID, _ := strconv.Atoi(tee.Product.ID[len("gid://emporium/Product/"):])
-		if err := db.Discount.Create().SetTitle("Tee week").SetAutomatic(true).SetKind("PERCENTAGE").SetTarget("PRODUCTS").
-			SetProductIds([]int{teeID}).SetPercentageBps(2000).Exec(ctx); err != nil {
-			t.Fatal(err)
+		var auto created
+		s.queryAs(t, owner, create, map[string]any{"in": map[string]any{"title": "Tee week", "kind": "PERCENTAGE", "percentage": "20",
+			"target": "PRODUCTS", "productIds": []string{tee.Product.ID}}}, &auto)
+		if auto.DiscountCreate.Discount == nil || !auto.DiscountCreate.Discount.Automatic {
+			t.Fatalf("automatic discount: %+v", auto.DiscountCreate)
 		}
 		var again struct{ Cart cart }
 		s.query(t, `query($id: ID!) { cart(id: $id) { ...d } }`+"\n"+q, map[string]any{"id": c.ID}, &again)

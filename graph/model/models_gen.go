@@ -488,6 +488,53 @@ type CustomerUserError struct {
 	Code    *string  `json:"code,omitempty"`
 }
 
+type DiscountConnection struct {
+	Edges    []*DiscountEdge `json:"edges"`
+	Nodes    []*ent.Discount `json:"nodes"`
+	PageInfo *PageInfo       `json:"pageInfo"`
+}
+
+type DiscountDeletePayload struct {
+	DeletedDiscountID *string      `json:"deletedDiscountId,omitempty"`
+	UserErrors        []*UserError `json:"userErrors"`
+}
+
+type DiscountEdge struct {
+	Cursor string        `json:"cursor"`
+	Node   *ent.Discount `json:"node"`
+}
+
+type DiscountInput struct {
+	Title *string `json:"title,omitempty"`
+	// Leave out for an automatic discount.
+	Code   *string `json:"code,omitempty"`
+	Kind   *string `json:"kind,omitempty"`
+	Target *string `json:"target,omitempty"`
+	// Percent off, e.g. "12.5".
+	Percentage *string `json:"percentage,omitempty"`
+	// An amount off (FIXED_AMOUNT) in the currency of minimums.
+	Amount                       *string    `json:"amount,omitempty"`
+	CurrencyCode                 *string    `json:"currencyCode,omitempty"`
+	MinimumSubtotal              *string    `json:"minimumSubtotal,omitempty"`
+	MinimumQuantity              *int       `json:"minimumQuantity,omitempty"`
+	BuyQuantity                  *int       `json:"buyQuantity,omitempty"`
+	GetQuantity                  *int       `json:"getQuantity,omitempty"`
+	ProductIds                   []string   `json:"productIds,omitempty"`
+	CollectionIds                []string   `json:"collectionIds,omitempty"`
+	UsageLimit                   *int       `json:"usageLimit,omitempty"`
+	OncePerCustomer              *bool      `json:"oncePerCustomer,omitempty"`
+	StartsAt                     *time.Time `json:"startsAt,omitempty"`
+	EndsAt                       *time.Time `json:"endsAt,omitempty"`
+	CombinesWithProductDiscounts *bool      `json:"combinesWithProductDiscounts,omitempty"`
+	CombinesWithOrderDiscounts   *bool      `json:"combinesWithOrderDiscounts,omitempty"`
+	Active                       *bool      `json:"active,omitempty"`
+}
+
+type DiscountPayload struct {
+	Discount   *ent.Discount `json:"discount,omitempty"`
+	UserErrors []*UserError  `json:"userErrors"`
+}
+
 type Domain struct {
 	Host       string `json:"host"`
 	SslEnabled bool   `json:"sslEnabled"`
