@@ -44,6 +44,14 @@ type Cart struct {
 	CompletedAt *time.Time `json:"completed_at,omitempty"`
 	// handle of the selected shipping rate
 	DeliveryOption *string `json:"delivery_option,omitempty"`
+	// what the buyer agreed to pay, in currency
+	PaymentAmount *int64 `json:"payment_amount,omitempty"`
+	// PaymentMethod holds the value of the "payment_method" field.
+	PaymentMethod *cart.PaymentMethod `json:"payment_method,omitempty"`
+	// the gateway's payment session (card)
+	PaymentSession *string `json:"payment_session,omitempty"`
+	// BillingAddress holds the value of the "billing_address" field.
+	BillingAddress map[string]string `json:"billing_address,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the CartQuery when eager-loading is set.
 	Edges        CartEdges `json:"edges"`
@@ -84,11 +92,11 @@ func (*Cart) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case cart.FieldAttributes, cart.FieldDiscountCodes:
+		case cart.FieldAttributes, cart.FieldDiscountCodes, cart.FieldBillingAddress:
 			values[i] = new([]byte)
-		case cart.FieldCustomerID:
+		case cart.FieldCustomerID, cart.FieldPaymentAmount:
 			values[i] = new(sql.NullInt64)
-		case cart.FieldID, cart.FieldCurrency, cart.FieldNote, cart.FieldEmail, cart.FieldPhone, cart.FieldCountryCode, cart.FieldDeliveryOption:
+		case cart.FieldID, cart.FieldCurrency, cart.FieldNote, cart.FieldEmail, cart.FieldPhone, cart.FieldCountryCode, cart.FieldDeliveryOption, cart.FieldPaymentMethod, cart.FieldPaymentSession:
 			values[i] = new(sql.NullString)
 		case cart.FieldCreatedAt, cart.FieldUpdatedAt, cart.FieldCompletedAt:
 			values[i] = new(sql.NullTime)
@@ -196,6 +204,35 @@ func (_m *Cart) assignValues(columns []string, values []any) error {
 				_m.DeliveryOption = new(string)
 				*_m.DeliveryOption = value.String
 			}
+		case cart.FieldPaymentAmount:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field payment_amount", values[i])
+			} else if value.Valid {
+				_m.PaymentAmount = new(int64)
+				*_m.PaymentAmount = value.Int64
+			}
+		case cart.FieldPaymentMethod:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field payment_method", values[i])
+			} else if value.Valid {
+				_m.PaymentMethod = new(cart.PaymentMethod)
+				*_m.PaymentMethod = cart.PaymentMethod(value.String)
+			}
+		case cart.FieldPaymentSession:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field payment_session", values[i])
+			} else if value.Valid {
+				_m.PaymentSession = new(string)
+				*_m.PaymentSession = value.String
+			}
+		case cart.FieldBillingAddress:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field billing_address", values[i])
+			} else if value != nil && len(*value) > 0 {
+				if err := json.Unmarshal(*value, &_m.BillingAddress); err != nil {
+					return fmt.Errorf("unmarshal field billing_address: %w", err)
+				}
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -291,6 +328,24 @@ func (_m *Cart) String() string {
 		builder.WriteString("delivery_option=")
 		builder.WriteString(*v)
 	}
+	builder.WriteString(", ")
+	if v := _m.PaymentAmount; v != nil {
+		builder.WriteString("payment_amount=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	if v := _m.PaymentMethod; v != nil {
+		builder.WriteString("payment_method=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	if v := _m.PaymentSession; v != nil {
+		builder.WriteString("payment_session=")
+		builder.WriteString(*v)
+	}
+	builder.WriteString(", ")
+	builder.WriteString("billing_address=")
+	builder.WriteString(fmt.Sprintf("%v", _m.BillingAddress))
 	builder.WriteByte(')')
 	return builder.String()
 }

@@ -170,6 +170,54 @@ func (_c *CartCreate) SetNillableDeliveryOption(v *string) *CartCreate {
 	return _c
 }
 
+// SetPaymentAmount sets the "payment_amount" field.
+func (_c *CartCreate) SetPaymentAmount(v int64) *CartCreate {
+	_c.mutation.SetPaymentAmount(v)
+	return _c
+}
+
+// SetNillablePaymentAmount sets the "payment_amount" field if the given value is not nil.
+func (_c *CartCreate) SetNillablePaymentAmount(v *int64) *CartCreate {
+	if v != nil {
+		_c.SetPaymentAmount(*v)
+	}
+	return _c
+}
+
+// SetPaymentMethod sets the "payment_method" field.
+func (_c *CartCreate) SetPaymentMethod(v cart.PaymentMethod) *CartCreate {
+	_c.mutation.SetPaymentMethod(v)
+	return _c
+}
+
+// SetNillablePaymentMethod sets the "payment_method" field if the given value is not nil.
+func (_c *CartCreate) SetNillablePaymentMethod(v *cart.PaymentMethod) *CartCreate {
+	if v != nil {
+		_c.SetPaymentMethod(*v)
+	}
+	return _c
+}
+
+// SetPaymentSession sets the "payment_session" field.
+func (_c *CartCreate) SetPaymentSession(v string) *CartCreate {
+	_c.mutation.SetPaymentSession(v)
+	return _c
+}
+
+// SetNillablePaymentSession sets the "payment_session" field if the given value is not nil.
+func (_c *CartCreate) SetNillablePaymentSession(v *string) *CartCreate {
+	if v != nil {
+		_c.SetPaymentSession(*v)
+	}
+	return _c
+}
+
+// SetBillingAddress sets the "billing_address" field.
+func (_c *CartCreate) SetBillingAddress(v map[string]string) *CartCreate {
+	_c.mutation.SetBillingAddress(v)
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *CartCreate) SetID(v string) *CartCreate {
 	_c.mutation.SetID(v)
@@ -267,6 +315,11 @@ func (_c *CartCreate) check() error {
 			return &ValidationError{Name: "currency", err: fmt.Errorf(`ent: validator failed for field "Cart.currency": %w`, err)}
 		}
 	}
+	if v, ok := _c.mutation.PaymentMethod(); ok {
+		if err := cart.PaymentMethodValidator(v); err != nil {
+			return &ValidationError{Name: "payment_method", err: fmt.Errorf(`ent: validator failed for field "Cart.payment_method": %w`, err)}
+		}
+	}
 	if v, ok := _c.mutation.ID(); ok {
 		if err := cart.IDValidator(v); err != nil {
 			return &ValidationError{Name: "id", err: fmt.Errorf(`ent: validator failed for field "Cart.id": %w`, err)}
@@ -355,6 +408,22 @@ func (_c *CartCreate) createSpec() (*Cart, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.DeliveryOption(); ok {
 		_spec.SetField(cart.FieldDeliveryOption, field.TypeString, value)
 		_node.DeliveryOption = &value
+	}
+	if value, ok := _c.mutation.PaymentAmount(); ok {
+		_spec.SetField(cart.FieldPaymentAmount, field.TypeInt64, value)
+		_node.PaymentAmount = &value
+	}
+	if value, ok := _c.mutation.PaymentMethod(); ok {
+		_spec.SetField(cart.FieldPaymentMethod, field.TypeEnum, value)
+		_node.PaymentMethod = &value
+	}
+	if value, ok := _c.mutation.PaymentSession(); ok {
+		_spec.SetField(cart.FieldPaymentSession, field.TypeString, value)
+		_node.PaymentSession = &value
+	}
+	if value, ok := _c.mutation.BillingAddress(); ok {
+		_spec.SetField(cart.FieldBillingAddress, field.TypeJSON, value)
+		_node.BillingAddress = value
 	}
 	if nodes := _c.mutation.LinesIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -632,6 +701,84 @@ func (u *CartUpsert) ClearDeliveryOption() *CartUpsert {
 	return u
 }
 
+// SetPaymentAmount sets the "payment_amount" field.
+func (u *CartUpsert) SetPaymentAmount(v int64) *CartUpsert {
+	u.Set(cart.FieldPaymentAmount, v)
+	return u
+}
+
+// UpdatePaymentAmount sets the "payment_amount" field to the value that was provided on create.
+func (u *CartUpsert) UpdatePaymentAmount() *CartUpsert {
+	u.SetExcluded(cart.FieldPaymentAmount)
+	return u
+}
+
+// AddPaymentAmount adds v to the "payment_amount" field.
+func (u *CartUpsert) AddPaymentAmount(v int64) *CartUpsert {
+	u.Add(cart.FieldPaymentAmount, v)
+	return u
+}
+
+// ClearPaymentAmount clears the value of the "payment_amount" field.
+func (u *CartUpsert) ClearPaymentAmount() *CartUpsert {
+	u.SetNull(cart.FieldPaymentAmount)
+	return u
+}
+
+// SetPaymentMethod sets the "payment_method" field.
+func (u *CartUpsert) SetPaymentMethod(v cart.PaymentMethod) *CartUpsert {
+	u.Set(cart.FieldPaymentMethod, v)
+	return u
+}
+
+// UpdatePaymentMethod sets the "payment_method" field to the value that was provided on create.
+func (u *CartUpsert) UpdatePaymentMethod() *CartUpsert {
+	u.SetExcluded(cart.FieldPaymentMethod)
+	return u
+}
+
+// ClearPaymentMethod clears the value of the "payment_method" field.
+func (u *CartUpsert) ClearPaymentMethod() *CartUpsert {
+	u.SetNull(cart.FieldPaymentMethod)
+	return u
+}
+
+// SetPaymentSession sets the "payment_session" field.
+func (u *CartUpsert) SetPaymentSession(v string) *CartUpsert {
+	u.Set(cart.FieldPaymentSession, v)
+	return u
+}
+
+// UpdatePaymentSession sets the "payment_session" field to the value that was provided on create.
+func (u *CartUpsert) UpdatePaymentSession() *CartUpsert {
+	u.SetExcluded(cart.FieldPaymentSession)
+	return u
+}
+
+// ClearPaymentSession clears the value of the "payment_session" field.
+func (u *CartUpsert) ClearPaymentSession() *CartUpsert {
+	u.SetNull(cart.FieldPaymentSession)
+	return u
+}
+
+// SetBillingAddress sets the "billing_address" field.
+func (u *CartUpsert) SetBillingAddress(v map[string]string) *CartUpsert {
+	u.Set(cart.FieldBillingAddress, v)
+	return u
+}
+
+// UpdateBillingAddress sets the "billing_address" field to the value that was provided on create.
+func (u *CartUpsert) UpdateBillingAddress() *CartUpsert {
+	u.SetExcluded(cart.FieldBillingAddress)
+	return u
+}
+
+// ClearBillingAddress clears the value of the "billing_address" field.
+func (u *CartUpsert) ClearBillingAddress() *CartUpsert {
+	u.SetNull(cart.FieldBillingAddress)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create except the ID field.
 // Using this option is equivalent to using:
 //
@@ -904,6 +1051,97 @@ func (u *CartUpsertOne) UpdateDeliveryOption() *CartUpsertOne {
 func (u *CartUpsertOne) ClearDeliveryOption() *CartUpsertOne {
 	return u.Update(func(s *CartUpsert) {
 		s.ClearDeliveryOption()
+	})
+}
+
+// SetPaymentAmount sets the "payment_amount" field.
+func (u *CartUpsertOne) SetPaymentAmount(v int64) *CartUpsertOne {
+	return u.Update(func(s *CartUpsert) {
+		s.SetPaymentAmount(v)
+	})
+}
+
+// AddPaymentAmount adds v to the "payment_amount" field.
+func (u *CartUpsertOne) AddPaymentAmount(v int64) *CartUpsertOne {
+	return u.Update(func(s *CartUpsert) {
+		s.AddPaymentAmount(v)
+	})
+}
+
+// UpdatePaymentAmount sets the "payment_amount" field to the value that was provided on create.
+func (u *CartUpsertOne) UpdatePaymentAmount() *CartUpsertOne {
+	return u.Update(func(s *CartUpsert) {
+		s.UpdatePaymentAmount()
+	})
+}
+
+// ClearPaymentAmount clears the value of the "payment_amount" field.
+func (u *CartUpsertOne) ClearPaymentAmount() *CartUpsertOne {
+	return u.Update(func(s *CartUpsert) {
+		s.ClearPaymentAmount()
+	})
+}
+
+// SetPaymentMethod sets the "payment_method" field.
+func (u *CartUpsertOne) SetPaymentMethod(v cart.PaymentMethod) *CartUpsertOne {
+	return u.Update(func(s *CartUpsert) {
+		s.SetPaymentMethod(v)
+	})
+}
+
+// UpdatePaymentMethod sets the "payment_method" field to the value that was provided on create.
+func (u *CartUpsertOne) UpdatePaymentMethod() *CartUpsertOne {
+	return u.Update(func(s *CartUpsert) {
+		s.UpdatePaymentMethod()
+	})
+}
+
+// ClearPaymentMethod clears the value of the "payment_method" field.
+func (u *CartUpsertOne) ClearPaymentMethod() *CartUpsertOne {
+	return u.Update(func(s *CartUpsert) {
+		s.ClearPaymentMethod()
+	})
+}
+
+// SetPaymentSession sets the "payment_session" field.
+func (u *CartUpsertOne) SetPaymentSession(v string) *CartUpsertOne {
+	return u.Update(func(s *CartUpsert) {
+		s.SetPaymentSession(v)
+	})
+}
+
+// UpdatePaymentSession sets the "payment_session" field to the value that was provided on create.
+func (u *CartUpsertOne) UpdatePaymentSession() *CartUpsertOne {
+	return u.Update(func(s *CartUpsert) {
+		s.UpdatePaymentSession()
+	})
+}
+
+// ClearPaymentSession clears the value of the "payment_session" field.
+func (u *CartUpsertOne) ClearPaymentSession() *CartUpsertOne {
+	return u.Update(func(s *CartUpsert) {
+		s.ClearPaymentSession()
+	})
+}
+
+// SetBillingAddress sets the "billing_address" field.
+func (u *CartUpsertOne) SetBillingAddress(v map[string]string) *CartUpsertOne {
+	return u.Update(func(s *CartUpsert) {
+		s.SetBillingAddress(v)
+	})
+}
+
+// UpdateBillingAddress sets the "billing_address" field to the value that was provided on create.
+func (u *CartUpsertOne) UpdateBillingAddress() *CartUpsertOne {
+	return u.Update(func(s *CartUpsert) {
+		s.UpdateBillingAddress()
+	})
+}
+
+// ClearBillingAddress clears the value of the "billing_address" field.
+func (u *CartUpsertOne) ClearBillingAddress() *CartUpsertOne {
+	return u.Update(func(s *CartUpsert) {
+		s.ClearBillingAddress()
 	})
 }
 
@@ -1346,6 +1584,97 @@ func (u *CartUpsertBulk) UpdateDeliveryOption() *CartUpsertBulk {
 func (u *CartUpsertBulk) ClearDeliveryOption() *CartUpsertBulk {
 	return u.Update(func(s *CartUpsert) {
 		s.ClearDeliveryOption()
+	})
+}
+
+// SetPaymentAmount sets the "payment_amount" field.
+func (u *CartUpsertBulk) SetPaymentAmount(v int64) *CartUpsertBulk {
+	return u.Update(func(s *CartUpsert) {
+		s.SetPaymentAmount(v)
+	})
+}
+
+// AddPaymentAmount adds v to the "payment_amount" field.
+func (u *CartUpsertBulk) AddPaymentAmount(v int64) *CartUpsertBulk {
+	return u.Update(func(s *CartUpsert) {
+		s.AddPaymentAmount(v)
+	})
+}
+
+// UpdatePaymentAmount sets the "payment_amount" field to the value that was provided on create.
+func (u *CartUpsertBulk) UpdatePaymentAmount() *CartUpsertBulk {
+	return u.Update(func(s *CartUpsert) {
+		s.UpdatePaymentAmount()
+	})
+}
+
+// ClearPaymentAmount clears the value of the "payment_amount" field.
+func (u *CartUpsertBulk) ClearPaymentAmount() *CartUpsertBulk {
+	return u.Update(func(s *CartUpsert) {
+		s.ClearPaymentAmount()
+	})
+}
+
+// SetPaymentMethod sets the "payment_method" field.
+func (u *CartUpsertBulk) SetPaymentMethod(v cart.PaymentMethod) *CartUpsertBulk {
+	return u.Update(func(s *CartUpsert) {
+		s.SetPaymentMethod(v)
+	})
+}
+
+// UpdatePaymentMethod sets the "payment_method" field to the value that was provided on create.
+func (u *CartUpsertBulk) UpdatePaymentMethod() *CartUpsertBulk {
+	return u.Update(func(s *CartUpsert) {
+		s.UpdatePaymentMethod()
+	})
+}
+
+// ClearPaymentMethod clears the value of the "payment_method" field.
+func (u *CartUpsertBulk) ClearPaymentMethod() *CartUpsertBulk {
+	return u.Update(func(s *CartUpsert) {
+		s.ClearPaymentMethod()
+	})
+}
+
+// SetPaymentSession sets the "payment_session" field.
+func (u *CartUpsertBulk) SetPaymentSession(v string) *CartUpsertBulk {
+	return u.Update(func(s *CartUpsert) {
+		s.SetPaymentSession(v)
+	})
+}
+
+// UpdatePaymentSession sets the "payment_session" field to the value that was provided on create.
+func (u *CartUpsertBulk) UpdatePaymentSession() *CartUpsertBulk {
+	return u.Update(func(s *CartUpsert) {
+		s.UpdatePaymentSession()
+	})
+}
+
+// ClearPaymentSession clears the value of the "payment_session" field.
+func (u *CartUpsertBulk) ClearPaymentSession() *CartUpsertBulk {
+	return u.Update(func(s *CartUpsert) {
+		s.ClearPaymentSession()
+	})
+}
+
+// SetBillingAddress sets the "billing_address" field.
+func (u *CartUpsertBulk) SetBillingAddress(v map[string]string) *CartUpsertBulk {
+	return u.Update(func(s *CartUpsert) {
+		s.SetBillingAddress(v)
+	})
+}
+
+// UpdateBillingAddress sets the "billing_address" field to the value that was provided on create.
+func (u *CartUpsertBulk) UpdateBillingAddress() *CartUpsertBulk {
+	return u.Update(func(s *CartUpsert) {
+		s.UpdateBillingAddress()
+	})
+}
+
+// ClearBillingAddress clears the value of the "billing_address" field.
+func (u *CartUpsertBulk) ClearBillingAddress() *CartUpsertBulk {
+	return u.Update(func(s *CartUpsert) {
+		s.ClearBillingAddress()
 	})
 }
 

@@ -236,6 +236,85 @@ func (_u *CartUpdate) ClearDeliveryOption() *CartUpdate {
 	return _u
 }
 
+// SetPaymentAmount sets the "payment_amount" field.
+func (_u *CartUpdate) SetPaymentAmount(v int64) *CartUpdate {
+	_u.mutation.ResetPaymentAmount()
+	_u.mutation.SetPaymentAmount(v)
+	return _u
+}
+
+// SetNillablePaymentAmount sets the "payment_amount" field if the given value is not nil.
+func (_u *CartUpdate) SetNillablePaymentAmount(v *int64) *CartUpdate {
+	if v != nil {
+		_u.SetPaymentAmount(*v)
+	}
+	return _u
+}
+
+// AddPaymentAmount adds value to the "payment_amount" field.
+func (_u *CartUpdate) AddPaymentAmount(v int64) *CartUpdate {
+	_u.mutation.AddPaymentAmount(v)
+	return _u
+}
+
+// ClearPaymentAmount clears the value of the "payment_amount" field.
+func (_u *CartUpdate) ClearPaymentAmount() *CartUpdate {
+	_u.mutation.ClearPaymentAmount()
+	return _u
+}
+
+// SetPaymentMethod sets the "payment_method" field.
+func (_u *CartUpdate) SetPaymentMethod(v cart.PaymentMethod) *CartUpdate {
+	_u.mutation.SetPaymentMethod(v)
+	return _u
+}
+
+// SetNillablePaymentMethod sets the "payment_method" field if the given value is not nil.
+func (_u *CartUpdate) SetNillablePaymentMethod(v *cart.PaymentMethod) *CartUpdate {
+	if v != nil {
+		_u.SetPaymentMethod(*v)
+	}
+	return _u
+}
+
+// ClearPaymentMethod clears the value of the "payment_method" field.
+func (_u *CartUpdate) ClearPaymentMethod() *CartUpdate {
+	_u.mutation.ClearPaymentMethod()
+	return _u
+}
+
+// SetPaymentSession sets the "payment_session" field.
+func (_u *CartUpdate) SetPaymentSession(v string) *CartUpdate {
+	_u.mutation.SetPaymentSession(v)
+	return _u
+}
+
+// SetNillablePaymentSession sets the "payment_session" field if the given value is not nil.
+func (_u *CartUpdate) SetNillablePaymentSession(v *string) *CartUpdate {
+	if v != nil {
+		_u.SetPaymentSession(*v)
+	}
+	return _u
+}
+
+// ClearPaymentSession clears the value of the "payment_session" field.
+func (_u *CartUpdate) ClearPaymentSession() *CartUpdate {
+	_u.mutation.ClearPaymentSession()
+	return _u
+}
+
+// SetBillingAddress sets the "billing_address" field.
+func (_u *CartUpdate) SetBillingAddress(v map[string]string) *CartUpdate {
+	_u.mutation.SetBillingAddress(v)
+	return _u
+}
+
+// ClearBillingAddress clears the value of the "billing_address" field.
+func (_u *CartUpdate) ClearBillingAddress() *CartUpdate {
+	_u.mutation.ClearBillingAddress()
+	return _u
+}
+
 // AddLineIDs adds the "lines" edge to the CartLine entity by IDs.
 func (_u *CartUpdate) AddLineIDs(ids ...int) *CartUpdate {
 	_u.mutation.AddLineIDs(ids...)
@@ -356,6 +435,11 @@ func (_u *CartUpdate) check() error {
 			return &ValidationError{Name: "currency", err: fmt.Errorf(`ent: validator failed for field "Cart.currency": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.PaymentMethod(); ok {
+		if err := cart.PaymentMethodValidator(v); err != nil {
+			return &ValidationError{Name: "payment_method", err: fmt.Errorf(`ent: validator failed for field "Cart.payment_method": %w`, err)}
+		}
+	}
 	return nil
 }
 
@@ -449,6 +533,33 @@ func (_u *CartUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if _u.mutation.DeliveryOptionCleared() {
 		_spec.ClearField(cart.FieldDeliveryOption, field.TypeString)
+	}
+	if value, ok := _u.mutation.PaymentAmount(); ok {
+		_spec.SetField(cart.FieldPaymentAmount, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.AddedPaymentAmount(); ok {
+		_spec.AddField(cart.FieldPaymentAmount, field.TypeInt64, value)
+	}
+	if _u.mutation.PaymentAmountCleared() {
+		_spec.ClearField(cart.FieldPaymentAmount, field.TypeInt64)
+	}
+	if value, ok := _u.mutation.PaymentMethod(); ok {
+		_spec.SetField(cart.FieldPaymentMethod, field.TypeEnum, value)
+	}
+	if _u.mutation.PaymentMethodCleared() {
+		_spec.ClearField(cart.FieldPaymentMethod, field.TypeEnum)
+	}
+	if value, ok := _u.mutation.PaymentSession(); ok {
+		_spec.SetField(cart.FieldPaymentSession, field.TypeString, value)
+	}
+	if _u.mutation.PaymentSessionCleared() {
+		_spec.ClearField(cart.FieldPaymentSession, field.TypeString)
+	}
+	if value, ok := _u.mutation.BillingAddress(); ok {
+		_spec.SetField(cart.FieldBillingAddress, field.TypeJSON, value)
+	}
+	if _u.mutation.BillingAddressCleared() {
+		_spec.ClearField(cart.FieldBillingAddress, field.TypeJSON)
 	}
 	if _u.mutation.LinesCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -765,6 +876,85 @@ func (_u *CartUpdateOne) ClearDeliveryOption() *CartUpdateOne {
 	return _u
 }
 
+// SetPaymentAmount sets the "payment_amount" field.
+func (_u *CartUpdateOne) SetPaymentAmount(v int64) *CartUpdateOne {
+	_u.mutation.ResetPaymentAmount()
+	_u.mutation.SetPaymentAmount(v)
+	return _u
+}
+
+// SetNillablePaymentAmount sets the "payment_amount" field if the given value is not nil.
+func (_u *CartUpdateOne) SetNillablePaymentAmount(v *int64) *CartUpdateOne {
+	if v != nil {
+		_u.SetPaymentAmount(*v)
+	}
+	return _u
+}
+
+// AddPaymentAmount adds value to the "payment_amount" field.
+func (_u *CartUpdateOne) AddPaymentAmount(v int64) *CartUpdateOne {
+	_u.mutation.AddPaymentAmount(v)
+	return _u
+}
+
+// ClearPaymentAmount clears the value of the "payment_amount" field.
+func (_u *CartUpdateOne) ClearPaymentAmount() *CartUpdateOne {
+	_u.mutation.ClearPaymentAmount()
+	return _u
+}
+
+// SetPaymentMethod sets the "payment_method" field.
+func (_u *CartUpdateOne) SetPaymentMethod(v cart.PaymentMethod) *CartUpdateOne {
+	_u.mutation.SetPaymentMethod(v)
+	return _u
+}
+
+// SetNillablePaymentMethod sets the "payment_method" field if the given value is not nil.
+func (_u *CartUpdateOne) SetNillablePaymentMethod(v *cart.PaymentMethod) *CartUpdateOne {
+	if v != nil {
+		_u.SetPaymentMethod(*v)
+	}
+	return _u
+}
+
+// ClearPaymentMethod clears the value of the "payment_method" field.
+func (_u *CartUpdateOne) ClearPaymentMethod() *CartUpdateOne {
+	_u.mutation.ClearPaymentMethod()
+	return _u
+}
+
+// SetPaymentSession sets the "payment_session" field.
+func (_u *CartUpdateOne) SetPaymentSession(v string) *CartUpdateOne {
+	_u.mutation.SetPaymentSession(v)
+	return _u
+}
+
+// SetNillablePaymentSession sets the "payment_session" field if the given value is not nil.
+func (_u *CartUpdateOne) SetNillablePaymentSession(v *string) *CartUpdateOne {
+	if v != nil {
+		_u.SetPaymentSession(*v)
+	}
+	return _u
+}
+
+// ClearPaymentSession clears the value of the "payment_session" field.
+func (_u *CartUpdateOne) ClearPaymentSession() *CartUpdateOne {
+	_u.mutation.ClearPaymentSession()
+	return _u
+}
+
+// SetBillingAddress sets the "billing_address" field.
+func (_u *CartUpdateOne) SetBillingAddress(v map[string]string) *CartUpdateOne {
+	_u.mutation.SetBillingAddress(v)
+	return _u
+}
+
+// ClearBillingAddress clears the value of the "billing_address" field.
+func (_u *CartUpdateOne) ClearBillingAddress() *CartUpdateOne {
+	_u.mutation.ClearBillingAddress()
+	return _u
+}
+
 // AddLineIDs adds the "lines" edge to the CartLine entity by IDs.
 func (_u *CartUpdateOne) AddLineIDs(ids ...int) *CartUpdateOne {
 	_u.mutation.AddLineIDs(ids...)
@@ -898,6 +1088,11 @@ func (_u *CartUpdateOne) check() error {
 			return &ValidationError{Name: "currency", err: fmt.Errorf(`ent: validator failed for field "Cart.currency": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.PaymentMethod(); ok {
+		if err := cart.PaymentMethodValidator(v); err != nil {
+			return &ValidationError{Name: "payment_method", err: fmt.Errorf(`ent: validator failed for field "Cart.payment_method": %w`, err)}
+		}
+	}
 	return nil
 }
 
@@ -1008,6 +1203,33 @@ func (_u *CartUpdateOne) sqlSave(ctx context.Context) (_node *Cart, err error) {
 	}
 	if _u.mutation.DeliveryOptionCleared() {
 		_spec.ClearField(cart.FieldDeliveryOption, field.TypeString)
+	}
+	if value, ok := _u.mutation.PaymentAmount(); ok {
+		_spec.SetField(cart.FieldPaymentAmount, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.AddedPaymentAmount(); ok {
+		_spec.AddField(cart.FieldPaymentAmount, field.TypeInt64, value)
+	}
+	if _u.mutation.PaymentAmountCleared() {
+		_spec.ClearField(cart.FieldPaymentAmount, field.TypeInt64)
+	}
+	if value, ok := _u.mutation.PaymentMethod(); ok {
+		_spec.SetField(cart.FieldPaymentMethod, field.TypeEnum, value)
+	}
+	if _u.mutation.PaymentMethodCleared() {
+		_spec.ClearField(cart.FieldPaymentMethod, field.TypeEnum)
+	}
+	if value, ok := _u.mutation.PaymentSession(); ok {
+		_spec.SetField(cart.FieldPaymentSession, field.TypeString, value)
+	}
+	if _u.mutation.PaymentSessionCleared() {
+		_spec.ClearField(cart.FieldPaymentSession, field.TypeString)
+	}
+	if value, ok := _u.mutation.BillingAddress(); ok {
+		_spec.SetField(cart.FieldBillingAddress, field.TypeJSON, value)
+	}
+	if _u.mutation.BillingAddressCleared() {
+		_spec.ClearField(cart.FieldBillingAddress, field.TypeJSON)
 	}
 	if _u.mutation.LinesCleared() {
 		edge := &sqlgraph.EdgeSpec{

@@ -1727,6 +1727,11 @@ type CartMutation struct {
 	appenddiscount_codes []string
 	completed_at         *time.Time
 	delivery_option      *string
+	payment_amount       *int64
+	addpayment_amount    *int64
+	payment_method       *cart.PaymentMethod
+	payment_session      *string
+	billing_address      *map[string]string
 	clearedFields        map[string]struct{}
 	lines                map[int]struct{}
 	removedlines         map[int]struct{}
@@ -2445,6 +2450,223 @@ func (m *CartMutation) ResetDeliveryOption() {
 	delete(m.clearedFields, cart.FieldDeliveryOption)
 }
 
+// SetPaymentAmount sets the "payment_amount" field.
+func (m *CartMutation) SetPaymentAmount(i int64) {
+	m.payment_amount = &i
+	m.addpayment_amount = nil
+}
+
+// PaymentAmount returns the value of the "payment_amount" field in the mutation.
+func (m *CartMutation) PaymentAmount() (r int64, exists bool) {
+	v := m.payment_amount
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPaymentAmount returns the old "payment_amount" field's value of the Cart entity.
+// If the Cart object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CartMutation) OldPaymentAmount(ctx context.Context) (v *int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPaymentAmount is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPaymentAmount requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPaymentAmount: %w", err)
+	}
+	return oldValue.PaymentAmount, nil
+}
+
+// AddPaymentAmount adds i to the "payment_amount" field.
+func (m *CartMutation) AddPaymentAmount(i int64) {
+	if m.addpayment_amount != nil {
+		*m.addpayment_amount += i
+	} else {
+		m.addpayment_amount = &i
+	}
+}
+
+// AddedPaymentAmount returns the value that was added to the "payment_amount" field in this mutation.
+func (m *CartMutation) AddedPaymentAmount() (r int64, exists bool) {
+	v := m.addpayment_amount
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearPaymentAmount clears the value of the "payment_amount" field.
+func (m *CartMutation) ClearPaymentAmount() {
+	m.payment_amount = nil
+	m.addpayment_amount = nil
+	m.clearedFields[cart.FieldPaymentAmount] = struct{}{}
+}
+
+// PaymentAmountCleared returns if the "payment_amount" field was cleared in this mutation.
+func (m *CartMutation) PaymentAmountCleared() bool {
+	_, ok := m.clearedFields[cart.FieldPaymentAmount]
+	return ok
+}
+
+// ResetPaymentAmount resets all changes to the "payment_amount" field.
+func (m *CartMutation) ResetPaymentAmount() {
+	m.payment_amount = nil
+	m.addpayment_amount = nil
+	delete(m.clearedFields, cart.FieldPaymentAmount)
+}
+
+// SetPaymentMethod sets the "payment_method" field.
+func (m *CartMutation) SetPaymentMethod(cm cart.PaymentMethod) {
+	m.payment_method = &cm
+}
+
+// PaymentMethod returns the value of the "payment_method" field in the mutation.
+func (m *CartMutation) PaymentMethod() (r cart.PaymentMethod, exists bool) {
+	v := m.payment_method
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPaymentMethod returns the old "payment_method" field's value of the Cart entity.
+// If the Cart object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CartMutation) OldPaymentMethod(ctx context.Context) (v *cart.PaymentMethod, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPaymentMethod is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPaymentMethod requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPaymentMethod: %w", err)
+	}
+	return oldValue.PaymentMethod, nil
+}
+
+// ClearPaymentMethod clears the value of the "payment_method" field.
+func (m *CartMutation) ClearPaymentMethod() {
+	m.payment_method = nil
+	m.clearedFields[cart.FieldPaymentMethod] = struct{}{}
+}
+
+// PaymentMethodCleared returns if the "payment_method" field was cleared in this mutation.
+func (m *CartMutation) PaymentMethodCleared() bool {
+	_, ok := m.clearedFields[cart.FieldPaymentMethod]
+	return ok
+}
+
+// ResetPaymentMethod resets all changes to the "payment_method" field.
+func (m *CartMutation) ResetPaymentMethod() {
+	m.payment_method = nil
+	delete(m.clearedFields, cart.FieldPaymentMethod)
+}
+
+// SetPaymentSession sets the "payment_session" field.
+func (m *CartMutation) SetPaymentSession(s string) {
+	m.payment_session = &s
+}
+
+// PaymentSession returns the value of the "payment_session" field in the mutation.
+func (m *CartMutation) PaymentSession() (r string, exists bool) {
+	v := m.payment_session
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPaymentSession returns the old "payment_session" field's value of the Cart entity.
+// If the Cart object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CartMutation) OldPaymentSession(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPaymentSession is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPaymentSession requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPaymentSession: %w", err)
+	}
+	return oldValue.PaymentSession, nil
+}
+
+// ClearPaymentSession clears the value of the "payment_session" field.
+func (m *CartMutation) ClearPaymentSession() {
+	m.payment_session = nil
+	m.clearedFields[cart.FieldPaymentSession] = struct{}{}
+}
+
+// PaymentSessionCleared returns if the "payment_session" field was cleared in this mutation.
+func (m *CartMutation) PaymentSessionCleared() bool {
+	_, ok := m.clearedFields[cart.FieldPaymentSession]
+	return ok
+}
+
+// ResetPaymentSession resets all changes to the "payment_session" field.
+func (m *CartMutation) ResetPaymentSession() {
+	m.payment_session = nil
+	delete(m.clearedFields, cart.FieldPaymentSession)
+}
+
+// SetBillingAddress sets the "billing_address" field.
+func (m *CartMutation) SetBillingAddress(value map[string]string) {
+	m.billing_address = &value
+}
+
+// BillingAddress returns the value of the "billing_address" field in the mutation.
+func (m *CartMutation) BillingAddress() (r map[string]string, exists bool) {
+	v := m.billing_address
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBillingAddress returns the old "billing_address" field's value of the Cart entity.
+// If the Cart object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CartMutation) OldBillingAddress(ctx context.Context) (v map[string]string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBillingAddress is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBillingAddress requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBillingAddress: %w", err)
+	}
+	return oldValue.BillingAddress, nil
+}
+
+// ClearBillingAddress clears the value of the "billing_address" field.
+func (m *CartMutation) ClearBillingAddress() {
+	m.billing_address = nil
+	m.clearedFields[cart.FieldBillingAddress] = struct{}{}
+}
+
+// BillingAddressCleared returns if the "billing_address" field was cleared in this mutation.
+func (m *CartMutation) BillingAddressCleared() bool {
+	_, ok := m.clearedFields[cart.FieldBillingAddress]
+	return ok
+}
+
+// ResetBillingAddress resets all changes to the "billing_address" field.
+func (m *CartMutation) ResetBillingAddress() {
+	m.billing_address = nil
+	delete(m.clearedFields, cart.FieldBillingAddress)
+}
+
 // AddLineIDs adds the "lines" edge to the CartLine entity by ids.
 func (m *CartMutation) AddLineIDs(ids ...int) {
 	if m.lines == nil {
@@ -2587,7 +2809,7 @@ func (m *CartMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *CartMutation) Fields() []string {
-	fields := make([]string, 0, 12)
+	fields := make([]string, 0, 16)
 	if m.created_at != nil {
 		fields = append(fields, cart.FieldCreatedAt)
 	}
@@ -2624,6 +2846,18 @@ func (m *CartMutation) Fields() []string {
 	if m.delivery_option != nil {
 		fields = append(fields, cart.FieldDeliveryOption)
 	}
+	if m.payment_amount != nil {
+		fields = append(fields, cart.FieldPaymentAmount)
+	}
+	if m.payment_method != nil {
+		fields = append(fields, cart.FieldPaymentMethod)
+	}
+	if m.payment_session != nil {
+		fields = append(fields, cart.FieldPaymentSession)
+	}
+	if m.billing_address != nil {
+		fields = append(fields, cart.FieldBillingAddress)
+	}
 	return fields
 }
 
@@ -2656,6 +2890,14 @@ func (m *CartMutation) Field(name string) (ent.Value, bool) {
 		return m.CompletedAt()
 	case cart.FieldDeliveryOption:
 		return m.DeliveryOption()
+	case cart.FieldPaymentAmount:
+		return m.PaymentAmount()
+	case cart.FieldPaymentMethod:
+		return m.PaymentMethod()
+	case cart.FieldPaymentSession:
+		return m.PaymentSession()
+	case cart.FieldBillingAddress:
+		return m.BillingAddress()
 	}
 	return nil, false
 }
@@ -2689,6 +2931,14 @@ func (m *CartMutation) OldField(ctx context.Context, name string) (ent.Value, er
 		return m.OldCompletedAt(ctx)
 	case cart.FieldDeliveryOption:
 		return m.OldDeliveryOption(ctx)
+	case cart.FieldPaymentAmount:
+		return m.OldPaymentAmount(ctx)
+	case cart.FieldPaymentMethod:
+		return m.OldPaymentMethod(ctx)
+	case cart.FieldPaymentSession:
+		return m.OldPaymentSession(ctx)
+	case cart.FieldBillingAddress:
+		return m.OldBillingAddress(ctx)
 	}
 	return nil, fmt.Errorf("unknown Cart field %s", name)
 }
@@ -2782,6 +3032,34 @@ func (m *CartMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetDeliveryOption(v)
 		return nil
+	case cart.FieldPaymentAmount:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPaymentAmount(v)
+		return nil
+	case cart.FieldPaymentMethod:
+		v, ok := value.(cart.PaymentMethod)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPaymentMethod(v)
+		return nil
+	case cart.FieldPaymentSession:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPaymentSession(v)
+		return nil
+	case cart.FieldBillingAddress:
+		v, ok := value.(map[string]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBillingAddress(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Cart field %s", name)
 }
@@ -2793,6 +3071,9 @@ func (m *CartMutation) AddedFields() []string {
 	if m.addcustomer_id != nil {
 		fields = append(fields, cart.FieldCustomerID)
 	}
+	if m.addpayment_amount != nil {
+		fields = append(fields, cart.FieldPaymentAmount)
+	}
 	return fields
 }
 
@@ -2803,6 +3084,8 @@ func (m *CartMutation) AddedField(name string) (ent.Value, bool) {
 	switch name {
 	case cart.FieldCustomerID:
 		return m.AddedCustomerID()
+	case cart.FieldPaymentAmount:
+		return m.AddedPaymentAmount()
 	}
 	return nil, false
 }
@@ -2818,6 +3101,13 @@ func (m *CartMutation) AddField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.AddCustomerID(v)
+		return nil
+	case cart.FieldPaymentAmount:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddPaymentAmount(v)
 		return nil
 	}
 	return fmt.Errorf("unknown Cart numeric field %s", name)
@@ -2853,6 +3143,18 @@ func (m *CartMutation) ClearedFields() []string {
 	}
 	if m.FieldCleared(cart.FieldDeliveryOption) {
 		fields = append(fields, cart.FieldDeliveryOption)
+	}
+	if m.FieldCleared(cart.FieldPaymentAmount) {
+		fields = append(fields, cart.FieldPaymentAmount)
+	}
+	if m.FieldCleared(cart.FieldPaymentMethod) {
+		fields = append(fields, cart.FieldPaymentMethod)
+	}
+	if m.FieldCleared(cart.FieldPaymentSession) {
+		fields = append(fields, cart.FieldPaymentSession)
+	}
+	if m.FieldCleared(cart.FieldBillingAddress) {
+		fields = append(fields, cart.FieldBillingAddress)
 	}
 	return fields
 }
@@ -2894,6 +3196,18 @@ func (m *CartMutation) ClearField(name string) error {
 		return nil
 	case cart.FieldDeliveryOption:
 		m.ClearDeliveryOption()
+		return nil
+	case cart.FieldPaymentAmount:
+		m.ClearPaymentAmount()
+		return nil
+	case cart.FieldPaymentMethod:
+		m.ClearPaymentMethod()
+		return nil
+	case cart.FieldPaymentSession:
+		m.ClearPaymentSession()
+		return nil
+	case cart.FieldBillingAddress:
+		m.ClearBillingAddress()
 		return nil
 	}
 	return fmt.Errorf("unknown Cart nullable field %s", name)
@@ -2938,6 +3252,18 @@ func (m *CartMutation) ResetField(name string) error {
 		return nil
 	case cart.FieldDeliveryOption:
 		m.ResetDeliveryOption()
+		return nil
+	case cart.FieldPaymentAmount:
+		m.ResetPaymentAmount()
+		return nil
+	case cart.FieldPaymentMethod:
+		m.ResetPaymentMethod()
+		return nil
+	case cart.FieldPaymentSession:
+		m.ResetPaymentSession()
+		return nil
+	case cart.FieldBillingAddress:
+		m.ResetBillingAddress()
 		return nil
 	}
 	return fmt.Errorf("unknown Cart field %s", name)

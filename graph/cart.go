@@ -231,3 +231,18 @@ func discountAllocation(d *ent.Discount, amount money.Money, shipping bool) mode
 	}
 	return &model.CartAutomaticDiscountAllocation{Title: d.Title, DiscountedAmount: &amount, TargetType: target}
 }
+
+func billingAddress(a *model.MailingAddressInput) map[string]string {
+	out := map[string]string{}
+	if a == nil {
+		return out
+	}
+	for k, v := range map[string]*string{"firstName": a.FirstName, "lastName": a.LastName, "company": a.Company,
+		"address1": a.Address1, "address2": a.Address2, "city": a.City, "province": a.Province, "country": a.Country,
+		"zip": a.Zip, "phone": a.Phone} {
+		if v != nil {
+			out[k] = *v
+		}
+	}
+	return out
+}

@@ -477,6 +477,43 @@ func (r *mutationResolver) CartSelectedDeliveryOptionsUpdate(ctx context.Context
 	return &model.CartSelectedDeliveryOptionsUpdatePayload{Cart: c, UserErrors: errs, Warnings: []*model.CartWarning{}}, err
 }
 
+// CartPaymentUpdate is the resolver for the cartPaymentUpdate field.
+func (r *mutationResolver) CartPaymentUpdate(ctx context.Context, cartID string, payment model.CartPaymentInput) (*model.CartPaymentUpdatePayload, error) {
+	in := carts.PaymentInput{Amount: payment.Amount.Amount, Currency: payment.Amount.CurrencyCode}
+	var billing *model.MailingAddressInput
+	switch {
+	case payment.DirectPaymentMethod != nil:
+		in.SessionID, billing = payment.DirectPaymentMethod.SessionID, payment.DirectPaymentMethod.BillingAddress
+	case payment.FreePaymentMethod != nil:
+		in.Free, billing = true, payment.FreePaymentMethod.BillingAddress
+	default:
+		return &model.CartPaymentUpdatePayload{Warnings: []*model.CartWarning{}, UserErrors: []*model.CartUserError{{
+			Field: []string{"payment"}, Message: "Give a direct or a free payment method", Code: ptr(carts.CodeInvalidPayment)}}}, nil
+	}
+	in.BillingAddress = billingAddress(billing)
+	token, err := cartToken(cartID)
+	if err != nil {
+		return nil, err
+	}
+	current, err := r.carts.Get(ctx, token)
+	if errors.Is(err, carts.ErrNotFound) {
+		return &model.CartPaymentUpdatePayload{UserErrors: cartNotFound, Warnings: []*model.CartWarning{}}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	r.prefetchCart(ctx, current)
+	pricing, err := r.cartPricing(ctx, current)
+	if err != nil {
+		return nil, err
+	}
+	c, errs, err := r.changeCart(ctx, cartID, func(token string) (*ent.Cart, []*model.CartUserError, error) {
+		c, errs, err := r.carts.SetPayment(ctx, token, in, pricing.Total)
+		return c, cartUserErrors(errs), err
+	})
+	return &model.CartPaymentUpdatePayload{Cart: c, UserErrors: errs, Warnings: []*model.CartWarning{}}, err
+}
+
 // Cart is the resolver for the cart field.
 func (r *queryResolver) Cart(ctx context.Context, id string) (*ent.Cart, error) {
 	token, err := cartToken(id)

@@ -512,3 +512,47 @@ func TestCartDiscounts(t *testing.T) {
 		}
 	})
 }
+
+func TestCartPayment(t *testing.T) {
+	eachFreshDB(t, nil, func(t *testing.T, s *server) {
+		v := variantIDs(t, s, "organic-cotton-tee")
+		var created struct {
+			CartCreate struct {
+				Cart struct {
+					ID   string
+					Cost struct{ TotalAmount moneyV2 }
+				}
+			}
+		}
+		s.query(t, `mutation($v: ID!) { cartCreate(input: {lines: [{merchandiseId: $v, quantity: 2}]}) { cart { id cost { totalAmount { amount currencyCode } } } } }`,
+			map[string]any{"v": v["EMP-TEE-ORG-M-BLK"]}, &created)
+		id, total := created.CartCreate.Cart.ID, created.CartCreate.Cart.Cost.TotalAmount
+		pay := `mutation($id: ID!, $p: CartPaymentInput!) { cartPaymentUpdate(cartId: $id, payment: $p) { cart { id } userErrors { field message code } } }`
+		direct := func(amount, currency string) map[string]any {
+			return map[string]any{"amount": map[string]any{"amount": amount, "currencyCode": currency},
+				"directPaymentMethod": map[string]any{"sessionId": "4242424242424242", "billingAddress": map[string]any{"city": "Columbus", "country": "US"}}}
+		}
+		type result struct {
+			CartPaymentUpdate struct {
+				Cart       *struct{ ID string }
+				UserErrors []userError
+			}
+		}
+		for name, p := range map[string]map[string]any{
+			"less than the total":   direct("1.00", "USD"),
+			"another currency":      direct(total.Amount, "EUR"),
+			"free on a paying cart": {"amount": map[string]any{"amount": total.Amount, "currencyCode": "USD"}, "freePaymentMethod": map[string]any{"billingAddress": map[string]any{"city": "X"}}},
+		} {
+			var out result
+			s.query(t, pay, map[string]any{"id": id, "p": p}, &out)
+			if out.CartPaymentUpdate.Cart != nil || len(out.CartPaymentUpdate.UserErrors) == 0 || out.CartPaymentUpdate.UserErrors[0].code() != "INVALID_PAYMENT" {
+				t.Errorf("%s: %+v", name, out.CartPaymentUpdate)
+			}
+		}
+		var out result
+		s.query(t, pay, map[string]any{"id": id, "p": direct(total.Amount, total.CurrencyCode)}, &out)
+		if out.CartPaymentUpdate.Cart == nil {
+			t.Errorf("the exact total was refused: %+v (total %+v)", out.CartPaymentUpdate, total)
+		}
+	})
+}

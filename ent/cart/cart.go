@@ -3,6 +3,7 @@
 package cart
 
 import (
+	"fmt"
 	"time"
 
 	"entgo.io/ent/dialect/sql"
@@ -38,6 +39,14 @@ const (
 	FieldCompletedAt = "completed_at"
 	// FieldDeliveryOption holds the string denoting the delivery_option field in the database.
 	FieldDeliveryOption = "delivery_option"
+	// FieldPaymentAmount holds the string denoting the payment_amount field in the database.
+	FieldPaymentAmount = "payment_amount"
+	// FieldPaymentMethod holds the string denoting the payment_method field in the database.
+	FieldPaymentMethod = "payment_method"
+	// FieldPaymentSession holds the string denoting the payment_session field in the database.
+	FieldPaymentSession = "payment_session"
+	// FieldBillingAddress holds the string denoting the billing_address field in the database.
+	FieldBillingAddress = "billing_address"
 	// EdgeLines holds the string denoting the lines edge name in mutations.
 	EdgeLines = "lines"
 	// EdgeAddresses holds the string denoting the addresses edge name in mutations.
@@ -75,6 +84,10 @@ var Columns = []string{
 	FieldDiscountCodes,
 	FieldCompletedAt,
 	FieldDeliveryOption,
+	FieldPaymentAmount,
+	FieldPaymentMethod,
+	FieldPaymentSession,
+	FieldBillingAddress,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -99,6 +112,29 @@ var (
 	// IDValidator is a validator for the "id" field. It is called by the builders before save.
 	IDValidator func(string) error
 )
+
+// PaymentMethod defines the type for the "payment_method" enum field.
+type PaymentMethod string
+
+// PaymentMethod values.
+const (
+	PaymentMethodDIRECT PaymentMethod = "DIRECT"
+	PaymentMethodFREE   PaymentMethod = "FREE"
+)
+
+func (pm PaymentMethod) String() string {
+	return string(pm)
+}
+
+// PaymentMethodValidator is a validator for the "payment_method" field enum values. It is called by the builders before save.
+func PaymentMethodValidator(pm PaymentMethod) error {
+	switch pm {
+	case PaymentMethodDIRECT, PaymentMethodFREE:
+		return nil
+	default:
+		return fmt.Errorf("cart: invalid enum value for payment_method field: %q", pm)
+	}
+}
 
 // OrderOption defines the ordering options for the Cart queries.
 type OrderOption func(*sql.Selector)
@@ -156,6 +192,21 @@ func ByCompletedAt(opts ...sql.OrderTermOption) OrderOption {
 // ByDeliveryOption orders the results by the delivery_option field.
 func ByDeliveryOption(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldDeliveryOption, opts...).ToFunc()
+}
+
+// ByPaymentAmount orders the results by the payment_amount field.
+func ByPaymentAmount(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldPaymentAmount, opts...).ToFunc()
+}
+
+// ByPaymentMethod orders the results by the payment_method field.
+func ByPaymentMethod(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldPaymentMethod, opts...).ToFunc()
+}
+
+// ByPaymentSession orders the results by the payment_session field.
+func ByPaymentSession(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldPaymentSession, opts...).ToFunc()
 }
 
 // ByLinesCount orders the results by lines count.

@@ -115,6 +115,16 @@ func DeliveryOption(v string) predicate.Cart {
 	return predicate.Cart(sql.FieldEQ(FieldDeliveryOption, v))
 }
 
+// PaymentAmount applies equality check predicate on the "payment_amount" field. It's identical to PaymentAmountEQ.
+func PaymentAmount(v int64) predicate.Cart {
+	return predicate.Cart(sql.FieldEQ(FieldPaymentAmount, v))
+}
+
+// PaymentSession applies equality check predicate on the "payment_session" field. It's identical to PaymentSessionEQ.
+func PaymentSession(v string) predicate.Cart {
+	return predicate.Cart(sql.FieldEQ(FieldPaymentSession, v))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.Cart {
 	return predicate.Cart(sql.FieldEQ(FieldCreatedAt, v))
@@ -753,6 +763,171 @@ func DeliveryOptionEqualFold(v string) predicate.Cart {
 // DeliveryOptionContainsFold applies the ContainsFold predicate on the "delivery_option" field.
 func DeliveryOptionContainsFold(v string) predicate.Cart {
 	return predicate.Cart(sql.FieldContainsFold(FieldDeliveryOption, v))
+}
+
+// PaymentAmountEQ applies the EQ predicate on the "payment_amount" field.
+func PaymentAmountEQ(v int64) predicate.Cart {
+	return predicate.Cart(sql.FieldEQ(FieldPaymentAmount, v))
+}
+
+// PaymentAmountNEQ applies the NEQ predicate on the "payment_amount" field.
+func PaymentAmountNEQ(v int64) predicate.Cart {
+	return predicate.Cart(sql.FieldNEQ(FieldPaymentAmount, v))
+}
+
+// PaymentAmountIn applies the In predicate on the "payment_amount" field.
+func PaymentAmountIn(vs ...int64) predicate.Cart {
+	return predicate.Cart(sql.FieldIn(FieldPaymentAmount, vs...))
+}
+
+// PaymentAmountNotIn applies the NotIn predicate on the "payment_amount" field.
+func PaymentAmountNotIn(vs ...int64) predicate.Cart {
+	return predicate.Cart(sql.FieldNotIn(FieldPaymentAmount, vs...))
+}
+
+// PaymentAmountGT applies the GT predicate on the "payment_amount" field.
+func PaymentAmountGT(v int64) predicate.Cart {
+	return predicate.Cart(sql.FieldGT(FieldPaymentAmount, v))
+}
+
+// PaymentAmountGTE applies the GTE predicate on the "payment_amount" field.
+func PaymentAmountGTE(v int64) predicate.Cart {
+	return predicate.Cart(sql.FieldGTE(FieldPaymentAmount, v))
+}
+
+// PaymentAmountLT applies the LT predicate on the "payment_amount" field.
+func PaymentAmountLT(v int64) predicate.Cart {
+	return predicate.Cart(sql.FieldLT(FieldPaymentAmount, v))
+}
+
+// PaymentAmountLTE applies the LTE predicate on the "payment_amount" field.
+func PaymentAmountLTE(v int64) predicate.Cart {
+	return predicate.Cart(sql.FieldLTE(FieldPaymentAmount, v))
+}
+
+// PaymentAmountIsNil applies the IsNil predicate on the "payment_amount" field.
+func PaymentAmountIsNil() predicate.Cart {
+	return predicate.Cart(sql.FieldIsNull(FieldPaymentAmount))
+}
+
+// PaymentAmountNotNil applies the NotNil predicate on the "payment_amount" field.
+func PaymentAmountNotNil() predicate.Cart {
+	return predicate.Cart(sql.FieldNotNull(FieldPaymentAmount))
+}
+
+// PaymentMethodEQ applies the EQ predicate on the "payment_method" field.
+func PaymentMethodEQ(v PaymentMethod) predicate.Cart {
+	return predicate.Cart(sql.FieldEQ(FieldPaymentMethod, v))
+}
+
+// PaymentMethodNEQ applies the NEQ predicate on the "payment_method" field.
+func PaymentMethodNEQ(v PaymentMethod) predicate.Cart {
+	return predicate.Cart(sql.FieldNEQ(FieldPaymentMethod, v))
+}
+
+// PaymentMethodIn applies the In predicate on the "payment_method" field.
+func PaymentMethodIn(vs ...PaymentMethod) predicate.Cart {
+	return predicate.Cart(sql.FieldIn(FieldPaymentMethod, vs...))
+}
+
+// PaymentMethodNotIn applies the NotIn predicate on the "payment_method" field.
+func PaymentMethodNotIn(vs ...PaymentMethod) predicate.Cart {
+	return predicate.Cart(sql.FieldNotIn(FieldPaymentMethod, vs...))
+}
+
+// PaymentMethodIsNil applies the IsNil predicate on the "payment_method" field.
+func PaymentMethodIsNil() predicate.Cart {
+	return predicate.Cart(sql.FieldIsNull(FieldPaymentMethod))
+}
+
+// PaymentMethodNotNil applies the NotNil predicate on the "payment_method" field.
+func PaymentMethodNotNil() predicate.Cart {
+	return predicate.Cart(sql.FieldNotNull(FieldPaymentMethod))
+}
+
+// PaymentSessionEQ applies the EQ predicate on the "payment_session" field.
+func PaymentSessionEQ(v string) predicate.Cart {
+	return predicate.Cart(sql.FieldEQ(FieldPaymentSession, v))
+}
+
+// PaymentSessionNEQ applies the NEQ predicate on the "payment_session" field.
+func PaymentSessionNEQ(v string) predicate.Cart {
+	return predicate.Cart(sql.FieldNEQ(FieldPaymentSession, v))
+}
+
+// PaymentSessionIn applies the In predicate on the "payment_session" field.
+func PaymentSessionIn(vs ...string) predicate.Cart {
+	return predicate.Cart(sql.FieldIn(FieldPaymentSession, vs...))
+}
+
+// PaymentSessionNotIn applies the NotIn predicate on the "payment_session" field.
+func PaymentSessionNotIn(vs ...string) predicate.Cart {
+	return predicate.Cart(sql.FieldNotIn(FieldPaymentSession, vs...))
+}
+
+// PaymentSessionGT applies the GT predicate on the "payment_session" field.
+func PaymentSessionGT(v string) predicate.Cart {
+	return predicate.Cart(sql.FieldGT(FieldPaymentSession, v))
+}
+
+// PaymentSessionGTE applies the GTE predicate on the "payment_session" field.
+func PaymentSessionGTE(v string) predicate.Cart {
+	return predicate.Cart(sql.FieldGTE(FieldPaymentSession, v))
+}
+
+// PaymentSessionLT applies the LT predicate on the "payment_session" field.
+func PaymentSessionLT(v string) predicate.Cart {
+	return predicate.Cart(sql.FieldLT(FieldPaymentSession, v))
+}
+
+// PaymentSessionLTE applies the LTE predicate on the "payment_session" field.
+func PaymentSessionLTE(v string) predicate.Cart {
+	return predicate.Cart(sql.FieldLTE(FieldPaymentSession, v))
+}
+
+// PaymentSessionContains applies the Contains predicate on the "payment_session" field.
+func PaymentSessionContains(v string) predicate.Cart {
+	return predicate.Cart(sql.FieldContains(FieldPaymentSession, v))
+}
+
+// PaymentSessionHasPrefix applies the HasPrefix predicate on the "payment_session" field.
+func PaymentSessionHasPrefix(v string) predicate.Cart {
+	return predicate.Cart(sql.FieldHasPrefix(FieldPaymentSession, v))
+}
+
+// PaymentSessionHasSuffix applies the HasSuffix predicate on the "payment_session" field.
+func PaymentSessionHasSuffix(v string) predicate.Cart {
+	return predicate.Cart(sql.FieldHasSuffix(FieldPaymentSession, v))
+}
+
+// PaymentSessionIsNil applies the IsNil predicate on the "payment_session" field.
+func PaymentSessionIsNil() predicate.Cart {
+	return predicate.Cart(sql.FieldIsNull(FieldPaymentSession))
+}
+
+// PaymentSessionNotNil applies the NotNil predicate on the "payment_session" field.
+func PaymentSessionNotNil() predicate.Cart {
+	return predicate.Cart(sql.FieldNotNull(FieldPaymentSession))
+}
+
+// PaymentSessionEqualFold applies the EqualFold predicate on the "payment_session" field.
+func PaymentSessionEqualFold(v string) predicate.Cart {
+	return predicate.Cart(sql.FieldEqualFold(FieldPaymentSession, v))
+}
+
+// PaymentSessionContainsFold applies the ContainsFold predicate on the "payment_session" field.
+func PaymentSessionContainsFold(v string) predicate.Cart {
+	return predicate.Cart(sql.FieldContainsFold(FieldPaymentSession, v))
+}
+
+// BillingAddressIsNil applies the IsNil predicate on the "billing_address" field.
+func BillingAddressIsNil() predicate.Cart {
+	return predicate.Cart(sql.FieldIsNull(FieldBillingAddress))
+}
+
+// BillingAddressNotNil applies the NotNil predicate on the "billing_address" field.
+func BillingAddressNotNil() predicate.Cart {
+	return predicate.Cart(sql.FieldNotNull(FieldBillingAddress))
 }
 
 // HasLines applies the HasEdge predicate on the "lines" edge.

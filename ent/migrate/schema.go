@@ -66,6 +66,10 @@ var (
 		{Name: "discount_codes", Type: field.TypeJSON, Nullable: true},
 		{Name: "completed_at", Type: field.TypeTime, Nullable: true},
 		{Name: "delivery_option", Type: field.TypeString, Nullable: true},
+		{Name: "payment_amount", Type: field.TypeInt64, Nullable: true},
+		{Name: "payment_method", Type: field.TypeEnum, Nullable: true, Enums: []string{"DIRECT", "FREE"}},
+		{Name: "payment_session", Type: field.TypeString, Nullable: true},
+		{Name: "billing_address", Type: field.TypeJSON, Nullable: true},
 	}
 	// CartsTable holds the schema information for the "carts" table.
 	CartsTable = &schema.Table{

@@ -31,6 +31,10 @@ func (Cart) Fields() []ent.Field {
 		field.Strings("discount_codes").Optional(),
 		field.Time("completed_at").Optional().Nillable(),
 		field.String("delivery_option").Optional().Nillable().Comment("handle of the selected shipping rate"),
+		field.Int64("payment_amount").Optional().Nillable().Comment("what the buyer agreed to pay, in currency"),
+		field.Enum("payment_method").Values("DIRECT", "FREE").Optional().Nillable(),
+		field.String("payment_session").Optional().Nillable().Comment("the gateway's payment session (card)"),
+		field.JSON("billing_address", map[string]string{}).Optional(),
 	}
 }
 

@@ -319,6 +319,12 @@ type ComplexityRoot struct {
 		Warnings   func(childComplexity int) int
 	}
 
+	CartPaymentUpdatePayload struct {
+		Cart       func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+		Warnings   func(childComplexity int) int
+	}
+
 	CartSelectableAddress struct {
 		Address    func(childComplexity int) int
 		GlobalID   func(childComplexity int) int
@@ -706,6 +712,7 @@ type ComplexityRoot struct {
 		CartLinesRemove                   func(childComplexity int, cartID string, lineIds []string) int
 		CartLinesUpdate                   func(childComplexity int, cartID string, lines []*model.CartLineUpdateInput) int
 		CartNoteUpdate                    func(childComplexity int, cartID string, note string) int
+		CartPaymentUpdate                 func(childComplexity int, cartID string, payment model.CartPaymentInput) int
 		CartSelectedDeliveryOptionsUpdate func(childComplexity int, cartID string, selectedDeliveryOptions []*model.CartSelectedDeliveryOptionInput) int
 		CollectionAddProducts             func(childComplexity int, id string, productIds []string) int
 		CollectionCreate                  func(childComplexity int, input model.CollectionInput) int
@@ -1186,6 +1193,7 @@ type MutationResolver interface {
 	CartDeliveryAddressesRemove(ctx context.Context, cartID string, addressIds []string) (*model.CartDeliveryAddressesRemovePayload, error)
 	CartDeliveryAddressesReplace(ctx context.Context, cartID string, addresses []*model.CartSelectableAddressInput) (*model.CartDeliveryAddressesReplacePayload, error)
 	CartSelectedDeliveryOptionsUpdate(ctx context.Context, cartID string, selectedDeliveryOptions []*model.CartSelectedDeliveryOptionInput) (*model.CartSelectedDeliveryOptionsUpdatePayload, error)
+	CartPaymentUpdate(ctx context.Context, cartID string, payment model.CartPaymentInput) (*model.CartPaymentUpdatePayload, error)
 	DiscountCreate(ctx context.Context, input model.DiscountInput) (*model.DiscountPayload, error)
 	DiscountUpdate(ctx context.Context, id string, input model.DiscountInput) (*model.DiscountPayload, error)
 	DiscountDelete(ctx context.Context, id string) (*model.DiscountDeletePayload, error)
@@ -2233,6 +2241,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CartNoteUpdatePayload.Warnings(childComplexity), true
+
+	case "CartPaymentUpdatePayload.cart":
+		if e.ComplexityRoot.CartPaymentUpdatePayload.Cart == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CartPaymentUpdatePayload.Cart(childComplexity), true
+	case "CartPaymentUpdatePayload.userErrors":
+		if e.ComplexityRoot.CartPaymentUpdatePayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CartPaymentUpdatePayload.UserErrors(childComplexity), true
+	case "CartPaymentUpdatePayload.warnings":
+		if e.ComplexityRoot.CartPaymentUpdatePayload.Warnings == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CartPaymentUpdatePayload.Warnings(childComplexity), true
 
 	case "CartSelectableAddress.address":
 		if e.ComplexityRoot.CartSelectableAddress.Address == nil {
@@ -3671,6 +3698,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CartNoteUpdate(childComplexity, args["cartId"].(string), args["note"].(string)), true
+	case "Mutation.cartPaymentUpdate":
+		if e.ComplexityRoot.Mutation.CartPaymentUpdate == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_cartPaymentUpdate_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CartPaymentUpdate(childComplexity, args["cartId"].(string), args["payment"].(model.CartPaymentInput)), true
 	case "Mutation.cartSelectedDeliveryOptionsUpdate":
 		if e.ComplexityRoot.Mutation.CartSelectedDeliveryOptionsUpdate == nil {
 			break
@@ -5328,9 +5366,12 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputCartBuyerIdentityInput,
 		ec.unmarshalInputCartDeliveryAddressInput,
 		ec.unmarshalInputCartDeliveryInput,
+		ec.unmarshalInputCartDirectPaymentMethodInput,
+		ec.unmarshalInputCartFreePaymentMethodInput,
 		ec.unmarshalInputCartInput,
 		ec.unmarshalInputCartLineInput,
 		ec.unmarshalInputCartLineUpdateInput,
+		ec.unmarshalInputCartPaymentInput,
 		ec.unmarshalInputCartSelectableAddressInput,
 		ec.unmarshalInputCartSelectableAddressUpdateInput,
 		ec.unmarshalInputCartSelectedDeliveryOptionInput,
@@ -5350,6 +5391,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputLocationAddInput,
 		ec.unmarshalInputMailingAddressInput,
 		ec.unmarshalInputMenuItemCreateInput,
+		ec.unmarshalInputMoneyInput,
 		ec.unmarshalInputMoveInput,
 		ec.unmarshalInputOptionCreateInput,
 		ec.unmarshalInputOptionValueCreateInput,
@@ -6337,6 +6379,8 @@ type CartUserError {
 }
 
 enum CartErrorCode {
+  INVALID_PAYMENT
+  INVALID_PAYMENT_EMPTY_CART
   ADDRESS_FIELD_CONTAINS_HTML_TAGS
   ADDRESS_FIELD_IS_REQUIRED
   ADDRESS_FIELD_IS_TOO_LONG
@@ -6454,6 +6498,38 @@ type CartAutomaticDiscountAllocation implements CartDiscountAllocation {
 enum DiscountApplicationTargetType {
   LINE_ITEM
   SHIPPING_LINE
+}
+
+input CartPaymentInput {
+  amount: MoneyInput!
+  directPaymentMethod: CartDirectPaymentMethodInput
+  freePaymentMethod: CartFreePaymentMethodInput
+}
+
+input MoneyInput {
+  amount: Decimal!
+  currencyCode: CurrencyCode!
+}
+
+input CartDirectPaymentMethodInput {
+  "The gateway's payment session; the test gateway reads it as a card number."
+  sessionId: String!
+  billingAddress: MailingAddressInput!
+}
+
+input CartFreePaymentMethodInput {
+  billingAddress: MailingAddressInput!
+}
+
+type CartPaymentUpdatePayload {
+  cart: Cart
+  userErrors: [CartUserError!]!
+  warnings: [CartWarning!]!
+}
+
+extend type Mutation {
+  "Records how the buyer pays; the amount must equal the cart's total."
+  cartPaymentUpdate(cartId: ID!, payment: CartPaymentInput!): CartPaymentUpdatePayload
 }
 `, BuiltIn: false},
 	{Name: "../../schema/catalog.graphqls", Input: `# The storefront catalog: products, variants, options, images, collections.
@@ -7605,6 +7681,18 @@ func (ec *executionContext) childFields_CartNoteUpdatePayload(ctx context.Contex
 		return ec.fieldContext_CartNoteUpdatePayload_warnings(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CartNoteUpdatePayload", field.Name)
+}
+
+func (ec *executionContext) childFields_CartPaymentUpdatePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cart":
+		return ec.fieldContext_CartPaymentUpdatePayload_cart(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_CartPaymentUpdatePayload_userErrors(ctx, field)
+	case "warnings":
+		return ec.fieldContext_CartPaymentUpdatePayload_warnings(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CartPaymentUpdatePayload", field.Name)
 }
 
 func (ec *executionContext) childFields_CartSelectableAddress(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -9644,6 +9732,28 @@ func (ec *executionContext) field_Mutation_cartNoteUpdate_args(ctx context.Conte
 		return nil, err
 	}
 	args["note"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_cartPaymentUpdate_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "cartId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["cartId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "payment",
+		func(ctx context.Context, v any) (model.CartPaymentInput, error) {
+			return ec.unmarshalNCartPaymentInput2githubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCartPaymentInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["payment"] = arg1
 	return args, nil
 }
 
@@ -15682,6 +15792,102 @@ func (ec *executionContext) _CartNoteUpdatePayload_warnings(ctx context.Context,
 func (ec *executionContext) fieldContext_CartNoteUpdatePayload_warnings(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "CartNoteUpdatePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CartWarning(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CartPaymentUpdatePayload_cart(ctx context.Context, field graphql.CollectedField, obj *model.CartPaymentUpdatePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CartPaymentUpdatePayload_cart(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cart, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Cart) graphql.Marshaler {
+			return ec.marshalOCart2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐCart(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CartPaymentUpdatePayload_cart(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CartPaymentUpdatePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Cart(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CartPaymentUpdatePayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.CartPaymentUpdatePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CartPaymentUpdatePayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.CartUserError) graphql.Marshaler {
+			return ec.marshalNCartUserError2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCartUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CartPaymentUpdatePayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CartPaymentUpdatePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CartUserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CartPaymentUpdatePayload_warnings(ctx context.Context, field graphql.CollectedField, obj *model.CartPaymentUpdatePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CartPaymentUpdatePayload_warnings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Warnings, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.CartWarning) graphql.Marshaler {
+			return ec.marshalNCartWarning2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCartWarningᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CartPaymentUpdatePayload_warnings(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CartPaymentUpdatePayload",
 		Field:      field,
 		IsMethod:   false,
 		IsResolver: false,
@@ -24050,6 +24256,50 @@ func (ec *executionContext) fieldContext_Mutation_cartSelectedDeliveryOptionsUpd
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_cartPaymentUpdate(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_cartPaymentUpdate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CartPaymentUpdate(ctx, fc.Args["cartId"].(string), fc.Args["payment"].(model.CartPaymentInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CartPaymentUpdatePayload) graphql.Marshaler {
+			return ec.marshalOCartPaymentUpdatePayload2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCartPaymentUpdatePayload(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_cartPaymentUpdate(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CartPaymentUpdatePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_cartPaymentUpdate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_discountCreate(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -30796,6 +31046,73 @@ func (ec *executionContext) unmarshalInputCartDeliveryInput(ctx context.Context,
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputCartDirectPaymentMethodInput(ctx context.Context, obj any) (model.CartDirectPaymentMethodInput, error) {
+	var it model.CartDirectPaymentMethodInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"sessionId", "billingAddress"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "sessionId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sessionId"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SessionID = data
+		case "billingAddress":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("billingAddress"))
+			data, err := ec.unmarshalNMailingAddressInput2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐMailingAddressInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BillingAddress = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputCartFreePaymentMethodInput(ctx context.Context, obj any) (model.CartFreePaymentMethodInput, error) {
+	var it model.CartFreePaymentMethodInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"billingAddress"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "billingAddress":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("billingAddress"))
+			data, err := ec.unmarshalNMailingAddressInput2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐMailingAddressInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BillingAddress = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputCartInput(ctx context.Context, obj any) (model.CartInput, error) {
 	var it model.CartInput
 	if obj == nil {
@@ -30955,6 +31272,50 @@ func (ec *executionContext) unmarshalInputCartLineUpdateInput(ctx context.Contex
 				return it, err
 			}
 			it.Attributes = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputCartPaymentInput(ctx context.Context, obj any) (model.CartPaymentInput, error) {
+	var it model.CartPaymentInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"amount", "directPaymentMethod", "freePaymentMethod"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "amount":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("amount"))
+			data, err := ec.unmarshalNMoneyInput2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐMoneyInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Amount = data
+		case "directPaymentMethod":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("directPaymentMethod"))
+			data, err := ec.unmarshalOCartDirectPaymentMethodInput2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCartDirectPaymentMethodInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DirectPaymentMethod = data
+		case "freePaymentMethod":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("freePaymentMethod"))
+			data, err := ec.unmarshalOCartFreePaymentMethodInput2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCartFreePaymentMethodInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FreePaymentMethod = data
 		}
 	}
 	return it, nil
@@ -32036,6 +32397,43 @@ func (ec *executionContext) unmarshalInputMenuItemCreateInput(ctx context.Contex
 				return it, err
 			}
 			it.Items = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputMoneyInput(ctx context.Context, obj any) (model.MoneyInput, error) {
+	var it model.MoneyInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"amount", "currencyCode"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "amount":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("amount"))
+			data, err := ec.unmarshalNDecimal2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Amount = data
+		case "currencyCode":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("currencyCode"))
+			data, err := ec.unmarshalNCurrencyCode2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CurrencyCode = data
 		}
 	}
 	return it, nil
@@ -35821,6 +36219,54 @@ func (ec *executionContext) _CartNoteUpdatePayload(ctx context.Context, sel ast.
 			}
 		case "warnings":
 			out.Values[i] = ec._CartNoteUpdatePayload_warnings(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var cartPaymentUpdatePayloadImplementors = []string{"CartPaymentUpdatePayload"}
+
+func (ec *executionContext) _CartPaymentUpdatePayload(ctx context.Context, sel ast.SelectionSet, obj *model.CartPaymentUpdatePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, cartPaymentUpdatePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CartPaymentUpdatePayload")
+		case "cart":
+			out.Values[i] = ec._CartPaymentUpdatePayload_cart(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._CartPaymentUpdatePayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "warnings":
+			out.Values[i] = ec._CartPaymentUpdatePayload_warnings(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -40181,6 +40627,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "cartSelectedDeliveryOptionsUpdate":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_cartSelectedDeliveryOptionsUpdate(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "cartPaymentUpdate":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_cartPaymentUpdate(ctx, field)
 			})
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
@@ -44767,6 +45220,11 @@ func (ec *executionContext) unmarshalNCartLineUpdateInput2ᚖgithubᚗcomᚋempo
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNCartPaymentInput2githubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCartPaymentInput(ctx context.Context, v any) (model.CartPaymentInput, error) {
+	res, err := ec.unmarshalInputCartPaymentInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalNCartSelectableAddress2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐCartAddressᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.CartAddress) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -45741,6 +46199,11 @@ func (ec *executionContext) unmarshalNMailingAddressInput2githubᚗcomᚋemporiu
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNMailingAddressInput2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐMailingAddressInput(ctx context.Context, v any) (*model.MailingAddressInput, error) {
+	res, err := ec.unmarshalInputMailingAddressInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalNMenuItem2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐMenuItemᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.MenuItem) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -45804,6 +46267,11 @@ func (ec *executionContext) marshalNMerchandise2githubᚗcomᚋemporiumᚋempori
 		return graphql.Null
 	}
 	return ec._Merchandise(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNMoneyInput2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐMoneyInput(ctx context.Context, v any) (*model.MoneyInput, error) {
+	res, err := ec.unmarshalInputMoneyInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNMoneyV22ᚖgithubᚗcomᚋemporiumᚋemporiumᚋmoneyᚐMoney(ctx context.Context, sel ast.SelectionSet, v *money.Money) graphql.Marshaler {
@@ -46801,6 +47269,14 @@ func (ec *executionContext) marshalOCartDeliveryOption2ᚖgithubᚗcomᚋemporiu
 	return ec._CartDeliveryOption(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalOCartDirectPaymentMethodInput2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCartDirectPaymentMethodInput(ctx context.Context, v any) (*model.CartDirectPaymentMethodInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputCartDirectPaymentMethodInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalOCartDiscountCodesUpdatePayload2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCartDiscountCodesUpdatePayload(ctx context.Context, sel ast.SelectionSet, v *model.CartDiscountCodesUpdatePayload) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -46824,6 +47300,14 @@ func (ec *executionContext) marshalOCartErrorCode2ᚖstring(ctx context.Context,
 	_ = ctx
 	res := graphql.MarshalString(*v)
 	return res
+}
+
+func (ec *executionContext) unmarshalOCartFreePaymentMethodInput2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCartFreePaymentMethodInput(ctx context.Context, v any) (*model.CartFreePaymentMethodInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputCartFreePaymentMethodInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalOCartInput2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCartInput(ctx context.Context, v any) (*model.CartInput, error) {
@@ -46877,6 +47361,13 @@ func (ec *executionContext) marshalOCartNoteUpdatePayload2ᚖgithubᚗcomᚋempo
 		return graphql.Null
 	}
 	return ec._CartNoteUpdatePayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOCartPaymentUpdatePayload2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCartPaymentUpdatePayload(ctx context.Context, sel ast.SelectionSet, v *model.CartPaymentUpdatePayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._CartPaymentUpdatePayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOCartSelectableAddressInput2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCartSelectableAddressInputᚄ(ctx context.Context, v any) ([]*model.CartSelectableAddressInput, error) {

@@ -205,6 +205,12 @@ type CartDeliveryOption struct {
 	EstimatedCost      *money.Money `json:"estimatedCost"`
 }
 
+type CartDirectPaymentMethodInput struct {
+	// The gateway's payment session; the test gateway reads it as a card number.
+	SessionID      string               `json:"sessionId"`
+	BillingAddress *MailingAddressInput `json:"billingAddress"`
+}
+
 type CartDiscountCode struct {
 	Code string `json:"code"`
 	// Whether the code applies to this cart.
@@ -215,6 +221,10 @@ type CartDiscountCodesUpdatePayload struct {
 	Cart       *ent.Cart        `json:"cart,omitempty"`
 	UserErrors []*CartUserError `json:"userErrors"`
 	Warnings   []*CartWarning   `json:"warnings"`
+}
+
+type CartFreePaymentMethodInput struct {
+	BillingAddress *MailingAddressInput `json:"billingAddress"`
 }
 
 type CartInput struct {
@@ -265,6 +275,18 @@ type CartLinesUpdatePayload struct {
 }
 
 type CartNoteUpdatePayload struct {
+	Cart       *ent.Cart        `json:"cart,omitempty"`
+	UserErrors []*CartUserError `json:"userErrors"`
+	Warnings   []*CartWarning   `json:"warnings"`
+}
+
+type CartPaymentInput struct {
+	Amount              *MoneyInput                   `json:"amount"`
+	DirectPaymentMethod *CartDirectPaymentMethodInput `json:"directPaymentMethod,omitempty"`
+	FreePaymentMethod   *CartFreePaymentMethodInput   `json:"freePaymentMethod,omitempty"`
+}
+
+type CartPaymentUpdatePayload struct {
 	Cart       *ent.Cart        `json:"cart,omitempty"`
 	UserErrors []*CartUserError `json:"userErrors"`
 	Warnings   []*CartWarning   `json:"warnings"`
@@ -670,6 +692,11 @@ type MenuItemCreateInput struct {
 type MenuUpdatePayload struct {
 	Menu       *ent.Menu    `json:"menu,omitempty"`
 	UserErrors []*UserError `json:"userErrors"`
+}
+
+type MoneyInput struct {
+	Amount       string `json:"amount"`
+	CurrencyCode string `json:"currencyCode"`
 }
 
 type MoveInput struct {
