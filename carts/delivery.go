@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/emporium/emporium/ent"
 	"github.com/emporium/emporium/ent/cartaddress"
 	"github.com/emporium/emporium/ent/customeraddress"
+	"github.com/emporium/emporium/ent/discount"
 	"github.com/emporium/emporium/shipping"
 	"github.com/emporium/emporium/validation"
 )
@@ -190,53 +192,9 @@ type Group struct {
 	Selected *shipping.Option
 }
 
-// Quote works out the cart's delivery group from its lines (with their variants and current prices)
-// and the shop's zones; nil when nothing ships or no delivery address is selected.
-func Quote(c *ent.Cart, variants map[int]*ent.ProductVariant, prices map[int][]*ent.VariantPrice, zones []*ent.ShippingZone) (*Group, error) {
-	var address *ent.CartAddress
-	for _, a := range c.Edges.Addresses {
-		if a.Selected {
-			address = a
-		}
-	}
-	if address == nil {
-		return nil, nil
-	}
-	parcel := shipping.Parcel{CountryCode: address.CountryCode}
-	var shipped []LineCost
-	for _, l := range c.Edges.Lines {
-		v := variants[l.VariantID]
-		if v == nil || !v.RequiresShipping {
-			continue
-		}
-		lc, err := CostOfLine(l, prices[l.VariantID], c.Currency)
-		if err != nil {
-			return nil, err
-		}
-		shipped = append(shipped, lc)
-		parcel.WeightGrams += shipping.Grams(v.Weight, v.WeightUnit) * int64(l.Quantity)
-	}
-	if len(shipped) == 0 {
-		return nil, nil
-	}
-	cost, err := CostOfCart(c.Currency, shipped)
-	if err != nil {
-		return nil, err
-	}
-	parcel.Subtotal = cost.Subtotal
-	g := &Group{Options: shipping.Quote(zones, parcel)}
-	if c.DeliveryOption != nil {
-		for i, o := range g.Options {
-			if o.Handle == *c.DeliveryOption {
-				g.Selected = &g.Options[i]
-			}
-		}
-	}
-	return g, nil
-}
-
-// quote reads what Quote needs for c from the database.
-func (s *Service) quote(ctx context.Context, c *ent.Cart) (*Group, error) {
+// price reads what Price needs for c straight from the database (no per-request loaders here) and
+// prices it without tax.
+func (s *Service) price(ctx context.Context, c *ent.Cart) (*Pricing, error) {
 	ids := make([]int, len(c.Edges.Lines))
 	for i, l := range c.Edges.Lines {
 		ids[i] = l.VariantID
@@ -249,11 +207,30 @@ func (s *Service) quote(ctx context.Context, c *ent.Cart) (*Group, error) {
 	if err != nil {
 		return nil, err
 	}
+	var productIDs []int
+	for _, v := range variants {
+		productIDs = append(productIDs, v.ProductID)
+	}
+	cols, err := s.catalog.CollectionsByProduct(ctx, productIDs)
+	if err != nil {
+		return nil, err
+	}
+	collections := map[int][]int{}
+	for pid, cs := range cols {
+		for _, col := range cs {
+			collections[pid] = append(collections[pid], col.ID)
+		}
+	}
+	ds, err := s.client.Discount.Query().Where(discount.Active(true)).All(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("carts: discounts: %w", err)
+	}
 	zones, err := s.client.ShippingZone.Query().WithRates().All(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("carts: shipping zones: %w", err)
 	}
-	return Quote(c, variants, prices, zones)
+	return Price(PriceInput{Cart: c, Variants: variants, Prices: prices, Collections: collections, Discounts: ds,
+		Zones: zones, Now: time.Now()})
 }
 
 // SelectDeliveryOption picks one of the options the cart's delivery group offers.
@@ -267,10 +244,12 @@ func (s *Service) SelectDeliveryOption(ctx context.Context, token, groupKey, han
 		errs.Add("selectedDeliveryOptions.deliveryGroupId", CodeInvalidGroup, "The cart has no such delivery group")
 		return nil, errs, nil
 	}
-	g, err := s.quote(ctx, c)
+	// The options are those the cart's price offers, the same the storefront was shown.
+	p, err := s.price(ctx, c)
 	if err != nil {
 		return nil, nil, err
 	}
+	g := p.Group
 	if g == nil || !slices.ContainsFunc(g.Options, func(o shipping.Option) bool { return o.Handle == handle }) {
 		errs.Add("selectedDeliveryOptions.deliveryOptionHandle", CodeInvalidOption, "The delivery option is not offered for this cart")
 		return nil, errs, nil
