@@ -12,6 +12,7 @@ import (
 	"github.com/emporium/emporium/ent/customeraddress"
 	"github.com/emporium/emporium/ent/discount"
 	"github.com/emporium/emporium/shipping"
+	"github.com/emporium/emporium/tax"
 	"github.com/emporium/emporium/validation"
 )
 
@@ -192,9 +193,9 @@ type Group struct {
 	Selected *shipping.Option
 }
 
-// price reads what Price needs for c straight from the database (no per-request loaders here) and
-// prices it without tax.
-func (s *Service) price(ctx context.Context, c *ent.Cart) (*Pricing, error) {
+// Quote reads what Price needs for c straight from the database (no per-request loaders here) and
+// prices it, with tax when tp is not nil.
+func (s *Service) Quote(ctx context.Context, c *ent.Cart, tp tax.Provider) (*Pricing, error) {
 	ids := make([]int, len(c.Edges.Lines))
 	for i, l := range c.Edges.Lines {
 		ids[i] = l.VariantID
@@ -229,9 +230,19 @@ func (s *Service) price(ctx context.Context, c *ent.Cart) (*Pricing, error) {
 	if err != nil {
 		return nil, fmt.Errorf("carts: shipping zones: %w", err)
 	}
-	return Price(PriceInput{Cart: c, Variants: variants, Prices: prices, Collections: collections, Discounts: ds,
-		Zones: zones, Now: time.Now()})
+	in := PriceInput{Cart: c, Variants: variants, Prices: prices, Collections: collections, Discounts: ds,
+		Zones: zones, Now: time.Now()}
+	if tp != nil {
+		if in.Products, err = s.catalog.ProductsByID(ctx, productIDs); err != nil {
+			return nil, err
+		}
+		in.Tax = func(r tax.Request) (tax.Result, error) { return tp.Calculate(ctx, r) }
+	}
+	return Price(in)
 }
+
+// Load reads a cart that is not completed, with its lines and addresses.
+func (s *Service) Load(ctx context.Context, token string) (*ent.Cart, error) { return s.load(ctx, token) }
 
 // SelectDeliveryOption picks one of the options the cart's delivery group offers.
 func (s *Service) SelectDeliveryOption(ctx context.Context, token, groupKey, handle string) (*ent.Cart, validation.Errors, error) {
@@ -245,7 +256,7 @@ func (s *Service) SelectDeliveryOption(ctx context.Context, token, groupKey, han
 		return nil, errs, nil
 	}
 	// The options are those the cart's price offers, the same the storefront was shown.
-	p, err := s.price(ctx, c)
+	p, err := s.Quote(ctx, c, nil)
 	if err != nil {
 		return nil, nil, err
 	}

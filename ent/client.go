@@ -22,6 +22,7 @@ import (
 	"github.com/emporium/emporium/ent/cartline"
 	"github.com/emporium/emporium/ent/collection"
 	"github.com/emporium/emporium/ent/collectionproduct"
+	"github.com/emporium/emporium/ent/completionattempt"
 	"github.com/emporium/emporium/ent/customer"
 	"github.com/emporium/emporium/ent/customeraddress"
 	"github.com/emporium/emporium/ent/discount"
@@ -32,6 +33,9 @@ import (
 	"github.com/emporium/emporium/ent/loginthrottle"
 	"github.com/emporium/emporium/ent/menu"
 	"github.com/emporium/emporium/ent/menuitem"
+	"github.com/emporium/emporium/ent/order"
+	"github.com/emporium/emporium/ent/orderevent"
+	"github.com/emporium/emporium/ent/orderline"
 	"github.com/emporium/emporium/ent/page"
 	"github.com/emporium/emporium/ent/permissiongroup"
 	"github.com/emporium/emporium/ent/product"
@@ -69,6 +73,8 @@ type Client struct {
 	Collection *CollectionClient
 	// CollectionProduct is the client for interacting with the CollectionProduct builders.
 	CollectionProduct *CollectionProductClient
+	// CompletionAttempt is the client for interacting with the CompletionAttempt builders.
+	CompletionAttempt *CompletionAttemptClient
 	// Customer is the client for interacting with the Customer builders.
 	Customer *CustomerClient
 	// CustomerAddress is the client for interacting with the CustomerAddress builders.
@@ -89,6 +95,12 @@ type Client struct {
 	Menu *MenuClient
 	// MenuItem is the client for interacting with the MenuItem builders.
 	MenuItem *MenuItemClient
+	// Order is the client for interacting with the Order builders.
+	Order *OrderClient
+	// OrderEvent is the client for interacting with the OrderEvent builders.
+	OrderEvent *OrderEventClient
+	// OrderLine is the client for interacting with the OrderLine builders.
+	OrderLine *OrderLineClient
 	// Page is the client for interacting with the Page builders.
 	Page *PageClient
 	// PermissionGroup is the client for interacting with the PermissionGroup builders.
@@ -135,6 +147,7 @@ func (c *Client) init() {
 	c.CartLine = NewCartLineClient(c.config)
 	c.Collection = NewCollectionClient(c.config)
 	c.CollectionProduct = NewCollectionProductClient(c.config)
+	c.CompletionAttempt = NewCompletionAttemptClient(c.config)
 	c.Customer = NewCustomerClient(c.config)
 	c.CustomerAddress = NewCustomerAddressClient(c.config)
 	c.Discount = NewDiscountClient(c.config)
@@ -145,6 +158,9 @@ func (c *Client) init() {
 	c.LoginThrottle = NewLoginThrottleClient(c.config)
 	c.Menu = NewMenuClient(c.config)
 	c.MenuItem = NewMenuItemClient(c.config)
+	c.Order = NewOrderClient(c.config)
+	c.OrderEvent = NewOrderEventClient(c.config)
+	c.OrderLine = NewOrderLineClient(c.config)
 	c.Page = NewPageClient(c.config)
 	c.PermissionGroup = NewPermissionGroupClient(c.config)
 	c.Product = NewProductClient(c.config)
@@ -258,6 +274,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		CartLine:            NewCartLineClient(cfg),
 		Collection:          NewCollectionClient(cfg),
 		CollectionProduct:   NewCollectionProductClient(cfg),
+		CompletionAttempt:   NewCompletionAttemptClient(cfg),
 		Customer:            NewCustomerClient(cfg),
 		CustomerAddress:     NewCustomerAddressClient(cfg),
 		Discount:            NewDiscountClient(cfg),
@@ -268,6 +285,9 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		LoginThrottle:       NewLoginThrottleClient(cfg),
 		Menu:                NewMenuClient(cfg),
 		MenuItem:            NewMenuItemClient(cfg),
+		Order:               NewOrderClient(cfg),
+		OrderEvent:          NewOrderEventClient(cfg),
+		OrderLine:           NewOrderLineClient(cfg),
 		Page:                NewPageClient(cfg),
 		PermissionGroup:     NewPermissionGroupClient(cfg),
 		Product:             NewProductClient(cfg),
@@ -308,6 +328,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		CartLine:            NewCartLineClient(cfg),
 		Collection:          NewCollectionClient(cfg),
 		CollectionProduct:   NewCollectionProductClient(cfg),
+		CompletionAttempt:   NewCompletionAttemptClient(cfg),
 		Customer:            NewCustomerClient(cfg),
 		CustomerAddress:     NewCustomerAddressClient(cfg),
 		Discount:            NewDiscountClient(cfg),
@@ -318,6 +339,9 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		LoginThrottle:       NewLoginThrottleClient(cfg),
 		Menu:                NewMenuClient(cfg),
 		MenuItem:            NewMenuItemClient(cfg),
+		Order:               NewOrderClient(cfg),
+		OrderEvent:          NewOrderEventClient(cfg),
+		OrderLine:           NewOrderLineClient(cfg),
 		Page:                NewPageClient(cfg),
 		PermissionGroup:     NewPermissionGroupClient(cfg),
 		Product:             NewProductClient(cfg),
@@ -362,11 +386,12 @@ func (c *Client) Close() error {
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.APIKey, c.AuditEntry, c.Cart, c.CartAddress, c.CartLine, c.Collection,
-		c.CollectionProduct, c.Customer, c.CustomerAddress, c.Discount, c.Image,
-		c.InventoryAdjustment, c.InventoryLevel, c.Location, c.LoginThrottle, c.Menu,
-		c.MenuItem, c.Page, c.PermissionGroup, c.Product, c.ProductOption,
-		c.ProductTag, c.ProductVariant, c.Session, c.ShippingRate, c.ShippingZone,
-		c.Shop, c.SigningKey, c.StaffMember, c.TaxRate, c.VariantPrice,
+		c.CollectionProduct, c.CompletionAttempt, c.Customer, c.CustomerAddress,
+		c.Discount, c.Image, c.InventoryAdjustment, c.InventoryLevel, c.Location,
+		c.LoginThrottle, c.Menu, c.MenuItem, c.Order, c.OrderEvent, c.OrderLine,
+		c.Page, c.PermissionGroup, c.Product, c.ProductOption, c.ProductTag,
+		c.ProductVariant, c.Session, c.ShippingRate, c.ShippingZone, c.Shop,
+		c.SigningKey, c.StaffMember, c.TaxRate, c.VariantPrice,
 	} {
 		n.Use(hooks...)
 	}
@@ -377,11 +402,12 @@ func (c *Client) Use(hooks ...Hook) {
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.APIKey, c.AuditEntry, c.Cart, c.CartAddress, c.CartLine, c.Collection,
-		c.CollectionProduct, c.Customer, c.CustomerAddress, c.Discount, c.Image,
-		c.InventoryAdjustment, c.InventoryLevel, c.Location, c.LoginThrottle, c.Menu,
-		c.MenuItem, c.Page, c.PermissionGroup, c.Product, c.ProductOption,
-		c.ProductTag, c.ProductVariant, c.Session, c.ShippingRate, c.ShippingZone,
-		c.Shop, c.SigningKey, c.StaffMember, c.TaxRate, c.VariantPrice,
+		c.CollectionProduct, c.CompletionAttempt, c.Customer, c.CustomerAddress,
+		c.Discount, c.Image, c.InventoryAdjustment, c.InventoryLevel, c.Location,
+		c.LoginThrottle, c.Menu, c.MenuItem, c.Order, c.OrderEvent, c.OrderLine,
+		c.Page, c.PermissionGroup, c.Product, c.ProductOption, c.ProductTag,
+		c.ProductVariant, c.Session, c.ShippingRate, c.ShippingZone, c.Shop,
+		c.SigningKey, c.StaffMember, c.TaxRate, c.VariantPrice,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -404,6 +430,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Collection.mutate(ctx, m)
 	case *CollectionProductMutation:
 		return c.CollectionProduct.mutate(ctx, m)
+	case *CompletionAttemptMutation:
+		return c.CompletionAttempt.mutate(ctx, m)
 	case *CustomerMutation:
 		return c.Customer.mutate(ctx, m)
 	case *CustomerAddressMutation:
@@ -424,6 +452,12 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Menu.mutate(ctx, m)
 	case *MenuItemMutation:
 		return c.MenuItem.mutate(ctx, m)
+	case *OrderMutation:
+		return c.Order.mutate(ctx, m)
+	case *OrderEventMutation:
+		return c.OrderEvent.mutate(ctx, m)
+	case *OrderLineMutation:
+		return c.OrderLine.mutate(ctx, m)
 	case *PageMutation:
 		return c.Page.mutate(ctx, m)
 	case *PermissionGroupMutation:
@@ -1513,6 +1547,139 @@ func (c *CollectionProductClient) mutate(ctx context.Context, m *CollectionProdu
 		return (&CollectionProductDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown CollectionProduct mutation op: %q", m.Op())
+	}
+}
+
+// CompletionAttemptClient is a client for the CompletionAttempt schema.
+type CompletionAttemptClient struct {
+	config
+}
+
+// NewCompletionAttemptClient returns a client for the CompletionAttempt from the given config.
+func NewCompletionAttemptClient(c config) *CompletionAttemptClient {
+	return &CompletionAttemptClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `completionattempt.Hooks(f(g(h())))`.
+func (c *CompletionAttemptClient) Use(hooks ...Hook) {
+	c.hooks.CompletionAttempt = append(c.hooks.CompletionAttempt, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `completionattempt.Intercept(f(g(h())))`.
+func (c *CompletionAttemptClient) Intercept(interceptors ...Interceptor) {
+	c.inters.CompletionAttempt = append(c.inters.CompletionAttempt, interceptors...)
+}
+
+// Create returns a builder for creating a CompletionAttempt entity.
+func (c *CompletionAttemptClient) Create() *CompletionAttemptCreate {
+	mutation := newCompletionAttemptMutation(c.config, OpCreate)
+	return &CompletionAttemptCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of CompletionAttempt entities.
+func (c *CompletionAttemptClient) CreateBulk(builders ...*CompletionAttemptCreate) *CompletionAttemptCreateBulk {
+	return &CompletionAttemptCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *CompletionAttemptClient) MapCreateBulk(slice any, setFunc func(*CompletionAttemptCreate, int)) *CompletionAttemptCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &CompletionAttemptCreateBulk{err: fmt.Errorf("calling to CompletionAttemptClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*CompletionAttemptCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &CompletionAttemptCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for CompletionAttempt.
+func (c *CompletionAttemptClient) Update() *CompletionAttemptUpdate {
+	mutation := newCompletionAttemptMutation(c.config, OpUpdate)
+	return &CompletionAttemptUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *CompletionAttemptClient) UpdateOne(_m *CompletionAttempt) *CompletionAttemptUpdateOne {
+	mutation := newCompletionAttemptMutation(c.config, OpUpdateOne, withCompletionAttempt(_m))
+	return &CompletionAttemptUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *CompletionAttemptClient) UpdateOneID(id string) *CompletionAttemptUpdateOne {
+	mutation := newCompletionAttemptMutation(c.config, OpUpdateOne, withCompletionAttemptID(id))
+	return &CompletionAttemptUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for CompletionAttempt.
+func (c *CompletionAttemptClient) Delete() *CompletionAttemptDelete {
+	mutation := newCompletionAttemptMutation(c.config, OpDelete)
+	return &CompletionAttemptDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *CompletionAttemptClient) DeleteOne(_m *CompletionAttempt) *CompletionAttemptDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *CompletionAttemptClient) DeleteOneID(id string) *CompletionAttemptDeleteOne {
+	builder := c.Delete().Where(completionattempt.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &CompletionAttemptDeleteOne{builder}
+}
+
+// Query returns a query builder for CompletionAttempt.
+func (c *CompletionAttemptClient) Query() *CompletionAttemptQuery {
+	return &CompletionAttemptQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeCompletionAttempt},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a CompletionAttempt entity by its id.
+func (c *CompletionAttemptClient) Get(ctx context.Context, id string) (*CompletionAttempt, error) {
+	return c.Query().Where(completionattempt.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *CompletionAttemptClient) GetX(ctx context.Context, id string) *CompletionAttempt {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *CompletionAttemptClient) Hooks() []Hook {
+	return c.hooks.CompletionAttempt
+}
+
+// Interceptors returns the client interceptors.
+func (c *CompletionAttemptClient) Interceptors() []Interceptor {
+	return c.inters.CompletionAttempt
+}
+
+func (c *CompletionAttemptClient) mutate(ctx context.Context, m *CompletionAttemptMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&CompletionAttemptCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&CompletionAttemptUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&CompletionAttemptUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&CompletionAttemptDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown CompletionAttempt mutation op: %q", m.Op())
 	}
 }
 
@@ -3003,6 +3170,469 @@ func (c *MenuItemClient) mutate(ctx context.Context, m *MenuItemMutation) (Value
 		return (&MenuItemDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown MenuItem mutation op: %q", m.Op())
+	}
+}
+
+// OrderClient is a client for the Order schema.
+type OrderClient struct {
+	config
+}
+
+// NewOrderClient returns a client for the Order from the given config.
+func NewOrderClient(c config) *OrderClient {
+	return &OrderClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `order.Hooks(f(g(h())))`.
+func (c *OrderClient) Use(hooks ...Hook) {
+	c.hooks.Order = append(c.hooks.Order, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `order.Intercept(f(g(h())))`.
+func (c *OrderClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Order = append(c.inters.Order, interceptors...)
+}
+
+// Create returns a builder for creating a Order entity.
+func (c *OrderClient) Create() *OrderCreate {
+	mutation := newOrderMutation(c.config, OpCreate)
+	return &OrderCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Order entities.
+func (c *OrderClient) CreateBulk(builders ...*OrderCreate) *OrderCreateBulk {
+	return &OrderCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *OrderClient) MapCreateBulk(slice any, setFunc func(*OrderCreate, int)) *OrderCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &OrderCreateBulk{err: fmt.Errorf("calling to OrderClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*OrderCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &OrderCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Order.
+func (c *OrderClient) Update() *OrderUpdate {
+	mutation := newOrderMutation(c.config, OpUpdate)
+	return &OrderUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *OrderClient) UpdateOne(_m *Order) *OrderUpdateOne {
+	mutation := newOrderMutation(c.config, OpUpdateOne, withOrder(_m))
+	return &OrderUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *OrderClient) UpdateOneID(id int) *OrderUpdateOne {
+	mutation := newOrderMutation(c.config, OpUpdateOne, withOrderID(id))
+	return &OrderUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Order.
+func (c *OrderClient) Delete() *OrderDelete {
+	mutation := newOrderMutation(c.config, OpDelete)
+	return &OrderDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *OrderClient) DeleteOne(_m *Order) *OrderDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *OrderClient) DeleteOneID(id int) *OrderDeleteOne {
+	builder := c.Delete().Where(order.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &OrderDeleteOne{builder}
+}
+
+// Query returns a query builder for Order.
+func (c *OrderClient) Query() *OrderQuery {
+	return &OrderQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeOrder},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Order entity by its id.
+func (c *OrderClient) Get(ctx context.Context, id int) (*Order, error) {
+	return c.Query().Where(order.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *OrderClient) GetX(ctx context.Context, id int) *Order {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryLines queries the lines edge of a Order.
+func (c *OrderClient) QueryLines(_m *Order) *OrderLineQuery {
+	query := (&OrderLineClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(order.Table, order.FieldID, id),
+			sqlgraph.To(orderline.Table, orderline.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, order.LinesTable, order.LinesColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryEvents queries the events edge of a Order.
+func (c *OrderClient) QueryEvents(_m *Order) *OrderEventQuery {
+	query := (&OrderEventClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(order.Table, order.FieldID, id),
+			sqlgraph.To(orderevent.Table, orderevent.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, order.EventsTable, order.EventsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *OrderClient) Hooks() []Hook {
+	return c.hooks.Order
+}
+
+// Interceptors returns the client interceptors.
+func (c *OrderClient) Interceptors() []Interceptor {
+	return c.inters.Order
+}
+
+func (c *OrderClient) mutate(ctx context.Context, m *OrderMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&OrderCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&OrderUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&OrderUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&OrderDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Order mutation op: %q", m.Op())
+	}
+}
+
+// OrderEventClient is a client for the OrderEvent schema.
+type OrderEventClient struct {
+	config
+}
+
+// NewOrderEventClient returns a client for the OrderEvent from the given config.
+func NewOrderEventClient(c config) *OrderEventClient {
+	return &OrderEventClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `orderevent.Hooks(f(g(h())))`.
+func (c *OrderEventClient) Use(hooks ...Hook) {
+	c.hooks.OrderEvent = append(c.hooks.OrderEvent, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `orderevent.Intercept(f(g(h())))`.
+func (c *OrderEventClient) Intercept(interceptors ...Interceptor) {
+	c.inters.OrderEvent = append(c.inters.OrderEvent, interceptors...)
+}
+
+// Create returns a builder for creating a OrderEvent entity.
+func (c *OrderEventClient) Create() *OrderEventCreate {
+	mutation := newOrderEventMutation(c.config, OpCreate)
+	return &OrderEventCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of OrderEvent entities.
+func (c *OrderEventClient) CreateBulk(builders ...*OrderEventCreate) *OrderEventCreateBulk {
+	return &OrderEventCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *OrderEventClient) MapCreateBulk(slice any, setFunc func(*OrderEventCreate, int)) *OrderEventCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &OrderEventCreateBulk{err: fmt.Errorf("calling to OrderEventClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*OrderEventCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &OrderEventCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for OrderEvent.
+func (c *OrderEventClient) Update() *OrderEventUpdate {
+	mutation := newOrderEventMutation(c.config, OpUpdate)
+	return &OrderEventUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *OrderEventClient) UpdateOne(_m *OrderEvent) *OrderEventUpdateOne {
+	mutation := newOrderEventMutation(c.config, OpUpdateOne, withOrderEvent(_m))
+	return &OrderEventUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *OrderEventClient) UpdateOneID(id int) *OrderEventUpdateOne {
+	mutation := newOrderEventMutation(c.config, OpUpdateOne, withOrderEventID(id))
+	return &OrderEventUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for OrderEvent.
+func (c *OrderEventClient) Delete() *OrderEventDelete {
+	mutation := newOrderEventMutation(c.config, OpDelete)
+	return &OrderEventDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *OrderEventClient) DeleteOne(_m *OrderEvent) *OrderEventDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *OrderEventClient) DeleteOneID(id int) *OrderEventDeleteOne {
+	builder := c.Delete().Where(orderevent.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &OrderEventDeleteOne{builder}
+}
+
+// Query returns a query builder for OrderEvent.
+func (c *OrderEventClient) Query() *OrderEventQuery {
+	return &OrderEventQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeOrderEvent},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a OrderEvent entity by its id.
+func (c *OrderEventClient) Get(ctx context.Context, id int) (*OrderEvent, error) {
+	return c.Query().Where(orderevent.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *OrderEventClient) GetX(ctx context.Context, id int) *OrderEvent {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryOrder queries the order edge of a OrderEvent.
+func (c *OrderEventClient) QueryOrder(_m *OrderEvent) *OrderQuery {
+	query := (&OrderClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(orderevent.Table, orderevent.FieldID, id),
+			sqlgraph.To(order.Table, order.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, orderevent.OrderTable, orderevent.OrderColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *OrderEventClient) Hooks() []Hook {
+	return c.hooks.OrderEvent
+}
+
+// Interceptors returns the client interceptors.
+func (c *OrderEventClient) Interceptors() []Interceptor {
+	return c.inters.OrderEvent
+}
+
+func (c *OrderEventClient) mutate(ctx context.Context, m *OrderEventMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&OrderEventCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&OrderEventUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&OrderEventUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&OrderEventDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown OrderEvent mutation op: %q", m.Op())
+	}
+}
+
+// OrderLineClient is a client for the OrderLine schema.
+type OrderLineClient struct {
+	config
+}
+
+// NewOrderLineClient returns a client for the OrderLine from the given config.
+func NewOrderLineClient(c config) *OrderLineClient {
+	return &OrderLineClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `orderline.Hooks(f(g(h())))`.
+func (c *OrderLineClient) Use(hooks ...Hook) {
+	c.hooks.OrderLine = append(c.hooks.OrderLine, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `orderline.Intercept(f(g(h())))`.
+func (c *OrderLineClient) Intercept(interceptors ...Interceptor) {
+	c.inters.OrderLine = append(c.inters.OrderLine, interceptors...)
+}
+
+// Create returns a builder for creating a OrderLine entity.
+func (c *OrderLineClient) Create() *OrderLineCreate {
+	mutation := newOrderLineMutation(c.config, OpCreate)
+	return &OrderLineCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of OrderLine entities.
+func (c *OrderLineClient) CreateBulk(builders ...*OrderLineCreate) *OrderLineCreateBulk {
+	return &OrderLineCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *OrderLineClient) MapCreateBulk(slice any, setFunc func(*OrderLineCreate, int)) *OrderLineCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &OrderLineCreateBulk{err: fmt.Errorf("calling to OrderLineClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*OrderLineCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &OrderLineCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for OrderLine.
+func (c *OrderLineClient) Update() *OrderLineUpdate {
+	mutation := newOrderLineMutation(c.config, OpUpdate)
+	return &OrderLineUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *OrderLineClient) UpdateOne(_m *OrderLine) *OrderLineUpdateOne {
+	mutation := newOrderLineMutation(c.config, OpUpdateOne, withOrderLine(_m))
+	return &OrderLineUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *OrderLineClient) UpdateOneID(id int) *OrderLineUpdateOne {
+	mutation := newOrderLineMutation(c.config, OpUpdateOne, withOrderLineID(id))
+	return &OrderLineUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for OrderLine.
+func (c *OrderLineClient) Delete() *OrderLineDelete {
+	mutation := newOrderLineMutation(c.config, OpDelete)
+	return &OrderLineDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *OrderLineClient) DeleteOne(_m *OrderLine) *OrderLineDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *OrderLineClient) DeleteOneID(id int) *OrderLineDeleteOne {
+	builder := c.Delete().Where(orderline.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &OrderLineDeleteOne{builder}
+}
+
+// Query returns a query builder for OrderLine.
+func (c *OrderLineClient) Query() *OrderLineQuery {
+	return &OrderLineQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeOrderLine},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a OrderLine entity by its id.
+func (c *OrderLineClient) Get(ctx context.Context, id int) (*OrderLine, error) {
+	return c.Query().Where(orderline.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *OrderLineClient) GetX(ctx context.Context, id int) *OrderLine {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryOrder queries the order edge of a OrderLine.
+func (c *OrderLineClient) QueryOrder(_m *OrderLine) *OrderQuery {
+	query := (&OrderClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(orderline.Table, orderline.FieldID, id),
+			sqlgraph.To(order.Table, order.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, orderline.OrderTable, orderline.OrderColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *OrderLineClient) Hooks() []Hook {
+	return c.hooks.OrderLine
+}
+
+// Interceptors returns the client interceptors.
+func (c *OrderLineClient) Interceptors() []Interceptor {
+	return c.inters.OrderLine
+}
+
+func (c *OrderLineClient) mutate(ctx context.Context, m *OrderLineMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&OrderLineCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&OrderLineUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&OrderLineUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&OrderLineDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown OrderLine mutation op: %q", m.Op())
 	}
 }
 
@@ -5128,18 +5758,19 @@ func (c *VariantPriceClient) mutate(ctx context.Context, m *VariantPriceMutation
 type (
 	hooks struct {
 		APIKey, AuditEntry, Cart, CartAddress, CartLine, Collection, CollectionProduct,
-		Customer, CustomerAddress, Discount, Image, InventoryAdjustment,
-		InventoryLevel, Location, LoginThrottle, Menu, MenuItem, Page, PermissionGroup,
-		Product, ProductOption, ProductTag, ProductVariant, Session, ShippingRate,
-		ShippingZone, Shop, SigningKey, StaffMember, TaxRate, VariantPrice []ent.Hook
+		CompletionAttempt, Customer, CustomerAddress, Discount, Image,
+		InventoryAdjustment, InventoryLevel, Location, LoginThrottle, Menu, MenuItem,
+		Order, OrderEvent, OrderLine, Page, PermissionGroup, Product, ProductOption,
+		ProductTag, ProductVariant, Session, ShippingRate, ShippingZone, Shop,
+		SigningKey, StaffMember, TaxRate, VariantPrice []ent.Hook
 	}
 	inters struct {
 		APIKey, AuditEntry, Cart, CartAddress, CartLine, Collection, CollectionProduct,
-		Customer, CustomerAddress, Discount, Image, InventoryAdjustment,
-		InventoryLevel, Location, LoginThrottle, Menu, MenuItem, Page, PermissionGroup,
-		Product, ProductOption, ProductTag, ProductVariant, Session, ShippingRate,
-		ShippingZone, Shop, SigningKey, StaffMember, TaxRate,
-		VariantPrice []ent.Interceptor
+		CompletionAttempt, Customer, CustomerAddress, Discount, Image,
+		InventoryAdjustment, InventoryLevel, Location, LoginThrottle, Menu, MenuItem,
+		Order, OrderEvent, OrderLine, Page, PermissionGroup, Product, ProductOption,
+		ProductTag, ProductVariant, Session, ShippingRate, ShippingZone, Shop,
+		SigningKey, StaffMember, TaxRate, VariantPrice []ent.Interceptor
 	}
 )
 

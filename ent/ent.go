@@ -19,6 +19,7 @@ import (
 	"github.com/emporium/emporium/ent/cartline"
 	"github.com/emporium/emporium/ent/collection"
 	"github.com/emporium/emporium/ent/collectionproduct"
+	"github.com/emporium/emporium/ent/completionattempt"
 	"github.com/emporium/emporium/ent/customer"
 	"github.com/emporium/emporium/ent/customeraddress"
 	"github.com/emporium/emporium/ent/discount"
@@ -29,6 +30,9 @@ import (
 	"github.com/emporium/emporium/ent/loginthrottle"
 	"github.com/emporium/emporium/ent/menu"
 	"github.com/emporium/emporium/ent/menuitem"
+	"github.com/emporium/emporium/ent/order"
+	"github.com/emporium/emporium/ent/orderevent"
+	"github.com/emporium/emporium/ent/orderline"
 	"github.com/emporium/emporium/ent/page"
 	"github.com/emporium/emporium/ent/permissiongroup"
 	"github.com/emporium/emporium/ent/product"
@@ -110,6 +114,7 @@ func checkColumn(t, c string) error {
 			cartline.Table:            cartline.ValidColumn,
 			collection.Table:          collection.ValidColumn,
 			collectionproduct.Table:   collectionproduct.ValidColumn,
+			completionattempt.Table:   completionattempt.ValidColumn,
 			customer.Table:            customer.ValidColumn,
 			customeraddress.Table:     customeraddress.ValidColumn,
 			discount.Table:            discount.ValidColumn,
@@ -120,6 +125,9 @@ func checkColumn(t, c string) error {
 			loginthrottle.Table:       loginthrottle.ValidColumn,
 			menu.Table:                menu.ValidColumn,
 			menuitem.Table:            menuitem.ValidColumn,
+			order.Table:               order.ValidColumn,
+			orderevent.Table:          orderevent.ValidColumn,
+			orderline.Table:           orderline.ValidColumn,
 			page.Table:                page.ValidColumn,
 			permissiongroup.Table:     permissiongroup.ValidColumn,
 			product.Table:             product.ValidColumn,

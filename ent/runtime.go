@@ -12,6 +12,7 @@ import (
 	"github.com/emporium/emporium/ent/cartline"
 	"github.com/emporium/emporium/ent/collection"
 	"github.com/emporium/emporium/ent/collectionproduct"
+	"github.com/emporium/emporium/ent/completionattempt"
 	"github.com/emporium/emporium/ent/customer"
 	"github.com/emporium/emporium/ent/customeraddress"
 	"github.com/emporium/emporium/ent/discount"
@@ -22,6 +23,9 @@ import (
 	"github.com/emporium/emporium/ent/loginthrottle"
 	"github.com/emporium/emporium/ent/menu"
 	"github.com/emporium/emporium/ent/menuitem"
+	"github.com/emporium/emporium/ent/order"
+	"github.com/emporium/emporium/ent/orderevent"
+	"github.com/emporium/emporium/ent/orderline"
 	"github.com/emporium/emporium/ent/page"
 	"github.com/emporium/emporium/ent/permissiongroup"
 	"github.com/emporium/emporium/ent/product"
@@ -225,6 +229,24 @@ func init() {
 	collectionproductDescPosition := collectionproductFields[2].Descriptor()
 	// collectionproduct.DefaultPosition holds the default value on creation for the position field.
 	collectionproduct.DefaultPosition = collectionproductDescPosition.Default.(int)
+	completionattemptFields := schema.CompletionAttempt{}.Fields()
+	_ = completionattemptFields
+	// completionattemptDescErrorCode is the schema descriptor for error_code field.
+	completionattemptDescErrorCode := completionattemptFields[5].Descriptor()
+	// completionattempt.DefaultErrorCode holds the default value on creation for the error_code field.
+	completionattempt.DefaultErrorCode = completionattemptDescErrorCode.Default.(string)
+	// completionattemptDescErrorMessage is the schema descriptor for error_message field.
+	completionattemptDescErrorMessage := completionattemptFields[6].Descriptor()
+	// completionattempt.DefaultErrorMessage holds the default value on creation for the error_message field.
+	completionattempt.DefaultErrorMessage = completionattemptDescErrorMessage.Default.(string)
+	// completionattemptDescCreatedAt is the schema descriptor for created_at field.
+	completionattemptDescCreatedAt := completionattemptFields[7].Descriptor()
+	// completionattempt.DefaultCreatedAt holds the default value on creation for the created_at field.
+	completionattempt.DefaultCreatedAt = completionattemptDescCreatedAt.Default.(func() time.Time)
+	// completionattemptDescID is the schema descriptor for id field.
+	completionattemptDescID := completionattemptFields[0].Descriptor()
+	// completionattempt.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	completionattempt.IDValidator = completionattemptDescID.Validators[0].(func(string) error)
 	customerMixin := schema.Customer{}.Mixin()
 	customerMixinFields0 := customerMixin[0].Fields()
 	_ = customerMixinFields0
@@ -515,6 +537,57 @@ func init() {
 	menuitemDescPosition := menuitemFields[8].Descriptor()
 	// menuitem.DefaultPosition holds the default value on creation for the position field.
 	menuitem.DefaultPosition = menuitemDescPosition.Default.(int)
+	orderMixin := schema.Order{}.Mixin()
+	orderMixinFields0 := orderMixin[0].Fields()
+	_ = orderMixinFields0
+	orderFields := schema.Order{}.Fields()
+	_ = orderFields
+	// orderDescCreatedAt is the schema descriptor for created_at field.
+	orderDescCreatedAt := orderMixinFields0[0].Descriptor()
+	// order.DefaultCreatedAt holds the default value on creation for the created_at field.
+	order.DefaultCreatedAt = orderDescCreatedAt.Default.(func() time.Time)
+	// orderDescUpdatedAt is the schema descriptor for updated_at field.
+	orderDescUpdatedAt := orderMixinFields0[1].Descriptor()
+	// order.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	order.DefaultUpdatedAt = orderDescUpdatedAt.Default.(func() time.Time)
+	// order.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	order.UpdateDefaultUpdatedAt = orderDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// orderDescEmail is the schema descriptor for email field.
+	orderDescEmail := orderFields[2].Descriptor()
+	// order.DefaultEmail holds the default value on creation for the email field.
+	order.DefaultEmail = orderDescEmail.Default.(string)
+	// orderDescTaxesIncluded is the schema descriptor for taxes_included field.
+	orderDescTaxesIncluded := orderFields[8].Descriptor()
+	// order.DefaultTaxesIncluded holds the default value on creation for the taxes_included field.
+	order.DefaultTaxesIncluded = orderDescTaxesIncluded.Default.(bool)
+	// orderDescShippingTitle is the schema descriptor for shipping_title field.
+	orderDescShippingTitle := orderFields[10].Descriptor()
+	// order.DefaultShippingTitle holds the default value on creation for the shipping_title field.
+	order.DefaultShippingTitle = orderDescShippingTitle.Default.(string)
+	// orderDescPaymentProvider is the schema descriptor for payment_provider field.
+	orderDescPaymentProvider := orderFields[15].Descriptor()
+	// order.DefaultPaymentProvider holds the default value on creation for the payment_provider field.
+	order.DefaultPaymentProvider = orderDescPaymentProvider.Default.(string)
+	// orderDescPaymentReference is the schema descriptor for payment_reference field.
+	orderDescPaymentReference := orderFields[16].Descriptor()
+	// order.DefaultPaymentReference holds the default value on creation for the payment_reference field.
+	order.DefaultPaymentReference = orderDescPaymentReference.Default.(string)
+	ordereventFields := schema.OrderEvent{}.Fields()
+	_ = ordereventFields
+	// ordereventDescMessage is the schema descriptor for message field.
+	ordereventDescMessage := ordereventFields[2].Descriptor()
+	// orderevent.DefaultMessage holds the default value on creation for the message field.
+	orderevent.DefaultMessage = ordereventDescMessage.Default.(string)
+	// ordereventDescCreatedAt is the schema descriptor for created_at field.
+	ordereventDescCreatedAt := ordereventFields[3].Descriptor()
+	// orderevent.DefaultCreatedAt holds the default value on creation for the created_at field.
+	orderevent.DefaultCreatedAt = ordereventDescCreatedAt.Default.(func() time.Time)
+	orderlineFields := schema.OrderLine{}.Fields()
+	_ = orderlineFields
+	// orderlineDescSku is the schema descriptor for sku field.
+	orderlineDescSku := orderlineFields[5].Descriptor()
+	// orderline.DefaultSku holds the default value on creation for the sku field.
+	orderline.DefaultSku = orderlineDescSku.Default.(string)
 	pageMixin := schema.Page{}.Mixin()
 	pageMixinFields0 := pageMixin[0].Fields()
 	_ = pageMixinFields0

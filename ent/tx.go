@@ -28,6 +28,8 @@ type Tx struct {
 	Collection *CollectionClient
 	// CollectionProduct is the client for interacting with the CollectionProduct builders.
 	CollectionProduct *CollectionProductClient
+	// CompletionAttempt is the client for interacting with the CompletionAttempt builders.
+	CompletionAttempt *CompletionAttemptClient
 	// Customer is the client for interacting with the Customer builders.
 	Customer *CustomerClient
 	// CustomerAddress is the client for interacting with the CustomerAddress builders.
@@ -48,6 +50,12 @@ type Tx struct {
 	Menu *MenuClient
 	// MenuItem is the client for interacting with the MenuItem builders.
 	MenuItem *MenuItemClient
+	// Order is the client for interacting with the Order builders.
+	Order *OrderClient
+	// OrderEvent is the client for interacting with the OrderEvent builders.
+	OrderEvent *OrderEventClient
+	// OrderLine is the client for interacting with the OrderLine builders.
+	OrderLine *OrderLineClient
 	// Page is the client for interacting with the Page builders.
 	Page *PageClient
 	// PermissionGroup is the client for interacting with the PermissionGroup builders.
@@ -214,6 +222,7 @@ func (tx *Tx) init() {
 	tx.CartLine = NewCartLineClient(tx.config)
 	tx.Collection = NewCollectionClient(tx.config)
 	tx.CollectionProduct = NewCollectionProductClient(tx.config)
+	tx.CompletionAttempt = NewCompletionAttemptClient(tx.config)
 	tx.Customer = NewCustomerClient(tx.config)
 	tx.CustomerAddress = NewCustomerAddressClient(tx.config)
 	tx.Discount = NewDiscountClient(tx.config)
@@ -224,6 +233,9 @@ func (tx *Tx) init() {
 	tx.LoginThrottle = NewLoginThrottleClient(tx.config)
 	tx.Menu = NewMenuClient(tx.config)
 	tx.MenuItem = NewMenuItemClient(tx.config)
+	tx.Order = NewOrderClient(tx.config)
+	tx.OrderEvent = NewOrderEventClient(tx.config)
+	tx.OrderLine = NewOrderLineClient(tx.config)
 	tx.Page = NewPageClient(tx.config)
 	tx.PermissionGroup = NewPermissionGroupClient(tx.config)
 	tx.Product = NewProductClient(tx.config)

@@ -10,6 +10,7 @@ import (
 	"github.com/emporium/emporium/discounts"
 	"github.com/emporium/emporium/ent"
 	"github.com/emporium/emporium/inventory"
+	"github.com/emporium/emporium/orders"
 	"github.com/emporium/emporium/staff"
 	"github.com/emporium/emporium/tax"
 )
@@ -27,6 +28,7 @@ type Resolver struct {
 	carts     *carts.Service
 	tax       tax.Provider
 	discounts *discounts.Service
+	orders    *orders.Service
 }
 
 // Services are the domain services resolvers call.
@@ -40,11 +42,12 @@ type Services struct {
 	// Tax computes tax; the built-in tables by default.
 	Tax       tax.Provider
 	Discounts *discounts.Service
+	Orders    *orders.Service
 }
 
 // NewResolver returns the root resolver.
 func NewResolver(client *ent.Client, s Services) *Resolver {
 	return &Resolver{client: client, catalog: s.Catalog, customers: s.Customers, staff: s.Staff, apiKeys: s.APIKeys,
 		inventory: s.Inventory, carts: s.Carts, tax: s.Tax,
-		discounts: s.Discounts}
+		discounts: s.Discounts, orders: s.Orders}
 }

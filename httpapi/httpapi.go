@@ -29,6 +29,8 @@ import (
 	"github.com/emporium/emporium/graph/generated"
 	"github.com/emporium/emporium/graph/loaders"
 	"github.com/emporium/emporium/inventory"
+	"github.com/emporium/emporium/orders"
+	"github.com/emporium/emporium/payments"
 	"github.com/emporium/emporium/staff"
 	"github.com/emporium/emporium/tax"
 )
@@ -56,6 +58,10 @@ type Config struct {
 	CORSOrigins []string
 	// CheckoutURL is the template of a cart's checkout page; {cartToken} stands for the cart's token.
 	CheckoutURL string
+	// Payments charges direct payment methods; the test gateway when nil.
+	Payments payments.Provider
+	// OrderStatusURL is the storefront's order-status page, with {token}.
+	OrderStatusURL string
 	// RateLimit throttles callers by query cost; nil turns it off.
 	RateLimit *RateLimit
 	// MaxComplexity bounds a query's cost, where list fields cost in proportion to first/last (default 1,000,000).
@@ -125,12 +131,19 @@ func New(cfg Config) http.Handler {
 }
 
 func newGraphQL(cfg Config, cat *catalog.Catalog) http.Handler {
+	cartService := carts.New(cfg.DB.Client, cat, cfg.Customers, cfg.CheckoutURL)
+	taxes := tax.NewTable(cfg.DB.Client)
+	gateway := cfg.Payments
+	if gateway == nil {
+		gateway = payments.NewTestGateway()
+	}
 	resolver := graph.NewResolver(cfg.DB.Client, graph.Services{
 		Catalog: cat, Customers: cfg.Customers, Staff: cfg.Staff, APIKeys: cfg.APIKeys,
 		Inventory: inventory.New(cfg.DB.Client),
-		Carts:     carts.New(cfg.DB.Client, cat, cfg.Customers, cfg.CheckoutURL),
-		Tax:       tax.NewTable(cfg.DB.Client),
+		Carts:     cartService,
+		Tax:       taxes,
 		Discounts: discounts.NewService(cfg.DB.Client),
+		Orders:    orders.New(cfg.DB.Client, cartService, taxes, gateway, cfg.OrderStatusURL, cfg.Log),
 	})
 	schema := generated.NewExecutableSchema(generated.Config{
 		Resolvers:  resolver,

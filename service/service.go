@@ -21,6 +21,7 @@ import (
 	"github.com/emporium/emporium/ent"
 	"github.com/emporium/emporium/httpapi"
 	"github.com/emporium/emporium/mail"
+	"github.com/emporium/emporium/payments"
 	"github.com/emporium/emporium/seed"
 	"github.com/emporium/emporium/staff"
 )
@@ -44,6 +45,10 @@ type Options struct {
 	Issuer string
 	// Mailer sends password reset links; the log by default.
 	Mailer mail.Sender
+	// Payments charges direct payment methods; the test gateway when nil.
+	Payments payments.Provider
+	// OrderStatusURL is the storefront's order-status page, with {token}.
+	OrderStatusURL string
 	// CheckoutURL is the template of a cart's checkout page, with {cartToken}.
 	CheckoutURL string
 	// ResetURL is the storefront page reset links point to.
@@ -129,7 +134,7 @@ func Open(ctx context.Context, opts Options) (*Service, error) {
 		}
 	}
 	s.Handler = httpapi.New(httpapi.Config{
-		RateLimit: limit, CheckoutURL: opts.CheckoutURL,
+		RateLimit: limit, CheckoutURL: opts.CheckoutURL, Payments: opts.Payments, OrderStatusURL: opts.OrderStatusURL,
 		Log: opts.Log, DB: db, Metrics: metrics, Playground: opts.Playground, Production: opts.Production,
 		CORSOrigins: opts.CORSOrigins, Tokens: tokens, Customers: s.Customers, Staff: s.Staff, APIKeys: s.APIKeys,
 	})

@@ -230,6 +230,30 @@ var (
 			},
 		},
 	}
+	// CompletionAttemptsColumns holds the columns for the "completion_attempts" table.
+	CompletionAttemptsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString},
+		{Name: "cart_id", Type: field.TypeString},
+		{Name: "attempt_token", Type: field.TypeString},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"PROCESSING", "SUCCEEDED", "FAILED", "ACTION_REQUIRED"}, Default: "PROCESSING"},
+		{Name: "order_id", Type: field.TypeInt, Nullable: true},
+		{Name: "error_code", Type: field.TypeString, Default: ""},
+		{Name: "error_message", Type: field.TypeString, Default: ""},
+		{Name: "created_at", Type: field.TypeTime},
+	}
+	// CompletionAttemptsTable holds the schema information for the "completion_attempts" table.
+	CompletionAttemptsTable = &schema.Table{
+		Name:       "completion_attempts",
+		Columns:    CompletionAttemptsColumns,
+		PrimaryKey: []*schema.Column{CompletionAttemptsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "completionattempt_cart_id_attempt_token",
+				Unique:  true,
+				Columns: []*schema.Column{CompletionAttemptsColumns[1], CompletionAttemptsColumns[2]},
+			},
+		},
+	}
 	// CustomersColumns holds the columns for the "customers" table.
 	CustomersColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -509,6 +533,95 @@ var (
 				Name:    "menuitem_menu_id_position",
 				Unique:  false,
 				Columns: []*schema.Column{MenuItemsColumns[8], MenuItemsColumns[7]},
+			},
+		},
+	}
+	// OrdersColumns holds the columns for the "orders" table.
+	OrdersColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "cart_id", Type: field.TypeString, Unique: true},
+		{Name: "customer_id", Type: field.TypeInt, Nullable: true},
+		{Name: "email", Type: field.TypeString, Default: ""},
+		{Name: "currency", Type: field.TypeString},
+		{Name: "subtotal", Type: field.TypeInt64},
+		{Name: "discount_total", Type: field.TypeInt64},
+		{Name: "shipping_total", Type: field.TypeInt64},
+		{Name: "tax_total", Type: field.TypeInt64},
+		{Name: "taxes_included", Type: field.TypeBool, Default: false},
+		{Name: "total", Type: field.TypeInt64},
+		{Name: "shipping_title", Type: field.TypeString, Default: ""},
+		{Name: "shipping_address", Type: field.TypeJSON, Nullable: true},
+		{Name: "billing_address", Type: field.TypeJSON, Nullable: true},
+		{Name: "financial_status", Type: field.TypeEnum, Enums: []string{"PENDING", "AUTHORIZED", "PAID", "PARTIALLY_REFUNDED", "REFUNDED", "VOIDED"}, Default: "PENDING"},
+		{Name: "fulfillment_status", Type: field.TypeEnum, Enums: []string{"UNFULFILLED", "PARTIALLY_FULFILLED", "FULFILLED"}, Default: "UNFULFILLED"},
+		{Name: "payment_provider", Type: field.TypeString, Default: ""},
+		{Name: "payment_reference", Type: field.TypeString, Default: ""},
+		{Name: "status_token", Type: field.TypeString, Unique: true},
+		{Name: "cancelled_at", Type: field.TypeTime, Nullable: true},
+	}
+	// OrdersTable holds the schema information for the "orders" table.
+	OrdersTable = &schema.Table{
+		Name:       "orders",
+		Columns:    OrdersColumns,
+		PrimaryKey: []*schema.Column{OrdersColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "order_customer_id_id",
+				Unique:  false,
+				Columns: []*schema.Column{OrdersColumns[4], OrdersColumns[0]},
+			},
+		},
+	}
+	// OrderEventsColumns holds the columns for the "order_events" table.
+	OrderEventsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "kind", Type: field.TypeString},
+		{Name: "message", Type: field.TypeString, Default: ""},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "order_id", Type: field.TypeInt},
+	}
+	// OrderEventsTable holds the schema information for the "order_events" table.
+	OrderEventsTable = &schema.Table{
+		Name:       "order_events",
+		Columns:    OrderEventsColumns,
+		PrimaryKey: []*schema.Column{OrderEventsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "order_events_orders_events",
+				Columns:    []*schema.Column{OrderEventsColumns[4]},
+				RefColumns: []*schema.Column{OrdersColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+	}
+	// OrderLinesColumns holds the columns for the "order_lines" table.
+	OrderLinesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "variant_id", Type: field.TypeInt},
+		{Name: "product_id", Type: field.TypeInt},
+		{Name: "title", Type: field.TypeString},
+		{Name: "variant_title", Type: field.TypeString},
+		{Name: "sku", Type: field.TypeString, Default: ""},
+		{Name: "quantity", Type: field.TypeInt},
+		{Name: "unit_price", Type: field.TypeInt64},
+		{Name: "discount", Type: field.TypeInt64},
+		{Name: "total", Type: field.TypeInt64},
+		{Name: "taken", Type: field.TypeJSON, Nullable: true},
+		{Name: "order_id", Type: field.TypeInt},
+	}
+	// OrderLinesTable holds the schema information for the "order_lines" table.
+	OrderLinesTable = &schema.Table{
+		Name:       "order_lines",
+		Columns:    OrderLinesColumns,
+		PrimaryKey: []*schema.Column{OrderLinesColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "order_lines_orders_lines",
+				Columns:    []*schema.Column{OrderLinesColumns[11]},
+				RefColumns: []*schema.Column{OrdersColumns[0]},
+				OnDelete:   schema.Cascade,
 			},
 		},
 	}
@@ -936,6 +1049,7 @@ var (
 		CartLinesTable,
 		CollectionsTable,
 		CollectionProductsTable,
+		CompletionAttemptsTable,
 		CustomersTable,
 		CustomerAddressesTable,
 		DiscountsTable,
@@ -946,6 +1060,9 @@ var (
 		LoginThrottlesTable,
 		MenusTable,
 		MenuItemsTable,
+		OrdersTable,
+		OrderEventsTable,
+		OrderLinesTable,
 		PagesTable,
 		PermissionGroupsTable,
 		ProductsTable,
@@ -976,6 +1093,8 @@ func init() {
 	InventoryLevelsTable.ForeignKeys[1].RefTable = ProductVariantsTable
 	MenuItemsTable.ForeignKeys[0].RefTable = MenusTable
 	MenuItemsTable.ForeignKeys[1].RefTable = MenuItemsTable
+	OrderEventsTable.ForeignKeys[0].RefTable = OrdersTable
+	OrderLinesTable.ForeignKeys[0].RefTable = OrdersTable
 	ProductOptionsTable.ForeignKeys[0].RefTable = ProductsTable
 	ProductTagsTable.ForeignKeys[0].RefTable = ProductsTable
 	ProductVariantsTable.ForeignKeys[0].RefTable = ProductsTable

@@ -27,6 +27,9 @@ type Collection func(*sql.Selector)
 // CollectionProduct is the predicate function for collectionproduct builders.
 type CollectionProduct func(*sql.Selector)
 
+// CompletionAttempt is the predicate function for completionattempt builders.
+type CompletionAttempt func(*sql.Selector)
+
 // Customer is the predicate function for customer builders.
 type Customer func(*sql.Selector)
 
@@ -56,6 +59,15 @@ type Menu func(*sql.Selector)
 
 // MenuItem is the predicate function for menuitem builders.
 type MenuItem func(*sql.Selector)
+
+// Order is the predicate function for order builders.
+type Order func(*sql.Selector)
+
+// OrderEvent is the predicate function for orderevent builders.
+type OrderEvent func(*sql.Selector)
+
+// OrderLine is the predicate function for orderline builders.
+type OrderLine func(*sql.Selector)
 
 // Page is the predicate function for page builders.
 type Page func(*sql.Selector)

@@ -181,6 +181,27 @@ type ComplexityRoot struct {
 		TargetType       func(childComplexity int) int
 	}
 
+	CartCompletionActionRequired struct {
+		ID func(childComplexity int) int
+	}
+
+	CartCompletionFailed struct {
+		Errors func(childComplexity int) int
+		ID     func(childComplexity int) int
+	}
+
+	CartCompletionProcessing struct {
+		ID        func(childComplexity int) int
+		PollDelay func(childComplexity int) int
+	}
+
+	CartCompletionSuccess struct {
+		CompletedAt func(childComplexity int) int
+		ID          func(childComplexity int) int
+		OrderID     func(childComplexity int) int
+		OrderURL    func(childComplexity int) int
+	}
+
 	CartCost struct {
 		CheckoutChargeAmount    func(childComplexity int) int
 		SubtotalAmount          func(childComplexity int) int
@@ -338,6 +359,11 @@ type ComplexityRoot struct {
 		Warnings   func(childComplexity int) int
 	}
 
+	CartSubmitForCompletionPayload struct {
+		Result     func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
 	CartUserError struct {
 		Code    func(childComplexity int) int
 		Field   func(childComplexity int) int
@@ -402,6 +428,11 @@ type ComplexityRoot struct {
 	CollectionUpdatePayload struct {
 		Collection func(childComplexity int) int
 		UserErrors func(childComplexity int) int
+	}
+
+	CompletionError struct {
+		Code    func(childComplexity int) int
+		Message func(childComplexity int) int
 	}
 
 	Customer struct {
@@ -714,6 +745,7 @@ type ComplexityRoot struct {
 		CartNoteUpdate                    func(childComplexity int, cartID string, note string) int
 		CartPaymentUpdate                 func(childComplexity int, cartID string, payment model.CartPaymentInput) int
 		CartSelectedDeliveryOptionsUpdate func(childComplexity int, cartID string, selectedDeliveryOptions []*model.CartSelectedDeliveryOptionInput) int
+		CartSubmitForCompletion           func(childComplexity int, cartID string, attemptToken string) int
 		CollectionAddProducts             func(childComplexity int, id string, productIds []string) int
 		CollectionCreate                  func(childComplexity int, input model.CollectionInput) int
 		CollectionDelete                  func(childComplexity int, input model.ProductDeleteInput) int
@@ -942,6 +974,7 @@ type ComplexityRoot struct {
 		APIKeys                func(childComplexity int, first *int, after *string, last *int, before *string, reverse *bool) int
 		AuditLog               func(childComplexity int, first *int, after *string, last *int, before *string, reverse *bool) int
 		Cart                   func(childComplexity int, id string) int
+		CartCompletionAttempt  func(childComplexity int, attemptID string) int
 		Collection             func(childComplexity int, id *string, handle *string) int
 		CollectionByHandle     func(childComplexity int, handle string) int
 		Collections            func(childComplexity int, first *int, after *string, last *int, before *string, reverse *bool, sortKey *model.CollectionSortKeys, query *string) int
@@ -1030,6 +1063,29 @@ type ComplexityRoot struct {
 	StaffMemberEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	SubmissionError struct {
+		Code    func(childComplexity int) int
+		Message func(childComplexity int) int
+	}
+
+	SubmitAlreadyAccepted struct {
+		AttemptID func(childComplexity int) int
+	}
+
+	SubmitFailed struct {
+		CheckoutURL func(childComplexity int) int
+		Errors      func(childComplexity int) int
+	}
+
+	SubmitSuccess struct {
+		AttemptID   func(childComplexity int) int
+		RedirectURL func(childComplexity int) int
+	}
+
+	SubmitThrottled struct {
+		PollAfter func(childComplexity int) int
 	}
 
 	UserError struct {
@@ -1194,6 +1250,7 @@ type MutationResolver interface {
 	CartDeliveryAddressesReplace(ctx context.Context, cartID string, addresses []*model.CartSelectableAddressInput) (*model.CartDeliveryAddressesReplacePayload, error)
 	CartSelectedDeliveryOptionsUpdate(ctx context.Context, cartID string, selectedDeliveryOptions []*model.CartSelectedDeliveryOptionInput) (*model.CartSelectedDeliveryOptionsUpdatePayload, error)
 	CartPaymentUpdate(ctx context.Context, cartID string, payment model.CartPaymentInput) (*model.CartPaymentUpdatePayload, error)
+	CartSubmitForCompletion(ctx context.Context, cartID string, attemptToken string) (*model.CartSubmitForCompletionPayload, error)
 	DiscountCreate(ctx context.Context, input model.DiscountInput) (*model.DiscountPayload, error)
 	DiscountUpdate(ctx context.Context, id string, input model.DiscountInput) (*model.DiscountPayload, error)
 	DiscountDelete(ctx context.Context, id string) (*model.DiscountDeletePayload, error)
@@ -1255,6 +1312,7 @@ type QueryResolver interface {
 	Collections(ctx context.Context, first *int, after *string, last *int, before *string, reverse *bool, sortKey *model.CollectionSortKeys, query *string) (*model.CollectionConnection, error)
 	Collection(ctx context.Context, id *string, handle *string) (*ent.Collection, error)
 	CollectionByHandle(ctx context.Context, handle string) (*ent.Collection, error)
+	CartCompletionAttempt(ctx context.Context, attemptID string) (model.CartCompletionAttemptResult, error)
 	Menu(ctx context.Context, handle string) (*ent.Menu, error)
 	Page(ctx context.Context, id *string, handle *string) (*ent.Page, error)
 	PageByHandle(ctx context.Context, handle string) (*ent.Page, error)
@@ -1738,6 +1796,64 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CartCodeDiscountAllocation.TargetType(childComplexity), true
+
+	case "CartCompletionActionRequired.id":
+		if e.ComplexityRoot.CartCompletionActionRequired.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CartCompletionActionRequired.ID(childComplexity), true
+
+	case "CartCompletionFailed.errors":
+		if e.ComplexityRoot.CartCompletionFailed.Errors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CartCompletionFailed.Errors(childComplexity), true
+	case "CartCompletionFailed.id":
+		if e.ComplexityRoot.CartCompletionFailed.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CartCompletionFailed.ID(childComplexity), true
+
+	case "CartCompletionProcessing.id":
+		if e.ComplexityRoot.CartCompletionProcessing.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CartCompletionProcessing.ID(childComplexity), true
+	case "CartCompletionProcessing.pollDelay":
+		if e.ComplexityRoot.CartCompletionProcessing.PollDelay == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CartCompletionProcessing.PollDelay(childComplexity), true
+
+	case "CartCompletionSuccess.completedAt":
+		if e.ComplexityRoot.CartCompletionSuccess.CompletedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CartCompletionSuccess.CompletedAt(childComplexity), true
+	case "CartCompletionSuccess.id":
+		if e.ComplexityRoot.CartCompletionSuccess.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CartCompletionSuccess.ID(childComplexity), true
+	case "CartCompletionSuccess.orderId":
+		if e.ComplexityRoot.CartCompletionSuccess.OrderID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CartCompletionSuccess.OrderID(childComplexity), true
+	case "CartCompletionSuccess.orderUrl":
+		if e.ComplexityRoot.CartCompletionSuccess.OrderURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CartCompletionSuccess.OrderURL(childComplexity), true
 
 	case "CartCost.checkoutChargeAmount":
 		if e.ComplexityRoot.CartCost.CheckoutChargeAmount == nil {
@@ -2305,6 +2421,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CartSelectedDeliveryOptionsUpdatePayload.Warnings(childComplexity), true
 
+	case "CartSubmitForCompletionPayload.result":
+		if e.ComplexityRoot.CartSubmitForCompletionPayload.Result == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CartSubmitForCompletionPayload.Result(childComplexity), true
+	case "CartSubmitForCompletionPayload.userErrors":
+		if e.ComplexityRoot.CartSubmitForCompletionPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CartSubmitForCompletionPayload.UserErrors(childComplexity), true
+
 	case "CartUserError.code":
 		if e.ComplexityRoot.CartUserError.Code == nil {
 			break
@@ -2523,6 +2652,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CollectionUpdatePayload.UserErrors(childComplexity), true
+
+	case "CompletionError.code":
+		if e.ComplexityRoot.CompletionError.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CompletionError.Code(childComplexity), true
+	case "CompletionError.message":
+		if e.ComplexityRoot.CompletionError.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CompletionError.Message(childComplexity), true
 
 	case "Customer.acceptsMarketing":
 		if e.ComplexityRoot.Customer.AcceptsMarketing == nil {
@@ -3720,6 +3862,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CartSelectedDeliveryOptionsUpdate(childComplexity, args["cartId"].(string), args["selectedDeliveryOptions"].([]*model.CartSelectedDeliveryOptionInput)), true
+	case "Mutation.cartSubmitForCompletion":
+		if e.ComplexityRoot.Mutation.CartSubmitForCompletion == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_cartSubmitForCompletion_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CartSubmitForCompletion(childComplexity, args["cartId"].(string), args["attemptToken"].(string)), true
 	case "Mutation.collectionAddProducts":
 		if e.ComplexityRoot.Mutation.CollectionAddProducts == nil {
 			break
@@ -4901,6 +5054,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Cart(childComplexity, args["id"].(string)), true
+	case "Query.cartCompletionAttempt":
+		if e.ComplexityRoot.Query.CartCompletionAttempt == nil {
+			break
+		}
+
+		args, err := ec.field_Query_cartCompletionAttempt_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.CartCompletionAttempt(childComplexity, args["attemptId"].(string)), true
 	case "Query.collection":
 		if e.ComplexityRoot.Query.Collection == nil {
 			break
@@ -5338,6 +5502,59 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.StaffMemberEdge.Node(childComplexity), true
+
+	case "SubmissionError.code":
+		if e.ComplexityRoot.SubmissionError.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SubmissionError.Code(childComplexity), true
+	case "SubmissionError.message":
+		if e.ComplexityRoot.SubmissionError.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SubmissionError.Message(childComplexity), true
+
+	case "SubmitAlreadyAccepted.attemptId":
+		if e.ComplexityRoot.SubmitAlreadyAccepted.AttemptID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SubmitAlreadyAccepted.AttemptID(childComplexity), true
+
+	case "SubmitFailed.checkoutUrl":
+		if e.ComplexityRoot.SubmitFailed.CheckoutURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SubmitFailed.CheckoutURL(childComplexity), true
+	case "SubmitFailed.errors":
+		if e.ComplexityRoot.SubmitFailed.Errors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SubmitFailed.Errors(childComplexity), true
+
+	case "SubmitSuccess.attemptId":
+		if e.ComplexityRoot.SubmitSuccess.AttemptID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SubmitSuccess.AttemptID(childComplexity), true
+	case "SubmitSuccess.redirectUrl":
+		if e.ComplexityRoot.SubmitSuccess.RedirectURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SubmitSuccess.RedirectURL(childComplexity), true
+
+	case "SubmitThrottled.pollAfter":
+		if e.ComplexityRoot.SubmitThrottled.PollAfter == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SubmitThrottled.PollAfter(childComplexity), true
 
 	case "UserError.field":
 		if e.ComplexityRoot.UserError.Field == nil {
@@ -6745,6 +6962,75 @@ extend type Query {
   collectionByHandle(handle: String!): Collection @deprecated(reason: "Use ` + "`" + `collection(handle:)` + "`" + `.")
 }
 `, BuiltIn: false},
+	{Name: "../../schema/checkout.graphqls", Input: `# Completing a cart into an order, as the Storefront API shapes it.
+
+union CartSubmitForCompletionResult = SubmitSuccess | SubmitFailed | SubmitAlreadyAccepted | SubmitThrottled
+
+type SubmitSuccess {
+  attemptId: String!
+  redirectUrl: URL!
+}
+
+type SubmitFailed {
+  checkoutUrl: URL
+  errors: [SubmissionError!]!
+}
+
+type SubmitAlreadyAccepted {
+  attemptId: String!
+}
+
+type SubmitThrottled {
+  pollAfter: DateTime!
+}
+
+type SubmissionError {
+  code: String!
+  message: String
+}
+
+type CartSubmitForCompletionPayload {
+  result: CartSubmitForCompletionResult
+  userErrors: [CartUserError!]!
+}
+
+union CartCompletionAttemptResult = CartCompletionSuccess | CartCompletionProcessing | CartCompletionFailed | CartCompletionActionRequired
+
+type CartCompletionSuccess {
+  id: String!
+  orderId: ID!
+  orderUrl: URL!
+  completedAt: DateTime
+}
+
+type CartCompletionProcessing {
+  id: String!
+  pollDelay: Int!
+}
+
+type CartCompletionFailed {
+  id: String!
+  errors: [CompletionError!]!
+}
+
+type CartCompletionActionRequired {
+  id: String!
+}
+
+type CompletionError {
+  code: String!
+  message: String
+}
+
+extend type Query {
+  cartCompletionAttempt(attemptId: String!): CartCompletionAttemptResult
+}
+
+extend type Mutation {
+  "Places the order of a cart. The same attempt token never makes a second order nor a second charge."
+  cartSubmitForCompletion(cartId: ID!, attemptToken: String!): CartSubmitForCompletionPayload
+}
+`, BuiltIn: false},
 	{Name: "../../schema/common.graphqls", Input: `# Types every domain uses: scalars, Relay plumbing, money.
 
 "An RFC 3339 date and time in UTC, e.g. 2026-01-31T09:30:00Z."
@@ -7721,6 +8007,16 @@ func (ec *executionContext) childFields_CartSelectedDeliveryOptionsUpdatePayload
 	return nil, fmt.Errorf("no field named %q was found under type CartSelectedDeliveryOptionsUpdatePayload", field.Name)
 }
 
+func (ec *executionContext) childFields_CartSubmitForCompletionPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "result":
+		return ec.fieldContext_CartSubmitForCompletionPayload_result(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_CartSubmitForCompletionPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CartSubmitForCompletionPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_CartUserError(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "field":
@@ -7851,6 +8147,16 @@ func (ec *executionContext) childFields_CollectionUpdatePayload(ctx context.Cont
 		return ec.fieldContext_CollectionUpdatePayload_userErrors(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CollectionUpdatePayload", field.Name)
+}
+
+func (ec *executionContext) childFields_CompletionError(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "code":
+		return ec.fieldContext_CompletionError_code(ctx, field)
+	case "message":
+		return ec.fieldContext_CompletionError_message(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CompletionError", field.Name)
 }
 
 func (ec *executionContext) childFields_Customer(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -8931,6 +9237,16 @@ func (ec *executionContext) childFields_StaffMemberEdge(ctx context.Context, fie
 	return nil, fmt.Errorf("no field named %q was found under type StaffMemberEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_SubmissionError(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "code":
+		return ec.fieldContext_SubmissionError_code(ctx, field)
+	case "message":
+		return ec.fieldContext_SubmissionError_message(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SubmissionError", field.Name)
+}
+
 func (ec *executionContext) childFields_UserError(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "field":
@@ -9776,6 +10092,28 @@ func (ec *executionContext) field_Mutation_cartSelectedDeliveryOptionsUpdate_arg
 		return nil, err
 	}
 	args["selectedDeliveryOptions"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_cartSubmitForCompletion_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "cartId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["cartId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "attemptToken",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["attemptToken"] = arg1
 	return args, nil
 }
 
@@ -10882,6 +11220,20 @@ func (ec *executionContext) field_Query_auditLog_args(ctx context.Context, rawAr
 		return nil, err
 	}
 	args["reverse"] = arg4
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_cartCompletionAttempt_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "attemptId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["attemptId"] = arg0
 	return args, nil
 }
 
@@ -13513,6 +13865,222 @@ func (ec *executionContext) fieldContext_CartCodeDiscountAllocation_targetType(_
 	return graphql.NewScalarFieldContext("CartCodeDiscountAllocation", field, false, false, errors.New("field of type DiscountApplicationTargetType does not have child fields"))
 }
 
+func (ec *executionContext) _CartCompletionActionRequired_id(ctx context.Context, field graphql.CollectedField, obj *model.CartCompletionActionRequired) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CartCompletionActionRequired_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CartCompletionActionRequired_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CartCompletionActionRequired", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _CartCompletionFailed_id(ctx context.Context, field graphql.CollectedField, obj *model.CartCompletionFailed) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CartCompletionFailed_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CartCompletionFailed_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CartCompletionFailed", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _CartCompletionFailed_errors(ctx context.Context, field graphql.CollectedField, obj *model.CartCompletionFailed) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CartCompletionFailed_errors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Errors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.CompletionError) graphql.Marshaler {
+			return ec.marshalNCompletionError2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCompletionErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CartCompletionFailed_errors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CartCompletionFailed",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CompletionError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CartCompletionProcessing_id(ctx context.Context, field graphql.CollectedField, obj *model.CartCompletionProcessing) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CartCompletionProcessing_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CartCompletionProcessing_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CartCompletionProcessing", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _CartCompletionProcessing_pollDelay(ctx context.Context, field graphql.CollectedField, obj *model.CartCompletionProcessing) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CartCompletionProcessing_pollDelay(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PollDelay, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CartCompletionProcessing_pollDelay(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CartCompletionProcessing", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _CartCompletionSuccess_id(ctx context.Context, field graphql.CollectedField, obj *model.CartCompletionSuccess) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CartCompletionSuccess_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CartCompletionSuccess_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CartCompletionSuccess", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _CartCompletionSuccess_orderId(ctx context.Context, field graphql.CollectedField, obj *model.CartCompletionSuccess) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CartCompletionSuccess_orderId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OrderID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CartCompletionSuccess_orderId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CartCompletionSuccess", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _CartCompletionSuccess_orderUrl(ctx context.Context, field graphql.CollectedField, obj *model.CartCompletionSuccess) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CartCompletionSuccess_orderUrl(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OrderURL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNURL2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CartCompletionSuccess_orderUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CartCompletionSuccess", field, false, false, errors.New("field of type URL does not have child fields"))
+}
+
+func (ec *executionContext) _CartCompletionSuccess_completedAt(ctx context.Context, field graphql.CollectedField, obj *model.CartCompletionSuccess) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CartCompletionSuccess_completedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CompletedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CartCompletionSuccess_completedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CartCompletionSuccess", field, false, false, errors.New("field of type DateTime does not have child fields"))
+}
+
 func (ec *executionContext) _CartCost_subtotalAmount(ctx context.Context, field graphql.CollectedField, obj *model.CartCost) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -16086,6 +16654,61 @@ func (ec *executionContext) fieldContext_CartSelectedDeliveryOptionsUpdatePayloa
 	return fc, nil
 }
 
+func (ec *executionContext) _CartSubmitForCompletionPayload_result(ctx context.Context, field graphql.CollectedField, obj *model.CartSubmitForCompletionPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CartSubmitForCompletionPayload_result(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Result, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.CartSubmitForCompletionResult) graphql.Marshaler {
+			return ec.marshalOCartSubmitForCompletionResult2githubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCartSubmitForCompletionResult(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CartSubmitForCompletionPayload_result(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CartSubmitForCompletionPayload", field, false, false, errors.New("field of type CartSubmitForCompletionResult does not have child fields"))
+}
+
+func (ec *executionContext) _CartSubmitForCompletionPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.CartSubmitForCompletionPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CartSubmitForCompletionPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.CartUserError) graphql.Marshaler {
+			return ec.marshalNCartUserError2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCartUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CartSubmitForCompletionPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CartSubmitForCompletionPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CartUserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _CartUserError_field(ctx context.Context, field graphql.CollectedField, obj *model.CartUserError) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -17038,6 +17661,52 @@ func (ec *executionContext) fieldContext_CollectionUpdatePayload_userErrors(_ co
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _CompletionError_code(ctx context.Context, field graphql.CollectedField, obj *model.CompletionError) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CompletionError_code(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Code, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CompletionError_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CompletionError", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _CompletionError_message(ctx context.Context, field graphql.CollectedField, obj *model.CompletionError) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CompletionError_message(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Message, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CompletionError_message(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CompletionError", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Customer_id(ctx context.Context, field graphql.CollectedField, obj *ent.Customer) (ret graphql.Marshaler) {
@@ -24300,6 +24969,50 @@ func (ec *executionContext) fieldContext_Mutation_cartPaymentUpdate(ctx context.
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_cartSubmitForCompletion(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_cartSubmitForCompletion(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CartSubmitForCompletion(ctx, fc.Args["cartId"].(string), fc.Args["attemptToken"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CartSubmitForCompletionPayload) graphql.Marshaler {
+			return ec.marshalOCartSubmitForCompletionPayload2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCartSubmitForCompletionPayload(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_cartSubmitForCompletion(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CartSubmitForCompletionPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_cartSubmitForCompletion_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_discountCreate(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -28374,6 +29087,50 @@ func (ec *executionContext) fieldContext_Query_collectionByHandle(ctx context.Co
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_cartCompletionAttempt(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_cartCompletionAttempt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().CartCompletionAttempt(ctx, fc.Args["attemptId"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.CartCompletionAttemptResult) graphql.Marshaler {
+			return ec.marshalOCartCompletionAttemptResult2githubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCartCompletionAttemptResult(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_cartCompletionAttempt(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type CartCompletionAttemptResult does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_cartCompletionAttempt_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_menu(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -29647,6 +30404,199 @@ func (ec *executionContext) fieldContext_StaffMemberEdge_node(_ context.Context,
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _SubmissionError_code(ctx context.Context, field graphql.CollectedField, obj *model.SubmissionError) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SubmissionError_code(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Code, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SubmissionError_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SubmissionError", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _SubmissionError_message(ctx context.Context, field graphql.CollectedField, obj *model.SubmissionError) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SubmissionError_message(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Message, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SubmissionError_message(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SubmissionError", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _SubmitAlreadyAccepted_attemptId(ctx context.Context, field graphql.CollectedField, obj *model.SubmitAlreadyAccepted) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SubmitAlreadyAccepted_attemptId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AttemptID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SubmitAlreadyAccepted_attemptId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SubmitAlreadyAccepted", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _SubmitFailed_checkoutUrl(ctx context.Context, field graphql.CollectedField, obj *model.SubmitFailed) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SubmitFailed_checkoutUrl(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CheckoutURL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOURL2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SubmitFailed_checkoutUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SubmitFailed", field, false, false, errors.New("field of type URL does not have child fields"))
+}
+
+func (ec *executionContext) _SubmitFailed_errors(ctx context.Context, field graphql.CollectedField, obj *model.SubmitFailed) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SubmitFailed_errors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Errors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.SubmissionError) graphql.Marshaler {
+			return ec.marshalNSubmissionError2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐSubmissionErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SubmitFailed_errors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SubmitFailed",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SubmissionError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SubmitSuccess_attemptId(ctx context.Context, field graphql.CollectedField, obj *model.SubmitSuccess) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SubmitSuccess_attemptId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AttemptID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SubmitSuccess_attemptId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SubmitSuccess", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _SubmitSuccess_redirectUrl(ctx context.Context, field graphql.CollectedField, obj *model.SubmitSuccess) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SubmitSuccess_redirectUrl(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RedirectURL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNURL2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SubmitSuccess_redirectUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SubmitSuccess", field, false, false, errors.New("field of type URL does not have child fields"))
+}
+
+func (ec *executionContext) _SubmitThrottled_pollAfter(ctx context.Context, field graphql.CollectedField, obj *model.SubmitThrottled) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SubmitThrottled_pollAfter(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PollAfter, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SubmitThrottled_pollAfter(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SubmitThrottled", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _UserError_field(ctx context.Context, field graphql.CollectedField, obj *model.UserError) (ret graphql.Marshaler) {
@@ -33381,6 +34331,47 @@ func (ec *executionContext) _CartAddress(ctx context.Context, sel ast.SelectionS
 	}
 }
 
+func (ec *executionContext) _CartCompletionAttemptResult(ctx context.Context, sel ast.SelectionSet, obj model.CartCompletionAttemptResult) graphql.Marshaler {
+	switch obj := (obj).(type) {
+	case nil:
+		return graphql.Null
+	case model.CartCompletionSuccess:
+		return ec._CartCompletionSuccess(ctx, sel, &obj)
+	case *model.CartCompletionSuccess:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._CartCompletionSuccess(ctx, sel, obj)
+	case model.CartCompletionProcessing:
+		return ec._CartCompletionProcessing(ctx, sel, &obj)
+	case *model.CartCompletionProcessing:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._CartCompletionProcessing(ctx, sel, obj)
+	case model.CartCompletionFailed:
+		return ec._CartCompletionFailed(ctx, sel, &obj)
+	case *model.CartCompletionFailed:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._CartCompletionFailed(ctx, sel, obj)
+	case model.CartCompletionActionRequired:
+		return ec._CartCompletionActionRequired(ctx, sel, &obj)
+	case *model.CartCompletionActionRequired:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._CartCompletionActionRequired(ctx, sel, obj)
+	default:
+		if typedObj, ok := obj.(graphql.Marshaler); ok {
+			return typedObj
+		} else {
+			panic(fmt.Errorf("unexpected type %T; non-generated variants of CartCompletionAttemptResult must implement graphql.Marshaler", obj))
+		}
+	}
+}
+
 func (ec *executionContext) _CartDiscountAllocation(ctx context.Context, sel ast.SelectionSet, obj model.CartDiscountAllocation) graphql.Marshaler {
 	switch obj := (obj).(type) {
 	case nil:
@@ -33404,6 +34395,47 @@ func (ec *executionContext) _CartDiscountAllocation(ctx context.Context, sel ast
 			return typedObj
 		} else {
 			panic(fmt.Errorf("unexpected type %T; non-generated variants of CartDiscountAllocation must implement graphql.Marshaler", obj))
+		}
+	}
+}
+
+func (ec *executionContext) _CartSubmitForCompletionResult(ctx context.Context, sel ast.SelectionSet, obj model.CartSubmitForCompletionResult) graphql.Marshaler {
+	switch obj := (obj).(type) {
+	case nil:
+		return graphql.Null
+	case model.SubmitThrottled:
+		return ec._SubmitThrottled(ctx, sel, &obj)
+	case *model.SubmitThrottled:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._SubmitThrottled(ctx, sel, obj)
+	case model.SubmitSuccess:
+		return ec._SubmitSuccess(ctx, sel, &obj)
+	case *model.SubmitSuccess:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._SubmitSuccess(ctx, sel, obj)
+	case model.SubmitFailed:
+		return ec._SubmitFailed(ctx, sel, &obj)
+	case *model.SubmitFailed:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._SubmitFailed(ctx, sel, obj)
+	case model.SubmitAlreadyAccepted:
+		return ec._SubmitAlreadyAccepted(ctx, sel, &obj)
+	case *model.SubmitAlreadyAccepted:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._SubmitAlreadyAccepted(ctx, sel, obj)
+	default:
+		if typedObj, ok := obj.(graphql.Marshaler); ok {
+			return typedObj
+		} else {
+			panic(fmt.Errorf("unexpected type %T; non-generated variants of CartSubmitForCompletionResult must implement graphql.Marshaler", obj))
 		}
 	}
 }
@@ -34929,6 +35961,183 @@ func (ec *executionContext) _CartCodeDiscountAllocation(ctx context.Context, sel
 	return out
 }
 
+var cartCompletionActionRequiredImplementors = []string{"CartCompletionActionRequired", "CartCompletionAttemptResult"}
+
+func (ec *executionContext) _CartCompletionActionRequired(ctx context.Context, sel ast.SelectionSet, obj *model.CartCompletionActionRequired) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, cartCompletionActionRequiredImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CartCompletionActionRequired")
+		case "id":
+			out.Values[i] = ec._CartCompletionActionRequired_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var cartCompletionFailedImplementors = []string{"CartCompletionFailed", "CartCompletionAttemptResult"}
+
+func (ec *executionContext) _CartCompletionFailed(ctx context.Context, sel ast.SelectionSet, obj *model.CartCompletionFailed) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, cartCompletionFailedImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CartCompletionFailed")
+		case "id":
+			out.Values[i] = ec._CartCompletionFailed_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "errors":
+			out.Values[i] = ec._CartCompletionFailed_errors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var cartCompletionProcessingImplementors = []string{"CartCompletionProcessing", "CartCompletionAttemptResult"}
+
+func (ec *executionContext) _CartCompletionProcessing(ctx context.Context, sel ast.SelectionSet, obj *model.CartCompletionProcessing) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, cartCompletionProcessingImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CartCompletionProcessing")
+		case "id":
+			out.Values[i] = ec._CartCompletionProcessing_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pollDelay":
+			out.Values[i] = ec._CartCompletionProcessing_pollDelay(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var cartCompletionSuccessImplementors = []string{"CartCompletionSuccess", "CartCompletionAttemptResult"}
+
+func (ec *executionContext) _CartCompletionSuccess(ctx context.Context, sel ast.SelectionSet, obj *model.CartCompletionSuccess) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, cartCompletionSuccessImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CartCompletionSuccess")
+		case "id":
+			out.Values[i] = ec._CartCompletionSuccess_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "orderId":
+			out.Values[i] = ec._CartCompletionSuccess_orderId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "orderUrl":
+			out.Values[i] = ec._CartCompletionSuccess_orderUrl(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "completedAt":
+			out.Values[i] = ec._CartCompletionSuccess_completedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var cartCostImplementors = []string{"CartCost"}
 
 func (ec *executionContext) _CartCost(ctx context.Context, sel ast.SelectionSet, obj *model.CartCost) graphql.Marshaler {
@@ -36425,6 +37634,49 @@ func (ec *executionContext) _CartSelectedDeliveryOptionsUpdatePayload(ctx contex
 	return out
 }
 
+var cartSubmitForCompletionPayloadImplementors = []string{"CartSubmitForCompletionPayload"}
+
+func (ec *executionContext) _CartSubmitForCompletionPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CartSubmitForCompletionPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, cartSubmitForCompletionPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CartSubmitForCompletionPayload")
+		case "result":
+			out.Values[i] = ec._CartSubmitForCompletionPayload_result(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._CartSubmitForCompletionPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var cartUserErrorImplementors = []string{"CartUserError"}
 
 func (ec *executionContext) _CartUserError(ctx context.Context, sel ast.SelectionSet, obj *model.CartUserError) graphql.Marshaler {
@@ -37095,6 +38347,49 @@ func (ec *executionContext) _CollectionUpdatePayload(ctx context.Context, sel as
 		case "userErrors":
 			out.Values[i] = ec._CollectionUpdatePayload_userErrors(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var completionErrorImplementors = []string{"CompletionError"}
+
+func (ec *executionContext) _CompletionError(ctx context.Context, sel ast.SelectionSet, obj *model.CompletionError) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, completionErrorImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CompletionError")
+		case "code":
+			out.Values[i] = ec._CompletionError_code(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "message":
+			out.Values[i] = ec._CompletionError_message(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -40638,6 +41933,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
+		case "cartSubmitForCompletion":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_cartSubmitForCompletion(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "discountCreate":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_discountCreate(ctx, field)
@@ -43370,6 +44672,28 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "cartCompletionAttempt":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_cartCompletionAttempt(ctx, field)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
 		case "menu":
 			field := field
 
@@ -44261,6 +45585,211 @@ func (ec *executionContext) _StaffMemberEdge(ctx context.Context, sel ast.Select
 			}
 		case "node":
 			out.Values[i] = ec._StaffMemberEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var submissionErrorImplementors = []string{"SubmissionError"}
+
+func (ec *executionContext) _SubmissionError(ctx context.Context, sel ast.SelectionSet, obj *model.SubmissionError) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, submissionErrorImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SubmissionError")
+		case "code":
+			out.Values[i] = ec._SubmissionError_code(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "message":
+			out.Values[i] = ec._SubmissionError_message(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var submitAlreadyAcceptedImplementors = []string{"SubmitAlreadyAccepted", "CartSubmitForCompletionResult"}
+
+func (ec *executionContext) _SubmitAlreadyAccepted(ctx context.Context, sel ast.SelectionSet, obj *model.SubmitAlreadyAccepted) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, submitAlreadyAcceptedImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SubmitAlreadyAccepted")
+		case "attemptId":
+			out.Values[i] = ec._SubmitAlreadyAccepted_attemptId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var submitFailedImplementors = []string{"SubmitFailed", "CartSubmitForCompletionResult"}
+
+func (ec *executionContext) _SubmitFailed(ctx context.Context, sel ast.SelectionSet, obj *model.SubmitFailed) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, submitFailedImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SubmitFailed")
+		case "checkoutUrl":
+			out.Values[i] = ec._SubmitFailed_checkoutUrl(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "errors":
+			out.Values[i] = ec._SubmitFailed_errors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var submitSuccessImplementors = []string{"SubmitSuccess", "CartSubmitForCompletionResult"}
+
+func (ec *executionContext) _SubmitSuccess(ctx context.Context, sel ast.SelectionSet, obj *model.SubmitSuccess) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, submitSuccessImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SubmitSuccess")
+		case "attemptId":
+			out.Values[i] = ec._SubmitSuccess_attemptId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "redirectUrl":
+			out.Values[i] = ec._SubmitSuccess_redirectUrl(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var submitThrottledImplementors = []string{"SubmitThrottled", "CartSubmitForCompletionResult"}
+
+func (ec *executionContext) _SubmitThrottled(ctx context.Context, sel ast.SelectionSet, obj *model.SubmitThrottled) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, submitThrottledImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SubmitThrottled")
+		case "pollAfter":
+			out.Values[i] = ec._SubmitThrottled_pollAfter(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -45441,6 +46970,32 @@ func (ec *executionContext) marshalNCollectionEdge2ᚖgithubᚗcomᚋemporiumᚋ
 func (ec *executionContext) unmarshalNCollectionInput2githubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCollectionInput(ctx context.Context, v any) (model.CollectionInput, error) {
 	res, err := ec.unmarshalInputCollectionInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCompletionError2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCompletionErrorᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.CompletionError) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCompletionError2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCompletionError(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNCompletionError2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCompletionError(ctx context.Context, sel ast.SelectionSet, v *model.CompletionError) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._CompletionError(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNCreateMediaInput2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCreateMediaInputᚄ(ctx context.Context, v any) ([]*model.CreateMediaInput, error) {
@@ -46897,6 +48452,32 @@ func (ec *executionContext) marshalNString2ᚕstringᚄ(ctx context.Context, sel
 	return ret
 }
 
+func (ec *executionContext) marshalNSubmissionError2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐSubmissionErrorᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.SubmissionError) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSubmissionError2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐSubmissionError(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNSubmissionError2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐSubmissionError(ctx context.Context, sel ast.SelectionSet, v *model.SubmissionError) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._SubmissionError(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNURL2string(ctx context.Context, v any) (string, error) {
 	res, err := graphql.UnmarshalString(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -47211,6 +48792,13 @@ func (ec *executionContext) marshalOCartBuyerIdentityUpdatePayload2ᚖgithubᚗc
 	return ec._CartBuyerIdentityUpdatePayload(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalOCartCompletionAttemptResult2githubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCartCompletionAttemptResult(ctx context.Context, sel ast.SelectionSet, v model.CartCompletionAttemptResult) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._CartCompletionAttemptResult(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalOCartCreatePayload2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCartCreatePayload(ctx context.Context, sel ast.SelectionSet, v *model.CartCreatePayload) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -47392,6 +48980,20 @@ func (ec *executionContext) marshalOCartSelectedDeliveryOptionsUpdatePayload2ᚖ
 		return graphql.Null
 	}
 	return ec._CartSelectedDeliveryOptionsUpdatePayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOCartSubmitForCompletionPayload2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCartSubmitForCompletionPayload(ctx context.Context, sel ast.SelectionSet, v *model.CartSubmitForCompletionPayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._CartSubmitForCompletionPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOCartSubmitForCompletionResult2githubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCartSubmitForCompletionResult(ctx context.Context, sel ast.SelectionSet, v model.CartSubmitForCompletionResult) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._CartSubmitForCompletionResult(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalOCollection2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐCollection(ctx context.Context, sel ast.SelectionSet, v *ent.Collection) graphql.Marshaler {

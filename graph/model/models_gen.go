@@ -13,8 +13,16 @@ import (
 	"github.com/emporium/emporium/money"
 )
 
+type CartCompletionAttemptResult interface {
+	IsCartCompletionAttemptResult()
+}
+
 type CartDiscountAllocation interface {
 	IsCartDiscountAllocation()
+}
+
+type CartSubmitForCompletionResult interface {
+	IsCartSubmitForCompletionResult()
 }
 
 type APIKeyConnection struct {
@@ -120,6 +128,35 @@ type CartCodeDiscountAllocation struct {
 }
 
 func (CartCodeDiscountAllocation) IsCartDiscountAllocation() {}
+
+type CartCompletionActionRequired struct {
+	ID string `json:"id"`
+}
+
+func (CartCompletionActionRequired) IsCartCompletionAttemptResult() {}
+
+type CartCompletionFailed struct {
+	ID     string             `json:"id"`
+	Errors []*CompletionError `json:"errors"`
+}
+
+func (CartCompletionFailed) IsCartCompletionAttemptResult() {}
+
+type CartCompletionProcessing struct {
+	ID        string `json:"id"`
+	PollDelay int    `json:"pollDelay"`
+}
+
+func (CartCompletionProcessing) IsCartCompletionAttemptResult() {}
+
+type CartCompletionSuccess struct {
+	ID          string     `json:"id"`
+	OrderID     string     `json:"orderId"`
+	OrderURL    string     `json:"orderUrl"`
+	CompletedAt *time.Time `json:"completedAt,omitempty"`
+}
+
+func (CartCompletionSuccess) IsCartCompletionAttemptResult() {}
 
 type CartCost struct {
 	SubtotalAmount          *money.Money `json:"subtotalAmount"`
@@ -316,6 +353,11 @@ type CartSelectedDeliveryOptionsUpdatePayload struct {
 	Warnings   []*CartWarning   `json:"warnings"`
 }
 
+type CartSubmitForCompletionPayload struct {
+	Result     CartSubmitForCompletionResult `json:"result,omitempty"`
+	UserErrors []*CartUserError              `json:"userErrors"`
+}
+
 type CartUserError struct {
 	Field   []string `json:"field,omitempty"`
 	Message string   `json:"message"`
@@ -387,6 +429,11 @@ type CollectionReorderProductsPayload struct {
 type CollectionUpdatePayload struct {
 	Collection *ent.Collection `json:"collection,omitempty"`
 	UserErrors []*UserError    `json:"userErrors"`
+}
+
+type CompletionError struct {
+	Code    string  `json:"code"`
+	Message *string `json:"message,omitempty"`
 }
 
 type CreateMediaInput struct {
@@ -976,6 +1023,37 @@ type StaffMemberEdge struct {
 	Cursor string           `json:"cursor"`
 	Node   *ent.StaffMember `json:"node"`
 }
+
+type SubmissionError struct {
+	Code    string  `json:"code"`
+	Message *string `json:"message,omitempty"`
+}
+
+type SubmitAlreadyAccepted struct {
+	AttemptID string `json:"attemptId"`
+}
+
+func (SubmitAlreadyAccepted) IsCartSubmitForCompletionResult() {}
+
+type SubmitFailed struct {
+	CheckoutURL *string            `json:"checkoutUrl,omitempty"`
+	Errors      []*SubmissionError `json:"errors"`
+}
+
+func (SubmitFailed) IsCartSubmitForCompletionResult() {}
+
+type SubmitSuccess struct {
+	AttemptID   string `json:"attemptId"`
+	RedirectURL string `json:"redirectUrl"`
+}
+
+func (SubmitSuccess) IsCartSubmitForCompletionResult() {}
+
+type SubmitThrottled struct {
+	PollAfter time.Time `json:"pollAfter"`
+}
+
+func (SubmitThrottled) IsCartSubmitForCompletionResult() {}
 
 // A business failure of a mutation; nothing was changed.
 type UserError struct {

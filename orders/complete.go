@@ -1,0 +1,415 @@
+// Package orders turns carts into orders. Completion is idempotent by attempt token, takes stock with
+// conditional updates inside the order's transaction (so no two buyers, on any number of replicas, get
+// the same last unit), then charges; a failed charge gives the stock back and reopens the cart.
+package orders
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/emporium/emporium/carts"
+	"github.com/emporium/emporium/database"
+	"github.com/emporium/emporium/ent"
+	"github.com/emporium/emporium/ent/cart"
+	"github.com/emporium/emporium/ent/completionattempt"
+	"github.com/emporium/emporium/ent/inventorylevel"
+	"github.com/emporium/emporium/ent/location"
+	entorder "github.com/emporium/emporium/ent/order"
+	"github.com/emporium/emporium/ent/productvariant"
+	"github.com/emporium/emporium/money"
+	"github.com/emporium/emporium/payments"
+	"github.com/emporium/emporium/tax"
+)
+
+// Completion error codes, as the Storefront API names them.
+const (
+	CodeInventory      = "INVENTORY_RESERVATION_ERROR"
+	CodeCardDeclined   = "PAYMENT_CARD_DECLINED"
+	CodePaymentError   = "PAYMENT_ERROR"
+	CodeInvalidPayment = "PAYMENT_INVALID_PAYMENT_METHOD"
+	CodeEmailRequired  = "BUYER_IDENTITY_EMAIL_REQUIRED"
+	CodeAddressNeeded  = "DELIVERY_ADDRESS_REQUIRED"
+	CodeNoDelivery     = "DELIVERY_NO_DELIVERY_AVAILABLE"
+	CodeAmountMismatch = "PAYMENT_AMOUNT_TOO_SMALL"
+	CodeEmptyCart      = "NO_DELIVERY_GROUP_SELECTED"
+	CodeError          = "ERROR"
+)
+
+// Service completes carts.
+type Service struct {
+	client  *ent.Client
+	carts   *carts.Service
+	tax     tax.Provider
+	gateway payments.Provider
+	log     *slog.Logger
+	// statusURL is the storefront's order-status page; {token} stands for the order's status token.
+	statusURL string
+}
+
+// New returns the order service.
+func New(client *ent.Client, cs *carts.Service, tp tax.Provider, gateway payments.Provider, statusURL string, log *slog.Logger) *Service {
+	if statusURL == "" {
+		statusURL = "http://localhost:3000/orders/{token}"
+	}
+	return &Service{client: client, carts: cs, tax: tp, gateway: gateway, log: log, statusURL: statusURL}
+}
+
+// StatusURL is the order-status page of o, keyed by its unguessable token.
+func (s *Service) StatusURL(o *ent.Order) string {
+	return strings.ReplaceAll(s.statusURL, "{token}", o.StatusToken)
+}
+
+// AttemptURL is where a storefront polls an attempt (the status page of its order once placed).
+func (s *Service) AttemptURL(attemptID string) string {
+	return strings.ReplaceAll(s.statusURL, "{token}", "attempt/"+attemptID)
+}
+
+// Problem is why a submission failed.
+type Problem struct{ Code, Message string }
+
+// Submission is the answer to a submit: Accepted with an attempt, AlreadyAccepted for a repeated token,
+// or Failed with problems.
+type Submission struct {
+	AttemptID       string
+	AlreadyAccepted bool
+	Problems        []Problem
+}
+
+var errRollback = errors.New("rolled back")
+
+// Submit completes a cart. The same attempt token always answers for the same attempt: never a second
+// order nor a second charge.
+func (s *Service) Submit(ctx context.Context, cartToken, attemptToken string) (Submission, error) {
+	if existing, err := s.client.CompletionAttempt.Query().
+		Where(completionattempt.CartID(cartToken), completionattempt.AttemptToken(attemptToken)).Only(ctx); err == nil {
+		return Submission{AttemptID: existing.ID, AlreadyAccepted: true}, nil
+	}
+	c, err := s.carts.Load(ctx, cartToken)
+	if errors.Is(err, carts.ErrNotFound) {
+		return Submission{Problems: []Problem{{CodeError, "The cart does not exist or is already completed."}}}, nil
+	}
+	if err != nil {
+		return Submission{}, err
+	}
+	id := newID("att")
+	err = s.client.CompletionAttempt.Create().SetID(id).SetCartID(cartToken).SetAttemptToken(attemptToken).Exec(ctx)
+	if ent.IsConstraintError(err) {
+		// A concurrent submit with the same token won the race.
+		existing, err := s.client.CompletionAttempt.Query().
+			Where(completionattempt.CartID(cartToken), completionattempt.AttemptToken(attemptToken)).Only(ctx)
+		if err != nil {
+			return Submission{}, fmt.Errorf("orders: attempt: %w", err)
+		}
+		return Submission{AttemptID: existing.ID, AlreadyAccepted: true}, nil
+	}
+	if err != nil {
+		return Submission{}, fmt.Errorf("orders: attempt: %w", err)
+	}
+	problems, err := s.complete(context.WithoutCancel(ctx), id, c)
+	if err != nil {
+		s.fail(ctx, id, Problem{CodeError, "The order could not be completed."})
+		return Submission{}, err
+	}
+	if len(problems) > 0 {
+		s.fail(ctx, id, problems[0])
+		return Submission{AttemptID: id, Problems: problems}, nil
+	}
+	return Submission{AttemptID: id}, nil
+}
+
+func (s *Service) fail(ctx context.Context, attemptID string, p Problem) {
+	err := s.client.CompletionAttempt.UpdateOneID(attemptID).SetStatus(completionattempt.StatusFAILED).
+		SetErrorCode(p.Code).SetErrorMessage(p.Message).Exec(context.WithoutCancel(ctx))
+	if err != nil {
+		s.log.ErrorContext(ctx, "record failed completion", "attempt", attemptID, "err", err)
+	}
+}
+
+// complete validates the cart, places the order with its stock in one transaction, then charges.
+// It runs to its end even when the caller goes away, so no order is left half-made.
+func (s *Service) complete(ctx context.Context, attemptID string, c *ent.Cart) ([]Problem, error) {
+	p, err := s.carts.Quote(ctx, c, s.tax)
+	if err != nil {
+		return nil, err
+	}
+	var address *ent.CartAddress
+	for _, a := range c.Edges.Addresses {
+		if a.Selected {
+			address = a
+		}
+	}
+	switch {
+	case len(c.Edges.Lines) == 0:
+		return []Problem{{CodeEmptyCart, "The cart is empty."}}, nil
+	case c.Email == nil || *c.Email == "":
+		return []Problem{{CodeEmailRequired, "Give the buyer's email."}}, nil
+	case p.Group != nil && p.Group.Selected == nil:
+		return []Problem{{CodeNoDelivery, "Select a delivery option."}}, nil
+	case p.Group == nil && address == nil && s.ships(ctx, c):
+		return []Problem{{CodeAddressNeeded, "Give a delivery address."}}, nil
+	case c.PaymentAmount == nil || c.PaymentMethod == nil:
+		return []Problem{{CodeInvalidPayment, "Give a payment method."}}, nil
+	case *c.PaymentAmount != p.Total.Amount:
+		return []Problem{{CodeAmountMismatch, fmt.Sprintf("The payment (%d) no longer matches the total, %s.", *c.PaymentAmount, p.Total)}}, nil
+	}
+
+	var order *ent.Order
+	var problems []Problem
+	err = database.WithTx(ctx, s.client, func(tx *ent.Tx) error {
+		// Only one completion of a cart gets past this line.
+		n, err := tx.Cart.Update().Where(cart.ID(c.ID), cart.CompletedAtIsNil()).SetCompletedAt(time.Now()).Save(ctx)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			problems = []Problem{{CodeError, "The cart is already completed."}}
+			return errRollback
+		}
+		order, problems, err = s.place(ctx, tx, c, p, address)
+		if err == nil && len(problems) > 0 {
+			return errRollback
+		}
+		if err != nil {
+			return err
+		}
+		return tx.CompletionAttempt.UpdateOneID(attemptID).SetOrderID(order.ID).Exec(ctx)
+	})
+	if errors.Is(err, errRollback) {
+		return problems, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return s.charge(ctx, attemptID, c, order)
+}
+
+// ships reports whether any line of c needs shipping.
+func (s *Service) ships(ctx context.Context, c *ent.Cart) bool {
+	ids := make([]int, len(c.Edges.Lines))
+	for i, l := range c.Edges.Lines {
+		ids[i] = l.VariantID
+	}
+	ok, err := s.client.ProductVariant.Query().Where(productvariant.IDIn(ids...), productvariant.RequiresShipping(true)).Exist(ctx)
+	return err != nil || ok // when in doubt, ask for an address
+}
+
+// place writes the order and takes its stock. A variant that denies backorders must have the stock:
+// each location is decremented with a conditional update, which no concurrent transaction can pass
+// twice for the same units.
+func (s *Service) place(ctx context.Context, tx *ent.Tx, c *ent.Cart, p *carts.Pricing, address *ent.CartAddress) (*ent.Order, []Problem, error) {
+	discountTotal := p.Discounts.Total.Amount - p.Discounts.ShippingDiscount
+	var shippingTotal int64
+	shippingTitle := ""
+	if p.Group != nil && p.Group.Selected != nil {
+		shippingTotal = p.Group.Selected.Cost.Amount - p.Discounts.ShippingDiscount
+		shippingTitle = p.Group.Selected.Title
+	}
+	var taxTotal int64
+	included := false
+	if p.Tax != nil {
+		taxTotal, included = p.Tax.Total.Amount, p.Tax.Inclusive
+	}
+	b := tx.Order.Create().SetCartID(c.ID).SetNillableCustomerID(c.CustomerID).SetCurrency(c.Currency).
+		SetSubtotal(p.Subtotal.Amount).SetDiscountTotal(discountTotal).SetShippingTotal(shippingTotal).
+		SetTaxTotal(taxTotal).SetTaxesIncluded(included).SetTotal(p.Total.Amount).SetShippingTitle(shippingTitle).
+		SetBillingAddress(c.BillingAddress).SetStatusToken(newID("st")).SetPaymentProvider(s.gateway.Name())
+	if c.Email != nil {
+		b.SetEmail(*c.Email)
+	}
+	if address != nil {
+		b.SetShippingAddress(map[string]string{"firstName": address.FirstName, "lastName": address.LastName,
+			"company": address.Company, "address1": address.Address1, "address2": address.Address2, "city": address.City,
+			"provinceCode": address.ProvinceCode, "countryCode": address.CountryCode, "zip": address.Zip, "phone": address.Phone})
+	}
+	order, err := b.Save(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, l := range c.Edges.Lines {
+		v, err := tx.ProductVariant.Query().Where(productvariant.ID(l.VariantID)).WithProduct().Only(ctx)
+		if err != nil {
+			return nil, nil, err
+		}
+		taken, ok, err := take(ctx, tx, v, l.Quantity)
+		if err != nil {
+			return nil, nil, err
+		}
+		if !ok {
+			return nil, []Problem{{CodeInventory, fmt.Sprintf("%s — %s is out of stock.", v.Edges.Product.Title, v.Title)}}, nil
+		}
+		lc := p.Lines[l.ID]
+		sku := ""
+		if v.Sku != nil {
+			sku = *v.Sku
+		}
+		err = tx.OrderLine.Create().SetOrderID(order.ID).SetVariantID(v.ID).SetProductID(v.ProductID).
+			SetTitle(v.Edges.Product.Title).SetVariantTitle(v.Title).SetSku(sku).SetQuantity(l.Quantity).
+			SetUnitPrice(lc.PerUnit.Amount).SetDiscount(lc.Subtotal.Amount - lc.Total.Amount).SetTotal(lc.Total.Amount).
+			SetTaken(taken).Exec(ctx)
+		if err != nil {
+			return nil, nil, err
+		}
+	}
+	if err := tx.OrderEvent.Create().SetOrderID(order.ID).SetKind("order_created").Exec(ctx); err != nil {
+		return nil, nil, err
+	}
+	return order, nil, nil
+}
+
+// take removes quantity units of v from its locations, fullest first, and says how many came from
+// each. Untracked variants take nothing; variants that continue selling out of stock may go below zero
+// at their fullest location.
+func take(ctx context.Context, tx *ent.Tx, v *ent.ProductVariant, quantity int) (map[int]int, bool, error) {
+	taken := map[int]int{}
+	if !v.InventoryTracked {
+		return taken, true, nil
+	}
+	levels, err := tx.InventoryLevel.Query().
+		Where(inventorylevel.VariantID(v.ID), inventorylevel.HasLocationWith(location.Active(true))).
+		Order(ent.Desc(inventorylevel.FieldAvailable), ent.Asc(inventorylevel.FieldID)).All(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	left := quantity
+	for _, l := range levels {
+		if left == 0 {
+			break
+		}
+		want := min(left, max(l.Available, 0))
+		if want == 0 {
+			continue
+		}
+		n, err := tx.InventoryLevel.Update().Where(inventorylevel.ID(l.ID), inventorylevel.AvailableGTE(want)).
+			AddAvailable(-want).Save(ctx)
+		if err != nil {
+			return nil, false, err
+		}
+		if n == 1 {
+			taken[l.LocationID] += want
+			left -= want
+		}
+	}
+	if left > 0 {
+		if v.InventoryPolicy != productvariant.InventoryPolicyCONTINUE || len(levels) == 0 {
+			return nil, false, nil
+		}
+		// Backorder: the rest comes from the first location, which goes below zero.
+		if err := tx.InventoryLevel.UpdateOneID(levels[0].ID).AddAvailable(-left).Exec(ctx); err != nil {
+			return nil, false, err
+		}
+		taken[levels[0].LocationID] += left
+	}
+	return taken, true, nil
+}
+
+// charge takes the payment of a placed order. A refused payment gives the stock back, voids the order
+// and reopens the cart, so the buyer can try another card.
+func (s *Service) charge(ctx context.Context, attemptID string, c *ent.Cart, order *ent.Order) ([]Problem, error) {
+	if *c.PaymentMethod == cart.PaymentMethodFREE {
+		return nil, s.settle(ctx, attemptID, order, "PAID", "", "paid")
+	}
+	source := ""
+	if c.PaymentSession != nil {
+		source = *c.PaymentSession
+	}
+	amount := order.Total
+	res, err := s.gateway.Authorize(ctx, payments.Request{IdempotencyKey: attemptID, Source: source,
+		Amount: moneyOf(amount, order.Currency)})
+	switch {
+	case err != nil:
+		return s.refuse(ctx, order, Problem{CodePaymentError, "The payment could not be processed."})
+	case res.Status == payments.Declined:
+		return s.refuse(ctx, order, Problem{CodeCardDeclined, res.Message})
+	case res.Status == payments.RequiresAction:
+		return nil, s.settle(ctx, attemptID, order, "PENDING", res.Reference, "payment_requires_action")
+	}
+	captured, err := s.gateway.Capture(ctx, res.Reference, moneyOf(amount, order.Currency))
+	if err != nil || captured.Status != payments.Captured {
+		return nil, s.settle(ctx, attemptID, order, "AUTHORIZED", res.Reference, "authorized")
+	}
+	return nil, s.settle(ctx, attemptID, order, "PAID", res.Reference, "paid")
+}
+
+func (s *Service) settle(ctx context.Context, attemptID string, order *ent.Order, financial, reference, event string) error {
+	return database.WithTx(ctx, s.client, func(tx *ent.Tx) error {
+		status := completionattempt.StatusSUCCEEDED
+		if event == "payment_requires_action" {
+			status = completionattempt.StatusACTION_REQUIRED
+		}
+		if err := tx.Order.UpdateOneID(order.ID).SetFinancialStatus(orderFinancial(financial)).
+			SetPaymentReference(reference).Exec(ctx); err != nil {
+			return err
+		}
+		if err := tx.OrderEvent.Create().SetOrderID(order.ID).SetKind(event).Exec(ctx); err != nil {
+			return err
+		}
+		return tx.CompletionAttempt.UpdateOneID(attemptID).SetStatus(status).Exec(ctx)
+	})
+}
+
+// refuse undoes a placed order whose payment failed.
+func (s *Service) refuse(ctx context.Context, order *ent.Order, p Problem) ([]Problem, error) {
+	err := database.WithTx(ctx, s.client, func(tx *ent.Tx) error {
+		lines, err := tx.Order.QueryLines(order).All(ctx)
+		if err != nil {
+			return err
+		}
+		for _, l := range lines {
+			for loc, n := range l.Taken {
+				if _, err := tx.InventoryLevel.Update().
+					Where(inventorylevel.VariantID(l.VariantID), inventorylevel.LocationID(loc)).
+					AddAvailable(n).Save(ctx); err != nil {
+					return err
+				}
+			}
+		}
+		if err := tx.Cart.UpdateOneID(order.CartID).ClearCompletedAt().Exec(ctx); err != nil {
+			return err
+		}
+		if err := tx.OrderEvent.Create().SetOrderID(order.ID).SetKind("payment_failed").SetMessage(p.Message).Exec(ctx); err != nil {
+			return err
+		}
+		// The cart may be completed again: the voided order gives up its claim on it.
+		return tx.Order.UpdateOneID(order.ID).SetFinancialStatus(entorder.FinancialStatusVOIDED).SetCancelledAt(time.Now()).
+			SetCartID(order.CartID + ":void:" + newID("v")).Exec(ctx)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("orders: undo refused order: %w", err)
+	}
+	return []Problem{p}, nil
+}
+
+func moneyOf(amount int64, currency string) money.Money { return money.New(amount, currency) }
+
+func orderFinancial(s string) entorder.FinancialStatus { return entorder.FinancialStatus(s) }
+
+func newID(prefix string) string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return prefix + hex.EncodeToString(b)
+}
+
+// Attempt returns a completion attempt and, once placed, its order.
+func (s *Service) Attempt(ctx context.Context, id string) (*ent.CompletionAttempt, *ent.Order, error) {
+	a, err := s.client.CompletionAttempt.Get(ctx, id)
+	if ent.IsNotFound(err) {
+		return nil, nil, nil
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("orders: attempt: %w", err)
+	}
+	if a.OrderID == nil || a.Status != completionattempt.StatusSUCCEEDED {
+		return a, nil, nil
+	}
+	o, err := s.client.Order.Get(ctx, *a.OrderID)
+	if err != nil {
+		return nil, nil, fmt.Errorf("orders: order of attempt: %w", err)
+	}
+	return a, o, nil
+}
