@@ -242,7 +242,9 @@ func (s *Service) Quote(ctx context.Context, c *ent.Cart, tp tax.Provider) (*Pri
 }
 
 // Load reads a cart that is not completed, with its lines and addresses.
-func (s *Service) Load(ctx context.Context, token string) (*ent.Cart, error) { return s.load(ctx, token) }
+func (s *Service) Load(ctx context.Context, token string) (*ent.Cart, error) {
+	return s.load(ctx, token)
+}
 
 // SelectDeliveryOption picks one of the options the cart's delivery group offers.
 func (s *Service) SelectDeliveryOption(ctx context.Context, token, groupKey, handle string) (*ent.Cart, validation.Errors, error) {
