@@ -52,12 +52,7 @@ func CostOfCart(currency string, lines []LineCost) (Cost, error) {
 // TaxRequest is what the cart asks of the tax provider once it has a selected delivery address: its
 // lines with their products' tax classes, and the selected shipping. It is nil without an address.
 func TaxRequest(c *ent.Cart, lines []LineCost, variants map[int]*ent.ProductVariant, products map[int]*ent.Product, g *Group) *tax.Request {
-	var address *ent.CartAddress
-	for _, a := range c.Edges.Addresses {
-		if a.Selected {
-			address = a
-		}
-	}
+	address := SelectedAddress(c)
 	if address == nil {
 		return nil
 	}

@@ -187,6 +187,16 @@ func (s *Service) saveAddresses(ctx context.Context, tx *ent.Tx, c *ent.Cart, in
 	return errs
 }
 
+// SelectedAddress is the cart's selected delivery address (loaded with the cart), or nil.
+func SelectedAddress(c *ent.Cart) *ent.CartAddress {
+	for _, a := range c.Edges.Addresses {
+		if a.Selected {
+			return a
+		}
+	}
+	return nil
+}
+
 // Group is the cart's delivery group: the ways its lines can ship to the selected address.
 type Group struct {
 	Options  []shipping.Option

@@ -105,12 +105,7 @@ func Price(in PriceInput) (*Pricing, error) {
 
 // quoteDiscounted quotes delivery with lines at their discounted amounts.
 func quoteDiscounted(c *ent.Cart, in PriceInput, lines map[int]LineCost) (*Group, error) {
-	var address *ent.CartAddress
-	for _, a := range c.Edges.Addresses {
-		if a.Selected {
-			address = a
-		}
-	}
+	address := SelectedAddress(c)
 	if address == nil {
 		return nil, nil
 	}

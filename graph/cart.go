@@ -201,7 +201,7 @@ func (r *Resolver) cartPricing(ctx context.Context, c *ent.Cart) (*carts.Pricing
 		}
 		var products map[int]*ent.Product
 		var zones []*ent.ShippingZone
-		if slices.ContainsFunc(c.Edges.Addresses, func(a *ent.CartAddress) bool { return a.Selected }) {
+		if carts.SelectedAddress(c) != nil {
 			if products, err = l.Product.Prefetch(ctx, productIDs); err != nil {
 				return nil, err
 			}

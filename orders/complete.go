@@ -138,12 +138,7 @@ func (s *Service) complete(ctx context.Context, attemptID string, c *ent.Cart) (
 	if err != nil {
 		return nil, err
 	}
-	var address *ent.CartAddress
-	for _, a := range c.Edges.Addresses {
-		if a.Selected {
-			address = a
-		}
-	}
+	address := carts.SelectedAddress(c)
 	switch {
 	case len(c.Edges.Lines) == 0:
 		return []Problem{{CodeEmptyCart, "The cart is empty."}}, nil

@@ -40,10 +40,6 @@ type Loaders struct {
 	memoMu sync.Mutex
 	memo   map[string]*memoEntry
 
-	zonesOnce sync.Once
-	zones     []*ent.ShippingZone
-	zonesErr  error
-
 	shopOnce sync.Once
 	shop     *ent.Shop
 	shopErr  error
@@ -250,8 +246,13 @@ func (l *Loaders) Discounts(ctx context.Context) ([]*ent.Discount, error) {
 
 // ShippingZones returns the shop's shipping zones with their rates, read once per request.
 func (l *Loaders) ShippingZones(ctx context.Context) ([]*ent.ShippingZone, error) {
-	l.zonesOnce.Do(func() { l.zones, l.zonesErr = l.client.ShippingZone.Query().WithRates().All(ctx) })
-	return l.zones, l.zonesErr
+	v, err := l.Memo("shipping-zones", func() (any, error) {
+		return l.client.ShippingZone.Query().WithRates().All(ctx)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v.([]*ent.ShippingZone), nil
 }
 
 // Shop returns the shop settings, read once per request.
