@@ -7,10 +7,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/emporium/emporium/discounts"
 	"github.com/emporium/emporium/ent"
 	"github.com/emporium/emporium/ent/cartaddress"
 	"github.com/emporium/emporium/ent/customeraddress"
 	"github.com/emporium/emporium/ent/discount"
+	"github.com/emporium/emporium/ent/discountusage"
 	"github.com/emporium/emporium/shipping"
 	"github.com/emporium/emporium/tax"
 	"github.com/emporium/emporium/validation"
@@ -240,8 +242,12 @@ func (s *Service) Quote(ctx context.Context, c *ent.Cart, tp tax.Provider) (*Pri
 	if err != nil {
 		return nil, fmt.Errorf("carts: shipping zones: %w", err)
 	}
+	used, err := s.UsedDiscounts(ctx, c, ds)
+	if err != nil {
+		return nil, err
+	}
 	in := PriceInput{Cart: c, Variants: variants, Prices: prices, Collections: collections, Discounts: ds,
-		Zones: zones, Now: time.Now()}
+		Zones: zones, Now: time.Now(), Used: used}
 	if tp != nil {
 		if in.Products, err = s.catalog.ProductsByID(ctx, productIDs); err != nil {
 			return nil, err
@@ -283,4 +289,21 @@ func (s *Service) SelectDeliveryOption(ctx context.Context, token, groupKey, han
 		}
 		return nil
 	})
+}
+
+// UsedDiscounts lists which of the once-per-customer discounts among ds the buyer of c has used already.
+// It reads nothing when none of ds is once per customer.
+func (s *Service) UsedDiscounts(ctx context.Context, c *ent.Cart, ds []*ent.Discount) (map[int]bool, error) {
+	if c.Email == nil || *c.Email == "" || !slices.ContainsFunc(ds, func(d *ent.Discount) bool { return d.OncePerCustomer }) {
+		return nil, nil
+	}
+	rows, err := s.client.DiscountUsage.Query().Where(discountusage.CustomerKey(discounts.UsageKey(*c.Email))).All(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("carts: discount usage: %w", err)
+	}
+	used := map[int]bool{}
+	for _, r := range rows {
+		used[r.DiscountID] = true
+	}
+	return used, nil
 }

@@ -22,6 +22,8 @@ type PriceInput struct {
 	Zones       []*ent.ShippingZone
 	Now         time.Time
 	Tax         func(tax.Request) (tax.Result, error)
+	// Used holds the once-per-customer discounts the buyer has used already.
+	Used map[int]bool
 }
 
 // Pricing is a cart's whole price.
@@ -55,7 +57,7 @@ func Price(in PriceInput) (*Pricing, error) {
 		dl = append(dl, discounts.Line{Key: l.ID, ProductID: productID, CollectionIDs: in.Collections[productID],
 			UnitPrice: lc.PerUnit, Quantity: l.Quantity})
 	}
-	dIn := discounts.Input{Currency: c.Currency, Lines: dl, Codes: c.DiscountCodes, Now: in.Now}
+	dIn := discounts.Input{Currency: c.Currency, Lines: dl, Codes: c.DiscountCodes, Now: in.Now, Used: in.Used}
 	lineDiscounts := discounts.Apply(in.Discounts, dIn)
 	discounted := map[int]LineCost{}
 	for id, lc := range p.Lines {

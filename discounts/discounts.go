@@ -45,7 +45,12 @@ type Input struct {
 	Shipping *money.Money
 	Codes    []string
 	Now      time.Time
+	// Used holds the once-per-customer discounts the buyer has used already.
+	Used map[int]bool
 }
+
+// UsageKey identifies a buyer for once-per-customer discounts: the email, which every completed cart has.
+func UsageKey(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
 
 // Allocation is what one discount takes off one line (or the shipping, LineKey 0).
 type Allocation struct {
@@ -188,7 +193,7 @@ func live(d *ent.Discount, in Input, codes map[string]bool) bool {
 	switch {
 	case !d.Active, in.Now.Before(d.StartsAt), d.EndsAt != nil && !in.Now.Before(*d.EndsAt):
 		return false
-	case d.UsageLimit != nil && d.UsageCount >= *d.UsageLimit:
+	case d.UsageLimit != nil && d.UsageCount >= *d.UsageLimit, d.OncePerCustomer && in.Used[d.ID]:
 		return false
 	case (d.Kind == discount.KindFIXED_AMOUNT || d.MinSubtotal > 0) && d.Currency != in.Currency:
 		return false

@@ -26,6 +26,8 @@ import (
 	"github.com/emporium/emporium/ent/customer"
 	"github.com/emporium/emporium/ent/customeraddress"
 	"github.com/emporium/emporium/ent/discount"
+	"github.com/emporium/emporium/ent/discountusage"
+	"github.com/emporium/emporium/ent/fulfillment"
 	"github.com/emporium/emporium/ent/image"
 	"github.com/emporium/emporium/ent/inventoryadjustment"
 	"github.com/emporium/emporium/ent/inventorylevel"
@@ -42,6 +44,7 @@ import (
 	"github.com/emporium/emporium/ent/productoption"
 	"github.com/emporium/emporium/ent/producttag"
 	"github.com/emporium/emporium/ent/productvariant"
+	"github.com/emporium/emporium/ent/refund"
 	"github.com/emporium/emporium/ent/session"
 	"github.com/emporium/emporium/ent/shippingrate"
 	"github.com/emporium/emporium/ent/shippingzone"
@@ -81,6 +84,10 @@ type Client struct {
 	CustomerAddress *CustomerAddressClient
 	// Discount is the client for interacting with the Discount builders.
 	Discount *DiscountClient
+	// DiscountUsage is the client for interacting with the DiscountUsage builders.
+	DiscountUsage *DiscountUsageClient
+	// Fulfillment is the client for interacting with the Fulfillment builders.
+	Fulfillment *FulfillmentClient
 	// Image is the client for interacting with the Image builders.
 	Image *ImageClient
 	// InventoryAdjustment is the client for interacting with the InventoryAdjustment builders.
@@ -113,6 +120,8 @@ type Client struct {
 	ProductTag *ProductTagClient
 	// ProductVariant is the client for interacting with the ProductVariant builders.
 	ProductVariant *ProductVariantClient
+	// Refund is the client for interacting with the Refund builders.
+	Refund *RefundClient
 	// Session is the client for interacting with the Session builders.
 	Session *SessionClient
 	// ShippingRate is the client for interacting with the ShippingRate builders.
@@ -151,6 +160,8 @@ func (c *Client) init() {
 	c.Customer = NewCustomerClient(c.config)
 	c.CustomerAddress = NewCustomerAddressClient(c.config)
 	c.Discount = NewDiscountClient(c.config)
+	c.DiscountUsage = NewDiscountUsageClient(c.config)
+	c.Fulfillment = NewFulfillmentClient(c.config)
 	c.Image = NewImageClient(c.config)
 	c.InventoryAdjustment = NewInventoryAdjustmentClient(c.config)
 	c.InventoryLevel = NewInventoryLevelClient(c.config)
@@ -167,6 +178,7 @@ func (c *Client) init() {
 	c.ProductOption = NewProductOptionClient(c.config)
 	c.ProductTag = NewProductTagClient(c.config)
 	c.ProductVariant = NewProductVariantClient(c.config)
+	c.Refund = NewRefundClient(c.config)
 	c.Session = NewSessionClient(c.config)
 	c.ShippingRate = NewShippingRateClient(c.config)
 	c.ShippingZone = NewShippingZoneClient(c.config)
@@ -278,6 +290,8 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		Customer:            NewCustomerClient(cfg),
 		CustomerAddress:     NewCustomerAddressClient(cfg),
 		Discount:            NewDiscountClient(cfg),
+		DiscountUsage:       NewDiscountUsageClient(cfg),
+		Fulfillment:         NewFulfillmentClient(cfg),
 		Image:               NewImageClient(cfg),
 		InventoryAdjustment: NewInventoryAdjustmentClient(cfg),
 		InventoryLevel:      NewInventoryLevelClient(cfg),
@@ -294,6 +308,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		ProductOption:       NewProductOptionClient(cfg),
 		ProductTag:          NewProductTagClient(cfg),
 		ProductVariant:      NewProductVariantClient(cfg),
+		Refund:              NewRefundClient(cfg),
 		Session:             NewSessionClient(cfg),
 		ShippingRate:        NewShippingRateClient(cfg),
 		ShippingZone:        NewShippingZoneClient(cfg),
@@ -332,6 +347,8 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		Customer:            NewCustomerClient(cfg),
 		CustomerAddress:     NewCustomerAddressClient(cfg),
 		Discount:            NewDiscountClient(cfg),
+		DiscountUsage:       NewDiscountUsageClient(cfg),
+		Fulfillment:         NewFulfillmentClient(cfg),
 		Image:               NewImageClient(cfg),
 		InventoryAdjustment: NewInventoryAdjustmentClient(cfg),
 		InventoryLevel:      NewInventoryLevelClient(cfg),
@@ -348,6 +365,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		ProductOption:       NewProductOptionClient(cfg),
 		ProductTag:          NewProductTagClient(cfg),
 		ProductVariant:      NewProductVariantClient(cfg),
+		Refund:              NewRefundClient(cfg),
 		Session:             NewSessionClient(cfg),
 		ShippingRate:        NewShippingRateClient(cfg),
 		ShippingZone:        NewShippingZoneClient(cfg),
@@ -387,11 +405,12 @@ func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.APIKey, c.AuditEntry, c.Cart, c.CartAddress, c.CartLine, c.Collection,
 		c.CollectionProduct, c.CompletionAttempt, c.Customer, c.CustomerAddress,
-		c.Discount, c.Image, c.InventoryAdjustment, c.InventoryLevel, c.Location,
-		c.LoginThrottle, c.Menu, c.MenuItem, c.Order, c.OrderEvent, c.OrderLine,
-		c.Page, c.PermissionGroup, c.Product, c.ProductOption, c.ProductTag,
-		c.ProductVariant, c.Session, c.ShippingRate, c.ShippingZone, c.Shop,
-		c.SigningKey, c.StaffMember, c.TaxRate, c.VariantPrice,
+		c.Discount, c.DiscountUsage, c.Fulfillment, c.Image, c.InventoryAdjustment,
+		c.InventoryLevel, c.Location, c.LoginThrottle, c.Menu, c.MenuItem, c.Order,
+		c.OrderEvent, c.OrderLine, c.Page, c.PermissionGroup, c.Product,
+		c.ProductOption, c.ProductTag, c.ProductVariant, c.Refund, c.Session,
+		c.ShippingRate, c.ShippingZone, c.Shop, c.SigningKey, c.StaffMember, c.TaxRate,
+		c.VariantPrice,
 	} {
 		n.Use(hooks...)
 	}
@@ -403,11 +422,12 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.APIKey, c.AuditEntry, c.Cart, c.CartAddress, c.CartLine, c.Collection,
 		c.CollectionProduct, c.CompletionAttempt, c.Customer, c.CustomerAddress,
-		c.Discount, c.Image, c.InventoryAdjustment, c.InventoryLevel, c.Location,
-		c.LoginThrottle, c.Menu, c.MenuItem, c.Order, c.OrderEvent, c.OrderLine,
-		c.Page, c.PermissionGroup, c.Product, c.ProductOption, c.ProductTag,
-		c.ProductVariant, c.Session, c.ShippingRate, c.ShippingZone, c.Shop,
-		c.SigningKey, c.StaffMember, c.TaxRate, c.VariantPrice,
+		c.Discount, c.DiscountUsage, c.Fulfillment, c.Image, c.InventoryAdjustment,
+		c.InventoryLevel, c.Location, c.LoginThrottle, c.Menu, c.MenuItem, c.Order,
+		c.OrderEvent, c.OrderLine, c.Page, c.PermissionGroup, c.Product,
+		c.ProductOption, c.ProductTag, c.ProductVariant, c.Refund, c.Session,
+		c.ShippingRate, c.ShippingZone, c.Shop, c.SigningKey, c.StaffMember, c.TaxRate,
+		c.VariantPrice,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -438,6 +458,10 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.CustomerAddress.mutate(ctx, m)
 	case *DiscountMutation:
 		return c.Discount.mutate(ctx, m)
+	case *DiscountUsageMutation:
+		return c.DiscountUsage.mutate(ctx, m)
+	case *FulfillmentMutation:
+		return c.Fulfillment.mutate(ctx, m)
 	case *ImageMutation:
 		return c.Image.mutate(ctx, m)
 	case *InventoryAdjustmentMutation:
@@ -470,6 +494,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.ProductTag.mutate(ctx, m)
 	case *ProductVariantMutation:
 		return c.ProductVariant.mutate(ctx, m)
+	case *RefundMutation:
+		return c.Refund.mutate(ctx, m)
 	case *SessionMutation:
 		return c.Session.mutate(ctx, m)
 	case *ShippingRateMutation:
@@ -2114,6 +2140,288 @@ func (c *DiscountClient) mutate(ctx context.Context, m *DiscountMutation) (Value
 	}
 }
 
+// DiscountUsageClient is a client for the DiscountUsage schema.
+type DiscountUsageClient struct {
+	config
+}
+
+// NewDiscountUsageClient returns a client for the DiscountUsage from the given config.
+func NewDiscountUsageClient(c config) *DiscountUsageClient {
+	return &DiscountUsageClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `discountusage.Hooks(f(g(h())))`.
+func (c *DiscountUsageClient) Use(hooks ...Hook) {
+	c.hooks.DiscountUsage = append(c.hooks.DiscountUsage, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `discountusage.Intercept(f(g(h())))`.
+func (c *DiscountUsageClient) Intercept(interceptors ...Interceptor) {
+	c.inters.DiscountUsage = append(c.inters.DiscountUsage, interceptors...)
+}
+
+// Create returns a builder for creating a DiscountUsage entity.
+func (c *DiscountUsageClient) Create() *DiscountUsageCreate {
+	mutation := newDiscountUsageMutation(c.config, OpCreate)
+	return &DiscountUsageCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of DiscountUsage entities.
+func (c *DiscountUsageClient) CreateBulk(builders ...*DiscountUsageCreate) *DiscountUsageCreateBulk {
+	return &DiscountUsageCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *DiscountUsageClient) MapCreateBulk(slice any, setFunc func(*DiscountUsageCreate, int)) *DiscountUsageCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &DiscountUsageCreateBulk{err: fmt.Errorf("calling to DiscountUsageClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*DiscountUsageCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &DiscountUsageCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for DiscountUsage.
+func (c *DiscountUsageClient) Update() *DiscountUsageUpdate {
+	mutation := newDiscountUsageMutation(c.config, OpUpdate)
+	return &DiscountUsageUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *DiscountUsageClient) UpdateOne(_m *DiscountUsage) *DiscountUsageUpdateOne {
+	mutation := newDiscountUsageMutation(c.config, OpUpdateOne, withDiscountUsage(_m))
+	return &DiscountUsageUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *DiscountUsageClient) UpdateOneID(id int) *DiscountUsageUpdateOne {
+	mutation := newDiscountUsageMutation(c.config, OpUpdateOne, withDiscountUsageID(id))
+	return &DiscountUsageUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for DiscountUsage.
+func (c *DiscountUsageClient) Delete() *DiscountUsageDelete {
+	mutation := newDiscountUsageMutation(c.config, OpDelete)
+	return &DiscountUsageDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *DiscountUsageClient) DeleteOne(_m *DiscountUsage) *DiscountUsageDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *DiscountUsageClient) DeleteOneID(id int) *DiscountUsageDeleteOne {
+	builder := c.Delete().Where(discountusage.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &DiscountUsageDeleteOne{builder}
+}
+
+// Query returns a query builder for DiscountUsage.
+func (c *DiscountUsageClient) Query() *DiscountUsageQuery {
+	return &DiscountUsageQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeDiscountUsage},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a DiscountUsage entity by its id.
+func (c *DiscountUsageClient) Get(ctx context.Context, id int) (*DiscountUsage, error) {
+	return c.Query().Where(discountusage.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *DiscountUsageClient) GetX(ctx context.Context, id int) *DiscountUsage {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *DiscountUsageClient) Hooks() []Hook {
+	return c.hooks.DiscountUsage
+}
+
+// Interceptors returns the client interceptors.
+func (c *DiscountUsageClient) Interceptors() []Interceptor {
+	return c.inters.DiscountUsage
+}
+
+func (c *DiscountUsageClient) mutate(ctx context.Context, m *DiscountUsageMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&DiscountUsageCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&DiscountUsageUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&DiscountUsageUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&DiscountUsageDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown DiscountUsage mutation op: %q", m.Op())
+	}
+}
+
+// FulfillmentClient is a client for the Fulfillment schema.
+type FulfillmentClient struct {
+	config
+}
+
+// NewFulfillmentClient returns a client for the Fulfillment from the given config.
+func NewFulfillmentClient(c config) *FulfillmentClient {
+	return &FulfillmentClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `fulfillment.Hooks(f(g(h())))`.
+func (c *FulfillmentClient) Use(hooks ...Hook) {
+	c.hooks.Fulfillment = append(c.hooks.Fulfillment, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `fulfillment.Intercept(f(g(h())))`.
+func (c *FulfillmentClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Fulfillment = append(c.inters.Fulfillment, interceptors...)
+}
+
+// Create returns a builder for creating a Fulfillment entity.
+func (c *FulfillmentClient) Create() *FulfillmentCreate {
+	mutation := newFulfillmentMutation(c.config, OpCreate)
+	return &FulfillmentCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Fulfillment entities.
+func (c *FulfillmentClient) CreateBulk(builders ...*FulfillmentCreate) *FulfillmentCreateBulk {
+	return &FulfillmentCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *FulfillmentClient) MapCreateBulk(slice any, setFunc func(*FulfillmentCreate, int)) *FulfillmentCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &FulfillmentCreateBulk{err: fmt.Errorf("calling to FulfillmentClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*FulfillmentCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &FulfillmentCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Fulfillment.
+func (c *FulfillmentClient) Update() *FulfillmentUpdate {
+	mutation := newFulfillmentMutation(c.config, OpUpdate)
+	return &FulfillmentUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *FulfillmentClient) UpdateOne(_m *Fulfillment) *FulfillmentUpdateOne {
+	mutation := newFulfillmentMutation(c.config, OpUpdateOne, withFulfillment(_m))
+	return &FulfillmentUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *FulfillmentClient) UpdateOneID(id int) *FulfillmentUpdateOne {
+	mutation := newFulfillmentMutation(c.config, OpUpdateOne, withFulfillmentID(id))
+	return &FulfillmentUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Fulfillment.
+func (c *FulfillmentClient) Delete() *FulfillmentDelete {
+	mutation := newFulfillmentMutation(c.config, OpDelete)
+	return &FulfillmentDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *FulfillmentClient) DeleteOne(_m *Fulfillment) *FulfillmentDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *FulfillmentClient) DeleteOneID(id int) *FulfillmentDeleteOne {
+	builder := c.Delete().Where(fulfillment.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &FulfillmentDeleteOne{builder}
+}
+
+// Query returns a query builder for Fulfillment.
+func (c *FulfillmentClient) Query() *FulfillmentQuery {
+	return &FulfillmentQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeFulfillment},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Fulfillment entity by its id.
+func (c *FulfillmentClient) Get(ctx context.Context, id int) (*Fulfillment, error) {
+	return c.Query().Where(fulfillment.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *FulfillmentClient) GetX(ctx context.Context, id int) *Fulfillment {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryOrder queries the order edge of a Fulfillment.
+func (c *FulfillmentClient) QueryOrder(_m *Fulfillment) *OrderQuery {
+	query := (&OrderClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(fulfillment.Table, fulfillment.FieldID, id),
+			sqlgraph.To(order.Table, order.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, fulfillment.OrderTable, fulfillment.OrderColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *FulfillmentClient) Hooks() []Hook {
+	return c.hooks.Fulfillment
+}
+
+// Interceptors returns the client interceptors.
+func (c *FulfillmentClient) Interceptors() []Interceptor {
+	return c.inters.Fulfillment
+}
+
+func (c *FulfillmentClient) mutate(ctx context.Context, m *FulfillmentMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&FulfillmentCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&FulfillmentUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&FulfillmentUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&FulfillmentDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Fulfillment mutation op: %q", m.Op())
+	}
+}
+
 // ImageClient is a client for the Image schema.
 type ImageClient struct {
 	config
@@ -3306,6 +3614,38 @@ func (c *OrderClient) QueryEvents(_m *Order) *OrderEventQuery {
 			sqlgraph.From(order.Table, order.FieldID, id),
 			sqlgraph.To(orderevent.Table, orderevent.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, order.EventsTable, order.EventsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryFulfillments queries the fulfillments edge of a Order.
+func (c *OrderClient) QueryFulfillments(_m *Order) *FulfillmentQuery {
+	query := (&FulfillmentClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(order.Table, order.FieldID, id),
+			sqlgraph.To(fulfillment.Table, fulfillment.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, order.FulfillmentsTable, order.FulfillmentsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryRefunds queries the refunds edge of a Order.
+func (c *OrderClient) QueryRefunds(_m *Order) *RefundQuery {
+	query := (&RefundClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(order.Table, order.FieldID, id),
+			sqlgraph.To(refund.Table, refund.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, order.RefundsTable, order.RefundsColumn),
 		)
 		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
 		return fromV, nil
@@ -4626,6 +4966,155 @@ func (c *ProductVariantClient) mutate(ctx context.Context, m *ProductVariantMuta
 	}
 }
 
+// RefundClient is a client for the Refund schema.
+type RefundClient struct {
+	config
+}
+
+// NewRefundClient returns a client for the Refund from the given config.
+func NewRefundClient(c config) *RefundClient {
+	return &RefundClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `refund.Hooks(f(g(h())))`.
+func (c *RefundClient) Use(hooks ...Hook) {
+	c.hooks.Refund = append(c.hooks.Refund, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `refund.Intercept(f(g(h())))`.
+func (c *RefundClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Refund = append(c.inters.Refund, interceptors...)
+}
+
+// Create returns a builder for creating a Refund entity.
+func (c *RefundClient) Create() *RefundCreate {
+	mutation := newRefundMutation(c.config, OpCreate)
+	return &RefundCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Refund entities.
+func (c *RefundClient) CreateBulk(builders ...*RefundCreate) *RefundCreateBulk {
+	return &RefundCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *RefundClient) MapCreateBulk(slice any, setFunc func(*RefundCreate, int)) *RefundCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &RefundCreateBulk{err: fmt.Errorf("calling to RefundClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*RefundCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &RefundCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Refund.
+func (c *RefundClient) Update() *RefundUpdate {
+	mutation := newRefundMutation(c.config, OpUpdate)
+	return &RefundUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *RefundClient) UpdateOne(_m *Refund) *RefundUpdateOne {
+	mutation := newRefundMutation(c.config, OpUpdateOne, withRefund(_m))
+	return &RefundUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *RefundClient) UpdateOneID(id int) *RefundUpdateOne {
+	mutation := newRefundMutation(c.config, OpUpdateOne, withRefundID(id))
+	return &RefundUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Refund.
+func (c *RefundClient) Delete() *RefundDelete {
+	mutation := newRefundMutation(c.config, OpDelete)
+	return &RefundDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *RefundClient) DeleteOne(_m *Refund) *RefundDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *RefundClient) DeleteOneID(id int) *RefundDeleteOne {
+	builder := c.Delete().Where(refund.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &RefundDeleteOne{builder}
+}
+
+// Query returns a query builder for Refund.
+func (c *RefundClient) Query() *RefundQuery {
+	return &RefundQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeRefund},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Refund entity by its id.
+func (c *RefundClient) Get(ctx context.Context, id int) (*Refund, error) {
+	return c.Query().Where(refund.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *RefundClient) GetX(ctx context.Context, id int) *Refund {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryOrder queries the order edge of a Refund.
+func (c *RefundClient) QueryOrder(_m *Refund) *OrderQuery {
+	query := (&OrderClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(refund.Table, refund.FieldID, id),
+			sqlgraph.To(order.Table, order.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, refund.OrderTable, refund.OrderColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *RefundClient) Hooks() []Hook {
+	return c.hooks.Refund
+}
+
+// Interceptors returns the client interceptors.
+func (c *RefundClient) Interceptors() []Interceptor {
+	return c.inters.Refund
+}
+
+func (c *RefundClient) mutate(ctx context.Context, m *RefundMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&RefundCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&RefundUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&RefundUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&RefundDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Refund mutation op: %q", m.Op())
+	}
+}
+
 // SessionClient is a client for the Session schema.
 type SessionClient struct {
 	config
@@ -5758,19 +6247,21 @@ func (c *VariantPriceClient) mutate(ctx context.Context, m *VariantPriceMutation
 type (
 	hooks struct {
 		APIKey, AuditEntry, Cart, CartAddress, CartLine, Collection, CollectionProduct,
-		CompletionAttempt, Customer, CustomerAddress, Discount, Image,
-		InventoryAdjustment, InventoryLevel, Location, LoginThrottle, Menu, MenuItem,
-		Order, OrderEvent, OrderLine, Page, PermissionGroup, Product, ProductOption,
-		ProductTag, ProductVariant, Session, ShippingRate, ShippingZone, Shop,
-		SigningKey, StaffMember, TaxRate, VariantPrice []ent.Hook
+		CompletionAttempt, Customer, CustomerAddress, Discount, DiscountUsage,
+		Fulfillment, Image, InventoryAdjustment, InventoryLevel, Location,
+		LoginThrottle, Menu, MenuItem, Order, OrderEvent, OrderLine, Page,
+		PermissionGroup, Product, ProductOption, ProductTag, ProductVariant, Refund,
+		Session, ShippingRate, ShippingZone, Shop, SigningKey, StaffMember, TaxRate,
+		VariantPrice []ent.Hook
 	}
 	inters struct {
 		APIKey, AuditEntry, Cart, CartAddress, CartLine, Collection, CollectionProduct,
-		CompletionAttempt, Customer, CustomerAddress, Discount, Image,
-		InventoryAdjustment, InventoryLevel, Location, LoginThrottle, Menu, MenuItem,
-		Order, OrderEvent, OrderLine, Page, PermissionGroup, Product, ProductOption,
-		ProductTag, ProductVariant, Session, ShippingRate, ShippingZone, Shop,
-		SigningKey, StaffMember, TaxRate, VariantPrice []ent.Interceptor
+		CompletionAttempt, Customer, CustomerAddress, Discount, DiscountUsage,
+		Fulfillment, Image, InventoryAdjustment, InventoryLevel, Location,
+		LoginThrottle, Menu, MenuItem, Order, OrderEvent, OrderLine, Page,
+		PermissionGroup, Product, ProductOption, ProductTag, ProductVariant, Refund,
+		Session, ShippingRate, ShippingZone, Shop, SigningKey, StaffMember, TaxRate,
+		VariantPrice []ent.Interceptor
 	}
 )
 

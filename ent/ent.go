@@ -23,6 +23,8 @@ import (
 	"github.com/emporium/emporium/ent/customer"
 	"github.com/emporium/emporium/ent/customeraddress"
 	"github.com/emporium/emporium/ent/discount"
+	"github.com/emporium/emporium/ent/discountusage"
+	"github.com/emporium/emporium/ent/fulfillment"
 	"github.com/emporium/emporium/ent/image"
 	"github.com/emporium/emporium/ent/inventoryadjustment"
 	"github.com/emporium/emporium/ent/inventorylevel"
@@ -39,6 +41,7 @@ import (
 	"github.com/emporium/emporium/ent/productoption"
 	"github.com/emporium/emporium/ent/producttag"
 	"github.com/emporium/emporium/ent/productvariant"
+	"github.com/emporium/emporium/ent/refund"
 	"github.com/emporium/emporium/ent/session"
 	"github.com/emporium/emporium/ent/shippingrate"
 	"github.com/emporium/emporium/ent/shippingzone"
@@ -118,6 +121,8 @@ func checkColumn(t, c string) error {
 			customer.Table:            customer.ValidColumn,
 			customeraddress.Table:     customeraddress.ValidColumn,
 			discount.Table:            discount.ValidColumn,
+			discountusage.Table:       discountusage.ValidColumn,
+			fulfillment.Table:         fulfillment.ValidColumn,
 			image.Table:               image.ValidColumn,
 			inventoryadjustment.Table: inventoryadjustment.ValidColumn,
 			inventorylevel.Table:      inventorylevel.ValidColumn,
@@ -134,6 +139,7 @@ func checkColumn(t, c string) error {
 			productoption.Table:       productoption.ValidColumn,
 			producttag.Table:          producttag.ValidColumn,
 			productvariant.Table:      productvariant.ValidColumn,
+			refund.Table:              refund.ValidColumn,
 			session.Table:             session.ValidColumn,
 			shippingrate.Table:        shippingrate.ValidColumn,
 			shippingzone.Table:        shippingzone.ValidColumn,

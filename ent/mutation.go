@@ -22,6 +22,8 @@ import (
 	"github.com/emporium/emporium/ent/customer"
 	"github.com/emporium/emporium/ent/customeraddress"
 	"github.com/emporium/emporium/ent/discount"
+	"github.com/emporium/emporium/ent/discountusage"
+	"github.com/emporium/emporium/ent/fulfillment"
 	"github.com/emporium/emporium/ent/image"
 	"github.com/emporium/emporium/ent/inventoryadjustment"
 	"github.com/emporium/emporium/ent/inventorylevel"
@@ -39,6 +41,7 @@ import (
 	"github.com/emporium/emporium/ent/productoption"
 	"github.com/emporium/emporium/ent/producttag"
 	"github.com/emporium/emporium/ent/productvariant"
+	"github.com/emporium/emporium/ent/refund"
 	"github.com/emporium/emporium/ent/schema"
 	"github.com/emporium/emporium/ent/session"
 	"github.com/emporium/emporium/ent/shippingrate"
@@ -70,6 +73,8 @@ const (
 	TypeCustomer            = "Customer"
 	TypeCustomerAddress     = "CustomerAddress"
 	TypeDiscount            = "Discount"
+	TypeDiscountUsage       = "DiscountUsage"
+	TypeFulfillment         = "Fulfillment"
 	TypeImage               = "Image"
 	TypeInventoryAdjustment = "InventoryAdjustment"
 	TypeInventoryLevel      = "InventoryLevel"
@@ -86,6 +91,7 @@ const (
 	TypeProductOption       = "ProductOption"
 	TypeProductTag          = "ProductTag"
 	TypeProductVariant      = "ProductVariant"
+	TypeRefund              = "Refund"
 	TypeSession             = "Session"
 	TypeShippingRate        = "ShippingRate"
 	TypeShippingZone        = "ShippingZone"
@@ -11917,6 +11923,1162 @@ func (m *DiscountMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown Discount edge %s", name)
 }
 
+// DiscountUsageMutation represents an operation that mutates the DiscountUsage nodes in the graph.
+type DiscountUsageMutation struct {
+	config
+	op             Op
+	typ            string
+	id             *int
+	discount_id    *int
+	adddiscount_id *int
+	customer_key   *string
+	order_id       *int
+	addorder_id    *int
+	clearedFields  map[string]struct{}
+	done           bool
+	oldValue       func(context.Context) (*DiscountUsage, error)
+	predicates     []predicate.DiscountUsage
+}
+
+var _ ent.Mutation = (*DiscountUsageMutation)(nil)
+
+// discountusageOption allows management of the mutation configuration using functional options.
+type discountusageOption func(*DiscountUsageMutation)
+
+// newDiscountUsageMutation creates new mutation for the DiscountUsage entity.
+func newDiscountUsageMutation(c config, op Op, opts ...discountusageOption) *DiscountUsageMutation {
+	m := &DiscountUsageMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeDiscountUsage,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withDiscountUsageID sets the ID field of the mutation.
+func withDiscountUsageID(id int) discountusageOption {
+	return func(m *DiscountUsageMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *DiscountUsage
+		)
+		m.oldValue = func(ctx context.Context) (*DiscountUsage, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().DiscountUsage.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withDiscountUsage sets the old DiscountUsage of the mutation.
+func withDiscountUsage(node *DiscountUsage) discountusageOption {
+	return func(m *DiscountUsageMutation) {
+		m.oldValue = func(context.Context) (*DiscountUsage, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m DiscountUsageMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m DiscountUsageMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *DiscountUsageMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *DiscountUsageMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().DiscountUsage.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetDiscountID sets the "discount_id" field.
+func (m *DiscountUsageMutation) SetDiscountID(i int) {
+	m.discount_id = &i
+	m.adddiscount_id = nil
+}
+
+// DiscountID returns the value of the "discount_id" field in the mutation.
+func (m *DiscountUsageMutation) DiscountID() (r int, exists bool) {
+	v := m.discount_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDiscountID returns the old "discount_id" field's value of the DiscountUsage entity.
+// If the DiscountUsage object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DiscountUsageMutation) OldDiscountID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDiscountID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDiscountID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDiscountID: %w", err)
+	}
+	return oldValue.DiscountID, nil
+}
+
+// AddDiscountID adds i to the "discount_id" field.
+func (m *DiscountUsageMutation) AddDiscountID(i int) {
+	if m.adddiscount_id != nil {
+		*m.adddiscount_id += i
+	} else {
+		m.adddiscount_id = &i
+	}
+}
+
+// AddedDiscountID returns the value that was added to the "discount_id" field in this mutation.
+func (m *DiscountUsageMutation) AddedDiscountID() (r int, exists bool) {
+	v := m.adddiscount_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetDiscountID resets all changes to the "discount_id" field.
+func (m *DiscountUsageMutation) ResetDiscountID() {
+	m.discount_id = nil
+	m.adddiscount_id = nil
+}
+
+// SetCustomerKey sets the "customer_key" field.
+func (m *DiscountUsageMutation) SetCustomerKey(s string) {
+	m.customer_key = &s
+}
+
+// CustomerKey returns the value of the "customer_key" field in the mutation.
+func (m *DiscountUsageMutation) CustomerKey() (r string, exists bool) {
+	v := m.customer_key
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCustomerKey returns the old "customer_key" field's value of the DiscountUsage entity.
+// If the DiscountUsage object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DiscountUsageMutation) OldCustomerKey(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCustomerKey is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCustomerKey requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCustomerKey: %w", err)
+	}
+	return oldValue.CustomerKey, nil
+}
+
+// ResetCustomerKey resets all changes to the "customer_key" field.
+func (m *DiscountUsageMutation) ResetCustomerKey() {
+	m.customer_key = nil
+}
+
+// SetOrderID sets the "order_id" field.
+func (m *DiscountUsageMutation) SetOrderID(i int) {
+	m.order_id = &i
+	m.addorder_id = nil
+}
+
+// OrderID returns the value of the "order_id" field in the mutation.
+func (m *DiscountUsageMutation) OrderID() (r int, exists bool) {
+	v := m.order_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOrderID returns the old "order_id" field's value of the DiscountUsage entity.
+// If the DiscountUsage object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DiscountUsageMutation) OldOrderID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOrderID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOrderID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOrderID: %w", err)
+	}
+	return oldValue.OrderID, nil
+}
+
+// AddOrderID adds i to the "order_id" field.
+func (m *DiscountUsageMutation) AddOrderID(i int) {
+	if m.addorder_id != nil {
+		*m.addorder_id += i
+	} else {
+		m.addorder_id = &i
+	}
+}
+
+// AddedOrderID returns the value that was added to the "order_id" field in this mutation.
+func (m *DiscountUsageMutation) AddedOrderID() (r int, exists bool) {
+	v := m.addorder_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetOrderID resets all changes to the "order_id" field.
+func (m *DiscountUsageMutation) ResetOrderID() {
+	m.order_id = nil
+	m.addorder_id = nil
+}
+
+// Where appends a list predicates to the DiscountUsageMutation builder.
+func (m *DiscountUsageMutation) Where(ps ...predicate.DiscountUsage) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the DiscountUsageMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *DiscountUsageMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.DiscountUsage, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *DiscountUsageMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *DiscountUsageMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (DiscountUsage).
+func (m *DiscountUsageMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *DiscountUsageMutation) Fields() []string {
+	fields := make([]string, 0, 3)
+	if m.discount_id != nil {
+		fields = append(fields, discountusage.FieldDiscountID)
+	}
+	if m.customer_key != nil {
+		fields = append(fields, discountusage.FieldCustomerKey)
+	}
+	if m.order_id != nil {
+		fields = append(fields, discountusage.FieldOrderID)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *DiscountUsageMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case discountusage.FieldDiscountID:
+		return m.DiscountID()
+	case discountusage.FieldCustomerKey:
+		return m.CustomerKey()
+	case discountusage.FieldOrderID:
+		return m.OrderID()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *DiscountUsageMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case discountusage.FieldDiscountID:
+		return m.OldDiscountID(ctx)
+	case discountusage.FieldCustomerKey:
+		return m.OldCustomerKey(ctx)
+	case discountusage.FieldOrderID:
+		return m.OldOrderID(ctx)
+	}
+	return nil, fmt.Errorf("unknown DiscountUsage field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *DiscountUsageMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case discountusage.FieldDiscountID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDiscountID(v)
+		return nil
+	case discountusage.FieldCustomerKey:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCustomerKey(v)
+		return nil
+	case discountusage.FieldOrderID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOrderID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown DiscountUsage field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *DiscountUsageMutation) AddedFields() []string {
+	var fields []string
+	if m.adddiscount_id != nil {
+		fields = append(fields, discountusage.FieldDiscountID)
+	}
+	if m.addorder_id != nil {
+		fields = append(fields, discountusage.FieldOrderID)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *DiscountUsageMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case discountusage.FieldDiscountID:
+		return m.AddedDiscountID()
+	case discountusage.FieldOrderID:
+		return m.AddedOrderID()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *DiscountUsageMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case discountusage.FieldDiscountID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddDiscountID(v)
+		return nil
+	case discountusage.FieldOrderID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddOrderID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown DiscountUsage numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *DiscountUsageMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *DiscountUsageMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *DiscountUsageMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown DiscountUsage nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *DiscountUsageMutation) ResetField(name string) error {
+	switch name {
+	case discountusage.FieldDiscountID:
+		m.ResetDiscountID()
+		return nil
+	case discountusage.FieldCustomerKey:
+		m.ResetCustomerKey()
+		return nil
+	case discountusage.FieldOrderID:
+		m.ResetOrderID()
+		return nil
+	}
+	return fmt.Errorf("unknown DiscountUsage field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *DiscountUsageMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *DiscountUsageMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *DiscountUsageMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *DiscountUsageMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *DiscountUsageMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *DiscountUsageMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *DiscountUsageMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown DiscountUsage unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *DiscountUsageMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown DiscountUsage edge %s", name)
+}
+
+// FulfillmentMutation represents an operation that mutates the Fulfillment nodes in the graph.
+type FulfillmentMutation struct {
+	config
+	op               Op
+	typ              string
+	id               *int
+	lines            *map[int]int
+	tracking_company *string
+	tracking_number  *string
+	tracking_url     *string
+	created_at       *time.Time
+	clearedFields    map[string]struct{}
+	_order           *int
+	cleared_order    bool
+	done             bool
+	oldValue         func(context.Context) (*Fulfillment, error)
+	predicates       []predicate.Fulfillment
+}
+
+var _ ent.Mutation = (*FulfillmentMutation)(nil)
+
+// fulfillmentOption allows management of the mutation configuration using functional options.
+type fulfillmentOption func(*FulfillmentMutation)
+
+// newFulfillmentMutation creates new mutation for the Fulfillment entity.
+func newFulfillmentMutation(c config, op Op, opts ...fulfillmentOption) *FulfillmentMutation {
+	m := &FulfillmentMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeFulfillment,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withFulfillmentID sets the ID field of the mutation.
+func withFulfillmentID(id int) fulfillmentOption {
+	return func(m *FulfillmentMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *Fulfillment
+		)
+		m.oldValue = func(ctx context.Context) (*Fulfillment, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().Fulfillment.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withFulfillment sets the old Fulfillment of the mutation.
+func withFulfillment(node *Fulfillment) fulfillmentOption {
+	return func(m *FulfillmentMutation) {
+		m.oldValue = func(context.Context) (*Fulfillment, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m FulfillmentMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m FulfillmentMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *FulfillmentMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *FulfillmentMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().Fulfillment.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetOrderID sets the "order_id" field.
+func (m *FulfillmentMutation) SetOrderID(i int) {
+	m._order = &i
+}
+
+// OrderID returns the value of the "order_id" field in the mutation.
+func (m *FulfillmentMutation) OrderID() (r int, exists bool) {
+	v := m._order
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOrderID returns the old "order_id" field's value of the Fulfillment entity.
+// If the Fulfillment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FulfillmentMutation) OldOrderID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOrderID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOrderID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOrderID: %w", err)
+	}
+	return oldValue.OrderID, nil
+}
+
+// ResetOrderID resets all changes to the "order_id" field.
+func (m *FulfillmentMutation) ResetOrderID() {
+	m._order = nil
+}
+
+// SetLines sets the "lines" field.
+func (m *FulfillmentMutation) SetLines(value map[int]int) {
+	m.lines = &value
+}
+
+// Lines returns the value of the "lines" field in the mutation.
+func (m *FulfillmentMutation) Lines() (r map[int]int, exists bool) {
+	v := m.lines
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLines returns the old "lines" field's value of the Fulfillment entity.
+// If the Fulfillment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FulfillmentMutation) OldLines(ctx context.Context) (v map[int]int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLines is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLines requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLines: %w", err)
+	}
+	return oldValue.Lines, nil
+}
+
+// ResetLines resets all changes to the "lines" field.
+func (m *FulfillmentMutation) ResetLines() {
+	m.lines = nil
+}
+
+// SetTrackingCompany sets the "tracking_company" field.
+func (m *FulfillmentMutation) SetTrackingCompany(s string) {
+	m.tracking_company = &s
+}
+
+// TrackingCompany returns the value of the "tracking_company" field in the mutation.
+func (m *FulfillmentMutation) TrackingCompany() (r string, exists bool) {
+	v := m.tracking_company
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTrackingCompany returns the old "tracking_company" field's value of the Fulfillment entity.
+// If the Fulfillment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FulfillmentMutation) OldTrackingCompany(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTrackingCompany is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTrackingCompany requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTrackingCompany: %w", err)
+	}
+	return oldValue.TrackingCompany, nil
+}
+
+// ResetTrackingCompany resets all changes to the "tracking_company" field.
+func (m *FulfillmentMutation) ResetTrackingCompany() {
+	m.tracking_company = nil
+}
+
+// SetTrackingNumber sets the "tracking_number" field.
+func (m *FulfillmentMutation) SetTrackingNumber(s string) {
+	m.tracking_number = &s
+}
+
+// TrackingNumber returns the value of the "tracking_number" field in the mutation.
+func (m *FulfillmentMutation) TrackingNumber() (r string, exists bool) {
+	v := m.tracking_number
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTrackingNumber returns the old "tracking_number" field's value of the Fulfillment entity.
+// If the Fulfillment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FulfillmentMutation) OldTrackingNumber(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTrackingNumber is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTrackingNumber requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTrackingNumber: %w", err)
+	}
+	return oldValue.TrackingNumber, nil
+}
+
+// ResetTrackingNumber resets all changes to the "tracking_number" field.
+func (m *FulfillmentMutation) ResetTrackingNumber() {
+	m.tracking_number = nil
+}
+
+// SetTrackingURL sets the "tracking_url" field.
+func (m *FulfillmentMutation) SetTrackingURL(s string) {
+	m.tracking_url = &s
+}
+
+// TrackingURL returns the value of the "tracking_url" field in the mutation.
+func (m *FulfillmentMutation) TrackingURL() (r string, exists bool) {
+	v := m.tracking_url
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTrackingURL returns the old "tracking_url" field's value of the Fulfillment entity.
+// If the Fulfillment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FulfillmentMutation) OldTrackingURL(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTrackingURL is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTrackingURL requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTrackingURL: %w", err)
+	}
+	return oldValue.TrackingURL, nil
+}
+
+// ResetTrackingURL resets all changes to the "tracking_url" field.
+func (m *FulfillmentMutation) ResetTrackingURL() {
+	m.tracking_url = nil
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *FulfillmentMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *FulfillmentMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the Fulfillment entity.
+// If the Fulfillment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FulfillmentMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *FulfillmentMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// ClearOrder clears the "order" edge to the Order entity.
+func (m *FulfillmentMutation) ClearOrder() {
+	m.cleared_order = true
+	m.clearedFields[fulfillment.FieldOrderID] = struct{}{}
+}
+
+// OrderCleared reports if the "order" edge to the Order entity was cleared.
+func (m *FulfillmentMutation) OrderCleared() bool {
+	return m.cleared_order
+}
+
+// OrderIDs returns the "order" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// OrderID instead. It exists only for internal usage by the builders.
+func (m *FulfillmentMutation) OrderIDs() (ids []int) {
+	if id := m._order; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetOrder resets all changes to the "order" edge.
+func (m *FulfillmentMutation) ResetOrder() {
+	m._order = nil
+	m.cleared_order = false
+}
+
+// Where appends a list predicates to the FulfillmentMutation builder.
+func (m *FulfillmentMutation) Where(ps ...predicate.Fulfillment) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the FulfillmentMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *FulfillmentMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.Fulfillment, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *FulfillmentMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *FulfillmentMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (Fulfillment).
+func (m *FulfillmentMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *FulfillmentMutation) Fields() []string {
+	fields := make([]string, 0, 6)
+	if m._order != nil {
+		fields = append(fields, fulfillment.FieldOrderID)
+	}
+	if m.lines != nil {
+		fields = append(fields, fulfillment.FieldLines)
+	}
+	if m.tracking_company != nil {
+		fields = append(fields, fulfillment.FieldTrackingCompany)
+	}
+	if m.tracking_number != nil {
+		fields = append(fields, fulfillment.FieldTrackingNumber)
+	}
+	if m.tracking_url != nil {
+		fields = append(fields, fulfillment.FieldTrackingURL)
+	}
+	if m.created_at != nil {
+		fields = append(fields, fulfillment.FieldCreatedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *FulfillmentMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case fulfillment.FieldOrderID:
+		return m.OrderID()
+	case fulfillment.FieldLines:
+		return m.Lines()
+	case fulfillment.FieldTrackingCompany:
+		return m.TrackingCompany()
+	case fulfillment.FieldTrackingNumber:
+		return m.TrackingNumber()
+	case fulfillment.FieldTrackingURL:
+		return m.TrackingURL()
+	case fulfillment.FieldCreatedAt:
+		return m.CreatedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *FulfillmentMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case fulfillment.FieldOrderID:
+		return m.OldOrderID(ctx)
+	case fulfillment.FieldLines:
+		return m.OldLines(ctx)
+	case fulfillment.FieldTrackingCompany:
+		return m.OldTrackingCompany(ctx)
+	case fulfillment.FieldTrackingNumber:
+		return m.OldTrackingNumber(ctx)
+	case fulfillment.FieldTrackingURL:
+		return m.OldTrackingURL(ctx)
+	case fulfillment.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown Fulfillment field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *FulfillmentMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case fulfillment.FieldOrderID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOrderID(v)
+		return nil
+	case fulfillment.FieldLines:
+		v, ok := value.(map[int]int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLines(v)
+		return nil
+	case fulfillment.FieldTrackingCompany:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTrackingCompany(v)
+		return nil
+	case fulfillment.FieldTrackingNumber:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTrackingNumber(v)
+		return nil
+	case fulfillment.FieldTrackingURL:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTrackingURL(v)
+		return nil
+	case fulfillment.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Fulfillment field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *FulfillmentMutation) AddedFields() []string {
+	var fields []string
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *FulfillmentMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *FulfillmentMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown Fulfillment numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *FulfillmentMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *FulfillmentMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *FulfillmentMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown Fulfillment nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *FulfillmentMutation) ResetField(name string) error {
+	switch name {
+	case fulfillment.FieldOrderID:
+		m.ResetOrderID()
+		return nil
+	case fulfillment.FieldLines:
+		m.ResetLines()
+		return nil
+	case fulfillment.FieldTrackingCompany:
+		m.ResetTrackingCompany()
+		return nil
+	case fulfillment.FieldTrackingNumber:
+		m.ResetTrackingNumber()
+		return nil
+	case fulfillment.FieldTrackingURL:
+		m.ResetTrackingURL()
+		return nil
+	case fulfillment.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown Fulfillment field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *FulfillmentMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m._order != nil {
+		edges = append(edges, fulfillment.EdgeOrder)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *FulfillmentMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case fulfillment.EdgeOrder:
+		if id := m._order; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *FulfillmentMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *FulfillmentMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *FulfillmentMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.cleared_order {
+		edges = append(edges, fulfillment.EdgeOrder)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *FulfillmentMutation) EdgeCleared(name string) bool {
+	switch name {
+	case fulfillment.EdgeOrder:
+		return m.cleared_order
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *FulfillmentMutation) ClearEdge(name string) error {
+	switch name {
+	case fulfillment.EdgeOrder:
+		m.ClearOrder()
+		return nil
+	}
+	return fmt.Errorf("unknown Fulfillment unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *FulfillmentMutation) ResetEdge(name string) error {
+	switch name {
+	case fulfillment.EdgeOrder:
+		m.ResetOrder()
+		return nil
+	}
+	return fmt.Errorf("unknown Fulfillment edge %s", name)
+}
+
 // ImageMutation represents an operation that mutates the Image nodes in the graph.
 type ImageMutation struct {
 	config
@@ -16865,46 +18027,68 @@ func (m *MenuItemMutation) ResetEdge(name string) error {
 // OrderMutation represents an operation that mutates the Order nodes in the graph.
 type OrderMutation struct {
 	config
-	op                 Op
-	typ                string
-	id                 *int
-	created_at         *time.Time
-	updated_at         *time.Time
-	cart_id            *string
-	customer_id        *int
-	addcustomer_id     *int
-	email              *string
-	currency           *string
-	subtotal           *int64
-	addsubtotal        *int64
-	discount_total     *int64
-	adddiscount_total  *int64
-	shipping_total     *int64
-	addshipping_total  *int64
-	tax_total          *int64
-	addtax_total       *int64
-	taxes_included     *bool
-	total              *int64
-	addtotal           *int64
-	shipping_title     *string
-	shipping_address   *map[string]string
-	billing_address    *map[string]string
-	financial_status   *order.FinancialStatus
-	fulfillment_status *order.FulfillmentStatus
-	payment_provider   *string
-	payment_reference  *string
-	status_token       *string
-	cancelled_at       *time.Time
-	clearedFields      map[string]struct{}
-	lines              map[int]struct{}
-	removedlines       map[int]struct{}
-	clearedlines       bool
-	events             map[int]struct{}
-	removedevents      map[int]struct{}
-	clearedevents      bool
-	done               bool
-	oldValue           func(context.Context) (*Order, error)
-	predicates         []predicate.Order
+	op                          Op
+	typ                         string
+	id                          *int
+	created_at                  *time.Time
+	updated_at                  *time.Time
+	cart_id                     *string
+	customer_id                 *int
+	addcustomer_id              *int
+	email                       *string
+	currency                    *string
+	subtotal                    *int64
+	addsubtotal                 *int64
+	discount_total              *int64
+	adddiscount_total           *int64
+	shipping_total              *int64
+	addshipping_total           *int64
+	tax_total                   *int64
+	addtax_total                *int64
+	taxes_included              *bool
+	total                       *int64
+	addtotal                    *int64
+	shipping_title              *string
+	shipping_address            *map[string]string
+	billing_address             *map[string]string
+	financial_status            *order.FinancialStatus
+	fulfillment_status          *order.FulfillmentStatus
+	payment_provider            *string
+	payment_reference           *string
+	status_token                *string
+	cancelled_at                *time.Time
+	cancel_reason               *order.CancelReason
+	total_paid                  *int64
+	addtotal_paid               *int64
+	total_refunded              *int64
+	addtotal_refunded           *int64
+	shipping_tax                *int64
+	addshipping_tax             *int64
+	shipping_refunded           *int64
+	addshipping_refunded        *int64
+	tax_lines                   *[]schema.TaxLine
+	appendtax_lines             []schema.TaxLine
+	discount_applications       *[]schema.DiscountApplication
+	appenddiscount_applications []schema.DiscountApplication
+	note                        *string
+	version                     *int
+	addversion                  *int
+	clearedFields               map[string]struct{}
+	lines                       map[int]struct{}
+	removedlines                map[int]struct{}
+	clearedlines                bool
+	events                      map[int]struct{}
+	removedevents               map[int]struct{}
+	clearedevents               bool
+	fulfillments                map[int]struct{}
+	removedfulfillments         map[int]struct{}
+	clearedfulfillments         bool
+	refunds                     map[int]struct{}
+	removedrefunds              map[int]struct{}
+	clearedrefunds              bool
+	done                        bool
+	oldValue                    func(context.Context) (*Order, error)
+	predicates                  []predicate.Order
 }
 
 var _ ent.Mutation = (*OrderMutation)(nil)
@@ -17934,6 +19118,501 @@ func (m *OrderMutation) ResetCancelledAt() {
 	delete(m.clearedFields, order.FieldCancelledAt)
 }
 
+// SetCancelReason sets the "cancel_reason" field.
+func (m *OrderMutation) SetCancelReason(or order.CancelReason) {
+	m.cancel_reason = &or
+}
+
+// CancelReason returns the value of the "cancel_reason" field in the mutation.
+func (m *OrderMutation) CancelReason() (r order.CancelReason, exists bool) {
+	v := m.cancel_reason
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCancelReason returns the old "cancel_reason" field's value of the Order entity.
+// If the Order object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OrderMutation) OldCancelReason(ctx context.Context) (v *order.CancelReason, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCancelReason is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCancelReason requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCancelReason: %w", err)
+	}
+	return oldValue.CancelReason, nil
+}
+
+// ClearCancelReason clears the value of the "cancel_reason" field.
+func (m *OrderMutation) ClearCancelReason() {
+	m.cancel_reason = nil
+	m.clearedFields[order.FieldCancelReason] = struct{}{}
+}
+
+// CancelReasonCleared returns if the "cancel_reason" field was cleared in this mutation.
+func (m *OrderMutation) CancelReasonCleared() bool {
+	_, ok := m.clearedFields[order.FieldCancelReason]
+	return ok
+}
+
+// ResetCancelReason resets all changes to the "cancel_reason" field.
+func (m *OrderMutation) ResetCancelReason() {
+	m.cancel_reason = nil
+	delete(m.clearedFields, order.FieldCancelReason)
+}
+
+// SetTotalPaid sets the "total_paid" field.
+func (m *OrderMutation) SetTotalPaid(i int64) {
+	m.total_paid = &i
+	m.addtotal_paid = nil
+}
+
+// TotalPaid returns the value of the "total_paid" field in the mutation.
+func (m *OrderMutation) TotalPaid() (r int64, exists bool) {
+	v := m.total_paid
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTotalPaid returns the old "total_paid" field's value of the Order entity.
+// If the Order object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OrderMutation) OldTotalPaid(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTotalPaid is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTotalPaid requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTotalPaid: %w", err)
+	}
+	return oldValue.TotalPaid, nil
+}
+
+// AddTotalPaid adds i to the "total_paid" field.
+func (m *OrderMutation) AddTotalPaid(i int64) {
+	if m.addtotal_paid != nil {
+		*m.addtotal_paid += i
+	} else {
+		m.addtotal_paid = &i
+	}
+}
+
+// AddedTotalPaid returns the value that was added to the "total_paid" field in this mutation.
+func (m *OrderMutation) AddedTotalPaid() (r int64, exists bool) {
+	v := m.addtotal_paid
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetTotalPaid resets all changes to the "total_paid" field.
+func (m *OrderMutation) ResetTotalPaid() {
+	m.total_paid = nil
+	m.addtotal_paid = nil
+}
+
+// SetTotalRefunded sets the "total_refunded" field.
+func (m *OrderMutation) SetTotalRefunded(i int64) {
+	m.total_refunded = &i
+	m.addtotal_refunded = nil
+}
+
+// TotalRefunded returns the value of the "total_refunded" field in the mutation.
+func (m *OrderMutation) TotalRefunded() (r int64, exists bool) {
+	v := m.total_refunded
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTotalRefunded returns the old "total_refunded" field's value of the Order entity.
+// If the Order object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OrderMutation) OldTotalRefunded(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTotalRefunded is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTotalRefunded requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTotalRefunded: %w", err)
+	}
+	return oldValue.TotalRefunded, nil
+}
+
+// AddTotalRefunded adds i to the "total_refunded" field.
+func (m *OrderMutation) AddTotalRefunded(i int64) {
+	if m.addtotal_refunded != nil {
+		*m.addtotal_refunded += i
+	} else {
+		m.addtotal_refunded = &i
+	}
+}
+
+// AddedTotalRefunded returns the value that was added to the "total_refunded" field in this mutation.
+func (m *OrderMutation) AddedTotalRefunded() (r int64, exists bool) {
+	v := m.addtotal_refunded
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetTotalRefunded resets all changes to the "total_refunded" field.
+func (m *OrderMutation) ResetTotalRefunded() {
+	m.total_refunded = nil
+	m.addtotal_refunded = nil
+}
+
+// SetShippingTax sets the "shipping_tax" field.
+func (m *OrderMutation) SetShippingTax(i int64) {
+	m.shipping_tax = &i
+	m.addshipping_tax = nil
+}
+
+// ShippingTax returns the value of the "shipping_tax" field in the mutation.
+func (m *OrderMutation) ShippingTax() (r int64, exists bool) {
+	v := m.shipping_tax
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldShippingTax returns the old "shipping_tax" field's value of the Order entity.
+// If the Order object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OrderMutation) OldShippingTax(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldShippingTax is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldShippingTax requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldShippingTax: %w", err)
+	}
+	return oldValue.ShippingTax, nil
+}
+
+// AddShippingTax adds i to the "shipping_tax" field.
+func (m *OrderMutation) AddShippingTax(i int64) {
+	if m.addshipping_tax != nil {
+		*m.addshipping_tax += i
+	} else {
+		m.addshipping_tax = &i
+	}
+}
+
+// AddedShippingTax returns the value that was added to the "shipping_tax" field in this mutation.
+func (m *OrderMutation) AddedShippingTax() (r int64, exists bool) {
+	v := m.addshipping_tax
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetShippingTax resets all changes to the "shipping_tax" field.
+func (m *OrderMutation) ResetShippingTax() {
+	m.shipping_tax = nil
+	m.addshipping_tax = nil
+}
+
+// SetShippingRefunded sets the "shipping_refunded" field.
+func (m *OrderMutation) SetShippingRefunded(i int64) {
+	m.shipping_refunded = &i
+	m.addshipping_refunded = nil
+}
+
+// ShippingRefunded returns the value of the "shipping_refunded" field in the mutation.
+func (m *OrderMutation) ShippingRefunded() (r int64, exists bool) {
+	v := m.shipping_refunded
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldShippingRefunded returns the old "shipping_refunded" field's value of the Order entity.
+// If the Order object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OrderMutation) OldShippingRefunded(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldShippingRefunded is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldShippingRefunded requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldShippingRefunded: %w", err)
+	}
+	return oldValue.ShippingRefunded, nil
+}
+
+// AddShippingRefunded adds i to the "shipping_refunded" field.
+func (m *OrderMutation) AddShippingRefunded(i int64) {
+	if m.addshipping_refunded != nil {
+		*m.addshipping_refunded += i
+	} else {
+		m.addshipping_refunded = &i
+	}
+}
+
+// AddedShippingRefunded returns the value that was added to the "shipping_refunded" field in this mutation.
+func (m *OrderMutation) AddedShippingRefunded() (r int64, exists bool) {
+	v := m.addshipping_refunded
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetShippingRefunded resets all changes to the "shipping_refunded" field.
+func (m *OrderMutation) ResetShippingRefunded() {
+	m.shipping_refunded = nil
+	m.addshipping_refunded = nil
+}
+
+// SetTaxLines sets the "tax_lines" field.
+func (m *OrderMutation) SetTaxLines(sl []schema.TaxLine) {
+	m.tax_lines = &sl
+	m.appendtax_lines = nil
+}
+
+// TaxLines returns the value of the "tax_lines" field in the mutation.
+func (m *OrderMutation) TaxLines() (r []schema.TaxLine, exists bool) {
+	v := m.tax_lines
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTaxLines returns the old "tax_lines" field's value of the Order entity.
+// If the Order object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OrderMutation) OldTaxLines(ctx context.Context) (v []schema.TaxLine, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTaxLines is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTaxLines requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTaxLines: %w", err)
+	}
+	return oldValue.TaxLines, nil
+}
+
+// AppendTaxLines adds sl to the "tax_lines" field.
+func (m *OrderMutation) AppendTaxLines(sl []schema.TaxLine) {
+	m.appendtax_lines = append(m.appendtax_lines, sl...)
+}
+
+// AppendedTaxLines returns the list of values that were appended to the "tax_lines" field in this mutation.
+func (m *OrderMutation) AppendedTaxLines() ([]schema.TaxLine, bool) {
+	if len(m.appendtax_lines) == 0 {
+		return nil, false
+	}
+	return m.appendtax_lines, true
+}
+
+// ClearTaxLines clears the value of the "tax_lines" field.
+func (m *OrderMutation) ClearTaxLines() {
+	m.tax_lines = nil
+	m.appendtax_lines = nil
+	m.clearedFields[order.FieldTaxLines] = struct{}{}
+}
+
+// TaxLinesCleared returns if the "tax_lines" field was cleared in this mutation.
+func (m *OrderMutation) TaxLinesCleared() bool {
+	_, ok := m.clearedFields[order.FieldTaxLines]
+	return ok
+}
+
+// ResetTaxLines resets all changes to the "tax_lines" field.
+func (m *OrderMutation) ResetTaxLines() {
+	m.tax_lines = nil
+	m.appendtax_lines = nil
+	delete(m.clearedFields, order.FieldTaxLines)
+}
+
+// SetDiscountApplications sets the "discount_applications" field.
+func (m *OrderMutation) SetDiscountApplications(sa []schema.DiscountApplication) {
+	m.discount_applications = &sa
+	m.appenddiscount_applications = nil
+}
+
+// DiscountApplications returns the value of the "discount_applications" field in the mutation.
+func (m *OrderMutation) DiscountApplications() (r []schema.DiscountApplication, exists bool) {
+	v := m.discount_applications
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDiscountApplications returns the old "discount_applications" field's value of the Order entity.
+// If the Order object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OrderMutation) OldDiscountApplications(ctx context.Context) (v []schema.DiscountApplication, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDiscountApplications is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDiscountApplications requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDiscountApplications: %w", err)
+	}
+	return oldValue.DiscountApplications, nil
+}
+
+// AppendDiscountApplications adds sa to the "discount_applications" field.
+func (m *OrderMutation) AppendDiscountApplications(sa []schema.DiscountApplication) {
+	m.appenddiscount_applications = append(m.appenddiscount_applications, sa...)
+}
+
+// AppendedDiscountApplications returns the list of values that were appended to the "discount_applications" field in this mutation.
+func (m *OrderMutation) AppendedDiscountApplications() ([]schema.DiscountApplication, bool) {
+	if len(m.appenddiscount_applications) == 0 {
+		return nil, false
+	}
+	return m.appenddiscount_applications, true
+}
+
+// ClearDiscountApplications clears the value of the "discount_applications" field.
+func (m *OrderMutation) ClearDiscountApplications() {
+	m.discount_applications = nil
+	m.appenddiscount_applications = nil
+	m.clearedFields[order.FieldDiscountApplications] = struct{}{}
+}
+
+// DiscountApplicationsCleared returns if the "discount_applications" field was cleared in this mutation.
+func (m *OrderMutation) DiscountApplicationsCleared() bool {
+	_, ok := m.clearedFields[order.FieldDiscountApplications]
+	return ok
+}
+
+// ResetDiscountApplications resets all changes to the "discount_applications" field.
+func (m *OrderMutation) ResetDiscountApplications() {
+	m.discount_applications = nil
+	m.appenddiscount_applications = nil
+	delete(m.clearedFields, order.FieldDiscountApplications)
+}
+
+// SetNote sets the "note" field.
+func (m *OrderMutation) SetNote(s string) {
+	m.note = &s
+}
+
+// Note returns the value of the "note" field in the mutation.
+func (m *OrderMutation) Note() (r string, exists bool) {
+	v := m.note
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldNote returns the old "note" field's value of the Order entity.
+// If the Order object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OrderMutation) OldNote(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldNote is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldNote requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldNote: %w", err)
+	}
+	return oldValue.Note, nil
+}
+
+// ResetNote resets all changes to the "note" field.
+func (m *OrderMutation) ResetNote() {
+	m.note = nil
+}
+
+// SetVersion sets the "version" field.
+func (m *OrderMutation) SetVersion(i int) {
+	m.version = &i
+	m.addversion = nil
+}
+
+// Version returns the value of the "version" field in the mutation.
+func (m *OrderMutation) Version() (r int, exists bool) {
+	v := m.version
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldVersion returns the old "version" field's value of the Order entity.
+// If the Order object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OrderMutation) OldVersion(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldVersion is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldVersion requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldVersion: %w", err)
+	}
+	return oldValue.Version, nil
+}
+
+// AddVersion adds i to the "version" field.
+func (m *OrderMutation) AddVersion(i int) {
+	if m.addversion != nil {
+		*m.addversion += i
+	} else {
+		m.addversion = &i
+	}
+}
+
+// AddedVersion returns the value that was added to the "version" field in this mutation.
+func (m *OrderMutation) AddedVersion() (r int, exists bool) {
+	v := m.addversion
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetVersion resets all changes to the "version" field.
+func (m *OrderMutation) ResetVersion() {
+	m.version = nil
+	m.addversion = nil
+}
+
 // AddLineIDs adds the "lines" edge to the OrderLine entity by ids.
 func (m *OrderMutation) AddLineIDs(ids ...int) {
 	if m.lines == nil {
@@ -18042,6 +19721,114 @@ func (m *OrderMutation) ResetEvents() {
 	m.removedevents = nil
 }
 
+// AddFulfillmentIDs adds the "fulfillments" edge to the Fulfillment entity by ids.
+func (m *OrderMutation) AddFulfillmentIDs(ids ...int) {
+	if m.fulfillments == nil {
+		m.fulfillments = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.fulfillments[ids[i]] = struct{}{}
+	}
+}
+
+// ClearFulfillments clears the "fulfillments" edge to the Fulfillment entity.
+func (m *OrderMutation) ClearFulfillments() {
+	m.clearedfulfillments = true
+}
+
+// FulfillmentsCleared reports if the "fulfillments" edge to the Fulfillment entity was cleared.
+func (m *OrderMutation) FulfillmentsCleared() bool {
+	return m.clearedfulfillments
+}
+
+// RemoveFulfillmentIDs removes the "fulfillments" edge to the Fulfillment entity by IDs.
+func (m *OrderMutation) RemoveFulfillmentIDs(ids ...int) {
+	if m.removedfulfillments == nil {
+		m.removedfulfillments = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.fulfillments, ids[i])
+		m.removedfulfillments[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedFulfillments returns the removed IDs of the "fulfillments" edge to the Fulfillment entity.
+func (m *OrderMutation) RemovedFulfillmentsIDs() (ids []int) {
+	for id := range m.removedfulfillments {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// FulfillmentsIDs returns the "fulfillments" edge IDs in the mutation.
+func (m *OrderMutation) FulfillmentsIDs() (ids []int) {
+	for id := range m.fulfillments {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetFulfillments resets all changes to the "fulfillments" edge.
+func (m *OrderMutation) ResetFulfillments() {
+	m.fulfillments = nil
+	m.clearedfulfillments = false
+	m.removedfulfillments = nil
+}
+
+// AddRefundIDs adds the "refunds" edge to the Refund entity by ids.
+func (m *OrderMutation) AddRefundIDs(ids ...int) {
+	if m.refunds == nil {
+		m.refunds = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.refunds[ids[i]] = struct{}{}
+	}
+}
+
+// ClearRefunds clears the "refunds" edge to the Refund entity.
+func (m *OrderMutation) ClearRefunds() {
+	m.clearedrefunds = true
+}
+
+// RefundsCleared reports if the "refunds" edge to the Refund entity was cleared.
+func (m *OrderMutation) RefundsCleared() bool {
+	return m.clearedrefunds
+}
+
+// RemoveRefundIDs removes the "refunds" edge to the Refund entity by IDs.
+func (m *OrderMutation) RemoveRefundIDs(ids ...int) {
+	if m.removedrefunds == nil {
+		m.removedrefunds = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.refunds, ids[i])
+		m.removedrefunds[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedRefunds returns the removed IDs of the "refunds" edge to the Refund entity.
+func (m *OrderMutation) RemovedRefundsIDs() (ids []int) {
+	for id := range m.removedrefunds {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// RefundsIDs returns the "refunds" edge IDs in the mutation.
+func (m *OrderMutation) RefundsIDs() (ids []int) {
+	for id := range m.refunds {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetRefunds resets all changes to the "refunds" edge.
+func (m *OrderMutation) ResetRefunds() {
+	m.refunds = nil
+	m.clearedrefunds = false
+	m.removedrefunds = nil
+}
+
 // Where appends a list predicates to the OrderMutation builder.
 func (m *OrderMutation) Where(ps ...predicate.Order) {
 	m.predicates = append(m.predicates, ps...)
@@ -18076,7 +19863,7 @@ func (m *OrderMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *OrderMutation) Fields() []string {
-	fields := make([]string, 0, 21)
+	fields := make([]string, 0, 30)
 	if m.created_at != nil {
 		fields = append(fields, order.FieldCreatedAt)
 	}
@@ -18140,6 +19927,33 @@ func (m *OrderMutation) Fields() []string {
 	if m.cancelled_at != nil {
 		fields = append(fields, order.FieldCancelledAt)
 	}
+	if m.cancel_reason != nil {
+		fields = append(fields, order.FieldCancelReason)
+	}
+	if m.total_paid != nil {
+		fields = append(fields, order.FieldTotalPaid)
+	}
+	if m.total_refunded != nil {
+		fields = append(fields, order.FieldTotalRefunded)
+	}
+	if m.shipping_tax != nil {
+		fields = append(fields, order.FieldShippingTax)
+	}
+	if m.shipping_refunded != nil {
+		fields = append(fields, order.FieldShippingRefunded)
+	}
+	if m.tax_lines != nil {
+		fields = append(fields, order.FieldTaxLines)
+	}
+	if m.discount_applications != nil {
+		fields = append(fields, order.FieldDiscountApplications)
+	}
+	if m.note != nil {
+		fields = append(fields, order.FieldNote)
+	}
+	if m.version != nil {
+		fields = append(fields, order.FieldVersion)
+	}
 	return fields
 }
 
@@ -18190,6 +20004,24 @@ func (m *OrderMutation) Field(name string) (ent.Value, bool) {
 		return m.StatusToken()
 	case order.FieldCancelledAt:
 		return m.CancelledAt()
+	case order.FieldCancelReason:
+		return m.CancelReason()
+	case order.FieldTotalPaid:
+		return m.TotalPaid()
+	case order.FieldTotalRefunded:
+		return m.TotalRefunded()
+	case order.FieldShippingTax:
+		return m.ShippingTax()
+	case order.FieldShippingRefunded:
+		return m.ShippingRefunded()
+	case order.FieldTaxLines:
+		return m.TaxLines()
+	case order.FieldDiscountApplications:
+		return m.DiscountApplications()
+	case order.FieldNote:
+		return m.Note()
+	case order.FieldVersion:
+		return m.Version()
 	}
 	return nil, false
 }
@@ -18241,6 +20073,24 @@ func (m *OrderMutation) OldField(ctx context.Context, name string) (ent.Value, e
 		return m.OldStatusToken(ctx)
 	case order.FieldCancelledAt:
 		return m.OldCancelledAt(ctx)
+	case order.FieldCancelReason:
+		return m.OldCancelReason(ctx)
+	case order.FieldTotalPaid:
+		return m.OldTotalPaid(ctx)
+	case order.FieldTotalRefunded:
+		return m.OldTotalRefunded(ctx)
+	case order.FieldShippingTax:
+		return m.OldShippingTax(ctx)
+	case order.FieldShippingRefunded:
+		return m.OldShippingRefunded(ctx)
+	case order.FieldTaxLines:
+		return m.OldTaxLines(ctx)
+	case order.FieldDiscountApplications:
+		return m.OldDiscountApplications(ctx)
+	case order.FieldNote:
+		return m.OldNote(ctx)
+	case order.FieldVersion:
+		return m.OldVersion(ctx)
 	}
 	return nil, fmt.Errorf("unknown Order field %s", name)
 }
@@ -18397,6 +20247,69 @@ func (m *OrderMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetCancelledAt(v)
 		return nil
+	case order.FieldCancelReason:
+		v, ok := value.(order.CancelReason)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCancelReason(v)
+		return nil
+	case order.FieldTotalPaid:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTotalPaid(v)
+		return nil
+	case order.FieldTotalRefunded:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTotalRefunded(v)
+		return nil
+	case order.FieldShippingTax:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetShippingTax(v)
+		return nil
+	case order.FieldShippingRefunded:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetShippingRefunded(v)
+		return nil
+	case order.FieldTaxLines:
+		v, ok := value.([]schema.TaxLine)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTaxLines(v)
+		return nil
+	case order.FieldDiscountApplications:
+		v, ok := value.([]schema.DiscountApplication)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDiscountApplications(v)
+		return nil
+	case order.FieldNote:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetNote(v)
+		return nil
+	case order.FieldVersion:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetVersion(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Order field %s", name)
 }
@@ -18423,6 +20336,21 @@ func (m *OrderMutation) AddedFields() []string {
 	if m.addtotal != nil {
 		fields = append(fields, order.FieldTotal)
 	}
+	if m.addtotal_paid != nil {
+		fields = append(fields, order.FieldTotalPaid)
+	}
+	if m.addtotal_refunded != nil {
+		fields = append(fields, order.FieldTotalRefunded)
+	}
+	if m.addshipping_tax != nil {
+		fields = append(fields, order.FieldShippingTax)
+	}
+	if m.addshipping_refunded != nil {
+		fields = append(fields, order.FieldShippingRefunded)
+	}
+	if m.addversion != nil {
+		fields = append(fields, order.FieldVersion)
+	}
 	return fields
 }
 
@@ -18443,6 +20371,16 @@ func (m *OrderMutation) AddedField(name string) (ent.Value, bool) {
 		return m.AddedTaxTotal()
 	case order.FieldTotal:
 		return m.AddedTotal()
+	case order.FieldTotalPaid:
+		return m.AddedTotalPaid()
+	case order.FieldTotalRefunded:
+		return m.AddedTotalRefunded()
+	case order.FieldShippingTax:
+		return m.AddedShippingTax()
+	case order.FieldShippingRefunded:
+		return m.AddedShippingRefunded()
+	case order.FieldVersion:
+		return m.AddedVersion()
 	}
 	return nil, false
 }
@@ -18494,6 +20432,41 @@ func (m *OrderMutation) AddField(name string, value ent.Value) error {
 		}
 		m.AddTotal(v)
 		return nil
+	case order.FieldTotalPaid:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddTotalPaid(v)
+		return nil
+	case order.FieldTotalRefunded:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddTotalRefunded(v)
+		return nil
+	case order.FieldShippingTax:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddShippingTax(v)
+		return nil
+	case order.FieldShippingRefunded:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddShippingRefunded(v)
+		return nil
+	case order.FieldVersion:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddVersion(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Order numeric field %s", name)
 }
@@ -18513,6 +20486,15 @@ func (m *OrderMutation) ClearedFields() []string {
 	}
 	if m.FieldCleared(order.FieldCancelledAt) {
 		fields = append(fields, order.FieldCancelledAt)
+	}
+	if m.FieldCleared(order.FieldCancelReason) {
+		fields = append(fields, order.FieldCancelReason)
+	}
+	if m.FieldCleared(order.FieldTaxLines) {
+		fields = append(fields, order.FieldTaxLines)
+	}
+	if m.FieldCleared(order.FieldDiscountApplications) {
+		fields = append(fields, order.FieldDiscountApplications)
 	}
 	return fields
 }
@@ -18539,6 +20521,15 @@ func (m *OrderMutation) ClearField(name string) error {
 		return nil
 	case order.FieldCancelledAt:
 		m.ClearCancelledAt()
+		return nil
+	case order.FieldCancelReason:
+		m.ClearCancelReason()
+		return nil
+	case order.FieldTaxLines:
+		m.ClearTaxLines()
+		return nil
+	case order.FieldDiscountApplications:
+		m.ClearDiscountApplications()
 		return nil
 	}
 	return fmt.Errorf("unknown Order nullable field %s", name)
@@ -18611,18 +20602,51 @@ func (m *OrderMutation) ResetField(name string) error {
 	case order.FieldCancelledAt:
 		m.ResetCancelledAt()
 		return nil
+	case order.FieldCancelReason:
+		m.ResetCancelReason()
+		return nil
+	case order.FieldTotalPaid:
+		m.ResetTotalPaid()
+		return nil
+	case order.FieldTotalRefunded:
+		m.ResetTotalRefunded()
+		return nil
+	case order.FieldShippingTax:
+		m.ResetShippingTax()
+		return nil
+	case order.FieldShippingRefunded:
+		m.ResetShippingRefunded()
+		return nil
+	case order.FieldTaxLines:
+		m.ResetTaxLines()
+		return nil
+	case order.FieldDiscountApplications:
+		m.ResetDiscountApplications()
+		return nil
+	case order.FieldNote:
+		m.ResetNote()
+		return nil
+	case order.FieldVersion:
+		m.ResetVersion()
+		return nil
 	}
 	return fmt.Errorf("unknown Order field %s", name)
 }
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *OrderMutation) AddedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 4)
 	if m.lines != nil {
 		edges = append(edges, order.EdgeLines)
 	}
 	if m.events != nil {
 		edges = append(edges, order.EdgeEvents)
+	}
+	if m.fulfillments != nil {
+		edges = append(edges, order.EdgeFulfillments)
+	}
+	if m.refunds != nil {
+		edges = append(edges, order.EdgeRefunds)
 	}
 	return edges
 }
@@ -18643,18 +20667,36 @@ func (m *OrderMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case order.EdgeFulfillments:
+		ids := make([]ent.Value, 0, len(m.fulfillments))
+		for id := range m.fulfillments {
+			ids = append(ids, id)
+		}
+		return ids
+	case order.EdgeRefunds:
+		ids := make([]ent.Value, 0, len(m.refunds))
+		for id := range m.refunds {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *OrderMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 4)
 	if m.removedlines != nil {
 		edges = append(edges, order.EdgeLines)
 	}
 	if m.removedevents != nil {
 		edges = append(edges, order.EdgeEvents)
+	}
+	if m.removedfulfillments != nil {
+		edges = append(edges, order.EdgeFulfillments)
+	}
+	if m.removedrefunds != nil {
+		edges = append(edges, order.EdgeRefunds)
 	}
 	return edges
 }
@@ -18675,18 +20717,36 @@ func (m *OrderMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case order.EdgeFulfillments:
+		ids := make([]ent.Value, 0, len(m.removedfulfillments))
+		for id := range m.removedfulfillments {
+			ids = append(ids, id)
+		}
+		return ids
+	case order.EdgeRefunds:
+		ids := make([]ent.Value, 0, len(m.removedrefunds))
+		for id := range m.removedrefunds {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *OrderMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 4)
 	if m.clearedlines {
 		edges = append(edges, order.EdgeLines)
 	}
 	if m.clearedevents {
 		edges = append(edges, order.EdgeEvents)
+	}
+	if m.clearedfulfillments {
+		edges = append(edges, order.EdgeFulfillments)
+	}
+	if m.clearedrefunds {
+		edges = append(edges, order.EdgeRefunds)
 	}
 	return edges
 }
@@ -18699,6 +20759,10 @@ func (m *OrderMutation) EdgeCleared(name string) bool {
 		return m.clearedlines
 	case order.EdgeEvents:
 		return m.clearedevents
+	case order.EdgeFulfillments:
+		return m.clearedfulfillments
+	case order.EdgeRefunds:
+		return m.clearedrefunds
 	}
 	return false
 }
@@ -18721,6 +20785,12 @@ func (m *OrderMutation) ResetEdge(name string) error {
 	case order.EdgeEvents:
 		m.ResetEvents()
 		return nil
+	case order.EdgeFulfillments:
+		m.ResetFulfillments()
+		return nil
+	case order.EdgeRefunds:
+		m.ResetRefunds()
+		return nil
 	}
 	return fmt.Errorf("unknown Order edge %s", name)
 }
@@ -18733,6 +20803,8 @@ type OrderEventMutation struct {
 	id            *int
 	kind          *string
 	message       *string
+	actor         *string
+	data          *map[string]interface{}
 	created_at    *time.Time
 	clearedFields map[string]struct{}
 	_order        *int
@@ -18948,6 +21020,91 @@ func (m *OrderEventMutation) ResetMessage() {
 	m.message = nil
 }
 
+// SetActor sets the "actor" field.
+func (m *OrderEventMutation) SetActor(s string) {
+	m.actor = &s
+}
+
+// Actor returns the value of the "actor" field in the mutation.
+func (m *OrderEventMutation) Actor() (r string, exists bool) {
+	v := m.actor
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldActor returns the old "actor" field's value of the OrderEvent entity.
+// If the OrderEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OrderEventMutation) OldActor(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldActor is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldActor requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldActor: %w", err)
+	}
+	return oldValue.Actor, nil
+}
+
+// ResetActor resets all changes to the "actor" field.
+func (m *OrderEventMutation) ResetActor() {
+	m.actor = nil
+}
+
+// SetData sets the "data" field.
+func (m *OrderEventMutation) SetData(value map[string]interface{}) {
+	m.data = &value
+}
+
+// Data returns the value of the "data" field in the mutation.
+func (m *OrderEventMutation) Data() (r map[string]interface{}, exists bool) {
+	v := m.data
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldData returns the old "data" field's value of the OrderEvent entity.
+// If the OrderEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OrderEventMutation) OldData(ctx context.Context) (v map[string]interface{}, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldData is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldData requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldData: %w", err)
+	}
+	return oldValue.Data, nil
+}
+
+// ClearData clears the value of the "data" field.
+func (m *OrderEventMutation) ClearData() {
+	m.data = nil
+	m.clearedFields[orderevent.FieldData] = struct{}{}
+}
+
+// DataCleared returns if the "data" field was cleared in this mutation.
+func (m *OrderEventMutation) DataCleared() bool {
+	_, ok := m.clearedFields[orderevent.FieldData]
+	return ok
+}
+
+// ResetData resets all changes to the "data" field.
+func (m *OrderEventMutation) ResetData() {
+	m.data = nil
+	delete(m.clearedFields, orderevent.FieldData)
+}
+
 // SetCreatedAt sets the "created_at" field.
 func (m *OrderEventMutation) SetCreatedAt(t time.Time) {
 	m.created_at = &t
@@ -19045,7 +21202,7 @@ func (m *OrderEventMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *OrderEventMutation) Fields() []string {
-	fields := make([]string, 0, 4)
+	fields := make([]string, 0, 6)
 	if m._order != nil {
 		fields = append(fields, orderevent.FieldOrderID)
 	}
@@ -19054,6 +21211,12 @@ func (m *OrderEventMutation) Fields() []string {
 	}
 	if m.message != nil {
 		fields = append(fields, orderevent.FieldMessage)
+	}
+	if m.actor != nil {
+		fields = append(fields, orderevent.FieldActor)
+	}
+	if m.data != nil {
+		fields = append(fields, orderevent.FieldData)
 	}
 	if m.created_at != nil {
 		fields = append(fields, orderevent.FieldCreatedAt)
@@ -19072,6 +21235,10 @@ func (m *OrderEventMutation) Field(name string) (ent.Value, bool) {
 		return m.Kind()
 	case orderevent.FieldMessage:
 		return m.Message()
+	case orderevent.FieldActor:
+		return m.Actor()
+	case orderevent.FieldData:
+		return m.Data()
 	case orderevent.FieldCreatedAt:
 		return m.CreatedAt()
 	}
@@ -19089,6 +21256,10 @@ func (m *OrderEventMutation) OldField(ctx context.Context, name string) (ent.Val
 		return m.OldKind(ctx)
 	case orderevent.FieldMessage:
 		return m.OldMessage(ctx)
+	case orderevent.FieldActor:
+		return m.OldActor(ctx)
+	case orderevent.FieldData:
+		return m.OldData(ctx)
 	case orderevent.FieldCreatedAt:
 		return m.OldCreatedAt(ctx)
 	}
@@ -19120,6 +21291,20 @@ func (m *OrderEventMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetMessage(v)
+		return nil
+	case orderevent.FieldActor:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetActor(v)
+		return nil
+	case orderevent.FieldData:
+		v, ok := value.(map[string]interface{})
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetData(v)
 		return nil
 	case orderevent.FieldCreatedAt:
 		v, ok := value.(time.Time)
@@ -19160,7 +21345,11 @@ func (m *OrderEventMutation) AddField(name string, value ent.Value) error {
 // ClearedFields returns all nullable fields that were cleared during this
 // mutation.
 func (m *OrderEventMutation) ClearedFields() []string {
-	return nil
+	var fields []string
+	if m.FieldCleared(orderevent.FieldData) {
+		fields = append(fields, orderevent.FieldData)
+	}
+	return fields
 }
 
 // FieldCleared returns a boolean indicating if a field with the given name was
@@ -19173,6 +21362,11 @@ func (m *OrderEventMutation) FieldCleared(name string) bool {
 // ClearField clears the value of the field with the given name. It returns an
 // error if the field is not defined in the schema.
 func (m *OrderEventMutation) ClearField(name string) error {
+	switch name {
+	case orderevent.FieldData:
+		m.ClearData()
+		return nil
+	}
 	return fmt.Errorf("unknown OrderEvent nullable field %s", name)
 }
 
@@ -19188,6 +21382,12 @@ func (m *OrderEventMutation) ResetField(name string) error {
 		return nil
 	case orderevent.FieldMessage:
 		m.ResetMessage()
+		return nil
+	case orderevent.FieldActor:
+		m.ResetActor()
+		return nil
+	case orderevent.FieldData:
+		m.ResetData()
 		return nil
 	case orderevent.FieldCreatedAt:
 		m.ResetCreatedAt()
@@ -19273,31 +21473,42 @@ func (m *OrderEventMutation) ResetEdge(name string) error {
 // OrderLineMutation represents an operation that mutates the OrderLine nodes in the graph.
 type OrderLineMutation struct {
 	config
-	op            Op
-	typ           string
-	id            *int
-	variant_id    *int
-	addvariant_id *int
-	product_id    *int
-	addproduct_id *int
-	title         *string
-	variant_title *string
-	sku           *string
-	quantity      *int
-	addquantity   *int
-	unit_price    *int64
-	addunit_price *int64
-	discount      *int64
-	adddiscount   *int64
-	total         *int64
-	addtotal      *int64
-	taken         *map[int]int
-	clearedFields map[string]struct{}
-	_order        *int
-	cleared_order bool
-	done          bool
-	oldValue      func(context.Context) (*OrderLine, error)
-	predicates    []predicate.OrderLine
+	op                    Op
+	typ                   string
+	id                    *int
+	variant_id            *int
+	addvariant_id         *int
+	product_id            *int
+	addproduct_id         *int
+	currency              *string
+	title                 *string
+	variant_title         *string
+	sku                   *string
+	quantity              *int
+	addquantity           *int
+	unit_price            *int64
+	addunit_price         *int64
+	discount              *int64
+	adddiscount           *int64
+	total                 *int64
+	addtotal              *int64
+	tax                   *int64
+	addtax                *int64
+	taken                 *map[int]int
+	fulfilled_quantity    *int
+	addfulfilled_quantity *int
+	removed_quantity      *int
+	addremoved_quantity   *int
+	refunded_quantity     *int
+	addrefunded_quantity  *int
+	restocked_quantity    *int
+	addrestocked_quantity *int
+	clearedFields         map[string]struct{}
+	_order                *int
+	cleared_order         bool
+	done                  bool
+	oldValue              func(context.Context) (*OrderLine, error)
+	predicates            []predicate.OrderLine
 }
 
 var _ ent.Mutation = (*OrderLineMutation)(nil)
@@ -19544,6 +21755,42 @@ func (m *OrderLineMutation) AddedProductID() (r int, exists bool) {
 func (m *OrderLineMutation) ResetProductID() {
 	m.product_id = nil
 	m.addproduct_id = nil
+}
+
+// SetCurrency sets the "currency" field.
+func (m *OrderLineMutation) SetCurrency(s string) {
+	m.currency = &s
+}
+
+// Currency returns the value of the "currency" field in the mutation.
+func (m *OrderLineMutation) Currency() (r string, exists bool) {
+	v := m.currency
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCurrency returns the old "currency" field's value of the OrderLine entity.
+// If the OrderLine object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OrderLineMutation) OldCurrency(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCurrency is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCurrency requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCurrency: %w", err)
+	}
+	return oldValue.Currency, nil
+}
+
+// ResetCurrency resets all changes to the "currency" field.
+func (m *OrderLineMutation) ResetCurrency() {
+	m.currency = nil
 }
 
 // SetTitle sets the "title" field.
@@ -19878,6 +22125,62 @@ func (m *OrderLineMutation) ResetTotal() {
 	m.addtotal = nil
 }
 
+// SetTax sets the "tax" field.
+func (m *OrderLineMutation) SetTax(i int64) {
+	m.tax = &i
+	m.addtax = nil
+}
+
+// Tax returns the value of the "tax" field in the mutation.
+func (m *OrderLineMutation) Tax() (r int64, exists bool) {
+	v := m.tax
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTax returns the old "tax" field's value of the OrderLine entity.
+// If the OrderLine object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OrderLineMutation) OldTax(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTax is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTax requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTax: %w", err)
+	}
+	return oldValue.Tax, nil
+}
+
+// AddTax adds i to the "tax" field.
+func (m *OrderLineMutation) AddTax(i int64) {
+	if m.addtax != nil {
+		*m.addtax += i
+	} else {
+		m.addtax = &i
+	}
+}
+
+// AddedTax returns the value that was added to the "tax" field in this mutation.
+func (m *OrderLineMutation) AddedTax() (r int64, exists bool) {
+	v := m.addtax
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetTax resets all changes to the "tax" field.
+func (m *OrderLineMutation) ResetTax() {
+	m.tax = nil
+	m.addtax = nil
+}
+
 // SetTaken sets the "taken" field.
 func (m *OrderLineMutation) SetTaken(value map[int]int) {
 	m.taken = &value
@@ -19925,6 +22228,230 @@ func (m *OrderLineMutation) TakenCleared() bool {
 func (m *OrderLineMutation) ResetTaken() {
 	m.taken = nil
 	delete(m.clearedFields, orderline.FieldTaken)
+}
+
+// SetFulfilledQuantity sets the "fulfilled_quantity" field.
+func (m *OrderLineMutation) SetFulfilledQuantity(i int) {
+	m.fulfilled_quantity = &i
+	m.addfulfilled_quantity = nil
+}
+
+// FulfilledQuantity returns the value of the "fulfilled_quantity" field in the mutation.
+func (m *OrderLineMutation) FulfilledQuantity() (r int, exists bool) {
+	v := m.fulfilled_quantity
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFulfilledQuantity returns the old "fulfilled_quantity" field's value of the OrderLine entity.
+// If the OrderLine object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OrderLineMutation) OldFulfilledQuantity(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFulfilledQuantity is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFulfilledQuantity requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFulfilledQuantity: %w", err)
+	}
+	return oldValue.FulfilledQuantity, nil
+}
+
+// AddFulfilledQuantity adds i to the "fulfilled_quantity" field.
+func (m *OrderLineMutation) AddFulfilledQuantity(i int) {
+	if m.addfulfilled_quantity != nil {
+		*m.addfulfilled_quantity += i
+	} else {
+		m.addfulfilled_quantity = &i
+	}
+}
+
+// AddedFulfilledQuantity returns the value that was added to the "fulfilled_quantity" field in this mutation.
+func (m *OrderLineMutation) AddedFulfilledQuantity() (r int, exists bool) {
+	v := m.addfulfilled_quantity
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetFulfilledQuantity resets all changes to the "fulfilled_quantity" field.
+func (m *OrderLineMutation) ResetFulfilledQuantity() {
+	m.fulfilled_quantity = nil
+	m.addfulfilled_quantity = nil
+}
+
+// SetRemovedQuantity sets the "removed_quantity" field.
+func (m *OrderLineMutation) SetRemovedQuantity(i int) {
+	m.removed_quantity = &i
+	m.addremoved_quantity = nil
+}
+
+// RemovedQuantity returns the value of the "removed_quantity" field in the mutation.
+func (m *OrderLineMutation) RemovedQuantity() (r int, exists bool) {
+	v := m.removed_quantity
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRemovedQuantity returns the old "removed_quantity" field's value of the OrderLine entity.
+// If the OrderLine object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OrderLineMutation) OldRemovedQuantity(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRemovedQuantity is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRemovedQuantity requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRemovedQuantity: %w", err)
+	}
+	return oldValue.RemovedQuantity, nil
+}
+
+// AddRemovedQuantity adds i to the "removed_quantity" field.
+func (m *OrderLineMutation) AddRemovedQuantity(i int) {
+	if m.addremoved_quantity != nil {
+		*m.addremoved_quantity += i
+	} else {
+		m.addremoved_quantity = &i
+	}
+}
+
+// AddedRemovedQuantity returns the value that was added to the "removed_quantity" field in this mutation.
+func (m *OrderLineMutation) AddedRemovedQuantity() (r int, exists bool) {
+	v := m.addremoved_quantity
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetRemovedQuantity resets all changes to the "removed_quantity" field.
+func (m *OrderLineMutation) ResetRemovedQuantity() {
+	m.removed_quantity = nil
+	m.addremoved_quantity = nil
+}
+
+// SetRefundedQuantity sets the "refunded_quantity" field.
+func (m *OrderLineMutation) SetRefundedQuantity(i int) {
+	m.refunded_quantity = &i
+	m.addrefunded_quantity = nil
+}
+
+// RefundedQuantity returns the value of the "refunded_quantity" field in the mutation.
+func (m *OrderLineMutation) RefundedQuantity() (r int, exists bool) {
+	v := m.refunded_quantity
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRefundedQuantity returns the old "refunded_quantity" field's value of the OrderLine entity.
+// If the OrderLine object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OrderLineMutation) OldRefundedQuantity(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRefundedQuantity is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRefundedQuantity requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRefundedQuantity: %w", err)
+	}
+	return oldValue.RefundedQuantity, nil
+}
+
+// AddRefundedQuantity adds i to the "refunded_quantity" field.
+func (m *OrderLineMutation) AddRefundedQuantity(i int) {
+	if m.addrefunded_quantity != nil {
+		*m.addrefunded_quantity += i
+	} else {
+		m.addrefunded_quantity = &i
+	}
+}
+
+// AddedRefundedQuantity returns the value that was added to the "refunded_quantity" field in this mutation.
+func (m *OrderLineMutation) AddedRefundedQuantity() (r int, exists bool) {
+	v := m.addrefunded_quantity
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetRefundedQuantity resets all changes to the "refunded_quantity" field.
+func (m *OrderLineMutation) ResetRefundedQuantity() {
+	m.refunded_quantity = nil
+	m.addrefunded_quantity = nil
+}
+
+// SetRestockedQuantity sets the "restocked_quantity" field.
+func (m *OrderLineMutation) SetRestockedQuantity(i int) {
+	m.restocked_quantity = &i
+	m.addrestocked_quantity = nil
+}
+
+// RestockedQuantity returns the value of the "restocked_quantity" field in the mutation.
+func (m *OrderLineMutation) RestockedQuantity() (r int, exists bool) {
+	v := m.restocked_quantity
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRestockedQuantity returns the old "restocked_quantity" field's value of the OrderLine entity.
+// If the OrderLine object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OrderLineMutation) OldRestockedQuantity(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRestockedQuantity is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRestockedQuantity requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRestockedQuantity: %w", err)
+	}
+	return oldValue.RestockedQuantity, nil
+}
+
+// AddRestockedQuantity adds i to the "restocked_quantity" field.
+func (m *OrderLineMutation) AddRestockedQuantity(i int) {
+	if m.addrestocked_quantity != nil {
+		*m.addrestocked_quantity += i
+	} else {
+		m.addrestocked_quantity = &i
+	}
+}
+
+// AddedRestockedQuantity returns the value that was added to the "restocked_quantity" field in this mutation.
+func (m *OrderLineMutation) AddedRestockedQuantity() (r int, exists bool) {
+	v := m.addrestocked_quantity
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetRestockedQuantity resets all changes to the "restocked_quantity" field.
+func (m *OrderLineMutation) ResetRestockedQuantity() {
+	m.restocked_quantity = nil
+	m.addrestocked_quantity = nil
 }
 
 // ClearOrder clears the "order" edge to the Order entity.
@@ -19988,7 +22515,7 @@ func (m *OrderLineMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *OrderLineMutation) Fields() []string {
-	fields := make([]string, 0, 11)
+	fields := make([]string, 0, 17)
 	if m._order != nil {
 		fields = append(fields, orderline.FieldOrderID)
 	}
@@ -19997,6 +22524,9 @@ func (m *OrderLineMutation) Fields() []string {
 	}
 	if m.product_id != nil {
 		fields = append(fields, orderline.FieldProductID)
+	}
+	if m.currency != nil {
+		fields = append(fields, orderline.FieldCurrency)
 	}
 	if m.title != nil {
 		fields = append(fields, orderline.FieldTitle)
@@ -20019,8 +22549,23 @@ func (m *OrderLineMutation) Fields() []string {
 	if m.total != nil {
 		fields = append(fields, orderline.FieldTotal)
 	}
+	if m.tax != nil {
+		fields = append(fields, orderline.FieldTax)
+	}
 	if m.taken != nil {
 		fields = append(fields, orderline.FieldTaken)
+	}
+	if m.fulfilled_quantity != nil {
+		fields = append(fields, orderline.FieldFulfilledQuantity)
+	}
+	if m.removed_quantity != nil {
+		fields = append(fields, orderline.FieldRemovedQuantity)
+	}
+	if m.refunded_quantity != nil {
+		fields = append(fields, orderline.FieldRefundedQuantity)
+	}
+	if m.restocked_quantity != nil {
+		fields = append(fields, orderline.FieldRestockedQuantity)
 	}
 	return fields
 }
@@ -20036,6 +22581,8 @@ func (m *OrderLineMutation) Field(name string) (ent.Value, bool) {
 		return m.VariantID()
 	case orderline.FieldProductID:
 		return m.ProductID()
+	case orderline.FieldCurrency:
+		return m.Currency()
 	case orderline.FieldTitle:
 		return m.Title()
 	case orderline.FieldVariantTitle:
@@ -20050,8 +22597,18 @@ func (m *OrderLineMutation) Field(name string) (ent.Value, bool) {
 		return m.Discount()
 	case orderline.FieldTotal:
 		return m.Total()
+	case orderline.FieldTax:
+		return m.Tax()
 	case orderline.FieldTaken:
 		return m.Taken()
+	case orderline.FieldFulfilledQuantity:
+		return m.FulfilledQuantity()
+	case orderline.FieldRemovedQuantity:
+		return m.RemovedQuantity()
+	case orderline.FieldRefundedQuantity:
+		return m.RefundedQuantity()
+	case orderline.FieldRestockedQuantity:
+		return m.RestockedQuantity()
 	}
 	return nil, false
 }
@@ -20067,6 +22624,8 @@ func (m *OrderLineMutation) OldField(ctx context.Context, name string) (ent.Valu
 		return m.OldVariantID(ctx)
 	case orderline.FieldProductID:
 		return m.OldProductID(ctx)
+	case orderline.FieldCurrency:
+		return m.OldCurrency(ctx)
 	case orderline.FieldTitle:
 		return m.OldTitle(ctx)
 	case orderline.FieldVariantTitle:
@@ -20081,8 +22640,18 @@ func (m *OrderLineMutation) OldField(ctx context.Context, name string) (ent.Valu
 		return m.OldDiscount(ctx)
 	case orderline.FieldTotal:
 		return m.OldTotal(ctx)
+	case orderline.FieldTax:
+		return m.OldTax(ctx)
 	case orderline.FieldTaken:
 		return m.OldTaken(ctx)
+	case orderline.FieldFulfilledQuantity:
+		return m.OldFulfilledQuantity(ctx)
+	case orderline.FieldRemovedQuantity:
+		return m.OldRemovedQuantity(ctx)
+	case orderline.FieldRefundedQuantity:
+		return m.OldRefundedQuantity(ctx)
+	case orderline.FieldRestockedQuantity:
+		return m.OldRestockedQuantity(ctx)
 	}
 	return nil, fmt.Errorf("unknown OrderLine field %s", name)
 }
@@ -20112,6 +22681,13 @@ func (m *OrderLineMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetProductID(v)
+		return nil
+	case orderline.FieldCurrency:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCurrency(v)
 		return nil
 	case orderline.FieldTitle:
 		v, ok := value.(string)
@@ -20162,12 +22738,47 @@ func (m *OrderLineMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetTotal(v)
 		return nil
+	case orderline.FieldTax:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTax(v)
+		return nil
 	case orderline.FieldTaken:
 		v, ok := value.(map[int]int)
 		if !ok {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetTaken(v)
+		return nil
+	case orderline.FieldFulfilledQuantity:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFulfilledQuantity(v)
+		return nil
+	case orderline.FieldRemovedQuantity:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRemovedQuantity(v)
+		return nil
+	case orderline.FieldRefundedQuantity:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRefundedQuantity(v)
+		return nil
+	case orderline.FieldRestockedQuantity:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRestockedQuantity(v)
 		return nil
 	}
 	return fmt.Errorf("unknown OrderLine field %s", name)
@@ -20195,6 +22806,21 @@ func (m *OrderLineMutation) AddedFields() []string {
 	if m.addtotal != nil {
 		fields = append(fields, orderline.FieldTotal)
 	}
+	if m.addtax != nil {
+		fields = append(fields, orderline.FieldTax)
+	}
+	if m.addfulfilled_quantity != nil {
+		fields = append(fields, orderline.FieldFulfilledQuantity)
+	}
+	if m.addremoved_quantity != nil {
+		fields = append(fields, orderline.FieldRemovedQuantity)
+	}
+	if m.addrefunded_quantity != nil {
+		fields = append(fields, orderline.FieldRefundedQuantity)
+	}
+	if m.addrestocked_quantity != nil {
+		fields = append(fields, orderline.FieldRestockedQuantity)
+	}
 	return fields
 }
 
@@ -20215,6 +22841,16 @@ func (m *OrderLineMutation) AddedField(name string) (ent.Value, bool) {
 		return m.AddedDiscount()
 	case orderline.FieldTotal:
 		return m.AddedTotal()
+	case orderline.FieldTax:
+		return m.AddedTax()
+	case orderline.FieldFulfilledQuantity:
+		return m.AddedFulfilledQuantity()
+	case orderline.FieldRemovedQuantity:
+		return m.AddedRemovedQuantity()
+	case orderline.FieldRefundedQuantity:
+		return m.AddedRefundedQuantity()
+	case orderline.FieldRestockedQuantity:
+		return m.AddedRestockedQuantity()
 	}
 	return nil, false
 }
@@ -20266,6 +22902,41 @@ func (m *OrderLineMutation) AddField(name string, value ent.Value) error {
 		}
 		m.AddTotal(v)
 		return nil
+	case orderline.FieldTax:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddTax(v)
+		return nil
+	case orderline.FieldFulfilledQuantity:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddFulfilledQuantity(v)
+		return nil
+	case orderline.FieldRemovedQuantity:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddRemovedQuantity(v)
+		return nil
+	case orderline.FieldRefundedQuantity:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddRefundedQuantity(v)
+		return nil
+	case orderline.FieldRestockedQuantity:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddRestockedQuantity(v)
+		return nil
 	}
 	return fmt.Errorf("unknown OrderLine numeric field %s", name)
 }
@@ -20311,6 +22982,9 @@ func (m *OrderLineMutation) ResetField(name string) error {
 	case orderline.FieldProductID:
 		m.ResetProductID()
 		return nil
+	case orderline.FieldCurrency:
+		m.ResetCurrency()
+		return nil
 	case orderline.FieldTitle:
 		m.ResetTitle()
 		return nil
@@ -20332,8 +23006,23 @@ func (m *OrderLineMutation) ResetField(name string) error {
 	case orderline.FieldTotal:
 		m.ResetTotal()
 		return nil
+	case orderline.FieldTax:
+		m.ResetTax()
+		return nil
 	case orderline.FieldTaken:
 		m.ResetTaken()
+		return nil
+	case orderline.FieldFulfilledQuantity:
+		m.ResetFulfilledQuantity()
+		return nil
+	case orderline.FieldRemovedQuantity:
+		m.ResetRemovedQuantity()
+		return nil
+	case orderline.FieldRefundedQuantity:
+		m.ResetRefundedQuantity()
+		return nil
+	case orderline.FieldRestockedQuantity:
+		m.ResetRestockedQuantity()
 		return nil
 	}
 	return fmt.Errorf("unknown OrderLine field %s", name)
@@ -26022,6 +28711,928 @@ func (m *ProductVariantMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown ProductVariant edge %s", name)
+}
+
+// RefundMutation represents an operation that mutates the Refund nodes in the graph.
+type RefundMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *int
+	amount        *int64
+	addamount     *int64
+	currency      *string
+	shipping      *int64
+	addshipping   *int64
+	lines         *map[int]int
+	restocked     *map[int]int
+	note          *string
+	reference     *string
+	created_at    *time.Time
+	clearedFields map[string]struct{}
+	_order        *int
+	cleared_order bool
+	done          bool
+	oldValue      func(context.Context) (*Refund, error)
+	predicates    []predicate.Refund
+}
+
+var _ ent.Mutation = (*RefundMutation)(nil)
+
+// refundOption allows management of the mutation configuration using functional options.
+type refundOption func(*RefundMutation)
+
+// newRefundMutation creates new mutation for the Refund entity.
+func newRefundMutation(c config, op Op, opts ...refundOption) *RefundMutation {
+	m := &RefundMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeRefund,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withRefundID sets the ID field of the mutation.
+func withRefundID(id int) refundOption {
+	return func(m *RefundMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *Refund
+		)
+		m.oldValue = func(ctx context.Context) (*Refund, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().Refund.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withRefund sets the old Refund of the mutation.
+func withRefund(node *Refund) refundOption {
+	return func(m *RefundMutation) {
+		m.oldValue = func(context.Context) (*Refund, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m RefundMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m RefundMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *RefundMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *RefundMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().Refund.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetOrderID sets the "order_id" field.
+func (m *RefundMutation) SetOrderID(i int) {
+	m._order = &i
+}
+
+// OrderID returns the value of the "order_id" field in the mutation.
+func (m *RefundMutation) OrderID() (r int, exists bool) {
+	v := m._order
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOrderID returns the old "order_id" field's value of the Refund entity.
+// If the Refund object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RefundMutation) OldOrderID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOrderID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOrderID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOrderID: %w", err)
+	}
+	return oldValue.OrderID, nil
+}
+
+// ResetOrderID resets all changes to the "order_id" field.
+func (m *RefundMutation) ResetOrderID() {
+	m._order = nil
+}
+
+// SetAmount sets the "amount" field.
+func (m *RefundMutation) SetAmount(i int64) {
+	m.amount = &i
+	m.addamount = nil
+}
+
+// Amount returns the value of the "amount" field in the mutation.
+func (m *RefundMutation) Amount() (r int64, exists bool) {
+	v := m.amount
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAmount returns the old "amount" field's value of the Refund entity.
+// If the Refund object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RefundMutation) OldAmount(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAmount is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAmount requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAmount: %w", err)
+	}
+	return oldValue.Amount, nil
+}
+
+// AddAmount adds i to the "amount" field.
+func (m *RefundMutation) AddAmount(i int64) {
+	if m.addamount != nil {
+		*m.addamount += i
+	} else {
+		m.addamount = &i
+	}
+}
+
+// AddedAmount returns the value that was added to the "amount" field in this mutation.
+func (m *RefundMutation) AddedAmount() (r int64, exists bool) {
+	v := m.addamount
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetAmount resets all changes to the "amount" field.
+func (m *RefundMutation) ResetAmount() {
+	m.amount = nil
+	m.addamount = nil
+}
+
+// SetCurrency sets the "currency" field.
+func (m *RefundMutation) SetCurrency(s string) {
+	m.currency = &s
+}
+
+// Currency returns the value of the "currency" field in the mutation.
+func (m *RefundMutation) Currency() (r string, exists bool) {
+	v := m.currency
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCurrency returns the old "currency" field's value of the Refund entity.
+// If the Refund object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RefundMutation) OldCurrency(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCurrency is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCurrency requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCurrency: %w", err)
+	}
+	return oldValue.Currency, nil
+}
+
+// ResetCurrency resets all changes to the "currency" field.
+func (m *RefundMutation) ResetCurrency() {
+	m.currency = nil
+}
+
+// SetShipping sets the "shipping" field.
+func (m *RefundMutation) SetShipping(i int64) {
+	m.shipping = &i
+	m.addshipping = nil
+}
+
+// Shipping returns the value of the "shipping" field in the mutation.
+func (m *RefundMutation) Shipping() (r int64, exists bool) {
+	v := m.shipping
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldShipping returns the old "shipping" field's value of the Refund entity.
+// If the Refund object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RefundMutation) OldShipping(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldShipping is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldShipping requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldShipping: %w", err)
+	}
+	return oldValue.Shipping, nil
+}
+
+// AddShipping adds i to the "shipping" field.
+func (m *RefundMutation) AddShipping(i int64) {
+	if m.addshipping != nil {
+		*m.addshipping += i
+	} else {
+		m.addshipping = &i
+	}
+}
+
+// AddedShipping returns the value that was added to the "shipping" field in this mutation.
+func (m *RefundMutation) AddedShipping() (r int64, exists bool) {
+	v := m.addshipping
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetShipping resets all changes to the "shipping" field.
+func (m *RefundMutation) ResetShipping() {
+	m.shipping = nil
+	m.addshipping = nil
+}
+
+// SetLines sets the "lines" field.
+func (m *RefundMutation) SetLines(value map[int]int) {
+	m.lines = &value
+}
+
+// Lines returns the value of the "lines" field in the mutation.
+func (m *RefundMutation) Lines() (r map[int]int, exists bool) {
+	v := m.lines
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLines returns the old "lines" field's value of the Refund entity.
+// If the Refund object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RefundMutation) OldLines(ctx context.Context) (v map[int]int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLines is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLines requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLines: %w", err)
+	}
+	return oldValue.Lines, nil
+}
+
+// ClearLines clears the value of the "lines" field.
+func (m *RefundMutation) ClearLines() {
+	m.lines = nil
+	m.clearedFields[refund.FieldLines] = struct{}{}
+}
+
+// LinesCleared returns if the "lines" field was cleared in this mutation.
+func (m *RefundMutation) LinesCleared() bool {
+	_, ok := m.clearedFields[refund.FieldLines]
+	return ok
+}
+
+// ResetLines resets all changes to the "lines" field.
+func (m *RefundMutation) ResetLines() {
+	m.lines = nil
+	delete(m.clearedFields, refund.FieldLines)
+}
+
+// SetRestocked sets the "restocked" field.
+func (m *RefundMutation) SetRestocked(value map[int]int) {
+	m.restocked = &value
+}
+
+// Restocked returns the value of the "restocked" field in the mutation.
+func (m *RefundMutation) Restocked() (r map[int]int, exists bool) {
+	v := m.restocked
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRestocked returns the old "restocked" field's value of the Refund entity.
+// If the Refund object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RefundMutation) OldRestocked(ctx context.Context) (v map[int]int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRestocked is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRestocked requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRestocked: %w", err)
+	}
+	return oldValue.Restocked, nil
+}
+
+// ClearRestocked clears the value of the "restocked" field.
+func (m *RefundMutation) ClearRestocked() {
+	m.restocked = nil
+	m.clearedFields[refund.FieldRestocked] = struct{}{}
+}
+
+// RestockedCleared returns if the "restocked" field was cleared in this mutation.
+func (m *RefundMutation) RestockedCleared() bool {
+	_, ok := m.clearedFields[refund.FieldRestocked]
+	return ok
+}
+
+// ResetRestocked resets all changes to the "restocked" field.
+func (m *RefundMutation) ResetRestocked() {
+	m.restocked = nil
+	delete(m.clearedFields, refund.FieldRestocked)
+}
+
+// SetNote sets the "note" field.
+func (m *RefundMutation) SetNote(s string) {
+	m.note = &s
+}
+
+// Note returns the value of the "note" field in the mutation.
+func (m *RefundMutation) Note() (r string, exists bool) {
+	v := m.note
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldNote returns the old "note" field's value of the Refund entity.
+// If the Refund object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RefundMutation) OldNote(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldNote is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldNote requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldNote: %w", err)
+	}
+	return oldValue.Note, nil
+}
+
+// ResetNote resets all changes to the "note" field.
+func (m *RefundMutation) ResetNote() {
+	m.note = nil
+}
+
+// SetReference sets the "reference" field.
+func (m *RefundMutation) SetReference(s string) {
+	m.reference = &s
+}
+
+// Reference returns the value of the "reference" field in the mutation.
+func (m *RefundMutation) Reference() (r string, exists bool) {
+	v := m.reference
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldReference returns the old "reference" field's value of the Refund entity.
+// If the Refund object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RefundMutation) OldReference(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldReference is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldReference requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldReference: %w", err)
+	}
+	return oldValue.Reference, nil
+}
+
+// ResetReference resets all changes to the "reference" field.
+func (m *RefundMutation) ResetReference() {
+	m.reference = nil
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *RefundMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *RefundMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the Refund entity.
+// If the Refund object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RefundMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *RefundMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// ClearOrder clears the "order" edge to the Order entity.
+func (m *RefundMutation) ClearOrder() {
+	m.cleared_order = true
+	m.clearedFields[refund.FieldOrderID] = struct{}{}
+}
+
+// OrderCleared reports if the "order" edge to the Order entity was cleared.
+func (m *RefundMutation) OrderCleared() bool {
+	return m.cleared_order
+}
+
+// OrderIDs returns the "order" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// OrderID instead. It exists only for internal usage by the builders.
+func (m *RefundMutation) OrderIDs() (ids []int) {
+	if id := m._order; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetOrder resets all changes to the "order" edge.
+func (m *RefundMutation) ResetOrder() {
+	m._order = nil
+	m.cleared_order = false
+}
+
+// Where appends a list predicates to the RefundMutation builder.
+func (m *RefundMutation) Where(ps ...predicate.Refund) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the RefundMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *RefundMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.Refund, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *RefundMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *RefundMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (Refund).
+func (m *RefundMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *RefundMutation) Fields() []string {
+	fields := make([]string, 0, 9)
+	if m._order != nil {
+		fields = append(fields, refund.FieldOrderID)
+	}
+	if m.amount != nil {
+		fields = append(fields, refund.FieldAmount)
+	}
+	if m.currency != nil {
+		fields = append(fields, refund.FieldCurrency)
+	}
+	if m.shipping != nil {
+		fields = append(fields, refund.FieldShipping)
+	}
+	if m.lines != nil {
+		fields = append(fields, refund.FieldLines)
+	}
+	if m.restocked != nil {
+		fields = append(fields, refund.FieldRestocked)
+	}
+	if m.note != nil {
+		fields = append(fields, refund.FieldNote)
+	}
+	if m.reference != nil {
+		fields = append(fields, refund.FieldReference)
+	}
+	if m.created_at != nil {
+		fields = append(fields, refund.FieldCreatedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *RefundMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case refund.FieldOrderID:
+		return m.OrderID()
+	case refund.FieldAmount:
+		return m.Amount()
+	case refund.FieldCurrency:
+		return m.Currency()
+	case refund.FieldShipping:
+		return m.Shipping()
+	case refund.FieldLines:
+		return m.Lines()
+	case refund.FieldRestocked:
+		return m.Restocked()
+	case refund.FieldNote:
+		return m.Note()
+	case refund.FieldReference:
+		return m.Reference()
+	case refund.FieldCreatedAt:
+		return m.CreatedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *RefundMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case refund.FieldOrderID:
+		return m.OldOrderID(ctx)
+	case refund.FieldAmount:
+		return m.OldAmount(ctx)
+	case refund.FieldCurrency:
+		return m.OldCurrency(ctx)
+	case refund.FieldShipping:
+		return m.OldShipping(ctx)
+	case refund.FieldLines:
+		return m.OldLines(ctx)
+	case refund.FieldRestocked:
+		return m.OldRestocked(ctx)
+	case refund.FieldNote:
+		return m.OldNote(ctx)
+	case refund.FieldReference:
+		return m.OldReference(ctx)
+	case refund.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown Refund field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *RefundMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case refund.FieldOrderID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOrderID(v)
+		return nil
+	case refund.FieldAmount:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAmount(v)
+		return nil
+	case refund.FieldCurrency:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCurrency(v)
+		return nil
+	case refund.FieldShipping:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetShipping(v)
+		return nil
+	case refund.FieldLines:
+		v, ok := value.(map[int]int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLines(v)
+		return nil
+	case refund.FieldRestocked:
+		v, ok := value.(map[int]int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRestocked(v)
+		return nil
+	case refund.FieldNote:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetNote(v)
+		return nil
+	case refund.FieldReference:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetReference(v)
+		return nil
+	case refund.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Refund field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *RefundMutation) AddedFields() []string {
+	var fields []string
+	if m.addamount != nil {
+		fields = append(fields, refund.FieldAmount)
+	}
+	if m.addshipping != nil {
+		fields = append(fields, refund.FieldShipping)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *RefundMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case refund.FieldAmount:
+		return m.AddedAmount()
+	case refund.FieldShipping:
+		return m.AddedShipping()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *RefundMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case refund.FieldAmount:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddAmount(v)
+		return nil
+	case refund.FieldShipping:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddShipping(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Refund numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *RefundMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(refund.FieldLines) {
+		fields = append(fields, refund.FieldLines)
+	}
+	if m.FieldCleared(refund.FieldRestocked) {
+		fields = append(fields, refund.FieldRestocked)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *RefundMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *RefundMutation) ClearField(name string) error {
+	switch name {
+	case refund.FieldLines:
+		m.ClearLines()
+		return nil
+	case refund.FieldRestocked:
+		m.ClearRestocked()
+		return nil
+	}
+	return fmt.Errorf("unknown Refund nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *RefundMutation) ResetField(name string) error {
+	switch name {
+	case refund.FieldOrderID:
+		m.ResetOrderID()
+		return nil
+	case refund.FieldAmount:
+		m.ResetAmount()
+		return nil
+	case refund.FieldCurrency:
+		m.ResetCurrency()
+		return nil
+	case refund.FieldShipping:
+		m.ResetShipping()
+		return nil
+	case refund.FieldLines:
+		m.ResetLines()
+		return nil
+	case refund.FieldRestocked:
+		m.ResetRestocked()
+		return nil
+	case refund.FieldNote:
+		m.ResetNote()
+		return nil
+	case refund.FieldReference:
+		m.ResetReference()
+		return nil
+	case refund.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown Refund field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *RefundMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m._order != nil {
+		edges = append(edges, refund.EdgeOrder)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *RefundMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case refund.EdgeOrder:
+		if id := m._order; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *RefundMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *RefundMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *RefundMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.cleared_order {
+		edges = append(edges, refund.EdgeOrder)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *RefundMutation) EdgeCleared(name string) bool {
+	switch name {
+	case refund.EdgeOrder:
+		return m.cleared_order
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *RefundMutation) ClearEdge(name string) error {
+	switch name {
+	case refund.EdgeOrder:
+		m.ClearOrder()
+		return nil
+	}
+	return fmt.Errorf("unknown Refund unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *RefundMutation) ResetEdge(name string) error {
+	switch name {
+	case refund.EdgeOrder:
+		m.ResetOrder()
+		return nil
+	}
+	return fmt.Errorf("unknown Refund edge %s", name)
 }
 
 // SessionMutation represents an operation that mutates the Session nodes in the graph.

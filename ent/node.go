@@ -101,3 +101,22 @@ func (*Discount) IsNode() {}
 
 // GlobalID is the discount's global ID.
 func (d *Discount) GlobalID() string { return gid.Encode("Discount", d.ID) }
+
+func (*Order) IsNode()       {}
+func (*Fulfillment) IsNode() {}
+func (*Refund) IsNode()      {}
+
+// GlobalID is the order's global ID.
+func (o *Order) GlobalID() string { return gid.Encode("Order", o.ID) }
+
+// GlobalID is the order line's global ID.
+func (l *OrderLine) GlobalID() string { return gid.Encode("OrderLineItem", l.ID) }
+
+// GlobalID is the fulfillment's global ID.
+func (f *Fulfillment) GlobalID() string { return gid.Encode("Fulfillment", f.ID) }
+
+// GlobalID is the refund's global ID.
+func (r *Refund) GlobalID() string { return gid.Encode("Refund", r.ID) }
+
+// GlobalID is the event's global ID.
+func (e *OrderEvent) GlobalID() string { return gid.Encode("OrderEvent", e.ID) }

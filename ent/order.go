@@ -11,6 +11,7 @@ import (
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
 	"github.com/emporium/emporium/ent/order"
+	"github.com/emporium/emporium/ent/schema"
 )
 
 // Order is the model entity for the Order schema.
@@ -60,6 +61,24 @@ type Order struct {
 	StatusToken string `json:"-"`
 	// CancelledAt holds the value of the "cancelled_at" field.
 	CancelledAt *time.Time `json:"cancelled_at,omitempty"`
+	// CancelReason holds the value of the "cancel_reason" field.
+	CancelReason *order.CancelReason `json:"cancel_reason,omitempty"`
+	// captured, in currency
+	TotalPaid int64 `json:"total_paid,omitempty"`
+	// TotalRefunded holds the value of the "total_refunded" field.
+	TotalRefunded int64 `json:"total_refunded,omitempty"`
+	// ShippingTax holds the value of the "shipping_tax" field.
+	ShippingTax int64 `json:"shipping_tax,omitempty"`
+	// shipping and its tax paid back
+	ShippingRefunded int64 `json:"shipping_refunded,omitempty"`
+	// TaxLines holds the value of the "tax_lines" field.
+	TaxLines []schema.TaxLine `json:"tax_lines,omitempty"`
+	// DiscountApplications holds the value of the "discount_applications" field.
+	DiscountApplications []schema.DiscountApplication `json:"discount_applications,omitempty"`
+	// Note holds the value of the "note" field.
+	Note string `json:"note,omitempty"`
+	// bumped by every change: concurrent changes of one order conflict instead of interleaving
+	Version int `json:"version,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the OrderQuery when eager-loading is set.
 	Edges        OrderEdges `json:"edges"`
@@ -72,9 +91,13 @@ type OrderEdges struct {
 	Lines []*OrderLine `json:"lines,omitempty"`
 	// Events holds the value of the events edge.
 	Events []*OrderEvent `json:"events,omitempty"`
+	// Fulfillments holds the value of the fulfillments edge.
+	Fulfillments []*Fulfillment `json:"fulfillments,omitempty"`
+	// Refunds holds the value of the refunds edge.
+	Refunds []*Refund `json:"refunds,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [2]bool
+	loadedTypes [4]bool
 }
 
 // LinesOrErr returns the Lines value or an error if the edge
@@ -95,18 +118,36 @@ func (e OrderEdges) EventsOrErr() ([]*OrderEvent, error) {
 	return nil, &NotLoadedError{edge: "events"}
 }
 
+// FulfillmentsOrErr returns the Fulfillments value or an error if the edge
+// was not loaded in eager-loading.
+func (e OrderEdges) FulfillmentsOrErr() ([]*Fulfillment, error) {
+	if e.loadedTypes[2] {
+		return e.Fulfillments, nil
+	}
+	return nil, &NotLoadedError{edge: "fulfillments"}
+}
+
+// RefundsOrErr returns the Refunds value or an error if the edge
+// was not loaded in eager-loading.
+func (e OrderEdges) RefundsOrErr() ([]*Refund, error) {
+	if e.loadedTypes[3] {
+		return e.Refunds, nil
+	}
+	return nil, &NotLoadedError{edge: "refunds"}
+}
+
 // scanValues returns the types for scanning values from sql.Rows.
 func (*Order) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case order.FieldShippingAddress, order.FieldBillingAddress:
+		case order.FieldShippingAddress, order.FieldBillingAddress, order.FieldTaxLines, order.FieldDiscountApplications:
 			values[i] = new([]byte)
 		case order.FieldTaxesIncluded:
 			values[i] = new(sql.NullBool)
-		case order.FieldID, order.FieldCustomerID, order.FieldSubtotal, order.FieldDiscountTotal, order.FieldShippingTotal, order.FieldTaxTotal, order.FieldTotal:
+		case order.FieldID, order.FieldCustomerID, order.FieldSubtotal, order.FieldDiscountTotal, order.FieldShippingTotal, order.FieldTaxTotal, order.FieldTotal, order.FieldTotalPaid, order.FieldTotalRefunded, order.FieldShippingTax, order.FieldShippingRefunded, order.FieldVersion:
 			values[i] = new(sql.NullInt64)
-		case order.FieldCartID, order.FieldEmail, order.FieldCurrency, order.FieldShippingTitle, order.FieldFinancialStatus, order.FieldFulfillmentStatus, order.FieldPaymentProvider, order.FieldPaymentReference, order.FieldStatusToken:
+		case order.FieldCartID, order.FieldEmail, order.FieldCurrency, order.FieldShippingTitle, order.FieldFinancialStatus, order.FieldFulfillmentStatus, order.FieldPaymentProvider, order.FieldPaymentReference, order.FieldStatusToken, order.FieldCancelReason, order.FieldNote:
 			values[i] = new(sql.NullString)
 		case order.FieldCreatedAt, order.FieldUpdatedAt, order.FieldCancelledAt:
 			values[i] = new(sql.NullTime)
@@ -263,6 +304,65 @@ func (_m *Order) assignValues(columns []string, values []any) error {
 				_m.CancelledAt = new(time.Time)
 				*_m.CancelledAt = value.Time
 			}
+		case order.FieldCancelReason:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field cancel_reason", values[i])
+			} else if value.Valid {
+				_m.CancelReason = new(order.CancelReason)
+				*_m.CancelReason = order.CancelReason(value.String)
+			}
+		case order.FieldTotalPaid:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field total_paid", values[i])
+			} else if value.Valid {
+				_m.TotalPaid = value.Int64
+			}
+		case order.FieldTotalRefunded:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field total_refunded", values[i])
+			} else if value.Valid {
+				_m.TotalRefunded = value.Int64
+			}
+		case order.FieldShippingTax:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field shipping_tax", values[i])
+			} else if value.Valid {
+				_m.ShippingTax = value.Int64
+			}
+		case order.FieldShippingRefunded:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field shipping_refunded", values[i])
+			} else if value.Valid {
+				_m.ShippingRefunded = value.Int64
+			}
+		case order.FieldTaxLines:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field tax_lines", values[i])
+			} else if value != nil && len(*value) > 0 {
+				if err := json.Unmarshal(*value, &_m.TaxLines); err != nil {
+					return fmt.Errorf("unmarshal field tax_lines: %w", err)
+				}
+			}
+		case order.FieldDiscountApplications:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field discount_applications", values[i])
+			} else if value != nil && len(*value) > 0 {
+				if err := json.Unmarshal(*value, &_m.DiscountApplications); err != nil {
+					return fmt.Errorf("unmarshal field discount_applications: %w", err)
+				}
+			}
+		case order.FieldNote:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field note", values[i])
+			} else if value.Valid {
+				_m.Note = value.String
+			}
+		case order.FieldVersion:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field version", values[i])
+			} else if value.Valid {
+				_m.Version = int(value.Int64)
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -284,6 +384,16 @@ func (_m *Order) QueryLines() *OrderLineQuery {
 // QueryEvents queries the "events" edge of the Order entity.
 func (_m *Order) QueryEvents() *OrderEventQuery {
 	return NewOrderClient(_m.config).QueryEvents(_m)
+}
+
+// QueryFulfillments queries the "fulfillments" edge of the Order entity.
+func (_m *Order) QueryFulfillments() *FulfillmentQuery {
+	return NewOrderClient(_m.config).QueryFulfillments(_m)
+}
+
+// QueryRefunds queries the "refunds" edge of the Order entity.
+func (_m *Order) QueryRefunds() *RefundQuery {
+	return NewOrderClient(_m.config).QueryRefunds(_m)
 }
 
 // Update returns a builder for updating this Order.
@@ -374,6 +484,35 @@ func (_m *Order) String() string {
 		builder.WriteString("cancelled_at=")
 		builder.WriteString(v.Format(time.ANSIC))
 	}
+	builder.WriteString(", ")
+	if v := _m.CancelReason; v != nil {
+		builder.WriteString("cancel_reason=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	builder.WriteString("total_paid=")
+	builder.WriteString(fmt.Sprintf("%v", _m.TotalPaid))
+	builder.WriteString(", ")
+	builder.WriteString("total_refunded=")
+	builder.WriteString(fmt.Sprintf("%v", _m.TotalRefunded))
+	builder.WriteString(", ")
+	builder.WriteString("shipping_tax=")
+	builder.WriteString(fmt.Sprintf("%v", _m.ShippingTax))
+	builder.WriteString(", ")
+	builder.WriteString("shipping_refunded=")
+	builder.WriteString(fmt.Sprintf("%v", _m.ShippingRefunded))
+	builder.WriteString(", ")
+	builder.WriteString("tax_lines=")
+	builder.WriteString(fmt.Sprintf("%v", _m.TaxLines))
+	builder.WriteString(", ")
+	builder.WriteString("discount_applications=")
+	builder.WriteString(fmt.Sprintf("%v", _m.DiscountApplications))
+	builder.WriteString(", ")
+	builder.WriteString("note=")
+	builder.WriteString(_m.Note)
+	builder.WriteString(", ")
+	builder.WriteString("version=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Version))
 	builder.WriteByte(')')
 	return builder.String()
 }

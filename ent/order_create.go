@@ -11,9 +11,12 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
+	"github.com/emporium/emporium/ent/fulfillment"
 	"github.com/emporium/emporium/ent/order"
 	"github.com/emporium/emporium/ent/orderevent"
 	"github.com/emporium/emporium/ent/orderline"
+	"github.com/emporium/emporium/ent/refund"
+	"github.com/emporium/emporium/ent/schema"
 )
 
 // OrderCreate is the builder for creating a Order entity.
@@ -238,6 +241,116 @@ func (_c *OrderCreate) SetNillableCancelledAt(v *time.Time) *OrderCreate {
 	return _c
 }
 
+// SetCancelReason sets the "cancel_reason" field.
+func (_c *OrderCreate) SetCancelReason(v order.CancelReason) *OrderCreate {
+	_c.mutation.SetCancelReason(v)
+	return _c
+}
+
+// SetNillableCancelReason sets the "cancel_reason" field if the given value is not nil.
+func (_c *OrderCreate) SetNillableCancelReason(v *order.CancelReason) *OrderCreate {
+	if v != nil {
+		_c.SetCancelReason(*v)
+	}
+	return _c
+}
+
+// SetTotalPaid sets the "total_paid" field.
+func (_c *OrderCreate) SetTotalPaid(v int64) *OrderCreate {
+	_c.mutation.SetTotalPaid(v)
+	return _c
+}
+
+// SetNillableTotalPaid sets the "total_paid" field if the given value is not nil.
+func (_c *OrderCreate) SetNillableTotalPaid(v *int64) *OrderCreate {
+	if v != nil {
+		_c.SetTotalPaid(*v)
+	}
+	return _c
+}
+
+// SetTotalRefunded sets the "total_refunded" field.
+func (_c *OrderCreate) SetTotalRefunded(v int64) *OrderCreate {
+	_c.mutation.SetTotalRefunded(v)
+	return _c
+}
+
+// SetNillableTotalRefunded sets the "total_refunded" field if the given value is not nil.
+func (_c *OrderCreate) SetNillableTotalRefunded(v *int64) *OrderCreate {
+	if v != nil {
+		_c.SetTotalRefunded(*v)
+	}
+	return _c
+}
+
+// SetShippingTax sets the "shipping_tax" field.
+func (_c *OrderCreate) SetShippingTax(v int64) *OrderCreate {
+	_c.mutation.SetShippingTax(v)
+	return _c
+}
+
+// SetNillableShippingTax sets the "shipping_tax" field if the given value is not nil.
+func (_c *OrderCreate) SetNillableShippingTax(v *int64) *OrderCreate {
+	if v != nil {
+		_c.SetShippingTax(*v)
+	}
+	return _c
+}
+
+// SetShippingRefunded sets the "shipping_refunded" field.
+func (_c *OrderCreate) SetShippingRefunded(v int64) *OrderCreate {
+	_c.mutation.SetShippingRefunded(v)
+	return _c
+}
+
+// SetNillableShippingRefunded sets the "shipping_refunded" field if the given value is not nil.
+func (_c *OrderCreate) SetNillableShippingRefunded(v *int64) *OrderCreate {
+	if v != nil {
+		_c.SetShippingRefunded(*v)
+	}
+	return _c
+}
+
+// SetTaxLines sets the "tax_lines" field.
+func (_c *OrderCreate) SetTaxLines(v []schema.TaxLine) *OrderCreate {
+	_c.mutation.SetTaxLines(v)
+	return _c
+}
+
+// SetDiscountApplications sets the "discount_applications" field.
+func (_c *OrderCreate) SetDiscountApplications(v []schema.DiscountApplication) *OrderCreate {
+	_c.mutation.SetDiscountApplications(v)
+	return _c
+}
+
+// SetNote sets the "note" field.
+func (_c *OrderCreate) SetNote(v string) *OrderCreate {
+	_c.mutation.SetNote(v)
+	return _c
+}
+
+// SetNillableNote sets the "note" field if the given value is not nil.
+func (_c *OrderCreate) SetNillableNote(v *string) *OrderCreate {
+	if v != nil {
+		_c.SetNote(*v)
+	}
+	return _c
+}
+
+// SetVersion sets the "version" field.
+func (_c *OrderCreate) SetVersion(v int) *OrderCreate {
+	_c.mutation.SetVersion(v)
+	return _c
+}
+
+// SetNillableVersion sets the "version" field if the given value is not nil.
+func (_c *OrderCreate) SetNillableVersion(v *int) *OrderCreate {
+	if v != nil {
+		_c.SetVersion(*v)
+	}
+	return _c
+}
+
 // AddLineIDs adds the "lines" edge to the OrderLine entity by IDs.
 func (_c *OrderCreate) AddLineIDs(ids ...int) *OrderCreate {
 	_c.mutation.AddLineIDs(ids...)
@@ -266,6 +379,36 @@ func (_c *OrderCreate) AddEvents(v ...*OrderEvent) *OrderCreate {
 		ids[i] = v[i].ID
 	}
 	return _c.AddEventIDs(ids...)
+}
+
+// AddFulfillmentIDs adds the "fulfillments" edge to the Fulfillment entity by IDs.
+func (_c *OrderCreate) AddFulfillmentIDs(ids ...int) *OrderCreate {
+	_c.mutation.AddFulfillmentIDs(ids...)
+	return _c
+}
+
+// AddFulfillments adds the "fulfillments" edges to the Fulfillment entity.
+func (_c *OrderCreate) AddFulfillments(v ...*Fulfillment) *OrderCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddFulfillmentIDs(ids...)
+}
+
+// AddRefundIDs adds the "refunds" edge to the Refund entity by IDs.
+func (_c *OrderCreate) AddRefundIDs(ids ...int) *OrderCreate {
+	_c.mutation.AddRefundIDs(ids...)
+	return _c
+}
+
+// AddRefunds adds the "refunds" edges to the Refund entity.
+func (_c *OrderCreate) AddRefunds(v ...*Refund) *OrderCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddRefundIDs(ids...)
 }
 
 // Mutation returns the OrderMutation object of the builder.
@@ -339,6 +482,30 @@ func (_c *OrderCreate) defaults() {
 		v := order.DefaultPaymentReference
 		_c.mutation.SetPaymentReference(v)
 	}
+	if _, ok := _c.mutation.TotalPaid(); !ok {
+		v := order.DefaultTotalPaid
+		_c.mutation.SetTotalPaid(v)
+	}
+	if _, ok := _c.mutation.TotalRefunded(); !ok {
+		v := order.DefaultTotalRefunded
+		_c.mutation.SetTotalRefunded(v)
+	}
+	if _, ok := _c.mutation.ShippingTax(); !ok {
+		v := order.DefaultShippingTax
+		_c.mutation.SetShippingTax(v)
+	}
+	if _, ok := _c.mutation.ShippingRefunded(); !ok {
+		v := order.DefaultShippingRefunded
+		_c.mutation.SetShippingRefunded(v)
+	}
+	if _, ok := _c.mutation.Note(); !ok {
+		v := order.DefaultNote
+		_c.mutation.SetNote(v)
+	}
+	if _, ok := _c.mutation.Version(); !ok {
+		v := order.DefaultVersion
+		_c.mutation.SetVersion(v)
+	}
 }
 
 // check runs all checks and user-defined validators on the builder.
@@ -403,6 +570,29 @@ func (_c *OrderCreate) check() error {
 	}
 	if _, ok := _c.mutation.StatusToken(); !ok {
 		return &ValidationError{Name: "status_token", err: errors.New(`ent: missing required field "Order.status_token"`)}
+	}
+	if v, ok := _c.mutation.CancelReason(); ok {
+		if err := order.CancelReasonValidator(v); err != nil {
+			return &ValidationError{Name: "cancel_reason", err: fmt.Errorf(`ent: validator failed for field "Order.cancel_reason": %w`, err)}
+		}
+	}
+	if _, ok := _c.mutation.TotalPaid(); !ok {
+		return &ValidationError{Name: "total_paid", err: errors.New(`ent: missing required field "Order.total_paid"`)}
+	}
+	if _, ok := _c.mutation.TotalRefunded(); !ok {
+		return &ValidationError{Name: "total_refunded", err: errors.New(`ent: missing required field "Order.total_refunded"`)}
+	}
+	if _, ok := _c.mutation.ShippingTax(); !ok {
+		return &ValidationError{Name: "shipping_tax", err: errors.New(`ent: missing required field "Order.shipping_tax"`)}
+	}
+	if _, ok := _c.mutation.ShippingRefunded(); !ok {
+		return &ValidationError{Name: "shipping_refunded", err: errors.New(`ent: missing required field "Order.shipping_refunded"`)}
+	}
+	if _, ok := _c.mutation.Note(); !ok {
+		return &ValidationError{Name: "note", err: errors.New(`ent: missing required field "Order.note"`)}
+	}
+	if _, ok := _c.mutation.Version(); !ok {
+		return &ValidationError{Name: "version", err: errors.New(`ent: missing required field "Order.version"`)}
 	}
 	return nil
 }
@@ -515,6 +705,42 @@ func (_c *OrderCreate) createSpec() (*Order, *sqlgraph.CreateSpec) {
 		_spec.SetField(order.FieldCancelledAt, field.TypeTime, value)
 		_node.CancelledAt = &value
 	}
+	if value, ok := _c.mutation.CancelReason(); ok {
+		_spec.SetField(order.FieldCancelReason, field.TypeEnum, value)
+		_node.CancelReason = &value
+	}
+	if value, ok := _c.mutation.TotalPaid(); ok {
+		_spec.SetField(order.FieldTotalPaid, field.TypeInt64, value)
+		_node.TotalPaid = value
+	}
+	if value, ok := _c.mutation.TotalRefunded(); ok {
+		_spec.SetField(order.FieldTotalRefunded, field.TypeInt64, value)
+		_node.TotalRefunded = value
+	}
+	if value, ok := _c.mutation.ShippingTax(); ok {
+		_spec.SetField(order.FieldShippingTax, field.TypeInt64, value)
+		_node.ShippingTax = value
+	}
+	if value, ok := _c.mutation.ShippingRefunded(); ok {
+		_spec.SetField(order.FieldShippingRefunded, field.TypeInt64, value)
+		_node.ShippingRefunded = value
+	}
+	if value, ok := _c.mutation.TaxLines(); ok {
+		_spec.SetField(order.FieldTaxLines, field.TypeJSON, value)
+		_node.TaxLines = value
+	}
+	if value, ok := _c.mutation.DiscountApplications(); ok {
+		_spec.SetField(order.FieldDiscountApplications, field.TypeJSON, value)
+		_node.DiscountApplications = value
+	}
+	if value, ok := _c.mutation.Note(); ok {
+		_spec.SetField(order.FieldNote, field.TypeString, value)
+		_node.Note = value
+	}
+	if value, ok := _c.mutation.Version(); ok {
+		_spec.SetField(order.FieldVersion, field.TypeInt, value)
+		_node.Version = value
+	}
 	if nodes := _c.mutation.LinesIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.O2M,
@@ -540,6 +766,38 @@ func (_c *OrderCreate) createSpec() (*Order, *sqlgraph.CreateSpec) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(orderevent.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.FulfillmentsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   order.FulfillmentsTable,
+			Columns: []string{order.FulfillmentsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(fulfillment.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.RefundsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   order.RefundsTable,
+			Columns: []string{order.RefundsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(refund.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {
@@ -896,6 +1154,162 @@ func (u *OrderUpsert) UpdateCancelledAt() *OrderUpsert {
 // ClearCancelledAt clears the value of the "cancelled_at" field.
 func (u *OrderUpsert) ClearCancelledAt() *OrderUpsert {
 	u.SetNull(order.FieldCancelledAt)
+	return u
+}
+
+// SetCancelReason sets the "cancel_reason" field.
+func (u *OrderUpsert) SetCancelReason(v order.CancelReason) *OrderUpsert {
+	u.Set(order.FieldCancelReason, v)
+	return u
+}
+
+// UpdateCancelReason sets the "cancel_reason" field to the value that was provided on create.
+func (u *OrderUpsert) UpdateCancelReason() *OrderUpsert {
+	u.SetExcluded(order.FieldCancelReason)
+	return u
+}
+
+// ClearCancelReason clears the value of the "cancel_reason" field.
+func (u *OrderUpsert) ClearCancelReason() *OrderUpsert {
+	u.SetNull(order.FieldCancelReason)
+	return u
+}
+
+// SetTotalPaid sets the "total_paid" field.
+func (u *OrderUpsert) SetTotalPaid(v int64) *OrderUpsert {
+	u.Set(order.FieldTotalPaid, v)
+	return u
+}
+
+// UpdateTotalPaid sets the "total_paid" field to the value that was provided on create.
+func (u *OrderUpsert) UpdateTotalPaid() *OrderUpsert {
+	u.SetExcluded(order.FieldTotalPaid)
+	return u
+}
+
+// AddTotalPaid adds v to the "total_paid" field.
+func (u *OrderUpsert) AddTotalPaid(v int64) *OrderUpsert {
+	u.Add(order.FieldTotalPaid, v)
+	return u
+}
+
+// SetTotalRefunded sets the "total_refunded" field.
+func (u *OrderUpsert) SetTotalRefunded(v int64) *OrderUpsert {
+	u.Set(order.FieldTotalRefunded, v)
+	return u
+}
+
+// UpdateTotalRefunded sets the "total_refunded" field to the value that was provided on create.
+func (u *OrderUpsert) UpdateTotalRefunded() *OrderUpsert {
+	u.SetExcluded(order.FieldTotalRefunded)
+	return u
+}
+
+// AddTotalRefunded adds v to the "total_refunded" field.
+func (u *OrderUpsert) AddTotalRefunded(v int64) *OrderUpsert {
+	u.Add(order.FieldTotalRefunded, v)
+	return u
+}
+
+// SetShippingTax sets the "shipping_tax" field.
+func (u *OrderUpsert) SetShippingTax(v int64) *OrderUpsert {
+	u.Set(order.FieldShippingTax, v)
+	return u
+}
+
+// UpdateShippingTax sets the "shipping_tax" field to the value that was provided on create.
+func (u *OrderUpsert) UpdateShippingTax() *OrderUpsert {
+	u.SetExcluded(order.FieldShippingTax)
+	return u
+}
+
+// AddShippingTax adds v to the "shipping_tax" field.
+func (u *OrderUpsert) AddShippingTax(v int64) *OrderUpsert {
+	u.Add(order.FieldShippingTax, v)
+	return u
+}
+
+// SetShippingRefunded sets the "shipping_refunded" field.
+func (u *OrderUpsert) SetShippingRefunded(v int64) *OrderUpsert {
+	u.Set(order.FieldShippingRefunded, v)
+	return u
+}
+
+// UpdateShippingRefunded sets the "shipping_refunded" field to the value that was provided on create.
+func (u *OrderUpsert) UpdateShippingRefunded() *OrderUpsert {
+	u.SetExcluded(order.FieldShippingRefunded)
+	return u
+}
+
+// AddShippingRefunded adds v to the "shipping_refunded" field.
+func (u *OrderUpsert) AddShippingRefunded(v int64) *OrderUpsert {
+	u.Add(order.FieldShippingRefunded, v)
+	return u
+}
+
+// SetTaxLines sets the "tax_lines" field.
+func (u *OrderUpsert) SetTaxLines(v []schema.TaxLine) *OrderUpsert {
+	u.Set(order.FieldTaxLines, v)
+	return u
+}
+
+// UpdateTaxLines sets the "tax_lines" field to the value that was provided on create.
+func (u *OrderUpsert) UpdateTaxLines() *OrderUpsert {
+	u.SetExcluded(order.FieldTaxLines)
+	return u
+}
+
+// ClearTaxLines clears the value of the "tax_lines" field.
+func (u *OrderUpsert) ClearTaxLines() *OrderUpsert {
+	u.SetNull(order.FieldTaxLines)
+	return u
+}
+
+// SetDiscountApplications sets the "discount_applications" field.
+func (u *OrderUpsert) SetDiscountApplications(v []schema.DiscountApplication) *OrderUpsert {
+	u.Set(order.FieldDiscountApplications, v)
+	return u
+}
+
+// UpdateDiscountApplications sets the "discount_applications" field to the value that was provided on create.
+func (u *OrderUpsert) UpdateDiscountApplications() *OrderUpsert {
+	u.SetExcluded(order.FieldDiscountApplications)
+	return u
+}
+
+// ClearDiscountApplications clears the value of the "discount_applications" field.
+func (u *OrderUpsert) ClearDiscountApplications() *OrderUpsert {
+	u.SetNull(order.FieldDiscountApplications)
+	return u
+}
+
+// SetNote sets the "note" field.
+func (u *OrderUpsert) SetNote(v string) *OrderUpsert {
+	u.Set(order.FieldNote, v)
+	return u
+}
+
+// UpdateNote sets the "note" field to the value that was provided on create.
+func (u *OrderUpsert) UpdateNote() *OrderUpsert {
+	u.SetExcluded(order.FieldNote)
+	return u
+}
+
+// SetVersion sets the "version" field.
+func (u *OrderUpsert) SetVersion(v int) *OrderUpsert {
+	u.Set(order.FieldVersion, v)
+	return u
+}
+
+// UpdateVersion sets the "version" field to the value that was provided on create.
+func (u *OrderUpsert) UpdateVersion() *OrderUpsert {
+	u.SetExcluded(order.FieldVersion)
+	return u
+}
+
+// AddVersion adds v to the "version" field.
+func (u *OrderUpsert) AddVersion(v int) *OrderUpsert {
+	u.Add(order.FieldVersion, v)
 	return u
 }
 
@@ -1291,6 +1705,188 @@ func (u *OrderUpsertOne) UpdateCancelledAt() *OrderUpsertOne {
 func (u *OrderUpsertOne) ClearCancelledAt() *OrderUpsertOne {
 	return u.Update(func(s *OrderUpsert) {
 		s.ClearCancelledAt()
+	})
+}
+
+// SetCancelReason sets the "cancel_reason" field.
+func (u *OrderUpsertOne) SetCancelReason(v order.CancelReason) *OrderUpsertOne {
+	return u.Update(func(s *OrderUpsert) {
+		s.SetCancelReason(v)
+	})
+}
+
+// UpdateCancelReason sets the "cancel_reason" field to the value that was provided on create.
+func (u *OrderUpsertOne) UpdateCancelReason() *OrderUpsertOne {
+	return u.Update(func(s *OrderUpsert) {
+		s.UpdateCancelReason()
+	})
+}
+
+// ClearCancelReason clears the value of the "cancel_reason" field.
+func (u *OrderUpsertOne) ClearCancelReason() *OrderUpsertOne {
+	return u.Update(func(s *OrderUpsert) {
+		s.ClearCancelReason()
+	})
+}
+
+// SetTotalPaid sets the "total_paid" field.
+func (u *OrderUpsertOne) SetTotalPaid(v int64) *OrderUpsertOne {
+	return u.Update(func(s *OrderUpsert) {
+		s.SetTotalPaid(v)
+	})
+}
+
+// AddTotalPaid adds v to the "total_paid" field.
+func (u *OrderUpsertOne) AddTotalPaid(v int64) *OrderUpsertOne {
+	return u.Update(func(s *OrderUpsert) {
+		s.AddTotalPaid(v)
+	})
+}
+
+// UpdateTotalPaid sets the "total_paid" field to the value that was provided on create.
+func (u *OrderUpsertOne) UpdateTotalPaid() *OrderUpsertOne {
+	return u.Update(func(s *OrderUpsert) {
+		s.UpdateTotalPaid()
+	})
+}
+
+// SetTotalRefunded sets the "total_refunded" field.
+func (u *OrderUpsertOne) SetTotalRefunded(v int64) *OrderUpsertOne {
+	return u.Update(func(s *OrderUpsert) {
+		s.SetTotalRefunded(v)
+	})
+}
+
+// AddTotalRefunded adds v to the "total_refunded" field.
+func (u *OrderUpsertOne) AddTotalRefunded(v int64) *OrderUpsertOne {
+	return u.Update(func(s *OrderUpsert) {
+		s.AddTotalRefunded(v)
+	})
+}
+
+// UpdateTotalRefunded sets the "total_refunded" field to the value that was provided on create.
+func (u *OrderUpsertOne) UpdateTotalRefunded() *OrderUpsertOne {
+	return u.Update(func(s *OrderUpsert) {
+		s.UpdateTotalRefunded()
+	})
+}
+
+// SetShippingTax sets the "shipping_tax" field.
+func (u *OrderUpsertOne) SetShippingTax(v int64) *OrderUpsertOne {
+	return u.Update(func(s *OrderUpsert) {
+		s.SetShippingTax(v)
+	})
+}
+
+// AddShippingTax adds v to the "shipping_tax" field.
+func (u *OrderUpsertOne) AddShippingTax(v int64) *OrderUpsertOne {
+	return u.Update(func(s *OrderUpsert) {
+		s.AddShippingTax(v)
+	})
+}
+
+// UpdateShippingTax sets the "shipping_tax" field to the value that was provided on create.
+func (u *OrderUpsertOne) UpdateShippingTax() *OrderUpsertOne {
+	return u.Update(func(s *OrderUpsert) {
+		s.UpdateShippingTax()
+	})
+}
+
+// SetShippingRefunded sets the "shipping_refunded" field.
+func (u *OrderUpsertOne) SetShippingRefunded(v int64) *OrderUpsertOne {
+	return u.Update(func(s *OrderUpsert) {
+		s.SetShippingRefunded(v)
+	})
+}
+
+// AddShippingRefunded adds v to the "shipping_refunded" field.
+func (u *OrderUpsertOne) AddShippingRefunded(v int64) *OrderUpsertOne {
+	return u.Update(func(s *OrderUpsert) {
+		s.AddShippingRefunded(v)
+	})
+}
+
+// UpdateShippingRefunded sets the "shipping_refunded" field to the value that was provided on create.
+func (u *OrderUpsertOne) UpdateShippingRefunded() *OrderUpsertOne {
+	return u.Update(func(s *OrderUpsert) {
+		s.UpdateShippingRefunded()
+	})
+}
+
+// SetTaxLines sets the "tax_lines" field.
+func (u *OrderUpsertOne) SetTaxLines(v []schema.TaxLine) *OrderUpsertOne {
+	return u.Update(func(s *OrderUpsert) {
+		s.SetTaxLines(v)
+	})
+}
+
+// UpdateTaxLines sets the "tax_lines" field to the value that was provided on create.
+func (u *OrderUpsertOne) UpdateTaxLines() *OrderUpsertOne {
+	return u.Update(func(s *OrderUpsert) {
+		s.UpdateTaxLines()
+	})
+}
+
+// ClearTaxLines clears the value of the "tax_lines" field.
+func (u *OrderUpsertOne) ClearTaxLines() *OrderUpsertOne {
+	return u.Update(func(s *OrderUpsert) {
+		s.ClearTaxLines()
+	})
+}
+
+// SetDiscountApplications sets the "discount_applications" field.
+func (u *OrderUpsertOne) SetDiscountApplications(v []schema.DiscountApplication) *OrderUpsertOne {
+	return u.Update(func(s *OrderUpsert) {
+		s.SetDiscountApplications(v)
+	})
+}
+
+// UpdateDiscountApplications sets the "discount_applications" field to the value that was provided on create.
+func (u *OrderUpsertOne) UpdateDiscountApplications() *OrderUpsertOne {
+	return u.Update(func(s *OrderUpsert) {
+		s.UpdateDiscountApplications()
+	})
+}
+
+// ClearDiscountApplications clears the value of the "discount_applications" field.
+func (u *OrderUpsertOne) ClearDiscountApplications() *OrderUpsertOne {
+	return u.Update(func(s *OrderUpsert) {
+		s.ClearDiscountApplications()
+	})
+}
+
+// SetNote sets the "note" field.
+func (u *OrderUpsertOne) SetNote(v string) *OrderUpsertOne {
+	return u.Update(func(s *OrderUpsert) {
+		s.SetNote(v)
+	})
+}
+
+// UpdateNote sets the "note" field to the value that was provided on create.
+func (u *OrderUpsertOne) UpdateNote() *OrderUpsertOne {
+	return u.Update(func(s *OrderUpsert) {
+		s.UpdateNote()
+	})
+}
+
+// SetVersion sets the "version" field.
+func (u *OrderUpsertOne) SetVersion(v int) *OrderUpsertOne {
+	return u.Update(func(s *OrderUpsert) {
+		s.SetVersion(v)
+	})
+}
+
+// AddVersion adds v to the "version" field.
+func (u *OrderUpsertOne) AddVersion(v int) *OrderUpsertOne {
+	return u.Update(func(s *OrderUpsert) {
+		s.AddVersion(v)
+	})
+}
+
+// UpdateVersion sets the "version" field to the value that was provided on create.
+func (u *OrderUpsertOne) UpdateVersion() *OrderUpsertOne {
+	return u.Update(func(s *OrderUpsert) {
+		s.UpdateVersion()
 	})
 }
 
@@ -1852,6 +2448,188 @@ func (u *OrderUpsertBulk) UpdateCancelledAt() *OrderUpsertBulk {
 func (u *OrderUpsertBulk) ClearCancelledAt() *OrderUpsertBulk {
 	return u.Update(func(s *OrderUpsert) {
 		s.ClearCancelledAt()
+	})
+}
+
+// SetCancelReason sets the "cancel_reason" field.
+func (u *OrderUpsertBulk) SetCancelReason(v order.CancelReason) *OrderUpsertBulk {
+	return u.Update(func(s *OrderUpsert) {
+		s.SetCancelReason(v)
+	})
+}
+
+// UpdateCancelReason sets the "cancel_reason" field to the value that was provided on create.
+func (u *OrderUpsertBulk) UpdateCancelReason() *OrderUpsertBulk {
+	return u.Update(func(s *OrderUpsert) {
+		s.UpdateCancelReason()
+	})
+}
+
+// ClearCancelReason clears the value of the "cancel_reason" field.
+func (u *OrderUpsertBulk) ClearCancelReason() *OrderUpsertBulk {
+	return u.Update(func(s *OrderUpsert) {
+		s.ClearCancelReason()
+	})
+}
+
+// SetTotalPaid sets the "total_paid" field.
+func (u *OrderUpsertBulk) SetTotalPaid(v int64) *OrderUpsertBulk {
+	return u.Update(func(s *OrderUpsert) {
+		s.SetTotalPaid(v)
+	})
+}
+
+// AddTotalPaid adds v to the "total_paid" field.
+func (u *OrderUpsertBulk) AddTotalPaid(v int64) *OrderUpsertBulk {
+	return u.Update(func(s *OrderUpsert) {
+		s.AddTotalPaid(v)
+	})
+}
+
+// UpdateTotalPaid sets the "total_paid" field to the value that was provided on create.
+func (u *OrderUpsertBulk) UpdateTotalPaid() *OrderUpsertBulk {
+	return u.Update(func(s *OrderUpsert) {
+		s.UpdateTotalPaid()
+	})
+}
+
+// SetTotalRefunded sets the "total_refunded" field.
+func (u *OrderUpsertBulk) SetTotalRefunded(v int64) *OrderUpsertBulk {
+	return u.Update(func(s *OrderUpsert) {
+		s.SetTotalRefunded(v)
+	})
+}
+
+// AddTotalRefunded adds v to the "total_refunded" field.
+func (u *OrderUpsertBulk) AddTotalRefunded(v int64) *OrderUpsertBulk {
+	return u.Update(func(s *OrderUpsert) {
+		s.AddTotalRefunded(v)
+	})
+}
+
+// UpdateTotalRefunded sets the "total_refunded" field to the value that was provided on create.
+func (u *OrderUpsertBulk) UpdateTotalRefunded() *OrderUpsertBulk {
+	return u.Update(func(s *OrderUpsert) {
+		s.UpdateTotalRefunded()
+	})
+}
+
+// SetShippingTax sets the "shipping_tax" field.
+func (u *OrderUpsertBulk) SetShippingTax(v int64) *OrderUpsertBulk {
+	return u.Update(func(s *OrderUpsert) {
+		s.SetShippingTax(v)
+	})
+}
+
+// AddShippingTax adds v to the "shipping_tax" field.
+func (u *OrderUpsertBulk) AddShippingTax(v int64) *OrderUpsertBulk {
+	return u.Update(func(s *OrderUpsert) {
+		s.AddShippingTax(v)
+	})
+}
+
+// UpdateShippingTax sets the "shipping_tax" field to the value that was provided on create.
+func (u *OrderUpsertBulk) UpdateShippingTax() *OrderUpsertBulk {
+	return u.Update(func(s *OrderUpsert) {
+		s.UpdateShippingTax()
+	})
+}
+
+// SetShippingRefunded sets the "shipping_refunded" field.
+func (u *OrderUpsertBulk) SetShippingRefunded(v int64) *OrderUpsertBulk {
+	return u.Update(func(s *OrderUpsert) {
+		s.SetShippingRefunded(v)
+	})
+}
+
+// AddShippingRefunded adds v to the "shipping_refunded" field.
+func (u *OrderUpsertBulk) AddShippingRefunded(v int64) *OrderUpsertBulk {
+	return u.Update(func(s *OrderUpsert) {
+		s.AddShippingRefunded(v)
+	})
+}
+
+// UpdateShippingRefunded sets the "shipping_refunded" field to the value that was provided on create.
+func (u *OrderUpsertBulk) UpdateShippingRefunded() *OrderUpsertBulk {
+	return u.Update(func(s *OrderUpsert) {
+		s.UpdateShippingRefunded()
+	})
+}
+
+// SetTaxLines sets the "tax_lines" field.
+func (u *OrderUpsertBulk) SetTaxLines(v []schema.TaxLine) *OrderUpsertBulk {
+	return u.Update(func(s *OrderUpsert) {
+		s.SetTaxLines(v)
+	})
+}
+
+// UpdateTaxLines sets the "tax_lines" field to the value that was provided on create.
+func (u *OrderUpsertBulk) UpdateTaxLines() *OrderUpsertBulk {
+	return u.Update(func(s *OrderUpsert) {
+		s.UpdateTaxLines()
+	})
+}
+
+// ClearTaxLines clears the value of the "tax_lines" field.
+func (u *OrderUpsertBulk) ClearTaxLines() *OrderUpsertBulk {
+	return u.Update(func(s *OrderUpsert) {
+		s.ClearTaxLines()
+	})
+}
+
+// SetDiscountApplications sets the "discount_applications" field.
+func (u *OrderUpsertBulk) SetDiscountApplications(v []schema.DiscountApplication) *OrderUpsertBulk {
+	return u.Update(func(s *OrderUpsert) {
+		s.SetDiscountApplications(v)
+	})
+}
+
+// UpdateDiscountApplications sets the "discount_applications" field to the value that was provided on create.
+func (u *OrderUpsertBulk) UpdateDiscountApplications() *OrderUpsertBulk {
+	return u.Update(func(s *OrderUpsert) {
+		s.UpdateDiscountApplications()
+	})
+}
+
+// ClearDiscountApplications clears the value of the "discount_applications" field.
+func (u *OrderUpsertBulk) ClearDiscountApplications() *OrderUpsertBulk {
+	return u.Update(func(s *OrderUpsert) {
+		s.ClearDiscountApplications()
+	})
+}
+
+// SetNote sets the "note" field.
+func (u *OrderUpsertBulk) SetNote(v string) *OrderUpsertBulk {
+	return u.Update(func(s *OrderUpsert) {
+		s.SetNote(v)
+	})
+}
+
+// UpdateNote sets the "note" field to the value that was provided on create.
+func (u *OrderUpsertBulk) UpdateNote() *OrderUpsertBulk {
+	return u.Update(func(s *OrderUpsert) {
+		s.UpdateNote()
+	})
+}
+
+// SetVersion sets the "version" field.
+func (u *OrderUpsertBulk) SetVersion(v int) *OrderUpsertBulk {
+	return u.Update(func(s *OrderUpsert) {
+		s.SetVersion(v)
+	})
+}
+
+// AddVersion adds v to the "version" field.
+func (u *OrderUpsertBulk) AddVersion(v int) *OrderUpsertBulk {
+	return u.Update(func(s *OrderUpsert) {
+		s.AddVersion(v)
+	})
+}
+
+// UpdateVersion sets the "version" field to the value that was provided on create.
+func (u *OrderUpsertBulk) UpdateVersion() *OrderUpsertBulk {
+	return u.Update(func(s *OrderUpsert) {
+		s.UpdateVersion()
 	})
 }
 

@@ -10,11 +10,15 @@ import (
 
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
+	"entgo.io/ent/dialect/sql/sqljson"
 	"entgo.io/ent/schema/field"
+	"github.com/emporium/emporium/ent/fulfillment"
 	"github.com/emporium/emporium/ent/order"
 	"github.com/emporium/emporium/ent/orderevent"
 	"github.com/emporium/emporium/ent/orderline"
 	"github.com/emporium/emporium/ent/predicate"
+	"github.com/emporium/emporium/ent/refund"
+	"github.com/emporium/emporium/ent/schema"
 )
 
 // OrderUpdate is the builder for updating Order entities.
@@ -353,6 +357,181 @@ func (_u *OrderUpdate) ClearCancelledAt() *OrderUpdate {
 	return _u
 }
 
+// SetCancelReason sets the "cancel_reason" field.
+func (_u *OrderUpdate) SetCancelReason(v order.CancelReason) *OrderUpdate {
+	_u.mutation.SetCancelReason(v)
+	return _u
+}
+
+// SetNillableCancelReason sets the "cancel_reason" field if the given value is not nil.
+func (_u *OrderUpdate) SetNillableCancelReason(v *order.CancelReason) *OrderUpdate {
+	if v != nil {
+		_u.SetCancelReason(*v)
+	}
+	return _u
+}
+
+// ClearCancelReason clears the value of the "cancel_reason" field.
+func (_u *OrderUpdate) ClearCancelReason() *OrderUpdate {
+	_u.mutation.ClearCancelReason()
+	return _u
+}
+
+// SetTotalPaid sets the "total_paid" field.
+func (_u *OrderUpdate) SetTotalPaid(v int64) *OrderUpdate {
+	_u.mutation.ResetTotalPaid()
+	_u.mutation.SetTotalPaid(v)
+	return _u
+}
+
+// SetNillableTotalPaid sets the "total_paid" field if the given value is not nil.
+func (_u *OrderUpdate) SetNillableTotalPaid(v *int64) *OrderUpdate {
+	if v != nil {
+		_u.SetTotalPaid(*v)
+	}
+	return _u
+}
+
+// AddTotalPaid adds value to the "total_paid" field.
+func (_u *OrderUpdate) AddTotalPaid(v int64) *OrderUpdate {
+	_u.mutation.AddTotalPaid(v)
+	return _u
+}
+
+// SetTotalRefunded sets the "total_refunded" field.
+func (_u *OrderUpdate) SetTotalRefunded(v int64) *OrderUpdate {
+	_u.mutation.ResetTotalRefunded()
+	_u.mutation.SetTotalRefunded(v)
+	return _u
+}
+
+// SetNillableTotalRefunded sets the "total_refunded" field if the given value is not nil.
+func (_u *OrderUpdate) SetNillableTotalRefunded(v *int64) *OrderUpdate {
+	if v != nil {
+		_u.SetTotalRefunded(*v)
+	}
+	return _u
+}
+
+// AddTotalRefunded adds value to the "total_refunded" field.
+func (_u *OrderUpdate) AddTotalRefunded(v int64) *OrderUpdate {
+	_u.mutation.AddTotalRefunded(v)
+	return _u
+}
+
+// SetShippingTax sets the "shipping_tax" field.
+func (_u *OrderUpdate) SetShippingTax(v int64) *OrderUpdate {
+	_u.mutation.ResetShippingTax()
+	_u.mutation.SetShippingTax(v)
+	return _u
+}
+
+// SetNillableShippingTax sets the "shipping_tax" field if the given value is not nil.
+func (_u *OrderUpdate) SetNillableShippingTax(v *int64) *OrderUpdate {
+	if v != nil {
+		_u.SetShippingTax(*v)
+	}
+	return _u
+}
+
+// AddShippingTax adds value to the "shipping_tax" field.
+func (_u *OrderUpdate) AddShippingTax(v int64) *OrderUpdate {
+	_u.mutation.AddShippingTax(v)
+	return _u
+}
+
+// SetShippingRefunded sets the "shipping_refunded" field.
+func (_u *OrderUpdate) SetShippingRefunded(v int64) *OrderUpdate {
+	_u.mutation.ResetShippingRefunded()
+	_u.mutation.SetShippingRefunded(v)
+	return _u
+}
+
+// SetNillableShippingRefunded sets the "shipping_refunded" field if the given value is not nil.
+func (_u *OrderUpdate) SetNillableShippingRefunded(v *int64) *OrderUpdate {
+	if v != nil {
+		_u.SetShippingRefunded(*v)
+	}
+	return _u
+}
+
+// AddShippingRefunded adds value to the "shipping_refunded" field.
+func (_u *OrderUpdate) AddShippingRefunded(v int64) *OrderUpdate {
+	_u.mutation.AddShippingRefunded(v)
+	return _u
+}
+
+// SetTaxLines sets the "tax_lines" field.
+func (_u *OrderUpdate) SetTaxLines(v []schema.TaxLine) *OrderUpdate {
+	_u.mutation.SetTaxLines(v)
+	return _u
+}
+
+// AppendTaxLines appends value to the "tax_lines" field.
+func (_u *OrderUpdate) AppendTaxLines(v []schema.TaxLine) *OrderUpdate {
+	_u.mutation.AppendTaxLines(v)
+	return _u
+}
+
+// ClearTaxLines clears the value of the "tax_lines" field.
+func (_u *OrderUpdate) ClearTaxLines() *OrderUpdate {
+	_u.mutation.ClearTaxLines()
+	return _u
+}
+
+// SetDiscountApplications sets the "discount_applications" field.
+func (_u *OrderUpdate) SetDiscountApplications(v []schema.DiscountApplication) *OrderUpdate {
+	_u.mutation.SetDiscountApplications(v)
+	return _u
+}
+
+// AppendDiscountApplications appends value to the "discount_applications" field.
+func (_u *OrderUpdate) AppendDiscountApplications(v []schema.DiscountApplication) *OrderUpdate {
+	_u.mutation.AppendDiscountApplications(v)
+	return _u
+}
+
+// ClearDiscountApplications clears the value of the "discount_applications" field.
+func (_u *OrderUpdate) ClearDiscountApplications() *OrderUpdate {
+	_u.mutation.ClearDiscountApplications()
+	return _u
+}
+
+// SetNote sets the "note" field.
+func (_u *OrderUpdate) SetNote(v string) *OrderUpdate {
+	_u.mutation.SetNote(v)
+	return _u
+}
+
+// SetNillableNote sets the "note" field if the given value is not nil.
+func (_u *OrderUpdate) SetNillableNote(v *string) *OrderUpdate {
+	if v != nil {
+		_u.SetNote(*v)
+	}
+	return _u
+}
+
+// SetVersion sets the "version" field.
+func (_u *OrderUpdate) SetVersion(v int) *OrderUpdate {
+	_u.mutation.ResetVersion()
+	_u.mutation.SetVersion(v)
+	return _u
+}
+
+// SetNillableVersion sets the "version" field if the given value is not nil.
+func (_u *OrderUpdate) SetNillableVersion(v *int) *OrderUpdate {
+	if v != nil {
+		_u.SetVersion(*v)
+	}
+	return _u
+}
+
+// AddVersion adds value to the "version" field.
+func (_u *OrderUpdate) AddVersion(v int) *OrderUpdate {
+	_u.mutation.AddVersion(v)
+	return _u
+}
+
 // AddLineIDs adds the "lines" edge to the OrderLine entity by IDs.
 func (_u *OrderUpdate) AddLineIDs(ids ...int) *OrderUpdate {
 	_u.mutation.AddLineIDs(ids...)
@@ -381,6 +560,36 @@ func (_u *OrderUpdate) AddEvents(v ...*OrderEvent) *OrderUpdate {
 		ids[i] = v[i].ID
 	}
 	return _u.AddEventIDs(ids...)
+}
+
+// AddFulfillmentIDs adds the "fulfillments" edge to the Fulfillment entity by IDs.
+func (_u *OrderUpdate) AddFulfillmentIDs(ids ...int) *OrderUpdate {
+	_u.mutation.AddFulfillmentIDs(ids...)
+	return _u
+}
+
+// AddFulfillments adds the "fulfillments" edges to the Fulfillment entity.
+func (_u *OrderUpdate) AddFulfillments(v ...*Fulfillment) *OrderUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddFulfillmentIDs(ids...)
+}
+
+// AddRefundIDs adds the "refunds" edge to the Refund entity by IDs.
+func (_u *OrderUpdate) AddRefundIDs(ids ...int) *OrderUpdate {
+	_u.mutation.AddRefundIDs(ids...)
+	return _u
+}
+
+// AddRefunds adds the "refunds" edges to the Refund entity.
+func (_u *OrderUpdate) AddRefunds(v ...*Refund) *OrderUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddRefundIDs(ids...)
 }
 
 // Mutation returns the OrderMutation object of the builder.
@@ -430,6 +639,48 @@ func (_u *OrderUpdate) RemoveEvents(v ...*OrderEvent) *OrderUpdate {
 	return _u.RemoveEventIDs(ids...)
 }
 
+// ClearFulfillments clears all "fulfillments" edges to the Fulfillment entity.
+func (_u *OrderUpdate) ClearFulfillments() *OrderUpdate {
+	_u.mutation.ClearFulfillments()
+	return _u
+}
+
+// RemoveFulfillmentIDs removes the "fulfillments" edge to Fulfillment entities by IDs.
+func (_u *OrderUpdate) RemoveFulfillmentIDs(ids ...int) *OrderUpdate {
+	_u.mutation.RemoveFulfillmentIDs(ids...)
+	return _u
+}
+
+// RemoveFulfillments removes "fulfillments" edges to Fulfillment entities.
+func (_u *OrderUpdate) RemoveFulfillments(v ...*Fulfillment) *OrderUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveFulfillmentIDs(ids...)
+}
+
+// ClearRefunds clears all "refunds" edges to the Refund entity.
+func (_u *OrderUpdate) ClearRefunds() *OrderUpdate {
+	_u.mutation.ClearRefunds()
+	return _u
+}
+
+// RemoveRefundIDs removes the "refunds" edge to Refund entities by IDs.
+func (_u *OrderUpdate) RemoveRefundIDs(ids ...int) *OrderUpdate {
+	_u.mutation.RemoveRefundIDs(ids...)
+	return _u
+}
+
+// RemoveRefunds removes "refunds" edges to Refund entities.
+func (_u *OrderUpdate) RemoveRefunds(v ...*Refund) *OrderUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveRefundIDs(ids...)
+}
+
 // Save executes the query and returns the number of nodes affected by the update operation.
 func (_u *OrderUpdate) Save(ctx context.Context) (int, error) {
 	_u.defaults()
@@ -476,6 +727,11 @@ func (_u *OrderUpdate) check() error {
 	if v, ok := _u.mutation.FulfillmentStatus(); ok {
 		if err := order.FulfillmentStatusValidator(v); err != nil {
 			return &ValidationError{Name: "fulfillment_status", err: fmt.Errorf(`ent: validator failed for field "Order.fulfillment_status": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.CancelReason(); ok {
+		if err := order.CancelReasonValidator(v); err != nil {
+			return &ValidationError{Name: "cancel_reason", err: fmt.Errorf(`ent: validator failed for field "Order.cancel_reason": %w`, err)}
 		}
 	}
 	return nil
@@ -589,6 +845,67 @@ func (_u *OrderUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if _u.mutation.CancelledAtCleared() {
 		_spec.ClearField(order.FieldCancelledAt, field.TypeTime)
 	}
+	if value, ok := _u.mutation.CancelReason(); ok {
+		_spec.SetField(order.FieldCancelReason, field.TypeEnum, value)
+	}
+	if _u.mutation.CancelReasonCleared() {
+		_spec.ClearField(order.FieldCancelReason, field.TypeEnum)
+	}
+	if value, ok := _u.mutation.TotalPaid(); ok {
+		_spec.SetField(order.FieldTotalPaid, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.AddedTotalPaid(); ok {
+		_spec.AddField(order.FieldTotalPaid, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.TotalRefunded(); ok {
+		_spec.SetField(order.FieldTotalRefunded, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.AddedTotalRefunded(); ok {
+		_spec.AddField(order.FieldTotalRefunded, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.ShippingTax(); ok {
+		_spec.SetField(order.FieldShippingTax, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.AddedShippingTax(); ok {
+		_spec.AddField(order.FieldShippingTax, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.ShippingRefunded(); ok {
+		_spec.SetField(order.FieldShippingRefunded, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.AddedShippingRefunded(); ok {
+		_spec.AddField(order.FieldShippingRefunded, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.TaxLines(); ok {
+		_spec.SetField(order.FieldTaxLines, field.TypeJSON, value)
+	}
+	if value, ok := _u.mutation.AppendedTaxLines(); ok {
+		_spec.AddModifier(func(u *sql.UpdateBuilder) {
+			sqljson.Append(u, order.FieldTaxLines, value)
+		})
+	}
+	if _u.mutation.TaxLinesCleared() {
+		_spec.ClearField(order.FieldTaxLines, field.TypeJSON)
+	}
+	if value, ok := _u.mutation.DiscountApplications(); ok {
+		_spec.SetField(order.FieldDiscountApplications, field.TypeJSON, value)
+	}
+	if value, ok := _u.mutation.AppendedDiscountApplications(); ok {
+		_spec.AddModifier(func(u *sql.UpdateBuilder) {
+			sqljson.Append(u, order.FieldDiscountApplications, value)
+		})
+	}
+	if _u.mutation.DiscountApplicationsCleared() {
+		_spec.ClearField(order.FieldDiscountApplications, field.TypeJSON)
+	}
+	if value, ok := _u.mutation.Note(); ok {
+		_spec.SetField(order.FieldNote, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.Version(); ok {
+		_spec.SetField(order.FieldVersion, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedVersion(); ok {
+		_spec.AddField(order.FieldVersion, field.TypeInt, value)
+	}
 	if _u.mutation.LinesCleared() {
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.O2M,
@@ -672,6 +989,96 @@ func (_u *OrderUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(orderevent.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.FulfillmentsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   order.FulfillmentsTable,
+			Columns: []string{order.FulfillmentsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(fulfillment.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedFulfillmentsIDs(); len(nodes) > 0 && !_u.mutation.FulfillmentsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   order.FulfillmentsTable,
+			Columns: []string{order.FulfillmentsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(fulfillment.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.FulfillmentsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   order.FulfillmentsTable,
+			Columns: []string{order.FulfillmentsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(fulfillment.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.RefundsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   order.RefundsTable,
+			Columns: []string{order.RefundsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(refund.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedRefundsIDs(); len(nodes) > 0 && !_u.mutation.RefundsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   order.RefundsTable,
+			Columns: []string{order.RefundsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(refund.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RefundsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   order.RefundsTable,
+			Columns: []string{order.RefundsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(refund.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {
@@ -1023,6 +1430,181 @@ func (_u *OrderUpdateOne) ClearCancelledAt() *OrderUpdateOne {
 	return _u
 }
 
+// SetCancelReason sets the "cancel_reason" field.
+func (_u *OrderUpdateOne) SetCancelReason(v order.CancelReason) *OrderUpdateOne {
+	_u.mutation.SetCancelReason(v)
+	return _u
+}
+
+// SetNillableCancelReason sets the "cancel_reason" field if the given value is not nil.
+func (_u *OrderUpdateOne) SetNillableCancelReason(v *order.CancelReason) *OrderUpdateOne {
+	if v != nil {
+		_u.SetCancelReason(*v)
+	}
+	return _u
+}
+
+// ClearCancelReason clears the value of the "cancel_reason" field.
+func (_u *OrderUpdateOne) ClearCancelReason() *OrderUpdateOne {
+	_u.mutation.ClearCancelReason()
+	return _u
+}
+
+// SetTotalPaid sets the "total_paid" field.
+func (_u *OrderUpdateOne) SetTotalPaid(v int64) *OrderUpdateOne {
+	_u.mutation.ResetTotalPaid()
+	_u.mutation.SetTotalPaid(v)
+	return _u
+}
+
+// SetNillableTotalPaid sets the "total_paid" field if the given value is not nil.
+func (_u *OrderUpdateOne) SetNillableTotalPaid(v *int64) *OrderUpdateOne {
+	if v != nil {
+		_u.SetTotalPaid(*v)
+	}
+	return _u
+}
+
+// AddTotalPaid adds value to the "total_paid" field.
+func (_u *OrderUpdateOne) AddTotalPaid(v int64) *OrderUpdateOne {
+	_u.mutation.AddTotalPaid(v)
+	return _u
+}
+
+// SetTotalRefunded sets the "total_refunded" field.
+func (_u *OrderUpdateOne) SetTotalRefunded(v int64) *OrderUpdateOne {
+	_u.mutation.ResetTotalRefunded()
+	_u.mutation.SetTotalRefunded(v)
+	return _u
+}
+
+// SetNillableTotalRefunded sets the "total_refunded" field if the given value is not nil.
+func (_u *OrderUpdateOne) SetNillableTotalRefunded(v *int64) *OrderUpdateOne {
+	if v != nil {
+		_u.SetTotalRefunded(*v)
+	}
+	return _u
+}
+
+// AddTotalRefunded adds value to the "total_refunded" field.
+func (_u *OrderUpdateOne) AddTotalRefunded(v int64) *OrderUpdateOne {
+	_u.mutation.AddTotalRefunded(v)
+	return _u
+}
+
+// SetShippingTax sets the "shipping_tax" field.
+func (_u *OrderUpdateOne) SetShippingTax(v int64) *OrderUpdateOne {
+	_u.mutation.ResetShippingTax()
+	_u.mutation.SetShippingTax(v)
+	return _u
+}
+
+// SetNillableShippingTax sets the "shipping_tax" field if the given value is not nil.
+func (_u *OrderUpdateOne) SetNillableShippingTax(v *int64) *OrderUpdateOne {
+	if v != nil {
+		_u.SetShippingTax(*v)
+	}
+	return _u
+}
+
+// AddShippingTax adds value to the "shipping_tax" field.
+func (_u *OrderUpdateOne) AddShippingTax(v int64) *OrderUpdateOne {
+	_u.mutation.AddShippingTax(v)
+	return _u
+}
+
+// SetShippingRefunded sets the "shipping_refunded" field.
+func (_u *OrderUpdateOne) SetShippingRefunded(v int64) *OrderUpdateOne {
+	_u.mutation.ResetShippingRefunded()
+	_u.mutation.SetShippingRefunded(v)
+	return _u
+}
+
+// SetNillableShippingRefunded sets the "shipping_refunded" field if the given value is not nil.
+func (_u *OrderUpdateOne) SetNillableShippingRefunded(v *int64) *OrderUpdateOne {
+	if v != nil {
+		_u.SetShippingRefunded(*v)
+	}
+	return _u
+}
+
+// AddShippingRefunded adds value to the "shipping_refunded" field.
+func (_u *OrderUpdateOne) AddShippingRefunded(v int64) *OrderUpdateOne {
+	_u.mutation.AddShippingRefunded(v)
+	return _u
+}
+
+// SetTaxLines sets the "tax_lines" field.
+func (_u *OrderUpdateOne) SetTaxLines(v []schema.TaxLine) *OrderUpdateOne {
+	_u.mutation.SetTaxLines(v)
+	return _u
+}
+
+// AppendTaxLines appends value to the "tax_lines" field.
+func (_u *OrderUpdateOne) AppendTaxLines(v []schema.TaxLine) *OrderUpdateOne {
+	_u.mutation.AppendTaxLines(v)
+	return _u
+}
+
+// ClearTaxLines clears the value of the "tax_lines" field.
+func (_u *OrderUpdateOne) ClearTaxLines() *OrderUpdateOne {
+	_u.mutation.ClearTaxLines()
+	return _u
+}
+
+// SetDiscountApplications sets the "discount_applications" field.
+func (_u *OrderUpdateOne) SetDiscountApplications(v []schema.DiscountApplication) *OrderUpdateOne {
+	_u.mutation.SetDiscountApplications(v)
+	return _u
+}
+
+// AppendDiscountApplications appends value to the "discount_applications" field.
+func (_u *OrderUpdateOne) AppendDiscountApplications(v []schema.DiscountApplication) *OrderUpdateOne {
+	_u.mutation.AppendDiscountApplications(v)
+	return _u
+}
+
+// ClearDiscountApplications clears the value of the "discount_applications" field.
+func (_u *OrderUpdateOne) ClearDiscountApplications() *OrderUpdateOne {
+	_u.mutation.ClearDiscountApplications()
+	return _u
+}
+
+// SetNote sets the "note" field.
+func (_u *OrderUpdateOne) SetNote(v string) *OrderUpdateOne {
+	_u.mutation.SetNote(v)
+	return _u
+}
+
+// SetNillableNote sets the "note" field if the given value is not nil.
+func (_u *OrderUpdateOne) SetNillableNote(v *string) *OrderUpdateOne {
+	if v != nil {
+		_u.SetNote(*v)
+	}
+	return _u
+}
+
+// SetVersion sets the "version" field.
+func (_u *OrderUpdateOne) SetVersion(v int) *OrderUpdateOne {
+	_u.mutation.ResetVersion()
+	_u.mutation.SetVersion(v)
+	return _u
+}
+
+// SetNillableVersion sets the "version" field if the given value is not nil.
+func (_u *OrderUpdateOne) SetNillableVersion(v *int) *OrderUpdateOne {
+	if v != nil {
+		_u.SetVersion(*v)
+	}
+	return _u
+}
+
+// AddVersion adds value to the "version" field.
+func (_u *OrderUpdateOne) AddVersion(v int) *OrderUpdateOne {
+	_u.mutation.AddVersion(v)
+	return _u
+}
+
 // AddLineIDs adds the "lines" edge to the OrderLine entity by IDs.
 func (_u *OrderUpdateOne) AddLineIDs(ids ...int) *OrderUpdateOne {
 	_u.mutation.AddLineIDs(ids...)
@@ -1051,6 +1633,36 @@ func (_u *OrderUpdateOne) AddEvents(v ...*OrderEvent) *OrderUpdateOne {
 		ids[i] = v[i].ID
 	}
 	return _u.AddEventIDs(ids...)
+}
+
+// AddFulfillmentIDs adds the "fulfillments" edge to the Fulfillment entity by IDs.
+func (_u *OrderUpdateOne) AddFulfillmentIDs(ids ...int) *OrderUpdateOne {
+	_u.mutation.AddFulfillmentIDs(ids...)
+	return _u
+}
+
+// AddFulfillments adds the "fulfillments" edges to the Fulfillment entity.
+func (_u *OrderUpdateOne) AddFulfillments(v ...*Fulfillment) *OrderUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddFulfillmentIDs(ids...)
+}
+
+// AddRefundIDs adds the "refunds" edge to the Refund entity by IDs.
+func (_u *OrderUpdateOne) AddRefundIDs(ids ...int) *OrderUpdateOne {
+	_u.mutation.AddRefundIDs(ids...)
+	return _u
+}
+
+// AddRefunds adds the "refunds" edges to the Refund entity.
+func (_u *OrderUpdateOne) AddRefunds(v ...*Refund) *OrderUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddRefundIDs(ids...)
 }
 
 // Mutation returns the OrderMutation object of the builder.
@@ -1098,6 +1710,48 @@ func (_u *OrderUpdateOne) RemoveEvents(v ...*OrderEvent) *OrderUpdateOne {
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveEventIDs(ids...)
+}
+
+// ClearFulfillments clears all "fulfillments" edges to the Fulfillment entity.
+func (_u *OrderUpdateOne) ClearFulfillments() *OrderUpdateOne {
+	_u.mutation.ClearFulfillments()
+	return _u
+}
+
+// RemoveFulfillmentIDs removes the "fulfillments" edge to Fulfillment entities by IDs.
+func (_u *OrderUpdateOne) RemoveFulfillmentIDs(ids ...int) *OrderUpdateOne {
+	_u.mutation.RemoveFulfillmentIDs(ids...)
+	return _u
+}
+
+// RemoveFulfillments removes "fulfillments" edges to Fulfillment entities.
+func (_u *OrderUpdateOne) RemoveFulfillments(v ...*Fulfillment) *OrderUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveFulfillmentIDs(ids...)
+}
+
+// ClearRefunds clears all "refunds" edges to the Refund entity.
+func (_u *OrderUpdateOne) ClearRefunds() *OrderUpdateOne {
+	_u.mutation.ClearRefunds()
+	return _u
+}
+
+// RemoveRefundIDs removes the "refunds" edge to Refund entities by IDs.
+func (_u *OrderUpdateOne) RemoveRefundIDs(ids ...int) *OrderUpdateOne {
+	_u.mutation.RemoveRefundIDs(ids...)
+	return _u
+}
+
+// RemoveRefunds removes "refunds" edges to Refund entities.
+func (_u *OrderUpdateOne) RemoveRefunds(v ...*Refund) *OrderUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveRefundIDs(ids...)
 }
 
 // Where appends a list predicates to the OrderUpdate builder.
@@ -1159,6 +1813,11 @@ func (_u *OrderUpdateOne) check() error {
 	if v, ok := _u.mutation.FulfillmentStatus(); ok {
 		if err := order.FulfillmentStatusValidator(v); err != nil {
 			return &ValidationError{Name: "fulfillment_status", err: fmt.Errorf(`ent: validator failed for field "Order.fulfillment_status": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.CancelReason(); ok {
+		if err := order.CancelReasonValidator(v); err != nil {
+			return &ValidationError{Name: "cancel_reason", err: fmt.Errorf(`ent: validator failed for field "Order.cancel_reason": %w`, err)}
 		}
 	}
 	return nil
@@ -1289,6 +1948,67 @@ func (_u *OrderUpdateOne) sqlSave(ctx context.Context) (_node *Order, err error)
 	if _u.mutation.CancelledAtCleared() {
 		_spec.ClearField(order.FieldCancelledAt, field.TypeTime)
 	}
+	if value, ok := _u.mutation.CancelReason(); ok {
+		_spec.SetField(order.FieldCancelReason, field.TypeEnum, value)
+	}
+	if _u.mutation.CancelReasonCleared() {
+		_spec.ClearField(order.FieldCancelReason, field.TypeEnum)
+	}
+	if value, ok := _u.mutation.TotalPaid(); ok {
+		_spec.SetField(order.FieldTotalPaid, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.AddedTotalPaid(); ok {
+		_spec.AddField(order.FieldTotalPaid, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.TotalRefunded(); ok {
+		_spec.SetField(order.FieldTotalRefunded, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.AddedTotalRefunded(); ok {
+		_spec.AddField(order.FieldTotalRefunded, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.ShippingTax(); ok {
+		_spec.SetField(order.FieldShippingTax, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.AddedShippingTax(); ok {
+		_spec.AddField(order.FieldShippingTax, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.ShippingRefunded(); ok {
+		_spec.SetField(order.FieldShippingRefunded, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.AddedShippingRefunded(); ok {
+		_spec.AddField(order.FieldShippingRefunded, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.TaxLines(); ok {
+		_spec.SetField(order.FieldTaxLines, field.TypeJSON, value)
+	}
+	if value, ok := _u.mutation.AppendedTaxLines(); ok {
+		_spec.AddModifier(func(u *sql.UpdateBuilder) {
+			sqljson.Append(u, order.FieldTaxLines, value)
+		})
+	}
+	if _u.mutation.TaxLinesCleared() {
+		_spec.ClearField(order.FieldTaxLines, field.TypeJSON)
+	}
+	if value, ok := _u.mutation.DiscountApplications(); ok {
+		_spec.SetField(order.FieldDiscountApplications, field.TypeJSON, value)
+	}
+	if value, ok := _u.mutation.AppendedDiscountApplications(); ok {
+		_spec.AddModifier(func(u *sql.UpdateBuilder) {
+			sqljson.Append(u, order.FieldDiscountApplications, value)
+		})
+	}
+	if _u.mutation.DiscountApplicationsCleared() {
+		_spec.ClearField(order.FieldDiscountApplications, field.TypeJSON)
+	}
+	if value, ok := _u.mutation.Note(); ok {
+		_spec.SetField(order.FieldNote, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.Version(); ok {
+		_spec.SetField(order.FieldVersion, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedVersion(); ok {
+		_spec.AddField(order.FieldVersion, field.TypeInt, value)
+	}
 	if _u.mutation.LinesCleared() {
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.O2M,
@@ -1372,6 +2092,96 @@ func (_u *OrderUpdateOne) sqlSave(ctx context.Context) (_node *Order, err error)
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(orderevent.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.FulfillmentsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   order.FulfillmentsTable,
+			Columns: []string{order.FulfillmentsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(fulfillment.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedFulfillmentsIDs(); len(nodes) > 0 && !_u.mutation.FulfillmentsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   order.FulfillmentsTable,
+			Columns: []string{order.FulfillmentsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(fulfillment.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.FulfillmentsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   order.FulfillmentsTable,
+			Columns: []string{order.FulfillmentsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(fulfillment.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.RefundsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   order.RefundsTable,
+			Columns: []string{order.RefundsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(refund.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedRefundsIDs(); len(nodes) > 0 && !_u.mutation.RefundsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   order.RefundsTable,
+			Columns: []string{order.RefundsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(refund.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RefundsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   order.RefundsTable,
+			Columns: []string{order.RefundsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(refund.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

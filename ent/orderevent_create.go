@@ -49,6 +49,26 @@ func (_c *OrderEventCreate) SetNillableMessage(v *string) *OrderEventCreate {
 	return _c
 }
 
+// SetActor sets the "actor" field.
+func (_c *OrderEventCreate) SetActor(v string) *OrderEventCreate {
+	_c.mutation.SetActor(v)
+	return _c
+}
+
+// SetNillableActor sets the "actor" field if the given value is not nil.
+func (_c *OrderEventCreate) SetNillableActor(v *string) *OrderEventCreate {
+	if v != nil {
+		_c.SetActor(*v)
+	}
+	return _c
+}
+
+// SetData sets the "data" field.
+func (_c *OrderEventCreate) SetData(v map[string]interface{}) *OrderEventCreate {
+	_c.mutation.SetData(v)
+	return _c
+}
+
 // SetCreatedAt sets the "created_at" field.
 func (_c *OrderEventCreate) SetCreatedAt(v time.Time) *OrderEventCreate {
 	_c.mutation.SetCreatedAt(v)
@@ -107,6 +127,10 @@ func (_c *OrderEventCreate) defaults() {
 		v := orderevent.DefaultMessage
 		_c.mutation.SetMessage(v)
 	}
+	if _, ok := _c.mutation.Actor(); !ok {
+		v := orderevent.DefaultActor
+		_c.mutation.SetActor(v)
+	}
 	if _, ok := _c.mutation.CreatedAt(); !ok {
 		v := orderevent.DefaultCreatedAt()
 		_c.mutation.SetCreatedAt(v)
@@ -123,6 +147,9 @@ func (_c *OrderEventCreate) check() error {
 	}
 	if _, ok := _c.mutation.Message(); !ok {
 		return &ValidationError{Name: "message", err: errors.New(`ent: missing required field "OrderEvent.message"`)}
+	}
+	if _, ok := _c.mutation.Actor(); !ok {
+		return &ValidationError{Name: "actor", err: errors.New(`ent: missing required field "OrderEvent.actor"`)}
 	}
 	if _, ok := _c.mutation.CreatedAt(); !ok {
 		return &ValidationError{Name: "created_at", err: errors.New(`ent: missing required field "OrderEvent.created_at"`)}
@@ -164,6 +191,14 @@ func (_c *OrderEventCreate) createSpec() (*OrderEvent, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.Message(); ok {
 		_spec.SetField(orderevent.FieldMessage, field.TypeString, value)
 		_node.Message = value
+	}
+	if value, ok := _c.mutation.Actor(); ok {
+		_spec.SetField(orderevent.FieldActor, field.TypeString, value)
+		_node.Actor = value
+	}
+	if value, ok := _c.mutation.Data(); ok {
+		_spec.SetField(orderevent.FieldData, field.TypeJSON, value)
+		_node.Data = value
 	}
 	if value, ok := _c.mutation.CreatedAt(); ok {
 		_spec.SetField(orderevent.FieldCreatedAt, field.TypeTime, value)
@@ -274,6 +309,36 @@ func (u *OrderEventUpsert) UpdateMessage() *OrderEventUpsert {
 	return u
 }
 
+// SetActor sets the "actor" field.
+func (u *OrderEventUpsert) SetActor(v string) *OrderEventUpsert {
+	u.Set(orderevent.FieldActor, v)
+	return u
+}
+
+// UpdateActor sets the "actor" field to the value that was provided on create.
+func (u *OrderEventUpsert) UpdateActor() *OrderEventUpsert {
+	u.SetExcluded(orderevent.FieldActor)
+	return u
+}
+
+// SetData sets the "data" field.
+func (u *OrderEventUpsert) SetData(v map[string]interface{}) *OrderEventUpsert {
+	u.Set(orderevent.FieldData, v)
+	return u
+}
+
+// UpdateData sets the "data" field to the value that was provided on create.
+func (u *OrderEventUpsert) UpdateData() *OrderEventUpsert {
+	u.SetExcluded(orderevent.FieldData)
+	return u
+}
+
+// ClearData clears the value of the "data" field.
+func (u *OrderEventUpsert) ClearData() *OrderEventUpsert {
+	u.SetNull(orderevent.FieldData)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create.
 // Using this option is equivalent to using:
 //
@@ -358,6 +423,41 @@ func (u *OrderEventUpsertOne) SetMessage(v string) *OrderEventUpsertOne {
 func (u *OrderEventUpsertOne) UpdateMessage() *OrderEventUpsertOne {
 	return u.Update(func(s *OrderEventUpsert) {
 		s.UpdateMessage()
+	})
+}
+
+// SetActor sets the "actor" field.
+func (u *OrderEventUpsertOne) SetActor(v string) *OrderEventUpsertOne {
+	return u.Update(func(s *OrderEventUpsert) {
+		s.SetActor(v)
+	})
+}
+
+// UpdateActor sets the "actor" field to the value that was provided on create.
+func (u *OrderEventUpsertOne) UpdateActor() *OrderEventUpsertOne {
+	return u.Update(func(s *OrderEventUpsert) {
+		s.UpdateActor()
+	})
+}
+
+// SetData sets the "data" field.
+func (u *OrderEventUpsertOne) SetData(v map[string]interface{}) *OrderEventUpsertOne {
+	return u.Update(func(s *OrderEventUpsert) {
+		s.SetData(v)
+	})
+}
+
+// UpdateData sets the "data" field to the value that was provided on create.
+func (u *OrderEventUpsertOne) UpdateData() *OrderEventUpsertOne {
+	return u.Update(func(s *OrderEventUpsert) {
+		s.UpdateData()
+	})
+}
+
+// ClearData clears the value of the "data" field.
+func (u *OrderEventUpsertOne) ClearData() *OrderEventUpsertOne {
+	return u.Update(func(s *OrderEventUpsert) {
+		s.ClearData()
 	})
 }
 
@@ -611,6 +711,41 @@ func (u *OrderEventUpsertBulk) SetMessage(v string) *OrderEventUpsertBulk {
 func (u *OrderEventUpsertBulk) UpdateMessage() *OrderEventUpsertBulk {
 	return u.Update(func(s *OrderEventUpsert) {
 		s.UpdateMessage()
+	})
+}
+
+// SetActor sets the "actor" field.
+func (u *OrderEventUpsertBulk) SetActor(v string) *OrderEventUpsertBulk {
+	return u.Update(func(s *OrderEventUpsert) {
+		s.SetActor(v)
+	})
+}
+
+// UpdateActor sets the "actor" field to the value that was provided on create.
+func (u *OrderEventUpsertBulk) UpdateActor() *OrderEventUpsertBulk {
+	return u.Update(func(s *OrderEventUpsert) {
+		s.UpdateActor()
+	})
+}
+
+// SetData sets the "data" field.
+func (u *OrderEventUpsertBulk) SetData(v map[string]interface{}) *OrderEventUpsertBulk {
+	return u.Update(func(s *OrderEventUpsert) {
+		s.SetData(v)
+	})
+}
+
+// UpdateData sets the "data" field to the value that was provided on create.
+func (u *OrderEventUpsertBulk) UpdateData() *OrderEventUpsertBulk {
+	return u.Update(func(s *OrderEventUpsert) {
+		s.UpdateData()
+	})
+}
+
+// ClearData clears the value of the "data" field.
+func (u *OrderEventUpsertBulk) ClearData() *OrderEventUpsertBulk {
+	return u.Update(func(s *OrderEventUpsert) {
+		s.ClearData()
 	})
 }
 

@@ -71,6 +71,32 @@ func (_u *OrderEventUpdate) SetNillableMessage(v *string) *OrderEventUpdate {
 	return _u
 }
 
+// SetActor sets the "actor" field.
+func (_u *OrderEventUpdate) SetActor(v string) *OrderEventUpdate {
+	_u.mutation.SetActor(v)
+	return _u
+}
+
+// SetNillableActor sets the "actor" field if the given value is not nil.
+func (_u *OrderEventUpdate) SetNillableActor(v *string) *OrderEventUpdate {
+	if v != nil {
+		_u.SetActor(*v)
+	}
+	return _u
+}
+
+// SetData sets the "data" field.
+func (_u *OrderEventUpdate) SetData(v map[string]interface{}) *OrderEventUpdate {
+	_u.mutation.SetData(v)
+	return _u
+}
+
+// ClearData clears the value of the "data" field.
+func (_u *OrderEventUpdate) ClearData() *OrderEventUpdate {
+	_u.mutation.ClearData()
+	return _u
+}
+
 // SetOrder sets the "order" edge to the Order entity.
 func (_u *OrderEventUpdate) SetOrder(v *Order) *OrderEventUpdate {
 	return _u.SetOrderID(v.ID)
@@ -145,6 +171,15 @@ func (_u *OrderEventUpdate) sqlSave(ctx context.Context) (_node int, err error) 
 	}
 	if value, ok := _u.mutation.Message(); ok {
 		_spec.SetField(orderevent.FieldMessage, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.Actor(); ok {
+		_spec.SetField(orderevent.FieldActor, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.Data(); ok {
+		_spec.SetField(orderevent.FieldData, field.TypeJSON, value)
+	}
+	if _u.mutation.DataCleared() {
+		_spec.ClearField(orderevent.FieldData, field.TypeJSON)
 	}
 	if _u.mutation.OrderCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -236,6 +271,32 @@ func (_u *OrderEventUpdateOne) SetNillableMessage(v *string) *OrderEventUpdateOn
 	if v != nil {
 		_u.SetMessage(*v)
 	}
+	return _u
+}
+
+// SetActor sets the "actor" field.
+func (_u *OrderEventUpdateOne) SetActor(v string) *OrderEventUpdateOne {
+	_u.mutation.SetActor(v)
+	return _u
+}
+
+// SetNillableActor sets the "actor" field if the given value is not nil.
+func (_u *OrderEventUpdateOne) SetNillableActor(v *string) *OrderEventUpdateOne {
+	if v != nil {
+		_u.SetActor(*v)
+	}
+	return _u
+}
+
+// SetData sets the "data" field.
+func (_u *OrderEventUpdateOne) SetData(v map[string]interface{}) *OrderEventUpdateOne {
+	_u.mutation.SetData(v)
+	return _u
+}
+
+// ClearData clears the value of the "data" field.
+func (_u *OrderEventUpdateOne) ClearData() *OrderEventUpdateOne {
+	_u.mutation.ClearData()
 	return _u
 }
 
@@ -343,6 +404,15 @@ func (_u *OrderEventUpdateOne) sqlSave(ctx context.Context) (_node *OrderEvent, 
 	}
 	if value, ok := _u.mutation.Message(); ok {
 		_spec.SetField(orderevent.FieldMessage, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.Actor(); ok {
+		_spec.SetField(orderevent.FieldActor, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.Data(); ok {
+		_spec.SetField(orderevent.FieldData, field.TypeJSON, value)
+	}
+	if _u.mutation.DataCleared() {
+		_spec.ClearField(orderevent.FieldData, field.TypeJSON)
 	}
 	if _u.mutation.OrderCleared() {
 		edge := &sqlgraph.EdgeSpec{

@@ -24,6 +24,8 @@ type OrderLine struct {
 	VariantID int `json:"variant_id,omitempty"`
 	// ProductID holds the value of the "product_id" field.
 	ProductID int `json:"product_id,omitempty"`
+	// the order's, so that a line's amounts stand alone
+	Currency string `json:"currency,omitempty"`
 	// Title holds the value of the "title" field.
 	Title string `json:"title,omitempty"`
 	// VariantTitle holds the value of the "variant_title" field.
@@ -38,8 +40,18 @@ type OrderLine struct {
 	Discount int64 `json:"discount,omitempty"`
 	// Total holds the value of the "total" field.
 	Total int64 `json:"total,omitempty"`
-	// units taken from each location, to give back
+	// Tax holds the value of the "tax" field.
+	Tax int64 `json:"tax,omitempty"`
+	// units taken from each location and not given back yet
 	Taken map[int]int `json:"taken,omitempty"`
+	// FulfilledQuantity holds the value of the "fulfilled_quantity" field.
+	FulfilledQuantity int `json:"fulfilled_quantity,omitempty"`
+	// refunded before they were fulfilled: never to be shipped
+	RemovedQuantity int `json:"removed_quantity,omitempty"`
+	// RefundedQuantity holds the value of the "refunded_quantity" field.
+	RefundedQuantity int `json:"refunded_quantity,omitempty"`
+	// RestockedQuantity holds the value of the "restocked_quantity" field.
+	RestockedQuantity int `json:"restocked_quantity,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the OrderLineQuery when eager-loading is set.
 	Edges        OrderLineEdges `json:"edges"`
@@ -73,9 +85,9 @@ func (*OrderLine) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case orderline.FieldTaken:
 			values[i] = new([]byte)
-		case orderline.FieldID, orderline.FieldOrderID, orderline.FieldVariantID, orderline.FieldProductID, orderline.FieldQuantity, orderline.FieldUnitPrice, orderline.FieldDiscount, orderline.FieldTotal:
+		case orderline.FieldID, orderline.FieldOrderID, orderline.FieldVariantID, orderline.FieldProductID, orderline.FieldQuantity, orderline.FieldUnitPrice, orderline.FieldDiscount, orderline.FieldTotal, orderline.FieldTax, orderline.FieldFulfilledQuantity, orderline.FieldRemovedQuantity, orderline.FieldRefundedQuantity, orderline.FieldRestockedQuantity:
 			values[i] = new(sql.NullInt64)
-		case orderline.FieldTitle, orderline.FieldVariantTitle, orderline.FieldSku:
+		case orderline.FieldCurrency, orderline.FieldTitle, orderline.FieldVariantTitle, orderline.FieldSku:
 			values[i] = new(sql.NullString)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -115,6 +127,12 @@ func (_m *OrderLine) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field product_id", values[i])
 			} else if value.Valid {
 				_m.ProductID = int(value.Int64)
+			}
+		case orderline.FieldCurrency:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field currency", values[i])
+			} else if value.Valid {
+				_m.Currency = value.String
 			}
 		case orderline.FieldTitle:
 			if value, ok := values[i].(*sql.NullString); !ok {
@@ -158,6 +176,12 @@ func (_m *OrderLine) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.Total = value.Int64
 			}
+		case orderline.FieldTax:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field tax", values[i])
+			} else if value.Valid {
+				_m.Tax = value.Int64
+			}
 		case orderline.FieldTaken:
 			if value, ok := values[i].(*[]byte); !ok {
 				return fmt.Errorf("unexpected type %T for field taken", values[i])
@@ -165,6 +189,30 @@ func (_m *OrderLine) assignValues(columns []string, values []any) error {
 				if err := json.Unmarshal(*value, &_m.Taken); err != nil {
 					return fmt.Errorf("unmarshal field taken: %w", err)
 				}
+			}
+		case orderline.FieldFulfilledQuantity:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field fulfilled_quantity", values[i])
+			} else if value.Valid {
+				_m.FulfilledQuantity = int(value.Int64)
+			}
+		case orderline.FieldRemovedQuantity:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field removed_quantity", values[i])
+			} else if value.Valid {
+				_m.RemovedQuantity = int(value.Int64)
+			}
+		case orderline.FieldRefundedQuantity:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field refunded_quantity", values[i])
+			} else if value.Valid {
+				_m.RefundedQuantity = int(value.Int64)
+			}
+		case orderline.FieldRestockedQuantity:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field restocked_quantity", values[i])
+			} else if value.Valid {
+				_m.RestockedQuantity = int(value.Int64)
 			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
@@ -216,6 +264,9 @@ func (_m *OrderLine) String() string {
 	builder.WriteString("product_id=")
 	builder.WriteString(fmt.Sprintf("%v", _m.ProductID))
 	builder.WriteString(", ")
+	builder.WriteString("currency=")
+	builder.WriteString(_m.Currency)
+	builder.WriteString(", ")
 	builder.WriteString("title=")
 	builder.WriteString(_m.Title)
 	builder.WriteString(", ")
@@ -237,8 +288,23 @@ func (_m *OrderLine) String() string {
 	builder.WriteString("total=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Total))
 	builder.WriteString(", ")
+	builder.WriteString("tax=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Tax))
+	builder.WriteString(", ")
 	builder.WriteString("taken=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Taken))
+	builder.WriteString(", ")
+	builder.WriteString("fulfilled_quantity=")
+	builder.WriteString(fmt.Sprintf("%v", _m.FulfilledQuantity))
+	builder.WriteString(", ")
+	builder.WriteString("removed_quantity=")
+	builder.WriteString(fmt.Sprintf("%v", _m.RemovedQuantity))
+	builder.WriteString(", ")
+	builder.WriteString("refunded_quantity=")
+	builder.WriteString(fmt.Sprintf("%v", _m.RefundedQuantity))
+	builder.WriteString(", ")
+	builder.WriteString("restocked_quantity=")
+	builder.WriteString(fmt.Sprintf("%v", _m.RestockedQuantity))
 	builder.WriteByte(')')
 	return builder.String()
 }

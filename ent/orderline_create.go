@@ -40,6 +40,20 @@ func (_c *OrderLineCreate) SetProductID(v int) *OrderLineCreate {
 	return _c
 }
 
+// SetCurrency sets the "currency" field.
+func (_c *OrderLineCreate) SetCurrency(v string) *OrderLineCreate {
+	_c.mutation.SetCurrency(v)
+	return _c
+}
+
+// SetNillableCurrency sets the "currency" field if the given value is not nil.
+func (_c *OrderLineCreate) SetNillableCurrency(v *string) *OrderLineCreate {
+	if v != nil {
+		_c.SetCurrency(*v)
+	}
+	return _c
+}
+
 // SetTitle sets the "title" field.
 func (_c *OrderLineCreate) SetTitle(v string) *OrderLineCreate {
 	_c.mutation.SetTitle(v)
@@ -90,9 +104,79 @@ func (_c *OrderLineCreate) SetTotal(v int64) *OrderLineCreate {
 	return _c
 }
 
+// SetTax sets the "tax" field.
+func (_c *OrderLineCreate) SetTax(v int64) *OrderLineCreate {
+	_c.mutation.SetTax(v)
+	return _c
+}
+
+// SetNillableTax sets the "tax" field if the given value is not nil.
+func (_c *OrderLineCreate) SetNillableTax(v *int64) *OrderLineCreate {
+	if v != nil {
+		_c.SetTax(*v)
+	}
+	return _c
+}
+
 // SetTaken sets the "taken" field.
 func (_c *OrderLineCreate) SetTaken(v map[int]int) *OrderLineCreate {
 	_c.mutation.SetTaken(v)
+	return _c
+}
+
+// SetFulfilledQuantity sets the "fulfilled_quantity" field.
+func (_c *OrderLineCreate) SetFulfilledQuantity(v int) *OrderLineCreate {
+	_c.mutation.SetFulfilledQuantity(v)
+	return _c
+}
+
+// SetNillableFulfilledQuantity sets the "fulfilled_quantity" field if the given value is not nil.
+func (_c *OrderLineCreate) SetNillableFulfilledQuantity(v *int) *OrderLineCreate {
+	if v != nil {
+		_c.SetFulfilledQuantity(*v)
+	}
+	return _c
+}
+
+// SetRemovedQuantity sets the "removed_quantity" field.
+func (_c *OrderLineCreate) SetRemovedQuantity(v int) *OrderLineCreate {
+	_c.mutation.SetRemovedQuantity(v)
+	return _c
+}
+
+// SetNillableRemovedQuantity sets the "removed_quantity" field if the given value is not nil.
+func (_c *OrderLineCreate) SetNillableRemovedQuantity(v *int) *OrderLineCreate {
+	if v != nil {
+		_c.SetRemovedQuantity(*v)
+	}
+	return _c
+}
+
+// SetRefundedQuantity sets the "refunded_quantity" field.
+func (_c *OrderLineCreate) SetRefundedQuantity(v int) *OrderLineCreate {
+	_c.mutation.SetRefundedQuantity(v)
+	return _c
+}
+
+// SetNillableRefundedQuantity sets the "refunded_quantity" field if the given value is not nil.
+func (_c *OrderLineCreate) SetNillableRefundedQuantity(v *int) *OrderLineCreate {
+	if v != nil {
+		_c.SetRefundedQuantity(*v)
+	}
+	return _c
+}
+
+// SetRestockedQuantity sets the "restocked_quantity" field.
+func (_c *OrderLineCreate) SetRestockedQuantity(v int) *OrderLineCreate {
+	_c.mutation.SetRestockedQuantity(v)
+	return _c
+}
+
+// SetNillableRestockedQuantity sets the "restocked_quantity" field if the given value is not nil.
+func (_c *OrderLineCreate) SetNillableRestockedQuantity(v *int) *OrderLineCreate {
+	if v != nil {
+		_c.SetRestockedQuantity(*v)
+	}
 	return _c
 }
 
@@ -136,9 +220,33 @@ func (_c *OrderLineCreate) ExecX(ctx context.Context) {
 
 // defaults sets the default values of the builder before save.
 func (_c *OrderLineCreate) defaults() {
+	if _, ok := _c.mutation.Currency(); !ok {
+		v := orderline.DefaultCurrency
+		_c.mutation.SetCurrency(v)
+	}
 	if _, ok := _c.mutation.Sku(); !ok {
 		v := orderline.DefaultSku
 		_c.mutation.SetSku(v)
+	}
+	if _, ok := _c.mutation.Tax(); !ok {
+		v := orderline.DefaultTax
+		_c.mutation.SetTax(v)
+	}
+	if _, ok := _c.mutation.FulfilledQuantity(); !ok {
+		v := orderline.DefaultFulfilledQuantity
+		_c.mutation.SetFulfilledQuantity(v)
+	}
+	if _, ok := _c.mutation.RemovedQuantity(); !ok {
+		v := orderline.DefaultRemovedQuantity
+		_c.mutation.SetRemovedQuantity(v)
+	}
+	if _, ok := _c.mutation.RefundedQuantity(); !ok {
+		v := orderline.DefaultRefundedQuantity
+		_c.mutation.SetRefundedQuantity(v)
+	}
+	if _, ok := _c.mutation.RestockedQuantity(); !ok {
+		v := orderline.DefaultRestockedQuantity
+		_c.mutation.SetRestockedQuantity(v)
 	}
 }
 
@@ -152,6 +260,9 @@ func (_c *OrderLineCreate) check() error {
 	}
 	if _, ok := _c.mutation.ProductID(); !ok {
 		return &ValidationError{Name: "product_id", err: errors.New(`ent: missing required field "OrderLine.product_id"`)}
+	}
+	if _, ok := _c.mutation.Currency(); !ok {
+		return &ValidationError{Name: "currency", err: errors.New(`ent: missing required field "OrderLine.currency"`)}
 	}
 	if _, ok := _c.mutation.Title(); !ok {
 		return &ValidationError{Name: "title", err: errors.New(`ent: missing required field "OrderLine.title"`)}
@@ -173,6 +284,21 @@ func (_c *OrderLineCreate) check() error {
 	}
 	if _, ok := _c.mutation.Total(); !ok {
 		return &ValidationError{Name: "total", err: errors.New(`ent: missing required field "OrderLine.total"`)}
+	}
+	if _, ok := _c.mutation.Tax(); !ok {
+		return &ValidationError{Name: "tax", err: errors.New(`ent: missing required field "OrderLine.tax"`)}
+	}
+	if _, ok := _c.mutation.FulfilledQuantity(); !ok {
+		return &ValidationError{Name: "fulfilled_quantity", err: errors.New(`ent: missing required field "OrderLine.fulfilled_quantity"`)}
+	}
+	if _, ok := _c.mutation.RemovedQuantity(); !ok {
+		return &ValidationError{Name: "removed_quantity", err: errors.New(`ent: missing required field "OrderLine.removed_quantity"`)}
+	}
+	if _, ok := _c.mutation.RefundedQuantity(); !ok {
+		return &ValidationError{Name: "refunded_quantity", err: errors.New(`ent: missing required field "OrderLine.refunded_quantity"`)}
+	}
+	if _, ok := _c.mutation.RestockedQuantity(); !ok {
+		return &ValidationError{Name: "restocked_quantity", err: errors.New(`ent: missing required field "OrderLine.restocked_quantity"`)}
 	}
 	if len(_c.mutation.OrderIDs()) == 0 {
 		return &ValidationError{Name: "order", err: errors.New(`ent: missing required edge "OrderLine.order"`)}
@@ -212,6 +338,10 @@ func (_c *OrderLineCreate) createSpec() (*OrderLine, *sqlgraph.CreateSpec) {
 		_spec.SetField(orderline.FieldProductID, field.TypeInt, value)
 		_node.ProductID = value
 	}
+	if value, ok := _c.mutation.Currency(); ok {
+		_spec.SetField(orderline.FieldCurrency, field.TypeString, value)
+		_node.Currency = value
+	}
 	if value, ok := _c.mutation.Title(); ok {
 		_spec.SetField(orderline.FieldTitle, field.TypeString, value)
 		_node.Title = value
@@ -240,9 +370,29 @@ func (_c *OrderLineCreate) createSpec() (*OrderLine, *sqlgraph.CreateSpec) {
 		_spec.SetField(orderline.FieldTotal, field.TypeInt64, value)
 		_node.Total = value
 	}
+	if value, ok := _c.mutation.Tax(); ok {
+		_spec.SetField(orderline.FieldTax, field.TypeInt64, value)
+		_node.Tax = value
+	}
 	if value, ok := _c.mutation.Taken(); ok {
 		_spec.SetField(orderline.FieldTaken, field.TypeJSON, value)
 		_node.Taken = value
+	}
+	if value, ok := _c.mutation.FulfilledQuantity(); ok {
+		_spec.SetField(orderline.FieldFulfilledQuantity, field.TypeInt, value)
+		_node.FulfilledQuantity = value
+	}
+	if value, ok := _c.mutation.RemovedQuantity(); ok {
+		_spec.SetField(orderline.FieldRemovedQuantity, field.TypeInt, value)
+		_node.RemovedQuantity = value
+	}
+	if value, ok := _c.mutation.RefundedQuantity(); ok {
+		_spec.SetField(orderline.FieldRefundedQuantity, field.TypeInt, value)
+		_node.RefundedQuantity = value
+	}
+	if value, ok := _c.mutation.RestockedQuantity(); ok {
+		_spec.SetField(orderline.FieldRestockedQuantity, field.TypeInt, value)
+		_node.RestockedQuantity = value
 	}
 	if nodes := _c.mutation.OrderIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -361,6 +511,18 @@ func (u *OrderLineUpsert) AddProductID(v int) *OrderLineUpsert {
 	return u
 }
 
+// SetCurrency sets the "currency" field.
+func (u *OrderLineUpsert) SetCurrency(v string) *OrderLineUpsert {
+	u.Set(orderline.FieldCurrency, v)
+	return u
+}
+
+// UpdateCurrency sets the "currency" field to the value that was provided on create.
+func (u *OrderLineUpsert) UpdateCurrency() *OrderLineUpsert {
+	u.SetExcluded(orderline.FieldCurrency)
+	return u
+}
+
 // SetTitle sets the "title" field.
 func (u *OrderLineUpsert) SetTitle(v string) *OrderLineUpsert {
 	u.Set(orderline.FieldTitle, v)
@@ -469,6 +631,24 @@ func (u *OrderLineUpsert) AddTotal(v int64) *OrderLineUpsert {
 	return u
 }
 
+// SetTax sets the "tax" field.
+func (u *OrderLineUpsert) SetTax(v int64) *OrderLineUpsert {
+	u.Set(orderline.FieldTax, v)
+	return u
+}
+
+// UpdateTax sets the "tax" field to the value that was provided on create.
+func (u *OrderLineUpsert) UpdateTax() *OrderLineUpsert {
+	u.SetExcluded(orderline.FieldTax)
+	return u
+}
+
+// AddTax adds v to the "tax" field.
+func (u *OrderLineUpsert) AddTax(v int64) *OrderLineUpsert {
+	u.Add(orderline.FieldTax, v)
+	return u
+}
+
 // SetTaken sets the "taken" field.
 func (u *OrderLineUpsert) SetTaken(v map[int]int) *OrderLineUpsert {
 	u.Set(orderline.FieldTaken, v)
@@ -484,6 +664,78 @@ func (u *OrderLineUpsert) UpdateTaken() *OrderLineUpsert {
 // ClearTaken clears the value of the "taken" field.
 func (u *OrderLineUpsert) ClearTaken() *OrderLineUpsert {
 	u.SetNull(orderline.FieldTaken)
+	return u
+}
+
+// SetFulfilledQuantity sets the "fulfilled_quantity" field.
+func (u *OrderLineUpsert) SetFulfilledQuantity(v int) *OrderLineUpsert {
+	u.Set(orderline.FieldFulfilledQuantity, v)
+	return u
+}
+
+// UpdateFulfilledQuantity sets the "fulfilled_quantity" field to the value that was provided on create.
+func (u *OrderLineUpsert) UpdateFulfilledQuantity() *OrderLineUpsert {
+	u.SetExcluded(orderline.FieldFulfilledQuantity)
+	return u
+}
+
+// AddFulfilledQuantity adds v to the "fulfilled_quantity" field.
+func (u *OrderLineUpsert) AddFulfilledQuantity(v int) *OrderLineUpsert {
+	u.Add(orderline.FieldFulfilledQuantity, v)
+	return u
+}
+
+// SetRemovedQuantity sets the "removed_quantity" field.
+func (u *OrderLineUpsert) SetRemovedQuantity(v int) *OrderLineUpsert {
+	u.Set(orderline.FieldRemovedQuantity, v)
+	return u
+}
+
+// UpdateRemovedQuantity sets the "removed_quantity" field to the value that was provided on create.
+func (u *OrderLineUpsert) UpdateRemovedQuantity() *OrderLineUpsert {
+	u.SetExcluded(orderline.FieldRemovedQuantity)
+	return u
+}
+
+// AddRemovedQuantity adds v to the "removed_quantity" field.
+func (u *OrderLineUpsert) AddRemovedQuantity(v int) *OrderLineUpsert {
+	u.Add(orderline.FieldRemovedQuantity, v)
+	return u
+}
+
+// SetRefundedQuantity sets the "refunded_quantity" field.
+func (u *OrderLineUpsert) SetRefundedQuantity(v int) *OrderLineUpsert {
+	u.Set(orderline.FieldRefundedQuantity, v)
+	return u
+}
+
+// UpdateRefundedQuantity sets the "refunded_quantity" field to the value that was provided on create.
+func (u *OrderLineUpsert) UpdateRefundedQuantity() *OrderLineUpsert {
+	u.SetExcluded(orderline.FieldRefundedQuantity)
+	return u
+}
+
+// AddRefundedQuantity adds v to the "refunded_quantity" field.
+func (u *OrderLineUpsert) AddRefundedQuantity(v int) *OrderLineUpsert {
+	u.Add(orderline.FieldRefundedQuantity, v)
+	return u
+}
+
+// SetRestockedQuantity sets the "restocked_quantity" field.
+func (u *OrderLineUpsert) SetRestockedQuantity(v int) *OrderLineUpsert {
+	u.Set(orderline.FieldRestockedQuantity, v)
+	return u
+}
+
+// UpdateRestockedQuantity sets the "restocked_quantity" field to the value that was provided on create.
+func (u *OrderLineUpsert) UpdateRestockedQuantity() *OrderLineUpsert {
+	u.SetExcluded(orderline.FieldRestockedQuantity)
+	return u
+}
+
+// AddRestockedQuantity adds v to the "restocked_quantity" field.
+func (u *OrderLineUpsert) AddRestockedQuantity(v int) *OrderLineUpsert {
+	u.Add(orderline.FieldRestockedQuantity, v)
 	return u
 }
 
@@ -580,6 +832,20 @@ func (u *OrderLineUpsertOne) AddProductID(v int) *OrderLineUpsertOne {
 func (u *OrderLineUpsertOne) UpdateProductID() *OrderLineUpsertOne {
 	return u.Update(func(s *OrderLineUpsert) {
 		s.UpdateProductID()
+	})
+}
+
+// SetCurrency sets the "currency" field.
+func (u *OrderLineUpsertOne) SetCurrency(v string) *OrderLineUpsertOne {
+	return u.Update(func(s *OrderLineUpsert) {
+		s.SetCurrency(v)
+	})
+}
+
+// UpdateCurrency sets the "currency" field to the value that was provided on create.
+func (u *OrderLineUpsertOne) UpdateCurrency() *OrderLineUpsertOne {
+	return u.Update(func(s *OrderLineUpsert) {
+		s.UpdateCurrency()
 	})
 }
 
@@ -709,6 +975,27 @@ func (u *OrderLineUpsertOne) UpdateTotal() *OrderLineUpsertOne {
 	})
 }
 
+// SetTax sets the "tax" field.
+func (u *OrderLineUpsertOne) SetTax(v int64) *OrderLineUpsertOne {
+	return u.Update(func(s *OrderLineUpsert) {
+		s.SetTax(v)
+	})
+}
+
+// AddTax adds v to the "tax" field.
+func (u *OrderLineUpsertOne) AddTax(v int64) *OrderLineUpsertOne {
+	return u.Update(func(s *OrderLineUpsert) {
+		s.AddTax(v)
+	})
+}
+
+// UpdateTax sets the "tax" field to the value that was provided on create.
+func (u *OrderLineUpsertOne) UpdateTax() *OrderLineUpsertOne {
+	return u.Update(func(s *OrderLineUpsert) {
+		s.UpdateTax()
+	})
+}
+
 // SetTaken sets the "taken" field.
 func (u *OrderLineUpsertOne) SetTaken(v map[int]int) *OrderLineUpsertOne {
 	return u.Update(func(s *OrderLineUpsert) {
@@ -727,6 +1014,90 @@ func (u *OrderLineUpsertOne) UpdateTaken() *OrderLineUpsertOne {
 func (u *OrderLineUpsertOne) ClearTaken() *OrderLineUpsertOne {
 	return u.Update(func(s *OrderLineUpsert) {
 		s.ClearTaken()
+	})
+}
+
+// SetFulfilledQuantity sets the "fulfilled_quantity" field.
+func (u *OrderLineUpsertOne) SetFulfilledQuantity(v int) *OrderLineUpsertOne {
+	return u.Update(func(s *OrderLineUpsert) {
+		s.SetFulfilledQuantity(v)
+	})
+}
+
+// AddFulfilledQuantity adds v to the "fulfilled_quantity" field.
+func (u *OrderLineUpsertOne) AddFulfilledQuantity(v int) *OrderLineUpsertOne {
+	return u.Update(func(s *OrderLineUpsert) {
+		s.AddFulfilledQuantity(v)
+	})
+}
+
+// UpdateFulfilledQuantity sets the "fulfilled_quantity" field to the value that was provided on create.
+func (u *OrderLineUpsertOne) UpdateFulfilledQuantity() *OrderLineUpsertOne {
+	return u.Update(func(s *OrderLineUpsert) {
+		s.UpdateFulfilledQuantity()
+	})
+}
+
+// SetRemovedQuantity sets the "removed_quantity" field.
+func (u *OrderLineUpsertOne) SetRemovedQuantity(v int) *OrderLineUpsertOne {
+	return u.Update(func(s *OrderLineUpsert) {
+		s.SetRemovedQuantity(v)
+	})
+}
+
+// AddRemovedQuantity adds v to the "removed_quantity" field.
+func (u *OrderLineUpsertOne) AddRemovedQuantity(v int) *OrderLineUpsertOne {
+	return u.Update(func(s *OrderLineUpsert) {
+		s.AddRemovedQuantity(v)
+	})
+}
+
+// UpdateRemovedQuantity sets the "removed_quantity" field to the value that was provided on create.
+func (u *OrderLineUpsertOne) UpdateRemovedQuantity() *OrderLineUpsertOne {
+	return u.Update(func(s *OrderLineUpsert) {
+		s.UpdateRemovedQuantity()
+	})
+}
+
+// SetRefundedQuantity sets the "refunded_quantity" field.
+func (u *OrderLineUpsertOne) SetRefundedQuantity(v int) *OrderLineUpsertOne {
+	return u.Update(func(s *OrderLineUpsert) {
+		s.SetRefundedQuantity(v)
+	})
+}
+
+// AddRefundedQuantity adds v to the "refunded_quantity" field.
+func (u *OrderLineUpsertOne) AddRefundedQuantity(v int) *OrderLineUpsertOne {
+	return u.Update(func(s *OrderLineUpsert) {
+		s.AddRefundedQuantity(v)
+	})
+}
+
+// UpdateRefundedQuantity sets the "refunded_quantity" field to the value that was provided on create.
+func (u *OrderLineUpsertOne) UpdateRefundedQuantity() *OrderLineUpsertOne {
+	return u.Update(func(s *OrderLineUpsert) {
+		s.UpdateRefundedQuantity()
+	})
+}
+
+// SetRestockedQuantity sets the "restocked_quantity" field.
+func (u *OrderLineUpsertOne) SetRestockedQuantity(v int) *OrderLineUpsertOne {
+	return u.Update(func(s *OrderLineUpsert) {
+		s.SetRestockedQuantity(v)
+	})
+}
+
+// AddRestockedQuantity adds v to the "restocked_quantity" field.
+func (u *OrderLineUpsertOne) AddRestockedQuantity(v int) *OrderLineUpsertOne {
+	return u.Update(func(s *OrderLineUpsert) {
+		s.AddRestockedQuantity(v)
+	})
+}
+
+// UpdateRestockedQuantity sets the "restocked_quantity" field to the value that was provided on create.
+func (u *OrderLineUpsertOne) UpdateRestockedQuantity() *OrderLineUpsertOne {
+	return u.Update(func(s *OrderLineUpsert) {
+		s.UpdateRestockedQuantity()
 	})
 }
 
@@ -990,6 +1361,20 @@ func (u *OrderLineUpsertBulk) UpdateProductID() *OrderLineUpsertBulk {
 	})
 }
 
+// SetCurrency sets the "currency" field.
+func (u *OrderLineUpsertBulk) SetCurrency(v string) *OrderLineUpsertBulk {
+	return u.Update(func(s *OrderLineUpsert) {
+		s.SetCurrency(v)
+	})
+}
+
+// UpdateCurrency sets the "currency" field to the value that was provided on create.
+func (u *OrderLineUpsertBulk) UpdateCurrency() *OrderLineUpsertBulk {
+	return u.Update(func(s *OrderLineUpsert) {
+		s.UpdateCurrency()
+	})
+}
+
 // SetTitle sets the "title" field.
 func (u *OrderLineUpsertBulk) SetTitle(v string) *OrderLineUpsertBulk {
 	return u.Update(func(s *OrderLineUpsert) {
@@ -1116,6 +1501,27 @@ func (u *OrderLineUpsertBulk) UpdateTotal() *OrderLineUpsertBulk {
 	})
 }
 
+// SetTax sets the "tax" field.
+func (u *OrderLineUpsertBulk) SetTax(v int64) *OrderLineUpsertBulk {
+	return u.Update(func(s *OrderLineUpsert) {
+		s.SetTax(v)
+	})
+}
+
+// AddTax adds v to the "tax" field.
+func (u *OrderLineUpsertBulk) AddTax(v int64) *OrderLineUpsertBulk {
+	return u.Update(func(s *OrderLineUpsert) {
+		s.AddTax(v)
+	})
+}
+
+// UpdateTax sets the "tax" field to the value that was provided on create.
+func (u *OrderLineUpsertBulk) UpdateTax() *OrderLineUpsertBulk {
+	return u.Update(func(s *OrderLineUpsert) {
+		s.UpdateTax()
+	})
+}
+
 // SetTaken sets the "taken" field.
 func (u *OrderLineUpsertBulk) SetTaken(v map[int]int) *OrderLineUpsertBulk {
 	return u.Update(func(s *OrderLineUpsert) {
@@ -1134,6 +1540,90 @@ func (u *OrderLineUpsertBulk) UpdateTaken() *OrderLineUpsertBulk {
 func (u *OrderLineUpsertBulk) ClearTaken() *OrderLineUpsertBulk {
 	return u.Update(func(s *OrderLineUpsert) {
 		s.ClearTaken()
+	})
+}
+
+// SetFulfilledQuantity sets the "fulfilled_quantity" field.
+func (u *OrderLineUpsertBulk) SetFulfilledQuantity(v int) *OrderLineUpsertBulk {
+	return u.Update(func(s *OrderLineUpsert) {
+		s.SetFulfilledQuantity(v)
+	})
+}
+
+// AddFulfilledQuantity adds v to the "fulfilled_quantity" field.
+func (u *OrderLineUpsertBulk) AddFulfilledQuantity(v int) *OrderLineUpsertBulk {
+	return u.Update(func(s *OrderLineUpsert) {
+		s.AddFulfilledQuantity(v)
+	})
+}
+
+// UpdateFulfilledQuantity sets the "fulfilled_quantity" field to the value that was provided on create.
+func (u *OrderLineUpsertBulk) UpdateFulfilledQuantity() *OrderLineUpsertBulk {
+	return u.Update(func(s *OrderLineUpsert) {
+		s.UpdateFulfilledQuantity()
+	})
+}
+
+// SetRemovedQuantity sets the "removed_quantity" field.
+func (u *OrderLineUpsertBulk) SetRemovedQuantity(v int) *OrderLineUpsertBulk {
+	return u.Update(func(s *OrderLineUpsert) {
+		s.SetRemovedQuantity(v)
+	})
+}
+
+// AddRemovedQuantity adds v to the "removed_quantity" field.
+func (u *OrderLineUpsertBulk) AddRemovedQuantity(v int) *OrderLineUpsertBulk {
+	return u.Update(func(s *OrderLineUpsert) {
+		s.AddRemovedQuantity(v)
+	})
+}
+
+// UpdateRemovedQuantity sets the "removed_quantity" field to the value that was provided on create.
+func (u *OrderLineUpsertBulk) UpdateRemovedQuantity() *OrderLineUpsertBulk {
+	return u.Update(func(s *OrderLineUpsert) {
+		s.UpdateRemovedQuantity()
+	})
+}
+
+// SetRefundedQuantity sets the "refunded_quantity" field.
+func (u *OrderLineUpsertBulk) SetRefundedQuantity(v int) *OrderLineUpsertBulk {
+	return u.Update(func(s *OrderLineUpsert) {
+		s.SetRefundedQuantity(v)
+	})
+}
+
+// AddRefundedQuantity adds v to the "refunded_quantity" field.
+func (u *OrderLineUpsertBulk) AddRefundedQuantity(v int) *OrderLineUpsertBulk {
+	return u.Update(func(s *OrderLineUpsert) {
+		s.AddRefundedQuantity(v)
+	})
+}
+
+// UpdateRefundedQuantity sets the "refunded_quantity" field to the value that was provided on create.
+func (u *OrderLineUpsertBulk) UpdateRefundedQuantity() *OrderLineUpsertBulk {
+	return u.Update(func(s *OrderLineUpsert) {
+		s.UpdateRefundedQuantity()
+	})
+}
+
+// SetRestockedQuantity sets the "restocked_quantity" field.
+func (u *OrderLineUpsertBulk) SetRestockedQuantity(v int) *OrderLineUpsertBulk {
+	return u.Update(func(s *OrderLineUpsert) {
+		s.SetRestockedQuantity(v)
+	})
+}
+
+// AddRestockedQuantity adds v to the "restocked_quantity" field.
+func (u *OrderLineUpsertBulk) AddRestockedQuantity(v int) *OrderLineUpsertBulk {
+	return u.Update(func(s *OrderLineUpsert) {
+		s.AddRestockedQuantity(v)
+	})
+}
+
+// UpdateRestockedQuantity sets the "restocked_quantity" field to the value that was provided on create.
+func (u *OrderLineUpsertBulk) UpdateRestockedQuantity() *OrderLineUpsertBulk {
+	return u.Update(func(s *OrderLineUpsert) {
+		s.UpdateRestockedQuantity()
 	})
 }
 

@@ -85,6 +85,20 @@ func (_u *OrderLineUpdate) AddProductID(v int) *OrderLineUpdate {
 	return _u
 }
 
+// SetCurrency sets the "currency" field.
+func (_u *OrderLineUpdate) SetCurrency(v string) *OrderLineUpdate {
+	_u.mutation.SetCurrency(v)
+	return _u
+}
+
+// SetNillableCurrency sets the "currency" field if the given value is not nil.
+func (_u *OrderLineUpdate) SetNillableCurrency(v *string) *OrderLineUpdate {
+	if v != nil {
+		_u.SetCurrency(*v)
+	}
+	return _u
+}
+
 // SetTitle sets the "title" field.
 func (_u *OrderLineUpdate) SetTitle(v string) *OrderLineUpdate {
 	_u.mutation.SetTitle(v)
@@ -211,6 +225,27 @@ func (_u *OrderLineUpdate) AddTotal(v int64) *OrderLineUpdate {
 	return _u
 }
 
+// SetTax sets the "tax" field.
+func (_u *OrderLineUpdate) SetTax(v int64) *OrderLineUpdate {
+	_u.mutation.ResetTax()
+	_u.mutation.SetTax(v)
+	return _u
+}
+
+// SetNillableTax sets the "tax" field if the given value is not nil.
+func (_u *OrderLineUpdate) SetNillableTax(v *int64) *OrderLineUpdate {
+	if v != nil {
+		_u.SetTax(*v)
+	}
+	return _u
+}
+
+// AddTax adds value to the "tax" field.
+func (_u *OrderLineUpdate) AddTax(v int64) *OrderLineUpdate {
+	_u.mutation.AddTax(v)
+	return _u
+}
+
 // SetTaken sets the "taken" field.
 func (_u *OrderLineUpdate) SetTaken(v map[int]int) *OrderLineUpdate {
 	_u.mutation.SetTaken(v)
@@ -220,6 +255,90 @@ func (_u *OrderLineUpdate) SetTaken(v map[int]int) *OrderLineUpdate {
 // ClearTaken clears the value of the "taken" field.
 func (_u *OrderLineUpdate) ClearTaken() *OrderLineUpdate {
 	_u.mutation.ClearTaken()
+	return _u
+}
+
+// SetFulfilledQuantity sets the "fulfilled_quantity" field.
+func (_u *OrderLineUpdate) SetFulfilledQuantity(v int) *OrderLineUpdate {
+	_u.mutation.ResetFulfilledQuantity()
+	_u.mutation.SetFulfilledQuantity(v)
+	return _u
+}
+
+// SetNillableFulfilledQuantity sets the "fulfilled_quantity" field if the given value is not nil.
+func (_u *OrderLineUpdate) SetNillableFulfilledQuantity(v *int) *OrderLineUpdate {
+	if v != nil {
+		_u.SetFulfilledQuantity(*v)
+	}
+	return _u
+}
+
+// AddFulfilledQuantity adds value to the "fulfilled_quantity" field.
+func (_u *OrderLineUpdate) AddFulfilledQuantity(v int) *OrderLineUpdate {
+	_u.mutation.AddFulfilledQuantity(v)
+	return _u
+}
+
+// SetRemovedQuantity sets the "removed_quantity" field.
+func (_u *OrderLineUpdate) SetRemovedQuantity(v int) *OrderLineUpdate {
+	_u.mutation.ResetRemovedQuantity()
+	_u.mutation.SetRemovedQuantity(v)
+	return _u
+}
+
+// SetNillableRemovedQuantity sets the "removed_quantity" field if the given value is not nil.
+func (_u *OrderLineUpdate) SetNillableRemovedQuantity(v *int) *OrderLineUpdate {
+	if v != nil {
+		_u.SetRemovedQuantity(*v)
+	}
+	return _u
+}
+
+// AddRemovedQuantity adds value to the "removed_quantity" field.
+func (_u *OrderLineUpdate) AddRemovedQuantity(v int) *OrderLineUpdate {
+	_u.mutation.AddRemovedQuantity(v)
+	return _u
+}
+
+// SetRefundedQuantity sets the "refunded_quantity" field.
+func (_u *OrderLineUpdate) SetRefundedQuantity(v int) *OrderLineUpdate {
+	_u.mutation.ResetRefundedQuantity()
+	_u.mutation.SetRefundedQuantity(v)
+	return _u
+}
+
+// SetNillableRefundedQuantity sets the "refunded_quantity" field if the given value is not nil.
+func (_u *OrderLineUpdate) SetNillableRefundedQuantity(v *int) *OrderLineUpdate {
+	if v != nil {
+		_u.SetRefundedQuantity(*v)
+	}
+	return _u
+}
+
+// AddRefundedQuantity adds value to the "refunded_quantity" field.
+func (_u *OrderLineUpdate) AddRefundedQuantity(v int) *OrderLineUpdate {
+	_u.mutation.AddRefundedQuantity(v)
+	return _u
+}
+
+// SetRestockedQuantity sets the "restocked_quantity" field.
+func (_u *OrderLineUpdate) SetRestockedQuantity(v int) *OrderLineUpdate {
+	_u.mutation.ResetRestockedQuantity()
+	_u.mutation.SetRestockedQuantity(v)
+	return _u
+}
+
+// SetNillableRestockedQuantity sets the "restocked_quantity" field if the given value is not nil.
+func (_u *OrderLineUpdate) SetNillableRestockedQuantity(v *int) *OrderLineUpdate {
+	if v != nil {
+		_u.SetRestockedQuantity(*v)
+	}
+	return _u
+}
+
+// AddRestockedQuantity adds value to the "restocked_quantity" field.
+func (_u *OrderLineUpdate) AddRestockedQuantity(v int) *OrderLineUpdate {
+	_u.mutation.AddRestockedQuantity(v)
 	return _u
 }
 
@@ -304,6 +423,9 @@ func (_u *OrderLineUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if value, ok := _u.mutation.AddedProductID(); ok {
 		_spec.AddField(orderline.FieldProductID, field.TypeInt, value)
 	}
+	if value, ok := _u.mutation.Currency(); ok {
+		_spec.SetField(orderline.FieldCurrency, field.TypeString, value)
+	}
 	if value, ok := _u.mutation.Title(); ok {
 		_spec.SetField(orderline.FieldTitle, field.TypeString, value)
 	}
@@ -337,11 +459,41 @@ func (_u *OrderLineUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if value, ok := _u.mutation.AddedTotal(); ok {
 		_spec.AddField(orderline.FieldTotal, field.TypeInt64, value)
 	}
+	if value, ok := _u.mutation.Tax(); ok {
+		_spec.SetField(orderline.FieldTax, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.AddedTax(); ok {
+		_spec.AddField(orderline.FieldTax, field.TypeInt64, value)
+	}
 	if value, ok := _u.mutation.Taken(); ok {
 		_spec.SetField(orderline.FieldTaken, field.TypeJSON, value)
 	}
 	if _u.mutation.TakenCleared() {
 		_spec.ClearField(orderline.FieldTaken, field.TypeJSON)
+	}
+	if value, ok := _u.mutation.FulfilledQuantity(); ok {
+		_spec.SetField(orderline.FieldFulfilledQuantity, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedFulfilledQuantity(); ok {
+		_spec.AddField(orderline.FieldFulfilledQuantity, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.RemovedQuantity(); ok {
+		_spec.SetField(orderline.FieldRemovedQuantity, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedRemovedQuantity(); ok {
+		_spec.AddField(orderline.FieldRemovedQuantity, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.RefundedQuantity(); ok {
+		_spec.SetField(orderline.FieldRefundedQuantity, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedRefundedQuantity(); ok {
+		_spec.AddField(orderline.FieldRefundedQuantity, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.RestockedQuantity(); ok {
+		_spec.SetField(orderline.FieldRestockedQuantity, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedRestockedQuantity(); ok {
+		_spec.AddField(orderline.FieldRestockedQuantity, field.TypeInt, value)
 	}
 	if _u.mutation.OrderCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -447,6 +599,20 @@ func (_u *OrderLineUpdateOne) SetNillableProductID(v *int) *OrderLineUpdateOne {
 // AddProductID adds value to the "product_id" field.
 func (_u *OrderLineUpdateOne) AddProductID(v int) *OrderLineUpdateOne {
 	_u.mutation.AddProductID(v)
+	return _u
+}
+
+// SetCurrency sets the "currency" field.
+func (_u *OrderLineUpdateOne) SetCurrency(v string) *OrderLineUpdateOne {
+	_u.mutation.SetCurrency(v)
+	return _u
+}
+
+// SetNillableCurrency sets the "currency" field if the given value is not nil.
+func (_u *OrderLineUpdateOne) SetNillableCurrency(v *string) *OrderLineUpdateOne {
+	if v != nil {
+		_u.SetCurrency(*v)
+	}
 	return _u
 }
 
@@ -576,6 +742,27 @@ func (_u *OrderLineUpdateOne) AddTotal(v int64) *OrderLineUpdateOne {
 	return _u
 }
 
+// SetTax sets the "tax" field.
+func (_u *OrderLineUpdateOne) SetTax(v int64) *OrderLineUpdateOne {
+	_u.mutation.ResetTax()
+	_u.mutation.SetTax(v)
+	return _u
+}
+
+// SetNillableTax sets the "tax" field if the given value is not nil.
+func (_u *OrderLineUpdateOne) SetNillableTax(v *int64) *OrderLineUpdateOne {
+	if v != nil {
+		_u.SetTax(*v)
+	}
+	return _u
+}
+
+// AddTax adds value to the "tax" field.
+func (_u *OrderLineUpdateOne) AddTax(v int64) *OrderLineUpdateOne {
+	_u.mutation.AddTax(v)
+	return _u
+}
+
 // SetTaken sets the "taken" field.
 func (_u *OrderLineUpdateOne) SetTaken(v map[int]int) *OrderLineUpdateOne {
 	_u.mutation.SetTaken(v)
@@ -585,6 +772,90 @@ func (_u *OrderLineUpdateOne) SetTaken(v map[int]int) *OrderLineUpdateOne {
 // ClearTaken clears the value of the "taken" field.
 func (_u *OrderLineUpdateOne) ClearTaken() *OrderLineUpdateOne {
 	_u.mutation.ClearTaken()
+	return _u
+}
+
+// SetFulfilledQuantity sets the "fulfilled_quantity" field.
+func (_u *OrderLineUpdateOne) SetFulfilledQuantity(v int) *OrderLineUpdateOne {
+	_u.mutation.ResetFulfilledQuantity()
+	_u.mutation.SetFulfilledQuantity(v)
+	return _u
+}
+
+// SetNillableFulfilledQuantity sets the "fulfilled_quantity" field if the given value is not nil.
+func (_u *OrderLineUpdateOne) SetNillableFulfilledQuantity(v *int) *OrderLineUpdateOne {
+	if v != nil {
+		_u.SetFulfilledQuantity(*v)
+	}
+	return _u
+}
+
+// AddFulfilledQuantity adds value to the "fulfilled_quantity" field.
+func (_u *OrderLineUpdateOne) AddFulfilledQuantity(v int) *OrderLineUpdateOne {
+	_u.mutation.AddFulfilledQuantity(v)
+	return _u
+}
+
+// SetRemovedQuantity sets the "removed_quantity" field.
+func (_u *OrderLineUpdateOne) SetRemovedQuantity(v int) *OrderLineUpdateOne {
+	_u.mutation.ResetRemovedQuantity()
+	_u.mutation.SetRemovedQuantity(v)
+	return _u
+}
+
+// SetNillableRemovedQuantity sets the "removed_quantity" field if the given value is not nil.
+func (_u *OrderLineUpdateOne) SetNillableRemovedQuantity(v *int) *OrderLineUpdateOne {
+	if v != nil {
+		_u.SetRemovedQuantity(*v)
+	}
+	return _u
+}
+
+// AddRemovedQuantity adds value to the "removed_quantity" field.
+func (_u *OrderLineUpdateOne) AddRemovedQuantity(v int) *OrderLineUpdateOne {
+	_u.mutation.AddRemovedQuantity(v)
+	return _u
+}
+
+// SetRefundedQuantity sets the "refunded_quantity" field.
+func (_u *OrderLineUpdateOne) SetRefundedQuantity(v int) *OrderLineUpdateOne {
+	_u.mutation.ResetRefundedQuantity()
+	_u.mutation.SetRefundedQuantity(v)
+	return _u
+}
+
+// SetNillableRefundedQuantity sets the "refunded_quantity" field if the given value is not nil.
+func (_u *OrderLineUpdateOne) SetNillableRefundedQuantity(v *int) *OrderLineUpdateOne {
+	if v != nil {
+		_u.SetRefundedQuantity(*v)
+	}
+	return _u
+}
+
+// AddRefundedQuantity adds value to the "refunded_quantity" field.
+func (_u *OrderLineUpdateOne) AddRefundedQuantity(v int) *OrderLineUpdateOne {
+	_u.mutation.AddRefundedQuantity(v)
+	return _u
+}
+
+// SetRestockedQuantity sets the "restocked_quantity" field.
+func (_u *OrderLineUpdateOne) SetRestockedQuantity(v int) *OrderLineUpdateOne {
+	_u.mutation.ResetRestockedQuantity()
+	_u.mutation.SetRestockedQuantity(v)
+	return _u
+}
+
+// SetNillableRestockedQuantity sets the "restocked_quantity" field if the given value is not nil.
+func (_u *OrderLineUpdateOne) SetNillableRestockedQuantity(v *int) *OrderLineUpdateOne {
+	if v != nil {
+		_u.SetRestockedQuantity(*v)
+	}
+	return _u
+}
+
+// AddRestockedQuantity adds value to the "restocked_quantity" field.
+func (_u *OrderLineUpdateOne) AddRestockedQuantity(v int) *OrderLineUpdateOne {
+	_u.mutation.AddRestockedQuantity(v)
 	return _u
 }
 
@@ -699,6 +970,9 @@ func (_u *OrderLineUpdateOne) sqlSave(ctx context.Context) (_node *OrderLine, er
 	if value, ok := _u.mutation.AddedProductID(); ok {
 		_spec.AddField(orderline.FieldProductID, field.TypeInt, value)
 	}
+	if value, ok := _u.mutation.Currency(); ok {
+		_spec.SetField(orderline.FieldCurrency, field.TypeString, value)
+	}
 	if value, ok := _u.mutation.Title(); ok {
 		_spec.SetField(orderline.FieldTitle, field.TypeString, value)
 	}
@@ -732,11 +1006,41 @@ func (_u *OrderLineUpdateOne) sqlSave(ctx context.Context) (_node *OrderLine, er
 	if value, ok := _u.mutation.AddedTotal(); ok {
 		_spec.AddField(orderline.FieldTotal, field.TypeInt64, value)
 	}
+	if value, ok := _u.mutation.Tax(); ok {
+		_spec.SetField(orderline.FieldTax, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.AddedTax(); ok {
+		_spec.AddField(orderline.FieldTax, field.TypeInt64, value)
+	}
 	if value, ok := _u.mutation.Taken(); ok {
 		_spec.SetField(orderline.FieldTaken, field.TypeJSON, value)
 	}
 	if _u.mutation.TakenCleared() {
 		_spec.ClearField(orderline.FieldTaken, field.TypeJSON)
+	}
+	if value, ok := _u.mutation.FulfilledQuantity(); ok {
+		_spec.SetField(orderline.FieldFulfilledQuantity, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedFulfilledQuantity(); ok {
+		_spec.AddField(orderline.FieldFulfilledQuantity, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.RemovedQuantity(); ok {
+		_spec.SetField(orderline.FieldRemovedQuantity, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedRemovedQuantity(); ok {
+		_spec.AddField(orderline.FieldRemovedQuantity, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.RefundedQuantity(); ok {
+		_spec.SetField(orderline.FieldRefundedQuantity, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedRefundedQuantity(); ok {
+		_spec.AddField(orderline.FieldRefundedQuantity, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.RestockedQuantity(); ok {
+		_spec.SetField(orderline.FieldRestockedQuantity, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedRestockedQuantity(); ok {
+		_spec.AddField(orderline.FieldRestockedQuantity, field.TypeInt, value)
 	}
 	if _u.mutation.OrderCleared() {
 		edge := &sqlgraph.EdgeSpec{

@@ -16,6 +16,7 @@ import (
 	"github.com/emporium/emporium/ent/customer"
 	"github.com/emporium/emporium/ent/customeraddress"
 	"github.com/emporium/emporium/ent/discount"
+	"github.com/emporium/emporium/ent/fulfillment"
 	"github.com/emporium/emporium/ent/image"
 	"github.com/emporium/emporium/ent/inventoryadjustment"
 	"github.com/emporium/emporium/ent/inventorylevel"
@@ -32,6 +33,7 @@ import (
 	"github.com/emporium/emporium/ent/productoption"
 	"github.com/emporium/emporium/ent/producttag"
 	"github.com/emporium/emporium/ent/productvariant"
+	"github.com/emporium/emporium/ent/refund"
 	"github.com/emporium/emporium/ent/schema"
 	"github.com/emporium/emporium/ent/session"
 	"github.com/emporium/emporium/ent/shippingrate"
@@ -428,6 +430,24 @@ func init() {
 	discountDescActive := discountFields[21].Descriptor()
 	// discount.DefaultActive holds the default value on creation for the active field.
 	discount.DefaultActive = discountDescActive.Default.(bool)
+	fulfillmentFields := schema.Fulfillment{}.Fields()
+	_ = fulfillmentFields
+	// fulfillmentDescTrackingCompany is the schema descriptor for tracking_company field.
+	fulfillmentDescTrackingCompany := fulfillmentFields[2].Descriptor()
+	// fulfillment.DefaultTrackingCompany holds the default value on creation for the tracking_company field.
+	fulfillment.DefaultTrackingCompany = fulfillmentDescTrackingCompany.Default.(string)
+	// fulfillmentDescTrackingNumber is the schema descriptor for tracking_number field.
+	fulfillmentDescTrackingNumber := fulfillmentFields[3].Descriptor()
+	// fulfillment.DefaultTrackingNumber holds the default value on creation for the tracking_number field.
+	fulfillment.DefaultTrackingNumber = fulfillmentDescTrackingNumber.Default.(string)
+	// fulfillmentDescTrackingURL is the schema descriptor for tracking_url field.
+	fulfillmentDescTrackingURL := fulfillmentFields[4].Descriptor()
+	// fulfillment.DefaultTrackingURL holds the default value on creation for the tracking_url field.
+	fulfillment.DefaultTrackingURL = fulfillmentDescTrackingURL.Default.(string)
+	// fulfillmentDescCreatedAt is the schema descriptor for created_at field.
+	fulfillmentDescCreatedAt := fulfillmentFields[5].Descriptor()
+	// fulfillment.DefaultCreatedAt holds the default value on creation for the created_at field.
+	fulfillment.DefaultCreatedAt = fulfillmentDescCreatedAt.Default.(func() time.Time)
 	imageFields := schema.Image{}.Fields()
 	_ = imageFields
 	// imageDescURL is the schema descriptor for url field.
@@ -572,22 +592,74 @@ func init() {
 	orderDescPaymentReference := orderFields[16].Descriptor()
 	// order.DefaultPaymentReference holds the default value on creation for the payment_reference field.
 	order.DefaultPaymentReference = orderDescPaymentReference.Default.(string)
+	// orderDescTotalPaid is the schema descriptor for total_paid field.
+	orderDescTotalPaid := orderFields[20].Descriptor()
+	// order.DefaultTotalPaid holds the default value on creation for the total_paid field.
+	order.DefaultTotalPaid = orderDescTotalPaid.Default.(int64)
+	// orderDescTotalRefunded is the schema descriptor for total_refunded field.
+	orderDescTotalRefunded := orderFields[21].Descriptor()
+	// order.DefaultTotalRefunded holds the default value on creation for the total_refunded field.
+	order.DefaultTotalRefunded = orderDescTotalRefunded.Default.(int64)
+	// orderDescShippingTax is the schema descriptor for shipping_tax field.
+	orderDescShippingTax := orderFields[22].Descriptor()
+	// order.DefaultShippingTax holds the default value on creation for the shipping_tax field.
+	order.DefaultShippingTax = orderDescShippingTax.Default.(int64)
+	// orderDescShippingRefunded is the schema descriptor for shipping_refunded field.
+	orderDescShippingRefunded := orderFields[23].Descriptor()
+	// order.DefaultShippingRefunded holds the default value on creation for the shipping_refunded field.
+	order.DefaultShippingRefunded = orderDescShippingRefunded.Default.(int64)
+	// orderDescNote is the schema descriptor for note field.
+	orderDescNote := orderFields[26].Descriptor()
+	// order.DefaultNote holds the default value on creation for the note field.
+	order.DefaultNote = orderDescNote.Default.(string)
+	// orderDescVersion is the schema descriptor for version field.
+	orderDescVersion := orderFields[27].Descriptor()
+	// order.DefaultVersion holds the default value on creation for the version field.
+	order.DefaultVersion = orderDescVersion.Default.(int)
 	ordereventFields := schema.OrderEvent{}.Fields()
 	_ = ordereventFields
 	// ordereventDescMessage is the schema descriptor for message field.
 	ordereventDescMessage := ordereventFields[2].Descriptor()
 	// orderevent.DefaultMessage holds the default value on creation for the message field.
 	orderevent.DefaultMessage = ordereventDescMessage.Default.(string)
+	// ordereventDescActor is the schema descriptor for actor field.
+	ordereventDescActor := ordereventFields[3].Descriptor()
+	// orderevent.DefaultActor holds the default value on creation for the actor field.
+	orderevent.DefaultActor = ordereventDescActor.Default.(string)
 	// ordereventDescCreatedAt is the schema descriptor for created_at field.
-	ordereventDescCreatedAt := ordereventFields[3].Descriptor()
+	ordereventDescCreatedAt := ordereventFields[5].Descriptor()
 	// orderevent.DefaultCreatedAt holds the default value on creation for the created_at field.
 	orderevent.DefaultCreatedAt = ordereventDescCreatedAt.Default.(func() time.Time)
 	orderlineFields := schema.OrderLine{}.Fields()
 	_ = orderlineFields
+	// orderlineDescCurrency is the schema descriptor for currency field.
+	orderlineDescCurrency := orderlineFields[3].Descriptor()
+	// orderline.DefaultCurrency holds the default value on creation for the currency field.
+	orderline.DefaultCurrency = orderlineDescCurrency.Default.(string)
 	// orderlineDescSku is the schema descriptor for sku field.
-	orderlineDescSku := orderlineFields[5].Descriptor()
+	orderlineDescSku := orderlineFields[6].Descriptor()
 	// orderline.DefaultSku holds the default value on creation for the sku field.
 	orderline.DefaultSku = orderlineDescSku.Default.(string)
+	// orderlineDescTax is the schema descriptor for tax field.
+	orderlineDescTax := orderlineFields[11].Descriptor()
+	// orderline.DefaultTax holds the default value on creation for the tax field.
+	orderline.DefaultTax = orderlineDescTax.Default.(int64)
+	// orderlineDescFulfilledQuantity is the schema descriptor for fulfilled_quantity field.
+	orderlineDescFulfilledQuantity := orderlineFields[13].Descriptor()
+	// orderline.DefaultFulfilledQuantity holds the default value on creation for the fulfilled_quantity field.
+	orderline.DefaultFulfilledQuantity = orderlineDescFulfilledQuantity.Default.(int)
+	// orderlineDescRemovedQuantity is the schema descriptor for removed_quantity field.
+	orderlineDescRemovedQuantity := orderlineFields[14].Descriptor()
+	// orderline.DefaultRemovedQuantity holds the default value on creation for the removed_quantity field.
+	orderline.DefaultRemovedQuantity = orderlineDescRemovedQuantity.Default.(int)
+	// orderlineDescRefundedQuantity is the schema descriptor for refunded_quantity field.
+	orderlineDescRefundedQuantity := orderlineFields[15].Descriptor()
+	// orderline.DefaultRefundedQuantity holds the default value on creation for the refunded_quantity field.
+	orderline.DefaultRefundedQuantity = orderlineDescRefundedQuantity.Default.(int)
+	// orderlineDescRestockedQuantity is the schema descriptor for restocked_quantity field.
+	orderlineDescRestockedQuantity := orderlineFields[16].Descriptor()
+	// orderline.DefaultRestockedQuantity holds the default value on creation for the restocked_quantity field.
+	orderline.DefaultRestockedQuantity = orderlineDescRestockedQuantity.Default.(int)
 	pageMixin := schema.Page{}.Mixin()
 	pageMixinFields0 := pageMixin[0].Fields()
 	_ = pageMixinFields0
@@ -760,6 +832,24 @@ func init() {
 	productvariantDescInventoryTracked := productvariantFields[11].Descriptor()
 	// productvariant.DefaultInventoryTracked holds the default value on creation for the inventory_tracked field.
 	productvariant.DefaultInventoryTracked = productvariantDescInventoryTracked.Default.(bool)
+	refundFields := schema.Refund{}.Fields()
+	_ = refundFields
+	// refundDescShipping is the schema descriptor for shipping field.
+	refundDescShipping := refundFields[3].Descriptor()
+	// refund.DefaultShipping holds the default value on creation for the shipping field.
+	refund.DefaultShipping = refundDescShipping.Default.(int64)
+	// refundDescNote is the schema descriptor for note field.
+	refundDescNote := refundFields[6].Descriptor()
+	// refund.DefaultNote holds the default value on creation for the note field.
+	refund.DefaultNote = refundDescNote.Default.(string)
+	// refundDescReference is the schema descriptor for reference field.
+	refundDescReference := refundFields[7].Descriptor()
+	// refund.DefaultReference holds the default value on creation for the reference field.
+	refund.DefaultReference = refundDescReference.Default.(string)
+	// refundDescCreatedAt is the schema descriptor for created_at field.
+	refundDescCreatedAt := refundFields[8].Descriptor()
+	// refund.DefaultCreatedAt holds the default value on creation for the created_at field.
+	refund.DefaultCreatedAt = refundDescCreatedAt.Default.(func() time.Time)
 	sessionFields := schema.Session{}.Fields()
 	_ = sessionFields
 	// sessionDescCreatedAt is the schema descriptor for created_at field.

@@ -36,6 +36,10 @@ type Tx struct {
 	CustomerAddress *CustomerAddressClient
 	// Discount is the client for interacting with the Discount builders.
 	Discount *DiscountClient
+	// DiscountUsage is the client for interacting with the DiscountUsage builders.
+	DiscountUsage *DiscountUsageClient
+	// Fulfillment is the client for interacting with the Fulfillment builders.
+	Fulfillment *FulfillmentClient
 	// Image is the client for interacting with the Image builders.
 	Image *ImageClient
 	// InventoryAdjustment is the client for interacting with the InventoryAdjustment builders.
@@ -68,6 +72,8 @@ type Tx struct {
 	ProductTag *ProductTagClient
 	// ProductVariant is the client for interacting with the ProductVariant builders.
 	ProductVariant *ProductVariantClient
+	// Refund is the client for interacting with the Refund builders.
+	Refund *RefundClient
 	// Session is the client for interacting with the Session builders.
 	Session *SessionClient
 	// ShippingRate is the client for interacting with the ShippingRate builders.
@@ -226,6 +232,8 @@ func (tx *Tx) init() {
 	tx.Customer = NewCustomerClient(tx.config)
 	tx.CustomerAddress = NewCustomerAddressClient(tx.config)
 	tx.Discount = NewDiscountClient(tx.config)
+	tx.DiscountUsage = NewDiscountUsageClient(tx.config)
+	tx.Fulfillment = NewFulfillmentClient(tx.config)
 	tx.Image = NewImageClient(tx.config)
 	tx.InventoryAdjustment = NewInventoryAdjustmentClient(tx.config)
 	tx.InventoryLevel = NewInventoryLevelClient(tx.config)
@@ -242,6 +250,7 @@ func (tx *Tx) init() {
 	tx.ProductOption = NewProductOptionClient(tx.config)
 	tx.ProductTag = NewProductTagClient(tx.config)
 	tx.ProductVariant = NewProductVariantClient(tx.config)
+	tx.Refund = NewRefundClient(tx.config)
 	tx.Session = NewSessionClient(tx.config)
 	tx.ShippingRate = NewShippingRateClient(tx.config)
 	tx.ShippingZone = NewShippingZoneClient(tx.config)

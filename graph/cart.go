@@ -209,9 +209,13 @@ func (r *Resolver) cartPricing(ctx context.Context, c *ent.Cart) (*carts.Pricing
 				return nil, err
 			}
 		}
+		used, err := r.carts.UsedDiscounts(ctx, c, ds)
+		if err != nil {
+			return nil, err
+		}
 		return carts.Price(carts.PriceInput{
 			Cart: c, Variants: variants, Prices: prices, Products: products, Collections: collections,
-			Discounts: ds, Zones: zones, Now: time.Now(),
+			Discounts: ds, Zones: zones, Now: time.Now(), Used: used,
 			Tax: func(req tax.Request) (tax.Result, error) { return r.tax.Calculate(ctx, req) },
 		})
 	})

@@ -6,6 +6,7 @@ import (
 	"github.com/emporium/emporium/auth"
 	"github.com/emporium/emporium/ent"
 	"github.com/emporium/emporium/ent/customeraddress"
+	"github.com/emporium/emporium/ent/order"
 	"github.com/emporium/emporium/gid"
 	"github.com/emporium/emporium/graph/loaders"
 	"github.com/emporium/emporium/graph/model"
@@ -66,7 +67,7 @@ func (r *Resolver) node(ctx context.Context, id string) (model.Node, error) {
 			return nil, nil
 		}
 		return m, nil
-	case "Customer", "MailingAddress", "StaffMember", "PermissionGroup", "ApiKey":
+	case "Customer", "MailingAddress", "StaffMember", "PermissionGroup", "ApiKey", "Order", "Fulfillment", "Refund":
 		return r.privateNode(ctx, ref)
 	case "Shop":
 		s, err := l.Shop(ctx)
@@ -108,6 +109,23 @@ func (r *Resolver) privateNode(ctx context.Context, ref gid.ID) (model.Node, err
 	case "ApiKey":
 		if v.Can(auth.ManageApps) {
 			return nilIfNotFound(r.client.APIKey.Get(ctx, ref.ID))
+		}
+	case "Order":
+		q := r.client.Order.Query().Where(order.ID(ref.ID))
+		switch {
+		case v.Kind == auth.Customer:
+			q = q.Where(order.CustomerID(v.ID))
+		case !v.Can(auth.ReadOrders):
+			return nil, nil
+		}
+		return nilIfNotFound(q.Only(ctx))
+	case "Fulfillment":
+		if v.Can(auth.ReadOrders) {
+			return nilIfNotFound(r.client.Fulfillment.Get(ctx, ref.ID))
+		}
+	case "Refund":
+		if v.Can(auth.ReadOrders) {
+			return nilIfNotFound(r.client.Refund.Get(ctx, ref.ID))
 		}
 	}
 	return nil, nil

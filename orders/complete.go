@@ -18,6 +18,7 @@ import (
 	"github.com/emporium/emporium/ent"
 	"github.com/emporium/emporium/ent/cart"
 	"github.com/emporium/emporium/ent/completionattempt"
+	"github.com/emporium/emporium/ent/discountusage"
 	"github.com/emporium/emporium/ent/inventorylevel"
 	"github.com/emporium/emporium/ent/location"
 	entorder "github.com/emporium/emporium/ent/order"
@@ -205,15 +206,20 @@ func (s *Service) place(ctx context.Context, tx *ent.Tx, c *ent.Cart, p *carts.P
 		shippingTotal = p.Group.Selected.Cost.Amount - p.Discounts.ShippingDiscount
 		shippingTitle = p.Group.Selected.Title
 	}
-	var taxTotal int64
+	var taxTotal, shippingTax int64
 	included := false
+	lineTax := map[string]int64{}
 	if p.Tax != nil {
-		taxTotal, included = p.Tax.Total.Amount, p.Tax.Inclusive
+		taxTotal, included, shippingTax = p.Tax.Total.Amount, p.Tax.Inclusive, p.Tax.ShippingTax.Amount
+		for _, lt := range p.Tax.Lines {
+			lineTax[lt.Key] += lt.Tax.Amount
+		}
 	}
 	b := tx.Order.Create().SetCartID(c.ID).SetNillableCustomerID(c.CustomerID).SetCurrency(c.Currency).
 		SetSubtotal(p.Subtotal.Amount).SetDiscountTotal(discountTotal).SetShippingTotal(shippingTotal).
-		SetTaxTotal(taxTotal).SetTaxesIncluded(included).SetTotal(p.Total.Amount).SetShippingTitle(shippingTitle).
-		SetBillingAddress(c.BillingAddress).SetStatusToken(newID("st")).SetPaymentProvider(s.gateway.Name())
+		SetTaxTotal(taxTotal).SetTaxesIncluded(included).SetShippingTax(shippingTax).SetTotal(p.Total.Amount).
+		SetShippingTitle(shippingTitle).SetBillingAddress(c.BillingAddress).SetStatusToken(newID("st")).
+		SetPaymentProvider(s.gateway.Name()).SetTaxLines(taxLines(p.Tax)).SetDiscountApplications(applications(p.Discounts))
 	if c.Email != nil {
 		b.SetEmail(*c.Email)
 	}
@@ -243,15 +249,24 @@ func (s *Service) place(ctx context.Context, tx *ent.Tx, c *ent.Cart, p *carts.P
 		if v.Sku != nil {
 			sku = *v.Sku
 		}
-		err = tx.OrderLine.Create().SetOrderID(order.ID).SetVariantID(v.ID).SetProductID(v.ProductID).
+		err = tx.OrderLine.Create().SetOrderID(order.ID).SetVariantID(v.ID).SetProductID(v.ProductID).SetCurrency(c.Currency).
 			SetTitle(v.Edges.Product.Title).SetVariantTitle(v.Title).SetSku(sku).SetQuantity(l.Quantity).
 			SetUnitPrice(lc.PerUnit.Amount).SetDiscount(lc.Subtotal.Amount - lc.Total.Amount).SetTotal(lc.Total.Amount).
-			SetTaken(taken).Exec(ctx)
+			SetTax(lineTax[fmt.Sprint(l.ID)]).SetTaken(taken).Exec(ctx)
 		if err != nil {
 			return nil, nil, err
 		}
+		if err := recordTaken(ctx, tx, v.ID, taken, order); err != nil {
+			return nil, nil, err
+		}
 	}
-	if err := tx.OrderEvent.Create().SetOrderID(order.ID).SetKind("order_created").Exec(ctx); err != nil {
+	if problem, err := countUsage(ctx, tx, c, p.Discounts, order.ID); err != nil || problem != nil {
+		if problem != nil {
+			return nil, []Problem{*problem}, err
+		}
+		return nil, nil, err
+	}
+	if err := event(ctx, tx, order.ID, "order_created", "", ""); err != nil {
 		return nil, nil, err
 	}
 	return order, nil, nil
@@ -307,7 +322,7 @@ func take(ctx context.Context, tx *ent.Tx, v *ent.ProductVariant, quantity int) 
 // and reopens the cart, so the buyer can try another card.
 func (s *Service) charge(ctx context.Context, attemptID string, c *ent.Cart, order *ent.Order) ([]Problem, error) {
 	if *c.PaymentMethod == cart.PaymentMethodFREE {
-		return nil, s.settle(ctx, attemptID, order, "PAID", "", "paid")
+		return nil, s.settle(ctx, attemptID, order, "PAID", "", EventPaid)
 	}
 	source := ""
 	if c.PaymentSession != nil {
@@ -322,33 +337,38 @@ func (s *Service) charge(ctx context.Context, attemptID string, c *ent.Cart, ord
 	case res.Status == payments.Declined:
 		return s.refuse(ctx, order, Problem{CodeCardDeclined, res.Message})
 	case res.Status == payments.RequiresAction:
-		return nil, s.settle(ctx, attemptID, order, "PENDING", res.Reference, "payment_requires_action")
+		return nil, s.settle(ctx, attemptID, order, "PENDING", res.Reference, EventActionRequired)
 	}
 	captured, err := s.gateway.Capture(ctx, res.Reference, moneyOf(amount, order.Currency))
 	if err != nil || captured.Status != payments.Captured {
-		return nil, s.settle(ctx, attemptID, order, "AUTHORIZED", res.Reference, "authorized")
+		return nil, s.settle(ctx, attemptID, order, "AUTHORIZED", res.Reference, EventAuthorized)
 	}
-	return nil, s.settle(ctx, attemptID, order, "PAID", res.Reference, "paid")
+	return nil, s.settle(ctx, attemptID, order, "PAID", res.Reference, EventPaid)
 }
 
-func (s *Service) settle(ctx context.Context, attemptID string, order *ent.Order, financial, reference, event string) error {
+func (s *Service) settle(ctx context.Context, attemptID string, order *ent.Order, financial, reference, kind string) error {
 	return database.WithTx(ctx, s.client, func(tx *ent.Tx) error {
 		status := completionattempt.StatusSUCCEEDED
-		if event == "payment_requires_action" {
+		if kind == EventActionRequired {
 			status = completionattempt.StatusACTION_REQUIRED
 		}
-		if err := tx.Order.UpdateOneID(order.ID).SetFinancialStatus(orderFinancial(financial)).
-			SetPaymentReference(reference).Exec(ctx); err != nil {
+		u := tx.Order.UpdateOneID(order.ID).SetFinancialStatus(orderFinancial(financial)).
+			SetPaymentReference(reference).AddVersion(1)
+		if financial == "PAID" {
+			u.SetTotalPaid(order.Total)
+		}
+		if err := u.Exec(ctx); err != nil {
 			return err
 		}
-		if err := tx.OrderEvent.Create().SetOrderID(order.ID).SetKind(event).Exec(ctx); err != nil {
+		if err := event(ctx, tx, order.ID, kind, "", ""); err != nil {
 			return err
 		}
 		return tx.CompletionAttempt.UpdateOneID(attemptID).SetStatus(status).Exec(ctx)
 	})
 }
 
-// refuse undoes a placed order whose payment failed.
+// refuse undoes a placed order whose payment failed: its stock goes back, its discount uses are given
+// back, and the cart may be completed again.
 func (s *Service) refuse(ctx context.Context, order *ent.Order, p Problem) ([]Problem, error) {
 	err := database.WithTx(ctx, s.client, func(tx *ent.Tx) error {
 		lines, err := tx.Order.QueryLines(order).All(ctx)
@@ -356,28 +376,40 @@ func (s *Service) refuse(ctx context.Context, order *ent.Order, p Problem) ([]Pr
 			return err
 		}
 		for _, l := range lines {
-			for loc, n := range l.Taken {
-				if _, err := tx.InventoryLevel.Update().
-					Where(inventorylevel.VariantID(l.VariantID), inventorylevel.LocationID(loc)).
-					AddAvailable(n).Save(ctx); err != nil {
-					return err
-				}
+			if _, err := restock(ctx, tx, l, l.Quantity, "payment failed "+Name(order), ""); err != nil {
+				return err
 			}
+		}
+		if err := s.releaseUsage(ctx, tx, order); err != nil {
+			return err
 		}
 		if err := tx.Cart.UpdateOneID(order.CartID).ClearCompletedAt().Exec(ctx); err != nil {
 			return err
 		}
-		if err := tx.OrderEvent.Create().SetOrderID(order.ID).SetKind("payment_failed").SetMessage(p.Message).Exec(ctx); err != nil {
+		if err := event(ctx, tx, order.ID, EventPaymentFailed, p.Message, ""); err != nil {
 			return err
 		}
-		// The cart may be completed again: the voided order gives up its claim on it.
+		// The voided order gives up its claim on the cart.
 		return tx.Order.UpdateOneID(order.ID).SetFinancialStatus(entorder.FinancialStatusVOIDED).SetCancelledAt(time.Now()).
-			SetCartID(order.CartID + ":void:" + newID("v")).Exec(ctx)
+			SetCancelReason(entorder.CancelReasonDECLINED).SetCartID(order.CartID + ":void:" + newID("v")).AddVersion(1).Exec(ctx)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("orders: undo refused order: %w", err)
 	}
 	return []Problem{p}, nil
+}
+
+// releaseUsage gives back the discount uses of an order that never went through.
+func (s *Service) releaseUsage(ctx context.Context, tx *ent.Tx, order *ent.Order) error {
+	for _, a := range order.DiscountApplications {
+		if err := tx.Discount.UpdateOneID(a.DiscountID).AddUsageCount(-1).Exec(ctx); err != nil && !ent.IsNotFound(err) {
+			return fmt.Errorf("orders: give back discount use: %w", err)
+		}
+	}
+	if _, err := tx.DiscountUsage.Delete().Where(discountusage.OrderID(order.ID)).Exec(ctx); err != nil {
+		return fmt.Errorf("orders: give back discount use: %w", err)
+	}
+	return nil
 }
 
 func moneyOf(amount int64, currency string) money.Money { return money.New(amount, currency) }

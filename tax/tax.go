@@ -44,7 +44,10 @@ type LineTax struct {
 type Result struct {
 	Lines       []LineTax
 	ShippingTax money.Money
-	Total       money.Money
+	// ShippingTitle and ShippingRateBPS name the rate of ShippingTax.
+	ShippingTitle   string
+	ShippingRateBPS int
+	Total           money.Money
 	// Inclusive is true when the amounts already contain the tax, false when it is added to them.
 	Inclusive bool
 }
@@ -110,6 +113,7 @@ func Compute(rates []*ent.TaxRate, r Request) Result {
 		if rate := find(string(product.TaxClassSTANDARD)); rate != nil && rate.ShippingTaxable {
 			res.Inclusive = rate.Inclusive
 			res.ShippingTax.Amount = portion(r.Shipping.Amount, rate.RateBps, rate.Inclusive)
+			res.ShippingTitle, res.ShippingRateBPS = rate.Name, rate.RateBps
 			res.Total.Amount += res.ShippingTax.Amount
 		}
 	}

@@ -365,6 +365,50 @@ var (
 		Columns:    DiscountsColumns,
 		PrimaryKey: []*schema.Column{DiscountsColumns[0]},
 	}
+	// DiscountUsagesColumns holds the columns for the "discount_usages" table.
+	DiscountUsagesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "discount_id", Type: field.TypeInt},
+		{Name: "customer_key", Type: field.TypeString},
+		{Name: "order_id", Type: field.TypeInt},
+	}
+	// DiscountUsagesTable holds the schema information for the "discount_usages" table.
+	DiscountUsagesTable = &schema.Table{
+		Name:       "discount_usages",
+		Columns:    DiscountUsagesColumns,
+		PrimaryKey: []*schema.Column{DiscountUsagesColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "discountusage_discount_id_customer_key",
+				Unique:  true,
+				Columns: []*schema.Column{DiscountUsagesColumns[1], DiscountUsagesColumns[2]},
+			},
+		},
+	}
+	// FulfillmentsColumns holds the columns for the "fulfillments" table.
+	FulfillmentsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "lines", Type: field.TypeJSON},
+		{Name: "tracking_company", Type: field.TypeString, Default: ""},
+		{Name: "tracking_number", Type: field.TypeString, Default: ""},
+		{Name: "tracking_url", Type: field.TypeString, Default: ""},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "order_id", Type: field.TypeInt},
+	}
+	// FulfillmentsTable holds the schema information for the "fulfillments" table.
+	FulfillmentsTable = &schema.Table{
+		Name:       "fulfillments",
+		Columns:    FulfillmentsColumns,
+		PrimaryKey: []*schema.Column{FulfillmentsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "fulfillments_orders_fulfillments",
+				Columns:    []*schema.Column{FulfillmentsColumns[6]},
+				RefColumns: []*schema.Column{OrdersColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+	}
 	// ImagesColumns holds the columns for the "images" table.
 	ImagesColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -560,6 +604,15 @@ var (
 		{Name: "payment_reference", Type: field.TypeString, Default: ""},
 		{Name: "status_token", Type: field.TypeString, Unique: true},
 		{Name: "cancelled_at", Type: field.TypeTime, Nullable: true},
+		{Name: "cancel_reason", Type: field.TypeEnum, Nullable: true, Enums: []string{"CUSTOMER", "DECLINED", "FRAUD", "INVENTORY", "OTHER", "STAFF"}},
+		{Name: "total_paid", Type: field.TypeInt64, Default: 0},
+		{Name: "total_refunded", Type: field.TypeInt64, Default: 0},
+		{Name: "shipping_tax", Type: field.TypeInt64, Default: 0},
+		{Name: "shipping_refunded", Type: field.TypeInt64, Default: 0},
+		{Name: "tax_lines", Type: field.TypeJSON, Nullable: true},
+		{Name: "discount_applications", Type: field.TypeJSON, Nullable: true},
+		{Name: "note", Type: field.TypeString, Size: 2147483647, Default: ""},
+		{Name: "version", Type: field.TypeInt, Default: 0},
 	}
 	// OrdersTable holds the schema information for the "orders" table.
 	OrdersTable = &schema.Table{
@@ -572,6 +625,21 @@ var (
 				Unique:  false,
 				Columns: []*schema.Column{OrdersColumns[4], OrdersColumns[0]},
 			},
+			{
+				Name:    "order_created_at_id",
+				Unique:  false,
+				Columns: []*schema.Column{OrdersColumns[1], OrdersColumns[0]},
+			},
+			{
+				Name:    "order_total_id",
+				Unique:  false,
+				Columns: []*schema.Column{OrdersColumns[12], OrdersColumns[0]},
+			},
+			{
+				Name:    "order_email",
+				Unique:  false,
+				Columns: []*schema.Column{OrdersColumns[5]},
+			},
 		},
 	}
 	// OrderEventsColumns holds the columns for the "order_events" table.
@@ -579,6 +647,8 @@ var (
 		{Name: "id", Type: field.TypeInt, Increment: true},
 		{Name: "kind", Type: field.TypeString},
 		{Name: "message", Type: field.TypeString, Default: ""},
+		{Name: "actor", Type: field.TypeString, Default: ""},
+		{Name: "data", Type: field.TypeJSON, Nullable: true},
 		{Name: "created_at", Type: field.TypeTime},
 		{Name: "order_id", Type: field.TypeInt},
 	}
@@ -590,7 +660,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "order_events_orders_events",
-				Columns:    []*schema.Column{OrderEventsColumns[4]},
+				Columns:    []*schema.Column{OrderEventsColumns[6]},
 				RefColumns: []*schema.Column{OrdersColumns[0]},
 				OnDelete:   schema.Cascade,
 			},
@@ -601,6 +671,7 @@ var (
 		{Name: "id", Type: field.TypeInt, Increment: true},
 		{Name: "variant_id", Type: field.TypeInt},
 		{Name: "product_id", Type: field.TypeInt},
+		{Name: "currency", Type: field.TypeString, Default: ""},
 		{Name: "title", Type: field.TypeString},
 		{Name: "variant_title", Type: field.TypeString},
 		{Name: "sku", Type: field.TypeString, Default: ""},
@@ -608,7 +679,12 @@ var (
 		{Name: "unit_price", Type: field.TypeInt64},
 		{Name: "discount", Type: field.TypeInt64},
 		{Name: "total", Type: field.TypeInt64},
+		{Name: "tax", Type: field.TypeInt64, Default: 0},
 		{Name: "taken", Type: field.TypeJSON, Nullable: true},
+		{Name: "fulfilled_quantity", Type: field.TypeInt, Default: 0},
+		{Name: "removed_quantity", Type: field.TypeInt, Default: 0},
+		{Name: "refunded_quantity", Type: field.TypeInt, Default: 0},
+		{Name: "restocked_quantity", Type: field.TypeInt, Default: 0},
 		{Name: "order_id", Type: field.TypeInt},
 	}
 	// OrderLinesTable holds the schema information for the "order_lines" table.
@@ -619,7 +695,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "order_lines_orders_lines",
-				Columns:    []*schema.Column{OrderLinesColumns[11]},
+				Columns:    []*schema.Column{OrderLinesColumns[17]},
 				RefColumns: []*schema.Column{OrdersColumns[0]},
 				OnDelete:   schema.Cascade,
 			},
@@ -845,6 +921,33 @@ var (
 			},
 		},
 	}
+	// RefundsColumns holds the columns for the "refunds" table.
+	RefundsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "amount", Type: field.TypeInt64},
+		{Name: "currency", Type: field.TypeString},
+		{Name: "shipping", Type: field.TypeInt64, Default: 0},
+		{Name: "lines", Type: field.TypeJSON, Nullable: true},
+		{Name: "restocked", Type: field.TypeJSON, Nullable: true},
+		{Name: "note", Type: field.TypeString, Size: 2147483647, Default: ""},
+		{Name: "reference", Type: field.TypeString, Default: ""},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "order_id", Type: field.TypeInt},
+	}
+	// RefundsTable holds the schema information for the "refunds" table.
+	RefundsTable = &schema.Table{
+		Name:       "refunds",
+		Columns:    RefundsColumns,
+		PrimaryKey: []*schema.Column{RefundsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "refunds_orders_refunds",
+				Columns:    []*schema.Column{RefundsColumns[9]},
+				RefColumns: []*schema.Column{OrdersColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+	}
 	// SessionsColumns holds the columns for the "sessions" table.
 	SessionsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString},
@@ -1053,6 +1156,8 @@ var (
 		CustomersTable,
 		CustomerAddressesTable,
 		DiscountsTable,
+		DiscountUsagesTable,
+		FulfillmentsTable,
 		ImagesTable,
 		InventoryAdjustmentsTable,
 		InventoryLevelsTable,
@@ -1069,6 +1174,7 @@ var (
 		ProductOptionsTable,
 		ProductTagsTable,
 		ProductVariantsTable,
+		RefundsTable,
 		SessionsTable,
 		ShippingRatesTable,
 		ShippingZonesTable,
@@ -1088,6 +1194,7 @@ func init() {
 	CollectionProductsTable.ForeignKeys[0].RefTable = CollectionsTable
 	CollectionProductsTable.ForeignKeys[1].RefTable = ProductsTable
 	CustomerAddressesTable.ForeignKeys[0].RefTable = CustomersTable
+	FulfillmentsTable.ForeignKeys[0].RefTable = OrdersTable
 	ImagesTable.ForeignKeys[0].RefTable = ProductsTable
 	InventoryLevelsTable.ForeignKeys[0].RefTable = LocationsTable
 	InventoryLevelsTable.ForeignKeys[1].RefTable = ProductVariantsTable
@@ -1099,6 +1206,7 @@ func init() {
 	ProductTagsTable.ForeignKeys[0].RefTable = ProductsTable
 	ProductVariantsTable.ForeignKeys[0].RefTable = ProductsTable
 	ProductVariantsTable.ForeignKeys[1].RefTable = ImagesTable
+	RefundsTable.ForeignKeys[0].RefTable = OrdersTable
 	ShippingRatesTable.ForeignKeys[0].RefTable = ShippingZonesTable
 	VariantPricesTable.ForeignKeys[0].RefTable = ProductVariantsTable
 	StaffMemberGroupsTable.ForeignKeys[0].RefTable = StaffMembersTable

@@ -57,10 +57,32 @@ const (
 	FieldStatusToken = "status_token"
 	// FieldCancelledAt holds the string denoting the cancelled_at field in the database.
 	FieldCancelledAt = "cancelled_at"
+	// FieldCancelReason holds the string denoting the cancel_reason field in the database.
+	FieldCancelReason = "cancel_reason"
+	// FieldTotalPaid holds the string denoting the total_paid field in the database.
+	FieldTotalPaid = "total_paid"
+	// FieldTotalRefunded holds the string denoting the total_refunded field in the database.
+	FieldTotalRefunded = "total_refunded"
+	// FieldShippingTax holds the string denoting the shipping_tax field in the database.
+	FieldShippingTax = "shipping_tax"
+	// FieldShippingRefunded holds the string denoting the shipping_refunded field in the database.
+	FieldShippingRefunded = "shipping_refunded"
+	// FieldTaxLines holds the string denoting the tax_lines field in the database.
+	FieldTaxLines = "tax_lines"
+	// FieldDiscountApplications holds the string denoting the discount_applications field in the database.
+	FieldDiscountApplications = "discount_applications"
+	// FieldNote holds the string denoting the note field in the database.
+	FieldNote = "note"
+	// FieldVersion holds the string denoting the version field in the database.
+	FieldVersion = "version"
 	// EdgeLines holds the string denoting the lines edge name in mutations.
 	EdgeLines = "lines"
 	// EdgeEvents holds the string denoting the events edge name in mutations.
 	EdgeEvents = "events"
+	// EdgeFulfillments holds the string denoting the fulfillments edge name in mutations.
+	EdgeFulfillments = "fulfillments"
+	// EdgeRefunds holds the string denoting the refunds edge name in mutations.
+	EdgeRefunds = "refunds"
 	// Table holds the table name of the order in the database.
 	Table = "orders"
 	// LinesTable is the table that holds the lines relation/edge.
@@ -77,6 +99,20 @@ const (
 	EventsInverseTable = "order_events"
 	// EventsColumn is the table column denoting the events relation/edge.
 	EventsColumn = "order_id"
+	// FulfillmentsTable is the table that holds the fulfillments relation/edge.
+	FulfillmentsTable = "fulfillments"
+	// FulfillmentsInverseTable is the table name for the Fulfillment entity.
+	// It exists in this package in order to avoid circular dependency with the "fulfillment" package.
+	FulfillmentsInverseTable = "fulfillments"
+	// FulfillmentsColumn is the table column denoting the fulfillments relation/edge.
+	FulfillmentsColumn = "order_id"
+	// RefundsTable is the table that holds the refunds relation/edge.
+	RefundsTable = "refunds"
+	// RefundsInverseTable is the table name for the Refund entity.
+	// It exists in this package in order to avoid circular dependency with the "refund" package.
+	RefundsInverseTable = "refunds"
+	// RefundsColumn is the table column denoting the refunds relation/edge.
+	RefundsColumn = "order_id"
 )
 
 // Columns holds all SQL columns for order fields.
@@ -103,6 +139,15 @@ var Columns = []string{
 	FieldPaymentReference,
 	FieldStatusToken,
 	FieldCancelledAt,
+	FieldCancelReason,
+	FieldTotalPaid,
+	FieldTotalRefunded,
+	FieldShippingTax,
+	FieldShippingRefunded,
+	FieldTaxLines,
+	FieldDiscountApplications,
+	FieldNote,
+	FieldVersion,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -132,6 +177,18 @@ var (
 	DefaultPaymentProvider string
 	// DefaultPaymentReference holds the default value on creation for the "payment_reference" field.
 	DefaultPaymentReference string
+	// DefaultTotalPaid holds the default value on creation for the "total_paid" field.
+	DefaultTotalPaid int64
+	// DefaultTotalRefunded holds the default value on creation for the "total_refunded" field.
+	DefaultTotalRefunded int64
+	// DefaultShippingTax holds the default value on creation for the "shipping_tax" field.
+	DefaultShippingTax int64
+	// DefaultShippingRefunded holds the default value on creation for the "shipping_refunded" field.
+	DefaultShippingRefunded int64
+	// DefaultNote holds the default value on creation for the "note" field.
+	DefaultNote string
+	// DefaultVersion holds the default value on creation for the "version" field.
+	DefaultVersion int
 )
 
 // FinancialStatus defines the type for the "financial_status" enum field.
@@ -188,6 +245,33 @@ func FulfillmentStatusValidator(fs FulfillmentStatus) error {
 		return nil
 	default:
 		return fmt.Errorf("order: invalid enum value for fulfillment_status field: %q", fs)
+	}
+}
+
+// CancelReason defines the type for the "cancel_reason" enum field.
+type CancelReason string
+
+// CancelReason values.
+const (
+	CancelReasonCUSTOMER  CancelReason = "CUSTOMER"
+	CancelReasonDECLINED  CancelReason = "DECLINED"
+	CancelReasonFRAUD     CancelReason = "FRAUD"
+	CancelReasonINVENTORY CancelReason = "INVENTORY"
+	CancelReasonOTHER     CancelReason = "OTHER"
+	CancelReasonSTAFF     CancelReason = "STAFF"
+)
+
+func (cr CancelReason) String() string {
+	return string(cr)
+}
+
+// CancelReasonValidator is a validator for the "cancel_reason" field enum values. It is called by the builders before save.
+func CancelReasonValidator(cr CancelReason) error {
+	switch cr {
+	case CancelReasonCUSTOMER, CancelReasonDECLINED, CancelReasonFRAUD, CancelReasonINVENTORY, CancelReasonOTHER, CancelReasonSTAFF:
+		return nil
+	default:
+		return fmt.Errorf("order: invalid enum value for cancel_reason field: %q", cr)
 	}
 }
 
@@ -294,6 +378,41 @@ func ByCancelledAt(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldCancelledAt, opts...).ToFunc()
 }
 
+// ByCancelReason orders the results by the cancel_reason field.
+func ByCancelReason(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldCancelReason, opts...).ToFunc()
+}
+
+// ByTotalPaid orders the results by the total_paid field.
+func ByTotalPaid(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldTotalPaid, opts...).ToFunc()
+}
+
+// ByTotalRefunded orders the results by the total_refunded field.
+func ByTotalRefunded(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldTotalRefunded, opts...).ToFunc()
+}
+
+// ByShippingTax orders the results by the shipping_tax field.
+func ByShippingTax(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldShippingTax, opts...).ToFunc()
+}
+
+// ByShippingRefunded orders the results by the shipping_refunded field.
+func ByShippingRefunded(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldShippingRefunded, opts...).ToFunc()
+}
+
+// ByNote orders the results by the note field.
+func ByNote(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldNote, opts...).ToFunc()
+}
+
+// ByVersion orders the results by the version field.
+func ByVersion(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldVersion, opts...).ToFunc()
+}
+
 // ByLinesCount orders the results by lines count.
 func ByLinesCount(opts ...sql.OrderTermOption) OrderOption {
 	return func(s *sql.Selector) {
@@ -321,6 +440,34 @@ func ByEvents(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 		sqlgraph.OrderByNeighborTerms(s, newEventsStep(), append([]sql.OrderTerm{term}, terms...)...)
 	}
 }
+
+// ByFulfillmentsCount orders the results by fulfillments count.
+func ByFulfillmentsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newFulfillmentsStep(), opts...)
+	}
+}
+
+// ByFulfillments orders the results by fulfillments terms.
+func ByFulfillments(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newFulfillmentsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
+
+// ByRefundsCount orders the results by refunds count.
+func ByRefundsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newRefundsStep(), opts...)
+	}
+}
+
+// ByRefunds orders the results by refunds terms.
+func ByRefunds(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newRefundsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
 func newLinesStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
@@ -333,5 +480,19 @@ func newEventsStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(EventsInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.O2M, false, EventsTable, EventsColumn),
+	)
+}
+func newFulfillmentsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(FulfillmentsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, FulfillmentsTable, FulfillmentsColumn),
+	)
+}
+func newRefundsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(RefundsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, RefundsTable, RefundsColumn),
 	)
 }

@@ -140,6 +140,36 @@ func CancelledAt(v time.Time) predicate.Order {
 	return predicate.Order(sql.FieldEQ(FieldCancelledAt, v))
 }
 
+// TotalPaid applies equality check predicate on the "total_paid" field. It's identical to TotalPaidEQ.
+func TotalPaid(v int64) predicate.Order {
+	return predicate.Order(sql.FieldEQ(FieldTotalPaid, v))
+}
+
+// TotalRefunded applies equality check predicate on the "total_refunded" field. It's identical to TotalRefundedEQ.
+func TotalRefunded(v int64) predicate.Order {
+	return predicate.Order(sql.FieldEQ(FieldTotalRefunded, v))
+}
+
+// ShippingTax applies equality check predicate on the "shipping_tax" field. It's identical to ShippingTaxEQ.
+func ShippingTax(v int64) predicate.Order {
+	return predicate.Order(sql.FieldEQ(FieldShippingTax, v))
+}
+
+// ShippingRefunded applies equality check predicate on the "shipping_refunded" field. It's identical to ShippingRefundedEQ.
+func ShippingRefunded(v int64) predicate.Order {
+	return predicate.Order(sql.FieldEQ(FieldShippingRefunded, v))
+}
+
+// Note applies equality check predicate on the "note" field. It's identical to NoteEQ.
+func Note(v string) predicate.Order {
+	return predicate.Order(sql.FieldEQ(FieldNote, v))
+}
+
+// Version applies equality check predicate on the "version" field. It's identical to VersionEQ.
+func Version(v int) predicate.Order {
+	return predicate.Order(sql.FieldEQ(FieldVersion, v))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.Order {
 	return predicate.Order(sql.FieldEQ(FieldCreatedAt, v))
@@ -1045,6 +1075,321 @@ func CancelledAtNotNil() predicate.Order {
 	return predicate.Order(sql.FieldNotNull(FieldCancelledAt))
 }
 
+// CancelReasonEQ applies the EQ predicate on the "cancel_reason" field.
+func CancelReasonEQ(v CancelReason) predicate.Order {
+	return predicate.Order(sql.FieldEQ(FieldCancelReason, v))
+}
+
+// CancelReasonNEQ applies the NEQ predicate on the "cancel_reason" field.
+func CancelReasonNEQ(v CancelReason) predicate.Order {
+	return predicate.Order(sql.FieldNEQ(FieldCancelReason, v))
+}
+
+// CancelReasonIn applies the In predicate on the "cancel_reason" field.
+func CancelReasonIn(vs ...CancelReason) predicate.Order {
+	return predicate.Order(sql.FieldIn(FieldCancelReason, vs...))
+}
+
+// CancelReasonNotIn applies the NotIn predicate on the "cancel_reason" field.
+func CancelReasonNotIn(vs ...CancelReason) predicate.Order {
+	return predicate.Order(sql.FieldNotIn(FieldCancelReason, vs...))
+}
+
+// CancelReasonIsNil applies the IsNil predicate on the "cancel_reason" field.
+func CancelReasonIsNil() predicate.Order {
+	return predicate.Order(sql.FieldIsNull(FieldCancelReason))
+}
+
+// CancelReasonNotNil applies the NotNil predicate on the "cancel_reason" field.
+func CancelReasonNotNil() predicate.Order {
+	return predicate.Order(sql.FieldNotNull(FieldCancelReason))
+}
+
+// TotalPaidEQ applies the EQ predicate on the "total_paid" field.
+func TotalPaidEQ(v int64) predicate.Order {
+	return predicate.Order(sql.FieldEQ(FieldTotalPaid, v))
+}
+
+// TotalPaidNEQ applies the NEQ predicate on the "total_paid" field.
+func TotalPaidNEQ(v int64) predicate.Order {
+	return predicate.Order(sql.FieldNEQ(FieldTotalPaid, v))
+}
+
+// TotalPaidIn applies the In predicate on the "total_paid" field.
+func TotalPaidIn(vs ...int64) predicate.Order {
+	return predicate.Order(sql.FieldIn(FieldTotalPaid, vs...))
+}
+
+// TotalPaidNotIn applies the NotIn predicate on the "total_paid" field.
+func TotalPaidNotIn(vs ...int64) predicate.Order {
+	return predicate.Order(sql.FieldNotIn(FieldTotalPaid, vs...))
+}
+
+// TotalPaidGT applies the GT predicate on the "total_paid" field.
+func TotalPaidGT(v int64) predicate.Order {
+	return predicate.Order(sql.FieldGT(FieldTotalPaid, v))
+}
+
+// TotalPaidGTE applies the GTE predicate on the "total_paid" field.
+func TotalPaidGTE(v int64) predicate.Order {
+	return predicate.Order(sql.FieldGTE(FieldTotalPaid, v))
+}
+
+// TotalPaidLT applies the LT predicate on the "total_paid" field.
+func TotalPaidLT(v int64) predicate.Order {
+	return predicate.Order(sql.FieldLT(FieldTotalPaid, v))
+}
+
+// TotalPaidLTE applies the LTE predicate on the "total_paid" field.
+func TotalPaidLTE(v int64) predicate.Order {
+	return predicate.Order(sql.FieldLTE(FieldTotalPaid, v))
+}
+
+// TotalRefundedEQ applies the EQ predicate on the "total_refunded" field.
+func TotalRefundedEQ(v int64) predicate.Order {
+	return predicate.Order(sql.FieldEQ(FieldTotalRefunded, v))
+}
+
+// TotalRefundedNEQ applies the NEQ predicate on the "total_refunded" field.
+func TotalRefundedNEQ(v int64) predicate.Order {
+	return predicate.Order(sql.FieldNEQ(FieldTotalRefunded, v))
+}
+
+// TotalRefundedIn applies the In predicate on the "total_refunded" field.
+func TotalRefundedIn(vs ...int64) predicate.Order {
+	return predicate.Order(sql.FieldIn(FieldTotalRefunded, vs...))
+}
+
+// TotalRefundedNotIn applies the NotIn predicate on the "total_refunded" field.
+func TotalRefundedNotIn(vs ...int64) predicate.Order {
+	return predicate.Order(sql.FieldNotIn(FieldTotalRefunded, vs...))
+}
+
+// TotalRefundedGT applies the GT predicate on the "total_refunded" field.
+func TotalRefundedGT(v int64) predicate.Order {
+	return predicate.Order(sql.FieldGT(FieldTotalRefunded, v))
+}
+
+// TotalRefundedGTE applies the GTE predicate on the "total_refunded" field.
+func TotalRefundedGTE(v int64) predicate.Order {
+	return predicate.Order(sql.FieldGTE(FieldTotalRefunded, v))
+}
+
+// TotalRefundedLT applies the LT predicate on the "total_refunded" field.
+func TotalRefundedLT(v int64) predicate.Order {
+	return predicate.Order(sql.FieldLT(FieldTotalRefunded, v))
+}
+
+// TotalRefundedLTE applies the LTE predicate on the "total_refunded" field.
+func TotalRefundedLTE(v int64) predicate.Order {
+	return predicate.Order(sql.FieldLTE(FieldTotalRefunded, v))
+}
+
+// ShippingTaxEQ applies the EQ predicate on the "shipping_tax" field.
+func ShippingTaxEQ(v int64) predicate.Order {
+	return predicate.Order(sql.FieldEQ(FieldShippingTax, v))
+}
+
+// ShippingTaxNEQ applies the NEQ predicate on the "shipping_tax" field.
+func ShippingTaxNEQ(v int64) predicate.Order {
+	return predicate.Order(sql.FieldNEQ(FieldShippingTax, v))
+}
+
+// ShippingTaxIn applies the In predicate on the "shipping_tax" field.
+func ShippingTaxIn(vs ...int64) predicate.Order {
+	return predicate.Order(sql.FieldIn(FieldShippingTax, vs...))
+}
+
+// ShippingTaxNotIn applies the NotIn predicate on the "shipping_tax" field.
+func ShippingTaxNotIn(vs ...int64) predicate.Order {
+	return predicate.Order(sql.FieldNotIn(FieldShippingTax, vs...))
+}
+
+// ShippingTaxGT applies the GT predicate on the "shipping_tax" field.
+func ShippingTaxGT(v int64) predicate.Order {
+	return predicate.Order(sql.FieldGT(FieldShippingTax, v))
+}
+
+// ShippingTaxGTE applies the GTE predicate on the "shipping_tax" field.
+func ShippingTaxGTE(v int64) predicate.Order {
+	return predicate.Order(sql.FieldGTE(FieldShippingTax, v))
+}
+
+// ShippingTaxLT applies the LT predicate on the "shipping_tax" field.
+func ShippingTaxLT(v int64) predicate.Order {
+	return predicate.Order(sql.FieldLT(FieldShippingTax, v))
+}
+
+// ShippingTaxLTE applies the LTE predicate on the "shipping_tax" field.
+func ShippingTaxLTE(v int64) predicate.Order {
+	return predicate.Order(sql.FieldLTE(FieldShippingTax, v))
+}
+
+// ShippingRefundedEQ applies the EQ predicate on the "shipping_refunded" field.
+func ShippingRefundedEQ(v int64) predicate.Order {
+	return predicate.Order(sql.FieldEQ(FieldShippingRefunded, v))
+}
+
+// ShippingRefundedNEQ applies the NEQ predicate on the "shipping_refunded" field.
+func ShippingRefundedNEQ(v int64) predicate.Order {
+	return predicate.Order(sql.FieldNEQ(FieldShippingRefunded, v))
+}
+
+// ShippingRefundedIn applies the In predicate on the "shipping_refunded" field.
+func ShippingRefundedIn(vs ...int64) predicate.Order {
+	return predicate.Order(sql.FieldIn(FieldShippingRefunded, vs...))
+}
+
+// ShippingRefundedNotIn applies the NotIn predicate on the "shipping_refunded" field.
+func ShippingRefundedNotIn(vs ...int64) predicate.Order {
+	return predicate.Order(sql.FieldNotIn(FieldShippingRefunded, vs...))
+}
+
+// ShippingRefundedGT applies the GT predicate on the "shipping_refunded" field.
+func ShippingRefundedGT(v int64) predicate.Order {
+	return predicate.Order(sql.FieldGT(FieldShippingRefunded, v))
+}
+
+// ShippingRefundedGTE applies the GTE predicate on the "shipping_refunded" field.
+func ShippingRefundedGTE(v int64) predicate.Order {
+	return predicate.Order(sql.FieldGTE(FieldShippingRefunded, v))
+}
+
+// ShippingRefundedLT applies the LT predicate on the "shipping_refunded" field.
+func ShippingRefundedLT(v int64) predicate.Order {
+	return predicate.Order(sql.FieldLT(FieldShippingRefunded, v))
+}
+
+// ShippingRefundedLTE applies the LTE predicate on the "shipping_refunded" field.
+func ShippingRefundedLTE(v int64) predicate.Order {
+	return predicate.Order(sql.FieldLTE(FieldShippingRefunded, v))
+}
+
+// TaxLinesIsNil applies the IsNil predicate on the "tax_lines" field.
+func TaxLinesIsNil() predicate.Order {
+	return predicate.Order(sql.FieldIsNull(FieldTaxLines))
+}
+
+// TaxLinesNotNil applies the NotNil predicate on the "tax_lines" field.
+func TaxLinesNotNil() predicate.Order {
+	return predicate.Order(sql.FieldNotNull(FieldTaxLines))
+}
+
+// DiscountApplicationsIsNil applies the IsNil predicate on the "discount_applications" field.
+func DiscountApplicationsIsNil() predicate.Order {
+	return predicate.Order(sql.FieldIsNull(FieldDiscountApplications))
+}
+
+// DiscountApplicationsNotNil applies the NotNil predicate on the "discount_applications" field.
+func DiscountApplicationsNotNil() predicate.Order {
+	return predicate.Order(sql.FieldNotNull(FieldDiscountApplications))
+}
+
+// NoteEQ applies the EQ predicate on the "note" field.
+func NoteEQ(v string) predicate.Order {
+	return predicate.Order(sql.FieldEQ(FieldNote, v))
+}
+
+// NoteNEQ applies the NEQ predicate on the "note" field.
+func NoteNEQ(v string) predicate.Order {
+	return predicate.Order(sql.FieldNEQ(FieldNote, v))
+}
+
+// NoteIn applies the In predicate on the "note" field.
+func NoteIn(vs ...string) predicate.Order {
+	return predicate.Order(sql.FieldIn(FieldNote, vs...))
+}
+
+// NoteNotIn applies the NotIn predicate on the "note" field.
+func NoteNotIn(vs ...string) predicate.Order {
+	return predicate.Order(sql.FieldNotIn(FieldNote, vs...))
+}
+
+// NoteGT applies the GT predicate on the "note" field.
+func NoteGT(v string) predicate.Order {
+	return predicate.Order(sql.FieldGT(FieldNote, v))
+}
+
+// NoteGTE applies the GTE predicate on the "note" field.
+func NoteGTE(v string) predicate.Order {
+	return predicate.Order(sql.FieldGTE(FieldNote, v))
+}
+
+// NoteLT applies the LT predicate on the "note" field.
+func NoteLT(v string) predicate.Order {
+	return predicate.Order(sql.FieldLT(FieldNote, v))
+}
+
+// NoteLTE applies the LTE predicate on the "note" field.
+func NoteLTE(v string) predicate.Order {
+	return predicate.Order(sql.FieldLTE(FieldNote, v))
+}
+
+// NoteContains applies the Contains predicate on the "note" field.
+func NoteContains(v string) predicate.Order {
+	return predicate.Order(sql.FieldContains(FieldNote, v))
+}
+
+// NoteHasPrefix applies the HasPrefix predicate on the "note" field.
+func NoteHasPrefix(v string) predicate.Order {
+	return predicate.Order(sql.FieldHasPrefix(FieldNote, v))
+}
+
+// NoteHasSuffix applies the HasSuffix predicate on the "note" field.
+func NoteHasSuffix(v string) predicate.Order {
+	return predicate.Order(sql.FieldHasSuffix(FieldNote, v))
+}
+
+// NoteEqualFold applies the EqualFold predicate on the "note" field.
+func NoteEqualFold(v string) predicate.Order {
+	return predicate.Order(sql.FieldEqualFold(FieldNote, v))
+}
+
+// NoteContainsFold applies the ContainsFold predicate on the "note" field.
+func NoteContainsFold(v string) predicate.Order {
+	return predicate.Order(sql.FieldContainsFold(FieldNote, v))
+}
+
+// VersionEQ applies the EQ predicate on the "version" field.
+func VersionEQ(v int) predicate.Order {
+	return predicate.Order(sql.FieldEQ(FieldVersion, v))
+}
+
+// VersionNEQ applies the NEQ predicate on the "version" field.
+func VersionNEQ(v int) predicate.Order {
+	return predicate.Order(sql.FieldNEQ(FieldVersion, v))
+}
+
+// VersionIn applies the In predicate on the "version" field.
+func VersionIn(vs ...int) predicate.Order {
+	return predicate.Order(sql.FieldIn(FieldVersion, vs...))
+}
+
+// VersionNotIn applies the NotIn predicate on the "version" field.
+func VersionNotIn(vs ...int) predicate.Order {
+	return predicate.Order(sql.FieldNotIn(FieldVersion, vs...))
+}
+
+// VersionGT applies the GT predicate on the "version" field.
+func VersionGT(v int) predicate.Order {
+	return predicate.Order(sql.FieldGT(FieldVersion, v))
+}
+
+// VersionGTE applies the GTE predicate on the "version" field.
+func VersionGTE(v int) predicate.Order {
+	return predicate.Order(sql.FieldGTE(FieldVersion, v))
+}
+
+// VersionLT applies the LT predicate on the "version" field.
+func VersionLT(v int) predicate.Order {
+	return predicate.Order(sql.FieldLT(FieldVersion, v))
+}
+
+// VersionLTE applies the LTE predicate on the "version" field.
+func VersionLTE(v int) predicate.Order {
+	return predicate.Order(sql.FieldLTE(FieldVersion, v))
+}
+
 // HasLines applies the HasEdge predicate on the "lines" edge.
 func HasLines() predicate.Order {
 	return predicate.Order(func(s *sql.Selector) {
@@ -1083,6 +1428,52 @@ func HasEvents() predicate.Order {
 func HasEventsWith(preds ...predicate.OrderEvent) predicate.Order {
 	return predicate.Order(func(s *sql.Selector) {
 		step := newEventsStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasFulfillments applies the HasEdge predicate on the "fulfillments" edge.
+func HasFulfillments() predicate.Order {
+	return predicate.Order(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, FulfillmentsTable, FulfillmentsColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasFulfillmentsWith applies the HasEdge predicate on the "fulfillments" edge with a given conditions (other predicates).
+func HasFulfillmentsWith(preds ...predicate.Fulfillment) predicate.Order {
+	return predicate.Order(func(s *sql.Selector) {
+		step := newFulfillmentsStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasRefunds applies the HasEdge predicate on the "refunds" edge.
+func HasRefunds() predicate.Order {
+	return predicate.Order(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, RefundsTable, RefundsColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasRefundsWith applies the HasEdge predicate on the "refunds" edge with a given conditions (other predicates).
+func HasRefundsWith(preds ...predicate.Refund) predicate.Order {
+	return predicate.Order(func(s *sql.Selector) {
+		step := newRefundsStep()
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)

@@ -20,6 +20,10 @@ const (
 	FieldKind = "kind"
 	// FieldMessage holds the string denoting the message field in the database.
 	FieldMessage = "message"
+	// FieldActor holds the string denoting the actor field in the database.
+	FieldActor = "actor"
+	// FieldData holds the string denoting the data field in the database.
+	FieldData = "data"
 	// FieldCreatedAt holds the string denoting the created_at field in the database.
 	FieldCreatedAt = "created_at"
 	// EdgeOrder holds the string denoting the order edge name in mutations.
@@ -41,6 +45,8 @@ var Columns = []string{
 	FieldOrderID,
 	FieldKind,
 	FieldMessage,
+	FieldActor,
+	FieldData,
 	FieldCreatedAt,
 }
 
@@ -57,6 +63,8 @@ func ValidColumn(column string) bool {
 var (
 	// DefaultMessage holds the default value on creation for the "message" field.
 	DefaultMessage string
+	// DefaultActor holds the default value on creation for the "actor" field.
+	DefaultActor string
 	// DefaultCreatedAt holds the default value on creation for the "created_at" field.
 	DefaultCreatedAt func() time.Time
 )
@@ -82,6 +90,11 @@ func ByKind(opts ...sql.OrderTermOption) OrderOption {
 // ByMessage orders the results by the message field.
 func ByMessage(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldMessage, opts...).ToFunc()
+}
+
+// ByActor orders the results by the actor field.
+func ByActor(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldActor, opts...).ToFunc()
 }
 
 // ByCreatedAt orders the results by the created_at field.

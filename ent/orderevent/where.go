@@ -70,6 +70,11 @@ func Message(v string) predicate.OrderEvent {
 	return predicate.OrderEvent(sql.FieldEQ(FieldMessage, v))
 }
 
+// Actor applies equality check predicate on the "actor" field. It's identical to ActorEQ.
+func Actor(v string) predicate.OrderEvent {
+	return predicate.OrderEvent(sql.FieldEQ(FieldActor, v))
+}
+
 // CreatedAt applies equality check predicate on the "created_at" field. It's identical to CreatedAtEQ.
 func CreatedAt(v time.Time) predicate.OrderEvent {
 	return predicate.OrderEvent(sql.FieldEQ(FieldCreatedAt, v))
@@ -223,6 +228,81 @@ func MessageEqualFold(v string) predicate.OrderEvent {
 // MessageContainsFold applies the ContainsFold predicate on the "message" field.
 func MessageContainsFold(v string) predicate.OrderEvent {
 	return predicate.OrderEvent(sql.FieldContainsFold(FieldMessage, v))
+}
+
+// ActorEQ applies the EQ predicate on the "actor" field.
+func ActorEQ(v string) predicate.OrderEvent {
+	return predicate.OrderEvent(sql.FieldEQ(FieldActor, v))
+}
+
+// ActorNEQ applies the NEQ predicate on the "actor" field.
+func ActorNEQ(v string) predicate.OrderEvent {
+	return predicate.OrderEvent(sql.FieldNEQ(FieldActor, v))
+}
+
+// ActorIn applies the In predicate on the "actor" field.
+func ActorIn(vs ...string) predicate.OrderEvent {
+	return predicate.OrderEvent(sql.FieldIn(FieldActor, vs...))
+}
+
+// ActorNotIn applies the NotIn predicate on the "actor" field.
+func ActorNotIn(vs ...string) predicate.OrderEvent {
+	return predicate.OrderEvent(sql.FieldNotIn(FieldActor, vs...))
+}
+
+// ActorGT applies the GT predicate on the "actor" field.
+func ActorGT(v string) predicate.OrderEvent {
+	return predicate.OrderEvent(sql.FieldGT(FieldActor, v))
+}
+
+// ActorGTE applies the GTE predicate on the "actor" field.
+func ActorGTE(v string) predicate.OrderEvent {
+	return predicate.OrderEvent(sql.FieldGTE(FieldActor, v))
+}
+
+// ActorLT applies the LT predicate on the "actor" field.
+func ActorLT(v string) predicate.OrderEvent {
+	return predicate.OrderEvent(sql.FieldLT(FieldActor, v))
+}
+
+// ActorLTE applies the LTE predicate on the "actor" field.
+func ActorLTE(v string) predicate.OrderEvent {
+	return predicate.OrderEvent(sql.FieldLTE(FieldActor, v))
+}
+
+// ActorContains applies the Contains predicate on the "actor" field.
+func ActorContains(v string) predicate.OrderEvent {
+	return predicate.OrderEvent(sql.FieldContains(FieldActor, v))
+}
+
+// ActorHasPrefix applies the HasPrefix predicate on the "actor" field.
+func ActorHasPrefix(v string) predicate.OrderEvent {
+	return predicate.OrderEvent(sql.FieldHasPrefix(FieldActor, v))
+}
+
+// ActorHasSuffix applies the HasSuffix predicate on the "actor" field.
+func ActorHasSuffix(v string) predicate.OrderEvent {
+	return predicate.OrderEvent(sql.FieldHasSuffix(FieldActor, v))
+}
+
+// ActorEqualFold applies the EqualFold predicate on the "actor" field.
+func ActorEqualFold(v string) predicate.OrderEvent {
+	return predicate.OrderEvent(sql.FieldEqualFold(FieldActor, v))
+}
+
+// ActorContainsFold applies the ContainsFold predicate on the "actor" field.
+func ActorContainsFold(v string) predicate.OrderEvent {
+	return predicate.OrderEvent(sql.FieldContainsFold(FieldActor, v))
+}
+
+// DataIsNil applies the IsNil predicate on the "data" field.
+func DataIsNil() predicate.OrderEvent {
+	return predicate.OrderEvent(sql.FieldIsNull(FieldData))
+}
+
+// DataNotNil applies the NotNil predicate on the "data" field.
+func DataNotNil() predicate.OrderEvent {
+	return predicate.OrderEvent(sql.FieldNotNull(FieldData))
 }
 
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.

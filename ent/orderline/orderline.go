@@ -18,6 +18,8 @@ const (
 	FieldVariantID = "variant_id"
 	// FieldProductID holds the string denoting the product_id field in the database.
 	FieldProductID = "product_id"
+	// FieldCurrency holds the string denoting the currency field in the database.
+	FieldCurrency = "currency"
 	// FieldTitle holds the string denoting the title field in the database.
 	FieldTitle = "title"
 	// FieldVariantTitle holds the string denoting the variant_title field in the database.
@@ -32,8 +34,18 @@ const (
 	FieldDiscount = "discount"
 	// FieldTotal holds the string denoting the total field in the database.
 	FieldTotal = "total"
+	// FieldTax holds the string denoting the tax field in the database.
+	FieldTax = "tax"
 	// FieldTaken holds the string denoting the taken field in the database.
 	FieldTaken = "taken"
+	// FieldFulfilledQuantity holds the string denoting the fulfilled_quantity field in the database.
+	FieldFulfilledQuantity = "fulfilled_quantity"
+	// FieldRemovedQuantity holds the string denoting the removed_quantity field in the database.
+	FieldRemovedQuantity = "removed_quantity"
+	// FieldRefundedQuantity holds the string denoting the refunded_quantity field in the database.
+	FieldRefundedQuantity = "refunded_quantity"
+	// FieldRestockedQuantity holds the string denoting the restocked_quantity field in the database.
+	FieldRestockedQuantity = "restocked_quantity"
 	// EdgeOrder holds the string denoting the order edge name in mutations.
 	EdgeOrder = "order"
 	// Table holds the table name of the orderline in the database.
@@ -53,6 +65,7 @@ var Columns = []string{
 	FieldOrderID,
 	FieldVariantID,
 	FieldProductID,
+	FieldCurrency,
 	FieldTitle,
 	FieldVariantTitle,
 	FieldSku,
@@ -60,7 +73,12 @@ var Columns = []string{
 	FieldUnitPrice,
 	FieldDiscount,
 	FieldTotal,
+	FieldTax,
 	FieldTaken,
+	FieldFulfilledQuantity,
+	FieldRemovedQuantity,
+	FieldRefundedQuantity,
+	FieldRestockedQuantity,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -74,8 +92,20 @@ func ValidColumn(column string) bool {
 }
 
 var (
+	// DefaultCurrency holds the default value on creation for the "currency" field.
+	DefaultCurrency string
 	// DefaultSku holds the default value on creation for the "sku" field.
 	DefaultSku string
+	// DefaultTax holds the default value on creation for the "tax" field.
+	DefaultTax int64
+	// DefaultFulfilledQuantity holds the default value on creation for the "fulfilled_quantity" field.
+	DefaultFulfilledQuantity int
+	// DefaultRemovedQuantity holds the default value on creation for the "removed_quantity" field.
+	DefaultRemovedQuantity int
+	// DefaultRefundedQuantity holds the default value on creation for the "refunded_quantity" field.
+	DefaultRefundedQuantity int
+	// DefaultRestockedQuantity holds the default value on creation for the "restocked_quantity" field.
+	DefaultRestockedQuantity int
 )
 
 // OrderOption defines the ordering options for the OrderLine queries.
@@ -99,6 +129,11 @@ func ByVariantID(opts ...sql.OrderTermOption) OrderOption {
 // ByProductID orders the results by the product_id field.
 func ByProductID(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldProductID, opts...).ToFunc()
+}
+
+// ByCurrency orders the results by the currency field.
+func ByCurrency(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldCurrency, opts...).ToFunc()
 }
 
 // ByTitle orders the results by the title field.
@@ -134,6 +169,31 @@ func ByDiscount(opts ...sql.OrderTermOption) OrderOption {
 // ByTotal orders the results by the total field.
 func ByTotal(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldTotal, opts...).ToFunc()
+}
+
+// ByTax orders the results by the tax field.
+func ByTax(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldTax, opts...).ToFunc()
+}
+
+// ByFulfilledQuantity orders the results by the fulfilled_quantity field.
+func ByFulfilledQuantity(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldFulfilledQuantity, opts...).ToFunc()
+}
+
+// ByRemovedQuantity orders the results by the removed_quantity field.
+func ByRemovedQuantity(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldRemovedQuantity, opts...).ToFunc()
+}
+
+// ByRefundedQuantity orders the results by the refunded_quantity field.
+func ByRefundedQuantity(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldRefundedQuantity, opts...).ToFunc()
+}
+
+// ByRestockedQuantity orders the results by the restocked_quantity field.
+func ByRestockedQuantity(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldRestockedQuantity, opts...).ToFunc()
 }
 
 // ByOrderField orders the results by order field.

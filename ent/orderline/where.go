@@ -68,6 +68,11 @@ func ProductID(v int) predicate.OrderLine {
 	return predicate.OrderLine(sql.FieldEQ(FieldProductID, v))
 }
 
+// Currency applies equality check predicate on the "currency" field. It's identical to CurrencyEQ.
+func Currency(v string) predicate.OrderLine {
+	return predicate.OrderLine(sql.FieldEQ(FieldCurrency, v))
+}
+
 // Title applies equality check predicate on the "title" field. It's identical to TitleEQ.
 func Title(v string) predicate.OrderLine {
 	return predicate.OrderLine(sql.FieldEQ(FieldTitle, v))
@@ -101,6 +106,31 @@ func Discount(v int64) predicate.OrderLine {
 // Total applies equality check predicate on the "total" field. It's identical to TotalEQ.
 func Total(v int64) predicate.OrderLine {
 	return predicate.OrderLine(sql.FieldEQ(FieldTotal, v))
+}
+
+// Tax applies equality check predicate on the "tax" field. It's identical to TaxEQ.
+func Tax(v int64) predicate.OrderLine {
+	return predicate.OrderLine(sql.FieldEQ(FieldTax, v))
+}
+
+// FulfilledQuantity applies equality check predicate on the "fulfilled_quantity" field. It's identical to FulfilledQuantityEQ.
+func FulfilledQuantity(v int) predicate.OrderLine {
+	return predicate.OrderLine(sql.FieldEQ(FieldFulfilledQuantity, v))
+}
+
+// RemovedQuantity applies equality check predicate on the "removed_quantity" field. It's identical to RemovedQuantityEQ.
+func RemovedQuantity(v int) predicate.OrderLine {
+	return predicate.OrderLine(sql.FieldEQ(FieldRemovedQuantity, v))
+}
+
+// RefundedQuantity applies equality check predicate on the "refunded_quantity" field. It's identical to RefundedQuantityEQ.
+func RefundedQuantity(v int) predicate.OrderLine {
+	return predicate.OrderLine(sql.FieldEQ(FieldRefundedQuantity, v))
+}
+
+// RestockedQuantity applies equality check predicate on the "restocked_quantity" field. It's identical to RestockedQuantityEQ.
+func RestockedQuantity(v int) predicate.OrderLine {
+	return predicate.OrderLine(sql.FieldEQ(FieldRestockedQuantity, v))
 }
 
 // OrderIDEQ applies the EQ predicate on the "order_id" field.
@@ -201,6 +231,71 @@ func ProductIDLT(v int) predicate.OrderLine {
 // ProductIDLTE applies the LTE predicate on the "product_id" field.
 func ProductIDLTE(v int) predicate.OrderLine {
 	return predicate.OrderLine(sql.FieldLTE(FieldProductID, v))
+}
+
+// CurrencyEQ applies the EQ predicate on the "currency" field.
+func CurrencyEQ(v string) predicate.OrderLine {
+	return predicate.OrderLine(sql.FieldEQ(FieldCurrency, v))
+}
+
+// CurrencyNEQ applies the NEQ predicate on the "currency" field.
+func CurrencyNEQ(v string) predicate.OrderLine {
+	return predicate.OrderLine(sql.FieldNEQ(FieldCurrency, v))
+}
+
+// CurrencyIn applies the In predicate on the "currency" field.
+func CurrencyIn(vs ...string) predicate.OrderLine {
+	return predicate.OrderLine(sql.FieldIn(FieldCurrency, vs...))
+}
+
+// CurrencyNotIn applies the NotIn predicate on the "currency" field.
+func CurrencyNotIn(vs ...string) predicate.OrderLine {
+	return predicate.OrderLine(sql.FieldNotIn(FieldCurrency, vs...))
+}
+
+// CurrencyGT applies the GT predicate on the "currency" field.
+func CurrencyGT(v string) predicate.OrderLine {
+	return predicate.OrderLine(sql.FieldGT(FieldCurrency, v))
+}
+
+// CurrencyGTE applies the GTE predicate on the "currency" field.
+func CurrencyGTE(v string) predicate.OrderLine {
+	return predicate.OrderLine(sql.FieldGTE(FieldCurrency, v))
+}
+
+// CurrencyLT applies the LT predicate on the "currency" field.
+func CurrencyLT(v string) predicate.OrderLine {
+	return predicate.OrderLine(sql.FieldLT(FieldCurrency, v))
+}
+
+// CurrencyLTE applies the LTE predicate on the "currency" field.
+func CurrencyLTE(v string) predicate.OrderLine {
+	return predicate.OrderLine(sql.FieldLTE(FieldCurrency, v))
+}
+
+// CurrencyContains applies the Contains predicate on the "currency" field.
+func CurrencyContains(v string) predicate.OrderLine {
+	return predicate.OrderLine(sql.FieldContains(FieldCurrency, v))
+}
+
+// CurrencyHasPrefix applies the HasPrefix predicate on the "currency" field.
+func CurrencyHasPrefix(v string) predicate.OrderLine {
+	return predicate.OrderLine(sql.FieldHasPrefix(FieldCurrency, v))
+}
+
+// CurrencyHasSuffix applies the HasSuffix predicate on the "currency" field.
+func CurrencyHasSuffix(v string) predicate.OrderLine {
+	return predicate.OrderLine(sql.FieldHasSuffix(FieldCurrency, v))
+}
+
+// CurrencyEqualFold applies the EqualFold predicate on the "currency" field.
+func CurrencyEqualFold(v string) predicate.OrderLine {
+	return predicate.OrderLine(sql.FieldEqualFold(FieldCurrency, v))
+}
+
+// CurrencyContainsFold applies the ContainsFold predicate on the "currency" field.
+func CurrencyContainsFold(v string) predicate.OrderLine {
+	return predicate.OrderLine(sql.FieldContainsFold(FieldCurrency, v))
 }
 
 // TitleEQ applies the EQ predicate on the "title" field.
@@ -558,6 +653,46 @@ func TotalLTE(v int64) predicate.OrderLine {
 	return predicate.OrderLine(sql.FieldLTE(FieldTotal, v))
 }
 
+// TaxEQ applies the EQ predicate on the "tax" field.
+func TaxEQ(v int64) predicate.OrderLine {
+	return predicate.OrderLine(sql.FieldEQ(FieldTax, v))
+}
+
+// TaxNEQ applies the NEQ predicate on the "tax" field.
+func TaxNEQ(v int64) predicate.OrderLine {
+	return predicate.OrderLine(sql.FieldNEQ(FieldTax, v))
+}
+
+// TaxIn applies the In predicate on the "tax" field.
+func TaxIn(vs ...int64) predicate.OrderLine {
+	return predicate.OrderLine(sql.FieldIn(FieldTax, vs...))
+}
+
+// TaxNotIn applies the NotIn predicate on the "tax" field.
+func TaxNotIn(vs ...int64) predicate.OrderLine {
+	return predicate.OrderLine(sql.FieldNotIn(FieldTax, vs...))
+}
+
+// TaxGT applies the GT predicate on the "tax" field.
+func TaxGT(v int64) predicate.OrderLine {
+	return predicate.OrderLine(sql.FieldGT(FieldTax, v))
+}
+
+// TaxGTE applies the GTE predicate on the "tax" field.
+func TaxGTE(v int64) predicate.OrderLine {
+	return predicate.OrderLine(sql.FieldGTE(FieldTax, v))
+}
+
+// TaxLT applies the LT predicate on the "tax" field.
+func TaxLT(v int64) predicate.OrderLine {
+	return predicate.OrderLine(sql.FieldLT(FieldTax, v))
+}
+
+// TaxLTE applies the LTE predicate on the "tax" field.
+func TaxLTE(v int64) predicate.OrderLine {
+	return predicate.OrderLine(sql.FieldLTE(FieldTax, v))
+}
+
 // TakenIsNil applies the IsNil predicate on the "taken" field.
 func TakenIsNil() predicate.OrderLine {
 	return predicate.OrderLine(sql.FieldIsNull(FieldTaken))
@@ -566,6 +701,166 @@ func TakenIsNil() predicate.OrderLine {
 // TakenNotNil applies the NotNil predicate on the "taken" field.
 func TakenNotNil() predicate.OrderLine {
 	return predicate.OrderLine(sql.FieldNotNull(FieldTaken))
+}
+
+// FulfilledQuantityEQ applies the EQ predicate on the "fulfilled_quantity" field.
+func FulfilledQuantityEQ(v int) predicate.OrderLine {
+	return predicate.OrderLine(sql.FieldEQ(FieldFulfilledQuantity, v))
+}
+
+// FulfilledQuantityNEQ applies the NEQ predicate on the "fulfilled_quantity" field.
+func FulfilledQuantityNEQ(v int) predicate.OrderLine {
+	return predicate.OrderLine(sql.FieldNEQ(FieldFulfilledQuantity, v))
+}
+
+// FulfilledQuantityIn applies the In predicate on the "fulfilled_quantity" field.
+func FulfilledQuantityIn(vs ...int) predicate.OrderLine {
+	return predicate.OrderLine(sql.FieldIn(FieldFulfilledQuantity, vs...))
+}
+
+// FulfilledQuantityNotIn applies the NotIn predicate on the "fulfilled_quantity" field.
+func FulfilledQuantityNotIn(vs ...int) predicate.OrderLine {
+	return predicate.OrderLine(sql.FieldNotIn(FieldFulfilledQuantity, vs...))
+}
+
+// FulfilledQuantityGT applies the GT predicate on the "fulfilled_quantity" field.
+func FulfilledQuantityGT(v int) predicate.OrderLine {
+	return predicate.OrderLine(sql.FieldGT(FieldFulfilledQuantity, v))
+}
+
+// FulfilledQuantityGTE applies the GTE predicate on the "fulfilled_quantity" field.
+func FulfilledQuantityGTE(v int) predicate.OrderLine {
+	return predicate.OrderLine(sql.FieldGTE(FieldFulfilledQuantity, v))
+}
+
+// FulfilledQuantityLT applies the LT predicate on the "fulfilled_quantity" field.
+func FulfilledQuantityLT(v int) predicate.OrderLine {
+	return predicate.OrderLine(sql.FieldLT(FieldFulfilledQuantity, v))
+}
+
+// FulfilledQuantityLTE applies the LTE predicate on the "fulfilled_quantity" field.
+func FulfilledQuantityLTE(v int) predicate.OrderLine {
+	return predicate.OrderLine(sql.FieldLTE(FieldFulfilledQuantity, v))
+}
+
+// RemovedQuantityEQ applies the EQ predicate on the "removed_quantity" field.
+func RemovedQuantityEQ(v int) predicate.OrderLine {
+	return predicate.OrderLine(sql.FieldEQ(FieldRemovedQuantity, v))
+}
+
+// RemovedQuantityNEQ applies the NEQ predicate on the "removed_quantity" field.
+func RemovedQuantityNEQ(v int) predicate.OrderLine {
+	return predicate.OrderLine(sql.FieldNEQ(FieldRemovedQuantity, v))
+}
+
+// RemovedQuantityIn applies the In predicate on the "removed_quantity" field.
+func RemovedQuantityIn(vs ...int) predicate.OrderLine {
+	return predicate.OrderLine(sql.FieldIn(FieldRemovedQuantity, vs...))
+}
+
+// RemovedQuantityNotIn applies the NotIn predicate on the "removed_quantity" field.
+func RemovedQuantityNotIn(vs ...int) predicate.OrderLine {
+	return predicate.OrderLine(sql.FieldNotIn(FieldRemovedQuantity, vs...))
+}
+
+// RemovedQuantityGT applies the GT predicate on the "removed_quantity" field.
+func RemovedQuantityGT(v int) predicate.OrderLine {
+	return predicate.OrderLine(sql.FieldGT(FieldRemovedQuantity, v))
+}
+
+// RemovedQuantityGTE applies the GTE predicate on the "removed_quantity" field.
+func RemovedQuantityGTE(v int) predicate.OrderLine {
+	return predicate.OrderLine(sql.FieldGTE(FieldRemovedQuantity, v))
+}
+
+// RemovedQuantityLT applies the LT predicate on the "removed_quantity" field.
+func RemovedQuantityLT(v int) predicate.OrderLine {
+	return predicate.OrderLine(sql.FieldLT(FieldRemovedQuantity, v))
+}
+
+// RemovedQuantityLTE applies the LTE predicate on the "removed_quantity" field.
+func RemovedQuantityLTE(v int) predicate.OrderLine {
+	return predicate.OrderLine(sql.FieldLTE(FieldRemovedQuantity, v))
+}
+
+// RefundedQuantityEQ applies the EQ predicate on the "refunded_quantity" field.
+func RefundedQuantityEQ(v int) predicate.OrderLine {
+	return predicate.OrderLine(sql.FieldEQ(FieldRefundedQuantity, v))
+}
+
+// RefundedQuantityNEQ applies the NEQ predicate on the "refunded_quantity" field.
+func RefundedQuantityNEQ(v int) predicate.OrderLine {
+	return predicate.OrderLine(sql.FieldNEQ(FieldRefundedQuantity, v))
+}
+
+// RefundedQuantityIn applies the In predicate on the "refunded_quantity" field.
+func RefundedQuantityIn(vs ...int) predicate.OrderLine {
+	return predicate.OrderLine(sql.FieldIn(FieldRefundedQuantity, vs...))
+}
+
+// RefundedQuantityNotIn applies the NotIn predicate on the "refunded_quantity" field.
+func RefundedQuantityNotIn(vs ...int) predicate.OrderLine {
+	return predicate.OrderLine(sql.FieldNotIn(FieldRefundedQuantity, vs...))
+}
+
+// RefundedQuantityGT applies the GT predicate on the "refunded_quantity" field.
+func RefundedQuantityGT(v int) predicate.OrderLine {
+	return predicate.OrderLine(sql.FieldGT(FieldRefundedQuantity, v))
+}
+
+// RefundedQuantityGTE applies the GTE predicate on the "refunded_quantity" field.
+func RefundedQuantityGTE(v int) predicate.OrderLine {
+	return predicate.OrderLine(sql.FieldGTE(FieldRefundedQuantity, v))
+}
+
+// RefundedQuantityLT applies the LT predicate on the "refunded_quantity" field.
+func RefundedQuantityLT(v int) predicate.OrderLine {
+	return predicate.OrderLine(sql.FieldLT(FieldRefundedQuantity, v))
+}
+
+// RefundedQuantityLTE applies the LTE predicate on the "refunded_quantity" field.
+func RefundedQuantityLTE(v int) predicate.OrderLine {
+	return predicate.OrderLine(sql.FieldLTE(FieldRefundedQuantity, v))
+}
+
+// RestockedQuantityEQ applies the EQ predicate on the "restocked_quantity" field.
+func RestockedQuantityEQ(v int) predicate.OrderLine {
+	return predicate.OrderLine(sql.FieldEQ(FieldRestockedQuantity, v))
+}
+
+// RestockedQuantityNEQ applies the NEQ predicate on the "restocked_quantity" field.
+func RestockedQuantityNEQ(v int) predicate.OrderLine {
+	return predicate.OrderLine(sql.FieldNEQ(FieldRestockedQuantity, v))
+}
+
+// RestockedQuantityIn applies the In predicate on the "restocked_quantity" field.
+func RestockedQuantityIn(vs ...int) predicate.OrderLine {
+	return predicate.OrderLine(sql.FieldIn(FieldRestockedQuantity, vs...))
+}
+
+// RestockedQuantityNotIn applies the NotIn predicate on the "restocked_quantity" field.
+func RestockedQuantityNotIn(vs ...int) predicate.OrderLine {
+	return predicate.OrderLine(sql.FieldNotIn(FieldRestockedQuantity, vs...))
+}
+
+// RestockedQuantityGT applies the GT predicate on the "restocked_quantity" field.
+func RestockedQuantityGT(v int) predicate.OrderLine {
+	return predicate.OrderLine(sql.FieldGT(FieldRestockedQuantity, v))
+}
+
+// RestockedQuantityGTE applies the GTE predicate on the "restocked_quantity" field.
+func RestockedQuantityGTE(v int) predicate.OrderLine {
+	return predicate.OrderLine(sql.FieldGTE(FieldRestockedQuantity, v))
+}
+
+// RestockedQuantityLT applies the LT predicate on the "restocked_quantity" field.
+func RestockedQuantityLT(v int) predicate.OrderLine {
+	return predicate.OrderLine(sql.FieldLT(FieldRestockedQuantity, v))
+}
+
+// RestockedQuantityLTE applies the LTE predicate on the "restocked_quantity" field.
+func RestockedQuantityLTE(v int) predicate.OrderLine {
+	return predicate.OrderLine(sql.FieldLTE(FieldRestockedQuantity, v))
 }
 
 // HasOrder applies the HasEdge predicate on the "order" edge.

@@ -39,6 +39,12 @@ type CustomerAddress func(*sql.Selector)
 // Discount is the predicate function for discount builders.
 type Discount func(*sql.Selector)
 
+// DiscountUsage is the predicate function for discountusage builders.
+type DiscountUsage func(*sql.Selector)
+
+// Fulfillment is the predicate function for fulfillment builders.
+type Fulfillment func(*sql.Selector)
+
 // Image is the predicate function for image builders.
 type Image func(*sql.Selector)
 
@@ -86,6 +92,9 @@ type ProductTag func(*sql.Selector)
 
 // ProductVariant is the predicate function for productvariant builders.
 type ProductVariant func(*sql.Selector)
+
+// Refund is the predicate function for refund builders.
+type Refund func(*sql.Selector)
 
 // Session is the predicate function for session builders.
 type Session func(*sql.Selector)

@@ -36,7 +36,38 @@ func (Order) Fields() []ent.Field {
 		field.String("payment_reference").Default(""),
 		field.String("status_token").Unique().Sensitive().Comment("the key of a guest's order-status page"),
 		field.Time("cancelled_at").Optional().Nillable(),
+		field.Enum("cancel_reason").Values("CUSTOMER", "DECLINED", "FRAUD", "INVENTORY", "OTHER", "STAFF").Optional().Nillable(),
+		field.Int64("total_paid").Default(0).Comment("captured, in currency"),
+		field.Int64("total_refunded").Default(0),
+		field.Int64("shipping_tax").Default(0),
+		field.Int64("shipping_refunded").Default(0).Comment("shipping and its tax paid back"),
+		field.JSON("tax_lines", []TaxLine{}).Optional(),
+		field.JSON("discount_applications", []DiscountApplication{}).Optional(),
+		field.Text("note").Default(""),
+		field.Int("version").Default(0).Comment("bumped by every change: concurrent changes of one order conflict instead of interleaving"),
 	}
+}
+
+// TaxLine is one tax charged on an order.
+type TaxLine struct {
+	Title   string `json:"title"`
+	RateBPS int    `json:"rateBps"`
+	Amount  int64  `json:"amount"`
+}
+
+// DiscountApplication is a discount that took something off an order.
+type DiscountApplication struct {
+	DiscountID int    `json:"discountId"`
+	Code       string `json:"code,omitempty"`
+	Title      string `json:"title"`
+	Kind       string `json:"kind"`
+	Target     string `json:"target"`
+	// PercentageBPS and Value are the discount's terms: a percentage (of the entitled amount, or of
+	// the free items) or an amount in the order's currency.
+	PercentageBPS int   `json:"percentageBps,omitempty"`
+	Value         int64 `json:"value,omitempty"`
+	// Amount is what the discount took off this order.
+	Amount int64 `json:"amount"`
 }
 
 // Mixin of the Order.
@@ -47,12 +78,19 @@ func (Order) Edges() []ent.Edge {
 	return []ent.Edge{
 		edge.To("lines", OrderLine.Type).Annotations(entsql.OnDelete(entsql.Cascade)),
 		edge.To("events", OrderEvent.Type).Annotations(entsql.OnDelete(entsql.Cascade)),
+		edge.To("fulfillments", Fulfillment.Type).Annotations(entsql.OnDelete(entsql.Cascade)),
+		edge.To("refunds", Refund.Type).Annotations(entsql.OnDelete(entsql.Cascade)),
 	}
 }
 
 // Indexes of the Order.
 func (Order) Indexes() []ent.Index {
-	return []ent.Index{index.Fields("customer_id", "id")}
+	return []ent.Index{
+		index.Fields("customer_id", "id"),
+		index.Fields("created_at", "id"),
+		index.Fields("total", "id"),
+		index.Fields("email"),
+	}
 }
 
 // OrderLine is a snapshot of what was bought.
@@ -64,6 +102,7 @@ func (OrderLine) Fields() []ent.Field {
 		field.Int("order_id"),
 		field.Int("variant_id"),
 		field.Int("product_id"),
+		field.String("currency").Default("").Comment("the order's, so that a line's amounts stand alone"),
 		field.String("title"),
 		field.String("variant_title"),
 		field.String("sku").Default(""),
@@ -71,7 +110,12 @@ func (OrderLine) Fields() []ent.Field {
 		field.Int64("unit_price"),
 		field.Int64("discount"),
 		field.Int64("total"),
-		field.JSON("taken", map[int]int{}).Optional().Comment("units taken from each location, to give back"),
+		field.Int64("tax").Default(0),
+		field.JSON("taken", map[int]int{}).Optional().Comment("units taken from each location and not given back yet"),
+		field.Int("fulfilled_quantity").Default(0),
+		field.Int("removed_quantity").Default(0).Comment("refunded before they were fulfilled: never to be shipped"),
+		field.Int("refunded_quantity").Default(0),
+		field.Int("restocked_quantity").Default(0),
 	}
 }
 
@@ -91,6 +135,8 @@ func (OrderEvent) Fields() []ent.Field {
 		field.Int("order_id"),
 		field.String("kind").Comment("order_created, paid, payment_failed, cancelled…"),
 		field.String("message").Default(""),
+		field.String("actor").Default("").Comment("global ID of the staff member or API key; empty for the buyer"),
+		field.JSON("data", map[string]any{}).Optional().Comment("what changed, for webhook consumers"),
 		field.Time("created_at").Default(time.Now).Immutable(),
 	}
 }
@@ -122,4 +168,69 @@ func (CompletionAttempt) Fields() []ent.Field {
 // Indexes of the CompletionAttempt.
 func (CompletionAttempt) Indexes() []ent.Index {
 	return []ent.Index{index.Fields("cart_id", "attempt_token").Unique()}
+}
+
+// Fulfillment is a shipment of some of an order's units.
+type Fulfillment struct{ ent.Schema }
+
+// Fields of the Fulfillment.
+func (Fulfillment) Fields() []ent.Field {
+	return []ent.Field{
+		field.Int("order_id"),
+		field.JSON("lines", map[int]int{}).Comment("units shipped, by order line ID"),
+		field.String("tracking_company").Default(""),
+		field.String("tracking_number").Default(""),
+		field.String("tracking_url").Default(""),
+		field.Time("created_at").Default(time.Now).Immutable(),
+	}
+}
+
+// Edges of the Fulfillment.
+func (Fulfillment) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.From("order", Order.Type).Ref("fulfillments").Field("order_id").Unique().Required(),
+	}
+}
+
+// Refund is money, units or both given back on an order.
+type Refund struct{ ent.Schema }
+
+// Fields of the Refund.
+func (Refund) Fields() []ent.Field {
+	return []ent.Field{
+		field.Int("order_id"),
+		field.Int64("amount"),
+		field.String("currency"),
+		field.Int64("shipping").Default(0),
+		field.JSON("lines", map[int]int{}).Optional().Comment("units refunded, by order line ID"),
+		field.JSON("restocked", map[int]int{}).Optional().Comment("units put back in stock, by order line ID"),
+		field.Text("note").Default(""),
+		field.String("reference").Default("").Comment("the payment provider's"),
+		field.Time("created_at").Default(time.Now).Immutable(),
+	}
+}
+
+// Edges of the Refund.
+func (Refund) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.From("order", Order.Type).Ref("refunds").Field("order_id").Unique().Required(),
+	}
+}
+
+// DiscountUsage records who used a once-per-customer discount, so that a second use is refused even by
+// a concurrent checkout.
+type DiscountUsage struct{ ent.Schema }
+
+// Fields of the DiscountUsage.
+func (DiscountUsage) Fields() []ent.Field {
+	return []ent.Field{
+		field.Int("discount_id"),
+		field.String("customer_key").Comment("customer ID, or the lowercased email of a guest"),
+		field.Int("order_id"),
+	}
+}
+
+// Indexes of the DiscountUsage.
+func (DiscountUsage) Indexes() []ent.Index {
+	return []ent.Index{index.Fields("discount_id", "customer_key").Unique()}
 }

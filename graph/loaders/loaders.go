@@ -36,6 +36,7 @@ type Loaders struct {
 	CollectionsByProd  *Batch[[]*ent.Collection]
 	MenuItemsByMenu    *Batch[[]*ent.MenuItem]
 	CollectionProducts *dataloader.Loader[CollectionProductsKey, catalog.Page[*ent.Product]]
+	Orders             OrderLoaders
 
 	memoMu sync.Mutex
 	memo   map[string]*memoEntry
@@ -117,6 +118,7 @@ func New(client *ent.Client, c *catalog.Catalog) *Loaders {
 		StockByVariant:    newLoader(c.StockByVariant),
 		CollectionsByProd: newLoader(c.CollectionsByProduct),
 		MenuItemsByMenu:   newLoader(c.MenuItemsByMenu),
+		Orders:            newOrderLoaders(client),
 		CollectionProducts: dataloader.NewBatchedLoader(func(ctx context.Context, keys []CollectionProductsKey) []*dataloader.Result[catalog.Page[*ent.Product]] {
 			// One windowed query per distinct argument set: in practice, one.
 			byArgs := map[ProductsArgs][]int{}

@@ -25,6 +25,10 @@ type CartSubmitForCompletionResult interface {
 	IsCartSubmitForCompletionResult()
 }
 
+type DiscountApplication interface {
+	IsDiscountApplication()
+}
+
 type APIKeyConnection struct {
 	Edges    []*APIKeyEdge `json:"edges"`
 	Nodes    []*ent.APIKey `json:"nodes"`
@@ -69,6 +73,17 @@ type AuditEntryEdge struct {
 	Cursor string          `json:"cursor"`
 	Node   *ent.AuditEntry `json:"node"`
 }
+
+type AutomaticDiscountApplication struct {
+	AllocationMethod string       `json:"allocationMethod"`
+	TargetSelection  string       `json:"targetSelection"`
+	TargetType       string       `json:"targetType"`
+	Title            string       `json:"title"`
+	Value            PricingValue `json:"value"`
+	AllocatedAmount  *money.Money `json:"allocatedAmount"`
+}
+
+func (AutomaticDiscountApplication) IsDiscountApplication() {}
 
 type BaseCartLineConnection struct {
 	Edges    []*BaseCartLineEdge `json:"edges"`
@@ -557,6 +572,29 @@ type CustomerUserError struct {
 	Code    *string  `json:"code,omitempty"`
 }
 
+type DiscountApplicationConnection struct {
+	Edges    []*DiscountApplicationEdge `json:"edges"`
+	Nodes    []DiscountApplication      `json:"nodes"`
+	PageInfo *PageInfo                  `json:"pageInfo"`
+}
+
+type DiscountApplicationEdge struct {
+	Cursor string              `json:"cursor"`
+	Node   DiscountApplication `json:"node"`
+}
+
+type DiscountCodeApplication struct {
+	AllocationMethod string       `json:"allocationMethod"`
+	Applicable       bool         `json:"applicable"`
+	Code             string       `json:"code"`
+	TargetSelection  string       `json:"targetSelection"`
+	TargetType       string       `json:"targetType"`
+	Value            PricingValue `json:"value"`
+	AllocatedAmount  *money.Money `json:"allocatedAmount"`
+}
+
+func (DiscountCodeApplication) IsDiscountApplication() {}
+
 type DiscountConnection struct {
 	Edges    []*DiscountEdge `json:"edges"`
 	Nodes    []*ent.Discount `json:"nodes"`
@@ -608,6 +646,51 @@ type Domain struct {
 	Host       string `json:"host"`
 	SslEnabled bool   `json:"sslEnabled"`
 	URL        string `json:"url"`
+}
+
+type FulfillmentCreatePayload struct {
+	Fulfillment *ent.Fulfillment  `json:"fulfillment,omitempty"`
+	Order       *ent.Order        `json:"order,omitempty"`
+	UserErrors  []*OrderUserError `json:"userErrors"`
+}
+
+type FulfillmentInput struct {
+	OrderID string `json:"orderId"`
+	// The units to ship; none ships everything still to ship.
+	LineItems    []*FulfillmentLineItemInput `json:"lineItems,omitempty"`
+	TrackingInfo *FulfillmentTrackingInput   `json:"trackingInfo,omitempty"`
+}
+
+type FulfillmentLineItem struct {
+	LineItem *ent.OrderLine `json:"lineItem"`
+	Quantity int            `json:"quantity"`
+}
+
+type FulfillmentLineItemConnection struct {
+	Edges    []*FulfillmentLineItemEdge `json:"edges"`
+	Nodes    []*FulfillmentLineItem     `json:"nodes"`
+	PageInfo *PageInfo                  `json:"pageInfo"`
+}
+
+type FulfillmentLineItemEdge struct {
+	Cursor string               `json:"cursor"`
+	Node   *FulfillmentLineItem `json:"node"`
+}
+
+type FulfillmentLineItemInput struct {
+	ID       string `json:"id"`
+	Quantity int    `json:"quantity"`
+}
+
+type FulfillmentTrackingInfo struct {
+	Number *string `json:"number,omitempty"`
+	URL    *string `json:"url,omitempty"`
+}
+
+type FulfillmentTrackingInput struct {
+	Company *string `json:"company,omitempty"`
+	Number  *string `json:"number,omitempty"`
+	URL     *string `json:"url,omitempty"`
 }
 
 type ImageConnection struct {
@@ -764,6 +847,70 @@ type OptionValueCreateInput struct {
 	Name string `json:"name"`
 }
 
+type OrderCancelPayload struct {
+	Order      *ent.Order        `json:"order,omitempty"`
+	UserErrors []*OrderUserError `json:"userErrors"`
+}
+
+type OrderConnection struct {
+	Edges    []*OrderEdge `json:"edges"`
+	Nodes    []*ent.Order `json:"nodes"`
+	PageInfo *PageInfo    `json:"pageInfo"`
+}
+
+type OrderEdge struct {
+	Cursor string     `json:"cursor"`
+	Node   *ent.Order `json:"node"`
+}
+
+type OrderEventConnection struct {
+	Edges    []*OrderEventEdge `json:"edges"`
+	Nodes    []*ent.OrderEvent `json:"nodes"`
+	PageInfo *PageInfo         `json:"pageInfo"`
+}
+
+type OrderEventEdge struct {
+	Cursor string          `json:"cursor"`
+	Node   *ent.OrderEvent `json:"node"`
+}
+
+type OrderInput struct {
+	ID   string  `json:"id"`
+	Note *string `json:"note,omitempty"`
+}
+
+type OrderLineItemConnection struct {
+	Edges    []*OrderLineItemEdge `json:"edges"`
+	Nodes    []*ent.OrderLine     `json:"nodes"`
+	PageInfo *PageInfo            `json:"pageInfo"`
+}
+
+type OrderLineItemEdge struct {
+	Cursor string         `json:"cursor"`
+	Node   *ent.OrderLine `json:"node"`
+}
+
+type OrderMarkAsPaidInput struct {
+	ID string `json:"id"`
+}
+
+type OrderMarkAsPaidPayload struct {
+	Order      *ent.Order        `json:"order,omitempty"`
+	UserErrors []*OrderUserError `json:"userErrors"`
+}
+
+type OrderUpdatePayload struct {
+	Order      *ent.Order        `json:"order,omitempty"`
+	UserErrors []*OrderUserError `json:"userErrors"`
+}
+
+// A business failure of an order mutation; nothing was changed.
+type OrderUserError struct {
+	Field   []string `json:"field,omitempty"`
+	Message string   `json:"message"`
+	Code    *string  `json:"code,omitempty"`
+}
+
 type PageConnection struct {
 	Edges    []*PageEdge `json:"edges"`
 	Nodes    []*ent.Page `json:"nodes"`
@@ -833,6 +980,12 @@ type PermissionGroupCreatePayload struct {
 	PermissionGroup *ent.PermissionGroup `json:"permissionGroup,omitempty"`
 	UserErrors      []*UserError         `json:"userErrors"`
 }
+
+type PricingPercentageValue struct {
+	Percentage float64 `json:"percentage"`
+}
+
+func (PricingPercentageValue) IsPricingValue() {}
 
 type ProductConnection struct {
 	Edges    []*ProductEdge `json:"edges"`
@@ -952,6 +1105,35 @@ type ProductVariantsBulkUpdatePayload struct {
 type Query struct {
 }
 
+type RefundCreatePayload struct {
+	Refund     *ent.Refund       `json:"refund,omitempty"`
+	Order      *ent.Order        `json:"order,omitempty"`
+	UserErrors []*OrderUserError `json:"userErrors"`
+}
+
+type RefundInput struct {
+	OrderID         string                 `json:"orderId"`
+	Note            *string                `json:"note,omitempty"`
+	RefundLineItems []*RefundLineItemInput `json:"refundLineItems,omitempty"`
+	Shipping        *ShippingRefundInput   `json:"shipping,omitempty"`
+	// An amount to pay back instead of the one worked out from the lines and shipping.
+	Amount *string `json:"amount,omitempty"`
+}
+
+type RefundLineItem struct {
+	LineItem  *ent.OrderLine `json:"lineItem"`
+	Quantity  int            `json:"quantity"`
+	Restocked bool           `json:"restocked"`
+	// Units put back in stock (units of untracked variants never are).
+	RestockedQuantity int `json:"restockedQuantity"`
+}
+
+type RefundLineItemInput struct {
+	LineItemID  string  `json:"lineItemId"`
+	Quantity    int     `json:"quantity"`
+	RestockType *string `json:"restockType,omitempty"`
+}
+
 // Search-engine title and description.
 type Seo struct {
 	Title       *string `json:"title,omitempty"`
@@ -966,6 +1148,18 @@ type SEOInput struct {
 type SelectedOptionInput struct {
 	Name  string `json:"name"`
 	Value string `json:"value"`
+}
+
+type ShippingLine struct {
+	Title           string       `json:"title"`
+	OriginalPrice   *money.Money `json:"originalPrice"`
+	DiscountedPrice *money.Money `json:"discountedPrice"`
+	Tax             *money.Money `json:"tax"`
+}
+
+type ShippingRefundInput struct {
+	Amount     *string `json:"amount,omitempty"`
+	FullRefund *bool   `json:"fullRefund,omitempty"`
 }
 
 type ShopUpdateInput struct {
@@ -1054,6 +1248,14 @@ type SubmitThrottled struct {
 }
 
 func (SubmitThrottled) IsCartSubmitForCompletionResult() {}
+
+type TaxLine struct {
+	Title string `json:"title"`
+	// The rate as a fraction: 0.19 for 19%.
+	Rate           string       `json:"rate"`
+	RatePercentage string       `json:"ratePercentage"`
+	Price          *money.Money `json:"price"`
+}
 
 // A business failure of a mutation; nothing was changed.
 type UserError struct {

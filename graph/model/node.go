@@ -17,3 +17,6 @@ type Merchandise interface{ IsMerchandise() }
 
 // CartAddress is a delivery address of a cart.
 type CartAddress interface{ IsCartAddress() }
+
+// PricingValue is a discount's terms: a money.Money or a *PricingPercentageValue.
+type PricingValue any
