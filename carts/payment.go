@@ -51,11 +51,7 @@ func (s *Service) SetPayment(ctx context.Context, token string, in PaymentInput,
 		case !in.Free && strings.TrimSpace(in.SessionID) == "":
 			errs.Add("payment.directPaymentMethod.sessionId", CodeInvalidPayment, "Give the payment session")
 		}
-		for k, v := range in.BillingAddress {
-			if len(v) > 255 || strings.ContainsAny(v, "<>") {
-				errs.Add("payment.billingAddress."+k, CodeInvalidPayment, "The billing address field is invalid")
-			}
-		}
+		checkBillingAddress(&errs, "payment.billingAddress", CodeInvalidPayment, in.BillingAddress)
 		if errs.Any() {
 			return errs
 		}
@@ -67,6 +63,36 @@ func (s *Service) SetPayment(ctx context.Context, token string, in PaymentInput,
 			SetPaymentSession(in.SessionID).SetBillingAddress(in.BillingAddress).Exec(ctx)
 		if err != nil {
 			errs.Add("payment", CodeInvalidPayment, "The payment could not be saved")
+		}
+		return errs
+	})
+}
+
+// checkBillingAddress refuses fields that are too long or hold markup.
+func checkBillingAddress(errs *validation.Errors, field, code string, a map[string]string) {
+	for k, v := range a {
+		if len(v) > 255 || strings.ContainsAny(v, "<>") {
+			errs.Add(field+"."+k, code, "The billing address field is invalid")
+		}
+	}
+}
+
+// UpdateBillingAddress replaces the billing address the order will keep; nil clears it.
+func (s *Service) UpdateBillingAddress(ctx context.Context, token string, a map[string]string) (*ent.Cart, validation.Errors, error) {
+	return s.change(ctx, token, func(tx *ent.Tx, _ *ent.Cart) validation.Errors {
+		var errs validation.Errors
+		checkBillingAddress(&errs, "billingAddress", CodeInvalid, a)
+		if errs.Any() {
+			return errs
+		}
+		u := tx.Cart.UpdateOneID(token)
+		if len(a) == 0 {
+			u.ClearBillingAddress()
+		} else {
+			u.SetBillingAddress(a)
+		}
+		if err := u.Exec(ctx); err != nil {
+			errs.Add("billingAddress", CodeInvalid, "The billing address could not be saved")
 		}
 		return errs
 	})

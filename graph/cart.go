@@ -236,7 +236,7 @@ func discountAllocation(d *ent.Discount, amount money.Money, shipping bool) mode
 	return &model.CartAutomaticDiscountAllocation{Title: d.Title, DiscountedAmount: &amount, TargetType: target}
 }
 
-func billingAddress(a *model.MailingAddressInput) map[string]string {
+func mailingAddressMap(a *model.MailingAddressInput) map[string]string {
 	out := map[string]string{}
 	if a == nil {
 		return out

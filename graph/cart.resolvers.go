@@ -368,6 +368,15 @@ func (r *mutationResolver) CartNoteUpdate(ctx context.Context, cartID string, no
 	return &model.CartNoteUpdatePayload{Cart: c, UserErrors: errs, Warnings: []*model.CartWarning{}}, err
 }
 
+// CartBillingAddressUpdate is the resolver for the cartBillingAddressUpdate field.
+func (r *mutationResolver) CartBillingAddressUpdate(ctx context.Context, cartID string, billingAddress *model.MailingAddressInput) (*model.CartBillingAddressUpdatePayload, error) {
+	c, errs, err := r.changeCart(ctx, cartID, func(token string) (*ent.Cart, []*model.CartUserError, error) {
+		c, errs, err := r.carts.UpdateBillingAddress(ctx, token, mailingAddressMap(billingAddress))
+		return c, cartUserErrors(errs), err
+	})
+	return &model.CartBillingAddressUpdatePayload{Cart: c, UserErrors: errs, Warnings: []*model.CartWarning{}}, err
+}
+
 // CartAttributesUpdate is the resolver for the cartAttributesUpdate field.
 func (r *mutationResolver) CartAttributesUpdate(ctx context.Context, cartID string, attributes []*model.AttributeInput) (*model.CartAttributesUpdatePayload, error) {
 	c, errs, err := r.changeCart(ctx, cartID, func(token string) (*ent.Cart, []*model.CartUserError, error) {
@@ -490,7 +499,7 @@ func (r *mutationResolver) CartPaymentUpdate(ctx context.Context, cartID string,
 		return &model.CartPaymentUpdatePayload{Warnings: []*model.CartWarning{}, UserErrors: []*model.CartUserError{{
 			Field: []string{"payment"}, Message: "Give a direct or a free payment method", Code: ptr(carts.CodeInvalidPayment)}}}, nil
 	}
-	in.BillingAddress = billingAddress(billing)
+	in.BillingAddress = mailingAddressMap(billing)
 	token, err := cartToken(cartID)
 	if err != nil {
 		return nil, err

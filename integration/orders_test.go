@@ -67,7 +67,7 @@ const flowCartFields = `id checkoutUrl totalQuantity
 const orderFields = `id name orderNumber processedAt email currencyCode financialStatus fulfillmentStatus statusUrl taxesIncluded
 	subtotalPrice { amount currencyCode } totalPrice { amount } currentTotalPrice { amount } totalTax { amount }
 	totalShippingPrice { amount } totalDiscounts { amount } totalRefunded { amount }
-	shippingAddress { id address1 city countryCodeV2 } shippingLine { title originalPrice { amount } discountedPrice { amount } tax { amount } }
+	shippingAddress { id address1 city countryCodeV2 } billingAddress { id city } shippingLine { title originalPrice { amount } discountedPrice { amount } tax { amount } }
 	taxLines { title rate ratePercentage price { amount } }
 	discountApplications(first: 5) { nodes { targetType allocatedAmount { amount } value { __typename ... on PricingPercentageValue { percentage } ... on MoneyV2 { amount } } ... on DiscountCodeApplication { code } } }
 	lineItems(first: 10) { nodes { id title sku quantity currentQuantity fulfillableQuantity refundableQuantity
@@ -174,6 +174,13 @@ func checkout(t *testing.T, s *server, v map[string]string, p purchase) string {
 		}
 	}
 
+	const billing = `mutation($id: ID!, $a: MailingAddressInput) { cartBillingAddressUpdate(cartId: $id, billingAddress: $a) { cart { id } userErrors { field message code } } }`
+	d = s.data(t, nil, billing, map[string]any{"id": id, "a": map[string]any{"city": "<script>", "country": p.country}})
+	if userErrorCode(d, "cartBillingAddressUpdate") != "INVALID" || at(d, "cartBillingAddressUpdate.cart") != nil {
+		t.Errorf("a billing address with markup: %v", d)
+	}
+	d = s.data(t, nil, billing, map[string]any{"id": id, "a": map[string]any{"address1": "1 Billing Rd", "city": "Billing Town", "country": p.country}})
+	noUserErrors(t, d, "cartBillingAddressUpdate")
 	d = s.data(t, nil, `mutation($id: ID!, $p: CartPaymentInput!) { cartPaymentUpdate(cartId: $id, payment: $p) { cart { id } userErrors { field message code } } }`,
 		map[string]any{"id": id, "p": map[string]any{"amount": map[string]any{"amount": p.total, "currencyCode": p.currency},
 			"directPaymentMethod": map[string]any{"sessionId": payments.CardSuccess, "billingAddress": map[string]any{"city": "Billing Town", "country": p.country}}}})
@@ -199,7 +206,7 @@ func checkOrder(t *testing.T, o any, p purchase) {
 		"taxesIncluded": p.taxesIncluded, "subtotalPrice.amount": p.subtotal, "totalPrice.amount": p.total,
 		"currentTotalPrice.amount": p.total, "totalTax.amount": p.tax, "totalShippingPrice.amount": p.shipping,
 		"totalDiscounts.amount": p.discounted, "totalRefunded.amount": "0.00", "shippingLine.discountedPrice.amount": p.shipping,
-		"shippingLine.tax.amount": p.shippingTax, "shippingAddress.countryCodeV2": p.country,
+		"shippingLine.tax.amount": p.shippingTax, "shippingAddress.countryCodeV2": p.country, "billingAddress.city": "Billing Town",
 		"discountApplications.nodes.0.code": p.code, "discountApplications.nodes.0.allocatedAmount.amount": p.discounted,
 		"discountApplications.nodes.0.value.percentage": 10.0,
 	}
@@ -207,6 +214,9 @@ func checkOrder(t *testing.T, o any, p purchase) {
 		if got := at(o, path); fmt.Sprint(got) != fmt.Sprint(w) {
 			t.Errorf("order %s = %v, want %v", path, got, w)
 		}
+	}
+	if a, b := str(o, "shippingAddress.id"), str(o, "billingAddress.id"); a == "" || a == b {
+		t.Errorf("address IDs %q and %q are not distinct", a, b)
 	}
 	if !strings.HasPrefix(str(o, "name"), "#") || str(o, "name") != fmt.Sprintf("#%v", at(o, "orderNumber")) {
 		t.Errorf("order name %q, number %v", str(o, "name"), at(o, "orderNumber"))

@@ -176,6 +176,12 @@ type ComplexityRoot struct {
 		Title            func(childComplexity int) int
 	}
 
+	CartBillingAddressUpdatePayload struct {
+		Cart       func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+		Warnings   func(childComplexity int) int
+	}
+
 	CartBuyerIdentity struct {
 		CountryCode func(childComplexity int) int
 		Customer    func(childComplexity int) int
@@ -803,6 +809,7 @@ type ComplexityRoot struct {
 		APIKeyCreate                      func(childComplexity int, input model.APIKeyCreateInput) int
 		APIKeyRevoke                      func(childComplexity int, id string) int
 		CartAttributesUpdate              func(childComplexity int, cartID string, attributes []*model.AttributeInput) int
+		CartBillingAddressUpdate          func(childComplexity int, cartID string, billingAddress *model.MailingAddressInput) int
 		CartBuyerIdentityUpdate           func(childComplexity int, cartID string, buyerIdentity model.CartBuyerIdentityInput) int
 		CartCreate                        func(childComplexity int, input *model.CartInput) int
 		CartDeliveryAddressesAdd          func(childComplexity int, cartID string, addresses []*model.CartSelectableAddressInput) int
@@ -1485,6 +1492,7 @@ type MutationResolver interface {
 	CartLinesRemove(ctx context.Context, cartID string, lineIds []string) (*model.CartLinesRemovePayload, error)
 	CartBuyerIdentityUpdate(ctx context.Context, cartID string, buyerIdentity model.CartBuyerIdentityInput) (*model.CartBuyerIdentityUpdatePayload, error)
 	CartNoteUpdate(ctx context.Context, cartID string, note string) (*model.CartNoteUpdatePayload, error)
+	CartBillingAddressUpdate(ctx context.Context, cartID string, billingAddress *model.MailingAddressInput) (*model.CartBillingAddressUpdatePayload, error)
 	CartAttributesUpdate(ctx context.Context, cartID string, attributes []*model.AttributeInput) (*model.CartAttributesUpdatePayload, error)
 	CartDiscountCodesUpdate(ctx context.Context, cartID string, discountCodes []string) (*model.CartDiscountCodesUpdatePayload, error)
 	CartDeliveryAddressesAdd(ctx context.Context, cartID string, addresses []*model.CartSelectableAddressInput) (*model.CartDeliveryAddressesAddPayload, error)
@@ -2081,6 +2089,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CartAutomaticDiscountAllocation.Title(childComplexity), true
+
+	case "CartBillingAddressUpdatePayload.cart":
+		if e.ComplexityRoot.CartBillingAddressUpdatePayload.Cart == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CartBillingAddressUpdatePayload.Cart(childComplexity), true
+	case "CartBillingAddressUpdatePayload.userErrors":
+		if e.ComplexityRoot.CartBillingAddressUpdatePayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CartBillingAddressUpdatePayload.UserErrors(childComplexity), true
+	case "CartBillingAddressUpdatePayload.warnings":
+		if e.ComplexityRoot.CartBillingAddressUpdatePayload.Warnings == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CartBillingAddressUpdatePayload.Warnings(childComplexity), true
 
 	case "CartBuyerIdentity.countryCode":
 		if e.ComplexityRoot.CartBuyerIdentity.CountryCode == nil {
@@ -4271,6 +4298,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CartAttributesUpdate(childComplexity, args["cartId"].(string), args["attributes"].([]*model.AttributeInput)), true
+	case "Mutation.cartBillingAddressUpdate":
+		if e.ComplexityRoot.Mutation.CartBillingAddressUpdate == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_cartBillingAddressUpdate_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CartBillingAddressUpdate(childComplexity, args["cartId"].(string), args["billingAddress"].(*model.MailingAddressInput)), true
 	case "Mutation.cartBuyerIdentityUpdate":
 		if e.ComplexityRoot.Mutation.CartBuyerIdentityUpdate == nil {
 			break
@@ -7944,6 +7982,12 @@ type CartBuyerIdentityUpdatePayload {
   warnings: [CartWarning!]!
 }
 
+type CartBillingAddressUpdatePayload {
+  cart: Cart
+  userErrors: [CartUserError!]!
+  warnings: [CartWarning!]!
+}
+
 type CartNoteUpdatePayload {
   cart: Cart
   userErrors: [CartUserError!]!
@@ -7973,6 +8017,8 @@ extend type Mutation {
   cartLinesRemove(cartId: ID!, lineIds: [ID!]!): CartLinesRemovePayload
   cartBuyerIdentityUpdate(cartId: ID!, buyerIdentity: CartBuyerIdentityInput!): CartBuyerIdentityUpdatePayload
   cartNoteUpdate(cartId: ID!, note: String!): CartNoteUpdatePayload
+  "Sets the billing address the order keeps; none clears it."
+  cartBillingAddressUpdate(cartId: ID!, billingAddress: MailingAddressInput): CartBillingAddressUpdatePayload
   cartAttributesUpdate(cartId: ID!, attributes: [AttributeInput!]!): CartAttributesUpdatePayload
   cartDiscountCodesUpdate(cartId: ID!, discountCodes: [String!]!): CartDiscountCodesUpdatePayload
   cartDeliveryAddressesAdd(cartId: ID!, addresses: [CartSelectableAddressInput!]!): CartDeliveryAddressesAddPayload
@@ -9402,6 +9448,18 @@ func (ec *executionContext) childFields_CartAttributesUpdatePayload(ctx context.
 		return ec.fieldContext_CartAttributesUpdatePayload_warnings(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CartAttributesUpdatePayload", field.Name)
+}
+
+func (ec *executionContext) childFields_CartBillingAddressUpdatePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cart":
+		return ec.fieldContext_CartBillingAddressUpdatePayload_cart(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_CartBillingAddressUpdatePayload_userErrors(ctx, field)
+	case "warnings":
+		return ec.fieldContext_CartBillingAddressUpdatePayload_warnings(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CartBillingAddressUpdatePayload", field.Name)
 }
 
 func (ec *executionContext) childFields_CartBuyerIdentity(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -12021,6 +12079,28 @@ func (ec *executionContext) field_Mutation_cartAttributesUpdate_args(ctx context
 		return nil, err
 	}
 	args["attributes"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_cartBillingAddressUpdate_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "cartId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["cartId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "billingAddress",
+		func(ctx context.Context, v any) (*model.MailingAddressInput, error) {
+			return ec.unmarshalOMailingAddressInput2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐMailingAddressInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["billingAddress"] = arg1
 	return args, nil
 }
 
@@ -16286,6 +16366,102 @@ func (ec *executionContext) _CartAutomaticDiscountAllocation_targetType(ctx cont
 }
 func (ec *executionContext) fieldContext_CartAutomaticDiscountAllocation_targetType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CartAutomaticDiscountAllocation", field, false, false, errors.New("field of type DiscountApplicationTargetType does not have child fields"))
+}
+
+func (ec *executionContext) _CartBillingAddressUpdatePayload_cart(ctx context.Context, field graphql.CollectedField, obj *model.CartBillingAddressUpdatePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CartBillingAddressUpdatePayload_cart(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cart, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Cart) graphql.Marshaler {
+			return ec.marshalOCart2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐCart(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CartBillingAddressUpdatePayload_cart(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CartBillingAddressUpdatePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Cart(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CartBillingAddressUpdatePayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.CartBillingAddressUpdatePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CartBillingAddressUpdatePayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.CartUserError) graphql.Marshaler {
+			return ec.marshalNCartUserError2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCartUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CartBillingAddressUpdatePayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CartBillingAddressUpdatePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CartUserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CartBillingAddressUpdatePayload_warnings(ctx context.Context, field graphql.CollectedField, obj *model.CartBillingAddressUpdatePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CartBillingAddressUpdatePayload_warnings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Warnings, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.CartWarning) graphql.Marshaler {
+			return ec.marshalNCartWarning2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCartWarningᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CartBillingAddressUpdatePayload_warnings(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CartBillingAddressUpdatePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CartWarning(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _CartBuyerIdentity_email(ctx context.Context, field graphql.CollectedField, obj *model.CartBuyerIdentity) (ret graphql.Marshaler) {
@@ -28179,6 +28355,50 @@ func (ec *executionContext) fieldContext_Mutation_cartNoteUpdate(ctx context.Con
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_cartNoteUpdate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_cartBillingAddressUpdate(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_cartBillingAddressUpdate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CartBillingAddressUpdate(ctx, fc.Args["cartId"].(string), fc.Args["billingAddress"].(*model.MailingAddressInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CartBillingAddressUpdatePayload) graphql.Marshaler {
+			return ec.marshalOCartBillingAddressUpdatePayload2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCartBillingAddressUpdatePayload(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_cartBillingAddressUpdate(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CartBillingAddressUpdatePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_cartBillingAddressUpdate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -43231,6 +43451,54 @@ func (ec *executionContext) _CartAutomaticDiscountAllocation(ctx context.Context
 	return out
 }
 
+var cartBillingAddressUpdatePayloadImplementors = []string{"CartBillingAddressUpdatePayload"}
+
+func (ec *executionContext) _CartBillingAddressUpdatePayload(ctx context.Context, sel ast.SelectionSet, obj *model.CartBillingAddressUpdatePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, cartBillingAddressUpdatePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CartBillingAddressUpdatePayload")
+		case "cart":
+			out.Values[i] = ec._CartBillingAddressUpdatePayload_cart(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._CartBillingAddressUpdatePayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "warnings":
+			out.Values[i] = ec._CartBillingAddressUpdatePayload_warnings(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var cartBuyerIdentityImplementors = []string{"CartBuyerIdentity"}
 
 func (ec *executionContext) _CartBuyerIdentity(ctx context.Context, sel ast.SelectionSet, obj *model.CartBuyerIdentity) graphql.Marshaler {
@@ -49871,6 +50139,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "cartNoteUpdate":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_cartNoteUpdate(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "cartBillingAddressUpdate":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_cartBillingAddressUpdate(ctx, field)
 			})
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
@@ -60190,6 +60465,13 @@ func (ec *executionContext) marshalOCartAttributesUpdatePayload2ᚖgithubᚗcom�
 	return ec._CartAttributesUpdatePayload(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalOCartBillingAddressUpdatePayload2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCartBillingAddressUpdatePayload(ctx context.Context, sel ast.SelectionSet, v *model.CartBillingAddressUpdatePayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._CartBillingAddressUpdatePayload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOCartBuyerIdentityInput2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCartBuyerIdentityInput(ctx context.Context, v any) (*model.CartBuyerIdentityInput, error) {
 	if v == nil {
 		return nil, nil
@@ -61079,6 +61361,14 @@ func (ec *executionContext) marshalOMailingAddress2ᚖgithubᚗcomᚋemporiumᚋ
 		return graphql.Null
 	}
 	return ec._MailingAddress(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOMailingAddressInput2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐMailingAddressInput(ctx context.Context, v any) (*model.MailingAddressInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputMailingAddressInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalOMenu2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐMenu(ctx context.Context, sel ast.SelectionSet, v *ent.Menu) graphql.Marshaler {

@@ -116,6 +116,12 @@ type CartAutomaticDiscountAllocation struct {
 
 func (CartAutomaticDiscountAllocation) IsCartDiscountAllocation() {}
 
+type CartBillingAddressUpdatePayload struct {
+	Cart       *ent.Cart        `json:"cart,omitempty"`
+	UserErrors []*CartUserError `json:"userErrors"`
+	Warnings   []*CartWarning   `json:"warnings"`
+}
+
 type CartBuyerIdentity struct {
 	Email       *string       `json:"email,omitempty"`
 	Phone       *string       `json:"phone,omitempty"`
