@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -21,6 +22,7 @@ import (
 	"github.com/emporium/emporium/auth"
 	"github.com/emporium/emporium/database"
 	"github.com/emporium/emporium/httpapi"
+	"github.com/emporium/emporium/loadgen"
 	"github.com/emporium/emporium/mail"
 	"github.com/emporium/emporium/seed"
 	"github.com/emporium/emporium/service"
@@ -43,6 +45,11 @@ Usage:
                                        add N synthetic products (options, variants, prices, images,
                                        stock, collections) for measuring at scale
   emporium keygen                      print a new Ed25519 signing key (PEM) for EMPORIUM_JWT_KEYS_FILE
+  emporium bench [-url U] [-scenario browse,search,deep-page,cart,checkout] [-concurrency 1,16,64]
+                 [-duration 30s] [-requests N] [-json FILE]
+                                       load a running server through its GraphQL API and report
+                                       req/s, p50/p95/p99/max latency and errors per scenario
+                                       (emporium bench -help for more)
   emporium --help                      show this help
 
 Flags:
@@ -201,6 +208,8 @@ func run(args []string, getenv func(string) string, stdout io.Writer) error {
 		return genCatalog(ctx, cfg, log, args)
 	case "staff":
 		return staffCommand(ctx, cfg, log, args)
+	case "bench":
+		return loadgen.Command(ctx, args, benchURL(cfg.addr), stdout, os.Stderr, log)
 	}
 	fs := flag.NewFlagSet("emporium", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
@@ -240,6 +249,18 @@ func run(args []string, getenv func(string) string, stdout io.Writer) error {
 		return nil
 	}
 	return fmt.Errorf("unknown command %q\n\n%s", cmd, usage)
+}
+
+// benchURL is the GraphQL endpoint of a server listening on addr; a wildcard host is reached on loopback.
+func benchURL(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "http://" + addr + "/graphql"
+	}
+	if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, port) + "/graphql"
 }
 
 func newLogger(level slog.Level) *slog.Logger {

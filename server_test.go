@@ -26,10 +26,25 @@ func TestHelp(t *testing.T) {
 		if err := run(args, env(nil), &out); err != nil {
 			t.Fatalf("%v: %v", args, err)
 		}
-		for _, want := range []string{"serve", "migrate", "seed FILE", "-addr", "EMPORIUM_DATABASE_URL", "EMPORIUM_SEED", "EMPORIUM_PLAYGROUND", "EMPORIUM_ENV"} {
+		for _, want := range []string{"serve", "migrate", "seed FILE", "-addr", "EMPORIUM_DATABASE_URL", "EMPORIUM_SEED", "EMPORIUM_PLAYGROUND", "EMPORIUM_ENV", "bench"} {
 			if !strings.Contains(out.String(), want) {
 				t.Errorf("%v: help lacks %q", args, want)
 			}
+		}
+	}
+}
+
+func TestBenchURL(t *testing.T) {
+	for addr, want := range map[string]string{
+		"127.0.0.1:8080":   "http://127.0.0.1:8080/graphql",
+		":8080":            "http://127.0.0.1:8080/graphql",
+		"0.0.0.0:9000":     "http://127.0.0.1:9000/graphql",
+		"[::]:9000":        "http://127.0.0.1:9000/graphql",
+		"[::1]:9000":       "http://[::1]:9000/graphql",
+		"shop.internal:80": "http://shop.internal:80/graphql",
+	} {
+		if got := benchURL(addr); got != want {
+			t.Errorf("benchURL(%q) = %q, want %q", addr, got, want)
 		}
 	}
 }
@@ -48,6 +63,7 @@ func TestBadConfiguration(t *testing.T) {
 		{nil, map[string]string{"EMPORIUM_RATE_LIMIT": "lots"}, "EMPORIUM_RATE_LIMIT"},
 		{nil, map[string]string{"EMPORIUM_ADMIN_EMAIL": "a@example.com"}, "EMPORIUM_ADMIN_PASSWORD"},
 		{[]string{"-port", "1"}, nil, "flag provided but not defined"},
+		{[]string{"bench", "-scenario", "window-shopping"}, nil, "unknown scenario"},
 	} {
 		err := run(tt.args, env(tt.env), io.Discard)
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
