@@ -3,6 +3,7 @@ package database
 import (
 	"context"
 	"database/sql"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -40,6 +41,11 @@ func CounterFrom(ctx context.Context) *Counter {
 type CountingDriver struct {
 	*entsql.Driver
 	onStatement func(context.Context, time.Duration)
+	// writeGate, for SQLite, lets one transaction at a time open. SQLite has a single writer: without the
+	// gate, every pooled connection could sit in BEGIN IMMEDIATE waiting for the lock while the holder
+	// waits for a free connection to read outside its transaction, and all of them stall until the busy
+	// timeout. Waiting here keeps the other connections free for reads.
+	writeGate chan struct{}
 }
 
 func (d *CountingDriver) observe(ctx context.Context, start time.Time) {
@@ -84,18 +90,29 @@ func (d *CountingDriver) Tx(ctx context.Context) (dialect.Tx, error) {
 
 // BeginTx starts a transaction with options.
 func (d *CountingDriver) BeginTx(ctx context.Context, opts *sql.TxOptions) (dialect.Tx, error) {
+	release := func() {}
+	if d.writeGate != nil {
+		select {
+		case d.writeGate <- struct{}{}:
+			release = sync.OnceFunc(func() { <-d.writeGate })
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
 	defer d.observe(ctx, time.Now())
 	tx, err := d.Driver.BeginTx(ctx, opts)
 	if err != nil {
+		release()
 		return nil, err
 	}
-	return &countingTx{Tx: tx, d: d, ctx: ctx}, nil
+	return &countingTx{Tx: tx, d: d, ctx: ctx, release: release}, nil
 }
 
 type countingTx struct {
 	dialect.Tx
-	d   *CountingDriver
-	ctx context.Context
+	d       *CountingDriver
+	ctx     context.Context
+	release func()
 }
 
 func (t *countingTx) Exec(ctx context.Context, query string, args, v any) error {
@@ -109,11 +126,13 @@ func (t *countingTx) Query(ctx context.Context, query string, args, v any) error
 }
 
 func (t *countingTx) Commit() error {
+	defer t.release()
 	defer t.d.observe(t.ctx, time.Now())
 	return t.Tx.Commit()
 }
 
 func (t *countingTx) Rollback() error {
+	defer t.release()
 	defer t.d.observe(t.ctx, time.Now())
 	return t.Tx.Rollback()
 }

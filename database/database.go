@@ -70,6 +70,9 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 		return nil, fmt.Errorf("connect to %s database: %w", dial, err)
 	}
 	drv := &CountingDriver{Driver: entsql.OpenDB(dial, db), onStatement: opts.OnStatement}
+	if dial == dialect.SQLite {
+		drv.writeGate = make(chan struct{}, 1)
+	}
 	return &DB{Client: ent.NewClient(ent.Driver(drv)), SQL: db, Dialect: dial, driver: drv}, nil
 }
 
@@ -110,6 +113,7 @@ func WithTx(ctx context.Context, client *ent.Client, fn func(tx *ent.Tx) error) 
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
+	defer RollbackOnPanic(tx)
 	if err := fn(tx); err != nil {
 		return errors.Join(err, tx.Rollback())
 	}
@@ -117,4 +121,13 @@ func WithTx(ctx context.Context, client *ent.Client, fn func(tx *ent.Tx) error) 
 		return fmt.Errorf("commit: %w", err)
 	}
 	return nil
+}
+
+// RollbackOnPanic, deferred right after a transaction begins, ends the transaction when the code using it
+// panics: a transaction left open would hold its connection and, on SQLite, the write lock for good.
+func RollbackOnPanic(tx *ent.Tx) {
+	if p := recover(); p != nil {
+		_ = tx.Rollback()
+		panic(p)
+	}
 }

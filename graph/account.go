@@ -12,6 +12,7 @@ import (
 	"github.com/emporium/emporium/audit"
 	"github.com/emporium/emporium/auth"
 	"github.com/emporium/emporium/customers"
+	"github.com/emporium/emporium/database"
 	"github.com/emporium/emporium/ent"
 	"github.com/emporium/emporium/graph/model"
 	"github.com/emporium/emporium/staff"
@@ -168,6 +169,7 @@ func (r *Resolver) inTx(ctx context.Context, fn func(ctx context.Context, tx *en
 	if err != nil {
 		return err
 	}
+	defer database.RollbackOnPanic(tx)
 	if err := fn(ctx, tx.Client()); err != nil {
 		return errors.Join(err, tx.Rollback())
 	}

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/emporium/emporium/database"
 	"github.com/emporium/emporium/ent"
 	"github.com/emporium/emporium/ent/collection"
 	"github.com/emporium/emporium/ent/menuitem"
@@ -49,6 +50,7 @@ func Load(ctx context.Context, client *ent.Client, f *File) error {
 	if err != nil {
 		return fmt.Errorf("seed: begin: %w", err)
 	}
+	defer database.RollbackOnPanic(tx)
 	l := &loader{tx: tx, now: time.Now().UTC().Truncate(time.Microsecond)}
 	if err := l.load(ctx, f); err != nil {
 		return errors.Join(err, tx.Rollback())
