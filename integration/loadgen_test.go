@@ -85,3 +85,26 @@ func TestLoadHarness(t *testing.T) {
 		})
 	}
 }
+
+// TestSQLiteConcurrentCheckouts is the regression test of a stall: with 8 or more concurrent writers,
+// every pooled SQLite connection waited on the write lock while its holder waited for a connection, and
+// requests failed with SQLITE_BUSY after the busy timeout.
+func TestSQLiteConcurrentCheckouts(t *testing.T) {
+	if testing.Short() {
+		t.Skip("load test")
+	}
+	s := startServerWith(t, "sqlite", filepath.Join(t.TempDir(), "writers.db"), func(o *service.Options) { o.RateCapacity = -1 })
+	t.Cleanup(s.close)
+	report, err := loadgen.Run(context.Background(), loadgen.Options{
+		URL: s.http.URL + "/graphql", Scenarios: []string{"cart", "checkout"}, Concurrency: []int{16},
+		Duration: 3 * time.Second, Requests: 600, Seed: 1,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range report.Results {
+		if r.Errors != 0 || r.Requests == 0 || r.Latency.Max > loadgen.Millis(5*time.Second) {
+			t.Errorf("%s at 16: %d requests, %d errors %v %q, slowest %v", r.Scenario, r.Requests, r.Errors, r.ErrorKinds, r.ErrorSamples, r.Latency.Max)
+		}
+	}
+}
