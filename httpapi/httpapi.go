@@ -85,11 +85,26 @@ func New(cfg Config) http.Handler {
 	cfg.Metrics.registry.MustRegister(collectors.NewDBStatsCollector(cfg.DB.SQL, "emporium"))
 
 	cat := catalog.New(cfg.DB.Client, cfg.DB.Querier(), cfg.DB.Postgres())
-	gql := newGraphQL(cfg, cat)
+	cartService := carts.New(cfg.DB.Client, cat, cfg.Customers, cfg.CheckoutURL)
+	taxes := tax.NewTable(cfg.DB.Client)
+	gateway := cfg.Payments
+	if gateway == nil {
+		gateway = payments.NewTestGateway()
+	}
+	orderService := orders.New(cfg.DB.Client, cartService, taxes, gateway, cfg.OrderStatusURL, cfg.Log)
+	gql := newGraphQL(cfg, graph.Services{
+		Catalog: cat, Customers: cfg.Customers, Staff: cfg.Staff, APIKeys: cfg.APIKeys,
+		Inventory: inventory.New(cfg.DB.Client),
+		Carts:     cartService,
+		Tax:       taxes,
+		Discounts: discounts.NewService(cfg.DB.Client),
+		Orders:    orderService,
+	})
 
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", gql)
 	mux.Handle("/api/{version}/graphql.json", gql)
+	mux.Handle("POST /payments/{provider}/webhook", paymentWebhook(cfg.Log, orderService))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))
@@ -130,21 +145,8 @@ func New(cfg Config) http.Handler {
 	return h
 }
 
-func newGraphQL(cfg Config, cat *catalog.Catalog) http.Handler {
-	cartService := carts.New(cfg.DB.Client, cat, cfg.Customers, cfg.CheckoutURL)
-	taxes := tax.NewTable(cfg.DB.Client)
-	gateway := cfg.Payments
-	if gateway == nil {
-		gateway = payments.NewTestGateway()
-	}
-	resolver := graph.NewResolver(cfg.DB.Client, graph.Services{
-		Catalog: cat, Customers: cfg.Customers, Staff: cfg.Staff, APIKeys: cfg.APIKeys,
-		Inventory: inventory.New(cfg.DB.Client),
-		Carts:     cartService,
-		Tax:       taxes,
-		Discounts: discounts.NewService(cfg.DB.Client),
-		Orders:    orders.New(cfg.DB.Client, cartService, taxes, gateway, cfg.OrderStatusURL, cfg.Log),
-	})
+func newGraphQL(cfg Config, services graph.Services) http.Handler {
+	resolver := graph.NewResolver(cfg.DB.Client, services)
 	schema := generated.NewExecutableSchema(generated.Config{
 		Resolvers:  resolver,
 		Directives: generated.DirectiveRoot{InContext: graph.InContext, HasPermission: graph.HasPermission},

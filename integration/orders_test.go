@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -8,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/emporium/emporium/ent"
+	entorder "github.com/emporium/emporium/ent/order"
 	"github.com/emporium/emporium/payments"
 	"github.com/emporium/emporium/service"
 )
@@ -377,7 +380,7 @@ func placeOrder(t *testing.T, s *server, variantID string, quantity int, card st
 	attempt := str(d, "cartSubmitForCompletion.result.attemptId")
 	d = s.data(t, nil, `query($a: String!) { cartCompletionAttempt(attemptId: $a) { __typename ... on CartCompletionSuccess { orderId } ... on CartCompletionActionRequired { id } } }`,
 		map[string]any{"a": attempt})
-	if card == payments.CardRequiresAction {
+	if card == payments.CardRequiresAction || card == payments.CardActionThenDecline {
 		if str(d, "cartCompletionAttempt.__typename") != "CartCompletionActionRequired" {
 			t.Fatalf("3-D Secure attempt: %v", d)
 		}
@@ -559,6 +562,64 @@ func TestOrderManagement(t *testing.T) {
 			}
 		})
 
+		t.Run("3-D Secure settled by the gateway's report", func(t *testing.T) {
+			webhook := func(ref string) (int, string) {
+				res, err := http.Post(s.http.URL+"/payments/test-gateway/webhook", "application/json", strings.NewReader(`{"reference": "`+ref+`"}`))
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer res.Body.Close()
+				var body map[string]string
+				_ = json.NewDecoder(res.Body).Decode(&body)
+				return res.StatusCode, body["status"]
+			}
+			pendingReference := func() string {
+				o, err := s.svc.DB.Client.Order.Query().Where(entorder.FinancialStatusEQ(entorder.FinancialStatusPENDING), entorder.CancelledAtIsNil()).
+					Order(ent.Desc(entorder.FieldID)).First(context.Background())
+				if err != nil {
+					t.Fatal(err)
+				}
+				return o.PaymentReference
+			}
+			attemptOf := func(a string) map[string]any {
+				return s.data(t, nil, `query($a: String!) { cartCompletionAttempt(attemptId: $a) { __typename ... on CartCompletionSuccess { orderId }
+					... on CartCompletionFailed { errors { code } } } }`, map[string]any{"a": a})
+			}
+
+			attempt := placeOrder(t, s, tee, 1, payments.CardRequiresAction)
+			ref := pendingReference()
+			if code, status := webhook(ref); code != http.StatusOK || status != "CAPTURED" {
+				t.Fatalf("webhook: %d %s", code, status)
+			}
+			d := attemptOf(attempt)
+			id := str(d, "cartCompletionAttempt.orderId")
+			if id == "" || str(read(id), "financialStatus") != "PAID" {
+				t.Errorf("after 3-D Secure: %v, order %v", d, read(id))
+			}
+			if code, _ := webhook(ref); code != http.StatusNotFound {
+				t.Errorf("a second report of a settled payment: %d", code)
+			}
+			if code, _ := webhook("pay_forged"); code != http.StatusNotFound {
+				t.Errorf("a report of an unknown payment: %d", code)
+			}
+
+			before := stockOf(t, s, tee)
+			attempt = placeOrder(t, s, tee, 2, payments.CardActionThenDecline)
+			if got := stockOf(t, s, tee); got != before-2 {
+				t.Errorf("stock %d while 3-D Secure is pending, want %d held", got, before-2)
+			}
+			if code, status := webhook(pendingReference()); code != http.StatusOK || status != "DECLINED" {
+				t.Fatalf("webhook of a declined payment: %d %s", code, status)
+			}
+			if d := attemptOf(attempt); str(d, "cartCompletionAttempt.__typename") != "CartCompletionFailed" ||
+				str(d, "cartCompletionAttempt.errors.0.code") != "PAYMENT_CARD_DECLINED" {
+				t.Errorf("attempt after a declined confirmation: %v", d)
+			}
+			if got := stockOf(t, s, tee); got != before {
+				t.Errorf("stock %d after the declined confirmation, want %d back", got, before)
+			}
+		})
+
 		t.Run("notes, search and sorting", func(t *testing.T) {
 			d := s.data(t, owner, `{ orders(first: 50, sortKey: TOTAL_PRICE, reverse: true) { nodes { id totalPrice { amount } } pageInfo { hasNextPage } } }`, nil)
 			nodes := at(d, "orders.nodes").([]any)
@@ -575,8 +636,9 @@ func TestOrderManagement(t *testing.T) {
 			if str(d, "orderUpdate.order.note") != "gift wrap" {
 				t.Errorf("note: %v", d)
 			}
-			d = s.data(t, owner, `query($q: String!) { orders(first: 5, query: $q) { nodes { id } } }`, map[string]any{"q": "status:cancelled"})
-			if n := len(at(d, "orders.nodes").([]any)); n != 1 {
+			// The order cancelled by staff, and the one whose card was declined after 3-D Secure.
+			d = s.data(t, owner, `query($q: String!) { orders(first: 5, query: $q) { nodes { id cancelReason } } }`, map[string]any{"q": "status:cancelled"})
+			if nodes := at(d, "orders.nodes").([]any); len(nodes) != 2 || str(nodes[0], "cancelReason") != "CUSTOMER" || str(nodes[1], "cancelReason") != "DECLINED" {
 				t.Errorf("cancelled orders: %v", d)
 			}
 			r := s.postAs(t, owner, `{ orders(first: 5, query: "colour:red") { nodes { id } } }`, nil)

@@ -333,9 +333,9 @@ func (s *Service) charge(ctx context.Context, attemptID string, c *ent.Cart, ord
 		Amount: moneyOf(amount, order.Currency)})
 	switch {
 	case err != nil:
-		return s.refuse(ctx, order, Problem{CodePaymentError, "The payment could not be processed."})
+		return s.refuse(ctx, attemptID, order, Problem{CodePaymentError, "The payment could not be processed."})
 	case res.Status == payments.Declined:
-		return s.refuse(ctx, order, Problem{CodeCardDeclined, res.Message})
+		return s.refuse(ctx, attemptID, order, Problem{CodeCardDeclined, res.Message})
 	case res.Status == payments.RequiresAction:
 		return nil, s.settle(ctx, attemptID, order, "PENDING", res.Reference, EventActionRequired)
 	}
@@ -369,8 +369,12 @@ func (s *Service) settle(ctx context.Context, attemptID string, order *ent.Order
 
 // refuse undoes a placed order whose payment failed: its stock goes back, its discount uses are given
 // back, and the cart may be completed again.
-func (s *Service) refuse(ctx context.Context, order *ent.Order, p Problem) ([]Problem, error) {
+func (s *Service) refuse(ctx context.Context, attemptID string, order *ent.Order, p Problem) ([]Problem, error) {
 	err := database.WithTx(ctx, s.client, func(tx *ent.Tx) error {
+		if err := tx.CompletionAttempt.UpdateOneID(attemptID).SetStatus(completionattempt.StatusFAILED).
+			SetErrorCode(p.Code).SetErrorMessage(p.Message).Exec(ctx); err != nil {
+			return err
+		}
 		lines, err := tx.Order.QueryLines(order).All(ctx)
 		if err != nil {
 			return err

@@ -68,6 +68,8 @@ const (
 	CardDecline        = "4000000000000002"
 	CardError          = "4000000000000119"
 	CardRequiresAction = "4000002500003155"
+	// CardActionThenDecline requires the buyer's action, then is declined when confirmed.
+	CardActionThenDecline = "4000008260003178"
 )
 
 // TestGateway is a deterministic gateway for development and tests: the card (the payment session ID)
@@ -79,6 +81,7 @@ type TestGateway struct {
 }
 
 type payment struct {
+	declineOnConfirm   bool
 	status             Status
 	authorized         money.Money
 	captured, refunded int64
@@ -103,7 +106,7 @@ func (g *TestGateway) Authorize(_ context.Context, r Request) (Result, error) {
 	switch r.Source {
 	case CardSuccess:
 		res = Result{Status: Authorized, Reference: newReference()}
-	case CardRequiresAction:
+	case CardRequiresAction, CardActionThenDecline:
 		ref := newReference()
 		res = Result{Status: RequiresAction, Reference: ref, ActionURL: "https://test-gateway.invalid/3ds/" + ref}
 	case CardDecline:
@@ -114,7 +117,7 @@ func (g *TestGateway) Authorize(_ context.Context, r Request) (Result, error) {
 		res = Result{Status: Declined, Message: "Unknown test card."}
 	}
 	if res.Reference != "" {
-		g.payments[res.Reference] = &payment{status: res.Status, authorized: r.Amount}
+		g.payments[res.Reference] = &payment{status: res.Status, authorized: r.Amount, declineOnConfirm: r.Source == CardActionThenDecline}
 	}
 	if r.IdempotencyKey != "" {
 		g.byKey[r.IdempotencyKey] = res
@@ -138,7 +141,10 @@ func (g *TestGateway) Confirm(_ context.Context, ref string) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	if p.status == RequiresAction {
+	switch {
+	case p.status == RequiresAction && p.declineOnConfirm:
+		p.status = Declined
+	case p.status == RequiresAction:
 		p.status = Authorized
 	}
 	return Result{Status: p.status, Reference: ref}, nil

@@ -36,6 +36,13 @@ func TestTestGateway(t *testing.T) {
 	if res, _ := g.Confirm(ctx, action.Reference); res.Status != Authorized {
 		t.Errorf("confirm: %+v", res)
 	}
+	refused, _ := g.Authorize(ctx, Request{IdempotencyKey: "k5", Amount: amount, Source: CardActionThenDecline})
+	if res, _ := g.Confirm(ctx, refused.Reference); refused.Status != RequiresAction || res.Status != Declined {
+		t.Errorf("3-D Secure then decline: %+v, confirmed %+v", refused, res)
+	}
+	if res, _ := g.Capture(ctx, refused.Reference, amount); res.Status == Captured {
+		t.Error("captured a payment declined after 3-D Secure")
+	}
 
 	if res, _ := g.Capture(ctx, ok.Reference, money.New(99999, "USD")); res.Status == Captured {
 		t.Error("captured more than authorized")
