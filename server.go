@@ -74,6 +74,7 @@ Environment:
                            the shop has no staff
   EMPORIUM_RESET_URL       storefront page password reset links open    http://localhost:3000/account/reset
   EMPORIUM_CHECKOUT_URL    a cart's checkoutUrl; {cartToken} is replaced http://localhost:3000/checkout/{cartToken}
+  EMPORIUM_ORDER_STATUS_URL an order's statusUrl; {token} is replaced  http://localhost:3000/orders/{token}
   EMPORIUM_RATE_LIMIT      per-caller cost bucket, CAPACITY/RESTORE_PER_SECOND, or off
                                                                         4000000/1000000
   EMPORIUM_SMTP_ADDR       host:port of an SMTP server for emails (else they are logged);
@@ -103,6 +104,7 @@ type config struct {
 	adminPass   string
 	resetURL    string
 	checkoutURL string
+	statusURL   string
 	smtp        mail.SMTPSender
 	rateCap     float64
 	rateRestore float64
@@ -150,6 +152,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 	}
 	c.resetURL = getenv("EMPORIUM_RESET_URL")
 	c.checkoutURL = getenv("EMPORIUM_CHECKOUT_URL")
+	c.statusURL = getenv("EMPORIUM_ORDER_STATUS_URL")
 	switch v := getenv("EMPORIUM_RATE_LIMIT"); v {
 	case "":
 	case "off":
@@ -343,7 +346,7 @@ func serviceOptions(cfg config, log *slog.Logger) service.Options {
 	opts := service.Options{
 		DatabaseURL: cfg.databaseURL, MaxDBConns: cfg.maxConns, Log: log,
 		Playground: cfg.playground, Production: cfg.production, CORSOrigins: cfg.corsOrigins,
-		JWTKeys: cfg.jwtKeys, Issuer: cfg.issuer, ResetURL: cfg.resetURL, CheckoutURL: cfg.checkoutURL,
+		JWTKeys: cfg.jwtKeys, Issuer: cfg.issuer, ResetURL: cfg.resetURL, CheckoutURL: cfg.checkoutURL, OrderStatusURL: cfg.statusURL,
 		AdminEmail: cfg.adminEmail, AdminPassword: cfg.adminPass,
 		RateCapacity: cfg.rateCap, RestoreRate: cfg.rateRestore,
 	}
