@@ -77,6 +77,9 @@ Environment:
   EMPORIUM_ORDER_STATUS_URL an order's statusUrl; {token} is replaced  http://localhost:3000/orders/{token}
   EMPORIUM_RATE_LIMIT      per-caller cost bucket, CAPACITY/RESTORE_PER_SECOND, or off
                                                                         4000000/1000000
+  EMPORIUM_RESPONSE_CACHE  MiB of anonymous catalog answers kept, or off  64
+  EMPORIUM_RESPONSE_CACHE_TTL  the longest an answer is kept; catalog writes
+                           empty the cache at once, on every replica     1m
   EMPORIUM_SMTP_ADDR       host:port of an SMTP server for emails (else they are logged);
                            with EMPORIUM_SMTP_USERNAME, EMPORIUM_SMTP_PASSWORD, EMPORIUM_SMTP_FROM
 `
@@ -107,6 +110,8 @@ type config struct {
 	statusURL   string
 	smtp        mail.SMTPSender
 	rateCap     float64
+	cacheBytes  int
+	cacheTTL    time.Duration
 	rateRestore float64
 }
 
@@ -165,6 +170,24 @@ func loadConfig(getenv func(string) string) (config, error) {
 		if !ok || err1 != nil || err2 != nil || c.rateCap <= 0 || c.rateRestore <= 0 {
 			return c, fmt.Errorf("EMPORIUM_RATE_LIMIT must be off or CAPACITY/RESTORE_PER_SECOND, not %q", v)
 		}
+	}
+	switch v := getenv("EMPORIUM_RESPONSE_CACHE"); v {
+	case "":
+	case "off":
+		c.cacheBytes = -1
+	default:
+		mib, err := strconv.Atoi(v)
+		if err != nil || mib <= 0 {
+			return c, fmt.Errorf("EMPORIUM_RESPONSE_CACHE must be a number of MiB or off, not %q", v)
+		}
+		c.cacheBytes = mib << 20
+	}
+	if v := getenv("EMPORIUM_RESPONSE_CACHE_TTL"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return c, fmt.Errorf("EMPORIUM_RESPONSE_CACHE_TTL must be a duration such as 30s, not %q", v)
+		}
+		c.cacheTTL = d
 	}
 	c.smtp = mail.SMTPSender{Addr: getenv("EMPORIUM_SMTP_ADDR"), Username: getenv("EMPORIUM_SMTP_USERNAME"),
 		Password: getenv("EMPORIUM_SMTP_PASSWORD"), From: getenv("EMPORIUM_SMTP_FROM")}
@@ -349,6 +372,7 @@ func serviceOptions(cfg config, log *slog.Logger) service.Options {
 		JWTKeys: cfg.jwtKeys, Issuer: cfg.issuer, ResetURL: cfg.resetURL, CheckoutURL: cfg.checkoutURL, OrderStatusURL: cfg.statusURL,
 		AdminEmail: cfg.adminEmail, AdminPassword: cfg.adminPass,
 		RateCapacity: cfg.rateCap, RestoreRate: cfg.rateRestore,
+		ResponseCacheBytes: cfg.cacheBytes, ResponseCacheTTL: cfg.cacheTTL,
 	}
 	if cfg.smtp.Addr != "" {
 		opts.Mailer = cfg.smtp

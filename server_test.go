@@ -61,6 +61,8 @@ func TestBadConfiguration(t *testing.T) {
 		{nil, map[string]string{"EMPORIUM_DB_MAX_CONNS": "-1"}, "EMPORIUM_DB_MAX_CONNS"},
 		{[]string{"seed"}, nil, "one catalog file"},
 		{nil, map[string]string{"EMPORIUM_RATE_LIMIT": "lots"}, "EMPORIUM_RATE_LIMIT"},
+		{nil, map[string]string{"EMPORIUM_RESPONSE_CACHE": "big"}, "EMPORIUM_RESPONSE_CACHE"},
+		{nil, map[string]string{"EMPORIUM_RESPONSE_CACHE_TTL": "-1s"}, "EMPORIUM_RESPONSE_CACHE_TTL"},
 		{nil, map[string]string{"EMPORIUM_ADMIN_EMAIL": "a@example.com"}, "EMPORIUM_ADMIN_PASSWORD"},
 		{[]string{"-port", "1"}, nil, "flag provided but not defined"},
 		{[]string{"bench", "-scenario", "window-shopping"}, nil, "unknown scenario"},

@@ -3,6 +3,7 @@ package database
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -135,4 +136,28 @@ func (t *countingTx) Rollback() error {
 	defer t.release()
 	defer t.d.observe(t.ctx, time.Now())
 	return t.Tx.Rollback()
+}
+
+// ExecContext serves hand-written statements inside the transaction (ent's sql/execquery feature).
+func (t *countingTx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	ex, ok := t.Tx.(interface {
+		ExecContext(context.Context, string, ...any) (sql.Result, error)
+	})
+	if !ok {
+		return nil, errors.New("database: the transaction does not run hand-written statements")
+	}
+	defer t.d.observe(ctx, time.Now())
+	return ex.ExecContext(ctx, query, args...)
+}
+
+// QueryContext serves hand-written queries inside the transaction.
+func (t *countingTx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	q, ok := t.Tx.(interface {
+		QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+	})
+	if !ok {
+		return nil, errors.New("database: the transaction does not run hand-written queries")
+	}
+	defer t.d.observe(ctx, time.Now())
+	return q.QueryContext(ctx, query, args...)
 }

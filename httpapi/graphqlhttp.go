@@ -16,6 +16,8 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/emporium/emporium/respcache"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 	"github.com/vektah/gqlparser/v2/parser"
 )
@@ -47,7 +49,10 @@ const allowedMethods = "OPTIONS, GET, POST"
 //
 // It takes every request but OPTIONS (left to transport.Options), so that other methods, HEAD included,
 // get a 405 with an Allow header rather than gqlgen's generic "transport not supported".
-type graphQLHTTP struct{}
+type graphQLHTTP struct {
+	// cache answers anonymous catalog queries; nil turns it off.
+	cache *respcache.Cache
+}
 
 var _ graphql.Transport = graphQLHTTP{}
 
@@ -65,7 +70,7 @@ func badRequest(format string, args ...any) *requestError {
 	return &requestError{status: http.StatusBadRequest, code: codeBadRequest, message: fmt.Sprintf(format, args...)}
 }
 
-func (graphQLHTTP) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
+func (t graphQLHTTP) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
 	ctx := r.Context()
 	mediaType, acceptable := negotiate(r.Header.Get("Accept"))
 	w.Header().Set("Content-Type", mediaType+"; charset=utf-8")
@@ -118,11 +123,26 @@ func (graphQLHTTP) Do(w http.ResponseWriter, r *http.Request, exec graphql.Graph
 		return
 	}
 
+	key, gen := "", uint64(0)
+	if t.cache != nil {
+		// The generation is taken before the query runs, so that an answer computed across a catalog
+		// write is kept under the old generation, where nobody finds it.
+		gen = t.cache.Generation()
+		if key = cacheKey(ctx, opCtx, mediaType); key != "" {
+			if body, ok := t.cache.Get(key); ok {
+				writeResponse(w, http.StatusOK, cachedResponse(ctx, opCtx, body))
+				return
+			}
+		}
+	}
 	responses, ctx := exec.DispatchOperation(ctx, opCtx)
 	resp := responses(ctx)
 	if resp == nil {
 		// The client went away; there is no one to answer.
 		return
+	}
+	if key != "" && len(resp.Errors) == 0 && resp.Data != nil {
+		t.cache.Put(key, gen, bytes.Clone(resp.Data))
 	}
 	// As above: no data entry means the request failed before execution.
 	status := http.StatusOK

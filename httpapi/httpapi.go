@@ -31,6 +31,7 @@ import (
 	"github.com/emporium/emporium/inventory"
 	"github.com/emporium/emporium/orders"
 	"github.com/emporium/emporium/payments"
+	"github.com/emporium/emporium/respcache"
 	"github.com/emporium/emporium/staff"
 	"github.com/emporium/emporium/tax"
 )
@@ -66,6 +67,8 @@ type Config struct {
 	RateLimit *RateLimit
 	// MaxComplexity bounds a query's cost, where list fields cost in proportion to first/last (default 1,000,000).
 	MaxComplexity int
+	// Cache answers anonymous catalog queries; nil turns it off.
+	Cache *respcache.Cache
 }
 
 // New returns the HTTP handler of the whole service.
@@ -83,6 +86,9 @@ func New(cfg Config) http.Handler {
 		cfg.Metrics = NewMetrics(prometheus.NewRegistry())
 	}
 	cfg.Metrics.registry.MustRegister(collectors.NewDBStatsCollector(cfg.DB.SQL, "emporium"))
+	if cfg.Cache != nil {
+		registerCacheMetrics(cfg.Metrics.registry, cfg.Cache)
+	}
 
 	cat := catalog.New(cfg.DB.Client, cfg.DB.Querier(), cfg.DB.Postgres())
 	cartService := carts.New(cfg.DB.Client, cat, cfg.Customers, cfg.CheckoutURL)
@@ -154,7 +160,7 @@ func newGraphQL(cfg Config, services graph.Services) http.Handler {
 	})
 	srv := handler.New(schema)
 	// The spec transport goes first so that every method but OPTIONS gets its status and Allow header.
-	srv.AddTransport(graphQLHTTP{})
+	srv.AddTransport(graphQLHTTP{cache: cfg.Cache})
 	srv.AddTransport(transport.Options{})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	srv.AroundRootFields(graph.AuditMutations)

@@ -168,9 +168,10 @@ type gqlError struct {
 func (e gqlError) code() string { c, _ := e.Extensions["code"].(string); return c }
 
 type response struct {
-	Status int
-	Data   json.RawMessage `json:"data"`
-	Errors []gqlError      `json:"errors"`
+	Status     int
+	Data       json.RawMessage `json:"data"`
+	Errors     []gqlError      `json:"errors"`
+	Extensions map[string]any  `json:"extensions"`
 }
 
 // post sends a GraphQL request and decodes the response, whatever its status.

@@ -5,11 +5,13 @@ package service
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -22,6 +24,7 @@ import (
 	"github.com/emporium/emporium/httpapi"
 	"github.com/emporium/emporium/mail"
 	"github.com/emporium/emporium/payments"
+	"github.com/emporium/emporium/respcache"
 	"github.com/emporium/emporium/seed"
 	"github.com/emporium/emporium/staff"
 )
@@ -58,11 +61,19 @@ type Options struct {
 	RateCapacity, RestoreRate float64
 	// AdminEmail and AdminPassword create the first owner when the shop has no staff.
 	AdminEmail, AdminPassword string
+	// ResponseCacheBytes bounds the cache of anonymous catalog answers; zero takes 64 MiB, a negative
+	// size turns it off. ResponseCacheTTL bounds an answer's life (one minute by default); catalog
+	// writes invalidate sooner.
+	ResponseCacheBytes int
+	ResponseCacheTTL   time.Duration
 }
 
 // Service is a prepared database and the HTTP handler that serves it.
 type Service struct {
-	DB        *database.DB
+	DB *database.DB
+	// Cache holds anonymous catalog answers; nil when turned off.
+	Cache     *respcache.Cache
+	stop      context.CancelFunc
 	Handler   http.Handler
 	Tokens    *auth.Tokens
 	Customers *customers.Service
@@ -88,6 +99,11 @@ func Open(ctx context.Context, opts Options) (*Service, error) {
 		return nil, err
 	}
 	db.Client.Use(audit.Hook())
+	var cache *respcache.Cache
+	if opts.ResponseCacheBytes >= 0 {
+		cache = respcache.New(cmp.Or(opts.ResponseCacheBytes, 64<<20), cmp.Or(opts.ResponseCacheTTL, time.Minute))
+		db.Client.Use(respcache.Hook(cache, db.Postgres()))
+	}
 	var keys *auth.Keyring
 	err = db.Exclusive(ctx, func(ctx context.Context) error {
 		if err := db.Migrate(ctx, opts.Log); err != nil {
@@ -107,6 +123,7 @@ func Open(ctx context.Context, opts Options) (*Service, error) {
 	tokens := auth.NewTokens(keys, opts.Issuer)
 	s := &Service{
 		DB:     db,
+		Cache:  cache,
 		Tokens: tokens,
 		Customers: customers.New(db.Client, tokens, customers.Options{
 			Mailer: opts.Mailer, ResetURL: opts.ResetURL, Log: opts.Log,
@@ -133,10 +150,20 @@ func Open(ctx context.Context, opts Options) (*Service, error) {
 			limit.RestoreRate = opts.RestoreRate
 		}
 	}
+	if cache != nil && db.Postgres() {
+		// Other replicas' catalog writes reach this one's cache through NOTIFY.
+		listenCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
+		if err := respcache.Listen(listenCtx, opts.DatabaseURL, cache, opts.Log); err != nil {
+			stop()
+			return nil, errors.Join(err, db.Close())
+		}
+		s.stop = stop
+	}
 	s.Handler = httpapi.New(httpapi.Config{
 		RateLimit: limit, CheckoutURL: opts.CheckoutURL, Payments: opts.Payments, OrderStatusURL: opts.OrderStatusURL,
 		Log: opts.Log, DB: db, Metrics: metrics, Playground: opts.Playground, Production: opts.Production,
 		CORSOrigins: opts.CORSOrigins, Tokens: tokens, Customers: s.Customers, Staff: s.Staff, APIKeys: s.APIKeys,
+		Cache: cache,
 	})
 	return s, nil
 }
@@ -184,4 +211,9 @@ func seedIfEmpty(ctx context.Context, db *database.DB, catalog []byte, log *slog
 }
 
 // Close releases the database.
-func (s *Service) Close() error { return s.DB.Close() }
+func (s *Service) Close() error {
+	if s.stop != nil {
+		s.stop()
+	}
+	return s.DB.Close()
+}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/emporium/emporium/database"
 	"github.com/emporium/emporium/money"
+	"github.com/emporium/emporium/respcache"
 )
 
 // Options say what to generate.
@@ -122,6 +123,11 @@ func Generate(ctx context.Context, db *database.DB, opts Options) (Stats, error)
 		}
 		if _, err := db.SQL.ExecContext(ctx, "ANALYZE"); err != nil {
 			return stats, fmt.Errorf("synth: analyze: %w", err)
+		}
+		// The rows went in around ent, so running replicas hear of them here: their response caches
+		// must not keep answering for the catalog as it was.
+		if _, err := db.SQL.ExecContext(ctx, "SELECT pg_notify($1, '')", respcache.Channel); err != nil {
+			return stats, fmt.Errorf("synth: announce: %w", err)
 		}
 	}
 	stats.Elapsed = time.Since(start)
