@@ -115,6 +115,7 @@ func (s *Service) Create(ctx context.Context, in Input) (*ent.Cart, validation.E
 		return nil, nil, err
 	}
 	var errs validation.Errors
+	var created *ent.Cart
 	err = database.WithTx(ctx, s.client, func(tx *ent.Tx) error {
 		shop, err := tx.Shop.Query().First(ctx)
 		if err != nil {
@@ -143,13 +144,28 @@ func (s *Service) Create(ctx context.Context, in Input) (*ent.Cart, validation.E
 			errs = append(errs, s.saveAddresses(ctx, tx, c, in.Addresses, "input.delivery.addresses")...)
 		}
 		if len(in.Lines) > 0 {
-			errs = append(errs, s.addLines(ctx, tx, token, in.Lines, "input.lines")...)
+			if in.Buyer != nil {
+				if c, err = tx.Cart.Get(ctx, token); err != nil { // in the buyer's currency
+					return err
+				}
+			}
+			lines, lineErrs := s.addLines(ctx, tx, c, true, in.Lines, "input.lines")
+			errs = append(errs, lineErrs...)
+			created = c
+			created.Edges.Lines = lines
 		}
 		if errs.Any() {
 			return errRollback
 		}
 		return nil
 	})
+	if err == nil && created != nil && in.Buyer == nil && in.Note == nil && in.Attributes == nil && in.DiscountCodes == nil && len(in.Addresses) == 0 {
+		// Lines alone, the storefront's usual first call: the cart is what was just written.
+		for _, l := range created.Edges.Lines {
+			l.Edges.Cart = created
+		}
+		return created, nil, nil
+	}
 	return s.result(ctx, token, errs, err)
 }
 
@@ -227,8 +243,9 @@ func (s *Service) change(ctx context.Context, token string, fn func(tx *ent.Tx, 
 
 // AddLines adds variants; a variant already in the cart (with the same attributes) adds to its line.
 func (s *Service) AddLines(ctx context.Context, token string, lines []LineInput) (*ent.Cart, validation.Errors, error) {
-	return s.change(ctx, token, func(tx *ent.Tx, _ *ent.Cart) validation.Errors {
-		return s.addLines(ctx, tx, token, lines, "lines")
+	return s.change(ctx, token, func(tx *ent.Tx, c *ent.Cart) validation.Errors {
+		_, errs := s.addLines(ctx, tx, c, false, lines, "lines")
+		return errs
 	})
 }
 

@@ -3,6 +3,7 @@ package carts
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 
 	"github.com/emporium/emporium/catalog"
@@ -49,13 +50,10 @@ func (s *Service) sellable(ctx context.Context, tx *ent.Tx, ids []int, currency 
 	return out
 }
 
-func (s *Service) addLines(ctx context.Context, tx *ent.Tx, token string, lines []LineInput, field string) validation.Errors {
+// addLines adds lines to cart c, which holds no lines yet when fresh, and returns the cart's lines.
+func (s *Service) addLines(ctx context.Context, tx *ent.Tx, c *ent.Cart, fresh bool, lines []LineInput, field string) ([]*ent.CartLine, validation.Errors) {
 	var errs validation.Errors
-	c, err := tx.Cart.Get(ctx, token)
-	if err != nil {
-		errs.Add(field, CodeInvalid, "The cart could not be read")
-		return errs
-	}
+	token := c.ID
 	fields := map[int]string{}
 	var ids []int
 	for i, l := range lines {
@@ -65,14 +63,17 @@ func (s *Service) addLines(ctx context.Context, tx *ent.Tx, token string, lines 
 		fields[l.VariantID] = f + ".merchandiseId"
 		ids = append(ids, l.VariantID)
 	}
-	s.sellable(ctx, tx, ids, c.Currency, fields, &errs)
+	variants := s.sellable(ctx, tx, ids, c.Currency, fields, &errs)
 	if errs.Any() {
-		return errs
+		return nil, errs
 	}
-	existing, err := tx.CartLine.Query().Where(cartline.CartID(token)).All(ctx)
-	if err != nil {
-		errs.Add(field, CodeInvalid, "The cart could not be read")
-		return errs
+	var existing []*ent.CartLine
+	if !fresh {
+		var err error
+		if existing, err = tx.CartLine.Query().Where(cartline.CartID(token)).Order(ent.Asc(cartline.FieldID)).All(ctx); err != nil {
+			errs.Add(field, CodeInvalid, "The cart could not be read")
+			return nil, errs
+		}
 	}
 	for _, l := range lines {
 		// A variant already in the cart with the same attributes adds to its line.
@@ -83,11 +84,11 @@ func (s *Service) addLines(ctx context.Context, tx *ent.Tx, token string, lines 
 			existing[i].Quantity += l.Quantity
 			if existing[i].Quantity > maxQuantity {
 				errs.Add(fields[l.VariantID], CodeMaximumExceeded, fmt.Sprintf("Quantity must be at most %d", maxQuantity))
-				return errs
+				return nil, errs
 			}
 			if err := tx.CartLine.UpdateOneID(existing[i].ID).SetQuantity(existing[i].Quantity).Exec(ctx); err != nil {
 				errs.Add(field, CodeInvalid, "The line could not be saved")
-				return errs
+				return nil, errs
 			}
 			continue
 		}
@@ -95,15 +96,15 @@ func (s *Service) addLines(ctx context.Context, tx *ent.Tx, token string, lines 
 			SetAttributes(l.Attributes).Save(ctx)
 		if err != nil {
 			errs.Add(field, CodeInvalid, "The line could not be saved")
-			return errs
+			return nil, errs
 		}
 		existing = append(existing, created)
 	}
 	if len(existing) > maxLines {
 		errs.Add(field, CodeCartTooLarge, fmt.Sprintf("A cart holds at most %d lines", maxLines))
-		return errs
+		return nil, errs
 	}
-	return s.checkStock(ctx, existing, fields, field)
+	return existing, s.checkStock(ctx, existing, fields, field, variants)
 }
 
 func (s *Service) updateLines(ctx context.Context, tx *ent.Tx, token string, updates []LineUpdate) validation.Errors {
@@ -170,12 +171,12 @@ func (s *Service) updateLines(ctx context.Context, tx *ent.Tx, token string, upd
 			fields[l.VariantID] = "lines"
 		}
 	}
-	return s.checkStock(ctx, after, fields, "lines")
+	return s.checkStock(ctx, after, fields, "lines", nil)
 }
 
 // checkStock refuses quantities beyond stock for variants that are tracked and deny backorders. The
 // cart only checks; stock is taken when an order is placed.
-func (s *Service) checkStock(ctx context.Context, lines []*ent.CartLine, fields map[int]string, field string) validation.Errors {
+func (s *Service) checkStock(ctx context.Context, lines []*ent.CartLine, fields map[int]string, field string, known map[int]*ent.ProductVariant) validation.Errors {
 	var errs validation.Errors
 	totals := map[int]int{}
 	var ids []int
@@ -188,10 +189,22 @@ func (s *Service) checkStock(ctx context.Context, lines []*ent.CartLine, fields 
 	if len(ids) == 0 {
 		return nil
 	}
-	variants, err := s.catalog.VariantsByID(ctx, ids)
-	if err != nil {
-		errs.Add(field, CodeInvalid, "Stock could not be read")
-		return errs
+	variants := map[int]*ent.ProductVariant{}
+	var missing []int
+	for _, id := range ids {
+		if v := known[id]; v != nil {
+			variants[id] = v
+		} else {
+			missing = append(missing, id)
+		}
+	}
+	if len(missing) > 0 {
+		read, err := s.catalog.VariantsByID(ctx, missing)
+		if err != nil {
+			errs.Add(field, CodeInvalid, "Stock could not be read")
+			return errs
+		}
+		maps.Copy(variants, read)
 	}
 	stock, err := s.catalog.StockByVariant(ctx, ids)
 	if err != nil {
