@@ -41,7 +41,7 @@ Usage:
   emporium seed FILE                   load a catalog file (the format of testdata/demo-shop.json)
   emporium staff create -email E -password P [-name N]
                                        add a staff member who owns the shop (all permissions)
-  emporium gen-catalog -products N [-seed S]
+  emporium gen-catalog -products N [-variants V] [-seed S]
                                        add N synthetic products (options, variants, prices, images,
                                        stock, collections) for measuring at scale
   emporium keygen                      print a new Ed25519 signing key (PEM) for EMPORIUM_JWT_KEYS_FILE
@@ -415,8 +415,9 @@ func genCatalog(ctx context.Context, cfg config, log *slog.Logger, args []string
 	fs.SetOutput(io.Discard)
 	products := fs.Int("products", 0, "how many products")
 	seedValue := fs.Uint64("seed", 1, "random seed, for a reproducible catalog")
+	variants := fs.Int("variants", 0, "variants per product, 1 to 6 (default: 1 to 12 at random)")
 	if err := fs.Parse(args); err != nil || *products <= 0 {
-		return fmt.Errorf("usage: emporium gen-catalog -products N [-seed S]")
+		return fmt.Errorf("usage: emporium gen-catalog -products N [-variants V] [-seed S]")
 	}
 	opts := serviceOptions(cfg, log)
 	if cfg.seed {
@@ -428,7 +429,7 @@ func genCatalog(ctx context.Context, cfg config, log *slog.Logger, args []string
 	}
 	defer svc.Close()
 	progress := newProgress(os.Stderr, log)
-	stats, err := synth.Generate(ctx, svc.DB, synth.Options{Products: *products, Seed: *seedValue, Progress: progress})
+	stats, err := synth.Generate(ctx, svc.DB, synth.Options{Products: *products, Seed: *seedValue, Variants: *variants, Progress: progress})
 	if err != nil {
 		return err
 	}

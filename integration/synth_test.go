@@ -66,5 +66,10 @@ func TestSyntheticCatalog(t *testing.T) {
 		if _, err := s.svc.DB.Client.Product.Create().SetHandle("after-synth").SetTitle("After").Save(ctx); err != nil {
 			t.Errorf("a product created after generating: %v", err)
 		}
+		// A fixed number of variants per product, as the benchmark catalog wants.
+		fixed, err := synth.Generate(ctx, s.svc.DB, synth.Options{Products: 50, Seed: 8, Variants: 3})
+		if err != nil || fixed.Variants != 150 {
+			t.Errorf("50 products of 3 variants: %+v, %v", fixed, err)
+		}
 	})
 }

@@ -25,6 +25,9 @@ type Options struct {
 	Seed uint64
 	// BatchSize is how many products one transaction writes (default 1,000).
 	BatchSize int
+	// Variants, when set, gives every product that many variants (sizes, at most 6); otherwise each
+	// has 1 to 12.
+	Variants int
 	// Progress, when set, hears of each written batch.
 	Progress func(done, total int)
 }
@@ -55,6 +58,9 @@ func Generate(ctx context.Context, db *database.DB, opts Options) (Stats, error)
 	if opts.BatchSize <= 0 {
 		opts.BatchSize = 1000
 	}
+	if opts.Variants < 0 || opts.Variants > len(sizes) {
+		return Stats{}, fmt.Errorf("synth: variants per product must be 1 to %d", len(sizes))
+	}
 	shop, err := db.Client.Shop.Query().First(ctx)
 	if err != nil {
 		return Stats{}, fmt.Errorf("synth: the database needs a shop (start the service once): %w", err)
@@ -73,7 +79,7 @@ func Generate(ctx context.Context, db *database.DB, opts Options) (Stats, error)
 	g := &gen{
 		rng: rand.New(rand.NewPCG(opts.Seed, opts.Seed^0x9e3779b97f4a7c15)), currencies: shop.Currencies,
 		defaultCurrency: shop.DefaultCurrency, locations: locs, now: time.Now().UTC().Truncate(time.Microsecond),
-		next: map[string]int{},
+		next: map[string]int{}, variants: opts.Variants,
 	}
 	var w tableWriter = insertWriter{}
 	if db.Postgres() {
@@ -135,6 +141,7 @@ func Generate(ctx context.Context, db *database.DB, opts Options) (Stats, error)
 }
 
 type gen struct {
+	variants        int
 	rng             *rand.Rand
 	currencies      []string
 	defaultCurrency string
@@ -227,6 +234,9 @@ func (g *gen) batch(n int) batch {
 		var optNames []string
 		var optValues [][]string
 		switch k := g.rng.IntN(4); {
+		case g.variants == 1:
+		case g.variants > 1:
+			optNames, optValues = []string{"Size"}, [][]string{sizes[:g.variants]}
 		case k == 0:
 		case k == 1:
 			optNames, optValues = []string{"Size"}, [][]string{sizes[:2+g.rng.IntN(4)]}
