@@ -134,8 +134,8 @@ var collectionSortExpr = map[string]struct {
 }
 
 // CollectionProducts returns a page of visible products for each collection, all with the same query, in
-// two statements whatever the number of collections: a windowed query that ranks each collection's
-// members, then the products themselves.
+// two statements whatever the number of collections: one that reads each collection's page of members,
+// then the products themselves.
 func (c *Catalog) CollectionProducts(ctx context.Context, cols []*ent.Collection, q CollectionProductsQuery) (map[int]keyset.Page[*ent.Product], error) {
 	// Collections with different default orders are ranked separately.
 	groups := map[collection.SortOrder][]int{}
@@ -182,36 +182,46 @@ func (c *Catalog) CollectionProducts(ctx context.Context, cols []*ent.Collection
 		if spec.expr != "" {
 			orderBy = spec.expr + dir + ", " + orderBy
 		}
-		rq.write("SELECT cid, pid, pos FROM (SELECT cp.collection_id AS cid, p.id AS pid, cp.position AS pos, ",
-			"ROW_NUMBER() OVER (PARTITION BY cp.collection_id ORDER BY ", orderBy, ") AS rn ",
-			"FROM collection_products cp JOIN products p ON p.id = cp.product_id ",
-			"WHERE cp.collection_id IN (", rq.ints(ids), ") AND p.status = ", rq.arg("ACTIVE"),
-			" AND p.published_at IS NOT NULL AND p.published_at <= ", rq.arg(c.now()))
-		for _, b := range []struct {
-			c     *pagination.Cursor
-			after bool
-		}{{w.Start, true}, {w.End, false}} {
-			if b.c == nil {
-				continue
+		// One limited subquery per collection: each reads only its page through the index on
+		// (collection_id, position, product_id), however large the collection; a window over whole
+		// collections would cost in proportion to their size.
+		for i, cid := range ids {
+			if i > 0 {
+				rq.write(" UNION ALL ")
 			}
-			op := ">"
-			if desc == b.after {
-				op = "<"
+			rq.write("SELECT cid, pid, pos, rn FROM (SELECT cp.collection_id AS cid, p.id AS pid, cp.position AS pos, ",
+				"ROW_NUMBER() OVER (ORDER BY ", orderBy, ") AS rn ",
+				"FROM collection_products cp JOIN products p ON p.id = cp.product_id ",
+				"WHERE cp.collection_id = ", rq.arg(cid), " AND p.status = ", rq.arg("ACTIVE"),
+				" AND p.published_at IS NOT NULL AND p.published_at <= ", rq.arg(c.now()))
+			for _, b := range []struct {
+				c     *pagination.Cursor
+				after bool
+			}{{w.Start, true}, {w.End, false}} {
+				if b.c == nil {
+					continue
+				}
+				op := ">"
+				if desc == b.after {
+					op = "<"
+				}
+				if spec.expr == "" {
+					rq.write(" AND p.id ", op, " ", rq.arg(b.c.ID))
+					continue
+				}
+				v, err := spec.kind.Parse(b.c.Value)
+				if err != nil {
+					return nil, err
+				}
+				rq.write(" AND (", spec.expr, ", p.id) ", op, " (", rq.arg(v), ", ", rq.arg(b.c.ID), ")")
 			}
-			if spec.expr == "" {
-				rq.write(" AND p.id ", op, " ", rq.arg(b.c.ID))
-				continue
-			}
-			v, err := spec.kind.Parse(b.c.Value)
-			if err != nil {
-				return nil, err
-			}
-			rq.write(" AND (", spec.expr, ", p.id) ", op, " (", rq.arg(v), ", ", rq.arg(b.c.ID), ")")
+			rq.write(" ORDER BY ", orderBy, " LIMIT ", rq.arg(w.Limit+1), ") page", strconv.Itoa(i))
 		}
-		rq.write(") ranked WHERE rn <= ", rq.arg(w.Limit+1), " ORDER BY cid, rn")
+		rq.write(" ORDER BY 1, 4")
 		err = c.run(ctx, rq, func(r *sql.Rows) error {
 			var m member
-			if err := r.Scan(&m.collection, &m.product, &m.position); err != nil {
+			var rank int64
+			if err := r.Scan(&m.collection, &m.product, &m.position, &rank); err != nil {
 				return err
 			}
 			g.members = append(g.members, m)
