@@ -185,6 +185,55 @@ func TestNextJSCommerceOperations(t *testing.T) {
 				}
 				checkProduct(t, r)
 			}
+			// Ranked by relatedness: two for each shared collection, one for each shared tag.
+			type related struct {
+				Tags        []string
+				Collections struct{ Nodes []struct{ Handle string } }
+			}
+			const relatedQuery = `query($id: ID!) { node(id: $id) { ... on Product { tags collections(first: 50) { nodes { handle } } } } }`
+			score := func(a, b related) int {
+				n := 0
+				for _, x := range a.Collections.Nodes {
+					for _, y := range b.Collections.Nodes {
+						if x.Handle == y.Handle {
+							n += 2
+						}
+					}
+				}
+				for _, x := range a.Tags {
+					if slices.Contains(b.Tags, x) {
+						n++
+					}
+				}
+				return n
+			}
+			var self struct{ Node related }
+			s.query(t, relatedQuery, map[string]any{"id": p.Product.ID}, &self)
+			var all struct {
+				Products struct {
+					Nodes []struct {
+						ID string
+						related
+					}
+				}
+			}
+			s.query(t, `{ products(first: 250) { nodes { id tags collections(first: 50) { nodes { handle } } } } }`, nil, &all)
+			best := 0
+			for _, o := range all.Products.Nodes {
+				if o.ID != p.Product.ID {
+					best = max(best, score(self.Node, o.related))
+				}
+			}
+			last := best
+			for _, r := range out.ProductRecommendations {
+				var other struct{ Node related }
+				s.query(t, relatedQuery, map[string]any{"id": r.ID}, &other)
+				if got := score(self.Node, other.Node); got == 0 || got > last || r.ID == out.ProductRecommendations[0].ID && got != best {
+					t.Errorf("recommendation %s scores %d after %d", r.Handle, got, last)
+				} else {
+					last = got
+				}
+			}
 		})
 		t.Run("getCollections", func(t *testing.T) {
 			var out struct {
