@@ -88,6 +88,19 @@ type LineUpdate struct {
 // BuyerInput is who buys; a customer access token makes the cart the customer's.
 type BuyerInput struct {
 	Email, Phone, CountryCode, CustomerAccessToken *string
+
+	// customer is who CustomerAccessToken names, resolved before the cart's transaction opens (so that
+	// the transaction never waits for a second connection); authErr when it names nobody.
+	customer *ent.Customer
+	authErr  error
+}
+
+// authenticate resolves the buyer's customer token, outside any transaction.
+func (s *Service) authenticate(ctx context.Context, in *BuyerInput) {
+	if in == nil || in.CustomerAccessToken == nil {
+		return
+	}
+	in.customer, _, in.authErr = s.customers.Authenticate(ctx, *in.CustomerAccessToken)
 }
 
 // Input creates a cart; every field is optional.
@@ -116,6 +129,7 @@ func (s *Service) Create(ctx context.Context, in Input) (*ent.Cart, validation.E
 	}
 	var errs validation.Errors
 	var created *ent.Cart
+	s.authenticate(ctx, in.Buyer)
 	err = database.WithTx(ctx, s.client, func(tx *ent.Tx) error {
 		shop, err := tx.Shop.Query().First(ctx)
 		if err != nil {
@@ -278,6 +292,7 @@ func (s *Service) RemoveLines(ctx context.Context, token string, lineIDs []int) 
 
 // UpdateBuyer sets who buys; see BuyerInput.
 func (s *Service) UpdateBuyer(ctx context.Context, token string, in BuyerInput) (*ent.Cart, validation.Errors, error) {
+	s.authenticate(ctx, &in)
 	return s.change(ctx, token, func(tx *ent.Tx, c *ent.Cart) validation.Errors {
 		shop, err := tx.Shop.Query().First(ctx)
 		if err != nil {
@@ -398,9 +413,9 @@ func (s *Service) applyBuyer(ctx context.Context, tx *ent.Tx, c *ent.Cart, shop 
 		u.SetCurrency(currency)
 	}
 	if in.CustomerAccessToken != nil {
-		customer, _, err := s.customers.Authenticate(ctx, *in.CustomerAccessToken)
+		customer := in.customer
 		switch {
-		case err != nil:
+		case in.authErr != nil || customer == nil:
 			errs.Add(field+".customerAccessToken", CodeInvalid, "Customer access token is invalid")
 		case c.CustomerID != nil && *c.CustomerID != customer.ID:
 			errs.Add(field+".customerAccessToken", CodeInvalid, "The cart belongs to another customer")
@@ -429,7 +444,7 @@ func (s *Service) applyBuyer(ctx context.Context, tx *ent.Tx, c *ent.Cart, shop 
 		for i, l := range lines {
 			ids[i] = l.VariantID
 		}
-		prices, err := s.catalog.PricesByVariant(ctx, ids)
+		prices, err := pricesIn(ctx, tx, ids)
 		if err != nil {
 			errs.Add(field, CodeInvalid, "Prices could not be read")
 			return errs

@@ -3,13 +3,15 @@ package carts
 import (
 	"context"
 	"fmt"
-	"maps"
 	"slices"
 
 	"github.com/emporium/emporium/catalog"
 	"github.com/emporium/emporium/ent"
 	"github.com/emporium/emporium/ent/cartline"
+	"github.com/emporium/emporium/ent/inventorylevel"
+	"github.com/emporium/emporium/ent/location"
 	"github.com/emporium/emporium/ent/productvariant"
+	"github.com/emporium/emporium/ent/variantprice"
 	"github.com/emporium/emporium/validation"
 )
 
@@ -104,7 +106,7 @@ func (s *Service) addLines(ctx context.Context, tx *ent.Tx, c *ent.Cart, fresh b
 		errs.Add(field, CodeCartTooLarge, fmt.Sprintf("A cart holds at most %d lines", maxLines))
 		return nil, errs
 	}
-	return existing, s.checkStock(ctx, existing, fields, field, variants)
+	return existing, s.checkStock(ctx, tx, existing, fields, field, variants)
 }
 
 func (s *Service) updateLines(ctx context.Context, tx *ent.Tx, token string, updates []LineUpdate) validation.Errors {
@@ -171,12 +173,12 @@ func (s *Service) updateLines(ctx context.Context, tx *ent.Tx, token string, upd
 			fields[l.VariantID] = "lines"
 		}
 	}
-	return s.checkStock(ctx, after, fields, "lines", nil)
+	return s.checkStock(ctx, tx, after, fields, "lines", nil)
 }
 
 // checkStock refuses quantities beyond stock for variants that are tracked and deny backorders. The
 // cart only checks; stock is taken when an order is placed.
-func (s *Service) checkStock(ctx context.Context, lines []*ent.CartLine, fields map[int]string, field string, known map[int]*ent.ProductVariant) validation.Errors {
+func (s *Service) checkStock(ctx context.Context, tx *ent.Tx, lines []*ent.CartLine, fields map[int]string, field string, known map[int]*ent.ProductVariant) validation.Errors {
 	var errs validation.Errors
 	totals := map[int]int{}
 	var ids []int
@@ -199,14 +201,16 @@ func (s *Service) checkStock(ctx context.Context, lines []*ent.CartLine, fields 
 		}
 	}
 	if len(missing) > 0 {
-		read, err := s.catalog.VariantsByID(ctx, missing)
+		read, err := tx.ProductVariant.Query().Where(productvariant.IDIn(missing...)).All(ctx)
 		if err != nil {
 			errs.Add(field, CodeInvalid, "Stock could not be read")
 			return errs
 		}
-		maps.Copy(variants, read)
+		for _, v := range read {
+			variants[v.ID] = v
+		}
 	}
-	stock, err := s.catalog.StockByVariant(ctx, ids)
+	stock, err := stockIn(ctx, tx, ids)
 	if err != nil {
 		errs.Add(field, CodeInvalid, "Stock could not be read")
 		return errs
@@ -234,3 +238,31 @@ func (s *Service) checkStock(ctx context.Context, lines []*ent.CartLine, fields 
 
 // LinesOf returns a cart's lines in order (loaded with the cart).
 func LinesOf(c *ent.Cart) []*ent.CartLine { return c.Edges.Lines }
+
+// stockIn sums each variant's stock over the active locations, in the cart's transaction: a read outside
+// it would wait for a second connection while this one is held, and a full pool would never give one.
+func stockIn(ctx context.Context, tx *ent.Tx, variantIDs []int) (map[int]int, error) {
+	levels, err := tx.InventoryLevel.Query().
+		Where(inventorylevel.VariantIDIn(variantIDs...), inventorylevel.HasLocationWith(location.Active(true))).All(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("carts: stock: %w", err)
+	}
+	out := make(map[int]int, len(variantIDs))
+	for _, l := range levels {
+		out[l.VariantID] += l.Available
+	}
+	return out, nil
+}
+
+// pricesIn reads the variants' prices in the cart's transaction.
+func pricesIn(ctx context.Context, tx *ent.Tx, variantIDs []int) (map[int][]*ent.VariantPrice, error) {
+	rows, err := tx.VariantPrice.Query().Where(variantprice.VariantIDIn(variantIDs...)).All(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("carts: prices: %w", err)
+	}
+	out := make(map[int][]*ent.VariantPrice, len(variantIDs))
+	for _, p := range rows {
+		out[p.VariantID] = append(out[p.VariantID], p)
+	}
+	return out, nil
+}
