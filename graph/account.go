@@ -76,6 +76,9 @@ func userErrors(errs validation.Errors) []*model.UserError {
 	out := make([]*model.UserError, len(errs))
 	for i, e := range errs {
 		out[i] = &model.UserError{Field: e.Field, Message: e.Message}
+		if e.Code != "" {
+			out[i].Code = ptr(e.Code)
+		}
 	}
 	return out
 }

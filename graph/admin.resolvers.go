@@ -100,15 +100,16 @@ func (r *mutationResolver) StaffMemberCreate(ctx context.Context, input model.St
 		}
 		groupIDs[i] = n
 	}
+	actor, err := r.staff.ActorOf(ctx, auth.ViewerFrom(ctx))
+	if err != nil {
+		return nil, err
+	}
 	var p model.StaffMemberCreatePayload
-	err := r.inTx(ctx, func(ctx context.Context, tx *ent.Client) error {
-		n, err := tx.PermissionGroup.Query().Where(permissiongroup.IDIn(groupIDs...)).Count(ctx)
-		if err != nil {
+	err = r.inTx(ctx, func(ctx context.Context, tx *ent.Client) error {
+		errs, err := staff.CheckGroups(ctx, tx, actor, "input.groupIds", groupIDs)
+		if err != nil || errs.Any() {
+			p.UserErrors = userErrors(errs)
 			return err
-		}
-		if n != len(groupIDs) {
-			p.UserErrors = userErrors(notFound("input.groupIds", "A permission group does not exist"))
-			return nil
 		}
 		m, errs, err := staff.New(tx, nil).Create(ctx, staff.CreateInput{Email: input.Email, Password: input.Password,
 			Name: optionalString(input.Name), GroupIDs: groupIDs})
@@ -132,11 +133,81 @@ func (r *mutationResolver) StaffMemberCreate(ctx context.Context, input model.St
 
 // PermissionGroupCreate is the resolver for the permissionGroupCreate field.
 func (r *mutationResolver) PermissionGroupCreate(ctx context.Context, input model.PermissionGroupCreateInput) (*model.PermissionGroupCreatePayload, error) {
-	g, errs, err := r.staff.CreateGroup(ctx, input.Name, input.Permissions)
+	actor, err := r.staff.ActorOf(ctx, auth.ViewerFrom(ctx))
+	if err != nil {
+		return nil, err
+	}
+	g, errs, err := r.staff.CreateGroupAs(ctx, actor, input.Name, input.Permissions)
 	if err != nil {
 		return nil, err
 	}
 	return &model.PermissionGroupCreatePayload{PermissionGroup: g, UserErrors: userErrors(errs)}, nil
+}
+
+// PermissionGroupUpdate is the resolver for the permissionGroupUpdate field.
+func (r *mutationResolver) PermissionGroupUpdate(ctx context.Context, id string, input model.PermissionGroupUpdateInput) (*model.PermissionGroupUpdatePayload, error) {
+	groupID, err := decodeID(id, "PermissionGroup")
+	if err != nil {
+		return nil, err
+	}
+	actor, err := r.staff.ActorOf(ctx, auth.ViewerFrom(ctx))
+	if err != nil {
+		return nil, err
+	}
+	g, errs, err := r.staff.UpdateGroup(ctx, actor, groupID, staff.GroupInput{Name: input.Name, Permissions: input.Permissions})
+	if err != nil {
+		return nil, err
+	}
+	return &model.PermissionGroupUpdatePayload{PermissionGroup: g, UserErrors: userErrors(errs)}, nil
+}
+
+// PermissionGroupDelete is the resolver for the permissionGroupDelete field.
+func (r *mutationResolver) PermissionGroupDelete(ctx context.Context, id string) (*model.PermissionGroupDeletePayload, error) {
+	groupID, err := decodeID(id, "PermissionGroup")
+	if err != nil {
+		return nil, err
+	}
+	actor, err := r.staff.ActorOf(ctx, auth.ViewerFrom(ctx))
+	if err != nil {
+		return nil, err
+	}
+	errs, err := r.staff.DeleteGroup(ctx, actor, groupID)
+	if err != nil {
+		return nil, err
+	}
+	p := &model.PermissionGroupDeletePayload{UserErrors: userErrors(errs)}
+	if !errs.Any() {
+		p.DeletedPermissionGroupID = &id
+	}
+	return p, nil
+}
+
+// StaffMemberUpdate is the resolver for the staffMemberUpdate field.
+func (r *mutationResolver) StaffMemberUpdate(ctx context.Context, id string, input model.StaffMemberUpdateInput) (*model.StaffMemberUpdatePayload, error) {
+	memberID, err := decodeID(id, "StaffMember")
+	if err != nil {
+		return nil, err
+	}
+	in := staff.MemberInput{Name: input.Name, Active: input.Active}
+	if input.GroupIds != nil {
+		in.GroupIDs = []int{}
+		for _, g := range input.GroupIds {
+			n, err := decodeID(g, "PermissionGroup")
+			if err != nil {
+				return nil, err
+			}
+			in.GroupIDs = append(in.GroupIDs, n)
+		}
+	}
+	actor, err := r.staff.ActorOf(ctx, auth.ViewerFrom(ctx))
+	if err != nil {
+		return nil, err
+	}
+	m, errs, err := r.staff.UpdateMember(ctx, actor, memberID, in)
+	if err != nil {
+		return nil, err
+	}
+	return &model.StaffMemberUpdatePayload{StaffMember: m, UserErrors: userErrors(errs)}, nil
 }
 
 // APIKeyCreate is the resolver for the apiKeyCreate field.

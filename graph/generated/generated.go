@@ -859,6 +859,8 @@ type ComplexityRoot struct {
 		PageDelete                        func(childComplexity int, id string) int
 		PageUpdate                        func(childComplexity int, id string, page model.PageUpdateInput) int
 		PermissionGroupCreate             func(childComplexity int, input model.PermissionGroupCreateInput) int
+		PermissionGroupDelete             func(childComplexity int, id string) int
+		PermissionGroupUpdate             func(childComplexity int, id string, input model.PermissionGroupUpdateInput) int
 		ProductCreate                     func(childComplexity int, product model.ProductCreateInput, media []*model.CreateMediaInput) int
 		ProductCreateMedia                func(childComplexity int, productID string, media []*model.CreateMediaInput) int
 		ProductDelete                     func(childComplexity int, input model.ProductDeleteInput) int
@@ -871,6 +873,7 @@ type ComplexityRoot struct {
 		StaffAccessTokenCreate            func(childComplexity int, input model.StaffAccessTokenCreateInput) int
 		StaffAccessTokenDelete            func(childComplexity int) int
 		StaffMemberCreate                 func(childComplexity int, input model.StaffMemberCreateInput) int
+		StaffMemberUpdate                 func(childComplexity int, id string, input model.StaffMemberUpdateInput) int
 	}
 
 	Order struct {
@@ -1047,6 +1050,16 @@ type ComplexityRoot struct {
 	}
 
 	PermissionGroupCreatePayload struct {
+		PermissionGroup func(childComplexity int) int
+		UserErrors      func(childComplexity int) int
+	}
+
+	PermissionGroupDeletePayload struct {
+		DeletedPermissionGroupID func(childComplexity int) int
+		UserErrors               func(childComplexity int) int
+	}
+
+	PermissionGroupUpdatePayload struct {
 		PermissionGroup func(childComplexity int) int
 		UserErrors      func(childComplexity int) int
 	}
@@ -1301,6 +1314,11 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	StaffMemberUpdatePayload struct {
+		StaffMember func(childComplexity int) int
+		UserErrors  func(childComplexity int) int
+	}
+
 	SubmissionError struct {
 		Code    func(childComplexity int) int
 		Message func(childComplexity int) int
@@ -1332,6 +1350,7 @@ type ComplexityRoot struct {
 	}
 
 	UserError struct {
+		Code    func(childComplexity int) int
 		Field   func(childComplexity int) int
 		Message func(childComplexity int) int
 	}
@@ -1461,6 +1480,9 @@ type MutationResolver interface {
 	StaffAccessTokenDelete(ctx context.Context) (*model.StaffAccessTokenDeletePayload, error)
 	StaffMemberCreate(ctx context.Context, input model.StaffMemberCreateInput) (*model.StaffMemberCreatePayload, error)
 	PermissionGroupCreate(ctx context.Context, input model.PermissionGroupCreateInput) (*model.PermissionGroupCreatePayload, error)
+	PermissionGroupUpdate(ctx context.Context, id string, input model.PermissionGroupUpdateInput) (*model.PermissionGroupUpdatePayload, error)
+	PermissionGroupDelete(ctx context.Context, id string) (*model.PermissionGroupDeletePayload, error)
+	StaffMemberUpdate(ctx context.Context, id string, input model.StaffMemberUpdateInput) (*model.StaffMemberUpdatePayload, error)
 	APIKeyCreate(ctx context.Context, input model.APIKeyCreateInput) (*model.APIKeyCreatePayload, error)
 	APIKeyRevoke(ctx context.Context, id string) (*model.APIKeyRevokePayload, error)
 	ProductCreate(ctx context.Context, product model.ProductCreateInput, media []*model.CreateMediaInput) (*model.ProductCreatePayload, error)
@@ -4848,6 +4870,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.PermissionGroupCreate(childComplexity, args["input"].(model.PermissionGroupCreateInput)), true
+	case "Mutation.permissionGroupDelete":
+		if e.ComplexityRoot.Mutation.PermissionGroupDelete == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_permissionGroupDelete_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.PermissionGroupDelete(childComplexity, args["id"].(string)), true
+	case "Mutation.permissionGroupUpdate":
+		if e.ComplexityRoot.Mutation.PermissionGroupUpdate == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_permissionGroupUpdate_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.PermissionGroupUpdate(childComplexity, args["id"].(string), args["input"].(model.PermissionGroupUpdateInput)), true
 	case "Mutation.productCreate":
 		if e.ComplexityRoot.Mutation.ProductCreate == nil {
 			break
@@ -4975,6 +5019,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.StaffMemberCreate(childComplexity, args["input"].(model.StaffMemberCreateInput)), true
+	case "Mutation.staffMemberUpdate":
+		if e.ComplexityRoot.Mutation.StaffMemberUpdate == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_staffMemberUpdate_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.StaffMemberUpdate(childComplexity, args["id"].(string), args["input"].(model.StaffMemberUpdateInput)), true
 
 	case "Order.billingAddress":
 		if e.ComplexityRoot.Order.BillingAddress == nil {
@@ -5672,6 +5727,32 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.PermissionGroupCreatePayload.UserErrors(childComplexity), true
+
+	case "PermissionGroupDeletePayload.deletedPermissionGroupId":
+		if e.ComplexityRoot.PermissionGroupDeletePayload.DeletedPermissionGroupID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PermissionGroupDeletePayload.DeletedPermissionGroupID(childComplexity), true
+	case "PermissionGroupDeletePayload.userErrors":
+		if e.ComplexityRoot.PermissionGroupDeletePayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PermissionGroupDeletePayload.UserErrors(childComplexity), true
+
+	case "PermissionGroupUpdatePayload.permissionGroup":
+		if e.ComplexityRoot.PermissionGroupUpdatePayload.PermissionGroup == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PermissionGroupUpdatePayload.PermissionGroup(childComplexity), true
+	case "PermissionGroupUpdatePayload.userErrors":
+		if e.ComplexityRoot.PermissionGroupUpdatePayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PermissionGroupUpdatePayload.UserErrors(childComplexity), true
 
 	case "PricingPercentageValue.percentage":
 		if e.ComplexityRoot.PricingPercentageValue.Percentage == nil {
@@ -6795,6 +6876,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.StaffMemberEdge.Node(childComplexity), true
 
+	case "StaffMemberUpdatePayload.staffMember":
+		if e.ComplexityRoot.StaffMemberUpdatePayload.StaffMember == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StaffMemberUpdatePayload.StaffMember(childComplexity), true
+	case "StaffMemberUpdatePayload.userErrors":
+		if e.ComplexityRoot.StaffMemberUpdatePayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StaffMemberUpdatePayload.UserErrors(childComplexity), true
+
 	case "SubmissionError.code":
 		if e.ComplexityRoot.SubmissionError.Code == nil {
 			break
@@ -6873,6 +6967,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.TaxLine.Title(childComplexity), true
 
+	case "UserError.code":
+		if e.ComplexityRoot.UserError.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UserError.Code(childComplexity), true
 	case "UserError.field":
 		if e.ComplexityRoot.UserError.Field == nil {
 			break
@@ -6937,6 +7037,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputPageCreateInput,
 		ec.unmarshalInputPageUpdateInput,
 		ec.unmarshalInputPermissionGroupCreateInput,
+		ec.unmarshalInputPermissionGroupUpdateInput,
 		ec.unmarshalInputProductCreateInput,
 		ec.unmarshalInputProductDeleteInput,
 		ec.unmarshalInputProductUpdateInput,
@@ -6949,6 +7050,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputShopUpdateInput,
 		ec.unmarshalInputStaffAccessTokenCreateInput,
 		ec.unmarshalInputStaffMemberCreateInput,
+		ec.unmarshalInputStaffMemberUpdateInput,
 		ec.unmarshalInputVariantOptionValueInput,
 		ec.unmarshalInputVariantPriceInput,
 	)
@@ -7125,6 +7227,35 @@ type PermissionGroupCreatePayload {
   userErrors: [UserError!]!
 }
 
+input PermissionGroupUpdateInput {
+  name: String
+  "Replaces the group's permissions; its members hold the new ones on their next request."
+  permissions: [Permission!]
+}
+
+type PermissionGroupUpdatePayload {
+  permissionGroup: PermissionGroup
+  userErrors: [UserError!]!
+}
+
+type PermissionGroupDeletePayload {
+  deletedPermissionGroupId: ID
+  userErrors: [UserError!]!
+}
+
+input StaffMemberUpdateInput {
+  name: String
+  "Replaces the member's groups; an empty list removes them all."
+  groupIds: [ID!]
+  "false deactivates the member: their tokens stop working on the next request and they cannot log in."
+  active: Boolean
+}
+
+type StaffMemberUpdatePayload {
+  staffMember: StaffMember
+  userErrors: [UserError!]!
+}
+
 input ApiKeyCreateInput {
   name: String!
   permissions: [Permission!]!
@@ -7196,6 +7327,11 @@ extend type Mutation {
   staffMemberCreate(input: StaffMemberCreateInput!): StaffMemberCreatePayload @hasPermission(permissions: [MANAGE_STAFF])
   permissionGroupCreate(input: PermissionGroupCreateInput!): PermissionGroupCreatePayload
     @hasPermission(permissions: [MANAGE_STAFF])
+  permissionGroupUpdate(id: ID!, input: PermissionGroupUpdateInput!): PermissionGroupUpdatePayload
+    @hasPermission(permissions: [MANAGE_STAFF])
+  permissionGroupDelete(id: ID!): PermissionGroupDeletePayload @hasPermission(permissions: [MANAGE_STAFF])
+  "Staff are deactivated rather than deleted, so that the audit log and order events keep naming them."
+  staffMemberUpdate(id: ID!, input: StaffMemberUpdateInput!): StaffMemberUpdatePayload @hasPermission(permissions: [MANAGE_STAFF])
   apiKeyCreate(input: ApiKeyCreateInput!): ApiKeyCreatePayload @hasPermission(permissions: [MANAGE_APPS])
   apiKeyRevoke(id: ID!): ApiKeyRevokePayload @hasPermission(permissions: [MANAGE_APPS])
 }
@@ -8545,6 +8681,8 @@ type CustomerUserError {
 type UserError {
   field: [String!]
   message: String!
+  "For programs: BLANK, INVALID, TAKEN, TOO_LONG, NOT_FOUND, FORBIDDEN…"
+  code: String
 }
 
 enum CustomerErrorCode {
@@ -10938,6 +11076,26 @@ func (ec *executionContext) childFields_PermissionGroupCreatePayload(ctx context
 	return nil, fmt.Errorf("no field named %q was found under type PermissionGroupCreatePayload", field.Name)
 }
 
+func (ec *executionContext) childFields_PermissionGroupDeletePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "deletedPermissionGroupId":
+		return ec.fieldContext_PermissionGroupDeletePayload_deletedPermissionGroupId(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_PermissionGroupDeletePayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PermissionGroupDeletePayload", field.Name)
+}
+
+func (ec *executionContext) childFields_PermissionGroupUpdatePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "permissionGroup":
+		return ec.fieldContext_PermissionGroupUpdatePayload_permissionGroup(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_PermissionGroupUpdatePayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PermissionGroupUpdatePayload", field.Name)
+}
+
 func (ec *executionContext) childFields_Product(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -11366,6 +11524,16 @@ func (ec *executionContext) childFields_StaffMemberEdge(ctx context.Context, fie
 	return nil, fmt.Errorf("no field named %q was found under type StaffMemberEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_StaffMemberUpdatePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "staffMember":
+		return ec.fieldContext_StaffMemberUpdatePayload_staffMember(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_StaffMemberUpdatePayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type StaffMemberUpdatePayload", field.Name)
+}
+
 func (ec *executionContext) childFields_SubmissionError(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "code":
@@ -11396,6 +11564,8 @@ func (ec *executionContext) childFields_UserError(ctx context.Context, field gra
 		return ec.fieldContext_UserError_field(ctx, field)
 	case "message":
 		return ec.fieldContext_UserError_message(ctx, field)
+	case "code":
+		return ec.fieldContext_UserError_code(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type UserError", field.Name)
 }
@@ -13070,6 +13240,42 @@ func (ec *executionContext) field_Mutation_permissionGroupCreate_args(ctx contex
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_permissionGroupDelete_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_permissionGroupUpdate_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.PermissionGroupUpdateInput, error) {
+			return ec.unmarshalNPermissionGroupUpdateInput2githubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐPermissionGroupUpdateInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_productCreateMedia_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -13261,6 +13467,28 @@ func (ec *executionContext) field_Mutation_staffMemberCreate_args(ctx context.Co
 		return nil, err
 	}
 	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_staffMemberUpdate_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.StaffMemberUpdateInput, error) {
+			return ec.unmarshalNStaffMemberUpdateInput2githubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐStaffMemberUpdateInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
 	return args, nil
 }
 
@@ -26547,6 +26775,192 @@ func (ec *executionContext) fieldContext_Mutation_permissionGroupCreate(ctx cont
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_permissionGroupUpdate(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_permissionGroupUpdate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().PermissionGroupUpdate(ctx, fc.Args["id"].(string), fc.Args["input"].(model.PermissionGroupUpdateInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permissions, err := ec.unmarshalNPermission2ᚕstringᚄ(ctx, []any{"MANAGE_STAFF"})
+				if err != nil {
+					var zeroVal *model.PermissionGroupUpdatePayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *model.PermissionGroupUpdatePayload
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, permissions)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PermissionGroupUpdatePayload) graphql.Marshaler {
+			return ec.marshalOPermissionGroupUpdatePayload2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐPermissionGroupUpdatePayload(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_permissionGroupUpdate(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PermissionGroupUpdatePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_permissionGroupUpdate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_permissionGroupDelete(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_permissionGroupDelete(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().PermissionGroupDelete(ctx, fc.Args["id"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permissions, err := ec.unmarshalNPermission2ᚕstringᚄ(ctx, []any{"MANAGE_STAFF"})
+				if err != nil {
+					var zeroVal *model.PermissionGroupDeletePayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *model.PermissionGroupDeletePayload
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, permissions)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PermissionGroupDeletePayload) graphql.Marshaler {
+			return ec.marshalOPermissionGroupDeletePayload2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐPermissionGroupDeletePayload(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_permissionGroupDelete(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PermissionGroupDeletePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_permissionGroupDelete_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_staffMemberUpdate(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_staffMemberUpdate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().StaffMemberUpdate(ctx, fc.Args["id"].(string), fc.Args["input"].(model.StaffMemberUpdateInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permissions, err := ec.unmarshalNPermission2ᚕstringᚄ(ctx, []any{"MANAGE_STAFF"})
+				if err != nil {
+					var zeroVal *model.StaffMemberUpdatePayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *model.StaffMemberUpdatePayload
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, permissions)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.StaffMemberUpdatePayload) graphql.Marshaler {
+			return ec.marshalOStaffMemberUpdatePayload2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐStaffMemberUpdatePayload(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_staffMemberUpdate(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StaffMemberUpdatePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_staffMemberUpdate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_apiKeyCreate(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -32419,6 +32833,125 @@ func (ec *executionContext) fieldContext_PermissionGroupCreatePayload_userErrors
 	return fc, nil
 }
 
+func (ec *executionContext) _PermissionGroupDeletePayload_deletedPermissionGroupId(ctx context.Context, field graphql.CollectedField, obj *model.PermissionGroupDeletePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PermissionGroupDeletePayload_deletedPermissionGroupId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DeletedPermissionGroupID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PermissionGroupDeletePayload_deletedPermissionGroupId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PermissionGroupDeletePayload", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _PermissionGroupDeletePayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.PermissionGroupDeletePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PermissionGroupDeletePayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PermissionGroupDeletePayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PermissionGroupDeletePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PermissionGroupUpdatePayload_permissionGroup(ctx context.Context, field graphql.CollectedField, obj *model.PermissionGroupUpdatePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PermissionGroupUpdatePayload_permissionGroup(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PermissionGroup, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.PermissionGroup) graphql.Marshaler {
+			return ec.marshalOPermissionGroup2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐPermissionGroup(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PermissionGroupUpdatePayload_permissionGroup(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PermissionGroupUpdatePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PermissionGroup(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PermissionGroupUpdatePayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.PermissionGroupUpdatePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PermissionGroupUpdatePayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PermissionGroupUpdatePayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PermissionGroupUpdatePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _PricingPercentageValue_percentage(ctx context.Context, field graphql.CollectedField, obj *model.PricingPercentageValue) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -37477,6 +38010,70 @@ func (ec *executionContext) fieldContext_StaffMemberEdge_node(_ context.Context,
 	return fc, nil
 }
 
+func (ec *executionContext) _StaffMemberUpdatePayload_staffMember(ctx context.Context, field graphql.CollectedField, obj *model.StaffMemberUpdatePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StaffMemberUpdatePayload_staffMember(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StaffMember, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.StaffMember) graphql.Marshaler {
+			return ec.marshalOStaffMember2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐStaffMember(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_StaffMemberUpdatePayload_staffMember(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "StaffMemberUpdatePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StaffMember(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _StaffMemberUpdatePayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.StaffMemberUpdatePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StaffMemberUpdatePayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StaffMemberUpdatePayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "StaffMemberUpdatePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _SubmissionError_code(ctx context.Context, field graphql.CollectedField, obj *model.SubmissionError) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -37814,6 +38411,29 @@ func (ec *executionContext) _UserError_message(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_UserError_message(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UserError", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _UserError_code(ctx context.Context, field graphql.CollectedField, obj *model.UserError) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UserError_code(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Code, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_UserError_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("UserError", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
@@ -41024,6 +41644,43 @@ func (ec *executionContext) unmarshalInputPermissionGroupCreateInput(ctx context
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputPermissionGroupUpdateInput(ctx context.Context, obj any) (model.PermissionGroupUpdateInput, error) {
+	var it model.PermissionGroupUpdateInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"name", "permissions"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "permissions":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("permissions"))
+			data, err := ec.unmarshalOPermission2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Permissions = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputProductCreateInput(ctx context.Context, obj any) (model.ProductCreateInput, error) {
 	var it model.ProductCreateInput
 	if obj == nil {
@@ -41712,6 +42369,50 @@ func (ec *executionContext) unmarshalInputStaffMemberCreateInput(ctx context.Con
 				return it, err
 			}
 			it.GroupIds = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputStaffMemberUpdateInput(ctx context.Context, obj any) (model.StaffMemberUpdateInput, error) {
+	var it model.StaffMemberUpdateInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"name", "groupIds", "active"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "groupIds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("groupIds"))
+			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.GroupIds = data
+		case "active":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("active"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Active = data
 		}
 	}
 	return it, nil
@@ -49926,6 +50627,27 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
+		case "permissionGroupUpdate":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_permissionGroupUpdate(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "permissionGroupDelete":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_permissionGroupDelete(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "staffMemberUpdate":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_staffMemberUpdate(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "apiKeyCreate":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_apiKeyCreate(ctx, field)
@@ -53121,6 +53843,92 @@ func (ec *executionContext) _PermissionGroupCreatePayload(ctx context.Context, s
 			}
 		case "userErrors":
 			out.Values[i] = ec._PermissionGroupCreatePayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var permissionGroupDeletePayloadImplementors = []string{"PermissionGroupDeletePayload"}
+
+func (ec *executionContext) _PermissionGroupDeletePayload(ctx context.Context, sel ast.SelectionSet, obj *model.PermissionGroupDeletePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, permissionGroupDeletePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PermissionGroupDeletePayload")
+		case "deletedPermissionGroupId":
+			out.Values[i] = ec._PermissionGroupDeletePayload_deletedPermissionGroupId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._PermissionGroupDeletePayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var permissionGroupUpdatePayloadImplementors = []string{"PermissionGroupUpdatePayload"}
+
+func (ec *executionContext) _PermissionGroupUpdatePayload(ctx context.Context, sel ast.SelectionSet, obj *model.PermissionGroupUpdatePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, permissionGroupUpdatePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PermissionGroupUpdatePayload")
+		case "permissionGroup":
+			out.Values[i] = ec._PermissionGroupUpdatePayload_permissionGroup(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._PermissionGroupUpdatePayload_userErrors(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -56674,6 +57482,49 @@ func (ec *executionContext) _StaffMemberEdge(ctx context.Context, sel ast.Select
 	return out
 }
 
+var staffMemberUpdatePayloadImplementors = []string{"StaffMemberUpdatePayload"}
+
+func (ec *executionContext) _StaffMemberUpdatePayload(ctx context.Context, sel ast.SelectionSet, obj *model.StaffMemberUpdatePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, staffMemberUpdatePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("StaffMemberUpdatePayload")
+		case "staffMember":
+			out.Values[i] = ec._StaffMemberUpdatePayload_staffMember(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._StaffMemberUpdatePayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var submissionErrorImplementors = []string{"SubmissionError"}
 
 func (ec *executionContext) _SubmissionError(ctx context.Context, sel ast.SelectionSet, obj *model.SubmissionError) graphql.Marshaler {
@@ -56952,6 +57803,11 @@ func (ec *executionContext) _UserError(ctx context.Context, sel ast.SelectionSet
 		case "message":
 			out.Values[i] = ec._UserError_message(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "code":
+			out.Values[i] = ec._UserError_code(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -59651,6 +60507,11 @@ func (ec *executionContext) unmarshalNPermissionGroupCreateInput2githubᚗcomᚋ
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNPermissionGroupUpdateInput2githubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐPermissionGroupUpdateInput(ctx context.Context, v any) (model.PermissionGroupUpdateInput, error) {
+	res, err := ec.unmarshalInputPermissionGroupUpdateInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalNPricingValue2githubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐPricingValue(ctx context.Context, sel ast.SelectionSet, v model.PricingValue) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
@@ -60067,6 +60928,11 @@ func (ec *executionContext) marshalNStaffMemberEdge2ᚖgithubᚗcomᚋemporium�
 		return graphql.Null
 	}
 	return ec._StaffMemberEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNStaffMemberUpdateInput2githubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐStaffMemberUpdateInput(ctx context.Context, v any) (model.StaffMemberUpdateInput, error) {
+	res, err := ec.unmarshalInputStaffMemberUpdateInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNString2string(ctx context.Context, v any) (string, error) {
@@ -61598,6 +62464,42 @@ func (ec *executionContext) marshalOPageUpdatePayload2ᚖgithubᚗcomᚋemporium
 	return ec._PageUpdatePayload(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalOPermission2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]string, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNPermission2string(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOPermission2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPermission2string(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalOPermissionGroup2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐPermissionGroup(ctx context.Context, sel ast.SelectionSet, v *ent.PermissionGroup) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -61610,6 +62512,20 @@ func (ec *executionContext) marshalOPermissionGroupCreatePayload2ᚖgithubᚗcom
 		return graphql.Null
 	}
 	return ec._PermissionGroupCreatePayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOPermissionGroupDeletePayload2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐPermissionGroupDeletePayload(ctx context.Context, sel ast.SelectionSet, v *model.PermissionGroupDeletePayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._PermissionGroupDeletePayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOPermissionGroupUpdatePayload2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐPermissionGroupUpdatePayload(ctx context.Context, sel ast.SelectionSet, v *model.PermissionGroupUpdatePayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._PermissionGroupUpdatePayload(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalOProduct2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐProductᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Product) graphql.Marshaler {
@@ -61989,6 +62905,13 @@ func (ec *executionContext) marshalOStaffMemberCreatePayload2ᚖgithubᚗcomᚋe
 		return graphql.Null
 	}
 	return ec._StaffMemberCreatePayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOStaffMemberUpdatePayload2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐStaffMemberUpdatePayload(ctx context.Context, sel ast.SelectionSet, v *model.StaffMemberUpdatePayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._StaffMemberUpdatePayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOString2string(ctx context.Context, v any) (string, error) {

@@ -987,6 +987,22 @@ type PermissionGroupCreatePayload struct {
 	UserErrors      []*UserError         `json:"userErrors"`
 }
 
+type PermissionGroupDeletePayload struct {
+	DeletedPermissionGroupID *string      `json:"deletedPermissionGroupId,omitempty"`
+	UserErrors               []*UserError `json:"userErrors"`
+}
+
+type PermissionGroupUpdateInput struct {
+	Name *string `json:"name,omitempty"`
+	// Replaces the group's permissions; its members hold the new ones on their next request.
+	Permissions []string `json:"permissions,omitempty"`
+}
+
+type PermissionGroupUpdatePayload struct {
+	PermissionGroup *ent.PermissionGroup `json:"permissionGroup,omitempty"`
+	UserErrors      []*UserError         `json:"userErrors"`
+}
+
 type PricingPercentageValue struct {
 	Percentage float64 `json:"percentage"`
 }
@@ -1224,6 +1240,19 @@ type StaffMemberEdge struct {
 	Node   *ent.StaffMember `json:"node"`
 }
 
+type StaffMemberUpdateInput struct {
+	Name *string `json:"name,omitempty"`
+	// Replaces the member's groups; an empty list removes them all.
+	GroupIds []string `json:"groupIds,omitempty"`
+	// false deactivates the member: their tokens stop working on the next request and they cannot log in.
+	Active *bool `json:"active,omitempty"`
+}
+
+type StaffMemberUpdatePayload struct {
+	StaffMember *ent.StaffMember `json:"staffMember,omitempty"`
+	UserErrors  []*UserError     `json:"userErrors"`
+}
+
 type SubmissionError struct {
 	Code    string  `json:"code"`
 	Message *string `json:"message,omitempty"`
@@ -1267,6 +1296,8 @@ type TaxLine struct {
 type UserError struct {
 	Field   []string `json:"field,omitempty"`
 	Message string   `json:"message"`
+	// For programs: BLANK, INVALID, TAKEN, TOO_LONG, NOT_FOUND, FORBIDDEN…
+	Code *string `json:"code,omitempty"`
 }
 
 type VariantOptionValueInput struct {
