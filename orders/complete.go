@@ -87,12 +87,23 @@ var errRollback = errors.New("rolled back")
 // Submit completes a cart. The same attempt token always answers for the same attempt: never a second
 // order nor a second charge.
 func (s *Service) Submit(ctx context.Context, cartToken, attemptToken string) (Submission, error) {
-	if existing, err := s.client.CompletionAttempt.Query().
-		Where(completionattempt.CartID(cartToken), completionattempt.AttemptToken(attemptToken)).Only(ctx); err == nil {
-		return Submission{AttemptID: existing.ID, AlreadyAccepted: true}, nil
+	earlier := func() (Submission, bool) {
+		existing, err := s.client.CompletionAttempt.Query().
+			Where(completionattempt.CartID(cartToken), completionattempt.AttemptToken(attemptToken)).Only(ctx)
+		if err != nil {
+			return Submission{}, false
+		}
+		return Submission{AttemptID: existing.ID, AlreadyAccepted: true}, true
+	}
+	if sub, ok := earlier(); ok {
+		return sub, nil
 	}
 	c, err := s.carts.Load(ctx, cartToken)
 	if errors.Is(err, carts.ErrNotFound) {
+		// A concurrent submission with the same token may have completed the cart since the look-up.
+		if sub, ok := earlier(); ok {
+			return sub, nil
+		}
 		return Submission{Problems: []Problem{{CodeError, "The cart does not exist or is already completed."}}}, nil
 	}
 	if err != nil {
