@@ -3,6 +3,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	_ "embed"
 	"errors"
@@ -77,6 +78,9 @@ Environment:
   EMPORIUM_ORDER_STATUS_URL an order's statusUrl; {token} is replaced  http://localhost:3000/orders/{token}
   EMPORIUM_RATE_LIMIT      per-caller cost bucket, CAPACITY/RESTORE_PER_SECOND, or off
                                                                         4000000/1000000
+  EMPORIUM_MAX_INFLIGHT    GraphQL requests running at once; more wait     64
+  EMPORIUM_QUEUE_TIMEOUT   how long a request waits for a turn, then 503  500ms
+  EMPORIUM_REQUEST_TIMEOUT the longest a request may run                  30s
   EMPORIUM_RESPONSE_CACHE  MiB of anonymous catalog answers kept, or off  64
   EMPORIUM_RESPONSE_CACHE_TTL  the longest an answer is kept; catalog writes
                            empty the cache at once, on every replica     1m
@@ -112,7 +116,10 @@ type config struct {
 	rateCap     float64
 	cacheBytes  int
 	cacheTTL    time.Duration
-	rateRestore float64
+
+	maxInFlight                  int
+	queueTimeout, requestTimeout time.Duration
+	rateRestore                  float64
 }
 
 func loadConfig(getenv func(string) string) (config, error) {
@@ -181,6 +188,25 @@ func loadConfig(getenv func(string) string) (config, error) {
 			return c, fmt.Errorf("EMPORIUM_RESPONSE_CACHE must be a number of MiB or off, not %q", v)
 		}
 		c.cacheBytes = mib << 20
+	}
+	if v := getenv("EMPORIUM_MAX_INFLIGHT"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
+			return c, fmt.Errorf("EMPORIUM_MAX_INFLIGHT must be a positive number, not %q", v)
+		}
+		c.maxInFlight = n
+	}
+	for _, d := range []struct {
+		name string
+		to   *time.Duration
+	}{{"EMPORIUM_QUEUE_TIMEOUT", &c.queueTimeout}, {"EMPORIUM_REQUEST_TIMEOUT", &c.requestTimeout}} {
+		if v := getenv(d.name); v != "" {
+			t, err := time.ParseDuration(v)
+			if err != nil || t <= 0 {
+				return c, fmt.Errorf("%s must be a duration such as 500ms, not %q", d.name, v)
+			}
+			*d.to = t
+		}
 	}
 	if v := getenv("EMPORIUM_RESPONSE_CACHE_TTL"); v != "" {
 		d, err := time.ParseDuration(v)
@@ -314,9 +340,10 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 		Handler:           svc.Handler,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       15 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		// Past the request timeout, so that a timed-out request still gets its answer.
+		WriteTimeout: cmp.Or(cfg.requestTimeout, httpapi.DefaultRequestTimeout) + cfg.queueTimeout + 10*time.Second,
+		IdleTimeout:  2 * time.Minute,
+		ErrorLog:     slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()
@@ -373,6 +400,7 @@ func serviceOptions(cfg config, log *slog.Logger) service.Options {
 		AdminEmail: cfg.adminEmail, AdminPassword: cfg.adminPass,
 		RateCapacity: cfg.rateCap, RestoreRate: cfg.rateRestore,
 		ResponseCacheBytes: cfg.cacheBytes, ResponseCacheTTL: cfg.cacheTTL,
+		MaxInFlight: cfg.maxInFlight, QueueTimeout: cfg.queueTimeout, RequestTimeout: cfg.requestTimeout,
 	}
 	if cfg.smtp.Addr != "" {
 		opts.Mailer = cfg.smtp

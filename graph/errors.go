@@ -20,6 +20,7 @@ import (
 const (
 	CodeBadUserInput = "BAD_USER_INPUT"
 	CodeInternal     = "INTERNAL_SERVER_ERROR"
+	CodeTimeout      = "TIMEOUT"
 )
 
 // errUserInput marks errors whose message is safe and useful to show the caller.
@@ -51,6 +52,11 @@ func ErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 			presented.Message = userMessage(cause)
 			presented.Extensions = map[string]any{"code": CodeBadUserInput}
 			return presented
+		}
+		if errors.Is(err, context.DeadlineExceeded) {
+			log.WarnContext(ctx, "request timed out", "path", presented.Path.String())
+			return &gqlerror.Error{Message: "the request took longer than the server allows", Path: presented.Path,
+				Locations: presented.Locations, Extensions: map[string]any{"code": CodeTimeout}}
 		}
 		log.ErrorContext(ctx, "resolver failed", "err", err, "path", presented.Path.String())
 		return &gqlerror.Error{

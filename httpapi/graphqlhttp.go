@@ -17,6 +17,7 @@ import (
 	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/vektah/gqlparser/v2/ast"
 
+	"github.com/emporium/emporium/graph"
 	"github.com/emporium/emporium/respcache"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 	"github.com/vektah/gqlparser/v2/parser"
@@ -138,7 +139,13 @@ func (t graphQLHTTP) Do(w http.ResponseWriter, r *http.Request, exec graphql.Gra
 	responses, ctx := exec.DispatchOperation(ctx, opCtx)
 	resp := responses(ctx)
 	if resp == nil {
-		// The client went away; there is no one to answer.
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			// The request ran out of its time before anything was answered: say so, as shedding does.
+			w.Header().Set("Retry-After", "1")
+			writeResponse(w, http.StatusServiceUnavailable, &graphql.Response{Errors: gqlerror.List{{
+				Message: "the request took longer than the server allows", Extensions: map[string]any{"code": graph.CodeTimeout}}}})
+		}
+		// Otherwise the client went away; there is no one to answer.
 		return
 	}
 	if key != "" && len(resp.Errors) == 0 && resp.Data != nil {

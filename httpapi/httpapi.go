@@ -69,6 +69,13 @@ type Config struct {
 	MaxComplexity int
 	// Cache answers anonymous catalog queries; nil turns it off.
 	Cache *respcache.Cache
+	// MaxInFlight bounds the GraphQL requests running at once (DefaultMaxInFlight); beyond it requests
+	// wait up to QueueTimeout (DefaultQueueTimeout), then get 503 with Retry-After. A negative value
+	// turns shedding off.
+	MaxInFlight  int
+	QueueTimeout time.Duration
+	// RequestTimeout bounds a GraphQL request's work (DefaultRequestTimeout).
+	RequestTimeout time.Duration
 }
 
 // New returns the HTTP handler of the whole service.
@@ -107,6 +114,20 @@ func New(cfg Config) http.Handler {
 		Orders:    orderService,
 	})
 
+	if cfg.MaxInFlight == 0 {
+		cfg.MaxInFlight = DefaultMaxInFlight
+	}
+	if cfg.QueueTimeout <= 0 {
+		cfg.QueueTimeout = DefaultQueueTimeout
+	}
+	if cfg.RequestTimeout <= 0 {
+		cfg.RequestTimeout = DefaultRequestTimeout
+	}
+	if cfg.MaxInFlight > 0 {
+		gql = newShedder(cfg.Metrics.registry, cfg.MaxInFlight, cfg.QueueTimeout, cfg.RequestTimeout).wrap(gql)
+	} else {
+		gql = withTimeout(cfg.RequestTimeout, gql)
+	}
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", gql)
 	mux.Handle("/api/{version}/graphql.json", gql)

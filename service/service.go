@@ -66,6 +66,11 @@ type Options struct {
 	// writes invalidate sooner.
 	ResponseCacheBytes int
 	ResponseCacheTTL   time.Duration
+	// MaxInFlight, QueueTimeout and RequestTimeout protect against overload (see httpapi.Config);
+	// zero takes the defaults, a negative MaxInFlight turns shedding off.
+	MaxInFlight    int
+	QueueTimeout   time.Duration
+	RequestTimeout time.Duration
 }
 
 // Service is a prepared database and the HTTP handler that serves it.
@@ -163,7 +168,7 @@ func Open(ctx context.Context, opts Options) (*Service, error) {
 		RateLimit: limit, CheckoutURL: opts.CheckoutURL, Payments: opts.Payments, OrderStatusURL: opts.OrderStatusURL,
 		Log: opts.Log, DB: db, Metrics: metrics, Playground: opts.Playground, Production: opts.Production,
 		CORSOrigins: opts.CORSOrigins, Tokens: tokens, Customers: s.Customers, Staff: s.Staff, APIKeys: s.APIKeys,
-		Cache: cache,
+		Cache: cache, MaxInFlight: opts.MaxInFlight, QueueTimeout: opts.QueueTimeout, RequestTimeout: opts.RequestTimeout,
 	})
 	return s, nil
 }
