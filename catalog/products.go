@@ -112,6 +112,13 @@ func (c *Catalog) Products(ctx context.Context, q ProductQuery) (keyset.Page[*en
 	if err != nil {
 		return keyset.Page[*ent.Product]{}, err
 	}
+	only, err := c.narrow(ctx, filter)
+	if err != nil {
+		return keyset.Page[*ent.Product]{}, fmt.Errorf("catalog: search: %w", err)
+	}
+	if only != nil && len(only) == 0 {
+		return keyset.Page[*ent.Product]{}, nil
+	}
 	var (
 		o       keyset.Order
 		sortErr error
@@ -121,6 +128,9 @@ func (c *Catalog) Products(ctx context.Context, q ProductQuery) (keyset.Page[*en
 		var rank func(*sql.Builder)
 		if filter != nil {
 			s.Where(filter.where(s))
+			if only != nil {
+				s.Where(sql.InInts(s.C(product.FieldID), only...))
+			}
 			if key == "RELEVANCE" {
 				rank = filter.rank(s)
 			}

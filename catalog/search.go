@@ -1,6 +1,8 @@
 package catalog
 
 import (
+	"context"
+	stdsql "database/sql"
 	"fmt"
 	"strings"
 	"time"
@@ -18,6 +20,8 @@ import (
 type searchFilter struct {
 	where func(*sql.Selector) *sql.Predicate
 	rank  func(*sql.Selector) func(*sql.Builder)
+	// required is a free-text term every match has (the query is that term, or an AND with it).
+	required *searchquery.Term
 }
 
 type searchCompiler struct {
@@ -44,6 +48,16 @@ func (c *Catalog) compileSearch(q, currency string) (*searchFilter, error) {
 	f := &searchFilter{where: where}
 	if len(sc.text) > 0 {
 		f.rank = sc.rank()
+	}
+	terms := []searchquery.Node{node}
+	if and, ok := node.(searchquery.And); ok {
+		terms = and.Terms
+	}
+	for _, n := range terms {
+		if t, ok := n.(searchquery.Term); ok && t.Field == "" && len(words(t.Value)) > 0 {
+			f.required = &t
+			break
+		}
 	}
 	return f, nil
 }
@@ -300,3 +314,33 @@ func likeEscape(s string) string {
 }
 
 func likePrefix(s string) string { return likeEscape(s) + "%" }
+
+// sparseMatches bounds the matches of a term read ahead of a search on PostgreSQL (see narrow).
+const sparseMatches = 1000
+
+// narrow reads the products matching the query's required term when they are at most sparseMatches,
+// and returns their IDs; nil when the term is broader, or the database is not PostgreSQL. PostgreSQL
+// estimates every prefix term at half a percent of the rows, so a rare term sorted by an indexed key
+// would walk that whole index; restricted to the few rows that can match, the search stays exact and
+// costs what those rows cost.
+func (c *Catalog) narrow(ctx context.Context, f *searchFilter) ([]int, error) {
+	if !c.postgres || f == nil || f.required == nil {
+		return nil, nil
+	}
+	fn, arg := tsQuery(*f.required)
+	q := c.raw()
+	q.write("SELECT id FROM products WHERE search_vector @@ ", fn, "('english', ", q.arg(arg), ") LIMIT ", q.arg(sparseMatches+1))
+	ids := []int{}
+	err := c.run(ctx, q, func(r *stdsql.Rows) error {
+		var id int
+		if err := r.Scan(&id); err != nil {
+			return err
+		}
+		ids = append(ids, id)
+		return nil
+	})
+	if err != nil || len(ids) > sparseMatches {
+		return nil, err
+	}
+	return ids, nil
+}

@@ -16,6 +16,9 @@ func TestSQLStatementsAreBounded(t *testing.T) {
 			{"products search", getProductsQuery, func(n int) map[string]any {
 				return map[string]any{"first": n, "query": "tag:cotton OR tee", "sortKey": "RELEVANCE"}
 			}},
+			{"products search by a word", getProductsQuery, func(n int) map[string]any {
+				return map[string]any{"first": n, "query": "cotton available_for_sale:true", "sortKey": "PRICE"}
+			}},
 			{"collection products", getCollectionProductsQuery, func(n int) map[string]any {
 				return map[string]any{"handle": "all", "first": n}
 			}},
