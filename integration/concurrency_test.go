@@ -145,20 +145,26 @@ func submitTo(url, cartID, token string) submitOutcome {
 	return o
 }
 
-// TestNoOversellAcrossProcesses runs 200 concurrent completions, spread over two server processes on
-// one PostgreSQL database, for a variant with 10 in stock, five times over.
-func TestNoOversellAcrossProcesses(t *testing.T) {
+// twoProcesses starts two server processes on one new PostgreSQL database, and a connection to it.
+func twoProcesses(t *testing.T) (a, b *process, db *sql.DB) {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("starts two server processes")
 	}
 	dsn := pg.NewDatabase(t)
-	a := startProcess(t, dsn)
-	b := startProcess(t, dsn)
+	a, b = startProcess(t, dsn), startProcess(t, dsn)
 	db, err := sql.Open("postgres", dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
+	t.Cleanup(func() { db.Close() })
+	return a, b, db
+}
+
+// TestNoOversellAcrossProcesses runs 200 concurrent completions, spread over two server processes on
+// one PostgreSQL database, for a variant with 10 in stock, five times over.
+func TestNoOversellAcrossProcesses(t *testing.T) {
+	a, b, db := twoProcesses(t)
 	ctx := context.Background()
 	v := variantIDs(t, a.asServer(), "organic-cotton-tee")
 	scarce := v["EMP-TEE-ORG-XL-NVY"]
@@ -224,17 +230,7 @@ func TestNoOversellAcrossProcesses(t *testing.T) {
 
 // TestIdempotencyAcrossProcesses sends one attempt token 20 times at once to two server processes.
 func TestIdempotencyAcrossProcesses(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts two server processes")
-	}
-	dsn := pg.NewDatabase(t)
-	a := startProcess(t, dsn)
-	b := startProcess(t, dsn)
-	db, err := sql.Open("postgres", dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	a, b, db := twoProcesses(t)
 	v := variantIDs(t, a.asServer(), "organic-cotton-tee")
 	cart, _ := readyCart(t, a.asServer(), v["EMP-TEE-ORG-M-NVY"], 2, payments.CardSuccess)
 	outcomes := make([]submitOutcome, 20)
@@ -259,7 +255,7 @@ func TestIdempotencyAcrossProcesses(t *testing.T) {
 	}
 	token, _ := gid.DecodeKey(cart, "Cart")
 	var orders, charged int
-	err = db.QueryRowContext(context.Background(), `SELECT COUNT(*), COUNT(*) FILTER (WHERE payment_reference <> '' AND financial_status = 'PAID')
+	err := db.QueryRowContext(context.Background(), `SELECT COUNT(*), COUNT(*) FILTER (WHERE payment_reference <> '' AND financial_status = 'PAID')
 		FROM orders WHERE cart_id LIKE $1`, token+"%").Scan(&orders, &charged)
 	if err != nil {
 		t.Fatal(err)

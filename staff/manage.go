@@ -72,17 +72,9 @@ func (s *Service) UpdateGroup(ctx context.Context, a Actor, id int, in GroupInpu
 	var errs validation.Errors
 	var out *ent.PermissionGroup
 	err := database.WithTx(ctx, s.client, func(tx *ent.Tx) error {
-		g, err := tx.PermissionGroup.Get(ctx, id)
-		if ent.IsNotFound(err) {
-			errs = notFound("id", "The permission group does not exist")
-			return errRollback
-		}
-		if err != nil {
-			return err
-		}
-		if p := a.missing(g.Permissions); p != "" {
-			errs = forbidden("id", "You cannot change a group holding "+p+", which you do not hold")
-			return errRollback
+		var err error
+		if errs, err = a.ownGroup(ctx, tx, id, "change"); err != nil || errs.Any() {
+			return cmpErr(err)
 		}
 		u := tx.PermissionGroup.UpdateOneID(id)
 		if in.Name != nil {
@@ -113,21 +105,28 @@ func (s *Service) UpdateGroup(ctx context.Context, a Actor, id int, in GroupInpu
 	return result(out, errs, err)
 }
 
+// ownGroup checks that group id exists and that the actor holds every permission in it, so may verb it.
+func (a Actor) ownGroup(ctx context.Context, tx *ent.Tx, id int, verb string) (validation.Errors, error) {
+	g, err := tx.PermissionGroup.Get(ctx, id)
+	if ent.IsNotFound(err) {
+		return notFound("id", "The permission group does not exist"), nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if p := a.missing(g.Permissions); p != "" {
+		return forbidden("id", "You cannot "+verb+" a group holding "+p+", which you do not hold"), nil
+	}
+	return nil, nil
+}
+
 // DeleteGroup removes a group; its members lose its permissions on their next request.
 func (s *Service) DeleteGroup(ctx context.Context, a Actor, id int) (validation.Errors, error) {
 	var errs validation.Errors
 	err := database.WithTx(ctx, s.client, func(tx *ent.Tx) error {
-		g, err := tx.PermissionGroup.Get(ctx, id)
-		if ent.IsNotFound(err) {
-			errs = notFound("id", "The permission group does not exist")
-			return errRollback
-		}
-		if err != nil {
-			return err
-		}
-		if p := a.missing(g.Permissions); p != "" {
-			errs = forbidden("id", "You cannot delete a group holding "+p+", which you do not hold")
-			return errRollback
+		var err error
+		if errs, err = a.ownGroup(ctx, tx, id, "delete"); err != nil || errs.Any() {
+			return cmpErr(err)
 		}
 		return tx.PermissionGroup.DeleteOneID(id).Exec(ctx)
 	})
