@@ -133,6 +133,10 @@ func (c *Catalog) Products(ctx context.Context, q ProductQuery) (keyset.Page[*en
 			}
 			if key == "RELEVANCE" {
 				rank = filter.rank(s)
+				if only == nil && filter.required != nil && c.postgres {
+					// A broad term: rank only its rankedMatches best-selling matches (see rankedMatches).
+					s.Where(sql.In(s.C(product.FieldID), c.bestSelling(*filter.required)))
+				}
 			}
 		}
 		if o, sortErr = c.productOrder(s, key, rank); sortErr != nil {

@@ -318,6 +318,24 @@ func likePrefix(s string) string { return likeEscape(s) + "%" }
 // sparseMatches bounds the matches of a term read ahead of a search on PostgreSQL (see narrow).
 const sparseMatches = 1000
 
+// rankedMatches bounds the products a RELEVANCE search ranks when its required term is broad: ranking
+// costs a computation for every row, and one word of a million-product catalog matches hundreds of
+// thousands. Such a search ranks the term's best-selling rankedMatches matches, filtered by the rest of
+// the query.
+const rankedMatches = 2000
+
+// bestSelling selects the IDs of the rankedMatches best-selling visible products matching t. Walking the
+// best-selling index until that many match is cheap precisely because t is broad.
+func (c *Catalog) bestSelling(t searchquery.Term) *sql.Selector {
+	fn, arg := tsQuery(t)
+	cand := sql.Select(product.FieldID).From(sql.Table(product.Table).As("candidates"))
+	c.visible(cand)
+	cand.Where(sql.P(func(b *sql.Builder) {
+		b.WriteString(cand.C("search_vector") + " @@ " + fn + "('english', ").Arg(arg).WriteString(")")
+	}))
+	return cand.OrderBy(sql.Desc(cand.C(product.FieldSalesCount)), sql.Desc(cand.C(product.FieldID))).Limit(rankedMatches)
+}
+
 // narrow reads the products matching the query's required term when they are at most sparseMatches,
 // and returns their IDs; nil when the term is broader, or the database is not PostgreSQL. PostgreSQL
 // estimates every prefix term at half a percent of the rows, so a rare term sorted by an indexed key

@@ -51,6 +51,41 @@ func TestSyntheticCatalog(t *testing.T) {
 		if len(search.handles()) == 0 {
 			t.Error("search finds nothing in the synthetic catalog")
 		}
+		if s.name == "postgres" {
+			// Every synthetic description says "made to last": a term this broad ranks its 2,000 best
+			// sellers, walked to the end here.
+			best := map[string]bool{}
+			rows, err := s.svc.DB.SQL.QueryContext(ctx, `SELECT handle FROM products WHERE status = 'ACTIVE' AND published_at <= now()
+				AND search_vector @@ to_tsquery('english', 'made:*') ORDER BY sales_count DESC, id DESC LIMIT 2000`)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for rows.Next() {
+				var h string
+				_ = rows.Scan(&h)
+				best[h] = true
+			}
+			rows.Close()
+			ranked := map[string]bool{}
+			var after any
+			for {
+				var p productPage
+				s.query(t, productPageQuery, map[string]any{"first": 250, "after": after, "query": "made", "sortKey": "RELEVANCE"}, &p)
+				for _, h := range p.handles() {
+					if !best[h] || ranked[h] {
+						t.Fatalf("relevance search listed %s: among the best sellers %v, listed before %v", h, best[h], ranked[h])
+					}
+					ranked[h] = true
+				}
+				if !p.Products.PageInfo.HasNextPage {
+					break
+				}
+				after = *p.Products.PageInfo.EndCursor
+			}
+			if len(best) != 2000 || len(ranked) != len(best) {
+				t.Errorf("a broad relevance search listed %d products, want the %d best sellers", len(ranked), len(best))
+			}
+		}
 		s.query(t, getProductsQuery, map[string]any{"first": 100, "sortKey": "BEST_SELLING"}, nil)
 		if n := s.lastStatements(); n > maxStatements {
 			t.Errorf("products(first: 100) costs %d statements on the synthetic catalog", n)
