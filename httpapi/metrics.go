@@ -24,6 +24,7 @@ type Metrics struct {
 	duration     *prometheus.HistogramVec
 	errors       *prometheus.CounterVec
 	statements   *prometheus.HistogramVec
+	sqlTime      *prometheus.HistogramVec
 	sqlDuration  prometheus.Histogram
 
 	mu         sync.Mutex
@@ -52,13 +53,17 @@ func NewMetrics(reg *prometheus.Registry) *Metrics {
 			Name: "emporium_sql_statements_per_request", Help: "SQL statements issued by one GraphQL request, by operation name.",
 			Buckets: []float64{0, 1, 2, 3, 5, 8, 10, 15, 20, 50, 100},
 		}, []string{"operation"}),
+		sqlTime: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "emporium_sql_seconds_per_request", Help: "Time one GraphQL request spent in SQL statements, by operation name.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
+		}, []string{"operation"}),
 		sqlDuration: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "emporium_sql_statement_duration_seconds", Help: "Duration of single SQL statements.",
 			Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, 1},
 		}),
 		operations: map[string]bool{},
 	}
-	reg.MustRegister(m.httpRequests, m.duration, m.errors, m.statements, m.sqlDuration,
+	reg.MustRegister(m.httpRequests, m.duration, m.errors, m.statements, m.sqlTime, m.sqlDuration,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -153,6 +158,7 @@ func (m *Metrics) instrument(log *slog.Logger, next http.Handler) http.Handler {
 			op := m.label(info.operation)
 			m.duration.WithLabelValues(op).Observe(elapsed.Seconds())
 			m.statements.WithLabelValues(op).Observe(float64(counter.Statements()))
+			m.sqlTime.WithLabelValues(op).Observe(counter.Duration().Seconds())
 			attrs = append(attrs, slog.String("operation", op), slog.Int("sql_statements", counter.Statements()),
 				slog.Duration("sql_time", counter.Duration()), slog.Int("errors", info.errors))
 		}

@@ -91,7 +91,10 @@ func TestOperatorEndpoints(t *testing.T) {
 				`emporium_graphql_request_duration_seconds_count{operation="getProducts"}`,
 				`emporium_graphql_errors_total{code="BAD_USER_INPUT"}`,
 				`emporium_sql_statements_per_request_count{operation="getProducts"}`,
+				`emporium_sql_seconds_per_request_count{operation="getProducts"}`,
 				`emporium_sql_statement_duration_seconds_count`,
+				`emporium_shed_requests_total`,
+				`emporium_response_cache_hits_total`,
 				`go_sql_max_open_connections{db_name="emporium"}`,
 			} {
 				if !strings.Contains(body, want) {
