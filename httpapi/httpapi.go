@@ -123,10 +123,9 @@ func New(cfg Config) http.Handler {
 	if cfg.RequestTimeout <= 0 {
 		cfg.RequestTimeout = DefaultRequestTimeout
 	}
+	admit := func(h http.Handler) http.Handler { return withTimeout(cfg.RequestTimeout, h) }
 	if cfg.MaxInFlight > 0 {
-		gql = newShedder(cfg.Metrics.registry, cfg.MaxInFlight, cfg.QueueTimeout, cfg.RequestTimeout).wrap(gql)
-	} else {
-		gql = withTimeout(cfg.RequestTimeout, gql)
+		admit = newShedder(cfg.Metrics.registry, cfg.MaxInFlight, cfg.QueueTimeout, cfg.RequestTimeout).wrap
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", gql)
@@ -161,6 +160,8 @@ func New(cfg Config) http.Handler {
 	var h http.Handler = mux
 	h = loaders.Middleware(cfg.DB.Client, cat, h)
 	h = authenticate(cfg, h)
+	// GraphQL requests are admitted (or shed) before authentication, which may itself read the database.
+	h = onGraphQL(admit, h)
 	h = limitBody(cfg.MaxBodyBytes, h)
 	h = cfg.Metrics.instrument(cfg.Log, h)
 	if len(cfg.CORSOrigins) == 0 {

@@ -107,3 +107,16 @@ func withTimeout(d time.Duration, next http.Handler) http.Handler {
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
+
+// onGraphQL sends the GraphQL routes through wrap and every other route (health, metrics, webhooks)
+// straight to next.
+func onGraphQL(wrap func(http.Handler) http.Handler, next http.Handler) http.Handler {
+	wrapped := wrap(next)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if route := routeOf(r.URL.Path); route == "/graphql" || route == "/api/{version}/graphql.json" {
+			wrapped.ServeHTTP(w, r)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
