@@ -110,6 +110,9 @@ func (s *Service) Submit(ctx context.Context, cartToken, attemptToken string) (S
 		return Submission{}, err
 	}
 	id := newID("att")
+	// From here on the completion runs to its end even if the caller goes away: an attempt written but
+	// answered as cancelled would never be completed, and its token would poll as processing forever.
+	ctx = context.WithoutCancel(ctx)
 	err = s.client.CompletionAttempt.Create().SetID(id).SetCartID(cartToken).SetAttemptToken(attemptToken).Exec(ctx)
 	if ent.IsConstraintError(err) {
 		// A concurrent submit with the same token won the race.
@@ -123,7 +126,7 @@ func (s *Service) Submit(ctx context.Context, cartToken, attemptToken string) (S
 	if err != nil {
 		return Submission{}, fmt.Errorf("orders: attempt: %w", err)
 	}
-	problems, err := s.complete(context.WithoutCancel(ctx), id, c)
+	problems, err := s.complete(ctx, id, c)
 	if err != nil {
 		s.fail(ctx, id, Problem{CodeError, "The order could not be completed."})
 		return Submission{}, err
