@@ -131,7 +131,7 @@ func (s *Service) Create(ctx context.Context, in Input) (*ent.Cart, validation.E
 	var created *ent.Cart
 	s.authenticate(ctx, in.Buyer)
 	err = database.WithTx(ctx, s.client, func(tx *ent.Tx) error {
-		shop, err := tx.Shop.Query().First(ctx)
+		shop, err := s.catalog.Shop(ctx, tx.Client())
 		if err != nil {
 			return err
 		}
@@ -294,7 +294,7 @@ func (s *Service) RemoveLines(ctx context.Context, token string, lineIDs []int) 
 func (s *Service) UpdateBuyer(ctx context.Context, token string, in BuyerInput) (*ent.Cart, validation.Errors, error) {
 	s.authenticate(ctx, &in)
 	return s.change(ctx, token, func(tx *ent.Tx, c *ent.Cart) validation.Errors {
-		shop, err := tx.Shop.Query().First(ctx)
+		shop, err := s.catalog.Shop(ctx, tx.Client())
 		if err != nil {
 			return validation.Errors{{Message: "The shop is unavailable", Code: CodeInvalid}}
 		}
@@ -444,13 +444,13 @@ func (s *Service) applyBuyer(ctx context.Context, tx *ent.Tx, c *ent.Cart, shop 
 		for i, l := range lines {
 			ids[i] = l.VariantID
 		}
-		prices, err := pricesIn(ctx, tx, ids)
+		sales, err := s.catalog.Sales(ctx, tx.Client(), ids)
 		if err != nil {
 			errs.Add(field, CodeInvalid, "Prices could not be read")
 			return errs
 		}
 		for _, id := range ids {
-			if _, ok := catalog.PriceIn(prices[id], currency, currency); !ok {
+			if sale, ok := sales[id]; ok && !pricedIn(sale, currency) {
 				errs.Add(field+".countryCode", CodeInvalidLine, fmt.Sprintf("A line is not sold in %s", currency))
 				return errs
 			}

@@ -8,10 +8,7 @@ import (
 	"github.com/emporium/emporium/catalog"
 	"github.com/emporium/emporium/ent"
 	"github.com/emporium/emporium/ent/cartline"
-	"github.com/emporium/emporium/ent/inventorylevel"
-	"github.com/emporium/emporium/ent/location"
 	"github.com/emporium/emporium/ent/productvariant"
-	"github.com/emporium/emporium/ent/variantprice"
 	"github.com/emporium/emporium/validation"
 )
 
@@ -26,30 +23,30 @@ func checkQuantity(q int, field string, errs *validation.Errors) {
 
 // sellable loads the variants that may be added to a cart in currency: of visible products, priced in
 // the currency. Others are reported against their field.
-func (s *Service) sellable(ctx context.Context, tx *ent.Tx, ids []int, currency string, fields map[int]string, errs *validation.Errors) map[int]*ent.ProductVariant {
-	variants, err := tx.ProductVariant.Query().Where(productvariant.IDIn(ids...)).WithProduct().WithPrices().All(ctx)
+func (s *Service) sellable(ctx context.Context, tx *ent.Tx, ids []int, currency string, fields map[int]string, errs *validation.Errors) map[int]catalog.Sale {
+	sales, err := s.catalog.Sales(ctx, tx.Client(), ids)
 	if err != nil {
 		errs.Add("lines", CodeInvalid, "The variants could not be read")
 		return nil
 	}
-	out := map[int]*ent.ProductVariant{}
-	for _, v := range variants {
-		if !s.catalog.Visible(v.Edges.Product) {
-			continue
-		}
-		if _, ok := catalog.PriceIn(v.Edges.Prices, currency, currency); !ok {
-			errs.Add(fields[v.ID], CodeInvalidLine, fmt.Sprintf("The variant is not sold in %s", currency))
-			out[v.ID] = nil
-			continue
-		}
-		out[v.ID] = v
-	}
+	out := map[int]catalog.Sale{}
 	for _, id := range ids {
-		if _, ok := out[id]; !ok {
+		sale, ok := sales[id]
+		switch {
+		case !ok || !s.catalog.Visible(sale.Variant.Edges.Product):
 			errs.Add(fields[id], CodeInvalidLine, "The merchandise does not exist or is not for sale")
+		case !pricedIn(sale, currency):
+			errs.Add(fields[id], CodeInvalidLine, fmt.Sprintf("The variant is not sold in %s", currency))
+		default:
+			out[id] = sale
 		}
 	}
 	return out
+}
+
+func pricedIn(sale catalog.Sale, currency string) bool {
+	_, ok := catalog.PriceIn(sale.Variant.Edges.Prices, currency, currency)
+	return ok
 }
 
 // addLines adds lines to cart c, which holds no lines yet when fresh, and returns the cart's lines.
@@ -177,50 +174,42 @@ func (s *Service) updateLines(ctx context.Context, tx *ent.Tx, token string, upd
 }
 
 // checkStock refuses quantities beyond stock for variants that are tracked and deny backorders. The
-// cart only checks; stock is taken when an order is placed.
-func (s *Service) checkStock(ctx context.Context, tx *ent.Tx, lines []*ent.CartLine, fields map[int]string, field string, known map[int]*ent.ProductVariant) validation.Errors {
+// cart only checks; stock is taken when an order is placed. known holds sale data read already.
+func (s *Service) checkStock(ctx context.Context, tx *ent.Tx, lines []*ent.CartLine, fields map[int]string, field string, known map[int]catalog.Sale) validation.Errors {
 	var errs validation.Errors
 	totals := map[int]int{}
-	var ids []int
+	var ids, missing []int
 	for _, l := range lines {
 		if _, seen := totals[l.VariantID]; !seen {
 			ids = append(ids, l.VariantID)
+			if _, ok := known[l.VariantID]; !ok {
+				missing = append(missing, l.VariantID)
+			}
 		}
 		totals[l.VariantID] += l.Quantity
 	}
-	if len(ids) == 0 {
-		return nil
-	}
-	variants := map[int]*ent.ProductVariant{}
-	var missing []int
-	for _, id := range ids {
-		if v := known[id]; v != nil {
-			variants[id] = v
-		} else {
-			missing = append(missing, id)
-		}
-	}
+	sales := known
 	if len(missing) > 0 {
-		read, err := tx.ProductVariant.Query().Where(productvariant.IDIn(missing...)).All(ctx)
+		read, err := s.catalog.Sales(ctx, tx.Client(), missing)
 		if err != nil {
 			errs.Add(field, CodeInvalid, "Stock could not be read")
 			return errs
 		}
-		for _, v := range read {
-			variants[v.ID] = v
+		sales = make(map[int]catalog.Sale, len(ids))
+		for id, sale := range known {
+			sales[id] = sale
 		}
-	}
-	stock, err := stockIn(ctx, tx, ids)
-	if err != nil {
-		errs.Add(field, CodeInvalid, "Stock could not be read")
-		return errs
+		for id, sale := range read {
+			sales[id] = sale
+		}
 	}
 	for _, id := range ids {
-		v := variants[id]
-		if v == nil {
+		sale, ok := sales[id]
+		if !ok {
 			continue
 		}
-		a := catalog.VariantAvailability(v, stock[id])
+		v := sale.Variant
+		a := catalog.VariantAvailability(v, sale.Stock)
 		if a.Quantity != nil && !a.Backorder && v.InventoryPolicy == productvariant.InventoryPolicyDENY && totals[id] > *a.Quantity {
 			f := fields[id]
 			if f == "" {
@@ -238,31 +227,3 @@ func (s *Service) checkStock(ctx context.Context, tx *ent.Tx, lines []*ent.CartL
 
 // LinesOf returns a cart's lines in order (loaded with the cart).
 func LinesOf(c *ent.Cart) []*ent.CartLine { return c.Edges.Lines }
-
-// stockIn sums each variant's stock over the active locations, in the cart's transaction: a read outside
-// it would wait for a second connection while this one is held, and a full pool would never give one.
-func stockIn(ctx context.Context, tx *ent.Tx, variantIDs []int) (map[int]int, error) {
-	levels, err := tx.InventoryLevel.Query().
-		Where(inventorylevel.VariantIDIn(variantIDs...), inventorylevel.HasLocationWith(location.Active(true))).All(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("carts: stock: %w", err)
-	}
-	out := make(map[int]int, len(variantIDs))
-	for _, l := range levels {
-		out[l.VariantID] += l.Available
-	}
-	return out, nil
-}
-
-// pricesIn reads the variants' prices in the cart's transaction.
-func pricesIn(ctx context.Context, tx *ent.Tx, variantIDs []int) (map[int][]*ent.VariantPrice, error) {
-	rows, err := tx.VariantPrice.Query().Where(variantprice.VariantIDIn(variantIDs...)).All(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("carts: prices: %w", err)
-	}
-	out := make(map[int][]*ent.VariantPrice, len(variantIDs))
-	for _, p := range rows {
-		out[p.VariantID] = append(out[p.VariantID], p)
-	}
-	return out, nil
-}

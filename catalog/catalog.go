@@ -30,6 +30,7 @@ type Catalog struct {
 	db       Querier
 	postgres bool
 	now      func() time.Time
+	memos    memos
 }
 
 // New returns a Catalog over client; db runs the queries ent cannot express, in the dialect named by

@@ -48,7 +48,8 @@ func (r *Resolver) changeCart(ctx context.Context, id string, fn func(token stri
 	return c, errs, nil
 }
 
-// prefetchCart loads the variants and prices of a cart's lines in one statement each.
+// prefetchCart loads the variants and prices of a cart's lines in one statement each, or none when the
+// catalog's memo holds them.
 func (r *Resolver) prefetchCart(ctx context.Context, c *ent.Cart) {
 	if c == nil {
 		return
@@ -61,6 +62,7 @@ func (r *Resolver) prefetchCart(ctx context.Context, c *ent.Cart) {
 		return
 	}
 	l := loaders.For(ctx)
+	l.SeedSales(ctx, ids)
 	_, _ = l.Variant.Prefetch(ctx, ids)
 	_, _ = l.PricesByVariant.Prefetch(ctx, ids)
 }
@@ -167,6 +169,7 @@ func (r *Resolver) cartPricing(ctx context.Context, c *ent.Cart) (*carts.Pricing
 		for i, line := range carts.LinesOf(c) {
 			ids[i] = line.VariantID
 		}
+		l.SeedSales(ctx, ids)
 		variants, err := l.Variant.Prefetch(ctx, ids)
 		if err != nil {
 			return nil, err

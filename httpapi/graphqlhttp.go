@@ -355,22 +355,49 @@ func writeRequestError(ctx context.Context, w http.ResponseWriter, exec graphql.
 	writeResponse(w, e.status, exec.DispatchError(ctx, gqlerror.List{err}))
 }
 
-// wireResponse is a graphql.Response as sent. Unlike graphql.Response it leaves data out when
-// execution never started, as the GraphQL spec asks of request errors (graphql.Response would send
-// "data": null, which means execution started and failed).
-type wireResponse struct {
-	Errors     gqlerror.List   `json:"errors,omitempty"`
-	Data       json.RawMessage `json:"data,omitempty"`
-	Extensions map[string]any  `json:"extensions,omitempty"`
-}
-
+// writeResponse sends resp. Unlike graphql.Response's own encoding it leaves data out when execution
+// never started, as the GraphQL spec asks of request errors (graphql.Response would send "data": null,
+// which means execution started and failed). data, which gqlgen has encoded (or the cache kept), is
+// copied as it is: encoding/json would scan and re-compact every byte of it.
 func writeResponse(w http.ResponseWriter, status int, resp *graphql.Response) {
-	b, err := json.Marshal(wireResponse{Errors: resp.Errors, Data: resp.Data, Extensions: resp.Extensions})
-	if err != nil {
-		// Only an extension could hold something unencodable; the error presenter has seen the rest.
-		status = http.StatusInternalServerError
-		b = []byte(`{"errors":[{"message":"internal server error","extensions":{"code":"INTERNAL_SERVER_ERROR"}}]}`)
+	b := make([]byte, 0, len(resp.Data)+256)
+	b = append(b, '{')
+	var err error
+	if len(resp.Errors) > 0 {
+		b = append(b, `"errors":`...)
+		if b, err = appendJSON(b, resp.Errors); err != nil {
+			status, b = unencodable(err)
+		}
+	}
+	if err == nil && len(resp.Data) > 0 {
+		if len(b) > 1 {
+			b = append(b, ',')
+		}
+		b = append(append(b, `"data":`...), resp.Data...)
+	}
+	if err == nil && len(resp.Extensions) > 0 {
+		if len(b) > 1 {
+			b = append(b, ',')
+		}
+		b = append(b, `"extensions":`...)
+		if b, err = appendJSON(b, resp.Extensions); err != nil {
+			status, b = unencodable(err)
+		}
+	}
+	if err == nil {
+		b = append(b, '}')
 	}
 	w.WriteHeader(status)
 	_, _ = w.Write(b)
+}
+
+func appendJSON(b []byte, v any) ([]byte, error) {
+	enc, err := json.Marshal(v)
+	return append(b, enc...), err
+}
+
+// unencodable is the answer when an error or an extension cannot be encoded; the error presenter has
+// seen every error, so only an extension could hold such a value.
+func unencodable(error) (int, []byte) {
+	return http.StatusInternalServerError, []byte(`{"errors":[{"message":"internal server error","extensions":{"code":"INTERNAL_SERVER_ERROR"}}]}`)
 }

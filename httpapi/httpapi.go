@@ -98,6 +98,10 @@ func New(cfg Config) http.Handler {
 	}
 
 	cat := catalog.New(cfg.DB.Client, cfg.DB.Querier(), cfg.DB.Postgres())
+	if cfg.Cache != nil {
+		// Carts read the shop's settings, discounts and variants through memos of the cache's generation.
+		cat.Memoize(cfg.Cache.Generation)
+	}
 	cartService := carts.New(cfg.DB.Client, cat, cfg.Customers, cfg.CheckoutURL)
 	taxes := tax.NewTable(cfg.DB.Client)
 	gateway := cfg.Payments

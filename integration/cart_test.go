@@ -269,8 +269,14 @@ func TestCartStatementsAreBounded(t *testing.T) {
 			if out.CartCreate.Cart == nil {
 				t.Fatalf("cartCreate: %+v", out.CartCreate.UserErrors)
 			}
-			s.query(t, `query($id: ID!) { cart(id: $id) { ...cart } }`+"\n"+cartFields, map[string]any{"id": out.CartCreate.Cart.ID}, nil)
-			counts[n] = s.lastStatements()
+			// The first read may fill the shop's memos (discounts, shipping); the second shows what a cart
+			// costs with them warm, which must not depend on its lines.
+			for range 2 {
+				s.query(t, `query($id: ID!) { cart(id: $id) { ...cart } }`+"\n"+cartFields, map[string]any{"id": out.CartCreate.Cart.ID}, nil)
+				if counts[n] = s.lastStatements(); counts[n] > maxStatements {
+					t.Errorf("%d lines: %d statements, want at most %d", n, counts[n], maxStatements)
+				}
+			}
 		}
 		if counts[1] != counts[10] || counts[1] > maxStatements {
 			t.Errorf("cart query statements by line count: %v, want equal and at most %d", counts, maxStatements)

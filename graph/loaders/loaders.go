@@ -12,7 +12,6 @@ import (
 
 	"github.com/emporium/emporium/catalog"
 	"github.com/emporium/emporium/ent"
-	"github.com/emporium/emporium/ent/discount"
 	"github.com/emporium/emporium/pagination"
 )
 
@@ -197,6 +196,39 @@ func (b *Batch[V]) Prefetch(ctx context.Context, keys []int) (map[int]V, error) 
 	return found, nil
 }
 
+// Seed primes the loader with values known already, which later loads and prefetches then take.
+func (b *Batch[V]) Seed(ctx context.Context, known map[int]V) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for k, v := range known {
+		if !b.prefetched[k] {
+			b.Prime(ctx, k, v)
+			b.prefetched[k] = true
+		}
+	}
+}
+
+// SeedSales primes the variant, price and stock loaders with the sale data the catalog holds for ids,
+// so that pricing a cart of well-known variants reads nothing.
+func (l *Loaders) SeedSales(ctx context.Context, ids []int) {
+	known := l.catalog.KnownSales(ids)
+	if len(known) == 0 {
+		return
+	}
+	variants := make(map[int]*ent.ProductVariant, len(known))
+	prices := make(map[int][]*ent.VariantPrice, len(known))
+	stock := make(map[int]int, len(known))
+	products := make(map[int]*ent.Product, len(known))
+	for id, s := range known {
+		variants[id], prices[id], stock[id] = s.Variant, s.Variant.Edges.Prices, s.Stock
+		products[s.Variant.ProductID] = s.Variant.Edges.Product
+	}
+	l.Product.Seed(ctx, products)
+	l.Variant.Seed(ctx, variants)
+	l.PricesByVariant.Seed(ctx, prices)
+	l.StockByVariant.Seed(ctx, stock)
+}
+
 // PrefetchCollectionProducts reads one page of products for each of cols with one windowed query and
 // primes the loader with them, so that the collections' products fields cost nothing more.
 func (l *Loaders) PrefetchCollectionProducts(ctx context.Context, cols []*ent.Collection, args ProductsArgs) ([]*ent.Product, error) {
@@ -237,9 +269,7 @@ func (l *Loaders) Memo(key string, fn func() (any, error)) (any, error) {
 
 // Discounts returns the shop's active discounts, read once per request.
 func (l *Loaders) Discounts(ctx context.Context) ([]*ent.Discount, error) {
-	v, err := l.Memo("discounts", func() (any, error) {
-		return l.client.Discount.Query().Where(discount.Active(true)).All(ctx)
-	})
+	v, err := l.Memo("discounts", func() (any, error) { return l.catalog.ActiveDiscounts(ctx) })
 	if err != nil {
 		return nil, err
 	}
@@ -248,9 +278,7 @@ func (l *Loaders) Discounts(ctx context.Context) ([]*ent.Discount, error) {
 
 // ShippingZones returns the shop's shipping zones with their rates, read once per request.
 func (l *Loaders) ShippingZones(ctx context.Context) ([]*ent.ShippingZone, error) {
-	v, err := l.Memo("shipping-zones", func() (any, error) {
-		return l.client.ShippingZone.Query().WithRates().All(ctx)
-	})
+	v, err := l.Memo("shipping-zones", func() (any, error) { return l.catalog.ShippingZones(ctx) })
 	if err != nil {
 		return nil, err
 	}
@@ -259,7 +287,7 @@ func (l *Loaders) ShippingZones(ctx context.Context) ([]*ent.ShippingZone, error
 
 // Shop returns the shop settings, read once per request.
 func (l *Loaders) Shop(ctx context.Context) (*ent.Shop, error) {
-	l.shopOnce.Do(func() { l.shop, l.shopErr = l.client.Shop.Query().First(ctx) })
+	l.shopOnce.Do(func() { l.shop, l.shopErr = l.catalog.Shop(ctx, l.client) })
 	return l.shop, l.shopErr
 }
 
