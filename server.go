@@ -78,7 +78,7 @@ Environment:
   EMPORIUM_ORDER_STATUS_URL an order's statusUrl; {token} is replaced  http://localhost:3000/orders/{token}
   EMPORIUM_RATE_LIMIT      per-caller cost bucket, CAPACITY/RESTORE_PER_SECOND, or off
                                                                         4000000/1000000
-  EMPORIUM_MAX_INFLIGHT    GraphQL requests running at once; more wait     64
+  EMPORIUM_MAX_INFLIGHT    GraphQL requests running at once; more wait     pool size
   EMPORIUM_QUEUE_TIMEOUT   how long a request waits for a turn, then 503  500ms
   EMPORIUM_REQUEST_TIMEOUT the longest a request may run                  30s
   EMPORIUM_RESPONSE_CACHE  MiB of anonymous catalog answers kept, or off  64

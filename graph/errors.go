@@ -53,7 +53,9 @@ func ErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 			presented.Extensions = map[string]any{"code": CodeBadUserInput}
 			return presented
 		}
-		if errors.Is(err, context.DeadlineExceeded) {
+		// The driver does not always wrap the deadline: lib/pq may report the server's "canceling statement
+		// due to user request" or a closed connection instead. The request's context tells.
+		if errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded) {
 			log.WarnContext(ctx, "request timed out", "path", presented.Path.String())
 			return &gqlerror.Error{Message: "the request took longer than the server allows", Path: presented.Path,
 				Locations: presented.Locations, Extensions: map[string]any{"code": CodeTimeout}}

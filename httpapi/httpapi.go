@@ -69,7 +69,7 @@ type Config struct {
 	MaxComplexity int
 	// Cache answers anonymous catalog queries; nil turns it off.
 	Cache *respcache.Cache
-	// MaxInFlight bounds the GraphQL requests running at once (DefaultMaxInFlight); beyond it requests
+	// MaxInFlight bounds the GraphQL requests running at once (by default, the database pool's size); beyond it requests
 	// wait up to QueueTimeout (DefaultQueueTimeout), then get 503 with Retry-After. A negative value
 	// turns shedding off.
 	MaxInFlight  int
@@ -119,7 +119,7 @@ func New(cfg Config) http.Handler {
 	})
 
 	if cfg.MaxInFlight == 0 {
-		cfg.MaxInFlight = DefaultMaxInFlight
+		cfg.MaxInFlight = cfg.DB.SQL.Stats().MaxOpenConnections
 	}
 	if cfg.QueueTimeout <= 0 {
 		cfg.QueueTimeout = DefaultQueueTimeout

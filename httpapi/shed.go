@@ -9,12 +9,13 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// Defaults of overload protection. Two cores do not serve more at once by running more at once: past a
-// few dozen requests in flight, each only waits longer for the CPU and the database pool. So a bounded
-// number run, a bounded queue waits a short while for a turn, and the rest are told at once to come
-// back, instead of every request slowing down until all of them time out.
+// Defaults of overload protection. A server does not serve more at once by running more at once: past
+// the database pool's size, requests in flight only wait longer for a connection, and database/sql hands
+// a freed connection to a random waiter, so some wait far longer than others. So as many run as the pool
+// has connections (the default in-flight bound), the rest queue in order for a short while, and those
+// still waiting are told to come back, instead of every request slowing down until all of them time out.
+// Answers from the response cache need no connection and pass through the queue quickly.
 const (
-	DefaultMaxInFlight    = 64
 	DefaultQueueTimeout   = 500 * time.Millisecond
 	DefaultRequestTimeout = 30 * time.Second
 )
@@ -33,7 +34,7 @@ type shedder struct {
 
 func newShedder(reg *prometheus.Registry, maxInFlight int, wait, timeout time.Duration) *shedder {
 	s := &shedder{
-		slots: make(chan struct{}, maxInFlight), queue: make(chan struct{}, 16*maxInFlight), wait: wait, timeout: timeout,
+		slots: make(chan struct{}, maxInFlight), queue: make(chan struct{}, max(1024, 16*maxInFlight)), wait: wait, timeout: timeout,
 		shed: prometheus.NewCounter(prometheus.CounterOpts{Name: "emporium_shed_requests_total",
 			Help: "GraphQL requests refused with 503 because the server was full."}),
 		inFlight: prometheus.NewGauge(prometheus.GaugeOpts{Name: "emporium_graphql_in_flight", Help: "GraphQL requests running."}),
