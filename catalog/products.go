@@ -18,8 +18,8 @@ type ProductQuery struct {
 	Args    pagination.Args
 	SortKey string // a ProductSortKeys value; "" means ID
 	Search  string // Shopify search syntax
-	// Currency is the buyer's currency, used by variants.price filters.
-	Currency string
+	// Currency is the buyer's currency, used by variants.price filters; ShopCurrency the shop's default.
+	Currency, ShopCurrency string
 }
 
 // visible restricts a product selector to what the storefront may show.
@@ -108,7 +108,7 @@ func (c *Catalog) Products(ctx context.Context, q ProductQuery) (keyset.Page[*en
 	if err != nil {
 		return keyset.Page[*ent.Product]{}, err
 	}
-	filter, err := c.compileSearch(q.Search, q.Currency)
+	filter, err := c.compileSearch(q.Search, q.Currency, q.ShopCurrency)
 	if err != nil {
 		return keyset.Page[*ent.Product]{}, err
 	}
@@ -133,9 +133,9 @@ func (c *Catalog) Products(ctx context.Context, q ProductQuery) (keyset.Page[*en
 			}
 			if key == "RELEVANCE" {
 				rank = filter.rank(s)
-				if only == nil && filter.required != nil && c.postgres {
+				if only == nil && len(filter.required) > 0 && c.postgres {
 					// A broad term: rank only its rankedMatches best-selling matches (see rankedMatches).
-					s.Where(sql.In(s.C(product.FieldID), c.bestSelling(*filter.required)))
+					s.Where(sql.In(s.C(product.FieldID), c.bestSelling(filter.required[0])))
 				}
 			}
 		}

@@ -52,7 +52,8 @@ func (db *DB) Migrate(ctx context.Context, log *slog.Logger) error {
 }
 
 // postgresSearchDDL adds the weighted full-text document of each product as a generated column with a
-// GIN index. Titles weigh most, then vendor, type and tags, then the description.
+// GIN index (titles weigh most, then vendor, type and tags, then the description), and the indexes of
+// the search filters ent cannot declare.
 var postgresSearchDDL = []string{
 	`ALTER TABLE products ADD COLUMN IF NOT EXISTS search_vector tsvector GENERATED ALWAYS AS (
 		setweight(to_tsvector('english', coalesce(title, '')), 'A') ||
@@ -61,6 +62,10 @@ var postgresSearchDDL = []string{
 		setweight(to_tsvector('english', coalesce(description, '')), 'C')
 	) STORED`,
 	`CREATE INDEX IF NOT EXISTS products_search_vector ON products USING GIN (search_vector)`,
+	// Search filters match vendor and product type case-insensitively. Indexes on the lowered values
+	// serve a rare one directly, and give the planner statistics that tell a rare one from a common one.
+	`CREATE INDEX IF NOT EXISTS products_lower_vendor ON products (lower(vendor))`,
+	`CREATE INDEX IF NOT EXISTS products_lower_product_type ON products (lower(product_type))`,
 }
 
 // sqliteSearchDDL keeps an FTS5 index of the products table up to date through triggers.

@@ -307,7 +307,7 @@ func (r *queryResolver) Products(ctx context.Context, first *int, after *string,
 	if err != nil {
 		return nil, err
 	}
-	q := catalog.ProductQuery{Args: args(first, after, last, before, reverse), Currency: shopCurrency(ctx, shop)}
+	q := catalog.ProductQuery{Args: args(first, after, last, before, reverse), Currency: shopCurrency(ctx, shop), ShopCurrency: shop.DefaultCurrency}
 	if sortKey != nil {
 		q.SortKey = string(*sortKey)
 	}
