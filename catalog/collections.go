@@ -120,16 +120,31 @@ func collectionOrder(sortKey string, defaultOrder collection.SortOrder) (key str
 	return "", false, fmt.Errorf("%w: unknown collection product sort key %s", ErrInvalidInput, sortKey)
 }
 
-var collectionSortExpr = map[string]struct {
+type collectionSort struct {
 	expr string
 	desc bool
 	kind keyset.ValueKind
-}{
+}
+
+// collectionSortExpr orders a collection's members; ties go by product ID (cp.product_id, the last
+// column of every index below).
+var collectionSortExpr = map[string]collectionSort{
 	"MANUAL":       {"cp.position", false, keyset.Int},
 	"BEST_SELLING": {"p.sales_count", true, keyset.Int},
 	"TITLE":        {"p.title", false, keyset.String},
 	"PRICE":        {"p.min_price", false, keyset.Int},
 	"CREATED":      {"p.created_at", false, keyset.Time},
+	"ID":           {"", false, keyset.None},
+}
+
+// postgresCollectionSortExpr reads the copies of the products' sort keys that PostgreSQL keeps on each
+// membership, indexed per collection (see database.migrateSortKeys).
+var postgresCollectionSortExpr = map[string]collectionSort{
+	"MANUAL":       {"cp.position", false, keyset.Int},
+	"BEST_SELLING": {"cp.product_sales_count", true, keyset.Int},
+	"TITLE":        {"cp.product_title", false, keyset.String},
+	"PRICE":        {"cp.product_min_price", false, keyset.Int},
+	"CREATED":      {"cp.product_created_at", false, keyset.Time},
 	"ID":           {"", false, keyset.None},
 }
 
@@ -169,6 +184,9 @@ func (c *Catalog) CollectionProducts(ctx context.Context, cols []*ent.Collection
 			continue
 		}
 		spec := collectionSortExpr[key]
+		if c.postgres {
+			spec = postgresCollectionSortExpr[key]
+		}
 		desc := spec.desc != (q.Args.Reverse != flip)
 		if w.Backward {
 			desc = !desc
@@ -178,13 +196,14 @@ func (c *Catalog) CollectionProducts(ctx context.Context, cols []*ent.Collection
 			dir = " DESC"
 		}
 		rq := c.raw()
-		orderBy := "p.id" + dir
+		orderBy := "cp.product_id" + dir
 		if spec.expr != "" {
 			orderBy = spec.expr + dir + ", " + orderBy
 		}
 		// One limited subquery per collection: each reads only its page through the index on
-		// (collection_id, position, product_id), however large the collection; a window over whole
-		// collections would cost in proportion to their size.
+		// (collection_id, key, product_id), however large the collection; a window over whole
+		// collections would cost in proportion to their size. (SQLite sorts by product fields by joining
+		// the members: its catalogs are small.)
 		for i, cid := range ids {
 			if i > 0 {
 				rq.write(" UNION ALL ")
@@ -206,14 +225,14 @@ func (c *Catalog) CollectionProducts(ctx context.Context, cols []*ent.Collection
 					op = "<"
 				}
 				if spec.expr == "" {
-					rq.write(" AND p.id ", op, " ", rq.arg(b.c.ID))
+					rq.write(" AND cp.product_id ", op, " ", rq.arg(b.c.ID))
 					continue
 				}
 				v, err := spec.kind.Parse(b.c.Value)
 				if err != nil {
 					return nil, err
 				}
-				rq.write(" AND (", spec.expr, ", p.id) ", op, " (", rq.arg(v), ", ", rq.arg(b.c.ID), ")")
+				rq.write(" AND (", spec.expr, ", cp.product_id) ", op, " (", rq.arg(v), ", ", rq.arg(b.c.ID), ")")
 			}
 			rq.write(" ORDER BY ", orderBy, " LIMIT ", rq.arg(w.Limit+1), ") page", strconv.Itoa(i))
 		}

@@ -47,6 +47,11 @@ func (db *DB) Migrate(ctx context.Context, log *slog.Logger) error {
 			return fmt.Errorf("migrate: full-text search: %w", err)
 		}
 	}
+	if db.Postgres() {
+		if err := db.migrateSortKeys(ctx, log); err != nil {
+			return err
+		}
+	}
 	log.InfoContext(ctx, "schema migrated", "dialect", db.Dialect)
 	return nil
 }
