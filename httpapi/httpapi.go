@@ -96,6 +96,9 @@ func New(cfg Config) http.Handler {
 	if cfg.Cache != nil {
 		registerCacheMetrics(cfg.Metrics.registry, cfg.Cache)
 	}
+	if cfg.DB.ReadSQL != nil {
+		cfg.Metrics.registry.MustRegister(collectors.NewDBStatsCollector(cfg.DB.ReadSQL, "emporium_replica"))
+	}
 
 	cat := catalog.New(cfg.DB.Client, cfg.DB.Querier(), cfg.DB.Postgres())
 	if cfg.Cache != nil {
@@ -143,6 +146,7 @@ func New(cfg Config) http.Handler {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		// Both pools: without its read replica, the service cannot answer storefront catalog queries.
 		if err := cfg.DB.Ping(ctx); err != nil {
 			cfg.Log.WarnContext(ctx, "readiness check failed", "err", err)
 			w.WriteHeader(http.StatusServiceUnavailable)
@@ -189,6 +193,7 @@ func newGraphQL(cfg Config, services graph.Services) http.Handler {
 	srv.AddTransport(graphQLHTTP{cache: cfg.Cache})
 	srv.AddTransport(transport.Options{})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	srv.AroundOperations(graph.ReplicaReads)
 	srv.AroundRootFields(graph.AuditMutations)
 	srv.SetErrorPresenter(graph.ErrorPresenter(cfg.Log))
 	srv.SetRecoverFunc(graph.Recover(cfg.Log))

@@ -32,6 +32,9 @@ import (
 // Options configure the service.
 type Options struct {
 	DatabaseURL string
+	// DatabaseReadURL, when set, is a PostgreSQL read replica of DatabaseURL: storefront catalog queries
+	// read from it (see graph.ReplicaReads). Open fails if it does not answer.
+	DatabaseReadURL string
 	// DemoCatalog is loaded on the first start of an empty database; nil to start empty.
 	DemoCatalog []byte
 	MaxDBConns  int
@@ -99,7 +102,9 @@ func Open(ctx context.Context, opts Options) (*Service, error) {
 		opts.ResetURL = "http://localhost:3000/account/reset"
 	}
 	metrics := httpapi.NewMetrics(prometheus.NewRegistry())
-	db, err := database.Open(ctx, opts.DatabaseURL, database.Options{MaxOpenConns: opts.MaxDBConns, OnStatement: metrics.ObserveStatement})
+	db, err := database.Open(ctx, opts.DatabaseURL, database.Options{
+		MaxOpenConns: opts.MaxDBConns, ReadURL: opts.DatabaseReadURL, OnStatement: metrics.ObserveStatement,
+	})
 	if err != nil {
 		return nil, err
 	}
