@@ -51,9 +51,19 @@ func WithReplicaReads(ctx context.Context) context.Context {
 	return context.WithValue(ctx, replicaKey{}, true)
 }
 
+type primaryKey struct{}
+
+// WithPrimaryReads keeps ctx's reads on the primary even if WithReplicaReads marks it later: for reads
+// whose answer is kept for others (the response cache, memos) while the replica may lag behind a write
+// the keeper has heard of.
+func WithPrimaryReads(ctx context.Context) context.Context {
+	return context.WithValue(ctx, primaryKey{}, true)
+}
+
 func replicaReads(ctx context.Context) bool {
 	ok, _ := ctx.Value(replicaKey{}).(bool)
-	return ok
+	primary, _ := ctx.Value(primaryKey{}).(bool)
+	return ok && !primary
 }
 
 // CountingDriver wraps ent's SQL driver and counts each statement against the context's Counter. With a

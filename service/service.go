@@ -160,6 +160,7 @@ func Open(ctx context.Context, opts Options) (*Service, error) {
 			limit.RestoreRate = opts.RestoreRate
 		}
 	}
+	var gate *respcache.ReplicaGate
 	if cache != nil && db.Postgres() {
 		// Other replicas' catalog writes reach this one's cache through NOTIFY.
 		listenCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
@@ -168,12 +169,16 @@ func Open(ctx context.Context, opts Options) (*Service, error) {
 			return nil, errors.Join(err, db.Close())
 		}
 		s.stop = stop
+		if db.ReadSQL != nil {
+			gate = respcache.NewReplicaGate(cache, db.PrimaryWAL, db.ReplicaReplayed, opts.Log)
+			go gate.Run(listenCtx)
+		}
 	}
 	s.Handler = httpapi.New(httpapi.Config{
 		RateLimit: limit, CheckoutURL: opts.CheckoutURL, Payments: opts.Payments, OrderStatusURL: opts.OrderStatusURL,
 		Log: opts.Log, DB: db, Metrics: metrics, Playground: opts.Playground, Production: opts.Production,
 		CORSOrigins: opts.CORSOrigins, Tokens: tokens, Customers: s.Customers, Staff: s.Staff, APIKeys: s.APIKeys,
-		Cache: cache, MaxInFlight: opts.MaxInFlight, QueueTimeout: opts.QueueTimeout, RequestTimeout: opts.RequestTimeout,
+		Cache: cache, CacheGate: gate, MaxInFlight: opts.MaxInFlight, QueueTimeout: opts.QueueTimeout, RequestTimeout: opts.RequestTimeout,
 	})
 	return s, nil
 }
