@@ -35,6 +35,9 @@ type Options struct {
 	// DatabaseReadURL, when set, is a PostgreSQL read replica of DatabaseURL: storefront catalog queries
 	// read from it (see graph.ReplicaReads). Open fails if it does not answer.
 	DatabaseReadURL string
+	// DatabaseListenURL is where the response cache LISTENs for other replicas' catalog writes: a
+	// PostgreSQL session of its own, so not through PgBouncer in transaction mode. DatabaseURL by default.
+	DatabaseListenURL string
 	// DemoCatalog is loaded on the first start of an empty database; nil to start empty.
 	DemoCatalog []byte
 	MaxDBConns  int
@@ -164,7 +167,7 @@ func Open(ctx context.Context, opts Options) (*Service, error) {
 	if cache != nil && db.Postgres() {
 		// Other replicas' catalog writes reach this one's cache through NOTIFY.
 		listenCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
-		if err := respcache.Listen(listenCtx, opts.DatabaseURL, cache, opts.Log); err != nil {
+		if err := respcache.Listen(listenCtx, cmp.Or(opts.DatabaseListenURL, opts.DatabaseURL), db.SQL, cache, opts.Log); err != nil {
 			stop()
 			return nil, errors.Join(err, db.Close())
 		}
