@@ -59,7 +59,14 @@ Flags:
 Environment:
   EMPORIUM_ADDR            listen address                               127.0.0.1:8080
   EMPORIUM_DATABASE_URL    postgres://… for PostgreSQL, or a SQLite file ./emporium.db
-  EMPORIUM_DB_MAX_CONNS    PostgreSQL connection pool size              20
+  EMPORIUM_DATABASE_READ_URL
+                           postgres://… of a read replica (a streaming hot standby) of
+                           the PostgreSQL database: storefront catalog queries read it
+  EMPORIUM_DATABASE_LISTEN_URL
+                           postgres://… of a direct session for the response cache's
+                           LISTEN, when EMPORIUM_DATABASE_URL goes through PgBouncer
+                           in transaction mode                          EMPORIUM_DATABASE_URL
+  EMPORIUM_DB_MAX_CONNS    PostgreSQL connection pool size (each pool)  20
   EMPORIUM_SEED            load the demo shop into an empty database    true
   EMPORIUM_PLAYGROUND      serve GraphiQL at /                          true
   EMPORIUM_CORS_ORIGINS    origins browsers may call from (comma-
@@ -99,6 +106,8 @@ func main() {
 type config struct {
 	addr        string
 	databaseURL string
+	readURL     string
+	listenURL   string
 	maxConns    int
 	seed        bool
 	playground  bool
@@ -145,6 +154,18 @@ func loadConfig(getenv func(string) string) (config, error) {
 		if o = strings.TrimSpace(o); o != "" {
 			c.corsOrigins = append(c.corsOrigins, o)
 		}
+	}
+	if c.readURL = getenv("EMPORIUM_DATABASE_READ_URL"); c.readURL != "" && !isPostgresURL(c.databaseURL) {
+		return c, errors.New("EMPORIUM_DATABASE_READ_URL needs PostgreSQL: set EMPORIUM_DATABASE_URL to a postgres:// URL")
+	}
+	if c.readURL != "" && !isPostgresURL(c.readURL) {
+		return c, errors.New("EMPORIUM_DATABASE_READ_URL must be a postgres:// URL")
+	}
+	if c.listenURL = getenv("EMPORIUM_DATABASE_LISTEN_URL"); c.listenURL != "" && !isPostgresURL(c.databaseURL) {
+		return c, errors.New("EMPORIUM_DATABASE_LISTEN_URL needs PostgreSQL: set EMPORIUM_DATABASE_URL to a postgres:// URL")
+	}
+	if c.listenURL != "" && !isPostgresURL(c.listenURL) {
+		return c, errors.New("EMPORIUM_DATABASE_LISTEN_URL must be a postgres:// URL")
 	}
 	if v := getenv("EMPORIUM_DB_MAX_CONNS"); v != "" {
 		if c.maxConns, err = strconv.Atoi(v); err != nil || c.maxConns <= 0 {
@@ -221,6 +242,10 @@ func loadConfig(getenv func(string) string) (config, error) {
 		return c, fmt.Errorf("EMPORIUM_LOG_LEVEL: %w", err)
 	}
 	return c, nil
+}
+
+func isPostgresURL(u string) bool {
+	return strings.HasPrefix(u, "postgres://") || strings.HasPrefix(u, "postgresql://")
 }
 
 func boolEnv(getenv func(string) string, name string, def bool) (bool, error) {
@@ -347,7 +372,8 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()
-	log.Info("serving", "addr", "http://"+cfg.addr, "graphql", "http://"+cfg.addr+"/graphql", "database", svc.DB.Dialect)
+	log.Info("serving", "addr", "http://"+cfg.addr, "graphql", "http://"+cfg.addr+"/graphql", "database", svc.DB.Dialect,
+		"read_replica", svc.DB.ReadSQL != nil)
 
 	select {
 	case err := <-errc:
@@ -394,7 +420,7 @@ func seedFile(ctx context.Context, cfg config, log *slog.Logger, path string) er
 
 func serviceOptions(cfg config, log *slog.Logger) service.Options {
 	opts := service.Options{
-		DatabaseURL: cfg.databaseURL, MaxDBConns: cfg.maxConns, Log: log,
+		DatabaseURL: cfg.databaseURL, DatabaseReadURL: cfg.readURL, DatabaseListenURL: cfg.listenURL, MaxDBConns: cfg.maxConns, Log: log,
 		Playground: cfg.playground, Production: cfg.production, CORSOrigins: cfg.corsOrigins,
 		JWTKeys: cfg.jwtKeys, Issuer: cfg.issuer, ResetURL: cfg.resetURL, CheckoutURL: cfg.checkoutURL, OrderStatusURL: cfg.statusURL,
 		AdminEmail: cfg.adminEmail, AdminPassword: cfg.adminPass,

@@ -59,6 +59,12 @@ func TestBadConfiguration(t *testing.T) {
 		{nil, map[string]string{"EMPORIUM_SEED": "perhaps"}, "EMPORIUM_SEED"},
 		{nil, map[string]string{"EMPORIUM_ENV": "staging"}, "EMPORIUM_ENV"},
 		{nil, map[string]string{"EMPORIUM_DB_MAX_CONNS": "-1"}, "EMPORIUM_DB_MAX_CONNS"},
+		{nil, map[string]string{"EMPORIUM_DATABASE_READ_URL": "postgres://replica/shop"}, "needs PostgreSQL"},
+		{nil, map[string]string{"EMPORIUM_DATABASE_URL": "postgres://primary/shop", "EMPORIUM_DATABASE_READ_URL": "replica.db"},
+			"EMPORIUM_DATABASE_READ_URL must be a postgres:// URL"},
+		{nil, map[string]string{"EMPORIUM_DATABASE_LISTEN_URL": "postgres://direct/shop"}, "needs PostgreSQL"},
+		{nil, map[string]string{"EMPORIUM_DATABASE_URL": "postgres://bouncer/shop", "EMPORIUM_DATABASE_LISTEN_URL": "direct.db"},
+			"EMPORIUM_DATABASE_LISTEN_URL must be a postgres:// URL"},
 		{[]string{"seed"}, nil, "one catalog file"},
 		{nil, map[string]string{"EMPORIUM_RATE_LIMIT": "lots"}, "EMPORIUM_RATE_LIMIT"},
 		{nil, map[string]string{"EMPORIUM_RESPONSE_CACHE": "big"}, "EMPORIUM_RESPONSE_CACHE"},
@@ -218,5 +224,21 @@ func TestStaffCreateAndGenCatalogCommands(t *testing.T) {
 	var out bytes.Buffer
 	if err := run([]string{"keygen"}, e, &out); err != nil || !strings.Contains(out.String(), "BEGIN PRIVATE KEY") {
 		t.Errorf("keygen: %v %q", err, out.String())
+	}
+}
+
+func TestDatabaseURLs(t *testing.T) {
+	c, err := loadConfig(env(map[string]string{
+		"EMPORIUM_DATABASE_URL":        "postgres://bouncer:6432/shop",
+		"EMPORIUM_DATABASE_READ_URL":   "postgres://standby/shop",
+		"EMPORIUM_DATABASE_LISTEN_URL": "postgres://primary/shop",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := serviceOptions(c, nil)
+	if opts.DatabaseURL != "postgres://bouncer:6432/shop" || opts.DatabaseReadURL != "postgres://standby/shop" ||
+		opts.DatabaseListenURL != "postgres://primary/shop" {
+		t.Errorf("service options %q, %q, %q; want the three URLs as configured", opts.DatabaseURL, opts.DatabaseReadURL, opts.DatabaseListenURL)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/emporium/emporium/database"
 	"github.com/emporium/emporium/ent"
 	"github.com/emporium/emporium/ent/discount"
 	"github.com/emporium/emporium/ent/inventorylevel"
@@ -42,12 +43,22 @@ func (c *Catalog) Memoize(gen memo.Generation) {
 	}
 }
 
+// loadCtx is the context of a memo's load. A kept value is read on the primary: carts use it, and must not
+// see the catalog as a lagging read replica does, while the load may come from a storefront query that
+// reads the replica. Without memos, nothing is kept and the caller's reads go where they would.
+func (c *Catalog) loadCtx(ctx context.Context) context.Context {
+	if c.memos.shop == nil {
+		return ctx
+	}
+	return database.WithPrimaryReads(ctx)
+}
+
 // Shop returns the shop's settings, read through client: a transaction's, so that a caller holding one
 // never waits for a second connection. client must not have written the shop in that transaction, as
 // what it reads may be kept for others.
 func (c *Catalog) Shop(ctx context.Context, client *ent.Client) (*ent.Shop, error) {
 	return c.memos.shop.Get(ctx, func(ctx context.Context) (*ent.Shop, error) {
-		s, err := client.Shop.Query().First(ctx)
+		s, err := client.Shop.Query().First(c.loadCtx(ctx))
 		if err != nil {
 			return nil, fmt.Errorf("catalog: shop: %w", err)
 		}
@@ -58,7 +69,7 @@ func (c *Catalog) Shop(ctx context.Context, client *ent.Client) (*ent.Shop, erro
 // ActiveDiscounts returns the discounts that are switched on, with their usage counts.
 func (c *Catalog) ActiveDiscounts(ctx context.Context) ([]*ent.Discount, error) {
 	return c.memos.discounts.Get(ctx, func(ctx context.Context) ([]*ent.Discount, error) {
-		ds, err := c.client.Discount.Query().Where(discount.Active(true)).All(ctx)
+		ds, err := c.client.Discount.Query().Where(discount.Active(true)).All(c.loadCtx(ctx))
 		if err != nil {
 			return nil, fmt.Errorf("catalog: discounts: %w", err)
 		}
@@ -69,7 +80,7 @@ func (c *Catalog) ActiveDiscounts(ctx context.Context) ([]*ent.Discount, error) 
 // ShippingZones returns the shipping zones with their rates.
 func (c *Catalog) ShippingZones(ctx context.Context) ([]*ent.ShippingZone, error) {
 	return c.memos.zones.Get(ctx, func(ctx context.Context) ([]*ent.ShippingZone, error) {
-		zs, err := c.client.ShippingZone.Query().WithRates().All(ctx)
+		zs, err := c.client.ShippingZone.Query().WithRates().All(c.loadCtx(ctx))
 		if err != nil {
 			return nil, fmt.Errorf("catalog: shipping zones: %w", err)
 		}
@@ -81,6 +92,7 @@ func (c *Catalog) ShippingZones(ctx context.Context) ([]*ent.ShippingZone, error
 // The variants are shared: callers must not change them.
 func (c *Catalog) Sales(ctx context.Context, client *ent.Client, ids []int) (map[int]Sale, error) {
 	return c.memos.sales.GetMany(ctx, ids, func(ctx context.Context, ids []int) (map[int]Sale, error) {
+		ctx = c.loadCtx(ctx)
 		variants, err := client.ProductVariant.Query().Where(productvariant.IDIn(ids...)).WithProduct().WithPrices().All(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("catalog: variants for sale: %w", err)

@@ -3,7 +3,10 @@ package database
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -38,10 +41,39 @@ func CounterFrom(ctx context.Context) *Counter {
 	return c
 }
 
-// CountingDriver wraps ent's SQL driver and counts each statement against the context's Counter.
+type replicaKey struct{}
+
+// WithReplicaReads marks ctx's reads as free to go to the read replica, when there is one: reads that
+// may see the data as it was a moment ago (the replica's lag) and need not see the caller's own writes.
+// Whatever the context says, a statement that is not a SELECT, and every statement in a transaction, runs
+// on the primary.
+func WithReplicaReads(ctx context.Context) context.Context {
+	return context.WithValue(ctx, replicaKey{}, true)
+}
+
+type primaryKey struct{}
+
+// WithPrimaryReads keeps ctx's reads on the primary even if WithReplicaReads marks it later: for reads
+// whose answer is kept for others (the response cache, memos) while the replica may lag behind a write
+// the keeper has heard of.
+func WithPrimaryReads(ctx context.Context) context.Context {
+	return context.WithValue(ctx, primaryKey{}, true)
+}
+
+func replicaReads(ctx context.Context) bool {
+	ok, _ := ctx.Value(replicaKey{}).(bool)
+	primary, _ := ctx.Value(primaryKey{}).(bool)
+	return ok && !primary
+}
+
+// CountingDriver wraps ent's SQL driver and counts each statement against the context's Counter. With a
+// read replica, it routes the SELECTs of contexts marked by WithReplicaReads to it.
 type CountingDriver struct {
 	*entsql.Driver
-	onStatement func(context.Context, time.Duration)
+	// replica is the read replica's driver, or nil.
+	replica     *entsql.Driver
+	onStatement func(context.Context, Pool, time.Duration)
+	postgres    bool
 	// writeGate, for SQLite, lets one transaction at a time open. SQLite has a single writer: without the
 	// gate, every pooled connection could sit in BEGIN IMMEDIATE waiting for the lock while the holder
 	// waits for a free connection to read outside its transaction, and all of them stall until the busy
@@ -49,39 +81,103 @@ type CountingDriver struct {
 	writeGate chan struct{}
 }
 
-func (d *CountingDriver) observe(ctx context.Context, start time.Time) {
+func (d *CountingDriver) observe(ctx context.Context, pool Pool, start time.Time) {
 	el := time.Since(start)
 	if c := CounterFrom(ctx); c != nil {
 		c.n.Add(1)
 		c.dur.Add(int64(el))
 	}
 	if d.onStatement != nil {
-		d.onStatement(ctx, el)
+		d.onStatement(ctx, pool, el)
 	}
 }
 
-// Exec implements dialect.Driver.
+// reader returns the driver that answers query: the replica for a SELECT of a marked context.
+func (d *CountingDriver) reader(ctx context.Context, query string) (*entsql.Driver, Pool) {
+	if d.replica != nil && replicaReads(ctx) && isSelect(query) {
+		return d.replica, Replica
+	}
+	return d.Driver, Primary
+}
+
+// isSelect reports whether query is a plain SELECT, which a read-only standby can answer; INSERT …
+// RETURNING, which ent sends as a query, is not.
+func isSelect(query string) bool {
+	query = strings.TrimLeft(query, " \t\r\n(")
+	return len(query) >= 6 && strings.EqualFold(query[:6], "SELECT")
+}
+
+// args adapts ent's arguments for lib/pq's binary_parameters (see postgresDSN): it would send a []byte
+// as binary, which is right for bytea but not for the JSON documents ent marshals into []byte, as jsonb's
+// binary format differs from its text. Sent as text, they are parsed by the type the column has. The
+// schema has no bytea column (database_test checks).
+func (d *CountingDriver) args(args []any) []any {
+	if !d.postgres {
+		return args
+	}
+	var out []any
+	for i, a := range args {
+		b, ok := a.([]byte)
+		if !ok {
+			if raw, isRaw := a.(json.RawMessage); isRaw {
+				b, ok = raw, true
+			}
+		}
+		if !ok {
+			continue
+		}
+		if out == nil {
+			out = slices.Clone(args)
+		}
+		out[i] = string(b)
+	}
+	if out == nil {
+		return args
+	}
+	return out
+}
+
+// entArgs is args for ent's untyped argument list.
+func (d *CountingDriver) entArgs(args any) any {
+	if a, ok := args.([]any); ok {
+		return d.args(a)
+	}
+	return args
+}
+
+// Exec implements dialect.Driver; it always runs on the primary.
 func (d *CountingDriver) Exec(ctx context.Context, query string, args, v any) error {
-	defer d.observe(ctx, time.Now())
-	return d.Driver.Exec(ctx, query, args, v)
+	defer d.observe(ctx, Primary, time.Now())
+	return d.Driver.Exec(ctx, query, d.entArgs(args), v)
 }
 
 // Query implements dialect.Driver.
 func (d *CountingDriver) Query(ctx context.Context, query string, args, v any) error {
-	defer d.observe(ctx, time.Now())
-	return d.Driver.Query(ctx, query, args, v)
+	drv, pool := d.reader(ctx, query)
+	defer d.observe(ctx, pool, time.Now())
+	return drv.Query(ctx, query, d.entArgs(args), v)
 }
 
-// ExecContext serves ent's sql/execquery feature.
+// ExecContext serves ent's sql/execquery feature; it always runs on the primary.
 func (d *CountingDriver) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	defer d.observe(ctx, time.Now())
-	return d.Driver.ExecContext(ctx, query, args...)
+	defer d.observe(ctx, Primary, time.Now())
+	return d.Driver.ExecContext(ctx, query, d.args(args)...)
 }
 
 // QueryContext serves ent's sql/execquery feature and hand-written queries.
 func (d *CountingDriver) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	defer d.observe(ctx, time.Now())
-	return d.Driver.QueryContext(ctx, query, args...)
+	drv, pool := d.reader(ctx, query)
+	defer d.observe(ctx, pool, time.Now())
+	return drv.QueryContext(ctx, query, d.args(args)...)
+}
+
+// Close closes the pools.
+func (d *CountingDriver) Close() error {
+	err := d.Driver.Close()
+	if d.replica != nil {
+		err = errors.Join(err, d.replica.Close())
+	}
+	return err
 }
 
 // Tx implements dialect.Driver; statements inside the transaction are counted too.
@@ -100,7 +196,7 @@ func (d *CountingDriver) BeginTx(ctx context.Context, opts *sql.TxOptions) (dial
 			return nil, ctx.Err()
 		}
 	}
-	defer d.observe(ctx, time.Now())
+	defer d.observe(ctx, Primary, time.Now())
 	tx, err := d.Driver.BeginTx(ctx, opts)
 	if err != nil {
 		release()
@@ -117,24 +213,24 @@ type countingTx struct {
 }
 
 func (t *countingTx) Exec(ctx context.Context, query string, args, v any) error {
-	defer t.d.observe(ctx, time.Now())
-	return t.Tx.Exec(ctx, query, args, v)
+	defer t.d.observe(ctx, Primary, time.Now())
+	return t.Tx.Exec(ctx, query, t.d.entArgs(args), v)
 }
 
 func (t *countingTx) Query(ctx context.Context, query string, args, v any) error {
-	defer t.d.observe(ctx, time.Now())
-	return t.Tx.Query(ctx, query, args, v)
+	defer t.d.observe(ctx, Primary, time.Now())
+	return t.Tx.Query(ctx, query, t.d.entArgs(args), v)
 }
 
 func (t *countingTx) Commit() error {
 	defer t.release()
-	defer t.d.observe(t.ctx, time.Now())
+	defer t.d.observe(t.ctx, Primary, time.Now())
 	return t.Tx.Commit()
 }
 
 func (t *countingTx) Rollback() error {
 	defer t.release()
-	defer t.d.observe(t.ctx, time.Now())
+	defer t.d.observe(t.ctx, Primary, time.Now())
 	return t.Tx.Rollback()
 }
 
@@ -146,8 +242,8 @@ func (t *countingTx) ExecContext(ctx context.Context, query string, args ...any)
 	if !ok {
 		return nil, errors.New("database: the transaction does not run hand-written statements")
 	}
-	defer t.d.observe(ctx, time.Now())
-	return ex.ExecContext(ctx, query, args...)
+	defer t.d.observe(ctx, Primary, time.Now())
+	return ex.ExecContext(ctx, query, t.d.args(args)...)
 }
 
 // QueryContext serves hand-written queries inside the transaction.
@@ -158,6 +254,6 @@ func (t *countingTx) QueryContext(ctx context.Context, query string, args ...any
 	if !ok {
 		return nil, errors.New("database: the transaction does not run hand-written queries")
 	}
-	defer t.d.observe(ctx, time.Now())
-	return q.QueryContext(ctx, query, args...)
+	defer t.d.observe(ctx, Primary, time.Now())
+	return q.QueryContext(ctx, query, t.d.args(args)...)
 }

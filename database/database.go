@@ -21,41 +21,54 @@ import (
 
 // DB is an open database with its ent client.
 type DB struct {
-	Client  *ent.Client
-	SQL     *sql.DB
+	Client *ent.Client
+	SQL    *sql.DB
+	// ReadSQL is the read replica's pool, or nil without one. The Client reads from it only for
+	// contexts marked by WithReplicaReads.
+	ReadSQL *sql.DB
 	Dialect string // dialect.SQLite or dialect.Postgres
 	driver  *CountingDriver
 }
 
 // Options tune the connection pool.
 type Options struct {
+	// MaxOpenConns bounds each PostgreSQL pool (20 by default).
 	MaxOpenConns int
-	// OnStatement, when set, observes every statement's duration (for metrics).
-	OnStatement func(ctx context.Context, d time.Duration)
+	// ReadURL, when set, is a postgres:// URL of a read replica of the PostgreSQL database (a hot
+	// standby): a second pool, of the same size, that serves the reads of contexts marked by
+	// WithReplicaReads.
+	ReadURL string
+	// OnStatement, when set, observes every statement's pool and duration (for metrics).
+	OnStatement func(ctx context.Context, pool Pool, d time.Duration)
 }
 
+// Pool names the connection pool a statement ran on.
+type Pool string
+
+// The pools.
+const (
+	Primary Pool = "primary"
+	Replica Pool = "replica"
+)
+
 // Open connects to the database named by dsn: a postgres:// or postgresql:// URL selects PostgreSQL,
-// anything else is a SQLite file path (or a file: URI).
+// anything else is a SQLite file path (or a file: URI). With opts.ReadURL it connects to the read replica
+// too, and fails if either does not answer.
 func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 	var (
 		db   *sql.DB
 		dial string
 		err  error
 	)
-	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+	if isPostgres(dsn) {
 		dial = dialect.Postgres
-		db, err = sql.Open("postgres", dsn)
-		if err != nil {
-			return nil, fmt.Errorf("open postgres: %w", err)
+		if db, err = openPostgres(ctx, dsn, opts.MaxOpenConns); err != nil {
+			return nil, fmt.Errorf("connect to postgres database: %w", err)
 		}
-		max := opts.MaxOpenConns
-		if max <= 0 {
-			max = 20
-		}
-		db.SetMaxOpenConns(max)
-		db.SetMaxIdleConns(max)
-		db.SetConnMaxIdleTime(5 * time.Minute)
 	} else {
+		if opts.ReadURL != "" {
+			return nil, errors.New("a read replica needs PostgreSQL: the database is SQLite")
+		}
 		dial = dialect.SQLite
 		db, err = sql.Open("sqlite", sqliteDSN(dsn))
 		if err != nil {
@@ -64,16 +77,70 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 		// WAL lets readers run beside the single writer; more connections than that only queue on the lock.
 		db.SetMaxOpenConns(8)
 		db.SetMaxIdleConns(8)
+		if err := db.PingContext(ctx); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("connect to sqlite database: %w", err)
+		}
 	}
-	if err := db.PingContext(ctx); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("connect to %s database: %w", dial, err)
-	}
-	drv := &CountingDriver{Driver: entsql.OpenDB(dial, db), onStatement: opts.OnStatement}
+	drv := &CountingDriver{Driver: entsql.OpenDB(dial, db), onStatement: opts.OnStatement, postgres: dial == dialect.Postgres}
 	if dial == dialect.SQLite {
 		drv.writeGate = make(chan struct{}, 1)
 	}
-	return &DB{Client: ent.NewClient(ent.Driver(drv)), SQL: db, Dialect: dial, driver: drv}, nil
+	var readDB *sql.DB
+	if opts.ReadURL != "" {
+		if !isPostgres(opts.ReadURL) {
+			db.Close()
+			return nil, errors.New("the read replica's URL must be a postgres:// URL")
+		}
+		if readDB, err = openPostgres(ctx, opts.ReadURL, opts.MaxOpenConns); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("connect to the read replica: %w", err)
+		}
+		drv.replica = entsql.OpenDB(dial, readDB)
+	}
+	return &DB{Client: ent.NewClient(ent.Driver(drv)), SQL: db, ReadSQL: readDB, Dialect: dial, driver: drv}, nil
+}
+
+func isPostgres(dsn string) bool {
+	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
+}
+
+// openPostgres opens and pings a PostgreSQL pool of at most maxConns connections.
+func openPostgres(ctx context.Context, dsn string, maxConns int) (*sql.DB, error) {
+	db, err := sql.Open("postgres", postgresDSN(dsn))
+	if err != nil {
+		return nil, err
+	}
+	if maxConns <= 0 {
+		maxConns = 20
+	}
+	// Exclusive holds one connection while the migration it guards needs another.
+	maxConns = max(maxConns, 2)
+	db.SetMaxOpenConns(maxConns)
+	db.SetMaxIdleConns(maxConns)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// postgresDSN turns on lib/pq's binary_parameters unless the URL chooses. With it, a statement with
+// parameters travels as one Parse/Bind/Execute/Sync exchange instead of two (Parse/Describe/Sync, then
+// Bind/Execute/Sync on the unnamed statement): one round trip less, and correct behind PgBouncer in
+// transaction mode, which may hand the second exchange to another server connection, where the unnamed
+// statement is missing or, worse, another client's. Its cost, []byte parameters sent as binary, is
+// taken care of by CountingDriver.
+func postgresDSN(dsn string) string {
+	if strings.Contains(dsn, "binary_parameters=") {
+		return dsn
+	}
+	sep := "?"
+	if strings.Contains(dsn, "?") {
+		sep = "&"
+	}
+	return dsn + sep + "binary_parameters=yes"
 }
 
 // sqliteDSN turns a path into a URI with the pragmas Emporium relies on: foreign keys (ent's cascades),
@@ -95,11 +162,21 @@ func sqliteDSN(path string) string {
 	return path + sep + q.Encode()
 }
 
-// Close closes the client and its pool.
+// Close closes the client and its pools.
 func (db *DB) Close() error { return db.Client.Close() }
 
-// Ping checks that the database answers.
-func (db *DB) Ping(ctx context.Context) error { return db.SQL.PingContext(ctx) }
+// Ping checks that the database, and the read replica if there is one, answer.
+func (db *DB) Ping(ctx context.Context) error {
+	if err := db.SQL.PingContext(ctx); err != nil {
+		return fmt.Errorf("primary: %w", err)
+	}
+	if db.ReadSQL != nil {
+		if err := db.ReadSQL.PingContext(ctx); err != nil {
+			return fmt.Errorf("read replica: %w", err)
+		}
+	}
+	return nil
+}
 
 // Postgres reports whether the database is PostgreSQL.
 func (db *DB) Postgres() bool { return db.Dialect == dialect.Postgres }

@@ -2,8 +2,11 @@ package database
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"entgo.io/ent/dialect/sql/schema"
 )
@@ -14,23 +17,47 @@ const migrationLock = 0x656d706f7269756d
 
 // Exclusive runs fn while holding a PostgreSQL advisory lock, so that replicas starting together migrate
 // and seed one after another. SQLite serialises writers itself.
+//
+// The lock is transaction-level (pg_advisory_xact_lock), held by a transaction that stays open, idle,
+// while fn works on other connections, and released when it ends. A session-level lock would break behind
+// PgBouncer in transaction mode: the lock and its unlock could reach different server connections, and the
+// lock would stay for good on a pooled connection, blocking every later start. An open transaction pins
+// its server connection there, so the lock lives exactly as long as it. Waiters try again now and then
+// rather than block in a transaction, so that they do not hold server connections the migrating replica
+// needs from a small PgBouncer pool.
 func (db *DB) Exclusive(ctx context.Context, fn func(context.Context) error) error {
 	if !db.Postgres() {
 		return fn(ctx)
 	}
-	conn, err := db.SQL.Conn(ctx)
+	for wait := 50 * time.Millisecond; ; wait = min(2*wait, time.Second) {
+		tx, locked, err := db.tryMigrationLock(ctx)
+		if err != nil {
+			return fmt.Errorf("take migration lock: %w", err)
+		}
+		if locked {
+			// The transaction wrote nothing: rolling it back only releases the lock.
+			defer func() { _ = tx.Rollback() }()
+			return fn(ctx)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("take migration lock: %w", ctx.Err())
+		case <-time.After(wait):
+		}
+	}
+}
+
+// tryMigrationLock begins a transaction holding the migration lock, or reports that another holds it.
+func (db *DB) tryMigrationLock(ctx context.Context) (*sql.Tx, bool, error) {
+	tx, err := db.SQL.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("take migration lock: %w", err)
+		return nil, false, err
 	}
-	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock($1)", migrationLock); err != nil {
-		return fmt.Errorf("take migration lock: %w", err)
+	var locked bool
+	if err := tx.QueryRowContext(ctx, "SELECT pg_try_advisory_xact_lock($1)", migrationLock).Scan(&locked); err != nil || !locked {
+		return nil, false, errors.Join(err, tx.Rollback())
 	}
-	defer func() {
-		// The lock is released with the session anyway; unlocking early lets the next replica go on.
-		_, _ = conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", migrationLock)
-	}()
-	return fn(ctx)
+	return tx, true, nil
 }
 
 // Migrate brings the schema up to date. It is idempotent; run it inside Exclusive.

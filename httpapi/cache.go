@@ -61,7 +61,7 @@ func cachedResponse(ctx context.Context, oc *graphql.OperationContext, body []by
 }
 
 // registerCacheMetrics exports the cache's counters.
-func registerCacheMetrics(reg *prometheus.Registry, c *respcache.Cache) {
+func registerCacheMetrics(reg *prometheus.Registry, c *respcache.Cache, gate *respcache.ReplicaGate) {
 	counter := func(name, help string, v func(respcache.Stats) uint64) prometheus.Collector {
 		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, func() float64 { return float64(v(c.Stats())) })
 	}
@@ -72,4 +72,10 @@ func registerCacheMetrics(reg *prometheus.Registry, c *respcache.Cache) {
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "emporium_response_cache_bytes", Help: "Bytes of bodies held by the response cache."},
 			func() float64 { return float64(c.Stats().Bytes) }),
 	)
+	if gate != nil {
+		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "emporium_response_cache_replica_behind_total",
+			Help: "Missed answers computed on the primary because the read replica had not replayed the last catalog write.",
+		}, func() float64 { return float64(gate.Behind()) }))
+	}
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/vektah/gqlparser/v2/ast"
 
+	"github.com/emporium/emporium/database"
 	"github.com/emporium/emporium/graph"
 	"github.com/emporium/emporium/respcache"
 	"github.com/vektah/gqlparser/v2/gqlerror"
@@ -53,6 +54,8 @@ const allowedMethods = "OPTIONS, GET, POST"
 type graphQLHTTP struct {
 	// cache answers anonymous catalog queries; nil turns it off.
 	cache *respcache.Cache
+	// gate, with a read replica, decides whether a missed answer may be computed there.
+	gate *respcache.ReplicaGate
 }
 
 var _ graphql.Transport = graphQLHTTP{}
@@ -133,6 +136,12 @@ func (t graphQLHTTP) Do(w http.ResponseWriter, r *http.Request, exec graphql.Gra
 			if body, ok := t.cache.Get(key); ok {
 				writeResponse(w, http.StatusOK, cachedResponse(ctx, opCtx, body))
 				return
+			}
+			if t.gate != nil && !t.gate.ReplicaFresh(ctx, gen) {
+				// The replica may not show the write that began this generation: compute the answer
+				// on the primary, which keeps it exact, rather than not keep it, which would send every
+				// request for it to the database until the replica catches up.
+				ctx = database.WithPrimaryReads(ctx)
 			}
 		}
 	}

@@ -69,6 +69,9 @@ type Config struct {
 	MaxComplexity int
 	// Cache answers anonymous catalog queries; nil turns it off.
 	Cache *respcache.Cache
+	// CacheGate, with a read replica, lets the cache keep answers computed there only once the replica
+	// has replayed the last catalog write; nil without a replica.
+	CacheGate *respcache.ReplicaGate
 	// MaxInFlight bounds the GraphQL requests running at once (by default, the database pool's size); beyond it requests
 	// wait up to QueueTimeout (DefaultQueueTimeout), then get 503 with Retry-After. A negative value
 	// turns shedding off.
@@ -94,7 +97,10 @@ func New(cfg Config) http.Handler {
 	}
 	cfg.Metrics.registry.MustRegister(collectors.NewDBStatsCollector(cfg.DB.SQL, "emporium"))
 	if cfg.Cache != nil {
-		registerCacheMetrics(cfg.Metrics.registry, cfg.Cache)
+		registerCacheMetrics(cfg.Metrics.registry, cfg.Cache, cfg.CacheGate)
+	}
+	if cfg.DB.ReadSQL != nil {
+		cfg.Metrics.registry.MustRegister(collectors.NewDBStatsCollector(cfg.DB.ReadSQL, "emporium_replica"))
 	}
 
 	cat := catalog.New(cfg.DB.Client, cfg.DB.Querier(), cfg.DB.Postgres())
@@ -143,6 +149,7 @@ func New(cfg Config) http.Handler {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		// Both pools: without its read replica, the service cannot answer storefront catalog queries.
 		if err := cfg.DB.Ping(ctx); err != nil {
 			cfg.Log.WarnContext(ctx, "readiness check failed", "err", err)
 			w.WriteHeader(http.StatusServiceUnavailable)
@@ -186,9 +193,10 @@ func newGraphQL(cfg Config, services graph.Services) http.Handler {
 	})
 	srv := handler.New(schema)
 	// The spec transport goes first so that every method but OPTIONS gets its status and Allow header.
-	srv.AddTransport(graphQLHTTP{cache: cfg.Cache})
+	srv.AddTransport(graphQLHTTP{cache: cfg.Cache, gate: cfg.CacheGate})
 	srv.AddTransport(transport.Options{})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	srv.AroundOperations(graph.ReplicaReads)
 	srv.AroundRootFields(graph.AuditMutations)
 	srv.SetErrorPresenter(graph.ErrorPresenter(cfg.Log))
 	srv.SetRecoverFunc(graph.Recover(cfg.Log))

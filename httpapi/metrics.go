@@ -26,6 +26,7 @@ type Metrics struct {
 	statements   *prometheus.HistogramVec
 	sqlTime      *prometheus.HistogramVec
 	sqlDuration  prometheus.Histogram
+	sqlByPool    *prometheus.CounterVec
 
 	mu         sync.Mutex
 	operations map[string]bool
@@ -61,16 +62,20 @@ func NewMetrics(reg *prometheus.Registry) *Metrics {
 			Name: "emporium_sql_statement_duration_seconds", Help: "Duration of single SQL statements.",
 			Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, 1},
 		}),
+		sqlByPool: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "emporium_sql_statements_total", Help: "SQL statements by connection pool: primary, or the read replica.",
+		}, []string{"pool"}),
 		operations: map[string]bool{},
 	}
-	reg.MustRegister(m.httpRequests, m.duration, m.errors, m.statements, m.sqlTime, m.sqlDuration,
+	reg.MustRegister(m.httpRequests, m.duration, m.errors, m.statements, m.sqlTime, m.sqlDuration, m.sqlByPool,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
 
-// ObserveStatement records one SQL statement's duration; pass it to database.Options.OnStatement.
-func (m *Metrics) ObserveStatement(_ context.Context, d time.Duration) {
+// ObserveStatement records one SQL statement's pool and duration; pass it to database.Options.OnStatement.
+func (m *Metrics) ObserveStatement(_ context.Context, pool database.Pool, d time.Duration) {
 	m.sqlDuration.Observe(d.Seconds())
+	m.sqlByPool.WithLabelValues(string(pool)).Inc()
 }
 
 // requestInfo carries what the GraphQL layer learns about a request back to the HTTP middleware.

@@ -24,6 +24,8 @@ type Cache struct {
 	bytes int
 
 	hits, misses, invalidations atomic.Uint64
+	// invalidated holds a token after each Invalidate, for a ReplicaGate to learn of it.
+	invalidated chan struct{}
 }
 
 type entry struct {
@@ -35,7 +37,8 @@ type entry struct {
 
 // New returns a cache holding at most maxBytes of bodies, each for at most ttl.
 func New(maxBytes int, ttl time.Duration) *Cache {
-	return &Cache{ttl: ttl, maxBytes: maxBytes, order: list.New(), items: map[string]*list.Element{}}
+	return &Cache{ttl: ttl, maxBytes: maxBytes, order: list.New(), items: map[string]*list.Element{},
+		invalidated: make(chan struct{}, 1)}
 }
 
 // Generation is the current generation; take it before computing an answer and give it to Put.
@@ -45,6 +48,10 @@ func (c *Cache) Generation() uint64 { return c.gen.Load() }
 func (c *Cache) Invalidate() {
 	c.gen.Add(1)
 	c.invalidations.Add(1)
+	select {
+	case c.invalidated <- struct{}{}:
+	default: // a token is waiting already: one look at the new generation serves both
+	}
 }
 
 // Get returns the body cached for key in the current generation.

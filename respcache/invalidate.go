@@ -2,8 +2,11 @@ package respcache
 
 import (
 	"context"
+	"crypto/rand"
+	"database/sql"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -77,9 +80,18 @@ func Hook(c *Cache, notify bool) ent.Hook {
 	}
 }
 
+// probePrefix starts the payload of the announcements Listen sends itself to check that they arrive;
+// they announce no write.
+const probePrefix = "probe:"
+
 // Listen invalidates c whenever another replica announces a catalog write, until ctx ends. A lost
 // connection invalidates too: announcements may have been missed while it was down.
-func Listen(ctx context.Context, dsn string, c *Cache, log *slog.Logger) error {
+//
+// dsn must reach PostgreSQL with a session of its own: through PgBouncer in transaction mode, LISTEN
+// holds a pooled server connection for a moment and announcements never arrive. So Listen announces a
+// probe through db, the pool that carries the writes' announcements, and fails unless it arrives
+// within probeTimeout: a cache that misses writes would not be exact.
+func Listen(ctx context.Context, dsn string, db *sql.DB, c *Cache, log *slog.Logger) error {
 	l := pq.NewListener(dsn, 100*time.Millisecond, 10*time.Second, func(ev pq.ListenerEventType, err error) {
 		switch ev {
 		case pq.ListenerEventDisconnected:
@@ -96,6 +108,8 @@ func Listen(ctx context.Context, dsn string, c *Cache, log *slog.Logger) error {
 		l.Close()
 		return fmt.Errorf("respcache: listen: %w", err)
 	}
+	probe := probePrefix + rand.Text()
+	arrived := make(chan struct{})
 	go func() {
 		defer l.Close()
 		ping := time.NewTicker(30 * time.Second)
@@ -104,7 +118,13 @@ func Listen(ctx context.Context, dsn string, c *Cache, log *slog.Logger) error {
 			select {
 			case <-ctx.Done():
 				return
-			case <-l.Notify:
+			case n := <-l.Notify:
+				if n != nil && strings.HasPrefix(n.Extra, probePrefix) {
+					if n.Extra == probe {
+						close(arrived)
+					}
+					continue
+				}
 				// nil after a reconnection; either way something may have changed.
 				c.Invalidate()
 			case <-ping.C:
@@ -112,5 +132,20 @@ func Listen(ctx context.Context, dsn string, c *Cache, log *slog.Logger) error {
 			}
 		}
 	}()
-	return nil
+	if _, err := db.ExecContext(ctx, "SELECT pg_notify($1, $2)", Channel, probe); err != nil {
+		return fmt.Errorf("respcache: announce a probe: %w", err)
+	}
+	select {
+	case <-arrived:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(probeTimeout):
+		return fmt.Errorf("respcache: catalog announcements do not arrive at the LISTEN connection within %v: "+
+			"it needs a PostgreSQL session of its own, not PgBouncer in transaction mode "+
+			"(set EMPORIUM_DATABASE_LISTEN_URL to a direct connection)", probeTimeout)
+	}
 }
+
+// probeTimeout bounds the wait for Listen's probe.
+const probeTimeout = 5 * time.Second

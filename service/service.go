@@ -32,6 +32,12 @@ import (
 // Options configure the service.
 type Options struct {
 	DatabaseURL string
+	// DatabaseReadURL, when set, is a PostgreSQL read replica of DatabaseURL: storefront catalog queries
+	// read from it (see graph.ReplicaReads). Open fails if it does not answer.
+	DatabaseReadURL string
+	// DatabaseListenURL is where the response cache LISTENs for other replicas' catalog writes: a
+	// PostgreSQL session of its own, so not through PgBouncer in transaction mode. DatabaseURL by default.
+	DatabaseListenURL string
 	// DemoCatalog is loaded on the first start of an empty database; nil to start empty.
 	DemoCatalog []byte
 	MaxDBConns  int
@@ -99,7 +105,9 @@ func Open(ctx context.Context, opts Options) (*Service, error) {
 		opts.ResetURL = "http://localhost:3000/account/reset"
 	}
 	metrics := httpapi.NewMetrics(prometheus.NewRegistry())
-	db, err := database.Open(ctx, opts.DatabaseURL, database.Options{MaxOpenConns: opts.MaxDBConns, OnStatement: metrics.ObserveStatement})
+	db, err := database.Open(ctx, opts.DatabaseURL, database.Options{
+		MaxOpenConns: opts.MaxDBConns, ReadURL: opts.DatabaseReadURL, OnStatement: metrics.ObserveStatement,
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -155,20 +163,25 @@ func Open(ctx context.Context, opts Options) (*Service, error) {
 			limit.RestoreRate = opts.RestoreRate
 		}
 	}
+	var gate *respcache.ReplicaGate
 	if cache != nil && db.Postgres() {
 		// Other replicas' catalog writes reach this one's cache through NOTIFY.
 		listenCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
-		if err := respcache.Listen(listenCtx, opts.DatabaseURL, cache, opts.Log); err != nil {
+		if err := respcache.Listen(listenCtx, cmp.Or(opts.DatabaseListenURL, opts.DatabaseURL), db.SQL, cache, opts.Log); err != nil {
 			stop()
 			return nil, errors.Join(err, db.Close())
 		}
 		s.stop = stop
+		if db.ReadSQL != nil {
+			gate = respcache.NewReplicaGate(cache, db.PrimaryWAL, db.ReplicaReplayed, opts.Log)
+			go gate.Run(listenCtx)
+		}
 	}
 	s.Handler = httpapi.New(httpapi.Config{
 		RateLimit: limit, CheckoutURL: opts.CheckoutURL, Payments: opts.Payments, OrderStatusURL: opts.OrderStatusURL,
 		Log: opts.Log, DB: db, Metrics: metrics, Playground: opts.Playground, Production: opts.Production,
 		CORSOrigins: opts.CORSOrigins, Tokens: tokens, Customers: s.Customers, Staff: s.Staff, APIKeys: s.APIKeys,
-		Cache: cache, MaxInFlight: opts.MaxInFlight, QueueTimeout: opts.QueueTimeout, RequestTimeout: opts.RequestTimeout,
+		Cache: cache, CacheGate: gate, MaxInFlight: opts.MaxInFlight, QueueTimeout: opts.QueueTimeout, RequestTimeout: opts.RequestTimeout,
 	})
 	return s, nil
 }

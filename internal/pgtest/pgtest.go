@@ -46,6 +46,15 @@
 // (common in containers), initdb and pg_ctl are run as the OS user
 // "postgres", which must exist, and the cluster directory is given to it.
 //
+// # Replication and PgBouncer
+//
+// [StartReplicated] starts a throwaway primary and a hot standby that streams
+// from it, for tests of reads from a replica; [StartPgBouncer] starts
+// pgbouncer in transaction pooling mode in front of a server. Both need their
+// binaries (the PostgreSQL server's, pgbouncer) and return errors wrapping
+// [ErrNoBinaries] or [ErrNoPgBouncer] without them, for the caller to decide
+// whether that skips a test.
+//
 // # Leaked clusters
 //
 // Stop shuts the cluster down (immediate mode) and removes its directory.
@@ -107,6 +116,9 @@ const (
 	maxSocketPath = 100 // sun_path is 104 or 108 bytes depending on the OS
 )
 
+// ErrNoBinaries is wrapped by the error of a start that found no PostgreSQL server binaries.
+var ErrNoBinaries = errors.New("pgtest: no PostgreSQL server binaries found")
+
 // binGlob matches the bin directories of installed PostgreSQL versions
 // (Debian and Ubuntu layout). A variable for tests.
 var binGlob = "/usr/lib/postgresql/*/bin"
@@ -135,6 +147,8 @@ type cluster struct {
 	dir  string              // root directory: data dir, socket, log
 	cred *syscall.Credential // nil unless we run the binaries as another user
 	port int
+	// settings are extra server settings (name=value), given after the defaults so that they win.
+	settings []string
 }
 
 func (c *cluster) dataDir() string { return filepath.Join(c.dir, dataDir) }
@@ -161,6 +175,12 @@ func (s *Server) AdminDSN() string { return s.adminDSN }
 // Failures are reported with tb.Fatalf.
 func (s *Server) NewDatabase(tb testing.TB) string {
 	tb.Helper()
+	return s.dsnFor(s.newDatabase(tb))
+}
+
+// newDatabase is NewDatabase, returning the database's name.
+func (s *Server) newDatabase(tb testing.TB) string {
+	tb.Helper()
 	name, err := newDatabaseName()
 	if err != nil {
 		tb.Fatalf("pgtest: %v", err)
@@ -181,7 +201,7 @@ func (s *Server) NewDatabase(tb testing.TB) string {
 			tb.Errorf("pgtest: %v", err)
 		}
 	})
-	return s.dsnFor(name)
+	return name
 }
 
 // dropDatabase drops the named database, terminating connections to it.
@@ -303,6 +323,19 @@ func (s *Server) connect() error {
 
 // startCluster creates and starts a throwaway cluster.
 func startCluster() (*Server, error) {
+	c, err := newCluster()
+	if err != nil {
+		return nil, err
+	}
+	if err := c.initdb(); err != nil {
+		return nil, errors.Join(err, c.destroy())
+	}
+	return c.serve()
+}
+
+// newCluster makes the directory of a throwaway cluster, given to the OS user that will run it, and
+// records this process as its owner. The cluster has no data directory yet.
+func newCluster(settings ...string) (*cluster, error) {
 	bin, err := findBinaries()
 	if err != nil {
 		return nil, err
@@ -320,8 +353,8 @@ func startCluster() (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pgtest: create cluster directory: %w", err)
 	}
-	c := &cluster{bin: bin, dir: dir, cred: cred}
-	fail := func(err error) (*Server, error) {
+	c := &cluster{bin: bin, dir: dir, cred: cred, settings: settings}
+	fail := func(err error) (*cluster, error) {
 		if derr := c.destroy(); derr != nil {
 			err = errors.Join(err, derr)
 		}
@@ -338,18 +371,26 @@ func startCluster() (*Server, error) {
 			return fail(fmt.Errorf("pgtest: chown cluster directory to %s: %w", osUser, err))
 		}
 	}
+	return c, nil
+}
 
+// initdb creates the cluster's data directory.
+func (c *cluster) initdb() error {
 	if out, err := c.run("initdb", "-D", c.dataDir(), "-U", superuser,
 		"--auth=trust", "--encoding=UTF8", "--no-locale", "--no-sync"); err != nil {
-		return fail(fmt.Errorf("pgtest: initdb: %w\n%s", err, out))
+		return fmt.Errorf("pgtest: initdb: %w\n%s", err, out)
 	}
+	return nil
+}
 
+// serve starts the cluster and connects to it. On failure the cluster is destroyed.
+func (c *cluster) serve() (*Server, error) {
 	s := &Server{cluster: c, dsnFor: c.dsn}
 	// Stop the cluster if we are interrupted while starting it or later.
 	// The lock makes such a Stop wait until the cluster is up.
 	s.mu.Lock()
 	s.watchSignals()
-	err = c.startRetrying()
+	err := c.startRetrying()
 	if err == nil {
 		s.adminDSN = c.dsn("postgres")
 		if err = s.connect(); err != nil {
@@ -472,7 +513,7 @@ func (c *cluster) start() error {
 	if len(filepath.Join(c.dir, ".s.PGSQL.65535")) > maxSocketPath {
 		sockets = "-c unix_socket_directories=''" // TCP only
 	}
-	opts := strings.Join([]string{
+	opts := []string{
 		sockets,
 		"-c listen_addresses=127.0.0.1",
 		"-p " + strconv.Itoa(port),
@@ -480,9 +521,12 @@ func (c *cluster) start() error {
 		"-c synchronous_commit=off",
 		"-c full_page_writes=off",
 		"-c max_connections=200",
-	}, " ")
+	}
+	for _, s := range c.settings {
+		opts = append(opts, "-c "+shellQuote(s))
+	}
 	out, err := c.run("pg_ctl", "-D", c.dataDir(), "-l", c.logPath(),
-		"-w", "-t", strconv.Itoa(int(readyTimeout/time.Second)), "-o", opts, "start")
+		"-w", "-t", strconv.Itoa(int(readyTimeout/time.Second)), "-o", strings.Join(opts, " "), "start")
 	if err != nil {
 		tail := c.logTail(logStart)
 		err = fmt.Errorf("pgtest: pg_ctl start on port %d: %w\n%s%s", port, err, out, tail)
@@ -598,10 +642,10 @@ func findBinaries() (string, error) {
 			return dir, nil
 		}
 	}
-	return "", fmt.Errorf("pgtest: no PostgreSQL server binaries found: "+
+	return "", fmt.Errorf("%w: "+
 		"initdb, pg_ctl and postgres are not in $%s, %s or $PATH; "+
 		"install the PostgreSQL server (e.g. apt-get install postgresql), set %s to its bin directory, "+
-		"or set %s to the URL of a server to use", EnvPGBin, binGlob, EnvPGBin, EnvDatabaseURL)
+		"or set %s to the URL of a server to use", ErrNoBinaries, EnvPGBin, binGlob, EnvPGBin, EnvDatabaseURL)
 }
 
 // compareVersions compares dotted version strings such as "9.6" and "15"

@@ -324,3 +324,103 @@ func TestShellQuote(t *testing.T) {
 		t.Errorf("shellQuote = %s, want %s", got, want)
 	}
 }
+
+func TestReplicated(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a primary and a standby")
+	}
+	r, err := StartReplicated()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Stop() })
+	primaryDSN, standbyDSN := r.NewDatabase(t)
+	primary, standby := open(t, primaryDSN), open(t, standbyDSN)
+	if a, b := currentDatabase(t, primary), currentDatabase(t, standby); a != b {
+		t.Fatalf("primary DSN names %s, standby DSN %s", a, b)
+	}
+	var recovering bool
+	if err := standby.QueryRow("SELECT pg_is_in_recovery()").Scan(&recovering); err != nil || !recovering {
+		t.Fatalf("standby in recovery: %v, %v", recovering, err)
+	}
+
+	exec1(t, primary, "CREATE TABLE item (name text NOT NULL)")
+	exec1(t, primary, "INSERT INTO item VALUES ('replicated')")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := r.WaitReplay(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var name string
+	if err := standby.QueryRow("SELECT name FROM item").Scan(&name); err != nil || name != "replicated" {
+		t.Errorf("standby reads %q, %v; want the primary's row", name, err)
+	}
+	if _, err := standby.Exec("INSERT INTO item VALUES ('x')"); err == nil || !strings.Contains(err.Error(), "read-only") {
+		t.Errorf("a write on the standby: %v, want a read-only error", err)
+	}
+
+	dirs := []string{r.Primary.cluster.dir, r.Standby.cluster.dir}
+	if err := r.Stop(); err != nil {
+		t.Fatalf("Stop: %v", err)
+	}
+	for _, dir := range dirs {
+		if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("cluster directory %s not removed: %v", dir, err)
+		}
+	}
+}
+
+func TestPgBouncer(t *testing.T) {
+	dsn := server.NewDatabase(t)
+	b, err := StartPgBouncer(server.AdminDSN(), 2)
+	if errors.Is(err, ErrNoPgBouncer) {
+		t.Skip(err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Stop() })
+	db := open(t, b.DSN(currentDatabase(t, open(t, dsn))))
+	exec1(t, db, "CREATE TABLE t (id int)")
+	exec1(t, db, "INSERT INTO t VALUES (1)")
+	var mode string
+	console, err := sql.Open("postgres", b.DSN("pgbouncer")) // no Ping: the console does not answer it
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer console.Close()
+	rows, err := console.Query("SHOW CONFIG")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		cols, _ := rows.Columns()
+		vals := make([]sql.NullString, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			t.Fatal(err)
+		}
+		if vals[0].String == "pool_mode" {
+			mode = vals[1].String
+		}
+	}
+	if err := rows.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if mode != "transaction" {
+		t.Errorf("pool_mode %q, want transaction", mode)
+	}
+	dir := b.dir
+	if err := b.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("pgbouncer directory %s not removed: %v", dir, err)
+	}
+	if err := db.Ping(); err == nil {
+		t.Error("pgbouncer still answers after Stop")
+	}
+}
