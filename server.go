@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"syscall"
@@ -91,11 +92,22 @@ Environment:
   EMPORIUM_RESPONSE_CACHE  MiB of anonymous catalog answers kept, or off  64
   EMPORIUM_RESPONSE_CACHE_TTL  the longest an answer is kept; catalog writes
                            empty the cache at once, on every replica     1m
+  GOGC                     the Go garbage collector's target (Go's own
+                           variable; the default here is 400, not 100) 400
   EMPORIUM_SMTP_ADDR       host:port of an SMTP server for emails (else they are logged);
                            with EMPORIUM_SMTP_USERNAME, EMPORIUM_SMTP_PASSWORD, EMPORIUM_SMTP_FROM
 `
 
+// defaultGCPercent is the garbage collector's target when GOGC is not set. The live heap of a server is
+// small (tens of megabytes, most of it the response cache), and at Go's default of 100 it collects very
+// often: at 400, adding to new carts at concurrency 64 went from 2,162 to 2,480 a second, p99 from 50 to
+// 45 ms, for a heap of a few hundred megabytes at most.
+const defaultGCPercent = 400
+
 func main() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(defaultGCPercent)
+	}
 	if err := run(os.Args[1:], os.Getenv, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "emporium:", err)
 		os.Exit(1)
