@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"slices"
 	"strings"
 	"sync"
@@ -13,6 +14,7 @@ import (
 
 	"entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
+	"github.com/lib/pq"
 )
 
 // Counter counts the statements issued under one context, typically one GraphQL request.
@@ -71,9 +73,12 @@ func replicaReads(ctx context.Context) bool {
 type CountingDriver struct {
 	*entsql.Driver
 	// replica is the read replica's driver, or nil.
-	replica     *entsql.Driver
-	onStatement func(context.Context, Pool, time.Duration)
-	postgres    bool
+	replica *entsql.Driver
+	// replicaDownUntil (Unix nanoseconds) sends reads to the primary for a while after the replica
+	// failed to answer, instead of failing the storefront while it is down.
+	replicaDownUntil atomic.Int64
+	onStatement      func(context.Context, Pool, time.Duration)
+	postgres         bool
 	// writeGate, for SQLite, lets one transaction at a time open. SQLite has a single writer: without the
 	// gate, every pooled connection could sit in BEGIN IMMEDIATE waiting for the lock while the holder
 	// waits for a free connection to read outside its transaction, and all of them stall until the busy
@@ -94,10 +99,43 @@ func (d *CountingDriver) observe(ctx context.Context, pool Pool, start time.Time
 
 // reader returns the driver that answers query: the replica for a SELECT of a marked context.
 func (d *CountingDriver) reader(ctx context.Context, query string) (*entsql.Driver, Pool) {
-	if d.replica != nil && replicaReads(ctx) && isSelect(query) {
+	if d.replica != nil && replicaReads(ctx) && isSelect(query) && time.Now().UnixNano() >= d.replicaDownUntil.Load() {
 		return d.replica, Replica
 	}
 	return d.Driver, Primary
+}
+
+// replicaRetry is how long reads stay on the primary after the replica failed to answer.
+const replicaRetry = 5 * time.Second
+
+// failover reports whether err, from the replica, means the replica cannot answer at all (it is down,
+// unreachable or not accepting connections), rather than that the statement failed; then it sends reads
+// to the primary for replicaRetry, and the caller runs the statement again there. A statement the
+// server refused (a *pq.Error) or a request that went away is not the replica's fault.
+func (d *CountingDriver) failover(ctx context.Context, pool Pool, err error) bool {
+	if pool != Replica || err == nil || ctx.Err() != nil {
+		return false
+	}
+	var pqErr *pq.Error
+	if errors.As(err, &pqErr) {
+		switch {
+		case pqErr.Code == "40001":
+			// A hot standby cancels a read that conflicts with the WAL it replays: the primary answers it,
+			// and the replica stays in use.
+			return true
+		case !strings.HasPrefix(string(pqErr.Code), "57P") && !strings.HasPrefix(string(pqErr.Code), "08"):
+			return false // 57P: shutting down or not accepting connections; 08: connection errors
+		}
+	}
+	d.replicaDownUntil.Store(time.Now().Add(replicaRetry).UnixNano())
+	slog.WarnContext(ctx, "read replica unavailable; reading the primary", "err", err, "retry_in", replicaRetry)
+	return true
+}
+
+// ReplicaAvailable reports whether reads are going to the read replica (false without one, or while it
+// is held down after a failure).
+func (d *CountingDriver) ReplicaAvailable() bool {
+	return d.replica != nil && time.Now().UnixNano() >= d.replicaDownUntil.Load()
 }
 
 // isSelect reports whether query is a plain SELECT, which a read-only standby can answer; INSERT …
@@ -154,8 +192,15 @@ func (d *CountingDriver) Exec(ctx context.Context, query string, args, v any) er
 // Query implements dialect.Driver.
 func (d *CountingDriver) Query(ctx context.Context, query string, args, v any) error {
 	drv, pool := d.reader(ctx, query)
-	defer d.observe(ctx, pool, time.Now())
-	return drv.Query(ctx, query, d.entArgs(args), v)
+	start := time.Now()
+	err := drv.Query(ctx, query, d.entArgs(args), v)
+	d.observe(ctx, pool, start)
+	if d.failover(ctx, pool, err) {
+		start = time.Now()
+		err = d.Driver.Query(ctx, query, d.entArgs(args), v)
+		d.observe(ctx, Primary, start)
+	}
+	return err
 }
 
 // ExecContext serves ent's sql/execquery feature; it always runs on the primary.
@@ -167,8 +212,15 @@ func (d *CountingDriver) ExecContext(ctx context.Context, query string, args ...
 // QueryContext serves ent's sql/execquery feature and hand-written queries.
 func (d *CountingDriver) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	drv, pool := d.reader(ctx, query)
-	defer d.observe(ctx, pool, time.Now())
-	return drv.QueryContext(ctx, query, d.args(args)...)
+	start := time.Now()
+	rows, err := drv.QueryContext(ctx, query, d.args(args)...)
+	d.observe(ctx, pool, start)
+	if d.failover(ctx, pool, err) {
+		start = time.Now()
+		rows, err = d.Driver.QueryContext(ctx, query, d.args(args)...)
+		d.observe(ctx, Primary, start)
+	}
+	return rows, err
 }
 
 // Close closes the pools.

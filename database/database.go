@@ -165,17 +165,28 @@ func sqliteDSN(path string) string {
 // Close closes the client and its pools.
 func (db *DB) Close() error { return db.Client.Close() }
 
-// Ping checks that the database, and the read replica if there is one, answer.
+// Ping checks that the database answers.
+//
+// Only the primary must answer. A read replica that does not is reported by ReplicaErr and its reads go
+// to the primary meanwhile: carts and checkout never needed it, and the storefront can do without it.
 func (db *DB) Ping(ctx context.Context) error {
 	if err := db.SQL.PingContext(ctx); err != nil {
 		return fmt.Errorf("primary: %w", err)
 	}
-	if db.ReadSQL != nil {
-		if err := db.ReadSQL.PingContext(ctx); err != nil {
-			return fmt.Errorf("read replica: %w", err)
-		}
-	}
 	return nil
+}
+
+// ReplicaErr pings the read replica: nil when it answers or there is none. A replica that does not answer
+// has its reads sent to the primary for a while.
+func (db *DB) ReplicaErr(ctx context.Context) error {
+	if db.ReadSQL == nil {
+		return nil
+	}
+	err := db.ReadSQL.PingContext(ctx)
+	if err != nil && ctx.Err() == nil {
+		db.driver.failover(ctx, Replica, err)
+	}
+	return err
 }
 
 // Postgres reports whether the database is PostgreSQL.

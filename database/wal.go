@@ -8,7 +8,8 @@ import (
 	entsql "entgo.io/ent/dialect/sql"
 )
 
-// ErrNoReplica is returned by ReplicaReplayed without a read replica.
+// ErrNoReplica is returned by ReplicaReplayed without a read replica, or while it is held down after
+// failing to answer (see CountingDriver.failover).
 var ErrNoReplica = errors.New("database: no read replica")
 
 // PrimaryWAL returns the primary's WAL insert position, as a byte offset. Read after a commit, it is at
@@ -22,10 +23,12 @@ func (db *DB) PrimaryWAL(ctx context.Context) (uint64, error) {
 // ReplicaReplayed returns how far the read replica has replayed the primary's WAL, as a byte offset
 // comparable with PrimaryWAL's; 0 when the replica is not a standby (it is not in recovery).
 func (db *DB) ReplicaReplayed(ctx context.Context) (uint64, error) {
-	if db.driver.replica == nil {
+	if !db.driver.ReplicaAvailable() {
 		return 0, ErrNoReplica
 	}
-	return db.lsn(ctx, db.driver.replica, Replica, "SELECT coalesce((pg_last_wal_replay_lsn() - '0/0'::pg_lsn)::bigint, 0)")
+	n, err := db.lsn(ctx, db.driver.replica, Replica, "SELECT coalesce((pg_last_wal_replay_lsn() - '0/0'::pg_lsn)::bigint, 0)")
+	db.driver.failover(ctx, Replica, err)
+	return n, err
 }
 
 // lsn runs query, which answers one bigint, on drv, counting it as a statement of ctx's request.

@@ -149,11 +149,15 @@ func New(cfg Config) http.Handler {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		// Both pools: without its read replica, the service cannot answer storefront catalog queries.
 		if err := cfg.DB.Ping(ctx); err != nil {
 			cfg.Log.WarnContext(ctx, "readiness check failed", "err", err)
 			w.WriteHeader(http.StatusServiceUnavailable)
 			_, _ = w.Write([]byte("database unreachable\n"))
+			return
+		}
+		// A read replica that does not answer leaves the service ready: its reads go to the primary.
+		if err := cfg.DB.ReplicaErr(ctx); err != nil {
+			_, _ = w.Write([]byte("ok; read replica unreachable, reading the primary\n"))
 			return
 		}
 		_, _ = w.Write([]byte("ok\n"))

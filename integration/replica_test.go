@@ -162,30 +162,34 @@ func TestReadReplica(t *testing.T) {
 		var c struct {
 			CartCreate struct{ Cart struct{ ID string } }
 		}
-		for name, do := range map[string]func(){
-			"a cart mutation": func() {
+		// In order: the cart queries read the cart the mutation creates.
+		for _, step := range []struct {
+			name string
+			do   func()
+		}{
+			{"a cart mutation", func() {
 				s.query(t, `mutation($v: ID!) { cartCreate(input: {lines: [{merchandiseId: $v, quantity: 1}]}) {
 					cart { id lines(first: 5) { nodes { merchandise { ... on ProductVariant { sku product { title } } } } } } } }`,
 					map[string]any{"v": tees["EMP-TEE-ORG-M-NVY"]}, &c)
-			},
-			"a cart query": func() {
+			}},
+			{"a cart query", func() {
 				s.query(t, `query($id: ID!) { cart(id: $id) { cost { totalAmount { amount } } lines(first: 5) {
 					nodes { merchandise { ... on ProductVariant { sku quantityAvailable } } } } } }`, map[string]any{"id": c.CartCreate.Cart.ID}, nil)
-			},
-			"a query mixing the catalog and a cart": func() {
+			}},
+			{"a query mixing the catalog and a cart", func() {
 				s.query(t, `query($id: ID!) { products(first: 2) { nodes { handle } } cart(id: $id) { id } }`,
 					map[string]any{"id": c.CartCreate.Cart.ID}, nil)
-			},
-			"node": func() {
+			}},
+			{"node", func() {
 				s.query(t, `query($id: ID!) { node(id: $id) { id } }`, map[string]any{"id": scarce}, nil)
-			},
-			"staff reading the catalog": func() {
+			}},
+			{"staff reading the catalog", func() {
 				s.queryAs(t, owner, `{ products(first: 5) { nodes { handle variants(first: 2) { nodes { sku } } } } }`, nil, nil)
-			},
+			}},
 		} {
-			primary, replica := statementsOf(t, s, do)
+			primary, replica := statementsOf(t, s, step.do)
 			if replica != 0 || primary == 0 {
-				t.Errorf("%s: %d statements on the primary, %d on the replica; want them all on the primary", name, primary, replica)
+				t.Errorf("%s: %d statements on the primary, %d on the replica; want them all on the primary", step.name, primary, replica)
 			}
 		}
 	})
@@ -356,15 +360,32 @@ func TestReadReplica(t *testing.T) {
 		}
 	})
 
-	t.Run("readiness needs the replica", func(t *testing.T) {
-		if res, body := get(t, s.http.URL+"/readyz", nil); res.StatusCode != http.StatusOK {
-			t.Fatalf("readyz with both pools: %d %s", res.StatusCode, body)
+	t.Run("a stopped replica: the storefront reads the primary and the service stays ready", func(t *testing.T) {
+		if res, body := get(t, s.http.URL+"/readyz", nil); res.StatusCode != http.StatusOK || body != "ok\n" {
+			t.Fatalf("readyz with both pools: %d %q", res.StatusCode, body)
 		}
+		_, token := signUpAndLogIn(t, s, "replica-down@example.com")
 		if err := rep.Standby.Stop(); err != nil {
 			t.Fatal(err)
 		}
-		if res, body := get(t, s.http.URL+"/readyz", nil); res.StatusCode != http.StatusServiceUnavailable {
-			t.Errorf("readyz without the replica: %d %s, want 503", res.StatusCode, body)
+		// A query the cache has not seen, so that it runs.
+		q := `query($n: Int!) { products(first: $n, sortKey: TITLE) { nodes { handle } } }`
+		// A customer's catalog reads go to the replica without the cache's check: they fail over.
+		if r := s.postAs(t, bearer(token), q, map[string]any{"n": 5}); r.Status != http.StatusOK || len(r.Errors) > 0 {
+			t.Errorf("a customer's query with the replica down: %d %+v", r.Status, r.Errors)
+		}
+		for n := 1; n <= 3; n++ {
+			r := s.post(t, q, map[string]any{"n": n})
+			if r.Status != http.StatusOK || len(r.Errors) > 0 || !strings.Contains(string(r.Data), "handle") {
+				t.Errorf("storefront query %d with the replica down: %d %s %+v", n, r.Status, r.Data, r.Errors)
+			}
+		}
+		primary, replica := statementsOf(t, s, func() { s.post(t, q, map[string]any{"n": 4}) })
+		if primary == 0 || replica != 0 {
+			t.Errorf("with the replica down: %d statements on the primary, %d on the replica; want them on the primary", primary, replica)
+		}
+		if res, body := get(t, s.http.URL+"/readyz", nil); res.StatusCode != http.StatusOK || !strings.Contains(body, "replica unreachable") {
+			t.Errorf("readyz without the replica: %d %q, want 200 naming the replica", res.StatusCode, body)
 		}
 	})
 }
