@@ -220,6 +220,31 @@ func (s *server) query(t testing.TB, query string, vars map[string]any, out any)
 	}
 }
 
+// tryQuery is query for goroutines other than the test's, which must not call t.Fatal: it returns what
+// went wrong instead.
+func (s *server) tryQuery(query string, vars map[string]any, out any) error {
+	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+	res, err := http.Post(s.http.URL+"/graphql", "application/json", bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	defer res.Body.Close()
+	var r response
+	raw, _ := io.ReadAll(res.Body)
+	if err := json.Unmarshal(raw, &r); err != nil {
+		return fmt.Errorf("decode response (status %d): %w: %s", res.StatusCode, err, raw)
+	}
+	if len(r.Errors) > 0 || res.StatusCode != http.StatusOK {
+		return fmt.Errorf("query failed with status %d: %+v", res.StatusCode, r.Errors)
+	}
+	if out != nil {
+		if err := json.Unmarshal(r.Data, out); err != nil {
+			return fmt.Errorf("decode data: %w: %s", err, r.Data)
+		}
+	}
+	return nil
+}
+
 // queryAs is query with credentials.
 func (s *server) queryAs(t testing.TB, header http.Header, query string, vars map[string]any, out any) {
 	t.Helper()
