@@ -155,15 +155,21 @@ func (m *Metrics) instrument(log *slog.Logger, next http.Handler) http.Handler {
 		if sw.code >= 500 {
 			level = slog.LevelWarn
 		}
+		var op string
+		if graphqlRoute {
+			op = m.label(info.operation)
+			m.duration.WithLabelValues(op).Observe(elapsed.Seconds())
+			m.statements.WithLabelValues(op).Observe(float64(counter.Statements()))
+			m.sqlTime.WithLabelValues(op).Observe(counter.Duration().Seconds())
+		}
+		if !log.Enabled(ctx, level) {
+			return // the line is built only when it is written: most requests log at debug
+		}
 		attrs := []slog.Attr{
 			slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Int("status", sw.code),
 			slog.Duration("duration", elapsed),
 		}
 		if graphqlRoute {
-			op := m.label(info.operation)
-			m.duration.WithLabelValues(op).Observe(elapsed.Seconds())
-			m.statements.WithLabelValues(op).Observe(float64(counter.Statements()))
-			m.sqlTime.WithLabelValues(op).Observe(counter.Duration().Seconds())
 			attrs = append(attrs, slog.String("operation", op), slog.Int("sql_statements", counter.Statements()),
 				slog.Duration("sql_time", counter.Duration()), slog.Int("errors", info.errors))
 		}
