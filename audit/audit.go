@@ -6,6 +6,7 @@ package audit
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"entgo.io/ent"
 
@@ -60,7 +61,7 @@ func record(ctx context.Context, m ent.Mutation, v ent.Value, action string, vie
 		kind = auditentry.ActorKindAPIKey
 	}
 	// Field names only: values may be secrets (password hashes, key hashes).
-	details := map[string]any{"op": m.Op().String(), "fields": m.Fields()}
+	details := map[string]any{"op": m.Op().String(), "fields": written(m)}
 	err := c.Client().AuditEntry.Create().SetActorKind(kind).SetActorID(viewer.ID).SetAction(action).
 		SetResource(resource).SetDetails(details).Exec(ctx)
 	if err != nil {
@@ -76,4 +77,18 @@ func entityID(m ent.Mutation, _ ent.Value) (int, bool) {
 		return im.ID()
 	}
 	return 0, false
+}
+
+// written names the fields a mutation sets, adds to or clears, and the edges it changes (a member's
+// groups, say).
+func written(m ent.Mutation) []string {
+	names := m.Fields()
+	for _, more := range [][]string{m.AddedFields(), m.ClearedFields(), m.AddedEdges(), m.RemovedEdges(), m.ClearedEdges()} {
+		for _, name := range more {
+			if !slices.Contains(names, name) {
+				names = append(names, name)
+			}
+		}
+	}
+	return names
 }

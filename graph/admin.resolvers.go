@@ -49,7 +49,9 @@ func (r *auditEntryResolver) ActorID(ctx context.Context, obj *ent.AuditEntry) (
 // Operation is the resolver for the operation field.
 func (r *auditEntryResolver) Operation(ctx context.Context, obj *ent.AuditEntry) (string, error) {
 	op, _ := obj.Details["op"].(string)
-	return strings.TrimPrefix(strings.ToLower(op), "op"), nil
+	// ent's OpUpdateOne and OpDeleteOne are updates and deletes like the bulk ones.
+	op = strings.TrimPrefix(strings.ToLower(op), "op")
+	return strings.TrimSuffix(op, "one"), nil
 }
 
 // Fields is the resolver for the fields field.
