@@ -146,10 +146,25 @@ func TestStaffManagement(t *testing.T) {
 		})
 
 		t.Run("the audit log names these writes", func(t *testing.T) {
-			d := s.data(t, owner, `{ auditLog(first: 100) { nodes { action actorId } } }`, nil)
+			d := s.data(t, owner, `{ auditLog(first: 100) { nodes { action actorId operation fields } } }`, nil)
 			seen := map[string]bool{}
+			memberFields := map[string]bool{}
 			for _, n := range at(d, "auditLog.nodes").([]any) {
 				seen[str(n, "action")] = true
+				if op := str(n, "operation"); op != "create" && op != "update" && op != "delete" {
+					t.Errorf("%s: operation %q, want create, update or delete", str(n, "action"), op)
+				}
+				if str(n, "action") == "staffMemberUpdate" {
+					for _, f := range at(n, "fields").([]any) {
+						memberFields[f.(string)] = true
+					}
+				}
+			}
+			// Deactivating adds to the token version, a field ent reports apart from those set: it is named.
+			for _, f := range []string{"active", "token_version"} {
+				if !memberFields[f] {
+					t.Errorf("staffMemberUpdate entries name %v, not %s", memberFields, f)
+				}
 			}
 			for _, a := range []string{"permissionGroupUpdate", "permissionGroupDelete", "staffMemberUpdate"} {
 				if !seen[a] {
