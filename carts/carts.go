@@ -54,15 +54,16 @@ type Service struct {
 	catalog   *catalog.Catalog
 	customers *customers.Service
 	checkout  string
+	postgres  bool
 }
 
-// New returns the cart service. checkoutURL is the template of a cart's checkout page, in which
-// {cartToken} stands for the cart's token.
-func New(client *ent.Client, c *catalog.Catalog, cs *customers.Service, checkoutURL string) *Service {
+// New returns the cart service over client, a PostgreSQL database's when postgres is set. checkoutURL
+// is the template of a cart's checkout page, in which {cartToken} stands for the cart's token.
+func New(client *ent.Client, c *catalog.Catalog, cs *customers.Service, checkoutURL string, postgres bool) *Service {
 	if checkoutURL == "" {
 		checkoutURL = "http://localhost:3000/checkout/{cartToken}"
 	}
-	return &Service{client: client, catalog: c, customers: cs, checkout: checkoutURL}
+	return &Service{client: client, catalog: c, customers: cs, checkout: checkoutURL, postgres: postgres}
 }
 
 // CheckoutURL is where the buyer completes c.
@@ -126,6 +127,9 @@ func (s *Service) Create(ctx context.Context, in Input) (*ent.Cart, validation.E
 	token, err := newToken()
 	if err != nil {
 		return nil, nil, err
+	}
+	if s.linesOnly(ctx, in) {
+		return s.createWithLines(ctx, token, in.Lines)
 	}
 	var errs validation.Errors
 	var created *ent.Cart

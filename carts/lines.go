@@ -22,9 +22,10 @@ func checkQuantity(q int, field string, errs *validation.Errors) {
 }
 
 // sellable loads the variants that may be added to a cart in currency: of visible products, priced in
-// the currency. Others are reported against their field.
-func (s *Service) sellable(ctx context.Context, tx *ent.Tx, ids []int, currency string, fields map[int]string, errs *validation.Errors) map[int]catalog.Sale {
-	sales, err := s.catalog.Sales(ctx, tx.Client(), ids)
+// the currency. Others are reported against their field. client is the cart's transaction's, if any
+// (see catalog.Sales).
+func (s *Service) sellable(ctx context.Context, client *ent.Client, ids []int, currency string, fields map[int]string, errs *validation.Errors) map[int]catalog.Sale {
+	sales, err := s.catalog.Sales(ctx, client, ids)
 	if err != nil {
 		errs.Add("lines", CodeInvalid, "The variants could not be read")
 		return nil
@@ -62,7 +63,7 @@ func (s *Service) addLines(ctx context.Context, tx *ent.Tx, c *ent.Cart, fresh b
 		fields[l.VariantID] = f + ".merchandiseId"
 		ids = append(ids, l.VariantID)
 	}
-	variants := s.sellable(ctx, tx, ids, c.Currency, fields, &errs)
+	variants := s.sellable(ctx, tx.Client(), ids, c.Currency, fields, &errs)
 	if errs.Any() {
 		return nil, errs
 	}
@@ -103,7 +104,7 @@ func (s *Service) addLines(ctx context.Context, tx *ent.Tx, c *ent.Cart, fresh b
 		errs.Add(field, CodeCartTooLarge, fmt.Sprintf("A cart holds at most %d lines", maxLines))
 		return nil, errs
 	}
-	return existing, s.checkStock(ctx, tx, existing, fields, field, variants)
+	return existing, s.checkStock(ctx, tx.Client(), existing, fields, field, variants)
 }
 
 func (s *Service) updateLines(ctx context.Context, tx *ent.Tx, token string, updates []LineUpdate) validation.Errors {
@@ -138,7 +139,7 @@ func (s *Service) updateLines(ctx context.Context, tx *ent.Tx, token string, upd
 		}
 	}
 	if len(newVariants) > 0 {
-		s.sellable(ctx, tx, newVariants, c.Currency, fields, &errs)
+		s.sellable(ctx, tx.Client(), newVariants, c.Currency, fields, &errs)
 	}
 	if errs.Any() {
 		return errs
@@ -170,12 +171,12 @@ func (s *Service) updateLines(ctx context.Context, tx *ent.Tx, token string, upd
 			fields[l.VariantID] = "lines"
 		}
 	}
-	return s.checkStock(ctx, tx, after, fields, "lines", nil)
+	return s.checkStock(ctx, tx.Client(), after, fields, "lines", nil)
 }
 
 // checkStock refuses quantities beyond stock for variants that are tracked and deny backorders. The
 // cart only checks; stock is taken when an order is placed. known holds sale data read already.
-func (s *Service) checkStock(ctx context.Context, tx *ent.Tx, lines []*ent.CartLine, fields map[int]string, field string, known map[int]catalog.Sale) validation.Errors {
+func (s *Service) checkStock(ctx context.Context, client *ent.Client, lines []*ent.CartLine, fields map[int]string, field string, known map[int]catalog.Sale) validation.Errors {
 	var errs validation.Errors
 	totals := map[int]int{}
 	var ids, missing []int
@@ -190,7 +191,7 @@ func (s *Service) checkStock(ctx context.Context, tx *ent.Tx, lines []*ent.CartL
 	}
 	sales := known
 	if len(missing) > 0 {
-		read, err := s.catalog.Sales(ctx, tx.Client(), missing)
+		read, err := s.catalog.Sales(ctx, client, missing)
 		if err != nil {
 			errs.Add(field, CodeInvalid, "Stock could not be read")
 			return errs

@@ -108,7 +108,7 @@ func New(cfg Config) http.Handler {
 		// Carts read the shop's settings, discounts and variants through memos of the cache's generation.
 		cat.Memoize(cfg.Cache.Generation)
 	}
-	cartService := carts.New(cfg.DB.Client, cat, cfg.Customers, cfg.CheckoutURL)
+	cartService := carts.New(cfg.DB.Client, cat, cfg.Customers, cfg.CheckoutURL, cfg.DB.Postgres())
 	taxes := tax.NewTable(cfg.DB.Client)
 	gateway := cfg.Payments
 	if gateway == nil {

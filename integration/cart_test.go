@@ -562,3 +562,64 @@ func TestCartPayment(t *testing.T) {
 		}
 	})
 }
+
+// TestCartCreateWithLines covers the storefront's first call, a cart with lines and nothing else, which
+// PostgreSQL writes in one statement: repeated variants merge, attributes are kept, limits and stock are
+// checked, and a refused cart writes nothing.
+func TestCartCreateWithLines(t *testing.T) {
+	eachFreshDB(t, nil, func(t *testing.T, s *server) {
+		v := variantIDs(t, s, "organic-cotton-tee")
+		const create = `mutation($l: [CartLineInput!]) { cartCreate(input: {lines: $l}) {
+			cart { id totalQuantity lines(first: 10) { nodes { id quantity attributes { key value } merchandise { ... on ProductVariant { sku } } } }
+			cost { subtotalAmount { amount } } } userErrors { field code message } } }`
+		line := func(sku string, q int, attrs ...map[string]any) map[string]any {
+			l := map[string]any{"merchandiseId": v[sku], "quantity": q}
+			if len(attrs) > 0 {
+				l["attributes"] = attrs
+			}
+			return l
+		}
+		s.data(t, nil, create, map[string]any{"l": []any{line("EMP-TEE-ORG-M-NVY", 1), line("EMP-TEE-ORG-S-NVY", 1)}}) // warm the memos
+		d := s.data(t, nil, create, map[string]any{"l": []any{
+			line("EMP-TEE-ORG-M-NVY", 1), line("EMP-TEE-ORG-S-NVY", 2, map[string]any{"key": "engraving", "value": "A & B"}),
+			line("EMP-TEE-ORG-M-NVY", 2),
+		}})
+		if n := s.lastStatements(); s.name == "postgres" && n != 1 {
+			t.Errorf("cartCreate with lines ran %d statements; want one INSERT, the rest from the memos", n)
+		}
+		noUserErrors(t, d, "cartCreate")
+		nodes := at(d, "cartCreate.cart.lines.nodes").([]any)
+		if len(nodes) != 2 || at(d, "cartCreate.cart.totalQuantity") != 5.0 ||
+			str(nodes[0], "merchandise.sku") != "EMP-TEE-ORG-M-NVY" || at(nodes[0], "quantity") != 3.0 ||
+			str(nodes[1], "merchandise.sku") != "EMP-TEE-ORG-S-NVY" || str(nodes[1], "attributes.0.value") != "A & B" {
+			t.Fatalf("lines: %v", nodes)
+		}
+		cartID := str(d, "cartCreate.cart.id")
+		again := s.data(t, nil, `query($id: ID!) { cart(id: $id) { totalQuantity cost { subtotalAmount { amount } }
+			lines(first: 10) { nodes { id quantity attributes { key value } } } } }`, map[string]any{"id": cartID})
+		if at(again, "cart.totalQuantity") != 5.0 || str(again, "cart.cost.subtotalAmount.amount") != str(d, "cartCreate.cart.cost.subtotalAmount.amount") ||
+			str(again, "cart.lines.nodes.0.id") != str(nodes[0], "id") || str(again, "cart.lines.nodes.1.attributes.0.key") != "engraving" {
+			t.Errorf("the cart read back %v differs from the cart answered %v", again, d)
+		}
+
+		var before int
+		if err := s.svc.DB.SQL.QueryRow("SELECT COUNT(*) FROM carts").Scan(&before); err != nil {
+			t.Fatal(err)
+		}
+		for name, lines := range map[string][]any{
+			"a sold-out variant":     {line("EMP-TEE-ORG-M-NVY", 1), line("EMP-TEE-ORG-XL-NVY", 1)},
+			"more than 1,000 of one": {line("EMP-TEE-ORG-M-NVY", 600), line("EMP-TEE-ORG-M-NVY", 600)},
+			"a quantity of zero":     {line("EMP-TEE-ORG-M-NVY", 0)},
+			"an unknown variant":     {map[string]any{"merchandiseId": "gid://emporium/ProductVariant/999999", "quantity": 1}},
+		} {
+			d := s.data(t, nil, create, map[string]any{"l": lines})
+			if at(d, "cartCreate.cart") != nil || len(at(d, "cartCreate.userErrors").([]any)) == 0 {
+				t.Errorf("%s: %v, want userErrors and no cart", name, d)
+			}
+		}
+		var after int
+		if err := s.svc.DB.SQL.QueryRow("SELECT COUNT(*) FROM carts").Scan(&after); err != nil || after != before {
+			t.Errorf("refused carts wrote %d carts (%v)", after-before, err)
+		}
+	})
+}
