@@ -223,8 +223,21 @@ func (s *server) query(t testing.TB, query string, vars map[string]any, out any)
 // tryQuery is query for goroutines other than the test's, which must not call t.Fatal: it returns what
 // went wrong instead.
 func (s *server) tryQuery(query string, vars map[string]any, out any) error {
+	return s.tryQueryAs(nil, query, vars, out)
+}
+
+// tryQueryAs is tryQuery with credentials.
+func (s *server) tryQueryAs(header http.Header, query string, vars map[string]any, out any) error {
 	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
-	res, err := http.Post(s.http.URL+"/graphql", "application/json", bytes.NewReader(body))
+	req, err := http.NewRequest(http.MethodPost, s.http.URL+"/graphql", bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"slices"
 
+	"entgo.io/ent/dialect"
+	"entgo.io/ent/dialect/sql"
+
 	"github.com/emporium/emporium/auth"
 	"github.com/emporium/emporium/database"
 	"github.com/emporium/emporium/ent"
@@ -16,8 +19,9 @@ import (
 
 // Rules of staff management. Nobody hands out power they do not hold: a group can only be created,
 // changed, deleted or given to a member by someone who holds every permission in it (an owner holds
-// all). Only an owner changes an owner. Nobody deactivates themselves, so the shop always keeps an
-// active owner (owners are only made outside the API).
+// all). Only an owner changes an owner. Nobody deactivates themselves, and a member deactivated while
+// deactivating another is refused, so the shop always keeps an active owner (owners are only made outside
+// the API).
 
 // Actor is who manages staff: a staff member or an API key with MANAGE_STAFF.
 type Actor struct {
@@ -167,6 +171,19 @@ func (s *Service) UpdateMember(ctx context.Context, a Actor, id int, in MemberIn
 	var errs validation.Errors
 	var out *ent.StaffMember
 	err := database.WithTx(ctx, s.client, func(tx *ent.Tx) error {
+		if in.Active != nil && !*in.Active && a.Viewer.Kind == auth.Staff {
+			// Two owners deactivating each other at once would leave the shop without one: whoever comes
+			// second must see that they were deactivated. Their rows are locked (PostgreSQL; SQLite lets
+			// one writer in at a time) and the caller is read again.
+			still, err := actorActive(ctx, tx, a.Viewer.ID, id)
+			if err != nil {
+				return err
+			}
+			if !still {
+				errs = forbidden("input.active", "You have been deactivated")
+				return errRollback
+			}
+		}
 		m, err := tx.StaffMember.Query().Where(staffmember.ID(id)).WithGroups().Only(ctx)
 		if ent.IsNotFound(err) {
 			errs = notFound("id", "The staff member does not exist")
@@ -221,6 +238,26 @@ func (s *Service) UpdateMember(ctx context.Context, a Actor, id int, in MemberIn
 		out, err = s.client.StaffMember.Get(ctx, out.ID)
 	}
 	return out, errs, err
+}
+
+// actorActive locks the rows of the acting member and of the member they change, in ID order, and
+// reports whether the actor is still active.
+func actorActive(ctx context.Context, tx *ent.Tx, actorID, targetID int) (bool, error) {
+	rows, err := tx.StaffMember.Query().Where(staffmember.IDIn(actorID, targetID)).Order(ent.Asc(staffmember.FieldID)).
+		Modify(func(s *sql.Selector) {
+			if s.Dialect() == dialect.Postgres {
+				s.ForUpdate()
+			}
+		}).All(ctx)
+	if err != nil {
+		return false, fmt.Errorf("staff: lock members: %w", err)
+	}
+	for _, r := range rows {
+		if r.ID == actorID {
+			return r.Active, nil
+		}
+	}
+	return false, nil
 }
 
 func cmpErr(err error) error {
