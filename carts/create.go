@@ -35,26 +35,14 @@ func (s *Service) createWithLines(ctx context.Context, token string, in []LineIn
 		return nil, nil, fmt.Errorf("carts: %w", err)
 	}
 	const field = "input.lines"
-	var errs validation.Errors
-	fields := map[int]string{}
-	var ids []int
-	for i, l := range in {
-		f := fmt.Sprintf("%s.%d", field, i)
-		checkQuantity(l.Quantity, f+".quantity", &errs)
-		checkAttributes(l.Attributes, f+".attributes", &errs)
-		fields[l.VariantID] = f + ".merchandiseId"
-		ids = append(ids, l.VariantID)
-	}
-	sales := s.sellable(ctx, s.client, ids, shop.DefaultCurrency, fields, &errs)
+	fields, sales, errs := s.checkLineInputs(ctx, s.client, in, shop.DefaultCurrency, field)
 	if errs.Any() {
 		return nil, errs, nil
 	}
 	// As addLines does: a variant given twice with the same attributes makes one line.
 	var lines []*ent.CartLine
 	for _, l := range in {
-		i := slices.IndexFunc(lines, func(e *ent.CartLine) bool {
-			return e.VariantID == l.VariantID && slices.Equal(e.Attributes, l.Attributes)
-		})
+		i := sameLine(lines, l)
 		if i < 0 {
 			lines = append(lines, &ent.CartLine{CartID: token, VariantID: l.VariantID, Quantity: l.Quantity, Attributes: l.Attributes})
 			continue

@@ -50,10 +50,11 @@ func pricedIn(sale catalog.Sale, currency string) bool {
 	return ok
 }
 
-// addLines adds lines to cart c, which holds no lines yet when fresh, and returns the cart's lines.
-func (s *Service) addLines(ctx context.Context, tx *ent.Tx, c *ent.Cart, fresh bool, lines []LineInput, field string) ([]*ent.CartLine, validation.Errors) {
+// checkLineInputs checks the quantities and attributes of lines given at field, and that their variants
+// may be sold in currency (see sellable). It returns the field of each variant, for errors found later,
+// and the variants' sale data.
+func (s *Service) checkLineInputs(ctx context.Context, client *ent.Client, lines []LineInput, currency, field string) (map[int]string, map[int]catalog.Sale, validation.Errors) {
 	var errs validation.Errors
-	token := c.ID
 	fields := map[int]string{}
 	var ids []int
 	for i, l := range lines {
@@ -63,7 +64,22 @@ func (s *Service) addLines(ctx context.Context, tx *ent.Tx, c *ent.Cart, fresh b
 		fields[l.VariantID] = f + ".merchandiseId"
 		ids = append(ids, l.VariantID)
 	}
-	variants := s.sellable(ctx, tx.Client(), ids, c.Currency, fields, &errs)
+	sales := s.sellable(ctx, client, ids, currency, fields, &errs)
+	return fields, sales, errs
+}
+
+// sameLine is the index of the line among lines that l adds to, the same variant with the same
+// attributes, or -1.
+func sameLine(lines []*ent.CartLine, l LineInput) int {
+	return slices.IndexFunc(lines, func(e *ent.CartLine) bool {
+		return e.VariantID == l.VariantID && slices.Equal(e.Attributes, l.Attributes)
+	})
+}
+
+// addLines adds lines to cart c, which holds no lines yet when fresh, and returns the cart's lines.
+func (s *Service) addLines(ctx context.Context, tx *ent.Tx, c *ent.Cart, fresh bool, lines []LineInput, field string) ([]*ent.CartLine, validation.Errors) {
+	token := c.ID
+	fields, variants, errs := s.checkLineInputs(ctx, tx.Client(), lines, c.Currency, field)
 	if errs.Any() {
 		return nil, errs
 	}
@@ -76,11 +92,7 @@ func (s *Service) addLines(ctx context.Context, tx *ent.Tx, c *ent.Cart, fresh b
 		}
 	}
 	for _, l := range lines {
-		// A variant already in the cart with the same attributes adds to its line.
-		i := slices.IndexFunc(existing, func(e *ent.CartLine) bool {
-			return e.VariantID == l.VariantID && slices.Equal(e.Attributes, l.Attributes)
-		})
-		if i >= 0 {
+		if i := sameLine(existing, l); i >= 0 {
 			existing[i].Quantity += l.Quantity
 			if existing[i].Quantity > maxQuantity {
 				errs.Add(fields[l.VariantID], CodeMaximumExceeded, fmt.Sprintf("Quantity must be at most %d", maxQuantity))
