@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/emporium/emporium/payments"
-	"github.com/emporium/emporium/service"
 )
 
 const cachedProduct = `query($h: String!) { product(handle: $h) { title priceRange { minVariantPrice { amount } }
@@ -101,14 +100,22 @@ func TestResponseCache(t *testing.T) {
 	})
 }
 
+// startTwoReplicas serves one fresh PostgreSQL database, with the demo shop and its owner, from two
+// instances of the service, as two replicas behind a load balancer would.
+func startTwoReplicas(t *testing.T) (a, b *server) {
+	t.Helper()
+	dsn := pg.NewDatabase(t)
+	a = startServerWith(t, "postgres", dsn, withOwner(nil))
+	t.Cleanup(a.close)
+	b = startServerWith(t, "postgres", dsn, withOwner(nil))
+	t.Cleanup(b.close)
+	return a, b
+}
+
 // TestResponseCacheAcrossReplicas checks that a catalog write on one replica empties the cache of
 // another through PostgreSQL NOTIFY.
 func TestResponseCacheAcrossReplicas(t *testing.T) {
-	dsn := pg.NewDatabase(t)
-	a := startServerWith(t, "postgres", dsn, withOwner(nil))
-	t.Cleanup(a.close)
-	b := startServerWith(t, "postgres", dsn, func(o *service.Options) { withOwner(nil)(o) })
-	t.Cleanup(b.close)
+	a, b := startTwoReplicas(t)
 	vars := map[string]any{"h": "organic-cotton-tee"}
 	a.post(t, cachedProduct, vars)
 	a.post(t, cachedProduct, vars)

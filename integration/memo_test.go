@@ -4,8 +4,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/emporium/emporium/service"
 )
 
 // Carts read the shop, discounts and their variants' prices, visibility and stock through memos that
@@ -76,11 +74,7 @@ func TestCartReadsFollowWrites(t *testing.T) {
 // TestCartReadsFollowWritesAcrossReplicas changes a price on one replica while another holds it in its
 // memo: PostgreSQL's NOTIFY must reach the second before long.
 func TestCartReadsFollowWritesAcrossReplicas(t *testing.T) {
-	dsn := pg.NewDatabase(t)
-	a := startServerWith(t, "postgres", dsn, withOwner(nil))
-	t.Cleanup(a.close)
-	b := startServerWith(t, "postgres", dsn, func(o *service.Options) { withOwner(nil)(o) })
-	t.Cleanup(b.close)
+	a, b := startTwoReplicas(t)
 	variant := variantIDs(t, a, "organic-cotton-tee")["EMP-TEE-ORG-M-NVY"]
 	cartID := str(a.data(t, nil, `mutation($v: ID!) { cartCreate(input: {lines: [{merchandiseId: $v, quantity: 2}]}) { cart { id } } }`,
 		map[string]any{"v": variant}), "cartCreate.cart.id")

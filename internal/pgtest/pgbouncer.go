@@ -201,13 +201,5 @@ func (b *PgBouncer) logPath() string { return filepath.Join(b.dir, "pgbouncer.lo
 // logTail returns the end of pgbouncer's log written after offset, as a block to append to an error
 // message.
 func (b *PgBouncer) logTail(offset int64) string {
-	data, err := os.ReadFile(b.logPath())
-	if err != nil || int64(len(data)) <= offset {
-		return ""
-	}
-	data = data[offset:]
-	if len(data) > logTailBytes {
-		data = data[len(data)-logTailBytes:]
-	}
-	return "\npgbouncer log (" + b.logPath() + "):\n" + string(data)
+	return fileTail("pgbouncer log", b.logPath(), offset)
 }

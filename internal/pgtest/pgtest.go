@@ -598,7 +598,14 @@ func (c *cluster) run(name string, args ...string) ([]byte, error) {
 // logTail returns the end of the server log written after offset, as a
 // block to append to an error message, or "" if there is none.
 func (c *cluster) logTail(offset int64) string {
-	b, err := os.ReadFile(c.logPath())
+	return fileTail("server log", c.logPath(), offset)
+}
+
+// fileTail returns the end of the file at path written after offset, from a
+// line's start, as a block named label to append to an error message, or ""
+// if there is none.
+func fileTail(label, path string, offset int64) string {
+	b, err := os.ReadFile(path)
 	if err != nil || int64(len(b)) <= offset {
 		return ""
 	}
@@ -609,7 +616,7 @@ func (c *cluster) logTail(offset int64) string {
 			b = b[i+1:]
 		}
 	}
-	return "\nserver log (" + c.logPath() + "):\n" + string(b)
+	return "\n" + label + " (" + path + "):\n" + string(b)
 }
 
 // findBinaries returns the directory holding initdb and pg_ctl.
