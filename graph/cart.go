@@ -169,7 +169,7 @@ func (r *Resolver) cartPricing(ctx context.Context, c *ent.Cart) (*carts.Pricing
 		for i, line := range carts.LinesOf(c) {
 			ids[i] = line.VariantID
 		}
-		l.SeedSales(ctx, ids)
+		// Every cart reaches its resolvers through prefetchCart, which seeded these from the memos.
 		variants, err := l.Variant.Prefetch(ctx, ids)
 		if err != nil {
 			return nil, err
