@@ -369,44 +369,35 @@ func writeRequestError(ctx context.Context, w http.ResponseWriter, exec graphql.
 // which means execution started and failed). data, which gqlgen has encoded (or the cache kept), is
 // copied as it is: encoding/json would scan and re-compact every byte of it.
 func writeResponse(w http.ResponseWriter, status int, resp *graphql.Response) {
-	b := make([]byte, 0, len(resp.Data)+256)
-	b = append(b, '{')
+	var errs, ext []byte
 	var err error
 	if len(resp.Errors) > 0 {
-		b = append(b, `"errors":`...)
-		if b, err = appendJSON(b, resp.Errors); err != nil {
-			status, b = unencodable(err)
-		}
-	}
-	if err == nil && len(resp.Data) > 0 {
-		if len(b) > 1 {
-			b = append(b, ',')
-		}
-		b = append(append(b, `"data":`...), resp.Data...)
+		errs, err = json.Marshal(resp.Errors)
 	}
 	if err == nil && len(resp.Extensions) > 0 {
+		ext, err = json.Marshal(resp.Extensions)
+	}
+	if err != nil {
+		// Only an extension could hold something unencodable; the error presenter has seen the errors.
+		w.WriteHeader(http.StatusInternalServerError)
+		_, _ = w.Write([]byte(`{"errors":[{"message":"internal server error","extensions":{"code":"INTERNAL_SERVER_ERROR"}}]}`))
+		return
+	}
+	b := make([]byte, 0, len(errs)+len(resp.Data)+len(ext)+40)
+	b = append(b, '{')
+	for _, member := range []struct {
+		name  string
+		value []byte
+	}{{`"errors":`, errs}, {`"data":`, resp.Data}, {`"extensions":`, ext}} {
+		if len(member.value) == 0 {
+			continue
+		}
 		if len(b) > 1 {
 			b = append(b, ',')
 		}
-		b = append(b, `"extensions":`...)
-		if b, err = appendJSON(b, resp.Extensions); err != nil {
-			status, b = unencodable(err)
-		}
+		b = append(append(b, member.name...), member.value...)
 	}
-	if err == nil {
-		b = append(b, '}')
-	}
+	b = append(b, '}')
 	w.WriteHeader(status)
 	_, _ = w.Write(b)
-}
-
-func appendJSON(b []byte, v any) ([]byte, error) {
-	enc, err := json.Marshal(v)
-	return append(b, enc...), err
-}
-
-// unencodable is the answer when an error or an extension cannot be encoded; the error presenter has
-// seen every error, so only an extension could hold such a value.
-func unencodable(error) (int, []byte) {
-	return http.StatusInternalServerError, []byte(`{"errors":[{"message":"internal server error","extensions":{"code":"INTERNAL_SERVER_ERROR"}}]}`)
 }
