@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
@@ -40,8 +41,45 @@ func idKey(password, salt []byte, passes, memory uint32, threads uint8, keyLen u
 	return argon2.IDKey(password, salt, passes, memory, threads, keyLen)
 }
 
-// HashPassword returns an argon2id hash in the PHC string format.
-func HashPassword(password string) (string, error) {
+// ErrPasswordBudget refuses a second password hash or check within one request: a request with many
+// aliases of a login or a sign-up would otherwise cost many times the CPU of one.
+var ErrPasswordBudget = errors.New("only one password can be checked per request: send this one on its own")
+
+type passwordBudgetKey struct{}
+
+// passwordBudget is one request's allowance of argon2id work: one hash or check.
+type passwordBudget struct{ spent atomic.Bool }
+
+// WithPasswordBudget returns a context whose password work is bounded to one hash or check. A context
+// without a budget (the command line, tests of this package) is not bounded.
+func WithPasswordBudget(ctx context.Context) context.Context {
+	return context.WithValue(ctx, passwordBudgetKey{}, &passwordBudget{})
+}
+
+// PasswordBudgetLeft reports whether ctx may still hash or check a password, so that callers can refuse
+// before doing anything else.
+func PasswordBudgetLeft(ctx context.Context) bool {
+	b, _ := ctx.Value(passwordBudgetKey{}).(*passwordBudget)
+	return b == nil || !b.spent.Load()
+}
+
+func spendPasswordBudget(ctx context.Context) error {
+	if b, _ := ctx.Value(passwordBudgetKey{}).(*passwordBudget); b != nil && !b.spent.CompareAndSwap(false, true) {
+		return ErrPasswordBudget
+	}
+	return nil
+}
+
+// HashPassword returns an argon2id hash in the PHC string format; ErrPasswordBudget when the request has
+// already done its password work.
+func HashPassword(ctx context.Context, password string) (string, error) {
+	if err := spendPasswordBudget(ctx); err != nil {
+		return "", err
+	}
+	return hashPassword(password)
+}
+
+func hashPassword(password string) (string, error) {
 	salt := make([]byte, saltLen)
 	if _, err := rand.Read(salt); err != nil {
 		return "", fmt.Errorf("auth: salt: %w", err)
@@ -54,8 +92,16 @@ func HashPassword(password string) (string, error) {
 
 var errBadHash = errors.New("auth: malformed password hash")
 
-// CheckPassword reports whether password matches hash, in constant time.
-func CheckPassword(hash, password string) (bool, error) {
+// CheckPassword reports whether password matches hash, in constant time; ErrPasswordBudget when the
+// request has already done its password work.
+func CheckPassword(ctx context.Context, hash, password string) (bool, error) {
+	if err := spendPasswordBudget(ctx); err != nil {
+		return false, err
+	}
+	return checkPassword(hash, password)
+}
+
+func checkPassword(hash, password string) (bool, error) {
 	parts := strings.Split(hash, "$")
 	if len(parts) != 6 || parts[1] != "argon2id" {
 		return false, errBadHash
@@ -80,7 +126,11 @@ func CheckPassword(hash, password string) (bool, error) {
 
 // dummyHash is checked against when an account does not exist, so that a login for an unknown email
 // takes as long as one with a wrong password.
-var dummyHash, _ = HashPassword("emporium-timing-equaliser")
+var dummyHash, _ = hashPassword("emporium-timing-equaliser")
 
-// CheckNoPassword spends the time a real check would.
-func CheckNoPassword(password string) { _, _ = CheckPassword(dummyHash, password) }
+// CheckNoPassword spends the time (and the request's budget) a real check would; ErrPasswordBudget when
+// the request has already done its password work.
+func CheckNoPassword(ctx context.Context, password string) error {
+	_, err := CheckPassword(ctx, dummyHash, password)
+	return err
+}

@@ -7,7 +7,6 @@ package graph
 
 import (
 	"context"
-	"errors"
 	"strings"
 
 	"github.com/emporium/emporium/apikeys"
@@ -106,31 +105,12 @@ func (r *mutationResolver) StaffMemberCreate(ctx context.Context, input model.St
 	if err != nil {
 		return nil, err
 	}
-	var p model.StaffMemberCreatePayload
-	err = r.inTx(ctx, func(ctx context.Context, tx *ent.Client) error {
-		errs, err := staff.CheckGroups(ctx, tx, actor, "input.groupIds", groupIDs)
-		if err != nil || errs.Any() {
-			p.UserErrors = userErrors(errs)
-			return err
-		}
-		m, errs, err := staff.New(tx, nil).Create(ctx, staff.CreateInput{Email: input.Email, Password: input.Password,
-			Name: optionalString(input.Name), GroupIDs: groupIDs})
-		p.StaffMember, p.UserErrors = m, userErrors(errs)
-		if err == nil && errs.Any() {
-			return errRollback // a taken email aborted the transaction on PostgreSQL
-		}
-		return err
-	})
-	if err != nil && !errors.Is(err, errRollback) {
+	m, errs, err := r.staff.CreateAs(ctx, actor, staff.CreateInput{Email: input.Email, Password: input.Password,
+		Name: optionalString(input.Name), GroupIDs: groupIDs})
+	if err != nil {
 		return nil, err
 	}
-	if p.StaffMember != nil {
-		// The entity is bound to the finished transaction; its fields resolve through the client.
-		if p.StaffMember, err = r.client.StaffMember.Get(ctx, p.StaffMember.ID); err != nil {
-			return nil, err
-		}
-	}
-	return &p, nil
+	return &model.StaffMemberCreatePayload{StaffMember: m, UserErrors: userErrors(errs)}, nil
 }
 
 // PermissionGroupCreate is the resolver for the permissionGroupCreate field.
