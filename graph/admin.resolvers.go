@@ -194,19 +194,8 @@ func (r *mutationResolver) StaffMemberUpdate(ctx context.Context, id string, inp
 
 // APIKeyCreate is the resolver for the apiKeyCreate field.
 func (r *mutationResolver) APIKeyCreate(ctx context.Context, input model.APIKeyCreateInput) (*model.APIKeyCreatePayload, error) {
-	v := auth.ViewerFrom(ctx)
-	in := apikeys.CreateInput{Name: input.Name, Permissions: input.Permissions, ExpiresAt: input.ExpiresAt}
-	if v.Kind == auth.Staff {
-		in.CreatedBy = &v.ID
-	}
-	// A key never holds more than its creator: otherwise MANAGE_APPS alone would grant everything.
-	for _, perm := range input.Permissions {
-		if !v.Can(perm) {
-			return &model.APIKeyCreatePayload{UserErrors: userErrors(forbiddenInput("input.permissions",
-				"You cannot grant "+perm+", which you do not hold"))}, nil
-		}
-	}
-	k, secret, errs, err := r.apiKeys.Create(ctx, in)
+	k, secret, errs, err := r.apiKeys.Create(ctx, auth.ViewerFrom(ctx),
+		apikeys.CreateInput{Name: input.Name, Permissions: input.Permissions, ExpiresAt: input.ExpiresAt})
 	if err != nil {
 		return nil, err
 	}
@@ -223,14 +212,15 @@ func (r *mutationResolver) APIKeyRevoke(ctx context.Context, id string) (*model.
 	if err != nil {
 		return nil, err
 	}
-	ok, err := r.apiKeys.Revoke(ctx, n)
+	errs, err := r.apiKeys.Revoke(ctx, auth.ViewerFrom(ctx), n)
 	if err != nil {
 		return nil, err
 	}
-	if !ok {
-		return &model.APIKeyRevokePayload{UserErrors: userErrors(notFound("id", "No live API key has this ID"))}, nil
+	p := &model.APIKeyRevokePayload{UserErrors: userErrors(errs)}
+	if !errs.Any() {
+		p.RevokedAPIKeyID = &id
 	}
-	return &model.APIKeyRevokePayload{RevokedAPIKeyID: &id, UserErrors: []*model.UserError{}}, nil
+	return p, nil
 }
 
 // CurrentStaffMember is the resolver for the currentStaffMember field.

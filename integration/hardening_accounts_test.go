@@ -343,7 +343,9 @@ func TestAPIKeysAreBoundedByTheirCreator(t *testing.T) {
 		}
 
 		t.Run("creator loses a permission", func(t *testing.T) {
-			var u struct{ PermissionGroupUpdate struct{ UserErrors []userError } }
+			var u struct {
+				PermissionGroupUpdate struct{ UserErrors []userError }
+			}
 			s.queryAs(t, bearer(owner), `mutation($id: ID!) { permissionGroupUpdate(id: $id, input: {permissions: [READ_PRODUCTS]}) { userErrors { message } } }`,
 				map[string]any{"id": readers}, &u)
 			for _, k := range []string{secret, child} {
