@@ -201,6 +201,7 @@ func newGraphQL(cfg Config, services graph.Services) http.Handler {
 	srv.AddTransport(transport.Options{})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	srv.AroundOperations(graph.ReplicaReads)
+	srv.AroundOperations(graph.PasswordBudget)
 	srv.AroundRootFields(graph.AuditMutations)
 	srv.SetErrorPresenter(graph.ErrorPresenter(cfg.Log))
 	srv.SetRecoverFunc(graph.Recover(cfg.Log))
