@@ -171,7 +171,7 @@ func TestNULRefused(t *testing.T) {
 			{"block string", "{ products(first: 1, query: \"\"\"a\x00b\"\"\") { nodes { id } } }", nil},
 			{"nested variable", `mutation($i: CustomerCreateInput!) { customerCreate(input: $i) { customerUserErrors { code } } }`,
 				map[string]any{"i": map[string]any{"email": "x\x00@example.com", "password": "long enough password"}}},
-			{"attempt id", `query($id: ID!) { cartCompletionAttempt(attemptId: $id) { __typename } }`, map[string]any{"id": "\x00"}},
+			{"attempt id", `query($id: String!) { cartCompletionAttempt(attemptId: $id) { __typename } }`, map[string]any{"id": "\x00"}},
 			{"list variable", `query($ids: [ID!]!) { nodes(ids: $ids) { id } }`, map[string]any{"ids": []any{"ok", "\x00"}}},
 		} {
 			r := s.post(t, c.query, c.vars)
