@@ -82,8 +82,8 @@ func (c *sizedCache[V]) bytes() int {
 // DefaultQueryCacheBytes bounds the parsed and validated documents kept.
 const DefaultQueryCacheBytes = 32 << 20
 
-// documentSize estimates the memory of a parsed document from its text: the AST holds about
-// documentBytesPerByte bytes per byte of source (measured by TestDocumentSizeEstimate).
+// documentSize estimates the memory of a parsed document from its text: the AST holds several times
+// its source (documentBytesPerByte is an estimate, not yet measured).
 func documentSize(query string, _ *ast.QueryDocument) int {
 	return len(query) * (1 + documentBytesPerByte)
 }
