@@ -72,7 +72,7 @@ func (l docLimits) check(p *graphql.RawParams) *gqlerror.Error {
 		err.Extensions = map[string]any{"code": "MAX_FIELDS_EXCEEDED"}
 		return err
 	}
-	return nil
+	return checkExpansion(doc, DefaultMaxExpandedFields, DefaultMaxSameName)
 }
 
 func badInput(format string, args ...any) *gqlerror.Error {
@@ -131,6 +131,8 @@ func (c *counter) value(v *ast.Value) {
 }
 
 // findNUL finds a NUL character in a decoded JSON value (in a string or an object's key) and names where.
+// The path is built on the way back from a find only: built on the way down, it cost the square of the
+// nesting depth in memory.
 func findNUL(v any, path string) (string, bool) {
 	switch v := v.(type) {
 	case string:
@@ -140,14 +142,14 @@ func findNUL(v any, path string) (string, bool) {
 			if strings.IndexByte(k, 0) >= 0 {
 				return path, true
 			}
-			if p, ok := findNUL(child, path+"."+k); ok {
-				return p, true
+			if p, ok := findNUL(child, ""); ok {
+				return path + "." + k + p, true
 			}
 		}
 	case []any:
 		for i, child := range v {
-			if p, ok := findNUL(child, fmt.Sprintf("%s[%d]", path, i)); ok {
-				return p, true
+			if p, ok := findNUL(child, ""); ok {
+				return fmt.Sprintf("%s[%d]%s", path, i, p), true
 			}
 		}
 	}

@@ -188,10 +188,10 @@ func readGET(r *http.Request) (*graphql.RawParams, *requestError) {
 	}
 	p := &graphql.RawParams{Query: q.Get("query"), OperationName: q.Get("operationName")}
 	if p.Variables, err = decodeObject([]byte(q.Get("variables"))); err != nil {
-		return nil, badRequest("variables must be a JSON object")
+		return nil, objectError("variables", err)
 	}
 	if p.Extensions, err = decodeObject([]byte(q.Get("extensions"))); err != nil {
-		return nil, badRequest("extensions must be a JSON object")
+		return nil, objectError("extensions", err)
 	}
 	return p, checkQuery(p)
 }
@@ -249,10 +249,10 @@ func decodePOST(body []byte) (*graphql.RawParams, *requestError) {
 		return nil, badRequest("operationName must be a string")
 	}
 	if p.Variables, err = decodeObject(fields["variables"]); err != nil {
-		return nil, badRequest("variables must be a JSON object")
+		return nil, objectError("variables", err)
 	}
 	if p.Extensions, err = decodeObject(fields["extensions"]); err != nil {
-		return nil, badRequest("extensions must be a JSON object")
+		return nil, objectError("extensions", err)
 	}
 	return p, checkQuery(p)
 }
@@ -276,11 +276,22 @@ func decodeString(raw json.RawMessage) (string, error) {
 	return s, err
 }
 
+// objectError refuses the request member name, which decodeObject could not take.
+func objectError(name string, err error) *requestError {
+	if shape, ok := errors.AsType[*shapeError](err); ok {
+		return badRequest("%s %s", name, shape.what)
+	}
+	return badRequest("%s must be a JSON object", name)
+}
+
 // decodeObject decodes an optional JSON object; absent and null are nil. Numbers stay json.Number so
-// that gqlgen can coerce them to Int or Float exactly.
+// that gqlgen can coerce them to Int or Float exactly. Its shape is checked first (a *shapeError).
 func decodeObject(raw []byte) (map[string]any, error) {
 	if len(bytes.TrimSpace(raw)) == 0 {
 		return nil, nil
+	}
+	if err := checkJSONShape(raw, DefaultMaxJSONDepth, DefaultMaxJSONValues); err != nil {
+		return nil, err
 	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()

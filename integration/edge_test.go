@@ -104,8 +104,57 @@ func TestDocumentFieldLimit(t *testing.T) {
 		if e := s.queryError(t, frags, nil); e.code() != "MAX_FIELDS_EXCEEDED" {
 			t.Fatalf("600 fragment spreads: %s %q, want MAX_FIELDS_EXCEEDED", e.code(), e.Message)
 		}
-		// A document under the limit still runs.
-		s.query(t, "{ shop { "+strings.Repeat("name ", 400)+"} }", nil, nil)
+		// Under the written limit, validation still compares same-named fields pairwise, across every
+		// spread of a fragment: the document is also counted as it would run.
+		if e := s.queryError(t, "{ shop { "+strings.Repeat("name ", 21)+"} }", nil); e.code() != "MAX_FIELDS_EXCEEDED" {
+			t.Fatalf("21 copies of a field: %s %q, want MAX_FIELDS_EXCEEDED", e.code(), e.Message)
+		}
+		var spread strings.Builder
+		for i := range 10 {
+			fmt.Fprintf(&spread, "a%d: products(first: 1) { nodes { ...q } } ", i)
+		}
+		expanded := "{ " + spread.String() + "} fragment q on Product { " + strings.Repeat("...p ", 20) +
+			"} fragment p on Product { id title handle vendor productType tags description descriptionHtml createdAt updatedAt }"
+		if e := s.queryError(t, expanded, nil); e.code() != "MAX_FIELDS_EXCEEDED" {
+			t.Fatalf("61 fields written, 2,230 spread: %s %q, want MAX_FIELDS_EXCEEDED", e.code(), e.Message)
+		}
+		cycle := "{ shop { ...f0 } } " + "fragment f0 on Shop { name ...f1 } fragment f1 on Shop { name ...f0 }"
+		if e := s.queryError(t, cycle, nil); e.code() != "GRAPHQL_VALIDATION_FAILED" {
+			t.Fatalf("a fragment cycle: %s %q, want GRAPHQL_VALIDATION_FAILED", e.code(), e.Message)
+		}
+		// A document under every limit still runs.
+		s.query(t, "{ shop { "+strings.Repeat("name ", 20)+"} }", nil, nil)
+		s.query(t, "{ products(first: 2) { nodes { ...q } } } fragment q on Product { "+strings.Repeat("...p ", 20)+
+			"} fragment p on Product { id title handle vendor productType tags description descriptionHtml createdAt updatedAt }", nil, nil)
+	})
+}
+
+// Variables are bounded in depth and in values before gqlgen coerces them: a 1 MiB list of IDs took it a
+// third of a second.
+func TestVariableShapeLimits(t *testing.T) {
+	eachDB(t, func(t *testing.T, s *server) {
+		const nodes = `query($ids: [ID!]!) { nodes(ids: $ids) { id } }`
+		ids := make([]string, 10_001)
+		for i := range ids {
+			ids[i] = "x"
+		}
+		r := s.post(t, nodes, map[string]any{"ids": ids})
+		if r.Status != http.StatusBadRequest || len(r.Errors) == 0 || r.Errors[0].code() != "BAD_REQUEST" {
+			t.Fatalf("10,001 IDs: status %d, %+v; want 400 BAD_REQUEST", r.Status, r.Errors)
+		}
+		var deep any = "x"
+		for range 40 {
+			deep = []any{deep}
+		}
+		r = s.post(t, `query($q: String) { products(first: 1, query: $q) { nodes { id } } }`, map[string]any{"q": deep})
+		if r.Status != http.StatusBadRequest || len(r.Errors) == 0 || !strings.Contains(r.Errors[0].Message, "nested deeper") {
+			t.Fatalf("variables 41 levels deep: status %d, %+v; want 400", r.Status, r.Errors)
+		}
+		// Within the limits, the field's own rule answers.
+		r = s.post(t, nodes, map[string]any{"ids": ids[:300]})
+		if len(r.Errors) == 0 || r.Errors[0].code() != "BAD_USER_INPUT" {
+			t.Fatalf("300 IDs: %+v, want nodes' own BAD_USER_INPUT", r.Errors)
+		}
 	})
 }
 
