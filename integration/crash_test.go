@@ -244,4 +244,3 @@ func stockIn(t *testing.T, db *database.DB, variantID string) int {
 	}
 	return n
 }
-

@@ -103,7 +103,9 @@ func TestDatabaseOutageIsRetryable(t *testing.T) {
 	var menu struct{ Menu struct{ ID string } }
 	s.query(t, `{ menu(handle: "next-js-frontend-header-menu") { id } }`, nil, &menu)
 	var groups struct {
-		Cart struct{ DeliveryGroups struct{ Nodes []struct{ ID string } } }
+		Cart struct {
+			DeliveryGroups struct{ Nodes []struct{ ID string } }
+		}
 	}
 	s.query(t, `query($id: ID!) { cart(id: $id) { deliveryGroups(first: 1) { nodes { id } } } }`, map[string]any{"id": cartID}, &groups)
 
@@ -160,7 +162,11 @@ func TestDatabaseOutageIsRetryable(t *testing.T) {
 	if r := sub.CartSubmitForCompletion.Result; r == nil || r.Typename != "SubmitSuccess" {
 		t.Fatalf("submit after the outage: %+v", sub.CartSubmitForCompletion)
 	}
-	var a struct{ CartCompletionAttempt struct{ Typename string `json:"__typename"` } }
+	var a struct {
+		CartCompletionAttempt struct {
+			Typename string `json:"__typename"`
+		}
+	}
 	s.query(t, `query($a: String!) { cartCompletionAttempt(attemptId: $a) { __typename } }`,
 		map[string]any{"a": sub.CartSubmitForCompletion.Result.AttemptID}, &a)
 	if a.CartCompletionAttempt.Typename != "CartCompletionSuccess" {
