@@ -95,6 +95,9 @@ Environment:
   EMPORIUM_RESPONSE_CACHE  MiB of anonymous catalog answers kept, or off  64
   EMPORIUM_RESPONSE_CACHE_TTL  the longest an answer is kept; catalog writes
                            empty the cache at once, on every replica     1m
+  EMPORIUM_COMPLETION_LEASE  how long a completion may run before another
+                           process's recoverer takes it over               30s
+  EMPORIUM_COMPLETION_SWEEP  how often the recoverer looks for those       5s
   GOGC                     the Go garbage collector's target (Go's own
                            variable; the default here is 400, not 100) 400
   EMPORIUM_SMTP_ADDR       host:port of an SMTP server for emails (else they are logged);
@@ -144,9 +147,10 @@ type config struct {
 	// metricsAddr serves /metrics on an address of its own; metricsToken makes /metrics require it.
 	metricsAddr, metricsToken string
 
-	maxInFlight                  int
-	queueTimeout, requestTimeout time.Duration
-	rateRestore                  float64
+	maxInFlight                      int
+	queueTimeout, requestTimeout     time.Duration
+	completionLease, completionSweep time.Duration
+	rateRestore                      float64
 }
 
 func loadConfig(getenv func(string) string) (config, error) {
@@ -240,7 +244,8 @@ func loadConfig(getenv func(string) string) (config, error) {
 	for _, d := range []struct {
 		name string
 		to   *time.Duration
-	}{{"EMPORIUM_QUEUE_TIMEOUT", &c.queueTimeout}, {"EMPORIUM_REQUEST_TIMEOUT", &c.requestTimeout}} {
+	}{{"EMPORIUM_QUEUE_TIMEOUT", &c.queueTimeout}, {"EMPORIUM_REQUEST_TIMEOUT", &c.requestTimeout},
+		{"EMPORIUM_COMPLETION_LEASE", &c.completionLease}, {"EMPORIUM_COMPLETION_SWEEP", &c.completionSweep}} {
 		if v := getenv(d.name); v != "" {
 			t, err := time.ParseDuration(v)
 			if err != nil || t <= 0 {
@@ -379,6 +384,11 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 		return err
 	}
 	defer svc.Close()
+	// Completions abandoned by a crash (here or on another replica) are ended in the background; the
+	// loop stops with the server.
+	recoverCtx, stopRecovery := context.WithCancel(ctx)
+	defer stopRecovery()
+	go svc.Recoverer.Run(recoverCtx)
 
 	srv := &http.Server{
 		Addr:              cfg.addr,
@@ -465,7 +475,8 @@ func serviceOptions(cfg config, log *slog.Logger) service.Options {
 		MetricsToken: cfg.metricsToken,
 		// Metrics tell anyone the shop's traffic: in production they are served on the API's address only
 		// behind a token, and otherwise on EMPORIUM_METRICS_ADDR (meant for the monitoring network) alone.
-		NoMetricsRoute: cfg.metricsAddr != "" || (cfg.production && cfg.metricsToken == ""),
+		NoMetricsRoute:  cfg.metricsAddr != "" || (cfg.production && cfg.metricsToken == ""),
+		CompletionLease: cfg.completionLease, CompletionSweep: cfg.completionSweep,
 	}
 	if cfg.smtp.Addr != "" {
 		opts.Mailer = cfg.smtp

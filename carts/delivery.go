@@ -265,7 +265,10 @@ func (s *Service) Load(ctx context.Context, token string) (*ent.Cart, error) {
 // SelectDeliveryOption picks one of the options the cart's delivery group offers.
 func (s *Service) SelectDeliveryOption(ctx context.Context, token, groupKey, handle string) (*ent.Cart, validation.Errors, error) {
 	c, err := s.load(ctx, token)
-	if err != nil || !allowed(ctx, c) {
+	if err != nil {
+		return nil, nil, err // ErrNotFound, or the database failing: never the one for the other
+	}
+	if !allowed(ctx, c) {
 		return nil, nil, ErrNotFound
 	}
 	var errs validation.Errors

@@ -52,6 +52,7 @@ import (
 	"github.com/emporium/emporium/ent/signingkey"
 	"github.com/emporium/emporium/ent/staffmember"
 	"github.com/emporium/emporium/ent/taxrate"
+	"github.com/emporium/emporium/ent/testpayment"
 	"github.com/emporium/emporium/ent/variantprice"
 
 	stdsql "database/sql"
@@ -136,6 +137,8 @@ type Client struct {
 	StaffMember *StaffMemberClient
 	// TaxRate is the client for interacting with the TaxRate builders.
 	TaxRate *TaxRateClient
+	// TestPayment is the client for interacting with the TestPayment builders.
+	TestPayment *TestPaymentClient
 	// VariantPrice is the client for interacting with the VariantPrice builders.
 	VariantPrice *VariantPriceClient
 }
@@ -186,6 +189,7 @@ func (c *Client) init() {
 	c.SigningKey = NewSigningKeyClient(c.config)
 	c.StaffMember = NewStaffMemberClient(c.config)
 	c.TaxRate = NewTaxRateClient(c.config)
+	c.TestPayment = NewTestPaymentClient(c.config)
 	c.VariantPrice = NewVariantPriceClient(c.config)
 }
 
@@ -316,6 +320,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		SigningKey:          NewSigningKeyClient(cfg),
 		StaffMember:         NewStaffMemberClient(cfg),
 		TaxRate:             NewTaxRateClient(cfg),
+		TestPayment:         NewTestPaymentClient(cfg),
 		VariantPrice:        NewVariantPriceClient(cfg),
 	}, nil
 }
@@ -373,6 +378,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		SigningKey:          NewSigningKeyClient(cfg),
 		StaffMember:         NewStaffMemberClient(cfg),
 		TaxRate:             NewTaxRateClient(cfg),
+		TestPayment:         NewTestPaymentClient(cfg),
 		VariantPrice:        NewVariantPriceClient(cfg),
 	}, nil
 }
@@ -410,7 +416,7 @@ func (c *Client) Use(hooks ...Hook) {
 		c.OrderEvent, c.OrderLine, c.Page, c.PermissionGroup, c.Product,
 		c.ProductOption, c.ProductTag, c.ProductVariant, c.Refund, c.Session,
 		c.ShippingRate, c.ShippingZone, c.Shop, c.SigningKey, c.StaffMember, c.TaxRate,
-		c.VariantPrice,
+		c.TestPayment, c.VariantPrice,
 	} {
 		n.Use(hooks...)
 	}
@@ -427,7 +433,7 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 		c.OrderEvent, c.OrderLine, c.Page, c.PermissionGroup, c.Product,
 		c.ProductOption, c.ProductTag, c.ProductVariant, c.Refund, c.Session,
 		c.ShippingRate, c.ShippingZone, c.Shop, c.SigningKey, c.StaffMember, c.TaxRate,
-		c.VariantPrice,
+		c.TestPayment, c.VariantPrice,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -510,6 +516,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.StaffMember.mutate(ctx, m)
 	case *TaxRateMutation:
 		return c.TaxRate.mutate(ctx, m)
+	case *TestPaymentMutation:
+		return c.TestPayment.mutate(ctx, m)
 	case *VariantPriceMutation:
 		return c.VariantPrice.mutate(ctx, m)
 	default:
@@ -6094,6 +6102,139 @@ func (c *TaxRateClient) mutate(ctx context.Context, m *TaxRateMutation) (Value, 
 	}
 }
 
+// TestPaymentClient is a client for the TestPayment schema.
+type TestPaymentClient struct {
+	config
+}
+
+// NewTestPaymentClient returns a client for the TestPayment from the given config.
+func NewTestPaymentClient(c config) *TestPaymentClient {
+	return &TestPaymentClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `testpayment.Hooks(f(g(h())))`.
+func (c *TestPaymentClient) Use(hooks ...Hook) {
+	c.hooks.TestPayment = append(c.hooks.TestPayment, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `testpayment.Intercept(f(g(h())))`.
+func (c *TestPaymentClient) Intercept(interceptors ...Interceptor) {
+	c.inters.TestPayment = append(c.inters.TestPayment, interceptors...)
+}
+
+// Create returns a builder for creating a TestPayment entity.
+func (c *TestPaymentClient) Create() *TestPaymentCreate {
+	mutation := newTestPaymentMutation(c.config, OpCreate)
+	return &TestPaymentCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of TestPayment entities.
+func (c *TestPaymentClient) CreateBulk(builders ...*TestPaymentCreate) *TestPaymentCreateBulk {
+	return &TestPaymentCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *TestPaymentClient) MapCreateBulk(slice any, setFunc func(*TestPaymentCreate, int)) *TestPaymentCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &TestPaymentCreateBulk{err: fmt.Errorf("calling to TestPaymentClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*TestPaymentCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &TestPaymentCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for TestPayment.
+func (c *TestPaymentClient) Update() *TestPaymentUpdate {
+	mutation := newTestPaymentMutation(c.config, OpUpdate)
+	return &TestPaymentUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *TestPaymentClient) UpdateOne(_m *TestPayment) *TestPaymentUpdateOne {
+	mutation := newTestPaymentMutation(c.config, OpUpdateOne, withTestPayment(_m))
+	return &TestPaymentUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *TestPaymentClient) UpdateOneID(id int) *TestPaymentUpdateOne {
+	mutation := newTestPaymentMutation(c.config, OpUpdateOne, withTestPaymentID(id))
+	return &TestPaymentUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for TestPayment.
+func (c *TestPaymentClient) Delete() *TestPaymentDelete {
+	mutation := newTestPaymentMutation(c.config, OpDelete)
+	return &TestPaymentDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *TestPaymentClient) DeleteOne(_m *TestPayment) *TestPaymentDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *TestPaymentClient) DeleteOneID(id int) *TestPaymentDeleteOne {
+	builder := c.Delete().Where(testpayment.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &TestPaymentDeleteOne{builder}
+}
+
+// Query returns a query builder for TestPayment.
+func (c *TestPaymentClient) Query() *TestPaymentQuery {
+	return &TestPaymentQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeTestPayment},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a TestPayment entity by its id.
+func (c *TestPaymentClient) Get(ctx context.Context, id int) (*TestPayment, error) {
+	return c.Query().Where(testpayment.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *TestPaymentClient) GetX(ctx context.Context, id int) *TestPayment {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *TestPaymentClient) Hooks() []Hook {
+	return c.hooks.TestPayment
+}
+
+// Interceptors returns the client interceptors.
+func (c *TestPaymentClient) Interceptors() []Interceptor {
+	return c.inters.TestPayment
+}
+
+func (c *TestPaymentClient) mutate(ctx context.Context, m *TestPaymentMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&TestPaymentCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&TestPaymentUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&TestPaymentUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&TestPaymentDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown TestPayment mutation op: %q", m.Op())
+	}
+}
+
 // VariantPriceClient is a client for the VariantPrice schema.
 type VariantPriceClient struct {
 	config
@@ -6252,7 +6393,7 @@ type (
 		LoginThrottle, Menu, MenuItem, Order, OrderEvent, OrderLine, Page,
 		PermissionGroup, Product, ProductOption, ProductTag, ProductVariant, Refund,
 		Session, ShippingRate, ShippingZone, Shop, SigningKey, StaffMember, TaxRate,
-		VariantPrice []ent.Hook
+		TestPayment, VariantPrice []ent.Hook
 	}
 	inters struct {
 		APIKey, AuditEntry, Cart, CartAddress, CartLine, Collection, CollectionProduct,
@@ -6261,7 +6402,7 @@ type (
 		LoginThrottle, Menu, MenuItem, Order, OrderEvent, OrderLine, Page,
 		PermissionGroup, Product, ProductOption, ProductTag, ProductVariant, Refund,
 		Session, ShippingRate, ShippingZone, Shop, SigningKey, StaffMember, TaxRate,
-		VariantPrice []ent.Interceptor
+		TestPayment, VariantPrice []ent.Interceptor
 	}
 )
 

@@ -30,7 +30,9 @@ type CompletionAttempt struct {
 	// ErrorMessage holds the value of the "error_message" field.
 	ErrorMessage string `json:"error_message,omitempty"`
 	// CreatedAt holds the value of the "created_at" field.
-	CreatedAt    time.Time `json:"created_at,omitempty"`
+	CreatedAt time.Time `json:"created_at,omitempty"`
+	// while PROCESSING, the worker's claim: once past, a recoverer may take the attempt over
+	LeaseUntil   *time.Time `json:"lease_until,omitempty"`
 	selectValues sql.SelectValues
 }
 
@@ -43,7 +45,7 @@ func (*CompletionAttempt) scanValues(columns []string) ([]any, error) {
 			values[i] = new(sql.NullInt64)
 		case completionattempt.FieldID, completionattempt.FieldCartID, completionattempt.FieldAttemptToken, completionattempt.FieldStatus, completionattempt.FieldErrorCode, completionattempt.FieldErrorMessage:
 			values[i] = new(sql.NullString)
-		case completionattempt.FieldCreatedAt:
+		case completionattempt.FieldCreatedAt, completionattempt.FieldLeaseUntil:
 			values[i] = new(sql.NullTime)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -109,6 +111,13 @@ func (_m *CompletionAttempt) assignValues(columns []string, values []any) error 
 			} else if value.Valid {
 				_m.CreatedAt = value.Time
 			}
+		case completionattempt.FieldLeaseUntil:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field lease_until", values[i])
+			} else if value.Valid {
+				_m.LeaseUntil = new(time.Time)
+				*_m.LeaseUntil = value.Time
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -167,6 +176,11 @@ func (_m *CompletionAttempt) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("created_at=")
 	builder.WriteString(_m.CreatedAt.Format(time.ANSIC))
+	builder.WriteString(", ")
+	if v := _m.LeaseUntil; v != nil {
+		builder.WriteString("lease_until=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
 	builder.WriteByte(')')
 	return builder.String()
 }

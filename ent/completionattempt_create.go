@@ -105,6 +105,20 @@ func (_c *CompletionAttemptCreate) SetNillableCreatedAt(v *time.Time) *Completio
 	return _c
 }
 
+// SetLeaseUntil sets the "lease_until" field.
+func (_c *CompletionAttemptCreate) SetLeaseUntil(v time.Time) *CompletionAttemptCreate {
+	_c.mutation.SetLeaseUntil(v)
+	return _c
+}
+
+// SetNillableLeaseUntil sets the "lease_until" field if the given value is not nil.
+func (_c *CompletionAttemptCreate) SetNillableLeaseUntil(v *time.Time) *CompletionAttemptCreate {
+	if v != nil {
+		_c.SetLeaseUntil(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *CompletionAttemptCreate) SetID(v string) *CompletionAttemptCreate {
 	_c.mutation.SetID(v)
@@ -258,6 +272,10 @@ func (_c *CompletionAttemptCreate) createSpec() (*CompletionAttempt, *sqlgraph.C
 		_spec.SetField(completionattempt.FieldCreatedAt, field.TypeTime, value)
 		_node.CreatedAt = value
 	}
+	if value, ok := _c.mutation.LeaseUntil(); ok {
+		_spec.SetField(completionattempt.FieldLeaseUntil, field.TypeTime, value)
+		_node.LeaseUntil = &value
+	}
 	return _node, _spec
 }
 
@@ -367,6 +385,24 @@ func (u *CompletionAttemptUpsert) SetErrorMessage(v string) *CompletionAttemptUp
 // UpdateErrorMessage sets the "error_message" field to the value that was provided on create.
 func (u *CompletionAttemptUpsert) UpdateErrorMessage() *CompletionAttemptUpsert {
 	u.SetExcluded(completionattempt.FieldErrorMessage)
+	return u
+}
+
+// SetLeaseUntil sets the "lease_until" field.
+func (u *CompletionAttemptUpsert) SetLeaseUntil(v time.Time) *CompletionAttemptUpsert {
+	u.Set(completionattempt.FieldLeaseUntil, v)
+	return u
+}
+
+// UpdateLeaseUntil sets the "lease_until" field to the value that was provided on create.
+func (u *CompletionAttemptUpsert) UpdateLeaseUntil() *CompletionAttemptUpsert {
+	u.SetExcluded(completionattempt.FieldLeaseUntil)
+	return u
+}
+
+// ClearLeaseUntil clears the value of the "lease_until" field.
+func (u *CompletionAttemptUpsert) ClearLeaseUntil() *CompletionAttemptUpsert {
+	u.SetNull(completionattempt.FieldLeaseUntil)
 	return u
 }
 
@@ -494,6 +530,27 @@ func (u *CompletionAttemptUpsertOne) SetErrorMessage(v string) *CompletionAttemp
 func (u *CompletionAttemptUpsertOne) UpdateErrorMessage() *CompletionAttemptUpsertOne {
 	return u.Update(func(s *CompletionAttemptUpsert) {
 		s.UpdateErrorMessage()
+	})
+}
+
+// SetLeaseUntil sets the "lease_until" field.
+func (u *CompletionAttemptUpsertOne) SetLeaseUntil(v time.Time) *CompletionAttemptUpsertOne {
+	return u.Update(func(s *CompletionAttemptUpsert) {
+		s.SetLeaseUntil(v)
+	})
+}
+
+// UpdateLeaseUntil sets the "lease_until" field to the value that was provided on create.
+func (u *CompletionAttemptUpsertOne) UpdateLeaseUntil() *CompletionAttemptUpsertOne {
+	return u.Update(func(s *CompletionAttemptUpsert) {
+		s.UpdateLeaseUntil()
+	})
+}
+
+// ClearLeaseUntil clears the value of the "lease_until" field.
+func (u *CompletionAttemptUpsertOne) ClearLeaseUntil() *CompletionAttemptUpsertOne {
+	return u.Update(func(s *CompletionAttemptUpsert) {
+		s.ClearLeaseUntil()
 	})
 }
 
@@ -788,6 +845,27 @@ func (u *CompletionAttemptUpsertBulk) SetErrorMessage(v string) *CompletionAttem
 func (u *CompletionAttemptUpsertBulk) UpdateErrorMessage() *CompletionAttemptUpsertBulk {
 	return u.Update(func(s *CompletionAttemptUpsert) {
 		s.UpdateErrorMessage()
+	})
+}
+
+// SetLeaseUntil sets the "lease_until" field.
+func (u *CompletionAttemptUpsertBulk) SetLeaseUntil(v time.Time) *CompletionAttemptUpsertBulk {
+	return u.Update(func(s *CompletionAttemptUpsert) {
+		s.SetLeaseUntil(v)
+	})
+}
+
+// UpdateLeaseUntil sets the "lease_until" field to the value that was provided on create.
+func (u *CompletionAttemptUpsertBulk) UpdateLeaseUntil() *CompletionAttemptUpsertBulk {
+	return u.Update(func(s *CompletionAttemptUpsert) {
+		s.UpdateLeaseUntil()
+	})
+}
+
+// ClearLeaseUntil clears the value of the "lease_until" field.
+func (u *CompletionAttemptUpsertBulk) ClearLeaseUntil() *CompletionAttemptUpsertBulk {
+	return u.Update(func(s *CompletionAttemptUpsert) {
+		s.ClearLeaseUntil()
 	})
 }
 

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
@@ -97,6 +98,26 @@ func (_u *CompletionAttemptUpdate) SetNillableErrorMessage(v *string) *Completio
 	return _u
 }
 
+// SetLeaseUntil sets the "lease_until" field.
+func (_u *CompletionAttemptUpdate) SetLeaseUntil(v time.Time) *CompletionAttemptUpdate {
+	_u.mutation.SetLeaseUntil(v)
+	return _u
+}
+
+// SetNillableLeaseUntil sets the "lease_until" field if the given value is not nil.
+func (_u *CompletionAttemptUpdate) SetNillableLeaseUntil(v *time.Time) *CompletionAttemptUpdate {
+	if v != nil {
+		_u.SetLeaseUntil(*v)
+	}
+	return _u
+}
+
+// ClearLeaseUntil clears the value of the "lease_until" field.
+func (_u *CompletionAttemptUpdate) ClearLeaseUntil() *CompletionAttemptUpdate {
+	_u.mutation.ClearLeaseUntil()
+	return _u
+}
+
 // Mutation returns the CompletionAttemptMutation object of the builder.
 func (_u *CompletionAttemptUpdate) Mutation() *CompletionAttemptMutation {
 	return _u.mutation
@@ -174,6 +195,12 @@ func (_u *CompletionAttemptUpdate) sqlSave(ctx context.Context) (_node int, err 
 	}
 	if value, ok := _u.mutation.ErrorMessage(); ok {
 		_spec.SetField(completionattempt.FieldErrorMessage, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.LeaseUntil(); ok {
+		_spec.SetField(completionattempt.FieldLeaseUntil, field.TypeTime, value)
+	}
+	if _u.mutation.LeaseUntilCleared() {
+		_spec.ClearField(completionattempt.FieldLeaseUntil, field.TypeTime)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
@@ -263,6 +290,26 @@ func (_u *CompletionAttemptUpdateOne) SetNillableErrorMessage(v *string) *Comple
 	if v != nil {
 		_u.SetErrorMessage(*v)
 	}
+	return _u
+}
+
+// SetLeaseUntil sets the "lease_until" field.
+func (_u *CompletionAttemptUpdateOne) SetLeaseUntil(v time.Time) *CompletionAttemptUpdateOne {
+	_u.mutation.SetLeaseUntil(v)
+	return _u
+}
+
+// SetNillableLeaseUntil sets the "lease_until" field if the given value is not nil.
+func (_u *CompletionAttemptUpdateOne) SetNillableLeaseUntil(v *time.Time) *CompletionAttemptUpdateOne {
+	if v != nil {
+		_u.SetLeaseUntil(*v)
+	}
+	return _u
+}
+
+// ClearLeaseUntil clears the value of the "lease_until" field.
+func (_u *CompletionAttemptUpdateOne) ClearLeaseUntil() *CompletionAttemptUpdateOne {
+	_u.mutation.ClearLeaseUntil()
 	return _u
 }
 
@@ -373,6 +420,12 @@ func (_u *CompletionAttemptUpdateOne) sqlSave(ctx context.Context) (_node *Compl
 	}
 	if value, ok := _u.mutation.ErrorMessage(); ok {
 		_spec.SetField(completionattempt.FieldErrorMessage, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.LeaseUntil(); ok {
+		_spec.SetField(completionattempt.FieldLeaseUntil, field.TypeTime, value)
+	}
+	if _u.mutation.LeaseUntilCleared() {
+		_spec.ClearField(completionattempt.FieldLeaseUntil, field.TypeTime)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	_node = &CompletionAttempt{config: _u.config}

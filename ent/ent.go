@@ -49,6 +49,7 @@ import (
 	"github.com/emporium/emporium/ent/signingkey"
 	"github.com/emporium/emporium/ent/staffmember"
 	"github.com/emporium/emporium/ent/taxrate"
+	"github.com/emporium/emporium/ent/testpayment"
 	"github.com/emporium/emporium/ent/variantprice"
 )
 
@@ -147,6 +148,7 @@ func checkColumn(t, c string) error {
 			signingkey.Table:          signingkey.ValidColumn,
 			staffmember.Table:         staffmember.ValidColumn,
 			taxrate.Table:             taxrate.ValidColumn,
+			testpayment.Table:         testpayment.ValidColumn,
 			variantprice.Table:        variantprice.ValidColumn,
 		})
 	})

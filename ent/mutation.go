@@ -50,6 +50,7 @@ import (
 	"github.com/emporium/emporium/ent/signingkey"
 	"github.com/emporium/emporium/ent/staffmember"
 	"github.com/emporium/emporium/ent/taxrate"
+	"github.com/emporium/emporium/ent/testpayment"
 	"github.com/emporium/emporium/ent/variantprice"
 )
 
@@ -99,6 +100,7 @@ const (
 	TypeSigningKey          = "SigningKey"
 	TypeStaffMember         = "StaffMember"
 	TypeTaxRate             = "TaxRate"
+	TypeTestPayment         = "TestPayment"
 	TypeVariantPrice        = "VariantPrice"
 )
 
@@ -6739,6 +6741,7 @@ type CompletionAttemptMutation struct {
 	error_code    *string
 	error_message *string
 	created_at    *time.Time
+	lease_until   *time.Time
 	clearedFields map[string]struct{}
 	done          bool
 	oldValue      func(context.Context) (*CompletionAttempt, error)
@@ -7135,6 +7138,55 @@ func (m *CompletionAttemptMutation) ResetCreatedAt() {
 	m.created_at = nil
 }
 
+// SetLeaseUntil sets the "lease_until" field.
+func (m *CompletionAttemptMutation) SetLeaseUntil(t time.Time) {
+	m.lease_until = &t
+}
+
+// LeaseUntil returns the value of the "lease_until" field in the mutation.
+func (m *CompletionAttemptMutation) LeaseUntil() (r time.Time, exists bool) {
+	v := m.lease_until
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLeaseUntil returns the old "lease_until" field's value of the CompletionAttempt entity.
+// If the CompletionAttempt object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CompletionAttemptMutation) OldLeaseUntil(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLeaseUntil is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLeaseUntil requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLeaseUntil: %w", err)
+	}
+	return oldValue.LeaseUntil, nil
+}
+
+// ClearLeaseUntil clears the value of the "lease_until" field.
+func (m *CompletionAttemptMutation) ClearLeaseUntil() {
+	m.lease_until = nil
+	m.clearedFields[completionattempt.FieldLeaseUntil] = struct{}{}
+}
+
+// LeaseUntilCleared returns if the "lease_until" field was cleared in this mutation.
+func (m *CompletionAttemptMutation) LeaseUntilCleared() bool {
+	_, ok := m.clearedFields[completionattempt.FieldLeaseUntil]
+	return ok
+}
+
+// ResetLeaseUntil resets all changes to the "lease_until" field.
+func (m *CompletionAttemptMutation) ResetLeaseUntil() {
+	m.lease_until = nil
+	delete(m.clearedFields, completionattempt.FieldLeaseUntil)
+}
+
 // Where appends a list predicates to the CompletionAttemptMutation builder.
 func (m *CompletionAttemptMutation) Where(ps ...predicate.CompletionAttempt) {
 	m.predicates = append(m.predicates, ps...)
@@ -7169,7 +7221,7 @@ func (m *CompletionAttemptMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *CompletionAttemptMutation) Fields() []string {
-	fields := make([]string, 0, 7)
+	fields := make([]string, 0, 8)
 	if m.cart_id != nil {
 		fields = append(fields, completionattempt.FieldCartID)
 	}
@@ -7190,6 +7242,9 @@ func (m *CompletionAttemptMutation) Fields() []string {
 	}
 	if m.created_at != nil {
 		fields = append(fields, completionattempt.FieldCreatedAt)
+	}
+	if m.lease_until != nil {
+		fields = append(fields, completionattempt.FieldLeaseUntil)
 	}
 	return fields
 }
@@ -7213,6 +7268,8 @@ func (m *CompletionAttemptMutation) Field(name string) (ent.Value, bool) {
 		return m.ErrorMessage()
 	case completionattempt.FieldCreatedAt:
 		return m.CreatedAt()
+	case completionattempt.FieldLeaseUntil:
+		return m.LeaseUntil()
 	}
 	return nil, false
 }
@@ -7236,6 +7293,8 @@ func (m *CompletionAttemptMutation) OldField(ctx context.Context, name string) (
 		return m.OldErrorMessage(ctx)
 	case completionattempt.FieldCreatedAt:
 		return m.OldCreatedAt(ctx)
+	case completionattempt.FieldLeaseUntil:
+		return m.OldLeaseUntil(ctx)
 	}
 	return nil, fmt.Errorf("unknown CompletionAttempt field %s", name)
 }
@@ -7294,6 +7353,13 @@ func (m *CompletionAttemptMutation) SetField(name string, value ent.Value) error
 		}
 		m.SetCreatedAt(v)
 		return nil
+	case completionattempt.FieldLeaseUntil:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLeaseUntil(v)
+		return nil
 	}
 	return fmt.Errorf("unknown CompletionAttempt field %s", name)
 }
@@ -7342,6 +7408,9 @@ func (m *CompletionAttemptMutation) ClearedFields() []string {
 	if m.FieldCleared(completionattempt.FieldOrderID) {
 		fields = append(fields, completionattempt.FieldOrderID)
 	}
+	if m.FieldCleared(completionattempt.FieldLeaseUntil) {
+		fields = append(fields, completionattempt.FieldLeaseUntil)
+	}
 	return fields
 }
 
@@ -7358,6 +7427,9 @@ func (m *CompletionAttemptMutation) ClearField(name string) error {
 	switch name {
 	case completionattempt.FieldOrderID:
 		m.ClearOrderID()
+		return nil
+	case completionattempt.FieldLeaseUntil:
+		m.ClearLeaseUntil()
 		return nil
 	}
 	return fmt.Errorf("unknown CompletionAttempt nullable field %s", name)
@@ -7387,6 +7459,9 @@ func (m *CompletionAttemptMutation) ResetField(name string) error {
 		return nil
 	case completionattempt.FieldCreatedAt:
 		m.ResetCreatedAt()
+		return nil
+	case completionattempt.FieldLeaseUntil:
+		m.ResetLeaseUntil()
 		return nil
 	}
 	return fmt.Errorf("unknown CompletionAttempt field %s", name)
@@ -34680,6 +34755,996 @@ func (m *TaxRateMutation) ClearEdge(name string) error {
 // It returns an error if the edge is not defined in the schema.
 func (m *TaxRateMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown TaxRate edge %s", name)
+}
+
+// TestPaymentMutation represents an operation that mutates the TestPayment nodes in the graph.
+type TestPaymentMutation struct {
+	config
+	op                 Op
+	typ                string
+	id                 *int
+	reference          *string
+	idempotency_key    *string
+	status             *string
+	message            *string
+	action_url         *string
+	currency           *string
+	authorized         *int64
+	addauthorized      *int64
+	captured           *int64
+	addcaptured        *int64
+	refunded           *int64
+	addrefunded        *int64
+	decline_on_confirm *bool
+	created_at         *time.Time
+	clearedFields      map[string]struct{}
+	done               bool
+	oldValue           func(context.Context) (*TestPayment, error)
+	predicates         []predicate.TestPayment
+}
+
+var _ ent.Mutation = (*TestPaymentMutation)(nil)
+
+// testpaymentOption allows management of the mutation configuration using functional options.
+type testpaymentOption func(*TestPaymentMutation)
+
+// newTestPaymentMutation creates new mutation for the TestPayment entity.
+func newTestPaymentMutation(c config, op Op, opts ...testpaymentOption) *TestPaymentMutation {
+	m := &TestPaymentMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeTestPayment,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withTestPaymentID sets the ID field of the mutation.
+func withTestPaymentID(id int) testpaymentOption {
+	return func(m *TestPaymentMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *TestPayment
+		)
+		m.oldValue = func(ctx context.Context) (*TestPayment, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().TestPayment.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withTestPayment sets the old TestPayment of the mutation.
+func withTestPayment(node *TestPayment) testpaymentOption {
+	return func(m *TestPaymentMutation) {
+		m.oldValue = func(context.Context) (*TestPayment, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m TestPaymentMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m TestPaymentMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *TestPaymentMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *TestPaymentMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().TestPayment.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetReference sets the "reference" field.
+func (m *TestPaymentMutation) SetReference(s string) {
+	m.reference = &s
+}
+
+// Reference returns the value of the "reference" field in the mutation.
+func (m *TestPaymentMutation) Reference() (r string, exists bool) {
+	v := m.reference
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldReference returns the old "reference" field's value of the TestPayment entity.
+// If the TestPayment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TestPaymentMutation) OldReference(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldReference is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldReference requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldReference: %w", err)
+	}
+	return oldValue.Reference, nil
+}
+
+// ResetReference resets all changes to the "reference" field.
+func (m *TestPaymentMutation) ResetReference() {
+	m.reference = nil
+}
+
+// SetIdempotencyKey sets the "idempotency_key" field.
+func (m *TestPaymentMutation) SetIdempotencyKey(s string) {
+	m.idempotency_key = &s
+}
+
+// IdempotencyKey returns the value of the "idempotency_key" field in the mutation.
+func (m *TestPaymentMutation) IdempotencyKey() (r string, exists bool) {
+	v := m.idempotency_key
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldIdempotencyKey returns the old "idempotency_key" field's value of the TestPayment entity.
+// If the TestPayment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TestPaymentMutation) OldIdempotencyKey(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldIdempotencyKey is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldIdempotencyKey requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldIdempotencyKey: %w", err)
+	}
+	return oldValue.IdempotencyKey, nil
+}
+
+// ClearIdempotencyKey clears the value of the "idempotency_key" field.
+func (m *TestPaymentMutation) ClearIdempotencyKey() {
+	m.idempotency_key = nil
+	m.clearedFields[testpayment.FieldIdempotencyKey] = struct{}{}
+}
+
+// IdempotencyKeyCleared returns if the "idempotency_key" field was cleared in this mutation.
+func (m *TestPaymentMutation) IdempotencyKeyCleared() bool {
+	_, ok := m.clearedFields[testpayment.FieldIdempotencyKey]
+	return ok
+}
+
+// ResetIdempotencyKey resets all changes to the "idempotency_key" field.
+func (m *TestPaymentMutation) ResetIdempotencyKey() {
+	m.idempotency_key = nil
+	delete(m.clearedFields, testpayment.FieldIdempotencyKey)
+}
+
+// SetStatus sets the "status" field.
+func (m *TestPaymentMutation) SetStatus(s string) {
+	m.status = &s
+}
+
+// Status returns the value of the "status" field in the mutation.
+func (m *TestPaymentMutation) Status() (r string, exists bool) {
+	v := m.status
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStatus returns the old "status" field's value of the TestPayment entity.
+// If the TestPayment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TestPaymentMutation) OldStatus(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStatus is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStatus requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStatus: %w", err)
+	}
+	return oldValue.Status, nil
+}
+
+// ResetStatus resets all changes to the "status" field.
+func (m *TestPaymentMutation) ResetStatus() {
+	m.status = nil
+}
+
+// SetMessage sets the "message" field.
+func (m *TestPaymentMutation) SetMessage(s string) {
+	m.message = &s
+}
+
+// Message returns the value of the "message" field in the mutation.
+func (m *TestPaymentMutation) Message() (r string, exists bool) {
+	v := m.message
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMessage returns the old "message" field's value of the TestPayment entity.
+// If the TestPayment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TestPaymentMutation) OldMessage(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMessage is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMessage requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMessage: %w", err)
+	}
+	return oldValue.Message, nil
+}
+
+// ResetMessage resets all changes to the "message" field.
+func (m *TestPaymentMutation) ResetMessage() {
+	m.message = nil
+}
+
+// SetActionURL sets the "action_url" field.
+func (m *TestPaymentMutation) SetActionURL(s string) {
+	m.action_url = &s
+}
+
+// ActionURL returns the value of the "action_url" field in the mutation.
+func (m *TestPaymentMutation) ActionURL() (r string, exists bool) {
+	v := m.action_url
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldActionURL returns the old "action_url" field's value of the TestPayment entity.
+// If the TestPayment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TestPaymentMutation) OldActionURL(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldActionURL is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldActionURL requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldActionURL: %w", err)
+	}
+	return oldValue.ActionURL, nil
+}
+
+// ResetActionURL resets all changes to the "action_url" field.
+func (m *TestPaymentMutation) ResetActionURL() {
+	m.action_url = nil
+}
+
+// SetCurrency sets the "currency" field.
+func (m *TestPaymentMutation) SetCurrency(s string) {
+	m.currency = &s
+}
+
+// Currency returns the value of the "currency" field in the mutation.
+func (m *TestPaymentMutation) Currency() (r string, exists bool) {
+	v := m.currency
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCurrency returns the old "currency" field's value of the TestPayment entity.
+// If the TestPayment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TestPaymentMutation) OldCurrency(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCurrency is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCurrency requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCurrency: %w", err)
+	}
+	return oldValue.Currency, nil
+}
+
+// ResetCurrency resets all changes to the "currency" field.
+func (m *TestPaymentMutation) ResetCurrency() {
+	m.currency = nil
+}
+
+// SetAuthorized sets the "authorized" field.
+func (m *TestPaymentMutation) SetAuthorized(i int64) {
+	m.authorized = &i
+	m.addauthorized = nil
+}
+
+// Authorized returns the value of the "authorized" field in the mutation.
+func (m *TestPaymentMutation) Authorized() (r int64, exists bool) {
+	v := m.authorized
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAuthorized returns the old "authorized" field's value of the TestPayment entity.
+// If the TestPayment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TestPaymentMutation) OldAuthorized(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAuthorized is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAuthorized requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAuthorized: %w", err)
+	}
+	return oldValue.Authorized, nil
+}
+
+// AddAuthorized adds i to the "authorized" field.
+func (m *TestPaymentMutation) AddAuthorized(i int64) {
+	if m.addauthorized != nil {
+		*m.addauthorized += i
+	} else {
+		m.addauthorized = &i
+	}
+}
+
+// AddedAuthorized returns the value that was added to the "authorized" field in this mutation.
+func (m *TestPaymentMutation) AddedAuthorized() (r int64, exists bool) {
+	v := m.addauthorized
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetAuthorized resets all changes to the "authorized" field.
+func (m *TestPaymentMutation) ResetAuthorized() {
+	m.authorized = nil
+	m.addauthorized = nil
+}
+
+// SetCaptured sets the "captured" field.
+func (m *TestPaymentMutation) SetCaptured(i int64) {
+	m.captured = &i
+	m.addcaptured = nil
+}
+
+// Captured returns the value of the "captured" field in the mutation.
+func (m *TestPaymentMutation) Captured() (r int64, exists bool) {
+	v := m.captured
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCaptured returns the old "captured" field's value of the TestPayment entity.
+// If the TestPayment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TestPaymentMutation) OldCaptured(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCaptured is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCaptured requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCaptured: %w", err)
+	}
+	return oldValue.Captured, nil
+}
+
+// AddCaptured adds i to the "captured" field.
+func (m *TestPaymentMutation) AddCaptured(i int64) {
+	if m.addcaptured != nil {
+		*m.addcaptured += i
+	} else {
+		m.addcaptured = &i
+	}
+}
+
+// AddedCaptured returns the value that was added to the "captured" field in this mutation.
+func (m *TestPaymentMutation) AddedCaptured() (r int64, exists bool) {
+	v := m.addcaptured
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetCaptured resets all changes to the "captured" field.
+func (m *TestPaymentMutation) ResetCaptured() {
+	m.captured = nil
+	m.addcaptured = nil
+}
+
+// SetRefunded sets the "refunded" field.
+func (m *TestPaymentMutation) SetRefunded(i int64) {
+	m.refunded = &i
+	m.addrefunded = nil
+}
+
+// Refunded returns the value of the "refunded" field in the mutation.
+func (m *TestPaymentMutation) Refunded() (r int64, exists bool) {
+	v := m.refunded
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRefunded returns the old "refunded" field's value of the TestPayment entity.
+// If the TestPayment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TestPaymentMutation) OldRefunded(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRefunded is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRefunded requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRefunded: %w", err)
+	}
+	return oldValue.Refunded, nil
+}
+
+// AddRefunded adds i to the "refunded" field.
+func (m *TestPaymentMutation) AddRefunded(i int64) {
+	if m.addrefunded != nil {
+		*m.addrefunded += i
+	} else {
+		m.addrefunded = &i
+	}
+}
+
+// AddedRefunded returns the value that was added to the "refunded" field in this mutation.
+func (m *TestPaymentMutation) AddedRefunded() (r int64, exists bool) {
+	v := m.addrefunded
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetRefunded resets all changes to the "refunded" field.
+func (m *TestPaymentMutation) ResetRefunded() {
+	m.refunded = nil
+	m.addrefunded = nil
+}
+
+// SetDeclineOnConfirm sets the "decline_on_confirm" field.
+func (m *TestPaymentMutation) SetDeclineOnConfirm(b bool) {
+	m.decline_on_confirm = &b
+}
+
+// DeclineOnConfirm returns the value of the "decline_on_confirm" field in the mutation.
+func (m *TestPaymentMutation) DeclineOnConfirm() (r bool, exists bool) {
+	v := m.decline_on_confirm
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDeclineOnConfirm returns the old "decline_on_confirm" field's value of the TestPayment entity.
+// If the TestPayment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TestPaymentMutation) OldDeclineOnConfirm(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDeclineOnConfirm is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDeclineOnConfirm requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDeclineOnConfirm: %w", err)
+	}
+	return oldValue.DeclineOnConfirm, nil
+}
+
+// ResetDeclineOnConfirm resets all changes to the "decline_on_confirm" field.
+func (m *TestPaymentMutation) ResetDeclineOnConfirm() {
+	m.decline_on_confirm = nil
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *TestPaymentMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *TestPaymentMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the TestPayment entity.
+// If the TestPayment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TestPaymentMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *TestPaymentMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// Where appends a list predicates to the TestPaymentMutation builder.
+func (m *TestPaymentMutation) Where(ps ...predicate.TestPayment) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the TestPaymentMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *TestPaymentMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.TestPayment, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *TestPaymentMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *TestPaymentMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (TestPayment).
+func (m *TestPaymentMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *TestPaymentMutation) Fields() []string {
+	fields := make([]string, 0, 11)
+	if m.reference != nil {
+		fields = append(fields, testpayment.FieldReference)
+	}
+	if m.idempotency_key != nil {
+		fields = append(fields, testpayment.FieldIdempotencyKey)
+	}
+	if m.status != nil {
+		fields = append(fields, testpayment.FieldStatus)
+	}
+	if m.message != nil {
+		fields = append(fields, testpayment.FieldMessage)
+	}
+	if m.action_url != nil {
+		fields = append(fields, testpayment.FieldActionURL)
+	}
+	if m.currency != nil {
+		fields = append(fields, testpayment.FieldCurrency)
+	}
+	if m.authorized != nil {
+		fields = append(fields, testpayment.FieldAuthorized)
+	}
+	if m.captured != nil {
+		fields = append(fields, testpayment.FieldCaptured)
+	}
+	if m.refunded != nil {
+		fields = append(fields, testpayment.FieldRefunded)
+	}
+	if m.decline_on_confirm != nil {
+		fields = append(fields, testpayment.FieldDeclineOnConfirm)
+	}
+	if m.created_at != nil {
+		fields = append(fields, testpayment.FieldCreatedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *TestPaymentMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case testpayment.FieldReference:
+		return m.Reference()
+	case testpayment.FieldIdempotencyKey:
+		return m.IdempotencyKey()
+	case testpayment.FieldStatus:
+		return m.Status()
+	case testpayment.FieldMessage:
+		return m.Message()
+	case testpayment.FieldActionURL:
+		return m.ActionURL()
+	case testpayment.FieldCurrency:
+		return m.Currency()
+	case testpayment.FieldAuthorized:
+		return m.Authorized()
+	case testpayment.FieldCaptured:
+		return m.Captured()
+	case testpayment.FieldRefunded:
+		return m.Refunded()
+	case testpayment.FieldDeclineOnConfirm:
+		return m.DeclineOnConfirm()
+	case testpayment.FieldCreatedAt:
+		return m.CreatedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *TestPaymentMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case testpayment.FieldReference:
+		return m.OldReference(ctx)
+	case testpayment.FieldIdempotencyKey:
+		return m.OldIdempotencyKey(ctx)
+	case testpayment.FieldStatus:
+		return m.OldStatus(ctx)
+	case testpayment.FieldMessage:
+		return m.OldMessage(ctx)
+	case testpayment.FieldActionURL:
+		return m.OldActionURL(ctx)
+	case testpayment.FieldCurrency:
+		return m.OldCurrency(ctx)
+	case testpayment.FieldAuthorized:
+		return m.OldAuthorized(ctx)
+	case testpayment.FieldCaptured:
+		return m.OldCaptured(ctx)
+	case testpayment.FieldRefunded:
+		return m.OldRefunded(ctx)
+	case testpayment.FieldDeclineOnConfirm:
+		return m.OldDeclineOnConfirm(ctx)
+	case testpayment.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown TestPayment field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *TestPaymentMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case testpayment.FieldReference:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetReference(v)
+		return nil
+	case testpayment.FieldIdempotencyKey:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetIdempotencyKey(v)
+		return nil
+	case testpayment.FieldStatus:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStatus(v)
+		return nil
+	case testpayment.FieldMessage:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMessage(v)
+		return nil
+	case testpayment.FieldActionURL:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetActionURL(v)
+		return nil
+	case testpayment.FieldCurrency:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCurrency(v)
+		return nil
+	case testpayment.FieldAuthorized:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAuthorized(v)
+		return nil
+	case testpayment.FieldCaptured:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCaptured(v)
+		return nil
+	case testpayment.FieldRefunded:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRefunded(v)
+		return nil
+	case testpayment.FieldDeclineOnConfirm:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDeclineOnConfirm(v)
+		return nil
+	case testpayment.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown TestPayment field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *TestPaymentMutation) AddedFields() []string {
+	var fields []string
+	if m.addauthorized != nil {
+		fields = append(fields, testpayment.FieldAuthorized)
+	}
+	if m.addcaptured != nil {
+		fields = append(fields, testpayment.FieldCaptured)
+	}
+	if m.addrefunded != nil {
+		fields = append(fields, testpayment.FieldRefunded)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *TestPaymentMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case testpayment.FieldAuthorized:
+		return m.AddedAuthorized()
+	case testpayment.FieldCaptured:
+		return m.AddedCaptured()
+	case testpayment.FieldRefunded:
+		return m.AddedRefunded()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *TestPaymentMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case testpayment.FieldAuthorized:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddAuthorized(v)
+		return nil
+	case testpayment.FieldCaptured:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddCaptured(v)
+		return nil
+	case testpayment.FieldRefunded:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddRefunded(v)
+		return nil
+	}
+	return fmt.Errorf("unknown TestPayment numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *TestPaymentMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(testpayment.FieldIdempotencyKey) {
+		fields = append(fields, testpayment.FieldIdempotencyKey)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *TestPaymentMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *TestPaymentMutation) ClearField(name string) error {
+	switch name {
+	case testpayment.FieldIdempotencyKey:
+		m.ClearIdempotencyKey()
+		return nil
+	}
+	return fmt.Errorf("unknown TestPayment nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *TestPaymentMutation) ResetField(name string) error {
+	switch name {
+	case testpayment.FieldReference:
+		m.ResetReference()
+		return nil
+	case testpayment.FieldIdempotencyKey:
+		m.ResetIdempotencyKey()
+		return nil
+	case testpayment.FieldStatus:
+		m.ResetStatus()
+		return nil
+	case testpayment.FieldMessage:
+		m.ResetMessage()
+		return nil
+	case testpayment.FieldActionURL:
+		m.ResetActionURL()
+		return nil
+	case testpayment.FieldCurrency:
+		m.ResetCurrency()
+		return nil
+	case testpayment.FieldAuthorized:
+		m.ResetAuthorized()
+		return nil
+	case testpayment.FieldCaptured:
+		m.ResetCaptured()
+		return nil
+	case testpayment.FieldRefunded:
+		m.ResetRefunded()
+		return nil
+	case testpayment.FieldDeclineOnConfirm:
+		m.ResetDeclineOnConfirm()
+		return nil
+	case testpayment.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown TestPayment field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *TestPaymentMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *TestPaymentMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *TestPaymentMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *TestPaymentMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *TestPaymentMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *TestPaymentMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *TestPaymentMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown TestPayment unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *TestPaymentMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown TestPayment edge %s", name)
 }
 
 // VariantPriceMutation represents an operation that mutates the VariantPrice nodes in the graph.

@@ -42,6 +42,7 @@ import (
 	"github.com/emporium/emporium/ent/signingkey"
 	"github.com/emporium/emporium/ent/staffmember"
 	"github.com/emporium/emporium/ent/taxrate"
+	"github.com/emporium/emporium/ent/testpayment"
 	"github.com/emporium/emporium/ent/variantprice"
 )
 
@@ -1028,6 +1029,36 @@ func init() {
 	taxrateDescShippingTaxable := taxrateFields[6].Descriptor()
 	// taxrate.DefaultShippingTaxable holds the default value on creation for the shipping_taxable field.
 	taxrate.DefaultShippingTaxable = taxrateDescShippingTaxable.Default.(bool)
+	testpaymentFields := schema.TestPayment{}.Fields()
+	_ = testpaymentFields
+	// testpaymentDescReference is the schema descriptor for reference field.
+	testpaymentDescReference := testpaymentFields[0].Descriptor()
+	// testpayment.ReferenceValidator is a validator for the "reference" field. It is called by the builders before save.
+	testpayment.ReferenceValidator = testpaymentDescReference.Validators[0].(func(string) error)
+	// testpaymentDescMessage is the schema descriptor for message field.
+	testpaymentDescMessage := testpaymentFields[3].Descriptor()
+	// testpayment.DefaultMessage holds the default value on creation for the message field.
+	testpayment.DefaultMessage = testpaymentDescMessage.Default.(string)
+	// testpaymentDescActionURL is the schema descriptor for action_url field.
+	testpaymentDescActionURL := testpaymentFields[4].Descriptor()
+	// testpayment.DefaultActionURL holds the default value on creation for the action_url field.
+	testpayment.DefaultActionURL = testpaymentDescActionURL.Default.(string)
+	// testpaymentDescCaptured is the schema descriptor for captured field.
+	testpaymentDescCaptured := testpaymentFields[7].Descriptor()
+	// testpayment.DefaultCaptured holds the default value on creation for the captured field.
+	testpayment.DefaultCaptured = testpaymentDescCaptured.Default.(int64)
+	// testpaymentDescRefunded is the schema descriptor for refunded field.
+	testpaymentDescRefunded := testpaymentFields[8].Descriptor()
+	// testpayment.DefaultRefunded holds the default value on creation for the refunded field.
+	testpayment.DefaultRefunded = testpaymentDescRefunded.Default.(int64)
+	// testpaymentDescDeclineOnConfirm is the schema descriptor for decline_on_confirm field.
+	testpaymentDescDeclineOnConfirm := testpaymentFields[9].Descriptor()
+	// testpayment.DefaultDeclineOnConfirm holds the default value on creation for the decline_on_confirm field.
+	testpayment.DefaultDeclineOnConfirm = testpaymentDescDeclineOnConfirm.Default.(bool)
+	// testpaymentDescCreatedAt is the schema descriptor for created_at field.
+	testpaymentDescCreatedAt := testpaymentFields[10].Descriptor()
+	// testpayment.DefaultCreatedAt holds the default value on creation for the created_at field.
+	testpayment.DefaultCreatedAt = testpaymentDescCreatedAt.Default.(func() time.Time)
 	variantpriceFields := schema.VariantPrice{}.Fields()
 	_ = variantpriceFields
 	// variantpriceDescCurrency is the schema descriptor for currency field.

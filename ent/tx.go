@@ -88,6 +88,8 @@ type Tx struct {
 	StaffMember *StaffMemberClient
 	// TaxRate is the client for interacting with the TaxRate builders.
 	TaxRate *TaxRateClient
+	// TestPayment is the client for interacting with the TestPayment builders.
+	TestPayment *TestPaymentClient
 	// VariantPrice is the client for interacting with the VariantPrice builders.
 	VariantPrice *VariantPriceClient
 
@@ -258,6 +260,7 @@ func (tx *Tx) init() {
 	tx.SigningKey = NewSigningKeyClient(tx.config)
 	tx.StaffMember = NewStaffMemberClient(tx.config)
 	tx.TaxRate = NewTaxRateClient(tx.config)
+	tx.TestPayment = NewTestPaymentClient(tx.config)
 	tx.VariantPrice = NewVariantPriceClient(tx.config)
 }
 

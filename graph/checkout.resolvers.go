@@ -10,6 +10,7 @@ import (
 	"errors"
 	"strings"
 
+	"github.com/emporium/emporium/carts"
 	"github.com/emporium/emporium/ent/completionattempt"
 	"github.com/emporium/emporium/gid"
 	"github.com/emporium/emporium/graph/model"
@@ -24,12 +25,18 @@ func (r *mutationResolver) CartSubmitForCompletion(ctx context.Context, cartID s
 	if t := strings.TrimSpace(attemptToken); t == "" || len(t) > 255 {
 		return nil, userError(errors.New("attemptToken must have 1 to 255 characters"))
 	}
-	if _, err := r.carts.Get(ctx, token); err != nil {
+	if _, err := r.carts.Get(ctx, token); errors.Is(err, carts.ErrNotFound) {
 		// The cart is gone, completed, or another customer's: an earlier attempt may still answer.
-		if sub, err := r.orders.Submit(ctx, token, attemptToken); err == nil && sub.AlreadyAccepted {
+		sub, err := r.orders.Submit(ctx, token, attemptToken)
+		if err != nil {
+			return nil, err
+		}
+		if sub.AlreadyAccepted {
 			return &model.CartSubmitForCompletionPayload{Result: &model.SubmitAlreadyAccepted{AttemptID: sub.AttemptID}, UserErrors: []*model.CartUserError{}}, nil
 		}
 		return &model.CartSubmitForCompletionPayload{UserErrors: cartNotFound}, nil
+	} else if err != nil {
+		return nil, err // the database failing is not a missing cart
 	}
 	sub, err := r.orders.Submit(ctx, token, attemptToken)
 	if err != nil {

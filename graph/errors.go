@@ -11,6 +11,7 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/emporium/emporium/catalog"
+	"github.com/emporium/emporium/database"
 	"github.com/emporium/emporium/gid"
 	"github.com/emporium/emporium/pagination"
 )
@@ -21,6 +22,8 @@ const (
 	CodeBadUserInput = "BAD_USER_INPUT"
 	CodeInternal     = "INTERNAL_SERVER_ERROR"
 	CodeTimeout      = "TIMEOUT"
+	// CodeUnavailable is a failure of the moment (the database is unreachable): retry later.
+	CodeUnavailable = "SERVICE_UNAVAILABLE"
 )
 
 // errUserInput marks errors whose message is safe and useful to show the caller.
@@ -59,6 +62,12 @@ func ErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 			log.WarnContext(ctx, "request timed out", "path", presented.Path.String())
 			return &gqlerror.Error{Message: "the request took longer than the server allows", Path: presented.Path,
 				Locations: presented.Locations, Extensions: map[string]any{"code": CodeTimeout}}
+		}
+		if database.Unavailable(err) {
+			// Never a not-found nor an internal error: nothing is known about the data, and a retry may work.
+			log.WarnContext(ctx, "database unavailable", "err", err, "path", presented.Path.String())
+			return &gqlerror.Error{Message: "the service is briefly unavailable: try again", Path: presented.Path,
+				Locations: presented.Locations, Extensions: map[string]any{"code": CodeUnavailable}}
 		}
 		log.ErrorContext(ctx, "resolver failed", "err", err, "path", presented.Path.String())
 		return &gqlerror.Error{

@@ -62,11 +62,7 @@ func (r *Resolver) node(ctx context.Context, id string) (model.Node, error) {
 		}
 		return p, nil
 	case "Menu":
-		m, err := r.client.Menu.Get(ctx, ref.ID)
-		if err != nil {
-			return nil, nil
-		}
-		return m, nil
+		return nilIfNotFound(r.client.Menu.Get(ctx, ref.ID))
 	case "Customer", "MailingAddress", "StaffMember", "PermissionGroup", "ApiKey", "Order", "Fulfillment", "Refund":
 		return r.privateNode(ctx, ref)
 	case "Shop":

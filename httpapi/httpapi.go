@@ -59,6 +59,8 @@ type Config struct {
 	CheckoutURL string
 	// Payments charges direct payment methods; the test gateway when nil.
 	Payments payments.Provider
+	// CompletionLease is how long a completion may run before a recoverer takes it over.
+	CompletionLease time.Duration
 	// OrderStatusURL is the storefront's order-status page, with {token}.
 	OrderStatusURL string
 	// RateLimit throttles callers by query cost; nil turns it off.
@@ -133,6 +135,7 @@ func New(cfg Config) http.Handler {
 		gateway = payments.NewTestGateway()
 	}
 	orderService := orders.New(cfg.DB.Client, cartService, taxes, gateway, cfg.OrderStatusURL, cfg.Log)
+	orderService.SetLease(cfg.CompletionLease)
 	gql := newGraphQL(cfg, graph.Services{
 		Catalog: cat, Customers: cfg.Customers, Staff: cfg.Staff, APIKeys: cfg.APIKeys,
 		Inventory: inventory.New(cfg.DB.Client),

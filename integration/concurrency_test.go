@@ -57,9 +57,9 @@ type process struct {
 	log bytes.Buffer
 }
 
-// startProcess runs `emporium serve` on dsn and waits until it is ready. The process is stopped at the
-// end of the test.
-func startProcess(t *testing.T, dsn string) *process {
+// startProcess runs `emporium serve` on dsn, with env added to its environment, and waits until it is
+// ready. The process is stopped at the end of the test.
+func startProcess(t *testing.T, dsn string, env ...string) *process {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -72,6 +72,7 @@ func startProcess(t *testing.T, dsn string) *process {
 	// These tests are about stock and idempotency, not overload: bursts wait for a turn instead of being shed.
 	p.cmd.Env = append(os.Environ(), "EMPORIUM_DATABASE_URL="+dsn, "EMPORIUM_ADDR="+addr, "EMPORIUM_RATE_LIMIT=off",
 		"EMPORIUM_LOG_LEVEL=warn", "EMPORIUM_QUEUE_TIMEOUT=1m", "EMPORIUM_ADMIN_EMAIL="+ownerEmail, "EMPORIUM_ADMIN_PASSWORD="+ownerPassword)
+	p.cmd.Env = append(p.cmd.Env, env...)
 	p.cmd.Stdout, p.cmd.Stderr = &p.log, &p.log
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -23,6 +23,7 @@ import (
 	"github.com/emporium/emporium/ent/location"
 	entorder "github.com/emporium/emporium/ent/order"
 	"github.com/emporium/emporium/ent/productvariant"
+	"github.com/emporium/emporium/failpoint"
 	"github.com/emporium/emporium/money"
 	"github.com/emporium/emporium/payments"
 	"github.com/emporium/emporium/tax"
@@ -49,6 +50,8 @@ type Service struct {
 	tax     tax.Provider
 	gateway payments.Provider
 	log     *slog.Logger
+	// lease is how long a completion may run before a recoverer takes it over.
+	lease time.Duration
 	// statusURL is the storefront's order-status page; {token} stands for the order's status token.
 	statusURL string
 }
@@ -58,7 +61,7 @@ func New(client *ent.Client, cs *carts.Service, tp tax.Provider, gateway payment
 	if statusURL == "" {
 		statusURL = "http://localhost:3000/orders/{token}"
 	}
-	return &Service{client: client, carts: cs, tax: tp, gateway: gateway, log: log, statusURL: statusURL}
+	return &Service{client: client, carts: cs, tax: tp, gateway: gateway, log: log, statusURL: statusURL, lease: DefaultLease}
 }
 
 // StatusURL is the order-status page of o, keyed by its unguessable token.
@@ -84,25 +87,48 @@ type Submission struct {
 
 var errRollback = errors.New("rolled back")
 
+// errLost is a transition out of an attempt's state that another actor (the request or a recoverer)
+// made first: its transaction rolls back and the winner's outcome stands.
+var errLost = errors.New("orders: the attempt was settled by another actor")
+
+// DefaultLease is how long a completion may run before a recoverer takes it over.
+const DefaultLease = 30 * time.Second
+
+// SetLease sets how long a completion may run before a recoverer takes it over (DefaultLease when not
+// positive). It must not be shorter than a completion takes, gateway included.
+func (s *Service) SetLease(d time.Duration) {
+	if d > 0 {
+		s.lease = d
+	}
+}
+
+func (s *Service) leaseUntil() time.Time {
+	return time.Now().UTC().Truncate(time.Microsecond).Add(s.lease)
+}
+
 // Submit completes a cart. The same attempt token always answers for the same attempt: never a second
 // order nor a second charge.
 func (s *Service) Submit(ctx context.Context, cartToken, attemptToken string) (Submission, error) {
-	earlier := func() (Submission, bool) {
+	earlier := func() (Submission, bool, error) {
 		existing, err := s.client.CompletionAttempt.Query().
 			Where(completionattempt.CartID(cartToken), completionattempt.AttemptToken(attemptToken)).Only(ctx)
-		if err != nil {
-			return Submission{}, false
+		if ent.IsNotFound(err) {
+			return Submission{}, false, nil
 		}
-		return Submission{AttemptID: existing.ID, AlreadyAccepted: true}, true
+		if err != nil {
+			// Not "no earlier attempt": answering so would start a second one.
+			return Submission{}, false, fmt.Errorf("orders: earlier attempt: %w", err)
+		}
+		return Submission{AttemptID: existing.ID, AlreadyAccepted: true}, true, nil
 	}
-	if sub, ok := earlier(); ok {
-		return sub, nil
+	if sub, ok, err := earlier(); ok || err != nil {
+		return sub, err
 	}
 	c, err := s.carts.Load(ctx, cartToken)
 	if errors.Is(err, carts.ErrNotFound) {
 		// A concurrent submission with the same token may have completed the cart since the look-up.
-		if sub, ok := earlier(); ok {
-			return sub, nil
+		if sub, ok, err := earlier(); ok || err != nil {
+			return sub, err
 		}
 		return Submission{Problems: []Problem{{CodeError, "The cart does not exist or is already completed."}}}, nil
 	}
@@ -113,7 +139,10 @@ func (s *Service) Submit(ctx context.Context, cartToken, attemptToken string) (S
 	// From here on the completion runs to its end even if the caller goes away: an attempt written but
 	// answered as cancelled would never be completed, and its token would poll as processing forever.
 	ctx = context.WithoutCancel(ctx)
-	err = s.client.CompletionAttempt.Create().SetID(id).SetCartID(cartToken).SetAttemptToken(attemptToken).Exec(ctx)
+	failpoint.Hit(failpoint.BeforeAttempt)
+	// The lease says how long this request may work on the attempt; past it, a recoverer takes over.
+	err = s.client.CompletionAttempt.Create().SetID(id).SetCartID(cartToken).SetAttemptToken(attemptToken).
+		SetLeaseUntil(s.leaseUntil()).Exec(ctx)
 	if ent.IsConstraintError(err) {
 		// A concurrent submit with the same token won the race.
 		existing, err := s.client.CompletionAttempt.Query().
@@ -126,6 +155,7 @@ func (s *Service) Submit(ctx context.Context, cartToken, attemptToken string) (S
 	if err != nil {
 		return Submission{}, fmt.Errorf("orders: attempt: %w", err)
 	}
+	failpoint.Hit(failpoint.AfterAttempt)
 	problems, err := s.complete(ctx, id, c)
 	if err != nil {
 		s.fail(ctx, id, Problem{CodeError, "The order could not be completed."})
@@ -138,10 +168,15 @@ func (s *Service) Submit(ctx context.Context, cartToken, attemptToken string) (S
 	return Submission{AttemptID: id}, nil
 }
 
+// fail ends an attempt that placed no order. An attempt with an order is never failed here: its stock
+// and cart must be given back with it, which refuse does, or the recoverer once the lease runs out.
 func (s *Service) fail(ctx context.Context, attemptID string, p Problem) {
-	err := s.client.CompletionAttempt.UpdateOneID(attemptID).SetStatus(completionattempt.StatusFAILED).
-		SetErrorCode(p.Code).SetErrorMessage(p.Message).Exec(context.WithoutCancel(ctx))
+	_, err := s.client.CompletionAttempt.Update().Where(completionattempt.ID(attemptID),
+		completionattempt.StatusEQ(completionattempt.StatusPROCESSING), completionattempt.OrderIDIsNil()).
+		SetStatus(completionattempt.StatusFAILED).SetErrorCode(p.Code).SetErrorMessage(p.Message).ClearLeaseUntil().
+		Save(context.WithoutCancel(ctx))
 	if err != nil {
+		// The attempt stays PROCESSING; the recoverer fails it once its lease runs out.
 		s.log.ErrorContext(ctx, "record failed completion", "attempt", attemptID, "err", err)
 	}
 }
@@ -154,6 +189,12 @@ func (s *Service) complete(ctx context.Context, attemptID string, c *ent.Cart) (
 		return nil, err
 	}
 	address := carts.SelectedAddress(c)
+	ships := false
+	if p.Group == nil && address == nil {
+		if ships, err = s.ships(ctx, c); err != nil {
+			return nil, err
+		}
+	}
 	switch {
 	case len(c.Edges.Lines) == 0:
 		return []Problem{{CodeEmptyCart, "The cart is empty."}}, nil
@@ -161,7 +202,7 @@ func (s *Service) complete(ctx context.Context, attemptID string, c *ent.Cart) (
 		return []Problem{{CodeEmailRequired, "Give the buyer's email."}}, nil
 	case p.Group != nil && p.Group.Selected == nil:
 		return []Problem{{CodeNoDelivery, "Select a delivery option."}}, nil
-	case p.Group == nil && address == nil && s.ships(ctx, c):
+	case p.Group == nil && address == nil && ships:
 		return []Problem{{CodeAddressNeeded, "Give a delivery address."}}, nil
 	case c.PaymentAmount == nil || c.PaymentMethod == nil:
 		return []Problem{{CodeInvalidPayment, "Give a payment method."}}, nil
@@ -188,25 +229,38 @@ func (s *Service) complete(ctx context.Context, attemptID string, c *ent.Cart) (
 		if err != nil {
 			return err
 		}
-		return tx.CompletionAttempt.UpdateOneID(attemptID).SetOrderID(order.ID).Exec(ctx)
+		// A recoverer that took the attempt over (the lease ran out) has failed it: no order then.
+		n, err = tx.CompletionAttempt.Update().Where(completionattempt.ID(attemptID),
+			completionattempt.StatusEQ(completionattempt.StatusPROCESSING)).SetOrderID(order.ID).Save(ctx)
+		if err == nil && n == 0 {
+			return errLost
+		}
+		return err
 	})
 	if errors.Is(err, errRollback) {
 		return problems, nil
 	}
+	if errors.Is(err, errLost) {
+		return nil, nil // the attempt answers for itself
+	}
 	if err != nil {
 		return nil, err
 	}
+	failpoint.Hit(failpoint.AfterOrderCommit)
 	return s.charge(ctx, attemptID, c, order)
 }
 
 // ships reports whether any line of c needs shipping.
-func (s *Service) ships(ctx context.Context, c *ent.Cart) bool {
+func (s *Service) ships(ctx context.Context, c *ent.Cart) (bool, error) {
 	ids := make([]int, len(c.Edges.Lines))
 	for i, l := range c.Edges.Lines {
 		ids[i] = l.VariantID
 	}
 	ok, err := s.client.ProductVariant.Query().Where(productvariant.IDIn(ids...), productvariant.RequiresShipping(true)).Exist(ctx)
-	return err != nil || ok // when in doubt, ask for an address
+	if err != nil {
+		return false, fmt.Errorf("orders: does the cart ship: %w", err)
+	}
+	return ok, nil
 }
 
 // place writes the order and takes its stock. A variant that denies backorders must have the stock:
@@ -336,35 +390,101 @@ func take(ctx context.Context, tx *ent.Tx, v *ent.ProductVariant, quantity int) 
 // and reopens the cart, so the buyer can try another card.
 func (s *Service) charge(ctx context.Context, attemptID string, c *ent.Cart, order *ent.Order) ([]Problem, error) {
 	if *c.PaymentMethod == cart.PaymentMethodFREE {
-		return nil, s.settle(ctx, attemptID, order, "PAID", "", EventPaid)
+		return nil, s.settleOrLose(ctx, attemptID, order, "PAID", "", EventPaid)
+	}
+	// The gateway call gets a lease of its own; an attempt a recoverer already took over is left to it.
+	n, err := s.client.CompletionAttempt.Update().Where(completionattempt.ID(attemptID),
+		completionattempt.StatusEQ(completionattempt.StatusPROCESSING)).SetLeaseUntil(s.leaseUntil()).Save(ctx)
+	if err != nil || n == 0 {
+		return nil, err
 	}
 	source := ""
 	if c.PaymentSession != nil {
 		source = *c.PaymentSession
 	}
-	amount := order.Total
-	res, err := s.gateway.Authorize(ctx, payments.Request{IdempotencyKey: attemptID, Source: source,
-		Amount: moneyOf(amount, order.Currency)})
-	switch {
-	case err != nil:
-		return s.refuse(ctx, attemptID, order, Problem{CodePaymentError, "The payment could not be processed."})
-	case res.Status == payments.Declined:
-		return s.refuse(ctx, attemptID, order, Problem{CodeCardDeclined, res.Message})
-	case res.Status == payments.RequiresAction:
-		return nil, s.settle(ctx, attemptID, order, "PENDING", res.Reference, EventActionRequired)
+	gateway := s.provider(order)
+	res, err := gateway.Authorize(ctx, payments.Request{IdempotencyKey: attemptID, Source: source,
+		Amount: moneyOf(order.Total, order.Currency)})
+	if err != nil {
+		// The gateway may have authorized before the error: its own record decides.
+		res, err = gateway.Lookup(ctx, attemptID)
+		if errors.Is(err, payments.ErrUnknownPayment) {
+			return s.refuse(ctx, attemptID, completionattempt.StatusPROCESSING, order, Problem{CodePaymentError, "The payment could not be processed."})
+		}
+		if err != nil {
+			// Unknown either way: the attempt stays PROCESSING and the recoverer asks again later.
+			s.log.WarnContext(ctx, "payment outcome unknown; left to recovery", "attempt", attemptID, "err", err)
+			return nil, nil
+		}
 	}
-	captured, err := s.gateway.Capture(ctx, res.Reference, moneyOf(amount, order.Currency))
-	if err != nil || captured.Status != payments.Captured {
-		return nil, s.settle(ctx, attemptID, order, "AUTHORIZED", res.Reference, EventAuthorized)
-	}
-	return nil, s.settle(ctx, attemptID, order, "PAID", res.Reference, EventPaid)
+	return s.finish(ctx, attemptID, order, res)
 }
 
-func (s *Service) settle(ctx context.Context, attemptID string, order *ent.Order, financial, reference, kind string) error {
+// finish settles a placed order by what the gateway did for it (res): the request's own authorization,
+// or what the gateway reports after a crash. An authorization is captured first.
+func (s *Service) finish(ctx context.Context, attemptID string, order *ent.Order, res payments.Result) ([]Problem, error) {
+	financial, kind := "", ""
+	switch res.Status {
+	case payments.Declined, payments.Failed, payments.Voided:
+		msg := res.Message
+		if msg == "" {
+			msg = "The payment was declined."
+		}
+		return s.refuse(ctx, attemptID, completionattempt.StatusPROCESSING, order, Problem{CodeCardDeclined, msg})
+	case payments.RequiresAction:
+		financial, kind = "PENDING", EventActionRequired
+	case payments.Pending:
+		financial = "PENDING" // a manual payment: staff mark the order paid when the money arrives
+	case payments.Captured, payments.Refunded:
+		financial, kind = "PAID", EventPaid
+	default:
+		captured, err := s.provider(order).Capture(ctx, res.Reference, moneyOf(order.Total, order.Currency))
+		if err != nil || captured.Status != payments.Captured {
+			financial, kind = "AUTHORIZED", EventAuthorized
+		} else {
+			financial, kind = "PAID", EventPaid
+		}
+	}
+	failpoint.Hit(failpoint.AfterCharge)
+	err := s.settleOrLose(ctx, attemptID, order, financial, res.Reference, kind)
+	failpoint.Hit(failpoint.AfterSettle)
+	return nil, err
+}
+
+// settleOrLose settles a PROCESSING attempt. Should another actor have settled it first, the winner's
+// outcome stands; if that was to undo the order, an authorization this request holds is voided.
+func (s *Service) settleOrLose(ctx context.Context, attemptID string, order *ent.Order, financial, reference, kind string) error {
+	err := s.settle(ctx, attemptID, completionattempt.StatusPROCESSING, order, financial, reference, kind)
+	if !errors.Is(err, errLost) {
+		return err
+	}
+	a, err := s.client.CompletionAttempt.Get(ctx, attemptID)
+	if err != nil {
+		return fmt.Errorf("orders: attempt settled elsewhere: %w", err)
+	}
+	if a.Status == completionattempt.StatusFAILED && reference != "" {
+		if _, err := s.provider(order).Void(ctx, reference); err != nil {
+			return fmt.Errorf("orders: void the payment of an undone order: %w", err)
+		}
+	}
+	return nil
+}
+
+// settle records an order's payment and ends its attempt, if the attempt is still in state from.
+func (s *Service) settle(ctx context.Context, attemptID string, from completionattempt.Status, order *ent.Order, financial, reference, kind string) error {
 	return database.WithTx(ctx, s.client, func(tx *ent.Tx) error {
 		status := completionattempt.StatusSUCCEEDED
 		if kind == EventActionRequired {
 			status = completionattempt.StatusACTION_REQUIRED
+		}
+		// First, so that of two actors settling one attempt exactly one gets further.
+		n, err := tx.CompletionAttempt.Update().Where(completionattempt.ID(attemptID), completionattempt.StatusEQ(from)).
+			SetStatus(status).ClearLeaseUntil().Save(ctx)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return errLost
 		}
 		u := tx.Order.UpdateOneID(order.ID).SetFinancialStatus(orderFinancial(financial)).
 			SetPaymentReference(reference).AddVersion(1)
@@ -374,20 +494,24 @@ func (s *Service) settle(ctx context.Context, attemptID string, order *ent.Order
 		if err := u.Exec(ctx); err != nil {
 			return err
 		}
-		if err := event(ctx, tx, order.ID, kind, "", ""); err != nil {
-			return err
+		if kind == "" {
+			return nil
 		}
-		return tx.CompletionAttempt.UpdateOneID(attemptID).SetStatus(status).Exec(ctx)
+		return event(ctx, tx, order.ID, kind, "", "")
 	})
 }
 
 // refuse undoes a placed order whose payment failed: its stock goes back, its discount uses are given
-// back, and the cart may be completed again.
-func (s *Service) refuse(ctx context.Context, attemptID string, order *ent.Order, p Problem) ([]Problem, error) {
+// back, and the cart may be completed again. It happens only if the attempt is still in state from.
+func (s *Service) refuse(ctx context.Context, attemptID string, from completionattempt.Status, order *ent.Order, p Problem) ([]Problem, error) {
 	err := database.WithTx(ctx, s.client, func(tx *ent.Tx) error {
-		if err := tx.CompletionAttempt.UpdateOneID(attemptID).SetStatus(completionattempt.StatusFAILED).
-			SetErrorCode(p.Code).SetErrorMessage(p.Message).Exec(ctx); err != nil {
+		n, err := tx.CompletionAttempt.Update().Where(completionattempt.ID(attemptID), completionattempt.StatusEQ(from)).
+			SetStatus(completionattempt.StatusFAILED).SetErrorCode(p.Code).SetErrorMessage(p.Message).ClearLeaseUntil().Save(ctx)
+		if err != nil {
 			return err
+		}
+		if n == 0 {
+			return errLost
 		}
 		lines, err := tx.Order.QueryLines(order).All(ctx)
 		if err != nil {
@@ -411,6 +535,9 @@ func (s *Service) refuse(ctx context.Context, attemptID string, order *ent.Order
 		return tx.Order.UpdateOneID(order.ID).SetFinancialStatus(entorder.FinancialStatusVOIDED).SetCancelledAt(time.Now()).
 			SetCancelReason(entorder.CancelReasonDECLINED).SetCartID(order.CartID + ":void:" + newID("v")).AddVersion(1).Exec(ctx)
 	})
+	if errors.Is(err, errLost) {
+		return nil, nil // another actor decided first; the attempt tells its outcome
+	}
 	if err != nil {
 		return nil, fmt.Errorf("orders: undo refused order: %w", err)
 	}

@@ -47,18 +47,27 @@ func (s *Service) ConfirmPayment(ctx context.Context, provider, reference string
 	if n == 0 {
 		return res.Status, nil
 	}
+	waiting := completionattempt.StatusACTION_REQUIRED
 	switch res.Status {
 	case payments.Authorized:
 		captured, err := s.gateway.Capture(ctx, reference, moneyOf(o.Total, o.Currency))
 		if err != nil || captured.Status != payments.Captured {
-			return payments.Authorized, s.settle(ctx, attempt.ID, o, "AUTHORIZED", reference, EventAuthorized)
+			return payments.Authorized, settled(s.settle(ctx, attempt.ID, waiting, o, "AUTHORIZED", reference, EventAuthorized))
 		}
-		return payments.Captured, s.settle(ctx, attempt.ID, o, "PAID", reference, EventPaid)
+		return payments.Captured, settled(s.settle(ctx, attempt.ID, waiting, o, "PAID", reference, EventPaid))
 	case payments.Captured:
-		return payments.Captured, s.settle(ctx, attempt.ID, o, "PAID", reference, EventPaid)
+		return payments.Captured, settled(s.settle(ctx, attempt.ID, waiting, o, "PAID", reference, EventPaid))
 	case payments.RequiresAction, payments.Pending:
 		return res.Status, nil
 	}
-	_, err = s.refuse(ctx, attempt.ID, o, Problem{CodeCardDeclined, "The payment was not confirmed."})
+	_, err = s.refuse(ctx, attempt.ID, waiting, o, Problem{CodeCardDeclined, "The payment was not confirmed."})
 	return res.Status, err
+}
+
+// settled is nil when the attempt was settled by another actor first: its outcome stands.
+func settled(err error) error {
+	if errors.Is(err, errLost) {
+		return nil
+	}
+	return err
 }

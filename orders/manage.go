@@ -9,7 +9,6 @@ import (
 
 	"github.com/emporium/emporium/database"
 	"github.com/emporium/emporium/ent"
-	"github.com/emporium/emporium/ent/completionattempt"
 	entorder "github.com/emporium/emporium/ent/order"
 	"github.com/emporium/emporium/gid"
 	"github.com/emporium/emporium/money"
@@ -463,8 +462,9 @@ func (s *Service) refund(ctx context.Context, tx *ent.Tx, o *ent.Order, units, r
 		"refundId": gid.Encode("Refund", r.ID), "amount": amount})
 }
 
-// MarkAsPaid records that an order's money arrived: an authorization is captured, a pending payment
-// (bank transfer, cash on delivery) is taken as received.
+// MarkAsPaid records that an order's money arrived: an authorization is captured, a pending manual
+// payment (bank transfer, cash on delivery) is taken as received. A gateway payment still pending is not
+// Emporium's to mark: the gateway's outcome settles it.
 func (s *Service) MarkAsPaid(ctx context.Context, id int, actor string) (*ent.Order, validation.Errors, error) {
 	return s.change(ctx, id, func(tx *ent.Tx, o *ent.Order) (validation.Errors, error) {
 		var errs validation.Errors
@@ -474,6 +474,11 @@ func (s *Service) MarkAsPaid(ctx context.Context, id int, actor string) (*ent.Or
 			return errs, nil
 		case o.FinancialStatus != entorder.FinancialStatusPENDING && o.FinancialStatus != entorder.FinancialStatusAUTHORIZED:
 			errs.Add("id", CodeNotPayable, "The order is "+string(o.FinancialStatus)+", not awaiting payment")
+			return errs, nil
+		case o.FinancialStatus == entorder.FinancialStatusPENDING && o.PaymentProvider != (payments.Manual{}).Name():
+			// A gateway payment still pending (3-D Secure) is settled by the gateway's outcome: marking
+			// it paid would record money that was never captured, and refuse its refunds later.
+			errs.Add("id", CodeNotPayable, "The payment is waiting on the payment provider, which settles it; only manual payments are marked as paid")
 			return errs, nil
 		}
 		if o.FinancialStatus == entorder.FinancialStatusAUTHORIZED && o.PaymentReference != "" {
@@ -486,13 +491,6 @@ func (s *Service) MarkAsPaid(ctx context.Context, id int, actor string) (*ent.Or
 			}
 		}
 		if err := tx.Order.UpdateOneID(o.ID).SetFinancialStatus(entorder.FinancialStatusPAID).SetTotalPaid(o.Total).Exec(ctx); err != nil {
-			return nil, err
-		}
-		// A buyer waiting on an action (3-D Secure) now has an order.
-		err := tx.CompletionAttempt.Update().Where(completionattempt.OrderID(o.ID),
-			completionattempt.StatusEQ(completionattempt.StatusACTION_REQUIRED)).
-			SetStatus(completionattempt.StatusSUCCEEDED).Exec(ctx)
-		if err != nil {
 			return nil, err
 		}
 		return nil, event(ctx, tx, o.ID, EventMarkedPaid, "", actor)

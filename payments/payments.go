@@ -9,8 +9,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
-	"fmt"
-	"sync"
 
 	"github.com/emporium/emporium/money"
 )
@@ -57,6 +55,10 @@ type Provider interface {
 	Refund(ctx context.Context, reference string, amount money.Money) (Result, error)
 	// Confirm settles an authorization that required the buyer's action.
 	Confirm(ctx context.Context, reference string) (Result, error)
+	// Lookup tells what the provider did for an idempotency key, so that a completion interrupted by a
+	// crash is decided by the provider's own record (authorized, captured, declined…), never by a
+	// guess; ErrUnknownPayment when it never saw the key. (Stripe: search PaymentIntents by metadata.)
+	Lookup(ctx context.Context, idempotencyKey string) (Result, error)
 }
 
 // ErrUnknownPayment is returned for a reference the provider never issued.
@@ -73,133 +75,143 @@ const (
 )
 
 // TestGateway is a deterministic gateway for development and tests: the card (the payment session ID)
-// decides the outcome. It keeps payments in memory.
+// decides the outcome. It keeps its payments in a store: in memory (NewTestGateway), or in a table of
+// the database (NewStoredTestGateway), so that, like a real gateway, it remembers what it did when the
+// process that asked dies, and answers the same idempotency key the same way on every replica.
 type TestGateway struct {
-	mu       sync.Mutex
-	byKey    map[string]Result
-	payments map[string]*payment
+	store store
 }
 
-type payment struct {
-	declineOnConfirm   bool
-	status             Status
-	authorized         money.Money
-	captured, refunded int64
-}
-
-// NewTestGateway returns an empty test gateway.
+// NewTestGateway returns an empty test gateway that keeps its payments in memory.
 func NewTestGateway() *TestGateway {
-	return &TestGateway{byKey: map[string]Result{}, payments: map[string]*payment{}}
+	return &TestGateway{store: &memoryStore{byRef: map[string]record{}}}
 }
 
 // Name implements Provider.
 func (g *TestGateway) Name() string { return "test-gateway" }
 
 // Authorize implements Provider.
-func (g *TestGateway) Authorize(_ context.Context, r Request) (Result, error) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if res, ok := g.byKey[r.IdempotencyKey]; ok && r.IdempotencyKey != "" {
-		return res, nil
+func (g *TestGateway) Authorize(ctx context.Context, r Request) (Result, error) {
+	if r.IdempotencyKey != "" {
+		rec, err := g.store.byKey(ctx, r.IdempotencyKey)
+		if err == nil {
+			return rec.result(), nil
+		}
+		if !errors.Is(err, ErrUnknownPayment) {
+			return Result{}, err
+		}
 	}
-	var res Result
+	rec := record{Key: r.IdempotencyKey, Currency: r.Amount.Currency, Authorized: r.Amount.Amount}
 	switch r.Source {
 	case CardSuccess:
-		res = Result{Status: Authorized, Reference: newReference()}
+		rec.Status, rec.Reference = Authorized, newReference()
 	case CardRequiresAction, CardActionThenDecline:
-		ref := newReference()
-		res = Result{Status: RequiresAction, Reference: ref, ActionURL: "https://test-gateway.invalid/3ds/" + ref}
+		rec.Status, rec.Reference = RequiresAction, newReference()
+		rec.ActionURL = "https://test-gateway.invalid/3ds/" + rec.Reference
+		rec.DeclineOnConfirm = r.Source == CardActionThenDecline
 	case CardDecline:
-		res = Result{Status: Declined, Message: "The card was declined."}
+		rec.Status, rec.Message = Declined, "The card was declined."
 	case CardError:
 		return Result{}, errors.New("payments: test gateway processing error")
 	default:
-		res = Result{Status: Declined, Message: "Unknown test card."}
+		rec.Status, rec.Message = Declined, "Unknown test card."
 	}
-	if res.Reference != "" {
-		g.payments[res.Reference] = &payment{status: res.Status, authorized: r.Amount, declineOnConfirm: r.Source == CardActionThenDecline}
+	// A concurrent authorization with the same key may have been kept first: its outcome stands.
+	rec, err := g.store.add(ctx, rec)
+	if err != nil {
+		return Result{}, err
 	}
-	if r.IdempotencyKey != "" {
-		g.byKey[r.IdempotencyKey] = res
-	}
-	return res, nil
+	return rec.result(), nil
 }
 
-func (g *TestGateway) find(ref string) (*payment, error) {
-	p, ok := g.payments[ref]
-	if !ok {
-		return nil, fmt.Errorf("%w: %s", ErrUnknownPayment, ref)
+// Lookup implements Provider.
+func (g *TestGateway) Lookup(ctx context.Context, idempotencyKey string) (Result, error) {
+	if idempotencyKey == "" {
+		return Result{}, ErrUnknownPayment
 	}
-	return p, nil
+	rec, err := g.store.byKey(ctx, idempotencyKey)
+	if err != nil {
+		return Result{}, err
+	}
+	return rec.result(), nil
+}
+
+// change applies fn to the payment ref and keeps the result, again on fresh data if another change of
+// the payment came first.
+func (g *TestGateway) change(ctx context.Context, ref string, fn func(p *record) Result) (Result, error) {
+	for {
+		old, err := g.store.byReference(ctx, ref)
+		if err != nil {
+			return Result{}, err
+		}
+		next := old
+		res := fn(&next)
+		if next == old {
+			return res, nil
+		}
+		swapped, err := g.store.swap(ctx, old, next)
+		if err != nil {
+			return Result{}, err
+		}
+		if swapped {
+			return res, nil
+		}
+	}
 }
 
 // Confirm implements Provider: the buyer completed the action.
-func (g *TestGateway) Confirm(_ context.Context, ref string) (Result, error) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	p, err := g.find(ref)
-	if err != nil {
-		return Result{}, err
-	}
-	switch {
-	case p.status == RequiresAction && p.declineOnConfirm:
-		p.status = Declined
-	case p.status == RequiresAction:
-		p.status = Authorized
-	}
-	return Result{Status: p.status, Reference: ref}, nil
+func (g *TestGateway) Confirm(ctx context.Context, ref string) (Result, error) {
+	return g.change(ctx, ref, func(p *record) Result {
+		switch {
+		case p.Status == RequiresAction && p.DeclineOnConfirm:
+			p.Status = Declined
+		case p.Status == RequiresAction:
+			p.Status = Authorized
+		}
+		return Result{Status: p.Status, Reference: ref}
+	})
 }
 
 // Capture implements Provider.
-func (g *TestGateway) Capture(_ context.Context, ref string, amount money.Money) (Result, error) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	p, err := g.find(ref)
-	if err != nil {
-		return Result{}, err
-	}
-	if p.status != Authorized || amount.Currency != p.authorized.Currency || amount.Amount > p.authorized.Amount {
-		return Result{Status: p.status, Reference: ref, Message: "Nothing to capture."}, nil
-	}
-	p.status, p.captured = Captured, amount.Amount
-	return Result{Status: Captured, Reference: ref}, nil
+func (g *TestGateway) Capture(ctx context.Context, ref string, amount money.Money) (Result, error) {
+	return g.change(ctx, ref, func(p *record) Result {
+		if p.Status != Authorized || amount.Currency != p.Currency || amount.Amount > p.Authorized {
+			return Result{Status: p.Status, Reference: ref, Message: "Nothing to capture."}
+		}
+		p.Status, p.Captured = Captured, amount.Amount
+		return Result{Status: Captured, Reference: ref}
+	})
 }
 
 // Void implements Provider.
-func (g *TestGateway) Void(_ context.Context, ref string) (Result, error) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	p, err := g.find(ref)
-	if err != nil {
-		return Result{}, err
-	}
-	if p.status == Authorized || p.status == RequiresAction {
-		p.status = Voided
-	}
-	return Result{Status: p.status, Reference: ref}, nil
+func (g *TestGateway) Void(ctx context.Context, ref string) (Result, error) {
+	return g.change(ctx, ref, func(p *record) Result {
+		if p.Status == Authorized || p.Status == RequiresAction {
+			p.Status = Voided
+		}
+		return Result{Status: p.Status, Reference: ref}
+	})
 }
 
 // Refund implements Provider.
-func (g *TestGateway) Refund(_ context.Context, ref string, amount money.Money) (Result, error) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	p, err := g.find(ref)
-	if err != nil {
-		return Result{}, err
-	}
-	if p.status != Captured && p.status != Refunded || amount.Amount <= 0 || p.refunded+amount.Amount > p.captured {
-		return Result{Status: p.status, Reference: ref, Message: "Cannot refund more than was captured."}, nil
-	}
-	p.refunded += amount.Amount
-	p.status = Refunded
-	return Result{Status: Refunded, Reference: ref}, nil
+func (g *TestGateway) Refund(ctx context.Context, ref string, amount money.Money) (Result, error) {
+	return g.change(ctx, ref, func(p *record) Result {
+		if p.Status != Captured && p.Status != Refunded || amount.Amount <= 0 || p.Refunded+amount.Amount > p.Captured {
+			return Result{Status: p.Status, Reference: ref, Message: "Cannot refund more than was captured."}
+		}
+		p.Refunded += amount.Amount
+		p.Status = Refunded
+		return Result{Status: Refunded, Reference: ref}
+	})
 }
 
 // Charges counts authorized payments, for tests that check nothing was charged twice.
 func (g *TestGateway) Charges() int {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return len(g.payments)
+	n, err := g.store.count(context.Background())
+	if err != nil {
+		return -1
+	}
+	return n
 }
 
 // Manual is a bank transfer or cash on delivery: authorization is pending until staff mark the order
@@ -209,9 +221,21 @@ type Manual struct{}
 // Name implements Provider.
 func (Manual) Name() string { return "manual" }
 
-// Authorize implements Provider.
-func (Manual) Authorize(_ context.Context, _ Request) (Result, error) {
-	return Result{Status: Pending, Reference: "manual-" + newReference()}, nil
+// Authorize implements Provider. The reference follows from the idempotency key, so a retry names the
+// same payment.
+func (Manual) Authorize(_ context.Context, r Request) (Result, error) {
+	if r.IdempotencyKey == "" {
+		return Result{Status: Pending, Reference: "manual-" + newReference()}, nil
+	}
+	return Result{Status: Pending, Reference: "manual-" + r.IdempotencyKey}, nil
+}
+
+// Lookup implements Provider: a manual payment is always waiting for staff.
+func (Manual) Lookup(_ context.Context, idempotencyKey string) (Result, error) {
+	if idempotencyKey == "" {
+		return Result{}, ErrUnknownPayment
+	}
+	return Result{Status: Pending, Reference: "manual-" + idempotencyKey}, nil
 }
 
 // Capture implements Provider: staff have received the money.

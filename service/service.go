@@ -11,7 +11,10 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
+
+	entschema "entgo.io/ent/dialect/sql/schema"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -21,8 +24,10 @@ import (
 	"github.com/emporium/emporium/customers"
 	"github.com/emporium/emporium/database"
 	"github.com/emporium/emporium/ent"
+	"github.com/emporium/emporium/ent/migrate"
 	"github.com/emporium/emporium/httpapi"
 	"github.com/emporium/emporium/mail"
+	"github.com/emporium/emporium/orders"
 	"github.com/emporium/emporium/payments"
 	"github.com/emporium/emporium/respcache"
 	"github.com/emporium/emporium/seed"
@@ -54,8 +59,12 @@ type Options struct {
 	Issuer string
 	// Mailer sends password reset links; the log by default.
 	Mailer mail.Sender
-	// Payments charges direct payment methods; the test gateway when nil.
+	// Payments charges direct payment methods; when nil, the test gateway, keeping its payments in the
+	// database so that it remembers them across restarts as a real gateway would.
 	Payments payments.Provider
+	// CompletionLease is how long a completion may run before a recoverer takes it over
+	// (orders.DefaultLease when zero); CompletionSweep is how often Recoverer looks (orders.DefaultSweep).
+	CompletionLease, CompletionSweep time.Duration
 	// OrderStatusURL is the storefront's order-status page, with {token}.
 	OrderStatusURL string
 	// CheckoutURL is the template of a cart's checkout page, with {cartToken}.
@@ -99,6 +108,33 @@ type Service struct {
 	Customers *customers.Service
 	Staff     *staff.Service
 	APIKeys   *apikeys.Service
+	// Recoverer ends completions that a crash or an outage abandoned; the serve command runs it.
+	Recoverer    *orders.Recoverer
+	closeGateway func() error
+}
+
+// openTestGateway opens the default payment provider: the test gateway, keeping its payments in a table
+// as an external gateway keeps its own, so that it remembers them across a crash of this process. On
+// PostgreSQL the table is in the database; on SQLite it is in a file of its own beside it (FILE-test-gateway):
+// SQLite has one writer per file, and refunds and captures call the gateway while an order's
+// transaction holds that writer.
+func openTestGateway(ctx context.Context, db *database.DB, dsn string) (*payments.TestGateway, func() error, error) {
+	if db.Postgres() {
+		return payments.NewStoredTestGateway(db.Client), nil, nil
+	}
+	path, query, _ := strings.Cut(dsn, "?")
+	path += "-test-gateway"
+	if query != "" {
+		path += "?" + query
+	}
+	own, err := database.Open(ctx, path, database.Options{})
+	if err != nil {
+		return nil, nil, fmt.Errorf("test gateway: %w", err)
+	}
+	if err := migrate.Create(ctx, own.Client.Schema, []*entschema.Table{migrate.TestPaymentsTable}); err != nil {
+		return nil, nil, errors.Join(fmt.Errorf("test gateway: %w", err), own.Close())
+	}
+	return payments.NewStoredTestGateway(own.Client), own.Close, nil
 }
 
 // Open connects, migrates, seeds an empty database with the demo catalog when asked, sets up signing
@@ -186,12 +222,21 @@ func Open(ctx context.Context, opts Options) (*Service, error) {
 			go gate.Run(listenCtx)
 		}
 	}
+	gateway := opts.Payments
+	if gateway == nil {
+		gateway, s.closeGateway, err = openTestGateway(ctx, db, opts.DatabaseURL)
+		if err != nil {
+			return nil, errors.Join(err, db.Close())
+		}
+	}
+	s.Recoverer = orders.NewRecoverer(db.Client, gateway, opts.Log, opts.CompletionLease, opts.CompletionSweep)
 	s.Handler = httpapi.New(httpapi.Config{
-		RateLimit: limit, CheckoutURL: opts.CheckoutURL, Payments: opts.Payments, OrderStatusURL: opts.OrderStatusURL,
+		RateLimit: limit, CheckoutURL: opts.CheckoutURL, Payments: gateway, OrderStatusURL: opts.OrderStatusURL,
 		Log: opts.Log, DB: db, Metrics: metrics, Playground: opts.Playground, Production: opts.Production,
 		CORSOrigins: opts.CORSOrigins, Tokens: tokens, Customers: s.Customers, Staff: s.Staff, APIKeys: s.APIKeys,
 		Cache: cache, CacheGate: gate, MaxInFlight: opts.MaxInFlight, QueueTimeout: opts.QueueTimeout, RequestTimeout: opts.RequestTimeout,
 		BodyGrace: opts.BodyGrace, BodyMinRate: opts.BodyMinRate, MetricsToken: opts.MetricsToken, NoMetricsRoute: opts.NoMetricsRoute,
+		CompletionLease: opts.CompletionLease,
 	})
 	s.Metrics = metrics.Handler()
 	return s, nil
@@ -243,6 +288,9 @@ func seedIfEmpty(ctx context.Context, db *database.DB, catalog []byte, log *slog
 func (s *Service) Close() error {
 	if s.stop != nil {
 		s.stop()
+	}
+	if s.closeGateway != nil {
+		_ = s.closeGateway()
 	}
 	return s.DB.Close()
 }

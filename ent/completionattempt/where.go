@@ -94,6 +94,11 @@ func CreatedAt(v time.Time) predicate.CompletionAttempt {
 	return predicate.CompletionAttempt(sql.FieldEQ(FieldCreatedAt, v))
 }
 
+// LeaseUntil applies equality check predicate on the "lease_until" field. It's identical to LeaseUntilEQ.
+func LeaseUntil(v time.Time) predicate.CompletionAttempt {
+	return predicate.CompletionAttempt(sql.FieldEQ(FieldLeaseUntil, v))
+}
+
 // CartIDEQ applies the EQ predicate on the "cart_id" field.
 func CartIDEQ(v string) predicate.CompletionAttempt {
 	return predicate.CompletionAttempt(sql.FieldEQ(FieldCartID, v))
@@ -462,6 +467,56 @@ func CreatedAtLT(v time.Time) predicate.CompletionAttempt {
 // CreatedAtLTE applies the LTE predicate on the "created_at" field.
 func CreatedAtLTE(v time.Time) predicate.CompletionAttempt {
 	return predicate.CompletionAttempt(sql.FieldLTE(FieldCreatedAt, v))
+}
+
+// LeaseUntilEQ applies the EQ predicate on the "lease_until" field.
+func LeaseUntilEQ(v time.Time) predicate.CompletionAttempt {
+	return predicate.CompletionAttempt(sql.FieldEQ(FieldLeaseUntil, v))
+}
+
+// LeaseUntilNEQ applies the NEQ predicate on the "lease_until" field.
+func LeaseUntilNEQ(v time.Time) predicate.CompletionAttempt {
+	return predicate.CompletionAttempt(sql.FieldNEQ(FieldLeaseUntil, v))
+}
+
+// LeaseUntilIn applies the In predicate on the "lease_until" field.
+func LeaseUntilIn(vs ...time.Time) predicate.CompletionAttempt {
+	return predicate.CompletionAttempt(sql.FieldIn(FieldLeaseUntil, vs...))
+}
+
+// LeaseUntilNotIn applies the NotIn predicate on the "lease_until" field.
+func LeaseUntilNotIn(vs ...time.Time) predicate.CompletionAttempt {
+	return predicate.CompletionAttempt(sql.FieldNotIn(FieldLeaseUntil, vs...))
+}
+
+// LeaseUntilGT applies the GT predicate on the "lease_until" field.
+func LeaseUntilGT(v time.Time) predicate.CompletionAttempt {
+	return predicate.CompletionAttempt(sql.FieldGT(FieldLeaseUntil, v))
+}
+
+// LeaseUntilGTE applies the GTE predicate on the "lease_until" field.
+func LeaseUntilGTE(v time.Time) predicate.CompletionAttempt {
+	return predicate.CompletionAttempt(sql.FieldGTE(FieldLeaseUntil, v))
+}
+
+// LeaseUntilLT applies the LT predicate on the "lease_until" field.
+func LeaseUntilLT(v time.Time) predicate.CompletionAttempt {
+	return predicate.CompletionAttempt(sql.FieldLT(FieldLeaseUntil, v))
+}
+
+// LeaseUntilLTE applies the LTE predicate on the "lease_until" field.
+func LeaseUntilLTE(v time.Time) predicate.CompletionAttempt {
+	return predicate.CompletionAttempt(sql.FieldLTE(FieldLeaseUntil, v))
+}
+
+// LeaseUntilIsNil applies the IsNil predicate on the "lease_until" field.
+func LeaseUntilIsNil() predicate.CompletionAttempt {
+	return predicate.CompletionAttempt(sql.FieldIsNull(FieldLeaseUntil))
+}
+
+// LeaseUntilNotNil applies the NotNil predicate on the "lease_until" field.
+func LeaseUntilNotNil() predicate.CompletionAttempt {
+	return predicate.CompletionAttempt(sql.FieldNotNull(FieldLeaseUntil))
 }
 
 // And groups predicates with the AND operator between them.

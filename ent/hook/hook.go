@@ -453,6 +453,18 @@ func (f TaxRateFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, err
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.TaxRateMutation", m)
 }
 
+// The TestPaymentFunc type is an adapter to allow the use of ordinary
+// function as TestPayment mutator.
+type TestPaymentFunc func(context.Context, *ent.TestPaymentMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f TestPaymentFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.TestPaymentMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.TestPaymentMutation", m)
+}
+
 // The VariantPriceFunc type is an adapter to allow the use of ordinary
 // function as VariantPrice mutator.
 type VariantPriceFunc func(context.Context, *ent.VariantPriceMutation) (ent.Value, error)

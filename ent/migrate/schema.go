@@ -240,6 +240,7 @@ var (
 		{Name: "error_code", Type: field.TypeString, Default: ""},
 		{Name: "error_message", Type: field.TypeString, Default: ""},
 		{Name: "created_at", Type: field.TypeTime},
+		{Name: "lease_until", Type: field.TypeTime, Nullable: true},
 	}
 	// CompletionAttemptsTable holds the schema information for the "completion_attempts" table.
 	CompletionAttemptsTable = &schema.Table{
@@ -251,6 +252,11 @@ var (
 				Name:    "completionattempt_cart_id_attempt_token",
 				Unique:  true,
 				Columns: []*schema.Column{CompletionAttemptsColumns[1], CompletionAttemptsColumns[2]},
+			},
+			{
+				Name:    "completionattempt_status_lease_until",
+				Unique:  false,
+				Columns: []*schema.Column{CompletionAttemptsColumns[3], CompletionAttemptsColumns[8]},
 			},
 		},
 	}
@@ -1084,6 +1090,27 @@ var (
 			},
 		},
 	}
+	// TestPaymentsColumns holds the columns for the "test_payments" table.
+	TestPaymentsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "reference", Type: field.TypeString, Unique: true},
+		{Name: "idempotency_key", Type: field.TypeString, Unique: true, Nullable: true},
+		{Name: "status", Type: field.TypeString},
+		{Name: "message", Type: field.TypeString, Default: ""},
+		{Name: "action_url", Type: field.TypeString, Default: ""},
+		{Name: "currency", Type: field.TypeString},
+		{Name: "authorized", Type: field.TypeInt64},
+		{Name: "captured", Type: field.TypeInt64, Default: 0},
+		{Name: "refunded", Type: field.TypeInt64, Default: 0},
+		{Name: "decline_on_confirm", Type: field.TypeBool, Default: false},
+		{Name: "created_at", Type: field.TypeTime},
+	}
+	// TestPaymentsTable holds the schema information for the "test_payments" table.
+	TestPaymentsTable = &schema.Table{
+		Name:       "test_payments",
+		Columns:    TestPaymentsColumns,
+		PrimaryKey: []*schema.Column{TestPaymentsColumns[0]},
+	}
 	// VariantPricesColumns holds the columns for the "variant_prices" table.
 	VariantPricesColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -1182,6 +1209,7 @@ var (
 		SigningKeysTable,
 		StaffMembersTable,
 		TaxRatesTable,
+		TestPaymentsTable,
 		VariantPricesTable,
 		StaffMemberGroupsTable,
 	}

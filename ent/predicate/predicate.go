@@ -117,5 +117,8 @@ type StaffMember func(*sql.Selector)
 // TaxRate is the predicate function for taxrate builders.
 type TaxRate func(*sql.Selector)
 
+// TestPayment is the predicate function for testpayment builders.
+type TestPayment func(*sql.Selector)
+
 // VariantPrice is the predicate function for variantprice builders.
 type VariantPrice func(*sql.Selector)

@@ -162,12 +162,17 @@ func (CompletionAttempt) Fields() []ent.Field {
 		field.String("error_code").Default(""),
 		field.String("error_message").Default(""),
 		field.Time("created_at").Default(time.Now).Immutable(),
+		field.Time("lease_until").Optional().Nillable().
+			Comment("while PROCESSING, the worker's claim: once past, a recoverer may take the attempt over"),
 	}
 }
 
 // Indexes of the CompletionAttempt.
 func (CompletionAttempt) Indexes() []ent.Index {
-	return []ent.Index{index.Fields("cart_id", "attempt_token").Unique()}
+	return []ent.Index{
+		index.Fields("cart_id", "attempt_token").Unique(),
+		index.Fields("status", "lease_until"), // the recoverer's sweep
+	}
 }
 
 // Fulfillment is a shipment of some of an order's units.

@@ -251,6 +251,28 @@ func (s *Server) Stop() error {
 	return s.stopErr
 }
 
+// Halt shuts the throwaway cluster's server down (fast: open sessions are terminated, as an operator's
+// restart does), keeping its data, so that tests can see what clients do while the database is away.
+// Resume starts it again on the same port. Both fail for a server named by EMPORIUM_TEST_DATABASE_URL.
+func (s *Server) Halt() error {
+	if s.cluster == nil {
+		return errors.New("pgtest: cannot halt a server this process did not start")
+	}
+	c := s.cluster
+	if out, err := c.run("pg_ctl", "-D", c.dataDir(), "-m", "fast", "-w", "-t", "30", "stop"); err != nil {
+		return fmt.Errorf("pgtest: pg_ctl stop: %w\n%s", err, out)
+	}
+	return nil
+}
+
+// Resume starts a halted cluster again on its port.
+func (s *Server) Resume() error {
+	if s.cluster == nil {
+		return errors.New("pgtest: cannot resume a server this process did not start")
+	}
+	return s.cluster.startAt(s.cluster.port)
+}
+
 // startExternal connects to an existing server.
 func startExternal(dsn string) (*Server, error) {
 	dsnFor, err := dsnRewriter(dsn)
@@ -506,6 +528,11 @@ func (c *cluster) start() error {
 	if err != nil {
 		return fmt.Errorf("pgtest: find a free port: %w", err)
 	}
+	return c.startAt(port)
+}
+
+// startAt starts the cluster on port and waits until it accepts connections.
+func (c *cluster) startAt(port int) error {
 	c.port = port
 	logStart := fileSize(c.logPath())
 
