@@ -69,3 +69,90 @@ func decode(t *testing.T, r response, out any) {
 		t.Fatalf("decode data: %v: %s", err, r.Data)
 	}
 }
+
+// wantBadInput fails unless r was refused with BAD_USER_INPUT.
+func wantBadInput(t *testing.T, what string, r response) {
+	t.Helper()
+	if len(r.Errors) == 0 || r.Errors[0].code() != "BAD_USER_INPUT" {
+		t.Errorf("%s: want BAD_USER_INPUT, got errors %+v, data %s", what, r.Errors, r.Data)
+	}
+}
+
+// Issue 10, finding 12: a price of 99999999999999.99 times 1,000 units wrapped to a negative subtotal.
+// Amounts are bounded where they come in (prices, weights, discount amounts, payments), refused with
+// BAD_USER_INPUT with nothing written, and the largest price allowed makes an exact total.
+func TestHardenMoneyBounds(t *testing.T) {
+	eachFreshDB(t, withOwner(nil), func(t *testing.T, s *server) {
+		owner := bearer(staffLogin(t, s, ownerEmail, ownerPassword))
+		const huge = "99999999999999.99"
+
+		// Product creation: refused, and no product exists.
+		r := s.postAs(t, owner, productCreateMutation, map[string]any{"p": map[string]any{"title": "Overflow", "handle": "overflow",
+			"status": "ACTIVE", "variants": []any{map[string]any{"price": huge, "tracked": false}}}})
+		wantBadInput(t, "productCreate with price "+huge, r)
+		r = s.postAs(t, owner, productCreateMutation, map[string]any{"p": map[string]any{"title": "Overflow", "handle": "overflow",
+			"status": "ACTIVE", "variants": []any{map[string]any{"price": "10.00", "prices": []any{map[string]any{"currencyCode": "EUR", "amount": "10.00", "compareAtAmount": huge}}}}}})
+		wantBadInput(t, "productCreate with an EUR compare-at price of "+huge, r)
+		d := s.data(t, owner, `{ product(handle: "overflow") { id } }`, nil)
+		if at(d, "product") != nil {
+			t.Errorf("a refused productCreate wrote a product: %v", d)
+		}
+
+		// The largest price allowed: 1,000 units make an exact, positive subtotal.
+		var created productCreateResult
+		s.queryAs(t, owner, productCreateMutation, map[string]any{"p": map[string]any{"title": "Dear", "handle": "dear",
+			"status": "ACTIVE", "variants": []any{map[string]any{"price": "1000000000.00", "tracked": false}}}}, &created)
+		if created.ProductCreate.Product == nil {
+			t.Fatalf("productCreate at the largest price: %+v", created.ProductCreate.UserErrors)
+		}
+		product, variant := created.ProductCreate.Product.ID, created.ProductCreate.Product.Variants.Nodes[0].ID
+		d = s.data(t, nil, `mutation($v: ID!) { cartCreate(input: {lines: [{merchandiseId: $v, quantity: 1000}]}) {
+			cart { id cost { subtotalAmount { amount } } } userErrors { field message code } } }`, map[string]any{"v": variant})
+		noUserErrors(t, d, "cartCreate")
+		if got := str(d, "cartCreate.cart.cost.subtotalAmount.amount"); got != "1000000000000.0" && got != "1000000000000.00" {
+			t.Errorf("1,000 × 1,000,000,000.00: subtotal %s", got)
+		}
+		cart := str(d, "cartCreate.cart.id")
+
+		// Variant updates: a price or a weight beyond the bounds is refused and the price stays.
+		for name, v := range map[string]map[string]any{
+			"price":       {"id": variant, "price": huge},
+			"EUR price":   {"id": variant, "prices": []any{map[string]any{"currencyCode": "EUR", "amount": huge}}},
+			"price above": {"id": variant, "price": "1000000000.01"},
+			"weight":      {"id": variant, "weight": 1e300, "weightUnit": "KILOGRAMS"},
+		} {
+			r := s.postAs(t, owner, `mutation($p: ID!, $v: [ProductVariantsBulkInput!]!) { productVariantsBulkUpdate(productId: $p, variants: $v) {
+				productVariants { id } userErrors { field message } } }`, map[string]any{"p": product, "v": []any{v}})
+			wantBadInput(t, "productVariantsBulkUpdate of the "+name, r)
+		}
+		d = s.data(t, nil, `query($v: ID!) { node(id: $v) { ... on ProductVariant { price { amount } weight } } }`, map[string]any{"v": variant})
+		if got := str(d, "node.price.amount"); got != "1000000000.0" && got != "1000000000.00" {
+			t.Errorf("a refused update changed the price to %s", got)
+		}
+
+		// Discounts: an amount or a minimum beyond the bounds is refused, and the code stays free.
+		create := `mutation($in: DiscountInput!) { discountCreate(input: $in) { discount { id } userErrors { field message } } }`
+		for _, field := range []string{"amount", "minimumSubtotal"} {
+			in := map[string]any{"title": "Huge", "code": "HUGE", "kind": "FIXED_AMOUNT", "currencyCode": "USD", "amount": "5.00"}
+			in[field] = huge
+			wantBadInput(t, "discountCreate with "+field+" "+huge, s.postAs(t, owner, create, map[string]any{"in": in}))
+		}
+		d = s.data(t, owner, create, map[string]any{"in": map[string]any{"title": "Huge", "code": "HUGE", "kind": "FIXED_AMOUNT", "currencyCode": "USD", "amount": "5.00"}})
+		noUserErrors(t, d, "discountCreate")
+
+		// Payments: an amount beyond any total is bad input; the cart keeps no payment.
+		for _, amount := range []string{"10000000000000000.00", "99999999999999999999"} {
+			r := s.post(t, `mutation($id: ID!, $a: Decimal!) { cartPaymentUpdate(cartId: $id, payment: {amount: {amount: $a, currencyCode: USD},
+				directPaymentMethod: {sessionId: "4242424242424242", billingAddress: {city: "Columbus", country: "US"}}}) { userErrors { field message code } } }`,
+				map[string]any{"id": cart, "a": amount})
+			wantBadInput(t, "cartPaymentUpdate of "+amount, r)
+		}
+
+		// Quantities are bounded already (1,000 a line): more is a userError.
+		d = s.data(t, nil, `mutation($id: ID!, $v: ID!) { cartLinesAdd(cartId: $id, lines: [{merchandiseId: $v, quantity: 1}]) {
+			cart { totalQuantity } userErrors { field message code } } }`, map[string]any{"id": cart, "v": variant})
+		if userErrorCode(d, "cartLinesAdd") != "MAXIMUM_EXCEEDED" {
+			t.Errorf("1,001 units: %v", d)
+		}
+	})
+}
