@@ -232,6 +232,26 @@ func (s *Service) Get(ctx context.Context, token string) (*ent.Cart, error) {
 	return c, nil
 }
 
+// BuyerVisible reports whether the caller may read the personal data of c's buyer: the customer (and
+// through it the address book and orders), the email and phone, and the delivery addresses. A guest
+// cart's ID is its only key, so whoever holds it may. A customer's cart also travels by ID (in
+// checkoutUrl), so it shows them only to that customer, signed in or proven (the caller presented the
+// customer's token in this request, as cartBuyerIdentityUpdate's input does), and to staff or API keys
+// that read customers.
+func BuyerVisible(ctx context.Context, c *ent.Cart, proven func(customerID int) bool) bool {
+	if c.CustomerID == nil {
+		return true
+	}
+	v := auth.ViewerFrom(ctx)
+	switch v.Kind {
+	case auth.Customer:
+		return v.ID == *c.CustomerID
+	case auth.Staff, auth.APIKey:
+		return v.Can(auth.ReadCustomers)
+	}
+	return proven != nil && proven(*c.CustomerID)
+}
+
 func allowed(ctx context.Context, c *ent.Cart) bool {
 	v := auth.ViewerFrom(ctx)
 	return c.CustomerID == nil || v.Kind != auth.Customer || v.ID == *c.CustomerID

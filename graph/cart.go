@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/emporium/emporium/carts"
@@ -252,4 +253,27 @@ func mailingAddressMap(a *model.MailingAddressInput) map[string]string {
 		}
 	}
 	return out
+}
+
+// provenBuyers are the customers whose token the request presented in a cart mutation's input, for
+// carts.BuyerVisible: one set per request, kept with the request's loaders.
+func provenBuyers(ctx context.Context) *sync.Map {
+	v, _ := loaders.For(ctx).Memo("cart-proven-buyers", func() (any, error) { return &sync.Map{}, nil })
+	return v.(*sync.Map)
+}
+
+// proveBuyer records that the request presented token and that it made c its customer's: the
+// mutation's answer may then show that customer's data without a signed-in session.
+func (r *Resolver) proveBuyer(ctx context.Context, token *string, c *ent.Cart) {
+	if token != nil && c != nil && c.CustomerID != nil {
+		provenBuyers(ctx).Store(*c.CustomerID, true)
+	}
+}
+
+// buyerVisible is carts.BuyerVisible for this request.
+func (r *Resolver) buyerVisible(ctx context.Context, c *ent.Cart) bool {
+	return carts.BuyerVisible(ctx, c, func(id int) bool {
+		_, ok := provenBuyers(ctx).Load(id)
+		return ok
+	})
 }

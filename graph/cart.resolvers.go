@@ -42,6 +42,9 @@ func (r *cartResolver) Attribute(ctx context.Context, obj *ent.Cart, key string)
 
 // BuyerIdentity is the resolver for the buyerIdentity field.
 func (r *cartResolver) BuyerIdentity(ctx context.Context, obj *ent.Cart) (*model.CartBuyerIdentity, error) {
+	if !r.buyerVisible(ctx, obj) {
+		return &model.CartBuyerIdentity{CountryCode: obj.CountryCode}, nil
+	}
 	b := &model.CartBuyerIdentity{Email: obj.Email, Phone: obj.Phone, CountryCode: obj.CountryCode}
 	if obj.CustomerID != nil {
 		c, err := r.client.Customer.Get(ctx, *obj.CustomerID)
@@ -170,6 +173,9 @@ func (r *cartResolver) DeliveryGroups(ctx context.Context, obj *ent.Cart, first 
 // Addresses is the resolver for the addresses field.
 func (r *cartDeliveryResolver) Addresses(ctx context.Context, obj *ent.Cart, selected *bool) ([]*ent.CartAddress, error) {
 	out := []*ent.CartAddress{}
+	if !r.buyerVisible(ctx, obj) {
+		return out, nil
+	}
 	for _, a := range obj.Edges.Addresses {
 		if selected == nil || !*selected || a.Selected {
 			out = append(out, a)
@@ -295,6 +301,9 @@ func (r *mutationResolver) CartCreate(ctx context.Context, input *model.CartInpu
 	if err != nil {
 		return nil, err
 	}
+	if in.Buyer != nil {
+		r.proveBuyer(ctx, in.Buyer.CustomerAccessToken, c)
+	}
 	r.prefetchCart(ctx, c)
 	return &model.CartCreatePayload{Cart: c, UserErrors: cartUserErrors(errs), Warnings: []*model.CartWarning{}}, nil
 }
@@ -354,6 +363,7 @@ func (r *mutationResolver) CartLinesRemove(ctx context.Context, cartID string, l
 func (r *mutationResolver) CartBuyerIdentityUpdate(ctx context.Context, cartID string, buyerIdentity model.CartBuyerIdentityInput) (*model.CartBuyerIdentityUpdatePayload, error) {
 	c, errs, err := r.changeCart(ctx, cartID, func(token string) (*ent.Cart, []*model.CartUserError, error) {
 		c, errs, err := r.carts.UpdateBuyer(ctx, token, buyerInput(buyerIdentity))
+		r.proveBuyer(ctx, buyerIdentity.CustomerAccessToken, c)
 		return c, cartUserErrors(errs), err
 	})
 	return &model.CartBuyerIdentityUpdatePayload{Cart: c, UserErrors: errs, Warnings: []*model.CartWarning{}}, err

@@ -2,6 +2,8 @@ package integration
 
 import (
 	"encoding/json"
+	"net/http"
+	"strings"
 	"testing"
 )
 
@@ -153,6 +155,104 @@ func TestHardenMoneyBounds(t *testing.T) {
 			cart { totalQuantity } userErrors { field message code } } }`, map[string]any{"id": cart, "v": variant})
 		if userErrorCode(d, "cartLinesAdd") != "MAXIMUM_EXCEEDED" {
 			t.Errorf("1,001 units: %v", d)
+		}
+	})
+}
+
+// Issue 10, finding 6: whoever held a customer's cart ID (it is in checkoutUrl) read the customer's email,
+// phone, address book and the delivery addresses copied from it. A customer's cart now shows its buyer's
+// personal data only to that customer's token and to staff who read customers; customer B never reaches
+// it at all.
+func TestHardenCustomerCartKeepsTheCustomerPrivate(t *testing.T) {
+	eachFreshDB(t, withOwner(nil), func(t *testing.T, s *server) {
+		owner := staffLogin(t, s, ownerEmail, ownerPassword)
+		_, alice := signUpAndLogIn(t, s, "alice@example.com")
+		_, bob := signUpAndLogIn(t, s, "bob@example.com")
+		var book struct {
+			CustomerAddressCreate struct{ CustomerAddress struct{ ID string } }
+		}
+		s.queryAs(t, bearer(alice), `mutation { customerAddressCreate(address: {address1: "7 Secret Garden", city: "Lyon", country: "FR", phone: "+33100000000"}) {
+			customerAddress { id } } }`, nil, &book)
+		v := variantIDs(t, s, "organic-cotton-tee")
+
+		// Alice's storefront makes the cart hers with her token in the input, then copies her address.
+		d := s.data(t, nil, `mutation($v: ID!, $t: String!) { cartCreate(input: {lines: [{merchandiseId: $v, quantity: 1}], buyerIdentity: {customerAccessToken: $t}}) {
+			cart { id checkoutUrl buyerIdentity { email customer { email } } } userErrors { field message code } } }`, map[string]any{"v": v["EMP-TEE-ORG-M-NVY"], "t": alice})
+		noUserErrors(t, d, "cartCreate")
+		if str(d, "cartCreate.cart.buyerIdentity.customer.email") != "alice@example.com" {
+			t.Errorf("the request that presented alice's token does not see her in its answer: %v", d)
+		}
+		cart := str(d, "cartCreate.cart.id")
+		d = s.data(t, nil, `mutation($id: ID!, $a: [CartSelectableAddressInput!]!) { cartDeliveryAddressesAdd(cartId: $id, addresses: $a) {
+			cart { delivery { addresses { id } } } userErrors { field message code } } }`,
+			map[string]any{"id": cart, "a": []any{map[string]any{"selected": true, "address": map[string]any{"copyFromCustomerAddressId": book.CustomerAddressCreate.CustomerAddress.ID}}}})
+		noUserErrors(t, d, "cartDeliveryAddressesAdd")
+		if addrs, _ := at(d, "cartDeliveryAddressesAdd.cart.delivery.addresses").([]any); len(addrs) != 0 {
+			t.Errorf("an anonymous answer lists alice's delivery addresses: %v", d)
+		}
+
+		const read = `query($id: ID!) { cart(id: $id) { id buyerIdentity { email phone countryCode customer { id email phone firstName
+			addresses(first: 5) { nodes { address1 city phone } } defaultAddress { address1 } orders(first: 5) { nodes { id } } } }
+			delivery { addresses { id address { ... on CartDeliveryAddress { address1 city phone formatted formattedArea } } } }
+			deliveryGroups(first: 1) { nodes { id } } } }`
+		const node = `query($id: ID!) { node(id: $id) { id ... on Cart { buyerIdentity { email customer { email } } delivery { addresses { id } } } } }`
+		private := []string{"alice@example.com", "Secret Garden", "+33100000000"}
+		leaks := func(raw []byte) []string {
+			var found []string
+			for _, p := range private {
+				if strings.Contains(string(raw), p) {
+					found = append(found, p)
+				}
+			}
+			return found
+		}
+
+		for _, tc := range []struct {
+			name   string
+			as     http.Header
+			cart   bool // the cart is answered
+			sees   bool // with alice's data
+			within string
+		}{
+			{name: "anonymous", cart: true},
+			{name: "customer B", as: bearer(bob)},
+			{name: "customer A", as: bearer(alice), cart: true, sees: true},
+			{name: "staff who read customers", as: bearer(owner), cart: true, sees: true},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				for _, q := range []string{read, node} {
+					r := s.postAs(t, tc.as, q, map[string]any{"id": cart})
+					for _, e := range r.Errors {
+						if e.code() == "INTERNAL_SERVER_ERROR" {
+							t.Fatalf("%s: %+v", q, r.Errors)
+						}
+					}
+					found := leaks(r.Data)
+					switch {
+					case !tc.sees && len(found) > 0:
+						t.Errorf("%s sees alice's %v: %s", tc.name, found, r.Data)
+					case tc.sees && q == read && len(found) != len(private):
+						t.Errorf("%s sees only %v of alice's data: %s %+v", tc.name, found, r.Data, r.Errors)
+					}
+					if q == read {
+						var got struct{ Cart *struct{ ID string } }
+						_ = json.Unmarshal(r.Data, &got)
+						if (got.Cart != nil) != tc.cart {
+							t.Errorf("%s: cart answered %v, want %v: %s", tc.name, got.Cart != nil, tc.cart, r.Data)
+						}
+					}
+				}
+			})
+		}
+
+		// Staff without READ_CUSTOMERS read carts but not their customers.
+		group := mustGroup(t, s, owner, "Fulfilment", "READ_ORDERS")
+		s.queryAs(t, bearer(owner), `mutation($g: ID!) { staffMemberCreate(input: {email: "packer@example.com", password: "packer-password-1", name: "Pat", groupIds: [$g]}) {
+			staffMember { id } } }`, map[string]any{"g": group}, nil)
+		packer := staffLogin(t, s, "packer@example.com", "packer-password-1")
+		r := s.postAs(t, bearer(packer), read, map[string]any{"id": cart})
+		if found := leaks(r.Data); len(found) > 0 {
+			t.Errorf("staff without READ_CUSTOMERS see alice's %v: %s", found, r.Data)
 		}
 	})
 }
