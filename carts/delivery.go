@@ -246,12 +246,13 @@ func (s *Service) Quote(ctx context.Context, c *ent.Cart, tp tax.Provider) (*Pri
 	if err != nil {
 		return nil, err
 	}
-	in := PriceInput{Cart: c, Variants: variants, Prices: prices, Collections: collections, Discounts: ds,
-		Zones: zones, Now: time.Now(), Used: used}
+	products, err := s.catalog.ProductsByID(ctx, productIDs)
+	if err != nil {
+		return nil, err
+	}
+	in := PriceInput{Cart: c, Variants: variants, Prices: prices, Products: products, Collections: collections,
+		Discounts: ds, Zones: zones, Now: time.Now(), Used: used}
 	if tp != nil {
-		if in.Products, err = s.catalog.ProductsByID(ctx, productIDs); err != nil {
-			return nil, err
-		}
 		in.Tax = func(r tax.Request) (tax.Result, error) { return tp.Calculate(ctx, r) }
 	}
 	return Price(in)

@@ -203,12 +203,13 @@ func (r *Resolver) cartPricing(ctx context.Context, c *ent.Cart) (*carts.Pricing
 				}
 			}
 		}
-		var products map[int]*ent.Product
+		// Products always: pricing reports lines whose product is no longer on sale.
+		products, err := l.Product.Prefetch(ctx, productIDs)
+		if err != nil {
+			return nil, err
+		}
 		var zones []*ent.ShippingZone
 		if carts.SelectedAddress(c) != nil {
-			if products, err = l.Product.Prefetch(ctx, productIDs); err != nil {
-				return nil, err
-			}
 			if zones, err = l.ShippingZones(ctx); err != nil {
 				return nil, err
 			}
@@ -276,4 +277,20 @@ func (r *Resolver) buyerVisible(ctx context.Context, c *ent.Cart) bool {
 		_, ok := provenBuyers(ctx).Load(id)
 		return ok
 	})
+}
+
+// cartWarnings are the warnings every cart mutation answers about the cart after it: lines that can no
+// longer be bought (carts.Pricing.Unsellable), with extra appended by the mutation.
+func (r *Resolver) cartWarnings(ctx context.Context, c *ent.Cart, extra ...*model.CartWarning) ([]*model.CartWarning, error) {
+	out := []*model.CartWarning{}
+	if c != nil {
+		p, err := r.cartPricing(ctx, c)
+		if err != nil {
+			return nil, err
+		}
+		for _, u := range p.Unsellable {
+			out = append(out, &model.CartWarning{Code: carts.CodeNotForSale, Message: u.Message, Target: gid.Encode("CartLine", u.LineID)})
+		}
+	}
+	return append(out, extra...), nil
 }

@@ -1,10 +1,16 @@
 package integration
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/emporium/emporium/ent/variantprice"
+	"github.com/emporium/emporium/gid"
+	"github.com/emporium/emporium/payments"
+	"github.com/emporium/emporium/service"
 )
 
 // noPositiveWords are searches without a positive free-text word: only a filter, a negated word, or
@@ -253,6 +259,100 @@ func TestHardenCustomerCartKeepsTheCustomerPrivate(t *testing.T) {
 		r := s.postAs(t, bearer(packer), read, map[string]any{"id": cart})
 		if found := leaks(r.Data); len(found) > 0 {
 			t.Errorf("staff without READ_CUSTOMERS see alice's %v: %s", found, r.Data)
+		}
+	})
+}
+
+// Issue 10, finding 7: a line whose product staff set to DRAFT or ARCHIVED (or whose price in the cart's
+// currency went away) was still sold. The cart now warns MERCHANDISE_NOT_FOR_SALE on the line, and
+// completion, which re-reads the catalog, refuses with that code, placing no order and taking no stock.
+func TestHardenUnsellableLinesAreNotSold(t *testing.T) {
+	gateway := payments.NewTestGateway()
+	eachFreshDB(t, func(o *service.Options) { withOwner(nil)(o); o.Payments = gateway }, func(t *testing.T, s *server) {
+		owner := bearer(staffLogin(t, s, ownerEmail, ownerPassword))
+		ctx := context.Background()
+		setStatus := func(status string) func(t *testing.T, product, variant string) {
+			return func(t *testing.T, product, variant string) {
+				d := s.data(t, owner, `mutation($id: ID!, $s: ProductStatus!) { productUpdate(product: {id: $id, status: $s}) { product { status } userErrors { message } } }`,
+					map[string]any{"id": product, "s": status})
+				noUserErrors(t, d, "productUpdate")
+			}
+		}
+		for _, tc := range []struct {
+			name, handle, sku string
+			change            func(t *testing.T, product, variant string)
+		}{
+			{"draft", "organic-cotton-tee", "EMP-TEE-ORG-S-BLK", setStatus("DRAFT")},
+			{"archived", "classic-crew-tee", "EMP-TEE-CRW-S-WHT", setStatus("ARCHIVED")},
+			{"price removed", "pocket-tee", "EMP-TEE-PKT-S-OLV", func(t *testing.T, product, variant string) {
+				// No mutation removes a price today (an import or a currency change would): remove it in the
+				// database, then make a catalog write through the API so that memos of the catalog move on.
+				id, err := gid.DecodeType(variant, "ProductVariant")
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := s.svc.DB.Client.VariantPrice.Delete().Where(variantprice.VariantID(id), variantprice.Currency("USD")).Exec(ctx); err != nil {
+					t.Fatal(err)
+				}
+				d := s.data(t, owner, `mutation($id: ID!) { productUpdate(product: {id: $id, vendor: "Emporium"}) { userErrors { message } } }`, map[string]any{"id": product})
+				noUserErrors(t, d, "productUpdate")
+			}},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				var p struct {
+					Product struct {
+						ID       string
+						Variants struct{ Nodes []struct{ ID, SKU string } }
+					}
+				}
+				s.query(t, `query($h: String!) { product(handle: $h) { id variants(first: 50) { nodes { id sku } } } }`, map[string]any{"h": tc.handle}, &p)
+				var variant string
+				for _, v := range p.Product.Variants.Nodes {
+					if v.SKU == tc.sku {
+						variant = v.ID
+					}
+				}
+				cart, _ := readyCart(t, s, variant, 1, payments.CardSuccess)
+				stock := stockOf(t, s, variant)
+				orders, err := s.svc.DB.Client.Order.Query().Count(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+
+				tc.change(t, p.Product.ID, variant)
+
+				// The cart answers, with a warning on the line.
+				d := s.data(t, nil, `mutation($id: ID!) { cartNoteUpdate(cartId: $id, note: "gift") {
+					cart { id lines(first: 5) { nodes { id cost { totalAmount { amount } } } } cost { subtotalAmount { amount } totalAmount { amount } } }
+					userErrors { field message code } warnings { code message target } } }`, map[string]any{"id": cart})
+				noUserErrors(t, d, "cartNoteUpdate")
+				if str(d, "cartNoteUpdate.warnings.0.code") != "MERCHANDISE_NOT_FOR_SALE" ||
+					str(d, "cartNoteUpdate.warnings.0.target") != str(d, "cartNoteUpdate.cart.lines.nodes.0.id") {
+					t.Errorf("cart warnings: %v", at(d, "cartNoteUpdate"))
+				}
+				s.data(t, nil, `query($id: ID!) { cart(id: $id) { cost { totalAmount { amount } } lines(first: 5) { nodes { cost { totalAmount { amount } } } } } }`, map[string]any{"id": cart})
+
+				// Completion refuses, and neither an order nor a unit of stock moves.
+				d = s.data(t, nil, submit, map[string]any{"id": cart, "t": "unsellable-" + tc.name})
+				code := ""
+				switch str(d, "cartSubmitForCompletion.result.__typename") {
+				case "SubmitFailed":
+					code = str(d, "cartSubmitForCompletion.result.errors.0.code")
+				case "SubmitSuccess":
+					a := s.data(t, nil, `query($a: String!) { cartCompletionAttempt(attemptId: $a) { __typename ... on CartCompletionFailed { errors { code message } } } }`,
+						map[string]any{"a": str(d, "cartSubmitForCompletion.result.attemptId")})
+					code = str(a, "cartCompletionAttempt.errors.0.code")
+				}
+				if code != "MERCHANDISE_NOT_FOR_SALE" {
+					t.Errorf("submitting a cart with an unsellable line: %v", d)
+				}
+				if got := stockOf(t, s, variant); got != stock {
+					t.Errorf("stock went from %d to %d", stock, got)
+				}
+				if n, err := s.svc.DB.Client.Order.Query().Count(ctx); err != nil || n != orders {
+					t.Errorf("orders went from %d to %d (%v)", orders, n, err)
+				}
+			})
 		}
 	})
 }

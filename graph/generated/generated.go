@@ -8086,6 +8086,8 @@ enum CartWarningCode {
   DISCOUNT_NOT_FOUND
   MERCHANDISE_NOT_ENOUGH_STOCK
   MERCHANDISE_OUT_OF_STOCK
+  "A line's product was unpublished (draft, archived) or its price in the cart's currency removed: the cart cannot be completed until the line is removed."
+  MERCHANDISE_NOT_FOR_SALE
 }
 
 type CartCreatePayload {
