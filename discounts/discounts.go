@@ -20,6 +20,7 @@ import (
 	"math/bits"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -50,8 +51,19 @@ type Input struct {
 	Used map[int]bool
 }
 
-// UsageKey identifies a buyer for once-per-customer discounts: the email, which every completed cart has.
-func UsageKey(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
+// UsageKey identifies a buyer for once-per-customer discounts: the customer when the cart has one, so
+// that changing the cart's email does not make a new buyer, otherwise the normalised email, which every
+// completed cart has; "" when there is neither. A customer's key ("customer:12") holds no "@", so it
+// never equals an email's.
+func UsageKey(customerID *int, email *string) string {
+	switch {
+	case customerID != nil:
+		return "customer:" + strconv.Itoa(*customerID)
+	case email != nil:
+		return strings.ToLower(strings.TrimSpace(*email))
+	}
+	return ""
+}
 
 // Allocation is what one discount takes off one line (or the shipping, LineKey 0).
 type Allocation struct {

@@ -3,6 +3,7 @@ package integration
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -353,6 +354,91 @@ func TestHardenUnsellableLinesAreNotSold(t *testing.T) {
 					t.Errorf("orders went from %d to %d (%v)", orders, n, err)
 				}
 			})
+		}
+	})
+}
+
+// customerCheckout builds a cart for variant with a buyer identity, a discount code and an Ohio address,
+// selects standard shipping and pays the total by card; it returns the cart and whether the code applied.
+func customerCheckout(t *testing.T, s *server, variant string, identity map[string]any, code string) (cart string, applicable bool) {
+	t.Helper()
+	d := s.data(t, nil, `mutation($in: CartInput) { cartCreate(input: $in) { cart { id discountCodes { code applicable } deliveryGroups(first: 1) { nodes { id } } }
+		userErrors { field message code } } }`, map[string]any{"in": map[string]any{
+		"lines": []any{map[string]any{"merchandiseId": variant, "quantity": 1}}, "buyerIdentity": identity, "discountCodes": []string{code},
+		"delivery": map[string]any{"addresses": []any{map[string]any{"selected": true, "address": map[string]any{"deliveryAddress": map[string]any{
+			"address1": "1 Main St", "city": "Columbus", "provinceCode": "OH", "countryCode": "US", "zip": "43004"}}}}}}})
+	noUserErrors(t, d, "cartCreate")
+	cart = str(d, "cartCreate.cart.id")
+	applicable = at(d, "cartCreate.cart.discountCodes.0.applicable") == true
+	d = s.data(t, nil, `mutation($id: ID!, $g: ID!) { cartSelectedDeliveryOptionsUpdate(cartId: $id, selectedDeliveryOptions: [{deliveryGroupId: $g, deliveryOptionHandle: "standard"}]) {
+		cart { cost { totalAmount { amount currencyCode } } } userErrors { message } } }`, map[string]any{"id": cart, "g": str(d, "cartCreate.cart.deliveryGroups.nodes.0.id")})
+	noUserErrors(t, d, "cartSelectedDeliveryOptionsUpdate")
+	d = s.data(t, nil, `mutation($id: ID!, $a: Decimal!) { cartPaymentUpdate(cartId: $id, payment: {amount: {amount: $a, currencyCode: USD},
+		directPaymentMethod: {sessionId: "4242424242424242", billingAddress: {city: "Columbus", country: "US"}}}) { userErrors { message } } }`,
+		map[string]any{"id": cart, "a": str(d, "cartSelectedDeliveryOptionsUpdate.cart.cost.totalAmount.amount")})
+	noUserErrors(t, d, "cartPaymentUpdate")
+	return cart, applicable
+}
+
+// completeCart submits a ready cart and returns the order's ID, or "" with the failure's code.
+func completeCart(t *testing.T, s *server, cart, attemptToken string) (order, failure string) {
+	t.Helper()
+	d := s.data(t, nil, submit, map[string]any{"id": cart, "t": attemptToken})
+	switch str(d, "cartSubmitForCompletion.result.__typename") {
+	case "SubmitFailed":
+		return "", str(d, "cartSubmitForCompletion.result.errors.0.code")
+	case "SubmitSuccess":
+		a := s.data(t, nil, `query($a: String!) { cartCompletionAttempt(attemptId: $a) { __typename ... on CartCompletionSuccess { orderId }
+			... on CartCompletionFailed { errors { code message } } } }`, map[string]any{"a": str(d, "cartSubmitForCompletion.result.attemptId")})
+		if id := str(a, "cartCompletionAttempt.orderId"); id != "" {
+			return id, ""
+		}
+		return "", str(a, "cartCompletionAttempt.errors.0.code") + " " + fmt.Sprint(a)
+	}
+	t.Fatalf("submit: %v", d)
+	return "", ""
+}
+
+// Issue 10, finding 10: "once per customer" was keyed on the cart's email, so a signed-in customer used
+// the code again by typing another email. Usage is keyed on the customer when there is one, on the
+// normalised email otherwise.
+func TestHardenOncePerCustomerFollowsTheCustomer(t *testing.T) {
+	gateway := payments.NewTestGateway()
+	eachFreshDB(t, func(o *service.Options) { withOwner(nil)(o); o.Payments = gateway }, func(t *testing.T, s *server) {
+		owner := bearer(staffLogin(t, s, ownerEmail, ownerPassword))
+		d := s.data(t, owner, `mutation($in: DiscountInput!) { discountCreate(input: $in) { discount { id } userErrors { field message } } }`,
+			map[string]any{"in": map[string]any{"title": "Welcome", "code": "WELCOME10", "kind": "PERCENTAGE", "percentage": "10", "oncePerCustomer": true}})
+		noUserErrors(t, d, "discountCreate")
+		_, ada := signUpAndLogIn(t, s, "ada@example.com")
+		tee := variantIDs(t, s, "organic-cotton-tee")["EMP-TEE-ORG-M-NVY"]
+
+		// Two carts of the same customer with two emails, both ready before either is completed.
+		first, ok1 := customerCheckout(t, s, tee, map[string]any{"customerAccessToken": ada, "email": "ada@example.com"}, "WELCOME10")
+		second, ok2 := customerCheckout(t, s, tee, map[string]any{"customerAccessToken": ada, "email": "ada+again@example.com"}, "WELCOME10")
+		if !ok1 || !ok2 {
+			t.Fatalf("the code should apply to both carts before any order: %v %v", ok1, ok2)
+		}
+		if order, failure := completeCart(t, s, first, "first"); order == "" {
+			t.Fatalf("the first order: %s", failure)
+		}
+		if order, _ := completeCart(t, s, second, "second"); order != "" {
+			t.Errorf("the same customer used WELCOME10 twice by changing the email: order %s", order)
+		}
+
+		// A new cart of the customer under yet another email: the code no longer applies.
+		if _, ok := customerCheckout(t, s, tee, map[string]any{"customerAccessToken": ada, "email": "ada.lovelace@example.com"}, "WELCOME10"); ok {
+			t.Error("WELCOME10 applies again to the customer under a new email")
+		}
+		// Guests are still keyed on the normalised email: another guest may use it once, then not again.
+		guest, ok := customerCheckout(t, s, tee, map[string]any{"email": "Guest@Example.com"}, "WELCOME10")
+		if !ok {
+			t.Fatal("WELCOME10 does not apply to a guest who never used it")
+		}
+		if order, failure := completeCart(t, s, guest, "guest"); order == "" {
+			t.Fatalf("the guest's order: %s", failure)
+		}
+		if _, ok := customerCheckout(t, s, tee, map[string]any{"email": "guest@example.com "}, "WELCOME10"); ok {
+			t.Error("WELCOME10 applies twice to the same guest email")
 		}
 	})
 }

@@ -116,10 +116,11 @@ func countUsage(ctx context.Context, tx *ent.Tx, c *ent.Cart, r discounts.Result
 		if n == 0 {
 			return &Problem{CodeError, fmt.Sprintf("The discount %q has reached its usage limit.", d.Title)}, nil
 		}
-		if !d.OncePerCustomer || c.Email == nil {
+		key := discounts.UsageKey(c.CustomerID, c.Email) // the customer when there is one: not the email they typed
+		if !d.OncePerCustomer || key == "" {
 			continue
 		}
-		err = tx.DiscountUsage.Create().SetDiscountID(d.ID).SetCustomerKey(discounts.UsageKey(*c.Email)).SetOrderID(orderID).Exec(ctx)
+		err = tx.DiscountUsage.Create().SetDiscountID(d.ID).SetCustomerKey(key).SetOrderID(orderID).Exec(ctx)
 		if ent.IsConstraintError(err) {
 			return &Problem{CodeError, fmt.Sprintf("The discount %q can be used once per customer.", d.Title)}, nil
 		}
