@@ -23,6 +23,7 @@ import (
 	"github.com/emporium/emporium/ent/cartline"
 	"github.com/emporium/emporium/ent/schema"
 	"github.com/emporium/emporium/money"
+	"github.com/emporium/emporium/throttle"
 	"github.com/emporium/emporium/validation"
 )
 
@@ -55,6 +56,8 @@ type Service struct {
 	customers *customers.Service
 	checkout  string
 	postgres  bool
+	// attempts counts discount codes that name no discount (see guardCodes).
+	attempts CodeAttempts
 }
 
 // New returns the cart service over client, a PostgreSQL database's when postgres is set. checkoutURL
@@ -63,7 +66,8 @@ func New(client *ent.Client, c *catalog.Catalog, cs *customers.Service, checkout
 	if checkoutURL == "" {
 		checkoutURL = "http://localhost:3000/checkout/{cartToken}"
 	}
-	return &Service{client: client, catalog: c, customers: cs, checkout: checkoutURL, postgres: postgres}
+	return &Service{client: client, catalog: c, customers: cs, checkout: checkoutURL, postgres: postgres,
+		attempts: limiterAttempts{throttle.New(client, UnknownCodesWindow)}}
 }
 
 // CheckoutURL is where the buyer completes c.
@@ -130,6 +134,11 @@ func (s *Service) Create(ctx context.Context, in Input) (*ent.Cart, validation.E
 	}
 	if s.linesOnly(ctx, in) {
 		return s.createWithLines(ctx, token, in.Lines)
+	}
+	if in.DiscountCodes != nil {
+		if errs, err := s.guardCodes(ctx, "", in.DiscountCodes, "input.discountCodes"); err != nil || errs.Any() {
+			return nil, errs, err
+		}
 	}
 	var errs validation.Errors
 	var created *ent.Cart
@@ -342,6 +351,9 @@ func (s *Service) UpdateAttributes(ctx context.Context, token string, attrs []sc
 
 // UpdateDiscountCodes replaces the discount codes.
 func (s *Service) UpdateDiscountCodes(ctx context.Context, token string, codes []string) (*ent.Cart, validation.Errors, error) {
+	if errs, err := s.guardCodes(ctx, token, codes, "discountCodes"); err != nil || errs.Any() {
+		return nil, errs, err
+	}
 	return s.change(ctx, token, func(tx *ent.Tx, _ *ent.Cart) validation.Errors {
 		return applyDiscountCodes(ctx, tx, token, codes, "discountCodes")
 	})

@@ -442,3 +442,108 @@ func TestHardenOncePerCustomerFollowsTheCustomer(t *testing.T) {
 		}
 	})
 }
+
+// codesUpdate sets a cart's codes; it returns the first userError's code ("" for none).
+func codesUpdate(t *testing.T, s *server, cart string, codes ...string) string {
+	t.Helper()
+	d := s.data(t, nil, `mutation($id: ID!, $c: [String!]!) { cartDiscountCodesUpdate(cartId: $id, discountCodes: $c) {
+		cart { id } userErrors { field message code } } }`, map[string]any{"id": cart, "c": codes})
+	return userErrorCode(d, "cartDiscountCodesUpdate")
+}
+
+// Issue 10, finding 11: discount codes could be guessed at hundreds per request (aliases × codes). Codes
+// that name no discount now spend a budget per cart (10) and per client address (100) per 10 minutes, in
+// the database; once one is spent, new codes are refused with THROTTLED, across aliases, requests and
+// replicas, while known codes cost nothing.
+func TestHardenDiscountCodeGuessingIsThrottled(t *testing.T) {
+	run := func(t *testing.T, s, other *server) {
+		owner := bearer(staffLogin(t, s, ownerEmail, ownerPassword))
+		d := s.data(t, owner, `mutation($in: DiscountInput!) { discountCreate(input: $in) { discount { id } userErrors { field message } } }`,
+			map[string]any{"in": map[string]any{"title": "Real", "code": "REAL10", "kind": "PERCENTAGE", "percentage": "10"}})
+		noUserErrors(t, d, "discountCreate")
+		tee := variantIDs(t, s, "organic-cotton-tee")["EMP-TEE-ORG-M-NVY"]
+		newCart := func() string {
+			d := s.data(t, nil, `mutation($v: ID!) { cartCreate(input: {lines: [{merchandiseId: $v, quantity: 1}]}) { cart { id } userErrors { message } } }`, map[string]any{"v": tee})
+			noUserErrors(t, d, "cartCreate")
+			return str(d, "cartCreate.cart.id")
+		}
+		guesses := func(from, n int) []string {
+			var out []string
+			for i := from; i < from+n; i++ {
+				out = append(out, fmt.Sprintf("GUESS%d", i))
+			}
+			return out
+		}
+
+		// One request, three aliases of four unknown codes each: 12 guesses against a budget of 10.
+		cart := newCart()
+		d = s.data(t, nil, `mutation($id: ID!, $a: [String!]!, $b: [String!]!, $c: [String!]!) {
+			a: cartDiscountCodesUpdate(cartId: $id, discountCodes: $a) { cart { discountCodes { code } } userErrors { code } }
+			b: cartDiscountCodesUpdate(cartId: $id, discountCodes: $b) { cart { discountCodes { code } } userErrors { code } }
+			c: cartDiscountCodesUpdate(cartId: $id, discountCodes: $c) { cart { discountCodes { code } } userErrors { code } } }`,
+			map[string]any{"id": cart, "a": guesses(1, 4), "b": guesses(1, 8), "c": guesses(1, 12)})
+		if str(d, "a.userErrors.0.code") != "" || str(d, "b.userErrors.0.code") != "" {
+			t.Errorf("the first 8 unknown codes: %v", d)
+		}
+		if str(d, "c.userErrors.0.code") != "THROTTLED" || at(d, "c.cart") != nil {
+			t.Errorf("the 11th unknown code of one request across aliases: %v", at(d, "c"))
+		}
+		var c struct {
+			Cart struct{ DiscountCodes []struct{ Code string } }
+		}
+		s.query(t, `query($id: ID!) { cart(id: $id) { discountCodes { code } } }`, map[string]any{"id": cart}, &c)
+		if len(c.Cart.DiscountCodes) != 8 {
+			t.Errorf("the refused update changed the cart's codes: %+v", c.Cart.DiscountCodes)
+		}
+
+		// Later requests (on another replica where there is one) stay refused, known codes too: a guesser
+		// must not learn which codes exist from which are let through.
+		if code := codesUpdate(t, other, cart, "ANOTHER-GUESS"); code != "THROTTLED" {
+			t.Errorf("an unknown code in a later request: %q", code)
+		}
+		if code := codesUpdate(t, other, cart, "REAL10"); code != "THROTTLED" {
+			t.Errorf("a known code on a cart whose budget is spent: %q", code)
+		}
+		// Codes already on the cart cost nothing: the shopper may still remove one.
+		if code := codesUpdate(t, other, cart, guesses(1, 7)...); code != "" {
+			t.Errorf("removing a code from a throttled cart: %q", code)
+		}
+
+		// Another cart is not throttled by this one: the known code applies.
+		d = s.data(t, nil, `mutation($id: ID!) { cartDiscountCodesUpdate(cartId: $id, discountCodes: ["real10"]) {
+			cart { discountCodes { code applicable } } userErrors { code } } }`, map[string]any{"id": newCart()})
+		if at(d, "cartDiscountCodesUpdate.cart.discountCodes.0.applicable") != true {
+			t.Errorf("a known code on another cart: %v", d)
+		}
+
+		// The client address has its own budget of 100 over all carts (10 are spent): carts created with
+		// codes count too. Once it is spent, every new cart from the address is refused new codes.
+		spent := 10
+		for i := 0; spent < 100; i++ {
+			n := min(10, 100-spent)
+			if i%2 == 0 {
+				if code := codesUpdate(t, s, newCart(), guesses(1000+spent, n)...); code != "" {
+					t.Fatalf("unknown codes %d to %d from the address: %q", spent+1, spent+n, code)
+				}
+			} else {
+				d := s.data(t, nil, `mutation($v: ID!, $c: [String!]) { cartCreate(input: {lines: [{merchandiseId: $v, quantity: 1}], discountCodes: $c}) {
+					cart { id } userErrors { code } } }`, map[string]any{"v": tee, "c": guesses(1000+spent, n)})
+				noUserErrors(t, d, "cartCreate")
+			}
+			spent += n
+		}
+		if code := codesUpdate(t, other, newCart(), "REAL10"); code != "THROTTLED" {
+			t.Errorf("a new code from an address whose budget is spent: %q", code)
+		}
+		d = s.data(t, nil, `mutation($v: ID!) { cartCreate(input: {lines: [{merchandiseId: $v, quantity: 1}], discountCodes: ["GUESS-AT-CREATE"]}) {
+			cart { id } userErrors { code } } }`, map[string]any{"v": tee})
+		if userErrorCode(d, "cartCreate") != "THROTTLED" {
+			t.Errorf("cartCreate with a code from an address whose budget is spent: %v", d)
+		}
+	}
+	eachFreshDB(t, withOwner(nil), func(t *testing.T, s *server) { run(t, s, s) })
+	t.Run("two replicas", func(t *testing.T) {
+		a, b := startTwoReplicas(t)
+		run(t, a, b)
+	})
+}

@@ -8074,6 +8074,8 @@ enum CartErrorCode {
   MISSING_CUSTOMER_ACCESS_TOKEN
   NOTE_TOO_LONG
   CART_TOO_LARGE
+  "Too many discount codes that name no discount were tried for this cart or from this address; try again later."
+  THROTTLED
 }
 
 type CartWarning {
