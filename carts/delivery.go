@@ -295,11 +295,11 @@ func (s *Service) SelectDeliveryOption(ctx context.Context, token, groupKey, han
 // UsedDiscounts lists which of the once-per-customer discounts among ds the buyer of c has used already.
 // It reads nothing when none of ds is once per customer.
 func (s *Service) UsedDiscounts(ctx context.Context, c *ent.Cart, ds []*ent.Discount) (map[int]bool, error) {
-	key := discounts.UsageKey(c.CustomerID, c.Email)
-	if key == "" || !slices.ContainsFunc(ds, func(d *ent.Discount) bool { return d.OncePerCustomer }) {
+	keys := discounts.UsageKeys(c.CustomerID, c.Email)
+	if len(keys) == 0 || !slices.ContainsFunc(ds, func(d *ent.Discount) bool { return d.OncePerCustomer }) {
 		return nil, nil
 	}
-	rows, err := s.client.DiscountUsage.Query().Where(discountusage.CustomerKey(key)).All(ctx)
+	rows, err := s.client.DiscountUsage.Query().Where(discountusage.CustomerKeyIn(keys...)).All(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("carts: discount usage: %w", err)
 	}

@@ -51,18 +51,20 @@ type Input struct {
 	Used map[int]bool
 }
 
-// UsageKey identifies a buyer for once-per-customer discounts: the customer when the cart has one, so
-// that changing the cart's email does not make a new buyer, otherwise the normalised email, which every
-// completed cart has; "" when there is neither. A customer's key ("customer:12") holds no "@", so it
-// never equals an email's.
-func UsageKey(customerID *int, email *string) string {
-	switch {
-	case customerID != nil:
-		return "customer:" + strconv.Itoa(*customerID)
-	case email != nil:
-		return strings.ToLower(strings.TrimSpace(*email))
+// UsageKeys identify a buyer for once-per-customer discounts: the customer when the cart has one, so
+// that changing the cart's email does not make a new buyer, and the normalised email, which every
+// completed cart has, so that a guest using the email of a customer who used the discount is the same
+// buyer. A discount is used once a row holds any of the keys, and a use records a row for each. A
+// customer's key ("customer:12") holds no "@", so it never equals an email's.
+func UsageKeys(customerID *int, email *string) []string {
+	var keys []string
+	if customerID != nil {
+		keys = append(keys, "customer:"+strconv.Itoa(*customerID))
 	}
-	return ""
+	if email != nil && strings.TrimSpace(*email) != "" {
+		keys = append(keys, strings.ToLower(strings.TrimSpace(*email)))
+	}
+	return keys
 }
 
 // Allocation is what one discount takes off one line (or the shipping, LineKey 0).

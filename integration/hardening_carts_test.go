@@ -51,6 +51,32 @@ func TestHardenSearchWithoutPositiveWords(t *testing.T) {
 	})
 }
 
+// A RELEVANCE cursor taken from a search with words and given to one without (and back) is bad input at
+// worst, never an internal error.
+func TestHardenRelevanceCursorAcrossQueries(t *testing.T) {
+	eachDB(t, func(t *testing.T, s *server) {
+		page := func(q string, after any) response {
+			return s.post(t, `query($q: String, $after: String) { products(first: 2, query: $q, sortKey: RELEVANCE, after: $after) {
+				pageInfo { endCursor } } }`, map[string]any{"q": q, "after": after})
+		}
+		cursorOf := func(q string) string {
+			var d struct {
+				Products struct{ PageInfo struct{ EndCursor string } }
+			}
+			decode(t, page(q, nil), &d)
+			return d.Products.PageInfo.EndCursor
+		}
+		for _, pair := range [][2]string{{"tee", "tag:eco"}, {"tag:eco", "tee"}, {"-cotton", "tee"}, {"tee", "'"}} {
+			r := page(pair[1], cursorOf(pair[0]))
+			for _, e := range r.Errors {
+				if e.code() != "BAD_USER_INPUT" {
+					t.Errorf("a cursor of %q used with %q: %+v", pair[0], pair[1], r.Errors)
+				}
+			}
+		}
+	})
+}
+
 // The admin order search shares the parser: the same queries answer there too.
 func TestHardenAdminSearchWithoutPositiveWords(t *testing.T) {
 	eachFreshDB(t, withOwner(nil), func(t *testing.T, s *server) {
