@@ -69,12 +69,15 @@ Environment:
                            in transaction mode                          EMPORIUM_DATABASE_URL
   EMPORIUM_DB_MAX_CONNS    PostgreSQL connection pool size (each pool)  20
   EMPORIUM_SEED            load the demo shop into an empty database    true
-  EMPORIUM_PLAYGROUND      serve GraphiQL at /                          true
+  EMPORIUM_PLAYGROUND      serve GraphiQL at /                          true (false in production)
   EMPORIUM_CORS_ORIGINS    origins browsers may call from (comma-
                            separated; * for any)                        *
   EMPORIUM_ENV             development or production (production turns
                            off introspection and field suggestions)     development
   EMPORIUM_LOG_LEVEL       debug, info, warn or error                   info
+  EMPORIUM_METRICS_ADDR    serve /metrics here only (not on EMPORIUM_ADDR) none
+  EMPORIUM_METRICS_TOKEN   bearer token /metrics requires; in production
+                           /metrics is on EMPORIUM_ADDR only with one    none
   EMPORIUM_JWT_KEYS_FILE   PEM file of Ed25519 keys; the first private key signs, the
                            others verify (rotation). Without it (or EMPORIUM_JWT_KEYS, the
                            PEM itself) a development key is kept in the database.
@@ -138,6 +141,9 @@ type config struct {
 	cacheBytes  int
 	cacheTTL    time.Duration
 
+	// metricsAddr serves /metrics on an address of its own; metricsToken makes /metrics require it.
+	metricsAddr, metricsToken string
+
 	maxInFlight                  int
 	queueTimeout, requestTimeout time.Duration
 	rateRestore                  float64
@@ -152,9 +158,6 @@ func loadConfig(getenv func(string) string) (config, error) {
 	if c.seed, err = boolEnv(getenv, "EMPORIUM_SEED", true); err != nil {
 		return c, err
 	}
-	if c.playground, err = boolEnv(getenv, "EMPORIUM_PLAYGROUND", true); err != nil {
-		return c, err
-	}
 	switch env := cmpOr(getenv("EMPORIUM_ENV"), "development"); env {
 	case "development":
 	case "production":
@@ -162,6 +165,11 @@ func loadConfig(getenv func(string) string) (config, error) {
 	default:
 		return c, fmt.Errorf("EMPORIUM_ENV must be development or production, not %q", env)
 	}
+	// GraphiQL publishes the schema to anyone: in production only when asked for.
+	if c.playground, err = boolEnv(getenv, "EMPORIUM_PLAYGROUND", !c.production); err != nil {
+		return c, err
+	}
+	c.metricsAddr, c.metricsToken = getenv("EMPORIUM_METRICS_ADDR"), getenv("EMPORIUM_METRICS_TOKEN")
 	for _, o := range strings.Split(cmpOr(getenv("EMPORIUM_CORS_ORIGINS"), "*"), ",") {
 		if o = strings.TrimSpace(o); o != "" {
 			c.corsOrigins = append(c.corsOrigins, o)
@@ -382,8 +390,16 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 		IdleTimeout:  2 * time.Minute,
 		ErrorLog:     slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
 	go func() { errc <- srv.ListenAndServe() }()
+	if cfg.metricsAddr != "" {
+		metricsSrv := &http.Server{Addr: cfg.metricsAddr, Handler: metricsMux(cfg.metricsToken, svc.Metrics),
+			ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 15 * time.Second, WriteTimeout: 30 * time.Second,
+			ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+		go func() { errc <- metricsSrv.ListenAndServe() }()
+		defer metricsSrv.Close()
+		log.Info("serving metrics", "addr", "http://"+cfg.metricsAddr+"/metrics")
+	}
 	log.Info("serving", "addr", "http://"+cfg.addr, "graphql", "http://"+cfg.addr+"/graphql", "database", svc.DB.Dialect,
 		"read_replica", svc.DB.ReadSQL != nil)
 
@@ -400,6 +416,13 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// metricsMux serves /metrics alone, on the metrics address.
+func metricsMux(token string, metrics http.Handler) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", httpapi.RequireToken(token, metrics))
+	return mux
 }
 
 func seedFile(ctx context.Context, cfg config, log *slog.Logger, path string) error {
@@ -439,6 +462,10 @@ func serviceOptions(cfg config, log *slog.Logger) service.Options {
 		RateCapacity: cfg.rateCap, RestoreRate: cfg.rateRestore,
 		ResponseCacheBytes: cfg.cacheBytes, ResponseCacheTTL: cfg.cacheTTL,
 		MaxInFlight: cfg.maxInFlight, QueueTimeout: cfg.queueTimeout, RequestTimeout: cfg.requestTimeout,
+		MetricsToken: cfg.metricsToken,
+		// Metrics tell anyone the shop's traffic: in production they are served on the API's address only
+		// behind a token, and otherwise on EMPORIUM_METRICS_ADDR (meant for the monitoring network) alone.
+		NoMetricsRoute: cfg.metricsAddr != "" || (cfg.production && cfg.metricsToken == ""),
 	}
 	if cfg.smtp.Addr != "" {
 		opts.Mailer = cfg.smtp

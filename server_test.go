@@ -242,3 +242,24 @@ func TestDatabaseURLs(t *testing.T) {
 		t.Errorf("service options %q, %q, %q; want the three URLs as configured", opts.DatabaseURL, opts.DatabaseReadURL, opts.DatabaseListenURL)
 	}
 }
+
+// Issue 10, finding 13: production leaves GraphiQL off unless asked for, and /metrics off the API's
+// address unless it needs a token.
+func TestProductionHidesGraphiQLAndMetrics(t *testing.T) {
+	env := func(vars map[string]string) func(string) string { return func(k string) string { return vars[k] } }
+	prod, err := loadConfig(env(map[string]string{"EMPORIUM_ENV": "production"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if opts := serviceOptions(prod, nil); opts.Playground || !opts.NoMetricsRoute {
+		t.Errorf("production: playground %v, metrics on the API address %v; want both off", opts.Playground, !opts.NoMetricsRoute)
+	}
+	asked, _ := loadConfig(env(map[string]string{"EMPORIUM_ENV": "production", "EMPORIUM_PLAYGROUND": "true", "EMPORIUM_METRICS_TOKEN": "t"}))
+	if opts := serviceOptions(asked, nil); !opts.Playground || opts.NoMetricsRoute || opts.MetricsToken != "t" {
+		t.Errorf("production asking for both: playground %v, metrics route %v, token %q", opts.Playground, !opts.NoMetricsRoute, opts.MetricsToken)
+	}
+	dev, _ := loadConfig(env(nil))
+	if opts := serviceOptions(dev, nil); !opts.Playground || opts.NoMetricsRoute {
+		t.Errorf("development: playground %v, metrics route %v; want both on", opts.Playground, !opts.NoMetricsRoute)
+	}
+}

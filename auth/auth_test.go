@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"crypto/ed25519"
 	"encoding/base64"
 	"encoding/json"
@@ -148,22 +149,47 @@ func TestKeyRotation(t *testing.T) {
 }
 
 func TestPasswords(t *testing.T) {
-	h, err := HashPassword("correct horse battery")
+	ctx := context.Background()
+	h, err := HashPassword(ctx, "correct horse battery")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ok, err := CheckPassword(h, "correct horse battery"); !ok || err != nil {
+	if ok, err := CheckPassword(ctx, h, "correct horse battery"); !ok || err != nil {
 		t.Errorf("right password: %v %v", ok, err)
 	}
-	if ok, _ := CheckPassword(h, "correct horse batterx"); ok {
+	if ok, _ := CheckPassword(ctx, h, "correct horse batterx"); ok {
 		t.Error("wrong password accepted")
 	}
-	h2, _ := HashPassword("correct horse battery")
+	h2, _ := HashPassword(ctx, "correct horse battery")
 	if h == h2 || !strings.HasPrefix(h, "$argon2id$v=19$m=19456,t=2,p=1$") {
 		t.Errorf("hashes %q %q: want salted argon2id", h, h2)
 	}
-	if _, err := CheckPassword("$2a$10$bcrypt", "x"); err == nil {
+	if _, err := CheckPassword(ctx, "$2a$10$bcrypt", "x"); err == nil {
 		t.Error("a foreign hash was accepted")
+	}
+}
+
+func TestPasswordBudget(t *testing.T) {
+	ctx := WithPasswordBudget(context.Background())
+	if !PasswordBudgetLeft(ctx) {
+		t.Fatal("a new request has no password budget")
+	}
+	h, err := HashPassword(ctx, "correct horse battery")
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := PasswordComputations()
+	if _, err := CheckPassword(ctx, h, "correct horse battery"); !errors.Is(err, ErrPasswordBudget) {
+		t.Errorf("second password work in one request: %v, want ErrPasswordBudget", err)
+	}
+	if err := CheckNoPassword(ctx, "x"); !errors.Is(err, ErrPasswordBudget) {
+		t.Errorf("dummy check after the budget: %v", err)
+	}
+	if _, err := HashPassword(ctx, "x"); !errors.Is(err, ErrPasswordBudget) || PasswordBudgetLeft(ctx) {
+		t.Errorf("hash after the budget: %v", err)
+	}
+	if n := PasswordComputations() - before; n != 0 {
+		t.Errorf("refused password work computed %d hashes", n)
 	}
 }
 

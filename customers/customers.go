@@ -27,15 +27,32 @@ const (
 	resetTTL      = time.Hour
 )
 
-// Limits of failed logins per 15 minutes.
+// Limits per 15 minutes: failed logins per email and per client address, password resets per customer
+// and per address (whether or not their token is right), recovery emails per email and per address.
 const (
 	failuresPerEmail   = 5
 	failuresPerAddress = 30
+	resetsPerCustomer  = 5
+	resetsPerAddress   = 20
+	recoversPerEmail   = 3
+	recoversPerAddress = 10
 	throttleWindow     = 15 * time.Minute
 )
 
-// ErrThrottled is returned when an email or a client address failed to log in too often.
-var ErrThrottled = errors.New("too many failed login attempts: try again later")
+// ErrThrottled is returned when an email, a customer or a client address tried too often.
+var ErrThrottled = errors.New("too many attempts: try again later")
+
+// passwordBudgetSpent answers a second password hash or check within one request.
+var passwordBudgetSpent = validation.Errors{{Message: auth.ErrPasswordBudget.Error(), Code: "THROTTLED"}}
+
+// throttleKeys are the keys of one attempt: per subject, and per client address when it is known.
+func throttleKeys(subject string, subjectLimit int, addrKey string, addrLimit int, clientAddr string) []throttle.Key {
+	keys := []throttle.Key{{Name: subject, Limit: subjectLimit}}
+	if clientAddr != "" {
+		keys = append(keys, throttle.Key{Name: addrKey + clientAddr, Limit: addrLimit})
+	}
+	return keys
+}
 
 // ErrInvalidToken is returned for an access token that is malformed, expired, revoked or not a customer's.
 var ErrInvalidToken = errors.New("invalid customer access token")
@@ -96,7 +113,22 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*ent.Customer, va
 	if errs.Any() {
 		return nil, errs, nil
 	}
-	hash, err := auth.HashPassword(in.Password)
+	if !auth.PasswordBudgetLeft(ctx) {
+		return nil, passwordBudgetSpent, nil
+	}
+	// A taken email is answered before the password is hashed; the unique index still settles races.
+	taken, err := s.client.Customer.Query().Where(customer.Email(email)).Exist(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("customers: create: %w", err)
+	}
+	if taken {
+		errs.Add("input.email", validation.Taken, "Email has already been taken")
+		return nil, errs, nil
+	}
+	hash, err := auth.HashPassword(ctx, in.Password)
+	if errors.Is(err, auth.ErrPasswordBudget) {
+		return nil, passwordBudgetSpent, nil
+	}
 	if err != nil {
 		return nil, nil, err
 	}
@@ -116,18 +148,19 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*ent.Customer, va
 var unidentified = validation.Errors{{Message: "Unidentified customer", Code: "UNIDENTIFIED_CUSTOMER"}}
 
 // Login checks an email and password and opens a session. Throttled logins return ErrThrottled whether
-// or not the email exists.
+// or not the email exists. The attempt is counted before the password is checked, in one atomic step,
+// so that concurrent guesses cannot all slip under the limit.
 func (s *Service) Login(ctx context.Context, email, password, clientAddr string) (*AccessToken, validation.Errors, error) {
 	email = strings.ToLower(strings.TrimSpace(email))
-	keys := []throttle.Key{{Name: "customer-email:" + email, Limit: failuresPerEmail}}
-	if clientAddr != "" {
-		keys = append(keys, throttle.Key{Name: "customer-addr:" + clientAddr, Limit: failuresPerAddress})
+	if !auth.PasswordBudgetLeft(ctx) {
+		return nil, passwordBudgetSpent, nil
 	}
-	blocked, err := s.limiter.Blocked(ctx, keys...)
+	keys := throttleKeys("customer-email:"+email, failuresPerEmail, "customer-addr:", failuresPerAddress, clientAddr)
+	allowed, err := s.limiter.Attempt(ctx, keys...)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, fmt.Errorf("customers: login: %w", err)
 	}
-	if blocked {
+	if !allowed {
 		return nil, nil, ErrThrottled
 	}
 	c, err := s.client.Customer.Query().Where(customer.Email(email)).Only(ctx)
@@ -136,18 +169,29 @@ func (s *Service) Login(ctx context.Context, email, password, clientAddr string)
 	}
 	ok := false
 	if c == nil {
-		auth.CheckNoPassword(password)
-	} else if ok, err = auth.CheckPassword(c.PasswordHash, password); err != nil {
+		err = auth.CheckNoPassword(ctx, password)
+	} else {
+		ok, err = auth.CheckPassword(ctx, c.PasswordHash, password)
+	}
+	if errors.Is(err, auth.ErrPasswordBudget) {
+		// No password was checked, so the attempt does not count.
+		if err := s.limiter.Release(ctx, keys...); err != nil {
+			return nil, nil, fmt.Errorf("customers: login: %w", err)
+		}
+		return nil, passwordBudgetSpent, nil
+	}
+	if err != nil {
 		return nil, nil, fmt.Errorf("customers: login: %w", err)
 	}
 	if !ok || c.Disabled {
-		if err := s.limiter.Fail(ctx, keys...); err != nil {
-			return nil, nil, err
-		}
 		return nil, unidentified, nil
 	}
+	// Success forgives the email's failures, and does not count against a shared client address.
 	if err := s.limiter.Reset(ctx, keys[0].Name); err != nil {
-		return nil, nil, err
+		return nil, nil, fmt.Errorf("customers: login: %w", err)
+	}
+	if err := s.limiter.Release(ctx, keys[1:]...); err != nil {
+		return nil, nil, fmt.Errorf("customers: login: %w", err)
 	}
 	tok, err := s.startSession(ctx, s.client, c)
 	return tok, nil, err

@@ -2,6 +2,7 @@ package customers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"strconv"
@@ -12,8 +13,8 @@ import (
 	"github.com/emporium/emporium/ent"
 	"github.com/emporium/emporium/ent/customer"
 	"github.com/emporium/emporium/ent/customeraddress"
+	"github.com/emporium/emporium/ent/predicate"
 	"github.com/emporium/emporium/mail"
-	"github.com/emporium/emporium/throttle"
 	"github.com/emporium/emporium/validation"
 )
 
@@ -51,6 +52,19 @@ func (s *Service) Update(ctx context.Context, id int, in UpdateInput) (*ent.Cust
 	if errs.Any() {
 		return nil, nil, errs, nil
 	}
+	// The password is hashed before the transaction, which would otherwise hold its locks (on SQLite the
+	// database's write lock) for the length of the hash.
+	var hash *string
+	if in.Password != nil {
+		h, err := auth.HashPassword(ctx, *in.Password)
+		if errors.Is(err, auth.ErrPasswordBudget) {
+			return nil, nil, passwordBudgetSpent, nil
+		}
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		hash = &h
+	}
 	var (
 		updated *ent.Customer
 		tok     *AccessToken
@@ -65,12 +79,8 @@ func (s *Service) Update(ctx context.Context, id int, in UpdateInput) (*ent.Cust
 				u.SetPhone(*phone)
 			}
 		}
-		if in.Password != nil {
-			hash, err := auth.HashPassword(*in.Password)
-			if err != nil {
-				return err
-			}
-			u.SetPasswordHash(hash).AddTokenVersion(1)
+		if hash != nil {
+			u.SetPasswordHash(*hash).AddTokenVersion(1)
 		}
 		var err error
 		if updated, err = u.Save(ctx); err != nil {
@@ -252,14 +262,11 @@ func (s *Service) SetDefaultAddress(ctx context.Context, customerID, addressID i
 }
 
 // Recover sends a password reset link to email when it belongs to a customer. It answers the same
-// either way, and sends at most a few links per email per window.
-func (s *Service) Recover(ctx context.Context, email string) error {
+// either way, and sends at most a few links per email and per client address per window.
+func (s *Service) Recover(ctx context.Context, email, clientAddr string) error {
 	email = strings.ToLower(strings.TrimSpace(email))
-	key := throttle.Key{Name: "customer-recover:" + email, Limit: 3}
-	if blocked, err := s.limiter.Blocked(ctx, key); err != nil || blocked {
-		return err
-	}
-	if err := s.limiter.Fail(ctx, key); err != nil {
+	keys := throttleKeys("customer-recover:"+email, recoversPerEmail, "customer-recover-addr:", recoversPerAddress, clientAddr)
+	if allowed, err := s.limiter.Attempt(ctx, keys...); err != nil || !allowed {
 		return err
 	}
 	c, err := s.client.Customer.Query().Where(customer.Email(email), customer.Disabled(false)).Only(ctx)
@@ -288,14 +295,39 @@ func (s *Service) Recover(ctx context.Context, email string) error {
 var invalidResetToken = validation.Errors{{Field: []string{"input", "resetToken"}, Message: "Reset token is invalid or has expired", Code: "TOKEN_INVALID"}}
 
 // Reset sets a new password with a reset token, which works once and for an hour. It revokes every
-// existing token and logs the customer in.
-func (s *Service) Reset(ctx context.Context, customerID int, resetToken, password string) (*ent.Customer, *AccessToken, validation.Errors, error) {
+// existing token and logs the customer in. Attempts are throttled per customer and per client address,
+// and the token is looked up before the new password is hashed, so that a wrong token costs no hash.
+func (s *Service) Reset(ctx context.Context, customerID int, resetToken, password, clientAddr string) (*ent.Customer, *AccessToken, validation.Errors, error) {
 	var errs validation.Errors
 	checkPassword(&errs, "input.password", password)
 	if errs.Any() {
 		return nil, nil, errs, nil
 	}
-	hash, err := auth.HashPassword(password)
+	if !auth.PasswordBudgetLeft(ctx) {
+		return nil, nil, passwordBudgetSpent, nil
+	}
+	keys := throttleKeys("customer-reset:"+strconv.Itoa(customerID), resetsPerCustomer, "customer-reset-addr:", resetsPerAddress, clientAddr)
+	allowed, err := s.limiter.Attempt(ctx, keys...)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("customers: reset: %w", err)
+	}
+	if !allowed {
+		return nil, nil, nil, ErrThrottled
+	}
+	tokenHash := auth.HashSecret(resetToken)
+	live := []predicate.Customer{customer.ID(customerID), customer.ResetTokenHash(tokenHash),
+		customer.ResetExpiresAtGT(s.now()), customer.Disabled(false)}
+	valid, err := s.client.Customer.Query().Where(live...).Exist(ctx)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("customers: reset: %w", err)
+	}
+	if !valid {
+		return nil, nil, invalidResetToken, nil
+	}
+	hash, err := auth.HashPassword(ctx, password)
+	if errors.Is(err, auth.ErrPasswordBudget) {
+		return nil, nil, passwordBudgetSpent, nil
+	}
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -305,9 +337,7 @@ func (s *Service) Reset(ctx context.Context, customerID int, resetToken, passwor
 	)
 	err = database.WithTx(ctx, s.client, func(tx *ent.Tx) error {
 		// The conditional update consumes the token: of two concurrent resets, one matches.
-		n, err := tx.Customer.Update().
-			Where(customer.ID(customerID), customer.ResetTokenHash(auth.HashSecret(resetToken)),
-				customer.ResetExpiresAtGT(s.now()), customer.Disabled(false)).
+		n, err := tx.Customer.Update().Where(live...).
 			SetPasswordHash(hash).AddTokenVersion(1).ClearResetTokenHash().ClearResetExpiresAt().
 			SetFailedLogins(0).Save(ctx)
 		if err != nil || n == 0 {
@@ -325,11 +355,14 @@ func (s *Service) Reset(ctx context.Context, customerID int, resetToken, passwor
 	if c == nil {
 		return nil, nil, invalidResetToken, nil
 	}
+	if err := s.limiter.Reset(ctx, keys[0].Name); err != nil {
+		return nil, nil, nil, fmt.Errorf("customers: reset: %w", err)
+	}
 	return c, tok, nil, nil
 }
 
 // ResetByURL is Reset with the link from the reset email.
-func (s *Service) ResetByURL(ctx context.Context, resetURL, password string) (*ent.Customer, *AccessToken, validation.Errors, error) {
+func (s *Service) ResetByURL(ctx context.Context, resetURL, password, clientAddr string) (*ent.Customer, *AccessToken, validation.Errors, error) {
 	u, err := url.Parse(resetURL)
 	if err != nil {
 		return nil, nil, validation.Errors{{Field: []string{"resetUrl"}, Message: "Reset URL is invalid", Code: validation.Invalid}}, nil
@@ -342,7 +375,7 @@ func (s *Service) ResetByURL(ctx context.Context, resetURL, password string) (*e
 	if err != nil {
 		return nil, nil, validation.Errors{{Field: []string{"resetUrl"}, Message: "Reset URL is invalid", Code: validation.Invalid}}, nil
 	}
-	return s.Reset(ctx, id, parts[len(parts)-1], password)
+	return s.Reset(ctx, id, parts[len(parts)-1], password, clientAddr)
 }
 
 // countryCode takes a two-letter code as given; names are kept as entered without a code.

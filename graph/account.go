@@ -12,7 +12,6 @@ import (
 	"github.com/emporium/emporium/audit"
 	"github.com/emporium/emporium/auth"
 	"github.com/emporium/emporium/customers"
-	"github.com/emporium/emporium/database"
 	"github.com/emporium/emporium/ent"
 	"github.com/emporium/emporium/graph/model"
 	"github.com/emporium/emporium/staff"
@@ -43,6 +42,12 @@ func HasPermission(ctx context.Context, _ any, next graphql.Resolver, permission
 		}
 	}
 	return nil, accessError(CodeForbidden, "this field needs one of the permissions "+strings.Join(permissions, ", "))
+}
+
+// PasswordBudget bounds each operation to one password hash or check (argon2id, tens of milliseconds
+// of CPU), however many aliases of a login or sign-up it holds: the others answer THROTTLED.
+func PasswordBudget(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+	return next(auth.WithPasswordBudget(ctx))
 }
 
 // AuditMutations marks admin mutations so that the audit hook records their writes.
@@ -160,21 +165,4 @@ func (r *Resolver) withGroups(ctx context.Context, m *ent.StaffMember) (*ent.Sta
 	c := *m
 	c.Edges.Groups = groups
 	return &c, nil
-}
-
-// errRollback ends a transaction whose mutation answered userErrors.
-var errRollback = errors.New("rolled back for user errors")
-
-// inTx runs fn with a client bound to one transaction, committed when fn returns nil; the audit hook
-// records the writes inside it.
-func (r *Resolver) inTx(ctx context.Context, fn func(ctx context.Context, tx *ent.Client) error) error {
-	tx, err := r.client.Tx(ctx)
-	if err != nil {
-		return err
-	}
-	defer database.RollbackOnPanic(tx)
-	if err := fn(ctx, tx.Client()); err != nil {
-		return errors.Join(err, tx.Rollback())
-	}
-	return tx.Commit()
 }

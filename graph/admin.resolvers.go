@@ -7,7 +7,6 @@ package graph
 
 import (
 	"context"
-	"errors"
 	"strings"
 
 	"github.com/emporium/emporium/apikeys"
@@ -106,31 +105,12 @@ func (r *mutationResolver) StaffMemberCreate(ctx context.Context, input model.St
 	if err != nil {
 		return nil, err
 	}
-	var p model.StaffMemberCreatePayload
-	err = r.inTx(ctx, func(ctx context.Context, tx *ent.Client) error {
-		errs, err := staff.CheckGroups(ctx, tx, actor, "input.groupIds", groupIDs)
-		if err != nil || errs.Any() {
-			p.UserErrors = userErrors(errs)
-			return err
-		}
-		m, errs, err := staff.New(tx, nil).Create(ctx, staff.CreateInput{Email: input.Email, Password: input.Password,
-			Name: optionalString(input.Name), GroupIDs: groupIDs})
-		p.StaffMember, p.UserErrors = m, userErrors(errs)
-		if err == nil && errs.Any() {
-			return errRollback // a taken email aborted the transaction on PostgreSQL
-		}
-		return err
-	})
-	if err != nil && !errors.Is(err, errRollback) {
+	m, errs, err := r.staff.CreateAs(ctx, actor, staff.CreateInput{Email: input.Email, Password: input.Password,
+		Name: optionalString(input.Name), GroupIDs: groupIDs})
+	if err != nil {
 		return nil, err
 	}
-	if p.StaffMember != nil {
-		// The entity is bound to the finished transaction; its fields resolve through the client.
-		if p.StaffMember, err = r.client.StaffMember.Get(ctx, p.StaffMember.ID); err != nil {
-			return nil, err
-		}
-	}
-	return &p, nil
+	return &model.StaffMemberCreatePayload{StaffMember: m, UserErrors: userErrors(errs)}, nil
 }
 
 // PermissionGroupCreate is the resolver for the permissionGroupCreate field.
@@ -214,19 +194,8 @@ func (r *mutationResolver) StaffMemberUpdate(ctx context.Context, id string, inp
 
 // APIKeyCreate is the resolver for the apiKeyCreate field.
 func (r *mutationResolver) APIKeyCreate(ctx context.Context, input model.APIKeyCreateInput) (*model.APIKeyCreatePayload, error) {
-	v := auth.ViewerFrom(ctx)
-	in := apikeys.CreateInput{Name: input.Name, Permissions: input.Permissions, ExpiresAt: input.ExpiresAt}
-	if v.Kind == auth.Staff {
-		in.CreatedBy = &v.ID
-	}
-	// A key never holds more than its creator: otherwise MANAGE_APPS alone would grant everything.
-	for _, perm := range input.Permissions {
-		if !v.Can(perm) {
-			return &model.APIKeyCreatePayload{UserErrors: userErrors(forbiddenInput("input.permissions",
-				"You cannot grant "+perm+", which you do not hold"))}, nil
-		}
-	}
-	k, secret, errs, err := r.apiKeys.Create(ctx, in)
+	k, secret, errs, err := r.apiKeys.Create(ctx, auth.ViewerFrom(ctx),
+		apikeys.CreateInput{Name: input.Name, Permissions: input.Permissions, ExpiresAt: input.ExpiresAt})
 	if err != nil {
 		return nil, err
 	}
@@ -243,14 +212,15 @@ func (r *mutationResolver) APIKeyRevoke(ctx context.Context, id string) (*model.
 	if err != nil {
 		return nil, err
 	}
-	ok, err := r.apiKeys.Revoke(ctx, n)
+	errs, err := r.apiKeys.Revoke(ctx, auth.ViewerFrom(ctx), n)
 	if err != nil {
 		return nil, err
 	}
-	if !ok {
-		return &model.APIKeyRevokePayload{UserErrors: userErrors(notFound("id", "No live API key has this ID"))}, nil
+	p := &model.APIKeyRevokePayload{UserErrors: userErrors(errs)}
+	if !errs.Any() {
+		p.RevokedAPIKeyID = &id
 	}
-	return &model.APIKeyRevokePayload{RevokedAPIKeyID: &id, UserErrors: []*model.UserError{}}, nil
+	return p, nil
 }
 
 // CurrentStaffMember is the resolver for the currentStaffMember field.

@@ -235,7 +235,7 @@ func (r *mutationResolver) CustomerDefaultAddressUpdate(ctx context.Context, cus
 
 // CustomerRecover is the resolver for the customerRecover field.
 func (r *mutationResolver) CustomerRecover(ctx context.Context, email string) (*model.CustomerRecoverPayload, error) {
-	if err := r.customers.Recover(ctx, email); err != nil {
+	if err := r.customers.Recover(ctx, email, auth.ClientAddr(ctx)); err != nil {
 		return nil, err
 	}
 	return &model.CustomerRecoverPayload{CustomerUserErrors: []*model.CustomerUserError{}}, nil
@@ -247,18 +247,18 @@ func (r *mutationResolver) CustomerReset(ctx context.Context, id string, input m
 	if err != nil {
 		return nil, err
 	}
-	c, tok, errs, err := r.customers.Reset(ctx, n, input.ResetToken, input.Password)
+	c, tok, errs, err := r.customers.Reset(ctx, n, input.ResetToken, input.Password, auth.ClientAddr(ctx))
 	if err != nil {
-		return nil, err
+		return nil, throttled(err)
 	}
 	return &model.CustomerResetPayload{Customer: c, CustomerAccessToken: customerToken(tok), CustomerUserErrors: customerUserErrors(errs)}, nil
 }
 
 // CustomerResetByURL is the resolver for the customerResetByUrl field.
 func (r *mutationResolver) CustomerResetByURL(ctx context.Context, resetURL string, password string) (*model.CustomerResetByURLPayload, error) {
-	c, tok, errs, err := r.customers.ResetByURL(ctx, resetURL, password)
+	c, tok, errs, err := r.customers.ResetByURL(ctx, resetURL, password, auth.ClientAddr(ctx))
 	if err != nil {
-		return nil, err
+		return nil, throttled(err)
 	}
 	return &model.CustomerResetByURLPayload{Customer: c, CustomerAccessToken: customerToken(tok), CustomerUserErrors: customerUserErrors(errs)}, nil
 }

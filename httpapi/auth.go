@@ -19,6 +19,11 @@ import (
 // accepted without effect.
 func authenticate(cfg Config, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/metrics" {
+			// Its bearer token is the metrics token (RequireToken), not a viewer's credential.
+			next.ServeHTTP(w, r)
+			return
+		}
 		ctx := r.Context()
 		if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
 			ctx = auth.WithClientAddr(ctx, host)

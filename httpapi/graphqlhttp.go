@@ -91,6 +91,14 @@ func (t graphQLHTTP) Do(w http.ResponseWriter, r *http.Request, exec graphql.Gra
 	case !acceptable:
 		reqErr = &requestError{status: http.StatusNotAcceptable, code: codeNotAcceptable,
 			message: fmt.Sprintf("responses are %s or %s; the Accept header allows neither", mediaJSON, mediaGraphQLResponse)}
+	case preparedFrom(ctx) != nil:
+		// Read and checked before admission (prepareGraphQL).
+		p := preparedFrom(ctx)
+		params, reqErr = p.params, p.reqErr
+		if reqErr == nil && p.docErr != nil {
+			writeResponse(w, requestErrorStatus(mediaType), exec.DispatchError(ctx, gqlerror.List{p.docErr}))
+			return
+		}
 	case r.Method == http.MethodGet:
 		params, reqErr = readGET(r)
 	default:
@@ -117,13 +125,7 @@ func (t graphQLHTTP) Do(w http.ResponseWriter, r *http.Request, exec graphql.Gra
 		}
 	}
 	if gqlErrs != nil {
-		// Nothing ran, so there is no data: a 4xx for clients that understand
-		// application/graphql-response+json, and the legacy 200 for application/json.
-		status := http.StatusOK
-		if mediaType == mediaGraphQLResponse {
-			status = http.StatusBadRequest
-		}
-		writeResponse(w, status, exec.DispatchError(withOp, gqlErrs))
+		writeResponse(w, requestErrorStatus(mediaType), exec.DispatchError(withOp, gqlErrs))
 		return
 	}
 
@@ -168,6 +170,16 @@ func (t graphQLHTTP) Do(w http.ResponseWriter, r *http.Request, exec graphql.Gra
 	writeResponse(w, status, resp)
 }
 
+// requestErrorStatus is the status of a GraphQL request error, when nothing ran so there is no data: a
+// 4xx for clients that understand application/graphql-response+json, and the legacy 200 for
+// application/json.
+func requestErrorStatus(mediaType string) int {
+	if mediaType == mediaGraphQLResponse {
+		return http.StatusBadRequest
+	}
+	return http.StatusOK
+}
+
 // readGET reads the parameters of a GET request from its URL query.
 func readGET(r *http.Request) (*graphql.RawParams, *requestError) {
 	q, err := url.ParseQuery(r.URL.RawQuery)
@@ -186,16 +198,9 @@ func readGET(r *http.Request) (*graphql.RawParams, *requestError) {
 
 // readPOST reads the parameters of a POST request from its JSON body.
 func readPOST(r *http.Request) (*graphql.RawParams, *requestError) {
-	mediaType, mtParams, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if err != nil || mediaType != mediaJSON {
-		return nil, &requestError{status: http.StatusUnsupportedMediaType, code: codeUnsupportedMediaType,
-			message: "POST requests must have Content-Type " + mediaJSON}
+	if reqErr := checkContentType(r); reqErr != nil {
+		return nil, reqErr
 	}
-	if cs, ok := mtParams["charset"]; ok && !strings.EqualFold(cs, "utf-8") {
-		return nil, &requestError{status: http.StatusUnsupportedMediaType, code: codeUnsupportedMediaType,
-			message: "request bodies must be encoded in UTF-8"}
-	}
-
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
 		if tooLarge, ok := errors.AsType[*http.MaxBytesError](err); ok {
@@ -204,6 +209,25 @@ func readPOST(r *http.Request) (*graphql.RawParams, *requestError) {
 		}
 		return nil, badRequest("could not read the request body")
 	}
+	return decodePOST(body)
+}
+
+// checkContentType requires a JSON body in UTF-8.
+func checkContentType(r *http.Request) *requestError {
+	mediaType, mtParams, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mediaType != mediaJSON {
+		return &requestError{status: http.StatusUnsupportedMediaType, code: codeUnsupportedMediaType,
+			message: "POST requests must have Content-Type " + mediaJSON}
+	}
+	if cs, ok := mtParams["charset"]; ok && !strings.EqualFold(cs, "utf-8") {
+		return &requestError{status: http.StatusUnsupportedMediaType, code: codeUnsupportedMediaType,
+			message: "request bodies must be encoded in UTF-8"}
+	}
+	return nil
+}
+
+// decodePOST decodes the parameters of a POST request from its JSON body.
+func decodePOST(body []byte) (*graphql.RawParams, *requestError) {
 	// The messages below never quote the body: it is the caller's own data, possibly large.
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil, badRequest("the request body is empty: send a JSON object with a query")
@@ -217,6 +241,7 @@ func readPOST(r *http.Request) (*graphql.RawParams, *requestError) {
 	}
 
 	p := &graphql.RawParams{}
+	var err error
 	if p.Query, err = decodeString(fields["query"]); err != nil {
 		return nil, badRequest("query must be a string")
 	}

@@ -3,6 +3,7 @@
 package httpapi
 
 import (
+	"cmp"
 	"context"
 	"log/slog"
 	"net/http"
@@ -10,13 +11,10 @@ import (
 
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
-	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/99designs/gqlgen/graphql/playground"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
-	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/emporium/emporium/apikeys"
 	"github.com/emporium/emporium/auth"
@@ -79,6 +77,20 @@ type Config struct {
 	QueueTimeout time.Duration
 	// RequestTimeout bounds a GraphQL request's work (DefaultRequestTimeout).
 	RequestTimeout time.Duration
+	// BodyGrace and BodyMinRate (bytes per second) pace a request body: it may take BodyGrace plus a
+	// second per BodyMinRate bytes, or is cut off with 408 (DefaultBodyGrace, DefaultBodyMinRate).
+	BodyGrace   time.Duration
+	BodyMinRate int
+	// MaxFields bounds the fields, fragment spreads, inline fragments and directives of a document,
+	// counted before validation (DefaultMaxFields); MaxTokens bounds its tokens (DefaultMaxTokens).
+	MaxFields, MaxTokens int
+	// QueryCacheBytes bounds the parsed documents kept (DefaultQueryCacheBytes); APQCacheBytes the
+	// automatically persisted queries (DefaultAPQCacheBytes).
+	QueryCacheBytes, APQCacheBytes int
+	// MetricsToken, when set, is the bearer token that /metrics requires.
+	MetricsToken string
+	// NoMetricsRoute leaves /metrics out of this handler: Metrics.Handler serves it on an address of its own.
+	NoMetricsRoute bool
 }
 
 // New returns the HTTP handler of the whole service.
@@ -95,6 +107,12 @@ func New(cfg Config) http.Handler {
 	if cfg.Metrics == nil {
 		cfg.Metrics = NewMetrics(prometheus.NewRegistry())
 	}
+	cfg.BodyGrace = cmp.Or(cfg.BodyGrace, DefaultBodyGrace)
+	cfg.BodyMinRate = cmp.Or(cfg.BodyMinRate, DefaultBodyMinRate)
+	cfg.MaxFields = cmp.Or(cfg.MaxFields, DefaultMaxFields)
+	cfg.MaxTokens = cmp.Or(cfg.MaxTokens, DefaultMaxTokens)
+	cfg.QueryCacheBytes = cmp.Or(cfg.QueryCacheBytes, DefaultQueryCacheBytes)
+	cfg.APQCacheBytes = cmp.Or(cfg.APQCacheBytes, DefaultAPQCacheBytes)
 	cfg.Metrics.registry.MustRegister(collectors.NewDBStatsCollector(cfg.DB.SQL, "emporium"))
 	if cfg.Cache != nil {
 		registerCacheMetrics(cfg.Metrics.registry, cfg.Cache, cfg.CacheGate)
@@ -167,7 +185,9 @@ func New(cfg Config) http.Handler {
 		w.Header().Set("Cache-Control", "public, max-age=300")
 		_, _ = w.Write(cfg.Tokens.Keys().JWKS())
 	})
-	mux.Handle("GET /metrics", promhttp.HandlerFor(cfg.Metrics.registry, promhttp.HandlerOpts{}))
+	if !cfg.NoMetricsRoute {
+		mux.Handle("GET /metrics", RequireToken(cfg.MetricsToken, cfg.Metrics.Handler()))
+	}
 	if cfg.Playground {
 		mux.Handle("GET /{$}", playground.Handler("Emporium", "/graphql"))
 	}
@@ -175,8 +195,11 @@ func New(cfg Config) http.Handler {
 	var h http.Handler = mux
 	h = loaders.Middleware(cfg.DB.Client, cat, h)
 	h = authenticate(cfg, h)
-	// GraphQL requests are admitted (or shed) before authentication, which may itself read the database.
+	// GraphQL requests are admitted (or shed) before authentication, which may itself read the database,
+	// and after their body has arrived and their document has been checked, which need no slot.
 	h = onGraphQL(admit, h)
+	h = prepareGraphQL(bodyPolicy{grace: cfg.BodyGrace, minRate: float64(cfg.BodyMinRate)},
+		docLimits{maxTokens: cfg.MaxTokens, maxFields: cfg.MaxFields}, h)
 	h = limitBody(cfg.MaxBodyBytes, h)
 	h = cfg.Metrics.instrument(cfg.Log, h)
 	if len(cfg.CORSOrigins) == 0 {
@@ -199,25 +222,27 @@ func newGraphQL(cfg Config, services graph.Services) http.Handler {
 	// The spec transport goes first so that every method but OPTIONS gets its status and Allow header.
 	srv.AddTransport(graphQLHTTP{cache: cfg.Cache, gate: cfg.CacheGate})
 	srv.AddTransport(transport.Options{})
-	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	srv.SetQueryCache(newSizedCache(cfg.QueryCacheBytes, documentSize))
 	srv.AroundOperations(graph.ReplicaReads)
+	srv.AroundOperations(graph.PasswordBudget)
 	srv.AroundRootFields(graph.AuditMutations)
 	srv.SetErrorPresenter(graph.ErrorPresenter(cfg.Log))
 	srv.SetRecoverFunc(graph.Recover(cfg.Log))
-	srv.SetParserTokenLimit(15_000)
+	srv.SetParserTokenLimit(cfg.MaxTokens)
 	if cfg.Production {
 		srv.SetDisableSuggestion(true)
 		srv.Use(noIntrospection{})
 	} else {
 		srv.Use(extension.Introspection{})
 	}
-	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
 	srv.Use(extension.FixedComplexityLimit(cfg.MaxComplexity))
 	srv.Use(depthLimit{max: cfg.MaxDepth})
 	srv.Use(fieldLimits{maxRoot: 20, maxAliases: 50})
 	if cfg.RateLimit != nil {
 		srv.Use(cfg.RateLimit)
 	}
+	// Last, so that a query is kept only once every limit has passed it.
+	srv.Use(persistedQueries{cache: newSizedCache(cfg.APQCacheBytes, func(k, v string) int { return len(k) + len(v) })})
 	srv.AroundResponses(cfg.Metrics.observeResponse)
 	return srv
 }

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"crypto/subtle"
 	"log/slog"
 	"net/http"
 	"regexp"
@@ -13,6 +14,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/emporium/emporium/database"
 )
@@ -207,4 +209,24 @@ func routeOf(path string) string {
 		return "/api/{version}/graphql.json"
 	}
 	return "unmatched"
+}
+
+// Handler serves the metrics in Prometheus's format.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{})
+}
+
+// RequireToken lets through only requests with "Authorization: Bearer token"; an empty token lets all.
+func RequireToken(token string, next http.Handler) http.Handler {
+	if token == "" {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if subtle.ConstantTimeCompare([]byte(got), []byte(token)) != 1 {
+			writeJSONError(w, http.StatusUnauthorized, "UNAUTHENTICATED", "metrics need the metrics token")
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }

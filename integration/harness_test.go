@@ -284,3 +284,21 @@ func (s *server) queryError(t testing.TB, query string, vars map[string]any) gql
 	}
 	return r.Errors[0]
 }
+
+// postExt sends a GraphQL request with extensions (a persisted query) and decodes the response.
+func (s *server) postExt(t testing.TB, query string, ext map[string]any) response {
+	t.Helper()
+	body, _ := json.Marshal(map[string]any{"query": query, "extensions": ext})
+	res, err := http.Post(s.http.URL+"/graphql", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var r response
+	raw, _ := io.ReadAll(res.Body)
+	if err := json.Unmarshal(raw, &r); err != nil {
+		t.Fatalf("decode response (status %d): %v: %s", res.StatusCode, err, raw)
+	}
+	r.Status = res.StatusCode
+	return r
+}

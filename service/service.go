@@ -77,15 +77,24 @@ type Options struct {
 	MaxInFlight    int
 	QueueTimeout   time.Duration
 	RequestTimeout time.Duration
+	// BodyGrace and BodyMinRate pace request bodies (see httpapi.Config); zero takes the defaults.
+	BodyGrace   time.Duration
+	BodyMinRate int
+	// MetricsToken, when set, is the bearer token /metrics requires; NoMetricsRoute leaves /metrics off
+	// Handler, for serving Service.Metrics on an address of its own.
+	MetricsToken   string
+	NoMetricsRoute bool
 }
 
 // Service is a prepared database and the HTTP handler that serves it.
 type Service struct {
 	DB *database.DB
 	// Cache holds anonymous catalog answers; nil when turned off.
-	Cache     *respcache.Cache
-	stop      context.CancelFunc
-	Handler   http.Handler
+	Cache   *respcache.Cache
+	stop    context.CancelFunc
+	Handler http.Handler
+	// Metrics serves the Prometheus metrics, for a listener of their own.
+	Metrics   http.Handler
 	Tokens    *auth.Tokens
 	Customers *customers.Service
 	Staff     *staff.Service
@@ -182,7 +191,9 @@ func Open(ctx context.Context, opts Options) (*Service, error) {
 		Log: opts.Log, DB: db, Metrics: metrics, Playground: opts.Playground, Production: opts.Production,
 		CORSOrigins: opts.CORSOrigins, Tokens: tokens, Customers: s.Customers, Staff: s.Staff, APIKeys: s.APIKeys,
 		Cache: cache, CacheGate: gate, MaxInFlight: opts.MaxInFlight, QueueTimeout: opts.QueueTimeout, RequestTimeout: opts.RequestTimeout,
+		BodyGrace: opts.BodyGrace, BodyMinRate: opts.BodyMinRate, MetricsToken: opts.MetricsToken, NoMetricsRoute: opts.NoMetricsRoute,
 	})
+	s.Metrics = metrics.Handler()
 	return s, nil
 }
 

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/emporium/emporium/auth"
+	"github.com/emporium/emporium/database"
 	"github.com/emporium/emporium/ent"
 	"github.com/emporium/emporium/ent/staffmember"
 	"github.com/emporium/emporium/gid"
@@ -27,6 +28,15 @@ const (
 
 // ErrThrottled is returned when an email or a client address failed to log in too often.
 var ErrThrottled = errors.New("too many failed login attempts: try again later")
+
+// Limits of failed logins per 15 minutes.
+const (
+	failuresPerEmail   = 5
+	failuresPerAddress = 20
+)
+
+// passwordBudgetSpent answers a second password hash or check within one request.
+var passwordBudgetSpent = validation.Errors{{Message: auth.ErrPasswordBudget.Error(), Code: "THROTTLED"}}
 
 // ErrInvalidToken is returned for a token that is not a live staff token.
 var ErrInvalidToken = errors.New("invalid staff access token")
@@ -53,6 +63,15 @@ type CreateInput struct {
 
 // Create adds a staff member.
 func (s *Service) Create(ctx context.Context, in CreateInput) (*ent.StaffMember, validation.Errors, error) {
+	return s.create(ctx, nil, in)
+}
+
+// CreateAs adds a staff member for an actor, who may only give groups they could grant themselves.
+func (s *Service) CreateAs(ctx context.Context, a Actor, in CreateInput) (*ent.StaffMember, validation.Errors, error) {
+	return s.create(ctx, &a, in)
+}
+
+func (s *Service) create(ctx context.Context, a *Actor, in CreateInput) (*ent.StaffMember, validation.Errors, error) {
 	var errs validation.Errors
 	email := validation.Email(in.Email)
 	if email == "" {
@@ -65,20 +84,52 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*ent.StaffMember,
 	if errs.Any() {
 		return nil, errs, nil
 	}
-	hash, err := auth.HashPassword(in.Password)
-	if err != nil {
-		return nil, nil, err
+	if !auth.PasswordBudgetLeft(ctx) {
+		return nil, passwordBudgetSpent, nil
 	}
-	m, err := s.client.StaffMember.Create().SetEmail(email).SetPasswordHash(hash).SetName(name).
-		SetOwner(in.Owner).AddGroupIDs(in.GroupIDs...).Save(ctx)
-	if ent.IsConstraintError(err) {
-		errs.Add("input.email", validation.Taken, "Email has already been taken")
-		return nil, errs, nil
-	}
+	// Cheap refusals come before the hash: a taken email, and groups the actor cannot give.
+	taken, err := s.client.StaffMember.Query().Where(staffmember.Email(email)).Exist(ctx)
 	if err != nil {
 		return nil, nil, fmt.Errorf("staff: create: %w", err)
 	}
-	return m, nil, nil
+	if taken {
+		errs.Add("input.email", validation.Taken, "Email has already been taken")
+		return nil, errs, nil
+	}
+	if a != nil {
+		if errs, err := CheckGroups(ctx, s.client, *a, "input.groupIds", in.GroupIDs); err != nil || errs.Any() {
+			return nil, errs, err
+		}
+	}
+	// Hashed outside the transaction, which would otherwise hold its locks for the length of the hash.
+	hash, err := auth.HashPassword(ctx, in.Password)
+	if errors.Is(err, auth.ErrPasswordBudget) {
+		return nil, passwordBudgetSpent, nil
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	var m *ent.StaffMember
+	err = database.WithTx(ctx, s.client, func(tx *ent.Tx) error {
+		if a != nil {
+			// Checked again inside the transaction: a group may have changed while the password hashed.
+			if errs, err = CheckGroups(ctx, tx.Client(), *a, "input.groupIds", in.GroupIDs); err != nil || errs.Any() {
+				return cmpErr(err)
+			}
+		}
+		m, err = tx.StaffMember.Create().SetEmail(email).SetPasswordHash(hash).SetName(name).
+			SetOwner(in.Owner).AddGroupIDs(in.GroupIDs...).Save(ctx)
+		if ent.IsConstraintError(err) {
+			errs.Add("input.email", validation.Taken, "Email has already been taken")
+			return errRollback
+		}
+		return err
+	})
+	if m, errs, err = result(m, errs, err); m != nil {
+		// Read again outside the finished transaction, which its fields would otherwise resolve through.
+		m, err = s.client.StaffMember.Get(ctx, m.ID)
+	}
+	return m, errs, err
 }
 
 // EnsureOwner creates the first owner when the shop has no staff yet; it does nothing otherwise.
@@ -105,18 +156,23 @@ type Token struct {
 
 var unidentified = validation.Errors{{Message: "Unidentified staff member", Code: "UNIDENTIFIED"}}
 
-// Login checks a staff member's email and password and opens a session.
+// Login checks a staff member's email and password and opens a session. The attempt is counted before
+// the password is checked, in one atomic step, so that concurrent guesses cannot all slip under the limit.
 func (s *Service) Login(ctx context.Context, email, password, clientAddr string) (*Token, validation.Errors, error) {
 	email = strings.ToLower(strings.TrimSpace(email))
-	keys := []throttle.Key{{Name: "staff-email:" + email, Limit: 5}}
-	if clientAddr != "" {
-		keys = append(keys, throttle.Key{Name: "staff-addr:" + clientAddr, Limit: 20})
+	if !auth.PasswordBudgetLeft(ctx) {
+		return nil, passwordBudgetSpent, nil
 	}
-	if blocked, err := s.limiter.Blocked(ctx, keys...); err != nil || blocked {
-		if err == nil {
-			err = ErrThrottled
-		}
-		return nil, nil, err
+	keys := []throttle.Key{{Name: "staff-email:" + email, Limit: failuresPerEmail}}
+	if clientAddr != "" {
+		keys = append(keys, throttle.Key{Name: "staff-addr:" + clientAddr, Limit: failuresPerAddress})
+	}
+	allowed, err := s.limiter.Attempt(ctx, keys...)
+	if err != nil {
+		return nil, nil, fmt.Errorf("staff: login: %w", err)
+	}
+	if !allowed {
+		return nil, nil, ErrThrottled
 	}
 	m, err := s.client.StaffMember.Query().Where(staffmember.Email(email)).Only(ctx)
 	if err != nil && !ent.IsNotFound(err) {
@@ -124,18 +180,29 @@ func (s *Service) Login(ctx context.Context, email, password, clientAddr string)
 	}
 	ok := false
 	if m == nil {
-		auth.CheckNoPassword(password)
-	} else if ok, err = auth.CheckPassword(m.PasswordHash, password); err != nil {
+		err = auth.CheckNoPassword(ctx, password)
+	} else {
+		ok, err = auth.CheckPassword(ctx, m.PasswordHash, password)
+	}
+	if errors.Is(err, auth.ErrPasswordBudget) {
+		// No password was checked, so the attempt does not count.
+		if err := s.limiter.Release(ctx, keys...); err != nil {
+			return nil, nil, fmt.Errorf("staff: login: %w", err)
+		}
+		return nil, passwordBudgetSpent, nil
+	}
+	if err != nil {
 		return nil, nil, fmt.Errorf("staff: login: %w", err)
 	}
 	if !ok || !m.Active {
-		if err := s.limiter.Fail(ctx, keys...); err != nil {
-			return nil, nil, err
-		}
 		return nil, unidentified, nil
 	}
+	// Success forgives the email's failures, and does not count against a shared client address.
 	if err := s.limiter.Reset(ctx, keys[0].Name); err != nil {
-		return nil, nil, err
+		return nil, nil, fmt.Errorf("staff: login: %w", err)
+	}
+	if err := s.limiter.Release(ctx, keys[1:]...); err != nil {
+		return nil, nil, fmt.Errorf("staff: login: %w", err)
 	}
 	sid, err := s.sessions.Start(ctx, nil, sessions.Staff, m.ID, SessionMaxAge)
 	if err != nil {
