@@ -37,10 +37,11 @@ type AttemptKey struct {
 
 // CodeAttempts counts attempts per key within a window shared by all replicas.
 type CodeAttempts interface {
-	// Spent reports whether any of keys has used its limit within the current window.
-	Spent(ctx context.Context, keys []AttemptKey) (bool, error)
-	// Count counts one attempt against each of keys.
-	Count(ctx context.Context, keys []AttemptKey) error
+	// Attempt reserves one attempt on every key, all or none: false, counting nothing, once any key has
+	// used its limit in its window. Concurrent attempts never pass a limit together.
+	Attempt(ctx context.Context, keys ...AttemptKey) (bool, error)
+	// Release gives back an attempt reserved on every key.
+	Release(ctx context.Context, keys ...AttemptKey) error
 }
 
 // limiterAttempts is CodeAttempts over the login throttle's table (throttle.Limiter's public API).
@@ -54,12 +55,12 @@ func throttleKeys(keys []AttemptKey) []throttle.Key {
 	return out
 }
 
-func (a limiterAttempts) Spent(ctx context.Context, keys []AttemptKey) (bool, error) {
-	return a.l.Blocked(ctx, throttleKeys(keys)...)
+func (a limiterAttempts) Attempt(ctx context.Context, keys ...AttemptKey) (bool, error) {
+	return a.l.Attempt(ctx, throttleKeys(keys)...)
 }
 
-func (a limiterAttempts) Count(ctx context.Context, keys []AttemptKey) error {
-	return a.l.Fail(ctx, throttleKeys(keys)...)
+func (a limiterAttempts) Release(ctx context.Context, keys ...AttemptKey) error {
+	return a.l.Release(ctx, throttleKeys(keys)...)
 }
 
 // guardCodes spends the budgets for the codes new to the cart (token "" for a cart being created) that
@@ -109,27 +110,31 @@ func (s *Service) guardCodes(ctx context.Context, token string, codes []string, 
 		errs.Add(field, CodeThrottled, "Too many discount codes were tried. Try again later.")
 		return errs
 	}
-	if spent, err := s.attempts.Spent(ctx, keys); err != nil {
-		return nil, fmt.Errorf("carts: discount codes: %w", err)
-	} else if spent {
-		return throttled(), nil
-	}
-	counted := false
+	unknown := 0
 	for _, code := range fresh {
 		if slices.ContainsFunc(known, func(k string) bool { return strings.EqualFold(k, code) }) {
 			continue
 		}
-		if counted { // the first was checked above; each further one needs budget left
-			if spent, err := s.attempts.Spent(ctx, keys); err != nil {
-				return nil, fmt.Errorf("carts: discount codes: %w", err)
-			} else if spent {
-				return throttled(), nil
-			}
+		unknown++
+		if ok, err := s.attempts.Attempt(ctx, keys...); err != nil {
+			return nil, fmt.Errorf("carts: discount codes: %w", err)
+		} else if !ok {
+			return throttled(), nil
 		}
-		if err := s.attempts.Count(ctx, keys); err != nil {
+	}
+	if unknown == 0 {
+		// Known codes cost nothing, but are refused too once a budget is spent: probe with an attempt
+		// given straight back.
+		ok, err := s.attempts.Attempt(ctx, keys...)
+		if err != nil {
 			return nil, fmt.Errorf("carts: discount codes: %w", err)
 		}
-		counted = true
+		if !ok {
+			return throttled(), nil
+		}
+		if err := s.attempts.Release(ctx, keys...); err != nil {
+			return nil, fmt.Errorf("carts: discount codes: %w", err)
+		}
 	}
 	return nil, nil
 }
