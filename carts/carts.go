@@ -23,6 +23,7 @@ import (
 	"github.com/emporium/emporium/ent/cartline"
 	"github.com/emporium/emporium/ent/schema"
 	"github.com/emporium/emporium/money"
+	"github.com/emporium/emporium/throttle"
 	"github.com/emporium/emporium/validation"
 )
 
@@ -55,6 +56,8 @@ type Service struct {
 	customers *customers.Service
 	checkout  string
 	postgres  bool
+	// attempts counts discount codes that name no discount (see guardCodes).
+	attempts CodeAttempts
 }
 
 // New returns the cart service over client, a PostgreSQL database's when postgres is set. checkoutURL
@@ -63,7 +66,8 @@ func New(client *ent.Client, c *catalog.Catalog, cs *customers.Service, checkout
 	if checkoutURL == "" {
 		checkoutURL = "http://localhost:3000/checkout/{cartToken}"
 	}
-	return &Service{client: client, catalog: c, customers: cs, checkout: checkoutURL, postgres: postgres}
+	return &Service{client: client, catalog: c, customers: cs, checkout: checkoutURL, postgres: postgres,
+		attempts: limiterAttempts{throttle.New(client, UnknownCodesWindow)}}
 }
 
 // CheckoutURL is where the buyer completes c.
@@ -130,6 +134,11 @@ func (s *Service) Create(ctx context.Context, in Input) (*ent.Cart, validation.E
 	}
 	if s.linesOnly(ctx, in) {
 		return s.createWithLines(ctx, token, in.Lines)
+	}
+	if in.DiscountCodes != nil {
+		if errs, err := s.guardCodes(ctx, "", in.DiscountCodes, "input.discountCodes"); err != nil || errs.Any() {
+			return nil, errs, err
+		}
 	}
 	var errs validation.Errors
 	var created *ent.Cart
@@ -232,6 +241,26 @@ func (s *Service) Get(ctx context.Context, token string) (*ent.Cart, error) {
 	return c, nil
 }
 
+// BuyerVisible reports whether the caller may read the personal data of c's buyer: the customer (and
+// through it the address book and orders), the email and phone, and the delivery addresses. A guest
+// cart's ID is its only key, so whoever holds it may. A customer's cart also travels by ID (in
+// checkoutUrl), so it shows them only to that customer, signed in or proven (the caller presented the
+// customer's token in this request, as cartBuyerIdentityUpdate's input does), and to staff or API keys
+// that read customers.
+func BuyerVisible(ctx context.Context, c *ent.Cart, proven func(customerID int) bool) bool {
+	if c.CustomerID == nil {
+		return true
+	}
+	v := auth.ViewerFrom(ctx)
+	switch v.Kind {
+	case auth.Customer:
+		return v.ID == *c.CustomerID
+	case auth.Staff, auth.APIKey:
+		return v.Can(auth.ReadCustomers)
+	}
+	return proven != nil && proven(*c.CustomerID)
+}
+
 func allowed(ctx context.Context, c *ent.Cart) bool {
 	v := auth.ViewerFrom(ctx)
 	return c.CustomerID == nil || v.Kind != auth.Customer || v.ID == *c.CustomerID
@@ -322,6 +351,9 @@ func (s *Service) UpdateAttributes(ctx context.Context, token string, attrs []sc
 
 // UpdateDiscountCodes replaces the discount codes.
 func (s *Service) UpdateDiscountCodes(ctx context.Context, token string, codes []string) (*ent.Cart, validation.Errors, error) {
+	if errs, err := s.guardCodes(ctx, token, codes, "discountCodes"); err != nil || errs.Any() {
+		return nil, errs, err
+	}
 	return s.change(ctx, token, func(tx *ent.Tx, _ *ent.Cart) validation.Errors {
 		return applyDiscountCodes(ctx, tx, token, codes, "discountCodes")
 	})

@@ -27,7 +27,10 @@ func CostOfLine(l *ent.CartLine, prices []*ent.VariantPrice, currency string) (L
 	if !ok {
 		return LineCost{}, fmt.Errorf("%w: variant %d, %s", ErrNoPrice, l.VariantID, currency)
 	}
-	sub := p.Amount.Mul(int64(l.Quantity))
+	sub, err := p.Amount.Mul(int64(l.Quantity))
+	if err != nil {
+		return LineCost{}, fmt.Errorf("carts: line of variant %d: %w", l.VariantID, err)
+	}
 	return LineCost{PerUnit: p.Amount, CompareAt: p.CompareAt, Subtotal: sub, Total: sub}, nil
 }
 

@@ -246,12 +246,13 @@ func (s *Service) Quote(ctx context.Context, c *ent.Cart, tp tax.Provider) (*Pri
 	if err != nil {
 		return nil, err
 	}
-	in := PriceInput{Cart: c, Variants: variants, Prices: prices, Collections: collections, Discounts: ds,
-		Zones: zones, Now: time.Now(), Used: used}
+	products, err := s.catalog.ProductsByID(ctx, productIDs)
+	if err != nil {
+		return nil, err
+	}
+	in := PriceInput{Cart: c, Variants: variants, Prices: prices, Products: products, Collections: collections,
+		Discounts: ds, Zones: zones, Now: time.Now(), Used: used}
 	if tp != nil {
-		if in.Products, err = s.catalog.ProductsByID(ctx, productIDs); err != nil {
-			return nil, err
-		}
 		in.Tax = func(r tax.Request) (tax.Result, error) { return tp.Calculate(ctx, r) }
 	}
 	return Price(in)
@@ -297,10 +298,11 @@ func (s *Service) SelectDeliveryOption(ctx context.Context, token, groupKey, han
 // UsedDiscounts lists which of the once-per-customer discounts among ds the buyer of c has used already.
 // It reads nothing when none of ds is once per customer.
 func (s *Service) UsedDiscounts(ctx context.Context, c *ent.Cart, ds []*ent.Discount) (map[int]bool, error) {
-	if c.Email == nil || *c.Email == "" || !slices.ContainsFunc(ds, func(d *ent.Discount) bool { return d.OncePerCustomer }) {
+	keys := discounts.UsageKeys(c.CustomerID, c.Email)
+	if len(keys) == 0 || !slices.ContainsFunc(ds, func(d *ent.Discount) bool { return d.OncePerCustomer }) {
 		return nil, nil
 	}
-	rows, err := s.client.DiscountUsage.Query().Where(discountusage.CustomerKey(discounts.UsageKey(*c.Email))).All(ctx)
+	rows, err := s.client.DiscountUsage.Query().Where(discountusage.CustomerKeyIn(keys...)).All(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("carts: discount usage: %w", err)
 	}

@@ -2,6 +2,7 @@ package carts
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -29,6 +30,14 @@ type PaymentInput struct {
 
 // SetPayment records the payment after checking it against total, the cart's current total.
 func (s *Service) SetPayment(ctx context.Context, token string, in PaymentInput, total money.Money) (*ent.Cart, validation.Errors, error) {
+	// An amount beyond any total is bad input (BAD_USER_INPUT), refused before the cart is read.
+	if m, err := money.Parse(in.Amount, in.Currency); errors.Is(err, money.ErrOutOfRange) {
+		return nil, nil, fmt.Errorf("payment.amount: %w", err)
+	} else if err == nil {
+		if err := money.CheckTotal(m); err != nil {
+			return nil, nil, fmt.Errorf("payment.amount: %w", err)
+		}
+	}
 	return s.change(ctx, token, func(tx *ent.Tx, c *ent.Cart) validation.Errors {
 		var errs validation.Errors
 		lines, err := tx.Cart.QueryLines(c).Count(ctx)

@@ -1,8 +1,11 @@
 package carts
 
 import (
+	"errors"
+	"fmt"
 	"time"
 
+	"github.com/emporium/emporium/catalog"
 	"github.com/emporium/emporium/discounts"
 	"github.com/emporium/emporium/ent"
 	"github.com/emporium/emporium/money"
@@ -10,7 +13,8 @@ import (
 	"github.com/emporium/emporium/tax"
 )
 
-// PriceInput is what pricing a cart reads: its lines' variants and prices, their products and
+// PriceInput is what pricing a cart reads: its lines' variants and prices, their products (always: a
+// line of a product no longer on sale is reported in Pricing.Unsellable) and
 // collections, the shop's discounts and shipping zones, and a tax provider.
 type PriceInput struct {
 	Cart        *ent.Cart
@@ -34,6 +38,49 @@ type Pricing struct {
 	Tax       *tax.Result
 	Subtotal  money.Money // lines before discounts
 	Total     money.Money // what the buyer pays
+	// Unsellable are the lines that can no longer be bought, in line order; a cart with any cannot be
+	// completed (see CheckSellable).
+	Unsellable []UnsellableLine
+}
+
+// UnsellableLine is a cart line that was sellable when added and is no longer: its product was set to
+// draft or archived or unpublished, its variant deleted, or its price in the cart's currency removed.
+type UnsellableLine struct {
+	LineID  int
+	Message string
+}
+
+// CodeNotForSale is the code of a cart warning, and of a failed completion, for unsellable lines.
+const CodeNotForSale = "MERCHANDISE_NOT_FOR_SALE"
+
+// CheckSellable returns a message naming what cannot be bought when p has unsellable lines, or "".
+// Completion calls it on a Quote, which reads the catalog fresh.
+func CheckSellable(p *Pricing) string {
+	if len(p.Unsellable) == 0 {
+		return ""
+	}
+	return p.Unsellable[0].Message
+}
+
+// unsellable says why line l cannot be bought now, or "".
+func unsellable(in PriceInput, l *ent.CartLine, priced bool) string {
+	v := in.Variants[l.VariantID]
+	switch {
+	case v == nil:
+		return "A product in the cart no longer exists."
+	case !catalog.OnSale(in.Products[v.ProductID], in.Now):
+		return fmt.Sprintf("%s is no longer for sale.", productTitle(in.Products[v.ProductID]))
+	case !priced:
+		return fmt.Sprintf("%s is no longer sold in %s.", productTitle(in.Products[v.ProductID]), in.Cart.Currency)
+	}
+	return ""
+}
+
+func productTitle(p *ent.Product) string {
+	if p == nil {
+		return "A product in the cart"
+	}
+	return p.Title
 }
 
 // Price works out a cart's price. Discounts come first (they lower what shipping thresholds and tax
@@ -45,8 +92,16 @@ func Price(in PriceInput) (*Pricing, error) {
 	var dl []discounts.Line
 	for _, l := range c.Edges.Lines {
 		lc, err := CostOfLine(l, in.Prices[l.VariantID], c.Currency)
+		priced := !errors.Is(err, ErrNoPrice)
+		if !priced {
+			// Its price was removed: the line costs nothing here and the cart cannot be completed.
+			lc, err = LineCost{PerUnit: money.New(0, c.Currency), Subtotal: money.New(0, c.Currency), Total: money.New(0, c.Currency)}, nil
+		}
 		if err != nil {
 			return nil, err
+		}
+		if why := unsellable(in, l, priced); why != "" {
+			p.Unsellable = append(p.Unsellable, UnsellableLine{LineID: l.ID, Message: why})
 		}
 		p.Lines[l.ID] = lc
 		p.Subtotal.Amount += lc.Subtotal.Amount

@@ -2,7 +2,9 @@ package catalog
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"math"
 	"regexp"
 	"slices"
 	"strings"
@@ -120,6 +122,9 @@ func (c *Catalog) CreateProduct(ctx context.Context, in ProductInput) (*ent.Prod
 		shop, err := tx.Shop.Query().First(ctx)
 		if err != nil {
 			return fmt.Errorf("read shop: %w", err)
+		}
+		if err := checkVariantBounds(in.Variants, shop.DefaultCurrency); err != nil {
+			return err
 		}
 		fields := c.productFields(ctx, tx, 0, in, &errs)
 		options := validateOptions(in.Options, &errs)
@@ -436,6 +441,47 @@ func (c *Catalog) AddMedia(ctx context.Context, productID int, media []MediaInpu
 		return nil, fmt.Errorf("catalog: add media: %w", err)
 	}
 	return errs, nil
+}
+
+// MaxWeight bounds a variant's weight in its unit (1,000 tonnes in kilograms), so that a parcel's
+// grams, weight × quantity over a cart, stay far inside int64.
+const MaxWeight = 1_000_000
+
+// checkVariantBounds refuses prices beyond money.MaxUnitAmount and weights beyond MaxWeight as bad
+// input (BAD_USER_INPUT), before anything is written: such values would overflow a cart's totals.
+// defaultCurrency is the currency of Price and CompareAtPrice.
+func checkVariantBounds(in []VariantInput, defaultCurrency string) error {
+	check := func(field string, amount *string, currency string) error {
+		if amount == nil || !money.ValidCurrency(currency) {
+			return nil
+		}
+		m, err := money.Parse(*amount, currency)
+		if err == nil {
+			err = money.CheckUnit(m)
+		}
+		if errors.Is(err, money.ErrOutOfRange) {
+			return fmt.Errorf("%w: %s: %s is out of range (at most %s %s)", ErrInvalidInput, field, *amount,
+				money.New(money.MaxUnitAmount, currency).Decimal(), currency)
+		}
+		return nil // other mistakes are userErrors of validateVariants
+	}
+	for i, v := range in {
+		field := fmt.Sprintf("variants.%d", i)
+		if err := errors.Join(check(field+".price", v.Price, defaultCurrency),
+			check(field+".compareAtPrice", v.CompareAtPrice, defaultCurrency)); err != nil {
+			return err
+		}
+		for _, p := range v.Prices {
+			if err := errors.Join(check(field+".prices.amount", &p.Amount, p.Currency),
+				check(field+".prices.compareAt", p.CompareAt, p.Currency)); err != nil {
+				return err
+			}
+		}
+		if v.Weight != nil && (*v.Weight > MaxWeight || math.IsNaN(*v.Weight) || math.IsInf(*v.Weight, 0)) {
+			return fmt.Errorf("%w: %s.weight: %g is out of range (at most %d)", ErrInvalidInput, field, *v.Weight, MaxWeight)
+		}
+	}
+	return nil
 }
 
 // validVariant is a VariantInput after validation.

@@ -29,6 +29,9 @@ func (c *Catalog) changeVariants(ctx context.Context, productID int, in []Varian
 		if err != nil {
 			return err
 		}
+		if err := checkVariantBounds(in, shop.DefaultCurrency); err != nil {
+			return err
+		}
 		if ok, err := tx.Product.Query().Where(product.ID(productID)).Exist(ctx); err != nil || !ok {
 			if err == nil {
 				errs = notFound("productId", "Product does not exist")

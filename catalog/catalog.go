@@ -40,8 +40,11 @@ func New(client *ent.Client, db Querier, postgres bool) *Catalog {
 }
 
 // Visible reports whether the storefront may show p: active and published.
-func (c *Catalog) Visible(p *ent.Product) bool {
-	return p != nil && p.Status == product.StatusACTIVE && p.PublishedAt != nil && !p.PublishedAt.After(c.now())
+func (c *Catalog) Visible(p *ent.Product) bool { return OnSale(p, c.now()) }
+
+// OnSale reports whether p is active and published at now: what the storefront shows and sells.
+func OnSale(p *ent.Product, now time.Time) bool {
+	return p != nil && p.Status == product.StatusACTIVE && p.PublishedAt != nil && !p.PublishedAt.After(now)
 }
 
 // Truncate cuts plain text at n characters (runes), adding an ellipsis, as description(truncateAt:) does.

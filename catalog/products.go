@@ -131,7 +131,9 @@ func (c *Catalog) Products(ctx context.Context, q ProductQuery) (keyset.Page[*en
 			if only != nil {
 				s.Where(sql.InInts(s.C(product.FieldID), only...))
 			}
-			if key == "RELEVANCE" {
+			// A query without a positive word (only filters, negations or punctuation) has nothing to
+			// rank by: RELEVANCE then falls back to the default order, as it does without a query.
+			if key == "RELEVANCE" && filter.rank != nil {
 				rank = filter.rank(s)
 				if only == nil && len(filter.required) > 0 && c.postgres {
 					// A broad term: rank only its rankedMatches best-selling matches (see rankedMatches).

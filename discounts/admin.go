@@ -59,6 +59,9 @@ func (s *Service) Save(ctx context.Context, id int, in DiscountInput) (*ent.Disc
 				return err
 			}
 		}
+		if err := checkBounds(in, d.Currency); err != nil {
+			return err
+		}
 		m := s.merge(ctx, tx, d, in, id == 0, &errs)
 		if errs.Any() {
 			return nil
@@ -88,6 +91,9 @@ func (s *Service) Save(ctx context.Context, id int, in DiscountInput) (*ent.Disc
 		saved = id
 		return err
 	})
+	if errors.Is(err, money.ErrOutOfRange) {
+		return nil, nil, err // the caller's input: BAD_USER_INPUT
+	}
 	if err != nil && !errors.Is(err, errTaken) {
 		return nil, nil, fmt.Errorf("discounts: save: %w", err)
 	}
@@ -96,6 +102,34 @@ func (s *Service) Save(ctx context.Context, id int, in DiscountInput) (*ent.Disc
 	}
 	d, err := s.client.Discount.Get(ctx, saved)
 	return d, nil, err
+}
+
+// checkBounds refuses a fixed amount or minimum subtotal beyond money.MaxUnitAmount with
+// money.ErrOutOfRange, before anything is written: a larger one would overflow the totals it is
+// compared with and taken from. currency is the discount's currency before the change.
+func checkBounds(in DiscountInput, currency string) error {
+	if in.Currency != nil {
+		currency = *in.Currency
+	}
+	if !money.ValidCurrency(currency) {
+		return nil // merge answers the userError
+	}
+	for _, v := range []struct {
+		field  string
+		amount *string
+	}{{"input.amount", in.Amount}, {"input.minimumSubtotal", in.MinimumSubtotal}} {
+		if v.amount == nil {
+			continue
+		}
+		m, err := money.Parse(*v.amount, currency)
+		if err == nil {
+			err = money.CheckUnit(m)
+		}
+		if errors.Is(err, money.ErrOutOfRange) {
+			return fmt.Errorf("%s: %w", v.field, err)
+		}
+	}
+	return nil
 }
 
 // merge validates in against the discount it changes (d) and returns how to write it.

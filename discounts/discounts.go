@@ -17,8 +17,10 @@
 package discounts
 
 import (
+	"math/bits"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -49,8 +51,21 @@ type Input struct {
 	Used map[int]bool
 }
 
-// UsageKey identifies a buyer for once-per-customer discounts: the email, which every completed cart has.
-func UsageKey(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
+// UsageKeys identify a buyer for once-per-customer discounts: the customer when the cart has one, so
+// that changing the cart's email does not make a new buyer, and the normalised email, which every
+// completed cart has, so that a guest using the email of a customer who used the discount is the same
+// buyer. A discount is used once a row holds any of the keys, and a use records a row for each. A
+// customer's key ("customer:12") holds no "@", so it never equals an email's.
+func UsageKeys(customerID *int, email *string) []string {
+	var keys []string
+	if customerID != nil {
+		keys = append(keys, "customer:"+strconv.Itoa(*customerID))
+	}
+	if email != nil && strings.TrimSpace(*email) != "" {
+		keys = append(keys, strings.ToLower(strings.TrimSpace(*email)))
+	}
+	return keys
+}
 
 // Allocation is what one discount takes off one line (or the shipping, LineKey 0).
 type Allocation struct {
@@ -232,7 +247,9 @@ func meetsMinimum(d *ent.Discount, lines []Line) bool {
 	return len(lines) > 0 && subtotal >= d.MinSubtotal && quantity >= d.MinQuantity
 }
 
-func percentOf(amount int64, bps int) int64 { return (amount*int64(bps)*2 + 10000) / 20000 }
+// percentOf is bps basis points of amount, rounded half away from zero, in 128 bits: a cart's subtotal
+// times a rate can pass int64.
+func percentOf(amount int64, bps int) int64 { return money.MulDiv(amount, int64(bps), 10000) }
 
 func orderAmount(d *ent.Discount, subtotal int64) int64 {
 	if d.Kind == discount.KindPERCENTAGE {
@@ -294,7 +311,7 @@ func spread(amount int64, weights []int64) []int64 {
 	for _, w := range weights {
 		total += max(w, 0)
 	}
-	if total == 0 || amount == 0 {
+	if total == 0 || amount <= 0 {
 		return shares
 	}
 	type rem struct {
@@ -305,9 +322,12 @@ func spread(amount int64, weights []int64) []int64 {
 	var given int64
 	for i, w := range weights {
 		w = max(w, 0)
-		shares[i] = amount * w / total
+		// amount × w can pass int64 (a cart's discount times a line's amount): divide in 128 bits.
+		hi, lo := bits.Mul64(uint64(amount), uint64(w))
+		q, r := bits.Div64(hi, lo, uint64(total))
+		shares[i] = int64(q)
 		given += shares[i]
-		rems = append(rems, rem{i, amount * w % total})
+		rems = append(rems, rem{i, int64(r)})
 	}
 	sort.SliceStable(rems, func(a, b int) bool { return rems[a].frac > rems[b].frac })
 	for k := 0; given < amount; k++ {

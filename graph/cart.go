@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/emporium/emporium/carts"
@@ -202,12 +203,13 @@ func (r *Resolver) cartPricing(ctx context.Context, c *ent.Cart) (*carts.Pricing
 				}
 			}
 		}
-		var products map[int]*ent.Product
+		// Products always: pricing reports lines whose product is no longer on sale.
+		products, err := l.Product.Prefetch(ctx, productIDs)
+		if err != nil {
+			return nil, err
+		}
 		var zones []*ent.ShippingZone
 		if carts.SelectedAddress(c) != nil {
-			if products, err = l.Product.Prefetch(ctx, productIDs); err != nil {
-				return nil, err
-			}
 			if zones, err = l.ShippingZones(ctx); err != nil {
 				return nil, err
 			}
@@ -252,4 +254,43 @@ func mailingAddressMap(a *model.MailingAddressInput) map[string]string {
 		}
 	}
 	return out
+}
+
+// provenBuyers are the customers whose token the request presented in a cart mutation's input, for
+// carts.BuyerVisible: one set per request, kept with the request's loaders.
+func provenBuyers(ctx context.Context) *sync.Map {
+	v, _ := loaders.For(ctx).Memo("cart-proven-buyers", func() (any, error) { return &sync.Map{}, nil })
+	return v.(*sync.Map)
+}
+
+// proveBuyer records that the request presented token and that it made c its customer's: the
+// mutation's answer may then show that customer's data without a signed-in session.
+func (r *Resolver) proveBuyer(ctx context.Context, token *string, c *ent.Cart) {
+	if token != nil && c != nil && c.CustomerID != nil {
+		provenBuyers(ctx).Store(*c.CustomerID, true)
+	}
+}
+
+// buyerVisible is carts.BuyerVisible for this request.
+func (r *Resolver) buyerVisible(ctx context.Context, c *ent.Cart) bool {
+	return carts.BuyerVisible(ctx, c, func(id int) bool {
+		_, ok := provenBuyers(ctx).Load(id)
+		return ok
+	})
+}
+
+// cartWarnings are the warnings every cart mutation answers about the cart after it: lines that can no
+// longer be bought (carts.Pricing.Unsellable), with extra appended by the mutation.
+func (r *Resolver) cartWarnings(ctx context.Context, c *ent.Cart, extra ...*model.CartWarning) ([]*model.CartWarning, error) {
+	out := []*model.CartWarning{}
+	if c != nil {
+		p, err := r.cartPricing(ctx, c)
+		if err != nil {
+			return nil, err
+		}
+		for _, u := range p.Unsellable {
+			out = append(out, &model.CartWarning{Code: carts.CodeNotForSale, Message: u.Message, Target: gid.Encode("CartLine", u.LineID)})
+		}
+	}
+	return append(out, extra...), nil
 }

@@ -42,6 +42,9 @@ func (r *cartResolver) Attribute(ctx context.Context, obj *ent.Cart, key string)
 
 // BuyerIdentity is the resolver for the buyerIdentity field.
 func (r *cartResolver) BuyerIdentity(ctx context.Context, obj *ent.Cart) (*model.CartBuyerIdentity, error) {
+	if !r.buyerVisible(ctx, obj) {
+		return &model.CartBuyerIdentity{CountryCode: obj.CountryCode}, nil
+	}
 	b := &model.CartBuyerIdentity{Email: obj.Email, Phone: obj.Phone, CountryCode: obj.CountryCode}
 	if obj.CustomerID != nil {
 		c, err := r.client.Customer.Get(ctx, *obj.CustomerID)
@@ -170,6 +173,9 @@ func (r *cartResolver) DeliveryGroups(ctx context.Context, obj *ent.Cart, first 
 // Addresses is the resolver for the addresses field.
 func (r *cartDeliveryResolver) Addresses(ctx context.Context, obj *ent.Cart, selected *bool) ([]*ent.CartAddress, error) {
 	out := []*ent.CartAddress{}
+	if !r.buyerVisible(ctx, obj) {
+		return out, nil
+	}
 	for _, a := range obj.Edges.Addresses {
 		if selected == nil || !*selected || a.Selected {
 			out = append(out, a)
@@ -295,8 +301,15 @@ func (r *mutationResolver) CartCreate(ctx context.Context, input *model.CartInpu
 	if err != nil {
 		return nil, err
 	}
+	if in.Buyer != nil {
+		r.proveBuyer(ctx, in.Buyer.CustomerAccessToken, c)
+	}
 	r.prefetchCart(ctx, c)
-	return &model.CartCreatePayload{Cart: c, UserErrors: cartUserErrors(errs), Warnings: []*model.CartWarning{}}, nil
+	warnings, err := r.cartWarnings(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	return &model.CartCreatePayload{Cart: c, UserErrors: cartUserErrors(errs), Warnings: warnings}, nil
 }
 
 // CartLinesAdd is the resolver for the cartLinesAdd field.
@@ -309,7 +322,11 @@ func (r *mutationResolver) CartLinesAdd(ctx context.Context, cartID string, line
 		c, errs, err := r.carts.AddLines(ctx, token, in)
 		return c, cartUserErrors(errs), err
 	})
-	return &model.CartLinesAddPayload{Cart: c, UserErrors: errs, Warnings: []*model.CartWarning{}}, err
+	if err != nil {
+		return nil, err
+	}
+	warnings, err := r.cartWarnings(ctx, c)
+	return &model.CartLinesAddPayload{Cart: c, UserErrors: errs, Warnings: warnings}, err
 }
 
 // CartLinesUpdate is the resolver for the cartLinesUpdate field.
@@ -334,7 +351,11 @@ func (r *mutationResolver) CartLinesUpdate(ctx context.Context, cartID string, l
 		c, errs, err := r.carts.UpdateLines(ctx, token, updates)
 		return c, cartUserErrors(errs), err
 	})
-	return &model.CartLinesUpdatePayload{Cart: c, UserErrors: errs, Warnings: []*model.CartWarning{}}, err
+	if err != nil {
+		return nil, err
+	}
+	warnings, err := r.cartWarnings(ctx, c)
+	return &model.CartLinesUpdatePayload{Cart: c, UserErrors: errs, Warnings: warnings}, err
 }
 
 // CartLinesRemove is the resolver for the cartLinesRemove field.
@@ -347,16 +368,25 @@ func (r *mutationResolver) CartLinesRemove(ctx context.Context, cartID string, l
 		c, errs, err := r.carts.RemoveLines(ctx, token, ids)
 		return c, cartUserErrors(errs), err
 	})
-	return &model.CartLinesRemovePayload{Cart: c, UserErrors: errs, Warnings: []*model.CartWarning{}}, err
+	if err != nil {
+		return nil, err
+	}
+	warnings, err := r.cartWarnings(ctx, c)
+	return &model.CartLinesRemovePayload{Cart: c, UserErrors: errs, Warnings: warnings}, err
 }
 
 // CartBuyerIdentityUpdate is the resolver for the cartBuyerIdentityUpdate field.
 func (r *mutationResolver) CartBuyerIdentityUpdate(ctx context.Context, cartID string, buyerIdentity model.CartBuyerIdentityInput) (*model.CartBuyerIdentityUpdatePayload, error) {
 	c, errs, err := r.changeCart(ctx, cartID, func(token string) (*ent.Cart, []*model.CartUserError, error) {
 		c, errs, err := r.carts.UpdateBuyer(ctx, token, buyerInput(buyerIdentity))
+		r.proveBuyer(ctx, buyerIdentity.CustomerAccessToken, c)
 		return c, cartUserErrors(errs), err
 	})
-	return &model.CartBuyerIdentityUpdatePayload{Cart: c, UserErrors: errs, Warnings: []*model.CartWarning{}}, err
+	if err != nil {
+		return nil, err
+	}
+	warnings, err := r.cartWarnings(ctx, c)
+	return &model.CartBuyerIdentityUpdatePayload{Cart: c, UserErrors: errs, Warnings: warnings}, err
 }
 
 // CartNoteUpdate is the resolver for the cartNoteUpdate field.
@@ -365,7 +395,11 @@ func (r *mutationResolver) CartNoteUpdate(ctx context.Context, cartID string, no
 		c, errs, err := r.carts.UpdateNote(ctx, token, note)
 		return c, cartUserErrors(errs), err
 	})
-	return &model.CartNoteUpdatePayload{Cart: c, UserErrors: errs, Warnings: []*model.CartWarning{}}, err
+	if err != nil {
+		return nil, err
+	}
+	warnings, err := r.cartWarnings(ctx, c)
+	return &model.CartNoteUpdatePayload{Cart: c, UserErrors: errs, Warnings: warnings}, err
 }
 
 // CartBillingAddressUpdate is the resolver for the cartBillingAddressUpdate field.
@@ -374,7 +408,11 @@ func (r *mutationResolver) CartBillingAddressUpdate(ctx context.Context, cartID 
 		c, errs, err := r.carts.UpdateBillingAddress(ctx, token, mailingAddressMap(billingAddress))
 		return c, cartUserErrors(errs), err
 	})
-	return &model.CartBillingAddressUpdatePayload{Cart: c, UserErrors: errs, Warnings: []*model.CartWarning{}}, err
+	if err != nil {
+		return nil, err
+	}
+	warnings, err := r.cartWarnings(ctx, c)
+	return &model.CartBillingAddressUpdatePayload{Cart: c, UserErrors: errs, Warnings: warnings}, err
 }
 
 // CartAttributesUpdate is the resolver for the cartAttributesUpdate field.
@@ -383,7 +421,11 @@ func (r *mutationResolver) CartAttributesUpdate(ctx context.Context, cartID stri
 		c, errs, err := r.carts.UpdateAttributes(ctx, token, attributeInputs(attributes))
 		return c, cartUserErrors(errs), err
 	})
-	return &model.CartAttributesUpdatePayload{Cart: c, UserErrors: errs, Warnings: []*model.CartWarning{}}, err
+	if err != nil {
+		return nil, err
+	}
+	warnings, err := r.cartWarnings(ctx, c)
+	return &model.CartAttributesUpdatePayload{Cart: c, UserErrors: errs, Warnings: warnings}, err
 }
 
 // CartDiscountCodesUpdate is the resolver for the cartDiscountCodesUpdate field.
@@ -392,7 +434,10 @@ func (r *mutationResolver) CartDiscountCodesUpdate(ctx context.Context, cartID s
 		c, errs, err := r.carts.UpdateDiscountCodes(ctx, token, discountCodes)
 		return c, cartUserErrors(errs), err
 	})
-	warnings := []*model.CartWarning{}
+	if err != nil {
+		return nil, err
+	}
+	var unknown []*model.CartWarning
 	if c != nil {
 		p, err := r.cartPricing(ctx, c)
 		if err != nil {
@@ -400,10 +445,11 @@ func (r *mutationResolver) CartDiscountCodesUpdate(ctx context.Context, cartID s
 		}
 		for _, code := range c.DiscountCodes {
 			if !p.Discounts.Applicable[code] {
-				warnings = append(warnings, &model.CartWarning{Code: "DISCOUNT_NOT_FOUND", Message: "No live discount applies the code " + code, Target: c.GlobalID()})
+				unknown = append(unknown, &model.CartWarning{Code: "DISCOUNT_NOT_FOUND", Message: "No live discount applies the code " + code, Target: c.GlobalID()})
 			}
 		}
 	}
+	warnings, err := r.cartWarnings(ctx, c, unknown...)
 	return &model.CartDiscountCodesUpdatePayload{Cart: c, UserErrors: errs, Warnings: warnings}, err
 }
 
@@ -417,7 +463,11 @@ func (r *mutationResolver) CartDeliveryAddressesAdd(ctx context.Context, cartID 
 		c, errs, err := r.carts.AddAddresses(ctx, token, in)
 		return c, cartUserErrors(errs), err
 	})
-	return &model.CartDeliveryAddressesAddPayload{Cart: c, UserErrors: errs, Warnings: []*model.CartWarning{}}, err
+	if err != nil {
+		return nil, err
+	}
+	warnings, err := r.cartWarnings(ctx, c)
+	return &model.CartDeliveryAddressesAddPayload{Cart: c, UserErrors: errs, Warnings: warnings}, err
 }
 
 // CartDeliveryAddressesUpdate is the resolver for the cartDeliveryAddressesUpdate field.
@@ -439,7 +489,11 @@ func (r *mutationResolver) CartDeliveryAddressesUpdate(ctx context.Context, cart
 		c, errs, err := r.carts.UpdateAddresses(ctx, token, in)
 		return c, cartUserErrors(errs), err
 	})
-	return &model.CartDeliveryAddressesUpdatePayload{Cart: c, UserErrors: errs, Warnings: []*model.CartWarning{}}, err
+	if err != nil {
+		return nil, err
+	}
+	warnings, err := r.cartWarnings(ctx, c)
+	return &model.CartDeliveryAddressesUpdatePayload{Cart: c, UserErrors: errs, Warnings: warnings}, err
 }
 
 // CartDeliveryAddressesRemove is the resolver for the cartDeliveryAddressesRemove field.
@@ -452,7 +506,11 @@ func (r *mutationResolver) CartDeliveryAddressesRemove(ctx context.Context, cart
 		c, errs, err := r.carts.RemoveAddresses(ctx, token, ids)
 		return c, cartUserErrors(errs), err
 	})
-	return &model.CartDeliveryAddressesRemovePayload{Cart: c, UserErrors: errs, Warnings: []*model.CartWarning{}}, err
+	if err != nil {
+		return nil, err
+	}
+	warnings, err := r.cartWarnings(ctx, c)
+	return &model.CartDeliveryAddressesRemovePayload{Cart: c, UserErrors: errs, Warnings: warnings}, err
 }
 
 // CartDeliveryAddressesReplace is the resolver for the cartDeliveryAddressesReplace field.
@@ -465,7 +523,11 @@ func (r *mutationResolver) CartDeliveryAddressesReplace(ctx context.Context, car
 		c, errs, err := r.carts.ReplaceAddresses(ctx, token, in)
 		return c, cartUserErrors(errs), err
 	})
-	return &model.CartDeliveryAddressesReplacePayload{Cart: c, UserErrors: errs, Warnings: []*model.CartWarning{}}, err
+	if err != nil {
+		return nil, err
+	}
+	warnings, err := r.cartWarnings(ctx, c)
+	return &model.CartDeliveryAddressesReplacePayload{Cart: c, UserErrors: errs, Warnings: warnings}, err
 }
 
 // CartSelectedDeliveryOptionsUpdate is the resolver for the cartSelectedDeliveryOptionsUpdate field.
@@ -483,7 +545,11 @@ func (r *mutationResolver) CartSelectedDeliveryOptionsUpdate(ctx context.Context
 		c, errs, err := r.carts.SelectDeliveryOption(ctx, token, group, sel.DeliveryOptionHandle)
 		return c, cartUserErrors(errs), err
 	})
-	return &model.CartSelectedDeliveryOptionsUpdatePayload{Cart: c, UserErrors: errs, Warnings: []*model.CartWarning{}}, err
+	if err != nil {
+		return nil, err
+	}
+	warnings, err := r.cartWarnings(ctx, c)
+	return &model.CartSelectedDeliveryOptionsUpdatePayload{Cart: c, UserErrors: errs, Warnings: warnings}, err
 }
 
 // CartPaymentUpdate is the resolver for the cartPaymentUpdate field.
@@ -520,7 +586,11 @@ func (r *mutationResolver) CartPaymentUpdate(ctx context.Context, cartID string,
 		c, errs, err := r.carts.SetPayment(ctx, token, in, pricing.Total)
 		return c, cartUserErrors(errs), err
 	})
-	return &model.CartPaymentUpdatePayload{Cart: c, UserErrors: errs, Warnings: []*model.CartWarning{}}, err
+	if err != nil {
+		return nil, err
+	}
+	warnings, err := r.cartWarnings(ctx, c)
+	return &model.CartPaymentUpdatePayload{Cart: c, UserErrors: errs, Warnings: warnings}, err
 }
 
 // Cart is the resolver for the cart field.

@@ -13,6 +13,7 @@ import (
 	"github.com/emporium/emporium/catalog"
 	"github.com/emporium/emporium/database"
 	"github.com/emporium/emporium/gid"
+	"github.com/emporium/emporium/money"
 	"github.com/emporium/emporium/pagination"
 )
 
@@ -34,7 +35,8 @@ func userError(err error) error { return fmt.Errorf("%w: %w", errUserInput, err)
 // isUserError reports whether err was caused by the caller's input.
 func isUserError(err error) bool {
 	return errors.Is(err, errUserInput) || errors.Is(err, catalog.ErrInvalidInput) ||
-		errors.Is(err, pagination.ErrInvalidArgs) || errors.Is(err, gid.ErrMalformed)
+		errors.Is(err, pagination.ErrInvalidArgs) || errors.Is(err, gid.ErrMalformed) ||
+		errors.Is(err, money.ErrOutOfRange) // an amount beyond the documented bounds
 }
 
 // ErrorPresenter is the one place errors become GraphQL errors: the caller's mistakes keep their message

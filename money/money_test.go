@@ -1,6 +1,10 @@
 package money
 
-import "testing"
+import (
+	"errors"
+	"math"
+	"testing"
+)
 
 func TestDecimal(t *testing.T) {
 	tests := []struct {
@@ -83,4 +87,49 @@ func FuzzParseDecimal(f *testing.F) {
 			t.Fatalf("round trip of %q: %v -> %q -> %v, %v", s, m, m.Decimal(), back, err)
 		}
 	})
+}
+
+func TestArithmeticIsChecked(t *testing.T) {
+	big := New(math.MaxInt64-1, "USD")
+	if _, err := big.Add(New(2, "USD")); !errors.Is(err, ErrOutOfRange) {
+		t.Errorf("MaxInt64-1 + 2: err %v, want ErrOutOfRange", err)
+	}
+	if _, err := New(math.MinInt64+1, "USD").Add(New(-2, "USD")); !errors.Is(err, ErrOutOfRange) {
+		t.Errorf("MinInt64+1 - 2: err %v, want ErrOutOfRange", err)
+	}
+	// The overflow: 99999999999999.99 × 1,000 wrapped to a negative subtotal.
+	if _, err := New(9999999999999999, "USD").Mul(1000); !errors.Is(err, ErrOutOfRange) {
+		t.Errorf("9999999999999999 × 1000: err %v, want ErrOutOfRange", err)
+	}
+	if got, err := New(-3, "USD").Mul(7); err != nil || got.Amount != -21 {
+		t.Errorf("-3 × 7 = %v, %v", got, err)
+	}
+}
+
+func TestMulDiv(t *testing.T) {
+	for _, tt := range []struct{ a, num, den, want int64 }{
+		{1999, 1900, 10000, 380},   // 379.81
+		{-1999, 1900, 10000, -380}, // half away from zero, negative
+		{5, 5000, 10000, 3},        // 2.5 rounds up
+		{-5, 5000, 10000, -3},      // -2.5 rounds down
+		{119, 1900, 11900, 19},     // inclusive tax, odd-free
+		{25_000_000_000_000_000, 2500, 10000, 6_250_000_000_000_000}, // a × num passes int64
+		{math.MaxInt64, 1, 1, math.MaxInt64},
+	} {
+		if got := MulDiv(tt.a, tt.num, tt.den); got != tt.want {
+			t.Errorf("MulDiv(%d, %d, %d) = %d, want %d", tt.a, tt.num, tt.den, got, tt.want)
+		}
+	}
+}
+
+func TestBounds(t *testing.T) {
+	if err := CheckUnit(New(MaxUnitAmount, "USD")); err != nil {
+		t.Errorf("the largest unit amount: %v", err)
+	}
+	if err := CheckUnit(New(MaxUnitAmount+1, "USD")); !errors.Is(err, ErrOutOfRange) {
+		t.Errorf("above the largest unit amount: %v", err)
+	}
+	if _, err := Parse("1000000000000000000", "USD"); !errors.Is(err, ErrOutOfRange) {
+		t.Errorf("Parse of 19 digits: %v", err)
+	}
 }

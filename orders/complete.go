@@ -198,6 +198,8 @@ func (s *Service) complete(ctx context.Context, attemptID string, c *ent.Cart) (
 	switch {
 	case len(c.Edges.Lines) == 0:
 		return []Problem{{CodeEmptyCart, "The cart is empty."}}, nil
+	case carts.CheckSellable(p) != "":
+		return []Problem{{carts.CodeNotForSale, carts.CheckSellable(p)}}, nil
 	case c.Email == nil || *c.Email == "":
 		return []Problem{{CodeEmailRequired, "Give the buyer's email."}}, nil
 	case p.Group != nil && p.Group.Selected == nil:

@@ -116,15 +116,18 @@ func countUsage(ctx context.Context, tx *ent.Tx, c *ent.Cart, r discounts.Result
 		if n == 0 {
 			return &Problem{CodeError, fmt.Sprintf("The discount %q has reached its usage limit.", d.Title)}, nil
 		}
-		if !d.OncePerCustomer || c.Email == nil {
+		if !d.OncePerCustomer {
 			continue
 		}
-		err = tx.DiscountUsage.Create().SetDiscountID(d.ID).SetCustomerKey(discounts.UsageKey(*c.Email)).SetOrderID(orderID).Exec(ctx)
-		if ent.IsConstraintError(err) {
-			return &Problem{CodeError, fmt.Sprintf("The discount %q can be used once per customer.", d.Title)}, nil
-		}
-		if err != nil {
-			return nil, fmt.Errorf("orders: record use of discount %d: %w", d.ID, err)
+		// One row per key: the customer's, whatever email the cart shows, and the email's.
+		for _, key := range discounts.UsageKeys(c.CustomerID, c.Email) {
+			err = tx.DiscountUsage.Create().SetDiscountID(d.ID).SetCustomerKey(key).SetOrderID(orderID).Exec(ctx)
+			if ent.IsConstraintError(err) {
+				return &Problem{CodeError, fmt.Sprintf("The discount %q can be used once per customer.", d.Title)}, nil
+			}
+			if err != nil {
+				return nil, fmt.Errorf("orders: record use of discount %d: %w", d.ID, err)
+			}
 		}
 	}
 	return nil, nil

@@ -321,13 +321,13 @@ func (l *loader) variants(ctx context.Context, productID int, p *Product, images
 	var levels []*ent.InventoryLevelCreate
 	for i, v := range p.Variants {
 		for _, cur := range sortedKeys(v.Prices) {
-			amount, err := money.Parse(v.Prices[cur], cur)
+			amount, err := parseUnit(v.Prices[cur], cur)
 			if err != nil {
 				return fmt.Errorf("variant %d: %w", i, err)
 			}
 			pc := l.tx.VariantPrice.Create().SetVariantID(variants[i].ID).SetCurrency(cur).SetAmount(amount.Amount)
 			if at, ok := v.CompareAtPrices[cur]; ok {
-				c, err := money.Parse(at, cur)
+				c, err := parseUnit(at, cur)
 				if err != nil {
 					return fmt.Errorf("variant %d compare-at price: %w", i, err)
 				}
@@ -525,7 +525,7 @@ func (l *loader) shippingZone(ctx context.Context, z ShippingZone) error {
 			}
 		}
 		for _, cur := range sortedKeys(r.Prices) {
-			amount, err := money.Parse(r.Prices[cur], cur)
+			amount, err := parseUnit(r.Prices[cur], cur)
 			if err != nil {
 				return fmt.Errorf("rate %q: %w", r.Handle, err)
 			}
@@ -534,7 +534,7 @@ func (l *loader) shippingZone(ctx context.Context, z ShippingZone) error {
 				if !ok {
 					return nil, nil
 				}
-				a, err := money.Parse(v, cur)
+				a, err := parseUnit(v, cur)
 				return &a.Amount, err
 			}
 			minSub, err1 := optional(r.MinSubtotal)
@@ -555,6 +555,16 @@ func (l *loader) shippingZone(ctx context.Context, z ShippingZone) error {
 	return nil
 }
 
+// parseUnit reads a price or a rate, within money.MaxUnitAmount so that no total made of it can
+// overflow.
+func parseUnit(s, currency string) (money.Money, error) {
+	m, err := money.Parse(s, currency)
+	if err != nil {
+		return money.Money{}, err
+	}
+	return m, money.CheckUnit(m)
+}
+
 func (l *loader) taxRate(ctx context.Context, r TaxRate) error {
 	class := taxrate.TaxClassSTANDARD
 	if r.TaxClass != "" {
@@ -565,8 +575,8 @@ func (l *loader) taxRate(ctx context.Context, r TaxRate) error {
 	}
 	// A percentage with up to two decimals is a whole number of basis points.
 	bps, err := money.Parse(r.Rate, "USD")
-	if err != nil || bps.Amount < 0 {
-		return fmt.Errorf("rate %q is not a percentage with at most two decimals", r.Rate)
+	if err != nil || bps.Amount < 0 || bps.Amount > 10000 {
+		return fmt.Errorf("rate %q is not a percentage from 0 to 100 with at most two decimals", r.Rate)
 	}
 	return l.tx.TaxRate.Create().SetCountryCode(r.CountryCode).SetProvinceCode(r.ProvinceCode).SetTaxClass(class).
 		SetName(r.Name).SetRateBps(int(bps.Amount)).SetInclusive(r.Inclusive).SetShippingTaxable(r.ShippingTaxable).Exec(ctx)

@@ -123,12 +123,9 @@ func Compute(rates []*ent.TaxRate, r Request) Result {
 // portion is the tax in amount at bps basis points, rounded half away from zero: the part of amount
 // that is tax when inclusive, the tax to add otherwise.
 func portion(amount int64, bps int, inclusive bool) int64 {
-	num, den := amount*int64(bps), int64(10000)
+	den := int64(10000)
 	if inclusive {
 		den += int64(bps)
 	}
-	if num < 0 {
-		return -((-num*2 + den) / (2 * den))
-	}
-	return (num*2 + den) / (2 * den)
+	return money.MulDiv(amount, int64(bps), den) // in 128 bits: amount × bps can pass int64
 }

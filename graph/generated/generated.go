@@ -8074,6 +8074,8 @@ enum CartErrorCode {
   MISSING_CUSTOMER_ACCESS_TOKEN
   NOTE_TOO_LONG
   CART_TOO_LARGE
+  "Too many discount codes that name no discount were tried for this cart or from this address; try again later."
+  THROTTLED
 }
 
 type CartWarning {
@@ -8086,6 +8088,8 @@ enum CartWarningCode {
   DISCOUNT_NOT_FOUND
   MERCHANDISE_NOT_ENOUGH_STOCK
   MERCHANDISE_OUT_OF_STOCK
+  "A line's product was unpublished (draft, archived) or its price in the cart's currency removed: the cart cannot be completed until the line is removed."
+  MERCHANDISE_NOT_FOR_SALE
 }
 
 type CartCreatePayload {
