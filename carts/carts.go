@@ -57,7 +57,7 @@ type Service struct {
 	checkout  string
 	postgres  bool
 	// attempts counts discount codes that name no discount (see guardCodes).
-	attempts CodeAttempts
+	attempts *throttle.Limiter
 }
 
 // New returns the cart service over client, a PostgreSQL database's when postgres is set. checkoutURL
@@ -67,7 +67,7 @@ func New(client *ent.Client, c *catalog.Catalog, cs *customers.Service, checkout
 		checkoutURL = "http://localhost:3000/checkout/{cartToken}"
 	}
 	return &Service{client: client, catalog: c, customers: cs, checkout: checkoutURL, postgres: postgres,
-		attempts: limiterAttempts{throttle.New(client, UnknownCodesWindow)}}
+		attempts: throttle.New(client, UnknownCodesWindow)}
 }
 
 // CheckoutURL is where the buyer completes c.

@@ -29,40 +29,6 @@ const (
 	CodeThrottled = "THROTTLED"
 )
 
-// AttemptKey is a budget: a name and the attempts it allows per window.
-type AttemptKey struct {
-	Name  string
-	Limit int
-}
-
-// CodeAttempts counts attempts per key within a window shared by all replicas.
-type CodeAttempts interface {
-	// Attempt reserves one attempt on every key, all or none: false, counting nothing, once any key has
-	// used its limit in its window. Concurrent attempts never pass a limit together.
-	Attempt(ctx context.Context, keys ...AttemptKey) (bool, error)
-	// Release gives back an attempt reserved on every key.
-	Release(ctx context.Context, keys ...AttemptKey) error
-}
-
-// limiterAttempts is CodeAttempts over the login throttle's table (throttle.Limiter's public API).
-type limiterAttempts struct{ l *throttle.Limiter }
-
-func throttleKeys(keys []AttemptKey) []throttle.Key {
-	out := make([]throttle.Key, len(keys))
-	for i, k := range keys {
-		out[i] = throttle.Key{Name: k.Name, Limit: k.Limit}
-	}
-	return out
-}
-
-func (a limiterAttempts) Attempt(ctx context.Context, keys ...AttemptKey) (bool, error) {
-	return a.l.Attempt(ctx, throttleKeys(keys)...)
-}
-
-func (a limiterAttempts) Release(ctx context.Context, keys ...AttemptKey) error {
-	return a.l.Release(ctx, throttleKeys(keys)...)
-}
-
 // guardCodes spends the budgets for the codes new to the cart (token "" for a cart being created) that
 // name no discount, and refuses them all with CodeThrottled once a budget is spent. It runs before the
 // cart's transaction: the counts must stay when the change is refused, and SQLite has one writer.
@@ -91,12 +57,12 @@ func (s *Service) guardCodes(ctx context.Context, token string, codes []string, 
 	if len(fresh) == 0 || len(fresh) > maxDiscountCodes { // too many: the change refuses them all
 		return nil, nil
 	}
-	var keys []AttemptKey
+	var keys []throttle.Key
 	if token != "" {
-		keys = append(keys, AttemptKey{Name: "discount-codes:cart:" + token, Limit: MaxUnknownCodesPerCart})
+		keys = append(keys, throttle.Key{Name: "discount-codes:cart:" + token, Limit: MaxUnknownCodesPerCart})
 	}
 	if addr := auth.ClientAddr(ctx); addr != "" {
-		keys = append(keys, AttemptKey{Name: "discount-codes:addr:" + addr, Limit: MaxUnknownCodesPerAddress})
+		keys = append(keys, throttle.Key{Name: "discount-codes:addr:" + addr, Limit: MaxUnknownCodesPerAddress})
 	}
 	if len(keys) == 0 {
 		return nil, nil

@@ -317,6 +317,9 @@ func FuzzGraphQLHandler(f *testing.F) {
 		{`{ products(first: 1, after: "\u0000") { nodes { id } } }`, ``},
 		{`{ node(id: "gid://shopify/Product/99999999999999999999") { id } }`, ``},
 		{`{ collection(handle: "` + strings.Repeat("x", 5000) + `") { id } }`, ``},
+		{`{ products(first: 2, query: "tag:eco", sortKey: RELEVANCE) { nodes { id } } }`, ``},
+		{`query($q: String) { products(first: 2, query: $q, sortKey: RELEVANCE) { nodes { id } } }`, `{"q":"-cotton"}`},
+		{`query($q: String) { products(first: 2, query: $q, sortKey: RELEVANCE, reverse: true) { nodes { id } } }`, `{"q":"'%"}`},
 	} {
 		f.Add(seed.query, []byte(seed.variables))
 	}

@@ -291,6 +291,12 @@ func FuzzParse(f *testing.F) {
 	for _, tc := range errorTests {
 		f.Add(tc.in)
 	}
+	// Queries with no positive word once crashed the product search's ranking (issue 10); the handler's
+	// fuzz target (httpapi) sends them through the search itself.
+	for _, q := range []string{"tag:eco", "-cotton", "'", "%", "NOT cotton", "tag:eco -cotton", `"'"`, "%*", "_", `\`,
+		"-'", "*", "--a", "((a))", "variants.price:<=", "\x00", "\xff"} {
+		f.Add(q)
+	}
 	f.Fuzz(func(t *testing.T, q string) {
 		n, err := searchquery.Parse(q)
 		if err != nil {

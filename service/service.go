@@ -86,6 +86,8 @@ type Options struct {
 	MaxInFlight    int
 	QueueTimeout   time.Duration
 	RequestTimeout time.Duration
+	// MaxComplexity bounds a query's cost (httpapi.Config.MaxComplexity); zero takes the default.
+	MaxComplexity int
 	// BodyGrace and BodyMinRate pace request bodies (see httpapi.Config); zero takes the defaults.
 	BodyGrace   time.Duration
 	BodyMinRate int
@@ -235,7 +237,8 @@ func Open(ctx context.Context, opts Options) (*Service, error) {
 		Log: opts.Log, DB: db, Metrics: metrics, Playground: opts.Playground, Production: opts.Production,
 		CORSOrigins: opts.CORSOrigins, Tokens: tokens, Customers: s.Customers, Staff: s.Staff, APIKeys: s.APIKeys,
 		Cache: cache, CacheGate: gate, MaxInFlight: opts.MaxInFlight, QueueTimeout: opts.QueueTimeout, RequestTimeout: opts.RequestTimeout,
-		BodyGrace: opts.BodyGrace, BodyMinRate: opts.BodyMinRate, MetricsToken: opts.MetricsToken, NoMetricsRoute: opts.NoMetricsRoute,
+		MaxComplexity: opts.MaxComplexity,
+		BodyGrace:     opts.BodyGrace, BodyMinRate: opts.BodyMinRate, MetricsToken: opts.MetricsToken, NoMetricsRoute: opts.NoMetricsRoute,
 		CompletionLease: opts.CompletionLease,
 	})
 	s.Metrics = metrics.Handler()
