@@ -41,22 +41,6 @@ func (o *outbox) count() int {
 	return len(o.sent)
 }
 
-// eachFreshDB runs fn against a new server on each database, started with configure.
-func eachFreshDB(t *testing.T, configure func(*service.Options), fn func(t *testing.T, s *server)) {
-	t.Helper()
-	for _, kind := range []string{"sqlite", "postgres"} {
-		t.Run(kind, func(t *testing.T) {
-			dsn := t.TempDir() + "/fresh.db"
-			if kind == "postgres" {
-				dsn = pg.NewDatabase(t)
-			}
-			s := startServerWith(t, kind, dsn, configure)
-			t.Cleanup(s.close)
-			fn(t, s)
-		})
-	}
-}
-
 type userError struct {
 	Field   []string
 	Message string

@@ -7,29 +7,12 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/emporium/emporium/service"
 )
-
-// freshDBWith is freshDB with options changed by configure.
-func freshDBWith(t *testing.T, configure func(*service.Options), fn func(t *testing.T, s *server)) {
-	t.Helper()
-	for _, kind := range []string{"sqlite", "postgres"} {
-		t.Run(kind, func(t *testing.T) {
-			dsn := filepath.Join(t.TempDir(), "fresh.db")
-			if kind == "postgres" {
-				dsn = pg.NewDatabase(t)
-			}
-			s := startServerWith(t, kind, dsn, configure)
-			t.Cleanup(s.close)
-			fn(t, s)
-		})
-	}
-}
 
 // slowPost opens a connection and sends a POST whose body is announced but only begun.
 func slowPost(t *testing.T, s *server, begin string) net.Conn {
@@ -48,7 +31,7 @@ func slowPost(t *testing.T, s *server, begin string) net.Conn {
 // the minimum rate is cut off.
 func TestSlowBodiesTakeNoSlot(t *testing.T) {
 	const maxInFlight = 2
-	freshDBWith(t, func(o *service.Options) {
+	eachFreshDB(t, func(o *service.Options) {
 		o.MaxInFlight = maxInFlight
 		o.BodyGrace, o.BodyMinRate = time.Second, 1000
 	}, func(t *testing.T, s *server) {
@@ -265,7 +248,7 @@ func TestCustomScalarsOfTheWrongShape(t *testing.T) {
 
 // Issue 10, finding 13: metrics are not for anyone who asks.
 func TestMetricsToken(t *testing.T) {
-	freshDBWith(t, func(o *service.Options) { o.MetricsToken = "s3cret" }, func(t *testing.T, s *server) {
+	eachFreshDB(t, func(o *service.Options) { o.MetricsToken = "s3cret" }, func(t *testing.T, s *server) {
 		get := func(header string) int {
 			req, _ := http.NewRequest(http.MethodGet, s.http.URL+"/metrics", nil)
 			if header != "" {
@@ -285,7 +268,7 @@ func TestMetricsToken(t *testing.T) {
 			t.Errorf("/metrics with the token: %d, want 200", got)
 		}
 	})
-	freshDBWith(t, func(o *service.Options) { o.NoMetricsRoute = true }, func(t *testing.T, s *server) {
+	eachFreshDB(t, func(o *service.Options) { o.NoMetricsRoute = true }, func(t *testing.T, s *server) {
 		res, err := http.Get(s.http.URL + "/metrics")
 		if err != nil {
 			t.Fatal(err)

@@ -142,8 +142,8 @@ type keepAlive struct{ *testing.T }
 
 func (keepAlive) Cleanup(func()) {}
 
-// freshDB runs fn against a new server on a new database of each kind, for tests that write.
-func freshDB(t *testing.T, fn func(t *testing.T, s *server)) {
+// eachFreshDB runs fn against a new server on each database, started with configure.
+func eachFreshDB(t *testing.T, configure func(*service.Options), fn func(t *testing.T, s *server)) {
 	t.Helper()
 	for _, kind := range []string{"sqlite", "postgres"} {
 		t.Run(kind, func(t *testing.T) {
@@ -151,11 +151,17 @@ func freshDB(t *testing.T, fn func(t *testing.T, s *server)) {
 			if kind == "postgres" {
 				dsn = pg.NewDatabase(t)
 			}
-			s := startServer(t, kind, dsn)
+			s := startServerWith(t, kind, dsn, configure)
 			t.Cleanup(s.close)
 			fn(t, s)
 		})
 	}
+}
+
+// freshDB runs fn against a new server on a new database of each kind, for tests that write.
+func freshDB(t *testing.T, fn func(t *testing.T, s *server)) {
+	t.Helper()
+	eachFreshDB(t, nil, fn)
 }
 
 // gqlError is one entry of a response's errors.
@@ -183,7 +189,19 @@ func (s *server) post(t testing.TB, query string, vars map[string]any) response 
 // postAs sends a GraphQL request with extra headers (credentials) and decodes the response.
 func (s *server) postAs(t testing.TB, header http.Header, query string, vars map[string]any) response {
 	t.Helper()
-	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+	return s.send(t, header, map[string]any{"query": query, "variables": vars})
+}
+
+// postExt sends a GraphQL request with extensions (a persisted query) and decodes the response.
+func (s *server) postExt(t testing.TB, query string, ext map[string]any) response {
+	t.Helper()
+	return s.send(t, nil, map[string]any{"query": query, "extensions": ext})
+}
+
+// send posts a GraphQL request body with extra headers and decodes the response, whatever its status.
+func (s *server) send(t testing.TB, header http.Header, payload map[string]any) response {
+	t.Helper()
+	body, _ := json.Marshal(payload)
 	req, err := http.NewRequest(http.MethodPost, s.http.URL+"/graphql", bytes.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
@@ -283,22 +301,4 @@ func (s *server) queryError(t testing.TB, query string, vars map[string]any) gql
 		t.Fatalf("query succeeded, want an error: %s", r.Data)
 	}
 	return r.Errors[0]
-}
-
-// postExt sends a GraphQL request with extensions (a persisted query) and decodes the response.
-func (s *server) postExt(t testing.TB, query string, ext map[string]any) response {
-	t.Helper()
-	body, _ := json.Marshal(map[string]any{"query": query, "extensions": ext})
-	res, err := http.Post(s.http.URL+"/graphql", "application/json", bytes.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	var r response
-	raw, _ := io.ReadAll(res.Body)
-	if err := json.Unmarshal(raw, &r); err != nil {
-		t.Fatalf("decode response (status %d): %v: %s", res.StatusCode, err, raw)
-	}
-	r.Status = res.StatusCode
-	return r
 }
