@@ -33,7 +33,9 @@ func costOf(t *testing.T, r response) queryCost {
 func TestActualQueryCost(t *testing.T) {
 	eachDB(t, func(t *testing.T, s *server) {
 		var tee struct {
-			Product struct{ Variants struct{ Nodes []struct{ ID string } } }
+			Product struct {
+				Variants struct{ Nodes []struct{ ID string } }
+			}
 		}
 		s.query(t, `{ product(handle: "organic-cotton-tee") { variants(first: 250) { nodes { id } } } }`, nil, &tee)
 		variants := len(tee.Product.Variants.Nodes)
@@ -41,7 +43,7 @@ func TestActualQueryCost(t *testing.T) {
 			t.Fatal("the demo tee has no variants")
 		}
 		for _, tc := range []struct {
-			name, query         string
+			name, query       string
 			requested, actual int
 		}{
 			// 44 active demo products: 1 + 44 entries of nodes (1) + id (1).
