@@ -6,10 +6,17 @@ import (
 
 	"github.com/emporium/emporium/ent"
 	"github.com/emporium/emporium/ent/productvariant"
+	"github.com/emporium/emporium/ent/schema"
 	"github.com/emporium/emporium/keyset"
 	"github.com/emporium/emporium/money"
 	"github.com/emporium/emporium/pagination"
 )
+
+// DefaultOption is the Title option Shopify shows for a product without options, built in memory
+// rather than stored so that existing catalogs get it too and reading it costs no statement.
+func DefaultOption(productID int) *ent.ProductOption {
+	return &ent.ProductOption{ProductID: productID, Name: schema.DefaultOptionName, Values: []string{schema.DefaultOptionValue}}
+}
 
 // Availability is what the storefront may tell about a variant's stock.
 type Availability struct {

@@ -1,6 +1,9 @@
 package ent
 
-import "github.com/emporium/emporium/gid"
+import (
+	"github.com/emporium/emporium/ent/schema"
+	"github.com/emporium/emporium/gid"
+)
 
 // The methods below serve the GraphQL schema directly. Being plain methods, without a context, gqlgen
 // resolves them inline instead of in a goroutine per field, which matters on lists of hundreds of
@@ -24,8 +27,26 @@ func (*Page) IsMenuItemResource()       {}
 // GlobalID is the product's gid://emporium/Product/<id>.
 func (p *Product) GlobalID() string { return gid.Encode("Product", p.ID) }
 
-// GlobalID is the option's global ID.
-func (o *ProductOption) GlobalID() string { return gid.Encode("ProductOption", o.ID) }
+// GlobalID is the option's global ID. The Title option of a product without options is not stored
+// (ID 0): its ID names the product instead, under a type of its own that node(id:) resolves.
+func (o *ProductOption) GlobalID() string {
+	if o.ID == 0 {
+		return gid.Encode(DefaultOptionType, o.ProductID)
+	}
+	return gid.Encode("ProductOption", o.ID)
+}
+
+// DefaultOptionType is the global ID type of a product's unstored Title option.
+const DefaultOptionType = "ProductDefaultOption"
+
+// DisplayedOptions are the variant's selected options as the storefront shows them: Title: Default
+// Title for the single variant of a product without options, as Shopify answers.
+func (v *ProductVariant) DisplayedOptions() []schema.SelectedOption {
+	if len(v.SelectedOptions) == 0 {
+		return []schema.SelectedOption{{Name: schema.DefaultOptionName, Value: schema.DefaultOptionValue}}
+	}
+	return v.SelectedOptions
+}
 
 // GlobalID is the variant's global ID.
 func (v *ProductVariant) GlobalID() string { return gid.Encode("ProductVariant", v.ID) }

@@ -39,6 +39,21 @@ func Decode(s string) (ID, error) {
 	return ID{Type: typ, ID: n}, nil
 }
 
+// Foreign reports whether s is a well-formed global ID of another application, such as a Shopify
+// store's gid://shopify/Product/1: it names nothing here, but is not malformed either.
+func Foreign(s string) bool {
+	rest, ok := strings.CutPrefix(s, "gid://")
+	if !ok || strings.HasPrefix(s, prefix) {
+		return false
+	}
+	app, rest, ok := strings.Cut(rest, "/")
+	if !ok || app == "" {
+		return false
+	}
+	typ, key, ok := strings.Cut(rest, "/")
+	return ok && typ != "" && key != ""
+}
+
 // DecodeType parses a global ID that must name an object of type typ.
 func DecodeType(s, typ string) (int, error) {
 	id, err := Decode(s)

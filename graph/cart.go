@@ -22,21 +22,22 @@ import (
 	"github.com/emporium/emporium/validation"
 )
 
-func cartToken(id string) (string, error) {
+// cartToken is the token of an Emporium cart ID. An ID that is not one (a Shopify store's
+// gid://shopify/Cart/…?key=… left in a storefront's cookie, or any other string) names no cart here:
+// ok is false and callers answer as for a cart that does not exist, since storefronts read the cookie's
+// cart on every page and a top-level error would break the page.
+func cartToken(id string) (token string, ok bool) {
 	token, err := gid.DecodeKey(id, "Cart")
-	if err != nil {
-		return "", userError(err)
-	}
-	return token, nil
+	return token, err == nil
 }
 
 var cartNotFound = []*model.CartUserError{{Field: []string{"cartId"}, Message: "The specified cart does not exist.", Code: ptr(carts.CodeInvalid)}}
 
 // changeCart runs a cart mutation and shapes its result for a payload.
 func (r *Resolver) changeCart(ctx context.Context, id string, fn func(token string) (*ent.Cart, []*model.CartUserError, error)) (*ent.Cart, []*model.CartUserError, error) {
-	token, err := cartToken(id)
-	if err != nil {
-		return nil, nil, err
+	token, ok := cartToken(id)
+	if !ok {
+		return nil, cartNotFound, nil
 	}
 	c, errs, err := fn(token)
 	if errors.Is(err, carts.ErrNotFound) {

@@ -566,9 +566,9 @@ func (r *mutationResolver) CartPaymentUpdate(ctx context.Context, cartID string,
 			Field: []string{"payment"}, Message: "Give a direct or a free payment method", Code: ptr(carts.CodeInvalidPayment)}}}, nil
 	}
 	in.BillingAddress = mailingAddressMap(billing)
-	token, err := cartToken(cartID)
-	if err != nil {
-		return nil, err
+	token, ok := cartToken(cartID)
+	if !ok {
+		return &model.CartPaymentUpdatePayload{UserErrors: cartNotFound, Warnings: []*model.CartWarning{}}, nil
 	}
 	current, err := r.carts.Get(ctx, token)
 	if errors.Is(err, carts.ErrNotFound) {
@@ -595,9 +595,9 @@ func (r *mutationResolver) CartPaymentUpdate(ctx context.Context, cartID string,
 
 // Cart is the resolver for the cart field.
 func (r *queryResolver) Cart(ctx context.Context, id string) (*ent.Cart, error) {
-	token, err := cartToken(id)
-	if err != nil {
-		return nil, err
+	token, ok := cartToken(id)
+	if !ok {
+		return nil, nil
 	}
 	c, err := r.carts.Get(ctx, token)
 	if errors.Is(err, carts.ErrNotFound) {

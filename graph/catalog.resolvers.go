@@ -93,6 +93,10 @@ func (r *productResolver) Options(ctx context.Context, obj *ent.Product, first *
 	if err != nil {
 		return nil, err
 	}
+	if len(opts) == 0 {
+		// A product without options has one variant (variants must differ by their options).
+		opts = []*ent.ProductOption{catalog.DefaultOption(obj.ID)}
+	}
 	if first != nil && *first >= 0 && *first < len(opts) {
 		opts = opts[:*first]
 	}

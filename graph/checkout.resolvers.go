@@ -18,9 +18,9 @@ import (
 
 // CartSubmitForCompletion is the resolver for the cartSubmitForCompletion field.
 func (r *mutationResolver) CartSubmitForCompletion(ctx context.Context, cartID string, attemptToken string) (*model.CartSubmitForCompletionPayload, error) {
-	token, err := cartToken(cartID)
-	if err != nil {
-		return nil, err
+	token, ok := cartToken(cartID)
+	if !ok {
+		return &model.CartSubmitForCompletionPayload{UserErrors: cartNotFound}, nil
 	}
 	if t := strings.TrimSpace(attemptToken); t == "" || len(t) > 255 {
 		return nil, userError(errors.New("attemptToken must have 1 to 255 characters"))

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/emporium/emporium/auth"
+	"github.com/emporium/emporium/catalog"
 	"github.com/emporium/emporium/ent"
 	"github.com/emporium/emporium/ent/customeraddress"
 	"github.com/emporium/emporium/ent/order"
@@ -18,6 +19,9 @@ const maxNodes = 250
 // node resolves a global ID to the object, or nil when it does not exist or is not visible.
 func (r *Resolver) node(ctx context.Context, id string) (model.Node, error) {
 	ref, err := gid.Decode(id)
+	if gid.Foreign(id) {
+		return nil, nil // another shop's object (a storefront moved from Shopify), as for one of ours that is gone
+	}
 	if err != nil {
 		return nil, userError(err)
 	}
@@ -49,6 +53,16 @@ func (r *Resolver) node(ctx context.Context, id string) (model.Node, error) {
 			return nil, err
 		}
 		return o, nil
+	case ent.DefaultOptionType:
+		p, err := l.Product.Load(ctx, ref.ID)()
+		if err != nil || r.visibleProduct(ctx, p) == nil {
+			return nil, err
+		}
+		opts, err := l.OptionsByProduct.Load(ctx, p.ID)()
+		if err != nil || len(opts) > 0 {
+			return nil, err
+		}
+		return catalog.DefaultOption(p.ID), nil
 	case "Collection":
 		c, err := l.Collection.Load(ctx, ref.ID)()
 		if err != nil || c == nil {

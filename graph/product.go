@@ -51,7 +51,7 @@ next:
 	for _, v := range variants {
 		for _, s := range selected {
 			known := false
-			for _, o := range v.SelectedOptions {
+			for _, o := range v.DisplayedOptions() {
 				if eq(o.Name, s.Name) {
 					known = true
 					if !eq(o.Value, s.Value) {

@@ -235,10 +235,11 @@ func TestCart(t *testing.T) {
 		})
 
 		t.Run("bad IDs", func(t *testing.T) {
-			if e := s.queryError(t, `{ cart(id: "gid://emporium/Cart/short") { id } }`, nil); e.code() != "BAD_USER_INPUT" {
-				t.Errorf("malformed cart ID: %+v", e)
-			}
+			// Shopify answers null for a cart ID it does not know; storefronts read the cookie's cart on every page.
 			var none struct{ Cart *struct{ ID string } }
+			if s.query(t, `{ cart(id: "gid://emporium/Cart/short") { id } }`, nil, &none); none.Cart != nil {
+				t.Errorf("a malformed cart ID found %+v", none.Cart)
+			}
 			s.query(t, `{ cart(id: "gid://emporium/Cart/00000000000000000000000000000000") { id } }`, nil, &none)
 			if none.Cart != nil {
 				t.Errorf("a made-up cart ID found %+v", none.Cart)

@@ -114,6 +114,13 @@ func (ProductOption) Indexes() []ent.Index {
 	}
 }
 
+// The option and value Shopify shows for a product without options (its single variant): storefronts
+// that render option pickers or match variants by selectedOptions expect them.
+const (
+	DefaultOptionName  = "Title"
+	DefaultOptionValue = "Default Title"
+)
+
 // SelectedOption is one option value of a variant.
 type SelectedOption struct {
 	Name  string `json:"name"`

@@ -1145,13 +1145,13 @@ type ComplexityRoot struct {
 		Barcode             func(childComplexity int) int
 		CompareAtPrice      func(childComplexity int) int
 		CurrentlyNotInStock func(childComplexity int) int
+		DisplayedOptions    func(childComplexity int) int
 		GlobalID            func(childComplexity int) int
 		Image               func(childComplexity int) int
 		Price               func(childComplexity int) int
 		Product             func(childComplexity int) int
 		QuantityAvailable   func(childComplexity int) int
 		RequiresShipping    func(childComplexity int) int
-		SelectedOptions     func(childComplexity int) int
 		Sku                 func(childComplexity int) int
 		Taxable             func(childComplexity int) int
 		Title               func(childComplexity int) int
@@ -6099,6 +6099,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ProductVariant.CurrentlyNotInStock(childComplexity), true
+	case "ProductVariant.selectedOptions":
+		if e.ComplexityRoot.ProductVariant.DisplayedOptions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProductVariant.DisplayedOptions(childComplexity), true
 	case "ProductVariant.id":
 		if e.ComplexityRoot.ProductVariant.GlobalID == nil {
 			break
@@ -6135,12 +6141,6 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ProductVariant.RequiresShipping(childComplexity), true
-	case "ProductVariant.selectedOptions":
-		if e.ComplexityRoot.ProductVariant.SelectedOptions == nil {
-			break
-		}
-
-		return e.ComplexityRoot.ProductVariant.SelectedOptions(childComplexity), true
 	case "ProductVariant.sku":
 		if e.ComplexityRoot.ProductVariant.Sku == nil {
 			break
@@ -34502,7 +34502,7 @@ func (ec *executionContext) _ProductVariant_selectedOptions(ctx context.Context,
 			return ec.fieldContext_ProductVariant_selectedOptions(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.SelectedOptions, nil
+			return obj.DisplayedOptions(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []schema.SelectedOption) graphql.Marshaler {
@@ -34516,7 +34516,7 @@ func (ec *executionContext) fieldContext_ProductVariant_selectedOptions(_ contex
 	fc = &graphql.FieldContext{
 		Object:     "ProductVariant",
 		Field:      field,
-		IsMethod:   false,
+		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_SelectedOption(ctx, field)
