@@ -45,12 +45,10 @@ func cacheKey(ctx context.Context, oc *graphql.OperationContext, mediaType strin
 	return string(h.Sum(nil))
 }
 
-// cachedResponse is a cached body with this request's own extensions (its cost against its bucket,
-// settled on the cached body as on a computed one).
+// cachedResponse is a cached body with this request's own extensions (its cost against its bucket).
 func cachedResponse(ctx context.Context, oc *graphql.OperationContext, body []byte) *graphql.Response {
 	resp := &graphql.Response{Data: body}
 	if c, ok := oc.Stats.GetExtension("RateLimit").(*cost); ok {
-		c.settle(ctx, oc, body)
 		resp.Extensions = map[string]any{"cost": c}
 	}
 	if info, _ := ctx.Value(infoKey{}).(*requestInfo); info != nil {
