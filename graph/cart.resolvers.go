@@ -127,6 +127,7 @@ func (r *cartResolver) Cost(ctx context.Context, obj *ent.Cart) (*model.CartCost
 		return nil, err
 	}
 	cost := &model.CartCost{SubtotalAmount: &p.Subtotal, TotalAmount: &p.Total, CheckoutChargeAmount: &p.Total}
+	cost.TotalTaxAmountEstimated = p.Tax == nil
 	if p.Tax != nil {
 		cost.TotalTaxAmount = &p.Tax.Total
 	}

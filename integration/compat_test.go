@@ -188,6 +188,22 @@ func TestCartCostBeforeAnAddress(t *testing.T) {
 		if cost["totalTaxAmount"] != nil {
 			t.Errorf("totalTaxAmount = %+v before an address, want null as Shopify answers", cost["totalTaxAmount"])
 		}
+		// Shopify's other CartCost fields a storefront may ask for: the estimated flags and duties.
+		var flags struct {
+			CartCreate struct {
+				Cart struct {
+					Cost struct {
+						TotalTaxAmountEstimated, TotalDutyAmountEstimated bool
+						TotalDutyAmount                                   *struct{ Amount string }
+					}
+				}
+			}
+		}
+		s.query(t, `mutation($v: ID!) { cartCreate(input: {lines: [{merchandiseId: $v, quantity: 1}]}) { cart { cost {
+			totalTaxAmountEstimated totalDutyAmount { amount } totalDutyAmountEstimated } } } }`, map[string]any{"v": v}, &flags)
+		if c := flags.CartCreate.Cart.Cost; !c.TotalTaxAmountEstimated || c.TotalDutyAmountEstimated || c.TotalDutyAmount != nil {
+			t.Errorf("cost flags = %+v; want tax estimated before an address, no duties", c)
+		}
 	})
 }
 

@@ -223,12 +223,15 @@ type ComplexityRoot struct {
 	}
 
 	CartCost struct {
-		CheckoutChargeAmount    func(childComplexity int) int
-		SubtotalAmount          func(childComplexity int) int
-		SubtotalAmountEstimated func(childComplexity int) int
-		TotalAmount             func(childComplexity int) int
-		TotalAmountEstimated    func(childComplexity int) int
-		TotalTaxAmount          func(childComplexity int) int
+		CheckoutChargeAmount     func(childComplexity int) int
+		SubtotalAmount           func(childComplexity int) int
+		SubtotalAmountEstimated  func(childComplexity int) int
+		TotalAmount              func(childComplexity int) int
+		TotalAmountEstimated     func(childComplexity int) int
+		TotalDutyAmount          func(childComplexity int) int
+		TotalDutyAmountEstimated func(childComplexity int) int
+		TotalTaxAmount           func(childComplexity int) int
+		TotalTaxAmountEstimated  func(childComplexity int) int
 	}
 
 	CartCreatePayload struct {
@@ -2282,12 +2285,30 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CartCost.TotalAmountEstimated(childComplexity), true
+	case "CartCost.totalDutyAmount":
+		if e.ComplexityRoot.CartCost.TotalDutyAmount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CartCost.TotalDutyAmount(childComplexity), true
+	case "CartCost.totalDutyAmountEstimated":
+		if e.ComplexityRoot.CartCost.TotalDutyAmountEstimated == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CartCost.TotalDutyAmountEstimated(childComplexity), true
 	case "CartCost.totalTaxAmount":
 		if e.ComplexityRoot.CartCost.TotalTaxAmount == nil {
 			break
 		}
 
 		return e.ComplexityRoot.CartCost.TotalTaxAmount(childComplexity), true
+	case "CartCost.totalTaxAmountEstimated":
+		if e.ComplexityRoot.CartCost.TotalTaxAmountEstimated == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CartCost.TotalTaxAmountEstimated(childComplexity), true
 
 	case "CartCreatePayload.cart":
 		if e.ComplexityRoot.CartCreatePayload.Cart == nil {
@@ -7987,8 +8008,17 @@ type CartCost {
   totalAmount: MoneyV2!
   totalAmountEstimated: Boolean!
   checkoutChargeAmount: MoneyV2!
-  "Null until the cart has a delivery address that tax can be computed for."
-  totalTaxAmount: MoneyV2
+  """
+  Null until the cart has a delivery address that tax can be computed for: Shopify's schema makes it
+  nullable, and storefronts (Next.js Commerce among them) show a zero themselves.
+  """
+  totalTaxAmount: MoneyV2 @deprecated(reason: "Tax is final at checkout, as in Shopify's Storefront API since 2025-01.")
+  "True while no delivery address is known, so the tax shown (none) is not yet the tax charged."
+  totalTaxAmountEstimated: Boolean! @deprecated(reason: "Tax is final at checkout, as in Shopify's Storefront API since 2025-01.")
+  "Emporium does not charge duties: always null."
+  totalDutyAmount: MoneyV2 @deprecated(reason: "Duties are not charged by Emporium.")
+  "Always false: no duties are charged."
+  totalDutyAmountEstimated: Boolean! @deprecated(reason: "Duties are not charged by Emporium.")
 }
 
 type CartLineCost {
@@ -9644,6 +9674,12 @@ func (ec *executionContext) childFields_CartCost(ctx context.Context, field grap
 		return ec.fieldContext_CartCost_checkoutChargeAmount(ctx, field)
 	case "totalTaxAmount":
 		return ec.fieldContext_CartCost_totalTaxAmount(ctx, field)
+	case "totalTaxAmountEstimated":
+		return ec.fieldContext_CartCost_totalTaxAmountEstimated(ctx, field)
+	case "totalDutyAmount":
+		return ec.fieldContext_CartCost_totalDutyAmount(ctx, field)
+	case "totalDutyAmountEstimated":
+		return ec.fieldContext_CartCost_totalDutyAmountEstimated(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CartCost", field.Name)
 }
@@ -17359,6 +17395,84 @@ func (ec *executionContext) fieldContext_CartCost_totalTaxAmount(_ context.Conte
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _CartCost_totalTaxAmountEstimated(ctx context.Context, field graphql.CollectedField, obj *model.CartCost) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CartCost_totalTaxAmountEstimated(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalTaxAmountEstimated, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CartCost_totalTaxAmountEstimated(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CartCost", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _CartCost_totalDutyAmount(ctx context.Context, field graphql.CollectedField, obj *model.CartCost) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CartCost_totalDutyAmount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalDutyAmount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *money.Money) graphql.Marshaler {
+			return ec.marshalOMoneyV22ᚖgithubᚗcomᚋemporiumᚋemporiumᚋmoneyᚐMoney(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CartCost_totalDutyAmount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CartCost",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MoneyV2(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CartCost_totalDutyAmountEstimated(ctx context.Context, field graphql.CollectedField, obj *model.CartCost) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CartCost_totalDutyAmountEstimated(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalDutyAmountEstimated, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CartCost_totalDutyAmountEstimated(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CartCost", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) _CartCreatePayload_cart(ctx context.Context, field graphql.CollectedField, obj *model.CartCreatePayload) (ret graphql.Marshaler) {
@@ -44570,6 +44684,21 @@ func (ec *executionContext) _CartCost(ctx context.Context, sel ast.SelectionSet,
 		case "totalTaxAmount":
 			out.Values[i] = ec._CartCost_totalTaxAmount(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "totalTaxAmountEstimated":
+			out.Values[i] = ec._CartCost_totalTaxAmountEstimated(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalDutyAmount":
+			out.Values[i] = ec._CartCost_totalDutyAmount(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "totalDutyAmountEstimated":
+			out.Values[i] = ec._CartCost_totalDutyAmountEstimated(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		default:

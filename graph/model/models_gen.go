@@ -185,8 +185,15 @@ type CartCost struct {
 	TotalAmount             *money.Money `json:"totalAmount"`
 	TotalAmountEstimated    bool         `json:"totalAmountEstimated"`
 	CheckoutChargeAmount    *money.Money `json:"checkoutChargeAmount"`
-	// Null until the cart has a delivery address that tax can be computed for.
+	// Null until the cart has a delivery address that tax can be computed for: Shopify's schema makes it
+	// nullable, and storefronts (Next.js Commerce among them) show a zero themselves.
 	TotalTaxAmount *money.Money `json:"totalTaxAmount,omitempty"`
+	// True while no delivery address is known, so the tax shown (none) is not yet the tax charged.
+	TotalTaxAmountEstimated bool `json:"totalTaxAmountEstimated"`
+	// Emporium does not charge duties: always null.
+	TotalDutyAmount *money.Money `json:"totalDutyAmount,omitempty"`
+	// Always false: no duties are charged.
+	TotalDutyAmountEstimated bool `json:"totalDutyAmountEstimated"`
 }
 
 type CartCreatePayload struct {
