@@ -392,7 +392,8 @@ func validateMedia(in []MediaInput, errs *validation.Errors) []MediaInput {
 	}
 	for i, m := range in {
 		u := strings.TrimSpace(m.URL)
-		if !strings.HasPrefix(u, "https://") && !strings.HasPrefix(u, "http://") || len(u) > 2048 {
+		// A stored picture's URL is a path under /media/, which the media library serves.
+		if !strings.HasPrefix(u, "https://") && !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "/media/") || len(u) > 2048 {
 			errs.Add(fmt.Sprintf("media.%d.originalSource", i), validation.Invalid, "Media source must be an http(s) URL")
 		}
 		if m.Width != nil && *m.Width <= 0 || m.Height != nil && *m.Height <= 0 {

@@ -33,6 +33,7 @@ import (
 	"github.com/emporium/emporium/ent/inventorylevel"
 	"github.com/emporium/emporium/ent/location"
 	"github.com/emporium/emporium/ent/loginthrottle"
+	"github.com/emporium/emporium/ent/mediaobject"
 	"github.com/emporium/emporium/ent/menu"
 	"github.com/emporium/emporium/ent/menuitem"
 	"github.com/emporium/emporium/ent/order"
@@ -51,6 +52,7 @@ import (
 	"github.com/emporium/emporium/ent/shop"
 	"github.com/emporium/emporium/ent/signingkey"
 	"github.com/emporium/emporium/ent/staffmember"
+	"github.com/emporium/emporium/ent/stagedupload"
 	"github.com/emporium/emporium/ent/taxrate"
 	"github.com/emporium/emporium/ent/testpayment"
 	"github.com/emporium/emporium/ent/variantprice"
@@ -99,6 +101,8 @@ type Client struct {
 	Location *LocationClient
 	// LoginThrottle is the client for interacting with the LoginThrottle builders.
 	LoginThrottle *LoginThrottleClient
+	// MediaObject is the client for interacting with the MediaObject builders.
+	MediaObject *MediaObjectClient
 	// Menu is the client for interacting with the Menu builders.
 	Menu *MenuClient
 	// MenuItem is the client for interacting with the MenuItem builders.
@@ -135,6 +139,8 @@ type Client struct {
 	SigningKey *SigningKeyClient
 	// StaffMember is the client for interacting with the StaffMember builders.
 	StaffMember *StaffMemberClient
+	// StagedUpload is the client for interacting with the StagedUpload builders.
+	StagedUpload *StagedUploadClient
 	// TaxRate is the client for interacting with the TaxRate builders.
 	TaxRate *TaxRateClient
 	// TestPayment is the client for interacting with the TestPayment builders.
@@ -170,6 +176,7 @@ func (c *Client) init() {
 	c.InventoryLevel = NewInventoryLevelClient(c.config)
 	c.Location = NewLocationClient(c.config)
 	c.LoginThrottle = NewLoginThrottleClient(c.config)
+	c.MediaObject = NewMediaObjectClient(c.config)
 	c.Menu = NewMenuClient(c.config)
 	c.MenuItem = NewMenuItemClient(c.config)
 	c.Order = NewOrderClient(c.config)
@@ -188,6 +195,7 @@ func (c *Client) init() {
 	c.Shop = NewShopClient(c.config)
 	c.SigningKey = NewSigningKeyClient(c.config)
 	c.StaffMember = NewStaffMemberClient(c.config)
+	c.StagedUpload = NewStagedUploadClient(c.config)
 	c.TaxRate = NewTaxRateClient(c.config)
 	c.TestPayment = NewTestPaymentClient(c.config)
 	c.VariantPrice = NewVariantPriceClient(c.config)
@@ -301,6 +309,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		InventoryLevel:      NewInventoryLevelClient(cfg),
 		Location:            NewLocationClient(cfg),
 		LoginThrottle:       NewLoginThrottleClient(cfg),
+		MediaObject:         NewMediaObjectClient(cfg),
 		Menu:                NewMenuClient(cfg),
 		MenuItem:            NewMenuItemClient(cfg),
 		Order:               NewOrderClient(cfg),
@@ -319,6 +328,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		Shop:                NewShopClient(cfg),
 		SigningKey:          NewSigningKeyClient(cfg),
 		StaffMember:         NewStaffMemberClient(cfg),
+		StagedUpload:        NewStagedUploadClient(cfg),
 		TaxRate:             NewTaxRateClient(cfg),
 		TestPayment:         NewTestPaymentClient(cfg),
 		VariantPrice:        NewVariantPriceClient(cfg),
@@ -359,6 +369,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		InventoryLevel:      NewInventoryLevelClient(cfg),
 		Location:            NewLocationClient(cfg),
 		LoginThrottle:       NewLoginThrottleClient(cfg),
+		MediaObject:         NewMediaObjectClient(cfg),
 		Menu:                NewMenuClient(cfg),
 		MenuItem:            NewMenuItemClient(cfg),
 		Order:               NewOrderClient(cfg),
@@ -377,6 +388,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		Shop:                NewShopClient(cfg),
 		SigningKey:          NewSigningKeyClient(cfg),
 		StaffMember:         NewStaffMemberClient(cfg),
+		StagedUpload:        NewStagedUploadClient(cfg),
 		TaxRate:             NewTaxRateClient(cfg),
 		TestPayment:         NewTestPaymentClient(cfg),
 		VariantPrice:        NewVariantPriceClient(cfg),
@@ -412,11 +424,11 @@ func (c *Client) Use(hooks ...Hook) {
 		c.APIKey, c.AuditEntry, c.Cart, c.CartAddress, c.CartLine, c.Collection,
 		c.CollectionProduct, c.CompletionAttempt, c.Customer, c.CustomerAddress,
 		c.Discount, c.DiscountUsage, c.Fulfillment, c.Image, c.InventoryAdjustment,
-		c.InventoryLevel, c.Location, c.LoginThrottle, c.Menu, c.MenuItem, c.Order,
-		c.OrderEvent, c.OrderLine, c.Page, c.PermissionGroup, c.Product,
-		c.ProductOption, c.ProductTag, c.ProductVariant, c.Refund, c.Session,
-		c.ShippingRate, c.ShippingZone, c.Shop, c.SigningKey, c.StaffMember, c.TaxRate,
-		c.TestPayment, c.VariantPrice,
+		c.InventoryLevel, c.Location, c.LoginThrottle, c.MediaObject, c.Menu,
+		c.MenuItem, c.Order, c.OrderEvent, c.OrderLine, c.Page, c.PermissionGroup,
+		c.Product, c.ProductOption, c.ProductTag, c.ProductVariant, c.Refund,
+		c.Session, c.ShippingRate, c.ShippingZone, c.Shop, c.SigningKey, c.StaffMember,
+		c.StagedUpload, c.TaxRate, c.TestPayment, c.VariantPrice,
 	} {
 		n.Use(hooks...)
 	}
@@ -429,11 +441,11 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 		c.APIKey, c.AuditEntry, c.Cart, c.CartAddress, c.CartLine, c.Collection,
 		c.CollectionProduct, c.CompletionAttempt, c.Customer, c.CustomerAddress,
 		c.Discount, c.DiscountUsage, c.Fulfillment, c.Image, c.InventoryAdjustment,
-		c.InventoryLevel, c.Location, c.LoginThrottle, c.Menu, c.MenuItem, c.Order,
-		c.OrderEvent, c.OrderLine, c.Page, c.PermissionGroup, c.Product,
-		c.ProductOption, c.ProductTag, c.ProductVariant, c.Refund, c.Session,
-		c.ShippingRate, c.ShippingZone, c.Shop, c.SigningKey, c.StaffMember, c.TaxRate,
-		c.TestPayment, c.VariantPrice,
+		c.InventoryLevel, c.Location, c.LoginThrottle, c.MediaObject, c.Menu,
+		c.MenuItem, c.Order, c.OrderEvent, c.OrderLine, c.Page, c.PermissionGroup,
+		c.Product, c.ProductOption, c.ProductTag, c.ProductVariant, c.Refund,
+		c.Session, c.ShippingRate, c.ShippingZone, c.Shop, c.SigningKey, c.StaffMember,
+		c.StagedUpload, c.TaxRate, c.TestPayment, c.VariantPrice,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -478,6 +490,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Location.mutate(ctx, m)
 	case *LoginThrottleMutation:
 		return c.LoginThrottle.mutate(ctx, m)
+	case *MediaObjectMutation:
+		return c.MediaObject.mutate(ctx, m)
 	case *MenuMutation:
 		return c.Menu.mutate(ctx, m)
 	case *MenuItemMutation:
@@ -514,6 +528,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.SigningKey.mutate(ctx, m)
 	case *StaffMemberMutation:
 		return c.StaffMember.mutate(ctx, m)
+	case *StagedUploadMutation:
+		return c.StagedUpload.mutate(ctx, m)
 	case *TaxRateMutation:
 		return c.TaxRate.mutate(ctx, m)
 	case *TestPaymentMutation:
@@ -3156,6 +3172,139 @@ func (c *LoginThrottleClient) mutate(ctx context.Context, m *LoginThrottleMutati
 		return (&LoginThrottleDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown LoginThrottle mutation op: %q", m.Op())
+	}
+}
+
+// MediaObjectClient is a client for the MediaObject schema.
+type MediaObjectClient struct {
+	config
+}
+
+// NewMediaObjectClient returns a client for the MediaObject from the given config.
+func NewMediaObjectClient(c config) *MediaObjectClient {
+	return &MediaObjectClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `mediaobject.Hooks(f(g(h())))`.
+func (c *MediaObjectClient) Use(hooks ...Hook) {
+	c.hooks.MediaObject = append(c.hooks.MediaObject, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `mediaobject.Intercept(f(g(h())))`.
+func (c *MediaObjectClient) Intercept(interceptors ...Interceptor) {
+	c.inters.MediaObject = append(c.inters.MediaObject, interceptors...)
+}
+
+// Create returns a builder for creating a MediaObject entity.
+func (c *MediaObjectClient) Create() *MediaObjectCreate {
+	mutation := newMediaObjectMutation(c.config, OpCreate)
+	return &MediaObjectCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of MediaObject entities.
+func (c *MediaObjectClient) CreateBulk(builders ...*MediaObjectCreate) *MediaObjectCreateBulk {
+	return &MediaObjectCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *MediaObjectClient) MapCreateBulk(slice any, setFunc func(*MediaObjectCreate, int)) *MediaObjectCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &MediaObjectCreateBulk{err: fmt.Errorf("calling to MediaObjectClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*MediaObjectCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &MediaObjectCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for MediaObject.
+func (c *MediaObjectClient) Update() *MediaObjectUpdate {
+	mutation := newMediaObjectMutation(c.config, OpUpdate)
+	return &MediaObjectUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *MediaObjectClient) UpdateOne(_m *MediaObject) *MediaObjectUpdateOne {
+	mutation := newMediaObjectMutation(c.config, OpUpdateOne, withMediaObject(_m))
+	return &MediaObjectUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *MediaObjectClient) UpdateOneID(id int) *MediaObjectUpdateOne {
+	mutation := newMediaObjectMutation(c.config, OpUpdateOne, withMediaObjectID(id))
+	return &MediaObjectUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for MediaObject.
+func (c *MediaObjectClient) Delete() *MediaObjectDelete {
+	mutation := newMediaObjectMutation(c.config, OpDelete)
+	return &MediaObjectDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *MediaObjectClient) DeleteOne(_m *MediaObject) *MediaObjectDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *MediaObjectClient) DeleteOneID(id int) *MediaObjectDeleteOne {
+	builder := c.Delete().Where(mediaobject.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &MediaObjectDeleteOne{builder}
+}
+
+// Query returns a query builder for MediaObject.
+func (c *MediaObjectClient) Query() *MediaObjectQuery {
+	return &MediaObjectQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeMediaObject},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a MediaObject entity by its id.
+func (c *MediaObjectClient) Get(ctx context.Context, id int) (*MediaObject, error) {
+	return c.Query().Where(mediaobject.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *MediaObjectClient) GetX(ctx context.Context, id int) *MediaObject {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *MediaObjectClient) Hooks() []Hook {
+	return c.hooks.MediaObject
+}
+
+// Interceptors returns the client interceptors.
+func (c *MediaObjectClient) Interceptors() []Interceptor {
+	return c.inters.MediaObject
+}
+
+func (c *MediaObjectClient) mutate(ctx context.Context, m *MediaObjectMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&MediaObjectCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&MediaObjectUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&MediaObjectUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&MediaObjectDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown MediaObject mutation op: %q", m.Op())
 	}
 }
 
@@ -5969,6 +6118,139 @@ func (c *StaffMemberClient) mutate(ctx context.Context, m *StaffMemberMutation) 
 	}
 }
 
+// StagedUploadClient is a client for the StagedUpload schema.
+type StagedUploadClient struct {
+	config
+}
+
+// NewStagedUploadClient returns a client for the StagedUpload from the given config.
+func NewStagedUploadClient(c config) *StagedUploadClient {
+	return &StagedUploadClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `stagedupload.Hooks(f(g(h())))`.
+func (c *StagedUploadClient) Use(hooks ...Hook) {
+	c.hooks.StagedUpload = append(c.hooks.StagedUpload, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `stagedupload.Intercept(f(g(h())))`.
+func (c *StagedUploadClient) Intercept(interceptors ...Interceptor) {
+	c.inters.StagedUpload = append(c.inters.StagedUpload, interceptors...)
+}
+
+// Create returns a builder for creating a StagedUpload entity.
+func (c *StagedUploadClient) Create() *StagedUploadCreate {
+	mutation := newStagedUploadMutation(c.config, OpCreate)
+	return &StagedUploadCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of StagedUpload entities.
+func (c *StagedUploadClient) CreateBulk(builders ...*StagedUploadCreate) *StagedUploadCreateBulk {
+	return &StagedUploadCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *StagedUploadClient) MapCreateBulk(slice any, setFunc func(*StagedUploadCreate, int)) *StagedUploadCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &StagedUploadCreateBulk{err: fmt.Errorf("calling to StagedUploadClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*StagedUploadCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &StagedUploadCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for StagedUpload.
+func (c *StagedUploadClient) Update() *StagedUploadUpdate {
+	mutation := newStagedUploadMutation(c.config, OpUpdate)
+	return &StagedUploadUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *StagedUploadClient) UpdateOne(_m *StagedUpload) *StagedUploadUpdateOne {
+	mutation := newStagedUploadMutation(c.config, OpUpdateOne, withStagedUpload(_m))
+	return &StagedUploadUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *StagedUploadClient) UpdateOneID(id int) *StagedUploadUpdateOne {
+	mutation := newStagedUploadMutation(c.config, OpUpdateOne, withStagedUploadID(id))
+	return &StagedUploadUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for StagedUpload.
+func (c *StagedUploadClient) Delete() *StagedUploadDelete {
+	mutation := newStagedUploadMutation(c.config, OpDelete)
+	return &StagedUploadDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *StagedUploadClient) DeleteOne(_m *StagedUpload) *StagedUploadDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *StagedUploadClient) DeleteOneID(id int) *StagedUploadDeleteOne {
+	builder := c.Delete().Where(stagedupload.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &StagedUploadDeleteOne{builder}
+}
+
+// Query returns a query builder for StagedUpload.
+func (c *StagedUploadClient) Query() *StagedUploadQuery {
+	return &StagedUploadQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeStagedUpload},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a StagedUpload entity by its id.
+func (c *StagedUploadClient) Get(ctx context.Context, id int) (*StagedUpload, error) {
+	return c.Query().Where(stagedupload.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *StagedUploadClient) GetX(ctx context.Context, id int) *StagedUpload {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *StagedUploadClient) Hooks() []Hook {
+	return c.hooks.StagedUpload
+}
+
+// Interceptors returns the client interceptors.
+func (c *StagedUploadClient) Interceptors() []Interceptor {
+	return c.inters.StagedUpload
+}
+
+func (c *StagedUploadClient) mutate(ctx context.Context, m *StagedUploadMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&StagedUploadCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&StagedUploadUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&StagedUploadUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&StagedUploadDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown StagedUpload mutation op: %q", m.Op())
+	}
+}
+
 // TaxRateClient is a client for the TaxRate schema.
 type TaxRateClient struct {
 	config
@@ -6390,19 +6672,19 @@ type (
 		APIKey, AuditEntry, Cart, CartAddress, CartLine, Collection, CollectionProduct,
 		CompletionAttempt, Customer, CustomerAddress, Discount, DiscountUsage,
 		Fulfillment, Image, InventoryAdjustment, InventoryLevel, Location,
-		LoginThrottle, Menu, MenuItem, Order, OrderEvent, OrderLine, Page,
+		LoginThrottle, MediaObject, Menu, MenuItem, Order, OrderEvent, OrderLine, Page,
 		PermissionGroup, Product, ProductOption, ProductTag, ProductVariant, Refund,
-		Session, ShippingRate, ShippingZone, Shop, SigningKey, StaffMember, TaxRate,
-		TestPayment, VariantPrice []ent.Hook
+		Session, ShippingRate, ShippingZone, Shop, SigningKey, StaffMember,
+		StagedUpload, TaxRate, TestPayment, VariantPrice []ent.Hook
 	}
 	inters struct {
 		APIKey, AuditEntry, Cart, CartAddress, CartLine, Collection, CollectionProduct,
 		CompletionAttempt, Customer, CustomerAddress, Discount, DiscountUsage,
 		Fulfillment, Image, InventoryAdjustment, InventoryLevel, Location,
-		LoginThrottle, Menu, MenuItem, Order, OrderEvent, OrderLine, Page,
+		LoginThrottle, MediaObject, Menu, MenuItem, Order, OrderEvent, OrderLine, Page,
 		PermissionGroup, Product, ProductOption, ProductTag, ProductVariant, Refund,
-		Session, ShippingRate, ShippingZone, Shop, SigningKey, StaffMember, TaxRate,
-		TestPayment, VariantPrice []ent.Interceptor
+		Session, ShippingRate, ShippingZone, Shop, SigningKey, StaffMember,
+		StagedUpload, TaxRate, TestPayment, VariantPrice []ent.Interceptor
 	}
 )
 

@@ -30,6 +30,7 @@ import (
 	"github.com/emporium/emporium/ent/inventorylevel"
 	"github.com/emporium/emporium/ent/location"
 	"github.com/emporium/emporium/ent/loginthrottle"
+	"github.com/emporium/emporium/ent/mediaobject"
 	"github.com/emporium/emporium/ent/menu"
 	"github.com/emporium/emporium/ent/menuitem"
 	"github.com/emporium/emporium/ent/order"
@@ -48,6 +49,7 @@ import (
 	"github.com/emporium/emporium/ent/shop"
 	"github.com/emporium/emporium/ent/signingkey"
 	"github.com/emporium/emporium/ent/staffmember"
+	"github.com/emporium/emporium/ent/stagedupload"
 	"github.com/emporium/emporium/ent/taxrate"
 	"github.com/emporium/emporium/ent/testpayment"
 	"github.com/emporium/emporium/ent/variantprice"
@@ -129,6 +131,7 @@ func checkColumn(t, c string) error {
 			inventorylevel.Table:      inventorylevel.ValidColumn,
 			location.Table:            location.ValidColumn,
 			loginthrottle.Table:       loginthrottle.ValidColumn,
+			mediaobject.Table:         mediaobject.ValidColumn,
 			menu.Table:                menu.ValidColumn,
 			menuitem.Table:            menuitem.ValidColumn,
 			order.Table:               order.ValidColumn,
@@ -147,6 +150,7 @@ func checkColumn(t, c string) error {
 			shop.Table:                shop.ValidColumn,
 			signingkey.Table:          signingkey.ValidColumn,
 			staffmember.Table:         staffmember.ValidColumn,
+			stagedupload.Table:        stagedupload.ValidColumn,
 			taxrate.Table:             taxrate.ValidColumn,
 			testpayment.Table:         testpayment.ValidColumn,
 			variantprice.Table:        variantprice.ValidColumn,

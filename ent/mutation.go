@@ -29,6 +29,7 @@ import (
 	"github.com/emporium/emporium/ent/inventorylevel"
 	"github.com/emporium/emporium/ent/location"
 	"github.com/emporium/emporium/ent/loginthrottle"
+	"github.com/emporium/emporium/ent/mediaobject"
 	"github.com/emporium/emporium/ent/menu"
 	"github.com/emporium/emporium/ent/menuitem"
 	"github.com/emporium/emporium/ent/order"
@@ -49,6 +50,7 @@ import (
 	"github.com/emporium/emporium/ent/shop"
 	"github.com/emporium/emporium/ent/signingkey"
 	"github.com/emporium/emporium/ent/staffmember"
+	"github.com/emporium/emporium/ent/stagedupload"
 	"github.com/emporium/emporium/ent/taxrate"
 	"github.com/emporium/emporium/ent/testpayment"
 	"github.com/emporium/emporium/ent/variantprice"
@@ -81,6 +83,7 @@ const (
 	TypeInventoryLevel      = "InventoryLevel"
 	TypeLocation            = "Location"
 	TypeLoginThrottle       = "LoginThrottle"
+	TypeMediaObject         = "MediaObject"
 	TypeMenu                = "Menu"
 	TypeMenuItem            = "MenuItem"
 	TypeOrder               = "Order"
@@ -99,6 +102,7 @@ const (
 	TypeShop                = "Shop"
 	TypeSigningKey          = "SigningKey"
 	TypeStaffMember         = "StaffMember"
+	TypeStagedUpload        = "StagedUpload"
 	TypeTaxRate             = "TaxRate"
 	TypeTestPayment         = "TestPayment"
 	TypeVariantPrice        = "VariantPrice"
@@ -16426,6 +16430,530 @@ func (m *LoginThrottleMutation) ClearEdge(name string) error {
 // It returns an error if the edge is not defined in the schema.
 func (m *LoginThrottleMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown LoginThrottle edge %s", name)
+}
+
+// MediaObjectMutation represents an operation that mutates the MediaObject nodes in the graph.
+type MediaObjectMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *int
+	key           *string
+	source_key    *string
+	size          *int64
+	addsize       *int64
+	created_at    *time.Time
+	clearedFields map[string]struct{}
+	done          bool
+	oldValue      func(context.Context) (*MediaObject, error)
+	predicates    []predicate.MediaObject
+}
+
+var _ ent.Mutation = (*MediaObjectMutation)(nil)
+
+// mediaobjectOption allows management of the mutation configuration using functional options.
+type mediaobjectOption func(*MediaObjectMutation)
+
+// newMediaObjectMutation creates new mutation for the MediaObject entity.
+func newMediaObjectMutation(c config, op Op, opts ...mediaobjectOption) *MediaObjectMutation {
+	m := &MediaObjectMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeMediaObject,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withMediaObjectID sets the ID field of the mutation.
+func withMediaObjectID(id int) mediaobjectOption {
+	return func(m *MediaObjectMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *MediaObject
+		)
+		m.oldValue = func(ctx context.Context) (*MediaObject, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().MediaObject.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withMediaObject sets the old MediaObject of the mutation.
+func withMediaObject(node *MediaObject) mediaobjectOption {
+	return func(m *MediaObjectMutation) {
+		m.oldValue = func(context.Context) (*MediaObject, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m MediaObjectMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m MediaObjectMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *MediaObjectMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *MediaObjectMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().MediaObject.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetKey sets the "key" field.
+func (m *MediaObjectMutation) SetKey(s string) {
+	m.key = &s
+}
+
+// Key returns the value of the "key" field in the mutation.
+func (m *MediaObjectMutation) Key() (r string, exists bool) {
+	v := m.key
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldKey returns the old "key" field's value of the MediaObject entity.
+// If the MediaObject object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MediaObjectMutation) OldKey(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldKey is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldKey requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldKey: %w", err)
+	}
+	return oldValue.Key, nil
+}
+
+// ResetKey resets all changes to the "key" field.
+func (m *MediaObjectMutation) ResetKey() {
+	m.key = nil
+}
+
+// SetSourceKey sets the "source_key" field.
+func (m *MediaObjectMutation) SetSourceKey(s string) {
+	m.source_key = &s
+}
+
+// SourceKey returns the value of the "source_key" field in the mutation.
+func (m *MediaObjectMutation) SourceKey() (r string, exists bool) {
+	v := m.source_key
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSourceKey returns the old "source_key" field's value of the MediaObject entity.
+// If the MediaObject object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MediaObjectMutation) OldSourceKey(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSourceKey is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSourceKey requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSourceKey: %w", err)
+	}
+	return oldValue.SourceKey, nil
+}
+
+// ResetSourceKey resets all changes to the "source_key" field.
+func (m *MediaObjectMutation) ResetSourceKey() {
+	m.source_key = nil
+}
+
+// SetSize sets the "size" field.
+func (m *MediaObjectMutation) SetSize(i int64) {
+	m.size = &i
+	m.addsize = nil
+}
+
+// Size returns the value of the "size" field in the mutation.
+func (m *MediaObjectMutation) Size() (r int64, exists bool) {
+	v := m.size
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSize returns the old "size" field's value of the MediaObject entity.
+// If the MediaObject object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MediaObjectMutation) OldSize(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSize is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSize requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSize: %w", err)
+	}
+	return oldValue.Size, nil
+}
+
+// AddSize adds i to the "size" field.
+func (m *MediaObjectMutation) AddSize(i int64) {
+	if m.addsize != nil {
+		*m.addsize += i
+	} else {
+		m.addsize = &i
+	}
+}
+
+// AddedSize returns the value that was added to the "size" field in this mutation.
+func (m *MediaObjectMutation) AddedSize() (r int64, exists bool) {
+	v := m.addsize
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetSize resets all changes to the "size" field.
+func (m *MediaObjectMutation) ResetSize() {
+	m.size = nil
+	m.addsize = nil
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *MediaObjectMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *MediaObjectMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the MediaObject entity.
+// If the MediaObject object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MediaObjectMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *MediaObjectMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// Where appends a list predicates to the MediaObjectMutation builder.
+func (m *MediaObjectMutation) Where(ps ...predicate.MediaObject) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the MediaObjectMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *MediaObjectMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.MediaObject, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *MediaObjectMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *MediaObjectMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (MediaObject).
+func (m *MediaObjectMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *MediaObjectMutation) Fields() []string {
+	fields := make([]string, 0, 4)
+	if m.key != nil {
+		fields = append(fields, mediaobject.FieldKey)
+	}
+	if m.source_key != nil {
+		fields = append(fields, mediaobject.FieldSourceKey)
+	}
+	if m.size != nil {
+		fields = append(fields, mediaobject.FieldSize)
+	}
+	if m.created_at != nil {
+		fields = append(fields, mediaobject.FieldCreatedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *MediaObjectMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case mediaobject.FieldKey:
+		return m.Key()
+	case mediaobject.FieldSourceKey:
+		return m.SourceKey()
+	case mediaobject.FieldSize:
+		return m.Size()
+	case mediaobject.FieldCreatedAt:
+		return m.CreatedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *MediaObjectMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case mediaobject.FieldKey:
+		return m.OldKey(ctx)
+	case mediaobject.FieldSourceKey:
+		return m.OldSourceKey(ctx)
+	case mediaobject.FieldSize:
+		return m.OldSize(ctx)
+	case mediaobject.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown MediaObject field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *MediaObjectMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case mediaobject.FieldKey:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetKey(v)
+		return nil
+	case mediaobject.FieldSourceKey:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSourceKey(v)
+		return nil
+	case mediaobject.FieldSize:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSize(v)
+		return nil
+	case mediaobject.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown MediaObject field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *MediaObjectMutation) AddedFields() []string {
+	var fields []string
+	if m.addsize != nil {
+		fields = append(fields, mediaobject.FieldSize)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *MediaObjectMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case mediaobject.FieldSize:
+		return m.AddedSize()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *MediaObjectMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case mediaobject.FieldSize:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddSize(v)
+		return nil
+	}
+	return fmt.Errorf("unknown MediaObject numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *MediaObjectMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *MediaObjectMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *MediaObjectMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown MediaObject nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *MediaObjectMutation) ResetField(name string) error {
+	switch name {
+	case mediaobject.FieldKey:
+		m.ResetKey()
+		return nil
+	case mediaobject.FieldSourceKey:
+		m.ResetSourceKey()
+		return nil
+	case mediaobject.FieldSize:
+		m.ResetSize()
+		return nil
+	case mediaobject.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown MediaObject field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *MediaObjectMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *MediaObjectMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *MediaObjectMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *MediaObjectMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *MediaObjectMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *MediaObjectMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *MediaObjectMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown MediaObject unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *MediaObjectMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown MediaObject edge %s", name)
 }
 
 // MenuMutation represents an operation that mutates the Menu nodes in the graph.
@@ -34069,6 +34597,1089 @@ func (m *StaffMemberMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown StaffMember edge %s", name)
+}
+
+// StagedUploadMutation represents an operation that mutates the StagedUpload nodes in the graph.
+type StagedUploadMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *int
+	token_hash    *string
+	filename      *string
+	mime_type     *string
+	max_bytes     *int64
+	addmax_bytes  *int64
+	status        *string
+	object_key    *string
+	width         *int
+	addwidth      *int
+	height        *int
+	addheight     *int
+	staff_id      *int
+	addstaff_id   *int
+	created_at    *time.Time
+	expires_at    *time.Time
+	clearedFields map[string]struct{}
+	done          bool
+	oldValue      func(context.Context) (*StagedUpload, error)
+	predicates    []predicate.StagedUpload
+}
+
+var _ ent.Mutation = (*StagedUploadMutation)(nil)
+
+// stageduploadOption allows management of the mutation configuration using functional options.
+type stageduploadOption func(*StagedUploadMutation)
+
+// newStagedUploadMutation creates new mutation for the StagedUpload entity.
+func newStagedUploadMutation(c config, op Op, opts ...stageduploadOption) *StagedUploadMutation {
+	m := &StagedUploadMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeStagedUpload,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withStagedUploadID sets the ID field of the mutation.
+func withStagedUploadID(id int) stageduploadOption {
+	return func(m *StagedUploadMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *StagedUpload
+		)
+		m.oldValue = func(ctx context.Context) (*StagedUpload, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().StagedUpload.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withStagedUpload sets the old StagedUpload of the mutation.
+func withStagedUpload(node *StagedUpload) stageduploadOption {
+	return func(m *StagedUploadMutation) {
+		m.oldValue = func(context.Context) (*StagedUpload, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m StagedUploadMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m StagedUploadMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *StagedUploadMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *StagedUploadMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().StagedUpload.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetTokenHash sets the "token_hash" field.
+func (m *StagedUploadMutation) SetTokenHash(s string) {
+	m.token_hash = &s
+}
+
+// TokenHash returns the value of the "token_hash" field in the mutation.
+func (m *StagedUploadMutation) TokenHash() (r string, exists bool) {
+	v := m.token_hash
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTokenHash returns the old "token_hash" field's value of the StagedUpload entity.
+// If the StagedUpload object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StagedUploadMutation) OldTokenHash(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTokenHash is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTokenHash requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTokenHash: %w", err)
+	}
+	return oldValue.TokenHash, nil
+}
+
+// ResetTokenHash resets all changes to the "token_hash" field.
+func (m *StagedUploadMutation) ResetTokenHash() {
+	m.token_hash = nil
+}
+
+// SetFilename sets the "filename" field.
+func (m *StagedUploadMutation) SetFilename(s string) {
+	m.filename = &s
+}
+
+// Filename returns the value of the "filename" field in the mutation.
+func (m *StagedUploadMutation) Filename() (r string, exists bool) {
+	v := m.filename
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFilename returns the old "filename" field's value of the StagedUpload entity.
+// If the StagedUpload object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StagedUploadMutation) OldFilename(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFilename is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFilename requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFilename: %w", err)
+	}
+	return oldValue.Filename, nil
+}
+
+// ResetFilename resets all changes to the "filename" field.
+func (m *StagedUploadMutation) ResetFilename() {
+	m.filename = nil
+}
+
+// SetMimeType sets the "mime_type" field.
+func (m *StagedUploadMutation) SetMimeType(s string) {
+	m.mime_type = &s
+}
+
+// MimeType returns the value of the "mime_type" field in the mutation.
+func (m *StagedUploadMutation) MimeType() (r string, exists bool) {
+	v := m.mime_type
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMimeType returns the old "mime_type" field's value of the StagedUpload entity.
+// If the StagedUpload object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StagedUploadMutation) OldMimeType(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMimeType is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMimeType requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMimeType: %w", err)
+	}
+	return oldValue.MimeType, nil
+}
+
+// ResetMimeType resets all changes to the "mime_type" field.
+func (m *StagedUploadMutation) ResetMimeType() {
+	m.mime_type = nil
+}
+
+// SetMaxBytes sets the "max_bytes" field.
+func (m *StagedUploadMutation) SetMaxBytes(i int64) {
+	m.max_bytes = &i
+	m.addmax_bytes = nil
+}
+
+// MaxBytes returns the value of the "max_bytes" field in the mutation.
+func (m *StagedUploadMutation) MaxBytes() (r int64, exists bool) {
+	v := m.max_bytes
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMaxBytes returns the old "max_bytes" field's value of the StagedUpload entity.
+// If the StagedUpload object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StagedUploadMutation) OldMaxBytes(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMaxBytes is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMaxBytes requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMaxBytes: %w", err)
+	}
+	return oldValue.MaxBytes, nil
+}
+
+// AddMaxBytes adds i to the "max_bytes" field.
+func (m *StagedUploadMutation) AddMaxBytes(i int64) {
+	if m.addmax_bytes != nil {
+		*m.addmax_bytes += i
+	} else {
+		m.addmax_bytes = &i
+	}
+}
+
+// AddedMaxBytes returns the value that was added to the "max_bytes" field in this mutation.
+func (m *StagedUploadMutation) AddedMaxBytes() (r int64, exists bool) {
+	v := m.addmax_bytes
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetMaxBytes resets all changes to the "max_bytes" field.
+func (m *StagedUploadMutation) ResetMaxBytes() {
+	m.max_bytes = nil
+	m.addmax_bytes = nil
+}
+
+// SetStatus sets the "status" field.
+func (m *StagedUploadMutation) SetStatus(s string) {
+	m.status = &s
+}
+
+// Status returns the value of the "status" field in the mutation.
+func (m *StagedUploadMutation) Status() (r string, exists bool) {
+	v := m.status
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStatus returns the old "status" field's value of the StagedUpload entity.
+// If the StagedUpload object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StagedUploadMutation) OldStatus(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStatus is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStatus requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStatus: %w", err)
+	}
+	return oldValue.Status, nil
+}
+
+// ResetStatus resets all changes to the "status" field.
+func (m *StagedUploadMutation) ResetStatus() {
+	m.status = nil
+}
+
+// SetObjectKey sets the "object_key" field.
+func (m *StagedUploadMutation) SetObjectKey(s string) {
+	m.object_key = &s
+}
+
+// ObjectKey returns the value of the "object_key" field in the mutation.
+func (m *StagedUploadMutation) ObjectKey() (r string, exists bool) {
+	v := m.object_key
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldObjectKey returns the old "object_key" field's value of the StagedUpload entity.
+// If the StagedUpload object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StagedUploadMutation) OldObjectKey(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldObjectKey is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldObjectKey requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldObjectKey: %w", err)
+	}
+	return oldValue.ObjectKey, nil
+}
+
+// ClearObjectKey clears the value of the "object_key" field.
+func (m *StagedUploadMutation) ClearObjectKey() {
+	m.object_key = nil
+	m.clearedFields[stagedupload.FieldObjectKey] = struct{}{}
+}
+
+// ObjectKeyCleared returns if the "object_key" field was cleared in this mutation.
+func (m *StagedUploadMutation) ObjectKeyCleared() bool {
+	_, ok := m.clearedFields[stagedupload.FieldObjectKey]
+	return ok
+}
+
+// ResetObjectKey resets all changes to the "object_key" field.
+func (m *StagedUploadMutation) ResetObjectKey() {
+	m.object_key = nil
+	delete(m.clearedFields, stagedupload.FieldObjectKey)
+}
+
+// SetWidth sets the "width" field.
+func (m *StagedUploadMutation) SetWidth(i int) {
+	m.width = &i
+	m.addwidth = nil
+}
+
+// Width returns the value of the "width" field in the mutation.
+func (m *StagedUploadMutation) Width() (r int, exists bool) {
+	v := m.width
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldWidth returns the old "width" field's value of the StagedUpload entity.
+// If the StagedUpload object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StagedUploadMutation) OldWidth(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldWidth is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldWidth requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldWidth: %w", err)
+	}
+	return oldValue.Width, nil
+}
+
+// AddWidth adds i to the "width" field.
+func (m *StagedUploadMutation) AddWidth(i int) {
+	if m.addwidth != nil {
+		*m.addwidth += i
+	} else {
+		m.addwidth = &i
+	}
+}
+
+// AddedWidth returns the value that was added to the "width" field in this mutation.
+func (m *StagedUploadMutation) AddedWidth() (r int, exists bool) {
+	v := m.addwidth
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearWidth clears the value of the "width" field.
+func (m *StagedUploadMutation) ClearWidth() {
+	m.width = nil
+	m.addwidth = nil
+	m.clearedFields[stagedupload.FieldWidth] = struct{}{}
+}
+
+// WidthCleared returns if the "width" field was cleared in this mutation.
+func (m *StagedUploadMutation) WidthCleared() bool {
+	_, ok := m.clearedFields[stagedupload.FieldWidth]
+	return ok
+}
+
+// ResetWidth resets all changes to the "width" field.
+func (m *StagedUploadMutation) ResetWidth() {
+	m.width = nil
+	m.addwidth = nil
+	delete(m.clearedFields, stagedupload.FieldWidth)
+}
+
+// SetHeight sets the "height" field.
+func (m *StagedUploadMutation) SetHeight(i int) {
+	m.height = &i
+	m.addheight = nil
+}
+
+// Height returns the value of the "height" field in the mutation.
+func (m *StagedUploadMutation) Height() (r int, exists bool) {
+	v := m.height
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldHeight returns the old "height" field's value of the StagedUpload entity.
+// If the StagedUpload object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StagedUploadMutation) OldHeight(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldHeight is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldHeight requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldHeight: %w", err)
+	}
+	return oldValue.Height, nil
+}
+
+// AddHeight adds i to the "height" field.
+func (m *StagedUploadMutation) AddHeight(i int) {
+	if m.addheight != nil {
+		*m.addheight += i
+	} else {
+		m.addheight = &i
+	}
+}
+
+// AddedHeight returns the value that was added to the "height" field in this mutation.
+func (m *StagedUploadMutation) AddedHeight() (r int, exists bool) {
+	v := m.addheight
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearHeight clears the value of the "height" field.
+func (m *StagedUploadMutation) ClearHeight() {
+	m.height = nil
+	m.addheight = nil
+	m.clearedFields[stagedupload.FieldHeight] = struct{}{}
+}
+
+// HeightCleared returns if the "height" field was cleared in this mutation.
+func (m *StagedUploadMutation) HeightCleared() bool {
+	_, ok := m.clearedFields[stagedupload.FieldHeight]
+	return ok
+}
+
+// ResetHeight resets all changes to the "height" field.
+func (m *StagedUploadMutation) ResetHeight() {
+	m.height = nil
+	m.addheight = nil
+	delete(m.clearedFields, stagedupload.FieldHeight)
+}
+
+// SetStaffID sets the "staff_id" field.
+func (m *StagedUploadMutation) SetStaffID(i int) {
+	m.staff_id = &i
+	m.addstaff_id = nil
+}
+
+// StaffID returns the value of the "staff_id" field in the mutation.
+func (m *StagedUploadMutation) StaffID() (r int, exists bool) {
+	v := m.staff_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStaffID returns the old "staff_id" field's value of the StagedUpload entity.
+// If the StagedUpload object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StagedUploadMutation) OldStaffID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStaffID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStaffID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStaffID: %w", err)
+	}
+	return oldValue.StaffID, nil
+}
+
+// AddStaffID adds i to the "staff_id" field.
+func (m *StagedUploadMutation) AddStaffID(i int) {
+	if m.addstaff_id != nil {
+		*m.addstaff_id += i
+	} else {
+		m.addstaff_id = &i
+	}
+}
+
+// AddedStaffID returns the value that was added to the "staff_id" field in this mutation.
+func (m *StagedUploadMutation) AddedStaffID() (r int, exists bool) {
+	v := m.addstaff_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearStaffID clears the value of the "staff_id" field.
+func (m *StagedUploadMutation) ClearStaffID() {
+	m.staff_id = nil
+	m.addstaff_id = nil
+	m.clearedFields[stagedupload.FieldStaffID] = struct{}{}
+}
+
+// StaffIDCleared returns if the "staff_id" field was cleared in this mutation.
+func (m *StagedUploadMutation) StaffIDCleared() bool {
+	_, ok := m.clearedFields[stagedupload.FieldStaffID]
+	return ok
+}
+
+// ResetStaffID resets all changes to the "staff_id" field.
+func (m *StagedUploadMutation) ResetStaffID() {
+	m.staff_id = nil
+	m.addstaff_id = nil
+	delete(m.clearedFields, stagedupload.FieldStaffID)
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *StagedUploadMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *StagedUploadMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the StagedUpload entity.
+// If the StagedUpload object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StagedUploadMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *StagedUploadMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetExpiresAt sets the "expires_at" field.
+func (m *StagedUploadMutation) SetExpiresAt(t time.Time) {
+	m.expires_at = &t
+}
+
+// ExpiresAt returns the value of the "expires_at" field in the mutation.
+func (m *StagedUploadMutation) ExpiresAt() (r time.Time, exists bool) {
+	v := m.expires_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldExpiresAt returns the old "expires_at" field's value of the StagedUpload entity.
+// If the StagedUpload object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StagedUploadMutation) OldExpiresAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldExpiresAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldExpiresAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldExpiresAt: %w", err)
+	}
+	return oldValue.ExpiresAt, nil
+}
+
+// ResetExpiresAt resets all changes to the "expires_at" field.
+func (m *StagedUploadMutation) ResetExpiresAt() {
+	m.expires_at = nil
+}
+
+// Where appends a list predicates to the StagedUploadMutation builder.
+func (m *StagedUploadMutation) Where(ps ...predicate.StagedUpload) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the StagedUploadMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *StagedUploadMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.StagedUpload, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *StagedUploadMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *StagedUploadMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (StagedUpload).
+func (m *StagedUploadMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *StagedUploadMutation) Fields() []string {
+	fields := make([]string, 0, 11)
+	if m.token_hash != nil {
+		fields = append(fields, stagedupload.FieldTokenHash)
+	}
+	if m.filename != nil {
+		fields = append(fields, stagedupload.FieldFilename)
+	}
+	if m.mime_type != nil {
+		fields = append(fields, stagedupload.FieldMimeType)
+	}
+	if m.max_bytes != nil {
+		fields = append(fields, stagedupload.FieldMaxBytes)
+	}
+	if m.status != nil {
+		fields = append(fields, stagedupload.FieldStatus)
+	}
+	if m.object_key != nil {
+		fields = append(fields, stagedupload.FieldObjectKey)
+	}
+	if m.width != nil {
+		fields = append(fields, stagedupload.FieldWidth)
+	}
+	if m.height != nil {
+		fields = append(fields, stagedupload.FieldHeight)
+	}
+	if m.staff_id != nil {
+		fields = append(fields, stagedupload.FieldStaffID)
+	}
+	if m.created_at != nil {
+		fields = append(fields, stagedupload.FieldCreatedAt)
+	}
+	if m.expires_at != nil {
+		fields = append(fields, stagedupload.FieldExpiresAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *StagedUploadMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case stagedupload.FieldTokenHash:
+		return m.TokenHash()
+	case stagedupload.FieldFilename:
+		return m.Filename()
+	case stagedupload.FieldMimeType:
+		return m.MimeType()
+	case stagedupload.FieldMaxBytes:
+		return m.MaxBytes()
+	case stagedupload.FieldStatus:
+		return m.Status()
+	case stagedupload.FieldObjectKey:
+		return m.ObjectKey()
+	case stagedupload.FieldWidth:
+		return m.Width()
+	case stagedupload.FieldHeight:
+		return m.Height()
+	case stagedupload.FieldStaffID:
+		return m.StaffID()
+	case stagedupload.FieldCreatedAt:
+		return m.CreatedAt()
+	case stagedupload.FieldExpiresAt:
+		return m.ExpiresAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *StagedUploadMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case stagedupload.FieldTokenHash:
+		return m.OldTokenHash(ctx)
+	case stagedupload.FieldFilename:
+		return m.OldFilename(ctx)
+	case stagedupload.FieldMimeType:
+		return m.OldMimeType(ctx)
+	case stagedupload.FieldMaxBytes:
+		return m.OldMaxBytes(ctx)
+	case stagedupload.FieldStatus:
+		return m.OldStatus(ctx)
+	case stagedupload.FieldObjectKey:
+		return m.OldObjectKey(ctx)
+	case stagedupload.FieldWidth:
+		return m.OldWidth(ctx)
+	case stagedupload.FieldHeight:
+		return m.OldHeight(ctx)
+	case stagedupload.FieldStaffID:
+		return m.OldStaffID(ctx)
+	case stagedupload.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case stagedupload.FieldExpiresAt:
+		return m.OldExpiresAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown StagedUpload field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *StagedUploadMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case stagedupload.FieldTokenHash:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTokenHash(v)
+		return nil
+	case stagedupload.FieldFilename:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFilename(v)
+		return nil
+	case stagedupload.FieldMimeType:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMimeType(v)
+		return nil
+	case stagedupload.FieldMaxBytes:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMaxBytes(v)
+		return nil
+	case stagedupload.FieldStatus:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStatus(v)
+		return nil
+	case stagedupload.FieldObjectKey:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetObjectKey(v)
+		return nil
+	case stagedupload.FieldWidth:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetWidth(v)
+		return nil
+	case stagedupload.FieldHeight:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetHeight(v)
+		return nil
+	case stagedupload.FieldStaffID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStaffID(v)
+		return nil
+	case stagedupload.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case stagedupload.FieldExpiresAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetExpiresAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown StagedUpload field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *StagedUploadMutation) AddedFields() []string {
+	var fields []string
+	if m.addmax_bytes != nil {
+		fields = append(fields, stagedupload.FieldMaxBytes)
+	}
+	if m.addwidth != nil {
+		fields = append(fields, stagedupload.FieldWidth)
+	}
+	if m.addheight != nil {
+		fields = append(fields, stagedupload.FieldHeight)
+	}
+	if m.addstaff_id != nil {
+		fields = append(fields, stagedupload.FieldStaffID)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *StagedUploadMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case stagedupload.FieldMaxBytes:
+		return m.AddedMaxBytes()
+	case stagedupload.FieldWidth:
+		return m.AddedWidth()
+	case stagedupload.FieldHeight:
+		return m.AddedHeight()
+	case stagedupload.FieldStaffID:
+		return m.AddedStaffID()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *StagedUploadMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case stagedupload.FieldMaxBytes:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddMaxBytes(v)
+		return nil
+	case stagedupload.FieldWidth:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddWidth(v)
+		return nil
+	case stagedupload.FieldHeight:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddHeight(v)
+		return nil
+	case stagedupload.FieldStaffID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddStaffID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown StagedUpload numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *StagedUploadMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(stagedupload.FieldObjectKey) {
+		fields = append(fields, stagedupload.FieldObjectKey)
+	}
+	if m.FieldCleared(stagedupload.FieldWidth) {
+		fields = append(fields, stagedupload.FieldWidth)
+	}
+	if m.FieldCleared(stagedupload.FieldHeight) {
+		fields = append(fields, stagedupload.FieldHeight)
+	}
+	if m.FieldCleared(stagedupload.FieldStaffID) {
+		fields = append(fields, stagedupload.FieldStaffID)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *StagedUploadMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *StagedUploadMutation) ClearField(name string) error {
+	switch name {
+	case stagedupload.FieldObjectKey:
+		m.ClearObjectKey()
+		return nil
+	case stagedupload.FieldWidth:
+		m.ClearWidth()
+		return nil
+	case stagedupload.FieldHeight:
+		m.ClearHeight()
+		return nil
+	case stagedupload.FieldStaffID:
+		m.ClearStaffID()
+		return nil
+	}
+	return fmt.Errorf("unknown StagedUpload nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *StagedUploadMutation) ResetField(name string) error {
+	switch name {
+	case stagedupload.FieldTokenHash:
+		m.ResetTokenHash()
+		return nil
+	case stagedupload.FieldFilename:
+		m.ResetFilename()
+		return nil
+	case stagedupload.FieldMimeType:
+		m.ResetMimeType()
+		return nil
+	case stagedupload.FieldMaxBytes:
+		m.ResetMaxBytes()
+		return nil
+	case stagedupload.FieldStatus:
+		m.ResetStatus()
+		return nil
+	case stagedupload.FieldObjectKey:
+		m.ResetObjectKey()
+		return nil
+	case stagedupload.FieldWidth:
+		m.ResetWidth()
+		return nil
+	case stagedupload.FieldHeight:
+		m.ResetHeight()
+		return nil
+	case stagedupload.FieldStaffID:
+		m.ResetStaffID()
+		return nil
+	case stagedupload.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case stagedupload.FieldExpiresAt:
+		m.ResetExpiresAt()
+		return nil
+	}
+	return fmt.Errorf("unknown StagedUpload field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *StagedUploadMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *StagedUploadMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *StagedUploadMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *StagedUploadMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *StagedUploadMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *StagedUploadMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *StagedUploadMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown StagedUpload unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *StagedUploadMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown StagedUpload edge %s", name)
 }
 
 // TaxRateMutation represents an operation that mutates the TaxRate nodes in the graph.

@@ -22,6 +22,7 @@ import (
 	"github.com/emporium/emporium/ent/inventorylevel"
 	"github.com/emporium/emporium/ent/location"
 	"github.com/emporium/emporium/ent/loginthrottle"
+	"github.com/emporium/emporium/ent/mediaobject"
 	"github.com/emporium/emporium/ent/menu"
 	"github.com/emporium/emporium/ent/menuitem"
 	"github.com/emporium/emporium/ent/order"
@@ -41,6 +42,7 @@ import (
 	"github.com/emporium/emporium/ent/shop"
 	"github.com/emporium/emporium/ent/signingkey"
 	"github.com/emporium/emporium/ent/staffmember"
+	"github.com/emporium/emporium/ent/stagedupload"
 	"github.com/emporium/emporium/ent/taxrate"
 	"github.com/emporium/emporium/ent/testpayment"
 	"github.com/emporium/emporium/ent/variantprice"
@@ -517,6 +519,20 @@ func init() {
 	loginthrottleDescFailures := loginthrottleFields[1].Descriptor()
 	// loginthrottle.DefaultFailures holds the default value on creation for the failures field.
 	loginthrottle.DefaultFailures = loginthrottleDescFailures.Default.(int)
+	mediaobjectFields := schema.MediaObject{}.Fields()
+	_ = mediaobjectFields
+	// mediaobjectDescKey is the schema descriptor for key field.
+	mediaobjectDescKey := mediaobjectFields[0].Descriptor()
+	// mediaobject.KeyValidator is a validator for the "key" field. It is called by the builders before save.
+	mediaobject.KeyValidator = mediaobjectDescKey.Validators[0].(func(string) error)
+	// mediaobjectDescSourceKey is the schema descriptor for source_key field.
+	mediaobjectDescSourceKey := mediaobjectFields[1].Descriptor()
+	// mediaobject.SourceKeyValidator is a validator for the "source_key" field. It is called by the builders before save.
+	mediaobject.SourceKeyValidator = mediaobjectDescSourceKey.Validators[0].(func(string) error)
+	// mediaobjectDescCreatedAt is the schema descriptor for created_at field.
+	mediaobjectDescCreatedAt := mediaobjectFields[3].Descriptor()
+	// mediaobject.DefaultCreatedAt holds the default value on creation for the created_at field.
+	mediaobject.DefaultCreatedAt = mediaobjectDescCreatedAt.Default.(func() time.Time)
 	menuMixin := schema.Menu{}.Mixin()
 	menuMixinFields0 := menuMixin[0].Fields()
 	_ = menuMixinFields0
@@ -989,6 +1005,28 @@ func init() {
 	staffmemberDescFailedLogins := staffmemberFields[6].Descriptor()
 	// staffmember.DefaultFailedLogins holds the default value on creation for the failed_logins field.
 	staffmember.DefaultFailedLogins = staffmemberDescFailedLogins.Default.(int)
+	stageduploadFields := schema.StagedUpload{}.Fields()
+	_ = stageduploadFields
+	// stageduploadDescTokenHash is the schema descriptor for token_hash field.
+	stageduploadDescTokenHash := stageduploadFields[0].Descriptor()
+	// stagedupload.TokenHashValidator is a validator for the "token_hash" field. It is called by the builders before save.
+	stagedupload.TokenHashValidator = stageduploadDescTokenHash.Validators[0].(func(string) error)
+	// stageduploadDescFilename is the schema descriptor for filename field.
+	stageduploadDescFilename := stageduploadFields[1].Descriptor()
+	// stagedupload.DefaultFilename holds the default value on creation for the filename field.
+	stagedupload.DefaultFilename = stageduploadDescFilename.Default.(string)
+	// stageduploadDescMimeType is the schema descriptor for mime_type field.
+	stageduploadDescMimeType := stageduploadFields[2].Descriptor()
+	// stagedupload.DefaultMimeType holds the default value on creation for the mime_type field.
+	stagedupload.DefaultMimeType = stageduploadDescMimeType.Default.(string)
+	// stageduploadDescStatus is the schema descriptor for status field.
+	stageduploadDescStatus := stageduploadFields[4].Descriptor()
+	// stagedupload.DefaultStatus holds the default value on creation for the status field.
+	stagedupload.DefaultStatus = stageduploadDescStatus.Default.(string)
+	// stageduploadDescCreatedAt is the schema descriptor for created_at field.
+	stageduploadDescCreatedAt := stageduploadFields[9].Descriptor()
+	// stagedupload.DefaultCreatedAt holds the default value on creation for the created_at field.
+	stagedupload.DefaultCreatedAt = stageduploadDescCreatedAt.Default.(func() time.Time)
 	taxrateFields := schema.TaxRate{}.Fields()
 	_ = taxrateFields
 	// taxrateDescCountryCode is the schema descriptor for country_code field.

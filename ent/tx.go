@@ -50,6 +50,8 @@ type Tx struct {
 	Location *LocationClient
 	// LoginThrottle is the client for interacting with the LoginThrottle builders.
 	LoginThrottle *LoginThrottleClient
+	// MediaObject is the client for interacting with the MediaObject builders.
+	MediaObject *MediaObjectClient
 	// Menu is the client for interacting with the Menu builders.
 	Menu *MenuClient
 	// MenuItem is the client for interacting with the MenuItem builders.
@@ -86,6 +88,8 @@ type Tx struct {
 	SigningKey *SigningKeyClient
 	// StaffMember is the client for interacting with the StaffMember builders.
 	StaffMember *StaffMemberClient
+	// StagedUpload is the client for interacting with the StagedUpload builders.
+	StagedUpload *StagedUploadClient
 	// TaxRate is the client for interacting with the TaxRate builders.
 	TaxRate *TaxRateClient
 	// TestPayment is the client for interacting with the TestPayment builders.
@@ -241,6 +245,7 @@ func (tx *Tx) init() {
 	tx.InventoryLevel = NewInventoryLevelClient(tx.config)
 	tx.Location = NewLocationClient(tx.config)
 	tx.LoginThrottle = NewLoginThrottleClient(tx.config)
+	tx.MediaObject = NewMediaObjectClient(tx.config)
 	tx.Menu = NewMenuClient(tx.config)
 	tx.MenuItem = NewMenuItemClient(tx.config)
 	tx.Order = NewOrderClient(tx.config)
@@ -259,6 +264,7 @@ func (tx *Tx) init() {
 	tx.Shop = NewShopClient(tx.config)
 	tx.SigningKey = NewSigningKeyClient(tx.config)
 	tx.StaffMember = NewStaffMemberClient(tx.config)
+	tx.StagedUpload = NewStagedUploadClient(tx.config)
 	tx.TaxRate = NewTaxRateClient(tx.config)
 	tx.TestPayment = NewTestPaymentClient(tx.config)
 	tx.VariantPrice = NewVariantPriceClient(tx.config)

@@ -58,7 +58,15 @@ func (r *mutationResolver) ProductCreate(ctx context.Context, product model.Prod
 		return nil, err
 	}
 	in.Variants = variants
+	stored, errs, err := r.ingestMedia(ctx, "media", in.Media)
+	if err != nil || errs.Any() {
+		return &model.ProductCreatePayload{UserErrors: userErrors(errs)}, err
+	}
+	in.Media = stored
 	p, errs, err := r.catalog.CreateProduct(ctx, in)
+	if err != nil || errs.Any() {
+		r.releaseMedia(ctx, mediaURLs(in.Media)...)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -91,6 +99,10 @@ func (r *mutationResolver) ProductDelete(ctx context.Context, input model.Produc
 	if err != nil {
 		return nil, err
 	}
+	urls, err := r.catalog.ProductImageURLs(ctx, id)
+	if err != nil {
+		return nil, err
+	}
 	errs, err := r.catalog.DeleteProduct(ctx, id)
 	if err != nil {
 		return nil, err
@@ -98,6 +110,7 @@ func (r *mutationResolver) ProductDelete(ctx context.Context, input model.Produc
 	p := &model.ProductDeletePayload{UserErrors: userErrors(errs)}
 	if !errs.Any() {
 		p.DeletedProductID = &input.ID
+		r.releaseMedia(ctx, urls...)
 	}
 	return p, nil
 }
@@ -154,7 +167,14 @@ func (r *mutationResolver) ProductCreateMedia(ctx context.Context, productID str
 	if err != nil {
 		return nil, err
 	}
-	errs, err := r.catalog.AddMedia(ctx, id, mediaInputs(media))
+	in, errs, err := r.ingestMedia(ctx, "media", mediaInputs(media))
+	if err != nil || errs.Any() {
+		return &model.ProductCreateMediaPayload{UserErrors: userErrors(errs)}, err
+	}
+	errs, err = r.catalog.AddMedia(ctx, id, in)
+	if err != nil || errs.Any() {
+		r.releaseMedia(ctx, mediaURLs(in)...)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -171,7 +191,17 @@ func (r *mutationResolver) CollectionCreate(ctx context.Context, input model.Col
 	if err != nil {
 		return nil, err
 	}
+	if in.Image != nil {
+		images, errs, err := r.ingestMedia(ctx, "input.image", []catalog.MediaInput{*in.Image})
+		if err != nil || errs.Any() {
+			return &model.CollectionCreatePayload{UserErrors: userErrors(errs)}, err
+		}
+		in.Image = &images[0]
+	}
 	c, errs, err := r.catalog.SaveCollection(ctx, 0, in)
+	if (err != nil || errs.Any()) && in.Image != nil {
+		r.releaseMedia(ctx, in.Image.URL)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -191,7 +221,17 @@ func (r *mutationResolver) CollectionUpdate(ctx context.Context, input model.Col
 	if err != nil {
 		return nil, err
 	}
+	if in.Image != nil {
+		images, errs, err := r.ingestMedia(ctx, "input.image", []catalog.MediaInput{*in.Image})
+		if err != nil || errs.Any() {
+			return &model.CollectionUpdatePayload{UserErrors: userErrors(errs)}, err
+		}
+		in.Image = &images[0]
+	}
 	c, errs, err := r.catalog.SaveCollection(ctx, id, in)
+	if (err != nil || errs.Any()) && in.Image != nil {
+		r.releaseMedia(ctx, in.Image.URL)
+	}
 	if err != nil {
 		return nil, err
 	}

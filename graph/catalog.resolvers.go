@@ -60,6 +60,11 @@ func (r *collectionResolver) Products(ctx context.Context, obj *ent.Collection, 
 	return productConnection(page), nil
 }
 
+// URL is the resolver for the url field.
+func (r *imageResolver) URL(ctx context.Context, obj *ent.Image, transform *model.ImageTransformInput) (string, error) {
+	return r.media.URL(obj.URL, imageTransform(transform)), nil
+}
+
 // Description is the resolver for the description field.
 func (r *productResolver) Description(ctx context.Context, obj *ent.Product, truncateAt *int) (string, error) {
 	return catalog.Truncate(obj.Description, truncateAt), nil
@@ -419,6 +424,9 @@ func (r *queryResolver) CollectionByHandle(ctx context.Context, handle string) (
 // Collection returns generated.CollectionResolver implementation.
 func (r *Resolver) Collection() generated.CollectionResolver { return &collectionResolver{r} }
 
+// Image returns generated.ImageResolver implementation.
+func (r *Resolver) Image() generated.ImageResolver { return &imageResolver{r} }
+
 // Product returns generated.ProductResolver implementation.
 func (r *Resolver) Product() generated.ProductResolver { return &productResolver{r} }
 
@@ -429,6 +437,7 @@ func (r *Resolver) ProductVariant() generated.ProductVariantResolver {
 
 type (
 	collectionResolver     struct{ *Resolver }
+	imageResolver          struct{ *Resolver }
 	productResolver        struct{ *Resolver }
 	productVariantResolver struct{ *Resolver }
 )

@@ -10,9 +10,11 @@ import (
 	"github.com/emporium/emporium/discounts"
 	"github.com/emporium/emporium/ent"
 	"github.com/emporium/emporium/inventory"
+	"github.com/emporium/emporium/media"
 	"github.com/emporium/emporium/orders"
 	"github.com/emporium/emporium/staff"
 	"github.com/emporium/emporium/tax"
+	"log/slog"
 )
 
 //go:generate go run github.com/99designs/gqlgen generate
@@ -29,6 +31,8 @@ type Resolver struct {
 	tax       tax.Provider
 	discounts *discounts.Service
 	orders    *orders.Service
+	media     *media.Library
+	log       *slog.Logger
 }
 
 // Services are the domain services resolvers call.
@@ -43,11 +47,14 @@ type Services struct {
 	Tax       tax.Provider
 	Discounts *discounts.Service
 	Orders    *orders.Service
+	// Media stores, transforms and serves pictures.
+	Media *media.Library
+	Log   *slog.Logger
 }
 
 // NewResolver returns the root resolver.
 func NewResolver(client *ent.Client, s Services) *Resolver {
 	return &Resolver{client: client, catalog: s.Catalog, customers: s.Customers, staff: s.Staff, apiKeys: s.APIKeys,
 		inventory: s.Inventory, carts: s.Carts, tax: s.Tax,
-		discounts: s.Discounts, orders: s.Orders}
+		discounts: s.Discounts, orders: s.Orders, media: s.Media, log: s.Log}
 }

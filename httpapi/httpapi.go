@@ -27,6 +27,7 @@ import (
 	"github.com/emporium/emporium/graph/generated"
 	"github.com/emporium/emporium/graph/loaders"
 	"github.com/emporium/emporium/inventory"
+	"github.com/emporium/emporium/media"
 	"github.com/emporium/emporium/orders"
 	"github.com/emporium/emporium/payments"
 	"github.com/emporium/emporium/respcache"
@@ -91,6 +92,9 @@ type Config struct {
 	QueryCacheBytes, APQCacheBytes int
 	// MetricsToken, when set, is the bearer token that /metrics requires.
 	MetricsToken string
+	// Media stores and serves pictures under /media/; without it images are URLs only and
+	// Image.url(transform:) returns them unchanged.
+	Media *media.Library
 	// NoMetricsRoute leaves /metrics out of this handler: Metrics.Handler serves it on an address of its own.
 	NoMetricsRoute bool
 }
@@ -143,6 +147,8 @@ func New(cfg Config) http.Handler {
 		Tax:       taxes,
 		Discounts: discounts.NewService(cfg.DB.Client),
 		Orders:    orderService,
+		Media:     cfg.Media,
+		Log:       cfg.Log,
 	})
 
 	if cfg.MaxInFlight == 0 {
@@ -190,6 +196,9 @@ func New(cfg Config) http.Handler {
 	})
 	if !cfg.NoMetricsRoute {
 		mux.Handle("GET /metrics", RequireToken(cfg.MetricsToken, cfg.Metrics.Handler()))
+	}
+	if cfg.Media != nil {
+		mux.Handle(media.Prefix, cfg.Media.Handler())
 	}
 	if cfg.Playground {
 		mux.Handle("GET /{$}", playground.Handler("Emporium", "/graphql"))

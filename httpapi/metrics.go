@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/emporium/emporium/database"
+	"github.com/emporium/emporium/media"
 )
 
 // Metrics are the service's Prometheus metrics.
@@ -207,6 +208,10 @@ func routeOf(path string) string {
 		return path
 	case strings.HasPrefix(path, "/api/") && strings.HasSuffix(path, "/graphql.json"):
 		return "/api/{version}/graphql.json"
+	case strings.HasPrefix(path, media.UploadsPath):
+		return media.UploadsPath + "{token}"
+	case strings.HasPrefix(path, media.Prefix):
+		return media.Prefix + "{key}"
 	}
 	return "unmatched"
 }

@@ -7,6 +7,9 @@ import (
 	"log/slog"
 	"net/http"
 	"regexp"
+	"strings"
+
+	"github.com/emporium/emporium/media"
 )
 
 type requestIDKey struct{}
@@ -48,6 +51,10 @@ func securityHeaders(next http.Handler) http.Handler {
 // limitBody caps request bodies; the GraphQL transport answers an oversized one with an error.
 func limitBody(max int64, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		max := max
+		if strings.HasPrefix(r.URL.Path, media.UploadsPath) {
+			max = media.MaxBytes + 1<<20 // a file, and a form's other fields around it
+		}
 		if r.ContentLength > max {
 			w.Header().Set("Content-Type", "application/json; charset=utf-8")
 			w.WriteHeader(http.StatusRequestEntityTooLarge)

@@ -48,6 +48,8 @@ func demoCatalog(tb testing.TB) []byte {
 // server is a running Emporium over HTTP.
 type server struct {
 	name string // "sqlite" or "postgres"
+	// mediaDir holds the server's stored pictures.
+	mediaDir string
 	svc  *service.Service
 	http *httptest.Server
 	// counters receives the statement counter of each request, in order.
@@ -68,28 +70,45 @@ func startServerWith(tb testing.TB, kind string, dsn string, configure func(*ser
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
-	opts := service.Options{DatabaseURL: dsn, DemoCatalog: demoCatalog(tb), Log: log}
+	s := &server{name: kind, mediaDir: mediaDir(tb)}
+	// The listener comes first, so that the service knows the public URL its media is served under.
+	s.http = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, c := database.WithCounter(r.Context())
+		s.mu.Lock()
+		s.counters = append(s.counters, c)
+		s.mu.Unlock()
+		s.svc.Handler.ServeHTTP(w, r.WithContext(ctx))
+	}))
+	opts := service.Options{DatabaseURL: dsn, DemoCatalog: demoCatalog(tb), Log: log,
+		PublicURL: "http://" + s.http.Listener.Addr().String(), MediaDir: s.mediaDir}
 	if configure != nil {
 		configure(&opts)
 	}
 	svc, err := service.Open(context.Background(), opts)
 	if err != nil {
+		s.http.Close()
+		os.RemoveAll(s.mediaDir)
 		tb.Fatalf("start %s service: %v", kind, err)
 	}
-	s := &server{name: kind, svc: svc}
-	s.http = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx, c := database.WithCounter(r.Context())
-		s.mu.Lock()
-		s.counters = append(s.counters, c)
-		s.mu.Unlock()
-		svc.Handler.ServeHTTP(w, r.WithContext(ctx))
-	}))
+	s.svc = svc
+	s.http.Start()
 	return s
+}
+
+// mediaDir is a directory for a server's pictures, removed when the server closes: shared servers
+// outlive the test that starts them.
+func mediaDir(tb testing.TB) string {
+	dir, err := os.MkdirTemp("", "emporium-media-")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return dir
 }
 
 func (s *server) close() {
 	s.http.Close()
 	s.svc.Close()
+	os.RemoveAll(s.mediaDir)
 }
 
 // lastStatements is the number of SQL statements of the latest request.

@@ -30,12 +30,14 @@ type Disk struct {
 	Dir string
 }
 
-// NewDisk returns a store under dir, creating the directory.
+// NewDisk returns a store under dir. The directory is made by the first Put, so that a service that
+// never stores a picture leaves nothing behind.
 func NewDisk(dir string) (*Disk, error) {
-	if err := os.MkdirAll(dir, 0o750); err != nil {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
 		return nil, fmt.Errorf("media directory: %w", err)
 	}
-	return &Disk{Dir: dir}, nil
+	return &Disk{Dir: abs}, nil
 }
 
 func (d *Disk) path(key string) (string, error) {

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -23,10 +24,12 @@ import (
 	"github.com/emporium/emporium/auth"
 	"github.com/emporium/emporium/customers"
 	"github.com/emporium/emporium/database"
+	"github.com/emporium/emporium/demoimages"
 	"github.com/emporium/emporium/ent"
 	"github.com/emporium/emporium/ent/migrate"
 	"github.com/emporium/emporium/httpapi"
 	"github.com/emporium/emporium/mail"
+	"github.com/emporium/emporium/media"
 	"github.com/emporium/emporium/orders"
 	"github.com/emporium/emporium/payments"
 	"github.com/emporium/emporium/respcache"
@@ -95,6 +98,16 @@ type Options struct {
 	// Handler, for serving Service.Metrics on an address of its own.
 	MetricsToken   string
 	NoMetricsRoute bool
+
+	// PublicURL is the scheme and host (and path prefix, if any) clients reach this service at; media
+	// URLs are given under it. It is configured, never taken from a request's Host header.
+	PublicURL string
+	// MediaStorage keeps uploaded pictures and their transforms; when nil, a directory: MediaDir, or
+	// beside the SQLite file (FILE-media), or ./emporium-media.
+	MediaStorage media.Storage
+	MediaDir     string
+	// MediaFetchAllow lets originalSource URLs be fetched from these non-public addresses.
+	MediaFetchAllow []netip.Prefix
 }
 
 // Service is a prepared database and the HTTP handler that serves it.
@@ -110,6 +123,8 @@ type Service struct {
 	Customers *customers.Service
 	Staff     *staff.Service
 	APIKeys   *apikeys.Service
+	// Media stores, transforms and serves pictures.
+	Media *media.Library
 	// Recoverer ends completions that a crash or an outage abandoned; the serve command runs it.
 	Recoverer    *orders.Recoverer
 	closeGateway func() error
@@ -231,6 +246,11 @@ func Open(ctx context.Context, opts Options) (*Service, error) {
 			return nil, errors.Join(err, db.Close())
 		}
 	}
+	library, err := openMedia(db, opts)
+	if err != nil {
+		return nil, errors.Join(err, db.Close())
+	}
+	s.Media = library
 	s.Recoverer = orders.NewRecoverer(db.Client, gateway, opts.Log, opts.CompletionLease, opts.CompletionSweep)
 	s.Handler = httpapi.New(httpapi.Config{
 		RateLimit: limit, CheckoutURL: opts.CheckoutURL, Payments: gateway, OrderStatusURL: opts.OrderStatusURL,
@@ -239,10 +259,37 @@ func Open(ctx context.Context, opts Options) (*Service, error) {
 		Cache: cache, CacheGate: gate, MaxInFlight: opts.MaxInFlight, QueueTimeout: opts.QueueTimeout, RequestTimeout: opts.RequestTimeout,
 		MaxComplexity: opts.MaxComplexity,
 		BodyGrace:     opts.BodyGrace, BodyMinRate: opts.BodyMinRate, MetricsToken: opts.MetricsToken, NoMetricsRoute: opts.NoMetricsRoute,
-		CompletionLease: opts.CompletionLease,
+		CompletionLease: opts.CompletionLease, Media: library,
 	})
 	s.Metrics = metrics.Handler()
 	return s, nil
+}
+
+// openMedia opens the media library: the configured storage, or a directory, with the demo shop's
+// pictures laid over it under demo/.
+func openMedia(db *database.DB, opts Options) (*media.Library, error) {
+	store := opts.MediaStorage
+	if store == nil {
+		dir := opts.MediaDir
+		if dir == "" {
+			dir = "emporium-media"
+			if path, _, _ := strings.Cut(strings.TrimPrefix(opts.DatabaseURL, "file:"), "?"); !db.Postgres() && path != "" && !strings.Contains(path, ":memory:") {
+				dir = path + "-media"
+			}
+		}
+		disk, err := media.NewDisk(dir)
+		if err != nil {
+			return nil, err
+		}
+		store = disk
+	}
+	public := opts.PublicURL
+	if public == "" {
+		public = "http://127.0.0.1:8080"
+	}
+	return media.New(db.Client, &media.Overlay{Base: store, Dir: "demo/", FS: demoimages.FS()}, media.Options{
+		PublicURL: public, Fetcher: &media.Fetcher{Allow: opts.MediaFetchAllow}, Log: opts.Log,
+	}), nil
 }
 
 // loadKeys returns the configured keys, or the development key kept in the database (made on first

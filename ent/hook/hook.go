@@ -225,6 +225,18 @@ func (f LoginThrottleFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Valu
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.LoginThrottleMutation", m)
 }
 
+// The MediaObjectFunc type is an adapter to allow the use of ordinary
+// function as MediaObject mutator.
+type MediaObjectFunc func(context.Context, *ent.MediaObjectMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f MediaObjectFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.MediaObjectMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.MediaObjectMutation", m)
+}
+
 // The MenuFunc type is an adapter to allow the use of ordinary
 // function as Menu mutator.
 type MenuFunc func(context.Context, *ent.MenuMutation) (ent.Value, error)
@@ -439,6 +451,18 @@ func (f StaffMemberFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value,
 		return f(ctx, mv)
 	}
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.StaffMemberMutation", m)
+}
+
+// The StagedUploadFunc type is an adapter to allow the use of ordinary
+// function as StagedUpload mutator.
+type StagedUploadFunc func(context.Context, *ent.StagedUploadMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f StagedUploadFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.StagedUploadMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.StagedUploadMutation", m)
 }
 
 // The TaxRateFunc type is an adapter to allow the use of ordinary

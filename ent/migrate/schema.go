@@ -444,6 +444,11 @@ var (
 				Unique:  false,
 				Columns: []*schema.Column{ImagesColumns[6], ImagesColumns[5], ImagesColumns[0]},
 			},
+			{
+				Name:    "image_url",
+				Unique:  false,
+				Columns: []*schema.Column{ImagesColumns[1]},
+			},
 		},
 	}
 	// InventoryAdjustmentsColumns holds the columns for the "inventory_adjustments" table.
@@ -531,6 +536,27 @@ var (
 		Name:       "login_throttles",
 		Columns:    LoginThrottlesColumns,
 		PrimaryKey: []*schema.Column{LoginThrottlesColumns[0]},
+	}
+	// MediaObjectsColumns holds the columns for the "media_objects" table.
+	MediaObjectsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "key", Type: field.TypeString, Unique: true},
+		{Name: "source_key", Type: field.TypeString},
+		{Name: "size", Type: field.TypeInt64},
+		{Name: "created_at", Type: field.TypeTime},
+	}
+	// MediaObjectsTable holds the schema information for the "media_objects" table.
+	MediaObjectsTable = &schema.Table{
+		Name:       "media_objects",
+		Columns:    MediaObjectsColumns,
+		PrimaryKey: []*schema.Column{MediaObjectsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "mediaobject_source_key",
+				Unique:  false,
+				Columns: []*schema.Column{MediaObjectsColumns[2]},
+			},
+		},
 	}
 	// MenusColumns holds the columns for the "menus" table.
 	MenusColumns = []*schema.Column{
@@ -1066,6 +1092,34 @@ var (
 		Columns:    StaffMembersColumns,
 		PrimaryKey: []*schema.Column{StaffMembersColumns[0]},
 	}
+	// StagedUploadsColumns holds the columns for the "staged_uploads" table.
+	StagedUploadsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "token_hash", Type: field.TypeString, Unique: true},
+		{Name: "filename", Type: field.TypeString, Default: ""},
+		{Name: "mime_type", Type: field.TypeString, Default: ""},
+		{Name: "max_bytes", Type: field.TypeInt64},
+		{Name: "status", Type: field.TypeString, Default: "pending"},
+		{Name: "object_key", Type: field.TypeString, Nullable: true},
+		{Name: "width", Type: field.TypeInt, Nullable: true},
+		{Name: "height", Type: field.TypeInt, Nullable: true},
+		{Name: "staff_id", Type: field.TypeInt, Nullable: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "expires_at", Type: field.TypeTime},
+	}
+	// StagedUploadsTable holds the schema information for the "staged_uploads" table.
+	StagedUploadsTable = &schema.Table{
+		Name:       "staged_uploads",
+		Columns:    StagedUploadsColumns,
+		PrimaryKey: []*schema.Column{StagedUploadsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "stagedupload_expires_at",
+				Unique:  false,
+				Columns: []*schema.Column{StagedUploadsColumns[11]},
+			},
+		},
+	}
 	// TaxRatesColumns holds the columns for the "tax_rates" table.
 	TaxRatesColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -1190,6 +1244,7 @@ var (
 		InventoryLevelsTable,
 		LocationsTable,
 		LoginThrottlesTable,
+		MediaObjectsTable,
 		MenusTable,
 		MenuItemsTable,
 		OrdersTable,
@@ -1208,6 +1263,7 @@ var (
 		ShopsTable,
 		SigningKeysTable,
 		StaffMembersTable,
+		StagedUploadsTable,
 		TaxRatesTable,
 		TestPaymentsTable,
 		VariantPricesTable,

@@ -60,6 +60,9 @@ type Location func(*sql.Selector)
 // LoginThrottle is the predicate function for loginthrottle builders.
 type LoginThrottle func(*sql.Selector)
 
+// MediaObject is the predicate function for mediaobject builders.
+type MediaObject func(*sql.Selector)
+
 // Menu is the predicate function for menu builders.
 type Menu func(*sql.Selector)
 
@@ -113,6 +116,9 @@ type SigningKey func(*sql.Selector)
 
 // StaffMember is the predicate function for staffmember builders.
 type StaffMember func(*sql.Selector)
+
+// StagedUpload is the predicate function for stagedupload builders.
+type StagedUpload func(*sql.Selector)
 
 // TaxRate is the predicate function for taxrate builders.
 type TaxRate func(*sql.Selector)

@@ -224,6 +224,8 @@ func (Image) Edges() []ent.Edge {
 func (Image) Indexes() []ent.Index {
 	return []ent.Index{
 		index.Fields("product_id", "position", "id"),
+		// Deleting a stored picture first asks whether any image still shows it.
+		index.Fields("url"),
 	}
 }
 

@@ -42,6 +42,7 @@ type ResolverRoot interface {
 	Customer() CustomerResolver
 	Discount() DiscountResolver
 	Fulfillment() FulfillmentResolver
+	Image() ImageResolver
 	InventoryAdjustment() InventoryAdjustmentResolver
 	Location() LocationResolver
 	MailingAddress() MailingAddressResolver
@@ -631,6 +632,16 @@ type ComplexityRoot struct {
 		URL        func(childComplexity int) int
 	}
 
+	FileCreatePayload struct {
+		Files      func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
+	FileDeletePayload struct {
+		DeletedFileIds func(childComplexity int) int
+		UserErrors     func(childComplexity int) int
+	}
+
 	Fulfillment struct {
 		CreatedAt            func(childComplexity int) int
 		FulfillmentLineItems func(childComplexity int, first *int, after *string, last *int, before *string, reverse *bool) int
@@ -670,7 +681,7 @@ type ComplexityRoot struct {
 		AltText  func(childComplexity int) int
 		GlobalID func(childComplexity int) int
 		Height   func(childComplexity int) int
-		URL      func(childComplexity int) int
+		URL      func(childComplexity int, transform *model.ImageTransformInput) int
 		Width    func(childComplexity int) int
 	}
 
@@ -769,6 +780,14 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	MediaImage struct {
+		Alt        func(childComplexity int) int
+		FileStatus func(childComplexity int) int
+		ID         func(childComplexity int) int
+		Image      func(childComplexity int) int
+		MimeType   func(childComplexity int) int
+	}
+
 	Menu struct {
 		GlobalID   func(childComplexity int) int
 		Handle     func(childComplexity int) int
@@ -848,6 +867,8 @@ type ComplexityRoot struct {
 		DiscountCreate                    func(childComplexity int, input model.DiscountInput) int
 		DiscountDelete                    func(childComplexity int, id string) int
 		DiscountUpdate                    func(childComplexity int, id string, input model.DiscountInput) int
+		FileCreate                        func(childComplexity int, files []*model.FileCreateInput) int
+		FileDelete                        func(childComplexity int, fileIds []string) int
 		FulfillmentCreate                 func(childComplexity int, fulfillment model.FulfillmentInput) int
 		InventoryAdjustQuantities         func(childComplexity int, input model.InventoryAdjustQuantitiesInput) int
 		InventorySetQuantities            func(childComplexity int, input model.InventorySetQuantitiesInput) int
@@ -867,6 +888,7 @@ type ComplexityRoot struct {
 		ProductCreate                     func(childComplexity int, product model.ProductCreateInput, media []*model.CreateMediaInput) int
 		ProductCreateMedia                func(childComplexity int, productID string, media []*model.CreateMediaInput) int
 		ProductDelete                     func(childComplexity int, input model.ProductDeleteInput) int
+		ProductDeleteMedia                func(childComplexity int, productID string, mediaIds []string) int
 		ProductUpdate                     func(childComplexity int, product model.ProductUpdateInput) int
 		ProductVariantsBulkCreate         func(childComplexity int, productID string, variants []*model.ProductVariantsBulkInput) int
 		ProductVariantsBulkDelete         func(childComplexity int, productID string, variantsIds []string) int
@@ -877,6 +899,7 @@ type ComplexityRoot struct {
 		StaffAccessTokenDelete            func(childComplexity int) int
 		StaffMemberCreate                 func(childComplexity int, input model.StaffMemberCreateInput) int
 		StaffMemberUpdate                 func(childComplexity int, id string, input model.StaffMemberUpdateInput) int
+		StagedUploadsCreate               func(childComplexity int, input []*model.StagedUploadInput) int
 	}
 
 	Order struct {
@@ -1117,6 +1140,12 @@ type ComplexityRoot struct {
 		UserErrors func(childComplexity int) int
 	}
 
+	ProductDeleteMediaPayload struct {
+		DeletedMediaIds func(childComplexity int) int
+		Product         func(childComplexity int) int
+		UserErrors      func(childComplexity int) int
+	}
+
 	ProductDeletePayload struct {
 		DeletedProductID func(childComplexity int) int
 		UserErrors       func(childComplexity int) int
@@ -1322,6 +1351,22 @@ type ComplexityRoot struct {
 		UserErrors  func(childComplexity int) int
 	}
 
+	StagedMediaUploadTarget struct {
+		Parameters  func(childComplexity int) int
+		ResourceURL func(childComplexity int) int
+		URL         func(childComplexity int) int
+	}
+
+	StagedUploadParameter struct {
+		Name  func(childComplexity int) int
+		Value func(childComplexity int) int
+	}
+
+	StagedUploadsCreatePayload struct {
+		StagedTargets func(childComplexity int) int
+		UserErrors    func(childComplexity int) int
+	}
+
 	SubmissionError struct {
 		Code    func(childComplexity int) int
 		Message func(childComplexity int) int
@@ -1439,6 +1484,9 @@ type FulfillmentResolver interface {
 	TrackingInfo(ctx context.Context, obj *ent.Fulfillment, first *int) ([]*model.FulfillmentTrackingInfo, error)
 	FulfillmentLineItems(ctx context.Context, obj *ent.Fulfillment, first *int, after *string, last *int, before *string, reverse *bool) (*model.FulfillmentLineItemConnection, error)
 }
+type ImageResolver interface {
+	URL(ctx context.Context, obj *ent.Image, transform *model.ImageTransformInput) (string, error)
+}
 type InventoryAdjustmentResolver interface {
 	Variant(ctx context.Context, obj *ent.InventoryAdjustment) (*ent.ProductVariant, error)
 	Location(ctx context.Context, obj *ent.InventoryAdjustment) (*ent.Location, error)
@@ -1530,6 +1578,10 @@ type MutationResolver interface {
 	DiscountCreate(ctx context.Context, input model.DiscountInput) (*model.DiscountPayload, error)
 	DiscountUpdate(ctx context.Context, id string, input model.DiscountInput) (*model.DiscountPayload, error)
 	DiscountDelete(ctx context.Context, id string) (*model.DiscountDeletePayload, error)
+	StagedUploadsCreate(ctx context.Context, input []*model.StagedUploadInput) (*model.StagedUploadsCreatePayload, error)
+	ProductDeleteMedia(ctx context.Context, productID string, mediaIds []string) (*model.ProductDeleteMediaPayload, error)
+	FileCreate(ctx context.Context, files []*model.FileCreateInput) (*model.FileCreatePayload, error)
+	FileDelete(ctx context.Context, fileIds []string) (*model.FileDeletePayload, error)
 	OrderCancel(ctx context.Context, orderID string, reason string, refund bool, restock bool, staffNote *string) (*model.OrderCancelPayload, error)
 	FulfillmentCreate(ctx context.Context, fulfillment model.FulfillmentInput) (*model.FulfillmentCreatePayload, error)
 	RefundCreate(ctx context.Context, input model.RefundInput) (*model.RefundCreatePayload, error)
@@ -3690,6 +3742,32 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Domain.URL(childComplexity), true
 
+	case "FileCreatePayload.files":
+		if e.ComplexityRoot.FileCreatePayload.Files == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FileCreatePayload.Files(childComplexity), true
+	case "FileCreatePayload.userErrors":
+		if e.ComplexityRoot.FileCreatePayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FileCreatePayload.UserErrors(childComplexity), true
+
+	case "FileDeletePayload.deletedFileIds":
+		if e.ComplexityRoot.FileDeletePayload.DeletedFileIds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FileDeletePayload.DeletedFileIds(childComplexity), true
+	case "FileDeletePayload.userErrors":
+		if e.ComplexityRoot.FileDeletePayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FileDeletePayload.UserErrors(childComplexity), true
+
 	case "Fulfillment.createdAt":
 		if e.ComplexityRoot.Fulfillment.CreatedAt == nil {
 			break
@@ -3831,7 +3909,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			break
 		}
 
-		return e.ComplexityRoot.Image.URL(childComplexity), true
+		args, err := ec.field_Image_url_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Image.URL(childComplexity, args["transform"].(*model.ImageTransformInput)), true
 	case "Image.width":
 		if e.ComplexityRoot.Image.Width == nil {
 			break
@@ -4175,6 +4258,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.MailingAddressEdge.Node(childComplexity), true
+
+	case "MediaImage.alt":
+		if e.ComplexityRoot.MediaImage.Alt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MediaImage.Alt(childComplexity), true
+	case "MediaImage.fileStatus":
+		if e.ComplexityRoot.MediaImage.FileStatus == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MediaImage.FileStatus(childComplexity), true
+	case "MediaImage.id":
+		if e.ComplexityRoot.MediaImage.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MediaImage.ID(childComplexity), true
+	case "MediaImage.image":
+		if e.ComplexityRoot.MediaImage.Image == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MediaImage.Image(childComplexity), true
+	case "MediaImage.mimeType":
+		if e.ComplexityRoot.MediaImage.MimeType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MediaImage.MimeType(childComplexity), true
 
 	case "Menu.id":
 		if e.ComplexityRoot.Menu.GlobalID == nil {
@@ -4737,6 +4851,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DiscountUpdate(childComplexity, args["id"].(string), args["input"].(model.DiscountInput)), true
+	case "Mutation.fileCreate":
+		if e.ComplexityRoot.Mutation.FileCreate == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_fileCreate_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.FileCreate(childComplexity, args["files"].([]*model.FileCreateInput)), true
+	case "Mutation.fileDelete":
+		if e.ComplexityRoot.Mutation.FileDelete == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_fileDelete_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.FileDelete(childComplexity, args["fileIds"].([]string)), true
 	case "Mutation.fulfillmentCreate":
 		if e.ComplexityRoot.Mutation.FulfillmentCreate == nil {
 			break
@@ -4946,6 +5082,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ProductDelete(childComplexity, args["input"].(model.ProductDeleteInput)), true
+	case "Mutation.productDeleteMedia":
+		if e.ComplexityRoot.Mutation.ProductDeleteMedia == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_productDeleteMedia_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ProductDeleteMedia(childComplexity, args["productId"].(string), args["mediaIds"].([]string)), true
 	case "Mutation.productUpdate":
 		if e.ComplexityRoot.Mutation.ProductUpdate == nil {
 			break
@@ -5051,6 +5198,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.StaffMemberUpdate(childComplexity, args["id"].(string), args["input"].(model.StaffMemberUpdateInput)), true
+	case "Mutation.stagedUploadsCreate":
+		if e.ComplexityRoot.Mutation.StagedUploadsCreate == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_stagedUploadsCreate_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.StagedUploadsCreate(childComplexity, args["input"].([]*model.StagedUploadInput)), true
 
 	case "Order.billingAddress":
 		if e.ComplexityRoot.Order.BillingAddress == nil {
@@ -6025,6 +6183,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ProductCreatePayload.UserErrors(childComplexity), true
 
+	case "ProductDeleteMediaPayload.deletedMediaIds":
+		if e.ComplexityRoot.ProductDeleteMediaPayload.DeletedMediaIds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProductDeleteMediaPayload.DeletedMediaIds(childComplexity), true
+	case "ProductDeleteMediaPayload.product":
+		if e.ComplexityRoot.ProductDeleteMediaPayload.Product == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProductDeleteMediaPayload.Product(childComplexity), true
+	case "ProductDeleteMediaPayload.userErrors":
+		if e.ComplexityRoot.ProductDeleteMediaPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProductDeleteMediaPayload.UserErrors(childComplexity), true
+
 	case "ProductDeletePayload.deletedProductId":
 		if e.ComplexityRoot.ProductDeletePayload.DeletedProductID == nil {
 			break
@@ -6910,6 +7087,51 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.StaffMemberUpdatePayload.UserErrors(childComplexity), true
 
+	case "StagedMediaUploadTarget.parameters":
+		if e.ComplexityRoot.StagedMediaUploadTarget.Parameters == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StagedMediaUploadTarget.Parameters(childComplexity), true
+	case "StagedMediaUploadTarget.resourceUrl":
+		if e.ComplexityRoot.StagedMediaUploadTarget.ResourceURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StagedMediaUploadTarget.ResourceURL(childComplexity), true
+	case "StagedMediaUploadTarget.url":
+		if e.ComplexityRoot.StagedMediaUploadTarget.URL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StagedMediaUploadTarget.URL(childComplexity), true
+
+	case "StagedUploadParameter.name":
+		if e.ComplexityRoot.StagedUploadParameter.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StagedUploadParameter.Name(childComplexity), true
+	case "StagedUploadParameter.value":
+		if e.ComplexityRoot.StagedUploadParameter.Value == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StagedUploadParameter.Value(childComplexity), true
+
+	case "StagedUploadsCreatePayload.stagedTargets":
+		if e.ComplexityRoot.StagedUploadsCreatePayload.StagedTargets == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StagedUploadsCreatePayload.StagedTargets(childComplexity), true
+	case "StagedUploadsCreatePayload.userErrors":
+		if e.ComplexityRoot.StagedUploadsCreatePayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StagedUploadsCreatePayload.UserErrors(childComplexity), true
+
 	case "SubmissionError.code":
 		if e.ComplexityRoot.SubmissionError.Code == nil {
 			break
@@ -7038,9 +7260,11 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputCustomerResetInput,
 		ec.unmarshalInputCustomerUpdateInput,
 		ec.unmarshalInputDiscountInput,
+		ec.unmarshalInputFileCreateInput,
 		ec.unmarshalInputFulfillmentInput,
 		ec.unmarshalInputFulfillmentLineItemInput,
 		ec.unmarshalInputFulfillmentTrackingInput,
+		ec.unmarshalInputImageTransformInput,
 		ec.unmarshalInputInventoryAdjustQuantitiesInput,
 		ec.unmarshalInputInventoryChangeInput,
 		ec.unmarshalInputInventoryLevelInput,
@@ -7072,6 +7296,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputStaffAccessTokenCreateInput,
 		ec.unmarshalInputStaffMemberCreateInput,
 		ec.unmarshalInputStaffMemberUpdateInput,
+		ec.unmarshalInputStagedUploadInput,
 		ec.unmarshalInputVariantOptionValueInput,
 		ec.unmarshalInputVariantPriceInput,
 	)
@@ -8338,10 +8563,44 @@ enum WeightUnit {
 
 type Image {
   id: ID
-  url: URL!
+  """
+  The picture's URL. With transform, the URL of the picture resized to fit maxWidth × maxHeight (times
+  scale), or cropped to exactly that box with crop; it is made on its first request and then served from
+  storage. Images are never enlarged; SVG images and pictures on other hosts are returned unchanged.
+  """
+  url(transform: ImageTransformInput): URL!
   altText: String
+  "The original's width in pixels, when known."
   width: Int
+  "The original's height in pixels, when known."
   height: Int
+}
+
+input ImageTransformInput {
+  "Cuts the image to exactly maxWidth × maxHeight, keeping the named region; needs both bounds."
+  crop: CropRegion
+  "At most 5760 / scale."
+  maxWidth: Int
+  "At most 5760 / scale."
+  maxHeight: Int
+  "Multiplies the bounds for high-density screens: 1, 2 or 3."
+  scale: Int = 1
+  "JPG or PNG; WEBP is answered in the source's format (JPEG, or PNG for PNG, GIF and WebP sources)."
+  preferredContentType: ImageContentType
+}
+
+enum CropRegion {
+  CENTER
+  TOP
+  BOTTOM
+  LEFT
+  RIGHT
+}
+
+enum ImageContentType {
+  PNG
+  JPG
+  WEBP
 }
 
 type Collection implements Node {
@@ -8996,6 +9255,103 @@ enum LanguageCode {
   LT LU LV MG MI MK ML MN MO MR MS MT MY NB ND NE NL NN NO OM OR OS PA PL PS PT PT_BR PT_PT QU RM RN RO RU RW
   SA SC SD SE SG SH SI SK SL SN SO SQ SR SU SV SW TA TE TG TH TI TK TO TR TT UG UK UR UZ VI VO WO XH YI YO ZH
   ZH_CN ZH_TW ZU
+}
+`, BuiltIn: false},
+	{Name: "../../schema/media.graphqls", Input: `# Staff upload pictures as Shopify's Admin API has them do: stagedUploadsCreate gives an upload target,
+# the client PUTs or POSTs the file there, and productCreateMedia or fileCreate takes the target's
+# resourceUrl as an originalSource. Any other http(s) originalSource is fetched by Emporium.
+
+enum StagedUploadTargetGenerateUploadResource {
+  IMAGE
+  PRODUCT_IMAGE
+  COLLECTION_IMAGE
+  FILE
+}
+
+enum StagedUploadHttpMethodType {
+  PUT
+  POST
+}
+
+input StagedUploadInput {
+  resource: StagedUploadTargetGenerateUploadResource!
+  filename: String!
+  "image/jpeg, image/png, image/gif, image/webp or image/svg+xml."
+  mimeType: String!
+  httpMethod: StagedUploadHttpMethodType = PUT
+  "The file's size in bytes, when known: the target accepts no more. At most 20 MiB."
+  fileSize: String
+}
+
+type StagedUploadParameter {
+  name: String!
+  value: String!
+}
+
+"""
+Where to upload one file: PUT the file as the body to url, or POST a multipart/form-data form with the
+parameters and then a field named file. The target takes one upload and expires after 24 hours.
+"""
+type StagedMediaUploadTarget {
+  url: URL
+  resourceUrl: URL
+  parameters: [StagedUploadParameter!]!
+}
+
+type StagedUploadsCreatePayload {
+  stagedTargets: [StagedMediaUploadTarget!]
+  userErrors: [UserError!]!
+}
+
+type ProductDeleteMediaPayload {
+  deletedMediaIds: [ID!]
+  product: Product
+  userErrors: [UserError!]!
+}
+
+enum FileContentType {
+  IMAGE
+  FILE
+}
+
+input FileCreateInput {
+  originalSource: String!
+  alt: String
+  contentType: FileContentType
+}
+
+enum FileStatus {
+  UPLOADED
+  PROCESSING
+  READY
+  FAILED
+}
+
+"A picture in the shop's files, not attached to a product."
+type MediaImage {
+  id: ID!
+  alt: String
+  image: Image
+  mimeType: String
+  fileStatus: FileStatus!
+}
+
+type FileCreatePayload {
+  files: [MediaImage!]
+  userErrors: [UserError!]!
+}
+
+type FileDeletePayload {
+  deletedFileIds: [ID!]
+  userErrors: [UserError!]!
+}
+
+extend type Mutation {
+  stagedUploadsCreate(input: [StagedUploadInput!]!): StagedUploadsCreatePayload @hasPermission(permissions: [MANAGE_PRODUCTS])
+  "Removes images from a product; a stored picture no other image shows is deleted from storage."
+  productDeleteMedia(productId: ID!, mediaIds: [ID!]!): ProductDeleteMediaPayload @hasPermission(permissions: [MANAGE_PRODUCTS])
+  fileCreate(files: [FileCreateInput!]!): FileCreatePayload @hasPermission(permissions: [MANAGE_PRODUCTS])
+  fileDelete(fileIds: [ID!]!): FileDeletePayload @hasPermission(permissions: [MANAGE_PRODUCTS])
 }
 `, BuiltIn: false},
 	{Name: "../../schema/order.graphqls", Input: `# Orders: what customers see of their own (the Storefront API's Order) and what staff do with them
@@ -10406,6 +10762,26 @@ func (ec *executionContext) childFields_Domain(ctx context.Context, field graphq
 	return nil, fmt.Errorf("no field named %q was found under type Domain", field.Name)
 }
 
+func (ec *executionContext) childFields_FileCreatePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "files":
+		return ec.fieldContext_FileCreatePayload_files(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_FileCreatePayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type FileCreatePayload", field.Name)
+}
+
+func (ec *executionContext) childFields_FileDeletePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "deletedFileIds":
+		return ec.fieldContext_FileDeletePayload_deletedFileIds(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_FileDeletePayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type FileDeletePayload", field.Name)
+}
+
 func (ec *executionContext) childFields_Fulfillment(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -10680,6 +11056,22 @@ func (ec *executionContext) childFields_MailingAddressEdge(ctx context.Context, 
 		return ec.fieldContext_MailingAddressEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type MailingAddressEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_MediaImage(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_MediaImage_id(ctx, field)
+	case "alt":
+		return ec.fieldContext_MediaImage_alt(ctx, field)
+	case "image":
+		return ec.fieldContext_MediaImage_image(ctx, field)
+	case "mimeType":
+		return ec.fieldContext_MediaImage_mimeType(ctx, field)
+	case "fileStatus":
+		return ec.fieldContext_MediaImage_fileStatus(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MediaImage", field.Name)
 }
 
 func (ec *executionContext) childFields_Menu(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -11228,6 +11620,18 @@ func (ec *executionContext) childFields_ProductCreatePayload(ctx context.Context
 	return nil, fmt.Errorf("no field named %q was found under type ProductCreatePayload", field.Name)
 }
 
+func (ec *executionContext) childFields_ProductDeleteMediaPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "deletedMediaIds":
+		return ec.fieldContext_ProductDeleteMediaPayload_deletedMediaIds(ctx, field)
+	case "product":
+		return ec.fieldContext_ProductDeleteMediaPayload_product(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_ProductDeleteMediaPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ProductDeleteMediaPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_ProductDeletePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "deletedProductId":
@@ -11572,6 +11976,38 @@ func (ec *executionContext) childFields_StaffMemberUpdatePayload(ctx context.Con
 		return ec.fieldContext_StaffMemberUpdatePayload_userErrors(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type StaffMemberUpdatePayload", field.Name)
+}
+
+func (ec *executionContext) childFields_StagedMediaUploadTarget(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "url":
+		return ec.fieldContext_StagedMediaUploadTarget_url(ctx, field)
+	case "resourceUrl":
+		return ec.fieldContext_StagedMediaUploadTarget_resourceUrl(ctx, field)
+	case "parameters":
+		return ec.fieldContext_StagedMediaUploadTarget_parameters(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type StagedMediaUploadTarget", field.Name)
+}
+
+func (ec *executionContext) childFields_StagedUploadParameter(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "name":
+		return ec.fieldContext_StagedUploadParameter_name(ctx, field)
+	case "value":
+		return ec.fieldContext_StagedUploadParameter_value(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type StagedUploadParameter", field.Name)
+}
+
+func (ec *executionContext) childFields_StagedUploadsCreatePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "stagedTargets":
+		return ec.fieldContext_StagedUploadsCreatePayload_stagedTargets(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_StagedUploadsCreatePayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type StagedUploadsCreatePayload", field.Name)
 }
 
 func (ec *executionContext) childFields_SubmissionError(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -12217,6 +12653,20 @@ func (ec *executionContext) field_Fulfillment_trackingInfo_args(ctx context.Cont
 		return nil, err
 	}
 	args["first"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Image_url_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "transform",
+		func(ctx context.Context, v any) (*model.ImageTransformInput, error) {
+			return ec.unmarshalOImageTransformInput2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐImageTransformInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["transform"] = arg0
 	return args, nil
 }
 
@@ -13004,6 +13454,34 @@ func (ec *executionContext) field_Mutation_discountUpdate_args(ctx context.Conte
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_fileCreate_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "files",
+		func(ctx context.Context, v any) ([]*model.FileCreateInput, error) {
+			return ec.unmarshalNFileCreateInput2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐFileCreateInputᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["files"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_fileDelete_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "fileIds",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalNID2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["fileIds"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_fulfillmentCreate_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -13360,6 +13838,28 @@ func (ec *executionContext) field_Mutation_productCreate_args(ctx context.Contex
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_productDeleteMedia_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "productId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["productId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "mediaIds",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalNID2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["mediaIds"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_productDelete_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -13529,6 +14029,20 @@ func (ec *executionContext) field_Mutation_staffMemberUpdate_args(ctx context.Co
 		return nil, err
 	}
 	args["input"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_stagedUploadsCreate_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) ([]*model.StagedUploadInput, error) {
+			return ec.unmarshalNStagedUploadInput2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐStagedUploadInputᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
 	return args, nil
 }
 
@@ -23543,6 +24057,125 @@ func (ec *executionContext) fieldContext_Domain_url(_ context.Context, field gra
 	return graphql.NewScalarFieldContext("Domain", field, false, false, errors.New("field of type URL does not have child fields"))
 }
 
+func (ec *executionContext) _FileCreatePayload_files(ctx context.Context, field graphql.CollectedField, obj *model.FileCreatePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FileCreatePayload_files(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Files, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.MediaImage) graphql.Marshaler {
+			return ec.marshalOMediaImage2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐMediaImageᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_FileCreatePayload_files(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "FileCreatePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MediaImage(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _FileCreatePayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.FileCreatePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FileCreatePayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FileCreatePayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "FileCreatePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _FileDeletePayload_deletedFileIds(ctx context.Context, field graphql.CollectedField, obj *model.FileDeletePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FileDeletePayload_deletedFileIds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DeletedFileIds, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOID2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_FileDeletePayload_deletedFileIds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FileDeletePayload", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _FileDeletePayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.FileDeletePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FileDeletePayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FileDeletePayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "FileDeletePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Fulfillment_id(ctx context.Context, field graphql.CollectedField, obj *ent.Fulfillment) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -24080,7 +24713,8 @@ func (ec *executionContext) _Image_url(ctx context.Context, field graphql.Collec
 			return ec.fieldContext_Image_url(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.URL, nil
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Image().URL(ctx, obj, fc.Args["transform"].(*model.ImageTransformInput))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -24090,8 +24724,28 @@ func (ec *executionContext) _Image_url(ctx context.Context, field graphql.Collec
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_Image_url(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Image", field, false, false, errors.New("field of type URL does not have child fields"))
+func (ec *executionContext) fieldContext_Image_url(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Image",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type URL does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Image_url_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Image_altText(ctx context.Context, field graphql.CollectedField, obj *ent.Image) (ret graphql.Marshaler) {
@@ -25617,6 +26271,130 @@ func (ec *executionContext) fieldContext_MailingAddressEdge_node(_ context.Conte
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _MediaImage_id(ctx context.Context, field graphql.CollectedField, obj *model.MediaImage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MediaImage_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MediaImage_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MediaImage", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _MediaImage_alt(ctx context.Context, field graphql.CollectedField, obj *model.MediaImage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MediaImage_alt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Alt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MediaImage_alt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MediaImage", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _MediaImage_image(ctx context.Context, field graphql.CollectedField, obj *model.MediaImage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MediaImage_image(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Image, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Image) graphql.Marshaler {
+			return ec.marshalOImage2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐImage(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MediaImage_image(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MediaImage",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Image(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MediaImage_mimeType(ctx context.Context, field graphql.CollectedField, obj *model.MediaImage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MediaImage_mimeType(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MimeType, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MediaImage_mimeType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MediaImage", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _MediaImage_fileStatus(ctx context.Context, field graphql.CollectedField, obj *model.MediaImage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MediaImage_fileStatus(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FileStatus, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.FileStatus) graphql.Marshaler {
+			return ec.marshalNFileStatus2githubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐFileStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MediaImage_fileStatus(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MediaImage", field, false, false, errors.New("field of type FileStatus does not have child fields"))
 }
 
 func (ec *executionContext) _Menu_id(ctx context.Context, field graphql.CollectedField, obj *ent.Menu) (ret graphql.Marshaler) {
@@ -29513,6 +30291,254 @@ func (ec *executionContext) fieldContext_Mutation_discountDelete(ctx context.Con
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_discountDelete_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_stagedUploadsCreate(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_stagedUploadsCreate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().StagedUploadsCreate(ctx, fc.Args["input"].([]*model.StagedUploadInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permissions, err := ec.unmarshalNPermission2ᚕstringᚄ(ctx, []any{"MANAGE_PRODUCTS"})
+				if err != nil {
+					var zeroVal *model.StagedUploadsCreatePayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *model.StagedUploadsCreatePayload
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, permissions)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.StagedUploadsCreatePayload) graphql.Marshaler {
+			return ec.marshalOStagedUploadsCreatePayload2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐStagedUploadsCreatePayload(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_stagedUploadsCreate(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StagedUploadsCreatePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_stagedUploadsCreate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_productDeleteMedia(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_productDeleteMedia(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ProductDeleteMedia(ctx, fc.Args["productId"].(string), fc.Args["mediaIds"].([]string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permissions, err := ec.unmarshalNPermission2ᚕstringᚄ(ctx, []any{"MANAGE_PRODUCTS"})
+				if err != nil {
+					var zeroVal *model.ProductDeleteMediaPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *model.ProductDeleteMediaPayload
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, permissions)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ProductDeleteMediaPayload) graphql.Marshaler {
+			return ec.marshalOProductDeleteMediaPayload2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐProductDeleteMediaPayload(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_productDeleteMedia(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProductDeleteMediaPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_productDeleteMedia_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_fileCreate(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_fileCreate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().FileCreate(ctx, fc.Args["files"].([]*model.FileCreateInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permissions, err := ec.unmarshalNPermission2ᚕstringᚄ(ctx, []any{"MANAGE_PRODUCTS"})
+				if err != nil {
+					var zeroVal *model.FileCreatePayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *model.FileCreatePayload
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, permissions)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.FileCreatePayload) graphql.Marshaler {
+			return ec.marshalOFileCreatePayload2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐFileCreatePayload(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_fileCreate(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FileCreatePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_fileCreate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_fileDelete(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_fileDelete(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().FileDelete(ctx, fc.Args["fileIds"].([]string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permissions, err := ec.unmarshalNPermission2ᚕstringᚄ(ctx, []any{"MANAGE_PRODUCTS"})
+				if err != nil {
+					var zeroVal *model.FileDeletePayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *model.FileDeletePayload
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, permissions)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.FileDeletePayload) graphql.Marshaler {
+			return ec.marshalOFileDeletePayload2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐFileDeletePayload(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_fileDelete(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FileDeletePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_fileDelete_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -34139,6 +35165,93 @@ func (ec *executionContext) fieldContext_ProductCreatePayload_userErrors(_ conte
 	return fc, nil
 }
 
+func (ec *executionContext) _ProductDeleteMediaPayload_deletedMediaIds(ctx context.Context, field graphql.CollectedField, obj *model.ProductDeleteMediaPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProductDeleteMediaPayload_deletedMediaIds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DeletedMediaIds, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOID2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ProductDeleteMediaPayload_deletedMediaIds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProductDeleteMediaPayload", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _ProductDeleteMediaPayload_product(ctx context.Context, field graphql.CollectedField, obj *model.ProductDeleteMediaPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProductDeleteMediaPayload_product(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Product, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Product) graphql.Marshaler {
+			return ec.marshalOProduct2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐProduct(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ProductDeleteMediaPayload_product(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ProductDeleteMediaPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Product(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ProductDeleteMediaPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.ProductDeleteMediaPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProductDeleteMediaPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProductDeleteMediaPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ProductDeleteMediaPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _ProductDeletePayload_deletedProductId(ctx context.Context, field graphql.CollectedField, obj *model.ProductDeletePayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -38192,6 +39305,194 @@ func (ec *executionContext) fieldContext_StaffMemberUpdatePayload_userErrors(_ c
 	return fc, nil
 }
 
+func (ec *executionContext) _StagedMediaUploadTarget_url(ctx context.Context, field graphql.CollectedField, obj *model.StagedMediaUploadTarget) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StagedMediaUploadTarget_url(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.URL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOURL2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_StagedMediaUploadTarget_url(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StagedMediaUploadTarget", field, false, false, errors.New("field of type URL does not have child fields"))
+}
+
+func (ec *executionContext) _StagedMediaUploadTarget_resourceUrl(ctx context.Context, field graphql.CollectedField, obj *model.StagedMediaUploadTarget) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StagedMediaUploadTarget_resourceUrl(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ResourceURL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOURL2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_StagedMediaUploadTarget_resourceUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StagedMediaUploadTarget", field, false, false, errors.New("field of type URL does not have child fields"))
+}
+
+func (ec *executionContext) _StagedMediaUploadTarget_parameters(ctx context.Context, field graphql.CollectedField, obj *model.StagedMediaUploadTarget) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StagedMediaUploadTarget_parameters(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Parameters, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.StagedUploadParameter) graphql.Marshaler {
+			return ec.marshalNStagedUploadParameter2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐStagedUploadParameterᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StagedMediaUploadTarget_parameters(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "StagedMediaUploadTarget",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StagedUploadParameter(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _StagedUploadParameter_name(ctx context.Context, field graphql.CollectedField, obj *model.StagedUploadParameter) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StagedUploadParameter_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StagedUploadParameter_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StagedUploadParameter", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _StagedUploadParameter_value(ctx context.Context, field graphql.CollectedField, obj *model.StagedUploadParameter) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StagedUploadParameter_value(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Value, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StagedUploadParameter_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StagedUploadParameter", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _StagedUploadsCreatePayload_stagedTargets(ctx context.Context, field graphql.CollectedField, obj *model.StagedUploadsCreatePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StagedUploadsCreatePayload_stagedTargets(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StagedTargets, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.StagedMediaUploadTarget) graphql.Marshaler {
+			return ec.marshalOStagedMediaUploadTarget2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐStagedMediaUploadTargetᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_StagedUploadsCreatePayload_stagedTargets(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "StagedUploadsCreatePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StagedMediaUploadTarget(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _StagedUploadsCreatePayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.StagedUploadsCreatePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StagedUploadsCreatePayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StagedUploadsCreatePayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "StagedUploadsCreatePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _SubmissionError_code(ctx context.Context, field graphql.CollectedField, obj *model.SubmissionError) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -40861,6 +42162,50 @@ func (ec *executionContext) unmarshalInputDiscountInput(ctx context.Context, obj
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputFileCreateInput(ctx context.Context, obj any) (model.FileCreateInput, error) {
+	var it model.FileCreateInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"originalSource", "alt", "contentType"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "originalSource":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("originalSource"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OriginalSource = data
+		case "alt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("alt"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Alt = data
+		case "contentType":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("contentType"))
+			data, err := ec.unmarshalOFileContentType2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐFileContentType(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ContentType = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputFulfillmentInput(ctx context.Context, obj any) (model.FulfillmentInput, error) {
 	var it model.FulfillmentInput
 	if obj == nil {
@@ -40981,6 +42326,68 @@ func (ec *executionContext) unmarshalInputFulfillmentTrackingInput(ctx context.C
 				return it, err
 			}
 			it.URL = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputImageTransformInput(ctx context.Context, obj any) (model.ImageTransformInput, error) {
+	var it model.ImageTransformInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["scale"]; !present {
+		asMap["scale"] = 1
+	}
+
+	fieldsInOrder := [...]string{"crop", "maxWidth", "maxHeight", "scale", "preferredContentType"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "crop":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("crop"))
+			data, err := ec.unmarshalOCropRegion2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCropRegion(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Crop = data
+		case "maxWidth":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("maxWidth"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MaxWidth = data
+		case "maxHeight":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("maxHeight"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MaxHeight = data
+		case "scale":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("scale"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Scale = data
+		case "preferredContentType":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("preferredContentType"))
+			data, err := ec.unmarshalOImageContentType2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐImageContentType(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PreferredContentType = data
 		}
 	}
 	return it, nil
@@ -42531,6 +43938,68 @@ func (ec *executionContext) unmarshalInputStaffMemberUpdateInput(ctx context.Con
 				return it, err
 			}
 			it.Active = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputStagedUploadInput(ctx context.Context, obj any) (model.StagedUploadInput, error) {
+	var it model.StagedUploadInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["httpMethod"]; !present {
+		asMap["httpMethod"] = "PUT"
+	}
+
+	fieldsInOrder := [...]string{"resource", "filename", "mimeType", "httpMethod", "fileSize"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "resource":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resource"))
+			data, err := ec.unmarshalNStagedUploadTargetGenerateUploadResource2githubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐStagedUploadTargetGenerateUploadResource(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Resource = data
+		case "filename":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("filename"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Filename = data
+		case "mimeType":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("mimeType"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MimeType = data
+		case "httpMethod":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("httpMethod"))
+			data, err := ec.unmarshalOStagedUploadHttpMethodType2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐStagedUploadHTTPMethodType(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HTTPMethod = data
+		case "fileSize":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fileSize"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FileSize = data
 		}
 	}
 	return it, nil
@@ -48729,6 +50198,92 @@ func (ec *executionContext) _Domain(ctx context.Context, sel ast.SelectionSet, o
 	return out
 }
 
+var fileCreatePayloadImplementors = []string{"FileCreatePayload"}
+
+func (ec *executionContext) _FileCreatePayload(ctx context.Context, sel ast.SelectionSet, obj *model.FileCreatePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, fileCreatePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("FileCreatePayload")
+		case "files":
+			out.Values[i] = ec._FileCreatePayload_files(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._FileCreatePayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var fileDeletePayloadImplementors = []string{"FileDeletePayload"}
+
+func (ec *executionContext) _FileDeletePayload(ctx context.Context, sel ast.SelectionSet, obj *model.FileDeletePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, fileDeletePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("FileDeletePayload")
+		case "deletedFileIds":
+			out.Values[i] = ec._FileDeletePayload_deletedFileIds(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._FileDeletePayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var fulfillmentImplementors = []string{"Fulfillment", "Node"}
 
 func (ec *executionContext) _Fulfillment(ctx context.Context, sel ast.SelectionSet, obj *ent.Fulfillment) graphql.Marshaler {
@@ -49126,27 +50681,60 @@ func (ec *executionContext) _Image(ctx context.Context, sel ast.SelectionSet, ob
 		case "id":
 			out.Values[i] = ec._Image_id(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "url":
-			out.Values[i] = ec._Image_url(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Image_url(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
 			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "altText":
 			out.Values[i] = ec._Image_altText(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "width":
 			out.Values[i] = ec._Image_width(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "height":
 			out.Values[i] = ec._Image_height(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -50103,6 +51691,64 @@ func (ec *executionContext) _MailingAddressEdge(ctx context.Context, sel ast.Sel
 			}
 		case "node":
 			out.Values[i] = ec._MailingAddressEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var mediaImageImplementors = []string{"MediaImage"}
+
+func (ec *executionContext) _MediaImage(ctx context.Context, sel ast.SelectionSet, obj *model.MediaImage) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, mediaImageImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MediaImage")
+		case "id":
+			out.Values[i] = ec._MediaImage_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "alt":
+			out.Values[i] = ec._MediaImage_alt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "image":
+			out.Values[i] = ec._MediaImage_image(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "mimeType":
+			out.Values[i] = ec._MediaImage_mimeType(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "fileStatus":
+			out.Values[i] = ec._MediaImage_fileStatus(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -51085,6 +52731,34 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "discountDelete":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_discountDelete(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "stagedUploadsCreate":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_stagedUploadsCreate(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "productDeleteMedia":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_productDeleteMedia(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "fileCreate":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_fileCreate(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "fileDelete":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_fileDelete(ctx, field)
 			})
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
@@ -55020,6 +56694,54 @@ func (ec *executionContext) _ProductCreatePayload(ctx context.Context, sel ast.S
 	return out
 }
 
+var productDeleteMediaPayloadImplementors = []string{"ProductDeleteMediaPayload"}
+
+func (ec *executionContext) _ProductDeleteMediaPayload(ctx context.Context, sel ast.SelectionSet, obj *model.ProductDeleteMediaPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, productDeleteMediaPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ProductDeleteMediaPayload")
+		case "deletedMediaIds":
+			out.Values[i] = ec._ProductDeleteMediaPayload_deletedMediaIds(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "product":
+			out.Values[i] = ec._ProductDeleteMediaPayload_product(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._ProductDeleteMediaPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var productDeletePayloadImplementors = []string{"ProductDeletePayload"}
 
 func (ec *executionContext) _ProductDeletePayload(ctx context.Context, sel ast.SelectionSet, obj *model.ProductDeletePayload) graphql.Marshaler {
@@ -57658,6 +59380,140 @@ func (ec *executionContext) _StaffMemberUpdatePayload(ctx context.Context, sel a
 	return out
 }
 
+var stagedMediaUploadTargetImplementors = []string{"StagedMediaUploadTarget"}
+
+func (ec *executionContext) _StagedMediaUploadTarget(ctx context.Context, sel ast.SelectionSet, obj *model.StagedMediaUploadTarget) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, stagedMediaUploadTargetImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("StagedMediaUploadTarget")
+		case "url":
+			out.Values[i] = ec._StagedMediaUploadTarget_url(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "resourceUrl":
+			out.Values[i] = ec._StagedMediaUploadTarget_resourceUrl(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "parameters":
+			out.Values[i] = ec._StagedMediaUploadTarget_parameters(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var stagedUploadParameterImplementors = []string{"StagedUploadParameter"}
+
+func (ec *executionContext) _StagedUploadParameter(ctx context.Context, sel ast.SelectionSet, obj *model.StagedUploadParameter) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, stagedUploadParameterImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("StagedUploadParameter")
+		case "name":
+			out.Values[i] = ec._StagedUploadParameter_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "value":
+			out.Values[i] = ec._StagedUploadParameter_value(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var stagedUploadsCreatePayloadImplementors = []string{"StagedUploadsCreatePayload"}
+
+func (ec *executionContext) _StagedUploadsCreatePayload(ctx context.Context, sel ast.SelectionSet, obj *model.StagedUploadsCreatePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, stagedUploadsCreatePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("StagedUploadsCreatePayload")
+		case "stagedTargets":
+			out.Values[i] = ec._StagedUploadsCreatePayload_stagedTargets(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._StagedUploadsCreatePayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var submissionErrorImplementors = []string{"SubmissionError"}
 
 func (ec *executionContext) _SubmissionError(ctx context.Context, sel ast.SelectionSet, obj *model.SubmissionError) graphql.Marshaler {
@@ -59567,6 +61423,35 @@ func (ec *executionContext) marshalNDomain2ᚖgithubᚗcomᚋemporiumᚋemporium
 	return ec._Domain(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNFileCreateInput2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐFileCreateInputᚄ(ctx context.Context, v any) ([]*model.FileCreateInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.FileCreateInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNFileCreateInput2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐFileCreateInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalNFileCreateInput2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐFileCreateInput(ctx context.Context, v any) (*model.FileCreateInput, error) {
+	res, err := ec.unmarshalInputFileCreateInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNFileStatus2githubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐFileStatus(ctx context.Context, v any) (model.FileStatus, error) {
+	var res model.FileStatus
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNFileStatus2githubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐFileStatus(ctx context.Context, sel ast.SelectionSet, v model.FileStatus) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) unmarshalNFloat2float64(ctx context.Context, v any) (float64, error) {
 	res, err := graphql.UnmarshalFloatContext(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -60082,6 +61967,16 @@ func (ec *executionContext) unmarshalNMailingAddressInput2githubᚗcomᚋemporiu
 func (ec *executionContext) unmarshalNMailingAddressInput2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐMailingAddressInput(ctx context.Context, v any) (*model.MailingAddressInput, error) {
 	res, err := ec.unmarshalInputMailingAddressInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNMediaImage2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐMediaImage(ctx context.Context, sel ast.SelectionSet, v *model.MediaImage) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._MediaImage(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNMenuItem2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐMenuItemᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.MenuItem) graphql.Marshaler {
@@ -61068,6 +62963,71 @@ func (ec *executionContext) unmarshalNStaffMemberUpdateInput2githubᚗcomᚋempo
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNStagedMediaUploadTarget2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐStagedMediaUploadTarget(ctx context.Context, sel ast.SelectionSet, v *model.StagedMediaUploadTarget) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._StagedMediaUploadTarget(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNStagedUploadInput2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐStagedUploadInputᚄ(ctx context.Context, v any) ([]*model.StagedUploadInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.StagedUploadInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNStagedUploadInput2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐStagedUploadInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalNStagedUploadInput2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐStagedUploadInput(ctx context.Context, v any) (*model.StagedUploadInput, error) {
+	res, err := ec.unmarshalInputStagedUploadInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNStagedUploadParameter2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐStagedUploadParameterᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.StagedUploadParameter) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNStagedUploadParameter2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐStagedUploadParameter(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNStagedUploadParameter2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐStagedUploadParameter(ctx context.Context, sel ast.SelectionSet, v *model.StagedUploadParameter) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._StagedUploadParameter(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNStagedUploadTargetGenerateUploadResource2githubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐStagedUploadTargetGenerateUploadResource(ctx context.Context, v any) (model.StagedUploadTargetGenerateUploadResource, error) {
+	var res model.StagedUploadTargetGenerateUploadResource
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNStagedUploadTargetGenerateUploadResource2githubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐStagedUploadTargetGenerateUploadResource(ctx context.Context, sel ast.SelectionSet, v model.StagedUploadTargetGenerateUploadResource) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) unmarshalNString2string(ctx context.Context, v any) (string, error) {
 	res, err := graphql.UnmarshalString(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -61816,6 +63776,22 @@ func (ec *executionContext) unmarshalOCreateMediaInput2ᚕᚖgithubᚗcomᚋempo
 	return res, nil
 }
 
+func (ec *executionContext) unmarshalOCropRegion2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCropRegion(ctx context.Context, v any) (*model.CropRegion, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.CropRegion)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOCropRegion2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCropRegion(ctx context.Context, sel ast.SelectionSet, v *model.CropRegion) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
 func (ec *executionContext) unmarshalOCurrencyCode2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
 	if v == nil {
 		return nil, nil
@@ -62079,6 +64055,36 @@ func (ec *executionContext) marshalODiscountTarget2ᚖstring(ctx context.Context
 	return res
 }
 
+func (ec *executionContext) unmarshalOFileContentType2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐFileContentType(ctx context.Context, v any) (*model.FileContentType, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.FileContentType)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOFileContentType2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐFileContentType(ctx context.Context, sel ast.SelectionSet, v *model.FileContentType) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) marshalOFileCreatePayload2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐFileCreatePayload(ctx context.Context, sel ast.SelectionSet, v *model.FileCreatePayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._FileCreatePayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOFileDeletePayload2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐFileDeletePayload(ctx context.Context, sel ast.SelectionSet, v *model.FileDeletePayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._FileDeletePayload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOFloat2float64(ctx context.Context, v any) (float64, error) {
 	res, err := graphql.UnmarshalFloatContext(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -62255,6 +64261,30 @@ func (ec *executionContext) marshalOImage2ᚖgithubᚗcomᚋemporiumᚋemporium�
 	return ec._Image(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalOImageContentType2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐImageContentType(ctx context.Context, v any) (*model.ImageContentType, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.ImageContentType)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOImageContentType2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐImageContentType(ctx context.Context, sel ast.SelectionSet, v *model.ImageContentType) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalOImageTransformInput2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐImageTransformInput(ctx context.Context, v any) (*model.ImageTransformInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputImageTransformInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalOInt2ᚖint(ctx context.Context, v any) (*int, error) {
 	if v == nil {
 		return nil, nil
@@ -62368,6 +64398,25 @@ func (ec *executionContext) unmarshalOMailingAddressInput2ᚖgithubᚗcomᚋempo
 	}
 	res, err := ec.unmarshalInputMailingAddressInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOMediaImage2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐMediaImageᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.MediaImage) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNMediaImage2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐMediaImage(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalOMenu2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐMenu(ctx context.Context, sel ast.SelectionSet, v *ent.Menu) graphql.Marshaler {
@@ -62717,6 +64766,13 @@ func (ec *executionContext) marshalOProductCreatePayload2ᚖgithubᚗcomᚋempor
 	return ec._ProductCreatePayload(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalOProductDeleteMediaPayload2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐProductDeleteMediaPayload(ctx context.Context, sel ast.SelectionSet, v *model.ProductDeleteMediaPayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ProductDeleteMediaPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalOProductDeletePayload2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐProductDeletePayload(ctx context.Context, sel ast.SelectionSet, v *model.ProductDeletePayload) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -63045,6 +65101,48 @@ func (ec *executionContext) marshalOStaffMemberUpdatePayload2ᚖgithubᚗcomᚋe
 		return graphql.Null
 	}
 	return ec._StaffMemberUpdatePayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOStagedMediaUploadTarget2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐStagedMediaUploadTargetᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.StagedMediaUploadTarget) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNStagedMediaUploadTarget2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐStagedMediaUploadTarget(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOStagedUploadHttpMethodType2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐStagedUploadHTTPMethodType(ctx context.Context, v any) (*model.StagedUploadHTTPMethodType, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.StagedUploadHTTPMethodType)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOStagedUploadHttpMethodType2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐStagedUploadHTTPMethodType(ctx context.Context, sel ast.SelectionSet, v *model.StagedUploadHTTPMethodType) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) marshalOStagedUploadsCreatePayload2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐStagedUploadsCreatePayload(ctx context.Context, sel ast.SelectionSet, v *model.StagedUploadsCreatePayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._StagedUploadsCreatePayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOString2string(ctx context.Context, v any) (string, error) {

@@ -661,6 +661,22 @@ type Domain struct {
 	URL        string `json:"url"`
 }
 
+type FileCreateInput struct {
+	OriginalSource string           `json:"originalSource"`
+	Alt            *string          `json:"alt,omitempty"`
+	ContentType    *FileContentType `json:"contentType,omitempty"`
+}
+
+type FileCreatePayload struct {
+	Files      []*MediaImage `json:"files,omitempty"`
+	UserErrors []*UserError  `json:"userErrors"`
+}
+
+type FileDeletePayload struct {
+	DeletedFileIds []string     `json:"deletedFileIds,omitempty"`
+	UserErrors     []*UserError `json:"userErrors"`
+}
+
 type FulfillmentCreatePayload struct {
 	Fulfillment *ent.Fulfillment  `json:"fulfillment,omitempty"`
 	Order       *ent.Order        `json:"order,omitempty"`
@@ -715,6 +731,19 @@ type ImageConnection struct {
 type ImageEdge struct {
 	Cursor string     `json:"cursor"`
 	Node   *ent.Image `json:"node"`
+}
+
+type ImageTransformInput struct {
+	// Cuts the image to exactly maxWidth × maxHeight, keeping the named region; needs both bounds.
+	Crop *CropRegion `json:"crop,omitempty"`
+	// At most 5760 / scale.
+	MaxWidth *int `json:"maxWidth,omitempty"`
+	// At most 5760 / scale.
+	MaxHeight *int `json:"maxHeight,omitempty"`
+	// Multiplies the bounds for high-density screens: 1, 2 or 3.
+	Scale *int `json:"scale,omitempty"`
+	// JPG or PNG; WEBP is answered in the source's format (JPEG, or PNG for PNG, GIF and WebP sources).
+	PreferredContentType *ImageContentType `json:"preferredContentType,omitempty"`
 }
 
 type InventoryAdjustQuantitiesInput struct {
@@ -810,6 +839,15 @@ type MailingAddressInput struct {
 	Country   *string `json:"country,omitempty"`
 	Zip       *string `json:"zip,omitempty"`
 	Phone     *string `json:"phone,omitempty"`
+}
+
+// A picture in the shop's files, not attached to a product.
+type MediaImage struct {
+	ID         string     `json:"id"`
+	Alt        *string    `json:"alt,omitempty"`
+	Image      *ent.Image `json:"image,omitempty"`
+	MimeType   *string    `json:"mimeType,omitempty"`
+	FileStatus FileStatus `json:"fileStatus"`
 }
 
 type MenuCreatePayload struct {
@@ -1049,6 +1087,12 @@ type ProductDeleteInput struct {
 	ID string `json:"id"`
 }
 
+type ProductDeleteMediaPayload struct {
+	DeletedMediaIds []string     `json:"deletedMediaIds,omitempty"`
+	Product         *ent.Product `json:"product,omitempty"`
+	UserErrors      []*UserError `json:"userErrors"`
+}
+
 type ProductDeletePayload struct {
 	DeletedProductID *string      `json:"deletedProductId,omitempty"`
 	UserErrors       []*UserError `json:"userErrors"`
@@ -1260,6 +1304,34 @@ type StaffMemberUpdatePayload struct {
 	UserErrors  []*UserError     `json:"userErrors"`
 }
 
+// Where to upload one file: PUT the file as the body to url, or POST a multipart/form-data form with the
+// parameters and then a field named file. The target takes one upload and expires after 24 hours.
+type StagedMediaUploadTarget struct {
+	URL         *string                  `json:"url,omitempty"`
+	ResourceURL *string                  `json:"resourceUrl,omitempty"`
+	Parameters  []*StagedUploadParameter `json:"parameters"`
+}
+
+type StagedUploadInput struct {
+	Resource StagedUploadTargetGenerateUploadResource `json:"resource"`
+	Filename string                                   `json:"filename"`
+	// image/jpeg, image/png, image/gif, image/webp or image/svg+xml.
+	MimeType   string                      `json:"mimeType"`
+	HTTPMethod *StagedUploadHTTPMethodType `json:"httpMethod,omitempty"`
+	// The file's size in bytes, when known: the target accepts no more. At most 20 MiB.
+	FileSize *string `json:"fileSize,omitempty"`
+}
+
+type StagedUploadParameter struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
+type StagedUploadsCreatePayload struct {
+	StagedTargets []*StagedMediaUploadTarget `json:"stagedTargets,omitempty"`
+	UserErrors    []*UserError               `json:"userErrors"`
+}
+
 type SubmissionError struct {
 	Code    string  `json:"code"`
 	Message *string `json:"message,omitempty"`
@@ -1373,6 +1445,238 @@ func (e *CollectionSortKeys) UnmarshalJSON(b []byte) error {
 }
 
 func (e CollectionSortKeys) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+type CropRegion string
+
+const (
+	CropRegionCenter CropRegion = "CENTER"
+	CropRegionTop    CropRegion = "TOP"
+	CropRegionBottom CropRegion = "BOTTOM"
+	CropRegionLeft   CropRegion = "LEFT"
+	CropRegionRight  CropRegion = "RIGHT"
+)
+
+var AllCropRegion = []CropRegion{
+	CropRegionCenter,
+	CropRegionTop,
+	CropRegionBottom,
+	CropRegionLeft,
+	CropRegionRight,
+}
+
+func (e CropRegion) IsValid() bool {
+	switch e {
+	case CropRegionCenter, CropRegionTop, CropRegionBottom, CropRegionLeft, CropRegionRight:
+		return true
+	}
+	return false
+}
+
+func (e CropRegion) String() string {
+	return string(e)
+}
+
+func (e *CropRegion) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = CropRegion(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid CropRegion", str)
+	}
+	return nil
+}
+
+func (e CropRegion) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *CropRegion) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e CropRegion) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+type FileContentType string
+
+const (
+	FileContentTypeImage FileContentType = "IMAGE"
+	FileContentTypeFile  FileContentType = "FILE"
+)
+
+var AllFileContentType = []FileContentType{
+	FileContentTypeImage,
+	FileContentTypeFile,
+}
+
+func (e FileContentType) IsValid() bool {
+	switch e {
+	case FileContentTypeImage, FileContentTypeFile:
+		return true
+	}
+	return false
+}
+
+func (e FileContentType) String() string {
+	return string(e)
+}
+
+func (e *FileContentType) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = FileContentType(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid FileContentType", str)
+	}
+	return nil
+}
+
+func (e FileContentType) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *FileContentType) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e FileContentType) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+type FileStatus string
+
+const (
+	FileStatusUploaded   FileStatus = "UPLOADED"
+	FileStatusProcessing FileStatus = "PROCESSING"
+	FileStatusReady      FileStatus = "READY"
+	FileStatusFailed     FileStatus = "FAILED"
+)
+
+var AllFileStatus = []FileStatus{
+	FileStatusUploaded,
+	FileStatusProcessing,
+	FileStatusReady,
+	FileStatusFailed,
+}
+
+func (e FileStatus) IsValid() bool {
+	switch e {
+	case FileStatusUploaded, FileStatusProcessing, FileStatusReady, FileStatusFailed:
+		return true
+	}
+	return false
+}
+
+func (e FileStatus) String() string {
+	return string(e)
+}
+
+func (e *FileStatus) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = FileStatus(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid FileStatus", str)
+	}
+	return nil
+}
+
+func (e FileStatus) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *FileStatus) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e FileStatus) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+type ImageContentType string
+
+const (
+	ImageContentTypePng  ImageContentType = "PNG"
+	ImageContentTypeJpg  ImageContentType = "JPG"
+	ImageContentTypeWebp ImageContentType = "WEBP"
+)
+
+var AllImageContentType = []ImageContentType{
+	ImageContentTypePng,
+	ImageContentTypeJpg,
+	ImageContentTypeWebp,
+}
+
+func (e ImageContentType) IsValid() bool {
+	switch e {
+	case ImageContentTypePng, ImageContentTypeJpg, ImageContentTypeWebp:
+		return true
+	}
+	return false
+}
+
+func (e ImageContentType) String() string {
+	return string(e)
+}
+
+func (e *ImageContentType) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = ImageContentType(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid ImageContentType", str)
+	}
+	return nil
+}
+
+func (e ImageContentType) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *ImageContentType) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e ImageContentType) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil
@@ -1820,6 +2124,120 @@ func (e *ProductVariantSortKeys) UnmarshalJSON(b []byte) error {
 }
 
 func (e ProductVariantSortKeys) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+type StagedUploadHTTPMethodType string
+
+const (
+	StagedUploadHTTPMethodTypePut  StagedUploadHTTPMethodType = "PUT"
+	StagedUploadHTTPMethodTypePost StagedUploadHTTPMethodType = "POST"
+)
+
+var AllStagedUploadHTTPMethodType = []StagedUploadHTTPMethodType{
+	StagedUploadHTTPMethodTypePut,
+	StagedUploadHTTPMethodTypePost,
+}
+
+func (e StagedUploadHTTPMethodType) IsValid() bool {
+	switch e {
+	case StagedUploadHTTPMethodTypePut, StagedUploadHTTPMethodTypePost:
+		return true
+	}
+	return false
+}
+
+func (e StagedUploadHTTPMethodType) String() string {
+	return string(e)
+}
+
+func (e *StagedUploadHTTPMethodType) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = StagedUploadHTTPMethodType(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid StagedUploadHttpMethodType", str)
+	}
+	return nil
+}
+
+func (e StagedUploadHTTPMethodType) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *StagedUploadHTTPMethodType) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e StagedUploadHTTPMethodType) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+type StagedUploadTargetGenerateUploadResource string
+
+const (
+	StagedUploadTargetGenerateUploadResourceImage           StagedUploadTargetGenerateUploadResource = "IMAGE"
+	StagedUploadTargetGenerateUploadResourceProductImage    StagedUploadTargetGenerateUploadResource = "PRODUCT_IMAGE"
+	StagedUploadTargetGenerateUploadResourceCollectionImage StagedUploadTargetGenerateUploadResource = "COLLECTION_IMAGE"
+	StagedUploadTargetGenerateUploadResourceFile            StagedUploadTargetGenerateUploadResource = "FILE"
+)
+
+var AllStagedUploadTargetGenerateUploadResource = []StagedUploadTargetGenerateUploadResource{
+	StagedUploadTargetGenerateUploadResourceImage,
+	StagedUploadTargetGenerateUploadResourceProductImage,
+	StagedUploadTargetGenerateUploadResourceCollectionImage,
+	StagedUploadTargetGenerateUploadResourceFile,
+}
+
+func (e StagedUploadTargetGenerateUploadResource) IsValid() bool {
+	switch e {
+	case StagedUploadTargetGenerateUploadResourceImage, StagedUploadTargetGenerateUploadResourceProductImage, StagedUploadTargetGenerateUploadResourceCollectionImage, StagedUploadTargetGenerateUploadResourceFile:
+		return true
+	}
+	return false
+}
+
+func (e StagedUploadTargetGenerateUploadResource) String() string {
+	return string(e)
+}
+
+func (e *StagedUploadTargetGenerateUploadResource) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = StagedUploadTargetGenerateUploadResource(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid StagedUploadTargetGenerateUploadResource", str)
+	}
+	return nil
+}
+
+func (e StagedUploadTargetGenerateUploadResource) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *StagedUploadTargetGenerateUploadResource) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e StagedUploadTargetGenerateUploadResource) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil
