@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -60,6 +61,10 @@ Flags:
 Environment:
   EMPORIUM_ADDR            listen address                               127.0.0.1:8080
   EMPORIUM_DATABASE_URL    postgres://… for PostgreSQL, or a SQLite file ./emporium.db
+  EMPORIUM_PUBLIC_URL      the URL clients reach this service at; media
+                           URLs are given under it                      http://EMPORIUM_ADDR
+  EMPORIUM_MEDIA_DIR       where uploaded pictures are kept, when no
+                           S3 bucket is configured                      FILE-media beside SQLite
   EMPORIUM_DATABASE_READ_URL
                            postgres://… of a read replica (a streaming hot standby) of
                            the PostgreSQL database: storefront catalog queries read it
@@ -151,6 +156,10 @@ type config struct {
 	queueTimeout, requestTimeout     time.Duration
 	completionLease, completionSweep time.Duration
 	rateRestore                      float64
+
+	// publicURL is where clients reach the service (media URLs are given under it); mediaDir keeps
+	// pictures when no bucket is configured.
+	publicURL, mediaDir string
 }
 
 func loadConfig(getenv func(string) string) (config, error) {
@@ -208,6 +217,12 @@ func loadConfig(getenv func(string) string) (config, error) {
 		return c, errors.New("set EMPORIUM_ADMIN_EMAIL and EMPORIUM_ADMIN_PASSWORD together")
 	}
 	c.resetURL = getenv("EMPORIUM_RESET_URL")
+	if c.publicURL = strings.TrimSuffix(getenv("EMPORIUM_PUBLIC_URL"), "/"); c.publicURL != "" {
+		if u, err := url.Parse(c.publicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {
+			return c, fmt.Errorf("EMPORIUM_PUBLIC_URL must be an http(s) URL such as https://shop-api.example.com, not %q", c.publicURL)
+		}
+	}
+	c.mediaDir = getenv("EMPORIUM_MEDIA_DIR")
 	c.checkoutURL = getenv("EMPORIUM_CHECKOUT_URL")
 	c.statusURL = getenv("EMPORIUM_ORDER_STATUS_URL")
 	switch v := getenv("EMPORIUM_RATE_LIMIT"); v {
@@ -477,11 +492,24 @@ func serviceOptions(cfg config, log *slog.Logger) service.Options {
 		// behind a token, and otherwise on EMPORIUM_METRICS_ADDR (meant for the monitoring network) alone.
 		NoMetricsRoute:  cfg.metricsAddr != "" || (cfg.production && cfg.metricsToken == ""),
 		CompletionLease: cfg.completionLease, CompletionSweep: cfg.completionSweep,
+		PublicURL:       cmpOr(cfg.publicURL, publicURLOf(cfg.addr)), MediaDir: cfg.mediaDir,
 	}
 	if cfg.smtp.Addr != "" {
 		opts.Mailer = cfg.smtp
 	}
 	return opts
+}
+
+// publicURLOf is the URL of a listen address, for development: production sets EMPORIUM_PUBLIC_URL.
+func publicURLOf(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "http://" + addr
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
 }
 
 // staffCommand runs "emporium staff create".

@@ -46,7 +46,7 @@ func TestAdminCatalogRoundTrip(t *testing.T) {
 					"inventoryQuantities": []any{map[string]any{"locationId": loc, "availableQuantity": 0}}},
 			},
 		}
-		media := []any{map[string]any{"originalSource": "https://cdn.example/trj.jpg", "alt": "The jacket", "width": 800, "height": 1000}}
+		media := []any{map[string]any{"originalSource": s.http.URL + "/media/demo/organic-cotton-tee-1.png", "alt": "The jacket"}}
 
 		t.Run("invalid input writes nothing", func(t *testing.T) {
 			bad := []func(map[string]any){

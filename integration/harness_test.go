@@ -50,8 +50,8 @@ type server struct {
 	name string // "sqlite" or "postgres"
 	// mediaDir holds the server's stored pictures.
 	mediaDir string
-	svc  *service.Service
-	http *httptest.Server
+	svc      *service.Service
+	http     *httptest.Server
 	// counters receives the statement counter of each request, in order.
 	mu       sync.Mutex
 	counters []*database.Counter

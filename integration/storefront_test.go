@@ -171,6 +171,45 @@ func TestNextJSCommerceOperations(t *testing.T) {
 				t.Errorf("options = %+v, want Size and Color", out.Product.Options)
 			}
 		})
+		t.Run("images at the sizes a storefront asks for", func(t *testing.T) {
+			// A storefront asks Shopify's CDN for the sizes it lays out (Hydrogen's Image component does,
+			// through url(transform:)); each URL must serve a picture of that size and type.
+			var out struct {
+				Products struct {
+					Nodes []struct {
+						Handle        string
+						FeaturedImage struct {
+							URL, Card, Square, Retina string
+							Width, Height            int
+						}
+					}
+				}
+			}
+			s.query(t, `{ products(first: 3, sortKey: TITLE) { nodes { handle featuredImage {
+				url width height
+				card: url(transform: {maxWidth: 400})
+				square: url(transform: {maxWidth: 200, maxHeight: 200, crop: CENTER, preferredContentType: JPG})
+				retina: url(transform: {maxHeight: 100, scale: 2})
+			} } } }`, nil, &out)
+			if len(out.Products.Nodes) != 3 {
+				t.Fatalf("got %d products", len(out.Products.Nodes))
+			}
+			for _, p := range out.Products.Nodes {
+				img := p.FeaturedImage
+				if cfg := picture(t, img.URL, "image/png"); cfg.Width != img.Width || cfg.Height != img.Height {
+					t.Errorf("%s: original %dx%d, declared %dx%d", p.Handle, cfg.Width, cfg.Height, img.Width, img.Height)
+				}
+				if cfg := picture(t, img.Card, "image/png"); cfg.Width != min(400, img.Width) || cfg.Height != (min(400, img.Width)*img.Height+img.Width/2)/img.Width {
+					t.Errorf("%s: card %dx%d from %dx%d", p.Handle, cfg.Width, cfg.Height, img.Width, img.Height)
+				}
+				if cfg := picture(t, img.Square, "image/jpeg"); cfg.Width != 200 || cfg.Height != 200 {
+					t.Errorf("%s: square %dx%d, want 200x200", p.Handle, cfg.Width, cfg.Height)
+				}
+				if cfg := picture(t, img.Retina, "image/png"); cfg.Height != 200 {
+					t.Errorf("%s: retina %dx%d, want 200 high", p.Handle, cfg.Width, cfg.Height)
+				}
+			}
+		})
 		t.Run("getProductRecommendations", func(t *testing.T) {
 			var p struct{ Product struct{ ID string } }
 			s.query(t, `{ product(handle: "organic-cotton-tee") { id } }`, nil, &p)

@@ -212,6 +212,25 @@ func (l *Library) ingest(ctx context.Context, raw string) (Source, error) {
 		}
 		return Source{URL: Prefix + *t.ObjectKey, Width: t.Width, Height: t.Height}, nil
 	}
+	if key, ok := l.ownKey(raw); ok {
+		// A picture this library already serves is referred to, not fetched through the network.
+		data, _, err := l.readAll(ctx, key)
+		if errors.Is(err, ErrNotFound) {
+			return Source{}, fmt.Errorf("%w: no such picture here", ErrFetch)
+		}
+		if err != nil {
+			return Source{}, err
+		}
+		pic, err := Inspect(data)
+		if err != nil {
+			return Source{}, err
+		}
+		src := Source{URL: Prefix + key}
+		if pic.Width > 0 {
+			src.Width, src.Height = &pic.Width, &pic.Height
+		}
+		return src, nil
+	}
 	data, err := l.fetcher.Fetch(ctx, raw)
 	if err != nil {
 		return Source{}, err
@@ -225,6 +244,23 @@ func (l *Library) ingest(ctx context.Context, raw string) (Source, error) {
 		src.Width, src.Height = &s.Width, &s.Height
 	}
 	return src, nil
+}
+
+// ownKey recognises the URL of an original this library serves (not a transform of one).
+func (l *Library) ownKey(raw string) (string, bool) {
+	u, err := url.Parse(raw)
+	if err != nil || u.RawQuery != "" {
+		return "", false
+	}
+	p, err := url.Parse(l.public)
+	if err != nil || u.Scheme != p.Scheme || u.Host != p.Host {
+		return "", false
+	}
+	key, ok := strings.CutPrefix(u.Path, strings.TrimSuffix(p.Path, "/")+Prefix)
+	if !ok || CheckKey(key) != nil || !(strings.HasPrefix(key, "o/") || strings.HasPrefix(key, "demo/")) {
+		return "", false
+	}
+	return key, true
 }
 
 // stagedToken recognises a staged upload's resource URL of this library.
