@@ -492,7 +492,7 @@ func serviceOptions(cfg config, log *slog.Logger) service.Options {
 		// behind a token, and otherwise on EMPORIUM_METRICS_ADDR (meant for the monitoring network) alone.
 		NoMetricsRoute:  cfg.metricsAddr != "" || (cfg.production && cfg.metricsToken == ""),
 		CompletionLease: cfg.completionLease, CompletionSweep: cfg.completionSweep,
-		PublicURL:       cmpOr(cfg.publicURL, publicURLOf(cfg.addr)), MediaDir: cfg.mediaDir,
+		PublicURL: cmpOr(cfg.publicURL, publicURLOf(cfg.addr)), MediaDir: cfg.mediaDir,
 	}
 	if cfg.smtp.Addr != "" {
 		opts.Mailer = cfg.smtp

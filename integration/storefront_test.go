@@ -180,7 +180,7 @@ func TestNextJSCommerceOperations(t *testing.T) {
 						Handle        string
 						FeaturedImage struct {
 							URL, Card, Square, Retina string
-							Width, Height            int
+							Width, Height             int
 						}
 					}
 				}
