@@ -95,6 +95,15 @@ func startServerWith(tb testing.TB, kind string, dsn string, configure func(*ser
 	return s
 }
 
+// mediaURL is the URL the server gives for an image URL of the demo catalog: a path under /media/ is
+// served by the server itself.
+func (s *server) mediaURL(u string) string {
+	if strings.HasPrefix(u, "/media/") {
+		return s.http.URL + u
+	}
+	return u
+}
+
 // mediaDir is a directory for a server's pictures, removed when the server closes: shared servers
 // outlive the test that starts them.
 func mediaDir(tb testing.TB) string {

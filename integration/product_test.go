@@ -108,7 +108,7 @@ func TestProductDetails(t *testing.T) {
 						gv.CompareAtPrice != nil && gv.CompareAtPrice.Amount != v.CompareAtPrices["USD"] {
 						t.Errorf("%s compareAtPrice %+v, want %q", v.SKU, gv.CompareAtPrice, v.CompareAtPrices["USD"])
 					}
-					if (v.Image != nil) != (gv.Image != nil) || v.Image != nil && gv.Image.URL != p.Images[*v.Image].URL {
+					if (v.Image != nil) != (gv.Image != nil) || v.Image != nil && gv.Image.URL != s.mediaURL(p.Images[*v.Image].URL) {
 						t.Errorf("%s image %+v, want image %v", v.SKU, gv.Image, v.Image)
 					}
 				}
