@@ -8,9 +8,9 @@ package graph
 import (
 	"context"
 	"fmt"
+
 	"github.com/emporium/emporium/catalog"
 	"github.com/emporium/emporium/gid"
-
 	"github.com/emporium/emporium/graph/model"
 )
 
