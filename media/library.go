@@ -19,11 +19,19 @@ import (
 	"github.com/emporium/emporium/ent"
 	"github.com/emporium/emporium/ent/image"
 	"github.com/emporium/emporium/ent/mediaobject"
+	"github.com/emporium/emporium/ent/stagedupload"
 )
 
 // Prefix is the path under which media is served; stored image URLs that start with it name objects
 // in the library's storage.
 const Prefix = "/media/"
+
+// MaxTransformsPerOriginal bounds the distinct transforms kept of one picture: a storefront uses a
+// handful of sizes, and a srcset of widths in steps some dozens.
+const MaxTransformsPerOriginal = 100
+
+// ErrTooManyTransforms is a request for a new transform of a picture that has MaxTransformsPerOriginal.
+var ErrTooManyTransforms = errors.New("this picture has too many distinct transforms; use one of the sizes already asked for")
 
 // Library stores, transforms and serves the shop's pictures.
 type Library struct {
@@ -130,6 +138,11 @@ func (l *Library) Release(ctx context.Context, stored ...string) error {
 			continue // demo pictures and other hosts' URLs are not ours to delete
 		}
 		used, err := l.client.Image.Query().Where(image.URL(u)).Exist(ctx)
+		if err == nil && !used {
+			// A staged upload of the same bytes may be waiting to be attached.
+			used, err = l.client.StagedUpload.Query().
+				Where(stagedupload.ObjectKey(key), stagedupload.ExpiresAtGT(l.now())).Exist(ctx)
+		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("media release %s: %w", key, err))
 			continue
@@ -190,7 +203,16 @@ func (l *Library) derive(ctx context.Context, key string, t Transform) (string, 
 	} else if !errors.Is(err, ErrNotFound) {
 		return "", err
 	}
-	_, err, _ := l.flight.Do(dkey, func() (any, error) {
+	// Each size is made and kept once, but a caller may ask for any number of sizes: past a bound per
+	// original, new ones are refused, so that nobody can fill the storage or the CPU through URLs.
+	n, err := l.client.MediaObject.Query().Where(mediaobject.SourceKey(key)).Count(ctx)
+	if err != nil {
+		return "", fmt.Errorf("media: count transforms of %s: %w", key, err)
+	}
+	if n >= MaxTransformsPerOriginal {
+		return "", ErrTooManyTransforms
+	}
+	_, err, _ = l.flight.Do(dkey, func() (any, error) {
 		// The work outlives no request but is shared between several: it runs to completion unless
 		// every caller has gone, bounded by its own timeout.
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)

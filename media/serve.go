@@ -78,6 +78,8 @@ func (l *Library) objectError(w http.ResponseWriter, r *http.Request, err error)
 	switch {
 	case errors.Is(err, ErrNotFound):
 		http.NotFound(w, r)
+	case errors.Is(err, ErrTooManyTransforms):
+		http.Error(w, err.Error(), http.StatusTooManyRequests)
 	case errors.Is(err, ErrCorrupt), errors.Is(err, ErrTooLarge):
 		http.Error(w, "this image cannot be transformed", http.StatusUnprocessableEntity)
 	default:

@@ -1118,6 +1118,11 @@ var (
 				Unique:  false,
 				Columns: []*schema.Column{StagedUploadsColumns[11]},
 			},
+			{
+				Name:    "stagedupload_object_key",
+				Unique:  false,
+				Columns: []*schema.Column{StagedUploadsColumns[6]},
+			},
 		},
 	}
 	// TaxRatesColumns holds the columns for the "tax_rates" table.

@@ -31,7 +31,7 @@ func (StagedUpload) Fields() []ent.Field {
 
 // Indexes of the StagedUpload.
 func (StagedUpload) Indexes() []ent.Index {
-	return []ent.Index{index.Fields("expires_at")}
+	return []ent.Index{index.Fields("expires_at"), index.Fields("object_key")}
 }
 
 // MediaObject is a derived object in media storage (a transformed image), recorded so that deleting an
