@@ -1,0 +1,106 @@
+package s3test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"os"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/minio/minio-go/v7"
+	"github.com/minio/minio-go/v7/pkg/credentials"
+)
+
+// TestServer starts servers concurrently, as test binaries of several packages do, and checks that
+// each stores and serves an object under its own keys and is gone after Stop.
+func TestServer(t *testing.T) {
+	const n = 3
+	servers := make([]*Server, n)
+	errs := make([]error, n)
+	began := time.Now()
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { servers[i], errs[i] = Start() })
+	}
+	wg.Wait()
+	t.Logf("%d servers started concurrently in %v", n, time.Since(began).Round(time.Millisecond))
+	for _, s := range servers {
+		if s != nil {
+			t.Cleanup(func() { s.Stop() })
+		}
+	}
+	for _, err := range errs {
+		SkipOrFail(t, err)
+	}
+
+	ctx := context.Background()
+	for i, s := range servers {
+		c, err := s.client()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.MakeBucket(ctx, "probe", minio.MakeBucketOptions{Region: Region}); err != nil {
+			t.Fatalf("server %d: make bucket: %v", i, err)
+		}
+		want := strings.Repeat("seaweed ", 100)
+		putStart := time.Now()
+		if _, err := c.PutObject(ctx, "probe", "a/b.txt", strings.NewReader(want), int64(len(want)),
+			minio.PutObjectOptions{ContentType: "text/plain"}); err != nil {
+			t.Fatalf("server %d: put: %v", i, err)
+		}
+		t.Logf("server %d: first put took %v", i, time.Since(putStart).Round(time.Millisecond))
+		obj, err := c.GetObject(ctx, "probe", "a/b.txt", minio.GetObjectOptions{})
+		if err != nil {
+			t.Fatalf("server %d: get: %v", i, err)
+		}
+		got, err := io.ReadAll(obj)
+		obj.Close()
+		if err != nil || string(got) != want {
+			t.Fatalf("server %d: read %q, %v; want %q", i, got, err, want)
+		}
+	}
+
+	s := servers[0]
+	dir, pid := s.dir, s.cmd.Process.Pid
+	if err := s.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("directory %s after Stop: %v, want it gone", dir, err)
+	}
+	if p, err := os.FindProcess(pid); err == nil && p.Signal(syscall.Signal(0)) == nil {
+		t.Errorf("process %d still runs after Stop", pid)
+	}
+	if err := s.Stop(); err != nil {
+		t.Errorf("second Stop: %v", err)
+	}
+}
+
+// TestWrongKey checks that the gateway refuses requests not signed with the identity's keys.
+func TestWrongKey(t *testing.T) {
+	s, err := Start()
+	SkipOrFail(t, err)
+	t.Cleanup(func() { s.Stop() })
+
+	c, err := minio.New(s.Endpoint(), &minio.Options{
+		Creds:  credentials.NewStaticV4(s.AccessKey, s.SecretKey+"x", ""),
+		Region: Region,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.ListBuckets(context.Background()); err == nil {
+		t.Error("list buckets with a wrong secret key succeeded")
+	}
+}
+
+func TestFindBinary(t *testing.T) {
+	t.Setenv(EnvWeed, "/nonexistent/weed")
+	if _, err := FindBinary(); !errors.Is(err, ErrNoBinary) {
+		t.Errorf("FindBinary with %s pointing nowhere: %v, want ErrNoBinary", EnvWeed, err)
+	}
+}
