@@ -266,7 +266,9 @@ func (s *Server) waitReady(ctx context.Context) error {
 			_, err := client.PutObject(ctx, bucket, "probe", strings.NewReader("ready"), 5, minio.PutObjectOptions{})
 			return err
 		},
-		func(ctx context.Context) error { return client.RemoveObject(ctx, bucket, "probe", minio.RemoveObjectOptions{}) },
+		func(ctx context.Context) error {
+			return client.RemoveObject(ctx, bucket, "probe", minio.RemoveObjectOptions{})
+		},
 		func(ctx context.Context) error { return client.RemoveBucket(ctx, bucket) },
 	}
 	for _, step := range steps {
