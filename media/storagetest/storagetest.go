@@ -31,6 +31,7 @@ func Run(t *testing.T, newStore func(t *testing.T) media.Storage) {
 		{"Empty", testEmpty},
 		{"Overwrite", testOverwrite},
 		{"OverwriteIsAtomic", testOverwriteIsAtomic},
+		{"OpenObjectSurvivesOverwrite", testOpenObjectSurvivesOverwrite},
 		{"Missing", testMissing},
 		{"Delete", testDelete},
 		{"WrongSize", testWrongSize},
@@ -184,6 +185,34 @@ func testOverwriteIsAtomic(t *testing.T, s media.Storage) {
 			t.Fatalf("read %d bytes (Info.Size %d) starting %q while overwriting: a mix of versions",
 				len(got), info.Size, got[:min(len(got), 10)])
 		}
+	}
+}
+
+// testOpenObjectSurvivesOverwrite overwrites and deletes a key while its object is open: what is read
+// from it is still the version that was opened.
+func testOpenObjectSurvivesOverwrite(t *testing.T, s media.Storage) {
+	ctx := context.Background()
+	old := pattern(200_000)
+	put(t, s, "open.jpg", old, "image/jpeg")
+	obj, _, err := s.Get(ctx, "open.jpg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer obj.Close()
+	head := make([]byte, 1000)
+	if _, err := io.ReadFull(obj, head); err != nil {
+		t.Fatal(err)
+	}
+	put(t, s, "open.jpg", []byte("new"), "image/jpeg")
+	if err := s.Delete(ctx, "open.jpg"); err != nil {
+		t.Fatal(err)
+	}
+	rest, err := io.ReadAll(obj)
+	if err != nil {
+		t.Fatalf("reading on after an overwrite and a delete: %v", err)
+	}
+	if got := append(head, rest...); !bytes.Equal(got, old) {
+		t.Errorf("read %d bytes from the open object, not the %d opened", len(got), len(old))
 	}
 }
 
