@@ -3,8 +3,10 @@ package s3test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -16,7 +18,7 @@ import (
 )
 
 // TestServer starts servers concurrently, as test binaries of several packages do, and checks that
-// each stores and serves an object under its own keys and is gone after Stop.
+// each stores and serves an object, refuses requests with a wrong key, and is gone after Stop.
 func TestServer(t *testing.T) {
 	const n = 3
 	servers := make([]*Server, n)
@@ -64,6 +66,18 @@ func TestServer(t *testing.T) {
 		}
 	}
 
+	// Requests not signed with the identity's keys are refused.
+	c, err := minio.New(servers[1].Endpoint(), &minio.Options{
+		Creds:  credentials.NewStaticV4(servers[1].AccessKey, servers[1].SecretKey+"x", ""),
+		Region: Region,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.ListBuckets(ctx); err == nil {
+		t.Error("list buckets with a wrong secret key succeeded")
+	}
+
 	s := servers[0]
 	dir, pid := s.dir, s.cmd.Process.Pid
 	if err := s.Stop(); err != nil {
@@ -80,27 +94,47 @@ func TestServer(t *testing.T) {
 	}
 }
 
-// TestWrongKey checks that the gateway refuses requests not signed with the identity's keys.
-func TestWrongKey(t *testing.T) {
-	s, err := Start()
-	SkipOrFail(t, err)
-	t.Cleanup(func() { s.Stop() })
-
-	c, err := minio.New(s.Endpoint(), &minio.Options{
-		Creds:  credentials.NewStaticV4(s.AccessKey, s.SecretKey+"x", ""),
-		Region: Region,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.ListBuckets(context.Background()); err == nil {
-		t.Error("list buckets with a wrong secret key succeeded")
-	}
-}
-
 func TestFindBinary(t *testing.T) {
 	t.Setenv(EnvWeed, "/nonexistent/weed")
 	if _, err := FindBinary(); !errors.Is(err, ErrNoBinary) {
 		t.Errorf("FindBinary with %s pointing nowhere: %v, want ErrNoBinary", EnvWeed, err)
 	}
 }
+
+func TestSkipOrFail(t *testing.T) {
+	missing := fmt.Errorf("start: %w", ErrNoBinary)
+	tests := []struct {
+		ci       string
+		err      error
+		wantSkip bool
+		wantFail bool
+	}{
+		{"", nil, false, false},
+		{"", missing, true, false},
+		{"false", missing, true, false},
+		{"true", missing, false, true},
+		{"1", missing, false, true},
+		{"", errors.New("port in use"), false, true},
+	}
+	for _, tt := range tests {
+		t.Setenv("CI", tt.ci)
+		r := &recorder{TB: t}
+		done := make(chan struct{})
+		go func() { defer close(done); SkipOrFail(r, tt.err) }()
+		<-done
+		if r.skipped != tt.wantSkip || r.failed != tt.wantFail {
+			t.Errorf("CI=%q, error %v: skipped %v, failed %v; want %v, %v",
+				tt.ci, tt.err, r.skipped, r.failed, tt.wantSkip, tt.wantFail)
+		}
+	}
+}
+
+// recorder notes a Skip or Fatal and ends its goroutine as testing.T does, without affecting the test.
+type recorder struct {
+	testing.TB
+	skipped, failed bool
+}
+
+func (r *recorder) Helper()      {}
+func (r *recorder) Skip(...any)  { r.skipped = true; runtime.Goexit() }
+func (r *recorder) Fatal(...any) { r.failed = true; runtime.Goexit() }

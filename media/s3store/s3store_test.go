@@ -73,6 +73,8 @@ func newStore(t *testing.T) *s3store.Store {
 }
 
 func TestContract(t *testing.T) {
+	_, err := weed()
+	s3test.SkipOrFail(t, err) // once, rather than in each subtest
 	storagetest.Run(t, func(t *testing.T) media.Storage { return newStore(t) })
 }
 
