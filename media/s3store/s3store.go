@@ -73,8 +73,8 @@ func ConfigFromEnv(getenv func(string) string) (Config, bool, error) {
 		Endpoint:  endpoint,
 		Bucket:    strings.TrimSpace(getenv(EnvBucket)),
 		Region:    strings.TrimSpace(getenv(EnvRegion)),
-		AccessKey: getenv(EnvAccessKey),
-		SecretKey: getenv(EnvSecretKey),
+		AccessKey: strings.TrimSpace(getenv(EnvAccessKey)),
+		SecretKey: strings.TrimSpace(getenv(EnvSecretKey)),
 		Prefix:    strings.Trim(strings.TrimSpace(getenv(EnvPrefix)), "/"),
 	}
 	var errs []error
@@ -83,8 +83,9 @@ func ConfigFromEnv(getenv func(string) string) (Config, bool, error) {
 		b, err := strconv.ParseBool(v)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s=%q is not a boolean", EnvInsecure, v))
+		} else {
+			c.Insecure, insecureSet = b, true
 		}
-		c.Insecure, insecureSet = b, true
 	}
 	if strings.Contains(endpoint, "://") {
 		u, err := url.Parse(endpoint)
@@ -99,9 +100,11 @@ func ConfigFromEnv(getenv func(string) string) (Config, bool, error) {
 			c.Endpoint, c.Insecure = u.Host, u.Scheme == "http"
 		}
 	}
-	for name, v := range map[string]string{EnvBucket: c.Bucket, EnvAccessKey: c.AccessKey, EnvSecretKey: c.SecretKey} {
-		if v == "" {
-			errs = append(errs, fmt.Errorf("%s is set but %s is not", EnvEndpoint, name))
+	for _, required := range []struct{ name, value string }{
+		{EnvBucket, c.Bucket}, {EnvAccessKey, c.AccessKey}, {EnvSecretKey, c.SecretKey},
+	} {
+		if required.value == "" {
+			errs = append(errs, fmt.Errorf("%s is set but %s is not", EnvEndpoint, required.name))
 		}
 	}
 	if len(errs) == 0 {
@@ -128,7 +131,7 @@ func (c Config) validate() error {
 	return nil
 }
 
-// Store is a bucket seen as a media.Storage.
+// Store is a bucket seen as a media.Storage. It is safe for concurrent use.
 type Store struct {
 	client *minio.Client
 	bucket string
