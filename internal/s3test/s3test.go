@@ -2,23 +2,23 @@
 // ("weed server -s3") on free ports of 127.0.0.1, with its data in a temporary directory and one
 // identity whose keys sign every request.
 //
-// A test binary starts one [Server], typically lazily or from TestMain, and stops it at the end:
+// A test binary shares one [Server] through a [Lazy], which starts it for the first test that asks
+// and stops it at the end:
 //
-//	var weed = sync.OnceValues(s3test.Start)
+//	var weed s3test.Lazy
 //
 //	func TestMain(m *testing.M) {
 //		code := m.Run()
-//		if srv, err := weed(); err == nil {
-//			srv.Stop()
-//		}
+//		weed.Stop()
 //		os.Exit(code)
 //	}
 //
 //	func TestSomething(t *testing.T) {
-//		srv, err := weed()
-//		s3test.SkipOrFail(t, err)
+//		srv := weed.Server(t) // skips or fails the test if there is no server
 //		... srv.Endpoint(), srv.AccessKey, srv.SecretKey ...
 //	}
+//
+// Start and Stop run a server directly.
 //
 // # Where the binary comes from
 //
@@ -112,6 +112,44 @@ func Start() (*Server, error) {
 		last = err
 	}
 	return nil, last
+}
+
+// Lazy is a Server started on first use and shared by the tests of a test binary. The zero value is
+// ready to use.
+type Lazy struct {
+	once    sync.Once
+	mu      sync.Mutex
+	srv     *Server
+	err     error
+	startup time.Duration
+}
+
+// Server returns the shared server, starting it if this is the first call. If it could not be
+// started, the test is skipped or fails as SkipOrFail decides.
+func (l *Lazy) Server(t testing.TB) *Server {
+	t.Helper()
+	l.once.Do(func() {
+		began := time.Now()
+		srv, err := Start()
+		l.mu.Lock()
+		l.srv, l.err, l.startup = srv, err, time.Since(began)
+		l.mu.Unlock()
+		if err == nil {
+			t.Logf("s3test: SeaweedFS ready in %v", l.startup.Round(time.Millisecond))
+		}
+	})
+	SkipOrFail(t, l.err)
+	return l.srv
+}
+
+// Stop stops the server if one was started.
+func (l *Lazy) Stop() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.srv == nil {
+		return nil
+	}
+	return l.srv.Stop()
 }
 
 // SkipOrFail ends the test if err, an error of Start, is not nil: a missing binary skips it, unless

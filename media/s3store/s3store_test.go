@@ -10,9 +10,7 @@ import (
 	"io"
 	"os"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/emporium/emporium/internal/s3test"
 	"github.com/emporium/emporium/media"
@@ -21,21 +19,12 @@ import (
 )
 
 // weed is the server all tests of this package share, started by the first test that needs it.
-var weed = sync.OnceValues(func() (*s3test.Server, error) {
-	began := time.Now()
-	s, err := s3test.Start()
-	if err == nil {
-		fmt.Fprintf(os.Stderr, "SeaweedFS ready in %v\n", time.Since(began).Round(time.Millisecond))
-	}
-	return s, err
-})
+var weed s3test.Lazy
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if s, err := weed(); err == nil && s != nil {
-		if err := s.Stop(); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-		}
+	if err := weed.Stop(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
 	}
 	os.Exit(code)
 }
@@ -46,8 +35,7 @@ const bucket = "media"
 // own so that the test sees an empty store.
 func config(t *testing.T) s3store.Config {
 	t.Helper()
-	srv, err := weed()
-	s3test.SkipOrFail(t, err)
+	srv := weed.Server(t)
 	c := s3store.Config{
 		Endpoint:  srv.Endpoint(),
 		Bucket:    bucket,
@@ -73,8 +61,7 @@ func newStore(t *testing.T) *s3store.Store {
 }
 
 func TestContract(t *testing.T) {
-	_, err := weed()
-	s3test.SkipOrFail(t, err) // once, rather than in each subtest
+	weed.Server(t) // skips once, rather than in each subtest
 	storagetest.Run(t, func(t *testing.T) media.Storage { return newStore(t) })
 }
 
