@@ -31,8 +31,9 @@
 // # Leaks
 //
 // Stop kills the server and removes its directory. The server is also killed when the thread that
-// started it dies (Pdeathsig), so a test binary that panics or is killed does not leave it running;
-// its directory under os.TempDir is then left behind.
+// started it dies (Pdeathsig), so a test binary that panics, times out or is killed does not leave it
+// running. Its directory under os.TempDir, and the gRPC sockets SeaweedFS puts in /tmp, are then left
+// behind; the next Start removes those of test processes that no longer exist.
 package s3test
 
 import (
@@ -201,15 +202,47 @@ func isExecutable(path string) bool {
 
 // start makes a directory and runs one server in it on new ports; on failure the directory is gone.
 func start(bin string) (*Server, error) {
-	dir, err := os.MkdirTemp("", "emporium-s3test-")
+	reapStale()
+	dir, err := os.MkdirTemp("", dirPrefix)
 	if err != nil {
 		return nil, fmt.Errorf("s3test: create directory: %w", err)
 	}
 	s := &Server{AccessKey: "emporium-" + randomHex(4), SecretKey: randomHex(16), dir: dir}
+	if err := os.WriteFile(filepath.Join(dir, ownerFile), []byte(strconv.Itoa(os.Getpid())), 0o600); err != nil {
+		return nil, errors.Join(fmt.Errorf("s3test: write owner file: %w", err), s.Stop())
+	}
 	if err := s.run(bin); err != nil {
 		return nil, errors.Join(err, s.Stop())
 	}
 	return s, nil
+}
+
+const (
+	dirPrefix   = "emporium-s3test-"
+	ownerFile   = "owner.pid"   // the test process that started the server
+	socketsFile = "sockets.txt" // the gRPC sockets the server makes outside its directory
+)
+
+// reapStale removes the directories and sockets of servers whose test process no longer exists.
+// Their servers died with it (Pdeathsig).
+func reapStale() {
+	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), dirPrefix+"*"))
+	for _, dir := range dirs {
+		b, err := os.ReadFile(filepath.Join(dir, ownerFile))
+		if err != nil {
+			continue // being set up, or not ours
+		}
+		pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+		if err != nil || pid <= 0 || syscall.Kill(pid, 0) != syscall.ESRCH {
+			continue
+		}
+		if b, err := os.ReadFile(filepath.Join(dir, socketsFile)); err == nil {
+			for _, sock := range strings.Fields(string(b)) {
+				os.Remove(sock)
+			}
+		}
+		os.RemoveAll(dir)
+	}
 }
 
 func (s *Server) run(bin string) error {
@@ -219,6 +252,13 @@ func (s *Server) run(bin string) error {
 	}
 	s.ports = ports{p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7]}
 
+	var sockets []string
+	for name, port := range s.ports.grpc() {
+		sockets = append(sockets, grpcSocket(name, port))
+	}
+	if err := os.WriteFile(filepath.Join(s.dir, socketsFile), []byte(strings.Join(sockets, "\n")+"\n"), 0o600); err != nil {
+		return fmt.Errorf("s3test: write sockets file: %w", err)
+	}
 	identities := fmt.Sprintf(`{"identities":[{"name":"emporium","credentials":[{"accessKey":%q,"secretKey":%q}],`+
 		`"actions":["Admin","Read","Write","List","Tagging"]}]}`, s.AccessKey, s.SecretKey)
 	if err := os.WriteFile(filepath.Join(s.dir, "s3.json"), []byte(identities), 0o600); err != nil {
@@ -370,7 +410,7 @@ func (s *Server) Stop() error {
 			// SeaweedFS puts its gRPC sockets in /tmp whatever TMPDIR says; it removes them only on a
 			// clean shutdown.
 			for name, port := range s.ports.grpc() {
-				os.Remove(fmt.Sprintf("/tmp/seaweedfs-%s-grpc-%d.sock", name, port))
+				os.Remove(grpcSocket(name, port))
 			}
 		}
 		if err := os.RemoveAll(s.dir); err != nil {
@@ -378,6 +418,12 @@ func (s *Server) Stop() error {
 		}
 	})
 	return s.stopErr
+}
+
+// grpcSocket returns the path of the Unix socket SeaweedFS serves a part's gRPC on besides its port.
+// The path is fixed in its code (weed/command/server.go), whatever TMPDIR says.
+func grpcSocket(name string, port int) string {
+	return fmt.Sprintf("/tmp/seaweedfs-%s-grpc-%d.sock", name, port)
 }
 
 func (s *Server) logPath() string { return filepath.Join(s.dir, "weed.log") }

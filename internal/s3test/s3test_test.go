@@ -6,7 +6,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -138,3 +141,42 @@ type recorder struct {
 func (r *recorder) Helper()      {}
 func (r *recorder) Skip(...any)  { r.skipped = true; runtime.Goexit() }
 func (r *recorder) Fatal(...any) { r.failed = true; runtime.Goexit() }
+
+// TestReapStale leaves behind what a test process killed with its server leaves, and checks that the
+// next Start's reaping removes it, and nothing of a live process.
+func TestReapStale(t *testing.T) {
+	dead := exec.Command("true")
+	if err := dead.Run(); err != nil {
+		t.Skip("no true(1):", err)
+	}
+	leave := func(pid int) (dir, sock string) {
+		dir, err := os.MkdirTemp("", dirPrefix)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { os.RemoveAll(dir) })
+		f, err := os.CreateTemp("", "s3test-sock-")
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+		t.Cleanup(func() { os.Remove(f.Name()) })
+		os.WriteFile(filepath.Join(dir, ownerFile), []byte(strconv.Itoa(pid)), 0o600)
+		os.WriteFile(filepath.Join(dir, socketsFile), []byte(f.Name()+"\n"), 0o600)
+		return dir, f.Name()
+	}
+	staleDir, staleSock := leave(dead.Process.Pid)
+	liveDir, liveSock := leave(os.Getpid())
+
+	reapStale()
+	for _, p := range []string{staleDir, staleSock} {
+		if _, err := os.Stat(p); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%s of a dead process: %v after reaping, want it gone", p, err)
+		}
+	}
+	for _, p := range []string{liveDir, liveSock} {
+		if _, err := os.Stat(p); err != nil {
+			t.Errorf("%s of a live process: %v after reaping, want it kept", p, err)
+		}
+	}
+}
