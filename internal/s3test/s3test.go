@@ -97,8 +97,9 @@ func (p ports) grpc() map[string]int {
 	return map[string]int{"master": p.masterGRPC, "volume": p.volumeGRPC, "filer": p.filerGRPC, "s3": p.s3GRPC}
 }
 
-// Start starts a server and waits until its S3 gateway answers signed requests. A port taken by
-// someone else between choosing and binding it makes Start try once more on new ports.
+// Start starts a server and waits until it stores objects (some 10 s, most of it SeaweedFS's filer
+// joining its cluster). A failed start, typically a port that someone took between our choosing it
+// and the server binding it, is tried once more on new ports.
 func Start() (*Server, error) {
 	bin, err := FindBinary()
 	if err != nil {
