@@ -248,3 +248,19 @@ func randomHex(n int) string {
 	rand.Read(b)
 	return hex.EncodeToString(b)
 }
+
+// TestNoRegion uses the store without a configured region, which the client then asks the server for.
+func TestNoRegion(t *testing.T) {
+	c := config(t)
+	c.Region = ""
+	s, err := s3store.New(context.Background(), c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Put(context.Background(), "r.txt", strings.NewReader("r"), 1, "text/plain"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Stat(context.Background(), "r.txt"); err != nil {
+		t.Fatal(err)
+	}
+}
