@@ -27,6 +27,7 @@ import (
 	"github.com/emporium/emporium/httpapi"
 	"github.com/emporium/emporium/loadgen"
 	"github.com/emporium/emporium/mail"
+	"github.com/emporium/emporium/media/s3store"
 	"github.com/emporium/emporium/seed"
 	"github.com/emporium/emporium/service"
 	"github.com/emporium/emporium/staff"
@@ -65,6 +66,9 @@ Environment:
                            URLs are given under it                      http://EMPORIUM_ADDR
   EMPORIUM_MEDIA_DIR       where uploaded pictures are kept, when no
                            S3 bucket is configured                      FILE-media beside SQLite
+  EMPORIUM_MEDIA_S3_ENDPOINT  keep pictures in an S3-compatible bucket: with
+                           _BUCKET, _ACCESS_KEY, _SECRET_KEY, and optionally
+                           _REGION, _PREFIX, _INSECURE (plain HTTP)        none
   EMPORIUM_DATABASE_READ_URL
                            postgres://… of a read replica (a streaming hot standby) of
                            the PostgreSQL database: storefront catalog queries read it
@@ -160,6 +164,8 @@ type config struct {
 	// publicURL is where clients reach the service (media URLs are given under it); mediaDir keeps
 	// pictures when no bucket is configured.
 	publicURL, mediaDir string
+	// mediaS3 keeps pictures in a bucket instead.
+	mediaS3 *s3store.Config
 }
 
 func loadConfig(getenv func(string) string) (config, error) {
@@ -223,6 +229,11 @@ func loadConfig(getenv func(string) string) (config, error) {
 		}
 	}
 	c.mediaDir = getenv("EMPORIUM_MEDIA_DIR")
+	if s3, ok, err := s3store.ConfigFromEnv(getenv); err != nil {
+		return c, err
+	} else if ok {
+		c.mediaS3 = &s3
+	}
 	c.checkoutURL = getenv("EMPORIUM_CHECKOUT_URL")
 	c.statusURL = getenv("EMPORIUM_ORDER_STATUS_URL")
 	switch v := getenv("EMPORIUM_RATE_LIMIT"); v {
@@ -492,7 +503,7 @@ func serviceOptions(cfg config, log *slog.Logger) service.Options {
 		// behind a token, and otherwise on EMPORIUM_METRICS_ADDR (meant for the monitoring network) alone.
 		NoMetricsRoute:  cfg.metricsAddr != "" || (cfg.production && cfg.metricsToken == ""),
 		CompletionLease: cfg.completionLease, CompletionSweep: cfg.completionSweep,
-		PublicURL: cmpOr(cfg.publicURL, publicURLOf(cfg.addr)), MediaDir: cfg.mediaDir,
+		PublicURL: cmpOr(cfg.publicURL, publicURLOf(cfg.addr)), MediaDir: cfg.mediaDir, MediaS3: cfg.mediaS3,
 	}
 	if cfg.smtp.Addr != "" {
 		opts.Mailer = cfg.smtp

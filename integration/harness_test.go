@@ -30,6 +30,9 @@ func TestMain(m *testing.M) {
 	}
 	code := m.Run()
 	shared.close()
+	if err := weed.Stop(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+	}
 	if err := pg.Stop(); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 	}

@@ -30,6 +30,7 @@ import (
 	"github.com/emporium/emporium/httpapi"
 	"github.com/emporium/emporium/mail"
 	"github.com/emporium/emporium/media"
+	"github.com/emporium/emporium/media/s3store"
 	"github.com/emporium/emporium/orders"
 	"github.com/emporium/emporium/payments"
 	"github.com/emporium/emporium/respcache"
@@ -105,7 +106,10 @@ type Options struct {
 	// MediaStorage keeps uploaded pictures and their transforms; when nil, a directory: MediaDir, or
 	// beside the SQLite file (FILE-media), or ./emporium-media.
 	MediaStorage media.Storage
-	MediaDir     string
+	// MediaS3, when MediaStorage is nil, keeps pictures in this S3-compatible bucket instead of a
+	// directory; Open fails if the bucket cannot be reached.
+	MediaS3  *s3store.Config
+	MediaDir string
 	// MediaFetchAllow lets originalSource URLs be fetched from these non-public addresses.
 	MediaFetchAllow []netip.Prefix
 }
@@ -246,7 +250,7 @@ func Open(ctx context.Context, opts Options) (*Service, error) {
 			return nil, errors.Join(err, db.Close())
 		}
 	}
-	library, err := openMedia(db, opts)
+	library, err := openMedia(ctx, db, opts)
 	if err != nil {
 		return nil, errors.Join(err, db.Close())
 	}
@@ -267,8 +271,15 @@ func Open(ctx context.Context, opts Options) (*Service, error) {
 
 // openMedia opens the media library: the configured storage, or a directory, with the demo shop's
 // pictures laid over it under demo/.
-func openMedia(db *database.DB, opts Options) (*media.Library, error) {
+func openMedia(ctx context.Context, db *database.DB, opts Options) (*media.Library, error) {
 	store := opts.MediaStorage
+	if store == nil && opts.MediaS3 != nil {
+		bucket, err := s3store.New(ctx, *opts.MediaS3)
+		if err != nil {
+			return nil, fmt.Errorf("media bucket: %w", err)
+		}
+		store = bucket
+	}
 	if store == nil {
 		dir := opts.MediaDir
 		if dir == "" {
