@@ -74,3 +74,22 @@ func run(b *testing.B, client *http.Client, s *server, body []byte) {
 	})
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
 }
+
+// BenchmarkCachedRateLimited measures what the rate limit adds to an answer from the response cache: the
+// same cached products(first: 20) page with the limit off, and on with a bucket too large to throttle
+// (so that every request is admitted, charged and, when it reports an actual cost, refunded).
+//
+//	go test ./integration/ -run '^$' -bench CachedRateLimited -benchtime 5s
+func BenchmarkCachedRateLimited(b *testing.B) {
+	dsn := pg.NewDatabase(b)
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+	body, _ := json.Marshal(map[string]any{"query": getProductsQuery, "variables": map[string]any{"first": 20}})
+	for _, c := range []struct {
+		name     string
+		capacity float64
+	}{{"limit off", -1}, {"limit on", 1e15}} {
+		s := startServerWith(b, "postgres", dsn, func(o *service.Options) { o.RateCapacity, o.RestoreRate = c.capacity, 1e15 })
+		b.Run(c.name, func(b *testing.B) { run(b, client, s, body) })
+		s.close()
+	}
+}
