@@ -135,8 +135,8 @@ func (t graphQLHTTP) Do(w http.ResponseWriter, r *http.Request, exec graphql.Gra
 		// write is kept under the old generation, where nobody finds it.
 		gen = t.cache.Generation()
 		if key = cacheKey(ctx, opCtx, mediaType); key != "" {
-			if body, ok := t.cache.Get(key); ok {
-				writeResponse(w, http.StatusOK, cachedResponse(ctx, opCtx, body))
+			if a, ok := t.cache.Get(key); ok {
+				writeResponse(w, http.StatusOK, cachedResponse(ctx, opCtx, a))
 				return
 			}
 			if t.gate != nil && !t.gate.ReplicaFresh(ctx, gen) {
@@ -160,7 +160,11 @@ func (t graphQLHTTP) Do(w http.ResponseWriter, r *http.Request, exec graphql.Gra
 		return
 	}
 	if key != "" && len(resp.Errors) == 0 && resp.Data != nil {
-		t.cache.Put(key, gen, bytes.Clone(resp.Data))
+		a := respcache.Answer{Body: bytes.Clone(resp.Data)}
+		if c := rateCost(opCtx); c != nil && c.ActualQueryCost != nil {
+			a.Cost = *c.ActualQueryCost
+		}
+		t.cache.Put(key, gen, a)
 	}
 	// As above: no data entry means the request failed before execution.
 	status := http.StatusOK
