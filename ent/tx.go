@@ -86,6 +86,8 @@ type Tx struct {
 	SigningKey *SigningKeyClient
 	// StaffMember is the client for interacting with the StaffMember builders.
 	StaffMember *StaffMemberClient
+	// StorefrontAccessToken is the client for interacting with the StorefrontAccessToken builders.
+	StorefrontAccessToken *StorefrontAccessTokenClient
 	// TaxRate is the client for interacting with the TaxRate builders.
 	TaxRate *TaxRateClient
 	// TestPayment is the client for interacting with the TestPayment builders.
@@ -259,6 +261,7 @@ func (tx *Tx) init() {
 	tx.Shop = NewShopClient(tx.config)
 	tx.SigningKey = NewSigningKeyClient(tx.config)
 	tx.StaffMember = NewStaffMemberClient(tx.config)
+	tx.StorefrontAccessToken = NewStorefrontAccessTokenClient(tx.config)
 	tx.TaxRate = NewTaxRateClient(tx.config)
 	tx.TestPayment = NewTestPaymentClient(tx.config)
 	tx.VariantPrice = NewVariantPriceClient(tx.config)

@@ -114,6 +114,9 @@ type SigningKey func(*sql.Selector)
 // StaffMember is the predicate function for staffmember builders.
 type StaffMember func(*sql.Selector)
 
+// StorefrontAccessToken is the predicate function for storefrontaccesstoken builders.
+type StorefrontAccessToken func(*sql.Selector)
+
 // TaxRate is the predicate function for taxrate builders.
 type TaxRate func(*sql.Selector)
 
