@@ -77,7 +77,8 @@ func run(b *testing.B, client *http.Client, s *server, body []byte) {
 
 // BenchmarkCachedRateLimited measures what the rate limit adds to an answer from the response cache: the
 // same cached products(first: 20) page with the limit off, and on with a bucket too large to throttle
-// (so that every request is admitted, charged and, when it reports an actual cost, refunded).
+// (so that every request is admitted, charged and, when it reports an actual cost, refunded); and the
+// same for answers computed each time (cache off), where the actual cost is priced from the answer.
 //
 //	go test ./integration/ -run '^$' -bench CachedRateLimited -benchtime 5s
 func BenchmarkCachedRateLimited(b *testing.B) {
@@ -87,8 +88,11 @@ func BenchmarkCachedRateLimited(b *testing.B) {
 	for _, c := range []struct {
 		name     string
 		capacity float64
-	}{{"limit off", -1}, {"limit on", 1e15}} {
-		s := startServerWith(b, "postgres", dsn, func(o *service.Options) { o.RateCapacity, o.RestoreRate = c.capacity, 1e15 })
+		cache    int
+	}{{"limit off", -1, 0}, {"limit on", 1e15, 0}, {"computed limit off", -1, -1}, {"computed limit on", 1e15, -1}} {
+		s := startServerWith(b, "postgres", dsn, func(o *service.Options) {
+			o.RateCapacity, o.RestoreRate, o.ResponseCacheBytes = c.capacity, 1e15, c.cache
+		})
 		b.Run(c.name, func(b *testing.B) { run(b, client, s, body) })
 		s.close()
 	}

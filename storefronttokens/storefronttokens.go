@@ -11,6 +11,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
+	"time"
 
 	"github.com/emporium/emporium/auth"
 	"github.com/emporium/emporium/ent"
@@ -49,10 +51,20 @@ var AccessScopes = []Scope{
 // Service manages storefront access tokens.
 type Service struct {
 	client *ent.Client
+	now    func() time.Time
+	// noneUntil is when the shop was last seen without tokens, plus noneFor (Unix nanoseconds; 0: not
+	// known). Storefronts set up for Shopify send a public token header with every request: without
+	// this, each of them would cost two look-ups even when the answer comes from the response cache.
+	noneUntil atomic.Int64
 }
 
+// noneFor is how long "the shop has no storefront token" is believed. Believing it a little too long
+// after another replica made the first token only lets an unknown public token pass as anonymous, which
+// is what the caller would be without it; a token is never trusted from memory.
+const noneFor = 5 * time.Second
+
 // New returns the storefront access token service.
-func New(client *ent.Client) *Service { return &Service{client: client} }
+func New(client *ent.Client) *Service { return &Service{client: client, now: time.Now} }
 
 // CreateInput is a new token.
 type CreateInput struct {
@@ -87,6 +99,7 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*ent.StorefrontAc
 	if err != nil {
 		return nil, "", nil, fmt.Errorf("storefronttokens: create: %w", err)
 	}
+	s.noneUntil.Store(0)
 	// The payload of the creation shows a private token's secret, this once; it is not stored.
 	t.AccessToken = &secret
 	return t, secret, nil, nil
@@ -130,9 +143,16 @@ func (s *Service) Authenticate(ctx context.Context, secret string, private bool)
 // Any reports whether the shop has any storefront token. Until it has one, a storefront's public token
 // header is not checked: storefronts set up for development (or for Shopify) keep working unchanged.
 func (s *Service) Any(ctx context.Context) (bool, error) {
+	now := s.now().UnixNano()
+	if now < s.noneUntil.Load() {
+		return false, nil
+	}
 	ok, err := s.client.StorefrontAccessToken.Query().Exist(ctx)
 	if err != nil {
 		return false, fmt.Errorf("storefronttokens: %w", err)
+	}
+	if !ok {
+		s.noneUntil.Store(now + int64(noneFor))
 	}
 	return ok, nil
 }
