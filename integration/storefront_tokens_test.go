@@ -160,6 +160,15 @@ func TestStorefrontAccessTokens(t *testing.T) {
 		if ue := deleted.StorefrontAccessTokenDelete.UserErrors; len(ue) != 1 || ue[0].Code == nil || *ue[0].Code != "NOT_FOUND" {
 			t.Errorf("deleting again: %+v", deleted)
 		}
+		// Staff writes are audited, naming the token.
+		var audit struct {
+			AuditLog struct{ Nodes []struct{ Action, Resource string } }
+		}
+		s.queryAs(t, bearer(owner), `{ auditLog(first: 10) { nodes { action resource } } }`, nil, &audit)
+		if n := audit.AuditLog.Nodes; len(n) < 3 || n[0].Action != "storefrontAccessTokenDelete" || n[0].Resource != server.ID ||
+			n[len(n)-1].Action != "storefrontAccessTokenCreate" {
+			t.Errorf("audit log: %+v", n)
+		}
 		// The public token's cached answers do not outlive it either: the check comes before the cache.
 		s.queryAs(t, publicToken(*web.AccessToken), shop, nil, nil)
 		s.queryAs(t, bearer(owner), del, map[string]any{"id": web.ID}, &deleted)

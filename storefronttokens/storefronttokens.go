@@ -107,12 +107,13 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*ent.StorefrontAc
 
 // Delete ends a token at once.
 func (s *Service) Delete(ctx context.Context, id int) (validation.Errors, error) {
-	n, err := s.client.StorefrontAccessToken.Delete().Where(storefrontaccesstoken.ID(id)).Exec(ctx)
+	// One row by its ID, so that the audit log names the token.
+	err := s.client.StorefrontAccessToken.DeleteOneID(id).Exec(ctx)
+	if ent.IsNotFound(err) {
+		return validation.Errors{{Field: []string{"input", "id"}, Message: "No storefront access token has this ID", Code: validation.NotFound}}, nil
+	}
 	if err != nil {
 		return nil, fmt.Errorf("storefronttokens: delete: %w", err)
-	}
-	if n == 0 {
-		return validation.Errors{{Field: []string{"input", "id"}, Message: "No storefront access token has this ID", Code: validation.NotFound}}, nil
 	}
 	return nil, nil
 }
