@@ -97,8 +97,8 @@ func storefrontToken(ctx context.Context, cfg Config, h http.Header) (context.Co
 	}
 	t, err := cfg.StorefrontTokens.Authenticate(ctx, secret, private)
 	if errors.Is(err, storefronttokens.ErrInvalidToken) && !private {
-		var any bool
-		if any, err = cfg.StorefrontTokens.Any(ctx); err == nil && !any {
+		var exists bool
+		if exists, err = cfg.StorefrontTokens.Any(ctx); err == nil && !exists {
 			return ctx, nil
 		}
 		err = cmp.Or(err, storefronttokens.ErrInvalidToken)
