@@ -16,15 +16,16 @@ import (
 //
 // Walking the response, rather than counting in resolvers, keeps the price in one place (limits.go)
 // and covers every paged field, fragment and alias without touching a resolver; the response is
-// already in memory, so the walk costs a decode of it. A field absent from the response (skipped, or
+// already in memory, so the walk costs a light reading of it (parseCostTree), once per computed answer:
+// the response cache keeps the figure with the body. A field absent from the response (skipped, or
 // selected for another concrete type) costs nothing; a null costs the field alone. Every rule charges at
 // most what the static price charged, and the caller caps the result at the requested cost anyway.
 func actualCost(ctx context.Context, es graphql.ExecutableSchema, oc *graphql.OperationContext, data json.RawMessage) (int, bool) {
 	if es == nil || oc.Operation == nil || len(data) == 0 {
 		return 0, false
 	}
-	var tree map[string]any
-	if err := json.Unmarshal(data, &tree); err != nil || tree == nil {
+	tree, err := parseCostTree(data)
+	if err != nil || tree.kind != 'o' {
 		return 0, false
 	}
 	w := costWalker{ctx: ctx, es: es, schema: es.Schema(), vars: oc.Variables}
@@ -39,12 +40,12 @@ type costWalker struct {
 }
 
 // selection is the cost of set as it was answered by data, one object of the response.
-func (w costWalker) selection(set ast.SelectionSet, data map[string]any) int {
+func (w costWalker) selection(set ast.SelectionSet, data costNode) int {
 	total := 0
 	for _, sel := range set {
 		switch s := sel.(type) {
 		case *ast.Field:
-			if v, ok := data[s.Alias]; ok {
+			if v, ok := data.member(s.Alias); ok {
 				total = safeAdd(total, w.field(s, v))
 			}
 		case *ast.FragmentSpread:
@@ -59,7 +60,7 @@ func (w costWalker) selection(set ast.SelectionSet, data map[string]any) int {
 }
 
 // field is the cost of one field whose response value is v.
-func (w costWalker) field(f *ast.Field, v any) int {
+func (w costWalker) field(f *ast.Field, v costNode) int {
 	if f.Definition == nil || f.ObjectDefinition == nil {
 		return 0
 	}
@@ -70,7 +71,7 @@ func (w costWalker) field(f *ast.Field, v any) int {
 	args := f.ArgumentMap(w.vars)
 	composite := typ.Kind == ast.Object || typ.Kind == ast.Interface || typ.Kind == ast.Union
 	price := func(child int) int { return w.price(f, composite, child, args) }
-	if !composite || v == nil {
+	if !composite || v.kind == 'n' {
 		return price(0)
 	}
 	base := price(0)
@@ -80,18 +81,18 @@ func (w costWalker) field(f *ast.Field, v any) int {
 	}
 	// Paged: one entry per item returned, each priced on its own.
 	total := base
-	switch v := v.(type) {
-	case []any:
-		for _, item := range v {
+	switch v.kind {
+	case 'a':
+		for _, item := range v.items {
 			total = safeAdd(total, w.value(f.SelectionSet, item))
 		}
-	case map[string]any:
+	case 'o':
 		// A connection: its lists (nodes, edges) hold the entries; an entry also pays for the
 		// connection's other fields (pageInfo), as the static price does.
 		n := 1
-		for _, fv := range v {
-			if list, ok := fv.([]any); ok {
-				n = max(n, len(list))
+		for _, fv := range v.items {
+			if fv.kind == 'a' {
+				n = max(n, len(fv.items))
 			}
 		}
 		for i := range n {
@@ -103,13 +104,13 @@ func (w costWalker) field(f *ast.Field, v any) int {
 
 // value is the cost of a selection answered by v: an object, a list of them (charged as its dearest
 // item) or null.
-func (w costWalker) value(set ast.SelectionSet, v any) int {
-	switch v := v.(type) {
-	case map[string]any:
+func (w costWalker) value(set ast.SelectionSet, v costNode) int {
+	switch v.kind {
+	case 'o':
 		return w.selection(set, v)
-	case []any:
+	case 'a':
 		dearest := 0
-		for _, item := range v {
+		for _, item := range v.items {
 			dearest = max(dearest, w.value(set, item))
 		}
 		return dearest
@@ -142,16 +143,16 @@ func (w costWalker) price(f *ast.Field, composite bool, child int, args map[stri
 
 // connectionEntry is the connection conn seen as its i-th entry: each list replaced by its i-th item,
 // or by null past its end (so the field still costs itself).
-func connectionEntry(conn map[string]any, i int) map[string]any {
-	entry := make(map[string]any, len(conn))
-	for k, v := range conn {
-		if list, ok := v.([]any); ok {
-			v = nil
-			if i < len(list) {
-				v = list[i]
+func connectionEntry(conn costNode, i int) costNode {
+	entry := costNode{kind: 'o', keys: conn.keys, items: make([]costNode, len(conn.items))}
+	for k, v := range conn.items {
+		if v.kind == 'a' {
+			v = costNode{kind: 'n'}
+			if i < len(conn.items[k].items) {
+				v = conn.items[k].items[i]
 			}
 		}
-		entry[k] = v
+		entry.items[k] = v
 	}
 	return entry
 }
