@@ -162,7 +162,9 @@ func TestStorefrontAccessTokens(t *testing.T) {
 		}
 		// Staff writes are audited, naming the token.
 		var audit struct {
-			AuditLog struct{ Nodes []struct{ Action, Resource string } }
+			AuditLog struct {
+				Nodes []struct{ Action, Resource string }
+			}
 		}
 		s.queryAs(t, bearer(owner), `{ auditLog(first: 10) { nodes { action resource } } }`, nil, &audit)
 		if n := audit.AuditLog.Nodes; len(n) < 3 || n[0].Action != "storefrontAccessTokenDelete" || n[0].Resource != server.ID ||
