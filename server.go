@@ -98,6 +98,12 @@ Environment:
   EMPORIUM_ORDER_STATUS_URL an order's statusUrl; {token} is replaced  http://localhost:3000/orders/{token}
   EMPORIUM_RATE_LIMIT      per-caller cost bucket, CAPACITY/RESTORE_PER_SECOND, or off
                                                                         4000000/1000000
+  EMPORIUM_RATE_LIMIT_PRIVATE_TOKEN
+                           the budget of one private storefront token, shared by its
+                           buyers, CAPACITY/RESTORE_PER_SECOND          100000000/25000000
+  EMPORIUM_STOREFRONT_ANONYMOUS
+                           limit (requests without credentials or a storefront token
+                           get the per-address bucket) or refuse (401)  limit
   EMPORIUM_MAX_INFLIGHT    GraphQL requests running at once; more wait     pool size
   EMPORIUM_QUEUE_TIMEOUT   how long a request waits for a turn, then 503  500ms
   EMPORIUM_REQUEST_TIMEOUT the longest a request may run                  30s
@@ -160,6 +166,9 @@ type config struct {
 	queueTimeout, requestTimeout     time.Duration
 	completionLease, completionSweep time.Duration
 	rateRestore                      float64
+	// tokenCap and tokenRestore size a private storefront token's budget.
+	tokenCap, tokenRestore float64
+	refuseAnonymous        bool
 
 	// publicURL is where clients reach the service (media URLs are given under it); mediaDir keeps
 	// pictures when no bucket is configured.
@@ -241,13 +250,23 @@ func loadConfig(getenv func(string) string) (config, error) {
 	case "off":
 		c.rateCap = -1
 	default:
-		capacity, restore, ok := strings.Cut(v, "/")
-		var err1, err2 error
-		c.rateCap, err1 = strconv.ParseFloat(capacity, 64)
-		c.rateRestore, err2 = strconv.ParseFloat(restore, 64)
-		if !ok || err1 != nil || err2 != nil || c.rateCap <= 0 || c.rateRestore <= 0 {
+		var ok bool
+		if c.rateCap, c.rateRestore, ok = parseBucket(v); !ok {
 			return c, fmt.Errorf("EMPORIUM_RATE_LIMIT must be off or CAPACITY/RESTORE_PER_SECOND, not %q", v)
 		}
+	}
+	if v := getenv("EMPORIUM_RATE_LIMIT_PRIVATE_TOKEN"); v != "" {
+		var ok bool
+		if c.tokenCap, c.tokenRestore, ok = parseBucket(v); !ok {
+			return c, fmt.Errorf("EMPORIUM_RATE_LIMIT_PRIVATE_TOKEN must be CAPACITY/RESTORE_PER_SECOND, not %q", v)
+		}
+	}
+	switch v := getenv("EMPORIUM_STOREFRONT_ANONYMOUS"); v {
+	case "", "limit":
+	case "refuse":
+		c.refuseAnonymous = true
+	default:
+		return c, fmt.Errorf("EMPORIUM_STOREFRONT_ANONYMOUS must be limit or refuse, not %q", v)
 	}
 	switch v := getenv("EMPORIUM_RESPONSE_CACHE"); v {
 	case "":
@@ -489,6 +508,15 @@ func seedFile(ctx context.Context, cfg config, log *slog.Logger, path string) er
 	return nil
 }
 
+// parseBucket reads a bucket's size, CAPACITY/RESTORE_PER_SECOND, both positive.
+func parseBucket(v string) (capacity, restore float64, ok bool) {
+	c, r, ok := strings.Cut(v, "/")
+	var err1, err2 error
+	capacity, err1 = strconv.ParseFloat(c, 64)
+	restore, err2 = strconv.ParseFloat(r, 64)
+	return capacity, restore, ok && err1 == nil && err2 == nil && capacity > 0 && restore > 0
+}
+
 func serviceOptions(cfg config, log *slog.Logger) service.Options {
 	opts := service.Options{
 		DatabaseURL: cfg.databaseURL, DatabaseReadURL: cfg.readURL, DatabaseListenURL: cfg.listenURL, MaxDBConns: cfg.maxConns, Log: log,
@@ -496,6 +524,7 @@ func serviceOptions(cfg config, log *slog.Logger) service.Options {
 		JWTKeys: cfg.jwtKeys, Issuer: cfg.issuer, ResetURL: cfg.resetURL, CheckoutURL: cfg.checkoutURL, OrderStatusURL: cfg.statusURL,
 		AdminEmail: cfg.adminEmail, AdminPassword: cfg.adminPass,
 		RateCapacity: cfg.rateCap, RestoreRate: cfg.rateRestore,
+		TokenRateCapacity: cfg.tokenCap, TokenRestoreRate: cfg.tokenRestore, RefuseAnonymous: cfg.refuseAnonymous,
 		ResponseCacheBytes: cfg.cacheBytes, ResponseCacheTTL: cfg.cacheTTL,
 		MaxInFlight: cfg.maxInFlight, QueueTimeout: cfg.queueTimeout, RequestTimeout: cfg.requestTimeout,
 		MetricsToken: cfg.metricsToken,

@@ -67,6 +67,8 @@ func TestBadConfiguration(t *testing.T) {
 			"EMPORIUM_DATABASE_LISTEN_URL must be a postgres:// URL"},
 		{[]string{"seed"}, nil, "one catalog file"},
 		{nil, map[string]string{"EMPORIUM_RATE_LIMIT": "lots"}, "EMPORIUM_RATE_LIMIT"},
+		{nil, map[string]string{"EMPORIUM_RATE_LIMIT_PRIVATE_TOKEN": "off"}, "EMPORIUM_RATE_LIMIT_PRIVATE_TOKEN"},
+		{nil, map[string]string{"EMPORIUM_STOREFRONT_ANONYMOUS": "allow"}, "EMPORIUM_STOREFRONT_ANONYMOUS"},
 		{nil, map[string]string{"EMPORIUM_RESPONSE_CACHE": "big"}, "EMPORIUM_RESPONSE_CACHE"},
 		{nil, map[string]string{"EMPORIUM_MAX_INFLIGHT": "0"}, "EMPORIUM_MAX_INFLIGHT"},
 		{nil, map[string]string{"EMPORIUM_QUEUE_TIMEOUT": "soon"}, "EMPORIUM_QUEUE_TIMEOUT"},
@@ -240,6 +242,22 @@ func TestDatabaseURLs(t *testing.T) {
 	if opts.DatabaseURL != "postgres://bouncer:6432/shop" || opts.DatabaseReadURL != "postgres://standby/shop" ||
 		opts.DatabaseListenURL != "postgres://primary/shop" {
 		t.Errorf("service options %q, %q, %q; want the three URLs as configured", opts.DatabaseURL, opts.DatabaseReadURL, opts.DatabaseListenURL)
+	}
+}
+
+func TestStorefrontLimits(t *testing.T) {
+	c, err := loadConfig(env(map[string]string{
+		"EMPORIUM_RATE_LIMIT_PRIVATE_TOKEN": "50000000/5000000", "EMPORIUM_STOREFRONT_ANONYMOUS": "refuse",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := serviceOptions(c, nil)
+	if opts.TokenRateCapacity != 50_000_000 || opts.TokenRestoreRate != 5_000_000 || !opts.RefuseAnonymous {
+		t.Errorf("service options %g/%g, refuse %v; want 50000000/5000000, refuse", opts.TokenRateCapacity, opts.TokenRestoreRate, opts.RefuseAnonymous)
+	}
+	if dev, _ := loadConfig(env(nil)); serviceOptions(dev, nil).RefuseAnonymous {
+		t.Error("anonymous storefront calls refused by default")
 	}
 }
 

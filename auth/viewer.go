@@ -67,3 +67,24 @@ func ClientAddr(ctx context.Context) string {
 	a, _ := ctx.Value(clientAddrKey{}).(string)
 	return a
 }
+
+// StorefrontToken is the storefront access token a request came with. It names a storefront, not a
+// person: the request's viewer stays whoever else it authenticates as (anonymous, or a customer).
+type StorefrontToken struct {
+	ID int
+	// Private tokens belong to a storefront's server, which may name its buyer's address.
+	Private bool
+}
+
+type storefrontTokenKey struct{}
+
+// WithStorefrontToken returns a context of a request that came with t.
+func WithStorefrontToken(ctx context.Context, t StorefrontToken) context.Context {
+	return context.WithValue(ctx, storefrontTokenKey{}, t)
+}
+
+// StorefrontTokenFrom returns the request's storefront access token, if it came with one.
+func StorefrontTokenFrom(ctx context.Context) (StorefrontToken, bool) {
+	t, ok := ctx.Value(storefrontTokenKey{}).(StorefrontToken)
+	return t, ok
+}

@@ -53,6 +53,7 @@ import (
 	"github.com/emporium/emporium/ent/signingkey"
 	"github.com/emporium/emporium/ent/staffmember"
 	"github.com/emporium/emporium/ent/stagedupload"
+	"github.com/emporium/emporium/ent/storefrontaccesstoken"
 	"github.com/emporium/emporium/ent/taxrate"
 	"github.com/emporium/emporium/ent/testpayment"
 	"github.com/emporium/emporium/ent/variantprice"
@@ -141,6 +142,8 @@ type Client struct {
 	StaffMember *StaffMemberClient
 	// StagedUpload is the client for interacting with the StagedUpload builders.
 	StagedUpload *StagedUploadClient
+	// StorefrontAccessToken is the client for interacting with the StorefrontAccessToken builders.
+	StorefrontAccessToken *StorefrontAccessTokenClient
 	// TaxRate is the client for interacting with the TaxRate builders.
 	TaxRate *TaxRateClient
 	// TestPayment is the client for interacting with the TestPayment builders.
@@ -196,6 +199,7 @@ func (c *Client) init() {
 	c.SigningKey = NewSigningKeyClient(c.config)
 	c.StaffMember = NewStaffMemberClient(c.config)
 	c.StagedUpload = NewStagedUploadClient(c.config)
+	c.StorefrontAccessToken = NewStorefrontAccessTokenClient(c.config)
 	c.TaxRate = NewTaxRateClient(c.config)
 	c.TestPayment = NewTestPaymentClient(c.config)
 	c.VariantPrice = NewVariantPriceClient(c.config)
@@ -289,49 +293,50 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 	cfg := c.config
 	cfg.driver = tx
 	return &Tx{
-		ctx:                 ctx,
-		config:              cfg,
-		APIKey:              NewAPIKeyClient(cfg),
-		AuditEntry:          NewAuditEntryClient(cfg),
-		Cart:                NewCartClient(cfg),
-		CartAddress:         NewCartAddressClient(cfg),
-		CartLine:            NewCartLineClient(cfg),
-		Collection:          NewCollectionClient(cfg),
-		CollectionProduct:   NewCollectionProductClient(cfg),
-		CompletionAttempt:   NewCompletionAttemptClient(cfg),
-		Customer:            NewCustomerClient(cfg),
-		CustomerAddress:     NewCustomerAddressClient(cfg),
-		Discount:            NewDiscountClient(cfg),
-		DiscountUsage:       NewDiscountUsageClient(cfg),
-		Fulfillment:         NewFulfillmentClient(cfg),
-		Image:               NewImageClient(cfg),
-		InventoryAdjustment: NewInventoryAdjustmentClient(cfg),
-		InventoryLevel:      NewInventoryLevelClient(cfg),
-		Location:            NewLocationClient(cfg),
-		LoginThrottle:       NewLoginThrottleClient(cfg),
-		MediaObject:         NewMediaObjectClient(cfg),
-		Menu:                NewMenuClient(cfg),
-		MenuItem:            NewMenuItemClient(cfg),
-		Order:               NewOrderClient(cfg),
-		OrderEvent:          NewOrderEventClient(cfg),
-		OrderLine:           NewOrderLineClient(cfg),
-		Page:                NewPageClient(cfg),
-		PermissionGroup:     NewPermissionGroupClient(cfg),
-		Product:             NewProductClient(cfg),
-		ProductOption:       NewProductOptionClient(cfg),
-		ProductTag:          NewProductTagClient(cfg),
-		ProductVariant:      NewProductVariantClient(cfg),
-		Refund:              NewRefundClient(cfg),
-		Session:             NewSessionClient(cfg),
-		ShippingRate:        NewShippingRateClient(cfg),
-		ShippingZone:        NewShippingZoneClient(cfg),
-		Shop:                NewShopClient(cfg),
-		SigningKey:          NewSigningKeyClient(cfg),
-		StaffMember:         NewStaffMemberClient(cfg),
-		StagedUpload:        NewStagedUploadClient(cfg),
-		TaxRate:             NewTaxRateClient(cfg),
-		TestPayment:         NewTestPaymentClient(cfg),
-		VariantPrice:        NewVariantPriceClient(cfg),
+		ctx:                   ctx,
+		config:                cfg,
+		APIKey:                NewAPIKeyClient(cfg),
+		AuditEntry:            NewAuditEntryClient(cfg),
+		Cart:                  NewCartClient(cfg),
+		CartAddress:           NewCartAddressClient(cfg),
+		CartLine:              NewCartLineClient(cfg),
+		Collection:            NewCollectionClient(cfg),
+		CollectionProduct:     NewCollectionProductClient(cfg),
+		CompletionAttempt:     NewCompletionAttemptClient(cfg),
+		Customer:              NewCustomerClient(cfg),
+		CustomerAddress:       NewCustomerAddressClient(cfg),
+		Discount:              NewDiscountClient(cfg),
+		DiscountUsage:         NewDiscountUsageClient(cfg),
+		Fulfillment:           NewFulfillmentClient(cfg),
+		Image:                 NewImageClient(cfg),
+		InventoryAdjustment:   NewInventoryAdjustmentClient(cfg),
+		InventoryLevel:        NewInventoryLevelClient(cfg),
+		Location:              NewLocationClient(cfg),
+		LoginThrottle:         NewLoginThrottleClient(cfg),
+		MediaObject:           NewMediaObjectClient(cfg),
+		Menu:                  NewMenuClient(cfg),
+		MenuItem:              NewMenuItemClient(cfg),
+		Order:                 NewOrderClient(cfg),
+		OrderEvent:            NewOrderEventClient(cfg),
+		OrderLine:             NewOrderLineClient(cfg),
+		Page:                  NewPageClient(cfg),
+		PermissionGroup:       NewPermissionGroupClient(cfg),
+		Product:               NewProductClient(cfg),
+		ProductOption:         NewProductOptionClient(cfg),
+		ProductTag:            NewProductTagClient(cfg),
+		ProductVariant:        NewProductVariantClient(cfg),
+		Refund:                NewRefundClient(cfg),
+		Session:               NewSessionClient(cfg),
+		ShippingRate:          NewShippingRateClient(cfg),
+		ShippingZone:          NewShippingZoneClient(cfg),
+		Shop:                  NewShopClient(cfg),
+		SigningKey:            NewSigningKeyClient(cfg),
+		StaffMember:           NewStaffMemberClient(cfg),
+		StagedUpload:          NewStagedUploadClient(cfg),
+		StorefrontAccessToken: NewStorefrontAccessTokenClient(cfg),
+		TaxRate:               NewTaxRateClient(cfg),
+		TestPayment:           NewTestPaymentClient(cfg),
+		VariantPrice:          NewVariantPriceClient(cfg),
 	}, nil
 }
 
@@ -349,49 +354,50 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 	cfg := c.config
 	cfg.driver = &txDriver{tx: tx, drv: c.driver}
 	return &Tx{
-		ctx:                 ctx,
-		config:              cfg,
-		APIKey:              NewAPIKeyClient(cfg),
-		AuditEntry:          NewAuditEntryClient(cfg),
-		Cart:                NewCartClient(cfg),
-		CartAddress:         NewCartAddressClient(cfg),
-		CartLine:            NewCartLineClient(cfg),
-		Collection:          NewCollectionClient(cfg),
-		CollectionProduct:   NewCollectionProductClient(cfg),
-		CompletionAttempt:   NewCompletionAttemptClient(cfg),
-		Customer:            NewCustomerClient(cfg),
-		CustomerAddress:     NewCustomerAddressClient(cfg),
-		Discount:            NewDiscountClient(cfg),
-		DiscountUsage:       NewDiscountUsageClient(cfg),
-		Fulfillment:         NewFulfillmentClient(cfg),
-		Image:               NewImageClient(cfg),
-		InventoryAdjustment: NewInventoryAdjustmentClient(cfg),
-		InventoryLevel:      NewInventoryLevelClient(cfg),
-		Location:            NewLocationClient(cfg),
-		LoginThrottle:       NewLoginThrottleClient(cfg),
-		MediaObject:         NewMediaObjectClient(cfg),
-		Menu:                NewMenuClient(cfg),
-		MenuItem:            NewMenuItemClient(cfg),
-		Order:               NewOrderClient(cfg),
-		OrderEvent:          NewOrderEventClient(cfg),
-		OrderLine:           NewOrderLineClient(cfg),
-		Page:                NewPageClient(cfg),
-		PermissionGroup:     NewPermissionGroupClient(cfg),
-		Product:             NewProductClient(cfg),
-		ProductOption:       NewProductOptionClient(cfg),
-		ProductTag:          NewProductTagClient(cfg),
-		ProductVariant:      NewProductVariantClient(cfg),
-		Refund:              NewRefundClient(cfg),
-		Session:             NewSessionClient(cfg),
-		ShippingRate:        NewShippingRateClient(cfg),
-		ShippingZone:        NewShippingZoneClient(cfg),
-		Shop:                NewShopClient(cfg),
-		SigningKey:          NewSigningKeyClient(cfg),
-		StaffMember:         NewStaffMemberClient(cfg),
-		StagedUpload:        NewStagedUploadClient(cfg),
-		TaxRate:             NewTaxRateClient(cfg),
-		TestPayment:         NewTestPaymentClient(cfg),
-		VariantPrice:        NewVariantPriceClient(cfg),
+		ctx:                   ctx,
+		config:                cfg,
+		APIKey:                NewAPIKeyClient(cfg),
+		AuditEntry:            NewAuditEntryClient(cfg),
+		Cart:                  NewCartClient(cfg),
+		CartAddress:           NewCartAddressClient(cfg),
+		CartLine:              NewCartLineClient(cfg),
+		Collection:            NewCollectionClient(cfg),
+		CollectionProduct:     NewCollectionProductClient(cfg),
+		CompletionAttempt:     NewCompletionAttemptClient(cfg),
+		Customer:              NewCustomerClient(cfg),
+		CustomerAddress:       NewCustomerAddressClient(cfg),
+		Discount:              NewDiscountClient(cfg),
+		DiscountUsage:         NewDiscountUsageClient(cfg),
+		Fulfillment:           NewFulfillmentClient(cfg),
+		Image:                 NewImageClient(cfg),
+		InventoryAdjustment:   NewInventoryAdjustmentClient(cfg),
+		InventoryLevel:        NewInventoryLevelClient(cfg),
+		Location:              NewLocationClient(cfg),
+		LoginThrottle:         NewLoginThrottleClient(cfg),
+		MediaObject:           NewMediaObjectClient(cfg),
+		Menu:                  NewMenuClient(cfg),
+		MenuItem:              NewMenuItemClient(cfg),
+		Order:                 NewOrderClient(cfg),
+		OrderEvent:            NewOrderEventClient(cfg),
+		OrderLine:             NewOrderLineClient(cfg),
+		Page:                  NewPageClient(cfg),
+		PermissionGroup:       NewPermissionGroupClient(cfg),
+		Product:               NewProductClient(cfg),
+		ProductOption:         NewProductOptionClient(cfg),
+		ProductTag:            NewProductTagClient(cfg),
+		ProductVariant:        NewProductVariantClient(cfg),
+		Refund:                NewRefundClient(cfg),
+		Session:               NewSessionClient(cfg),
+		ShippingRate:          NewShippingRateClient(cfg),
+		ShippingZone:          NewShippingZoneClient(cfg),
+		Shop:                  NewShopClient(cfg),
+		SigningKey:            NewSigningKeyClient(cfg),
+		StaffMember:           NewStaffMemberClient(cfg),
+		StagedUpload:          NewStagedUploadClient(cfg),
+		StorefrontAccessToken: NewStorefrontAccessTokenClient(cfg),
+		TaxRate:               NewTaxRateClient(cfg),
+		TestPayment:           NewTestPaymentClient(cfg),
+		VariantPrice:          NewVariantPriceClient(cfg),
 	}, nil
 }
 
@@ -428,7 +434,8 @@ func (c *Client) Use(hooks ...Hook) {
 		c.MenuItem, c.Order, c.OrderEvent, c.OrderLine, c.Page, c.PermissionGroup,
 		c.Product, c.ProductOption, c.ProductTag, c.ProductVariant, c.Refund,
 		c.Session, c.ShippingRate, c.ShippingZone, c.Shop, c.SigningKey, c.StaffMember,
-		c.StagedUpload, c.TaxRate, c.TestPayment, c.VariantPrice,
+		c.StagedUpload, c.StorefrontAccessToken, c.TaxRate, c.TestPayment,
+		c.VariantPrice,
 	} {
 		n.Use(hooks...)
 	}
@@ -445,7 +452,8 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 		c.MenuItem, c.Order, c.OrderEvent, c.OrderLine, c.Page, c.PermissionGroup,
 		c.Product, c.ProductOption, c.ProductTag, c.ProductVariant, c.Refund,
 		c.Session, c.ShippingRate, c.ShippingZone, c.Shop, c.SigningKey, c.StaffMember,
-		c.StagedUpload, c.TaxRate, c.TestPayment, c.VariantPrice,
+		c.StagedUpload, c.StorefrontAccessToken, c.TaxRate, c.TestPayment,
+		c.VariantPrice,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -530,6 +538,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.StaffMember.mutate(ctx, m)
 	case *StagedUploadMutation:
 		return c.StagedUpload.mutate(ctx, m)
+	case *StorefrontAccessTokenMutation:
+		return c.StorefrontAccessToken.mutate(ctx, m)
 	case *TaxRateMutation:
 		return c.TaxRate.mutate(ctx, m)
 	case *TestPaymentMutation:
@@ -6251,6 +6261,139 @@ func (c *StagedUploadClient) mutate(ctx context.Context, m *StagedUploadMutation
 	}
 }
 
+// StorefrontAccessTokenClient is a client for the StorefrontAccessToken schema.
+type StorefrontAccessTokenClient struct {
+	config
+}
+
+// NewStorefrontAccessTokenClient returns a client for the StorefrontAccessToken from the given config.
+func NewStorefrontAccessTokenClient(c config) *StorefrontAccessTokenClient {
+	return &StorefrontAccessTokenClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `storefrontaccesstoken.Hooks(f(g(h())))`.
+func (c *StorefrontAccessTokenClient) Use(hooks ...Hook) {
+	c.hooks.StorefrontAccessToken = append(c.hooks.StorefrontAccessToken, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `storefrontaccesstoken.Intercept(f(g(h())))`.
+func (c *StorefrontAccessTokenClient) Intercept(interceptors ...Interceptor) {
+	c.inters.StorefrontAccessToken = append(c.inters.StorefrontAccessToken, interceptors...)
+}
+
+// Create returns a builder for creating a StorefrontAccessToken entity.
+func (c *StorefrontAccessTokenClient) Create() *StorefrontAccessTokenCreate {
+	mutation := newStorefrontAccessTokenMutation(c.config, OpCreate)
+	return &StorefrontAccessTokenCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of StorefrontAccessToken entities.
+func (c *StorefrontAccessTokenClient) CreateBulk(builders ...*StorefrontAccessTokenCreate) *StorefrontAccessTokenCreateBulk {
+	return &StorefrontAccessTokenCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *StorefrontAccessTokenClient) MapCreateBulk(slice any, setFunc func(*StorefrontAccessTokenCreate, int)) *StorefrontAccessTokenCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &StorefrontAccessTokenCreateBulk{err: fmt.Errorf("calling to StorefrontAccessTokenClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*StorefrontAccessTokenCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &StorefrontAccessTokenCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for StorefrontAccessToken.
+func (c *StorefrontAccessTokenClient) Update() *StorefrontAccessTokenUpdate {
+	mutation := newStorefrontAccessTokenMutation(c.config, OpUpdate)
+	return &StorefrontAccessTokenUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *StorefrontAccessTokenClient) UpdateOne(_m *StorefrontAccessToken) *StorefrontAccessTokenUpdateOne {
+	mutation := newStorefrontAccessTokenMutation(c.config, OpUpdateOne, withStorefrontAccessToken(_m))
+	return &StorefrontAccessTokenUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *StorefrontAccessTokenClient) UpdateOneID(id int) *StorefrontAccessTokenUpdateOne {
+	mutation := newStorefrontAccessTokenMutation(c.config, OpUpdateOne, withStorefrontAccessTokenID(id))
+	return &StorefrontAccessTokenUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for StorefrontAccessToken.
+func (c *StorefrontAccessTokenClient) Delete() *StorefrontAccessTokenDelete {
+	mutation := newStorefrontAccessTokenMutation(c.config, OpDelete)
+	return &StorefrontAccessTokenDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *StorefrontAccessTokenClient) DeleteOne(_m *StorefrontAccessToken) *StorefrontAccessTokenDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *StorefrontAccessTokenClient) DeleteOneID(id int) *StorefrontAccessTokenDeleteOne {
+	builder := c.Delete().Where(storefrontaccesstoken.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &StorefrontAccessTokenDeleteOne{builder}
+}
+
+// Query returns a query builder for StorefrontAccessToken.
+func (c *StorefrontAccessTokenClient) Query() *StorefrontAccessTokenQuery {
+	return &StorefrontAccessTokenQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeStorefrontAccessToken},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a StorefrontAccessToken entity by its id.
+func (c *StorefrontAccessTokenClient) Get(ctx context.Context, id int) (*StorefrontAccessToken, error) {
+	return c.Query().Where(storefrontaccesstoken.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *StorefrontAccessTokenClient) GetX(ctx context.Context, id int) *StorefrontAccessToken {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *StorefrontAccessTokenClient) Hooks() []Hook {
+	return c.hooks.StorefrontAccessToken
+}
+
+// Interceptors returns the client interceptors.
+func (c *StorefrontAccessTokenClient) Interceptors() []Interceptor {
+	return c.inters.StorefrontAccessToken
+}
+
+func (c *StorefrontAccessTokenClient) mutate(ctx context.Context, m *StorefrontAccessTokenMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&StorefrontAccessTokenCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&StorefrontAccessTokenUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&StorefrontAccessTokenUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&StorefrontAccessTokenDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown StorefrontAccessToken mutation op: %q", m.Op())
+	}
+}
+
 // TaxRateClient is a client for the TaxRate schema.
 type TaxRateClient struct {
 	config
@@ -6675,7 +6818,8 @@ type (
 		LoginThrottle, MediaObject, Menu, MenuItem, Order, OrderEvent, OrderLine, Page,
 		PermissionGroup, Product, ProductOption, ProductTag, ProductVariant, Refund,
 		Session, ShippingRate, ShippingZone, Shop, SigningKey, StaffMember,
-		StagedUpload, TaxRate, TestPayment, VariantPrice []ent.Hook
+		StagedUpload, StorefrontAccessToken, TaxRate, TestPayment,
+		VariantPrice []ent.Hook
 	}
 	inters struct {
 		APIKey, AuditEntry, Cart, CartAddress, CartLine, Collection, CollectionProduct,
@@ -6684,7 +6828,8 @@ type (
 		LoginThrottle, MediaObject, Menu, MenuItem, Order, OrderEvent, OrderLine, Page,
 		PermissionGroup, Product, ProductOption, ProductTag, ProductVariant, Refund,
 		Session, ShippingRate, ShippingZone, Shop, SigningKey, StaffMember,
-		StagedUpload, TaxRate, TestPayment, VariantPrice []ent.Interceptor
+		StagedUpload, StorefrontAccessToken, TaxRate, TestPayment,
+		VariantPrice []ent.Interceptor
 	}
 )
 

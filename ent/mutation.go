@@ -51,6 +51,7 @@ import (
 	"github.com/emporium/emporium/ent/signingkey"
 	"github.com/emporium/emporium/ent/staffmember"
 	"github.com/emporium/emporium/ent/stagedupload"
+	"github.com/emporium/emporium/ent/storefrontaccesstoken"
 	"github.com/emporium/emporium/ent/taxrate"
 	"github.com/emporium/emporium/ent/testpayment"
 	"github.com/emporium/emporium/ent/variantprice"
@@ -65,47 +66,48 @@ const (
 	OpUpdateOne = ent.OpUpdateOne
 
 	// Node types.
-	TypeAPIKey              = "APIKey"
-	TypeAuditEntry          = "AuditEntry"
-	TypeCart                = "Cart"
-	TypeCartAddress         = "CartAddress"
-	TypeCartLine            = "CartLine"
-	TypeCollection          = "Collection"
-	TypeCollectionProduct   = "CollectionProduct"
-	TypeCompletionAttempt   = "CompletionAttempt"
-	TypeCustomer            = "Customer"
-	TypeCustomerAddress     = "CustomerAddress"
-	TypeDiscount            = "Discount"
-	TypeDiscountUsage       = "DiscountUsage"
-	TypeFulfillment         = "Fulfillment"
-	TypeImage               = "Image"
-	TypeInventoryAdjustment = "InventoryAdjustment"
-	TypeInventoryLevel      = "InventoryLevel"
-	TypeLocation            = "Location"
-	TypeLoginThrottle       = "LoginThrottle"
-	TypeMediaObject         = "MediaObject"
-	TypeMenu                = "Menu"
-	TypeMenuItem            = "MenuItem"
-	TypeOrder               = "Order"
-	TypeOrderEvent          = "OrderEvent"
-	TypeOrderLine           = "OrderLine"
-	TypePage                = "Page"
-	TypePermissionGroup     = "PermissionGroup"
-	TypeProduct             = "Product"
-	TypeProductOption       = "ProductOption"
-	TypeProductTag          = "ProductTag"
-	TypeProductVariant      = "ProductVariant"
-	TypeRefund              = "Refund"
-	TypeSession             = "Session"
-	TypeShippingRate        = "ShippingRate"
-	TypeShippingZone        = "ShippingZone"
-	TypeShop                = "Shop"
-	TypeSigningKey          = "SigningKey"
-	TypeStaffMember         = "StaffMember"
-	TypeStagedUpload        = "StagedUpload"
-	TypeTaxRate             = "TaxRate"
-	TypeTestPayment         = "TestPayment"
-	TypeVariantPrice        = "VariantPrice"
+	TypeAPIKey                = "APIKey"
+	TypeAuditEntry            = "AuditEntry"
+	TypeCart                  = "Cart"
+	TypeCartAddress           = "CartAddress"
+	TypeCartLine              = "CartLine"
+	TypeCollection            = "Collection"
+	TypeCollectionProduct     = "CollectionProduct"
+	TypeCompletionAttempt     = "CompletionAttempt"
+	TypeCustomer              = "Customer"
+	TypeCustomerAddress       = "CustomerAddress"
+	TypeDiscount              = "Discount"
+	TypeDiscountUsage         = "DiscountUsage"
+	TypeFulfillment           = "Fulfillment"
+	TypeImage                 = "Image"
+	TypeInventoryAdjustment   = "InventoryAdjustment"
+	TypeInventoryLevel        = "InventoryLevel"
+	TypeLocation              = "Location"
+	TypeLoginThrottle         = "LoginThrottle"
+	TypeMediaObject           = "MediaObject"
+	TypeMenu                  = "Menu"
+	TypeMenuItem              = "MenuItem"
+	TypeOrder                 = "Order"
+	TypeOrderEvent            = "OrderEvent"
+	TypeOrderLine             = "OrderLine"
+	TypePage                  = "Page"
+	TypePermissionGroup       = "PermissionGroup"
+	TypeProduct               = "Product"
+	TypeProductOption         = "ProductOption"
+	TypeProductTag            = "ProductTag"
+	TypeProductVariant        = "ProductVariant"
+	TypeRefund                = "Refund"
+	TypeSession               = "Session"
+	TypeShippingRate          = "ShippingRate"
+	TypeShippingZone          = "ShippingZone"
+	TypeShop                  = "Shop"
+	TypeSigningKey            = "SigningKey"
+	TypeStaffMember           = "StaffMember"
+	TypeStagedUpload          = "StagedUpload"
+	TypeStorefrontAccessToken = "StorefrontAccessToken"
+	TypeTaxRate               = "TaxRate"
+	TypeTestPayment           = "TestPayment"
+	TypeVariantPrice          = "VariantPrice"
 )
 
 // APIKeyMutation represents an operation that mutates the APIKey nodes in the graph.
@@ -35680,6 +35682,678 @@ func (m *StagedUploadMutation) ClearEdge(name string) error {
 // It returns an error if the edge is not defined in the schema.
 func (m *StagedUploadMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown StagedUpload edge %s", name)
+}
+
+// StorefrontAccessTokenMutation represents an operation that mutates the StorefrontAccessToken nodes in the graph.
+type StorefrontAccessTokenMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *int
+	created_at    *time.Time
+	updated_at    *time.Time
+	title         *string
+	private       *bool
+	token_hash    *string
+	access_token  *string
+	prefix        *string
+	clearedFields map[string]struct{}
+	done          bool
+	oldValue      func(context.Context) (*StorefrontAccessToken, error)
+	predicates    []predicate.StorefrontAccessToken
+}
+
+var _ ent.Mutation = (*StorefrontAccessTokenMutation)(nil)
+
+// storefrontaccesstokenOption allows management of the mutation configuration using functional options.
+type storefrontaccesstokenOption func(*StorefrontAccessTokenMutation)
+
+// newStorefrontAccessTokenMutation creates new mutation for the StorefrontAccessToken entity.
+func newStorefrontAccessTokenMutation(c config, op Op, opts ...storefrontaccesstokenOption) *StorefrontAccessTokenMutation {
+	m := &StorefrontAccessTokenMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeStorefrontAccessToken,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withStorefrontAccessTokenID sets the ID field of the mutation.
+func withStorefrontAccessTokenID(id int) storefrontaccesstokenOption {
+	return func(m *StorefrontAccessTokenMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *StorefrontAccessToken
+		)
+		m.oldValue = func(ctx context.Context) (*StorefrontAccessToken, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().StorefrontAccessToken.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withStorefrontAccessToken sets the old StorefrontAccessToken of the mutation.
+func withStorefrontAccessToken(node *StorefrontAccessToken) storefrontaccesstokenOption {
+	return func(m *StorefrontAccessTokenMutation) {
+		m.oldValue = func(context.Context) (*StorefrontAccessToken, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m StorefrontAccessTokenMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m StorefrontAccessTokenMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *StorefrontAccessTokenMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *StorefrontAccessTokenMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().StorefrontAccessToken.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *StorefrontAccessTokenMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *StorefrontAccessTokenMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the StorefrontAccessToken entity.
+// If the StorefrontAccessToken object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StorefrontAccessTokenMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *StorefrontAccessTokenMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *StorefrontAccessTokenMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *StorefrontAccessTokenMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the StorefrontAccessToken entity.
+// If the StorefrontAccessToken object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StorefrontAccessTokenMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *StorefrontAccessTokenMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetTitle sets the "title" field.
+func (m *StorefrontAccessTokenMutation) SetTitle(s string) {
+	m.title = &s
+}
+
+// Title returns the value of the "title" field in the mutation.
+func (m *StorefrontAccessTokenMutation) Title() (r string, exists bool) {
+	v := m.title
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTitle returns the old "title" field's value of the StorefrontAccessToken entity.
+// If the StorefrontAccessToken object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StorefrontAccessTokenMutation) OldTitle(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTitle is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTitle requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTitle: %w", err)
+	}
+	return oldValue.Title, nil
+}
+
+// ResetTitle resets all changes to the "title" field.
+func (m *StorefrontAccessTokenMutation) ResetTitle() {
+	m.title = nil
+}
+
+// SetPrivate sets the "private" field.
+func (m *StorefrontAccessTokenMutation) SetPrivate(b bool) {
+	m.private = &b
+}
+
+// Private returns the value of the "private" field in the mutation.
+func (m *StorefrontAccessTokenMutation) Private() (r bool, exists bool) {
+	v := m.private
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPrivate returns the old "private" field's value of the StorefrontAccessToken entity.
+// If the StorefrontAccessToken object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StorefrontAccessTokenMutation) OldPrivate(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPrivate is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPrivate requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPrivate: %w", err)
+	}
+	return oldValue.Private, nil
+}
+
+// ResetPrivate resets all changes to the "private" field.
+func (m *StorefrontAccessTokenMutation) ResetPrivate() {
+	m.private = nil
+}
+
+// SetTokenHash sets the "token_hash" field.
+func (m *StorefrontAccessTokenMutation) SetTokenHash(s string) {
+	m.token_hash = &s
+}
+
+// TokenHash returns the value of the "token_hash" field in the mutation.
+func (m *StorefrontAccessTokenMutation) TokenHash() (r string, exists bool) {
+	v := m.token_hash
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTokenHash returns the old "token_hash" field's value of the StorefrontAccessToken entity.
+// If the StorefrontAccessToken object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StorefrontAccessTokenMutation) OldTokenHash(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTokenHash is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTokenHash requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTokenHash: %w", err)
+	}
+	return oldValue.TokenHash, nil
+}
+
+// ResetTokenHash resets all changes to the "token_hash" field.
+func (m *StorefrontAccessTokenMutation) ResetTokenHash() {
+	m.token_hash = nil
+}
+
+// SetAccessToken sets the "access_token" field.
+func (m *StorefrontAccessTokenMutation) SetAccessToken(s string) {
+	m.access_token = &s
+}
+
+// AccessToken returns the value of the "access_token" field in the mutation.
+func (m *StorefrontAccessTokenMutation) AccessToken() (r string, exists bool) {
+	v := m.access_token
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAccessToken returns the old "access_token" field's value of the StorefrontAccessToken entity.
+// If the StorefrontAccessToken object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StorefrontAccessTokenMutation) OldAccessToken(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAccessToken is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAccessToken requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAccessToken: %w", err)
+	}
+	return oldValue.AccessToken, nil
+}
+
+// ClearAccessToken clears the value of the "access_token" field.
+func (m *StorefrontAccessTokenMutation) ClearAccessToken() {
+	m.access_token = nil
+	m.clearedFields[storefrontaccesstoken.FieldAccessToken] = struct{}{}
+}
+
+// AccessTokenCleared returns if the "access_token" field was cleared in this mutation.
+func (m *StorefrontAccessTokenMutation) AccessTokenCleared() bool {
+	_, ok := m.clearedFields[storefrontaccesstoken.FieldAccessToken]
+	return ok
+}
+
+// ResetAccessToken resets all changes to the "access_token" field.
+func (m *StorefrontAccessTokenMutation) ResetAccessToken() {
+	m.access_token = nil
+	delete(m.clearedFields, storefrontaccesstoken.FieldAccessToken)
+}
+
+// SetPrefix sets the "prefix" field.
+func (m *StorefrontAccessTokenMutation) SetPrefix(s string) {
+	m.prefix = &s
+}
+
+// Prefix returns the value of the "prefix" field in the mutation.
+func (m *StorefrontAccessTokenMutation) Prefix() (r string, exists bool) {
+	v := m.prefix
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPrefix returns the old "prefix" field's value of the StorefrontAccessToken entity.
+// If the StorefrontAccessToken object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StorefrontAccessTokenMutation) OldPrefix(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPrefix is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPrefix requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPrefix: %w", err)
+	}
+	return oldValue.Prefix, nil
+}
+
+// ResetPrefix resets all changes to the "prefix" field.
+func (m *StorefrontAccessTokenMutation) ResetPrefix() {
+	m.prefix = nil
+}
+
+// Where appends a list predicates to the StorefrontAccessTokenMutation builder.
+func (m *StorefrontAccessTokenMutation) Where(ps ...predicate.StorefrontAccessToken) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the StorefrontAccessTokenMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *StorefrontAccessTokenMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.StorefrontAccessToken, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *StorefrontAccessTokenMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *StorefrontAccessTokenMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (StorefrontAccessToken).
+func (m *StorefrontAccessTokenMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *StorefrontAccessTokenMutation) Fields() []string {
+	fields := make([]string, 0, 7)
+	if m.created_at != nil {
+		fields = append(fields, storefrontaccesstoken.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, storefrontaccesstoken.FieldUpdatedAt)
+	}
+	if m.title != nil {
+		fields = append(fields, storefrontaccesstoken.FieldTitle)
+	}
+	if m.private != nil {
+		fields = append(fields, storefrontaccesstoken.FieldPrivate)
+	}
+	if m.token_hash != nil {
+		fields = append(fields, storefrontaccesstoken.FieldTokenHash)
+	}
+	if m.access_token != nil {
+		fields = append(fields, storefrontaccesstoken.FieldAccessToken)
+	}
+	if m.prefix != nil {
+		fields = append(fields, storefrontaccesstoken.FieldPrefix)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *StorefrontAccessTokenMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case storefrontaccesstoken.FieldCreatedAt:
+		return m.CreatedAt()
+	case storefrontaccesstoken.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case storefrontaccesstoken.FieldTitle:
+		return m.Title()
+	case storefrontaccesstoken.FieldPrivate:
+		return m.Private()
+	case storefrontaccesstoken.FieldTokenHash:
+		return m.TokenHash()
+	case storefrontaccesstoken.FieldAccessToken:
+		return m.AccessToken()
+	case storefrontaccesstoken.FieldPrefix:
+		return m.Prefix()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *StorefrontAccessTokenMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case storefrontaccesstoken.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case storefrontaccesstoken.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case storefrontaccesstoken.FieldTitle:
+		return m.OldTitle(ctx)
+	case storefrontaccesstoken.FieldPrivate:
+		return m.OldPrivate(ctx)
+	case storefrontaccesstoken.FieldTokenHash:
+		return m.OldTokenHash(ctx)
+	case storefrontaccesstoken.FieldAccessToken:
+		return m.OldAccessToken(ctx)
+	case storefrontaccesstoken.FieldPrefix:
+		return m.OldPrefix(ctx)
+	}
+	return nil, fmt.Errorf("unknown StorefrontAccessToken field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *StorefrontAccessTokenMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case storefrontaccesstoken.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case storefrontaccesstoken.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case storefrontaccesstoken.FieldTitle:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTitle(v)
+		return nil
+	case storefrontaccesstoken.FieldPrivate:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPrivate(v)
+		return nil
+	case storefrontaccesstoken.FieldTokenHash:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTokenHash(v)
+		return nil
+	case storefrontaccesstoken.FieldAccessToken:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAccessToken(v)
+		return nil
+	case storefrontaccesstoken.FieldPrefix:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPrefix(v)
+		return nil
+	}
+	return fmt.Errorf("unknown StorefrontAccessToken field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *StorefrontAccessTokenMutation) AddedFields() []string {
+	return nil
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *StorefrontAccessTokenMutation) AddedField(name string) (ent.Value, bool) {
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *StorefrontAccessTokenMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown StorefrontAccessToken numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *StorefrontAccessTokenMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(storefrontaccesstoken.FieldAccessToken) {
+		fields = append(fields, storefrontaccesstoken.FieldAccessToken)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *StorefrontAccessTokenMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *StorefrontAccessTokenMutation) ClearField(name string) error {
+	switch name {
+	case storefrontaccesstoken.FieldAccessToken:
+		m.ClearAccessToken()
+		return nil
+	}
+	return fmt.Errorf("unknown StorefrontAccessToken nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *StorefrontAccessTokenMutation) ResetField(name string) error {
+	switch name {
+	case storefrontaccesstoken.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case storefrontaccesstoken.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case storefrontaccesstoken.FieldTitle:
+		m.ResetTitle()
+		return nil
+	case storefrontaccesstoken.FieldPrivate:
+		m.ResetPrivate()
+		return nil
+	case storefrontaccesstoken.FieldTokenHash:
+		m.ResetTokenHash()
+		return nil
+	case storefrontaccesstoken.FieldAccessToken:
+		m.ResetAccessToken()
+		return nil
+	case storefrontaccesstoken.FieldPrefix:
+		m.ResetPrefix()
+		return nil
+	}
+	return fmt.Errorf("unknown StorefrontAccessToken field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *StorefrontAccessTokenMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *StorefrontAccessTokenMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *StorefrontAccessTokenMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *StorefrontAccessTokenMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *StorefrontAccessTokenMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *StorefrontAccessTokenMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *StorefrontAccessTokenMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown StorefrontAccessToken unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *StorefrontAccessTokenMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown StorefrontAccessToken edge %s", name)
 }
 
 // TaxRateMutation represents an operation that mutates the TaxRate nodes in the graph.

@@ -90,6 +90,11 @@ func (g *PermissionGroup) GlobalID() string { return gid.Encode("PermissionGroup
 // GlobalID is the key's global ID.
 func (k *APIKey) GlobalID() string { return gid.Encode("ApiKey", k.ID) }
 
+func (*StorefrontAccessToken) IsNode() {}
+
+// GlobalID is the storefront access token's global ID.
+func (t *StorefrontAccessToken) GlobalID() string { return gid.Encode("StorefrontAccessToken", t.ID) }
+
 // GlobalID is the audit entry's global ID.
 func (a *AuditEntry) GlobalID() string { return gid.Encode("AuditEntry", a.ID) }
 

@@ -43,6 +43,7 @@ import (
 	"github.com/emporium/emporium/ent/signingkey"
 	"github.com/emporium/emporium/ent/staffmember"
 	"github.com/emporium/emporium/ent/stagedupload"
+	"github.com/emporium/emporium/ent/storefrontaccesstoken"
 	"github.com/emporium/emporium/ent/taxrate"
 	"github.com/emporium/emporium/ent/testpayment"
 	"github.com/emporium/emporium/ent/variantprice"
@@ -1027,6 +1028,29 @@ func init() {
 	stageduploadDescCreatedAt := stageduploadFields[9].Descriptor()
 	// stagedupload.DefaultCreatedAt holds the default value on creation for the created_at field.
 	stagedupload.DefaultCreatedAt = stageduploadDescCreatedAt.Default.(func() time.Time)
+	storefrontaccesstokenMixin := schema.StorefrontAccessToken{}.Mixin()
+	storefrontaccesstokenMixinFields0 := storefrontaccesstokenMixin[0].Fields()
+	_ = storefrontaccesstokenMixinFields0
+	storefrontaccesstokenFields := schema.StorefrontAccessToken{}.Fields()
+	_ = storefrontaccesstokenFields
+	// storefrontaccesstokenDescCreatedAt is the schema descriptor for created_at field.
+	storefrontaccesstokenDescCreatedAt := storefrontaccesstokenMixinFields0[0].Descriptor()
+	// storefrontaccesstoken.DefaultCreatedAt holds the default value on creation for the created_at field.
+	storefrontaccesstoken.DefaultCreatedAt = storefrontaccesstokenDescCreatedAt.Default.(func() time.Time)
+	// storefrontaccesstokenDescUpdatedAt is the schema descriptor for updated_at field.
+	storefrontaccesstokenDescUpdatedAt := storefrontaccesstokenMixinFields0[1].Descriptor()
+	// storefrontaccesstoken.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	storefrontaccesstoken.DefaultUpdatedAt = storefrontaccesstokenDescUpdatedAt.Default.(func() time.Time)
+	// storefrontaccesstoken.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	storefrontaccesstoken.UpdateDefaultUpdatedAt = storefrontaccesstokenDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// storefrontaccesstokenDescTitle is the schema descriptor for title field.
+	storefrontaccesstokenDescTitle := storefrontaccesstokenFields[0].Descriptor()
+	// storefrontaccesstoken.TitleValidator is a validator for the "title" field. It is called by the builders before save.
+	storefrontaccesstoken.TitleValidator = storefrontaccesstokenDescTitle.Validators[0].(func(string) error)
+	// storefrontaccesstokenDescPrivate is the schema descriptor for private field.
+	storefrontaccesstokenDescPrivate := storefrontaccesstokenFields[1].Descriptor()
+	// storefrontaccesstoken.DefaultPrivate holds the default value on creation for the private field.
+	storefrontaccesstoken.DefaultPrivate = storefrontaccesstokenDescPrivate.Default.(bool)
 	taxrateFields := schema.TaxRate{}.Fields()
 	_ = taxrateFields
 	// taxrateDescCountryCode is the schema descriptor for country_code field.

@@ -90,6 +90,8 @@ type Tx struct {
 	StaffMember *StaffMemberClient
 	// StagedUpload is the client for interacting with the StagedUpload builders.
 	StagedUpload *StagedUploadClient
+	// StorefrontAccessToken is the client for interacting with the StorefrontAccessToken builders.
+	StorefrontAccessToken *StorefrontAccessTokenClient
 	// TaxRate is the client for interacting with the TaxRate builders.
 	TaxRate *TaxRateClient
 	// TestPayment is the client for interacting with the TestPayment builders.
@@ -265,6 +267,7 @@ func (tx *Tx) init() {
 	tx.SigningKey = NewSigningKeyClient(tx.config)
 	tx.StaffMember = NewStaffMemberClient(tx.config)
 	tx.StagedUpload = NewStagedUploadClient(tx.config)
+	tx.StorefrontAccessToken = NewStorefrontAccessTokenClient(tx.config)
 	tx.TaxRate = NewTaxRateClient(tx.config)
 	tx.TestPayment = NewTestPaymentClient(tx.config)
 	tx.VariantPrice = NewVariantPriceClient(tx.config)

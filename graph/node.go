@@ -77,7 +77,7 @@ func (r *Resolver) node(ctx context.Context, id string) (model.Node, error) {
 		return p, nil
 	case "Menu":
 		return nilIfNotFound(r.client.Menu.Get(ctx, ref.ID))
-	case "Customer", "MailingAddress", "StaffMember", "PermissionGroup", "ApiKey", "Order", "Fulfillment", "Refund":
+	case "Customer", "MailingAddress", "StaffMember", "PermissionGroup", "ApiKey", "StorefrontAccessToken", "Order", "Fulfillment", "Refund":
 		return r.privateNode(ctx, ref)
 	case "Shop":
 		s, err := l.Shop(ctx)
@@ -119,6 +119,10 @@ func (r *Resolver) privateNode(ctx context.Context, ref gid.ID) (model.Node, err
 	case "ApiKey":
 		if v.Can(auth.ManageApps) {
 			return nilIfNotFound(r.client.APIKey.Get(ctx, ref.ID))
+		}
+	case "StorefrontAccessToken":
+		if v.Can(auth.ManageApps) {
+			return nilIfNotFound(r.client.StorefrontAccessToken.Get(ctx, ref.ID))
 		}
 	case "Order":
 		q := r.client.Order.Query().Where(order.ID(ref.ID))

@@ -13,6 +13,7 @@ import (
 	"github.com/emporium/emporium/media"
 	"github.com/emporium/emporium/orders"
 	"github.com/emporium/emporium/staff"
+	"github.com/emporium/emporium/storefronttokens"
 	"github.com/emporium/emporium/tax"
 	"log/slog"
 )
@@ -26,6 +27,7 @@ type Resolver struct {
 	customers *customers.Service
 	staff     *staff.Service
 	apiKeys   *apikeys.Service
+	sfTokens  *storefronttokens.Service
 	inventory *inventory.Service
 	carts     *carts.Service
 	tax       tax.Provider
@@ -41,8 +43,10 @@ type Services struct {
 	Customers *customers.Service
 	Staff     *staff.Service
 	APIKeys   *apikeys.Service
-	Inventory *inventory.Service
-	Carts     *carts.Service
+	// StorefrontTokens manages storefront access tokens.
+	StorefrontTokens *storefronttokens.Service
+	Inventory        *inventory.Service
+	Carts            *carts.Service
 	// Tax computes tax; the built-in tables by default.
 	Tax       tax.Provider
 	Discounts *discounts.Service
@@ -55,6 +59,6 @@ type Services struct {
 // NewResolver returns the root resolver.
 func NewResolver(client *ent.Client, s Services) *Resolver {
 	return &Resolver{client: client, catalog: s.Catalog, customers: s.Customers, staff: s.Staff, apiKeys: s.APIKeys,
-		inventory: s.Inventory, carts: s.Carts, tax: s.Tax,
+		sfTokens: s.StorefrontTokens, inventory: s.Inventory, carts: s.Carts, tax: s.Tax,
 		discounts: s.Discounts, orders: s.Orders, media: s.Media, log: s.Log}
 }

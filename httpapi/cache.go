@@ -45,10 +45,16 @@ func cacheKey(ctx context.Context, oc *graphql.OperationContext, mediaType strin
 	return string(h.Sum(nil))
 }
 
-// cachedResponse is a cached body with this request's own extensions (its cost against its bucket).
-func cachedResponse(ctx context.Context, oc *graphql.OperationContext, body []byte) *graphql.Response {
-	resp := &graphql.Response{Data: body}
-	if c, ok := oc.Stats.GetExtension("RateLimit").(*cost); ok {
+// cachedResponse is a cached answer with this request's own extensions: its cost against its buckets,
+// settled at the actual cost priced when the answer was computed, without decoding the body.
+func cachedResponse(ctx context.Context, oc *graphql.OperationContext, a respcache.Answer) *graphql.Response {
+	resp := &graphql.Response{Data: a.Body}
+	if c := rateCost(oc); c != nil {
+		if a.Cost > 0 {
+			c.settle(a.Cost)
+		} else {
+			c.settle(c.RequestedQueryCost) // unpriced: charged as requested
+		}
 		resp.Extensions = map[string]any{"cost": c}
 	}
 	if info, _ := ctx.Value(infoKey{}).(*requestInfo); info != nil {

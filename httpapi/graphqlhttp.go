@@ -17,6 +17,7 @@ import (
 	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/vektah/gqlparser/v2/ast"
 
+	"github.com/emporium/emporium/auth"
 	"github.com/emporium/emporium/database"
 	"github.com/emporium/emporium/graph"
 	"github.com/emporium/emporium/respcache"
@@ -56,6 +57,8 @@ type graphQLHTTP struct {
 	cache *respcache.Cache
 	// gate, with a read replica, decides whether a missed answer may be computed there.
 	gate *respcache.ReplicaGate
+	// refuseAnonymous answers 401 to operations with neither credentials nor a storefront token.
+	refuseAnonymous bool
 }
 
 var _ graphql.Transport = graphQLHTTP{}
@@ -128,6 +131,11 @@ func (t graphQLHTTP) Do(w http.ResponseWriter, r *http.Request, exec graphql.Gra
 		writeResponse(w, requestErrorStatus(mediaType), exec.DispatchError(withOp, gqlErrs))
 		return
 	}
+	if t.refuseAnonymous && anonymousCall(ctx, opCtx) {
+		writeRequestError(withOp, w, exec, &requestError{status: http.StatusUnauthorized, code: "UNAUTHENTICATED",
+			message: "this shop answers only storefronts with an access token: send X-Shopify-Storefront-Access-Token or Shopify-Storefront-Private-Token"})
+		return
+	}
 
 	key, gen := "", uint64(0)
 	if t.cache != nil {
@@ -135,8 +143,8 @@ func (t graphQLHTTP) Do(w http.ResponseWriter, r *http.Request, exec graphql.Gra
 		// write is kept under the old generation, where nobody finds it.
 		gen = t.cache.Generation()
 		if key = cacheKey(ctx, opCtx, mediaType); key != "" {
-			if body, ok := t.cache.Get(key); ok {
-				writeResponse(w, http.StatusOK, cachedResponse(ctx, opCtx, body))
+			if a, ok := t.cache.Get(key); ok {
+				writeResponse(w, http.StatusOK, cachedResponse(ctx, opCtx, a))
 				return
 			}
 			if t.gate != nil && !t.gate.ReplicaFresh(ctx, gen) {
@@ -160,7 +168,11 @@ func (t graphQLHTTP) Do(w http.ResponseWriter, r *http.Request, exec graphql.Gra
 		return
 	}
 	if key != "" && len(resp.Errors) == 0 && resp.Data != nil {
-		t.cache.Put(key, gen, bytes.Clone(resp.Data))
+		a := respcache.Answer{Body: bytes.Clone(resp.Data)}
+		if c := rateCost(opCtx); c != nil && c.ActualQueryCost != nil {
+			a.Cost = *c.ActualQueryCost
+		}
+		t.cache.Put(key, gen, a)
 	}
 	// As above: no data entry means the request failed before execution.
 	status := http.StatusOK
@@ -168,6 +180,26 @@ func (t graphQLHTTP) Do(w http.ResponseWriter, r *http.Request, exec graphql.Gra
 		status = http.StatusBadRequest
 	}
 	writeResponse(w, status, resp)
+}
+
+// anonymousCall reports whether an operation comes with neither credentials nor a storefront access
+// token, and is not a staff login (which is how staff get credentials, and has its own throttles).
+func anonymousCall(ctx context.Context, oc *graphql.OperationContext) bool {
+	if auth.ViewerFrom(ctx).Kind != auth.Anonymous {
+		return false
+	}
+	if _, ok := auth.StorefrontTokenFrom(ctx); ok {
+		return false
+	}
+	if oc.Operation.Operation == ast.Mutation {
+		for _, f := range graphql.CollectFields(oc, oc.Operation.SelectionSet, []string{"Mutation"}) {
+			if f.Name != "staffAccessTokenCreate" && f.Name != "__typename" {
+				return true
+			}
+		}
+		return false
+	}
+	return true
 }
 
 // requestErrorStatus is the status of a GraphQL request error, when nothing ran so there is no data: a

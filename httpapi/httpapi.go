@@ -32,6 +32,7 @@ import (
 	"github.com/emporium/emporium/payments"
 	"github.com/emporium/emporium/respcache"
 	"github.com/emporium/emporium/staff"
+	"github.com/emporium/emporium/storefronttokens"
 	"github.com/emporium/emporium/tax"
 )
 
@@ -44,6 +45,11 @@ type Config struct {
 	Customers *customers.Service
 	Staff     *staff.Service
 	APIKeys   *apikeys.Service
+	// StorefrontTokens checks the storefront access tokens of requests.
+	StorefrontTokens *storefronttokens.Service
+	// RefuseAnonymous answers 401 to requests with neither credentials nor a storefront access token,
+	// but a staff login; otherwise they draw on their address's bucket.
+	RefuseAnonymous bool
 	// Metrics is where Prometheus metrics are registered; a fresh registry when nil.
 	Metrics *Metrics
 	// Playground serves GraphiQL at /.
@@ -141,7 +147,7 @@ func New(cfg Config) http.Handler {
 	orderService := orders.New(cfg.DB.Client, cartService, taxes, gateway, cfg.OrderStatusURL, cfg.Log)
 	orderService.SetLease(cfg.CompletionLease)
 	gql := newGraphQL(cfg, graph.Services{
-		Catalog: cat, Customers: cfg.Customers, Staff: cfg.Staff, APIKeys: cfg.APIKeys,
+		Catalog: cat, Customers: cfg.Customers, Staff: cfg.Staff, APIKeys: cfg.APIKeys, StorefrontTokens: cfg.StorefrontTokens,
 		Inventory: inventory.New(cfg.DB.Client),
 		Carts:     cartService,
 		Tax:       taxes,
@@ -232,7 +238,7 @@ func newGraphQL(cfg Config, services graph.Services) http.Handler {
 	})
 	srv := handler.New(schema)
 	// The spec transport goes first so that every method but OPTIONS gets its status and Allow header.
-	srv.AddTransport(graphQLHTTP{cache: cfg.Cache, gate: cfg.CacheGate})
+	srv.AddTransport(graphQLHTTP{cache: cfg.Cache, gate: cfg.CacheGate, refuseAnonymous: cfg.RefuseAnonymous})
 	srv.AddTransport(transport.Options{})
 	srv.SetQueryCache(newSizedCache(cfg.QueryCacheBytes, documentSize))
 	srv.AroundOperations(graph.ReplicaReads)

@@ -451,19 +451,14 @@ func TestRequestLimitsRefuseBeforeExecution(t *testing.T) {
 
 func TestRateLimitByCost(t *testing.T) {
 	eachFreshDB(t, func(o *service.Options) { o.RateCapacity, o.RestoreRate = 1000, 1000 }, func(t *testing.T, s *server) {
-		q := `{ products(first: 150) { nodes { id title handle vendor } } }`
+		// A full page (40 of the 44 demo products), so that the actual cost is the requested cost and no
+		// refund lets the second request through.
+		q := `{ products(first: 40) { nodes { id title handle vendor description descriptionHtml productType tags createdAt updatedAt availableForSale publishedAt } } }`
 		type costed struct {
 			Status     int
 			Errors     []gqlError
 			Extensions struct {
-				Cost struct {
-					RequestedQueryCost int
-					ThrottleStatus     struct {
-						MaximumAvailable   float64
-						CurrentlyAvailable int
-						RestoreRate        float64
-					}
-				}
+				Cost queryCost
 			}
 		}
 		send := func(h http.Header) costed {
@@ -488,7 +483,7 @@ func TestRateLimitByCost(t *testing.T) {
 		}
 		first := send(nil)
 		cost := first.Extensions.Cost
-		if len(first.Errors) > 0 || cost.RequestedQueryCost < 500 || cost.RequestedQueryCost > 1000 ||
+		if len(first.Errors) > 0 || cost.RequestedQueryCost < 500 || cost.RequestedQueryCost > 1000 || cost.ActualQueryCost == nil || *cost.ActualQueryCost != cost.RequestedQueryCost ||
 			cost.ThrottleStatus.MaximumAvailable != 1000 || cost.ThrottleStatus.CurrentlyAvailable != 1000-cost.RequestedQueryCost {
 			t.Fatalf("first request: %+v; the test needs a cost between 500 and 1000", first)
 		}

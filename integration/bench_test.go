@@ -74,3 +74,26 @@ func run(b *testing.B, client *http.Client, s *server, body []byte) {
 	})
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
 }
+
+// BenchmarkCachedRateLimited measures what the rate limit adds to an answer from the response cache: the
+// same cached products(first: 20) page with the limit off, and on with a bucket too large to throttle
+// (so that every request is admitted, charged and, when it reports an actual cost, refunded); and the
+// same for answers computed each time (cache off), where the actual cost is priced from the answer.
+//
+//	go test ./integration/ -run '^$' -bench CachedRateLimited -benchtime 5s
+func BenchmarkCachedRateLimited(b *testing.B) {
+	dsn := pg.NewDatabase(b)
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+	body, _ := json.Marshal(map[string]any{"query": getProductsQuery, "variables": map[string]any{"first": 20}})
+	for _, c := range []struct {
+		name     string
+		capacity float64
+		cache    int
+	}{{"limit off", -1, 0}, {"limit on", 1e15, 0}, {"computed limit off", -1, -1}, {"computed limit on", 1e15, -1}} {
+		s := startServerWith(b, "postgres", dsn, func(o *service.Options) {
+			o.RateCapacity, o.RestoreRate, o.ResponseCacheBytes = c.capacity, 1e15, c.cache
+		})
+		b.Run(c.name, func(b *testing.B) { run(b, client, s, body) })
+		s.close()
+	}
+}

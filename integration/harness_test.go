@@ -232,27 +232,37 @@ func (s *server) postExt(t testing.TB, query string, ext map[string]any) respons
 // send posts a GraphQL request body with extra headers and decodes the response, whatever its status.
 func (s *server) send(t testing.TB, header http.Header, payload map[string]any) response {
 	t.Helper()
+	r, err := s.sendWith(http.DefaultClient, header, payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// sendWith is send through client (from another client address, say), for any goroutine: it returns
+// what went wrong rather than failing the test.
+func (s *server) sendWith(client *http.Client, header http.Header, payload map[string]any) (response, error) {
 	body, _ := json.Marshal(payload)
 	req, err := http.NewRequest(http.MethodPost, s.http.URL+"/graphql", bytes.NewReader(body))
 	if err != nil {
-		t.Fatal(err)
+		return response{}, err
 	}
 	req.Header.Set("Content-Type", "application/json")
 	for k, v := range header {
 		req.Header[k] = v
 	}
-	res, err := http.DefaultClient.Do(req)
+	res, err := client.Do(req)
 	if err != nil {
-		t.Fatal(err)
+		return response{}, err
 	}
 	defer res.Body.Close()
 	var r response
 	raw, _ := io.ReadAll(res.Body)
 	if err := json.Unmarshal(raw, &r); err != nil {
-		t.Fatalf("decode response (status %d): %v: %s", res.StatusCode, err, raw)
+		return response{}, fmt.Errorf("decode response (status %d): %w: %s", res.StatusCode, err, raw)
 	}
 	r.Status = res.StatusCode
-	return r
+	return r, nil
 }
 
 // query sends a GraphQL request that must succeed and decodes its data into out.

@@ -31,8 +31,16 @@ type Cache struct {
 type entry struct {
 	key     string
 	gen     uint64
-	body    []byte
+	answer  Answer
 	expires time.Time
+}
+
+// Answer is a cached response body with what computing it cost: the rate limit's actual query cost,
+// priced once when the body was computed so that an answer served from the cache is charged the same
+// without decoding the body again (0 when nothing priced it).
+type Answer struct {
+	Body []byte
+	Cost int
 }
 
 // New returns a cache holding at most maxBytes of bodies, each for at most ttl.
@@ -54,30 +62,30 @@ func (c *Cache) Invalidate() {
 	}
 }
 
-// Get returns the body cached for key in the current generation.
-func (c *Cache) Get(key string) ([]byte, bool) {
+// Get returns the answer cached for key in the current generation.
+func (c *Cache) Get(key string) (Answer, bool) {
 	gen := c.gen.Load()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	el, ok := c.items[key]
 	if !ok {
 		c.misses.Add(1)
-		return nil, false
+		return Answer{}, false
 	}
 	e := el.Value.(*entry)
 	if e.gen != gen || time.Now().After(e.expires) {
 		c.remove(el)
 		c.misses.Add(1)
-		return nil, false
+		return Answer{}, false
 	}
 	c.order.MoveToFront(el)
 	c.hits.Add(1)
-	return e.body, true
+	return e.answer, true
 }
 
-// Put keeps body for key if gen, the generation the body was computed in, is still current.
-func (c *Cache) Put(key string, gen uint64, body []byte) {
-	if gen != c.gen.Load() || len(body) > c.maxBytes/8 {
+// Put keeps a for key if gen, the generation its body was computed in, is still current.
+func (c *Cache) Put(key string, gen uint64, a Answer) {
+	if gen != c.gen.Load() || len(a.Body) > c.maxBytes/8 {
 		return
 	}
 	c.mu.Lock()
@@ -85,8 +93,8 @@ func (c *Cache) Put(key string, gen uint64, body []byte) {
 	if el, ok := c.items[key]; ok {
 		c.remove(el)
 	}
-	c.items[key] = c.order.PushFront(&entry{key: key, gen: gen, body: body, expires: time.Now().Add(c.ttl)})
-	c.bytes += len(body) + len(key)
+	c.items[key] = c.order.PushFront(&entry{key: key, gen: gen, answer: a, expires: time.Now().Add(c.ttl)})
+	c.bytes += len(a.Body) + len(key)
 	for c.bytes > c.maxBytes {
 		c.remove(c.order.Back())
 	}
@@ -96,7 +104,7 @@ func (c *Cache) remove(el *list.Element) {
 	e := el.Value.(*entry)
 	c.order.Remove(el)
 	delete(c.items, e.key)
-	c.bytes -= len(e.body) + len(e.key)
+	c.bytes -= len(e.answer.Body) + len(e.key)
 }
 
 // Stats are the cache's counters since start.

@@ -9,9 +9,9 @@ import (
 func TestGenerations(t *testing.T) {
 	c := New(1<<20, time.Minute)
 	gen := c.Generation()
-	c.Put("q", gen, []byte("old"))
-	if b, ok := c.Get("q"); !ok || string(b) != "old" {
-		t.Fatalf("get = %q, %v", b, ok)
+	c.Put("q", gen, Answer{Body: []byte("old"), Cost: 7})
+	if a, ok := c.Get("q"); !ok || string(a.Body) != "old" || a.Cost != 7 {
+		t.Fatalf("get = %+v, %v", a, ok)
 	}
 	c.Invalidate()
 	if _, ok := c.Get("q"); ok {
@@ -20,20 +20,20 @@ func TestGenerations(t *testing.T) {
 	// An answer computed while a write committed belongs to the old generation: it is not kept.
 	started := c.Generation()
 	c.Invalidate()
-	c.Put("q", started, []byte("computed across a write"))
+	c.Put("q", started, Answer{Body: []byte("computed across a write")})
 	if _, ok := c.Get("q"); ok {
 		t.Error("an answer computed across a write was kept")
 	}
-	c.Put("q", c.Generation(), []byte("new"))
-	if b, _ := c.Get("q"); string(b) != "new" {
-		t.Errorf("get = %q", b)
+	c.Put("q", c.Generation(), Answer{Body: []byte("new")})
+	if a, _ := c.Get("q"); string(a.Body) != "new" {
+		t.Errorf("get = %q", a.Body)
 	}
 }
 
 func TestBoundsAndExpiry(t *testing.T) {
 	c := New(1000, time.Minute)
 	for i := range 50 {
-		c.Put(fmt.Sprint(i), c.Generation(), make([]byte, 100))
+		c.Put(fmt.Sprint(i), c.Generation(), Answer{Body: make([]byte, 100)})
 	}
 	if st := c.Stats(); st.Bytes > 1000 || st.Entries == 0 {
 		t.Errorf("stats over the bound: %+v", st)
@@ -44,12 +44,12 @@ func TestBoundsAndExpiry(t *testing.T) {
 	if _, ok := c.Get("0"); ok {
 		t.Error("the oldest entry survived")
 	}
-	c.Put("huge", c.Generation(), make([]byte, 900))
+	c.Put("huge", c.Generation(), Answer{Body: make([]byte, 900)})
 	if _, ok := c.Get("huge"); ok {
 		t.Error("an entry of most of the cache was kept")
 	}
 	short := New(1000, time.Millisecond)
-	short.Put("q", short.Generation(), []byte("x"))
+	short.Put("q", short.Generation(), Answer{Body: []byte("x")})
 	time.Sleep(5 * time.Millisecond)
 	if _, ok := short.Get("q"); ok {
 		t.Error("an expired entry was served")

@@ -36,6 +36,7 @@ import (
 	"github.com/emporium/emporium/respcache"
 	"github.com/emporium/emporium/seed"
 	"github.com/emporium/emporium/staff"
+	"github.com/emporium/emporium/storefronttokens"
 )
 
 // Options configure the service.
@@ -78,6 +79,12 @@ type Options struct {
 	// RateCapacity and RestoreRate size each caller's cost bucket (httpapi.RateLimit); zero takes the
 	// defaults, a negative capacity turns rate limiting off.
 	RateCapacity, RestoreRate float64
+	// TokenRateCapacity and TokenRestoreRate size the budget of one private storefront token, shared by
+	// all its buyers; zero takes httpapi's defaults.
+	TokenRateCapacity, TokenRestoreRate float64
+	// RefuseAnonymous answers 401 to requests with neither credentials nor a storefront access token
+	// (a staff login excepted); otherwise they draw on their address's bucket.
+	RefuseAnonymous bool
 	// AdminEmail and AdminPassword create the first owner when the shop has no staff.
 	AdminEmail, AdminPassword string
 	// ResponseCacheBytes bounds the cache of anonymous catalog answers; zero takes 64 MiB, a negative
@@ -129,6 +136,8 @@ type Service struct {
 	APIKeys   *apikeys.Service
 	// Media stores, transforms and serves pictures.
 	Media *media.Library
+	// StorefrontTokens are the storefront access tokens.
+	StorefrontTokens *storefronttokens.Service
 	// Recoverer ends completions that a crash or an outage abandoned; the serve command runs it.
 	Recoverer    *orders.Recoverer
 	closeGateway func() error
@@ -209,6 +218,8 @@ func Open(ctx context.Context, opts Options) (*Service, error) {
 		}),
 		Staff:   staff.New(db.Client, tokens),
 		APIKeys: apikeys.New(db.Client),
+
+		StorefrontTokens: storefronttokens.New(db.Client),
 	}
 	if opts.AdminEmail != "" {
 		created, err := s.Staff.EnsureOwner(ctx, opts.AdminEmail, opts.AdminPassword)
@@ -221,7 +232,8 @@ func Open(ctx context.Context, opts Options) (*Service, error) {
 	}
 	var limit *httpapi.RateLimit
 	if opts.RateCapacity >= 0 {
-		limit = &httpapi.RateLimit{Capacity: httpapi.DefaultRateCapacity, RestoreRate: httpapi.DefaultRestoreRate}
+		limit = &httpapi.RateLimit{Capacity: httpapi.DefaultRateCapacity, RestoreRate: httpapi.DefaultRestoreRate,
+			TokenCapacity: opts.TokenRateCapacity, TokenRestoreRate: opts.TokenRestoreRate}
 		if opts.RateCapacity > 0 {
 			limit.Capacity = opts.RateCapacity
 		}
@@ -260,6 +272,7 @@ func Open(ctx context.Context, opts Options) (*Service, error) {
 		RateLimit: limit, CheckoutURL: opts.CheckoutURL, Payments: gateway, OrderStatusURL: opts.OrderStatusURL,
 		Log: opts.Log, DB: db, Metrics: metrics, Playground: opts.Playground, Production: opts.Production,
 		CORSOrigins: opts.CORSOrigins, Tokens: tokens, Customers: s.Customers, Staff: s.Staff, APIKeys: s.APIKeys,
+		StorefrontTokens: s.StorefrontTokens, RefuseAnonymous: opts.RefuseAnonymous,
 		Cache: cache, CacheGate: gate, MaxInFlight: opts.MaxInFlight, QueueTimeout: opts.QueueTimeout, RequestTimeout: opts.RequestTimeout,
 		MaxComplexity: opts.MaxComplexity,
 		BodyGrace:     opts.BodyGrace, BodyMinRate: opts.BodyMinRate, MetricsToken: opts.MetricsToken, NoMetricsRoute: opts.NoMetricsRoute,

@@ -465,6 +465,18 @@ func (f StagedUploadFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.StagedUploadMutation", m)
 }
 
+// The StorefrontAccessTokenFunc type is an adapter to allow the use of ordinary
+// function as StorefrontAccessToken mutator.
+type StorefrontAccessTokenFunc func(context.Context, *ent.StorefrontAccessTokenMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f StorefrontAccessTokenFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.StorefrontAccessTokenMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.StorefrontAccessTokenMutation", m)
+}
+
 // The TaxRateFunc type is an adapter to allow the use of ordinary
 // function as TaxRate mutator.
 type TaxRateFunc func(context.Context, *ent.TaxRateMutation) (ent.Value, error)

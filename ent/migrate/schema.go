@@ -1125,6 +1125,23 @@ var (
 			},
 		},
 	}
+	// StorefrontAccessTokensColumns holds the columns for the "storefront_access_tokens" table.
+	StorefrontAccessTokensColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "title", Type: field.TypeString},
+		{Name: "private", Type: field.TypeBool, Default: false},
+		{Name: "token_hash", Type: field.TypeString, Unique: true},
+		{Name: "access_token", Type: field.TypeString, Nullable: true},
+		{Name: "prefix", Type: field.TypeString},
+	}
+	// StorefrontAccessTokensTable holds the schema information for the "storefront_access_tokens" table.
+	StorefrontAccessTokensTable = &schema.Table{
+		Name:       "storefront_access_tokens",
+		Columns:    StorefrontAccessTokensColumns,
+		PrimaryKey: []*schema.Column{StorefrontAccessTokensColumns[0]},
+	}
 	// TaxRatesColumns holds the columns for the "tax_rates" table.
 	TaxRatesColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -1269,6 +1286,7 @@ var (
 		SigningKeysTable,
 		StaffMembersTable,
 		StagedUploadsTable,
+		StorefrontAccessTokensTable,
 		TaxRatesTable,
 		TestPaymentsTable,
 		VariantPricesTable,

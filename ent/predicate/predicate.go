@@ -120,6 +120,9 @@ type StaffMember func(*sql.Selector)
 // StagedUpload is the predicate function for stagedupload builders.
 type StagedUpload func(*sql.Selector)
 
+// StorefrontAccessToken is the predicate function for storefrontaccesstoken builders.
+type StorefrontAccessToken func(*sql.Selector)
+
 // TaxRate is the predicate function for taxrate builders.
 type TaxRate func(*sql.Selector)
 

@@ -175,6 +175,26 @@ func (APIKey) Fields() []ent.Field {
 // Mixin of the APIKey.
 func (APIKey) Mixin() []ent.Mixin { return []ent.Mixin{TimeMixin{}} }
 
+// StorefrontAccessToken lets a storefront call the Storefront API under its own rate limits: a public
+// token for browsers and apps, a private one for a storefront's server, which may name its buyer's
+// address. Deleting the row ends the token on its next request; the audit log says who made it.
+type StorefrontAccessToken struct{ ent.Schema }
+
+// Fields of the StorefrontAccessToken.
+func (StorefrontAccessToken) Fields() []ent.Field {
+	return []ent.Field{
+		field.String("title").NotEmpty(),
+		field.Bool("private").Default(false).Immutable(),
+		field.String("token_hash").Unique().Sensitive().Immutable().Comment("SHA-256 of the token, which requests are looked up by"),
+		field.String("access_token").Optional().Nillable().Immutable().
+			Comment("a public token itself, which every browser of the shop sees anyway; never a private token's"),
+		field.String("prefix").Immutable().Comment("the token's first characters, to recognise it in lists"),
+	}
+}
+
+// Mixin of the StorefrontAccessToken.
+func (StorefrontAccessToken) Mixin() []ent.Mixin { return []ent.Mixin{TimeMixin{}} }
+
 // AuditEntry records who changed what through the Admin API, and when.
 type AuditEntry struct{ ent.Schema }
 

@@ -59,6 +59,7 @@ type ResolverRoot interface {
 	Refund() RefundResolver
 	Shop() ShopResolver
 	StaffMember() StaffMemberResolver
+	StorefrontAccessToken() StorefrontAccessTokenResolver
 }
 
 type DirectiveRoot struct {
@@ -67,6 +68,11 @@ type DirectiveRoot struct {
 }
 
 type ComplexityRoot struct {
+	AccessScope struct {
+		Description func(childComplexity int) int
+		Handle      func(childComplexity int) int
+	}
+
 	ApiKey struct {
 		CreatedAt   func(childComplexity int) int
 		ExpiresAt   func(childComplexity int) int
@@ -900,6 +906,8 @@ type ComplexityRoot struct {
 		StaffMemberCreate                 func(childComplexity int, input model.StaffMemberCreateInput) int
 		StaffMemberUpdate                 func(childComplexity int, id string, input model.StaffMemberUpdateInput) int
 		StagedUploadsCreate               func(childComplexity int, input []*model.StagedUploadInput) int
+		StorefrontAccessTokenCreate       func(childComplexity int, input model.StorefrontAccessTokenInput) int
+		StorefrontAccessTokenDelete       func(childComplexity int, input model.StorefrontAccessTokenDeleteInput) int
 	}
 
 	Order struct {
@@ -1249,6 +1257,7 @@ type ComplexityRoot struct {
 		Products               func(childComplexity int, first *int, after *string, last *int, before *string, reverse *bool, sortKey *model.ProductSortKeys, query *string) int
 		Shop                   func(childComplexity int) int
 		StaffMembers           func(childComplexity int, first *int, after *string, last *int, before *string, reverse *bool) int
+		StorefrontAccessTokens func(childComplexity int, first *int, after *string, last *int, before *string, reverse *bool) int
 	}
 
 	Refund struct {
@@ -1365,6 +1374,38 @@ type ComplexityRoot struct {
 	StagedUploadsCreatePayload struct {
 		StagedTargets func(childComplexity int) int
 		UserErrors    func(childComplexity int) int
+	}
+
+	StorefrontAccessToken struct {
+		AccessScopes func(childComplexity int) int
+		AccessToken  func(childComplexity int) int
+		CreatedAt    func(childComplexity int) int
+		GlobalID     func(childComplexity int) int
+		Prefix       func(childComplexity int) int
+		Private      func(childComplexity int) int
+		Title        func(childComplexity int) int
+		UpdatedAt    func(childComplexity int) int
+	}
+
+	StorefrontAccessTokenConnection struct {
+		Edges    func(childComplexity int) int
+		Nodes    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	StorefrontAccessTokenCreatePayload struct {
+		StorefrontAccessToken func(childComplexity int) int
+		UserErrors            func(childComplexity int) int
+	}
+
+	StorefrontAccessTokenDeletePayload struct {
+		DeletedStorefrontAccessTokenID func(childComplexity int) int
+		UserErrors                     func(childComplexity int) int
+	}
+
+	StorefrontAccessTokenEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
 	}
 
 	SubmissionError struct {
@@ -1587,6 +1628,8 @@ type MutationResolver interface {
 	RefundCreate(ctx context.Context, input model.RefundInput) (*model.RefundCreatePayload, error)
 	OrderMarkAsPaid(ctx context.Context, input model.OrderMarkAsPaidInput) (*model.OrderMarkAsPaidPayload, error)
 	OrderUpdate(ctx context.Context, input model.OrderInput) (*model.OrderUpdatePayload, error)
+	StorefrontAccessTokenCreate(ctx context.Context, input model.StorefrontAccessTokenInput) (*model.StorefrontAccessTokenCreatePayload, error)
+	StorefrontAccessTokenDelete(ctx context.Context, input model.StorefrontAccessTokenDeleteInput) (*model.StorefrontAccessTokenDeletePayload, error)
 }
 type OrderResolver interface {
 	Name(ctx context.Context, obj *ent.Order) (string, error)
@@ -1710,6 +1753,7 @@ type QueryResolver interface {
 	Order(ctx context.Context, id string) (*ent.Order, error)
 	OrderByStatusToken(ctx context.Context, token string) (*ent.Order, error)
 	Shop(ctx context.Context) (*ent.Shop, error)
+	StorefrontAccessTokens(ctx context.Context, first *int, after *string, last *int, before *string, reverse *bool) (*model.StorefrontAccessTokenConnection, error)
 }
 type RefundResolver interface {
 	Note(ctx context.Context, obj *ent.Refund) (*string, error)
@@ -1727,6 +1771,9 @@ type StaffMemberResolver interface {
 
 	Permissions(ctx context.Context, obj *ent.StaffMember) ([]string, error)
 	Groups(ctx context.Context, obj *ent.StaffMember) ([]*ent.PermissionGroup, error)
+}
+type StorefrontAccessTokenResolver interface {
+	AccessScopes(ctx context.Context, obj *ent.StorefrontAccessToken) ([]*model.AccessScope, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -1746,6 +1793,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 	ec := newExecutionContext(nil, e, nil)
 	_ = ec
 	switch typeName + "." + field {
+
+	case "AccessScope.description":
+		if e.ComplexityRoot.AccessScope.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccessScope.Description(childComplexity), true
+	case "AccessScope.handle":
+		if e.ComplexityRoot.AccessScope.Handle == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccessScope.Handle(childComplexity), true
 
 	case "ApiKey.createdAt":
 		if e.ComplexityRoot.ApiKey.CreatedAt == nil {
@@ -5209,6 +5269,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.StagedUploadsCreate(childComplexity, args["input"].([]*model.StagedUploadInput)), true
+	case "Mutation.storefrontAccessTokenCreate":
+		if e.ComplexityRoot.Mutation.StorefrontAccessTokenCreate == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_storefrontAccessTokenCreate_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.StorefrontAccessTokenCreate(childComplexity, args["input"].(model.StorefrontAccessTokenInput)), true
+	case "Mutation.storefrontAccessTokenDelete":
+		if e.ComplexityRoot.Mutation.StorefrontAccessTokenDelete == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_storefrontAccessTokenDelete_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.StorefrontAccessTokenDelete(childComplexity, args["input"].(model.StorefrontAccessTokenDeleteInput)), true
 
 	case "Order.billingAddress":
 		if e.ComplexityRoot.Order.BillingAddress == nil {
@@ -6758,6 +6840,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.StaffMembers(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["reverse"].(*bool)), true
+	case "Query.storefrontAccessTokens":
+		if e.ComplexityRoot.Query.StorefrontAccessTokens == nil {
+			break
+		}
+
+		args, err := ec.field_Query_storefrontAccessTokens_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.StorefrontAccessTokens(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["reverse"].(*bool)), true
 
 	case "Refund.createdAt":
 		if e.ComplexityRoot.Refund.CreatedAt == nil {
@@ -7132,6 +7225,113 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.StagedUploadsCreatePayload.UserErrors(childComplexity), true
 
+	case "StorefrontAccessToken.accessScopes":
+		if e.ComplexityRoot.StorefrontAccessToken.AccessScopes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StorefrontAccessToken.AccessScopes(childComplexity), true
+	case "StorefrontAccessToken.accessToken":
+		if e.ComplexityRoot.StorefrontAccessToken.AccessToken == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StorefrontAccessToken.AccessToken(childComplexity), true
+	case "StorefrontAccessToken.createdAt":
+		if e.ComplexityRoot.StorefrontAccessToken.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StorefrontAccessToken.CreatedAt(childComplexity), true
+	case "StorefrontAccessToken.id":
+		if e.ComplexityRoot.StorefrontAccessToken.GlobalID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StorefrontAccessToken.GlobalID(childComplexity), true
+	case "StorefrontAccessToken.prefix":
+		if e.ComplexityRoot.StorefrontAccessToken.Prefix == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StorefrontAccessToken.Prefix(childComplexity), true
+	case "StorefrontAccessToken.private":
+		if e.ComplexityRoot.StorefrontAccessToken.Private == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StorefrontAccessToken.Private(childComplexity), true
+	case "StorefrontAccessToken.title":
+		if e.ComplexityRoot.StorefrontAccessToken.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StorefrontAccessToken.Title(childComplexity), true
+	case "StorefrontAccessToken.updatedAt":
+		if e.ComplexityRoot.StorefrontAccessToken.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StorefrontAccessToken.UpdatedAt(childComplexity), true
+
+	case "StorefrontAccessTokenConnection.edges":
+		if e.ComplexityRoot.StorefrontAccessTokenConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StorefrontAccessTokenConnection.Edges(childComplexity), true
+	case "StorefrontAccessTokenConnection.nodes":
+		if e.ComplexityRoot.StorefrontAccessTokenConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StorefrontAccessTokenConnection.Nodes(childComplexity), true
+	case "StorefrontAccessTokenConnection.pageInfo":
+		if e.ComplexityRoot.StorefrontAccessTokenConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StorefrontAccessTokenConnection.PageInfo(childComplexity), true
+
+	case "StorefrontAccessTokenCreatePayload.storefrontAccessToken":
+		if e.ComplexityRoot.StorefrontAccessTokenCreatePayload.StorefrontAccessToken == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StorefrontAccessTokenCreatePayload.StorefrontAccessToken(childComplexity), true
+	case "StorefrontAccessTokenCreatePayload.userErrors":
+		if e.ComplexityRoot.StorefrontAccessTokenCreatePayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StorefrontAccessTokenCreatePayload.UserErrors(childComplexity), true
+
+	case "StorefrontAccessTokenDeletePayload.deletedStorefrontAccessTokenId":
+		if e.ComplexityRoot.StorefrontAccessTokenDeletePayload.DeletedStorefrontAccessTokenID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StorefrontAccessTokenDeletePayload.DeletedStorefrontAccessTokenID(childComplexity), true
+	case "StorefrontAccessTokenDeletePayload.userErrors":
+		if e.ComplexityRoot.StorefrontAccessTokenDeletePayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StorefrontAccessTokenDeletePayload.UserErrors(childComplexity), true
+
+	case "StorefrontAccessTokenEdge.cursor":
+		if e.ComplexityRoot.StorefrontAccessTokenEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StorefrontAccessTokenEdge.Cursor(childComplexity), true
+	case "StorefrontAccessTokenEdge.node":
+		if e.ComplexityRoot.StorefrontAccessTokenEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StorefrontAccessTokenEdge.Node(childComplexity), true
+
 	case "SubmissionError.code":
 		if e.ComplexityRoot.SubmissionError.Code == nil {
 			break
@@ -7297,6 +7497,8 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputStaffMemberCreateInput,
 		ec.unmarshalInputStaffMemberUpdateInput,
 		ec.unmarshalInputStagedUploadInput,
+		ec.unmarshalInputStorefrontAccessTokenDeleteInput,
+		ec.unmarshalInputStorefrontAccessTokenInput,
 		ec.unmarshalInputVariantOptionValueInput,
 		ec.unmarshalInputVariantPriceInput,
 	)
@@ -9781,12 +9983,106 @@ extend type Query {
   shop: Shop!
 }
 `, BuiltIn: false},
+	{Name: "../../schema/storefront_tokens.graphqls", Input: `# Storefront access tokens, as Shopify's Admin API makes them: a storefront sends one so that its
+# requests draw on buckets of their own (see README, Limits). Staff with MANAGE_APPS create, list and
+# delete them.
+
+"""
+A token a storefront sends with its Storefront API requests. A public token goes in the
+X-Shopify-Storefront-Access-Token header (browsers and apps: each client address gets its own bucket under
+the token); a private token goes in Shopify-Storefront-Private-Token (a storefront's server: it may name
+its buyer's address in Shopify-Storefront-Buyer-IP, and each buyer address gets its own bucket under the
+token's larger budget).
+"""
+type StorefrontAccessToken implements Node {
+  id: ID!
+  title: String!
+  """
+  The token. A public token's is shown whenever it is listed (every browser of the shop sees it anyway); a
+  private token's only in the payload of storefrontAccessTokenCreate, and null afterwards (unlike
+  Shopify's, where it is non-null: a server's secret is stored only as a hash).
+  """
+  accessToken: String
+  "Whether this is a private token (an Emporium addition; Shopify tells them apart by how they were made)."
+  private: Boolean!
+  "The token's first characters, to recognise a private token in lists (an Emporium addition)."
+  prefix: String!
+  "What the token may do: the Storefront API's unauthenticated scopes, the same for every token."
+  accessScopes: [AccessScope!]!
+  createdAt: DateTime!
+  updatedAt: DateTime!
+}
+
+"A permission an access token holds."
+type AccessScope {
+  handle: String!
+  description: String!
+}
+
+"""
+A new storefront access token. private is an Emporium addition: Shopify's Admin API makes only public
+tokens here (its private tokens come from a Headless channel); false, the default, makes a public token.
+"""
+input StorefrontAccessTokenInput {
+  title: String!
+  private: Boolean = false
+}
+
+type StorefrontAccessTokenCreatePayload {
+  storefrontAccessToken: StorefrontAccessToken
+  userErrors: [UserError!]!
+}
+
+input StorefrontAccessTokenDeleteInput {
+  id: ID!
+}
+
+type StorefrontAccessTokenDeletePayload {
+  deletedStorefrontAccessTokenId: ID
+  userErrors: [UserError!]!
+}
+
+type StorefrontAccessTokenConnection {
+  edges: [StorefrontAccessTokenEdge!]!
+  nodes: [StorefrontAccessToken!]!
+  pageInfo: PageInfo!
+}
+
+type StorefrontAccessTokenEdge {
+  cursor: String!
+  node: StorefrontAccessToken!
+}
+
+extend type Query {
+  "The shop's storefront access tokens, newest first."
+  storefrontAccessTokens(first: Int, after: String, last: Int, before: String, reverse: Boolean = false): StorefrontAccessTokenConnection!
+    @hasPermission(permissions: [MANAGE_APPS])
+}
+
+extend type Mutation {
+  storefrontAccessTokenCreate(input: StorefrontAccessTokenInput!): StorefrontAccessTokenCreatePayload
+    @hasPermission(permissions: [MANAGE_APPS])
+  "Deletes a token: its next request is refused with 401."
+  storefrontAccessTokenDelete(input: StorefrontAccessTokenDeleteInput!): StorefrontAccessTokenDeletePayload
+    @hasPermission(permissions: [MANAGE_APPS])
+}
+`, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
 
 // childFields_* functions provide shared child field context lookups.
 // Each function is generated once per unique object type, deduplicating the
 // switch statements that were previously inlined in every fieldContext_* function.
+
+func (ec *executionContext) childFields_AccessScope(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "handle":
+		return ec.fieldContext_AccessScope_handle(ctx, field)
+	case "description":
+		return ec.fieldContext_AccessScope_description(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AccessScope", field.Name)
+}
 
 func (ec *executionContext) childFields_ApiKey(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
@@ -12010,6 +12306,70 @@ func (ec *executionContext) childFields_StagedUploadsCreatePayload(ctx context.C
 	return nil, fmt.Errorf("no field named %q was found under type StagedUploadsCreatePayload", field.Name)
 }
 
+func (ec *executionContext) childFields_StorefrontAccessToken(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_StorefrontAccessToken_id(ctx, field)
+	case "title":
+		return ec.fieldContext_StorefrontAccessToken_title(ctx, field)
+	case "accessToken":
+		return ec.fieldContext_StorefrontAccessToken_accessToken(ctx, field)
+	case "private":
+		return ec.fieldContext_StorefrontAccessToken_private(ctx, field)
+	case "prefix":
+		return ec.fieldContext_StorefrontAccessToken_prefix(ctx, field)
+	case "accessScopes":
+		return ec.fieldContext_StorefrontAccessToken_accessScopes(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_StorefrontAccessToken_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_StorefrontAccessToken_updatedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type StorefrontAccessToken", field.Name)
+}
+
+func (ec *executionContext) childFields_StorefrontAccessTokenConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_StorefrontAccessTokenConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_StorefrontAccessTokenConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_StorefrontAccessTokenConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type StorefrontAccessTokenConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_StorefrontAccessTokenCreatePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "storefrontAccessToken":
+		return ec.fieldContext_StorefrontAccessTokenCreatePayload_storefrontAccessToken(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_StorefrontAccessTokenCreatePayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type StorefrontAccessTokenCreatePayload", field.Name)
+}
+
+func (ec *executionContext) childFields_StorefrontAccessTokenDeletePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "deletedStorefrontAccessTokenId":
+		return ec.fieldContext_StorefrontAccessTokenDeletePayload_deletedStorefrontAccessTokenId(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_StorefrontAccessTokenDeletePayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type StorefrontAccessTokenDeletePayload", field.Name)
+}
+
+func (ec *executionContext) childFields_StorefrontAccessTokenEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_StorefrontAccessTokenEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_StorefrontAccessTokenEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type StorefrontAccessTokenEdge", field.Name)
+}
+
 func (ec *executionContext) childFields_SubmissionError(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "code":
@@ -14046,6 +14406,34 @@ func (ec *executionContext) field_Mutation_stagedUploadsCreate_args(ctx context.
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_storefrontAccessTokenCreate_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.StorefrontAccessTokenInput, error) {
+			return ec.unmarshalNStorefrontAccessTokenInput2githubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐStorefrontAccessTokenInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_storefrontAccessTokenDelete_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.StorefrontAccessTokenDeleteInput, error) {
+			return ec.unmarshalNStorefrontAccessTokenDeleteInput2githubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐStorefrontAccessTokenDeleteInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Order_discountApplications_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -15298,6 +15686,52 @@ func (ec *executionContext) field_Query_staffMembers_args(ctx context.Context, r
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_storefrontAccessTokens_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "reverse",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reverse"] = arg4
+	return args, nil
+}
+
 func (ec *executionContext) field___Directive_args_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -15357,6 +15791,52 @@ func (ec *executionContext) field___Type_fields_args(ctx context.Context, rawArg
 // endregion ***************************** args.gotpl *****************************
 
 // region    **************************** field.gotpl *****************************
+
+func (ec *executionContext) _AccessScope_handle(ctx context.Context, field graphql.CollectedField, obj *model.AccessScope) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AccessScope_handle(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Handle, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AccessScope_handle(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AccessScope", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _AccessScope_description(ctx context.Context, field graphql.CollectedField, obj *model.AccessScope) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AccessScope_description(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Description, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AccessScope_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AccessScope", field, false, false, errors.New("field of type String does not have child fields"))
+}
 
 func (ec *executionContext) _ApiKey_id(ctx context.Context, field graphql.CollectedField, obj *ent.APIKey) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
@@ -30855,6 +31335,130 @@ func (ec *executionContext) fieldContext_Mutation_orderUpdate(ctx context.Contex
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_storefrontAccessTokenCreate(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_storefrontAccessTokenCreate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().StorefrontAccessTokenCreate(ctx, fc.Args["input"].(model.StorefrontAccessTokenInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permissions, err := ec.unmarshalNPermission2ᚕstringᚄ(ctx, []any{"MANAGE_APPS"})
+				if err != nil {
+					var zeroVal *model.StorefrontAccessTokenCreatePayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *model.StorefrontAccessTokenCreatePayload
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, permissions)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.StorefrontAccessTokenCreatePayload) graphql.Marshaler {
+			return ec.marshalOStorefrontAccessTokenCreatePayload2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐStorefrontAccessTokenCreatePayload(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_storefrontAccessTokenCreate(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StorefrontAccessTokenCreatePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_storefrontAccessTokenCreate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_storefrontAccessTokenDelete(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_storefrontAccessTokenDelete(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().StorefrontAccessTokenDelete(ctx, fc.Args["input"].(model.StorefrontAccessTokenDeleteInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permissions, err := ec.unmarshalNPermission2ᚕstringᚄ(ctx, []any{"MANAGE_APPS"})
+				if err != nil {
+					var zeroVal *model.StorefrontAccessTokenDeletePayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *model.StorefrontAccessTokenDeletePayload
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, permissions)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.StorefrontAccessTokenDeletePayload) graphql.Marshaler {
+			return ec.marshalOStorefrontAccessTokenDeletePayload2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐStorefrontAccessTokenDeletePayload(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_storefrontAccessTokenDelete(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StorefrontAccessTokenDeletePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_storefrontAccessTokenDelete_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Order_id(ctx context.Context, field graphql.CollectedField, obj *ent.Order) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -37799,6 +38403,68 @@ func (ec *executionContext) fieldContext_Query_shop(_ context.Context, field gra
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_storefrontAccessTokens(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_storefrontAccessTokens(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().StorefrontAccessTokens(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["reverse"].(*bool))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permissions, err := ec.unmarshalNPermission2ᚕstringᚄ(ctx, []any{"MANAGE_APPS"})
+				if err != nil {
+					var zeroVal *model.StorefrontAccessTokenConnection
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *model.StorefrontAccessTokenConnection
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, permissions)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.StorefrontAccessTokenConnection) graphql.Marshaler {
+			return ec.marshalNStorefrontAccessTokenConnection2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐStorefrontAccessTokenConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_storefrontAccessTokens(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StorefrontAccessTokenConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_storefrontAccessTokens_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -39488,6 +40154,469 @@ func (ec *executionContext) fieldContext_StagedUploadsCreatePayload_userErrors(_
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _StorefrontAccessToken_id(ctx context.Context, field graphql.CollectedField, obj *ent.StorefrontAccessToken) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StorefrontAccessToken_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.GlobalID(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StorefrontAccessToken_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StorefrontAccessToken", field, true, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _StorefrontAccessToken_title(ctx context.Context, field graphql.CollectedField, obj *ent.StorefrontAccessToken) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StorefrontAccessToken_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StorefrontAccessToken_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StorefrontAccessToken", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _StorefrontAccessToken_accessToken(ctx context.Context, field graphql.CollectedField, obj *ent.StorefrontAccessToken) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StorefrontAccessToken_accessToken(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AccessToken, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_StorefrontAccessToken_accessToken(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StorefrontAccessToken", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _StorefrontAccessToken_private(ctx context.Context, field graphql.CollectedField, obj *ent.StorefrontAccessToken) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StorefrontAccessToken_private(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Private, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StorefrontAccessToken_private(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StorefrontAccessToken", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _StorefrontAccessToken_prefix(ctx context.Context, field graphql.CollectedField, obj *ent.StorefrontAccessToken) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StorefrontAccessToken_prefix(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Prefix, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StorefrontAccessToken_prefix(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StorefrontAccessToken", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _StorefrontAccessToken_accessScopes(ctx context.Context, field graphql.CollectedField, obj *ent.StorefrontAccessToken) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StorefrontAccessToken_accessScopes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.StorefrontAccessToken().AccessScopes(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.AccessScope) graphql.Marshaler {
+			return ec.marshalNAccessScope2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐAccessScopeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StorefrontAccessToken_accessScopes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "StorefrontAccessToken",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AccessScope(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _StorefrontAccessToken_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.StorefrontAccessToken) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StorefrontAccessToken_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StorefrontAccessToken_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StorefrontAccessToken", field, false, false, errors.New("field of type DateTime does not have child fields"))
+}
+
+func (ec *executionContext) _StorefrontAccessToken_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.StorefrontAccessToken) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StorefrontAccessToken_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StorefrontAccessToken_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StorefrontAccessToken", field, false, false, errors.New("field of type DateTime does not have child fields"))
+}
+
+func (ec *executionContext) _StorefrontAccessTokenConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.StorefrontAccessTokenConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StorefrontAccessTokenConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.StorefrontAccessTokenEdge) graphql.Marshaler {
+			return ec.marshalNStorefrontAccessTokenEdge2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐStorefrontAccessTokenEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StorefrontAccessTokenConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "StorefrontAccessTokenConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StorefrontAccessTokenEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _StorefrontAccessTokenConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *model.StorefrontAccessTokenConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StorefrontAccessTokenConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.StorefrontAccessToken) graphql.Marshaler {
+			return ec.marshalNStorefrontAccessToken2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐStorefrontAccessTokenᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StorefrontAccessTokenConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "StorefrontAccessTokenConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StorefrontAccessToken(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _StorefrontAccessTokenConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.StorefrontAccessTokenConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StorefrontAccessTokenConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StorefrontAccessTokenConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "StorefrontAccessTokenConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _StorefrontAccessTokenCreatePayload_storefrontAccessToken(ctx context.Context, field graphql.CollectedField, obj *model.StorefrontAccessTokenCreatePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StorefrontAccessTokenCreatePayload_storefrontAccessToken(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StorefrontAccessToken, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.StorefrontAccessToken) graphql.Marshaler {
+			return ec.marshalOStorefrontAccessToken2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐStorefrontAccessToken(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_StorefrontAccessTokenCreatePayload_storefrontAccessToken(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "StorefrontAccessTokenCreatePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StorefrontAccessToken(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _StorefrontAccessTokenCreatePayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.StorefrontAccessTokenCreatePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StorefrontAccessTokenCreatePayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StorefrontAccessTokenCreatePayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "StorefrontAccessTokenCreatePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _StorefrontAccessTokenDeletePayload_deletedStorefrontAccessTokenId(ctx context.Context, field graphql.CollectedField, obj *model.StorefrontAccessTokenDeletePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StorefrontAccessTokenDeletePayload_deletedStorefrontAccessTokenId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DeletedStorefrontAccessTokenID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_StorefrontAccessTokenDeletePayload_deletedStorefrontAccessTokenId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StorefrontAccessTokenDeletePayload", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _StorefrontAccessTokenDeletePayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.StorefrontAccessTokenDeletePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StorefrontAccessTokenDeletePayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StorefrontAccessTokenDeletePayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "StorefrontAccessTokenDeletePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _StorefrontAccessTokenEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.StorefrontAccessTokenEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StorefrontAccessTokenEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StorefrontAccessTokenEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StorefrontAccessTokenEdge", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _StorefrontAccessTokenEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.StorefrontAccessTokenEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StorefrontAccessTokenEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.StorefrontAccessToken) graphql.Marshaler {
+			return ec.marshalNStorefrontAccessToken2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐStorefrontAccessToken(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StorefrontAccessTokenEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "StorefrontAccessTokenEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StorefrontAccessToken(ctx, field)
 		},
 	}
 	return fc, nil
@@ -44005,6 +45134,77 @@ func (ec *executionContext) unmarshalInputStagedUploadInput(ctx context.Context,
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputStorefrontAccessTokenDeleteInput(ctx context.Context, obj any) (model.StorefrontAccessTokenDeleteInput, error) {
+	var it model.StorefrontAccessTokenDeleteInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputStorefrontAccessTokenInput(ctx context.Context, obj any) (model.StorefrontAccessTokenInput, error) {
+	var it model.StorefrontAccessTokenInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["private"]; !present {
+		asMap["private"] = false
+	}
+
+	fieldsInOrder := [...]string{"title", "private"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "title":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("title"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Title = data
+		case "private":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("private"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Private = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputVariantOptionValueInput(ctx context.Context, obj any) (model.VariantOptionValueInput, error) {
 	var it model.VariantOptionValueInput
 	if obj == nil {
@@ -44317,6 +45517,11 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._CartLine(ctx, sel, obj)
+	case *ent.StorefrontAccessToken:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._StorefrontAccessToken(ctx, sel, obj)
 	case *ent.StaffMember:
 		if obj == nil {
 			return graphql.Null
@@ -44456,6 +45661,49 @@ func (ec *executionContext) _PricingValue(ctx context.Context, sel ast.Selection
 // endregion ************************** interface.gotpl ***************************
 
 // region    **************************** object.gotpl ****************************
+
+var accessScopeImplementors = []string{"AccessScope"}
+
+func (ec *executionContext) _AccessScope(ctx context.Context, sel ast.SelectionSet, obj *model.AccessScope) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, accessScopeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AccessScope")
+		case "handle":
+			out.Values[i] = ec._AccessScope_handle(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "description":
+			out.Values[i] = ec._AccessScope_description(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
 
 var apiKeyImplementors = []string{"ApiKey", "Node"}
 
@@ -52798,6 +54046,20 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
+		case "storefrontAccessTokenCreate":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_storefrontAccessTokenCreate(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "storefrontAccessTokenDelete":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_storefrontAccessTokenDelete(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -58227,6 +59489,28 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "storefrontAccessTokens":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_storefrontAccessTokens(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -59514,6 +60798,289 @@ func (ec *executionContext) _StagedUploadsCreatePayload(ctx context.Context, sel
 	return out
 }
 
+var storefrontAccessTokenImplementors = []string{"StorefrontAccessToken", "Node"}
+
+func (ec *executionContext) _StorefrontAccessToken(ctx context.Context, sel ast.SelectionSet, obj *ent.StorefrontAccessToken) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, storefrontAccessTokenImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("StorefrontAccessToken")
+		case "id":
+			out.Values[i] = ec._StorefrontAccessToken_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "title":
+			out.Values[i] = ec._StorefrontAccessToken_title(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "accessToken":
+			out.Values[i] = ec._StorefrontAccessToken_accessToken(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "private":
+			out.Values[i] = ec._StorefrontAccessToken_private(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "prefix":
+			out.Values[i] = ec._StorefrontAccessToken_prefix(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "accessScopes":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._StorefrontAccessToken_accessScopes(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "createdAt":
+			out.Values[i] = ec._StorefrontAccessToken_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._StorefrontAccessToken_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var storefrontAccessTokenConnectionImplementors = []string{"StorefrontAccessTokenConnection"}
+
+func (ec *executionContext) _StorefrontAccessTokenConnection(ctx context.Context, sel ast.SelectionSet, obj *model.StorefrontAccessTokenConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, storefrontAccessTokenConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("StorefrontAccessTokenConnection")
+		case "edges":
+			out.Values[i] = ec._StorefrontAccessTokenConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "nodes":
+			out.Values[i] = ec._StorefrontAccessTokenConnection_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._StorefrontAccessTokenConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var storefrontAccessTokenCreatePayloadImplementors = []string{"StorefrontAccessTokenCreatePayload"}
+
+func (ec *executionContext) _StorefrontAccessTokenCreatePayload(ctx context.Context, sel ast.SelectionSet, obj *model.StorefrontAccessTokenCreatePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, storefrontAccessTokenCreatePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("StorefrontAccessTokenCreatePayload")
+		case "storefrontAccessToken":
+			out.Values[i] = ec._StorefrontAccessTokenCreatePayload_storefrontAccessToken(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._StorefrontAccessTokenCreatePayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var storefrontAccessTokenDeletePayloadImplementors = []string{"StorefrontAccessTokenDeletePayload"}
+
+func (ec *executionContext) _StorefrontAccessTokenDeletePayload(ctx context.Context, sel ast.SelectionSet, obj *model.StorefrontAccessTokenDeletePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, storefrontAccessTokenDeletePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("StorefrontAccessTokenDeletePayload")
+		case "deletedStorefrontAccessTokenId":
+			out.Values[i] = ec._StorefrontAccessTokenDeletePayload_deletedStorefrontAccessTokenId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._StorefrontAccessTokenDeletePayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var storefrontAccessTokenEdgeImplementors = []string{"StorefrontAccessTokenEdge"}
+
+func (ec *executionContext) _StorefrontAccessTokenEdge(ctx context.Context, sel ast.SelectionSet, obj *model.StorefrontAccessTokenEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, storefrontAccessTokenEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("StorefrontAccessTokenEdge")
+		case "cursor":
+			out.Values[i] = ec._StorefrontAccessTokenEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._StorefrontAccessTokenEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var submissionErrorImplementors = []string{"SubmissionError"}
 
 func (ec *executionContext) _SubmissionError(ctx context.Context, sel ast.SelectionSet, obj *model.SubmissionError) graphql.Marshaler {
@@ -60211,6 +61778,32 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 // endregion **************************** object.gotpl ****************************
 
 // region    ***************************** type.gotpl *****************************
+
+func (ec *executionContext) marshalNAccessScope2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐAccessScopeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.AccessScope) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAccessScope2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐAccessScope(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNAccessScope2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐAccessScope(ctx context.Context, sel ast.SelectionSet, v *model.AccessScope) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._AccessScope(ctx, sel, v)
+}
 
 func (ec *executionContext) marshalNApiKey2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐAPIKeyᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.APIKey) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
@@ -63028,6 +64621,78 @@ func (ec *executionContext) marshalNStagedUploadTargetGenerateUploadResource2git
 	return v
 }
 
+func (ec *executionContext) marshalNStorefrontAccessToken2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐStorefrontAccessTokenᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.StorefrontAccessToken) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNStorefrontAccessToken2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐStorefrontAccessToken(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNStorefrontAccessToken2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐStorefrontAccessToken(ctx context.Context, sel ast.SelectionSet, v *ent.StorefrontAccessToken) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._StorefrontAccessToken(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNStorefrontAccessTokenConnection2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐStorefrontAccessTokenConnection(ctx context.Context, sel ast.SelectionSet, v *model.StorefrontAccessTokenConnection) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._StorefrontAccessTokenConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNStorefrontAccessTokenDeleteInput2githubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐStorefrontAccessTokenDeleteInput(ctx context.Context, v any) (model.StorefrontAccessTokenDeleteInput, error) {
+	res, err := ec.unmarshalInputStorefrontAccessTokenDeleteInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNStorefrontAccessTokenEdge2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐStorefrontAccessTokenEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.StorefrontAccessTokenEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNStorefrontAccessTokenEdge2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐStorefrontAccessTokenEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNStorefrontAccessTokenEdge2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐStorefrontAccessTokenEdge(ctx context.Context, sel ast.SelectionSet, v *model.StorefrontAccessTokenEdge) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._StorefrontAccessTokenEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNStorefrontAccessTokenInput2githubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐStorefrontAccessTokenInput(ctx context.Context, v any) (model.StorefrontAccessTokenInput, error) {
+	res, err := ec.unmarshalInputStorefrontAccessTokenInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNString2string(ctx context.Context, v any) (string, error) {
 	res, err := graphql.UnmarshalString(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -65143,6 +66808,27 @@ func (ec *executionContext) marshalOStagedUploadsCreatePayload2ᚖgithubᚗcom�
 		return graphql.Null
 	}
 	return ec._StagedUploadsCreatePayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOStorefrontAccessToken2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐStorefrontAccessToken(ctx context.Context, sel ast.SelectionSet, v *ent.StorefrontAccessToken) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._StorefrontAccessToken(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOStorefrontAccessTokenCreatePayload2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐStorefrontAccessTokenCreatePayload(ctx context.Context, sel ast.SelectionSet, v *model.StorefrontAccessTokenCreatePayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._StorefrontAccessTokenCreatePayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOStorefrontAccessTokenDeletePayload2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐStorefrontAccessTokenDeletePayload(ctx context.Context, sel ast.SelectionSet, v *model.StorefrontAccessTokenDeletePayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._StorefrontAccessTokenDeletePayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOString2string(ctx context.Context, v any) (string, error) {

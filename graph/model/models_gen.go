@@ -29,6 +29,12 @@ type DiscountApplication interface {
 	IsDiscountApplication()
 }
 
+// A permission an access token holds.
+type AccessScope struct {
+	Handle      string `json:"handle"`
+	Description string `json:"description"`
+}
+
 type APIKeyConnection struct {
 	Edges    []*APIKeyEdge `json:"edges"`
 	Nodes    []*ent.APIKey `json:"nodes"`
@@ -1330,6 +1336,38 @@ type StagedUploadParameter struct {
 type StagedUploadsCreatePayload struct {
 	StagedTargets []*StagedMediaUploadTarget `json:"stagedTargets,omitempty"`
 	UserErrors    []*UserError               `json:"userErrors"`
+}
+
+type StorefrontAccessTokenConnection struct {
+	Edges    []*StorefrontAccessTokenEdge `json:"edges"`
+	Nodes    []*ent.StorefrontAccessToken `json:"nodes"`
+	PageInfo *PageInfo                    `json:"pageInfo"`
+}
+
+type StorefrontAccessTokenCreatePayload struct {
+	StorefrontAccessToken *ent.StorefrontAccessToken `json:"storefrontAccessToken,omitempty"`
+	UserErrors            []*UserError               `json:"userErrors"`
+}
+
+type StorefrontAccessTokenDeleteInput struct {
+	ID string `json:"id"`
+}
+
+type StorefrontAccessTokenDeletePayload struct {
+	DeletedStorefrontAccessTokenID *string      `json:"deletedStorefrontAccessTokenId,omitempty"`
+	UserErrors                     []*UserError `json:"userErrors"`
+}
+
+type StorefrontAccessTokenEdge struct {
+	Cursor string                     `json:"cursor"`
+	Node   *ent.StorefrontAccessToken `json:"node"`
+}
+
+// A new storefront access token. private is an Emporium addition: Shopify's Admin API makes only public
+// tokens here (its private tokens come from a Headless channel); false, the default, makes a public token.
+type StorefrontAccessTokenInput struct {
+	Title   string `json:"title"`
+	Private *bool  `json:"private,omitempty"`
 }
 
 type SubmissionError struct {
