@@ -64,9 +64,7 @@ func (r *mutationResolver) ProductCreate(ctx context.Context, product model.Prod
 	}
 	in.Media = stored
 	p, errs, err := r.catalog.CreateProduct(ctx, in)
-	if err != nil || errs.Any() {
-		r.releaseMedia(ctx, mediaURLs(in.Media)...)
-	}
+	r.settleMedia(ctx, err == nil && !errs.Any(), mediaURLs(in.Media)...)
 	if err != nil {
 		return nil, err
 	}
@@ -172,9 +170,7 @@ func (r *mutationResolver) ProductCreateMedia(ctx context.Context, productID str
 		return &model.ProductCreateMediaPayload{UserErrors: userErrors(errs)}, err
 	}
 	errs, err = r.catalog.AddMedia(ctx, id, in)
-	if err != nil || errs.Any() {
-		r.releaseMedia(ctx, mediaURLs(in)...)
-	}
+	r.settleMedia(ctx, err == nil && !errs.Any(), mediaURLs(in)...)
 	if err != nil {
 		return nil, err
 	}
@@ -199,8 +195,8 @@ func (r *mutationResolver) CollectionCreate(ctx context.Context, input model.Col
 		in.Image = &images[0]
 	}
 	c, errs, err := r.catalog.SaveCollection(ctx, 0, in)
-	if (err != nil || errs.Any()) && in.Image != nil {
-		r.releaseMedia(ctx, in.Image.URL)
+	if in.Image != nil {
+		r.settleMedia(ctx, err == nil && !errs.Any(), in.Image.URL)
 	}
 	if err != nil {
 		return nil, err
@@ -229,8 +225,8 @@ func (r *mutationResolver) CollectionUpdate(ctx context.Context, input model.Col
 		in.Image = &images[0]
 	}
 	c, errs, err := r.catalog.SaveCollection(ctx, id, in)
-	if (err != nil || errs.Any()) && in.Image != nil {
-		r.releaseMedia(ctx, in.Image.URL)
+	if in.Image != nil {
+		r.settleMedia(ctx, err == nil && !errs.Any(), in.Image.URL)
 	}
 	if err != nil {
 		return nil, err

@@ -85,11 +85,19 @@ func (r *Resolver) ingestMedia(ctx context.Context, field string, in []catalog.M
 	return out, nil, nil
 }
 
-// releaseMedia deletes stored pictures that a refused or undone change left unreferenced. A failure is
-// logged, not returned: the change itself stands.
+// releaseMedia deletes stored pictures that a deletion left unreferenced. A failure is logged, not
+// returned: the change itself stands.
 func (r *Resolver) releaseMedia(ctx context.Context, urls ...string) {
 	if err := r.media.Release(context.WithoutCancel(ctx), urls...); err != nil {
 		r.log.WarnContext(ctx, "release stored media", "err", err)
+	}
+}
+
+// settleMedia ends an ingestion (see media.Settle): kept when the change that uses the pictures
+// committed, released otherwise.
+func (r *Resolver) settleMedia(ctx context.Context, kept bool, urls ...string) {
+	if err := r.media.Settle(context.WithoutCancel(ctx), kept, urls...); err != nil {
+		r.log.WarnContext(ctx, "settle stored media", "err", err)
 	}
 }
 

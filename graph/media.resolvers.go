@@ -64,8 +64,8 @@ func (r *mutationResolver) FileCreate(ctx context.Context, files []*model.FileCr
 		return &model.FileCreatePayload{UserErrors: userErrors(errs)}, err
 	}
 	imgs, errs, err := r.catalog.CreateFiles(ctx, in)
+	r.settleMedia(ctx, err == nil && !errs.Any(), mediaURLs(in)...)
 	if err != nil || errs.Any() {
-		r.releaseMedia(ctx, mediaURLs(in)...)
 		return &model.FileCreatePayload{UserErrors: userErrors(errs)}, err
 	}
 	out := make([]*model.MediaImage, len(imgs))

@@ -200,6 +200,9 @@ func TestMediaUploadsTransformsAndDeletion(t *testing.T) {
 				t.Fatalf("new image %+v, want a 400x300 picture under %s/media/o/", last, s.http.URL)
 			}
 			storedURL, imageID = last.URL, last.ID
+			if again := addMedia(t, resource); len(again.ProductCreateMedia.UserErrors) == 0 {
+				t.Errorf("a staged upload's resource URL was used twice")
+			}
 			f := fetch(t, storedURL, nil)
 			if f.status != 200 || !bytes.Equal(f.body, original) || f.header.Get("Content-Type") != "image/png" ||
 				!strings.Contains(f.header.Get("Cache-Control"), "immutable") || f.header.Get("X-Content-Type-Options") != "nosniff" {
@@ -336,6 +339,9 @@ func TestMediaUploadsTransformsAndDeletion(t *testing.T) {
 				"pixel bomb":    {bomb, http.StatusUnprocessableEntity},
 			} {
 				url, resource := stage(t, s, as, "PUT", "image/png")
+				if out := addMedia(t, resource); len(out.ProductCreateMedia.UserErrors) == 0 {
+					t.Errorf("%s: a target with nothing uploaded yet was attached", name)
+				}
 				if st := upload(t, http.MethodPut, url, c.data); st != c.want {
 					t.Errorf("%s: PUT %d, want %d", name, st, c.want)
 				}

@@ -141,7 +141,7 @@ func (l *Library) Release(ctx context.Context, stored ...string) error {
 		if err == nil && !used {
 			// A staged upload of the same bytes may be waiting to be attached.
 			used, err = l.client.StagedUpload.Query().
-				Where(stagedupload.ObjectKey(key), stagedupload.ExpiresAtGT(l.now())).Exist(ctx)
+				Where(stagedupload.ObjectKey(key), stagedupload.Status("stored"), stagedupload.ExpiresAtGT(l.now())).Exist(ctx)
 		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("media release %s: %w", key, err))
@@ -169,6 +169,30 @@ func (l *Library) Release(ctx context.Context, stored ...string) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// Settle ends the ingestion of stored image URLs: when the change that uses them committed (kept), the
+// staged uploads they came from are used up; otherwise the pictures are released, and their staged
+// uploads may be given again.
+func (l *Library) Settle(ctx context.Context, kept bool, stored ...string) error {
+	if !kept {
+		return l.Release(ctx, stored...)
+	}
+	var keys []string
+	for _, u := range stored {
+		if key, ok := KeyOf(u); ok {
+			keys = append(keys, key)
+		}
+	}
+	if len(keys) == 0 {
+		return nil
+	}
+	err := l.client.StagedUpload.Update().Where(stagedupload.ObjectKeyIn(keys...), stagedupload.Status("stored")).
+		SetStatus("attached").Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("media: use up staged uploads: %w", err)
+	}
+	return nil
 }
 
 // readAll reads an object whole, refusing one larger than MaxBytes.

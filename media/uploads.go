@@ -204,7 +204,7 @@ func (l *Library) ingest(ctx context.Context, raw string) (Source, error) {
 		if err != nil {
 			return Source{}, fmt.Errorf("media: find staged upload: %w", err)
 		}
-		if !l.now().Before(t.ExpiresAt) {
+		if !l.now().Before(t.ExpiresAt) || t.Status == "attached" {
 			return Source{}, ErrUploadGone
 		}
 		if t.Status != "stored" || t.ObjectKey == nil {

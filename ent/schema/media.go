@@ -17,7 +17,8 @@ func (StagedUpload) Fields() []ent.Field {
 		field.String("filename").Default(""),
 		field.String("mime_type").Default(""),
 		field.Int64("max_bytes"),
-		// pending, receiving (claimed by an upload in progress) or stored.
+		// pending, receiving (claimed by an upload in progress), stored, or attached (its resource URL
+		// used by a change that committed).
 		field.String("status").Default("pending"),
 		field.String("object_key").Optional().Nillable(),
 		field.Int("width").Optional().Nillable(),
