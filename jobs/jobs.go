@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -75,7 +76,11 @@ type Queue struct {
 	pool      *sql.DB
 	closePool bool
 	log       *slog.Logger
-	started   bool
+
+	mu      sync.Mutex
+	started bool
+	// timers are the pending inserts of InsertAfter, stopped by Stop.
+	timers []*time.Timer
 }
 
 // driver is River's driver for the kind of db, on pool.
@@ -118,10 +123,10 @@ func New(ctx context.Context, db *database.DB, cfg Config) (*Queue, error) {
 		Logger:   quiet(cfg.Log),
 		Workers:  q.workers,
 		PollOnly: true,
-		// One sweep at a time per process is plenty; sweeps of other replicas may run beside it.
+		// Maintenance sweeps are few and short; those of other replicas may run beside them.
 		Queues: map[string]river.QueueConfig{
 			QueueEvents:      {MaxWorkers: n},
-			QueueMaintenance: {MaxWorkers: 1},
+			QueueMaintenance: {MaxWorkers: 2},
 		},
 		FetchPollInterval: pollInterval,
 		FetchCooldown:     pollInterval / 4,
@@ -172,6 +177,8 @@ func (e *errorLogger) HandlePanic(ctx context.Context, job *rivertype.JobRow, pa
 
 // Register adds the worker of one kind of job. Call it before Start.
 func Register[T Args](q *Queue, w Worker[T]) error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
 	if q.started {
 		return errors.New("jobs: register workers before the queue starts")
 	}
@@ -209,8 +216,31 @@ func (q *Queue) Insert(ctx context.Context, args Args, opts *InsertOpts) error {
 	return nil
 }
 
+// InsertAfter inserts a job, ready to be worked at once, after d, if this process's queue still runs.
+//
+// Unlike a job scheduled for later (InsertOpts.ScheduledAt), it does not wait for River's leader: a
+// scheduled job becomes available only when the elected leader's scheduler moves it, and a process
+// that starts after its predecessor was killed is not elected until the dead leader's term runs out
+// (about 15 s). Work that must follow a restart sooner than that is inserted from here.
+func (q *Queue) InsertAfter(d time.Duration, args Args, opts *InsertOpts) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if !q.started {
+		return
+	}
+	q.timers = append(q.timers, time.AfterFunc(d, func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := q.Insert(ctx, args, opts); err != nil {
+			q.log.WarnContext(ctx, "delayed insert", "kind", args.Kind(), "err", err)
+		}
+	}))
+}
+
 // Start works jobs in the background until Stop.
 func (q *Queue) Start(ctx context.Context) error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
 	q.started = true
 	// River's work outlives the caller's context only through Stop: a cancelled start context would
 	// cancel the jobs in flight at once instead of letting them finish.
@@ -223,10 +253,17 @@ func (q *Queue) Start(ctx context.Context) error {
 // Stop stops fetching jobs and waits for those running to finish, until ctx ends; then it cancels them
 // (they will be worked again: River's rescuer hands jobs left running to another process).
 func (q *Queue) Stop(ctx context.Context) error {
+	q.mu.Lock()
 	if !q.started {
+		q.mu.Unlock()
 		return nil
 	}
 	q.started = false
+	for _, t := range q.timers {
+		t.Stop()
+	}
+	q.timers = nil
+	q.mu.Unlock()
 	err := q.client.Stop(ctx)
 	if err == nil {
 		return nil

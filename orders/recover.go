@@ -88,13 +88,13 @@ func (r *Recoverer) Schedule(q *jobs.Queue) error {
 	return nil
 }
 
-// SweepAfterStart queues one sweep for when every lease taken before now has run out. A process that
-// starts may follow a crash of the queue's leader, whose leadership River keeps for its time to live
-// (about 15 s) before another process schedules the periodic sweeps; this sweep ends what the crash
-// abandoned within a lease and a sweep of the restart, as before the sweeps moved onto the queue.
-func (r *Recoverer) SweepAfterStart(ctx context.Context, q *jobs.Queue) error {
-	return q.Insert(ctx, RecoverySweepArgs{}, &jobs.InsertOpts{Queue: jobs.QueueMaintenance, MaxAttempts: 1,
-		ScheduledAt: time.Now().Add(r.orders.lease + r.every)})
+// SweepAfterStart queues one sweep for when every lease taken before now has run out (a lease from
+// now). A process that starts may follow a crash of the queue's leader, whose leadership River keeps
+// for its term (about 15 s) before another process is elected and schedules the periodic sweeps; this
+// sweep ends what the crash abandoned within a lease of the restart and the queue's poll, inside the
+// lease and a sweep promised before the sweeps moved onto the queue.
+func (r *Recoverer) SweepAfterStart(q *jobs.Queue) {
+	q.InsertAfter(r.orders.lease, RecoverySweepArgs{}, &jobs.InsertOpts{Queue: jobs.QueueMaintenance, MaxAttempts: 1})
 }
 
 // Sweep takes over the attempts whose lease ran out and brings each to its end; it returns how many it

@@ -382,7 +382,8 @@ func (s *Service) StartJobs(ctx context.Context) error {
 	if err := s.Jobs.Start(ctx); err != nil {
 		return err
 	}
-	return s.Recoverer.SweepAfterStart(ctx, s.Jobs)
+	s.Recoverer.SweepAfterStart(s.Jobs)
+	return nil
 }
 
 // StopJobs lets the running jobs finish until ctx ends, then cancels them; it is a no-op if the jobs
