@@ -77,7 +77,7 @@ func (c *Catalog) recordProduct(ctx context.Context, tx *ent.Tx, topic string, i
 		payload.Tags = []string{}
 	}
 	for _, o := range opts {
-		payload.Options = append(payload.Options, OptionPayload{ID: gid.Encode("ProductOption", o.ID), Name: o.Name, Values: o.Values})
+		payload.Options = append(payload.Options, OptionPayload{ID: o.GlobalID(), Name: o.Name, Values: o.Values})
 	}
 	for _, v := range variants {
 		vp := VariantPayload{ID: gid.Encode("ProductVariant", v.ID), Title: v.Title, SKU: v.Sku, Position: v.Position, Prices: []events.Money{}}

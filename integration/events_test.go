@@ -290,7 +290,7 @@ func TestOutboxRollsBackWithItsChange(t *testing.T) {
 			if err := s.svc.Events.Record(ctx, tx, events.OrdersCreate, "Order", 424242, map[string]any{"id": "gid://emporium/Order/424242"}); err != nil {
 				return err
 			}
-			if err := s.svc.Jobs.InsertTx(ctx, tx, probeArgs{N: 1}, nil); err != nil {
+			if err := s.svc.Jobs.InsertTx(ctx, tx, probeArgs{N: 1}, &jobs.InsertOpts{Queue: jobs.QueueMaintenance}); err != nil {
 				return err
 			}
 			return refused
@@ -301,7 +301,9 @@ func TestOutboxRollsBackWithItsChange(t *testing.T) {
 		if evs := eventsOf(t, s); len(evs) != 0 || jobsOfKind(t, s, "event") != 0 || jobsOfKind(t, s, "test_probe") != 0 {
 			t.Fatalf("a rolled-back transaction left %d events, %d event jobs, %d probe jobs", len(evs), jobsOfKind(t, s, "event"), jobsOfKind(t, s, "test_probe"))
 		}
-		err = database.WithTx(ctx, s.svc.DB.Client, func(tx *ent.Tx) error { return s.svc.Jobs.InsertTx(ctx, tx, probeArgs{N: 2}, nil) })
+		err = database.WithTx(ctx, s.svc.DB.Client, func(tx *ent.Tx) error {
+			return s.svc.Jobs.InsertTx(ctx, tx, probeArgs{N: 2}, &jobs.InsertOpts{Queue: jobs.QueueMaintenance})
+		})
 		if err != nil {
 			t.Fatal(err)
 		}

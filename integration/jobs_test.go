@@ -2,6 +2,7 @@ package integration
 
 import (
 	"context"
+	"database/sql"
 	"net"
 	"net/http"
 	"os"
@@ -53,6 +54,15 @@ func TestPeriodicRecoverySweep(t *testing.T) {
 					break
 				}
 				if time.Since(started) > 15*time.Second {
+					rows, err := s.svc.DB.SQL.Query("SELECT id, kind, state, queue, cast(errors as text) FROM river_job")
+					t.Log(err)
+					for rows != nil && rows.Next() {
+						var id int
+						var k, st, q string
+						var e sql.NullString
+						_ = rows.Scan(&id, &k, &st, &q, &e)
+						t.Log(id, k, st, q, e)
+					}
 					t.Fatalf("the abandoned attempt is still %s", a.Status)
 				}
 				time.Sleep(50 * time.Millisecond)

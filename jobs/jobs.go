@@ -190,14 +190,30 @@ func Register[T Args](q *Queue, w Worker[T]) error {
 
 // Every runs a job made by args every interval, once across all replicas: River's elected leader
 // inserts it, and whichever process fetches it first works it. Call it before Start.
+//
+// The job's options must choose a queue.
 func (q *Queue) Every(interval time.Duration, args func() (Args, *InsertOpts)) {
 	q.client.PeriodicJobs().Add(river.NewPeriodicJob(river.PeriodicInterval(interval),
 		func() (river.JobArgs, *river.InsertOpts) { return args() }, nil))
 }
 
+// errNoQueue refuses a job without a queue: River would put it on its default queue, which no process
+// here works, and it would wait for ever.
+var errNoQueue = errors.New("no queue chosen: set InsertOpts.Queue")
+
+func checkQueue(opts *InsertOpts) error {
+	if opts == nil || opts.Queue == "" {
+		return errNoQueue
+	}
+	return nil
+}
+
 // InsertTx inserts a job in tx, the ent transaction of the change that calls for it: the job is
 // visible to workers once tx commits, and never if it rolls back.
 func (q *Queue) InsertTx(ctx context.Context, tx *ent.Tx, args Args, opts *InsertOpts) error {
+	if err := checkQueue(opts); err != nil {
+		return fmt.Errorf("jobs: insert %s: %w", args.Kind(), err)
+	}
 	stx, err := database.SQLTx(tx)
 	if err != nil {
 		return fmt.Errorf("jobs: insert %s: %w", args.Kind(), err)
@@ -210,6 +226,9 @@ func (q *Queue) InsertTx(ctx context.Context, tx *ent.Tx, args Args, opts *Inser
 
 // Insert inserts a job outside any transaction of the caller.
 func (q *Queue) Insert(ctx context.Context, args Args, opts *InsertOpts) error {
+	if err := checkQueue(opts); err != nil {
+		return fmt.Errorf("jobs: insert %s: %w", args.Kind(), err)
+	}
 	if _, err := q.client.Insert(ctx, args, opts); err != nil {
 		return fmt.Errorf("jobs: insert %s: %w", args.Kind(), err)
 	}

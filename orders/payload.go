@@ -89,7 +89,7 @@ func NewOrderPayload(o *ent.Order, lines []*ent.OrderLine) OrderPayload {
 	sort.Slice(lines, func(i, j int) bool { return lines[i].ID < lines[j].ID })
 	for _, l := range lines {
 		p.LineItems = append(p.LineItems, LinePayload{
-			ID: gid.Encode("LineItem", l.ID), Title: l.Title, VariantTitle: l.VariantTitle, SKU: l.Sku, Quantity: l.Quantity,
+			ID: gid.Encode("OrderLineItem", l.ID), Title: l.Title, VariantTitle: l.VariantTitle, SKU: l.Sku, Quantity: l.Quantity,
 			VariantID: gid.Encode("ProductVariant", l.VariantID), ProductID: gid.Encode("Product", l.ProductID),
 			OriginalUnitPrice: m(l.UnitPrice), TotalDiscount: m(l.Discount), DiscountedTotal: m(l.Total), Tax: m(l.Tax),
 			FulfilledQuantity: l.FulfilledQuantity, RefundedQuantity: l.RefundedQuantity, UnfulfilledQuantity: toShip(l),
@@ -137,7 +137,7 @@ type QuantityPayload struct {
 func quantities(m map[int]int) []QuantityPayload {
 	out := []QuantityPayload{}
 	for _, id := range sortedKeys(m) {
-		out = append(out, QuantityPayload{LineItemID: gid.Encode("LineItem", id), Quantity: m[id]})
+		out = append(out, QuantityPayload{LineItemID: gid.Encode("OrderLineItem", id), Quantity: m[id]})
 	}
 	return out
 }

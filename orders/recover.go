@@ -74,9 +74,15 @@ func (w *recoveryWorker) Work(ctx context.Context, _ *jobs.Job[RecoverySweepArgs
 }
 
 // sweepOpts queue a sweep on the maintenance queue, never retried (the next sweep is the retry), and
-// at most one a period: a new leader's first sweep and its predecessor's last do not double up.
+// at most one a period, so that two leaders overlapping at a hand-over do not double the sweeps. River
+// keys uniqueness by whole seconds at least: a sub-second period (tests) goes without, which only the
+// leader's being alone bounds. Two sweeps at once are harmless anyway: each takeover is conditional.
 func (r *Recoverer) sweepOpts() *jobs.InsertOpts {
-	return &jobs.InsertOpts{Queue: jobs.QueueMaintenance, MaxAttempts: 1, UniqueOpts: jobs.UniqueOpts{ByPeriod: r.every}}
+	opts := &jobs.InsertOpts{Queue: jobs.QueueMaintenance, MaxAttempts: 1}
+	if r.every >= time.Second {
+		opts.UniqueOpts = jobs.UniqueOpts{ByPeriod: r.every}
+	}
+	return opts
 }
 
 // Schedule registers the sweep's worker on q and makes it periodic. Call it before q starts.
