@@ -260,12 +260,12 @@ func (q *Queue) InsertAfter(d time.Duration, args Args, opts *InsertOpts) {
 func (q *Queue) Start(ctx context.Context) error {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	q.started = true
-	// River's work outlives the caller's context only through Stop: a cancelled start context would
-	// cancel the jobs in flight at once instead of letting them finish.
+	// River's work ends through Stop, not the caller's context: a cancelled start context would cancel
+	// the jobs in flight at once instead of letting them finish.
 	if err := q.client.Start(context.WithoutCancel(ctx)); err != nil {
 		return fmt.Errorf("jobs: start: %w", err)
 	}
+	q.started = true
 	return nil
 }
 
