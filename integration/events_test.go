@@ -5,13 +5,16 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/emporium/emporium/database"
 	"github.com/emporium/emporium/ent"
 	"github.com/emporium/emporium/ent/event"
+	entorder "github.com/emporium/emporium/ent/order"
 	"github.com/emporium/emporium/events"
 	"github.com/emporium/emporium/jobs"
 	"github.com/emporium/emporium/payments"
@@ -228,6 +231,54 @@ func TestEventsRecordedWithTheirChange(t *testing.T) {
 				map[string]any{"id": other})
 			if userErrorCode(d, "orderCancel") != "ORDER_CANCELLED" || len(eventsOf(t, s, other)) != 3 {
 				t.Errorf("cancelling twice: %v, %d events", d, len(eventsOf(t, s, other)))
+			}
+		})
+
+		t.Run("3-D Secure", func(t *testing.T) {
+			tee := variantIDs(t, s, "organic-cotton-tee")["EMP-TEE-ORG-M-NVY"]
+			// latestPending is the newest order waiting on the buyer, with its payment's reference.
+			latestPending := func() (string, string) {
+				o, err := s.svc.DB.Client.Order.Query().Where(entorder.FinancialStatusEQ(entorder.FinancialStatusPENDING), entorder.CancelledAtIsNil()).
+					Order(ent.Desc(entorder.FieldID)).First(context.Background())
+				if err != nil {
+					t.Fatal(err)
+				}
+				return o.GlobalID(), o.PaymentReference
+			}
+			report := func(ref string) string {
+				res, err := http.Post(s.http.URL+"/payments/test-gateway/webhook", "application/json", strings.NewReader(`{"reference": "`+ref+`"}`))
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer res.Body.Close()
+				var body map[string]string
+				_ = json.NewDecoder(res.Body).Decode(&body)
+				return body["status"]
+			}
+
+			// Waiting on the buyer, the order is announced; paid once the gateway reports the capture.
+			placeOrder(t, s, tee, 1, payments.CardRequiresAction)
+			id, ref := latestPending()
+			if evs := eventsOf(t, s, id); !slices.Equal(topics(evs), []string{events.OrdersCreate}) || evs[0].payload["financialStatus"] != "PENDING" {
+				t.Fatalf("events of an order waiting on 3-D Secure: %v", evs)
+			}
+			if status := report(ref); status != "CAPTURED" {
+				t.Fatalf("the gateway's report: %s", status)
+			}
+			if evs := eventsOf(t, s, id); !slices.Equal(topics(evs), []string{events.OrdersCreate, events.OrdersPaid}) {
+				t.Errorf("events after the capture: %v", topics(evs))
+			}
+
+			// Refused after it was announced, the voided order is announced cancelled.
+			placeOrder(t, s, tee, 1, payments.CardActionThenDecline)
+			id, ref = latestPending()
+			if status := report(ref); status != "DECLINED" {
+				t.Fatalf("the gateway's report: %s", status)
+			}
+			evs := eventsOf(t, s, id)
+			if !slices.Equal(topics(evs), []string{events.OrdersCreate, events.OrdersCancelled}) ||
+				evs[1].payload["financialStatus"] != "VOIDED" || evs[1].payload["cancelReason"] != "DECLINED" {
+				t.Errorf("events of a declined 3-D Secure order: %v %v", topics(evs), evs[len(evs)-1].payload)
 			}
 		})
 
