@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 
 	entsql "entgo.io/ent/dialect/sql"
 
@@ -41,8 +42,9 @@ func (db *DB) OpenJobsPool(ctx context.Context) (*sql.DB, error) {
 	if db.Postgres() {
 		return db.SQL, nil
 	}
-	if db.dsn == "" {
-		return nil, errors.New("database: no SQLite file to open a second pool on")
+	if db.dsn == "" || strings.Contains(db.dsn, ":memory:") || strings.Contains(db.dsn, "mode=memory") {
+		// A second connection to an in-memory database would open another, empty database.
+		return nil, errors.New("database: the job queue needs a SQLite file, not an in-memory database")
 	}
 	pool, err := sql.Open("sqlite", sqliteDSN(db.dsn))
 	if err != nil {

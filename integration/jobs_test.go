@@ -3,6 +3,7 @@ package integration
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"net"
 	"net/http"
 	"os"
@@ -54,16 +55,7 @@ func TestPeriodicRecoverySweep(t *testing.T) {
 					break
 				}
 				if time.Since(started) > 15*time.Second {
-					rows, err := s.svc.DB.SQL.Query("SELECT id, kind, state, queue, cast(errors as text) FROM river_job")
-					t.Log(err)
-					for rows != nil && rows.Next() {
-						var id int
-						var k, st, q string
-						var e sql.NullString
-						_ = rows.Scan(&id, &k, &st, &q, &e)
-						t.Log(id, k, st, q, e)
-					}
-					t.Fatalf("the abandoned attempt is still %s", a.Status)
+					t.Fatalf("the abandoned attempt is still %s; the queue holds %s", a.Status, queueRows(t, s))
 				}
 				time.Sleep(50 * time.Millisecond)
 			}
@@ -84,6 +76,25 @@ func TestPeriodicRecoverySweep(t *testing.T) {
 			}
 		})
 	}
+}
+
+// queueRows lists the job queue's rows (kind, state, queue, errors), for a failure's message.
+func queueRows(t *testing.T, s *server) string {
+	rows, err := s.svc.DB.SQL.Query("SELECT kind, state, queue, cast(errors as text) FROM river_job ORDER BY id")
+	if err != nil {
+		return err.Error()
+	}
+	defer rows.Close()
+	var b strings.Builder
+	for rows.Next() {
+		var kind, state, queue string
+		var errs sql.NullString
+		if err := rows.Scan(&kind, &state, &queue, &errs); err != nil {
+			return err.Error()
+		}
+		fmt.Fprintf(&b, "\n%s %s %s %s", kind, state, queue, errs.String)
+	}
+	return b.String()
 }
 
 // TestJobsSurviveACrashAndWorkerStops records an event in an `emporium serve` that works no jobs

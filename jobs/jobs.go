@@ -32,8 +32,9 @@ import (
 const (
 	// QueueEvents takes one job per recorded event (package events).
 	QueueEvents = "events"
-	// QueueDeliver is for webhook deliveries, one job per event and subscription: the event's job fans
-	// out onto it, so that a slow receiver holds up neither other subscriptions nor new events.
+	// QueueDeliver is for webhook deliveries, one job per event and subscription: the event's job will
+	// fan out onto it, so that a slow receiver holds up neither other subscriptions nor new events. No
+	// process works it yet; the webhooks add it to the queues New configures.
 	QueueDeliver = "deliver"
 	// QueueMaintenance runs the periodic sweeps (the completion recoverer).
 	QueueMaintenance = "maintenance"
