@@ -2,6 +2,8 @@ package events
 
 import (
 	"encoding/json"
+	"os"
+	"strings"
 	"testing"
 )
 
@@ -20,6 +22,19 @@ func TestMoneyOf(t *testing.T) {
 		b, err := json.Marshal(MoneyOf(c.amount, c.currency))
 		if err != nil || string(b) != c.want {
 			t.Errorf("MoneyOf(%d, %s) = %s, %v; want %s", c.amount, c.currency, b, err, c.want)
+		}
+	}
+}
+
+// TestREADMEListsTopics keeps the README's list of recorded topics whole.
+func TestREADMEListsTopics(t *testing.T) {
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, topic := range Topics {
+		if !strings.Contains(string(readme), "`"+topic+"`") {
+			t.Errorf("README.md does not list the topic %s", topic)
 		}
 	}
 }
