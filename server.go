@@ -41,6 +41,8 @@ const usage = `Emporium: a headless GraphQL commerce API.
 
 Usage:
   emporium [serve] [-addr host:port]   serve the API (the default command)
+  emporium worker                      work background jobs (events, periodic sweeps) without
+                                       serving the API; /healthz on EMPORIUM_WORKER_ADDR if set
   emporium migrate                     bring the database schema up to date, then exit
   emporium seed FILE                   load a catalog file (the format of testdata/demo-shop.json)
   emporium staff create -email E -password P [-name N]
@@ -113,6 +115,8 @@ Environment:
   EMPORIUM_COMPLETION_LEASE  how long a completion may run before another
                            process's recoverer takes it over               30s
   EMPORIUM_COMPLETION_SWEEP  how often the recoverer looks for those       5s
+  EMPORIUM_JOBS            work background jobs in serve: on or off       on
+  EMPORIUM_WORKER_ADDR     where emporium worker serves /healthz          none
   GOGC                     the Go garbage collector's target (Go's own
                            variable; the default here is 400, not 100) 400
   EMPORIUM_SMTP_ADDR       host:port of an SMTP server for emails (else they are logged);
@@ -175,6 +179,10 @@ type config struct {
 	publicURL, mediaDir string
 	// mediaS3 keeps pictures in a bucket instead.
 	mediaS3 *s3store.Config
+
+	// jobs works background jobs in serve; workerAddr is where `emporium worker` serves /healthz.
+	jobs       bool
+	workerAddr string
 }
 
 func loadConfig(getenv func(string) string) (config, error) {
@@ -243,6 +251,14 @@ func loadConfig(getenv func(string) string) (config, error) {
 	} else if ok {
 		c.mediaS3 = &s3
 	}
+	switch v := strings.ToLower(getenv("EMPORIUM_JOBS")); v {
+	case "", "on", "true":
+		c.jobs = true
+	case "off", "false":
+	default:
+		return c, fmt.Errorf("EMPORIUM_JOBS must be on or off, not %q", v)
+	}
+	c.workerAddr = getenv("EMPORIUM_WORKER_ADDR")
 	c.checkoutURL = getenv("EMPORIUM_CHECKOUT_URL")
 	c.statusURL = getenv("EMPORIUM_ORDER_STATUS_URL")
 	switch v := getenv("EMPORIUM_RATE_LIMIT"); v {
@@ -372,13 +388,15 @@ func run(args []string, getenv func(string) string, stdout io.Writer) error {
 	switch cmd {
 	case "serve":
 		return serve(ctx, cfg, log)
+	case "worker":
+		return worker(ctx, cfg, log)
 	case "migrate":
 		db, err := database.Open(ctx, cfg.databaseURL, database.Options{})
 		if err != nil {
 			return err
 		}
 		defer db.Close()
-		return db.Exclusive(ctx, func(ctx context.Context) error { return db.Migrate(ctx, log) })
+		return db.Exclusive(ctx, func(ctx context.Context) error { return service.Migrate(ctx, db, log) })
 	case "seed":
 		if fs.NArg() != 1 {
 			return fmt.Errorf("seed takes one catalog file\n\n%s", usage)
@@ -429,11 +447,13 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 		return err
 	}
 	defer svc.Close()
-	// Completions abandoned by a crash (here or on another replica) are ended in the background; the
-	// loop stops with the server.
-	recoverCtx, stopRecovery := context.WithCancel(ctx)
-	defer stopRecovery()
-	go svc.Recoverer.Run(recoverCtx)
+	// Background jobs (the outbox's events, the completion recoverer's sweeps) run in every replica
+	// unless EMPORIUM_JOBS=off leaves them to `emporium worker`.
+	if cfg.jobs {
+		if err := svc.StartJobs(ctx); err != nil {
+			return err
+		}
+	}
 
 	srv := &http.Server{
 		Addr:              cfg.addr,
@@ -463,11 +483,69 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 		return fmt.Errorf("listen: %w", err)
 	case <-ctx.Done():
 	}
-	log.Info("shutting down: draining in-flight requests")
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	log.Info("shutting down: draining in-flight requests and running jobs")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
+	// Requests and jobs drain together, within one deadline.
+	jobsStopped := make(chan error, 1)
+	go func() { jobsStopped <- svc.StopJobs(shutdownCtx) }()
+	err = srv.Shutdown(shutdownCtx)
+	if jobsErr := <-jobsStopped; jobsErr != nil {
+		log.Warn("stopping jobs", "err", jobsErr)
+	}
+	if err != nil {
 		return fmt.Errorf("shutdown: %w", err)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// shutdownTimeout bounds draining on SIGTERM: in-flight requests and running jobs.
+const shutdownTimeout = 20 * time.Second
+
+// worker runs `emporium worker`: the background jobs of serve, without the API, for shops that scale
+// the two apart. It answers /healthz on EMPORIUM_WORKER_ADDR when set.
+func worker(ctx context.Context, cfg config, log *slog.Logger) error {
+	opts := serviceOptions(cfg, log)
+	if cfg.seed {
+		opts.DemoCatalog = demoCatalog
+	}
+	svc, err := service.Open(ctx, opts)
+	if err != nil {
+		return err
+	}
+	defer svc.Close()
+	if err := svc.StartJobs(ctx); err != nil {
+		return err
+	}
+	errc := make(chan error, 1)
+	if cfg.workerAddr != "" {
+		mux := http.NewServeMux()
+		mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+			if err := svc.DB.Ping(r.Context()); err != nil {
+				http.Error(w, "database unavailable", http.StatusServiceUnavailable)
+				return
+			}
+			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			_, _ = io.WriteString(w, "ok\n")
+		})
+		health := &http.Server{Addr: cfg.workerAddr, Handler: mux, ReadHeaderTimeout: 5 * time.Second,
+			ReadTimeout: 5 * time.Second, WriteTimeout: 10 * time.Second,
+			ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+		go func() { errc <- health.ListenAndServe() }()
+		defer health.Close()
+	}
+	log.Info("working jobs", "database", svc.DB.Dialect, "healthz", cfg.workerAddr)
+	select {
+	case err := <-errc:
+		return fmt.Errorf("listen: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: letting running jobs finish")
+	stopCtx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	if err := svc.StopJobs(stopCtx); err != nil {
+		return err
 	}
 	log.Info("stopped")
 	return nil
@@ -496,7 +574,7 @@ func seedFile(ctx context.Context, cfg config, log *slog.Logger, path string) er
 	}
 	defer db.Close()
 	err = db.Exclusive(ctx, func(ctx context.Context) error {
-		if err := db.Migrate(ctx, log); err != nil {
+		if err := service.Migrate(ctx, db, log); err != nil {
 			return err
 		}
 		return seed.Load(ctx, db.Client, catalog)

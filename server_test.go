@@ -75,6 +75,7 @@ func TestBadConfiguration(t *testing.T) {
 		{nil, map[string]string{"EMPORIUM_REQUEST_TIMEOUT": "0s"}, "EMPORIUM_REQUEST_TIMEOUT"},
 		{nil, map[string]string{"EMPORIUM_RESPONSE_CACHE_TTL": "-1s"}, "EMPORIUM_RESPONSE_CACHE_TTL"},
 		{nil, map[string]string{"EMPORIUM_ADMIN_EMAIL": "a@example.com"}, "EMPORIUM_ADMIN_PASSWORD"},
+		{nil, map[string]string{"EMPORIUM_JOBS": "sometimes"}, "EMPORIUM_JOBS"},
 		{[]string{"-port", "1"}, nil, "flag provided but not defined"},
 		{[]string{"bench", "-scenario", "window-shopping"}, nil, "unknown scenario"},
 	} {
@@ -115,6 +116,11 @@ func TestMigrateAndSeedCommands(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
+	// migrate brings the job queue's tables up too.
+	var migrations int
+	if err := db.SQL.QueryRow("SELECT count(*) FROM river_migration").Scan(&migrations); err != nil || migrations == 0 {
+		t.Errorf("the job queue's migrations: %d, %v", migrations, err)
+	}
 	n, _ := db.Client.Product.Query().Count(context.Background())
 	shop, err := db.Client.Shop.Query().Only(context.Background())
 	if n != 1 || err != nil || shop.Name != "Tiny" {

@@ -21,6 +21,8 @@ import (
 	"github.com/emporium/emporium/ent/productvariant"
 	"github.com/emporium/emporium/ent/schema"
 	"github.com/emporium/emporium/ent/variantprice"
+	"github.com/emporium/emporium/events"
+	"github.com/emporium/emporium/gid"
 	"github.com/emporium/emporium/money"
 	"github.com/emporium/emporium/seed"
 	"github.com/emporium/emporium/validation"
@@ -158,6 +160,9 @@ func (c *Catalog) CreateProduct(ctx context.Context, in ProductInput) (*ent.Prod
 		if err := refreshMinPrice(ctx, tx, created.ID, shop.DefaultCurrency); err != nil {
 			return err
 		}
+		if err := c.recordProduct(ctx, tx, events.ProductsCreate, created.ID); err != nil {
+			return err
+		}
 		created, err = tx.Product.Get(ctx, created.ID)
 		return err
 	})
@@ -199,9 +204,11 @@ func (c *Catalog) UpdateProduct(ctx context.Context, id int, in ProductInput) (*
 			return err
 		}
 		if in.SetTags {
-			return setTags(ctx, tx, id, in.Tags)
+			if err := setTags(ctx, tx, id, in.Tags); err != nil {
+				return err
+			}
 		}
-		return nil
+		return c.recordProduct(ctx, tx, events.ProductsUpdate, id)
 	})
 	if err != nil {
 		return nil, nil, fmt.Errorf("catalog: update product: %w", err)
@@ -215,14 +222,22 @@ func (c *Catalog) UpdateProduct(ctx context.Context, id int, in ProductInput) (*
 
 // DeleteProduct removes a product and everything it holds.
 func (c *Catalog) DeleteProduct(ctx context.Context, id int) (validation.Errors, error) {
-	n, err := c.client.Product.Delete().Where(product.ID(id)).Exec(ctx)
+	var errs validation.Errors
+	err := database.WithTx(ctx, c.client, func(tx *ent.Tx) error {
+		n, err := tx.Product.Delete().Where(product.ID(id)).Exec(ctx)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			errs = notFound("input.id", "Product does not exist")
+			return nil
+		}
+		return c.events.Record(ctx, tx, events.ProductsDelete, "Product", id, DeletedPayload{ID: gid.Encode("Product", id)})
+	})
 	if err != nil {
 		return nil, fmt.Errorf("catalog: delete product: %w", err)
 	}
-	if n == 0 {
-		return notFound("input.id", "Product does not exist"), nil
-	}
-	return nil, nil
+	return errs, nil
 }
 
 // productFields is a validated ProductInput's own fields.

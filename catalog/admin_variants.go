@@ -8,6 +8,7 @@ import (
 	"github.com/emporium/emporium/ent"
 	"github.com/emporium/emporium/ent/product"
 	"github.com/emporium/emporium/ent/productvariant"
+	"github.com/emporium/emporium/events"
 	"github.com/emporium/emporium/validation"
 )
 
@@ -79,7 +80,10 @@ func (c *Catalog) changeVariants(ctx context.Context, productID int, in []Varian
 				ids = append(ids, *vv.in.ID)
 			}
 		}
-		return refreshMinPrice(ctx, tx, productID, shop.DefaultCurrency)
+		if err := refreshMinPrice(ctx, tx, productID, shop.DefaultCurrency); err != nil {
+			return err
+		}
+		return c.recordProduct(ctx, tx, events.ProductsUpdate, productID)
 	})
 	if err != nil {
 		return nil, nil, fmt.Errorf("catalog: variants: %w", err)
@@ -145,7 +149,10 @@ func (c *Catalog) DeleteVariants(ctx context.Context, productID int, ids []int) 
 		if _, err := tx.ProductVariant.Delete().Where(productvariant.IDIn(ids...)).Exec(ctx); err != nil {
 			return err
 		}
-		return refreshMinPrice(ctx, tx, productID, shop.DefaultCurrency)
+		if err := refreshMinPrice(ctx, tx, productID, shop.DefaultCurrency); err != nil {
+			return err
+		}
+		return c.recordProduct(ctx, tx, events.ProductsUpdate, productID)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("catalog: delete variants: %w", err)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/emporium/emporium/ent"
 	"github.com/emporium/emporium/ent/product"
+	"github.com/emporium/emporium/events"
 	"github.com/emporium/emporium/keyset"
 )
 
@@ -31,12 +32,14 @@ type Catalog struct {
 	postgres bool
 	now      func() time.Time
 	memos    memos
+	// events records products/create, products/update and products/delete in each change's transaction.
+	events *events.Recorder
 }
 
 // New returns a Catalog over client; db runs the queries ent cannot express, in the dialect named by
-// postgres.
-func New(client *ent.Client, db Querier, postgres bool) *Catalog {
-	return &Catalog{client: client, db: db, postgres: postgres, now: func() time.Time { return time.Now().UTC() }}
+// postgres. Product changes are announced through rec.
+func New(client *ent.Client, db Querier, postgres bool, rec *events.Recorder) *Catalog {
+	return &Catalog{client: client, db: db, postgres: postgres, now: func() time.Time { return time.Now().UTC() }, events: rec}
 }
 
 // Visible reports whether the storefront may show p: active and published.

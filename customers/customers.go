@@ -11,8 +11,10 @@ import (
 	"time"
 
 	"github.com/emporium/emporium/auth"
+	"github.com/emporium/emporium/database"
 	"github.com/emporium/emporium/ent"
 	"github.com/emporium/emporium/ent/customer"
+	"github.com/emporium/emporium/events"
 	"github.com/emporium/emporium/gid"
 	"github.com/emporium/emporium/mail"
 	"github.com/emporium/emporium/sessions"
@@ -67,6 +69,8 @@ type Service struct {
 	resetURL string // storefront URL prefix of reset links; the customer number and token follow
 	log      *slog.Logger
 	now      func() time.Time
+	// events records customers/create in the transaction of the change.
+	events *events.Recorder
 }
 
 // Options configure the service.
@@ -75,6 +79,8 @@ type Options struct {
 	// ResetURL is where reset links point, e.g. https://shop.example/account/reset.
 	ResetURL string
 	Log      *slog.Logger
+	// Events records the customers' events.
+	Events *events.Recorder
 }
 
 // New returns the customer service.
@@ -82,7 +88,7 @@ func New(client *ent.Client, tokens *auth.Tokens, opts Options) *Service {
 	return &Service{
 		client: client, tokens: tokens, sessions: sessions.New(client),
 		limiter: throttle.New(client, throttleWindow), mailer: opts.Mailer,
-		resetURL: strings.TrimRight(opts.ResetURL, "/"), log: opts.Log, now: time.Now,
+		resetURL: strings.TrimRight(opts.ResetURL, "/"), log: opts.Log, now: time.Now, events: opts.Events,
 	}
 }
 
@@ -132,8 +138,16 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*ent.Customer, va
 	if err != nil {
 		return nil, nil, err
 	}
-	c, err := s.client.Customer.Create().SetEmail(email).SetPasswordHash(hash).SetFirstName(first).SetLastName(last).
-		SetNillablePhone(phone).SetAcceptsMarketing(in.AcceptsMarketing).Save(ctx)
+	var c *ent.Customer
+	err = database.WithTx(ctx, s.client, func(tx *ent.Tx) error {
+		var err error
+		c, err = tx.Customer.Create().SetEmail(email).SetPasswordHash(hash).SetFirstName(first).SetLastName(last).
+			SetNillablePhone(phone).SetAcceptsMarketing(in.AcceptsMarketing).Save(ctx)
+		if err != nil {
+			return err
+		}
+		return s.events.Record(ctx, tx, events.CustomersCreate, "Customer", c.ID, NewPayload(c))
+	})
 	if ent.IsConstraintError(err) {
 		errs.Add("input.email", validation.Taken, "Email has already been taken")
 		return nil, errs, nil
@@ -297,4 +311,27 @@ func optionalPhone(errs *validation.Errors, field string, phone *string) *string
 		return nil
 	}
 	return &p
+}
+
+// Payload is a customer as customers/… events carry it: the Admin API's Customer, without secrets.
+type Payload struct {
+	ID               string    `json:"id"`
+	Email            string    `json:"email"`
+	FirstName        string    `json:"firstName"`
+	LastName         string    `json:"lastName"`
+	Phone            *string   `json:"phone"`
+	AcceptsMarketing bool      `json:"acceptsMarketing"`
+	State            string    `json:"state"`
+	CreatedAt        time.Time `json:"createdAt"`
+	UpdatedAt        time.Time `json:"updatedAt"`
+}
+
+// NewPayload is c as its events carry it.
+func NewPayload(c *ent.Customer) Payload {
+	state := "ENABLED"
+	if c.Disabled {
+		state = "DISABLED"
+	}
+	return Payload{ID: gid.Encode("Customer", c.ID), Email: c.Email, FirstName: c.FirstName, LastName: c.LastName,
+		Phone: c.Phone, AcceptsMarketing: c.AcceptsMarketing, State: state, CreatedAt: c.CreatedAt.UTC(), UpdatedAt: c.UpdatedAt.UTC()}
 }

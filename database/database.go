@@ -28,6 +28,8 @@ type DB struct {
 	ReadSQL *sql.DB
 	Dialect string // dialect.SQLite or dialect.Postgres
 	driver  *CountingDriver
+	// dsn is the SQLite file's DSN, for the job queue's pool of its own (OpenJobsPool).
+	dsn string
 }
 
 // Options tune the connection pool.
@@ -98,7 +100,11 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 		}
 		drv.replica = entsql.OpenDB(dial, readDB)
 	}
-	return &DB{Client: ent.NewClient(ent.Driver(drv)), SQL: db, ReadSQL: readDB, Dialect: dial, driver: drv}, nil
+	out := &DB{Client: ent.NewClient(ent.Driver(drv)), SQL: db, ReadSQL: readDB, Dialect: dial, driver: drv}
+	if dial == dialect.SQLite {
+		out.dsn = dsn
+	}
+	return out, nil
 }
 
 func isPostgres(dsn string) bool {

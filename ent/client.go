@@ -27,6 +27,7 @@ import (
 	"github.com/emporium/emporium/ent/customeraddress"
 	"github.com/emporium/emporium/ent/discount"
 	"github.com/emporium/emporium/ent/discountusage"
+	"github.com/emporium/emporium/ent/event"
 	"github.com/emporium/emporium/ent/fulfillment"
 	"github.com/emporium/emporium/ent/image"
 	"github.com/emporium/emporium/ent/inventoryadjustment"
@@ -90,6 +91,8 @@ type Client struct {
 	Discount *DiscountClient
 	// DiscountUsage is the client for interacting with the DiscountUsage builders.
 	DiscountUsage *DiscountUsageClient
+	// Event is the client for interacting with the Event builders.
+	Event *EventClient
 	// Fulfillment is the client for interacting with the Fulfillment builders.
 	Fulfillment *FulfillmentClient
 	// Image is the client for interacting with the Image builders.
@@ -173,6 +176,7 @@ func (c *Client) init() {
 	c.CustomerAddress = NewCustomerAddressClient(c.config)
 	c.Discount = NewDiscountClient(c.config)
 	c.DiscountUsage = NewDiscountUsageClient(c.config)
+	c.Event = NewEventClient(c.config)
 	c.Fulfillment = NewFulfillmentClient(c.config)
 	c.Image = NewImageClient(c.config)
 	c.InventoryAdjustment = NewInventoryAdjustmentClient(c.config)
@@ -307,6 +311,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		CustomerAddress:       NewCustomerAddressClient(cfg),
 		Discount:              NewDiscountClient(cfg),
 		DiscountUsage:         NewDiscountUsageClient(cfg),
+		Event:                 NewEventClient(cfg),
 		Fulfillment:           NewFulfillmentClient(cfg),
 		Image:                 NewImageClient(cfg),
 		InventoryAdjustment:   NewInventoryAdjustmentClient(cfg),
@@ -368,6 +373,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		CustomerAddress:       NewCustomerAddressClient(cfg),
 		Discount:              NewDiscountClient(cfg),
 		DiscountUsage:         NewDiscountUsageClient(cfg),
+		Event:                 NewEventClient(cfg),
 		Fulfillment:           NewFulfillmentClient(cfg),
 		Image:                 NewImageClient(cfg),
 		InventoryAdjustment:   NewInventoryAdjustmentClient(cfg),
@@ -429,13 +435,13 @@ func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.APIKey, c.AuditEntry, c.Cart, c.CartAddress, c.CartLine, c.Collection,
 		c.CollectionProduct, c.CompletionAttempt, c.Customer, c.CustomerAddress,
-		c.Discount, c.DiscountUsage, c.Fulfillment, c.Image, c.InventoryAdjustment,
-		c.InventoryLevel, c.Location, c.LoginThrottle, c.MediaObject, c.Menu,
-		c.MenuItem, c.Order, c.OrderEvent, c.OrderLine, c.Page, c.PermissionGroup,
-		c.Product, c.ProductOption, c.ProductTag, c.ProductVariant, c.Refund,
-		c.Session, c.ShippingRate, c.ShippingZone, c.Shop, c.SigningKey, c.StaffMember,
-		c.StagedUpload, c.StorefrontAccessToken, c.TaxRate, c.TestPayment,
-		c.VariantPrice,
+		c.Discount, c.DiscountUsage, c.Event, c.Fulfillment, c.Image,
+		c.InventoryAdjustment, c.InventoryLevel, c.Location, c.LoginThrottle,
+		c.MediaObject, c.Menu, c.MenuItem, c.Order, c.OrderEvent, c.OrderLine, c.Page,
+		c.PermissionGroup, c.Product, c.ProductOption, c.ProductTag, c.ProductVariant,
+		c.Refund, c.Session, c.ShippingRate, c.ShippingZone, c.Shop, c.SigningKey,
+		c.StaffMember, c.StagedUpload, c.StorefrontAccessToken, c.TaxRate,
+		c.TestPayment, c.VariantPrice,
 	} {
 		n.Use(hooks...)
 	}
@@ -447,13 +453,13 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.APIKey, c.AuditEntry, c.Cart, c.CartAddress, c.CartLine, c.Collection,
 		c.CollectionProduct, c.CompletionAttempt, c.Customer, c.CustomerAddress,
-		c.Discount, c.DiscountUsage, c.Fulfillment, c.Image, c.InventoryAdjustment,
-		c.InventoryLevel, c.Location, c.LoginThrottle, c.MediaObject, c.Menu,
-		c.MenuItem, c.Order, c.OrderEvent, c.OrderLine, c.Page, c.PermissionGroup,
-		c.Product, c.ProductOption, c.ProductTag, c.ProductVariant, c.Refund,
-		c.Session, c.ShippingRate, c.ShippingZone, c.Shop, c.SigningKey, c.StaffMember,
-		c.StagedUpload, c.StorefrontAccessToken, c.TaxRate, c.TestPayment,
-		c.VariantPrice,
+		c.Discount, c.DiscountUsage, c.Event, c.Fulfillment, c.Image,
+		c.InventoryAdjustment, c.InventoryLevel, c.Location, c.LoginThrottle,
+		c.MediaObject, c.Menu, c.MenuItem, c.Order, c.OrderEvent, c.OrderLine, c.Page,
+		c.PermissionGroup, c.Product, c.ProductOption, c.ProductTag, c.ProductVariant,
+		c.Refund, c.Session, c.ShippingRate, c.ShippingZone, c.Shop, c.SigningKey,
+		c.StaffMember, c.StagedUpload, c.StorefrontAccessToken, c.TaxRate,
+		c.TestPayment, c.VariantPrice,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -486,6 +492,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Discount.mutate(ctx, m)
 	case *DiscountUsageMutation:
 		return c.DiscountUsage.mutate(ctx, m)
+	case *EventMutation:
+		return c.Event.mutate(ctx, m)
 	case *FulfillmentMutation:
 		return c.Fulfillment.mutate(ctx, m)
 	case *ImageMutation:
@@ -2304,6 +2312,139 @@ func (c *DiscountUsageClient) mutate(ctx context.Context, m *DiscountUsageMutati
 		return (&DiscountUsageDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown DiscountUsage mutation op: %q", m.Op())
+	}
+}
+
+// EventClient is a client for the Event schema.
+type EventClient struct {
+	config
+}
+
+// NewEventClient returns a client for the Event from the given config.
+func NewEventClient(c config) *EventClient {
+	return &EventClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `event.Hooks(f(g(h())))`.
+func (c *EventClient) Use(hooks ...Hook) {
+	c.hooks.Event = append(c.hooks.Event, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `event.Intercept(f(g(h())))`.
+func (c *EventClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Event = append(c.inters.Event, interceptors...)
+}
+
+// Create returns a builder for creating a Event entity.
+func (c *EventClient) Create() *EventCreate {
+	mutation := newEventMutation(c.config, OpCreate)
+	return &EventCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Event entities.
+func (c *EventClient) CreateBulk(builders ...*EventCreate) *EventCreateBulk {
+	return &EventCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *EventClient) MapCreateBulk(slice any, setFunc func(*EventCreate, int)) *EventCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &EventCreateBulk{err: fmt.Errorf("calling to EventClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*EventCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &EventCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Event.
+func (c *EventClient) Update() *EventUpdate {
+	mutation := newEventMutation(c.config, OpUpdate)
+	return &EventUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *EventClient) UpdateOne(_m *Event) *EventUpdateOne {
+	mutation := newEventMutation(c.config, OpUpdateOne, withEvent(_m))
+	return &EventUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *EventClient) UpdateOneID(id int) *EventUpdateOne {
+	mutation := newEventMutation(c.config, OpUpdateOne, withEventID(id))
+	return &EventUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Event.
+func (c *EventClient) Delete() *EventDelete {
+	mutation := newEventMutation(c.config, OpDelete)
+	return &EventDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *EventClient) DeleteOne(_m *Event) *EventDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *EventClient) DeleteOneID(id int) *EventDeleteOne {
+	builder := c.Delete().Where(event.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &EventDeleteOne{builder}
+}
+
+// Query returns a query builder for Event.
+func (c *EventClient) Query() *EventQuery {
+	return &EventQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeEvent},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Event entity by its id.
+func (c *EventClient) Get(ctx context.Context, id int) (*Event, error) {
+	return c.Query().Where(event.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *EventClient) GetX(ctx context.Context, id int) *Event {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *EventClient) Hooks() []Hook {
+	return c.hooks.Event
+}
+
+// Interceptors returns the client interceptors.
+func (c *EventClient) Interceptors() []Interceptor {
+	return c.inters.Event
+}
+
+func (c *EventClient) mutate(ctx context.Context, m *EventMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&EventCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&EventUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&EventUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&EventDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Event mutation op: %q", m.Op())
 	}
 }
 
@@ -6813,7 +6954,7 @@ func (c *VariantPriceClient) mutate(ctx context.Context, m *VariantPriceMutation
 type (
 	hooks struct {
 		APIKey, AuditEntry, Cart, CartAddress, CartLine, Collection, CollectionProduct,
-		CompletionAttempt, Customer, CustomerAddress, Discount, DiscountUsage,
+		CompletionAttempt, Customer, CustomerAddress, Discount, DiscountUsage, Event,
 		Fulfillment, Image, InventoryAdjustment, InventoryLevel, Location,
 		LoginThrottle, MediaObject, Menu, MenuItem, Order, OrderEvent, OrderLine, Page,
 		PermissionGroup, Product, ProductOption, ProductTag, ProductVariant, Refund,
@@ -6823,7 +6964,7 @@ type (
 	}
 	inters struct {
 		APIKey, AuditEntry, Cart, CartAddress, CartLine, Collection, CollectionProduct,
-		CompletionAttempt, Customer, CustomerAddress, Discount, DiscountUsage,
+		CompletionAttempt, Customer, CustomerAddress, Discount, DiscountUsage, Event,
 		Fulfillment, Image, InventoryAdjustment, InventoryLevel, Location,
 		LoginThrottle, MediaObject, Menu, MenuItem, Order, OrderEvent, OrderLine, Page,
 		PermissionGroup, Product, ProductOption, ProductTag, ProductVariant, Refund,

@@ -24,6 +24,7 @@ import (
 	"github.com/emporium/emporium/ent/customeraddress"
 	"github.com/emporium/emporium/ent/discount"
 	"github.com/emporium/emporium/ent/discountusage"
+	"github.com/emporium/emporium/ent/event"
 	"github.com/emporium/emporium/ent/fulfillment"
 	"github.com/emporium/emporium/ent/image"
 	"github.com/emporium/emporium/ent/inventoryadjustment"
@@ -126,6 +127,7 @@ func checkColumn(t, c string) error {
 			customeraddress.Table:       customeraddress.ValidColumn,
 			discount.Table:              discount.ValidColumn,
 			discountusage.Table:         discountusage.ValidColumn,
+			event.Table:                 event.ValidColumn,
 			fulfillment.Table:           fulfillment.ValidColumn,
 			image.Table:                 image.ValidColumn,
 			inventoryadjustment.Table:   inventoryadjustment.ValidColumn,

@@ -16,6 +16,7 @@ import (
 	"github.com/emporium/emporium/ent/customer"
 	"github.com/emporium/emporium/ent/customeraddress"
 	"github.com/emporium/emporium/ent/discount"
+	"github.com/emporium/emporium/ent/event"
 	"github.com/emporium/emporium/ent/fulfillment"
 	"github.com/emporium/emporium/ent/image"
 	"github.com/emporium/emporium/ent/inventoryadjustment"
@@ -434,6 +435,24 @@ func init() {
 	discountDescActive := discountFields[21].Descriptor()
 	// discount.DefaultActive holds the default value on creation for the active field.
 	discount.DefaultActive = discountDescActive.Default.(bool)
+	eventFields := schema.Event{}.Fields()
+	_ = eventFields
+	// eventDescTopic is the schema descriptor for topic field.
+	eventDescTopic := eventFields[0].Descriptor()
+	// event.TopicValidator is a validator for the "topic" field. It is called by the builders before save.
+	event.TopicValidator = eventDescTopic.Validators[0].(func(string) error)
+	// eventDescResourceType is the schema descriptor for resource_type field.
+	eventDescResourceType := eventFields[1].Descriptor()
+	// event.ResourceTypeValidator is a validator for the "resource_type" field. It is called by the builders before save.
+	event.ResourceTypeValidator = eventDescResourceType.Validators[0].(func(string) error)
+	// eventDescResourceID is the schema descriptor for resource_id field.
+	eventDescResourceID := eventFields[2].Descriptor()
+	// event.ResourceIDValidator is a validator for the "resource_id" field. It is called by the builders before save.
+	event.ResourceIDValidator = eventDescResourceID.Validators[0].(func(string) error)
+	// eventDescCreatedAt is the schema descriptor for created_at field.
+	eventDescCreatedAt := eventFields[4].Descriptor()
+	// event.DefaultCreatedAt holds the default value on creation for the created_at field.
+	event.DefaultCreatedAt = eventDescCreatedAt.Default.(func() time.Time)
 	fulfillmentFields := schema.Fulfillment{}.Fields()
 	_ = fulfillmentFields
 	// fulfillmentDescTrackingCompany is the schema descriptor for tracking_company field.

@@ -38,6 +38,8 @@ type Tx struct {
 	Discount *DiscountClient
 	// DiscountUsage is the client for interacting with the DiscountUsage builders.
 	DiscountUsage *DiscountUsageClient
+	// Event is the client for interacting with the Event builders.
+	Event *EventClient
 	// Fulfillment is the client for interacting with the Fulfillment builders.
 	Fulfillment *FulfillmentClient
 	// Image is the client for interacting with the Image builders.
@@ -241,6 +243,7 @@ func (tx *Tx) init() {
 	tx.CustomerAddress = NewCustomerAddressClient(tx.config)
 	tx.Discount = NewDiscountClient(tx.config)
 	tx.DiscountUsage = NewDiscountUsageClient(tx.config)
+	tx.Event = NewEventClient(tx.config)
 	tx.Fulfillment = NewFulfillmentClient(tx.config)
 	tx.Image = NewImageClient(tx.config)
 	tx.InventoryAdjustment = NewInventoryAdjustmentClient(tx.config)

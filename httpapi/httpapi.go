@@ -23,6 +23,7 @@ import (
 	"github.com/emporium/emporium/customers"
 	"github.com/emporium/emporium/database"
 	"github.com/emporium/emporium/discounts"
+	"github.com/emporium/emporium/events"
 	"github.com/emporium/emporium/graph"
 	"github.com/emporium/emporium/graph/generated"
 	"github.com/emporium/emporium/graph/loaders"
@@ -68,6 +69,8 @@ type Config struct {
 	Payments payments.Provider
 	// CompletionLease is how long a completion may run before a recoverer takes it over.
 	CompletionLease time.Duration
+	// Events records the domain's events (the outbox) in each change's transaction.
+	Events *events.Recorder
 	// OrderStatusURL is the storefront's order-status page, with {token}.
 	OrderStatusURL string
 	// RateLimit throttles callers by query cost; nil turns it off.
@@ -133,7 +136,7 @@ func New(cfg Config) http.Handler {
 		cfg.Metrics.registry.MustRegister(collectors.NewDBStatsCollector(cfg.DB.ReadSQL, "emporium_replica"))
 	}
 
-	cat := catalog.New(cfg.DB.Client, cfg.DB.Querier(), cfg.DB.Postgres())
+	cat := catalog.New(cfg.DB.Client, cfg.DB.Querier(), cfg.DB.Postgres(), cfg.Events)
 	if cfg.Cache != nil {
 		// Carts read the shop's settings, discounts and variants through memos of the cache's generation.
 		cat.Memoize(cfg.Cache.Generation)
@@ -144,7 +147,7 @@ func New(cfg Config) http.Handler {
 	if gateway == nil {
 		gateway = payments.NewTestGateway()
 	}
-	orderService := orders.New(cfg.DB.Client, cartService, taxes, gateway, cfg.OrderStatusURL, cfg.Log)
+	orderService := orders.New(cfg.DB.Client, cartService, taxes, gateway, cfg.OrderStatusURL, cfg.Log, cfg.Events)
 	orderService.SetLease(cfg.CompletionLease)
 	gql := newGraphQL(cfg, graph.Services{
 		Catalog: cat, Customers: cfg.Customers, Staff: cfg.Staff, APIKeys: cfg.APIKeys, StorefrontTokens: cfg.StorefrontTokens,

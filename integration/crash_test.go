@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -11,10 +12,12 @@ import (
 	"github.com/emporium/emporium/database"
 	"github.com/emporium/emporium/ent"
 	"github.com/emporium/emporium/ent/completionattempt"
+	"github.com/emporium/emporium/ent/event"
 	"github.com/emporium/emporium/ent/inventorylevel"
 	entorder "github.com/emporium/emporium/ent/order"
 	"github.com/emporium/emporium/ent/orderline"
 	"github.com/emporium/emporium/ent/testpayment"
+	"github.com/emporium/emporium/events"
 	"github.com/emporium/emporium/failpoint"
 	"github.com/emporium/emporium/gid"
 	"github.com/emporium/emporium/payments"
@@ -202,6 +205,7 @@ func checkCrashInvariants(t *testing.T, db, gateway *database.DB, variantID stri
 		t.Fatal(err)
 	}
 	for _, o := range orders {
+		checkAnnounced(t, db, o)
 		a, err := c.CompletionAttempt.Query().Where(completionattempt.OrderID(o.ID)).Only(ctx)
 		if err != nil {
 			t.Errorf("order %d has no attempt: %v", o.ID, err)
@@ -225,6 +229,31 @@ func checkCrashInvariants(t *testing.T, db, gateway *database.DB, variantID stri
 		case a.Status == completionattempt.StatusSUCCEEDED && o.FinancialStatus != entorder.FinancialStatusPAID:
 			t.Errorf("order %d of a succeeded attempt is %s", o.ID, o.FinancialStatus)
 		}
+	}
+}
+
+// checkAnnounced checks an order's events after crashes and recovery: a paid order was announced
+// created and paid exactly once, an authorized one created once, an order undone by a declined or lost
+// payment never.
+func checkAnnounced(t *testing.T, db *database.DB, o *ent.Order) {
+	t.Helper()
+	evs, err := db.Client.Event.Query().Where(event.ResourceID(o.GlobalID())).Order(ent.Asc(event.FieldID)).All(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range evs {
+		got = append(got, e.Topic)
+	}
+	var want []string
+	switch o.FinancialStatus {
+	case entorder.FinancialStatusPAID:
+		want = []string{events.OrdersCreate, events.OrdersPaid}
+	case entorder.FinancialStatusAUTHORIZED:
+		want = []string{events.OrdersCreate}
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("order %d (%s) has events %v, want %v", o.ID, o.FinancialStatus, got, want)
 	}
 }
 

@@ -23,6 +23,7 @@ import (
 	"github.com/emporium/emporium/ent/location"
 	entorder "github.com/emporium/emporium/ent/order"
 	"github.com/emporium/emporium/ent/productvariant"
+	"github.com/emporium/emporium/events"
 	"github.com/emporium/emporium/failpoint"
 	"github.com/emporium/emporium/money"
 	"github.com/emporium/emporium/payments"
@@ -54,14 +55,16 @@ type Service struct {
 	lease time.Duration
 	// statusURL is the storefront's order-status page; {token} stands for the order's status token.
 	statusURL string
+	// events records the orders/…, fulfillments/… and refunds/… events in each change's transaction.
+	events *events.Recorder
 }
 
 // New returns the order service.
-func New(client *ent.Client, cs *carts.Service, tp tax.Provider, gateway payments.Provider, statusURL string, log *slog.Logger) *Service {
+func New(client *ent.Client, cs *carts.Service, tp tax.Provider, gateway payments.Provider, statusURL string, log *slog.Logger, rec *events.Recorder) *Service {
 	if statusURL == "" {
 		statusURL = "http://localhost:3000/orders/{token}"
 	}
-	return &Service{client: client, carts: cs, tax: tp, gateway: gateway, log: log, statusURL: statusURL, lease: DefaultLease}
+	return &Service{client: client, carts: cs, tax: tp, gateway: gateway, log: log, statusURL: statusURL, lease: DefaultLease, events: rec}
 }
 
 // StatusURL is the order-status page of o, keyed by its unguessable token.
@@ -496,10 +499,22 @@ func (s *Service) settle(ctx context.Context, attemptID string, from completiona
 		if err := u.Exec(ctx); err != nil {
 			return err
 		}
-		if kind == "" {
-			return nil
+		if kind != "" {
+			if err := event(ctx, tx, order.ID, kind, "", ""); err != nil {
+				return err
+			}
 		}
-		return event(ctx, tx, order.ID, kind, "", "")
+		// An order is announced once its completion goes through (or waits on the buyer), never while
+		// its payment may still be declined and the order undone.
+		if from == completionattempt.StatusPROCESSING {
+			if err := s.recordOrder(ctx, tx, events.OrdersCreate, order.ID); err != nil {
+				return err
+			}
+		}
+		if financial == "PAID" {
+			return s.recordOrder(ctx, tx, events.OrdersPaid, order.ID)
+		}
+		return nil
 	})
 }
 
@@ -534,8 +549,14 @@ func (s *Service) refuse(ctx context.Context, attemptID string, from completiona
 			return err
 		}
 		// The voided order gives up its claim on the cart.
-		return tx.Order.UpdateOneID(order.ID).SetFinancialStatus(entorder.FinancialStatusVOIDED).SetCancelledAt(time.Now()).
-			SetCancelReason(entorder.CancelReasonDECLINED).SetCartID(order.CartID + ":void:" + newID("v")).AddVersion(1).Exec(ctx)
+		if err := tx.Order.UpdateOneID(order.ID).SetFinancialStatus(entorder.FinancialStatusVOIDED).SetCancelledAt(time.Now()).
+			SetCancelReason(entorder.CancelReasonDECLINED).SetCartID(order.CartID + ":void:" + newID("v")).AddVersion(1).Exec(ctx); err != nil {
+			return err
+		}
+		if from == completionattempt.StatusPROCESSING {
+			return nil // never announced: orders/create waits for the payment
+		}
+		return s.recordOrder(ctx, tx, events.OrdersCancelled, order.ID)
 	})
 	if errors.Is(err, errLost) {
 		return nil, nil // another actor decided first; the attempt tells its outcome

@@ -10,6 +10,7 @@ import (
 	"github.com/emporium/emporium/database"
 	"github.com/emporium/emporium/ent"
 	entorder "github.com/emporium/emporium/ent/order"
+	"github.com/emporium/emporium/events"
 	"github.com/emporium/emporium/gid"
 	"github.com/emporium/emporium/money"
 	"github.com/emporium/emporium/payments"
@@ -166,6 +167,9 @@ func (s *Service) cancel(ctx context.Context, tx *ent.Tx, o *ent.Order, in Cance
 				"refundId": gid.Encode("Refund", r.ID), "amount": left}); err != nil {
 				return err
 			}
+			if err := s.events.Record(ctx, tx, events.RefundsCreate, "Refund", r.ID, NewRefundPayload(r)); err != nil {
+				return err
+			}
 		}
 	case entorder.FinancialStatusAUTHORIZED, entorder.FinancialStatusPENDING:
 		if o.PaymentReference != "" {
@@ -182,7 +186,10 @@ func (s *Service) cancel(ctx context.Context, tx *ent.Tx, o *ent.Order, in Cance
 	if err := u.Exec(ctx); err != nil {
 		return err
 	}
-	return eventWith(ctx, tx, o.ID, EventCancelled, note, actor, map[string]any{"reason": string(in.Reason)})
+	if err := eventWith(ctx, tx, o.ID, EventCancelled, note, actor, map[string]any{"reason": string(in.Reason)}); err != nil {
+		return err
+	}
+	return s.recordOrder(ctx, tx, events.OrdersCancelled, o.ID)
 }
 
 // refundPayment pays amount back through the order's provider and returns its reference.
@@ -283,15 +290,26 @@ func (s *Service) fulfill(ctx context.Context, tx *ent.Tx, o *ent.Order, shipped
 	if err != nil {
 		return nil, err
 	}
-	if err := tx.Order.UpdateOneID(o.ID).SetFulfillmentStatus(fulfillmentStatus(o.Edges.Lines)).Exec(ctx); err != nil {
+	status := fulfillmentStatus(o.Edges.Lines)
+	if err := tx.Order.UpdateOneID(o.ID).SetFulfillmentStatus(status).Exec(ctx); err != nil {
 		return nil, err
 	}
 	units := 0
 	for _, n := range shipped {
 		units += n
 	}
-	return f, eventWith(ctx, tx, o.ID, EventFulfilled, fmt.Sprintf("%d units shipped", units), actor, map[string]any{
-		"fulfillmentId": gid.Encode("Fulfillment", f.ID), "trackingNumber": number, "trackingUrl": link})
+	if err := eventWith(ctx, tx, o.ID, EventFulfilled, fmt.Sprintf("%d units shipped", units), actor, map[string]any{
+		"fulfillmentId": gid.Encode("Fulfillment", f.ID), "trackingNumber": number, "trackingUrl": link}); err != nil {
+		return nil, err
+	}
+	if err := s.events.Record(ctx, tx, events.FulfillmentsCreate, "Fulfillment", f.ID, NewFulfillmentPayload(f)); err != nil {
+		return nil, err
+	}
+	topic := events.OrdersPartiallyFulfilled
+	if status == entorder.FulfillmentStatusFULFILLED {
+		topic = events.OrdersFulfilled
+	}
+	return f, s.recordOrder(ctx, tx, topic, o.ID)
 }
 
 // fulfillmentStatus is where shipping stands once lines are as they are.
@@ -458,8 +476,11 @@ func (s *Service) refund(ctx context.Context, tx *ent.Tx, o *ent.Order, units, r
 	if err := u.Exec(ctx); err != nil {
 		return nil, err
 	}
-	return r, eventWith(ctx, tx, o.ID, EventRefundCreated, note, actor, map[string]any{
-		"refundId": gid.Encode("Refund", r.ID), "amount": amount})
+	if err := eventWith(ctx, tx, o.ID, EventRefundCreated, note, actor, map[string]any{
+		"refundId": gid.Encode("Refund", r.ID), "amount": amount}); err != nil {
+		return nil, err
+	}
+	return r, s.events.Record(ctx, tx, events.RefundsCreate, "Refund", r.ID, NewRefundPayload(r))
 }
 
 // MarkAsPaid records that an order's money arrived: an authorization is captured, a pending manual
@@ -493,7 +514,10 @@ func (s *Service) MarkAsPaid(ctx context.Context, id int, actor string) (*ent.Or
 		if err := tx.Order.UpdateOneID(o.ID).SetFinancialStatus(entorder.FinancialStatusPAID).SetTotalPaid(o.Total).Exec(ctx); err != nil {
 			return nil, err
 		}
-		return nil, event(ctx, tx, o.ID, EventMarkedPaid, "", actor)
+		if err := event(ctx, tx, o.ID, EventMarkedPaid, "", actor); err != nil {
+			return nil, err
+		}
+		return nil, s.recordOrder(ctx, tx, events.OrdersPaid, o.ID)
 	})
 }
 

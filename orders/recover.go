@@ -10,6 +10,8 @@ import (
 	"github.com/emporium/emporium/ent"
 	"github.com/emporium/emporium/ent/cart"
 	"github.com/emporium/emporium/ent/completionattempt"
+	"github.com/emporium/emporium/events"
+	"github.com/emporium/emporium/jobs"
 	"github.com/emporium/emporium/payments"
 )
 
@@ -34,7 +36,8 @@ const sweepBatch = 100
 // Every move out of PROCESSING is conditional on the attempt still being PROCESSING, in the transaction
 // of its effects, so when the request and a recoverer race exactly one outcome is recorded.
 //
-// It is one small loop for now; the job queue will run it later.
+// The sweep is a periodic job on the queue (Schedule): River's elected leader queues one every sweep
+// period, so it runs once across all replicas, on whichever fetches it.
 type Recoverer struct {
 	orders *Service
 	every  time.Duration
@@ -42,9 +45,10 @@ type Recoverer struct {
 }
 
 // NewRecoverer returns a recoverer that takes over attempts whose lease ran out, every sweep (DefaultSweep
-// when not positive), taking leases of lease (DefaultLease when not positive).
-func NewRecoverer(client *ent.Client, gateway payments.Provider, log *slog.Logger, lease, sweep time.Duration) *Recoverer {
-	s := New(client, nil, nil, gateway, "", log) // settling needs neither carts nor tax
+// when not positive), taking leases of lease (DefaultLease when not positive). The orders it settles
+// are announced through rec.
+func NewRecoverer(client *ent.Client, gateway payments.Provider, log *slog.Logger, lease, sweep time.Duration, rec *events.Recorder) *Recoverer {
+	s := New(client, nil, nil, gateway, "", log, rec) // settling needs neither carts nor tax
 	s.SetLease(lease)
 	if sweep <= 0 {
 		sweep = DefaultSweep
@@ -52,20 +56,51 @@ func NewRecoverer(client *ent.Client, gateway payments.Provider, log *slog.Logge
 	return &Recoverer{orders: s, every: sweep, log: log}
 }
 
-// Run sweeps until ctx ends.
-func (r *Recoverer) Run(ctx context.Context) {
-	t := time.NewTicker(r.every)
-	defer t.Stop()
-	for {
-		if _, err := r.Sweep(ctx); err != nil && ctx.Err() == nil {
-			r.log.WarnContext(ctx, "completion recovery", "err", err)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+// RecoverySweepArgs are the arguments of a recovery sweep job: it has none.
+type RecoverySweepArgs struct{}
+
+// Kind names the recovery sweep's worker.
+func (RecoverySweepArgs) Kind() string { return "orders.recovery_sweep" }
+
+// recoveryWorker works recovery sweeps.
+type recoveryWorker struct {
+	jobs.WorkerDefaults[RecoverySweepArgs]
+	r *Recoverer
+}
+
+func (w *recoveryWorker) Work(ctx context.Context, _ *jobs.Job[RecoverySweepArgs]) error {
+	_, err := w.r.Sweep(ctx)
+	return err
+}
+
+// sweepOpts queue a sweep on the maintenance queue, never retried (the next sweep is the retry), and
+// at most one a period, so that two leaders overlapping at a hand-over do not double the sweeps. River
+// keys uniqueness by whole seconds at least: a sub-second period (tests) goes without, which only the
+// leader's being alone bounds. Two sweeps at once are harmless anyway: each takeover is conditional.
+func (r *Recoverer) sweepOpts() *jobs.InsertOpts {
+	opts := &jobs.InsertOpts{Queue: jobs.QueueMaintenance, MaxAttempts: 1}
+	if r.every >= time.Second {
+		opts.UniqueOpts = jobs.UniqueOpts{ByPeriod: r.every}
 	}
+	return opts
+}
+
+// Schedule registers the sweep's worker on q and makes it periodic. Call it before q starts.
+func (r *Recoverer) Schedule(q *jobs.Queue) error {
+	if err := jobs.Register(q, &recoveryWorker{r: r}); err != nil {
+		return err
+	}
+	q.Every(r.every, func() (jobs.Args, *jobs.InsertOpts) { return RecoverySweepArgs{}, r.sweepOpts() })
+	return nil
+}
+
+// SweepAfterStart queues one sweep for when every lease taken before now has run out (a lease from
+// now). A process that starts may follow a crash of the queue's leader, whose leadership River keeps
+// for its term (about 15 s) before another process is elected and schedules the periodic sweeps; this
+// sweep ends what the crash abandoned within a lease of the restart and the queue's poll, inside the
+// lease and a sweep promised before the sweeps moved onto the queue.
+func (r *Recoverer) SweepAfterStart(q *jobs.Queue) {
+	q.InsertAfter(r.orders.lease, RecoverySweepArgs{}, &jobs.InsertOpts{Queue: jobs.QueueMaintenance, MaxAttempts: 1})
 }
 
 // Sweep takes over the attempts whose lease ran out and brings each to its end; it returns how many it

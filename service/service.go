@@ -27,7 +27,9 @@ import (
 	"github.com/emporium/emporium/demoimages"
 	"github.com/emporium/emporium/ent"
 	"github.com/emporium/emporium/ent/migrate"
+	"github.com/emporium/emporium/events"
 	"github.com/emporium/emporium/httpapi"
+	"github.com/emporium/emporium/jobs"
 	"github.com/emporium/emporium/mail"
 	"github.com/emporium/emporium/media"
 	"github.com/emporium/emporium/media/s3store"
@@ -119,6 +121,9 @@ type Options struct {
 	MediaDir string
 	// MediaFetchAllow lets originalSource URLs be fetched from these non-public addresses.
 	MediaFetchAllow []netip.Prefix
+	// JobWorkers is how many jobs of each queue this process works at once, once StartJobs is called
+	// (10 when zero).
+	JobWorkers int
 }
 
 // Service is a prepared database and the HTTP handler that serves it.
@@ -138,9 +143,22 @@ type Service struct {
 	Media *media.Library
 	// StorefrontTokens are the storefront access tokens.
 	StorefrontTokens *storefronttokens.Service
-	// Recoverer ends completions that a crash or an outage abandoned; the serve command runs it.
-	Recoverer    *orders.Recoverer
+	// Recoverer ends completions that a crash or an outage abandoned, as a periodic job on Jobs.
+	Recoverer *orders.Recoverer
+	// Jobs is the job queue: it takes jobs always, and works them after StartJobs (serve and worker).
+	Jobs *jobs.Queue
+	// Events records the domain's events in each change's transaction (the outbox).
+	Events       *events.Recorder
 	closeGateway func() error
+}
+
+// Migrate brings the database's schema and the job queue's tables up to date. Run it inside
+// db.Exclusive.
+func Migrate(ctx context.Context, db *database.DB, log *slog.Logger) error {
+	if err := db.Migrate(ctx, log); err != nil {
+		return err
+	}
+	return jobs.Migrate(ctx, db, log)
 }
 
 // openTestGateway opens the default payment provider: the test gateway, keeping its payments in a table
@@ -194,7 +212,7 @@ func Open(ctx context.Context, opts Options) (*Service, error) {
 	}
 	var keys *auth.Keyring
 	err = db.Exclusive(ctx, func(ctx context.Context) error {
-		if err := db.Migrate(ctx, opts.Log); err != nil {
+		if err := Migrate(ctx, db, opts.Log); err != nil {
 			return err
 		}
 		if keys, err = loadKeys(ctx, db, opts); err != nil {
@@ -208,13 +226,23 @@ func Open(ctx context.Context, opts Options) (*Service, error) {
 	if err != nil {
 		return nil, errors.Join(err, db.Close())
 	}
+	queue, err := jobs.New(ctx, db, jobs.Config{Log: opts.Log, Workers: opts.JobWorkers})
+	if err != nil {
+		return nil, errors.Join(err, db.Close())
+	}
+	recorder := events.NewRecorder(queue)
+	if err := jobs.Register(queue, events.NewWorker(db.Client)); err != nil {
+		return nil, errors.Join(err, queue.Close(), db.Close())
+	}
 	tokens := auth.NewTokens(keys, opts.Issuer)
 	s := &Service{
 		DB:     db,
 		Cache:  cache,
 		Tokens: tokens,
+		Jobs:   queue,
+		Events: recorder,
 		Customers: customers.New(db.Client, tokens, customers.Options{
-			Mailer: opts.Mailer, ResetURL: opts.ResetURL, Log: opts.Log,
+			Mailer: opts.Mailer, ResetURL: opts.ResetURL, Log: opts.Log, Events: recorder,
 		}),
 		Staff:   staff.New(db.Client, tokens),
 		APIKeys: apikeys.New(db.Client),
@@ -224,7 +252,7 @@ func Open(ctx context.Context, opts Options) (*Service, error) {
 	if opts.AdminEmail != "" {
 		created, err := s.Staff.EnsureOwner(ctx, opts.AdminEmail, opts.AdminPassword)
 		if err != nil {
-			return nil, errors.Join(err, db.Close())
+			return nil, errors.Join(err, s.Close())
 		}
 		if created {
 			opts.Log.InfoContext(ctx, "created the shop's first owner", "email", opts.AdminEmail)
@@ -247,7 +275,7 @@ func Open(ctx context.Context, opts Options) (*Service, error) {
 		listenCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
 		if err := respcache.Listen(listenCtx, cmp.Or(opts.DatabaseListenURL, opts.DatabaseURL), db.SQL, cache, opts.Log); err != nil {
 			stop()
-			return nil, errors.Join(err, db.Close())
+			return nil, errors.Join(err, s.Close())
 		}
 		s.stop = stop
 		if db.ReadSQL != nil {
@@ -259,15 +287,18 @@ func Open(ctx context.Context, opts Options) (*Service, error) {
 	if gateway == nil {
 		gateway, s.closeGateway, err = openTestGateway(ctx, db, opts.DatabaseURL)
 		if err != nil {
-			return nil, errors.Join(err, db.Close())
+			return nil, errors.Join(err, s.Close())
 		}
 	}
 	library, err := openMedia(ctx, db, opts)
 	if err != nil {
-		return nil, errors.Join(err, db.Close())
+		return nil, errors.Join(err, s.Close())
 	}
 	s.Media = library
-	s.Recoverer = orders.NewRecoverer(db.Client, gateway, opts.Log, opts.CompletionLease, opts.CompletionSweep)
+	s.Recoverer = orders.NewRecoverer(db.Client, gateway, opts.Log, opts.CompletionLease, opts.CompletionSweep, recorder)
+	if err := s.Recoverer.Schedule(queue); err != nil {
+		return nil, errors.Join(err, s.Close())
+	}
 	s.Handler = httpapi.New(httpapi.Config{
 		RateLimit: limit, CheckoutURL: opts.CheckoutURL, Payments: gateway, OrderStatusURL: opts.OrderStatusURL,
 		Log: opts.Log, DB: db, Metrics: metrics, Playground: opts.Playground, Production: opts.Production,
@@ -276,7 +307,7 @@ func Open(ctx context.Context, opts Options) (*Service, error) {
 		Cache: cache, CacheGate: gate, MaxInFlight: opts.MaxInFlight, QueueTimeout: opts.QueueTimeout, RequestTimeout: opts.RequestTimeout,
 		MaxComplexity: opts.MaxComplexity,
 		BodyGrace:     opts.BodyGrace, BodyMinRate: opts.BodyMinRate, MetricsToken: opts.MetricsToken, NoMetricsRoute: opts.NoMetricsRoute,
-		CompletionLease: opts.CompletionLease, Media: library,
+		CompletionLease: opts.CompletionLease, Media: library, Events: recorder,
 	})
 	s.Metrics = metrics.Handler()
 	return s, nil
@@ -358,13 +389,36 @@ func seedIfEmpty(ctx context.Context, db *database.DB, catalog []byte, log *slog
 	return nil
 }
 
-// Close releases the database.
+// StartJobs works jobs in this process: the outbox's events and the periodic sweeps. Every `emporium
+// serve` replica (unless EMPORIUM_JOBS=off) and `emporium worker` call it.
+func (s *Service) StartJobs(ctx context.Context) error {
+	if err := s.Jobs.Start(ctx); err != nil {
+		return err
+	}
+	s.Recoverer.SweepAfterStart(s.Jobs)
+	return nil
+}
+
+// StopJobs lets the running jobs finish until ctx ends, then cancels them; it is a no-op if the jobs
+// were not started.
+func (s *Service) StopJobs(ctx context.Context) error { return s.Jobs.Stop(ctx) }
+
+// Close stops the jobs (waiting up to jobsStopTimeout) and releases the database.
 func (s *Service) Close() error {
 	if s.stop != nil {
 		s.stop()
 	}
+	var err error
+	if s.Jobs != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), jobsStopTimeout)
+		err = errors.Join(s.Jobs.Stop(ctx), s.Jobs.Close())
+		cancel()
+	}
 	if s.closeGateway != nil {
 		_ = s.closeGateway()
 	}
-	return s.DB.Close()
+	return errors.Join(err, s.DB.Close())
 }
+
+// jobsStopTimeout bounds how long Close waits for running jobs.
+const jobsStopTimeout = 10 * time.Second

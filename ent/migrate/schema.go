@@ -391,6 +391,34 @@ var (
 			},
 		},
 	}
+	// EventsColumns holds the columns for the "events" table.
+	EventsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "topic", Type: field.TypeString},
+		{Name: "resource_type", Type: field.TypeString},
+		{Name: "resource_id", Type: field.TypeString},
+		{Name: "payload", Type: field.TypeJSON},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "processed_at", Type: field.TypeTime, Nullable: true},
+	}
+	// EventsTable holds the schema information for the "events" table.
+	EventsTable = &schema.Table{
+		Name:       "events",
+		Columns:    EventsColumns,
+		PrimaryKey: []*schema.Column{EventsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "event_resource_type_resource_id",
+				Unique:  false,
+				Columns: []*schema.Column{EventsColumns[2], EventsColumns[3]},
+			},
+			{
+				Name:    "event_topic_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{EventsColumns[1], EventsColumns[5]},
+			},
+		},
+	}
 	// FulfillmentsColumns holds the columns for the "fulfillments" table.
 	FulfillmentsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -1260,6 +1288,7 @@ var (
 		CustomerAddressesTable,
 		DiscountsTable,
 		DiscountUsagesTable,
+		EventsTable,
 		FulfillmentsTable,
 		ImagesTable,
 		InventoryAdjustmentsTable,

@@ -42,6 +42,9 @@ type Discount func(*sql.Selector)
 // DiscountUsage is the predicate function for discountusage builders.
 type DiscountUsage func(*sql.Selector)
 
+// Event is the predicate function for event builders.
+type Event func(*sql.Selector)
+
 // Fulfillment is the predicate function for fulfillment builders.
 type Fulfillment func(*sql.Selector)
 
