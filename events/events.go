@@ -3,7 +3,7 @@
 // commit with the change or not at all, so an event exists if and only if its change committed, and is
 // never lost by a crash between the change and its announcement. Topics are Shopify's webhook topics.
 //
-// Today the event's job only marks it processed; webhook deliveries (the next step) fan out from it
+// An event's job hands it to the consumers (webhook deliveries, emails), which fan out from it
 // onto the jobs.QueueDeliver queue.
 package events
 
@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/emporium/emporium/database"
 	"github.com/emporium/emporium/ent"
 	"github.com/emporium/emporium/ent/event"
 	"github.com/emporium/emporium/gid"
@@ -85,25 +86,59 @@ type EventArgs struct {
 // Kind names the worker of event jobs.
 func (EventArgs) Kind() string { return "event" }
 
-// Worker handles event jobs: for now it marks the event processed.
+// A Consumer acts on events: webhook deliveries, emails. It queues jobs of its own for an event inside
+// tx, the transaction that marks the event processed, so that its jobs exist iff the event is marked
+// and a retried event job never queues them twice.
+type Consumer interface {
+	Consume(ctx context.Context, tx *ent.Tx, e *ent.Event) error
+}
+
+// Worker handles event jobs: it hands each event to the consumers and marks it processed.
 type Worker struct {
 	jobs.WorkerDefaults[EventArgs]
-	client *ent.Client
+	client    *ent.Client
+	consumers []Consumer
 }
 
 // NewWorker returns the worker of event jobs.
-func NewWorker(client *ent.Client) *Worker { return &Worker{client: client} }
+func NewWorker(client *ent.Client, consumers ...Consumer) *Worker {
+	return &Worker{client: client, consumers: consumers}
+}
 
-// Work marks the event processed. It is idempotent: a job worked twice (River's delivery is at least
-// once) keeps the first time.
+// Work hands the event to the consumers and marks it processed, in one transaction. It is idempotent:
+// a job worked twice (River's delivery is at least once) finds the event processed and does nothing.
 func (w *Worker) Work(ctx context.Context, job *jobs.Job[EventArgs]) error {
-	_, err := w.client.Event.Update().Where(event.ID(job.Args.EventID), event.ProcessedAtIsNil()).
-		SetProcessedAt(time.Now().UTC().Truncate(time.Microsecond)).Save(ctx)
+	err := database.WithTx(ctx, w.client, func(tx *ent.Tx) error {
+		e, err := tx.Event.Query().Where(event.ID(job.Args.EventID), event.ProcessedAtIsNil()).Only(ctx)
+		if ent.IsNotFound(err) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		for _, c := range w.consumers {
+			if err := c.Consume(ctx, tx, e); err != nil {
+				return err
+			}
+		}
+		// Marked only where still unmarked: of two concurrent workers of one event, one commits.
+		n, err := tx.Event.Update().Where(event.ID(e.ID), event.ProcessedAtIsNil()).
+			SetProcessedAt(time.Now().UTC().Truncate(time.Microsecond)).Save(ctx)
+		if err == nil && n == 0 {
+			err = errAlreadyProcessed
+		}
+		return err
+	})
+	if errors.Is(err, errAlreadyProcessed) {
+		return nil
+	}
 	if err != nil {
-		return fmt.Errorf("events: mark event %d processed: %w", job.Args.EventID, err)
+		return fmt.Errorf("events: process event %d: %w", job.Args.EventID, err)
 	}
 	return nil
 }
+
+var errAlreadyProcessed = errors.New("event processed by another worker")
 
 // Money is an amount as the Admin API's MoneyV2 shows it: an exact decimal string and the currency's
 // ISO code, never a float.
