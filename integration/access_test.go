@@ -450,7 +450,10 @@ func TestRequestLimitsRefuseBeforeExecution(t *testing.T) {
 }
 
 func TestRateLimitByCost(t *testing.T) {
-	eachFreshDB(t, func(o *service.Options) { o.RateCapacity, o.RestoreRate = 1000, 1000 }, func(t *testing.T, s *server) {
+	// A slow refill, so that "at once" survives a loaded machine: the second request is refused unless
+	// some 200 ms pass between the two admissions.
+	const restore = 200
+	eachFreshDB(t, func(o *service.Options) { o.RateCapacity, o.RestoreRate = 1000, restore }, func(t *testing.T, s *server) {
 		// A full page (40 of the 44 demo products), so that the actual cost is the requested cost and no
 		// refund lets the second request through.
 		q := `{ products(first: 40) { nodes { id title handle vendor description descriptionHtml productType tags createdAt updatedAt availableForSale publishedAt } } }`
@@ -505,7 +508,7 @@ func TestRateLimitByCost(t *testing.T) {
 		if other := send(bearer(token)); len(other.Errors) > 0 {
 			t.Errorf("a customer with a bucket of its own was throttled: %+v", other.Errors)
 		}
-		time.Sleep(time.Duration(float64(cost.RequestedQueryCost)/1000*float64(time.Second)) + 200*time.Millisecond)
+		time.Sleep(time.Duration(float64(cost.RequestedQueryCost)/restore*float64(time.Second)) + 200*time.Millisecond)
 		if again := send(nil); len(again.Errors) > 0 {
 			t.Errorf("after the bucket refilled: %+v", again.Errors)
 		}
