@@ -9,6 +9,7 @@
 package jobs
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -33,8 +34,7 @@ const (
 	// QueueEvents takes one job per recorded event (package events).
 	QueueEvents = "events"
 	// QueueDeliver is for webhook deliveries, one job per event and subscription: the event's job will
-	// fan out onto it, so that a slow receiver holds up neither other subscriptions nor new events. No
-	// process works it yet; the webhooks add it to the queues New configures.
+	// fan out onto it, so that a slow receiver holds up neither other subscriptions nor new events.
 	QueueDeliver = "deliver"
 	// QueueMaintenance runs the periodic sweeps (the completion recoverer).
 	QueueMaintenance = "maintenance"
@@ -56,6 +56,9 @@ type (
 	UniqueOpts = river.UniqueOpts
 )
 
+// Snooze asks for the job to be worked again after d, without counting an attempt.
+func Snooze(d time.Duration) error { return river.JobSnooze(d) }
+
 // pollInterval is how often each queue looks for jobs. The drivers used here have no LISTEN/NOTIFY
 // (database/sql and SQLite; LISTEN would not pass PgBouncer in transaction mode either), so the queue
 // polls: often enough that a job starts within a fraction of a second of its commit, for a cheap indexed
@@ -67,6 +70,9 @@ type Config struct {
 	Log *slog.Logger
 	// Workers is the number of jobs of each queue one process works at once (10 when zero).
 	Workers int
+	// DeliverWorkers is the number of webhook deliveries one process makes at once (50 when zero): they
+	// mostly wait on receivers, and a hanging one holds a worker for its timeout.
+	DeliverWorkers int
 }
 
 // Queue is the job queue of one process: it inserts jobs always, and works them once started.
@@ -128,6 +134,7 @@ func New(ctx context.Context, db *database.DB, cfg Config) (*Queue, error) {
 		Queues: map[string]river.QueueConfig{
 			QueueEvents:      {MaxWorkers: n},
 			QueueMaintenance: {MaxWorkers: 2},
+			QueueDeliver:     {MaxWorkers: cmp.Or(cfg.DeliverWorkers, 50)},
 		},
 		FetchPollInterval: pollInterval,
 		FetchCooldown:     pollInterval / 4,
