@@ -29,8 +29,8 @@ type delivered struct {
 	at                                                       time.Time
 }
 
-// receiver is a partner's endpoint on 127.0.0.1. Each subscription gets a path of its own, whose secret
-// the receiver knows, and it checks the signature of every request it gets: a bad one fails the test.
+// receiver is a partner's endpoint on 127.0.0.1. It knows the secret of each subscription (by path and
+// topic), and it checks the signature of every request it gets: a bad one fails the test.
 // Paths starting /flaky/ answer 500 to their first two requests; /hang/ answers only after 8 s.
 type receiver struct {
 	t   *testing.T
@@ -56,7 +56,7 @@ func (r *receiver) serve(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 	r.mu.Lock()
-	secret := r.secrets[req.URL.Path]
+	secret := r.secrets[req.URL.Path+" "+req.Header.Get("X-Emporium-Topic")]
 	r.mu.Unlock()
 	if got, want := req.Header.Get("X-Emporium-Hmac-Sha256"), webhooks.Sign(secret, body); secret == "" || got != want {
 		r.t.Errorf("receiver %s: signature %q, want %q (secret known: %v)", req.URL.Path, got, want, secret != "")
@@ -126,7 +126,7 @@ func (r *receiver) subscribeTo(t *testing.T, s *server, h http.Header, topic, pa
 		t.Fatalf("webhookSubscriptionCreate: %v", d)
 	}
 	r.mu.Lock()
-	r.secrets[path] = secret
+	r.secrets[path+" "+webhooks.TopicOf(topic)] = secret
 	r.mu.Unlock()
 	return str(d, "webhookSubscriptionCreate.webhookSubscription.id")
 }
