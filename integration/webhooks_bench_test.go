@@ -18,6 +18,8 @@ import (
 	"github.com/emporium/emporium/auth"
 	"github.com/emporium/emporium/database"
 	"github.com/emporium/emporium/ent"
+	"github.com/emporium/emporium/ent/event"
+	"github.com/emporium/emporium/ent/webhookdelivery"
 	"github.com/emporium/emporium/events"
 	"github.com/emporium/emporium/service"
 	"github.com/emporium/emporium/webhooks"
@@ -37,6 +39,9 @@ func BenchmarkWebhookDeliveries(b *testing.B) {
 			}
 			s := startServerWith(b, kind, dsn, func(o *service.Options) {
 				o.RateCapacity = -1
+				o.JobWorkers = benchJobWorkers
+				o.DeliverWorkers = 200
+				o.MaxDBConns = 40
 				o.WebhookAllow = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
 			})
 			b.Cleanup(s.close)
@@ -54,6 +59,8 @@ func BenchmarkWebhookDeliveries(b *testing.B) {
 }
 
 var benchRound atomic.Int64
+
+var benchJobWorkers = 40
 
 func benchDeliveries(b *testing.B, s *server, rate int) {
 	const subs = 5
@@ -127,6 +134,23 @@ func benchDeliveries(b *testing.B, s *server, rate int) {
 	}
 	wg.Wait()
 	want := n * subs
+	if testing.Verbose() {
+		stop := make(chan struct{})
+		defer close(stop)
+		go func() {
+			for {
+				select {
+				case <-stop:
+					return
+				case <-time.After(time.Second):
+				}
+				ev, _ := s.svc.DB.Client.Event.Query().Where(event.ProcessedAtNotNil()).Count(ctx)
+				dl, _ := s.svc.DB.Client.WebhookDelivery.Query().Where(webhookdelivery.StatusEQ(webhookdelivery.StatusDelivered)).Count(ctx)
+				all, _ := s.svc.DB.Client.WebhookDelivery.Query().Count(ctx)
+				b.Logf("%s: events processed %d, deliveries %d made, %d delivered", time.Since(start).Round(time.Millisecond), ev, all, dl)
+			}
+		}()
+	}
 	deadline := time.Now().Add(5 * time.Minute)
 	for {
 		mu.Lock()
