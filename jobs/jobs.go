@@ -232,6 +232,28 @@ func (q *Queue) InsertTx(ctx context.Context, tx *ent.Tx, args Args, opts *Inser
 	return nil
 }
 
+// InsertManyTx inserts jobs in tx as InsertTx does, in one statement.
+func (q *Queue) InsertManyTx(ctx context.Context, tx *ent.Tx, args []Args, opts *InsertOpts) error {
+	if len(args) == 0 {
+		return nil
+	}
+	if err := checkQueue(opts); err != nil {
+		return fmt.Errorf("jobs: insert %s: %w", args[0].Kind(), err)
+	}
+	stx, err := database.SQLTx(tx)
+	if err != nil {
+		return fmt.Errorf("jobs: insert %s: %w", args[0].Kind(), err)
+	}
+	params := make([]river.InsertManyParams, len(args))
+	for i, a := range args {
+		params[i] = river.InsertManyParams{Args: a, InsertOpts: opts}
+	}
+	if _, err := q.client.InsertManyTx(ctx, stx, params); err != nil {
+		return fmt.Errorf("jobs: insert %s: %w", args[0].Kind(), err)
+	}
+	return nil
+}
+
 // Insert inserts a job outside any transaction of the caller.
 func (q *Queue) Insert(ctx context.Context, args Args, opts *InsertOpts) error {
 	if err := checkQueue(opts); err != nil {

@@ -45,21 +45,26 @@ func (s *Service) Consume(ctx context.Context, tx *ent.Tx, e *ent.Event) error {
 	if err != nil || len(subs) == 0 {
 		return err
 	}
-	for _, sub := range subs {
+	// One statement for the deliveries and one for their jobs, however many subscriptions: this runs
+	// inside the event's write transaction, which on SQLite holds the only writer.
+	creates := make([]*ent.WebhookDeliveryCreate, len(subs))
+	for i, sub := range subs {
 		id, err := webhookID()
 		if err != nil {
 			return err
 		}
-		d, err := tx.WebhookDelivery.Create().SetSubscriptionID(sub.ID).SetEventID(e.ID).SetTopic(e.Topic).
-			SetResourceID(e.ResourceID).SetCallbackURL(sub.CallbackURL).SetWebhookID(id).Save(ctx)
-		if err != nil {
-			return fmt.Errorf("webhooks: delivery: %w", err)
-		}
-		if err := s.queue.InsertTx(ctx, tx, DeliverArgs{DeliveryID: d.ID}, deliverOpts); err != nil {
-			return err
-		}
+		creates[i] = tx.WebhookDelivery.Create().SetSubscriptionID(sub.ID).SetEventID(e.ID).SetTopic(e.Topic).
+			SetResourceID(e.ResourceID).SetCallbackURL(sub.CallbackURL).SetWebhookID(id)
 	}
-	return nil
+	ds, err := tx.WebhookDelivery.CreateBulk(creates...).Save(ctx)
+	if err != nil {
+		return fmt.Errorf("webhooks: delivery: %w", err)
+	}
+	args := make([]jobs.Args, len(ds))
+	for i, d := range ds {
+		args[i] = DeliverArgs{DeliveryID: d.ID}
+	}
+	return s.queue.InsertManyTx(ctx, tx, args, deliverOpts)
 }
 
 func webhookID() (string, error) {
