@@ -178,6 +178,27 @@ func benchDeliveries(b *testing.B, s *server, rate int) {
 	b.ReportMetric(float64(latencies[len(latencies)/2].Milliseconds()), "p50-ms")
 	b.ReportMetric(float64(latencies[len(latencies)*99/100].Milliseconds()), "p99-ms")
 	b.ReportMetric(0, "ns/op")
+	if testing.Verbose() {
+		// Where the time goes: waiting in the queue and running, per kind of job.
+		q := `SELECT kind, count(*), avg(EXTRACT(EPOCH FROM attempted_at - scheduled_at)), avg(EXTRACT(EPOCH FROM finalized_at - attempted_at)) FROM river_job WHERE state = 'completed' GROUP BY kind`
+		if !s.svc.DB.Postgres() {
+			q = `SELECT kind, count(*), avg((julianday(attempted_at) - julianday(scheduled_at)) * 86400), avg((julianday(finalized_at) - julianday(attempted_at)) * 86400) FROM river_job WHERE state = 'completed' GROUP BY kind`
+		}
+		rows, err := s.svc.DB.SQL.QueryContext(ctx, q)
+		if err == nil {
+			for rows.Next() {
+				var kind string
+				var n int
+				var wait, run float64
+				if err := rows.Scan(&kind, &n, &wait, &run); err == nil {
+					b.Logf("%s: %d jobs, %.0f ms waiting, %.0f ms from start to completion", kind, n, wait*1000, run*1000)
+				}
+			}
+			rows.Close()
+		} else {
+			b.Log(err)
+		}
+	}
 	// The next round starts without these subscriptions.
 	if _, err := s.svc.DB.Client.WebhookSubscription.Delete().Exec(ctx); err != nil {
 		b.Fatal(err)
