@@ -65,6 +65,9 @@ func Snooze(d time.Duration) error { return river.JobSnooze(d) }
 // query per queue.
 const pollInterval = 200 * time.Millisecond
 
+// fastPoll is the poll interval of the events and deliver queues.
+const fastPoll = 50 * time.Millisecond
+
 // Config configures a Queue.
 type Config struct {
 	Log *slog.Logger
@@ -132,9 +135,11 @@ func New(ctx context.Context, db *database.DB, cfg Config) (*Queue, error) {
 		PollOnly: true,
 		// Maintenance sweeps are few and short; those of other replicas may run beside them.
 		Queues: map[string]river.QueueConfig{
-			QueueEvents:      {MaxWorkers: n},
+			// Events and deliveries poll more often: each event waits for two polls (its own and its
+			// deliveries') between a commit and a partner's receiver, and webhook latency is watched.
+			QueueEvents:      {MaxWorkers: n, FetchPollInterval: fastPoll, FetchCooldown: fastPoll / 4},
 			QueueMaintenance: {MaxWorkers: 2},
-			QueueDeliver:     {MaxWorkers: cmp.Or(cfg.DeliverWorkers, 50)},
+			QueueDeliver:     {MaxWorkers: cmp.Or(cfg.DeliverWorkers, 50), FetchPollInterval: fastPoll, FetchCooldown: fastPoll / 4},
 		},
 		FetchPollInterval: pollInterval,
 		FetchCooldown:     pollInterval / 4,
