@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"os"
 	"os/signal"
@@ -28,6 +29,7 @@ import (
 	"github.com/emporium/emporium/loadgen"
 	"github.com/emporium/emporium/mail"
 	"github.com/emporium/emporium/media/s3store"
+	"github.com/emporium/emporium/netguard"
 	"github.com/emporium/emporium/seed"
 	"github.com/emporium/emporium/service"
 	"github.com/emporium/emporium/staff"
@@ -117,6 +119,8 @@ Environment:
   EMPORIUM_COMPLETION_SWEEP  how often the recoverer looks for those       5s
   EMPORIUM_JOBS            work background jobs in serve: on or off       on
   EMPORIUM_WORKER_ADDR     where emporium worker serves /healthz          none
+  EMPORIUM_WEBHOOK_ALLOW   non-public CIDRs webhook callbacks may reach,
+                           comma-separated (e.g. 10.0.0.0/8)              none
   GOGC                     the Go garbage collector's target (Go's own
                            variable; the default here is 400, not 100) 400
   EMPORIUM_SMTP_ADDR       host:port of an SMTP server for emails (else they are logged);
@@ -177,6 +181,8 @@ type config struct {
 	// publicURL is where clients reach the service (media URLs are given under it); mediaDir keeps
 	// pictures when no bucket is configured.
 	publicURL, mediaDir string
+	// webhookAllow are the non-public prefixes webhook callbacks may reach.
+	webhookAllow []netip.Prefix
 	// mediaS3 keeps pictures in a bucket instead.
 	mediaS3 *s3store.Config
 
@@ -259,6 +265,13 @@ func loadConfig(getenv func(string) string) (config, error) {
 		return c, fmt.Errorf("EMPORIUM_JOBS must be on or off, not %q", v)
 	}
 	c.workerAddr = getenv("EMPORIUM_WORKER_ADDR")
+	if v := getenv("EMPORIUM_WEBHOOK_ALLOW"); v != "" {
+		allow, err := netguard.ParsePrefixes(strings.Split(strings.ReplaceAll(v, " ", ""), ","))
+		if err != nil {
+			return c, fmt.Errorf("EMPORIUM_WEBHOOK_ALLOW: %w", err)
+		}
+		c.webhookAllow = allow
+	}
 	c.checkoutURL = getenv("EMPORIUM_CHECKOUT_URL")
 	c.statusURL = getenv("EMPORIUM_ORDER_STATUS_URL")
 	switch v := getenv("EMPORIUM_RATE_LIMIT"); v {
@@ -610,7 +623,7 @@ func serviceOptions(cfg config, log *slog.Logger) service.Options {
 		// behind a token, and otherwise on EMPORIUM_METRICS_ADDR (meant for the monitoring network) alone.
 		NoMetricsRoute:  cfg.metricsAddr != "" || (cfg.production && cfg.metricsToken == ""),
 		CompletionLease: cfg.completionLease, CompletionSweep: cfg.completionSweep,
-		PublicURL: cmpOr(cfg.publicURL, publicURLOf(cfg.addr)), MediaDir: cfg.mediaDir, MediaS3: cfg.mediaS3,
+		PublicURL: cmpOr(cfg.publicURL, publicURLOf(cfg.addr)), MediaDir: cfg.mediaDir, MediaS3: cfg.mediaS3, WebhookAllow: cfg.webhookAllow,
 	}
 	if cfg.smtp.Addr != "" {
 		opts.Mailer = cfg.smtp

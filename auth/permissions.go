@@ -16,13 +16,14 @@ const (
 	ManageSettings  = "MANAGE_SETTINGS"
 	ManageStaff     = "MANAGE_STAFF"
 	ManageApps      = "MANAGE_APPS"
+	ManageWebhooks  = "MANAGE_WEBHOOKS"
 )
 
 // AllPermissions lists every permission; the shop's owner holds them all.
 var AllPermissions = []string{
 	ManageProducts, ReadProducts, ManageInventory, ReadInventory, ManageOrders, ReadOrders,
 	ManageCustomers, ReadCustomers, ManageDiscounts, ReadDiscounts, ManageContent, ManageSettings,
-	ManageStaff, ManageApps,
+	ManageStaff, ManageApps, ManageWebhooks,
 }
 
 // ValidPermission reports whether p is a known permission.

@@ -55,6 +55,8 @@ import (
 	"github.com/emporium/emporium/ent/taxrate"
 	"github.com/emporium/emporium/ent/testpayment"
 	"github.com/emporium/emporium/ent/variantprice"
+	"github.com/emporium/emporium/ent/webhookdelivery"
+	"github.com/emporium/emporium/ent/webhooksubscription"
 )
 
 // ent aliases to avoid import conflicts in user's code.
@@ -158,6 +160,8 @@ func checkColumn(t, c string) error {
 			taxrate.Table:               taxrate.ValidColumn,
 			testpayment.Table:           testpayment.ValidColumn,
 			variantprice.Table:          variantprice.ValidColumn,
+			webhookdelivery.Table:       webhookdelivery.ValidColumn,
+			webhooksubscription.Table:   webhooksubscription.ValidColumn,
 		})
 	})
 	return columnCheck(t, c)

@@ -146,3 +146,9 @@ func (r *Refund) GlobalID() string { return gid.Encode("Refund", r.ID) }
 
 // GlobalID is the event's global ID.
 func (e *OrderEvent) GlobalID() string { return gid.Encode("OrderEvent", e.ID) }
+
+// GlobalID is the subscription's global ID.
+func (s *WebhookSubscription) GlobalID() string { return gid.Encode("WebhookSubscription", s.ID) }
+
+// GlobalID is the delivery's global ID.
+func (d *WebhookDelivery) GlobalID() string { return gid.Encode("WebhookDelivery", d.ID) }

@@ -100,6 +100,10 @@ type Tx struct {
 	TestPayment *TestPaymentClient
 	// VariantPrice is the client for interacting with the VariantPrice builders.
 	VariantPrice *VariantPriceClient
+	// WebhookDelivery is the client for interacting with the WebhookDelivery builders.
+	WebhookDelivery *WebhookDeliveryClient
+	// WebhookSubscription is the client for interacting with the WebhookSubscription builders.
+	WebhookSubscription *WebhookSubscriptionClient
 
 	// lazily loaded.
 	client     *Client
@@ -274,6 +278,8 @@ func (tx *Tx) init() {
 	tx.TaxRate = NewTaxRateClient(tx.config)
 	tx.TestPayment = NewTestPaymentClient(tx.config)
 	tx.VariantPrice = NewVariantPriceClient(tx.config)
+	tx.WebhookDelivery = NewWebhookDeliveryClient(tx.config)
+	tx.WebhookSubscription = NewWebhookSubscriptionClient(tx.config)
 }
 
 // txDriver wraps the given dialect.Tx with a nop dialect.Driver implementation.

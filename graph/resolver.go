@@ -15,6 +15,7 @@ import (
 	"github.com/emporium/emporium/staff"
 	"github.com/emporium/emporium/storefronttokens"
 	"github.com/emporium/emporium/tax"
+	"github.com/emporium/emporium/webhooks"
 	"log/slog"
 )
 
@@ -34,6 +35,7 @@ type Resolver struct {
 	discounts *discounts.Service
 	orders    *orders.Service
 	media     *media.Library
+	webhooks  *webhooks.Service
 	log       *slog.Logger
 }
 
@@ -53,12 +55,14 @@ type Services struct {
 	Orders    *orders.Service
 	// Media stores, transforms and serves pictures.
 	Media *media.Library
-	Log   *slog.Logger
+	// Webhooks manages webhook subscriptions and their deliveries.
+	Webhooks *webhooks.Service
+	Log      *slog.Logger
 }
 
 // NewResolver returns the root resolver.
 func NewResolver(client *ent.Client, s Services) *Resolver {
 	return &Resolver{client: client, catalog: s.Catalog, customers: s.Customers, staff: s.Staff, apiKeys: s.APIKeys,
 		sfTokens: s.StorefrontTokens, inventory: s.Inventory, carts: s.Carts, tax: s.Tax,
-		discounts: s.Discounts, orders: s.Orders, media: s.Media, log: s.Log}
+		discounts: s.Discounts, orders: s.Orders, media: s.Media, webhooks: s.Webhooks, log: s.Log}
 }

@@ -35,6 +35,7 @@ import (
 	"github.com/emporium/emporium/staff"
 	"github.com/emporium/emporium/storefronttokens"
 	"github.com/emporium/emporium/tax"
+	"github.com/emporium/emporium/webhooks"
 )
 
 // Config is what the HTTP interface needs.
@@ -104,6 +105,8 @@ type Config struct {
 	// Media stores and serves pictures under /media/; without it images are URLs only and
 	// Image.url(transform:) returns them unchanged.
 	Media *media.Library
+	// Webhooks manages webhook subscriptions.
+	Webhooks *webhooks.Service
 	// NoMetricsRoute leaves /metrics out of this handler: Metrics.Handler serves it on an address of its own.
 	NoMetricsRoute bool
 }
@@ -157,6 +160,7 @@ func New(cfg Config) http.Handler {
 		Discounts: discounts.NewService(cfg.DB.Client),
 		Orders:    orderService,
 		Media:     cfg.Media,
+		Webhooks:  cfg.Webhooks,
 		Log:       cfg.Log,
 	})
 

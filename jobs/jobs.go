@@ -9,6 +9,7 @@
 package jobs
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -33,8 +34,7 @@ const (
 	// QueueEvents takes one job per recorded event (package events).
 	QueueEvents = "events"
 	// QueueDeliver is for webhook deliveries, one job per event and subscription: the event's job will
-	// fan out onto it, so that a slow receiver holds up neither other subscriptions nor new events. No
-	// process works it yet; the webhooks add it to the queues New configures.
+	// fan out onto it, so that a slow receiver holds up neither other subscriptions nor new events.
 	QueueDeliver = "deliver"
 	// QueueMaintenance runs the periodic sweeps (the completion recoverer).
 	QueueMaintenance = "maintenance"
@@ -56,17 +56,26 @@ type (
 	UniqueOpts = river.UniqueOpts
 )
 
+// Snooze asks for the job to be worked again after d, without counting an attempt.
+func Snooze(d time.Duration) error { return river.JobSnooze(d) }
+
 // pollInterval is how often each queue looks for jobs. The drivers used here have no LISTEN/NOTIFY
 // (database/sql and SQLite; LISTEN would not pass PgBouncer in transaction mode either), so the queue
 // polls: often enough that a job starts within a fraction of a second of its commit, for a cheap indexed
 // query per queue.
 const pollInterval = 200 * time.Millisecond
 
+// fastPoll is the poll interval of the events and deliver queues.
+const fastPoll = 50 * time.Millisecond
+
 // Config configures a Queue.
 type Config struct {
 	Log *slog.Logger
 	// Workers is the number of jobs of each queue one process works at once (10 when zero).
 	Workers int
+	// DeliverWorkers is the number of webhook deliveries one process makes at once (50 when zero): they
+	// mostly wait on receivers, and a hanging one holds a worker for its timeout.
+	DeliverWorkers int
 }
 
 // Queue is the job queue of one process: it inserts jobs always, and works them once started.
@@ -126,8 +135,11 @@ func New(ctx context.Context, db *database.DB, cfg Config) (*Queue, error) {
 		PollOnly: true,
 		// Maintenance sweeps are few and short; those of other replicas may run beside them.
 		Queues: map[string]river.QueueConfig{
-			QueueEvents:      {MaxWorkers: n},
+			// Events and deliveries poll more often: each event waits for two polls (its own and its
+			// deliveries') between a commit and a partner's receiver, and webhook latency is watched.
+			QueueEvents:      {MaxWorkers: n, FetchPollInterval: fastPoll, FetchCooldown: fastPoll / 4},
 			QueueMaintenance: {MaxWorkers: 2},
+			QueueDeliver:     {MaxWorkers: cmp.Or(cfg.DeliverWorkers, 50), FetchPollInterval: fastPoll, FetchCooldown: fastPoll / 4},
 		},
 		FetchPollInterval: pollInterval,
 		FetchCooldown:     pollInterval / 4,
@@ -221,6 +233,28 @@ func (q *Queue) InsertTx(ctx context.Context, tx *ent.Tx, args Args, opts *Inser
 	}
 	if _, err := q.client.InsertTx(ctx, stx, args, opts); err != nil {
 		return fmt.Errorf("jobs: insert %s: %w", args.Kind(), err)
+	}
+	return nil
+}
+
+// InsertManyTx inserts jobs in tx as InsertTx does, in one statement.
+func (q *Queue) InsertManyTx(ctx context.Context, tx *ent.Tx, args []Args, opts *InsertOpts) error {
+	if len(args) == 0 {
+		return nil
+	}
+	if err := checkQueue(opts); err != nil {
+		return fmt.Errorf("jobs: insert %s: %w", args[0].Kind(), err)
+	}
+	stx, err := database.SQLTx(tx)
+	if err != nil {
+		return fmt.Errorf("jobs: insert %s: %w", args[0].Kind(), err)
+	}
+	params := make([]river.InsertManyParams, len(args))
+	for i, a := range args {
+		params[i] = river.InsertManyParams{Args: a, InsertOpts: opts}
+	}
+	if _, err := q.client.InsertManyTx(ctx, stx, params); err != nil {
+		return fmt.Errorf("jobs: insert %s: %w", args[0].Kind(), err)
 	}
 	return nil
 }

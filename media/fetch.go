@@ -5,12 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/netip"
 	"net/url"
-	"syscall"
 	"time"
+
+	"github.com/emporium/emporium/netguard"
 )
 
 // ErrFetch is a failure to fetch an originalSource URL: refused by the SSRF guard, unreachable, or
@@ -29,55 +29,12 @@ type Fetcher struct {
 	Timeout time.Duration
 }
 
-// reserved are ranges that are not on the public Internet, beyond those net/netip names.
-var reserved = []netip.Prefix{
-	netip.MustParsePrefix("0.0.0.0/8"),
-	netip.MustParsePrefix("100.64.0.0/10"), // carrier-grade NAT
-	netip.MustParsePrefix("192.0.0.0/24"),
-	netip.MustParsePrefix("192.0.2.0/24"),
-	netip.MustParsePrefix("198.18.0.0/15"),
-	netip.MustParsePrefix("198.51.100.0/24"),
-	netip.MustParsePrefix("203.0.113.0/24"),
-	netip.MustParsePrefix("240.0.0.0/4"),
-	netip.MustParsePrefix("64:ff9b::/96"), // NAT64 reaches IPv4 addresses, private ones too
-	netip.MustParsePrefix("2001:db8::/32"),
-}
-
 // public reports whether addr may be connected to.
-func (f *Fetcher) public(addr netip.Addr) bool {
-	addr = addr.Unmap()
-	for _, p := range f.Allow {
-		if p.Contains(addr) {
-			return true
-		}
-	}
-	if !addr.IsGlobalUnicast() || addr.IsPrivate() || addr.IsLoopback() || addr.IsLinkLocalUnicast() {
-		return false
-	}
-	for _, p := range reserved {
-		if p.Contains(addr) {
-			return false
-		}
-	}
-	return true
-}
-
-// control runs after a name has been resolved and before each connection is made, so that it sees the
-// address actually dialled: a name that resolves to a public address once and a private one later
-// (DNS rebinding) is still refused.
-func (f *Fetcher) control(_, address string, _ syscall.RawConn) error {
-	ap, err := netip.ParseAddrPort(address)
-	if err != nil {
-		return fmt.Errorf("%w: %v", ErrFetch, err)
-	}
-	if !f.public(ap.Addr()) {
-		return fmt.Errorf("%w: %s is not a public address", ErrFetch, ap.Addr())
-	}
-	return nil
-}
+func (f *Fetcher) public(addr netip.Addr) bool { return netguard.Allowed(addr, f.Allow) }
 
 func (f *Fetcher) client() *http.Client {
-	dialer := &net.Dialer{Timeout: 5 * time.Second, Control: f.control}
+	// The guard runs in the dialer, so it sees the address actually dialled (see netguard).
+	dialer := netguard.Dialer(f.Allow, 5*time.Second)
 	return &http.Client{
 		Transport: &http.Transport{
 			// No proxy from the environment: it would connect on our behalf, past the guard.
@@ -122,6 +79,9 @@ func (f *Fetcher) Fetch(ctx context.Context, rawURL string) ([]byte, error) {
 	if err != nil {
 		if errors.Is(err, ErrFetch) {
 			return nil, err
+		}
+		if errors.Is(err, netguard.ErrRefused) {
+			return nil, fmt.Errorf("%w: %v", ErrFetch, err)
 		}
 		return nil, fmt.Errorf("%w: %v", ErrFetch, err)
 	}

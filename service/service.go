@@ -39,6 +39,7 @@ import (
 	"github.com/emporium/emporium/seed"
 	"github.com/emporium/emporium/staff"
 	"github.com/emporium/emporium/storefronttokens"
+	"github.com/emporium/emporium/webhooks"
 )
 
 // Options configure the service.
@@ -121,6 +122,13 @@ type Options struct {
 	MediaDir string
 	// MediaFetchAllow lets originalSource URLs be fetched from these non-public addresses.
 	MediaFetchAllow []netip.Prefix
+	// WebhookAllow lets webhook callbacks reach these non-public addresses (EMPORIUM_WEBHOOK_ALLOW).
+	WebhookAllow []netip.Prefix
+	// WebhookRetryBase and WebhookGiveUpAfter shorten the webhooks' retry schedule (tests); zero takes
+	// webhooks' defaults (10 s doubling to an hour, for 24 hours).
+	WebhookRetryBase, WebhookGiveUpAfter time.Duration
+	// DeliverWorkers is how many webhook deliveries this process makes at once (50 when zero).
+	DeliverWorkers int
 	// JobWorkers is how many jobs of each queue this process works at once, once StartJobs is called
 	// (10 when zero).
 	JobWorkers int
@@ -148,7 +156,9 @@ type Service struct {
 	// Jobs is the job queue: it takes jobs always, and works them after StartJobs (serve and worker).
 	Jobs *jobs.Queue
 	// Events records the domain's events in each change's transaction (the outbox).
-	Events       *events.Recorder
+	Events *events.Recorder
+	// Webhooks manages subscriptions and delivers events to them.
+	Webhooks     *webhooks.Service
 	closeGateway func() error
 }
 
@@ -226,21 +236,24 @@ func Open(ctx context.Context, opts Options) (*Service, error) {
 	if err != nil {
 		return nil, errors.Join(err, db.Close())
 	}
-	queue, err := jobs.New(ctx, db, jobs.Config{Log: opts.Log, Workers: opts.JobWorkers})
+	queue, err := jobs.New(ctx, db, jobs.Config{Log: opts.Log, Workers: opts.JobWorkers, DeliverWorkers: opts.DeliverWorkers})
 	if err != nil {
 		return nil, errors.Join(err, db.Close())
 	}
 	recorder := events.NewRecorder(queue)
-	if err := jobs.Register(queue, events.NewWorker(db.Client)); err != nil {
+	hooks := webhooks.New(db.Client, queue, webhooks.Options{Allow: opts.WebhookAllow, Production: opts.Production,
+		RetryBase: opts.WebhookRetryBase, GiveUpAfter: opts.WebhookGiveUpAfter, Log: opts.Log})
+	if err := errors.Join(jobs.Register(queue, events.NewWorker(db.Client, hooks)), jobs.Register(queue, hooks.Worker())); err != nil {
 		return nil, errors.Join(err, queue.Close(), db.Close())
 	}
 	tokens := auth.NewTokens(keys, opts.Issuer)
 	s := &Service{
-		DB:     db,
-		Cache:  cache,
-		Tokens: tokens,
-		Jobs:   queue,
-		Events: recorder,
+		DB:       db,
+		Cache:    cache,
+		Tokens:   tokens,
+		Jobs:     queue,
+		Events:   recorder,
+		Webhooks: hooks,
 		Customers: customers.New(db.Client, tokens, customers.Options{
 			Mailer: opts.Mailer, ResetURL: opts.ResetURL, Log: opts.Log, Events: recorder,
 		}),
@@ -307,7 +320,7 @@ func Open(ctx context.Context, opts Options) (*Service, error) {
 		Cache: cache, CacheGate: gate, MaxInFlight: opts.MaxInFlight, QueueTimeout: opts.QueueTimeout, RequestTimeout: opts.RequestTimeout,
 		MaxComplexity: opts.MaxComplexity,
 		BodyGrace:     opts.BodyGrace, BodyMinRate: opts.BodyMinRate, MetricsToken: opts.MetricsToken, NoMetricsRoute: opts.NoMetricsRoute,
-		CompletionLease: opts.CompletionLease, Media: library, Events: recorder,
+		CompletionLease: opts.CompletionLease, Media: library, Events: recorder, Webhooks: hooks,
 	})
 	s.Metrics = metrics.Handler()
 	return s, nil

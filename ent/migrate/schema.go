@@ -1249,6 +1249,74 @@ var (
 			},
 		},
 	}
+	// WebhookDeliveriesColumns holds the columns for the "webhook_deliveries" table.
+	WebhookDeliveriesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "subscription_id", Type: field.TypeInt},
+		{Name: "event_id", Type: field.TypeInt},
+		{Name: "topic", Type: field.TypeString},
+		{Name: "resource_id", Type: field.TypeString},
+		{Name: "callback_url", Type: field.TypeString},
+		{Name: "webhook_id", Type: field.TypeString, Unique: true},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"pending", "retrying", "delivered", "failed"}, Default: "pending"},
+		{Name: "attempts", Type: field.TypeInt, Default: 0},
+		{Name: "response_code", Type: field.TypeInt, Nullable: true},
+		{Name: "latency_ms", Type: field.TypeInt, Nullable: true},
+		{Name: "error", Type: field.TypeString, Default: ""},
+		{Name: "next_attempt_at", Type: field.TypeTime, Nullable: true},
+		{Name: "last_attempt_at", Type: field.TypeTime, Nullable: true},
+		{Name: "delivered_at", Type: field.TypeTime, Nullable: true},
+	}
+	// WebhookDeliveriesTable holds the schema information for the "webhook_deliveries" table.
+	WebhookDeliveriesTable = &schema.Table{
+		Name:       "webhook_deliveries",
+		Columns:    WebhookDeliveriesColumns,
+		PrimaryKey: []*schema.Column{WebhookDeliveriesColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "webhookdelivery_subscription_id_id",
+				Unique:  false,
+				Columns: []*schema.Column{WebhookDeliveriesColumns[3], WebhookDeliveriesColumns[0]},
+			},
+			{
+				Name:    "webhookdelivery_resource_id_callback_url_status",
+				Unique:  false,
+				Columns: []*schema.Column{WebhookDeliveriesColumns[6], WebhookDeliveriesColumns[7], WebhookDeliveriesColumns[9]},
+			},
+		},
+	}
+	// WebhookSubscriptionsColumns holds the columns for the "webhook_subscriptions" table.
+	WebhookSubscriptionsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "topic", Type: field.TypeString},
+		{Name: "callback_url", Type: field.TypeString},
+		{Name: "format", Type: field.TypeEnum, Enums: []string{"json"}, Default: "json"},
+		{Name: "secret", Type: field.TypeString},
+		{Name: "api_key_id", Type: field.TypeInt, Nullable: true},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"active", "failing"}, Default: "active"},
+	}
+	// WebhookSubscriptionsTable holds the schema information for the "webhook_subscriptions" table.
+	WebhookSubscriptionsTable = &schema.Table{
+		Name:       "webhook_subscriptions",
+		Columns:    WebhookSubscriptionsColumns,
+		PrimaryKey: []*schema.Column{WebhookSubscriptionsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "webhooksubscription_topic_status",
+				Unique:  false,
+				Columns: []*schema.Column{WebhookSubscriptionsColumns[3], WebhookSubscriptionsColumns[8]},
+			},
+			{
+				Name:    "webhooksubscription_api_key_id",
+				Unique:  false,
+				Columns: []*schema.Column{WebhookSubscriptionsColumns[7]},
+			},
+		},
+	}
 	// StaffMemberGroupsColumns holds the columns for the "staff_member_groups" table.
 	StaffMemberGroupsColumns = []*schema.Column{
 		{Name: "staff_member_id", Type: field.TypeInt},
@@ -1319,6 +1387,8 @@ var (
 		TaxRatesTable,
 		TestPaymentsTable,
 		VariantPricesTable,
+		WebhookDeliveriesTable,
+		WebhookSubscriptionsTable,
 		StaffMemberGroupsTable,
 	}
 )

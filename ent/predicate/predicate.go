@@ -134,3 +134,9 @@ type TestPayment func(*sql.Selector)
 
 // VariantPrice is the predicate function for variantprice builders.
 type VariantPrice func(*sql.Selector)
+
+// WebhookDelivery is the predicate function for webhookdelivery builders.
+type WebhookDelivery func(*sql.Selector)
+
+// WebhookSubscription is the predicate function for webhooksubscription builders.
+type WebhookSubscription func(*sql.Selector)

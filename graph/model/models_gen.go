@@ -1429,6 +1429,55 @@ type VariantPriceInput struct {
 	CompareAtAmount *string `json:"compareAtAmount,omitempty"`
 }
 
+type WebhookDeliveryConnection struct {
+	Edges    []*WebhookDeliveryEdge `json:"edges"`
+	Nodes    []*ent.WebhookDelivery `json:"nodes"`
+	PageInfo *PageInfo              `json:"pageInfo"`
+}
+
+type WebhookDeliveryEdge struct {
+	Cursor string               `json:"cursor"`
+	Node   *ent.WebhookDelivery `json:"node"`
+}
+
+type WebhookDeliveryRetryPayload struct {
+	WebhookDelivery *ent.WebhookDelivery `json:"webhookDelivery,omitempty"`
+	UserErrors      []*UserError         `json:"userErrors"`
+}
+
+type WebhookSubscriptionConnection struct {
+	Edges    []*WebhookSubscriptionEdge `json:"edges"`
+	Nodes    []*ent.WebhookSubscription `json:"nodes"`
+	PageInfo *PageInfo                  `json:"pageInfo"`
+}
+
+type WebhookSubscriptionCreatePayload struct {
+	WebhookSubscription *ent.WebhookSubscription `json:"webhookSubscription,omitempty"`
+	// The secret deliveries are signed with (X-Emporium-Hmac-Sha256): shown here only, once.
+	Secret     *string      `json:"secret,omitempty"`
+	UserErrors []*UserError `json:"userErrors"`
+}
+
+type WebhookSubscriptionDeletePayload struct {
+	DeletedWebhookSubscriptionID *string      `json:"deletedWebhookSubscriptionId,omitempty"`
+	UserErrors                   []*UserError `json:"userErrors"`
+}
+
+type WebhookSubscriptionEdge struct {
+	Cursor string                   `json:"cursor"`
+	Node   *ent.WebhookSubscription `json:"node"`
+}
+
+type WebhookSubscriptionInput struct {
+	CallbackURL *string `json:"callbackUrl,omitempty"`
+	Format      *string `json:"format,omitempty"`
+}
+
+type WebhookSubscriptionUpdatePayload struct {
+	WebhookSubscription *ent.WebhookSubscription `json:"webhookSubscription,omitempty"`
+	UserErrors          []*UserError             `json:"userErrors"`
+}
+
 type CollectionSortKeys string
 
 const (
