@@ -162,10 +162,7 @@ func (r *Resolver) WebhookSubscription() generated.WebhookSubscriptionResolver {
 	return &webhookSubscriptionResolver{r}
 }
 
-type webhookDeliveryResolver struct{ *Resolver }
-type webhookSubscriptionResolver struct{ *Resolver }
-
-// webhookInput is the domain's input of a subscription's GraphQL input.
-func webhookInput(in model.WebhookSubscriptionInput) webhooks.Input {
-	return webhooks.Input{CallbackURL: in.CallbackURL, Format: in.Format}
-}
+type (
+	webhookDeliveryResolver     struct{ *Resolver }
+	webhookSubscriptionResolver struct{ *Resolver }
+)

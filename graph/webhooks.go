@@ -1,0 +1,11 @@
+package graph
+
+import (
+	"github.com/emporium/emporium/graph/model"
+	"github.com/emporium/emporium/webhooks"
+)
+
+// webhookInput is the domain's input of a subscription's GraphQL input.
+func webhookInput(in model.WebhookSubscriptionInput) webhooks.Input {
+	return webhooks.Input{CallbackURL: in.CallbackURL, Format: in.Format}
+}
