@@ -38,6 +38,9 @@ const (
 	QueueDeliver = "deliver"
 	// QueueMaintenance runs the periodic sweeps (the completion recoverer).
 	QueueMaintenance = "maintenance"
+	// QueueEmails sends transactional emails (package emails): a slow mail server holds up neither
+	// events nor webhook deliveries.
+	QueueEmails = "emails"
 )
 
 // Aliases of River's types, for the job arguments and workers of domain packages.
@@ -128,6 +131,7 @@ func New(ctx context.Context, db *database.DB, cfg Config) (*Queue, error) {
 		Queues: map[string]river.QueueConfig{
 			QueueEvents:      {MaxWorkers: n},
 			QueueMaintenance: {MaxWorkers: 2},
+			QueueEmails:      {MaxWorkers: n},
 		},
 		FetchPollInterval: pollInterval,
 		FetchCooldown:     pollInterval / 4,

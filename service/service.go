@@ -25,6 +25,7 @@ import (
 	"github.com/emporium/emporium/customers"
 	"github.com/emporium/emporium/database"
 	"github.com/emporium/emporium/demoimages"
+	"github.com/emporium/emporium/emails"
 	"github.com/emporium/emporium/ent"
 	"github.com/emporium/emporium/ent/migrate"
 	"github.com/emporium/emporium/events"
@@ -64,8 +65,13 @@ type Options struct {
 	JWTKeys []byte
 	// Issuer names Emporium in its tokens ("emporium" by default).
 	Issuer string
-	// Mailer sends password reset links; the log by default.
+	// Mailer sends emails (password reset links, and the transactional emails of package emails); the
+	// log by default.
 	Mailer mail.Sender
+	// EmailTemplates is a directory of templates overriding the built-in ones (emails.NewTemplates).
+	EmailTemplates string
+	// StaffEmail receives the staff's emails (a new order); none are sent when empty.
+	StaffEmail string
 	// Payments charges direct payment methods; when nil, the test gateway, keeping its payments in the
 	// database so that it remembers them across restarts as a real gateway would.
 	Payments payments.Provider
@@ -231,7 +237,15 @@ func Open(ctx context.Context, opts Options) (*Service, error) {
 		return nil, errors.Join(err, db.Close())
 	}
 	recorder := events.NewRecorder(queue)
-	if err := jobs.Register(queue, events.NewWorker(db.Client)); err != nil {
+	templates, err := emails.NewTemplates(opts.EmailTemplates)
+	if err != nil {
+		return nil, errors.Join(err, queue.Close(), db.Close())
+	}
+	emailCfg := emails.Config{Templates: templates, Sender: opts.Mailer, StaffEmail: opts.StaffEmail}
+	err = errors.Join(
+		jobs.Register(queue, events.NewWorker(db.Client, emails.NewConsumer(queue, emailCfg))),
+		jobs.Register(queue, emails.NewWorker(db.Client, emailCfg)))
+	if err != nil {
 		return nil, errors.Join(err, queue.Close(), db.Close())
 	}
 	tokens := auth.NewTokens(keys, opts.Issuer)
