@@ -66,9 +66,11 @@ type Service struct {
 	sessions *sessions.Store
 	limiter  *throttle.Limiter
 	mailer   mail.Sender
-	resetURL string // storefront URL prefix of reset links; the customer number and token follow
-	log      *slog.Logger
-	now      func() time.Time
+	// resetMessage writes the reset email; a plain English one when nil.
+	resetMessage func(ctx context.Context, c *ent.Customer, link string) (mail.Message, error)
+	resetURL     string // storefront URL prefix of reset links; the customer number and token follow
+	log          *slog.Logger
+	now          func() time.Time
 	// events records customers/create in the transaction of the change.
 	events *events.Recorder
 }
@@ -76,6 +78,9 @@ type Service struct {
 // Options configure the service.
 type Options struct {
 	Mailer mail.Sender
+	// ResetMessage writes the password reset email of c with link (emails.Worker.PasswordResetMessage);
+	// a plain English one when nil.
+	ResetMessage func(ctx context.Context, c *ent.Customer, link string) (mail.Message, error)
 	// ResetURL is where reset links point, e.g. https://shop.example/account/reset.
 	ResetURL string
 	Log      *slog.Logger
@@ -87,7 +92,7 @@ type Options struct {
 func New(client *ent.Client, tokens *auth.Tokens, opts Options) *Service {
 	return &Service{
 		client: client, tokens: tokens, sessions: sessions.New(client),
-		limiter: throttle.New(client, throttleWindow), mailer: opts.Mailer,
+		limiter: throttle.New(client, throttleWindow), mailer: opts.Mailer, resetMessage: opts.ResetMessage,
 		resetURL: strings.TrimRight(opts.ResetURL, "/"), log: opts.Log, now: time.Now, events: opts.Events,
 	}
 }

@@ -285,11 +285,19 @@ func (s *Service) Recover(ctx context.Context, email, clientAddr string) error {
 		return fmt.Errorf("customers: recover: %w", err)
 	}
 	link := fmt.Sprintf("%s/%d/%s", s.resetURL, c.ID, token)
-	return s.mailer.Send(ctx, mail.Message{
+	// Sent now, not by a job: the link holds a live token, which a job's arguments would keep in the
+	// job table after sending.
+	m := mail.Message{
 		To: c.Email, Subject: "Reset your password", Link: link,
 		Body: "Someone asked to reset the password of your account. If it was you, open this link within an hour:\n\n" +
 			link + "\n\nIf it was not you, ignore this message.",
-	})
+	}
+	if s.resetMessage != nil {
+		if m, err = s.resetMessage(ctx, c, link); err != nil {
+			return fmt.Errorf("customers: recover: %w", err)
+		}
+	}
+	return s.mailer.Send(ctx, m)
 }
 
 var invalidResetToken = validation.Errors{{Field: []string{"input", "resetToken"}, Message: "Reset token is invalid or has expired", Code: "TOKEN_INVALID"}}

@@ -180,6 +180,20 @@ func (w *Worker) Message(ctx context.Context, a Args) (mail.Message, error) {
 	return w.cfg.Templates.Render(a.Email, lang, to, data)
 }
 
+// PasswordResetMessage writes the password reset email of c, with link, in c's language. Recovery sends
+// it at once rather than by a job, so that the live token in the link is kept in no job's arguments.
+func (w *Worker) PasswordResetMessage(ctx context.Context, c *ent.Customer, link string) (mail.Message, error) {
+	data := Data{Shop: Shop{Name: "Emporium"}, Customer: Customer{FirstName: c.FirstName, LastName: c.LastName, Email: c.Email}, Link: link}
+	shopLocale := "en"
+	if shop, err := w.client.Shop.Query().First(ctx); err == nil {
+		data.Shop = Shop{Name: shop.Name, LogoURL: shop.LogoURL}
+		shopLocale = shop.Locale
+	} else if !ent.IsNotFound(err) {
+		return mail.Message{}, fmt.Errorf("emails: shop: %w", err)
+	}
+	return w.cfg.Templates.Render(PasswordReset, w.cfg.Templates.Language(PasswordReset, c.Locale, shopLocale), c.Email, data)
+}
+
 func orderData(o *ent.Order, lines []*ent.OrderLine) *Order {
 	m := func(v int64) Amount { return Amount{Money: money.New(v, o.Currency)} }
 	d := &Order{Name: orders.Name(o), Email: o.Email, Subtotal: m(o.Subtotal), Discount: m(o.DiscountTotal),

@@ -69,6 +69,16 @@ func TestTransactionalEmails(t *testing.T) {
 			}
 		})
 
+		t.Run("password reset in the customer's language", func(t *testing.T) {
+			s.query(t, `mutation($e: String!) { customerRecover(email: $e) { customerUserErrors { code } } }`, map[string]any{"e": jorg}, nil)
+			got := srv.Wait(t, 5*time.Second, 1, func(p *mailtest.Parsed) bool {
+				return to(jorg)(p) && strings.HasPrefix(p.Subject, "Passwort zurücksetzen")
+			})
+			if len(got) != 1 || !strings.Contains(got[0].Parts["text/plain"], "http://localhost:3000/account/reset/") {
+				t.Fatalf("reset emails to %s: %v", jorg, subjects(got))
+			}
+		})
+
 		t.Run("order confirmation once", func(t *testing.T) {
 			tee := variantIDs(t, s, "organic-cotton-tee")["EMP-TEE-ORG-M-NVY"]
 			id, total := readyCart(t, s, tee, 3, payments.CardSuccess)

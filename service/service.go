@@ -242,9 +242,10 @@ func Open(ctx context.Context, opts Options) (*Service, error) {
 		return nil, errors.Join(err, queue.Close(), db.Close())
 	}
 	emailCfg := emails.Config{Templates: templates, Sender: opts.Mailer, StaffEmail: opts.StaffEmail}
+	mailer := emails.NewWorker(db.Client, emailCfg)
 	err = errors.Join(
 		jobs.Register(queue, events.NewWorker(db.Client, emails.NewConsumer(queue, emailCfg))),
-		jobs.Register(queue, emails.NewWorker(db.Client, emailCfg)))
+		jobs.Register(queue, mailer))
 	if err != nil {
 		return nil, errors.Join(err, queue.Close(), db.Close())
 	}
@@ -256,7 +257,7 @@ func Open(ctx context.Context, opts Options) (*Service, error) {
 		Jobs:   queue,
 		Events: recorder,
 		Customers: customers.New(db.Client, tokens, customers.Options{
-			Mailer: opts.Mailer, ResetURL: opts.ResetURL, Log: opts.Log, Events: recorder,
+			Mailer: opts.Mailer, ResetMessage: mailer.PasswordResetMessage, ResetURL: opts.ResetURL, Log: opts.Log, Events: recorder,
 		}),
 		Staff:   staff.New(db.Client, tokens),
 		APIKeys: apikeys.New(db.Client),
