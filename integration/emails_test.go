@@ -25,8 +25,10 @@ import (
 // and the staff's new-order email when a checkout completes, each exactly once even when the event's
 // job is worked again.
 func TestTransactionalEmails(t *testing.T) {
-	srv := mailtest.Start(t)
+	var srv *mailtest.Server // one per database, so that each sees only its own emails
 	eachFreshDB(t, func(o *service.Options) {
+		srv = mailtest.Start(t)
+		withOwner(nil)(o)
 		o.Mailer = mail.SMTPSender{Addr: srv.Addr, From: "Shop <shop@example.com>"}
 		o.StaffEmail = "staff@example.com"
 		o.Payments = payments.NewTestGateway()
@@ -36,7 +38,6 @@ func TestTransactionalEmails(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		// Unique recipients per database: both databases' servers share the SMTP server.
 		ada, jorg, staffTo := s.name+"-ada@example.com", s.name+"-jorg@example.com", "staff@example.com"
 		to := func(addr string) func(*mailtest.Parsed) bool {
 			return func(p *mailtest.Parsed) bool {
@@ -88,8 +89,7 @@ func TestTransactionalEmails(t *testing.T) {
 				t.Fatalf("submit: %+v", r.CartSubmitForCompletion)
 			}
 			buyer := "buyer@example.com"
-			// The buyer's address is shared by both databases' checkouts (run one after the other): count.
-			before := len(srv.Wait(t, 0, 0, func(p *mailtest.Parsed) bool { return to(buyer)(p) }))
+			before := 0
 			got := srv.Wait(t, 20*time.Second, before+1, func(p *mailtest.Parsed) bool { return to(buyer)(p) })
 			if len(got) != before+1 {
 				t.Fatalf("order confirmations to %s: %d, want %d", buyer, len(got), before+1)
@@ -144,6 +144,48 @@ func TestTransactionalEmails(t *testing.T) {
 			if _, err := gid.DecodeType(last.ResourceID, "Order"); err != nil {
 				t.Error(err)
 			}
+		})
+
+		t.Run("shipping, refund, cancellation", func(t *testing.T) {
+			owner := bearer(staffLogin(t, s, ownerEmail, ownerPassword))
+			tee := variantIDs(t, s, "organic-cotton-tee")["EMP-TEE-ORG-M-NVY"]
+			buyer := "buyer@example.com"
+			wait := func(prefix string, n int) *mailtest.Parsed {
+				t.Helper()
+				got := srv.Wait(t, 20*time.Second, n, func(p *mailtest.Parsed) bool { return to(buyer)(p) && strings.HasPrefix(p.Subject, prefix) })
+				if len(got) != n {
+					t.Fatalf("%q emails: %d, want %d", prefix, len(got), n)
+				}
+				return got[n-1]
+			}
+			id := placeOrder(t, s, tee, 2, payments.CardSuccess)
+			d := s.data(t, owner, `query($id: ID!) { order(id: $id) { name lineItems(first: 1) { nodes { id } } } }`, map[string]any{"id": id})
+			name, line := str(d, "order.name"), str(d, "order.lineItems.nodes.0.id")
+			d = s.data(t, owner, `mutation($in: FulfillmentInput!) { fulfillmentCreate(fulfillment: $in) { fulfillment { id } userErrors { field message code } } }`,
+				map[string]any{"in": map[string]any{"orderId": id, "lineItems": []any{map[string]any{"id": line, "quantity": 1}},
+					"trackingInfo": map[string]any{"company": "UPS", "number": "1Z999", "url": "https://ups.example/1Z999"}}})
+			noUserErrors(t, d, "fulfillmentCreate")
+			p := wait("Order "+name+" is on its way", 1)
+			if text := p.Parts["text/plain"]; !strings.Contains(text, "Tracking: UPS 1Z999") || !strings.Contains(text, "1 × ") ||
+				!strings.Contains(p.Parts["text/html"], `href="https://ups.example/1Z999"`) {
+				t.Errorf("shipping confirmation:\n%s\n%s", text, p.Parts["text/html"])
+			}
+
+			d = s.data(t, owner, `mutation($in: RefundInput!) { refundCreate(input: $in) { refund { totalRefunded { amount currencyCode } } userErrors { field message code } } }`,
+				map[string]any{"in": map[string]any{"orderId": id, "refundLineItems": []any{map[string]any{"lineItemId": line, "quantity": 1}}}})
+			noUserErrors(t, d, "refundCreate")
+			amount := str(d, "refundCreate.refund.totalRefunded.amount")
+			p = wait("Refund for order "+name, 1)
+			if want := "refunded " + emails.FormatAmount(centsOf(t, amount), "USD", language.English); !strings.Contains(p.Parts["text/plain"], want) {
+				t.Errorf("refund email lacks %q:\n%s", want, p.Parts["text/plain"])
+			}
+
+			other := placeOrder(t, s, tee, 1, payments.CardSuccess)
+			d = s.data(t, owner, `mutation($id: ID!) { orderCancel(orderId: $id, reason: CUSTOMER, refund: true, restock: true) { userErrors { field message code } } }`,
+				map[string]any{"id": other})
+			noUserErrors(t, d, "orderCancel")
+			d = s.data(t, owner, `query($id: ID!) { order(id: $id) { name } }`, map[string]any{"id": other})
+			wait("Order "+str(d, "order.name")+" cancelled", 1)
 		})
 	})
 }
