@@ -22,6 +22,8 @@ import (
 type UpdateInput struct {
 	Email, Password, FirstName, LastName, Phone *string
 	AcceptsMarketing                            *bool
+	// Locale is the language of the customer's emails; empty for the shop's.
+	Locale *string
 }
 
 // Update changes a customer's profile in one transaction. A new password revokes every token of the
@@ -49,6 +51,11 @@ func (s *Service) Update(ctx context.Context, id int, in UpdateInput) (*ent.Cust
 		last = &v
 	}
 	phone := optionalPhone(&errs, "customer.phone", in.Phone)
+	var locale *string
+	if in.Locale != nil {
+		l := checkLocale(&errs, "customer.locale", *in.Locale)
+		locale = &l
+	}
 	if errs.Any() {
 		return nil, nil, errs, nil
 	}
@@ -71,7 +78,7 @@ func (s *Service) Update(ctx context.Context, id int, in UpdateInput) (*ent.Cust
 	)
 	err := database.WithTx(ctx, s.client, func(tx *ent.Tx) error {
 		u := tx.Customer.UpdateOneID(id).SetNillableEmail(email).SetNillableFirstName(first).SetNillableLastName(last).
-			SetNillableAcceptsMarketing(in.AcceptsMarketing)
+			SetNillableAcceptsMarketing(in.AcceptsMarketing).SetNillableLocale(locale)
 		if in.Phone != nil {
 			if phone == nil {
 				u.ClearPhone()

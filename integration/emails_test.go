@@ -46,11 +46,23 @@ func TestTransactionalEmails(t *testing.T) {
 			}
 		}
 
-		// Signed up before the jobs run; Jörg's language is set before his welcome is rendered.
 		signUpAndLogIn(t, s, ada)
-		signUpAndLogIn(t, s, jorg)
-		if err := s.svc.DB.Client.Customer.Update().Where(customer.Email(jorg)).SetLocale("de").Exec(ctx); err != nil {
-			t.Fatal(err)
+		var de struct {
+			CustomerCreate struct {
+				Customer           *struct{ Locale string }
+				CustomerUserErrors []userError
+			}
+		}
+		s.query(t, signUp, map[string]any{"input": map[string]any{"email": jorg, "password": "s3cret-pass", "firstName": "Jörg", "locale": "de-at"}}, &de)
+		if de.CustomerCreate.Customer == nil {
+			t.Fatalf("sign-up of %s: %+v", jorg, de.CustomerCreate.CustomerUserErrors)
+		}
+		if c, err := s.svc.DB.Client.Customer.Query().Where(customer.Email(jorg)).Only(ctx); err != nil || c.Locale != "de-AT" {
+			t.Fatalf("locale of %s: %v, %v", jorg, c, err)
+		}
+		s.query(t, signUp, map[string]any{"input": map[string]any{"email": "x-" + jorg, "password": "s3cret-pass", "locale": "not a language"}}, &de)
+		if de.CustomerCreate.Customer != nil || len(de.CustomerCreate.CustomerUserErrors) == 0 || de.CustomerCreate.CustomerUserErrors[0].code() != "INVALID" {
+			t.Errorf("an invalid locale: %+v", de.CustomerCreate)
 		}
 		if err := s.svc.StartJobs(ctx); err != nil {
 			t.Fatal(err)

@@ -475,6 +475,7 @@ type ComplexityRoot struct {
 		FirstName        func(childComplexity int) int
 		GlobalID         func(childComplexity int) int
 		LastName         func(childComplexity int) int
+		Locale           func(childComplexity int) int
 		Orders           func(childComplexity int, first *int, after *string, last *int, before *string, reverse *bool, sortKey *string, query *string) int
 		Phone            func(childComplexity int) int
 		UpdatedAt        func(childComplexity int) int
@@ -3255,6 +3256,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Customer.LastName(childComplexity), true
+	case "Customer.locale":
+		if e.ComplexityRoot.Customer.Locale == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Customer.Locale(childComplexity), true
 	case "Customer.orders":
 		if e.ComplexityRoot.Customer.Orders == nil {
 			break
@@ -9126,6 +9133,10 @@ type Customer implements Node {
   displayName: String!
   phone: String
   acceptsMarketing: Boolean!
+  """
+  The language of the customer's emails (a BCP 47 tag such as "de"); empty for the shop's.
+  """
+  locale: String!
   defaultAddress: MailingAddress
   addresses(first: Int, after: String, last: Int, before: String, reverse: Boolean = false): MailingAddressConnection!
   createdAt: DateTime!
@@ -9204,6 +9215,8 @@ input CustomerCreateInput {
   lastName: String
   phone: String
   acceptsMarketing: Boolean
+  "The language of the customer's emails (a BCP 47 tag such as \"de\")."
+  locale: String
 }
 
 input CustomerAccessTokenCreateInput {
@@ -9218,6 +9231,8 @@ input CustomerUpdateInput {
   lastName: String
   phone: String
   acceptsMarketing: Boolean
+  "The language of the customer's emails (a BCP 47 tag such as \"de\"); empty for the shop's."
+  locale: String
 }
 
 input MailingAddressInput {
@@ -10748,6 +10763,8 @@ func (ec *executionContext) childFields_Customer(ctx context.Context, field grap
 		return ec.fieldContext_Customer_phone(ctx, field)
 	case "acceptsMarketing":
 		return ec.fieldContext_Customer_acceptsMarketing(ctx, field)
+	case "locale":
+		return ec.fieldContext_Customer_locale(ctx, field)
 	case "defaultAddress":
 		return ec.fieldContext_Customer_defaultAddress(ctx, field)
 	case "addresses":
@@ -22082,6 +22099,29 @@ func (ec *executionContext) _Customer_acceptsMarketing(ctx context.Context, fiel
 }
 func (ec *executionContext) fieldContext_Customer_acceptsMarketing(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Customer", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _Customer_locale(ctx context.Context, field graphql.CollectedField, obj *ent.Customer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Customer_locale(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Locale, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Customer_locale(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Customer", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Customer_defaultAddress(ctx context.Context, field graphql.CollectedField, obj *ent.Customer) (ret graphql.Marshaler) {
@@ -42972,7 +43012,7 @@ func (ec *executionContext) unmarshalInputCustomerCreateInput(ctx context.Contex
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"email", "password", "firstName", "lastName", "phone", "acceptsMarketing"}
+	fieldsInOrder := [...]string{"email", "password", "firstName", "lastName", "phone", "acceptsMarketing", "locale"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -43021,6 +43061,13 @@ func (ec *executionContext) unmarshalInputCustomerCreateInput(ctx context.Contex
 				return it, err
 			}
 			it.AcceptsMarketing = data
+		case "locale":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("locale"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Locale = data
 		}
 	}
 	return it, nil
@@ -43074,7 +43121,7 @@ func (ec *executionContext) unmarshalInputCustomerUpdateInput(ctx context.Contex
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"email", "password", "firstName", "lastName", "phone", "acceptsMarketing"}
+	fieldsInOrder := [...]string{"email", "password", "firstName", "lastName", "phone", "acceptsMarketing", "locale"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -43123,6 +43170,13 @@ func (ec *executionContext) unmarshalInputCustomerUpdateInput(ctx context.Contex
 				return it, err
 			}
 			it.AcceptsMarketing = data
+		case "locale":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("locale"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Locale = data
 		}
 	}
 	return it, nil
@@ -49728,6 +49782,11 @@ func (ec *executionContext) _Customer(ctx context.Context, sel ast.SelectionSet,
 			}
 		case "acceptsMarketing":
 			out.Values[i] = ec._Customer_acceptsMarketing(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "locale":
+			out.Values[i] = ec._Customer_locale(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}

@@ -531,6 +531,8 @@ type CustomerCreateInput struct {
 	LastName         *string `json:"lastName,omitempty"`
 	Phone            *string `json:"phone,omitempty"`
 	AcceptsMarketing *bool   `json:"acceptsMarketing,omitempty"`
+	// The language of the customer's emails (a BCP 47 tag such as "de").
+	Locale *string `json:"locale,omitempty"`
 }
 
 type CustomerCreatePayload struct {
@@ -576,6 +578,8 @@ type CustomerUpdateInput struct {
 	LastName         *string `json:"lastName,omitempty"`
 	Phone            *string `json:"phone,omitempty"`
 	AcceptsMarketing *bool   `json:"acceptsMarketing,omitempty"`
+	// The language of the customer's emails (a BCP 47 tag such as "de"); empty for the shop's.
+	Locale *string `json:"locale,omitempty"`
 }
 
 type CustomerUpdatePayload struct {
