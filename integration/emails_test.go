@@ -199,6 +199,24 @@ func TestTransactionalEmails(t *testing.T) {
 			d = s.data(t, owner, `query($id: ID!) { order(id: $id) { name } }`, map[string]any{"id": other})
 			wait("Order "+str(d, "order.name")+" cancelled", 1)
 		})
+
+		t.Run("the shop's language and logo", func(t *testing.T) {
+			owner := bearer(staffLogin(t, s, ownerEmail, ownerPassword))
+			d := s.data(t, owner, `mutation { shopUpdate(input: {locale: "fr-FR", logoUrl: "ftp://nope"}) { userErrors { field code } } }`, nil)
+			if userErrorCode(d, "shopUpdate") != "INVALID" {
+				t.Errorf("a logo URL that is not http(s): %v", d)
+			}
+			d = s.data(t, owner, `mutation { shopUpdate(input: {locale: "de", logoUrl: "https://cdn.example.com/logo.png"}) { userErrors { field code } } }`, nil)
+			noUserErrors(t, d, "shopUpdate")
+			// Ada has no language of her own: the shop's.
+			s.query(t, `mutation($e: String!) { customerRecover(email: $e) { customerUserErrors { code } } }`, map[string]any{"e": ada}, nil)
+			got := srv.Wait(t, 5*time.Second, 1, func(p *mailtest.Parsed) bool {
+				return to(ada)(p) && strings.HasPrefix(p.Subject, "Passwort zurücksetzen")
+			})
+			if len(got) != 1 || !strings.Contains(got[0].Parts["text/html"], `<img src="https://cdn.example.com/logo.png"`) {
+				t.Fatalf("reset email to %s in the shop's language with its logo: %v", ada, subjects(got))
+			}
+		})
 	})
 }
 

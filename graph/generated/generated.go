@@ -8098,6 +8098,10 @@ input ShopUpdateInput {
   primaryDomain: URL
   currencyCode: CurrencyCode
   enabledPresentmentCurrencies: [CurrencyCode!]
+  "The shop's logo, shown in its emails; empty for none."
+  logoUrl: String
+  "The language of emails to customers without one of their own, and to the staff (BCP 47, e.g. \"de\")."
+  locale: String
 }
 
 type ShopUpdatePayload {
@@ -44947,7 +44951,7 @@ func (ec *executionContext) unmarshalInputShopUpdateInput(ctx context.Context, o
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"name", "description", "primaryDomain", "currencyCode", "enabledPresentmentCurrencies"}
+	fieldsInOrder := [...]string{"name", "description", "primaryDomain", "currencyCode", "enabledPresentmentCurrencies", "logoUrl", "locale"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -44989,6 +44993,20 @@ func (ec *executionContext) unmarshalInputShopUpdateInput(ctx context.Context, o
 				return it, err
 			}
 			it.EnabledPresentmentCurrencies = data
+		case "logoUrl":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("logoUrl"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LogoURL = data
+		case "locale":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("locale"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Locale = data
 		}
 	}
 	return it, nil

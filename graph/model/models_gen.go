@@ -1251,6 +1251,10 @@ type ShopUpdateInput struct {
 	PrimaryDomain                *string  `json:"primaryDomain,omitempty"`
 	CurrencyCode                 *string  `json:"currencyCode,omitempty"`
 	EnabledPresentmentCurrencies []string `json:"enabledPresentmentCurrencies,omitempty"`
+	// The shop's logo, shown in its emails; empty for none.
+	LogoURL *string `json:"logoUrl,omitempty"`
+	// The language of emails to customers without one of their own, and to the staff (BCP 47, e.g. "de").
+	Locale *string `json:"locale,omitempty"`
 }
 
 type ShopUpdatePayload struct {
