@@ -125,6 +125,9 @@ Environment:
                            variable; the default here is 400, not 100) 400
   EMPORIUM_SMTP_ADDR       host:port of an SMTP server for emails (else they are logged);
                            with EMPORIUM_SMTP_USERNAME, EMPORIUM_SMTP_PASSWORD, EMPORIUM_SMTP_FROM
+  EMPORIUM_EMAIL_TEMPLATES directory of email templates overriding the
+                           built-in ones (<lang>/<kind>.tmpl, layout.tmpl) none
+  EMPORIUM_STAFF_EMAIL     address the staff's emails (new order) go to   none
 `
 
 // defaultGCPercent is the garbage collector's target when GOGC is not set. The live heap of a server is
@@ -166,6 +169,9 @@ type config struct {
 	rateCap     float64
 	cacheBytes  int
 	cacheTTL    time.Duration
+
+	// emailTemplates and staffEmail configure the transactional emails (package emails).
+	emailTemplates, staffEmail string
 
 	// metricsAddr serves /metrics on an address of its own; metricsToken makes /metrics require it.
 	metricsAddr, metricsToken string
@@ -246,6 +252,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		return c, errors.New("set EMPORIUM_ADMIN_EMAIL and EMPORIUM_ADMIN_PASSWORD together")
 	}
 	c.resetURL = getenv("EMPORIUM_RESET_URL")
+	c.emailTemplates, c.staffEmail = getenv("EMPORIUM_EMAIL_TEMPLATES"), getenv("EMPORIUM_STAFF_EMAIL")
 	if c.publicURL = strings.TrimSuffix(getenv("EMPORIUM_PUBLIC_URL"), "/"); c.publicURL != "" {
 		if u, err := url.Parse(c.publicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {
 			return c, fmt.Errorf("EMPORIUM_PUBLIC_URL must be an http(s) URL such as https://shop-api.example.com, not %q", c.publicURL)
@@ -624,6 +631,7 @@ func serviceOptions(cfg config, log *slog.Logger) service.Options {
 		NoMetricsRoute:  cfg.metricsAddr != "" || (cfg.production && cfg.metricsToken == ""),
 		CompletionLease: cfg.completionLease, CompletionSweep: cfg.completionSweep,
 		PublicURL: cmpOr(cfg.publicURL, publicURLOf(cfg.addr)), MediaDir: cfg.mediaDir, MediaS3: cfg.mediaS3, WebhookAllow: cfg.webhookAllow,
+		EmailTemplates: cfg.emailTemplates, StaffEmail: cfg.staffEmail,
 	}
 	if cfg.smtp.Addr != "" {
 		opts.Mailer = cfg.smtp

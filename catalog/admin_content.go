@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 
+	"golang.org/x/text/language"
+
 	"github.com/emporium/emporium/database"
 	"github.com/emporium/emporium/ent"
 	"github.com/emporium/emporium/ent/collection"
@@ -256,6 +258,8 @@ func (c *Catalog) DeleteMenu(ctx context.Context, id int) (validation.Errors, er
 type ShopInput struct {
 	Name, Description, PrimaryDomain, Currency *string
 	Currencies                                 []string
+	// LogoURL and Locale are shown and used by the shop's emails.
+	LogoURL, Locale *string
 }
 
 // UpdateShop changes the shop's settings. A new default currency re-keys the PRICE sort of every
@@ -291,10 +295,24 @@ func (c *Catalog) UpdateShop(ctx context.Context, in ShopInput) (*ent.Shop, vali
 				errs.Add("input.enabledPresentmentCurrencies", validation.Invalid, "Currency "+cur+" is invalid")
 			}
 		}
+		if in.LogoURL != nil && *in.LogoURL != "" && !strings.HasPrefix(*in.LogoURL, "https://") && !strings.HasPrefix(*in.LogoURL, "http://") {
+			errs.Add("input.logoUrl", validation.Invalid, "Logo URL must be an http(s) URL")
+		}
+		var locale *string
+		if in.Locale != nil {
+			tag, err := language.Parse(*in.Locale)
+			if err != nil || len(*in.Locale) > 35 {
+				errs.Add("input.locale", validation.Invalid, "Locale is invalid")
+			} else {
+				l := tag.String()
+				locale = &l
+			}
+		}
 		if errs.Any() {
 			return nil
 		}
 		err = shop.Update().SetNillableName(name).SetNillableDescription(desc).SetNillablePrimaryDomain(in.PrimaryDomain).
+			SetNillableLogoURL(in.LogoURL).SetNillableLocale(locale).
 			SetDefaultCurrency(currency).SetCurrencies(currencies).Exec(ctx)
 		if err != nil || currency == shop.DefaultCurrency {
 			return err

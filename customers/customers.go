@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/text/language"
+
 	"github.com/emporium/emporium/auth"
 	"github.com/emporium/emporium/database"
 	"github.com/emporium/emporium/ent"
@@ -66,9 +68,11 @@ type Service struct {
 	sessions *sessions.Store
 	limiter  *throttle.Limiter
 	mailer   mail.Sender
-	resetURL string // storefront URL prefix of reset links; the customer number and token follow
-	log      *slog.Logger
-	now      func() time.Time
+	// resetMessage writes the reset email; a plain English one when nil.
+	resetMessage func(ctx context.Context, c *ent.Customer, link string) (mail.Message, error)
+	resetURL     string // storefront URL prefix of reset links; the customer number and token follow
+	log          *slog.Logger
+	now          func() time.Time
 	// events records customers/create in the transaction of the change.
 	events *events.Recorder
 }
@@ -76,6 +80,9 @@ type Service struct {
 // Options configure the service.
 type Options struct {
 	Mailer mail.Sender
+	// ResetMessage writes the password reset email of c with link (emails.Worker.PasswordResetMessage);
+	// a plain English one when nil.
+	ResetMessage func(ctx context.Context, c *ent.Customer, link string) (mail.Message, error)
 	// ResetURL is where reset links point, e.g. https://shop.example/account/reset.
 	ResetURL string
 	Log      *slog.Logger
@@ -87,7 +94,7 @@ type Options struct {
 func New(client *ent.Client, tokens *auth.Tokens, opts Options) *Service {
 	return &Service{
 		client: client, tokens: tokens, sessions: sessions.New(client),
-		limiter: throttle.New(client, throttleWindow), mailer: opts.Mailer,
+		limiter: throttle.New(client, throttleWindow), mailer: opts.Mailer, resetMessage: opts.ResetMessage,
 		resetURL: strings.TrimRight(opts.ResetURL, "/"), log: opts.Log, now: time.Now, events: opts.Events,
 	}
 }
@@ -103,6 +110,8 @@ type CreateInput struct {
 	Email, Password, FirstName, LastName string
 	Phone                                *string
 	AcceptsMarketing                     bool
+	// Locale is the language of the customer's emails (BCP 47); empty for the shop's.
+	Locale string
 }
 
 // Create signs a customer up. An email already in use is TAKEN.
@@ -116,6 +125,7 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*ent.Customer, va
 	first := errs.Text("input.firstName", in.FirstName, 255)
 	last := errs.Text("input.lastName", in.LastName, 255)
 	phone := optionalPhone(&errs, "input.phone", in.Phone)
+	locale := checkLocale(&errs, "input.locale", in.Locale)
 	if errs.Any() {
 		return nil, errs, nil
 	}
@@ -142,7 +152,7 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*ent.Customer, va
 	err = database.WithTx(ctx, s.client, func(tx *ent.Tx) error {
 		var err error
 		c, err = tx.Customer.Create().SetEmail(email).SetPasswordHash(hash).SetFirstName(first).SetLastName(last).
-			SetNillablePhone(phone).SetAcceptsMarketing(in.AcceptsMarketing).Save(ctx)
+			SetNillablePhone(phone).SetAcceptsMarketing(in.AcceptsMarketing).SetLocale(locale).Save(ctx)
 		if err != nil {
 			return err
 		}
@@ -285,6 +295,20 @@ func checkPassword(errs *validation.Errors, field, password string) {
 	case strings.TrimSpace(password) != password:
 		errs.Add(field, "PASSWORD_STARTS_OR_ENDS_WITH_WHITESPACE", "Password cannot start or end with whitespace")
 	}
+}
+
+// checkLocale is locale as a canonical BCP 47 tag ("de-AT"), or empty; anything else is INVALID.
+func checkLocale(errs *validation.Errors, field, locale string) string {
+	locale = strings.TrimSpace(locale)
+	if locale == "" {
+		return ""
+	}
+	tag, err := language.Parse(locale)
+	if err != nil || len(locale) > 35 {
+		errs.Add(field, validation.Invalid, "Locale is invalid")
+		return ""
+	}
+	return tag.String()
 }
 
 func optionalPhone(errs *validation.Errors, field string, phone *string) *string {

@@ -22,6 +22,8 @@ import (
 type UpdateInput struct {
 	Email, Password, FirstName, LastName, Phone *string
 	AcceptsMarketing                            *bool
+	// Locale is the language of the customer's emails; empty for the shop's.
+	Locale *string
 }
 
 // Update changes a customer's profile in one transaction. A new password revokes every token of the
@@ -49,6 +51,11 @@ func (s *Service) Update(ctx context.Context, id int, in UpdateInput) (*ent.Cust
 		last = &v
 	}
 	phone := optionalPhone(&errs, "customer.phone", in.Phone)
+	var locale *string
+	if in.Locale != nil {
+		l := checkLocale(&errs, "customer.locale", *in.Locale)
+		locale = &l
+	}
 	if errs.Any() {
 		return nil, nil, errs, nil
 	}
@@ -71,7 +78,7 @@ func (s *Service) Update(ctx context.Context, id int, in UpdateInput) (*ent.Cust
 	)
 	err := database.WithTx(ctx, s.client, func(tx *ent.Tx) error {
 		u := tx.Customer.UpdateOneID(id).SetNillableEmail(email).SetNillableFirstName(first).SetNillableLastName(last).
-			SetNillableAcceptsMarketing(in.AcceptsMarketing)
+			SetNillableAcceptsMarketing(in.AcceptsMarketing).SetNillableLocale(locale)
 		if in.Phone != nil {
 			if phone == nil {
 				u.ClearPhone()
@@ -285,11 +292,19 @@ func (s *Service) Recover(ctx context.Context, email, clientAddr string) error {
 		return fmt.Errorf("customers: recover: %w", err)
 	}
 	link := fmt.Sprintf("%s/%d/%s", s.resetURL, c.ID, token)
-	return s.mailer.Send(ctx, mail.Message{
+	// Sent now, not by a job: the link holds a live token, which a job's arguments would keep in the
+	// job table after sending.
+	m := mail.Message{
 		To: c.Email, Subject: "Reset your password", Link: link,
 		Body: "Someone asked to reset the password of your account. If it was you, open this link within an hour:\n\n" +
 			link + "\n\nIf it was not you, ignore this message.",
-	})
+	}
+	if s.resetMessage != nil {
+		if m, err = s.resetMessage(ctx, c, link); err != nil {
+			return fmt.Errorf("customers: recover: %w", err)
+		}
+	}
+	return s.mailer.Send(ctx, m)
 }
 
 var invalidResetToken = validation.Errors{{Field: []string{"input", "resetToken"}, Message: "Reset token is invalid or has expired", Code: "TOKEN_INVALID"}}

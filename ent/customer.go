@@ -47,6 +47,8 @@ type Customer struct {
 	ResetExpiresAt *time.Time `json:"reset_expires_at,omitempty"`
 	// DefaultAddressID holds the value of the "default_address_id" field.
 	DefaultAddressID *int `json:"default_address_id,omitempty"`
+	// language of the customer's emails (BCP 47, e.g. de); empty for the shop's
+	Locale string `json:"locale,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the CustomerQuery when eager-loading is set.
 	Edges        CustomerEdges `json:"edges"`
@@ -80,7 +82,7 @@ func (*Customer) scanValues(columns []string) ([]any, error) {
 			values[i] = new(sql.NullBool)
 		case customer.FieldID, customer.FieldTokenVersion, customer.FieldFailedLogins, customer.FieldDefaultAddressID:
 			values[i] = new(sql.NullInt64)
-		case customer.FieldEmail, customer.FieldPasswordHash, customer.FieldFirstName, customer.FieldLastName, customer.FieldPhone, customer.FieldResetTokenHash:
+		case customer.FieldEmail, customer.FieldPasswordHash, customer.FieldFirstName, customer.FieldLastName, customer.FieldPhone, customer.FieldResetTokenHash, customer.FieldLocale:
 			values[i] = new(sql.NullString)
 		case customer.FieldCreatedAt, customer.FieldUpdatedAt, customer.FieldLockedUntil, customer.FieldResetExpiresAt:
 			values[i] = new(sql.NullTime)
@@ -200,6 +202,12 @@ func (_m *Customer) assignValues(columns []string, values []any) error {
 				_m.DefaultAddressID = new(int)
 				*_m.DefaultAddressID = int(value.Int64)
 			}
+		case customer.FieldLocale:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field locale", values[i])
+			} else if value.Valid {
+				_m.Locale = value.String
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -291,6 +299,9 @@ func (_m *Customer) String() string {
 		builder.WriteString("default_address_id=")
 		builder.WriteString(fmt.Sprintf("%v", *v))
 	}
+	builder.WriteString(", ")
+	builder.WriteString("locale=")
+	builder.WriteString(_m.Locale)
 	builder.WriteByte(')')
 	return builder.String()
 }

@@ -217,6 +217,20 @@ func (_c *CustomerCreate) SetNillableDefaultAddressID(v *int) *CustomerCreate {
 	return _c
 }
 
+// SetLocale sets the "locale" field.
+func (_c *CustomerCreate) SetLocale(v string) *CustomerCreate {
+	_c.mutation.SetLocale(v)
+	return _c
+}
+
+// SetNillableLocale sets the "locale" field if the given value is not nil.
+func (_c *CustomerCreate) SetNillableLocale(v *string) *CustomerCreate {
+	if v != nil {
+		_c.SetLocale(*v)
+	}
+	return _c
+}
+
 // AddAddressIDs adds the "addresses" edge to the CustomerAddress entity by IDs.
 func (_c *CustomerCreate) AddAddressIDs(ids ...int) *CustomerCreate {
 	_c.mutation.AddAddressIDs(ids...)
@@ -299,6 +313,10 @@ func (_c *CustomerCreate) defaults() {
 		v := customer.DefaultFailedLogins
 		_c.mutation.SetFailedLogins(v)
 	}
+	if _, ok := _c.mutation.Locale(); !ok {
+		v := customer.DefaultLocale
+		_c.mutation.SetLocale(v)
+	}
 }
 
 // check runs all checks and user-defined validators on the builder.
@@ -337,6 +355,9 @@ func (_c *CustomerCreate) check() error {
 	}
 	if _, ok := _c.mutation.FailedLogins(); !ok {
 		return &ValidationError{Name: "failed_logins", err: errors.New(`ent: missing required field "Customer.failed_logins"`)}
+	}
+	if _, ok := _c.mutation.Locale(); !ok {
+		return &ValidationError{Name: "locale", err: errors.New(`ent: missing required field "Customer.locale"`)}
 	}
 	return nil
 }
@@ -424,6 +445,10 @@ func (_c *CustomerCreate) createSpec() (*Customer, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.DefaultAddressID(); ok {
 		_spec.SetField(customer.FieldDefaultAddressID, field.TypeInt, value)
 		_node.DefaultAddressID = &value
+	}
+	if value, ok := _c.mutation.Locale(); ok {
+		_spec.SetField(customer.FieldLocale, field.TypeString, value)
+		_node.Locale = value
 	}
 	if nodes := _c.mutation.AddressesIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -706,6 +731,18 @@ func (u *CustomerUpsert) AddDefaultAddressID(v int) *CustomerUpsert {
 // ClearDefaultAddressID clears the value of the "default_address_id" field.
 func (u *CustomerUpsert) ClearDefaultAddressID() *CustomerUpsert {
 	u.SetNull(customer.FieldDefaultAddressID)
+	return u
+}
+
+// SetLocale sets the "locale" field.
+func (u *CustomerUpsert) SetLocale(v string) *CustomerUpsert {
+	u.Set(customer.FieldLocale, v)
+	return u
+}
+
+// UpdateLocale sets the "locale" field to the value that was provided on create.
+func (u *CustomerUpsert) UpdateLocale() *CustomerUpsert {
+	u.SetExcluded(customer.FieldLocale)
 	return u
 }
 
@@ -1003,6 +1040,20 @@ func (u *CustomerUpsertOne) UpdateDefaultAddressID() *CustomerUpsertOne {
 func (u *CustomerUpsertOne) ClearDefaultAddressID() *CustomerUpsertOne {
 	return u.Update(func(s *CustomerUpsert) {
 		s.ClearDefaultAddressID()
+	})
+}
+
+// SetLocale sets the "locale" field.
+func (u *CustomerUpsertOne) SetLocale(v string) *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.SetLocale(v)
+	})
+}
+
+// UpdateLocale sets the "locale" field to the value that was provided on create.
+func (u *CustomerUpsertOne) UpdateLocale() *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.UpdateLocale()
 	})
 }
 
@@ -1466,6 +1517,20 @@ func (u *CustomerUpsertBulk) UpdateDefaultAddressID() *CustomerUpsertBulk {
 func (u *CustomerUpsertBulk) ClearDefaultAddressID() *CustomerUpsertBulk {
 	return u.Update(func(s *CustomerUpsert) {
 		s.ClearDefaultAddressID()
+	})
+}
+
+// SetLocale sets the "locale" field.
+func (u *CustomerUpsertBulk) SetLocale(v string) *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.SetLocale(v)
+	})
+}
+
+// UpdateLocale sets the "locale" field to the value that was provided on create.
+func (u *CustomerUpsertBulk) UpdateLocale() *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.UpdateLocale()
 	})
 }
 

@@ -269,6 +269,20 @@ func (_u *CustomerUpdate) ClearDefaultAddressID() *CustomerUpdate {
 	return _u
 }
 
+// SetLocale sets the "locale" field.
+func (_u *CustomerUpdate) SetLocale(v string) *CustomerUpdate {
+	_u.mutation.SetLocale(v)
+	return _u
+}
+
+// SetNillableLocale sets the "locale" field if the given value is not nil.
+func (_u *CustomerUpdate) SetNillableLocale(v *string) *CustomerUpdate {
+	if v != nil {
+		_u.SetLocale(*v)
+	}
+	return _u
+}
+
 // AddAddressIDs adds the "addresses" edge to the CustomerAddress entity by IDs.
 func (_u *CustomerUpdate) AddAddressIDs(ids ...int) *CustomerUpdate {
 	_u.mutation.AddAddressIDs(ids...)
@@ -439,6 +453,9 @@ func (_u *CustomerUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if _u.mutation.DefaultAddressIDCleared() {
 		_spec.ClearField(customer.FieldDefaultAddressID, field.TypeInt)
+	}
+	if value, ok := _u.mutation.Locale(); ok {
+		_spec.SetField(customer.FieldLocale, field.TypeString, value)
 	}
 	if _u.mutation.AddressesCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -746,6 +763,20 @@ func (_u *CustomerUpdateOne) ClearDefaultAddressID() *CustomerUpdateOne {
 	return _u
 }
 
+// SetLocale sets the "locale" field.
+func (_u *CustomerUpdateOne) SetLocale(v string) *CustomerUpdateOne {
+	_u.mutation.SetLocale(v)
+	return _u
+}
+
+// SetNillableLocale sets the "locale" field if the given value is not nil.
+func (_u *CustomerUpdateOne) SetNillableLocale(v *string) *CustomerUpdateOne {
+	if v != nil {
+		_u.SetLocale(*v)
+	}
+	return _u
+}
+
 // AddAddressIDs adds the "addresses" edge to the CustomerAddress entity by IDs.
 func (_u *CustomerUpdateOne) AddAddressIDs(ids ...int) *CustomerUpdateOne {
 	_u.mutation.AddAddressIDs(ids...)
@@ -946,6 +977,9 @@ func (_u *CustomerUpdateOne) sqlSave(ctx context.Context) (_node *Customer, err 
 	}
 	if _u.mutation.DefaultAddressIDCleared() {
 		_spec.ClearField(customer.FieldDefaultAddressID, field.TypeInt)
+	}
+	if value, ok := _u.mutation.Locale(); ok {
+		_spec.SetField(customer.FieldLocale, field.TypeString, value)
 	}
 	if _u.mutation.AddressesCleared() {
 		edge := &sqlgraph.EdgeSpec{

@@ -7552,6 +7552,7 @@ type CustomerMutation struct {
 	reset_expires_at      *time.Time
 	default_address_id    *int
 	adddefault_address_id *int
+	locale                *string
 	clearedFields         map[string]struct{}
 	addresses             map[int]struct{}
 	removedaddresses      map[int]struct{}
@@ -8325,6 +8326,42 @@ func (m *CustomerMutation) ResetDefaultAddressID() {
 	delete(m.clearedFields, customer.FieldDefaultAddressID)
 }
 
+// SetLocale sets the "locale" field.
+func (m *CustomerMutation) SetLocale(s string) {
+	m.locale = &s
+}
+
+// Locale returns the value of the "locale" field in the mutation.
+func (m *CustomerMutation) Locale() (r string, exists bool) {
+	v := m.locale
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLocale returns the old "locale" field's value of the Customer entity.
+// If the Customer object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CustomerMutation) OldLocale(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLocale is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLocale requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLocale: %w", err)
+	}
+	return oldValue.Locale, nil
+}
+
+// ResetLocale resets all changes to the "locale" field.
+func (m *CustomerMutation) ResetLocale() {
+	m.locale = nil
+}
+
 // AddAddressIDs adds the "addresses" edge to the CustomerAddress entity by ids.
 func (m *CustomerMutation) AddAddressIDs(ids ...int) {
 	if m.addresses == nil {
@@ -8413,7 +8450,7 @@ func (m *CustomerMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *CustomerMutation) Fields() []string {
-	fields := make([]string, 0, 15)
+	fields := make([]string, 0, 16)
 	if m.created_at != nil {
 		fields = append(fields, customer.FieldCreatedAt)
 	}
@@ -8459,6 +8496,9 @@ func (m *CustomerMutation) Fields() []string {
 	if m.default_address_id != nil {
 		fields = append(fields, customer.FieldDefaultAddressID)
 	}
+	if m.locale != nil {
+		fields = append(fields, customer.FieldLocale)
+	}
 	return fields
 }
 
@@ -8497,6 +8537,8 @@ func (m *CustomerMutation) Field(name string) (ent.Value, bool) {
 		return m.ResetExpiresAt()
 	case customer.FieldDefaultAddressID:
 		return m.DefaultAddressID()
+	case customer.FieldLocale:
+		return m.Locale()
 	}
 	return nil, false
 }
@@ -8536,6 +8578,8 @@ func (m *CustomerMutation) OldField(ctx context.Context, name string) (ent.Value
 		return m.OldResetExpiresAt(ctx)
 	case customer.FieldDefaultAddressID:
 		return m.OldDefaultAddressID(ctx)
+	case customer.FieldLocale:
+		return m.OldLocale(ctx)
 	}
 	return nil, fmt.Errorf("unknown Customer field %s", name)
 }
@@ -8649,6 +8693,13 @@ func (m *CustomerMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetDefaultAddressID(v)
+		return nil
+	case customer.FieldLocale:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLocale(v)
 		return nil
 	}
 	return fmt.Errorf("unknown Customer field %s", name)
@@ -8815,6 +8866,9 @@ func (m *CustomerMutation) ResetField(name string) error {
 		return nil
 	case customer.FieldDefaultAddressID:
 		m.ResetDefaultAddressID()
+		return nil
+	case customer.FieldLocale:
+		m.ResetLocale()
 		return nil
 	}
 	return fmt.Errorf("unknown Customer field %s", name)
@@ -33214,6 +33268,8 @@ type ShopMutation struct {
 	currencies       *[]string
 	appendcurrencies []string
 	primary_domain   *string
+	logo_url         *string
+	locale           *string
 	clearedFields    map[string]struct{}
 	done             bool
 	oldValue         func(context.Context) (*Shop, error)
@@ -33585,6 +33641,78 @@ func (m *ShopMutation) ResetPrimaryDomain() {
 	m.primary_domain = nil
 }
 
+// SetLogoURL sets the "logo_url" field.
+func (m *ShopMutation) SetLogoURL(s string) {
+	m.logo_url = &s
+}
+
+// LogoURL returns the value of the "logo_url" field in the mutation.
+func (m *ShopMutation) LogoURL() (r string, exists bool) {
+	v := m.logo_url
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLogoURL returns the old "logo_url" field's value of the Shop entity.
+// If the Shop object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ShopMutation) OldLogoURL(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLogoURL is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLogoURL requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLogoURL: %w", err)
+	}
+	return oldValue.LogoURL, nil
+}
+
+// ResetLogoURL resets all changes to the "logo_url" field.
+func (m *ShopMutation) ResetLogoURL() {
+	m.logo_url = nil
+}
+
+// SetLocale sets the "locale" field.
+func (m *ShopMutation) SetLocale(s string) {
+	m.locale = &s
+}
+
+// Locale returns the value of the "locale" field in the mutation.
+func (m *ShopMutation) Locale() (r string, exists bool) {
+	v := m.locale
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLocale returns the old "locale" field's value of the Shop entity.
+// If the Shop object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ShopMutation) OldLocale(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLocale is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLocale requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLocale: %w", err)
+	}
+	return oldValue.Locale, nil
+}
+
+// ResetLocale resets all changes to the "locale" field.
+func (m *ShopMutation) ResetLocale() {
+	m.locale = nil
+}
+
 // Where appends a list predicates to the ShopMutation builder.
 func (m *ShopMutation) Where(ps ...predicate.Shop) {
 	m.predicates = append(m.predicates, ps...)
@@ -33619,7 +33747,7 @@ func (m *ShopMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *ShopMutation) Fields() []string {
-	fields := make([]string, 0, 7)
+	fields := make([]string, 0, 9)
 	if m.created_at != nil {
 		fields = append(fields, shop.FieldCreatedAt)
 	}
@@ -33640,6 +33768,12 @@ func (m *ShopMutation) Fields() []string {
 	}
 	if m.primary_domain != nil {
 		fields = append(fields, shop.FieldPrimaryDomain)
+	}
+	if m.logo_url != nil {
+		fields = append(fields, shop.FieldLogoURL)
+	}
+	if m.locale != nil {
+		fields = append(fields, shop.FieldLocale)
 	}
 	return fields
 }
@@ -33663,6 +33797,10 @@ func (m *ShopMutation) Field(name string) (ent.Value, bool) {
 		return m.Currencies()
 	case shop.FieldPrimaryDomain:
 		return m.PrimaryDomain()
+	case shop.FieldLogoURL:
+		return m.LogoURL()
+	case shop.FieldLocale:
+		return m.Locale()
 	}
 	return nil, false
 }
@@ -33686,6 +33824,10 @@ func (m *ShopMutation) OldField(ctx context.Context, name string) (ent.Value, er
 		return m.OldCurrencies(ctx)
 	case shop.FieldPrimaryDomain:
 		return m.OldPrimaryDomain(ctx)
+	case shop.FieldLogoURL:
+		return m.OldLogoURL(ctx)
+	case shop.FieldLocale:
+		return m.OldLocale(ctx)
 	}
 	return nil, fmt.Errorf("unknown Shop field %s", name)
 }
@@ -33743,6 +33885,20 @@ func (m *ShopMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetPrimaryDomain(v)
+		return nil
+	case shop.FieldLogoURL:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLogoURL(v)
+		return nil
+	case shop.FieldLocale:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLocale(v)
 		return nil
 	}
 	return fmt.Errorf("unknown Shop field %s", name)
@@ -33813,6 +33969,12 @@ func (m *ShopMutation) ResetField(name string) error {
 		return nil
 	case shop.FieldPrimaryDomain:
 		m.ResetPrimaryDomain()
+		return nil
+	case shop.FieldLogoURL:
+		m.ResetLogoURL()
+		return nil
+	case shop.FieldLocale:
+		m.ResetLocale()
 		return nil
 	}
 	return fmt.Errorf("unknown Shop field %s", name)

@@ -299,6 +299,10 @@ func init() {
 	customerDescFailedLogins := customerFields[8].Descriptor()
 	// customer.DefaultFailedLogins holds the default value on creation for the failed_logins field.
 	customer.DefaultFailedLogins = customerDescFailedLogins.Default.(int)
+	// customerDescLocale is the schema descriptor for locale field.
+	customerDescLocale := customerFields[13].Descriptor()
+	// customer.DefaultLocale holds the default value on creation for the locale field.
+	customer.DefaultLocale = customerDescLocale.Default.(string)
 	customeraddressMixin := schema.CustomerAddress{}.Mixin()
 	customeraddressMixinFields0 := customeraddressMixin[0].Fields()
 	_ = customeraddressMixinFields0
@@ -982,6 +986,14 @@ func init() {
 	shopDescPrimaryDomain := shopFields[4].Descriptor()
 	// shop.DefaultPrimaryDomain holds the default value on creation for the primary_domain field.
 	shop.DefaultPrimaryDomain = shopDescPrimaryDomain.Default.(string)
+	// shopDescLogoURL is the schema descriptor for logo_url field.
+	shopDescLogoURL := shopFields[5].Descriptor()
+	// shop.DefaultLogoURL holds the default value on creation for the logo_url field.
+	shop.DefaultLogoURL = shopDescLogoURL.Default.(string)
+	// shopDescLocale is the schema descriptor for locale field.
+	shopDescLocale := shopFields[6].Descriptor()
+	// shop.DefaultLocale holds the default value on creation for the locale field.
+	shop.DefaultLocale = shopDescLocale.Default.(string)
 	signingkeyFields := schema.SigningKey{}.Fields()
 	_ = signingkeyFields
 	// signingkeyDescCreatedAt is the schema descriptor for created_at field.

@@ -32,7 +32,11 @@ type Shop struct {
 	Currencies []string `json:"currencies,omitempty"`
 	// PrimaryDomain holds the value of the "primary_domain" field.
 	PrimaryDomain string `json:"primary_domain,omitempty"`
-	selectValues  sql.SelectValues
+	// shown in emails when set
+	LogoURL string `json:"logo_url,omitempty"`
+	// language of emails to customers without one of their own, and to staff
+	Locale       string `json:"locale,omitempty"`
+	selectValues sql.SelectValues
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -44,7 +48,7 @@ func (*Shop) scanValues(columns []string) ([]any, error) {
 			values[i] = new([]byte)
 		case shop.FieldID:
 			values[i] = new(sql.NullInt64)
-		case shop.FieldName, shop.FieldDescription, shop.FieldDefaultCurrency, shop.FieldPrimaryDomain:
+		case shop.FieldName, shop.FieldDescription, shop.FieldDefaultCurrency, shop.FieldPrimaryDomain, shop.FieldLogoURL, shop.FieldLocale:
 			values[i] = new(sql.NullString)
 		case shop.FieldCreatedAt, shop.FieldUpdatedAt:
 			values[i] = new(sql.NullTime)
@@ -113,6 +117,18 @@ func (_m *Shop) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.PrimaryDomain = value.String
 			}
+		case shop.FieldLogoURL:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field logo_url", values[i])
+			} else if value.Valid {
+				_m.LogoURL = value.String
+			}
+		case shop.FieldLocale:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field locale", values[i])
+			} else if value.Valid {
+				_m.Locale = value.String
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -169,6 +185,12 @@ func (_m *Shop) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("primary_domain=")
 	builder.WriteString(_m.PrimaryDomain)
+	builder.WriteString(", ")
+	builder.WriteString("logo_url=")
+	builder.WriteString(_m.LogoURL)
+	builder.WriteString(", ")
+	builder.WriteString("locale=")
+	builder.WriteString(_m.Locale)
 	builder.WriteByte(')')
 	return builder.String()
 }

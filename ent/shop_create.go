@@ -96,6 +96,34 @@ func (_c *ShopCreate) SetNillablePrimaryDomain(v *string) *ShopCreate {
 	return _c
 }
 
+// SetLogoURL sets the "logo_url" field.
+func (_c *ShopCreate) SetLogoURL(v string) *ShopCreate {
+	_c.mutation.SetLogoURL(v)
+	return _c
+}
+
+// SetNillableLogoURL sets the "logo_url" field if the given value is not nil.
+func (_c *ShopCreate) SetNillableLogoURL(v *string) *ShopCreate {
+	if v != nil {
+		_c.SetLogoURL(*v)
+	}
+	return _c
+}
+
+// SetLocale sets the "locale" field.
+func (_c *ShopCreate) SetLocale(v string) *ShopCreate {
+	_c.mutation.SetLocale(v)
+	return _c
+}
+
+// SetNillableLocale sets the "locale" field if the given value is not nil.
+func (_c *ShopCreate) SetNillableLocale(v *string) *ShopCreate {
+	if v != nil {
+		_c.SetLocale(*v)
+	}
+	return _c
+}
+
 // Mutation returns the ShopMutation object of the builder.
 func (_c *ShopCreate) Mutation() *ShopMutation {
 	return _c.mutation
@@ -147,6 +175,14 @@ func (_c *ShopCreate) defaults() {
 		v := shop.DefaultPrimaryDomain
 		_c.mutation.SetPrimaryDomain(v)
 	}
+	if _, ok := _c.mutation.LogoURL(); !ok {
+		v := shop.DefaultLogoURL
+		_c.mutation.SetLogoURL(v)
+	}
+	if _, ok := _c.mutation.Locale(); !ok {
+		v := shop.DefaultLocale
+		_c.mutation.SetLocale(v)
+	}
 }
 
 // check runs all checks and user-defined validators on the builder.
@@ -181,6 +217,12 @@ func (_c *ShopCreate) check() error {
 	}
 	if _, ok := _c.mutation.PrimaryDomain(); !ok {
 		return &ValidationError{Name: "primary_domain", err: errors.New(`ent: missing required field "Shop.primary_domain"`)}
+	}
+	if _, ok := _c.mutation.LogoURL(); !ok {
+		return &ValidationError{Name: "logo_url", err: errors.New(`ent: missing required field "Shop.logo_url"`)}
+	}
+	if _, ok := _c.mutation.Locale(); !ok {
+		return &ValidationError{Name: "locale", err: errors.New(`ent: missing required field "Shop.locale"`)}
 	}
 	return nil
 }
@@ -236,6 +278,14 @@ func (_c *ShopCreate) createSpec() (*Shop, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.PrimaryDomain(); ok {
 		_spec.SetField(shop.FieldPrimaryDomain, field.TypeString, value)
 		_node.PrimaryDomain = value
+	}
+	if value, ok := _c.mutation.LogoURL(); ok {
+		_spec.SetField(shop.FieldLogoURL, field.TypeString, value)
+		_node.LogoURL = value
+	}
+	if value, ok := _c.mutation.Locale(); ok {
+		_spec.SetField(shop.FieldLocale, field.TypeString, value)
+		_node.Locale = value
 	}
 	return _node, _spec
 }
@@ -358,6 +408,30 @@ func (u *ShopUpsert) SetPrimaryDomain(v string) *ShopUpsert {
 // UpdatePrimaryDomain sets the "primary_domain" field to the value that was provided on create.
 func (u *ShopUpsert) UpdatePrimaryDomain() *ShopUpsert {
 	u.SetExcluded(shop.FieldPrimaryDomain)
+	return u
+}
+
+// SetLogoURL sets the "logo_url" field.
+func (u *ShopUpsert) SetLogoURL(v string) *ShopUpsert {
+	u.Set(shop.FieldLogoURL, v)
+	return u
+}
+
+// UpdateLogoURL sets the "logo_url" field to the value that was provided on create.
+func (u *ShopUpsert) UpdateLogoURL() *ShopUpsert {
+	u.SetExcluded(shop.FieldLogoURL)
+	return u
+}
+
+// SetLocale sets the "locale" field.
+func (u *ShopUpsert) SetLocale(v string) *ShopUpsert {
+	u.Set(shop.FieldLocale, v)
+	return u
+}
+
+// UpdateLocale sets the "locale" field to the value that was provided on create.
+func (u *ShopUpsert) UpdateLocale() *ShopUpsert {
+	u.SetExcluded(shop.FieldLocale)
 	return u
 }
 
@@ -487,6 +561,34 @@ func (u *ShopUpsertOne) SetPrimaryDomain(v string) *ShopUpsertOne {
 func (u *ShopUpsertOne) UpdatePrimaryDomain() *ShopUpsertOne {
 	return u.Update(func(s *ShopUpsert) {
 		s.UpdatePrimaryDomain()
+	})
+}
+
+// SetLogoURL sets the "logo_url" field.
+func (u *ShopUpsertOne) SetLogoURL(v string) *ShopUpsertOne {
+	return u.Update(func(s *ShopUpsert) {
+		s.SetLogoURL(v)
+	})
+}
+
+// UpdateLogoURL sets the "logo_url" field to the value that was provided on create.
+func (u *ShopUpsertOne) UpdateLogoURL() *ShopUpsertOne {
+	return u.Update(func(s *ShopUpsert) {
+		s.UpdateLogoURL()
+	})
+}
+
+// SetLocale sets the "locale" field.
+func (u *ShopUpsertOne) SetLocale(v string) *ShopUpsertOne {
+	return u.Update(func(s *ShopUpsert) {
+		s.SetLocale(v)
+	})
+}
+
+// UpdateLocale sets the "locale" field to the value that was provided on create.
+func (u *ShopUpsertOne) UpdateLocale() *ShopUpsertOne {
+	return u.Update(func(s *ShopUpsert) {
+		s.UpdateLocale()
 	})
 }
 
@@ -782,6 +884,34 @@ func (u *ShopUpsertBulk) SetPrimaryDomain(v string) *ShopUpsertBulk {
 func (u *ShopUpsertBulk) UpdatePrimaryDomain() *ShopUpsertBulk {
 	return u.Update(func(s *ShopUpsert) {
 		s.UpdatePrimaryDomain()
+	})
+}
+
+// SetLogoURL sets the "logo_url" field.
+func (u *ShopUpsertBulk) SetLogoURL(v string) *ShopUpsertBulk {
+	return u.Update(func(s *ShopUpsert) {
+		s.SetLogoURL(v)
+	})
+}
+
+// UpdateLogoURL sets the "logo_url" field to the value that was provided on create.
+func (u *ShopUpsertBulk) UpdateLogoURL() *ShopUpsertBulk {
+	return u.Update(func(s *ShopUpsert) {
+		s.UpdateLogoURL()
+	})
+}
+
+// SetLocale sets the "locale" field.
+func (u *ShopUpsertBulk) SetLocale(v string) *ShopUpsertBulk {
+	return u.Update(func(s *ShopUpsert) {
+		s.SetLocale(v)
+	})
+}
+
+// UpdateLocale sets the "locale" field to the value that was provided on create.
+func (u *ShopUpsertBulk) UpdateLocale() *ShopUpsertBulk {
+	return u.Update(func(s *ShopUpsert) {
+		s.UpdateLocale()
 	})
 }
 

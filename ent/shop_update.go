@@ -104,6 +104,34 @@ func (_u *ShopUpdate) SetNillablePrimaryDomain(v *string) *ShopUpdate {
 	return _u
 }
 
+// SetLogoURL sets the "logo_url" field.
+func (_u *ShopUpdate) SetLogoURL(v string) *ShopUpdate {
+	_u.mutation.SetLogoURL(v)
+	return _u
+}
+
+// SetNillableLogoURL sets the "logo_url" field if the given value is not nil.
+func (_u *ShopUpdate) SetNillableLogoURL(v *string) *ShopUpdate {
+	if v != nil {
+		_u.SetLogoURL(*v)
+	}
+	return _u
+}
+
+// SetLocale sets the "locale" field.
+func (_u *ShopUpdate) SetLocale(v string) *ShopUpdate {
+	_u.mutation.SetLocale(v)
+	return _u
+}
+
+// SetNillableLocale sets the "locale" field if the given value is not nil.
+func (_u *ShopUpdate) SetNillableLocale(v *string) *ShopUpdate {
+	if v != nil {
+		_u.SetLocale(*v)
+	}
+	return _u
+}
+
 // Mutation returns the ShopMutation object of the builder.
 func (_u *ShopUpdate) Mutation() *ShopMutation {
 	return _u.mutation
@@ -201,6 +229,12 @@ func (_u *ShopUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if value, ok := _u.mutation.PrimaryDomain(); ok {
 		_spec.SetField(shop.FieldPrimaryDomain, field.TypeString, value)
 	}
+	if value, ok := _u.mutation.LogoURL(); ok {
+		_spec.SetField(shop.FieldLogoURL, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.Locale(); ok {
+		_spec.SetField(shop.FieldLocale, field.TypeString, value)
+	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -293,6 +327,34 @@ func (_u *ShopUpdateOne) SetPrimaryDomain(v string) *ShopUpdateOne {
 func (_u *ShopUpdateOne) SetNillablePrimaryDomain(v *string) *ShopUpdateOne {
 	if v != nil {
 		_u.SetPrimaryDomain(*v)
+	}
+	return _u
+}
+
+// SetLogoURL sets the "logo_url" field.
+func (_u *ShopUpdateOne) SetLogoURL(v string) *ShopUpdateOne {
+	_u.mutation.SetLogoURL(v)
+	return _u
+}
+
+// SetNillableLogoURL sets the "logo_url" field if the given value is not nil.
+func (_u *ShopUpdateOne) SetNillableLogoURL(v *string) *ShopUpdateOne {
+	if v != nil {
+		_u.SetLogoURL(*v)
+	}
+	return _u
+}
+
+// SetLocale sets the "locale" field.
+func (_u *ShopUpdateOne) SetLocale(v string) *ShopUpdateOne {
+	_u.mutation.SetLocale(v)
+	return _u
+}
+
+// SetNillableLocale sets the "locale" field if the given value is not nil.
+func (_u *ShopUpdateOne) SetNillableLocale(v *string) *ShopUpdateOne {
+	if v != nil {
+		_u.SetLocale(*v)
 	}
 	return _u
 }
@@ -423,6 +485,12 @@ func (_u *ShopUpdateOne) sqlSave(ctx context.Context) (_node *Shop, err error) {
 	}
 	if value, ok := _u.mutation.PrimaryDomain(); ok {
 		_spec.SetField(shop.FieldPrimaryDomain, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.LogoURL(); ok {
+		_spec.SetField(shop.FieldLogoURL, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.Locale(); ok {
+		_spec.SetField(shop.FieldLocale, field.TypeString, value)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	_node = &Shop{config: _u.config}

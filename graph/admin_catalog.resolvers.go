@@ -384,6 +384,7 @@ func (r *mutationResolver) ShopUpdate(ctx context.Context, input model.ShopUpdat
 	s, errs, err := r.catalog.UpdateShop(ctx, catalog.ShopInput{
 		Name: input.Name, Description: input.Description, PrimaryDomain: input.PrimaryDomain,
 		Currency: input.CurrencyCode, Currencies: input.EnabledPresentmentCurrencies,
+		LogoURL: input.LogoURL, Locale: input.Locale,
 	})
 	if err != nil {
 		return nil, err

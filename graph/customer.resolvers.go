@@ -108,7 +108,7 @@ func (r *mutationResolver) CustomerCreate(ctx context.Context, input model.Custo
 	c, errs, err := r.customers.Create(ctx, customers.CreateInput{
 		Email: input.Email, Password: input.Password, FirstName: optionalString(input.FirstName),
 		LastName: optionalString(input.LastName), Phone: input.Phone,
-		AcceptsMarketing: input.AcceptsMarketing != nil && *input.AcceptsMarketing,
+		AcceptsMarketing: input.AcceptsMarketing != nil && *input.AcceptsMarketing, Locale: optionalString(input.Locale),
 	})
 	if err != nil {
 		return nil, err
@@ -157,7 +157,7 @@ func (r *mutationResolver) CustomerUpdate(ctx context.Context, customerAccessTok
 	}
 	updated, tok, errs, err := r.customers.Update(ctx, c.ID, customers.UpdateInput{
 		Email: customer.Email, Password: customer.Password, FirstName: customer.FirstName, LastName: customer.LastName,
-		Phone: customer.Phone, AcceptsMarketing: customer.AcceptsMarketing,
+		Phone: customer.Phone, AcceptsMarketing: customer.AcceptsMarketing, Locale: customer.Locale,
 	})
 	if err != nil {
 		return nil, err

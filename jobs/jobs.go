@@ -38,6 +38,9 @@ const (
 	QueueDeliver = "deliver"
 	// QueueMaintenance runs the periodic sweeps (the completion recoverer).
 	QueueMaintenance = "maintenance"
+	// QueueEmails sends transactional emails (package emails): a slow mail server holds up neither
+	// events nor webhook deliveries.
+	QueueEmails = "emails"
 )
 
 // Aliases of River's types, for the job arguments and workers of domain packages.
@@ -140,6 +143,7 @@ func New(ctx context.Context, db *database.DB, cfg Config) (*Queue, error) {
 			QueueEvents:      {MaxWorkers: n, FetchPollInterval: fastPoll, FetchCooldown: fastPoll / 4},
 			QueueMaintenance: {MaxWorkers: 2},
 			QueueDeliver:     {MaxWorkers: cmp.Or(cfg.DeliverWorkers, 50), FetchPollInterval: fastPoll, FetchCooldown: fastPoll / 4},
+			QueueEmails:      {MaxWorkers: n},
 		},
 		FetchPollInterval: pollInterval,
 		FetchCooldown:     pollInterval / 4,

@@ -25,6 +25,7 @@ import (
 	"github.com/emporium/emporium/customers"
 	"github.com/emporium/emporium/database"
 	"github.com/emporium/emporium/demoimages"
+	"github.com/emporium/emporium/emails"
 	"github.com/emporium/emporium/ent"
 	"github.com/emporium/emporium/ent/migrate"
 	"github.com/emporium/emporium/events"
@@ -65,8 +66,13 @@ type Options struct {
 	JWTKeys []byte
 	// Issuer names Emporium in its tokens ("emporium" by default).
 	Issuer string
-	// Mailer sends password reset links; the log by default.
+	// Mailer sends emails (password reset links, and the transactional emails of package emails); the
+	// log by default.
 	Mailer mail.Sender
+	// EmailTemplates is a directory of templates overriding the built-in ones (emails.NewTemplates).
+	EmailTemplates string
+	// StaffEmail receives the staff's emails (a new order); none are sent when empty.
+	StaffEmail string
 	// Payments charges direct payment methods; when nil, the test gateway, keeping its payments in the
 	// database so that it remembers them across restarts as a real gateway would.
 	Payments payments.Provider
@@ -243,7 +249,17 @@ func Open(ctx context.Context, opts Options) (*Service, error) {
 	recorder := events.NewRecorder(queue)
 	hooks := webhooks.New(db.Client, queue, webhooks.Options{Allow: opts.WebhookAllow, Production: opts.Production,
 		RetryBase: opts.WebhookRetryBase, GiveUpAfter: opts.WebhookGiveUpAfter, Log: opts.Log})
-	if err := errors.Join(jobs.Register(queue, events.NewWorker(db.Client, hooks)), jobs.Register(queue, hooks.Worker())); err != nil {
+	templates, err := emails.NewTemplates(opts.EmailTemplates)
+	if err != nil {
+		return nil, errors.Join(err, queue.Close(), db.Close())
+	}
+	emailCfg := emails.Config{Templates: templates, Sender: opts.Mailer, StaffEmail: opts.StaffEmail}
+	mailer := emails.NewWorker(db.Client, emailCfg)
+	err = errors.Join(
+		jobs.Register(queue, events.NewWorker(db.Client, hooks, emails.NewConsumer(queue, emailCfg))),
+		jobs.Register(queue, hooks.Worker()),
+		jobs.Register(queue, mailer))
+	if err != nil {
 		return nil, errors.Join(err, queue.Close(), db.Close())
 	}
 	tokens := auth.NewTokens(keys, opts.Issuer)
@@ -255,7 +271,7 @@ func Open(ctx context.Context, opts Options) (*Service, error) {
 		Events:   recorder,
 		Webhooks: hooks,
 		Customers: customers.New(db.Client, tokens, customers.Options{
-			Mailer: opts.Mailer, ResetURL: opts.ResetURL, Log: opts.Log, Events: recorder,
+			Mailer: opts.Mailer, ResetMessage: mailer.PasswordResetMessage, ResetURL: opts.ResetURL, Log: opts.Log, Events: recorder,
 		}),
 		Staff:   staff.New(db.Client, tokens),
 		APIKeys: apikeys.New(db.Client),

@@ -44,6 +44,8 @@ const (
 	FieldResetExpiresAt = "reset_expires_at"
 	// FieldDefaultAddressID holds the string denoting the default_address_id field in the database.
 	FieldDefaultAddressID = "default_address_id"
+	// FieldLocale holds the string denoting the locale field in the database.
+	FieldLocale = "locale"
 	// EdgeAddresses holds the string denoting the addresses edge name in mutations.
 	EdgeAddresses = "addresses"
 	// Table holds the table name of the customer in the database.
@@ -75,6 +77,7 @@ var Columns = []string{
 	FieldResetTokenHash,
 	FieldResetExpiresAt,
 	FieldDefaultAddressID,
+	FieldLocale,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -108,6 +111,8 @@ var (
 	DefaultTokenVersion int
 	// DefaultFailedLogins holds the default value on creation for the "failed_logins" field.
 	DefaultFailedLogins int
+	// DefaultLocale holds the default value on creation for the "locale" field.
+	DefaultLocale string
 )
 
 // OrderOption defines the ordering options for the Customer queries.
@@ -191,6 +196,11 @@ func ByResetExpiresAt(opts ...sql.OrderTermOption) OrderOption {
 // ByDefaultAddressID orders the results by the default_address_id field.
 func ByDefaultAddressID(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldDefaultAddressID, opts...).ToFunc()
+}
+
+// ByLocale orders the results by the locale field.
+func ByLocale(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldLocale, opts...).ToFunc()
 }
 
 // ByAddressesCount orders the results by addresses count.

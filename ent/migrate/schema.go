@@ -278,6 +278,7 @@ var (
 		{Name: "reset_token_hash", Type: field.TypeString, Nullable: true},
 		{Name: "reset_expires_at", Type: field.TypeTime, Nullable: true},
 		{Name: "default_address_id", Type: field.TypeInt, Nullable: true},
+		{Name: "locale", Type: field.TypeString, Default: ""},
 	}
 	// CustomersTable holds the schema information for the "customers" table.
 	CustomersTable = &schema.Table{
@@ -1081,6 +1082,8 @@ var (
 		{Name: "default_currency", Type: field.TypeString, Size: 3},
 		{Name: "currencies", Type: field.TypeJSON},
 		{Name: "primary_domain", Type: field.TypeString, Default: ""},
+		{Name: "logo_url", Type: field.TypeString, Default: ""},
+		{Name: "locale", Type: field.TypeString, Default: "en"},
 	}
 	// ShopsTable holds the schema information for the "shops" table.
 	ShopsTable = &schema.Table{

@@ -29,6 +29,7 @@ func (Customer) Fields() []ent.Field {
 		field.String("reset_token_hash").Optional().Nillable().Sensitive(),
 		field.Time("reset_expires_at").Optional().Nillable(),
 		field.Int("default_address_id").Optional().Nillable(),
+		field.String("locale").Default("").Comment("language of the customer's emails (BCP 47, e.g. de); empty for the shop's"),
 	}
 }
 

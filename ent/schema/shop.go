@@ -16,6 +16,8 @@ func (Shop) Fields() []ent.Field {
 		field.String("default_currency").MinLen(3).MaxLen(3),
 		field.Strings("currencies").Comment("enabled currencies, the default included"),
 		field.String("primary_domain").Default(""),
+		field.String("logo_url").Default("").Comment("shown in emails when set"),
+		field.String("locale").Default("en").Comment("language of emails to customers without one of their own, and to staff"),
 	}
 }
 

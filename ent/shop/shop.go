@@ -27,6 +27,10 @@ const (
 	FieldCurrencies = "currencies"
 	// FieldPrimaryDomain holds the string denoting the primary_domain field in the database.
 	FieldPrimaryDomain = "primary_domain"
+	// FieldLogoURL holds the string denoting the logo_url field in the database.
+	FieldLogoURL = "logo_url"
+	// FieldLocale holds the string denoting the locale field in the database.
+	FieldLocale = "locale"
 	// Table holds the table name of the shop in the database.
 	Table = "shops"
 )
@@ -41,6 +45,8 @@ var Columns = []string{
 	FieldDefaultCurrency,
 	FieldCurrencies,
 	FieldPrimaryDomain,
+	FieldLogoURL,
+	FieldLocale,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -68,6 +74,10 @@ var (
 	DefaultCurrencyValidator func(string) error
 	// DefaultPrimaryDomain holds the default value on creation for the "primary_domain" field.
 	DefaultPrimaryDomain string
+	// DefaultLogoURL holds the default value on creation for the "logo_url" field.
+	DefaultLogoURL string
+	// DefaultLocale holds the default value on creation for the "locale" field.
+	DefaultLocale string
 )
 
 // OrderOption defines the ordering options for the Shop queries.
@@ -106,4 +116,14 @@ func ByDefaultCurrency(opts ...sql.OrderTermOption) OrderOption {
 // ByPrimaryDomain orders the results by the primary_domain field.
 func ByPrimaryDomain(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldPrimaryDomain, opts...).ToFunc()
+}
+
+// ByLogoURL orders the results by the logo_url field.
+func ByLogoURL(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldLogoURL, opts...).ToFunc()
+}
+
+// ByLocale orders the results by the locale field.
+func ByLocale(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldLocale, opts...).ToFunc()
 }

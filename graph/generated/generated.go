@@ -477,6 +477,7 @@ type ComplexityRoot struct {
 		FirstName        func(childComplexity int) int
 		GlobalID         func(childComplexity int) int
 		LastName         func(childComplexity int) int
+		Locale           func(childComplexity int) int
 		Orders           func(childComplexity int, first *int, after *string, last *int, before *string, reverse *bool, sortKey *string, query *string) int
 		Phone            func(childComplexity int) int
 		UpdatedAt        func(childComplexity int) int
@@ -3355,6 +3356,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Customer.LastName(childComplexity), true
+	case "Customer.locale":
+		if e.ComplexityRoot.Customer.Locale == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Customer.Locale(childComplexity), true
 	case "Customer.orders":
 		if e.ComplexityRoot.Customer.Orders == nil {
 			break
@@ -8515,6 +8522,10 @@ input ShopUpdateInput {
   primaryDomain: URL
   currencyCode: CurrencyCode
   enabledPresentmentCurrencies: [CurrencyCode!]
+  "The shop's logo, shown in its emails; empty for none."
+  logoUrl: String
+  "The language of emails to customers without one of their own, and to the staff (BCP 47, e.g. \"de\")."
+  locale: String
 }
 
 type ShopUpdatePayload {
@@ -9550,6 +9561,10 @@ type Customer implements Node {
   displayName: String!
   phone: String
   acceptsMarketing: Boolean!
+  """
+  The language of the customer's emails (a BCP 47 tag such as "de"); empty for the shop's.
+  """
+  locale: String!
   defaultAddress: MailingAddress
   addresses(first: Int, after: String, last: Int, before: String, reverse: Boolean = false): MailingAddressConnection!
   createdAt: DateTime!
@@ -9628,6 +9643,8 @@ input CustomerCreateInput {
   lastName: String
   phone: String
   acceptsMarketing: Boolean
+  "The language of the customer's emails (a BCP 47 tag such as \"de\")."
+  locale: String
 }
 
 input CustomerAccessTokenCreateInput {
@@ -9642,6 +9659,8 @@ input CustomerUpdateInput {
   lastName: String
   phone: String
   acceptsMarketing: Boolean
+  "The language of the customer's emails (a BCP 47 tag such as \"de\"); empty for the shop's."
+  locale: String
 }
 
 input MailingAddressInput {
@@ -11316,6 +11335,8 @@ func (ec *executionContext) childFields_Customer(ctx context.Context, field grap
 		return ec.fieldContext_Customer_phone(ctx, field)
 	case "acceptsMarketing":
 		return ec.fieldContext_Customer_acceptsMarketing(ctx, field)
+	case "locale":
+		return ec.fieldContext_Customer_locale(ctx, field)
 	case "defaultAddress":
 		return ec.fieldContext_Customer_defaultAddress(ctx, field)
 	case "addresses":
@@ -22972,6 +22993,29 @@ func (ec *executionContext) _Customer_acceptsMarketing(ctx context.Context, fiel
 }
 func (ec *executionContext) fieldContext_Customer_acceptsMarketing(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Customer", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _Customer_locale(ctx context.Context, field graphql.CollectedField, obj *ent.Customer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Customer_locale(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Locale, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Customer_locale(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Customer", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Customer_defaultAddress(ctx context.Context, field graphql.CollectedField, obj *ent.Customer) (ret graphql.Marshaler) {
@@ -45312,7 +45356,7 @@ func (ec *executionContext) unmarshalInputCustomerCreateInput(ctx context.Contex
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"email", "password", "firstName", "lastName", "phone", "acceptsMarketing"}
+	fieldsInOrder := [...]string{"email", "password", "firstName", "lastName", "phone", "acceptsMarketing", "locale"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -45361,6 +45405,13 @@ func (ec *executionContext) unmarshalInputCustomerCreateInput(ctx context.Contex
 				return it, err
 			}
 			it.AcceptsMarketing = data
+		case "locale":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("locale"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Locale = data
 		}
 	}
 	return it, nil
@@ -45414,7 +45465,7 @@ func (ec *executionContext) unmarshalInputCustomerUpdateInput(ctx context.Contex
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"email", "password", "firstName", "lastName", "phone", "acceptsMarketing"}
+	fieldsInOrder := [...]string{"email", "password", "firstName", "lastName", "phone", "acceptsMarketing", "locale"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -45463,6 +45514,13 @@ func (ec *executionContext) unmarshalInputCustomerUpdateInput(ctx context.Contex
 				return it, err
 			}
 			it.AcceptsMarketing = data
+		case "locale":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("locale"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Locale = data
 		}
 	}
 	return it, nil
@@ -47233,7 +47291,7 @@ func (ec *executionContext) unmarshalInputShopUpdateInput(ctx context.Context, o
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"name", "description", "primaryDomain", "currencyCode", "enabledPresentmentCurrencies"}
+	fieldsInOrder := [...]string{"name", "description", "primaryDomain", "currencyCode", "enabledPresentmentCurrencies", "logoUrl", "locale"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -47275,6 +47333,20 @@ func (ec *executionContext) unmarshalInputShopUpdateInput(ctx context.Context, o
 				return it, err
 			}
 			it.EnabledPresentmentCurrencies = data
+		case "logoUrl":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("logoUrl"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LogoURL = data
+		case "locale":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("locale"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Locale = data
 		}
 	}
 	return it, nil
@@ -52105,6 +52177,11 @@ func (ec *executionContext) _Customer(ctx context.Context, sel ast.SelectionSet,
 			}
 		case "acceptsMarketing":
 			out.Values[i] = ec._Customer_acceptsMarketing(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "locale":
+			out.Values[i] = ec._Customer_locale(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}

@@ -531,6 +531,8 @@ type CustomerCreateInput struct {
 	LastName         *string `json:"lastName,omitempty"`
 	Phone            *string `json:"phone,omitempty"`
 	AcceptsMarketing *bool   `json:"acceptsMarketing,omitempty"`
+	// The language of the customer's emails (a BCP 47 tag such as "de").
+	Locale *string `json:"locale,omitempty"`
 }
 
 type CustomerCreatePayload struct {
@@ -576,6 +578,8 @@ type CustomerUpdateInput struct {
 	LastName         *string `json:"lastName,omitempty"`
 	Phone            *string `json:"phone,omitempty"`
 	AcceptsMarketing *bool   `json:"acceptsMarketing,omitempty"`
+	// The language of the customer's emails (a BCP 47 tag such as "de"); empty for the shop's.
+	Locale *string `json:"locale,omitempty"`
 }
 
 type CustomerUpdatePayload struct {
@@ -1247,6 +1251,10 @@ type ShopUpdateInput struct {
 	PrimaryDomain                *string  `json:"primaryDomain,omitempty"`
 	CurrencyCode                 *string  `json:"currencyCode,omitempty"`
 	EnabledPresentmentCurrencies []string `json:"enabledPresentmentCurrencies,omitempty"`
+	// The shop's logo, shown in its emails; empty for none.
+	LogoURL *string `json:"logoUrl,omitempty"`
+	// The language of emails to customers without one of their own, and to the staff (BCP 47, e.g. "de").
+	Locale *string `json:"locale,omitempty"`
 }
 
 type ShopUpdatePayload struct {
