@@ -35,6 +35,7 @@ var errConflict = errors.New("orders: concurrent change")
 
 // change runs fn on order id in one transaction. The order's version is claimed first, so two changes of
 // one order never interleave on any replica: the loser is retried on fresh data. Problems roll back.
+// A change that commits records orders/updated.
 func (s *Service) change(ctx context.Context, id int, fn func(tx *ent.Tx, o *ent.Order) (validation.Errors, error)) (*ent.Order, validation.Errors, error) {
 	for try := 0; ; try++ {
 		var errs validation.Errors
@@ -62,7 +63,12 @@ func (s *Service) change(ctx context.Context, id int, fn func(tx *ent.Tx, o *ent
 			if errs.Any() {
 				return errRollback
 			}
-			return err
+			if err != nil {
+				return err
+			}
+			// Every change of an order made here is announced as orders/updated too, after the change's
+			// own topic, so a partner that follows one topic sees each change; here, so none is missed.
+			return s.recordOrder(ctx, tx, events.OrdersUpdated, id)
 		})
 		switch {
 		case errors.Is(err, errRollback):
