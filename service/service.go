@@ -30,6 +30,7 @@ import (
 	"github.com/emporium/emporium/ent/migrate"
 	"github.com/emporium/emporium/events"
 	"github.com/emporium/emporium/httpapi"
+	"github.com/emporium/emporium/inventory"
 	"github.com/emporium/emporium/jobs"
 	"github.com/emporium/emporium/mail"
 	"github.com/emporium/emporium/media"
@@ -255,10 +256,13 @@ func Open(ctx context.Context, opts Options) (*Service, error) {
 	}
 	emailCfg := emails.Config{Templates: templates, Sender: opts.Mailer, StaffEmail: opts.StaffEmail}
 	mailer := emails.NewWorker(db.Client, emailCfg)
+	// Every stock movement that makes a level low queues the staff's email in its own transaction.
+	inventory.OnLowStock(db.Client, emails.QueueLowStock(queue, emailCfg))
 	err = errors.Join(
 		jobs.Register(queue, events.NewWorker(db.Client, hooks, emails.NewConsumer(queue, emailCfg))),
 		jobs.Register(queue, hooks.Worker()),
-		jobs.Register(queue, mailer))
+		jobs.Register(queue, mailer),
+		jobs.Register(queue, emails.NewLowStockWorker(db.Client, emailCfg)))
 	if err != nil {
 		return nil, errors.Join(err, queue.Close(), db.Close())
 	}
