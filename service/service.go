@@ -80,6 +80,8 @@ type Options struct {
 	// CompletionLease is how long a completion may run before a recoverer takes it over
 	// (orders.DefaultLease when zero); CompletionSweep is how often Recoverer looks (orders.DefaultSweep).
 	CompletionLease, CompletionSweep time.Duration
+	// EventsRetention is how long processed events are kept (events.DefaultRetention when zero).
+	EventsRetention time.Duration
 	// OrderStatusURL is the storefront's order-status page, with {token}.
 	OrderStatusURL string
 	// CheckoutURL is the template of a cart's checkout page, with {cartToken}.
@@ -330,6 +332,10 @@ func Open(ctx context.Context, opts Options) (*Service, error) {
 	s.Media = library
 	s.Recoverer = orders.NewRecoverer(db.Client, gateway, opts.Log, opts.CompletionLease, opts.CompletionSweep, recorder)
 	if err := s.Recoverer.Schedule(queue); err != nil {
+		return nil, errors.Join(err, s.Close())
+	}
+	// The other periodic sweeps: old processed events, expired staged uploads.
+	if err := errors.Join(events.NewCleaner(db.Client, opts.EventsRetention).Schedule(queue), library.Schedule(queue)); err != nil {
 		return nil, errors.Join(err, s.Close())
 	}
 	s.Handler = httpapi.New(httpapi.Config{
