@@ -39,20 +39,21 @@ const (
 
 // Topics of every later change of an order, and of collections, customers and discounts.
 const (
-	OrdersUpdated     = "orders/updated"
-	CollectionsCreate = "collections/create"
-	CollectionsUpdate = "collections/update"
-	CollectionsDelete = "collections/delete"
-	CustomersUpdate   = "customers/update"
-	DiscountsCreate   = "discounts/create"
-	DiscountsUpdate   = "discounts/update"
-	DiscountsDelete   = "discounts/delete"
+	OrdersUpdated      = "orders/updated"
+	FulfillmentsUpdate = "fulfillments/update"
+	CollectionsCreate  = "collections/create"
+	CollectionsUpdate  = "collections/update"
+	CollectionsDelete  = "collections/delete"
+	CustomersUpdate    = "customers/update"
+	DiscountsCreate    = "discounts/create"
+	DiscountsUpdate    = "discounts/update"
+	DiscountsDelete    = "discounts/delete"
 )
 
 // Topics lists every topic recorded, for documentation and validation of subscriptions.
 var Topics = []string{OrdersCreate, OrdersPaid, OrdersCancelled, OrdersFulfilled, OrdersPartiallyFulfilled,
 	FulfillmentsCreate, RefundsCreate, ProductsCreate, ProductsUpdate, ProductsDelete, CustomersCreate,
-	OrdersUpdated, CollectionsCreate, CollectionsUpdate, CollectionsDelete, CustomersUpdate,
+	OrdersUpdated, FulfillmentsUpdate, CollectionsCreate, CollectionsUpdate, CollectionsDelete, CustomersUpdate,
 	DiscountsCreate, DiscountsUpdate, DiscountsDelete,
 }
 

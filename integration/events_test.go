@@ -299,6 +299,23 @@ func TestEventsRecordedWithTheirChange(t *testing.T) {
 				fmt.Sprint(evs[0].payload["fulfillmentLineItems"]) != fmt.Sprintf("[map[lineItemId:%s quantity:1]]", line) {
 				t.Errorf("fulfillments/create: %v %v", topics(evs), evs)
 			}
+			tracking := `mutation($id: ID!, $t: FulfillmentTrackingInput!) { fulfillmentTrackingInfoUpdate(fulfillmentId: $id, trackingInfoInput: $t) {
+				fulfillment { trackingInfo { number url } } userErrors { field message code } } }`
+			d = s.data(t, owner, tracking, map[string]any{"id": fulfillment, "t": map[string]any{"company": "UPS", "number": "1Z1000", "url": "https://ups.example/1Z1000"}})
+			noUserErrors(t, d, "fulfillmentTrackingInfoUpdate")
+			if str(d, "fulfillmentTrackingInfoUpdate.fulfillment.trackingInfo.0.number") != "1Z1000" {
+				t.Errorf("fulfillmentTrackingInfoUpdate: %v", d)
+			}
+			if d := s.data(t, owner, tracking, map[string]any{"id": fulfillment, "t": map[string]any{"url": "ftp://ups.example/x"}}); userErrorCode(d, "fulfillmentTrackingInfoUpdate") != "INVALID" {
+				t.Errorf("an ftp tracking URL: %v", d)
+			}
+			if d := s.data(t, owner, tracking, map[string]any{"id": "gid://emporium/Fulfillment/999999", "t": map[string]any{"number": "X"}}); userErrorCode(d, "fulfillmentTrackingInfoUpdate") != "NOT_FOUND" {
+				t.Errorf("a missing fulfillment: %v", d)
+			}
+			if evs := eventsOf(t, s, fulfillment); !slices.Equal(topics(evs), []string{events.FulfillmentsCreate, events.FulfillmentsUpdate}) ||
+				str(evs[1].payload, "trackingInfo.number") != "1Z1000" || evs[1].payload["orderId"] != id {
+				t.Errorf("fulfillments/update: %v %v", topics(evs), evs)
+			}
 			noUserErrors(t, s.data(t, owner, fulfil, map[string]any{"in": map[string]any{"orderId": id}}), "fulfillmentCreate")
 
 			refund := `mutation($in: RefundInput!) { refundCreate(input: $in) { refund { id } userErrors { field message code } } }`
@@ -321,21 +338,22 @@ func TestEventsRecordedWithTheirChange(t *testing.T) {
 			}
 			// Each staff change is announced by its own topic where it has one, then orders/updated.
 			evs = eventsOf(t, s, id)
-			want := []string{events.OrdersCreate, events.OrdersPaid, events.OrdersPartiallyFulfilled, events.OrdersUpdated,
+			// fulfil 1, tracking update, fulfil the rest, refund, note.
+			want := []string{events.OrdersCreate, events.OrdersPaid, events.OrdersPartiallyFulfilled, events.OrdersUpdated, events.OrdersUpdated,
 				events.OrdersFulfilled, events.OrdersUpdated, events.OrdersUpdated, events.OrdersUpdated}
 			if !slices.Equal(topics(evs), want) {
 				t.Fatalf("events of the order: %v, want %v", topics(evs), want)
 			}
-			if p := evs[4].payload; p["fulfillmentStatus"] != "FULFILLED" {
+			if p := evs[5].payload; p["fulfillmentStatus"] != "FULFILLED" {
 				t.Errorf("orders/fulfilled payload: %v", p)
 			}
 			if p := evs[3].payload; p["fulfillmentStatus"] != "PARTIALLY_FULFILLED" {
 				t.Errorf("orders/updated after the first fulfillment: %v", p)
 			}
-			if p := evs[6].payload; p["financialStatus"] != "PARTIALLY_REFUNDED" {
+			if p := evs[7].payload; p["financialStatus"] != "PARTIALLY_REFUNDED" {
 				t.Errorf("orders/updated after the refund: %v", p)
 			}
-			if p := evs[7].payload; p["note"] != "Gift wrap" {
+			if p := evs[8].payload; p["note"] != "Gift wrap" {
 				t.Errorf("orders/updated after the note: %v", p)
 			}
 

@@ -686,6 +686,11 @@ type ComplexityRoot struct {
 		URL    func(childComplexity int) int
 	}
 
+	FulfillmentTrackingInfoUpdatePayload struct {
+		Fulfillment func(childComplexity int) int
+		UserErrors  func(childComplexity int) int
+	}
+
 	Image struct {
 		AltText  func(childComplexity int) int
 		GlobalID func(childComplexity int) int
@@ -891,6 +896,7 @@ type ComplexityRoot struct {
 		FileCreate                        func(childComplexity int, files []*model.FileCreateInput) int
 		FileDelete                        func(childComplexity int, fileIds []string) int
 		FulfillmentCreate                 func(childComplexity int, fulfillment model.FulfillmentInput) int
+		FulfillmentTrackingInfoUpdate     func(childComplexity int, fulfillmentID string, trackingInfoInput model.FulfillmentTrackingInput) int
 		InventoryAdjustQuantities         func(childComplexity int, input model.InventoryAdjustQuantitiesInput) int
 		InventoryLowStockThresholdSet     func(childComplexity int, input model.InventoryLowStockThresholdInput) int
 		InventorySetQuantities            func(childComplexity int, input model.InventorySetQuantitiesInput) int
@@ -1722,6 +1728,7 @@ type MutationResolver interface {
 	RefundCreate(ctx context.Context, input model.RefundInput) (*model.RefundCreatePayload, error)
 	OrderMarkAsPaid(ctx context.Context, input model.OrderMarkAsPaidInput) (*model.OrderMarkAsPaidPayload, error)
 	OrderUpdate(ctx context.Context, input model.OrderInput) (*model.OrderUpdatePayload, error)
+	FulfillmentTrackingInfoUpdate(ctx context.Context, fulfillmentID string, trackingInfoInput model.FulfillmentTrackingInput) (*model.FulfillmentTrackingInfoUpdatePayload, error)
 	StorefrontAccessTokenCreate(ctx context.Context, input model.StorefrontAccessTokenInput) (*model.StorefrontAccessTokenCreatePayload, error)
 	StorefrontAccessTokenDelete(ctx context.Context, input model.StorefrontAccessTokenDeleteInput) (*model.StorefrontAccessTokenDeletePayload, error)
 	WebhookSubscriptionCreate(ctx context.Context, topic string, webhookSubscription model.WebhookSubscriptionInput) (*model.WebhookSubscriptionCreatePayload, error)
@@ -4067,6 +4074,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.FulfillmentTrackingInfo.URL(childComplexity), true
 
+	case "FulfillmentTrackingInfoUpdatePayload.fulfillment":
+		if e.ComplexityRoot.FulfillmentTrackingInfoUpdatePayload.Fulfillment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FulfillmentTrackingInfoUpdatePayload.Fulfillment(childComplexity), true
+	case "FulfillmentTrackingInfoUpdatePayload.userErrors":
+		if e.ComplexityRoot.FulfillmentTrackingInfoUpdatePayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FulfillmentTrackingInfoUpdatePayload.UserErrors(childComplexity), true
+
 	case "Image.altText":
 		if e.ComplexityRoot.Image.AltText == nil {
 			break
@@ -5103,6 +5123,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.FulfillmentCreate(childComplexity, args["fulfillment"].(model.FulfillmentInput)), true
+	case "Mutation.fulfillmentTrackingInfoUpdate":
+		if e.ComplexityRoot.Mutation.FulfillmentTrackingInfoUpdate == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_fulfillmentTrackingInfoUpdate_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.FulfillmentTrackingInfoUpdate(childComplexity, args["fulfillmentId"].(string), args["trackingInfoInput"].(model.FulfillmentTrackingInput)), true
 	case "Mutation.inventoryAdjustQuantities":
 		if e.ComplexityRoot.Mutation.InventoryAdjustQuantities == nil {
 			break
@@ -10340,7 +10371,7 @@ type RefundLineItem {
 
 type OrderEvent {
   id: ID!
-  "order_created, paid, authorized, payment_requires_action, payment_failed, cancelled, fulfilled, refund_created, marked_as_paid, note_updated, inventory_changed."
+  "order_created, paid, authorized, payment_requires_action, payment_failed, cancelled, fulfilled, refund_created, marked_as_paid, note_updated, inventory_changed, tracking_updated."
   kind: String!
   message: String
   "The staff member or API key that made the change; null for the buyer and the system."
@@ -10484,6 +10515,14 @@ extend type Mutation {
   refundCreate(input: RefundInput!): RefundCreatePayload @hasPermission(permissions: [MANAGE_ORDERS])
   orderMarkAsPaid(input: OrderMarkAsPaidInput!): OrderMarkAsPaidPayload @hasPermission(permissions: [MANAGE_ORDERS])
   orderUpdate(input: OrderInput!): OrderUpdatePayload @hasPermission(permissions: [MANAGE_ORDERS])
+  "Replaces a fulfillment's tracking company, number and URL."
+  fulfillmentTrackingInfoUpdate(fulfillmentId: ID!, trackingInfoInput: FulfillmentTrackingInput!): FulfillmentTrackingInfoUpdatePayload
+    @hasPermission(permissions: [MANAGE_ORDERS])
+}
+
+type FulfillmentTrackingInfoUpdatePayload {
+  fulfillment: Fulfillment
+  userErrors: [OrderUserError!]!
 }
 `, BuiltIn: false},
 	{Name: "../../schema/shop.graphqls", Input: `# The shop itself.
@@ -10617,6 +10656,7 @@ enum WebhookSubscriptionTopic {
   PRODUCTS_DELETE
   CUSTOMERS_CREATE
   ORDERS_UPDATED
+  FULFILLMENTS_UPDATE
   COLLECTIONS_CREATE
   COLLECTIONS_UPDATE
   COLLECTIONS_DELETE
@@ -11832,6 +11872,16 @@ func (ec *executionContext) childFields_FulfillmentTrackingInfo(ctx context.Cont
 		return ec.fieldContext_FulfillmentTrackingInfo_url(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type FulfillmentTrackingInfo", field.Name)
+}
+
+func (ec *executionContext) childFields_FulfillmentTrackingInfoUpdatePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "fulfillment":
+		return ec.fieldContext_FulfillmentTrackingInfoUpdatePayload_fulfillment(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_FulfillmentTrackingInfoUpdatePayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type FulfillmentTrackingInfoUpdatePayload", field.Name)
 }
 
 func (ec *executionContext) childFields_Image(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -14705,6 +14755,28 @@ func (ec *executionContext) field_Mutation_fulfillmentCreate_args(ctx context.Co
 		return nil, err
 	}
 	args["fulfillment"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_fulfillmentTrackingInfoUpdate_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "fulfillmentId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["fulfillmentId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "trackingInfoInput",
+		func(ctx context.Context, v any) (model.FulfillmentTrackingInput, error) {
+			return ec.unmarshalNFulfillmentTrackingInput2githubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐFulfillmentTrackingInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["trackingInfoInput"] = arg1
 	return args, nil
 }
 
@@ -26230,6 +26302,70 @@ func (ec *executionContext) fieldContext_FulfillmentTrackingInfo_url(_ context.C
 	return graphql.NewScalarFieldContext("FulfillmentTrackingInfo", field, false, false, errors.New("field of type URL does not have child fields"))
 }
 
+func (ec *executionContext) _FulfillmentTrackingInfoUpdatePayload_fulfillment(ctx context.Context, field graphql.CollectedField, obj *model.FulfillmentTrackingInfoUpdatePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FulfillmentTrackingInfoUpdatePayload_fulfillment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Fulfillment, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Fulfillment) graphql.Marshaler {
+			return ec.marshalOFulfillment2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐFulfillment(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_FulfillmentTrackingInfoUpdatePayload_fulfillment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "FulfillmentTrackingInfoUpdatePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Fulfillment(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _FulfillmentTrackingInfoUpdatePayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.FulfillmentTrackingInfoUpdatePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FulfillmentTrackingInfoUpdatePayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.OrderUserError) graphql.Marshaler {
+			return ec.marshalNOrderUserError2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐOrderUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FulfillmentTrackingInfoUpdatePayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "FulfillmentTrackingInfoUpdatePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OrderUserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Image_id(ctx context.Context, field graphql.CollectedField, obj *ent.Image) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -32616,6 +32752,68 @@ func (ec *executionContext) fieldContext_Mutation_orderUpdate(ctx context.Contex
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_orderUpdate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_fulfillmentTrackingInfoUpdate(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_fulfillmentTrackingInfoUpdate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().FulfillmentTrackingInfoUpdate(ctx, fc.Args["fulfillmentId"].(string), fc.Args["trackingInfoInput"].(model.FulfillmentTrackingInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permissions, err := ec.unmarshalNPermission2ᚕstringᚄ(ctx, []any{"MANAGE_ORDERS"})
+				if err != nil {
+					var zeroVal *model.FulfillmentTrackingInfoUpdatePayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *model.FulfillmentTrackingInfoUpdatePayload
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, permissions)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.FulfillmentTrackingInfoUpdatePayload) graphql.Marshaler {
+			return ec.marshalOFulfillmentTrackingInfoUpdatePayload2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐFulfillmentTrackingInfoUpdatePayload(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_fulfillmentTrackingInfoUpdate(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FulfillmentTrackingInfoUpdatePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_fulfillmentTrackingInfoUpdate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -54765,6 +54963,49 @@ func (ec *executionContext) _FulfillmentTrackingInfo(ctx context.Context, sel as
 	return out
 }
 
+var fulfillmentTrackingInfoUpdatePayloadImplementors = []string{"FulfillmentTrackingInfoUpdatePayload"}
+
+func (ec *executionContext) _FulfillmentTrackingInfoUpdatePayload(ctx context.Context, sel ast.SelectionSet, obj *model.FulfillmentTrackingInfoUpdatePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, fulfillmentTrackingInfoUpdatePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("FulfillmentTrackingInfoUpdatePayload")
+		case "fulfillment":
+			out.Values[i] = ec._FulfillmentTrackingInfoUpdatePayload_fulfillment(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._FulfillmentTrackingInfoUpdatePayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var imageImplementors = []string{"Image"}
 
 func (ec *executionContext) _Image(ctx context.Context, sel ast.SelectionSet, obj *ent.Image) graphql.Marshaler {
@@ -56996,6 +57237,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "orderUpdate":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_orderUpdate(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "fulfillmentTrackingInfoUpdate":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_fulfillmentTrackingInfoUpdate(ctx, field)
 			})
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
@@ -66994,6 +67242,11 @@ func (ec *executionContext) marshalNFulfillmentTrackingInfo2ᚖgithubᚗcomᚋem
 	return ec._FulfillmentTrackingInfo(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNFulfillmentTrackingInput2githubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐFulfillmentTrackingInput(ctx context.Context, v any) (model.FulfillmentTrackingInput, error) {
+	res, err := ec.unmarshalInputFulfillmentTrackingInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNHTML2string(ctx context.Context, v any) (string, error) {
 	res, err := model.UnmarshalHTML(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -69849,6 +70102,13 @@ func (ec *executionContext) unmarshalOFulfillmentLineItemInput2ᚕᚖgithubᚗco
 		}
 	}
 	return res, nil
+}
+
+func (ec *executionContext) marshalOFulfillmentTrackingInfoUpdatePayload2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐFulfillmentTrackingInfoUpdatePayload(ctx context.Context, sel ast.SelectionSet, v *model.FulfillmentTrackingInfoUpdatePayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._FulfillmentTrackingInfoUpdatePayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOFulfillmentTrackingInput2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐFulfillmentTrackingInput(ctx context.Context, v any) (*model.FulfillmentTrackingInput, error) {

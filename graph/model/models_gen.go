@@ -726,6 +726,11 @@ type FulfillmentTrackingInfo struct {
 	URL    *string `json:"url,omitempty"`
 }
 
+type FulfillmentTrackingInfoUpdatePayload struct {
+	Fulfillment *ent.Fulfillment  `json:"fulfillment,omitempty"`
+	UserErrors  []*OrderUserError `json:"userErrors"`
+}
+
 type FulfillmentTrackingInput struct {
 	Company *string `json:"company,omitempty"`
 	Number  *string `json:"number,omitempty"`
