@@ -129,7 +129,8 @@ Environment:
                            with EMPORIUM_SMTP_USERNAME, EMPORIUM_SMTP_PASSWORD, EMPORIUM_SMTP_FROM
   EMPORIUM_EMAIL_TEMPLATES directory of email templates overriding the
                            built-in ones (<lang>/<kind>.tmpl, layout.tmpl) none
-  EMPORIUM_STAFF_EMAIL     address the staff's emails (new order) go to   none
+  EMPORIUM_STAFF_EMAIL     address the staff's emails (new order, low
+                           stock) go to                                   none
 `
 
 // defaultGCPercent is the garbage collector's target when GOGC is not set. The live heap of a server is
