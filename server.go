@@ -117,6 +117,8 @@ Environment:
   EMPORIUM_COMPLETION_LEASE  how long a completion may run before another
                            process's recoverer takes it over               30s
   EMPORIUM_COMPLETION_SWEEP  how often the recoverer looks for those       5s
+  EMPORIUM_EVENTS_RETENTION  how long processed events are kept (a Go
+                           duration; unprocessed ones are never deleted)  720h
   EMPORIUM_JOBS            work background jobs in serve: on or off       on
   EMPORIUM_WORKER_ADDR     where emporium worker serves /healthz          none
   EMPORIUM_WEBHOOK_ALLOW   non-public CIDRs webhook callbacks may reach,
@@ -127,7 +129,8 @@ Environment:
                            with EMPORIUM_SMTP_USERNAME, EMPORIUM_SMTP_PASSWORD, EMPORIUM_SMTP_FROM
   EMPORIUM_EMAIL_TEMPLATES directory of email templates overriding the
                            built-in ones (<lang>/<kind>.tmpl, layout.tmpl) none
-  EMPORIUM_STAFF_EMAIL     address the staff's emails (new order) go to   none
+  EMPORIUM_STAFF_EMAIL     address the staff's emails (new order, low
+                           stock) go to                                   none
 `
 
 // defaultGCPercent is the garbage collector's target when GOGC is not set. The live heap of a server is
@@ -179,6 +182,7 @@ type config struct {
 	maxInFlight                      int
 	queueTimeout, requestTimeout     time.Duration
 	completionLease, completionSweep time.Duration
+	eventsRetention                  time.Duration
 	rateRestore                      float64
 	// tokenCap and tokenRestore size a private storefront token's budget.
 	tokenCap, tokenRestore float64
@@ -326,7 +330,8 @@ func loadConfig(getenv func(string) string) (config, error) {
 		name string
 		to   *time.Duration
 	}{{"EMPORIUM_QUEUE_TIMEOUT", &c.queueTimeout}, {"EMPORIUM_REQUEST_TIMEOUT", &c.requestTimeout},
-		{"EMPORIUM_COMPLETION_LEASE", &c.completionLease}, {"EMPORIUM_COMPLETION_SWEEP", &c.completionSweep}} {
+		{"EMPORIUM_COMPLETION_LEASE", &c.completionLease}, {"EMPORIUM_COMPLETION_SWEEP", &c.completionSweep},
+		{"EMPORIUM_EVENTS_RETENTION", &c.eventsRetention}} {
 		if v := getenv(d.name); v != "" {
 			t, err := time.ParseDuration(v)
 			if err != nil || t <= 0 {
@@ -629,7 +634,7 @@ func serviceOptions(cfg config, log *slog.Logger) service.Options {
 		// Metrics tell anyone the shop's traffic: in production they are served on the API's address only
 		// behind a token, and otherwise on EMPORIUM_METRICS_ADDR (meant for the monitoring network) alone.
 		NoMetricsRoute:  cfg.metricsAddr != "" || (cfg.production && cfg.metricsToken == ""),
-		CompletionLease: cfg.completionLease, CompletionSweep: cfg.completionSweep,
+		CompletionLease: cfg.completionLease, CompletionSweep: cfg.completionSweep, EventsRetention: cfg.eventsRetention,
 		PublicURL: cmpOr(cfg.publicURL, publicURLOf(cfg.addr)), MediaDir: cfg.mediaDir, MediaS3: cfg.mediaS3, WebhookAllow: cfg.webhookAllow,
 		EmailTemplates: cfg.emailTemplates, StaffEmail: cfg.staffEmail,
 	}

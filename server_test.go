@@ -76,6 +76,7 @@ func TestBadConfiguration(t *testing.T) {
 		{nil, map[string]string{"EMPORIUM_RESPONSE_CACHE_TTL": "-1s"}, "EMPORIUM_RESPONSE_CACHE_TTL"},
 		{nil, map[string]string{"EMPORIUM_ADMIN_EMAIL": "a@example.com"}, "EMPORIUM_ADMIN_PASSWORD"},
 		{nil, map[string]string{"EMPORIUM_JOBS": "sometimes"}, "EMPORIUM_JOBS"},
+		{nil, map[string]string{"EMPORIUM_EVENTS_RETENTION": "30d"}, "EMPORIUM_EVENTS_RETENTION"},
 		{[]string{"-port", "1"}, nil, "flag provided but not defined"},
 		{[]string{"bench", "-scenario", "window-shopping"}, nil, "unknown scenario"},
 	} {

@@ -11,6 +11,8 @@ import (
 	"github.com/emporium/emporium/ent/collection"
 	"github.com/emporium/emporium/ent/collectionproduct"
 	"github.com/emporium/emporium/ent/product"
+	"github.com/emporium/emporium/events"
+	"github.com/emporium/emporium/gid"
 	"github.com/emporium/emporium/seed"
 	"github.com/emporium/emporium/validation"
 )
@@ -106,7 +108,10 @@ func (c *Catalog) SaveCollection(ctx context.Context, id int, in CollectionInput
 				return err
 			}
 			saved = created.ID
-			return addToCollection(ctx, tx, saved, in.Products)
+			if err := addToCollection(ctx, tx, saved, in.Products); err != nil {
+				return err
+			}
+			return c.recordCollection(ctx, tx, events.CollectionsCreate, saved)
 		}
 		u := current.Update().SetNillableTitle(title).SetNillableHandle(handle).SetNillableSeoTitle(seoTitle).
 			SetNillableSeoDescription(seoDesc).SetNillableImageID(imageID)
@@ -117,7 +122,10 @@ func (c *Catalog) SaveCollection(ctx context.Context, id int, in CollectionInput
 			u.SetSortOrder(collection.SortOrder(*in.SortOrder))
 		}
 		saved = id
-		return u.Exec(ctx)
+		if err := u.Exec(ctx); err != nil {
+			return err
+		}
+		return c.recordCollection(ctx, tx, events.CollectionsUpdate, id)
 	})
 	if err != nil {
 		return nil, nil, fmt.Errorf("catalog: save collection: %w", err)
@@ -256,7 +264,10 @@ func (c *Catalog) changeMembers(ctx context.Context, collectionID int, ids []int
 			}
 			return err
 		}
-		return tx.Collection.UpdateOneID(collectionID).SetUpdatedAt(now()).Exec(ctx)
+		if err := tx.Collection.UpdateOneID(collectionID).SetUpdatedAt(now()).Exec(ctx); err != nil {
+			return err
+		}
+		return c.recordCollection(ctx, tx, events.CollectionsUpdate, collectionID)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("catalog: collection products: %w", err)
@@ -266,12 +277,20 @@ func (c *Catalog) changeMembers(ctx context.Context, collectionID int, ids []int
 
 // DeleteCollection removes a collection; its products stay.
 func (c *Catalog) DeleteCollection(ctx context.Context, id int) (validation.Errors, error) {
-	n, err := c.client.Collection.Delete().Where(collection.ID(id)).Exec(ctx)
+	var errs validation.Errors
+	err := database.WithTx(ctx, c.client, func(tx *ent.Tx) error {
+		n, err := tx.Collection.Delete().Where(collection.ID(id)).Exec(ctx)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			errs = notFound("input.id", "Collection does not exist")
+			return nil
+		}
+		return c.events.Record(ctx, tx, events.CollectionsDelete, "Collection", id, DeletedPayload{ID: gid.Encode("Collection", id)})
+	})
 	if err != nil {
 		return nil, fmt.Errorf("catalog: delete collection: %w", err)
 	}
-	if n == 0 {
-		return notFound("input.id", "Collection does not exist"), nil
-	}
-	return nil, nil
+	return errs, nil
 }

@@ -48,7 +48,7 @@ type VariantPayload struct {
 	Prices   []events.Money `json:"prices"`
 }
 
-// DeletedPayload is what products/delete carries: only the ID, as Shopify's does.
+// DeletedPayload is what products/delete and collections/delete carry: only the ID, as Shopify's do.
 type DeletedPayload struct {
 	ID string `json:"id"`
 }
@@ -87,4 +87,33 @@ func (c *Catalog) recordProduct(ctx context.Context, tx *ent.Tx, topic string, i
 		payload.Variants = append(payload.Variants, vp)
 	}
 	return c.events.Record(ctx, tx, topic, "Product", id, payload)
+}
+
+// CollectionPayload is a collection as its events carry it: the Admin API's Collection, without its
+// products (collectionAddProducts and its kin announce a membership change as collections/update).
+type CollectionPayload struct {
+	ID              string     `json:"id"`
+	Title           string     `json:"title"`
+	Handle          string     `json:"handle"`
+	DescriptionHTML string     `json:"descriptionHtml"`
+	SortOrder       string     `json:"sortOrder"`
+	SEO             SEOPayload `json:"seo"`
+	UpdatedAt       time.Time  `json:"updatedAt"`
+}
+
+// SEOPayload is a resource's search-engine title and description.
+type SEOPayload struct {
+	Title       string `json:"title"`
+	Description string `json:"description"`
+}
+
+// recordCollection records topic for collection id as tx sees it now, after the change.
+func (c *Catalog) recordCollection(ctx context.Context, tx *ent.Tx, topic string, id int) error {
+	col, err := tx.Collection.Get(ctx, id)
+	if err != nil {
+		return fmt.Errorf("catalog: read collection %d for %s: %w", id, topic, err)
+	}
+	return c.events.Record(ctx, tx, topic, "Collection", id, CollectionPayload{ID: gid.Encode("Collection", id),
+		Title: col.Title, Handle: col.Handle, DescriptionHTML: col.DescriptionHTML, SortOrder: string(col.SortOrder),
+		SEO: SEOPayload{Title: col.SeoTitle, Description: col.SeoDescription}, UpdatedAt: col.UpdatedAt.UTC()})
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/emporium/emporium/database"
 	"github.com/emporium/emporium/ent"
 	"github.com/emporium/emporium/ent/customer"
+	"github.com/emporium/emporium/ent/customeraddress"
 	"github.com/emporium/emporium/events"
 	"github.com/emporium/emporium/gid"
 	"github.com/emporium/emporium/mail"
@@ -348,6 +349,51 @@ type Payload struct {
 	State            string    `json:"state"`
 	CreatedAt        time.Time `json:"createdAt"`
 	UpdatedAt        time.Time `json:"updatedAt"`
+	// Addresses and DefaultAddressID are filled in customers/update; a new customer has none.
+	Addresses        []AddressPayload `json:"addresses"`
+	DefaultAddressID *string          `json:"defaultAddressId"`
+}
+
+// AddressPayload is an address of the customer's book as events carry it (the Admin API's MailingAddress).
+type AddressPayload struct {
+	ID           string `json:"id"`
+	FirstName    string `json:"firstName"`
+	LastName     string `json:"lastName"`
+	Company      string `json:"company"`
+	Address1     string `json:"address1"`
+	Address2     string `json:"address2"`
+	City         string `json:"city"`
+	Province     string `json:"province"`
+	ProvinceCode string `json:"provinceCode"`
+	Country      string `json:"country"`
+	CountryCode  string `json:"countryCode"`
+	Zip          string `json:"zip"`
+	Phone        string `json:"phone"`
+}
+
+// recordUpdate records customers/update for customer id as tx sees it now, with its address book. Every
+// change of a profile or an address book calls it in the change's transaction.
+func (s *Service) recordUpdate(ctx context.Context, tx *ent.Tx, id int) error {
+	c, err := tx.Customer.Get(ctx, id)
+	if err != nil {
+		return fmt.Errorf("customers: read customer %d for customers/update: %w", id, err)
+	}
+	book, err := tx.CustomerAddress.Query().Where(customeraddress.CustomerID(id)).Order(ent.Asc(customeraddress.FieldID)).All(ctx)
+	if err != nil {
+		return fmt.Errorf("customers: read addresses of %d for customers/update: %w", id, err)
+	}
+	p := NewPayload(c)
+	for _, a := range book {
+		p.Addresses = append(p.Addresses, AddressPayload{ID: gid.Encode("MailingAddress", a.ID), FirstName: a.FirstName,
+			LastName: a.LastName, Company: a.Company, Address1: a.Address1, Address2: a.Address2, City: a.City,
+			Province: a.Province, ProvinceCode: a.ProvinceCode, Country: a.Country, CountryCode: a.CountryCode,
+			Zip: a.Zip, Phone: a.Phone})
+	}
+	if c.DefaultAddressID != nil {
+		d := gid.Encode("MailingAddress", *c.DefaultAddressID)
+		p.DefaultAddressID = &d
+	}
+	return s.events.Record(ctx, tx, events.CustomersUpdate, "Customer", id, p)
 }
 
 // NewPayload is c as its events carry it.
@@ -357,5 +403,6 @@ func NewPayload(c *ent.Customer) Payload {
 		state = "DISABLED"
 	}
 	return Payload{ID: gid.Encode("Customer", c.ID), Email: c.Email, FirstName: c.FirstName, LastName: c.LastName,
-		Phone: c.Phone, AcceptsMarketing: c.AcceptsMarketing, State: state, CreatedAt: c.CreatedAt.UTC(), UpdatedAt: c.UpdatedAt.UTC()}
+		Phone: c.Phone, AcceptsMarketing: c.AcceptsMarketing, State: state, CreatedAt: c.CreatedAt.UTC(), UpdatedAt: c.UpdatedAt.UTC(),
+		Addresses: []AddressPayload{}}
 }

@@ -94,9 +94,11 @@ func (s *Service) Update(ctx context.Context, id int, in UpdateInput) (*ent.Cust
 			return err
 		}
 		if in.Password != nil {
-			tok, err = s.startSession(ctx, tx.Client(), updated)
+			if tok, err = s.startSession(ctx, tx.Client(), updated); err != nil {
+				return err
+			}
 		}
-		return err
+		return s.recordUpdate(ctx, tx, id)
 	})
 	if ent.IsConstraintError(err) {
 		errs.Add("customer.email", validation.Taken, "Email has already been taken")
@@ -193,8 +195,11 @@ func (s *Service) AddAddress(ctx context.Context, customerID int, in AddressInpu
 		if created, err = c.Save(ctx); err != nil {
 			return err
 		}
-		return tx.Customer.Update().Where(customer.ID(customerID), customer.DefaultAddressIDIsNil()).
-			SetDefaultAddressID(created.ID).Exec(ctx)
+		if err := tx.Customer.Update().Where(customer.ID(customerID), customer.DefaultAddressIDIsNil()).
+			SetDefaultAddressID(created.ID).Exec(ctx); err != nil {
+			return err
+		}
+		return s.recordUpdate(ctx, tx, customerID)
 	})
 	if err != nil {
 		return nil, nil, fmt.Errorf("customers: add address: %w", err)
@@ -210,23 +215,33 @@ var addressNotFound = validation.Errors{{Field: []string{"id"}, Message: "Addres
 // UpdateAddress changes an address of the customer's own book.
 func (s *Service) UpdateAddress(ctx context.Context, customerID, addressID int, in AddressInput) (*ent.CustomerAddress, validation.Errors, error) {
 	var errs validation.Errors
-	u := s.client.CustomerAddress.Update().Where(customeraddress.ID(addressID), customeraddress.CustomerID(customerID))
-	in.apply(&errs, setAddressField(u.Mutation()))
+	var updated *ent.CustomerAddress
+	err := database.WithTx(ctx, s.client, func(tx *ent.Tx) error {
+		u := tx.CustomerAddress.Update().Where(customeraddress.ID(addressID), customeraddress.CustomerID(customerID))
+		in.apply(&errs, setAddressField(u.Mutation()))
+		if errs.Any() {
+			return nil
+		}
+		n, err := u.Save(ctx)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			errs = addressNotFound
+			return nil
+		}
+		if updated, err = tx.CustomerAddress.Get(ctx, addressID); err != nil {
+			return err
+		}
+		return s.recordUpdate(ctx, tx, customerID)
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("customers: update address: %w", err)
+	}
 	if errs.Any() {
 		return nil, errs, nil
 	}
-	n, err := u.Save(ctx)
-	if err != nil {
-		return nil, nil, fmt.Errorf("customers: update address: %w", err)
-	}
-	if n == 0 {
-		return nil, addressNotFound, nil
-	}
-	a, err := s.client.CustomerAddress.Get(ctx, addressID)
-	if err != nil {
-		return nil, nil, fmt.Errorf("customers: update address: %w", err)
-	}
-	return a, nil, nil
+	return updated, nil, nil
 }
 
 // DeleteAddress removes an address of the customer's own book; deleting the default clears it.
@@ -239,8 +254,11 @@ func (s *Service) DeleteAddress(ctx context.Context, customerID, addressID int) 
 		if err != nil || deleted == 0 {
 			return err
 		}
-		return tx.Customer.Update().Where(customer.ID(customerID), customer.DefaultAddressID(addressID)).
-			ClearDefaultAddressID().Exec(ctx)
+		if err := tx.Customer.Update().Where(customer.ID(customerID), customer.DefaultAddressID(addressID)).
+			ClearDefaultAddressID().Exec(ctx); err != nil {
+			return err
+		}
+		return s.recordUpdate(ctx, tx, customerID)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("customers: delete address: %w", err)
@@ -253,17 +271,23 @@ func (s *Service) DeleteAddress(ctx context.Context, customerID, addressID int) 
 
 // SetDefaultAddress makes one of the customer's own addresses the default.
 func (s *Service) SetDefaultAddress(ctx context.Context, customerID, addressID int) (*ent.Customer, validation.Errors, error) {
-	owned, err := s.client.CustomerAddress.Query().
-		Where(customeraddress.ID(addressID), customeraddress.CustomerID(customerID)).Exist(ctx)
+	var c *ent.Customer
+	err := database.WithTx(ctx, s.client, func(tx *ent.Tx) error {
+		owned, err := tx.CustomerAddress.Query().
+			Where(customeraddress.ID(addressID), customeraddress.CustomerID(customerID)).Exist(ctx)
+		if err != nil || !owned {
+			return err
+		}
+		if c, err = tx.Customer.UpdateOneID(customerID).SetDefaultAddressID(addressID).Save(ctx); err != nil {
+			return err
+		}
+		return s.recordUpdate(ctx, tx, customerID)
+	})
 	if err != nil {
 		return nil, nil, fmt.Errorf("customers: default address: %w", err)
 	}
-	if !owned {
+	if c == nil {
 		return nil, validation.Errors{{Field: []string{"addressId"}, Message: "Address does not exist", Code: validation.NotFound}}, nil
-	}
-	c, err := s.client.Customer.UpdateOneID(customerID).SetDefaultAddressID(addressID).Save(ctx)
-	if err != nil {
-		return nil, nil, fmt.Errorf("customers: default address: %w", err)
 	}
 	return c, nil, nil
 }

@@ -14,6 +14,8 @@ import (
 	"github.com/emporium/emporium/ent/collection"
 	"github.com/emporium/emporium/ent/discount"
 	"github.com/emporium/emporium/ent/product"
+	"github.com/emporium/emporium/events"
+	"github.com/emporium/emporium/gid"
 	"github.com/emporium/emporium/keyset"
 	"github.com/emporium/emporium/money"
 	"github.com/emporium/emporium/pagination"
@@ -39,10 +41,16 @@ type DiscountInput struct {
 var errTaken = errors.New("code taken")
 
 // Service manages discounts.
-type Service struct{ client *ent.Client }
+type Service struct {
+	client *ent.Client
+	// events records discounts/create, update and delete in the transaction of the change.
+	events *events.Recorder
+}
 
-// NewService returns the discount service.
-func NewService(client *ent.Client) *Service { return &Service{client: client} }
+// NewService returns the discount service, recording its events with rec.
+func NewService(client *ent.Client, rec *events.Recorder) *Service {
+	return &Service{client: client, events: rec}
+}
 
 // Save creates (id 0) or changes a discount after checking the whole of it.
 func (s *Service) Save(ctx context.Context, id int, in DiscountInput) (*ent.Discount, validation.Errors, error) {
@@ -79,7 +87,7 @@ func (s *Service) Save(ctx context.Context, id int, in DiscountInput) (*ent.Disc
 				return err
 			}
 			saved = created.ID
-			return nil
+			return s.record(ctx, tx, events.DiscountsCreate, saved)
 		}
 		u := tx.Discount.UpdateOneID(id)
 		m(u.Mutation())
@@ -88,8 +96,11 @@ func (s *Service) Save(ctx context.Context, id int, in DiscountInput) (*ent.Disc
 			errs.Add("input.code", validation.Taken, "Code has already been taken")
 			return errTaken
 		}
+		if err != nil {
+			return err
+		}
 		saved = id
-		return err
+		return s.record(ctx, tx, events.DiscountsUpdate, id)
 	})
 	if errors.Is(err, money.ErrOutOfRange) {
 		return nil, nil, err // the caller's input: BAD_USER_INPUT
@@ -293,16 +304,22 @@ func (s *Service) merge(ctx context.Context, tx *ent.Tx, d *ent.Discount, in Dis
 
 // Delete removes a discount.
 func (s *Service) Delete(ctx context.Context, id int) (validation.Errors, error) {
-	n, err := s.client.Discount.Delete().Where(discount.ID(id)).Exec(ctx)
+	var errs validation.Errors
+	err := database.WithTx(ctx, s.client, func(tx *ent.Tx) error {
+		n, err := tx.Discount.Delete().Where(discount.ID(id)).Exec(ctx)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			errs.Add("id", validation.NotFound, "Discount does not exist")
+			return nil
+		}
+		return s.events.Record(ctx, tx, events.DiscountsDelete, "Discount", id, DeletedPayload{ID: gid.Encode("Discount", id)})
+	})
 	if err != nil {
 		return nil, fmt.Errorf("discounts: delete: %w", err)
 	}
-	if n == 0 {
-		var errs validation.Errors
-		errs.Add("id", validation.NotFound, "Discount does not exist")
-		return errs, nil
-	}
-	return nil, nil
+	return errs, nil
 }
 
 // List returns a page of discounts, newest first.

@@ -37,7 +37,9 @@ const (
 )
 
 // Kinds lists every kind, each of which has an English template.
-var Kinds = []Kind{OrderConfirmation, ShippingConfirmation, Refund, OrderCancelled, CustomerWelcome, PasswordReset, StaffNewOrder}
+var Kinds = []Kind{OrderConfirmation, ShippingConfirmation, Refund, OrderCancelled, CustomerWelcome, PasswordReset, StaffNewOrder,
+	StaffLowStock,
+}
 
 //go:embed templates
 var embedded embed.FS
@@ -175,6 +177,8 @@ type Data struct {
 	Refund      *RefundData
 	// Link is the action of the email (the password reset link).
 	Link string
+	// LowStock is the level of a staff low stock email.
+	LowStock *LowStockData
 }
 
 // Shop is the sender.

@@ -40,7 +40,7 @@ var emailsOf = map[string][]Kind{
 type Config struct {
 	Templates *Templates
 	Sender    mail.Sender
-	// StaffEmail receives the staff's emails (a new order); none are sent when empty.
+	// StaffEmail receives the staff's emails (a new order, low stock); none are sent when empty.
 	StaffEmail string
 }
 

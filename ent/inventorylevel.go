@@ -25,6 +25,8 @@ type InventoryLevel struct {
 	LocationID int `json:"location_id,omitempty"`
 	// Available holds the value of the "available" field.
 	Available int `json:"available,omitempty"`
+	// staff are emailed when available falls from above it to at or below it; nil: never
+	LowStockThreshold *int `json:"low_stock_threshold,omitempty"`
 	// UpdatedAt holds the value of the "updated_at" field.
 	UpdatedAt time.Time `json:"updated_at,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
@@ -71,7 +73,7 @@ func (*InventoryLevel) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case inventorylevel.FieldID, inventorylevel.FieldVariantID, inventorylevel.FieldLocationID, inventorylevel.FieldAvailable:
+		case inventorylevel.FieldID, inventorylevel.FieldVariantID, inventorylevel.FieldLocationID, inventorylevel.FieldAvailable, inventorylevel.FieldLowStockThreshold:
 			values[i] = new(sql.NullInt64)
 		case inventorylevel.FieldUpdatedAt:
 			values[i] = new(sql.NullTime)
@@ -113,6 +115,13 @@ func (_m *InventoryLevel) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field available", values[i])
 			} else if value.Valid {
 				_m.Available = int(value.Int64)
+			}
+		case inventorylevel.FieldLowStockThreshold:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field low_stock_threshold", values[i])
+			} else if value.Valid {
+				_m.LowStockThreshold = new(int)
+				*_m.LowStockThreshold = int(value.Int64)
 			}
 		case inventorylevel.FieldUpdatedAt:
 			if value, ok := values[i].(*sql.NullTime); !ok {
@@ -174,6 +183,11 @@ func (_m *InventoryLevel) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("available=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Available))
+	builder.WriteString(", ")
+	if v := _m.LowStockThreshold; v != nil {
+		builder.WriteString("low_stock_threshold=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
 	builder.WriteString(", ")
 	builder.WriteString("updated_at=")
 	builder.WriteString(_m.UpdatedAt.Format(time.ANSIC))

@@ -50,6 +50,20 @@ func (_c *InventoryLevelCreate) SetNillableAvailable(v *int) *InventoryLevelCrea
 	return _c
 }
 
+// SetLowStockThreshold sets the "low_stock_threshold" field.
+func (_c *InventoryLevelCreate) SetLowStockThreshold(v int) *InventoryLevelCreate {
+	_c.mutation.SetLowStockThreshold(v)
+	return _c
+}
+
+// SetNillableLowStockThreshold sets the "low_stock_threshold" field if the given value is not nil.
+func (_c *InventoryLevelCreate) SetNillableLowStockThreshold(v *int) *InventoryLevelCreate {
+	if v != nil {
+		_c.SetLowStockThreshold(*v)
+	}
+	return _c
+}
+
 // SetUpdatedAt sets the "updated_at" field.
 func (_c *InventoryLevelCreate) SetUpdatedAt(v time.Time) *InventoryLevelCreate {
 	_c.mutation.SetUpdatedAt(v)
@@ -169,6 +183,10 @@ func (_c *InventoryLevelCreate) createSpec() (*InventoryLevel, *sqlgraph.CreateS
 	if value, ok := _c.mutation.Available(); ok {
 		_spec.SetField(inventorylevel.FieldAvailable, field.TypeInt, value)
 		_node.Available = value
+	}
+	if value, ok := _c.mutation.LowStockThreshold(); ok {
+		_spec.SetField(inventorylevel.FieldLowStockThreshold, field.TypeInt, value)
+		_node.LowStockThreshold = &value
 	}
 	if value, ok := _c.mutation.UpdatedAt(); ok {
 		_spec.SetField(inventorylevel.FieldUpdatedAt, field.TypeTime, value)
@@ -302,6 +320,30 @@ func (u *InventoryLevelUpsert) AddAvailable(v int) *InventoryLevelUpsert {
 	return u
 }
 
+// SetLowStockThreshold sets the "low_stock_threshold" field.
+func (u *InventoryLevelUpsert) SetLowStockThreshold(v int) *InventoryLevelUpsert {
+	u.Set(inventorylevel.FieldLowStockThreshold, v)
+	return u
+}
+
+// UpdateLowStockThreshold sets the "low_stock_threshold" field to the value that was provided on create.
+func (u *InventoryLevelUpsert) UpdateLowStockThreshold() *InventoryLevelUpsert {
+	u.SetExcluded(inventorylevel.FieldLowStockThreshold)
+	return u
+}
+
+// AddLowStockThreshold adds v to the "low_stock_threshold" field.
+func (u *InventoryLevelUpsert) AddLowStockThreshold(v int) *InventoryLevelUpsert {
+	u.Add(inventorylevel.FieldLowStockThreshold, v)
+	return u
+}
+
+// ClearLowStockThreshold clears the value of the "low_stock_threshold" field.
+func (u *InventoryLevelUpsert) ClearLowStockThreshold() *InventoryLevelUpsert {
+	u.SetNull(inventorylevel.FieldLowStockThreshold)
+	return u
+}
+
 // SetUpdatedAt sets the "updated_at" field.
 func (u *InventoryLevelUpsert) SetUpdatedAt(v time.Time) *InventoryLevelUpsert {
 	u.Set(inventorylevel.FieldUpdatedAt, v)
@@ -400,6 +442,34 @@ func (u *InventoryLevelUpsertOne) AddAvailable(v int) *InventoryLevelUpsertOne {
 func (u *InventoryLevelUpsertOne) UpdateAvailable() *InventoryLevelUpsertOne {
 	return u.Update(func(s *InventoryLevelUpsert) {
 		s.UpdateAvailable()
+	})
+}
+
+// SetLowStockThreshold sets the "low_stock_threshold" field.
+func (u *InventoryLevelUpsertOne) SetLowStockThreshold(v int) *InventoryLevelUpsertOne {
+	return u.Update(func(s *InventoryLevelUpsert) {
+		s.SetLowStockThreshold(v)
+	})
+}
+
+// AddLowStockThreshold adds v to the "low_stock_threshold" field.
+func (u *InventoryLevelUpsertOne) AddLowStockThreshold(v int) *InventoryLevelUpsertOne {
+	return u.Update(func(s *InventoryLevelUpsert) {
+		s.AddLowStockThreshold(v)
+	})
+}
+
+// UpdateLowStockThreshold sets the "low_stock_threshold" field to the value that was provided on create.
+func (u *InventoryLevelUpsertOne) UpdateLowStockThreshold() *InventoryLevelUpsertOne {
+	return u.Update(func(s *InventoryLevelUpsert) {
+		s.UpdateLowStockThreshold()
+	})
+}
+
+// ClearLowStockThreshold clears the value of the "low_stock_threshold" field.
+func (u *InventoryLevelUpsertOne) ClearLowStockThreshold() *InventoryLevelUpsertOne {
+	return u.Update(func(s *InventoryLevelUpsert) {
+		s.ClearLowStockThreshold()
 	})
 }
 
@@ -667,6 +737,34 @@ func (u *InventoryLevelUpsertBulk) AddAvailable(v int) *InventoryLevelUpsertBulk
 func (u *InventoryLevelUpsertBulk) UpdateAvailable() *InventoryLevelUpsertBulk {
 	return u.Update(func(s *InventoryLevelUpsert) {
 		s.UpdateAvailable()
+	})
+}
+
+// SetLowStockThreshold sets the "low_stock_threshold" field.
+func (u *InventoryLevelUpsertBulk) SetLowStockThreshold(v int) *InventoryLevelUpsertBulk {
+	return u.Update(func(s *InventoryLevelUpsert) {
+		s.SetLowStockThreshold(v)
+	})
+}
+
+// AddLowStockThreshold adds v to the "low_stock_threshold" field.
+func (u *InventoryLevelUpsertBulk) AddLowStockThreshold(v int) *InventoryLevelUpsertBulk {
+	return u.Update(func(s *InventoryLevelUpsert) {
+		s.AddLowStockThreshold(v)
+	})
+}
+
+// UpdateLowStockThreshold sets the "low_stock_threshold" field to the value that was provided on create.
+func (u *InventoryLevelUpsertBulk) UpdateLowStockThreshold() *InventoryLevelUpsertBulk {
+	return u.Update(func(s *InventoryLevelUpsert) {
+		s.UpdateLowStockThreshold()
+	})
+}
+
+// ClearLowStockThreshold clears the value of the "low_stock_threshold" field.
+func (u *InventoryLevelUpsertBulk) ClearLowStockThreshold() *InventoryLevelUpsertBulk {
+	return u.Update(func(s *InventoryLevelUpsert) {
+		s.ClearLowStockThreshold()
 	})
 }
 

@@ -80,6 +80,33 @@ func (_u *InventoryLevelUpdate) AddAvailable(v int) *InventoryLevelUpdate {
 	return _u
 }
 
+// SetLowStockThreshold sets the "low_stock_threshold" field.
+func (_u *InventoryLevelUpdate) SetLowStockThreshold(v int) *InventoryLevelUpdate {
+	_u.mutation.ResetLowStockThreshold()
+	_u.mutation.SetLowStockThreshold(v)
+	return _u
+}
+
+// SetNillableLowStockThreshold sets the "low_stock_threshold" field if the given value is not nil.
+func (_u *InventoryLevelUpdate) SetNillableLowStockThreshold(v *int) *InventoryLevelUpdate {
+	if v != nil {
+		_u.SetLowStockThreshold(*v)
+	}
+	return _u
+}
+
+// AddLowStockThreshold adds value to the "low_stock_threshold" field.
+func (_u *InventoryLevelUpdate) AddLowStockThreshold(v int) *InventoryLevelUpdate {
+	_u.mutation.AddLowStockThreshold(v)
+	return _u
+}
+
+// ClearLowStockThreshold clears the value of the "low_stock_threshold" field.
+func (_u *InventoryLevelUpdate) ClearLowStockThreshold() *InventoryLevelUpdate {
+	_u.mutation.ClearLowStockThreshold()
+	return _u
+}
+
 // SetUpdatedAt sets the "updated_at" field.
 func (_u *InventoryLevelUpdate) SetUpdatedAt(v time.Time) *InventoryLevelUpdate {
 	_u.mutation.SetUpdatedAt(v)
@@ -183,6 +210,15 @@ func (_u *InventoryLevelUpdate) sqlSave(ctx context.Context) (_node int, err err
 	}
 	if value, ok := _u.mutation.AddedAvailable(); ok {
 		_spec.AddField(inventorylevel.FieldAvailable, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.LowStockThreshold(); ok {
+		_spec.SetField(inventorylevel.FieldLowStockThreshold, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedLowStockThreshold(); ok {
+		_spec.AddField(inventorylevel.FieldLowStockThreshold, field.TypeInt, value)
+	}
+	if _u.mutation.LowStockThresholdCleared() {
+		_spec.ClearField(inventorylevel.FieldLowStockThreshold, field.TypeInt)
 	}
 	if value, ok := _u.mutation.UpdatedAt(); ok {
 		_spec.SetField(inventorylevel.FieldUpdatedAt, field.TypeTime, value)
@@ -313,6 +349,33 @@ func (_u *InventoryLevelUpdateOne) SetNillableAvailable(v *int) *InventoryLevelU
 // AddAvailable adds value to the "available" field.
 func (_u *InventoryLevelUpdateOne) AddAvailable(v int) *InventoryLevelUpdateOne {
 	_u.mutation.AddAvailable(v)
+	return _u
+}
+
+// SetLowStockThreshold sets the "low_stock_threshold" field.
+func (_u *InventoryLevelUpdateOne) SetLowStockThreshold(v int) *InventoryLevelUpdateOne {
+	_u.mutation.ResetLowStockThreshold()
+	_u.mutation.SetLowStockThreshold(v)
+	return _u
+}
+
+// SetNillableLowStockThreshold sets the "low_stock_threshold" field if the given value is not nil.
+func (_u *InventoryLevelUpdateOne) SetNillableLowStockThreshold(v *int) *InventoryLevelUpdateOne {
+	if v != nil {
+		_u.SetLowStockThreshold(*v)
+	}
+	return _u
+}
+
+// AddLowStockThreshold adds value to the "low_stock_threshold" field.
+func (_u *InventoryLevelUpdateOne) AddLowStockThreshold(v int) *InventoryLevelUpdateOne {
+	_u.mutation.AddLowStockThreshold(v)
+	return _u
+}
+
+// ClearLowStockThreshold clears the value of the "low_stock_threshold" field.
+func (_u *InventoryLevelUpdateOne) ClearLowStockThreshold() *InventoryLevelUpdateOne {
+	_u.mutation.ClearLowStockThreshold()
 	return _u
 }
 
@@ -449,6 +512,15 @@ func (_u *InventoryLevelUpdateOne) sqlSave(ctx context.Context) (_node *Inventor
 	}
 	if value, ok := _u.mutation.AddedAvailable(); ok {
 		_spec.AddField(inventorylevel.FieldAvailable, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.LowStockThreshold(); ok {
+		_spec.SetField(inventorylevel.FieldLowStockThreshold, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedLowStockThreshold(); ok {
+		_spec.AddField(inventorylevel.FieldLowStockThreshold, field.TypeInt, value)
+	}
+	if _u.mutation.LowStockThresholdCleared() {
+		_spec.ClearField(inventorylevel.FieldLowStockThreshold, field.TypeInt)
 	}
 	if value, ok := _u.mutation.UpdatedAt(); ok {
 		_spec.SetField(inventorylevel.FieldUpdatedAt, field.TypeTime, value)

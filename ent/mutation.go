@@ -15457,20 +15457,22 @@ func (m *InventoryAdjustmentMutation) ResetEdge(name string) error {
 // InventoryLevelMutation represents an operation that mutates the InventoryLevel nodes in the graph.
 type InventoryLevelMutation struct {
 	config
-	op              Op
-	typ             string
-	id              *int
-	available       *int
-	addavailable    *int
-	updated_at      *time.Time
-	clearedFields   map[string]struct{}
-	variant         *int
-	clearedvariant  bool
-	location        *int
-	clearedlocation bool
-	done            bool
-	oldValue        func(context.Context) (*InventoryLevel, error)
-	predicates      []predicate.InventoryLevel
+	op                     Op
+	typ                    string
+	id                     *int
+	available              *int
+	addavailable           *int
+	low_stock_threshold    *int
+	addlow_stock_threshold *int
+	updated_at             *time.Time
+	clearedFields          map[string]struct{}
+	variant                *int
+	clearedvariant         bool
+	location               *int
+	clearedlocation        bool
+	done                   bool
+	oldValue               func(context.Context) (*InventoryLevel, error)
+	predicates             []predicate.InventoryLevel
 }
 
 var _ ent.Mutation = (*InventoryLevelMutation)(nil)
@@ -15699,6 +15701,76 @@ func (m *InventoryLevelMutation) ResetAvailable() {
 	m.addavailable = nil
 }
 
+// SetLowStockThreshold sets the "low_stock_threshold" field.
+func (m *InventoryLevelMutation) SetLowStockThreshold(i int) {
+	m.low_stock_threshold = &i
+	m.addlow_stock_threshold = nil
+}
+
+// LowStockThreshold returns the value of the "low_stock_threshold" field in the mutation.
+func (m *InventoryLevelMutation) LowStockThreshold() (r int, exists bool) {
+	v := m.low_stock_threshold
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLowStockThreshold returns the old "low_stock_threshold" field's value of the InventoryLevel entity.
+// If the InventoryLevel object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *InventoryLevelMutation) OldLowStockThreshold(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLowStockThreshold is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLowStockThreshold requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLowStockThreshold: %w", err)
+	}
+	return oldValue.LowStockThreshold, nil
+}
+
+// AddLowStockThreshold adds i to the "low_stock_threshold" field.
+func (m *InventoryLevelMutation) AddLowStockThreshold(i int) {
+	if m.addlow_stock_threshold != nil {
+		*m.addlow_stock_threshold += i
+	} else {
+		m.addlow_stock_threshold = &i
+	}
+}
+
+// AddedLowStockThreshold returns the value that was added to the "low_stock_threshold" field in this mutation.
+func (m *InventoryLevelMutation) AddedLowStockThreshold() (r int, exists bool) {
+	v := m.addlow_stock_threshold
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearLowStockThreshold clears the value of the "low_stock_threshold" field.
+func (m *InventoryLevelMutation) ClearLowStockThreshold() {
+	m.low_stock_threshold = nil
+	m.addlow_stock_threshold = nil
+	m.clearedFields[inventorylevel.FieldLowStockThreshold] = struct{}{}
+}
+
+// LowStockThresholdCleared returns if the "low_stock_threshold" field was cleared in this mutation.
+func (m *InventoryLevelMutation) LowStockThresholdCleared() bool {
+	_, ok := m.clearedFields[inventorylevel.FieldLowStockThreshold]
+	return ok
+}
+
+// ResetLowStockThreshold resets all changes to the "low_stock_threshold" field.
+func (m *InventoryLevelMutation) ResetLowStockThreshold() {
+	m.low_stock_threshold = nil
+	m.addlow_stock_threshold = nil
+	delete(m.clearedFields, inventorylevel.FieldLowStockThreshold)
+}
+
 // SetUpdatedAt sets the "updated_at" field.
 func (m *InventoryLevelMutation) SetUpdatedAt(t time.Time) {
 	m.updated_at = &t
@@ -15823,7 +15895,7 @@ func (m *InventoryLevelMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *InventoryLevelMutation) Fields() []string {
-	fields := make([]string, 0, 4)
+	fields := make([]string, 0, 5)
 	if m.variant != nil {
 		fields = append(fields, inventorylevel.FieldVariantID)
 	}
@@ -15832,6 +15904,9 @@ func (m *InventoryLevelMutation) Fields() []string {
 	}
 	if m.available != nil {
 		fields = append(fields, inventorylevel.FieldAvailable)
+	}
+	if m.low_stock_threshold != nil {
+		fields = append(fields, inventorylevel.FieldLowStockThreshold)
 	}
 	if m.updated_at != nil {
 		fields = append(fields, inventorylevel.FieldUpdatedAt)
@@ -15850,6 +15925,8 @@ func (m *InventoryLevelMutation) Field(name string) (ent.Value, bool) {
 		return m.LocationID()
 	case inventorylevel.FieldAvailable:
 		return m.Available()
+	case inventorylevel.FieldLowStockThreshold:
+		return m.LowStockThreshold()
 	case inventorylevel.FieldUpdatedAt:
 		return m.UpdatedAt()
 	}
@@ -15867,6 +15944,8 @@ func (m *InventoryLevelMutation) OldField(ctx context.Context, name string) (ent
 		return m.OldLocationID(ctx)
 	case inventorylevel.FieldAvailable:
 		return m.OldAvailable(ctx)
+	case inventorylevel.FieldLowStockThreshold:
+		return m.OldLowStockThreshold(ctx)
 	case inventorylevel.FieldUpdatedAt:
 		return m.OldUpdatedAt(ctx)
 	}
@@ -15899,6 +15978,13 @@ func (m *InventoryLevelMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetAvailable(v)
 		return nil
+	case inventorylevel.FieldLowStockThreshold:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLowStockThreshold(v)
+		return nil
 	case inventorylevel.FieldUpdatedAt:
 		v, ok := value.(time.Time)
 		if !ok {
@@ -15917,6 +16003,9 @@ func (m *InventoryLevelMutation) AddedFields() []string {
 	if m.addavailable != nil {
 		fields = append(fields, inventorylevel.FieldAvailable)
 	}
+	if m.addlow_stock_threshold != nil {
+		fields = append(fields, inventorylevel.FieldLowStockThreshold)
+	}
 	return fields
 }
 
@@ -15927,6 +16016,8 @@ func (m *InventoryLevelMutation) AddedField(name string) (ent.Value, bool) {
 	switch name {
 	case inventorylevel.FieldAvailable:
 		return m.AddedAvailable()
+	case inventorylevel.FieldLowStockThreshold:
+		return m.AddedLowStockThreshold()
 	}
 	return nil, false
 }
@@ -15943,6 +16034,13 @@ func (m *InventoryLevelMutation) AddField(name string, value ent.Value) error {
 		}
 		m.AddAvailable(v)
 		return nil
+	case inventorylevel.FieldLowStockThreshold:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddLowStockThreshold(v)
+		return nil
 	}
 	return fmt.Errorf("unknown InventoryLevel numeric field %s", name)
 }
@@ -15950,7 +16048,11 @@ func (m *InventoryLevelMutation) AddField(name string, value ent.Value) error {
 // ClearedFields returns all nullable fields that were cleared during this
 // mutation.
 func (m *InventoryLevelMutation) ClearedFields() []string {
-	return nil
+	var fields []string
+	if m.FieldCleared(inventorylevel.FieldLowStockThreshold) {
+		fields = append(fields, inventorylevel.FieldLowStockThreshold)
+	}
+	return fields
 }
 
 // FieldCleared returns a boolean indicating if a field with the given name was
@@ -15963,6 +16065,11 @@ func (m *InventoryLevelMutation) FieldCleared(name string) bool {
 // ClearField clears the value of the field with the given name. It returns an
 // error if the field is not defined in the schema.
 func (m *InventoryLevelMutation) ClearField(name string) error {
+	switch name {
+	case inventorylevel.FieldLowStockThreshold:
+		m.ClearLowStockThreshold()
+		return nil
+	}
 	return fmt.Errorf("unknown InventoryLevel nullable field %s", name)
 }
 
@@ -15978,6 +16085,9 @@ func (m *InventoryLevelMutation) ResetField(name string) error {
 		return nil
 	case inventorylevel.FieldAvailable:
 		m.ResetAvailable()
+		return nil
+	case inventorylevel.FieldLowStockThreshold:
+		m.ResetLowStockThreshold()
 		return nil
 	case inventorylevel.FieldUpdatedAt:
 		m.ResetUpdatedAt()

@@ -512,7 +512,7 @@ func init() {
 	// inventorylevel.DefaultAvailable holds the default value on creation for the available field.
 	inventorylevel.DefaultAvailable = inventorylevelDescAvailable.Default.(int)
 	// inventorylevelDescUpdatedAt is the schema descriptor for updated_at field.
-	inventorylevelDescUpdatedAt := inventorylevelFields[3].Descriptor()
+	inventorylevelDescUpdatedAt := inventorylevelFields[4].Descriptor()
 	// inventorylevel.DefaultUpdatedAt holds the default value on creation for the updated_at field.
 	inventorylevel.DefaultUpdatedAt = inventorylevelDescUpdatedAt.Default.(func() time.Time)
 	// inventorylevel.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.

@@ -37,9 +37,25 @@ const (
 	CustomersCreate          = "customers/create"
 )
 
+// Topics of every later change of an order, and of collections, customers and discounts.
+const (
+	OrdersUpdated      = "orders/updated"
+	FulfillmentsUpdate = "fulfillments/update"
+	CollectionsCreate  = "collections/create"
+	CollectionsUpdate  = "collections/update"
+	CollectionsDelete  = "collections/delete"
+	CustomersUpdate    = "customers/update"
+	DiscountsCreate    = "discounts/create"
+	DiscountsUpdate    = "discounts/update"
+	DiscountsDelete    = "discounts/delete"
+)
+
 // Topics lists every topic recorded, for documentation and validation of subscriptions.
 var Topics = []string{OrdersCreate, OrdersPaid, OrdersCancelled, OrdersFulfilled, OrdersPartiallyFulfilled,
-	FulfillmentsCreate, RefundsCreate, ProductsCreate, ProductsUpdate, ProductsDelete, CustomersCreate}
+	FulfillmentsCreate, RefundsCreate, ProductsCreate, ProductsUpdate, ProductsDelete, CustomersCreate,
+	OrdersUpdated, FulfillmentsUpdate, CollectionsCreate, CollectionsUpdate, CollectionsDelete, CustomersUpdate,
+	DiscountsCreate, DiscountsUpdate, DiscountsDelete,
+}
 
 // Recorder writes events and queues their jobs.
 type Recorder struct {

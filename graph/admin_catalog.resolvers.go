@@ -427,6 +427,23 @@ func (r *mutationResolver) InventoryAdjustQuantities(ctx context.Context, input 
 	return &model.InventoryAdjustQuantitiesPayload{Adjustments: adj, UserErrors: userErrors(errs)}, nil
 }
 
+// InventoryLowStockThresholdSet is the resolver for the inventoryLowStockThresholdSet field.
+func (r *mutationResolver) InventoryLowStockThresholdSet(ctx context.Context, input model.InventoryLowStockThresholdInput) (*model.InventoryLowStockThresholdSetPayload, error) {
+	v, err := decodeID(input.InventoryItemID, "ProductVariant")
+	if err != nil {
+		return nil, err
+	}
+	l, err := decodeID(input.LocationID, "Location")
+	if err != nil {
+		return nil, err
+	}
+	level, errs, err := r.inventory.SetLowStockThreshold(ctx, v, l, input.LowStockThreshold)
+	if err != nil {
+		return nil, err
+	}
+	return &model.InventoryLowStockThresholdSetPayload{InventoryLevel: stockLevel(level), UserErrors: userErrors(errs)}, nil
+}
+
 // Status is the resolver for the status field.
 func (r *productResolver) Status(ctx context.Context, obj *ent.Product) (string, error) {
 	return string(obj.Status), nil

@@ -178,6 +178,15 @@ func (r *Resolver) changeStock(ctx context.Context, reason string, in []inventor
 	return r.inventory.Adjust(ctx, reason, actor, changes)
 }
 
+// stockLevel is l as the Admin API shows it; nil for nil.
+func stockLevel(l *ent.InventoryLevel) *model.InventoryStockLevel {
+	if l == nil {
+		return nil
+	}
+	return &model.InventoryStockLevel{InventoryItemID: gid.Encode("ProductVariant", l.VariantID),
+		LocationID: gid.Encode("Location", l.LocationID), Available: l.Available, LowStockThreshold: l.LowStockThreshold}
+}
+
 func actorID(v auth.Viewer) string {
 	switch v.Kind {
 	case auth.Staff:

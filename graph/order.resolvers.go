@@ -149,6 +149,21 @@ func (r *mutationResolver) OrderUpdate(ctx context.Context, input model.OrderInp
 	return &model.OrderUpdatePayload{Order: o, UserErrors: orderUserErrors(errs)}, nil
 }
 
+// FulfillmentTrackingInfoUpdate is the resolver for the fulfillmentTrackingInfoUpdate field.
+func (r *mutationResolver) FulfillmentTrackingInfoUpdate(ctx context.Context, fulfillmentID string, trackingInfoInput model.FulfillmentTrackingInput) (*model.FulfillmentTrackingInfoUpdatePayload, error) {
+	id, err := decodeID(fulfillmentID, "Fulfillment")
+	if err != nil {
+		return nil, err
+	}
+	t := trackingInfoInput
+	f, errs, err := r.orders.UpdateTracking(ctx, id, orders.TrackingInput{Company: deref(t.Company), Number: deref(t.Number), URL: deref(t.URL)},
+		actorID(auth.ViewerFrom(ctx)))
+	if err != nil {
+		return nil, err
+	}
+	return &model.FulfillmentTrackingInfoUpdatePayload{Fulfillment: f, UserErrors: orderUserErrors(errs)}, nil
+}
+
 // Name is the resolver for the name field.
 func (r *orderResolver) Name(ctx context.Context, obj *ent.Order) (string, error) {
 	return orders.Name(obj), nil

@@ -157,7 +157,7 @@ func New(cfg Config) http.Handler {
 		Inventory: inventory.New(cfg.DB.Client),
 		Carts:     cartService,
 		Tax:       taxes,
-		Discounts: discounts.NewService(cfg.DB.Client),
+		Discounts: discounts.NewService(cfg.DB.Client, cfg.Events),
 		Orders:    orderService,
 		Media:     cfg.Media,
 		Webhooks:  cfg.Webhooks,

@@ -101,6 +101,112 @@ func TestEventsRecordedWithTheirChange(t *testing.T) {
 			if after := len(eventsOf(t, s)); after != before {
 				t.Errorf("a refused customerCreate recorded %d events", after-before)
 			}
+
+			// Each change of the profile or the address book is customers/update, with the book.
+			adaID, token := signUpAndLogIn(t, s, "ada@example.com")
+			ada := bearer(token)
+			upd := `mutation($c: CustomerUpdateInput!) { customerUpdate(customer: $c) { customer { id } customerUserErrors { code } } }`
+			if d := s.data(t, ada, upd, map[string]any{"c": map[string]any{"firstName": "Ada", "lastName": "Lovelace"}}); at(d, "customerUpdate.customerUserErrors.0") != nil {
+				t.Fatalf("customerUpdate: %v", d)
+			}
+			if d := s.data(t, ada, upd, map[string]any{"c": map[string]any{"email": "grace@example.com"}}); str(d, "customerUpdate.customerUserErrors.0.code") != "TAKEN" {
+				t.Errorf("taking another's email: %v", d)
+			}
+			add := `mutation($a: MailingAddressInput!) { customerAddressCreate(address: $a) { customerAddress { id } customerUserErrors { code } } }`
+			d = s.data(t, ada, add, map[string]any{"a": map[string]any{"address1": "12 St James's Square", "city": "London", "country": "GB"}})
+			address := str(d, "customerAddressCreate.customerAddress.id")
+			if address == "" {
+				t.Fatalf("customerAddressCreate: %v", d)
+			}
+			del := `mutation($id: ID!) { customerAddressDelete(id: $id) { deletedCustomerAddressId customerUserErrors { code } } }`
+			if d := s.data(t, ada, del, map[string]any{"id": "gid://emporium/MailingAddress/999999"}); at(d, "customerAddressDelete.customerUserErrors.0") == nil {
+				t.Errorf("deleting an address that is not there: %v", d)
+			}
+			evs = eventsOf(t, s, adaID)
+			if want := []string{events.CustomersCreate, events.CustomersUpdate, events.CustomersUpdate}; !slices.Equal(topics(evs), want) {
+				t.Fatalf("events of a customer who changed name and added an address, with two refused changes: %v, want %v", topics(evs), want)
+			}
+			if p := evs[1].payload; p["firstName"] != "Ada" || p["lastName"] != "Lovelace" || p["email"] != "ada@example.com" || fmt.Sprint(p["addresses"]) != "[]" {
+				t.Errorf("customers/update after the name: %v", p)
+			}
+			if p := evs[2].payload; str(p, "addresses.0.id") != address || str(p, "addresses.0.city") != "London" || p["defaultAddressId"] != address || p["passwordHash"] != nil {
+				t.Errorf("customers/update after the address: %v", p)
+			}
+		})
+
+		t.Run("collections", func(t *testing.T) {
+			create := `mutation($in: CollectionInput!) { collectionCreate(input: $in) { collection { id } userErrors { field message } } }`
+			d := s.data(t, owner, create, map[string]any{"in": map[string]any{"title": "Rain Gear", "descriptionHtml": "<p>Dry.</p>"}})
+			noUserErrors(t, d, "collectionCreate")
+			id := str(d, "collectionCreate.collection.id")
+			if d := s.data(t, owner, create, map[string]any{"in": map[string]any{"title": ""}}); at(d, "collectionCreate.userErrors.0") == nil {
+				t.Errorf("a blank title was accepted: %v", d)
+			}
+			update := `mutation($in: CollectionInput!) { collectionUpdate(input: $in) { collection { id } userErrors { field message } } }`
+			noUserErrors(t, s.data(t, owner, update, map[string]any{"in": map[string]any{"id": id, "title": "Wet Weather"}}), "collectionUpdate")
+			if d := s.data(t, owner, update, map[string]any{"in": map[string]any{"id": id, "handle": "Not A Handle"}}); at(d, "collectionUpdate.userErrors.0") == nil {
+				t.Errorf("a bad handle was accepted: %v", d)
+			}
+			tee := str(s.data(t, nil, `{ product(handle: "organic-cotton-tee") { id } }`, nil), "product.id")
+			addProducts := `mutation($id: ID!, $p: [ID!]!) { collectionAddProducts(id: $id, productIds: $p) { userErrors { field message } } }`
+			noUserErrors(t, s.data(t, owner, addProducts, map[string]any{"id": id, "p": []any{tee}}), "collectionAddProducts")
+			if d := s.data(t, owner, addProducts, map[string]any{"id": id, "p": []any{"gid://emporium/Product/999999"}}); at(d, "collectionAddProducts.userErrors.0") == nil {
+				t.Errorf("adding a missing product: %v", d)
+			}
+			del := `mutation($id: ID!) { collectionDelete(input: {id: $id}) { deletedCollectionId userErrors { field message } } }`
+			noUserErrors(t, s.data(t, owner, del, map[string]any{"id": id}), "collectionDelete")
+			if d := s.data(t, owner, del, map[string]any{"id": id}); at(d, "collectionDelete.userErrors.0") == nil {
+				t.Errorf("deleting a deleted collection: %v", d)
+			}
+			evs := eventsOf(t, s, id)
+			want := []string{events.CollectionsCreate, events.CollectionsUpdate, events.CollectionsUpdate, events.CollectionsDelete}
+			if !slices.Equal(topics(evs), want) {
+				t.Fatalf("events of a collection: %v, want %v", topics(evs), want)
+			}
+			if p := evs[0].payload; p["id"] != id || p["title"] != "Rain Gear" || p["handle"] != "rain-gear" || p["descriptionHtml"] != "<p>Dry.</p>" || p["sortOrder"] == "" {
+				t.Errorf("collections/create payload: %v", p)
+			}
+			if p := evs[1].payload; p["title"] != "Wet Weather" || p["handle"] != "rain-gear" {
+				t.Errorf("collections/update payload: %v", p)
+			}
+			if fmt.Sprint(evs[3].payload) != fmt.Sprintf("map[id:%s]", id) {
+				t.Errorf("collections/delete payload: %v", evs[3].payload)
+			}
+		})
+
+		t.Run("discounts", func(t *testing.T) {
+			create := `mutation($in: DiscountInput!) { discountCreate(input: $in) { discount { id } userErrors { field message } } }`
+			d := s.data(t, owner, create, map[string]any{"in": map[string]any{"title": "Welcome", "code": "hello10", "kind": "PERCENTAGE",
+				"percentage": "10", "minimumSubtotal": "50.00", "currencyCode": "USD"}})
+			noUserErrors(t, d, "discountCreate")
+			id := str(d, "discountCreate.discount.id")
+			if d := s.data(t, owner, create, map[string]any{"in": map[string]any{"title": "Again", "code": "HELLO10", "kind": "PERCENTAGE", "percentage": "5"}}); at(d, "discountCreate.userErrors.0") == nil {
+				t.Errorf("a taken code was accepted: %v", d)
+			}
+			update := `mutation($id: ID!, $in: DiscountInput!) { discountUpdate(id: $id, input: $in) { discount { id } userErrors { field message } } }`
+			noUserErrors(t, s.data(t, owner, update, map[string]any{"id": id, "in": map[string]any{"percentage": "15"}}), "discountUpdate")
+			if d := s.data(t, owner, update, map[string]any{"id": id, "in": map[string]any{"percentage": "150"}}); at(d, "discountUpdate.userErrors.0") == nil {
+				t.Errorf("150%% was accepted: %v", d)
+			}
+			del := `mutation($id: ID!) { discountDelete(id: $id) { deletedDiscountId userErrors { field message } } }`
+			noUserErrors(t, s.data(t, owner, del, map[string]any{"id": id}), "discountDelete")
+			if d := s.data(t, owner, del, map[string]any{"id": id}); at(d, "discountDelete.userErrors.0") == nil {
+				t.Errorf("deleting a deleted discount: %v", d)
+			}
+			evs := eventsOf(t, s, id)
+			if want := []string{events.DiscountsCreate, events.DiscountsUpdate, events.DiscountsDelete}; !slices.Equal(topics(evs), want) {
+				t.Fatalf("events of a discount: %v, want %v", topics(evs), want)
+			}
+			if p := evs[0].payload; p["id"] != id || p["code"] != "HELLO10" || p["kind"] != "PERCENTAGE" || p["percentage"] != 10.0 ||
+				fmt.Sprint(p["minimumSubtotal"]) != "map[amount:50.00 currencyCode:USD]" || p["usageCount"] != 0.0 {
+				t.Errorf("discounts/create payload: %v", p)
+			}
+			if p := evs[1].payload; p["percentage"] != 15.0 {
+				t.Errorf("discounts/update payload: %v", p)
+			}
+			if fmt.Sprint(evs[2].payload) != fmt.Sprintf("map[id:%s]", id) {
+				t.Errorf("discounts/delete payload: %v", evs[2].payload)
+			}
 		})
 
 		t.Run("products", func(t *testing.T) {
@@ -193,6 +299,23 @@ func TestEventsRecordedWithTheirChange(t *testing.T) {
 				fmt.Sprint(evs[0].payload["fulfillmentLineItems"]) != fmt.Sprintf("[map[lineItemId:%s quantity:1]]", line) {
 				t.Errorf("fulfillments/create: %v %v", topics(evs), evs)
 			}
+			tracking := `mutation($id: ID!, $t: FulfillmentTrackingInput!) { fulfillmentTrackingInfoUpdate(fulfillmentId: $id, trackingInfoInput: $t) {
+				fulfillment { trackingInfo { number url } } userErrors { field message code } } }`
+			d = s.data(t, owner, tracking, map[string]any{"id": fulfillment, "t": map[string]any{"company": "UPS", "number": "1Z1000", "url": "https://ups.example/1Z1000"}})
+			noUserErrors(t, d, "fulfillmentTrackingInfoUpdate")
+			if str(d, "fulfillmentTrackingInfoUpdate.fulfillment.trackingInfo.0.number") != "1Z1000" {
+				t.Errorf("fulfillmentTrackingInfoUpdate: %v", d)
+			}
+			if d := s.data(t, owner, tracking, map[string]any{"id": fulfillment, "t": map[string]any{"url": "ftp://ups.example/x"}}); userErrorCode(d, "fulfillmentTrackingInfoUpdate") != "INVALID" {
+				t.Errorf("an ftp tracking URL: %v", d)
+			}
+			if d := s.data(t, owner, tracking, map[string]any{"id": "gid://emporium/Fulfillment/999999", "t": map[string]any{"number": "X"}}); userErrorCode(d, "fulfillmentTrackingInfoUpdate") != "NOT_FOUND" {
+				t.Errorf("a missing fulfillment: %v", d)
+			}
+			if evs := eventsOf(t, s, fulfillment); !slices.Equal(topics(evs), []string{events.FulfillmentsCreate, events.FulfillmentsUpdate}) ||
+				str(evs[1].payload, "trackingInfo.number") != "1Z1000" || evs[1].payload["orderId"] != id {
+				t.Errorf("fulfillments/update: %v %v", topics(evs), evs)
+			}
 			noUserErrors(t, s.data(t, owner, fulfil, map[string]any{"in": map[string]any{"orderId": id}}), "fulfillmentCreate")
 
 			refund := `mutation($in: RefundInput!) { refundCreate(input: $in) { refund { id } userErrors { field message code } } }`
@@ -208,13 +331,30 @@ func TestEventsRecordedWithTheirChange(t *testing.T) {
 				fmt.Sprint(evs[0].payload["totalRefunded"]) != "map[amount:30.66 currencyCode:USD]" {
 				t.Errorf("refunds/create: %v %v", topics(evs), evs)
 			}
+			note := `mutation($in: OrderInput!) { orderUpdate(input: $in) { order { id } userErrors { field message code } } }`
+			noUserErrors(t, s.data(t, owner, note, map[string]any{"in": map[string]any{"id": id, "note": "Gift wrap"}}), "orderUpdate")
+			if d := s.data(t, owner, note, map[string]any{"in": map[string]any{"id": id, "note": strings.Repeat("x", 5001)}}); at(d, "orderUpdate.userErrors.0") == nil {
+				t.Errorf("a note too long was accepted: %v", d)
+			}
+			// Each staff change is announced by its own topic where it has one, then orders/updated.
 			evs = eventsOf(t, s, id)
-			want := []string{events.OrdersCreate, events.OrdersPaid, events.OrdersPartiallyFulfilled, events.OrdersFulfilled}
+			// fulfil 1, tracking update, fulfil the rest, refund, note.
+			want := []string{events.OrdersCreate, events.OrdersPaid, events.OrdersPartiallyFulfilled, events.OrdersUpdated, events.OrdersUpdated,
+				events.OrdersFulfilled, events.OrdersUpdated, events.OrdersUpdated, events.OrdersUpdated}
 			if !slices.Equal(topics(evs), want) {
 				t.Fatalf("events of the order: %v, want %v", topics(evs), want)
 			}
-			if last := evs[len(evs)-1].payload; last["fulfillmentStatus"] != "FULFILLED" {
-				t.Errorf("orders/fulfilled payload: %v", last)
+			if p := evs[5].payload; p["fulfillmentStatus"] != "FULFILLED" {
+				t.Errorf("orders/fulfilled payload: %v", p)
+			}
+			if p := evs[3].payload; p["fulfillmentStatus"] != "PARTIALLY_FULFILLED" {
+				t.Errorf("orders/updated after the first fulfillment: %v", p)
+			}
+			if p := evs[7].payload; p["financialStatus"] != "PARTIALLY_REFUNDED" {
+				t.Errorf("orders/updated after the refund: %v", p)
+			}
+			if p := evs[8].payload; p["note"] != "Gift wrap" {
+				t.Errorf("orders/updated after the note: %v", p)
 			}
 
 			// A cancelled order with its refund.
@@ -223,13 +363,13 @@ func TestEventsRecordedWithTheirChange(t *testing.T) {
 				map[string]any{"id": other})
 			noUserErrors(t, d, "orderCancel")
 			evs = eventsOf(t, s, other)
-			if !slices.Equal(topics(evs), []string{events.OrdersCreate, events.OrdersPaid, events.OrdersCancelled}) ||
+			if !slices.Equal(topics(evs), []string{events.OrdersCreate, events.OrdersPaid, events.OrdersCancelled, events.OrdersUpdated}) ||
 				evs[2].payload["cancelReason"] != "CUSTOMER" || evs[2].payload["financialStatus"] != "REFUNDED" {
 				t.Errorf("events of a cancelled order: %v %v", topics(evs), evs[len(evs)-1].payload)
 			}
 			d = s.data(t, owner, `mutation($id: ID!) { orderCancel(orderId: $id, reason: CUSTOMER, refund: true, restock: true) { userErrors { field message code } } }`,
 				map[string]any{"id": other})
-			if userErrorCode(d, "orderCancel") != "ORDER_CANCELLED" || len(eventsOf(t, s, other)) != 3 {
+			if userErrorCode(d, "orderCancel") != "ORDER_CANCELLED" || len(eventsOf(t, s, other)) != 4 {
 				t.Errorf("cancelling twice: %v, %d events", d, len(eventsOf(t, s, other)))
 			}
 		})
@@ -265,7 +405,7 @@ func TestEventsRecordedWithTheirChange(t *testing.T) {
 			if status := report(ref); status != "CAPTURED" {
 				t.Fatalf("the gateway's report: %s", status)
 			}
-			if evs := eventsOf(t, s, id); !slices.Equal(topics(evs), []string{events.OrdersCreate, events.OrdersPaid}) {
+			if evs := eventsOf(t, s, id); !slices.Equal(topics(evs), []string{events.OrdersCreate, events.OrdersPaid, events.OrdersUpdated}) {
 				t.Errorf("events after the capture: %v", topics(evs))
 			}
 
@@ -276,7 +416,7 @@ func TestEventsRecordedWithTheirChange(t *testing.T) {
 				t.Fatalf("the gateway's report: %s", status)
 			}
 			evs := eventsOf(t, s, id)
-			if !slices.Equal(topics(evs), []string{events.OrdersCreate, events.OrdersCancelled}) ||
+			if !slices.Equal(topics(evs), []string{events.OrdersCreate, events.OrdersCancelled, events.OrdersUpdated}) ||
 				evs[1].payload["financialStatus"] != "VOIDED" || evs[1].payload["cancelReason"] != "DECLINED" {
 				t.Errorf("events of a declined 3-D Secure order: %v %v", topics(evs), evs[len(evs)-1].payload)
 			}

@@ -512,7 +512,13 @@ func (s *Service) settle(ctx context.Context, attemptID string, from completiona
 			}
 		}
 		if financial == "PAID" {
-			return s.recordOrder(ctx, tx, events.OrdersPaid, order.ID)
+			if err := s.recordOrder(ctx, tx, events.OrdersPaid, order.ID); err != nil {
+				return err
+			}
+		}
+		if from != completionattempt.StatusPROCESSING {
+			// The gateway settled an order already announced: a change of it.
+			return s.recordOrder(ctx, tx, events.OrdersUpdated, order.ID)
 		}
 		return nil
 	})
@@ -556,7 +562,10 @@ func (s *Service) refuse(ctx context.Context, attemptID string, from completiona
 		if from == completionattempt.StatusPROCESSING {
 			return nil // never announced: orders/create waits for the payment
 		}
-		return s.recordOrder(ctx, tx, events.OrdersCancelled, order.ID)
+		if err := s.recordOrder(ctx, tx, events.OrdersCancelled, order.ID); err != nil {
+			return err
+		}
+		return s.recordOrder(ctx, tx, events.OrdersUpdated, order.ID)
 	})
 	if errors.Is(err, errLost) {
 		return nil, nil // another actor decided first; the attempt tells its outcome

@@ -27,6 +27,7 @@ const (
 	EventMarkedPaid       = "marked_as_paid"
 	EventNoteUpdated      = "note_updated"
 	EventInventoryChanged = "inventory_changed"
+	EventTrackingUpdated  = "tracking_updated"
 )
 
 // event records a change of an order; it runs in the transaction of the change.

@@ -30,6 +30,7 @@ import (
 	"github.com/emporium/emporium/ent/migrate"
 	"github.com/emporium/emporium/events"
 	"github.com/emporium/emporium/httpapi"
+	"github.com/emporium/emporium/inventory"
 	"github.com/emporium/emporium/jobs"
 	"github.com/emporium/emporium/mail"
 	"github.com/emporium/emporium/media"
@@ -71,7 +72,7 @@ type Options struct {
 	Mailer mail.Sender
 	// EmailTemplates is a directory of templates overriding the built-in ones (emails.NewTemplates).
 	EmailTemplates string
-	// StaffEmail receives the staff's emails (a new order); none are sent when empty.
+	// StaffEmail receives the staff's emails (a new order, low stock); none are sent when empty.
 	StaffEmail string
 	// Payments charges direct payment methods; when nil, the test gateway, keeping its payments in the
 	// database so that it remembers them across restarts as a real gateway would.
@@ -79,6 +80,8 @@ type Options struct {
 	// CompletionLease is how long a completion may run before a recoverer takes it over
 	// (orders.DefaultLease when zero); CompletionSweep is how often Recoverer looks (orders.DefaultSweep).
 	CompletionLease, CompletionSweep time.Duration
+	// EventsRetention is how long processed events are kept (events.DefaultRetention when zero).
+	EventsRetention time.Duration
 	// OrderStatusURL is the storefront's order-status page, with {token}.
 	OrderStatusURL string
 	// CheckoutURL is the template of a cart's checkout page, with {cartToken}.
@@ -255,10 +258,13 @@ func Open(ctx context.Context, opts Options) (*Service, error) {
 	}
 	emailCfg := emails.Config{Templates: templates, Sender: opts.Mailer, StaffEmail: opts.StaffEmail}
 	mailer := emails.NewWorker(db.Client, emailCfg)
+	// Every stock movement that makes a level low queues the staff's email in its own transaction.
+	inventory.OnLowStock(db.Client, emails.QueueLowStock(queue, emailCfg))
 	err = errors.Join(
 		jobs.Register(queue, events.NewWorker(db.Client, hooks, emails.NewConsumer(queue, emailCfg))),
 		jobs.Register(queue, hooks.Worker()),
-		jobs.Register(queue, mailer))
+		jobs.Register(queue, mailer),
+		jobs.Register(queue, emails.NewLowStockWorker(db.Client, emailCfg)))
 	if err != nil {
 		return nil, errors.Join(err, queue.Close(), db.Close())
 	}
@@ -326,6 +332,10 @@ func Open(ctx context.Context, opts Options) (*Service, error) {
 	s.Media = library
 	s.Recoverer = orders.NewRecoverer(db.Client, gateway, opts.Log, opts.CompletionLease, opts.CompletionSweep, recorder)
 	if err := s.Recoverer.Schedule(queue); err != nil {
+		return nil, errors.Join(err, s.Close())
+	}
+	// The other periodic sweeps: old processed events, expired staged uploads.
+	if err := errors.Join(events.NewCleaner(db.Client, opts.EventsRetention).Schedule(queue), library.Schedule(queue)); err != nil {
 		return nil, errors.Join(err, s.Close())
 	}
 	s.Handler = httpapi.New(httpapi.Config{

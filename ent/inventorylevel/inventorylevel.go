@@ -20,6 +20,8 @@ const (
 	FieldLocationID = "location_id"
 	// FieldAvailable holds the string denoting the available field in the database.
 	FieldAvailable = "available"
+	// FieldLowStockThreshold holds the string denoting the low_stock_threshold field in the database.
+	FieldLowStockThreshold = "low_stock_threshold"
 	// FieldUpdatedAt holds the string denoting the updated_at field in the database.
 	FieldUpdatedAt = "updated_at"
 	// EdgeVariant holds the string denoting the variant edge name in mutations.
@@ -50,6 +52,7 @@ var Columns = []string{
 	FieldVariantID,
 	FieldLocationID,
 	FieldAvailable,
+	FieldLowStockThreshold,
 	FieldUpdatedAt,
 }
 
@@ -93,6 +96,11 @@ func ByLocationID(opts ...sql.OrderTermOption) OrderOption {
 // ByAvailable orders the results by the available field.
 func ByAvailable(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldAvailable, opts...).ToFunc()
+}
+
+// ByLowStockThreshold orders the results by the low_stock_threshold field.
+func ByLowStockThreshold(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldLowStockThreshold, opts...).ToFunc()
 }
 
 // ByUpdatedAt orders the results by the updated_at field.

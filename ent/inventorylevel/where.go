@@ -70,6 +70,11 @@ func Available(v int) predicate.InventoryLevel {
 	return predicate.InventoryLevel(sql.FieldEQ(FieldAvailable, v))
 }
 
+// LowStockThreshold applies equality check predicate on the "low_stock_threshold" field. It's identical to LowStockThresholdEQ.
+func LowStockThreshold(v int) predicate.InventoryLevel {
+	return predicate.InventoryLevel(sql.FieldEQ(FieldLowStockThreshold, v))
+}
+
 // UpdatedAt applies equality check predicate on the "updated_at" field. It's identical to UpdatedAtEQ.
 func UpdatedAt(v time.Time) predicate.InventoryLevel {
 	return predicate.InventoryLevel(sql.FieldEQ(FieldUpdatedAt, v))
@@ -153,6 +158,56 @@ func AvailableLT(v int) predicate.InventoryLevel {
 // AvailableLTE applies the LTE predicate on the "available" field.
 func AvailableLTE(v int) predicate.InventoryLevel {
 	return predicate.InventoryLevel(sql.FieldLTE(FieldAvailable, v))
+}
+
+// LowStockThresholdEQ applies the EQ predicate on the "low_stock_threshold" field.
+func LowStockThresholdEQ(v int) predicate.InventoryLevel {
+	return predicate.InventoryLevel(sql.FieldEQ(FieldLowStockThreshold, v))
+}
+
+// LowStockThresholdNEQ applies the NEQ predicate on the "low_stock_threshold" field.
+func LowStockThresholdNEQ(v int) predicate.InventoryLevel {
+	return predicate.InventoryLevel(sql.FieldNEQ(FieldLowStockThreshold, v))
+}
+
+// LowStockThresholdIn applies the In predicate on the "low_stock_threshold" field.
+func LowStockThresholdIn(vs ...int) predicate.InventoryLevel {
+	return predicate.InventoryLevel(sql.FieldIn(FieldLowStockThreshold, vs...))
+}
+
+// LowStockThresholdNotIn applies the NotIn predicate on the "low_stock_threshold" field.
+func LowStockThresholdNotIn(vs ...int) predicate.InventoryLevel {
+	return predicate.InventoryLevel(sql.FieldNotIn(FieldLowStockThreshold, vs...))
+}
+
+// LowStockThresholdGT applies the GT predicate on the "low_stock_threshold" field.
+func LowStockThresholdGT(v int) predicate.InventoryLevel {
+	return predicate.InventoryLevel(sql.FieldGT(FieldLowStockThreshold, v))
+}
+
+// LowStockThresholdGTE applies the GTE predicate on the "low_stock_threshold" field.
+func LowStockThresholdGTE(v int) predicate.InventoryLevel {
+	return predicate.InventoryLevel(sql.FieldGTE(FieldLowStockThreshold, v))
+}
+
+// LowStockThresholdLT applies the LT predicate on the "low_stock_threshold" field.
+func LowStockThresholdLT(v int) predicate.InventoryLevel {
+	return predicate.InventoryLevel(sql.FieldLT(FieldLowStockThreshold, v))
+}
+
+// LowStockThresholdLTE applies the LTE predicate on the "low_stock_threshold" field.
+func LowStockThresholdLTE(v int) predicate.InventoryLevel {
+	return predicate.InventoryLevel(sql.FieldLTE(FieldLowStockThreshold, v))
+}
+
+// LowStockThresholdIsNil applies the IsNil predicate on the "low_stock_threshold" field.
+func LowStockThresholdIsNil() predicate.InventoryLevel {
+	return predicate.InventoryLevel(sql.FieldIsNull(FieldLowStockThreshold))
+}
+
+// LowStockThresholdNotNil applies the NotNil predicate on the "low_stock_threshold" field.
+func LowStockThresholdNotNil() predicate.InventoryLevel {
+	return predicate.InventoryLevel(sql.FieldNotNull(FieldLowStockThreshold))
 }
 
 // UpdatedAtEQ applies the EQ predicate on the "updated_at" field.

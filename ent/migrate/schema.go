@@ -508,6 +508,7 @@ var (
 	InventoryLevelsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
 		{Name: "available", Type: field.TypeInt, Default: 0},
+		{Name: "low_stock_threshold", Type: field.TypeInt, Nullable: true},
 		{Name: "updated_at", Type: field.TypeTime},
 		{Name: "location_id", Type: field.TypeInt},
 		{Name: "variant_id", Type: field.TypeInt},
@@ -520,13 +521,13 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "inventory_levels_locations_inventory_levels",
-				Columns:    []*schema.Column{InventoryLevelsColumns[3]},
+				Columns:    []*schema.Column{InventoryLevelsColumns[4]},
 				RefColumns: []*schema.Column{LocationsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "inventory_levels_product_variants_inventory_levels",
-				Columns:    []*schema.Column{InventoryLevelsColumns[4]},
+				Columns:    []*schema.Column{InventoryLevelsColumns[5]},
 				RefColumns: []*schema.Column{ProductVariantsColumns[0]},
 				OnDelete:   schema.Cascade,
 			},
@@ -535,7 +536,7 @@ var (
 			{
 				Name:    "inventorylevel_variant_id_location_id",
 				Unique:  true,
-				Columns: []*schema.Column{InventoryLevelsColumns[4], InventoryLevelsColumns[3]},
+				Columns: []*schema.Column{InventoryLevelsColumns[5], InventoryLevelsColumns[4]},
 			},
 		},
 	}

@@ -258,6 +258,8 @@ func (InventoryLevel) Fields() []ent.Field {
 		field.Int("variant_id"),
 		field.Int("location_id"),
 		field.Int("available").Default(0),
+		field.Int("low_stock_threshold").Optional().Nillable().
+			Comment("staff are emailed when available falls from above it to at or below it; nil: never"),
 		field.Time("updated_at").Default(time.Now).UpdateDefault(time.Now),
 	}
 }

@@ -686,6 +686,11 @@ type ComplexityRoot struct {
 		URL    func(childComplexity int) int
 	}
 
+	FulfillmentTrackingInfoUpdatePayload struct {
+		Fulfillment func(childComplexity int) int
+		UserErrors  func(childComplexity int) int
+	}
+
 	Image struct {
 		AltText  func(childComplexity int) int
 		GlobalID func(childComplexity int) int
@@ -732,9 +737,21 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	InventoryLowStockThresholdSetPayload struct {
+		InventoryLevel func(childComplexity int) int
+		UserErrors     func(childComplexity int) int
+	}
+
 	InventorySetQuantitiesPayload struct {
 		Adjustments func(childComplexity int) int
 		UserErrors  func(childComplexity int) int
+	}
+
+	InventoryStockLevel struct {
+		Available         func(childComplexity int) int
+		InventoryItemID   func(childComplexity int) int
+		LocationID        func(childComplexity int) int
+		LowStockThreshold func(childComplexity int) int
 	}
 
 	Location struct {
@@ -879,7 +896,9 @@ type ComplexityRoot struct {
 		FileCreate                        func(childComplexity int, files []*model.FileCreateInput) int
 		FileDelete                        func(childComplexity int, fileIds []string) int
 		FulfillmentCreate                 func(childComplexity int, fulfillment model.FulfillmentInput) int
+		FulfillmentTrackingInfoUpdate     func(childComplexity int, fulfillmentID string, trackingInfoInput model.FulfillmentTrackingInput) int
 		InventoryAdjustQuantities         func(childComplexity int, input model.InventoryAdjustQuantitiesInput) int
+		InventoryLowStockThresholdSet     func(childComplexity int, input model.InventoryLowStockThresholdInput) int
 		InventorySetQuantities            func(childComplexity int, input model.InventorySetQuantitiesInput) int
 		LocationAdd                       func(childComplexity int, input model.LocationAddInput) int
 		MenuCreate                        func(childComplexity int, title string, handle string, items []*model.MenuItemCreateInput) int
@@ -1680,6 +1699,7 @@ type MutationResolver interface {
 	LocationAdd(ctx context.Context, input model.LocationAddInput) (*model.LocationAddPayload, error)
 	InventorySetQuantities(ctx context.Context, input model.InventorySetQuantitiesInput) (*model.InventorySetQuantitiesPayload, error)
 	InventoryAdjustQuantities(ctx context.Context, input model.InventoryAdjustQuantitiesInput) (*model.InventoryAdjustQuantitiesPayload, error)
+	InventoryLowStockThresholdSet(ctx context.Context, input model.InventoryLowStockThresholdInput) (*model.InventoryLowStockThresholdSetPayload, error)
 	CartCreate(ctx context.Context, input *model.CartInput) (*model.CartCreatePayload, error)
 	CartLinesAdd(ctx context.Context, cartID string, lines []*model.CartLineInput) (*model.CartLinesAddPayload, error)
 	CartLinesUpdate(ctx context.Context, cartID string, lines []*model.CartLineUpdateInput) (*model.CartLinesUpdatePayload, error)
@@ -1708,6 +1728,7 @@ type MutationResolver interface {
 	RefundCreate(ctx context.Context, input model.RefundInput) (*model.RefundCreatePayload, error)
 	OrderMarkAsPaid(ctx context.Context, input model.OrderMarkAsPaidInput) (*model.OrderMarkAsPaidPayload, error)
 	OrderUpdate(ctx context.Context, input model.OrderInput) (*model.OrderUpdatePayload, error)
+	FulfillmentTrackingInfoUpdate(ctx context.Context, fulfillmentID string, trackingInfoInput model.FulfillmentTrackingInput) (*model.FulfillmentTrackingInfoUpdatePayload, error)
 	StorefrontAccessTokenCreate(ctx context.Context, input model.StorefrontAccessTokenInput) (*model.StorefrontAccessTokenCreatePayload, error)
 	StorefrontAccessTokenDelete(ctx context.Context, input model.StorefrontAccessTokenDeleteInput) (*model.StorefrontAccessTokenDeletePayload, error)
 	WebhookSubscriptionCreate(ctx context.Context, topic string, webhookSubscription model.WebhookSubscriptionInput) (*model.WebhookSubscriptionCreatePayload, error)
@@ -4053,6 +4074,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.FulfillmentTrackingInfo.URL(childComplexity), true
 
+	case "FulfillmentTrackingInfoUpdatePayload.fulfillment":
+		if e.ComplexityRoot.FulfillmentTrackingInfoUpdatePayload.Fulfillment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FulfillmentTrackingInfoUpdatePayload.Fulfillment(childComplexity), true
+	case "FulfillmentTrackingInfoUpdatePayload.userErrors":
+		if e.ComplexityRoot.FulfillmentTrackingInfoUpdatePayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FulfillmentTrackingInfoUpdatePayload.UserErrors(childComplexity), true
+
 	case "Image.altText":
 		if e.ComplexityRoot.Image.AltText == nil {
 			break
@@ -4215,6 +4249,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.InventoryAdjustmentEdge.Node(childComplexity), true
 
+	case "InventoryLowStockThresholdSetPayload.inventoryLevel":
+		if e.ComplexityRoot.InventoryLowStockThresholdSetPayload.InventoryLevel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InventoryLowStockThresholdSetPayload.InventoryLevel(childComplexity), true
+	case "InventoryLowStockThresholdSetPayload.userErrors":
+		if e.ComplexityRoot.InventoryLowStockThresholdSetPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InventoryLowStockThresholdSetPayload.UserErrors(childComplexity), true
+
 	case "InventorySetQuantitiesPayload.adjustments":
 		if e.ComplexityRoot.InventorySetQuantitiesPayload.Adjustments == nil {
 			break
@@ -4227,6 +4274,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.InventorySetQuantitiesPayload.UserErrors(childComplexity), true
+
+	case "InventoryStockLevel.available":
+		if e.ComplexityRoot.InventoryStockLevel.Available == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InventoryStockLevel.Available(childComplexity), true
+	case "InventoryStockLevel.inventoryItemId":
+		if e.ComplexityRoot.InventoryStockLevel.InventoryItemID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InventoryStockLevel.InventoryItemID(childComplexity), true
+	case "InventoryStockLevel.locationId":
+		if e.ComplexityRoot.InventoryStockLevel.LocationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InventoryStockLevel.LocationID(childComplexity), true
+	case "InventoryStockLevel.lowStockThreshold":
+		if e.ComplexityRoot.InventoryStockLevel.LowStockThreshold == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InventoryStockLevel.LowStockThreshold(childComplexity), true
 
 	case "Location.city":
 		if e.ComplexityRoot.Location.City == nil {
@@ -5051,6 +5123,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.FulfillmentCreate(childComplexity, args["fulfillment"].(model.FulfillmentInput)), true
+	case "Mutation.fulfillmentTrackingInfoUpdate":
+		if e.ComplexityRoot.Mutation.FulfillmentTrackingInfoUpdate == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_fulfillmentTrackingInfoUpdate_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.FulfillmentTrackingInfoUpdate(childComplexity, args["fulfillmentId"].(string), args["trackingInfoInput"].(model.FulfillmentTrackingInput)), true
 	case "Mutation.inventoryAdjustQuantities":
 		if e.ComplexityRoot.Mutation.InventoryAdjustQuantities == nil {
 			break
@@ -5062,6 +5145,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.InventoryAdjustQuantities(childComplexity, args["input"].(model.InventoryAdjustQuantitiesInput)), true
+	case "Mutation.inventoryLowStockThresholdSet":
+		if e.ComplexityRoot.Mutation.InventoryLowStockThresholdSet == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_inventoryLowStockThresholdSet_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.InventoryLowStockThresholdSet(childComplexity, args["input"].(model.InventoryLowStockThresholdInput)), true
 	case "Mutation.inventorySetQuantities":
 		if e.ComplexityRoot.Mutation.InventorySetQuantities == nil {
 			break
@@ -7897,6 +7991,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputInventoryAdjustQuantitiesInput,
 		ec.unmarshalInputInventoryChangeInput,
 		ec.unmarshalInputInventoryLevelInput,
+		ec.unmarshalInputInventoryLowStockThresholdInput,
 		ec.unmarshalInputInventoryQuantityInput,
 		ec.unmarshalInputInventorySetQuantitiesInput,
 		ec.unmarshalInputLocationAddInput,
@@ -8598,6 +8693,29 @@ type InventoryAdjustmentEdge {
   node: InventoryAdjustment!
 }
 
+input InventoryLowStockThresholdInput {
+  inventoryItemId: ID!
+  locationId: ID!
+  """
+  Staff are emailed (EMPORIUM_STAFF_EMAIL) when an order or an adjustment takes the available stock from above
+  it to at or below it; null removes it.
+  """
+  lowStockThreshold: Int
+}
+
+"A variant's stock at one location, with its low stock threshold."
+type InventoryStockLevel {
+  inventoryItemId: ID!
+  locationId: ID!
+  available: Int!
+  lowStockThreshold: Int
+}
+
+type InventoryLowStockThresholdSetPayload {
+  inventoryLevel: InventoryStockLevel
+  userErrors: [UserError!]!
+}
+
 type InventorySetQuantitiesPayload {
   adjustments: [InventoryAdjustment!]
   userErrors: [UserError!]!
@@ -8664,6 +8782,8 @@ extend type Mutation {
   locationAdd(input: LocationAddInput!): LocationAddPayload @hasPermission(permissions: [MANAGE_INVENTORY])
   inventorySetQuantities(input: InventorySetQuantitiesInput!): InventorySetQuantitiesPayload @hasPermission(permissions: [MANAGE_INVENTORY])
   inventoryAdjustQuantities(input: InventoryAdjustQuantitiesInput!): InventoryAdjustQuantitiesPayload
+    @hasPermission(permissions: [MANAGE_INVENTORY])
+  inventoryLowStockThresholdSet(input: InventoryLowStockThresholdInput!): InventoryLowStockThresholdSetPayload
     @hasPermission(permissions: [MANAGE_INVENTORY])
 }
 `, BuiltIn: false},
@@ -10251,7 +10371,7 @@ type RefundLineItem {
 
 type OrderEvent {
   id: ID!
-  "order_created, paid, authorized, payment_requires_action, payment_failed, cancelled, fulfilled, refund_created, marked_as_paid, note_updated, inventory_changed."
+  "order_created, paid, authorized, payment_requires_action, payment_failed, cancelled, fulfilled, refund_created, marked_as_paid, note_updated, inventory_changed, tracking_updated."
   kind: String!
   message: String
   "The staff member or API key that made the change; null for the buyer and the system."
@@ -10395,6 +10515,14 @@ extend type Mutation {
   refundCreate(input: RefundInput!): RefundCreatePayload @hasPermission(permissions: [MANAGE_ORDERS])
   orderMarkAsPaid(input: OrderMarkAsPaidInput!): OrderMarkAsPaidPayload @hasPermission(permissions: [MANAGE_ORDERS])
   orderUpdate(input: OrderInput!): OrderUpdatePayload @hasPermission(permissions: [MANAGE_ORDERS])
+  "Replaces a fulfillment's tracking company, number and URL."
+  fulfillmentTrackingInfoUpdate(fulfillmentId: ID!, trackingInfoInput: FulfillmentTrackingInput!): FulfillmentTrackingInfoUpdatePayload
+    @hasPermission(permissions: [MANAGE_ORDERS])
+}
+
+type FulfillmentTrackingInfoUpdatePayload {
+  fulfillment: Fulfillment
+  userErrors: [OrderUserError!]!
 }
 `, BuiltIn: false},
 	{Name: "../../schema/shop.graphqls", Input: `# The shop itself.
@@ -10527,6 +10655,15 @@ enum WebhookSubscriptionTopic {
   PRODUCTS_UPDATE
   PRODUCTS_DELETE
   CUSTOMERS_CREATE
+  ORDERS_UPDATED
+  FULFILLMENTS_UPDATE
+  COLLECTIONS_CREATE
+  COLLECTIONS_UPDATE
+  COLLECTIONS_DELETE
+  CUSTOMERS_UPDATE
+  DISCOUNTS_CREATE
+  DISCOUNTS_UPDATE
+  DISCOUNTS_DELETE
 }
 
 enum WebhookSubscriptionFormat {
@@ -11737,6 +11874,16 @@ func (ec *executionContext) childFields_FulfillmentTrackingInfo(ctx context.Cont
 	return nil, fmt.Errorf("no field named %q was found under type FulfillmentTrackingInfo", field.Name)
 }
 
+func (ec *executionContext) childFields_FulfillmentTrackingInfoUpdatePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "fulfillment":
+		return ec.fieldContext_FulfillmentTrackingInfoUpdatePayload_fulfillment(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_FulfillmentTrackingInfoUpdatePayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type FulfillmentTrackingInfoUpdatePayload", field.Name)
+}
+
 func (ec *executionContext) childFields_Image(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -11829,6 +11976,16 @@ func (ec *executionContext) childFields_InventoryAdjustmentEdge(ctx context.Cont
 	return nil, fmt.Errorf("no field named %q was found under type InventoryAdjustmentEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_InventoryLowStockThresholdSetPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "inventoryLevel":
+		return ec.fieldContext_InventoryLowStockThresholdSetPayload_inventoryLevel(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_InventoryLowStockThresholdSetPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type InventoryLowStockThresholdSetPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_InventorySetQuantitiesPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "adjustments":
@@ -11837,6 +11994,20 @@ func (ec *executionContext) childFields_InventorySetQuantitiesPayload(ctx contex
 		return ec.fieldContext_InventorySetQuantitiesPayload_userErrors(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type InventorySetQuantitiesPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_InventoryStockLevel(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "inventoryItemId":
+		return ec.fieldContext_InventoryStockLevel_inventoryItemId(ctx, field)
+	case "locationId":
+		return ec.fieldContext_InventoryStockLevel_locationId(ctx, field)
+	case "available":
+		return ec.fieldContext_InventoryStockLevel_available(ctx, field)
+	case "lowStockThreshold":
+		return ec.fieldContext_InventoryStockLevel_lowStockThreshold(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type InventoryStockLevel", field.Name)
 }
 
 func (ec *executionContext) childFields_Location(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -14587,12 +14758,48 @@ func (ec *executionContext) field_Mutation_fulfillmentCreate_args(ctx context.Co
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_fulfillmentTrackingInfoUpdate_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "fulfillmentId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["fulfillmentId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "trackingInfoInput",
+		func(ctx context.Context, v any) (model.FulfillmentTrackingInput, error) {
+			return ec.unmarshalNFulfillmentTrackingInput2githubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐFulfillmentTrackingInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["trackingInfoInput"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_inventoryAdjustQuantities_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.InventoryAdjustQuantitiesInput, error) {
 			return ec.unmarshalNInventoryAdjustQuantitiesInput2githubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐInventoryAdjustQuantitiesInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_inventoryLowStockThresholdSet_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.InventoryLowStockThresholdInput, error) {
+			return ec.unmarshalNInventoryLowStockThresholdInput2githubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐInventoryLowStockThresholdInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -26095,6 +26302,70 @@ func (ec *executionContext) fieldContext_FulfillmentTrackingInfo_url(_ context.C
 	return graphql.NewScalarFieldContext("FulfillmentTrackingInfo", field, false, false, errors.New("field of type URL does not have child fields"))
 }
 
+func (ec *executionContext) _FulfillmentTrackingInfoUpdatePayload_fulfillment(ctx context.Context, field graphql.CollectedField, obj *model.FulfillmentTrackingInfoUpdatePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FulfillmentTrackingInfoUpdatePayload_fulfillment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Fulfillment, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Fulfillment) graphql.Marshaler {
+			return ec.marshalOFulfillment2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐFulfillment(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_FulfillmentTrackingInfoUpdatePayload_fulfillment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "FulfillmentTrackingInfoUpdatePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Fulfillment(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _FulfillmentTrackingInfoUpdatePayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.FulfillmentTrackingInfoUpdatePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FulfillmentTrackingInfoUpdatePayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.OrderUserError) graphql.Marshaler {
+			return ec.marshalNOrderUserError2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐOrderUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FulfillmentTrackingInfoUpdatePayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "FulfillmentTrackingInfoUpdatePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OrderUserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Image_id(ctx context.Context, field graphql.CollectedField, obj *ent.Image) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -26799,6 +27070,70 @@ func (ec *executionContext) fieldContext_InventoryAdjustmentEdge_node(_ context.
 	return fc, nil
 }
 
+func (ec *executionContext) _InventoryLowStockThresholdSetPayload_inventoryLevel(ctx context.Context, field graphql.CollectedField, obj *model.InventoryLowStockThresholdSetPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InventoryLowStockThresholdSetPayload_inventoryLevel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.InventoryLevel, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.InventoryStockLevel) graphql.Marshaler {
+			return ec.marshalOInventoryStockLevel2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐInventoryStockLevel(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_InventoryLowStockThresholdSetPayload_inventoryLevel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InventoryLowStockThresholdSetPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InventoryStockLevel(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InventoryLowStockThresholdSetPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.InventoryLowStockThresholdSetPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InventoryLowStockThresholdSetPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InventoryLowStockThresholdSetPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InventoryLowStockThresholdSetPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _InventorySetQuantitiesPayload_adjustments(ctx context.Context, field graphql.CollectedField, obj *model.InventorySetQuantitiesPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -26861,6 +27196,98 @@ func (ec *executionContext) fieldContext_InventorySetQuantitiesPayload_userError
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _InventoryStockLevel_inventoryItemId(ctx context.Context, field graphql.CollectedField, obj *model.InventoryStockLevel) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InventoryStockLevel_inventoryItemId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.InventoryItemID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InventoryStockLevel_inventoryItemId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InventoryStockLevel", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _InventoryStockLevel_locationId(ctx context.Context, field graphql.CollectedField, obj *model.InventoryStockLevel) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InventoryStockLevel_locationId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LocationID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InventoryStockLevel_locationId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InventoryStockLevel", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _InventoryStockLevel_available(ctx context.Context, field graphql.CollectedField, obj *model.InventoryStockLevel) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InventoryStockLevel_available(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Available, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InventoryStockLevel_available(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InventoryStockLevel", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _InventoryStockLevel_lowStockThreshold(ctx context.Context, field graphql.CollectedField, obj *model.InventoryStockLevel) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InventoryStockLevel_lowStockThreshold(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LowStockThreshold, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_InventoryStockLevel_lowStockThreshold(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InventoryStockLevel", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
 func (ec *executionContext) _Location_id(ctx context.Context, field graphql.CollectedField, obj *ent.Location) (ret graphql.Marshaler) {
@@ -30821,6 +31248,68 @@ func (ec *executionContext) fieldContext_Mutation_inventoryAdjustQuantities(ctx 
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_inventoryLowStockThresholdSet(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_inventoryLowStockThresholdSet(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().InventoryLowStockThresholdSet(ctx, fc.Args["input"].(model.InventoryLowStockThresholdInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permissions, err := ec.unmarshalNPermission2ᚕstringᚄ(ctx, []any{"MANAGE_INVENTORY"})
+				if err != nil {
+					var zeroVal *model.InventoryLowStockThresholdSetPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *model.InventoryLowStockThresholdSetPayload
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, permissions)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.InventoryLowStockThresholdSetPayload) graphql.Marshaler {
+			return ec.marshalOInventoryLowStockThresholdSetPayload2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐInventoryLowStockThresholdSetPayload(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_inventoryLowStockThresholdSet(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InventoryLowStockThresholdSetPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_inventoryLowStockThresholdSet_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_cartCreate(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -32263,6 +32752,68 @@ func (ec *executionContext) fieldContext_Mutation_orderUpdate(ctx context.Contex
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_orderUpdate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_fulfillmentTrackingInfoUpdate(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_fulfillmentTrackingInfoUpdate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().FulfillmentTrackingInfoUpdate(ctx, fc.Args["fulfillmentId"].(string), fc.Args["trackingInfoInput"].(model.FulfillmentTrackingInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permissions, err := ec.unmarshalNPermission2ᚕstringᚄ(ctx, []any{"MANAGE_ORDERS"})
+				if err != nil {
+					var zeroVal *model.FulfillmentTrackingInfoUpdatePayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *model.FulfillmentTrackingInfoUpdatePayload
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, permissions)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.FulfillmentTrackingInfoUpdatePayload) graphql.Marshaler {
+			return ec.marshalOFulfillmentTrackingInfoUpdatePayload2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐFulfillmentTrackingInfoUpdatePayload(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_fulfillmentTrackingInfoUpdate(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FulfillmentTrackingInfoUpdatePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_fulfillmentTrackingInfoUpdate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -46038,6 +46589,50 @@ func (ec *executionContext) unmarshalInputInventoryLevelInput(ctx context.Contex
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputInventoryLowStockThresholdInput(ctx context.Context, obj any) (model.InventoryLowStockThresholdInput, error) {
+	var it model.InventoryLowStockThresholdInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"inventoryItemId", "locationId", "lowStockThreshold"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "inventoryItemId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("inventoryItemId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.InventoryItemID = data
+		case "locationId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("locationId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LocationID = data
+		case "lowStockThreshold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lowStockThreshold"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LowStockThreshold = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputInventoryQuantityInput(ctx context.Context, obj any) (model.InventoryQuantityInput, error) {
 	var it model.InventoryQuantityInput
 	if obj == nil {
@@ -54368,6 +54963,49 @@ func (ec *executionContext) _FulfillmentTrackingInfo(ctx context.Context, sel as
 	return out
 }
 
+var fulfillmentTrackingInfoUpdatePayloadImplementors = []string{"FulfillmentTrackingInfoUpdatePayload"}
+
+func (ec *executionContext) _FulfillmentTrackingInfoUpdatePayload(ctx context.Context, sel ast.SelectionSet, obj *model.FulfillmentTrackingInfoUpdatePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, fulfillmentTrackingInfoUpdatePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("FulfillmentTrackingInfoUpdatePayload")
+		case "fulfillment":
+			out.Values[i] = ec._FulfillmentTrackingInfoUpdatePayload_fulfillment(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._FulfillmentTrackingInfoUpdatePayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var imageImplementors = []string{"Image"}
 
 func (ec *executionContext) _Image(ctx context.Context, sel ast.SelectionSet, obj *ent.Image) graphql.Marshaler {
@@ -54823,6 +55461,49 @@ func (ec *executionContext) _InventoryAdjustmentEdge(ctx context.Context, sel as
 	return out
 }
 
+var inventoryLowStockThresholdSetPayloadImplementors = []string{"InventoryLowStockThresholdSetPayload"}
+
+func (ec *executionContext) _InventoryLowStockThresholdSetPayload(ctx context.Context, sel ast.SelectionSet, obj *model.InventoryLowStockThresholdSetPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, inventoryLowStockThresholdSetPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("InventoryLowStockThresholdSetPayload")
+		case "inventoryLevel":
+			out.Values[i] = ec._InventoryLowStockThresholdSetPayload_inventoryLevel(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._InventoryLowStockThresholdSetPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var inventorySetQuantitiesPayloadImplementors = []string{"InventorySetQuantitiesPayload"}
 
 func (ec *executionContext) _InventorySetQuantitiesPayload(ctx context.Context, sel ast.SelectionSet, obj *model.InventorySetQuantitiesPayload) graphql.Marshaler {
@@ -54843,6 +55524,59 @@ func (ec *executionContext) _InventorySetQuantitiesPayload(ctx context.Context, 
 		case "userErrors":
 			out.Values[i] = ec._InventorySetQuantitiesPayload_userErrors(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var inventoryStockLevelImplementors = []string{"InventoryStockLevel"}
+
+func (ec *executionContext) _InventoryStockLevel(ctx context.Context, sel ast.SelectionSet, obj *model.InventoryStockLevel) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, inventoryStockLevelImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("InventoryStockLevel")
+		case "inventoryItemId":
+			out.Values[i] = ec._InventoryStockLevel_inventoryItemId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "locationId":
+			out.Values[i] = ec._InventoryStockLevel_locationId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "available":
+			out.Values[i] = ec._InventoryStockLevel_available(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "lowStockThreshold":
+			out.Values[i] = ec._InventoryStockLevel_lowStockThreshold(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -56304,6 +57038,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
+		case "inventoryLowStockThresholdSet":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_inventoryLowStockThresholdSet(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "cartCreate":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_cartCreate(ctx, field)
@@ -56496,6 +57237,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "orderUpdate":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_orderUpdate(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "fulfillmentTrackingInfoUpdate":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_fulfillmentTrackingInfoUpdate(ctx, field)
 			})
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
@@ -66494,6 +67242,11 @@ func (ec *executionContext) marshalNFulfillmentTrackingInfo2ᚖgithubᚗcomᚋem
 	return ec._FulfillmentTrackingInfo(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNFulfillmentTrackingInput2githubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐFulfillmentTrackingInput(ctx context.Context, v any) (model.FulfillmentTrackingInput, error) {
+	res, err := ec.unmarshalInputFulfillmentTrackingInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNHTML2string(ctx context.Context, v any) (string, error) {
 	res, err := model.UnmarshalHTML(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -66722,6 +67475,11 @@ func (ec *executionContext) unmarshalNInventoryChangeInput2ᚖgithubᚗcomᚋemp
 func (ec *executionContext) unmarshalNInventoryLevelInput2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐInventoryLevelInput(ctx context.Context, v any) (*model.InventoryLevelInput, error) {
 	res, err := ec.unmarshalInputInventoryLevelInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNInventoryLowStockThresholdInput2githubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐInventoryLowStockThresholdInput(ctx context.Context, v any) (model.InventoryLowStockThresholdInput, error) {
+	res, err := ec.unmarshalInputInventoryLowStockThresholdInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNInventoryQuantityInput2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐInventoryQuantityInputᚄ(ctx context.Context, v any) ([]*model.InventoryQuantityInput, error) {
@@ -69346,6 +70104,13 @@ func (ec *executionContext) unmarshalOFulfillmentLineItemInput2ᚕᚖgithubᚗco
 	return res, nil
 }
 
+func (ec *executionContext) marshalOFulfillmentTrackingInfoUpdatePayload2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐFulfillmentTrackingInfoUpdatePayload(ctx context.Context, sel ast.SelectionSet, v *model.FulfillmentTrackingInfoUpdatePayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._FulfillmentTrackingInfoUpdatePayload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOFulfillmentTrackingInput2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐFulfillmentTrackingInput(ctx context.Context, v any) (*model.FulfillmentTrackingInput, error) {
 	if v == nil {
 		return nil, nil
@@ -69529,11 +70294,25 @@ func (ec *executionContext) unmarshalOInventoryLevelInput2ᚕᚖgithubᚗcomᚋe
 	return res, nil
 }
 
+func (ec *executionContext) marshalOInventoryLowStockThresholdSetPayload2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐInventoryLowStockThresholdSetPayload(ctx context.Context, sel ast.SelectionSet, v *model.InventoryLowStockThresholdSetPayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._InventoryLowStockThresholdSetPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalOInventorySetQuantitiesPayload2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐInventorySetQuantitiesPayload(ctx context.Context, sel ast.SelectionSet, v *model.InventorySetQuantitiesPayload) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	return ec._InventorySetQuantitiesPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOInventoryStockLevel2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐInventoryStockLevel(ctx context.Context, sel ast.SelectionSet, v *model.InventoryStockLevel) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._InventoryStockLevel(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOLanguageCode2ᚖstring(ctx context.Context, v any) (*string, error) {

@@ -726,6 +726,11 @@ type FulfillmentTrackingInfo struct {
 	URL    *string `json:"url,omitempty"`
 }
 
+type FulfillmentTrackingInfoUpdatePayload struct {
+	Fulfillment *ent.Fulfillment  `json:"fulfillment,omitempty"`
+	UserErrors  []*OrderUserError `json:"userErrors"`
+}
+
 type FulfillmentTrackingInput struct {
 	Company *string `json:"company,omitempty"`
 	Number  *string `json:"number,omitempty"`
@@ -788,6 +793,19 @@ type InventoryLevelInput struct {
 	AvailableQuantity int    `json:"availableQuantity"`
 }
 
+type InventoryLowStockThresholdInput struct {
+	InventoryItemID string `json:"inventoryItemId"`
+	LocationID      string `json:"locationId"`
+	// Staff are emailed (EMPORIUM_STAFF_EMAIL) when an order or an adjustment takes the available stock from above
+	// it to at or below it; null removes it.
+	LowStockThreshold *int `json:"lowStockThreshold,omitempty"`
+}
+
+type InventoryLowStockThresholdSetPayload struct {
+	InventoryLevel *InventoryStockLevel `json:"inventoryLevel,omitempty"`
+	UserErrors     []*UserError         `json:"userErrors"`
+}
+
 type InventoryQuantityInput struct {
 	// The variant whose stock is set (Emporium's inventory item is the variant).
 	InventoryItemID string `json:"inventoryItemId"`
@@ -803,6 +821,14 @@ type InventorySetQuantitiesInput struct {
 type InventorySetQuantitiesPayload struct {
 	Adjustments []*ent.InventoryAdjustment `json:"adjustments,omitempty"`
 	UserErrors  []*UserError               `json:"userErrors"`
+}
+
+// A variant's stock at one location, with its low stock threshold.
+type InventoryStockLevel struct {
+	InventoryItemID   string `json:"inventoryItemId"`
+	LocationID        string `json:"locationId"`
+	Available         int    `json:"available"`
+	LowStockThreshold *int   `json:"lowStockThreshold,omitempty"`
 }
 
 type LocationAddInput struct {
