@@ -50,11 +50,21 @@ const (
 	DiscountsDelete    = "discounts/delete"
 )
 
+// Topics of the changes storefronts watch live (carts, stock) and of a customer's deletion. Their
+// recording is added with the realtime subscriptions and the customer deletion; subscriptions may
+// already name them.
+const (
+	CartsCreate           = "carts/create"
+	CartsUpdate           = "carts/update"
+	InventoryLevelsUpdate = "inventory_levels/update"
+	CustomersDelete       = "customers/delete"
+)
+
 // Topics lists every topic recorded, for documentation and validation of subscriptions.
 var Topics = []string{OrdersCreate, OrdersPaid, OrdersCancelled, OrdersFulfilled, OrdersPartiallyFulfilled,
 	FulfillmentsCreate, RefundsCreate, ProductsCreate, ProductsUpdate, ProductsDelete, CustomersCreate,
 	OrdersUpdated, FulfillmentsUpdate, CollectionsCreate, CollectionsUpdate, CollectionsDelete, CustomersUpdate,
-	DiscountsCreate, DiscountsUpdate, DiscountsDelete,
+	DiscountsCreate, DiscountsUpdate, DiscountsDelete, CartsCreate, CartsUpdate, InventoryLevelsUpdate, CustomersDelete,
 }
 
 // Recorder writes events and queues their jobs.

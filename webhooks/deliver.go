@@ -149,16 +149,7 @@ func (w *Worker) Work(ctx context.Context, job *jobs.Job[DeliverArgs]) error {
 		if err := upd.SetStatus(webhookdelivery.StatusFailed).ClearNextAttemptAt().Exec(ctx); err != nil {
 			return err
 		}
-		n, err := s.client.WebhookSubscription.Update().Where(webhooksubscription.ID(sub.ID),
-			webhooksubscription.StatusEQ(webhooksubscription.StatusActive)).SetStatus(webhooksubscription.StatusFailing).Save(ctx)
-		if err != nil {
-			return err
-		}
-		if n > 0 {
-			s.opts.Log.WarnContext(ctx, "webhook subscription failing: a delivery was given up",
-				"subscription", sub.ID, "topic", sub.Topic, "delivery", d.ID, "attempts", d.Attempts+1, "err", attemptErr)
-		}
-		return nil
+		return s.markFailing(ctx, sub, d, attemptErr)
 	}
 	delay := s.backoff(d.Attempts + 1)
 	if err := upd.SetStatus(webhookdelivery.StatusRetrying).SetNextAttemptAt(now.Add(delay)).Exec(ctx); err != nil {
