@@ -47,14 +47,24 @@ func (s *Service) Consume(ctx context.Context, tx *ent.Tx, e *ent.Event) error {
 	}
 	// One statement for the deliveries and one for their jobs, however many subscriptions: this runs
 	// inside the event's write transaction, which on SQLite holds the only writer.
-	creates := make([]*ent.WebhookDeliveryCreate, len(subs))
-	for i, sub := range subs {
+	creates := make([]*ent.WebhookDeliveryCreate, 0, len(subs))
+	for _, sub := range subs {
+		ok, err := s.wants(sub, e)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			continue
+		}
 		id, err := webhookID()
 		if err != nil {
 			return err
 		}
-		creates[i] = tx.WebhookDelivery.Create().SetSubscriptionID(sub.ID).SetEventID(e.ID).SetTopic(e.Topic).
-			SetResourceID(e.ResourceID).SetCallbackURL(sub.CallbackURL).SetWebhookID(id)
+		creates = append(creates, tx.WebhookDelivery.Create().SetSubscriptionID(sub.ID).SetEventID(e.ID).SetTopic(e.Topic).
+			SetResourceID(e.ResourceID).SetCallbackURL(sub.CallbackURL).SetWebhookID(id))
+	}
+	if len(creates) == 0 {
+		return nil
 	}
 	ds, err := tx.WebhookDelivery.CreateBulk(creates...).Save(ctx)
 	if err != nil {
@@ -203,7 +213,10 @@ func (s *Service) backoff(attempt int) time.Duration {
 
 // post makes one attempt: the event's payload, signed; success is a 2xx answer within the timeout.
 func (s *Service) post(ctx context.Context, sub *ent.WebhookSubscription, d *ent.WebhookDelivery, e *ent.Event) (int, time.Duration, error) {
-	body := []byte(e.Payload)
+	body, err := s.body(sub, e)
+	if err != nil {
+		return 0, 0, fmt.Errorf("payload: %w", err)
+	}
 	ctx, cancel := context.WithTimeout(ctx, s.opts.Timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, sub.CallbackURL, bytes.NewReader(body))
@@ -218,7 +231,7 @@ func (s *Service) post(ctx context.Context, sub *ent.WebhookSubscription, d *ent
 	h.Set("X-Emporium-Webhook-Id", d.WebhookID)
 	h.Set("X-Emporium-Event-Id", strconv.Itoa(e.ID))
 	h.Set("X-Emporium-Triggered-At", e.CreatedAt.UTC().Format(time.RFC3339Nano))
-	h.Set("X-Emporium-Api-Version", APIVersion)
+	h.Set("X-Emporium-Api-Version", version(sub))
 	start := time.Now()
 	resp, err := s.http.Do(req)
 	if err != nil {
