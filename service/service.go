@@ -251,7 +251,7 @@ func Open(ctx context.Context, opts Options) (*Service, error) {
 	}
 	recorder := events.NewRecorder(queue)
 	hooks := webhooks.New(db.Client, queue, webhooks.Options{Allow: opts.WebhookAllow, Production: opts.Production,
-		RetryBase: opts.WebhookRetryBase, GiveUpAfter: opts.WebhookGiveUpAfter, Log: opts.Log})
+		RetryBase: opts.WebhookRetryBase, GiveUpAfter: opts.WebhookGiveUpAfter, Log: opts.Log, Events: recorder})
 	templates, err := emails.NewTemplates(opts.EmailTemplates)
 	if err != nil {
 		return nil, errors.Join(err, queue.Close(), db.Close())
