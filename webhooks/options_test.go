@@ -1,0 +1,171 @@
+package webhooks
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/emporium/emporium/events"
+)
+
+const orderJSON = `{"id":"gid://emporium/Order/7","name":"#1007","financialStatus":"PAID","email":"Ada@Example.com",
+"totalPrice":{"amount":"92.00","currencyCode":"USD"},"shippingAddress":{"city":"Paris","zip":"75001"},
+"lineItems":[{"title":"Tee","quantity":2,"sku":"TEE-M","originalUnitPrice":{"amount":"10.50","currencyCode":"USD"}},
+{"title":"Mug","quantity":1,"sku":"MUG","originalUnitPrice":{"amount":"9.99","currencyCode":"USD"}}],"taxesIncluded":false}`
+
+func TestSelectionCutsPayload(t *testing.T) {
+	for _, c := range []struct{ sel, want string }{
+		{`{ id name }`, `{"id":"gid://emporium/Order/7","name":"#1007"}`},
+		{`name id`, `{"name":"#1007","id":"gid://emporium/Order/7"}`},
+		{`{ totalPrice { amount } lineItems { title quantity } }`,
+			`{"totalPrice":{"amount":"92.00"},"lineItems":[{"title":"Tee","quantity":2},{"title":"Mug","quantity":1}]}`},
+		{`{ lineItems { originalUnitPrice { amount } } lineItems { sku } }`,
+			`{"lineItems":[{"originalUnitPrice":{"amount":"10.50"},"sku":"TEE-M"},{"originalUnitPrice":{"amount":"9.99"},"sku":"MUG"}]}`},
+		{`{ shippingAddress { city } totalPrice }`, `{"shippingAddress":{"city":"Paris"},"totalPrice":{"amount":"92.00","currencyCode":"USD"}}`},
+		{`{ id id }`, `{"id":"gid://emporium/Order/7"}`},
+		{`{ note canceledAt }`, `{}`}, // known fields this payload happens to lack
+	} {
+		sel, err := parseSelection(c.sel, shapes[events.OrdersCreate])
+		if err != nil {
+			t.Errorf("%s: %v", c.sel, err)
+			continue
+		}
+		var buf bytes.Buffer
+		if err := sel.cut(&buf, []byte(orderJSON)); err != nil || buf.String() != c.want {
+			t.Errorf("%s: got %s, %v; want %s", c.sel, buf.String(), err, c.want)
+		}
+	}
+}
+
+func TestIncludeFields(t *testing.T) {
+	sel, err := includeSelection([]string{"id", "lineItems.title", "lineItems.originalUnitPrice.amount", "totalPrice"}, shapes[events.OrdersPaid])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := sel.cut(&buf, []byte(orderJSON)); err != nil {
+		t.Fatal(err)
+	}
+	want := `{"id":"gid://emporium/Order/7","lineItems":[{"title":"Tee","originalUnitPrice":{"amount":"10.50"}},{"title":"Mug","originalUnitPrice":{"amount":"9.99"}}],"totalPrice":{"amount":"92.00","currencyCode":"USD"}}`
+	if buf.String() != want {
+		t.Errorf("got %s\nwant %s", buf.String(), want)
+	}
+	for _, bad := range [][]string{{"totalPriceSet"}, {"lineItems.price"}, {"id.x"}, {"lineItems..title"}} {
+		if _, err := includeSelection(bad, shapes[events.OrdersPaid]); err == nil {
+			t.Errorf("%v accepted", bad)
+		}
+	}
+}
+
+func TestSelectionRefused(t *testing.T) {
+	deep := strings.Repeat("{ a ", 8) + strings.Repeat("}", 8)
+	many := "{" + strings.Repeat(" id", MaxSelectionFields+1) + "}"
+	for _, c := range []struct{ sel, want string }{
+		{`{ id name totalPriceSet { shopMoney { amount currencyCode } } }`, "totalPriceSet"},
+		{`{ lineItems { title price } }`, "lineItems.price"},
+		{`{ id { value } }`, "id, which has none"},
+		{`{ n: name }`, "rename"},
+		{`{ lineItems(first: 2) { title } }`, "arguments"},
+		{`{ ...F } fragment F on Order { id }`, "fragments"},
+		{`{ ... on Order { id } }`, "fragments"},
+		{`query($a: Int) { id }`, "variables"},
+		{`mutation { id }`, "mutation"},
+		{`subscription { id }`, "subscription"},
+		{`{ id `, "not a GraphQL selection set"},
+		{many, "more than"},
+		{"{ id" + strings.Repeat(" ", MaxSelectionLength) + "}", "longer"},
+	} {
+		_, err := parseSelection(c.sel, shapes[events.OrdersCreate])
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%.60s: %v, want an error with %q", c.sel, err, c.want)
+		}
+	}
+	if _, err := parseSelection(deep, nil); err == nil || !strings.Contains(err.Error(), "deeper") {
+		t.Errorf("a deep selection: %v", err)
+	}
+	// A topic whose payload type is not registered: names are not checked.
+	if _, err := parseSelection(`{ anything { at all } }`, nil); err != nil {
+		t.Errorf("unknown shape: %v", err)
+	}
+}
+
+func TestFilter(t *testing.T) {
+	sh := shapes[events.OrdersCreate]
+	for _, c := range []struct {
+		filter string
+		want   bool
+	}{
+		{"financial_status:paid", true},
+		{"financial_status:PAID", true},
+		{"financial_status:pending", false},
+		{"financialstatus:paid", true},
+		{"email:ada@example.com", true},
+		{"email:ada*", true},
+		{"total_price:92", true},
+		{"total_price:92.000", true},
+		{"total_price:>=92.00", true},
+		{"total_price:>92.00", false},
+		{"total_price:<100", true},
+		{"total_price:<=9.2", false},
+		{"line_items.original_unit_price:>=10.00", true}, // any line
+		{"line_items.original_unit_price:>10.50", false},
+		{"line_items.quantity:2 AND line_items.sku:mug", true},
+		{"line_items.title:tee AND NOT financial_status:refunded", true},
+		{"financial_status:refunded OR shipping_address.city:paris", true},
+		{"-financial_status:paid", false},
+		{"(financial_status:paid OR financial_status:pending) AND taxes_included:false", true},
+		{"taxes_included:true", false},
+		{"note:anything", false}, // absent from this payload
+	} {
+		f, err := parseFilter(c.filter, sh)
+		if err != nil {
+			t.Errorf("%s: %v", c.filter, err)
+			continue
+		}
+		if got, err := f.matches([]byte(orderJSON)); err != nil || got != c.want {
+			t.Errorf("%s: %v, %v; want %v", c.filter, got, err, c.want)
+		}
+	}
+	for _, c := range []struct{ filter, want string }{
+		{"financial_state:paid", "financial_state"},
+		{"line_items.price:>10", "line_items.price"},
+		{"paid", "names no field"},
+		{"status:(", "position"},
+		{`title:"open`, "unterminated"},
+	} {
+		if _, err := parseFilter(c.filter, sh); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v, want an error with %q", c.filter, err, c.want)
+		}
+	}
+}
+
+func TestCompareDecimals(t *testing.T) {
+	for _, c := range []struct {
+		a, b string
+		want int
+	}{
+		{"10.00", "10", 0}, {"9.99", "10.00", -1}, {"100", "99.999", 1}, {"-1.5", "-1.25", -1}, {"-0.00", "0", 0},
+		{"0010.5", "10.50", 0}, {"12345678901234567890.01", "12345678901234567890.001", 1}, {"-3", "2", -1},
+	} {
+		if got, ok := compareDecimals(c.a, c.b); !ok || got != c.want {
+			t.Errorf("compareDecimals(%s, %s) = %d, %v; want %d", c.a, c.b, got, ok, c.want)
+		}
+	}
+	for _, bad := range []string{"", "1.", ".5", "1e3", "abc", "1.2.3", "--1"} {
+		if _, ok := compareDecimals(bad, "1"); ok {
+			t.Errorf("%q taken for a decimal", bad)
+		}
+	}
+}
+
+func TestOptionsCheckedAgainstTopic(t *testing.T) {
+	if _, errs := parseOptions(events.ProductsDelete, "{ id title }", nil, ""); !errs.Any() || !strings.Contains(errs[0].Message, "title") {
+		t.Errorf("products/delete carries only the ID: %v", errs)
+	}
+	if _, errs := parseOptions(events.ProductsUpdate, "{ id title variants { prices { amount } } }", nil, "status:active AND variants.prices:>=10.00"); errs.Any() {
+		t.Errorf("products/update: %v", errs)
+	}
+	if _, errs := parseOptions(events.OrdersCreate, "{ id }", []string{"name"}, ""); !errs.Any() {
+		t.Error("both a selection and includeFields accepted")
+	}
+}
