@@ -14,4 +14,3 @@ func webhookInput(in model.WebhookSubscriptionInput) webhooks.Input {
 	}
 	return out
 }
-
