@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/emporium/emporium/ent"
 	"github.com/emporium/emporium/events"
 )
 
@@ -168,4 +169,30 @@ func TestOptionsCheckedAgainstTopic(t *testing.T) {
 	if _, errs := parseOptions(events.OrdersCreate, "{ id }", []string{"name"}, ""); !errs.Any() {
 		t.Error("both a selection and includeFields accepted")
 	}
+}
+
+// BenchmarkBody is the per-delivery cost of a field selection and of a filter, each parsed once per
+// subscription and cached.
+func BenchmarkBody(b *testing.B) {
+	s := New(nil, nil, Options{})
+	sub := &ent.WebhookSubscription{ID: 1, Topic: events.OrdersCreate,
+		FieldSelection: "{ id name totalPrice { amount } lineItems { title quantity originalUnitPrice { amount } } }",
+		Filter:         "financial_status:paid AND total_price:>=10.00"}
+	e := &ent.Event{Topic: events.OrdersCreate, Payload: []byte(orderJSON)}
+	b.Run("selection", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := s.body(sub, e); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("filter", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if ok, err := s.wants(sub, e); !ok || err != nil {
+				b.Fatal(ok, err)
+			}
+		}
+	})
 }

@@ -173,24 +173,50 @@ func includeSelection(paths []string, sh *shape) (selection, error) {
 
 // cut writes to buf the part of the JSON value raw that s selects: an object's selected fields in the
 // selection's order (those it lacks are left out), each element of an array cut alike, any other
-// value as it is. Values are copied byte for byte, so amounts and numbers keep their exact text.
-func (s selection) cut(buf *bytes.Buffer, raw json.RawMessage) error {
-	raw = bytes.TrimSpace(raw)
-	if s == nil || len(raw) == 0 {
+// value as it is. Values are copied byte for byte, so amounts and numbers keep their exact text. raw
+// is checked once, then walked by a scanner that allocates nothing: this runs for every delivery.
+func (s selection) cut(buf *bytes.Buffer, raw []byte) error {
+	if s == nil {
 		buf.Write(raw)
 		return nil
 	}
-	switch raw[0] {
+	if !json.Valid(raw) {
+		return errors.New("webhooks: payload is not JSON")
+	}
+	s.cutValid(buf, raw, skipSpace(raw, 0))
+	return nil
+}
+
+// cutValid writes the cut of the valid JSON value starting at raw[i] and returns where it ends.
+func (s selection) cutValid(buf *bytes.Buffer, raw []byte, i int) int {
+	end := skipValue(raw, i)
+	if s == nil {
+		buf.Write(raw[i:end])
+		return end
+	}
+	switch raw[i] {
 	case '{':
-		var obj map[string]json.RawMessage
-		if err := json.Unmarshal(raw, &obj); err != nil {
-			return err
+		// The selected fields' spans, in the object's order, then written in the selection's.
+		spans := make([][2]int, len(s))
+		for j := skipSpace(raw, i+1); raw[j] != '}'; {
+			kEnd := skipValue(raw, j)
+			key := raw[j+1 : kEnd-1]
+			v := skipSpace(raw, skipSpace(raw, kEnd)+1) // past the colon
+			vEnd := skipValue(raw, v)
+			for n, f := range s {
+				if keyIs(key, f.name) {
+					spans[n] = [2]int{v, vEnd}
+				}
+			}
+			j = skipSpace(raw, vEnd)
+			if raw[j] == ',' {
+				j = skipSpace(raw, j+1)
+			}
 		}
 		buf.WriteByte('{')
 		first := true
-		for _, f := range s {
-			v, ok := obj[f.name]
-			if !ok {
+		for n, f := range s {
+			if spans[n][1] == 0 {
 				continue
 			}
 			if !first {
@@ -200,28 +226,71 @@ func (s selection) cut(buf *bytes.Buffer, raw json.RawMessage) error {
 			key, _ := json.Marshal(f.name)
 			buf.Write(key)
 			buf.WriteByte(':')
-			if err := f.sub.cut(buf, v); err != nil {
-				return err
-			}
+			f.sub.cutValid(buf, raw, spans[n][0])
 		}
 		buf.WriteByte('}')
 	case '[':
-		var arr []json.RawMessage
-		if err := json.Unmarshal(raw, &arr); err != nil {
-			return err
-		}
 		buf.WriteByte('[')
-		for i, v := range arr {
-			if i > 0 {
+		for j, n := skipSpace(raw, i+1), 0; raw[j] != ']'; n++ {
+			if n > 0 {
 				buf.WriteByte(',')
 			}
-			if err := s.cut(buf, v); err != nil {
-				return err
+			j = skipSpace(raw, s.cutValid(buf, raw, j))
+			if raw[j] == ',' {
+				j = skipSpace(raw, j+1)
 			}
 		}
 		buf.WriteByte(']')
 	default:
-		buf.Write(raw) // null, or a scalar where an object was expected: nothing to cut
+		buf.Write(raw[i:end]) // null, or a scalar where an object was expected: nothing to cut
 	}
-	return nil
+	return end
+}
+
+// keyIs tells whether the raw key (between its quotes) is name; escaped keys are decoded first.
+func keyIs(key []byte, name string) bool {
+	if bytes.IndexByte(key, '\\') < 0 {
+		return string(key) == name
+	}
+	var k string
+	err := json.Unmarshal(append(append([]byte{'"'}, key...), '"'), &k)
+	return err == nil && k == name
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\n' || b[i] == '\t' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// skipValue returns the end of the valid JSON value starting at b[i].
+func skipValue(b []byte, i int) int {
+	switch b[i] {
+	case '"':
+		for i++; b[i] != '"'; i++ {
+			if b[i] == '\\' {
+				i++
+			}
+		}
+		return i + 1
+	case '{', '[':
+		depth := 0
+		for ; ; i++ {
+			switch b[i] {
+			case '{', '[':
+				depth++
+			case '}', ']':
+				if depth--; depth == 0 {
+					return i + 1
+				}
+			case '"':
+				i = skipValue(b, i) - 1
+			}
+		}
+	}
+	for i < len(b) && b[i] != ',' && b[i] != '}' && b[i] != ']' && b[i] != ' ' && b[i] != '\n' && b[i] != '\t' && b[i] != '\r' {
+		i++
+	}
+	return i
 }
