@@ -282,6 +282,7 @@ func (s *Service) Delete(ctx context.Context, v auth.Viewer, id int) (validation
 	if err != nil {
 		return nil, fmt.Errorf("webhooks: delete: %w", err)
 	}
+	s.options.Delete(id)
 	return errs, nil
 }
 
