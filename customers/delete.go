@@ -48,9 +48,12 @@ func (s *Service) Delete(ctx context.Context, id int) (validation.Errors, error)
 	var errs validation.Errors
 	err := database.WithTx(ctx, s.client, func(tx *ent.Tx) error {
 		exists, err := tx.Customer.Query().Where(customer.ID(id)).Exist(ctx)
-		if err != nil || !exists {
+		if err != nil {
+			return fmt.Errorf("find customer: %w", err)
+		}
+		if !exists {
 			errs = customerNotFound
-			return err
+			return nil
 		}
 		// The carts go before the orders are counted: a checkout completing one of them holds its row
 		// until it commits, so on PostgreSQL this delete waits for it and the count below, a statement
@@ -73,14 +76,15 @@ func (s *Service) Delete(ctx context.Context, id int) (validation.Errors, error)
 		if _, err := tx.Session.Delete().Where(session.KindEQ(sessions.Customer), session.SubjectID(id)).Exec(ctx); err != nil {
 			return fmt.Errorf("delete sessions: %w", err)
 		}
-		// A concurrent deletion may have won since the check above: it answers as not found.
-		n, err := tx.Customer.Delete().Where(customer.ID(id)).Exec(ctx)
-		if err != nil {
-			return fmt.Errorf("delete customer: %w", err)
-		}
-		if n == 0 {
+		// By ID, so that the audit entry names the customer. A concurrent deletion may have won since
+		// the check above: it answers as not found.
+		err = tx.Customer.DeleteOneID(id).Exec(ctx)
+		if ent.IsNotFound(err) {
 			errs = customerNotFound
 			return errRefused
+		}
+		if err != nil {
+			return fmt.Errorf("delete customer: %w", err)
 		}
 		return s.events.Record(ctx, tx, events.CustomersDelete, "Customer", id, DeletedPayload{ID: gid.Encode("Customer", id)})
 	})
