@@ -10,7 +10,10 @@ import (
 	"time"
 
 	"github.com/emporium/emporium/ent/cart"
+	"github.com/emporium/emporium/ent/completionattempt"
+	entcustomer "github.com/emporium/emporium/ent/customer"
 	"github.com/emporium/emporium/ent/customeraddress"
+	entorder "github.com/emporium/emporium/ent/order"
 	"github.com/emporium/emporium/ent/session"
 	"github.com/emporium/emporium/events"
 	"github.com/emporium/emporium/gid"
@@ -201,6 +204,9 @@ func TestCustomerDelete(t *testing.T) {
 			if signedIn(token) || signedIn(otherToken) {
 				t.Error("a token of the deleted customer still works")
 			}
+			if d := s.data(t, nil, whoAmI, map[string]any{"token": token}); at(d, "customer") != nil {
+				t.Errorf("the deleted customer's token as an argument: %v", d)
+			}
 			for _, a := range []string{home, work} {
 				if d := s.data(t, owner, `query($id: ID!) { node(id: $id) { id } }`, map[string]any{"id": a}); at(d, "node") != nil {
 					t.Errorf("address %s of the deleted customer: %v", a, d)
@@ -272,5 +278,87 @@ func TestCustomerDelete(t *testing.T) {
 				t.Errorf("the new sign-up's events: %v", topics(eventsOf(t, s, again)))
 			}
 		})
+	})
+}
+
+// TestCustomerDeleteRacesCheckout deletes customers while a checkout of their cart completes, the two
+// requests sent at once: whichever wins, no order is left naming a deleted customer. Either the order
+// is placed and the deletion is refused, or the customer and their cart go and the completion fails.
+func TestCustomerDeleteRacesCheckout(t *testing.T) {
+	const rounds = 10
+	gateway := payments.NewTestGateway()
+	eachFreshDB(t, func(o *service.Options) {
+		withOwner(nil)(o)
+		o.Payments = gateway
+		// Each round signs a customer up and in from one address: two password hashes, which the rate
+		// limit prices high. The limit is not what this test is about.
+		o.RateCapacity = -1
+	}, func(t *testing.T, s *server) {
+		ctx := context.Background()
+		owner := bearer(staffLogin(t, s, ownerEmail, ownerPassword))
+		tee := variantIDs(t, s, "organic-cotton-tee")["EMP-TEE-ORG-M-NVY"]
+		var placed, deleted int
+		for i := range rounds {
+			id, token := signUpAndLogIn(t, s, fmt.Sprintf("racer-%d@example.com", i))
+			n, err := gid.DecodeType(id, "Customer")
+			if err != nil {
+				t.Fatal(err)
+			}
+			ready, _ := readyCart(t, s, tee, 1, payments.CardSuccess)
+			d := s.data(t, nil, `mutation($id: ID!, $t: String!) { cartBuyerIdentityUpdate(cartId: $id, buyerIdentity: {customerAccessToken: $t}) {
+				cart { id } userErrors { field message code } } }`, map[string]any{"id": ready, "t": token})
+			noUserErrors(t, d, "cartBuyerIdentityUpdate")
+
+			start := make(chan struct{})
+			done := make(chan error, 2)
+			var del response
+			go func() {
+				<-start
+				_, err := s.sendWith(http.DefaultClient, nil, map[string]any{"query": submit, "variables": map[string]any{"id": ready, "t": "race"}})
+				done <- err
+			}()
+			go func() {
+				<-start
+				var err error
+				del, err = s.sendWith(http.DefaultClient, owner, map[string]any{"query": customerDelete, "variables": map[string]any{"id": id}})
+				done <- err
+			}()
+			close(start)
+			for range 2 {
+				if err := <-done; err != nil {
+					t.Fatal(err)
+				}
+			}
+			if del.Status != http.StatusOK || len(del.Errors) > 0 {
+				t.Fatalf("customerDelete: status %d, %+v", del.Status, del.Errors)
+			}
+			// A completion runs on after its request answers: wait until its attempt has ended.
+			waitFor(t, 10*time.Second, "the completion attempt to end", func() bool {
+				n, err := s.svc.DB.Client.CompletionAttempt.Query().Where(completionattempt.CartID(ready),
+					completionattempt.StatusEQ(completionattempt.StatusPROCESSING)).Count(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return n == 0
+			})
+			orders, err := s.svc.DB.Client.Order.Query().Where(entorder.CustomerID(n)).Count(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			customerLeft, err := s.svc.DB.Client.Customer.Query().Where(entcustomer.ID(n)).Exist(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			code := userErrorCode(mustDecode(t, del.Data), "customerDelete")
+			switch {
+			case orders == 1 && customerLeft && code == "CUSTOMER_HAS_ORDERS":
+				placed++
+			case orders == 0 && !customerLeft && code == "":
+				deleted++
+			default:
+				t.Errorf("round %d: %d orders, customer left %v, deletion's userError %q", i, orders, customerLeft, code)
+			}
+		}
+		t.Logf("%d rounds: the order won %d, the deletion %d", rounds, placed, deleted)
 	})
 }
