@@ -15,8 +15,11 @@ import (
 	"github.com/emporium/emporium/customers"
 	"github.com/emporium/emporium/ent"
 	"github.com/emporium/emporium/ent/customeraddress"
+	"github.com/emporium/emporium/gid"
 	"github.com/emporium/emporium/graph/generated"
+	"github.com/emporium/emporium/graph/loaders"
 	"github.com/emporium/emporium/graph/model"
+	"github.com/emporium/emporium/validation"
 )
 
 // DisplayName is the resolver for the displayName field.
@@ -261,6 +264,29 @@ func (r *mutationResolver) CustomerResetByURL(ctx context.Context, resetURL stri
 		return nil, throttled(err)
 	}
 	return &model.CustomerResetByURLPayload{Customer: c, CustomerAccessToken: customerToken(tok), CustomerUserErrors: customerUserErrors(errs)}, nil
+}
+
+// CustomerDelete is the resolver for the customerDelete field.
+func (r *mutationResolver) CustomerDelete(ctx context.Context, input model.CustomerDeleteInput) (*model.CustomerDeletePayload, error) {
+	shop, err := loaders.For(ctx).Shop(ctx)
+	if err != nil {
+		return nil, err
+	}
+	p := &model.CustomerDeletePayload{Shop: shop}
+	id, err := gid.DecodeType(input.ID, "Customer")
+	if err != nil {
+		p.UserErrors = userErrors(validation.Errors{{Field: []string{"input", "id"}, Message: "Customer ID is invalid", Code: validation.Invalid}})
+		return p, nil
+	}
+	errs, err := r.customers.Delete(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	p.UserErrors = userErrors(errs)
+	if !errs.Any() {
+		p.DeletedCustomerID = &input.ID
+	}
+	return p, nil
 }
 
 // Customer is the resolver for the customer field.

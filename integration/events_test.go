@@ -132,6 +132,20 @@ func TestEventsRecordedWithTheirChange(t *testing.T) {
 			if p := evs[2].payload; str(p, "addresses.0.id") != address || str(p, "addresses.0.city") != "London" || p["defaultAddressId"] != address || p["passwordHash"] != nil {
 				t.Errorf("customers/update after the address: %v", p)
 			}
+
+			// customers/delete carries only the ID; deleting again is refused and records nothing.
+			del = `mutation($id: ID!) { customerDelete(input: {id: $id}) { deletedCustomerId userErrors { field message code } } }`
+			noUserErrors(t, s.data(t, owner, del, map[string]any{"id": adaID}), "customerDelete")
+			if d := s.data(t, owner, del, map[string]any{"id": adaID}); userErrorCode(d, "customerDelete") != "NOT_FOUND" {
+				t.Errorf("deleting a deleted customer: %v", d)
+			}
+			evs = eventsOf(t, s, adaID)
+			if want := []string{events.CustomersCreate, events.CustomersUpdate, events.CustomersUpdate, events.CustomersDelete}; !slices.Equal(topics(evs), want) {
+				t.Fatalf("events of a deleted customer, with a refused second deletion: %v, want %v", topics(evs), want)
+			}
+			if fmt.Sprint(evs[3].payload) != fmt.Sprintf("map[id:%s]", adaID) {
+				t.Errorf("customers/delete payload: %v", evs[3].payload)
+			}
 		})
 
 		t.Run("collections", func(t *testing.T) {

@@ -535,6 +535,12 @@ type ComplexityRoot struct {
 		CustomerUserErrors func(childComplexity int) int
 	}
 
+	CustomerDeletePayload struct {
+		DeletedCustomerID func(childComplexity int) int
+		Shop              func(childComplexity int) int
+		UserErrors        func(childComplexity int) int
+	}
+
 	CustomerEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
@@ -886,6 +892,7 @@ type ComplexityRoot struct {
 		CustomerAddressUpdate             func(childComplexity int, customerAccessToken *string, id string, address model.MailingAddressInput) int
 		CustomerCreate                    func(childComplexity int, input model.CustomerCreateInput) int
 		CustomerDefaultAddressUpdate      func(childComplexity int, customerAccessToken *string, addressID string) int
+		CustomerDelete                    func(childComplexity int, input model.CustomerDeleteInput) int
 		CustomerRecover                   func(childComplexity int, email string) int
 		CustomerReset                     func(childComplexity int, id string, input model.CustomerResetInput) int
 		CustomerResetByURL                func(childComplexity int, resetURL string, password string) int
@@ -1719,6 +1726,7 @@ type MutationResolver interface {
 	CartSelectedDeliveryOptionsUpdate(ctx context.Context, cartID string, selectedDeliveryOptions []*model.CartSelectedDeliveryOptionInput) (*model.CartSelectedDeliveryOptionsUpdatePayload, error)
 	CartPaymentUpdate(ctx context.Context, cartID string, payment model.CartPaymentInput) (*model.CartPaymentUpdatePayload, error)
 	CartSubmitForCompletion(ctx context.Context, cartID string, attemptToken string) (*model.CartSubmitForCompletionPayload, error)
+	CustomerDelete(ctx context.Context, input model.CustomerDeleteInput) (*model.CustomerDeletePayload, error)
 	DiscountCreate(ctx context.Context, input model.DiscountInput) (*model.DiscountPayload, error)
 	DiscountUpdate(ctx context.Context, id string, input model.DiscountInput) (*model.DiscountPayload, error)
 	DiscountDelete(ctx context.Context, id string) (*model.DiscountDeletePayload, error)
@@ -3555,6 +3563,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CustomerDefaultAddressUpdatePayload.CustomerUserErrors(childComplexity), true
 
+	case "CustomerDeletePayload.deletedCustomerId":
+		if e.ComplexityRoot.CustomerDeletePayload.DeletedCustomerID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerDeletePayload.DeletedCustomerID(childComplexity), true
+	case "CustomerDeletePayload.shop":
+		if e.ComplexityRoot.CustomerDeletePayload.Shop == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerDeletePayload.Shop(childComplexity), true
+	case "CustomerDeletePayload.userErrors":
+		if e.ComplexityRoot.CustomerDeletePayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerDeletePayload.UserErrors(childComplexity), true
+
 	case "CustomerEdge.cursor":
 		if e.ComplexityRoot.CustomerEdge.Cursor == nil {
 			break
@@ -5019,6 +5046,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CustomerDefaultAddressUpdate(childComplexity, args["customerAccessToken"].(*string), args["addressId"].(string)), true
+	case "Mutation.customerDelete":
+		if e.ComplexityRoot.Mutation.CustomerDelete == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_customerDelete_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CustomerDelete(childComplexity, args["input"].(model.CustomerDeleteInput)), true
 	case "Mutation.customerRecover":
 		if e.ComplexityRoot.Mutation.CustomerRecover == nil {
 			break
@@ -8004,6 +8042,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputCreateMediaInput,
 		ec.unmarshalInputCustomerAccessTokenCreateInput,
 		ec.unmarshalInputCustomerCreateInput,
+		ec.unmarshalInputCustomerDeleteInput,
 		ec.unmarshalInputCustomerResetInput,
 		ec.unmarshalInputCustomerUpdateInput,
 		ec.unmarshalInputDiscountInput,
@@ -9907,6 +9946,29 @@ type Mutation {
   customerReset(id: ID!, input: CustomerResetInput!): CustomerResetPayload
   customerResetByUrl(resetUrl: URL!, password: String!): CustomerResetByUrlPayload
 }
+
+# The Admin API's customer mutations (see admin.graphqls for @hasPermission).
+
+input CustomerDeleteInput {
+  "The ID of the customer to delete."
+  id: ID!
+}
+
+type CustomerDeletePayload {
+  "The ID of the deleted customer; null when nothing was deleted."
+  deletedCustomerId: ID
+  "The shop of the deleted customer."
+  shop: Shop!
+  userErrors: [UserError!]!
+}
+
+extend type Mutation {
+  """
+  Deletes a customer with their address book, sessions (their tokens stop working at once) and open carts,
+  and records customers/delete. A customer who has placed orders cannot be deleted (CUSTOMER_HAS_ORDERS).
+  """
+  customerDelete(input: CustomerDeleteInput!): CustomerDeletePayload @hasPermission(permissions: [MANAGE_CUSTOMERS])
+}
 `, BuiltIn: false},
 	{Name: "../../schema/discount.graphqls", Input: `# Discounts, managed by staff with MANAGE_DISCOUNTS; carts apply them (see the discounts package for
 # the combination rules).
@@ -11633,6 +11695,18 @@ func (ec *executionContext) childFields_CustomerDefaultAddressUpdatePayload(ctx 
 		return ec.fieldContext_CustomerDefaultAddressUpdatePayload_customerUserErrors(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CustomerDefaultAddressUpdatePayload", field.Name)
+}
+
+func (ec *executionContext) childFields_CustomerDeletePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "deletedCustomerId":
+		return ec.fieldContext_CustomerDeletePayload_deletedCustomerId(ctx, field)
+	case "shop":
+		return ec.fieldContext_CustomerDeletePayload_shop(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_CustomerDeletePayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CustomerDeletePayload", field.Name)
 }
 
 func (ec *executionContext) childFields_CustomerEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -14632,6 +14706,20 @@ func (ec *executionContext) field_Mutation_customerDefaultAddressUpdate_args(ctx
 		return nil, err
 	}
 	args["addressId"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_customerDelete_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CustomerDeleteInput, error) {
+			return ec.unmarshalNCustomerDeleteInput2githubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCustomerDeleteInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
 	return args, nil
 }
 
@@ -24099,6 +24187,93 @@ func (ec *executionContext) fieldContext_CustomerDefaultAddressUpdatePayload_cus
 	return fc, nil
 }
 
+func (ec *executionContext) _CustomerDeletePayload_deletedCustomerId(ctx context.Context, field graphql.CollectedField, obj *model.CustomerDeletePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerDeletePayload_deletedCustomerId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DeletedCustomerID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerDeletePayload_deletedCustomerId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerDeletePayload", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _CustomerDeletePayload_shop(ctx context.Context, field graphql.CollectedField, obj *model.CustomerDeletePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerDeletePayload_shop(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Shop, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Shop) graphql.Marshaler {
+			return ec.marshalNShop2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐShop(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerDeletePayload_shop(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CustomerDeletePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Shop(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CustomerDeletePayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.CustomerDeletePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerDeletePayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerDeletePayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CustomerDeletePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _CustomerEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.CustomerEdge) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -32057,6 +32232,68 @@ func (ec *executionContext) fieldContext_Mutation_cartSubmitForCompletion(ctx co
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_cartSubmitForCompletion_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_customerDelete(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_customerDelete(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CustomerDelete(ctx, fc.Args["input"].(model.CustomerDeleteInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permissions, err := ec.unmarshalNPermission2ᚕstringᚄ(ctx, []any{"MANAGE_CUSTOMERS"})
+				if err != nil {
+					var zeroVal *model.CustomerDeletePayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *model.CustomerDeletePayload
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, permissions)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CustomerDeletePayload) graphql.Marshaler {
+			return ec.marshalOCustomerDeletePayload2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCustomerDeletePayload(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_customerDelete(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CustomerDeletePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_customerDelete_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -46086,6 +46323,36 @@ func (ec *executionContext) unmarshalInputCustomerCreateInput(ctx context.Contex
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputCustomerDeleteInput(ctx context.Context, obj any) (model.CustomerDeleteInput, error) {
+	var it model.CustomerDeleteInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputCustomerResetInput(ctx context.Context, obj any) (model.CustomerResetInput, error) {
 	var it model.CustomerResetInput
 	if obj == nil {
@@ -53511,6 +53778,54 @@ func (ec *executionContext) _CustomerDefaultAddressUpdatePayload(ctx context.Con
 	return out
 }
 
+var customerDeletePayloadImplementors = []string{"CustomerDeletePayload"}
+
+func (ec *executionContext) _CustomerDeletePayload(ctx context.Context, sel ast.SelectionSet, obj *model.CustomerDeletePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, customerDeletePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CustomerDeletePayload")
+		case "deletedCustomerId":
+			out.Values[i] = ec._CustomerDeletePayload_deletedCustomerId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "shop":
+			out.Values[i] = ec._CustomerDeletePayload_shop(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._CustomerDeletePayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var customerEdgeImplementors = []string{"CustomerEdge"}
 
 func (ec *executionContext) _CustomerEdge(ctx context.Context, sel ast.SelectionSet, obj *model.CustomerEdge) graphql.Marshaler {
@@ -57299,6 +57614,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "cartSubmitForCompletion":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_cartSubmitForCompletion(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "customerDelete":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_customerDelete(ctx, field)
 			})
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
@@ -66965,6 +67287,11 @@ func (ec *executionContext) unmarshalNCustomerCreateInput2githubᚗcomᚋemporiu
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNCustomerDeleteInput2githubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCustomerDeleteInput(ctx context.Context, v any) (model.CustomerDeleteInput, error) {
+	res, err := ec.unmarshalInputCustomerDeleteInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalNCustomerEdge2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCustomerEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.CustomerEdge) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -70082,6 +70409,13 @@ func (ec *executionContext) marshalOCustomerDefaultAddressUpdatePayload2ᚖgithu
 		return graphql.Null
 	}
 	return ec._CustomerDefaultAddressUpdatePayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOCustomerDeletePayload2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCustomerDeletePayload(ctx context.Context, sel ast.SelectionSet, v *model.CustomerDeletePayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._CustomerDeletePayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOCustomerErrorCode2ᚖstring(ctx context.Context, v any) (*string, error) {

@@ -545,6 +545,19 @@ type CustomerDefaultAddressUpdatePayload struct {
 	CustomerUserErrors []*CustomerUserError `json:"customerUserErrors"`
 }
 
+type CustomerDeleteInput struct {
+	// The ID of the customer to delete.
+	ID string `json:"id"`
+}
+
+type CustomerDeletePayload struct {
+	// The ID of the deleted customer; null when nothing was deleted.
+	DeletedCustomerID *string `json:"deletedCustomerId,omitempty"`
+	// The shop of the deleted customer.
+	Shop       *ent.Shop    `json:"shop"`
+	UserErrors []*UserError `json:"userErrors"`
+}
+
 type CustomerEdge struct {
 	Cursor string        `json:"cursor"`
 	Node   *ent.Customer `json:"node"`
