@@ -28,7 +28,7 @@ var exampleTopics = []string{
 	events.OrdersUpdated, events.RefundsCreate, events.FulfillmentsCreate, events.FulfillmentsUpdate,
 	events.ProductsCreate, events.ProductsUpdate, events.ProductsDelete,
 	events.CollectionsCreate, events.CollectionsUpdate, events.CollectionsDelete,
-	events.CustomersCreate, events.CustomersUpdate,
+	events.CustomersCreate, events.CustomersUpdate, events.CustomersDelete,
 	events.DiscountsCreate, events.DiscountsUpdate, events.DiscountsDelete,
 }
 
@@ -75,7 +75,7 @@ func TestWebhookPayloadExamples(t *testing.T) {
 	}
 
 	// The changes, as in TestEventsRecordedWithTheirChange.
-	signUpAndLogIn(t, s, "grace@example.com")
+	grace, _ := signUpAndLogIn(t, s, "grace@example.com")
 	_, token := signUpAndLogIn(t, s, "ada@example.com")
 	ada := bearer(token)
 	if d := s.data(t, ada, `mutation($c: CustomerUpdateInput!) { customerUpdate(customer: $c) { customerUserErrors { code } } }`,
@@ -86,6 +86,9 @@ func TestWebhookPayloadExamples(t *testing.T) {
 		map[string]any{"a": map[string]any{"firstName": "Ada", "lastName": "Lovelace", "address1": "12 St James's Square", "city": "London", "country": "GB", "zip": "SW1Y 4JH"}}); at(d, "customerAddressCreate.customerUserErrors.0") != nil {
 		t.Fatalf("customerAddressCreate: %v", d)
 	}
+
+	noUserErrors(t, s.data(t, owner, `mutation($id: ID!) { customerDelete(input: {id: $id}) { userErrors { field message code } } }`,
+		map[string]any{"id": grace}), "customerDelete")
 
 	d := s.data(t, owner, `mutation($in: CollectionInput!) { collectionCreate(input: $in) { collection { id } userErrors { field message } } }`,
 		map[string]any{"in": map[string]any{"title": "Rain Gear", "descriptionHtml": "<p>Dry.</p>"}})

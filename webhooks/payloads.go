@@ -33,6 +33,7 @@ var payloadTypes = map[string]reflect.Type{
 	events.CollectionsDelete:        reflect.TypeFor[catalog.DeletedPayload](),
 	events.CustomersCreate:          reflect.TypeFor[customers.Payload](),
 	events.CustomersUpdate:          reflect.TypeFor[customers.Payload](),
+	events.CustomersDelete:          reflect.TypeFor[customers.DeletedPayload](),
 	events.DiscountsCreate:          reflect.TypeFor[discounts.Payload](),
 	events.DiscountsUpdate:          reflect.TypeFor[discounts.Payload](),
 	events.DiscountsDelete:          reflect.TypeFor[discounts.DeletedPayload](),
