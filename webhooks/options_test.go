@@ -2,6 +2,7 @@ package webhooks
 
 import (
 	"bytes"
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -38,6 +39,30 @@ func TestSelectionCutsPayload(t *testing.T) {
 	}
 }
 
+// TestCutOddJSON cuts payloads with escapes, brackets inside strings, whitespace and escaped keys.
+func TestCutOddJSON(t *testing.T) {
+	raw := `{ "note" : "a \"quoted\" } ] { [ note", "lineItems" : [ { "title" : "T\\" , "sku":null } , { "title":"x,y" } ],
+	  "n\u0061me": "#1", "empty": {}, "list": [], "id": 7 }`
+	sel, err := parseSelection("{ id name note lineItems { title sku } list empty missing }", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := sel.cut(&buf, []byte(raw)); err != nil {
+		t.Fatal(err)
+	}
+	want := `{"id":7,"name":"#1","note":"a \"quoted\" } ] { [ note","lineItems":[{"title":"T\\","sku":null},{"title":"x,y"}],"list":[],"empty":{}}`
+	if buf.String() != want {
+		t.Errorf("got  %s\nwant %s", buf.String(), want)
+	}
+	if err := sel.cut(&buf, []byte(`{"id": `)); err == nil {
+		t.Error("invalid JSON cut without an error")
+	}
+	if _, err := parseSelection("queryCount", nil); err != nil {
+		t.Errorf("a field named like an operation: %v", err)
+	}
+}
+
 func TestIncludeFields(t *testing.T) {
 	sel, err := includeSelection([]string{"id", "lineItems.title", "lineItems.originalUnitPrice.amount", "totalPrice"}, shapes[events.OrdersPaid])
 	if err != nil {
@@ -70,8 +95,8 @@ func TestSelectionRefused(t *testing.T) {
 		{`{ ...F } fragment F on Order { id }`, "fragments"},
 		{`{ ... on Order { id } }`, "fragments"},
 		{`query($a: Int) { id }`, "variables"},
-		{`mutation { id }`, "mutation"},
-		{`subscription { id }`, "subscription"},
+		{`mutation { id }`, "one selection set"},
+		{`subscription { id }`, "one selection set"},
 		{`{ id `, "not a GraphQL selection set"},
 		{many, "more than"},
 		{"{ id" + strings.Repeat(" ", MaxSelectionLength) + "}", "longer"},
@@ -193,6 +218,44 @@ func BenchmarkBody(b *testing.B) {
 			if ok, err := s.wants(sub, e); !ok || err != nil {
 				b.Fatal(ok, err)
 			}
+		}
+	})
+}
+
+// FuzzCut: whatever the JSON, a cut never panics and is JSON.
+func FuzzCut(f *testing.F) {
+	f.Add([]byte(orderJSON))
+	f.Add([]byte(`[{"id":"\u00e9\\","lineItems":[[1],{"title":[]}]}, null, 3]`))
+	sel, err := parseSelection("{ id lineItems { title quantity } totalPrice { amount } }", nil)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		var buf bytes.Buffer
+		if err := sel.cut(&buf, raw); err != nil {
+			if json.Valid(raw) {
+				t.Fatalf("valid JSON refused: %s: %v", raw, err)
+			}
+			return
+		}
+		if !json.Valid(buf.Bytes()) {
+			t.Fatalf("cut of %s is not JSON: %s", raw, buf.Bytes())
+		}
+	})
+}
+
+// FuzzFilter: whatever the filter or selection text, parsing and evaluating never panics.
+func FuzzFilter(f *testing.F) {
+	f.Add("financial_status:paid AND total_price:>=10.00", "{ id lineItems { title } }")
+	f.Add(`line_items.sku:TEE* OR -(email:"a\"b")`, "id name")
+	f.Fuzz(func(t *testing.T, filterText, selectionText string) {
+		o, _ := parseOptions(events.OrdersCreate, selectionText, nil, filterText)
+		if _, err := o.filter.matches([]byte(orderJSON)); err != nil {
+			t.Fatal(err)
+		}
+		var buf bytes.Buffer
+		if err := o.selection.cut(&buf, []byte(orderJSON)); err != nil {
+			t.Fatal(err)
 		}
 	})
 }

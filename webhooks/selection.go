@@ -74,7 +74,7 @@ func parseSelection(src string, sh *shape) (selection, error) {
 	if len(src) > MaxSelectionLength {
 		return nil, selectionErrorf("is longer than %d bytes", MaxSelectionLength)
 	}
-	if !strings.HasPrefix(src, "{") && !strings.HasPrefix(src, "query") {
+	if !strings.HasPrefix(src, "{") && !isOperation(src) {
 		src = "{" + src + "}"
 	}
 	doc, err := parser.ParseQuery(&ast.Source{Input: src})
@@ -95,6 +95,17 @@ func parseSelection(src string, sh *shape) (selection, error) {
 	}
 	count := 0
 	return convertSelection(doc.Operations[0].SelectionSet, sh, "", 1, &count)
+}
+
+// isOperation tells whether src starts with an operation keyword, rather than a field name that may
+// merely begin like one (queryCount).
+func isOperation(src string) bool {
+	for _, op := range []string{"query", "mutation", "subscription"} {
+		if rest, ok := strings.CutPrefix(src, op); ok && (rest == "" || strings.ContainsRune(" \t\n\r{(", rune(rest[0]))) {
+			return true
+		}
+	}
+	return false
 }
 
 func convertSelection(set ast.SelectionSet, sh *shape, at string, depth int, count *int) (selection, error) {
@@ -142,6 +153,9 @@ func convertSelection(set ast.SelectionSet, sh *shape, at string, depth int, cou
 func includeSelection(paths []string, sh *shape) (selection, error) {
 	if len(paths) > MaxIncludeFields {
 		return nil, selectionErrorf("has more than %d entries", MaxIncludeFields)
+	}
+	if n := len(strings.Join(paths, "")); n > MaxSelectionLength {
+		return nil, selectionErrorf("is longer than %d bytes in all", MaxSelectionLength)
 	}
 	var out selection
 	for _, p := range paths {
