@@ -99,13 +99,25 @@ func (f *filter) matches(payload []byte) (bool, error) {
 	if f == nil {
 		return true, nil
 	}
+	v, err := decodePayload(payload)
+	if err != nil {
+		return false, err
+	}
+	return f.eval(v), nil
+}
+
+// eval evaluates f on a payload decoded by decodePayload.
+func (f *filter) eval(v any) bool { return f == nil || eval(f.root, v) }
+
+// decodePayload decodes a payload for filters, numbers kept as their text.
+func decodePayload(payload []byte) (any, error) {
 	d := json.NewDecoder(bytes.NewReader(payload))
 	d.UseNumber()
 	var v any
 	if err := d.Decode(&v); err != nil {
-		return false, fmt.Errorf("filter: payload: %w", err)
+		return nil, fmt.Errorf("filter: payload: %w", err)
 	}
-	return eval(f.root, v), nil
+	return v, nil
 }
 
 func eval(n searchquery.Node, payload any) bool {

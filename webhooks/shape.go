@@ -22,7 +22,22 @@ func (s *Service) wants(sub *ent.WebhookSubscription, e *ent.Event) (bool, error
 		// Saved filters were checked; one refused now (a grammar change) must not lose events.
 		return true, nil
 	}
-	return c.filter.matches(e.Payload)
+	// An event is offered to each subscription of its topic in turn: decode it once for all of them.
+	if d := s.decoded.Load(); d != nil && d.eventID == e.ID && e.ID != 0 {
+		return c.filter.eval(d.payload), nil
+	}
+	v, err := decodePayload(e.Payload)
+	if err != nil {
+		return false, err
+	}
+	s.decoded.Store(&decodedEvent{eventID: e.ID, payload: v})
+	return c.filter.eval(v), nil
+}
+
+// decodedEvent is the last event payload decoded for filters; events never change once recorded.
+type decodedEvent struct {
+	eventID int
+	payload any
 }
 
 // body is what sub receives of e: e's payload, cut to sub's field selection if it has one.

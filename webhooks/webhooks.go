@@ -18,6 +18,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"entgo.io/ent/dialect/sql"
@@ -77,6 +78,8 @@ type Service struct {
 	lookup func(ctx context.Context, host string) ([]netip.Addr, error)
 	// options caches each subscription's parsed selection and filter (*options by subscription ID).
 	options sync.Map
+	// decoded is the last event decoded for filters (wants).
+	decoded atomic.Pointer[decodedEvent]
 }
 
 // New returns the webhooks service, queueing its deliveries on queue.
