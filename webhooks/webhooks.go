@@ -207,13 +207,7 @@ func (s *Service) Create(ctx context.Context, v auth.Viewer, topic string, in In
 	} else {
 		s.checkCallback(ctx, &errs, *in.CallbackURL)
 	}
-	var (
-		fieldSelection, filterText, apiVersion string
-		includeFields                          []string
-	)
-	if !errs.Any() {
-		fieldSelection, includeFields, filterText, apiVersion = checkOptions(&errs, topic, nil, in)
-	}
+	fieldSelection, includeFields, filterText, apiVersion := checkOptions(&errs, topic, nil, in)
 	if errs.Any() {
 		return nil, "", errs, nil
 	}
