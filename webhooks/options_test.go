@@ -8,6 +8,7 @@ import (
 
 	"github.com/emporium/emporium/ent"
 	"github.com/emporium/emporium/events"
+	"github.com/emporium/emporium/validation"
 )
 
 const orderJSON = `{"id":"gid://emporium/Order/7","name":"#1007","financialStatus":"PAID","email":"Ada@Example.com",
@@ -268,4 +269,19 @@ func FuzzFilter(f *testing.F) {
 			t.Fatal(err)
 		}
 	})
+}
+
+func TestVersion(t *testing.T) {
+	if got := version(&ent.WebhookSubscription{APIVersion: "2099-01"}); got != "2099-01" {
+		t.Errorf("version of a subscription asking 2099-01: %s", got)
+	}
+	if got := version(&ent.WebhookSubscription{}); got != APIVersion {
+		t.Errorf("version of a subscription from before apiVersion: %s, want %s", got, APIVersion)
+	}
+	var errs validation.Errors
+	v := "2099-01"
+	checkOptions(&errs, events.OrdersCreate, nil, Input{APIVersion: &v})
+	if len(errs) != 1 || errs[0].Code != validation.Invalid || !strings.Contains(errs[0].Message, APIVersion) {
+		t.Errorf("an unknown version: %v", errs)
+	}
 }
