@@ -38,7 +38,7 @@ const (
 
 // Kinds lists every kind, each of which has an English template.
 var Kinds = []Kind{OrderConfirmation, ShippingConfirmation, Refund, OrderCancelled, CustomerWelcome, PasswordReset, StaffNewOrder,
-	StaffLowStock,
+	StaffLowStock, StaffWebhookFailing,
 }
 
 //go:embed templates
@@ -179,6 +179,8 @@ type Data struct {
 	Link string
 	// LowStock is the level of a staff low stock email.
 	LowStock *LowStockData
+	// WebhookFailing is the subscription of a staff webhook failing email.
+	WebhookFailing *WebhookFailingData
 }
 
 // Shop is the sender.

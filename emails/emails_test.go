@@ -29,7 +29,9 @@ func data(cur string) emails.Data {
 		Customer: emails.Customer{FirstName: "Ada", Email: "ada@example.com"}, Order: order(cur),
 		Fulfillment: &emails.Fulfillment{TrackingCompany: "DHL", TrackingNumber: "JD0123", TrackingURL: "https://track.example.com/JD0123",
 			Lines: []emails.Line{{Title: "Teapot", Quantity: 1, Total: amount(60000, cur)}}},
-		Refund: &emails.RefundData{Amount: amount(60000, cur)}, Link: "https://shop.example.com/reset?token=abc"}
+		Refund: &emails.RefundData{Amount: amount(60000, cur)}, Link: "https://shop.example.com/reset?token=abc",
+		WebhookFailing: &emails.WebhookFailingData{Topic: "orders/create", CallbackURL: "https://erp.example.com/hooks?a=1&b=2",
+			Attempts: 14, Error: "the receiver answered 500 Internal Server Error"}}
 }
 
 // TestRenderAndSend renders each email, sends it through a real SMTP server and reads it back as a mail
@@ -56,6 +58,8 @@ func TestRenderAndSend(t *testing.T) {
 		{emails.CustomerWelcome, []string{"de"}, "USD", "Willkommen bei Tea & Co", []string{"Konto für ada@example.com"}},
 		{emails.PasswordReset, []string{"de"}, "USD", "Passwort zurücksetzen — Tea & Co", []string{"https://shop.example.com/reset?token=abc"}},
 		{emails.StaffNewOrder, nil, "USD", "[Tea & Co] New order #1001 ($1,234.50)", []string{"from ada@example.com"}},
+		{emails.StaffWebhookFailing, nil, "USD", "[Tea & Co] Webhook subscription failing: orders/create",
+			[]string{"at https://erp.example.com/hooks?a=1&b=2 is failing", "after 14 attempts", "Last error: the receiver answered 500"}},
 	}
 	srv := mailtest.Start(t)
 	sender := mail.SMTPSender{Addr: srv.Addr, From: "Tea & Co <shop@example.com>"}

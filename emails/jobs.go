@@ -34,13 +34,19 @@ var emailsOf = map[string][]Kind{
 	events.RefundsCreate:      {Refund},
 	events.OrdersCancelled:    {OrderCancelled},
 	events.CustomersCreate:    {CustomerWelcome},
+	// Once per failure: the event is recorded once per active → failing change.
+	events.WebhookSubscriptionsFailing: {StaffWebhookFailing},
 }
+
+// staffOnly are the emails only the staff receive: none are queued without a staff address.
+var staffOnly = map[Kind]bool{StaffNewOrder: true, StaffLowStock: true, StaffWebhookFailing: true}
 
 // Config configures the consumer and the worker.
 type Config struct {
 	Templates *Templates
 	Sender    mail.Sender
-	// StaffEmail receives the staff's emails (a new order, low stock); none are sent when empty.
+	// StaffEmail receives the staff's emails (a new order, low stock, a webhook subscription failing);
+	// none are sent when empty.
 	StaffEmail string
 }
 
@@ -56,7 +62,7 @@ func NewConsumer(q *jobs.Queue, cfg Config) *Consumer { return &Consumer{queue: 
 // Consume implements events.Consumer.
 func (c *Consumer) Consume(ctx context.Context, tx *ent.Tx, e *ent.Event) error {
 	for _, k := range emailsOf[e.Topic] {
-		if k == StaffNewOrder && c.cfg.StaffEmail == "" {
+		if staffOnly[k] && c.cfg.StaffEmail == "" {
 			continue
 		}
 		err := c.queue.InsertTx(ctx, tx, Args{EventID: e.ID, Email: k}, &jobs.InsertOpts{
@@ -135,6 +141,12 @@ func (w *Worker) Message(ctx context.Context, a Args) (mail.Message, error) {
 		}
 		orderID = r.OrderID
 		data.Refund = &RefundData{Amount: Amount{Money: money.New(r.Amount, r.Currency)}, Note: r.Note}
+	case StaffWebhookFailing:
+		if data.WebhookFailing, err = webhookFailing(e); err != nil {
+			return mail.Message{}, err
+		}
+		lang := w.cfg.Templates.Language(a.Email, shopLocale)
+		return w.cfg.Templates.Render(a.Email, lang, w.cfg.StaffEmail, data)
 	case CustomerWelcome:
 		if customer, err = w.client.Customer.Get(ctx, ref.ID); err != nil {
 			return mail.Message{}, fmt.Errorf("emails: customer %d: %w", ref.ID, err)

@@ -40986,22 +40986,27 @@ func (m *WebhookDeliveryMutation) ResetEdge(name string) error {
 // WebhookSubscriptionMutation represents an operation that mutates the WebhookSubscription nodes in the graph.
 type WebhookSubscriptionMutation struct {
 	config
-	op            Op
-	typ           string
-	id            *int
-	created_at    *time.Time
-	updated_at    *time.Time
-	topic         *string
-	callback_url  *string
-	format        *webhooksubscription.Format
-	secret        *string
-	api_key_id    *int
-	addapi_key_id *int
-	status        *webhooksubscription.Status
-	clearedFields map[string]struct{}
-	done          bool
-	oldValue      func(context.Context) (*WebhookSubscription, error)
-	predicates    []predicate.WebhookSubscription
+	op                   Op
+	typ                  string
+	id                   *int
+	created_at           *time.Time
+	updated_at           *time.Time
+	topic                *string
+	callback_url         *string
+	format               *webhooksubscription.Format
+	secret               *string
+	api_key_id           *int
+	addapi_key_id        *int
+	status               *webhooksubscription.Status
+	field_selection      *string
+	include_fields       *[]string
+	appendinclude_fields []string
+	filter               *string
+	api_version          *string
+	clearedFields        map[string]struct{}
+	done                 bool
+	oldValue             func(context.Context) (*WebhookSubscription, error)
+	predicates           []predicate.WebhookSubscription
 }
 
 var _ ent.Mutation = (*WebhookSubscriptionMutation)(nil)
@@ -41424,6 +41429,179 @@ func (m *WebhookSubscriptionMutation) ResetStatus() {
 	m.status = nil
 }
 
+// SetFieldSelection sets the "field_selection" field.
+func (m *WebhookSubscriptionMutation) SetFieldSelection(s string) {
+	m.field_selection = &s
+}
+
+// FieldSelection returns the value of the "field_selection" field in the mutation.
+func (m *WebhookSubscriptionMutation) FieldSelection() (r string, exists bool) {
+	v := m.field_selection
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFieldSelection returns the old "field_selection" field's value of the WebhookSubscription entity.
+// If the WebhookSubscription object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WebhookSubscriptionMutation) OldFieldSelection(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFieldSelection is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFieldSelection requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFieldSelection: %w", err)
+	}
+	return oldValue.FieldSelection, nil
+}
+
+// ResetFieldSelection resets all changes to the "field_selection" field.
+func (m *WebhookSubscriptionMutation) ResetFieldSelection() {
+	m.field_selection = nil
+}
+
+// SetIncludeFields sets the "include_fields" field.
+func (m *WebhookSubscriptionMutation) SetIncludeFields(s []string) {
+	m.include_fields = &s
+	m.appendinclude_fields = nil
+}
+
+// IncludeFields returns the value of the "include_fields" field in the mutation.
+func (m *WebhookSubscriptionMutation) IncludeFields() (r []string, exists bool) {
+	v := m.include_fields
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldIncludeFields returns the old "include_fields" field's value of the WebhookSubscription entity.
+// If the WebhookSubscription object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WebhookSubscriptionMutation) OldIncludeFields(ctx context.Context) (v []string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldIncludeFields is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldIncludeFields requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldIncludeFields: %w", err)
+	}
+	return oldValue.IncludeFields, nil
+}
+
+// AppendIncludeFields adds s to the "include_fields" field.
+func (m *WebhookSubscriptionMutation) AppendIncludeFields(s []string) {
+	m.appendinclude_fields = append(m.appendinclude_fields, s...)
+}
+
+// AppendedIncludeFields returns the list of values that were appended to the "include_fields" field in this mutation.
+func (m *WebhookSubscriptionMutation) AppendedIncludeFields() ([]string, bool) {
+	if len(m.appendinclude_fields) == 0 {
+		return nil, false
+	}
+	return m.appendinclude_fields, true
+}
+
+// ClearIncludeFields clears the value of the "include_fields" field.
+func (m *WebhookSubscriptionMutation) ClearIncludeFields() {
+	m.include_fields = nil
+	m.appendinclude_fields = nil
+	m.clearedFields[webhooksubscription.FieldIncludeFields] = struct{}{}
+}
+
+// IncludeFieldsCleared returns if the "include_fields" field was cleared in this mutation.
+func (m *WebhookSubscriptionMutation) IncludeFieldsCleared() bool {
+	_, ok := m.clearedFields[webhooksubscription.FieldIncludeFields]
+	return ok
+}
+
+// ResetIncludeFields resets all changes to the "include_fields" field.
+func (m *WebhookSubscriptionMutation) ResetIncludeFields() {
+	m.include_fields = nil
+	m.appendinclude_fields = nil
+	delete(m.clearedFields, webhooksubscription.FieldIncludeFields)
+}
+
+// SetFilter sets the "filter" field.
+func (m *WebhookSubscriptionMutation) SetFilter(s string) {
+	m.filter = &s
+}
+
+// Filter returns the value of the "filter" field in the mutation.
+func (m *WebhookSubscriptionMutation) Filter() (r string, exists bool) {
+	v := m.filter
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFilter returns the old "filter" field's value of the WebhookSubscription entity.
+// If the WebhookSubscription object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WebhookSubscriptionMutation) OldFilter(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFilter is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFilter requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFilter: %w", err)
+	}
+	return oldValue.Filter, nil
+}
+
+// ResetFilter resets all changes to the "filter" field.
+func (m *WebhookSubscriptionMutation) ResetFilter() {
+	m.filter = nil
+}
+
+// SetAPIVersion sets the "api_version" field.
+func (m *WebhookSubscriptionMutation) SetAPIVersion(s string) {
+	m.api_version = &s
+}
+
+// APIVersion returns the value of the "api_version" field in the mutation.
+func (m *WebhookSubscriptionMutation) APIVersion() (r string, exists bool) {
+	v := m.api_version
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAPIVersion returns the old "api_version" field's value of the WebhookSubscription entity.
+// If the WebhookSubscription object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WebhookSubscriptionMutation) OldAPIVersion(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAPIVersion is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAPIVersion requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAPIVersion: %w", err)
+	}
+	return oldValue.APIVersion, nil
+}
+
+// ResetAPIVersion resets all changes to the "api_version" field.
+func (m *WebhookSubscriptionMutation) ResetAPIVersion() {
+	m.api_version = nil
+}
+
 // Where appends a list predicates to the WebhookSubscriptionMutation builder.
 func (m *WebhookSubscriptionMutation) Where(ps ...predicate.WebhookSubscription) {
 	m.predicates = append(m.predicates, ps...)
@@ -41458,7 +41636,7 @@ func (m *WebhookSubscriptionMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *WebhookSubscriptionMutation) Fields() []string {
-	fields := make([]string, 0, 8)
+	fields := make([]string, 0, 12)
 	if m.created_at != nil {
 		fields = append(fields, webhooksubscription.FieldCreatedAt)
 	}
@@ -41482,6 +41660,18 @@ func (m *WebhookSubscriptionMutation) Fields() []string {
 	}
 	if m.status != nil {
 		fields = append(fields, webhooksubscription.FieldStatus)
+	}
+	if m.field_selection != nil {
+		fields = append(fields, webhooksubscription.FieldFieldSelection)
+	}
+	if m.include_fields != nil {
+		fields = append(fields, webhooksubscription.FieldIncludeFields)
+	}
+	if m.filter != nil {
+		fields = append(fields, webhooksubscription.FieldFilter)
+	}
+	if m.api_version != nil {
+		fields = append(fields, webhooksubscription.FieldAPIVersion)
 	}
 	return fields
 }
@@ -41507,6 +41697,14 @@ func (m *WebhookSubscriptionMutation) Field(name string) (ent.Value, bool) {
 		return m.APIKeyID()
 	case webhooksubscription.FieldStatus:
 		return m.Status()
+	case webhooksubscription.FieldFieldSelection:
+		return m.FieldSelection()
+	case webhooksubscription.FieldIncludeFields:
+		return m.IncludeFields()
+	case webhooksubscription.FieldFilter:
+		return m.Filter()
+	case webhooksubscription.FieldAPIVersion:
+		return m.APIVersion()
 	}
 	return nil, false
 }
@@ -41532,6 +41730,14 @@ func (m *WebhookSubscriptionMutation) OldField(ctx context.Context, name string)
 		return m.OldAPIKeyID(ctx)
 	case webhooksubscription.FieldStatus:
 		return m.OldStatus(ctx)
+	case webhooksubscription.FieldFieldSelection:
+		return m.OldFieldSelection(ctx)
+	case webhooksubscription.FieldIncludeFields:
+		return m.OldIncludeFields(ctx)
+	case webhooksubscription.FieldFilter:
+		return m.OldFilter(ctx)
+	case webhooksubscription.FieldAPIVersion:
+		return m.OldAPIVersion(ctx)
 	}
 	return nil, fmt.Errorf("unknown WebhookSubscription field %s", name)
 }
@@ -41597,6 +41803,34 @@ func (m *WebhookSubscriptionMutation) SetField(name string, value ent.Value) err
 		}
 		m.SetStatus(v)
 		return nil
+	case webhooksubscription.FieldFieldSelection:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFieldSelection(v)
+		return nil
+	case webhooksubscription.FieldIncludeFields:
+		v, ok := value.([]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetIncludeFields(v)
+		return nil
+	case webhooksubscription.FieldFilter:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFilter(v)
+		return nil
+	case webhooksubscription.FieldAPIVersion:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAPIVersion(v)
+		return nil
 	}
 	return fmt.Errorf("unknown WebhookSubscription field %s", name)
 }
@@ -41645,6 +41879,9 @@ func (m *WebhookSubscriptionMutation) ClearedFields() []string {
 	if m.FieldCleared(webhooksubscription.FieldAPIKeyID) {
 		fields = append(fields, webhooksubscription.FieldAPIKeyID)
 	}
+	if m.FieldCleared(webhooksubscription.FieldIncludeFields) {
+		fields = append(fields, webhooksubscription.FieldIncludeFields)
+	}
 	return fields
 }
 
@@ -41661,6 +41898,9 @@ func (m *WebhookSubscriptionMutation) ClearField(name string) error {
 	switch name {
 	case webhooksubscription.FieldAPIKeyID:
 		m.ClearAPIKeyID()
+		return nil
+	case webhooksubscription.FieldIncludeFields:
+		m.ClearIncludeFields()
 		return nil
 	}
 	return fmt.Errorf("unknown WebhookSubscription nullable field %s", name)
@@ -41693,6 +41933,18 @@ func (m *WebhookSubscriptionMutation) ResetField(name string) error {
 		return nil
 	case webhooksubscription.FieldStatus:
 		m.ResetStatus()
+		return nil
+	case webhooksubscription.FieldFieldSelection:
+		m.ResetFieldSelection()
+		return nil
+	case webhooksubscription.FieldIncludeFields:
+		m.ResetIncludeFields()
+		return nil
+	case webhooksubscription.FieldFilter:
+		m.ResetFilter()
+		return nil
+	case webhooksubscription.FieldAPIVersion:
+		m.ResetAPIVersion()
 		return nil
 	}
 	return fmt.Errorf("unknown WebhookSubscription field %s", name)

@@ -1224,4 +1224,16 @@ func init() {
 	webhooksubscriptionDescCallbackURL := webhooksubscriptionFields[1].Descriptor()
 	// webhooksubscription.CallbackURLValidator is a validator for the "callback_url" field. It is called by the builders before save.
 	webhooksubscription.CallbackURLValidator = webhooksubscriptionDescCallbackURL.Validators[0].(func(string) error)
+	// webhooksubscriptionDescFieldSelection is the schema descriptor for field_selection field.
+	webhooksubscriptionDescFieldSelection := webhooksubscriptionFields[6].Descriptor()
+	// webhooksubscription.DefaultFieldSelection holds the default value on creation for the field_selection field.
+	webhooksubscription.DefaultFieldSelection = webhooksubscriptionDescFieldSelection.Default.(string)
+	// webhooksubscriptionDescFilter is the schema descriptor for filter field.
+	webhooksubscriptionDescFilter := webhooksubscriptionFields[8].Descriptor()
+	// webhooksubscription.DefaultFilter holds the default value on creation for the filter field.
+	webhooksubscription.DefaultFilter = webhooksubscriptionDescFilter.Default.(string)
+	// webhooksubscriptionDescAPIVersion is the schema descriptor for api_version field.
+	webhooksubscriptionDescAPIVersion := webhooksubscriptionFields[9].Descriptor()
+	// webhooksubscription.DefaultAPIVersion holds the default value on creation for the api_version field.
+	webhooksubscription.DefaultAPIVersion = webhooksubscriptionDescAPIVersion.Default.(string)
 }

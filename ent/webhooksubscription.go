@@ -3,6 +3,7 @@
 package ent
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -32,7 +33,15 @@ type WebhookSubscription struct {
 	// the API key that made the subscription, which alone (with staff) manages it
 	APIKeyID *int `json:"api_key_id,omitempty"`
 	// failing: a delivery was given up after retrying; no new deliveries until updated
-	Status       webhooksubscription.Status `json:"status,omitempty"`
+	Status webhooksubscription.Status `json:"status,omitempty"`
+	// a GraphQL selection set on the event's payload ({ id lineItems { title } }); empty: all of it
+	FieldSelection string `json:"field_selection,omitempty"`
+	// Shopify's includeFields: top-level or dotted payload fields; empty: all of it
+	IncludeFields []string `json:"include_fields,omitempty"`
+	// Shopify's webhook filter (financial_status:paid); empty: every event of the topic
+	Filter string `json:"filter,omitempty"`
+	// X-Emporium-Api-Version of the payloads
+	APIVersion   string `json:"api_version,omitempty"`
 	selectValues sql.SelectValues
 }
 
@@ -41,9 +50,11 @@ func (*WebhookSubscription) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
+		case webhooksubscription.FieldIncludeFields:
+			values[i] = new([]byte)
 		case webhooksubscription.FieldID, webhooksubscription.FieldAPIKeyID:
 			values[i] = new(sql.NullInt64)
-		case webhooksubscription.FieldTopic, webhooksubscription.FieldCallbackURL, webhooksubscription.FieldFormat, webhooksubscription.FieldSecret, webhooksubscription.FieldStatus:
+		case webhooksubscription.FieldTopic, webhooksubscription.FieldCallbackURL, webhooksubscription.FieldFormat, webhooksubscription.FieldSecret, webhooksubscription.FieldStatus, webhooksubscription.FieldFieldSelection, webhooksubscription.FieldFilter, webhooksubscription.FieldAPIVersion:
 			values[i] = new(sql.NullString)
 		case webhooksubscription.FieldCreatedAt, webhooksubscription.FieldUpdatedAt:
 			values[i] = new(sql.NullTime)
@@ -117,6 +128,32 @@ func (_m *WebhookSubscription) assignValues(columns []string, values []any) erro
 			} else if value.Valid {
 				_m.Status = webhooksubscription.Status(value.String)
 			}
+		case webhooksubscription.FieldFieldSelection:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field field_selection", values[i])
+			} else if value.Valid {
+				_m.FieldSelection = value.String
+			}
+		case webhooksubscription.FieldIncludeFields:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field include_fields", values[i])
+			} else if value != nil && len(*value) > 0 {
+				if err := json.Unmarshal(*value, &_m.IncludeFields); err != nil {
+					return fmt.Errorf("unmarshal field include_fields: %w", err)
+				}
+			}
+		case webhooksubscription.FieldFilter:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field filter", values[i])
+			} else if value.Valid {
+				_m.Filter = value.String
+			}
+		case webhooksubscription.FieldAPIVersion:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field api_version", values[i])
+			} else if value.Valid {
+				_m.APIVersion = value.String
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -177,6 +214,18 @@ func (_m *WebhookSubscription) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("status=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Status))
+	builder.WriteString(", ")
+	builder.WriteString("field_selection=")
+	builder.WriteString(_m.FieldSelection)
+	builder.WriteString(", ")
+	builder.WriteString("include_fields=")
+	builder.WriteString(fmt.Sprintf("%v", _m.IncludeFields))
+	builder.WriteString(", ")
+	builder.WriteString("filter=")
+	builder.WriteString(_m.Filter)
+	builder.WriteString(", ")
+	builder.WriteString("api_version=")
+	builder.WriteString(_m.APIVersion)
 	builder.WriteByte(')')
 	return builder.String()
 }

@@ -110,6 +110,54 @@ func (_c *WebhookSubscriptionCreate) SetNillableStatus(v *webhooksubscription.St
 	return _c
 }
 
+// SetFieldSelection sets the "field_selection" field.
+func (_c *WebhookSubscriptionCreate) SetFieldSelection(v string) *WebhookSubscriptionCreate {
+	_c.mutation.SetFieldSelection(v)
+	return _c
+}
+
+// SetNillableFieldSelection sets the "field_selection" field if the given value is not nil.
+func (_c *WebhookSubscriptionCreate) SetNillableFieldSelection(v *string) *WebhookSubscriptionCreate {
+	if v != nil {
+		_c.SetFieldSelection(*v)
+	}
+	return _c
+}
+
+// SetIncludeFields sets the "include_fields" field.
+func (_c *WebhookSubscriptionCreate) SetIncludeFields(v []string) *WebhookSubscriptionCreate {
+	_c.mutation.SetIncludeFields(v)
+	return _c
+}
+
+// SetFilter sets the "filter" field.
+func (_c *WebhookSubscriptionCreate) SetFilter(v string) *WebhookSubscriptionCreate {
+	_c.mutation.SetFilter(v)
+	return _c
+}
+
+// SetNillableFilter sets the "filter" field if the given value is not nil.
+func (_c *WebhookSubscriptionCreate) SetNillableFilter(v *string) *WebhookSubscriptionCreate {
+	if v != nil {
+		_c.SetFilter(*v)
+	}
+	return _c
+}
+
+// SetAPIVersion sets the "api_version" field.
+func (_c *WebhookSubscriptionCreate) SetAPIVersion(v string) *WebhookSubscriptionCreate {
+	_c.mutation.SetAPIVersion(v)
+	return _c
+}
+
+// SetNillableAPIVersion sets the "api_version" field if the given value is not nil.
+func (_c *WebhookSubscriptionCreate) SetNillableAPIVersion(v *string) *WebhookSubscriptionCreate {
+	if v != nil {
+		_c.SetAPIVersion(*v)
+	}
+	return _c
+}
+
 // Mutation returns the WebhookSubscriptionMutation object of the builder.
 func (_c *WebhookSubscriptionCreate) Mutation() *WebhookSubscriptionMutation {
 	return _c.mutation
@@ -161,6 +209,18 @@ func (_c *WebhookSubscriptionCreate) defaults() {
 		v := webhooksubscription.DefaultStatus
 		_c.mutation.SetStatus(v)
 	}
+	if _, ok := _c.mutation.FieldSelection(); !ok {
+		v := webhooksubscription.DefaultFieldSelection
+		_c.mutation.SetFieldSelection(v)
+	}
+	if _, ok := _c.mutation.Filter(); !ok {
+		v := webhooksubscription.DefaultFilter
+		_c.mutation.SetFilter(v)
+	}
+	if _, ok := _c.mutation.APIVersion(); !ok {
+		v := webhooksubscription.DefaultAPIVersion
+		_c.mutation.SetAPIVersion(v)
+	}
 }
 
 // check runs all checks and user-defined validators on the builder.
@@ -205,6 +265,15 @@ func (_c *WebhookSubscriptionCreate) check() error {
 		if err := webhooksubscription.StatusValidator(v); err != nil {
 			return &ValidationError{Name: "status", err: fmt.Errorf(`ent: validator failed for field "WebhookSubscription.status": %w`, err)}
 		}
+	}
+	if _, ok := _c.mutation.FieldSelection(); !ok {
+		return &ValidationError{Name: "field_selection", err: errors.New(`ent: missing required field "WebhookSubscription.field_selection"`)}
+	}
+	if _, ok := _c.mutation.Filter(); !ok {
+		return &ValidationError{Name: "filter", err: errors.New(`ent: missing required field "WebhookSubscription.filter"`)}
+	}
+	if _, ok := _c.mutation.APIVersion(); !ok {
+		return &ValidationError{Name: "api_version", err: errors.New(`ent: missing required field "WebhookSubscription.api_version"`)}
 	}
 	return nil
 }
@@ -264,6 +333,22 @@ func (_c *WebhookSubscriptionCreate) createSpec() (*WebhookSubscription, *sqlgra
 	if value, ok := _c.mutation.Status(); ok {
 		_spec.SetField(webhooksubscription.FieldStatus, field.TypeEnum, value)
 		_node.Status = value
+	}
+	if value, ok := _c.mutation.FieldSelection(); ok {
+		_spec.SetField(webhooksubscription.FieldFieldSelection, field.TypeString, value)
+		_node.FieldSelection = value
+	}
+	if value, ok := _c.mutation.IncludeFields(); ok {
+		_spec.SetField(webhooksubscription.FieldIncludeFields, field.TypeJSON, value)
+		_node.IncludeFields = value
+	}
+	if value, ok := _c.mutation.Filter(); ok {
+		_spec.SetField(webhooksubscription.FieldFilter, field.TypeString, value)
+		_node.Filter = value
+	}
+	if value, ok := _c.mutation.APIVersion(); ok {
+		_spec.SetField(webhooksubscription.FieldAPIVersion, field.TypeString, value)
+		_node.APIVersion = value
 	}
 	return _node, _spec
 }
@@ -374,6 +459,60 @@ func (u *WebhookSubscriptionUpsert) SetStatus(v webhooksubscription.Status) *Web
 // UpdateStatus sets the "status" field to the value that was provided on create.
 func (u *WebhookSubscriptionUpsert) UpdateStatus() *WebhookSubscriptionUpsert {
 	u.SetExcluded(webhooksubscription.FieldStatus)
+	return u
+}
+
+// SetFieldSelection sets the "field_selection" field.
+func (u *WebhookSubscriptionUpsert) SetFieldSelection(v string) *WebhookSubscriptionUpsert {
+	u.Set(webhooksubscription.FieldFieldSelection, v)
+	return u
+}
+
+// UpdateFieldSelection sets the "field_selection" field to the value that was provided on create.
+func (u *WebhookSubscriptionUpsert) UpdateFieldSelection() *WebhookSubscriptionUpsert {
+	u.SetExcluded(webhooksubscription.FieldFieldSelection)
+	return u
+}
+
+// SetIncludeFields sets the "include_fields" field.
+func (u *WebhookSubscriptionUpsert) SetIncludeFields(v []string) *WebhookSubscriptionUpsert {
+	u.Set(webhooksubscription.FieldIncludeFields, v)
+	return u
+}
+
+// UpdateIncludeFields sets the "include_fields" field to the value that was provided on create.
+func (u *WebhookSubscriptionUpsert) UpdateIncludeFields() *WebhookSubscriptionUpsert {
+	u.SetExcluded(webhooksubscription.FieldIncludeFields)
+	return u
+}
+
+// ClearIncludeFields clears the value of the "include_fields" field.
+func (u *WebhookSubscriptionUpsert) ClearIncludeFields() *WebhookSubscriptionUpsert {
+	u.SetNull(webhooksubscription.FieldIncludeFields)
+	return u
+}
+
+// SetFilter sets the "filter" field.
+func (u *WebhookSubscriptionUpsert) SetFilter(v string) *WebhookSubscriptionUpsert {
+	u.Set(webhooksubscription.FieldFilter, v)
+	return u
+}
+
+// UpdateFilter sets the "filter" field to the value that was provided on create.
+func (u *WebhookSubscriptionUpsert) UpdateFilter() *WebhookSubscriptionUpsert {
+	u.SetExcluded(webhooksubscription.FieldFilter)
+	return u
+}
+
+// SetAPIVersion sets the "api_version" field.
+func (u *WebhookSubscriptionUpsert) SetAPIVersion(v string) *WebhookSubscriptionUpsert {
+	u.Set(webhooksubscription.FieldAPIVersion, v)
+	return u
+}
+
+// UpdateAPIVersion sets the "api_version" field to the value that was provided on create.
+func (u *WebhookSubscriptionUpsert) UpdateAPIVersion() *WebhookSubscriptionUpsert {
+	u.SetExcluded(webhooksubscription.FieldAPIVersion)
 	return u
 }
 
@@ -495,6 +634,69 @@ func (u *WebhookSubscriptionUpsertOne) SetStatus(v webhooksubscription.Status) *
 func (u *WebhookSubscriptionUpsertOne) UpdateStatus() *WebhookSubscriptionUpsertOne {
 	return u.Update(func(s *WebhookSubscriptionUpsert) {
 		s.UpdateStatus()
+	})
+}
+
+// SetFieldSelection sets the "field_selection" field.
+func (u *WebhookSubscriptionUpsertOne) SetFieldSelection(v string) *WebhookSubscriptionUpsertOne {
+	return u.Update(func(s *WebhookSubscriptionUpsert) {
+		s.SetFieldSelection(v)
+	})
+}
+
+// UpdateFieldSelection sets the "field_selection" field to the value that was provided on create.
+func (u *WebhookSubscriptionUpsertOne) UpdateFieldSelection() *WebhookSubscriptionUpsertOne {
+	return u.Update(func(s *WebhookSubscriptionUpsert) {
+		s.UpdateFieldSelection()
+	})
+}
+
+// SetIncludeFields sets the "include_fields" field.
+func (u *WebhookSubscriptionUpsertOne) SetIncludeFields(v []string) *WebhookSubscriptionUpsertOne {
+	return u.Update(func(s *WebhookSubscriptionUpsert) {
+		s.SetIncludeFields(v)
+	})
+}
+
+// UpdateIncludeFields sets the "include_fields" field to the value that was provided on create.
+func (u *WebhookSubscriptionUpsertOne) UpdateIncludeFields() *WebhookSubscriptionUpsertOne {
+	return u.Update(func(s *WebhookSubscriptionUpsert) {
+		s.UpdateIncludeFields()
+	})
+}
+
+// ClearIncludeFields clears the value of the "include_fields" field.
+func (u *WebhookSubscriptionUpsertOne) ClearIncludeFields() *WebhookSubscriptionUpsertOne {
+	return u.Update(func(s *WebhookSubscriptionUpsert) {
+		s.ClearIncludeFields()
+	})
+}
+
+// SetFilter sets the "filter" field.
+func (u *WebhookSubscriptionUpsertOne) SetFilter(v string) *WebhookSubscriptionUpsertOne {
+	return u.Update(func(s *WebhookSubscriptionUpsert) {
+		s.SetFilter(v)
+	})
+}
+
+// UpdateFilter sets the "filter" field to the value that was provided on create.
+func (u *WebhookSubscriptionUpsertOne) UpdateFilter() *WebhookSubscriptionUpsertOne {
+	return u.Update(func(s *WebhookSubscriptionUpsert) {
+		s.UpdateFilter()
+	})
+}
+
+// SetAPIVersion sets the "api_version" field.
+func (u *WebhookSubscriptionUpsertOne) SetAPIVersion(v string) *WebhookSubscriptionUpsertOne {
+	return u.Update(func(s *WebhookSubscriptionUpsert) {
+		s.SetAPIVersion(v)
+	})
+}
+
+// UpdateAPIVersion sets the "api_version" field to the value that was provided on create.
+func (u *WebhookSubscriptionUpsertOne) UpdateAPIVersion() *WebhookSubscriptionUpsertOne {
+	return u.Update(func(s *WebhookSubscriptionUpsert) {
+		s.UpdateAPIVersion()
 	})
 }
 
@@ -782,6 +984,69 @@ func (u *WebhookSubscriptionUpsertBulk) SetStatus(v webhooksubscription.Status) 
 func (u *WebhookSubscriptionUpsertBulk) UpdateStatus() *WebhookSubscriptionUpsertBulk {
 	return u.Update(func(s *WebhookSubscriptionUpsert) {
 		s.UpdateStatus()
+	})
+}
+
+// SetFieldSelection sets the "field_selection" field.
+func (u *WebhookSubscriptionUpsertBulk) SetFieldSelection(v string) *WebhookSubscriptionUpsertBulk {
+	return u.Update(func(s *WebhookSubscriptionUpsert) {
+		s.SetFieldSelection(v)
+	})
+}
+
+// UpdateFieldSelection sets the "field_selection" field to the value that was provided on create.
+func (u *WebhookSubscriptionUpsertBulk) UpdateFieldSelection() *WebhookSubscriptionUpsertBulk {
+	return u.Update(func(s *WebhookSubscriptionUpsert) {
+		s.UpdateFieldSelection()
+	})
+}
+
+// SetIncludeFields sets the "include_fields" field.
+func (u *WebhookSubscriptionUpsertBulk) SetIncludeFields(v []string) *WebhookSubscriptionUpsertBulk {
+	return u.Update(func(s *WebhookSubscriptionUpsert) {
+		s.SetIncludeFields(v)
+	})
+}
+
+// UpdateIncludeFields sets the "include_fields" field to the value that was provided on create.
+func (u *WebhookSubscriptionUpsertBulk) UpdateIncludeFields() *WebhookSubscriptionUpsertBulk {
+	return u.Update(func(s *WebhookSubscriptionUpsert) {
+		s.UpdateIncludeFields()
+	})
+}
+
+// ClearIncludeFields clears the value of the "include_fields" field.
+func (u *WebhookSubscriptionUpsertBulk) ClearIncludeFields() *WebhookSubscriptionUpsertBulk {
+	return u.Update(func(s *WebhookSubscriptionUpsert) {
+		s.ClearIncludeFields()
+	})
+}
+
+// SetFilter sets the "filter" field.
+func (u *WebhookSubscriptionUpsertBulk) SetFilter(v string) *WebhookSubscriptionUpsertBulk {
+	return u.Update(func(s *WebhookSubscriptionUpsert) {
+		s.SetFilter(v)
+	})
+}
+
+// UpdateFilter sets the "filter" field to the value that was provided on create.
+func (u *WebhookSubscriptionUpsertBulk) UpdateFilter() *WebhookSubscriptionUpsertBulk {
+	return u.Update(func(s *WebhookSubscriptionUpsert) {
+		s.UpdateFilter()
+	})
+}
+
+// SetAPIVersion sets the "api_version" field.
+func (u *WebhookSubscriptionUpsertBulk) SetAPIVersion(v string) *WebhookSubscriptionUpsertBulk {
+	return u.Update(func(s *WebhookSubscriptionUpsert) {
+		s.SetAPIVersion(v)
+	})
+}
+
+// UpdateAPIVersion sets the "api_version" field to the value that was provided on create.
+func (u *WebhookSubscriptionUpsertBulk) UpdateAPIVersion() *WebhookSubscriptionUpsertBulk {
+	return u.Update(func(s *WebhookSubscriptionUpsert) {
+		s.UpdateAPIVersion()
 	})
 }
 

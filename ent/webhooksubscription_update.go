@@ -10,6 +10,7 @@ import (
 
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
+	"entgo.io/ent/dialect/sql/sqljson"
 	"entgo.io/ent/schema/field"
 	"github.com/emporium/emporium/ent/predicate"
 	"github.com/emporium/emporium/ent/webhooksubscription"
@@ -87,6 +88,66 @@ func (_u *WebhookSubscriptionUpdate) SetStatus(v webhooksubscription.Status) *We
 func (_u *WebhookSubscriptionUpdate) SetNillableStatus(v *webhooksubscription.Status) *WebhookSubscriptionUpdate {
 	if v != nil {
 		_u.SetStatus(*v)
+	}
+	return _u
+}
+
+// SetFieldSelection sets the "field_selection" field.
+func (_u *WebhookSubscriptionUpdate) SetFieldSelection(v string) *WebhookSubscriptionUpdate {
+	_u.mutation.SetFieldSelection(v)
+	return _u
+}
+
+// SetNillableFieldSelection sets the "field_selection" field if the given value is not nil.
+func (_u *WebhookSubscriptionUpdate) SetNillableFieldSelection(v *string) *WebhookSubscriptionUpdate {
+	if v != nil {
+		_u.SetFieldSelection(*v)
+	}
+	return _u
+}
+
+// SetIncludeFields sets the "include_fields" field.
+func (_u *WebhookSubscriptionUpdate) SetIncludeFields(v []string) *WebhookSubscriptionUpdate {
+	_u.mutation.SetIncludeFields(v)
+	return _u
+}
+
+// AppendIncludeFields appends value to the "include_fields" field.
+func (_u *WebhookSubscriptionUpdate) AppendIncludeFields(v []string) *WebhookSubscriptionUpdate {
+	_u.mutation.AppendIncludeFields(v)
+	return _u
+}
+
+// ClearIncludeFields clears the value of the "include_fields" field.
+func (_u *WebhookSubscriptionUpdate) ClearIncludeFields() *WebhookSubscriptionUpdate {
+	_u.mutation.ClearIncludeFields()
+	return _u
+}
+
+// SetFilter sets the "filter" field.
+func (_u *WebhookSubscriptionUpdate) SetFilter(v string) *WebhookSubscriptionUpdate {
+	_u.mutation.SetFilter(v)
+	return _u
+}
+
+// SetNillableFilter sets the "filter" field if the given value is not nil.
+func (_u *WebhookSubscriptionUpdate) SetNillableFilter(v *string) *WebhookSubscriptionUpdate {
+	if v != nil {
+		_u.SetFilter(*v)
+	}
+	return _u
+}
+
+// SetAPIVersion sets the "api_version" field.
+func (_u *WebhookSubscriptionUpdate) SetAPIVersion(v string) *WebhookSubscriptionUpdate {
+	_u.mutation.SetAPIVersion(v)
+	return _u
+}
+
+// SetNillableAPIVersion sets the "api_version" field if the given value is not nil.
+func (_u *WebhookSubscriptionUpdate) SetNillableAPIVersion(v *string) *WebhookSubscriptionUpdate {
+	if v != nil {
+		_u.SetAPIVersion(*v)
 	}
 	return _u
 }
@@ -193,6 +254,26 @@ func (_u *WebhookSubscriptionUpdate) sqlSave(ctx context.Context) (_node int, er
 	if value, ok := _u.mutation.Status(); ok {
 		_spec.SetField(webhooksubscription.FieldStatus, field.TypeEnum, value)
 	}
+	if value, ok := _u.mutation.FieldSelection(); ok {
+		_spec.SetField(webhooksubscription.FieldFieldSelection, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.IncludeFields(); ok {
+		_spec.SetField(webhooksubscription.FieldIncludeFields, field.TypeJSON, value)
+	}
+	if value, ok := _u.mutation.AppendedIncludeFields(); ok {
+		_spec.AddModifier(func(u *sql.UpdateBuilder) {
+			sqljson.Append(u, webhooksubscription.FieldIncludeFields, value)
+		})
+	}
+	if _u.mutation.IncludeFieldsCleared() {
+		_spec.ClearField(webhooksubscription.FieldIncludeFields, field.TypeJSON)
+	}
+	if value, ok := _u.mutation.Filter(); ok {
+		_spec.SetField(webhooksubscription.FieldFilter, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.APIVersion(); ok {
+		_spec.SetField(webhooksubscription.FieldAPIVersion, field.TypeString, value)
+	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -273,6 +354,66 @@ func (_u *WebhookSubscriptionUpdateOne) SetStatus(v webhooksubscription.Status) 
 func (_u *WebhookSubscriptionUpdateOne) SetNillableStatus(v *webhooksubscription.Status) *WebhookSubscriptionUpdateOne {
 	if v != nil {
 		_u.SetStatus(*v)
+	}
+	return _u
+}
+
+// SetFieldSelection sets the "field_selection" field.
+func (_u *WebhookSubscriptionUpdateOne) SetFieldSelection(v string) *WebhookSubscriptionUpdateOne {
+	_u.mutation.SetFieldSelection(v)
+	return _u
+}
+
+// SetNillableFieldSelection sets the "field_selection" field if the given value is not nil.
+func (_u *WebhookSubscriptionUpdateOne) SetNillableFieldSelection(v *string) *WebhookSubscriptionUpdateOne {
+	if v != nil {
+		_u.SetFieldSelection(*v)
+	}
+	return _u
+}
+
+// SetIncludeFields sets the "include_fields" field.
+func (_u *WebhookSubscriptionUpdateOne) SetIncludeFields(v []string) *WebhookSubscriptionUpdateOne {
+	_u.mutation.SetIncludeFields(v)
+	return _u
+}
+
+// AppendIncludeFields appends value to the "include_fields" field.
+func (_u *WebhookSubscriptionUpdateOne) AppendIncludeFields(v []string) *WebhookSubscriptionUpdateOne {
+	_u.mutation.AppendIncludeFields(v)
+	return _u
+}
+
+// ClearIncludeFields clears the value of the "include_fields" field.
+func (_u *WebhookSubscriptionUpdateOne) ClearIncludeFields() *WebhookSubscriptionUpdateOne {
+	_u.mutation.ClearIncludeFields()
+	return _u
+}
+
+// SetFilter sets the "filter" field.
+func (_u *WebhookSubscriptionUpdateOne) SetFilter(v string) *WebhookSubscriptionUpdateOne {
+	_u.mutation.SetFilter(v)
+	return _u
+}
+
+// SetNillableFilter sets the "filter" field if the given value is not nil.
+func (_u *WebhookSubscriptionUpdateOne) SetNillableFilter(v *string) *WebhookSubscriptionUpdateOne {
+	if v != nil {
+		_u.SetFilter(*v)
+	}
+	return _u
+}
+
+// SetAPIVersion sets the "api_version" field.
+func (_u *WebhookSubscriptionUpdateOne) SetAPIVersion(v string) *WebhookSubscriptionUpdateOne {
+	_u.mutation.SetAPIVersion(v)
+	return _u
+}
+
+// SetNillableAPIVersion sets the "api_version" field if the given value is not nil.
+func (_u *WebhookSubscriptionUpdateOne) SetNillableAPIVersion(v *string) *WebhookSubscriptionUpdateOne {
+	if v != nil {
+		_u.SetAPIVersion(*v)
 	}
 	return _u
 }
@@ -408,6 +549,26 @@ func (_u *WebhookSubscriptionUpdateOne) sqlSave(ctx context.Context) (_node *Web
 	}
 	if value, ok := _u.mutation.Status(); ok {
 		_spec.SetField(webhooksubscription.FieldStatus, field.TypeEnum, value)
+	}
+	if value, ok := _u.mutation.FieldSelection(); ok {
+		_spec.SetField(webhooksubscription.FieldFieldSelection, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.IncludeFields(); ok {
+		_spec.SetField(webhooksubscription.FieldIncludeFields, field.TypeJSON, value)
+	}
+	if value, ok := _u.mutation.AppendedIncludeFields(); ok {
+		_spec.AddModifier(func(u *sql.UpdateBuilder) {
+			sqljson.Append(u, webhooksubscription.FieldIncludeFields, value)
+		})
+	}
+	if _u.mutation.IncludeFieldsCleared() {
+		_spec.ClearField(webhooksubscription.FieldIncludeFields, field.TypeJSON)
+	}
+	if value, ok := _u.mutation.Filter(); ok {
+		_spec.SetField(webhooksubscription.FieldFilter, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.APIVersion(); ok {
+		_spec.SetField(webhooksubscription.FieldAPIVersion, field.TypeString, value)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	_node = &WebhookSubscription{config: _u.config}

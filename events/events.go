@@ -60,6 +60,12 @@ const (
 	CustomersDelete       = "customers/delete"
 )
 
+// WebhookSubscriptionsFailing is recorded when a webhook subscription is marked failing: it tells the
+// staff (an email) and stays in the event log. It is not in Topics, so no subscription can take it: the
+// failing subscription's own receiver is the one not answering, and a partner's other subscriptions
+// have no business with it.
+const WebhookSubscriptionsFailing = "webhook_subscriptions/failing"
+
 // Topics lists every topic recorded, for documentation and validation of subscriptions.
 var Topics = []string{OrdersCreate, OrdersPaid, OrdersCancelled, OrdersFulfilled, OrdersPartiallyFulfilled,
 	FulfillmentsCreate, RefundsCreate, ProductsCreate, ProductsUpdate, ProductsDelete, CustomersCreate,

@@ -7,5 +7,10 @@ import (
 
 // webhookInput is the domain's input of a subscription's GraphQL input.
 func webhookInput(in model.WebhookSubscriptionInput) webhooks.Input {
-	return webhooks.Input{CallbackURL: in.CallbackURL, Format: in.Format}
+	out := webhooks.Input{CallbackURL: in.CallbackURL, Format: in.Format, FieldSelection: in.FieldSelection,
+		Filter: in.Filter, APIVersion: in.APIVersion}
+	if in.IncludeFields != nil {
+		out.IncludeFields = &in.IncludeFields
+	}
+	return out
 }

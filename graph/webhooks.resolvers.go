@@ -149,7 +149,17 @@ func (r *webhookSubscriptionResolver) Status(ctx context.Context, obj *ent.Webho
 
 // APIVersion is the resolver for the apiVersion field.
 func (r *webhookSubscriptionResolver) APIVersion(ctx context.Context, obj *ent.WebhookSubscription) (string, error) {
-	return webhooks.APIVersion, nil
+	return webhooks.Version(obj), nil
+}
+
+// FieldSelection is the resolver for the fieldSelection field.
+func (r *webhookSubscriptionResolver) FieldSelection(ctx context.Context, obj *ent.WebhookSubscription) (*string, error) {
+	return nonEmptyString(obj.FieldSelection), nil
+}
+
+// Filter is the resolver for the filter field.
+func (r *webhookSubscriptionResolver) Filter(ctx context.Context, obj *ent.WebhookSubscription) (*string, error) {
+	return nonEmptyString(obj.Filter), nil
 }
 
 // WebhookDelivery returns generated.WebhookDeliveryResolver implementation.

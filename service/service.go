@@ -72,7 +72,8 @@ type Options struct {
 	Mailer mail.Sender
 	// EmailTemplates is a directory of templates overriding the built-in ones (emails.NewTemplates).
 	EmailTemplates string
-	// StaffEmail receives the staff's emails (a new order, low stock); none are sent when empty.
+	// StaffEmail receives the staff's emails (a new order, low stock, a failing webhook subscription);
+	// none are sent when empty.
 	StaffEmail string
 	// Payments charges direct payment methods; when nil, the test gateway, keeping its payments in the
 	// database so that it remembers them across restarts as a real gateway would.
@@ -251,7 +252,7 @@ func Open(ctx context.Context, opts Options) (*Service, error) {
 	}
 	recorder := events.NewRecorder(queue)
 	hooks := webhooks.New(db.Client, queue, webhooks.Options{Allow: opts.WebhookAllow, Production: opts.Production,
-		RetryBase: opts.WebhookRetryBase, GiveUpAfter: opts.WebhookGiveUpAfter, Log: opts.Log})
+		RetryBase: opts.WebhookRetryBase, GiveUpAfter: opts.WebhookGiveUpAfter, Log: opts.Log, Events: recorder})
 	templates, err := emails.NewTemplates(opts.EmailTemplates)
 	if err != nil {
 		return nil, errors.Join(err, queue.Close(), db.Close())

@@ -17,6 +17,8 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"entgo.io/ent/dialect/sql"
@@ -62,6 +64,8 @@ type Options struct {
 	// jitter; a delivery is given up once GiveUpAfter has passed since it was made.
 	RetryBase, RetryMax, GiveUpAfter time.Duration
 	Log                              *slog.Logger
+	// Events records webhook_subscriptions/failing when a subscription is marked failing.
+	Events *events.Recorder
 }
 
 // Service manages subscriptions and makes deliveries.
@@ -72,6 +76,10 @@ type Service struct {
 	http   *http.Client
 	// lookup resolves callback hosts when a subscription is saved.
 	lookup func(ctx context.Context, host string) ([]netip.Addr, error)
+	// options caches each subscription's parsed selection and filter (*options by subscription ID).
+	options sync.Map
+	// decoded is the last event decoded for filters (wants).
+	decoded atomic.Pointer[decodedEvent]
 }
 
 // New returns the webhooks service, queueing its deliveries on queue.
@@ -128,10 +136,54 @@ func TopicOf(enum string) string {
 	return ""
 }
 
-// Input is a subscription's settable fields; nil leaves a field as it is.
+// Input is a subscription's settable fields; nil leaves a field as it is. FieldSelection and
+// IncludeFields exclude each other: setting one non-empty clears the other; empty clears either.
 type Input struct {
-	CallbackURL *string
-	Format      *string
+	CallbackURL    *string
+	Format         *string
+	FieldSelection *string
+	IncludeFields  *[]string
+	Filter         *string
+	APIVersion     *string
+}
+
+// checkOptions checks in's selection, filter and API version against topic, in view of what sub (nil
+// on creation) has now, and returns what the subscription will have.
+func checkOptions(errs *validation.Errors, topic string, sub *ent.WebhookSubscription, in Input) (fieldSelection string, includeFields []string, filterText, apiVersion string) {
+	apiVersion = APIVersion
+	if sub != nil {
+		fieldSelection, includeFields, filterText, apiVersion = sub.FieldSelection, sub.IncludeFields, sub.Filter, sub.APIVersion
+	}
+	if in.FieldSelection != nil {
+		if fieldSelection = strings.TrimSpace(*in.FieldSelection); fieldSelection != "" && in.IncludeFields == nil {
+			includeFields = nil
+		}
+	}
+	if in.IncludeFields != nil {
+		includeFields = nil
+		for _, f := range *in.IncludeFields {
+			if f = strings.TrimSpace(f); f != "" {
+				includeFields = append(includeFields, f)
+			}
+		}
+		if len(includeFields) > 0 && in.FieldSelection == nil {
+			fieldSelection = ""
+		}
+	}
+	if in.Filter != nil {
+		filterText = strings.TrimSpace(*in.Filter)
+	}
+	if in.APIVersion != nil {
+		apiVersion = *in.APIVersion
+		if !slices.Contains(APIVersions, apiVersion) {
+			errs.Add("webhookSubscription.apiVersion", validation.Invalid,
+				fmt.Sprintf("Unknown API version %q; supported: %s", apiVersion, strings.Join(APIVersions, ", ")))
+		}
+	}
+	if _, e := parseOptions(topic, fieldSelection, includeFields, filterText); e.Any() {
+		*errs = append(*errs, e...)
+	}
+	return fieldSelection, includeFields, filterText, apiVersion
 }
 
 // owned limits queries to what v manages: everything for staff, its own subscriptions for an API key.
@@ -155,6 +207,7 @@ func (s *Service) Create(ctx context.Context, v auth.Viewer, topic string, in In
 	} else {
 		s.checkCallback(ctx, &errs, *in.CallbackURL)
 	}
+	fieldSelection, includeFields, filterText, apiVersion := checkOptions(&errs, topic, nil, in)
 	if errs.Any() {
 		return nil, "", errs, nil
 	}
@@ -162,7 +215,8 @@ func (s *Service) Create(ctx context.Context, v auth.Viewer, topic string, in In
 	if err != nil {
 		return nil, "", nil, err
 	}
-	create := s.client.WebhookSubscription.Create().SetTopic(topic).SetCallbackURL(*in.CallbackURL).SetSecret(secret)
+	create := s.client.WebhookSubscription.Create().SetTopic(topic).SetCallbackURL(*in.CallbackURL).SetSecret(secret).
+		SetFieldSelection(fieldSelection).SetIncludeFields(includeFields).SetFilter(filterText).SetAPIVersion(apiVersion)
 	if v.Kind == auth.APIKey {
 		create.SetAPIKeyID(v.ID)
 	}
@@ -173,17 +227,27 @@ func (s *Service) Create(ctx context.Context, v auth.Viewer, topic string, in In
 	return sub, secret, nil, nil
 }
 
-// Update changes a subscription's callback URL or format; a failing subscription becomes active again.
+// Update changes a subscription's callback URL, format, field selection, filter or API version; a
+// failing subscription becomes active again. Invalid input changes nothing.
 func (s *Service) Update(ctx context.Context, v auth.Viewer, id int, in Input) (*ent.WebhookSubscription, validation.Errors, error) {
 	var errs validation.Errors
+	old, err := s.client.WebhookSubscription.Query().Where(webhooksubscription.ID(id)).Where(owned(v)...).Only(ctx)
+	if ent.IsNotFound(err) {
+		return nil, notFound, nil
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("webhooks: update: %w", err)
+	}
 	if in.CallbackURL != nil {
 		s.checkCallback(ctx, &errs, *in.CallbackURL)
 	}
+	fieldSelection, includeFields, filterText, apiVersion := checkOptions(&errs, old.Topic, old, in)
 	if errs.Any() {
 		return nil, errs, nil
 	}
 	n, err := s.client.WebhookSubscription.Update().Where(webhooksubscription.ID(id)).Where(owned(v)...).
-		SetNillableCallbackURL(in.CallbackURL).SetStatus(webhooksubscription.StatusActive).Save(ctx)
+		SetNillableCallbackURL(in.CallbackURL).SetFieldSelection(fieldSelection).SetIncludeFields(includeFields).
+		SetFilter(filterText).SetAPIVersion(apiVersion).SetStatus(webhooksubscription.StatusActive).Save(ctx)
 	if err != nil {
 		return nil, nil, fmt.Errorf("webhooks: update: %w", err)
 	}
@@ -215,6 +279,7 @@ func (s *Service) Delete(ctx context.Context, v auth.Viewer, id int) (validation
 	if err != nil {
 		return nil, fmt.Errorf("webhooks: delete: %w", err)
 	}
+	s.options.Delete(id)
 	return errs, nil
 }
 

@@ -1302,6 +1302,10 @@ var (
 		{Name: "secret", Type: field.TypeString},
 		{Name: "api_key_id", Type: field.TypeInt, Nullable: true},
 		{Name: "status", Type: field.TypeEnum, Enums: []string{"active", "failing"}, Default: "active"},
+		{Name: "field_selection", Type: field.TypeString, Size: 2147483647, Default: ""},
+		{Name: "include_fields", Type: field.TypeJSON, Nullable: true},
+		{Name: "filter", Type: field.TypeString, Size: 2147483647, Default: ""},
+		{Name: "api_version", Type: field.TypeString, Default: "2025-01"},
 	}
 	// WebhookSubscriptionsTable holds the schema information for the "webhook_subscriptions" table.
 	WebhookSubscriptionsTable = &schema.Table{

@@ -21,6 +21,15 @@ func (WebhookSubscription) Fields() []ent.Field {
 			Comment("the API key that made the subscription, which alone (with staff) manages it"),
 		field.Enum("status").Values("active", "failing").Default("active").
 			Comment("failing: a delivery was given up after retrying; no new deliveries until updated"),
+		// What of each event the subscription receives and which events: validated by package webhooks
+		// against the topic's payload when saved, applied at delivery.
+		field.Text("field_selection").Default("").
+			Comment("a GraphQL selection set on the event's payload ({ id lineItems { title } }); empty: all of it"),
+		field.Strings("include_fields").Optional().
+			Comment("Shopify's includeFields: top-level or dotted payload fields; empty: all of it"),
+		field.Text("filter").Default("").
+			Comment("Shopify's webhook filter (financial_status:paid); empty: every event of the topic"),
+		field.String("api_version").Default("2025-01").Comment("X-Emporium-Api-Version of the payloads"),
 	}
 }
 

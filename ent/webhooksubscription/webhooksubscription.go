@@ -30,6 +30,14 @@ const (
 	FieldAPIKeyID = "api_key_id"
 	// FieldStatus holds the string denoting the status field in the database.
 	FieldStatus = "status"
+	// FieldFieldSelection holds the string denoting the field_selection field in the database.
+	FieldFieldSelection = "field_selection"
+	// FieldIncludeFields holds the string denoting the include_fields field in the database.
+	FieldIncludeFields = "include_fields"
+	// FieldFilter holds the string denoting the filter field in the database.
+	FieldFilter = "filter"
+	// FieldAPIVersion holds the string denoting the api_version field in the database.
+	FieldAPIVersion = "api_version"
 	// Table holds the table name of the webhooksubscription in the database.
 	Table = "webhook_subscriptions"
 )
@@ -45,6 +53,10 @@ var Columns = []string{
 	FieldSecret,
 	FieldAPIKeyID,
 	FieldStatus,
+	FieldFieldSelection,
+	FieldIncludeFields,
+	FieldFilter,
+	FieldAPIVersion,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -68,6 +80,12 @@ var (
 	TopicValidator func(string) error
 	// CallbackURLValidator is a validator for the "callback_url" field. It is called by the builders before save.
 	CallbackURLValidator func(string) error
+	// DefaultFieldSelection holds the default value on creation for the "field_selection" field.
+	DefaultFieldSelection string
+	// DefaultFilter holds the default value on creation for the "filter" field.
+	DefaultFilter string
+	// DefaultAPIVersion holds the default value on creation for the "api_version" field.
+	DefaultAPIVersion string
 )
 
 // Format defines the type for the "format" enum field.
@@ -167,4 +185,19 @@ func ByAPIKeyID(opts ...sql.OrderTermOption) OrderOption {
 // ByStatus orders the results by the status field.
 func ByStatus(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldStatus, opts...).ToFunc()
+}
+
+// ByFieldSelection orders the results by the field_selection field.
+func ByFieldSelection(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldFieldSelection, opts...).ToFunc()
+}
+
+// ByFilter orders the results by the filter field.
+func ByFilter(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldFilter, opts...).ToFunc()
+}
+
+// ByAPIVersion orders the results by the api_version field.
+func ByAPIVersion(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldAPIVersion, opts...).ToFunc()
 }

@@ -84,6 +84,21 @@ func APIKeyID(v int) predicate.WebhookSubscription {
 	return predicate.WebhookSubscription(sql.FieldEQ(FieldAPIKeyID, v))
 }
 
+// FieldSelection applies equality check predicate on the "field_selection" field. It's identical to FieldSelectionEQ.
+func FieldSelection(v string) predicate.WebhookSubscription {
+	return predicate.WebhookSubscription(sql.FieldEQ(FieldFieldSelection, v))
+}
+
+// Filter applies equality check predicate on the "filter" field. It's identical to FilterEQ.
+func Filter(v string) predicate.WebhookSubscription {
+	return predicate.WebhookSubscription(sql.FieldEQ(FieldFilter, v))
+}
+
+// APIVersion applies equality check predicate on the "api_version" field. It's identical to APIVersionEQ.
+func APIVersion(v string) predicate.WebhookSubscription {
+	return predicate.WebhookSubscription(sql.FieldEQ(FieldAPIVersion, v))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.WebhookSubscription {
 	return predicate.WebhookSubscription(sql.FieldEQ(FieldCreatedAt, v))
@@ -447,6 +462,211 @@ func StatusIn(vs ...Status) predicate.WebhookSubscription {
 // StatusNotIn applies the NotIn predicate on the "status" field.
 func StatusNotIn(vs ...Status) predicate.WebhookSubscription {
 	return predicate.WebhookSubscription(sql.FieldNotIn(FieldStatus, vs...))
+}
+
+// FieldSelectionEQ applies the EQ predicate on the "field_selection" field.
+func FieldSelectionEQ(v string) predicate.WebhookSubscription {
+	return predicate.WebhookSubscription(sql.FieldEQ(FieldFieldSelection, v))
+}
+
+// FieldSelectionNEQ applies the NEQ predicate on the "field_selection" field.
+func FieldSelectionNEQ(v string) predicate.WebhookSubscription {
+	return predicate.WebhookSubscription(sql.FieldNEQ(FieldFieldSelection, v))
+}
+
+// FieldSelectionIn applies the In predicate on the "field_selection" field.
+func FieldSelectionIn(vs ...string) predicate.WebhookSubscription {
+	return predicate.WebhookSubscription(sql.FieldIn(FieldFieldSelection, vs...))
+}
+
+// FieldSelectionNotIn applies the NotIn predicate on the "field_selection" field.
+func FieldSelectionNotIn(vs ...string) predicate.WebhookSubscription {
+	return predicate.WebhookSubscription(sql.FieldNotIn(FieldFieldSelection, vs...))
+}
+
+// FieldSelectionGT applies the GT predicate on the "field_selection" field.
+func FieldSelectionGT(v string) predicate.WebhookSubscription {
+	return predicate.WebhookSubscription(sql.FieldGT(FieldFieldSelection, v))
+}
+
+// FieldSelectionGTE applies the GTE predicate on the "field_selection" field.
+func FieldSelectionGTE(v string) predicate.WebhookSubscription {
+	return predicate.WebhookSubscription(sql.FieldGTE(FieldFieldSelection, v))
+}
+
+// FieldSelectionLT applies the LT predicate on the "field_selection" field.
+func FieldSelectionLT(v string) predicate.WebhookSubscription {
+	return predicate.WebhookSubscription(sql.FieldLT(FieldFieldSelection, v))
+}
+
+// FieldSelectionLTE applies the LTE predicate on the "field_selection" field.
+func FieldSelectionLTE(v string) predicate.WebhookSubscription {
+	return predicate.WebhookSubscription(sql.FieldLTE(FieldFieldSelection, v))
+}
+
+// FieldSelectionContains applies the Contains predicate on the "field_selection" field.
+func FieldSelectionContains(v string) predicate.WebhookSubscription {
+	return predicate.WebhookSubscription(sql.FieldContains(FieldFieldSelection, v))
+}
+
+// FieldSelectionHasPrefix applies the HasPrefix predicate on the "field_selection" field.
+func FieldSelectionHasPrefix(v string) predicate.WebhookSubscription {
+	return predicate.WebhookSubscription(sql.FieldHasPrefix(FieldFieldSelection, v))
+}
+
+// FieldSelectionHasSuffix applies the HasSuffix predicate on the "field_selection" field.
+func FieldSelectionHasSuffix(v string) predicate.WebhookSubscription {
+	return predicate.WebhookSubscription(sql.FieldHasSuffix(FieldFieldSelection, v))
+}
+
+// FieldSelectionEqualFold applies the EqualFold predicate on the "field_selection" field.
+func FieldSelectionEqualFold(v string) predicate.WebhookSubscription {
+	return predicate.WebhookSubscription(sql.FieldEqualFold(FieldFieldSelection, v))
+}
+
+// FieldSelectionContainsFold applies the ContainsFold predicate on the "field_selection" field.
+func FieldSelectionContainsFold(v string) predicate.WebhookSubscription {
+	return predicate.WebhookSubscription(sql.FieldContainsFold(FieldFieldSelection, v))
+}
+
+// IncludeFieldsIsNil applies the IsNil predicate on the "include_fields" field.
+func IncludeFieldsIsNil() predicate.WebhookSubscription {
+	return predicate.WebhookSubscription(sql.FieldIsNull(FieldIncludeFields))
+}
+
+// IncludeFieldsNotNil applies the NotNil predicate on the "include_fields" field.
+func IncludeFieldsNotNil() predicate.WebhookSubscription {
+	return predicate.WebhookSubscription(sql.FieldNotNull(FieldIncludeFields))
+}
+
+// FilterEQ applies the EQ predicate on the "filter" field.
+func FilterEQ(v string) predicate.WebhookSubscription {
+	return predicate.WebhookSubscription(sql.FieldEQ(FieldFilter, v))
+}
+
+// FilterNEQ applies the NEQ predicate on the "filter" field.
+func FilterNEQ(v string) predicate.WebhookSubscription {
+	return predicate.WebhookSubscription(sql.FieldNEQ(FieldFilter, v))
+}
+
+// FilterIn applies the In predicate on the "filter" field.
+func FilterIn(vs ...string) predicate.WebhookSubscription {
+	return predicate.WebhookSubscription(sql.FieldIn(FieldFilter, vs...))
+}
+
+// FilterNotIn applies the NotIn predicate on the "filter" field.
+func FilterNotIn(vs ...string) predicate.WebhookSubscription {
+	return predicate.WebhookSubscription(sql.FieldNotIn(FieldFilter, vs...))
+}
+
+// FilterGT applies the GT predicate on the "filter" field.
+func FilterGT(v string) predicate.WebhookSubscription {
+	return predicate.WebhookSubscription(sql.FieldGT(FieldFilter, v))
+}
+
+// FilterGTE applies the GTE predicate on the "filter" field.
+func FilterGTE(v string) predicate.WebhookSubscription {
+	return predicate.WebhookSubscription(sql.FieldGTE(FieldFilter, v))
+}
+
+// FilterLT applies the LT predicate on the "filter" field.
+func FilterLT(v string) predicate.WebhookSubscription {
+	return predicate.WebhookSubscription(sql.FieldLT(FieldFilter, v))
+}
+
+// FilterLTE applies the LTE predicate on the "filter" field.
+func FilterLTE(v string) predicate.WebhookSubscription {
+	return predicate.WebhookSubscription(sql.FieldLTE(FieldFilter, v))
+}
+
+// FilterContains applies the Contains predicate on the "filter" field.
+func FilterContains(v string) predicate.WebhookSubscription {
+	return predicate.WebhookSubscription(sql.FieldContains(FieldFilter, v))
+}
+
+// FilterHasPrefix applies the HasPrefix predicate on the "filter" field.
+func FilterHasPrefix(v string) predicate.WebhookSubscription {
+	return predicate.WebhookSubscription(sql.FieldHasPrefix(FieldFilter, v))
+}
+
+// FilterHasSuffix applies the HasSuffix predicate on the "filter" field.
+func FilterHasSuffix(v string) predicate.WebhookSubscription {
+	return predicate.WebhookSubscription(sql.FieldHasSuffix(FieldFilter, v))
+}
+
+// FilterEqualFold applies the EqualFold predicate on the "filter" field.
+func FilterEqualFold(v string) predicate.WebhookSubscription {
+	return predicate.WebhookSubscription(sql.FieldEqualFold(FieldFilter, v))
+}
+
+// FilterContainsFold applies the ContainsFold predicate on the "filter" field.
+func FilterContainsFold(v string) predicate.WebhookSubscription {
+	return predicate.WebhookSubscription(sql.FieldContainsFold(FieldFilter, v))
+}
+
+// APIVersionEQ applies the EQ predicate on the "api_version" field.
+func APIVersionEQ(v string) predicate.WebhookSubscription {
+	return predicate.WebhookSubscription(sql.FieldEQ(FieldAPIVersion, v))
+}
+
+// APIVersionNEQ applies the NEQ predicate on the "api_version" field.
+func APIVersionNEQ(v string) predicate.WebhookSubscription {
+	return predicate.WebhookSubscription(sql.FieldNEQ(FieldAPIVersion, v))
+}
+
+// APIVersionIn applies the In predicate on the "api_version" field.
+func APIVersionIn(vs ...string) predicate.WebhookSubscription {
+	return predicate.WebhookSubscription(sql.FieldIn(FieldAPIVersion, vs...))
+}
+
+// APIVersionNotIn applies the NotIn predicate on the "api_version" field.
+func APIVersionNotIn(vs ...string) predicate.WebhookSubscription {
+	return predicate.WebhookSubscription(sql.FieldNotIn(FieldAPIVersion, vs...))
+}
+
+// APIVersionGT applies the GT predicate on the "api_version" field.
+func APIVersionGT(v string) predicate.WebhookSubscription {
+	return predicate.WebhookSubscription(sql.FieldGT(FieldAPIVersion, v))
+}
+
+// APIVersionGTE applies the GTE predicate on the "api_version" field.
+func APIVersionGTE(v string) predicate.WebhookSubscription {
+	return predicate.WebhookSubscription(sql.FieldGTE(FieldAPIVersion, v))
+}
+
+// APIVersionLT applies the LT predicate on the "api_version" field.
+func APIVersionLT(v string) predicate.WebhookSubscription {
+	return predicate.WebhookSubscription(sql.FieldLT(FieldAPIVersion, v))
+}
+
+// APIVersionLTE applies the LTE predicate on the "api_version" field.
+func APIVersionLTE(v string) predicate.WebhookSubscription {
+	return predicate.WebhookSubscription(sql.FieldLTE(FieldAPIVersion, v))
+}
+
+// APIVersionContains applies the Contains predicate on the "api_version" field.
+func APIVersionContains(v string) predicate.WebhookSubscription {
+	return predicate.WebhookSubscription(sql.FieldContains(FieldAPIVersion, v))
+}
+
+// APIVersionHasPrefix applies the HasPrefix predicate on the "api_version" field.
+func APIVersionHasPrefix(v string) predicate.WebhookSubscription {
+	return predicate.WebhookSubscription(sql.FieldHasPrefix(FieldAPIVersion, v))
+}
+
+// APIVersionHasSuffix applies the HasSuffix predicate on the "api_version" field.
+func APIVersionHasSuffix(v string) predicate.WebhookSubscription {
+	return predicate.WebhookSubscription(sql.FieldHasSuffix(FieldAPIVersion, v))
+}
+
+// APIVersionEqualFold applies the EqualFold predicate on the "api_version" field.
+func APIVersionEqualFold(v string) predicate.WebhookSubscription {
+	return predicate.WebhookSubscription(sql.FieldEqualFold(FieldAPIVersion, v))
+}
+
+// APIVersionContainsFold applies the ContainsFold predicate on the "api_version" field.
+func APIVersionContainsFold(v string) predicate.WebhookSubscription {
+	return predicate.WebhookSubscription(sql.FieldContainsFold(FieldAPIVersion, v))
 }
 
 // And groups predicates with the AND operator between them.

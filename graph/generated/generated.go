@@ -1513,14 +1513,17 @@ type ComplexityRoot struct {
 	}
 
 	WebhookSubscription struct {
-		APIVersion  func(childComplexity int) int
-		CallbackURL func(childComplexity int) int
-		CreatedAt   func(childComplexity int) int
-		Format      func(childComplexity int) int
-		GlobalID    func(childComplexity int) int
-		Status      func(childComplexity int) int
-		Topic       func(childComplexity int) int
-		UpdatedAt   func(childComplexity int) int
+		APIVersion     func(childComplexity int) int
+		CallbackURL    func(childComplexity int) int
+		CreatedAt      func(childComplexity int) int
+		FieldSelection func(childComplexity int) int
+		Filter         func(childComplexity int) int
+		Format         func(childComplexity int) int
+		GlobalID       func(childComplexity int) int
+		IncludeFields  func(childComplexity int) int
+		Status         func(childComplexity int) int
+		Topic          func(childComplexity int) int
+		UpdatedAt      func(childComplexity int) int
 	}
 
 	WebhookSubscriptionConnection struct {
@@ -1904,6 +1907,9 @@ type WebhookSubscriptionResolver interface {
 	Format(ctx context.Context, obj *ent.WebhookSubscription) (string, error)
 	Status(ctx context.Context, obj *ent.WebhookSubscription) (string, error)
 	APIVersion(ctx context.Context, obj *ent.WebhookSubscription) (string, error)
+	FieldSelection(ctx context.Context, obj *ent.WebhookSubscription) (*string, error)
+
+	Filter(ctx context.Context, obj *ent.WebhookSubscription) (*string, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -7882,6 +7888,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.WebhookSubscription.CreatedAt(childComplexity), true
+	case "WebhookSubscription.fieldSelection":
+		if e.ComplexityRoot.WebhookSubscription.FieldSelection == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookSubscription.FieldSelection(childComplexity), true
+	case "WebhookSubscription.filter":
+		if e.ComplexityRoot.WebhookSubscription.Filter == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookSubscription.Filter(childComplexity), true
 	case "WebhookSubscription.format":
 		if e.ComplexityRoot.WebhookSubscription.Format == nil {
 			break
@@ -7894,6 +7912,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.WebhookSubscription.GlobalID(childComplexity), true
+	case "WebhookSubscription.includeFields":
+		if e.ComplexityRoot.WebhookSubscription.IncludeFields == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookSubscription.IncludeFields(childComplexity), true
 	case "WebhookSubscription.status":
 		if e.ComplexityRoot.WebhookSubscription.Status == nil {
 			break
@@ -10751,13 +10775,28 @@ type WebhookSubscription {
   status: WebhookSubscriptionStatus!
   "The API version of the payloads (X-Emporium-Api-Version)."
   apiVersion: String!
+  "The part of each payload delivered: a GraphQL selection set on the payload (see docs/webhooks.md); null: all of it."
+  fieldSelection: String
+  "Shopify's includeFields: the payload fields delivered (dotted paths go into objects); empty: all of them."
+  includeFields: [String!]!
+  "Shopify's webhook filter on the payload (financial_status:paid); only matching events are delivered. Null: every event."
+  filter: String
   createdAt: DateTime!
   updatedAt: DateTime!
 }
 
+"Omitted fields are left as they are; an empty string or list clears a selection or filter."
 input WebhookSubscriptionInput {
   callbackUrl: URL
   format: WebhookSubscriptionFormat
+  "A GraphQL selection set on the topic's payload, such as { id name lineItems { title quantity } }: each payload is cut to it. Replaces includeFields."
+  fieldSelection: String
+  "Payload fields to deliver, top-level names or dotted paths (lineItems.title). Replaces fieldSelection."
+  includeFields: [String!]
+  "Shopify's webhook filter syntax over the payload: field:value, field:>=10.00, AND, OR, NOT, parentheses."
+  filter: String
+  "One of the supported versions; 2025-01 by default."
+  apiVersion: String
 }
 
 type WebhookSubscriptionCreatePayload {
@@ -10847,7 +10886,7 @@ extend type Query {
 extend type Mutation {
   webhookSubscriptionCreate(topic: WebhookSubscriptionTopic!, webhookSubscription: WebhookSubscriptionInput!): WebhookSubscriptionCreatePayload
     @hasPermission(permissions: [MANAGE_WEBHOOKS])
-  "Changes the callback URL or format; a FAILING subscription becomes ACTIVE again."
+  "Changes the callback URL, format, field selection, filter or API version; a FAILING subscription becomes ACTIVE again."
   webhookSubscriptionUpdate(id: ID!, webhookSubscription: WebhookSubscriptionInput!): WebhookSubscriptionUpdatePayload
     @hasPermission(permissions: [MANAGE_WEBHOOKS])
   webhookSubscriptionDelete(id: ID!): WebhookSubscriptionDeletePayload
@@ -13324,6 +13363,12 @@ func (ec *executionContext) childFields_WebhookSubscription(ctx context.Context,
 		return ec.fieldContext_WebhookSubscription_status(ctx, field)
 	case "apiVersion":
 		return ec.fieldContext_WebhookSubscription_apiVersion(ctx, field)
+	case "fieldSelection":
+		return ec.fieldContext_WebhookSubscription_fieldSelection(ctx, field)
+	case "includeFields":
+		return ec.fieldContext_WebhookSubscription_includeFields(ctx, field)
+	case "filter":
+		return ec.fieldContext_WebhookSubscription_filter(ctx, field)
 	case "createdAt":
 		return ec.fieldContext_WebhookSubscription_createdAt(ctx, field)
 	case "updatedAt":
@@ -43758,6 +43803,75 @@ func (ec *executionContext) fieldContext_WebhookSubscription_apiVersion(_ contex
 	return graphql.NewScalarFieldContext("WebhookSubscription", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
+func (ec *executionContext) _WebhookSubscription_fieldSelection(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookSubscription) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WebhookSubscription_fieldSelection(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.WebhookSubscription().FieldSelection(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_WebhookSubscription_fieldSelection(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WebhookSubscription", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _WebhookSubscription_includeFields(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookSubscription) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WebhookSubscription_includeFields(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.IncludeFields, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WebhookSubscription_includeFields(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WebhookSubscription", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _WebhookSubscription_filter(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookSubscription) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WebhookSubscription_filter(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.WebhookSubscription().Filter(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_WebhookSubscription_filter(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WebhookSubscription", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
 func (ec *executionContext) _WebhookSubscription_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookSubscription) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -48575,7 +48689,7 @@ func (ec *executionContext) unmarshalInputWebhookSubscriptionInput(ctx context.C
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"callbackUrl", "format"}
+	fieldsInOrder := [...]string{"callbackUrl", "format", "fieldSelection", "includeFields", "filter", "apiVersion"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -48596,6 +48710,34 @@ func (ec *executionContext) unmarshalInputWebhookSubscriptionInput(ctx context.C
 				return it, err
 			}
 			it.Format = data
+		case "fieldSelection":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fieldSelection"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FieldSelection = data
+		case "includeFields":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("includeFields"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IncludeFields = data
+		case "filter":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("filter"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Filter = data
+		case "apiVersion":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("apiVersion"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.APIVersion = data
 		}
 	}
 	return it, nil
@@ -65503,6 +65645,87 @@ func (ec *executionContext) _WebhookSubscription(ctx context.Context, sel ast.Se
 				}()
 				res = ec._WebhookSubscription_apiVersion(ctx, field, obj)
 				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "fieldSelection":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._WebhookSubscription_fieldSelection(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "includeFields":
+			out.Values[i] = ec._WebhookSubscription_includeFields(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "filter":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._WebhookSubscription_filter(ctx, field, obj)
+				if res == graphql.RequiredNull {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
 				return res

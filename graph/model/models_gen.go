@@ -1515,9 +1515,18 @@ type WebhookSubscriptionEdge struct {
 	Node   *ent.WebhookSubscription `json:"node"`
 }
 
+// Omitted fields are left as they are; an empty string or list clears a selection or filter.
 type WebhookSubscriptionInput struct {
 	CallbackURL *string `json:"callbackUrl,omitempty"`
 	Format      *string `json:"format,omitempty"`
+	// A GraphQL selection set on the topic's payload, such as { id name lineItems { title quantity } }: each payload is cut to it. Replaces includeFields.
+	FieldSelection *string `json:"fieldSelection,omitempty"`
+	// Payload fields to deliver, top-level names or dotted paths (lineItems.title). Replaces fieldSelection.
+	IncludeFields []string `json:"includeFields,omitempty"`
+	// Shopify's webhook filter syntax over the payload: field:value, field:>=10.00, AND, OR, NOT, parentheses.
+	Filter *string `json:"filter,omitempty"`
+	// One of the supported versions; 2025-01 by default.
+	APIVersion *string `json:"apiVersion,omitempty"`
 }
 
 type WebhookSubscriptionUpdatePayload struct {
