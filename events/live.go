@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync"
@@ -36,7 +37,7 @@ type Announcer struct {
 	recorder *Recorder
 	hub      *realtime.Hub
 	postgres bool
-	pending  sync.Map // *ent.Tx → *liveChanges
+	pending  sync.Map // txKey → *liveChanges
 }
 
 // NewAnnouncer returns an announcer recording through r. On PostgreSQL (postgres set), changes go out
@@ -170,9 +171,15 @@ func after(v ent.Value, c *liveChanges) {
 	}
 }
 
+// txKey names tx's transaction. A mutation's Tx() returns a new *ent.Tx each time, over the one
+// transaction driver they all share: that driver (unexported in generated code) is the key.
+func txKey(tx *ent.Tx) uintptr {
+	return reflect.ValueOf(tx).Elem().FieldByName("config").FieldByName("driver").Elem().Pointer()
+}
+
 // gather adds c to tx's changes, and arranges their announcement when tx commits.
 func (a *Announcer) gather(tx *ent.Tx, c *liveChanges) {
-	got, loaded := a.pending.LoadOrStore(tx, c)
+	got, loaded := a.pending.LoadOrStore(txKey(tx), c)
 	if !loaded {
 		tx.OnCommit(func(next ent.Committer) ent.Committer {
 			return ent.CommitFunc(func(ctx context.Context, tx *ent.Tx) error {
@@ -193,7 +200,7 @@ func (a *Announcer) gather(tx *ent.Tx, c *liveChanges) {
 		})
 		tx.OnRollback(func(next ent.Rollbacker) ent.Rollbacker {
 			return ent.RollbackFunc(func(ctx context.Context, tx *ent.Tx) error {
-				a.pending.Delete(tx)
+				a.pending.Delete(txKey(tx))
 				return next.Rollback(ctx, tx)
 			})
 		})
@@ -220,7 +227,7 @@ func (a *Announcer) gather(tx *ent.Tx, c *liveChanges) {
 }
 
 func (a *Announcer) take(tx *ent.Tx) *liveChanges {
-	got, ok := a.pending.LoadAndDelete(tx)
+	got, ok := a.pending.LoadAndDelete(txKey(tx))
 	if !ok {
 		return newLiveChanges()
 	}
@@ -311,9 +318,8 @@ func changesOf(ctx context.Context, client *ent.Client, c *liveChanges) ([]realt
 		for id := range c.variants {
 			ids = append(ids, id)
 		}
-		var products []int
-		err := client.ProductVariant.Query().Where(productvariant.IDIn(ids...)).Unique(true).
-			Select(productvariant.FieldProductID).Scan(ctx, &products)
+		products, err := client.ProductVariant.Query().Where(productvariant.IDIn(ids...)).Unique(true).
+			Select(productvariant.FieldProductID).Ints(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("events: products of changed variants: %w", err)
 		}
