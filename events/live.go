@@ -351,14 +351,7 @@ func (a *Announcer) recordOutbox(ctx context.Context, tx *ent.Tx, c *liveChanges
 	if len(c.carts) == 0 && len(c.levels) == 0 {
 		return nil
 	}
-	wanted := func(topic string) (bool, error) {
-		ok, err := tx.WebhookSubscription.Query().Where(webhooksubscription.Topic(topic),
-			webhooksubscription.StatusEQ(webhooksubscription.StatusActive)).Exist(ctx)
-		if err != nil {
-			return false, fmt.Errorf("events: subscriptions to %s: %w", topic, err)
-		}
-		return ok, nil
-	}
+	wanted := func(topic string) (bool, error) { return Wanted(ctx, tx.Client(), topic) }
 	if len(c.carts) > 0 {
 		create, err := wanted(CartsCreate)
 		if err != nil {
@@ -411,6 +404,17 @@ func (a *Announcer) recordOutbox(ctx context.Context, tx *ent.Tx, c *liveChanges
 		}
 	}
 	return nil
+}
+
+// Wanted reports whether an active webhook subscription to topic exists: an indexed EXISTS, cheap
+// enough for the hot paths whose events are recorded only while someone wants them.
+func Wanted(ctx context.Context, client *ent.Client, topic string) (bool, error) {
+	ok, err := client.WebhookSubscription.Query().Where(webhooksubscription.Topic(topic),
+		webhooksubscription.StatusEQ(webhooksubscription.StatusActive)).Exist(ctx)
+	if err != nil {
+		return false, fmt.Errorf("events: subscriptions to %s: %w", topic, err)
+	}
+	return ok, nil
 }
 
 // record writes an event of a resource known by its global ID, as Record does for numbered ones.

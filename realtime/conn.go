@@ -104,7 +104,9 @@ func (c *Conn) Stop() {
 type connKey struct{}
 
 // WithConn returns ctx carrying c, for the subscriptions the connection starts.
-func WithConn(ctx context.Context, c *Conn) context.Context { return context.WithValue(ctx, connKey{}, c) }
+func WithConn(ctx context.Context, c *Conn) context.Context {
+	return context.WithValue(ctx, connKey{}, c)
+}
 
 // ConnFrom returns the connection of ctx; nil outside a WebSocket connection (server-sent events carry
 // one subscription per request).
