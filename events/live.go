@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -351,41 +352,43 @@ func (a *Announcer) recordOutbox(ctx context.Context, tx *ent.Tx, c *liveChanges
 	if len(c.carts) == 0 && len(c.levels) == 0 {
 		return nil
 	}
-	wanted := func(topic string) (bool, error) { return Wanted(ctx, tx.Client(), topic) }
-	if len(c.carts) > 0 {
-		create, err := wanted(CartsCreate)
-		if err != nil {
-			return err
-		}
-		update, err := wanted(CartsUpdate)
-		if err != nil {
-			return err
-		}
-		for token, created := range c.carts {
-			topic := CartsUpdate
-			if created {
-				topic = CartsCreate
-			}
-			if topic == CartsCreate && !create || topic == CartsUpdate && !update {
-				continue
-			}
-			p, err := cartPayload(ctx, tx, token)
-			if err != nil {
-				return err
-			}
-			if p == nil {
-				continue
-			}
-			if err := a.record(ctx, tx, topic, "Cart", p.ID, p); err != nil {
-				return err
-			}
+	// One statement asks for every topic this transaction could record.
+	var topics []string
+	for _, created := range c.carts {
+		if topic := map[bool]string{true: CartsCreate, false: CartsUpdate}[created]; !slices.Contains(topics, topic) {
+			topics = append(topics, topic)
 		}
 	}
 	if len(c.levels) > 0 {
-		ok, err := wanted(InventoryLevelsUpdate)
-		if err != nil || !ok {
+		topics = append(topics, InventoryLevelsUpdate)
+	}
+	subscribed, err := tx.WebhookSubscription.Query().Where(webhooksubscription.TopicIn(topics...),
+		webhooksubscription.StatusEQ(webhooksubscription.StatusActive)).Unique(true).
+		Select(webhooksubscription.FieldTopic).Strings(ctx)
+	if err != nil {
+		return fmt.Errorf("events: subscriptions to %v: %w", topics, err)
+	}
+	wanted := func(topic string) bool { return slices.Contains(subscribed, topic) }
+	for token, created := range c.carts {
+		topic := CartsUpdate
+		if created {
+			topic = CartsCreate
+		}
+		if !wanted(topic) {
+			continue
+		}
+		p, err := cartPayload(ctx, tx, token)
+		if err != nil {
 			return err
 		}
+		if p == nil {
+			continue
+		}
+		if err := a.record(ctx, tx, topic, "Cart", p.ID, p); err != nil {
+			return err
+		}
+	}
+	if len(c.levels) > 0 && wanted(InventoryLevelsUpdate) {
 		ids := make([]int, 0, len(c.levels))
 		for id := range c.levels {
 			ids = append(ids, id)
