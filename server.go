@@ -123,6 +123,10 @@ Environment:
   EMPORIUM_WORKER_ADDR     where emporium worker serves /healthz          none
   EMPORIUM_WEBHOOK_ALLOW   non-public CIDRs webhook callbacks may reach,
                            comma-separated (e.g. 10.0.0.0/8)              none
+  EMPORIUM_LIVE_MAX_PER_CONN  live subscriptions per WebSocket connection  25
+  EMPORIUM_LIVE_MAX_PER_CALLER  live subscriptions per caller on a replica 100
+  EMPORIUM_LIVE_IDLE_TIMEOUT  close a WebSocket without subscriptions     1m
+  EMPORIUM_LIVE_WRITE_TIMEOUT  drop a live client that does not read      10s
   GOGC                     the Go garbage collector's target (Go's own
                            variable; the default here is 400, not 100) 400
   EMPORIUM_SMTP_ADDR       host:port of an SMTP server for emails (else they are logged);
