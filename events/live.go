@@ -409,17 +409,6 @@ func (a *Announcer) recordOutbox(ctx context.Context, tx *ent.Tx, c *liveChanges
 	return nil
 }
 
-// Wanted reports whether an active webhook subscription to topic exists: an indexed EXISTS, cheap
-// enough for the hot paths whose events are recorded only while someone wants them.
-func Wanted(ctx context.Context, client *ent.Client, topic string) (bool, error) {
-	ok, err := client.WebhookSubscription.Query().Where(webhooksubscription.Topic(topic),
-		webhooksubscription.StatusEQ(webhooksubscription.StatusActive)).Exist(ctx)
-	if err != nil {
-		return false, fmt.Errorf("events: subscriptions to %s: %w", topic, err)
-	}
-	return ok, nil
-}
-
 // record writes an event of a resource known by its global ID, as Record does for numbered ones.
 func (a *Announcer) record(ctx context.Context, tx *ent.Tx, topic, resourceType, resource string, payload any) error {
 	if a.recorder == nil || a.recorder.queue == nil {
