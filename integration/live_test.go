@@ -390,6 +390,26 @@ func TestLiveLimits(t *testing.T) {
 			_ = b.conn.Close(websocket.StatusNormalClosure, "")
 			waitSubscribers(t, s, 0)
 		})
+		t.Run("the queries' limits", func(t *testing.T) {
+			c, _ := dialLive(t, s, nil)
+			deep := "handle"
+			for range 11 {
+				deep = "variants(first: 1) { nodes { product { " + deep + " } } }"
+			}
+			c.subscribe("deep", `subscription { productAvailability(handles: ["organic-cotton-tee"]) { `+deep+` } }`, nil)
+			if code := c.refusal("deep"); code != "MAX_DEPTH_EXCEEDED" {
+				t.Errorf("a subscription 34 deep: %s", code)
+			}
+			// The checks of request bodies apply to WebSocket messages too.
+			c.subscribe("nul", liveProduct, map[string]any{"h": []string{"organic-cotton-tee", "x\x00"}})
+			if code := c.refusal("nul"); code != "BAD_USER_INPUT" {
+				t.Errorf("a NUL in the variables: %s", code)
+			}
+			// A subscription over plain HTTP is refused.
+			if r := s.post(t, liveProduct, map[string]any{"h": []string{"organic-cotton-tee"}}); len(r.Errors) == 0 || r.Errors[0].code() != "BAD_REQUEST" {
+				t.Errorf("a subscription over HTTP POST: %+v", r.Errors)
+			}
+		})
 		t.Run("idle timeout", func(t *testing.T) {
 			c, _ := dialLive(t, s, nil)
 			start := time.Now()
