@@ -123,6 +123,10 @@ Environment:
   EMPORIUM_WORKER_ADDR     where emporium worker serves /healthz          none
   EMPORIUM_WEBHOOK_ALLOW   non-public CIDRs webhook callbacks may reach,
                            comma-separated (e.g. 10.0.0.0/8)              none
+  EMPORIUM_LIVE_MAX_PER_CONN  live subscriptions per WebSocket connection  25
+  EMPORIUM_LIVE_MAX_PER_CALLER  live subscriptions per caller on a replica 100
+  EMPORIUM_LIVE_IDLE_TIMEOUT  close a WebSocket without subscriptions     1m
+  EMPORIUM_LIVE_WRITE_TIMEOUT  drop a live client that does not read      10s
   GOGC                     the Go garbage collector's target (Go's own
                            variable; the default here is 400, not 100) 400
   EMPORIUM_SMTP_ADDR       host:port of an SMTP server for emails (else they are logged);
@@ -179,7 +183,10 @@ type config struct {
 	// metricsAddr serves /metrics on an address of its own; metricsToken makes /metrics require it.
 	metricsAddr, metricsToken string
 
-	maxInFlight                      int
+	maxInFlight int
+	// livePerConn, livePerCaller, liveIdle and liveWrite are the limits of live subscriptions.
+	livePerConn, livePerCaller       int
+	liveIdle, liveWrite              time.Duration
 	queueTimeout, requestTimeout     time.Duration
 	completionLease, completionSweep time.Duration
 	eventsRetention                  time.Duration
@@ -319,6 +326,18 @@ func loadConfig(getenv func(string) string) (config, error) {
 		}
 		c.cacheBytes = mib << 20
 	}
+	for _, n := range []struct {
+		name string
+		to   *int
+	}{{"EMPORIUM_LIVE_MAX_PER_CONN", &c.livePerConn}, {"EMPORIUM_LIVE_MAX_PER_CALLER", &c.livePerCaller}} {
+		if v := getenv(n.name); v != "" {
+			k, err := strconv.Atoi(v)
+			if err != nil || k <= 0 {
+				return c, fmt.Errorf("%s must be a positive number, not %q", n.name, v)
+			}
+			*n.to = k
+		}
+	}
 	if v := getenv("EMPORIUM_MAX_INFLIGHT"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n <= 0 {
@@ -331,7 +350,8 @@ func loadConfig(getenv func(string) string) (config, error) {
 		to   *time.Duration
 	}{{"EMPORIUM_QUEUE_TIMEOUT", &c.queueTimeout}, {"EMPORIUM_REQUEST_TIMEOUT", &c.requestTimeout},
 		{"EMPORIUM_COMPLETION_LEASE", &c.completionLease}, {"EMPORIUM_COMPLETION_SWEEP", &c.completionSweep},
-		{"EMPORIUM_EVENTS_RETENTION", &c.eventsRetention}} {
+		{"EMPORIUM_EVENTS_RETENTION", &c.eventsRetention},
+		{"EMPORIUM_LIVE_IDLE_TIMEOUT", &c.liveIdle}, {"EMPORIUM_LIVE_WRITE_TIMEOUT", &c.liveWrite}} {
 		if v := getenv(d.name); v != "" {
 			t, err := time.ParseDuration(v)
 			if err != nil || t <= 0 {
@@ -630,6 +650,7 @@ func serviceOptions(cfg config, log *slog.Logger) service.Options {
 		TokenRateCapacity: cfg.tokenCap, TokenRestoreRate: cfg.tokenRestore, RefuseAnonymous: cfg.refuseAnonymous,
 		ResponseCacheBytes: cfg.cacheBytes, ResponseCacheTTL: cfg.cacheTTL,
 		MaxInFlight: cfg.maxInFlight, QueueTimeout: cfg.queueTimeout, RequestTimeout: cfg.requestTimeout,
+		LivePerConn: cfg.livePerConn, LivePerCaller: cfg.livePerCaller, LiveIdleTimeout: cfg.liveIdle, LiveWriteTimeout: cfg.liveWrite,
 		MetricsToken: cfg.metricsToken,
 		// Metrics tell anyone the shop's traffic: in production they are served on the API's address only
 		// behind a token, and otherwise on EMPORIUM_METRICS_ADDR (meant for the monitoring network) alone.

@@ -133,7 +133,10 @@ func (s *Service) Create(ctx context.Context, in Input) (*ent.Cart, validation.E
 		return nil, nil, err
 	}
 	if s.linesOnly(ctx, in) {
-		return s.createWithLines(ctx, token, in.Lines)
+		c, errs, err := s.createWithLines(ctx, token, in.Lines)
+		if !errors.Is(err, errEventWanted) {
+			return c, errs, err
+		}
 	}
 	if in.DiscountCodes != nil {
 		if errs, err := s.guardCodes(ctx, "", in.DiscountCodes, "input.discountCodes"); err != nil || errs.Any() {

@@ -3,6 +3,7 @@ package carts
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/emporium/emporium/auth"
 	"github.com/emporium/emporium/ent"
+	"github.com/emporium/emporium/events"
 	"github.com/emporium/emporium/validation"
 )
 
@@ -25,6 +27,10 @@ func (s *Service) linesOnly(ctx context.Context, in Input) bool {
 	k := auth.ViewerFrom(ctx).Kind
 	return k == auth.Anonymous || k == auth.Customer
 }
+
+// errEventWanted is createWithLines declining: a webhook subscription wants carts/create, which its one
+// statement would not record.
+var errEventWanted = errors.New("carts: carts/create is subscribed")
 
 // createWithLines creates a cart with lines on PostgreSQL as one INSERT of the cart and its lines (a
 // data-modifying WITH), atomic as any statement, where a transaction took four round trips: BEGIN, two
@@ -74,14 +80,17 @@ func (s *Service) createWithLines(ctx context.Context, token string, in []LineIn
 		attributes[i] = string(a)
 		l.CreatedAt, l.UpdatedAt = now, now
 	}
+	// The statement inserts nothing while an active webhook subscription wants carts/create: the cart is
+	// then created through ent, whose hooks record the event in its transaction (events.Announcer).
 	rows, err := s.client.QueryContext(ctx, `WITH cart AS (
-		INSERT INTO carts (id, currency, created_at, updated_at) VALUES ($1, $2, $3, $3) RETURNING id)
+		INSERT INTO carts (id, currency, created_at, updated_at) SELECT $1, $2, $3, $3
+		WHERE NOT EXISTS (SELECT 1 FROM webhook_subscriptions WHERE topic = $7 AND status = 'active') RETURNING id)
 		INSERT INTO cart_lines (cart_id, variant_id, quantity, attributes, created_at, updated_at)
 		SELECT cart.id, l.variant_id, l.quantity, l.attributes::jsonb, $3, $3
 		FROM cart, unnest($4::bigint[], $5::bigint[], $6::text[]) WITH ORDINALITY AS l(variant_id, quantity, attributes, n)
 		ORDER BY l.n
 		RETURNING id, variant_id`,
-		token, shop.DefaultCurrency, now, pq.Array(variants), pq.Array(quantities), pq.Array(attributes))
+		token, shop.DefaultCurrency, now, pq.Array(variants), pq.Array(quantities), pq.Array(attributes), events.CartsCreate)
 	if err != nil {
 		return nil, nil, fmt.Errorf("carts: create: %w", err)
 	}
@@ -100,6 +109,9 @@ func (s *Service) createWithLines(ctx context.Context, token string, in []LineIn
 	}
 	// Rows are inserted in the order selected, so their IDs ascend with it; checked, not assumed.
 	slices.SortFunc(got, func(a, b inserted) int { return a.id - b.id })
+	if len(got) == 0 {
+		return nil, nil, errEventWanted
+	}
 	if len(got) != len(lines) {
 		return nil, nil, fmt.Errorf("carts: create: %d lines written, %d given", len(got), len(lines))
 	}

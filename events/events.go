@@ -50,9 +50,9 @@ const (
 	DiscountsDelete    = "discounts/delete"
 )
 
-// Topics of the changes storefronts watch live (carts, stock) and of a customer's deletion. Their
-// recording is added with the realtime subscriptions and the customer deletion; subscriptions may
-// already name them.
+// Topics of the changes storefronts watch live (carts, stock) and of a customer's deletion. Carts and
+// stock levels change on the hot paths of shopping, so their events are written only while a webhook
+// subscription to the topic exists (see Announcer).
 const (
 	CartsCreate           = "carts/create"
 	CartsUpdate           = "carts/update"

@@ -12,6 +12,7 @@ import (
 	"github.com/emporium/emporium/inventory"
 	"github.com/emporium/emporium/media"
 	"github.com/emporium/emporium/orders"
+	"github.com/emporium/emporium/realtime"
 	"github.com/emporium/emporium/staff"
 	"github.com/emporium/emporium/storefronttokens"
 	"github.com/emporium/emporium/tax"
@@ -36,6 +37,7 @@ type Resolver struct {
 	orders    *orders.Service
 	media     *media.Library
 	webhooks  *webhooks.Service
+	live      *realtime.Hub
 	log       *slog.Logger
 }
 
@@ -57,12 +59,14 @@ type Services struct {
 	Media *media.Library
 	// Webhooks manages webhook subscriptions and their deliveries.
 	Webhooks *webhooks.Service
-	Log      *slog.Logger
+	// Live carries committed changes to live subscriptions; without it subscriptions are refused.
+	Live *realtime.Hub
+	Log  *slog.Logger
 }
 
 // NewResolver returns the root resolver.
 func NewResolver(client *ent.Client, s Services) *Resolver {
 	return &Resolver{client: client, catalog: s.Catalog, customers: s.Customers, staff: s.Staff, apiKeys: s.APIKeys,
 		sfTokens: s.StorefrontTokens, inventory: s.Inventory, carts: s.Carts, tax: s.Tax,
-		discounts: s.Discounts, orders: s.Orders, media: s.Media, webhooks: s.Webhooks, log: s.Log}
+		discounts: s.Discounts, orders: s.Orders, media: s.Media, webhooks: s.Webhooks, live: s.Live, log: s.Log}
 }

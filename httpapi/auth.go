@@ -31,7 +31,7 @@ func authenticate(cfg Config, next http.Handler) http.Handler {
 		if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
 			ctx = auth.WithClientAddr(ctx, host)
 		}
-		ctx, refusal := storefrontToken(ctx, cfg, r.Header)
+		ctx, refusal := authenticateHeaders(ctx, cfg, r.Header)
 		if refusal != nil {
 			if refusal.status == http.StatusServiceUnavailable {
 				w.Header().Set("Retry-After", "1")
@@ -39,37 +39,46 @@ func authenticate(cfg Config, next http.Handler) http.Handler {
 			writeJSONError(w, refusal.status, refusal.code, refusal.message)
 			return
 		}
-		secret := r.Header.Get("X-API-Key")
-		bearer, hasBearer := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if secret == "" && hasBearer && strings.HasPrefix(bearer, auth.APIKeyPrefix) {
-			secret, hasBearer = bearer, false
-		}
-		var (
-			viewer auth.Viewer
-			err    error
-		)
-		switch {
-		case secret != "":
-			viewer, err = cfg.APIKeys.Authenticate(ctx, secret)
-		case hasBearer && auth.AudienceOf(bearer) == auth.Admin:
-			viewer, err = cfg.Staff.Authenticate(ctx, bearer)
-		case hasBearer:
-			c, sid, cerr := cfg.Customers.Authenticate(ctx, bearer)
-			if err = cerr; err == nil {
-				viewer = auth.Viewer{Kind: auth.Customer, ID: c.ID, Session: sid}
-			}
-		}
-		switch {
-		case errors.Is(err, apikeys.ErrInvalidKey), errors.Is(err, staff.ErrInvalidToken), errors.Is(err, customers.ErrInvalidToken):
-			writeJSONError(w, http.StatusUnauthorized, "UNAUTHENTICATED", "invalid or revoked credentials")
-			return
-		case err != nil:
-			cfg.Log.ErrorContext(ctx, "authentication failed", "err", err)
-			writeJSONError(w, http.StatusInternalServerError, "INTERNAL_SERVER_ERROR", "internal server error")
-			return
-		}
-		next.ServeHTTP(w, r.WithContext(auth.WithViewer(ctx, viewer)))
+		next.ServeHTTP(w, r.WithContext(ctx))
 	})
+}
+
+// authenticateHeaders returns ctx with the viewer and the storefront token that the headers h name,
+// or why they are refused. Live subscriptions over WebSocket pass their connection_init payload here
+// as headers, since browsers cannot set headers on a WebSocket.
+func authenticateHeaders(ctx context.Context, cfg Config, h http.Header) (context.Context, *requestError) {
+	ctx, refusal := storefrontToken(ctx, cfg, h)
+	if refusal != nil {
+		return ctx, refusal
+	}
+	secret := h.Get("X-API-Key")
+	bearer, hasBearer := strings.CutPrefix(h.Get("Authorization"), "Bearer ")
+	if secret == "" && hasBearer && strings.HasPrefix(bearer, auth.APIKeyPrefix) {
+		secret, hasBearer = bearer, false
+	}
+	var (
+		viewer auth.Viewer
+		err    error
+	)
+	switch {
+	case secret != "":
+		viewer, err = cfg.APIKeys.Authenticate(ctx, secret)
+	case hasBearer && auth.AudienceOf(bearer) == auth.Admin:
+		viewer, err = cfg.Staff.Authenticate(ctx, bearer)
+	case hasBearer:
+		c, sid, cerr := cfg.Customers.Authenticate(ctx, bearer)
+		if err = cerr; err == nil {
+			viewer = auth.Viewer{Kind: auth.Customer, ID: c.ID, Session: sid}
+		}
+	}
+	switch {
+	case errors.Is(err, apikeys.ErrInvalidKey), errors.Is(err, staff.ErrInvalidToken), errors.Is(err, customers.ErrInvalidToken):
+		return ctx, &requestError{status: http.StatusUnauthorized, code: "UNAUTHENTICATED", message: "invalid or revoked credentials"}
+	case err != nil:
+		cfg.Log.ErrorContext(ctx, "authentication failed", "err", err)
+		return ctx, &requestError{status: http.StatusInternalServerError, code: "INTERNAL_SERVER_ERROR", message: "internal server error"}
+	}
+	return auth.WithViewer(ctx, viewer), nil
 }
 
 // Headers of storefront access tokens, as Shopify's Storefront API names them.

@@ -131,6 +131,11 @@ func (t graphQLHTTP) Do(w http.ResponseWriter, r *http.Request, exec graphql.Gra
 		writeResponse(w, requestErrorStatus(mediaType), exec.DispatchError(withOp, gqlErrs))
 		return
 	}
+	if opCtx.Operation != nil && opCtx.Operation.Operation == ast.Subscription {
+		writeRequestError(withOp, w, exec, badRequest("subscriptions are served over WebSocket (graphql-transport-ws) "+
+			"or as server-sent events (POST with Accept: text/event-stream)"))
+		return
+	}
 	if t.refuseAnonymous && anonymousCall(ctx, opCtx) {
 		writeRequestError(withOp, w, exec, &requestError{status: http.StatusUnauthorized, code: "UNAUTHENTICATED",
 			message: "this shop answers only storefronts with an access token: send X-Shopify-Storefront-Access-Token or Shopify-Storefront-Private-Token"})

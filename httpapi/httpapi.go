@@ -31,6 +31,7 @@ import (
 	"github.com/emporium/emporium/media"
 	"github.com/emporium/emporium/orders"
 	"github.com/emporium/emporium/payments"
+	"github.com/emporium/emporium/realtime"
 	"github.com/emporium/emporium/respcache"
 	"github.com/emporium/emporium/staff"
 	"github.com/emporium/emporium/storefronttokens"
@@ -109,6 +110,8 @@ type Config struct {
 	Webhooks *webhooks.Service
 	// NoMetricsRoute leaves /metrics out of this handler: Metrics.Handler serves it on an address of its own.
 	NoMetricsRoute bool
+	// Live serves subscriptions over WebSocket and server-sent events.
+	Live LiveConfig
 }
 
 // New returns the HTTP handler of the whole service.
@@ -131,6 +134,14 @@ func New(cfg Config) http.Handler {
 	cfg.MaxTokens = cmp.Or(cfg.MaxTokens, DefaultMaxTokens)
 	cfg.QueryCacheBytes = cmp.Or(cfg.QueryCacheBytes, DefaultQueryCacheBytes)
 	cfg.APQCacheBytes = cmp.Or(cfg.APQCacheBytes, DefaultAPQCacheBytes)
+	cfg.Live.IdleTimeout = cmp.Or(cfg.Live.IdleTimeout, realtime.DefaultIdleTimeout)
+	cfg.Live.WriteTimeout = cmp.Or(cfg.Live.WriteTimeout, realtime.DefaultWriteTimeout)
+	cfg.Live.PingInterval = cmp.Or(cfg.Live.PingInterval, DefaultLivePing)
+	cfg.Live.PerConn = cmp.Or(cfg.Live.PerConn, realtime.DefaultPerConn)
+	if cfg.Live.Hub != nil {
+		cfg.Live.Hub.WriteTimeout = cfg.Live.WriteTimeout
+		registerLiveMetrics(cfg.Metrics.registry, cfg.Live.Hub)
+	}
 	cfg.Metrics.registry.MustRegister(collectors.NewDBStatsCollector(cfg.DB.SQL, "emporium"))
 	if cfg.Cache != nil {
 		registerCacheMetrics(cfg.Metrics.registry, cfg.Cache, cfg.CacheGate)
@@ -161,6 +172,7 @@ func New(cfg Config) http.Handler {
 		Orders:    orderService,
 		Media:     cfg.Media,
 		Webhooks:  cfg.Webhooks,
+		Live:      cfg.Live.Hub,
 		Log:       cfg.Log,
 	})
 
@@ -222,7 +234,7 @@ func New(cfg Config) http.Handler {
 	h = authenticate(cfg, h)
 	// GraphQL requests are admitted (or shed) before authentication, which may itself read the database,
 	// and after their body has arrived and their document has been checked, which need no slot.
-	h = onGraphQL(admit, h)
+	h = onGraphQL(admitLive(admit), h)
 	h = prepareGraphQL(bodyPolicy{grace: cfg.BodyGrace, minRate: float64(cfg.BodyMinRate)},
 		docLimits{maxTokens: cfg.MaxTokens, maxFields: cfg.MaxFields}, h)
 	h = limitBody(cfg.MaxBodyBytes, h)
@@ -244,16 +256,22 @@ func newGraphQL(cfg Config, services graph.Services) http.Handler {
 		Complexity: complexity(),
 	})
 	srv := handler.New(schema)
-	// The spec transport goes first so that every method but OPTIONS gets its status and Allow header.
+	// Live subscriptions first: the spec transport takes every other method but OPTIONS, so that each
+	// gets its status and Allow header.
+	for _, t := range liveTransports(cfg) {
+		srv.AddTransport(t)
+	}
 	srv.AddTransport(graphQLHTTP{cache: cfg.Cache, gate: cfg.CacheGate, refuseAnonymous: cfg.RefuseAnonymous})
 	srv.AddTransport(transport.Options{})
 	srv.SetQueryCache(newSizedCache(cfg.QueryCacheBytes, documentSize))
 	srv.AroundOperations(graph.ReplicaReads)
 	srv.AroundOperations(graph.PasswordBudget)
+	srv.AroundResponses(graph.LiveResponses(cfg.DB.Client, resolver))
 	srv.AroundRootFields(graph.AuditMutations)
 	srv.SetErrorPresenter(graph.ErrorPresenter(cfg.Log))
 	srv.SetRecoverFunc(graph.Recover(cfg.Log))
 	srv.SetParserTokenLimit(cfg.MaxTokens)
+	srv.Use(liveDocLimits{doc: docLimits{maxTokens: cfg.MaxTokens, maxFields: cfg.MaxFields}})
 	if cfg.Production {
 		srv.SetDisableSuggestion(true)
 		srv.Use(noIntrospection{})

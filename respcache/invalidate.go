@@ -2,17 +2,13 @@ package respcache
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
 	"fmt"
 	"log/slog"
-	"strings"
 	"sync"
-	"time"
-
-	"github.com/lib/pq"
 
 	"github.com/emporium/emporium/ent"
+	"github.com/emporium/emporium/pgnotify"
 )
 
 // Channel is the PostgreSQL NOTIFY channel on which replicas announce catalog writes.
@@ -80,72 +76,15 @@ func Hook(c *Cache, notify bool) ent.Hook {
 	}
 }
 
-// probePrefix starts the payload of the announcements Listen sends itself to check that they arrive;
-// they announce no write.
-const probePrefix = "probe:"
-
 // Listen invalidates c whenever another replica announces a catalog write, until ctx ends. A lost
-// connection invalidates too: announcements may have been missed while it was down.
-//
-// dsn must reach PostgreSQL with a session of its own: through PgBouncer in transaction mode, LISTEN
-// holds a pooled server connection for a moment and announcements never arrive. So Listen announces a
-// probe through db, the pool that carries the writes' announcements, and fails unless it arrives
-// within probeTimeout: a cache that misses writes would not be exact.
+// connection invalidates too: announcements may have been missed while it was down. dsn needs a
+// PostgreSQL session of its own (see pgnotify.Listen).
 func Listen(ctx context.Context, dsn string, db *sql.DB, c *Cache, log *slog.Logger) error {
-	l := pq.NewListener(dsn, 100*time.Millisecond, 10*time.Second, func(ev pq.ListenerEventType, err error) {
-		switch ev {
-		case pq.ListenerEventDisconnected:
-			log.Warn("catalog announcements: connection lost", "err", err)
-			c.Invalidate()
-		case pq.ListenerEventReconnected:
-			log.Info("catalog announcements: reconnected")
-			c.Invalidate()
-		case pq.ListenerEventConnectionAttemptFailed:
-			log.Warn("catalog announcements: cannot connect", "err", err)
-		}
-	})
-	if err := l.Listen(Channel); err != nil {
-		l.Close()
-		return fmt.Errorf("respcache: listen: %w", err)
+	invalidate := func() { c.Invalidate() }
+	err := pgnotify.Listen(ctx, dsn, db, Channel, "catalog announcements",
+		pgnotify.Handler{Notify: func(string) { invalidate() }, Gap: invalidate}, log)
+	if err != nil {
+		return fmt.Errorf("respcache: %w", err)
 	}
-	probe := probePrefix + rand.Text()
-	arrived := make(chan struct{})
-	go func() {
-		defer l.Close()
-		ping := time.NewTicker(30 * time.Second)
-		defer ping.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case n := <-l.Notify:
-				if n != nil && strings.HasPrefix(n.Extra, probePrefix) {
-					if n.Extra == probe {
-						close(arrived)
-					}
-					continue
-				}
-				// nil after a reconnection; either way something may have changed.
-				c.Invalidate()
-			case <-ping.C:
-				go func() { _ = l.Ping() }()
-			}
-		}
-	}()
-	if _, err := db.ExecContext(ctx, "SELECT pg_notify($1, $2)", Channel, probe); err != nil {
-		return fmt.Errorf("respcache: announce a probe: %w", err)
-	}
-	select {
-	case <-arrived:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-time.After(probeTimeout):
-		return fmt.Errorf("respcache: catalog announcements do not arrive at the LISTEN connection within %v: "+
-			"it needs a PostgreSQL session of its own, not PgBouncer in transaction mode "+
-			"(set EMPORIUM_DATABASE_LISTEN_URL to a direct connection)", probeTimeout)
-	}
+	return nil
 }
-
-// probeTimeout bounds the wait for Listen's probe.
-const probeTimeout = 5 * time.Second

@@ -37,6 +37,7 @@ import (
 	"github.com/emporium/emporium/media/s3store"
 	"github.com/emporium/emporium/orders"
 	"github.com/emporium/emporium/payments"
+	"github.com/emporium/emporium/realtime"
 	"github.com/emporium/emporium/respcache"
 	"github.com/emporium/emporium/seed"
 	"github.com/emporium/emporium/staff"
@@ -142,6 +143,14 @@ type Options struct {
 	// JobWorkers is how many jobs of each queue this process works at once, once StartJobs is called
 	// (10 when zero).
 	JobWorkers int
+
+	// LivePerConn and LivePerCaller bound live subscriptions per WebSocket connection and per caller on
+	// this replica (EMPORIUM_LIVE_MAX_PER_CONN, EMPORIUM_LIVE_MAX_PER_CALLER; realtime's defaults when
+	// zero). LiveIdleTimeout closes a connection without subscriptions (EMPORIUM_LIVE_IDLE_TIMEOUT);
+	// LiveWriteTimeout drops a client that does not read (EMPORIUM_LIVE_WRITE_TIMEOUT); LivePingInterval
+	// paces pings and SSE comments (httpapi.DefaultLivePing).
+	LivePerConn, LivePerCaller                          int
+	LiveIdleTimeout, LiveWriteTimeout, LivePingInterval time.Duration
 }
 
 // Service is a prepared database and the HTTP handler that serves it.
@@ -168,7 +177,9 @@ type Service struct {
 	// Events records the domain's events in each change's transaction (the outbox).
 	Events *events.Recorder
 	// Webhooks manages subscriptions and delivers events to them.
-	Webhooks     *webhooks.Service
+	Webhooks *webhooks.Service
+	// Live carries committed changes to this replica's live subscriptions.
+	Live         *realtime.Hub
 	closeGateway func() error
 }
 
@@ -251,6 +262,10 @@ func Open(ctx context.Context, opts Options) (*Service, error) {
 		return nil, errors.Join(err, db.Close())
 	}
 	recorder := events.NewRecorder(queue)
+	// Changes of orders, carts, stock and prices reach live subscriptions (and carts' and stock
+	// levels' outbox events are recorded) as their transactions commit.
+	hub := realtime.NewHub(0, cmp.Or(opts.LivePerCaller, realtime.DefaultPerCaller))
+	db.Client.Use(events.NewAnnouncer(recorder, hub, db.Postgres()).Hook())
 	hooks := webhooks.New(db.Client, queue, webhooks.Options{Allow: opts.WebhookAllow, Production: opts.Production,
 		RetryBase: opts.WebhookRetryBase, GiveUpAfter: opts.WebhookGiveUpAfter, Log: opts.Log, Events: recorder})
 	templates, err := emails.NewTemplates(opts.EmailTemplates)
@@ -277,6 +292,7 @@ func Open(ctx context.Context, opts Options) (*Service, error) {
 		Jobs:     queue,
 		Events:   recorder,
 		Webhooks: hooks,
+		Live:     hub,
 		Customers: customers.New(db.Client, tokens, customers.Options{
 			Mailer: opts.Mailer, ResetMessage: mailer.PasswordResetMessage, ResetURL: opts.ResetURL, Log: opts.Log, Events: recorder,
 		}),
@@ -306,14 +322,19 @@ func Open(ctx context.Context, opts Options) (*Service, error) {
 		}
 	}
 	var gate *respcache.ReplicaGate
-	if cache != nil && db.Postgres() {
-		// Other replicas' catalog writes reach this one's cache through NOTIFY.
-		listenCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
-		if err := respcache.Listen(listenCtx, cmp.Or(opts.DatabaseListenURL, opts.DatabaseURL), db.SQL, cache, opts.Log); err != nil {
-			stop()
+	listenCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	s.stop = stop
+	if db.Postgres() {
+		// Every replica's changes (this one's too) reach its live subscriptions through NOTIFY.
+		if err := realtime.Listen(listenCtx, cmp.Or(opts.DatabaseListenURL, opts.DatabaseURL), db.SQL, hub, opts.Log); err != nil {
 			return nil, errors.Join(err, s.Close())
 		}
-		s.stop = stop
+	}
+	if cache != nil && db.Postgres() {
+		// Other replicas' catalog writes reach this one's cache through NOTIFY.
+		if err := respcache.Listen(listenCtx, cmp.Or(opts.DatabaseListenURL, opts.DatabaseURL), db.SQL, cache, opts.Log); err != nil {
+			return nil, errors.Join(err, s.Close())
+		}
 		if db.ReadSQL != nil {
 			gate = respcache.NewReplicaGate(cache, db.PrimaryWAL, db.ReplicaReplayed, opts.Log)
 			go gate.Run(listenCtx)
@@ -348,6 +369,8 @@ func Open(ctx context.Context, opts Options) (*Service, error) {
 		MaxComplexity: opts.MaxComplexity,
 		BodyGrace:     opts.BodyGrace, BodyMinRate: opts.BodyMinRate, MetricsToken: opts.MetricsToken, NoMetricsRoute: opts.NoMetricsRoute,
 		CompletionLease: opts.CompletionLease, Media: library, Events: recorder, Webhooks: hooks,
+		Live: httpapi.LiveConfig{Hub: hub, PerConn: opts.LivePerConn, IdleTimeout: opts.LiveIdleTimeout,
+			WriteTimeout: opts.LiveWriteTimeout, PingInterval: opts.LivePingInterval},
 	})
 	s.Metrics = metrics.Handler()
 	return s, nil

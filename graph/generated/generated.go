@@ -60,6 +60,7 @@ type ResolverRoot interface {
 	Shop() ShopResolver
 	StaffMember() StaffMemberResolver
 	StorefrontAccessToken() StorefrontAccessTokenResolver
+	Subscription() SubscriptionResolver
 	WebhookDelivery() WebhookDeliveryResolver
 	WebhookSubscription() WebhookSubscriptionResolver
 }
@@ -986,6 +987,11 @@ type ComplexityRoot struct {
 		UserErrors func(childComplexity int) int
 	}
 
+	OrderChange struct {
+		Order func(childComplexity int) int
+		Topic func(childComplexity int) int
+	}
+
 	OrderConnection struct {
 		Edges    func(childComplexity int) int
 		Nodes    func(childComplexity int) int
@@ -1466,6 +1472,13 @@ type ComplexityRoot struct {
 		PollAfter func(childComplexity int) int
 	}
 
+	Subscription struct {
+		CartUpdated         func(childComplexity int, id string) int
+		OrderEvents         func(childComplexity int) int
+		OrderStatus         func(childComplexity int, id string, statusToken *string) int
+		ProductAvailability func(childComplexity int, handles []string) int
+	}
+
 	TaxLine struct {
 		Price          func(childComplexity int) int
 		Rate           func(childComplexity int) int
@@ -1892,6 +1905,12 @@ type StaffMemberResolver interface {
 }
 type StorefrontAccessTokenResolver interface {
 	AccessScopes(ctx context.Context, obj *ent.StorefrontAccessToken) ([]*model.AccessScope, error)
+}
+type SubscriptionResolver interface {
+	OrderStatus(ctx context.Context, id string, statusToken *string) (<-chan *ent.Order, error)
+	CartUpdated(ctx context.Context, id string) (<-chan *ent.Cart, error)
+	ProductAvailability(ctx context.Context, handles []string) (<-chan *ent.Product, error)
+	OrderEvents(ctx context.Context) (<-chan *model.OrderChange, error)
 }
 type WebhookDeliveryResolver interface {
 	Topic(ctx context.Context, obj *ent.WebhookDelivery) (string, error)
@@ -5825,6 +5844,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.OrderCancelPayload.UserErrors(childComplexity), true
 
+	case "OrderChange.order":
+		if e.ComplexityRoot.OrderChange.Order == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderChange.Order(childComplexity), true
+	case "OrderChange.topic":
+		if e.ComplexityRoot.OrderChange.Topic == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderChange.Topic(childComplexity), true
+
 	case "OrderConnection.edges":
 		if e.ComplexityRoot.OrderConnection.Edges == nil {
 			break
@@ -7696,6 +7728,46 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.SubmitThrottled.PollAfter(childComplexity), true
 
+	case "Subscription.cartUpdated":
+		if e.ComplexityRoot.Subscription.CartUpdated == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_cartUpdated_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.CartUpdated(childComplexity, args["id"].(string)), true
+	case "Subscription.orderEvents":
+		if e.ComplexityRoot.Subscription.OrderEvents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Subscription.OrderEvents(childComplexity), true
+	case "Subscription.orderStatus":
+		if e.ComplexityRoot.Subscription.OrderStatus == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_orderStatus_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.OrderStatus(childComplexity, args["id"].(string), args["statusToken"].(*string)), true
+	case "Subscription.productAvailability":
+		if e.ComplexityRoot.Subscription.ProductAvailability == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_productAvailability_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.ProductAvailability(childComplexity, args["handles"].([]string)), true
+
 	case "TaxLine.price":
 		if e.ComplexityRoot.TaxLine.Price == nil {
 			break
@@ -8136,6 +8208,23 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 				return ec._Mutation(ctx, opCtx.Operation.SelectionSet), nil
 			})
 			var buf bytes.Buffer
+			data.MarshalGQL(&buf)
+
+			return &graphql.Response{
+				Data: buf.Bytes(),
+			}
+		}
+	case ast.Subscription:
+		next := ec._Subscription(ctx, opCtx.Operation.SelectionSet)
+
+		var buf bytes.Buffer
+		return func(ctx context.Context) *graphql.Response {
+			buf.Reset()
+			data := next(ctx)
+
+			if data == nil {
+				return nil
+			}
 			data.MarshalGQL(&buf)
 
 			return &graphql.Response{
@@ -10724,6 +10813,42 @@ extend type Mutation {
     @hasPermission(permissions: [MANAGE_APPS])
 }
 `, BuiltIn: false},
+	{Name: "../../schema/subscriptions.graphqls", Input: `"""
+Live updates, over WebSocket (the graphql-transport-ws protocol) or server-sent events on the GraphQL
+endpoint. A subscription first sends the current state of what it follows (orderEvents excepted), then
+the new state after each committed change; repeated changes a client has not received yet are sent
+once. See "Realtime subscriptions" in the README for limits and keep-alives.
+"""
+type Subscription {
+  """
+  The order, each time its status, payment or fulfillment changes. For the order's customer, staff or
+  API keys with READ_ORDERS, or anyone holding the order's status token (the key of its statusUrl).
+  """
+  orderStatus(id: ID!, statusToken: String): Order!
+  """
+  The cart, each time it changes (lines, buyer, delivery, discount codes). For whoever may read the
+  cart: its ID is its key, and a customer's cart is only its customer's. Ends when the cart is completed.
+  """
+  cartUpdated(id: ID!): Cart!
+  """
+  A product among those named (at most 50 handles), each time its stock or prices change. For anyone.
+  """
+  productAvailability(handles: [String!]!): Product!
+  """
+  Every order's changes as they commit: created, paid, cancelled, fulfilled, updated. Staff and API keys
+  with READ_ORDERS.
+  """
+  orderEvents: OrderChange!
+}
+
+"An order's change, as orderEvents sends it."
+type OrderChange {
+  "What happened, as the webhook topic names it: orders/create, orders/paid, orders/cancelled, orders/fulfilled, orders/partially_fulfilled, orders/updated."
+  topic: String!
+  "The order after the change."
+  order: Order!
+}
+`, BuiltIn: false},
 	{Name: "../../schema/webhooks.graphqls", Input: `# Webhooks for partners, as Shopify's Admin API names them: a subscription asks for a topic's events to
 # be POSTed, signed, to a callback URL (see README, Webhooks). Staff with MANAGE_WEBHOOKS manage every
 # subscription; an API key holding it manages only the subscriptions it made.
@@ -12409,6 +12534,16 @@ func (ec *executionContext) childFields_OrderCancelPayload(ctx context.Context, 
 		return ec.fieldContext_OrderCancelPayload_userErrors(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type OrderCancelPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_OrderChange(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "topic":
+		return ec.fieldContext_OrderChange_topic(ctx, field)
+	case "order":
+		return ec.fieldContext_OrderChange_order(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type OrderChange", field.Name)
 }
 
 func (ec *executionContext) childFields_OrderConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -16984,6 +17119,56 @@ func (ec *executionContext) field_Query_webhookSubscriptions_args(ctx context.Co
 		return nil, err
 	}
 	args["topics"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_cartUpdated_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_orderStatus_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "statusToken",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["statusToken"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_productAvailability_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "handles",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalNString2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["handles"] = arg0
 	return args, nil
 }
 
@@ -34647,6 +34832,61 @@ func (ec *executionContext) fieldContext_OrderCancelPayload_userErrors(_ context
 	return fc, nil
 }
 
+func (ec *executionContext) _OrderChange_topic(ctx context.Context, field graphql.CollectedField, obj *model.OrderChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderChange_topic(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Topic, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrderChange_topic(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrderChange", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _OrderChange_order(ctx context.Context, field graphql.CollectedField, obj *model.OrderChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderChange_order(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Order, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Order) graphql.Marshaler {
+			return ec.marshalNOrder2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐOrder(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrderChange_order(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OrderChange",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Order(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _OrderConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.OrderConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -42956,6 +43196,170 @@ func (ec *executionContext) _SubmitThrottled_pollAfter(ctx context.Context, fiel
 }
 func (ec *executionContext) fieldContext_SubmitThrottled_pollAfter(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SubmitThrottled", field, false, false, errors.New("field of type DateTime does not have child fields"))
+}
+
+func (ec *executionContext) _Subscription_orderStatus(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_orderStatus(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().OrderStatus(ctx, fc.Args["id"].(string), fc.Args["statusToken"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Order) graphql.Marshaler {
+			return ec.marshalNOrder2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐOrder(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_orderStatus(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Order(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_orderStatus_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_cartUpdated(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_cartUpdated(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().CartUpdated(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Cart) graphql.Marshaler {
+			return ec.marshalNCart2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐCart(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_cartUpdated(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Cart(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_cartUpdated_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_productAvailability(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_productAvailability(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().ProductAvailability(ctx, fc.Args["handles"].([]string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Product) graphql.Marshaler {
+			return ec.marshalNProduct2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐProduct(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_productAvailability(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Product(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_productAvailability_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_orderEvents(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_orderEvents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Subscription().OrderEvents(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.OrderChange) graphql.Marshaler {
+			return ec.marshalNOrderChange2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐOrderChange(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_orderEvents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OrderChange(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _TaxLine_title(ctx context.Context, field graphql.CollectedField, obj *model.TaxLine) (ret graphql.Marshaler) {
@@ -59086,6 +59490,49 @@ func (ec *executionContext) _OrderCancelPayload(ctx context.Context, sel ast.Sel
 	return out
 }
 
+var orderChangeImplementors = []string{"OrderChange"}
+
+func (ec *executionContext) _OrderChange(ctx context.Context, sel ast.SelectionSet, obj *model.OrderChange) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, orderChangeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("OrderChange")
+		case "topic":
+			out.Values[i] = ec._OrderChange_topic(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "order":
+			out.Values[i] = ec._OrderChange_order(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var orderConnectionImplementors = []string{"OrderConnection"}
 
 func (ec *executionContext) _OrderConnection(ctx context.Context, sel ast.SelectionSet, obj *model.OrderConnection) graphql.Marshaler {
@@ -65028,6 +65475,32 @@ func (ec *executionContext) _SubmitThrottled(ctx context.Context, sel ast.Select
 	return out
 }
 
+var subscriptionImplementors = []string{"Subscription"}
+
+func (ec *executionContext) _Subscription(ctx context.Context, sel ast.SelectionSet) func(ctx context.Context) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, subscriptionImplementors)
+	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
+		Object: "Subscription",
+	})
+	if len(fields) != 1 {
+		graphql.AddErrorf(ctx, "must subscribe to exactly one stream")
+		return nil
+	}
+
+	switch fields[0].Name {
+	case "orderStatus":
+		return ec._Subscription_orderStatus(ctx, fields[0])
+	case "cartUpdated":
+		return ec._Subscription_cartUpdated(ctx, fields[0])
+	case "productAvailability":
+		return ec._Subscription_productAvailability(ctx, fields[0])
+	case "orderEvents":
+		return ec._Subscription_orderEvents(ctx, fields[0])
+	default:
+		panic("unknown field " + strconv.Quote(fields[0].Name))
+	}
+}
+
 var taxLineImplementors = []string{"TaxLine"}
 
 func (ec *executionContext) _TaxLine(ctx context.Context, sel ast.SelectionSet, obj *model.TaxLine) graphql.Marshaler {
@@ -66671,6 +67144,16 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 		}
 	}
 	return res
+}
+
+func (ec *executionContext) marshalNCart2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐCart(ctx context.Context, sel ast.SelectionSet, v *ent.Cart) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._Cart(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNCartAddress2githubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCartAddress(ctx context.Context, sel ast.SelectionSet, v model.CartAddress) graphql.Marshaler {
@@ -68382,6 +68865,16 @@ func (ec *executionContext) marshalNOrderCancelReason2string(ctx context.Context
 		}
 	}
 	return res
+}
+
+func (ec *executionContext) marshalNOrderChange2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐOrderChange(ctx context.Context, sel ast.SelectionSet, v *model.OrderChange) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._OrderChange(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNOrderConnection2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐOrderConnection(ctx context.Context, sel ast.SelectionSet, v *model.OrderConnection) graphql.Marshaler {

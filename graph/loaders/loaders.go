@@ -305,3 +305,9 @@ func Middleware(client *ent.Client, c *catalog.Catalog, next http.Handler) http.
 func For(ctx context.Context) *Loaders {
 	return ctx.Value(ctxKey{}).(*Loaders)
 }
+
+// With returns ctx carrying l, for work outside a request's own loaders (each value of a live
+// subscription).
+func With(ctx context.Context, l *Loaders) context.Context {
+	return context.WithValue(ctx, ctxKey{}, l)
+}

@@ -952,6 +952,14 @@ type OrderCancelPayload struct {
 	UserErrors []*OrderUserError `json:"userErrors"`
 }
 
+// An order's change, as orderEvents sends it.
+type OrderChange struct {
+	// What happened, as the webhook topic names it: orders/create, orders/paid, orders/cancelled, orders/fulfilled, orders/partially_fulfilled, orders/updated.
+	Topic string `json:"topic"`
+	// The order after the change.
+	Order *ent.Order `json:"order"`
+}
+
 type OrderConnection struct {
 	Edges    []*OrderEdge `json:"edges"`
 	Nodes    []*ent.Order `json:"nodes"`
@@ -1447,6 +1455,13 @@ type SubmitThrottled struct {
 }
 
 func (SubmitThrottled) IsCartSubmitForCompletionResult() {}
+
+// Live updates, over WebSocket (the graphql-transport-ws protocol) or server-sent events on the GraphQL
+// endpoint. A subscription first sends the current state of what it follows (orderEvents excepted), then
+// the new state after each committed change; repeated changes a client has not received yet are sent
+// once. See "Realtime subscriptions" in the README for limits and keep-alives.
+type Subscription struct {
+}
 
 type TaxLine struct {
 	Title string `json:"title"`
