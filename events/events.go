@@ -73,7 +73,9 @@ type Recorder struct {
 }
 
 // NewRecorder returns a recorder for the events of q's database; NewRelay hands them on.
-func NewRecorder(q *jobs.Queue) *Recorder { return &Recorder{queue: q, committed: make(chan struct{}, 1)} }
+func NewRecorder(q *jobs.Queue) *Recorder {
+	return &Recorder{queue: q, committed: make(chan struct{}, 1)}
+}
 
 // Record writes the event topic of the resource resourceType/id, whose Admin API shape at the change is
 // payload, in tx. Call it in the transaction of the change, after the change, so that payload shows the

@@ -87,7 +87,7 @@ type Queue struct {
 	closePool bool
 	log       *slog.Logger
 
-	postgres  bool
+	postgres bool
 
 	mu      sync.Mutex
 	started bool

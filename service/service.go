@@ -246,7 +246,7 @@ func Open(ctx context.Context, opts Options) (*Service, error) {
 	if err != nil {
 		return nil, errors.Join(err, db.Close())
 	}
-	queue, err := jobs.New(ctx, db, jobs.Config{Log: opts.Log, Workers: opts.JobWorkers, })
+	queue, err := jobs.New(ctx, db, jobs.Config{Log: opts.Log, Workers: opts.JobWorkers})
 	if err != nil {
 		return nil, errors.Join(err, db.Close())
 	}

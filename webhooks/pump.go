@@ -463,7 +463,8 @@ func (s *Service) writeFailure(ctx context.Context, tx *ent.Tx, o outcome) (bool
 	} else {
 		upd.ClearResponseCode()
 	}
-	if o.at.Sub(d.CreatedAt) >= s.opts.GiveUpAfter || o.a.e == nil {
+	// Measured at the attempt's end: an attempt that timed out at the limit is the last.
+	if o.at.Add(o.latency).Sub(d.CreatedAt) >= s.opts.GiveUpAfter || o.a.e == nil {
 		n, err := upd.SetStatus(webhookdelivery.StatusFailed).ClearNextAttemptAt().Save(ctx)
 		return n > 0, err
 	}
