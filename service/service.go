@@ -136,6 +136,8 @@ type Options struct {
 	// WebhookRetryBase and WebhookGiveUpAfter shorten the webhooks' retry schedule (tests); zero takes
 	// webhooks' defaults (10 s doubling to an hour, for 24 hours).
 	WebhookRetryBase, WebhookGiveUpAfter time.Duration
+	// WebhookRetryMax caps the delay between retries (webhooks.DefaultRetryMax when zero; drills).
+	WebhookRetryMax time.Duration
 	// DeliverWorkers is how many webhook delivery attempts this process makes at once
 	// (webhooks.DefaultConcurrency when zero).
 	DeliverWorkers int
@@ -252,7 +254,7 @@ func Open(ctx context.Context, opts Options) (*Service, error) {
 	}
 	recorder := events.NewRecorder(queue)
 	hooks := webhooks.New(db.Client, queue, webhooks.Options{Allow: opts.WebhookAllow, Production: opts.Production,
-		RetryBase: opts.WebhookRetryBase, GiveUpAfter: opts.WebhookGiveUpAfter, Concurrency: opts.DeliverWorkers, Log: opts.Log})
+		RetryBase: opts.WebhookRetryBase, GiveUpAfter: opts.WebhookGiveUpAfter, RetryMax: opts.WebhookRetryMax, Concurrency: opts.DeliverWorkers, Log: opts.Log})
 	templates, err := emails.NewTemplates(opts.EmailTemplates)
 	if err != nil {
 		return nil, errors.Join(err, queue.Close(), db.Close())
