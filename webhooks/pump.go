@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -29,6 +30,8 @@ const (
 	// flushEvery and flushBatch bound how long and how many outcomes wait before they are written.
 	flushEvery = 20 * time.Millisecond
 	flushBatch = 500
+	// claimGap is how long the pump lets attempts end before it claims for the freed places.
+	claimGap = 2 * time.Millisecond
 )
 
 // pump is the delivery pump's state in one process. The deliveries table is the queue: a due delivery
@@ -37,6 +40,8 @@ const (
 // run out, and any process's pump then claims those deliveries again: at least once.
 type pump struct {
 	wake chan struct{}
+	// freed says an attempt ended: the pump may claim more.
+	freed chan struct{}
 
 	mu       sync.Mutex
 	inFlight int
@@ -44,10 +49,12 @@ type pump struct {
 	// hanging receiver holds at most perHost of the attempts.
 	hosts map[string]int
 	urls  map[string]int
+	// held are claimed deliveries waiting for their host to be under its limit.
+	held []attempt
 }
 
 func newPump() *pump {
-	return &pump{wake: make(chan struct{}, 1), hosts: map[string]int{}, urls: map[string]int{}}
+	return &pump{wake: make(chan struct{}, 1), freed: make(chan struct{}, 1), hosts: map[string]int{}, urls: map[string]int{}}
 }
 
 // wakeUp makes the pump claim at once rather than at its next poll.
@@ -82,8 +89,9 @@ func (s *Service) concurrency() int { return s.opts.Concurrency }
 // that hanging receivers on three hosts still leave others a quarter.
 func (s *Service) perHost() int { return max(s.concurrency()/4, 1) }
 
-// leaseFor is how long a claim holds a delivery: its attempt, plus time to write the outcome.
-func (s *Service) leaseFor() time.Duration { return s.opts.Timeout + 10*time.Second }
+// leaseFor is how long a claim holds a delivery: its attempt, perhaps after waiting (held) for one
+// attempt of its host, plus time to write the outcome.
+func (s *Service) leaseFor() time.Duration { return 2*s.opts.Timeout + 10*time.Second }
 
 // Pump makes deliveries until ctx ends: it claims due deliveries in batches, POSTs them concurrently
 // (Options.Concurrency at once, a quarter of that per callback host), and writes their outcomes in
@@ -126,6 +134,11 @@ func (s *Service) Pump(ctx context.Context) {
 			return
 		case <-s.pump.wake:
 		case <-poll.C:
+		case <-s.pump.freed:
+			// Let a few more attempts end, so that one claim refills them all.
+			if !pause(ctx, claimGap) {
+				return
+			}
 		}
 	}
 }
@@ -141,10 +154,11 @@ func pause(ctx context.Context, d time.Duration) bool {
 	}
 }
 
-// claimAndSend claims as many due deliveries as there are free attempts and starts their attempts.
+// claimAndSend claims as many due deliveries as there are free attempts and starts their attempts;
+// those of a host already at its limit wait in held for one of its attempts to end.
 func (s *Service) claimAndSend(ctx context.Context, outcomes chan<- outcome, posts *sync.WaitGroup) (int, error) {
 	s.pump.mu.Lock()
-	free := s.concurrency() - s.pump.inFlight
+	free := s.concurrency() - s.pump.inFlight - len(s.pump.held)
 	var busy []string
 	for u, n := range s.pump.urls {
 		if n > 0 && s.pump.hosts[hostOf(u)] >= s.perHost() {
@@ -159,50 +173,57 @@ func (s *Service) claimAndSend(ctx context.Context, outcomes chan<- outcome, pos
 	if err != nil {
 		return 0, err
 	}
-	var back []int
+	s.pump.mu.Lock()
+	defer s.pump.mu.Unlock()
 	for _, a := range as {
-		s.pump.mu.Lock()
-		ok := s.pump.hosts[a.host] < s.perHost()
-		if ok {
-			s.pump.inFlight++
-			s.pump.hosts[a.host]++
-			s.pump.urls[a.d.CallbackURL]++
-		}
-		s.pump.mu.Unlock()
-		if !ok {
-			// Another URL of a host already at its limit: leave it for a later claim.
-			back = append(back, a.d.ID)
+		if s.pump.hosts[a.host] >= s.perHost() {
+			s.pump.held = append(s.pump.held, a)
 			continue
 		}
-		posts.Add(1)
-		go func() {
-			defer posts.Done()
-			o := outcome{a: a, at: time.Now().UTC().Truncate(time.Microsecond)}
-			if a.e == nil {
-				o.err = errors.New("the event is no longer kept (events retention)")
-			} else {
-				o.code, o.latency, o.err = s.post(context.WithoutCancel(ctx), a.sub, a.d, a.e)
-			}
-			outcomes <- o
-			s.pump.mu.Lock()
-			s.pump.inFlight--
-			s.pump.hosts[a.host]--
-			s.pump.urls[a.d.CallbackURL]--
-			if s.pump.urls[a.d.CallbackURL] == 0 {
-				delete(s.pump.urls, a.d.CallbackURL)
-			}
-			if s.pump.hosts[a.host] == 0 {
-				delete(s.pump.hosts, a.host)
-			}
-			s.pump.mu.Unlock()
-		}()
-	}
-	if len(back) > 0 {
-		if err := s.client.WebhookDelivery.Update().Where(webhookdelivery.IDIn(back...)).ClearLeaseUntil().Exec(ctx); err != nil {
-			return len(as), fmt.Errorf("release: %w", err)
-		}
+		s.startLocked(ctx, a, outcomes, posts)
 	}
 	return len(as), nil
+}
+
+// startLocked starts a's attempt; s.pump.mu is held. When the attempt ends, the first held delivery
+// of its host starts in its place.
+func (s *Service) startLocked(ctx context.Context, a attempt, outcomes chan<- outcome, posts *sync.WaitGroup) {
+	s.pump.inFlight++
+	s.pump.hosts[a.host]++
+	s.pump.urls[a.d.CallbackURL]++
+	posts.Add(1)
+	go func() {
+		defer posts.Done()
+		o := outcome{a: a, at: time.Now().UTC().Truncate(time.Microsecond)}
+		if a.e == nil {
+			o.err = errors.New("the event is no longer kept (events retention)")
+		} else {
+			o.code, o.latency, o.err = s.post(context.WithoutCancel(ctx), a.sub, a.d, a.e)
+		}
+		outcomes <- o
+		s.pump.mu.Lock()
+		defer s.pump.mu.Unlock()
+		s.pump.inFlight--
+		s.pump.hosts[a.host]--
+		s.pump.urls[a.d.CallbackURL]--
+		if s.pump.urls[a.d.CallbackURL] == 0 {
+			delete(s.pump.urls, a.d.CallbackURL)
+		}
+		if s.pump.hosts[a.host] == 0 {
+			delete(s.pump.hosts, a.host)
+		}
+		for i, h := range s.pump.held {
+			if h.host == a.host {
+				s.pump.held = slices.Delete(s.pump.held, i, i+1)
+				s.startLocked(ctx, h, outcomes, posts)
+				break
+			}
+		}
+		select {
+		case s.pump.freed <- struct{}{}:
+		default:
+		}
+	}()
 }
 
 func hostOf(callback string) string {
