@@ -68,7 +68,7 @@ func Snooze(d time.Duration) error { return river.JobSnooze(d) }
 // query per queue.
 const pollInterval = 200 * time.Millisecond
 
-// fastPoll is the poll interval of the events and deliver queues.
+// fastPoll is the poll interval of the events queue (a pass of the relay on demand).
 const fastPoll = 50 * time.Millisecond
 
 // Config configures a Queue.
