@@ -59,6 +59,7 @@ import (
 	"github.com/emporium/emporium/ent/testpayment"
 	"github.com/emporium/emporium/ent/variantprice"
 	"github.com/emporium/emporium/ent/webhookdelivery"
+	"github.com/emporium/emporium/ent/webhookdeliveryattempt"
 	"github.com/emporium/emporium/ent/webhooksubscription"
 
 	stdsql "database/sql"
@@ -157,6 +158,8 @@ type Client struct {
 	VariantPrice *VariantPriceClient
 	// WebhookDelivery is the client for interacting with the WebhookDelivery builders.
 	WebhookDelivery *WebhookDeliveryClient
+	// WebhookDeliveryAttempt is the client for interacting with the WebhookDeliveryAttempt builders.
+	WebhookDeliveryAttempt *WebhookDeliveryAttemptClient
 	// WebhookSubscription is the client for interacting with the WebhookSubscription builders.
 	WebhookSubscription *WebhookSubscriptionClient
 }
@@ -214,6 +217,7 @@ func (c *Client) init() {
 	c.TestPayment = NewTestPaymentClient(c.config)
 	c.VariantPrice = NewVariantPriceClient(c.config)
 	c.WebhookDelivery = NewWebhookDeliveryClient(c.config)
+	c.WebhookDeliveryAttempt = NewWebhookDeliveryAttemptClient(c.config)
 	c.WebhookSubscription = NewWebhookSubscriptionClient(c.config)
 }
 
@@ -305,53 +309,54 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 	cfg := c.config
 	cfg.driver = tx
 	return &Tx{
-		ctx:                   ctx,
-		config:                cfg,
-		APIKey:                NewAPIKeyClient(cfg),
-		AuditEntry:            NewAuditEntryClient(cfg),
-		Cart:                  NewCartClient(cfg),
-		CartAddress:           NewCartAddressClient(cfg),
-		CartLine:              NewCartLineClient(cfg),
-		Collection:            NewCollectionClient(cfg),
-		CollectionProduct:     NewCollectionProductClient(cfg),
-		CompletionAttempt:     NewCompletionAttemptClient(cfg),
-		Customer:              NewCustomerClient(cfg),
-		CustomerAddress:       NewCustomerAddressClient(cfg),
-		Discount:              NewDiscountClient(cfg),
-		DiscountUsage:         NewDiscountUsageClient(cfg),
-		Event:                 NewEventClient(cfg),
-		Fulfillment:           NewFulfillmentClient(cfg),
-		Image:                 NewImageClient(cfg),
-		InventoryAdjustment:   NewInventoryAdjustmentClient(cfg),
-		InventoryLevel:        NewInventoryLevelClient(cfg),
-		Location:              NewLocationClient(cfg),
-		LoginThrottle:         NewLoginThrottleClient(cfg),
-		MediaObject:           NewMediaObjectClient(cfg),
-		Menu:                  NewMenuClient(cfg),
-		MenuItem:              NewMenuItemClient(cfg),
-		Order:                 NewOrderClient(cfg),
-		OrderEvent:            NewOrderEventClient(cfg),
-		OrderLine:             NewOrderLineClient(cfg),
-		Page:                  NewPageClient(cfg),
-		PermissionGroup:       NewPermissionGroupClient(cfg),
-		Product:               NewProductClient(cfg),
-		ProductOption:         NewProductOptionClient(cfg),
-		ProductTag:            NewProductTagClient(cfg),
-		ProductVariant:        NewProductVariantClient(cfg),
-		Refund:                NewRefundClient(cfg),
-		Session:               NewSessionClient(cfg),
-		ShippingRate:          NewShippingRateClient(cfg),
-		ShippingZone:          NewShippingZoneClient(cfg),
-		Shop:                  NewShopClient(cfg),
-		SigningKey:            NewSigningKeyClient(cfg),
-		StaffMember:           NewStaffMemberClient(cfg),
-		StagedUpload:          NewStagedUploadClient(cfg),
-		StorefrontAccessToken: NewStorefrontAccessTokenClient(cfg),
-		TaxRate:               NewTaxRateClient(cfg),
-		TestPayment:           NewTestPaymentClient(cfg),
-		VariantPrice:          NewVariantPriceClient(cfg),
-		WebhookDelivery:       NewWebhookDeliveryClient(cfg),
-		WebhookSubscription:   NewWebhookSubscriptionClient(cfg),
+		ctx:                    ctx,
+		config:                 cfg,
+		APIKey:                 NewAPIKeyClient(cfg),
+		AuditEntry:             NewAuditEntryClient(cfg),
+		Cart:                   NewCartClient(cfg),
+		CartAddress:            NewCartAddressClient(cfg),
+		CartLine:               NewCartLineClient(cfg),
+		Collection:             NewCollectionClient(cfg),
+		CollectionProduct:      NewCollectionProductClient(cfg),
+		CompletionAttempt:      NewCompletionAttemptClient(cfg),
+		Customer:               NewCustomerClient(cfg),
+		CustomerAddress:        NewCustomerAddressClient(cfg),
+		Discount:               NewDiscountClient(cfg),
+		DiscountUsage:          NewDiscountUsageClient(cfg),
+		Event:                  NewEventClient(cfg),
+		Fulfillment:            NewFulfillmentClient(cfg),
+		Image:                  NewImageClient(cfg),
+		InventoryAdjustment:    NewInventoryAdjustmentClient(cfg),
+		InventoryLevel:         NewInventoryLevelClient(cfg),
+		Location:               NewLocationClient(cfg),
+		LoginThrottle:          NewLoginThrottleClient(cfg),
+		MediaObject:            NewMediaObjectClient(cfg),
+		Menu:                   NewMenuClient(cfg),
+		MenuItem:               NewMenuItemClient(cfg),
+		Order:                  NewOrderClient(cfg),
+		OrderEvent:             NewOrderEventClient(cfg),
+		OrderLine:              NewOrderLineClient(cfg),
+		Page:                   NewPageClient(cfg),
+		PermissionGroup:        NewPermissionGroupClient(cfg),
+		Product:                NewProductClient(cfg),
+		ProductOption:          NewProductOptionClient(cfg),
+		ProductTag:             NewProductTagClient(cfg),
+		ProductVariant:         NewProductVariantClient(cfg),
+		Refund:                 NewRefundClient(cfg),
+		Session:                NewSessionClient(cfg),
+		ShippingRate:           NewShippingRateClient(cfg),
+		ShippingZone:           NewShippingZoneClient(cfg),
+		Shop:                   NewShopClient(cfg),
+		SigningKey:             NewSigningKeyClient(cfg),
+		StaffMember:            NewStaffMemberClient(cfg),
+		StagedUpload:           NewStagedUploadClient(cfg),
+		StorefrontAccessToken:  NewStorefrontAccessTokenClient(cfg),
+		TaxRate:                NewTaxRateClient(cfg),
+		TestPayment:            NewTestPaymentClient(cfg),
+		VariantPrice:           NewVariantPriceClient(cfg),
+		WebhookDelivery:        NewWebhookDeliveryClient(cfg),
+		WebhookDeliveryAttempt: NewWebhookDeliveryAttemptClient(cfg),
+		WebhookSubscription:    NewWebhookSubscriptionClient(cfg),
 	}, nil
 }
 
@@ -369,53 +374,54 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 	cfg := c.config
 	cfg.driver = &txDriver{tx: tx, drv: c.driver}
 	return &Tx{
-		ctx:                   ctx,
-		config:                cfg,
-		APIKey:                NewAPIKeyClient(cfg),
-		AuditEntry:            NewAuditEntryClient(cfg),
-		Cart:                  NewCartClient(cfg),
-		CartAddress:           NewCartAddressClient(cfg),
-		CartLine:              NewCartLineClient(cfg),
-		Collection:            NewCollectionClient(cfg),
-		CollectionProduct:     NewCollectionProductClient(cfg),
-		CompletionAttempt:     NewCompletionAttemptClient(cfg),
-		Customer:              NewCustomerClient(cfg),
-		CustomerAddress:       NewCustomerAddressClient(cfg),
-		Discount:              NewDiscountClient(cfg),
-		DiscountUsage:         NewDiscountUsageClient(cfg),
-		Event:                 NewEventClient(cfg),
-		Fulfillment:           NewFulfillmentClient(cfg),
-		Image:                 NewImageClient(cfg),
-		InventoryAdjustment:   NewInventoryAdjustmentClient(cfg),
-		InventoryLevel:        NewInventoryLevelClient(cfg),
-		Location:              NewLocationClient(cfg),
-		LoginThrottle:         NewLoginThrottleClient(cfg),
-		MediaObject:           NewMediaObjectClient(cfg),
-		Menu:                  NewMenuClient(cfg),
-		MenuItem:              NewMenuItemClient(cfg),
-		Order:                 NewOrderClient(cfg),
-		OrderEvent:            NewOrderEventClient(cfg),
-		OrderLine:             NewOrderLineClient(cfg),
-		Page:                  NewPageClient(cfg),
-		PermissionGroup:       NewPermissionGroupClient(cfg),
-		Product:               NewProductClient(cfg),
-		ProductOption:         NewProductOptionClient(cfg),
-		ProductTag:            NewProductTagClient(cfg),
-		ProductVariant:        NewProductVariantClient(cfg),
-		Refund:                NewRefundClient(cfg),
-		Session:               NewSessionClient(cfg),
-		ShippingRate:          NewShippingRateClient(cfg),
-		ShippingZone:          NewShippingZoneClient(cfg),
-		Shop:                  NewShopClient(cfg),
-		SigningKey:            NewSigningKeyClient(cfg),
-		StaffMember:           NewStaffMemberClient(cfg),
-		StagedUpload:          NewStagedUploadClient(cfg),
-		StorefrontAccessToken: NewStorefrontAccessTokenClient(cfg),
-		TaxRate:               NewTaxRateClient(cfg),
-		TestPayment:           NewTestPaymentClient(cfg),
-		VariantPrice:          NewVariantPriceClient(cfg),
-		WebhookDelivery:       NewWebhookDeliveryClient(cfg),
-		WebhookSubscription:   NewWebhookSubscriptionClient(cfg),
+		ctx:                    ctx,
+		config:                 cfg,
+		APIKey:                 NewAPIKeyClient(cfg),
+		AuditEntry:             NewAuditEntryClient(cfg),
+		Cart:                   NewCartClient(cfg),
+		CartAddress:            NewCartAddressClient(cfg),
+		CartLine:               NewCartLineClient(cfg),
+		Collection:             NewCollectionClient(cfg),
+		CollectionProduct:      NewCollectionProductClient(cfg),
+		CompletionAttempt:      NewCompletionAttemptClient(cfg),
+		Customer:               NewCustomerClient(cfg),
+		CustomerAddress:        NewCustomerAddressClient(cfg),
+		Discount:               NewDiscountClient(cfg),
+		DiscountUsage:          NewDiscountUsageClient(cfg),
+		Event:                  NewEventClient(cfg),
+		Fulfillment:            NewFulfillmentClient(cfg),
+		Image:                  NewImageClient(cfg),
+		InventoryAdjustment:    NewInventoryAdjustmentClient(cfg),
+		InventoryLevel:         NewInventoryLevelClient(cfg),
+		Location:               NewLocationClient(cfg),
+		LoginThrottle:          NewLoginThrottleClient(cfg),
+		MediaObject:            NewMediaObjectClient(cfg),
+		Menu:                   NewMenuClient(cfg),
+		MenuItem:               NewMenuItemClient(cfg),
+		Order:                  NewOrderClient(cfg),
+		OrderEvent:             NewOrderEventClient(cfg),
+		OrderLine:              NewOrderLineClient(cfg),
+		Page:                   NewPageClient(cfg),
+		PermissionGroup:        NewPermissionGroupClient(cfg),
+		Product:                NewProductClient(cfg),
+		ProductOption:          NewProductOptionClient(cfg),
+		ProductTag:             NewProductTagClient(cfg),
+		ProductVariant:         NewProductVariantClient(cfg),
+		Refund:                 NewRefundClient(cfg),
+		Session:                NewSessionClient(cfg),
+		ShippingRate:           NewShippingRateClient(cfg),
+		ShippingZone:           NewShippingZoneClient(cfg),
+		Shop:                   NewShopClient(cfg),
+		SigningKey:             NewSigningKeyClient(cfg),
+		StaffMember:            NewStaffMemberClient(cfg),
+		StagedUpload:           NewStagedUploadClient(cfg),
+		StorefrontAccessToken:  NewStorefrontAccessTokenClient(cfg),
+		TaxRate:                NewTaxRateClient(cfg),
+		TestPayment:            NewTestPaymentClient(cfg),
+		VariantPrice:           NewVariantPriceClient(cfg),
+		WebhookDelivery:        NewWebhookDeliveryClient(cfg),
+		WebhookDeliveryAttempt: NewWebhookDeliveryAttemptClient(cfg),
+		WebhookSubscription:    NewWebhookSubscriptionClient(cfg),
 	}, nil
 }
 
@@ -453,7 +459,8 @@ func (c *Client) Use(hooks ...Hook) {
 		c.PermissionGroup, c.Product, c.ProductOption, c.ProductTag, c.ProductVariant,
 		c.Refund, c.Session, c.ShippingRate, c.ShippingZone, c.Shop, c.SigningKey,
 		c.StaffMember, c.StagedUpload, c.StorefrontAccessToken, c.TaxRate,
-		c.TestPayment, c.VariantPrice, c.WebhookDelivery, c.WebhookSubscription,
+		c.TestPayment, c.VariantPrice, c.WebhookDelivery, c.WebhookDeliveryAttempt,
+		c.WebhookSubscription,
 	} {
 		n.Use(hooks...)
 	}
@@ -471,7 +478,8 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 		c.PermissionGroup, c.Product, c.ProductOption, c.ProductTag, c.ProductVariant,
 		c.Refund, c.Session, c.ShippingRate, c.ShippingZone, c.Shop, c.SigningKey,
 		c.StaffMember, c.StagedUpload, c.StorefrontAccessToken, c.TaxRate,
-		c.TestPayment, c.VariantPrice, c.WebhookDelivery, c.WebhookSubscription,
+		c.TestPayment, c.VariantPrice, c.WebhookDelivery, c.WebhookDeliveryAttempt,
+		c.WebhookSubscription,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -568,6 +576,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.VariantPrice.mutate(ctx, m)
 	case *WebhookDeliveryMutation:
 		return c.WebhookDelivery.mutate(ctx, m)
+	case *WebhookDeliveryAttemptMutation:
+		return c.WebhookDeliveryAttempt.mutate(ctx, m)
 	case *WebhookSubscriptionMutation:
 		return c.WebhookSubscription.mutate(ctx, m)
 	default:
@@ -7074,6 +7084,22 @@ func (c *WebhookDeliveryClient) GetX(ctx context.Context, id int) *WebhookDelive
 	return obj
 }
 
+// QueryAttemptHistory queries the attempt_history edge of a WebhookDelivery.
+func (c *WebhookDeliveryClient) QueryAttemptHistory(_m *WebhookDelivery) *WebhookDeliveryAttemptQuery {
+	query := (&WebhookDeliveryAttemptClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(webhookdelivery.Table, webhookdelivery.FieldID, id),
+			sqlgraph.To(webhookdeliveryattempt.Table, webhookdeliveryattempt.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, webhookdelivery.AttemptHistoryTable, webhookdelivery.AttemptHistoryColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // Hooks returns the client hooks.
 func (c *WebhookDeliveryClient) Hooks() []Hook {
 	return c.hooks.WebhookDelivery
@@ -7096,6 +7122,155 @@ func (c *WebhookDeliveryClient) mutate(ctx context.Context, m *WebhookDeliveryMu
 		return (&WebhookDeliveryDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown WebhookDelivery mutation op: %q", m.Op())
+	}
+}
+
+// WebhookDeliveryAttemptClient is a client for the WebhookDeliveryAttempt schema.
+type WebhookDeliveryAttemptClient struct {
+	config
+}
+
+// NewWebhookDeliveryAttemptClient returns a client for the WebhookDeliveryAttempt from the given config.
+func NewWebhookDeliveryAttemptClient(c config) *WebhookDeliveryAttemptClient {
+	return &WebhookDeliveryAttemptClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `webhookdeliveryattempt.Hooks(f(g(h())))`.
+func (c *WebhookDeliveryAttemptClient) Use(hooks ...Hook) {
+	c.hooks.WebhookDeliveryAttempt = append(c.hooks.WebhookDeliveryAttempt, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `webhookdeliveryattempt.Intercept(f(g(h())))`.
+func (c *WebhookDeliveryAttemptClient) Intercept(interceptors ...Interceptor) {
+	c.inters.WebhookDeliveryAttempt = append(c.inters.WebhookDeliveryAttempt, interceptors...)
+}
+
+// Create returns a builder for creating a WebhookDeliveryAttempt entity.
+func (c *WebhookDeliveryAttemptClient) Create() *WebhookDeliveryAttemptCreate {
+	mutation := newWebhookDeliveryAttemptMutation(c.config, OpCreate)
+	return &WebhookDeliveryAttemptCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of WebhookDeliveryAttempt entities.
+func (c *WebhookDeliveryAttemptClient) CreateBulk(builders ...*WebhookDeliveryAttemptCreate) *WebhookDeliveryAttemptCreateBulk {
+	return &WebhookDeliveryAttemptCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *WebhookDeliveryAttemptClient) MapCreateBulk(slice any, setFunc func(*WebhookDeliveryAttemptCreate, int)) *WebhookDeliveryAttemptCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &WebhookDeliveryAttemptCreateBulk{err: fmt.Errorf("calling to WebhookDeliveryAttemptClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*WebhookDeliveryAttemptCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &WebhookDeliveryAttemptCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for WebhookDeliveryAttempt.
+func (c *WebhookDeliveryAttemptClient) Update() *WebhookDeliveryAttemptUpdate {
+	mutation := newWebhookDeliveryAttemptMutation(c.config, OpUpdate)
+	return &WebhookDeliveryAttemptUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *WebhookDeliveryAttemptClient) UpdateOne(_m *WebhookDeliveryAttempt) *WebhookDeliveryAttemptUpdateOne {
+	mutation := newWebhookDeliveryAttemptMutation(c.config, OpUpdateOne, withWebhookDeliveryAttempt(_m))
+	return &WebhookDeliveryAttemptUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *WebhookDeliveryAttemptClient) UpdateOneID(id int) *WebhookDeliveryAttemptUpdateOne {
+	mutation := newWebhookDeliveryAttemptMutation(c.config, OpUpdateOne, withWebhookDeliveryAttemptID(id))
+	return &WebhookDeliveryAttemptUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for WebhookDeliveryAttempt.
+func (c *WebhookDeliveryAttemptClient) Delete() *WebhookDeliveryAttemptDelete {
+	mutation := newWebhookDeliveryAttemptMutation(c.config, OpDelete)
+	return &WebhookDeliveryAttemptDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *WebhookDeliveryAttemptClient) DeleteOne(_m *WebhookDeliveryAttempt) *WebhookDeliveryAttemptDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *WebhookDeliveryAttemptClient) DeleteOneID(id int) *WebhookDeliveryAttemptDeleteOne {
+	builder := c.Delete().Where(webhookdeliveryattempt.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &WebhookDeliveryAttemptDeleteOne{builder}
+}
+
+// Query returns a query builder for WebhookDeliveryAttempt.
+func (c *WebhookDeliveryAttemptClient) Query() *WebhookDeliveryAttemptQuery {
+	return &WebhookDeliveryAttemptQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeWebhookDeliveryAttempt},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a WebhookDeliveryAttempt entity by its id.
+func (c *WebhookDeliveryAttemptClient) Get(ctx context.Context, id int) (*WebhookDeliveryAttempt, error) {
+	return c.Query().Where(webhookdeliveryattempt.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *WebhookDeliveryAttemptClient) GetX(ctx context.Context, id int) *WebhookDeliveryAttempt {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryDelivery queries the delivery edge of a WebhookDeliveryAttempt.
+func (c *WebhookDeliveryAttemptClient) QueryDelivery(_m *WebhookDeliveryAttempt) *WebhookDeliveryQuery {
+	query := (&WebhookDeliveryClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(webhookdeliveryattempt.Table, webhookdeliveryattempt.FieldID, id),
+			sqlgraph.To(webhookdelivery.Table, webhookdelivery.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, webhookdeliveryattempt.DeliveryTable, webhookdeliveryattempt.DeliveryColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *WebhookDeliveryAttemptClient) Hooks() []Hook {
+	return c.hooks.WebhookDeliveryAttempt
+}
+
+// Interceptors returns the client interceptors.
+func (c *WebhookDeliveryAttemptClient) Interceptors() []Interceptor {
+	return c.inters.WebhookDeliveryAttempt
+}
+
+func (c *WebhookDeliveryAttemptClient) mutate(ctx context.Context, m *WebhookDeliveryAttemptMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&WebhookDeliveryAttemptCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&WebhookDeliveryAttemptUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&WebhookDeliveryAttemptUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&WebhookDeliveryAttemptDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown WebhookDeliveryAttempt mutation op: %q", m.Op())
 	}
 }
 
@@ -7242,7 +7417,7 @@ type (
 		PermissionGroup, Product, ProductOption, ProductTag, ProductVariant, Refund,
 		Session, ShippingRate, ShippingZone, Shop, SigningKey, StaffMember,
 		StagedUpload, StorefrontAccessToken, TaxRate, TestPayment, VariantPrice,
-		WebhookDelivery, WebhookSubscription []ent.Hook
+		WebhookDelivery, WebhookDeliveryAttempt, WebhookSubscription []ent.Hook
 	}
 	inters struct {
 		APIKey, AuditEntry, Cart, CartAddress, CartLine, Collection, CollectionProduct,
@@ -7252,7 +7427,7 @@ type (
 		PermissionGroup, Product, ProductOption, ProductTag, ProductVariant, Refund,
 		Session, ShippingRate, ShippingZone, Shop, SigningKey, StaffMember,
 		StagedUpload, StorefrontAccessToken, TaxRate, TestPayment, VariantPrice,
-		WebhookDelivery, WebhookSubscription []ent.Interceptor
+		WebhookDelivery, WebhookDeliveryAttempt, WebhookSubscription []ent.Interceptor
 	}
 )
 

@@ -58,6 +58,7 @@ import (
 	"github.com/emporium/emporium/ent/testpayment"
 	"github.com/emporium/emporium/ent/variantprice"
 	"github.com/emporium/emporium/ent/webhookdelivery"
+	"github.com/emporium/emporium/ent/webhookdeliveryattempt"
 	"github.com/emporium/emporium/ent/webhooksubscription"
 )
 
@@ -70,51 +71,52 @@ const (
 	OpUpdateOne = ent.OpUpdateOne
 
 	// Node types.
-	TypeAPIKey                = "APIKey"
-	TypeAuditEntry            = "AuditEntry"
-	TypeCart                  = "Cart"
-	TypeCartAddress           = "CartAddress"
-	TypeCartLine              = "CartLine"
-	TypeCollection            = "Collection"
-	TypeCollectionProduct     = "CollectionProduct"
-	TypeCompletionAttempt     = "CompletionAttempt"
-	TypeCustomer              = "Customer"
-	TypeCustomerAddress       = "CustomerAddress"
-	TypeDiscount              = "Discount"
-	TypeDiscountUsage         = "DiscountUsage"
-	TypeEvent                 = "Event"
-	TypeFulfillment           = "Fulfillment"
-	TypeImage                 = "Image"
-	TypeInventoryAdjustment   = "InventoryAdjustment"
-	TypeInventoryLevel        = "InventoryLevel"
-	TypeLocation              = "Location"
-	TypeLoginThrottle         = "LoginThrottle"
-	TypeMediaObject           = "MediaObject"
-	TypeMenu                  = "Menu"
-	TypeMenuItem              = "MenuItem"
-	TypeOrder                 = "Order"
-	TypeOrderEvent            = "OrderEvent"
-	TypeOrderLine             = "OrderLine"
-	TypePage                  = "Page"
-	TypePermissionGroup       = "PermissionGroup"
-	TypeProduct               = "Product"
-	TypeProductOption         = "ProductOption"
-	TypeProductTag            = "ProductTag"
-	TypeProductVariant        = "ProductVariant"
-	TypeRefund                = "Refund"
-	TypeSession               = "Session"
-	TypeShippingRate          = "ShippingRate"
-	TypeShippingZone          = "ShippingZone"
-	TypeShop                  = "Shop"
-	TypeSigningKey            = "SigningKey"
-	TypeStaffMember           = "StaffMember"
-	TypeStagedUpload          = "StagedUpload"
-	TypeStorefrontAccessToken = "StorefrontAccessToken"
-	TypeTaxRate               = "TaxRate"
-	TypeTestPayment           = "TestPayment"
-	TypeVariantPrice          = "VariantPrice"
-	TypeWebhookDelivery       = "WebhookDelivery"
-	TypeWebhookSubscription   = "WebhookSubscription"
+	TypeAPIKey                 = "APIKey"
+	TypeAuditEntry             = "AuditEntry"
+	TypeCart                   = "Cart"
+	TypeCartAddress            = "CartAddress"
+	TypeCartLine               = "CartLine"
+	TypeCollection             = "Collection"
+	TypeCollectionProduct      = "CollectionProduct"
+	TypeCompletionAttempt      = "CompletionAttempt"
+	TypeCustomer               = "Customer"
+	TypeCustomerAddress        = "CustomerAddress"
+	TypeDiscount               = "Discount"
+	TypeDiscountUsage          = "DiscountUsage"
+	TypeEvent                  = "Event"
+	TypeFulfillment            = "Fulfillment"
+	TypeImage                  = "Image"
+	TypeInventoryAdjustment    = "InventoryAdjustment"
+	TypeInventoryLevel         = "InventoryLevel"
+	TypeLocation               = "Location"
+	TypeLoginThrottle          = "LoginThrottle"
+	TypeMediaObject            = "MediaObject"
+	TypeMenu                   = "Menu"
+	TypeMenuItem               = "MenuItem"
+	TypeOrder                  = "Order"
+	TypeOrderEvent             = "OrderEvent"
+	TypeOrderLine              = "OrderLine"
+	TypePage                   = "Page"
+	TypePermissionGroup        = "PermissionGroup"
+	TypeProduct                = "Product"
+	TypeProductOption          = "ProductOption"
+	TypeProductTag             = "ProductTag"
+	TypeProductVariant         = "ProductVariant"
+	TypeRefund                 = "Refund"
+	TypeSession                = "Session"
+	TypeShippingRate           = "ShippingRate"
+	TypeShippingZone           = "ShippingZone"
+	TypeShop                   = "Shop"
+	TypeSigningKey             = "SigningKey"
+	TypeStaffMember            = "StaffMember"
+	TypeStagedUpload           = "StagedUpload"
+	TypeStorefrontAccessToken  = "StorefrontAccessToken"
+	TypeTaxRate                = "TaxRate"
+	TypeTestPayment            = "TestPayment"
+	TypeVariantPrice           = "VariantPrice"
+	TypeWebhookDelivery        = "WebhookDelivery"
+	TypeWebhookDeliveryAttempt = "WebhookDeliveryAttempt"
+	TypeWebhookSubscription    = "WebhookSubscription"
 )
 
 // APIKeyMutation represents an operation that mutates the APIKey nodes in the graph.
@@ -39582,34 +39584,38 @@ func (m *VariantPriceMutation) ResetEdge(name string) error {
 // WebhookDeliveryMutation represents an operation that mutates the WebhookDelivery nodes in the graph.
 type WebhookDeliveryMutation struct {
 	config
-	op                 Op
-	typ                string
-	id                 *int
-	created_at         *time.Time
-	updated_at         *time.Time
-	subscription_id    *int
-	addsubscription_id *int
-	event_id           *int
-	addevent_id        *int
-	topic              *string
-	resource_id        *string
-	callback_url       *string
-	webhook_id         *string
-	status             *webhookdelivery.Status
-	attempts           *int
-	addattempts        *int
-	response_code      *int
-	addresponse_code   *int
-	latency_ms         *int
-	addlatency_ms      *int
-	error              *string
-	next_attempt_at    *time.Time
-	last_attempt_at    *time.Time
-	delivered_at       *time.Time
-	clearedFields      map[string]struct{}
-	done               bool
-	oldValue           func(context.Context) (*WebhookDelivery, error)
-	predicates         []predicate.WebhookDelivery
+	op                     Op
+	typ                    string
+	id                     *int
+	created_at             *time.Time
+	updated_at             *time.Time
+	subscription_id        *int
+	addsubscription_id     *int
+	event_id               *int
+	addevent_id            *int
+	topic                  *string
+	resource_id            *string
+	callback_url           *string
+	webhook_id             *string
+	status                 *webhookdelivery.Status
+	attempts               *int
+	addattempts            *int
+	response_code          *int
+	addresponse_code       *int
+	latency_ms             *int
+	addlatency_ms          *int
+	error                  *string
+	next_attempt_at        *time.Time
+	last_attempt_at        *time.Time
+	delivered_at           *time.Time
+	lease_until            *time.Time
+	clearedFields          map[string]struct{}
+	attempt_history        map[int]struct{}
+	removedattempt_history map[int]struct{}
+	clearedattempt_history bool
+	done                   bool
+	oldValue               func(context.Context) (*WebhookDelivery, error)
+	predicates             []predicate.WebhookDelivery
 }
 
 var _ ent.Mutation = (*WebhookDeliveryMutation)(nil)
@@ -40453,6 +40459,109 @@ func (m *WebhookDeliveryMutation) ResetDeliveredAt() {
 	delete(m.clearedFields, webhookdelivery.FieldDeliveredAt)
 }
 
+// SetLeaseUntil sets the "lease_until" field.
+func (m *WebhookDeliveryMutation) SetLeaseUntil(t time.Time) {
+	m.lease_until = &t
+}
+
+// LeaseUntil returns the value of the "lease_until" field in the mutation.
+func (m *WebhookDeliveryMutation) LeaseUntil() (r time.Time, exists bool) {
+	v := m.lease_until
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLeaseUntil returns the old "lease_until" field's value of the WebhookDelivery entity.
+// If the WebhookDelivery object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WebhookDeliveryMutation) OldLeaseUntil(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLeaseUntil is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLeaseUntil requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLeaseUntil: %w", err)
+	}
+	return oldValue.LeaseUntil, nil
+}
+
+// ClearLeaseUntil clears the value of the "lease_until" field.
+func (m *WebhookDeliveryMutation) ClearLeaseUntil() {
+	m.lease_until = nil
+	m.clearedFields[webhookdelivery.FieldLeaseUntil] = struct{}{}
+}
+
+// LeaseUntilCleared returns if the "lease_until" field was cleared in this mutation.
+func (m *WebhookDeliveryMutation) LeaseUntilCleared() bool {
+	_, ok := m.clearedFields[webhookdelivery.FieldLeaseUntil]
+	return ok
+}
+
+// ResetLeaseUntil resets all changes to the "lease_until" field.
+func (m *WebhookDeliveryMutation) ResetLeaseUntil() {
+	m.lease_until = nil
+	delete(m.clearedFields, webhookdelivery.FieldLeaseUntil)
+}
+
+// AddAttemptHistoryIDs adds the "attempt_history" edge to the WebhookDeliveryAttempt entity by ids.
+func (m *WebhookDeliveryMutation) AddAttemptHistoryIDs(ids ...int) {
+	if m.attempt_history == nil {
+		m.attempt_history = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.attempt_history[ids[i]] = struct{}{}
+	}
+}
+
+// ClearAttemptHistory clears the "attempt_history" edge to the WebhookDeliveryAttempt entity.
+func (m *WebhookDeliveryMutation) ClearAttemptHistory() {
+	m.clearedattempt_history = true
+}
+
+// AttemptHistoryCleared reports if the "attempt_history" edge to the WebhookDeliveryAttempt entity was cleared.
+func (m *WebhookDeliveryMutation) AttemptHistoryCleared() bool {
+	return m.clearedattempt_history
+}
+
+// RemoveAttemptHistoryIDs removes the "attempt_history" edge to the WebhookDeliveryAttempt entity by IDs.
+func (m *WebhookDeliveryMutation) RemoveAttemptHistoryIDs(ids ...int) {
+	if m.removedattempt_history == nil {
+		m.removedattempt_history = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.attempt_history, ids[i])
+		m.removedattempt_history[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedAttemptHistory returns the removed IDs of the "attempt_history" edge to the WebhookDeliveryAttempt entity.
+func (m *WebhookDeliveryMutation) RemovedAttemptHistoryIDs() (ids []int) {
+	for id := range m.removedattempt_history {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// AttemptHistoryIDs returns the "attempt_history" edge IDs in the mutation.
+func (m *WebhookDeliveryMutation) AttemptHistoryIDs() (ids []int) {
+	for id := range m.attempt_history {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetAttemptHistory resets all changes to the "attempt_history" edge.
+func (m *WebhookDeliveryMutation) ResetAttemptHistory() {
+	m.attempt_history = nil
+	m.clearedattempt_history = false
+	m.removedattempt_history = nil
+}
+
 // Where appends a list predicates to the WebhookDeliveryMutation builder.
 func (m *WebhookDeliveryMutation) Where(ps ...predicate.WebhookDelivery) {
 	m.predicates = append(m.predicates, ps...)
@@ -40487,7 +40596,7 @@ func (m *WebhookDeliveryMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *WebhookDeliveryMutation) Fields() []string {
-	fields := make([]string, 0, 16)
+	fields := make([]string, 0, 17)
 	if m.created_at != nil {
 		fields = append(fields, webhookdelivery.FieldCreatedAt)
 	}
@@ -40536,6 +40645,9 @@ func (m *WebhookDeliveryMutation) Fields() []string {
 	if m.delivered_at != nil {
 		fields = append(fields, webhookdelivery.FieldDeliveredAt)
 	}
+	if m.lease_until != nil {
+		fields = append(fields, webhookdelivery.FieldLeaseUntil)
+	}
 	return fields
 }
 
@@ -40576,6 +40688,8 @@ func (m *WebhookDeliveryMutation) Field(name string) (ent.Value, bool) {
 		return m.LastAttemptAt()
 	case webhookdelivery.FieldDeliveredAt:
 		return m.DeliveredAt()
+	case webhookdelivery.FieldLeaseUntil:
+		return m.LeaseUntil()
 	}
 	return nil, false
 }
@@ -40617,6 +40731,8 @@ func (m *WebhookDeliveryMutation) OldField(ctx context.Context, name string) (en
 		return m.OldLastAttemptAt(ctx)
 	case webhookdelivery.FieldDeliveredAt:
 		return m.OldDeliveredAt(ctx)
+	case webhookdelivery.FieldLeaseUntil:
+		return m.OldLeaseUntil(ctx)
 	}
 	return nil, fmt.Errorf("unknown WebhookDelivery field %s", name)
 }
@@ -40738,6 +40854,13 @@ func (m *WebhookDeliveryMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetDeliveredAt(v)
 		return nil
+	case webhookdelivery.FieldLeaseUntil:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLeaseUntil(v)
+		return nil
 	}
 	return fmt.Errorf("unknown WebhookDelivery field %s", name)
 }
@@ -40846,6 +40969,9 @@ func (m *WebhookDeliveryMutation) ClearedFields() []string {
 	if m.FieldCleared(webhookdelivery.FieldDeliveredAt) {
 		fields = append(fields, webhookdelivery.FieldDeliveredAt)
 	}
+	if m.FieldCleared(webhookdelivery.FieldLeaseUntil) {
+		fields = append(fields, webhookdelivery.FieldLeaseUntil)
+	}
 	return fields
 }
 
@@ -40874,6 +41000,9 @@ func (m *WebhookDeliveryMutation) ClearField(name string) error {
 		return nil
 	case webhookdelivery.FieldDeliveredAt:
 		m.ClearDeliveredAt()
+		return nil
+	case webhookdelivery.FieldLeaseUntil:
+		m.ClearLeaseUntil()
 		return nil
 	}
 	return fmt.Errorf("unknown WebhookDelivery nullable field %s", name)
@@ -40931,56 +41060,783 @@ func (m *WebhookDeliveryMutation) ResetField(name string) error {
 	case webhookdelivery.FieldDeliveredAt:
 		m.ResetDeliveredAt()
 		return nil
+	case webhookdelivery.FieldLeaseUntil:
+		m.ResetLeaseUntil()
+		return nil
 	}
 	return fmt.Errorf("unknown WebhookDelivery field %s", name)
 }
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *WebhookDeliveryMutation) AddedEdges() []string {
-	edges := make([]string, 0, 0)
+	edges := make([]string, 0, 1)
+	if m.attempt_history != nil {
+		edges = append(edges, webhookdelivery.EdgeAttemptHistory)
+	}
 	return edges
 }
 
 // AddedIDs returns all IDs (to other nodes) that were added for the given edge
 // name in this mutation.
 func (m *WebhookDeliveryMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case webhookdelivery.EdgeAttemptHistory:
+		ids := make([]ent.Value, 0, len(m.attempt_history))
+		for id := range m.attempt_history {
+			ids = append(ids, id)
+		}
+		return ids
+	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *WebhookDeliveryMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 0)
+	edges := make([]string, 0, 1)
+	if m.removedattempt_history != nil {
+		edges = append(edges, webhookdelivery.EdgeAttemptHistory)
+	}
 	return edges
 }
 
 // RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
 // the given name in this mutation.
 func (m *WebhookDeliveryMutation) RemovedIDs(name string) []ent.Value {
+	switch name {
+	case webhookdelivery.EdgeAttemptHistory:
+		ids := make([]ent.Value, 0, len(m.removedattempt_history))
+		for id := range m.removedattempt_history {
+			ids = append(ids, id)
+		}
+		return ids
+	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *WebhookDeliveryMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 0)
+	edges := make([]string, 0, 1)
+	if m.clearedattempt_history {
+		edges = append(edges, webhookdelivery.EdgeAttemptHistory)
+	}
 	return edges
 }
 
 // EdgeCleared returns a boolean which indicates if the edge with the given name
 // was cleared in this mutation.
 func (m *WebhookDeliveryMutation) EdgeCleared(name string) bool {
+	switch name {
+	case webhookdelivery.EdgeAttemptHistory:
+		return m.clearedattempt_history
+	}
 	return false
 }
 
 // ClearEdge clears the value of the edge with the given name. It returns an error
 // if that edge is not defined in the schema.
 func (m *WebhookDeliveryMutation) ClearEdge(name string) error {
+	switch name {
+	}
 	return fmt.Errorf("unknown WebhookDelivery unique edge %s", name)
 }
 
 // ResetEdge resets all changes to the edge with the given name in this mutation.
 // It returns an error if the edge is not defined in the schema.
 func (m *WebhookDeliveryMutation) ResetEdge(name string) error {
+	switch name {
+	case webhookdelivery.EdgeAttemptHistory:
+		m.ResetAttemptHistory()
+		return nil
+	}
 	return fmt.Errorf("unknown WebhookDelivery edge %s", name)
+}
+
+// WebhookDeliveryAttemptMutation represents an operation that mutates the WebhookDeliveryAttempt nodes in the graph.
+type WebhookDeliveryAttemptMutation struct {
+	config
+	op              Op
+	typ             string
+	id              *int
+	attempted_at    *time.Time
+	status_code     *int
+	addstatus_code  *int
+	latency_ms      *int
+	addlatency_ms   *int
+	error           *string
+	clearedFields   map[string]struct{}
+	delivery        *int
+	cleareddelivery bool
+	done            bool
+	oldValue        func(context.Context) (*WebhookDeliveryAttempt, error)
+	predicates      []predicate.WebhookDeliveryAttempt
+}
+
+var _ ent.Mutation = (*WebhookDeliveryAttemptMutation)(nil)
+
+// webhookdeliveryattemptOption allows management of the mutation configuration using functional options.
+type webhookdeliveryattemptOption func(*WebhookDeliveryAttemptMutation)
+
+// newWebhookDeliveryAttemptMutation creates new mutation for the WebhookDeliveryAttempt entity.
+func newWebhookDeliveryAttemptMutation(c config, op Op, opts ...webhookdeliveryattemptOption) *WebhookDeliveryAttemptMutation {
+	m := &WebhookDeliveryAttemptMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeWebhookDeliveryAttempt,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withWebhookDeliveryAttemptID sets the ID field of the mutation.
+func withWebhookDeliveryAttemptID(id int) webhookdeliveryattemptOption {
+	return func(m *WebhookDeliveryAttemptMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *WebhookDeliveryAttempt
+		)
+		m.oldValue = func(ctx context.Context) (*WebhookDeliveryAttempt, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().WebhookDeliveryAttempt.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withWebhookDeliveryAttempt sets the old WebhookDeliveryAttempt of the mutation.
+func withWebhookDeliveryAttempt(node *WebhookDeliveryAttempt) webhookdeliveryattemptOption {
+	return func(m *WebhookDeliveryAttemptMutation) {
+		m.oldValue = func(context.Context) (*WebhookDeliveryAttempt, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m WebhookDeliveryAttemptMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m WebhookDeliveryAttemptMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *WebhookDeliveryAttemptMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *WebhookDeliveryAttemptMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().WebhookDeliveryAttempt.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetDeliveryID sets the "delivery_id" field.
+func (m *WebhookDeliveryAttemptMutation) SetDeliveryID(i int) {
+	m.delivery = &i
+}
+
+// DeliveryID returns the value of the "delivery_id" field in the mutation.
+func (m *WebhookDeliveryAttemptMutation) DeliveryID() (r int, exists bool) {
+	v := m.delivery
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDeliveryID returns the old "delivery_id" field's value of the WebhookDeliveryAttempt entity.
+// If the WebhookDeliveryAttempt object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WebhookDeliveryAttemptMutation) OldDeliveryID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDeliveryID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDeliveryID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDeliveryID: %w", err)
+	}
+	return oldValue.DeliveryID, nil
+}
+
+// ResetDeliveryID resets all changes to the "delivery_id" field.
+func (m *WebhookDeliveryAttemptMutation) ResetDeliveryID() {
+	m.delivery = nil
+}
+
+// SetAttemptedAt sets the "attempted_at" field.
+func (m *WebhookDeliveryAttemptMutation) SetAttemptedAt(t time.Time) {
+	m.attempted_at = &t
+}
+
+// AttemptedAt returns the value of the "attempted_at" field in the mutation.
+func (m *WebhookDeliveryAttemptMutation) AttemptedAt() (r time.Time, exists bool) {
+	v := m.attempted_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAttemptedAt returns the old "attempted_at" field's value of the WebhookDeliveryAttempt entity.
+// If the WebhookDeliveryAttempt object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WebhookDeliveryAttemptMutation) OldAttemptedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAttemptedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAttemptedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAttemptedAt: %w", err)
+	}
+	return oldValue.AttemptedAt, nil
+}
+
+// ResetAttemptedAt resets all changes to the "attempted_at" field.
+func (m *WebhookDeliveryAttemptMutation) ResetAttemptedAt() {
+	m.attempted_at = nil
+}
+
+// SetStatusCode sets the "status_code" field.
+func (m *WebhookDeliveryAttemptMutation) SetStatusCode(i int) {
+	m.status_code = &i
+	m.addstatus_code = nil
+}
+
+// StatusCode returns the value of the "status_code" field in the mutation.
+func (m *WebhookDeliveryAttemptMutation) StatusCode() (r int, exists bool) {
+	v := m.status_code
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStatusCode returns the old "status_code" field's value of the WebhookDeliveryAttempt entity.
+// If the WebhookDeliveryAttempt object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WebhookDeliveryAttemptMutation) OldStatusCode(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStatusCode is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStatusCode requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStatusCode: %w", err)
+	}
+	return oldValue.StatusCode, nil
+}
+
+// AddStatusCode adds i to the "status_code" field.
+func (m *WebhookDeliveryAttemptMutation) AddStatusCode(i int) {
+	if m.addstatus_code != nil {
+		*m.addstatus_code += i
+	} else {
+		m.addstatus_code = &i
+	}
+}
+
+// AddedStatusCode returns the value that was added to the "status_code" field in this mutation.
+func (m *WebhookDeliveryAttemptMutation) AddedStatusCode() (r int, exists bool) {
+	v := m.addstatus_code
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearStatusCode clears the value of the "status_code" field.
+func (m *WebhookDeliveryAttemptMutation) ClearStatusCode() {
+	m.status_code = nil
+	m.addstatus_code = nil
+	m.clearedFields[webhookdeliveryattempt.FieldStatusCode] = struct{}{}
+}
+
+// StatusCodeCleared returns if the "status_code" field was cleared in this mutation.
+func (m *WebhookDeliveryAttemptMutation) StatusCodeCleared() bool {
+	_, ok := m.clearedFields[webhookdeliveryattempt.FieldStatusCode]
+	return ok
+}
+
+// ResetStatusCode resets all changes to the "status_code" field.
+func (m *WebhookDeliveryAttemptMutation) ResetStatusCode() {
+	m.status_code = nil
+	m.addstatus_code = nil
+	delete(m.clearedFields, webhookdeliveryattempt.FieldStatusCode)
+}
+
+// SetLatencyMs sets the "latency_ms" field.
+func (m *WebhookDeliveryAttemptMutation) SetLatencyMs(i int) {
+	m.latency_ms = &i
+	m.addlatency_ms = nil
+}
+
+// LatencyMs returns the value of the "latency_ms" field in the mutation.
+func (m *WebhookDeliveryAttemptMutation) LatencyMs() (r int, exists bool) {
+	v := m.latency_ms
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLatencyMs returns the old "latency_ms" field's value of the WebhookDeliveryAttempt entity.
+// If the WebhookDeliveryAttempt object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WebhookDeliveryAttemptMutation) OldLatencyMs(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLatencyMs is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLatencyMs requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLatencyMs: %w", err)
+	}
+	return oldValue.LatencyMs, nil
+}
+
+// AddLatencyMs adds i to the "latency_ms" field.
+func (m *WebhookDeliveryAttemptMutation) AddLatencyMs(i int) {
+	if m.addlatency_ms != nil {
+		*m.addlatency_ms += i
+	} else {
+		m.addlatency_ms = &i
+	}
+}
+
+// AddedLatencyMs returns the value that was added to the "latency_ms" field in this mutation.
+func (m *WebhookDeliveryAttemptMutation) AddedLatencyMs() (r int, exists bool) {
+	v := m.addlatency_ms
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetLatencyMs resets all changes to the "latency_ms" field.
+func (m *WebhookDeliveryAttemptMutation) ResetLatencyMs() {
+	m.latency_ms = nil
+	m.addlatency_ms = nil
+}
+
+// SetError sets the "error" field.
+func (m *WebhookDeliveryAttemptMutation) SetError(s string) {
+	m.error = &s
+}
+
+// Error returns the value of the "error" field in the mutation.
+func (m *WebhookDeliveryAttemptMutation) Error() (r string, exists bool) {
+	v := m.error
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldError returns the old "error" field's value of the WebhookDeliveryAttempt entity.
+// If the WebhookDeliveryAttempt object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WebhookDeliveryAttemptMutation) OldError(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldError is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldError requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldError: %w", err)
+	}
+	return oldValue.Error, nil
+}
+
+// ResetError resets all changes to the "error" field.
+func (m *WebhookDeliveryAttemptMutation) ResetError() {
+	m.error = nil
+}
+
+// ClearDelivery clears the "delivery" edge to the WebhookDelivery entity.
+func (m *WebhookDeliveryAttemptMutation) ClearDelivery() {
+	m.cleareddelivery = true
+	m.clearedFields[webhookdeliveryattempt.FieldDeliveryID] = struct{}{}
+}
+
+// DeliveryCleared reports if the "delivery" edge to the WebhookDelivery entity was cleared.
+func (m *WebhookDeliveryAttemptMutation) DeliveryCleared() bool {
+	return m.cleareddelivery
+}
+
+// DeliveryIDs returns the "delivery" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// DeliveryID instead. It exists only for internal usage by the builders.
+func (m *WebhookDeliveryAttemptMutation) DeliveryIDs() (ids []int) {
+	if id := m.delivery; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetDelivery resets all changes to the "delivery" edge.
+func (m *WebhookDeliveryAttemptMutation) ResetDelivery() {
+	m.delivery = nil
+	m.cleareddelivery = false
+}
+
+// Where appends a list predicates to the WebhookDeliveryAttemptMutation builder.
+func (m *WebhookDeliveryAttemptMutation) Where(ps ...predicate.WebhookDeliveryAttempt) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the WebhookDeliveryAttemptMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *WebhookDeliveryAttemptMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.WebhookDeliveryAttempt, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *WebhookDeliveryAttemptMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *WebhookDeliveryAttemptMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (WebhookDeliveryAttempt).
+func (m *WebhookDeliveryAttemptMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *WebhookDeliveryAttemptMutation) Fields() []string {
+	fields := make([]string, 0, 5)
+	if m.delivery != nil {
+		fields = append(fields, webhookdeliveryattempt.FieldDeliveryID)
+	}
+	if m.attempted_at != nil {
+		fields = append(fields, webhookdeliveryattempt.FieldAttemptedAt)
+	}
+	if m.status_code != nil {
+		fields = append(fields, webhookdeliveryattempt.FieldStatusCode)
+	}
+	if m.latency_ms != nil {
+		fields = append(fields, webhookdeliveryattempt.FieldLatencyMs)
+	}
+	if m.error != nil {
+		fields = append(fields, webhookdeliveryattempt.FieldError)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *WebhookDeliveryAttemptMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case webhookdeliveryattempt.FieldDeliveryID:
+		return m.DeliveryID()
+	case webhookdeliveryattempt.FieldAttemptedAt:
+		return m.AttemptedAt()
+	case webhookdeliveryattempt.FieldStatusCode:
+		return m.StatusCode()
+	case webhookdeliveryattempt.FieldLatencyMs:
+		return m.LatencyMs()
+	case webhookdeliveryattempt.FieldError:
+		return m.Error()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *WebhookDeliveryAttemptMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case webhookdeliveryattempt.FieldDeliveryID:
+		return m.OldDeliveryID(ctx)
+	case webhookdeliveryattempt.FieldAttemptedAt:
+		return m.OldAttemptedAt(ctx)
+	case webhookdeliveryattempt.FieldStatusCode:
+		return m.OldStatusCode(ctx)
+	case webhookdeliveryattempt.FieldLatencyMs:
+		return m.OldLatencyMs(ctx)
+	case webhookdeliveryattempt.FieldError:
+		return m.OldError(ctx)
+	}
+	return nil, fmt.Errorf("unknown WebhookDeliveryAttempt field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *WebhookDeliveryAttemptMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case webhookdeliveryattempt.FieldDeliveryID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDeliveryID(v)
+		return nil
+	case webhookdeliveryattempt.FieldAttemptedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAttemptedAt(v)
+		return nil
+	case webhookdeliveryattempt.FieldStatusCode:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStatusCode(v)
+		return nil
+	case webhookdeliveryattempt.FieldLatencyMs:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLatencyMs(v)
+		return nil
+	case webhookdeliveryattempt.FieldError:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetError(v)
+		return nil
+	}
+	return fmt.Errorf("unknown WebhookDeliveryAttempt field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *WebhookDeliveryAttemptMutation) AddedFields() []string {
+	var fields []string
+	if m.addstatus_code != nil {
+		fields = append(fields, webhookdeliveryattempt.FieldStatusCode)
+	}
+	if m.addlatency_ms != nil {
+		fields = append(fields, webhookdeliveryattempt.FieldLatencyMs)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *WebhookDeliveryAttemptMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case webhookdeliveryattempt.FieldStatusCode:
+		return m.AddedStatusCode()
+	case webhookdeliveryattempt.FieldLatencyMs:
+		return m.AddedLatencyMs()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *WebhookDeliveryAttemptMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case webhookdeliveryattempt.FieldStatusCode:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddStatusCode(v)
+		return nil
+	case webhookdeliveryattempt.FieldLatencyMs:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddLatencyMs(v)
+		return nil
+	}
+	return fmt.Errorf("unknown WebhookDeliveryAttempt numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *WebhookDeliveryAttemptMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(webhookdeliveryattempt.FieldStatusCode) {
+		fields = append(fields, webhookdeliveryattempt.FieldStatusCode)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *WebhookDeliveryAttemptMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *WebhookDeliveryAttemptMutation) ClearField(name string) error {
+	switch name {
+	case webhookdeliveryattempt.FieldStatusCode:
+		m.ClearStatusCode()
+		return nil
+	}
+	return fmt.Errorf("unknown WebhookDeliveryAttempt nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *WebhookDeliveryAttemptMutation) ResetField(name string) error {
+	switch name {
+	case webhookdeliveryattempt.FieldDeliveryID:
+		m.ResetDeliveryID()
+		return nil
+	case webhookdeliveryattempt.FieldAttemptedAt:
+		m.ResetAttemptedAt()
+		return nil
+	case webhookdeliveryattempt.FieldStatusCode:
+		m.ResetStatusCode()
+		return nil
+	case webhookdeliveryattempt.FieldLatencyMs:
+		m.ResetLatencyMs()
+		return nil
+	case webhookdeliveryattempt.FieldError:
+		m.ResetError()
+		return nil
+	}
+	return fmt.Errorf("unknown WebhookDeliveryAttempt field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *WebhookDeliveryAttemptMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.delivery != nil {
+		edges = append(edges, webhookdeliveryattempt.EdgeDelivery)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *WebhookDeliveryAttemptMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case webhookdeliveryattempt.EdgeDelivery:
+		if id := m.delivery; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *WebhookDeliveryAttemptMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *WebhookDeliveryAttemptMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *WebhookDeliveryAttemptMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.cleareddelivery {
+		edges = append(edges, webhookdeliveryattempt.EdgeDelivery)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *WebhookDeliveryAttemptMutation) EdgeCleared(name string) bool {
+	switch name {
+	case webhookdeliveryattempt.EdgeDelivery:
+		return m.cleareddelivery
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *WebhookDeliveryAttemptMutation) ClearEdge(name string) error {
+	switch name {
+	case webhookdeliveryattempt.EdgeDelivery:
+		m.ClearDelivery()
+		return nil
+	}
+	return fmt.Errorf("unknown WebhookDeliveryAttempt unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *WebhookDeliveryAttemptMutation) ResetEdge(name string) error {
+	switch name {
+	case webhookdeliveryattempt.EdgeDelivery:
+		m.ResetDelivery()
+		return nil
+	}
+	return fmt.Errorf("unknown WebhookDeliveryAttempt edge %s", name)
 }
 
 // WebhookSubscriptionMutation represents an operation that mutates the WebhookSubscription nodes in the graph.

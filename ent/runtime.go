@@ -49,6 +49,7 @@ import (
 	"github.com/emporium/emporium/ent/testpayment"
 	"github.com/emporium/emporium/ent/variantprice"
 	"github.com/emporium/emporium/ent/webhookdelivery"
+	"github.com/emporium/emporium/ent/webhookdeliveryattempt"
 	"github.com/emporium/emporium/ent/webhooksubscription"
 )
 
@@ -1201,6 +1202,12 @@ func init() {
 	webhookdeliveryDescError := webhookdeliveryFields[10].Descriptor()
 	// webhookdelivery.DefaultError holds the default value on creation for the error field.
 	webhookdelivery.DefaultError = webhookdeliveryDescError.Default.(string)
+	webhookdeliveryattemptFields := schema.WebhookDeliveryAttempt{}.Fields()
+	_ = webhookdeliveryattemptFields
+	// webhookdeliveryattemptDescError is the schema descriptor for error field.
+	webhookdeliveryattemptDescError := webhookdeliveryattemptFields[4].Descriptor()
+	// webhookdeliveryattempt.DefaultError holds the default value on creation for the error field.
+	webhookdeliveryattempt.DefaultError = webhookdeliveryattemptDescError.Default.(string)
 	webhooksubscriptionMixin := schema.WebhookSubscription{}.Mixin()
 	webhooksubscriptionMixinFields0 := webhooksubscriptionMixin[0].Fields()
 	_ = webhooksubscriptionMixinFields0

@@ -102,6 +102,8 @@ type Tx struct {
 	VariantPrice *VariantPriceClient
 	// WebhookDelivery is the client for interacting with the WebhookDelivery builders.
 	WebhookDelivery *WebhookDeliveryClient
+	// WebhookDeliveryAttempt is the client for interacting with the WebhookDeliveryAttempt builders.
+	WebhookDeliveryAttempt *WebhookDeliveryAttemptClient
 	// WebhookSubscription is the client for interacting with the WebhookSubscription builders.
 	WebhookSubscription *WebhookSubscriptionClient
 
@@ -279,6 +281,7 @@ func (tx *Tx) init() {
 	tx.TestPayment = NewTestPaymentClient(tx.config)
 	tx.VariantPrice = NewVariantPriceClient(tx.config)
 	tx.WebhookDelivery = NewWebhookDeliveryClient(tx.config)
+	tx.WebhookDeliveryAttempt = NewWebhookDeliveryAttemptClient(tx.config)
 	tx.WebhookSubscription = NewWebhookSubscriptionClient(tx.config)
 }
 

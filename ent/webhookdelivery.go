@@ -43,13 +43,36 @@ type WebhookDelivery struct {
 	LatencyMs *int `json:"latency_ms,omitempty"`
 	// Error holds the value of the "error" field.
 	Error string `json:"error,omitempty"`
-	// NextAttemptAt holds the value of the "next_attempt_at" field.
+	// when the delivery is due: its creation, then each retry's time; none once delivered or failed
 	NextAttemptAt *time.Time `json:"next_attempt_at,omitempty"`
 	// LastAttemptAt holds the value of the "last_attempt_at" field.
 	LastAttemptAt *time.Time `json:"last_attempt_at,omitempty"`
 	// DeliveredAt holds the value of the "delivered_at" field.
-	DeliveredAt  *time.Time `json:"delivered_at,omitempty"`
+	DeliveredAt *time.Time `json:"delivered_at,omitempty"`
+	// a process is making the attempt until then; past it, the delivery is due again (a crashed process)
+	LeaseUntil *time.Time `json:"lease_until,omitempty"`
+	// Edges holds the relations/edges for other nodes in the graph.
+	// The values are being populated by the WebhookDeliveryQuery when eager-loading is set.
+	Edges        WebhookDeliveryEdges `json:"edges"`
 	selectValues sql.SelectValues
+}
+
+// WebhookDeliveryEdges holds the relations/edges for other nodes in the graph.
+type WebhookDeliveryEdges struct {
+	// AttemptHistory holds the value of the attempt_history edge.
+	AttemptHistory []*WebhookDeliveryAttempt `json:"attempt_history,omitempty"`
+	// loadedTypes holds the information for reporting if a
+	// type was loaded (or requested) in eager-loading or not.
+	loadedTypes [1]bool
+}
+
+// AttemptHistoryOrErr returns the AttemptHistory value or an error if the edge
+// was not loaded in eager-loading.
+func (e WebhookDeliveryEdges) AttemptHistoryOrErr() ([]*WebhookDeliveryAttempt, error) {
+	if e.loadedTypes[0] {
+		return e.AttemptHistory, nil
+	}
+	return nil, &NotLoadedError{edge: "attempt_history"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -61,7 +84,7 @@ func (*WebhookDelivery) scanValues(columns []string) ([]any, error) {
 			values[i] = new(sql.NullInt64)
 		case webhookdelivery.FieldTopic, webhookdelivery.FieldResourceID, webhookdelivery.FieldCallbackURL, webhookdelivery.FieldWebhookID, webhookdelivery.FieldStatus, webhookdelivery.FieldError:
 			values[i] = new(sql.NullString)
-		case webhookdelivery.FieldCreatedAt, webhookdelivery.FieldUpdatedAt, webhookdelivery.FieldNextAttemptAt, webhookdelivery.FieldLastAttemptAt, webhookdelivery.FieldDeliveredAt:
+		case webhookdelivery.FieldCreatedAt, webhookdelivery.FieldUpdatedAt, webhookdelivery.FieldNextAttemptAt, webhookdelivery.FieldLastAttemptAt, webhookdelivery.FieldDeliveredAt, webhookdelivery.FieldLeaseUntil:
 			values[i] = new(sql.NullTime)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -185,6 +208,13 @@ func (_m *WebhookDelivery) assignValues(columns []string, values []any) error {
 				_m.DeliveredAt = new(time.Time)
 				*_m.DeliveredAt = value.Time
 			}
+		case webhookdelivery.FieldLeaseUntil:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field lease_until", values[i])
+			} else if value.Valid {
+				_m.LeaseUntil = new(time.Time)
+				*_m.LeaseUntil = value.Time
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -196,6 +226,11 @@ func (_m *WebhookDelivery) assignValues(columns []string, values []any) error {
 // This includes values selected through modifiers, order, etc.
 func (_m *WebhookDelivery) Value(name string) (ent.Value, error) {
 	return _m.selectValues.Get(name)
+}
+
+// QueryAttemptHistory queries the "attempt_history" edge of the WebhookDelivery entity.
+func (_m *WebhookDelivery) QueryAttemptHistory() *WebhookDeliveryAttemptQuery {
+	return NewWebhookDeliveryClient(_m.config).QueryAttemptHistory(_m)
 }
 
 // Update returns a builder for updating this WebhookDelivery.
@@ -276,6 +311,11 @@ func (_m *WebhookDelivery) String() string {
 	builder.WriteString(", ")
 	if v := _m.DeliveredAt; v != nil {
 		builder.WriteString("delivered_at=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
+	if v := _m.LeaseUntil; v != nil {
+		builder.WriteString("lease_until=")
 		builder.WriteString(v.Format(time.ANSIC))
 	}
 	builder.WriteByte(')')

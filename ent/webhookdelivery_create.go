@@ -12,6 +12,7 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/emporium/emporium/ent/webhookdelivery"
+	"github.com/emporium/emporium/ent/webhookdeliveryattempt"
 )
 
 // WebhookDeliveryCreate is the builder for creating a WebhookDelivery entity.
@@ -196,6 +197,35 @@ func (_c *WebhookDeliveryCreate) SetNillableDeliveredAt(v *time.Time) *WebhookDe
 		_c.SetDeliveredAt(*v)
 	}
 	return _c
+}
+
+// SetLeaseUntil sets the "lease_until" field.
+func (_c *WebhookDeliveryCreate) SetLeaseUntil(v time.Time) *WebhookDeliveryCreate {
+	_c.mutation.SetLeaseUntil(v)
+	return _c
+}
+
+// SetNillableLeaseUntil sets the "lease_until" field if the given value is not nil.
+func (_c *WebhookDeliveryCreate) SetNillableLeaseUntil(v *time.Time) *WebhookDeliveryCreate {
+	if v != nil {
+		_c.SetLeaseUntil(*v)
+	}
+	return _c
+}
+
+// AddAttemptHistoryIDs adds the "attempt_history" edge to the WebhookDeliveryAttempt entity by IDs.
+func (_c *WebhookDeliveryCreate) AddAttemptHistoryIDs(ids ...int) *WebhookDeliveryCreate {
+	_c.mutation.AddAttemptHistoryIDs(ids...)
+	return _c
+}
+
+// AddAttemptHistory adds the "attempt_history" edges to the WebhookDeliveryAttempt entity.
+func (_c *WebhookDeliveryCreate) AddAttemptHistory(v ...*WebhookDeliveryAttempt) *WebhookDeliveryCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddAttemptHistoryIDs(ids...)
 }
 
 // Mutation returns the WebhookDeliveryMutation object of the builder.
@@ -385,6 +415,26 @@ func (_c *WebhookDeliveryCreate) createSpec() (*WebhookDelivery, *sqlgraph.Creat
 	if value, ok := _c.mutation.DeliveredAt(); ok {
 		_spec.SetField(webhookdelivery.FieldDeliveredAt, field.TypeTime, value)
 		_node.DeliveredAt = &value
+	}
+	if value, ok := _c.mutation.LeaseUntil(); ok {
+		_spec.SetField(webhookdelivery.FieldLeaseUntil, field.TypeTime, value)
+		_node.LeaseUntil = &value
+	}
+	if nodes := _c.mutation.AttemptHistoryIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   webhookdelivery.AttemptHistoryTable,
+			Columns: []string{webhookdelivery.AttemptHistoryColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(webhookdeliveryattempt.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
 	}
 	return _node, _spec
 }
@@ -591,6 +641,24 @@ func (u *WebhookDeliveryUpsert) UpdateDeliveredAt() *WebhookDeliveryUpsert {
 // ClearDeliveredAt clears the value of the "delivered_at" field.
 func (u *WebhookDeliveryUpsert) ClearDeliveredAt() *WebhookDeliveryUpsert {
 	u.SetNull(webhookdelivery.FieldDeliveredAt)
+	return u
+}
+
+// SetLeaseUntil sets the "lease_until" field.
+func (u *WebhookDeliveryUpsert) SetLeaseUntil(v time.Time) *WebhookDeliveryUpsert {
+	u.Set(webhookdelivery.FieldLeaseUntil, v)
+	return u
+}
+
+// UpdateLeaseUntil sets the "lease_until" field to the value that was provided on create.
+func (u *WebhookDeliveryUpsert) UpdateLeaseUntil() *WebhookDeliveryUpsert {
+	u.SetExcluded(webhookdelivery.FieldLeaseUntil)
+	return u
+}
+
+// ClearLeaseUntil clears the value of the "lease_until" field.
+func (u *WebhookDeliveryUpsert) ClearLeaseUntil() *WebhookDeliveryUpsert {
+	u.SetNull(webhookdelivery.FieldLeaseUntil)
 	return u
 }
 
@@ -836,6 +904,27 @@ func (u *WebhookDeliveryUpsertOne) UpdateDeliveredAt() *WebhookDeliveryUpsertOne
 func (u *WebhookDeliveryUpsertOne) ClearDeliveredAt() *WebhookDeliveryUpsertOne {
 	return u.Update(func(s *WebhookDeliveryUpsert) {
 		s.ClearDeliveredAt()
+	})
+}
+
+// SetLeaseUntil sets the "lease_until" field.
+func (u *WebhookDeliveryUpsertOne) SetLeaseUntil(v time.Time) *WebhookDeliveryUpsertOne {
+	return u.Update(func(s *WebhookDeliveryUpsert) {
+		s.SetLeaseUntil(v)
+	})
+}
+
+// UpdateLeaseUntil sets the "lease_until" field to the value that was provided on create.
+func (u *WebhookDeliveryUpsertOne) UpdateLeaseUntil() *WebhookDeliveryUpsertOne {
+	return u.Update(func(s *WebhookDeliveryUpsert) {
+		s.UpdateLeaseUntil()
+	})
+}
+
+// ClearLeaseUntil clears the value of the "lease_until" field.
+func (u *WebhookDeliveryUpsertOne) ClearLeaseUntil() *WebhookDeliveryUpsertOne {
+	return u.Update(func(s *WebhookDeliveryUpsert) {
+		s.ClearLeaseUntil()
 	})
 }
 
@@ -1247,6 +1336,27 @@ func (u *WebhookDeliveryUpsertBulk) UpdateDeliveredAt() *WebhookDeliveryUpsertBu
 func (u *WebhookDeliveryUpsertBulk) ClearDeliveredAt() *WebhookDeliveryUpsertBulk {
 	return u.Update(func(s *WebhookDeliveryUpsert) {
 		s.ClearDeliveredAt()
+	})
+}
+
+// SetLeaseUntil sets the "lease_until" field.
+func (u *WebhookDeliveryUpsertBulk) SetLeaseUntil(v time.Time) *WebhookDeliveryUpsertBulk {
+	return u.Update(func(s *WebhookDeliveryUpsert) {
+		s.SetLeaseUntil(v)
+	})
+}
+
+// UpdateLeaseUntil sets the "lease_until" field to the value that was provided on create.
+func (u *WebhookDeliveryUpsertBulk) UpdateLeaseUntil() *WebhookDeliveryUpsertBulk {
+	return u.Update(func(s *WebhookDeliveryUpsert) {
+		s.UpdateLeaseUntil()
+	})
+}
+
+// ClearLeaseUntil clears the value of the "lease_until" field.
+func (u *WebhookDeliveryUpsertBulk) ClearLeaseUntil() *WebhookDeliveryUpsertBulk {
+	return u.Update(func(s *WebhookDeliveryUpsert) {
+		s.ClearLeaseUntil()
 	})
 }
 

@@ -4,6 +4,7 @@ package ent
 
 import (
 	"context"
+	"database/sql/driver"
 	"fmt"
 	"math"
 
@@ -14,16 +15,18 @@ import (
 	"entgo.io/ent/schema/field"
 	"github.com/emporium/emporium/ent/predicate"
 	"github.com/emporium/emporium/ent/webhookdelivery"
+	"github.com/emporium/emporium/ent/webhookdeliveryattempt"
 )
 
 // WebhookDeliveryQuery is the builder for querying WebhookDelivery entities.
 type WebhookDeliveryQuery struct {
 	config
-	ctx        *QueryContext
-	order      []webhookdelivery.OrderOption
-	inters     []Interceptor
-	predicates []predicate.WebhookDelivery
-	modifiers  []func(*sql.Selector)
+	ctx                *QueryContext
+	order              []webhookdelivery.OrderOption
+	inters             []Interceptor
+	predicates         []predicate.WebhookDelivery
+	withAttemptHistory *WebhookDeliveryAttemptQuery
+	modifiers          []func(*sql.Selector)
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -58,6 +61,28 @@ func (_q *WebhookDeliveryQuery) Unique(unique bool) *WebhookDeliveryQuery {
 func (_q *WebhookDeliveryQuery) Order(o ...webhookdelivery.OrderOption) *WebhookDeliveryQuery {
 	_q.order = append(_q.order, o...)
 	return _q
+}
+
+// QueryAttemptHistory chains the current query on the "attempt_history" edge.
+func (_q *WebhookDeliveryQuery) QueryAttemptHistory() *WebhookDeliveryAttemptQuery {
+	query := (&WebhookDeliveryAttemptClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(webhookdelivery.Table, webhookdelivery.FieldID, selector),
+			sqlgraph.To(webhookdeliveryattempt.Table, webhookdeliveryattempt.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, webhookdelivery.AttemptHistoryTable, webhookdelivery.AttemptHistoryColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
 }
 
 // First returns the first WebhookDelivery entity from the query.
@@ -247,16 +272,28 @@ func (_q *WebhookDeliveryQuery) Clone() *WebhookDeliveryQuery {
 		return nil
 	}
 	return &WebhookDeliveryQuery{
-		config:     _q.config,
-		ctx:        _q.ctx.Clone(),
-		order:      append([]webhookdelivery.OrderOption{}, _q.order...),
-		inters:     append([]Interceptor{}, _q.inters...),
-		predicates: append([]predicate.WebhookDelivery{}, _q.predicates...),
+		config:             _q.config,
+		ctx:                _q.ctx.Clone(),
+		order:              append([]webhookdelivery.OrderOption{}, _q.order...),
+		inters:             append([]Interceptor{}, _q.inters...),
+		predicates:         append([]predicate.WebhookDelivery{}, _q.predicates...),
+		withAttemptHistory: _q.withAttemptHistory.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
 		modifiers: append([]func(*sql.Selector){}, _q.modifiers...),
 	}
+}
+
+// WithAttemptHistory tells the query-builder to eager-load the nodes that are connected to
+// the "attempt_history" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *WebhookDeliveryQuery) WithAttemptHistory(opts ...func(*WebhookDeliveryAttemptQuery)) *WebhookDeliveryQuery {
+	query := (&WebhookDeliveryAttemptClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withAttemptHistory = query
+	return _q
 }
 
 // GroupBy is used to group vertices by one or more fields/columns.
@@ -335,8 +372,11 @@ func (_q *WebhookDeliveryQuery) prepareQuery(ctx context.Context) error {
 
 func (_q *WebhookDeliveryQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*WebhookDelivery, error) {
 	var (
-		nodes = []*WebhookDelivery{}
-		_spec = _q.querySpec()
+		nodes       = []*WebhookDelivery{}
+		_spec       = _q.querySpec()
+		loadedTypes = [1]bool{
+			_q.withAttemptHistory != nil,
+		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
 		return (*WebhookDelivery).scanValues(nil, columns)
@@ -344,6 +384,7 @@ func (_q *WebhookDeliveryQuery) sqlAll(ctx context.Context, hooks ...queryHook) 
 	_spec.Assign = func(columns []string, values []any) error {
 		node := &WebhookDelivery{config: _q.config}
 		nodes = append(nodes, node)
+		node.Edges.loadedTypes = loadedTypes
 		return node.assignValues(columns, values)
 	}
 	if len(_q.modifiers) > 0 {
@@ -358,7 +399,47 @@ func (_q *WebhookDeliveryQuery) sqlAll(ctx context.Context, hooks ...queryHook) 
 	if len(nodes) == 0 {
 		return nodes, nil
 	}
+	if query := _q.withAttemptHistory; query != nil {
+		if err := _q.loadAttemptHistory(ctx, query, nodes,
+			func(n *WebhookDelivery) { n.Edges.AttemptHistory = []*WebhookDeliveryAttempt{} },
+			func(n *WebhookDelivery, e *WebhookDeliveryAttempt) {
+				n.Edges.AttemptHistory = append(n.Edges.AttemptHistory, e)
+			}); err != nil {
+			return nil, err
+		}
+	}
 	return nodes, nil
+}
+
+func (_q *WebhookDeliveryQuery) loadAttemptHistory(ctx context.Context, query *WebhookDeliveryAttemptQuery, nodes []*WebhookDelivery, init func(*WebhookDelivery), assign func(*WebhookDelivery, *WebhookDeliveryAttempt)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*WebhookDelivery)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(webhookdeliveryattempt.FieldDeliveryID)
+	}
+	query.Where(predicate.WebhookDeliveryAttempt(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(webhookdelivery.AttemptHistoryColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.DeliveryID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "delivery_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
 }
 
 func (_q *WebhookDeliveryQuery) sqlCount(ctx context.Context) (int, error) {

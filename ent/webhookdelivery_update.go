@@ -13,6 +13,7 @@ import (
 	"entgo.io/ent/schema/field"
 	"github.com/emporium/emporium/ent/predicate"
 	"github.com/emporium/emporium/ent/webhookdelivery"
+	"github.com/emporium/emporium/ent/webhookdeliveryattempt"
 )
 
 // WebhookDeliveryUpdate is the builder for updating WebhookDelivery entities.
@@ -198,9 +199,65 @@ func (_u *WebhookDeliveryUpdate) ClearDeliveredAt() *WebhookDeliveryUpdate {
 	return _u
 }
 
+// SetLeaseUntil sets the "lease_until" field.
+func (_u *WebhookDeliveryUpdate) SetLeaseUntil(v time.Time) *WebhookDeliveryUpdate {
+	_u.mutation.SetLeaseUntil(v)
+	return _u
+}
+
+// SetNillableLeaseUntil sets the "lease_until" field if the given value is not nil.
+func (_u *WebhookDeliveryUpdate) SetNillableLeaseUntil(v *time.Time) *WebhookDeliveryUpdate {
+	if v != nil {
+		_u.SetLeaseUntil(*v)
+	}
+	return _u
+}
+
+// ClearLeaseUntil clears the value of the "lease_until" field.
+func (_u *WebhookDeliveryUpdate) ClearLeaseUntil() *WebhookDeliveryUpdate {
+	_u.mutation.ClearLeaseUntil()
+	return _u
+}
+
+// AddAttemptHistoryIDs adds the "attempt_history" edge to the WebhookDeliveryAttempt entity by IDs.
+func (_u *WebhookDeliveryUpdate) AddAttemptHistoryIDs(ids ...int) *WebhookDeliveryUpdate {
+	_u.mutation.AddAttemptHistoryIDs(ids...)
+	return _u
+}
+
+// AddAttemptHistory adds the "attempt_history" edges to the WebhookDeliveryAttempt entity.
+func (_u *WebhookDeliveryUpdate) AddAttemptHistory(v ...*WebhookDeliveryAttempt) *WebhookDeliveryUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddAttemptHistoryIDs(ids...)
+}
+
 // Mutation returns the WebhookDeliveryMutation object of the builder.
 func (_u *WebhookDeliveryUpdate) Mutation() *WebhookDeliveryMutation {
 	return _u.mutation
+}
+
+// ClearAttemptHistory clears all "attempt_history" edges to the WebhookDeliveryAttempt entity.
+func (_u *WebhookDeliveryUpdate) ClearAttemptHistory() *WebhookDeliveryUpdate {
+	_u.mutation.ClearAttemptHistory()
+	return _u
+}
+
+// RemoveAttemptHistoryIDs removes the "attempt_history" edge to WebhookDeliveryAttempt entities by IDs.
+func (_u *WebhookDeliveryUpdate) RemoveAttemptHistoryIDs(ids ...int) *WebhookDeliveryUpdate {
+	_u.mutation.RemoveAttemptHistoryIDs(ids...)
+	return _u
+}
+
+// RemoveAttemptHistory removes "attempt_history" edges to WebhookDeliveryAttempt entities.
+func (_u *WebhookDeliveryUpdate) RemoveAttemptHistory(v ...*WebhookDeliveryAttempt) *WebhookDeliveryUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveAttemptHistoryIDs(ids...)
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -317,6 +374,57 @@ func (_u *WebhookDeliveryUpdate) sqlSave(ctx context.Context) (_node int, err er
 	}
 	if _u.mutation.DeliveredAtCleared() {
 		_spec.ClearField(webhookdelivery.FieldDeliveredAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.LeaseUntil(); ok {
+		_spec.SetField(webhookdelivery.FieldLeaseUntil, field.TypeTime, value)
+	}
+	if _u.mutation.LeaseUntilCleared() {
+		_spec.ClearField(webhookdelivery.FieldLeaseUntil, field.TypeTime)
+	}
+	if _u.mutation.AttemptHistoryCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   webhookdelivery.AttemptHistoryTable,
+			Columns: []string{webhookdelivery.AttemptHistoryColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(webhookdeliveryattempt.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedAttemptHistoryIDs(); len(nodes) > 0 && !_u.mutation.AttemptHistoryCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   webhookdelivery.AttemptHistoryTable,
+			Columns: []string{webhookdelivery.AttemptHistoryColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(webhookdeliveryattempt.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.AttemptHistoryIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   webhookdelivery.AttemptHistoryTable,
+			Columns: []string{webhookdelivery.AttemptHistoryColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(webhookdeliveryattempt.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
@@ -509,9 +617,65 @@ func (_u *WebhookDeliveryUpdateOne) ClearDeliveredAt() *WebhookDeliveryUpdateOne
 	return _u
 }
 
+// SetLeaseUntil sets the "lease_until" field.
+func (_u *WebhookDeliveryUpdateOne) SetLeaseUntil(v time.Time) *WebhookDeliveryUpdateOne {
+	_u.mutation.SetLeaseUntil(v)
+	return _u
+}
+
+// SetNillableLeaseUntil sets the "lease_until" field if the given value is not nil.
+func (_u *WebhookDeliveryUpdateOne) SetNillableLeaseUntil(v *time.Time) *WebhookDeliveryUpdateOne {
+	if v != nil {
+		_u.SetLeaseUntil(*v)
+	}
+	return _u
+}
+
+// ClearLeaseUntil clears the value of the "lease_until" field.
+func (_u *WebhookDeliveryUpdateOne) ClearLeaseUntil() *WebhookDeliveryUpdateOne {
+	_u.mutation.ClearLeaseUntil()
+	return _u
+}
+
+// AddAttemptHistoryIDs adds the "attempt_history" edge to the WebhookDeliveryAttempt entity by IDs.
+func (_u *WebhookDeliveryUpdateOne) AddAttemptHistoryIDs(ids ...int) *WebhookDeliveryUpdateOne {
+	_u.mutation.AddAttemptHistoryIDs(ids...)
+	return _u
+}
+
+// AddAttemptHistory adds the "attempt_history" edges to the WebhookDeliveryAttempt entity.
+func (_u *WebhookDeliveryUpdateOne) AddAttemptHistory(v ...*WebhookDeliveryAttempt) *WebhookDeliveryUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddAttemptHistoryIDs(ids...)
+}
+
 // Mutation returns the WebhookDeliveryMutation object of the builder.
 func (_u *WebhookDeliveryUpdateOne) Mutation() *WebhookDeliveryMutation {
 	return _u.mutation
+}
+
+// ClearAttemptHistory clears all "attempt_history" edges to the WebhookDeliveryAttempt entity.
+func (_u *WebhookDeliveryUpdateOne) ClearAttemptHistory() *WebhookDeliveryUpdateOne {
+	_u.mutation.ClearAttemptHistory()
+	return _u
+}
+
+// RemoveAttemptHistoryIDs removes the "attempt_history" edge to WebhookDeliveryAttempt entities by IDs.
+func (_u *WebhookDeliveryUpdateOne) RemoveAttemptHistoryIDs(ids ...int) *WebhookDeliveryUpdateOne {
+	_u.mutation.RemoveAttemptHistoryIDs(ids...)
+	return _u
+}
+
+// RemoveAttemptHistory removes "attempt_history" edges to WebhookDeliveryAttempt entities.
+func (_u *WebhookDeliveryUpdateOne) RemoveAttemptHistory(v ...*WebhookDeliveryAttempt) *WebhookDeliveryUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveAttemptHistoryIDs(ids...)
 }
 
 // Where appends a list predicates to the WebhookDeliveryUpdate builder.
@@ -658,6 +822,57 @@ func (_u *WebhookDeliveryUpdateOne) sqlSave(ctx context.Context) (_node *Webhook
 	}
 	if _u.mutation.DeliveredAtCleared() {
 		_spec.ClearField(webhookdelivery.FieldDeliveredAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.LeaseUntil(); ok {
+		_spec.SetField(webhookdelivery.FieldLeaseUntil, field.TypeTime, value)
+	}
+	if _u.mutation.LeaseUntilCleared() {
+		_spec.ClearField(webhookdelivery.FieldLeaseUntil, field.TypeTime)
+	}
+	if _u.mutation.AttemptHistoryCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   webhookdelivery.AttemptHistoryTable,
+			Columns: []string{webhookdelivery.AttemptHistoryColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(webhookdeliveryattempt.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedAttemptHistoryIDs(); len(nodes) > 0 && !_u.mutation.AttemptHistoryCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   webhookdelivery.AttemptHistoryTable,
+			Columns: []string{webhookdelivery.AttemptHistoryColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(webhookdeliveryattempt.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.AttemptHistoryIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   webhookdelivery.AttemptHistoryTable,
+			Columns: []string{webhookdelivery.AttemptHistoryColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(webhookdeliveryattempt.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	_node = &WebhookDelivery{config: _u.config}

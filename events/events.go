@@ -1,10 +1,10 @@
 // Package events is Emporium's transactional outbox. A domain package tells the outside about a change
-// by calling Record in the change's own transaction: the event's row and the job that will hand it on
-// commit with the change or not at all, so an event exists if and only if its change committed, and is
-// never lost by a crash between the change and its announcement. Topics are Shopify's webhook topics.
+// by calling Record in the change's own transaction: the event's row commits with the change or not at
+// all, so an event exists if and only if its change committed, and is never lost by a crash between the
+// change and its announcement. Topics are Shopify's webhook topics.
 //
-// An event's job hands it to the consumers (webhook deliveries, emails), which fan out from it
-// onto the jobs.QueueDeliver queue.
+// The relay (Relay) hands the events not yet processed to the consumers (webhook deliveries, emails) in
+// batches, each batch in one transaction that also marks its events processed.
 package events
 
 import (
@@ -12,11 +12,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"time"
 
-	"github.com/emporium/emporium/database"
 	"github.com/emporium/emporium/ent"
-	"github.com/emporium/emporium/ent/event"
 	"github.com/emporium/emporium/gid"
 	"github.com/emporium/emporium/jobs"
 	"github.com/emporium/emporium/money"
@@ -73,17 +70,22 @@ var Topics = []string{OrdersCreate, OrdersPaid, OrdersCancelled, OrdersFulfilled
 	DiscountsCreate, DiscountsUpdate, DiscountsDelete, CartsCreate, CartsUpdate, InventoryLevelsUpdate, CustomersDelete,
 }
 
-// Recorder writes events and queues their jobs.
+// Recorder writes events.
 type Recorder struct {
 	queue *jobs.Queue
+	// committed wakes this process's relay when a transaction that recorded an event commits; the
+	// relays of other processes find it on their next poll.
+	committed chan struct{}
 }
 
-// NewRecorder returns a recorder that queues on q.
-func NewRecorder(q *jobs.Queue) *Recorder { return &Recorder{queue: q} }
+// NewRecorder returns a recorder for the events of q's database; NewRelay hands them on.
+func NewRecorder(q *jobs.Queue) *Recorder {
+	return &Recorder{queue: q, committed: make(chan struct{}, 1)}
+}
 
 // Record writes the event topic of the resource resourceType/id, whose Admin API shape at the change is
-// payload, in tx, and queues its job in tx too. Call it in the transaction of the change, after the
-// change, so that payload shows the change; an error must roll the change back.
+// payload, in tx. Call it in the transaction of the change, after the change, so that payload shows the
+// change; an error must roll the change back. The relay hands the event on once tx commits.
 func (r *Recorder) Record(ctx context.Context, tx *ent.Tx, topic, resourceType string, id int, payload any) error {
 	if r == nil || r.queue == nil {
 		// Loud rather than silent: a service built without a recorder would lose every event.
@@ -94,21 +96,33 @@ func (r *Recorder) Record(ctx context.Context, tx *ent.Tx, topic, resourceType s
 		return fmt.Errorf("events: %s: payload: %w", topic, err)
 	}
 	resource := gid.Encode(resourceType, id)
-	e, err := tx.Event.Create().SetTopic(topic).SetResourceType(resourceType).SetResourceID(resource).
-		SetPayload(body).Save(ctx)
-	if err != nil {
+	if _, err := tx.Event.Create().SetTopic(topic).SetResourceType(resourceType).SetResourceID(resource).
+		SetPayload(body).Save(ctx); err != nil {
 		return fmt.Errorf("events: %s: write: %w", topic, err)
 	}
-	args := EventArgs{EventID: e.ID, Topic: topic, ResourceID: resource}
-	if err := r.queue.InsertTx(ctx, tx, args, &jobs.InsertOpts{Queue: jobs.QueueEvents}); err != nil {
-		return fmt.Errorf("events: %s: %w", topic, err)
-	}
+	tx.OnCommit(func(next ent.Committer) ent.Committer {
+		return ent.CommitFunc(func(ctx context.Context, tx *ent.Tx) error {
+			err := next.Commit(ctx, tx)
+			if err == nil {
+				r.wake()
+			}
+			return err
+		})
+	})
 	return nil
 }
 
-// EventArgs are the arguments of the job of one event. Topic and ResourceID travel with the ID so that
-// a queue listing shows what an event is about, and so that delivery can keep a resource's events in
-// order without reading them first.
+// wake tells this process's relay that an event committed, without waiting.
+func (r *Recorder) wake() {
+	select {
+	case r.committed <- struct{}{}:
+	default:
+	}
+}
+
+// EventArgs are the arguments of an event's job, which asks the relay for a pass over the events not
+// yet handed on. Events no longer get one each (the relay finds them by itself); the job stays for
+// whoever wants a pass at once, and for jobs queued before the relay.
 type EventArgs struct {
 	EventID    int    `json:"event_id"`
 	Topic      string `json:"topic"`
@@ -118,59 +132,34 @@ type EventArgs struct {
 // Kind names the worker of event jobs.
 func (EventArgs) Kind() string { return "event" }
 
-// A Consumer acts on events: webhook deliveries, emails. It queues jobs of its own for an event inside
-// tx, the transaction that marks the event processed, so that its jobs exist iff the event is marked
-// and a retried event job never queues them twice.
+// A Consumer acts on events: webhook deliveries, emails. It acts inside tx, the relay's transaction
+// that marks the event processed, so that what it writes or queues exists iff the event is marked,
+// and a retried batch never acts twice. A consumer that also implements BatchConsumer is handed the
+// relay's whole batch at once instead.
 type Consumer interface {
 	Consume(ctx context.Context, tx *ent.Tx, e *ent.Event) error
 }
 
-// Worker handles event jobs: it hands each event to the consumers and marks it processed.
+// BatchConsumer consumes a batch of events, in the order they were recorded, in one call: a few
+// statements for the batch rather than a few per event.
+type BatchConsumer interface {
+	ConsumeBatch(ctx context.Context, tx *ent.Tx, es []*ent.Event) error
+}
+
+// Worker works event jobs: one pass of the relay.
 type Worker struct {
 	jobs.WorkerDefaults[EventArgs]
-	client    *ent.Client
-	consumers []Consumer
+	relay *Relay
 }
 
-// NewWorker returns the worker of event jobs.
-func NewWorker(client *ent.Client, consumers ...Consumer) *Worker {
-	return &Worker{client: client, consumers: consumers}
-}
+// Worker returns the worker of event jobs.
+func (r *Relay) Worker() *Worker { return &Worker{relay: r} }
 
-// Work hands the event to the consumers and marks it processed, in one transaction. It is idempotent:
-// a job worked twice (River's delivery is at least once) finds the event processed and does nothing.
-func (w *Worker) Work(ctx context.Context, job *jobs.Job[EventArgs]) error {
-	err := database.WithTx(ctx, w.client, func(tx *ent.Tx) error {
-		e, err := tx.Event.Query().Where(event.ID(job.Args.EventID), event.ProcessedAtIsNil()).Only(ctx)
-		if ent.IsNotFound(err) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		for _, c := range w.consumers {
-			if err := c.Consume(ctx, tx, e); err != nil {
-				return err
-			}
-		}
-		// Marked only where still unmarked: of two concurrent workers of one event, one commits.
-		n, err := tx.Event.Update().Where(event.ID(e.ID), event.ProcessedAtIsNil()).
-			SetProcessedAt(time.Now().UTC().Truncate(time.Microsecond)).Save(ctx)
-		if err == nil && n == 0 {
-			err = errAlreadyProcessed
-		}
-		return err
-	})
-	if errors.Is(err, errAlreadyProcessed) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("events: process event %d: %w", job.Args.EventID, err)
-	}
-	return nil
+// Work relays the events not yet handed on, whichever they are.
+func (w *Worker) Work(ctx context.Context, _ *jobs.Job[EventArgs]) error {
+	_, err := w.relay.Drain(ctx)
+	return err
 }
-
-var errAlreadyProcessed = errors.New("event processed by another worker")
 
 // Money is an amount as the Admin API's MoneyV2 shows it: an exact decimal string and the currency's
 // ISO code, never a float.

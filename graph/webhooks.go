@@ -14,3 +14,11 @@ func webhookInput(in model.WebhookSubscriptionInput) webhooks.Input {
 	}
 	return out
 }
+
+// firstOf is the first n of list (n nil: all of it; negative: none).
+func firstOf[T any](list []T, n *int) []T {
+	if n != nil && *n < len(list) {
+		return list[:max(*n, 0)]
+	}
+	return list
+}

@@ -14,6 +14,7 @@ import (
 	"github.com/emporium/emporium/auth"
 	"github.com/emporium/emporium/ent"
 	"github.com/emporium/emporium/graph/generated"
+	"github.com/emporium/emporium/graph/loaders"
 	"github.com/emporium/emporium/graph/model"
 	"github.com/emporium/emporium/webhooks"
 )
@@ -132,6 +133,23 @@ func (r *webhookDeliveryResolver) Error(ctx context.Context, obj *ent.WebhookDel
 	return &obj.Error, nil
 }
 
+// AttemptHistory is the resolver for the attemptHistory field.
+func (r *webhookDeliveryResolver) AttemptHistory(ctx context.Context, obj *ent.WebhookDelivery, first *int) ([]*ent.WebhookDeliveryAttempt, error) {
+	attempts, err := loaders.For(ctx).WebhookAttempts.Load(ctx, obj.ID)()
+	if err != nil {
+		return nil, err
+	}
+	return firstOf(attempts, first), nil
+}
+
+// Error is the resolver for the error field.
+func (r *webhookDeliveryAttemptResolver) Error(ctx context.Context, obj *ent.WebhookDeliveryAttempt) (*string, error) {
+	if obj.Error == "" {
+		return nil, nil
+	}
+	return &obj.Error, nil
+}
+
 // Topic is the resolver for the topic field.
 func (r *webhookSubscriptionResolver) Topic(ctx context.Context, obj *ent.WebhookSubscription) (string, error) {
 	return webhooks.TopicEnum(obj.Topic), nil
@@ -167,12 +185,18 @@ func (r *Resolver) WebhookDelivery() generated.WebhookDeliveryResolver {
 	return &webhookDeliveryResolver{r}
 }
 
+// WebhookDeliveryAttempt returns generated.WebhookDeliveryAttemptResolver implementation.
+func (r *Resolver) WebhookDeliveryAttempt() generated.WebhookDeliveryAttemptResolver {
+	return &webhookDeliveryAttemptResolver{r}
+}
+
 // WebhookSubscription returns generated.WebhookSubscriptionResolver implementation.
 func (r *Resolver) WebhookSubscription() generated.WebhookSubscriptionResolver {
 	return &webhookSubscriptionResolver{r}
 }
 
 type (
-	webhookDeliveryResolver     struct{ *Resolver }
-	webhookSubscriptionResolver struct{ *Resolver }
+	webhookDeliveryResolver        struct{ *Resolver }
+	webhookDeliveryAttemptResolver struct{ *Resolver }
+	webhookSubscriptionResolver    struct{ *Resolver }
 )

@@ -437,9 +437,12 @@ func TestEventsRecordedWithTheirChange(t *testing.T) {
 		})
 
 		t.Run("worked", func(t *testing.T) {
+			// The relay, which runs only in a process working jobs, hands events on: none is processed yet.
 			all := eventsOf(t, s)
-			if n := jobsOfKind(t, s, "event"); n != len(all) {
-				t.Errorf("%d event jobs for %d events", n, len(all))
+			for _, e := range all {
+				if e.processed {
+					t.Errorf("an event processed before the jobs started: %+v", e)
+				}
 			}
 			if err := s.svc.StartJobs(context.Background()); err != nil {
 				t.Fatal(err)

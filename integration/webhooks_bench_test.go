@@ -21,8 +21,10 @@ import (
 	"github.com/emporium/emporium/database"
 	"github.com/emporium/emporium/ent"
 	"github.com/emporium/emporium/ent/event"
+	"github.com/emporium/emporium/ent/inventorylevel"
 	"github.com/emporium/emporium/ent/webhookdelivery"
 	"github.com/emporium/emporium/events"
+	"github.com/emporium/emporium/gid"
 	"github.com/emporium/emporium/service"
 	"github.com/emporium/emporium/webhooks"
 )
@@ -31,7 +33,8 @@ import (
 // every signature) and the time from an event's commit to its delivery, p50 and p99, on each database.
 // Each event (products/update of a resource of its own) goes to 5 subscriptions; b.N is the number of
 // deliveries (run with -benchtime 10000x). "burst" commits the events as fast as 4 writers can;
-// "paced" commits 40 events (200 deliveries) a second, for the latency of a queue that keeps up.
+// "paced" commits 40 events (200 deliveries) a second while 4 buyers run guest checkouts back to back
+// beside it, for the latency of a pipeline that keeps up on a busy shop.
 func BenchmarkWebhookDeliveries(b *testing.B) {
 	for _, kind := range []string{"sqlite", "postgres"} {
 		b.Run(kind, func(b *testing.B) {
@@ -52,7 +55,7 @@ func BenchmarkWebhookDeliveries(b *testing.B) {
 				name string
 				rate int // events a second; 0: as fast as possible
 			}{{"burst", 0}, {"paced", 40}} {
-				b.Run(mode.name, func(b *testing.B) { benchDeliveries(b, s, mode.rate) })
+				b.Run(mode.name, func(b *testing.B) { benchDeliveries(b, s, mode.rate, mode.rate > 0) })
 			}
 		})
 	}
@@ -64,7 +67,7 @@ var benchRound atomic.Int64
 // default, 10, when unset).
 var benchJobWorkers, _ = strconv.Atoi(os.Getenv("EMPORIUM_BENCH_JOB_WORKERS"))
 
-func benchDeliveries(b *testing.B, s *server, rate int) {
+func benchDeliveries(b *testing.B, s *server, rate int, checkouts bool) {
 	const subs = 5
 	ctx := context.Background()
 	round := benchRound.Add(1)
@@ -102,6 +105,30 @@ func benchDeliveries(b *testing.B, s *server, rate int) {
 			b.Fatal(err, errs)
 		}
 		secrets[path] = secret
+	}
+	stopBuyers, checkedOut := make(chan struct{}), atomic.Int64{}
+	var buyers sync.WaitGroup
+	if checkouts {
+		variant := benchVariant(b, s)
+		client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 16}}
+		for range 4 {
+			buyers.Add(1)
+			go func() {
+				defer buyers.Done()
+				for {
+					select {
+					case <-stopBuyers:
+						return
+					default:
+					}
+					if err := checkoutOnce(client, s.http.URL, variant); err != nil {
+						b.Error(err)
+						return
+					}
+					checkedOut.Add(1)
+				}
+			}()
+		}
 	}
 	b.ResetTimer()
 	start := time.Now()
@@ -167,6 +194,11 @@ func benchDeliveries(b *testing.B, s *server, rate int) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	b.StopTimer()
+	close(stopBuyers)
+	buyers.Wait()
+	if checkouts {
+		b.ReportMetric(float64(checkedOut.Load())/time.Since(start).Seconds(), "checkouts/s")
+	}
 	if bad.Load() > 0 {
 		b.Errorf("%d deliveries with a bad signature", bad.Load())
 	}
@@ -206,3 +238,19 @@ func benchDeliveries(b *testing.B, s *server, rate int) {
 }
 
 func ptrTo[T any](v T) *T { return &v }
+
+// benchVariant is a variant of the demo shop with stock for any run.
+func benchVariant(b *testing.B, s *server) string {
+	var tee struct {
+		Product struct {
+			Variants struct{ Nodes []struct{ ID string } }
+		}
+	}
+	s.query(b, `{ product(handle: "organic-cotton-tee") { variants(first: 1) { nodes { id } } } }`, nil, &tee)
+	variant := tee.Product.Variants.Nodes[0].ID
+	id, _ := gid.DecodeType(variant, "ProductVariant")
+	if _, err := s.svc.DB.Client.InventoryLevel.Update().Where(inventorylevel.VariantID(id)).SetAvailable(100_000_000).Save(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	return variant
+}

@@ -9,7 +9,6 @@
 package jobs
 
 import (
-	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -31,10 +30,11 @@ import (
 
 // Queues. Each has workers of its own in every process, so work on one never waits behind another.
 const (
-	// QueueEvents takes one job per recorded event (package events).
+	// QueueEvents is for jobs about events. Events themselves are handed on by the relay, a batch loop
+	// (events.Relay, see Run), not one job each.
 	QueueEvents = "events"
-	// QueueDeliver is for webhook deliveries, one job per event and subscription: the event's job will
-	// fan out onto it, so that a slow receiver holds up neither other subscriptions nor new events.
+	// QueueDeliver is for jobs about webhook deliveries; the deliveries themselves are made by the
+	// pump, a batch loop (webhooks.Service.Pump, see Run), not one job each.
 	QueueDeliver = "deliver"
 	// QueueMaintenance runs the periodic sweeps (the completion recoverer).
 	QueueMaintenance = "maintenance"
@@ -68,7 +68,7 @@ func Snooze(d time.Duration) error { return river.JobSnooze(d) }
 // query per queue.
 const pollInterval = 200 * time.Millisecond
 
-// fastPoll is the poll interval of the events and deliver queues.
+// fastPoll is the poll interval of the events queue (a pass of the relay on demand).
 const fastPoll = 50 * time.Millisecond
 
 // Config configures a Queue.
@@ -76,9 +76,6 @@ type Config struct {
 	Log *slog.Logger
 	// Workers is the number of jobs of each queue one process works at once (10 when zero).
 	Workers int
-	// DeliverWorkers is the number of webhook deliveries one process makes at once (50 when zero): they
-	// mostly wait on receivers, and a hanging one holds a worker for its timeout.
-	DeliverWorkers int
 }
 
 // Queue is the job queue of one process: it inserts jobs always, and works them once started.
@@ -90,10 +87,16 @@ type Queue struct {
 	closePool bool
 	log       *slog.Logger
 
+	postgres bool
+
 	mu      sync.Mutex
 	started bool
 	// timers are the pending inserts of InsertAfter, stopped by Stop.
 	timers []*time.Timer
+	// loops are the long-running workers of Run; stopLoops ends them and loopsDone says when they ended.
+	loops     []func(context.Context)
+	stopLoops context.CancelFunc
+	loopsDone sync.WaitGroup
 }
 
 // driver is River's driver for the kind of db, on pool.
@@ -127,7 +130,7 @@ func New(ctx context.Context, db *database.DB, cfg Config) (*Queue, error) {
 	if err != nil {
 		return nil, fmt.Errorf("jobs: %w", err)
 	}
-	q := &Queue{workers: river.NewWorkers(), pool: pool, closePool: pool != db.SQL, log: cfg.Log}
+	q := &Queue{workers: river.NewWorkers(), pool: pool, closePool: pool != db.SQL, log: cfg.Log, postgres: db.Postgres()}
 	n := cfg.Workers
 	if n <= 0 {
 		n = 10
@@ -142,7 +145,7 @@ func New(ctx context.Context, db *database.DB, cfg Config) (*Queue, error) {
 			// deliveries') between a commit and a partner's receiver, and webhook latency is watched.
 			QueueEvents:      {MaxWorkers: n, FetchPollInterval: fastPoll, FetchCooldown: fastPoll / 4},
 			QueueMaintenance: {MaxWorkers: 2},
-			QueueDeliver:     {MaxWorkers: cmp.Or(cfg.DeliverWorkers, 50), FetchPollInterval: fastPoll, FetchCooldown: fastPoll / 4},
+			QueueDeliver:     {MaxWorkers: n},
 			QueueEmails:      {MaxWorkers: n},
 		},
 		FetchPollInterval: pollInterval,
@@ -295,6 +298,21 @@ func (q *Queue) InsertAfter(d time.Duration, args Args, opts *InsertOpts) {
 	}))
 }
 
+// Postgres reports whether the queue's database is PostgreSQL (else SQLite), for workers that write
+// their own SQL.
+func (q *Queue) Postgres() bool { return q.postgres }
+
+// Run registers loop to run in every process that works jobs, from Start until Stop, which cancels its
+// context and waits for it to return. It is for the few workers that are batch loops over a table of
+// their own rather than one job per item (the events relay, the webhook delivery pump): their rows are
+// their durable queue, claimed with leases, so that a process that dies leaves nothing behind. Call it
+// before Start.
+func (q *Queue) Run(loop func(ctx context.Context)) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.loops = append(q.loops, loop)
+}
+
 // Start works jobs in the background until Stop.
 func (q *Queue) Start(ctx context.Context) error {
 	q.mu.Lock()
@@ -305,6 +323,15 @@ func (q *Queue) Start(ctx context.Context) error {
 		return fmt.Errorf("jobs: start: %w", err)
 	}
 	q.started = true
+	loopCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	q.stopLoops = stop
+	for _, loop := range q.loops {
+		q.loopsDone.Add(1)
+		go func() {
+			defer q.loopsDone.Done()
+			loop(loopCtx)
+		}()
+	}
 	return nil
 }
 
@@ -321,7 +348,16 @@ func (q *Queue) Stop(ctx context.Context) error {
 		t.Stop()
 	}
 	q.timers = nil
+	stopLoops := q.stopLoops
 	q.mu.Unlock()
+	stopLoops()
+	done := make(chan struct{})
+	go func() { q.loopsDone.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		q.log.Warn("job loops still running at the shutdown deadline")
+	}
 	err := q.client.Stop(ctx)
 	if err == nil {
 		return nil

@@ -138,7 +138,10 @@ type Options struct {
 	// WebhookRetryBase and WebhookGiveUpAfter shorten the webhooks' retry schedule (tests); zero takes
 	// webhooks' defaults (10 s doubling to an hour, for 24 hours).
 	WebhookRetryBase, WebhookGiveUpAfter time.Duration
-	// DeliverWorkers is how many webhook deliveries this process makes at once (50 when zero).
+	// WebhookRetryMax caps the delay between retries (webhooks.DefaultRetryMax when zero; drills).
+	WebhookRetryMax time.Duration
+	// DeliverWorkers is how many webhook delivery attempts this process makes at once
+	// (webhooks.DefaultConcurrency when zero).
 	DeliverWorkers int
 	// JobWorkers is how many jobs of each queue this process works at once, once StartJobs is called
 	// (10 when zero).
@@ -257,7 +260,7 @@ func Open(ctx context.Context, opts Options) (*Service, error) {
 	if err != nil {
 		return nil, errors.Join(err, db.Close())
 	}
-	queue, err := jobs.New(ctx, db, jobs.Config{Log: opts.Log, Workers: opts.JobWorkers, DeliverWorkers: opts.DeliverWorkers})
+	queue, err := jobs.New(ctx, db, jobs.Config{Log: opts.Log, Workers: opts.JobWorkers})
 	if err != nil {
 		return nil, errors.Join(err, db.Close())
 	}
@@ -267,7 +270,8 @@ func Open(ctx context.Context, opts Options) (*Service, error) {
 	hub := realtime.NewHub(0, cmp.Or(opts.LivePerCaller, realtime.DefaultPerCaller))
 	db.Client.Use(events.NewAnnouncer(recorder, hub, db.Postgres()).Hook())
 	hooks := webhooks.New(db.Client, queue, webhooks.Options{Allow: opts.WebhookAllow, Production: opts.Production,
-		RetryBase: opts.WebhookRetryBase, GiveUpAfter: opts.WebhookGiveUpAfter, Log: opts.Log, Events: recorder})
+		RetryBase: opts.WebhookRetryBase, GiveUpAfter: opts.WebhookGiveUpAfter, RetryMax: opts.WebhookRetryMax,
+		Concurrency: opts.DeliverWorkers, Log: opts.Log, Events: recorder})
 	templates, err := emails.NewTemplates(opts.EmailTemplates)
 	if err != nil {
 		return nil, errors.Join(err, queue.Close(), db.Close())
@@ -276,9 +280,11 @@ func Open(ctx context.Context, opts Options) (*Service, error) {
 	mailer := emails.NewWorker(db.Client, emailCfg)
 	// Every stock movement that makes a level low queues the staff's email in its own transaction.
 	inventory.OnLowStock(db.Client, emails.QueueLowStock(queue, emailCfg))
-	err = errors.Join(
-		jobs.Register(queue, events.NewWorker(db.Client, hooks, emails.NewConsumer(queue, emailCfg))),
-		jobs.Register(queue, hooks.Worker()),
+	// The relay hands events on in batches, the pump makes webhook deliveries: both are loops of every
+	// process that works jobs.
+	_, err = events.NewRelay(db.Client, queue, recorder, opts.Log, hooks, emails.NewConsumer(queue, emailCfg))
+	queue.Run(hooks.Pump)
+	err = errors.Join(err,
 		jobs.Register(queue, mailer),
 		jobs.Register(queue, emails.NewLowStockWorker(db.Client, emailCfg)))
 	if err != nil {

@@ -16,65 +16,83 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/emporium/emporium/auth"
 	"github.com/emporium/emporium/ent"
 	"github.com/emporium/emporium/ent/event"
 	"github.com/emporium/emporium/ent/webhookdelivery"
 	"github.com/emporium/emporium/ent/webhooksubscription"
-	"github.com/emporium/emporium/gid"
-	"github.com/emporium/emporium/jobs"
 	"github.com/emporium/emporium/netguard"
+	"github.com/emporium/emporium/validation"
 )
 
-// DeliverArgs are the arguments of one delivery's job.
-type DeliverArgs struct {
-	DeliveryID int `json:"delivery_id"`
+// createChunk bounds the rows of one bulk insert, well under the databases' limits on parameters.
+const createChunk = 400
+
+// Consume makes e's deliveries (see ConsumeBatch).
+func (s *Service) Consume(ctx context.Context, tx *ent.Tx, e *ent.Event) error {
+	return s.ConsumeBatch(ctx, tx, []*ent.Event{e})
 }
 
-// Kind names the delivery worker.
-func (DeliverArgs) Kind() string { return "webhook_delivery" }
-
-// deliverOpts put deliveries on their own queue. Retries are the worker's own snoozes (see Work), which
-// River does not count as attempts; its attempts only cover unexpected failures (the database down).
-var deliverOpts = &jobs.InsertOpts{Queue: jobs.QueueDeliver, MaxAttempts: 25}
-
-// Consume makes one delivery, and its job, for each active subscription of the event's topic, in tx: the
-// transaction that marks the event processed, so that they exist iff it is marked.
-func (s *Service) Consume(ctx context.Context, tx *ent.Tx, e *ent.Event) error {
+// ConsumeBatch makes one delivery for each event of es and each active subscription of its topic that
+// wants it, due at once, in tx: the relay's transaction that marks the events processed, so that they
+// exist iff the events are marked. One query for the subscriptions and one insert per createChunk
+// deliveries, however many events: this runs in a write transaction, which on SQLite holds the only
+// writer. The pump is woken when tx commits.
+func (s *Service) ConsumeBatch(ctx context.Context, tx *ent.Tx, es []*ent.Event) error {
+	topics := map[string]bool{}
+	for _, e := range es {
+		topics[e.Topic] = true
+	}
+	names := make([]string, 0, len(topics))
+	for t := range topics {
+		names = append(names, t)
+	}
 	subs, err := tx.WebhookSubscription.Query().
-		Where(webhooksubscription.Topic(e.Topic), webhooksubscription.StatusEQ(webhooksubscription.StatusActive)).All(ctx)
+		Where(webhooksubscription.TopicIn(names...), webhooksubscription.StatusEQ(webhooksubscription.StatusActive)).
+		Order(ent.Asc(webhooksubscription.FieldID)).All(ctx)
 	if err != nil || len(subs) == 0 {
 		return err
 	}
-	// One statement for the deliveries and one for their jobs, however many subscriptions: this runs
-	// inside the event's write transaction, which on SQLite holds the only writer.
-	creates := make([]*ent.WebhookDeliveryCreate, 0, len(subs))
+	byTopic := map[string][]*ent.WebhookSubscription{}
 	for _, sub := range subs {
-		ok, err := s.wants(sub, e)
-		if err != nil {
+		byTopic[sub.Topic] = append(byTopic[sub.Topic], sub)
+	}
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	var creates []*ent.WebhookDeliveryCreate
+	for _, e := range es {
+		for _, sub := range byTopic[e.Topic] {
+			ok, err := s.wants(sub, e)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				continue
+			}
+			id, err := webhookID()
+			if err != nil {
+				return err
+			}
+			creates = append(creates, tx.WebhookDelivery.Create().SetSubscriptionID(sub.ID).SetEventID(e.ID).SetTopic(e.Topic).
+				SetResourceID(e.ResourceID).SetCallbackURL(sub.CallbackURL).SetWebhookID(id).SetNextAttemptAt(now))
+		}
+	}
+	for len(creates) > 0 {
+		n := min(len(creates), createChunk)
+		if err := tx.WebhookDelivery.CreateBulk(creates[:n]...).Exec(ctx); err != nil {
+			return fmt.Errorf("webhooks: delivery: %w", err)
+		}
+		creates = creates[n:]
+	}
+	tx.OnCommit(func(next ent.Committer) ent.Committer {
+		return ent.CommitFunc(func(ctx context.Context, tx *ent.Tx) error {
+			err := next.Commit(ctx, tx)
+			if err == nil {
+				s.pump.wakeUp()
+			}
 			return err
-		}
-		if !ok {
-			continue
-		}
-		id, err := webhookID()
-		if err != nil {
-			return err
-		}
-		creates = append(creates, tx.WebhookDelivery.Create().SetSubscriptionID(sub.ID).SetEventID(e.ID).SetTopic(e.Topic).
-			SetResourceID(e.ResourceID).SetCallbackURL(sub.CallbackURL).SetWebhookID(id))
-	}
-	if len(creates) == 0 {
-		return nil
-	}
-	ds, err := tx.WebhookDelivery.CreateBulk(creates...).Save(ctx)
-	if err != nil {
-		return fmt.Errorf("webhooks: delivery: %w", err)
-	}
-	args := make([]jobs.Args, len(ds))
-	for i, d := range ds {
-		args[i] = DeliverArgs{DeliveryID: d.ID}
-	}
-	return s.queue.InsertManyTx(ctx, tx, args, deliverOpts)
+		})
+	})
+	return nil
 }
 
 func webhookID() (string, error) {
@@ -92,114 +110,6 @@ func Sign(secret string, body []byte) string {
 	return base64.StdEncoding.EncodeToString(m.Sum(nil))
 }
 
-// Worker works delivery jobs.
-type Worker struct {
-	jobs.WorkerDefaults[DeliverArgs]
-	s *Service
-}
-
-// Worker returns the delivery worker.
-func (s *Service) Worker() *Worker { return &Worker{s: s} }
-
-// Timeout bounds a job: one attempt plus its bookkeeping.
-func (w *Worker) Timeout(*jobs.Job[DeliverArgs]) time.Duration {
-	return w.s.opts.Timeout + 30*time.Second
-}
-
-// orderWait is how long a delivery waits, at least, behind an earlier one of its resource.
-const orderWait = 200 * time.Millisecond
-
-// Work makes one attempt of a delivery, unless an earlier event of the same resource is still to be
-// delivered to the same receiver: then it waits (snoozes) behind it, so that an orders/paid never
-// overtakes its orders/create. A failed attempt is retried by snoozing for the backoff's delay, until
-// GiveUpAfter has passed since the delivery was made; then the delivery is failed and its
-// subscription marked failing.
-func (w *Worker) Work(ctx context.Context, job *jobs.Job[DeliverArgs]) error {
-	s := w.s
-	d, err := s.client.WebhookDelivery.Get(ctx, job.Args.DeliveryID)
-	if ent.IsNotFound(err) {
-		return nil // its subscription was deleted
-	}
-	if err != nil {
-		return err
-	}
-	if d.Status == webhookdelivery.StatusDelivered || d.Status == webhookdelivery.StatusFailed {
-		return nil // a job worked twice, or one left from before a retry
-	}
-	if wait, err := s.blocked(ctx, d); err != nil {
-		return err
-	} else if wait > 0 {
-		return jobs.Snooze(wait)
-	}
-	sub, err := s.client.WebhookSubscription.Get(ctx, d.SubscriptionID)
-	if ent.IsNotFound(err) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	e, err := s.client.Event.Get(ctx, d.EventID)
-	if err != nil {
-		return err
-	}
-	code, latency, attemptErr := s.post(ctx, sub, d, e)
-	now := time.Now().UTC().Truncate(time.Microsecond)
-	upd := s.client.WebhookDelivery.UpdateOneID(d.ID).AddAttempts(1).SetLastAttemptAt(now).
-		SetLatencyMs(int(latency.Milliseconds()))
-	if code != 0 {
-		upd.SetResponseCode(code)
-	} else {
-		upd.ClearResponseCode()
-	}
-	if attemptErr == nil {
-		return upd.SetStatus(webhookdelivery.StatusDelivered).SetError("").SetDeliveredAt(now).ClearNextAttemptAt().Exec(ctx)
-	}
-	upd.SetError(truncate(attemptErr.Error(), 1000))
-	if now.Sub(d.CreatedAt) >= s.opts.GiveUpAfter {
-		if err := upd.SetStatus(webhookdelivery.StatusFailed).ClearNextAttemptAt().Exec(ctx); err != nil {
-			return err
-		}
-		return s.markFailing(ctx, sub, d, attemptErr)
-	}
-	delay := s.backoff(d.Attempts + 1)
-	if err := upd.SetStatus(webhookdelivery.StatusRetrying).SetNextAttemptAt(now.Add(delay)).Exec(ctx); err != nil {
-		return err
-	}
-	return jobs.Snooze(delay)
-}
-
-// blocked returns how long d should wait for an earlier event of its resource, 0 if none is pending:
-// an earlier event not yet handed to the consumers (its deliveries are not made yet), or an earlier
-// delivery of the resource to the same callback URL not yet delivered nor given up. It waits until
-// that delivery's next attempt, at least orderWait.
-func (s *Service) blocked(ctx context.Context, d *ent.WebhookDelivery) (time.Duration, error) {
-	earlier, err := s.client.WebhookDelivery.Query().Where(
-		webhookdelivery.ResourceID(d.ResourceID), webhookdelivery.CallbackURL(d.CallbackURL),
-		webhookdelivery.StatusIn(webhookdelivery.StatusPending, webhookdelivery.StatusRetrying),
-		webhookdelivery.EventIDLT(d.EventID),
-	).Order(ent.Asc(webhookdelivery.FieldEventID)).First(ctx)
-	if err != nil && !ent.IsNotFound(err) {
-		return 0, err
-	}
-	if earlier != nil {
-		wait := orderWait
-		if earlier.NextAttemptAt != nil {
-			wait = max(wait, time.Until(*earlier.NextAttemptAt))
-		}
-		return wait, nil
-	}
-	ref, err := gid.Decode(d.ResourceID)
-	if err != nil {
-		return 0, nil
-	}
-	pending, err := s.client.Event.Query().Where(event.ResourceType(ref.Type), event.ResourceID(d.ResourceID),
-		event.IDLT(d.EventID), event.ProcessedAtIsNil()).Exist(ctx)
-	if err != nil || !pending {
-		return 0, err
-	}
-	return orderWait, nil
-}
-
 // backoff is the delay after the attempt-th failed attempt: RetryBase doubled each time up to
 // RetryMax, ±25% jitter so that a receiver back up is not met by every retry at once.
 func (s *Service) backoff(attempt int) time.Duration {
@@ -212,6 +122,7 @@ func (s *Service) backoff(attempt int) time.Duration {
 }
 
 // post makes one attempt: the event's payload, signed; success is a 2xx answer within the timeout.
+// ctx is not the pump's: an attempt under way finishes (within the timeout) when the process stops.
 func (s *Service) post(ctx context.Context, sub *ent.WebhookSubscription, d *ent.WebhookDelivery, e *ent.Event) (int, time.Duration, error) {
 	body, err := s.body(sub, e)
 	if err != nil {
@@ -219,7 +130,7 @@ func (s *Service) post(ctx context.Context, sub *ent.WebhookSubscription, d *ent
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.opts.Timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, sub.CallbackURL, bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, d.CallbackURL, bytes.NewReader(body))
 	if err != nil {
 		return 0, 0, err
 	}
@@ -263,4 +174,44 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return s[:n]
+}
+
+// Retry sends a delivery again now, whatever its status: a new attempt of the same delivery (same
+// X-Emporium-Webhook-Id), kept in order behind the resource's earlier undelivered deliveries. A
+// delivery whose event the cleanup deleted cannot be sent again: errs says so.
+func (s *Service) Retry(ctx context.Context, v auth.Viewer, id int) (*ent.WebhookDelivery, validation.Errors, error) {
+	notFound := validation.Errors{{Field: []string{"id"}, Message: "No webhook delivery has this ID", Code: validation.NotFound}}
+	d, err := s.client.WebhookDelivery.Get(ctx, id)
+	if ent.IsNotFound(err) {
+		return nil, notFound, nil
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("webhooks: retry: %w", err)
+	}
+	ok, err := s.client.WebhookSubscription.Query().Where(webhooksubscription.ID(d.SubscriptionID)).Where(owned(v)...).Exist(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("webhooks: retry: %w", err)
+	}
+	if !ok {
+		return nil, notFound, nil
+	}
+	kept, err := s.client.Event.Query().Where(event.ID(d.EventID)).Exist(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("webhooks: retry: %w", err)
+	}
+	if !kept {
+		return nil, validation.Errors{{Field: []string{"id"}, Code: validation.Invalid,
+			Message: "This delivery's event is older than the events retention and is no longer kept; it cannot be sent again"}}, nil
+	}
+	// One statement: the delivery is due now, and a lease of a pump still sending it stays.
+	d, err = s.client.WebhookDelivery.UpdateOneID(id).SetStatus(webhookdelivery.StatusPending).
+		SetNextAttemptAt(time.Now().UTC().Truncate(time.Microsecond)).Save(ctx)
+	if ent.IsNotFound(err) {
+		return nil, notFound, nil
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("webhooks: retry: %w", err)
+	}
+	s.pump.wakeUp()
+	return d, nil, nil
 }

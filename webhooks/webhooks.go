@@ -1,7 +1,8 @@
 // Package webhooks sends the shop's events to partners: a subscription names a topic and a callback
-// URL; the events worker hands each event to Consumer, which makes one delivery per active subscription
-// of its topic, and its job, in the transaction that marks the event processed; Worker POSTs it, signed
-// with the subscription's secret, retrying with backoff for a day.
+// URL; the events relay hands each batch of events to ConsumeBatch, which makes one delivery per event
+// and active subscription of its topic in the transaction that marks the events processed; the pump
+// (Pump) claims due deliveries in batches under a lease, POSTs them, signed with the subscription's
+// secret, and writes their attempts, retrying with backoff for a day.
 //
 // Callback URLs are chosen by callers, so they are held to public addresses (package netguard) both when
 // a subscription is saved and at each connection, whatever a name resolves to by then.
@@ -63,7 +64,9 @@ type Options struct {
 	// RetryBase is the first retry's delay, doubled on each further failure up to RetryMax, with
 	// jitter; a delivery is given up once GiveUpAfter has passed since it was made.
 	RetryBase, RetryMax, GiveUpAfter time.Duration
-	Log                              *slog.Logger
+	// Concurrency is how many attempts one process makes at once (DefaultConcurrency).
+	Concurrency int
+	Log         *slog.Logger
 	// Events records webhook_subscriptions/failing when a subscription is marked failing.
 	Events *events.Recorder
 }
@@ -80,6 +83,8 @@ type Service struct {
 	options sync.Map
 	// decoded is the last event decoded for filters (wants).
 	decoded atomic.Pointer[decodedEvent]
+	// pump is the delivery pump's state (pump.go).
+	pump *pump
 }
 
 // New returns the webhooks service, queueing its deliveries on queue.
@@ -96,12 +101,15 @@ func New(client *ent.Client, queue *jobs.Queue, opts Options) *Service {
 	if opts.GiveUpAfter <= 0 {
 		opts.GiveUpAfter = DefaultGiveUpAfter
 	}
+	if opts.Concurrency <= 0 {
+		opts.Concurrency = DefaultConcurrency
+	}
 	if opts.Log == nil {
 		opts.Log = slog.Default()
 	}
 	dialer := netguard.Dialer(opts.Allow, opts.Timeout)
 	return &Service{
-		client: client, queue: queue, opts: opts,
+		client: client, queue: queue, opts: opts, pump: newPump(),
 		http: &http.Client{
 			Timeout: opts.Timeout,
 			Transport: &http.Transport{
@@ -111,7 +119,7 @@ func New(client *ent.Client, queue *jobs.Queue, opts Options) *Service {
 				TLSHandshakeTimeout:    opts.Timeout,
 				MaxResponseHeaderBytes: 64 << 10,
 				// Deliveries to one receiver come in bursts: keep connections for them.
-				MaxIdleConnsPerHost: 64,
+				MaxIdleConnsPerHost: opts.Concurrency,
 				IdleConnTimeout:     90 * time.Second,
 			},
 			// A redirect is not followed: the receiver answered, and not with success.
@@ -331,41 +339,6 @@ func (s *Service) Deliveries(ctx context.Context, v auth.Viewer, subscriptionID 
 	}
 	page, err = keyset.NewPage(w, o, rows, func(d *ent.WebhookDelivery) int { return d.ID })
 	return page, nil, err
-}
-
-// Retry sends a delivery again now, whatever its status: a new attempt of the same delivery (same
-// X-Emporium-Webhook-Id), kept in order behind the resource's earlier undelivered deliveries.
-func (s *Service) Retry(ctx context.Context, v auth.Viewer, id int) (*ent.WebhookDelivery, validation.Errors, error) {
-	var d *ent.WebhookDelivery
-	var errs validation.Errors
-	err := database.WithTx(ctx, s.client, func(tx *ent.Tx) error {
-		var err error
-		d, err = tx.WebhookDelivery.Get(ctx, id)
-		if ent.IsNotFound(err) {
-			errs = validation.Errors{{Field: []string{"id"}, Message: "No webhook delivery has this ID", Code: validation.NotFound}}
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		ok, err := tx.WebhookSubscription.Query().Where(webhooksubscription.ID(d.SubscriptionID)).Where(owned(v)...).Exist(ctx)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			d = nil
-			errs = validation.Errors{{Field: []string{"id"}, Message: "No webhook delivery has this ID", Code: validation.NotFound}}
-			return nil
-		}
-		if d, err = tx.WebhookDelivery.UpdateOne(d).SetStatus(webhookdelivery.StatusPending).ClearNextAttemptAt().Save(ctx); err != nil {
-			return err
-		}
-		return s.queue.InsertTx(ctx, tx, DeliverArgs{DeliveryID: d.ID}, deliverOpts)
-	})
-	if err != nil {
-		return nil, nil, fmt.Errorf("webhooks: retry: %w", err)
-	}
-	return d, errs, nil
 }
 
 // checkCallback adds an error to errs unless raw is an http(s) URL (https in production) whose host is

@@ -418,6 +418,16 @@ var (
 				Unique:  false,
 				Columns: []*schema.Column{EventsColumns[1], EventsColumns[5]},
 			},
+			{
+				Name:    "event_processed_at",
+				Unique:  false,
+				Columns: []*schema.Column{EventsColumns[6]},
+			},
+			{
+				Name:    "event_resource_id_processed_at",
+				Unique:  false,
+				Columns: []*schema.Column{EventsColumns[3], EventsColumns[6]},
+			},
 		},
 	}
 	// FulfillmentsColumns holds the columns for the "fulfillments" table.
@@ -1272,6 +1282,7 @@ var (
 		{Name: "next_attempt_at", Type: field.TypeTime, Nullable: true},
 		{Name: "last_attempt_at", Type: field.TypeTime, Nullable: true},
 		{Name: "delivered_at", Type: field.TypeTime, Nullable: true},
+		{Name: "lease_until", Type: field.TypeTime, Nullable: true},
 	}
 	// WebhookDeliveriesTable holds the schema information for the "webhook_deliveries" table.
 	WebhookDeliveriesTable = &schema.Table{
@@ -1288,6 +1299,41 @@ var (
 				Name:    "webhookdelivery_resource_id_callback_url_status",
 				Unique:  false,
 				Columns: []*schema.Column{WebhookDeliveriesColumns[6], WebhookDeliveriesColumns[7], WebhookDeliveriesColumns[9]},
+			},
+			{
+				Name:    "webhookdelivery_status_next_attempt_at",
+				Unique:  false,
+				Columns: []*schema.Column{WebhookDeliveriesColumns[9], WebhookDeliveriesColumns[14]},
+			},
+		},
+	}
+	// WebhookDeliveryAttemptsColumns holds the columns for the "webhook_delivery_attempts" table.
+	WebhookDeliveryAttemptsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "attempted_at", Type: field.TypeTime},
+		{Name: "status_code", Type: field.TypeInt, Nullable: true},
+		{Name: "latency_ms", Type: field.TypeInt},
+		{Name: "error", Type: field.TypeString, Default: ""},
+		{Name: "delivery_id", Type: field.TypeInt},
+	}
+	// WebhookDeliveryAttemptsTable holds the schema information for the "webhook_delivery_attempts" table.
+	WebhookDeliveryAttemptsTable = &schema.Table{
+		Name:       "webhook_delivery_attempts",
+		Columns:    WebhookDeliveryAttemptsColumns,
+		PrimaryKey: []*schema.Column{WebhookDeliveryAttemptsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "webhook_delivery_attempts_webhook_deliveries_attempt_history",
+				Columns:    []*schema.Column{WebhookDeliveryAttemptsColumns[5]},
+				RefColumns: []*schema.Column{WebhookDeliveriesColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "webhookdeliveryattempt_delivery_id_attempted_at",
+				Unique:  false,
+				Columns: []*schema.Column{WebhookDeliveryAttemptsColumns[5], WebhookDeliveryAttemptsColumns[1]},
 			},
 		},
 	}
@@ -1396,6 +1442,7 @@ var (
 		TestPaymentsTable,
 		VariantPricesTable,
 		WebhookDeliveriesTable,
+		WebhookDeliveryAttemptsTable,
 		WebhookSubscriptionsTable,
 		StaffMemberGroupsTable,
 	}
@@ -1423,6 +1470,7 @@ func init() {
 	RefundsTable.ForeignKeys[0].RefTable = OrdersTable
 	ShippingRatesTable.ForeignKeys[0].RefTable = ShippingZonesTable
 	VariantPricesTable.ForeignKeys[0].RefTable = ProductVariantsTable
+	WebhookDeliveryAttemptsTable.ForeignKeys[0].RefTable = WebhookDeliveriesTable
 	StaffMemberGroupsTable.ForeignKeys[0].RefTable = StaffMembersTable
 	StaffMemberGroupsTable.ForeignKeys[1].RefTable = PermissionGroupsTable
 }

@@ -138,5 +138,8 @@ type VariantPrice func(*sql.Selector)
 // WebhookDelivery is the predicate function for webhookdelivery builders.
 type WebhookDelivery func(*sql.Selector)
 
+// WebhookDeliveryAttempt is the predicate function for webhookdeliveryattempt builders.
+type WebhookDeliveryAttempt func(*sql.Selector)
+
 // WebhookSubscription is the predicate function for webhooksubscription builders.
 type WebhookSubscription func(*sql.Selector)

@@ -31,5 +31,8 @@ func (Event) Indexes() []ent.Index {
 		// A resource's events in the order they happened, for per-resource ordered delivery.
 		index.Fields("resource_type", "resource_id"),
 		index.Fields("topic", "created_at"),
+		// The relay's backlog, and an earlier event of a resource not yet handed on (delivery order).
+		index.Fields("processed_at"),
+		index.Fields("resource_id", "processed_at"),
 	}
 }

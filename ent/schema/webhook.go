@@ -2,6 +2,8 @@ package schema
 
 import (
 	"entgo.io/ent"
+	"entgo.io/ent/dialect/entsql"
+	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
 )
@@ -59,9 +61,19 @@ func (WebhookDelivery) Fields() []ent.Field {
 		field.Int("response_code").Optional().Nillable(),
 		field.Int("latency_ms").Optional().Nillable(),
 		field.String("error").Default(""),
-		field.Time("next_attempt_at").Optional().Nillable(),
+		field.Time("next_attempt_at").Optional().Nillable().
+			Comment("when the delivery is due: its creation, then each retry's time; none once delivered or failed"),
 		field.Time("last_attempt_at").Optional().Nillable(),
 		field.Time("delivered_at").Optional().Nillable(),
+		field.Time("lease_until").Optional().Nillable().
+			Comment("a process is making the attempt until then; past it, the delivery is due again (a crashed process)"),
+	}
+}
+
+// Edges of the WebhookDelivery.
+func (WebhookDelivery) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.To("attempt_history", WebhookDeliveryAttempt.Type).Annotations(entsql.OnDelete(entsql.Cascade)),
 	}
 }
 
@@ -74,5 +86,33 @@ func (WebhookDelivery) Indexes() []ent.Index {
 		index.Fields("subscription_id", "id"),
 		// The undelivered earlier deliveries of a resource to a receiver, looked up before each attempt.
 		index.Fields("resource_id", "callback_url", "status"),
+		// The due deliveries, claimed in batches by the pump.
+		index.Fields("status", "next_attempt_at"),
 	}
+}
+
+// WebhookDeliveryAttempt is one attempt of a delivery: when, the answer, how long it took.
+type WebhookDeliveryAttempt struct{ ent.Schema }
+
+// Fields of the WebhookDeliveryAttempt.
+func (WebhookDeliveryAttempt) Fields() []ent.Field {
+	return []ent.Field{
+		field.Int("delivery_id").Immutable(),
+		field.Time("attempted_at").Immutable(),
+		field.Int("status_code").Optional().Nillable().Immutable().Comment("none when no answer came"),
+		field.Int("latency_ms").Immutable(),
+		field.String("error").Default("").Immutable(),
+	}
+}
+
+// Edges of the WebhookDeliveryAttempt.
+func (WebhookDeliveryAttempt) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.From("delivery", WebhookDelivery.Type).Ref("attempt_history").Field("delivery_id").Unique().Required().Immutable(),
+	}
+}
+
+// Indexes of the WebhookDeliveryAttempt.
+func (WebhookDeliveryAttempt) Indexes() []ent.Index {
+	return []ent.Index{index.Fields("delivery_id", "attempted_at")}
 }

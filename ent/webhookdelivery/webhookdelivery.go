@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"entgo.io/ent/dialect/sql"
+	"entgo.io/ent/dialect/sql/sqlgraph"
 )
 
 const (
@@ -46,8 +47,19 @@ const (
 	FieldLastAttemptAt = "last_attempt_at"
 	// FieldDeliveredAt holds the string denoting the delivered_at field in the database.
 	FieldDeliveredAt = "delivered_at"
+	// FieldLeaseUntil holds the string denoting the lease_until field in the database.
+	FieldLeaseUntil = "lease_until"
+	// EdgeAttemptHistory holds the string denoting the attempt_history edge name in mutations.
+	EdgeAttemptHistory = "attempt_history"
 	// Table holds the table name of the webhookdelivery in the database.
 	Table = "webhook_deliveries"
+	// AttemptHistoryTable is the table that holds the attempt_history relation/edge.
+	AttemptHistoryTable = "webhook_delivery_attempts"
+	// AttemptHistoryInverseTable is the table name for the WebhookDeliveryAttempt entity.
+	// It exists in this package in order to avoid circular dependency with the "webhookdeliveryattempt" package.
+	AttemptHistoryInverseTable = "webhook_delivery_attempts"
+	// AttemptHistoryColumn is the table column denoting the attempt_history relation/edge.
+	AttemptHistoryColumn = "delivery_id"
 )
 
 // Columns holds all SQL columns for webhookdelivery fields.
@@ -69,6 +81,7 @@ var Columns = []string{
 	FieldNextAttemptAt,
 	FieldLastAttemptAt,
 	FieldDeliveredAt,
+	FieldLeaseUntil,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -208,4 +221,30 @@ func ByLastAttemptAt(opts ...sql.OrderTermOption) OrderOption {
 // ByDeliveredAt orders the results by the delivered_at field.
 func ByDeliveredAt(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldDeliveredAt, opts...).ToFunc()
+}
+
+// ByLeaseUntil orders the results by the lease_until field.
+func ByLeaseUntil(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldLeaseUntil, opts...).ToFunc()
+}
+
+// ByAttemptHistoryCount orders the results by attempt_history count.
+func ByAttemptHistoryCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newAttemptHistoryStep(), opts...)
+	}
+}
+
+// ByAttemptHistory orders the results by attempt_history terms.
+func ByAttemptHistory(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newAttemptHistoryStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
+func newAttemptHistoryStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(AttemptHistoryInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, AttemptHistoryTable, AttemptHistoryColumn),
+	)
 }

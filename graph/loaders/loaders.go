@@ -36,6 +36,8 @@ type Loaders struct {
 	MenuItemsByMenu    *Batch[[]*ent.MenuItem]
 	CollectionProducts *dataloader.Loader[CollectionProductsKey, catalog.Page[*ent.Product]]
 	Orders             OrderLoaders
+	// WebhookAttempts are the attempts of webhook deliveries, newest first, by delivery ID.
+	WebhookAttempts *Batch[[]*ent.WebhookDeliveryAttempt]
 
 	memoMu sync.Mutex
 	memo   map[string]*memoEntry
@@ -118,6 +120,7 @@ func New(client *ent.Client, c *catalog.Catalog) *Loaders {
 		CollectionsByProd: newLoader(c.CollectionsByProduct),
 		MenuItemsByMenu:   newLoader(c.MenuItemsByMenu),
 		Orders:            newOrderLoaders(client),
+		WebhookAttempts:   newWebhookAttempts(client),
 		CollectionProducts: dataloader.NewBatchedLoader(func(ctx context.Context, keys []CollectionProductsKey) []*dataloader.Result[catalog.Page[*ent.Product]] {
 			// One windowed query per distinct argument set: in practice, one.
 			byArgs := map[ProductsArgs][]int{}
