@@ -19485,6 +19485,9 @@ type OrderMutation struct {
 	note                        *string
 	version                     *int
 	addversion                  *int
+	buyer_vat_number            *string
+	tax_treatment               *order.TaxTreatment
+	tax_note                    *string
 	clearedFields               map[string]struct{}
 	lines                       map[int]struct{}
 	removedlines                map[int]struct{}
@@ -21025,6 +21028,114 @@ func (m *OrderMutation) ResetVersion() {
 	m.addversion = nil
 }
 
+// SetBuyerVatNumber sets the "buyer_vat_number" field.
+func (m *OrderMutation) SetBuyerVatNumber(s string) {
+	m.buyer_vat_number = &s
+}
+
+// BuyerVatNumber returns the value of the "buyer_vat_number" field in the mutation.
+func (m *OrderMutation) BuyerVatNumber() (r string, exists bool) {
+	v := m.buyer_vat_number
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBuyerVatNumber returns the old "buyer_vat_number" field's value of the Order entity.
+// If the Order object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OrderMutation) OldBuyerVatNumber(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBuyerVatNumber is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBuyerVatNumber requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBuyerVatNumber: %w", err)
+	}
+	return oldValue.BuyerVatNumber, nil
+}
+
+// ResetBuyerVatNumber resets all changes to the "buyer_vat_number" field.
+func (m *OrderMutation) ResetBuyerVatNumber() {
+	m.buyer_vat_number = nil
+}
+
+// SetTaxTreatment sets the "tax_treatment" field.
+func (m *OrderMutation) SetTaxTreatment(ot order.TaxTreatment) {
+	m.tax_treatment = &ot
+}
+
+// TaxTreatment returns the value of the "tax_treatment" field in the mutation.
+func (m *OrderMutation) TaxTreatment() (r order.TaxTreatment, exists bool) {
+	v := m.tax_treatment
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTaxTreatment returns the old "tax_treatment" field's value of the Order entity.
+// If the Order object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OrderMutation) OldTaxTreatment(ctx context.Context) (v order.TaxTreatment, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTaxTreatment is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTaxTreatment requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTaxTreatment: %w", err)
+	}
+	return oldValue.TaxTreatment, nil
+}
+
+// ResetTaxTreatment resets all changes to the "tax_treatment" field.
+func (m *OrderMutation) ResetTaxTreatment() {
+	m.tax_treatment = nil
+}
+
+// SetTaxNote sets the "tax_note" field.
+func (m *OrderMutation) SetTaxNote(s string) {
+	m.tax_note = &s
+}
+
+// TaxNote returns the value of the "tax_note" field in the mutation.
+func (m *OrderMutation) TaxNote() (r string, exists bool) {
+	v := m.tax_note
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTaxNote returns the old "tax_note" field's value of the Order entity.
+// If the Order object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OrderMutation) OldTaxNote(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTaxNote is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTaxNote requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTaxNote: %w", err)
+	}
+	return oldValue.TaxNote, nil
+}
+
+// ResetTaxNote resets all changes to the "tax_note" field.
+func (m *OrderMutation) ResetTaxNote() {
+	m.tax_note = nil
+}
+
 // AddLineIDs adds the "lines" edge to the OrderLine entity by ids.
 func (m *OrderMutation) AddLineIDs(ids ...int) {
 	if m.lines == nil {
@@ -21275,7 +21386,7 @@ func (m *OrderMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *OrderMutation) Fields() []string {
-	fields := make([]string, 0, 30)
+	fields := make([]string, 0, 33)
 	if m.created_at != nil {
 		fields = append(fields, order.FieldCreatedAt)
 	}
@@ -21366,6 +21477,15 @@ func (m *OrderMutation) Fields() []string {
 	if m.version != nil {
 		fields = append(fields, order.FieldVersion)
 	}
+	if m.buyer_vat_number != nil {
+		fields = append(fields, order.FieldBuyerVatNumber)
+	}
+	if m.tax_treatment != nil {
+		fields = append(fields, order.FieldTaxTreatment)
+	}
+	if m.tax_note != nil {
+		fields = append(fields, order.FieldTaxNote)
+	}
 	return fields
 }
 
@@ -21434,6 +21554,12 @@ func (m *OrderMutation) Field(name string) (ent.Value, bool) {
 		return m.Note()
 	case order.FieldVersion:
 		return m.Version()
+	case order.FieldBuyerVatNumber:
+		return m.BuyerVatNumber()
+	case order.FieldTaxTreatment:
+		return m.TaxTreatment()
+	case order.FieldTaxNote:
+		return m.TaxNote()
 	}
 	return nil, false
 }
@@ -21503,6 +21629,12 @@ func (m *OrderMutation) OldField(ctx context.Context, name string) (ent.Value, e
 		return m.OldNote(ctx)
 	case order.FieldVersion:
 		return m.OldVersion(ctx)
+	case order.FieldBuyerVatNumber:
+		return m.OldBuyerVatNumber(ctx)
+	case order.FieldTaxTreatment:
+		return m.OldTaxTreatment(ctx)
+	case order.FieldTaxNote:
+		return m.OldTaxNote(ctx)
 	}
 	return nil, fmt.Errorf("unknown Order field %s", name)
 }
@@ -21721,6 +21853,27 @@ func (m *OrderMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetVersion(v)
+		return nil
+	case order.FieldBuyerVatNumber:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBuyerVatNumber(v)
+		return nil
+	case order.FieldTaxTreatment:
+		v, ok := value.(order.TaxTreatment)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTaxTreatment(v)
+		return nil
+	case order.FieldTaxNote:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTaxNote(v)
 		return nil
 	}
 	return fmt.Errorf("unknown Order field %s", name)
@@ -22040,6 +22193,15 @@ func (m *OrderMutation) ResetField(name string) error {
 		return nil
 	case order.FieldVersion:
 		m.ResetVersion()
+		return nil
+	case order.FieldBuyerVatNumber:
+		m.ResetBuyerVatNumber()
+		return nil
+	case order.FieldTaxTreatment:
+		m.ResetTaxTreatment()
+		return nil
+	case order.FieldTaxNote:
+		m.ResetTaxNote()
 		return nil
 	}
 	return fmt.Errorf("unknown Order field %s", name)

@@ -79,6 +79,12 @@ type Order struct {
 	Note string `json:"note,omitempty"`
 	// bumped by every change: concurrent changes of one order conflict instead of interleaving
 	Version int `json:"version,omitempty"`
+	// the business buyer's VAT number as given at checkout, for invoices and reverse charge
+	BuyerVatNumber string `json:"buyer_vat_number,omitempty"`
+	// how tax was decided: charged, reverse-charged to an EU business buyer, or waived for an exempt customer
+	TaxTreatment order.TaxTreatment `json:"tax_treatment,omitempty"`
+	// the legal note invoices print for the treatment (reverse charge, exemption reason)
+	TaxNote string `json:"tax_note,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the OrderQuery when eager-loading is set.
 	Edges        OrderEdges `json:"edges"`
@@ -147,7 +153,7 @@ func (*Order) scanValues(columns []string) ([]any, error) {
 			values[i] = new(sql.NullBool)
 		case order.FieldID, order.FieldCustomerID, order.FieldSubtotal, order.FieldDiscountTotal, order.FieldShippingTotal, order.FieldTaxTotal, order.FieldTotal, order.FieldTotalPaid, order.FieldTotalRefunded, order.FieldShippingTax, order.FieldShippingRefunded, order.FieldVersion:
 			values[i] = new(sql.NullInt64)
-		case order.FieldCartID, order.FieldEmail, order.FieldCurrency, order.FieldShippingTitle, order.FieldFinancialStatus, order.FieldFulfillmentStatus, order.FieldPaymentProvider, order.FieldPaymentReference, order.FieldStatusToken, order.FieldCancelReason, order.FieldNote:
+		case order.FieldCartID, order.FieldEmail, order.FieldCurrency, order.FieldShippingTitle, order.FieldFinancialStatus, order.FieldFulfillmentStatus, order.FieldPaymentProvider, order.FieldPaymentReference, order.FieldStatusToken, order.FieldCancelReason, order.FieldNote, order.FieldBuyerVatNumber, order.FieldTaxTreatment, order.FieldTaxNote:
 			values[i] = new(sql.NullString)
 		case order.FieldCreatedAt, order.FieldUpdatedAt, order.FieldCancelledAt:
 			values[i] = new(sql.NullTime)
@@ -363,6 +369,24 @@ func (_m *Order) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.Version = int(value.Int64)
 			}
+		case order.FieldBuyerVatNumber:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field buyer_vat_number", values[i])
+			} else if value.Valid {
+				_m.BuyerVatNumber = value.String
+			}
+		case order.FieldTaxTreatment:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field tax_treatment", values[i])
+			} else if value.Valid {
+				_m.TaxTreatment = order.TaxTreatment(value.String)
+			}
+		case order.FieldTaxNote:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field tax_note", values[i])
+			} else if value.Valid {
+				_m.TaxNote = value.String
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -513,6 +537,15 @@ func (_m *Order) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("version=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Version))
+	builder.WriteString(", ")
+	builder.WriteString("buyer_vat_number=")
+	builder.WriteString(_m.BuyerVatNumber)
+	builder.WriteString(", ")
+	builder.WriteString("tax_treatment=")
+	builder.WriteString(fmt.Sprintf("%v", _m.TaxTreatment))
+	builder.WriteString(", ")
+	builder.WriteString("tax_note=")
+	builder.WriteString(_m.TaxNote)
 	builder.WriteByte(')')
 	return builder.String()
 }

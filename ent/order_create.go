@@ -351,6 +351,48 @@ func (_c *OrderCreate) SetNillableVersion(v *int) *OrderCreate {
 	return _c
 }
 
+// SetBuyerVatNumber sets the "buyer_vat_number" field.
+func (_c *OrderCreate) SetBuyerVatNumber(v string) *OrderCreate {
+	_c.mutation.SetBuyerVatNumber(v)
+	return _c
+}
+
+// SetNillableBuyerVatNumber sets the "buyer_vat_number" field if the given value is not nil.
+func (_c *OrderCreate) SetNillableBuyerVatNumber(v *string) *OrderCreate {
+	if v != nil {
+		_c.SetBuyerVatNumber(*v)
+	}
+	return _c
+}
+
+// SetTaxTreatment sets the "tax_treatment" field.
+func (_c *OrderCreate) SetTaxTreatment(v order.TaxTreatment) *OrderCreate {
+	_c.mutation.SetTaxTreatment(v)
+	return _c
+}
+
+// SetNillableTaxTreatment sets the "tax_treatment" field if the given value is not nil.
+func (_c *OrderCreate) SetNillableTaxTreatment(v *order.TaxTreatment) *OrderCreate {
+	if v != nil {
+		_c.SetTaxTreatment(*v)
+	}
+	return _c
+}
+
+// SetTaxNote sets the "tax_note" field.
+func (_c *OrderCreate) SetTaxNote(v string) *OrderCreate {
+	_c.mutation.SetTaxNote(v)
+	return _c
+}
+
+// SetNillableTaxNote sets the "tax_note" field if the given value is not nil.
+func (_c *OrderCreate) SetNillableTaxNote(v *string) *OrderCreate {
+	if v != nil {
+		_c.SetTaxNote(*v)
+	}
+	return _c
+}
+
 // AddLineIDs adds the "lines" edge to the OrderLine entity by IDs.
 func (_c *OrderCreate) AddLineIDs(ids ...int) *OrderCreate {
 	_c.mutation.AddLineIDs(ids...)
@@ -506,6 +548,18 @@ func (_c *OrderCreate) defaults() {
 		v := order.DefaultVersion
 		_c.mutation.SetVersion(v)
 	}
+	if _, ok := _c.mutation.BuyerVatNumber(); !ok {
+		v := order.DefaultBuyerVatNumber
+		_c.mutation.SetBuyerVatNumber(v)
+	}
+	if _, ok := _c.mutation.TaxTreatment(); !ok {
+		v := order.DefaultTaxTreatment
+		_c.mutation.SetTaxTreatment(v)
+	}
+	if _, ok := _c.mutation.TaxNote(); !ok {
+		v := order.DefaultTaxNote
+		_c.mutation.SetTaxNote(v)
+	}
 }
 
 // check runs all checks and user-defined validators on the builder.
@@ -593,6 +647,20 @@ func (_c *OrderCreate) check() error {
 	}
 	if _, ok := _c.mutation.Version(); !ok {
 		return &ValidationError{Name: "version", err: errors.New(`ent: missing required field "Order.version"`)}
+	}
+	if _, ok := _c.mutation.BuyerVatNumber(); !ok {
+		return &ValidationError{Name: "buyer_vat_number", err: errors.New(`ent: missing required field "Order.buyer_vat_number"`)}
+	}
+	if _, ok := _c.mutation.TaxTreatment(); !ok {
+		return &ValidationError{Name: "tax_treatment", err: errors.New(`ent: missing required field "Order.tax_treatment"`)}
+	}
+	if v, ok := _c.mutation.TaxTreatment(); ok {
+		if err := order.TaxTreatmentValidator(v); err != nil {
+			return &ValidationError{Name: "tax_treatment", err: fmt.Errorf(`ent: validator failed for field "Order.tax_treatment": %w`, err)}
+		}
+	}
+	if _, ok := _c.mutation.TaxNote(); !ok {
+		return &ValidationError{Name: "tax_note", err: errors.New(`ent: missing required field "Order.tax_note"`)}
 	}
 	return nil
 }
@@ -740,6 +808,18 @@ func (_c *OrderCreate) createSpec() (*Order, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.Version(); ok {
 		_spec.SetField(order.FieldVersion, field.TypeInt, value)
 		_node.Version = value
+	}
+	if value, ok := _c.mutation.BuyerVatNumber(); ok {
+		_spec.SetField(order.FieldBuyerVatNumber, field.TypeString, value)
+		_node.BuyerVatNumber = value
+	}
+	if value, ok := _c.mutation.TaxTreatment(); ok {
+		_spec.SetField(order.FieldTaxTreatment, field.TypeEnum, value)
+		_node.TaxTreatment = value
+	}
+	if value, ok := _c.mutation.TaxNote(); ok {
+		_spec.SetField(order.FieldTaxNote, field.TypeString, value)
+		_node.TaxNote = value
 	}
 	if nodes := _c.mutation.LinesIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -1310,6 +1390,42 @@ func (u *OrderUpsert) UpdateVersion() *OrderUpsert {
 // AddVersion adds v to the "version" field.
 func (u *OrderUpsert) AddVersion(v int) *OrderUpsert {
 	u.Add(order.FieldVersion, v)
+	return u
+}
+
+// SetBuyerVatNumber sets the "buyer_vat_number" field.
+func (u *OrderUpsert) SetBuyerVatNumber(v string) *OrderUpsert {
+	u.Set(order.FieldBuyerVatNumber, v)
+	return u
+}
+
+// UpdateBuyerVatNumber sets the "buyer_vat_number" field to the value that was provided on create.
+func (u *OrderUpsert) UpdateBuyerVatNumber() *OrderUpsert {
+	u.SetExcluded(order.FieldBuyerVatNumber)
+	return u
+}
+
+// SetTaxTreatment sets the "tax_treatment" field.
+func (u *OrderUpsert) SetTaxTreatment(v order.TaxTreatment) *OrderUpsert {
+	u.Set(order.FieldTaxTreatment, v)
+	return u
+}
+
+// UpdateTaxTreatment sets the "tax_treatment" field to the value that was provided on create.
+func (u *OrderUpsert) UpdateTaxTreatment() *OrderUpsert {
+	u.SetExcluded(order.FieldTaxTreatment)
+	return u
+}
+
+// SetTaxNote sets the "tax_note" field.
+func (u *OrderUpsert) SetTaxNote(v string) *OrderUpsert {
+	u.Set(order.FieldTaxNote, v)
+	return u
+}
+
+// UpdateTaxNote sets the "tax_note" field to the value that was provided on create.
+func (u *OrderUpsert) UpdateTaxNote() *OrderUpsert {
+	u.SetExcluded(order.FieldTaxNote)
 	return u
 }
 
@@ -1887,6 +2003,48 @@ func (u *OrderUpsertOne) AddVersion(v int) *OrderUpsertOne {
 func (u *OrderUpsertOne) UpdateVersion() *OrderUpsertOne {
 	return u.Update(func(s *OrderUpsert) {
 		s.UpdateVersion()
+	})
+}
+
+// SetBuyerVatNumber sets the "buyer_vat_number" field.
+func (u *OrderUpsertOne) SetBuyerVatNumber(v string) *OrderUpsertOne {
+	return u.Update(func(s *OrderUpsert) {
+		s.SetBuyerVatNumber(v)
+	})
+}
+
+// UpdateBuyerVatNumber sets the "buyer_vat_number" field to the value that was provided on create.
+func (u *OrderUpsertOne) UpdateBuyerVatNumber() *OrderUpsertOne {
+	return u.Update(func(s *OrderUpsert) {
+		s.UpdateBuyerVatNumber()
+	})
+}
+
+// SetTaxTreatment sets the "tax_treatment" field.
+func (u *OrderUpsertOne) SetTaxTreatment(v order.TaxTreatment) *OrderUpsertOne {
+	return u.Update(func(s *OrderUpsert) {
+		s.SetTaxTreatment(v)
+	})
+}
+
+// UpdateTaxTreatment sets the "tax_treatment" field to the value that was provided on create.
+func (u *OrderUpsertOne) UpdateTaxTreatment() *OrderUpsertOne {
+	return u.Update(func(s *OrderUpsert) {
+		s.UpdateTaxTreatment()
+	})
+}
+
+// SetTaxNote sets the "tax_note" field.
+func (u *OrderUpsertOne) SetTaxNote(v string) *OrderUpsertOne {
+	return u.Update(func(s *OrderUpsert) {
+		s.SetTaxNote(v)
+	})
+}
+
+// UpdateTaxNote sets the "tax_note" field to the value that was provided on create.
+func (u *OrderUpsertOne) UpdateTaxNote() *OrderUpsertOne {
+	return u.Update(func(s *OrderUpsert) {
+		s.UpdateTaxNote()
 	})
 }
 
@@ -2630,6 +2788,48 @@ func (u *OrderUpsertBulk) AddVersion(v int) *OrderUpsertBulk {
 func (u *OrderUpsertBulk) UpdateVersion() *OrderUpsertBulk {
 	return u.Update(func(s *OrderUpsert) {
 		s.UpdateVersion()
+	})
+}
+
+// SetBuyerVatNumber sets the "buyer_vat_number" field.
+func (u *OrderUpsertBulk) SetBuyerVatNumber(v string) *OrderUpsertBulk {
+	return u.Update(func(s *OrderUpsert) {
+		s.SetBuyerVatNumber(v)
+	})
+}
+
+// UpdateBuyerVatNumber sets the "buyer_vat_number" field to the value that was provided on create.
+func (u *OrderUpsertBulk) UpdateBuyerVatNumber() *OrderUpsertBulk {
+	return u.Update(func(s *OrderUpsert) {
+		s.UpdateBuyerVatNumber()
+	})
+}
+
+// SetTaxTreatment sets the "tax_treatment" field.
+func (u *OrderUpsertBulk) SetTaxTreatment(v order.TaxTreatment) *OrderUpsertBulk {
+	return u.Update(func(s *OrderUpsert) {
+		s.SetTaxTreatment(v)
+	})
+}
+
+// UpdateTaxTreatment sets the "tax_treatment" field to the value that was provided on create.
+func (u *OrderUpsertBulk) UpdateTaxTreatment() *OrderUpsertBulk {
+	return u.Update(func(s *OrderUpsert) {
+		s.UpdateTaxTreatment()
+	})
+}
+
+// SetTaxNote sets the "tax_note" field.
+func (u *OrderUpsertBulk) SetTaxNote(v string) *OrderUpsertBulk {
+	return u.Update(func(s *OrderUpsert) {
+		s.SetTaxNote(v)
+	})
+}
+
+// UpdateTaxNote sets the "tax_note" field to the value that was provided on create.
+func (u *OrderUpsertBulk) UpdateTaxNote() *OrderUpsertBulk {
+	return u.Update(func(s *OrderUpsert) {
+		s.UpdateTaxNote()
 	})
 }
 

@@ -532,6 +532,48 @@ func (_u *OrderUpdate) AddVersion(v int) *OrderUpdate {
 	return _u
 }
 
+// SetBuyerVatNumber sets the "buyer_vat_number" field.
+func (_u *OrderUpdate) SetBuyerVatNumber(v string) *OrderUpdate {
+	_u.mutation.SetBuyerVatNumber(v)
+	return _u
+}
+
+// SetNillableBuyerVatNumber sets the "buyer_vat_number" field if the given value is not nil.
+func (_u *OrderUpdate) SetNillableBuyerVatNumber(v *string) *OrderUpdate {
+	if v != nil {
+		_u.SetBuyerVatNumber(*v)
+	}
+	return _u
+}
+
+// SetTaxTreatment sets the "tax_treatment" field.
+func (_u *OrderUpdate) SetTaxTreatment(v order.TaxTreatment) *OrderUpdate {
+	_u.mutation.SetTaxTreatment(v)
+	return _u
+}
+
+// SetNillableTaxTreatment sets the "tax_treatment" field if the given value is not nil.
+func (_u *OrderUpdate) SetNillableTaxTreatment(v *order.TaxTreatment) *OrderUpdate {
+	if v != nil {
+		_u.SetTaxTreatment(*v)
+	}
+	return _u
+}
+
+// SetTaxNote sets the "tax_note" field.
+func (_u *OrderUpdate) SetTaxNote(v string) *OrderUpdate {
+	_u.mutation.SetTaxNote(v)
+	return _u
+}
+
+// SetNillableTaxNote sets the "tax_note" field if the given value is not nil.
+func (_u *OrderUpdate) SetNillableTaxNote(v *string) *OrderUpdate {
+	if v != nil {
+		_u.SetTaxNote(*v)
+	}
+	return _u
+}
+
 // AddLineIDs adds the "lines" edge to the OrderLine entity by IDs.
 func (_u *OrderUpdate) AddLineIDs(ids ...int) *OrderUpdate {
 	_u.mutation.AddLineIDs(ids...)
@@ -734,6 +776,11 @@ func (_u *OrderUpdate) check() error {
 			return &ValidationError{Name: "cancel_reason", err: fmt.Errorf(`ent: validator failed for field "Order.cancel_reason": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.TaxTreatment(); ok {
+		if err := order.TaxTreatmentValidator(v); err != nil {
+			return &ValidationError{Name: "tax_treatment", err: fmt.Errorf(`ent: validator failed for field "Order.tax_treatment": %w`, err)}
+		}
+	}
 	return nil
 }
 
@@ -905,6 +952,15 @@ func (_u *OrderUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if value, ok := _u.mutation.AddedVersion(); ok {
 		_spec.AddField(order.FieldVersion, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.BuyerVatNumber(); ok {
+		_spec.SetField(order.FieldBuyerVatNumber, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.TaxTreatment(); ok {
+		_spec.SetField(order.FieldTaxTreatment, field.TypeEnum, value)
+	}
+	if value, ok := _u.mutation.TaxNote(); ok {
+		_spec.SetField(order.FieldTaxNote, field.TypeString, value)
 	}
 	if _u.mutation.LinesCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -1605,6 +1661,48 @@ func (_u *OrderUpdateOne) AddVersion(v int) *OrderUpdateOne {
 	return _u
 }
 
+// SetBuyerVatNumber sets the "buyer_vat_number" field.
+func (_u *OrderUpdateOne) SetBuyerVatNumber(v string) *OrderUpdateOne {
+	_u.mutation.SetBuyerVatNumber(v)
+	return _u
+}
+
+// SetNillableBuyerVatNumber sets the "buyer_vat_number" field if the given value is not nil.
+func (_u *OrderUpdateOne) SetNillableBuyerVatNumber(v *string) *OrderUpdateOne {
+	if v != nil {
+		_u.SetBuyerVatNumber(*v)
+	}
+	return _u
+}
+
+// SetTaxTreatment sets the "tax_treatment" field.
+func (_u *OrderUpdateOne) SetTaxTreatment(v order.TaxTreatment) *OrderUpdateOne {
+	_u.mutation.SetTaxTreatment(v)
+	return _u
+}
+
+// SetNillableTaxTreatment sets the "tax_treatment" field if the given value is not nil.
+func (_u *OrderUpdateOne) SetNillableTaxTreatment(v *order.TaxTreatment) *OrderUpdateOne {
+	if v != nil {
+		_u.SetTaxTreatment(*v)
+	}
+	return _u
+}
+
+// SetTaxNote sets the "tax_note" field.
+func (_u *OrderUpdateOne) SetTaxNote(v string) *OrderUpdateOne {
+	_u.mutation.SetTaxNote(v)
+	return _u
+}
+
+// SetNillableTaxNote sets the "tax_note" field if the given value is not nil.
+func (_u *OrderUpdateOne) SetNillableTaxNote(v *string) *OrderUpdateOne {
+	if v != nil {
+		_u.SetTaxNote(*v)
+	}
+	return _u
+}
+
 // AddLineIDs adds the "lines" edge to the OrderLine entity by IDs.
 func (_u *OrderUpdateOne) AddLineIDs(ids ...int) *OrderUpdateOne {
 	_u.mutation.AddLineIDs(ids...)
@@ -1820,6 +1918,11 @@ func (_u *OrderUpdateOne) check() error {
 			return &ValidationError{Name: "cancel_reason", err: fmt.Errorf(`ent: validator failed for field "Order.cancel_reason": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.TaxTreatment(); ok {
+		if err := order.TaxTreatmentValidator(v); err != nil {
+			return &ValidationError{Name: "tax_treatment", err: fmt.Errorf(`ent: validator failed for field "Order.tax_treatment": %w`, err)}
+		}
+	}
 	return nil
 }
 
@@ -2008,6 +2111,15 @@ func (_u *OrderUpdateOne) sqlSave(ctx context.Context) (_node *Order, err error)
 	}
 	if value, ok := _u.mutation.AddedVersion(); ok {
 		_spec.AddField(order.FieldVersion, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.BuyerVatNumber(); ok {
+		_spec.SetField(order.FieldBuyerVatNumber, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.TaxTreatment(); ok {
+		_spec.SetField(order.FieldTaxTreatment, field.TypeEnum, value)
+	}
+	if value, ok := _u.mutation.TaxNote(); ok {
+		_spec.SetField(order.FieldTaxNote, field.TypeString, value)
 	}
 	if _u.mutation.LinesCleared() {
 		edge := &sqlgraph.EdgeSpec{

@@ -660,6 +660,14 @@ func init() {
 	orderDescVersion := orderFields[27].Descriptor()
 	// order.DefaultVersion holds the default value on creation for the version field.
 	order.DefaultVersion = orderDescVersion.Default.(int)
+	// orderDescBuyerVatNumber is the schema descriptor for buyer_vat_number field.
+	orderDescBuyerVatNumber := orderFields[28].Descriptor()
+	// order.DefaultBuyerVatNumber holds the default value on creation for the buyer_vat_number field.
+	order.DefaultBuyerVatNumber = orderDescBuyerVatNumber.Default.(string)
+	// orderDescTaxNote is the schema descriptor for tax_note field.
+	orderDescTaxNote := orderFields[30].Descriptor()
+	// order.DefaultTaxNote holds the default value on creation for the tax_note field.
+	order.DefaultTaxNote = orderDescTaxNote.Default.(string)
 	ordereventFields := schema.OrderEvent{}.Fields()
 	_ = ordereventFields
 	// ordereventDescMessage is the schema descriptor for message field.

@@ -685,6 +685,9 @@ var (
 		{Name: "discount_applications", Type: field.TypeJSON, Nullable: true},
 		{Name: "note", Type: field.TypeString, Size: 2147483647, Default: ""},
 		{Name: "version", Type: field.TypeInt, Default: 0},
+		{Name: "buyer_vat_number", Type: field.TypeString, Default: ""},
+		{Name: "tax_treatment", Type: field.TypeEnum, Enums: []string{"STANDARD", "REVERSE_CHARGE", "EXEMPT"}, Default: "STANDARD"},
+		{Name: "tax_note", Type: field.TypeString, Default: ""},
 	}
 	// OrdersTable holds the schema information for the "orders" table.
 	OrdersTable = &schema.Table{

@@ -75,6 +75,12 @@ const (
 	FieldNote = "note"
 	// FieldVersion holds the string denoting the version field in the database.
 	FieldVersion = "version"
+	// FieldBuyerVatNumber holds the string denoting the buyer_vat_number field in the database.
+	FieldBuyerVatNumber = "buyer_vat_number"
+	// FieldTaxTreatment holds the string denoting the tax_treatment field in the database.
+	FieldTaxTreatment = "tax_treatment"
+	// FieldTaxNote holds the string denoting the tax_note field in the database.
+	FieldTaxNote = "tax_note"
 	// EdgeLines holds the string denoting the lines edge name in mutations.
 	EdgeLines = "lines"
 	// EdgeEvents holds the string denoting the events edge name in mutations.
@@ -148,6 +154,9 @@ var Columns = []string{
 	FieldDiscountApplications,
 	FieldNote,
 	FieldVersion,
+	FieldBuyerVatNumber,
+	FieldTaxTreatment,
+	FieldTaxNote,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -189,6 +198,10 @@ var (
 	DefaultNote string
 	// DefaultVersion holds the default value on creation for the "version" field.
 	DefaultVersion int
+	// DefaultBuyerVatNumber holds the default value on creation for the "buyer_vat_number" field.
+	DefaultBuyerVatNumber string
+	// DefaultTaxNote holds the default value on creation for the "tax_note" field.
+	DefaultTaxNote string
 )
 
 // FinancialStatus defines the type for the "financial_status" enum field.
@@ -272,6 +285,33 @@ func CancelReasonValidator(cr CancelReason) error {
 		return nil
 	default:
 		return fmt.Errorf("order: invalid enum value for cancel_reason field: %q", cr)
+	}
+}
+
+// TaxTreatment defines the type for the "tax_treatment" enum field.
+type TaxTreatment string
+
+// TaxTreatmentSTANDARD is the default value of the TaxTreatment enum.
+const DefaultTaxTreatment = TaxTreatmentSTANDARD
+
+// TaxTreatment values.
+const (
+	TaxTreatmentSTANDARD       TaxTreatment = "STANDARD"
+	TaxTreatmentREVERSE_CHARGE TaxTreatment = "REVERSE_CHARGE"
+	TaxTreatmentEXEMPT         TaxTreatment = "EXEMPT"
+)
+
+func (tt TaxTreatment) String() string {
+	return string(tt)
+}
+
+// TaxTreatmentValidator is a validator for the "tax_treatment" field enum values. It is called by the builders before save.
+func TaxTreatmentValidator(tt TaxTreatment) error {
+	switch tt {
+	case TaxTreatmentSTANDARD, TaxTreatmentREVERSE_CHARGE, TaxTreatmentEXEMPT:
+		return nil
+	default:
+		return fmt.Errorf("order: invalid enum value for tax_treatment field: %q", tt)
 	}
 }
 
@@ -411,6 +451,21 @@ func ByNote(opts ...sql.OrderTermOption) OrderOption {
 // ByVersion orders the results by the version field.
 func ByVersion(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldVersion, opts...).ToFunc()
+}
+
+// ByBuyerVatNumber orders the results by the buyer_vat_number field.
+func ByBuyerVatNumber(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldBuyerVatNumber, opts...).ToFunc()
+}
+
+// ByTaxTreatment orders the results by the tax_treatment field.
+func ByTaxTreatment(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldTaxTreatment, opts...).ToFunc()
+}
+
+// ByTaxNote orders the results by the tax_note field.
+func ByTaxNote(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldTaxNote, opts...).ToFunc()
 }
 
 // ByLinesCount orders the results by lines count.

@@ -170,6 +170,16 @@ func Version(v int) predicate.Order {
 	return predicate.Order(sql.FieldEQ(FieldVersion, v))
 }
 
+// BuyerVatNumber applies equality check predicate on the "buyer_vat_number" field. It's identical to BuyerVatNumberEQ.
+func BuyerVatNumber(v string) predicate.Order {
+	return predicate.Order(sql.FieldEQ(FieldBuyerVatNumber, v))
+}
+
+// TaxNote applies equality check predicate on the "tax_note" field. It's identical to TaxNoteEQ.
+func TaxNote(v string) predicate.Order {
+	return predicate.Order(sql.FieldEQ(FieldTaxNote, v))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.Order {
 	return predicate.Order(sql.FieldEQ(FieldCreatedAt, v))
@@ -1388,6 +1398,156 @@ func VersionLT(v int) predicate.Order {
 // VersionLTE applies the LTE predicate on the "version" field.
 func VersionLTE(v int) predicate.Order {
 	return predicate.Order(sql.FieldLTE(FieldVersion, v))
+}
+
+// BuyerVatNumberEQ applies the EQ predicate on the "buyer_vat_number" field.
+func BuyerVatNumberEQ(v string) predicate.Order {
+	return predicate.Order(sql.FieldEQ(FieldBuyerVatNumber, v))
+}
+
+// BuyerVatNumberNEQ applies the NEQ predicate on the "buyer_vat_number" field.
+func BuyerVatNumberNEQ(v string) predicate.Order {
+	return predicate.Order(sql.FieldNEQ(FieldBuyerVatNumber, v))
+}
+
+// BuyerVatNumberIn applies the In predicate on the "buyer_vat_number" field.
+func BuyerVatNumberIn(vs ...string) predicate.Order {
+	return predicate.Order(sql.FieldIn(FieldBuyerVatNumber, vs...))
+}
+
+// BuyerVatNumberNotIn applies the NotIn predicate on the "buyer_vat_number" field.
+func BuyerVatNumberNotIn(vs ...string) predicate.Order {
+	return predicate.Order(sql.FieldNotIn(FieldBuyerVatNumber, vs...))
+}
+
+// BuyerVatNumberGT applies the GT predicate on the "buyer_vat_number" field.
+func BuyerVatNumberGT(v string) predicate.Order {
+	return predicate.Order(sql.FieldGT(FieldBuyerVatNumber, v))
+}
+
+// BuyerVatNumberGTE applies the GTE predicate on the "buyer_vat_number" field.
+func BuyerVatNumberGTE(v string) predicate.Order {
+	return predicate.Order(sql.FieldGTE(FieldBuyerVatNumber, v))
+}
+
+// BuyerVatNumberLT applies the LT predicate on the "buyer_vat_number" field.
+func BuyerVatNumberLT(v string) predicate.Order {
+	return predicate.Order(sql.FieldLT(FieldBuyerVatNumber, v))
+}
+
+// BuyerVatNumberLTE applies the LTE predicate on the "buyer_vat_number" field.
+func BuyerVatNumberLTE(v string) predicate.Order {
+	return predicate.Order(sql.FieldLTE(FieldBuyerVatNumber, v))
+}
+
+// BuyerVatNumberContains applies the Contains predicate on the "buyer_vat_number" field.
+func BuyerVatNumberContains(v string) predicate.Order {
+	return predicate.Order(sql.FieldContains(FieldBuyerVatNumber, v))
+}
+
+// BuyerVatNumberHasPrefix applies the HasPrefix predicate on the "buyer_vat_number" field.
+func BuyerVatNumberHasPrefix(v string) predicate.Order {
+	return predicate.Order(sql.FieldHasPrefix(FieldBuyerVatNumber, v))
+}
+
+// BuyerVatNumberHasSuffix applies the HasSuffix predicate on the "buyer_vat_number" field.
+func BuyerVatNumberHasSuffix(v string) predicate.Order {
+	return predicate.Order(sql.FieldHasSuffix(FieldBuyerVatNumber, v))
+}
+
+// BuyerVatNumberEqualFold applies the EqualFold predicate on the "buyer_vat_number" field.
+func BuyerVatNumberEqualFold(v string) predicate.Order {
+	return predicate.Order(sql.FieldEqualFold(FieldBuyerVatNumber, v))
+}
+
+// BuyerVatNumberContainsFold applies the ContainsFold predicate on the "buyer_vat_number" field.
+func BuyerVatNumberContainsFold(v string) predicate.Order {
+	return predicate.Order(sql.FieldContainsFold(FieldBuyerVatNumber, v))
+}
+
+// TaxTreatmentEQ applies the EQ predicate on the "tax_treatment" field.
+func TaxTreatmentEQ(v TaxTreatment) predicate.Order {
+	return predicate.Order(sql.FieldEQ(FieldTaxTreatment, v))
+}
+
+// TaxTreatmentNEQ applies the NEQ predicate on the "tax_treatment" field.
+func TaxTreatmentNEQ(v TaxTreatment) predicate.Order {
+	return predicate.Order(sql.FieldNEQ(FieldTaxTreatment, v))
+}
+
+// TaxTreatmentIn applies the In predicate on the "tax_treatment" field.
+func TaxTreatmentIn(vs ...TaxTreatment) predicate.Order {
+	return predicate.Order(sql.FieldIn(FieldTaxTreatment, vs...))
+}
+
+// TaxTreatmentNotIn applies the NotIn predicate on the "tax_treatment" field.
+func TaxTreatmentNotIn(vs ...TaxTreatment) predicate.Order {
+	return predicate.Order(sql.FieldNotIn(FieldTaxTreatment, vs...))
+}
+
+// TaxNoteEQ applies the EQ predicate on the "tax_note" field.
+func TaxNoteEQ(v string) predicate.Order {
+	return predicate.Order(sql.FieldEQ(FieldTaxNote, v))
+}
+
+// TaxNoteNEQ applies the NEQ predicate on the "tax_note" field.
+func TaxNoteNEQ(v string) predicate.Order {
+	return predicate.Order(sql.FieldNEQ(FieldTaxNote, v))
+}
+
+// TaxNoteIn applies the In predicate on the "tax_note" field.
+func TaxNoteIn(vs ...string) predicate.Order {
+	return predicate.Order(sql.FieldIn(FieldTaxNote, vs...))
+}
+
+// TaxNoteNotIn applies the NotIn predicate on the "tax_note" field.
+func TaxNoteNotIn(vs ...string) predicate.Order {
+	return predicate.Order(sql.FieldNotIn(FieldTaxNote, vs...))
+}
+
+// TaxNoteGT applies the GT predicate on the "tax_note" field.
+func TaxNoteGT(v string) predicate.Order {
+	return predicate.Order(sql.FieldGT(FieldTaxNote, v))
+}
+
+// TaxNoteGTE applies the GTE predicate on the "tax_note" field.
+func TaxNoteGTE(v string) predicate.Order {
+	return predicate.Order(sql.FieldGTE(FieldTaxNote, v))
+}
+
+// TaxNoteLT applies the LT predicate on the "tax_note" field.
+func TaxNoteLT(v string) predicate.Order {
+	return predicate.Order(sql.FieldLT(FieldTaxNote, v))
+}
+
+// TaxNoteLTE applies the LTE predicate on the "tax_note" field.
+func TaxNoteLTE(v string) predicate.Order {
+	return predicate.Order(sql.FieldLTE(FieldTaxNote, v))
+}
+
+// TaxNoteContains applies the Contains predicate on the "tax_note" field.
+func TaxNoteContains(v string) predicate.Order {
+	return predicate.Order(sql.FieldContains(FieldTaxNote, v))
+}
+
+// TaxNoteHasPrefix applies the HasPrefix predicate on the "tax_note" field.
+func TaxNoteHasPrefix(v string) predicate.Order {
+	return predicate.Order(sql.FieldHasPrefix(FieldTaxNote, v))
+}
+
+// TaxNoteHasSuffix applies the HasSuffix predicate on the "tax_note" field.
+func TaxNoteHasSuffix(v string) predicate.Order {
+	return predicate.Order(sql.FieldHasSuffix(FieldTaxNote, v))
+}
+
+// TaxNoteEqualFold applies the EqualFold predicate on the "tax_note" field.
+func TaxNoteEqualFold(v string) predicate.Order {
+	return predicate.Order(sql.FieldEqualFold(FieldTaxNote, v))
+}
+
+// TaxNoteContainsFold applies the ContainsFold predicate on the "tax_note" field.
+func TaxNoteContainsFold(v string) predicate.Order {
+	return predicate.Order(sql.FieldContainsFold(FieldTaxNote, v))
 }
 
 // HasLines applies the HasEdge predicate on the "lines" edge.

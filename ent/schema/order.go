@@ -45,6 +45,10 @@ func (Order) Fields() []ent.Field {
 		field.JSON("discount_applications", []DiscountApplication{}).Optional(),
 		field.Text("note").Default(""),
 		field.Int("version").Default(0).Comment("bumped by every change: concurrent changes of one order conflict instead of interleaving"),
+		field.String("buyer_vat_number").Default("").Comment("the business buyer's VAT number as given at checkout, for invoices and reverse charge"),
+		field.Enum("tax_treatment").Values("STANDARD", "REVERSE_CHARGE", "EXEMPT").Default("STANDARD").
+			Comment("how tax was decided: charged, reverse-charged to an EU business buyer, or waived for an exempt customer"),
+		field.String("tax_note").Default("").Comment("the legal note invoices print for the treatment (reverse charge, exemption reason)"),
 	}
 }
 
