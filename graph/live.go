@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -224,11 +225,16 @@ func (r *Resolver) followProducts(ctx context.Context, handles []string) (<-chan
 			}
 			want = []int{id}
 		}
-		ps, err := r.client.Product.Query().Where(product.IDIn(want...)).Order(ent.Asc(product.FieldID)).All(ctx)
+		// Subscribers of the same products read them once per change (sharedLoaders).
+		v, err := r.sharedLoaders().Memo(fmt.Sprint("live-products:", want), func() (any, error) {
+			return r.client.Product.Query().Where(product.IDIn(want...)).Order(ent.Asc(product.FieldID)).
+				All(context.WithoutCancel(ctx))
+		})
 		if err != nil {
 			return nil, end, err
 		}
-		visible := ps[:0]
+		ps := v.([]*ent.Product)
+		visible := make([]*ent.Product, 0, len(ps)) // ps is shared: never filtered in place
 		for _, p := range ps {
 			if r.visibleProduct(ctx, p) != nil {
 				visible = append(visible, p)
@@ -264,14 +270,58 @@ func (r *Resolver) followOrderEvents(ctx context.Context) (<-chan *model.OrderCh
 
 // LiveResponses gives each value a subscription sends loaders of its own: a connection lives for
 // hours, and a loader of its first request would answer every later value from what it read then.
+// Values of productAvailability, the same public data for everyone, share their loaders between two
+// changes instead (sharedLoaders), so that a change followed by thousands of subscribers is read once.
 func LiveResponses(client *ent.Client, r *Resolver) graphql.ResponseMiddleware {
 	return func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
 		if !graphql.HasOperationContext(ctx) {
 			return next(ctx)
 		}
-		if oc := graphql.GetOperationContext(ctx); oc.Operation != nil && oc.Operation.Operation == ast.Subscription {
-			ctx = loaders.With(ctx, loaders.New(client, r.catalog))
+		oc := graphql.GetOperationContext(ctx)
+		if oc.Operation == nil || oc.Operation.Operation != ast.Subscription {
+			return next(ctx)
 		}
-		return next(ctx)
+		if public(oc.Operation) && r.live != nil {
+			// The value is read once the change it answers was published, so loaders chosen at first
+			// use are as fresh as the change. A shared read must not fail because one of its readers
+			// went away: the subscription still ends, its channel closed by follow.
+			return next(loaders.WithLazy(context.WithoutCancel(ctx), r.sharedLoaders))
+		}
+		return next(loaders.With(ctx, loaders.New(client, r.catalog)))
 	}
+}
+
+// public reports whether op subscribes to productAvailability alone, whose values do not depend on
+// who asks beyond what follow checks (each product's visibility).
+func public(op *ast.OperationDefinition) bool {
+	if len(op.SelectionSet) != 1 {
+		return false
+	}
+	f, ok := op.SelectionSet[0].(*ast.Field)
+	return ok && f.Name == "productAvailability"
+}
+
+// liveShared holds the loaders public subscriptions share, and the hub's Seq they were made at.
+type liveShared struct {
+	mu  sync.Mutex
+	seq uint64
+	l   *loaders.Loaders
+}
+
+// sharedLoaders returns loaders made after the latest change was published: shared by every reader
+// until the next change, since what they cached is at least as fresh as that change.
+func (r *Resolver) sharedLoaders() *loaders.Loaders {
+	seq := r.live.Seq()
+	s := &r.shared
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case s.l != nil && s.seq == seq:
+	case s.l == nil || seq > s.seq:
+		s.l, s.seq = loaders.New(r.client, r.catalog), seq
+	default:
+		// A reader that saw an older Seq than the shared loaders': its own, made now, are fresh enough.
+		return loaders.New(r.client, r.catalog)
+	}
+	return s.l
 }

@@ -38,7 +38,9 @@ type Resolver struct {
 	media     *media.Library
 	webhooks  *webhooks.Service
 	live      *realtime.Hub
-	log       *slog.Logger
+	// shared are the loaders public live subscriptions share between two changes (live.go).
+	shared liveShared
+	log    *slog.Logger
 }
 
 // Services are the domain services resolvers call.

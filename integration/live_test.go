@@ -261,6 +261,42 @@ func TestLiveSubscriptions(t *testing.T) {
 			}
 		})
 
+		// Subscribers of one product share what they read between two changes: each must still see
+		// every change's effect, never a value read before it.
+		t.Run("productAvailabilityShared", func(t *testing.T) {
+			var clients []*liveClient
+			for range 3 {
+				c, err := dialLive(t, s, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				c.subscribe("p", liveProduct, map[string]any{"h": []string{"organic-cotton-tee"}})
+				clients = append(clients, c)
+			}
+			var before float64
+			for i, c := range clients {
+				v := at(c.data("p", 5*time.Second), "productAvailability.totalInventory").(float64)
+				if i > 0 && v != before {
+					t.Fatalf("subscribers start from %v and %v", before, v)
+				}
+				before = v
+			}
+			for range 5 {
+				noUserErrors(t, s.data(t, owner, adjustStock, map[string]any{"v": tee, "l": loc, "d": -1}), "inventoryAdjustQuantities")
+			}
+			for i, c := range clients {
+				// Changes may coalesce; the values only go down, and the last is the stock after all five.
+				last := before
+				for last != before-5 {
+					got := at(c.data("p", 5*time.Second), "productAvailability.totalInventory").(float64)
+					if got > last || got < before-5 {
+						t.Fatalf("subscriber %d: %v after %v (from %v, 5 taken one by one)", i, got, last, before)
+					}
+					last = got
+				}
+			}
+		})
+
 		t.Run("cartUpdated", func(t *testing.T) {
 			d := s.data(t, nil, `mutation($v: ID!) { cartCreate(input: {lines: [{merchandiseId: $v, quantity: 1}]}) { cart { id } userErrors { message } } }`, map[string]any{"v": tee})
 			cart := str(d, "cartCreate.cart.id")

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -53,6 +54,10 @@ type Hub struct {
 	// before its client is dropped as too slow (DefaultWriteTimeout).
 	WriteTimeout time.Duration
 
+	// seq counts the changes published, so that subscribers reading after the same change can share
+	// what they read (see Seq).
+	seq atomic.Uint64
+
 	mu      sync.RWMutex
 	subs    map[string]map[*Subscriber]struct{}
 	callers map[string]int
@@ -74,6 +79,11 @@ func (h *Hub) Subscribers() int {
 	defer h.mu.RUnlock()
 	return h.total
 }
+
+// Seq counts the changes published so far. A read made after Seq returned n sees every change up to
+// the n-th committed (changes are published after their commit), so readers that find the same Seq
+// may share one read.
+func (h *Hub) Seq() uint64 { return h.seq.Load() }
 
 // Subscriber is one live subscription's queue of changes.
 type Subscriber struct {
@@ -117,6 +127,7 @@ func (h *Hub) Subscribe(caller string, keys []string, drop func(reason string)) 
 
 // Publish queues c for its subscribers. It never blocks on them: one whose queue is full is dropped.
 func (h *Hub) Publish(c Change) {
+	h.seq.Add(1)
 	h.mu.RLock()
 	var targets []*Subscriber
 	for s := range h.subs[c.Key()] {
@@ -134,6 +145,7 @@ func (h *Hub) Publish(c Change) {
 // PublishAll publishes every change, as after a lost connection to the other replicas: subscribers
 // then read their resources again, in case they missed a change.
 func (h *Hub) PublishAll() {
+	h.seq.Add(1)
 	h.mu.RLock()
 	var all []*Subscriber
 	seen := map[*Subscriber]bool{}

@@ -306,7 +306,24 @@ func Middleware(client *ent.Client, c *catalog.Catalog, next http.Handler) http.
 
 // For returns the request's loaders.
 func For(ctx context.Context) *Loaders {
+	if l, ok := ctx.Value(ctxKey{}).(*lazy); ok {
+		l.once.Do(func() { l.l = l.get() })
+		return l.l
+	}
 	return ctx.Value(ctxKey{}).(*Loaders)
+}
+
+// lazy are loaders chosen when first asked for.
+type lazy struct {
+	once sync.Once
+	get  func() *Loaders
+	l    *Loaders
+}
+
+// WithLazy returns ctx carrying the loaders get returns when first asked for: a live subscription's
+// value picks them once it has been read, which is after the change it answers was published.
+func WithLazy(ctx context.Context, get func() *Loaders) context.Context {
+	return context.WithValue(ctx, ctxKey{}, &lazy{get: get})
 }
 
 // With returns ctx carrying l, for work outside a request's own loaders (each value of a live
