@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"reflect"
 	"slices"
 	"strconv"
@@ -24,7 +25,8 @@ import (
 	"github.com/emporium/emporium/realtime"
 )
 
-// Announcer tells live subscriptions about committed changes of orders, carts, stock and prices, and
+// Announcer tells live subscriptions about committed changes of orders, carts, stock, prices and
+// products (edits, publication, deletion, variants added or removed), and
 // records the outbox events of carts and stock levels (carts/create, carts/update,
 // inventory_levels/update) while a webhook subscription wants them.
 //
@@ -55,20 +57,22 @@ type liveChanges struct {
 	carts      map[string]bool // true: created in this transaction
 	levels     map[int]bool
 	variants   map[int]bool
+	products   map[int]bool // edited, unpublished, deleted, or with variants added or removed
 }
 
 func newLiveChanges() *liveChanges {
 	return &liveChanges{orders: map[int]bool{}, orderKinds: map[int][]string{}, carts: map[string]bool{},
-		levels: map[int]bool{}, variants: map[int]bool{}}
+		levels: map[int]bool{}, variants: map[int]bool{}, products: map[int]bool{}}
 }
 
 func (c *liveChanges) empty() bool {
-	return len(c.orders) == 0 && len(c.carts) == 0 && len(c.levels) == 0 && len(c.variants) == 0
+	return len(c.orders) == 0 && len(c.carts) == 0 && len(c.levels) == 0 && len(c.variants) == 0 && len(c.products) == 0
 }
 
 // watchedTypes are the ent types whose writes are announced.
 var watchedTypes = map[string]bool{
 	ent.TypeOrder: true, ent.TypeEvent: true, ent.TypeCart: true, ent.TypeInventoryLevel: true, ent.TypeVariantPrice: true,
+	ent.TypeProduct: true, ent.TypeProductVariant: true,
 }
 
 // Hook gathers the changes of each transaction, and announces them when it commits.
@@ -135,6 +139,25 @@ func (a *Announcer) before(ctx context.Context, m ent.Mutation, c *liveChanges) 
 			c.variants[v] = true
 		}
 		return err
+	case *ent.ProductMutation:
+		// A product unpublished or deleted must leave its followers' answers.
+		ids, err := m.IDs(ctx)
+		for _, id := range ids {
+			c.products[id] = true
+		}
+		return err
+	case *ent.ProductVariantMutation:
+		ids, err := m.IDs(ctx)
+		if err != nil || len(ids) == 0 {
+			return err
+		}
+		// Read before the write: a deleted variant's product is not to be found after it.
+		products, err := m.Client().ProductVariant.Query().Where(productvariant.IDIn(ids...)).Unique(true).
+			Select(productvariant.FieldProductID).Ints(ctx)
+		for _, p := range products {
+			c.products[p] = true
+		}
+		return err
 	case *ent.VariantPriceMutation:
 		ids, err := m.IDs(ctx)
 		if err != nil || len(ids) == 0 {
@@ -161,6 +184,8 @@ func after(v ent.Value, c *liveChanges) {
 		c.variants[v.VariantID] = true
 	case *ent.VariantPrice:
 		c.variants[v.VariantID] = true
+	case *ent.ProductVariant:
+		c.products[v.ProductID] = true
 	case *ent.Event:
 		if !strings.HasPrefix(v.Topic, "orders/") {
 			return
@@ -224,6 +249,9 @@ func (a *Announcer) gather(tx *ent.Tx, c *liveChanges) {
 	}
 	for id := range c.variants {
 		all.variants[id] = true
+	}
+	for id := range c.products {
+		all.products[id] = true
 	}
 }
 
@@ -314,19 +342,23 @@ func changesOf(ctx context.Context, client *ent.Client, c *liveChanges) ([]realt
 	for token := range c.carts {
 		out = append(out, realtime.Change{Topic: realtime.TopicCart, ID: token})
 	}
+	products := maps.Clone(c.products)
 	if len(c.variants) > 0 {
 		ids := make([]int, 0, len(c.variants))
 		for id := range c.variants {
 			ids = append(ids, id)
 		}
-		products, err := client.ProductVariant.Query().Where(productvariant.IDIn(ids...)).Unique(true).
+		ofVariants, err := client.ProductVariant.Query().Where(productvariant.IDIn(ids...)).Unique(true).
 			Select(productvariant.FieldProductID).Ints(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("events: products of changed variants: %w", err)
 		}
-		for _, p := range products {
-			out = append(out, realtime.Change{Topic: realtime.TopicProduct, ID: strconv.Itoa(p)})
+		for _, p := range ofVariants {
+			products[p] = true
 		}
+	}
+	for p := range products {
+		out = append(out, realtime.Change{Topic: realtime.TopicProduct, ID: strconv.Itoa(p)})
 	}
 	return out, nil
 }

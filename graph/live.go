@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -217,7 +218,7 @@ func (r *Resolver) followProducts(ctx context.Context, handles []string) (<-chan
 	}
 	// The first values, and those after a gap, are every product; a change sends its product.
 	return follow(ctx, r, keys, true, func(ctx context.Context, c realtime.Change) ([]*ent.Product, step, error) {
-		want := ids
+		want := slices.Clone(ids)
 		if c.Topic != gap.Topic {
 			id, err := strconv.Atoi(c.ID)
 			if err != nil {
@@ -239,6 +240,14 @@ func (r *Resolver) followProducts(ctx context.Context, handles []string) (<-chan
 			if r.visibleProduct(ctx, p) != nil {
 				visible = append(visible, p)
 			}
+		}
+		// A product deleted or no longer visible to the caller leaves the subscription, which ends
+		// with its last product.
+		ids = slices.DeleteFunc(ids, func(id int) bool {
+			return slices.Contains(want, id) && !slices.ContainsFunc(visible, func(p *ent.Product) bool { return p.ID == id })
+		})
+		if len(ids) == 0 {
+			return nil, end, nil
 		}
 		return visible, send, nil
 	})
