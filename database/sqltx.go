@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 
 	entsql "entgo.io/ent/dialect/sql"
@@ -57,4 +58,16 @@ func (db *DB) OpenJobsPool(ctx context.Context) (*sql.DB, error) {
 		return nil, fmt.Errorf("connect the job queue's sqlite pool: %w", err)
 	}
 	return pool, nil
+}
+
+// TxKey names tx's transaction, for hooks that gather what one transaction writes. Each mutation's
+// Tx() is a new *ent.Tx over the same transaction, so the *ent.Tx cannot be the key; the dialect
+// transaction under them is the one they share (a pointer in every driver here; anything else, which
+// might not be comparable, falls back to tx itself and only loses the sharing).
+func TxKey(tx *ent.Tx) any {
+	d := tx.DialectTx()
+	if t := reflect.TypeOf(d); t != nil && t.Kind() == reflect.Pointer {
+		return d
+	}
+	return tx
 }

@@ -6,13 +6,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
-	"reflect"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/emporium/emporium/database"
 	"github.com/emporium/emporium/ent"
 	"github.com/emporium/emporium/ent/cart"
 	"github.com/emporium/emporium/ent/cartline"
@@ -40,7 +40,7 @@ type Announcer struct {
 	recorder *Recorder
 	hub      *realtime.Hub
 	postgres bool
-	pending  sync.Map // txKey → *liveChanges
+	pending  sync.Map // database.TxKey → *liveChanges
 }
 
 // NewAnnouncer returns an announcer recording through r. On PostgreSQL (postgres set), changes go out
@@ -197,15 +197,9 @@ func after(v ent.Value, c *liveChanges) {
 	}
 }
 
-// txKey names tx's transaction. A mutation's Tx() returns a new *ent.Tx each time, over the one
-// transaction driver they all share: that driver (unexported in generated code) is the key.
-func txKey(tx *ent.Tx) uintptr {
-	return reflect.ValueOf(tx).Elem().FieldByName("config").FieldByName("driver").Elem().Pointer()
-}
-
 // gather adds c to tx's changes, and arranges their announcement when tx commits.
 func (a *Announcer) gather(tx *ent.Tx, c *liveChanges) {
-	got, loaded := a.pending.LoadOrStore(txKey(tx), c)
+	got, loaded := a.pending.LoadOrStore(database.TxKey(tx), c)
 	if !loaded {
 		tx.OnCommit(func(next ent.Committer) ent.Committer {
 			return ent.CommitFunc(func(ctx context.Context, tx *ent.Tx) error {
@@ -226,7 +220,7 @@ func (a *Announcer) gather(tx *ent.Tx, c *liveChanges) {
 		})
 		tx.OnRollback(func(next ent.Rollbacker) ent.Rollbacker {
 			return ent.RollbackFunc(func(ctx context.Context, tx *ent.Tx) error {
-				a.pending.Delete(txKey(tx))
+				a.pending.Delete(database.TxKey(tx))
 				return next.Rollback(ctx, tx)
 			})
 		})
@@ -256,7 +250,7 @@ func (a *Announcer) gather(tx *ent.Tx, c *liveChanges) {
 }
 
 func (a *Announcer) take(tx *ent.Tx) *liveChanges {
-	got, ok := a.pending.LoadAndDelete(txKey(tx))
+	got, ok := a.pending.LoadAndDelete(database.TxKey(tx))
 	if !ok {
 		return newLiveChanges()
 	}

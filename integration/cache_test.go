@@ -1,11 +1,15 @@
 package integration
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/emporium/emporium/database"
+	"github.com/emporium/emporium/ent"
 	"github.com/emporium/emporium/payments"
 )
 
@@ -141,4 +145,33 @@ func TestResponseCacheAcrossReplicas(t *testing.T) {
 	if st := a.svc.Cache.Stats(); st.Invalidations == 0 {
 		t.Errorf("replica A's cache was never invalidated: %+v", st)
 	}
+}
+
+// TestCatalogAnnouncedOncePerTransaction checks that a transaction of several catalog writes sends
+// the other replicas one announcement, not one per write: three writes cost two statements more than
+// one (the writes), where an announcement per write would add two NOTIFYs more.
+func TestCatalogAnnouncedOncePerTransaction(t *testing.T) {
+	eachDB(t, func(t *testing.T, s *server) {
+		statements := func(writes int) int {
+			ctx, counter := database.WithCounter(context.Background())
+			err := database.WithTx(ctx, s.svc.DB.Client, func(tx *ent.Tx) error {
+				for range writes {
+					if err := tx.Page.Create().SetHandle(fmt.Sprintf("once-%s-%d", t.Name(), benchRound.Add(1))).
+						SetTitle("Once").Exec(ctx); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return counter.Statements()
+		}
+		one, three := statements(1), statements(3)
+		t.Logf("%s: %d statements for one page, %d for three", s.name, one, three)
+		if three-one != 2 {
+			t.Errorf("three writes cost %d statements, one %d: want exactly 2 more", three, one)
+		}
+	})
 }

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"sync"
 
+	"github.com/emporium/emporium/database"
 	"github.com/emporium/emporium/ent"
 	"github.com/emporium/emporium/pgnotify"
 )
@@ -27,7 +28,7 @@ var catalogTypes = map[string]bool{
 // Hook invalidates c when a catalog write commits, and, on PostgreSQL (notify true), announces it to
 // the other replicas with a NOTIFY in the same transaction, which PostgreSQL delivers at commit.
 func Hook(c *Cache, notify bool) ent.Hook {
-	var announced sync.Map // *ent.Tx already announced
+	var announced sync.Map // database.TxKey of the transactions announced
 	return func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
 			if !catalogTypes[m.Type()] {
@@ -39,13 +40,14 @@ func Hook(c *Cache, notify bool) ent.Hook {
 			}
 			txm, ok := m.(interface{ Tx() (*ent.Tx, error) })
 			if tx, terr := txm.Tx(); ok && terr == nil {
-				if _, seen := announced.LoadOrStore(tx, true); seen {
+				key := database.TxKey(tx)
+				if _, seen := announced.LoadOrStore(key, true); seen {
 					return v, nil
 				}
 				tx.OnCommit(func(next ent.Committer) ent.Committer {
 					return ent.CommitFunc(func(ctx context.Context, tx *ent.Tx) error {
 						err := next.Commit(ctx, tx)
-						announced.Delete(tx)
+						announced.Delete(key)
 						if err == nil {
 							c.Invalidate()
 						}
@@ -54,7 +56,7 @@ func Hook(c *Cache, notify bool) ent.Hook {
 				})
 				tx.OnRollback(func(next ent.Rollbacker) ent.Rollbacker {
 					return ent.RollbackFunc(func(ctx context.Context, tx *ent.Tx) error {
-						announced.Delete(tx)
+						announced.Delete(key)
 						return next.Rollback(ctx, tx)
 					})
 				})
