@@ -30,6 +30,7 @@ var exampleTopics = []string{
 	events.CollectionsCreate, events.CollectionsUpdate, events.CollectionsDelete,
 	events.CustomersCreate, events.CustomersUpdate, events.CustomersDelete,
 	events.DiscountsCreate, events.DiscountsUpdate, events.DiscountsDelete,
+	events.CartsCreate, events.CartsUpdate, events.InventoryLevelsUpdate,
 }
 
 const docsPath = "../docs/webhooks.md"
