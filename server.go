@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"net/netip"
 	"net/url"
 	"os"
@@ -88,7 +89,8 @@ Environment:
   EMPORIUM_ENV             development or production (production turns
                            off introspection and field suggestions)     development
   EMPORIUM_LOG_LEVEL       debug, info, warn or error                   info
-  EMPORIUM_METRICS_ADDR    serve /metrics here only (not on EMPORIUM_ADDR) none
+  EMPORIUM_METRICS_ADDR    serve /metrics (and /debug/pprof/) here only,
+                           not on EMPORIUM_ADDR                         none
   EMPORIUM_METRICS_TOKEN   bearer token /metrics requires; in production
                            /metrics is on EMPORIUM_ADDR only with one    none
   EMPORIUM_JWT_KEYS_FILE   PEM file of Ed25519 keys; the first private key signs, the
@@ -596,10 +598,17 @@ func worker(ctx context.Context, cfg config, log *slog.Logger) error {
 	return nil
 }
 
-// metricsMux serves /metrics alone, on the metrics address.
+// metricsMux serves /metrics, and Go's profiles under /debug/pprof/ so that operators can profile a
+// production process, on the metrics address only (never the public one), behind the same token.
 func metricsMux(token string, metrics http.Handler) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", httpapi.RequireToken(token, metrics))
+	for path, h := range map[string]http.HandlerFunc{
+		"/debug/pprof/": pprof.Index, "/debug/pprof/cmdline": pprof.Cmdline, "/debug/pprof/profile": pprof.Profile,
+		"/debug/pprof/symbol": pprof.Symbol, "/debug/pprof/trace": pprof.Trace,
+	} {
+		mux.Handle(path, httpapi.RequireToken(token, h))
+	}
 	return mux
 }
 

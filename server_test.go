@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -286,5 +287,35 @@ func TestProductionHidesGraphiQLAndMetrics(t *testing.T) {
 	dev, _ := loadConfig(env(nil))
 	if opts := serviceOptions(dev, nil); !opts.Playground || opts.NoMetricsRoute {
 		t.Errorf("development: playground %v, metrics route %v; want both on", opts.Playground, !opts.NoMetricsRoute)
+	}
+}
+
+// The metrics address serves Go's profiles too, behind the metrics token, for profiling production.
+func TestMetricsAddressServesProfiles(t *testing.T) {
+	metrics := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("m 1\n")) })
+	srv := httptest.NewServer(metricsMux("s3cret", metrics))
+	defer srv.Close()
+	get := func(path, token string) int {
+		req, _ := http.NewRequest(http.MethodGet, srv.URL+path, nil)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	for _, path := range []string{"/metrics", "/debug/pprof/", "/debug/pprof/heap", "/debug/pprof/cmdline"} {
+		if got := get(path, ""); got != http.StatusUnauthorized {
+			t.Errorf("%s without the token: %d, want 401", path, got)
+		}
+		if got := get(path, "s3cret"); got != http.StatusOK {
+			t.Errorf("%s with the token: %d, want 200", path, got)
+		}
+	}
+	if got := get("/graphql", "s3cret"); got != http.StatusNotFound {
+		t.Errorf("/graphql on the metrics address: %d, want 404", got)
 	}
 }
