@@ -84,6 +84,7 @@ Environment:
   EMPORIUM_DB_MAX_CONNS    PostgreSQL connection pool size (each pool)  20
   EMPORIUM_SEED            load the demo shop into an empty database    true
   EMPORIUM_PLAYGROUND      serve GraphiQL at /                          true (false in production)
+  EMPORIUM_ADMIN_UI        serve the staff dashboard at /admin          true
   EMPORIUM_CORS_ORIGINS    origins browsers may call from (comma-
                            separated; * for any)                        *
   EMPORIUM_ENV             development or production (production turns
@@ -164,6 +165,7 @@ type config struct {
 	maxConns    int
 	seed        bool
 	playground  bool
+	adminUI     bool
 	production  bool
 	corsOrigins []string
 	logLevel    slog.Level
@@ -225,6 +227,9 @@ func loadConfig(getenv func(string) string) (config, error) {
 		c.production = true
 	default:
 		return c, fmt.Errorf("EMPORIUM_ENV must be development or production, not %q", env)
+	}
+	if c.adminUI, err = boolEnv(getenv, "EMPORIUM_ADMIN_UI", true); err != nil {
+		return c, err
 	}
 	// GraphiQL publishes the schema to anyone: in production only when asked for.
 	if c.playground, err = boolEnv(getenv, "EMPORIUM_PLAYGROUND", !c.production); err != nil {
@@ -652,7 +657,7 @@ func parseBucket(v string) (capacity, restore float64, ok bool) {
 func serviceOptions(cfg config, log *slog.Logger) service.Options {
 	opts := service.Options{
 		DatabaseURL: cfg.databaseURL, DatabaseReadURL: cfg.readURL, DatabaseListenURL: cfg.listenURL, MaxDBConns: cfg.maxConns, Log: log,
-		Playground: cfg.playground, Production: cfg.production, CORSOrigins: cfg.corsOrigins,
+		Playground: cfg.playground, Production: cfg.production, CORSOrigins: cfg.corsOrigins, NoAdminUI: !cfg.adminUI,
 		JWTKeys: cfg.jwtKeys, Issuer: cfg.issuer, ResetURL: cfg.resetURL, CheckoutURL: cfg.checkoutURL, OrderStatusURL: cfg.statusURL,
 		AdminEmail: cfg.adminEmail, AdminPassword: cfg.adminPass,
 		RateCapacity: cfg.rateCap, RestoreRate: cfg.rateRestore,

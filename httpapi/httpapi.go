@@ -5,6 +5,7 @@ package httpapi
 import (
 	"cmp"
 	"context"
+	"github.com/emporium/emporium/admin"
 	"log/slog"
 	"net/http"
 	"time"
@@ -110,6 +111,8 @@ type Config struct {
 	Webhooks *webhooks.Service
 	// NoMetricsRoute leaves /metrics out of this handler: Metrics.Handler serves it on an address of its own.
 	NoMetricsRoute bool
+	// NoAdminUI leaves the staff dashboard (package admin) off /admin.
+	NoAdminUI bool
 	// Live serves subscriptions over WebSocket and server-sent events.
 	Live LiveConfig
 }
@@ -227,6 +230,10 @@ func New(cfg Config) http.Handler {
 	}
 	if cfg.Playground {
 		mux.Handle("GET /{$}", playground.Handler("Emporium", "/graphql"))
+	}
+	if !cfg.NoAdminUI {
+		mux.Handle("GET /admin", admin.Handler())
+		mux.Handle("GET "+admin.Prefix, admin.Handler())
 	}
 
 	var h http.Handler = mux

@@ -120,6 +120,8 @@ type Options struct {
 	// Handler, for serving Service.Metrics on an address of its own.
 	MetricsToken   string
 	NoMetricsRoute bool
+	// NoAdminUI turns the staff dashboard at /admin off (EMPORIUM_ADMIN_UI=false).
+	NoAdminUI bool
 
 	// PublicURL is the scheme and host (and path prefix, if any) clients reach this service at; media
 	// URLs are given under it. It is configured, never taken from a request's Host header.
@@ -374,6 +376,7 @@ func Open(ctx context.Context, opts Options) (*Service, error) {
 		Cache: cache, CacheGate: gate, MaxInFlight: opts.MaxInFlight, QueueTimeout: opts.QueueTimeout, RequestTimeout: opts.RequestTimeout,
 		MaxComplexity: opts.MaxComplexity,
 		BodyGrace:     opts.BodyGrace, BodyMinRate: opts.BodyMinRate, MetricsToken: opts.MetricsToken, NoMetricsRoute: opts.NoMetricsRoute,
+		NoAdminUI:       opts.NoAdminUI,
 		CompletionLease: opts.CompletionLease, Media: library, Events: recorder, Webhooks: hooks,
 		Live: httpapi.LiveConfig{Hub: hub, PerConn: opts.LivePerConn, IdleTimeout: opts.LiveIdleTimeout,
 			WriteTimeout: opts.LiveWriteTimeout, PingInterval: opts.LivePingInterval},
