@@ -22,6 +22,7 @@ import (
 	"github.com/emporium/emporium/ent/shippingrate"
 	"github.com/emporium/emporium/ent/taxrate"
 	"github.com/emporium/emporium/money"
+	"github.com/emporium/emporium/tax"
 )
 
 // Decode reads a catalog file, rejecting unknown fields so that typos surface.
@@ -566,18 +567,18 @@ func parseUnit(s, currency string) (money.Money, error) {
 }
 
 func (l *loader) taxRate(ctx context.Context, r TaxRate) error {
-	class := taxrate.TaxClassSTANDARD
-	if r.TaxClass != "" {
-		class = taxrate.TaxClass(r.TaxClass)
-		if err := taxrate.TaxClassValidator(class); err != nil {
-			return err
-		}
+	// The Admin API's own rules: one way in for a rate.
+	class := r.TaxClass
+	if class == "" {
+		class = string(taxrate.TaxClassSTANDARD)
 	}
-	// A percentage with up to two decimals is a whole number of basis points.
-	bps, err := money.Parse(r.Rate, "USD")
-	if err != nil || bps.Amount < 0 || bps.Amount > 10000 {
-		return fmt.Errorf("rate %q is not a percentage from 0 to 100 with at most two decimals", r.Rate)
+	_, errs, err := tax.SaveRate(ctx, l.tx, 0, tax.RateInput{CountryCode: &r.CountryCode, ProvinceCode: &r.ProvinceCode,
+		TaxClass: &class, Name: &r.Name, Rate: &r.Rate, Inclusive: &r.Inclusive, ShippingTaxable: &r.ShippingTaxable})
+	if err != nil {
+		return err
 	}
-	return l.tx.TaxRate.Create().SetCountryCode(r.CountryCode).SetProvinceCode(r.ProvinceCode).SetTaxClass(class).
-		SetName(r.Name).SetRateBps(int(bps.Amount)).SetInclusive(r.Inclusive).SetShippingTaxable(r.ShippingTaxable).Exec(ctx)
+	if errs.Any() {
+		return fmt.Errorf("%s: %s", strings.Join(errs[0].Field, "."), errs[0].Message)
+	}
+	return nil
 }

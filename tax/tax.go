@@ -76,7 +76,7 @@ type Result struct {
 	ShippingBase money.Money
 	// Jurisdiction is where the tax is owed: a country (FR) or a US state (US-OH).
 	Jurisdiction string
-	Total           money.Money
+	Total        money.Money
 	// Treatment is STANDARD, REVERSE_CHARGE or EXEMPT; Note is the legal note invoices print for it.
 	Treatment, Note string
 	// Inclusive is true when the amounts already contain the tax, false when it is added to them.
@@ -235,4 +235,3 @@ func portion(amount int64, ppm int, inclusive bool) int64 {
 	}
 	return money.MulDiv(amount, int64(ppm), den) // in 128 bits: amount × ppm can pass int64
 }
-
