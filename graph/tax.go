@@ -5,6 +5,8 @@ import (
 
 	"github.com/emporium/emporium/ent"
 	"github.com/emporium/emporium/graph/model"
+	"github.com/emporium/emporium/money"
+	"github.com/emporium/emporium/shipping"
 	"github.com/emporium/emporium/tax"
 )
 
@@ -35,4 +37,36 @@ func taxRatePercent(r *ent.TaxRate) string {
 		s = s[:len(s)-1]
 	}
 	return s
+}
+
+func shippingZoneInput(in model.ShippingZoneInput) shipping.ZoneInput {
+	out := shipping.ZoneInput{Name: in.Name, Countries: in.Countries}
+	grams := func(v *int) *int64 {
+		if v == nil {
+			return nil
+		}
+		g := int64(*v)
+		return &g
+	}
+	for _, r := range in.Rates {
+		out.Rates = append(out.Rates, shipping.RateInput{Handle: r.Handle, Title: r.Title, Kind: optionalString(r.Kind),
+			Currency: r.CurrencyCode, Amount: r.Amount, MinWeightGrams: grams(r.MinWeightGrams), MaxWeightGrams: grams(r.MaxWeightGrams),
+			MinSubtotal: r.MinSubtotal, MaxSubtotal: r.MaxSubtotal, FreeAbove: r.FreeAbove})
+	}
+	return out
+}
+
+func int64Ptr(v *int64) *int {
+	if v == nil {
+		return nil
+	}
+	i := int(*v)
+	return &i
+}
+
+func rateMoney(r *ent.ShippingRate, v *int64) *money.Money {
+	if v == nil {
+		return nil
+	}
+	return ptr(money.New(*v, r.Currency))
 }

@@ -11,9 +11,11 @@ import (
 
 	"github.com/emporium/emporium/ent"
 	"github.com/emporium/emporium/gid"
-	"github.com/emporium/emporium/tax"
 	"github.com/emporium/emporium/graph/generated"
 	"github.com/emporium/emporium/graph/model"
+	"github.com/emporium/emporium/money"
+	"github.com/emporium/emporium/shipping"
+	"github.com/emporium/emporium/tax"
 )
 
 // TaxRateCreate is the resolver for the taxRateCreate field.
@@ -94,6 +96,45 @@ func (r *mutationResolver) CustomerTaxExemptionUpdate(ctx context.Context, custo
 	return p, nil
 }
 
+// ShippingZoneCreate is the resolver for the shippingZoneCreate field.
+func (r *mutationResolver) ShippingZoneCreate(ctx context.Context, input model.ShippingZoneInput) (*model.ShippingZonePayload, error) {
+	z, errs, err := shipping.NewAdmin(r.client).SaveZone(ctx, 0, shippingZoneInput(input))
+	if err != nil {
+		return nil, err
+	}
+	return &model.ShippingZonePayload{ShippingZone: z, UserErrors: userErrors(errs)}, nil
+}
+
+// ShippingZoneUpdate is the resolver for the shippingZoneUpdate field.
+func (r *mutationResolver) ShippingZoneUpdate(ctx context.Context, id string, input model.ShippingZoneInput) (*model.ShippingZonePayload, error) {
+	n, err := decodeID(id, "ShippingZone")
+	if err != nil {
+		return nil, err
+	}
+	z, errs, err := shipping.NewAdmin(r.client).SaveZone(ctx, n, shippingZoneInput(input))
+	if err != nil {
+		return nil, err
+	}
+	return &model.ShippingZonePayload{ShippingZone: z, UserErrors: userErrors(errs)}, nil
+}
+
+// ShippingZoneDelete is the resolver for the shippingZoneDelete field.
+func (r *mutationResolver) ShippingZoneDelete(ctx context.Context, id string) (*model.ShippingZoneDeletePayload, error) {
+	n, err := decodeID(id, "ShippingZone")
+	if err != nil {
+		return nil, err
+	}
+	errs, err := shipping.NewAdmin(r.client).DeleteZone(ctx, n)
+	if err != nil {
+		return nil, err
+	}
+	p := &model.ShippingZoneDeletePayload{UserErrors: userErrors(errs)}
+	if !errs.Any() {
+		p.DeletedShippingZoneID = &id
+	}
+	return p, nil
+}
+
 // TaxTreatment is the resolver for the taxTreatment field.
 func (r *orderResolver) TaxTreatment(ctx context.Context, obj *ent.Order) (string, error) {
 	return string(obj.TaxTreatment), nil
@@ -123,6 +164,59 @@ func (r *queryResolver) TaxSettings(ctx context.Context) (*model.TaxSettings, er
 	return taxSettings(s), nil
 }
 
+// ShippingZones is the resolver for the shippingZones field.
+func (r *queryResolver) ShippingZones(ctx context.Context) ([]*ent.ShippingZone, error) {
+	return shipping.NewAdmin(r.client).Zones(ctx)
+}
+
+// ID is the resolver for the id field.
+func (r *shippingZoneResolver) ID(ctx context.Context, obj *ent.ShippingZone) (string, error) {
+	return gid.Encode("ShippingZone", obj.ID), nil
+}
+
+// Rates is the resolver for the rates field.
+func (r *shippingZoneResolver) Rates(ctx context.Context, obj *ent.ShippingZone) ([]*ent.ShippingRate, error) {
+	if obj.Edges.Rates != nil {
+		return obj.Edges.Rates, nil
+	}
+	return obj.QueryRates().All(ctx)
+}
+
+// Kind is the resolver for the kind field.
+func (r *shippingZoneRateResolver) Kind(ctx context.Context, obj *ent.ShippingRate) (string, error) {
+	return string(obj.Kind), nil
+}
+
+// Price is the resolver for the price field.
+func (r *shippingZoneRateResolver) Price(ctx context.Context, obj *ent.ShippingRate) (*money.Money, error) {
+	return ptr(money.New(obj.Amount, obj.Currency)), nil
+}
+
+// MinWeightGrams is the resolver for the minWeightGrams field.
+func (r *shippingZoneRateResolver) MinWeightGrams(ctx context.Context, obj *ent.ShippingRate) (*int, error) {
+	return int64Ptr(obj.MinWeightGrams), nil
+}
+
+// MaxWeightGrams is the resolver for the maxWeightGrams field.
+func (r *shippingZoneRateResolver) MaxWeightGrams(ctx context.Context, obj *ent.ShippingRate) (*int, error) {
+	return int64Ptr(obj.MaxWeightGrams), nil
+}
+
+// MinSubtotal is the resolver for the minSubtotal field.
+func (r *shippingZoneRateResolver) MinSubtotal(ctx context.Context, obj *ent.ShippingRate) (*money.Money, error) {
+	return rateMoney(obj, obj.MinSubtotal), nil
+}
+
+// MaxSubtotal is the resolver for the maxSubtotal field.
+func (r *shippingZoneRateResolver) MaxSubtotal(ctx context.Context, obj *ent.ShippingRate) (*money.Money, error) {
+	return rateMoney(obj, obj.MaxSubtotal), nil
+}
+
+// FreeAbove is the resolver for the freeAbove field.
+func (r *shippingZoneRateResolver) FreeAbove(ctx context.Context, obj *ent.ShippingRate) (*money.Money, error) {
+	return rateMoney(obj, obj.FreeAbove), nil
+}
+
 // ID is the resolver for the id field.
 func (r *taxRateResolver) ID(ctx context.Context, obj *ent.TaxRate) (string, error) {
 	return gid.Encode("TaxRate", obj.ID), nil
@@ -138,7 +232,19 @@ func (r *taxRateResolver) Rate(ctx context.Context, obj *ent.TaxRate) (string, e
 	return taxRatePercent(obj), nil
 }
 
+// ShippingZone returns generated.ShippingZoneResolver implementation.
+func (r *Resolver) ShippingZone() generated.ShippingZoneResolver { return &shippingZoneResolver{r} }
+
+// ShippingZoneRate returns generated.ShippingZoneRateResolver implementation.
+func (r *Resolver) ShippingZoneRate() generated.ShippingZoneRateResolver {
+	return &shippingZoneRateResolver{r}
+}
+
 // TaxRate returns generated.TaxRateResolver implementation.
 func (r *Resolver) TaxRate() generated.TaxRateResolver { return &taxRateResolver{r} }
 
-type taxRateResolver struct{ *Resolver }
+type (
+	shippingZoneResolver     struct{ *Resolver }
+	shippingZoneRateResolver struct{ *Resolver }
+	taxRateResolver          struct{ *Resolver }
+)

@@ -144,3 +144,51 @@ func TestTaxRules(t *testing.T) {
 		})
 	})
 }
+
+func TestShippingZoneAdmin(t *testing.T) {
+	eachFreshDB(t, withOwner(nil), func(t *testing.T, s *server) {
+		owner := bearer(staffLogin(t, s, ownerEmail, ownerPassword))
+		const create = `mutation($in: ShippingZoneInput!) { shippingZoneCreate(input: $in) { shippingZone { id name countries
+			rates { handle kind price { amount currencyCode } freeAbove { amount } } } userErrors { field code } } }`
+		d := s.data(t, owner, create, map[string]any{"in": map[string]any{"name": " ", "countries": []any{"Japan"},
+			"rates": []any{map[string]any{"handle": "std", "title": "Standard", "currencyCode": "USD", "amount": "-5"}}}})
+		if errs, _ := at(d, "shippingZoneCreate.userErrors").([]any); len(errs) != 3 || at(d, "shippingZoneCreate.shippingZone") != nil {
+			t.Errorf("invalid zone: %v", d)
+		}
+		// Japan gets its own zone: standard 12.00 USD, free from 100.00; a Japanese cart is offered it
+		// instead of the rest of the world's 25.00.
+		d = s.data(t, owner, create, map[string]any{"in": map[string]any{"name": "Japan", "countries": []any{"jp"},
+			"rates": []any{map[string]any{"handle": "standard", "title": "Standard to Japan", "currencyCode": "USD", "amount": "12.00", "freeAbove": "100.00"}}}})
+		noUserErrors(t, d, "shippingZoneCreate")
+		zone := str(d, "shippingZoneCreate.shippingZone.id")
+		if str(d, "shippingZoneCreate.shippingZone.countries.0") != "JP" || str(d, "shippingZoneCreate.shippingZone.rates.0.price.amount") != "12.0" &&
+			str(d, "shippingZoneCreate.shippingZone.rates.0.price.amount") != "12.00" {
+			t.Errorf("zone: %v", d)
+		}
+		tee := variantIDs(t, s, "organic-cotton-tee")["EMP-TEE-ORG-S-BLK"]
+		options := func() string {
+			d := s.data(t, nil, `mutation($in: CartInput!) { cartCreate(input: $in) { cart { deliveryGroups(first: 1) { nodes { deliveryOptions { handle estimatedCost { amount } } } } } userErrors { message } } }`,
+				map[string]any{"in": map[string]any{"lines": []any{map[string]any{"merchandiseId": tee, "quantity": 1}},
+					"buyerIdentity": map[string]any{"countryCode": "JP"},
+					"delivery": map[string]any{"addresses": []any{map[string]any{"selected": true, "address": map[string]any{"deliveryAddress": map[string]any{
+						"address1": "1-1 Chiyoda", "city": "Tokyo", "countryCode": "JP", "zip": "100-0001"}}}}}}})
+			return fmt.Sprint(at(d, "cartCreate.cart.deliveryGroups.nodes.0.deliveryOptions"))
+		}
+		if got := options(); !strings.Contains(got, "standard") || strings.Contains(got, "international") {
+			t.Errorf("Japan's options: %s", got)
+		}
+		d = s.data(t, owner, `mutation($id: ID!) { shippingZoneDelete(id: $id) { deletedShippingZoneId userErrors { code } } }`, map[string]any{"id": zone})
+		noUserErrors(t, d, "shippingZoneDelete")
+		if got := options(); !strings.Contains(got, "international") {
+			t.Errorf("after delete, Japan ships as the rest of the world: %s", got)
+		}
+		d = s.data(t, owner, `mutation($id: ID!) { shippingZoneDelete(id: $id) { deletedShippingZoneId userErrors { code } } }`, map[string]any{"id": zone})
+		if str(d, "shippingZoneDelete.userErrors.0.code") != "NOT_FOUND" {
+			t.Errorf("second delete: %v", d)
+		}
+		d = s.data(t, owner, `{ auditLog(first: 50) { nodes { action } } }`, nil)
+		if !strings.Contains(fmt.Sprint(d), "shippingZoneCreate") || !strings.Contains(fmt.Sprint(d), "shippingZoneDelete") {
+			t.Errorf("zone changes are not audited: %v", d)
+		}
+	})
+}

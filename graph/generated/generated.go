@@ -57,6 +57,8 @@ type ResolverRoot interface {
 	ProductVariant() ProductVariantResolver
 	Query() QueryResolver
 	Refund() RefundResolver
+	ShippingZone() ShippingZoneResolver
+	ShippingZoneRate() ShippingZoneRateResolver
 	Shop() ShopResolver
 	StaffMember() StaffMemberResolver
 	StorefrontAccessToken() StorefrontAccessTokenResolver
@@ -940,6 +942,9 @@ type ComplexityRoot struct {
 		ProductVariantsBulkDelete         func(childComplexity int, productID string, variantsIds []string) int
 		ProductVariantsBulkUpdate         func(childComplexity int, productID string, variants []*model.ProductVariantsBulkInput) int
 		RefundCreate                      func(childComplexity int, input model.RefundInput) int
+		ShippingZoneCreate                func(childComplexity int, input model.ShippingZoneInput) int
+		ShippingZoneDelete                func(childComplexity int, id string) int
+		ShippingZoneUpdate                func(childComplexity int, id string, input model.ShippingZoneInput) int
 		ShopUpdate                        func(childComplexity int, input model.ShopUpdateInput) int
 		StaffAccessTokenCreate            func(childComplexity int, input model.StaffAccessTokenCreateInput) int
 		StaffAccessTokenDelete            func(childComplexity int) int
@@ -1312,6 +1317,7 @@ type ComplexityRoot struct {
 		ProductByHandle        func(childComplexity int, handle string) int
 		ProductRecommendations func(childComplexity int, productID *string, productHandle *string, intent *model.ProductRecommendationIntent) int
 		Products               func(childComplexity int, first *int, after *string, last *int, before *string, reverse *bool, sortKey *model.ProductSortKeys, query *string) int
+		ShippingZones          func(childComplexity int) int
 		Shop                   func(childComplexity int) int
 		StaffMembers           func(childComplexity int, first *int, after *string, last *int, before *string, reverse *bool) int
 		StorefrontAccessTokens func(childComplexity int, first *int, after *string, last *int, before *string, reverse *bool) int
@@ -1359,6 +1365,35 @@ type ComplexityRoot struct {
 		OriginalPrice   func(childComplexity int) int
 		Tax             func(childComplexity int) int
 		Title           func(childComplexity int) int
+	}
+
+	ShippingZone struct {
+		Countries func(childComplexity int) int
+		ID        func(childComplexity int) int
+		Name      func(childComplexity int) int
+		Rates     func(childComplexity int) int
+	}
+
+	ShippingZoneDeletePayload struct {
+		DeletedShippingZoneID func(childComplexity int) int
+		UserErrors            func(childComplexity int) int
+	}
+
+	ShippingZonePayload struct {
+		ShippingZone func(childComplexity int) int
+		UserErrors   func(childComplexity int) int
+	}
+
+	ShippingZoneRate struct {
+		FreeAbove      func(childComplexity int) int
+		Handle         func(childComplexity int) int
+		Kind           func(childComplexity int) int
+		MaxSubtotal    func(childComplexity int) int
+		MaxWeightGrams func(childComplexity int) int
+		MinSubtotal    func(childComplexity int) int
+		MinWeightGrams func(childComplexity int) int
+		Price          func(childComplexity int) int
+		Title          func(childComplexity int) int
 	}
 
 	Shop struct {
@@ -1839,6 +1874,9 @@ type MutationResolver interface {
 	TaxRatesImport(ctx context.Context, csv string) (*model.TaxRatesImportPayload, error)
 	TaxSettingsUpdate(ctx context.Context, input model.TaxSettingsInput) (*model.TaxSettingsUpdatePayload, error)
 	CustomerTaxExemptionUpdate(ctx context.Context, customerID string, taxExempt bool, reason *string) (*model.CustomerTaxExemptionUpdatePayload, error)
+	ShippingZoneCreate(ctx context.Context, input model.ShippingZoneInput) (*model.ShippingZonePayload, error)
+	ShippingZoneUpdate(ctx context.Context, id string, input model.ShippingZoneInput) (*model.ShippingZonePayload, error)
+	ShippingZoneDelete(ctx context.Context, id string) (*model.ShippingZoneDeletePayload, error)
 	WebhookSubscriptionCreate(ctx context.Context, topic string, webhookSubscription model.WebhookSubscriptionInput) (*model.WebhookSubscriptionCreatePayload, error)
 	WebhookSubscriptionUpdate(ctx context.Context, id string, webhookSubscription model.WebhookSubscriptionInput) (*model.WebhookSubscriptionUpdatePayload, error)
 	WebhookSubscriptionDelete(ctx context.Context, id string) (*model.WebhookSubscriptionDeletePayload, error)
@@ -1971,6 +2009,7 @@ type QueryResolver interface {
 	TaxRates(ctx context.Context, first *int, after *string, last *int, before *string, reverse *bool) (*model.TaxRateConnection, error)
 	TaxClasses(ctx context.Context) ([]string, error)
 	TaxSettings(ctx context.Context) (*model.TaxSettings, error)
+	ShippingZones(ctx context.Context) ([]*ent.ShippingZone, error)
 	WebhookSubscriptions(ctx context.Context, first *int, after *string, last *int, before *string, reverse *bool, topics []string) (*model.WebhookSubscriptionConnection, error)
 	WebhookDeliveries(ctx context.Context, subscriptionID string, first *int, after *string, last *int, before *string, reverse *bool) (*model.WebhookDeliveryConnection, error)
 }
@@ -1979,6 +2018,20 @@ type RefundResolver interface {
 	TotalRefunded(ctx context.Context, obj *ent.Refund) (*money.Money, error)
 	ShippingRefunded(ctx context.Context, obj *ent.Refund) (*money.Money, error)
 	RefundLineItems(ctx context.Context, obj *ent.Refund) ([]*model.RefundLineItem, error)
+}
+type ShippingZoneResolver interface {
+	ID(ctx context.Context, obj *ent.ShippingZone) (string, error)
+
+	Rates(ctx context.Context, obj *ent.ShippingZone) ([]*ent.ShippingRate, error)
+}
+type ShippingZoneRateResolver interface {
+	Kind(ctx context.Context, obj *ent.ShippingRate) (string, error)
+	Price(ctx context.Context, obj *ent.ShippingRate) (*money.Money, error)
+	MinWeightGrams(ctx context.Context, obj *ent.ShippingRate) (*int, error)
+	MaxWeightGrams(ctx context.Context, obj *ent.ShippingRate) (*int, error)
+	MinSubtotal(ctx context.Context, obj *ent.ShippingRate) (*money.Money, error)
+	MaxSubtotal(ctx context.Context, obj *ent.ShippingRate) (*money.Money, error)
+	FreeAbove(ctx context.Context, obj *ent.ShippingRate) (*money.Money, error)
 }
 type ShopResolver interface {
 	MoneyFormat(ctx context.Context, obj *ent.Shop) (string, error)
@@ -5608,6 +5661,39 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RefundCreate(childComplexity, args["input"].(model.RefundInput)), true
+	case "Mutation.shippingZoneCreate":
+		if e.ComplexityRoot.Mutation.ShippingZoneCreate == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_shippingZoneCreate_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ShippingZoneCreate(childComplexity, args["input"].(model.ShippingZoneInput)), true
+	case "Mutation.shippingZoneDelete":
+		if e.ComplexityRoot.Mutation.ShippingZoneDelete == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_shippingZoneDelete_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ShippingZoneDelete(childComplexity, args["id"].(string)), true
+	case "Mutation.shippingZoneUpdate":
+		if e.ComplexityRoot.Mutation.ShippingZoneUpdate == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_shippingZoneUpdate_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ShippingZoneUpdate(childComplexity, args["id"].(string), args["input"].(model.ShippingZoneInput)), true
 	case "Mutation.shopUpdate":
 		if e.ComplexityRoot.Mutation.ShopUpdate == nil {
 			break
@@ -7353,6 +7439,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Products(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["reverse"].(*bool), args["sortKey"].(*model.ProductSortKeys), args["query"].(*string)), true
+	case "Query.shippingZones":
+		if e.ComplexityRoot.Query.ShippingZones == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.ShippingZones(childComplexity), true
 	case "Query.shop":
 		if e.ComplexityRoot.Query.Shop == nil {
 			break
@@ -7558,6 +7650,112 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ShippingLine.Title(childComplexity), true
+
+	case "ShippingZone.countries":
+		if e.ComplexityRoot.ShippingZone.Countries == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ShippingZone.Countries(childComplexity), true
+	case "ShippingZone.id":
+		if e.ComplexityRoot.ShippingZone.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ShippingZone.ID(childComplexity), true
+	case "ShippingZone.name":
+		if e.ComplexityRoot.ShippingZone.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ShippingZone.Name(childComplexity), true
+	case "ShippingZone.rates":
+		if e.ComplexityRoot.ShippingZone.Rates == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ShippingZone.Rates(childComplexity), true
+
+	case "ShippingZoneDeletePayload.deletedShippingZoneId":
+		if e.ComplexityRoot.ShippingZoneDeletePayload.DeletedShippingZoneID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ShippingZoneDeletePayload.DeletedShippingZoneID(childComplexity), true
+	case "ShippingZoneDeletePayload.userErrors":
+		if e.ComplexityRoot.ShippingZoneDeletePayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ShippingZoneDeletePayload.UserErrors(childComplexity), true
+
+	case "ShippingZonePayload.shippingZone":
+		if e.ComplexityRoot.ShippingZonePayload.ShippingZone == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ShippingZonePayload.ShippingZone(childComplexity), true
+	case "ShippingZonePayload.userErrors":
+		if e.ComplexityRoot.ShippingZonePayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ShippingZonePayload.UserErrors(childComplexity), true
+
+	case "ShippingZoneRate.freeAbove":
+		if e.ComplexityRoot.ShippingZoneRate.FreeAbove == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ShippingZoneRate.FreeAbove(childComplexity), true
+	case "ShippingZoneRate.handle":
+		if e.ComplexityRoot.ShippingZoneRate.Handle == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ShippingZoneRate.Handle(childComplexity), true
+	case "ShippingZoneRate.kind":
+		if e.ComplexityRoot.ShippingZoneRate.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ShippingZoneRate.Kind(childComplexity), true
+	case "ShippingZoneRate.maxSubtotal":
+		if e.ComplexityRoot.ShippingZoneRate.MaxSubtotal == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ShippingZoneRate.MaxSubtotal(childComplexity), true
+	case "ShippingZoneRate.maxWeightGrams":
+		if e.ComplexityRoot.ShippingZoneRate.MaxWeightGrams == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ShippingZoneRate.MaxWeightGrams(childComplexity), true
+	case "ShippingZoneRate.minSubtotal":
+		if e.ComplexityRoot.ShippingZoneRate.MinSubtotal == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ShippingZoneRate.MinSubtotal(childComplexity), true
+	case "ShippingZoneRate.minWeightGrams":
+		if e.ComplexityRoot.ShippingZoneRate.MinWeightGrams == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ShippingZoneRate.MinWeightGrams(childComplexity), true
+	case "ShippingZoneRate.price":
+		if e.ComplexityRoot.ShippingZoneRate.Price == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ShippingZoneRate.Price(childComplexity), true
+	case "ShippingZoneRate.title":
+		if e.ComplexityRoot.ShippingZoneRate.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ShippingZoneRate.Title(childComplexity), true
 
 	case "Shop.description":
 		if e.ComplexityRoot.Shop.Description == nil {
@@ -8577,6 +8775,8 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputSEOInput,
 		ec.unmarshalInputSelectedOptionInput,
 		ec.unmarshalInputShippingRefundInput,
+		ec.unmarshalInputShippingZoneInput,
+		ec.unmarshalInputShippingZoneRateInput,
 		ec.unmarshalInputShopUpdateInput,
 		ec.unmarshalInputStaffAccessTokenCreateInput,
 		ec.unmarshalInputStaffMemberCreateInput,
@@ -11392,6 +11592,69 @@ extend type Mutation {
   customerTaxExemptionUpdate(customerId: ID!, taxExempt: Boolean!, reason: String): CustomerTaxExemptionUpdatePayload
     @hasPermission(permissions: [MANAGE_SETTINGS])
 }
+
+"A set of countries sharing shipping rates; * stands for every country no other zone lists."
+type ShippingZone {
+  id: ID!
+  name: String!
+  countries: [String!]!
+  rates: [ShippingZoneRate!]!
+}
+
+"One way to ship within a zone, in one currency."
+type ShippingZoneRate {
+  handle: String!
+  title: String!
+  "FLAT always applies; WEIGHT from minWeightGrams up to maxWeightGrams; SUBTOTAL from minSubtotal up to maxSubtotal."
+  kind: String!
+  price: MoneyV2!
+  minWeightGrams: Int
+  maxWeightGrams: Int
+  minSubtotal: MoneyV2
+  maxSubtotal: MoneyV2
+  "The rate costs nothing from this subtotal on."
+  freeAbove: MoneyV2
+}
+
+input ShippingZoneRateInput {
+  handle: String!
+  title: String!
+  kind: String
+  currencyCode: CurrencyCode!
+  amount: Decimal!
+  minWeightGrams: Int
+  maxWeightGrams: Int
+  minSubtotal: Decimal
+  maxSubtotal: Decimal
+  freeAbove: Decimal
+}
+
+"A zone's name, countries and rates; an update replaces the rates."
+input ShippingZoneInput {
+  name: String!
+  countries: [String!]!
+  rates: [ShippingZoneRateInput!]!
+}
+
+type ShippingZonePayload {
+  shippingZone: ShippingZone
+  userErrors: [UserError!]!
+}
+
+type ShippingZoneDeletePayload {
+  deletedShippingZoneId: ID
+  userErrors: [UserError!]!
+}
+
+extend type Query {
+  shippingZones: [ShippingZone!]! @hasPermission(permissions: [MANAGE_SETTINGS])
+}
+
+extend type Mutation {
+  shippingZoneCreate(input: ShippingZoneInput!): ShippingZonePayload @hasPermission(permissions: [MANAGE_SETTINGS])
+  shippingZoneUpdate(id: ID!, input: ShippingZoneInput!): ShippingZonePayload @hasPermission(permissions: [MANAGE_SETTINGS])
+  shippingZoneDelete(id: ID!): ShippingZoneDeletePayload @hasPermission(permissions: [MANAGE_SETTINGS])
+}
 `, BuiltIn: false},
 	{Name: "../../schema/webhooks.graphqls", Input: `# Webhooks for partners, as Shopify's Admin API names them: a subscription asks for a topic's events to
 # be POSTed, signed, to a callback URL (see README, Webhooks). Staff with MANAGE_WEBHOOKS manage every
@@ -13738,6 +14001,64 @@ func (ec *executionContext) childFields_ShippingLine(ctx context.Context, field 
 		return ec.fieldContext_ShippingLine_tax(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ShippingLine", field.Name)
+}
+
+func (ec *executionContext) childFields_ShippingZone(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_ShippingZone_id(ctx, field)
+	case "name":
+		return ec.fieldContext_ShippingZone_name(ctx, field)
+	case "countries":
+		return ec.fieldContext_ShippingZone_countries(ctx, field)
+	case "rates":
+		return ec.fieldContext_ShippingZone_rates(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ShippingZone", field.Name)
+}
+
+func (ec *executionContext) childFields_ShippingZoneDeletePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "deletedShippingZoneId":
+		return ec.fieldContext_ShippingZoneDeletePayload_deletedShippingZoneId(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_ShippingZoneDeletePayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ShippingZoneDeletePayload", field.Name)
+}
+
+func (ec *executionContext) childFields_ShippingZonePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "shippingZone":
+		return ec.fieldContext_ShippingZonePayload_shippingZone(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_ShippingZonePayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ShippingZonePayload", field.Name)
+}
+
+func (ec *executionContext) childFields_ShippingZoneRate(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "handle":
+		return ec.fieldContext_ShippingZoneRate_handle(ctx, field)
+	case "title":
+		return ec.fieldContext_ShippingZoneRate_title(ctx, field)
+	case "kind":
+		return ec.fieldContext_ShippingZoneRate_kind(ctx, field)
+	case "price":
+		return ec.fieldContext_ShippingZoneRate_price(ctx, field)
+	case "minWeightGrams":
+		return ec.fieldContext_ShippingZoneRate_minWeightGrams(ctx, field)
+	case "maxWeightGrams":
+		return ec.fieldContext_ShippingZoneRate_maxWeightGrams(ctx, field)
+	case "minSubtotal":
+		return ec.fieldContext_ShippingZoneRate_minSubtotal(ctx, field)
+	case "maxSubtotal":
+		return ec.fieldContext_ShippingZoneRate_maxSubtotal(ctx, field)
+	case "freeAbove":
+		return ec.fieldContext_ShippingZoneRate_freeAbove(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ShippingZoneRate", field.Name)
 }
 
 func (ec *executionContext) childFields_Shop(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -16255,6 +16576,56 @@ func (ec *executionContext) field_Mutation_refundCreate_args(ctx context.Context
 		return nil, err
 	}
 	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_shippingZoneCreate_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ShippingZoneInput, error) {
+			return ec.unmarshalNShippingZoneInput2githubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐShippingZoneInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_shippingZoneDelete_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_shippingZoneUpdate_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ShippingZoneInput, error) {
+			return ec.unmarshalNShippingZoneInput2githubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐShippingZoneInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
 	return args, nil
 }
 
@@ -34746,6 +35117,192 @@ func (ec *executionContext) fieldContext_Mutation_customerTaxExemptionUpdate(ctx
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_shippingZoneCreate(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_shippingZoneCreate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ShippingZoneCreate(ctx, fc.Args["input"].(model.ShippingZoneInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permissions, err := ec.unmarshalNPermission2ᚕstringᚄ(ctx, []any{"MANAGE_SETTINGS"})
+				if err != nil {
+					var zeroVal *model.ShippingZonePayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *model.ShippingZonePayload
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, permissions)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ShippingZonePayload) graphql.Marshaler {
+			return ec.marshalOShippingZonePayload2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐShippingZonePayload(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_shippingZoneCreate(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ShippingZonePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_shippingZoneCreate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_shippingZoneUpdate(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_shippingZoneUpdate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ShippingZoneUpdate(ctx, fc.Args["id"].(string), fc.Args["input"].(model.ShippingZoneInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permissions, err := ec.unmarshalNPermission2ᚕstringᚄ(ctx, []any{"MANAGE_SETTINGS"})
+				if err != nil {
+					var zeroVal *model.ShippingZonePayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *model.ShippingZonePayload
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, permissions)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ShippingZonePayload) graphql.Marshaler {
+			return ec.marshalOShippingZonePayload2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐShippingZonePayload(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_shippingZoneUpdate(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ShippingZonePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_shippingZoneUpdate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_shippingZoneDelete(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_shippingZoneDelete(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ShippingZoneDelete(ctx, fc.Args["id"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permissions, err := ec.unmarshalNPermission2ᚕstringᚄ(ctx, []any{"MANAGE_SETTINGS"})
+				if err != nil {
+					var zeroVal *model.ShippingZoneDeletePayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *model.ShippingZoneDeletePayload
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, permissions)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ShippingZoneDeletePayload) graphql.Marshaler {
+			return ec.marshalOShippingZoneDeletePayload2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐShippingZoneDeletePayload(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_shippingZoneDelete(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ShippingZoneDeletePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_shippingZoneDelete_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_webhookSubscriptionCreate(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -42277,6 +42834,56 @@ func (ec *executionContext) fieldContext_Query_taxSettings(_ context.Context, fi
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_shippingZones(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_shippingZones(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().ShippingZones(ctx)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permissions, err := ec.unmarshalNPermission2ᚕstringᚄ(ctx, []any{"MANAGE_SETTINGS"})
+				if err != nil {
+					var zeroVal []*ent.ShippingZone
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal []*ent.ShippingZone
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, permissions)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.ShippingZone) graphql.Marshaler {
+			return ec.marshalNShippingZone2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐShippingZoneᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_shippingZones(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ShippingZone(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_webhookSubscriptions(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -43043,6 +43650,469 @@ func (ec *executionContext) fieldContext_ShippingLine_tax(_ context.Context, fie
 		Field:      field,
 		IsMethod:   false,
 		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MoneyV2(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ShippingZone_id(ctx context.Context, field graphql.CollectedField, obj *ent.ShippingZone) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ShippingZone_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ShippingZone().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ShippingZone_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ShippingZone", field, true, true, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _ShippingZone_name(ctx context.Context, field graphql.CollectedField, obj *ent.ShippingZone) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ShippingZone_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ShippingZone_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ShippingZone", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ShippingZone_countries(ctx context.Context, field graphql.CollectedField, obj *ent.ShippingZone) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ShippingZone_countries(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Countries, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ShippingZone_countries(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ShippingZone", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ShippingZone_rates(ctx context.Context, field graphql.CollectedField, obj *ent.ShippingZone) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ShippingZone_rates(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ShippingZone().Rates(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.ShippingRate) graphql.Marshaler {
+			return ec.marshalNShippingZoneRate2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐShippingRateᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ShippingZone_rates(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ShippingZone",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ShippingZoneRate(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ShippingZoneDeletePayload_deletedShippingZoneId(ctx context.Context, field graphql.CollectedField, obj *model.ShippingZoneDeletePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ShippingZoneDeletePayload_deletedShippingZoneId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DeletedShippingZoneID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ShippingZoneDeletePayload_deletedShippingZoneId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ShippingZoneDeletePayload", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _ShippingZoneDeletePayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.ShippingZoneDeletePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ShippingZoneDeletePayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ShippingZoneDeletePayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ShippingZoneDeletePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ShippingZonePayload_shippingZone(ctx context.Context, field graphql.CollectedField, obj *model.ShippingZonePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ShippingZonePayload_shippingZone(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ShippingZone, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.ShippingZone) graphql.Marshaler {
+			return ec.marshalOShippingZone2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐShippingZone(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ShippingZonePayload_shippingZone(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ShippingZonePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ShippingZone(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ShippingZonePayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.ShippingZonePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ShippingZonePayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ShippingZonePayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ShippingZonePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ShippingZoneRate_handle(ctx context.Context, field graphql.CollectedField, obj *ent.ShippingRate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ShippingZoneRate_handle(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Handle, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ShippingZoneRate_handle(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ShippingZoneRate", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ShippingZoneRate_title(ctx context.Context, field graphql.CollectedField, obj *ent.ShippingRate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ShippingZoneRate_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ShippingZoneRate_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ShippingZoneRate", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ShippingZoneRate_kind(ctx context.Context, field graphql.CollectedField, obj *ent.ShippingRate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ShippingZoneRate_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ShippingZoneRate().Kind(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ShippingZoneRate_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ShippingZoneRate", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ShippingZoneRate_price(ctx context.Context, field graphql.CollectedField, obj *ent.ShippingRate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ShippingZoneRate_price(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ShippingZoneRate().Price(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *money.Money) graphql.Marshaler {
+			return ec.marshalNMoneyV22ᚖgithubᚗcomᚋemporiumᚋemporiumᚋmoneyᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ShippingZoneRate_price(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ShippingZoneRate",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MoneyV2(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ShippingZoneRate_minWeightGrams(ctx context.Context, field graphql.CollectedField, obj *ent.ShippingRate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ShippingZoneRate_minWeightGrams(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ShippingZoneRate().MinWeightGrams(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ShippingZoneRate_minWeightGrams(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ShippingZoneRate", field, true, true, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _ShippingZoneRate_maxWeightGrams(ctx context.Context, field graphql.CollectedField, obj *ent.ShippingRate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ShippingZoneRate_maxWeightGrams(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ShippingZoneRate().MaxWeightGrams(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ShippingZoneRate_maxWeightGrams(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ShippingZoneRate", field, true, true, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _ShippingZoneRate_minSubtotal(ctx context.Context, field graphql.CollectedField, obj *ent.ShippingRate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ShippingZoneRate_minSubtotal(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ShippingZoneRate().MinSubtotal(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *money.Money) graphql.Marshaler {
+			return ec.marshalOMoneyV22ᚖgithubᚗcomᚋemporiumᚋemporiumᚋmoneyᚐMoney(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ShippingZoneRate_minSubtotal(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ShippingZoneRate",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MoneyV2(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ShippingZoneRate_maxSubtotal(ctx context.Context, field graphql.CollectedField, obj *ent.ShippingRate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ShippingZoneRate_maxSubtotal(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ShippingZoneRate().MaxSubtotal(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *money.Money) graphql.Marshaler {
+			return ec.marshalOMoneyV22ᚖgithubᚗcomᚋemporiumᚋemporiumᚋmoneyᚐMoney(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ShippingZoneRate_maxSubtotal(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ShippingZoneRate",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MoneyV2(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ShippingZoneRate_freeAbove(ctx context.Context, field graphql.CollectedField, obj *ent.ShippingRate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ShippingZoneRate_freeAbove(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ShippingZoneRate().FreeAbove(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *money.Money) graphql.Marshaler {
+			return ec.marshalOMoneyV22ᚖgithubᚗcomᚋemporiumᚋemporiumᚋmoneyᚐMoney(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ShippingZoneRate_freeAbove(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ShippingZoneRate",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_MoneyV2(ctx, field)
 		},
@@ -51013,6 +52083,143 @@ func (ec *executionContext) unmarshalInputShippingRefundInput(ctx context.Contex
 				return it, err
 			}
 			it.FullRefund = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputShippingZoneInput(ctx context.Context, obj any) (model.ShippingZoneInput, error) {
+	var it model.ShippingZoneInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"name", "countries", "rates"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "countries":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("countries"))
+			data, err := ec.unmarshalNString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Countries = data
+		case "rates":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("rates"))
+			data, err := ec.unmarshalNShippingZoneRateInput2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐShippingZoneRateInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Rates = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputShippingZoneRateInput(ctx context.Context, obj any) (model.ShippingZoneRateInput, error) {
+	var it model.ShippingZoneRateInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"handle", "title", "kind", "currencyCode", "amount", "minWeightGrams", "maxWeightGrams", "minSubtotal", "maxSubtotal", "freeAbove"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "handle":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("handle"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Handle = data
+		case "title":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("title"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Title = data
+		case "kind":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kind"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Kind = data
+		case "currencyCode":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("currencyCode"))
+			data, err := ec.unmarshalNCurrencyCode2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CurrencyCode = data
+		case "amount":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("amount"))
+			data, err := ec.unmarshalNDecimal2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Amount = data
+		case "minWeightGrams":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("minWeightGrams"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MinWeightGrams = data
+		case "maxWeightGrams":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("maxWeightGrams"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MaxWeightGrams = data
+		case "minSubtotal":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("minSubtotal"))
+			data, err := ec.unmarshalODecimal2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MinSubtotal = data
+		case "maxSubtotal":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("maxSubtotal"))
+			data, err := ec.unmarshalODecimal2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MaxSubtotal = data
+		case "freeAbove":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("freeAbove"))
+			data, err := ec.unmarshalODecimal2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FreeAbove = data
 		}
 	}
 	return it, nil
@@ -60706,6 +61913,27 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
+		case "shippingZoneCreate":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_shippingZoneCreate(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "shippingZoneUpdate":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_shippingZoneUpdate(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "shippingZoneDelete":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_shippingZoneDelete(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "webhookSubscriptionCreate":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_webhookSubscriptionCreate(ctx, field)
@@ -66342,6 +67570,28 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "shippingZones":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_shippingZones(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
 		case "webhookSubscriptions":
 			field := field
 
@@ -66835,6 +68085,520 @@ func (ec *executionContext) _ShippingLine(ctx context.Context, sel ast.Selection
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var shippingZoneImplementors = []string{"ShippingZone"}
+
+func (ec *executionContext) _ShippingZone(ctx context.Context, sel ast.SelectionSet, obj *ent.ShippingZone) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, shippingZoneImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ShippingZone")
+		case "id":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._ShippingZone_id(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "name":
+			out.Values[i] = ec._ShippingZone_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "countries":
+			out.Values[i] = ec._ShippingZone_countries(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "rates":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._ShippingZone_rates(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var shippingZoneDeletePayloadImplementors = []string{"ShippingZoneDeletePayload"}
+
+func (ec *executionContext) _ShippingZoneDeletePayload(ctx context.Context, sel ast.SelectionSet, obj *model.ShippingZoneDeletePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, shippingZoneDeletePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ShippingZoneDeletePayload")
+		case "deletedShippingZoneId":
+			out.Values[i] = ec._ShippingZoneDeletePayload_deletedShippingZoneId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._ShippingZoneDeletePayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var shippingZonePayloadImplementors = []string{"ShippingZonePayload"}
+
+func (ec *executionContext) _ShippingZonePayload(ctx context.Context, sel ast.SelectionSet, obj *model.ShippingZonePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, shippingZonePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ShippingZonePayload")
+		case "shippingZone":
+			out.Values[i] = ec._ShippingZonePayload_shippingZone(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._ShippingZonePayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var shippingZoneRateImplementors = []string{"ShippingZoneRate"}
+
+func (ec *executionContext) _ShippingZoneRate(ctx context.Context, sel ast.SelectionSet, obj *ent.ShippingRate) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, shippingZoneRateImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ShippingZoneRate")
+		case "handle":
+			out.Values[i] = ec._ShippingZoneRate_handle(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "title":
+			out.Values[i] = ec._ShippingZoneRate_title(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "kind":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._ShippingZoneRate_kind(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "price":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._ShippingZoneRate_price(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "minWeightGrams":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._ShippingZoneRate_minWeightGrams(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "maxWeightGrams":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._ShippingZoneRate_maxWeightGrams(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "minSubtotal":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._ShippingZoneRate_minSubtotal(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "maxSubtotal":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._ShippingZoneRate_maxSubtotal(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "freeAbove":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._ShippingZoneRate_freeAbove(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -72892,6 +74656,82 @@ func (ec *executionContext) unmarshalNSelectedOptionInput2ᚖgithubᚗcomᚋempo
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNShippingZone2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐShippingZoneᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.ShippingZone) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNShippingZone2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐShippingZone(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNShippingZone2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐShippingZone(ctx context.Context, sel ast.SelectionSet, v *ent.ShippingZone) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._ShippingZone(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNShippingZoneInput2githubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐShippingZoneInput(ctx context.Context, v any) (model.ShippingZoneInput, error) {
+	res, err := ec.unmarshalInputShippingZoneInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNShippingZoneRate2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐShippingRateᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.ShippingRate) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNShippingZoneRate2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐShippingRate(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNShippingZoneRate2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐShippingRate(ctx context.Context, sel ast.SelectionSet, v *ent.ShippingRate) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._ShippingZoneRate(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNShippingZoneRateInput2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐShippingZoneRateInputᚄ(ctx context.Context, v any) ([]*model.ShippingZoneRateInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.ShippingZoneRateInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNShippingZoneRateInput2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐShippingZoneRateInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalNShippingZoneRateInput2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐShippingZoneRateInput(ctx context.Context, v any) (*model.ShippingZoneRateInput, error) {
+	res, err := ec.unmarshalInputShippingZoneRateInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalNShop2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐShop(ctx context.Context, sel ast.SelectionSet, v *ent.Shop) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
@@ -75474,6 +77314,27 @@ func (ec *executionContext) unmarshalOShippingRefundInput2ᚖgithubᚗcomᚋempo
 	}
 	res, err := ec.unmarshalInputShippingRefundInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOShippingZone2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐShippingZone(ctx context.Context, sel ast.SelectionSet, v *ent.ShippingZone) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ShippingZone(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOShippingZoneDeletePayload2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐShippingZoneDeletePayload(ctx context.Context, sel ast.SelectionSet, v *model.ShippingZoneDeletePayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ShippingZoneDeletePayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOShippingZonePayload2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐShippingZonePayload(ctx context.Context, sel ast.SelectionSet, v *model.ShippingZonePayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ShippingZonePayload(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalOShop2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐShop(ctx context.Context, sel ast.SelectionSet, v *ent.Shop) graphql.Marshaler {

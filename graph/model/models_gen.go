@@ -1299,6 +1299,36 @@ type ShippingRefundInput struct {
 	FullRefund *bool   `json:"fullRefund,omitempty"`
 }
 
+type ShippingZoneDeletePayload struct {
+	DeletedShippingZoneID *string      `json:"deletedShippingZoneId,omitempty"`
+	UserErrors            []*UserError `json:"userErrors"`
+}
+
+// A zone's name, countries and rates; an update replaces the rates.
+type ShippingZoneInput struct {
+	Name      string                   `json:"name"`
+	Countries []string                 `json:"countries"`
+	Rates     []*ShippingZoneRateInput `json:"rates"`
+}
+
+type ShippingZonePayload struct {
+	ShippingZone *ent.ShippingZone `json:"shippingZone,omitempty"`
+	UserErrors   []*UserError      `json:"userErrors"`
+}
+
+type ShippingZoneRateInput struct {
+	Handle         string  `json:"handle"`
+	Title          string  `json:"title"`
+	Kind           *string `json:"kind,omitempty"`
+	CurrencyCode   string  `json:"currencyCode"`
+	Amount         string  `json:"amount"`
+	MinWeightGrams *int    `json:"minWeightGrams,omitempty"`
+	MaxWeightGrams *int    `json:"maxWeightGrams,omitempty"`
+	MinSubtotal    *string `json:"minSubtotal,omitempty"`
+	MaxSubtotal    *string `json:"maxSubtotal,omitempty"`
+	FreeAbove      *string `json:"freeAbove,omitempty"`
+}
+
 type ShopUpdateInput struct {
 	Name                         *string  `json:"name,omitempty"`
 	Description                  *string  `json:"description,omitempty"`
