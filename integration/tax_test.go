@@ -11,15 +11,19 @@ import (
 
 // taxOrder buys one of each variant, shipped (standard) to the address, with the cart's attributes,
 // and returns the completed order as staff see it.
-func taxOrder(t *testing.T, s *server, owner http.Header, currency string, address map[string]any, attrs []any, variants ...string) map[string]any {
+func taxOrder(t *testing.T, s *server, owner http.Header, currency string, address map[string]any, attrs []any, customerToken string, variants ...string) map[string]any {
 	t.Helper()
+	buyer := map[string]any{"email": "buyer@example.com", "countryCode": address["countryCode"]}
+	if customerToken != "" {
+		buyer["customerAccessToken"] = customerToken
+	}
 	var lines []any
 	for _, v := range variants {
 		lines = append(lines, map[string]any{"merchandiseId": v, "quantity": 1})
 	}
 	d := s.data(t, nil, `mutation($in: CartInput!) { cartCreate(input: $in) { cart { id deliveryGroups(first: 1) { nodes { id } } } userErrors { field message } } }`,
 		map[string]any{"in": map[string]any{"lines": lines, "attributes": attrs,
-			"buyerIdentity": map[string]any{"email": "buyer@example.com", "countryCode": address["countryCode"]},
+			"buyerIdentity": buyer,
 			"delivery":      map[string]any{"addresses": []any{map[string]any{"selected": true, "address": map[string]any{"deliveryAddress": address}}}}}})
 	noUserErrors(t, d, "cartCreate")
 	id := str(d, "cartCreate.cart.id")
@@ -79,7 +83,7 @@ func TestTaxRules(t *testing.T) {
 		// German 19 % the tee alone would carry 4.23.)
 		paris := map[string]any{"address1": "1 rue de Rivoli", "city": "Paris", "countryCode": "FR", "zip": "75001"}
 		t.Run("EU consumer: destination VAT", func(t *testing.T) {
-			o := taxOrder(t, s, owner, "EUR", paris, nil, tee, poster)
+			o := taxOrder(t, s, owner, "EUR", paris, nil, "", tee, poster)
 			if str(o, "order.totalTax.amount") != "6.93" || str(o, "order.totalPrice.amount") != "59.4" && str(o, "order.totalPrice.amount") != "59.40" ||
 				str(o, "order.taxTreatment") != "STANDARD" || str(o, "order.taxNote") != "" {
 				t.Errorf("French consumer: %v", o)
@@ -87,13 +91,13 @@ func TestTaxRules(t *testing.T) {
 		})
 		// The same cart for a French VAT-registered business: reverse charge, no VAT, the legal note.
 		t.Run("EU business: reverse charge", func(t *testing.T) {
-			o := taxOrder(t, s, owner, "EUR", paris, []any{map[string]any{"key": "vat_number", "value": "fr 40 303 265 045"}}, tee, poster)
+			o := taxOrder(t, s, owner, "EUR", paris, []any{map[string]any{"key": "vat_number", "value": "fr 40 303 265 045"}}, "", tee, poster)
 			if str(o, "order.totalTax.amount") != "0" && str(o, "order.totalTax.amount") != "0.00" || str(o, "order.taxTreatment") != "REVERSE_CHARGE" ||
 				!strings.Contains(str(o, "order.taxNote"), "Article 196") || str(o, "order.buyerVatNumber") != "FR40303265045" {
 				t.Errorf("French business: %v", o)
 			}
 			// A number of the wrong format is no proof of business: VAT is charged.
-			o = taxOrder(t, s, owner, "EUR", paris, []any{map[string]any{"key": "vat_number", "value": "FR123"}}, tee, poster)
+			o = taxOrder(t, s, owner, "EUR", paris, []any{map[string]any{"key": "vat_number", "value": "FR123"}}, "", tee, poster)
 			if str(o, "order.totalTax.amount") != "6.93" || str(o, "order.taxTreatment") != "STANDARD" {
 				t.Errorf("invalid VAT number: %v", o)
 			}
@@ -116,20 +120,20 @@ func TestTaxRules(t *testing.T) {
 			// falls back to the standard 7.5 %, 28.00 × 7.5 % = 2.10 (it was sold untaxed before). Shipping
 			// 5.00 is not taxed. Tax 4.28; total 29.00 + 28.00 + 5.00 + 4.28 = 66.28.
 			columbus := map[string]any{"address1": "1 Main St", "city": "Columbus", "provinceCode": "OH", "countryCode": "US", "zip": "43004"}
-			o := taxOrder(t, s, owner, "USD", columbus, nil, tee, poster)
+			o := taxOrder(t, s, owner, "USD", columbus, nil, "", tee, poster)
 			if str(o, "order.totalTax.amount") != "4.28" || str(o, "order.totalPrice.amount") != "66.28" {
 				t.Errorf("Ohio: %v", o)
 			}
 			// New York without nexus: no tax. With nexus: tee 29.00 × 8.875 % = 2.57375 → 2.57; poster 28.00 ×
 			// 8.875 % = 2.485 → 2.49 (half away from zero). Tax 5.06.
 			nyc := map[string]any{"address1": "350 5th Ave", "city": "New York", "provinceCode": "NY", "countryCode": "US", "zip": "10001"}
-			o = taxOrder(t, s, owner, "USD", nyc, nil, tee, poster)
+			o = taxOrder(t, s, owner, "USD", nyc, nil, "", tee, poster)
 			if tx := str(o, "order.totalTax.amount"); tx != "0" && tx != "0.00" {
 				t.Errorf("New York without nexus: %v", o)
 			}
 			d = s.data(t, owner, `mutation { taxSettingsUpdate(input: {nexusStates: ["NY", "OH"]}) { userErrors { message } } }`, nil)
 			noUserErrors(t, d, "taxSettingsUpdate")
-			o = taxOrder(t, s, owner, "USD", nyc, nil, tee, poster)
+			o = taxOrder(t, s, owner, "USD", nyc, nil, "", tee, poster)
 			if str(o, "order.totalTax.amount") != "5.06" || str(o, "order.taxLines.0.ratePercentage") != "8.875" {
 				t.Errorf("New York with nexus: %v", o)
 			}
@@ -137,9 +141,27 @@ func TestTaxRules(t *testing.T) {
 			d = s.data(t, owner, `mutation($in: TaxRateInput!) { taxRateCreate(input: $in) { taxRate { rate exempt } userErrors { field message } } }`,
 				map[string]any{"in": map[string]any{"countryCode": "US", "provinceCode": "OH", "taxClass": "REDUCED", "name": "Prints", "rate": "0", "exempt": true}})
 			noUserErrors(t, d, "taxRateCreate")
-			o = taxOrder(t, s, owner, "USD", columbus, nil, tee, poster)
+			o = taxOrder(t, s, owner, "USD", columbus, nil, "", tee, poster)
 			if str(o, "order.totalTax.amount") != "2.18" {
 				t.Errorf("Ohio, prints exempt: %v", o)
+			}
+		})
+
+		// A reseller made exempt by staff pays no tax, and the order carries the reason as its note.
+		t.Run("exempt customer", func(t *testing.T) {
+			customer, token := signUpAndLogIn(t, s, "reseller@example.com")
+			d := s.data(t, owner, `mutation($c: ID!) { customerTaxExemptionUpdate(customerId: $c, taxExempt: true) { userErrors { field code } } }`, map[string]any{"c": customer})
+			if str(d, "customerTaxExemptionUpdate.userErrors.0.code") != "BLANK" {
+				t.Errorf("an exemption without a reason: %v", d)
+			}
+			d = s.data(t, owner, `mutation($c: ID!) { customerTaxExemptionUpdate(customerId: $c, taxExempt: true, reason: "Ohio resale certificate 12-345") {
+				taxExempt userErrors { field code } } }`, map[string]any{"c": customer})
+			noUserErrors(t, d, "customerTaxExemptionUpdate")
+			columbus := map[string]any{"address1": "1 Main St", "city": "Columbus", "provinceCode": "OH", "countryCode": "US", "zip": "43004"}
+			o := taxOrder(t, s, owner, "USD", columbus, nil, token, tee, poster)
+			if tx := str(o, "order.totalTax.amount"); tx != "0" && tx != "0.00" || str(o, "order.taxTreatment") != "EXEMPT" ||
+				str(o, "order.taxNote") != "Ohio resale certificate 12-345" || str(o, "order.totalPrice.amount") != "62" && str(o, "order.totalPrice.amount") != "62.00" {
+				t.Errorf("exempt customer: %v", o)
 			}
 		})
 	})
