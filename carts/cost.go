@@ -59,7 +59,8 @@ func TaxRequest(c *ent.Cart, lines []LineCost, variants map[int]*ent.ProductVari
 	if address == nil {
 		return nil
 	}
-	r := &tax.Request{CountryCode: address.CountryCode, ProvinceCode: address.ProvinceCode}
+	r := &tax.Request{CountryCode: address.CountryCode, ProvinceCode: address.ProvinceCode, Zip: address.Zip,
+		VATNumber: VATNumber(c), CustomerID: c.CustomerID}
 	for i, l := range c.Edges.Lines {
 		v := variants[l.VariantID]
 		if v == nil {
@@ -93,4 +94,18 @@ func Total(subtotal money.Money, g *Group, t *tax.Result) (money.Money, error) {
 		}
 	}
 	return total, nil
+}
+
+// VATNumberAttribute is the cart attribute that carries a business buyer's VAT number (as Shopify shops
+// collect it: a cart attribute, written with cartAttributesUpdate).
+const VATNumberAttribute = "vat_number"
+
+// VATNumber is the VAT number the buyer gave, or "".
+func VATNumber(c *ent.Cart) string {
+	for _, a := range c.Attributes {
+		if a.Key == VATNumberAttribute {
+			return a.Value
+		}
+	}
+	return ""
 }

@@ -69,6 +69,9 @@ func (db *DB) Migrate(ctx context.Context, log *slog.Logger) error {
 	if db.Postgres() {
 		extra = postgresSearchDDL
 	}
+	// Tax rates became unique per ZIP prefix too: the older, narrower unique index would refuse a
+	// state's ZIP rates (WithDropIndex is off, so it is dropped by name).
+	extra = append([]string{`DROP INDEX IF EXISTS taxrate_country_code_province_code_tax_class`}, extra...)
 	for _, stmt := range extra {
 		if _, err := db.SQL.ExecContext(ctx, stmt); err != nil {
 			return fmt.Errorf("migrate: full-text search: %w", err)

@@ -47,6 +47,10 @@ type Customer struct {
 	ResetExpiresAt *time.Time `json:"reset_expires_at,omitempty"`
 	// DefaultAddressID holds the value of the "default_address_id" field.
 	DefaultAddressID *int `json:"default_address_id,omitempty"`
+	// set by staff: the customer pays no tax
+	TaxExempt bool `json:"tax_exempt,omitempty"`
+	// why, printed on invoices (e.g. a resale certificate number)
+	TaxExemptionReason string `json:"tax_exemption_reason,omitempty"`
 	// language of the customer's emails (BCP 47, e.g. de); empty for the shop's
 	Locale string `json:"locale,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
@@ -78,11 +82,11 @@ func (*Customer) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case customer.FieldAcceptsMarketing, customer.FieldDisabled:
+		case customer.FieldAcceptsMarketing, customer.FieldDisabled, customer.FieldTaxExempt:
 			values[i] = new(sql.NullBool)
 		case customer.FieldID, customer.FieldTokenVersion, customer.FieldFailedLogins, customer.FieldDefaultAddressID:
 			values[i] = new(sql.NullInt64)
-		case customer.FieldEmail, customer.FieldPasswordHash, customer.FieldFirstName, customer.FieldLastName, customer.FieldPhone, customer.FieldResetTokenHash, customer.FieldLocale:
+		case customer.FieldEmail, customer.FieldPasswordHash, customer.FieldFirstName, customer.FieldLastName, customer.FieldPhone, customer.FieldResetTokenHash, customer.FieldTaxExemptionReason, customer.FieldLocale:
 			values[i] = new(sql.NullString)
 		case customer.FieldCreatedAt, customer.FieldUpdatedAt, customer.FieldLockedUntil, customer.FieldResetExpiresAt:
 			values[i] = new(sql.NullTime)
@@ -202,6 +206,18 @@ func (_m *Customer) assignValues(columns []string, values []any) error {
 				_m.DefaultAddressID = new(int)
 				*_m.DefaultAddressID = int(value.Int64)
 			}
+		case customer.FieldTaxExempt:
+			if value, ok := values[i].(*sql.NullBool); !ok {
+				return fmt.Errorf("unexpected type %T for field tax_exempt", values[i])
+			} else if value.Valid {
+				_m.TaxExempt = value.Bool
+			}
+		case customer.FieldTaxExemptionReason:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field tax_exemption_reason", values[i])
+			} else if value.Valid {
+				_m.TaxExemptionReason = value.String
+			}
 		case customer.FieldLocale:
 			if value, ok := values[i].(*sql.NullString); !ok {
 				return fmt.Errorf("unexpected type %T for field locale", values[i])
@@ -299,6 +315,12 @@ func (_m *Customer) String() string {
 		builder.WriteString("default_address_id=")
 		builder.WriteString(fmt.Sprintf("%v", *v))
 	}
+	builder.WriteString(", ")
+	builder.WriteString("tax_exempt=")
+	builder.WriteString(fmt.Sprintf("%v", _m.TaxExempt))
+	builder.WriteString(", ")
+	builder.WriteString("tax_exemption_reason=")
+	builder.WriteString(_m.TaxExemptionReason)
 	builder.WriteString(", ")
 	builder.WriteString("locale=")
 	builder.WriteString(_m.Locale)

@@ -217,6 +217,34 @@ func (_c *CustomerCreate) SetNillableDefaultAddressID(v *int) *CustomerCreate {
 	return _c
 }
 
+// SetTaxExempt sets the "tax_exempt" field.
+func (_c *CustomerCreate) SetTaxExempt(v bool) *CustomerCreate {
+	_c.mutation.SetTaxExempt(v)
+	return _c
+}
+
+// SetNillableTaxExempt sets the "tax_exempt" field if the given value is not nil.
+func (_c *CustomerCreate) SetNillableTaxExempt(v *bool) *CustomerCreate {
+	if v != nil {
+		_c.SetTaxExempt(*v)
+	}
+	return _c
+}
+
+// SetTaxExemptionReason sets the "tax_exemption_reason" field.
+func (_c *CustomerCreate) SetTaxExemptionReason(v string) *CustomerCreate {
+	_c.mutation.SetTaxExemptionReason(v)
+	return _c
+}
+
+// SetNillableTaxExemptionReason sets the "tax_exemption_reason" field if the given value is not nil.
+func (_c *CustomerCreate) SetNillableTaxExemptionReason(v *string) *CustomerCreate {
+	if v != nil {
+		_c.SetTaxExemptionReason(*v)
+	}
+	return _c
+}
+
 // SetLocale sets the "locale" field.
 func (_c *CustomerCreate) SetLocale(v string) *CustomerCreate {
 	_c.mutation.SetLocale(v)
@@ -313,6 +341,14 @@ func (_c *CustomerCreate) defaults() {
 		v := customer.DefaultFailedLogins
 		_c.mutation.SetFailedLogins(v)
 	}
+	if _, ok := _c.mutation.TaxExempt(); !ok {
+		v := customer.DefaultTaxExempt
+		_c.mutation.SetTaxExempt(v)
+	}
+	if _, ok := _c.mutation.TaxExemptionReason(); !ok {
+		v := customer.DefaultTaxExemptionReason
+		_c.mutation.SetTaxExemptionReason(v)
+	}
 	if _, ok := _c.mutation.Locale(); !ok {
 		v := customer.DefaultLocale
 		_c.mutation.SetLocale(v)
@@ -355,6 +391,12 @@ func (_c *CustomerCreate) check() error {
 	}
 	if _, ok := _c.mutation.FailedLogins(); !ok {
 		return &ValidationError{Name: "failed_logins", err: errors.New(`ent: missing required field "Customer.failed_logins"`)}
+	}
+	if _, ok := _c.mutation.TaxExempt(); !ok {
+		return &ValidationError{Name: "tax_exempt", err: errors.New(`ent: missing required field "Customer.tax_exempt"`)}
+	}
+	if _, ok := _c.mutation.TaxExemptionReason(); !ok {
+		return &ValidationError{Name: "tax_exemption_reason", err: errors.New(`ent: missing required field "Customer.tax_exemption_reason"`)}
 	}
 	if _, ok := _c.mutation.Locale(); !ok {
 		return &ValidationError{Name: "locale", err: errors.New(`ent: missing required field "Customer.locale"`)}
@@ -445,6 +487,14 @@ func (_c *CustomerCreate) createSpec() (*Customer, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.DefaultAddressID(); ok {
 		_spec.SetField(customer.FieldDefaultAddressID, field.TypeInt, value)
 		_node.DefaultAddressID = &value
+	}
+	if value, ok := _c.mutation.TaxExempt(); ok {
+		_spec.SetField(customer.FieldTaxExempt, field.TypeBool, value)
+		_node.TaxExempt = value
+	}
+	if value, ok := _c.mutation.TaxExemptionReason(); ok {
+		_spec.SetField(customer.FieldTaxExemptionReason, field.TypeString, value)
+		_node.TaxExemptionReason = value
 	}
 	if value, ok := _c.mutation.Locale(); ok {
 		_spec.SetField(customer.FieldLocale, field.TypeString, value)
@@ -731,6 +781,30 @@ func (u *CustomerUpsert) AddDefaultAddressID(v int) *CustomerUpsert {
 // ClearDefaultAddressID clears the value of the "default_address_id" field.
 func (u *CustomerUpsert) ClearDefaultAddressID() *CustomerUpsert {
 	u.SetNull(customer.FieldDefaultAddressID)
+	return u
+}
+
+// SetTaxExempt sets the "tax_exempt" field.
+func (u *CustomerUpsert) SetTaxExempt(v bool) *CustomerUpsert {
+	u.Set(customer.FieldTaxExempt, v)
+	return u
+}
+
+// UpdateTaxExempt sets the "tax_exempt" field to the value that was provided on create.
+func (u *CustomerUpsert) UpdateTaxExempt() *CustomerUpsert {
+	u.SetExcluded(customer.FieldTaxExempt)
+	return u
+}
+
+// SetTaxExemptionReason sets the "tax_exemption_reason" field.
+func (u *CustomerUpsert) SetTaxExemptionReason(v string) *CustomerUpsert {
+	u.Set(customer.FieldTaxExemptionReason, v)
+	return u
+}
+
+// UpdateTaxExemptionReason sets the "tax_exemption_reason" field to the value that was provided on create.
+func (u *CustomerUpsert) UpdateTaxExemptionReason() *CustomerUpsert {
+	u.SetExcluded(customer.FieldTaxExemptionReason)
 	return u
 }
 
@@ -1040,6 +1114,34 @@ func (u *CustomerUpsertOne) UpdateDefaultAddressID() *CustomerUpsertOne {
 func (u *CustomerUpsertOne) ClearDefaultAddressID() *CustomerUpsertOne {
 	return u.Update(func(s *CustomerUpsert) {
 		s.ClearDefaultAddressID()
+	})
+}
+
+// SetTaxExempt sets the "tax_exempt" field.
+func (u *CustomerUpsertOne) SetTaxExempt(v bool) *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.SetTaxExempt(v)
+	})
+}
+
+// UpdateTaxExempt sets the "tax_exempt" field to the value that was provided on create.
+func (u *CustomerUpsertOne) UpdateTaxExempt() *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.UpdateTaxExempt()
+	})
+}
+
+// SetTaxExemptionReason sets the "tax_exemption_reason" field.
+func (u *CustomerUpsertOne) SetTaxExemptionReason(v string) *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.SetTaxExemptionReason(v)
+	})
+}
+
+// UpdateTaxExemptionReason sets the "tax_exemption_reason" field to the value that was provided on create.
+func (u *CustomerUpsertOne) UpdateTaxExemptionReason() *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.UpdateTaxExemptionReason()
 	})
 }
 
@@ -1517,6 +1619,34 @@ func (u *CustomerUpsertBulk) UpdateDefaultAddressID() *CustomerUpsertBulk {
 func (u *CustomerUpsertBulk) ClearDefaultAddressID() *CustomerUpsertBulk {
 	return u.Update(func(s *CustomerUpsert) {
 		s.ClearDefaultAddressID()
+	})
+}
+
+// SetTaxExempt sets the "tax_exempt" field.
+func (u *CustomerUpsertBulk) SetTaxExempt(v bool) *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.SetTaxExempt(v)
+	})
+}
+
+// UpdateTaxExempt sets the "tax_exempt" field to the value that was provided on create.
+func (u *CustomerUpsertBulk) UpdateTaxExempt() *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.UpdateTaxExempt()
+	})
+}
+
+// SetTaxExemptionReason sets the "tax_exemption_reason" field.
+func (u *CustomerUpsertBulk) SetTaxExemptionReason(v string) *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.SetTaxExemptionReason(v)
+	})
+}
+
+// UpdateTaxExemptionReason sets the "tax_exemption_reason" field to the value that was provided on create.
+func (u *CustomerUpsertBulk) UpdateTaxExemptionReason() *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.UpdateTaxExemptionReason()
 	})
 }
 

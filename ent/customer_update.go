@@ -269,6 +269,34 @@ func (_u *CustomerUpdate) ClearDefaultAddressID() *CustomerUpdate {
 	return _u
 }
 
+// SetTaxExempt sets the "tax_exempt" field.
+func (_u *CustomerUpdate) SetTaxExempt(v bool) *CustomerUpdate {
+	_u.mutation.SetTaxExempt(v)
+	return _u
+}
+
+// SetNillableTaxExempt sets the "tax_exempt" field if the given value is not nil.
+func (_u *CustomerUpdate) SetNillableTaxExempt(v *bool) *CustomerUpdate {
+	if v != nil {
+		_u.SetTaxExempt(*v)
+	}
+	return _u
+}
+
+// SetTaxExemptionReason sets the "tax_exemption_reason" field.
+func (_u *CustomerUpdate) SetTaxExemptionReason(v string) *CustomerUpdate {
+	_u.mutation.SetTaxExemptionReason(v)
+	return _u
+}
+
+// SetNillableTaxExemptionReason sets the "tax_exemption_reason" field if the given value is not nil.
+func (_u *CustomerUpdate) SetNillableTaxExemptionReason(v *string) *CustomerUpdate {
+	if v != nil {
+		_u.SetTaxExemptionReason(*v)
+	}
+	return _u
+}
+
 // SetLocale sets the "locale" field.
 func (_u *CustomerUpdate) SetLocale(v string) *CustomerUpdate {
 	_u.mutation.SetLocale(v)
@@ -453,6 +481,12 @@ func (_u *CustomerUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if _u.mutation.DefaultAddressIDCleared() {
 		_spec.ClearField(customer.FieldDefaultAddressID, field.TypeInt)
+	}
+	if value, ok := _u.mutation.TaxExempt(); ok {
+		_spec.SetField(customer.FieldTaxExempt, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.TaxExemptionReason(); ok {
+		_spec.SetField(customer.FieldTaxExemptionReason, field.TypeString, value)
 	}
 	if value, ok := _u.mutation.Locale(); ok {
 		_spec.SetField(customer.FieldLocale, field.TypeString, value)
@@ -763,6 +797,34 @@ func (_u *CustomerUpdateOne) ClearDefaultAddressID() *CustomerUpdateOne {
 	return _u
 }
 
+// SetTaxExempt sets the "tax_exempt" field.
+func (_u *CustomerUpdateOne) SetTaxExempt(v bool) *CustomerUpdateOne {
+	_u.mutation.SetTaxExempt(v)
+	return _u
+}
+
+// SetNillableTaxExempt sets the "tax_exempt" field if the given value is not nil.
+func (_u *CustomerUpdateOne) SetNillableTaxExempt(v *bool) *CustomerUpdateOne {
+	if v != nil {
+		_u.SetTaxExempt(*v)
+	}
+	return _u
+}
+
+// SetTaxExemptionReason sets the "tax_exemption_reason" field.
+func (_u *CustomerUpdateOne) SetTaxExemptionReason(v string) *CustomerUpdateOne {
+	_u.mutation.SetTaxExemptionReason(v)
+	return _u
+}
+
+// SetNillableTaxExemptionReason sets the "tax_exemption_reason" field if the given value is not nil.
+func (_u *CustomerUpdateOne) SetNillableTaxExemptionReason(v *string) *CustomerUpdateOne {
+	if v != nil {
+		_u.SetTaxExemptionReason(*v)
+	}
+	return _u
+}
+
 // SetLocale sets the "locale" field.
 func (_u *CustomerUpdateOne) SetLocale(v string) *CustomerUpdateOne {
 	_u.mutation.SetLocale(v)
@@ -977,6 +1039,12 @@ func (_u *CustomerUpdateOne) sqlSave(ctx context.Context) (_node *Customer, err 
 	}
 	if _u.mutation.DefaultAddressIDCleared() {
 		_spec.ClearField(customer.FieldDefaultAddressID, field.TypeInt)
+	}
+	if value, ok := _u.mutation.TaxExempt(); ok {
+		_spec.SetField(customer.FieldTaxExempt, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.TaxExemptionReason(); ok {
+		_spec.SetField(customer.FieldTaxExemptionReason, field.TypeString, value)
 	}
 	if value, ok := _u.mutation.Locale(); ok {
 		_spec.SetField(customer.FieldLocale, field.TypeString, value)

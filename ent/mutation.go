@@ -7554,6 +7554,8 @@ type CustomerMutation struct {
 	reset_expires_at      *time.Time
 	default_address_id    *int
 	adddefault_address_id *int
+	tax_exempt            *bool
+	tax_exemption_reason  *string
 	locale                *string
 	clearedFields         map[string]struct{}
 	addresses             map[int]struct{}
@@ -8328,6 +8330,78 @@ func (m *CustomerMutation) ResetDefaultAddressID() {
 	delete(m.clearedFields, customer.FieldDefaultAddressID)
 }
 
+// SetTaxExempt sets the "tax_exempt" field.
+func (m *CustomerMutation) SetTaxExempt(b bool) {
+	m.tax_exempt = &b
+}
+
+// TaxExempt returns the value of the "tax_exempt" field in the mutation.
+func (m *CustomerMutation) TaxExempt() (r bool, exists bool) {
+	v := m.tax_exempt
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTaxExempt returns the old "tax_exempt" field's value of the Customer entity.
+// If the Customer object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CustomerMutation) OldTaxExempt(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTaxExempt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTaxExempt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTaxExempt: %w", err)
+	}
+	return oldValue.TaxExempt, nil
+}
+
+// ResetTaxExempt resets all changes to the "tax_exempt" field.
+func (m *CustomerMutation) ResetTaxExempt() {
+	m.tax_exempt = nil
+}
+
+// SetTaxExemptionReason sets the "tax_exemption_reason" field.
+func (m *CustomerMutation) SetTaxExemptionReason(s string) {
+	m.tax_exemption_reason = &s
+}
+
+// TaxExemptionReason returns the value of the "tax_exemption_reason" field in the mutation.
+func (m *CustomerMutation) TaxExemptionReason() (r string, exists bool) {
+	v := m.tax_exemption_reason
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTaxExemptionReason returns the old "tax_exemption_reason" field's value of the Customer entity.
+// If the Customer object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CustomerMutation) OldTaxExemptionReason(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTaxExemptionReason is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTaxExemptionReason requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTaxExemptionReason: %w", err)
+	}
+	return oldValue.TaxExemptionReason, nil
+}
+
+// ResetTaxExemptionReason resets all changes to the "tax_exemption_reason" field.
+func (m *CustomerMutation) ResetTaxExemptionReason() {
+	m.tax_exemption_reason = nil
+}
+
 // SetLocale sets the "locale" field.
 func (m *CustomerMutation) SetLocale(s string) {
 	m.locale = &s
@@ -8452,7 +8526,7 @@ func (m *CustomerMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *CustomerMutation) Fields() []string {
-	fields := make([]string, 0, 16)
+	fields := make([]string, 0, 18)
 	if m.created_at != nil {
 		fields = append(fields, customer.FieldCreatedAt)
 	}
@@ -8498,6 +8572,12 @@ func (m *CustomerMutation) Fields() []string {
 	if m.default_address_id != nil {
 		fields = append(fields, customer.FieldDefaultAddressID)
 	}
+	if m.tax_exempt != nil {
+		fields = append(fields, customer.FieldTaxExempt)
+	}
+	if m.tax_exemption_reason != nil {
+		fields = append(fields, customer.FieldTaxExemptionReason)
+	}
 	if m.locale != nil {
 		fields = append(fields, customer.FieldLocale)
 	}
@@ -8539,6 +8619,10 @@ func (m *CustomerMutation) Field(name string) (ent.Value, bool) {
 		return m.ResetExpiresAt()
 	case customer.FieldDefaultAddressID:
 		return m.DefaultAddressID()
+	case customer.FieldTaxExempt:
+		return m.TaxExempt()
+	case customer.FieldTaxExemptionReason:
+		return m.TaxExemptionReason()
 	case customer.FieldLocale:
 		return m.Locale()
 	}
@@ -8580,6 +8664,10 @@ func (m *CustomerMutation) OldField(ctx context.Context, name string) (ent.Value
 		return m.OldResetExpiresAt(ctx)
 	case customer.FieldDefaultAddressID:
 		return m.OldDefaultAddressID(ctx)
+	case customer.FieldTaxExempt:
+		return m.OldTaxExempt(ctx)
+	case customer.FieldTaxExemptionReason:
+		return m.OldTaxExemptionReason(ctx)
 	case customer.FieldLocale:
 		return m.OldLocale(ctx)
 	}
@@ -8695,6 +8783,20 @@ func (m *CustomerMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetDefaultAddressID(v)
+		return nil
+	case customer.FieldTaxExempt:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTaxExempt(v)
+		return nil
+	case customer.FieldTaxExemptionReason:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTaxExemptionReason(v)
 		return nil
 	case customer.FieldLocale:
 		v, ok := value.(string)
@@ -8868,6 +8970,12 @@ func (m *CustomerMutation) ResetField(name string) error {
 		return nil
 	case customer.FieldDefaultAddressID:
 		m.ResetDefaultAddressID()
+		return nil
+	case customer.FieldTaxExempt:
+		m.ResetTaxExempt()
+		return nil
+	case customer.FieldTaxExemptionReason:
+		m.ResetTaxExemptionReason()
 		return nil
 	case customer.FieldLocale:
 		m.ResetLocale()
@@ -33531,23 +33639,26 @@ func (m *ShippingZoneMutation) ResetEdge(name string) error {
 // ShopMutation represents an operation that mutates the Shop nodes in the graph.
 type ShopMutation struct {
 	config
-	op               Op
-	typ              string
-	id               *int
-	created_at       *time.Time
-	updated_at       *time.Time
-	name             *string
-	description      *string
-	default_currency *string
-	currencies       *[]string
-	appendcurrencies []string
-	primary_domain   *string
-	logo_url         *string
-	locale           *string
-	clearedFields    map[string]struct{}
-	done             bool
-	oldValue         func(context.Context) (*Shop, error)
-	predicates       []predicate.Shop
+	op                 Op
+	typ                string
+	id                 *int
+	created_at         *time.Time
+	updated_at         *time.Time
+	name               *string
+	description        *string
+	default_currency   *string
+	currencies         *[]string
+	appendcurrencies   []string
+	primary_domain     *string
+	logo_url           *string
+	tax_origin_country *string
+	tax_nexus          *[]string
+	appendtax_nexus    []string
+	locale             *string
+	clearedFields      map[string]struct{}
+	done               bool
+	oldValue           func(context.Context) (*Shop, error)
+	predicates         []predicate.Shop
 }
 
 var _ ent.Mutation = (*ShopMutation)(nil)
@@ -33951,6 +34062,107 @@ func (m *ShopMutation) ResetLogoURL() {
 	m.logo_url = nil
 }
 
+// SetTaxOriginCountry sets the "tax_origin_country" field.
+func (m *ShopMutation) SetTaxOriginCountry(s string) {
+	m.tax_origin_country = &s
+}
+
+// TaxOriginCountry returns the value of the "tax_origin_country" field in the mutation.
+func (m *ShopMutation) TaxOriginCountry() (r string, exists bool) {
+	v := m.tax_origin_country
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTaxOriginCountry returns the old "tax_origin_country" field's value of the Shop entity.
+// If the Shop object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ShopMutation) OldTaxOriginCountry(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTaxOriginCountry is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTaxOriginCountry requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTaxOriginCountry: %w", err)
+	}
+	return oldValue.TaxOriginCountry, nil
+}
+
+// ResetTaxOriginCountry resets all changes to the "tax_origin_country" field.
+func (m *ShopMutation) ResetTaxOriginCountry() {
+	m.tax_origin_country = nil
+}
+
+// SetTaxNexus sets the "tax_nexus" field.
+func (m *ShopMutation) SetTaxNexus(s []string) {
+	m.tax_nexus = &s
+	m.appendtax_nexus = nil
+}
+
+// TaxNexus returns the value of the "tax_nexus" field in the mutation.
+func (m *ShopMutation) TaxNexus() (r []string, exists bool) {
+	v := m.tax_nexus
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTaxNexus returns the old "tax_nexus" field's value of the Shop entity.
+// If the Shop object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ShopMutation) OldTaxNexus(ctx context.Context) (v []string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTaxNexus is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTaxNexus requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTaxNexus: %w", err)
+	}
+	return oldValue.TaxNexus, nil
+}
+
+// AppendTaxNexus adds s to the "tax_nexus" field.
+func (m *ShopMutation) AppendTaxNexus(s []string) {
+	m.appendtax_nexus = append(m.appendtax_nexus, s...)
+}
+
+// AppendedTaxNexus returns the list of values that were appended to the "tax_nexus" field in this mutation.
+func (m *ShopMutation) AppendedTaxNexus() ([]string, bool) {
+	if len(m.appendtax_nexus) == 0 {
+		return nil, false
+	}
+	return m.appendtax_nexus, true
+}
+
+// ClearTaxNexus clears the value of the "tax_nexus" field.
+func (m *ShopMutation) ClearTaxNexus() {
+	m.tax_nexus = nil
+	m.appendtax_nexus = nil
+	m.clearedFields[shop.FieldTaxNexus] = struct{}{}
+}
+
+// TaxNexusCleared returns if the "tax_nexus" field was cleared in this mutation.
+func (m *ShopMutation) TaxNexusCleared() bool {
+	_, ok := m.clearedFields[shop.FieldTaxNexus]
+	return ok
+}
+
+// ResetTaxNexus resets all changes to the "tax_nexus" field.
+func (m *ShopMutation) ResetTaxNexus() {
+	m.tax_nexus = nil
+	m.appendtax_nexus = nil
+	delete(m.clearedFields, shop.FieldTaxNexus)
+}
+
 // SetLocale sets the "locale" field.
 func (m *ShopMutation) SetLocale(s string) {
 	m.locale = &s
@@ -34021,7 +34233,7 @@ func (m *ShopMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *ShopMutation) Fields() []string {
-	fields := make([]string, 0, 9)
+	fields := make([]string, 0, 11)
 	if m.created_at != nil {
 		fields = append(fields, shop.FieldCreatedAt)
 	}
@@ -34045,6 +34257,12 @@ func (m *ShopMutation) Fields() []string {
 	}
 	if m.logo_url != nil {
 		fields = append(fields, shop.FieldLogoURL)
+	}
+	if m.tax_origin_country != nil {
+		fields = append(fields, shop.FieldTaxOriginCountry)
+	}
+	if m.tax_nexus != nil {
+		fields = append(fields, shop.FieldTaxNexus)
 	}
 	if m.locale != nil {
 		fields = append(fields, shop.FieldLocale)
@@ -34073,6 +34291,10 @@ func (m *ShopMutation) Field(name string) (ent.Value, bool) {
 		return m.PrimaryDomain()
 	case shop.FieldLogoURL:
 		return m.LogoURL()
+	case shop.FieldTaxOriginCountry:
+		return m.TaxOriginCountry()
+	case shop.FieldTaxNexus:
+		return m.TaxNexus()
 	case shop.FieldLocale:
 		return m.Locale()
 	}
@@ -34100,6 +34322,10 @@ func (m *ShopMutation) OldField(ctx context.Context, name string) (ent.Value, er
 		return m.OldPrimaryDomain(ctx)
 	case shop.FieldLogoURL:
 		return m.OldLogoURL(ctx)
+	case shop.FieldTaxOriginCountry:
+		return m.OldTaxOriginCountry(ctx)
+	case shop.FieldTaxNexus:
+		return m.OldTaxNexus(ctx)
 	case shop.FieldLocale:
 		return m.OldLocale(ctx)
 	}
@@ -34167,6 +34393,20 @@ func (m *ShopMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetLogoURL(v)
 		return nil
+	case shop.FieldTaxOriginCountry:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTaxOriginCountry(v)
+		return nil
+	case shop.FieldTaxNexus:
+		v, ok := value.([]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTaxNexus(v)
+		return nil
 	case shop.FieldLocale:
 		v, ok := value.(string)
 		if !ok {
@@ -34203,7 +34443,11 @@ func (m *ShopMutation) AddField(name string, value ent.Value) error {
 // ClearedFields returns all nullable fields that were cleared during this
 // mutation.
 func (m *ShopMutation) ClearedFields() []string {
-	return nil
+	var fields []string
+	if m.FieldCleared(shop.FieldTaxNexus) {
+		fields = append(fields, shop.FieldTaxNexus)
+	}
+	return fields
 }
 
 // FieldCleared returns a boolean indicating if a field with the given name was
@@ -34216,6 +34460,11 @@ func (m *ShopMutation) FieldCleared(name string) bool {
 // ClearField clears the value of the field with the given name. It returns an
 // error if the field is not defined in the schema.
 func (m *ShopMutation) ClearField(name string) error {
+	switch name {
+	case shop.FieldTaxNexus:
+		m.ClearTaxNexus()
+		return nil
+	}
 	return fmt.Errorf("unknown Shop nullable field %s", name)
 }
 
@@ -34246,6 +34495,12 @@ func (m *ShopMutation) ResetField(name string) error {
 		return nil
 	case shop.FieldLogoURL:
 		m.ResetLogoURL()
+		return nil
+	case shop.FieldTaxOriginCountry:
+		m.ResetTaxOriginCountry()
+		return nil
+	case shop.FieldTaxNexus:
+		m.ResetTaxNexus()
 		return nil
 	case shop.FieldLocale:
 		m.ResetLocale()
@@ -37441,10 +37696,14 @@ type TaxRateMutation struct {
 	id               *int
 	country_code     *string
 	province_code    *string
+	zip_prefix       *string
 	tax_class        *taxrate.TaxClass
 	name             *string
 	rate_bps         *int
 	addrate_bps      *int
+	rate_ppm         *int
+	addrate_ppm      *int
+	exempt           *bool
 	inclusive        *bool
 	shipping_taxable *bool
 	clearedFields    map[string]struct{}
@@ -37623,6 +37882,42 @@ func (m *TaxRateMutation) ResetProvinceCode() {
 	m.province_code = nil
 }
 
+// SetZipPrefix sets the "zip_prefix" field.
+func (m *TaxRateMutation) SetZipPrefix(s string) {
+	m.zip_prefix = &s
+}
+
+// ZipPrefix returns the value of the "zip_prefix" field in the mutation.
+func (m *TaxRateMutation) ZipPrefix() (r string, exists bool) {
+	v := m.zip_prefix
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldZipPrefix returns the old "zip_prefix" field's value of the TaxRate entity.
+// If the TaxRate object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TaxRateMutation) OldZipPrefix(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldZipPrefix is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldZipPrefix requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldZipPrefix: %w", err)
+	}
+	return oldValue.ZipPrefix, nil
+}
+
+// ResetZipPrefix resets all changes to the "zip_prefix" field.
+func (m *TaxRateMutation) ResetZipPrefix() {
+	m.zip_prefix = nil
+}
+
 // SetTaxClass sets the "tax_class" field.
 func (m *TaxRateMutation) SetTaxClass(tc taxrate.TaxClass) {
 	m.tax_class = &tc
@@ -37751,6 +38046,112 @@ func (m *TaxRateMutation) ResetRateBps() {
 	m.addrate_bps = nil
 }
 
+// SetRatePpm sets the "rate_ppm" field.
+func (m *TaxRateMutation) SetRatePpm(i int) {
+	m.rate_ppm = &i
+	m.addrate_ppm = nil
+}
+
+// RatePpm returns the value of the "rate_ppm" field in the mutation.
+func (m *TaxRateMutation) RatePpm() (r int, exists bool) {
+	v := m.rate_ppm
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRatePpm returns the old "rate_ppm" field's value of the TaxRate entity.
+// If the TaxRate object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TaxRateMutation) OldRatePpm(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRatePpm is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRatePpm requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRatePpm: %w", err)
+	}
+	return oldValue.RatePpm, nil
+}
+
+// AddRatePpm adds i to the "rate_ppm" field.
+func (m *TaxRateMutation) AddRatePpm(i int) {
+	if m.addrate_ppm != nil {
+		*m.addrate_ppm += i
+	} else {
+		m.addrate_ppm = &i
+	}
+}
+
+// AddedRatePpm returns the value that was added to the "rate_ppm" field in this mutation.
+func (m *TaxRateMutation) AddedRatePpm() (r int, exists bool) {
+	v := m.addrate_ppm
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearRatePpm clears the value of the "rate_ppm" field.
+func (m *TaxRateMutation) ClearRatePpm() {
+	m.rate_ppm = nil
+	m.addrate_ppm = nil
+	m.clearedFields[taxrate.FieldRatePpm] = struct{}{}
+}
+
+// RatePpmCleared returns if the "rate_ppm" field was cleared in this mutation.
+func (m *TaxRateMutation) RatePpmCleared() bool {
+	_, ok := m.clearedFields[taxrate.FieldRatePpm]
+	return ok
+}
+
+// ResetRatePpm resets all changes to the "rate_ppm" field.
+func (m *TaxRateMutation) ResetRatePpm() {
+	m.rate_ppm = nil
+	m.addrate_ppm = nil
+	delete(m.clearedFields, taxrate.FieldRatePpm)
+}
+
+// SetExempt sets the "exempt" field.
+func (m *TaxRateMutation) SetExempt(b bool) {
+	m.exempt = &b
+}
+
+// Exempt returns the value of the "exempt" field in the mutation.
+func (m *TaxRateMutation) Exempt() (r bool, exists bool) {
+	v := m.exempt
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldExempt returns the old "exempt" field's value of the TaxRate entity.
+// If the TaxRate object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TaxRateMutation) OldExempt(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldExempt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldExempt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldExempt: %w", err)
+	}
+	return oldValue.Exempt, nil
+}
+
+// ResetExempt resets all changes to the "exempt" field.
+func (m *TaxRateMutation) ResetExempt() {
+	m.exempt = nil
+}
+
 // SetInclusive sets the "inclusive" field.
 func (m *TaxRateMutation) SetInclusive(b bool) {
 	m.inclusive = &b
@@ -37857,12 +38258,15 @@ func (m *TaxRateMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *TaxRateMutation) Fields() []string {
-	fields := make([]string, 0, 7)
+	fields := make([]string, 0, 10)
 	if m.country_code != nil {
 		fields = append(fields, taxrate.FieldCountryCode)
 	}
 	if m.province_code != nil {
 		fields = append(fields, taxrate.FieldProvinceCode)
+	}
+	if m.zip_prefix != nil {
+		fields = append(fields, taxrate.FieldZipPrefix)
 	}
 	if m.tax_class != nil {
 		fields = append(fields, taxrate.FieldTaxClass)
@@ -37872,6 +38276,12 @@ func (m *TaxRateMutation) Fields() []string {
 	}
 	if m.rate_bps != nil {
 		fields = append(fields, taxrate.FieldRateBps)
+	}
+	if m.rate_ppm != nil {
+		fields = append(fields, taxrate.FieldRatePpm)
+	}
+	if m.exempt != nil {
+		fields = append(fields, taxrate.FieldExempt)
 	}
 	if m.inclusive != nil {
 		fields = append(fields, taxrate.FieldInclusive)
@@ -37891,12 +38301,18 @@ func (m *TaxRateMutation) Field(name string) (ent.Value, bool) {
 		return m.CountryCode()
 	case taxrate.FieldProvinceCode:
 		return m.ProvinceCode()
+	case taxrate.FieldZipPrefix:
+		return m.ZipPrefix()
 	case taxrate.FieldTaxClass:
 		return m.TaxClass()
 	case taxrate.FieldName:
 		return m.Name()
 	case taxrate.FieldRateBps:
 		return m.RateBps()
+	case taxrate.FieldRatePpm:
+		return m.RatePpm()
+	case taxrate.FieldExempt:
+		return m.Exempt()
 	case taxrate.FieldInclusive:
 		return m.Inclusive()
 	case taxrate.FieldShippingTaxable:
@@ -37914,12 +38330,18 @@ func (m *TaxRateMutation) OldField(ctx context.Context, name string) (ent.Value,
 		return m.OldCountryCode(ctx)
 	case taxrate.FieldProvinceCode:
 		return m.OldProvinceCode(ctx)
+	case taxrate.FieldZipPrefix:
+		return m.OldZipPrefix(ctx)
 	case taxrate.FieldTaxClass:
 		return m.OldTaxClass(ctx)
 	case taxrate.FieldName:
 		return m.OldName(ctx)
 	case taxrate.FieldRateBps:
 		return m.OldRateBps(ctx)
+	case taxrate.FieldRatePpm:
+		return m.OldRatePpm(ctx)
+	case taxrate.FieldExempt:
+		return m.OldExempt(ctx)
 	case taxrate.FieldInclusive:
 		return m.OldInclusive(ctx)
 	case taxrate.FieldShippingTaxable:
@@ -37947,6 +38369,13 @@ func (m *TaxRateMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetProvinceCode(v)
 		return nil
+	case taxrate.FieldZipPrefix:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetZipPrefix(v)
+		return nil
 	case taxrate.FieldTaxClass:
 		v, ok := value.(taxrate.TaxClass)
 		if !ok {
@@ -37967,6 +38396,20 @@ func (m *TaxRateMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetRateBps(v)
+		return nil
+	case taxrate.FieldRatePpm:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRatePpm(v)
+		return nil
+	case taxrate.FieldExempt:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetExempt(v)
 		return nil
 	case taxrate.FieldInclusive:
 		v, ok := value.(bool)
@@ -37993,6 +38436,9 @@ func (m *TaxRateMutation) AddedFields() []string {
 	if m.addrate_bps != nil {
 		fields = append(fields, taxrate.FieldRateBps)
 	}
+	if m.addrate_ppm != nil {
+		fields = append(fields, taxrate.FieldRatePpm)
+	}
 	return fields
 }
 
@@ -38003,6 +38449,8 @@ func (m *TaxRateMutation) AddedField(name string) (ent.Value, bool) {
 	switch name {
 	case taxrate.FieldRateBps:
 		return m.AddedRateBps()
+	case taxrate.FieldRatePpm:
+		return m.AddedRatePpm()
 	}
 	return nil, false
 }
@@ -38019,6 +38467,13 @@ func (m *TaxRateMutation) AddField(name string, value ent.Value) error {
 		}
 		m.AddRateBps(v)
 		return nil
+	case taxrate.FieldRatePpm:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddRatePpm(v)
+		return nil
 	}
 	return fmt.Errorf("unknown TaxRate numeric field %s", name)
 }
@@ -38026,7 +38481,11 @@ func (m *TaxRateMutation) AddField(name string, value ent.Value) error {
 // ClearedFields returns all nullable fields that were cleared during this
 // mutation.
 func (m *TaxRateMutation) ClearedFields() []string {
-	return nil
+	var fields []string
+	if m.FieldCleared(taxrate.FieldRatePpm) {
+		fields = append(fields, taxrate.FieldRatePpm)
+	}
+	return fields
 }
 
 // FieldCleared returns a boolean indicating if a field with the given name was
@@ -38039,6 +38498,11 @@ func (m *TaxRateMutation) FieldCleared(name string) bool {
 // ClearField clears the value of the field with the given name. It returns an
 // error if the field is not defined in the schema.
 func (m *TaxRateMutation) ClearField(name string) error {
+	switch name {
+	case taxrate.FieldRatePpm:
+		m.ClearRatePpm()
+		return nil
+	}
 	return fmt.Errorf("unknown TaxRate nullable field %s", name)
 }
 
@@ -38052,6 +38516,9 @@ func (m *TaxRateMutation) ResetField(name string) error {
 	case taxrate.FieldProvinceCode:
 		m.ResetProvinceCode()
 		return nil
+	case taxrate.FieldZipPrefix:
+		m.ResetZipPrefix()
+		return nil
 	case taxrate.FieldTaxClass:
 		m.ResetTaxClass()
 		return nil
@@ -38060,6 +38527,12 @@ func (m *TaxRateMutation) ResetField(name string) error {
 		return nil
 	case taxrate.FieldRateBps:
 		m.ResetRateBps()
+		return nil
+	case taxrate.FieldRatePpm:
+		m.ResetRatePpm()
+		return nil
+	case taxrate.FieldExempt:
+		m.ResetExempt()
 		return nil
 	case taxrate.FieldInclusive:
 		m.ResetInclusive()

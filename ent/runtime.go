@@ -300,8 +300,16 @@ func init() {
 	customerDescFailedLogins := customerFields[8].Descriptor()
 	// customer.DefaultFailedLogins holds the default value on creation for the failed_logins field.
 	customer.DefaultFailedLogins = customerDescFailedLogins.Default.(int)
+	// customerDescTaxExempt is the schema descriptor for tax_exempt field.
+	customerDescTaxExempt := customerFields[13].Descriptor()
+	// customer.DefaultTaxExempt holds the default value on creation for the tax_exempt field.
+	customer.DefaultTaxExempt = customerDescTaxExempt.Default.(bool)
+	// customerDescTaxExemptionReason is the schema descriptor for tax_exemption_reason field.
+	customerDescTaxExemptionReason := customerFields[14].Descriptor()
+	// customer.DefaultTaxExemptionReason holds the default value on creation for the tax_exemption_reason field.
+	customer.DefaultTaxExemptionReason = customerDescTaxExemptionReason.Default.(string)
 	// customerDescLocale is the schema descriptor for locale field.
-	customerDescLocale := customerFields[13].Descriptor()
+	customerDescLocale := customerFields[15].Descriptor()
 	// customer.DefaultLocale holds the default value on creation for the locale field.
 	customer.DefaultLocale = customerDescLocale.Default.(string)
 	customeraddressMixin := schema.CustomerAddress{}.Mixin()
@@ -999,8 +1007,12 @@ func init() {
 	shopDescLogoURL := shopFields[5].Descriptor()
 	// shop.DefaultLogoURL holds the default value on creation for the logo_url field.
 	shop.DefaultLogoURL = shopDescLogoURL.Default.(string)
+	// shopDescTaxOriginCountry is the schema descriptor for tax_origin_country field.
+	shopDescTaxOriginCountry := shopFields[6].Descriptor()
+	// shop.DefaultTaxOriginCountry holds the default value on creation for the tax_origin_country field.
+	shop.DefaultTaxOriginCountry = shopDescTaxOriginCountry.Default.(string)
 	// shopDescLocale is the schema descriptor for locale field.
-	shopDescLocale := shopFields[6].Descriptor()
+	shopDescLocale := shopFields[8].Descriptor()
 	// shop.DefaultLocale holds the default value on creation for the locale field.
 	shop.DefaultLocale = shopDescLocale.Default.(string)
 	signingkeyFields := schema.SigningKey{}.Fields()
@@ -1117,20 +1129,32 @@ func init() {
 	taxrateDescProvinceCode := taxrateFields[1].Descriptor()
 	// taxrate.DefaultProvinceCode holds the default value on creation for the province_code field.
 	taxrate.DefaultProvinceCode = taxrateDescProvinceCode.Default.(string)
+	// taxrateDescZipPrefix is the schema descriptor for zip_prefix field.
+	taxrateDescZipPrefix := taxrateFields[2].Descriptor()
+	// taxrate.DefaultZipPrefix holds the default value on creation for the zip_prefix field.
+	taxrate.DefaultZipPrefix = taxrateDescZipPrefix.Default.(string)
 	// taxrateDescName is the schema descriptor for name field.
-	taxrateDescName := taxrateFields[3].Descriptor()
+	taxrateDescName := taxrateFields[4].Descriptor()
 	// taxrate.NameValidator is a validator for the "name" field. It is called by the builders before save.
 	taxrate.NameValidator = taxrateDescName.Validators[0].(func(string) error)
 	// taxrateDescRateBps is the schema descriptor for rate_bps field.
-	taxrateDescRateBps := taxrateFields[4].Descriptor()
+	taxrateDescRateBps := taxrateFields[5].Descriptor()
 	// taxrate.RateBpsValidator is a validator for the "rate_bps" field. It is called by the builders before save.
 	taxrate.RateBpsValidator = taxrateDescRateBps.Validators[0].(func(int) error)
+	// taxrateDescRatePpm is the schema descriptor for rate_ppm field.
+	taxrateDescRatePpm := taxrateFields[6].Descriptor()
+	// taxrate.RatePpmValidator is a validator for the "rate_ppm" field. It is called by the builders before save.
+	taxrate.RatePpmValidator = taxrateDescRatePpm.Validators[0].(func(int) error)
+	// taxrateDescExempt is the schema descriptor for exempt field.
+	taxrateDescExempt := taxrateFields[7].Descriptor()
+	// taxrate.DefaultExempt holds the default value on creation for the exempt field.
+	taxrate.DefaultExempt = taxrateDescExempt.Default.(bool)
 	// taxrateDescInclusive is the schema descriptor for inclusive field.
-	taxrateDescInclusive := taxrateFields[5].Descriptor()
+	taxrateDescInclusive := taxrateFields[8].Descriptor()
 	// taxrate.DefaultInclusive holds the default value on creation for the inclusive field.
 	taxrate.DefaultInclusive = taxrateDescInclusive.Default.(bool)
 	// taxrateDescShippingTaxable is the schema descriptor for shipping_taxable field.
-	taxrateDescShippingTaxable := taxrateFields[6].Descriptor()
+	taxrateDescShippingTaxable := taxrateFields[9].Descriptor()
 	// taxrate.DefaultShippingTaxable holds the default value on creation for the shipping_taxable field.
 	taxrate.DefaultShippingTaxable = taxrateDescShippingTaxable.Default.(bool)
 	testpaymentFields := schema.TestPayment{}.Fields()

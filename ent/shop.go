@@ -34,6 +34,10 @@ type Shop struct {
 	PrimaryDomain string `json:"primary_domain,omitempty"`
 	// shown in emails when set
 	LogoURL string `json:"logo_url,omitempty"`
+	// where the shop ships from, for EU VAT rules (One-Stop-Shop, reverse charge)
+	TaxOriginCountry string `json:"tax_origin_country,omitempty"`
+	// US states (province codes) where the shop collects sales tax; empty: wherever a rate exists
+	TaxNexus []string `json:"tax_nexus,omitempty"`
 	// language of emails to customers without one of their own, and to staff
 	Locale       string `json:"locale,omitempty"`
 	selectValues sql.SelectValues
@@ -44,11 +48,11 @@ func (*Shop) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case shop.FieldCurrencies:
+		case shop.FieldCurrencies, shop.FieldTaxNexus:
 			values[i] = new([]byte)
 		case shop.FieldID:
 			values[i] = new(sql.NullInt64)
-		case shop.FieldName, shop.FieldDescription, shop.FieldDefaultCurrency, shop.FieldPrimaryDomain, shop.FieldLogoURL, shop.FieldLocale:
+		case shop.FieldName, shop.FieldDescription, shop.FieldDefaultCurrency, shop.FieldPrimaryDomain, shop.FieldLogoURL, shop.FieldTaxOriginCountry, shop.FieldLocale:
 			values[i] = new(sql.NullString)
 		case shop.FieldCreatedAt, shop.FieldUpdatedAt:
 			values[i] = new(sql.NullTime)
@@ -123,6 +127,20 @@ func (_m *Shop) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.LogoURL = value.String
 			}
+		case shop.FieldTaxOriginCountry:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field tax_origin_country", values[i])
+			} else if value.Valid {
+				_m.TaxOriginCountry = value.String
+			}
+		case shop.FieldTaxNexus:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field tax_nexus", values[i])
+			} else if value != nil && len(*value) > 0 {
+				if err := json.Unmarshal(*value, &_m.TaxNexus); err != nil {
+					return fmt.Errorf("unmarshal field tax_nexus: %w", err)
+				}
+			}
 		case shop.FieldLocale:
 			if value, ok := values[i].(*sql.NullString); !ok {
 				return fmt.Errorf("unexpected type %T for field locale", values[i])
@@ -188,6 +206,12 @@ func (_m *Shop) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("logo_url=")
 	builder.WriteString(_m.LogoURL)
+	builder.WriteString(", ")
+	builder.WriteString("tax_origin_country=")
+	builder.WriteString(_m.TaxOriginCountry)
+	builder.WriteString(", ")
+	builder.WriteString("tax_nexus=")
+	builder.WriteString(fmt.Sprintf("%v", _m.TaxNexus))
 	builder.WriteString(", ")
 	builder.WriteString("locale=")
 	builder.WriteString(_m.Locale)

@@ -110,6 +110,26 @@ func (_c *ShopCreate) SetNillableLogoURL(v *string) *ShopCreate {
 	return _c
 }
 
+// SetTaxOriginCountry sets the "tax_origin_country" field.
+func (_c *ShopCreate) SetTaxOriginCountry(v string) *ShopCreate {
+	_c.mutation.SetTaxOriginCountry(v)
+	return _c
+}
+
+// SetNillableTaxOriginCountry sets the "tax_origin_country" field if the given value is not nil.
+func (_c *ShopCreate) SetNillableTaxOriginCountry(v *string) *ShopCreate {
+	if v != nil {
+		_c.SetTaxOriginCountry(*v)
+	}
+	return _c
+}
+
+// SetTaxNexus sets the "tax_nexus" field.
+func (_c *ShopCreate) SetTaxNexus(v []string) *ShopCreate {
+	_c.mutation.SetTaxNexus(v)
+	return _c
+}
+
 // SetLocale sets the "locale" field.
 func (_c *ShopCreate) SetLocale(v string) *ShopCreate {
 	_c.mutation.SetLocale(v)
@@ -179,6 +199,10 @@ func (_c *ShopCreate) defaults() {
 		v := shop.DefaultLogoURL
 		_c.mutation.SetLogoURL(v)
 	}
+	if _, ok := _c.mutation.TaxOriginCountry(); !ok {
+		v := shop.DefaultTaxOriginCountry
+		_c.mutation.SetTaxOriginCountry(v)
+	}
 	if _, ok := _c.mutation.Locale(); !ok {
 		v := shop.DefaultLocale
 		_c.mutation.SetLocale(v)
@@ -220,6 +244,9 @@ func (_c *ShopCreate) check() error {
 	}
 	if _, ok := _c.mutation.LogoURL(); !ok {
 		return &ValidationError{Name: "logo_url", err: errors.New(`ent: missing required field "Shop.logo_url"`)}
+	}
+	if _, ok := _c.mutation.TaxOriginCountry(); !ok {
+		return &ValidationError{Name: "tax_origin_country", err: errors.New(`ent: missing required field "Shop.tax_origin_country"`)}
 	}
 	if _, ok := _c.mutation.Locale(); !ok {
 		return &ValidationError{Name: "locale", err: errors.New(`ent: missing required field "Shop.locale"`)}
@@ -282,6 +309,14 @@ func (_c *ShopCreate) createSpec() (*Shop, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.LogoURL(); ok {
 		_spec.SetField(shop.FieldLogoURL, field.TypeString, value)
 		_node.LogoURL = value
+	}
+	if value, ok := _c.mutation.TaxOriginCountry(); ok {
+		_spec.SetField(shop.FieldTaxOriginCountry, field.TypeString, value)
+		_node.TaxOriginCountry = value
+	}
+	if value, ok := _c.mutation.TaxNexus(); ok {
+		_spec.SetField(shop.FieldTaxNexus, field.TypeJSON, value)
+		_node.TaxNexus = value
 	}
 	if value, ok := _c.mutation.Locale(); ok {
 		_spec.SetField(shop.FieldLocale, field.TypeString, value)
@@ -420,6 +455,36 @@ func (u *ShopUpsert) SetLogoURL(v string) *ShopUpsert {
 // UpdateLogoURL sets the "logo_url" field to the value that was provided on create.
 func (u *ShopUpsert) UpdateLogoURL() *ShopUpsert {
 	u.SetExcluded(shop.FieldLogoURL)
+	return u
+}
+
+// SetTaxOriginCountry sets the "tax_origin_country" field.
+func (u *ShopUpsert) SetTaxOriginCountry(v string) *ShopUpsert {
+	u.Set(shop.FieldTaxOriginCountry, v)
+	return u
+}
+
+// UpdateTaxOriginCountry sets the "tax_origin_country" field to the value that was provided on create.
+func (u *ShopUpsert) UpdateTaxOriginCountry() *ShopUpsert {
+	u.SetExcluded(shop.FieldTaxOriginCountry)
+	return u
+}
+
+// SetTaxNexus sets the "tax_nexus" field.
+func (u *ShopUpsert) SetTaxNexus(v []string) *ShopUpsert {
+	u.Set(shop.FieldTaxNexus, v)
+	return u
+}
+
+// UpdateTaxNexus sets the "tax_nexus" field to the value that was provided on create.
+func (u *ShopUpsert) UpdateTaxNexus() *ShopUpsert {
+	u.SetExcluded(shop.FieldTaxNexus)
+	return u
+}
+
+// ClearTaxNexus clears the value of the "tax_nexus" field.
+func (u *ShopUpsert) ClearTaxNexus() *ShopUpsert {
+	u.SetNull(shop.FieldTaxNexus)
 	return u
 }
 
@@ -575,6 +640,41 @@ func (u *ShopUpsertOne) SetLogoURL(v string) *ShopUpsertOne {
 func (u *ShopUpsertOne) UpdateLogoURL() *ShopUpsertOne {
 	return u.Update(func(s *ShopUpsert) {
 		s.UpdateLogoURL()
+	})
+}
+
+// SetTaxOriginCountry sets the "tax_origin_country" field.
+func (u *ShopUpsertOne) SetTaxOriginCountry(v string) *ShopUpsertOne {
+	return u.Update(func(s *ShopUpsert) {
+		s.SetTaxOriginCountry(v)
+	})
+}
+
+// UpdateTaxOriginCountry sets the "tax_origin_country" field to the value that was provided on create.
+func (u *ShopUpsertOne) UpdateTaxOriginCountry() *ShopUpsertOne {
+	return u.Update(func(s *ShopUpsert) {
+		s.UpdateTaxOriginCountry()
+	})
+}
+
+// SetTaxNexus sets the "tax_nexus" field.
+func (u *ShopUpsertOne) SetTaxNexus(v []string) *ShopUpsertOne {
+	return u.Update(func(s *ShopUpsert) {
+		s.SetTaxNexus(v)
+	})
+}
+
+// UpdateTaxNexus sets the "tax_nexus" field to the value that was provided on create.
+func (u *ShopUpsertOne) UpdateTaxNexus() *ShopUpsertOne {
+	return u.Update(func(s *ShopUpsert) {
+		s.UpdateTaxNexus()
+	})
+}
+
+// ClearTaxNexus clears the value of the "tax_nexus" field.
+func (u *ShopUpsertOne) ClearTaxNexus() *ShopUpsertOne {
+	return u.Update(func(s *ShopUpsert) {
+		s.ClearTaxNexus()
 	})
 }
 
@@ -898,6 +998,41 @@ func (u *ShopUpsertBulk) SetLogoURL(v string) *ShopUpsertBulk {
 func (u *ShopUpsertBulk) UpdateLogoURL() *ShopUpsertBulk {
 	return u.Update(func(s *ShopUpsert) {
 		s.UpdateLogoURL()
+	})
+}
+
+// SetTaxOriginCountry sets the "tax_origin_country" field.
+func (u *ShopUpsertBulk) SetTaxOriginCountry(v string) *ShopUpsertBulk {
+	return u.Update(func(s *ShopUpsert) {
+		s.SetTaxOriginCountry(v)
+	})
+}
+
+// UpdateTaxOriginCountry sets the "tax_origin_country" field to the value that was provided on create.
+func (u *ShopUpsertBulk) UpdateTaxOriginCountry() *ShopUpsertBulk {
+	return u.Update(func(s *ShopUpsert) {
+		s.UpdateTaxOriginCountry()
+	})
+}
+
+// SetTaxNexus sets the "tax_nexus" field.
+func (u *ShopUpsertBulk) SetTaxNexus(v []string) *ShopUpsertBulk {
+	return u.Update(func(s *ShopUpsert) {
+		s.SetTaxNexus(v)
+	})
+}
+
+// UpdateTaxNexus sets the "tax_nexus" field to the value that was provided on create.
+func (u *ShopUpsertBulk) UpdateTaxNexus() *ShopUpsertBulk {
+	return u.Update(func(s *ShopUpsert) {
+		s.UpdateTaxNexus()
+	})
+}
+
+// ClearTaxNexus clears the value of the "tax_nexus" field.
+func (u *ShopUpsertBulk) ClearTaxNexus() *ShopUpsertBulk {
+	return u.Update(func(s *ShopUpsert) {
+		s.ClearTaxNexus()
 	})
 }
 

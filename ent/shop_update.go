@@ -118,6 +118,38 @@ func (_u *ShopUpdate) SetNillableLogoURL(v *string) *ShopUpdate {
 	return _u
 }
 
+// SetTaxOriginCountry sets the "tax_origin_country" field.
+func (_u *ShopUpdate) SetTaxOriginCountry(v string) *ShopUpdate {
+	_u.mutation.SetTaxOriginCountry(v)
+	return _u
+}
+
+// SetNillableTaxOriginCountry sets the "tax_origin_country" field if the given value is not nil.
+func (_u *ShopUpdate) SetNillableTaxOriginCountry(v *string) *ShopUpdate {
+	if v != nil {
+		_u.SetTaxOriginCountry(*v)
+	}
+	return _u
+}
+
+// SetTaxNexus sets the "tax_nexus" field.
+func (_u *ShopUpdate) SetTaxNexus(v []string) *ShopUpdate {
+	_u.mutation.SetTaxNexus(v)
+	return _u
+}
+
+// AppendTaxNexus appends value to the "tax_nexus" field.
+func (_u *ShopUpdate) AppendTaxNexus(v []string) *ShopUpdate {
+	_u.mutation.AppendTaxNexus(v)
+	return _u
+}
+
+// ClearTaxNexus clears the value of the "tax_nexus" field.
+func (_u *ShopUpdate) ClearTaxNexus() *ShopUpdate {
+	_u.mutation.ClearTaxNexus()
+	return _u
+}
+
 // SetLocale sets the "locale" field.
 func (_u *ShopUpdate) SetLocale(v string) *ShopUpdate {
 	_u.mutation.SetLocale(v)
@@ -232,6 +264,20 @@ func (_u *ShopUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if value, ok := _u.mutation.LogoURL(); ok {
 		_spec.SetField(shop.FieldLogoURL, field.TypeString, value)
 	}
+	if value, ok := _u.mutation.TaxOriginCountry(); ok {
+		_spec.SetField(shop.FieldTaxOriginCountry, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.TaxNexus(); ok {
+		_spec.SetField(shop.FieldTaxNexus, field.TypeJSON, value)
+	}
+	if value, ok := _u.mutation.AppendedTaxNexus(); ok {
+		_spec.AddModifier(func(u *sql.UpdateBuilder) {
+			sqljson.Append(u, shop.FieldTaxNexus, value)
+		})
+	}
+	if _u.mutation.TaxNexusCleared() {
+		_spec.ClearField(shop.FieldTaxNexus, field.TypeJSON)
+	}
 	if value, ok := _u.mutation.Locale(); ok {
 		_spec.SetField(shop.FieldLocale, field.TypeString, value)
 	}
@@ -342,6 +388,38 @@ func (_u *ShopUpdateOne) SetNillableLogoURL(v *string) *ShopUpdateOne {
 	if v != nil {
 		_u.SetLogoURL(*v)
 	}
+	return _u
+}
+
+// SetTaxOriginCountry sets the "tax_origin_country" field.
+func (_u *ShopUpdateOne) SetTaxOriginCountry(v string) *ShopUpdateOne {
+	_u.mutation.SetTaxOriginCountry(v)
+	return _u
+}
+
+// SetNillableTaxOriginCountry sets the "tax_origin_country" field if the given value is not nil.
+func (_u *ShopUpdateOne) SetNillableTaxOriginCountry(v *string) *ShopUpdateOne {
+	if v != nil {
+		_u.SetTaxOriginCountry(*v)
+	}
+	return _u
+}
+
+// SetTaxNexus sets the "tax_nexus" field.
+func (_u *ShopUpdateOne) SetTaxNexus(v []string) *ShopUpdateOne {
+	_u.mutation.SetTaxNexus(v)
+	return _u
+}
+
+// AppendTaxNexus appends value to the "tax_nexus" field.
+func (_u *ShopUpdateOne) AppendTaxNexus(v []string) *ShopUpdateOne {
+	_u.mutation.AppendTaxNexus(v)
+	return _u
+}
+
+// ClearTaxNexus clears the value of the "tax_nexus" field.
+func (_u *ShopUpdateOne) ClearTaxNexus() *ShopUpdateOne {
+	_u.mutation.ClearTaxNexus()
 	return _u
 }
 
@@ -488,6 +566,20 @@ func (_u *ShopUpdateOne) sqlSave(ctx context.Context) (_node *Shop, err error) {
 	}
 	if value, ok := _u.mutation.LogoURL(); ok {
 		_spec.SetField(shop.FieldLogoURL, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.TaxOriginCountry(); ok {
+		_spec.SetField(shop.FieldTaxOriginCountry, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.TaxNexus(); ok {
+		_spec.SetField(shop.FieldTaxNexus, field.TypeJSON, value)
+	}
+	if value, ok := _u.mutation.AppendedTaxNexus(); ok {
+		_spec.AddModifier(func(u *sql.UpdateBuilder) {
+			sqljson.Append(u, shop.FieldTaxNexus, value)
+		})
+	}
+	if _u.mutation.TaxNexusCleared() {
+		_spec.ClearField(shop.FieldTaxNexus, field.TypeJSON)
 	}
 	if value, ok := _u.mutation.Locale(); ok {
 		_spec.SetField(shop.FieldLocale, field.TypeString, value)

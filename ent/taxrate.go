@@ -20,12 +20,18 @@ type TaxRate struct {
 	CountryCode string `json:"country_code,omitempty"`
 	// empty for the whole country
 	ProvinceCode string `json:"province_code,omitempty"`
+	// US: the rate of the ZIP codes starting so (a state/ZIP rate table row); empty for the whole province
+	ZipPrefix string `json:"zip_prefix,omitempty"`
 	// TaxClass holds the value of the "tax_class" field.
 	TaxClass taxrate.TaxClass `json:"tax_class,omitempty"`
 	// shown on tax lines, e.g. VAT
 	Name string `json:"name,omitempty"`
 	// basis points: 1900 is 19%
 	RateBps int `json:"rate_bps,omitempty"`
+	// the exact rate in millionths when basis points are too coarse (US local rates such as 8.875%); rate_bps is then its rounding
+	RatePpm *int `json:"rate_ppm,omitempty"`
+	// staff mark the class exempt in this jurisdiction: no tax, and no fallback to the standard rate
+	Exempt bool `json:"exempt,omitempty"`
 	// prices contain the tax
 	Inclusive bool `json:"inclusive,omitempty"`
 	// ShippingTaxable holds the value of the "shipping_taxable" field.
@@ -38,11 +44,11 @@ func (*TaxRate) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case taxrate.FieldInclusive, taxrate.FieldShippingTaxable:
+		case taxrate.FieldExempt, taxrate.FieldInclusive, taxrate.FieldShippingTaxable:
 			values[i] = new(sql.NullBool)
-		case taxrate.FieldID, taxrate.FieldRateBps:
+		case taxrate.FieldID, taxrate.FieldRateBps, taxrate.FieldRatePpm:
 			values[i] = new(sql.NullInt64)
-		case taxrate.FieldCountryCode, taxrate.FieldProvinceCode, taxrate.FieldTaxClass, taxrate.FieldName:
+		case taxrate.FieldCountryCode, taxrate.FieldProvinceCode, taxrate.FieldZipPrefix, taxrate.FieldTaxClass, taxrate.FieldName:
 			values[i] = new(sql.NullString)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -77,6 +83,12 @@ func (_m *TaxRate) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.ProvinceCode = value.String
 			}
+		case taxrate.FieldZipPrefix:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field zip_prefix", values[i])
+			} else if value.Valid {
+				_m.ZipPrefix = value.String
+			}
 		case taxrate.FieldTaxClass:
 			if value, ok := values[i].(*sql.NullString); !ok {
 				return fmt.Errorf("unexpected type %T for field tax_class", values[i])
@@ -94,6 +106,19 @@ func (_m *TaxRate) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field rate_bps", values[i])
 			} else if value.Valid {
 				_m.RateBps = int(value.Int64)
+			}
+		case taxrate.FieldRatePpm:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field rate_ppm", values[i])
+			} else if value.Valid {
+				_m.RatePpm = new(int)
+				*_m.RatePpm = int(value.Int64)
+			}
+		case taxrate.FieldExempt:
+			if value, ok := values[i].(*sql.NullBool); !ok {
+				return fmt.Errorf("unexpected type %T for field exempt", values[i])
+			} else if value.Valid {
+				_m.Exempt = value.Bool
 			}
 		case taxrate.FieldInclusive:
 			if value, ok := values[i].(*sql.NullBool); !ok {
@@ -149,6 +174,9 @@ func (_m *TaxRate) String() string {
 	builder.WriteString("province_code=")
 	builder.WriteString(_m.ProvinceCode)
 	builder.WriteString(", ")
+	builder.WriteString("zip_prefix=")
+	builder.WriteString(_m.ZipPrefix)
+	builder.WriteString(", ")
 	builder.WriteString("tax_class=")
 	builder.WriteString(fmt.Sprintf("%v", _m.TaxClass))
 	builder.WriteString(", ")
@@ -157,6 +185,14 @@ func (_m *TaxRate) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("rate_bps=")
 	builder.WriteString(fmt.Sprintf("%v", _m.RateBps))
+	builder.WriteString(", ")
+	if v := _m.RatePpm; v != nil {
+		builder.WriteString("rate_ppm=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	builder.WriteString("exempt=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Exempt))
 	builder.WriteString(", ")
 	builder.WriteString("inclusive=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Inclusive))

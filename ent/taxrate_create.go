@@ -41,6 +41,20 @@ func (_c *TaxRateCreate) SetNillableProvinceCode(v *string) *TaxRateCreate {
 	return _c
 }
 
+// SetZipPrefix sets the "zip_prefix" field.
+func (_c *TaxRateCreate) SetZipPrefix(v string) *TaxRateCreate {
+	_c.mutation.SetZipPrefix(v)
+	return _c
+}
+
+// SetNillableZipPrefix sets the "zip_prefix" field if the given value is not nil.
+func (_c *TaxRateCreate) SetNillableZipPrefix(v *string) *TaxRateCreate {
+	if v != nil {
+		_c.SetZipPrefix(*v)
+	}
+	return _c
+}
+
 // SetTaxClass sets the "tax_class" field.
 func (_c *TaxRateCreate) SetTaxClass(v taxrate.TaxClass) *TaxRateCreate {
 	_c.mutation.SetTaxClass(v)
@@ -64,6 +78,34 @@ func (_c *TaxRateCreate) SetName(v string) *TaxRateCreate {
 // SetRateBps sets the "rate_bps" field.
 func (_c *TaxRateCreate) SetRateBps(v int) *TaxRateCreate {
 	_c.mutation.SetRateBps(v)
+	return _c
+}
+
+// SetRatePpm sets the "rate_ppm" field.
+func (_c *TaxRateCreate) SetRatePpm(v int) *TaxRateCreate {
+	_c.mutation.SetRatePpm(v)
+	return _c
+}
+
+// SetNillableRatePpm sets the "rate_ppm" field if the given value is not nil.
+func (_c *TaxRateCreate) SetNillableRatePpm(v *int) *TaxRateCreate {
+	if v != nil {
+		_c.SetRatePpm(*v)
+	}
+	return _c
+}
+
+// SetExempt sets the "exempt" field.
+func (_c *TaxRateCreate) SetExempt(v bool) *TaxRateCreate {
+	_c.mutation.SetExempt(v)
+	return _c
+}
+
+// SetNillableExempt sets the "exempt" field if the given value is not nil.
+func (_c *TaxRateCreate) SetNillableExempt(v *bool) *TaxRateCreate {
+	if v != nil {
+		_c.SetExempt(*v)
+	}
 	return _c
 }
 
@@ -134,9 +176,17 @@ func (_c *TaxRateCreate) defaults() {
 		v := taxrate.DefaultProvinceCode
 		_c.mutation.SetProvinceCode(v)
 	}
+	if _, ok := _c.mutation.ZipPrefix(); !ok {
+		v := taxrate.DefaultZipPrefix
+		_c.mutation.SetZipPrefix(v)
+	}
 	if _, ok := _c.mutation.TaxClass(); !ok {
 		v := taxrate.DefaultTaxClass
 		_c.mutation.SetTaxClass(v)
+	}
+	if _, ok := _c.mutation.Exempt(); !ok {
+		v := taxrate.DefaultExempt
+		_c.mutation.SetExempt(v)
 	}
 	if _, ok := _c.mutation.Inclusive(); !ok {
 		v := taxrate.DefaultInclusive
@@ -161,6 +211,9 @@ func (_c *TaxRateCreate) check() error {
 	if _, ok := _c.mutation.ProvinceCode(); !ok {
 		return &ValidationError{Name: "province_code", err: errors.New(`ent: missing required field "TaxRate.province_code"`)}
 	}
+	if _, ok := _c.mutation.ZipPrefix(); !ok {
+		return &ValidationError{Name: "zip_prefix", err: errors.New(`ent: missing required field "TaxRate.zip_prefix"`)}
+	}
 	if _, ok := _c.mutation.TaxClass(); !ok {
 		return &ValidationError{Name: "tax_class", err: errors.New(`ent: missing required field "TaxRate.tax_class"`)}
 	}
@@ -184,6 +237,14 @@ func (_c *TaxRateCreate) check() error {
 		if err := taxrate.RateBpsValidator(v); err != nil {
 			return &ValidationError{Name: "rate_bps", err: fmt.Errorf(`ent: validator failed for field "TaxRate.rate_bps": %w`, err)}
 		}
+	}
+	if v, ok := _c.mutation.RatePpm(); ok {
+		if err := taxrate.RatePpmValidator(v); err != nil {
+			return &ValidationError{Name: "rate_ppm", err: fmt.Errorf(`ent: validator failed for field "TaxRate.rate_ppm": %w`, err)}
+		}
+	}
+	if _, ok := _c.mutation.Exempt(); !ok {
+		return &ValidationError{Name: "exempt", err: errors.New(`ent: missing required field "TaxRate.exempt"`)}
 	}
 	if _, ok := _c.mutation.Inclusive(); !ok {
 		return &ValidationError{Name: "inclusive", err: errors.New(`ent: missing required field "TaxRate.inclusive"`)}
@@ -226,6 +287,10 @@ func (_c *TaxRateCreate) createSpec() (*TaxRate, *sqlgraph.CreateSpec) {
 		_spec.SetField(taxrate.FieldProvinceCode, field.TypeString, value)
 		_node.ProvinceCode = value
 	}
+	if value, ok := _c.mutation.ZipPrefix(); ok {
+		_spec.SetField(taxrate.FieldZipPrefix, field.TypeString, value)
+		_node.ZipPrefix = value
+	}
 	if value, ok := _c.mutation.TaxClass(); ok {
 		_spec.SetField(taxrate.FieldTaxClass, field.TypeEnum, value)
 		_node.TaxClass = value
@@ -237,6 +302,14 @@ func (_c *TaxRateCreate) createSpec() (*TaxRate, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.RateBps(); ok {
 		_spec.SetField(taxrate.FieldRateBps, field.TypeInt, value)
 		_node.RateBps = value
+	}
+	if value, ok := _c.mutation.RatePpm(); ok {
+		_spec.SetField(taxrate.FieldRatePpm, field.TypeInt, value)
+		_node.RatePpm = &value
+	}
+	if value, ok := _c.mutation.Exempt(); ok {
+		_spec.SetField(taxrate.FieldExempt, field.TypeBool, value)
+		_node.Exempt = value
 	}
 	if value, ok := _c.mutation.Inclusive(); ok {
 		_spec.SetField(taxrate.FieldInclusive, field.TypeBool, value)
@@ -322,6 +395,18 @@ func (u *TaxRateUpsert) UpdateProvinceCode() *TaxRateUpsert {
 	return u
 }
 
+// SetZipPrefix sets the "zip_prefix" field.
+func (u *TaxRateUpsert) SetZipPrefix(v string) *TaxRateUpsert {
+	u.Set(taxrate.FieldZipPrefix, v)
+	return u
+}
+
+// UpdateZipPrefix sets the "zip_prefix" field to the value that was provided on create.
+func (u *TaxRateUpsert) UpdateZipPrefix() *TaxRateUpsert {
+	u.SetExcluded(taxrate.FieldZipPrefix)
+	return u
+}
+
 // SetTaxClass sets the "tax_class" field.
 func (u *TaxRateUpsert) SetTaxClass(v taxrate.TaxClass) *TaxRateUpsert {
 	u.Set(taxrate.FieldTaxClass, v)
@@ -361,6 +446,42 @@ func (u *TaxRateUpsert) UpdateRateBps() *TaxRateUpsert {
 // AddRateBps adds v to the "rate_bps" field.
 func (u *TaxRateUpsert) AddRateBps(v int) *TaxRateUpsert {
 	u.Add(taxrate.FieldRateBps, v)
+	return u
+}
+
+// SetRatePpm sets the "rate_ppm" field.
+func (u *TaxRateUpsert) SetRatePpm(v int) *TaxRateUpsert {
+	u.Set(taxrate.FieldRatePpm, v)
+	return u
+}
+
+// UpdateRatePpm sets the "rate_ppm" field to the value that was provided on create.
+func (u *TaxRateUpsert) UpdateRatePpm() *TaxRateUpsert {
+	u.SetExcluded(taxrate.FieldRatePpm)
+	return u
+}
+
+// AddRatePpm adds v to the "rate_ppm" field.
+func (u *TaxRateUpsert) AddRatePpm(v int) *TaxRateUpsert {
+	u.Add(taxrate.FieldRatePpm, v)
+	return u
+}
+
+// ClearRatePpm clears the value of the "rate_ppm" field.
+func (u *TaxRateUpsert) ClearRatePpm() *TaxRateUpsert {
+	u.SetNull(taxrate.FieldRatePpm)
+	return u
+}
+
+// SetExempt sets the "exempt" field.
+func (u *TaxRateUpsert) SetExempt(v bool) *TaxRateUpsert {
+	u.Set(taxrate.FieldExempt, v)
+	return u
+}
+
+// UpdateExempt sets the "exempt" field to the value that was provided on create.
+func (u *TaxRateUpsert) UpdateExempt() *TaxRateUpsert {
+	u.SetExcluded(taxrate.FieldExempt)
 	return u
 }
 
@@ -456,6 +577,20 @@ func (u *TaxRateUpsertOne) UpdateProvinceCode() *TaxRateUpsertOne {
 	})
 }
 
+// SetZipPrefix sets the "zip_prefix" field.
+func (u *TaxRateUpsertOne) SetZipPrefix(v string) *TaxRateUpsertOne {
+	return u.Update(func(s *TaxRateUpsert) {
+		s.SetZipPrefix(v)
+	})
+}
+
+// UpdateZipPrefix sets the "zip_prefix" field to the value that was provided on create.
+func (u *TaxRateUpsertOne) UpdateZipPrefix() *TaxRateUpsertOne {
+	return u.Update(func(s *TaxRateUpsert) {
+		s.UpdateZipPrefix()
+	})
+}
+
 // SetTaxClass sets the "tax_class" field.
 func (u *TaxRateUpsertOne) SetTaxClass(v taxrate.TaxClass) *TaxRateUpsertOne {
 	return u.Update(func(s *TaxRateUpsert) {
@@ -502,6 +637,48 @@ func (u *TaxRateUpsertOne) AddRateBps(v int) *TaxRateUpsertOne {
 func (u *TaxRateUpsertOne) UpdateRateBps() *TaxRateUpsertOne {
 	return u.Update(func(s *TaxRateUpsert) {
 		s.UpdateRateBps()
+	})
+}
+
+// SetRatePpm sets the "rate_ppm" field.
+func (u *TaxRateUpsertOne) SetRatePpm(v int) *TaxRateUpsertOne {
+	return u.Update(func(s *TaxRateUpsert) {
+		s.SetRatePpm(v)
+	})
+}
+
+// AddRatePpm adds v to the "rate_ppm" field.
+func (u *TaxRateUpsertOne) AddRatePpm(v int) *TaxRateUpsertOne {
+	return u.Update(func(s *TaxRateUpsert) {
+		s.AddRatePpm(v)
+	})
+}
+
+// UpdateRatePpm sets the "rate_ppm" field to the value that was provided on create.
+func (u *TaxRateUpsertOne) UpdateRatePpm() *TaxRateUpsertOne {
+	return u.Update(func(s *TaxRateUpsert) {
+		s.UpdateRatePpm()
+	})
+}
+
+// ClearRatePpm clears the value of the "rate_ppm" field.
+func (u *TaxRateUpsertOne) ClearRatePpm() *TaxRateUpsertOne {
+	return u.Update(func(s *TaxRateUpsert) {
+		s.ClearRatePpm()
+	})
+}
+
+// SetExempt sets the "exempt" field.
+func (u *TaxRateUpsertOne) SetExempt(v bool) *TaxRateUpsertOne {
+	return u.Update(func(s *TaxRateUpsert) {
+		s.SetExempt(v)
+	})
+}
+
+// UpdateExempt sets the "exempt" field to the value that was provided on create.
+func (u *TaxRateUpsertOne) UpdateExempt() *TaxRateUpsertOne {
+	return u.Update(func(s *TaxRateUpsert) {
+		s.UpdateExempt()
 	})
 }
 
@@ -765,6 +942,20 @@ func (u *TaxRateUpsertBulk) UpdateProvinceCode() *TaxRateUpsertBulk {
 	})
 }
 
+// SetZipPrefix sets the "zip_prefix" field.
+func (u *TaxRateUpsertBulk) SetZipPrefix(v string) *TaxRateUpsertBulk {
+	return u.Update(func(s *TaxRateUpsert) {
+		s.SetZipPrefix(v)
+	})
+}
+
+// UpdateZipPrefix sets the "zip_prefix" field to the value that was provided on create.
+func (u *TaxRateUpsertBulk) UpdateZipPrefix() *TaxRateUpsertBulk {
+	return u.Update(func(s *TaxRateUpsert) {
+		s.UpdateZipPrefix()
+	})
+}
+
 // SetTaxClass sets the "tax_class" field.
 func (u *TaxRateUpsertBulk) SetTaxClass(v taxrate.TaxClass) *TaxRateUpsertBulk {
 	return u.Update(func(s *TaxRateUpsert) {
@@ -811,6 +1002,48 @@ func (u *TaxRateUpsertBulk) AddRateBps(v int) *TaxRateUpsertBulk {
 func (u *TaxRateUpsertBulk) UpdateRateBps() *TaxRateUpsertBulk {
 	return u.Update(func(s *TaxRateUpsert) {
 		s.UpdateRateBps()
+	})
+}
+
+// SetRatePpm sets the "rate_ppm" field.
+func (u *TaxRateUpsertBulk) SetRatePpm(v int) *TaxRateUpsertBulk {
+	return u.Update(func(s *TaxRateUpsert) {
+		s.SetRatePpm(v)
+	})
+}
+
+// AddRatePpm adds v to the "rate_ppm" field.
+func (u *TaxRateUpsertBulk) AddRatePpm(v int) *TaxRateUpsertBulk {
+	return u.Update(func(s *TaxRateUpsert) {
+		s.AddRatePpm(v)
+	})
+}
+
+// UpdateRatePpm sets the "rate_ppm" field to the value that was provided on create.
+func (u *TaxRateUpsertBulk) UpdateRatePpm() *TaxRateUpsertBulk {
+	return u.Update(func(s *TaxRateUpsert) {
+		s.UpdateRatePpm()
+	})
+}
+
+// ClearRatePpm clears the value of the "rate_ppm" field.
+func (u *TaxRateUpsertBulk) ClearRatePpm() *TaxRateUpsertBulk {
+	return u.Update(func(s *TaxRateUpsert) {
+		s.ClearRatePpm()
+	})
+}
+
+// SetExempt sets the "exempt" field.
+func (u *TaxRateUpsertBulk) SetExempt(v bool) *TaxRateUpsertBulk {
+	return u.Update(func(s *TaxRateUpsert) {
+		s.SetExempt(v)
+	})
+}
+
+// UpdateExempt sets the "exempt" field to the value that was provided on create.
+func (u *TaxRateUpsertBulk) UpdateExempt() *TaxRateUpsertBulk {
+	return u.Update(func(s *TaxRateUpsert) {
+		s.UpdateExempt()
 	})
 }
 

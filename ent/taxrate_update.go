@@ -56,6 +56,20 @@ func (_u *TaxRateUpdate) SetNillableProvinceCode(v *string) *TaxRateUpdate {
 	return _u
 }
 
+// SetZipPrefix sets the "zip_prefix" field.
+func (_u *TaxRateUpdate) SetZipPrefix(v string) *TaxRateUpdate {
+	_u.mutation.SetZipPrefix(v)
+	return _u
+}
+
+// SetNillableZipPrefix sets the "zip_prefix" field if the given value is not nil.
+func (_u *TaxRateUpdate) SetNillableZipPrefix(v *string) *TaxRateUpdate {
+	if v != nil {
+		_u.SetZipPrefix(*v)
+	}
+	return _u
+}
+
 // SetTaxClass sets the "tax_class" field.
 func (_u *TaxRateUpdate) SetTaxClass(v taxrate.TaxClass) *TaxRateUpdate {
 	_u.mutation.SetTaxClass(v)
@@ -102,6 +116,47 @@ func (_u *TaxRateUpdate) SetNillableRateBps(v *int) *TaxRateUpdate {
 // AddRateBps adds value to the "rate_bps" field.
 func (_u *TaxRateUpdate) AddRateBps(v int) *TaxRateUpdate {
 	_u.mutation.AddRateBps(v)
+	return _u
+}
+
+// SetRatePpm sets the "rate_ppm" field.
+func (_u *TaxRateUpdate) SetRatePpm(v int) *TaxRateUpdate {
+	_u.mutation.ResetRatePpm()
+	_u.mutation.SetRatePpm(v)
+	return _u
+}
+
+// SetNillableRatePpm sets the "rate_ppm" field if the given value is not nil.
+func (_u *TaxRateUpdate) SetNillableRatePpm(v *int) *TaxRateUpdate {
+	if v != nil {
+		_u.SetRatePpm(*v)
+	}
+	return _u
+}
+
+// AddRatePpm adds value to the "rate_ppm" field.
+func (_u *TaxRateUpdate) AddRatePpm(v int) *TaxRateUpdate {
+	_u.mutation.AddRatePpm(v)
+	return _u
+}
+
+// ClearRatePpm clears the value of the "rate_ppm" field.
+func (_u *TaxRateUpdate) ClearRatePpm() *TaxRateUpdate {
+	_u.mutation.ClearRatePpm()
+	return _u
+}
+
+// SetExempt sets the "exempt" field.
+func (_u *TaxRateUpdate) SetExempt(v bool) *TaxRateUpdate {
+	_u.mutation.SetExempt(v)
+	return _u
+}
+
+// SetNillableExempt sets the "exempt" field if the given value is not nil.
+func (_u *TaxRateUpdate) SetNillableExempt(v *bool) *TaxRateUpdate {
+	if v != nil {
+		_u.SetExempt(*v)
+	}
 	return _u
 }
 
@@ -187,6 +242,11 @@ func (_u *TaxRateUpdate) check() error {
 			return &ValidationError{Name: "rate_bps", err: fmt.Errorf(`ent: validator failed for field "TaxRate.rate_bps": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.RatePpm(); ok {
+		if err := taxrate.RatePpmValidator(v); err != nil {
+			return &ValidationError{Name: "rate_ppm", err: fmt.Errorf(`ent: validator failed for field "TaxRate.rate_ppm": %w`, err)}
+		}
+	}
 	return nil
 }
 
@@ -214,6 +274,9 @@ func (_u *TaxRateUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if value, ok := _u.mutation.ProvinceCode(); ok {
 		_spec.SetField(taxrate.FieldProvinceCode, field.TypeString, value)
 	}
+	if value, ok := _u.mutation.ZipPrefix(); ok {
+		_spec.SetField(taxrate.FieldZipPrefix, field.TypeString, value)
+	}
 	if value, ok := _u.mutation.TaxClass(); ok {
 		_spec.SetField(taxrate.FieldTaxClass, field.TypeEnum, value)
 	}
@@ -225,6 +288,18 @@ func (_u *TaxRateUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if value, ok := _u.mutation.AddedRateBps(); ok {
 		_spec.AddField(taxrate.FieldRateBps, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.RatePpm(); ok {
+		_spec.SetField(taxrate.FieldRatePpm, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedRatePpm(); ok {
+		_spec.AddField(taxrate.FieldRatePpm, field.TypeInt, value)
+	}
+	if _u.mutation.RatePpmCleared() {
+		_spec.ClearField(taxrate.FieldRatePpm, field.TypeInt)
+	}
+	if value, ok := _u.mutation.Exempt(); ok {
+		_spec.SetField(taxrate.FieldExempt, field.TypeBool, value)
 	}
 	if value, ok := _u.mutation.Inclusive(); ok {
 		_spec.SetField(taxrate.FieldInclusive, field.TypeBool, value)
@@ -282,6 +357,20 @@ func (_u *TaxRateUpdateOne) SetNillableProvinceCode(v *string) *TaxRateUpdateOne
 	return _u
 }
 
+// SetZipPrefix sets the "zip_prefix" field.
+func (_u *TaxRateUpdateOne) SetZipPrefix(v string) *TaxRateUpdateOne {
+	_u.mutation.SetZipPrefix(v)
+	return _u
+}
+
+// SetNillableZipPrefix sets the "zip_prefix" field if the given value is not nil.
+func (_u *TaxRateUpdateOne) SetNillableZipPrefix(v *string) *TaxRateUpdateOne {
+	if v != nil {
+		_u.SetZipPrefix(*v)
+	}
+	return _u
+}
+
 // SetTaxClass sets the "tax_class" field.
 func (_u *TaxRateUpdateOne) SetTaxClass(v taxrate.TaxClass) *TaxRateUpdateOne {
 	_u.mutation.SetTaxClass(v)
@@ -328,6 +417,47 @@ func (_u *TaxRateUpdateOne) SetNillableRateBps(v *int) *TaxRateUpdateOne {
 // AddRateBps adds value to the "rate_bps" field.
 func (_u *TaxRateUpdateOne) AddRateBps(v int) *TaxRateUpdateOne {
 	_u.mutation.AddRateBps(v)
+	return _u
+}
+
+// SetRatePpm sets the "rate_ppm" field.
+func (_u *TaxRateUpdateOne) SetRatePpm(v int) *TaxRateUpdateOne {
+	_u.mutation.ResetRatePpm()
+	_u.mutation.SetRatePpm(v)
+	return _u
+}
+
+// SetNillableRatePpm sets the "rate_ppm" field if the given value is not nil.
+func (_u *TaxRateUpdateOne) SetNillableRatePpm(v *int) *TaxRateUpdateOne {
+	if v != nil {
+		_u.SetRatePpm(*v)
+	}
+	return _u
+}
+
+// AddRatePpm adds value to the "rate_ppm" field.
+func (_u *TaxRateUpdateOne) AddRatePpm(v int) *TaxRateUpdateOne {
+	_u.mutation.AddRatePpm(v)
+	return _u
+}
+
+// ClearRatePpm clears the value of the "rate_ppm" field.
+func (_u *TaxRateUpdateOne) ClearRatePpm() *TaxRateUpdateOne {
+	_u.mutation.ClearRatePpm()
+	return _u
+}
+
+// SetExempt sets the "exempt" field.
+func (_u *TaxRateUpdateOne) SetExempt(v bool) *TaxRateUpdateOne {
+	_u.mutation.SetExempt(v)
+	return _u
+}
+
+// SetNillableExempt sets the "exempt" field if the given value is not nil.
+func (_u *TaxRateUpdateOne) SetNillableExempt(v *bool) *TaxRateUpdateOne {
+	if v != nil {
+		_u.SetExempt(*v)
+	}
 	return _u
 }
 
@@ -426,6 +556,11 @@ func (_u *TaxRateUpdateOne) check() error {
 			return &ValidationError{Name: "rate_bps", err: fmt.Errorf(`ent: validator failed for field "TaxRate.rate_bps": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.RatePpm(); ok {
+		if err := taxrate.RatePpmValidator(v); err != nil {
+			return &ValidationError{Name: "rate_ppm", err: fmt.Errorf(`ent: validator failed for field "TaxRate.rate_ppm": %w`, err)}
+		}
+	}
 	return nil
 }
 
@@ -470,6 +605,9 @@ func (_u *TaxRateUpdateOne) sqlSave(ctx context.Context) (_node *TaxRate, err er
 	if value, ok := _u.mutation.ProvinceCode(); ok {
 		_spec.SetField(taxrate.FieldProvinceCode, field.TypeString, value)
 	}
+	if value, ok := _u.mutation.ZipPrefix(); ok {
+		_spec.SetField(taxrate.FieldZipPrefix, field.TypeString, value)
+	}
 	if value, ok := _u.mutation.TaxClass(); ok {
 		_spec.SetField(taxrate.FieldTaxClass, field.TypeEnum, value)
 	}
@@ -481,6 +619,18 @@ func (_u *TaxRateUpdateOne) sqlSave(ctx context.Context) (_node *TaxRate, err er
 	}
 	if value, ok := _u.mutation.AddedRateBps(); ok {
 		_spec.AddField(taxrate.FieldRateBps, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.RatePpm(); ok {
+		_spec.SetField(taxrate.FieldRatePpm, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedRatePpm(); ok {
+		_spec.AddField(taxrate.FieldRatePpm, field.TypeInt, value)
+	}
+	if _u.mutation.RatePpmCleared() {
+		_spec.ClearField(taxrate.FieldRatePpm, field.TypeInt)
+	}
+	if value, ok := _u.mutation.Exempt(); ok {
+		_spec.SetField(taxrate.FieldExempt, field.TypeBool, value)
 	}
 	if value, ok := _u.mutation.Inclusive(); ok {
 		_spec.SetField(taxrate.FieldInclusive, field.TypeBool, value)

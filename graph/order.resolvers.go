@@ -308,7 +308,11 @@ func (r *orderResolver) ShippingLine(ctx context.Context, obj *ent.Order) (*mode
 func (r *orderResolver) TaxLines(ctx context.Context, obj *ent.Order) ([]*model.TaxLine, error) {
 	out := make([]*model.TaxLine, len(obj.TaxLines))
 	for i, t := range obj.TaxLines {
-		out[i] = &model.TaxLine{Title: t.Title, Rate: bpsDecimal(t.RateBPS, 4), RatePercentage: bpsDecimal(t.RateBPS, 2),
+		ppm := t.RatePPM // exact (8.875 %); older orders have basis points only
+		if ppm == 0 {
+			ppm = t.RateBPS * 100
+		}
+		out[i] = &model.TaxLine{Title: t.Title, Rate: bpsDecimal(ppm, 6), RatePercentage: bpsDecimal(ppm, 4),
 			Price: orderMoney(obj, t.Amount)}
 	}
 	return out, nil

@@ -270,15 +270,16 @@ func TestOrderFullFlow(t *testing.T) {
 			taxLines: map[string]string{"MwSt": "10.00", "MwSt (ermäßigt)": "3.06"}}
 		// Ohio, tax added. Lines: tee 2 × 29.00 = 58.00, poster 28.00, gift card 25.00: 111.00. TENOFF
 		// takes 11.10: 5.80, 2.80 and 2.50, leaving 52.20, 25.20, 22.50 = 99.90. Express 15.00, which Ohio
-		// does not tax. Ohio taxes the tee only (the poster's reduced class and the gift card's zero class
-		// have no Ohio rate): 52.20 × 5.75% = 3.0015, rounded to 3.00. Total 99.90 + 15.00 + 3.00 = 117.90.
+		// does not tax. Ohio has no reduced rate, so the poster falls back to the standard 5.75% (issue 13:
+		// it was sold untaxed); the gift card is zero-rated. Tee 52.20 × 5.75% = 3.0015 → 3.00, poster
+		// 25.20 × 5.75% = 1.449 → 1.45: 4.45. Total 99.90 + 15.00 + 4.45 = 119.35.
 		us := purchase{country: "US", currency: "USD", customer: "bob@example.com", customerToken: bob, code: "TENOFF", delivery: "express",
 			address:  map[string]any{"firstName": "Bob", "address1": "1 Main St", "city": "Columbus", "provinceCode": "OH", "zip": "43004", "countryCode": "US"},
 			lines:    map[string]int{tee: 2, poster: 1, "EMP-GFT-CRD-25": 1},
-			subtotal: "99.90", total: "117.90", tax: "3.00", shipping: "15.00", shippingTax: "0.00", discounted: "11.10",
+			subtotal: "99.90", total: "119.35", tax: "4.45", shipping: "15.00", shippingTax: "0.00", discounted: "11.10",
 			lineTotals: map[string]string{tee: "52.20", poster: "25.20", "EMP-GFT-CRD-25": "22.50"},
-			lineTaxes:  map[string]string{tee: "3.00", poster: "0.00", "EMP-GFT-CRD-25": "0.00"},
-			taxLines:   map[string]string{"Ohio sales tax": "3.00"}}
+			lineTaxes:  map[string]string{tee: "3.00", poster: "1.45", "EMP-GFT-CRD-25": "0.00"},
+			taxLines:   map[string]string{"Ohio sales tax": "4.45"}}
 
 		orderIDs := map[string]string{}
 		for _, p := range []purchase{eu, us} {

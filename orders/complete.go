@@ -293,6 +293,10 @@ func (s *Service) place(ctx context.Context, tx *ent.Tx, c *ent.Cart, p *carts.P
 		SetTaxTotal(taxTotal).SetTaxesIncluded(included).SetShippingTax(shippingTax).SetTotal(p.Total.Amount).
 		SetShippingTitle(shippingTitle).SetBillingAddress(c.BillingAddress).SetStatusToken(newID("st")).
 		SetPaymentProvider(s.gateway.Name()).SetTaxLines(taxLines(p.Tax)).SetDiscountApplications(applications(p.Discounts))
+	if p.Tax != nil { // what invoices print: the buyer's VAT number, and why the tax is what it is
+		b.SetBuyerVatNumber(tax.NormalizeVATNumber(carts.VATNumber(c))).
+			SetTaxTreatment(entorder.TaxTreatment(p.Tax.Treatment)).SetTaxNote(p.Tax.Note)
+	}
 	if c.Email != nil {
 		b.SetEmail(*c.Email)
 	}

@@ -46,28 +46,30 @@ func eventWith(ctx context.Context, tx *ent.Tx, orderID int, kind, message, acto
 	return nil
 }
 
-// taxLines sums a cart's taxes by rate, shipping included.
+// taxLines sums a cart's taxes by rate, shipping included, with the jurisdiction and the net base
+// that tax returns report.
 func taxLines(r *tax.Result) []schema.TaxLine {
 	if r == nil {
 		return nil
 	}
 	var out []schema.TaxLine
-	add := func(title string, bps int, amount int64) {
+	add := func(title string, bps, ppm int, amount, base int64) {
 		if amount == 0 {
 			return
 		}
 		for i := range out {
-			if out[i].Title == title && out[i].RateBPS == bps {
+			if out[i].Title == title && out[i].RateBPS == bps && out[i].RatePPM == ppm {
 				out[i].Amount += amount
+				out[i].Base += base
 				return
 			}
 		}
-		out = append(out, schema.TaxLine{Title: title, RateBPS: bps, Amount: amount})
+		out = append(out, schema.TaxLine{Title: title, RateBPS: bps, Amount: amount, RatePPM: ppm, Jurisdiction: r.Jurisdiction, Base: base})
 	}
 	for _, l := range r.Lines {
-		add(l.Title, l.RateBPS, l.Tax.Amount)
+		add(l.Title, l.RateBPS, l.RatePPM, l.Tax.Amount, l.Base.Amount)
 	}
-	add(r.ShippingTitle, r.ShippingRateBPS, r.ShippingTax.Amount)
+	add(r.ShippingTitle, r.ShippingRateBPS, r.ShippingRatePPM, r.ShippingTax.Amount, r.ShippingBase.Amount)
 	return out
 }
 

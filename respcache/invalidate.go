@@ -17,12 +17,13 @@ const Channel = "emporium_catalog"
 
 // catalogTypes are the ent types whose rows anonymous catalog queries read, stock levels among them
 // (availability is part of a product's answer), and those whose rows carts keep in memos of the
-// generation (see catalog.Memoize): discounts and shipping zones.
+// generation (see catalog.Memoize): discounts and shipping zones; and tax rates, which cart totals use.
 var catalogTypes = map[string]bool{
 	ent.TypeProduct: true, ent.TypeProductVariant: true, ent.TypeVariantPrice: true, ent.TypeProductOption: true,
 	ent.TypeProductTag: true, ent.TypeImage: true, ent.TypeCollection: true, ent.TypeCollectionProduct: true,
 	ent.TypeInventoryLevel: true, ent.TypeLocation: true, ent.TypeMenu: true, ent.TypeMenuItem: true,
 	ent.TypePage: true, ent.TypeShop: true, ent.TypeDiscount: true, ent.TypeShippingZone: true, ent.TypeShippingRate: true,
+	ent.TypeTaxRate: true, // carts' totals
 }
 
 // Hook invalidates c when a catalog write commits, and, on PostgreSQL (notify true), announces it to

@@ -19,9 +19,10 @@ import (
 	"github.com/emporium/emporium/ent/product"
 	"github.com/emporium/emporium/ent/productvariant"
 	"github.com/emporium/emporium/ent/schema"
-	"github.com/emporium/emporium/ent/shippingrate"
 	"github.com/emporium/emporium/ent/taxrate"
 	"github.com/emporium/emporium/money"
+	"github.com/emporium/emporium/shipping"
+	"github.com/emporium/emporium/tax"
 )
 
 // Decode reads a catalog file, rejecting unknown fields so that typos surface.
@@ -509,48 +510,28 @@ func sortedKeys[V any](m map[string]V) []string {
 }
 
 func (l *loader) shippingZone(ctx context.Context, z ShippingZone) error {
-	if len(z.Countries) == 0 {
-		return errors.New("a zone needs countries")
+	// The Admin API's own rules: one way in for a zone. A seed rate priced in several currencies is one
+	// rate per currency.
+	in := shipping.ZoneInput{Name: z.Name, Countries: z.Countries}
+	for _, r := range z.Rates {
+		for _, cur := range sortedKeys(r.Prices) {
+			optional := func(m map[string]string) *string {
+				if v, ok := m[cur]; ok {
+					return &v
+				}
+				return nil
+			}
+			in.Rates = append(in.Rates, shipping.RateInput{Handle: r.Handle, Title: r.Title, Kind: r.Kind, Currency: cur,
+				Amount: r.Prices[cur], MinWeightGrams: r.MinWeightGrams, MaxWeightGrams: r.MaxWeightGrams,
+				MinSubtotal: optional(r.MinSubtotal), MaxSubtotal: optional(r.MaxSubtotal), FreeAbove: optional(r.FreeAbove)})
+		}
 	}
-	zone, err := l.tx.ShippingZone.Create().SetName(z.Name).SetCountries(z.Countries).Save(ctx)
+	_, errs, err := shipping.SaveZone(ctx, l.tx, 0, in)
 	if err != nil {
 		return err
 	}
-	for _, r := range z.Rates {
-		kind := shippingrate.KindFLAT
-		if r.Kind != "" {
-			kind = shippingrate.Kind(r.Kind)
-			if err := shippingrate.KindValidator(kind); err != nil {
-				return fmt.Errorf("rate %q: %w", r.Handle, err)
-			}
-		}
-		for _, cur := range sortedKeys(r.Prices) {
-			amount, err := parseUnit(r.Prices[cur], cur)
-			if err != nil {
-				return fmt.Errorf("rate %q: %w", r.Handle, err)
-			}
-			optional := func(m map[string]string) (*int64, error) {
-				v, ok := m[cur]
-				if !ok {
-					return nil, nil
-				}
-				a, err := parseUnit(v, cur)
-				return &a.Amount, err
-			}
-			minSub, err1 := optional(r.MinSubtotal)
-			maxSub, err2 := optional(r.MaxSubtotal)
-			free, err3 := optional(r.FreeAbove)
-			if err := errors.Join(err1, err2, err3); err != nil {
-				return fmt.Errorf("rate %q: %w", r.Handle, err)
-			}
-			err = l.tx.ShippingRate.Create().SetZoneID(zone.ID).SetHandle(r.Handle).SetTitle(r.Title).SetKind(kind).
-				SetCurrency(cur).SetAmount(amount.Amount).SetNillableMinWeightGrams(r.MinWeightGrams).
-				SetNillableMaxWeightGrams(r.MaxWeightGrams).SetNillableMinSubtotal(minSub).SetNillableMaxSubtotal(maxSub).
-				SetNillableFreeAbove(free).Exec(ctx)
-			if err != nil {
-				return fmt.Errorf("rate %q: %w", r.Handle, err)
-			}
-		}
+	if errs.Any() {
+		return fmt.Errorf("%s: %s", strings.Join(errs[0].Field, "."), errs[0].Message)
 	}
 	return nil
 }
@@ -566,18 +547,18 @@ func parseUnit(s, currency string) (money.Money, error) {
 }
 
 func (l *loader) taxRate(ctx context.Context, r TaxRate) error {
-	class := taxrate.TaxClassSTANDARD
-	if r.TaxClass != "" {
-		class = taxrate.TaxClass(r.TaxClass)
-		if err := taxrate.TaxClassValidator(class); err != nil {
-			return err
-		}
+	// The Admin API's own rules: one way in for a rate.
+	class := r.TaxClass
+	if class == "" {
+		class = string(taxrate.TaxClassSTANDARD)
 	}
-	// A percentage with up to two decimals is a whole number of basis points.
-	bps, err := money.Parse(r.Rate, "USD")
-	if err != nil || bps.Amount < 0 || bps.Amount > 10000 {
-		return fmt.Errorf("rate %q is not a percentage from 0 to 100 with at most two decimals", r.Rate)
+	_, errs, err := tax.SaveRate(ctx, l.tx, 0, tax.RateInput{CountryCode: &r.CountryCode, ProvinceCode: &r.ProvinceCode,
+		TaxClass: &class, Name: &r.Name, Rate: &r.Rate, Inclusive: &r.Inclusive, ShippingTaxable: &r.ShippingTaxable})
+	if err != nil {
+		return err
 	}
-	return l.tx.TaxRate.Create().SetCountryCode(r.CountryCode).SetProvinceCode(r.ProvinceCode).SetTaxClass(class).
-		SetName(r.Name).SetRateBps(int(bps.Amount)).SetInclusive(r.Inclusive).SetShippingTaxable(r.ShippingTaxable).Exec(ctx)
+	if errs.Any() {
+		return fmt.Errorf("%s: %s", strings.Join(errs[0].Field, "."), errs[0].Message)
+	}
+	return nil
 }

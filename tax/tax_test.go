@@ -58,7 +58,7 @@ func TestPortionRounding(t *testing.T) {
 		{-5800, 575, false, -334}, // refunds round symmetrically
 		{1, 1900, true, 0},
 	} {
-		if got := portion(tt.amount, tt.bps, tt.inclusive); got != tt.want {
+		if got := portion(tt.amount, tt.bps*100, tt.inclusive); got != tt.want {
 			t.Errorf("portion(%d, %d, %v) = %d, want %d", tt.amount, tt.bps, tt.inclusive, got, tt.want)
 		}
 	}

@@ -44,6 +44,10 @@ const (
 	FieldResetExpiresAt = "reset_expires_at"
 	// FieldDefaultAddressID holds the string denoting the default_address_id field in the database.
 	FieldDefaultAddressID = "default_address_id"
+	// FieldTaxExempt holds the string denoting the tax_exempt field in the database.
+	FieldTaxExempt = "tax_exempt"
+	// FieldTaxExemptionReason holds the string denoting the tax_exemption_reason field in the database.
+	FieldTaxExemptionReason = "tax_exemption_reason"
 	// FieldLocale holds the string denoting the locale field in the database.
 	FieldLocale = "locale"
 	// EdgeAddresses holds the string denoting the addresses edge name in mutations.
@@ -77,6 +81,8 @@ var Columns = []string{
 	FieldResetTokenHash,
 	FieldResetExpiresAt,
 	FieldDefaultAddressID,
+	FieldTaxExempt,
+	FieldTaxExemptionReason,
 	FieldLocale,
 }
 
@@ -111,6 +117,10 @@ var (
 	DefaultTokenVersion int
 	// DefaultFailedLogins holds the default value on creation for the "failed_logins" field.
 	DefaultFailedLogins int
+	// DefaultTaxExempt holds the default value on creation for the "tax_exempt" field.
+	DefaultTaxExempt bool
+	// DefaultTaxExemptionReason holds the default value on creation for the "tax_exemption_reason" field.
+	DefaultTaxExemptionReason string
 	// DefaultLocale holds the default value on creation for the "locale" field.
 	DefaultLocale string
 )
@@ -196,6 +206,16 @@ func ByResetExpiresAt(opts ...sql.OrderTermOption) OrderOption {
 // ByDefaultAddressID orders the results by the default_address_id field.
 func ByDefaultAddressID(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldDefaultAddressID, opts...).ToFunc()
+}
+
+// ByTaxExempt orders the results by the tax_exempt field.
+func ByTaxExempt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldTaxExempt, opts...).ToFunc()
+}
+
+// ByTaxExemptionReason orders the results by the tax_exemption_reason field.
+func ByTaxExemptionReason(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldTaxExemptionReason, opts...).ToFunc()
 }
 
 // ByLocale orders the results by the locale field.

@@ -130,6 +130,16 @@ func DefaultAddressID(v int) predicate.Customer {
 	return predicate.Customer(sql.FieldEQ(FieldDefaultAddressID, v))
 }
 
+// TaxExempt applies equality check predicate on the "tax_exempt" field. It's identical to TaxExemptEQ.
+func TaxExempt(v bool) predicate.Customer {
+	return predicate.Customer(sql.FieldEQ(FieldTaxExempt, v))
+}
+
+// TaxExemptionReason applies equality check predicate on the "tax_exemption_reason" field. It's identical to TaxExemptionReasonEQ.
+func TaxExemptionReason(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldEQ(FieldTaxExemptionReason, v))
+}
+
 // Locale applies equality check predicate on the "locale" field. It's identical to LocaleEQ.
 func Locale(v string) predicate.Customer {
 	return predicate.Customer(sql.FieldEQ(FieldLocale, v))
@@ -873,6 +883,81 @@ func DefaultAddressIDIsNil() predicate.Customer {
 // DefaultAddressIDNotNil applies the NotNil predicate on the "default_address_id" field.
 func DefaultAddressIDNotNil() predicate.Customer {
 	return predicate.Customer(sql.FieldNotNull(FieldDefaultAddressID))
+}
+
+// TaxExemptEQ applies the EQ predicate on the "tax_exempt" field.
+func TaxExemptEQ(v bool) predicate.Customer {
+	return predicate.Customer(sql.FieldEQ(FieldTaxExempt, v))
+}
+
+// TaxExemptNEQ applies the NEQ predicate on the "tax_exempt" field.
+func TaxExemptNEQ(v bool) predicate.Customer {
+	return predicate.Customer(sql.FieldNEQ(FieldTaxExempt, v))
+}
+
+// TaxExemptionReasonEQ applies the EQ predicate on the "tax_exemption_reason" field.
+func TaxExemptionReasonEQ(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldEQ(FieldTaxExemptionReason, v))
+}
+
+// TaxExemptionReasonNEQ applies the NEQ predicate on the "tax_exemption_reason" field.
+func TaxExemptionReasonNEQ(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldNEQ(FieldTaxExemptionReason, v))
+}
+
+// TaxExemptionReasonIn applies the In predicate on the "tax_exemption_reason" field.
+func TaxExemptionReasonIn(vs ...string) predicate.Customer {
+	return predicate.Customer(sql.FieldIn(FieldTaxExemptionReason, vs...))
+}
+
+// TaxExemptionReasonNotIn applies the NotIn predicate on the "tax_exemption_reason" field.
+func TaxExemptionReasonNotIn(vs ...string) predicate.Customer {
+	return predicate.Customer(sql.FieldNotIn(FieldTaxExemptionReason, vs...))
+}
+
+// TaxExemptionReasonGT applies the GT predicate on the "tax_exemption_reason" field.
+func TaxExemptionReasonGT(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldGT(FieldTaxExemptionReason, v))
+}
+
+// TaxExemptionReasonGTE applies the GTE predicate on the "tax_exemption_reason" field.
+func TaxExemptionReasonGTE(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldGTE(FieldTaxExemptionReason, v))
+}
+
+// TaxExemptionReasonLT applies the LT predicate on the "tax_exemption_reason" field.
+func TaxExemptionReasonLT(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldLT(FieldTaxExemptionReason, v))
+}
+
+// TaxExemptionReasonLTE applies the LTE predicate on the "tax_exemption_reason" field.
+func TaxExemptionReasonLTE(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldLTE(FieldTaxExemptionReason, v))
+}
+
+// TaxExemptionReasonContains applies the Contains predicate on the "tax_exemption_reason" field.
+func TaxExemptionReasonContains(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldContains(FieldTaxExemptionReason, v))
+}
+
+// TaxExemptionReasonHasPrefix applies the HasPrefix predicate on the "tax_exemption_reason" field.
+func TaxExemptionReasonHasPrefix(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldHasPrefix(FieldTaxExemptionReason, v))
+}
+
+// TaxExemptionReasonHasSuffix applies the HasSuffix predicate on the "tax_exemption_reason" field.
+func TaxExemptionReasonHasSuffix(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldHasSuffix(FieldTaxExemptionReason, v))
+}
+
+// TaxExemptionReasonEqualFold applies the EqualFold predicate on the "tax_exemption_reason" field.
+func TaxExemptionReasonEqualFold(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldEqualFold(FieldTaxExemptionReason, v))
+}
+
+// TaxExemptionReasonContainsFold applies the ContainsFold predicate on the "tax_exemption_reason" field.
+func TaxExemptionReasonContainsFold(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldContainsFold(FieldTaxExemptionReason, v))
 }
 
 // LocaleEQ applies the EQ predicate on the "locale" field.

@@ -278,6 +278,8 @@ var (
 		{Name: "reset_token_hash", Type: field.TypeString, Nullable: true},
 		{Name: "reset_expires_at", Type: field.TypeTime, Nullable: true},
 		{Name: "default_address_id", Type: field.TypeInt, Nullable: true},
+		{Name: "tax_exempt", Type: field.TypeBool, Default: false},
+		{Name: "tax_exemption_reason", Type: field.TypeString, Default: ""},
 		{Name: "locale", Type: field.TypeString, Default: ""},
 	}
 	// CustomersTable holds the schema information for the "customers" table.
@@ -1097,6 +1099,8 @@ var (
 		{Name: "currencies", Type: field.TypeJSON},
 		{Name: "primary_domain", Type: field.TypeString, Default: ""},
 		{Name: "logo_url", Type: field.TypeString, Default: ""},
+		{Name: "tax_origin_country", Type: field.TypeString, Default: ""},
+		{Name: "tax_nexus", Type: field.TypeJSON, Nullable: true},
 		{Name: "locale", Type: field.TypeString, Default: "en"},
 	}
 	// ShopsTable holds the schema information for the "shops" table.
@@ -1192,9 +1196,12 @@ var (
 		{Name: "id", Type: field.TypeInt, Increment: true},
 		{Name: "country_code", Type: field.TypeString, Size: 2},
 		{Name: "province_code", Type: field.TypeString, Default: ""},
+		{Name: "zip_prefix", Type: field.TypeString, Default: ""},
 		{Name: "tax_class", Type: field.TypeEnum, Enums: []string{"STANDARD", "REDUCED", "ZERO"}, Default: "STANDARD"},
 		{Name: "name", Type: field.TypeString},
 		{Name: "rate_bps", Type: field.TypeInt},
+		{Name: "rate_ppm", Type: field.TypeInt, Nullable: true},
+		{Name: "exempt", Type: field.TypeBool, Default: false},
 		{Name: "inclusive", Type: field.TypeBool, Default: false},
 		{Name: "shipping_taxable", Type: field.TypeBool, Default: false},
 	}
@@ -1205,9 +1212,9 @@ var (
 		PrimaryKey: []*schema.Column{TaxRatesColumns[0]},
 		Indexes: []*schema.Index{
 			{
-				Name:    "taxrate_country_code_province_code_tax_class",
+				Name:    "taxrate_country_code_province_code_zip_prefix_tax_class",
 				Unique:  true,
-				Columns: []*schema.Column{TaxRatesColumns[1], TaxRatesColumns[2], TaxRatesColumns[3]},
+				Columns: []*schema.Column{TaxRatesColumns[1], TaxRatesColumns[2], TaxRatesColumns[3], TaxRatesColumns[4]},
 			},
 		},
 	}

@@ -29,6 +29,8 @@ func (Customer) Fields() []ent.Field {
 		field.String("reset_token_hash").Optional().Nillable().Sensitive(),
 		field.Time("reset_expires_at").Optional().Nillable(),
 		field.Int("default_address_id").Optional().Nillable(),
+		field.Bool("tax_exempt").Default(false).Comment("set by staff: the customer pays no tax"),
+		field.String("tax_exemption_reason").Default("").Comment("why, printed on invoices (e.g. a resale certificate number)"),
 		field.String("locale").Default("").Comment("language of the customer's emails (BCP 47, e.g. de); empty for the shop's"),
 	}
 }

@@ -57,6 +57,11 @@ type TaxLine struct {
 	Title   string `json:"title"`
 	RateBPS int    `json:"rateBps"`
 	Amount  int64  `json:"amount"`
+	// RatePPM is the exact rate in millionths, Jurisdiction where the tax is owed (FR, US-OH) and Base
+	// the net amount taxed: what tax returns report.
+	RatePPM      int    `json:"ratePpm,omitempty"`
+	Jurisdiction string `json:"jurisdiction,omitempty"`
+	Base         int64  `json:"base,omitempty"`
 }
 
 // DiscountApplication is a discount that took something off an order.

@@ -17,6 +17,8 @@ func (Shop) Fields() []ent.Field {
 		field.Strings("currencies").Comment("enabled currencies, the default included"),
 		field.String("primary_domain").Default(""),
 		field.String("logo_url").Default("").Comment("shown in emails when set"),
+		field.String("tax_origin_country").Default("").Comment("where the shop ships from, for EU VAT rules (One-Stop-Shop, reverse charge)"),
+		field.Strings("tax_nexus").Optional().Comment("US states (province codes) where the shop collects sales tax; empty: wherever a rate exists"),
 		field.String("locale").Default("en").Comment("language of emails to customers without one of their own, and to staff"),
 	}
 }

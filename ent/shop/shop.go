@@ -29,6 +29,10 @@ const (
 	FieldPrimaryDomain = "primary_domain"
 	// FieldLogoURL holds the string denoting the logo_url field in the database.
 	FieldLogoURL = "logo_url"
+	// FieldTaxOriginCountry holds the string denoting the tax_origin_country field in the database.
+	FieldTaxOriginCountry = "tax_origin_country"
+	// FieldTaxNexus holds the string denoting the tax_nexus field in the database.
+	FieldTaxNexus = "tax_nexus"
 	// FieldLocale holds the string denoting the locale field in the database.
 	FieldLocale = "locale"
 	// Table holds the table name of the shop in the database.
@@ -46,6 +50,8 @@ var Columns = []string{
 	FieldCurrencies,
 	FieldPrimaryDomain,
 	FieldLogoURL,
+	FieldTaxOriginCountry,
+	FieldTaxNexus,
 	FieldLocale,
 }
 
@@ -76,6 +82,8 @@ var (
 	DefaultPrimaryDomain string
 	// DefaultLogoURL holds the default value on creation for the "logo_url" field.
 	DefaultLogoURL string
+	// DefaultTaxOriginCountry holds the default value on creation for the "tax_origin_country" field.
+	DefaultTaxOriginCountry string
 	// DefaultLocale holds the default value on creation for the "locale" field.
 	DefaultLocale string
 )
@@ -121,6 +129,11 @@ func ByPrimaryDomain(opts ...sql.OrderTermOption) OrderOption {
 // ByLogoURL orders the results by the logo_url field.
 func ByLogoURL(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldLogoURL, opts...).ToFunc()
+}
+
+// ByTaxOriginCountry orders the results by the tax_origin_country field.
+func ByTaxOriginCountry(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldTaxOriginCountry, opts...).ToFunc()
 }
 
 // ByLocale orders the results by the locale field.

@@ -89,6 +89,11 @@ func LogoURL(v string) predicate.Shop {
 	return predicate.Shop(sql.FieldEQ(FieldLogoURL, v))
 }
 
+// TaxOriginCountry applies equality check predicate on the "tax_origin_country" field. It's identical to TaxOriginCountryEQ.
+func TaxOriginCountry(v string) predicate.Shop {
+	return predicate.Shop(sql.FieldEQ(FieldTaxOriginCountry, v))
+}
+
 // Locale applies equality check predicate on the "locale" field. It's identical to LocaleEQ.
 func Locale(v string) predicate.Shop {
 	return predicate.Shop(sql.FieldEQ(FieldLocale, v))
@@ -497,6 +502,81 @@ func LogoURLEqualFold(v string) predicate.Shop {
 // LogoURLContainsFold applies the ContainsFold predicate on the "logo_url" field.
 func LogoURLContainsFold(v string) predicate.Shop {
 	return predicate.Shop(sql.FieldContainsFold(FieldLogoURL, v))
+}
+
+// TaxOriginCountryEQ applies the EQ predicate on the "tax_origin_country" field.
+func TaxOriginCountryEQ(v string) predicate.Shop {
+	return predicate.Shop(sql.FieldEQ(FieldTaxOriginCountry, v))
+}
+
+// TaxOriginCountryNEQ applies the NEQ predicate on the "tax_origin_country" field.
+func TaxOriginCountryNEQ(v string) predicate.Shop {
+	return predicate.Shop(sql.FieldNEQ(FieldTaxOriginCountry, v))
+}
+
+// TaxOriginCountryIn applies the In predicate on the "tax_origin_country" field.
+func TaxOriginCountryIn(vs ...string) predicate.Shop {
+	return predicate.Shop(sql.FieldIn(FieldTaxOriginCountry, vs...))
+}
+
+// TaxOriginCountryNotIn applies the NotIn predicate on the "tax_origin_country" field.
+func TaxOriginCountryNotIn(vs ...string) predicate.Shop {
+	return predicate.Shop(sql.FieldNotIn(FieldTaxOriginCountry, vs...))
+}
+
+// TaxOriginCountryGT applies the GT predicate on the "tax_origin_country" field.
+func TaxOriginCountryGT(v string) predicate.Shop {
+	return predicate.Shop(sql.FieldGT(FieldTaxOriginCountry, v))
+}
+
+// TaxOriginCountryGTE applies the GTE predicate on the "tax_origin_country" field.
+func TaxOriginCountryGTE(v string) predicate.Shop {
+	return predicate.Shop(sql.FieldGTE(FieldTaxOriginCountry, v))
+}
+
+// TaxOriginCountryLT applies the LT predicate on the "tax_origin_country" field.
+func TaxOriginCountryLT(v string) predicate.Shop {
+	return predicate.Shop(sql.FieldLT(FieldTaxOriginCountry, v))
+}
+
+// TaxOriginCountryLTE applies the LTE predicate on the "tax_origin_country" field.
+func TaxOriginCountryLTE(v string) predicate.Shop {
+	return predicate.Shop(sql.FieldLTE(FieldTaxOriginCountry, v))
+}
+
+// TaxOriginCountryContains applies the Contains predicate on the "tax_origin_country" field.
+func TaxOriginCountryContains(v string) predicate.Shop {
+	return predicate.Shop(sql.FieldContains(FieldTaxOriginCountry, v))
+}
+
+// TaxOriginCountryHasPrefix applies the HasPrefix predicate on the "tax_origin_country" field.
+func TaxOriginCountryHasPrefix(v string) predicate.Shop {
+	return predicate.Shop(sql.FieldHasPrefix(FieldTaxOriginCountry, v))
+}
+
+// TaxOriginCountryHasSuffix applies the HasSuffix predicate on the "tax_origin_country" field.
+func TaxOriginCountryHasSuffix(v string) predicate.Shop {
+	return predicate.Shop(sql.FieldHasSuffix(FieldTaxOriginCountry, v))
+}
+
+// TaxOriginCountryEqualFold applies the EqualFold predicate on the "tax_origin_country" field.
+func TaxOriginCountryEqualFold(v string) predicate.Shop {
+	return predicate.Shop(sql.FieldEqualFold(FieldTaxOriginCountry, v))
+}
+
+// TaxOriginCountryContainsFold applies the ContainsFold predicate on the "tax_origin_country" field.
+func TaxOriginCountryContainsFold(v string) predicate.Shop {
+	return predicate.Shop(sql.FieldContainsFold(FieldTaxOriginCountry, v))
+}
+
+// TaxNexusIsNil applies the IsNil predicate on the "tax_nexus" field.
+func TaxNexusIsNil() predicate.Shop {
+	return predicate.Shop(sql.FieldIsNull(FieldTaxNexus))
+}
+
+// TaxNexusNotNil applies the NotNil predicate on the "tax_nexus" field.
+func TaxNexusNotNil() predicate.Shop {
+	return predicate.Shop(sql.FieldNotNull(FieldTaxNexus))
 }
 
 // LocaleEQ applies the EQ predicate on the "locale" field.

@@ -17,12 +17,18 @@ const (
 	FieldCountryCode = "country_code"
 	// FieldProvinceCode holds the string denoting the province_code field in the database.
 	FieldProvinceCode = "province_code"
+	// FieldZipPrefix holds the string denoting the zip_prefix field in the database.
+	FieldZipPrefix = "zip_prefix"
 	// FieldTaxClass holds the string denoting the tax_class field in the database.
 	FieldTaxClass = "tax_class"
 	// FieldName holds the string denoting the name field in the database.
 	FieldName = "name"
 	// FieldRateBps holds the string denoting the rate_bps field in the database.
 	FieldRateBps = "rate_bps"
+	// FieldRatePpm holds the string denoting the rate_ppm field in the database.
+	FieldRatePpm = "rate_ppm"
+	// FieldExempt holds the string denoting the exempt field in the database.
+	FieldExempt = "exempt"
 	// FieldInclusive holds the string denoting the inclusive field in the database.
 	FieldInclusive = "inclusive"
 	// FieldShippingTaxable holds the string denoting the shipping_taxable field in the database.
@@ -36,9 +42,12 @@ var Columns = []string{
 	FieldID,
 	FieldCountryCode,
 	FieldProvinceCode,
+	FieldZipPrefix,
 	FieldTaxClass,
 	FieldName,
 	FieldRateBps,
+	FieldRatePpm,
+	FieldExempt,
 	FieldInclusive,
 	FieldShippingTaxable,
 }
@@ -58,10 +67,16 @@ var (
 	CountryCodeValidator func(string) error
 	// DefaultProvinceCode holds the default value on creation for the "province_code" field.
 	DefaultProvinceCode string
+	// DefaultZipPrefix holds the default value on creation for the "zip_prefix" field.
+	DefaultZipPrefix string
 	// NameValidator is a validator for the "name" field. It is called by the builders before save.
 	NameValidator func(string) error
 	// RateBpsValidator is a validator for the "rate_bps" field. It is called by the builders before save.
 	RateBpsValidator func(int) error
+	// RatePpmValidator is a validator for the "rate_ppm" field. It is called by the builders before save.
+	RatePpmValidator func(int) error
+	// DefaultExempt holds the default value on creation for the "exempt" field.
+	DefaultExempt bool
 	// DefaultInclusive holds the default value on creation for the "inclusive" field.
 	DefaultInclusive bool
 	// DefaultShippingTaxable holds the default value on creation for the "shipping_taxable" field.
@@ -113,6 +128,11 @@ func ByProvinceCode(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldProvinceCode, opts...).ToFunc()
 }
 
+// ByZipPrefix orders the results by the zip_prefix field.
+func ByZipPrefix(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldZipPrefix, opts...).ToFunc()
+}
+
 // ByTaxClass orders the results by the tax_class field.
 func ByTaxClass(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldTaxClass, opts...).ToFunc()
@@ -126,6 +146,16 @@ func ByName(opts ...sql.OrderTermOption) OrderOption {
 // ByRateBps orders the results by the rate_bps field.
 func ByRateBps(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldRateBps, opts...).ToFunc()
+}
+
+// ByRatePpm orders the results by the rate_ppm field.
+func ByRatePpm(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldRatePpm, opts...).ToFunc()
+}
+
+// ByExempt orders the results by the exempt field.
+func ByExempt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldExempt, opts...).ToFunc()
 }
 
 // ByInclusive orders the results by the inclusive field.

@@ -62,6 +62,11 @@ func ProvinceCode(v string) predicate.TaxRate {
 	return predicate.TaxRate(sql.FieldEQ(FieldProvinceCode, v))
 }
 
+// ZipPrefix applies equality check predicate on the "zip_prefix" field. It's identical to ZipPrefixEQ.
+func ZipPrefix(v string) predicate.TaxRate {
+	return predicate.TaxRate(sql.FieldEQ(FieldZipPrefix, v))
+}
+
 // Name applies equality check predicate on the "name" field. It's identical to NameEQ.
 func Name(v string) predicate.TaxRate {
 	return predicate.TaxRate(sql.FieldEQ(FieldName, v))
@@ -70,6 +75,16 @@ func Name(v string) predicate.TaxRate {
 // RateBps applies equality check predicate on the "rate_bps" field. It's identical to RateBpsEQ.
 func RateBps(v int) predicate.TaxRate {
 	return predicate.TaxRate(sql.FieldEQ(FieldRateBps, v))
+}
+
+// RatePpm applies equality check predicate on the "rate_ppm" field. It's identical to RatePpmEQ.
+func RatePpm(v int) predicate.TaxRate {
+	return predicate.TaxRate(sql.FieldEQ(FieldRatePpm, v))
+}
+
+// Exempt applies equality check predicate on the "exempt" field. It's identical to ExemptEQ.
+func Exempt(v bool) predicate.TaxRate {
+	return predicate.TaxRate(sql.FieldEQ(FieldExempt, v))
 }
 
 // Inclusive applies equality check predicate on the "inclusive" field. It's identical to InclusiveEQ.
@@ -212,6 +227,71 @@ func ProvinceCodeContainsFold(v string) predicate.TaxRate {
 	return predicate.TaxRate(sql.FieldContainsFold(FieldProvinceCode, v))
 }
 
+// ZipPrefixEQ applies the EQ predicate on the "zip_prefix" field.
+func ZipPrefixEQ(v string) predicate.TaxRate {
+	return predicate.TaxRate(sql.FieldEQ(FieldZipPrefix, v))
+}
+
+// ZipPrefixNEQ applies the NEQ predicate on the "zip_prefix" field.
+func ZipPrefixNEQ(v string) predicate.TaxRate {
+	return predicate.TaxRate(sql.FieldNEQ(FieldZipPrefix, v))
+}
+
+// ZipPrefixIn applies the In predicate on the "zip_prefix" field.
+func ZipPrefixIn(vs ...string) predicate.TaxRate {
+	return predicate.TaxRate(sql.FieldIn(FieldZipPrefix, vs...))
+}
+
+// ZipPrefixNotIn applies the NotIn predicate on the "zip_prefix" field.
+func ZipPrefixNotIn(vs ...string) predicate.TaxRate {
+	return predicate.TaxRate(sql.FieldNotIn(FieldZipPrefix, vs...))
+}
+
+// ZipPrefixGT applies the GT predicate on the "zip_prefix" field.
+func ZipPrefixGT(v string) predicate.TaxRate {
+	return predicate.TaxRate(sql.FieldGT(FieldZipPrefix, v))
+}
+
+// ZipPrefixGTE applies the GTE predicate on the "zip_prefix" field.
+func ZipPrefixGTE(v string) predicate.TaxRate {
+	return predicate.TaxRate(sql.FieldGTE(FieldZipPrefix, v))
+}
+
+// ZipPrefixLT applies the LT predicate on the "zip_prefix" field.
+func ZipPrefixLT(v string) predicate.TaxRate {
+	return predicate.TaxRate(sql.FieldLT(FieldZipPrefix, v))
+}
+
+// ZipPrefixLTE applies the LTE predicate on the "zip_prefix" field.
+func ZipPrefixLTE(v string) predicate.TaxRate {
+	return predicate.TaxRate(sql.FieldLTE(FieldZipPrefix, v))
+}
+
+// ZipPrefixContains applies the Contains predicate on the "zip_prefix" field.
+func ZipPrefixContains(v string) predicate.TaxRate {
+	return predicate.TaxRate(sql.FieldContains(FieldZipPrefix, v))
+}
+
+// ZipPrefixHasPrefix applies the HasPrefix predicate on the "zip_prefix" field.
+func ZipPrefixHasPrefix(v string) predicate.TaxRate {
+	return predicate.TaxRate(sql.FieldHasPrefix(FieldZipPrefix, v))
+}
+
+// ZipPrefixHasSuffix applies the HasSuffix predicate on the "zip_prefix" field.
+func ZipPrefixHasSuffix(v string) predicate.TaxRate {
+	return predicate.TaxRate(sql.FieldHasSuffix(FieldZipPrefix, v))
+}
+
+// ZipPrefixEqualFold applies the EqualFold predicate on the "zip_prefix" field.
+func ZipPrefixEqualFold(v string) predicate.TaxRate {
+	return predicate.TaxRate(sql.FieldEqualFold(FieldZipPrefix, v))
+}
+
+// ZipPrefixContainsFold applies the ContainsFold predicate on the "zip_prefix" field.
+func ZipPrefixContainsFold(v string) predicate.TaxRate {
+	return predicate.TaxRate(sql.FieldContainsFold(FieldZipPrefix, v))
+}
+
 // TaxClassEQ applies the EQ predicate on the "tax_class" field.
 func TaxClassEQ(v TaxClass) predicate.TaxRate {
 	return predicate.TaxRate(sql.FieldEQ(FieldTaxClass, v))
@@ -335,6 +415,66 @@ func RateBpsLT(v int) predicate.TaxRate {
 // RateBpsLTE applies the LTE predicate on the "rate_bps" field.
 func RateBpsLTE(v int) predicate.TaxRate {
 	return predicate.TaxRate(sql.FieldLTE(FieldRateBps, v))
+}
+
+// RatePpmEQ applies the EQ predicate on the "rate_ppm" field.
+func RatePpmEQ(v int) predicate.TaxRate {
+	return predicate.TaxRate(sql.FieldEQ(FieldRatePpm, v))
+}
+
+// RatePpmNEQ applies the NEQ predicate on the "rate_ppm" field.
+func RatePpmNEQ(v int) predicate.TaxRate {
+	return predicate.TaxRate(sql.FieldNEQ(FieldRatePpm, v))
+}
+
+// RatePpmIn applies the In predicate on the "rate_ppm" field.
+func RatePpmIn(vs ...int) predicate.TaxRate {
+	return predicate.TaxRate(sql.FieldIn(FieldRatePpm, vs...))
+}
+
+// RatePpmNotIn applies the NotIn predicate on the "rate_ppm" field.
+func RatePpmNotIn(vs ...int) predicate.TaxRate {
+	return predicate.TaxRate(sql.FieldNotIn(FieldRatePpm, vs...))
+}
+
+// RatePpmGT applies the GT predicate on the "rate_ppm" field.
+func RatePpmGT(v int) predicate.TaxRate {
+	return predicate.TaxRate(sql.FieldGT(FieldRatePpm, v))
+}
+
+// RatePpmGTE applies the GTE predicate on the "rate_ppm" field.
+func RatePpmGTE(v int) predicate.TaxRate {
+	return predicate.TaxRate(sql.FieldGTE(FieldRatePpm, v))
+}
+
+// RatePpmLT applies the LT predicate on the "rate_ppm" field.
+func RatePpmLT(v int) predicate.TaxRate {
+	return predicate.TaxRate(sql.FieldLT(FieldRatePpm, v))
+}
+
+// RatePpmLTE applies the LTE predicate on the "rate_ppm" field.
+func RatePpmLTE(v int) predicate.TaxRate {
+	return predicate.TaxRate(sql.FieldLTE(FieldRatePpm, v))
+}
+
+// RatePpmIsNil applies the IsNil predicate on the "rate_ppm" field.
+func RatePpmIsNil() predicate.TaxRate {
+	return predicate.TaxRate(sql.FieldIsNull(FieldRatePpm))
+}
+
+// RatePpmNotNil applies the NotNil predicate on the "rate_ppm" field.
+func RatePpmNotNil() predicate.TaxRate {
+	return predicate.TaxRate(sql.FieldNotNull(FieldRatePpm))
+}
+
+// ExemptEQ applies the EQ predicate on the "exempt" field.
+func ExemptEQ(v bool) predicate.TaxRate {
+	return predicate.TaxRate(sql.FieldEQ(FieldExempt, v))
+}
+
+// ExemptNEQ applies the NEQ predicate on the "exempt" field.
+func ExemptNEQ(v bool) predicate.TaxRate {
+	return predicate.TaxRate(sql.FieldNEQ(FieldExempt, v))
 }
 
 // InclusiveEQ applies the EQ predicate on the "inclusive" field.

@@ -584,6 +584,13 @@ type CustomerResetPayload struct {
 	CustomerUserErrors  []*CustomerUserError `json:"customerUserErrors"`
 }
 
+type CustomerTaxExemptionUpdatePayload struct {
+	CustomerID         *string      `json:"customerId,omitempty"`
+	TaxExempt          bool         `json:"taxExempt"`
+	TaxExemptionReason string       `json:"taxExemptionReason"`
+	UserErrors         []*UserError `json:"userErrors"`
+}
+
 type CustomerUpdateInput struct {
 	Email            *string `json:"email,omitempty"`
 	Password         *string `json:"password,omitempty"`
@@ -1292,6 +1299,36 @@ type ShippingRefundInput struct {
 	FullRefund *bool   `json:"fullRefund,omitempty"`
 }
 
+type ShippingZoneDeletePayload struct {
+	DeletedShippingZoneID *string      `json:"deletedShippingZoneId,omitempty"`
+	UserErrors            []*UserError `json:"userErrors"`
+}
+
+// A zone's name, countries and rates; an update replaces the rates.
+type ShippingZoneInput struct {
+	Name      string                   `json:"name"`
+	Countries []string                 `json:"countries"`
+	Rates     []*ShippingZoneRateInput `json:"rates"`
+}
+
+type ShippingZonePayload struct {
+	ShippingZone *ent.ShippingZone `json:"shippingZone,omitempty"`
+	UserErrors   []*UserError      `json:"userErrors"`
+}
+
+type ShippingZoneRateInput struct {
+	Handle         string  `json:"handle"`
+	Title          string  `json:"title"`
+	Kind           *string `json:"kind,omitempty"`
+	CurrencyCode   string  `json:"currencyCode"`
+	Amount         string  `json:"amount"`
+	MinWeightGrams *int    `json:"minWeightGrams,omitempty"`
+	MaxWeightGrams *int    `json:"maxWeightGrams,omitempty"`
+	MinSubtotal    *string `json:"minSubtotal,omitempty"`
+	MaxSubtotal    *string `json:"maxSubtotal,omitempty"`
+	FreeAbove      *string `json:"freeAbove,omitempty"`
+}
+
 type ShopUpdateInput struct {
 	Name                         *string  `json:"name,omitempty"`
 	Description                  *string  `json:"description,omitempty"`
@@ -1469,6 +1506,63 @@ type TaxLine struct {
 	Rate           string       `json:"rate"`
 	RatePercentage string       `json:"ratePercentage"`
 	Price          *money.Money `json:"price"`
+}
+
+type TaxRateConnection struct {
+	Edges    []*TaxRateEdge `json:"edges"`
+	Nodes    []*ent.TaxRate `json:"nodes"`
+	PageInfo *PageInfo      `json:"pageInfo"`
+}
+
+type TaxRateDeletePayload struct {
+	DeletedTaxRateID *string      `json:"deletedTaxRateId,omitempty"`
+	UserErrors       []*UserError `json:"userErrors"`
+}
+
+type TaxRateEdge struct {
+	Cursor string       `json:"cursor"`
+	Node   *ent.TaxRate `json:"node"`
+}
+
+type TaxRateInput struct {
+	CountryCode  *string `json:"countryCode,omitempty"`
+	ProvinceCode *string `json:"provinceCode,omitempty"`
+	ZipPrefix    *string `json:"zipPrefix,omitempty"`
+	TaxClass     *string `json:"taxClass,omitempty"`
+	Name         *string `json:"name,omitempty"`
+	// A percentage with at most four decimals, from 0 to 100.
+	Rate            *string `json:"rate,omitempty"`
+	Inclusive       *bool   `json:"inclusive,omitempty"`
+	ShippingTaxable *bool   `json:"shippingTaxable,omitempty"`
+	Exempt          *bool   `json:"exempt,omitempty"`
+}
+
+type TaxRatePayload struct {
+	TaxRate    *ent.TaxRate `json:"taxRate,omitempty"`
+	UserErrors []*UserError `json:"userErrors"`
+}
+
+type TaxRatesImportPayload struct {
+	// How many ZIP rates were created or replaced.
+	ImportedCount int          `json:"importedCount"`
+	UserErrors    []*UserError `json:"userErrors"`
+}
+
+type TaxSettings struct {
+	// Where the shop ships from; EU rules (OSS, reverse charge) apply when it is an EU country.
+	OriginCountryCode *string `json:"originCountryCode,omitempty"`
+	// US states where the shop collects sales tax; empty: wherever a rate exists.
+	NexusStates []string `json:"nexusStates"`
+}
+
+type TaxSettingsInput struct {
+	OriginCountryCode *string  `json:"originCountryCode,omitempty"`
+	NexusStates       []string `json:"nexusStates,omitempty"`
+}
+
+type TaxSettingsUpdatePayload struct {
+	TaxSettings *TaxSettings `json:"taxSettings,omitempty"`
+	UserErrors  []*UserError `json:"userErrors"`
 }
 
 // A business failure of a mutation; nothing was changed.
