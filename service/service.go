@@ -31,6 +31,7 @@ import (
 	"github.com/emporium/emporium/events"
 	"github.com/emporium/emporium/httpapi"
 	"github.com/emporium/emporium/inventory"
+	"github.com/emporium/emporium/invoices"
 	"github.com/emporium/emporium/jobs"
 	"github.com/emporium/emporium/mail"
 	"github.com/emporium/emporium/media"
@@ -154,6 +155,12 @@ type Options struct {
 	// paces pings and SSE comments (httpapi.DefaultLivePing).
 	LivePerConn, LivePerCaller                          int
 	LiveIdleTimeout, LiveWriteTimeout, LivePingInterval time.Duration
+
+	// InvoiceOn says when an order's invoice is issued: on payment (the default) or on fulfilment
+	// (EMPORIUM_INVOICE_ON).
+	InvoiceOn invoices.Trigger
+	// InvoiceLinkSecret signs invoice download links; derived from the token signing key when empty.
+	InvoiceLinkSecret []byte
 }
 
 // Service is a prepared database and the HTTP handler that serves it.
@@ -282,7 +289,10 @@ func Open(ctx context.Context, opts Options) (*Service, error) {
 	inventory.OnLowStock(db.Client, emails.QueueLowStock(queue, emailCfg))
 	// The relay hands events on in batches, the pump makes webhook deliveries: both are loops of every
 	// process that works jobs.
-	_, err = events.NewRelay(db.Client, queue, recorder, opts.Log, hooks, emails.NewConsumer(queue, emailCfg))
+	// Invoices and credit notes are issued by the relay, in the transaction that marks their events.
+	invoices.Protect(db.Client)
+	issuer := invoices.NewIssuer(cmp.Or(opts.InvoiceOn, invoices.OnPaid), recorder, opts.Log)
+	_, err = events.NewRelay(db.Client, queue, recorder, opts.Log, hooks, issuer, emails.NewConsumer(queue, emailCfg))
 	queue.Run(hooks.Pump)
 	err = errors.Join(err,
 		jobs.Register(queue, mailer),

@@ -18,6 +18,9 @@ func (Shop) Fields() []ent.Field {
 		field.String("primary_domain").Default(""),
 		field.String("logo_url").Default("").Comment("shown in emails when set"),
 		field.String("locale").Default("en").Comment("language of emails to customers without one of their own, and to staff"),
+		field.String("legal_name").Default("").Comment("the seller's registered name on invoices; the shop's name when empty"),
+		field.String("vat_number").Default("").Comment("the seller's VAT number printed on invoices"),
+		field.JSON("address", map[string]string{}).Optional().Comment("the seller's address on invoices (address1, city, zip, countryCode…)"),
 	}
 }
 

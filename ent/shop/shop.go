@@ -31,6 +31,12 @@ const (
 	FieldLogoURL = "logo_url"
 	// FieldLocale holds the string denoting the locale field in the database.
 	FieldLocale = "locale"
+	// FieldLegalName holds the string denoting the legal_name field in the database.
+	FieldLegalName = "legal_name"
+	// FieldVatNumber holds the string denoting the vat_number field in the database.
+	FieldVatNumber = "vat_number"
+	// FieldAddress holds the string denoting the address field in the database.
+	FieldAddress = "address"
 	// Table holds the table name of the shop in the database.
 	Table = "shops"
 )
@@ -47,6 +53,9 @@ var Columns = []string{
 	FieldPrimaryDomain,
 	FieldLogoURL,
 	FieldLocale,
+	FieldLegalName,
+	FieldVatNumber,
+	FieldAddress,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -78,6 +87,10 @@ var (
 	DefaultLogoURL string
 	// DefaultLocale holds the default value on creation for the "locale" field.
 	DefaultLocale string
+	// DefaultLegalName holds the default value on creation for the "legal_name" field.
+	DefaultLegalName string
+	// DefaultVatNumber holds the default value on creation for the "vat_number" field.
+	DefaultVatNumber string
 )
 
 // OrderOption defines the ordering options for the Shop queries.
@@ -126,4 +139,14 @@ func ByLogoURL(opts ...sql.OrderTermOption) OrderOption {
 // ByLocale orders the results by the locale field.
 func ByLocale(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldLocale, opts...).ToFunc()
+}
+
+// ByLegalName orders the results by the legal_name field.
+func ByLegalName(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldLegalName, opts...).ToFunc()
+}
+
+// ByVatNumber orders the results by the vat_number field.
+func ByVatNumber(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldVatNumber, opts...).ToFunc()
 }
