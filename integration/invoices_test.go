@@ -10,8 +10,8 @@ import (
 
 	"github.com/emporium/emporium/database"
 	"github.com/emporium/emporium/ent"
-	entinvoice "github.com/emporium/emporium/ent/invoice"
 	"github.com/emporium/emporium/ent/inventorylevel"
+	entinvoice "github.com/emporium/emporium/ent/invoice"
 	"github.com/emporium/emporium/gid"
 	"github.com/emporium/emporium/invoices"
 	"github.com/emporium/emporium/payments"
