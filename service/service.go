@@ -301,6 +301,11 @@ func Open(ctx context.Context, opts Options) (*Service, error) {
 		return nil, errors.Join(err, queue.Close(), db.Close())
 	}
 	tokens := auth.NewTokens(keys, opts.Issuer)
+	linkSecret := opts.InvoiceLinkSecret
+	if len(linkSecret) == 0 {
+		linkSecret = keys.Derive("emporium invoice links")
+	}
+	links := invoices.NewLinks(linkSecret, cmp.Or(opts.PublicURL, "http://127.0.0.1:8080"), 0)
 	s := &Service{
 		DB:       db,
 		Cache:    cache,
@@ -384,10 +389,15 @@ func Open(ctx context.Context, opts Options) (*Service, error) {
 		Cache: cache, CacheGate: gate, MaxInFlight: opts.MaxInFlight, QueueTimeout: opts.QueueTimeout, RequestTimeout: opts.RequestTimeout,
 		MaxComplexity: opts.MaxComplexity,
 		BodyGrace:     opts.BodyGrace, BodyMinRate: opts.BodyMinRate, MetricsToken: opts.MetricsToken, NoMetricsRoute: opts.NoMetricsRoute,
-		CompletionLease: opts.CompletionLease, Media: library, Events: recorder, Webhooks: hooks,
+		CompletionLease: opts.CompletionLease, Media: library, Events: recorder, Webhooks: hooks, InvoiceLinks: links,
 		Live: httpapi.LiveConfig{Hub: hub, PerConn: opts.LivePerConn, IdleTimeout: opts.LiveIdleTimeout,
 			WriteTimeout: opts.LiveWriteTimeout, PingInterval: opts.LivePingInterval},
 	})
+	// Signed invoice downloads need no credentials: the link is the capability.
+	root := http.NewServeMux()
+	root.Handle("GET "+invoices.Path+"{id}", links.Handler(db.Client, opts.Log))
+	root.Handle("/", s.Handler)
+	s.Handler = root
 	s.Metrics = metrics.Handler()
 	return s, nil
 }

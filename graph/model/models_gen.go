@@ -844,6 +844,11 @@ type InventoryStockLevel struct {
 	LowStockThreshold *int   `json:"lowStockThreshold,omitempty"`
 }
 
+type InvoiceConnection struct {
+	Nodes    []*ent.Invoice `json:"nodes"`
+	PageInfo *PageInfo      `json:"pageInfo"`
+}
+
 type LocationAddInput struct {
 	Name        string  `json:"name"`
 	CountryCode *string `json:"countryCode,omitempty"`
