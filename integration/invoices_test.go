@@ -1,9 +1,15 @@
 package integration
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -15,12 +21,13 @@ import (
 	"github.com/emporium/emporium/gid"
 	"github.com/emporium/emporium/invoices"
 	"github.com/emporium/emporium/payments"
+	"github.com/emporium/emporium/service"
 )
 
 // waitInvoices waits until kind has n documents in client, and returns them by sequence.
 func waitInvoices(t *testing.T, client *ent.Client, kind string, n int) []*ent.Invoice {
 	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for {
 		docs, err := client.Invoice.Query().Where(entinvoice.KindEQ(entinvoice.Kind(kind))).Order(ent.Asc(entinvoice.FieldSequence)).All(context.Background())
 		if err != nil {
@@ -30,7 +37,7 @@ func waitInvoices(t *testing.T, client *ent.Client, kind string, n int) []*ent.I
 			return docs
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%d %s documents after a minute, want %d", len(docs), kind, n)
+			t.Fatalf("%d %s documents after 30 s, want %d", len(docs), kind, n)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -116,4 +123,142 @@ func TestInvoiceNumbersAcrossProcesses(t *testing.T) {
 			}
 		})
 	}
+}
+
+// customerOrder places a paid order of one tee for the customer signed in with token.
+func customerOrder(t *testing.T, s *server, token, email, tee string) string {
+	t.Helper()
+	id, _ := readyCart(t, s, tee, 2, payments.CardSuccess)
+	d := s.data(t, nil, `mutation($id: ID!, $b: CartBuyerIdentityInput!) { cartBuyerIdentityUpdate(cartId: $id, buyerIdentity: $b) { cart { id } userErrors { field message code } } }`,
+		map[string]any{"id": id, "b": map[string]any{"email": email, "customerAccessToken": token}})
+	noUserErrors(t, d, "cartBuyerIdentityUpdate")
+	d = s.data(t, nil, submit, map[string]any{"id": id, "t": "invoice-" + email})
+	attempt := str(d, "cartSubmitForCompletion.result.attemptId")
+	d = s.data(t, nil, `query($a: String!) { cartCompletionAttempt(attemptId: $a) { __typename ... on CartCompletionSuccess { orderId } } }`,
+		map[string]any{"a": attempt})
+	order := str(d, "cartCompletionAttempt.orderId")
+	if order == "" {
+		t.Fatalf("attempt: %v", d)
+	}
+	return order
+}
+
+func download(t *testing.T, url string) (int, []byte) {
+	t.Helper()
+	res, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	return res.StatusCode, body
+}
+
+// TestInvoicesOverHTTP: a paid order gets its invoice, its customer reads it (PDF and UBL through
+// the signed link), staff list it, a refund gets a credit note referencing it, and another customer
+// sees nothing of it; a tampered link is refused.
+func TestInvoicesOverHTTP(t *testing.T) {
+	eachFreshDB(t, func(o *service.Options) { withOwner(nil)(o); o.Payments = payments.NewTestGateway() }, func(t *testing.T, s *server) {
+		if err := s.svc.StartJobs(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		tee := variantIDs(t, s, "organic-cotton-tee")["EMP-TEE-ORG-M-NVY"]
+		_, ada := signUpAndLogIn(t, s, "ada@example.com")
+		_, eve := signUpAndLogIn(t, s, "eve@example.com")
+		order := customerOrder(t, s, ada, "ada@example.com", tee)
+		waitInvoices(t, s.svc.DB.Client, invoices.KindInvoice, 1)
+		mine := `{ customer { orders(first: 5) { nodes { id totalPrice { amount } invoices { number kind issuedAt url total { amount } } } } } }`
+		d := s.data(t, bearer(ada), mine, nil)
+		year := time.Now().UTC().Year()
+		number := fmt.Sprintf("INV-%d-000001", year)
+		if str(d, "customer.orders.nodes.0.invoices.0.number") != number || str(d, "customer.orders.nodes.0.invoices.0.kind") != "INVOICE" ||
+			str(d, "customer.orders.nodes.0.invoices.0.total.amount") != str(d, "customer.orders.nodes.0.totalPrice.amount") {
+			t.Fatalf("ada's invoices: %v", d)
+		}
+		link := str(d, "customer.orders.nodes.0.invoices.0.url")
+		code, pdf := download(t, link)
+		if code != http.StatusOK || !bytes.HasPrefix(pdf, []byte("%PDF")) || !bytes.Contains(pdf, []byte(number)) {
+			t.Fatalf("PDF download: %d %.60q", code, pdf)
+		}
+		code, ubl := download(t, link+"&format=ubl")
+		if code != http.StatusOK || !bytes.Contains(ubl, []byte("<cbc:ID>"+number+"</cbc:ID>")) {
+			t.Fatalf("UBL download: %d %s", code, ubl)
+		}
+		validateUBL(t, "Invoice", ubl)
+		// A link is good for its document only, and only as signed.
+		if code, _ := download(t, strings.Replace(link, "/invoices/1?", "/invoices/2?", 1)); code != http.StatusNotFound {
+			t.Fatalf("another document through a link: %d", code)
+		}
+		if code, _ := download(t, link[:len(link)-1]+"0"); code != http.StatusNotFound && !strings.HasSuffix(link, "0") {
+			t.Fatalf("tampered signature: %d", code)
+		}
+		if code, _ := download(t, strings.Replace(link, "expires=", "expires=9", 1)); code != http.StatusNotFound {
+			t.Fatalf("tampered expiry: %d", code)
+		}
+		// Eve sees none of it: no orders, no order by ID, no staff listing.
+		if d := s.data(t, bearer(eve), mine, nil); len(at(d, "customer.orders.nodes").([]any)) != 0 {
+			t.Fatalf("eve sees orders: %v", d)
+		}
+		if e := s.queryErrorAs(t, bearer(eve), `query($id: ID!) { order(id: $id) { invoices { number url } } }`, map[string]any{"id": order}); e.code() == "" || e.code() == "INTERNAL_SERVER_ERROR" {
+			t.Fatalf("eve reading ada's order: %+v", e)
+		}
+		if e := s.queryErrorAs(t, bearer(eve), `{ invoices { nodes { number url } } }`, nil); e.code() == "" || e.code() == "INTERNAL_SERVER_ERROR" {
+			t.Fatalf("eve listing invoices: %+v", e)
+		}
+		// Staff refund one of the two tees: a credit note referencing the invoice.
+		owner := bearer(staffLogin(t, s, ownerEmail, ownerPassword))
+		line := str(s.data(t, owner, staffOrder, map[string]any{"id": order}), "order.lineItems.nodes.0.id")
+		d = s.data(t, owner, `mutation($in: RefundInput!) { refundCreate(input: $in) { refund { totalRefunded { amount } } userErrors { field message code } } }`,
+			map[string]any{"in": map[string]any{"orderId": order, "refundLineItems": []any{map[string]any{"lineItemId": line, "quantity": 1}}}})
+		noUserErrors(t, d, "refundCreate")
+		refunded := str(d, "refundCreate.refund.totalRefunded.amount")
+		waitInvoices(t, s.svc.DB.Client, invoices.KindCreditNote, 1)
+		d = s.data(t, owner, `{ invoices(first: 10) { nodes { number kind correctsNumber orderId total { amount } url } pageInfo { hasNextPage } } }`, nil)
+		if str(d, "invoices.nodes.1.number") != fmt.Sprintf("CN-%d-000001", year) || str(d, "invoices.nodes.1.correctsNumber") != number ||
+			str(d, "invoices.nodes.1.orderId") != order || str(d, "invoices.nodes.1.total.amount") != refunded {
+			t.Fatalf("staff listing after the refund (refunded %s): %v", refunded, d)
+		}
+		code, cn := download(t, str(d, "invoices.nodes.1.url")+"&format=ubl")
+		if code != http.StatusOK {
+			t.Fatalf("credit note download: %d", code)
+		}
+		validateUBL(t, "CreditNote", cn)
+		// The period filter: nothing issued before yesterday.
+		d = s.data(t, owner, `query($to: DateTime) { invoices(to: $to) { nodes { number } } }`, map[string]any{"to": time.Now().Add(-24 * time.Hour).Format(time.RFC3339)})
+		if n := len(at(d, "invoices.nodes").([]any)); n != 0 {
+			t.Fatalf("%d documents issued before yesterday", n)
+		}
+	})
+}
+
+// validateUBL checks doc against the OASIS UBL 2.1 schema of kind (Invoice, CreditNote), vendored
+// in invoices/testdata, with xmllint.
+func validateUBL(t *testing.T, kind string, doc []byte) {
+	t.Helper()
+	xmllint, err := exec.LookPath("xmllint")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("xmllint missing: .ci/run installs libxml2-utils")
+		}
+		t.Skip("xmllint not installed (apt-get install libxml2-utils)")
+	}
+	file := filepath.Join(t.TempDir(), "doc.xml")
+	if err := os.WriteFile(file, doc, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	schema := filepath.Join("..", "invoices", "testdata", "ubl-2.1", "maindoc", "UBL-"+kind+"-2.1.xsd")
+	if out, err := exec.Command(xmllint, "--noout", "--nonet", "--schema", schema, file).CombinedOutput(); err != nil {
+		t.Fatalf("not valid UBL 2.1 %s: %v\n%s\n%s", kind, err, out, doc)
+	}
+}
+
+// queryErrorAs posts query as header and returns its first error, failing if it has none or if it
+// answers any invoice's data.
+func (s *server) queryErrorAs(t *testing.T, header http.Header, query string, vars map[string]any) gqlError {
+	t.Helper()
+	r := s.postAs(t, header, query, vars)
+	if len(r.Errors) == 0 || bytes.Contains(r.Data, []byte("INV-")) {
+		t.Fatalf("query answered, want an error: %s", r.Data)
+	}
+	return r.Errors[0]
 }
