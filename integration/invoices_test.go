@@ -20,6 +20,8 @@ import (
 	entinvoice "github.com/emporium/emporium/ent/invoice"
 	"github.com/emporium/emporium/gid"
 	"github.com/emporium/emporium/invoices"
+	"github.com/emporium/emporium/mail"
+	"github.com/emporium/emporium/mail/mailtest"
 	"github.com/emporium/emporium/payments"
 	"github.com/emporium/emporium/service"
 )
@@ -158,7 +160,13 @@ func download(t *testing.T, url string) (int, []byte) {
 // the signed link), staff list it, a refund gets a credit note referencing it, and another customer
 // sees nothing of it; a tampered link is refused.
 func TestInvoicesOverHTTP(t *testing.T) {
-	eachFreshDB(t, func(o *service.Options) { withOwner(nil)(o); o.Payments = payments.NewTestGateway() }, func(t *testing.T, s *server) {
+	var srv *mailtest.Server
+	eachFreshDB(t, func(o *service.Options) {
+		srv = mailtest.Start(t)
+		withOwner(nil)(o)
+		o.Payments = payments.NewTestGateway()
+		o.Mailer = mail.SMTPSender{Addr: srv.Addr, From: "Shop <shop@example.com>"}
+	}, func(t *testing.T, s *server) {
 		if err := s.svc.StartJobs(context.Background()); err != nil {
 			t.Fatal(err)
 		}
@@ -185,6 +193,20 @@ func TestInvoicesOverHTTP(t *testing.T) {
 			t.Fatalf("UBL download: %d %s", code, ubl)
 		}
 		validateUBL(t, "Invoice", ubl)
+		// The invoice email, sent by a job, carries a working link to the same document.
+		sent := srv.Wait(t, 20*time.Second, 1, func(m *mailtest.Parsed) bool { return strings.HasPrefix(m.Subject, "Invoice ") })
+		if len(sent) != 1 || !strings.Contains(sent[0].Subject, number) || !strings.Contains(sent[0].Header.Get("To"), "ada@example.com") {
+			t.Fatalf("invoice emails: %q to %q", sent[0].Subject, sent[0].Header.Get("To"))
+		}
+		text := sent[0].Parts["text/plain"]
+		i := strings.Index(text, "http://")
+		if i < 0 {
+			t.Fatalf("no link in the invoice email: %q", text)
+		}
+		emailed := strings.Fields(text[i:])[0]
+		if code, body := download(t, emailed); code != http.StatusOK || !bytes.Contains(body, []byte(number)) {
+			t.Fatalf("the emailed link: %d", code)
+		}
 		// A link is good for its document only, and only as signed.
 		if code, _ := download(t, strings.Replace(link, "/invoices/1?", "/invoices/2?", 1)); code != http.StatusNotFound {
 			t.Fatalf("another document through a link: %d", code)

@@ -283,7 +283,13 @@ func Open(ctx context.Context, opts Options) (*Service, error) {
 	if err != nil {
 		return nil, errors.Join(err, queue.Close(), db.Close())
 	}
-	emailCfg := emails.Config{Templates: templates, Sender: opts.Mailer, StaffEmail: opts.StaffEmail}
+	linkSecret := opts.InvoiceLinkSecret
+	if len(linkSecret) == 0 {
+		linkSecret = keys.Derive("emporium invoice links")
+	}
+	links := invoices.NewLinks(linkSecret, cmp.Or(opts.PublicURL, "http://127.0.0.1:8080"), 0)
+	emailCfg := emails.Config{Templates: templates, Sender: opts.Mailer, StaffEmail: opts.StaffEmail,
+		InvoiceLink: func(id int) string { u, _ := links.URL(id); return u }}
 	mailer := emails.NewWorker(db.Client, emailCfg)
 	// Every stock movement that makes a level low queues the staff's email in its own transaction.
 	inventory.OnLowStock(db.Client, emails.QueueLowStock(queue, emailCfg))
@@ -301,11 +307,6 @@ func Open(ctx context.Context, opts Options) (*Service, error) {
 		return nil, errors.Join(err, queue.Close(), db.Close())
 	}
 	tokens := auth.NewTokens(keys, opts.Issuer)
-	linkSecret := opts.InvoiceLinkSecret
-	if len(linkSecret) == 0 {
-		linkSecret = keys.Derive("emporium invoice links")
-	}
-	links := invoices.NewLinks(linkSecret, cmp.Or(opts.PublicURL, "http://127.0.0.1:8080"), 0)
 	s := &Service{
 		DB:       db,
 		Cache:    cache,
