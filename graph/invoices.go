@@ -61,3 +61,18 @@ func correctsNumber(ctx context.Context, client *ent.Client, doc *ent.Invoice) (
 	}
 	return &inv.Number, nil
 }
+
+// shopAddress is the seller's address as the shop keeps it; nil leaves it as it is.
+func shopAddress(in *model.ShopAddressInput) map[string]string {
+	if in == nil {
+		return nil
+	}
+	m := map[string]string{}
+	for k, v := range map[string]*string{"address1": in.Address1, "address2": in.Address2, "city": in.City, "zip": in.Zip,
+		"provinceCode": in.ProvinceCode, "countryCode": in.CountryCode} {
+		if v != nil && *v != "" {
+			m[k] = *v
+		}
+	}
+	return m
+}

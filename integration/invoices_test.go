@@ -171,12 +171,17 @@ func TestInvoicesOverHTTP(t *testing.T) {
 			t.Fatal(err)
 		}
 		tee := variantIDs(t, s, "organic-cotton-tee")["EMP-TEE-ORG-M-NVY"]
+		owner := bearer(staffLogin(t, s, ownerEmail, ownerPassword))
+		d := s.data(t, owner, `mutation($in: ShopUpdateInput!) { shopUpdate(input: $in) { shop { name } userErrors { field message code } } }`,
+			map[string]any{"in": map[string]any{"legalName": "Emporium Handels GmbH", "vatNumber": "DE123456789",
+				"address": map[string]any{"address1": "Hauptstraße 1", "city": "Berlin", "zip": "10115", "countryCode": "DE"}}})
+		noUserErrors(t, d, "shopUpdate")
 		_, ada := signUpAndLogIn(t, s, "ada@example.com")
 		_, eve := signUpAndLogIn(t, s, "eve@example.com")
 		order := customerOrder(t, s, ada, "ada@example.com", tee)
 		waitInvoices(t, s.svc.DB.Client, invoices.KindInvoice, 1)
 		mine := `{ customer { orders(first: 5) { nodes { id totalPrice { amount } invoices { number kind issuedAt url total { amount } } } } } }`
-		d := s.data(t, bearer(ada), mine, nil)
+		d = s.data(t, bearer(ada), mine, nil)
 		year := time.Now().UTC().Year()
 		number := fmt.Sprintf("INV-%d-000001", year)
 		if str(d, "customer.orders.nodes.0.invoices.0.number") != number || str(d, "customer.orders.nodes.0.invoices.0.kind") != "INVOICE" ||
@@ -193,6 +198,12 @@ func TestInvoicesOverHTTP(t *testing.T) {
 			t.Fatalf("UBL download: %d %s", code, ubl)
 		}
 		validateUBL(t, "Invoice", ubl)
+		for _, want := range []string{"<cbc:CompanyID>DE123456789</cbc:CompanyID>", "<cbc:RegistrationName>Emporium Handels GmbH</cbc:RegistrationName>",
+			"<cbc:CityName>Berlin</cbc:CityName>", "<cbc:ElectronicMail>ada@example.com</cbc:ElectronicMail>"} {
+			if !bytes.Contains(ubl, []byte(want)) {
+				t.Errorf("no %s in the invoice's UBL", want)
+			}
+		}
 		// The invoice email, sent by a job, carries a working link to the same document.
 		sent := srv.Wait(t, 20*time.Second, 1, func(m *mailtest.Parsed) bool { return strings.HasPrefix(m.Subject, "Invoice ") })
 		if len(sent) != 1 || !strings.Contains(sent[0].Subject, number) || !strings.Contains(sent[0].Header.Get("To"), "ada@example.com") {
@@ -228,7 +239,6 @@ func TestInvoicesOverHTTP(t *testing.T) {
 			t.Fatalf("eve listing invoices: %+v", e)
 		}
 		// Staff refund one of the two tees: a credit note referencing the invoice.
-		owner := bearer(staffLogin(t, s, ownerEmail, ownerPassword))
 		line := str(s.data(t, owner, staffOrder, map[string]any{"id": order}), "order.lineItems.nodes.0.id")
 		d = s.data(t, owner, `mutation($in: RefundInput!) { refundCreate(input: $in) { refund { totalRefunded { amount } } userErrors { field message code } } }`,
 			map[string]any{"in": map[string]any{"orderId": order, "refundLineItems": []any{map[string]any{"lineItemId": line, "quantity": 1}}}})

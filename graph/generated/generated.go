@@ -8319,6 +8319,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputSEOInput,
 		ec.unmarshalInputSelectedOptionInput,
 		ec.unmarshalInputShippingRefundInput,
+		ec.unmarshalInputShopAddressInput,
 		ec.unmarshalInputShopUpdateInput,
 		ec.unmarshalInputStaffAccessTokenCreateInput,
 		ec.unmarshalInputStaffMemberCreateInput,
@@ -8941,6 +8942,21 @@ input ShopUpdateInput {
   logoUrl: String
   "The language of emails to customers without one of their own, and to the staff (BCP 47, e.g. \"de\")."
   locale: String
+  "The seller's registered name on invoices (the shop's name when empty)."
+  legalName: String
+  "The seller's VAT number on invoices."
+  vatNumber: String
+  "The seller's address on invoices."
+  address: ShopAddressInput
+}
+
+input ShopAddressInput {
+  address1: String
+  address2: String
+  city: String
+  zip: String
+  provinceCode: String
+  countryCode: CountryCode
 }
 
 type ShopUpdatePayload {
@@ -49496,6 +49512,71 @@ func (ec *executionContext) unmarshalInputShippingRefundInput(ctx context.Contex
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputShopAddressInput(ctx context.Context, obj any) (model.ShopAddressInput, error) {
+	var it model.ShopAddressInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"address1", "address2", "city", "zip", "provinceCode", "countryCode"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "address1":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("address1"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Address1 = data
+		case "address2":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("address2"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Address2 = data
+		case "city":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("city"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.City = data
+		case "zip":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("zip"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Zip = data
+		case "provinceCode":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("provinceCode"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ProvinceCode = data
+		case "countryCode":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("countryCode"))
+			data, err := ec.unmarshalOCountryCode2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CountryCode = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputShopUpdateInput(ctx context.Context, obj any) (model.ShopUpdateInput, error) {
 	var it model.ShopUpdateInput
 	if obj == nil {
@@ -49507,7 +49588,7 @@ func (ec *executionContext) unmarshalInputShopUpdateInput(ctx context.Context, o
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"name", "description", "primaryDomain", "currencyCode", "enabledPresentmentCurrencies", "logoUrl", "locale"}
+	fieldsInOrder := [...]string{"name", "description", "primaryDomain", "currencyCode", "enabledPresentmentCurrencies", "logoUrl", "locale", "legalName", "vatNumber", "address"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -49563,6 +49644,27 @@ func (ec *executionContext) unmarshalInputShopUpdateInput(ctx context.Context, o
 				return it, err
 			}
 			it.Locale = data
+		case "legalName":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("legalName"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LegalName = data
+		case "vatNumber":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("vatNumber"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.VatNumber = data
+		case "address":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("address"))
+			data, err := ec.unmarshalOShopAddressInput2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐShopAddressInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Address = data
 		}
 	}
 	return it, nil
@@ -73514,6 +73616,14 @@ func (ec *executionContext) marshalOShop2ᚖgithubᚗcomᚋemporiumᚋemporium�
 		return graphql.Null
 	}
 	return ec._Shop(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOShopAddressInput2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐShopAddressInput(ctx context.Context, v any) (*model.ShopAddressInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputShopAddressInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalOShopUpdatePayload2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐShopUpdatePayload(ctx context.Context, sel ast.SelectionSet, v *model.ShopUpdatePayload) graphql.Marshaler {
