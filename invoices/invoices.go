@@ -131,6 +131,11 @@ func (i *Issuer) IssueInvoice(ctx context.Context, tx *ent.Tx, orderID int) (*en
 		return inv, err
 	}
 	o, err := tx.Order.Get(ctx, orderID)
+	if ent.IsNotFound(err) {
+		// Gone (erased with its customer) or never there: nothing to invoice, and the relay must go on.
+		i.log.WarnContext(ctx, "invoices: no order to invoice", "order", orderID)
+		return nil, nil
+	}
 	if err != nil {
 		return nil, fmt.Errorf("invoices: order %d: %w", orderID, err)
 	}
@@ -157,6 +162,10 @@ func (i *Issuer) IssueCreditNote(ctx context.Context, tx *ent.Tx, refundID int) 
 		return cn, err
 	}
 	r, err := tx.Refund.Get(ctx, refundID)
+	if ent.IsNotFound(err) {
+		i.log.WarnContext(ctx, "invoices: no refund to credit", "refund", refundID)
+		return nil, nil
+	}
 	if err != nil {
 		return nil, fmt.Errorf("invoices: refund %d: %w", refundID, err)
 	}
