@@ -27,6 +27,7 @@ import (
 	"github.com/emporium/emporium/auth"
 	"github.com/emporium/emporium/database"
 	"github.com/emporium/emporium/httpapi"
+	"github.com/emporium/emporium/invoices"
 	"github.com/emporium/emporium/loadgen"
 	"github.com/emporium/emporium/mail"
 	"github.com/emporium/emporium/media/s3store"
@@ -183,6 +184,9 @@ type config struct {
 
 	// emailTemplates and staffEmail configure the transactional emails (package emails).
 	emailTemplates, staffEmail string
+	// invoiceOn and invoiceSecret configure the invoices (package invoices).
+	invoiceOn     invoices.Trigger
+	invoiceSecret string
 
 	// metricsAddr serves /metrics on an address of its own; metricsToken makes /metrics require it.
 	metricsAddr, metricsToken string
@@ -271,6 +275,10 @@ func loadConfig(getenv func(string) string) (config, error) {
 	}
 	c.resetURL = getenv("EMPORIUM_RESET_URL")
 	c.emailTemplates, c.staffEmail = getenv("EMPORIUM_EMAIL_TEMPLATES"), getenv("EMPORIUM_STAFF_EMAIL")
+	if c.invoiceOn, err = invoices.ParseTrigger(getenv("EMPORIUM_INVOICE_ON")); err != nil {
+		return c, err
+	}
+	c.invoiceSecret = getenv("EMPORIUM_INVOICE_SECRET")
 	if c.publicURL = strings.TrimSuffix(getenv("EMPORIUM_PUBLIC_URL"), "/"); c.publicURL != "" {
 		if u, err := url.Parse(c.publicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {
 			return c, fmt.Errorf("EMPORIUM_PUBLIC_URL must be an http(s) URL such as https://shop-api.example.com, not %q", c.publicURL)
@@ -672,6 +680,7 @@ func serviceOptions(cfg config, log *slog.Logger) service.Options {
 		CompletionLease: cfg.completionLease, CompletionSweep: cfg.completionSweep, EventsRetention: cfg.eventsRetention,
 		PublicURL: cmpOr(cfg.publicURL, publicURLOf(cfg.addr)), MediaDir: cfg.mediaDir, MediaS3: cfg.mediaS3, WebhookAllow: cfg.webhookAllow,
 		EmailTemplates: cfg.emailTemplates, StaffEmail: cfg.staffEmail,
+		InvoiceOn: cfg.invoiceOn, InvoiceLinkSecret: []byte(cfg.invoiceSecret),
 	}
 	if cfg.smtp.Addr != "" {
 		opts.Mailer = cfg.smtp

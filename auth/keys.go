@@ -4,6 +4,7 @@ package auth
 
 import (
 	"crypto/ed25519"
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/x509"
@@ -112,4 +113,12 @@ func (k *Keyring) JWKS() []byte {
 	}
 	b, _ := json.Marshal(set) // strings only: always marshals
 	return b
+}
+
+// Derive returns a secret for purpose, derived from the signing key: HMAC-SHA256 keyed by the private
+// key's seed. Replicas that share the keys derive the same secret, and nothing derived reveals the key.
+func (k *Keyring) Derive(purpose string) []byte {
+	m := hmac.New(sha256.New, k.signer.Seed())
+	m.Write([]byte(purpose))
+	return m.Sum(nil)
 }

@@ -260,6 +260,9 @@ type ShopInput struct {
 	Currencies                                 []string
 	// LogoURL and Locale are shown and used by the shop's emails.
 	LogoURL, Locale *string
+	// LegalName, VATNumber and Address are the seller's details invoices print.
+	LegalName, VATNumber *string
+	Address              map[string]string
 }
 
 // UpdateShop changes the shop's settings. A new default currency re-keys the PRICE sort of every
@@ -308,10 +311,24 @@ func (c *Catalog) UpdateShop(ctx context.Context, in ShopInput) (*ent.Shop, vali
 				locale = &l
 			}
 		}
+		for field, v := range map[string]*string{"input.legalName": in.LegalName, "input.vatNumber": in.VATNumber} {
+			if v != nil && len(*v) > 255 {
+				errs.Add(field, validation.Invalid, "Too long (255 characters at most)")
+			}
+		}
+		for k, v := range in.Address {
+			if len(v) > 255 {
+				errs.Add("input.address."+k, validation.Invalid, "Too long (255 characters at most)")
+			}
+		}
 		if errs.Any() {
 			return nil
 		}
-		err = shop.Update().SetNillableName(name).SetNillableDescription(desc).SetNillablePrimaryDomain(in.PrimaryDomain).
+		up := shop.Update().SetNillableLegalName(in.LegalName).SetNillableVatNumber(in.VATNumber)
+		if in.Address != nil {
+			up.SetAddress(in.Address)
+		}
+		err = up.SetNillableName(name).SetNillableDescription(desc).SetNillablePrimaryDomain(in.PrimaryDomain).
 			SetNillableLogoURL(in.LogoURL).SetNillableLocale(locale).
 			SetDefaultCurrency(currency).SetCurrencies(currencies).Exec(ctx)
 		if err != nil || currency == shop.DefaultCurrency {

@@ -34,11 +34,13 @@ const (
 	CustomerWelcome      Kind = "customer_welcome"
 	PasswordReset        Kind = "password_reset"
 	StaffNewOrder        Kind = "staff_new_order"
+	// OrderInvoice carries an issued invoice's download link (mail.Message has no attachments).
+	OrderInvoice Kind = "order_invoice"
 )
 
 // Kinds lists every kind, each of which has an English template.
 var Kinds = []Kind{OrderConfirmation, ShippingConfirmation, Refund, OrderCancelled, CustomerWelcome, PasswordReset, StaffNewOrder,
-	StaffLowStock, StaffWebhookFailing,
+	StaffLowStock, StaffWebhookFailing, OrderInvoice,
 }
 
 //go:embed templates
@@ -181,6 +183,14 @@ type Data struct {
 	LowStock *LowStockData
 	// WebhookFailing is the subscription of a staff webhook failing email.
 	WebhookFailing *WebhookFailingData
+	// Invoice is the invoice of an order_invoice email; Link is its download link.
+	Invoice *InvoiceData
+}
+
+// InvoiceData is an issued invoice.
+type InvoiceData struct {
+	Number string
+	Total  Amount
 }
 
 // Shop is the sender.
@@ -250,6 +260,11 @@ func (d *Data) setLanguage(lang language.Tag) {
 		c.Lines = append([]Line(nil), f.Lines...)
 		setLines(c.Lines)
 		d.Fulfillment = &c
+	}
+	if inv := d.Invoice; inv != nil {
+		c := *inv
+		set(&c.Total)
+		d.Invoice = &c
 	}
 	if r := d.Refund; r != nil {
 		c := *r

@@ -5,10 +5,12 @@ import (
 	"fmt"
 
 	"github.com/emporium/emporium/ent"
+	entinvoice "github.com/emporium/emporium/ent/invoice"
 	entorder "github.com/emporium/emporium/ent/order"
 	"github.com/emporium/emporium/ent/orderline"
 	"github.com/emporium/emporium/events"
 	"github.com/emporium/emporium/gid"
+	"github.com/emporium/emporium/invoices"
 	"github.com/emporium/emporium/jobs"
 	"github.com/emporium/emporium/mail"
 	"github.com/emporium/emporium/money"
@@ -34,6 +36,7 @@ var emailsOf = map[string][]Kind{
 	events.RefundsCreate:      {Refund},
 	events.OrdersCancelled:    {OrderCancelled},
 	events.CustomersCreate:    {CustomerWelcome},
+	invoices.InvoicesCreate:   {OrderInvoice},
 	// Once per failure: the event is recorded once per active → failing change.
 	events.WebhookSubscriptionsFailing: {StaffWebhookFailing},
 }
@@ -48,6 +51,8 @@ type Config struct {
 	// StaffEmail receives the staff's emails (a new order, low stock, a webhook subscription failing);
 	// none are sent when empty.
 	StaffEmail string
+	// InvoiceLink is the signed download link of a document; without it no invoice email is sent.
+	InvoiceLink func(id int) string
 }
 
 // Consumer queues the emails an event calls for (an events.Consumer).
@@ -127,6 +132,17 @@ func (w *Worker) Message(ctx context.Context, a Args) (mail.Message, error) {
 	switch a.Email {
 	case OrderConfirmation, OrderCancelled, StaffNewOrder:
 		orderID = ref.ID
+	case OrderInvoice:
+		inv, err := w.client.Invoice.Get(ctx, ref.ID)
+		if err != nil {
+			return mail.Message{}, fmt.Errorf("emails: invoice %d: %w", ref.ID, err)
+		}
+		if inv.Kind != entinvoice.KindINVOICE || w.cfg.InvoiceLink == nil {
+			return mail.Message{}, nil // credit notes are announced by the refund email; nobody to write to
+		}
+		orderID = inv.OrderID
+		data.Invoice = &InvoiceData{Number: inv.Number, Total: Amount{Money: money.New(inv.Total, inv.Currency)}}
+		data.Link = w.cfg.InvoiceLink(inv.ID)
 	case ShippingConfirmation:
 		f, err = w.client.Fulfillment.Get(ctx, ref.ID)
 		if err != nil {

@@ -32,6 +32,8 @@ import (
 	"github.com/emporium/emporium/ent/image"
 	"github.com/emporium/emporium/ent/inventoryadjustment"
 	"github.com/emporium/emporium/ent/inventorylevel"
+	"github.com/emporium/emporium/ent/invoice"
+	"github.com/emporium/emporium/ent/invoicecounter"
 	"github.com/emporium/emporium/ent/location"
 	"github.com/emporium/emporium/ent/loginthrottle"
 	"github.com/emporium/emporium/ent/mediaobject"
@@ -104,6 +106,10 @@ type Client struct {
 	InventoryAdjustment *InventoryAdjustmentClient
 	// InventoryLevel is the client for interacting with the InventoryLevel builders.
 	InventoryLevel *InventoryLevelClient
+	// Invoice is the client for interacting with the Invoice builders.
+	Invoice *InvoiceClient
+	// InvoiceCounter is the client for interacting with the InvoiceCounter builders.
+	InvoiceCounter *InvoiceCounterClient
 	// Location is the client for interacting with the Location builders.
 	Location *LocationClient
 	// LoginThrottle is the client for interacting with the LoginThrottle builders.
@@ -190,6 +196,8 @@ func (c *Client) init() {
 	c.Image = NewImageClient(c.config)
 	c.InventoryAdjustment = NewInventoryAdjustmentClient(c.config)
 	c.InventoryLevel = NewInventoryLevelClient(c.config)
+	c.Invoice = NewInvoiceClient(c.config)
+	c.InvoiceCounter = NewInvoiceCounterClient(c.config)
 	c.Location = NewLocationClient(c.config)
 	c.LoginThrottle = NewLoginThrottleClient(c.config)
 	c.MediaObject = NewMediaObjectClient(c.config)
@@ -328,6 +336,8 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		Image:                  NewImageClient(cfg),
 		InventoryAdjustment:    NewInventoryAdjustmentClient(cfg),
 		InventoryLevel:         NewInventoryLevelClient(cfg),
+		Invoice:                NewInvoiceClient(cfg),
+		InvoiceCounter:         NewInvoiceCounterClient(cfg),
 		Location:               NewLocationClient(cfg),
 		LoginThrottle:          NewLoginThrottleClient(cfg),
 		MediaObject:            NewMediaObjectClient(cfg),
@@ -393,6 +403,8 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		Image:                  NewImageClient(cfg),
 		InventoryAdjustment:    NewInventoryAdjustmentClient(cfg),
 		InventoryLevel:         NewInventoryLevelClient(cfg),
+		Invoice:                NewInvoiceClient(cfg),
+		InvoiceCounter:         NewInvoiceCounterClient(cfg),
 		Location:               NewLocationClient(cfg),
 		LoginThrottle:          NewLoginThrottleClient(cfg),
 		MediaObject:            NewMediaObjectClient(cfg),
@@ -454,12 +466,13 @@ func (c *Client) Use(hooks ...Hook) {
 		c.APIKey, c.AuditEntry, c.Cart, c.CartAddress, c.CartLine, c.Collection,
 		c.CollectionProduct, c.CompletionAttempt, c.Customer, c.CustomerAddress,
 		c.Discount, c.DiscountUsage, c.Event, c.Fulfillment, c.Image,
-		c.InventoryAdjustment, c.InventoryLevel, c.Location, c.LoginThrottle,
-		c.MediaObject, c.Menu, c.MenuItem, c.Order, c.OrderEvent, c.OrderLine, c.Page,
-		c.PermissionGroup, c.Product, c.ProductOption, c.ProductTag, c.ProductVariant,
-		c.Refund, c.Session, c.ShippingRate, c.ShippingZone, c.Shop, c.SigningKey,
-		c.StaffMember, c.StagedUpload, c.StorefrontAccessToken, c.TaxRate,
-		c.TestPayment, c.VariantPrice, c.WebhookDelivery, c.WebhookDeliveryAttempt,
+		c.InventoryAdjustment, c.InventoryLevel, c.Invoice, c.InvoiceCounter,
+		c.Location, c.LoginThrottle, c.MediaObject, c.Menu, c.MenuItem, c.Order,
+		c.OrderEvent, c.OrderLine, c.Page, c.PermissionGroup, c.Product,
+		c.ProductOption, c.ProductTag, c.ProductVariant, c.Refund, c.Session,
+		c.ShippingRate, c.ShippingZone, c.Shop, c.SigningKey, c.StaffMember,
+		c.StagedUpload, c.StorefrontAccessToken, c.TaxRate, c.TestPayment,
+		c.VariantPrice, c.WebhookDelivery, c.WebhookDeliveryAttempt,
 		c.WebhookSubscription,
 	} {
 		n.Use(hooks...)
@@ -473,12 +486,13 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 		c.APIKey, c.AuditEntry, c.Cart, c.CartAddress, c.CartLine, c.Collection,
 		c.CollectionProduct, c.CompletionAttempt, c.Customer, c.CustomerAddress,
 		c.Discount, c.DiscountUsage, c.Event, c.Fulfillment, c.Image,
-		c.InventoryAdjustment, c.InventoryLevel, c.Location, c.LoginThrottle,
-		c.MediaObject, c.Menu, c.MenuItem, c.Order, c.OrderEvent, c.OrderLine, c.Page,
-		c.PermissionGroup, c.Product, c.ProductOption, c.ProductTag, c.ProductVariant,
-		c.Refund, c.Session, c.ShippingRate, c.ShippingZone, c.Shop, c.SigningKey,
-		c.StaffMember, c.StagedUpload, c.StorefrontAccessToken, c.TaxRate,
-		c.TestPayment, c.VariantPrice, c.WebhookDelivery, c.WebhookDeliveryAttempt,
+		c.InventoryAdjustment, c.InventoryLevel, c.Invoice, c.InvoiceCounter,
+		c.Location, c.LoginThrottle, c.MediaObject, c.Menu, c.MenuItem, c.Order,
+		c.OrderEvent, c.OrderLine, c.Page, c.PermissionGroup, c.Product,
+		c.ProductOption, c.ProductTag, c.ProductVariant, c.Refund, c.Session,
+		c.ShippingRate, c.ShippingZone, c.Shop, c.SigningKey, c.StaffMember,
+		c.StagedUpload, c.StorefrontAccessToken, c.TaxRate, c.TestPayment,
+		c.VariantPrice, c.WebhookDelivery, c.WebhookDeliveryAttempt,
 		c.WebhookSubscription,
 	} {
 		n.Intercept(interceptors...)
@@ -522,6 +536,10 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.InventoryAdjustment.mutate(ctx, m)
 	case *InventoryLevelMutation:
 		return c.InventoryLevel.mutate(ctx, m)
+	case *InvoiceMutation:
+		return c.Invoice.mutate(ctx, m)
+	case *InvoiceCounterMutation:
+		return c.InvoiceCounter.mutate(ctx, m)
 	case *LocationMutation:
 		return c.Location.mutate(ctx, m)
 	case *LoginThrottleMutation:
@@ -3067,6 +3085,272 @@ func (c *InventoryLevelClient) mutate(ctx context.Context, m *InventoryLevelMuta
 		return (&InventoryLevelDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown InventoryLevel mutation op: %q", m.Op())
+	}
+}
+
+// InvoiceClient is a client for the Invoice schema.
+type InvoiceClient struct {
+	config
+}
+
+// NewInvoiceClient returns a client for the Invoice from the given config.
+func NewInvoiceClient(c config) *InvoiceClient {
+	return &InvoiceClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `invoice.Hooks(f(g(h())))`.
+func (c *InvoiceClient) Use(hooks ...Hook) {
+	c.hooks.Invoice = append(c.hooks.Invoice, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `invoice.Intercept(f(g(h())))`.
+func (c *InvoiceClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Invoice = append(c.inters.Invoice, interceptors...)
+}
+
+// Create returns a builder for creating a Invoice entity.
+func (c *InvoiceClient) Create() *InvoiceCreate {
+	mutation := newInvoiceMutation(c.config, OpCreate)
+	return &InvoiceCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Invoice entities.
+func (c *InvoiceClient) CreateBulk(builders ...*InvoiceCreate) *InvoiceCreateBulk {
+	return &InvoiceCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *InvoiceClient) MapCreateBulk(slice any, setFunc func(*InvoiceCreate, int)) *InvoiceCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &InvoiceCreateBulk{err: fmt.Errorf("calling to InvoiceClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*InvoiceCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &InvoiceCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Invoice.
+func (c *InvoiceClient) Update() *InvoiceUpdate {
+	mutation := newInvoiceMutation(c.config, OpUpdate)
+	return &InvoiceUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *InvoiceClient) UpdateOne(_m *Invoice) *InvoiceUpdateOne {
+	mutation := newInvoiceMutation(c.config, OpUpdateOne, withInvoice(_m))
+	return &InvoiceUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *InvoiceClient) UpdateOneID(id int) *InvoiceUpdateOne {
+	mutation := newInvoiceMutation(c.config, OpUpdateOne, withInvoiceID(id))
+	return &InvoiceUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Invoice.
+func (c *InvoiceClient) Delete() *InvoiceDelete {
+	mutation := newInvoiceMutation(c.config, OpDelete)
+	return &InvoiceDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *InvoiceClient) DeleteOne(_m *Invoice) *InvoiceDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *InvoiceClient) DeleteOneID(id int) *InvoiceDeleteOne {
+	builder := c.Delete().Where(invoice.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &InvoiceDeleteOne{builder}
+}
+
+// Query returns a query builder for Invoice.
+func (c *InvoiceClient) Query() *InvoiceQuery {
+	return &InvoiceQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeInvoice},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Invoice entity by its id.
+func (c *InvoiceClient) Get(ctx context.Context, id int) (*Invoice, error) {
+	return c.Query().Where(invoice.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *InvoiceClient) GetX(ctx context.Context, id int) *Invoice {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *InvoiceClient) Hooks() []Hook {
+	return c.hooks.Invoice
+}
+
+// Interceptors returns the client interceptors.
+func (c *InvoiceClient) Interceptors() []Interceptor {
+	return c.inters.Invoice
+}
+
+func (c *InvoiceClient) mutate(ctx context.Context, m *InvoiceMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&InvoiceCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&InvoiceUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&InvoiceUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&InvoiceDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Invoice mutation op: %q", m.Op())
+	}
+}
+
+// InvoiceCounterClient is a client for the InvoiceCounter schema.
+type InvoiceCounterClient struct {
+	config
+}
+
+// NewInvoiceCounterClient returns a client for the InvoiceCounter from the given config.
+func NewInvoiceCounterClient(c config) *InvoiceCounterClient {
+	return &InvoiceCounterClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `invoicecounter.Hooks(f(g(h())))`.
+func (c *InvoiceCounterClient) Use(hooks ...Hook) {
+	c.hooks.InvoiceCounter = append(c.hooks.InvoiceCounter, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `invoicecounter.Intercept(f(g(h())))`.
+func (c *InvoiceCounterClient) Intercept(interceptors ...Interceptor) {
+	c.inters.InvoiceCounter = append(c.inters.InvoiceCounter, interceptors...)
+}
+
+// Create returns a builder for creating a InvoiceCounter entity.
+func (c *InvoiceCounterClient) Create() *InvoiceCounterCreate {
+	mutation := newInvoiceCounterMutation(c.config, OpCreate)
+	return &InvoiceCounterCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of InvoiceCounter entities.
+func (c *InvoiceCounterClient) CreateBulk(builders ...*InvoiceCounterCreate) *InvoiceCounterCreateBulk {
+	return &InvoiceCounterCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *InvoiceCounterClient) MapCreateBulk(slice any, setFunc func(*InvoiceCounterCreate, int)) *InvoiceCounterCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &InvoiceCounterCreateBulk{err: fmt.Errorf("calling to InvoiceCounterClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*InvoiceCounterCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &InvoiceCounterCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for InvoiceCounter.
+func (c *InvoiceCounterClient) Update() *InvoiceCounterUpdate {
+	mutation := newInvoiceCounterMutation(c.config, OpUpdate)
+	return &InvoiceCounterUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *InvoiceCounterClient) UpdateOne(_m *InvoiceCounter) *InvoiceCounterUpdateOne {
+	mutation := newInvoiceCounterMutation(c.config, OpUpdateOne, withInvoiceCounter(_m))
+	return &InvoiceCounterUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *InvoiceCounterClient) UpdateOneID(id int) *InvoiceCounterUpdateOne {
+	mutation := newInvoiceCounterMutation(c.config, OpUpdateOne, withInvoiceCounterID(id))
+	return &InvoiceCounterUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for InvoiceCounter.
+func (c *InvoiceCounterClient) Delete() *InvoiceCounterDelete {
+	mutation := newInvoiceCounterMutation(c.config, OpDelete)
+	return &InvoiceCounterDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *InvoiceCounterClient) DeleteOne(_m *InvoiceCounter) *InvoiceCounterDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *InvoiceCounterClient) DeleteOneID(id int) *InvoiceCounterDeleteOne {
+	builder := c.Delete().Where(invoicecounter.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &InvoiceCounterDeleteOne{builder}
+}
+
+// Query returns a query builder for InvoiceCounter.
+func (c *InvoiceCounterClient) Query() *InvoiceCounterQuery {
+	return &InvoiceCounterQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeInvoiceCounter},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a InvoiceCounter entity by its id.
+func (c *InvoiceCounterClient) Get(ctx context.Context, id int) (*InvoiceCounter, error) {
+	return c.Query().Where(invoicecounter.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *InvoiceCounterClient) GetX(ctx context.Context, id int) *InvoiceCounter {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *InvoiceCounterClient) Hooks() []Hook {
+	return c.hooks.InvoiceCounter
+}
+
+// Interceptors returns the client interceptors.
+func (c *InvoiceCounterClient) Interceptors() []Interceptor {
+	return c.inters.InvoiceCounter
+}
+
+func (c *InvoiceCounterClient) mutate(ctx context.Context, m *InvoiceCounterMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&InvoiceCounterCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&InvoiceCounterUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&InvoiceCounterUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&InvoiceCounterDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown InvoiceCounter mutation op: %q", m.Op())
 	}
 }
 
@@ -7412,22 +7696,24 @@ type (
 	hooks struct {
 		APIKey, AuditEntry, Cart, CartAddress, CartLine, Collection, CollectionProduct,
 		CompletionAttempt, Customer, CustomerAddress, Discount, DiscountUsage, Event,
-		Fulfillment, Image, InventoryAdjustment, InventoryLevel, Location,
-		LoginThrottle, MediaObject, Menu, MenuItem, Order, OrderEvent, OrderLine, Page,
-		PermissionGroup, Product, ProductOption, ProductTag, ProductVariant, Refund,
-		Session, ShippingRate, ShippingZone, Shop, SigningKey, StaffMember,
-		StagedUpload, StorefrontAccessToken, TaxRate, TestPayment, VariantPrice,
-		WebhookDelivery, WebhookDeliveryAttempt, WebhookSubscription []ent.Hook
+		Fulfillment, Image, InventoryAdjustment, InventoryLevel, Invoice,
+		InvoiceCounter, Location, LoginThrottle, MediaObject, Menu, MenuItem, Order,
+		OrderEvent, OrderLine, Page, PermissionGroup, Product, ProductOption,
+		ProductTag, ProductVariant, Refund, Session, ShippingRate, ShippingZone, Shop,
+		SigningKey, StaffMember, StagedUpload, StorefrontAccessToken, TaxRate,
+		TestPayment, VariantPrice, WebhookDelivery, WebhookDeliveryAttempt,
+		WebhookSubscription []ent.Hook
 	}
 	inters struct {
 		APIKey, AuditEntry, Cart, CartAddress, CartLine, Collection, CollectionProduct,
 		CompletionAttempt, Customer, CustomerAddress, Discount, DiscountUsage, Event,
-		Fulfillment, Image, InventoryAdjustment, InventoryLevel, Location,
-		LoginThrottle, MediaObject, Menu, MenuItem, Order, OrderEvent, OrderLine, Page,
-		PermissionGroup, Product, ProductOption, ProductTag, ProductVariant, Refund,
-		Session, ShippingRate, ShippingZone, Shop, SigningKey, StaffMember,
-		StagedUpload, StorefrontAccessToken, TaxRate, TestPayment, VariantPrice,
-		WebhookDelivery, WebhookDeliveryAttempt, WebhookSubscription []ent.Interceptor
+		Fulfillment, Image, InventoryAdjustment, InventoryLevel, Invoice,
+		InvoiceCounter, Location, LoginThrottle, MediaObject, Menu, MenuItem, Order,
+		OrderEvent, OrderLine, Page, PermissionGroup, Product, ProductOption,
+		ProductTag, ProductVariant, Refund, Session, ShippingRate, ShippingZone, Shop,
+		SigningKey, StaffMember, StagedUpload, StorefrontAccessToken, TaxRate,
+		TestPayment, VariantPrice, WebhookDelivery, WebhookDeliveryAttempt,
+		WebhookSubscription []ent.Interceptor
 	}
 )
 

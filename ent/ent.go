@@ -29,6 +29,8 @@ import (
 	"github.com/emporium/emporium/ent/image"
 	"github.com/emporium/emporium/ent/inventoryadjustment"
 	"github.com/emporium/emporium/ent/inventorylevel"
+	"github.com/emporium/emporium/ent/invoice"
+	"github.com/emporium/emporium/ent/invoicecounter"
 	"github.com/emporium/emporium/ent/location"
 	"github.com/emporium/emporium/ent/loginthrottle"
 	"github.com/emporium/emporium/ent/mediaobject"
@@ -135,6 +137,8 @@ func checkColumn(t, c string) error {
 			image.Table:                  image.ValidColumn,
 			inventoryadjustment.Table:    inventoryadjustment.ValidColumn,
 			inventorylevel.Table:         inventorylevel.ValidColumn,
+			invoice.Table:                invoice.ValidColumn,
+			invoicecounter.Table:         invoicecounter.ValidColumn,
 			location.Table:               location.ValidColumn,
 			loginthrottle.Table:          loginthrottle.ValidColumn,
 			mediaobject.Table:            mediaobject.ValidColumn,

@@ -21,6 +21,8 @@ import (
 	"github.com/emporium/emporium/ent/image"
 	"github.com/emporium/emporium/ent/inventoryadjustment"
 	"github.com/emporium/emporium/ent/inventorylevel"
+	"github.com/emporium/emporium/ent/invoice"
+	"github.com/emporium/emporium/ent/invoicecounter"
 	"github.com/emporium/emporium/ent/location"
 	"github.com/emporium/emporium/ent/loginthrottle"
 	"github.com/emporium/emporium/ent/mediaobject"
@@ -526,6 +528,30 @@ func init() {
 	inventorylevel.DefaultUpdatedAt = inventorylevelDescUpdatedAt.Default.(func() time.Time)
 	// inventorylevel.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
 	inventorylevel.UpdateDefaultUpdatedAt = inventorylevelDescUpdatedAt.UpdateDefault.(func() time.Time)
+	invoiceFields := schema.Invoice{}.Fields()
+	_ = invoiceFields
+	// invoiceDescNumber is the schema descriptor for number field.
+	invoiceDescNumber := invoiceFields[1].Descriptor()
+	// invoice.NumberValidator is a validator for the "number" field. It is called by the builders before save.
+	invoice.NumberValidator = invoiceDescNumber.Validators[0].(func(string) error)
+	// invoiceDescSource is the schema descriptor for source field.
+	invoiceDescSource := invoiceFields[4].Descriptor()
+	// invoice.SourceValidator is a validator for the "source" field. It is called by the builders before save.
+	invoice.SourceValidator = invoiceDescSource.Validators[0].(func(string) error)
+	// invoiceDescIssuedAt is the schema descriptor for issued_at field.
+	invoiceDescIssuedAt := invoiceFields[12].Descriptor()
+	// invoice.DefaultIssuedAt holds the default value on creation for the issued_at field.
+	invoice.DefaultIssuedAt = invoiceDescIssuedAt.Default.(func() time.Time)
+	invoicecounterFields := schema.InvoiceCounter{}.Fields()
+	_ = invoicecounterFields
+	// invoicecounterDescKind is the schema descriptor for kind field.
+	invoicecounterDescKind := invoicecounterFields[0].Descriptor()
+	// invoicecounter.KindValidator is a validator for the "kind" field. It is called by the builders before save.
+	invoicecounter.KindValidator = invoicecounterDescKind.Validators[0].(func(string) error)
+	// invoicecounterDescLast is the schema descriptor for last field.
+	invoicecounterDescLast := invoicecounterFields[2].Descriptor()
+	// invoicecounter.DefaultLast holds the default value on creation for the last field.
+	invoicecounter.DefaultLast = invoicecounterDescLast.Default.(int64)
 	locationFields := schema.Location{}.Fields()
 	_ = locationFields
 	// locationDescName is the schema descriptor for name field.
@@ -1015,6 +1041,14 @@ func init() {
 	shopDescLocale := shopFields[8].Descriptor()
 	// shop.DefaultLocale holds the default value on creation for the locale field.
 	shop.DefaultLocale = shopDescLocale.Default.(string)
+	// shopDescLegalName is the schema descriptor for legal_name field.
+	shopDescLegalName := shopFields[9].Descriptor()
+	// shop.DefaultLegalName holds the default value on creation for the legal_name field.
+	shop.DefaultLegalName = shopDescLegalName.Default.(string)
+	// shopDescVatNumber is the schema descriptor for vat_number field.
+	shopDescVatNumber := shopFields[10].Descriptor()
+	// shop.DefaultVatNumber holds the default value on creation for the vat_number field.
+	shop.DefaultVatNumber = shopDescVatNumber.Default.(string)
 	signingkeyFields := schema.SigningKey{}.Fields()
 	_ = signingkeyFields
 	// signingkeyDescCreatedAt is the schema descriptor for created_at field.

@@ -39,7 +39,13 @@ type Shop struct {
 	// US states (province codes) where the shop collects sales tax; empty: wherever a rate exists
 	TaxNexus []string `json:"tax_nexus,omitempty"`
 	// language of emails to customers without one of their own, and to staff
-	Locale       string `json:"locale,omitempty"`
+	Locale string `json:"locale,omitempty"`
+	// the seller's registered name on invoices; the shop's name when empty
+	LegalName string `json:"legal_name,omitempty"`
+	// the seller's VAT number printed on invoices
+	VatNumber string `json:"vat_number,omitempty"`
+	// the seller's address on invoices (address1, city, zip, countryCode…)
+	Address      map[string]string `json:"address,omitempty"`
 	selectValues sql.SelectValues
 }
 
@@ -48,11 +54,11 @@ func (*Shop) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case shop.FieldCurrencies, shop.FieldTaxNexus:
+		case shop.FieldCurrencies, shop.FieldTaxNexus, shop.FieldAddress:
 			values[i] = new([]byte)
 		case shop.FieldID:
 			values[i] = new(sql.NullInt64)
-		case shop.FieldName, shop.FieldDescription, shop.FieldDefaultCurrency, shop.FieldPrimaryDomain, shop.FieldLogoURL, shop.FieldTaxOriginCountry, shop.FieldLocale:
+		case shop.FieldName, shop.FieldDescription, shop.FieldDefaultCurrency, shop.FieldPrimaryDomain, shop.FieldLogoURL, shop.FieldTaxOriginCountry, shop.FieldLocale, shop.FieldLegalName, shop.FieldVatNumber:
 			values[i] = new(sql.NullString)
 		case shop.FieldCreatedAt, shop.FieldUpdatedAt:
 			values[i] = new(sql.NullTime)
@@ -147,6 +153,26 @@ func (_m *Shop) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.Locale = value.String
 			}
+		case shop.FieldLegalName:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field legal_name", values[i])
+			} else if value.Valid {
+				_m.LegalName = value.String
+			}
+		case shop.FieldVatNumber:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field vat_number", values[i])
+			} else if value.Valid {
+				_m.VatNumber = value.String
+			}
+		case shop.FieldAddress:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field address", values[i])
+			} else if value != nil && len(*value) > 0 {
+				if err := json.Unmarshal(*value, &_m.Address); err != nil {
+					return fmt.Errorf("unmarshal field address: %w", err)
+				}
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -215,6 +241,15 @@ func (_m *Shop) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("locale=")
 	builder.WriteString(_m.Locale)
+	builder.WriteString(", ")
+	builder.WriteString("legal_name=")
+	builder.WriteString(_m.LegalName)
+	builder.WriteString(", ")
+	builder.WriteString("vat_number=")
+	builder.WriteString(_m.VatNumber)
+	builder.WriteString(", ")
+	builder.WriteString("address=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Address))
 	builder.WriteByte(')')
 	return builder.String()
 }

@@ -144,6 +144,40 @@ func (_c *ShopCreate) SetNillableLocale(v *string) *ShopCreate {
 	return _c
 }
 
+// SetLegalName sets the "legal_name" field.
+func (_c *ShopCreate) SetLegalName(v string) *ShopCreate {
+	_c.mutation.SetLegalName(v)
+	return _c
+}
+
+// SetNillableLegalName sets the "legal_name" field if the given value is not nil.
+func (_c *ShopCreate) SetNillableLegalName(v *string) *ShopCreate {
+	if v != nil {
+		_c.SetLegalName(*v)
+	}
+	return _c
+}
+
+// SetVatNumber sets the "vat_number" field.
+func (_c *ShopCreate) SetVatNumber(v string) *ShopCreate {
+	_c.mutation.SetVatNumber(v)
+	return _c
+}
+
+// SetNillableVatNumber sets the "vat_number" field if the given value is not nil.
+func (_c *ShopCreate) SetNillableVatNumber(v *string) *ShopCreate {
+	if v != nil {
+		_c.SetVatNumber(*v)
+	}
+	return _c
+}
+
+// SetAddress sets the "address" field.
+func (_c *ShopCreate) SetAddress(v map[string]string) *ShopCreate {
+	_c.mutation.SetAddress(v)
+	return _c
+}
+
 // Mutation returns the ShopMutation object of the builder.
 func (_c *ShopCreate) Mutation() *ShopMutation {
 	return _c.mutation
@@ -207,6 +241,14 @@ func (_c *ShopCreate) defaults() {
 		v := shop.DefaultLocale
 		_c.mutation.SetLocale(v)
 	}
+	if _, ok := _c.mutation.LegalName(); !ok {
+		v := shop.DefaultLegalName
+		_c.mutation.SetLegalName(v)
+	}
+	if _, ok := _c.mutation.VatNumber(); !ok {
+		v := shop.DefaultVatNumber
+		_c.mutation.SetVatNumber(v)
+	}
 }
 
 // check runs all checks and user-defined validators on the builder.
@@ -250,6 +292,12 @@ func (_c *ShopCreate) check() error {
 	}
 	if _, ok := _c.mutation.Locale(); !ok {
 		return &ValidationError{Name: "locale", err: errors.New(`ent: missing required field "Shop.locale"`)}
+	}
+	if _, ok := _c.mutation.LegalName(); !ok {
+		return &ValidationError{Name: "legal_name", err: errors.New(`ent: missing required field "Shop.legal_name"`)}
+	}
+	if _, ok := _c.mutation.VatNumber(); !ok {
+		return &ValidationError{Name: "vat_number", err: errors.New(`ent: missing required field "Shop.vat_number"`)}
 	}
 	return nil
 }
@@ -321,6 +369,18 @@ func (_c *ShopCreate) createSpec() (*Shop, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.Locale(); ok {
 		_spec.SetField(shop.FieldLocale, field.TypeString, value)
 		_node.Locale = value
+	}
+	if value, ok := _c.mutation.LegalName(); ok {
+		_spec.SetField(shop.FieldLegalName, field.TypeString, value)
+		_node.LegalName = value
+	}
+	if value, ok := _c.mutation.VatNumber(); ok {
+		_spec.SetField(shop.FieldVatNumber, field.TypeString, value)
+		_node.VatNumber = value
+	}
+	if value, ok := _c.mutation.Address(); ok {
+		_spec.SetField(shop.FieldAddress, field.TypeJSON, value)
+		_node.Address = value
 	}
 	return _node, _spec
 }
@@ -497,6 +557,48 @@ func (u *ShopUpsert) SetLocale(v string) *ShopUpsert {
 // UpdateLocale sets the "locale" field to the value that was provided on create.
 func (u *ShopUpsert) UpdateLocale() *ShopUpsert {
 	u.SetExcluded(shop.FieldLocale)
+	return u
+}
+
+// SetLegalName sets the "legal_name" field.
+func (u *ShopUpsert) SetLegalName(v string) *ShopUpsert {
+	u.Set(shop.FieldLegalName, v)
+	return u
+}
+
+// UpdateLegalName sets the "legal_name" field to the value that was provided on create.
+func (u *ShopUpsert) UpdateLegalName() *ShopUpsert {
+	u.SetExcluded(shop.FieldLegalName)
+	return u
+}
+
+// SetVatNumber sets the "vat_number" field.
+func (u *ShopUpsert) SetVatNumber(v string) *ShopUpsert {
+	u.Set(shop.FieldVatNumber, v)
+	return u
+}
+
+// UpdateVatNumber sets the "vat_number" field to the value that was provided on create.
+func (u *ShopUpsert) UpdateVatNumber() *ShopUpsert {
+	u.SetExcluded(shop.FieldVatNumber)
+	return u
+}
+
+// SetAddress sets the "address" field.
+func (u *ShopUpsert) SetAddress(v map[string]string) *ShopUpsert {
+	u.Set(shop.FieldAddress, v)
+	return u
+}
+
+// UpdateAddress sets the "address" field to the value that was provided on create.
+func (u *ShopUpsert) UpdateAddress() *ShopUpsert {
+	u.SetExcluded(shop.FieldAddress)
+	return u
+}
+
+// ClearAddress clears the value of the "address" field.
+func (u *ShopUpsert) ClearAddress() *ShopUpsert {
+	u.SetNull(shop.FieldAddress)
 	return u
 }
 
@@ -689,6 +791,55 @@ func (u *ShopUpsertOne) SetLocale(v string) *ShopUpsertOne {
 func (u *ShopUpsertOne) UpdateLocale() *ShopUpsertOne {
 	return u.Update(func(s *ShopUpsert) {
 		s.UpdateLocale()
+	})
+}
+
+// SetLegalName sets the "legal_name" field.
+func (u *ShopUpsertOne) SetLegalName(v string) *ShopUpsertOne {
+	return u.Update(func(s *ShopUpsert) {
+		s.SetLegalName(v)
+	})
+}
+
+// UpdateLegalName sets the "legal_name" field to the value that was provided on create.
+func (u *ShopUpsertOne) UpdateLegalName() *ShopUpsertOne {
+	return u.Update(func(s *ShopUpsert) {
+		s.UpdateLegalName()
+	})
+}
+
+// SetVatNumber sets the "vat_number" field.
+func (u *ShopUpsertOne) SetVatNumber(v string) *ShopUpsertOne {
+	return u.Update(func(s *ShopUpsert) {
+		s.SetVatNumber(v)
+	})
+}
+
+// UpdateVatNumber sets the "vat_number" field to the value that was provided on create.
+func (u *ShopUpsertOne) UpdateVatNumber() *ShopUpsertOne {
+	return u.Update(func(s *ShopUpsert) {
+		s.UpdateVatNumber()
+	})
+}
+
+// SetAddress sets the "address" field.
+func (u *ShopUpsertOne) SetAddress(v map[string]string) *ShopUpsertOne {
+	return u.Update(func(s *ShopUpsert) {
+		s.SetAddress(v)
+	})
+}
+
+// UpdateAddress sets the "address" field to the value that was provided on create.
+func (u *ShopUpsertOne) UpdateAddress() *ShopUpsertOne {
+	return u.Update(func(s *ShopUpsert) {
+		s.UpdateAddress()
+	})
+}
+
+// ClearAddress clears the value of the "address" field.
+func (u *ShopUpsertOne) ClearAddress() *ShopUpsertOne {
+	return u.Update(func(s *ShopUpsert) {
+		s.ClearAddress()
 	})
 }
 
@@ -1047,6 +1198,55 @@ func (u *ShopUpsertBulk) SetLocale(v string) *ShopUpsertBulk {
 func (u *ShopUpsertBulk) UpdateLocale() *ShopUpsertBulk {
 	return u.Update(func(s *ShopUpsert) {
 		s.UpdateLocale()
+	})
+}
+
+// SetLegalName sets the "legal_name" field.
+func (u *ShopUpsertBulk) SetLegalName(v string) *ShopUpsertBulk {
+	return u.Update(func(s *ShopUpsert) {
+		s.SetLegalName(v)
+	})
+}
+
+// UpdateLegalName sets the "legal_name" field to the value that was provided on create.
+func (u *ShopUpsertBulk) UpdateLegalName() *ShopUpsertBulk {
+	return u.Update(func(s *ShopUpsert) {
+		s.UpdateLegalName()
+	})
+}
+
+// SetVatNumber sets the "vat_number" field.
+func (u *ShopUpsertBulk) SetVatNumber(v string) *ShopUpsertBulk {
+	return u.Update(func(s *ShopUpsert) {
+		s.SetVatNumber(v)
+	})
+}
+
+// UpdateVatNumber sets the "vat_number" field to the value that was provided on create.
+func (u *ShopUpsertBulk) UpdateVatNumber() *ShopUpsertBulk {
+	return u.Update(func(s *ShopUpsert) {
+		s.UpdateVatNumber()
+	})
+}
+
+// SetAddress sets the "address" field.
+func (u *ShopUpsertBulk) SetAddress(v map[string]string) *ShopUpsertBulk {
+	return u.Update(func(s *ShopUpsert) {
+		s.SetAddress(v)
+	})
+}
+
+// UpdateAddress sets the "address" field to the value that was provided on create.
+func (u *ShopUpsertBulk) UpdateAddress() *ShopUpsertBulk {
+	return u.Update(func(s *ShopUpsert) {
+		s.UpdateAddress()
+	})
+}
+
+// ClearAddress clears the value of the "address" field.
+func (u *ShopUpsertBulk) ClearAddress() *ShopUpsertBulk {
+	return u.Update(func(s *ShopUpsert) {
+		s.ClearAddress()
 	})
 }
 

@@ -164,6 +164,46 @@ func (_u *ShopUpdate) SetNillableLocale(v *string) *ShopUpdate {
 	return _u
 }
 
+// SetLegalName sets the "legal_name" field.
+func (_u *ShopUpdate) SetLegalName(v string) *ShopUpdate {
+	_u.mutation.SetLegalName(v)
+	return _u
+}
+
+// SetNillableLegalName sets the "legal_name" field if the given value is not nil.
+func (_u *ShopUpdate) SetNillableLegalName(v *string) *ShopUpdate {
+	if v != nil {
+		_u.SetLegalName(*v)
+	}
+	return _u
+}
+
+// SetVatNumber sets the "vat_number" field.
+func (_u *ShopUpdate) SetVatNumber(v string) *ShopUpdate {
+	_u.mutation.SetVatNumber(v)
+	return _u
+}
+
+// SetNillableVatNumber sets the "vat_number" field if the given value is not nil.
+func (_u *ShopUpdate) SetNillableVatNumber(v *string) *ShopUpdate {
+	if v != nil {
+		_u.SetVatNumber(*v)
+	}
+	return _u
+}
+
+// SetAddress sets the "address" field.
+func (_u *ShopUpdate) SetAddress(v map[string]string) *ShopUpdate {
+	_u.mutation.SetAddress(v)
+	return _u
+}
+
+// ClearAddress clears the value of the "address" field.
+func (_u *ShopUpdate) ClearAddress() *ShopUpdate {
+	_u.mutation.ClearAddress()
+	return _u
+}
+
 // Mutation returns the ShopMutation object of the builder.
 func (_u *ShopUpdate) Mutation() *ShopMutation {
 	return _u.mutation
@@ -280,6 +320,18 @@ func (_u *ShopUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if value, ok := _u.mutation.Locale(); ok {
 		_spec.SetField(shop.FieldLocale, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.LegalName(); ok {
+		_spec.SetField(shop.FieldLegalName, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.VatNumber(); ok {
+		_spec.SetField(shop.FieldVatNumber, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.Address(); ok {
+		_spec.SetField(shop.FieldAddress, field.TypeJSON, value)
+	}
+	if _u.mutation.AddressCleared() {
+		_spec.ClearField(shop.FieldAddress, field.TypeJSON)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
@@ -437,6 +489,46 @@ func (_u *ShopUpdateOne) SetNillableLocale(v *string) *ShopUpdateOne {
 	return _u
 }
 
+// SetLegalName sets the "legal_name" field.
+func (_u *ShopUpdateOne) SetLegalName(v string) *ShopUpdateOne {
+	_u.mutation.SetLegalName(v)
+	return _u
+}
+
+// SetNillableLegalName sets the "legal_name" field if the given value is not nil.
+func (_u *ShopUpdateOne) SetNillableLegalName(v *string) *ShopUpdateOne {
+	if v != nil {
+		_u.SetLegalName(*v)
+	}
+	return _u
+}
+
+// SetVatNumber sets the "vat_number" field.
+func (_u *ShopUpdateOne) SetVatNumber(v string) *ShopUpdateOne {
+	_u.mutation.SetVatNumber(v)
+	return _u
+}
+
+// SetNillableVatNumber sets the "vat_number" field if the given value is not nil.
+func (_u *ShopUpdateOne) SetNillableVatNumber(v *string) *ShopUpdateOne {
+	if v != nil {
+		_u.SetVatNumber(*v)
+	}
+	return _u
+}
+
+// SetAddress sets the "address" field.
+func (_u *ShopUpdateOne) SetAddress(v map[string]string) *ShopUpdateOne {
+	_u.mutation.SetAddress(v)
+	return _u
+}
+
+// ClearAddress clears the value of the "address" field.
+func (_u *ShopUpdateOne) ClearAddress() *ShopUpdateOne {
+	_u.mutation.ClearAddress()
+	return _u
+}
+
 // Mutation returns the ShopMutation object of the builder.
 func (_u *ShopUpdateOne) Mutation() *ShopMutation {
 	return _u.mutation
@@ -583,6 +675,18 @@ func (_u *ShopUpdateOne) sqlSave(ctx context.Context) (_node *Shop, err error) {
 	}
 	if value, ok := _u.mutation.Locale(); ok {
 		_spec.SetField(shop.FieldLocale, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.LegalName(); ok {
+		_spec.SetField(shop.FieldLegalName, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.VatNumber(); ok {
+		_spec.SetField(shop.FieldVatNumber, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.Address(); ok {
+		_spec.SetField(shop.FieldAddress, field.TypeJSON, value)
+	}
+	if _u.mutation.AddressCleared() {
+		_spec.ClearField(shop.FieldAddress, field.TypeJSON)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	_node = &Shop{config: _u.config}

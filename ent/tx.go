@@ -48,6 +48,10 @@ type Tx struct {
 	InventoryAdjustment *InventoryAdjustmentClient
 	// InventoryLevel is the client for interacting with the InventoryLevel builders.
 	InventoryLevel *InventoryLevelClient
+	// Invoice is the client for interacting with the Invoice builders.
+	Invoice *InvoiceClient
+	// InvoiceCounter is the client for interacting with the InvoiceCounter builders.
+	InvoiceCounter *InvoiceCounterClient
 	// Location is the client for interacting with the Location builders.
 	Location *LocationClient
 	// LoginThrottle is the client for interacting with the LoginThrottle builders.
@@ -254,6 +258,8 @@ func (tx *Tx) init() {
 	tx.Image = NewImageClient(tx.config)
 	tx.InventoryAdjustment = NewInventoryAdjustmentClient(tx.config)
 	tx.InventoryLevel = NewInventoryLevelClient(tx.config)
+	tx.Invoice = NewInvoiceClient(tx.config)
+	tx.InvoiceCounter = NewInvoiceCounterClient(tx.config)
 	tx.Location = NewLocationClient(tx.config)
 	tx.LoginThrottle = NewLoginThrottleClient(tx.config)
 	tx.MediaObject = NewMediaObjectClient(tx.config)

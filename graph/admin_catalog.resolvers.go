@@ -385,6 +385,7 @@ func (r *mutationResolver) ShopUpdate(ctx context.Context, input model.ShopUpdat
 		Name: input.Name, Description: input.Description, PrimaryDomain: input.PrimaryDomain,
 		Currency: input.CurrencyCode, Currencies: input.EnabledPresentmentCurrencies,
 		LogoURL: input.LogoURL, Locale: input.Locale,
+		LegalName: input.LegalName, VATNumber: input.VatNumber, Address: shopAddress(input.Address),
 	})
 	if err != nil {
 		return nil, err

@@ -10,6 +10,7 @@ import (
 	"github.com/emporium/emporium/discounts"
 	"github.com/emporium/emporium/ent"
 	"github.com/emporium/emporium/inventory"
+	"github.com/emporium/emporium/invoices"
 	"github.com/emporium/emporium/media"
 	"github.com/emporium/emporium/orders"
 	"github.com/emporium/emporium/realtime"
@@ -24,20 +25,21 @@ import (
 
 // Resolver is the root resolver; its dependencies come in through NewResolver.
 type Resolver struct {
-	client    *ent.Client
-	catalog   *catalog.Catalog
-	customers *customers.Service
-	staff     *staff.Service
-	apiKeys   *apikeys.Service
-	sfTokens  *storefronttokens.Service
-	inventory *inventory.Service
-	carts     *carts.Service
-	tax       tax.Provider
-	discounts *discounts.Service
-	orders    *orders.Service
-	media     *media.Library
-	webhooks  *webhooks.Service
-	live      *realtime.Hub
+	client       *ent.Client
+	catalog      *catalog.Catalog
+	customers    *customers.Service
+	staff        *staff.Service
+	apiKeys      *apikeys.Service
+	sfTokens     *storefronttokens.Service
+	inventory    *inventory.Service
+	carts        *carts.Service
+	tax          tax.Provider
+	discounts    *discounts.Service
+	orders       *orders.Service
+	media        *media.Library
+	webhooks     *webhooks.Service
+	invoiceLinks *invoices.Links
+	live         *realtime.Hub
 	// shared are the loaders public live subscriptions share between two changes (live.go).
 	shared liveShared
 	log    *slog.Logger
@@ -61,6 +63,8 @@ type Services struct {
 	Media *media.Library
 	// Webhooks manages webhook subscriptions and their deliveries.
 	Webhooks *webhooks.Service
+	// InvoiceLinks signs the download links of invoices and credit notes.
+	InvoiceLinks *invoices.Links
 	// Live carries committed changes to live subscriptions; without it subscriptions are refused.
 	Live *realtime.Hub
 	Log  *slog.Logger
@@ -70,5 +74,6 @@ type Services struct {
 func NewResolver(client *ent.Client, s Services) *Resolver {
 	return &Resolver{client: client, catalog: s.Catalog, customers: s.Customers, staff: s.Staff, apiKeys: s.APIKeys,
 		sfTokens: s.StorefrontTokens, inventory: s.Inventory, carts: s.Carts, tax: s.Tax,
-		discounts: s.Discounts, orders: s.Orders, media: s.Media, webhooks: s.Webhooks, live: s.Live, log: s.Log}
+		discounts: s.Discounts, orders: s.Orders, media: s.Media, webhooks: s.Webhooks, live: s.Live, log: s.Log,
+		invoiceLinks: s.InvoiceLinks}
 }

@@ -29,6 +29,7 @@ import (
 	"github.com/emporium/emporium/graph/generated"
 	"github.com/emporium/emporium/graph/loaders"
 	"github.com/emporium/emporium/inventory"
+	"github.com/emporium/emporium/invoices"
 	"github.com/emporium/emporium/media"
 	"github.com/emporium/emporium/orders"
 	"github.com/emporium/emporium/payments"
@@ -109,6 +110,8 @@ type Config struct {
 	Media *media.Library
 	// Webhooks manages webhook subscriptions.
 	Webhooks *webhooks.Service
+	// InvoiceLinks signs the download links of invoices and credit notes.
+	InvoiceLinks *invoices.Links
 	// NoMetricsRoute leaves /metrics out of this handler: Metrics.Handler serves it on an address of its own.
 	NoMetricsRoute bool
 	// NoAdminUI leaves the staff dashboard (package admin) off /admin.
@@ -168,15 +171,16 @@ func New(cfg Config) http.Handler {
 	orderService.SetLease(cfg.CompletionLease)
 	gql := newGraphQL(cfg, graph.Services{
 		Catalog: cat, Customers: cfg.Customers, Staff: cfg.Staff, APIKeys: cfg.APIKeys, StorefrontTokens: cfg.StorefrontTokens,
-		Inventory: inventory.New(cfg.DB.Client),
-		Carts:     cartService,
-		Tax:       taxes,
-		Discounts: discounts.NewService(cfg.DB.Client, cfg.Events),
-		Orders:    orderService,
-		Media:     cfg.Media,
-		Webhooks:  cfg.Webhooks,
-		Live:      cfg.Live.Hub,
-		Log:       cfg.Log,
+		Inventory:    inventory.New(cfg.DB.Client),
+		Carts:        cartService,
+		Tax:          taxes,
+		Discounts:    discounts.NewService(cfg.DB.Client, cfg.Events),
+		Orders:       orderService,
+		Media:        cfg.Media,
+		Webhooks:     cfg.Webhooks,
+		InvoiceLinks: cfg.InvoiceLinks,
+		Live:         cfg.Live.Hub,
+		Log:          cfg.Log,
 	})
 
 	if cfg.MaxInFlight == 0 {

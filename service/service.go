@@ -31,6 +31,7 @@ import (
 	"github.com/emporium/emporium/events"
 	"github.com/emporium/emporium/httpapi"
 	"github.com/emporium/emporium/inventory"
+	"github.com/emporium/emporium/invoices"
 	"github.com/emporium/emporium/jobs"
 	"github.com/emporium/emporium/mail"
 	"github.com/emporium/emporium/media"
@@ -156,6 +157,12 @@ type Options struct {
 	// paces pings and SSE comments (httpapi.DefaultLivePing).
 	LivePerConn, LivePerCaller                          int
 	LiveIdleTimeout, LiveWriteTimeout, LivePingInterval time.Duration
+
+	// InvoiceOn says when an order's invoice is issued: on payment (the default) or on fulfilment
+	// (EMPORIUM_INVOICE_ON).
+	InvoiceOn invoices.Trigger
+	// InvoiceLinkSecret signs invoice download links; derived from the token signing key when empty.
+	InvoiceLinkSecret []byte
 }
 
 // Service is a prepared database and the HTTP handler that serves it.
@@ -278,13 +285,22 @@ func Open(ctx context.Context, opts Options) (*Service, error) {
 	if err != nil {
 		return nil, errors.Join(err, queue.Close(), db.Close())
 	}
-	emailCfg := emails.Config{Templates: templates, Sender: opts.Mailer, StaffEmail: opts.StaffEmail}
+	linkSecret := opts.InvoiceLinkSecret
+	if len(linkSecret) == 0 {
+		linkSecret = keys.Derive("emporium invoice links")
+	}
+	links := invoices.NewLinks(linkSecret, cmp.Or(opts.PublicURL, "http://127.0.0.1:8080"), 0)
+	emailCfg := emails.Config{Templates: templates, Sender: opts.Mailer, StaffEmail: opts.StaffEmail,
+		InvoiceLink: func(id int) string { u, _ := links.URL(id); return u }}
 	mailer := emails.NewWorker(db.Client, emailCfg)
 	// Every stock movement that makes a level low queues the staff's email in its own transaction.
 	inventory.OnLowStock(db.Client, emails.QueueLowStock(queue, emailCfg))
 	// The relay hands events on in batches, the pump makes webhook deliveries: both are loops of every
 	// process that works jobs.
-	_, err = events.NewRelay(db.Client, queue, recorder, opts.Log, hooks, emails.NewConsumer(queue, emailCfg))
+	// Invoices and credit notes are issued by the relay, in the transaction that marks their events.
+	invoices.Protect(db.Client)
+	issuer := invoices.NewIssuer(cmp.Or(opts.InvoiceOn, invoices.OnPaid), recorder, opts.Log)
+	_, err = events.NewRelay(db.Client, queue, recorder, opts.Log, hooks, issuer, emails.NewConsumer(queue, emailCfg))
 	queue.Run(hooks.Pump)
 	err = errors.Join(err,
 		jobs.Register(queue, mailer),
@@ -377,10 +393,15 @@ func Open(ctx context.Context, opts Options) (*Service, error) {
 		MaxComplexity: opts.MaxComplexity,
 		BodyGrace:     opts.BodyGrace, BodyMinRate: opts.BodyMinRate, MetricsToken: opts.MetricsToken, NoMetricsRoute: opts.NoMetricsRoute,
 		NoAdminUI:       opts.NoAdminUI,
-		CompletionLease: opts.CompletionLease, Media: library, Events: recorder, Webhooks: hooks,
+		CompletionLease: opts.CompletionLease, Media: library, Events: recorder, Webhooks: hooks, InvoiceLinks: links,
 		Live: httpapi.LiveConfig{Hub: hub, PerConn: opts.LivePerConn, IdleTimeout: opts.LiveIdleTimeout,
 			WriteTimeout: opts.LiveWriteTimeout, PingInterval: opts.LivePingInterval},
 	})
+	// Signed invoice downloads need no credentials: the link is the capability.
+	root := http.NewServeMux()
+	root.Handle("GET "+invoices.Path+"{id}", links.Handler(db.Client, opts.Log))
+	root.Handle("/", s.Handler)
+	s.Handler = root
 	s.Metrics = metrics.Handler()
 	return s, nil
 }

@@ -552,6 +552,76 @@ var (
 			},
 		},
 	}
+	// InvoicesColumns holds the columns for the "invoices" table.
+	InvoicesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "kind", Type: field.TypeEnum, Enums: []string{"INVOICE", "CREDIT_NOTE"}},
+		{Name: "number", Type: field.TypeString},
+		{Name: "year", Type: field.TypeInt},
+		{Name: "sequence", Type: field.TypeInt64},
+		{Name: "source", Type: field.TypeString},
+		{Name: "order_id", Type: field.TypeInt},
+		{Name: "refund_id", Type: field.TypeInt, Nullable: true},
+		{Name: "invoice_id", Type: field.TypeInt, Nullable: true},
+		{Name: "customer_id", Type: field.TypeInt, Nullable: true},
+		{Name: "currency", Type: field.TypeString},
+		{Name: "total", Type: field.TypeInt64},
+		{Name: "document", Type: field.TypeJSON},
+		{Name: "issued_at", Type: field.TypeTime},
+	}
+	// InvoicesTable holds the schema information for the "invoices" table.
+	InvoicesTable = &schema.Table{
+		Name:       "invoices",
+		Columns:    InvoicesColumns,
+		PrimaryKey: []*schema.Column{InvoicesColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "invoice_kind_number",
+				Unique:  true,
+				Columns: []*schema.Column{InvoicesColumns[1], InvoicesColumns[2]},
+			},
+			{
+				Name:    "invoice_kind_year_sequence",
+				Unique:  true,
+				Columns: []*schema.Column{InvoicesColumns[1], InvoicesColumns[3], InvoicesColumns[4]},
+			},
+			{
+				Name:    "invoice_source",
+				Unique:  true,
+				Columns: []*schema.Column{InvoicesColumns[5]},
+			},
+			{
+				Name:    "invoice_order_id",
+				Unique:  false,
+				Columns: []*schema.Column{InvoicesColumns[6]},
+			},
+			{
+				Name:    "invoice_issued_at_id",
+				Unique:  false,
+				Columns: []*schema.Column{InvoicesColumns[13], InvoicesColumns[0]},
+			},
+		},
+	}
+	// InvoiceCountersColumns holds the columns for the "invoice_counters" table.
+	InvoiceCountersColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "kind", Type: field.TypeString},
+		{Name: "year", Type: field.TypeInt},
+		{Name: "last", Type: field.TypeInt64, Default: 0},
+	}
+	// InvoiceCountersTable holds the schema information for the "invoice_counters" table.
+	InvoiceCountersTable = &schema.Table{
+		Name:       "invoice_counters",
+		Columns:    InvoiceCountersColumns,
+		PrimaryKey: []*schema.Column{InvoiceCountersColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "invoicecounter_kind_year",
+				Unique:  true,
+				Columns: []*schema.Column{InvoiceCountersColumns[1], InvoiceCountersColumns[2]},
+			},
+		},
+	}
 	// LocationsColumns holds the columns for the "locations" table.
 	LocationsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -1102,6 +1172,9 @@ var (
 		{Name: "tax_origin_country", Type: field.TypeString, Default: ""},
 		{Name: "tax_nexus", Type: field.TypeJSON, Nullable: true},
 		{Name: "locale", Type: field.TypeString, Default: "en"},
+		{Name: "legal_name", Type: field.TypeString, Default: ""},
+		{Name: "vat_number", Type: field.TypeString, Default: ""},
+		{Name: "address", Type: field.TypeJSON, Nullable: true},
 	}
 	// ShopsTable holds the schema information for the "shops" table.
 	ShopsTable = &schema.Table{
@@ -1425,6 +1498,8 @@ var (
 		ImagesTable,
 		InventoryAdjustmentsTable,
 		InventoryLevelsTable,
+		InvoicesTable,
+		InvoiceCountersTable,
 		LocationsTable,
 		LoginThrottlesTable,
 		MediaObjectsTable,

@@ -57,6 +57,12 @@ type InventoryAdjustment func(*sql.Selector)
 // InventoryLevel is the predicate function for inventorylevel builders.
 type InventoryLevel func(*sql.Selector)
 
+// Invoice is the predicate function for invoice builders.
+type Invoice func(*sql.Selector)
+
+// InvoiceCounter is the predicate function for invoicecounter builders.
+type InvoiceCounter func(*sql.Selector)
+
 // Location is the predicate function for location builders.
 type Location func(*sql.Selector)
 

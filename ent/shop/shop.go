@@ -35,6 +35,12 @@ const (
 	FieldTaxNexus = "tax_nexus"
 	// FieldLocale holds the string denoting the locale field in the database.
 	FieldLocale = "locale"
+	// FieldLegalName holds the string denoting the legal_name field in the database.
+	FieldLegalName = "legal_name"
+	// FieldVatNumber holds the string denoting the vat_number field in the database.
+	FieldVatNumber = "vat_number"
+	// FieldAddress holds the string denoting the address field in the database.
+	FieldAddress = "address"
 	// Table holds the table name of the shop in the database.
 	Table = "shops"
 )
@@ -53,6 +59,9 @@ var Columns = []string{
 	FieldTaxOriginCountry,
 	FieldTaxNexus,
 	FieldLocale,
+	FieldLegalName,
+	FieldVatNumber,
+	FieldAddress,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -86,6 +95,10 @@ var (
 	DefaultTaxOriginCountry string
 	// DefaultLocale holds the default value on creation for the "locale" field.
 	DefaultLocale string
+	// DefaultLegalName holds the default value on creation for the "legal_name" field.
+	DefaultLegalName string
+	// DefaultVatNumber holds the default value on creation for the "vat_number" field.
+	DefaultVatNumber string
 )
 
 // OrderOption defines the ordering options for the Shop queries.
@@ -139,4 +152,14 @@ func ByTaxOriginCountry(opts ...sql.OrderTermOption) OrderOption {
 // ByLocale orders the results by the locale field.
 func ByLocale(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldLocale, opts...).ToFunc()
+}
+
+// ByLegalName orders the results by the legal_name field.
+func ByLegalName(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldLegalName, opts...).ToFunc()
+}
+
+// ByVatNumber orders the results by the vat_number field.
+func ByVatNumber(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldVatNumber, opts...).ToFunc()
 }

@@ -99,6 +99,16 @@ func Locale(v string) predicate.Shop {
 	return predicate.Shop(sql.FieldEQ(FieldLocale, v))
 }
 
+// LegalName applies equality check predicate on the "legal_name" field. It's identical to LegalNameEQ.
+func LegalName(v string) predicate.Shop {
+	return predicate.Shop(sql.FieldEQ(FieldLegalName, v))
+}
+
+// VatNumber applies equality check predicate on the "vat_number" field. It's identical to VatNumberEQ.
+func VatNumber(v string) predicate.Shop {
+	return predicate.Shop(sql.FieldEQ(FieldVatNumber, v))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.Shop {
 	return predicate.Shop(sql.FieldEQ(FieldCreatedAt, v))
@@ -642,6 +652,146 @@ func LocaleEqualFold(v string) predicate.Shop {
 // LocaleContainsFold applies the ContainsFold predicate on the "locale" field.
 func LocaleContainsFold(v string) predicate.Shop {
 	return predicate.Shop(sql.FieldContainsFold(FieldLocale, v))
+}
+
+// LegalNameEQ applies the EQ predicate on the "legal_name" field.
+func LegalNameEQ(v string) predicate.Shop {
+	return predicate.Shop(sql.FieldEQ(FieldLegalName, v))
+}
+
+// LegalNameNEQ applies the NEQ predicate on the "legal_name" field.
+func LegalNameNEQ(v string) predicate.Shop {
+	return predicate.Shop(sql.FieldNEQ(FieldLegalName, v))
+}
+
+// LegalNameIn applies the In predicate on the "legal_name" field.
+func LegalNameIn(vs ...string) predicate.Shop {
+	return predicate.Shop(sql.FieldIn(FieldLegalName, vs...))
+}
+
+// LegalNameNotIn applies the NotIn predicate on the "legal_name" field.
+func LegalNameNotIn(vs ...string) predicate.Shop {
+	return predicate.Shop(sql.FieldNotIn(FieldLegalName, vs...))
+}
+
+// LegalNameGT applies the GT predicate on the "legal_name" field.
+func LegalNameGT(v string) predicate.Shop {
+	return predicate.Shop(sql.FieldGT(FieldLegalName, v))
+}
+
+// LegalNameGTE applies the GTE predicate on the "legal_name" field.
+func LegalNameGTE(v string) predicate.Shop {
+	return predicate.Shop(sql.FieldGTE(FieldLegalName, v))
+}
+
+// LegalNameLT applies the LT predicate on the "legal_name" field.
+func LegalNameLT(v string) predicate.Shop {
+	return predicate.Shop(sql.FieldLT(FieldLegalName, v))
+}
+
+// LegalNameLTE applies the LTE predicate on the "legal_name" field.
+func LegalNameLTE(v string) predicate.Shop {
+	return predicate.Shop(sql.FieldLTE(FieldLegalName, v))
+}
+
+// LegalNameContains applies the Contains predicate on the "legal_name" field.
+func LegalNameContains(v string) predicate.Shop {
+	return predicate.Shop(sql.FieldContains(FieldLegalName, v))
+}
+
+// LegalNameHasPrefix applies the HasPrefix predicate on the "legal_name" field.
+func LegalNameHasPrefix(v string) predicate.Shop {
+	return predicate.Shop(sql.FieldHasPrefix(FieldLegalName, v))
+}
+
+// LegalNameHasSuffix applies the HasSuffix predicate on the "legal_name" field.
+func LegalNameHasSuffix(v string) predicate.Shop {
+	return predicate.Shop(sql.FieldHasSuffix(FieldLegalName, v))
+}
+
+// LegalNameEqualFold applies the EqualFold predicate on the "legal_name" field.
+func LegalNameEqualFold(v string) predicate.Shop {
+	return predicate.Shop(sql.FieldEqualFold(FieldLegalName, v))
+}
+
+// LegalNameContainsFold applies the ContainsFold predicate on the "legal_name" field.
+func LegalNameContainsFold(v string) predicate.Shop {
+	return predicate.Shop(sql.FieldContainsFold(FieldLegalName, v))
+}
+
+// VatNumberEQ applies the EQ predicate on the "vat_number" field.
+func VatNumberEQ(v string) predicate.Shop {
+	return predicate.Shop(sql.FieldEQ(FieldVatNumber, v))
+}
+
+// VatNumberNEQ applies the NEQ predicate on the "vat_number" field.
+func VatNumberNEQ(v string) predicate.Shop {
+	return predicate.Shop(sql.FieldNEQ(FieldVatNumber, v))
+}
+
+// VatNumberIn applies the In predicate on the "vat_number" field.
+func VatNumberIn(vs ...string) predicate.Shop {
+	return predicate.Shop(sql.FieldIn(FieldVatNumber, vs...))
+}
+
+// VatNumberNotIn applies the NotIn predicate on the "vat_number" field.
+func VatNumberNotIn(vs ...string) predicate.Shop {
+	return predicate.Shop(sql.FieldNotIn(FieldVatNumber, vs...))
+}
+
+// VatNumberGT applies the GT predicate on the "vat_number" field.
+func VatNumberGT(v string) predicate.Shop {
+	return predicate.Shop(sql.FieldGT(FieldVatNumber, v))
+}
+
+// VatNumberGTE applies the GTE predicate on the "vat_number" field.
+func VatNumberGTE(v string) predicate.Shop {
+	return predicate.Shop(sql.FieldGTE(FieldVatNumber, v))
+}
+
+// VatNumberLT applies the LT predicate on the "vat_number" field.
+func VatNumberLT(v string) predicate.Shop {
+	return predicate.Shop(sql.FieldLT(FieldVatNumber, v))
+}
+
+// VatNumberLTE applies the LTE predicate on the "vat_number" field.
+func VatNumberLTE(v string) predicate.Shop {
+	return predicate.Shop(sql.FieldLTE(FieldVatNumber, v))
+}
+
+// VatNumberContains applies the Contains predicate on the "vat_number" field.
+func VatNumberContains(v string) predicate.Shop {
+	return predicate.Shop(sql.FieldContains(FieldVatNumber, v))
+}
+
+// VatNumberHasPrefix applies the HasPrefix predicate on the "vat_number" field.
+func VatNumberHasPrefix(v string) predicate.Shop {
+	return predicate.Shop(sql.FieldHasPrefix(FieldVatNumber, v))
+}
+
+// VatNumberHasSuffix applies the HasSuffix predicate on the "vat_number" field.
+func VatNumberHasSuffix(v string) predicate.Shop {
+	return predicate.Shop(sql.FieldHasSuffix(FieldVatNumber, v))
+}
+
+// VatNumberEqualFold applies the EqualFold predicate on the "vat_number" field.
+func VatNumberEqualFold(v string) predicate.Shop {
+	return predicate.Shop(sql.FieldEqualFold(FieldVatNumber, v))
+}
+
+// VatNumberContainsFold applies the ContainsFold predicate on the "vat_number" field.
+func VatNumberContainsFold(v string) predicate.Shop {
+	return predicate.Shop(sql.FieldContainsFold(FieldVatNumber, v))
+}
+
+// AddressIsNil applies the IsNil predicate on the "address" field.
+func AddressIsNil() predicate.Shop {
+	return predicate.Shop(sql.FieldIsNull(FieldAddress))
+}
+
+// AddressNotNil applies the NotNil predicate on the "address" field.
+func AddressNotNil() predicate.Shop {
+	return predicate.Shop(sql.FieldNotNull(FieldAddress))
 }
 
 // And groups predicates with the AND operator between them.

@@ -851,6 +851,11 @@ type InventoryStockLevel struct {
 	LowStockThreshold *int   `json:"lowStockThreshold,omitempty"`
 }
 
+type InvoiceConnection struct {
+	Nodes    []*ent.Invoice `json:"nodes"`
+	PageInfo *PageInfo      `json:"pageInfo"`
+}
+
 type LocationAddInput struct {
 	Name        string  `json:"name"`
 	CountryCode *string `json:"countryCode,omitempty"`
@@ -1329,6 +1334,15 @@ type ShippingZoneRateInput struct {
 	FreeAbove      *string `json:"freeAbove,omitempty"`
 }
 
+type ShopAddressInput struct {
+	Address1     *string `json:"address1,omitempty"`
+	Address2     *string `json:"address2,omitempty"`
+	City         *string `json:"city,omitempty"`
+	Zip          *string `json:"zip,omitempty"`
+	ProvinceCode *string `json:"provinceCode,omitempty"`
+	CountryCode  *string `json:"countryCode,omitempty"`
+}
+
 type ShopUpdateInput struct {
 	Name                         *string  `json:"name,omitempty"`
 	Description                  *string  `json:"description,omitempty"`
@@ -1339,6 +1353,12 @@ type ShopUpdateInput struct {
 	LogoURL *string `json:"logoUrl,omitempty"`
 	// The language of emails to customers without one of their own, and to the staff (BCP 47, e.g. "de").
 	Locale *string `json:"locale,omitempty"`
+	// The seller's registered name on invoices (the shop's name when empty).
+	LegalName *string `json:"legalName,omitempty"`
+	// The seller's VAT number on invoices.
+	VatNumber *string `json:"vatNumber,omitempty"`
+	// The seller's address on invoices.
+	Address *ShopAddressInput `json:"address,omitempty"`
 }
 
 type ShopUpdatePayload struct {
