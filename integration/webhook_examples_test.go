@@ -30,6 +30,7 @@ var exampleTopics = []string{
 	events.CollectionsCreate, events.CollectionsUpdate, events.CollectionsDelete,
 	events.CustomersCreate, events.CustomersUpdate, events.CustomersDelete,
 	events.DiscountsCreate, events.DiscountsUpdate, events.DiscountsDelete,
+	events.AccountingJournalEntry,
 }
 
 const docsPath = "../docs/webhooks.md"

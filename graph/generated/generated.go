@@ -10929,6 +10929,7 @@ enum WebhookSubscriptionTopic {
   CARTS_UPDATE
   INVENTORY_LEVELS_UPDATE
   CUSTOMERS_DELETE
+  ACCOUNTING_JOURNAL_ENTRY
 }
 
 enum WebhookSubscriptionFormat {
