@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/emporium/emporium/ent"
+	"github.com/emporium/emporium/ent/auditentry"
 	"github.com/emporium/emporium/ent/journalentry"
 	"github.com/emporium/emporium/gid"
 	"github.com/emporium/emporium/journal"
@@ -153,6 +154,45 @@ func TestJournalProperty(t *testing.T) {
 			}
 			if sum != 0 || b[journal.Receivable] != 0 {
 				t.Errorf("%s: the journal sums to %d, receivable %d", cur, sum, b[journal.Receivable])
+			}
+		}
+	})
+}
+
+func TestAccountingMapping(t *testing.T) {
+	eachFreshDB(t, withOwner(nil), func(t *testing.T, s *server) {
+		owner := bearer(staffLogin(t, s, ownerEmail, ownerPassword))
+		update := `mutation($m: [AccountingMappingInput!]!) { accountingMappingUpdate(mappings: $m) {
+			accounts { role code name } userErrors { field message code } } }`
+		d := s.data(t, owner, update, map[string]any{"m": []any{map[string]any{"role": "SALES", "code": "8400", "name": "Erlöse 19 % USt"},
+			map[string]any{"role": "NOPE", "code": "1", "name": "x"}}})
+		if userErrorCode(d, "accountingMappingUpdate") != "INVALID" || at(d, "accountingMappingUpdate.accounts") != nil {
+			t.Fatalf("an unknown role: %v", d)
+		}
+		d = s.data(t, owner, update, map[string]any{"m": []any{map[string]any{"role": "SALES", "code": "8400", "name": "Erlöse 19 % USt"}}})
+		noUserErrors(t, d, "accountingMappingUpdate")
+		n, err := s.svc.DB.Client.AuditEntry.Query().Where(auditentry.Action("accountingMappingUpdate")).Count(context.Background())
+		if err != nil || n != 1 {
+			t.Errorf("audit entries of the mapping: %d, %v; want 1 (the refused one wrote nothing)", n, err)
+		}
+		d = s.data(t, owner, `{ accountingAccounts { role code name type } }`, nil)
+		found := false
+		for _, a := range at(d, "accountingAccounts").([]any) {
+			if str(a, "role") == "SALES" {
+				found = str(a, "code") == "8400" && str(a, "name") == "Erlöse 19 % USt" && str(a, "type") == "REVENUE"
+			}
+		}
+		if !found {
+			t.Errorf("chart after mapping: %v", d)
+		}
+		if e := s.queryError(t, `{ accountingAccounts { code } }`, nil); e.code() != "UNAUTHENTICATED" && e.code() != "FORBIDDEN" && e.code() != "ACCESS_DENIED" {
+			t.Errorf("anonymous read of the chart: %v", e)
+		}
+		tee := variantIDs(t, s, "organic-cotton-tee")["EMP-TEE-ORG-M-NVY"]
+		id := placeOrder(t, s, tee, 1, payments.CardSuccess)
+		for _, l := range orderJournal(t, s, id)[0].Edges.Lines {
+			if l.Account == string(journal.Sales) && (l.AccountCode != "8400" || l.AccountName != "Erlöse 19 % USt") {
+				t.Errorf("sales line posted as %s %s, want the mapping 8400", l.AccountCode, l.AccountName)
 			}
 		}
 	})

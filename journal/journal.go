@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/emporium/emporium/ent"
-	"github.com/emporium/emporium/ent/accountingaccount"
 )
 
 // Role is the part an account plays in the chart; the shop maps each role to its own code and name.
@@ -173,16 +172,6 @@ func overlay(rows []*ent.AccountingAccount) []Account {
 		}
 	}
 	return chart
-}
-
-// SetAccount maps role to the shop's code and name.
-func SetAccount(ctx context.Context, c *ent.Client, role Role, code, name string) error {
-	err := c.AccountingAccount.Create().SetRole(string(role)).SetCode(code).SetName(name).
-		OnConflictColumns(accountingaccount.FieldRole).UpdateNewValues().Exec(ctx)
-	if err != nil {
-		return fmt.Errorf("journal: map %s: %w", role, err)
-	}
-	return nil
 }
 
 // Post writes e in tx, the transaction of the change it records, if it balances. An entry with no

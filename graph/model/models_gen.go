@@ -35,6 +35,27 @@ type AccessScope struct {
 	Description string `json:"description"`
 }
 
+// An account of the journal's chart: its role and the shop's code and name for it.
+type AccountingAccount struct {
+	// RECEIVABLE, CASH_CLEARING, TAX_PAYABLE, SALES, SHIPPING, DISCOUNTS, REFUNDS, PAYMENT_FEES, DISPUTES.
+	Role string `json:"role"`
+	Code string `json:"code"`
+	Name string `json:"name"`
+	// ASSET, LIABILITY, REVENUE or EXPENSE.
+	Type string `json:"type"`
+}
+
+type AccountingMappingInput struct {
+	Role string `json:"role"`
+	Code string `json:"code"`
+	Name string `json:"name"`
+}
+
+type AccountingMappingUpdatePayload struct {
+	Accounts   []*AccountingAccount `json:"accounts,omitempty"`
+	UserErrors []*UserError         `json:"userErrors"`
+}
+
 type APIKeyConnection struct {
 	Edges    []*APIKeyEdge `json:"edges"`
 	Nodes    []*ent.APIKey `json:"nodes"`
