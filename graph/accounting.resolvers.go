@@ -7,6 +7,7 @@ package graph
 
 import (
 	"context"
+	"time"
 
 	"github.com/emporium/emporium/graph/model"
 	"github.com/emporium/emporium/journal"
@@ -32,4 +33,9 @@ func (r *queryResolver) AccountingAccounts(ctx context.Context) ([]*model.Accoun
 		return nil, err
 	}
 	return accountingAccounts(chart), nil
+}
+
+// JournalExport is the resolver for the journalExport field.
+func (r *queryResolver) JournalExport(ctx context.Context, from time.Time, to time.Time, format model.JournalExportFormat) (string, error) {
+	return journal.ExportCSV(ctx, r.client, string(format), from, to)
 }

@@ -3,6 +3,7 @@ package integration
 import (
 	"context"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/emporium/emporium/ent"
@@ -99,6 +100,21 @@ func TestJournalHandWorked(t *testing.T) {
 		}
 		if net := b[journal.Sales] + b[journal.TaxPayable] + b[journal.Refunds]; net != 0 {
 			t.Errorf("revenue, tax and refunds left %d after refunding everything: %v", net, b)
+		}
+
+		export := `query($f: JournalExportFormat!) { journalExport(from: "2000-01-01T00:00:00Z", to: "2100-01-01T00:00:00Z", format: $f) }`
+		qb := str(s.data(t, owner, export, map[string]any{"f": "QUICKBOOKS"}), "journalExport")
+		if !strings.HasPrefix(qb, "JournalNo,JournalDate,AccountName,Debits,Credits,Description,Name,Currency\n") ||
+			!strings.Contains(qb, ",Accounts receivable,92.00,,Order #") || !strings.Contains(qb, ",Sales tax / VAT payable,1.66,,Refund of order #") {
+			t.Errorf("QuickBooks export:\n%s", qb)
+		}
+		xero := str(s.data(t, owner, export, map[string]any{"f": "XERO"}), "journalExport")
+		if !strings.HasPrefix(xero, "*Narration,*Date,Description,*AccountCode,*TaxRate,*Amount,TrackingName1,TrackingOption1\n") ||
+			!strings.Contains(xero, ",1100,No VAT,92.00,") || !strings.Contains(xero, ",1200,No VAT,-30.66,") {
+			t.Errorf("Xero export:\n%s", xero)
+		}
+		if e := s.queryError(t, export, map[string]any{"f": "XERO"}); e.code() == "" {
+			t.Errorf("an anonymous export was not refused: %v", e)
 		}
 	})
 }

@@ -1294,6 +1294,7 @@ type ComplexityRoot struct {
 		Customers              func(childComplexity int, first *int, after *string, last *int, before *string, reverse *bool, query *string) int
 		Discounts              func(childComplexity int, first *int, after *string, last *int, before *string, reverse *bool) int
 		InventoryAdjustments   func(childComplexity int, variantID string, first *int, after *string, last *int, before *string, reverse *bool) int
+		JournalExport          func(childComplexity int, from time.Time, to time.Time, format model.JournalExportFormat) int
 		Locations              func(childComplexity int, first *int, after *string, last *int, before *string, reverse *bool) int
 		Menu                   func(childComplexity int, handle string) int
 		Node                   func(childComplexity int, id string) int
@@ -1880,6 +1881,7 @@ type QueryResolver interface {
 	Node(ctx context.Context, id string) (model.Node, error)
 	Nodes(ctx context.Context, ids []string) ([]model.Node, error)
 	AccountingAccounts(ctx context.Context) ([]*model.AccountingAccount, error)
+	JournalExport(ctx context.Context, from time.Time, to time.Time, format model.JournalExportFormat) (string, error)
 	CurrentStaffMember(ctx context.Context) (*ent.StaffMember, error)
 	Customers(ctx context.Context, first *int, after *string, last *int, before *string, reverse *bool, query *string) (*model.CustomerConnection, error)
 	StaffMembers(ctx context.Context, first *int, after *string, last *int, before *string, reverse *bool) (*model.StaffMemberConnection, error)
@@ -7069,6 +7071,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.InventoryAdjustments(childComplexity, args["variantId"].(string), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["reverse"].(*bool)), true
+	case "Query.journalExport":
+		if e.ComplexityRoot.Query.JournalExport == nil {
+			break
+		}
+
+		args, err := ec.field_Query_journalExport_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.JournalExport(childComplexity, args["from"].(time.Time), args["to"].(time.Time), args["format"].(model.JournalExportFormat)), true
 	case "Query.locations":
 		if e.ComplexityRoot.Query.Locations == nil {
 			break
@@ -8409,6 +8422,18 @@ extend type Mutation {
   "Maps roles of the chart to the shop's own account codes and names (all or none)."
   accountingMappingUpdate(mappings: [AccountingMappingInput!]!): AccountingMappingUpdatePayload
     @hasPermission(permissions: [MANAGE_SETTINGS])
+}
+
+"The column layout of a journal export: XERO (Manual Journal import) or QUICKBOOKS (QuickBooks Online Journal Entry import)."
+enum JournalExportFormat {
+  XERO
+  QUICKBOOKS
+}
+
+extend type Query {
+  "The journal entries posted in [from, to) as a CSV file in the format's layout, at most 10,000 entries."
+  journalExport(from: DateTime!, to: DateTime!, format: JournalExportFormat!): String!
+    @hasPermission(permissions: [READ_ORDERS])
 }
 `, BuiltIn: false},
 	{Name: "../../schema/admin.graphqls", Input: `# The Admin API: staff and partner access. Fields marked @hasPermission need a staff token (admin
@@ -16736,6 +16761,36 @@ func (ec *executionContext) field_Query_inventoryAdjustments_args(ctx context.Co
 		return nil, err
 	}
 	args["reverse"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_journalExport_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "from",
+		func(ctx context.Context, v any) (time.Time, error) {
+			return ec.unmarshalNDateTime2timeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["from"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "to",
+		func(ctx context.Context, v any) (time.Time, error) {
+			return ec.unmarshalNDateTime2timeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["to"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "format",
+		func(ctx context.Context, v any) (model.JournalExportFormat, error) {
+			return ec.unmarshalNJournalExportFormat2githubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐJournalExportFormat(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["format"] = arg2
 	return args, nil
 }
 
@@ -39829,6 +39884,68 @@ func (ec *executionContext) fieldContext_Query_accountingAccounts(_ context.Cont
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_AccountingAccount(ctx, field)
 		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_journalExport(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_journalExport(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().JournalExport(ctx, fc.Args["from"].(time.Time), fc.Args["to"].(time.Time), fc.Args["format"].(model.JournalExportFormat))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permissions, err := ec.unmarshalNPermission2ᚕstringᚄ(ctx, []any{"READ_ORDERS"})
+				if err != nil {
+					var zeroVal string
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal string
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, permissions)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_journalExport(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_journalExport_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -63848,6 +63965,28 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "journalExport":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_journalExport(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
 		case "currentStaffMember":
 			field := field
 
@@ -69518,6 +69657,16 @@ func (ec *executionContext) unmarshalNInventoryQuantityInput2ᚖgithubᚗcomᚋe
 func (ec *executionContext) unmarshalNInventorySetQuantitiesInput2githubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐInventorySetQuantitiesInput(ctx context.Context, v any) (model.InventorySetQuantitiesInput, error) {
 	res, err := ec.unmarshalInputInventorySetQuantitiesInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNJournalExportFormat2githubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐJournalExportFormat(ctx context.Context, v any) (model.JournalExportFormat, error) {
+	var res model.JournalExportFormat
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNJournalExportFormat2githubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐJournalExportFormat(ctx context.Context, sel ast.SelectionSet, v model.JournalExportFormat) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) marshalNLocation2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐLocationᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Location) graphql.Marshaler {

@@ -1861,6 +1861,62 @@ func (e ImageContentType) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// The column layout of a journal export: XERO (Manual Journal import) or QUICKBOOKS (QuickBooks Online Journal Entry import).
+type JournalExportFormat string
+
+const (
+	JournalExportFormatXero       JournalExportFormat = "XERO"
+	JournalExportFormatQuickbooks JournalExportFormat = "QUICKBOOKS"
+)
+
+var AllJournalExportFormat = []JournalExportFormat{
+	JournalExportFormatXero,
+	JournalExportFormatQuickbooks,
+}
+
+func (e JournalExportFormat) IsValid() bool {
+	switch e {
+	case JournalExportFormatXero, JournalExportFormatQuickbooks:
+		return true
+	}
+	return false
+}
+
+func (e JournalExportFormat) String() string {
+	return string(e)
+}
+
+func (e *JournalExportFormat) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = JournalExportFormat(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid JournalExportFormat", str)
+	}
+	return nil
+}
+
+func (e JournalExportFormat) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *JournalExportFormat) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e JournalExportFormat) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
 type MenuItemType string
 
 const (
