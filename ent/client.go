@@ -15,6 +15,7 @@ import (
 	"entgo.io/ent/dialect"
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
+	"github.com/emporium/emporium/ent/accountingaccount"
 	"github.com/emporium/emporium/ent/apikey"
 	"github.com/emporium/emporium/ent/auditentry"
 	"github.com/emporium/emporium/ent/cart"
@@ -34,6 +35,8 @@ import (
 	"github.com/emporium/emporium/ent/inventorylevel"
 	"github.com/emporium/emporium/ent/invoice"
 	"github.com/emporium/emporium/ent/invoicecounter"
+	"github.com/emporium/emporium/ent/journalentry"
+	"github.com/emporium/emporium/ent/journalline"
 	"github.com/emporium/emporium/ent/location"
 	"github.com/emporium/emporium/ent/loginthrottle"
 	"github.com/emporium/emporium/ent/mediaobject"
@@ -74,6 +77,8 @@ type Client struct {
 	Schema *migrate.Schema
 	// APIKey is the client for interacting with the APIKey builders.
 	APIKey *APIKeyClient
+	// AccountingAccount is the client for interacting with the AccountingAccount builders.
+	AccountingAccount *AccountingAccountClient
 	// AuditEntry is the client for interacting with the AuditEntry builders.
 	AuditEntry *AuditEntryClient
 	// Cart is the client for interacting with the Cart builders.
@@ -110,6 +115,10 @@ type Client struct {
 	Invoice *InvoiceClient
 	// InvoiceCounter is the client for interacting with the InvoiceCounter builders.
 	InvoiceCounter *InvoiceCounterClient
+	// JournalEntry is the client for interacting with the JournalEntry builders.
+	JournalEntry *JournalEntryClient
+	// JournalLine is the client for interacting with the JournalLine builders.
+	JournalLine *JournalLineClient
 	// Location is the client for interacting with the Location builders.
 	Location *LocationClient
 	// LoginThrottle is the client for interacting with the LoginThrottle builders.
@@ -180,6 +189,7 @@ func NewClient(opts ...Option) *Client {
 func (c *Client) init() {
 	c.Schema = migrate.NewSchema(c.driver)
 	c.APIKey = NewAPIKeyClient(c.config)
+	c.AccountingAccount = NewAccountingAccountClient(c.config)
 	c.AuditEntry = NewAuditEntryClient(c.config)
 	c.Cart = NewCartClient(c.config)
 	c.CartAddress = NewCartAddressClient(c.config)
@@ -198,6 +208,8 @@ func (c *Client) init() {
 	c.InventoryLevel = NewInventoryLevelClient(c.config)
 	c.Invoice = NewInvoiceClient(c.config)
 	c.InvoiceCounter = NewInvoiceCounterClient(c.config)
+	c.JournalEntry = NewJournalEntryClient(c.config)
+	c.JournalLine = NewJournalLineClient(c.config)
 	c.Location = NewLocationClient(c.config)
 	c.LoginThrottle = NewLoginThrottleClient(c.config)
 	c.MediaObject = NewMediaObjectClient(c.config)
@@ -320,6 +332,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		ctx:                    ctx,
 		config:                 cfg,
 		APIKey:                 NewAPIKeyClient(cfg),
+		AccountingAccount:      NewAccountingAccountClient(cfg),
 		AuditEntry:             NewAuditEntryClient(cfg),
 		Cart:                   NewCartClient(cfg),
 		CartAddress:            NewCartAddressClient(cfg),
@@ -338,6 +351,8 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		InventoryLevel:         NewInventoryLevelClient(cfg),
 		Invoice:                NewInvoiceClient(cfg),
 		InvoiceCounter:         NewInvoiceCounterClient(cfg),
+		JournalEntry:           NewJournalEntryClient(cfg),
+		JournalLine:            NewJournalLineClient(cfg),
 		Location:               NewLocationClient(cfg),
 		LoginThrottle:          NewLoginThrottleClient(cfg),
 		MediaObject:            NewMediaObjectClient(cfg),
@@ -387,6 +402,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		ctx:                    ctx,
 		config:                 cfg,
 		APIKey:                 NewAPIKeyClient(cfg),
+		AccountingAccount:      NewAccountingAccountClient(cfg),
 		AuditEntry:             NewAuditEntryClient(cfg),
 		Cart:                   NewCartClient(cfg),
 		CartAddress:            NewCartAddressClient(cfg),
@@ -405,6 +421,8 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		InventoryLevel:         NewInventoryLevelClient(cfg),
 		Invoice:                NewInvoiceClient(cfg),
 		InvoiceCounter:         NewInvoiceCounterClient(cfg),
+		JournalEntry:           NewJournalEntryClient(cfg),
+		JournalLine:            NewJournalLineClient(cfg),
 		Location:               NewLocationClient(cfg),
 		LoginThrottle:          NewLoginThrottleClient(cfg),
 		MediaObject:            NewMediaObjectClient(cfg),
@@ -463,16 +481,16 @@ func (c *Client) Close() error {
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
-		c.APIKey, c.AuditEntry, c.Cart, c.CartAddress, c.CartLine, c.Collection,
-		c.CollectionProduct, c.CompletionAttempt, c.Customer, c.CustomerAddress,
-		c.Discount, c.DiscountUsage, c.Event, c.Fulfillment, c.Image,
-		c.InventoryAdjustment, c.InventoryLevel, c.Invoice, c.InvoiceCounter,
-		c.Location, c.LoginThrottle, c.MediaObject, c.Menu, c.MenuItem, c.Order,
-		c.OrderEvent, c.OrderLine, c.Page, c.PermissionGroup, c.Product,
-		c.ProductOption, c.ProductTag, c.ProductVariant, c.Refund, c.Session,
-		c.ShippingRate, c.ShippingZone, c.Shop, c.SigningKey, c.StaffMember,
-		c.StagedUpload, c.StorefrontAccessToken, c.TaxRate, c.TestPayment,
-		c.VariantPrice, c.WebhookDelivery, c.WebhookDeliveryAttempt,
+		c.APIKey, c.AccountingAccount, c.AuditEntry, c.Cart, c.CartAddress, c.CartLine,
+		c.Collection, c.CollectionProduct, c.CompletionAttempt, c.Customer,
+		c.CustomerAddress, c.Discount, c.DiscountUsage, c.Event, c.Fulfillment,
+		c.Image, c.InventoryAdjustment, c.InventoryLevel, c.Invoice, c.InvoiceCounter,
+		c.JournalEntry, c.JournalLine, c.Location, c.LoginThrottle, c.MediaObject,
+		c.Menu, c.MenuItem, c.Order, c.OrderEvent, c.OrderLine, c.Page,
+		c.PermissionGroup, c.Product, c.ProductOption, c.ProductTag, c.ProductVariant,
+		c.Refund, c.Session, c.ShippingRate, c.ShippingZone, c.Shop, c.SigningKey,
+		c.StaffMember, c.StagedUpload, c.StorefrontAccessToken, c.TaxRate,
+		c.TestPayment, c.VariantPrice, c.WebhookDelivery, c.WebhookDeliveryAttempt,
 		c.WebhookSubscription,
 	} {
 		n.Use(hooks...)
@@ -483,16 +501,16 @@ func (c *Client) Use(hooks ...Hook) {
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
-		c.APIKey, c.AuditEntry, c.Cart, c.CartAddress, c.CartLine, c.Collection,
-		c.CollectionProduct, c.CompletionAttempt, c.Customer, c.CustomerAddress,
-		c.Discount, c.DiscountUsage, c.Event, c.Fulfillment, c.Image,
-		c.InventoryAdjustment, c.InventoryLevel, c.Invoice, c.InvoiceCounter,
-		c.Location, c.LoginThrottle, c.MediaObject, c.Menu, c.MenuItem, c.Order,
-		c.OrderEvent, c.OrderLine, c.Page, c.PermissionGroup, c.Product,
-		c.ProductOption, c.ProductTag, c.ProductVariant, c.Refund, c.Session,
-		c.ShippingRate, c.ShippingZone, c.Shop, c.SigningKey, c.StaffMember,
-		c.StagedUpload, c.StorefrontAccessToken, c.TaxRate, c.TestPayment,
-		c.VariantPrice, c.WebhookDelivery, c.WebhookDeliveryAttempt,
+		c.APIKey, c.AccountingAccount, c.AuditEntry, c.Cart, c.CartAddress, c.CartLine,
+		c.Collection, c.CollectionProduct, c.CompletionAttempt, c.Customer,
+		c.CustomerAddress, c.Discount, c.DiscountUsage, c.Event, c.Fulfillment,
+		c.Image, c.InventoryAdjustment, c.InventoryLevel, c.Invoice, c.InvoiceCounter,
+		c.JournalEntry, c.JournalLine, c.Location, c.LoginThrottle, c.MediaObject,
+		c.Menu, c.MenuItem, c.Order, c.OrderEvent, c.OrderLine, c.Page,
+		c.PermissionGroup, c.Product, c.ProductOption, c.ProductTag, c.ProductVariant,
+		c.Refund, c.Session, c.ShippingRate, c.ShippingZone, c.Shop, c.SigningKey,
+		c.StaffMember, c.StagedUpload, c.StorefrontAccessToken, c.TaxRate,
+		c.TestPayment, c.VariantPrice, c.WebhookDelivery, c.WebhookDeliveryAttempt,
 		c.WebhookSubscription,
 	} {
 		n.Intercept(interceptors...)
@@ -504,6 +522,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 	switch m := m.(type) {
 	case *APIKeyMutation:
 		return c.APIKey.mutate(ctx, m)
+	case *AccountingAccountMutation:
+		return c.AccountingAccount.mutate(ctx, m)
 	case *AuditEntryMutation:
 		return c.AuditEntry.mutate(ctx, m)
 	case *CartMutation:
@@ -540,6 +560,10 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Invoice.mutate(ctx, m)
 	case *InvoiceCounterMutation:
 		return c.InvoiceCounter.mutate(ctx, m)
+	case *JournalEntryMutation:
+		return c.JournalEntry.mutate(ctx, m)
+	case *JournalLineMutation:
+		return c.JournalLine.mutate(ctx, m)
 	case *LocationMutation:
 		return c.Location.mutate(ctx, m)
 	case *LoginThrottleMutation:
@@ -733,6 +757,139 @@ func (c *APIKeyClient) mutate(ctx context.Context, m *APIKeyMutation) (Value, er
 		return (&APIKeyDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown APIKey mutation op: %q", m.Op())
+	}
+}
+
+// AccountingAccountClient is a client for the AccountingAccount schema.
+type AccountingAccountClient struct {
+	config
+}
+
+// NewAccountingAccountClient returns a client for the AccountingAccount from the given config.
+func NewAccountingAccountClient(c config) *AccountingAccountClient {
+	return &AccountingAccountClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `accountingaccount.Hooks(f(g(h())))`.
+func (c *AccountingAccountClient) Use(hooks ...Hook) {
+	c.hooks.AccountingAccount = append(c.hooks.AccountingAccount, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `accountingaccount.Intercept(f(g(h())))`.
+func (c *AccountingAccountClient) Intercept(interceptors ...Interceptor) {
+	c.inters.AccountingAccount = append(c.inters.AccountingAccount, interceptors...)
+}
+
+// Create returns a builder for creating a AccountingAccount entity.
+func (c *AccountingAccountClient) Create() *AccountingAccountCreate {
+	mutation := newAccountingAccountMutation(c.config, OpCreate)
+	return &AccountingAccountCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of AccountingAccount entities.
+func (c *AccountingAccountClient) CreateBulk(builders ...*AccountingAccountCreate) *AccountingAccountCreateBulk {
+	return &AccountingAccountCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *AccountingAccountClient) MapCreateBulk(slice any, setFunc func(*AccountingAccountCreate, int)) *AccountingAccountCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &AccountingAccountCreateBulk{err: fmt.Errorf("calling to AccountingAccountClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*AccountingAccountCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &AccountingAccountCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for AccountingAccount.
+func (c *AccountingAccountClient) Update() *AccountingAccountUpdate {
+	mutation := newAccountingAccountMutation(c.config, OpUpdate)
+	return &AccountingAccountUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *AccountingAccountClient) UpdateOne(_m *AccountingAccount) *AccountingAccountUpdateOne {
+	mutation := newAccountingAccountMutation(c.config, OpUpdateOne, withAccountingAccount(_m))
+	return &AccountingAccountUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *AccountingAccountClient) UpdateOneID(id int) *AccountingAccountUpdateOne {
+	mutation := newAccountingAccountMutation(c.config, OpUpdateOne, withAccountingAccountID(id))
+	return &AccountingAccountUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for AccountingAccount.
+func (c *AccountingAccountClient) Delete() *AccountingAccountDelete {
+	mutation := newAccountingAccountMutation(c.config, OpDelete)
+	return &AccountingAccountDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *AccountingAccountClient) DeleteOne(_m *AccountingAccount) *AccountingAccountDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *AccountingAccountClient) DeleteOneID(id int) *AccountingAccountDeleteOne {
+	builder := c.Delete().Where(accountingaccount.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &AccountingAccountDeleteOne{builder}
+}
+
+// Query returns a query builder for AccountingAccount.
+func (c *AccountingAccountClient) Query() *AccountingAccountQuery {
+	return &AccountingAccountQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeAccountingAccount},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a AccountingAccount entity by its id.
+func (c *AccountingAccountClient) Get(ctx context.Context, id int) (*AccountingAccount, error) {
+	return c.Query().Where(accountingaccount.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *AccountingAccountClient) GetX(ctx context.Context, id int) *AccountingAccount {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *AccountingAccountClient) Hooks() []Hook {
+	return c.hooks.AccountingAccount
+}
+
+// Interceptors returns the client interceptors.
+func (c *AccountingAccountClient) Interceptors() []Interceptor {
+	return c.inters.AccountingAccount
+}
+
+func (c *AccountingAccountClient) mutate(ctx context.Context, m *AccountingAccountMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&AccountingAccountCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&AccountingAccountUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&AccountingAccountUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&AccountingAccountDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown AccountingAccount mutation op: %q", m.Op())
 	}
 }
 
@@ -3351,6 +3508,304 @@ func (c *InvoiceCounterClient) mutate(ctx context.Context, m *InvoiceCounterMuta
 		return (&InvoiceCounterDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown InvoiceCounter mutation op: %q", m.Op())
+	}
+}
+
+// JournalEntryClient is a client for the JournalEntry schema.
+type JournalEntryClient struct {
+	config
+}
+
+// NewJournalEntryClient returns a client for the JournalEntry from the given config.
+func NewJournalEntryClient(c config) *JournalEntryClient {
+	return &JournalEntryClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `journalentry.Hooks(f(g(h())))`.
+func (c *JournalEntryClient) Use(hooks ...Hook) {
+	c.hooks.JournalEntry = append(c.hooks.JournalEntry, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `journalentry.Intercept(f(g(h())))`.
+func (c *JournalEntryClient) Intercept(interceptors ...Interceptor) {
+	c.inters.JournalEntry = append(c.inters.JournalEntry, interceptors...)
+}
+
+// Create returns a builder for creating a JournalEntry entity.
+func (c *JournalEntryClient) Create() *JournalEntryCreate {
+	mutation := newJournalEntryMutation(c.config, OpCreate)
+	return &JournalEntryCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of JournalEntry entities.
+func (c *JournalEntryClient) CreateBulk(builders ...*JournalEntryCreate) *JournalEntryCreateBulk {
+	return &JournalEntryCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *JournalEntryClient) MapCreateBulk(slice any, setFunc func(*JournalEntryCreate, int)) *JournalEntryCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &JournalEntryCreateBulk{err: fmt.Errorf("calling to JournalEntryClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*JournalEntryCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &JournalEntryCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for JournalEntry.
+func (c *JournalEntryClient) Update() *JournalEntryUpdate {
+	mutation := newJournalEntryMutation(c.config, OpUpdate)
+	return &JournalEntryUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *JournalEntryClient) UpdateOne(_m *JournalEntry) *JournalEntryUpdateOne {
+	mutation := newJournalEntryMutation(c.config, OpUpdateOne, withJournalEntry(_m))
+	return &JournalEntryUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *JournalEntryClient) UpdateOneID(id int) *JournalEntryUpdateOne {
+	mutation := newJournalEntryMutation(c.config, OpUpdateOne, withJournalEntryID(id))
+	return &JournalEntryUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for JournalEntry.
+func (c *JournalEntryClient) Delete() *JournalEntryDelete {
+	mutation := newJournalEntryMutation(c.config, OpDelete)
+	return &JournalEntryDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *JournalEntryClient) DeleteOne(_m *JournalEntry) *JournalEntryDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *JournalEntryClient) DeleteOneID(id int) *JournalEntryDeleteOne {
+	builder := c.Delete().Where(journalentry.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &JournalEntryDeleteOne{builder}
+}
+
+// Query returns a query builder for JournalEntry.
+func (c *JournalEntryClient) Query() *JournalEntryQuery {
+	return &JournalEntryQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeJournalEntry},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a JournalEntry entity by its id.
+func (c *JournalEntryClient) Get(ctx context.Context, id int) (*JournalEntry, error) {
+	return c.Query().Where(journalentry.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *JournalEntryClient) GetX(ctx context.Context, id int) *JournalEntry {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryLines queries the lines edge of a JournalEntry.
+func (c *JournalEntryClient) QueryLines(_m *JournalEntry) *JournalLineQuery {
+	query := (&JournalLineClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(journalentry.Table, journalentry.FieldID, id),
+			sqlgraph.To(journalline.Table, journalline.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, journalentry.LinesTable, journalentry.LinesColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *JournalEntryClient) Hooks() []Hook {
+	return c.hooks.JournalEntry
+}
+
+// Interceptors returns the client interceptors.
+func (c *JournalEntryClient) Interceptors() []Interceptor {
+	return c.inters.JournalEntry
+}
+
+func (c *JournalEntryClient) mutate(ctx context.Context, m *JournalEntryMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&JournalEntryCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&JournalEntryUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&JournalEntryUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&JournalEntryDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown JournalEntry mutation op: %q", m.Op())
+	}
+}
+
+// JournalLineClient is a client for the JournalLine schema.
+type JournalLineClient struct {
+	config
+}
+
+// NewJournalLineClient returns a client for the JournalLine from the given config.
+func NewJournalLineClient(c config) *JournalLineClient {
+	return &JournalLineClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `journalline.Hooks(f(g(h())))`.
+func (c *JournalLineClient) Use(hooks ...Hook) {
+	c.hooks.JournalLine = append(c.hooks.JournalLine, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `journalline.Intercept(f(g(h())))`.
+func (c *JournalLineClient) Intercept(interceptors ...Interceptor) {
+	c.inters.JournalLine = append(c.inters.JournalLine, interceptors...)
+}
+
+// Create returns a builder for creating a JournalLine entity.
+func (c *JournalLineClient) Create() *JournalLineCreate {
+	mutation := newJournalLineMutation(c.config, OpCreate)
+	return &JournalLineCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of JournalLine entities.
+func (c *JournalLineClient) CreateBulk(builders ...*JournalLineCreate) *JournalLineCreateBulk {
+	return &JournalLineCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *JournalLineClient) MapCreateBulk(slice any, setFunc func(*JournalLineCreate, int)) *JournalLineCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &JournalLineCreateBulk{err: fmt.Errorf("calling to JournalLineClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*JournalLineCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &JournalLineCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for JournalLine.
+func (c *JournalLineClient) Update() *JournalLineUpdate {
+	mutation := newJournalLineMutation(c.config, OpUpdate)
+	return &JournalLineUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *JournalLineClient) UpdateOne(_m *JournalLine) *JournalLineUpdateOne {
+	mutation := newJournalLineMutation(c.config, OpUpdateOne, withJournalLine(_m))
+	return &JournalLineUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *JournalLineClient) UpdateOneID(id int) *JournalLineUpdateOne {
+	mutation := newJournalLineMutation(c.config, OpUpdateOne, withJournalLineID(id))
+	return &JournalLineUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for JournalLine.
+func (c *JournalLineClient) Delete() *JournalLineDelete {
+	mutation := newJournalLineMutation(c.config, OpDelete)
+	return &JournalLineDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *JournalLineClient) DeleteOne(_m *JournalLine) *JournalLineDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *JournalLineClient) DeleteOneID(id int) *JournalLineDeleteOne {
+	builder := c.Delete().Where(journalline.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &JournalLineDeleteOne{builder}
+}
+
+// Query returns a query builder for JournalLine.
+func (c *JournalLineClient) Query() *JournalLineQuery {
+	return &JournalLineQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeJournalLine},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a JournalLine entity by its id.
+func (c *JournalLineClient) Get(ctx context.Context, id int) (*JournalLine, error) {
+	return c.Query().Where(journalline.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *JournalLineClient) GetX(ctx context.Context, id int) *JournalLine {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryEntry queries the entry edge of a JournalLine.
+func (c *JournalLineClient) QueryEntry(_m *JournalLine) *JournalEntryQuery {
+	query := (&JournalEntryClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(journalline.Table, journalline.FieldID, id),
+			sqlgraph.To(journalentry.Table, journalentry.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, journalline.EntryTable, journalline.EntryColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *JournalLineClient) Hooks() []Hook {
+	return c.hooks.JournalLine
+}
+
+// Interceptors returns the client interceptors.
+func (c *JournalLineClient) Interceptors() []Interceptor {
+	return c.inters.JournalLine
+}
+
+func (c *JournalLineClient) mutate(ctx context.Context, m *JournalLineMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&JournalLineCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&JournalLineUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&JournalLineUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&JournalLineDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown JournalLine mutation op: %q", m.Op())
 	}
 }
 
@@ -7694,26 +8149,26 @@ func (c *WebhookSubscriptionClient) mutate(ctx context.Context, m *WebhookSubscr
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		APIKey, AuditEntry, Cart, CartAddress, CartLine, Collection, CollectionProduct,
-		CompletionAttempt, Customer, CustomerAddress, Discount, DiscountUsage, Event,
-		Fulfillment, Image, InventoryAdjustment, InventoryLevel, Invoice,
-		InvoiceCounter, Location, LoginThrottle, MediaObject, Menu, MenuItem, Order,
-		OrderEvent, OrderLine, Page, PermissionGroup, Product, ProductOption,
-		ProductTag, ProductVariant, Refund, Session, ShippingRate, ShippingZone, Shop,
-		SigningKey, StaffMember, StagedUpload, StorefrontAccessToken, TaxRate,
-		TestPayment, VariantPrice, WebhookDelivery, WebhookDeliveryAttempt,
-		WebhookSubscription []ent.Hook
+		APIKey, AccountingAccount, AuditEntry, Cart, CartAddress, CartLine, Collection,
+		CollectionProduct, CompletionAttempt, Customer, CustomerAddress, Discount,
+		DiscountUsage, Event, Fulfillment, Image, InventoryAdjustment, InventoryLevel,
+		Invoice, InvoiceCounter, JournalEntry, JournalLine, Location, LoginThrottle,
+		MediaObject, Menu, MenuItem, Order, OrderEvent, OrderLine, Page,
+		PermissionGroup, Product, ProductOption, ProductTag, ProductVariant, Refund,
+		Session, ShippingRate, ShippingZone, Shop, SigningKey, StaffMember,
+		StagedUpload, StorefrontAccessToken, TaxRate, TestPayment, VariantPrice,
+		WebhookDelivery, WebhookDeliveryAttempt, WebhookSubscription []ent.Hook
 	}
 	inters struct {
-		APIKey, AuditEntry, Cart, CartAddress, CartLine, Collection, CollectionProduct,
-		CompletionAttempt, Customer, CustomerAddress, Discount, DiscountUsage, Event,
-		Fulfillment, Image, InventoryAdjustment, InventoryLevel, Invoice,
-		InvoiceCounter, Location, LoginThrottle, MediaObject, Menu, MenuItem, Order,
-		OrderEvent, OrderLine, Page, PermissionGroup, Product, ProductOption,
-		ProductTag, ProductVariant, Refund, Session, ShippingRate, ShippingZone, Shop,
-		SigningKey, StaffMember, StagedUpload, StorefrontAccessToken, TaxRate,
-		TestPayment, VariantPrice, WebhookDelivery, WebhookDeliveryAttempt,
-		WebhookSubscription []ent.Interceptor
+		APIKey, AccountingAccount, AuditEntry, Cart, CartAddress, CartLine, Collection,
+		CollectionProduct, CompletionAttempt, Customer, CustomerAddress, Discount,
+		DiscountUsage, Event, Fulfillment, Image, InventoryAdjustment, InventoryLevel,
+		Invoice, InvoiceCounter, JournalEntry, JournalLine, Location, LoginThrottle,
+		MediaObject, Menu, MenuItem, Order, OrderEvent, OrderLine, Page,
+		PermissionGroup, Product, ProductOption, ProductTag, ProductVariant, Refund,
+		Session, ShippingRate, ShippingZone, Shop, SigningKey, StaffMember,
+		StagedUpload, StorefrontAccessToken, TaxRate, TestPayment, VariantPrice,
+		WebhookDelivery, WebhookDeliveryAttempt, WebhookSubscription []ent.Interceptor
 	}
 )
 

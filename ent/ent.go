@@ -12,6 +12,7 @@ import (
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
+	"github.com/emporium/emporium/ent/accountingaccount"
 	"github.com/emporium/emporium/ent/apikey"
 	"github.com/emporium/emporium/ent/auditentry"
 	"github.com/emporium/emporium/ent/cart"
@@ -31,6 +32,8 @@ import (
 	"github.com/emporium/emporium/ent/inventorylevel"
 	"github.com/emporium/emporium/ent/invoice"
 	"github.com/emporium/emporium/ent/invoicecounter"
+	"github.com/emporium/emporium/ent/journalentry"
+	"github.com/emporium/emporium/ent/journalline"
 	"github.com/emporium/emporium/ent/location"
 	"github.com/emporium/emporium/ent/loginthrottle"
 	"github.com/emporium/emporium/ent/mediaobject"
@@ -121,6 +124,7 @@ func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
 			apikey.Table:                 apikey.ValidColumn,
+			accountingaccount.Table:      accountingaccount.ValidColumn,
 			auditentry.Table:             auditentry.ValidColumn,
 			cart.Table:                   cart.ValidColumn,
 			cartaddress.Table:            cartaddress.ValidColumn,
@@ -139,6 +143,8 @@ func checkColumn(t, c string) error {
 			inventorylevel.Table:         inventorylevel.ValidColumn,
 			invoice.Table:                invoice.ValidColumn,
 			invoicecounter.Table:         invoicecounter.ValidColumn,
+			journalentry.Table:           journalentry.ValidColumn,
+			journalline.Table:            journalline.ValidColumn,
 			location.Table:               location.ValidColumn,
 			loginthrottle.Table:          loginthrottle.ValidColumn,
 			mediaobject.Table:            mediaobject.ValidColumn,

@@ -23,6 +23,8 @@ import (
 	"github.com/emporium/emporium/ent/inventorylevel"
 	"github.com/emporium/emporium/ent/invoice"
 	"github.com/emporium/emporium/ent/invoicecounter"
+	"github.com/emporium/emporium/ent/journalentry"
+	"github.com/emporium/emporium/ent/journalline"
 	"github.com/emporium/emporium/ent/location"
 	"github.com/emporium/emporium/ent/loginthrottle"
 	"github.com/emporium/emporium/ent/mediaobject"
@@ -552,6 +554,38 @@ func init() {
 	invoicecounterDescLast := invoicecounterFields[2].Descriptor()
 	// invoicecounter.DefaultLast holds the default value on creation for the last field.
 	invoicecounter.DefaultLast = invoicecounterDescLast.Default.(int64)
+	journalentryFields := schema.JournalEntry{}.Fields()
+	_ = journalentryFields
+	// journalentryDescPaymentReference is the schema descriptor for payment_reference field.
+	journalentryDescPaymentReference := journalentryFields[4].Descriptor()
+	// journalentry.DefaultPaymentReference holds the default value on creation for the payment_reference field.
+	journalentry.DefaultPaymentReference = journalentryDescPaymentReference.Default.(string)
+	// journalentryDescMemo is the schema descriptor for memo field.
+	journalentryDescMemo := journalentryFields[5].Descriptor()
+	// journalentry.DefaultMemo holds the default value on creation for the memo field.
+	journalentry.DefaultMemo = journalentryDescMemo.Default.(string)
+	// journalentryDescCreatedAt is the schema descriptor for created_at field.
+	journalentryDescCreatedAt := journalentryFields[6].Descriptor()
+	// journalentry.DefaultCreatedAt holds the default value on creation for the created_at field.
+	journalentry.DefaultCreatedAt = journalentryDescCreatedAt.Default.(func() time.Time)
+	journallineFields := schema.JournalLine{}.Fields()
+	_ = journallineFields
+	// journallineDescAccountName is the schema descriptor for account_name field.
+	journallineDescAccountName := journallineFields[3].Descriptor()
+	// journalline.DefaultAccountName holds the default value on creation for the account_name field.
+	journalline.DefaultAccountName = journallineDescAccountName.Default.(string)
+	// journallineDescDebit is the schema descriptor for debit field.
+	journallineDescDebit := journallineFields[4].Descriptor()
+	// journalline.DefaultDebit holds the default value on creation for the debit field.
+	journalline.DefaultDebit = journallineDescDebit.Default.(int64)
+	// journallineDescCredit is the schema descriptor for credit field.
+	journallineDescCredit := journallineFields[5].Descriptor()
+	// journalline.DefaultCredit holds the default value on creation for the credit field.
+	journalline.DefaultCredit = journallineDescCredit.Default.(int64)
+	// journallineDescMemo is the schema descriptor for memo field.
+	journallineDescMemo := journallineFields[7].Descriptor()
+	// journalline.DefaultMemo holds the default value on creation for the memo field.
+	journalline.DefaultMemo = journallineDescMemo.Default.(string)
 	locationFields := schema.Location{}.Fields()
 	_ = locationFields
 	// locationDescName is the schema descriptor for name field.

@@ -16,6 +16,8 @@ type Tx struct {
 	config
 	// APIKey is the client for interacting with the APIKey builders.
 	APIKey *APIKeyClient
+	// AccountingAccount is the client for interacting with the AccountingAccount builders.
+	AccountingAccount *AccountingAccountClient
 	// AuditEntry is the client for interacting with the AuditEntry builders.
 	AuditEntry *AuditEntryClient
 	// Cart is the client for interacting with the Cart builders.
@@ -52,6 +54,10 @@ type Tx struct {
 	Invoice *InvoiceClient
 	// InvoiceCounter is the client for interacting with the InvoiceCounter builders.
 	InvoiceCounter *InvoiceCounterClient
+	// JournalEntry is the client for interacting with the JournalEntry builders.
+	JournalEntry *JournalEntryClient
+	// JournalLine is the client for interacting with the JournalLine builders.
+	JournalLine *JournalLineClient
 	// Location is the client for interacting with the Location builders.
 	Location *LocationClient
 	// LoginThrottle is the client for interacting with the LoginThrottle builders.
@@ -242,6 +248,7 @@ func (tx *Tx) Client() *Client {
 
 func (tx *Tx) init() {
 	tx.APIKey = NewAPIKeyClient(tx.config)
+	tx.AccountingAccount = NewAccountingAccountClient(tx.config)
 	tx.AuditEntry = NewAuditEntryClient(tx.config)
 	tx.Cart = NewCartClient(tx.config)
 	tx.CartAddress = NewCartAddressClient(tx.config)
@@ -260,6 +267,8 @@ func (tx *Tx) init() {
 	tx.InventoryLevel = NewInventoryLevelClient(tx.config)
 	tx.Invoice = NewInvoiceClient(tx.config)
 	tx.InvoiceCounter = NewInvoiceCounterClient(tx.config)
+	tx.JournalEntry = NewJournalEntryClient(tx.config)
+	tx.JournalLine = NewJournalLineClient(tx.config)
 	tx.Location = NewLocationClient(tx.config)
 	tx.LoginThrottle = NewLoginThrottleClient(tx.config)
 	tx.MediaObject = NewMediaObjectClient(tx.config)

@@ -57,6 +57,10 @@ const (
 	CustomersDelete       = "customers/delete"
 )
 
+// AccountingJournalEntry is recorded with each journal entry posted (package journal), so that an
+// accounting system can follow the books live.
+const AccountingJournalEntry = "accounting/journal_entry"
+
 // WebhookSubscriptionsFailing is recorded when a webhook subscription is marked failing: it tells the
 // staff (an email) and stays in the event log. It is not in Topics, so no subscription can take it: the
 // failing subscription's own receiver is the one not answering, and a partner's other subscriptions
@@ -68,6 +72,7 @@ var Topics = []string{OrdersCreate, OrdersPaid, OrdersCancelled, OrdersFulfilled
 	FulfillmentsCreate, RefundsCreate, ProductsCreate, ProductsUpdate, ProductsDelete, CustomersCreate,
 	OrdersUpdated, FulfillmentsUpdate, CollectionsCreate, CollectionsUpdate, CollectionsDelete, CustomersUpdate,
 	DiscountsCreate, DiscountsUpdate, DiscountsDelete, CartsCreate, CartsUpdate, InventoryLevelsUpdate, CustomersDelete,
+	AccountingJournalEntry,
 }
 
 // Recorder writes events.

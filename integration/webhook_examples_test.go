@@ -31,6 +31,7 @@ var exampleTopics = []string{
 	events.CustomersCreate, events.CustomersUpdate, events.CustomersDelete,
 	events.DiscountsCreate, events.DiscountsUpdate, events.DiscountsDelete,
 	events.CartsCreate, events.CartsUpdate, events.InventoryLevelsUpdate,
+	events.AccountingJournalEntry,
 }
 
 const docsPath = "../docs/webhooks.md"

@@ -25,6 +25,7 @@ import (
 	"github.com/emporium/emporium/ent/productvariant"
 	"github.com/emporium/emporium/events"
 	"github.com/emporium/emporium/failpoint"
+	"github.com/emporium/emporium/journal"
 	"github.com/emporium/emporium/money"
 	"github.com/emporium/emporium/payments"
 	"github.com/emporium/emporium/tax"
@@ -346,6 +347,9 @@ func (s *Service) place(ctx context.Context, tx *ent.Tx, c *ent.Cart, p *carts.P
 	if err := event(ctx, tx, order.ID, "order_created", "", ""); err != nil {
 		return nil, nil, err
 	}
+	if err := journal.Book(ctx, tx, s.events, journal.OrderPlaced(order)); err != nil {
+		return nil, nil, err
+	}
 	return order, nil, nil
 }
 
@@ -503,6 +507,11 @@ func (s *Service) settle(ctx context.Context, attemptID string, from completiona
 		if err := u.Exec(ctx); err != nil {
 			return err
 		}
+		if financial == "PAID" {
+			if err := journal.Book(ctx, tx, s.events, journal.PaymentCaptured(order, order.Total, reference)); err != nil {
+				return err
+			}
+		}
 		if kind != "" {
 			if err := event(ctx, tx, order.ID, kind, "", ""); err != nil {
 				return err
@@ -561,6 +570,9 @@ func (s *Service) refuse(ctx context.Context, attemptID string, from completiona
 		// The voided order gives up its claim on the cart.
 		if err := tx.Order.UpdateOneID(order.ID).SetFinancialStatus(entorder.FinancialStatusVOIDED).SetCancelledAt(time.Now()).
 			SetCancelReason(entorder.CancelReasonDECLINED).SetCartID(order.CartID + ":void:" + newID("v")).AddVersion(1).Exec(ctx); err != nil {
+			return err
+		}
+		if err := journal.Book(ctx, tx, s.events, journal.Cancelled(order)); err != nil {
 			return err
 		}
 		if from == completionattempt.StatusPROCESSING {

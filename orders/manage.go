@@ -12,6 +12,7 @@ import (
 	entorder "github.com/emporium/emporium/ent/order"
 	"github.com/emporium/emporium/events"
 	"github.com/emporium/emporium/gid"
+	"github.com/emporium/emporium/journal"
 	"github.com/emporium/emporium/money"
 	"github.com/emporium/emporium/payments"
 	"github.com/emporium/emporium/validation"
@@ -168,6 +169,9 @@ func (s *Service) cancel(ctx context.Context, tx *ent.Tx, o *ent.Order, in Cance
 			if err != nil {
 				return err
 			}
+			if err := journal.BookRefund(ctx, tx, s.events, o, r); err != nil {
+				return err
+			}
 			u.AddTotalRefunded(left).SetFinancialStatus(entorder.FinancialStatusREFUNDED)
 			if err := eventWith(ctx, tx, o.ID, EventRefundCreated, note, actor, map[string]any{
 				"refundId": gid.Encode("Refund", r.ID), "amount": left}); err != nil {
@@ -188,6 +192,9 @@ func (s *Service) cancel(ctx context.Context, tx *ent.Tx, o *ent.Order, in Cance
 			}
 		}
 		u.SetFinancialStatus(entorder.FinancialStatusVOIDED)
+		if err := journal.Book(ctx, tx, s.events, journal.Cancelled(o)); err != nil {
+			return err
+		}
 	}
 	if err := u.Exec(ctx); err != nil {
 		return err
@@ -515,6 +522,9 @@ func (s *Service) refund(ctx context.Context, tx *ent.Tx, o *ent.Order, units, r
 	if err != nil {
 		return nil, err
 	}
+	if err := journal.BookRefund(ctx, tx, s.events, o, r); err != nil {
+		return nil, err
+	}
 	u := tx.Order.UpdateOneID(o.ID).AddTotalRefunded(amount).AddShippingRefunded(shipping).
 		SetFulfillmentStatus(fulfillmentStatus(o.Edges.Lines))
 	if amount > 0 {
@@ -563,6 +573,9 @@ func (s *Service) MarkAsPaid(ctx context.Context, id int, actor string) (*ent.Or
 			}
 		}
 		if err := tx.Order.UpdateOneID(o.ID).SetFinancialStatus(entorder.FinancialStatusPAID).SetTotalPaid(o.Total).Exec(ctx); err != nil {
+			return nil, err
+		}
+		if err := journal.Book(ctx, tx, s.events, journal.PaymentCaptured(o, o.Total, o.PaymentReference)); err != nil {
 			return nil, err
 		}
 		if err := event(ctx, tx, o.ID, EventMarkedPaid, "", actor); err != nil {

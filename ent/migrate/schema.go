@@ -28,6 +28,19 @@ var (
 		Columns:    APIKeysColumns,
 		PrimaryKey: []*schema.Column{APIKeysColumns[0]},
 	}
+	// AccountingAccountsColumns holds the columns for the "accounting_accounts" table.
+	AccountingAccountsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "role", Type: field.TypeString, Unique: true},
+		{Name: "code", Type: field.TypeString},
+		{Name: "name", Type: field.TypeString},
+	}
+	// AccountingAccountsTable holds the schema information for the "accounting_accounts" table.
+	AccountingAccountsTable = &schema.Table{
+		Name:       "accounting_accounts",
+		Columns:    AccountingAccountsColumns,
+		PrimaryKey: []*schema.Column{AccountingAccountsColumns[0]},
+	}
 	// AuditEntriesColumns holds the columns for the "audit_entries" table.
 	AuditEntriesColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -619,6 +632,61 @@ var (
 				Name:    "invoicecounter_kind_year",
 				Unique:  true,
 				Columns: []*schema.Column{InvoiceCountersColumns[1], InvoiceCountersColumns[2]},
+			},
+		},
+	}
+	// JournalEntriesColumns holds the columns for the "journal_entries" table.
+	JournalEntriesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "kind", Type: field.TypeString},
+		{Name: "currency", Type: field.TypeString},
+		{Name: "order_id", Type: field.TypeInt, Nullable: true},
+		{Name: "refund_id", Type: field.TypeInt, Nullable: true},
+		{Name: "payment_reference", Type: field.TypeString, Default: ""},
+		{Name: "memo", Type: field.TypeString, Default: ""},
+		{Name: "created_at", Type: field.TypeTime},
+	}
+	// JournalEntriesTable holds the schema information for the "journal_entries" table.
+	JournalEntriesTable = &schema.Table{
+		Name:       "journal_entries",
+		Columns:    JournalEntriesColumns,
+		PrimaryKey: []*schema.Column{JournalEntriesColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "journalentry_created_at_id",
+				Unique:  false,
+				Columns: []*schema.Column{JournalEntriesColumns[7], JournalEntriesColumns[0]},
+			},
+			{
+				Name:    "journalentry_order_id",
+				Unique:  false,
+				Columns: []*schema.Column{JournalEntriesColumns[3]},
+			},
+		},
+	}
+	// JournalLinesColumns holds the columns for the "journal_lines" table.
+	JournalLinesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "account", Type: field.TypeString},
+		{Name: "account_code", Type: field.TypeString},
+		{Name: "account_name", Type: field.TypeString, Default: ""},
+		{Name: "debit", Type: field.TypeInt64, Default: 0},
+		{Name: "credit", Type: field.TypeInt64, Default: 0},
+		{Name: "currency", Type: field.TypeString},
+		{Name: "memo", Type: field.TypeString, Default: ""},
+		{Name: "entry_id", Type: field.TypeInt},
+	}
+	// JournalLinesTable holds the schema information for the "journal_lines" table.
+	JournalLinesTable = &schema.Table{
+		Name:       "journal_lines",
+		Columns:    JournalLinesColumns,
+		PrimaryKey: []*schema.Column{JournalLinesColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "journal_lines_journal_entries_lines",
+				Columns:    []*schema.Column{JournalLinesColumns[8]},
+				RefColumns: []*schema.Column{JournalEntriesColumns[0]},
+				OnDelete:   schema.Cascade,
 			},
 		},
 	}
@@ -1482,6 +1550,7 @@ var (
 	// Tables holds all the tables in the schema.
 	Tables = []*schema.Table{
 		APIKeysTable,
+		AccountingAccountsTable,
 		AuditEntriesTable,
 		CartsTable,
 		CartAddressesTable,
@@ -1500,6 +1569,8 @@ var (
 		InventoryLevelsTable,
 		InvoicesTable,
 		InvoiceCountersTable,
+		JournalEntriesTable,
+		JournalLinesTable,
 		LocationsTable,
 		LoginThrottlesTable,
 		MediaObjectsTable,
@@ -1544,6 +1615,7 @@ func init() {
 	ImagesTable.ForeignKeys[0].RefTable = ProductsTable
 	InventoryLevelsTable.ForeignKeys[0].RefTable = LocationsTable
 	InventoryLevelsTable.ForeignKeys[1].RefTable = ProductVariantsTable
+	JournalLinesTable.ForeignKeys[0].RefTable = JournalEntriesTable
 	MenuItemsTable.ForeignKeys[0].RefTable = MenusTable
 	MenuItemsTable.ForeignKeys[1].RefTable = MenuItemsTable
 	OrderEventsTable.ForeignKeys[0].RefTable = OrdersTable

@@ -9,6 +9,9 @@ import (
 // APIKey is the predicate function for apikey builders.
 type APIKey func(*sql.Selector)
 
+// AccountingAccount is the predicate function for accountingaccount builders.
+type AccountingAccount func(*sql.Selector)
+
 // AuditEntry is the predicate function for auditentry builders.
 type AuditEntry func(*sql.Selector)
 
@@ -62,6 +65,12 @@ type Invoice func(*sql.Selector)
 
 // InvoiceCounter is the predicate function for invoicecounter builders.
 type InvoiceCounter func(*sql.Selector)
+
+// JournalEntry is the predicate function for journalentry builders.
+type JournalEntry func(*sql.Selector)
+
+// JournalLine is the predicate function for journalline builders.
+type JournalLine func(*sql.Selector)
 
 // Location is the predicate function for location builders.
 type Location func(*sql.Selector)

@@ -81,6 +81,18 @@ type ComplexityRoot struct {
 		Handle      func(childComplexity int) int
 	}
 
+	AccountingAccount struct {
+		Code func(childComplexity int) int
+		Name func(childComplexity int) int
+		Role func(childComplexity int) int
+		Type func(childComplexity int) int
+	}
+
+	AccountingMappingUpdatePayload struct {
+		Accounts   func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
 	ApiKey struct {
 		CreatedAt   func(childComplexity int) int
 		ExpiresAt   func(childComplexity int) int
@@ -892,6 +904,7 @@ type ComplexityRoot struct {
 	Mutation struct {
 		APIKeyCreate                      func(childComplexity int, input model.APIKeyCreateInput) int
 		APIKeyRevoke                      func(childComplexity int, id string) int
+		AccountingMappingUpdate           func(childComplexity int, mappings []*model.AccountingMappingInput) int
 		CartAttributesUpdate              func(childComplexity int, cartID string, attributes []*model.AttributeInput) int
 		CartBillingAddressUpdate          func(childComplexity int, cartID string, billingAddress *model.MailingAddressInput) int
 		CartBuyerIdentityUpdate           func(childComplexity int, cartID string, buyerIdentity model.CartBuyerIdentityInput) int
@@ -1310,6 +1323,7 @@ type ComplexityRoot struct {
 
 	Query struct {
 		APIKeys                func(childComplexity int, first *int, after *string, last *int, before *string, reverse *bool) int
+		AccountingAccounts     func(childComplexity int) int
 		AuditLog               func(childComplexity int, first *int, after *string, last *int, before *string, reverse *bool) int
 		Cart                   func(childComplexity int, id string) int
 		CartCompletionAttempt  func(childComplexity int, attemptID string) int
@@ -1322,6 +1336,7 @@ type ComplexityRoot struct {
 		Discounts              func(childComplexity int, first *int, after *string, last *int, before *string, reverse *bool) int
 		InventoryAdjustments   func(childComplexity int, variantID string, first *int, after *string, last *int, before *string, reverse *bool) int
 		Invoices               func(childComplexity int, first *int, after *string, from *time.Time, to *time.Time) int
+		JournalExport          func(childComplexity int, from time.Time, to time.Time, format model.JournalExportFormat) int
 		Locations              func(childComplexity int, first *int, after *string, last *int, before *string, reverse *bool) int
 		Menu                   func(childComplexity int, handle string) int
 		Node                   func(childComplexity int, id string) int
@@ -1834,6 +1849,7 @@ type MutationResolver interface {
 	CustomerRecover(ctx context.Context, email string) (*model.CustomerRecoverPayload, error)
 	CustomerReset(ctx context.Context, id string, input model.CustomerResetInput) (*model.CustomerResetPayload, error)
 	CustomerResetByURL(ctx context.Context, resetURL string, password string) (*model.CustomerResetByURLPayload, error)
+	AccountingMappingUpdate(ctx context.Context, mappings []*model.AccountingMappingInput) (*model.AccountingMappingUpdatePayload, error)
 	StaffAccessTokenCreate(ctx context.Context, input model.StaffAccessTokenCreateInput) (*model.StaffAccessTokenCreatePayload, error)
 	StaffAccessTokenDelete(ctx context.Context) (*model.StaffAccessTokenDeletePayload, error)
 	StaffMemberCreate(ctx context.Context, input model.StaffMemberCreateInput) (*model.StaffMemberCreatePayload, error)
@@ -2010,6 +2026,8 @@ type ProductVariantResolver interface {
 type QueryResolver interface {
 	Node(ctx context.Context, id string) (model.Node, error)
 	Nodes(ctx context.Context, ids []string) ([]model.Node, error)
+	AccountingAccounts(ctx context.Context) ([]*model.AccountingAccount, error)
+	JournalExport(ctx context.Context, from time.Time, to time.Time, format model.JournalExportFormat) (string, error)
 	CurrentStaffMember(ctx context.Context) (*ent.StaffMember, error)
 	Customers(ctx context.Context, first *int, after *string, last *int, before *string, reverse *bool, query *string) (*model.CustomerConnection, error)
 	StaffMembers(ctx context.Context, first *int, after *string, last *int, before *string, reverse *bool) (*model.StaffMemberConnection, error)
@@ -2147,6 +2165,44 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AccessScope.Handle(childComplexity), true
+
+	case "AccountingAccount.code":
+		if e.ComplexityRoot.AccountingAccount.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccountingAccount.Code(childComplexity), true
+	case "AccountingAccount.name":
+		if e.ComplexityRoot.AccountingAccount.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccountingAccount.Name(childComplexity), true
+	case "AccountingAccount.role":
+		if e.ComplexityRoot.AccountingAccount.Role == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccountingAccount.Role(childComplexity), true
+	case "AccountingAccount.type":
+		if e.ComplexityRoot.AccountingAccount.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccountingAccount.Type(childComplexity), true
+
+	case "AccountingMappingUpdatePayload.accounts":
+		if e.ComplexityRoot.AccountingMappingUpdatePayload.Accounts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccountingMappingUpdatePayload.Accounts(childComplexity), true
+	case "AccountingMappingUpdatePayload.userErrors":
+		if e.ComplexityRoot.AccountingMappingUpdatePayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccountingMappingUpdatePayload.UserErrors(childComplexity), true
 
 	case "ApiKey.createdAt":
 		if e.ComplexityRoot.ApiKey.CreatedAt == nil {
@@ -5014,6 +5070,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.APIKeyRevoke(childComplexity, args["id"].(string)), true
+	case "Mutation.accountingMappingUpdate":
+		if e.ComplexityRoot.Mutation.AccountingMappingUpdate == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_accountingMappingUpdate_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AccountingMappingUpdate(childComplexity, args["mappings"].([]*model.AccountingMappingInput)), true
 	case "Mutation.cartAttributesUpdate":
 		if e.ComplexityRoot.Mutation.CartAttributesUpdate == nil {
 			break
@@ -7269,6 +7336,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.APIKeys(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["reverse"].(*bool)), true
+	case "Query.accountingAccounts":
+		if e.ComplexityRoot.Query.AccountingAccounts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.AccountingAccounts(childComplexity), true
 	case "Query.auditLog":
 		if e.ComplexityRoot.Query.AuditLog == nil {
 			break
@@ -7397,6 +7470,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Invoices(childComplexity, args["first"].(*int), args["after"].(*string), args["from"].(*time.Time), args["to"].(*time.Time)), true
+	case "Query.journalExport":
+		if e.ComplexityRoot.Query.JournalExport == nil {
+			break
+		}
+
+		args, err := ec.field_Query_journalExport_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.JournalExport(childComplexity, args["from"].(time.Time), args["to"].(time.Time), args["format"].(model.JournalExportFormat)), true
 	case "Query.locations":
 		if e.ComplexityRoot.Query.Locations == nil {
 			break
@@ -8836,6 +8920,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	opCtx := graphql.GetOperationContext(ctx)
 	ec := newExecutionContext(opCtx, e, make(chan graphql.DeferredResult))
 	inputUnmarshalMap := graphql.BuildUnmarshalerMap(
+		ec.unmarshalInputAccountingMappingInput,
 		ec.unmarshalInputApiKeyCreateInput,
 		ec.unmarshalInputAttributeInput,
 		ec.unmarshalInputCartAddressInput,
@@ -9004,6 +9089,50 @@ func newExecutionContext(
 }
 
 var sources = []*ast.Source{
+	{Name: "../../schema/accounting.graphqls", Input: `"An account of the journal's chart: its role and the shop's code and name for it."
+type AccountingAccount {
+  "RECEIVABLE, CASH_CLEARING, TAX_PAYABLE, SALES, SHIPPING, DISCOUNTS, REFUNDS, PAYMENT_FEES, DISPUTES."
+  role: String!
+  code: String!
+  name: String!
+  "ASSET, LIABILITY, REVENUE or EXPENSE."
+  type: String!
+}
+
+input AccountingMappingInput {
+  role: String!
+  code: String!
+  name: String!
+}
+
+type AccountingMappingUpdatePayload {
+  accounts: [AccountingAccount!]
+  userErrors: [UserError!]!
+}
+
+extend type Query {
+  "The chart of accounts the journal posts to, with the shop's codes and names."
+  accountingAccounts: [AccountingAccount!]! @hasPermission(permissions: [READ_ORDERS, MANAGE_SETTINGS])
+}
+
+extend type Mutation {
+  "Maps roles of the chart to the shop's own account codes and names (all or none)."
+  accountingMappingUpdate(mappings: [AccountingMappingInput!]!): AccountingMappingUpdatePayload
+    @hasPermission(permissions: [MANAGE_SETTINGS])
+}
+
+"The column layout of a journal export: XERO (Manual Journal import) or QUICKBOOKS (QuickBooks Online Journal Entry import)."
+enum JournalExportFormat {
+  XERO
+  QUICKBOOKS
+}
+
+extend type Query {
+  "The journal entries posted in [from, to) as a CSV file in the format's layout, at most 10,000 entries."
+  journalExport(from: DateTime!, to: DateTime!, format: JournalExportFormat!): String!
+    @hasPermission(permissions: [READ_ORDERS])
+}
+`, BuiltIn: false},
 	{Name: "../../schema/admin.graphqls", Input: `# The Admin API: staff and partner access. Fields marked @hasPermission need a staff token (admin
 # audience) or an API key holding one of the permissions; without credentials they answer
 # UNAUTHENTICATED, with the wrong ones FORBIDDEN, and return no data.
@@ -11858,6 +11987,7 @@ enum WebhookSubscriptionTopic {
   CARTS_UPDATE
   INVENTORY_LEVELS_UPDATE
   CUSTOMERS_DELETE
+  ACCOUNTING_JOURNAL_ENTRY
 }
 
 enum WebhookSubscriptionFormat {
@@ -12027,6 +12157,30 @@ func (ec *executionContext) childFields_AccessScope(ctx context.Context, field g
 		return ec.fieldContext_AccessScope_description(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AccessScope", field.Name)
+}
+
+func (ec *executionContext) childFields_AccountingAccount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "role":
+		return ec.fieldContext_AccountingAccount_role(ctx, field)
+	case "code":
+		return ec.fieldContext_AccountingAccount_code(ctx, field)
+	case "name":
+		return ec.fieldContext_AccountingAccount_name(ctx, field)
+	case "type":
+		return ec.fieldContext_AccountingAccount_type(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AccountingAccount", field.Name)
+}
+
+func (ec *executionContext) childFields_AccountingMappingUpdatePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "accounts":
+		return ec.fieldContext_AccountingMappingUpdatePayload_accounts(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_AccountingMappingUpdatePayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AccountingMappingUpdatePayload", field.Name)
 }
 
 func (ec *executionContext) childFields_ApiKey(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -15431,6 +15585,20 @@ func (ec *executionContext) field_MailingAddress_formatted_args(ctx context.Cont
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_accountingMappingUpdate_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "mappings",
+		func(ctx context.Context, v any) ([]*model.AccountingMappingInput, error) {
+			return ec.unmarshalNAccountingMappingInput2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐAccountingMappingInputᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["mappings"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_apiKeyCreate_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -17933,6 +18101,36 @@ func (ec *executionContext) field_Query_invoices_args(ctx context.Context, rawAr
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_journalExport_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "from",
+		func(ctx context.Context, v any) (time.Time, error) {
+			return ec.unmarshalNDateTime2timeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["from"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "to",
+		func(ctx context.Context, v any) (time.Time, error) {
+			return ec.unmarshalNDateTime2timeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["to"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "format",
+		func(ctx context.Context, v any) (model.JournalExportFormat, error) {
+			return ec.unmarshalNJournalExportFormat2githubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐJournalExportFormat(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["format"] = arg2
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_locations_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -18751,6 +18949,162 @@ func (ec *executionContext) _AccessScope_description(ctx context.Context, field 
 }
 func (ec *executionContext) fieldContext_AccessScope_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AccessScope", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _AccountingAccount_role(ctx context.Context, field graphql.CollectedField, obj *model.AccountingAccount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AccountingAccount_role(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Role, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AccountingAccount_role(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AccountingAccount", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _AccountingAccount_code(ctx context.Context, field graphql.CollectedField, obj *model.AccountingAccount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AccountingAccount_code(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Code, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AccountingAccount_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AccountingAccount", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _AccountingAccount_name(ctx context.Context, field graphql.CollectedField, obj *model.AccountingAccount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AccountingAccount_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AccountingAccount_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AccountingAccount", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _AccountingAccount_type(ctx context.Context, field graphql.CollectedField, obj *model.AccountingAccount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AccountingAccount_type(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Type, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AccountingAccount_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AccountingAccount", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _AccountingMappingUpdatePayload_accounts(ctx context.Context, field graphql.CollectedField, obj *model.AccountingMappingUpdatePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AccountingMappingUpdatePayload_accounts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Accounts, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.AccountingAccount) graphql.Marshaler {
+			return ec.marshalOAccountingAccount2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐAccountingAccountᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AccountingMappingUpdatePayload_accounts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AccountingMappingUpdatePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AccountingAccount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AccountingMappingUpdatePayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.AccountingMappingUpdatePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AccountingMappingUpdatePayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AccountingMappingUpdatePayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AccountingMappingUpdatePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _ApiKey_id(ctx context.Context, field graphql.CollectedField, obj *ent.APIKey) (ret graphql.Marshaler) {
@@ -31577,6 +31931,68 @@ func (ec *executionContext) fieldContext_Mutation_customerResetByUrl(ctx context
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_accountingMappingUpdate(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_accountingMappingUpdate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AccountingMappingUpdate(ctx, fc.Args["mappings"].([]*model.AccountingMappingInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permissions, err := ec.unmarshalNPermission2ᚕstringᚄ(ctx, []any{"MANAGE_SETTINGS"})
+				if err != nil {
+					var zeroVal *model.AccountingMappingUpdatePayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *model.AccountingMappingUpdatePayload
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, permissions)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AccountingMappingUpdatePayload) graphql.Marshaler {
+			return ec.marshalOAccountingMappingUpdatePayload2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐAccountingMappingUpdatePayload(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_accountingMappingUpdate(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AccountingMappingUpdatePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_accountingMappingUpdate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_staffAccessTokenCreate(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -41845,6 +42261,118 @@ func (ec *executionContext) fieldContext_Query_nodes(ctx context.Context, field 
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_accountingAccounts(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_accountingAccounts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().AccountingAccounts(ctx)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permissions, err := ec.unmarshalNPermission2ᚕstringᚄ(ctx, []any{"READ_ORDERS", "MANAGE_SETTINGS"})
+				if err != nil {
+					var zeroVal []*model.AccountingAccount
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal []*model.AccountingAccount
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, permissions)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.AccountingAccount) graphql.Marshaler {
+			return ec.marshalNAccountingAccount2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐAccountingAccountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_accountingAccounts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AccountingAccount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_journalExport(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_journalExport(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().JournalExport(ctx, fc.Args["from"].(time.Time), fc.Args["to"].(time.Time), fc.Args["format"].(model.JournalExportFormat))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permissions, err := ec.unmarshalNPermission2ᚕstringᚄ(ctx, []any{"READ_ORDERS"})
+				if err != nil {
+					var zeroVal string
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal string
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, permissions)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_journalExport(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_journalExport_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_currentStaffMember(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -49782,6 +50310,50 @@ func (ec *executionContext) fieldContext___Type_isOneOf(_ context.Context, field
 
 // region    **************************** input.gotpl *****************************
 
+func (ec *executionContext) unmarshalInputAccountingMappingInput(ctx context.Context, obj any) (model.AccountingMappingInput, error) {
+	var it model.AccountingMappingInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"role", "code", "name"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "role":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("role"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Role = data
+		case "code":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("code"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Code = data
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputApiKeyCreateInput(ctx context.Context, obj any) (model.APIKeyCreateInput, error) {
 	var it model.APIKeyCreateInput
 	if obj == nil {
@@ -53932,6 +54504,102 @@ func (ec *executionContext) _AccessScope(ctx context.Context, sel ast.SelectionS
 			}
 		case "description":
 			out.Values[i] = ec._AccessScope_description(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var accountingAccountImplementors = []string{"AccountingAccount"}
+
+func (ec *executionContext) _AccountingAccount(ctx context.Context, sel ast.SelectionSet, obj *model.AccountingAccount) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, accountingAccountImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AccountingAccount")
+		case "role":
+			out.Values[i] = ec._AccountingAccount_role(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "code":
+			out.Values[i] = ec._AccountingAccount_code(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._AccountingAccount_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "type":
+			out.Values[i] = ec._AccountingAccount_type(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var accountingMappingUpdatePayloadImplementors = []string{"AccountingMappingUpdatePayload"}
+
+func (ec *executionContext) _AccountingMappingUpdatePayload(ctx context.Context, sel ast.SelectionSet, obj *model.AccountingMappingUpdatePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, accountingMappingUpdatePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AccountingMappingUpdatePayload")
+		case "accounts":
+			out.Values[i] = ec._AccountingMappingUpdatePayload_accounts(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._AccountingMappingUpdatePayload_userErrors(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -62474,6 +63142,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
+		case "accountingMappingUpdate":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_accountingMappingUpdate(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "staffAccessTokenCreate":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_staffAccessTokenCreate(ctx, field)
@@ -67984,6 +68659,50 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "accountingAccounts":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_accountingAccounts(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "journalExport":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_journalExport(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
 		case "currentStaffMember":
 			field := field
 
@@ -73080,6 +73799,51 @@ func (ec *executionContext) marshalNAccessScope2ᚖgithubᚗcomᚋemporiumᚋemp
 	return ec._AccessScope(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNAccountingAccount2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐAccountingAccountᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.AccountingAccount) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAccountingAccount2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐAccountingAccount(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNAccountingAccount2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐAccountingAccount(ctx context.Context, sel ast.SelectionSet, v *model.AccountingAccount) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._AccountingAccount(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNAccountingMappingInput2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐAccountingMappingInputᚄ(ctx context.Context, v any) ([]*model.AccountingMappingInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.AccountingMappingInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNAccountingMappingInput2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐAccountingMappingInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalNAccountingMappingInput2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐAccountingMappingInput(ctx context.Context, v any) (*model.AccountingMappingInput, error) {
+	res, err := ec.unmarshalInputAccountingMappingInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalNApiKey2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐAPIKeyᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.APIKey) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -74773,6 +75537,16 @@ func (ec *executionContext) marshalNInvoiceKind2string(ctx context.Context, sel 
 		}
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalNJournalExportFormat2githubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐJournalExportFormat(ctx context.Context, v any) (model.JournalExportFormat, error) {
+	var res model.JournalExportFormat
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNJournalExportFormat2githubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐJournalExportFormat(ctx context.Context, sel ast.SelectionSet, v model.JournalExportFormat) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) marshalNLocation2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐLocationᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Location) graphql.Marshaler {
@@ -76729,6 +77503,32 @@ func (ec *executionContext) marshalN__TypeKind2string(ctx context.Context, sel a
 		}
 	}
 	return res
+}
+
+func (ec *executionContext) marshalOAccountingAccount2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐAccountingAccountᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.AccountingAccount) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAccountingAccount2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐAccountingAccount(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalOAccountingMappingUpdatePayload2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐAccountingMappingUpdatePayload(ctx context.Context, sel ast.SelectionSet, v *model.AccountingMappingUpdatePayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._AccountingMappingUpdatePayload(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalOApiKey2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐAPIKey(ctx context.Context, sel ast.SelectionSet, v *ent.APIKey) graphql.Marshaler {

@@ -35,6 +35,27 @@ type AccessScope struct {
 	Description string `json:"description"`
 }
 
+// An account of the journal's chart: its role and the shop's code and name for it.
+type AccountingAccount struct {
+	// RECEIVABLE, CASH_CLEARING, TAX_PAYABLE, SALES, SHIPPING, DISCOUNTS, REFUNDS, PAYMENT_FEES, DISPUTES.
+	Role string `json:"role"`
+	Code string `json:"code"`
+	Name string `json:"name"`
+	// ASSET, LIABILITY, REVENUE or EXPENSE.
+	Type string `json:"type"`
+}
+
+type AccountingMappingInput struct {
+	Role string `json:"role"`
+	Code string `json:"code"`
+	Name string `json:"name"`
+}
+
+type AccountingMappingUpdatePayload struct {
+	Accounts   []*AccountingAccount `json:"accounts,omitempty"`
+	UserErrors []*UserError         `json:"userErrors"`
+}
+
 type APIKeyConnection struct {
 	Edges    []*APIKeyEdge `json:"edges"`
 	Nodes    []*ent.APIKey `json:"nodes"`
@@ -1949,6 +1970,62 @@ func (e *ImageContentType) UnmarshalJSON(b []byte) error {
 }
 
 func (e ImageContentType) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// The column layout of a journal export: XERO (Manual Journal import) or QUICKBOOKS (QuickBooks Online Journal Entry import).
+type JournalExportFormat string
+
+const (
+	JournalExportFormatXero       JournalExportFormat = "XERO"
+	JournalExportFormatQuickbooks JournalExportFormat = "QUICKBOOKS"
+)
+
+var AllJournalExportFormat = []JournalExportFormat{
+	JournalExportFormatXero,
+	JournalExportFormatQuickbooks,
+}
+
+func (e JournalExportFormat) IsValid() bool {
+	switch e {
+	case JournalExportFormatXero, JournalExportFormatQuickbooks:
+		return true
+	}
+	return false
+}
+
+func (e JournalExportFormat) String() string {
+	return string(e)
+}
+
+func (e *JournalExportFormat) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = JournalExportFormat(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid JournalExportFormat", str)
+	}
+	return nil
+}
+
+func (e JournalExportFormat) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *JournalExportFormat) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e JournalExportFormat) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

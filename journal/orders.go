@@ -1,0 +1,139 @@
+package journal
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/emporium/emporium/ent"
+	"github.com/emporium/emporium/ent/orderline"
+	"github.com/emporium/emporium/money"
+)
+
+// OrderPlaced is the entry of a placed order: the buyer owes its total (receivable), earned as sales
+// (before discounts, net of tax), less the discounts (contra revenue), plus shipping (net of its tax),
+// plus the tax owed to the authorities. With tax-inclusive prices the tax is taken out of the prices, so
+// a 119.00 EUR order at 19 % VAT books 100.00 of sales and 19.00 of VAT.
+func OrderPlaced(o *ent.Order) Entry {
+	itemsTax := o.TaxTotal - o.ShippingTax
+	shippingNet := o.ShippingTotal
+	if o.TaxesIncluded {
+		shippingNet -= o.ShippingTax
+	}
+	// What the items earned after discounts, net of tax: the rest of the total once shipping and tax are
+	// taken out, so the entry balances by construction.
+	sales := o.Total - shippingNet - o.TaxTotal
+	discount := o.DiscountTotal
+	if o.TaxesIncluded {
+		// The discount came off tax-inclusive prices: only its net part is revenue forgone.
+		// Sales before the discount stand to the prices before it as sales after it stand to the prices
+		// after it.
+		if gross := o.Subtotal - o.DiscountTotal; gross > 0 && sales >= 0 && sales <= gross {
+			discount = money.MulDiv(o.Subtotal, sales, gross) - sales
+		} else if itemsTax > 0 && itemsTax <= o.DiscountTotal {
+			discount = o.DiscountTotal - itemsTax
+		}
+	}
+	id := o.ID
+	return Entry{Kind: KindOrderPlaced, Currency: o.Currency, OrderID: &id, Memo: "Order " + orderName(o), Lines: []Line{
+		{Account: Receivable, Debit: o.Total},
+		{Account: Discounts, Debit: discount},
+		{Account: Sales, Credit: sales + discount},
+		{Account: Shipping, Credit: shippingNet},
+		{Account: TaxPayable, Credit: o.TaxTotal},
+	}}
+}
+
+// PaymentCaptured is the entry of money received for an order: it is in the payment provider's clearing
+// account, and the buyer owes that much less.
+func PaymentCaptured(o *ent.Order, amount int64, reference string) Entry {
+	id := o.ID
+	return Entry{Kind: KindPaymentCaptured, Currency: o.Currency, OrderID: &id, PaymentReference: reference,
+		Memo: "Payment of order " + orderName(o), Lines: []Line{
+			{Account: CashClearing, Debit: amount},
+			{Account: Receivable, Credit: amount},
+		}}
+}
+
+// Cancelled is the entry of an order cancelled (or refused by the payment provider) before it was paid:
+// its placement reversed, so nothing is owed or earned.
+func Cancelled(o *ent.Order) Entry {
+	e := Reversed(OrderPlaced(o))
+	e.Kind, e.Memo = KindOrderCancelled, "Cancellation of order "+orderName(o)
+	return e
+}
+
+// Refunded is the entry of refund r of order o (o as it was before the refund; the order's lines in tx
+// already count r's units). A refund of exactly its units and shipping takes back their sales, shipping
+// and tax account by account; any other amount (goodwill, a partial amount) is booked to the refunds
+// account as a whole, since nothing says what part of it is tax. Money leaves the clearing account.
+func Refunded(ctx context.Context, tx *ent.Tx, o *ent.Order, r *ent.Refund) (Entry, error) {
+	id, rid := o.ID, r.ID
+	e := Entry{Kind: KindRefund, Currency: o.Currency, OrderID: &id, RefundID: &rid, PaymentReference: r.Reference,
+		Memo: "Refund of order " + orderName(o)}
+	if r.Amount == 0 {
+		return e, nil
+	}
+	lines, err := tx.OrderLine.Query().Where(orderline.OrderID(o.ID)).All(ctx)
+	if err != nil {
+		return e, fmt.Errorf("journal: refund lines: %w", err)
+	}
+	var sales, tax, cash int64
+	for _, l := range lines {
+		q := r.Lines[l.ID]
+		if q == 0 {
+			continue
+		}
+		before := l.RefundedQuantity - q
+		gross, t := share(l.Total, l.Quantity, before, q), share(l.Tax, l.Quantity, before, q)
+		if o.TaxesIncluded {
+			sales += gross - t
+			cash += gross
+		} else {
+			sales += gross
+			cash += gross + t
+		}
+		tax += t
+	}
+	shipping := r.Shipping
+	left := o.ShippingTotal - o.ShippingRefunded
+	if !o.TaxesIncluded {
+		left += o.ShippingTax
+	}
+	if shipping == 0 && cash+shipping != r.Amount && r.Amount-cash == left {
+		// A cancellation refunds what is left, shipping included, without naming it.
+		shipping = left
+	}
+	if cash+shipping != r.Amount {
+		e.Lines = []Line{{Account: Refunds, Debit: r.Amount}, {Account: CashClearing, Credit: r.Amount}}
+		return e, nil
+	}
+	// The shipping refunded holds its tax in the proportion Current (package orders) uses, cut so that
+	// refunding all of it gives back exactly the shipping tax.
+	grossShipping := o.ShippingTotal
+	if !o.TaxesIncluded {
+		grossShipping += o.ShippingTax
+	}
+	var shippingTax int64
+	if grossShipping > 0 {
+		shippingTax = o.ShippingTax*(o.ShippingRefunded+shipping)/grossShipping - o.ShippingTax*o.ShippingRefunded/grossShipping
+	}
+	e.Lines = []Line{
+		{Account: Sales, Debit: sales},
+		{Account: Shipping, Debit: shipping - shippingTax},
+		{Account: TaxPayable, Debit: tax + shippingTax},
+		{Account: CashClearing, Credit: r.Amount},
+	}
+	return e, nil
+}
+
+// share is the part of amount that q of n units carry when before units were taken already, cut as
+// package orders cuts refunds so that all units together carry amount exactly.
+func share(amount int64, n, before, q int) int64 {
+	if n == 0 {
+		return 0
+	}
+	return amount*int64(before+q)/int64(n) - amount*int64(before)/int64(n)
+}
+
+// orderName is the order's name as staff see it (#1001 for order 1).
+func orderName(o *ent.Order) string { return fmt.Sprintf("#%d", 1000+o.ID) } // as orders.Name; orders imports journal
