@@ -120,11 +120,16 @@ func Start(tb testing.TB, edit func(*Fixtures)) string {
 		}
 		args = append(args, "-fixtures", path)
 	}
+	// stripe-mock serves HTTPS as well, on a fixed port unless told: each server gets free ports for both.
 	addr, err := freeAddr()
 	if err != nil {
 		tb.Fatal(err)
 	}
-	args = append(args, "-http-addr", addr)
+	tlsAddr, err := freeAddr()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	args = append(args, "-http-addr", addr, "-https-addr", tlsAddr)
 	cmd := exec.Command(bin, args...)
 	log := &syncWriter{}
 	cmd.Stdout, cmd.Stderr = log, log
@@ -133,14 +138,18 @@ func Start(tb testing.TB, edit func(*Fixtures)) string {
 	if err := cmd.Start(); err != nil {
 		tb.Fatalf("stripemock: start %s: %v", bin, err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
+	exited := make(chan struct{})
+	var waitErr error
+	go func() {
+		waitErr = cmd.Wait()
+		close(exited)
+	}()
 	tb.Cleanup(func() {
 		cmd.Process.Kill()
-		<-done
+		<-exited
 	})
-	if err := waitReady(addr, done); err != nil {
-		tb.Fatalf("stripemock: %v\n%s", err, log.String())
+	if err := waitReady(addr, exited); err != nil {
+		tb.Fatalf("stripemock: %v (%v)\n%s", err, waitErr, log.String())
 	}
 	return "http://" + addr
 }
@@ -155,12 +164,12 @@ func freeAddr() (string, error) {
 }
 
 // waitReady waits until the server accepts connections, or exits.
-func waitReady(addr string, exited <-chan error) error {
+func waitReady(addr string, exited <-chan struct{}) error {
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
 		select {
-		case err := <-exited:
-			return fmt.Errorf("exited before it was ready: %v", err)
+		case <-exited:
+			return errors.New("exited before it was ready")
 		default:
 		}
 		if c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond); err == nil {
