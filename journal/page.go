@@ -28,7 +28,7 @@ type EntryPage = keyset.Page[*ent.JournalEntry]
 func EntriesPage(ctx context.Context, c *ent.Client, from, to time.Time, args pagination.Args) (EntryPage, error) {
 	w, err := pagination.NewWindow(args, pageKey)
 	if err != nil {
-		return EntryPage{}, fmt.Errorf("journal: entries page: %w", err)
+		return EntryPage{}, err // the caller's mistake, shown to them as it is
 	}
 	if w.Limit == 0 || !from.Before(to) {
 		return EntryPage{Info: pagination.Info{HasPreviousPage: w.Start != nil}}, nil
@@ -43,7 +43,7 @@ func EntriesPage(ctx context.Context, c *ent.Client, from, to time.Time, args pa
 		})
 	rows, err := q.All(ctx)
 	if applyErr != nil {
-		return EntryPage{}, fmt.Errorf("journal: entries page: %w", applyErr)
+		return EntryPage{}, applyErr // a cursor value that does not parse: the caller's too
 	}
 	if err != nil {
 		return EntryPage{}, fmt.Errorf("journal: entries page: %w", err)
