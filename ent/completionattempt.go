@@ -29,6 +29,8 @@ type CompletionAttempt struct {
 	ErrorCode string `json:"error_code,omitempty"`
 	// ErrorMessage holds the value of the "error_message" field.
 	ErrorMessage string `json:"error_message,omitempty"`
+	// where the buyer completes the payment's challenge (3-D Secure), while ACTION_REQUIRED
+	ActionURL string `json:"action_url,omitempty"`
 	// CreatedAt holds the value of the "created_at" field.
 	CreatedAt time.Time `json:"created_at,omitempty"`
 	// while PROCESSING, the worker's claim: once past, a recoverer may take the attempt over
@@ -43,7 +45,7 @@ func (*CompletionAttempt) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case completionattempt.FieldOrderID:
 			values[i] = new(sql.NullInt64)
-		case completionattempt.FieldID, completionattempt.FieldCartID, completionattempt.FieldAttemptToken, completionattempt.FieldStatus, completionattempt.FieldErrorCode, completionattempt.FieldErrorMessage:
+		case completionattempt.FieldID, completionattempt.FieldCartID, completionattempt.FieldAttemptToken, completionattempt.FieldStatus, completionattempt.FieldErrorCode, completionattempt.FieldErrorMessage, completionattempt.FieldActionURL:
 			values[i] = new(sql.NullString)
 		case completionattempt.FieldCreatedAt, completionattempt.FieldLeaseUntil:
 			values[i] = new(sql.NullTime)
@@ -104,6 +106,12 @@ func (_m *CompletionAttempt) assignValues(columns []string, values []any) error 
 				return fmt.Errorf("unexpected type %T for field error_message", values[i])
 			} else if value.Valid {
 				_m.ErrorMessage = value.String
+			}
+		case completionattempt.FieldActionURL:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field action_url", values[i])
+			} else if value.Valid {
+				_m.ActionURL = value.String
 			}
 		case completionattempt.FieldCreatedAt:
 			if value, ok := values[i].(*sql.NullTime); !ok {
@@ -173,6 +181,9 @@ func (_m *CompletionAttempt) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("error_message=")
 	builder.WriteString(_m.ErrorMessage)
+	builder.WriteString(", ")
+	builder.WriteString("action_url=")
+	builder.WriteString(_m.ActionURL)
 	builder.WriteString(", ")
 	builder.WriteString("created_at=")
 	builder.WriteString(_m.CreatedAt.Format(time.ANSIC))

@@ -91,6 +91,20 @@ func (_c *CompletionAttemptCreate) SetNillableErrorMessage(v *string) *Completio
 	return _c
 }
 
+// SetActionURL sets the "action_url" field.
+func (_c *CompletionAttemptCreate) SetActionURL(v string) *CompletionAttemptCreate {
+	_c.mutation.SetActionURL(v)
+	return _c
+}
+
+// SetNillableActionURL sets the "action_url" field if the given value is not nil.
+func (_c *CompletionAttemptCreate) SetNillableActionURL(v *string) *CompletionAttemptCreate {
+	if v != nil {
+		_c.SetActionURL(*v)
+	}
+	return _c
+}
+
 // SetCreatedAt sets the "created_at" field.
 func (_c *CompletionAttemptCreate) SetCreatedAt(v time.Time) *CompletionAttemptCreate {
 	_c.mutation.SetCreatedAt(v)
@@ -172,6 +186,10 @@ func (_c *CompletionAttemptCreate) defaults() {
 		v := completionattempt.DefaultErrorMessage
 		_c.mutation.SetErrorMessage(v)
 	}
+	if _, ok := _c.mutation.ActionURL(); !ok {
+		v := completionattempt.DefaultActionURL
+		_c.mutation.SetActionURL(v)
+	}
 	if _, ok := _c.mutation.CreatedAt(); !ok {
 		v := completionattempt.DefaultCreatedAt()
 		_c.mutation.SetCreatedAt(v)
@@ -199,6 +217,9 @@ func (_c *CompletionAttemptCreate) check() error {
 	}
 	if _, ok := _c.mutation.ErrorMessage(); !ok {
 		return &ValidationError{Name: "error_message", err: errors.New(`ent: missing required field "CompletionAttempt.error_message"`)}
+	}
+	if _, ok := _c.mutation.ActionURL(); !ok {
+		return &ValidationError{Name: "action_url", err: errors.New(`ent: missing required field "CompletionAttempt.action_url"`)}
 	}
 	if _, ok := _c.mutation.CreatedAt(); !ok {
 		return &ValidationError{Name: "created_at", err: errors.New(`ent: missing required field "CompletionAttempt.created_at"`)}
@@ -267,6 +288,10 @@ func (_c *CompletionAttemptCreate) createSpec() (*CompletionAttempt, *sqlgraph.C
 	if value, ok := _c.mutation.ErrorMessage(); ok {
 		_spec.SetField(completionattempt.FieldErrorMessage, field.TypeString, value)
 		_node.ErrorMessage = value
+	}
+	if value, ok := _c.mutation.ActionURL(); ok {
+		_spec.SetField(completionattempt.FieldActionURL, field.TypeString, value)
+		_node.ActionURL = value
 	}
 	if value, ok := _c.mutation.CreatedAt(); ok {
 		_spec.SetField(completionattempt.FieldCreatedAt, field.TypeTime, value)
@@ -385,6 +410,18 @@ func (u *CompletionAttemptUpsert) SetErrorMessage(v string) *CompletionAttemptUp
 // UpdateErrorMessage sets the "error_message" field to the value that was provided on create.
 func (u *CompletionAttemptUpsert) UpdateErrorMessage() *CompletionAttemptUpsert {
 	u.SetExcluded(completionattempt.FieldErrorMessage)
+	return u
+}
+
+// SetActionURL sets the "action_url" field.
+func (u *CompletionAttemptUpsert) SetActionURL(v string) *CompletionAttemptUpsert {
+	u.Set(completionattempt.FieldActionURL, v)
+	return u
+}
+
+// UpdateActionURL sets the "action_url" field to the value that was provided on create.
+func (u *CompletionAttemptUpsert) UpdateActionURL() *CompletionAttemptUpsert {
+	u.SetExcluded(completionattempt.FieldActionURL)
 	return u
 }
 
@@ -530,6 +567,20 @@ func (u *CompletionAttemptUpsertOne) SetErrorMessage(v string) *CompletionAttemp
 func (u *CompletionAttemptUpsertOne) UpdateErrorMessage() *CompletionAttemptUpsertOne {
 	return u.Update(func(s *CompletionAttemptUpsert) {
 		s.UpdateErrorMessage()
+	})
+}
+
+// SetActionURL sets the "action_url" field.
+func (u *CompletionAttemptUpsertOne) SetActionURL(v string) *CompletionAttemptUpsertOne {
+	return u.Update(func(s *CompletionAttemptUpsert) {
+		s.SetActionURL(v)
+	})
+}
+
+// UpdateActionURL sets the "action_url" field to the value that was provided on create.
+func (u *CompletionAttemptUpsertOne) UpdateActionURL() *CompletionAttemptUpsertOne {
+	return u.Update(func(s *CompletionAttemptUpsert) {
+		s.UpdateActionURL()
 	})
 }
 
@@ -845,6 +896,20 @@ func (u *CompletionAttemptUpsertBulk) SetErrorMessage(v string) *CompletionAttem
 func (u *CompletionAttemptUpsertBulk) UpdateErrorMessage() *CompletionAttemptUpsertBulk {
 	return u.Update(func(s *CompletionAttemptUpsert) {
 		s.UpdateErrorMessage()
+	})
+}
+
+// SetActionURL sets the "action_url" field.
+func (u *CompletionAttemptUpsertBulk) SetActionURL(v string) *CompletionAttemptUpsertBulk {
+	return u.Update(func(s *CompletionAttemptUpsert) {
+		s.SetActionURL(v)
+	})
+}
+
+// UpdateActionURL sets the "action_url" field to the value that was provided on create.
+func (u *CompletionAttemptUpsertBulk) UpdateActionURL() *CompletionAttemptUpsertBulk {
+	return u.Update(func(s *CompletionAttemptUpsert) {
+		s.UpdateActionURL()
 	})
 }
 

@@ -98,6 +98,20 @@ func (_u *CompletionAttemptUpdate) SetNillableErrorMessage(v *string) *Completio
 	return _u
 }
 
+// SetActionURL sets the "action_url" field.
+func (_u *CompletionAttemptUpdate) SetActionURL(v string) *CompletionAttemptUpdate {
+	_u.mutation.SetActionURL(v)
+	return _u
+}
+
+// SetNillableActionURL sets the "action_url" field if the given value is not nil.
+func (_u *CompletionAttemptUpdate) SetNillableActionURL(v *string) *CompletionAttemptUpdate {
+	if v != nil {
+		_u.SetActionURL(*v)
+	}
+	return _u
+}
+
 // SetLeaseUntil sets the "lease_until" field.
 func (_u *CompletionAttemptUpdate) SetLeaseUntil(v time.Time) *CompletionAttemptUpdate {
 	_u.mutation.SetLeaseUntil(v)
@@ -196,6 +210,9 @@ func (_u *CompletionAttemptUpdate) sqlSave(ctx context.Context) (_node int, err 
 	if value, ok := _u.mutation.ErrorMessage(); ok {
 		_spec.SetField(completionattempt.FieldErrorMessage, field.TypeString, value)
 	}
+	if value, ok := _u.mutation.ActionURL(); ok {
+		_spec.SetField(completionattempt.FieldActionURL, field.TypeString, value)
+	}
 	if value, ok := _u.mutation.LeaseUntil(); ok {
 		_spec.SetField(completionattempt.FieldLeaseUntil, field.TypeTime, value)
 	}
@@ -289,6 +306,20 @@ func (_u *CompletionAttemptUpdateOne) SetErrorMessage(v string) *CompletionAttem
 func (_u *CompletionAttemptUpdateOne) SetNillableErrorMessage(v *string) *CompletionAttemptUpdateOne {
 	if v != nil {
 		_u.SetErrorMessage(*v)
+	}
+	return _u
+}
+
+// SetActionURL sets the "action_url" field.
+func (_u *CompletionAttemptUpdateOne) SetActionURL(v string) *CompletionAttemptUpdateOne {
+	_u.mutation.SetActionURL(v)
+	return _u
+}
+
+// SetNillableActionURL sets the "action_url" field if the given value is not nil.
+func (_u *CompletionAttemptUpdateOne) SetNillableActionURL(v *string) *CompletionAttemptUpdateOne {
+	if v != nil {
+		_u.SetActionURL(*v)
 	}
 	return _u
 }
@@ -420,6 +451,9 @@ func (_u *CompletionAttemptUpdateOne) sqlSave(ctx context.Context) (_node *Compl
 	}
 	if value, ok := _u.mutation.ErrorMessage(); ok {
 		_spec.SetField(completionattempt.FieldErrorMessage, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.ActionURL(); ok {
+		_spec.SetField(completionattempt.FieldActionURL, field.TypeString, value)
 	}
 	if value, ok := _u.mutation.LeaseUntil(); ok {
 		_spec.SetField(completionattempt.FieldLeaseUntil, field.TypeTime, value)

@@ -7199,6 +7199,7 @@ type CompletionAttemptMutation struct {
 	addorder_id   *int
 	error_code    *string
 	error_message *string
+	action_url    *string
 	created_at    *time.Time
 	lease_until   *time.Time
 	clearedFields map[string]struct{}
@@ -7561,6 +7562,42 @@ func (m *CompletionAttemptMutation) ResetErrorMessage() {
 	m.error_message = nil
 }
 
+// SetActionURL sets the "action_url" field.
+func (m *CompletionAttemptMutation) SetActionURL(s string) {
+	m.action_url = &s
+}
+
+// ActionURL returns the value of the "action_url" field in the mutation.
+func (m *CompletionAttemptMutation) ActionURL() (r string, exists bool) {
+	v := m.action_url
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldActionURL returns the old "action_url" field's value of the CompletionAttempt entity.
+// If the CompletionAttempt object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CompletionAttemptMutation) OldActionURL(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldActionURL is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldActionURL requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldActionURL: %w", err)
+	}
+	return oldValue.ActionURL, nil
+}
+
+// ResetActionURL resets all changes to the "action_url" field.
+func (m *CompletionAttemptMutation) ResetActionURL() {
+	m.action_url = nil
+}
+
 // SetCreatedAt sets the "created_at" field.
 func (m *CompletionAttemptMutation) SetCreatedAt(t time.Time) {
 	m.created_at = &t
@@ -7680,7 +7717,7 @@ func (m *CompletionAttemptMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *CompletionAttemptMutation) Fields() []string {
-	fields := make([]string, 0, 8)
+	fields := make([]string, 0, 9)
 	if m.cart_id != nil {
 		fields = append(fields, completionattempt.FieldCartID)
 	}
@@ -7698,6 +7735,9 @@ func (m *CompletionAttemptMutation) Fields() []string {
 	}
 	if m.error_message != nil {
 		fields = append(fields, completionattempt.FieldErrorMessage)
+	}
+	if m.action_url != nil {
+		fields = append(fields, completionattempt.FieldActionURL)
 	}
 	if m.created_at != nil {
 		fields = append(fields, completionattempt.FieldCreatedAt)
@@ -7725,6 +7765,8 @@ func (m *CompletionAttemptMutation) Field(name string) (ent.Value, bool) {
 		return m.ErrorCode()
 	case completionattempt.FieldErrorMessage:
 		return m.ErrorMessage()
+	case completionattempt.FieldActionURL:
+		return m.ActionURL()
 	case completionattempt.FieldCreatedAt:
 		return m.CreatedAt()
 	case completionattempt.FieldLeaseUntil:
@@ -7750,6 +7792,8 @@ func (m *CompletionAttemptMutation) OldField(ctx context.Context, name string) (
 		return m.OldErrorCode(ctx)
 	case completionattempt.FieldErrorMessage:
 		return m.OldErrorMessage(ctx)
+	case completionattempt.FieldActionURL:
+		return m.OldActionURL(ctx)
 	case completionattempt.FieldCreatedAt:
 		return m.OldCreatedAt(ctx)
 	case completionattempt.FieldLeaseUntil:
@@ -7804,6 +7848,13 @@ func (m *CompletionAttemptMutation) SetField(name string, value ent.Value) error
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetErrorMessage(v)
+		return nil
+	case completionattempt.FieldActionURL:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetActionURL(v)
 		return nil
 	case completionattempt.FieldCreatedAt:
 		v, ok := value.(time.Time)
@@ -7915,6 +7966,9 @@ func (m *CompletionAttemptMutation) ResetField(name string) error {
 		return nil
 	case completionattempt.FieldErrorMessage:
 		m.ResetErrorMessage()
+		return nil
+	case completionattempt.FieldActionURL:
+		m.ResetActionURL()
 		return nil
 	case completionattempt.FieldCreatedAt:
 		m.ResetCreatedAt()

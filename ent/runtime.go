@@ -253,8 +253,12 @@ func init() {
 	completionattemptDescErrorMessage := completionattemptFields[6].Descriptor()
 	// completionattempt.DefaultErrorMessage holds the default value on creation for the error_message field.
 	completionattempt.DefaultErrorMessage = completionattemptDescErrorMessage.Default.(string)
+	// completionattemptDescActionURL is the schema descriptor for action_url field.
+	completionattemptDescActionURL := completionattemptFields[7].Descriptor()
+	// completionattempt.DefaultActionURL holds the default value on creation for the action_url field.
+	completionattempt.DefaultActionURL = completionattemptDescActionURL.Default.(string)
 	// completionattemptDescCreatedAt is the schema descriptor for created_at field.
-	completionattemptDescCreatedAt := completionattemptFields[7].Descriptor()
+	completionattemptDescCreatedAt := completionattemptFields[8].Descriptor()
 	// completionattempt.DefaultCreatedAt holds the default value on creation for the created_at field.
 	completionattempt.DefaultCreatedAt = completionattemptDescCreatedAt.Default.(func() time.Time)
 	// completionattemptDescID is the schema descriptor for id field.

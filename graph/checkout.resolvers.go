@@ -76,7 +76,7 @@ func (r *queryResolver) CartCompletionAttempt(ctx context.Context, attemptID str
 		msg := a.ErrorMessage
 		return &model.CartCompletionFailed{ID: a.ID, Errors: []*model.CompletionError{{Code: a.ErrorCode, Message: &msg}}}, nil
 	case completionattempt.StatusACTION_REQUIRED:
-		return &model.CartCompletionActionRequired{ID: a.ID}, nil
+		return &model.CartCompletionActionRequired{ID: a.ID, Action: paymentChallenge(a.ActionURL)}, nil
 	}
 	return &model.CartCompletionProcessing{ID: a.ID, PollDelay: 500}, nil
 }

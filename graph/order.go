@@ -192,3 +192,11 @@ func nonEmptyString(s string) *string {
 	}
 	return &s
 }
+
+// paymentChallenge is the action of an attempt that waits on the buyer: the provider's challenge page.
+func paymentChallenge(url string) model.CartCompletionAction {
+	if url == "" {
+		return nil
+	}
+	return &model.CompletePaymentChallenge{RedirectURL: &url}
+}

@@ -379,10 +379,12 @@ func placeOrder(t *testing.T, s *server, variantID string, quantity int, card st
 	id, _ := readyCart(t, s, variantID, quantity, card)
 	d := s.data(t, nil, submit, map[string]any{"id": id, "t": "place"})
 	attempt := str(d, "cartSubmitForCompletion.result.attemptId")
-	d = s.data(t, nil, `query($a: String!) { cartCompletionAttempt(attemptId: $a) { __typename ... on CartCompletionSuccess { orderId } ... on CartCompletionActionRequired { id } } }`,
+	d = s.data(t, nil, `query($a: String!) { cartCompletionAttempt(attemptId: $a) { __typename ... on CartCompletionSuccess { orderId }
+		... on CartCompletionActionRequired { id action { ... on CompletePaymentChallenge { redirectUrl } } } } }`,
 		map[string]any{"a": attempt})
 	if card == payments.CardRequiresAction || card == payments.CardActionThenDecline {
-		if str(d, "cartCompletionAttempt.__typename") != "CartCompletionActionRequired" {
+		if str(d, "cartCompletionAttempt.__typename") != "CartCompletionActionRequired" ||
+			!strings.HasPrefix(str(d, "cartCompletionAttempt.action.redirectUrl"), "https://test-gateway.invalid/3ds/") {
 			t.Fatalf("3-D Secure attempt: %v", d)
 		}
 		return attempt

@@ -187,11 +187,14 @@ func TestStripeCheckout(t *testing.T) {
 			d := s.data(t, nil, submit, map[string]any{"id": cart, "t": "stripe-3ds"})
 			attempt := str(d, "cartSubmitForCompletion.result.attemptId")
 			state := func() any {
-				return at(s.data(t, nil, `query($a: String!) { cartCompletionAttempt(attemptId: $a) { __typename ... on CartCompletionSuccess { orderId } } }`,
+				return at(s.data(t, nil, `query($a: String!) { cartCompletionAttempt(attemptId: $a) { __typename ... on CartCompletionSuccess { orderId }
+					... on CartCompletionActionRequired { action { __typename ... on CompletePaymentChallenge { redirectUrl } } } } }`,
 					map[string]any{"a": attempt}), "cartCompletionAttempt")
 			}
-			if got := str(state(), "__typename"); got != "CartCompletionActionRequired" {
-				t.Fatalf("attempt: %s", got)
+			// The storefront sends the buyer to Stripe's challenge page, from the intent's next_action.
+			if got := state(); str(got, "__typename") != "CartCompletionActionRequired" ||
+				str(got, "action.redirectUrl") != "https://hooks.stripe.com/3d_secure_2/hosted" {
+				t.Fatalf("attempt: %v", got)
 			}
 			_, intents := account.calls.snapshot()
 			intent := intents[len(intents)-1]

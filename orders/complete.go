@@ -403,7 +403,7 @@ func take(ctx context.Context, tx *ent.Tx, v *ent.ProductVariant, quantity int) 
 // and reopens the cart, so the buyer can try another card.
 func (s *Service) charge(ctx context.Context, attemptID string, c *ent.Cart, order *ent.Order) ([]Problem, error) {
 	if *c.PaymentMethod == cart.PaymentMethodFREE {
-		return nil, s.settleOrLose(ctx, attemptID, order, "PAID", "", EventPaid)
+		return nil, s.settleOrLose(ctx, attemptID, order, "PAID", "", EventPaid, "")
 	}
 	// The gateway call gets a lease of its own; an attempt a recoverer already took over is left to it.
 	n, err := s.client.CompletionAttempt.Update().Where(completionattempt.ID(attemptID),
@@ -459,15 +459,15 @@ func (s *Service) finish(ctx context.Context, attemptID string, order *ent.Order
 		}
 	}
 	failpoint.Hit(failpoint.AfterCharge)
-	err := s.settleOrLose(ctx, attemptID, order, financial, res.Reference, kind)
+	err := s.settleOrLose(ctx, attemptID, order, financial, res.Reference, kind, res.ActionURL)
 	failpoint.Hit(failpoint.AfterSettle)
 	return nil, err
 }
 
 // settleOrLose settles a PROCESSING attempt. Should another actor have settled it first, the winner's
 // outcome stands; if that was to undo the order, an authorization this request holds is voided.
-func (s *Service) settleOrLose(ctx context.Context, attemptID string, order *ent.Order, financial, reference, kind string) error {
-	err := s.settle(ctx, attemptID, completionattempt.StatusPROCESSING, order, financial, reference, kind)
+func (s *Service) settleOrLose(ctx context.Context, attemptID string, order *ent.Order, financial, reference, kind, action string) error {
+	err := s.settle(ctx, attemptID, completionattempt.StatusPROCESSING, order, financial, reference, kind, action)
 	if !errors.Is(err, errLost) {
 		return err
 	}
@@ -483,8 +483,9 @@ func (s *Service) settleOrLose(ctx context.Context, attemptID string, order *ent
 	return nil
 }
 
-// settle records an order's payment and ends its attempt, if the attempt is still in state from.
-func (s *Service) settle(ctx context.Context, attemptID string, from completionattempt.Status, order *ent.Order, financial, reference, kind string) error {
+// settle records an order's payment and ends its attempt, if the attempt is still in state from. action
+// is where the buyer completes a payment that waits on them (ACTION_REQUIRED); empty otherwise.
+func (s *Service) settle(ctx context.Context, attemptID string, from completionattempt.Status, order *ent.Order, financial, reference, kind, action string) error {
 	return database.WithTx(ctx, s.client, func(tx *ent.Tx) error {
 		status := completionattempt.StatusSUCCEEDED
 		if kind == EventActionRequired {
@@ -492,7 +493,7 @@ func (s *Service) settle(ctx context.Context, attemptID string, from completiona
 		}
 		// First, so that of two actors settling one attempt exactly one gets further.
 		n, err := tx.CompletionAttempt.Update().Where(completionattempt.ID(attemptID), completionattempt.StatusEQ(from)).
-			SetStatus(status).ClearLeaseUntil().Save(ctx)
+			SetStatus(status).SetActionURL(action).ClearLeaseUntil().Save(ctx)
 		if err != nil {
 			return err
 		}

@@ -52,11 +52,11 @@ func (s *Service) ConfirmPayment(ctx context.Context, provider, reference string
 	case payments.Authorized:
 		captured, err := s.gateway.Capture(ctx, reference, moneyOf(o.Total, o.Currency))
 		if err != nil || captured.Status != payments.Captured {
-			return payments.Authorized, settled(s.settle(ctx, attempt.ID, waiting, o, "AUTHORIZED", reference, EventAuthorized))
+			return payments.Authorized, settled(s.settle(ctx, attempt.ID, waiting, o, "AUTHORIZED", reference, EventAuthorized, ""))
 		}
-		return payments.Captured, settled(s.settle(ctx, attempt.ID, waiting, o, "PAID", reference, EventPaid))
+		return payments.Captured, settled(s.settle(ctx, attempt.ID, waiting, o, "PAID", reference, EventPaid, ""))
 	case payments.Captured:
-		return payments.Captured, settled(s.settle(ctx, attempt.ID, waiting, o, "PAID", reference, EventPaid))
+		return payments.Captured, settled(s.settle(ctx, attempt.ID, waiting, o, "PAID", reference, EventPaid, ""))
 	case payments.RequiresAction, payments.Pending:
 		return res.Status, nil
 	}

@@ -164,7 +164,7 @@ func (s *Service) resume(ctx context.Context, attemptID string) error {
 		return err
 	}
 	if free {
-		return s.settleOrLose(ctx, attemptID, order, "PAID", "", EventPaid)
+		return s.settleOrLose(ctx, attemptID, order, "PAID", "", EventPaid, "")
 	}
 	res, err := s.provider(order).Lookup(ctx, attemptID)
 	if errors.Is(err, payments.ErrUnknownPayment) {

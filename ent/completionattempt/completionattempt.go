@@ -26,6 +26,8 @@ const (
 	FieldErrorCode = "error_code"
 	// FieldErrorMessage holds the string denoting the error_message field in the database.
 	FieldErrorMessage = "error_message"
+	// FieldActionURL holds the string denoting the action_url field in the database.
+	FieldActionURL = "action_url"
 	// FieldCreatedAt holds the string denoting the created_at field in the database.
 	FieldCreatedAt = "created_at"
 	// FieldLeaseUntil holds the string denoting the lease_until field in the database.
@@ -43,6 +45,7 @@ var Columns = []string{
 	FieldOrderID,
 	FieldErrorCode,
 	FieldErrorMessage,
+	FieldActionURL,
 	FieldCreatedAt,
 	FieldLeaseUntil,
 }
@@ -62,6 +65,8 @@ var (
 	DefaultErrorCode string
 	// DefaultErrorMessage holds the default value on creation for the "error_message" field.
 	DefaultErrorMessage string
+	// DefaultActionURL holds the default value on creation for the "action_url" field.
+	DefaultActionURL string
 	// DefaultCreatedAt holds the default value on creation for the "created_at" field.
 	DefaultCreatedAt func() time.Time
 	// IDValidator is a validator for the "id" field. It is called by the builders before save.
@@ -132,6 +137,11 @@ func ByErrorCode(opts ...sql.OrderTermOption) OrderOption {
 // ByErrorMessage orders the results by the error_message field.
 func ByErrorMessage(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldErrorMessage, opts...).ToFunc()
+}
+
+// ByActionURL orders the results by the action_url field.
+func ByActionURL(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldActionURL, opts...).ToFunc()
 }
 
 // ByCreatedAt orders the results by the created_at field.

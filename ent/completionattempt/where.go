@@ -89,6 +89,11 @@ func ErrorMessage(v string) predicate.CompletionAttempt {
 	return predicate.CompletionAttempt(sql.FieldEQ(FieldErrorMessage, v))
 }
 
+// ActionURL applies equality check predicate on the "action_url" field. It's identical to ActionURLEQ.
+func ActionURL(v string) predicate.CompletionAttempt {
+	return predicate.CompletionAttempt(sql.FieldEQ(FieldActionURL, v))
+}
+
 // CreatedAt applies equality check predicate on the "created_at" field. It's identical to CreatedAtEQ.
 func CreatedAt(v time.Time) predicate.CompletionAttempt {
 	return predicate.CompletionAttempt(sql.FieldEQ(FieldCreatedAt, v))
@@ -427,6 +432,71 @@ func ErrorMessageEqualFold(v string) predicate.CompletionAttempt {
 // ErrorMessageContainsFold applies the ContainsFold predicate on the "error_message" field.
 func ErrorMessageContainsFold(v string) predicate.CompletionAttempt {
 	return predicate.CompletionAttempt(sql.FieldContainsFold(FieldErrorMessage, v))
+}
+
+// ActionURLEQ applies the EQ predicate on the "action_url" field.
+func ActionURLEQ(v string) predicate.CompletionAttempt {
+	return predicate.CompletionAttempt(sql.FieldEQ(FieldActionURL, v))
+}
+
+// ActionURLNEQ applies the NEQ predicate on the "action_url" field.
+func ActionURLNEQ(v string) predicate.CompletionAttempt {
+	return predicate.CompletionAttempt(sql.FieldNEQ(FieldActionURL, v))
+}
+
+// ActionURLIn applies the In predicate on the "action_url" field.
+func ActionURLIn(vs ...string) predicate.CompletionAttempt {
+	return predicate.CompletionAttempt(sql.FieldIn(FieldActionURL, vs...))
+}
+
+// ActionURLNotIn applies the NotIn predicate on the "action_url" field.
+func ActionURLNotIn(vs ...string) predicate.CompletionAttempt {
+	return predicate.CompletionAttempt(sql.FieldNotIn(FieldActionURL, vs...))
+}
+
+// ActionURLGT applies the GT predicate on the "action_url" field.
+func ActionURLGT(v string) predicate.CompletionAttempt {
+	return predicate.CompletionAttempt(sql.FieldGT(FieldActionURL, v))
+}
+
+// ActionURLGTE applies the GTE predicate on the "action_url" field.
+func ActionURLGTE(v string) predicate.CompletionAttempt {
+	return predicate.CompletionAttempt(sql.FieldGTE(FieldActionURL, v))
+}
+
+// ActionURLLT applies the LT predicate on the "action_url" field.
+func ActionURLLT(v string) predicate.CompletionAttempt {
+	return predicate.CompletionAttempt(sql.FieldLT(FieldActionURL, v))
+}
+
+// ActionURLLTE applies the LTE predicate on the "action_url" field.
+func ActionURLLTE(v string) predicate.CompletionAttempt {
+	return predicate.CompletionAttempt(sql.FieldLTE(FieldActionURL, v))
+}
+
+// ActionURLContains applies the Contains predicate on the "action_url" field.
+func ActionURLContains(v string) predicate.CompletionAttempt {
+	return predicate.CompletionAttempt(sql.FieldContains(FieldActionURL, v))
+}
+
+// ActionURLHasPrefix applies the HasPrefix predicate on the "action_url" field.
+func ActionURLHasPrefix(v string) predicate.CompletionAttempt {
+	return predicate.CompletionAttempt(sql.FieldHasPrefix(FieldActionURL, v))
+}
+
+// ActionURLHasSuffix applies the HasSuffix predicate on the "action_url" field.
+func ActionURLHasSuffix(v string) predicate.CompletionAttempt {
+	return predicate.CompletionAttempt(sql.FieldHasSuffix(FieldActionURL, v))
+}
+
+// ActionURLEqualFold applies the EqualFold predicate on the "action_url" field.
+func ActionURLEqualFold(v string) predicate.CompletionAttempt {
+	return predicate.CompletionAttempt(sql.FieldEqualFold(FieldActionURL, v))
+}
+
+// ActionURLContainsFold applies the ContainsFold predicate on the "action_url" field.
+func ActionURLContainsFold(v string) predicate.CompletionAttempt {
+	return predicate.CompletionAttempt(sql.FieldContainsFold(FieldActionURL, v))
 }
 
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.

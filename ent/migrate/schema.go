@@ -252,6 +252,7 @@ var (
 		{Name: "order_id", Type: field.TypeInt, Nullable: true},
 		{Name: "error_code", Type: field.TypeString, Default: ""},
 		{Name: "error_message", Type: field.TypeString, Default: ""},
+		{Name: "action_url", Type: field.TypeString, Size: 2147483647, Default: ""},
 		{Name: "created_at", Type: field.TypeTime},
 		{Name: "lease_until", Type: field.TypeTime, Nullable: true},
 	}
@@ -269,7 +270,7 @@ var (
 			{
 				Name:    "completionattempt_status_lease_until",
 				Unique:  false,
-				Columns: []*schema.Column{CompletionAttemptsColumns[3], CompletionAttemptsColumns[8]},
+				Columns: []*schema.Column{CompletionAttemptsColumns[3], CompletionAttemptsColumns[9]},
 			},
 		},
 	}

@@ -170,6 +170,7 @@ func (CompletionAttempt) Fields() []ent.Field {
 		field.Int("order_id").Optional().Nillable(),
 		field.String("error_code").Default(""),
 		field.String("error_message").Default(""),
+		field.Text("action_url").Default("").Comment("where the buyer completes the payment's challenge (3-D Secure), while ACTION_REQUIRED"),
 		field.Time("created_at").Default(time.Now).Immutable(),
 		field.Time("lease_until").Optional().Nillable().
 			Comment("while PROCESSING, the worker's claim: once past, a recoverer may take the attempt over"),

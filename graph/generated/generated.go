@@ -229,7 +229,8 @@ type ComplexityRoot struct {
 	}
 
 	CartCompletionActionRequired struct {
-		ID func(childComplexity int) int
+		Action func(childComplexity int) int
+		ID     func(childComplexity int) int
 	}
 
 	CartCompletionFailed struct {
@@ -478,6 +479,10 @@ type ComplexityRoot struct {
 	CollectionUpdatePayload struct {
 		Collection func(childComplexity int) int
 		UserErrors func(childComplexity int) int
+	}
+
+	CompletePaymentChallenge struct {
+		RedirectURL func(childComplexity int) int
 	}
 
 	CompletionError struct {
@@ -2739,6 +2744,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CartCodeDiscountAllocation.TargetType(childComplexity), true
 
+	case "CartCompletionActionRequired.action":
+		if e.ComplexityRoot.CartCompletionActionRequired.Action == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CartCompletionActionRequired.Action(childComplexity), true
 	case "CartCompletionActionRequired.id":
 		if e.ComplexityRoot.CartCompletionActionRequired.ID == nil {
 			break
@@ -3612,6 +3623,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CollectionUpdatePayload.UserErrors(childComplexity), true
+
+	case "CompletePaymentChallenge.redirectUrl":
+		if e.ComplexityRoot.CompletePaymentChallenge.RedirectURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CompletePaymentChallenge.RedirectURL(childComplexity), true
 
 	case "CompletionError.code":
 		if e.ComplexityRoot.CompletionError.Code == nil {
@@ -10783,7 +10801,18 @@ type CartCompletionFailed {
 }
 
 type CartCompletionActionRequired {
+  "The action required to complete the cart completion attempt."
+  action: CartCompletionAction
   id: String!
+}
+
+"The completion action to checkout a cart."
+union CartCompletionAction = CompletePaymentChallenge
+
+"The action for the 3DS payment redirect."
+type CompletePaymentChallenge {
+  "The URL for the 3DS payment redirect."
+  redirectUrl: URL
 }
 
 type CompletionError {
@@ -21577,6 +21606,29 @@ func (ec *executionContext) fieldContext_CartCodeDiscountAllocation_targetType(_
 	return graphql.NewScalarFieldContext("CartCodeDiscountAllocation", field, false, false, errors.New("field of type DiscountApplicationTargetType does not have child fields"))
 }
 
+func (ec *executionContext) _CartCompletionActionRequired_action(ctx context.Context, field graphql.CollectedField, obj *model.CartCompletionActionRequired) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CartCompletionActionRequired_action(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Action, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.CartCompletionAction) graphql.Marshaler {
+			return ec.marshalOCartCompletionAction2githubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCartCompletionAction(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CartCompletionActionRequired_action(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CartCompletionActionRequired", field, false, false, errors.New("field of type CartCompletionAction does not have child fields"))
+}
+
 func (ec *executionContext) _CartCompletionActionRequired_id(ctx context.Context, field graphql.CollectedField, obj *model.CartCompletionActionRequired) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -25451,6 +25503,29 @@ func (ec *executionContext) fieldContext_CollectionUpdatePayload_userErrors(_ co
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _CompletePaymentChallenge_redirectUrl(ctx context.Context, field graphql.CollectedField, obj *model.CompletePaymentChallenge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CompletePaymentChallenge_redirectUrl(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RedirectURL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOURL2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CompletePaymentChallenge_redirectUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CompletePaymentChallenge", field, false, false, errors.New("field of type URL does not have child fields"))
 }
 
 func (ec *executionContext) _CompletionError_code(ctx context.Context, field graphql.CollectedField, obj *model.CompletionError) (ret graphql.Marshaler) {
@@ -55027,6 +55102,26 @@ func (ec *executionContext) _CartAddress(ctx context.Context, sel ast.SelectionS
 	}
 }
 
+func (ec *executionContext) _CartCompletionAction(ctx context.Context, sel ast.SelectionSet, obj model.CartCompletionAction) graphql.Marshaler {
+	switch obj := (obj).(type) {
+	case nil:
+		return graphql.Null
+	case model.CompletePaymentChallenge:
+		return ec._CompletePaymentChallenge(ctx, sel, &obj)
+	case *model.CompletePaymentChallenge:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._CompletePaymentChallenge(ctx, sel, obj)
+	default:
+		if typedObj, ok := obj.(graphql.Marshaler); ok {
+			return typedObj
+		} else {
+			panic(fmt.Errorf("unexpected type %T; non-generated variants of CartCompletionAction must implement graphql.Marshaler", obj))
+		}
+	}
+}
+
 func (ec *executionContext) _CartCompletionAttemptResult(ctx context.Context, sel ast.SelectionSet, obj model.CartCompletionAttemptResult) graphql.Marshaler {
 	switch obj := (obj).(type) {
 	case nil:
@@ -56993,6 +57088,11 @@ func (ec *executionContext) _CartCompletionActionRequired(ctx context.Context, s
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("CartCompletionActionRequired")
+		case "action":
+			out.Values[i] = ec._CartCompletionActionRequired_action(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "id":
 			out.Values[i] = ec._CartCompletionActionRequired_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -59382,6 +59482,44 @@ func (ec *executionContext) _CollectionUpdatePayload(ctx context.Context, sel as
 		case "userErrors":
 			out.Values[i] = ec._CollectionUpdatePayload_userErrors(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var completePaymentChallengeImplementors = []string{"CompletePaymentChallenge", "CartCompletionAction"}
+
+func (ec *executionContext) _CompletePaymentChallenge(ctx context.Context, sel ast.SelectionSet, obj *model.CompletePaymentChallenge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, completePaymentChallengeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CompletePaymentChallenge")
+		case "redirectUrl":
+			out.Values[i] = ec._CompletePaymentChallenge_redirectUrl(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -78863,6 +79001,13 @@ func (ec *executionContext) marshalOCartBuyerIdentityUpdatePayload2ᚖgithubᚗc
 		return graphql.Null
 	}
 	return ec._CartBuyerIdentityUpdatePayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOCartCompletionAction2githubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCartCompletionAction(ctx context.Context, sel ast.SelectionSet, v model.CartCompletionAction) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._CartCompletionAction(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalOCartCompletionAttemptResult2githubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐCartCompletionAttemptResult(ctx context.Context, sel ast.SelectionSet, v model.CartCompletionAttemptResult) graphql.Marshaler {

@@ -13,6 +13,11 @@ import (
 	"github.com/emporium/emporium/money"
 )
 
+// The completion action to checkout a cart.
+type CartCompletionAction interface {
+	IsCartCompletionAction()
+}
+
 type CartCompletionAttemptResult interface {
 	IsCartCompletionAttemptResult()
 }
@@ -178,7 +183,9 @@ type CartCodeDiscountAllocation struct {
 func (CartCodeDiscountAllocation) IsCartDiscountAllocation() {}
 
 type CartCompletionActionRequired struct {
-	ID string `json:"id"`
+	// The action required to complete the cart completion attempt.
+	Action CartCompletionAction `json:"action,omitempty"`
+	ID     string               `json:"id"`
 }
 
 func (CartCompletionActionRequired) IsCartCompletionAttemptResult() {}
@@ -485,6 +492,14 @@ type CollectionUpdatePayload struct {
 	Collection *ent.Collection `json:"collection,omitempty"`
 	UserErrors []*UserError    `json:"userErrors"`
 }
+
+// The action for the 3DS payment redirect.
+type CompletePaymentChallenge struct {
+	// The URL for the 3DS payment redirect.
+	RedirectURL *string `json:"redirectUrl,omitempty"`
+}
+
+func (CompletePaymentChallenge) IsCartCompletionAction() {}
 
 type CompletionError struct {
 	Code    string  `json:"code"`
