@@ -126,18 +126,18 @@ type reportBuilder struct {
 }
 
 // orderFields are what a report reads of an order.
-var orderFields = []string{entorder.FieldID, entorder.FieldCurrency, entorder.FieldTotal, entorder.FieldTaxTotal,
+var orderFields = []string{entorder.FieldID, entorder.FieldCreatedAt, entorder.FieldCurrency, entorder.FieldTotal, entorder.FieldTaxTotal,
 	entorder.FieldTaxesIncluded, entorder.FieldShippingTotal, entorder.FieldShippingTax, entorder.FieldTaxLines,
 	entorder.FieldTaxTreatment, entorder.FieldShippingAddress, entorder.FieldBillingAddress, entorder.FieldFinancialStatus}
 
-// sales adds the orders placed in [from, to), read in pages by ID.
+// sales adds the orders placed in [from, to), read in pages in the order of the (created_at, id) index.
 func (b *reportBuilder) sales(ctx context.Context, client *ent.Client, from, to time.Time) error {
-	last := 0
+	last, lastAt := 0, from
 	for {
 		os, err := client.Order.Query().
 			Where(entorder.CreatedAtGTE(from), entorder.CreatedAtLT(to), entorder.FinancialStatusNEQ(entorder.FinancialStatusVOIDED),
-				entorder.IDGT(last)).
-			Order(ent.Asc(entorder.FieldID)).Limit(reportPage).Select(orderFields...).All(ctx)
+				entorder.Or(entorder.CreatedAtGT(lastAt), entorder.And(entorder.CreatedAtEQ(lastAt), entorder.IDGT(last)))).
+			Order(ent.Asc(entorder.FieldCreatedAt), ent.Asc(entorder.FieldID)).Limit(reportPage).Select(orderFields...).All(ctx)
 		if err != nil {
 			return fmt.Errorf("tax: report orders: %w", err)
 		}
@@ -154,7 +154,7 @@ func (b *reportBuilder) sales(ctx context.Context, client *ent.Client, from, to 
 			if rest := o.Total - o.TaxTotal - based; rest != 0 {
 				b.untaxed(o).NetSales += rest
 			}
-			last = o.ID
+			last, lastAt = o.ID, o.CreatedAt
 		}
 		if len(os) < reportPage {
 			return nil
@@ -215,13 +215,16 @@ func (b *reportBuilder) refunds(ctx context.Context, client *ent.Client, from, t
 
 // refund splits r as a credit note does (see the package's report comment) and adds it to the rows.
 func (b *reportBuilder) refund(o *ent.Order, r *ent.Refund, lines map[int]*ent.OrderLine) {
-	add := func(net, tax int64) {
-		row := b.untaxed(o)
+	// The row of an amount of net taxed tax; rows are made only when used, so that no empty row shows.
+	rowOf := func(net, tax int64) *ReportRow {
 		if tax != 0 {
 			if t := nearest(o.TaxLines, net, tax); t != nil {
-				row = b.row(o, *t)
+				return b.row(o, *t)
 			}
 		}
+		return b.untaxed(o)
+	}
+	add := func(row *ReportRow, net, tax int64) {
 		row.RefundedNet += net
 		row.RefundedTax += tax
 	}
@@ -236,7 +239,7 @@ func (b *reportBuilder) refund(o *ent.Order, r *ent.Refund, lines map[int]*ent.O
 			net -= l.Tax
 		}
 		cNet, cTax := money.MulDiv(net, int64(n), int64(l.Quantity)), money.MulDiv(l.Tax, int64(n), int64(l.Quantity))
-		add(cNet, cTax)
+		add(rowOf(cNet, cTax), cNet, cTax)
 		credited += cNet + cTax
 	}
 	shippingNet := o.ShippingTotal
@@ -244,18 +247,9 @@ func (b *reportBuilder) refund(o *ent.Order, r *ent.Refund, lines map[int]*ent.O
 		shippingNet -= o.ShippingTax
 	}
 	if gross := shippingNet + o.ShippingTax; r.Shipping > 0 && gross > 0 {
+		// At the shipping's rate, not the refunded share's: a small share rounds its apparent rate away.
 		tax := money.MulDiv(o.ShippingTax, r.Shipping, gross)
-		if o.ShippingTax == 0 {
-			add(r.Shipping, 0)
-		} else {
-			// The shipping's rate, not the refunded share's: a small share rounds its apparent rate away.
-			row := b.untaxed(o)
-			if t := nearest(o.TaxLines, shippingNet, o.ShippingTax); t != nil {
-				row = b.row(o, *t)
-			}
-			row.RefundedNet += r.Shipping - tax
-			row.RefundedTax += tax
-		}
+		add(rowOf(shippingNet, o.ShippingTax), r.Shipping-tax, tax)
 		credited += r.Shipping
 	}
 	if rest := r.Amount - credited; rest != 0 {
@@ -266,13 +260,11 @@ func (b *reportBuilder) refund(o *ent.Order, r *ent.Refund, lines map[int]*ent.O
 			}
 		}
 		if largest == nil {
-			b.untaxed(o).RefundedNet += rest
+			add(b.untaxed(o), rest, 0)
 			return
 		}
 		net := money.MulDiv(rest, 1_000_000, int64(1_000_000+ratePPMOf(*largest)))
-		row := b.row(o, *largest)
-		row.RefundedNet += net
-		row.RefundedTax += rest - net
+		add(b.row(o, *largest), net, rest-net)
 	}
 }
 
