@@ -79,7 +79,7 @@ func TestReportPages(t *testing.T) {
 			}
 			add(at, entorder.FinancialStatusPAID)
 		}
-		add(same, entorder.FinancialStatusVOIDED)                // never paid: no sale
+		add(same, entorder.FinancialStatusVOIDED)                 // never paid: no sale
 		add(from.Add(-time.Second), entorder.FinancialStatusPAID) // before the period
 		add(from.AddDate(0, 1, 0), entorder.FinancialStatusPAID)  // at its end, excluded
 		var orders []*ent.Order
