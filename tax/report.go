@@ -215,7 +215,8 @@ func (b *reportBuilder) refunds(ctx context.Context, client *ent.Client, from, t
 
 // refund splits r as a credit note does (see the package's report comment) and adds it to the rows.
 func (b *reportBuilder) refund(o *ent.Order, r *ent.Refund, lines map[int]*ent.OrderLine) {
-	// The row of an amount of net taxed tax; rows are made only when used, so that no empty row shows.
+	// The row of a line or the shipping, which was net taxed tax: by the whole line's rate, not the
+	// refunded share's, which rounding moves. Rows are made only when used, so that no empty row shows.
 	rowOf := func(net, tax int64) *ReportRow {
 		if tax != 0 {
 			if t := nearest(o.TaxLines, net, tax); t != nil {
@@ -239,7 +240,7 @@ func (b *reportBuilder) refund(o *ent.Order, r *ent.Refund, lines map[int]*ent.O
 			net -= l.Tax
 		}
 		cNet, cTax := money.MulDiv(net, int64(n), int64(l.Quantity)), money.MulDiv(l.Tax, int64(n), int64(l.Quantity))
-		add(rowOf(cNet, cTax), cNet, cTax)
+		add(rowOf(net, l.Tax), cNet, cTax)
 		credited += cNet + cTax
 	}
 	shippingNet := o.ShippingTotal
@@ -247,7 +248,6 @@ func (b *reportBuilder) refund(o *ent.Order, r *ent.Refund, lines map[int]*ent.O
 		shippingNet -= o.ShippingTax
 	}
 	if gross := shippingNet + o.ShippingTax; r.Shipping > 0 && gross > 0 {
-		// At the shipping's rate, not the refunded share's: a small share rounds its apparent rate away.
 		tax := money.MulDiv(o.ShippingTax, r.Shipping, gross)
 		add(rowOf(shippingNet, o.ShippingTax), r.Shipping-tax, tax)
 		credited += r.Shipping
