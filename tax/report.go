@@ -34,9 +34,12 @@ import (
 //
 // Refunds record units, shipping and an amount, not tax: they are split as credit notes split them
 // (package invoices, creditNoteDocument): refunded units at their line's net and tax pro rata, refunded
-// shipping at the shipping's tax share, and whatever else the refund paid back at the order's rate with
-// the largest base. A refunded line's tax goes to the order's tax line whose rate is nearest to the
-// line's own tax/net, as invoices rate their lines (lines keep their tax, not their rate).
+// shipping at the shipping's tax share, and whatever else the refund paid back (an amount without
+// units; a cancellation's shipping) at the rate of the order's largest taxable amount, what it sold
+// untaxed competing at 0 %. The rate is the exact ppm where a credit note has basis points. A refunded
+// line's tax goes to the order's tax line whose rate is nearest to the line's own tax/net, as invoices
+// rate their lines (lines keep their tax, not their rate). The rule is copied, not called: invoices
+// imports orders, which imports tax.
 //
 // OSS: a row is flagged OSS when an EU shop (the origin country of the tax settings) charged another EU
 // member state's VAT to a consumer: the sales its One-Stop-Shop return declares. Reverse-charge rows are
@@ -253,13 +256,17 @@ func (b *reportBuilder) refund(o *ent.Order, r *ent.Refund, lines map[int]*ent.O
 		credited += r.Shipping
 	}
 	if rest := r.Amount - credited; rest != 0 {
+		// The largest of the order's taxable amounts, what it sold untaxed among them (as an invoice's
+		// zero-rate breakdown is); on a tie the higher rate, as the invoice's breakdown is sorted.
 		var largest *schema.TaxLine
+		var based int64
 		for i, t := range o.TaxLines {
-			if largest == nil || t.Base > largest.Base {
+			based += t.Base
+			if largest == nil || t.Base > largest.Base || t.Base == largest.Base && ratePPMOf(t) > ratePPMOf(*largest) {
 				largest = &o.TaxLines[i]
 			}
 		}
-		if largest == nil {
+		if largest == nil || o.Total-o.TaxTotal-based > largest.Base {
 			add(b.untaxed(o), rest, 0)
 			return
 		}

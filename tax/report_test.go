@@ -145,3 +145,42 @@ func TestReportCSV(t *testing.T) {
 		t.Errorf("CSV:\n got %q\nwant %q", got, want)
 	}
 }
+
+// TestReportRefundRest: an amount refunded without units goes to the order's largest taxable amount,
+// as a credit note puts it, what the order sold untaxed included.
+func TestReportRefundRest(t *testing.T) {
+	eachDB(t, func(t *testing.T, c *ent.Client) {
+		ctx := context.Background()
+		at := time.Date(2026, 5, 4, 12, 0, 0, 0, time.UTC)
+		vat := []schema.TaxLine{{Title: "TVA", RateBPS: 2000, RatePPM: 200_000, Jurisdiction: "FR", Base: 1000, Amount: 200}}
+		order := func(key string, untaxed int64) *ent.Order {
+			o, err := c.Order.Create().SetCartID(key).SetStatusToken(key).SetCurrency("EUR").SetSubtotal(1200 + untaxed).
+				SetDiscountTotal(0).SetShippingTotal(0).SetTaxTotal(200).SetTotal(1200 + untaxed).SetTaxesIncluded(true).
+				SetTaxLines(vat).SetFinancialStatus(entorder.FinancialStatusPAID).SetTotalPaid(1200 + untaxed).
+				SetShippingAddress(map[string]string{"countryCode": "FR"}).SetCreatedAt(at).Save(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return o
+		}
+		// Mostly taxed: 6.00 back is net 5.00 and tax 1.00 at 20 %. Mostly untaxed (50.00 untaxed
+		// against a 10.00 base): 6.00 back is 6.00 net, no tax.
+		for _, o := range []*ent.Order{order("taxed", 300), order("untaxed", 5000)} {
+			if err := c.Refund.Create().SetOrderID(o.ID).SetCurrency("EUR").SetAmount(600).SetCreatedAt(at).Exec(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		rep, err := tax.BuildReport(ctx, c, at, at.Add(time.Second))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string][4]int64{}
+		for _, r := range rep.Rows {
+			got[r.Title] = [4]int64{r.NetSales, r.Tax, r.RefundedNet, r.RefundedTax}
+		}
+		want := map[string][4]int64{"TVA": {2000, 400, 500, 100}, tax.TitleNotTaxed: {5300, 0, 600, 0}}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("rows: got %v, want %v", got, want)
+		}
+	})
+}
