@@ -32,6 +32,7 @@ import (
 	"github.com/emporium/emporium/mail"
 	"github.com/emporium/emporium/media/s3store"
 	"github.com/emporium/emporium/netguard"
+	"github.com/emporium/emporium/payments"
 	"github.com/emporium/emporium/seed"
 	"github.com/emporium/emporium/service"
 	"github.com/emporium/emporium/staff"
@@ -86,6 +87,15 @@ Environment:
   EMPORIUM_SEED            load the demo shop into an empty database    true
   EMPORIUM_PLAYGROUND      serve GraphiQL at /                          true (false in production)
   EMPORIUM_ADMIN_UI        serve the staff dashboard at /admin          true
+  EMPORIUM_STRIPE_SECRET_KEY
+                           take cards through Stripe (sk_…); without it
+                           the test gateway                             none
+  EMPORIUM_STRIPE_WEBHOOK_SECRET
+                           verifies Stripe's events at
+                           /payments/stripe/webhook (whsec_…)           none
+  EMPORIUM_STRIPE_RETURN_URL
+                           where Stripe sends the buyer after 3-D Secure none
+  EMPORIUM_STRIPE_API_BASE Stripe's API URL (stripe-mock in tests)      https://api.stripe.com
   EMPORIUM_CORS_ORIGINS    origins browsers may call from (comma-
                            separated; * for any)                        *
   EMPORIUM_ENV             development or production (production turns
@@ -187,6 +197,9 @@ type config struct {
 	// invoiceOn and invoiceSecret configure the invoices (package invoices).
 	invoiceOn     invoices.Trigger
 	invoiceSecret string
+	// stripe configures the Stripe provider when its secret key is set; stripeWebhookSecret verifies its events.
+	stripe              payments.StripeConfig
+	stripeWebhookSecret string
 
 	// metricsAddr serves /metrics on an address of its own; metricsToken makes /metrics require it.
 	metricsAddr, metricsToken string
@@ -279,6 +292,12 @@ func loadConfig(getenv func(string) string) (config, error) {
 		return c, err
 	}
 	c.invoiceSecret = getenv("EMPORIUM_INVOICE_SECRET")
+	c.stripe = payments.StripeConfig{SecretKey: getenv("EMPORIUM_STRIPE_SECRET_KEY"), APIBase: getenv("EMPORIUM_STRIPE_API_BASE"),
+		ReturnURL: getenv("EMPORIUM_STRIPE_RETURN_URL")}
+	c.stripeWebhookSecret = getenv("EMPORIUM_STRIPE_WEBHOOK_SECRET")
+	if c.stripe.SecretKey != "" && !strings.HasPrefix(c.stripe.SecretKey, "sk_") && !strings.HasPrefix(c.stripe.SecretKey, "rk_") {
+		return c, errors.New("EMPORIUM_STRIPE_SECRET_KEY must be a Stripe secret or restricted key (sk_… or rk_…)")
+	}
 	if c.publicURL = strings.TrimSuffix(getenv("EMPORIUM_PUBLIC_URL"), "/"); c.publicURL != "" {
 		if u, err := url.Parse(c.publicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {
 			return c, fmt.Errorf("EMPORIUM_PUBLIC_URL must be an http(s) URL such as https://shop-api.example.com, not %q", c.publicURL)
@@ -681,6 +700,10 @@ func serviceOptions(cfg config, log *slog.Logger) service.Options {
 		PublicURL: cmpOr(cfg.publicURL, publicURLOf(cfg.addr)), MediaDir: cfg.mediaDir, MediaS3: cfg.mediaS3, WebhookAllow: cfg.webhookAllow,
 		EmailTemplates: cfg.emailTemplates, StaffEmail: cfg.staffEmail,
 		InvoiceOn: cfg.invoiceOn, InvoiceLinkSecret: []byte(cfg.invoiceSecret),
+		StripeWebhookSecret: cfg.stripeWebhookSecret,
+	}
+	if cfg.stripe.SecretKey != "" {
+		opts.Payments = payments.NewStripe(cfg.stripe)
 	}
 	if cfg.smtp.Addr != "" {
 		opts.Mailer = cfg.smtp

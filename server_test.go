@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/emporium/emporium/database"
+	"github.com/emporium/emporium/payments"
 )
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -317,5 +318,22 @@ func TestMetricsAddressServesProfiles(t *testing.T) {
 	}
 	if got := get("/graphql", "s3cret"); got != http.StatusNotFound {
 		t.Errorf("/graphql on the metrics address: %d, want 404", got)
+	}
+}
+
+func TestStripeConfig(t *testing.T) {
+	if _, err := loadConfig(env(map[string]string{"EMPORIUM_STRIPE_SECRET_KEY": "pk_test_publishable"})); err == nil {
+		t.Error("a publishable key was taken as the secret key")
+	}
+	c, err := loadConfig(env(map[string]string{"EMPORIUM_STRIPE_SECRET_KEY": "sk_test_123", "EMPORIUM_STRIPE_WEBHOOK_SECRET": "whsec_1"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := serviceOptions(c, nil)
+	if opts.Payments == nil || opts.Payments.Name() != payments.StripeName || opts.StripeWebhookSecret != "whsec_1" {
+		t.Errorf("payments %v, webhook secret %q", opts.Payments, opts.StripeWebhookSecret)
+	}
+	if dev, _ := loadConfig(env(nil)); serviceOptions(dev, nil).Payments != nil {
+		t.Error("without a Stripe key, the test gateway should be used")
 	}
 }

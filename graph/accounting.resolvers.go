@@ -11,6 +11,7 @@ import (
 
 	"github.com/emporium/emporium/graph/model"
 	"github.com/emporium/emporium/journal"
+	"github.com/emporium/emporium/pagination"
 )
 
 // AccountingMappingUpdate is the resolver for the accountingMappingUpdate field.
@@ -38,4 +39,13 @@ func (r *queryResolver) AccountingAccounts(ctx context.Context) ([]*model.Accoun
 // JournalExport is the resolver for the journalExport field.
 func (r *queryResolver) JournalExport(ctx context.Context, from time.Time, to time.Time, format model.JournalExportFormat) (string, error) {
 	return journal.ExportCSV(ctx, r.client, string(format), from, to)
+}
+
+// JournalEntries is the resolver for the journalEntries field.
+func (r *queryResolver) JournalEntries(ctx context.Context, from time.Time, to time.Time, first *int, after *string) (*model.JournalEntryConnection, error) {
+	page, err := journal.EntriesPage(ctx, r.client, from, to, pagination.Args{First: first, After: after})
+	if err != nil {
+		return nil, err
+	}
+	return journalEntryConnection(page), nil
 }

@@ -116,6 +116,8 @@ type Config struct {
 	NoMetricsRoute bool
 	// NoAdminUI leaves the staff dashboard (package admin) off /admin.
 	NoAdminUI bool
+	// StripeWebhookSecret verifies Stripe's events at /payments/stripe/webhook (whsec_…).
+	StripeWebhookSecret string
 	// Live serves subscriptions over WebSocket and server-sent events.
 	Live LiveConfig
 }
@@ -199,7 +201,7 @@ func New(cfg Config) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", gql)
 	mux.Handle("/api/{version}/graphql.json", gql)
-	mux.Handle("POST /payments/{provider}/webhook", paymentWebhook(cfg.Log, orderService))
+	mux.Handle("POST /payments/{provider}/webhook", paymentWebhook(cfg.Log, orderService, cfg.StripeWebhookSecret))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))

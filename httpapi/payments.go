@@ -3,17 +3,26 @@ package httpapi
 import (
 	"encoding/json"
 	"errors"
+	"io"
 	"log/slog"
 	"net/http"
 
 	"github.com/emporium/emporium/orders"
+	"github.com/emporium/emporium/payments"
 )
+
+// maxStripeEvent bounds a Stripe webhook body; Stripe's events are a few KiB.
+const maxStripeEvent = 256 << 10
 
 // paymentWebhook takes a payment provider's report that a payment waiting on the buyer (3-D Secure) has
 // moved on. The report names the payment only; its outcome is asked of the provider, so the endpoint
 // needs no secret to be safe.
-func paymentWebhook(log *slog.Logger, o *orders.Service) http.Handler {
+func paymentWebhook(log *slog.Logger, o *orders.Service, stripeSecret string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.PathValue("provider") == payments.StripeName {
+			stripeWebhook(w, r, log, o, stripeSecret)
+			return
+		}
 		var body struct {
 			Reference string `json:"reference"`
 		}
@@ -32,6 +41,42 @@ func paymentWebhook(log *slog.Logger, o *orders.Service) http.Handler {
 			writeJSON(w, http.StatusOK, map[string]string{"status": string(status)})
 		}
 	})
+}
+
+// stripeWebhook takes Stripe's own events, signed with the endpoint's secret: a payment_intent event
+// settles the order waiting on that intent by asking Stripe for the intent's status, like any report.
+// Events of other kinds, and intents no order waits on, are acknowledged so that Stripe stops sending
+// them; only a body that does not verify is refused.
+func stripeWebhook(w http.ResponseWriter, r *http.Request, log *slog.Logger, o *orders.Service, secret string) {
+	if secret == "" {
+		writeJSON(w, http.StatusNotFound, map[string]string{"error": "Stripe webhooks are not configured (EMPORIUM_STRIPE_WEBHOOK_SECRET)"})
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxStripeEvent))
+	if err != nil {
+		writeJSON(w, http.StatusRequestEntityTooLarge, map[string]string{"error": "the event is too large"})
+		return
+	}
+	e, err := payments.ParseStripeEvent(body, r.Header.Get("Stripe-Signature"), secret)
+	if err != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "the event does not verify"})
+		return
+	}
+	if e.IntentID == "" {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ignored"})
+		return
+	}
+	status, err := o.ConfirmPayment(r.Context(), payments.StripeName, e.IntentID)
+	switch {
+	case errors.Is(err, orders.ErrUnknownPayment):
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ignored"})
+	case err != nil:
+		// Stripe retries a failed delivery for days: the order is settled once Stripe answers again.
+		log.ErrorContext(r.Context(), "stripe webhook", "event", e.ID, "type", e.Type, "err", err)
+		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "the payment could not be settled"})
+	default:
+		writeJSON(w, http.StatusOK, map[string]string{"status": string(status)})
+	}
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/stripe/stripe-go/v82"
+	"github.com/stripe/stripe-go/v82/webhook"
 
 	"github.com/emporium/emporium/money"
 )
@@ -237,4 +238,36 @@ func refusal(ref string, err error, op string) (Result, error) {
 		return Result{Reference: ref, Message: se.Msg}, nil
 	}
 	return Result{}, fmt.Errorf("payments: stripe %s: %w", op, err)
+}
+
+// StripeIntentEvent is what a Stripe webhook event tells Emporium: that the PaymentIntent IntentID moved
+// on (Type is Stripe's event type, such as payment_intent.succeeded).
+type StripeIntentEvent struct {
+	ID, Type, IntentID string
+}
+
+// ErrStripeSignature is returned for a webhook body whose Stripe-Signature does not verify.
+var ErrStripeSignature = errors.New("payments: the Stripe signature does not verify")
+
+// ParseStripeEvent verifies a Stripe webhook request (its body and Stripe-Signature header) with the
+// endpoint's signing secret and returns the PaymentIntent it is about; IntentID is empty for an event
+// of another kind. A signature older than five minutes is refused, as Stripe advises against replays.
+// The event's API version may differ from the SDK's: only the event type and the intent's ID are read.
+func ParseStripeEvent(payload []byte, signature, secret string) (StripeIntentEvent, error) {
+	e, err := webhook.ConstructEventWithOptions(payload, signature, secret,
+		webhook.ConstructEventOptions{IgnoreAPIVersionMismatch: true})
+	if err != nil {
+		if errors.Is(err, webhook.ErrNotSigned) || errors.Is(err, webhook.ErrInvalidHeader) ||
+			errors.Is(err, webhook.ErrNoValidSignature) || errors.Is(err, webhook.ErrTooOld) {
+			return StripeIntentEvent{}, ErrStripeSignature
+		}
+		return StripeIntentEvent{}, fmt.Errorf("payments: stripe event: %w", err)
+	}
+	out := StripeIntentEvent{ID: e.ID, Type: string(e.Type)}
+	if strings.HasPrefix(out.Type, "payment_intent.") && e.Data != nil {
+		if id, ok := e.Data.Object["id"].(string); ok && strings.HasPrefix(id, "pi_") {
+			out.IntentID = id
+		}
+	}
+	return out, nil
 }

@@ -123,6 +123,8 @@ type Options struct {
 	NoMetricsRoute bool
 	// NoAdminUI turns the staff dashboard at /admin off (EMPORIUM_ADMIN_UI=false).
 	NoAdminUI bool
+	// StripeWebhookSecret verifies Stripe's webhook events (EMPORIUM_STRIPE_WEBHOOK_SECRET).
+	StripeWebhookSecret string
 
 	// PublicURL is the scheme and host (and path prefix, if any) clients reach this service at; media
 	// URLs are given under it. It is configured, never taken from a request's Host header.
@@ -392,7 +394,7 @@ func Open(ctx context.Context, opts Options) (*Service, error) {
 		Cache: cache, CacheGate: gate, MaxInFlight: opts.MaxInFlight, QueueTimeout: opts.QueueTimeout, RequestTimeout: opts.RequestTimeout,
 		MaxComplexity: opts.MaxComplexity,
 		BodyGrace:     opts.BodyGrace, BodyMinRate: opts.BodyMinRate, MetricsToken: opts.MetricsToken, NoMetricsRoute: opts.NoMetricsRoute,
-		NoAdminUI:       opts.NoAdminUI,
+		NoAdminUI: opts.NoAdminUI, StripeWebhookSecret: opts.StripeWebhookSecret,
 		CompletionLease: opts.CompletionLease, Media: library, Events: recorder, Webhooks: hooks, InvoiceLinks: links,
 		Live: httpapi.LiveConfig{Hub: hub, PerConn: opts.LivePerConn, IdleTimeout: opts.LiveIdleTimeout,
 			WriteTimeout: opts.LiveWriteTimeout, PingInterval: opts.LivePingInterval},

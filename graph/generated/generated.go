@@ -802,6 +802,37 @@ type ComplexityRoot struct {
 		PageInfo func(childComplexity int) int
 	}
 
+	JournalEntry struct {
+		CurrencyCode     func(childComplexity int) int
+		ID               func(childComplexity int) int
+		Kind             func(childComplexity int) int
+		Lines            func(childComplexity int) int
+		Memo             func(childComplexity int) int
+		OrderID          func(childComplexity int) int
+		PaymentReference func(childComplexity int) int
+		PostedAt         func(childComplexity int) int
+		Reference        func(childComplexity int) int
+		RefundID         func(childComplexity int) int
+	}
+
+	JournalEntryConnection struct {
+		Edges    func(childComplexity int) int
+		Nodes    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	JournalEntryEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	JournalLine struct {
+		Account func(childComplexity int) int
+		Credit  func(childComplexity int) int
+		Debit   func(childComplexity int) int
+		Memo    func(childComplexity int) int
+	}
+
 	Location struct {
 		City        func(childComplexity int) int
 		CountryCode func(childComplexity int) int
@@ -1336,6 +1367,7 @@ type ComplexityRoot struct {
 		Discounts              func(childComplexity int, first *int, after *string, last *int, before *string, reverse *bool) int
 		InventoryAdjustments   func(childComplexity int, variantID string, first *int, after *string, last *int, before *string, reverse *bool) int
 		Invoices               func(childComplexity int, first *int, after *string, from *time.Time, to *time.Time) int
+		JournalEntries         func(childComplexity int, from time.Time, to time.Time, first *int, after *string) int
 		JournalExport          func(childComplexity int, from time.Time, to time.Time, format model.JournalExportFormat) int
 		Locations              func(childComplexity int, first *int, after *string, last *int, before *string, reverse *bool) int
 		Menu                   func(childComplexity int, handle string) int
@@ -2054,6 +2086,7 @@ type QueryResolver interface {
 	Nodes(ctx context.Context, ids []string) ([]model.Node, error)
 	AccountingAccounts(ctx context.Context) ([]*model.AccountingAccount, error)
 	JournalExport(ctx context.Context, from time.Time, to time.Time, format model.JournalExportFormat) (string, error)
+	JournalEntries(ctx context.Context, from time.Time, to time.Time, first *int, after *string) (*model.JournalEntryConnection, error)
 	CurrentStaffMember(ctx context.Context) (*ent.StaffMember, error)
 	Customers(ctx context.Context, first *int, after *string, last *int, before *string, reverse *bool, query *string) (*model.CustomerConnection, error)
 	StaffMembers(ctx context.Context, first *int, after *string, last *int, before *string, reverse *bool) (*model.StaffMemberConnection, error)
@@ -4714,6 +4747,124 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.InvoiceConnection.PageInfo(childComplexity), true
+
+	case "JournalEntry.currencyCode":
+		if e.ComplexityRoot.JournalEntry.CurrencyCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JournalEntry.CurrencyCode(childComplexity), true
+	case "JournalEntry.id":
+		if e.ComplexityRoot.JournalEntry.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JournalEntry.ID(childComplexity), true
+	case "JournalEntry.kind":
+		if e.ComplexityRoot.JournalEntry.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JournalEntry.Kind(childComplexity), true
+	case "JournalEntry.lines":
+		if e.ComplexityRoot.JournalEntry.Lines == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JournalEntry.Lines(childComplexity), true
+	case "JournalEntry.memo":
+		if e.ComplexityRoot.JournalEntry.Memo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JournalEntry.Memo(childComplexity), true
+	case "JournalEntry.orderId":
+		if e.ComplexityRoot.JournalEntry.OrderID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JournalEntry.OrderID(childComplexity), true
+	case "JournalEntry.paymentReference":
+		if e.ComplexityRoot.JournalEntry.PaymentReference == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JournalEntry.PaymentReference(childComplexity), true
+	case "JournalEntry.postedAt":
+		if e.ComplexityRoot.JournalEntry.PostedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JournalEntry.PostedAt(childComplexity), true
+	case "JournalEntry.reference":
+		if e.ComplexityRoot.JournalEntry.Reference == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JournalEntry.Reference(childComplexity), true
+	case "JournalEntry.refundId":
+		if e.ComplexityRoot.JournalEntry.RefundID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JournalEntry.RefundID(childComplexity), true
+
+	case "JournalEntryConnection.edges":
+		if e.ComplexityRoot.JournalEntryConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JournalEntryConnection.Edges(childComplexity), true
+	case "JournalEntryConnection.nodes":
+		if e.ComplexityRoot.JournalEntryConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JournalEntryConnection.Nodes(childComplexity), true
+	case "JournalEntryConnection.pageInfo":
+		if e.ComplexityRoot.JournalEntryConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JournalEntryConnection.PageInfo(childComplexity), true
+
+	case "JournalEntryEdge.cursor":
+		if e.ComplexityRoot.JournalEntryEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JournalEntryEdge.Cursor(childComplexity), true
+	case "JournalEntryEdge.node":
+		if e.ComplexityRoot.JournalEntryEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JournalEntryEdge.Node(childComplexity), true
+
+	case "JournalLine.account":
+		if e.ComplexityRoot.JournalLine.Account == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JournalLine.Account(childComplexity), true
+	case "JournalLine.credit":
+		if e.ComplexityRoot.JournalLine.Credit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JournalLine.Credit(childComplexity), true
+	case "JournalLine.debit":
+		if e.ComplexityRoot.JournalLine.Debit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JournalLine.Debit(childComplexity), true
+	case "JournalLine.memo":
+		if e.ComplexityRoot.JournalLine.Memo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JournalLine.Memo(childComplexity), true
 
 	case "Location.city":
 		if e.ComplexityRoot.Location.City == nil {
@@ -7498,6 +7649,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Invoices(childComplexity, args["first"].(*int), args["after"].(*string), args["from"].(*time.Time), args["to"].(*time.Time)), true
+	case "Query.journalEntries":
+		if e.ComplexityRoot.Query.JournalEntries == nil {
+			break
+		}
+
+		args, err := ec.field_Query_journalEntries_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.JournalEntries(childComplexity, args["from"].(time.Time), args["to"].(time.Time), args["first"].(*int), args["after"].(*string)), true
 	case "Query.journalExport":
 		if e.ComplexityRoot.Query.JournalExport == nil {
 			break
@@ -9290,6 +9452,51 @@ enum JournalExportFormat {
 extend type Query {
   "The journal entries posted in [from, to) as a CSV file in the format's layout, at most 10,000 entries."
   journalExport(from: DateTime!, to: DateTime!, format: JournalExportFormat!): String!
+    @hasPermission(permissions: [READ_ORDERS])
+}
+
+"One balanced posting of the journal, written with the business change it records."
+type JournalEntry {
+  id: ID!
+  "When it was posted."
+  postedAt: DateTime!
+  "What posted it: order_placed, payment_captured, refund or order_cancelled."
+  kind: String!
+  "The name of the order it belongs to (#1001), if any."
+  reference: String
+  orderId: ID
+  refundId: ID
+  "The payment provider's reference, when money moved."
+  paymentReference: String!
+  memo: String!
+  currencyCode: CurrencyCode!
+  "Its debit and credit lines, in posting order; debits equal credits."
+  lines: [JournalLine!]!
+}
+
+"One debit or credit of a journal entry: exactly one of the two is non-zero."
+type JournalLine {
+  "The account with the code and name it was posted under."
+  account: AccountingAccount!
+  debit: MoneyV2!
+  credit: MoneyV2!
+  memo: String!
+}
+
+type JournalEntryConnection {
+  edges: [JournalEntryEdge!]!
+  nodes: [JournalEntry!]!
+  pageInfo: PageInfo!
+}
+
+type JournalEntryEdge {
+  cursor: String!
+  node: JournalEntry!
+}
+
+extend type Query {
+  "The journal entries posted in [from, to), oldest first, with their lines; first is at most 250."
+  journalEntries(from: DateTime!, to: DateTime!, first: Int = 50, after: String): JournalEntryConnection!
     @hasPermission(permissions: [READ_ORDERS])
 }
 `, BuiltIn: false},
@@ -13649,6 +13856,68 @@ func (ec *executionContext) childFields_InvoiceConnection(ctx context.Context, f
 		return ec.fieldContext_InvoiceConnection_pageInfo(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type InvoiceConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_JournalEntry(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_JournalEntry_id(ctx, field)
+	case "postedAt":
+		return ec.fieldContext_JournalEntry_postedAt(ctx, field)
+	case "kind":
+		return ec.fieldContext_JournalEntry_kind(ctx, field)
+	case "reference":
+		return ec.fieldContext_JournalEntry_reference(ctx, field)
+	case "orderId":
+		return ec.fieldContext_JournalEntry_orderId(ctx, field)
+	case "refundId":
+		return ec.fieldContext_JournalEntry_refundId(ctx, field)
+	case "paymentReference":
+		return ec.fieldContext_JournalEntry_paymentReference(ctx, field)
+	case "memo":
+		return ec.fieldContext_JournalEntry_memo(ctx, field)
+	case "currencyCode":
+		return ec.fieldContext_JournalEntry_currencyCode(ctx, field)
+	case "lines":
+		return ec.fieldContext_JournalEntry_lines(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type JournalEntry", field.Name)
+}
+
+func (ec *executionContext) childFields_JournalEntryConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_JournalEntryConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_JournalEntryConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_JournalEntryConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type JournalEntryConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_JournalEntryEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_JournalEntryEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_JournalEntryEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type JournalEntryEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_JournalLine(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "account":
+		return ec.fieldContext_JournalLine_account(ctx, field)
+	case "debit":
+		return ec.fieldContext_JournalLine_debit(ctx, field)
+	case "credit":
+		return ec.fieldContext_JournalLine_credit(ctx, field)
+	case "memo":
+		return ec.fieldContext_JournalLine_memo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type JournalLine", field.Name)
 }
 
 func (ec *executionContext) childFields_Location(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -18352,6 +18621,44 @@ func (ec *executionContext) field_Query_invoices_args(ctx context.Context, rawAr
 		return nil, err
 	}
 	args["to"] = arg3
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_journalEntries_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "from",
+		func(ctx context.Context, v any) (time.Time, error) {
+			return ec.unmarshalNDateTime2timeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["from"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "to",
+		func(ctx context.Context, v any) (time.Time, error) {
+			return ec.unmarshalNDateTime2timeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["to"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg3
 	return args, nil
 }
 
@@ -30205,6 +30512,515 @@ func (ec *executionContext) fieldContext_InvoiceConnection_pageInfo(_ context.Co
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _JournalEntry_id(ctx context.Context, field graphql.CollectedField, obj *model.JournalEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_JournalEntry_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_JournalEntry_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("JournalEntry", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _JournalEntry_postedAt(ctx context.Context, field graphql.CollectedField, obj *model.JournalEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_JournalEntry_postedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PostedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_JournalEntry_postedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("JournalEntry", field, false, false, errors.New("field of type DateTime does not have child fields"))
+}
+
+func (ec *executionContext) _JournalEntry_kind(ctx context.Context, field graphql.CollectedField, obj *model.JournalEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_JournalEntry_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_JournalEntry_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("JournalEntry", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _JournalEntry_reference(ctx context.Context, field graphql.CollectedField, obj *model.JournalEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_JournalEntry_reference(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reference, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_JournalEntry_reference(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("JournalEntry", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _JournalEntry_orderId(ctx context.Context, field graphql.CollectedField, obj *model.JournalEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_JournalEntry_orderId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OrderID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_JournalEntry_orderId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("JournalEntry", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _JournalEntry_refundId(ctx context.Context, field graphql.CollectedField, obj *model.JournalEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_JournalEntry_refundId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RefundID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_JournalEntry_refundId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("JournalEntry", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _JournalEntry_paymentReference(ctx context.Context, field graphql.CollectedField, obj *model.JournalEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_JournalEntry_paymentReference(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PaymentReference, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_JournalEntry_paymentReference(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("JournalEntry", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _JournalEntry_memo(ctx context.Context, field graphql.CollectedField, obj *model.JournalEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_JournalEntry_memo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Memo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_JournalEntry_memo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("JournalEntry", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _JournalEntry_currencyCode(ctx context.Context, field graphql.CollectedField, obj *model.JournalEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_JournalEntry_currencyCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CurrencyCode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNCurrencyCode2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_JournalEntry_currencyCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("JournalEntry", field, false, false, errors.New("field of type CurrencyCode does not have child fields"))
+}
+
+func (ec *executionContext) _JournalEntry_lines(ctx context.Context, field graphql.CollectedField, obj *model.JournalEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_JournalEntry_lines(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Lines, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.JournalLine) graphql.Marshaler {
+			return ec.marshalNJournalLine2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐJournalLineᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_JournalEntry_lines(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "JournalEntry",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_JournalLine(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _JournalEntryConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.JournalEntryConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_JournalEntryConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.JournalEntryEdge) graphql.Marshaler {
+			return ec.marshalNJournalEntryEdge2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐJournalEntryEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_JournalEntryConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "JournalEntryConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_JournalEntryEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _JournalEntryConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *model.JournalEntryConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_JournalEntryConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.JournalEntry) graphql.Marshaler {
+			return ec.marshalNJournalEntry2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐJournalEntryᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_JournalEntryConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "JournalEntryConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_JournalEntry(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _JournalEntryConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.JournalEntryConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_JournalEntryConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_JournalEntryConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "JournalEntryConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _JournalEntryEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.JournalEntryEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_JournalEntryEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_JournalEntryEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("JournalEntryEdge", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _JournalEntryEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.JournalEntryEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_JournalEntryEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.JournalEntry) graphql.Marshaler {
+			return ec.marshalNJournalEntry2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐJournalEntry(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_JournalEntryEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "JournalEntryEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_JournalEntry(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _JournalLine_account(ctx context.Context, field graphql.CollectedField, obj *model.JournalLine) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_JournalLine_account(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Account, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AccountingAccount) graphql.Marshaler {
+			return ec.marshalNAccountingAccount2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐAccountingAccount(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_JournalLine_account(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "JournalLine",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AccountingAccount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _JournalLine_debit(ctx context.Context, field graphql.CollectedField, obj *model.JournalLine) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_JournalLine_debit(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Debit, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *money.Money) graphql.Marshaler {
+			return ec.marshalNMoneyV22ᚖgithubᚗcomᚋemporiumᚋemporiumᚋmoneyᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_JournalLine_debit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "JournalLine",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MoneyV2(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _JournalLine_credit(ctx context.Context, field graphql.CollectedField, obj *model.JournalLine) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_JournalLine_credit(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Credit, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *money.Money) graphql.Marshaler {
+			return ec.marshalNMoneyV22ᚖgithubᚗcomᚋemporiumᚋemporiumᚋmoneyᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_JournalLine_credit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "JournalLine",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MoneyV2(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _JournalLine_memo(ctx context.Context, field graphql.CollectedField, obj *model.JournalLine) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_JournalLine_memo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Memo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_JournalLine_memo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("JournalLine", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Location_id(ctx context.Context, field graphql.CollectedField, obj *ent.Location) (ret graphql.Marshaler) {
@@ -42665,6 +43481,68 @@ func (ec *executionContext) fieldContext_Query_journalExport(ctx context.Context
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_journalExport_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_journalEntries(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_journalEntries(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().JournalEntries(ctx, fc.Args["from"].(time.Time), fc.Args["to"].(time.Time), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permissions, err := ec.unmarshalNPermission2ᚕstringᚄ(ctx, []any{"READ_ORDERS"})
+				if err != nil {
+					var zeroVal *model.JournalEntryConnection
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *model.JournalEntryConnection
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, permissions)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.JournalEntryConnection) graphql.Marshaler {
+			return ec.marshalNJournalEntryConnection2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐJournalEntryConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_journalEntries(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_JournalEntryConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_journalEntries_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -62827,6 +63705,233 @@ func (ec *executionContext) _InvoiceConnection(ctx context.Context, sel ast.Sele
 	return out
 }
 
+var journalEntryImplementors = []string{"JournalEntry"}
+
+func (ec *executionContext) _JournalEntry(ctx context.Context, sel ast.SelectionSet, obj *model.JournalEntry) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, journalEntryImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("JournalEntry")
+		case "id":
+			out.Values[i] = ec._JournalEntry_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "postedAt":
+			out.Values[i] = ec._JournalEntry_postedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "kind":
+			out.Values[i] = ec._JournalEntry_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reference":
+			out.Values[i] = ec._JournalEntry_reference(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "orderId":
+			out.Values[i] = ec._JournalEntry_orderId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "refundId":
+			out.Values[i] = ec._JournalEntry_refundId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "paymentReference":
+			out.Values[i] = ec._JournalEntry_paymentReference(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "memo":
+			out.Values[i] = ec._JournalEntry_memo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "currencyCode":
+			out.Values[i] = ec._JournalEntry_currencyCode(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "lines":
+			out.Values[i] = ec._JournalEntry_lines(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var journalEntryConnectionImplementors = []string{"JournalEntryConnection"}
+
+func (ec *executionContext) _JournalEntryConnection(ctx context.Context, sel ast.SelectionSet, obj *model.JournalEntryConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, journalEntryConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("JournalEntryConnection")
+		case "edges":
+			out.Values[i] = ec._JournalEntryConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "nodes":
+			out.Values[i] = ec._JournalEntryConnection_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._JournalEntryConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var journalEntryEdgeImplementors = []string{"JournalEntryEdge"}
+
+func (ec *executionContext) _JournalEntryEdge(ctx context.Context, sel ast.SelectionSet, obj *model.JournalEntryEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, journalEntryEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("JournalEntryEdge")
+		case "cursor":
+			out.Values[i] = ec._JournalEntryEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._JournalEntryEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var journalLineImplementors = []string{"JournalLine"}
+
+func (ec *executionContext) _JournalLine(ctx context.Context, sel ast.SelectionSet, obj *model.JournalLine) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, journalLineImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("JournalLine")
+		case "account":
+			out.Values[i] = ec._JournalLine_account(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "debit":
+			out.Values[i] = ec._JournalLine_debit(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "credit":
+			out.Values[i] = ec._JournalLine_credit(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "memo":
+			out.Values[i] = ec._JournalLine_memo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var locationImplementors = []string{"Location", "Node"}
 
 func (ec *executionContext) _Location(ctx context.Context, sel ast.SelectionSet, obj *ent.Location) graphql.Marshaler {
@@ -69590,6 +70695,28 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 					}
 				}()
 				res = ec._Query_journalExport(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "journalEntries":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_journalEntries(ctx, field)
 				if res == graphql.Null {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
@@ -76638,6 +77765,68 @@ func (ec *executionContext) marshalNInvoiceKind2string(ctx context.Context, sel 
 	return res
 }
 
+func (ec *executionContext) marshalNJournalEntry2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐJournalEntryᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.JournalEntry) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNJournalEntry2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐJournalEntry(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNJournalEntry2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐJournalEntry(ctx context.Context, sel ast.SelectionSet, v *model.JournalEntry) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._JournalEntry(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNJournalEntryConnection2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐJournalEntryConnection(ctx context.Context, sel ast.SelectionSet, v *model.JournalEntryConnection) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._JournalEntryConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNJournalEntryEdge2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐJournalEntryEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.JournalEntryEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNJournalEntryEdge2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐJournalEntryEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNJournalEntryEdge2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐJournalEntryEdge(ctx context.Context, sel ast.SelectionSet, v *model.JournalEntryEdge) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._JournalEntryEdge(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNJournalExportFormat2githubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐJournalExportFormat(ctx context.Context, v any) (model.JournalExportFormat, error) {
 	var res model.JournalExportFormat
 	err := res.UnmarshalGQL(v)
@@ -76646,6 +77835,32 @@ func (ec *executionContext) unmarshalNJournalExportFormat2githubᚗcomᚋemporiu
 
 func (ec *executionContext) marshalNJournalExportFormat2githubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐJournalExportFormat(ctx context.Context, sel ast.SelectionSet, v model.JournalExportFormat) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) marshalNJournalLine2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐJournalLineᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.JournalLine) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNJournalLine2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐJournalLine(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNJournalLine2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐJournalLine(ctx context.Context, sel ast.SelectionSet, v *model.JournalLine) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._JournalLine(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNLocation2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐLocationᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Location) graphql.Marshaler {

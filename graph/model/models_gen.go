@@ -877,6 +877,45 @@ type InvoiceConnection struct {
 	PageInfo *PageInfo      `json:"pageInfo"`
 }
 
+// One balanced posting of the journal, written with the business change it records.
+type JournalEntry struct {
+	ID string `json:"id"`
+	// When it was posted.
+	PostedAt time.Time `json:"postedAt"`
+	// What posted it: order_placed, payment_captured, refund or order_cancelled.
+	Kind string `json:"kind"`
+	// The name of the order it belongs to (#1001), if any.
+	Reference *string `json:"reference,omitempty"`
+	OrderID   *string `json:"orderId,omitempty"`
+	RefundID  *string `json:"refundId,omitempty"`
+	// The payment provider's reference, when money moved.
+	PaymentReference string `json:"paymentReference"`
+	Memo             string `json:"memo"`
+	CurrencyCode     string `json:"currencyCode"`
+	// Its debit and credit lines, in posting order; debits equal credits.
+	Lines []*JournalLine `json:"lines"`
+}
+
+type JournalEntryConnection struct {
+	Edges    []*JournalEntryEdge `json:"edges"`
+	Nodes    []*JournalEntry     `json:"nodes"`
+	PageInfo *PageInfo           `json:"pageInfo"`
+}
+
+type JournalEntryEdge struct {
+	Cursor string        `json:"cursor"`
+	Node   *JournalEntry `json:"node"`
+}
+
+// One debit or credit of a journal entry: exactly one of the two is non-zero.
+type JournalLine struct {
+	// The account with the code and name it was posted under.
+	Account *AccountingAccount `json:"account"`
+	Debit   *money.Money       `json:"debit"`
+	Credit  *money.Money       `json:"credit"`
+	Memo    string             `json:"memo"`
+}
+
 type LocationAddInput struct {
 	Name        string  `json:"name"`
 	CountryCode *string `json:"countryCode,omitempty"`
