@@ -1395,6 +1395,8 @@ type ComplexityRoot struct {
 		StorefrontAccessTokens func(childComplexity int, first *int, after *string, last *int, before *string, reverse *bool) int
 		TaxClasses             func(childComplexity int) int
 		TaxRates               func(childComplexity int, first *int, after *string, last *int, before *string, reverse *bool) int
+		TaxReport              func(childComplexity int, from time.Time, to time.Time) int
+		TaxReportExport        func(childComplexity int, from time.Time, to time.Time) int
 		TaxSettings            func(childComplexity int) int
 		WebhookDeliveries      func(childComplexity int, subscriptionID string, first *int, after *string, last *int, before *string, reverse *bool) int
 		WebhookSubscriptions   func(childComplexity int, first *int, after *string, last *int, before *string, reverse *bool, topics []string) int
@@ -1651,6 +1653,30 @@ type ComplexityRoot struct {
 	TaxRatesImportPayload struct {
 		ImportedCount func(childComplexity int) int
 		UserErrors    func(childComplexity int) int
+	}
+
+	TaxReport struct {
+		From              func(childComplexity int) int
+		OriginCountryCode func(childComplexity int) int
+		Rows              func(childComplexity int) int
+		To                func(childComplexity int) int
+	}
+
+	TaxReportRow struct {
+		CountryCode    func(childComplexity int) int
+		CurrencyCode   func(childComplexity int) int
+		Jurisdiction   func(childComplexity int) int
+		NetSales       func(childComplexity int) int
+		NetTaxable     func(childComplexity int) int
+		Oss            func(childComplexity int) int
+		RatePercentage func(childComplexity int) int
+		RefundedNet    func(childComplexity int) int
+		RefundedTax    func(childComplexity int) int
+		RegionCode     func(childComplexity int) int
+		TaxCollected   func(childComplexity int) int
+		TaxDue         func(childComplexity int) int
+		Title          func(childComplexity int) int
+		Treatment      func(childComplexity int) int
 	}
 
 	TaxSettings struct {
@@ -2099,6 +2125,8 @@ type QueryResolver interface {
 	TaxClasses(ctx context.Context) ([]string, error)
 	TaxSettings(ctx context.Context) (*model.TaxSettings, error)
 	ShippingZones(ctx context.Context) ([]*ent.ShippingZone, error)
+	TaxReport(ctx context.Context, from time.Time, to time.Time) (*model.TaxReport, error)
+	TaxReportExport(ctx context.Context, from time.Time, to time.Time) (string, error)
 	WebhookSubscriptions(ctx context.Context, first *int, after *string, last *int, before *string, reverse *bool, topics []string) (*model.WebhookSubscriptionConnection, error)
 	WebhookDeliveries(ctx context.Context, subscriptionID string, first *int, after *string, last *int, before *string, reverse *bool) (*model.WebhookDeliveryConnection, error)
 }
@@ -7872,6 +7900,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.TaxRates(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["reverse"].(*bool)), true
+	case "Query.taxReport":
+		if e.ComplexityRoot.Query.TaxReport == nil {
+			break
+		}
+
+		args, err := ec.field_Query_taxReport_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.TaxReport(childComplexity, args["from"].(time.Time), args["to"].(time.Time)), true
+	case "Query.taxReportExport":
+		if e.ComplexityRoot.Query.TaxReportExport == nil {
+			break
+		}
+
+		args, err := ec.field_Query_taxReportExport_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.TaxReportExport(childComplexity, args["from"].(time.Time), args["to"].(time.Time)), true
 	case "Query.taxSettings":
 		if e.ComplexityRoot.Query.TaxSettings == nil {
 			break
@@ -8736,6 +8786,116 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.TaxRatesImportPayload.UserErrors(childComplexity), true
+
+	case "TaxReport.from":
+		if e.ComplexityRoot.TaxReport.From == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaxReport.From(childComplexity), true
+	case "TaxReport.originCountryCode":
+		if e.ComplexityRoot.TaxReport.OriginCountryCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaxReport.OriginCountryCode(childComplexity), true
+	case "TaxReport.rows":
+		if e.ComplexityRoot.TaxReport.Rows == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaxReport.Rows(childComplexity), true
+	case "TaxReport.to":
+		if e.ComplexityRoot.TaxReport.To == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaxReport.To(childComplexity), true
+
+	case "TaxReportRow.countryCode":
+		if e.ComplexityRoot.TaxReportRow.CountryCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaxReportRow.CountryCode(childComplexity), true
+	case "TaxReportRow.currencyCode":
+		if e.ComplexityRoot.TaxReportRow.CurrencyCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaxReportRow.CurrencyCode(childComplexity), true
+	case "TaxReportRow.jurisdiction":
+		if e.ComplexityRoot.TaxReportRow.Jurisdiction == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaxReportRow.Jurisdiction(childComplexity), true
+	case "TaxReportRow.netSales":
+		if e.ComplexityRoot.TaxReportRow.NetSales == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaxReportRow.NetSales(childComplexity), true
+	case "TaxReportRow.netTaxable":
+		if e.ComplexityRoot.TaxReportRow.NetTaxable == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaxReportRow.NetTaxable(childComplexity), true
+	case "TaxReportRow.oss":
+		if e.ComplexityRoot.TaxReportRow.Oss == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaxReportRow.Oss(childComplexity), true
+	case "TaxReportRow.ratePercentage":
+		if e.ComplexityRoot.TaxReportRow.RatePercentage == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaxReportRow.RatePercentage(childComplexity), true
+	case "TaxReportRow.refundedNet":
+		if e.ComplexityRoot.TaxReportRow.RefundedNet == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaxReportRow.RefundedNet(childComplexity), true
+	case "TaxReportRow.refundedTax":
+		if e.ComplexityRoot.TaxReportRow.RefundedTax == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaxReportRow.RefundedTax(childComplexity), true
+	case "TaxReportRow.regionCode":
+		if e.ComplexityRoot.TaxReportRow.RegionCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaxReportRow.RegionCode(childComplexity), true
+	case "TaxReportRow.taxCollected":
+		if e.ComplexityRoot.TaxReportRow.TaxCollected == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaxReportRow.TaxCollected(childComplexity), true
+	case "TaxReportRow.taxDue":
+		if e.ComplexityRoot.TaxReportRow.TaxDue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaxReportRow.TaxDue(childComplexity), true
+	case "TaxReportRow.title":
+		if e.ComplexityRoot.TaxReportRow.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaxReportRow.Title(childComplexity), true
+	case "TaxReportRow.treatment":
+		if e.ComplexityRoot.TaxReportRow.Treatment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaxReportRow.Treatment(childComplexity), true
 
 	case "TaxSettings.nexusStates":
 		if e.ComplexityRoot.TaxSettings.NexusStates == nil {
@@ -12193,6 +12353,52 @@ extend type Mutation {
   shippingZoneDelete(id: ID!): ShippingZoneDeletePayload @hasPermission(permissions: [MANAGE_SETTINGS])
 }
 `, BuiltIn: false},
+	{Name: "../../schema/tax_report.graphqls", Input: `# Tax reports (READ_ORDERS, as journalExport: they show sales): what an accountant files a return from.
+# The rules (periods, refunds, OSS) are documented in the tax package (tax/report.go) and the README.
+
+"The tax of one currency, jurisdiction, treatment, tax and rate in a period."
+type TaxReportRow {
+  currencyCode: CurrencyCode!
+  "Where the tax is owed: a country (FR) or a US state (US-OH)."
+  jurisdiction: String!
+  countryCode: String!
+  "The US state; empty for a whole country."
+  regionCode: String!
+  "STANDARD, REVERSE_CHARGE or EXEMPT: how the orders' tax was decided."
+  treatment: String!
+  "Another EU member state's VAT charged to consumers by an EU shop: a line of the One-Stop-Shop return."
+  oss: Boolean!
+  "The tax's name on the orders (TVA, FRANKLIN COUNTY); Reverse charge, Exempt or Not taxed for sales without tax."
+  title: String!
+  "A percentage as an exact decimal: 20, 5.5, 7.5."
+  ratePercentage: Decimal!
+  "The net (tax-free) sales of the orders placed in the period."
+  netSales: MoneyV2!
+  taxCollected: MoneyV2!
+  "The net and the tax of the refunds made in the period, split as credit notes split them."
+  refundedNet: MoneyV2!
+  refundedTax: MoneyV2!
+  "netSales less refundedNet."
+  netTaxable: MoneyV2!
+  "taxCollected less refundedTax: what the return declares."
+  taxDue: MoneyV2!
+}
+
+type TaxReport {
+  from: DateTime!
+  to: DateTime!
+  "The shop's origin country from the tax settings, which decided the OSS flags."
+  originCountryCode: String
+  rows: [TaxReportRow!]!
+}
+
+extend type Query {
+  "The tax of the orders placed and the refunds made in [from, to), at most 366 days."
+  taxReport(from: DateTime!, to: DateTime!): TaxReport! @hasPermission(permissions: [READ_ORDERS])
+  "taxReport as a CSV file: a header row, then one line per row, amounts as exact decimals."
+  taxReportExport(from: DateTime!, to: DateTime!): String! @hasPermission(permissions: [READ_ORDERS])
+}
+`, BuiltIn: false},
 	{Name: "../../schema/webhooks.graphqls", Input: `# Webhooks for partners, as Shopify's Admin API names them: a subscription asks for a topic's events to
 # be POSTed, signed, to a callback URL (see README, Webhooks). Staff with MANAGE_WEBHOOKS manage every
 # subscription; an API key holding it manages only the subscriptions it made.
@@ -15039,6 +15245,54 @@ func (ec *executionContext) childFields_TaxRatesImportPayload(ctx context.Contex
 		return ec.fieldContext_TaxRatesImportPayload_userErrors(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type TaxRatesImportPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_TaxReport(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "from":
+		return ec.fieldContext_TaxReport_from(ctx, field)
+	case "to":
+		return ec.fieldContext_TaxReport_to(ctx, field)
+	case "originCountryCode":
+		return ec.fieldContext_TaxReport_originCountryCode(ctx, field)
+	case "rows":
+		return ec.fieldContext_TaxReport_rows(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TaxReport", field.Name)
+}
+
+func (ec *executionContext) childFields_TaxReportRow(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "currencyCode":
+		return ec.fieldContext_TaxReportRow_currencyCode(ctx, field)
+	case "jurisdiction":
+		return ec.fieldContext_TaxReportRow_jurisdiction(ctx, field)
+	case "countryCode":
+		return ec.fieldContext_TaxReportRow_countryCode(ctx, field)
+	case "regionCode":
+		return ec.fieldContext_TaxReportRow_regionCode(ctx, field)
+	case "treatment":
+		return ec.fieldContext_TaxReportRow_treatment(ctx, field)
+	case "oss":
+		return ec.fieldContext_TaxReportRow_oss(ctx, field)
+	case "title":
+		return ec.fieldContext_TaxReportRow_title(ctx, field)
+	case "ratePercentage":
+		return ec.fieldContext_TaxReportRow_ratePercentage(ctx, field)
+	case "netSales":
+		return ec.fieldContext_TaxReportRow_netSales(ctx, field)
+	case "taxCollected":
+		return ec.fieldContext_TaxReportRow_taxCollected(ctx, field)
+	case "refundedNet":
+		return ec.fieldContext_TaxReportRow_refundedNet(ctx, field)
+	case "refundedTax":
+		return ec.fieldContext_TaxReportRow_refundedTax(ctx, field)
+	case "netTaxable":
+		return ec.fieldContext_TaxReportRow_netTaxable(ctx, field)
+	case "taxDue":
+		return ec.fieldContext_TaxReportRow_taxDue(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TaxReportRow", field.Name)
 }
 
 func (ec *executionContext) childFields_TaxSettings(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -19006,6 +19260,50 @@ func (ec *executionContext) field_Query_taxRates_args(ctx context.Context, rawAr
 		return nil, err
 	}
 	args["reverse"] = arg4
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_taxReportExport_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "from",
+		func(ctx context.Context, v any) (time.Time, error) {
+			return ec.unmarshalNDateTime2timeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["from"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "to",
+		func(ctx context.Context, v any) (time.Time, error) {
+			return ec.unmarshalNDateTime2timeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["to"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_taxReport_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "from",
+		func(ctx context.Context, v any) (time.Time, error) {
+			return ec.unmarshalNDateTime2timeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["from"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "to",
+		func(ctx context.Context, v any) (time.Time, error) {
+			return ec.unmarshalNDateTime2timeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["to"] = arg1
 	return args, nil
 }
 
@@ -44985,6 +45283,130 @@ func (ec *executionContext) fieldContext_Query_shippingZones(_ context.Context, 
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_taxReport(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_taxReport(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().TaxReport(ctx, fc.Args["from"].(time.Time), fc.Args["to"].(time.Time))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permissions, err := ec.unmarshalNPermission2ᚕstringᚄ(ctx, []any{"READ_ORDERS"})
+				if err != nil {
+					var zeroVal *model.TaxReport
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *model.TaxReport
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, permissions)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.TaxReport) graphql.Marshaler {
+			return ec.marshalNTaxReport2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐTaxReport(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_taxReport(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TaxReport(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_taxReport_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_taxReportExport(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_taxReportExport(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().TaxReportExport(ctx, fc.Args["from"].(time.Time), fc.Args["to"].(time.Time))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permissions, err := ec.unmarshalNPermission2ᚕstringᚄ(ctx, []any{"READ_ORDERS"})
+				if err != nil {
+					var zeroVal string
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal string
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, permissions)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_taxReportExport(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_taxReportExport_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_webhookSubscriptions(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -48737,6 +49159,483 @@ func (ec *executionContext) fieldContext_TaxRatesImportPayload_userErrors(_ cont
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TaxReport_from(ctx context.Context, field graphql.CollectedField, obj *model.TaxReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TaxReport_from(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.From, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TaxReport_from(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TaxReport", field, false, false, errors.New("field of type DateTime does not have child fields"))
+}
+
+func (ec *executionContext) _TaxReport_to(ctx context.Context, field graphql.CollectedField, obj *model.TaxReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TaxReport_to(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.To, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TaxReport_to(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TaxReport", field, false, false, errors.New("field of type DateTime does not have child fields"))
+}
+
+func (ec *executionContext) _TaxReport_originCountryCode(ctx context.Context, field graphql.CollectedField, obj *model.TaxReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TaxReport_originCountryCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OriginCountryCode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TaxReport_originCountryCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TaxReport", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _TaxReport_rows(ctx context.Context, field graphql.CollectedField, obj *model.TaxReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TaxReport_rows(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Rows, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.TaxReportRow) graphql.Marshaler {
+			return ec.marshalNTaxReportRow2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐTaxReportRowᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TaxReport_rows(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TaxReport",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TaxReportRow(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TaxReportRow_currencyCode(ctx context.Context, field graphql.CollectedField, obj *model.TaxReportRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TaxReportRow_currencyCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CurrencyCode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNCurrencyCode2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TaxReportRow_currencyCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TaxReportRow", field, false, false, errors.New("field of type CurrencyCode does not have child fields"))
+}
+
+func (ec *executionContext) _TaxReportRow_jurisdiction(ctx context.Context, field graphql.CollectedField, obj *model.TaxReportRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TaxReportRow_jurisdiction(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Jurisdiction, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TaxReportRow_jurisdiction(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TaxReportRow", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _TaxReportRow_countryCode(ctx context.Context, field graphql.CollectedField, obj *model.TaxReportRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TaxReportRow_countryCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CountryCode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TaxReportRow_countryCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TaxReportRow", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _TaxReportRow_regionCode(ctx context.Context, field graphql.CollectedField, obj *model.TaxReportRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TaxReportRow_regionCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RegionCode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TaxReportRow_regionCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TaxReportRow", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _TaxReportRow_treatment(ctx context.Context, field graphql.CollectedField, obj *model.TaxReportRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TaxReportRow_treatment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Treatment, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TaxReportRow_treatment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TaxReportRow", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _TaxReportRow_oss(ctx context.Context, field graphql.CollectedField, obj *model.TaxReportRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TaxReportRow_oss(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Oss, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TaxReportRow_oss(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TaxReportRow", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _TaxReportRow_title(ctx context.Context, field graphql.CollectedField, obj *model.TaxReportRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TaxReportRow_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TaxReportRow_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TaxReportRow", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _TaxReportRow_ratePercentage(ctx context.Context, field graphql.CollectedField, obj *model.TaxReportRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TaxReportRow_ratePercentage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RatePercentage, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNDecimal2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TaxReportRow_ratePercentage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TaxReportRow", field, false, false, errors.New("field of type Decimal does not have child fields"))
+}
+
+func (ec *executionContext) _TaxReportRow_netSales(ctx context.Context, field graphql.CollectedField, obj *model.TaxReportRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TaxReportRow_netSales(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NetSales, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *money.Money) graphql.Marshaler {
+			return ec.marshalNMoneyV22ᚖgithubᚗcomᚋemporiumᚋemporiumᚋmoneyᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TaxReportRow_netSales(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TaxReportRow",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MoneyV2(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TaxReportRow_taxCollected(ctx context.Context, field graphql.CollectedField, obj *model.TaxReportRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TaxReportRow_taxCollected(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TaxCollected, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *money.Money) graphql.Marshaler {
+			return ec.marshalNMoneyV22ᚖgithubᚗcomᚋemporiumᚋemporiumᚋmoneyᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TaxReportRow_taxCollected(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TaxReportRow",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MoneyV2(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TaxReportRow_refundedNet(ctx context.Context, field graphql.CollectedField, obj *model.TaxReportRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TaxReportRow_refundedNet(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RefundedNet, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *money.Money) graphql.Marshaler {
+			return ec.marshalNMoneyV22ᚖgithubᚗcomᚋemporiumᚋemporiumᚋmoneyᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TaxReportRow_refundedNet(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TaxReportRow",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MoneyV2(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TaxReportRow_refundedTax(ctx context.Context, field graphql.CollectedField, obj *model.TaxReportRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TaxReportRow_refundedTax(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RefundedTax, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *money.Money) graphql.Marshaler {
+			return ec.marshalNMoneyV22ᚖgithubᚗcomᚋemporiumᚋemporiumᚋmoneyᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TaxReportRow_refundedTax(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TaxReportRow",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MoneyV2(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TaxReportRow_netTaxable(ctx context.Context, field graphql.CollectedField, obj *model.TaxReportRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TaxReportRow_netTaxable(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NetTaxable, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *money.Money) graphql.Marshaler {
+			return ec.marshalNMoneyV22ᚖgithubᚗcomᚋemporiumᚋemporiumᚋmoneyᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TaxReportRow_netTaxable(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TaxReportRow",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MoneyV2(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TaxReportRow_taxDue(ctx context.Context, field graphql.CollectedField, obj *model.TaxReportRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TaxReportRow_taxDue(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TaxDue, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *money.Money) graphql.Marshaler {
+			return ec.marshalNMoneyV22ᚖgithubᚗcomᚋemporiumᚋemporiumᚋmoneyᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TaxReportRow_taxDue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TaxReportRow",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MoneyV2(ctx, field)
 		},
 	}
 	return fc, nil
@@ -70694,6 +71593,50 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "taxReport":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_taxReport(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "taxReportExport":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_taxReportExport(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
 		case "webhookSubscriptions":
 			field := field
 
@@ -73484,6 +74427,162 @@ func (ec *executionContext) _TaxRatesImportPayload(ctx context.Context, sel ast.
 			}
 		case "userErrors":
 			out.Values[i] = ec._TaxRatesImportPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var taxReportImplementors = []string{"TaxReport"}
+
+func (ec *executionContext) _TaxReport(ctx context.Context, sel ast.SelectionSet, obj *model.TaxReport) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, taxReportImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TaxReport")
+		case "from":
+			out.Values[i] = ec._TaxReport_from(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "to":
+			out.Values[i] = ec._TaxReport_to(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "originCountryCode":
+			out.Values[i] = ec._TaxReport_originCountryCode(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "rows":
+			out.Values[i] = ec._TaxReport_rows(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var taxReportRowImplementors = []string{"TaxReportRow"}
+
+func (ec *executionContext) _TaxReportRow(ctx context.Context, sel ast.SelectionSet, obj *model.TaxReportRow) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, taxReportRowImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TaxReportRow")
+		case "currencyCode":
+			out.Values[i] = ec._TaxReportRow_currencyCode(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "jurisdiction":
+			out.Values[i] = ec._TaxReportRow_jurisdiction(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "countryCode":
+			out.Values[i] = ec._TaxReportRow_countryCode(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "regionCode":
+			out.Values[i] = ec._TaxReportRow_regionCode(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "treatment":
+			out.Values[i] = ec._TaxReportRow_treatment(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "oss":
+			out.Values[i] = ec._TaxReportRow_oss(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "title":
+			out.Values[i] = ec._TaxReportRow_title(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "ratePercentage":
+			out.Values[i] = ec._TaxReportRow_ratePercentage(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "netSales":
+			out.Values[i] = ec._TaxReportRow_netSales(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "taxCollected":
+			out.Values[i] = ec._TaxReportRow_taxCollected(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "refundedNet":
+			out.Values[i] = ec._TaxReportRow_refundedNet(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "refundedTax":
+			out.Values[i] = ec._TaxReportRow_refundedTax(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "netTaxable":
+			out.Values[i] = ec._TaxReportRow_netTaxable(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "taxDue":
+			out.Values[i] = ec._TaxReportRow_taxDue(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -78420,6 +79519,42 @@ func (ec *executionContext) marshalNTaxRateEdge2ᚖgithubᚗcomᚋemporiumᚋemp
 func (ec *executionContext) unmarshalNTaxRateInput2githubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐTaxRateInput(ctx context.Context, v any) (model.TaxRateInput, error) {
 	res, err := ec.unmarshalInputTaxRateInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNTaxReport2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐTaxReport(ctx context.Context, sel ast.SelectionSet, v *model.TaxReport) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._TaxReport(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNTaxReportRow2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐTaxReportRowᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.TaxReportRow) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNTaxReportRow2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐTaxReportRow(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNTaxReportRow2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐTaxReportRow(ctx context.Context, sel ast.SelectionSet, v *model.TaxReportRow) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._TaxReportRow(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNTaxSettings2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐTaxSettings(ctx context.Context, sel ast.SelectionSet, v *model.TaxSettings) graphql.Marshaler {

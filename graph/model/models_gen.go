@@ -1643,6 +1643,42 @@ type TaxRatesImportPayload struct {
 	UserErrors    []*UserError `json:"userErrors"`
 }
 
+type TaxReport struct {
+	From time.Time `json:"from"`
+	To   time.Time `json:"to"`
+	// The shop's origin country from the tax settings, which decided the OSS flags.
+	OriginCountryCode *string         `json:"originCountryCode,omitempty"`
+	Rows              []*TaxReportRow `json:"rows"`
+}
+
+// The tax of one currency, jurisdiction, treatment, tax and rate in a period.
+type TaxReportRow struct {
+	CurrencyCode string `json:"currencyCode"`
+	// Where the tax is owed: a country (FR) or a US state (US-OH).
+	Jurisdiction string `json:"jurisdiction"`
+	CountryCode  string `json:"countryCode"`
+	// The US state; empty for a whole country.
+	RegionCode string `json:"regionCode"`
+	// STANDARD, REVERSE_CHARGE or EXEMPT: how the orders' tax was decided.
+	Treatment string `json:"treatment"`
+	// Another EU member state's VAT charged to consumers by an EU shop: a line of the One-Stop-Shop return.
+	Oss bool `json:"oss"`
+	// The tax's name on the orders (TVA, FRANKLIN COUNTY); Reverse charge, Exempt or Not taxed for sales without tax.
+	Title string `json:"title"`
+	// A percentage as an exact decimal: 20, 5.5, 7.5.
+	RatePercentage string `json:"ratePercentage"`
+	// The net (tax-free) sales of the orders placed in the period.
+	NetSales     *money.Money `json:"netSales"`
+	TaxCollected *money.Money `json:"taxCollected"`
+	// The net and the tax of the refunds made in the period, split as credit notes split them.
+	RefundedNet *money.Money `json:"refundedNet"`
+	RefundedTax *money.Money `json:"refundedTax"`
+	// netSales less refundedNet.
+	NetTaxable *money.Money `json:"netTaxable"`
+	// taxCollected less refundedTax: what the return declares.
+	TaxDue *money.Money `json:"taxDue"`
+}
+
 type TaxSettings struct {
 	// Where the shop ships from; EU rules (OSS, reverse charge) apply when it is an EU country.
 	OriginCountryCode *string `json:"originCountryCode,omitempty"`

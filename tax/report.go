@@ -1,0 +1,398 @@
+package tax
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"math/big"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/emporium/emporium/ent"
+	entorder "github.com/emporium/emporium/ent/order"
+	"github.com/emporium/emporium/ent/orderline"
+	"github.com/emporium/emporium/ent/refund"
+	"github.com/emporium/emporium/ent/schema"
+	"github.com/emporium/emporium/money"
+)
+
+// A tax report is what an accountant files a return from: per currency, jurisdiction, tax and rate,
+// the net sales taxed and the tax collected in a period, less the refunds made in that period.
+//
+// Periods: a sale belongs to the period its order was placed in (created_at in [from, to)), a refund to
+// the period it was made in, whatever the order's: a return of May corrects May's return, not March's.
+// Voided orders (never paid) are not sales.
+//
+// Rows come from the tax lines orders keep (title, exact rate in ppm, jurisdiction, net base, tax). What
+// an order sold without tax (reverse charge to an EU business, an exempt customer, untaxed lines) is a
+// row of its own at rate 0 under the order's treatment, so that the rows add up to the net sales.
+//
+// Refunds record units, shipping and an amount, not tax: they are split as credit notes split them
+// (package invoices, creditNoteDocument): refunded units at their line's net and tax pro rata, refunded
+// shipping at the shipping's tax share, and whatever else the refund paid back (an amount without
+// units; a cancellation's shipping) at the rate of the order's largest taxable amount, what it sold
+// untaxed competing at 0 %. The rate is the exact ppm where a credit note has basis points. A refunded
+// line's tax goes to the order's tax line whose rate is nearest to the line's own tax/net, as invoices
+// rate their lines (lines keep their tax, not their rate). The rule is copied, not called: invoices
+// imports orders, which imports tax.
+//
+// OSS: a row is flagged OSS when an EU shop (the origin country of the tax settings) charged another EU
+// member state's VAT to a consumer: the sales its One-Stop-Shop return declares. Reverse-charge rows are
+// never OSS: the buyer accounts for that VAT, and the shop declares those sales in its domestic return
+// and EC Sales List.
+
+// MaxReportPeriod is the longest period a report covers: a year (366 days, for leap years).
+const MaxReportPeriod = 366 * 24 * time.Hour
+
+// ErrReportPeriod is returned for a period that is empty, reversed or longer than MaxReportPeriod.
+var ErrReportPeriod = errors.New("the period must end after it starts and last at most 366 days")
+
+// reportPage is how many orders or refunds a report reads at a time: memory stays bounded by the page
+// and the number of rows, never by the number of orders in the period.
+const reportPage = 500
+
+// Untaxed titles: the row of what an order sold without tax, by the order's treatment.
+const (
+	TitleReverseCharge = "Reverse charge"
+	TitleExempt        = "Exempt"
+	TitleNotTaxed      = "Not taxed"
+)
+
+// ReportRow is the tax of one currency, jurisdiction, treatment, title and rate in a period. Amounts are
+// minor units of Currency.
+type ReportRow struct {
+	Currency string
+	// Jurisdiction is where the tax is owed: FR, US-OH; Country and Region are its parts.
+	Jurisdiction, Country, Region string
+	Treatment                     string // STANDARD, REVERSE_CHARGE or EXEMPT
+	OSS                           bool
+	Title                         string
+	RatePPM                       int
+	NetSales, Tax                 int64 // of the orders placed in the period
+	RefundedNet, RefundedTax      int64 // of the refunds made in the period
+}
+
+// NetTaxable is the net sales less the net refunded.
+func (r ReportRow) NetTaxable() int64 { return r.NetSales - r.RefundedNet }
+
+// TaxDue is the tax collected less the tax refunded.
+func (r ReportRow) TaxDue() int64 { return r.Tax - r.RefundedTax }
+
+// Report is the tax report of [From, To).
+type Report struct {
+	From, To time.Time
+	// OriginCountry is the shop's, from the tax settings, that OSS flags were decided by.
+	OriginCountry string
+	Rows          []ReportRow
+}
+
+type rowKey struct {
+	currency, jurisdiction, treatment, title string
+	ppm                                      int
+}
+
+// BuildReport is the tax report of the orders placed and the refunds made in [from, to).
+func BuildReport(ctx context.Context, client *ent.Client, from, to time.Time) (Report, error) {
+	if !to.After(from) || to.Sub(from) > MaxReportPeriod {
+		return Report{}, ErrReportPeriod
+	}
+	settings, err := LoadSettings(ctx, client)
+	if err != nil {
+		return Report{}, err
+	}
+	b := &reportBuilder{rows: map[rowKey]*ReportRow{}, origin: settings.OriginCountry}
+	if err := b.sales(ctx, client, from, to); err != nil {
+		return Report{}, err
+	}
+	if err := b.refunds(ctx, client, from, to); err != nil {
+		return Report{}, err
+	}
+	rep := Report{From: from, To: to, OriginCountry: settings.OriginCountry, Rows: make([]ReportRow, 0, len(b.rows))}
+	for _, r := range b.rows {
+		rep.Rows = append(rep.Rows, *r)
+	}
+	slices.SortFunc(rep.Rows, func(a, b ReportRow) int {
+		return cmp.Or(cmp.Compare(a.Currency, b.Currency), cmp.Compare(a.Country, b.Country), cmp.Compare(a.Region, b.Region),
+			cmp.Compare(a.Treatment, b.Treatment), cmp.Compare(b.RatePPM, a.RatePPM), cmp.Compare(a.Title, b.Title))
+	})
+	return rep, nil
+}
+
+type reportBuilder struct {
+	rows   map[rowKey]*ReportRow
+	origin string
+}
+
+// orderFields are what a report reads of an order.
+var orderFields = []string{entorder.FieldID, entorder.FieldCreatedAt, entorder.FieldCurrency, entorder.FieldTotal, entorder.FieldTaxTotal,
+	entorder.FieldTaxesIncluded, entorder.FieldShippingTotal, entorder.FieldShippingTax, entorder.FieldTaxLines,
+	entorder.FieldTaxTreatment, entorder.FieldShippingAddress, entorder.FieldBillingAddress, entorder.FieldFinancialStatus}
+
+// sales adds the orders placed in [from, to), read in pages in the order of the (created_at, id) index.
+func (b *reportBuilder) sales(ctx context.Context, client *ent.Client, from, to time.Time) error {
+	last, lastAt := 0, from
+	for {
+		os, err := client.Order.Query().
+			Where(entorder.CreatedAtGTE(from), entorder.CreatedAtLT(to), entorder.FinancialStatusNEQ(entorder.FinancialStatusVOIDED),
+				entorder.Or(entorder.CreatedAtGT(lastAt), entorder.And(entorder.CreatedAtEQ(lastAt), entorder.IDGT(last)))).
+			Order(ent.Asc(entorder.FieldCreatedAt), ent.Asc(entorder.FieldID)).Limit(reportPage).Select(orderFields...).All(ctx)
+		if err != nil {
+			return fmt.Errorf("tax: report orders: %w", err)
+		}
+		for _, o := range os {
+			var based int64
+			for _, t := range o.TaxLines {
+				r := b.row(o, t)
+				r.NetSales += t.Base
+				r.Tax += t.Amount
+				based += t.Base
+			}
+			// What the order sold without tax: its net (the total less the tax, whether prices include
+			// it or not) less the bases of its tax lines.
+			if rest := o.Total - o.TaxTotal - based; rest != 0 {
+				b.untaxed(o).NetSales += rest
+			}
+			last, lastAt = o.ID, o.CreatedAt
+		}
+		if len(os) < reportPage {
+			return nil
+		}
+	}
+}
+
+// refunds adds the refunds made in [from, to), read in pages by ID with their orders and refunded lines.
+func (b *reportBuilder) refunds(ctx context.Context, client *ent.Client, from, to time.Time) error {
+	last := 0
+	for {
+		rs, err := client.Refund.Query().Where(refund.CreatedAtGTE(from), refund.CreatedAtLT(to), refund.IDGT(last)).
+			Order(ent.Asc(refund.FieldID)).Limit(reportPage).All(ctx)
+		if err != nil {
+			return fmt.Errorf("tax: report refunds: %w", err)
+		}
+		if len(rs) == 0 {
+			return nil
+		}
+		orderIDs := make([]int, 0, len(rs))
+		var lineIDs []int
+		for _, r := range rs {
+			orderIDs = append(orderIDs, r.OrderID)
+			for id := range r.Lines {
+				lineIDs = append(lineIDs, id)
+			}
+		}
+		os, err := client.Order.Query().Where(entorder.IDIn(orderIDs...)).Select(orderFields...).All(ctx)
+		if err != nil {
+			return fmt.Errorf("tax: report refunded orders: %w", err)
+		}
+		orders := make(map[int]*ent.Order, len(os))
+		for _, o := range os {
+			orders[o.ID] = o
+		}
+		lines := map[int]*ent.OrderLine{}
+		for chunk := range slices.Chunk(lineIDs, reportPage) {
+			ls, err := client.OrderLine.Query().Where(orderline.IDIn(chunk...)).
+				Select(orderline.FieldID, orderline.FieldQuantity, orderline.FieldTotal, orderline.FieldTax).All(ctx)
+			if err != nil {
+				return fmt.Errorf("tax: report refunded lines: %w", err)
+			}
+			for _, l := range ls {
+				lines[l.ID] = l
+			}
+		}
+		for _, r := range rs {
+			if o := orders[r.OrderID]; o != nil && o.FinancialStatus != entorder.FinancialStatusVOIDED {
+				b.refund(o, r, lines)
+			}
+			last = r.ID
+		}
+		if len(rs) < reportPage {
+			return nil
+		}
+	}
+}
+
+// refund splits r as a credit note does (see the package's report comment) and adds it to the rows.
+func (b *reportBuilder) refund(o *ent.Order, r *ent.Refund, lines map[int]*ent.OrderLine) {
+	// The row of a line or the shipping, which was net taxed tax: by the whole line's rate, not the
+	// refunded share's, which rounding moves. Rows are made only when used, so that no empty row shows.
+	rowOf := func(net, tax int64) *ReportRow {
+		if tax != 0 {
+			if t := nearest(o.TaxLines, net, tax); t != nil {
+				return b.row(o, *t)
+			}
+		}
+		return b.untaxed(o)
+	}
+	add := func(row *ReportRow, net, tax int64) {
+		row.RefundedNet += net
+		row.RefundedTax += tax
+	}
+	var credited int64
+	for _, id := range sortedIDs(r.Lines) {
+		n, l := r.Lines[id], lines[id]
+		if n <= 0 || l == nil || l.Quantity <= 0 {
+			continue
+		}
+		net := l.Total
+		if o.TaxesIncluded {
+			net -= l.Tax
+		}
+		cNet, cTax := money.MulDiv(net, int64(n), int64(l.Quantity)), money.MulDiv(l.Tax, int64(n), int64(l.Quantity))
+		add(rowOf(net, l.Tax), cNet, cTax)
+		credited += cNet + cTax
+	}
+	shippingNet := o.ShippingTotal
+	if o.TaxesIncluded {
+		shippingNet -= o.ShippingTax
+	}
+	if gross := shippingNet + o.ShippingTax; r.Shipping > 0 && gross > 0 {
+		tax := money.MulDiv(o.ShippingTax, r.Shipping, gross)
+		add(rowOf(shippingNet, o.ShippingTax), r.Shipping-tax, tax)
+		credited += r.Shipping
+	}
+	if rest := r.Amount - credited; rest != 0 {
+		// The largest of the order's taxable amounts, what it sold untaxed among them (as an invoice's
+		// zero-rate breakdown is); on a tie the higher rate, as the invoice's breakdown is sorted.
+		var largest *schema.TaxLine
+		var based int64
+		for i, t := range o.TaxLines {
+			based += t.Base
+			if largest == nil || t.Base > largest.Base || t.Base == largest.Base && ratePPMOf(t) > ratePPMOf(*largest) {
+				largest = &o.TaxLines[i]
+			}
+		}
+		if largest == nil || o.Total-o.TaxTotal-based > largest.Base {
+			add(b.untaxed(o), rest, 0)
+			return
+		}
+		net := money.MulDiv(rest, 1_000_000, int64(1_000_000+ratePPMOf(*largest)))
+		add(b.row(o, *largest), net, rest-net)
+	}
+}
+
+// nearest is the tax line whose rate is nearest to tax/net: the rate a line of the order was taxed at.
+func nearest(taxLines []schema.TaxLine, net, tax int64) *schema.TaxLine {
+	if len(taxLines) == 0 {
+		return nil
+	}
+	if len(taxLines) == 1 || net == 0 {
+		return &taxLines[0]
+	}
+	effective := new(big.Rat).SetFrac(new(big.Int).Mul(big.NewInt(tax), big.NewInt(1_000_000)), big.NewInt(net))
+	var best *schema.TaxLine
+	var bestDiff *big.Rat
+	for i, t := range taxLines {
+		d := new(big.Rat).Sub(effective, new(big.Rat).SetInt64(int64(ratePPMOf(t))))
+		d.Abs(d)
+		if best == nil || d.Cmp(bestDiff) < 0 {
+			best, bestDiff = &taxLines[i], d
+		}
+	}
+	return best
+}
+
+func sortedIDs(m map[int]int) []int {
+	ids := make([]int, 0, len(m))
+	for id := range m {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// ratePPMOf is a tax line's exact rate; lines written before rates were kept in ppm have basis points.
+func ratePPMOf(t schema.TaxLine) int {
+	if t.RatePPM != 0 {
+		return t.RatePPM
+	}
+	return t.RateBPS * 100
+}
+
+// row is the row of tax line t of order o, created empty when new.
+func (b *reportBuilder) row(o *ent.Order, t schema.TaxLine) *ReportRow {
+	j := t.Jurisdiction
+	if j == "" { // lines written before they kept it: where the order went
+		j = destination(o)
+	}
+	return b.get(rowKey{currency: o.Currency, jurisdiction: j, treatment: string(o.TaxTreatment), title: t.Title, ppm: ratePPMOf(t)})
+}
+
+// untaxed is the row of what order o sold without tax.
+func (b *reportBuilder) untaxed(o *ent.Order) *ReportRow {
+	title := TitleNotTaxed
+	switch string(o.TaxTreatment) {
+	case ReverseCharge:
+		title = TitleReverseCharge
+	case Exempt:
+		title = TitleExempt
+	}
+	return b.get(rowKey{currency: o.Currency, jurisdiction: destination(o), treatment: string(o.TaxTreatment), title: title})
+}
+
+func (b *reportBuilder) get(k rowKey) *ReportRow {
+	if r := b.rows[k]; r != nil {
+		return r
+	}
+	country, region, _ := strings.Cut(k.jurisdiction, "-")
+	r := &ReportRow{Currency: k.currency, Jurisdiction: k.jurisdiction, Country: country, Region: region,
+		Treatment: k.treatment, Title: k.title, RatePPM: k.ppm}
+	r.OSS = k.treatment == Standard && k.ppm > 0 && InEU(country) && InEU(b.origin) && country != b.origin
+	b.rows[k] = r
+	return r
+}
+
+// destination is the jurisdiction an order went to, as Compute names it: the country, or US-<state>.
+func destination(o *ent.Order) string {
+	a := o.ShippingAddress
+	if len(a) == 0 {
+		a = o.BillingAddress
+	}
+	country := strings.ToUpper(a["countryCode"])
+	if country == "US" && a["provinceCode"] != "" {
+		return "US-" + strings.ToUpper(a["provinceCode"])
+	}
+	return country
+}
+
+// RatePercent is a rate in millionths as an exact percentage: 20, 5.5, 8.875.
+func RatePercent(ppm int) string {
+	s := big.NewRat(int64(ppm), 10000).FloatString(4)
+	s = strings.TrimRight(s, "0")
+	return strings.TrimSuffix(s, ".")
+}
+
+// ReportCSVHeader is the header row of a report's CSV export.
+var ReportCSVHeader = []string{"currency", "country", "region", "jurisdiction", "treatment", "oss", "tax", "rate_percent",
+	"net_sales", "tax_collected", "refunded_net", "refunded_tax", "net_taxable", "tax_due"}
+
+// CSV is the report as a CSV file: ReportCSVHeader, then one line per row, amounts as exact decimals in
+// the row's currency.
+func (rep Report) CSV() (string, error) {
+	var buf bytes.Buffer
+	w := csv.NewWriter(&buf)
+	_ = w.Write(ReportCSVHeader)
+	for _, r := range rep.Rows {
+		dec := func(amount int64) string { return money.New(amount, r.Currency).Decimal() }
+		_ = w.Write([]string{r.Currency, r.Country, r.Region, r.Jurisdiction, r.Treatment, strconv.FormatBool(r.OSS), cell(r.Title),
+			RatePercent(r.RatePPM), dec(r.NetSales), dec(r.Tax), dec(r.RefundedNet), dec(r.RefundedTax), dec(r.NetTaxable()), dec(r.TaxDue())})
+	}
+	w.Flush()
+	if err := w.Error(); err != nil {
+		return "", fmt.Errorf("tax: report csv: %w", err)
+	}
+	return buf.String(), nil
+}
+
+// cell keeps a spreadsheet from running text as a formula (a tax named "=1+1"): such text gets a
+// leading apostrophe, which spreadsheets show as text.
+func cell(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
