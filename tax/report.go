@@ -165,12 +165,14 @@ func (b *reportBuilder) sales(ctx context.Context, client *ent.Client, from, to 
 	}
 }
 
-// refunds adds the refunds made in [from, to), read in pages by ID with their orders and refunded lines.
+// refunds adds the refunds made in [from, to), read in pages in the order of the (created_at, id) index
+// with their orders and refunded lines.
 func (b *reportBuilder) refunds(ctx context.Context, client *ent.Client, from, to time.Time) error {
-	last := 0
+	last, lastAt := 0, from
 	for {
-		rs, err := client.Refund.Query().Where(refund.CreatedAtGTE(from), refund.CreatedAtLT(to), refund.IDGT(last)).
-			Order(ent.Asc(refund.FieldID)).Limit(reportPage).All(ctx)
+		rs, err := client.Refund.Query().Where(refund.CreatedAtGTE(from), refund.CreatedAtLT(to),
+			refund.Or(refund.CreatedAtGT(lastAt), refund.And(refund.CreatedAtEQ(lastAt), refund.IDGT(last)))).
+			Order(ent.Asc(refund.FieldCreatedAt), ent.Asc(refund.FieldID)).Limit(reportPage).All(ctx)
 		if err != nil {
 			return fmt.Errorf("tax: report refunds: %w", err)
 		}
@@ -208,7 +210,7 @@ func (b *reportBuilder) refunds(ctx context.Context, client *ent.Client, from, t
 			if o := orders[r.OrderID]; o != nil && o.FinancialStatus != entorder.FinancialStatusVOIDED {
 				b.refund(o, r, lines)
 			}
-			last = r.ID
+			last, lastAt = r.ID, r.CreatedAt
 		}
 		if len(rs) < reportPage {
 			return nil

@@ -1163,6 +1163,13 @@ var (
 				OnDelete:   schema.Cascade,
 			},
 		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "refund_created_at_id",
+				Unique:  false,
+				Columns: []*schema.Column{RefundsColumns[8], RefundsColumns[0]},
+			},
+		},
 	}
 	// SessionsColumns holds the columns for the "sessions" table.
 	SessionsColumns = []*schema.Column{

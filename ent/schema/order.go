@@ -225,6 +225,11 @@ func (Refund) Fields() []ent.Field {
 	}
 }
 
+// Indexes of the Refund: the tax report reads refunds by date, a page at a time.
+func (Refund) Indexes() []ent.Index {
+	return []ent.Index{index.Fields("created_at", "id")}
+}
+
 // Edges of the Refund.
 func (Refund) Edges() []ent.Edge {
 	return []ent.Edge{
