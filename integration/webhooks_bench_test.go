@@ -25,6 +25,7 @@ import (
 	"github.com/emporium/emporium/ent/webhookdelivery"
 	"github.com/emporium/emporium/events"
 	"github.com/emporium/emporium/gid"
+	"github.com/emporium/emporium/payments"
 	"github.com/emporium/emporium/service"
 	"github.com/emporium/emporium/webhooks"
 )
@@ -122,7 +123,7 @@ func benchDeliveries(b *testing.B, s *server, rate int, checkouts bool) {
 						return
 					default:
 					}
-					if err := checkoutOnce(client, s.http.URL, variant); err != nil {
+					if err := checkoutOnce(client, s.http.URL, variant, payments.CardSuccess); err != nil {
 						b.Error(err)
 						return
 					}
