@@ -90,6 +90,9 @@ Environment:
   EMPORIUM_STRIPE_SECRET_KEY
                            take cards through Stripe (sk_…); without it
                            the test gateway                             none
+  EMPORIUM_STRIPE_PUBLISHABLE_KEY
+                           Stripe.js's key (pk_…), told to storefronts
+                           by shop.paymentSettings                      none
   EMPORIUM_STRIPE_WEBHOOK_SECRET
                            verifies Stripe's events at
                            /payments/stripe/webhook (whsec_…)           none
@@ -293,10 +296,14 @@ func loadConfig(getenv func(string) string) (config, error) {
 	}
 	c.invoiceSecret = getenv("EMPORIUM_INVOICE_SECRET")
 	c.stripe = payments.StripeConfig{SecretKey: getenv("EMPORIUM_STRIPE_SECRET_KEY"), APIBase: getenv("EMPORIUM_STRIPE_API_BASE"),
-		ReturnURL: getenv("EMPORIUM_STRIPE_RETURN_URL")}
+		ReturnURL: getenv("EMPORIUM_STRIPE_RETURN_URL"), PublishableKey: getenv("EMPORIUM_STRIPE_PUBLISHABLE_KEY")}
 	c.stripeWebhookSecret = getenv("EMPORIUM_STRIPE_WEBHOOK_SECRET")
 	if c.stripe.SecretKey != "" && !strings.HasPrefix(c.stripe.SecretKey, "sk_") && !strings.HasPrefix(c.stripe.SecretKey, "rk_") {
 		return c, errors.New("EMPORIUM_STRIPE_SECRET_KEY must be a Stripe secret or restricted key (sk_… or rk_…)")
+	}
+	if k := c.stripe.PublishableKey; k != "" && !strings.HasPrefix(k, "pk_") {
+		// A secret key here would be handed to every storefront.
+		return c, errors.New("EMPORIUM_STRIPE_PUBLISHABLE_KEY must be a Stripe publishable key (pk_…)")
 	}
 	if c.publicURL = strings.TrimSuffix(getenv("EMPORIUM_PUBLIC_URL"), "/"); c.publicURL != "" {
 		if u, err := url.Parse(c.publicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {

@@ -325,6 +325,9 @@ func TestStripeConfig(t *testing.T) {
 	if _, err := loadConfig(env(map[string]string{"EMPORIUM_STRIPE_SECRET_KEY": "pk_test_publishable"})); err == nil {
 		t.Error("a publishable key was taken as the secret key")
 	}
+	if _, err := loadConfig(env(map[string]string{"EMPORIUM_STRIPE_SECRET_KEY": "sk_test_1", "EMPORIUM_STRIPE_PUBLISHABLE_KEY": "sk_test_1"})); err == nil {
+		t.Error("a secret key was taken as the publishable key, to be told to storefronts")
+	}
 	c, err := loadConfig(env(map[string]string{"EMPORIUM_STRIPE_SECRET_KEY": "sk_test_123", "EMPORIUM_STRIPE_WEBHOOK_SECRET": "whsec_1"}))
 	if err != nil {
 		t.Fatal(err)

@@ -39,7 +39,9 @@ type Resolver struct {
 	media        *media.Library
 	webhooks     *webhooks.Service
 	invoiceLinks *invoices.Links
-	live         *realtime.Hub
+	// stripePublishableKey is Stripe's public key, or empty.
+	stripePublishableKey string
+	live                 *realtime.Hub
 	// shared are the loaders public live subscriptions share between two changes (live.go).
 	shared liveShared
 	log    *slog.Logger
@@ -65,6 +67,8 @@ type Services struct {
 	Webhooks *webhooks.Service
 	// InvoiceLinks signs the download links of invoices and credit notes.
 	InvoiceLinks *invoices.Links
+	// StripePublishableKey is told to storefronts when the shop takes cards through Stripe.
+	StripePublishableKey string
 	// Live carries committed changes to live subscriptions; without it subscriptions are refused.
 	Live *realtime.Hub
 	Log  *slog.Logger
@@ -75,5 +79,5 @@ func NewResolver(client *ent.Client, s Services) *Resolver {
 	return &Resolver{client: client, catalog: s.Catalog, customers: s.Customers, staff: s.Staff, apiKeys: s.APIKeys,
 		sfTokens: s.StorefrontTokens, inventory: s.Inventory, carts: s.Carts, tax: s.Tax,
 		discounts: s.Discounts, orders: s.Orders, media: s.Media, webhooks: s.Webhooks, live: s.Live, log: s.Log,
-		invoiceLinks: s.InvoiceLinks}
+		invoiceLinks: s.InvoiceLinks, stripePublishableKey: s.StripePublishableKey}
 }

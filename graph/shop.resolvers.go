@@ -37,7 +37,11 @@ func (r *shopResolver) PrimaryDomain(ctx context.Context, obj *ent.Shop) (*model
 
 // PaymentSettings is the resolver for the paymentSettings field.
 func (r *shopResolver) PaymentSettings(ctx context.Context, obj *ent.Shop) (*model.PaymentSettings, error) {
-	return &model.PaymentSettings{CurrencyCode: obj.DefaultCurrency, EnabledPresentmentCurrencies: obj.Currencies}, nil
+	ps := &model.PaymentSettings{CurrencyCode: obj.DefaultCurrency, EnabledPresentmentCurrencies: obj.Currencies}
+	if r.stripePublishableKey != "" {
+		ps.StripePublishableKey = &r.stripePublishableKey
+	}
+	return ps, nil
 }
 
 // Shop returns generated.ShopResolver implementation.

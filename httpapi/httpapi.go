@@ -173,16 +173,17 @@ func New(cfg Config) http.Handler {
 	orderService.SetLease(cfg.CompletionLease)
 	gql := newGraphQL(cfg, graph.Services{
 		Catalog: cat, Customers: cfg.Customers, Staff: cfg.Staff, APIKeys: cfg.APIKeys, StorefrontTokens: cfg.StorefrontTokens,
-		Inventory:    inventory.New(cfg.DB.Client),
-		Carts:        cartService,
-		Tax:          taxes,
-		Discounts:    discounts.NewService(cfg.DB.Client, cfg.Events),
-		Orders:       orderService,
-		Media:        cfg.Media,
-		Webhooks:     cfg.Webhooks,
-		InvoiceLinks: cfg.InvoiceLinks,
-		Live:         cfg.Live.Hub,
-		Log:          cfg.Log,
+		Inventory:            inventory.New(cfg.DB.Client),
+		Carts:                cartService,
+		Tax:                  taxes,
+		Discounts:            discounts.NewService(cfg.DB.Client, cfg.Events),
+		Orders:               orderService,
+		Media:                cfg.Media,
+		Webhooks:             cfg.Webhooks,
+		InvoiceLinks:         cfg.InvoiceLinks,
+		StripePublishableKey: publishableKey(cfg.Payments),
+		Live:                 cfg.Live.Hub,
+		Log:                  cfg.Log,
 	})
 
 	if cfg.MaxInFlight == 0 {

@@ -11,6 +11,14 @@ import (
 	"github.com/emporium/emporium/payments"
 )
 
+// publishableKey is the public key of a provider that has one (Stripe's, for Stripe.js), or empty.
+func publishableKey(p payments.Provider) string {
+	if k, ok := p.(interface{ PublishableKey() string }); ok {
+		return k.PublishableKey()
+	}
+	return ""
+}
+
 // maxStripeEvent bounds a Stripe webhook body; Stripe's events are a few KiB.
 const maxStripeEvent = 256 << 10
 

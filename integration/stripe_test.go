@@ -83,7 +83,7 @@ func newStripeAccount(t *testing.T) *stripeAccount {
 				}
 			}
 		}
-		a.states[state] = payments.NewStripe(payments.StripeConfig{SecretKey: "sk_test_emporium", APIBase: stripemock.Start(t, edit),
+		a.states[state] = payments.NewStripe(payments.StripeConfig{SecretKey: "sk_test_emporium", PublishableKey: "pk_test_emporium", APIBase: stripemock.Start(t, edit),
 			HTTPClient: &http.Client{Transport: a.calls, Timeout: 10 * time.Second}})
 	}
 	a.set("requires_capture")
@@ -92,7 +92,8 @@ func newStripeAccount(t *testing.T) *stripeAccount {
 
 func (a *stripeAccount) set(state string) { a.cur.Store(a.states[state]) }
 
-func (a *stripeAccount) Name() string { return payments.StripeName }
+func (a *stripeAccount) Name() string           { return payments.StripeName }
+func (a *stripeAccount) PublishableKey() string { return a.cur.Load().PublishableKey() }
 func (a *stripeAccount) Authorize(ctx context.Context, r payments.Request) (payments.Result, error) {
 	return a.cur.Load().Authorize(ctx, r)
 }
@@ -153,6 +154,11 @@ func TestStripeCheckout(t *testing.T) {
 		owner := bearer(staffLogin(t, s, ownerEmail, ownerPassword))
 		financial := func(order string) string {
 			return str(s.data(t, owner, `query($id: ID!) { order(id: $id) { financialStatus } }`, map[string]any{"id": order}), "order.financialStatus")
+		}
+
+		// The storefront learns the key Stripe.js creates PaymentMethods with.
+		if got := str(s.data(t, nil, `{ shop { paymentSettings { stripePublishableKey } } }`, nil), "shop.paymentSettings.stripePublishableKey"); got != "pk_test_emporium" {
+			t.Errorf("publishable key %q", got)
 		}
 
 		t.Run("captured at completion", func(t *testing.T) {

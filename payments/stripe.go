@@ -27,6 +27,8 @@ type StripeConfig struct {
 	CaptureOnFulfilment bool
 	// HTTPClient carries the API calls (a 30 s timeout by default).
 	HTTPClient *http.Client
+	// PublishableKey (pk_…) is the key storefronts give Stripe.js; it is public.
+	PublishableKey string
 }
 
 // Stripe charges cards through Stripe PaymentIntents with manual capture: completion authorizes, and the
@@ -34,9 +36,10 @@ type StripeConfig struct {
 // PaymentMethod ID (pm_…) that Stripe.js created on the storefront. Every call carries an idempotency
 // key derived from Emporium's own IDs, so a retried call never charges, captures or refunds twice.
 type Stripe struct {
-	client       *stripe.Client
-	returnURL    string
-	captureLater bool
+	client         *stripe.Client
+	returnURL      string
+	captureLater   bool
+	publishableKey string
 }
 
 // StripeName is the Stripe provider's name, as orders record it.
@@ -60,12 +63,15 @@ func NewStripe(cfg StripeConfig) *Stripe {
 	return &Stripe{
 		client:       stripe.NewClient(cfg.SecretKey, stripe.WithBackends(stripe.NewBackendsWithConfig(bc))),
 		returnURL:    cfg.ReturnURL,
-		captureLater: cfg.CaptureOnFulfilment,
+		captureLater: cfg.CaptureOnFulfilment, publishableKey: cfg.PublishableKey,
 	}
 }
 
 // Name implements Provider.
 func (s *Stripe) Name() string { return StripeName }
+
+// PublishableKey is the key storefronts create PaymentMethods with through Stripe.js.
+func (s *Stripe) PublishableKey() string { return s.publishableKey }
 
 // CapturesOnFulfilment implements DeferredCapture.
 func (s *Stripe) CapturesOnFulfilment() bool { return s.captureLater }

@@ -1205,6 +1205,7 @@ type ComplexityRoot struct {
 	PaymentSettings struct {
 		CurrencyCode                 func(childComplexity int) int
 		EnabledPresentmentCurrencies func(childComplexity int) int
+		StripePublishableKey         func(childComplexity int) int
 	}
 
 	PermissionGroup struct {
@@ -6943,6 +6944,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.PaymentSettings.EnabledPresentmentCurrencies(childComplexity), true
+	case "PaymentSettings.stripePublishableKey":
+		if e.ComplexityRoot.PaymentSettings.StripePublishableKey == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PaymentSettings.StripePublishableKey(childComplexity), true
 
 	case "PermissionGroup.id":
 		if e.ComplexityRoot.PermissionGroup.GlobalID == nil {
@@ -12042,6 +12049,8 @@ type PaymentSettings {
   currencyCode: CurrencyCode!
   "Every currency the shop prices in, the default included."
   enabledPresentmentCurrencies: [CurrencyCode!]!
+  "Stripe's publishable key (pk_…) for Stripe.js on the storefront, when the shop takes cards through Stripe; null otherwise. An Emporium extension."
+  stripePublishableKey: String
 }
 
 type Domain {
@@ -14495,6 +14504,8 @@ func (ec *executionContext) childFields_PaymentSettings(ctx context.Context, fie
 		return ec.fieldContext_PaymentSettings_currencyCode(ctx, field)
 	case "enabledPresentmentCurrencies":
 		return ec.fieldContext_PaymentSettings_enabledPresentmentCurrencies(ctx, field)
+	case "stripePublishableKey":
+		return ec.fieldContext_PaymentSettings_stripePublishableKey(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PaymentSettings", field.Name)
 }
@@ -40825,6 +40836,29 @@ func (ec *executionContext) _PaymentSettings_enabledPresentmentCurrencies(ctx co
 }
 func (ec *executionContext) fieldContext_PaymentSettings_enabledPresentmentCurrencies(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PaymentSettings", field, false, false, errors.New("field of type CurrencyCode does not have child fields"))
+}
+
+func (ec *executionContext) _PaymentSettings_stripePublishableKey(ctx context.Context, field graphql.CollectedField, obj *model.PaymentSettings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PaymentSettings_stripePublishableKey(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StripePublishableKey, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PaymentSettings_stripePublishableKey(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PaymentSettings", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _PermissionGroup_id(ctx context.Context, field graphql.CollectedField, obj *ent.PermissionGroup) (ret graphql.Marshaler) {
@@ -68728,6 +68762,11 @@ func (ec *executionContext) _PaymentSettings(ctx context.Context, sel ast.Select
 		case "enabledPresentmentCurrencies":
 			out.Values[i] = ec._PaymentSettings_enabledPresentmentCurrencies(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "stripePublishableKey":
+			out.Values[i] = ec._PaymentSettings_stripePublishableKey(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:

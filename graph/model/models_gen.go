@@ -1164,6 +1164,8 @@ type PaymentSettings struct {
 	CurrencyCode string `json:"currencyCode"`
 	// Every currency the shop prices in, the default included.
 	EnabledPresentmentCurrencies []string `json:"enabledPresentmentCurrencies"`
+	// Stripe's publishable key (pk_…) for Stripe.js on the storefront, when the shop takes cards through Stripe; null otherwise. An Emporium extension.
+	StripePublishableKey *string `json:"stripePublishableKey,omitempty"`
 }
 
 type PermissionGroupCreateInput struct {
