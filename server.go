@@ -90,6 +90,8 @@ Environment:
   EMPORIUM_STRIPE_SECRET_KEY
                            take cards through Stripe (sk_…); without it
                            the test gateway                             none
+  EMPORIUM_STRIPE_CAPTURE  when Stripe captures an authorization:
+                           completion or fulfilment (the first one)     completion
   EMPORIUM_STRIPE_PUBLISHABLE_KEY
                            Stripe.js's key (pk_…), told to storefronts
                            by shop.paymentSettings                      none
@@ -300,6 +302,13 @@ func loadConfig(getenv func(string) string) (config, error) {
 	c.stripeWebhookSecret = getenv("EMPORIUM_STRIPE_WEBHOOK_SECRET")
 	if c.stripe.SecretKey != "" && !strings.HasPrefix(c.stripe.SecretKey, "sk_") && !strings.HasPrefix(c.stripe.SecretKey, "rk_") {
 		return c, errors.New("EMPORIUM_STRIPE_SECRET_KEY must be a Stripe secret or restricted key (sk_… or rk_…)")
+	}
+	switch getenv("EMPORIUM_STRIPE_CAPTURE") {
+	case "", "completion":
+	case "fulfilment", "fulfillment":
+		c.stripe.CaptureOnFulfilment = true
+	default:
+		return c, errors.New("EMPORIUM_STRIPE_CAPTURE must be completion or fulfilment")
 	}
 	if k := c.stripe.PublishableKey; k != "" && !strings.HasPrefix(k, "pk_") {
 		// A secret key here would be handed to every storefront.

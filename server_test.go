@@ -328,12 +328,20 @@ func TestStripeConfig(t *testing.T) {
 	if _, err := loadConfig(env(map[string]string{"EMPORIUM_STRIPE_SECRET_KEY": "sk_test_1", "EMPORIUM_STRIPE_PUBLISHABLE_KEY": "sk_test_1"})); err == nil {
 		t.Error("a secret key was taken as the publishable key, to be told to storefronts")
 	}
+	if _, err := loadConfig(env(map[string]string{"EMPORIUM_STRIPE_CAPTURE": "later"})); err == nil {
+		t.Error("an unknown capture mode was taken")
+	}
+	if c, err := loadConfig(env(map[string]string{"EMPORIUM_STRIPE_SECRET_KEY": "sk_test_1", "EMPORIUM_STRIPE_CAPTURE": "fulfilment"})); err != nil ||
+		!payments.CapturesOnFulfilment(serviceOptions(c, nil).Payments) {
+		t.Errorf("capture on fulfilment: %v", err)
+	}
 	c, err := loadConfig(env(map[string]string{"EMPORIUM_STRIPE_SECRET_KEY": "sk_test_123", "EMPORIUM_STRIPE_WEBHOOK_SECRET": "whsec_1"}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	opts := serviceOptions(c, nil)
-	if opts.Payments == nil || opts.Payments.Name() != payments.StripeName || opts.StripeWebhookSecret != "whsec_1" {
+	if opts.Payments == nil || opts.Payments.Name() != payments.StripeName || opts.StripeWebhookSecret != "whsec_1" ||
+		payments.CapturesOnFulfilment(opts.Payments) {
 		t.Errorf("payments %v, webhook secret %q", opts.Payments, opts.StripeWebhookSecret)
 	}
 	if dev, _ := loadConfig(env(nil)); serviceOptions(dev, nil).Payments != nil {

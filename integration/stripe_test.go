@@ -63,6 +63,8 @@ type stripeAccount struct {
 	calls  *stripeCalls
 	states map[string]*payments.Stripe
 	cur    atomic.Pointer[payments.Stripe]
+	// later is the shop's setting: capture on fulfilment instead of at completion.
+	later atomic.Bool
 }
 
 func newStripeAccount(t *testing.T) *stripeAccount {
@@ -92,8 +94,9 @@ func newStripeAccount(t *testing.T) *stripeAccount {
 
 func (a *stripeAccount) set(state string) { a.cur.Store(a.states[state]) }
 
-func (a *stripeAccount) Name() string           { return payments.StripeName }
-func (a *stripeAccount) PublishableKey() string { return a.cur.Load().PublishableKey() }
+func (a *stripeAccount) Name() string               { return payments.StripeName }
+func (a *stripeAccount) PublishableKey() string     { return a.cur.Load().PublishableKey() }
+func (a *stripeAccount) CapturesOnFulfilment() bool { return a.later.Load() }
 func (a *stripeAccount) Authorize(ctx context.Context, r payments.Request) (payments.Result, error) {
 	return a.cur.Load().Authorize(ctx, r)
 }
@@ -176,6 +179,32 @@ func TestStripeCheckout(t *testing.T) {
 			made := strings.Join(calls[len(before):], ", ")
 			if !strings.HasPrefix(made, "POST /v1/payment_intents, POST /v1/payment_intents/pi_") || !strings.HasSuffix(made, "/capture") {
 				t.Errorf("Stripe calls: %s", made)
+			}
+		})
+
+		t.Run("captured on fulfilment", func(t *testing.T) {
+			account.set("requires_capture")
+			account.later.Store(true)
+			defer account.later.Store(false)
+			before, _ := account.calls.snapshot()
+			cart, _ := readyCart(t, s, tee, 1, "pm_card_visa")
+			order, failure := completeCart(t, s, cart, "stripe-later")
+			if order == "" {
+				t.Fatalf("no order: %s", failure)
+			}
+			calls, _ := account.calls.snapshot()
+			if got := financial(order); got != "AUTHORIZED" || len(calls)-len(before) != 1 {
+				t.Fatalf("after completion: %s, Stripe calls %v", got, calls[len(before):])
+			}
+			d := s.data(t, owner, `mutation($in: FulfillmentInput!) { fulfillmentCreate(fulfillment: $in) { order { financialStatus fulfillmentStatus }
+				userErrors { field message code } } }`, map[string]any{"in": map[string]any{"orderId": order}})
+			noUserErrors(t, d, "fulfillmentCreate")
+			if got := str(d, "fulfillmentCreate.order.financialStatus"); got != "PAID" {
+				t.Errorf("after the fulfilment: %s", got)
+			}
+			calls, _ = account.calls.snapshot()
+			if last := calls[len(calls)-1]; !strings.HasSuffix(last, "/capture") {
+				t.Errorf("the fulfilment's Stripe call: %s", last)
 			}
 		})
 

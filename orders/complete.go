@@ -451,6 +451,10 @@ func (s *Service) finish(ctx context.Context, attemptID string, order *ent.Order
 	case payments.Captured, payments.Refunded:
 		financial, kind = "PAID", EventPaid
 	default:
+		if payments.CapturesOnFulfilment(s.provider(order)) {
+			financial, kind = "AUTHORIZED", EventAuthorized // the first fulfilment captures
+			break
+		}
 		captured, err := s.provider(order).Capture(ctx, res.Reference, moneyOf(order.Total, order.Currency))
 		if err != nil || captured.Status != payments.Captured {
 			financial, kind = "AUTHORIZED", EventAuthorized

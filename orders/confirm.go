@@ -50,6 +50,9 @@ func (s *Service) ConfirmPayment(ctx context.Context, provider, reference string
 	waiting := completionattempt.StatusACTION_REQUIRED
 	switch res.Status {
 	case payments.Authorized:
+		if payments.CapturesOnFulfilment(s.gateway) {
+			return payments.Authorized, settled(s.settle(ctx, attempt.ID, waiting, o, "AUTHORIZED", reference, EventAuthorized, ""))
+		}
 		captured, err := s.gateway.Capture(ctx, reference, moneyOf(o.Total, o.Currency))
 		if err != nil || captured.Status != payments.Captured {
 			return payments.Authorized, settled(s.settle(ctx, attempt.ID, waiting, o, "AUTHORIZED", reference, EventAuthorized, ""))

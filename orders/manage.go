@@ -275,6 +275,13 @@ func (s *Service) Fulfill(ctx context.Context, id int, in FulfillInput, actor st
 		if errs.Any() {
 			return errs, nil
 		}
+		// A provider that captures on fulfilment takes the money with the first shipment; a refusal
+		// ships nothing.
+		if o.FinancialStatus == entorder.FinancialStatusAUTHORIZED && payments.CapturesOnFulfilment(s.provider(o)) {
+			if err := s.capture(ctx, tx, o, "orderId", EventPaid, actor); err != nil {
+				return nil, err
+			}
+		}
 		var err error
 		f, err = s.fulfill(ctx, tx, o, shipped, company, number, link, actor)
 		return nil, err
@@ -563,26 +570,33 @@ func (s *Service) MarkAsPaid(ctx context.Context, id int, actor string) (*ent.Or
 			errs.Add("id", CodeNotPayable, "The payment is waiting on the payment provider, which settles it; only manual payments are marked as paid")
 			return errs, nil
 		}
-		if o.FinancialStatus == entorder.FinancialStatusAUTHORIZED && o.PaymentReference != "" {
-			res, err := s.provider(o).Capture(ctx, o.PaymentReference, moneyOf(o.Total, o.Currency))
-			if err == nil && res.Status != payments.Captured {
-				err = errors.New(res.Message)
-			}
-			if err != nil {
-				return nil, &providerError{"id", fmt.Errorf("capture: %w", err)}
-			}
-		}
-		if err := tx.Order.UpdateOneID(o.ID).SetFinancialStatus(entorder.FinancialStatusPAID).SetTotalPaid(o.Total).Exec(ctx); err != nil {
-			return nil, err
-		}
-		if err := journal.Book(ctx, tx, s.events, journal.PaymentCaptured(o, o.Total, o.PaymentReference)); err != nil {
-			return nil, err
-		}
-		if err := event(ctx, tx, o.ID, EventMarkedPaid, "", actor); err != nil {
-			return nil, err
-		}
-		return nil, s.recordOrder(ctx, tx, events.OrdersPaid, o.ID)
+		return nil, s.capture(ctx, tx, o, "id", EventMarkedPaid, actor)
 	})
+}
+
+// capture takes an order's money in the change's transaction: an authorization is captured by its
+// provider (a refusal rolls the change back as a userError on field), a pending manual payment is taken
+// as received; the order is then paid, booked, and announced as orders/paid.
+func (s *Service) capture(ctx context.Context, tx *ent.Tx, o *ent.Order, field, kind, actor string) error {
+	if o.FinancialStatus == entorder.FinancialStatusAUTHORIZED && o.PaymentReference != "" {
+		res, err := s.provider(o).Capture(ctx, o.PaymentReference, moneyOf(o.Total, o.Currency))
+		if err == nil && res.Status != payments.Captured {
+			err = errors.New(res.Message)
+		}
+		if err != nil {
+			return &providerError{field, fmt.Errorf("capture: %w", err)}
+		}
+	}
+	if err := tx.Order.UpdateOneID(o.ID).SetFinancialStatus(entorder.FinancialStatusPAID).SetTotalPaid(o.Total).Exec(ctx); err != nil {
+		return err
+	}
+	if err := journal.Book(ctx, tx, s.events, journal.PaymentCaptured(o, o.Total, o.PaymentReference)); err != nil {
+		return err
+	}
+	if err := event(ctx, tx, o.ID, kind, "", actor); err != nil {
+		return err
+	}
+	return s.recordOrder(ctx, tx, events.OrdersPaid, o.ID)
 }
 
 // UpdateNote replaces the staff's note on an order.
