@@ -52,7 +52,8 @@ func paymentWebhook(log *slog.Logger, o *orders.Service, stripeSecret string) ht
 }
 
 // stripeWebhook takes Stripe's own events, signed with the endpoint's secret: a payment_intent event
-// settles the order waiting on that intent by asking Stripe for the intent's status, like any report.
+// settles the order waiting on that intent by asking Stripe for the intent's status, like any report;
+// a dispute opened or closed is booked and put on the order's timeline (the signature vouches for it).
 // Events of other kinds, and intents no order waits on, are acknowledged so that Stripe stops sending
 // them; only a body that does not verify is refused.
 func stripeWebhook(w http.ResponseWriter, r *http.Request, log *slog.Logger, o *orders.Service, secret string) {
@@ -68,6 +69,19 @@ func stripeWebhook(w http.ResponseWriter, r *http.Request, log *slog.Logger, o *
 	e, err := payments.ParseStripeEvent(body, r.Header.Get("Stripe-Signature"), secret)
 	if err != nil {
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "the event does not verify"})
+		return
+	}
+	if e.Dispute != nil {
+		outcome, err := o.RecordDispute(r.Context(), payments.StripeName, *e.Dispute)
+		switch {
+		case errors.Is(err, orders.ErrUnknownPayment), err == nil && outcome == "":
+			writeJSON(w, http.StatusOK, map[string]string{"status": "ignored"})
+		case err != nil:
+			log.ErrorContext(r.Context(), "stripe webhook", "event", e.ID, "type", e.Type, "err", err)
+			writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "the dispute could not be recorded"})
+		default:
+			writeJSON(w, http.StatusOK, map[string]string{"status": outcome})
+		}
 		return
 	}
 	if e.IntentID == "" {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -119,8 +120,14 @@ func (a *stripeAccount) Lookup(ctx context.Context, key string) (payments.Result
 // stripeEvent is a Stripe webhook delivery of an event about a PaymentIntent, signed as Stripe signs.
 func stripeEvent(t *testing.T, typ, intent, secret string) (body []byte, signature string) {
 	t.Helper()
-	body, err := json.Marshal(map[string]any{"id": "evt_" + intent, "object": "event", "type": typ, "api_version": "2020-08-27",
-		"created": time.Now().Unix(), "data": map[string]any{"object": map[string]any{"id": intent, "object": "payment_intent"}}})
+	return signedStripeEvent(t, typ, map[string]any{"id": intent, "object": "payment_intent"}, secret)
+}
+
+// signedStripeEvent is a Stripe webhook delivery of an event about object, signed as Stripe signs.
+func signedStripeEvent(t *testing.T, typ string, object map[string]any, secret string) (body []byte, signature string) {
+	t.Helper()
+	body, err := json.Marshal(map[string]any{"id": fmt.Sprintf("evt_%s_%d", object["id"], time.Now().UnixNano()), "object": "event", "type": typ,
+		"api_version": "2020-08-27", "created": time.Now().Unix(), "data": map[string]any{"object": object}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -205,6 +212,64 @@ func TestStripeCheckout(t *testing.T) {
 			calls, _ = account.calls.snapshot()
 			if last := calls[len(calls)-1]; !strings.HasSuffix(last, "/capture") {
 				t.Errorf("the fulfilment's Stripe call: %s", last)
+			}
+		})
+
+		t.Run("a dispute, opened then won", func(t *testing.T) {
+			account.set("requires_capture")
+			cart, _ := readyCart(t, s, tee, 1, "pm_card_visa")
+			order, failure := completeCart(t, s, cart, "stripe-disputed")
+			if order == "" {
+				t.Fatalf("no order: %s", failure)
+			}
+			_, intents := account.calls.snapshot()
+			intent := intents[len(intents)-1]
+			total := str(s.data(t, owner, `query($id: ID!) { order(id: $id) { totalPrice { amount } } }`, map[string]any{"id": order}), "order.totalPrice.amount")
+			m, err := money.Parse(total, "USD")
+			if err != nil {
+				t.Fatal(err)
+			}
+			dispute := func(status string) map[string]any {
+				return map[string]any{"id": "dp_" + intent[3:], "object": "dispute", "amount": m.Amount, "currency": "usd",
+					"payment_intent": intent, "charge": "ch_1", "reason": "fraudulent", "status": status}
+			}
+			body, sig := signedStripeEvent(t, "charge.dispute.created", dispute("needs_response"), stripeWebhookSecret)
+			if code, msg := postStripeEvent(t, s, body, sig); code != http.StatusOK || !strings.Contains(msg, "dispute_opened") {
+				t.Fatalf("dispute created: %d %s", code, msg)
+			}
+			if code, msg := postStripeEvent(t, s, body, sig); code != http.StatusOK || !strings.Contains(msg, "ignored") {
+				t.Errorf("the same event again: %d %s", code, msg)
+			}
+			body, sig = signedStripeEvent(t, "charge.dispute.closed", dispute("won"), stripeWebhookSecret)
+			for range 2 {
+				if code, msg := postStripeEvent(t, s, body, sig); code != http.StatusOK {
+					t.Fatalf("dispute closed: %d %s", code, msg)
+				}
+			}
+			// The journal: the disputed amount left the clearing account for the disputes account, once,
+			// and came back once the dispute was won.
+			d := s.data(t, owner, `query($from: DateTime!, $to: DateTime!) { journalEntries(from: $from, to: $to, first: 100) { nodes {
+				kind paymentReference orderId lines { account { code } debit { amount } credit { amount } } } } }`,
+				map[string]any{"from": time.Now().Add(-time.Hour).Format(time.RFC3339), "to": time.Now().Add(time.Hour).Format(time.RFC3339)})
+			var got []string
+			for _, e := range at(d, "journalEntries.nodes").([]any) {
+				if str(e, "orderId") != order || !strings.HasPrefix(str(e, "kind"), "dispute") {
+					continue
+				}
+				line := str(e, "kind") + " " + str(e, "paymentReference")
+				for _, l := range at(e, "lines").([]any) {
+					line += fmt.Sprintf(" %s:%s/%s", str(l, "account.code"), str(l, "debit.amount"), str(l, "credit.amount"))
+				}
+				got = append(got, line)
+			}
+			ref := "dp_" + intent[3:]
+			want := []string{"dispute " + ref + " 6200:" + total + "/0.00 1200:0.00/" + total, "dispute_won " + ref + " 6200:0.00/" + total + " 1200:" + total + "/0.00"}
+			if strings.Join(got, "\n") != strings.Join(want, "\n") {
+				t.Errorf("dispute entries:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+			}
+			events := eventKinds(at(s.data(t, owner, staffOrder, map[string]any{"id": order}), "order"))
+			if !slices.Contains(events, "dispute_opened") || !slices.Contains(events, "dispute_won") {
+				t.Errorf("timeline: %v", events)
 			}
 		})
 

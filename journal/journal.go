@@ -87,6 +87,8 @@ const (
 	KindPaymentCaptured = "payment_captured"
 	KindRefund          = "refund"
 	KindOrderCancelled  = "order_cancelled"
+	KindDispute         = "dispute"
+	KindDisputeWon      = "dispute_won"
 )
 
 // ErrUnbalanced is an entry whose debits and credits differ.

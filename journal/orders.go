@@ -54,6 +54,25 @@ func PaymentCaptured(o *ent.Order, amount int64, reference string) Entry {
 		}}
 }
 
+// Disputed is the entry of a buyer's dispute (chargeback) of an order's payment: the provider takes the
+// disputed amount back from the shop's balance until the dispute is decided. reference is the
+// provider's ID of the dispute, which makes the entry once per dispute.
+func Disputed(o *ent.Order, amount int64, reference string) Entry {
+	id := o.ID
+	return Entry{Kind: KindDispute, Currency: o.Currency, OrderID: &id, PaymentReference: reference,
+		Memo: "Dispute of order " + orderName(o), Lines: []Line{
+			{Account: Disputes, Debit: amount},
+			{Account: CashClearing, Credit: amount},
+		}}
+}
+
+// DisputeWon is the entry of a dispute decided for the shop: the provider gives the amount back.
+func DisputeWon(o *ent.Order, amount int64, reference string) Entry {
+	e := Reversed(Disputed(o, amount, reference))
+	e.Kind, e.Memo = KindDisputeWon, "Dispute won, order "+orderName(o)
+	return e
+}
+
 // Cancelled is the entry of an order cancelled (or refused by the payment provider) before it was paid:
 // its placement reversed, so nothing is owed or earned.
 func Cancelled(o *ent.Order) Entry {

@@ -2,6 +2,7 @@ package payments
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -247,9 +248,21 @@ func refusal(ref string, err error, op string) (Result, error) {
 }
 
 // StripeIntentEvent is what a Stripe webhook event tells Emporium: that the PaymentIntent IntentID moved
-// on (Type is Stripe's event type, such as payment_intent.succeeded).
+// on (Type is Stripe's event type, such as payment_intent.succeeded), or that a buyer disputed a
+// payment (Dispute, for charge.dispute.created and charge.dispute.closed).
 type StripeIntentEvent struct {
 	ID, Type, IntentID string
+	Dispute            *Dispute
+}
+
+// Dispute is a buyer's dispute (chargeback) of a payment, as its provider reports it.
+type Dispute struct {
+	// ID is the provider's (dp_…); Reference the disputed payment's.
+	ID, Reference string
+	Amount        money.Money
+	Reason        string
+	// Won is true once the dispute is closed in the shop's favour; Closed once it is decided at all.
+	Closed, Won bool
 }
 
 // ErrStripeSignature is returned for a webhook body whose Stripe-Signature does not verify.
@@ -270,10 +283,25 @@ func ParseStripeEvent(payload []byte, signature, secret string) (StripeIntentEve
 		return StripeIntentEvent{}, fmt.Errorf("payments: stripe event: %w", err)
 	}
 	out := StripeIntentEvent{ID: e.ID, Type: string(e.Type)}
-	if strings.HasPrefix(out.Type, "payment_intent.") && e.Data != nil {
+	if e.Data == nil {
+		return out, nil
+	}
+	switch {
+	case strings.HasPrefix(out.Type, "payment_intent."):
 		if id, ok := e.Data.Object["id"].(string); ok && strings.HasPrefix(id, "pi_") {
 			out.IntentID = id
 		}
+	case out.Type == "charge.dispute.created" || out.Type == "charge.dispute.closed":
+		var d stripe.Dispute
+		if err := json.Unmarshal(e.Data.Raw, &d); err != nil {
+			return out, fmt.Errorf("payments: stripe dispute: %w", err)
+		}
+		if d.PaymentIntent == nil || d.PaymentIntent.ID == "" || d.Amount <= 0 || d.Currency == "" {
+			return out, nil // a dispute of a charge made outside PaymentIntents: not Emporium's
+		}
+		out.Dispute = &Dispute{ID: d.ID, Reference: d.PaymentIntent.ID, Reason: string(d.Reason),
+			Amount: money.Money{Amount: d.Amount, Currency: strings.ToUpper(string(d.Currency))},
+			Closed: out.Type == "charge.dispute.closed", Won: d.Status == stripe.DisputeStatusWon}
 	}
 	return out, nil
 }

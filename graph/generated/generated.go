@@ -9485,7 +9485,7 @@ type JournalEntry {
   id: ID!
   "When it was posted."
   postedAt: DateTime!
-  "What posted it: order_placed, payment_captured, refund or order_cancelled."
+  "What posted it: order_placed, payment_captured, refund, order_cancelled, dispute or dispute_won."
   kind: String!
   "The name of the order it belongs to (#1001), if any."
   reference: String

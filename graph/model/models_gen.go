@@ -897,7 +897,7 @@ type JournalEntry struct {
 	ID string `json:"id"`
 	// When it was posted.
 	PostedAt time.Time `json:"postedAt"`
-	// What posted it: order_placed, payment_captured, refund or order_cancelled.
+	// What posted it: order_placed, payment_captured, refund, order_cancelled, dispute or dispute_won.
 	Kind string `json:"kind"`
 	// The name of the order it belongs to (#1001), if any.
 	Reference *string `json:"reference,omitempty"`

@@ -1,0 +1,108 @@
+package orders
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/emporium/emporium/ent"
+	"github.com/emporium/emporium/ent/journalentry"
+	entorder "github.com/emporium/emporium/ent/order"
+	"github.com/emporium/emporium/ent/orderevent"
+	"github.com/emporium/emporium/journal"
+	"github.com/emporium/emporium/payments"
+	"github.com/emporium/emporium/validation"
+)
+
+// Order events of disputes.
+const (
+	EventDisputeOpened = "dispute_opened"
+	EventDisputeWon    = "dispute_won"
+	EventDisputeLost   = "dispute_lost"
+)
+
+// RecordDispute applies a payment provider's report of a buyer's dispute (chargeback) to the order it
+// paid: an opened dispute is booked (the disputed amount leaves the clearing account) and put on the
+// order's timeline, a dispute won is booked back, a lost one only noted. Each happens once per dispute
+// however often the provider reports it: the journal entry carries the dispute's ID. It answers what
+// it did, or ErrUnknownPayment when no order of this provider has that payment.
+func (s *Service) RecordDispute(ctx context.Context, provider string, d payments.Dispute) (string, error) {
+	if provider != s.gateway.Name() || d.Reference == "" || d.ID == "" {
+		return "", ErrUnknownPayment
+	}
+	o, err := s.client.Order.Query().Where(entorder.PaymentReference(d.Reference), entorder.PaymentProvider(provider)).Only(ctx)
+	if ent.IsNotFound(err) {
+		return "", ErrUnknownPayment
+	}
+	if err != nil {
+		return "", fmt.Errorf("orders: dispute %s: %w", d.ID, err)
+	}
+	if !strings.EqualFold(d.Amount.Currency, o.Currency) {
+		// Not a dispute of this order's payment as Emporium took it: nothing to book, nothing to retry.
+		s.log.WarnContext(ctx, "dispute in another currency than its order", "dispute", d.ID, "currency", d.Amount.Currency, "order", o.ID)
+		return "", nil
+	}
+	// A repeated report of an open dispute changes nothing, not even the order's version: most of
+	// Stripe's retries end here.
+	if !d.Closed {
+		seen, err := s.client.JournalEntry.Query().Where(journalentry.Kind(journal.KindDispute), journalentry.PaymentReference(d.ID)).Exist(ctx)
+		if err != nil {
+			return "", fmt.Errorf("orders: dispute %s: %w", d.ID, err)
+		}
+		if seen {
+			return "", nil
+		}
+	}
+	outcome := ""
+	_, errs, err := s.change(ctx, o.ID, func(tx *ent.Tx, o *ent.Order) (validation.Errors, error) {
+		outcome = ""
+		booked := func(kind string) (bool, error) {
+			return tx.JournalEntry.Query().Where(journalentry.Kind(kind), journalentry.PaymentReference(d.ID)).Exist(ctx)
+		}
+		data := map[string]any{"disputeId": d.ID, "amount": d.Amount.Amount, "currency": o.Currency, "reason": d.Reason}
+		opened, err := booked(journal.KindDispute)
+		if err != nil {
+			return nil, err
+		}
+		if !opened {
+			// A dispute first reported closed was opened all the same.
+			if err := journal.Book(ctx, tx, s.events, journal.Disputed(o, d.Amount.Amount, d.ID)); err != nil {
+				return nil, err
+			}
+			if err := eventWith(ctx, tx, o.ID, EventDisputeOpened, "The buyer disputed the payment: "+d.Reason, "", data); err != nil {
+				return nil, err
+			}
+			outcome = EventDisputeOpened
+		}
+		if !d.Closed {
+			return nil, nil
+		}
+		kind := EventDisputeLost
+		if d.Won {
+			kind = EventDisputeWon
+		}
+		closed, err := tx.OrderEvent.Query().Where(orderevent.OrderID(o.ID), orderevent.KindIn(EventDisputeWon, EventDisputeLost)).All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range closed {
+			if e.Data["disputeId"] == d.ID {
+				return nil, nil
+			}
+		}
+		if d.Won {
+			if err := journal.Book(ctx, tx, s.events, journal.DisputeWon(o, d.Amount.Amount, d.ID)); err != nil {
+				return nil, err
+			}
+		}
+		outcome = kind
+		return nil, eventWith(ctx, tx, o.ID, kind, "The dispute was decided", "", data)
+	})
+	if err != nil {
+		return "", fmt.Errorf("orders: dispute %s: %w", d.ID, err)
+	}
+	if errs.Any() {
+		return "", fmt.Errorf("orders: dispute %s: %v", d.ID, errs)
+	}
+	return outcome, nil
+}
