@@ -96,6 +96,13 @@ func TestAdminDashboard(t *testing.T) {
 	cmd.Env = append(os.Environ(), "EMPORIUM_URL="+s.http.URL, "CHROMIUM="+browser,
 		"OWNER_EMAIL="+ownerEmail, "OWNER_PASSWORD="+ownerPassword,
 		"READER_EMAIL=desk@example.com", "READER_PASSWORD=desk-password-123")
+	if dir := os.Getenv("EMPORIUM_SCREENSHOTS"); dir != "" {
+		abs, err := filepath.Abs(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmd.Env = append(cmd.Env, "SCREENSHOTS="+abs)
+	}
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("dashboard run failed (%v):\n%s", err, out)

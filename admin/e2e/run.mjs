@@ -3,6 +3,8 @@
 // it. It prints one JSON line of figures and exits non-zero on the first failed check.
 //
 //   EMPORIUM_URL=http://127.0.0.1:8080 OWNER_EMAIL=… OWNER_PASSWORD=… READER_EMAIL=… READER_PASSWORD=… node run.mjs
+//
+// With SCREENSHOTS=<directory> it also saves a picture of each screen there.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { chromium } from 'playwright-core';
@@ -49,6 +51,10 @@ async function screen(page, name, hash, heading) {
     return r.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.length }));
   });
   figures.violations[name] = result;
+  if (process.env.SCREENSHOTS) {
+    // README's pictures: SCREENSHOTS=../../docs/screenshots, as README says.
+    await page.screenshot({ path: `${process.env.SCREENSHOTS}/${name.replace(/[^a-z]+/g, '-').replace(/-$/, '')}.png` });
+  }
   const serious = result.filter((v) => v.impact === 'serious' || v.impact === 'critical');
   check(serious.length === 0, `${name}: serious accessibility violations ${JSON.stringify(serious)}`);
 }
