@@ -30,11 +30,7 @@ func BenchmarkCheckout(b *testing.B) {
 // whose PaymentIntents wait for capture: each checkout makes two calls to it (create and confirm, then
 // capture), as it would to Stripe.
 func BenchmarkCheckoutStripe(b *testing.B) {
-	base := stripemock.Start(b, func(f *stripemock.Fixtures) {
-		for k, v := range map[string]any{"status": "requires_capture", "capture_method": "manual", "next_action": nil, "last_payment_error": nil} {
-			f.Resources["payment_intent"][k] = v
-		}
-	})
+	base := stripemock.Start(b, stripemock.Intent(stripemock.RequiresCapture()))
 	stripe := payments.NewStripe(payments.StripeConfig{SecretKey: "sk_test_emporium", APIBase: base,
 		HTTPClient: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 128}}})
 	benchCheckouts(b, stripe, "pm_card_visa")

@@ -71,7 +71,7 @@ type stripeAccount struct {
 func newStripeAccount(t *testing.T) *stripeAccount {
 	a := &stripeAccount{calls: &stripeCalls{}, states: map[string]*payments.Stripe{}}
 	fixtures := map[string]map[string]any{
-		"requires_capture": {"status": "requires_capture", "capture_method": "manual", "next_action": nil, "last_payment_error": nil},
+		"requires_capture": stripemock.RequiresCapture(),
 		"requires_action": {"status": "requires_action", "capture_method": "manual", "last_payment_error": nil,
 			"next_action": map[string]any{"type": "redirect_to_url", "redirect_to_url": map[string]any{
 				"url": "https://hooks.stripe.com/3d_secure_2/hosted", "return_url": "https://shop.example/return"}}},
@@ -80,11 +80,7 @@ func newStripeAccount(t *testing.T) *stripeAccount {
 	for state, fields := range fixtures {
 		var edit func(*stripemock.Fixtures)
 		if fields != nil {
-			edit = func(f *stripemock.Fixtures) {
-				for k, v := range fields {
-					f.Resources["payment_intent"][k] = v
-				}
-			}
+			edit = stripemock.Intent(fields)
 		}
 		a.states[state] = payments.NewStripe(payments.StripeConfig{SecretKey: "sk_test_emporium", PublishableKey: "pk_test_emporium", APIBase: stripemock.Start(t, edit),
 			HTTPClient: &http.Client{Transport: a.calls, Timeout: 10 * time.Second}})

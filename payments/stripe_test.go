@@ -37,15 +37,6 @@ func newStripe(t *testing.T, base string) (*payments.Stripe, *keyRecorder) {
 		ReturnURL: "https://shop.example/checkout/return", HTTPClient: &http.Client{Transport: rec}}), rec
 }
 
-// intent edits the fixture PaymentIntent every call of a stripe-mock answers with.
-func intent(fields map[string]any) func(*stripemock.Fixtures) {
-	return func(f *stripemock.Fixtures) {
-		for k, v := range fields {
-			f.Resources["payment_intent"][k] = v
-		}
-	}
-}
-
 // TestStripeAgainstStripeMock runs the provider against Stripe's own mock server, which rejects any
 // parameter Stripe's API does not take: so every call below is one Stripe would accept. stripe-mock
 // answers with fixed fixtures, so each outcome of a PaymentIntent runs on a server whose fixture has that
@@ -55,8 +46,7 @@ func TestStripeAgainstStripeMock(t *testing.T) {
 	eur := func(n int64) money.Money { return money.Money{Amount: n, Currency: "EUR"} }
 
 	t.Run("authorized, then captured, voided, refunded", func(t *testing.T) {
-		s, rec := newStripe(t, stripemock.Start(t, intent(map[string]any{
-			"status": "requires_capture", "capture_method": "manual", "next_action": nil, "last_payment_error": nil})))
+		s, rec := newStripe(t, stripemock.Start(t, stripemock.Intent(stripemock.RequiresCapture())))
 		res, err := s.Authorize(ctx, payments.Request{IdempotencyKey: "attempt-1", Amount: eur(4990), Source: "pm_card_visa"})
 		if err != nil || res.Status != payments.Authorized || !strings.HasPrefix(res.Reference, "pi_") {
 			t.Fatalf("authorize: %+v, %v", res, err)
@@ -110,7 +100,7 @@ func TestStripeAgainstStripeMock(t *testing.T) {
 
 	t.Run("3-D Secure", func(t *testing.T) {
 		const challenge = "https://hooks.stripe.com/3d_secure_2/hosted?payment_intent=pi_1"
-		s, _ := newStripe(t, stripemock.Start(t, intent(map[string]any{
+		s, _ := newStripe(t, stripemock.Start(t, stripemock.Intent(map[string]any{
 			"status": "requires_action", "capture_method": "manual", "last_payment_error": nil,
 			"next_action": map[string]any{"type": "redirect_to_url",
 				"redirect_to_url": map[string]any{"url": challenge, "return_url": "https://shop.example/checkout/return"}}})))

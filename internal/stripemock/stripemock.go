@@ -45,6 +45,20 @@ type Fixtures struct {
 	Resources map[string]map[string]any `json:"resources"`
 }
 
+// Intent is an edit for Start: the PaymentIntent every call answers with gets fields (Stripe's names).
+func Intent(fields map[string]any) func(*Fixtures) {
+	return func(f *Fixtures) {
+		for k, v := range fields {
+			f.Resources["payment_intent"][k] = v
+		}
+	}
+}
+
+// RequiresCapture are the fields of a PaymentIntent authorized and waiting for its capture.
+func RequiresCapture() map[string]any {
+	return map[string]any{"status": "requires_capture", "capture_method": "manual", "next_action": nil, "last_payment_error": nil}
+}
+
 var install sync.Mutex
 
 // binary finds stripe-mock, installing it into the cache when it is missing.
