@@ -45,7 +45,7 @@ func (s *Service) RecordDispute(ctx context.Context, provider string, d payments
 	// A repeated report of an open dispute changes nothing, not even the order's version: most of
 	// Stripe's retries end here.
 	if !d.Closed {
-		seen, err := s.client.JournalEntry.Query().Where(journalentry.Kind(journal.KindDispute), journalentry.PaymentReference(d.ID)).Exist(ctx)
+		seen, err := disputeBooked(ctx, s.client.JournalEntry, d.ID)
 		if err != nil {
 			return "", fmt.Errorf("orders: dispute %s: %w", d.ID, err)
 		}
@@ -56,11 +56,8 @@ func (s *Service) RecordDispute(ctx context.Context, provider string, d payments
 	outcome := ""
 	_, errs, err := s.change(ctx, o.ID, func(tx *ent.Tx, o *ent.Order) (validation.Errors, error) {
 		outcome = ""
-		booked := func(kind string) (bool, error) {
-			return tx.JournalEntry.Query().Where(journalentry.Kind(kind), journalentry.PaymentReference(d.ID)).Exist(ctx)
-		}
 		data := map[string]any{"disputeId": d.ID, "amount": d.Amount.Amount, "currency": o.Currency, "reason": d.Reason}
-		opened, err := booked(journal.KindDispute)
+		opened, err := disputeBooked(ctx, tx.JournalEntry, d.ID)
 		if err != nil {
 			return nil, err
 		}
@@ -105,4 +102,9 @@ func (s *Service) RecordDispute(ctx context.Context, provider string, d payments
 		return "", fmt.Errorf("orders: dispute %s: %v", d.ID, errs)
 	}
 	return outcome, nil
+}
+
+// disputeBooked tells whether the dispute id has been booked as opened: its journal entry carries the ID.
+func disputeBooked(ctx context.Context, entries *ent.JournalEntryClient, id string) (bool, error) {
+	return entries.Query().Where(journalentry.Kind(journal.KindDispute), journalentry.PaymentReference(id)).Exist(ctx)
 }
