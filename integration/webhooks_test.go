@@ -178,7 +178,13 @@ func TestWebhooks(t *testing.T) {
 			if p.topic != "products/update" || p.payload["id"] != product || p.payload["title"] != "Organic Cotton Tee II" {
 				t.Errorf("products/update delivery: %+v", p)
 			}
-			d := s.data(t, owner, deliveriesQuery, map[string]any{"id": ordersSub})
+			// The receiver answers before the sender records the answer: wait for the record.
+			var d map[string]any
+			waitFor(t, 10*time.Second, "the delivery's record", func() bool {
+				d = s.data(t, owner, deliveriesQuery, map[string]any{"id": ordersSub})
+				st := str(d, "webhookDeliveries.nodes.0.status")
+				return st != "" && st != "PENDING"
+			})
 			if str(d, "webhookDeliveries.nodes.0.status") != "DELIVERED" || at(d, "webhookDeliveries.nodes.0.responseCode") != 200.0 ||
 				at(d, "webhookDeliveries.nodes.0.attempts") != 1.0 || str(d, "webhookDeliveries.nodes.0.webhookId") != o.webhookID ||
 				str(d, "webhookDeliveries.nodes.0.resourceId") != order {
