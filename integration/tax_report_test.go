@@ -110,8 +110,21 @@ func TestTaxReport(t *testing.T) {
 		if got := refundOrder(t, s, owner, map[string]any{"orderId": paid, "amount": "1.06"}); got != "1.06" {
 			t.Fatalf("goodwill refund: %s", got)
 		}
-		// What Ohio orders sold untaxed: the two shippings, 5.00 + 5.00, a row of its own at 0 so that the
-		// rows add up to the net sales.
+		// Another Cleveland tee, 29.00 + 1.67 + 5.00 untaxed shipping = 35.67, cancelled with its money
+		// back: the cancellation's refund takes back the tee at its own net and tax (29.00, 1.67) and the
+		// shipping at the shipping's (5.00 untaxed), never the shipping at the order's largest rate.
+		// Ohio sales tax 5.75 %: net 29.00 + 29.00 = 58.00, tax 3.34, refunded 1.00 + 29.00 = 30.00 and
+		// 0.06 + 1.67 = 1.73; due 1.61 on 28.00, as before the cancelled order.
+		o = taxOrder(t, s, owner, "USD", cleveland, nil, "", tee)
+		if str(o, "order.totalPrice.amount") != "35.67" {
+			t.Fatalf("Cleveland, cancelled: %v", o)
+		}
+		cancelled, _ := latestOrder(t, s, owner)
+		d = s.data(t, owner, `mutation($id: ID!) { orderCancel(orderId: $id, reason: CUSTOMER, refund: true, restock: true) { userErrors { field message code } } }`,
+			map[string]any{"id": cancelled})
+		noUserErrors(t, d, "orderCancel")
+		// What Ohio orders sold untaxed: the three shippings, 15.00, of which 5.00 came back, a row of its
+		// own at 0 so that the rows add up to the net sales.
 
 		to := time.Now().UTC().Add(time.Hour)
 		period := map[string]any{"from": from.Format(time.RFC3339), "to": to.Format(time.RFC3339)}
@@ -135,8 +148,8 @@ func TestTaxReport(t *testing.T) {
 			{"EUR", "FR", "FR", "", "STANDARD", "true", "TVA", "20", "27.83", "5.57", "24.95", "5.00", "2.88", "0.57"},
 			{"EUR", "FR", "FR", "", "STANDARD", "true", "TVA (taux réduit)", "5.5", "24.64", "1.36", "0.00", "0.00", "24.64", "1.36"},
 			{"USD", "US-OH", "US", "OH", "STANDARD", "false", "FRANKLIN COUNTY", "7.5", "57.00", "4.28", "28.00", "2.10", "29.00", "2.18"},
-			{"USD", "US-OH", "US", "OH", "STANDARD", "false", "Ohio sales tax", "5.75", "29.00", "1.67", "1.00", "0.06", "28.00", "1.61"},
-			{"USD", "US-OH", "US", "OH", "STANDARD", "false", "Not taxed", "0", "10.00", "0.00", "0.00", "0.00", "10.00", "0.00"},
+			{"USD", "US-OH", "US", "OH", "STANDARD", "false", "Ohio sales tax", "5.75", "58.00", "3.34", "30.00", "1.73", "28.00", "1.61"},
+			{"USD", "US-OH", "US", "OH", "STANDARD", "false", "Not taxed", "0", "15.00", "0.00", "5.00", "0.00", "10.00", "0.00"},
 		}
 		if fmt.Sprint(got) != fmt.Sprint(want) {
 			t.Errorf("report rows:\n got %v\nwant %v", got, want)

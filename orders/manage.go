@@ -161,18 +161,26 @@ func (s *Service) cancel(ctx context.Context, tx *ent.Tx, o *ent.Order, in Cance
 					}
 				}
 			}
+			// The shipping still held is given back too, and named, so that what reads the refund
+			// (credit notes, the tax report, the journal) takes it at the shipping's own tax.
+			shipping := o.ShippingTotal - o.ShippingRefunded
+			if !o.TaxesIncluded {
+				shipping += o.ShippingTax
+			}
+			shipping = max(0, min(shipping, left))
 			ref, err := s.refundPayment(ctx, o, left)
 			if err != nil {
 				return err
 			}
-			r, err := tx.Refund.Create().SetOrderID(o.ID).SetCurrency(o.Currency).SetAmount(left).SetLines(refunded).SetNote(note).SetReference(ref).Save(ctx)
+			r, err := tx.Refund.Create().SetOrderID(o.ID).SetCurrency(o.Currency).SetAmount(left).SetLines(refunded).
+				SetShipping(shipping).SetNote(note).SetReference(ref).Save(ctx)
 			if err != nil {
 				return err
 			}
 			if err := journal.BookRefund(ctx, tx, s.events, o, r); err != nil {
 				return err
 			}
-			u.AddTotalRefunded(left).SetFinancialStatus(entorder.FinancialStatusREFUNDED)
+			u.AddTotalRefunded(left).AddShippingRefunded(shipping).SetFinancialStatus(entorder.FinancialStatusREFUNDED)
 			if err := eventWith(ctx, tx, o.ID, EventRefundCreated, note, actor, map[string]any{
 				"refundId": gid.Encode("Refund", r.ID), "amount": left}); err != nil {
 				return err
