@@ -113,15 +113,9 @@ func Refunded(ctx context.Context, tx *ent.Tx, o *ent.Order, r *ent.Refund) (Ent
 		}
 		tax += t
 	}
+	// Refunds name the shipping they give back (a cancellation's too): an amount that only happens to
+	// equal the shipping left is not shipping.
 	shipping := r.Shipping
-	left := o.ShippingTotal - o.ShippingRefunded
-	if !o.TaxesIncluded {
-		left += o.ShippingTax
-	}
-	if shipping == 0 && cash+shipping != r.Amount && r.Amount-cash == left {
-		// A cancellation refunds what is left, shipping included, without naming it.
-		shipping = left
-	}
 	if cash+shipping != r.Amount {
 		e.Lines = []Line{{Account: Refunds, Debit: r.Amount}, {Account: CashClearing, Credit: r.Amount}}
 		return e, nil

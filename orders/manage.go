@@ -486,7 +486,7 @@ func (s *Service) Refund(ctx context.Context, id int, in RefundInput, actor stri
 			return errs, nil
 		}
 		var err error
-		r, err = s.refund(ctx, tx, o, units, restocks, amount, shipping, note, actor)
+		r, err = s.refund(ctx, tx, o, units, restocks, amount, shipping, note, actor, "")
 		return nil, err
 	})
 	return r, o, errs, err
@@ -502,7 +502,9 @@ func lineShare(l *ent.OrderLine, taxesIncluded bool, before, q int) int64 {
 	return amount
 }
 
-func (s *Service) refund(ctx context.Context, tx *ent.Tx, o *ent.Order, units, restocks map[int]int, amount, shipping int64, note, actor string) (*ent.Refund, error) {
+// refund records a refund of o in tx: units (and restocks) per line, amount in all, shipping of it. The
+// provider is asked to pay amount back, unless refunded names what the provider refunded already.
+func (s *Service) refund(ctx context.Context, tx *ent.Tx, o *ent.Order, units, restocks map[int]int, amount, shipping int64, note, actor, refunded string) (*ent.Refund, error) {
 	restocked := map[int]int{}
 	for _, l := range o.Edges.Lines {
 		n := units[l.ID]
@@ -525,8 +527,8 @@ func (s *Service) refund(ctx context.Context, tx *ent.Tx, o *ent.Order, units, r
 			}
 		}
 	}
-	ref := ""
-	if amount > 0 {
+	ref := refunded
+	if amount > 0 && ref == "" {
 		var err error
 		if ref, err = s.refundPayment(ctx, o, amount); err != nil {
 			return nil, err
