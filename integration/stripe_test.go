@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -30,6 +31,8 @@ type stripeCalls struct {
 	mu      sync.Mutex
 	calls   []string
 	intents []string
+	// refundKeys are the Idempotency-Keys of the refunds asked for.
+	refundKeys []string
 }
 
 func (c *stripeCalls) RoundTrip(r *http.Request) (*http.Response, error) {
@@ -40,6 +43,9 @@ func (c *stripeCalls) RoundTrip(r *http.Request) (*http.Response, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.calls = append(c.calls, r.Method+" "+r.URL.Path)
+	if r.URL.Path == "/v1/refunds" {
+		c.refundKeys = append(c.refundKeys, r.Header.Get("Idempotency-Key"))
+	}
 	if r.Method == http.MethodPost && r.URL.Path == "/v1/payment_intents" && res.StatusCode == http.StatusOK {
 		body, err := io.ReadAll(res.Body)
 		res.Body.Close()
@@ -67,6 +73,9 @@ type stripeAccount struct {
 	cur    atomic.Pointer[payments.Stripe]
 	// later is the shop's setting: capture on fulfilment instead of at completion.
 	later atomic.Bool
+	// loseRefund loses the answer to the next refund after Stripe made it, as a connection cut
+	// between Stripe's answer and Emporium would.
+	loseRefund atomic.Bool
 }
 
 func newStripeAccount(t *testing.T) *stripeAccount {
@@ -109,7 +118,11 @@ func (a *stripeAccount) Void(ctx context.Context, ref string) (payments.Result, 
 	return a.cur.Load().Void(ctx, ref)
 }
 func (a *stripeAccount) Refund(ctx context.Context, ref string, m money.Money) (payments.Result, error) {
-	return a.cur.Load().Refund(ctx, ref, m)
+	res, err := a.cur.Load().Refund(ctx, ref, m)
+	if err == nil && a.loseRefund.CompareAndSwap(true, false) {
+		return payments.Result{}, errors.New("read tcp: connection reset by peer")
+	}
+	return res, err
 }
 func (a *stripeAccount) Confirm(ctx context.Context, ref string) (payments.Result, error) {
 	return a.cur.Load().Confirm(ctx, ref)
@@ -324,9 +337,37 @@ func TestStripeCheckout(t *testing.T) {
 			if str(o, "totalRefunded.amount") != "8.00" || len(at(o, "refunds").([]any)) != 2 {
 				t.Errorf("after the echo: %v", o)
 			}
-			// Both refunds left the clearing account through the refunds account.
+			// Two refunds of one amount are two refunds to Stripe; a retry of one whose answer was lost
+			// is the same refund (one idempotency key), recorded once.
+			keys := func() []string {
+				account.calls.mu.Lock()
+				defer account.calls.mu.Unlock()
+				return slices.Clone(account.calls.refundKeys)
+			}
+			before := len(keys())
+			account.loseRefund.Store(true)
+			d := s.data(t, owner, `mutation($in: RefundInput!) { refundCreate(input: $in) { refund { id } userErrors { field message code } } }`,
+				map[string]any{"in": map[string]any{"orderId": order, "amount": "1.00"}})
+			if code := str(d, "refundCreate.userErrors.0.code"); code != "PAYMENT_FAILED" {
+				t.Fatalf("a refund whose answer was lost: %v", d)
+			}
+			for range 2 {
+				if got := refundOrder(t, s, owner, map[string]any{"orderId": order, "amount": "1.00"}); got != "1.00" {
+					t.Fatalf("refundCreate: %s", got)
+				}
+			}
+			k := keys()[before:]
+			if len(k) != 3 || k[0] != k[1] || k[1] == k[2] || !strings.HasPrefix(k[0], "emporium-refund-"+intent+"-") {
+				t.Errorf("refund keys: lost, retried, second: %q", k)
+			}
+			o = at(s.data(t, owner, staffOrder, map[string]any{"id": order}), "order")
+			if str(o, "totalRefunded.amount") != "10.00" || len(at(o, "refunds").([]any)) != 4 {
+				t.Errorf("after the lost answer and its retry: %v", o)
+			}
+			// All refunds left the clearing account through the refunds account.
 			got := journalLines(t, s, owner, func(e any) bool { return str(e, "orderId") == order && str(e, "kind") == "refund" })
-			want := []string{"refund " + intent + " 4950:5.00/0.00 1200:0.00/5.00", "refund " + intent + " 4950:3.00/0.00 1200:0.00/3.00"}
+			want := []string{"refund " + intent + " 4950:5.00/0.00 1200:0.00/5.00", "refund " + intent + " 4950:3.00/0.00 1200:0.00/3.00",
+				"refund " + intent + " 4950:1.00/0.00 1200:0.00/1.00", "refund " + intent + " 4950:1.00/0.00 1200:0.00/1.00"}
 			if strings.Join(got, "\n") != strings.Join(want, "\n") {
 				t.Errorf("refund entries:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 			}

@@ -218,6 +218,10 @@ func (s *Service) refundPayment(ctx context.Context, o *ent.Order, amount int64)
 	if o.PaymentReference == "" { // a free order, or one staff marked paid: the money moved outside Emporium
 		return "", nil
 	}
+	// The key names this refund by what was refunded before it: a retry of a refund whose answer was
+	// lost (nothing recorded, so the same total before it) is the same refund to the provider, while a
+	// second refund of the same amount is a new one.
+	ctx = payments.WithIdempotencyKey(ctx, fmt.Sprintf("emporium-refund-%s-%d-%d", o.PaymentReference, o.TotalRefunded, amount))
 	res, err := s.provider(o).Refund(ctx, o.PaymentReference, moneyOf(amount, o.Currency))
 	if err == nil && res.Status != payments.Refunded {
 		err = errors.New(res.Message)

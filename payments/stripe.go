@@ -91,7 +91,8 @@ func CapturesOnFulfilment(p Provider) bool {
 type keyCtx struct{}
 
 // WithIdempotencyKey names the provider call made with ctx (a refund: several refunds of one payment
-// must not share a key), so that a retry of the same change is recognised.
+// must not share a key, and orders name each by what was refunded before it), so that a retry of the
+// same change is recognised.
 func WithIdempotencyKey(ctx context.Context, key string) context.Context {
 	return context.WithValue(ctx, keyCtx{}, key)
 }
