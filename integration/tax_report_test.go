@@ -58,11 +58,12 @@ func TestTaxReport(t *testing.T) {
 			t.Fatalf("French consumer: %v", o)
 		}
 		paid, lines := latestOrder(t, s, owner)
-		// Partial refund: the tee and half the shipping, 26.50 + 3.45 = 29.95. As a credit note splits it:
-		// the tee at its own net and tax (22.08 + 4.42); the shipping at its tax share, 1.15 × 3.45/6.90 =
-		// 0.575 → 0.58 (half away from zero), net 3.45 − 0.58 = 2.87. TVA 20 % refunded: net 22.08 + 2.87
-		// = 24.95, tax 4.42 + 0.58 = 5.00; due 5.57 − 5.00 = 0.57 (the tax of the 3.45 of shipping kept:
-		// 1.15 − 0.58), on a net of 27.83 − 24.95 = 2.88.
+		// Partial refund: the tee and half the shipping, 26.50 + 3.45 = 29.95. As package prorata cuts it
+		// (for the credit note and the journal alike): the tee at its own net and tax (22.08 + 4.42); the
+		// shipping at its tax share, 1.15 × 3.45/6.90 = 0.575, truncated to 0.57 (the other half will take
+		// the 0.58 left), net 3.45 − 0.57 = 2.88. TVA 20 % refunded: net 22.08 + 2.88 = 24.96, tax 4.42 +
+		// 0.57 = 4.99; due 5.57 − 4.99 = 0.58 (the tax of the 3.45 of shipping kept: 1.15 − 0.57), on a
+		// net of 27.83 − 24.96 = 2.87.
 		if got := refundOrder(t, s, owner, map[string]any{"orderId": paid, "shipping": map[string]any{"amount": "3.45"},
 			"refundLineItems": []any{map[string]any{"lineItemId": lines["EMP-TEE-ORG-S-BLK"], "quantity": 1}}}); got != "29.95" {
 			t.Fatalf("EU refund: %s, want 29.95", got)
@@ -145,7 +146,7 @@ func TestTaxReport(t *testing.T) {
 		}
 		want := []row{
 			{"EUR", "FR", "FR", "", "REVERSE_CHARGE", "false", "Reverse charge", "0", "59.40", "0.00", "0.00", "0.00", "59.40", "0.00"},
-			{"EUR", "FR", "FR", "", "STANDARD", "true", "TVA", "20", "27.83", "5.57", "24.95", "5.00", "2.88", "0.57"},
+			{"EUR", "FR", "FR", "", "STANDARD", "true", "TVA", "20", "27.83", "5.57", "24.96", "4.99", "2.87", "0.58"},
 			{"EUR", "FR", "FR", "", "STANDARD", "true", "TVA (taux réduit)", "5.5", "24.64", "1.36", "0.00", "0.00", "24.64", "1.36"},
 			{"USD", "US-OH", "US", "OH", "STANDARD", "false", "FRANKLIN COUNTY", "7.5", "57.00", "4.28", "28.00", "2.10", "29.00", "2.18"},
 			{"USD", "US-OH", "US", "OH", "STANDARD", "false", "Ohio sales tax", "5.75", "58.00", "3.34", "30.00", "1.73", "28.00", "1.61"},
@@ -163,7 +164,7 @@ func TestTaxReport(t *testing.T) {
 			}
 			for i, want := range map[int]string{
 				0: "currency,country,region,jurisdiction,treatment,oss,tax,rate_percent,net_sales,tax_collected,refunded_net,refunded_tax,net_taxable,tax_due",
-				2: "EUR,FR,,FR,STANDARD,true,TVA,20,27.83,5.57,24.95,5.00,2.88,0.57",
+				2: "EUR,FR,,FR,STANDARD,true,TVA,20,27.83,5.57,24.96,4.99,2.87,0.58",
 				4: "USD,US,OH,US-OH,STANDARD,false,FRANKLIN COUNTY,7.5,57.00,4.28,28.00,2.10,29.00,2.18",
 			} {
 				if lines[i] != want {

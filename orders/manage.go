@@ -15,6 +15,7 @@ import (
 	"github.com/emporium/emporium/journal"
 	"github.com/emporium/emporium/money"
 	"github.com/emporium/emporium/payments"
+	"github.com/emporium/emporium/prorata"
 	"github.com/emporium/emporium/validation"
 )
 
@@ -499,9 +500,9 @@ func (s *Service) Refund(ctx context.Context, id int, in RefundInput, actor stri
 // lineShare is what q units of l cost after discounts, tax added when prices exclude it, when before
 // units were refunded already. Shares are cut so that refunding every unit gives back exactly the line.
 func lineShare(l *ent.OrderLine, taxesIncluded bool, before, q int) int64 {
-	amount := share(l.Total, l.Quantity, before, q)
+	amount := prorata.Share(l.Total, l.Quantity, before, q)
 	if !taxesIncluded {
-		amount += share(l.Tax, l.Quantity, before, q)
+		amount += prorata.Share(l.Tax, l.Quantity, before, q)
 	}
 	return amount
 }
