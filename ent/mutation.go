@@ -23568,6 +23568,7 @@ type OrderMutation struct {
 	buyer_vat_number            *string
 	tax_treatment               *order.TaxTreatment
 	tax_note                    *string
+	tax_origin_country          *string
 	clearedFields               map[string]struct{}
 	lines                       map[int]struct{}
 	removedlines                map[int]struct{}
@@ -25216,6 +25217,42 @@ func (m *OrderMutation) ResetTaxNote() {
 	m.tax_note = nil
 }
 
+// SetTaxOriginCountry sets the "tax_origin_country" field.
+func (m *OrderMutation) SetTaxOriginCountry(s string) {
+	m.tax_origin_country = &s
+}
+
+// TaxOriginCountry returns the value of the "tax_origin_country" field in the mutation.
+func (m *OrderMutation) TaxOriginCountry() (r string, exists bool) {
+	v := m.tax_origin_country
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTaxOriginCountry returns the old "tax_origin_country" field's value of the Order entity.
+// If the Order object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OrderMutation) OldTaxOriginCountry(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTaxOriginCountry is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTaxOriginCountry requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTaxOriginCountry: %w", err)
+	}
+	return oldValue.TaxOriginCountry, nil
+}
+
+// ResetTaxOriginCountry resets all changes to the "tax_origin_country" field.
+func (m *OrderMutation) ResetTaxOriginCountry() {
+	m.tax_origin_country = nil
+}
+
 // AddLineIDs adds the "lines" edge to the OrderLine entity by ids.
 func (m *OrderMutation) AddLineIDs(ids ...int) {
 	if m.lines == nil {
@@ -25466,7 +25503,7 @@ func (m *OrderMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *OrderMutation) Fields() []string {
-	fields := make([]string, 0, 33)
+	fields := make([]string, 0, 34)
 	if m.created_at != nil {
 		fields = append(fields, order.FieldCreatedAt)
 	}
@@ -25566,6 +25603,9 @@ func (m *OrderMutation) Fields() []string {
 	if m.tax_note != nil {
 		fields = append(fields, order.FieldTaxNote)
 	}
+	if m.tax_origin_country != nil {
+		fields = append(fields, order.FieldTaxOriginCountry)
+	}
 	return fields
 }
 
@@ -25640,6 +25680,8 @@ func (m *OrderMutation) Field(name string) (ent.Value, bool) {
 		return m.TaxTreatment()
 	case order.FieldTaxNote:
 		return m.TaxNote()
+	case order.FieldTaxOriginCountry:
+		return m.TaxOriginCountry()
 	}
 	return nil, false
 }
@@ -25715,6 +25757,8 @@ func (m *OrderMutation) OldField(ctx context.Context, name string) (ent.Value, e
 		return m.OldTaxTreatment(ctx)
 	case order.FieldTaxNote:
 		return m.OldTaxNote(ctx)
+	case order.FieldTaxOriginCountry:
+		return m.OldTaxOriginCountry(ctx)
 	}
 	return nil, fmt.Errorf("unknown Order field %s", name)
 }
@@ -25954,6 +25998,13 @@ func (m *OrderMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetTaxNote(v)
+		return nil
+	case order.FieldTaxOriginCountry:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTaxOriginCountry(v)
 		return nil
 	}
 	return fmt.Errorf("unknown Order field %s", name)
@@ -26282,6 +26333,9 @@ func (m *OrderMutation) ResetField(name string) error {
 		return nil
 	case order.FieldTaxNote:
 		m.ResetTaxNote()
+		return nil
+	case order.FieldTaxOriginCountry:
+		m.ResetTaxOriginCountry()
 		return nil
 	}
 	return fmt.Errorf("unknown Order field %s", name)

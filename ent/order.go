@@ -85,6 +85,8 @@ type Order struct {
 	TaxTreatment order.TaxTreatment `json:"tax_treatment,omitempty"`
 	// the legal note invoices print for the treatment (reverse charge, exemption reason)
 	TaxNote string `json:"tax_note,omitempty"`
+	// the shop's origin country when the order was taxed (empty: EU rules off, or an order older than the field)
+	TaxOriginCountry string `json:"tax_origin_country,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the OrderQuery when eager-loading is set.
 	Edges        OrderEdges `json:"edges"`
@@ -153,7 +155,7 @@ func (*Order) scanValues(columns []string) ([]any, error) {
 			values[i] = new(sql.NullBool)
 		case order.FieldID, order.FieldCustomerID, order.FieldSubtotal, order.FieldDiscountTotal, order.FieldShippingTotal, order.FieldTaxTotal, order.FieldTotal, order.FieldTotalPaid, order.FieldTotalRefunded, order.FieldShippingTax, order.FieldShippingRefunded, order.FieldVersion:
 			values[i] = new(sql.NullInt64)
-		case order.FieldCartID, order.FieldEmail, order.FieldCurrency, order.FieldShippingTitle, order.FieldFinancialStatus, order.FieldFulfillmentStatus, order.FieldPaymentProvider, order.FieldPaymentReference, order.FieldStatusToken, order.FieldCancelReason, order.FieldNote, order.FieldBuyerVatNumber, order.FieldTaxTreatment, order.FieldTaxNote:
+		case order.FieldCartID, order.FieldEmail, order.FieldCurrency, order.FieldShippingTitle, order.FieldFinancialStatus, order.FieldFulfillmentStatus, order.FieldPaymentProvider, order.FieldPaymentReference, order.FieldStatusToken, order.FieldCancelReason, order.FieldNote, order.FieldBuyerVatNumber, order.FieldTaxTreatment, order.FieldTaxNote, order.FieldTaxOriginCountry:
 			values[i] = new(sql.NullString)
 		case order.FieldCreatedAt, order.FieldUpdatedAt, order.FieldCancelledAt:
 			values[i] = new(sql.NullTime)
@@ -387,6 +389,12 @@ func (_m *Order) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.TaxNote = value.String
 			}
+		case order.FieldTaxOriginCountry:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field tax_origin_country", values[i])
+			} else if value.Valid {
+				_m.TaxOriginCountry = value.String
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -546,6 +554,9 @@ func (_m *Order) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("tax_note=")
 	builder.WriteString(_m.TaxNote)
+	builder.WriteString(", ")
+	builder.WriteString("tax_origin_country=")
+	builder.WriteString(_m.TaxOriginCountry)
 	builder.WriteByte(')')
 	return builder.String()
 }

@@ -393,6 +393,20 @@ func (_c *OrderCreate) SetNillableTaxNote(v *string) *OrderCreate {
 	return _c
 }
 
+// SetTaxOriginCountry sets the "tax_origin_country" field.
+func (_c *OrderCreate) SetTaxOriginCountry(v string) *OrderCreate {
+	_c.mutation.SetTaxOriginCountry(v)
+	return _c
+}
+
+// SetNillableTaxOriginCountry sets the "tax_origin_country" field if the given value is not nil.
+func (_c *OrderCreate) SetNillableTaxOriginCountry(v *string) *OrderCreate {
+	if v != nil {
+		_c.SetTaxOriginCountry(*v)
+	}
+	return _c
+}
+
 // AddLineIDs adds the "lines" edge to the OrderLine entity by IDs.
 func (_c *OrderCreate) AddLineIDs(ids ...int) *OrderCreate {
 	_c.mutation.AddLineIDs(ids...)
@@ -560,6 +574,10 @@ func (_c *OrderCreate) defaults() {
 		v := order.DefaultTaxNote
 		_c.mutation.SetTaxNote(v)
 	}
+	if _, ok := _c.mutation.TaxOriginCountry(); !ok {
+		v := order.DefaultTaxOriginCountry
+		_c.mutation.SetTaxOriginCountry(v)
+	}
 }
 
 // check runs all checks and user-defined validators on the builder.
@@ -661,6 +679,9 @@ func (_c *OrderCreate) check() error {
 	}
 	if _, ok := _c.mutation.TaxNote(); !ok {
 		return &ValidationError{Name: "tax_note", err: errors.New(`ent: missing required field "Order.tax_note"`)}
+	}
+	if _, ok := _c.mutation.TaxOriginCountry(); !ok {
+		return &ValidationError{Name: "tax_origin_country", err: errors.New(`ent: missing required field "Order.tax_origin_country"`)}
 	}
 	return nil
 }
@@ -820,6 +841,10 @@ func (_c *OrderCreate) createSpec() (*Order, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.TaxNote(); ok {
 		_spec.SetField(order.FieldTaxNote, field.TypeString, value)
 		_node.TaxNote = value
+	}
+	if value, ok := _c.mutation.TaxOriginCountry(); ok {
+		_spec.SetField(order.FieldTaxOriginCountry, field.TypeString, value)
+		_node.TaxOriginCountry = value
 	}
 	if nodes := _c.mutation.LinesIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -1426,6 +1451,18 @@ func (u *OrderUpsert) SetTaxNote(v string) *OrderUpsert {
 // UpdateTaxNote sets the "tax_note" field to the value that was provided on create.
 func (u *OrderUpsert) UpdateTaxNote() *OrderUpsert {
 	u.SetExcluded(order.FieldTaxNote)
+	return u
+}
+
+// SetTaxOriginCountry sets the "tax_origin_country" field.
+func (u *OrderUpsert) SetTaxOriginCountry(v string) *OrderUpsert {
+	u.Set(order.FieldTaxOriginCountry, v)
+	return u
+}
+
+// UpdateTaxOriginCountry sets the "tax_origin_country" field to the value that was provided on create.
+func (u *OrderUpsert) UpdateTaxOriginCountry() *OrderUpsert {
+	u.SetExcluded(order.FieldTaxOriginCountry)
 	return u
 }
 
@@ -2045,6 +2082,20 @@ func (u *OrderUpsertOne) SetTaxNote(v string) *OrderUpsertOne {
 func (u *OrderUpsertOne) UpdateTaxNote() *OrderUpsertOne {
 	return u.Update(func(s *OrderUpsert) {
 		s.UpdateTaxNote()
+	})
+}
+
+// SetTaxOriginCountry sets the "tax_origin_country" field.
+func (u *OrderUpsertOne) SetTaxOriginCountry(v string) *OrderUpsertOne {
+	return u.Update(func(s *OrderUpsert) {
+		s.SetTaxOriginCountry(v)
+	})
+}
+
+// UpdateTaxOriginCountry sets the "tax_origin_country" field to the value that was provided on create.
+func (u *OrderUpsertOne) UpdateTaxOriginCountry() *OrderUpsertOne {
+	return u.Update(func(s *OrderUpsert) {
+		s.UpdateTaxOriginCountry()
 	})
 }
 
@@ -2830,6 +2881,20 @@ func (u *OrderUpsertBulk) SetTaxNote(v string) *OrderUpsertBulk {
 func (u *OrderUpsertBulk) UpdateTaxNote() *OrderUpsertBulk {
 	return u.Update(func(s *OrderUpsert) {
 		s.UpdateTaxNote()
+	})
+}
+
+// SetTaxOriginCountry sets the "tax_origin_country" field.
+func (u *OrderUpsertBulk) SetTaxOriginCountry(v string) *OrderUpsertBulk {
+	return u.Update(func(s *OrderUpsert) {
+		s.SetTaxOriginCountry(v)
+	})
+}
+
+// UpdateTaxOriginCountry sets the "tax_origin_country" field to the value that was provided on create.
+func (u *OrderUpsertBulk) UpdateTaxOriginCountry() *OrderUpsertBulk {
+	return u.Update(func(s *OrderUpsert) {
+		s.UpdateTaxOriginCountry()
 	})
 }
 

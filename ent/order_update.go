@@ -574,6 +574,20 @@ func (_u *OrderUpdate) SetNillableTaxNote(v *string) *OrderUpdate {
 	return _u
 }
 
+// SetTaxOriginCountry sets the "tax_origin_country" field.
+func (_u *OrderUpdate) SetTaxOriginCountry(v string) *OrderUpdate {
+	_u.mutation.SetTaxOriginCountry(v)
+	return _u
+}
+
+// SetNillableTaxOriginCountry sets the "tax_origin_country" field if the given value is not nil.
+func (_u *OrderUpdate) SetNillableTaxOriginCountry(v *string) *OrderUpdate {
+	if v != nil {
+		_u.SetTaxOriginCountry(*v)
+	}
+	return _u
+}
+
 // AddLineIDs adds the "lines" edge to the OrderLine entity by IDs.
 func (_u *OrderUpdate) AddLineIDs(ids ...int) *OrderUpdate {
 	_u.mutation.AddLineIDs(ids...)
@@ -961,6 +975,9 @@ func (_u *OrderUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if value, ok := _u.mutation.TaxNote(); ok {
 		_spec.SetField(order.FieldTaxNote, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.TaxOriginCountry(); ok {
+		_spec.SetField(order.FieldTaxOriginCountry, field.TypeString, value)
 	}
 	if _u.mutation.LinesCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -1703,6 +1720,20 @@ func (_u *OrderUpdateOne) SetNillableTaxNote(v *string) *OrderUpdateOne {
 	return _u
 }
 
+// SetTaxOriginCountry sets the "tax_origin_country" field.
+func (_u *OrderUpdateOne) SetTaxOriginCountry(v string) *OrderUpdateOne {
+	_u.mutation.SetTaxOriginCountry(v)
+	return _u
+}
+
+// SetNillableTaxOriginCountry sets the "tax_origin_country" field if the given value is not nil.
+func (_u *OrderUpdateOne) SetNillableTaxOriginCountry(v *string) *OrderUpdateOne {
+	if v != nil {
+		_u.SetTaxOriginCountry(*v)
+	}
+	return _u
+}
+
 // AddLineIDs adds the "lines" edge to the OrderLine entity by IDs.
 func (_u *OrderUpdateOne) AddLineIDs(ids ...int) *OrderUpdateOne {
 	_u.mutation.AddLineIDs(ids...)
@@ -2120,6 +2151,9 @@ func (_u *OrderUpdateOne) sqlSave(ctx context.Context) (_node *Order, err error)
 	}
 	if value, ok := _u.mutation.TaxNote(); ok {
 		_spec.SetField(order.FieldTaxNote, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.TaxOriginCountry(); ok {
+		_spec.SetField(order.FieldTaxOriginCountry, field.TypeString, value)
 	}
 	if _u.mutation.LinesCleared() {
 		edge := &sqlgraph.EdgeSpec{

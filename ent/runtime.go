@@ -741,6 +741,10 @@ func init() {
 	orderDescTaxNote := orderFields[30].Descriptor()
 	// order.DefaultTaxNote holds the default value on creation for the tax_note field.
 	order.DefaultTaxNote = orderDescTaxNote.Default.(string)
+	// orderDescTaxOriginCountry is the schema descriptor for tax_origin_country field.
+	orderDescTaxOriginCountry := orderFields[31].Descriptor()
+	// order.DefaultTaxOriginCountry holds the default value on creation for the tax_origin_country field.
+	order.DefaultTaxOriginCountry = orderDescTaxOriginCountry.Default.(string)
 	ordereventFields := schema.OrderEvent{}.Fields()
 	_ = ordereventFields
 	// ordereventDescMessage is the schema descriptor for message field.

@@ -173,6 +173,23 @@ func TestTaxReport(t *testing.T) {
 			}
 		})
 
+		t.Run("the origin moved later", func(t *testing.T) {
+			// The shop moves to France: its French sales made from Germany stay in the OSS return they
+			// were made under, although France is now the origin.
+			d := s.data(t, owner, `mutation { taxSettingsUpdate(input: {originCountryCode: "FR"}) { userErrors { message } } }`, nil)
+			noUserErrors(t, d, "taxSettingsUpdate")
+			defer s.data(t, owner, `mutation { taxSettingsUpdate(input: {originCountryCode: "DE"}) { userErrors { message } } }`, nil)
+			d = s.data(t, owner, taxReportQuery, period)
+			if str(d, "taxReport.originCountryCode") != "FR" {
+				t.Errorf("origin: %v", d)
+			}
+			for _, n := range at(d, "taxReport.rows").([]any) {
+				if str(n, "jurisdiction") == "FR" && str(n, "treatment") == "STANDARD" && at(n, "oss") != true {
+					t.Errorf("a sale made from Germany left the OSS return: %v", n)
+				}
+			}
+		})
+
 		t.Run("another period", func(t *testing.T) {
 			// The day before: nothing was sold or refunded.
 			d := s.data(t, owner, taxReportQuery, map[string]any{"from": from.Add(-24 * time.Hour).Format(time.RFC3339), "to": from.Format(time.RFC3339)})

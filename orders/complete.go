@@ -296,7 +296,7 @@ func (s *Service) place(ctx context.Context, tx *ent.Tx, c *ent.Cart, p *carts.P
 		SetPaymentProvider(s.gateway.Name()).SetTaxLines(taxLines(p.Tax)).SetDiscountApplications(applications(p.Discounts))
 	if p.Tax != nil { // what invoices print: the buyer's VAT number, and why the tax is what it is
 		b.SetBuyerVatNumber(tax.NormalizeVATNumber(carts.VATNumber(c))).
-			SetTaxTreatment(entorder.TaxTreatment(p.Tax.Treatment)).SetTaxNote(p.Tax.Note)
+			SetTaxTreatment(entorder.TaxTreatment(p.Tax.Treatment)).SetTaxNote(p.Tax.Note).SetTaxOriginCountry(p.Tax.Origin)
 	}
 	if c.Email != nil {
 		b.SetEmail(*c.Email)

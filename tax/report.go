@@ -41,8 +41,8 @@ import (
 // 0 %. A refunded line's tax goes to the order's tax line whose rate is nearest to the line's own
 // tax/net, as invoices rate their lines (lines keep their tax, not their rate).
 //
-// OSS: a row is flagged OSS when an EU shop (the origin country of the tax settings) charged another EU
-// member state's VAT to a consumer: the sales its One-Stop-Shop return declares. Reverse-charge rows are
+// OSS: a row is flagged OSS when an EU shop (the origin country the order was taxed with; the tax
+// settings' for orders older than that record) charged another EU member state's VAT to a consumer: the sales its One-Stop-Shop return declares. Reverse-charge rows are
 // never OSS: the buyer accounts for that VAT, and the shop declares those sales in its domestic return
 // and EC Sales List.
 
@@ -86,7 +86,8 @@ func (r ReportRow) TaxDue() int64 { return r.Tax - r.RefundedTax }
 // Report is the tax report of [From, To).
 type Report struct {
 	From, To time.Time
-	// OriginCountry is the shop's, from the tax settings, that OSS flags were decided by.
+	// OriginCountry is the shop's today, from the tax settings; OSS flags are decided by the origin each
+	// order was taxed with, and by this one for orders older than that record.
 	OriginCountry string
 	Rows          []ReportRow
 }
@@ -94,6 +95,7 @@ type Report struct {
 type rowKey struct {
 	currency, jurisdiction, treatment, title string
 	ppm                                      int
+	oss                                      bool
 }
 
 // BuildReport is the tax report of the orders placed and the refunds made in [from, to).
@@ -131,7 +133,7 @@ type reportBuilder struct {
 // orderFields are what a report reads of an order.
 var orderFields = []string{entorder.FieldID, entorder.FieldCreatedAt, entorder.FieldCurrency, entorder.FieldTotal, entorder.FieldTaxTotal,
 	entorder.FieldTaxesIncluded, entorder.FieldShippingTotal, entorder.FieldShippingTax, entorder.FieldTaxLines,
-	entorder.FieldTaxTreatment, entorder.FieldShippingAddress, entorder.FieldBillingAddress, entorder.FieldFinancialStatus}
+	entorder.FieldTaxTreatment, entorder.FieldTaxOriginCountry, entorder.FieldShippingAddress, entorder.FieldBillingAddress, entorder.FieldFinancialStatus}
 
 // sales adds the orders placed in [from, to), read in pages in the order of the (created_at, id) index.
 func (b *reportBuilder) sales(ctx context.Context, client *ent.Client, from, to time.Time) error {
@@ -343,7 +345,11 @@ func (b *reportBuilder) row(o *ent.Order, t schema.TaxLine) *ReportRow {
 	if j == "" { // lines written before they kept it: where the order went
 		j = destination(o)
 	}
-	return b.get(rowKey{currency: o.Currency, jurisdiction: j, treatment: string(o.TaxTreatment), title: t.Title, ppm: ratePPMOf(t)})
+	k := rowKey{currency: o.Currency, jurisdiction: j, treatment: string(o.TaxTreatment), title: t.Title, ppm: ratePPMOf(t)}
+	country, _, _ := strings.Cut(j, "-")
+	origin := cmp.Or(o.TaxOriginCountry, b.origin)
+	k.oss = k.treatment == Standard && k.ppm > 0 && InEU(country) && InEU(origin) && country != origin
+	return b.get(k)
 }
 
 // untaxed is the row of what order o sold without tax.
@@ -365,7 +371,7 @@ func (b *reportBuilder) get(k rowKey) *ReportRow {
 	country, region, _ := strings.Cut(k.jurisdiction, "-")
 	r := &ReportRow{Currency: k.currency, Jurisdiction: k.jurisdiction, Country: country, Region: region,
 		Treatment: k.treatment, Title: k.title, RatePPM: k.ppm}
-	r.OSS = k.treatment == Standard && k.ppm > 0 && InEU(country) && InEU(b.origin) && country != b.origin
+	r.OSS = k.oss
 	b.rows[k] = r
 	return r
 }

@@ -79,6 +79,9 @@ type Result struct {
 	Total        money.Money
 	// Treatment is STANDARD, REVERSE_CHARGE or EXEMPT; Note is the legal note invoices print for it.
 	Treatment, Note string
+	// Origin is the shop's origin country the rules were applied with (empty: EU rules off), which
+	// orders keep, so that a report later tells OSS sales by the origin they were made from.
+	Origin string
 	// Inclusive is true when the amounts already contain the tax, false when it is added to them.
 	Inclusive bool
 }
@@ -135,7 +138,8 @@ func Compute(rates []*ent.TaxRate, r Request) Result {
 	if r.Shipping != nil {
 		currency = r.Shipping.Currency
 	}
-	res := Result{Total: money.New(0, currency), ShippingTax: money.New(0, currency), Treatment: Standard}
+	res := Result{Total: money.New(0, currency), ShippingTax: money.New(0, currency), Treatment: Standard,
+		Origin: r.Settings.OriginCountry}
 	if treatment, note, untaxed := decide(r); untaxed {
 		res.Treatment, res.Note = treatment, note
 		return res

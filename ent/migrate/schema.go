@@ -834,6 +834,7 @@ var (
 		{Name: "buyer_vat_number", Type: field.TypeString, Default: ""},
 		{Name: "tax_treatment", Type: field.TypeEnum, Enums: []string{"STANDARD", "REVERSE_CHARGE", "EXEMPT"}, Default: "STANDARD"},
 		{Name: "tax_note", Type: field.TypeString, Default: ""},
+		{Name: "tax_origin_country", Type: field.TypeString, Default: ""},
 	}
 	// OrdersTable holds the schema information for the "orders" table.
 	OrdersTable = &schema.Table{

@@ -81,6 +81,8 @@ const (
 	FieldTaxTreatment = "tax_treatment"
 	// FieldTaxNote holds the string denoting the tax_note field in the database.
 	FieldTaxNote = "tax_note"
+	// FieldTaxOriginCountry holds the string denoting the tax_origin_country field in the database.
+	FieldTaxOriginCountry = "tax_origin_country"
 	// EdgeLines holds the string denoting the lines edge name in mutations.
 	EdgeLines = "lines"
 	// EdgeEvents holds the string denoting the events edge name in mutations.
@@ -157,6 +159,7 @@ var Columns = []string{
 	FieldBuyerVatNumber,
 	FieldTaxTreatment,
 	FieldTaxNote,
+	FieldTaxOriginCountry,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -202,6 +205,8 @@ var (
 	DefaultBuyerVatNumber string
 	// DefaultTaxNote holds the default value on creation for the "tax_note" field.
 	DefaultTaxNote string
+	// DefaultTaxOriginCountry holds the default value on creation for the "tax_origin_country" field.
+	DefaultTaxOriginCountry string
 )
 
 // FinancialStatus defines the type for the "financial_status" enum field.
@@ -466,6 +471,11 @@ func ByTaxTreatment(opts ...sql.OrderTermOption) OrderOption {
 // ByTaxNote orders the results by the tax_note field.
 func ByTaxNote(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldTaxNote, opts...).ToFunc()
+}
+
+// ByTaxOriginCountry orders the results by the tax_origin_country field.
+func ByTaxOriginCountry(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldTaxOriginCountry, opts...).ToFunc()
 }
 
 // ByLinesCount orders the results by lines count.

@@ -180,6 +180,11 @@ func TaxNote(v string) predicate.Order {
 	return predicate.Order(sql.FieldEQ(FieldTaxNote, v))
 }
 
+// TaxOriginCountry applies equality check predicate on the "tax_origin_country" field. It's identical to TaxOriginCountryEQ.
+func TaxOriginCountry(v string) predicate.Order {
+	return predicate.Order(sql.FieldEQ(FieldTaxOriginCountry, v))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.Order {
 	return predicate.Order(sql.FieldEQ(FieldCreatedAt, v))
@@ -1548,6 +1553,71 @@ func TaxNoteEqualFold(v string) predicate.Order {
 // TaxNoteContainsFold applies the ContainsFold predicate on the "tax_note" field.
 func TaxNoteContainsFold(v string) predicate.Order {
 	return predicate.Order(sql.FieldContainsFold(FieldTaxNote, v))
+}
+
+// TaxOriginCountryEQ applies the EQ predicate on the "tax_origin_country" field.
+func TaxOriginCountryEQ(v string) predicate.Order {
+	return predicate.Order(sql.FieldEQ(FieldTaxOriginCountry, v))
+}
+
+// TaxOriginCountryNEQ applies the NEQ predicate on the "tax_origin_country" field.
+func TaxOriginCountryNEQ(v string) predicate.Order {
+	return predicate.Order(sql.FieldNEQ(FieldTaxOriginCountry, v))
+}
+
+// TaxOriginCountryIn applies the In predicate on the "tax_origin_country" field.
+func TaxOriginCountryIn(vs ...string) predicate.Order {
+	return predicate.Order(sql.FieldIn(FieldTaxOriginCountry, vs...))
+}
+
+// TaxOriginCountryNotIn applies the NotIn predicate on the "tax_origin_country" field.
+func TaxOriginCountryNotIn(vs ...string) predicate.Order {
+	return predicate.Order(sql.FieldNotIn(FieldTaxOriginCountry, vs...))
+}
+
+// TaxOriginCountryGT applies the GT predicate on the "tax_origin_country" field.
+func TaxOriginCountryGT(v string) predicate.Order {
+	return predicate.Order(sql.FieldGT(FieldTaxOriginCountry, v))
+}
+
+// TaxOriginCountryGTE applies the GTE predicate on the "tax_origin_country" field.
+func TaxOriginCountryGTE(v string) predicate.Order {
+	return predicate.Order(sql.FieldGTE(FieldTaxOriginCountry, v))
+}
+
+// TaxOriginCountryLT applies the LT predicate on the "tax_origin_country" field.
+func TaxOriginCountryLT(v string) predicate.Order {
+	return predicate.Order(sql.FieldLT(FieldTaxOriginCountry, v))
+}
+
+// TaxOriginCountryLTE applies the LTE predicate on the "tax_origin_country" field.
+func TaxOriginCountryLTE(v string) predicate.Order {
+	return predicate.Order(sql.FieldLTE(FieldTaxOriginCountry, v))
+}
+
+// TaxOriginCountryContains applies the Contains predicate on the "tax_origin_country" field.
+func TaxOriginCountryContains(v string) predicate.Order {
+	return predicate.Order(sql.FieldContains(FieldTaxOriginCountry, v))
+}
+
+// TaxOriginCountryHasPrefix applies the HasPrefix predicate on the "tax_origin_country" field.
+func TaxOriginCountryHasPrefix(v string) predicate.Order {
+	return predicate.Order(sql.FieldHasPrefix(FieldTaxOriginCountry, v))
+}
+
+// TaxOriginCountryHasSuffix applies the HasSuffix predicate on the "tax_origin_country" field.
+func TaxOriginCountryHasSuffix(v string) predicate.Order {
+	return predicate.Order(sql.FieldHasSuffix(FieldTaxOriginCountry, v))
+}
+
+// TaxOriginCountryEqualFold applies the EqualFold predicate on the "tax_origin_country" field.
+func TaxOriginCountryEqualFold(v string) predicate.Order {
+	return predicate.Order(sql.FieldEqualFold(FieldTaxOriginCountry, v))
+}
+
+// TaxOriginCountryContainsFold applies the ContainsFold predicate on the "tax_origin_country" field.
+func TaxOriginCountryContainsFold(v string) predicate.Order {
+	return predicate.Order(sql.FieldContainsFold(FieldTaxOriginCountry, v))
 }
 
 // HasLines applies the HasEdge predicate on the "lines" edge.

@@ -49,6 +49,7 @@ func (Order) Fields() []ent.Field {
 		field.Enum("tax_treatment").Values("STANDARD", "REVERSE_CHARGE", "EXEMPT").Default("STANDARD").
 			Comment("how tax was decided: charged, reverse-charged to an EU business buyer, or waived for an exempt customer"),
 		field.String("tax_note").Default("").Comment("the legal note invoices print for the treatment (reverse charge, exemption reason)"),
+		field.String("tax_origin_country").Default("").Comment("the shop's origin country when the order was taxed (empty: EU rules off, or an order older than the field)"),
 	}
 }
 
