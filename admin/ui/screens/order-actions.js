@@ -167,7 +167,7 @@ function Cancel({ order, onDone }) {
       <select id="cancel-reason" name="reason">${REASONS.map(([v, t]) => html`<option value=${v}>${t}</option>`)}</select>
       <label class="check"><input type="checkbox" name="refund" checked /> Refund the payment</label>
       <label class="check"><input type="checkbox" name="restock" checked /> Restock the items</label>
-      <label for="cancel-note">Staff note</label><input id="cancel-note" name="note" maxlength="1000" />
+      <label for="cancel-note">Note on the cancellation</label><input id="cancel-note" name="note" maxlength="1000" />
       <p><button type="submit" class="danger" disabled=${action.busy}>Confirm cancellation</button></p>
       <${Outcome} action=${action} />
     </form></details>`;

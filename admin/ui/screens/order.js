@@ -36,6 +36,12 @@ const EVENT_TITLES = {
   dispute_won: 'Dispute won', dispute_lost: 'Dispute lost',
 };
 
+// actor says who made a change from the type in its global ID (gid://emporium/StaffMember/3).
+function actor(id) {
+  const type = id ? id.split('/')[3] : '';
+  return { StaffMember: ' · by staff', ApiKey: ' · by an API key', Customer: ' · by the customer' }[type] || '';
+}
+
 function Address({ title, address }) {
   return html`<div class="panel"><h2>${title}</h2>
     ${address ? html`<address>${address.formatted.map((l) => html`${l}<br />`)}</address>` : html`<p>None</p>`}</div>`;
@@ -51,6 +57,7 @@ export function Order({ me, id }) {
   const manage = can(me, 'MANAGE_ORDERS');
   const reload = () => setVersion((v) => v + 1);
   const lines = o.lineItems.nodes;
+  const fulfilments = o.successfulFulfillments || [];
   return html`<p><a href="#/orders">← Orders</a></p>
     <h1>Order ${o.name}</h1>
     <p class="badges">
@@ -103,7 +110,7 @@ export function Order({ me, id }) {
     </div>
 
     <h2>Fulfilments</h2>
-    ${o.successfulFulfillments.length ? html`<ul class="plain cards">${o.successfulFulfillments.map((f) => html`<li class="panel">
+    ${fulfilments.length ? html`<ul class="plain cards">${fulfilments.map((f) => html`<li class="panel">
       <strong>${date(f.createdAt)}</strong>
       ${f.trackingCompany && html` · ${f.trackingCompany}`}
       ${f.trackingInfo.map((t) => html` · ${t.url ? html`<a href=${t.url} target="_blank" rel="noopener">${t.number || t.url}</a>` : t.number}`)}
@@ -124,5 +131,5 @@ export function Order({ me, id }) {
     <h2 id="timeline-title">Timeline</h2>
     <ol class="timeline" aria-labelledby="timeline-title">${o.events.nodes.map((e) => html`<li>
       <time datetime=${e.createdAt}>${date(e.createdAt)}</time>
-      <strong>${EVENT_TITLES[e.kind] || e.kind}</strong>${e.message && html` — ${e.message}`}${e.actorId ? ' · by staff' : ''}</li>`)}</ol>`;
+      <strong>${EVENT_TITLES[e.kind] || e.kind}</strong>${e.message && html` — ${e.message}`}${actor(e.actorId)}</li>`)}</ol>`;
 }
