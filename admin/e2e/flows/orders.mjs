@@ -201,6 +201,7 @@ async function manage(page, handle, order, stockAfterOrder) {
     check(await timeline.getByText(entry, { exact: true }).count() >= 1, `the timeline has no "${entry}"`);
   }
   const kinds = await timeline.locator('li strong').allTextContents();
+  if (process.env.SCREENSHOTS) await page.screenshot({ path: `${process.env.SCREENSHOTS}/order-managed.png`, fullPage: true });
   check(kinds[0] === 'Note changed', `timeline order: ${kinds.join(', ')}`);
 
   // The buyer's customer page lists the order and the address they saved.

@@ -7,7 +7,8 @@ import { useState } from '../vendor/hooks.module.js';
 
 const ERRORS = 'userErrors { field message code }';
 
-// useAction runs one mutation at a time and keeps its outcome for the form's status line.
+// useAction runs one mutation at a time and keeps its outcome for the form's status line; run tells
+// whether it succeeded.
 function useAction(onDone) {
   const [state, setState] = useState({ busy: false, error: null, done: null });
   async function run(query, variables, field, doneText) {
@@ -17,12 +18,14 @@ function useAction(onDone) {
       const errs = (payload && payload.userErrors) || [];
       if (errs.length) {
         setState({ busy: false, error: errs.map((u) => u.message).join(' '), done: null });
-        return;
+        return false;
       }
       setState({ busy: false, error: null, done: doneText });
       onDone();
+      return true;
     } catch (err) {
       setState({ busy: false, error: err.message, done: null });
+      return false;
     }
   }
   const fail = (message) => setState({ busy: false, error: message, done: null });
@@ -59,6 +62,7 @@ export function Actions({ order, onDone }) {
   const payable = !cancelled && (order.financialStatus === 'PENDING' || order.financialStatus === 'AUTHORIZED');
   const shippable = !cancelled && order.lineItems.nodes.some((l) => l.fulfillableQuantity > 0);
   const refundable = order.lineItems.nodes.some((l) => l.refundableQuantity > 0) || Number(order.currentTotalPrice.amount) > 0;
+  if (!payable && !shippable && !refundable && cancelled) return null;
   return html`<h2>Actions</h2>
     <div class="actions">
       ${payable && html`<${MarkPaid} order=${order} onDone=${onDone} />`}
@@ -92,8 +96,10 @@ function Fulfil({ order, onDone }) {
     }
     const tracking = { company: form.get('company').trim() || null, number: form.get('number').trim() || null, url: form.get('url').trim() || null };
     const trackingInfo = tracking.company || tracking.number || tracking.url ? tracking : null;
+    const target = e.target;
     action.run(`mutation($f: FulfillmentInput!) { fulfillmentCreate(fulfillment: $f) { fulfillment { id } ${ERRORS} } }`,
-      { f: { orderId: order.id, lineItems, trackingInfo } }, 'fulfillmentCreate', 'Fulfilment created.');
+      { f: { orderId: order.id, lineItems, trackingInfo } }, 'fulfillmentCreate', 'Fulfilment created.')
+      .then((ok) => ok && target.reset()); // the reloaded order fills the quantities in again
   }
   return html`<details class="panel action"><summary>Fulfil items</summary>
     <form onSubmit=${submit} aria-label="Fulfil items">
@@ -126,8 +132,9 @@ function Refund({ order, onDone }) {
     const amount = form.get('shipping').trim();
     const shipping = form.get('fullShipping') ? { fullRefund: true } : amount ? { amount } : null;
     const input = { orderId: order.id, refundLineItems, shipping, note: form.get('note').trim() || null };
+    const target = e.target;
     action.run(`mutation($i: RefundInput!) { refundCreate(input: $i) { refund { id totalRefunded { amount currencyCode } } ${ERRORS} } }`,
-      { i: input }, 'refundCreate', 'Refund created.');
+      { i: input }, 'refundCreate', 'Refund created.').then((ok) => ok && target.reset());
   }
   return html`<details class="panel action"><summary>Refund items</summary>
     <form onSubmit=${submit} aria-label="Refund items">

@@ -51,7 +51,7 @@ export function Orders() {
   return html`<h1>Orders</h1>
     <form class="toolbar filters" role="search" aria-label="Filter orders"
       onSubmit=${(e) => { e.preventDefault(); apply(e.target); }} onChange=${(e) => e.target.tagName === 'SELECT' && apply(e.currentTarget)}>
-      <div><label for="order-search">Search orders (name, email)</label><input id="order-search" name="text" type="search" /></div>
+      <div><label for="order-search">Search (order name, email)</label><input id="order-search" name="text" type="search" /></div>
       <div><label for="order-status">Status</label>
         <select id="order-status" name="status"><option value="">Any</option><option value="open">Open</option><option value="cancelled">Cancelled</option></select></div>
       <div><label for="order-payment">Payment</label>
