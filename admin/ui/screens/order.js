@@ -1,5 +1,6 @@
 // One order for staff: lines with their stock, totals, customer, addresses, fulfilments, refunds,
-// invoices, the staff note and the timeline of its events; the actions (screens/order-actions.js) show
+// invoices (issued in the background after payment and refunds: Reload shows them), the staff note
+// and the timeline of its events; the actions (screens/order-actions.js) show
 // only to staff who may manage orders, and each one reloads the order when it succeeds.
 import { html, date, money, useQuery, can } from '../lib.js';
 import { useState } from '../vendor/hooks.module.js';
@@ -58,7 +59,8 @@ export function Order({ me, id }) {
   const reload = () => setVersion((v) => v + 1);
   const lines = o.lineItems.nodes;
   const fulfilments = o.successfulFulfillments || [];
-  return html`<p><a href="#/orders">← Orders</a></p>
+  return html`<p class="crumbs"><a href="#/orders">← Orders</a>
+      <button type="button" class="secondary" onClick=${reload}>Reload</button></p>
     <h1>Order ${o.name}</h1>
     <p class="badges">
       <span class=${`badge ${o.financialStatus}`} aria-label=${`Payment: ${label(o.financialStatus)}`}>${label(o.financialStatus)}</span>
