@@ -39,13 +39,13 @@ async function stockOf(handle, variantId) {
   return variants.find((v) => v.id === variantId).quantityAvailable;
 }
 
-// placeOrder signs a buyer up, saves their address and checks out three units of one variant (and one
-// of a second, when the product has it) with the test gateway's paying card.
-async function placeOrder(handle, variantId) {
+// placeOrder signs a buyer up, saves their address and checks out units of one variant (and one of a
+// second, when the product has it and more is asked) with the test gateway's paying card.
+async function placeOrder(handle, variantId, units = 3, second = true) {
   const { title, variants } = await variantsOf(handle);
-  const main = variantId ? variants.find((v) => v.id === variantId) : variants.find((v) => v.quantityAvailable >= 3);
-  check(main && main.quantityAvailable >= 3, `${handle}: no tracked variant with 3 units in stock`);
-  const other = variants.find((v) => v.id !== main.id && v.quantityAvailable >= 1);
+  const main = variantId ? variants.find((v) => v.id === variantId) : variants.find((v) => v.quantityAvailable >= units);
+  check(main && main.quantityAvailable >= units, `${handle}: no tracked variant with ${units} units in stock`);
+  const other = second && variants.find((v) => v.id !== main.id && v.quantityAvailable >= 1);
   const email = `buyer-${Date.now()}@example.com`;
   const password = 'flow-password-123';
 
@@ -57,7 +57,7 @@ async function placeOrder(handle, variantId) {
   noUserErrors((await storefront(`mutation($a: MailingAddressInput!) { customerAddressCreate(address: $a) { customerAddress { id } customerUserErrors { message } } }`,
     { a: { firstName: 'Flo', lastName: 'Buyer', address1: '1 Main St', city: 'Columbus', province: 'OH', country: 'US', zip: '43004' } }, token)).customerAddressCreate, 'address');
 
-  const lines = [{ merchandiseId: main.id, quantity: 3 }];
+  const lines = [{ merchandiseId: main.id, quantity: units }];
   if (other) lines.push({ merchandiseId: other.id, quantity: 1 });
   const cart = noUserErrors((await storefront(`mutation($i: CartInput!) { cartCreate(input: $i) {
     cart { id deliveryGroups(first: 1) { nodes { id } } } userErrors { field message } } }`, { i: {
@@ -221,6 +221,35 @@ async function manage(page, handle, order, stockAfterOrder) {
   await page.getByRole('link', { name: orderName }).waitFor();
   check(await page.getByText('1 Main St').count() >= 1, 'the customer page shows no address');
   placed = { ...order, orderName };
+  await cancelAnother(page, handle, order.main.id);
+}
+
+// cancelAnother cancels a second, unshipped order with refund and restock, and finds it by its status.
+async function cancelAnother(page, handle, variantId) {
+  const order = await placeOrder(handle, variantId, 2, false);
+  await screen(page, 'order (to cancel)', `#/orders/${encodeURIComponent(order.orderId)}`, /^Order #/);
+  await page.getByText('Cancel order', { exact: true }).click();
+  await page.getByLabel('Cancellation reason').selectOption('INVENTORY');
+  check(await page.getByLabel('Refund the payment').isChecked() && await page.getByLabel('Restock the items').isChecked(),
+    'refund and restock are not the defaults');
+  await page.getByRole('button', { name: 'Confirm cancellation' }).click();
+  await page.getByRole('status').filter({ hasText: 'Order cancelled.' }).waitFor();
+  const badges = page.locator('.badges');
+  await badges.getByText(/^Cancelled .*\(Inventory\)$/).waitFor();
+  await badges.getByText('Refunded', { exact: true }).waitFor();
+  check(await page.getByRole('heading', { name: 'Actions' }).count() === 0, 'a refunded, cancelled order still offers actions');
+  const stock = page.getByRole('region', { name: 'Items table' }).getByRole('row').filter({ hasText: order.main.name }).locator('td').last();
+  check(Number(await stock.textContent()) === order.main.quantityAvailable, `stock after the cancellation: ${await stock.textContent()}, want ${order.main.quantityAvailable}`);
+  await page.getByRole('list', { name: 'Timeline' }).getByText('Order cancelled', { exact: true }).waitFor();
+
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Orders' }).click();
+  await page.getByRole('heading', { level: 1, name: 'Orders' }).waitFor();
+  await page.getByLabel('Customer email').fill(order.email);
+  await page.getByRole('button', { name: 'Search' }).click();
+  await page.getByLabel('Status').selectOption('open');
+  await page.getByText('No order matches.').waitFor();
+  await page.getByLabel('Status').selectOption('cancelled');
+  await page.getByRole('region', { name: 'Orders table' }).getByRole('row').filter({ hasText: 'Cancelled' }).waitFor();
 }
 
 // reader: a staff member with READ_ORDERS alone, on a phone, sees the order but no action, no customer.
