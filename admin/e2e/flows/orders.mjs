@@ -264,6 +264,7 @@ export async function reader() {
 
 async function readOnly(page) {
   await signIn(page, process.env.READER_EMAIL, process.env.READER_PASSWORD);
+  await page.getByRole('heading', { level: 1, name: /Welcome/ }).waitFor(); // the first screen, before the timed one
   await screen(page, 'order (phone, reader)', `#/orders/${encodeURIComponent(placed.orderId)}`, `Order ${placed.orderName}`);
   await page.getByRole('list', { name: 'Timeline' }).getByText('Items fulfilled').waitFor();
   await page.getByText('Customer asked for a smaller size.', { exact: true }).waitFor();
@@ -273,4 +274,6 @@ async function readOnly(page) {
   }
   check(await page.getByText('Fulfil items', { exact: true }).count() === 0, 'the reader sees the fulfil form');
   check(await page.getByRole('link', { name: 'Flo Buyer' }).count() === 0, 'the reader sees the customer');
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  check(overflow <= 0, `the order page is ${overflow}px wider than the phone`);
 }
