@@ -176,6 +176,9 @@ async function manage(page, handle, order, stockAfterOrder) {
 
   // Refund one unit of the first line, put back in stock.
   await page.getByText('Refund items', { exact: true }).click();
+  const refundForm = page.getByRole('form', { name: 'Refund items' });
+  await page.getByRole('button', { name: 'Create refund' }).click(); // nothing chosen: the API says so
+  check(/Nothing to refund/.test(await refundForm.getByRole('alert').textContent()), 'an empty refund is not refused on screen');
   await page.getByLabel(`Refund ${order.main.name}`).fill('1');
   check(await page.getByLabel(`Restock ${order.main.name}`).isChecked(), 'restock is not the default');
   await page.getByLabel('Refund reason').fill('Too small');

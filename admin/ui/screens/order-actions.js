@@ -21,7 +21,7 @@ function useAction(onDone) {
         return false;
       }
       setState({ busy: false, error: null, done: doneText });
-      onDone();
+      onDone(doneText);
       return true;
     } catch (err) {
       setState({ busy: false, error: err.message, done: null });
@@ -32,9 +32,11 @@ function useAction(onDone) {
   return { ...state, run, fail };
 }
 
-function Outcome({ action }) {
+// Outcome shows a refusal beside its form; a success is shown by the order (see Order's notice), since
+// the form may be gone once the order reloads (a cancelled order has no cancel form).
+function Outcome({ action, showDone }) {
   if (action.error) return html`<p class="error" role="alert">${action.error}</p>`;
-  if (action.done) return html`<p class="ok" role="status">${action.done}</p>`;
+  if (action.done && showDone) return html`<p class="ok" role="status">${action.done}</p>`;
   return null;
 }
 
@@ -53,7 +55,7 @@ export function NoteEditor({ order, onDone }) {
     <label for="order-note">Staff note</label>
     <textarea id="order-note" name="note" rows="3" maxlength="5000" value=${order.note || ''} />
     <p><button type="submit" disabled=${action.busy}>Save note</button></p>
-    <${Outcome} action=${action} />
+    <${Outcome} action=${action} showDone=${true} />
   </form>`;
 }
 

@@ -3,7 +3,7 @@
 // and the timeline of its events; the actions (screens/order-actions.js) show
 // only to staff who may manage orders, and each one reloads the order when it succeeds.
 import { html, date, money, useQuery, can } from '../lib.js';
-import { useState } from '../vendor/hooks.module.js';
+import { useEffect, useState } from '../vendor/hooks.module.js';
 import { label } from './orders.js';
 import { Actions, NoteEditor } from './order-actions.js';
 
@@ -50,6 +50,8 @@ function Address({ title, address }) {
 
 export function Order({ me, id }) {
   const [version, setVersion] = useState(0);
+  const [notice, setNotice] = useState(null);
+  useEffect(() => setNotice(null), [id]); // another order: the last one's outcome is not its own
   const { data, error } = useQuery(ORDER, { id, customer: can(me, 'READ_CUSTOMERS') }, [id, version]);
   if (error) return html`<p class="error" role="alert">${error.message}</p>`;
   if (!data) return html`<p aria-busy="true">Loading…</p>`;
@@ -57,6 +59,7 @@ export function Order({ me, id }) {
   if (!o) return html`<h1>Order not found</h1><p><a href="#/orders">← Orders</a></p>`;
   const manage = can(me, 'MANAGE_ORDERS');
   const reload = () => setVersion((v) => v + 1);
+  const acted = (text) => { setNotice(text); reload(); };
   const lines = o.lineItems.nodes;
   const fulfilments = o.successfulFulfillments || [];
   return html`<p class="crumbs"><a href="#/orders">← Orders</a>
@@ -128,7 +131,8 @@ export function Order({ me, id }) {
         ? `, ${x.restockedQuantity} restocked` : ''}</li>`)}</ul></li>`)}</ul>`
     : html`<p>No refund.</p>`}
 
-    ${manage && html`<${Actions} order=${o} onDone=${reload} />`}
+    ${notice && html`<p class="ok notice" role="status">${notice}</p>`}
+    ${manage && html`<${Actions} order=${o} onDone=${acted} />`}
 
     <h2 id="timeline-title">Timeline</h2>
     <ol class="timeline" aria-labelledby="timeline-title">${o.events.nodes.map((e) => html`<li>
