@@ -108,7 +108,7 @@ export function Order({ me, id }) {
       </dl></div>
       <div class="panel"><h2>Invoices</h2>
         ${o.invoices.length ? html`<ul class="plain">${o.invoices.map((i) => html`<li>
-          <a href=${i.url} target="_blank" rel="noopener">${i.kind === 'CREDIT_NOTE' ? 'Credit note' : 'Invoice'} ${i.number}</a>
+          <a href=${i.url} target="_blank" rel="noopener">${i.kind === 'CREDIT_NOTE' ? 'Credit note' : 'Invoice'} ${i.number}</a>${' '}
           · ${money(i.total)} · ${date(i.issuedAt)}</li>`)}</ul>` : html`<p>No invoice yet.</p>`}</div>
       <div class="panel"><h2 id="note-title">Note</h2>
         ${manage ? html`<${NoteEditor} order=${o} onDone=${reload} />` : html`<p>${o.note || 'No note.'}</p>`}</div>
