@@ -48,6 +48,10 @@ func TestAdminDashboard(t *testing.T) {
 
 	s := startServerWith(t, "sqlite", filepath.Join(t.TempDir(), "admin.db"), withOwner(nil))
 	t.Cleanup(s.close)
+	// The jobs run as under `emporium serve`: the order flow waits for the invoice and credit note they issue.
+	if err := s.svc.StartJobs(t.Context()); err != nil {
+		t.Fatal(err)
+	}
 
 	t.Run("served", func(t *testing.T) {
 		res, err := http.Get(s.http.URL + "/admin/")

@@ -7,14 +7,15 @@ import { html, gql, setToken, can } from './lib.js';
 import { Home } from './screens/home.js';
 import { Products, Product } from './screens/products.js';
 import { Orders } from './screens/orders.js';
-import { Customers } from './screens/customers.js';
+import { Order } from './screens/order.js';
+import { Customers, Customer } from './screens/customers.js';
 
 // The screens, each shown only to staff holding its permission (the server enforces it anyway):
 // #/<path> shows list, #/<path>/<id> shows detail.
 const screens = [
   { path: 'products', title: 'Products', needs: 'READ_PRODUCTS', list: Products, detail: Product },
-  { path: 'orders', title: 'Orders', needs: 'READ_ORDERS', list: Orders },
-  { path: 'customers', title: 'Customers', needs: 'READ_CUSTOMERS', list: Customers },
+  { path: 'orders', title: 'Orders', needs: 'READ_ORDERS', list: Orders, detail: Order },
+  { path: 'customers', title: 'Customers', needs: 'READ_CUSTOMERS', list: Customers, detail: Customer },
 ];
 
 // useRoute follows the location's hash: #/products, #/products/<id>, #/orders, #/customers.
