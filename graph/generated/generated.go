@@ -14,6 +14,7 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/introspection"
+	"github.com/emporium/emporium/catalog"
 	"github.com/emporium/emporium/ent"
 	"github.com/emporium/emporium/ent/schema"
 	"github.com/emporium/emporium/graph/model"
@@ -1320,6 +1321,7 @@ type ComplexityRoot struct {
 		GlobalID            func(childComplexity int) int
 		Image               func(childComplexity int) int
 		Price               func(childComplexity int) int
+		Prices              func(childComplexity int) int
 		Product             func(childComplexity int) int
 		QuantityAvailable   func(childComplexity int) int
 		RequiresShipping    func(childComplexity int) int
@@ -1339,6 +1341,11 @@ type ComplexityRoot struct {
 	ProductVariantEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	ProductVariantPrice struct {
+		Amount    func(childComplexity int) int
+		CompareAt func(childComplexity int) int
 	}
 
 	ProductVariantsBulkCreatePayload struct {
@@ -2086,6 +2093,8 @@ type ProductVariantResolver interface {
 	Product(ctx context.Context, obj *ent.ProductVariant) (*ent.Product, error)
 
 	WeightUnit(ctx context.Context, obj *ent.ProductVariant) (model.WeightUnit, error)
+
+	Prices(ctx context.Context, obj *ent.ProductVariant) ([]*catalog.Price, error)
 }
 type QueryResolver interface {
 	Node(ctx context.Context, id string) (model.Node, error)
@@ -7397,6 +7406,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ProductVariant.Price(childComplexity), true
+	case "ProductVariant.prices":
+		if e.ComplexityRoot.ProductVariant.Prices == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProductVariant.Prices(childComplexity), true
 	case "ProductVariant.product":
 		if e.ComplexityRoot.ProductVariant.Product == nil {
 			break
@@ -7477,6 +7492,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ProductVariantEdge.Node(childComplexity), true
+
+	case "ProductVariantPrice.price":
+		if e.ComplexityRoot.ProductVariantPrice.Amount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProductVariantPrice.Amount(childComplexity), true
+	case "ProductVariantPrice.compareAtPrice":
+		if e.ComplexityRoot.ProductVariantPrice.CompareAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProductVariantPrice.CompareAt(childComplexity), true
 
 	case "ProductVariantsBulkCreatePayload.product":
 		if e.ComplexityRoot.ProductVariantsBulkCreatePayload.Product == nil {
@@ -10175,6 +10203,20 @@ type LocationEdge {
 extend type Product {
   "Staff only: the product's status; the storefront shows ACTIVE products."
   status: ProductStatus! @hasPermission(permissions: [READ_PRODUCTS])
+}
+
+"A variant's price in one currency, with its compare-at price there."
+type ProductVariantPrice {
+  price: MoneyV2!
+  compareAtPrice: MoneyV2
+}
+
+extend type ProductVariant {
+  """
+  Staff only: the variant's price in every currency it has one, the shop's default currency first, then
+  by currency code; the storefront sees one of them, chosen by @inContext.
+  """
+  prices: [ProductVariantPrice!]! @hasPermission(permissions: [READ_PRODUCTS])
 }
 
 extend type Query {
@@ -14742,6 +14784,8 @@ func (ec *executionContext) childFields_ProductVariant(ctx context.Context, fiel
 		return ec.fieldContext_ProductVariant_requiresShipping(ctx, field)
 	case "taxable":
 		return ec.fieldContext_ProductVariant_taxable(ctx, field)
+	case "prices":
+		return ec.fieldContext_ProductVariant_prices(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ProductVariant", field.Name)
 }
@@ -14766,6 +14810,16 @@ func (ec *executionContext) childFields_ProductVariantEdge(ctx context.Context, 
 		return ec.fieldContext_ProductVariantEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ProductVariantEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_ProductVariantPrice(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "price":
+		return ec.fieldContext_ProductVariantPrice_price(ctx, field)
+	case "compareAtPrice":
+		return ec.fieldContext_ProductVariantPrice_compareAtPrice(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ProductVariantPrice", field.Name)
 }
 
 func (ec *executionContext) childFields_ProductVariantsBulkCreatePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -42989,6 +43043,56 @@ func (ec *executionContext) fieldContext_ProductVariant_taxable(_ context.Contex
 	return graphql.NewScalarFieldContext("ProductVariant", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
+func (ec *executionContext) _ProductVariant_prices(ctx context.Context, field graphql.CollectedField, obj *ent.ProductVariant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProductVariant_prices(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ProductVariant().Prices(ctx, obj)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permissions, err := ec.unmarshalNPermission2ᚕstringᚄ(ctx, []any{"READ_PRODUCTS"})
+				if err != nil {
+					var zeroVal []*catalog.Price
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal []*catalog.Price
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, obj, directive0, permissions)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*catalog.Price) graphql.Marshaler {
+			return ec.marshalNProductVariantPrice2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋcatalogᚐPriceᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProductVariant_prices(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ProductVariant",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProductVariantPrice(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _ProductVariantConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.ProductVariantConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -43135,6 +43239,70 @@ func (ec *executionContext) fieldContext_ProductVariantEdge_node(_ context.Conte
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_ProductVariant(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ProductVariantPrice_price(ctx context.Context, field graphql.CollectedField, obj *catalog.Price) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProductVariantPrice_price(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Amount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v money.Money) graphql.Marshaler {
+			return ec.marshalNMoneyV22githubᚗcomᚋemporiumᚋemporiumᚋmoneyᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProductVariantPrice_price(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ProductVariantPrice",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MoneyV2(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ProductVariantPrice_compareAtPrice(ctx context.Context, field graphql.CollectedField, obj *catalog.Price) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProductVariantPrice_compareAtPrice(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CompareAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *money.Money) graphql.Marshaler {
+			return ec.marshalOMoneyV22ᚖgithubᚗcomᚋemporiumᚋemporiumᚋmoneyᚐMoney(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ProductVariantPrice_compareAtPrice(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ProductVariantPrice",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MoneyV2(ctx, field)
 		},
 	}
 	return fc, nil
@@ -70525,6 +70693,44 @@ func (ec *executionContext) _ProductVariant(ctx context.Context, sel ast.Selecti
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "prices":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._ProductVariant_prices(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -70614,6 +70820,49 @@ func (ec *executionContext) _ProductVariantEdge(ctx context.Context, sel ast.Sel
 		case "node":
 			out.Values[i] = ec._ProductVariantEdge_node(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var productVariantPriceImplementors = []string{"ProductVariantPrice"}
+
+func (ec *executionContext) _ProductVariantPrice(ctx context.Context, sel ast.SelectionSet, obj *catalog.Price) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, productVariantPriceImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ProductVariantPrice")
+		case "price":
+			out.Values[i] = ec._ProductVariantPrice_price(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "compareAtPrice":
+			out.Values[i] = ec._ProductVariantPrice_compareAtPrice(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -78259,6 +78508,10 @@ func (ec *executionContext) unmarshalNMoneyInput2ᚖgithubᚗcomᚋemporiumᚋem
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNMoneyV22githubᚗcomᚋemporiumᚋemporiumᚋmoneyᚐMoney(ctx context.Context, sel ast.SelectionSet, v money.Money) graphql.Marshaler {
+	return ec._MoneyV2(ctx, sel, &v)
+}
+
 func (ec *executionContext) marshalNMoneyV22ᚖgithubᚗcomᚋemporiumᚋemporiumᚋmoneyᚐMoney(ctx context.Context, sel ast.SelectionSet, v *money.Money) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
@@ -78959,6 +79212,32 @@ func (ec *executionContext) marshalNProductVariantEdge2ᚖgithubᚗcomᚋemporiu
 		return graphql.Null
 	}
 	return ec._ProductVariantEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNProductVariantPrice2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋcatalogᚐPriceᚄ(ctx context.Context, sel ast.SelectionSet, v []*catalog.Price) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNProductVariantPrice2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋcatalogᚐPrice(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNProductVariantPrice2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋcatalogᚐPrice(ctx context.Context, sel ast.SelectionSet, v *catalog.Price) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._ProductVariantPrice(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNProductVariantsBulkInput2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐProductVariantsBulkInputᚄ(ctx context.Context, v any) ([]*model.ProductVariantsBulkInput, error) {
