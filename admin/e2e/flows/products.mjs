@@ -1,0 +1,155 @@
+// Products: the owner creates a product in the browser (two options, four variants, prices in two
+// currencies, stock, an uploaded picture), sees it through the storefront API, then bulk-edits the
+// price and stock of two variants and sees the change on screen and through the API. A phone opens the
+// product's page too. createProduct returns the product so that later flows can sell it.
+import { base, check, figures, screen, session, signIn } from '../lib.mjs';
+
+// A 1×1 red PNG: the upload goes through the page's file input like a picture from the staff's disk.
+const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==', 'base64');
+
+// storefront asks the Storefront API without a token, as a shop's visitor would.
+async function storefront(query, variables = {}) {
+  const res = await fetch(`${base}/graphql`, { method: 'POST', headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ query, variables }) });
+  const body = await res.json();
+  check(res.ok && !body.errors, `storefront query failed (${res.status}): ${JSON.stringify(body.errors)}`);
+  return body.data;
+}
+
+const SEEN = `query($h: String!) { product(handle: $h) { title availableForSale
+  featuredImage { url altText } images(first: 5) { nodes { url altText } }
+  variants(first: 10) { nodes { id sku title quantityAvailable availableForSale price { amount currencyCode } } } } }`;
+
+export async function createProduct() {
+  const x = await session({ width: 1280, height: 800 });
+  const { page } = x;
+  const exact = { exact: true };
+  await signIn(page, process.env.OWNER_EMAIL, process.env.OWNER_PASSWORD);
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Products' }).click();
+  await page.getByRole('link', { name: 'New product' }).click();
+  await page.getByRole('heading', { level: 1, name: 'New product' }).waitFor();
+  await screen(page, 'new product', '#/products/new', 'New product');
+
+  const stamp = Date.now().toString(36).toUpperCase();
+  const title = `Trail Cap ${stamp}`;
+  await page.getByLabel('Title', exact).fill(title);
+  await page.getByLabel('Description', exact).fill('<p>A light cap for <strong>long runs</strong>.</p>');
+  await page.getByLabel('Vendor', exact).fill('Trailmark Goods');
+  await page.getByLabel('Product type', exact).fill('Caps');
+  await page.getByLabel('Tags', exact).fill('outdoor, running');
+  await page.getByLabel('Status', exact).selectOption('ACTIVE');
+  await page.getByLabel('SEO title', exact).fill(`${title} for runners`);
+  await page.getByLabel('SEO description', exact).fill('A light running cap.');
+  await page.getByLabel('Option 1 name', exact).fill('Size');
+  await page.getByLabel('Option 1 values', exact).fill('S, M');
+  await page.getByRole('button', { name: 'Add option' }).click();
+  await page.getByLabel('Option 2 name', exact).fill('Colour');
+  await page.getByLabel('Option 2 values', exact).fill('Red, Blue');
+  await page.getByRole('heading', { name: 'Variants (4)' }).waitFor();
+
+  const variants = ['S / Red', 'S / Blue', 'M / Red', 'M / Blue'];
+  const sku = (v) => `CAP-${stamp}-${v.replace(' / ', '-').toUpperCase()}`;
+  for (const [i, v] of variants.entries()) {
+    await page.getByLabel(`SKU of ${v}`, exact).fill(sku(v));
+    await page.getByLabel(`Price (USD) of ${v}`, exact).fill(`${20 + i}.00`);
+    await page.getByLabel(`Price (EUR) of ${v}`, exact).fill(`${18 + i}.50`);
+    await page.getByLabel(`Stock of ${v}`, exact).fill('5');
+  }
+  await page.getByLabel('Compare-at price (USD) of S / Red', exact).fill('30.00');
+
+  // A bad price first: the server's userError is shown and nothing is created.
+  await page.getByLabel('Price (USD) of M / Blue', exact).fill('twenty');
+  await page.getByRole('button', { name: 'Create product' }).click();
+  const problem = page.getByRole('alert').filter({ hasText: 'The product was not created' });
+  await problem.waitFor();
+  check(/variants/i.test(await problem.textContent()), `the userError does not name its field: ${await problem.textContent()}`);
+  check((await storefront(SEEN, { h: `trail-cap-${stamp.toLowerCase()}` })).product === null, 'a rejected create wrote a product');
+  await page.getByLabel('Price (USD) of M / Blue', exact).fill('23.00');
+  await page.getByRole('button', { name: 'Create product' }).click();
+
+  await page.getByRole('heading', { level: 1, name: title }).waitFor();
+  await page.getByRole('status').filter({ hasText: `Created ${title}.` }).waitFor();
+  const hash = await page.evaluate(() => location.hash);
+  await screen(page, 'product editor', hash, title);
+  const handle = (await page.locator('dl.facts dt:text-is("Handle") + dd').textContent()).trim();
+  check(handle === `trail-cap-${stamp.toLowerCase()}`, `handle ${handle}`);
+
+  // The picture: through the file input, a staged upload and productCreateMedia.
+  const uploadStart = Date.now();
+  await page.getByLabel('Image file', exact).setInputFiles({ name: 'trail-cap.png', mimeType: 'image/png', buffer: png });
+  await page.getByLabel('Alt text', exact).fill('A red trail cap');
+  await page.getByRole('button', { name: 'Upload image' }).click();
+  await page.getByRole('status').filter({ hasText: 'Uploaded trail-cap.png.' }).waitFor();
+  await page.getByRole('img', { name: 'A red trail cap' }).waitFor();
+  check(await page.getByRole('img', { name: 'A red trail cap' }).evaluate((img) => img.complete && img.naturalWidth > 0),
+    'the uploaded thumbnail does not show');
+  figures.loadMs.imageUpload = Date.now() - uploadStart;
+
+  // The storefront sees it: active, its variants, prices in both currencies, stock and the picture.
+  const seen = (await storefront(SEEN, { h: handle })).product;
+  check(seen && seen.title === title && seen.availableForSale, `storefront product: ${JSON.stringify(seen)}`);
+  check(seen.variants.nodes.length === 4, `storefront variants: ${seen.variants.nodes.length}`);
+  for (const [i, v] of variants.entries()) {
+    const n = seen.variants.nodes.find((s) => s.sku === sku(v));
+    check(n && n.title === v && n.price.amount === `${20 + i}.00` && n.price.currencyCode === 'USD' && n.quantityAvailable === 5 && n.availableForSale,
+      `storefront variant ${v}: ${JSON.stringify(n)}`);
+  }
+  check(seen.featuredImage && seen.featuredImage.altText === 'A red trail cap', `storefront image: ${JSON.stringify(seen.featuredImage)}`);
+  const picture = await fetch(seen.featuredImage.url);
+  check(picture.ok && (await picture.arrayBuffer()).byteLength > 0, `the picture's URL answers ${picture.status}`);
+  const eur = (await storefront(`query($h: String!) @inContext(country: DE) { product(handle: $h) {
+    variants(first: 10) { nodes { sku price { amount currencyCode } } } } }`, { h: handle })).product;
+  for (const [i, v] of variants.entries()) {
+    const n = eur.variants.nodes.find((s) => s.sku === sku(v));
+    check(n && n.price.amount === `${18 + i}.50` && n.price.currencyCode === 'EUR', `EUR price of ${v}: ${JSON.stringify(n)}`);
+  }
+
+  // Bulk edit: two variants, chosen with the keyboard, get a new price in both currencies and a stock.
+  await page.getByLabel('Select S / Red', exact).focus();
+  await page.keyboard.press('Space');
+  await page.getByLabel('Select M / Blue', exact).check();
+  await page.getByText('2 of 4 selected.').waitFor();
+  await page.getByLabel('New price (USD)', exact).fill('24.00');
+  await page.getByLabel('New price (EUR)', exact).fill('22.00');
+  await page.getByLabel('New stock', exact).fill('7');
+  await page.getByLabel('New stock', exact).press('Enter');
+  await page.getByRole('status').filter({ hasText: 'Updated 2 variants.' }).waitFor();
+  const rows = page.getByRole('region', { name: 'Variants table' }).locator('tbody tr');
+  for (const v of variants) {
+    const row = rows.filter({ hasText: sku(v) });
+    const edited = v === 'S / Red' || v === 'M / Blue';
+    const text = await row.textContent();
+    if (edited) {
+      await row.getByText('$24.00').waitFor();
+      check(text.includes('€22.00') || text.includes('22.00'), `row ${v} on screen: ${text}`);
+      check(/\b7$/.test((await row.locator('td').last().textContent()).trim()), `row ${v} stock on screen: ${text}`);
+    } else {
+      check(!text.includes('24.00') && /\b5$/.test((await row.locator('td').last().textContent()).trim()), `row ${v} changed: ${text}`);
+    }
+  }
+  const after = (await storefront(SEEN, { h: handle })).product;
+  const afterEur = (await storefront(`query($h: String!) @inContext(country: DE) { product(handle: $h) {
+    variants(first: 10) { nodes { sku price { amount } } } } }`, { h: handle })).product;
+  for (const [i, v] of variants.entries()) {
+    const n = after.variants.nodes.find((s) => s.sku === sku(v));
+    const e = afterEur.variants.nodes.find((s) => s.sku === sku(v));
+    const edited = v === 'S / Red' || v === 'M / Blue';
+    const want = edited ? ['24.00', '22.00', 7] : [`${20 + i}.00`, `${18 + i}.50`, 5];
+    check(n.price.amount === want[0] && e.price.amount === want[1] && n.quantityAvailable === want[2],
+      `after the bulk edit, ${v}: ${JSON.stringify(n)} ${JSON.stringify(e)}, want ${want}`);
+  }
+  check(x.errors.length === 0, `console errors: ${x.errors.join(' | ')}`);
+  await x.close();
+
+  // On a phone: the product's page fits the screen's width (wide tables scroll inside their region).
+  const phone = await session({ width: 390, height: 844 });
+  await signIn(phone.page, process.env.OWNER_EMAIL, process.env.OWNER_PASSWORD);
+  await screen(phone.page, 'product editor (phone)', hash, title);
+  const overflow = await phone.page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  check(overflow <= 0, `the product page is ${overflow}px wider than the phone`);
+  await screen(phone.page, 'new product (phone)', '#/products/new', 'New product');
+  check(phone.errors.length === 0, `console errors: ${phone.errors.join(' | ')}`);
+  await phone.close();
+
+  return { handle, title, variants: after.variants.nodes.map((n) => ({ sku: n.sku, id: n.id })) };
+}
