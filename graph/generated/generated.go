@@ -1006,6 +1006,7 @@ type ComplexityRoot struct {
 		ProductDelete                     func(childComplexity int, input model.ProductDeleteInput) int
 		ProductDeleteMedia                func(childComplexity int, productID string, mediaIds []string) int
 		ProductUpdate                     func(childComplexity int, product model.ProductUpdateInput) int
+		ProductUpdateMedia                func(childComplexity int, productID string, media []*model.UpdateMediaInput) int
 		ProductVariantsBulkCreate         func(childComplexity int, productID string, variants []*model.ProductVariantsBulkInput) int
 		ProductVariantsBulkDelete         func(childComplexity int, productID string, variantsIds []string) int
 		ProductVariantsBulkUpdate         func(childComplexity int, productID string, variants []*model.ProductVariantsBulkInput) int
@@ -1305,6 +1306,12 @@ type ComplexityRoot struct {
 	ProductPriceRange struct {
 		MaxVariantPrice func(childComplexity int) int
 		MinVariantPrice func(childComplexity int) int
+	}
+
+	ProductUpdateMediaPayload struct {
+		Media      func(childComplexity int) int
+		Product    func(childComplexity int) int
+		UserErrors func(childComplexity int) int
 	}
 
 	ProductUpdatePayload struct {
@@ -1976,6 +1983,7 @@ type MutationResolver interface {
 	DiscountDelete(ctx context.Context, id string) (*model.DiscountDeletePayload, error)
 	StagedUploadsCreate(ctx context.Context, input []*model.StagedUploadInput) (*model.StagedUploadsCreatePayload, error)
 	ProductDeleteMedia(ctx context.Context, productID string, mediaIds []string) (*model.ProductDeleteMediaPayload, error)
+	ProductUpdateMedia(ctx context.Context, productID string, media []*model.UpdateMediaInput) (*model.ProductUpdateMediaPayload, error)
 	FileCreate(ctx context.Context, files []*model.FileCreateInput) (*model.FileCreatePayload, error)
 	FileDelete(ctx context.Context, fileIds []string) (*model.FileDeletePayload, error)
 	OrderCancel(ctx context.Context, orderID string, reason string, refund bool, restock bool, staffNote *string) (*model.OrderCancelPayload, error)
@@ -5992,6 +6000,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ProductUpdate(childComplexity, args["product"].(model.ProductUpdateInput)), true
+	case "Mutation.productUpdateMedia":
+		if e.ComplexityRoot.Mutation.ProductUpdateMedia == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_productUpdateMedia_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ProductUpdateMedia(childComplexity, args["productId"].(string), args["media"].([]*model.UpdateMediaInput)), true
 	case "Mutation.productVariantsBulkCreate":
 		if e.ComplexityRoot.Mutation.ProductVariantsBulkCreate == nil {
 			break
@@ -7344,6 +7363,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ProductPriceRange.MinVariantPrice(childComplexity), true
+
+	case "ProductUpdateMediaPayload.media":
+		if e.ComplexityRoot.ProductUpdateMediaPayload.Media == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProductUpdateMediaPayload.Media(childComplexity), true
+	case "ProductUpdateMediaPayload.product":
+		if e.ComplexityRoot.ProductUpdateMediaPayload.Product == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProductUpdateMediaPayload.Product(childComplexity), true
+	case "ProductUpdateMediaPayload.userErrors":
+		if e.ComplexityRoot.ProductUpdateMediaPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProductUpdateMediaPayload.UserErrors(childComplexity), true
 
 	case "ProductUpdatePayload.product":
 		if e.ComplexityRoot.ProductUpdatePayload.Product == nil {
@@ -9365,6 +9403,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputStorefrontAccessTokenInput,
 		ec.unmarshalInputTaxRateInput,
 		ec.unmarshalInputTaxSettingsInput,
+		ec.unmarshalInputUpdateMediaInput,
 		ec.unmarshalInputVariantOptionValueInput,
 		ec.unmarshalInputVariantPriceInput,
 		ec.unmarshalInputWebhookSubscriptionInput,
@@ -11623,6 +11662,20 @@ type ProductDeleteMediaPayload {
   userErrors: [UserError!]!
 }
 
+input UpdateMediaInput {
+  "A ProductImage ID of the product."
+  id: ID!
+  "The picture's new alt text (plain text, at most 512 characters); empty removes it."
+  alt: String
+}
+
+type ProductUpdateMediaPayload {
+  "The changed images, in the order given."
+  media: [Image!]
+  product: Product
+  userErrors: [UserError!]!
+}
+
 enum FileContentType {
   IMAGE
   FILE
@@ -11664,6 +11717,8 @@ extend type Mutation {
   stagedUploadsCreate(input: [StagedUploadInput!]!): StagedUploadsCreatePayload @hasPermission(permissions: [MANAGE_PRODUCTS])
   "Removes images from a product; a stored picture no other image shows is deleted from storage."
   productDeleteMedia(productId: ID!, mediaIds: [ID!]!): ProductDeleteMediaPayload @hasPermission(permissions: [MANAGE_PRODUCTS])
+  "Changes the alt text of a product's images, all or none."
+  productUpdateMedia(productId: ID!, media: [UpdateMediaInput!]!): ProductUpdateMediaPayload @hasPermission(permissions: [MANAGE_PRODUCTS])
   fileCreate(files: [FileCreateInput!]!): FileCreatePayload @hasPermission(permissions: [MANAGE_PRODUCTS])
   fileDelete(fileIds: [ID!]!): FileDeletePayload @hasPermission(permissions: [MANAGE_PRODUCTS])
 }
@@ -14740,6 +14795,18 @@ func (ec *executionContext) childFields_ProductPriceRange(ctx context.Context, f
 	return nil, fmt.Errorf("no field named %q was found under type ProductPriceRange", field.Name)
 }
 
+func (ec *executionContext) childFields_ProductUpdateMediaPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "media":
+		return ec.fieldContext_ProductUpdateMediaPayload_media(ctx, field)
+	case "product":
+		return ec.fieldContext_ProductUpdateMediaPayload_product(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_ProductUpdateMediaPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ProductUpdateMediaPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_ProductUpdatePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "product":
@@ -17475,6 +17542,28 @@ func (ec *executionContext) field_Mutation_productDelete_args(ctx context.Contex
 		return nil, err
 	}
 	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_productUpdateMedia_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "productId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["productId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "media",
+		func(ctx context.Context, v any) ([]*model.UpdateMediaInput, error) {
+			return ec.unmarshalNUpdateMediaInput2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐUpdateMediaInputᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["media"] = arg1
 	return args, nil
 }
 
@@ -36321,6 +36410,68 @@ func (ec *executionContext) fieldContext_Mutation_productDeleteMedia(ctx context
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_productUpdateMedia(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_productUpdateMedia(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ProductUpdateMedia(ctx, fc.Args["productId"].(string), fc.Args["media"].([]*model.UpdateMediaInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permissions, err := ec.unmarshalNPermission2ᚕstringᚄ(ctx, []any{"MANAGE_PRODUCTS"})
+				if err != nil {
+					var zeroVal *model.ProductUpdateMediaPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *model.ProductUpdateMediaPayload
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, permissions)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ProductUpdateMediaPayload) graphql.Marshaler {
+			return ec.marshalOProductUpdateMediaPayload2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐProductUpdateMediaPayload(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_productUpdateMedia(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProductUpdateMediaPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_productUpdateMedia_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_fileCreate(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -42561,6 +42712,102 @@ func (ec *executionContext) fieldContext_ProductPriceRange_maxVariantPrice(_ con
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_MoneyV2(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ProductUpdateMediaPayload_media(ctx context.Context, field graphql.CollectedField, obj *model.ProductUpdateMediaPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProductUpdateMediaPayload_media(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Media, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Image) graphql.Marshaler {
+			return ec.marshalOImage2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐImageᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ProductUpdateMediaPayload_media(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ProductUpdateMediaPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Image(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ProductUpdateMediaPayload_product(ctx context.Context, field graphql.CollectedField, obj *model.ProductUpdateMediaPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProductUpdateMediaPayload_product(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Product, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Product) graphql.Marshaler {
+			return ec.marshalOProduct2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐProduct(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ProductUpdateMediaPayload_product(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ProductUpdateMediaPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Product(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ProductUpdateMediaPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.ProductUpdateMediaPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProductUpdateMediaPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProductUpdateMediaPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ProductUpdateMediaPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
 		},
 	}
 	return fc, nil
@@ -56017,6 +56264,43 @@ func (ec *executionContext) unmarshalInputTaxSettingsInput(ctx context.Context, 
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputUpdateMediaInput(ctx context.Context, obj any) (model.UpdateMediaInput, error) {
+	var it model.UpdateMediaInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id", "alt"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "alt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("alt"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Alt = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputVariantOptionValueInput(ctx context.Context, obj any) (model.VariantOptionValueInput, error) {
 	var it model.VariantOptionValueInput
 	if obj == nil {
@@ -65878,6 +66162,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
+		case "productUpdateMedia":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_productUpdateMedia(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "fileCreate":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_fileCreate(ctx, field)
@@ -70270,6 +70561,54 @@ func (ec *executionContext) _ProductPriceRange(ctx context.Context, sel ast.Sele
 			}
 		case "maxVariantPrice":
 			out.Values[i] = ec._ProductPriceRange_maxVariantPrice(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var productUpdateMediaPayloadImplementors = []string{"ProductUpdateMediaPayload"}
+
+func (ec *executionContext) _ProductUpdateMediaPayload(ctx context.Context, sel ast.SelectionSet, obj *model.ProductUpdateMediaPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, productUpdateMediaPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ProductUpdateMediaPayload")
+		case "media":
+			out.Values[i] = ec._ProductUpdateMediaPayload_media(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "product":
+			out.Values[i] = ec._ProductUpdateMediaPayload_product(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._ProductUpdateMediaPayload_userErrors(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -79906,6 +80245,25 @@ func (ec *executionContext) marshalNURL2string(ctx context.Context, sel ast.Sele
 	return res
 }
 
+func (ec *executionContext) unmarshalNUpdateMediaInput2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐUpdateMediaInputᚄ(ctx context.Context, v any) ([]*model.UpdateMediaInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.UpdateMediaInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNUpdateMediaInput2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐUpdateMediaInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalNUpdateMediaInput2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐUpdateMediaInput(ctx context.Context, v any) (*model.UpdateMediaInput, error) {
+	res, err := ec.unmarshalInputUpdateMediaInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalNUserError2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐUserErrorᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -81292,6 +81650,25 @@ func (ec *executionContext) marshalOID2ᚖstring(ctx context.Context, sel ast.Se
 	return res
 }
 
+func (ec *executionContext) marshalOImage2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐImageᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Image) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNImage2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐImage(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalOImage2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐImage(ctx context.Context, sel ast.SelectionSet, v *ent.Image) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -81896,6 +82273,13 @@ func (ec *executionContext) marshalOProductStatus2ᚖstring(ctx context.Context,
 	_ = ctx
 	res := graphql.MarshalString(*v)
 	return res
+}
+
+func (ec *executionContext) marshalOProductUpdateMediaPayload2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐProductUpdateMediaPayload(ctx context.Context, sel ast.SelectionSet, v *model.ProductUpdateMediaPayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ProductUpdateMediaPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalOProductUpdatePayload2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐProductUpdatePayload(ctx context.Context, sel ast.SelectionSet, v *model.ProductUpdatePayload) graphql.Marshaler {

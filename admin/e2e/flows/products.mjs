@@ -77,9 +77,20 @@ export async function createProduct() {
   // The picture: through the file input, a staged upload and productCreateMedia.
   const uploadStart = Date.now();
   await page.getByLabel('Image file', exact).setInputFiles({ name: 'trail-cap.png', mimeType: 'image/png', buffer: png });
-  await page.getByLabel('Alt text', exact).fill('A red trail cap');
+  await page.getByLabel('Alt text', exact).fill('A red cap');
   await page.getByRole('button', { name: 'Upload image' }).click();
   await page.getByRole('status').filter({ hasText: 'Uploaded trail-cap.png.' }).waitFor();
+  await page.getByRole('img', { name: 'A red cap' }).waitFor();
+  // A second picture, deleted again; then the first one's alt text is corrected.
+  await page.getByLabel('Image file', exact).setInputFiles({ name: 'spare.png', mimeType: 'image/png', buffer: png });
+  await page.getByRole('button', { name: 'Upload image' }).click();
+  await page.getByRole('status').filter({ hasText: 'Uploaded spare.png.' }).waitFor();
+  await page.getByRole('button', { name: 'Delete image 2' }).click();
+  await page.getByRole('status').filter({ hasText: 'Deleted image 2.' }).waitFor();
+  check(await page.getByRole('button', { name: /^Delete image/ }).count() === 1, 'the deleted image is still listed');
+  await page.getByLabel('Alt text of image 1', exact).fill('A red trail cap');
+  await page.getByRole('button', { name: 'Update alt text of image 1' }).click();
+  await page.getByRole('status').filter({ hasText: 'Updated the alt text of image 1.' }).waitFor();
   await page.getByRole('img', { name: 'A red trail cap' }).waitFor();
   check(await page.getByRole('img', { name: 'A red trail cap' }).evaluate((img) => img.complete && img.naturalWidth > 0),
     'the uploaded thumbnail does not show');
@@ -94,7 +105,7 @@ export async function createProduct() {
     check(n && n.title === v && n.price.amount === `${20 + i}.00` && n.price.currencyCode === 'USD' && n.quantityAvailable === 5 && n.availableForSale,
       `storefront variant ${v}: ${JSON.stringify(n)}`);
   }
-  check(seen.featuredImage && seen.featuredImage.altText === 'A red trail cap', `storefront image: ${JSON.stringify(seen.featuredImage)}`);
+  check(seen.images.nodes.length === 1 && seen.featuredImage && seen.featuredImage.altText === 'A red trail cap', `storefront image: ${JSON.stringify(seen.featuredImage)}`);
   const picture = await fetch(seen.featuredImage.url);
   check(picture.ok && (await picture.arrayBuffer()).byteLength > 0, `the picture's URL answers ${picture.status}`);
   const eur = (await storefront(`query($h: String!) @inContext(country: DE) { product(handle: $h) {

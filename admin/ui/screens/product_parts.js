@@ -101,8 +101,9 @@ function priceHint(variants, currency) {
   return p ? `e.g. ${p.amount}` : '';
 }
 
-// Images shows a product's pictures and uploads new ones: the file goes to a staged upload target
-// (stagedUploadsCreate), then productCreateMedia attaches it, as Shopify's Admin API does.
+// Images shows a product's pictures, changes their alt text (productUpdateMedia), deletes them, and
+// uploads new ones: the file goes to a staged upload target (stagedUploadsCreate), then
+// productCreateMedia attaches it, as Shopify's Admin API does.
 export function Images({ product, onSaved }) {
   const [result, setResult] = useState(null);
   const [busy, setBusy] = useState(false);
@@ -139,6 +140,17 @@ export function Images({ product, onSaved }) {
     }
   }
 
+  async function saveAlt(e, img, n) {
+    e.preventDefault();
+    setResult(null);
+    const p = await run(`mutation($p: ID!, $m: [UpdateMediaInput!]!) { productUpdateMedia(productId: $p, media: $m) {
+      media { id altText } userErrors { field message } } }`,
+    { p: product.id, m: [{ id: img.id, alt: e.target.elements.alt.value }] }, 'productUpdateMedia');
+    if (!p || p.userErrors.length) return setResult({ errors: p ? p.userErrors : [{ message: 'Not saved.' }] });
+    setResult({ ok: `Updated the alt text of image ${n}.` });
+    onSaved();
+  }
+
   async function remove(img, n) {
     setResult(null);
     const p = await run(`mutation($p: ID!, $m: [ID!]!) { productDeleteMedia(productId: $p, mediaIds: $m) {
@@ -153,7 +165,11 @@ export function Images({ product, onSaved }) {
       ${images.length === 0 && html`<p>No images yet.</p>`}
       <ul class="thumbs">${images.map((img, i) => html`<li>
         <img src=${img.url} alt=${img.altText || ''} width="120" height="120" loading="lazy" />
-        <span class="alt">${img.altText || html`<em>No alt text</em>`}</span>
+        <form class="alt" onSubmit=${(e) => saveAlt(e, img, i + 1)}>
+          <label for=${`alt-${i}`} class="skip">Alt text of image ${i + 1}</label>
+          <input id=${`alt-${i}`} name="alt" maxlength="512" defaultValue=${img.altText || ''} placeholder="No alt text" />
+          <button type="submit" class="secondary">Update alt text<span class="skip"> of image ${i + 1}</span></button>
+        </form>
         <button type="button" class="secondary" onClick=${() => remove(img, i + 1)}
           aria-label=${`Delete image ${i + 1}${img.altText ? ` (${img.altText})` : ''}`}>Delete</button>
       </li>`)}</ul>
