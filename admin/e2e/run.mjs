@@ -10,7 +10,7 @@ import * as basics from './flows/basics.mjs';
 import * as products from './flows/products.mjs';
 
 // flows run in order; a flow signs in as whom it needs and fails the run by throwing.
-const flows = [basics.owner, basics.reader, products.createProduct];
+const flows = [basics.owner, basics.reader, products.createProduct, products.archiveProduct];
 
 try {
   for (const flow of flows) await flow();

@@ -87,7 +87,8 @@ export async function createProduct() {
   await page.getByRole('status').filter({ hasText: 'Uploaded spare.png.' }).waitFor();
   await page.getByRole('button', { name: 'Delete image 2' }).click();
   await page.getByRole('status').filter({ hasText: 'Deleted image 2.' }).waitFor();
-  check(await page.getByRole('button', { name: /^Delete image/ }).count() === 1, 'the deleted image is still listed');
+  await page.getByRole('button', { name: /^Delete image 2/ }).waitFor({ state: 'detached' });
+  check(await page.getByRole('button', { name: /^Delete image/ }).count() === 1, 'the list does not hold one image');
   await page.getByLabel('Alt text of image 1', exact).fill('A red trail cap');
   await page.getByRole('button', { name: 'Update alt text of image 1' }).click();
   await page.getByRole('status').filter({ hasText: 'Updated the alt text of image 1.' }).waitFor();
@@ -126,12 +127,13 @@ export async function createProduct() {
   await page.getByLabel('New stock', exact).press('Enter');
   await page.getByRole('status').filter({ hasText: 'Updated 2 variants.' }).waitFor();
   const rows = page.getByRole('region', { name: 'Variants table' }).locator('tbody tr');
+  await rows.filter({ hasText: sku('M / Blue') }).getByText('$24.00').waitFor(); // the page reloads the product
   for (const v of variants) {
     const row = rows.filter({ hasText: sku(v) });
     const edited = v === 'S / Red' || v === 'M / Blue';
     const text = await row.textContent();
     if (edited) {
-      await row.getByText('$24.00').waitFor();
+      check(text.includes('$24.00'), `row ${v} on screen: ${text}`);
       check(text.includes('€22.00') || text.includes('22.00'), `row ${v} on screen: ${text}`);
       check(/\b7$/.test((await row.locator('td').last().textContent()).trim()), `row ${v} stock on screen: ${text}`);
     } else {
@@ -163,4 +165,43 @@ export async function createProduct() {
   await phone.close();
 
   return { handle, title, variants: after.variants.nodes.map((n) => ({ sku: n.sku, id: n.id })) };
+}
+
+// A second, simple product joins a collection and is archived after a confirmation reached by keyboard:
+// the storefront then lists it in the collection, and then no longer shows it at all.
+export async function archiveProduct() {
+  const x = await session({ width: 1280, height: 800 });
+  const { page } = x;
+  const exact = { exact: true };
+  await signIn(page, process.env.OWNER_EMAIL, process.env.OWNER_PASSWORD);
+  await page.evaluate(() => { location.hash = '#/products/new'; });
+  const stamp = Date.now().toString(36);
+  const title = `Archive Drill ${stamp}`;
+  await page.getByLabel('Title', exact).fill(title);
+  await page.getByLabel('Status', exact).selectOption('ACTIVE');
+  await page.getByRole('button', { name: 'Remove option 1' }).click();
+  await page.getByRole('heading', { name: 'Variants (1)' }).waitFor();
+  await page.getByLabel('Price (USD) of Default', exact).fill('5.00');
+  await page.getByRole('button', { name: 'Create product' }).click();
+  await page.getByRole('heading', { level: 1, name: title }).waitFor();
+  const handle = `archive-drill-${stamp}`;
+
+  const box = page.getByRole('group', { name: 'In these collections' }).getByRole('checkbox').first();
+  await box.waitFor();
+  const collection = (await box.locator('xpath=..').textContent()).trim();
+  await box.check();
+  await page.getByRole('button', { name: 'Update collections' }).click();
+  await page.getByRole('status').filter({ hasText: 'Collections updated.' }).waitFor();
+  const listed = (await storefront(`query($h: String!) { product(handle: $h) { collections(first: 20) { nodes { title } } } }`, { h: handle })).product;
+  check(listed && listed.collections.nodes.some((c) => c.title === collection), `collections on the storefront: ${JSON.stringify(listed)}, want ${collection}`);
+
+  await page.getByRole('button', { name: 'Archive product' }).click();
+  await page.getByText(`Archive ${title}?`).waitFor();
+  check(await page.evaluate(() => document.activeElement.textContent) === 'Yes, archive', 'the confirmation does not take the focus');
+  await page.keyboard.press('Enter');
+  await page.getByRole('status').filter({ hasText: 'Archived' }).waitFor();
+  await page.locator('dl.facts .badge', { hasText: 'ARCHIVED' }).waitFor();
+  check((await storefront(SEEN, { h: handle })).product === null, 'the storefront still shows an archived product');
+  check(x.errors.length === 0, `console errors: ${x.errors.join(' | ')}`);
+  await x.close();
 }
