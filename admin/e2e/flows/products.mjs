@@ -140,6 +140,17 @@ export async function createProduct() {
       check(!text.includes('24.00') && /\b5$/.test((await row.locator('td').last().textContent()).trim()), `row ${v} changed: ${text}`);
     }
   }
+  // A fifth variant, with a new value of the first option.
+  await page.getByLabel("New variant's Size", exact).fill('L');
+  await page.getByLabel("New variant's Colour", exact).fill('Red');
+  await page.getByLabel("New variant's SKU", exact).fill(sku('L / Red'));
+  await page.getByLabel("New variant's price (USD)", exact).fill('25.00');
+  await page.getByLabel("New variant's price (EUR)", exact).fill('23.50');
+  await page.getByLabel("New variant's stock", exact).fill('3');
+  await page.getByRole('button', { name: 'Add variant' }).click();
+  await page.getByRole('status').filter({ hasText: 'Added L / Red.' }).waitFor();
+  await rows.filter({ hasText: sku('L / Red') }).getByText('$25.00').waitFor();
+
   const after = (await storefront(SEEN, { h: handle })).product;
   const afterEur = (await storefront(`query($h: String!) @inContext(country: DE) { product(handle: $h) {
     variants(first: 10) { nodes { sku price { amount } } } } }`, { h: handle })).product;
@@ -151,12 +162,18 @@ export async function createProduct() {
     check(n.price.amount === want[0] && e.price.amount === want[1] && n.quantityAvailable === want[2],
       `after the bulk edit, ${v}: ${JSON.stringify(n)} ${JSON.stringify(e)}, want ${want}`);
   }
+  const large = after.variants.nodes.find((s) => s.sku === sku('L / Red'));
+  const largeEur = afterEur.variants.nodes.find((s) => s.sku === sku('L / Red'));
+  check(after.variants.nodes.length === 5 && large && large.title === 'L / Red' && large.price.amount === '25.00' &&
+    largeEur.price.amount === '23.50' && large.quantityAvailable === 3, `the added variant: ${JSON.stringify(large)} ${JSON.stringify(largeEur)}`);
   check(x.errors.length === 0, `console errors: ${x.errors.join(' | ')}`);
   await x.close();
 
   // On a phone: the product's page fits the screen's width (wide tables scroll inside their region).
   const phone = await session({ width: 390, height: 844 });
   await signIn(phone.page, process.env.OWNER_EMAIL, process.env.OWNER_PASSWORD);
+  await phone.page.getByRole('heading', { level: 1 }).waitFor(); // home's own loading is not the product's
+  await phone.page.waitForFunction(() => !document.querySelector('[aria-busy="true"]'));
   await screen(phone.page, 'product editor (phone)', hash, title);
   const overflow = await phone.page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   check(overflow <= 0, `the product page is ${overflow}px wider than the phone`);

@@ -93,7 +93,58 @@ export function Variants({ product, settings, manage, onSaved }) {
       ${result && result.ok && html`<p class="ok" role="status">${result.ok}</p>`}
       ${result && html`<${Problems} errors=${result.errors} />`}
     </form>`}
+    ${manage && html`<${AddVariant} product=${product} settings=${settings} onSaved=${onSaved} />`}
   </section>`;
+}
+
+// AddVariant adds one variant to a product with options (productVariantsBulkCreate); a new value of an
+// option is added to the option.
+function AddVariant({ product, settings, onSaved }) {
+  const [result, setResult] = useState(null);
+  const [busy, setBusy] = useState(false);
+  const options = product.options.filter((o) => !(o.name === 'Title' && o.values.length === 1 && o.values[0] === 'Default Title'));
+  if (!options.length) return null;
+  const currencies = [settings.currency, ...settings.others];
+
+  async function add(e) {
+    e.preventDefault();
+    const form = e.target;
+    const f = new FormData(form);
+    const text = (n) => (f.get(n) || '').trim();
+    setResult(null);
+    const v = { optionValues: options.map((o, i) => ({ optionName: o.name, name: text(`nv-option-${i}`) })), sku: text('nv-sku') || null,
+      price: text(`nv-price-${settings.currency}`) || null, tracked: true };
+    const prices = settings.others.filter((c) => text(`nv-price-${c}`)).map((c) => ({ currencyCode: c, amount: text(`nv-price-${c}`) }));
+    if (prices.length) v.prices = prices;
+    if (settings.locations.length) v.inventoryQuantities = [{ locationId: f.get('nv-location'), availableQuantity: parseInt(text('nv-stock') || '0', 10) || 0 }];
+    setBusy(true);
+    const p = await run(`mutation($p: ID!, $v: [ProductVariantsBulkInput!]!) { productVariantsBulkCreate(productId: $p, variants: $v) {
+      productVariants { id title } userErrors { field message } } }`, { p: product.id, v: [v] }, 'productVariantsBulkCreate');
+    setBusy(false);
+    if (!p || !p.productVariants) return setResult({ errors: p ? p.userErrors : [{ message: 'Not added.' }] });
+    form.reset();
+    setResult({ ok: `Added ${p.productVariants[0].title}.` });
+    onSaved();
+  }
+
+  return html`<form class="panel bulk" onSubmit=${add} aria-labelledby="add-variant-title">
+    <h3 id="add-variant-title">Add a variant</h3>
+    <div class="fields">
+      ${options.map((o, i) => html`<div><label for=${`nv-option-${i}`}>New variant's ${o.name}</label>
+        <input id=${`nv-option-${i}`} name=${`nv-option-${i}`} required list=${`nv-values-${i}`} />
+        <datalist id=${`nv-values-${i}`}>${o.values.map((v) => html`<option value=${v} />`)}</datalist></div>`)}
+      <div><label for="nv-sku">New variant's SKU</label><input id="nv-sku" name="nv-sku" /></div>
+      ${currencies.map((c) => html`<div><label for=${`nv-price-${c}`}>New variant's price (${c})</label>
+        <input id=${`nv-price-${c}`} name=${`nv-price-${c}`} inputmode="decimal" /></div>`)}
+      ${settings.locations.length > 0 && html`
+        <div><label for="nv-stock">New variant's stock</label><input id="nv-stock" name="nv-stock" type="number" min="0" step="1" /></div>
+        <div><label for="nv-location">New variant's location</label>
+          <select id="nv-location" name="nv-location">${settings.locations.map((l) => html`<option value=${l.id}>${l.name}</option>`)}</select></div>`}
+    </div>
+    <p><button type="submit" disabled=${busy}>Add variant</button></p>
+    ${result && result.ok && html`<p class="ok" role="status">${result.ok}</p>`}
+    ${result && html`<${Problems} errors=${result.errors} />`}
+  </form>`;
 }
 
 function priceHint(variants, currency) {
