@@ -62,7 +62,7 @@ export async function createProduct() {
   await page.getByRole('button', { name: 'Create product' }).click();
   const problem = page.getByRole('alert').filter({ hasText: 'The product was not created' });
   await problem.waitFor();
-  check(/variants/i.test(await problem.textContent()), `the userError does not name its field: ${await problem.textContent()}`);
+  check(/variant M \/ Blue › price/.test(await problem.textContent()), `the userError does not name its field: ${await problem.textContent()}`);
   check((await storefront(SEEN, { h: `trail-cap-${stamp.toLowerCase()}` })).product === null, 'a rejected create wrote a product');
   await page.getByLabel('Price (USD) of M / Blue', exact).fill('23.00');
   await page.getByRole('button', { name: 'Create product' }).click();
@@ -166,6 +166,15 @@ export async function createProduct() {
   const largeEur = afterEur.variants.nodes.find((s) => s.sku === sku('L / Red'));
   check(after.variants.nodes.length === 5 && large && large.title === 'L / Red' && large.price.amount === '25.00' &&
     largeEur.price.amount === '23.50' && large.quantityAvailable === 3, `the added variant: ${JSON.stringify(large)} ${JSON.stringify(largeEur)}`);
+  // The added variant goes again, after a confirmation.
+  await page.getByLabel('Select L / Red', exact).check();
+  await page.getByRole('button', { name: 'Delete selected' }).click();
+  await page.getByRole('button', { name: 'Yes, delete' }).click();
+  await page.getByRole('status').filter({ hasText: 'Deleted 1 variant.' }).waitFor();
+  await rows.filter({ hasText: sku('L / Red') }).waitFor({ state: 'detached' });
+  const final = (await storefront(SEEN, { h: handle })).product;
+  check(final.variants.nodes.length === 4 && !final.variants.nodes.some((n) => n.sku === sku('L / Red')),
+    `variants after the delete: ${JSON.stringify(final.variants.nodes)}`);
   check(x.errors.length === 0, `console errors: ${x.errors.join(' | ')}`);
   await x.close();
 
@@ -181,7 +190,7 @@ export async function createProduct() {
   check(phone.errors.length === 0, `console errors: ${phone.errors.join(' | ')}`);
   await phone.close();
 
-  return { handle, title, variants: after.variants.nodes.map((n) => ({ sku: n.sku, id: n.id })) };
+  return { handle, title, variants: final.variants.nodes.map((n) => ({ sku: n.sku, id: n.id })) };
 }
 
 // A second, simple product joins a collection and is archived after a confirmation reached by keyboard:

@@ -13,17 +13,19 @@ export function takeFlash() {
 }
 
 // Problems lists userErrors by field, in an alert so that screen readers announce it.
-export function Problems({ errors, title = 'Not saved' }) {
+// variants, when given, names the variant of a field such as variants.2.price.
+export function Problems({ errors, title = 'Not saved', variants }) {
   if (!errors || !errors.length) return null;
   return html`<div class="problems" role="alert">
     <p class="error">${title}:</p>
-    <ul>${errors.map((e) => html`<li>${fieldName(e.field)}${e.message}</li>`)}</ul>
+    <ul>${errors.map((e) => html`<li>${fieldName(e.field, variants)}${e.message}</li>`)}</ul>
   </div>`;
 }
 
-function fieldName(field) {
+function fieldName(field, variants) {
   if (!field || !field.length) return '';
   const path = field.filter((f) => f !== 'product' && f !== 'input');
+  if (variants && path[0] === 'variants' && variants[Number(path[1])]) path.splice(0, 2, `variant ${variants[Number(path[1])]}`);
   return path.length ? `${path.join(' › ')}: ` : '';
 }
 
@@ -219,7 +221,7 @@ export function NewProduct() {
           </table>
         </div>
       </section>
-      <${Problems} errors=${errors} title="The product was not created" />
+      <${Problems} errors=${errors} title="The product was not created" variants=${variants.map((v) => v.key)} />
       <p><button type="submit" disabled=${busy}>${busy ? 'Creating…' : 'Create product'}</button></p>
     </form>`;
 }

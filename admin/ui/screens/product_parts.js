@@ -16,6 +16,23 @@ export function Variants({ product, settings, manage, onSaved }) {
   const currencies = [settings.currency, ...settings.others];
   const all = variants.length > 0 && selected.length === variants.length;
   const toggle = (id, on) => setSelected(on ? [...selected, id] : selected.filter((x) => x !== id));
+  const [deleting, setDeleting] = useState(false);
+  const confirmDelete = useRef(null);
+  useEffect(() => { if (deleting && confirmDelete.current) confirmDelete.current.focus(); }, [deleting]);
+
+  async function remove() {
+    setResult(null);
+    setBusy(true);
+    const n = selected.length;
+    const p = await run(`mutation($p: ID!, $v: [ID!]!) { productVariantsBulkDelete(productId: $p, variantsIds: $v) {
+      userErrors { field message } } }`, { p: product.id, v: selected }, 'productVariantsBulkDelete');
+    setBusy(false);
+    setDeleting(false);
+    if (!p || p.userErrors.length) return setResult({ errors: p ? p.userErrors : [{ message: 'Not deleted.' }] });
+    setResult({ ok: `Deleted ${n} variant${n === 1 ? '' : 's'}.` });
+    setSelected([]);
+    onSaved();
+  }
 
   async function apply(e) {
     e.preventDefault();
@@ -26,14 +43,20 @@ export function Variants({ product, settings, manage, onSaved }) {
     const location = f.get('bulk-location');
     setResult(null);
     if (!selected.length) return setResult({ errors: [{ message: 'Select at least one variant.' }] });
-    if (!currencies.some(price) && stock === '') return setResult({ errors: [{ message: 'Enter a price or a stock to set.' }] });
+    const compareAt = (f.get('bulk-compare-at') || '').trim();
+    if (!currencies.some(price) && stock === '' && !compareAt) return setResult({ errors: [{ message: 'Enter a price or a stock to set.' }] });
+    // Checked before anything is written: the prices and the stock are two mutations.
+    if (stock !== '' && !(Number.isInteger(Number(stock)) && Number(stock) >= 0)) {
+      return setResult({ errors: [{ field: ['stock'], message: 'Stock must be a whole number, 0 or more.' }] });
+    }
     setBusy(true);
     try {
-      if (currencies.some(price) || stock !== '') {
+      if (currencies.some(price) || stock !== '' || compareAt) {
         const others = settings.others.filter(price).map((c) => ({ currencyCode: c, amount: price(c) }));
         const changes = selected.map((id) => {
           const v = { id };
           if (price(settings.currency)) v.price = price(settings.currency);
+          if (compareAt) v.compareAtPrice = compareAt;
           if (others.length) v.prices = others;
           if (stock !== '') v.tracked = true; // a counted stock means the variant is tracked
           return v;
@@ -44,7 +67,6 @@ export function Variants({ product, settings, manage, onSaved }) {
       }
       if (stock !== '') {
         const quantity = Number(stock);
-        if (!Number.isInteger(quantity)) return setResult({ errors: [{ message: 'Stock must be a whole number.' }] });
         const p = await run(`mutation($i: InventorySetQuantitiesInput!) { inventorySetQuantities(input: $i) {
           userErrors { field message } } }`, { i: { reason: 'Bulk edit in the dashboard',
           quantities: selected.map((id) => ({ inventoryItemId: id, locationId: location, quantity })) } }, 'inventorySetQuantities');
@@ -84,12 +106,21 @@ export function Variants({ product, settings, manage, onSaved }) {
       <div class="fields">
         ${currencies.map((c) => html`<div><label for=${`bulk-price-${c}`}>New price (${c})</label>
           <input id=${`bulk-price-${c}`} name=${`bulk-price-${c}`} inputmode="decimal" placeholder=${priceHint(variants, c)} /></div>`)}
+        <div><label for="bulk-compare-at">New compare-at price (${settings.currency})</label>
+          <input id="bulk-compare-at" name="bulk-compare-at" inputmode="decimal" /></div>
         ${settings.locations.length > 0 && html`
           <div><label for="bulk-stock">New stock</label><input id="bulk-stock" name="bulk-stock" type="number" min="0" step="1" /></div>
           <div><label for="bulk-location">At location</label>
             <select id="bulk-location" name="bulk-location">${settings.locations.map((l) => html`<option value=${l.id}>${l.name}</option>`)}</select></div>`}
       </div>
-      <p><button type="submit" disabled=${busy || !selected.length}>Apply to selected</button></p>
+      <p class="actions"><button type="submit" disabled=${busy || !selected.length}>Apply to selected</button>
+        ${!deleting && html`<button type="button" class="danger" disabled=${busy || !selected.length}
+          onClick=${() => setDeleting(true)}>Delete selected</button>`}</p>
+      ${deleting && html`<div role="group" aria-labelledby="delete-question" class="confirm">
+        <p id="delete-question">Delete ${selected.length} variant${selected.length === 1 ? '' : 's'}? Orders keep their lines.</p>
+        <button type="button" class="danger" ref=${confirmDelete} onClick=${remove}>Yes, delete</button>
+        <button type="button" class="secondary" onClick=${() => setDeleting(false)}>Cancel</button>
+      </div>`}
       ${result && result.ok && html`<p class="ok" role="status">${result.ok}</p>`}
       ${result && html`<${Problems} errors=${result.errors} />`}
     </form>`}
