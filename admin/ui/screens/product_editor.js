@@ -1,7 +1,7 @@
 // The product editor's parts: the product's own fields (shared by create and edit), the options and
 // variants builder of a new product, and the list of userErrors a save answers. Every save goes through
 // the Admin API's product mutations; the server validates, and its userErrors are shown by field.
-import { html, gql, Failure } from '../lib.js';
+import { html, gql, can, Failure } from '../lib.js';
 import { useEffect, useRef, useState } from '../vendor/hooks.module.js';
 
 // The page a product's save lands on reads this once: a note that outlives the route change.
@@ -97,25 +97,27 @@ export function fieldsFrom(form, creating) {
 
 // useSettings reads the currencies the shop prices in and its stock locations (none for staff who may
 // not read inventory: the editor then leaves stock alone).
-export function useSettings() {
+export function useSettings(me) {
   const [s, setS] = useState(null);
   useEffect(() => {
     let live = true;
-    Promise.all([
-      gql('{ shop { paymentSettings { currencyCode enabledPresentmentCurrencies } } }'),
-      gql('{ locations(first: 50) { nodes { id name isActive } } }').catch(() => ({ locations: { nodes: [] } })),
-    ]).then(([d, l]) => {
-      if (!live) return;
-      const pay = d.shop.paymentSettings;
-      setS({
-        currency: pay.currencyCode,
-        others: pay.enabledPresentmentCurrencies.filter((c) => c !== pay.currencyCode),
-        locations: l.locations.nodes.filter((x) => x.isActive),
-      });
-    }, (error) => live && setS({ error }));
+    gql(`query($inventory: Boolean!) { shop { paymentSettings { currencyCode enabledPresentmentCurrencies } }
+      locations(first: 50) @include(if: $inventory) { nodes { id name isActive } } }`, { inventory: can(me, 'READ_INVENTORY') })
+      .then((d) => live && setS(settingsOf(d)), (error) => live && setS({ error }));
     return () => { live = false; };
   }, []);
   return s;
+}
+
+// settingsOf reads an answer holding shop { paymentSettings } and, when the staff may see them,
+// locations: the currencies to price in and the places stock is kept.
+export function settingsOf(d) {
+  const pay = d.shop.paymentSettings;
+  return {
+    currency: pay.currencyCode,
+    others: pay.enabledPresentmentCurrencies.filter((c) => c !== pay.currencyCode),
+    locations: d.locations ? d.locations.nodes.filter((x) => x.isActive) : [],
+  };
 }
 
 // combinations is every choice of one value per option: the variants of a new product.
@@ -131,8 +133,8 @@ function combinations(options) {
 }
 
 // NewProduct is #/products/new: the product's fields, its options and one row per variant.
-export function NewProduct() {
-  const settings = useSettings();
+export function NewProduct({ me }) {
+  const settings = useSettings(me);
   const [options, setOptions] = useState([{ name: 'Size', values: '' }]);
   const [rows, setRows] = useState({});
   const [errors, setErrors] = useState(null);

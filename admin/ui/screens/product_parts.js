@@ -1,6 +1,6 @@
 // The sections of a product's page below its fields: variants with the bulk edit of price and stock,
 // images (uploaded through the Admin API's staged uploads), collections, and archiving.
-import { html, money, useQuery } from '../lib.js';
+import { html, money } from '../lib.js';
 import { useEffect, useRef, useState } from '../vendor/hooks.module.js';
 import { Problems, run } from './product_editor.js';
 
@@ -268,9 +268,8 @@ export function Images({ product, onSaved }) {
     </div></section>`;
 }
 
-// Collections picks the manual collections a product belongs to.
-export function Collections({ product, onSaved }) {
-  const { data, error } = useQuery('{ collections(first: 100, sortKey: TITLE) { nodes { id title } } }', {}, []);
+// Collections picks the collections a product belongs to, among all the shop's (all).
+export function Collections({ product, all, onSaved }) {
   const current = product.collections.nodes.map((c) => c.id);
   const [chosen, setChosen] = useState(current);
   const [result, setResult] = useState(null);
@@ -298,9 +297,9 @@ export function Collections({ product, onSaved }) {
 
   return html`<section aria-labelledby="collections-title"><h2 id="collections-title">Collections</h2>
     <form class="panel" onSubmit=${save} aria-labelledby="collections-title">
-      ${error && html`<p class="error" role="alert">${error.message}</p>`}
       <fieldset><legend>In these collections</legend>
-        <div class="checks">${data && data.collections.nodes.map((c) => html`<label class="check">
+        ${all.length === 0 && html`<p>The shop has no collections yet.</p>`}
+        <div class="checks">${all.map((c) => html`<label class="check">
           <input type="checkbox" checked=${chosen.includes(c.id)}
             onChange=${(e) => setChosen(e.target.checked ? [...chosen, c.id] : chosen.filter((x) => x !== c.id))} />
           ${c.title}</label>`)}</div>

@@ -3,7 +3,7 @@
 // collections, archive).
 import { html, money, date, useQuery, useListState, SearchBox, Pager, can } from '../lib.js';
 import { useState } from '../vendor/hooks.module.js';
-import { NewProduct, ProductFields, Problems, fieldsFrom, run, takeFlash, useSettings } from './product_editor.js';
+import { NewProduct, ProductFields, Problems, fieldsFrom, run, settingsOf, takeFlash } from './product_editor.js';
 import { Variants, Images, Collections, Archive } from './product_parts.js';
 
 const PRODUCTS = `query($q: String, $after: String, $sort: ProductSortKeys, $reverse: Boolean) {
@@ -47,7 +47,13 @@ export function Products({ me }) {
       onFirst=${() => list.setAfter(null)} onNext=${() => list.setAfter(products.pageInfo.endCursor)} />`;
 }
 
-const PRODUCT = `query($id: ID!) { product(id: $id) { id title handle status vendor productType tags descriptionHtml
+// One request for the whole page: the product, the shop's currencies, and, for staff who may use them,
+// the stock locations and the collections to choose from.
+const PRODUCT = `query($id: ID!, $inventory: Boolean!, $manage: Boolean!) {
+  shop { paymentSettings { currencyCode enabledPresentmentCurrencies } }
+  locations(first: 50) @include(if: $inventory) { nodes { id name isActive } }
+  collections(first: 100, sortKey: TITLE) @include(if: $manage) { nodes { id title } }
+  product(id: $id) { id title handle status vendor productType tags descriptionHtml
   totalInventory updatedAt onlineStoreUrl seo { title description }
   options { name values }
   images(first: 50) { nodes { id altText url(transform: { maxWidth: 240, maxHeight: 240 }) } }
@@ -58,7 +64,7 @@ const PRODUCT = `query($id: ID!) { product(id: $id) { id title handle status ven
 // Product is #/products/<id>: the product's facts and, for staff who may change products, its editor;
 // #/products/new is the new product form.
 export function Product({ me, id }) {
-  if (id === 'new') return can(me, 'MANAGE_PRODUCTS') ? html`<${NewProduct} />` : html`<h1>Not available</h1>
+  if (id === 'new') return can(me, 'MANAGE_PRODUCTS') ? html`<${NewProduct} me=${me} />` : html`<h1>Not available</h1>
     <p>Your permissions do not include changing products.</p>`;
   return html`<${ProductDetail} me=${me} id=${id} />`;
 }
@@ -66,13 +72,13 @@ export function Product({ me, id }) {
 function ProductDetail({ me, id }) {
   const [version, setVersion] = useState(0);
   const [note] = useState(takeFlash);
-  const { data, error } = useQuery(PRODUCT, { id }, [id, version]);
-  const settings = useSettings();
+  const manage = can(me, 'MANAGE_PRODUCTS');
+  const { data, error } = useQuery(PRODUCT, { id, manage, inventory: can(me, 'READ_INVENTORY') }, [id, version]);
   const p = data && data.product;
   if (error) return html`<h1>Product</h1><p class="error" role="alert">${error.message}</p>`;
-  if (!data || !settings) return html`<h1>Product</h1><p aria-busy="true">Loading…</p>`;
+  if (!data) return html`<h1>Product</h1><p aria-busy="true">Loading…</p>`;
   if (!p) return html`<h1>Product not found</h1>`;
-  const manage = can(me, 'MANAGE_PRODUCTS');
+  const settings = settingsOf(data);
   const reload = () => setVersion((n) => n + 1);
   return html`<p><a href="#/products">← Products</a></p>
     <h1>${p.title}</h1>
@@ -90,7 +96,7 @@ function ProductDetail({ me, id }) {
     ${manage && html`
       <${ProductEditor} key=${p.id} product=${p} onSaved=${reload} />
       <${Images} product=${p} onSaved=${reload} />
-      <${Collections} product=${p} onSaved=${reload} />
+      <${Collections} product=${p} all=${data.collections.nodes} onSaved=${reload} />
       <${Archive} product=${p} onSaved=${reload} />`}`;
 }
 
