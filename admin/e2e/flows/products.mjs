@@ -187,6 +187,8 @@ export async function createProduct() {
   const overflow = await phone.page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   check(overflow <= 0, `the product page is ${overflow}px wider than the phone`);
   await screen(phone.page, 'new product (phone)', '#/products/new', 'New product');
+  const formOverflow = await phone.page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  check(formOverflow <= 0, `the new product form is ${formOverflow}px wider than the phone`);
   check(phone.errors.length === 0, `console errors: ${phone.errors.join(' | ')}`);
   await phone.close();
 
