@@ -10,6 +10,7 @@ import (
 	"github.com/emporium/emporium/ent/image"
 	"github.com/emporium/emporium/ent/product"
 	"github.com/emporium/emporium/ent/productvariant"
+	"github.com/emporium/emporium/events"
 	"github.com/emporium/emporium/validation"
 )
 
@@ -53,6 +54,80 @@ func (c *Catalog) DeleteMedia(ctx context.Context, productID int, imageIDs []int
 		return nil, nil, errs, nil
 	}
 	return uniqueInts(imageIDs), urls, nil, nil
+}
+
+// MediaChange is a change to one of a product's images; a nil Alt keeps the image's alt text.
+type MediaChange struct {
+	ImageID int
+	Alt     *string
+}
+
+// UpdateMedia changes the alt text of a product's images in one transaction: all of them, or none when
+// any is invalid or not the product's. It returns the images in the order given.
+func (c *Catalog) UpdateMedia(ctx context.Context, productID int, in []MediaChange) ([]*ent.Image, validation.Errors, error) {
+	var errs validation.Errors
+	if len(in) == 0 {
+		errs.Add("media", validation.Blank, "Give at least one image")
+	}
+	if len(in) > maxImages {
+		errs.Add("media", validation.TooLong, fmt.Sprintf("At most %d images", maxImages))
+	}
+	ids := make([]int, len(in))
+	for i, m := range in {
+		if m.Alt != nil {
+			alt := errs.Text(fmt.Sprintf("media.%d.alt", i), *m.Alt, 512)
+			in[i].Alt = &alt
+		}
+		ids[i] = m.ImageID
+	}
+	if errs.Any() {
+		return nil, errs, nil
+	}
+	err := database.WithTx(ctx, c.client, func(tx *ent.Tx) error {
+		if ok, err := tx.Product.Query().Where(product.ID(productID)).Exist(ctx); err != nil || !ok {
+			if err == nil {
+				errs = notFound("productId", "Product does not exist")
+			}
+			return err
+		}
+		n, err := tx.Image.Query().Where(image.IDIn(ids...), image.ProductID(productID)).Count(ctx)
+		if err != nil {
+			return err
+		}
+		if n != len(uniqueInts(ids)) {
+			errs.Add("media", validation.NotFound, "Some media do not exist on this product")
+			return nil
+		}
+		for _, m := range in {
+			if m.Alt == nil {
+				continue
+			}
+			if err := tx.Image.UpdateOneID(m.ImageID).SetAltText(*m.Alt).Exec(ctx); err != nil {
+				return err
+			}
+		}
+		// The storefront shows alt texts: its cached answers and subscribers learn of the change.
+		return c.recordProduct(ctx, tx, events.ProductsUpdate, productID)
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("catalog: update media: %w", err)
+	}
+	if errs.Any() {
+		return nil, errs, nil
+	}
+	imgs, err := c.client.Image.Query().Where(image.IDIn(ids...)).All(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("catalog: read updated media: %w", err)
+	}
+	byID := make(map[int]*ent.Image, len(imgs))
+	for _, img := range imgs {
+		byID[img.ID] = img
+	}
+	out := make([]*ent.Image, len(ids))
+	for i, id := range ids {
+		out[i] = byID[id]
+	}
+	return out, nil, nil
 }
 
 // CreateFiles adds pictures to the shop's files: images that belong to no product.

@@ -70,6 +70,30 @@ func PriceIn(prices []*ent.VariantPrice, currency, fallback string) (p Price, ok
 	return pick(fallback)
 }
 
+// AllPrices lists a variant's prices in every currency it has one: first the shop's default currency,
+// then by currency code, so that staff see the same order on every read.
+func AllPrices(prices []*ent.VariantPrice, shopCurrency string) []Price {
+	sorted := slices.Clone(prices)
+	slices.SortFunc(sorted, func(a, b *ent.VariantPrice) int {
+		if (a.Currency == shopCurrency) != (b.Currency == shopCurrency) {
+			if a.Currency == shopCurrency {
+				return -1
+			}
+			return 1
+		}
+		return cmp.Compare(a.Currency, b.Currency)
+	})
+	out := make([]Price, len(sorted))
+	for i, vp := range sorted {
+		out[i] = Price{Amount: money.New(vp.Amount, vp.Currency)}
+		if vp.CompareAtAmount != nil {
+			c := money.New(*vp.CompareAtAmount, vp.Currency)
+			out[i].CompareAt = &c
+		}
+	}
+	return out
+}
+
 // PriceRange is the lowest and highest of a product's variant prices.
 type PriceRange struct{ Min, Max money.Money }
 

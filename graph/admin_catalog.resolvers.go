@@ -450,6 +450,11 @@ func (r *productResolver) Status(ctx context.Context, obj *ent.Product) (string,
 	return string(obj.Status), nil
 }
 
+// Prices is the resolver for the prices field.
+func (r *productVariantResolver) Prices(ctx context.Context, obj *ent.ProductVariant) ([]*catalog.Price, error) {
+	return allPrices(ctx, obj)
+}
+
 // Locations is the resolver for the locations field.
 func (r *queryResolver) Locations(ctx context.Context, first *int, after *string, last *int, before *string, reverse *bool) (*model.LocationConnection, error) {
 	page, err := r.inventory.Locations(ctx, args(first, after, last, before, reverse))

@@ -162,6 +162,19 @@ func staffID(ctx context.Context) *int {
 }
 
 // decodeMediaIDs reads image IDs given as ProductImage or MediaImage global IDs.
+// mediaChanges reads productUpdateMedia's input.
+func mediaChanges(in []*model.UpdateMediaInput) ([]catalog.MediaChange, error) {
+	out := make([]catalog.MediaChange, len(in))
+	for i, m := range in {
+		ids, err := decodeMediaIDs([]string{m.ID})
+		if err != nil {
+			return nil, err
+		}
+		out[i] = catalog.MediaChange{ImageID: ids[0], Alt: m.Alt}
+	}
+	return out, nil
+}
+
 func decodeMediaIDs(ids []string) ([]int, error) {
 	out := make([]int, len(ids))
 	for i, id := range ids {

@@ -50,6 +50,24 @@ func (r *mutationResolver) ProductDeleteMedia(ctx context.Context, productID str
 	return &model.ProductDeleteMediaPayload{DeletedMediaIds: out, Product: p, UserErrors: []*model.UserError{}}, err
 }
 
+// ProductUpdateMedia is the resolver for the productUpdateMedia field.
+func (r *mutationResolver) ProductUpdateMedia(ctx context.Context, productID string, media []*model.UpdateMediaInput) (*model.ProductUpdateMediaPayload, error) {
+	id, err := decodeID(productID, "Product")
+	if err != nil {
+		return nil, err
+	}
+	changes, err := mediaChanges(media)
+	if err != nil {
+		return nil, err
+	}
+	imgs, errs, err := r.catalog.UpdateMedia(ctx, id, changes)
+	if err != nil || errs.Any() {
+		return &model.ProductUpdateMediaPayload{UserErrors: userErrors(errs)}, err
+	}
+	p, err := r.client.Product.Get(ctx, id)
+	return &model.ProductUpdateMediaPayload{Media: imgs, Product: p, UserErrors: []*model.UserError{}}, err
+}
+
 // FileCreate is the resolver for the fileCreate field.
 func (r *mutationResolver) FileCreate(ctx context.Context, files []*model.FileCreateInput) (*model.FileCreatePayload, error) {
 	in := make([]catalog.MediaInput, len(files))

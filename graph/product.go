@@ -35,6 +35,24 @@ func (r *productVariantResolver) price(ctx context.Context, v *ent.ProductVarian
 	return prices[0], nil
 }
 
+// allPrices is a variant's price in every currency it has one, for staff.
+func allPrices(ctx context.Context, v *ent.ProductVariant) ([]*catalog.Price, error) {
+	shop, err := loaders.For(ctx).Shop(ctx)
+	if err != nil {
+		return nil, err
+	}
+	prices, err := loaders.For(ctx).PricesByVariant.Load(ctx, v.ID)()
+	if err != nil {
+		return nil, err
+	}
+	all := catalog.AllPrices(prices, shop.DefaultCurrency)
+	out := make([]*catalog.Price, len(all))
+	for i := range all {
+		out[i] = &all[i]
+	}
+	return out, nil
+}
+
 // variantBySelectedOptions finds the variant whose options match the selection.
 func (r *productResolver) variantBySelectedOptions(ctx context.Context, p *ent.Product, selected []*model.SelectedOptionInput, ignoreUnknown, caseInsensitive bool) (*ent.ProductVariant, error) {
 	variants, err := loaders.For(ctx).VariantsByProduct.Load(ctx, p.ID)()

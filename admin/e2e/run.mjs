@@ -8,9 +8,17 @@
 import { browser, figures } from './lib.mjs';
 import * as basics from './flows/basics.mjs';
 import * as orders from './flows/orders.mjs';
+import * as products from './flows/products.mjs';
+
+// The flow runs end to end: a product created in the browser is ordered through the storefront,
+// then fulfilled, refunded and checked on screen (orders.owner).
+let created;
 
 // flows run in order; a flow signs in as whom it needs and fails the run by throwing.
-const flows = [basics.owner, basics.reader, orders.owner, orders.reader];
+const flows = [basics.owner, basics.reader,
+  async () => { created = await products.createProduct(); },
+  () => orders.owner({ handle: created.handle }),
+  orders.reader, products.archiveProduct];
 
 try {
   for (const flow of flows) await flow();

@@ -14,6 +14,7 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/introspection"
+	"github.com/emporium/emporium/catalog"
 	"github.com/emporium/emporium/ent"
 	"github.com/emporium/emporium/ent/schema"
 	"github.com/emporium/emporium/graph/model"
@@ -1005,6 +1006,7 @@ type ComplexityRoot struct {
 		ProductDelete                     func(childComplexity int, input model.ProductDeleteInput) int
 		ProductDeleteMedia                func(childComplexity int, productID string, mediaIds []string) int
 		ProductUpdate                     func(childComplexity int, product model.ProductUpdateInput) int
+		ProductUpdateMedia                func(childComplexity int, productID string, media []*model.UpdateMediaInput) int
 		ProductVariantsBulkCreate         func(childComplexity int, productID string, variants []*model.ProductVariantsBulkInput) int
 		ProductVariantsBulkDelete         func(childComplexity int, productID string, variantsIds []string) int
 		ProductVariantsBulkUpdate         func(childComplexity int, productID string, variants []*model.ProductVariantsBulkInput) int
@@ -1306,6 +1308,12 @@ type ComplexityRoot struct {
 		MinVariantPrice func(childComplexity int) int
 	}
 
+	ProductUpdateMediaPayload struct {
+		Media      func(childComplexity int) int
+		Product    func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
 	ProductUpdatePayload struct {
 		Product    func(childComplexity int) int
 		UserErrors func(childComplexity int) int
@@ -1320,6 +1328,7 @@ type ComplexityRoot struct {
 		GlobalID            func(childComplexity int) int
 		Image               func(childComplexity int) int
 		Price               func(childComplexity int) int
+		Prices              func(childComplexity int) int
 		Product             func(childComplexity int) int
 		QuantityAvailable   func(childComplexity int) int
 		RequiresShipping    func(childComplexity int) int
@@ -1339,6 +1348,11 @@ type ComplexityRoot struct {
 	ProductVariantEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	ProductVariantPrice struct {
+		Amount    func(childComplexity int) int
+		CompareAt func(childComplexity int) int
 	}
 
 	ProductVariantsBulkCreatePayload struct {
@@ -1969,6 +1983,7 @@ type MutationResolver interface {
 	DiscountDelete(ctx context.Context, id string) (*model.DiscountDeletePayload, error)
 	StagedUploadsCreate(ctx context.Context, input []*model.StagedUploadInput) (*model.StagedUploadsCreatePayload, error)
 	ProductDeleteMedia(ctx context.Context, productID string, mediaIds []string) (*model.ProductDeleteMediaPayload, error)
+	ProductUpdateMedia(ctx context.Context, productID string, media []*model.UpdateMediaInput) (*model.ProductUpdateMediaPayload, error)
 	FileCreate(ctx context.Context, files []*model.FileCreateInput) (*model.FileCreatePayload, error)
 	FileDelete(ctx context.Context, fileIds []string) (*model.FileDeletePayload, error)
 	OrderCancel(ctx context.Context, orderID string, reason string, refund bool, restock bool, staffNote *string) (*model.OrderCancelPayload, error)
@@ -2086,6 +2101,8 @@ type ProductVariantResolver interface {
 	Product(ctx context.Context, obj *ent.ProductVariant) (*ent.Product, error)
 
 	WeightUnit(ctx context.Context, obj *ent.ProductVariant) (model.WeightUnit, error)
+
+	Prices(ctx context.Context, obj *ent.ProductVariant) ([]*catalog.Price, error)
 }
 type QueryResolver interface {
 	Node(ctx context.Context, id string) (model.Node, error)
@@ -5983,6 +6000,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ProductUpdate(childComplexity, args["product"].(model.ProductUpdateInput)), true
+	case "Mutation.productUpdateMedia":
+		if e.ComplexityRoot.Mutation.ProductUpdateMedia == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_productUpdateMedia_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ProductUpdateMedia(childComplexity, args["productId"].(string), args["media"].([]*model.UpdateMediaInput)), true
 	case "Mutation.productVariantsBulkCreate":
 		if e.ComplexityRoot.Mutation.ProductVariantsBulkCreate == nil {
 			break
@@ -7336,6 +7364,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ProductPriceRange.MinVariantPrice(childComplexity), true
 
+	case "ProductUpdateMediaPayload.media":
+		if e.ComplexityRoot.ProductUpdateMediaPayload.Media == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProductUpdateMediaPayload.Media(childComplexity), true
+	case "ProductUpdateMediaPayload.product":
+		if e.ComplexityRoot.ProductUpdateMediaPayload.Product == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProductUpdateMediaPayload.Product(childComplexity), true
+	case "ProductUpdateMediaPayload.userErrors":
+		if e.ComplexityRoot.ProductUpdateMediaPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProductUpdateMediaPayload.UserErrors(childComplexity), true
+
 	case "ProductUpdatePayload.product":
 		if e.ComplexityRoot.ProductUpdatePayload.Product == nil {
 			break
@@ -7397,6 +7444,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ProductVariant.Price(childComplexity), true
+	case "ProductVariant.prices":
+		if e.ComplexityRoot.ProductVariant.Prices == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProductVariant.Prices(childComplexity), true
 	case "ProductVariant.product":
 		if e.ComplexityRoot.ProductVariant.Product == nil {
 			break
@@ -7477,6 +7530,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ProductVariantEdge.Node(childComplexity), true
+
+	case "ProductVariantPrice.price":
+		if e.ComplexityRoot.ProductVariantPrice.Amount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProductVariantPrice.Amount(childComplexity), true
+	case "ProductVariantPrice.compareAtPrice":
+		if e.ComplexityRoot.ProductVariantPrice.CompareAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProductVariantPrice.CompareAt(childComplexity), true
 
 	case "ProductVariantsBulkCreatePayload.product":
 		if e.ComplexityRoot.ProductVariantsBulkCreatePayload.Product == nil {
@@ -9337,6 +9403,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputStorefrontAccessTokenInput,
 		ec.unmarshalInputTaxRateInput,
 		ec.unmarshalInputTaxSettingsInput,
+		ec.unmarshalInputUpdateMediaInput,
 		ec.unmarshalInputVariantOptionValueInput,
 		ec.unmarshalInputVariantPriceInput,
 		ec.unmarshalInputWebhookSubscriptionInput,
@@ -10175,6 +10242,20 @@ type LocationEdge {
 extend type Product {
   "Staff only: the product's status; the storefront shows ACTIVE products."
   status: ProductStatus! @hasPermission(permissions: [READ_PRODUCTS])
+}
+
+"A variant's price in one currency, with its compare-at price there."
+type ProductVariantPrice {
+  price: MoneyV2!
+  compareAtPrice: MoneyV2
+}
+
+extend type ProductVariant {
+  """
+  Staff only: the variant's price in every currency it has one, the shop's default currency first, then
+  by currency code; the storefront sees one of them, chosen by @inContext.
+  """
+  prices: [ProductVariantPrice!]! @hasPermission(permissions: [READ_PRODUCTS])
 }
 
 extend type Query {
@@ -11581,6 +11662,20 @@ type ProductDeleteMediaPayload {
   userErrors: [UserError!]!
 }
 
+input UpdateMediaInput {
+  "A ProductImage ID of the product."
+  id: ID!
+  "The picture's new alt text (plain text, at most 512 characters); empty removes it."
+  alt: String
+}
+
+type ProductUpdateMediaPayload {
+  "The changed images, in the order given."
+  media: [Image!]
+  product: Product
+  userErrors: [UserError!]!
+}
+
 enum FileContentType {
   IMAGE
   FILE
@@ -11622,6 +11717,8 @@ extend type Mutation {
   stagedUploadsCreate(input: [StagedUploadInput!]!): StagedUploadsCreatePayload @hasPermission(permissions: [MANAGE_PRODUCTS])
   "Removes images from a product; a stored picture no other image shows is deleted from storage."
   productDeleteMedia(productId: ID!, mediaIds: [ID!]!): ProductDeleteMediaPayload @hasPermission(permissions: [MANAGE_PRODUCTS])
+  "Changes the alt text of a product's images, all or none."
+  productUpdateMedia(productId: ID!, media: [UpdateMediaInput!]!): ProductUpdateMediaPayload @hasPermission(permissions: [MANAGE_PRODUCTS])
   fileCreate(files: [FileCreateInput!]!): FileCreatePayload @hasPermission(permissions: [MANAGE_PRODUCTS])
   fileDelete(fileIds: [ID!]!): FileDeletePayload @hasPermission(permissions: [MANAGE_PRODUCTS])
 }
@@ -14702,6 +14799,18 @@ func (ec *executionContext) childFields_ProductPriceRange(ctx context.Context, f
 	return nil, fmt.Errorf("no field named %q was found under type ProductPriceRange", field.Name)
 }
 
+func (ec *executionContext) childFields_ProductUpdateMediaPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "media":
+		return ec.fieldContext_ProductUpdateMediaPayload_media(ctx, field)
+	case "product":
+		return ec.fieldContext_ProductUpdateMediaPayload_product(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_ProductUpdateMediaPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ProductUpdateMediaPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_ProductUpdatePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "product":
@@ -14746,6 +14855,8 @@ func (ec *executionContext) childFields_ProductVariant(ctx context.Context, fiel
 		return ec.fieldContext_ProductVariant_requiresShipping(ctx, field)
 	case "taxable":
 		return ec.fieldContext_ProductVariant_taxable(ctx, field)
+	case "prices":
+		return ec.fieldContext_ProductVariant_prices(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ProductVariant", field.Name)
 }
@@ -14770,6 +14881,16 @@ func (ec *executionContext) childFields_ProductVariantEdge(ctx context.Context, 
 		return ec.fieldContext_ProductVariantEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ProductVariantEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_ProductVariantPrice(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "price":
+		return ec.fieldContext_ProductVariantPrice_price(ctx, field)
+	case "compareAtPrice":
+		return ec.fieldContext_ProductVariantPrice_compareAtPrice(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ProductVariantPrice", field.Name)
 }
 
 func (ec *executionContext) childFields_ProductVariantsBulkCreatePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -17425,6 +17546,28 @@ func (ec *executionContext) field_Mutation_productDelete_args(ctx context.Contex
 		return nil, err
 	}
 	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_productUpdateMedia_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "productId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["productId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "media",
+		func(ctx context.Context, v any) ([]*model.UpdateMediaInput, error) {
+			return ec.unmarshalNUpdateMediaInput2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐUpdateMediaInputᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["media"] = arg1
 	return args, nil
 }
 
@@ -36271,6 +36414,68 @@ func (ec *executionContext) fieldContext_Mutation_productDeleteMedia(ctx context
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_productUpdateMedia(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_productUpdateMedia(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ProductUpdateMedia(ctx, fc.Args["productId"].(string), fc.Args["media"].([]*model.UpdateMediaInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permissions, err := ec.unmarshalNPermission2ᚕstringᚄ(ctx, []any{"MANAGE_PRODUCTS"})
+				if err != nil {
+					var zeroVal *model.ProductUpdateMediaPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *model.ProductUpdateMediaPayload
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, permissions)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ProductUpdateMediaPayload) graphql.Marshaler {
+			return ec.marshalOProductUpdateMediaPayload2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐProductUpdateMediaPayload(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_productUpdateMedia(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProductUpdateMediaPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_productUpdateMedia_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_fileCreate(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -42516,6 +42721,102 @@ func (ec *executionContext) fieldContext_ProductPriceRange_maxVariantPrice(_ con
 	return fc, nil
 }
 
+func (ec *executionContext) _ProductUpdateMediaPayload_media(ctx context.Context, field graphql.CollectedField, obj *model.ProductUpdateMediaPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProductUpdateMediaPayload_media(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Media, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Image) graphql.Marshaler {
+			return ec.marshalOImage2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐImageᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ProductUpdateMediaPayload_media(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ProductUpdateMediaPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Image(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ProductUpdateMediaPayload_product(ctx context.Context, field graphql.CollectedField, obj *model.ProductUpdateMediaPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProductUpdateMediaPayload_product(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Product, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Product) graphql.Marshaler {
+			return ec.marshalOProduct2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐProduct(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ProductUpdateMediaPayload_product(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ProductUpdateMediaPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Product(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ProductUpdateMediaPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.ProductUpdateMediaPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProductUpdateMediaPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProductUpdateMediaPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ProductUpdateMediaPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _ProductUpdatePayload_product(ctx context.Context, field graphql.CollectedField, obj *model.ProductUpdatePayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -42993,6 +43294,56 @@ func (ec *executionContext) fieldContext_ProductVariant_taxable(_ context.Contex
 	return graphql.NewScalarFieldContext("ProductVariant", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
+func (ec *executionContext) _ProductVariant_prices(ctx context.Context, field graphql.CollectedField, obj *ent.ProductVariant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProductVariant_prices(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ProductVariant().Prices(ctx, obj)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permissions, err := ec.unmarshalNPermission2ᚕstringᚄ(ctx, []any{"READ_PRODUCTS"})
+				if err != nil {
+					var zeroVal []*catalog.Price
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal []*catalog.Price
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, obj, directive0, permissions)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*catalog.Price) graphql.Marshaler {
+			return ec.marshalNProductVariantPrice2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋcatalogᚐPriceᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProductVariant_prices(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ProductVariant",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProductVariantPrice(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _ProductVariantConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.ProductVariantConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -43139,6 +43490,70 @@ func (ec *executionContext) fieldContext_ProductVariantEdge_node(_ context.Conte
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_ProductVariant(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ProductVariantPrice_price(ctx context.Context, field graphql.CollectedField, obj *catalog.Price) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProductVariantPrice_price(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Amount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v money.Money) graphql.Marshaler {
+			return ec.marshalNMoneyV22githubᚗcomᚋemporiumᚋemporiumᚋmoneyᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProductVariantPrice_price(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ProductVariantPrice",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MoneyV2(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ProductVariantPrice_compareAtPrice(ctx context.Context, field graphql.CollectedField, obj *catalog.Price) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProductVariantPrice_compareAtPrice(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CompareAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *money.Money) graphql.Marshaler {
+			return ec.marshalOMoneyV22ᚖgithubᚗcomᚋemporiumᚋemporiumᚋmoneyᚐMoney(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ProductVariantPrice_compareAtPrice(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ProductVariantPrice",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MoneyV2(ctx, field)
 		},
 	}
 	return fc, nil
@@ -55853,6 +56268,43 @@ func (ec *executionContext) unmarshalInputTaxSettingsInput(ctx context.Context, 
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputUpdateMediaInput(ctx context.Context, obj any) (model.UpdateMediaInput, error) {
+	var it model.UpdateMediaInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id", "alt"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "alt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("alt"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Alt = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputVariantOptionValueInput(ctx context.Context, obj any) (model.VariantOptionValueInput, error) {
 	var it model.VariantOptionValueInput
 	if obj == nil {
@@ -65714,6 +66166,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
+		case "productUpdateMedia":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_productUpdateMedia(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "fileCreate":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_fileCreate(ctx, field)
@@ -70130,6 +70589,54 @@ func (ec *executionContext) _ProductPriceRange(ctx context.Context, sel ast.Sele
 	return out
 }
 
+var productUpdateMediaPayloadImplementors = []string{"ProductUpdateMediaPayload"}
+
+func (ec *executionContext) _ProductUpdateMediaPayload(ctx context.Context, sel ast.SelectionSet, obj *model.ProductUpdateMediaPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, productUpdateMediaPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ProductUpdateMediaPayload")
+		case "media":
+			out.Values[i] = ec._ProductUpdateMediaPayload_media(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "product":
+			out.Values[i] = ec._ProductUpdateMediaPayload_product(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._ProductUpdateMediaPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var productUpdatePayloadImplementors = []string{"ProductUpdatePayload"}
 
 func (ec *executionContext) _ProductUpdatePayload(ctx context.Context, sel ast.SelectionSet, obj *model.ProductUpdatePayload) graphql.Marshaler {
@@ -70529,6 +71036,44 @@ func (ec *executionContext) _ProductVariant(ctx context.Context, sel ast.Selecti
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "prices":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._ProductVariant_prices(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -70618,6 +71163,49 @@ func (ec *executionContext) _ProductVariantEdge(ctx context.Context, sel ast.Sel
 		case "node":
 			out.Values[i] = ec._ProductVariantEdge_node(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var productVariantPriceImplementors = []string{"ProductVariantPrice"}
+
+func (ec *executionContext) _ProductVariantPrice(ctx context.Context, sel ast.SelectionSet, obj *catalog.Price) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, productVariantPriceImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ProductVariantPrice")
+		case "price":
+			out.Values[i] = ec._ProductVariantPrice_price(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "compareAtPrice":
+			out.Values[i] = ec._ProductVariantPrice_compareAtPrice(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -78263,6 +78851,10 @@ func (ec *executionContext) unmarshalNMoneyInput2ᚖgithubᚗcomᚋemporiumᚋem
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNMoneyV22githubᚗcomᚋemporiumᚋemporiumᚋmoneyᚐMoney(ctx context.Context, sel ast.SelectionSet, v money.Money) graphql.Marshaler {
+	return ec._MoneyV2(ctx, sel, &v)
+}
+
 func (ec *executionContext) marshalNMoneyV22ᚖgithubᚗcomᚋemporiumᚋemporiumᚋmoneyᚐMoney(ctx context.Context, sel ast.SelectionSet, v *money.Money) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
@@ -78965,6 +79557,32 @@ func (ec *executionContext) marshalNProductVariantEdge2ᚖgithubᚗcomᚋemporiu
 	return ec._ProductVariantEdge(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNProductVariantPrice2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋcatalogᚐPriceᚄ(ctx context.Context, sel ast.SelectionSet, v []*catalog.Price) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNProductVariantPrice2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋcatalogᚐPrice(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNProductVariantPrice2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋcatalogᚐPrice(ctx context.Context, sel ast.SelectionSet, v *catalog.Price) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._ProductVariantPrice(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNProductVariantsBulkInput2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐProductVariantsBulkInputᚄ(ctx context.Context, v any) ([]*model.ProductVariantsBulkInput, error) {
 	vSlice := graphql.CoerceList(v)
 	var err error
@@ -79629,6 +80247,25 @@ func (ec *executionContext) marshalNURL2string(ctx context.Context, sel ast.Sele
 		}
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalNUpdateMediaInput2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐUpdateMediaInputᚄ(ctx context.Context, v any) ([]*model.UpdateMediaInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.UpdateMediaInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNUpdateMediaInput2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐUpdateMediaInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalNUpdateMediaInput2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐUpdateMediaInput(ctx context.Context, v any) (*model.UpdateMediaInput, error) {
+	res, err := ec.unmarshalInputUpdateMediaInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNUserError2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐUserErrorᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
@@ -81017,6 +81654,25 @@ func (ec *executionContext) marshalOID2ᚖstring(ctx context.Context, sel ast.Se
 	return res
 }
 
+func (ec *executionContext) marshalOImage2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐImageᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Image) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNImage2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐImage(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalOImage2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐImage(ctx context.Context, sel ast.SelectionSet, v *ent.Image) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -81621,6 +82277,13 @@ func (ec *executionContext) marshalOProductStatus2ᚖstring(ctx context.Context,
 	_ = ctx
 	res := graphql.MarshalString(*v)
 	return res
+}
+
+func (ec *executionContext) marshalOProductUpdateMediaPayload2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐProductUpdateMediaPayload(ctx context.Context, sel ast.SelectionSet, v *model.ProductUpdateMediaPayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ProductUpdateMediaPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalOProductUpdatePayload2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐProductUpdatePayload(ctx context.Context, sel ast.SelectionSet, v *model.ProductUpdatePayload) graphql.Marshaler {

@@ -1266,6 +1266,13 @@ type ProductUpdateInput struct {
 	Seo             *SEOInput `json:"seo,omitempty"`
 }
 
+type ProductUpdateMediaPayload struct {
+	// The changed images, in the order given.
+	Media      []*ent.Image `json:"media,omitempty"`
+	Product    *ent.Product `json:"product,omitempty"`
+	UserErrors []*UserError `json:"userErrors"`
+}
+
 type ProductUpdatePayload struct {
 	Product    *ent.Product `json:"product,omitempty"`
 	UserErrors []*UserError `json:"userErrors"`
@@ -1696,6 +1703,13 @@ type TaxSettingsInput struct {
 type TaxSettingsUpdatePayload struct {
 	TaxSettings *TaxSettings `json:"taxSettings,omitempty"`
 	UserErrors  []*UserError `json:"userErrors"`
+}
+
+type UpdateMediaInput struct {
+	// A ProductImage ID of the product.
+	ID string `json:"id"`
+	// The picture's new alt text (plain text, at most 512 characters); empty removes it.
+	Alt *string `json:"alt,omitempty"`
 }
 
 // A business failure of a mutation; nothing was changed.

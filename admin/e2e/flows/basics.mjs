@@ -33,7 +33,7 @@ export async function owner() {
   await page.getByRole('link', { name: /Waffle/ }).first().click();
   await page.getByRole('heading', { name: 'Edit product' }).waitFor();
   await screen(page, 'product', await page.evaluate(() => location.hash), /Waffle/);
-  await page.getByLabel('Title').fill('Long Sleeve Waffle Tee (edited)');
+  await page.getByLabel('Title', { exact: true }).fill('Long Sleeve Waffle Tee (edited)');
   await page.getByRole('button', { name: 'Save' }).click();
   await page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
   await page.getByRole('heading', { level: 1, name: 'Long Sleeve Waffle Tee (edited)' }).waitFor();

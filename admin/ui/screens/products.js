@@ -1,19 +1,24 @@
-// Products: the list with search and sort, a product's detail and its editor.
-import { html, gql, money, date, useQuery, useListState, SearchBox, Pager, can } from '../lib.js';
+// Products: the list with search and sort, a product's detail and its editor. The editor's parts live in
+// product_editor.js (fields, new product) and product_parts.js (variants and bulk edit, images,
+// collections, archive).
+import { html, money, date, useQuery, useListState, SearchBox, Pager, can } from '../lib.js';
 import { useState } from '../vendor/hooks.module.js';
+import { NewProduct, ProductFields, Problems, fieldsFrom, run, settingsOf, takeFlash } from './product_editor.js';
+import { Variants, Images, Collections, Archive } from './product_parts.js';
 
 const PRODUCTS = `query($q: String, $after: String, $sort: ProductSortKeys, $reverse: Boolean) {
   products(first: 25, after: $after, query: $q, sortKey: $sort, reverse: $reverse) {
     nodes { id title handle status totalInventory vendor priceRange { minVariantPrice { amount currencyCode } } }
     pageInfo { hasNextPage endCursor } } }`;
 
-export function Products() {
+export function Products({ me }) {
   const list = useListState();
   const [sort, setSort] = useState('TITLE');
   const { data, error, loading } = useQuery(PRODUCTS,
     { q: list.query || null, after: list.after, sort, reverse: sort === 'UPDATED_AT' }, [list.query, list.after, sort]);
   const products = data ? data.products : null;
-  return html`<h1>Products</h1>
+  return html`<div class="title-row"><h1>Products</h1>
+      ${can(me, 'MANAGE_PRODUCTS') && html`<a class="button" href="#/products/new">New product</a>`}</div>
     <${SearchBox} id="product-search" label="Search products" onSearch=${list.search}>
       <div><label for="product-sort">Sort by</label>
         <select id="product-sort" value=${sort} onChange=${(e) => { setSort(e.target.value); list.setAfter(null); }}>
@@ -42,18 +47,42 @@ export function Products() {
       onFirst=${() => list.setAfter(null)} onNext=${() => list.setAfter(products.pageInfo.endCursor)} />`;
 }
 
-const PRODUCT = `query($id: ID!) { product(id: $id) { id title handle status vendor productType totalInventory updatedAt
-  variants(first: 100) { nodes { id title sku quantityAvailable price { amount currencyCode } } } } }`;
+// One request for the whole page: the product, the shop's currencies, and, for staff who may use them,
+// the stock locations and the collections to choose from.
+const PRODUCT = `query($id: ID!, $inventory: Boolean!, $manage: Boolean!) {
+  shop { paymentSettings { currencyCode enabledPresentmentCurrencies } }
+  locations(first: 50) @include(if: $inventory) { nodes { id name isActive } }
+  collections(first: 100, sortKey: TITLE) @include(if: $manage) { nodes { id title } }
+  product(id: $id) { id title handle status vendor productType tags descriptionHtml
+  totalInventory updatedAt onlineStoreUrl seo { title description }
+  options { name values }
+  images(first: 50) { nodes { id altText url(transform: { maxWidth: 240, maxHeight: 240 }) } }
+  collections(first: 100) { nodes { id } }
+  variants(first: 100) { nodes { id title sku quantityAvailable
+    prices { price { amount currencyCode } compareAtPrice { amount currencyCode } } } } } }`;
 
+// Product is #/products/<id>: the product's facts and, for staff who may change products, its editor;
+// #/products/new is the new product form.
 export function Product({ me, id }) {
+  if (id === 'new') return can(me, 'MANAGE_PRODUCTS') ? html`<${NewProduct} me=${me} />` : html`<h1>Not available</h1>
+    <p>Your permissions do not include changing products.</p>`;
+  return html`<${ProductDetail} me=${me} id=${id} />`;
+}
+
+function ProductDetail({ me, id }) {
   const [version, setVersion] = useState(0);
-  const { data, error } = useQuery(PRODUCT, { id }, [id, version]);
+  const [note] = useState(takeFlash);
+  const manage = can(me, 'MANAGE_PRODUCTS');
+  const { data, error } = useQuery(PRODUCT, { id, manage, inventory: can(me, 'READ_INVENTORY') }, [id, version]);
   const p = data && data.product;
-  if (error) return html`<p class="error" role="alert">${error.message}</p>`;
-  if (!data) return html`<p>Loading…</p>`;
+  if (error) return html`<h1>Product</h1><p class="error" role="alert">${error.message}</p>`;
+  if (!data) return html`<h1>Product</h1><p aria-busy="true">Loading…</p>`;
   if (!p) return html`<h1>Product not found</h1>`;
+  const settings = settingsOf(data);
+  const reload = () => setVersion((n) => n + 1);
   return html`<p><a href="#/products">← Products</a></p>
     <h1>${p.title}</h1>
+    ${note && html`<p class="ok" role="status">${note}</p>`}
     <div class="panel">
       <dl class="facts">
         <dt>Handle</dt><dd>${p.handle}</dd>
@@ -63,41 +92,36 @@ export function Product({ me, id }) {
         <dt>Updated</dt><dd>${date(p.updatedAt)}</dd>
       </dl>
     </div>
-    <h2>Variants</h2>
-    <div class="table-wrap" role="region" tabindex="0" aria-label="Variants table"><table>
-      <thead><tr><th scope="col">Variant</th><th scope="col">SKU</th><th scope="col" class="num">Available</th><th scope="col" class="num">Price</th></tr></thead>
-      <tbody>${p.variants.nodes.map((v) => html`<tr><td>${v.title}</td><td>${v.sku}</td>
-        <td class="num">${v.quantityAvailable ?? '—'}</td><td class="num">${money(v.price)}</td></tr>`)}</tbody>
-    </table></div>
-    ${can(me, 'MANAGE_PRODUCTS') && html`<${ProductEditor} product=${p} onSaved=${() => setVersion(version + 1)} />`}`;
+    <${Variants} product=${p} settings=${settings} manage=${manage} onSaved=${reload} />
+    ${manage && html`
+      <${ProductEditor} key=${p.id} product=${p} onSaved=${reload} />
+      <${Images} product=${p} onSaved=${reload} />
+      <${Collections} product=${p} all=${data.collections.nodes} onSaved=${reload} />
+      <${Archive} product=${p} onSaved=${reload} />`}`;
 }
 
 function ProductEditor({ product, onSaved }) {
   const [message, setMessage] = useState(null);
+  const [busy, setBusy] = useState(false);
   async function save(e) {
     e.preventDefault();
-    const form = new FormData(e.target);
     setMessage(null);
-    try {
-      const d = await gql(`mutation($p: ProductUpdateInput!) { productUpdate(product: $p) { product { id } userErrors { field message } } }`,
-        { p: { id: product.id, title: form.get('title'), status: form.get('status') } });
-      const errs = d.productUpdate.userErrors;
-      if (errs.length) throw new Error(errs.map((u) => u.message).join(' '));
-      setMessage({ ok: true, text: 'Saved.' });
-      onSaved();
-    } catch (err) {
-      setMessage({ ok: false, text: err.message });
+    setBusy(true);
+    const p = await run(`mutation($p: ProductUpdateInput!) { productUpdate(product: $p) { product { id } userErrors { field message } } }`,
+      { p: { id: product.id, ...fieldsFrom(e.target, false) } }, 'productUpdate');
+    setBusy(false);
+    if (!p || !p.product) {
+      setMessage({ errors: p ? p.userErrors : [{ message: 'Not saved.' }] });
+      return;
     }
+    setMessage({ ok: 'Saved.' });
+    onSaved();
   }
-  return html`<h2 id="edit-title">Edit product</h2>
+  return html`<section aria-labelledby="edit-title"><h2 id="edit-title">Edit product</h2>
     <form class="panel" aria-labelledby="edit-title" onSubmit=${save}>
-      <label for="title">Title</label>
-      <input id="title" name="title" required maxlength="255" value=${product.title} />
-      <label for="status">Status</label>
-      <select id="status" name="status" value=${product.status}>
-        <option value="ACTIVE">Active</option><option value="DRAFT">Draft</option><option value="ARCHIVED">Archived</option>
-      </select>
-      <p><button type="submit">Save</button></p>
-      ${message && html`<p class=${message.ok ? 'ok' : 'error'} role="status">${message.text}</p>`}
-    </form>`;
+      <${ProductFields} product=${product} />
+      <p><button type="submit" disabled=${busy}>Save</button></p>
+      ${message && message.ok && html`<p class="ok" role="status">${message.ok}</p>`}
+      ${message && html`<${Problems} errors=${message.errors} />`}
+    </form></section>`;
 }
