@@ -123,7 +123,9 @@ func Sales(ctx context.Context, client *ent.Client, from, to time.Time, top int)
 	for _, t := range totals {
 		s.Totals = append(s.Totals, *t)
 	}
-	slices.SortFunc(s.Totals, func(a, b Total) int { return cmp.Or(cmp.Compare(b.Gross, a.Gross), cmp.Compare(a.Currency, b.Currency)) })
+	slices.SortFunc(s.Totals, func(a, b Total) int {
+		return cmp.Or(cmp.Compare(b.Gross, a.Gross), cmp.Compare(a.Currency, b.Currency))
+	})
 	if top > 0 {
 		if s.Top, err = topProducts(ctx, client, from, to, top); err != nil {
 			return Summary{}, err
@@ -230,7 +232,9 @@ func topProducts(ctx context.Context, client *ent.Client, from, to time.Time, n 
 		slices.SortFunc(p.Sales, func(a, b Total) int { return cmp.Compare(a.Currency, b.Currency) })
 		out = append(out, *p)
 	}
-	slices.SortFunc(out, func(a, b TopProduct) int { return cmp.Or(cmp.Compare(b.Units, a.Units), cmp.Compare(a.ProductID, b.ProductID)) })
+	slices.SortFunc(out, func(a, b TopProduct) int {
+		return cmp.Or(cmp.Compare(b.Units, a.Units), cmp.Compare(a.ProductID, b.ProductID))
+	})
 	if len(out) > n {
 		out = out[:n]
 	}
