@@ -143,13 +143,14 @@ type dayRow struct {
 	Gross    int64  `sql:"gross"`
 }
 
-// dayExpr is the UTC day of a timestamp column as YYYY-MM-DD. PostgreSQL keeps timestamptz; SQLite keeps
-// the text Go's driver wrote, with its offset, which date() turns into UTC.
+// dayExpr is the UTC day of a timestamp column as YYYY-MM-DD. PostgreSQL keeps timestamptz. SQLite keeps
+// the text the driver writes ("2026-03-01 00:00:00.5 +0000 UTC"), which SQLite's date functions do not
+// read; every stored time is UTC (ent/schema's now), so its first ten characters are the UTC day.
 func dayExpr(s *sql.Selector, column string) string {
 	if s.Dialect() == dialect.Postgres {
 		return "to_char(" + column + " AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
 	}
-	return "date(" + column + ")"
+	return "substr(" + column + ", 1, 10)"
 }
 
 // sold keeps the orders that are sales of [from, to): placed in it and not voided.
