@@ -39,12 +39,20 @@ func (r *inventoryLevelResolver) Location(ctx context.Context, obj *ent.Inventor
 }
 
 // InventoryLevels is the resolver for the inventoryLevels field.
-func (r *queryResolver) InventoryLevels(ctx context.Context, first *int, after *string, last *int, before *string, reverse *bool, query *string) (*model.InventoryLevelConnection, error) {
+func (r *queryResolver) InventoryLevels(ctx context.Context, first *int, after *string, last *int, before *string, reverse *bool, query *string, variantID *string) (*model.InventoryLevelConnection, error) {
 	var search string
 	if query != nil {
 		search = *query
 	}
-	page, err := r.inventory.Levels(ctx, search, args(first, after, last, before, reverse))
+	var variant int
+	if variantID != nil {
+		v, err := decodeID(*variantID, "ProductVariant")
+		if err != nil {
+			return nil, err
+		}
+		variant = v
+	}
+	page, err := r.inventory.Levels(ctx, search, variant, args(first, after, last, before, reverse))
 	if err != nil {
 		return nil, err
 	}

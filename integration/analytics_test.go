@@ -146,6 +146,11 @@ func TestInventoryLevelsAndLowStock(t *testing.T) {
 		if len(nodes) != 2 || sum != stockOf(t, s, tee) {
 			t.Fatalf("levels by SKU: %v, want one per location adding up to %d", d, stockOf(t, s, tee))
 		}
+		byVariant := at2(s.data(t, owner, `query($v: ID) { inventoryLevels(first: 10, variantId: $v) { nodes { id } } }`,
+			map[string]any{"v": tee}), "inventoryLevels.nodes")
+		if len(byVariant) != 2 || str(byVariant[0], "id") != str(nodes[0], "id") {
+			t.Fatalf("levels by variant: %v, want %v", byVariant, nodes)
+		}
 		if n := len(at2(s.data(t, owner, levels, map[string]any{"q": "organic cotton"}), "inventoryLevels.nodes")); n < 2 {
 			t.Fatalf("levels by product title: %d, want every size and colour", n)
 		}
@@ -232,4 +237,3 @@ func TestStaffContent(t *testing.T) {
 		}
 	})
 }
-

@@ -22,8 +22,8 @@ const MaxLowStock = 100
 
 // Levels returns a page of the stock levels of tracked variants, by level ID, with their variant (and its
 // product) and location loaded. A non-empty search keeps the variants whose SKU or product title
-// contains it, ignoring case.
-func (s *Service) Levels(ctx context.Context, search string, args pagination.Args) (keyset.Page[*ent.InventoryLevel], error) {
+// contains it, ignoring case; a non-zero variantID keeps that variant's.
+func (s *Service) Levels(ctx context.Context, search string, variantID int, args pagination.Args) (keyset.Page[*ent.InventoryLevel], error) {
 	w, err := pagination.NewWindow(args, "ID")
 	if err != nil || w.Limit == 0 {
 		return keyset.Page[*ent.InventoryLevel]{}, err
@@ -32,6 +32,9 @@ func (s *Service) Levels(ctx context.Context, search string, args pagination.Arg
 	if search = strings.TrimSpace(search); search != "" {
 		variant = append(variant, productvariant.Or(productvariant.SkuContainsFold(search),
 			productvariant.HasProductWith(product.TitleContainsFold(search))))
+	}
+	if variantID != 0 {
+		variant = append(variant, productvariant.ID(variantID))
 	}
 	o := keyset.Order{Key: "ID"}
 	var applyErr error

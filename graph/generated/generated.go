@@ -1406,7 +1406,7 @@ type ComplexityRoot struct {
 		Customers              func(childComplexity int, first *int, after *string, last *int, before *string, reverse *bool, query *string) int
 		Discounts              func(childComplexity int, first *int, after *string, last *int, before *string, reverse *bool) int
 		InventoryAdjustments   func(childComplexity int, variantID string, first *int, after *string, last *int, before *string, reverse *bool) int
-		InventoryLevels        func(childComplexity int, first *int, after *string, last *int, before *string, reverse *bool, query *string) int
+		InventoryLevels        func(childComplexity int, first *int, after *string, last *int, before *string, reverse *bool, query *string, variantID *string) int
 		InventoryLowStock      func(childComplexity int, threshold *int, first *int) int
 		Invoices               func(childComplexity int, first *int, after *string, from *time.Time, to *time.Time) int
 		JournalEntries         func(childComplexity int, from time.Time, to time.Time, first *int, after *string) int
@@ -2192,7 +2192,7 @@ type QueryResolver interface {
 	Menus(ctx context.Context, first *int, after *string, last *int, before *string, reverse *bool) (*model.MenuConnection, error)
 	Customer(ctx context.Context, customerAccessToken *string, id *string) (*ent.Customer, error)
 	Discounts(ctx context.Context, first *int, after *string, last *int, before *string, reverse *bool) (*model.DiscountConnection, error)
-	InventoryLevels(ctx context.Context, first *int, after *string, last *int, before *string, reverse *bool, query *string) (*model.InventoryLevelConnection, error)
+	InventoryLevels(ctx context.Context, first *int, after *string, last *int, before *string, reverse *bool, query *string, variantID *string) (*model.InventoryLevelConnection, error)
 	InventoryLowStock(ctx context.Context, threshold *int, first *int) ([]*ent.InventoryLevel, error)
 	Invoices(ctx context.Context, first *int, after *string, from *time.Time, to *time.Time) (*model.InvoiceConnection, error)
 	Orders(ctx context.Context, first *int, after *string, last *int, before *string, reverse *bool, sortKey *string, query *string) (*model.OrderConnection, error)
@@ -7864,7 +7864,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.InventoryLevels(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["reverse"].(*bool), args["query"].(*string)), true
+		return e.ComplexityRoot.Query.InventoryLevels(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["reverse"].(*bool), args["query"].(*string), args["variantId"].(*string)), true
 	case "Query.inventoryLowStock":
 		if e.ComplexityRoot.Query.InventoryLowStock == nil {
 			break
@@ -11908,8 +11908,11 @@ type InventoryLevelEdge {
 }
 
 extend type Query {
-  "Stock levels of tracked variants by ID; query keeps those whose SKU or product title contains it."
-  inventoryLevels(first: Int, after: String, last: Int, before: String, reverse: Boolean = false, query: String): InventoryLevelConnection!
+  """
+  Stock levels of tracked variants by ID; query keeps those whose SKU or product title contains it, variantId
+  those of one variant.
+  """
+  inventoryLevels(first: Int, after: String, last: Int, before: String, reverse: Boolean = false, query: String, variantId: ID): InventoryLevelConnection!
     @hasPermission(permissions: [READ_INVENTORY])
   """
   Low stock levels of tracked variants of unarchived products at active locations, lowest first (at most
@@ -19264,6 +19267,14 @@ func (ec *executionContext) field_Query_inventoryLevels_args(ctx context.Context
 		return nil, err
 	}
 	args["query"] = arg5
+	arg6, err := graphql.ProcessArgField(ctx, rawArgs, "variantId",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["variantId"] = arg6
 	return args, nil
 }
 
@@ -46211,7 +46222,7 @@ func (ec *executionContext) _Query_inventoryLevels(ctx context.Context, field gr
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().InventoryLevels(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["reverse"].(*bool), fc.Args["query"].(*string))
+			return ec.Resolvers.Query().InventoryLevels(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["reverse"].(*bool), fc.Args["query"].(*string), fc.Args["variantId"].(*string))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
