@@ -84,10 +84,10 @@ export function Collection({ me, id }) {
   }
   return html`<p><a href="#/collections">← Collections</a></p>
     <h1>${isNew ? 'New collection' : c.title}</h1>
-    <form class="panel" aria-label="Collection" onSubmit=${submit}>
-      <label for="col-title">Title</label><input id="col-title" name="title" required maxlength="255" value=${c.title} readonly=${!manage} />
-      <label for="col-handle">Handle</label><input id="col-handle" name="handle" maxlength="255" value=${c.handle} readonly=${!manage} placeholder="made from the title when empty" />
-      <label for="col-description">Description (HTML)</label><textarea id="col-description" name="description" rows="4" readonly=${!manage} value=${c.descriptionHtml}></textarea>
+    <form class="panel" aria-label="Collection" key=${version} onSubmit=${submit}>
+      <label for="col-title">Title</label><input id="col-title" name="title" required maxlength="255" defaultValue=${c.title} readonly=${!manage} />
+      <label for="col-handle">Handle</label><input id="col-handle" name="handle" maxlength="255" defaultValue=${c.handle} readonly=${!manage} placeholder="made from the title when empty" />
+      <label for="col-description">Description (HTML)</label><textarea id="col-description" name="description" rows="4" readonly=${!manage} defaultValue=${c.descriptionHtml}></textarea>
       ${manage && html`<p><button type="submit" disabled=${save.busy}>Save collection</button></p>`}
       <${Saved} message=${save.message} />
     </form>
@@ -181,11 +181,11 @@ export function Page({ id }) {
   }
   return html`<p><a href="#/pages">← Pages</a></p>
     <h1>${isNew ? 'New page' : p.title}</h1>
-    <form class="panel" aria-label="Page" onSubmit=${submit}>
-      <label for="page-title">Title</label><input id="page-title" name="title" required maxlength="255" value=${p.title} />
-      <label for="page-handle">Handle</label><input id="page-handle" name="handle" maxlength="255" value=${p.handle} placeholder="made from the title when empty" />
-      <label for="page-body">Body (HTML)</label><textarea id="page-body" name="body" rows="8" value=${p.body}></textarea>
-      <p class="check"><input id="page-published" name="published" type="checkbox" checked=${p.isPublished} />
+    <form class="panel" aria-label="Page" key=${version} onSubmit=${submit}>
+      <label for="page-title">Title</label><input id="page-title" name="title" required maxlength="255" defaultValue=${p.title} />
+      <label for="page-handle">Handle</label><input id="page-handle" name="handle" maxlength="255" defaultValue=${p.handle} placeholder="made from the title when empty" />
+      <label for="page-body">Body (HTML)</label><textarea id="page-body" name="body" rows="8" defaultValue=${p.body}></textarea>
+      <p class="check"><input id="page-published" name="published" type="checkbox" defaultChecked=${p.isPublished} />
         <label for="page-published">Published (shown on the storefront)</label></p>
       <p><button type="submit" disabled=${save.busy}>Save page</button></p>
       <${Saved} message=${save.message} />
@@ -258,8 +258,8 @@ function MenuEditor({ menu, isNew }) {
   return html`<p><a href="#/menus">← Menus</a></p>
     <h1>${isNew ? 'New menu' : menu.title}</h1>
     <form class="panel" aria-label="Menu" onSubmit=${submit}>
-      <label for="menu-title">Title</label><input id="menu-title" name="title" required maxlength="255" value=${menu.title} />
-      <label for="menu-handle">Handle</label><input id="menu-handle" name="handle" required maxlength="255" value=${menu.handle} />
+      <label for="menu-title">Title</label><input id="menu-title" name="title" required maxlength="255" defaultValue=${menu.title} />
+      <label for="menu-handle">Handle</label><input id="menu-handle" name="handle" required maxlength="255" defaultValue=${menu.handle} />
       <h2>Items</h2>
       ${items.length === 0 && html`<p>No item yet.</p>`}
       <ol class="menu-items">${items.map((it, n) => html`<li class="form-grid">
