@@ -104,15 +104,15 @@ function Bars({ id, title, values }) {
   const peak = values.reduce((a, b) => (b.value > a.value ? b : a), values[0]);
   return html`<figure class="chart panel">
     <figcaption id=${id}>${title}</figcaption>
-    <svg viewBox=${`0 0 ${w} ${h + 18}`} role="img" aria-labelledby=${id} aria-describedby=${`${id}-desc`} focusable="false">
+    <svg viewBox=${`0 0 ${w} ${h + 22}`} role="img" aria-labelledby=${id} aria-describedby=${`${id}-desc`} focusable="false">
       <desc id=${`${id}-desc`}>${values.length} days; highest ${peak.value} on ${peak.label}; today ${values[values.length - 1].value}.</desc>
       <line x1="0" y1=${h} x2=${w} y2=${h} class="axis" />
       ${values.map((v, i) => {
         const bh = Math.round((v.value / max) * (h - 4));
         return html`<rect x=${i * step + 1} y=${h - bh} width=${Math.max(1, step - 2)} height=${bh} class="bar"><title>${v.label}: ${v.value}</title></rect>`;
       })}
-      <text x="0" y=${h + 14} class="tick">${values[0].label}</text>
-      <text x=${w} y=${h + 14} class="tick end">${values[values.length - 1].label}</text>
+      <text x="0" y=${h + 18} class="tick">${values[0].label}</text>
+      <text x=${w} y=${h + 18} class="tick end">${values[values.length - 1].label}</text>
     </svg>
   </figure>`;
 }
