@@ -18,6 +18,8 @@ const salesSummaryQuery = `query($from: DateTime!, $to: DateTime!, $top: Int) { 
 	buckets { start orderCount totals { currencyCode grossSales { amount } orderCount averageOrderValue { amount } } }
 	topProducts { product { handle } title unitsSold sales { currencyCode grossSales { amount } orderCount } } } }`
 
+const salesSummaryStatements = 3
+
 // TestSalesSummary checks the Home screen's figures against sums done by hand: orders moved to known
 // instants around UTC midnights, a voided order and one placed before the period left out.
 func TestSalesSummary(t *testing.T) {
@@ -57,6 +59,15 @@ func TestSalesSummary(t *testing.T) {
 		at(placeOrder(t, s, tee, 3, payments.CardSuccess), "2026-03-04T00:00:00Z", false) // `to` is excluded
 
 		d := s.data(t, owner, salesSummaryQuery, map[string]any{"from": "2026-03-01T00:00:00Z", "to": "2026-03-04T00:00:00Z", "top": 3})
+		// Bounded: a grouped statement per day and currency, one per product and currency, one loading the
+		// top products, whatever the number of orders; beyond what any staff request costs (the token's checks).
+		n := s.lastStatements()
+		s.data(t, owner, `{ currentStaffMember { id } }`, nil)
+		base := s.lastStatements()
+		t.Logf("salesSummary: %d statements, a staff request %d", n, base)
+		if n-base > salesSummaryStatements {
+			t.Errorf("salesSummary ran %d statements, %d beyond a staff request's %d; want at most %d", n, n-base, base, salesSummaryStatements)
+		}
 		got, _ := json.Marshal(d["salesSummary"])
 		usd := func(gross string, orders int, avg string) map[string]any {
 			return map[string]any{"currencyCode": "USD", "grossSales": map[string]any{"amount": gross}, "orderCount": orders,
