@@ -117,6 +117,13 @@ export async function owner() {
   check(after.available === before.available - 2, `stock at ${before.location.name}: ${after.available}, want ${before.available - 2}`);
   await page.getByRole('region', { name: 'Stock by location' }).getByRole('row')
     .filter({ hasText: before.location.name }).filter({ hasText: String(after.available) }).waitFor();
+  // A low stock alert above the new level puts the variant on Home's low stock list through the API.
+  await page.getByLabel('Alert location').selectOption(before.location.id);
+  await page.getByLabel('Alert at or below (empty: never)').fill(String(after.available));
+  await page.getByRole('button', { name: 'Save alert' }).click();
+  await page.getByRole('status').filter({ hasText: 'Low stock alert saved.' }).waitFor();
+  const low = (await api('{ inventoryLowStock(first: 100) { variant { id } available } }', {}, token)).inventoryLowStock;
+  check(low.some((l) => l.variant.id === variant && l.available === after.available), `not low by its own alert: ${JSON.stringify(low)}`);
 
   // A collection with a product, seen by the storefront.
   await screen(page, 'collections', '#/collections', 'Collections');

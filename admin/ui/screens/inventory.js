@@ -54,7 +54,8 @@ export function InventoryVariant({ me, id }) {
           <td class="num">${l.lowStockThreshold ?? '—'}</td></tr>`)}</tbody>
       </table>
     </div>
-    ${can(me, 'MANAGE_INVENTORY') && levels.length > 0 && html`<${Adjust} variantId=${v.id} levels=${levels} onSaved=${() => setVersion(version + 1)} />`}
+    ${can(me, 'MANAGE_INVENTORY') && levels.length > 0 && html`<${Adjust} variantId=${v.id} levels=${levels} onSaved=${() => setVersion(version + 1)} />
+      <${Threshold} variantId=${v.id} levels=${levels} onSaved=${() => setVersion(version + 1)} />`}
     <h2 id="history-title">History</h2>
     ${data.inventoryAdjustments.nodes.length === 0 ? html`<p>No change yet.</p>` : html`
     <div class="table-wrap" role="region" tabindex="0" aria-labelledby="history-title">
@@ -110,6 +111,35 @@ function Adjust({ variantId, levels, onSaved }) {
       <div><label for="adj-amount">Quantity</label><input id="adj-amount" name="amount" type="number" step="1" required /></div>
       <div><label for="adj-reason">Reason</label><input id="adj-reason" name="reason" required maxlength="255" placeholder="e.g. recount, damaged" /></div>
       <p><button type="submit" disabled=${busy}>Save stock</button></p>
+      ${message && html`<p class=${message.ok ? 'ok' : 'error'} role="status">${message.text}</p>`}
+    </form>`;
+}
+
+// Threshold sets (or, empty, removes) a level's low stock threshold: staff are emailed when stock falls to it.
+function Threshold({ variantId, levels, onSaved }) {
+  const [message, setMessage] = useState(null);
+  async function save(e) {
+    e.preventDefault();
+    const form = new FormData(e.target);
+    const raw = String(form.get('threshold')).trim();
+    setMessage(null);
+    try {
+      const d = await gql(`mutation($in: InventoryLowStockThresholdInput!) { inventoryLowStockThresholdSet(input: $in) {
+        inventoryLevel { lowStockThreshold } userErrors { field message } } }`,
+      { in: { inventoryItemId: variantId, locationId: form.get('location'), lowStockThreshold: raw === '' ? null : Number(raw) } });
+      userErrorsOf(d.inventoryLowStockThresholdSet);
+      setMessage({ ok: true, text: raw === '' ? 'Low stock alert removed.' : 'Low stock alert saved.' });
+      onSaved();
+    } catch (err) {
+      setMessage({ ok: false, text: err.message });
+    }
+  }
+  return html`<h2 id="threshold-title">Low stock alert</h2>
+    <form class="panel form-grid" aria-labelledby="threshold-title" onSubmit=${save}>
+      <div><label for="thr-location">Alert location</label>
+        <select id="thr-location" name="location">${levels.map((l) => html`<option value=${l.location.id}>${l.location.name}</option>`)}</select></div>
+      <div><label for="thr-value">Alert at or below (empty: never)</label><input id="thr-value" name="threshold" type="number" min="0" step="1" /></div>
+      <p><button type="submit" class="secondary">Save alert</button></p>
       ${message && html`<p class=${message.ok ? 'ok' : 'error'} role="status">${message.text}</p>`}
     </form>`;
 }
