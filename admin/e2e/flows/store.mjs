@@ -165,13 +165,18 @@ export async function owner() {
   await page.getByRole('button', { name: 'Add item' }).click();
   await page.getByLabel('Item 1 title').fill('Search');
   await page.getByLabel('Item 1 links to').selectOption('SEARCH');
+  await page.getByRole('button', { name: 'Add item' }).click();
+  await page.getByLabel('Item 2 title').fill('Returns');
+  await page.getByLabel('Item 2 links to').selectOption('PAGE');
+  await page.getByLabel('Item 2 page', { exact: true }).selectOption({ label: 'Store flow policy' });
   await page.getByRole('button', { name: 'Save menu' }).click();
   await page.getByRole('heading', { level: 1, name: 'Store flow footer' }).waitFor({ timeout: 5000 }).catch(async (e) => {
     throw new Error(`${e.message}\n${await page.locator('main').innerText()}`);
   });
   await screen(page, 'menu', await page.evaluate(() => location.hash), 'Store flow footer');
-  const menu = (await api('{ menu(handle: "store-flow-footer") { items { title type } } }')).menu;
-  check(menu && menu.items.length === 1 && menu.items[0].type === 'SEARCH', `the storefront sees the menu as ${JSON.stringify(menu)}`);
+  const menu = (await api('{ menu(handle: "store-flow-footer") { items { title type resource { ... on Page { handle } } } } }')).menu;
+  check(menu && menu.items.length === 2 && menu.items[0].type === 'SEARCH' && menu.items[1].resource.handle === 'store-flow-policy',
+    `the storefront sees the menu as ${JSON.stringify(menu)}`);
 
   check(x.errors.length === 0, `console errors: ${x.errors.join(' | ')}`);
   await x.close();

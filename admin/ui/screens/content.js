@@ -235,8 +235,13 @@ export function Menu({ id }) {
   return html`<${MenuEditor} key=${m.id || 'new'} menu=${m} isNew=${isNew} />`;
 }
 
+const TARGETS = `{ pages(first: 100, sortKey: TITLE) { nodes { id title } } collections(first: 100, sortKey: TITLE) { nodes { id title } } }`;
+
 function MenuEditor({ menu, isNew }) {
   const [items, setItems] = useState(menu.items.map((i) => ({ ...i })));
+  // Pages and collections are offered by title; products, too many to list, by ID.
+  const targets = useQuery(TARGETS, {}, []).data;
+  const choices = { PAGE: targets && targets.pages.nodes, COLLECTION: targets && targets.collections.nodes };
   const save = useSave();
   const set = (n, field, value) => setItems(items.map((it, i) => (i === n ? { ...it, [field]: value } : it)));
   function submit(e) {
@@ -268,7 +273,12 @@ function MenuEditor({ menu, isNew }) {
         <div><label for=${`item-type-${n}`}>Item ${n + 1} links to</label>
           <select id=${`item-type-${n}`} value=${it.type} onChange=${(e) => set(n, 'type', e.target.value)}>
             ${TYPES.map((t) => html`<option value=${t}>${t.toLowerCase()}</option>`)}</select></div>
-        ${LINKED.has(it.type)
+        ${choices[it.type]
+          ? html`<div><label for=${`item-res-${n}`}>Item ${n + 1} ${it.type.toLowerCase()}</label>
+            <select id=${`item-res-${n}`} required value=${it.resourceId || ''} onChange=${(e) => set(n, 'resourceId', e.target.value)}>
+              <option value="">Choose…</option>
+              ${choices[it.type].map((c) => html`<option value=${c.id}>${c.title}</option>`)}</select></div>`
+          : LINKED.has(it.type)
           ? html`<div><label for=${`item-res-${n}`}>Item ${n + 1} ${it.type.toLowerCase()} ID</label>
             <input id=${`item-res-${n}`} required value=${it.resourceId || ''} placeholder="gid://emporium/…" onInput=${(e) => set(n, 'resourceId', e.target.value)} /></div>`
           : html`<div><label for=${`item-url-${n}`}>Item ${n + 1} URL</label>
