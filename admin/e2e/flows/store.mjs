@@ -49,7 +49,7 @@ async function staffToken() {
 
 // homeFigures reads a figure block of Home ('Today' or 'Last 30 days') as shown.
 async function homeFigures(page, title) {
-  const block = page.getByRole('region', { name: title });
+  const block = page.getByRole('region', { name: title, exact: true });
   return {
     sales: (await block.locator('[data-figure="sales"]').innerText()).trim(),
     orders: (await block.locator('[data-figure="orders"]').innerText()).trim(),
@@ -182,7 +182,7 @@ export async function owner() {
   await x.close();
 }
 
-// The owner's Home on a phone: figures, charts and lists fit and pass axe.
+// Home on a phone, for the owner (figures, charts and lists fit and pass axe) and for an orders reader.
 export async function phone() {
   const x = await session({ width: 390, height: 844 });
   await signIn(x.page, process.env.OWNER_EMAIL, process.env.OWNER_PASSWORD);
@@ -193,4 +193,13 @@ export async function phone() {
   figures.storePhoneOverflow = overflow;
   check(x.errors.length === 0, `console errors: ${x.errors.join(' | ')}`);
   await x.close();
+
+  // A member who may read orders but not inventory sees the sales, not the stock.
+  const r = await session({ width: 390, height: 844 });
+  await signIn(r.page, process.env.READER_EMAIL, process.env.READER_PASSWORD);
+  await screen(r.page, 'home (orders reader, phone)', '#/', /Welcome/);
+  await r.page.getByRole('region', { name: 'Last 30 days', exact: true }).waitFor();
+  check(await r.page.getByRole('heading', { name: /Low stock/ }).count() === 0, 'the orders reader sees low stock');
+  check(r.errors.length === 0, `console errors: ${r.errors.join(' | ')}`);
+  await r.close();
 }
