@@ -19,6 +19,8 @@ type PageQuery struct {
 	Args    pagination.Args
 	SortKey string // a PageSortKeys value
 	Search  string
+	// Unpublished includes pages the storefront does not show yet, for staff.
+	Unpublished bool
 }
 
 // PageVisible reports whether the storefront may show p.
@@ -26,7 +28,7 @@ func (c *Catalog) PageVisible(p *ent.Page) bool {
 	return p != nil && p.PublishedAt != nil && !p.PublishedAt.After(c.now())
 }
 
-// Pages returns one page of published content pages.
+// Pages returns one page of content pages: published ones unless q.Unpublished.
 func (c *Catalog) Pages(ctx context.Context, q PageQuery) (keyset.Page[*ent.Page], error) {
 	key := q.SortKey
 	if key == "" || key == "RELEVANCE" {
@@ -41,7 +43,9 @@ func (c *Catalog) Pages(ctx context.Context, q PageQuery) (keyset.Page[*ent.Page
 		sortErr error
 	)
 	query := c.client.Page.Query().Modify(func(s *entsql.Selector) {
-		s.Where(entsql.And(entsql.NotNull(s.C(page.FieldPublishedAt)), entsql.LTE(s.C(page.FieldPublishedAt), c.now())))
+		if !q.Unpublished {
+			s.Where(entsql.And(entsql.NotNull(s.C(page.FieldPublishedAt)), entsql.LTE(s.C(page.FieldPublishedAt), c.now())))
+		}
 		if text := titleSearch(q.Search); text != "" {
 			s.Where(entsql.P(func(b *entsql.Builder) {
 				b.WriteString("lower(" + s.C(page.FieldTitle) + ") LIKE ").Arg("%" + likeEscape(text) + "%").WriteString(" ESCAPE '\\'")

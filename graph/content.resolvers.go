@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 
+	"github.com/emporium/emporium/auth"
 	"github.com/emporium/emporium/catalog"
 	"github.com/emporium/emporium/ent"
 	"github.com/emporium/emporium/gid"
@@ -104,10 +105,10 @@ func (r *queryResolver) Page(ctx context.Context, id *string, handle *string) (*
 		return nil, err
 	}
 	p, err := loaders.For(ctx).Page.Load(ctx, n)()
-	if err != nil || !r.catalog.PageVisible(p) {
+	if err != nil {
 		return nil, err
 	}
-	return p, nil
+	return r.visiblePage(ctx, p), nil
 }
 
 // PageByHandle is the resolver for the pageByHandle field.
@@ -124,6 +125,7 @@ func (r *queryResolver) Pages(ctx context.Context, first *int, after *string, la
 	if query != nil {
 		q.Search = *query
 	}
+	q.Unpublished = auth.ViewerFrom(ctx).Can(auth.ManageContent)
 	page, err := r.catalog.Pages(ctx, q)
 	if err != nil {
 		return nil, err

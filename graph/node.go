@@ -71,7 +71,7 @@ func (r *Resolver) node(ctx context.Context, id string) (model.Node, error) {
 		return c, nil
 	case "Page":
 		p, err := l.Page.Load(ctx, ref.ID)()
-		if err != nil || !r.catalog.PageVisible(p) {
+		if err != nil || r.visiblePage(ctx, p) == nil {
 			return nil, err
 		}
 		return p, nil

@@ -9,6 +9,7 @@ import { browser, figures } from './lib.mjs';
 import * as basics from './flows/basics.mjs';
 import * as orders from './flows/orders.mjs';
 import * as products from './flows/products.mjs';
+import * as store from './flows/store.mjs';
 
 // The flow runs end to end: a product created in the browser is ordered through the storefront,
 // then fulfilled, refunded and checked on screen (orders.owner).
@@ -18,7 +19,7 @@ let created;
 const flows = [basics.owner, basics.reader,
   async () => { created = await products.createProduct(); },
   () => orders.owner({ handle: created.handle }),
-  orders.reader, products.archiveProduct];
+  orders.reader, products.archiveProduct, store.owner, store.phone];
 
 try {
   for (const flow of flows) await flow();

@@ -9,6 +9,8 @@ import { Products, Product } from './screens/products.js';
 import { Orders } from './screens/orders.js';
 import { Order } from './screens/order.js';
 import { Customers, Customer } from './screens/customers.js';
+import { Inventory, InventoryVariant } from './screens/inventory.js';
+import { Collections, Collection, Pages, Page, Menus, Menu } from './screens/content.js';
 
 // The screens, each shown only to staff holding its permission (the server enforces it anyway):
 // #/<path> shows list, #/<path>/<id> shows detail.
@@ -16,6 +18,10 @@ const screens = [
   { path: 'products', title: 'Products', needs: 'READ_PRODUCTS', list: Products, detail: Product },
   { path: 'orders', title: 'Orders', needs: 'READ_ORDERS', list: Orders, detail: Order },
   { path: 'customers', title: 'Customers', needs: 'READ_CUSTOMERS', list: Customers, detail: Customer },
+  { path: 'inventory', title: 'Inventory', needs: 'READ_INVENTORY', list: Inventory, detail: InventoryVariant },
+  { path: 'collections', title: 'Collections', needs: 'READ_PRODUCTS', list: Collections, detail: Collection },
+  { path: 'pages', title: 'Pages', needs: 'MANAGE_CONTENT', list: Pages, detail: Page },
+  { path: 'menus', title: 'Menus', needs: 'MANAGE_CONTENT', list: Menus, detail: Menu },
 ];
 
 // useRoute follows the location's hash: #/products, #/products/<id>, #/orders, #/customers.

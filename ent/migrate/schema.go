@@ -922,6 +922,13 @@ var (
 				OnDelete:   schema.Cascade,
 			},
 		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "orderline_order_id",
+				Unique:  false,
+				Columns: []*schema.Column{OrderLinesColumns[17]},
+			},
+		},
 	}
 	// PagesColumns holds the columns for the "pages" table.
 	PagesColumns = []*schema.Column{

@@ -129,6 +129,13 @@ func (OrderLine) Fields() []ent.Field {
 	}
 }
 
+// Indexes of the OrderLine.
+func (OrderLine) Indexes() []ent.Index {
+	// An order's lines are read by order_id, and sales summaries join the lines of a period's orders:
+	// PostgreSQL does not index a foreign key by itself.
+	return []ent.Index{index.Fields("order_id")}
+}
+
 // Edges of the OrderLine.
 func (OrderLine) Edges() []ent.Edge {
 	return []ent.Edge{

@@ -45,6 +45,7 @@ type ResolverRoot interface {
 	Fulfillment() FulfillmentResolver
 	Image() ImageResolver
 	InventoryAdjustment() InventoryAdjustmentResolver
+	InventoryLevel() InventoryLevelResolver
 	Invoice() InvoiceResolver
 	Location() LocationResolver
 	MailingAddress() MailingAddressResolver
@@ -774,6 +775,26 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	InventoryLevel struct {
+		Available         func(childComplexity int) int
+		ID                func(childComplexity int) int
+		Location          func(childComplexity int) int
+		LowStockThreshold func(childComplexity int) int
+		UpdatedAt         func(childComplexity int) int
+		Variant           func(childComplexity int) int
+	}
+
+	InventoryLevelConnection struct {
+		Edges    func(childComplexity int) int
+		Nodes    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	InventoryLevelEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	InventoryLowStockThresholdSetPayload struct {
 		InventoryLevel func(childComplexity int) int
 		UserErrors     func(childComplexity int) int
@@ -907,6 +928,12 @@ type ComplexityRoot struct {
 		Title      func(childComplexity int) int
 	}
 
+	MenuConnection struct {
+		Edges    func(childComplexity int) int
+		Nodes    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
 	MenuCreatePayload struct {
 		Menu       func(childComplexity int) int
 		UserErrors func(childComplexity int) int
@@ -915,6 +942,11 @@ type ComplexityRoot struct {
 	MenuDeletePayload struct {
 		DeletedMenuID func(childComplexity int) int
 		UserErrors    func(childComplexity int) int
+	}
+
+	MenuEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
 	}
 
 	MenuItem struct {
@@ -1165,7 +1197,9 @@ type ComplexityRoot struct {
 		CreatedAt      func(childComplexity int) int
 		GlobalID       func(childComplexity int) int
 		Handle         func(childComplexity int) int
+		IsPublished    func(childComplexity int) int
 		OnlineStoreURL func(childComplexity int) int
+		PublishedAt    func(childComplexity int) int
 		Seo            func(childComplexity int) int
 		Title          func(childComplexity int) int
 		UpdatedAt      func(childComplexity int) int
@@ -1386,11 +1420,14 @@ type ComplexityRoot struct {
 		Customers              func(childComplexity int, first *int, after *string, last *int, before *string, reverse *bool, query *string) int
 		Discounts              func(childComplexity int, first *int, after *string, last *int, before *string, reverse *bool) int
 		InventoryAdjustments   func(childComplexity int, variantID string, first *int, after *string, last *int, before *string, reverse *bool) int
+		InventoryLevels        func(childComplexity int, first *int, after *string, last *int, before *string, reverse *bool, query *string, variantID *string) int
+		InventoryLowStock      func(childComplexity int, threshold *int, first *int) int
 		Invoices               func(childComplexity int, first *int, after *string, from *time.Time, to *time.Time) int
 		JournalEntries         func(childComplexity int, from time.Time, to time.Time, first *int, after *string) int
 		JournalExport          func(childComplexity int, from time.Time, to time.Time, format model.JournalExportFormat) int
 		Locations              func(childComplexity int, first *int, after *string, last *int, before *string, reverse *bool) int
 		Menu                   func(childComplexity int, handle string) int
+		Menus                  func(childComplexity int, first *int, after *string, last *int, before *string, reverse *bool) int
 		Node                   func(childComplexity int, id string) int
 		Nodes                  func(childComplexity int, ids []string) int
 		Order                  func(childComplexity int, id string) int
@@ -1404,6 +1441,7 @@ type ComplexityRoot struct {
 		ProductByHandle        func(childComplexity int, handle string) int
 		ProductRecommendations func(childComplexity int, productID *string, productHandle *string, intent *model.ProductRecommendationIntent) int
 		Products               func(childComplexity int, first *int, after *string, last *int, before *string, reverse *bool, sortKey *model.ProductSortKeys, query *string) int
+		SalesSummary           func(childComplexity int, from time.Time, to time.Time, interval *model.SalesInterval, topProducts *int) int
 		ShippingZones          func(childComplexity int) int
 		Shop                   func(childComplexity int) int
 		StaffMembers           func(childComplexity int, first *int, after *string, last *int, before *string, reverse *bool) int
@@ -1442,6 +1480,35 @@ type ComplexityRoot struct {
 	SEO struct {
 		Description func(childComplexity int) int
 		Title       func(childComplexity int) int
+	}
+
+	SalesBucket struct {
+		OrderCount func(childComplexity int) int
+		Start      func(childComplexity int) int
+		Totals     func(childComplexity int) int
+	}
+
+	SalesSummary struct {
+		Buckets     func(childComplexity int) int
+		From        func(childComplexity int) int
+		Interval    func(childComplexity int) int
+		To          func(childComplexity int) int
+		TopProducts func(childComplexity int) int
+		Totals      func(childComplexity int) int
+	}
+
+	SalesTopProduct struct {
+		Product   func(childComplexity int) int
+		Sales     func(childComplexity int) int
+		Title     func(childComplexity int) int
+		UnitsSold func(childComplexity int) int
+	}
+
+	SalesTotal struct {
+		AverageOrderValue func(childComplexity int) int
+		CurrencyCode      func(childComplexity int) int
+		GrossSales        func(childComplexity int) int
+		OrderCount        func(childComplexity int) int
 	}
 
 	SelectedOption struct {
@@ -1880,6 +1947,11 @@ type InventoryAdjustmentResolver interface {
 	Variant(ctx context.Context, obj *ent.InventoryAdjustment) (*ent.ProductVariant, error)
 	Location(ctx context.Context, obj *ent.InventoryAdjustment) (*ent.Location, error)
 }
+type InventoryLevelResolver interface {
+	ID(ctx context.Context, obj *ent.InventoryLevel) (string, error)
+	Variant(ctx context.Context, obj *ent.InventoryLevel) (*ent.ProductVariant, error)
+	Location(ctx context.Context, obj *ent.InventoryLevel) (*ent.Location, error)
+}
 type InvoiceResolver interface {
 	ID(ctx context.Context, obj *ent.Invoice) (string, error)
 
@@ -2067,6 +2139,8 @@ type OrderLineItemResolver interface {
 type PageResolver interface {
 	Seo(ctx context.Context, obj *ent.Page) (*model.Seo, error)
 	OnlineStoreURL(ctx context.Context, obj *ent.Page) (*string, error)
+
+	IsPublished(ctx context.Context, obj *ent.Page) (bool, error)
 }
 type ProductResolver interface {
 	Description(ctx context.Context, obj *ent.Product, truncateAt *int) (string, error)
@@ -2118,6 +2192,7 @@ type QueryResolver interface {
 	AuditLog(ctx context.Context, first *int, after *string, last *int, before *string, reverse *bool) (*model.AuditEntryConnection, error)
 	Locations(ctx context.Context, first *int, after *string, last *int, before *string, reverse *bool) (*model.LocationConnection, error)
 	InventoryAdjustments(ctx context.Context, variantID string, first *int, after *string, last *int, before *string, reverse *bool) (*model.InventoryAdjustmentConnection, error)
+	SalesSummary(ctx context.Context, from time.Time, to time.Time, interval *model.SalesInterval, topProducts *int) (*model.SalesSummary, error)
 	Cart(ctx context.Context, id string) (*ent.Cart, error)
 	Products(ctx context.Context, first *int, after *string, last *int, before *string, reverse *bool, sortKey *model.ProductSortKeys, query *string) (*model.ProductConnection, error)
 	Product(ctx context.Context, id *string, handle *string) (*ent.Product, error)
@@ -2131,8 +2206,11 @@ type QueryResolver interface {
 	Page(ctx context.Context, id *string, handle *string) (*ent.Page, error)
 	PageByHandle(ctx context.Context, handle string) (*ent.Page, error)
 	Pages(ctx context.Context, first *int, after *string, last *int, before *string, reverse *bool, sortKey *model.PageSortKeys, query *string) (*model.PageConnection, error)
+	Menus(ctx context.Context, first *int, after *string, last *int, before *string, reverse *bool) (*model.MenuConnection, error)
 	Customer(ctx context.Context, customerAccessToken *string, id *string) (*ent.Customer, error)
 	Discounts(ctx context.Context, first *int, after *string, last *int, before *string, reverse *bool) (*model.DiscountConnection, error)
+	InventoryLevels(ctx context.Context, first *int, after *string, last *int, before *string, reverse *bool, query *string, variantID *string) (*model.InventoryLevelConnection, error)
+	InventoryLowStock(ctx context.Context, threshold *int, first *int) ([]*ent.InventoryLevel, error)
 	Invoices(ctx context.Context, first *int, after *string, from *time.Time, to *time.Time) (*model.InvoiceConnection, error)
 	Orders(ctx context.Context, first *int, after *string, last *int, before *string, reverse *bool, sortKey *string, query *string) (*model.OrderConnection, error)
 	Order(ctx context.Context, id string) (*ent.Order, error)
@@ -4665,6 +4743,75 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.InventoryAdjustmentEdge.Node(childComplexity), true
 
+	case "InventoryLevel.available":
+		if e.ComplexityRoot.InventoryLevel.Available == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InventoryLevel.Available(childComplexity), true
+	case "InventoryLevel.id":
+		if e.ComplexityRoot.InventoryLevel.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InventoryLevel.ID(childComplexity), true
+	case "InventoryLevel.location":
+		if e.ComplexityRoot.InventoryLevel.Location == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InventoryLevel.Location(childComplexity), true
+	case "InventoryLevel.lowStockThreshold":
+		if e.ComplexityRoot.InventoryLevel.LowStockThreshold == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InventoryLevel.LowStockThreshold(childComplexity), true
+	case "InventoryLevel.updatedAt":
+		if e.ComplexityRoot.InventoryLevel.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InventoryLevel.UpdatedAt(childComplexity), true
+	case "InventoryLevel.variant":
+		if e.ComplexityRoot.InventoryLevel.Variant == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InventoryLevel.Variant(childComplexity), true
+
+	case "InventoryLevelConnection.edges":
+		if e.ComplexityRoot.InventoryLevelConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InventoryLevelConnection.Edges(childComplexity), true
+	case "InventoryLevelConnection.nodes":
+		if e.ComplexityRoot.InventoryLevelConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InventoryLevelConnection.Nodes(childComplexity), true
+	case "InventoryLevelConnection.pageInfo":
+		if e.ComplexityRoot.InventoryLevelConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InventoryLevelConnection.PageInfo(childComplexity), true
+
+	case "InventoryLevelEdge.cursor":
+		if e.ComplexityRoot.InventoryLevelEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InventoryLevelEdge.Cursor(childComplexity), true
+	case "InventoryLevelEdge.node":
+		if e.ComplexityRoot.InventoryLevelEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InventoryLevelEdge.Node(childComplexity), true
+
 	case "InventoryLowStockThresholdSetPayload.inventoryLevel":
 		if e.ComplexityRoot.InventoryLowStockThresholdSetPayload.InventoryLevel == nil {
 			break
@@ -5162,6 +5309,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Menu.Title(childComplexity), true
 
+	case "MenuConnection.edges":
+		if e.ComplexityRoot.MenuConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MenuConnection.Edges(childComplexity), true
+	case "MenuConnection.nodes":
+		if e.ComplexityRoot.MenuConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MenuConnection.Nodes(childComplexity), true
+	case "MenuConnection.pageInfo":
+		if e.ComplexityRoot.MenuConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MenuConnection.PageInfo(childComplexity), true
+
 	case "MenuCreatePayload.menu":
 		if e.ComplexityRoot.MenuCreatePayload.Menu == nil {
 			break
@@ -5187,6 +5353,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.MenuDeletePayload.UserErrors(childComplexity), true
+
+	case "MenuEdge.cursor":
+		if e.ComplexityRoot.MenuEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MenuEdge.Cursor(childComplexity), true
+	case "MenuEdge.node":
+		if e.ComplexityRoot.MenuEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MenuEdge.Node(childComplexity), true
 
 	case "MenuItem.id":
 		if e.ComplexityRoot.MenuItem.GlobalID == nil {
@@ -6839,12 +7018,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Page.Handle(childComplexity), true
+	case "Page.isPublished":
+		if e.ComplexityRoot.Page.IsPublished == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Page.IsPublished(childComplexity), true
 	case "Page.onlineStoreUrl":
 		if e.ComplexityRoot.Page.OnlineStoreURL == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Page.OnlineStoreURL(childComplexity), true
+	case "Page.publishedAt":
+		if e.ComplexityRoot.Page.PublishedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Page.PublishedAt(childComplexity), true
 	case "Page.seo":
 		if e.ComplexityRoot.Page.Seo == nil {
 			break
@@ -7729,6 +7920,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.InventoryAdjustments(childComplexity, args["variantId"].(string), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["reverse"].(*bool)), true
+	case "Query.inventoryLevels":
+		if e.ComplexityRoot.Query.InventoryLevels == nil {
+			break
+		}
+
+		args, err := ec.field_Query_inventoryLevels_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.InventoryLevels(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["reverse"].(*bool), args["query"].(*string), args["variantId"].(*string)), true
+	case "Query.inventoryLowStock":
+		if e.ComplexityRoot.Query.InventoryLowStock == nil {
+			break
+		}
+
+		args, err := ec.field_Query_inventoryLowStock_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.InventoryLowStock(childComplexity, args["threshold"].(*int), args["first"].(*int)), true
 	case "Query.invoices":
 		if e.ComplexityRoot.Query.Invoices == nil {
 			break
@@ -7784,6 +7997,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Menu(childComplexity, args["handle"].(string)), true
+	case "Query.menus":
+		if e.ComplexityRoot.Query.Menus == nil {
+			break
+		}
+
+		args, err := ec.field_Query_menus_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Menus(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["reverse"].(*bool)), true
 	case "Query.node":
 		if e.ComplexityRoot.Query.Node == nil {
 			break
@@ -7922,6 +8146,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Products(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["reverse"].(*bool), args["sortKey"].(*model.ProductSortKeys), args["query"].(*string)), true
+	case "Query.salesSummary":
+		if e.ComplexityRoot.Query.SalesSummary == nil {
+			break
+		}
+
+		args, err := ec.field_Query_salesSummary_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.SalesSummary(childComplexity, args["from"].(time.Time), args["to"].(time.Time), args["interval"].(*model.SalesInterval), args["topProducts"].(*int)), true
 	case "Query.shippingZones":
 		if e.ComplexityRoot.Query.ShippingZones == nil {
 			break
@@ -8117,6 +8352,112 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.SEO.Title(childComplexity), true
+
+	case "SalesBucket.orderCount":
+		if e.ComplexityRoot.SalesBucket.OrderCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SalesBucket.OrderCount(childComplexity), true
+	case "SalesBucket.start":
+		if e.ComplexityRoot.SalesBucket.Start == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SalesBucket.Start(childComplexity), true
+	case "SalesBucket.totals":
+		if e.ComplexityRoot.SalesBucket.Totals == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SalesBucket.Totals(childComplexity), true
+
+	case "SalesSummary.buckets":
+		if e.ComplexityRoot.SalesSummary.Buckets == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SalesSummary.Buckets(childComplexity), true
+	case "SalesSummary.from":
+		if e.ComplexityRoot.SalesSummary.From == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SalesSummary.From(childComplexity), true
+	case "SalesSummary.interval":
+		if e.ComplexityRoot.SalesSummary.Interval == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SalesSummary.Interval(childComplexity), true
+	case "SalesSummary.to":
+		if e.ComplexityRoot.SalesSummary.To == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SalesSummary.To(childComplexity), true
+	case "SalesSummary.topProducts":
+		if e.ComplexityRoot.SalesSummary.TopProducts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SalesSummary.TopProducts(childComplexity), true
+	case "SalesSummary.totals":
+		if e.ComplexityRoot.SalesSummary.Totals == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SalesSummary.Totals(childComplexity), true
+
+	case "SalesTopProduct.product":
+		if e.ComplexityRoot.SalesTopProduct.Product == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SalesTopProduct.Product(childComplexity), true
+	case "SalesTopProduct.sales":
+		if e.ComplexityRoot.SalesTopProduct.Sales == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SalesTopProduct.Sales(childComplexity), true
+	case "SalesTopProduct.title":
+		if e.ComplexityRoot.SalesTopProduct.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SalesTopProduct.Title(childComplexity), true
+	case "SalesTopProduct.unitsSold":
+		if e.ComplexityRoot.SalesTopProduct.UnitsSold == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SalesTopProduct.UnitsSold(childComplexity), true
+
+	case "SalesTotal.averageOrderValue":
+		if e.ComplexityRoot.SalesTotal.AverageOrderValue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SalesTotal.AverageOrderValue(childComplexity), true
+	case "SalesTotal.currencyCode":
+		if e.ComplexityRoot.SalesTotal.CurrencyCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SalesTotal.CurrencyCode(childComplexity), true
+	case "SalesTotal.grossSales":
+		if e.ComplexityRoot.SalesTotal.GrossSales == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SalesTotal.GrossSales(childComplexity), true
+	case "SalesTotal.orderCount":
+		if e.ComplexityRoot.SalesTotal.OrderCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SalesTotal.OrderCount(childComplexity), true
 
 	case "SelectedOption.name":
 		if e.ComplexityRoot.SelectedOption.Name == nil {
@@ -10303,6 +10644,65 @@ extend type Mutation {
     @hasPermission(permissions: [MANAGE_INVENTORY])
 }
 `, BuiltIn: false},
+	{Name: "../../schema/analytics.graphqls", Input: `# Sales analytics for the staff dashboard's Home (READ_ORDERS, as orders: they show sales). The rules
+# (what a sale is, UTC days, rounding) are documented in the analytics package (analytics/sales.go).
+
+enum SalesInterval {
+  "One bucket per UTC day."
+  DAY
+}
+
+"The sales of one currency: amounts are never added across currencies."
+type SalesTotal {
+  currencyCode: CurrencyCode!
+  "The totals of the orders placed, not voided; refunds are not subtracted."
+  grossSales: MoneyV2!
+  orderCount: Int!
+  "grossSales / orderCount, rounded half away from zero to a minor unit; zero without orders."
+  averageOrderValue: MoneyV2!
+}
+
+"One UTC day of a sales summary; only its part inside [from, to) counts."
+type SalesBucket {
+  "Midnight UTC of the day."
+  start: DateTime!
+  orderCount: Int!
+  "One per currency sold that day; empty on a day without sales."
+  totals: [SalesTotal!]!
+}
+
+"A product among those that sold the most units in the period."
+type SalesTopProduct {
+  "Null when the product has been deleted since."
+  product: Product
+  "The title on its order lines, which outlives renames and deletion."
+  title: String!
+  unitsSold: Int!
+  "Its lines' totals per currency; orderCount counts the orders that had it."
+  sales: [SalesTotal!]!
+}
+
+type SalesSummary {
+  from: DateTime!
+  to: DateTime!
+  interval: SalesInterval!
+  "Per currency, largest gross sales first."
+  totals: [SalesTotal!]!
+  "Every day from from's to the one before to, in order, days without sales included."
+  buckets: [SalesBucket!]!
+  "Most units sold first, ties by product ID."
+  topProducts: [SalesTopProduct!]!
+}
+
+extend type Query {
+  """
+  The sales of the orders placed in [from, to), at most 366 days, with the topProducts (0 to 50) that sold
+  the most units.
+  """
+  salesSummary(from: DateTime!, to: DateTime!, interval: SalesInterval = DAY, topProducts: Int = 5): SalesSummary!
+    @hasPermission(permissions: [READ_ORDERS])
+}
+`, BuiltIn: false},
 	{Name: "../../schema/cart.graphqls", Input: `# Carts on the storefront. A cart's ID carries 128 random bits: it is the only key to a guest's cart.
 # Totals are computed on the server from current prices; a client never sends a price.
 
@@ -11197,6 +11597,33 @@ extend type Query {
   pages(first: Int, after: String, last: Int, before: String, reverse: Boolean = false, sortKey: PageSortKeys = ID, query: String): PageConnection!
 }
 `, BuiltIn: false},
+	{Name: "../../schema/content_admin.graphqls", Input: `# Content for staff: every menu, and pages whether published or not (MANAGE_CONTENT); the storefront
+# sees published pages only.
+
+type MenuConnection {
+  edges: [MenuEdge!]!
+  nodes: [Menu!]!
+  pageInfo: PageInfo!
+}
+
+type MenuEdge {
+  cursor: String!
+  node: Menu!
+}
+
+extend type Page {
+  "Staff only: whether the storefront shows the page."
+  isPublished: Boolean! @hasPermission(permissions: [MANAGE_CONTENT])
+  "Staff only: when the page was (or will be) published."
+  publishedAt: DateTime @hasPermission(permissions: [MANAGE_CONTENT])
+}
+
+extend type Query {
+  "Every menu by ID."
+  menus(first: Int, after: String, last: Int, before: String, reverse: Boolean = false): MenuConnection!
+    @hasPermission(permissions: [MANAGE_CONTENT])
+}
+`, BuiltIn: false},
 	{Name: "../../schema/customer.graphqls", Input: `# Customer accounts on the storefront: sign-up, login tokens, profile, address book, password recovery.
 # Where a customerAccessToken argument is optional, the token may come as Authorization: Bearer instead.
 
@@ -11534,6 +11961,45 @@ extend type Mutation {
   discountCreate(input: DiscountInput!): DiscountPayload @hasPermission(permissions: [MANAGE_DISCOUNTS])
   discountUpdate(id: ID!, input: DiscountInput!): DiscountPayload @hasPermission(permissions: [MANAGE_DISCOUNTS])
   discountDelete(id: ID!): DiscountDeletePayload @hasPermission(permissions: [MANAGE_DISCOUNTS])
+}
+`, BuiltIn: false},
+	{Name: "../../schema/inventory.graphqls", Input: `# Stock levels for staff (READ_INVENTORY): Shopify's InventoryLevel, where Emporium's inventory item is
+# the variant. Changes go through inventorySetQuantities / inventoryAdjustQuantities (admin_catalog).
+
+"A tracked variant's stock at one location."
+type InventoryLevel {
+  id: ID!
+  variant: ProductVariant!
+  location: Location!
+  available: Int!
+  "Staff are emailed when an order or adjustment takes available from above it to at or below it."
+  lowStockThreshold: Int
+  updatedAt: DateTime!
+}
+
+type InventoryLevelConnection {
+  edges: [InventoryLevelEdge!]!
+  nodes: [InventoryLevel!]!
+  pageInfo: PageInfo!
+}
+
+type InventoryLevelEdge {
+  cursor: String!
+  node: InventoryLevel!
+}
+
+extend type Query {
+  """
+  Stock levels of tracked variants by ID; query keeps those whose SKU or product title contains it, variantId
+  those of one variant.
+  """
+  inventoryLevels(first: Int, after: String, last: Int, before: String, reverse: Boolean = false, query: String, variantId: ID): InventoryLevelConnection!
+    @hasPermission(permissions: [READ_INVENTORY])
+  """
+  Low stock levels of tracked variants of unarchived products at active locations, lowest first (at most
+  100): at or below threshold when given, else at or below each level's own lowStockThreshold.
+  """
+  inventoryLowStock(threshold: Int, first: Int = 10): [InventoryLevel!]! @hasPermission(permissions: [READ_INVENTORY])
 }
 `, BuiltIn: false},
 	{Name: "../../schema/invoices.graphqls", Input: `"An issued invoice or credit note: immutable, numbered without gaps per kind and year (INV-2026-000001, CN-2026-000001)."
@@ -13929,6 +14395,46 @@ func (ec *executionContext) childFields_InventoryAdjustmentEdge(ctx context.Cont
 	return nil, fmt.Errorf("no field named %q was found under type InventoryAdjustmentEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_InventoryLevel(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_InventoryLevel_id(ctx, field)
+	case "variant":
+		return ec.fieldContext_InventoryLevel_variant(ctx, field)
+	case "location":
+		return ec.fieldContext_InventoryLevel_location(ctx, field)
+	case "available":
+		return ec.fieldContext_InventoryLevel_available(ctx, field)
+	case "lowStockThreshold":
+		return ec.fieldContext_InventoryLevel_lowStockThreshold(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_InventoryLevel_updatedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type InventoryLevel", field.Name)
+}
+
+func (ec *executionContext) childFields_InventoryLevelConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_InventoryLevelConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_InventoryLevelConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_InventoryLevelConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type InventoryLevelConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_InventoryLevelEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_InventoryLevelEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_InventoryLevelEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type InventoryLevelEdge", field.Name)
+}
+
 func (ec *executionContext) childFields_InventoryLowStockThresholdSetPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "inventoryLevel":
@@ -14195,6 +14701,18 @@ func (ec *executionContext) childFields_Menu(ctx context.Context, field graphql.
 	return nil, fmt.Errorf("no field named %q was found under type Menu", field.Name)
 }
 
+func (ec *executionContext) childFields_MenuConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_MenuConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_MenuConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_MenuConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MenuConnection", field.Name)
+}
+
 func (ec *executionContext) childFields_MenuCreatePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "menu":
@@ -14213,6 +14731,16 @@ func (ec *executionContext) childFields_MenuDeletePayload(ctx context.Context, f
 		return ec.fieldContext_MenuDeletePayload_userErrors(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type MenuDeletePayload", field.Name)
+}
+
+func (ec *executionContext) childFields_MenuEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_MenuEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_MenuEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MenuEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_MenuItem(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -14529,6 +15057,10 @@ func (ec *executionContext) childFields_Page(ctx context.Context, field graphql.
 		return ec.fieldContext_Page_createdAt(ctx, field)
 	case "updatedAt":
 		return ec.fieldContext_Page_updatedAt(ctx, field)
+	case "isPublished":
+		return ec.fieldContext_Page_isPublished(ctx, field)
+	case "publishedAt":
+		return ec.fieldContext_Page_publishedAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Page", field.Name)
 }
@@ -14979,6 +15511,64 @@ func (ec *executionContext) childFields_SEO(ctx context.Context, field graphql.C
 		return ec.fieldContext_SEO_description(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type SEO", field.Name)
+}
+
+func (ec *executionContext) childFields_SalesBucket(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "start":
+		return ec.fieldContext_SalesBucket_start(ctx, field)
+	case "orderCount":
+		return ec.fieldContext_SalesBucket_orderCount(ctx, field)
+	case "totals":
+		return ec.fieldContext_SalesBucket_totals(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SalesBucket", field.Name)
+}
+
+func (ec *executionContext) childFields_SalesSummary(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "from":
+		return ec.fieldContext_SalesSummary_from(ctx, field)
+	case "to":
+		return ec.fieldContext_SalesSummary_to(ctx, field)
+	case "interval":
+		return ec.fieldContext_SalesSummary_interval(ctx, field)
+	case "totals":
+		return ec.fieldContext_SalesSummary_totals(ctx, field)
+	case "buckets":
+		return ec.fieldContext_SalesSummary_buckets(ctx, field)
+	case "topProducts":
+		return ec.fieldContext_SalesSummary_topProducts(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SalesSummary", field.Name)
+}
+
+func (ec *executionContext) childFields_SalesTopProduct(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "product":
+		return ec.fieldContext_SalesTopProduct_product(ctx, field)
+	case "title":
+		return ec.fieldContext_SalesTopProduct_title(ctx, field)
+	case "unitsSold":
+		return ec.fieldContext_SalesTopProduct_unitsSold(ctx, field)
+	case "sales":
+		return ec.fieldContext_SalesTopProduct_sales(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SalesTopProduct", field.Name)
+}
+
+func (ec *executionContext) childFields_SalesTotal(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "currencyCode":
+		return ec.fieldContext_SalesTotal_currencyCode(ctx, field)
+	case "grossSales":
+		return ec.fieldContext_SalesTotal_grossSales(ctx, field)
+	case "orderCount":
+		return ec.fieldContext_SalesTotal_orderCount(ctx, field)
+	case "averageOrderValue":
+		return ec.fieldContext_SalesTotal_averageOrderValue(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SalesTotal", field.Name)
 }
 
 func (ec *executionContext) childFields_SelectedOption(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -18773,6 +19363,90 @@ func (ec *executionContext) field_Query_inventoryAdjustments_args(ctx context.Co
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_inventoryLevels_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "reverse",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reverse"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "query",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["query"] = arg5
+	arg6, err := graphql.ProcessArgField(ctx, rawArgs, "variantId",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["variantId"] = arg6
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_inventoryLowStock_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "threshold",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["threshold"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_invoices_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -18936,6 +19610,52 @@ func (ec *executionContext) field_Query_menu_args(ctx context.Context, rawArgs m
 		return nil, err
 	}
 	args["handle"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_menus_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "reverse",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reverse"] = arg4
 	return args, nil
 }
 
@@ -19280,6 +20000,44 @@ func (ec *executionContext) field_Query_products_args(ctx context.Context, rawAr
 		return nil, err
 	}
 	args["query"] = arg6
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_salesSummary_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "from",
+		func(ctx context.Context, v any) (time.Time, error) {
+			return ec.unmarshalNDateTime2timeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["from"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "to",
+		func(ctx context.Context, v any) (time.Time, error) {
+			return ec.unmarshalNDateTime2timeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["to"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "interval",
+		func(ctx context.Context, v any) (*model.SalesInterval, error) {
+			return ec.unmarshalOSalesInterval2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐSalesInterval(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["interval"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "topProducts",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["topProducts"] = arg3
 	return args, nil
 }
 
@@ -30247,6 +31005,313 @@ func (ec *executionContext) fieldContext_InventoryAdjustmentEdge_node(_ context.
 	return fc, nil
 }
 
+func (ec *executionContext) _InventoryLevel_id(ctx context.Context, field graphql.CollectedField, obj *ent.InventoryLevel) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InventoryLevel_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.InventoryLevel().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InventoryLevel_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InventoryLevel", field, true, true, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _InventoryLevel_variant(ctx context.Context, field graphql.CollectedField, obj *ent.InventoryLevel) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InventoryLevel_variant(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.InventoryLevel().Variant(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.ProductVariant) graphql.Marshaler {
+			return ec.marshalNProductVariant2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐProductVariant(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InventoryLevel_variant(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InventoryLevel",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProductVariant(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InventoryLevel_location(ctx context.Context, field graphql.CollectedField, obj *ent.InventoryLevel) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InventoryLevel_location(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.InventoryLevel().Location(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Location) graphql.Marshaler {
+			return ec.marshalNLocation2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐLocation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InventoryLevel_location(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InventoryLevel",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Location(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InventoryLevel_available(ctx context.Context, field graphql.CollectedField, obj *ent.InventoryLevel) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InventoryLevel_available(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Available, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InventoryLevel_available(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InventoryLevel", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _InventoryLevel_lowStockThreshold(ctx context.Context, field graphql.CollectedField, obj *ent.InventoryLevel) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InventoryLevel_lowStockThreshold(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LowStockThreshold, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_InventoryLevel_lowStockThreshold(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InventoryLevel", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _InventoryLevel_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.InventoryLevel) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InventoryLevel_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InventoryLevel_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InventoryLevel", field, false, false, errors.New("field of type DateTime does not have child fields"))
+}
+
+func (ec *executionContext) _InventoryLevelConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.InventoryLevelConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InventoryLevelConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.InventoryLevelEdge) graphql.Marshaler {
+			return ec.marshalNInventoryLevelEdge2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐInventoryLevelEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InventoryLevelConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InventoryLevelConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InventoryLevelEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InventoryLevelConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *model.InventoryLevelConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InventoryLevelConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.InventoryLevel) graphql.Marshaler {
+			return ec.marshalNInventoryLevel2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐInventoryLevelᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InventoryLevelConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InventoryLevelConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InventoryLevel(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InventoryLevelConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.InventoryLevelConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InventoryLevelConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InventoryLevelConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InventoryLevelConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InventoryLevelEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.InventoryLevelEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InventoryLevelEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InventoryLevelEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InventoryLevelEdge", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _InventoryLevelEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.InventoryLevelEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InventoryLevelEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.InventoryLevel) graphql.Marshaler {
+			return ec.marshalNInventoryLevel2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐInventoryLevel(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InventoryLevelEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InventoryLevelEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InventoryLevel(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _InventoryLowStockThresholdSetPayload_inventoryLevel(ctx context.Context, field graphql.CollectedField, obj *model.InventoryLowStockThresholdSetPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -32328,6 +33393,102 @@ func (ec *executionContext) fieldContext_Menu_itemsCount(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("Menu", field, true, true, errors.New("field of type Int does not have child fields"))
 }
 
+func (ec *executionContext) _MenuConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.MenuConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MenuConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.MenuEdge) graphql.Marshaler {
+			return ec.marshalNMenuEdge2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐMenuEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MenuConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MenuConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MenuEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MenuConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *model.MenuConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MenuConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Menu) graphql.Marshaler {
+			return ec.marshalNMenu2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐMenuᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MenuConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MenuConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Menu(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MenuConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.MenuConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MenuConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MenuConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MenuConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _MenuCreatePayload_menu(ctx context.Context, field graphql.CollectedField, obj *model.MenuCreatePayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -32442,6 +33603,61 @@ func (ec *executionContext) fieldContext_MenuDeletePayload_userErrors(_ context.
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MenuEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.MenuEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MenuEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MenuEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MenuEdge", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _MenuEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.MenuEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MenuEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Menu) graphql.Marshaler {
+			return ec.marshalNMenu2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐMenu(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MenuEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MenuEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Menu(ctx, field)
 		},
 	}
 	return fc, nil
@@ -40575,6 +41791,88 @@ func (ec *executionContext) fieldContext_Page_updatedAt(_ context.Context, field
 	return graphql.NewScalarFieldContext("Page", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
+func (ec *executionContext) _Page_isPublished(ctx context.Context, field graphql.CollectedField, obj *ent.Page) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Page_isPublished(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Page().IsPublished(ctx, obj)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permissions, err := ec.unmarshalNPermission2ᚕstringᚄ(ctx, []any{"MANAGE_CONTENT"})
+				if err != nil {
+					var zeroVal bool
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal bool
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, obj, directive0, permissions)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Page_isPublished(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Page", field, true, true, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _Page_publishedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Page) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Page_publishedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PublishedAt, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permissions, err := ec.unmarshalNPermission2ᚕstringᚄ(ctx, []any{"MANAGE_CONTENT"})
+				if err != nil {
+					var zeroVal *time.Time
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *time.Time
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, obj, directive0, permissions)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Page_publishedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Page", field, false, false, errors.New("field of type DateTime does not have child fields"))
+}
+
 func (ec *executionContext) _PageConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.PageConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -44531,6 +45829,68 @@ func (ec *executionContext) fieldContext_Query_inventoryAdjustments(ctx context.
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_salesSummary(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_salesSummary(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().SalesSummary(ctx, fc.Args["from"].(time.Time), fc.Args["to"].(time.Time), fc.Args["interval"].(*model.SalesInterval), fc.Args["topProducts"].(*int))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permissions, err := ec.unmarshalNPermission2ᚕstringᚄ(ctx, []any{"READ_ORDERS"})
+				if err != nil {
+					var zeroVal *model.SalesSummary
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *model.SalesSummary
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, permissions)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SalesSummary) graphql.Marshaler {
+			return ec.marshalNSalesSummary2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐSalesSummary(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_salesSummary(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SalesSummary(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_salesSummary_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_cart(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -45103,6 +46463,68 @@ func (ec *executionContext) fieldContext_Query_pages(ctx context.Context, field 
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_menus(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_menus(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Menus(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["reverse"].(*bool))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permissions, err := ec.unmarshalNPermission2ᚕstringᚄ(ctx, []any{"MANAGE_CONTENT"})
+				if err != nil {
+					var zeroVal *model.MenuConnection
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *model.MenuConnection
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, permissions)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.MenuConnection) graphql.Marshaler {
+			return ec.marshalNMenuConnection2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐMenuConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_menus(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MenuConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_menus_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_customer(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -45203,6 +46625,130 @@ func (ec *executionContext) fieldContext_Query_discounts(ctx context.Context, fi
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_discounts_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_inventoryLevels(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_inventoryLevels(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().InventoryLevels(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["reverse"].(*bool), fc.Args["query"].(*string), fc.Args["variantId"].(*string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permissions, err := ec.unmarshalNPermission2ᚕstringᚄ(ctx, []any{"READ_INVENTORY"})
+				if err != nil {
+					var zeroVal *model.InventoryLevelConnection
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *model.InventoryLevelConnection
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, permissions)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.InventoryLevelConnection) graphql.Marshaler {
+			return ec.marshalNInventoryLevelConnection2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐInventoryLevelConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_inventoryLevels(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InventoryLevelConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_inventoryLevels_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_inventoryLowStock(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_inventoryLowStock(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().InventoryLowStock(ctx, fc.Args["threshold"].(*int), fc.Args["first"].(*int))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permissions, err := ec.unmarshalNPermission2ᚕstringᚄ(ctx, []any{"READ_INVENTORY"})
+				if err != nil {
+					var zeroVal []*ent.InventoryLevel
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal []*ent.InventoryLevel
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, permissions)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.InventoryLevel) graphql.Marshaler {
+			return ec.marshalNInventoryLevel2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐInventoryLevelᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_inventoryLowStock(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InventoryLevel(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_inventoryLowStock_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -46466,6 +48012,469 @@ func (ec *executionContext) _SEO_description(ctx context.Context, field graphql.
 }
 func (ec *executionContext) fieldContext_SEO_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SEO", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _SalesBucket_start(ctx context.Context, field graphql.CollectedField, obj *model.SalesBucket) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SalesBucket_start(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Start, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SalesBucket_start(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SalesBucket", field, false, false, errors.New("field of type DateTime does not have child fields"))
+}
+
+func (ec *executionContext) _SalesBucket_orderCount(ctx context.Context, field graphql.CollectedField, obj *model.SalesBucket) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SalesBucket_orderCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OrderCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SalesBucket_orderCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SalesBucket", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _SalesBucket_totals(ctx context.Context, field graphql.CollectedField, obj *model.SalesBucket) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SalesBucket_totals(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Totals, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.SalesTotal) graphql.Marshaler {
+			return ec.marshalNSalesTotal2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐSalesTotalᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SalesBucket_totals(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SalesBucket",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SalesTotal(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SalesSummary_from(ctx context.Context, field graphql.CollectedField, obj *model.SalesSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SalesSummary_from(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.From, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SalesSummary_from(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SalesSummary", field, false, false, errors.New("field of type DateTime does not have child fields"))
+}
+
+func (ec *executionContext) _SalesSummary_to(ctx context.Context, field graphql.CollectedField, obj *model.SalesSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SalesSummary_to(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.To, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SalesSummary_to(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SalesSummary", field, false, false, errors.New("field of type DateTime does not have child fields"))
+}
+
+func (ec *executionContext) _SalesSummary_interval(ctx context.Context, field graphql.CollectedField, obj *model.SalesSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SalesSummary_interval(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Interval, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.SalesInterval) graphql.Marshaler {
+			return ec.marshalNSalesInterval2githubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐSalesInterval(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SalesSummary_interval(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SalesSummary", field, false, false, errors.New("field of type SalesInterval does not have child fields"))
+}
+
+func (ec *executionContext) _SalesSummary_totals(ctx context.Context, field graphql.CollectedField, obj *model.SalesSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SalesSummary_totals(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Totals, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.SalesTotal) graphql.Marshaler {
+			return ec.marshalNSalesTotal2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐSalesTotalᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SalesSummary_totals(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SalesSummary",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SalesTotal(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SalesSummary_buckets(ctx context.Context, field graphql.CollectedField, obj *model.SalesSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SalesSummary_buckets(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Buckets, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.SalesBucket) graphql.Marshaler {
+			return ec.marshalNSalesBucket2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐSalesBucketᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SalesSummary_buckets(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SalesSummary",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SalesBucket(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SalesSummary_topProducts(ctx context.Context, field graphql.CollectedField, obj *model.SalesSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SalesSummary_topProducts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TopProducts, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.SalesTopProduct) graphql.Marshaler {
+			return ec.marshalNSalesTopProduct2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐSalesTopProductᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SalesSummary_topProducts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SalesSummary",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SalesTopProduct(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SalesTopProduct_product(ctx context.Context, field graphql.CollectedField, obj *model.SalesTopProduct) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SalesTopProduct_product(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Product, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Product) graphql.Marshaler {
+			return ec.marshalOProduct2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐProduct(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SalesTopProduct_product(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SalesTopProduct",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Product(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SalesTopProduct_title(ctx context.Context, field graphql.CollectedField, obj *model.SalesTopProduct) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SalesTopProduct_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SalesTopProduct_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SalesTopProduct", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _SalesTopProduct_unitsSold(ctx context.Context, field graphql.CollectedField, obj *model.SalesTopProduct) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SalesTopProduct_unitsSold(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UnitsSold, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SalesTopProduct_unitsSold(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SalesTopProduct", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _SalesTopProduct_sales(ctx context.Context, field graphql.CollectedField, obj *model.SalesTopProduct) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SalesTopProduct_sales(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Sales, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.SalesTotal) graphql.Marshaler {
+			return ec.marshalNSalesTotal2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐSalesTotalᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SalesTopProduct_sales(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SalesTopProduct",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SalesTotal(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SalesTotal_currencyCode(ctx context.Context, field graphql.CollectedField, obj *model.SalesTotal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SalesTotal_currencyCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CurrencyCode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNCurrencyCode2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SalesTotal_currencyCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SalesTotal", field, false, false, errors.New("field of type CurrencyCode does not have child fields"))
+}
+
+func (ec *executionContext) _SalesTotal_grossSales(ctx context.Context, field graphql.CollectedField, obj *model.SalesTotal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SalesTotal_grossSales(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.GrossSales, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *money.Money) graphql.Marshaler {
+			return ec.marshalNMoneyV22ᚖgithubᚗcomᚋemporiumᚋemporiumᚋmoneyᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SalesTotal_grossSales(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SalesTotal",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MoneyV2(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SalesTotal_orderCount(ctx context.Context, field graphql.CollectedField, obj *model.SalesTotal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SalesTotal_orderCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OrderCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SalesTotal_orderCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SalesTotal", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _SalesTotal_averageOrderValue(ctx context.Context, field graphql.CollectedField, obj *model.SalesTotal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SalesTotal_averageOrderValue(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AverageOrderValue, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *money.Money) graphql.Marshaler {
+			return ec.marshalNMoneyV22ᚖgithubᚗcomᚋemporiumᚋemporiumᚋmoneyᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SalesTotal_averageOrderValue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SalesTotal",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MoneyV2(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _SelectedOption_name(ctx context.Context, field graphql.CollectedField, obj *schema.SelectedOption) (ret graphql.Marshaler) {
@@ -63842,6 +65851,259 @@ func (ec *executionContext) _InventoryAdjustmentEdge(ctx context.Context, sel as
 	return out
 }
 
+var inventoryLevelImplementors = []string{"InventoryLevel"}
+
+func (ec *executionContext) _InventoryLevel(ctx context.Context, sel ast.SelectionSet, obj *ent.InventoryLevel) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, inventoryLevelImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("InventoryLevel")
+		case "id":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._InventoryLevel_id(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "variant":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._InventoryLevel_variant(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "location":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._InventoryLevel_location(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "available":
+			out.Values[i] = ec._InventoryLevel_available(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "lowStockThreshold":
+			out.Values[i] = ec._InventoryLevel_lowStockThreshold(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._InventoryLevel_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var inventoryLevelConnectionImplementors = []string{"InventoryLevelConnection"}
+
+func (ec *executionContext) _InventoryLevelConnection(ctx context.Context, sel ast.SelectionSet, obj *model.InventoryLevelConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, inventoryLevelConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("InventoryLevelConnection")
+		case "edges":
+			out.Values[i] = ec._InventoryLevelConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "nodes":
+			out.Values[i] = ec._InventoryLevelConnection_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._InventoryLevelConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var inventoryLevelEdgeImplementors = []string{"InventoryLevelEdge"}
+
+func (ec *executionContext) _InventoryLevelEdge(ctx context.Context, sel ast.SelectionSet, obj *model.InventoryLevelEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, inventoryLevelEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("InventoryLevelEdge")
+		case "cursor":
+			out.Values[i] = ec._InventoryLevelEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._InventoryLevelEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var inventoryLowStockThresholdSetPayloadImplementors = []string{"InventoryLowStockThresholdSetPayload"}
 
 func (ec *executionContext) _InventoryLowStockThresholdSetPayload(ctx context.Context, sel ast.SelectionSet, obj *model.InventoryLowStockThresholdSetPayload) graphql.Marshaler {
@@ -65293,6 +67555,54 @@ func (ec *executionContext) _Menu(ctx context.Context, sel ast.SelectionSet, obj
 	return out
 }
 
+var menuConnectionImplementors = []string{"MenuConnection"}
+
+func (ec *executionContext) _MenuConnection(ctx context.Context, sel ast.SelectionSet, obj *model.MenuConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, menuConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MenuConnection")
+		case "edges":
+			out.Values[i] = ec._MenuConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "nodes":
+			out.Values[i] = ec._MenuConnection_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._MenuConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var menuCreatePayloadImplementors = []string{"MenuCreatePayload"}
 
 func (ec *executionContext) _MenuCreatePayload(ctx context.Context, sel ast.SelectionSet, obj *model.MenuCreatePayload) graphql.Marshaler {
@@ -65355,6 +67665,49 @@ func (ec *executionContext) _MenuDeletePayload(ctx context.Context, sel ast.Sele
 			}
 		case "userErrors":
 			out.Values[i] = ec._MenuDeletePayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var menuEdgeImplementors = []string{"MenuEdge"}
+
+func (ec *executionContext) _MenuEdge(ctx context.Context, sel ast.SelectionSet, obj *model.MenuEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, menuEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MenuEdge")
+		case "cursor":
+			out.Values[i] = ec._MenuEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._MenuEdge_node(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -68911,6 +71264,49 @@ func (ec *executionContext) _Page(ctx context.Context, sel ast.SelectionSet, obj
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "isPublished":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Page_isPublished(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "publishedAt":
+			out.Values[i] = ec._Page_publishedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -71674,6 +74070,28 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "salesSummary":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_salesSummary(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
 		case "cart":
 			field := field
 
@@ -71960,6 +74378,28 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "menus":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_menus(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
 		case "customer":
 			field := field
 
@@ -71992,6 +74432,50 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 					}
 				}()
 				res = ec._Query_discounts(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "inventoryLevels":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_inventoryLevels(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "inventoryLowStock":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_inventoryLowStock(ctx, field)
 				if res == graphql.Null {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
@@ -72663,6 +75147,223 @@ func (ec *executionContext) _SEO(ctx context.Context, sel ast.SelectionSet, obj 
 		case "description":
 			out.Values[i] = ec._SEO_description(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var salesBucketImplementors = []string{"SalesBucket"}
+
+func (ec *executionContext) _SalesBucket(ctx context.Context, sel ast.SelectionSet, obj *model.SalesBucket) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, salesBucketImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SalesBucket")
+		case "start":
+			out.Values[i] = ec._SalesBucket_start(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "orderCount":
+			out.Values[i] = ec._SalesBucket_orderCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totals":
+			out.Values[i] = ec._SalesBucket_totals(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var salesSummaryImplementors = []string{"SalesSummary"}
+
+func (ec *executionContext) _SalesSummary(ctx context.Context, sel ast.SelectionSet, obj *model.SalesSummary) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, salesSummaryImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SalesSummary")
+		case "from":
+			out.Values[i] = ec._SalesSummary_from(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "to":
+			out.Values[i] = ec._SalesSummary_to(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "interval":
+			out.Values[i] = ec._SalesSummary_interval(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totals":
+			out.Values[i] = ec._SalesSummary_totals(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "buckets":
+			out.Values[i] = ec._SalesSummary_buckets(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "topProducts":
+			out.Values[i] = ec._SalesSummary_topProducts(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var salesTopProductImplementors = []string{"SalesTopProduct"}
+
+func (ec *executionContext) _SalesTopProduct(ctx context.Context, sel ast.SelectionSet, obj *model.SalesTopProduct) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, salesTopProductImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SalesTopProduct")
+		case "product":
+			out.Values[i] = ec._SalesTopProduct_product(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "title":
+			out.Values[i] = ec._SalesTopProduct_title(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "unitsSold":
+			out.Values[i] = ec._SalesTopProduct_unitsSold(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "sales":
+			out.Values[i] = ec._SalesTopProduct_sales(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var salesTotalImplementors = []string{"SalesTotal"}
+
+func (ec *executionContext) _SalesTotal(ctx context.Context, sel ast.SelectionSet, obj *model.SalesTotal) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, salesTotalImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SalesTotal")
+		case "currencyCode":
+			out.Values[i] = ec._SalesTotal_currencyCode(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "grossSales":
+			out.Values[i] = ec._SalesTotal_grossSales(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "orderCount":
+			out.Values[i] = ec._SalesTotal_orderCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "averageOrderValue":
+			out.Values[i] = ec._SalesTotal_averageOrderValue(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		default:
@@ -78448,6 +81149,68 @@ func (ec *executionContext) unmarshalNInventoryChangeInput2ᚖgithubᚗcomᚋemp
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNInventoryLevel2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐInventoryLevelᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.InventoryLevel) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNInventoryLevel2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐInventoryLevel(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNInventoryLevel2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐInventoryLevel(ctx context.Context, sel ast.SelectionSet, v *ent.InventoryLevel) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._InventoryLevel(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNInventoryLevelConnection2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐInventoryLevelConnection(ctx context.Context, sel ast.SelectionSet, v *model.InventoryLevelConnection) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._InventoryLevelConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNInventoryLevelEdge2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐInventoryLevelEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.InventoryLevelEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNInventoryLevelEdge2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐInventoryLevelEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNInventoryLevelEdge2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐInventoryLevelEdge(ctx context.Context, sel ast.SelectionSet, v *model.InventoryLevelEdge) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._InventoryLevelEdge(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNInventoryLevelInput2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐInventoryLevelInput(ctx context.Context, v any) (*model.InventoryLevelInput, error) {
 	res, err := ec.unmarshalInputInventoryLevelInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
@@ -78779,6 +81542,68 @@ func (ec *executionContext) marshalNMediaImage2ᚖgithubᚗcomᚋemporiumᚋempo
 		return graphql.Null
 	}
 	return ec._MediaImage(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNMenu2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐMenuᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Menu) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNMenu2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐMenu(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNMenu2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐMenu(ctx context.Context, sel ast.SelectionSet, v *ent.Menu) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._Menu(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNMenuConnection2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐMenuConnection(ctx context.Context, sel ast.SelectionSet, v *model.MenuConnection) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._MenuConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNMenuEdge2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐMenuEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.MenuEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNMenuEdge2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐMenuEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNMenuEdge2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐMenuEdge(ctx context.Context, sel ast.SelectionSet, v *model.MenuEdge) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._MenuEdge(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNMenuItem2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐMenuItemᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.MenuItem) graphql.Marshaler {
@@ -79672,6 +82497,104 @@ func (ec *executionContext) marshalNSEO2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋ
 		return graphql.Null
 	}
 	return ec._SEO(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNSalesBucket2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐSalesBucketᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.SalesBucket) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSalesBucket2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐSalesBucket(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNSalesBucket2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐSalesBucket(ctx context.Context, sel ast.SelectionSet, v *model.SalesBucket) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._SalesBucket(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNSalesInterval2githubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐSalesInterval(ctx context.Context, v any) (model.SalesInterval, error) {
+	var res model.SalesInterval
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSalesInterval2githubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐSalesInterval(ctx context.Context, sel ast.SelectionSet, v model.SalesInterval) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNSalesSummary2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐSalesSummary(ctx context.Context, sel ast.SelectionSet, v *model.SalesSummary) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._SalesSummary(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNSalesTopProduct2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐSalesTopProductᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.SalesTopProduct) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSalesTopProduct2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐSalesTopProduct(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNSalesTopProduct2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐSalesTopProduct(ctx context.Context, sel ast.SelectionSet, v *model.SalesTopProduct) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._SalesTopProduct(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNSalesTotal2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐSalesTotalᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.SalesTotal) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSalesTotal2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐSalesTotal(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNSalesTotal2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐSalesTotal(ctx context.Context, sel ast.SelectionSet, v *model.SalesTotal) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._SalesTotal(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNSelectedOption2githubᚗcomᚋemporiumᚋemporiumᚋentᚋschemaᚐSelectedOption(ctx context.Context, sel ast.SelectionSet, v schema.SelectedOption) graphql.Marshaler {
@@ -82453,6 +85376,22 @@ func (ec *executionContext) unmarshalOSEOInput2ᚖgithubᚗcomᚋemporiumᚋempo
 	}
 	res, err := ec.unmarshalInputSEOInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOSalesInterval2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐSalesInterval(ctx context.Context, v any) (*model.SalesInterval, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.SalesInterval)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOSalesInterval2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐSalesInterval(ctx context.Context, sel ast.SelectionSet, v *model.SalesInterval) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
 }
 
 func (ec *executionContext) unmarshalOSelectedOptionInput2ᚕᚖgithubᚗcomᚋemporiumᚋemporiumᚋgraphᚋmodelᚐSelectedOptionInputᚄ(ctx context.Context, v any) ([]*model.SelectedOptionInput, error) {

@@ -844,6 +844,17 @@ type InventoryChangeInput struct {
 	Delta           int    `json:"delta"`
 }
 
+type InventoryLevelConnection struct {
+	Edges    []*InventoryLevelEdge `json:"edges"`
+	Nodes    []*ent.InventoryLevel `json:"nodes"`
+	PageInfo *PageInfo             `json:"pageInfo"`
+}
+
+type InventoryLevelEdge struct {
+	Cursor string              `json:"cursor"`
+	Node   *ent.InventoryLevel `json:"node"`
+}
+
 type InventoryLevelInput struct {
 	LocationID        string `json:"locationId"`
 	AvailableQuantity int    `json:"availableQuantity"`
@@ -986,6 +997,12 @@ type MediaImage struct {
 	FileStatus FileStatus `json:"fileStatus"`
 }
 
+type MenuConnection struct {
+	Edges    []*MenuEdge `json:"edges"`
+	Nodes    []*ent.Menu `json:"nodes"`
+	PageInfo *PageInfo   `json:"pageInfo"`
+}
+
 type MenuCreatePayload struct {
 	Menu       *ent.Menu    `json:"menu,omitempty"`
 	UserErrors []*UserError `json:"userErrors"`
@@ -994,6 +1011,11 @@ type MenuCreatePayload struct {
 type MenuDeletePayload struct {
 	DeletedMenuID *string      `json:"deletedMenuId,omitempty"`
 	UserErrors    []*UserError `json:"userErrors"`
+}
+
+type MenuEdge struct {
+	Cursor string    `json:"cursor"`
+	Node   *ent.Menu `json:"node"`
 }
 
 type MenuItemCreateInput struct {
@@ -1369,6 +1391,48 @@ type Seo struct {
 type SEOInput struct {
 	Title       *string `json:"title,omitempty"`
 	Description *string `json:"description,omitempty"`
+}
+
+// One UTC day of a sales summary; only its part inside [from, to) counts.
+type SalesBucket struct {
+	// Midnight UTC of the day.
+	Start      time.Time `json:"start"`
+	OrderCount int       `json:"orderCount"`
+	// One per currency sold that day; empty on a day without sales.
+	Totals []*SalesTotal `json:"totals"`
+}
+
+type SalesSummary struct {
+	From     time.Time     `json:"from"`
+	To       time.Time     `json:"to"`
+	Interval SalesInterval `json:"interval"`
+	// Per currency, largest gross sales first.
+	Totals []*SalesTotal `json:"totals"`
+	// Every day from from's to the one before to, in order, days without sales included.
+	Buckets []*SalesBucket `json:"buckets"`
+	// Most units sold first, ties by product ID.
+	TopProducts []*SalesTopProduct `json:"topProducts"`
+}
+
+// A product among those that sold the most units in the period.
+type SalesTopProduct struct {
+	// Null when the product has been deleted since.
+	Product *ent.Product `json:"product,omitempty"`
+	// The title on its order lines, which outlives renames and deletion.
+	Title     string `json:"title"`
+	UnitsSold int    `json:"unitsSold"`
+	// Its lines' totals per currency; orderCount counts the orders that had it.
+	Sales []*SalesTotal `json:"sales"`
+}
+
+// The sales of one currency: amounts are never added across currencies.
+type SalesTotal struct {
+	CurrencyCode string `json:"currencyCode"`
+	// The totals of the orders placed, not voided; refunds are not subtracted.
+	GrossSales *money.Money `json:"grossSales"`
+	OrderCount int          `json:"orderCount"`
+	// grossSales / orderCount, rounded half away from zero to a minor unit; zero without orders.
+	AverageOrderValue *money.Money `json:"averageOrderValue"`
 }
 
 type SelectedOptionInput struct {
@@ -2579,6 +2643,60 @@ func (e *ProductVariantSortKeys) UnmarshalJSON(b []byte) error {
 }
 
 func (e ProductVariantSortKeys) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+type SalesInterval string
+
+const (
+	// One bucket per UTC day.
+	SalesIntervalDay SalesInterval = "DAY"
+)
+
+var AllSalesInterval = []SalesInterval{
+	SalesIntervalDay,
+}
+
+func (e SalesInterval) IsValid() bool {
+	switch e {
+	case SalesIntervalDay:
+		return true
+	}
+	return false
+}
+
+func (e SalesInterval) String() string {
+	return string(e)
+}
+
+func (e *SalesInterval) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = SalesInterval(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid SalesInterval", str)
+	}
+	return nil
+}
+
+func (e SalesInterval) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *SalesInterval) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e SalesInterval) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil
