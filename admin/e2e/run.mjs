@@ -7,9 +7,10 @@
 // With SCREENSHOTS=<directory> it also saves a picture of each screen there.
 import { browser, figures } from './lib.mjs';
 import * as basics from './flows/basics.mjs';
+import * as settings from './flows/settings.mjs';
 
 // flows run in order; a flow signs in as whom it needs and fails the run by throwing.
-const flows = [basics.owner, basics.reader];
+const flows = [basics.owner, basics.reader, settings.owner, settings.phone];
 
 try {
   for (const flow of flows) await flow();

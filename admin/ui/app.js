@@ -8,6 +8,8 @@ import { Home } from './screens/home.js';
 import { Products, Product } from './screens/products.js';
 import { Orders } from './screens/orders.js';
 import { Customers } from './screens/customers.js';
+import { Discounts, Discount } from './screens/discounts.js';
+import { Settings, SettingsSection, settingsPermissions } from './screens/settings.js';
 
 // The screens, each shown only to staff holding its permission (the server enforces it anyway):
 // #/<path> shows list, #/<path>/<id> shows detail.
@@ -15,6 +17,8 @@ const screens = [
   { path: 'products', title: 'Products', needs: 'READ_PRODUCTS', list: Products, detail: Product },
   { path: 'orders', title: 'Orders', needs: 'READ_ORDERS', list: Orders },
   { path: 'customers', title: 'Customers', needs: 'READ_CUSTOMERS', list: Customers },
+  { path: 'discounts', title: 'Discounts', needs: 'READ_DISCOUNTS', list: Discounts, detail: Discount },
+  { path: 'settings', title: 'Settings', needs: settingsPermissions, list: Settings, detail: SettingsSection },
 ];
 
 // useRoute follows the location's hash: #/products, #/products/<id>, #/orders, #/customers.
