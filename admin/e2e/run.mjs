@@ -10,7 +10,7 @@ import * as basics from './flows/basics.mjs';
 import * as settings from './flows/settings.mjs';
 
 // flows run in order; a flow signs in as whom it needs and fails the run by throwing.
-const flows = [basics.owner, basics.reader, settings.owner, settings.phone];
+const flows = [basics.owner, basics.reader, settings.owner, settings.reader, settings.phone];
 
 try {
   for (const flow of flows) await flow();

@@ -129,9 +129,42 @@ async function ownerSteps(x, page) {
   check(after.discountCodes.some((d) => d.code.toUpperCase() === 'E2ETEN' && d.applicable), `the code does not apply: ${JSON.stringify(coded.body)}`);
   check(Number(after.cost.totalAmount.amount) < before, `the code took nothing off: ${before} → ${after.cost.totalAmount.amount}`);
 
+  // The discount is edited, then deleted after a confirmation.
+  await page.getByLabel('Percent off').fill('15');
+  await page.getByRole('button', { name: 'Save discount' }).click();
+  await page.getByText('15 % off').waitFor();
+  await confirm(page, 'Delete discount', 'Yes, delete');
+  await page.getByRole('heading', { level: 1, name: 'Discounts' }).waitFor();
+  check(await page.getByRole('link', { name: 'E2E ten off' }).count() === 0, 'the deleted discount is still listed');
+
+  // Staff: a group, a member in it, deactivated after a confirmation.
+  await screen(page, 'settings: staff', '#/settings/staff', 'Staff and permission groups');
+  await page.getByLabel('Group name').fill('Support');
+  await page.getByRole('group', { name: 'Group permissions' }).getByLabel('Read customers').check();
+  await page.getByRole('button', { name: 'Create group' }).click();
+  await page.getByRole('cell', { name: 'Support', exact: true }).waitFor();
+  await page.getByLabel('Staff email').fill('support@example.com');
+  await page.getByLabel('Staff name').fill('Sam Support');
+  await page.getByLabel('First password').fill('support-password-1');
+  await page.getByRole('group', { name: 'Groups' }).getByLabel('Support').check();
+  await page.getByRole('button', { name: 'Add staff member' }).click();
+  await page.getByRole('cell', { name: 'support@example.com', exact: true }).waitFor();
+  await confirm(page, 'Deactivate support@example.com', 'Yes, deactivate');
+  await page.getByRole('button', { name: 'Reactivate support@example.com' }).waitFor();
+
+  // The shop's name is saved through shopUpdate.
+  await screen(page, 'settings: shop', '#/settings/shop', 'Shop and payments');
+  const name = await page.getByLabel('Name', { exact: true }).inputValue();
+  await page.getByLabel('Name', { exact: true }).fill(`${name} (e2e)`);
+  await page.getByRole('button', { name: 'Save shop' }).click();
+  await page.getByRole('status').filter({ hasText: 'Shop saved.' }).waitFor();
+  const shop = await api('{ shop { name } }');
+  check(shop.body.data.shop.name === `${name} (e2e)`, `the shop's name is ${shop.body.data.shop.name}`);
+
   // The audit log names each change, and its filter narrows to one action.
   await screen(page, 'settings: audit log', '#/settings/audit', 'Audit log');
-  for (const action of ['taxRateCreate', 'shippingZoneCreate', 'apiKeyCreate', 'apiKeyRevoke', 'discountCreate']) {
+  for (const action of ['taxRateCreate', 'shippingZoneCreate', 'apiKeyCreate', 'apiKeyRevoke', 'discountCreate', 'discountDelete',
+    'staffMemberUpdate', 'shopUpdate']) {
     await page.getByRole('cell', { name: action, exact: true }).first().waitFor();
   }
   await page.getByLabel('Action').fill('apiKeyRevoke');
@@ -139,6 +172,22 @@ async function ownerSteps(x, page) {
   await page.waitForFunction(() => [...document.querySelectorAll('tbody tr td:nth-child(3)')].every((td) => td.textContent === 'apiKeyRevoke'));
   check(await page.locator('tbody tr').count() === 1, 'the action filter did not narrow the log to one entry');
 
+  check(x.errors.length === 0, `console errors: ${x.errors.join(' | ')}`);
+  await x.close();
+}
+
+// A member who may only read orders sees neither settings nor discounts, even by URL.
+export async function reader() {
+  const x = await session({ width: 1280, height: 800 });
+  const { page } = x;
+  await signIn(page, process.env.READER_EMAIL, process.env.READER_PASSWORD);
+  const nav = page.getByRole('navigation', { name: 'Main' });
+  check(await nav.getByRole('link', { name: 'Settings' }).count() === 0, 'the reader sees Settings');
+  check(await nav.getByRole('link', { name: 'Discounts' }).count() === 0, 'the reader sees Discounts');
+  for (const hash of ['#/settings/api-keys', '#/discounts/new']) {
+    await page.evaluate((h) => { location.hash = h; }, hash);
+    await page.getByRole('heading', { level: 1, name: 'Not available' }).waitFor();
+  }
   check(x.errors.length === 0, `console errors: ${x.errors.join(' | ')}`);
   await x.close();
 }
