@@ -78,6 +78,19 @@ async function ownerSteps(x, page) {
     figures.webhook = 'subscribed';
   }
 
+  // A public address (never called: nothing deletes a collection here) is subscribed: its signing
+  // secret is shown, its deliveries open, and it is deleted after a confirmation.
+  await page.getByLabel('Topic').selectOption('COLLECTIONS_DELETE');
+  await page.getByLabel('Callback URL').fill('https://93.184.215.14/hooks');
+  await page.getByRole('button', { name: 'Create subscription' }).click();
+  await page.getByRole('status').filter({ hasText: 'Subscription created.' }).waitFor();
+  await page.getByRole('region', { name: 'Signing secret' }).waitFor();
+  await page.getByRole('button', { name: 'Deliveries of collections/delete to https://93.184.215.14/hooks' }).click();
+  await page.getByText('No delivery yet').waitFor();
+  await confirm(page, 'Delete collections/delete to https://93.184.215.14/hooks', 'Yes, delete');
+  await page.getByRole('status').filter({ hasText: 'Deleted the collections/delete subscription.' }).waitFor();
+  check(await page.getByRole('cell', { name: 'https://93.184.215.14/hooks' }).count() === 0, 'the deleted subscription is still listed');
+
   // API keys: the secret is shown once, works, is gone after leaving the screen, and stops working when
   // the key is revoked.
   await screen(page, 'settings: api keys', '#/settings/api-keys', 'API keys');

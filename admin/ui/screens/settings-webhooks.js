@@ -41,6 +41,8 @@ export function Webhooks() {
     }
   }
   const subs = data && data.webhookSubscriptions.nodes;
+  // A deleted subscription closes its deliveries.
+  const openSub = subs && subs.find((s) => s.id === open);
   return html`<h1>Webhooks</h1>
     ${error && html`<p class="error" role="alert">${error.message}</p>`}
     <${Notice} note=${list.note} />
@@ -58,7 +60,7 @@ export function Webhooks() {
       </table>
     </div>
     ${subs && subs.length === 0 && html`<p>No subscription yet.</p>`}
-    ${open && html`<${Deliveries} key=${open} subscription=${subs.find((s) => s.id === open)} />`}
+    ${openSub && html`<${Deliveries} key=${open} subscription=${openSub} />`}
     <h2 id="webhook-form">New subscription</h2>
     <form class="panel" aria-labelledby="webhook-form" onSubmit=${add}>
       <div class="row">
