@@ -248,6 +248,9 @@ export async function phone() {
   await page.getByRole('button', { name: 'Create API key' }).click();
   await page.getByRole('region', { name: 'Secret of Phone key' }).waitFor();
   await page.getByRole('button', { name: 'Revoke Phone key' }).click();
+  await page.keyboard.press('Escape');
+  await page.waitForFunction(() => document.activeElement && document.activeElement.getAttribute('aria-label') === 'Revoke Phone key');
+  await page.keyboard.press('Enter');
   await page.getByRole('button', { name: 'Cancel' }).click();
   check(await page.getByRole('button', { name: 'Revoke Phone key' }).count() === 1, 'cancelling the revocation lost the button');
   await screen(page, 'discounts (phone)', '#/discounts', 'Discounts');

@@ -39,19 +39,25 @@ export function Notice({ note }) {
 }
 
 // ConfirmButton asks before doing something that cannot be undone: the first press shows the question,
-// and focus moves to the button that confirms it.
+// and focus moves to the button that confirms it; Cancel (or Escape) puts focus back where it was.
 export function ConfirmButton({ label, name, question, onConfirm, disabled }) {
   const [asking, setAsking] = useState(false);
+  const [back, setBack] = useState(false);
   const yes = useRef(null);
-  useEffect(() => { if (asking && yes.current) yes.current.focus(); }, [asking]);
+  const trigger = useRef(null);
+  useEffect(() => {
+    if (asking && yes.current) yes.current.focus();
+    if (!asking && back && trigger.current) trigger.current.focus();
+  }, [asking]);
+  const cancel = () => { setBack(true); setAsking(false); };
   if (!asking) {
-    return html`<button type="button" class="danger" aria-label=${name || label} disabled=${disabled}
+    return html`<button type="button" class="danger" aria-label=${name || label} disabled=${disabled} ref=${trigger}
       onClick=${() => setAsking(true)}>${label}</button>`;
   }
-  return html`<span class="confirm" role="group" aria-label=${question}>
+  return html`<span class="confirm" role="group" aria-label=${question} onKeyDown=${(e) => e.key === 'Escape' && cancel()}>
     <span>${question}</span>
     <button type="button" class="danger" ref=${yes} onClick=${() => { setAsking(false); onConfirm(); }}>Yes, ${label.toLowerCase()}</button>
-    <button type="button" class="secondary" onClick=${() => setAsking(false)}>Cancel</button>
+    <button type="button" class="secondary" onClick=${cancel}>Cancel</button>
   </span>`;
 }
 
