@@ -46,6 +46,7 @@ import (
 	"github.com/emporium/emporium/ent/orderevent"
 	"github.com/emporium/emporium/ent/orderline"
 	"github.com/emporium/emporium/ent/page"
+	"github.com/emporium/emporium/ent/payout"
 	"github.com/emporium/emporium/ent/permissiongroup"
 	"github.com/emporium/emporium/ent/product"
 	"github.com/emporium/emporium/ent/productoption"
@@ -137,6 +138,8 @@ type Client struct {
 	OrderLine *OrderLineClient
 	// Page is the client for interacting with the Page builders.
 	Page *PageClient
+	// Payout is the client for interacting with the Payout builders.
+	Payout *PayoutClient
 	// PermissionGroup is the client for interacting with the PermissionGroup builders.
 	PermissionGroup *PermissionGroupClient
 	// Product is the client for interacting with the Product builders.
@@ -219,6 +222,7 @@ func (c *Client) init() {
 	c.OrderEvent = NewOrderEventClient(c.config)
 	c.OrderLine = NewOrderLineClient(c.config)
 	c.Page = NewPageClient(c.config)
+	c.Payout = NewPayoutClient(c.config)
 	c.PermissionGroup = NewPermissionGroupClient(c.config)
 	c.Product = NewProductClient(c.config)
 	c.ProductOption = NewProductOptionClient(c.config)
@@ -362,6 +366,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		OrderEvent:             NewOrderEventClient(cfg),
 		OrderLine:              NewOrderLineClient(cfg),
 		Page:                   NewPageClient(cfg),
+		Payout:                 NewPayoutClient(cfg),
 		PermissionGroup:        NewPermissionGroupClient(cfg),
 		Product:                NewProductClient(cfg),
 		ProductOption:          NewProductOptionClient(cfg),
@@ -432,6 +437,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		OrderEvent:             NewOrderEventClient(cfg),
 		OrderLine:              NewOrderLineClient(cfg),
 		Page:                   NewPageClient(cfg),
+		Payout:                 NewPayoutClient(cfg),
 		PermissionGroup:        NewPermissionGroupClient(cfg),
 		Product:                NewProductClient(cfg),
 		ProductOption:          NewProductOptionClient(cfg),
@@ -486,7 +492,7 @@ func (c *Client) Use(hooks ...Hook) {
 		c.CustomerAddress, c.Discount, c.DiscountUsage, c.Event, c.Fulfillment,
 		c.Image, c.InventoryAdjustment, c.InventoryLevel, c.Invoice, c.InvoiceCounter,
 		c.JournalEntry, c.JournalLine, c.Location, c.LoginThrottle, c.MediaObject,
-		c.Menu, c.MenuItem, c.Order, c.OrderEvent, c.OrderLine, c.Page,
+		c.Menu, c.MenuItem, c.Order, c.OrderEvent, c.OrderLine, c.Page, c.Payout,
 		c.PermissionGroup, c.Product, c.ProductOption, c.ProductTag, c.ProductVariant,
 		c.Refund, c.Session, c.ShippingRate, c.ShippingZone, c.Shop, c.SigningKey,
 		c.StaffMember, c.StagedUpload, c.StorefrontAccessToken, c.TaxRate,
@@ -506,7 +512,7 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 		c.CustomerAddress, c.Discount, c.DiscountUsage, c.Event, c.Fulfillment,
 		c.Image, c.InventoryAdjustment, c.InventoryLevel, c.Invoice, c.InvoiceCounter,
 		c.JournalEntry, c.JournalLine, c.Location, c.LoginThrottle, c.MediaObject,
-		c.Menu, c.MenuItem, c.Order, c.OrderEvent, c.OrderLine, c.Page,
+		c.Menu, c.MenuItem, c.Order, c.OrderEvent, c.OrderLine, c.Page, c.Payout,
 		c.PermissionGroup, c.Product, c.ProductOption, c.ProductTag, c.ProductVariant,
 		c.Refund, c.Session, c.ShippingRate, c.ShippingZone, c.Shop, c.SigningKey,
 		c.StaffMember, c.StagedUpload, c.StorefrontAccessToken, c.TaxRate,
@@ -582,6 +588,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.OrderLine.mutate(ctx, m)
 	case *PageMutation:
 		return c.Page.mutate(ctx, m)
+	case *PayoutMutation:
+		return c.Payout.mutate(ctx, m)
 	case *PermissionGroupMutation:
 		return c.PermissionGroup.mutate(ctx, m)
 	case *ProductMutation:
@@ -5182,6 +5190,139 @@ func (c *PageClient) mutate(ctx context.Context, m *PageMutation) (Value, error)
 	}
 }
 
+// PayoutClient is a client for the Payout schema.
+type PayoutClient struct {
+	config
+}
+
+// NewPayoutClient returns a client for the Payout from the given config.
+func NewPayoutClient(c config) *PayoutClient {
+	return &PayoutClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `payout.Hooks(f(g(h())))`.
+func (c *PayoutClient) Use(hooks ...Hook) {
+	c.hooks.Payout = append(c.hooks.Payout, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `payout.Intercept(f(g(h())))`.
+func (c *PayoutClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Payout = append(c.inters.Payout, interceptors...)
+}
+
+// Create returns a builder for creating a Payout entity.
+func (c *PayoutClient) Create() *PayoutCreate {
+	mutation := newPayoutMutation(c.config, OpCreate)
+	return &PayoutCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Payout entities.
+func (c *PayoutClient) CreateBulk(builders ...*PayoutCreate) *PayoutCreateBulk {
+	return &PayoutCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *PayoutClient) MapCreateBulk(slice any, setFunc func(*PayoutCreate, int)) *PayoutCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &PayoutCreateBulk{err: fmt.Errorf("calling to PayoutClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*PayoutCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &PayoutCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Payout.
+func (c *PayoutClient) Update() *PayoutUpdate {
+	mutation := newPayoutMutation(c.config, OpUpdate)
+	return &PayoutUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *PayoutClient) UpdateOne(_m *Payout) *PayoutUpdateOne {
+	mutation := newPayoutMutation(c.config, OpUpdateOne, withPayout(_m))
+	return &PayoutUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *PayoutClient) UpdateOneID(id int) *PayoutUpdateOne {
+	mutation := newPayoutMutation(c.config, OpUpdateOne, withPayoutID(id))
+	return &PayoutUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Payout.
+func (c *PayoutClient) Delete() *PayoutDelete {
+	mutation := newPayoutMutation(c.config, OpDelete)
+	return &PayoutDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *PayoutClient) DeleteOne(_m *Payout) *PayoutDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *PayoutClient) DeleteOneID(id int) *PayoutDeleteOne {
+	builder := c.Delete().Where(payout.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &PayoutDeleteOne{builder}
+}
+
+// Query returns a query builder for Payout.
+func (c *PayoutClient) Query() *PayoutQuery {
+	return &PayoutQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypePayout},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Payout entity by its id.
+func (c *PayoutClient) Get(ctx context.Context, id int) (*Payout, error) {
+	return c.Query().Where(payout.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *PayoutClient) GetX(ctx context.Context, id int) *Payout {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *PayoutClient) Hooks() []Hook {
+	return c.hooks.Payout
+}
+
+// Interceptors returns the client interceptors.
+func (c *PayoutClient) Interceptors() []Interceptor {
+	return c.inters.Payout
+}
+
+func (c *PayoutClient) mutate(ctx context.Context, m *PayoutMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&PayoutCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&PayoutUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&PayoutUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&PayoutDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Payout mutation op: %q", m.Op())
+	}
+}
+
 // PermissionGroupClient is a client for the PermissionGroup schema.
 type PermissionGroupClient struct {
 	config
@@ -8153,7 +8294,7 @@ type (
 		CollectionProduct, CompletionAttempt, Customer, CustomerAddress, Discount,
 		DiscountUsage, Event, Fulfillment, Image, InventoryAdjustment, InventoryLevel,
 		Invoice, InvoiceCounter, JournalEntry, JournalLine, Location, LoginThrottle,
-		MediaObject, Menu, MenuItem, Order, OrderEvent, OrderLine, Page,
+		MediaObject, Menu, MenuItem, Order, OrderEvent, OrderLine, Page, Payout,
 		PermissionGroup, Product, ProductOption, ProductTag, ProductVariant, Refund,
 		Session, ShippingRate, ShippingZone, Shop, SigningKey, StaffMember,
 		StagedUpload, StorefrontAccessToken, TaxRate, TestPayment, VariantPrice,
@@ -8164,7 +8305,7 @@ type (
 		CollectionProduct, CompletionAttempt, Customer, CustomerAddress, Discount,
 		DiscountUsage, Event, Fulfillment, Image, InventoryAdjustment, InventoryLevel,
 		Invoice, InvoiceCounter, JournalEntry, JournalLine, Location, LoginThrottle,
-		MediaObject, Menu, MenuItem, Order, OrderEvent, OrderLine, Page,
+		MediaObject, Menu, MenuItem, Order, OrderEvent, OrderLine, Page, Payout,
 		PermissionGroup, Product, ProductOption, ProductTag, ProductVariant, Refund,
 		Session, ShippingRate, ShippingZone, Shop, SigningKey, StaffMember,
 		StagedUpload, StorefrontAccessToken, TaxRate, TestPayment, VariantPrice,

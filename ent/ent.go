@@ -43,6 +43,7 @@ import (
 	"github.com/emporium/emporium/ent/orderevent"
 	"github.com/emporium/emporium/ent/orderline"
 	"github.com/emporium/emporium/ent/page"
+	"github.com/emporium/emporium/ent/payout"
 	"github.com/emporium/emporium/ent/permissiongroup"
 	"github.com/emporium/emporium/ent/product"
 	"github.com/emporium/emporium/ent/productoption"
@@ -154,6 +155,7 @@ func checkColumn(t, c string) error {
 			orderevent.Table:             orderevent.ValidColumn,
 			orderline.Table:              orderline.ValidColumn,
 			page.Table:                   page.ValidColumn,
+			payout.Table:                 payout.ValidColumn,
 			permissiongroup.Table:        permissiongroup.ValidColumn,
 			product.Table:                product.ValidColumn,
 			productoption.Table:          productoption.ValidColumn,

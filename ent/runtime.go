@@ -34,6 +34,7 @@ import (
 	"github.com/emporium/emporium/ent/orderevent"
 	"github.com/emporium/emporium/ent/orderline"
 	"github.com/emporium/emporium/ent/page"
+	"github.com/emporium/emporium/ent/payout"
 	"github.com/emporium/emporium/ent/permissiongroup"
 	"github.com/emporium/emporium/ent/product"
 	"github.com/emporium/emporium/ent/productoption"
@@ -825,6 +826,30 @@ func init() {
 	pageDescBodySummary := pageFields[3].Descriptor()
 	// page.DefaultBodySummary holds the default value on creation for the body_summary field.
 	page.DefaultBodySummary = pageDescBodySummary.Default.(string)
+	payoutFields := schema.Payout{}.Fields()
+	_ = payoutFields
+	// payoutDescFees is the schema descriptor for fees field.
+	payoutDescFees := payoutFields[3].Descriptor()
+	// payout.DefaultFees holds the default value on creation for the fees field.
+	payout.DefaultFees = payoutDescFees.Default.(int64)
+	// payoutDescBooked is the schema descriptor for booked field.
+	payoutDescBooked := payoutFields[7].Descriptor()
+	// payout.DefaultBooked holds the default value on creation for the booked field.
+	payout.DefaultBooked = payoutDescBooked.Default.(bool)
+	// payoutDescReversed is the schema descriptor for reversed field.
+	payoutDescReversed := payoutFields[8].Descriptor()
+	// payout.DefaultReversed holds the default value on creation for the reversed field.
+	payout.DefaultReversed = payoutDescReversed.Default.(bool)
+	// payoutDescCreatedAt is the schema descriptor for created_at field.
+	payoutDescCreatedAt := payoutFields[9].Descriptor()
+	// payout.DefaultCreatedAt holds the default value on creation for the created_at field.
+	payout.DefaultCreatedAt = payoutDescCreatedAt.Default.(func() time.Time)
+	// payoutDescUpdatedAt is the schema descriptor for updated_at field.
+	payoutDescUpdatedAt := payoutFields[10].Descriptor()
+	// payout.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	payout.DefaultUpdatedAt = payoutDescUpdatedAt.Default.(func() time.Time)
+	// payout.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	payout.UpdateDefaultUpdatedAt = payoutDescUpdatedAt.UpdateDefault.(func() time.Time)
 	permissiongroupMixin := schema.PermissionGroup{}.Mixin()
 	permissiongroupMixinFields0 := permissiongroupMixin[0].Fields()
 	_ = permissiongroupMixinFields0

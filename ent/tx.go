@@ -76,6 +76,8 @@ type Tx struct {
 	OrderLine *OrderLineClient
 	// Page is the client for interacting with the Page builders.
 	Page *PageClient
+	// Payout is the client for interacting with the Payout builders.
+	Payout *PayoutClient
 	// PermissionGroup is the client for interacting with the PermissionGroup builders.
 	PermissionGroup *PermissionGroupClient
 	// Product is the client for interacting with the Product builders.
@@ -278,6 +280,7 @@ func (tx *Tx) init() {
 	tx.OrderEvent = NewOrderEventClient(tx.config)
 	tx.OrderLine = NewOrderLineClient(tx.config)
 	tx.Page = NewPageClient(tx.config)
+	tx.Payout = NewPayoutClient(tx.config)
 	tx.PermissionGroup = NewPermissionGroupClient(tx.config)
 	tx.Product = NewProductClient(tx.config)
 	tx.ProductOption = NewProductOptionClient(tx.config)

@@ -57,6 +57,20 @@ const (
 	CustomersDelete       = "customers/delete"
 )
 
+// Topics of a buyer's dispute (chargeback) of an order's payment, Shopify's names: disputes/create when
+// the provider reports it, disputes/update when it is decided.
+const (
+	DisputesCreate = "disputes/create"
+	DisputesUpdate = "disputes/update"
+)
+
+// PayoutsPaid and PayoutsFailed are recorded when the payment provider pays the shop's balance out to
+// its bank account, or reports that a payout came back.
+const (
+	PayoutsPaid   = "payouts/paid"
+	PayoutsFailed = "payouts/failed"
+)
+
 // AccountingJournalEntry is recorded with each journal entry posted (package journal), so that an
 // accounting system can follow the books live.
 const AccountingJournalEntry = "accounting/journal_entry"
@@ -72,7 +86,7 @@ var Topics = []string{OrdersCreate, OrdersPaid, OrdersCancelled, OrdersFulfilled
 	FulfillmentsCreate, RefundsCreate, ProductsCreate, ProductsUpdate, ProductsDelete, CustomersCreate,
 	OrdersUpdated, FulfillmentsUpdate, CollectionsCreate, CollectionsUpdate, CollectionsDelete, CustomersUpdate,
 	DiscountsCreate, DiscountsUpdate, DiscountsDelete, CartsCreate, CartsUpdate, InventoryLevelsUpdate, CustomersDelete,
-	AccountingJournalEntry,
+	AccountingJournalEntry, DisputesCreate, DisputesUpdate, PayoutsPaid, PayoutsFailed,
 }
 
 // Recorder writes events.

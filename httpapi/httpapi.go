@@ -33,6 +33,7 @@ import (
 	"github.com/emporium/emporium/media"
 	"github.com/emporium/emporium/orders"
 	"github.com/emporium/emporium/payments"
+	"github.com/emporium/emporium/payouts"
 	"github.com/emporium/emporium/realtime"
 	"github.com/emporium/emporium/respcache"
 	"github.com/emporium/emporium/staff"
@@ -118,6 +119,8 @@ type Config struct {
 	NoAdminUI bool
 	// StripeWebhookSecret verifies Stripe's events at /payments/stripe/webhook (whsec_…).
 	StripeWebhookSecret string
+	// Payouts records the payouts Stripe reports; nil ignores them.
+	Payouts *payouts.Service
 	// Live serves subscriptions over WebSocket and server-sent events.
 	Live LiveConfig
 }
@@ -204,7 +207,7 @@ func New(cfg Config) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", gql)
 	mux.Handle("/api/{version}/graphql.json", gql)
-	mux.Handle("POST /payments/{provider}/webhook", paymentWebhook(cfg.Log, orderService, cfg.StripeWebhookSecret))
+	mux.Handle("POST /payments/{provider}/webhook", paymentWebhook(cfg.Log, orderService, cfg.Payouts, cfg.StripeWebhookSecret))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))

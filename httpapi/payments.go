@@ -9,6 +9,7 @@ import (
 
 	"github.com/emporium/emporium/orders"
 	"github.com/emporium/emporium/payments"
+	"github.com/emporium/emporium/payouts"
 )
 
 // publishableKey is the public key of a provider that has one (Stripe's, for Stripe.js), or empty.
@@ -25,10 +26,10 @@ const maxStripeEvent = 256 << 10
 // paymentWebhook takes a payment provider's report that a payment waiting on the buyer (3-D Secure) has
 // moved on. The report names the payment only; its outcome is asked of the provider, so the endpoint
 // needs no secret to be safe.
-func paymentWebhook(log *slog.Logger, o *orders.Service, stripeSecret string) http.Handler {
+func paymentWebhook(log *slog.Logger, o *orders.Service, p *payouts.Service, stripeSecret string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.PathValue("provider") == payments.StripeName {
-			stripeWebhook(w, r, log, o, stripeSecret)
+			stripeWebhook(w, r, log, o, p, stripeSecret)
 			return
 		}
 		var body struct {
@@ -53,10 +54,12 @@ func paymentWebhook(log *slog.Logger, o *orders.Service, stripeSecret string) ht
 
 // stripeWebhook takes Stripe's own events, signed with the endpoint's secret: a payment_intent event
 // settles the order waiting on that intent by asking Stripe for the intent's status, like any report;
-// a dispute opened or closed is booked and put on the order's timeline (the signature vouches for it).
-// Events of other kinds, and intents no order waits on, are acknowledged so that Stripe stops sending
-// them; only a body that does not verify is refused.
-func stripeWebhook(w http.ResponseWriter, r *http.Request, log *slog.Logger, o *orders.Service, secret string) {
+// a dispute opened or closed is booked and put on the order's timeline, a refund made in Stripe's
+// dashboard (charge.refunded) is recorded as the order's refund, and a payout is recorded and queued for
+// booking (the signature vouches for these). Events of other kinds, and payments no order has, are
+// acknowledged so that Stripe stops sending them; only a body that does not verify is refused. A
+// failure of Emporium's own answers 500, and Stripe delivers the event again later.
+func stripeWebhook(w http.ResponseWriter, r *http.Request, log *slog.Logger, o *orders.Service, po *payouts.Service, secret string) {
 	if secret == "" {
 		writeJSON(w, http.StatusNotFound, map[string]string{"error": "Stripe webhooks are not configured (EMPORIUM_STRIPE_WEBHOOK_SECRET)"})
 		return
@@ -71,17 +74,30 @@ func stripeWebhook(w http.ResponseWriter, r *http.Request, log *slog.Logger, o *
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "the event does not verify"})
 		return
 	}
-	if e.Dispute != nil {
-		outcome, err := o.RecordDispute(r.Context(), payments.StripeName, *e.Dispute)
+	answer := func(what, outcome string, err error) {
 		switch {
 		case errors.Is(err, orders.ErrUnknownPayment), err == nil && outcome == "":
 			writeJSON(w, http.StatusOK, map[string]string{"status": "ignored"})
 		case err != nil:
 			log.ErrorContext(r.Context(), "stripe webhook", "event", e.ID, "type", e.Type, "err", err)
-			writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "the dispute could not be recorded"})
+			writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "the " + what + " could not be recorded"})
 		default:
 			writeJSON(w, http.StatusOK, map[string]string{"status": outcome})
 		}
+	}
+	switch {
+	case e.Refund != nil:
+		outcome, err := o.RecordProviderRefund(r.Context(), payments.StripeName, *e.Refund)
+		answer("refund", outcome, err)
+		return
+	case e.Payout != nil:
+		outcome, err := po.Receive(r.Context(), payments.StripeName, *e.Payout)
+		answer("payout", outcome, err)
+		return
+	}
+	if e.Dispute != nil {
+		outcome, err := o.RecordDispute(r.Context(), payments.StripeName, *e.Dispute)
+		answer("dispute", outcome, err)
 		return
 	}
 	if e.IntentID == "" {

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"net/netip"
 	"slices"
 	"strings"
 	"sync"
@@ -29,6 +31,8 @@ type stripeCalls struct {
 	mu      sync.Mutex
 	calls   []string
 	intents []string
+	// refundKeys are the Idempotency-Keys of the refunds asked for.
+	refundKeys []string
 }
 
 func (c *stripeCalls) RoundTrip(r *http.Request) (*http.Response, error) {
@@ -39,6 +43,9 @@ func (c *stripeCalls) RoundTrip(r *http.Request) (*http.Response, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.calls = append(c.calls, r.Method+" "+r.URL.Path)
+	if r.URL.Path == "/v1/refunds" {
+		c.refundKeys = append(c.refundKeys, r.Header.Get("Idempotency-Key"))
+	}
 	if r.Method == http.MethodPost && r.URL.Path == "/v1/payment_intents" && res.StatusCode == http.StatusOK {
 		body, err := io.ReadAll(res.Body)
 		res.Body.Close()
@@ -66,6 +73,9 @@ type stripeAccount struct {
 	cur    atomic.Pointer[payments.Stripe]
 	// later is the shop's setting: capture on fulfilment instead of at completion.
 	later atomic.Bool
+	// loseRefund loses the answer to the next refund after Stripe made it, as a connection cut
+	// between Stripe's answer and Emporium would.
+	loseRefund atomic.Bool
 }
 
 func newStripeAccount(t *testing.T) *stripeAccount {
@@ -81,6 +91,10 @@ func newStripeAccount(t *testing.T) *stripeAccount {
 		var edit func(*stripemock.Fixtures)
 		if fields != nil {
 			edit = stripemock.Intent(fields)
+		}
+		if state == "requires_capture" {
+			// The charge's balance transaction: Stripe kept 2.9 % + 0.30 of 10.00.
+			edit = stripemock.Both(edit, stripemock.Set("balance_transaction", map[string]any{"amount": 1000, "fee": 59, "net": 941}))
 		}
 		a.states[state] = payments.NewStripe(payments.StripeConfig{SecretKey: "sk_test_emporium", PublishableKey: "pk_test_emporium", APIBase: stripemock.Start(t, edit),
 			HTTPClient: &http.Client{Transport: a.calls, Timeout: 10 * time.Second}})
@@ -104,13 +118,20 @@ func (a *stripeAccount) Void(ctx context.Context, ref string) (payments.Result, 
 	return a.cur.Load().Void(ctx, ref)
 }
 func (a *stripeAccount) Refund(ctx context.Context, ref string, m money.Money) (payments.Result, error) {
-	return a.cur.Load().Refund(ctx, ref, m)
+	res, err := a.cur.Load().Refund(ctx, ref, m)
+	if err == nil && a.loseRefund.CompareAndSwap(true, false) {
+		return payments.Result{}, errors.New("read tcp: connection reset by peer")
+	}
+	return res, err
 }
 func (a *stripeAccount) Confirm(ctx context.Context, ref string) (payments.Result, error) {
 	return a.cur.Load().Confirm(ctx, ref)
 }
 func (a *stripeAccount) Lookup(ctx context.Context, key string) (payments.Result, error) {
 	return a.cur.Load().Lookup(ctx, key)
+}
+func (a *stripeAccount) PayoutFees(ctx context.Context, payout string) (int64, error) {
+	return a.cur.Load().PayoutFees(ctx, payout)
 }
 
 // stripeEvent is a Stripe webhook delivery of an event about a PaymentIntent, signed as Stripe signs.
@@ -155,9 +176,18 @@ func TestStripeCheckout(t *testing.T) {
 	eachFreshDB(t, func(o *service.Options) {
 		withOwner(nil)(o)
 		o.Payments, o.StripeWebhookSecret = account, stripeWebhookSecret
+		o.WebhookAllow = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
 	}, func(t *testing.T, s *server) {
 		tee := variantIDs(t, s, "organic-cotton-tee")["EMP-TEE-ORG-M-NVY"]
 		owner := bearer(staffLogin(t, s, ownerEmail, ownerPassword))
+		if err := s.svc.StartJobs(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		rcv := newReceiver(t)
+		rcv.subscribeTo(t, s, owner, "DISPUTES_CREATE", "/disputes")
+		rcv.subscribeTo(t, s, owner, "DISPUTES_UPDATE", "/disputes")
+		rcv.subscribeTo(t, s, owner, "PAYOUTS_PAID", "/payouts")
+		rcv.subscribeTo(t, s, owner, "PAYOUTS_FAILED", "/payouts")
 		financial := func(order string) string {
 			return str(s.data(t, owner, `query($id: ID!) { order(id: $id) { financialStatus } }`, map[string]any{"id": order}), "order.financialStatus")
 		}
@@ -244,20 +274,7 @@ func TestStripeCheckout(t *testing.T) {
 			}
 			// The journal: the disputed amount left the clearing account for the disputes account, once,
 			// and came back once the dispute was won.
-			d := s.data(t, owner, `query($from: DateTime!, $to: DateTime!) { journalEntries(from: $from, to: $to, first: 100) { nodes {
-				kind paymentReference orderId lines { account { code } debit { amount } credit { amount } } } } }`,
-				map[string]any{"from": time.Now().Add(-time.Hour).Format(time.RFC3339), "to": time.Now().Add(time.Hour).Format(time.RFC3339)})
-			var got []string
-			for _, e := range at(d, "journalEntries.nodes").([]any) {
-				if str(e, "orderId") != order || !strings.HasPrefix(str(e, "kind"), "dispute") {
-					continue
-				}
-				line := str(e, "kind") + " " + str(e, "paymentReference")
-				for _, l := range at(e, "lines").([]any) {
-					line += fmt.Sprintf(" %s:%s/%s", str(l, "account.code"), str(l, "debit.amount"), str(l, "credit.amount"))
-				}
-				got = append(got, line)
-			}
+			got := journalLines(t, s, owner, func(e any) bool { return str(e, "orderId") == order && strings.HasPrefix(str(e, "kind"), "dispute") })
 			ref := "dp_" + intent[3:]
 			want := []string{"dispute " + ref + " 6200:" + total + "/0.00 1200:0.00/" + total, "dispute_won " + ref + " 6200:0.00/" + total + " 1200:" + total + "/0.00"}
 			if strings.Join(got, "\n") != strings.Join(want, "\n") {
@@ -266,6 +283,145 @@ func TestStripeCheckout(t *testing.T) {
 			events := eventKinds(at(s.data(t, owner, staffOrder, map[string]any{"id": order}), "order"))
 			if !slices.Contains(events, "dispute_opened") || !slices.Contains(events, "dispute_won") {
 				t.Errorf("timeline: %v", events)
+			}
+			// Partners hear of it once each: disputes/create, then disputes/update once decided.
+			waitFor(t, 20*time.Second, "the dispute's webhooks", func() bool { return len(rcv.at("/disputes")) >= 2 })
+			time.Sleep(300 * time.Millisecond) // a duplicate would arrive within the relay's next passes
+			got = nil
+			for _, d := range rcv.at("/disputes") {
+				got = append(got, fmt.Sprintf("%s %v %v %v %v", d.topic, d.payload["id"], d.payload["orderId"], d.payload["status"], at(d.payload, "amount.amount")))
+				checkDocumentedShape(t, d.topic, d.payload)
+			}
+			want = []string{"disputes/create " + ref + " " + order + " needs_response " + total, "disputes/update " + ref + " " + order + " won " + total}
+			if strings.Join(got, "\n") != strings.Join(want, "\n") {
+				t.Errorf("dispute webhooks:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+			}
+		})
+
+		t.Run("a refund made in Stripe's dashboard", func(t *testing.T) {
+			account.set("requires_capture")
+			cart, _ := readyCart(t, s, tee, 1, "pm_card_visa")
+			order, failure := completeCart(t, s, cart, "stripe-dashboard-refund")
+			if order == "" {
+				t.Fatalf("no order: %s", failure)
+			}
+			_, intents := account.calls.snapshot()
+			intent := intents[len(intents)-1]
+			charge := func(refunded int64) map[string]any {
+				return map[string]any{"id": "ch_" + intent[3:], "object": "charge", "amount": 100000, "amount_refunded": refunded,
+					"currency": "usd", "payment_intent": intent, "refunded": false, "status": "succeeded"}
+			}
+			// Staff refunded 5.00 in Stripe: Emporium records it, once however often Stripe reports it.
+			body, sig := signedStripeEvent(t, "charge.refunded", charge(500), stripeWebhookSecret)
+			if code, msg := postStripeEvent(t, s, body, sig); code != http.StatusOK || !strings.Contains(msg, "refund_recorded") {
+				t.Fatalf("charge.refunded: %d %s", code, msg)
+			}
+			if code, msg := postStripeEvent(t, s, body, sig); code != http.StatusOK || !strings.Contains(msg, "ignored") {
+				t.Errorf("the same event again: %d %s", code, msg)
+			}
+			o := at(s.data(t, owner, staffOrder, map[string]any{"id": order}), "order")
+			if str(o, "financialStatus") != "PARTIALLY_REFUNDED" || str(o, "totalRefunded.amount") != "5.00" || len(at(o, "refunds").([]any)) != 1 ||
+				!slices.Contains(eventKinds(o), "refund_created") {
+				t.Fatalf("after Stripe's refund: %v", o)
+			}
+			// A refund made through Emporium: Stripe reports it too (8.00 refunded in all), and that echo
+			// records nothing more.
+			if got := refundOrder(t, s, owner, map[string]any{"orderId": order, "amount": "3.00"}); got != "3.00" {
+				t.Fatalf("refundCreate: %s", got)
+			}
+			body, sig = signedStripeEvent(t, "charge.refunded", charge(800), stripeWebhookSecret)
+			if code, msg := postStripeEvent(t, s, body, sig); code != http.StatusOK || !strings.Contains(msg, "ignored") {
+				t.Errorf("the echo of Emporium's refund: %d %s", code, msg)
+			}
+			o = at(s.data(t, owner, staffOrder, map[string]any{"id": order}), "order")
+			if str(o, "totalRefunded.amount") != "8.00" || len(at(o, "refunds").([]any)) != 2 {
+				t.Errorf("after the echo: %v", o)
+			}
+			// Two refunds of one amount are two refunds to Stripe; a retry of one whose answer was lost
+			// is the same refund (one idempotency key), recorded once.
+			keys := func() []string {
+				account.calls.mu.Lock()
+				defer account.calls.mu.Unlock()
+				return slices.Clone(account.calls.refundKeys)
+			}
+			before := len(keys())
+			account.loseRefund.Store(true)
+			d := s.data(t, owner, `mutation($in: RefundInput!) { refundCreate(input: $in) { refund { id } userErrors { field message code } } }`,
+				map[string]any{"in": map[string]any{"orderId": order, "amount": "1.00"}})
+			if code := str(d, "refundCreate.userErrors.0.code"); code != "PAYMENT_FAILED" {
+				t.Fatalf("a refund whose answer was lost: %v", d)
+			}
+			for range 2 {
+				if got := refundOrder(t, s, owner, map[string]any{"orderId": order, "amount": "1.00"}); got != "1.00" {
+					t.Fatalf("refundCreate: %s", got)
+				}
+			}
+			k := keys()[before:]
+			if len(k) != 3 || k[0] != k[1] || k[1] == k[2] || !strings.HasPrefix(k[0], "emporium-refund-"+intent+"-") {
+				t.Errorf("refund keys: lost, retried, second: %q", k)
+			}
+			o = at(s.data(t, owner, staffOrder, map[string]any{"id": order}), "order")
+			if str(o, "totalRefunded.amount") != "10.00" || len(at(o, "refunds").([]any)) != 4 {
+				t.Errorf("after the lost answer and its retry: %v", o)
+			}
+			// All refunds left the clearing account through the refunds account.
+			got := journalLines(t, s, owner, func(e any) bool { return str(e, "orderId") == order && str(e, "kind") == "refund" })
+			want := []string{"refund " + intent + " 4950:5.00/0.00 1200:0.00/5.00", "refund " + intent + " 4950:3.00/0.00 1200:0.00/3.00",
+				"refund " + intent + " 4950:1.00/0.00 1200:0.00/1.00", "refund " + intent + " 4950:1.00/0.00 1200:0.00/1.00"}
+			if strings.Join(got, "\n") != strings.Join(want, "\n") {
+				t.Errorf("refund entries:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+			}
+			// An unknown payment is acknowledged, so that Stripe stops sending it.
+			other := charge(100)
+			other["payment_intent"] = "pi_not_ours"
+			body, sig = signedStripeEvent(t, "charge.refunded", other, stripeWebhookSecret)
+			if code, msg := postStripeEvent(t, s, body, sig); code != http.StatusOK || !strings.Contains(msg, "ignored") {
+				t.Errorf("another account's charge: %d %s", code, msg)
+			}
+		})
+
+		t.Run("a payout, booked with Stripe's fees, then failed", func(t *testing.T) {
+			account.set("requires_capture")
+			payout := map[string]any{"id": "po_emporium_" + s.name, "object": "payout", "amount": 10000, "currency": "usd",
+				"arrival_date": time.Date(2026, 12, 8, 0, 0, 0, 0, time.UTC).Unix(), "status": "paid"}
+			body, sig := signedStripeEvent(t, "payout.paid", payout, stripeWebhookSecret)
+			if code, msg := postStripeEvent(t, s, body, sig); code != http.StatusOK || !strings.Contains(msg, "queued") {
+				t.Fatalf("payout.paid: %d %s", code, msg)
+			}
+			if code, msg := postStripeEvent(t, s, body, sig); code != http.StatusOK || !strings.Contains(msg, "ignored") {
+				t.Errorf("the same event again: %d %s", code, msg)
+			}
+			ref := payout["id"].(string)
+			payouts := func() []string {
+				return journalLines(t, s, owner, func(e any) bool { return strings.HasPrefix(str(e, "kind"), "payout") })
+			}
+			// 100.00 reached the bank; Stripe kept 0.59 of the one charge it paid out (stripe-mock's
+			// balance transaction): the clearing account gives up 100.59.
+			waitFor(t, 20*time.Second, "the payout's booking", func() bool { return len(payouts()) == 1 })
+			if got, want := payouts()[0], "payout "+ref+" 1000:100.00/0.00 6100:0.59/0.00 1200:0.00/100.59"; got != want {
+				t.Errorf("payout entry %q, want %q", got, want)
+			}
+			payout["status"] = "failed"
+			body, sig = signedStripeEvent(t, "payout.failed", payout, stripeWebhookSecret)
+			for range 2 {
+				if code, msg := postStripeEvent(t, s, body, sig); code != http.StatusOK {
+					t.Fatalf("payout.failed: %d %s", code, msg)
+				}
+			}
+			waitFor(t, 20*time.Second, "the failed payout's booking", func() bool { return len(payouts()) == 2 })
+			if got, want := payouts()[1], "payout_failed "+ref+" 1200:100.00/0.00 1000:0.00/100.00"; got != want {
+				t.Errorf("failed payout entry %q, want %q", got, want)
+			}
+			waitFor(t, 20*time.Second, "the payout's webhooks", func() bool { return len(rcv.at("/payouts")) >= 2 })
+			time.Sleep(300 * time.Millisecond)
+			var got []string
+			for _, d := range rcv.at("/payouts") {
+				got = append(got, fmt.Sprintf("%s %v %v %v %v", d.topic, d.payload["providerId"], d.payload["status"], at(d.payload, "amount.amount"), at(d.payload, "fees.amount")))
+				checkDocumentedShape(t, d.topic, d.payload)
+			}
+			want := []string{"payouts/paid " + ref + " PAID 100.00 0.59", "payouts/failed " + ref + " FAILED 100.00 0.59"}
+			if strings.Join(got, "\n") != strings.Join(want, "\n") {
+				t.Errorf("payout webhooks:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 			}
 		})
 
@@ -333,4 +489,25 @@ func TestStripeCheckout(t *testing.T) {
 			}
 		})
 	})
+}
+
+// journalLines are the journal entries of the last hour that match, oldest first, each as
+// "kind reference code:debit/credit…".
+func journalLines(t *testing.T, s *server, owner http.Header, match func(e any) bool) []string {
+	t.Helper()
+	d := s.data(t, owner, `query($from: DateTime!, $to: DateTime!) { journalEntries(from: $from, to: $to, first: 100) { nodes {
+		kind paymentReference orderId lines { account { code } debit { amount } credit { amount } } } } }`,
+		map[string]any{"from": time.Now().Add(-time.Hour).Format(time.RFC3339), "to": time.Now().Add(time.Hour).Format(time.RFC3339)})
+	var got []string
+	for _, e := range at(d, "journalEntries.nodes").([]any) {
+		if !match(e) {
+			continue
+		}
+		line := str(e, "kind") + " " + str(e, "paymentReference")
+		for _, l := range at(e, "lines").([]any) {
+			line += fmt.Sprintf(" %s:%s/%s", str(l, "account.code"), str(l, "debit.amount"), str(l, "credit.amount"))
+		}
+		got = append(got, line)
+	}
+	return got
 }

@@ -58,11 +58,12 @@ func TestTaxReport(t *testing.T) {
 			t.Fatalf("French consumer: %v", o)
 		}
 		paid, lines := latestOrder(t, s, owner)
-		// Partial refund: the tee and half the shipping, 26.50 + 3.45 = 29.95. As a credit note splits it:
-		// the tee at its own net and tax (22.08 + 4.42); the shipping at its tax share, 1.15 × 3.45/6.90 =
-		// 0.575 → 0.58 (half away from zero), net 3.45 − 0.58 = 2.87. TVA 20 % refunded: net 22.08 + 2.87
-		// = 24.95, tax 4.42 + 0.58 = 5.00; due 5.57 − 5.00 = 0.57 (the tax of the 3.45 of shipping kept:
-		// 1.15 − 0.58), on a net of 27.83 − 24.95 = 2.88.
+		// Partial refund: the tee and half the shipping, 26.50 + 3.45 = 29.95. As package prorata cuts it
+		// (for the credit note and the journal alike): the tee at its own net and tax (22.08 + 4.42); the
+		// shipping at its tax share, 1.15 × 3.45/6.90 = 0.575, truncated to 0.57 (the other half will take
+		// the 0.58 left), net 3.45 − 0.57 = 2.88. TVA 20 % refunded: net 22.08 + 2.88 = 24.96, tax 4.42 +
+		// 0.57 = 4.99; due 5.57 − 4.99 = 0.58 (the tax of the 3.45 of shipping kept: 1.15 − 0.57), on a
+		// net of 27.83 − 24.96 = 2.87.
 		if got := refundOrder(t, s, owner, map[string]any{"orderId": paid, "shipping": map[string]any{"amount": "3.45"},
 			"refundLineItems": []any{map[string]any{"lineItemId": lines["EMP-TEE-ORG-S-BLK"], "quantity": 1}}}); got != "29.95" {
 			t.Fatalf("EU refund: %s, want 29.95", got)
@@ -110,8 +111,21 @@ func TestTaxReport(t *testing.T) {
 		if got := refundOrder(t, s, owner, map[string]any{"orderId": paid, "amount": "1.06"}); got != "1.06" {
 			t.Fatalf("goodwill refund: %s", got)
 		}
-		// What Ohio orders sold untaxed: the two shippings, 5.00 + 5.00, a row of its own at 0 so that the
-		// rows add up to the net sales.
+		// Another Cleveland tee, 29.00 + 1.67 + 5.00 untaxed shipping = 35.67, cancelled with its money
+		// back: the cancellation's refund takes back the tee at its own net and tax (29.00, 1.67) and the
+		// shipping at the shipping's (5.00 untaxed), never the shipping at the order's largest rate.
+		// Ohio sales tax 5.75 %: net 29.00 + 29.00 = 58.00, tax 3.34, refunded 1.00 + 29.00 = 30.00 and
+		// 0.06 + 1.67 = 1.73; due 1.61 on 28.00, as before the cancelled order.
+		o = taxOrder(t, s, owner, "USD", cleveland, nil, "", tee)
+		if str(o, "order.totalPrice.amount") != "35.67" {
+			t.Fatalf("Cleveland, cancelled: %v", o)
+		}
+		cancelled, _ := latestOrder(t, s, owner)
+		d = s.data(t, owner, `mutation($id: ID!) { orderCancel(orderId: $id, reason: CUSTOMER, refund: true, restock: true) { userErrors { field message code } } }`,
+			map[string]any{"id": cancelled})
+		noUserErrors(t, d, "orderCancel")
+		// What Ohio orders sold untaxed: the three shippings, 15.00, of which 5.00 came back, a row of its
+		// own at 0 so that the rows add up to the net sales.
 
 		to := time.Now().UTC().Add(time.Hour)
 		period := map[string]any{"from": from.Format(time.RFC3339), "to": to.Format(time.RFC3339)}
@@ -132,11 +146,11 @@ func TestTaxReport(t *testing.T) {
 		}
 		want := []row{
 			{"EUR", "FR", "FR", "", "REVERSE_CHARGE", "false", "Reverse charge", "0", "59.40", "0.00", "0.00", "0.00", "59.40", "0.00"},
-			{"EUR", "FR", "FR", "", "STANDARD", "true", "TVA", "20", "27.83", "5.57", "24.95", "5.00", "2.88", "0.57"},
+			{"EUR", "FR", "FR", "", "STANDARD", "true", "TVA", "20", "27.83", "5.57", "24.96", "4.99", "2.87", "0.58"},
 			{"EUR", "FR", "FR", "", "STANDARD", "true", "TVA (taux réduit)", "5.5", "24.64", "1.36", "0.00", "0.00", "24.64", "1.36"},
 			{"USD", "US-OH", "US", "OH", "STANDARD", "false", "FRANKLIN COUNTY", "7.5", "57.00", "4.28", "28.00", "2.10", "29.00", "2.18"},
-			{"USD", "US-OH", "US", "OH", "STANDARD", "false", "Ohio sales tax", "5.75", "29.00", "1.67", "1.00", "0.06", "28.00", "1.61"},
-			{"USD", "US-OH", "US", "OH", "STANDARD", "false", "Not taxed", "0", "10.00", "0.00", "0.00", "0.00", "10.00", "0.00"},
+			{"USD", "US-OH", "US", "OH", "STANDARD", "false", "Ohio sales tax", "5.75", "58.00", "3.34", "30.00", "1.73", "28.00", "1.61"},
+			{"USD", "US-OH", "US", "OH", "STANDARD", "false", "Not taxed", "0", "15.00", "0.00", "5.00", "0.00", "10.00", "0.00"},
 		}
 		if fmt.Sprint(got) != fmt.Sprint(want) {
 			t.Errorf("report rows:\n got %v\nwant %v", got, want)
@@ -150,7 +164,7 @@ func TestTaxReport(t *testing.T) {
 			}
 			for i, want := range map[int]string{
 				0: "currency,country,region,jurisdiction,treatment,oss,tax,rate_percent,net_sales,tax_collected,refunded_net,refunded_tax,net_taxable,tax_due",
-				2: "EUR,FR,,FR,STANDARD,true,TVA,20,27.83,5.57,24.95,5.00,2.88,0.57",
+				2: "EUR,FR,,FR,STANDARD,true,TVA,20,27.83,5.57,24.96,4.99,2.87,0.58",
 				4: "USD,US,OH,US-OH,STANDARD,false,FRANKLIN COUNTY,7.5,57.00,4.28,28.00,2.10,29.00,2.18",
 			} {
 				if lines[i] != want {

@@ -266,3 +266,33 @@ func mergedKeys(ms ...map[string]any) []string {
 	slices.Sort(out)
 	return out
 }
+
+// checkDocumentedShape checks that docs/webhooks.md shows an example of topic with the shape of payload,
+// for the topics other tests make happen (those of payment providers' reports, which need a provider's
+// signed events).
+func checkDocumentedShape(t *testing.T, topic string, payload map[string]any) {
+	t.Helper()
+	docs, err := os.ReadFile(docsPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range exampleBlock.FindAllStringSubmatch(string(docs), -1) {
+		if m[1] != topic {
+			continue
+		}
+		body, ok := strings.CutPrefix(strings.TrimSpace(m[2]), "```json")
+		var doc any
+		if !ok || json.Unmarshal([]byte(strings.TrimSuffix(strings.TrimSpace(body), "```")), &doc) != nil {
+			t.Errorf("docs/webhooks.md: the example of %s is not a JSON block", topic)
+			return
+		}
+		raw, _ := json.Marshal(payload)
+		var got any
+		_ = json.Unmarshal(raw, &got)
+		if diffs := shapeDiff(doc, got, topic); len(diffs) > 0 {
+			t.Errorf("the example of %s in docs/webhooks.md has another shape than what is sent:\n%s\nsent: %s", topic, strings.Join(diffs, "\n"), raw)
+		}
+		return
+	}
+	t.Errorf("docs/webhooks.md has no <!-- example: %s --> block", topic)
+}

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/emporium/emporium/ent"
-	"github.com/emporium/emporium/money"
+	"github.com/emporium/emporium/prorata"
 )
 
 // Document is the snapshot an invoice or credit note keeps: everything it says, as it said it when
@@ -225,49 +225,45 @@ func invoiceDocument(seller Party, o *ent.Order, lines []*ent.OrderLine) Documen
 	return d
 }
 
-// creditNoteDocument is the snapshot of refund r against invoice inv (numbered number, issued at).
-// Refunded units are credited at their invoiced net and tax, pro rata; refunded shipping at the
-// invoiced shipping's rate; whatever else the refund paid back (an amount without units) at the
-// invoice's largest rate, so that the credit note's total is the refund's amount.
-func creditNoteDocument(inv Document, number string, at time.Time, r *ent.Refund) Document {
+// creditNoteDocument is the snapshot of refund r against invoice inv (numbered number, issued at), after
+// the order's earlier refunds took taken; taxesIncluded is the order's. The refund is cut by package
+// prorata, as its amount and journal entry were: refunded units at their invoiced net and tax,
+// refunded shipping at the invoiced shipping's tax share, whatever else the refund paid back (an amount
+// without units) at the invoice's largest rate, so that the credit note's total is the refund's amount.
+func creditNoteDocument(inv Document, number string, at time.Time, r *ent.Refund, taken prorata.Taken, taxesIncluded bool) Document {
 	d := Document{Currency: inv.Currency, OrderName: inv.OrderName, Seller: inv.Seller, Buyer: inv.Buyer, ShipTo: inv.ShipTo,
 		TaxTreatment: inv.TaxTreatment, Notes: append([]string(nil), inv.Notes...), Corrects: &Reference{Number: number, IssuedAt: at}}
-	var credited int64
+	po := prorata.Order{TaxesIncluded: taxesIncluded}
+	byID := map[int]Line{}
 	var shipping *Line
 	for _, l := range inv.Lines {
 		if l.Shipping {
 			s := l
 			shipping = &s
+			po.ShippingNet, po.ShippingTax = l.Net, l.Tax
 			continue
 		}
-		n := r.Lines[l.OrderLineID]
-		if n <= 0 || l.Quantity <= 0 {
-			continue
-		}
-		c := l
-		c.Quantity = n
-		c.Net = money.MulDiv(l.Net, int64(n), int64(l.Quantity))
-		c.Tax = money.MulDiv(l.Tax, int64(n), int64(l.Quantity))
-		credited += c.Net + c.Tax
-		d.Lines = append(d.Lines, c)
+		byID[l.OrderLineID] = l
+		po.Lines = append(po.Lines, prorata.Line{ID: l.OrderLineID, Quantity: l.Quantity, Net: l.Net, Tax: l.Tax})
 	}
-	if r.Shipping > 0 && shipping != nil && shipping.Net+shipping.Tax > 0 {
-		c := *shipping
-		c.Tax = money.MulDiv(shipping.Tax, r.Shipping, shipping.Net+shipping.Tax)
-		c.Net = r.Shipping - c.Tax
-		credited += r.Shipping
-		d.Lines = append(d.Lines, c)
+	for _, t := range inv.TaxBreakdown {
+		po.Rates = append(po.Rates, prorata.Rate{PPM: t.RateBPS * 100, Base: t.Taxable})
 	}
-	if rest := r.Amount - credited; rest != 0 {
-		rate, cat := 0, category(inv.TaxTreatment, 0)
-		var largest int64 = -1
-		for _, t := range inv.TaxBreakdown {
-			if t.Taxable > largest {
-				largest, rate, cat = t.Taxable, t.RateBPS, t.Category
+	for _, p := range prorata.Split(po, taken, prorata.Refund{Units: r.Lines, Shipping: r.Shipping, Amount: r.Amount}) {
+		var c Line
+		switch {
+		case p.Shipping:
+			c = *shipping
+		case p.LineID != 0:
+			c = byID[p.LineID]
+		default:
+			c = Line{Description: "Refund", RateBPS: 0, Category: category(inv.TaxTreatment, 0)}
+			if p.Rate >= 0 {
+				c.RateBPS, c.Category = inv.TaxBreakdown[p.Rate].RateBPS, inv.TaxBreakdown[p.Rate].Category
 			}
 		}
-		net := money.MulDiv(rest, 10000, int64(10000+rate))
-		d.Lines = append(d.Lines, Line{Description: "Refund", Quantity: 1, Net: net, RateBPS: rate, Tax: rest - net, Category: cat})
+		c.Quantity, c.Net, c.Tax = p.Quantity, p.Net, p.Tax
+		d.Lines = append(d.Lines, c)
 	}
 	d.finish(r.Amount)
 	return d

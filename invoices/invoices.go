@@ -24,9 +24,11 @@ import (
 	entinvoice "github.com/emporium/emporium/ent/invoice"
 	"github.com/emporium/emporium/ent/invoicecounter"
 	"github.com/emporium/emporium/ent/orderline"
+	"github.com/emporium/emporium/ent/refund"
 	"github.com/emporium/emporium/events"
 	"github.com/emporium/emporium/gid"
 	"github.com/emporium/emporium/orders"
+	"github.com/emporium/emporium/prorata"
 )
 
 // Kinds of documents, as stored and as the API shows them.
@@ -185,7 +187,19 @@ func (i *Issuer) IssueCreditNote(ctx context.Context, tx *ent.Tx, refundID int) 
 	if err != nil {
 		return nil, fmt.Errorf("invoices: order %d: %w", r.OrderID, err)
 	}
-	doc := creditNoteDocument(original, inv.Number, inv.IssuedAt, r)
+	earlier, err := tx.Refund.Query().Where(refund.OrderID(r.OrderID), refund.IDLT(r.ID)).
+		Select(refund.FieldLines, refund.FieldShipping).All(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("invoices: earlier refunds of order %d: %w", r.OrderID, err)
+	}
+	taken := prorata.Taken{Units: map[int]int{}}
+	for _, e := range earlier {
+		for id, n := range e.Lines {
+			taken.Units[id] += n
+		}
+		taken.Shipping += e.Shipping
+	}
+	doc := creditNoteDocument(original, inv.Number, inv.IssuedAt, r, taken, o.TaxesIncluded)
 	return i.issue(ctx, tx, KindCreditNote, source, o, &r.ID, &inv.ID, i.now(), doc)
 }
 

@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"testing"
 	"time"
+
+	"github.com/emporium/emporium/ent"
+	"github.com/emporium/emporium/prorata"
 )
 
 func sample() Document {
@@ -47,5 +50,25 @@ func TestRate(t *testing.T) {
 		if got := rate(bps); got != want {
 			t.Errorf("rate(%d) = %q, want %q", bps, got, want)
 		}
+	}
+}
+
+// TestCreditNotesAddUpToTheInvoice refunds three tees one, then two: the credit notes credit exactly what
+// was paid back (orders cut 30.66 and 61.34, package prorata), with no stray rounding line, and together
+// the invoice's tax.
+func TestCreditNotesAddUpToTheInvoice(t *testing.T) {
+	inv := Document{Currency: "USD", TaxTreatment: "STANDARD",
+		Lines: []Line{{OrderLineID: 9, Description: "Tee", Quantity: 3, Net: 8700, RateBPS: 575, Tax: 500, Category: CategoryStandard}}}
+	inv.finish(9200)
+	first := creditNoteDocument(inv, "INV-2026-000001", time.Now(), &ent.Refund{Lines: map[int]int{9: 1}, Amount: 3066}, prorata.Taken{}, false)
+	second := creditNoteDocument(inv, "INV-2026-000001", time.Now(), &ent.Refund{Lines: map[int]int{9: 2}, Amount: 6134},
+		prorata.Taken{Units: map[int]int{9: 1}}, false)
+	for i, cn := range []Document{first, second} {
+		if len(cn.Lines) != 1 || cn.Totals.Gross != cn.Totals.Payable {
+			t.Errorf("credit note %d: %+v", i, cn)
+		}
+	}
+	if first.Totals.Tax != 166 || second.Totals.Tax != 334 || first.Totals.Net+second.Totals.Net != 8700 {
+		t.Errorf("taxes %d + %d, nets %d + %d", first.Totals.Tax, second.Totals.Tax, first.Totals.Net, second.Totals.Net)
 	}
 }

@@ -19,6 +19,7 @@ type Role string
 
 // The chart of accounts.
 const (
+	Bank         Role = "BANK"
 	Receivable   Role = "RECEIVABLE"
 	CashClearing Role = "CASH_CLEARING"
 	Sales        Role = "SALES"
@@ -41,6 +42,7 @@ type Account struct {
 // DefaultChart is the chart a shop starts with; codes follow the usual small-business numbering
 // (1xxx assets, 2xxx liabilities, 4xxx revenue, 6xxx expenses).
 var DefaultChart = []Account{
+	{Bank, "1000", "Bank", "ASSET"},
 	{Receivable, "1100", "Accounts receivable", "ASSET"},
 	{CashClearing, "1200", "Payment clearing", "ASSET"},
 	{TaxPayable, "2200", "Sales tax / VAT payable", "LIABILITY"},
@@ -89,6 +91,8 @@ const (
 	KindOrderCancelled  = "order_cancelled"
 	KindDispute         = "dispute"
 	KindDisputeWon      = "dispute_won"
+	KindPayout          = "payout"
+	KindPayoutFailed    = "payout_failed"
 )
 
 // ErrUnbalanced is an entry whose debits and credits differ.

@@ -7,6 +7,7 @@ import (
 	"github.com/emporium/emporium/ent"
 	"github.com/emporium/emporium/ent/orderline"
 	"github.com/emporium/emporium/money"
+	"github.com/emporium/emporium/prorata"
 )
 
 // OrderPlaced is the entry of a placed order: the buyer owes its total (receivable), earned as sales
@@ -103,7 +104,7 @@ func Refunded(ctx context.Context, tx *ent.Tx, o *ent.Order, r *ent.Refund) (Ent
 			continue
 		}
 		before := l.RefundedQuantity - q
-		gross, t := share(l.Total, l.Quantity, before, q), share(l.Tax, l.Quantity, before, q)
+		gross, t := prorata.Share(l.Total, l.Quantity, before, q), prorata.Share(l.Tax, l.Quantity, before, q)
 		if o.TaxesIncluded {
 			sales += gross - t
 			cash += gross
@@ -113,29 +114,20 @@ func Refunded(ctx context.Context, tx *ent.Tx, o *ent.Order, r *ent.Refund) (Ent
 		}
 		tax += t
 	}
+	// Refunds name the shipping they give back (a cancellation's too): an amount that only happens to
+	// equal the shipping left is not shipping.
 	shipping := r.Shipping
-	left := o.ShippingTotal - o.ShippingRefunded
-	if !o.TaxesIncluded {
-		left += o.ShippingTax
-	}
-	if shipping == 0 && cash+shipping != r.Amount && r.Amount-cash == left {
-		// A cancellation refunds what is left, shipping included, without naming it.
-		shipping = left
-	}
 	if cash+shipping != r.Amount {
 		e.Lines = []Line{{Account: Refunds, Debit: r.Amount}, {Account: CashClearing, Credit: r.Amount}}
 		return e, nil
 	}
-	// The shipping refunded holds its tax in the proportion Current (package orders) uses, cut so that
-	// refunding all of it gives back exactly the shipping tax.
+	// The shipping refunded holds its tax as package prorata cuts it, so that refunding all of it gives
+	// back exactly the shipping tax.
 	grossShipping := o.ShippingTotal
 	if !o.TaxesIncluded {
 		grossShipping += o.ShippingTax
 	}
-	var shippingTax int64
-	if grossShipping > 0 {
-		shippingTax = o.ShippingTax*(o.ShippingRefunded+shipping)/grossShipping - o.ShippingTax*o.ShippingRefunded/grossShipping
-	}
+	shippingTax := prorata.ShareOf(o.ShippingTax, grossShipping, o.ShippingRefunded, shipping)
 	e.Lines = []Line{
 		{Account: Sales, Debit: sales},
 		{Account: Shipping, Debit: shipping - shippingTax},
@@ -143,15 +135,6 @@ func Refunded(ctx context.Context, tx *ent.Tx, o *ent.Order, r *ent.Refund) (Ent
 		{Account: CashClearing, Credit: r.Amount},
 	}
 	return e, nil
-}
-
-// share is the part of amount that q of n units carry when before units were taken already, cut as
-// package orders cuts refunds so that all units together carry amount exactly.
-func share(amount int64, n, before, q int) int64 {
-	if n == 0 {
-		return 0
-	}
-	return amount*int64(before+q)/int64(n) - amount*int64(before)/int64(n)
 }
 
 // orderName is the order's name as staff see it (#1001 for order 1).

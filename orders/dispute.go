@@ -4,11 +4,14 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/emporium/emporium/ent"
 	"github.com/emporium/emporium/ent/journalentry"
 	entorder "github.com/emporium/emporium/ent/order"
 	"github.com/emporium/emporium/ent/orderevent"
+	"github.com/emporium/emporium/events"
+	"github.com/emporium/emporium/gid"
 	"github.com/emporium/emporium/journal"
 	"github.com/emporium/emporium/payments"
 	"github.com/emporium/emporium/validation"
@@ -69,6 +72,13 @@ func (s *Service) RecordDispute(ctx context.Context, provider string, d payments
 			if err := eventWith(ctx, tx, o.ID, EventDisputeOpened, "The buyer disputed the payment: "+d.Reason, "", data); err != nil {
 				return nil, err
 			}
+			open := d
+			if d.Closed { // its disputes/create says how it began, its disputes/update how it ended
+				open.Closed, open.Won, open.Status = false, false, "needs_response"
+			}
+			if err := s.events.Record(ctx, tx, events.DisputesCreate, "Order", o.ID, NewDisputePayload(o, open)); err != nil {
+				return nil, err
+			}
 			outcome = EventDisputeOpened
 		}
 		if !d.Closed {
@@ -93,6 +103,9 @@ func (s *Service) RecordDispute(ctx context.Context, provider string, d payments
 			}
 		}
 		outcome = kind
+		if err := s.events.Record(ctx, tx, events.DisputesUpdate, "Order", o.ID, NewDisputePayload(o, d)); err != nil {
+			return nil, err
+		}
 		return nil, eventWith(ctx, tx, o.ID, kind, "The dispute was decided", "", data)
 	})
 	if err != nil {
@@ -107,4 +120,28 @@ func (s *Service) RecordDispute(ctx context.Context, provider string, d payments
 // disputeBooked tells whether the dispute id has been booked as opened: its journal entry carries the ID.
 func disputeBooked(ctx context.Context, entries *ent.JournalEntryClient, id string) (bool, error) {
 	return entries.Query().Where(journalentry.Kind(journal.KindDispute), journalentry.PaymentReference(id)).Exist(ctx)
+}
+
+// DisputePayload is a dispute as disputes/create and disputes/update carry it, in Shopify's shape.
+type DisputePayload struct {
+	ID      string       `json:"id"` // the provider's (dp_…)
+	OrderID string       `json:"orderId"`
+	Type    string       `json:"type"` // chargeback
+	Amount  events.Money `json:"amount"`
+	Reason  string       `json:"reason"`
+	// Status is the provider's: needs_response, under_review, won, lost…
+	Status string `json:"status"`
+	// FinalizedOn is when the dispute was decided (the report's time), or null while open.
+	FinalizedOn *time.Time `json:"finalizedOn"`
+}
+
+// NewDisputePayload is dispute d of order o as its events carry it.
+func NewDisputePayload(o *ent.Order, d payments.Dispute) DisputePayload {
+	p := DisputePayload{ID: d.ID, OrderID: gid.Encode("Order", o.ID), Type: "chargeback",
+		Amount: events.MoneyOf(d.Amount.Amount, o.Currency), Reason: d.Reason, Status: d.Status}
+	if d.Closed {
+		now := time.Now().UTC()
+		p.FinalizedOn = &now
+	}
+	return p
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/emporium/emporium/journal"
 	"github.com/emporium/emporium/money"
 	"github.com/emporium/emporium/payments"
+	"github.com/emporium/emporium/prorata"
 	"github.com/emporium/emporium/validation"
 )
 
@@ -161,18 +162,26 @@ func (s *Service) cancel(ctx context.Context, tx *ent.Tx, o *ent.Order, in Cance
 					}
 				}
 			}
+			// The shipping still held is given back too, and named, so that what reads the refund
+			// (credit notes, the tax report, the journal) takes it at the shipping's own tax.
+			shipping := o.ShippingTotal - o.ShippingRefunded
+			if !o.TaxesIncluded {
+				shipping += o.ShippingTax
+			}
+			shipping = max(0, min(shipping, left))
 			ref, err := s.refundPayment(ctx, o, left)
 			if err != nil {
 				return err
 			}
-			r, err := tx.Refund.Create().SetOrderID(o.ID).SetCurrency(o.Currency).SetAmount(left).SetLines(refunded).SetNote(note).SetReference(ref).Save(ctx)
+			r, err := tx.Refund.Create().SetOrderID(o.ID).SetCurrency(o.Currency).SetAmount(left).SetLines(refunded).
+				SetShipping(shipping).SetNote(note).SetReference(ref).Save(ctx)
 			if err != nil {
 				return err
 			}
 			if err := journal.BookRefund(ctx, tx, s.events, o, r); err != nil {
 				return err
 			}
-			u.AddTotalRefunded(left).SetFinancialStatus(entorder.FinancialStatusREFUNDED)
+			u.AddTotalRefunded(left).AddShippingRefunded(shipping).SetFinancialStatus(entorder.FinancialStatusREFUNDED)
 			if err := eventWith(ctx, tx, o.ID, EventRefundCreated, note, actor, map[string]any{
 				"refundId": gid.Encode("Refund", r.ID), "amount": left}); err != nil {
 				return err
@@ -210,6 +219,10 @@ func (s *Service) refundPayment(ctx context.Context, o *ent.Order, amount int64)
 	if o.PaymentReference == "" { // a free order, or one staff marked paid: the money moved outside Emporium
 		return "", nil
 	}
+	// The key names this refund by what was refunded before it: a retry of a refund whose answer was
+	// lost (nothing recorded, so the same total before it) is the same refund to the provider, while a
+	// second refund of the same amount is a new one.
+	ctx = payments.WithIdempotencyKey(ctx, fmt.Sprintf("emporium-refund-%s-%d-%d", o.PaymentReference, o.TotalRefunded, amount))
 	res, err := s.provider(o).Refund(ctx, o.PaymentReference, moneyOf(amount, o.Currency))
 	if err == nil && res.Status != payments.Refunded {
 		err = errors.New(res.Message)
@@ -478,7 +491,7 @@ func (s *Service) Refund(ctx context.Context, id int, in RefundInput, actor stri
 			return errs, nil
 		}
 		var err error
-		r, err = s.refund(ctx, tx, o, units, restocks, amount, shipping, note, actor)
+		r, err = s.refund(ctx, tx, o, units, restocks, amount, shipping, note, actor, "")
 		return nil, err
 	})
 	return r, o, errs, err
@@ -487,14 +500,16 @@ func (s *Service) Refund(ctx context.Context, id int, in RefundInput, actor stri
 // lineShare is what q units of l cost after discounts, tax added when prices exclude it, when before
 // units were refunded already. Shares are cut so that refunding every unit gives back exactly the line.
 func lineShare(l *ent.OrderLine, taxesIncluded bool, before, q int) int64 {
-	amount := share(l.Total, l.Quantity, before, q)
+	amount := prorata.Share(l.Total, l.Quantity, before, q)
 	if !taxesIncluded {
-		amount += share(l.Tax, l.Quantity, before, q)
+		amount += prorata.Share(l.Tax, l.Quantity, before, q)
 	}
 	return amount
 }
 
-func (s *Service) refund(ctx context.Context, tx *ent.Tx, o *ent.Order, units, restocks map[int]int, amount, shipping int64, note, actor string) (*ent.Refund, error) {
+// refund records a refund of o in tx: units (and restocks) per line, amount in all, shipping of it. The
+// provider is asked to pay amount back, unless refunded names what the provider refunded already.
+func (s *Service) refund(ctx context.Context, tx *ent.Tx, o *ent.Order, units, restocks map[int]int, amount, shipping int64, note, actor, refunded string) (*ent.Refund, error) {
 	restocked := map[int]int{}
 	for _, l := range o.Edges.Lines {
 		n := units[l.ID]
@@ -517,8 +532,8 @@ func (s *Service) refund(ctx context.Context, tx *ent.Tx, o *ent.Order, units, r
 			}
 		}
 	}
-	ref := ""
-	if amount > 0 {
+	ref := refunded
+	if amount > 0 && ref == "" {
 		var err error
 		if ref, err = s.refundPayment(ctx, o, amount); err != nil {
 			return nil, err

@@ -1,6 +1,9 @@
 package orders
 
-import "github.com/emporium/emporium/ent"
+import (
+	"github.com/emporium/emporium/ent"
+	"github.com/emporium/emporium/prorata"
+)
 
 // Totals are an order's amounts in its currency.
 type Totals struct {
@@ -16,8 +19,8 @@ type Totals struct {
 func Current(o *ent.Order, lines []*ent.OrderLine) Totals {
 	t := Totals{Shipping: o.ShippingTotal, Tax: o.TaxTotal, Total: o.Total - o.TotalRefunded}
 	for _, l := range lines {
-		t.Subtotal += l.Total - share(l.Total, l.Quantity, 0, l.RefundedQuantity)
-		t.Tax -= share(l.Tax, l.Quantity, 0, l.RefundedQuantity)
+		t.Subtotal += l.Total - prorata.Share(l.Total, l.Quantity, 0, l.RefundedQuantity)
+		t.Tax -= prorata.Share(l.Tax, l.Quantity, 0, l.RefundedQuantity)
 	}
 	if r := o.ShippingRefunded; r > 0 && o.ShippingTotal > 0 {
 		// A refund of shipping holds its tax in the same proportion as the price it refunds.
@@ -25,7 +28,7 @@ func Current(o *ent.Order, lines []*ent.OrderLine) Totals {
 		if !o.TaxesIncluded {
 			gross += o.ShippingTax
 		}
-		shippingTax := o.ShippingTax * r / gross
+		shippingTax := prorata.ShareOf(o.ShippingTax, gross, 0, r)
 		t.Tax -= shippingTax
 		if o.TaxesIncluded {
 			t.Shipping -= r
@@ -34,13 +37,4 @@ func Current(o *ent.Order, lines []*ent.OrderLine) Totals {
 		}
 	}
 	return t
-}
-
-// share is the part of amount that q of n units carry when before units were taken already. Shares cut
-// this way add up to amount exactly once all units are taken.
-func share(amount int64, n, before, q int) int64 {
-	if n == 0 {
-		return 0
-	}
-	return amount*int64(before+q)/int64(n) - amount*int64(before)/int64(n)
 }

@@ -6,23 +6,6 @@ import (
 	"github.com/emporium/emporium/ent"
 )
 
-func TestShareAddsUpToTheWhole(t *testing.T) {
-	for _, amount := range []int64{0, 1, 500, 999, 8701, 123457} {
-		for n := 1; n <= 7; n++ {
-			var sum int64
-			for before := 0; before < n; before++ {
-				sum += share(amount, n, before, 1)
-			}
-			if sum != amount {
-				t.Errorf("share(%d) over %d units one by one adds up to %d", amount, n, sum)
-			}
-			if got := share(amount, n, 1, n-1) + share(amount, n, 0, 1); got != amount {
-				t.Errorf("share(%d) over %d units in two refunds adds up to %d", amount, n, got)
-			}
-		}
-	}
-}
-
 func TestCurrent(t *testing.T) {
 	lines := []*ent.OrderLine{
 		{Quantity: 3, Total: 8700, Tax: 500, RefundedQuantity: 1},

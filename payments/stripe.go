@@ -91,7 +91,8 @@ func CapturesOnFulfilment(p Provider) bool {
 type keyCtx struct{}
 
 // WithIdempotencyKey names the provider call made with ctx (a refund: several refunds of one payment
-// must not share a key), so that a retry of the same change is recognised.
+// must not share a key, and orders name each by what was refunded before it), so that a retry of the
+// same change is recognised.
 func WithIdempotencyKey(ctx context.Context, key string) context.Context {
 	return context.WithValue(ctx, keyCtx{}, key)
 }
@@ -247,12 +248,16 @@ func refusal(ref string, err error, op string) (Result, error) {
 	return Result{}, fmt.Errorf("payments: stripe %s: %w", op, err)
 }
 
-// StripeIntentEvent is what a Stripe webhook event tells Emporium: that the PaymentIntent IntentID moved
-// on (Type is Stripe's event type, such as payment_intent.succeeded), or that a buyer disputed a
-// payment (Dispute, for charge.dispute.created and charge.dispute.closed).
-type StripeIntentEvent struct {
+// StripeEvent is what a Stripe webhook event tells Emporium (Type is Stripe's event type): that the
+// PaymentIntent IntentID moved on (payment_intent.*), that a buyer disputed a payment (Dispute, for
+// charge.dispute.created, .updated and .closed), that a payment was refunded in Stripe itself (Refund,
+// for charge.refunded), or that Stripe paid the balance out to the shop's bank (Payout, for
+// payout.paid and payout.failed). At most one of them is set.
+type StripeEvent struct {
 	ID, Type, IntentID string
 	Dispute            *Dispute
+	Refund             *ProviderRefund
+	Payout             *Payout
 }
 
 // Dispute is a buyer's dispute (chargeback) of a payment, as its provider reports it.
@@ -261,37 +266,51 @@ type Dispute struct {
 	ID, Reference string
 	Amount        money.Money
 	Reason        string
+	// Status is the provider's word for where the dispute stands (needs_response, under_review, won, lost…).
+	Status string
 	// Won is true once the dispute is closed in the shop's favour; Closed once it is decided at all.
 	Closed, Won bool
+}
+
+// ProviderRefund is a provider's report that a payment was refunded: Refunded is everything refunded of
+// it so far, whoever asked (the shop through Emporium, or its staff in the provider's own dashboard).
+type ProviderRefund struct {
+	Reference string
+	Refunded  money.Money
+}
+
+// Payout is money a provider paid out of the shop's balance to its bank account (or, Failed, a payout
+// that came back).
+type Payout struct {
+	ID      string
+	Amount  money.Money
+	Arrival time.Time
+	Failed  bool
 }
 
 // ErrStripeSignature is returned for a webhook body whose Stripe-Signature does not verify.
 var ErrStripeSignature = errors.New("payments: the Stripe signature does not verify")
 
 // ParseStripeEvent verifies a Stripe webhook request (its body and Stripe-Signature header) with the
-// endpoint's signing secret and returns the PaymentIntent it is about; IntentID is empty for an event
-// of another kind. A signature older than five minutes is refused, as Stripe advises against replays.
-// The event's API version may differ from the SDK's: only the event type and the intent's ID are read.
-func ParseStripeEvent(payload []byte, signature, secret string) (StripeIntentEvent, error) {
+// endpoint's signing secret and returns what it tells Emporium; nothing is set for an event of another
+// kind. A signature older than five minutes is refused, as Stripe advises against replays. The event's
+// API version may differ from the SDK's: only fields every version has are read.
+func ParseStripeEvent(payload []byte, signature, secret string) (StripeEvent, error) {
 	e, err := webhook.ConstructEventWithOptions(payload, signature, secret,
 		webhook.ConstructEventOptions{IgnoreAPIVersionMismatch: true})
 	if err != nil {
 		if errors.Is(err, webhook.ErrNotSigned) || errors.Is(err, webhook.ErrInvalidHeader) ||
 			errors.Is(err, webhook.ErrNoValidSignature) || errors.Is(err, webhook.ErrTooOld) {
-			return StripeIntentEvent{}, ErrStripeSignature
+			return StripeEvent{}, ErrStripeSignature
 		}
-		return StripeIntentEvent{}, fmt.Errorf("payments: stripe event: %w", err)
+		return StripeEvent{}, fmt.Errorf("payments: stripe event: %w", err)
 	}
-	out := StripeIntentEvent{ID: e.ID, Type: string(e.Type)}
+	out := StripeEvent{ID: e.ID, Type: string(e.Type)}
 	if e.Data == nil {
 		return out, nil
 	}
-	switch {
-	case strings.HasPrefix(out.Type, "payment_intent."):
-		if id, ok := e.Data.Object["id"].(string); ok && strings.HasPrefix(id, "pi_") {
-			out.IntentID = id
-		}
-	case out.Type == "charge.dispute.created" || out.Type == "charge.dispute.closed":
+	switch out.Type {
+	case "charge.dispute.created", "charge.dispute.updated", "charge.dispute.closed":
 		var d stripe.Dispute
 		if err := json.Unmarshal(e.Data.Raw, &d); err != nil {
 			return out, fmt.Errorf("payments: stripe dispute: %w", err)
@@ -299,9 +318,57 @@ func ParseStripeEvent(payload []byte, signature, secret string) (StripeIntentEve
 		if d.PaymentIntent == nil || d.PaymentIntent.ID == "" || d.Amount <= 0 || d.Currency == "" {
 			return out, nil // a dispute of a charge made outside PaymentIntents: not Emporium's
 		}
-		out.Dispute = &Dispute{ID: d.ID, Reference: d.PaymentIntent.ID, Reason: string(d.Reason),
+		out.Dispute = &Dispute{ID: d.ID, Reference: d.PaymentIntent.ID, Reason: string(d.Reason), Status: string(d.Status),
 			Amount: money.Money{Amount: d.Amount, Currency: strings.ToUpper(string(d.Currency))},
 			Closed: out.Type == "charge.dispute.closed", Won: d.Status == stripe.DisputeStatusWon}
+	case "charge.refunded":
+		var c stripe.Charge
+		if err := json.Unmarshal(e.Data.Raw, &c); err != nil {
+			return out, fmt.Errorf("payments: stripe charge: %w", err)
+		}
+		if c.PaymentIntent == nil || c.PaymentIntent.ID == "" || c.AmountRefunded <= 0 || c.Currency == "" {
+			return out, nil
+		}
+		out.Refund = &ProviderRefund{Reference: c.PaymentIntent.ID,
+			Refunded: money.Money{Amount: c.AmountRefunded, Currency: strings.ToUpper(string(c.Currency))}}
+	case "payout.paid", "payout.failed":
+		var p stripe.Payout
+		if err := json.Unmarshal(e.Data.Raw, &p); err != nil {
+			return out, fmt.Errorf("payments: stripe payout: %w", err)
+		}
+		if p.ID == "" || p.Amount <= 0 || p.Currency == "" {
+			return out, nil
+		}
+		out.Payout = &Payout{ID: p.ID, Amount: money.Money{Amount: p.Amount, Currency: strings.ToUpper(string(p.Currency))},
+			Arrival: time.Unix(p.ArrivalDate, 0).UTC(), Failed: out.Type == "payout.failed"}
+	default:
+		if strings.HasPrefix(out.Type, "payment_intent.") {
+			if id, ok := e.Data.Object["id"].(string); ok && strings.HasPrefix(id, "pi_") {
+				out.IntentID = id
+			}
+		}
 	}
 	return out, nil
+}
+
+// PayoutFees implements FeeReporter: the fees Stripe kept from the transactions payout paid out, in the
+// payout's currency (its balance transactions, read page by page; a refund's returned fee counts back).
+func (s *Stripe) PayoutFees(ctx context.Context, payout string) (int64, error) {
+	p := &stripe.BalanceTransactionListParams{Payout: stripe.String(payout)}
+	p.Limit = stripe.Int64(100)
+	var fees int64
+	for bt, err := range s.client.V1BalanceTransactions.List(ctx, p) {
+		if err != nil {
+			return 0, fmt.Errorf("payments: stripe payout %s: %w", payout, err)
+		}
+		if bt.Type != stripe.BalanceTransactionTypePayout {
+			fees += bt.Fee
+		}
+	}
+	return fees, nil
+}
+
+// FeeReporter is a provider that reports the fees it kept from a payout.
+type FeeReporter interface {
+	PayoutFees(ctx context.Context, payout string) (int64, error)
 }

@@ -98,6 +98,23 @@ func TestStripeAgainstStripeMock(t *testing.T) {
 		}
 	})
 
+	t.Run("a payout's fees", func(t *testing.T) {
+		// stripe-mock lists one balance transaction: a charge of 10.00 of which Stripe kept 0.59.
+		s, rec := newStripe(t, stripemock.Start(t, stripemock.Set("balance_transaction", map[string]any{"amount": 1000, "fee": 59, "net": 941})))
+		fees, err := s.PayoutFees(ctx, "po_123")
+		if err != nil || fees != 59 {
+			t.Fatalf("fees: %d, %v", fees, err)
+		}
+		if got := rec.last(); got != "GET /v1/balance_transactions " {
+			t.Errorf("call: %q", got)
+		}
+		// A balance transaction of the payout itself is no fee of it.
+		s, _ = newStripe(t, stripemock.Start(t, stripemock.Set("balance_transaction", map[string]any{"type": "payout", "amount": -941, "fee": 25, "net": -966})))
+		if fees, err := s.PayoutFees(ctx, "po_123"); err != nil || fees != 0 {
+			t.Errorf("the payout's own transaction: %d, %v", fees, err)
+		}
+	})
+
 	t.Run("3-D Secure", func(t *testing.T) {
 		const challenge = "https://hooks.stripe.com/3d_secure_2/hosted?payment_intent=pi_1"
 		s, _ := newStripe(t, stripemock.Start(t, stripemock.Intent(map[string]any{

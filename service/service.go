@@ -38,6 +38,7 @@ import (
 	"github.com/emporium/emporium/media/s3store"
 	"github.com/emporium/emporium/orders"
 	"github.com/emporium/emporium/payments"
+	"github.com/emporium/emporium/payouts"
 	"github.com/emporium/emporium/realtime"
 	"github.com/emporium/emporium/respcache"
 	"github.com/emporium/emporium/seed"
@@ -378,6 +379,10 @@ func Open(ctx context.Context, opts Options) (*Service, error) {
 		return nil, errors.Join(err, s.Close())
 	}
 	s.Media = library
+	payoutBook := payouts.New(db.Client, queue, recorder, gateway, opts.Log)
+	if err := payoutBook.Register(queue); err != nil {
+		return nil, errors.Join(err, s.Close())
+	}
 	s.Recoverer = orders.NewRecoverer(db.Client, gateway, opts.Log, opts.CompletionLease, opts.CompletionSweep, recorder)
 	if err := s.Recoverer.Schedule(queue); err != nil {
 		return nil, errors.Join(err, s.Close())
@@ -394,7 +399,7 @@ func Open(ctx context.Context, opts Options) (*Service, error) {
 		Cache: cache, CacheGate: gate, MaxInFlight: opts.MaxInFlight, QueueTimeout: opts.QueueTimeout, RequestTimeout: opts.RequestTimeout,
 		MaxComplexity: opts.MaxComplexity,
 		BodyGrace:     opts.BodyGrace, BodyMinRate: opts.BodyMinRate, MetricsToken: opts.MetricsToken, NoMetricsRoute: opts.NoMetricsRoute,
-		NoAdminUI: opts.NoAdminUI, StripeWebhookSecret: opts.StripeWebhookSecret,
+		NoAdminUI: opts.NoAdminUI, StripeWebhookSecret: opts.StripeWebhookSecret, Payouts: payoutBook,
 		CompletionLease: opts.CompletionLease, Media: library, Events: recorder, Webhooks: hooks, InvoiceLinks: links,
 		Live: httpapi.LiveConfig{Hub: hub, PerConn: opts.LivePerConn, IdleTimeout: opts.LiveIdleTimeout,
 			WriteTimeout: opts.LiveWriteTimeout, PingInterval: opts.LivePingInterval},

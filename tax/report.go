@@ -19,6 +19,7 @@ import (
 	"github.com/emporium/emporium/ent/refund"
 	"github.com/emporium/emporium/ent/schema"
 	"github.com/emporium/emporium/money"
+	"github.com/emporium/emporium/prorata"
 )
 
 // A tax report is what an accountant files a return from: per currency, jurisdiction, tax and rate,
@@ -32,14 +33,13 @@ import (
 // an order sold without tax (reverse charge to an EU business, an exempt customer, untaxed lines) is a
 // row of its own at rate 0 under the order's treatment, so that the rows add up to the net sales.
 //
-// Refunds record units, shipping and an amount, not tax: they are split as credit notes split them
-// (package invoices, creditNoteDocument): refunded units at their line's net and tax pro rata, refunded
-// shipping at the shipping's tax share, and whatever else the refund paid back (an amount without
-// units; a cancellation's shipping) at the rate of the order's largest taxable amount, what it sold
-// untaxed competing at 0 %. The rate is the exact ppm where a credit note has basis points. A refunded
-// line's tax goes to the order's tax line whose rate is nearest to the line's own tax/net, as invoices
-// rate their lines (lines keep their tax, not their rate). The rule is copied, not called: invoices
-// imports orders, which imports tax.
+// Refunds record units, shipping and an amount, not tax: they are cut by package prorata, the rule
+// their credit notes, journal entries and amounts paid back follow too: refunded units at their line's
+// net and tax, shipping at the shipping's tax share, each after what earlier refunds of the order took
+// (so the parts of a line add up to it exactly), and whatever else the refund paid back (an amount
+// without units) at the rate of the order's largest taxable amount, what it sold untaxed competing at
+// 0 %. A refunded line's tax goes to the order's tax line whose rate is nearest to the line's own
+// tax/net, as invoices rate their lines (lines keep their tax, not their rate).
 //
 // OSS: a row is flagged OSS when an EU shop (the origin country of the tax settings) charged another EU
 // member state's VAT to a consumer: the sales its One-Stop-Shop return declares. Reverse-charge rows are
@@ -206,9 +206,19 @@ func (b *reportBuilder) refunds(ctx context.Context, client *ent.Client, from, t
 				lines[l.ID] = l
 			}
 		}
+		// What the orders' earlier refunds took: a refund's parts are cut after them (package prorata).
+		maxID := 0
+		for _, r := range rs {
+			maxID = max(maxID, r.ID)
+		}
+		earlier, err := client.Refund.Query().Where(refund.OrderIDIn(orderIDs...), refund.IDLT(maxID)).
+			Select(refund.FieldID, refund.FieldOrderID, refund.FieldLines, refund.FieldShipping).All(ctx)
+		if err != nil {
+			return fmt.Errorf("tax: report earlier refunds: %w", err)
+		}
 		for _, r := range rs {
 			if o := orders[r.OrderID]; o != nil && o.FinancialStatus != entorder.FinancialStatusVOIDED {
-				b.refund(o, r, lines)
+				b.refund(o, r, lines, takenBefore(r, earlier))
 			}
 			last, lastAt = r.ID, r.CreatedAt
 		}
@@ -218,8 +228,41 @@ func (b *reportBuilder) refunds(ctx context.Context, client *ent.Client, from, t
 	}
 }
 
-// refund splits r as a credit note does (see the package's report comment) and adds it to the rows.
-func (b *reportBuilder) refund(o *ent.Order, r *ent.Refund, lines map[int]*ent.OrderLine) {
+// takenBefore is what the refunds of r's order before r took back.
+func takenBefore(r *ent.Refund, refunds []*ent.Refund) prorata.Taken {
+	t := prorata.Taken{Units: map[int]int{}}
+	for _, e := range refunds {
+		if e.OrderID == r.OrderID && e.ID < r.ID {
+			for id, n := range e.Lines {
+				t.Units[id] += n
+			}
+			t.Shipping += e.Shipping
+		}
+	}
+	return t
+}
+
+// refund cuts r as package prorata does (as its credit note and journal entry are cut) and adds its
+// parts to the rows.
+func (b *reportBuilder) refund(o *ent.Order, r *ent.Refund, lines map[int]*ent.OrderLine, taken prorata.Taken) {
+	po := prorata.Order{TaxesIncluded: o.TaxesIncluded, ShippingTax: o.ShippingTax, ShippingNet: o.ShippingTotal}
+	if o.TaxesIncluded {
+		po.ShippingNet -= o.ShippingTax
+	}
+	for _, id := range sortedIDs(r.Lines) {
+		if l := lines[id]; l != nil {
+			po.Lines = append(po.Lines, prorata.Line{ID: l.ID, Quantity: l.Quantity, Net: lineNet(o, l), Tax: l.Tax})
+		}
+	}
+	// The order's taxable amounts by rate, what it sold untaxed competing at 0 %.
+	var based int64
+	for _, t := range o.TaxLines {
+		po.Rates = append(po.Rates, prorata.Rate{PPM: ratePPMOf(t), Base: t.Base})
+		based += t.Base
+	}
+	if untaxed := o.Total - o.TaxTotal - based; untaxed > 0 {
+		po.Rates = append(po.Rates, prorata.Rate{Base: untaxed})
+	}
 	// The row of a line or the shipping, which was net taxed tax: by the whole line's rate, not the
 	// refunded share's, which rounding moves. Rows are made only when used, so that no empty row shows.
 	rowOf := func(net, tax int64) *ReportRow {
@@ -230,51 +273,30 @@ func (b *reportBuilder) refund(o *ent.Order, r *ent.Refund, lines map[int]*ent.O
 		}
 		return b.untaxed(o)
 	}
-	add := func(row *ReportRow, net, tax int64) {
-		row.RefundedNet += net
-		row.RefundedTax += tax
-	}
-	var credited int64
-	for _, id := range sortedIDs(r.Lines) {
-		n, l := r.Lines[id], lines[id]
-		if n <= 0 || l == nil || l.Quantity <= 0 {
-			continue
+	for _, p := range prorata.Split(po, taken, prorata.Refund{Units: r.Lines, Shipping: r.Shipping, Amount: r.Amount}) {
+		var row *ReportRow
+		switch {
+		case p.Shipping:
+			row = rowOf(po.ShippingNet, po.ShippingTax)
+		case p.LineID != 0:
+			l := lines[p.LineID]
+			row = rowOf(lineNet(o, l), l.Tax)
+		case p.Rate >= 0 && p.Rate < len(o.TaxLines):
+			row = b.row(o, o.TaxLines[p.Rate])
+		default:
+			row = b.untaxed(o)
 		}
-		net := l.Total
-		if o.TaxesIncluded {
-			net -= l.Tax
-		}
-		cNet, cTax := money.MulDiv(net, int64(n), int64(l.Quantity)), money.MulDiv(l.Tax, int64(n), int64(l.Quantity))
-		add(rowOf(net, l.Tax), cNet, cTax)
-		credited += cNet + cTax
+		row.RefundedNet += p.Net
+		row.RefundedTax += p.Tax
 	}
-	shippingNet := o.ShippingTotal
+}
+
+// lineNet is l's amount without tax.
+func lineNet(o *ent.Order, l *ent.OrderLine) int64 {
 	if o.TaxesIncluded {
-		shippingNet -= o.ShippingTax
+		return l.Total - l.Tax
 	}
-	if gross := shippingNet + o.ShippingTax; r.Shipping > 0 && gross > 0 {
-		tax := money.MulDiv(o.ShippingTax, r.Shipping, gross)
-		add(rowOf(shippingNet, o.ShippingTax), r.Shipping-tax, tax)
-		credited += r.Shipping
-	}
-	if rest := r.Amount - credited; rest != 0 {
-		// The largest of the order's taxable amounts, what it sold untaxed among them (as an invoice's
-		// zero-rate breakdown is); on a tie the higher rate, as the invoice's breakdown is sorted.
-		var largest *schema.TaxLine
-		var based int64
-		for i, t := range o.TaxLines {
-			based += t.Base
-			if largest == nil || t.Base > largest.Base || t.Base == largest.Base && ratePPMOf(t) > ratePPMOf(*largest) {
-				largest = &o.TaxLines[i]
-			}
-		}
-		if largest == nil || o.Total-o.TaxTotal-based > largest.Base {
-			add(b.untaxed(o), rest, 0)
-			return
-		}
-		net := money.MulDiv(rest, 1_000_000, int64(1_000_000+ratePPMOf(*largest)))
-		add(b.row(o, *largest), net, rest-net)
-	}
+	return l.Total
 }
 
 // nearest is the tax line whose rate is nearest to tax/net: the rate a line of the order was taxed at.

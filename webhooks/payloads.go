@@ -10,6 +10,7 @@ import (
 	"github.com/emporium/emporium/discounts"
 	"github.com/emporium/emporium/events"
 	"github.com/emporium/emporium/orders"
+	"github.com/emporium/emporium/payouts"
 )
 
 // payloadTypes are the Go types each topic's payload is marshalled from, read for the fields a field
@@ -37,6 +38,10 @@ var payloadTypes = map[string]reflect.Type{
 	events.DiscountsCreate:          reflect.TypeFor[discounts.Payload](),
 	events.DiscountsUpdate:          reflect.TypeFor[discounts.Payload](),
 	events.DiscountsDelete:          reflect.TypeFor[discounts.DeletedPayload](),
+	events.DisputesCreate:           reflect.TypeFor[orders.DisputePayload](),
+	events.DisputesUpdate:           reflect.TypeFor[orders.DisputePayload](),
+	events.PayoutsPaid:              reflect.TypeFor[payouts.Payload](),
+	events.PayoutsFailed:            reflect.TypeFor[payouts.Payload](),
 }
 
 // shapes are the payloadTypes' shapes, built once.

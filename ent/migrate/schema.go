@@ -663,6 +663,11 @@ var (
 				Unique:  false,
 				Columns: []*schema.Column{JournalEntriesColumns[3]},
 			},
+			{
+				Name:    "journalentry_payment_reference",
+				Unique:  false,
+				Columns: []*schema.Column{JournalEntriesColumns[5]},
+			},
 		},
 	}
 	// JournalLinesColumns holds the columns for the "journal_lines" table.
@@ -945,6 +950,39 @@ var (
 				Name:    "page_updated_at_id",
 				Unique:  false,
 				Columns: []*schema.Column{PagesColumns[2], PagesColumns[0]},
+			},
+		},
+	}
+	// PayoutsColumns holds the columns for the "payouts" table.
+	PayoutsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "provider", Type: field.TypeString},
+		{Name: "provider_id", Type: field.TypeString},
+		{Name: "amount", Type: field.TypeInt64},
+		{Name: "fees", Type: field.TypeInt64, Default: 0},
+		{Name: "currency", Type: field.TypeString},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"PAID", "FAILED"}},
+		{Name: "arrival_date", Type: field.TypeTime},
+		{Name: "booked", Type: field.TypeBool, Default: false},
+		{Name: "reversed", Type: field.TypeBool, Default: false},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+	}
+	// PayoutsTable holds the schema information for the "payouts" table.
+	PayoutsTable = &schema.Table{
+		Name:       "payouts",
+		Columns:    PayoutsColumns,
+		PrimaryKey: []*schema.Column{PayoutsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "payout_provider_provider_id",
+				Unique:  true,
+				Columns: []*schema.Column{PayoutsColumns[1], PayoutsColumns[2]},
+			},
+			{
+				Name:    "payout_created_at_id",
+				Unique:  false,
+				Columns: []*schema.Column{PayoutsColumns[10], PayoutsColumns[0]},
 			},
 		},
 	}
@@ -1588,6 +1626,7 @@ var (
 		OrderEventsTable,
 		OrderLinesTable,
 		PagesTable,
+		PayoutsTable,
 		PermissionGroupsTable,
 		ProductsTable,
 		ProductOptionsTable,

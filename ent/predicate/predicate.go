@@ -99,6 +99,9 @@ type OrderLine func(*sql.Selector)
 // Page is the predicate function for page builders.
 type Page func(*sql.Selector)
 
+// Payout is the predicate function for payout builders.
+type Payout func(*sql.Selector)
+
 // PermissionGroup is the predicate function for permissiongroup builders.
 type PermissionGroup func(*sql.Selector)
 

@@ -39,6 +39,8 @@ func (JournalEntry) Indexes() []ent.Index {
 	return []ent.Index{
 		index.Fields("created_at", "id"),
 		index.Fields("order_id"),
+		// Disputes and payouts are booked once: their entries are found by the provider's ID.
+		index.Fields("payment_reference"),
 	}
 }
 

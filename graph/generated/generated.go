@@ -9465,7 +9465,7 @@ func newExecutionContext(
 var sources = []*ast.Source{
 	{Name: "../../schema/accounting.graphqls", Input: `"An account of the journal's chart: its role and the shop's code and name for it."
 type AccountingAccount {
-  "RECEIVABLE, CASH_CLEARING, TAX_PAYABLE, SALES, SHIPPING, DISCOUNTS, REFUNDS, PAYMENT_FEES, DISPUTES."
+  "BANK, RECEIVABLE, CASH_CLEARING, TAX_PAYABLE, SALES, SHIPPING, DISCOUNTS, REFUNDS, PAYMENT_FEES, DISPUTES."
   role: String!
   code: String!
   name: String!
@@ -12472,6 +12472,10 @@ enum WebhookSubscriptionTopic {
   INVENTORY_LEVELS_UPDATE
   CUSTOMERS_DELETE
   ACCOUNTING_JOURNAL_ENTRY
+  DISPUTES_CREATE
+  DISPUTES_UPDATE
+  PAYOUTS_PAID
+  PAYOUTS_FAILED
 }
 
 enum WebhookSubscriptionFormat {

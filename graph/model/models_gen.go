@@ -42,7 +42,7 @@ type AccessScope struct {
 
 // An account of the journal's chart: its role and the shop's code and name for it.
 type AccountingAccount struct {
-	// RECEIVABLE, CASH_CLEARING, TAX_PAYABLE, SALES, SHIPPING, DISCOUNTS, REFUNDS, PAYMENT_FEES, DISPUTES.
+	// BANK, RECEIVABLE, CASH_CLEARING, TAX_PAYABLE, SALES, SHIPPING, DISCOUNTS, REFUNDS, PAYMENT_FEES, DISPUTES.
 	Role string `json:"role"`
 	Code string `json:"code"`
 	Name string `json:"name"`

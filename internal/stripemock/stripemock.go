@@ -47,10 +47,24 @@ type Fixtures struct {
 
 // Intent is an edit for Start: the PaymentIntent every call answers with gets fields (Stripe's names).
 func Intent(fields map[string]any) func(*Fixtures) {
+	return Set("payment_intent", fields)
+}
+
+// Set is an edit for Start: the resource every call about it answers with (balance_transaction,
+// payout…) gets fields.
+func Set(resource string, fields map[string]any) func(*Fixtures) {
 	return func(f *Fixtures) {
 		for k, v := range fields {
-			f.Resources["payment_intent"][k] = v
+			f.Resources[resource][k] = v
 		}
+	}
+}
+
+// Both is an edit for Start that makes edits a and b.
+func Both(a, b func(*Fixtures)) func(*Fixtures) {
+	return func(f *Fixtures) {
+		a(f)
+		b(f)
 	}
 }
 
