@@ -322,6 +322,18 @@ func (s *Service) Delete(ctx context.Context, id int) (validation.Errors, error)
 	return errs, nil
 }
 
+// Get returns the discount id, or nil when there is none.
+func (s *Service) Get(ctx context.Context, id int) (*ent.Discount, error) {
+	d, err := s.client.Discount.Get(ctx, id)
+	if ent.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("discounts: get %d: %w", id, err)
+	}
+	return d, nil
+}
+
 // List returns a page of discounts, newest first.
 func (s *Service) List(ctx context.Context, args pagination.Args) (keyset.Page[*ent.Discount], error) {
 	w, err := pagination.NewWindow(args, "ID")

@@ -7,6 +7,7 @@ package graph
 
 import (
 	"context"
+	"errors"
 	"strings"
 
 	"github.com/emporium/emporium/apikeys"
@@ -270,8 +271,18 @@ func (r *queryResolver) APIKeys(ctx context.Context, first *int, after *string, 
 }
 
 // AuditLog is the resolver for the auditLog field.
-func (r *queryResolver) AuditLog(ctx context.Context, first *int, after *string, last *int, before *string, reverse *bool) (*model.AuditEntryConnection, error) {
-	page, err := audit.List(ctx, r.client, args(first, after, last, before, reverse))
+func (r *queryResolver) AuditLog(ctx context.Context, first *int, after *string, last *int, before *string, reverse *bool, actorID *string, action *string) (*model.AuditEntryConnection, error) {
+	f := audit.Filter{}
+	if actorID != nil {
+		f.ActorID = *actorID
+	}
+	if action != nil {
+		f.Action = *action
+	}
+	page, err := audit.List(ctx, r.client, f, args(first, after, last, before, reverse))
+	if errors.Is(err, audit.ErrUnknownActor) {
+		return nil, userError(err)
+	}
 	if err != nil {
 		return nil, err
 	}

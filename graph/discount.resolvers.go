@@ -143,6 +143,15 @@ func (r *queryResolver) Discounts(ctx context.Context, first *int, after *string
 	return &model.DiscountConnection{Edges: edges, Nodes: nodes, PageInfo: info}, nil
 }
 
+// Discount is the resolver for the discount field.
+func (r *queryResolver) Discount(ctx context.Context, id string) (*ent.Discount, error) {
+	n, err := decodeID(id, "Discount")
+	if err != nil {
+		return nil, err
+	}
+	return r.discounts.Get(ctx, n)
+}
+
 // Discount returns generated.DiscountResolver implementation.
 func (r *Resolver) Discount() generated.DiscountResolver { return &discountResolver{r} }
 

@@ -153,3 +153,12 @@ func (r *Resolver) visibleProduct(ctx context.Context, p *ent.Product) *ent.Prod
 	}
 	return nil
 }
+
+// captureMode names when card authorizations are captured, for PaymentSettings.captureMode.
+func captureMode(onFulfilment bool) *string {
+	m := "COMPLETION"
+	if onFulfilment {
+		m = "FULFILMENT"
+	}
+	return &m
+}

@@ -41,7 +41,10 @@ type Resolver struct {
 	invoiceLinks *invoices.Links
 	// stripePublishableKey is Stripe's public key, or empty.
 	stripePublishableKey string
-	live                 *realtime.Hub
+	// paymentProvider and captureOnFulfilment describe the payment gateway to staff.
+	paymentProvider     string
+	captureOnFulfilment bool
+	live                *realtime.Hub
 	// shared are the loaders public live subscriptions share between two changes (live.go).
 	shared liveShared
 	log    *slog.Logger
@@ -69,6 +72,9 @@ type Services struct {
 	InvoiceLinks *invoices.Links
 	// StripePublishableKey is told to storefronts when the shop takes cards through Stripe.
 	StripePublishableKey string
+	// PaymentProvider names the payment gateway; CaptureOnFulfilment tells when it captures.
+	PaymentProvider     string
+	CaptureOnFulfilment bool
 	// Live carries committed changes to live subscriptions; without it subscriptions are refused.
 	Live *realtime.Hub
 	Log  *slog.Logger
@@ -79,5 +85,6 @@ func NewResolver(client *ent.Client, s Services) *Resolver {
 	return &Resolver{client: client, catalog: s.Catalog, customers: s.Customers, staff: s.Staff, apiKeys: s.APIKeys,
 		sfTokens: s.StorefrontTokens, inventory: s.Inventory, carts: s.Carts, tax: s.Tax,
 		discounts: s.Discounts, orders: s.Orders, media: s.Media, webhooks: s.Webhooks, live: s.Live, log: s.Log,
-		invoiceLinks: s.InvoiceLinks, stripePublishableKey: s.StripePublishableKey}
+		invoiceLinks: s.InvoiceLinks, stripePublishableKey: s.StripePublishableKey,
+		paymentProvider: s.PaymentProvider, captureOnFulfilment: s.CaptureOnFulfilment}
 }

@@ -37,7 +37,8 @@ func (r *shopResolver) PrimaryDomain(ctx context.Context, obj *ent.Shop) (*model
 
 // PaymentSettings is the resolver for the paymentSettings field.
 func (r *shopResolver) PaymentSettings(ctx context.Context, obj *ent.Shop) (*model.PaymentSettings, error) {
-	ps := &model.PaymentSettings{CurrencyCode: obj.DefaultCurrency, EnabledPresentmentCurrencies: obj.Currencies}
+	ps := &model.PaymentSettings{CurrencyCode: obj.DefaultCurrency, EnabledPresentmentCurrencies: obj.Currencies,
+		Provider: &r.paymentProvider, CaptureMode: captureMode(r.captureOnFulfilment)}
 	if r.stripePublishableKey != "" {
 		ps.StripePublishableKey = &r.stripePublishableKey
 	}

@@ -185,6 +185,8 @@ func New(cfg Config) http.Handler {
 		Webhooks:             cfg.Webhooks,
 		InvoiceLinks:         cfg.InvoiceLinks,
 		StripePublishableKey: publishableKey(cfg.Payments),
+		PaymentProvider:      gateway.Name(),
+		CaptureOnFulfilment:  payments.CapturesOnFulfilment(gateway),
 		Live:                 cfg.Live.Hub,
 		Log:                  cfg.Log,
 	})

@@ -93,7 +93,7 @@ func TestAdminDashboard(t *testing.T) {
 		t.Fatal("no staff member")
 	}
 
-	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
+	ctx, cancel := context.WithTimeout(t.Context(), 6*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, node, "run.mjs")
 	cmd.Dir = e2e

@@ -10,6 +10,7 @@ import * as basics from './flows/basics.mjs';
 import * as orders from './flows/orders.mjs';
 import * as products from './flows/products.mjs';
 import * as store from './flows/store.mjs';
+import * as settings from './flows/settings.mjs';
 
 // The flow runs end to end: a product created in the browser is ordered through the storefront,
 // then fulfilled, refunded and checked on screen (orders.owner).
@@ -19,7 +20,8 @@ let created;
 const flows = [basics.owner, basics.reader,
   async () => { created = await products.createProduct(); },
   () => orders.owner({ handle: created.handle }),
-  orders.reader, products.archiveProduct, store.owner, store.phone];
+  orders.reader, products.archiveProduct, store.owner, store.phone,
+  settings.owner, settings.reader, settings.phone];
 
 try {
   for (const flow of flows) await flow();

@@ -11,6 +11,8 @@ import { Order } from './screens/order.js';
 import { Customers, Customer } from './screens/customers.js';
 import { Inventory, InventoryVariant } from './screens/inventory.js';
 import { Collections, Collection, Pages, Page, Menus, Menu } from './screens/content.js';
+import { Discounts, Discount } from './screens/discounts.js';
+import { Settings, SettingsSection, settingsPermissions } from './screens/settings.js';
 
 // The screens, each shown only to staff holding its permission (the server enforces it anyway):
 // #/<path> shows list, #/<path>/<id> shows detail.
@@ -22,6 +24,8 @@ const screens = [
   { path: 'collections', title: 'Collections', needs: 'READ_PRODUCTS', list: Collections, detail: Collection },
   { path: 'pages', title: 'Pages', needs: 'MANAGE_CONTENT', list: Pages, detail: Page },
   { path: 'menus', title: 'Menus', needs: 'MANAGE_CONTENT', list: Menus, detail: Menu },
+  { path: 'discounts', title: 'Discounts', needs: 'READ_DISCOUNTS', list: Discounts, detail: Discount },
+  { path: 'settings', title: 'Settings', needs: settingsPermissions, list: Settings, detail: SettingsSection },
 ];
 
 // useRoute follows the location's hash: #/products, #/products/<id>, #/orders, #/customers.

@@ -55,9 +55,9 @@ export function useQuery(query, variables, deps) {
   return state;
 }
 
-// can tells whether the staff member holds permission; MANAGE_X includes READ_X.
-export const can = (me, permission) =>
-  me.isShopOwner || me.permissions.includes(permission) || me.permissions.includes(permission.replace(/^READ_/, 'MANAGE_'));
+// can tells whether the staff member holds permission (or, given a list, any of them); MANAGE_X includes READ_X.
+export const can = (me, permission) => me.isShopOwner || [].concat(permission).some((p) =>
+  me.permissions.includes(p) || me.permissions.includes(p.replace(/^READ_/, 'MANAGE_')));
 
 export function Pager({ pageInfo, onNext, onFirst, first }) {
   return html`<div class="pager">

@@ -1239,8 +1239,10 @@ type ComplexityRoot struct {
 	}
 
 	PaymentSettings struct {
+		CaptureMode                  func(childComplexity int) int
 		CurrencyCode                 func(childComplexity int) int
 		EnabledPresentmentCurrencies func(childComplexity int) int
+		Provider                     func(childComplexity int) int
 		StripePublishableKey         func(childComplexity int) int
 	}
 
@@ -1409,7 +1411,7 @@ type ComplexityRoot struct {
 	Query struct {
 		APIKeys                func(childComplexity int, first *int, after *string, last *int, before *string, reverse *bool) int
 		AccountingAccounts     func(childComplexity int) int
-		AuditLog               func(childComplexity int, first *int, after *string, last *int, before *string, reverse *bool) int
+		AuditLog               func(childComplexity int, first *int, after *string, last *int, before *string, reverse *bool, actorID *string, action *string) int
 		Cart                   func(childComplexity int, id string) int
 		CartCompletionAttempt  func(childComplexity int, attemptID string) int
 		Collection             func(childComplexity int, id *string, handle *string) int
@@ -1418,6 +1420,7 @@ type ComplexityRoot struct {
 		CurrentStaffMember     func(childComplexity int) int
 		Customer               func(childComplexity int, customerAccessToken *string, id *string) int
 		Customers              func(childComplexity int, first *int, after *string, last *int, before *string, reverse *bool, query *string) int
+		Discount               func(childComplexity int, id string) int
 		Discounts              func(childComplexity int, first *int, after *string, last *int, before *string, reverse *bool) int
 		InventoryAdjustments   func(childComplexity int, variantID string, first *int, after *string, last *int, before *string, reverse *bool) int
 		InventoryLevels        func(childComplexity int, first *int, after *string, last *int, before *string, reverse *bool, query *string, variantID *string) int
@@ -2189,7 +2192,7 @@ type QueryResolver interface {
 	StaffMembers(ctx context.Context, first *int, after *string, last *int, before *string, reverse *bool) (*model.StaffMemberConnection, error)
 	PermissionGroups(ctx context.Context) ([]*ent.PermissionGroup, error)
 	APIKeys(ctx context.Context, first *int, after *string, last *int, before *string, reverse *bool) (*model.APIKeyConnection, error)
-	AuditLog(ctx context.Context, first *int, after *string, last *int, before *string, reverse *bool) (*model.AuditEntryConnection, error)
+	AuditLog(ctx context.Context, first *int, after *string, last *int, before *string, reverse *bool, actorID *string, action *string) (*model.AuditEntryConnection, error)
 	Locations(ctx context.Context, first *int, after *string, last *int, before *string, reverse *bool) (*model.LocationConnection, error)
 	InventoryAdjustments(ctx context.Context, variantID string, first *int, after *string, last *int, before *string, reverse *bool) (*model.InventoryAdjustmentConnection, error)
 	SalesSummary(ctx context.Context, from time.Time, to time.Time, interval *model.SalesInterval, topProducts *int) (*model.SalesSummary, error)
@@ -2209,6 +2212,7 @@ type QueryResolver interface {
 	Menus(ctx context.Context, first *int, after *string, last *int, before *string, reverse *bool) (*model.MenuConnection, error)
 	Customer(ctx context.Context, customerAccessToken *string, id *string) (*ent.Customer, error)
 	Discounts(ctx context.Context, first *int, after *string, last *int, before *string, reverse *bool) (*model.DiscountConnection, error)
+	Discount(ctx context.Context, id string) (*ent.Discount, error)
 	InventoryLevels(ctx context.Context, first *int, after *string, last *int, before *string, reverse *bool, query *string, variantID *string) (*model.InventoryLevelConnection, error)
 	InventoryLowStock(ctx context.Context, threshold *int, first *int) ([]*ent.InventoryLevel, error)
 	Invoices(ctx context.Context, first *int, after *string, from *time.Time, to *time.Time) (*model.InvoiceConnection, error)
@@ -7151,6 +7155,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PageUpdatePayload.UserErrors(childComplexity), true
 
+	case "PaymentSettings.captureMode":
+		if e.ComplexityRoot.PaymentSettings.CaptureMode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PaymentSettings.CaptureMode(childComplexity), true
 	case "PaymentSettings.currencyCode":
 		if e.ComplexityRoot.PaymentSettings.CurrencyCode == nil {
 			break
@@ -7163,6 +7173,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.PaymentSettings.EnabledPresentmentCurrencies(childComplexity), true
+	case "PaymentSettings.provider":
+		if e.ComplexityRoot.PaymentSettings.Provider == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PaymentSettings.Provider(childComplexity), true
 	case "PaymentSettings.stripePublishableKey":
 		if e.ComplexityRoot.PaymentSettings.StripePublishableKey == nil {
 			break
@@ -7813,7 +7829,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.AuditLog(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["reverse"].(*bool)), true
+		return e.ComplexityRoot.Query.AuditLog(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["reverse"].(*bool), args["actorId"].(*string), args["action"].(*string)), true
 	case "Query.cart":
 		if e.ComplexityRoot.Query.Cart == nil {
 			break
@@ -7897,6 +7913,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Customers(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["reverse"].(*bool), args["query"].(*string)), true
+	case "Query.discount":
+		if e.ComplexityRoot.Query.Discount == nil {
+			break
+		}
+
+		args, err := ec.field_Query_discount_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Discount(childComplexity, args["id"].(string)), true
 	case "Query.discounts":
 		if e.ComplexityRoot.Query.Discounts == nil {
 			break
@@ -10168,8 +10195,8 @@ type AuditEntryEdge {
 }
 
 extend type Query {
-  "Admin writes, newest first."
-  auditLog(first: Int, after: String, last: Int, before: String, reverse: Boolean = false): AuditEntryConnection!
+  "Admin writes, newest first; actorId (a StaffMember's or ApiKey's ID) and action (a mutation's name, e.g. taxRateCreate) narrow them."
+  auditLog(first: Int, after: String, last: Int, before: String, reverse: Boolean = false, actorId: ID, action: String): AuditEntryConnection!
     @hasPermission(permissions: [MANAGE_SETTINGS])
 }
 `, BuiltIn: false},
@@ -11955,6 +11982,8 @@ type DiscountEdge {
 extend type Query {
   discounts(first: Int, after: String, last: Int, before: String, reverse: Boolean = false): DiscountConnection!
     @hasPermission(permissions: [READ_DISCOUNTS])
+  "One discount; null when none has the ID."
+  discount(id: ID!): Discount @hasPermission(permissions: [READ_DISCOUNTS])
 }
 
 extend type Mutation {
@@ -12614,6 +12643,10 @@ type PaymentSettings {
   enabledPresentmentCurrencies: [CurrencyCode!]!
   "Stripe's publishable key (pk_…) for Stripe.js on the storefront, when the shop takes cards through Stripe; null otherwise. An Emporium extension."
   stripePublishableKey: String
+  "Who takes payments: stripe, manual, or test-gateway (the built-in one that accepts test card tokens). An Emporium extension, for staff."
+  provider: String @hasPermission(permissions: [MANAGE_SETTINGS])
+  "When a card authorization is captured: COMPLETION (at checkout) or FULFILMENT (at the first fulfilment; EMPORIUM_STRIPE_CAPTURE). An Emporium extension, for staff."
+  captureMode: String @hasPermission(permissions: [MANAGE_SETTINGS])
 }
 
 type Domain {
@@ -15139,6 +15172,10 @@ func (ec *executionContext) childFields_PaymentSettings(ctx context.Context, fie
 		return ec.fieldContext_PaymentSettings_enabledPresentmentCurrencies(ctx, field)
 	case "stripePublishableKey":
 		return ec.fieldContext_PaymentSettings_stripePublishableKey(ctx, field)
+	case "provider":
+		return ec.fieldContext_PaymentSettings_provider(ctx, field)
+	case "captureMode":
+		return ec.fieldContext_PaymentSettings_captureMode(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PaymentSettings", field.Name)
 }
@@ -19058,6 +19095,22 @@ func (ec *executionContext) field_Query_auditLog_args(ctx context.Context, rawAr
 		return nil, err
 	}
 	args["reverse"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "actorId",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["actorId"] = arg5
+	arg6, err := graphql.ProcessArgField(ctx, rawArgs, "action",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["action"] = arg6
 	return args, nil
 }
 
@@ -19260,6 +19313,20 @@ func (ec *executionContext) field_Query_customers_args(ctx context.Context, rawA
 		return nil, err
 	}
 	args["query"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_discount_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
 	return args, nil
 }
 
@@ -42368,6 +42435,88 @@ func (ec *executionContext) fieldContext_PaymentSettings_stripePublishableKey(_ 
 	return graphql.NewScalarFieldContext("PaymentSettings", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
+func (ec *executionContext) _PaymentSettings_provider(ctx context.Context, field graphql.CollectedField, obj *model.PaymentSettings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PaymentSettings_provider(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Provider, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permissions, err := ec.unmarshalNPermission2ᚕstringᚄ(ctx, []any{"MANAGE_SETTINGS"})
+				if err != nil {
+					var zeroVal *string
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *string
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, obj, directive0, permissions)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PaymentSettings_provider(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PaymentSettings", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _PaymentSettings_captureMode(ctx context.Context, field graphql.CollectedField, obj *model.PaymentSettings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PaymentSettings_captureMode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CaptureMode, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permissions, err := ec.unmarshalNPermission2ᚕstringᚄ(ctx, []any{"MANAGE_SETTINGS"})
+				if err != nil {
+					var zeroVal *string
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *string
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, obj, directive0, permissions)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PaymentSettings_captureMode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PaymentSettings", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
 func (ec *executionContext) _PermissionGroup_id(ctx context.Context, field graphql.CollectedField, obj *ent.PermissionGroup) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -45653,7 +45802,7 @@ func (ec *executionContext) _Query_auditLog(ctx context.Context, field graphql.C
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().AuditLog(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["reverse"].(*bool))
+			return ec.Resolvers.Query().AuditLog(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["reverse"].(*bool), fc.Args["actorId"].(*string), fc.Args["action"].(*string))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -46625,6 +46774,68 @@ func (ec *executionContext) fieldContext_Query_discounts(ctx context.Context, fi
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_discounts_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_discount(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_discount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Discount(ctx, fc.Args["id"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permissions, err := ec.unmarshalNPermission2ᚕstringᚄ(ctx, []any{"READ_DISCOUNTS"})
+				if err != nil {
+					var zeroVal *ent.Discount
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *ent.Discount
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, permissions)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Discount) graphql.Marshaler {
+			return ec.marshalODiscount2ᚖgithubᚗcomᚋemporiumᚋemporiumᚋentᚐDiscount(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_discount(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Discount(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_discount_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -71628,6 +71839,16 @@ func (ec *executionContext) _PaymentSettings(ctx context.Context, sel ast.Select
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
+		case "provider":
+			out.Values[i] = ec._PaymentSettings_provider(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "captureMode":
+			out.Values[i] = ec._PaymentSettings_captureMode(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -74433,6 +74654,28 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				}()
 				res = ec._Query_discounts(ctx, field)
 				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "discount":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_discount(ctx, field)
+				if res == graphql.RequiredNull {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
 				return res

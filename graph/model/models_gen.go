@@ -1188,6 +1188,10 @@ type PaymentSettings struct {
 	EnabledPresentmentCurrencies []string `json:"enabledPresentmentCurrencies"`
 	// Stripe's publishable key (pk_…) for Stripe.js on the storefront, when the shop takes cards through Stripe; null otherwise. An Emporium extension.
 	StripePublishableKey *string `json:"stripePublishableKey,omitempty"`
+	// Who takes payments: stripe, manual, or test-gateway (the built-in one that accepts test card tokens). An Emporium extension, for staff.
+	Provider *string `json:"provider,omitempty"`
+	// When a card authorization is captured: COMPLETION (at checkout) or FULFILMENT (at the first fulfilment; EMPORIUM_STRIPE_CAPTURE). An Emporium extension, for staff.
+	CaptureMode *string `json:"captureMode,omitempty"`
 }
 
 type PermissionGroupCreateInput struct {
