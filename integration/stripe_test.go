@@ -241,6 +241,33 @@ func TestStripeCheckout(t *testing.T) {
 			}
 		})
 
+		t.Run("cancelled before the capture: the authorization is voided", func(t *testing.T) {
+			account.set("requires_capture")
+			account.later.Store(true)
+			defer account.later.Store(false)
+			cart, _ := readyCart(t, s, tee, 1, "pm_card_visa")
+			order, failure := completeCart(t, s, cart, "stripe-voided")
+			if order == "" {
+				t.Fatalf("no order: %s", failure)
+			}
+			before, _ := account.calls.snapshot()
+			d := s.data(t, owner, `mutation($id: ID!) { orderCancel(orderId: $id, reason: CUSTOMER, refund: true, restock: true) {
+				order { financialStatus } userErrors { field message code } } }`, map[string]any{"id": order})
+			noUserErrors(t, d, "orderCancel")
+			if got := str(d, "orderCancel.order.financialStatus"); got != "VOIDED" {
+				t.Errorf("after the cancellation: %s", got)
+			}
+			calls, _ := account.calls.snapshot()
+			if made := calls[len(before):]; len(made) != 1 || !strings.HasPrefix(made[0], "POST /v1/payment_intents/pi_") || !strings.HasSuffix(made[0], "/cancel") {
+				t.Errorf("the cancellation's Stripe calls: %v", made)
+			}
+			// Nothing was taken, so nothing is refunded: the placement is reversed in the journal.
+			got := journalLines(t, s, owner, func(e any) bool { return str(e, "orderId") == order })
+			if len(got) != 2 || !strings.HasPrefix(got[0], "order_placed ") || !strings.HasPrefix(got[1], "order_cancelled ") {
+				t.Errorf("journal of the voided order: %v", got)
+			}
+		})
+
 		t.Run("a dispute, opened then won", func(t *testing.T) {
 			account.set("requires_capture")
 			cart, _ := readyCart(t, s, tee, 1, "pm_card_visa")
