@@ -192,12 +192,9 @@ func (i *Issuer) IssueCreditNote(ctx context.Context, tx *ent.Tx, refundID int) 
 	if err != nil {
 		return nil, fmt.Errorf("invoices: earlier refunds of order %d: %w", r.OrderID, err)
 	}
-	taken := prorata.Taken{Units: map[int]int{}}
+	var taken prorata.Taken
 	for _, e := range earlier {
-		for id, n := range e.Lines {
-			taken.Units[id] += n
-		}
-		taken.Shipping += e.Shipping
+		taken.Add(e.Lines, e.Shipping)
 	}
 	doc := creditNoteDocument(original, inv.Number, inv.IssuedAt, r, taken, o.TaxesIncluded)
 	return i.issue(ctx, tx, KindCreditNote, source, o, &r.ID, &inv.ID, i.now(), doc)

@@ -58,6 +58,17 @@ type Taken struct {
 	Shipping int64
 }
 
+// Add counts a refund of units and shipping into t.
+func (t *Taken) Add(units map[int]int, shipping int64) {
+	if t.Units == nil {
+		t.Units = map[int]int{}
+	}
+	for id, n := range units {
+		t.Units[id] += n
+	}
+	t.Shipping += shipping
+}
+
 // Refund is one refund: units per line, the shipping it gave back (gross), and the amount in all.
 type Refund struct {
 	Units            map[int]int

@@ -232,13 +232,10 @@ func (b *reportBuilder) refunds(ctx context.Context, client *ent.Client, from, t
 
 // takenBefore is what the refunds of r's order before r took back.
 func takenBefore(r *ent.Refund, refunds []*ent.Refund) prorata.Taken {
-	t := prorata.Taken{Units: map[int]int{}}
+	var t prorata.Taken
 	for _, e := range refunds {
 		if e.OrderID == r.OrderID && e.ID < r.ID {
-			for id, n := range e.Lines {
-				t.Units[id] += n
-			}
-			t.Shipping += e.Shipping
+			t.Add(e.Lines, e.Shipping)
 		}
 	}
 	return t
