@@ -11,6 +11,7 @@ import * as orders from './flows/orders.mjs';
 import * as products from './flows/products.mjs';
 import * as store from './flows/store.mjs';
 import * as settings from './flows/settings.mjs';
+import * as reports from './flows/reports.mjs';
 
 // The flow runs end to end: a product created in the browser is ordered through the storefront,
 // then fulfilled, refunded and checked on screen (orders.owner).
@@ -21,7 +22,7 @@ const flows = [basics.owner, basics.reader,
   async () => { created = await products.createProduct(); },
   () => orders.owner({ handle: created.handle }),
   orders.reader, products.archiveProduct, store.owner, store.phone,
-  settings.owner, settings.reader, settings.phone];
+  settings.owner, settings.reader, settings.phone, reports.owner, reports.phone];
 
 try {
   for (const flow of flows) await flow();

@@ -13,6 +13,7 @@ import { Inventory, InventoryVariant } from './screens/inventory.js';
 import { Collections, Collection, Pages, Page, Menus, Menu } from './screens/content.js';
 import { Discounts, Discount } from './screens/discounts.js';
 import { Settings, SettingsSection, settingsPermissions } from './screens/settings.js';
+import { Reports } from './screens/reports.js';
 
 // The screens, each shown only to staff holding its permission (the server enforces it anyway):
 // #/<path> shows list, #/<path>/<id> shows detail.
@@ -25,6 +26,7 @@ const screens = [
   { path: 'pages', title: 'Pages', needs: 'MANAGE_CONTENT', list: Pages, detail: Page },
   { path: 'menus', title: 'Menus', needs: 'MANAGE_CONTENT', list: Menus, detail: Menu },
   { path: 'discounts', title: 'Discounts', needs: 'READ_DISCOUNTS', list: Discounts, detail: Discount },
+  { path: 'reports', title: 'Reports', needs: 'READ_ORDERS', list: Reports },
   { path: 'settings', title: 'Settings', needs: settingsPermissions, list: Settings, detail: SettingsSection },
 ];
 

@@ -13,15 +13,16 @@ export function setToken(t) {
   token = t;
 }
 
-// gql runs one operation and returns its data, or throws the errors' messages.
-export async function gql(query, variables = {}) {
+// gql runs one operation and returns its data, or throws the errors' messages; signal (optional) cancels it.
+export async function gql(query, variables = {}, { signal } = {}) {
   const headers = { 'Content-Type': 'application/json' };
   if (token) headers.Authorization = `Bearer ${token}`;
-  const res = await fetch('/graphql', { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
+  const res = await fetch('/graphql', { method: 'POST', headers, body: JSON.stringify({ query, variables }), signal });
   let body;
   try {
     body = await res.json();
-  } catch {
+  } catch (err) {
+    if (signal && signal.aborted) throw err;
     throw new Error(`The server answered ${res.status}.`);
   }
   if (body.errors && body.errors.length) throw new Error(body.errors.map((e) => e.message).join(' '));

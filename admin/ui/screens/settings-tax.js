@@ -1,7 +1,8 @@
 // Tax rates, the shop's tax settings, and shipping zones with their rates (MANAGE_SETTINGS).
-import { html, useQuery, Pager, money } from '../lib.js';
+import { html, gql, useQuery, Pager, money } from '../lib.js';
 import { useState } from '../vendor/hooks.module.js';
 import { mutate, useAction, Notice, ConfirmButton, opt, optInt } from './settings-kit.js';
+import { useLongOperation, Progress } from './reports.js';
 
 const TAX_RATES = `query($after: String) {
   taxRates(first: 50, after: $after) { nodes { id countryCode provinceCode zipPrefix taxClass name rate inclusive shippingTaxable exempt }
@@ -43,7 +44,33 @@ export function TaxRates() {
     <${Pager} pageInfo=${rates && rates.pageInfo} first=${!after} onFirst=${() => setAfter(null)} onNext=${() => setAfter(rates.pageInfo.endCursor)} />
     ${data && html`<${TaxRateForm} key=${editing ? editing.id : 'new'} rate=${editing} classes=${data.taxClasses}
       onDone=${() => { setEditing(null); reload(); }} onCancel=${() => setEditing(null)} />
-      <${TaxSettingsForm} settings=${data.taxSettings} />`}`;
+      <${TaxSettingsForm} settings=${data.taxSettings} />`}
+    <${TaxRatesImport} onDone=${reload} />`;
+}
+
+// TaxRatesImport loads a US state/ZIP rate table: the file is read in the browser and sent as text.
+function TaxRatesImport({ onDone }) {
+  const op = useLongOperation();
+  async function submit(e) {
+    e.preventDefault();
+    const file = new FormData(e.target).get('csv');
+    if (!file || !file.size) return;
+    const r = await op.run(`Importing ${file.name}`, async (signal) => {
+      const d = await gql(`mutation($csv: String!) { taxRatesImport(csv: $csv) { importedCount userErrors { field message } } }`,
+        { csv: await file.text() }, { signal });
+      const p = d.taxRatesImport;
+      if (p.userErrors.length) throw new Error(p.userErrors.map((u) => u.message).join(' '));
+      return p;
+    }, (p) => `${p.importedCount} imported.`);
+    if (r) onDone();
+  }
+  return html`<h2 id="tax-import">Import rates from CSV</h2>
+    <form class="panel" aria-labelledby="tax-import" onSubmit=${submit}>
+      <label for="tax-import-file">US rate table (State,ZipCode,TaxRegionName,EstimatedCombinedRate,…)</label>
+      <input id="tax-import-file" name="csv" type="file" accept=".csv,text/csv" required />
+      <p class="buttons"><button type="submit" disabled=${op.busy}>Import rates</button></p>
+      <${Progress} op=${op} id="tax-import-status" />
+    </form>`;
 }
 
 function TaxRateForm({ rate, classes, onDone, onCancel }) {
