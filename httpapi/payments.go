@@ -94,8 +94,7 @@ func stripeWebhook(w http.ResponseWriter, r *http.Request, log *slog.Logger, o *
 		outcome, err := po.Receive(r.Context(), payments.StripeName, *e.Payout)
 		answer("payout", outcome, err)
 		return
-	}
-	if e.Dispute != nil {
+	case e.Dispute != nil:
 		outcome, err := o.RecordDispute(r.Context(), payments.StripeName, *e.Dispute)
 		answer("dispute", outcome, err)
 		return

@@ -3,12 +3,10 @@ package orders
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/emporium/emporium/ent"
 	"github.com/emporium/emporium/ent/journalentry"
-	entorder "github.com/emporium/emporium/ent/order"
 	"github.com/emporium/emporium/ent/orderevent"
 	"github.com/emporium/emporium/events"
 	"github.com/emporium/emporium/gid"
@@ -30,20 +28,12 @@ const (
 // however often the provider reports it: the journal entry carries the dispute's ID. It answers what
 // it did, or ErrUnknownPayment when no order of this provider has that payment.
 func (s *Service) RecordDispute(ctx context.Context, provider string, d payments.Dispute) (string, error) {
-	if provider != s.gateway.Name() || d.Reference == "" || d.ID == "" {
+	if d.ID == "" {
 		return "", ErrUnknownPayment
 	}
-	o, err := s.client.Order.Query().Where(entorder.PaymentReference(d.Reference), entorder.PaymentProvider(provider)).Only(ctx)
-	if ent.IsNotFound(err) {
-		return "", ErrUnknownPayment
-	}
-	if err != nil {
-		return "", fmt.Errorf("orders: dispute %s: %w", d.ID, err)
-	}
-	if !strings.EqualFold(d.Amount.Currency, o.Currency) {
-		// Not a dispute of this order's payment as Emporium took it: nothing to book, nothing to retry.
-		s.log.WarnContext(ctx, "dispute in another currency than its order", "dispute", d.ID, "currency", d.Amount.Currency, "order", o.ID)
-		return "", nil
+	o, err := s.paidBy(ctx, provider, d.Reference, d.Amount.Currency)
+	if err != nil || o == nil { // o nil: a dispute in another currency, nothing to book or retry
+		return "", err
 	}
 	// A repeated report of an open dispute changes nothing, not even the order's version: most of
 	// Stripe's retries end here.

@@ -22,19 +22,9 @@ const OutcomeRefundRecorded = "refund_recorded"
 // refund made through Emporium (Stripe reports those too) waits for that refund's commit and finds it
 // counted. It answers OutcomeRefundRecorded, "" when there was nothing new, or ErrUnknownPayment.
 func (s *Service) RecordProviderRefund(ctx context.Context, provider string, r payments.ProviderRefund) (string, error) {
-	if provider != s.gateway.Name() || r.Reference == "" {
-		return "", ErrUnknownPayment
-	}
-	o, err := s.client.Order.Query().Where(entorder.PaymentReference(r.Reference), entorder.PaymentProvider(provider)).Only(ctx)
-	if ent.IsNotFound(err) {
-		return "", ErrUnknownPayment
-	}
-	if err != nil {
-		return "", fmt.Errorf("orders: provider refund of %s: %w", r.Reference, err)
-	}
-	if !strings.EqualFold(r.Refunded.Currency, o.Currency) {
-		s.log.WarnContext(ctx, "provider refund in another currency than its order", "payment", r.Reference, "currency", r.Refunded.Currency, "order", o.ID)
-		return "", nil
+	o, err := s.paidBy(ctx, provider, r.Reference, r.Refunded.Currency)
+	if err != nil || o == nil {
+		return "", err
 	}
 	if r.Refunded.Amount <= o.TotalRefunded {
 		return "", nil // an echo of refunds already recorded: most reports end here
@@ -60,4 +50,25 @@ func (s *Service) RecordProviderRefund(ctx context.Context, provider string, r p
 		return "", fmt.Errorf("orders: provider refund of %s: %v", r.Reference, errs)
 	}
 	return outcome, nil
+}
+
+// paidBy is the order that provider's payment reference paid, for a report of the provider's about that
+// payment in currency: ErrUnknownPayment when no order has it, nil (logged) when the report is in
+// another currency than the order, so not about the payment as Emporium took it.
+func (s *Service) paidBy(ctx context.Context, provider, reference, currency string) (*ent.Order, error) {
+	if provider != s.gateway.Name() || reference == "" {
+		return nil, ErrUnknownPayment
+	}
+	o, err := s.client.Order.Query().Where(entorder.PaymentReference(reference), entorder.PaymentProvider(provider)).Only(ctx)
+	if ent.IsNotFound(err) {
+		return nil, ErrUnknownPayment
+	}
+	if err != nil {
+		return nil, fmt.Errorf("orders: payment %s: %w", reference, err)
+	}
+	if !strings.EqualFold(currency, o.Currency) {
+		s.log.WarnContext(ctx, "provider report in another currency than its order", "payment", reference, "currency", currency, "order", o.ID)
+		return nil, nil
+	}
+	return o, nil
 }
