@@ -97,41 +97,40 @@ func Refunded(ctx context.Context, tx *ent.Tx, o *ent.Order, r *ent.Refund) (Ent
 	if err != nil {
 		return e, fmt.Errorf("journal: refund lines: %w", err)
 	}
-	var sales, tax, cash int64
+	// Cut as package prorata cuts every refund (its amount, credit note and tax report too), after what
+	// the order's earlier refunds took: the lines in tx count r's units already, o's shipping does not.
+	po := prorata.Order{TaxesIncluded: o.TaxesIncluded, ShippingNet: o.ShippingTotal, ShippingTax: o.ShippingTax}
+	if o.TaxesIncluded {
+		po.ShippingNet -= o.ShippingTax
+	}
+	taken := prorata.Taken{Units: map[int]int{}, Shipping: o.ShippingRefunded}
 	for _, l := range lines {
-		q := r.Lines[l.ID]
-		if q == 0 {
-			continue
-		}
-		before := l.RefundedQuantity - q
-		gross, t := prorata.Share(l.Total, l.Quantity, before, q), prorata.Share(l.Tax, l.Quantity, before, q)
+		net := l.Total
 		if o.TaxesIncluded {
-			sales += gross - t
-			cash += gross
-		} else {
-			sales += gross
-			cash += gross + t
+			net -= l.Tax
 		}
-		tax += t
+		po.Lines = append(po.Lines, prorata.Line{ID: l.ID, Quantity: l.Quantity, Net: net, Tax: l.Tax})
+		taken.Units[l.ID] = l.RefundedQuantity - r.Lines[l.ID]
 	}
-	// Refunds name the shipping they give back (a cancellation's too): an amount that only happens to
-	// equal the shipping left is not shipping.
-	shipping := r.Shipping
-	if cash+shipping != r.Amount {
-		e.Lines = []Line{{Account: Refunds, Debit: r.Amount}, {Account: CashClearing, Credit: r.Amount}}
-		return e, nil
+	var sales, shipping, tax int64
+	for _, p := range prorata.Split(po, taken, prorata.Refund{Units: r.Lines, Shipping: r.Shipping, Amount: r.Amount}) {
+		switch {
+		case p.Shipping:
+			shipping += p.Net
+		case p.LineID != 0:
+			sales += p.Net
+		default:
+			// An amount no unit or shipping accounts for (goodwill, a partial amount): nothing says what
+			// part of it is tax, so the whole refund goes to the refunds account.
+			e.Lines = []Line{{Account: Refunds, Debit: r.Amount}, {Account: CashClearing, Credit: r.Amount}}
+			return e, nil
+		}
+		tax += p.Tax
 	}
-	// The shipping refunded holds its tax as package prorata cuts it, so that refunding all of it gives
-	// back exactly the shipping tax.
-	grossShipping := o.ShippingTotal
-	if !o.TaxesIncluded {
-		grossShipping += o.ShippingTax
-	}
-	shippingTax := prorata.ShareOf(o.ShippingTax, grossShipping, o.ShippingRefunded, shipping)
 	e.Lines = []Line{
 		{Account: Sales, Debit: sales},
-		{Account: Shipping, Debit: shipping - shippingTax},
-		{Account: TaxPayable, Debit: tax + shippingTax},
+		{Account: Shipping, Debit: shipping},
+		{Account: TaxPayable, Debit: tax},
 		{Account: CashClearing, Credit: r.Amount},
 	}
 	return e, nil
